@@ -1,0 +1,79 @@
+package dev.sentinel.api;
+
+import java.util.Objects;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+
+/**
+ * One governed action: an MCP method, the backend and target it addresses, and its arguments.
+ *
+ * <p>The arguments node is not copied, for speed: do not change it after handing it over.
+ *
+ * @param method the MCP method, such as {@code tools/call} or {@code resources/read}
+ * @param backend the backend that owns the target, or {@code null} for gateway-level methods
+ * @param name the tool or prompt name, or the resource URI; {@code null} when the method has none
+ * @param arguments the arguments (an object; empty when there are none)
+ */
+public record Request(String method, String backend, String name, JsonNode arguments) {
+
+  /** The MCP method of a tool call. */
+  public static final String TOOLS_CALL = "tools/call";
+  /** The MCP method of a prompt request. */
+  public static final String PROMPTS_GET = "prompts/get";
+  /** The MCP method of a resource read. */
+  public static final String RESOURCES_READ = "resources/read";
+
+  private static final JsonNode NO_ARGUMENTS = JsonNodeFactory.instance.objectNode();
+
+  /** Validates and fills in empty arguments. */
+  public Request {
+    Objects.requireNonNull(method, "method");
+    if (method.isBlank()) {
+      throw new IllegalArgumentException("method must not be blank");
+    }
+    if (arguments == null || arguments.isMissingNode() || arguments.isNull()) {
+      arguments = NO_ARGUMENTS;
+    }
+  }
+
+  /** A {@code tools/call} of a backend's tool. */
+  public static Request toolCall(String backend, String tool, JsonNode arguments) {
+    return new Request(TOOLS_CALL, backend, Objects.requireNonNull(tool, "tool"), arguments);
+  }
+
+  /** A method with no target, such as {@code ping}. */
+  public static Request of(String method) {
+    return new Request(method, null, null, null);
+  }
+
+  /** What kind of thing the request's name refers to. */
+  public Kind kind() {
+    return Kind.of(method);
+  }
+
+  /** What a request's {@link #name()} refers to, derived from the method. */
+  public enum Kind {
+    /** A tool ({@code tools/call}). */
+    TOOL,
+    /** A prompt ({@code prompts/get}). */
+    PROMPT,
+    /** A resource URI ({@code resources/read}, subscriptions). */
+    RESOURCE,
+    /** Anything else. */
+    OTHER;
+
+    /** The kind of target a method addresses. */
+    public static Kind of(String method) {
+      if (method.startsWith("tools/")) {
+        return TOOL;
+      }
+      if (method.startsWith("prompts/")) {
+        return PROMPT;
+      }
+      if (method.startsWith("resources/")) {
+        return RESOURCE;
+      }
+      return OTHER;
+    }
+  }
+}

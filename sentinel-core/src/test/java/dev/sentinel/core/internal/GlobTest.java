@@ -1,0 +1,80 @@
+package dev.sentinel.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.AlphaChars;
+import org.junit.jupiter.api.Test;
+
+class GlobTest {
+
+  @Test
+  void matches_literalOnlyItself() {
+    Glob glob = Glob.compile("fs__read_file");
+    assertThat(glob.isLiteral()).isTrue();
+    assertThat(glob.matches("fs__read_file")).isTrue();
+    assertThat(glob.matches("fs__read_files")).isFalse();
+    assertThat(glob.matches(null)).isFalse();
+  }
+
+  @Test
+  void matches_trailingStarAnySuffixWithoutSlash() {
+    Glob glob = Glob.compile("fs__read_*");
+    assertThat(glob.matches("fs__read_")).isTrue();
+    assertThat(glob.matches("fs__read_file")).isTrue();
+    assertThat(glob.matches("fs__write_file")).isFalse();
+    assertThat(glob.matches("fs__read_a/b")).isFalse();
+  }
+
+  @Test
+  void matches_doubleStarCrossesSlashes() {
+    Glob glob = Glob.compile("/workspace/**");
+    assertThat(glob.matches("/workspace/a/b/c.txt")).isTrue();
+    assertThat(glob.matches("/workspace")).isFalse();
+    assertThat(glob.matches("/etc/passwd")).isFalse();
+  }
+
+  @Test
+  void matches_innerWildcardsAndQuestionMark() {
+    Glob glob = Glob.compile("/home/*/notes?.md");
+    assertThat(glob.matches("/home/ann/notes1.md")).isTrue();
+    assertThat(glob.matches("/home/ann/sub/notes1.md")).isFalse();
+    assertThat(glob.matches("/home/ann/notes12.md")).isFalse();
+  }
+
+  @Test
+  void matches_escapedStarLiterally() {
+    Glob glob = Glob.compile("a\\*b");
+    assertThat(glob.isLiteral()).isTrue();
+    assertThat(glob.matches("a*b")).isTrue();
+    assertThat(glob.matches("axb")).isFalse();
+  }
+
+  @Test
+  void matches_regexMetacharactersLiterally() {
+    assertThat(Glob.compile("a.b*").matches("a.bc")).isTrue();
+    assertThat(Glob.compile("a.b*").matches("axbc")).isFalse();
+    assertThat(Glob.compile("*(x)+").matches("y(x)+")).isTrue();
+  }
+
+  @Test
+  void literalPrefix_stopsAtFirstWildcard() {
+    assertThat(Glob.compile("db__*_query").literalPrefix()).isEqualTo("db__");
+    assertThat(Glob.compile("exact").literalPrefix()).isEqualTo("exact");
+    assertThat(Glob.compile("*x").literalPrefix()).isEmpty();
+  }
+
+  @Property
+  void matches_everyStringStartingWithItsPrefix(
+      @ForAll @AlphaChars String prefix, @ForAll @AlphaChars String rest) {
+    Glob glob = Glob.compile(prefix + "*");
+    assertThat(glob.matches(prefix + rest)).isTrue();
+    assertThat(glob.literalPrefix()).isEqualTo(prefix);
+  }
+
+  @Property
+  void matches_literalGlobIsEquality(@ForAll @AlphaChars String a, @ForAll @AlphaChars String b) {
+    assertThat(Glob.compile(a).matches(b)).isEqualTo(a.equals(b));
+  }
+}
