@@ -1,0 +1,501 @@
+package dev.sentinel.core;
+
+import dev.sentinel.api.AuditEvent;
+import dev.sentinel.api.AuthenticationResult;
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.Confirmation;
+import dev.sentinel.api.Confirmer;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Decision;
+import dev.sentinel.api.Effect;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Policy;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.RequestContext;
+import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.audit.AuditIds;
+import dev.sentinel.core.audit.CanonicalJson;
+import dev.sentinel.core.audit.Redacted;
+import dev.sentinel.core.audit.Redactor;
+import dev.sentinel.core.audit.Slf4jAuditSink;
+import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.limit.LimitDecision;
+import dev.sentinel.core.limit.Limits;
+import dev.sentinel.core.policy.PolicyEngine;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The governance pipeline, in-process: every {@link #call} passes authenticate, kill switch,
+ * policy, rate limits and (when the policy says so) confirmation before the invoker runs, and
+ * leaves exactly one audit event whatever its outcome.
+ *
+ * <pre>{@code
+ * Sentinel sentinel = Sentinel.builder()
+ *     .authenticator(Authenticator.fixed(Principal.of("alice", "developer")))
+ *     .policy(PolicyEngine.load(Path.of("policy.yaml")))
+ *     .audit(AuditDispatcher.builder().sink(JsonLinesAuditSink.open(Path.of("audit.jsonl"))).build())
+ *     .build();
+ * CallResult<JsonNode> result = sentinel.call(
+ *     Call.of(Credentials.launch(), Request.toolCall("fs", "fs__read_file", args)),
+ *     request -> tools.run(request));
+ * }</pre>
+ *
+ * <p>Guarantees: a request any stage refuses never reaches the invoker; deciders (the
+ * authenticator, policy, limiter, confirmer) that throw refuse the call, with the error in the
+ * audit event; listeners that throw never change a call.
+ *
+ * <p>Immutable and thread-safe. {@link #close()} flushes and closes the audit dispatcher, which
+ * the instance owns.
+ */
+public final class Sentinel implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Sentinel.class);
+  private static final String UNAUTHENTICATED_REASON = "missing or invalid credentials";
+  private static final Refusal UNAUTHENTICATED =
+      Refusal.of(Outcome.UNAUTHENTICATED, List.of(), UNAUTHENTICATED_REASON);
+  private static final Refusal UNAVAILABLE =
+      Refusal.of(Outcome.UNAVAILABLE, List.of(), "the audit trail cannot be written; try again later");
+  private static final int MAX_ERROR_MESSAGE = 512;
+
+  private final Authenticator authenticator;
+  private final Policy policy;
+  private final Limits limits;
+  private final KillSwitch killSwitch;
+  private final Confirmer confirmer;
+  private final AuditDispatcher audit;
+  private final Redactor redactor;
+  private final Clock clock;
+  private final String instance;
+  private final String revision;
+  private final boolean digestResponses;
+  private final List<SentinelListener> listeners;
+  private final AtomicLong listenerFailures = new AtomicLong();
+
+  private Sentinel(Builder builder) {
+    this.authenticator = Objects.requireNonNull(builder.authenticator, "an authenticator is required");
+    this.policy = builder.policy;
+    this.limits = builder.limits;
+    this.killSwitch = builder.killSwitch;
+    this.confirmer = builder.confirmer;
+    this.clock = builder.clock;
+    this.redactor = builder.redactor;
+    this.audit = builder.audit != null
+        ? builder.audit
+        : AuditDispatcher.builder().sink(Slf4jAuditSink.create("dev.sentinel.audit")).build();
+    this.instance = builder.instance;
+    this.revision = builder.revision != null ? builder.revision
+        : policy instanceof PolicyEngine ? ((PolicyEngine) policy).revision() : "unversioned";
+    this.digestResponses = builder.digestResponses;
+    this.listeners = List.copyOf(builder.listeners);
+  }
+
+  /** A builder with deny-all policy, no limits, an empty kill switch and an SLF4J audit sink. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Governs one call: runs the pipeline and, if every stage allows, the invoker. Never throws
+   * for a refusal or an invoker failure: both are in the result.
+   */
+  public <T> CallResult<T> call(Call call, Invoker<T> invoker) {
+    Objects.requireNonNull(call, "call");
+    Objects.requireNonNull(invoker, "invoker");
+    long started = clock.nanoTime();
+    Request request = call.request();
+    AuditEvent.Builder event = AuditEvent.builder()
+        .id(AuditIds.next(clock))
+        .time(clock.instant())
+        .instance(instance)
+        .revision(revision)
+        .session(call.sessionId(), call.client())
+        .requestId(call.requestId())
+        .request(request);
+
+    Principal principal = authenticate(call.credentials(), event);
+    if (principal == null) {
+      return refused(event, started, request, UNAUTHENTICATED, null);
+    }
+    event.principal(principal);
+    RequestContext context = new RequestContext(
+        principal, request, call.sessionId(), call.client(), clock.instant());
+
+    Refusal disabled = killSwitchRefusal(principal, request);
+    if (disabled != null) {
+      return refused(event, started, request, disabled, null);
+    }
+
+    Decision decision = decide(context);
+    event.decision(decision);
+    if (!decision.diagnostics().isEmpty()) {
+      event.error("policy", bounded(String.join("; ", decision.diagnostics())));
+    }
+    if (!decision.permits()) {
+      return refused(event, started, request,
+          Refusal.of(Outcome.DENIED, decision.rules(), decision.reason()), decision);
+    }
+
+    if (!audit.admit()) {
+      return refused(event, started, request, UNAVAILABLE, decision);
+    }
+
+    Refusal limited = acquireLimits(principal, request, event);
+    if (limited != null) {
+      return refused(event, started, request, limited, decision);
+    }
+
+    if (decision.effect() == Effect.CONFIRM) {
+      Refusal unconfirmed = confirm(context, decision, event);
+      if (unconfirmed != null) {
+        return refused(event, started, request, unconfirmed, decision);
+      }
+    }
+
+    return invoke(event, started, request, decision, invoker);
+  }
+
+  /**
+   * What the pipeline would decide for the call through authentication, the kill switch and the
+   * policy, without invoking, consuming limits, asking for confirmation or writing the trail.
+   */
+  public Check check(Call call) {
+    Principal principal = authenticate(call.credentials(), null);
+    if (principal == null) {
+      return new Check(null, UNAUTHENTICATED);
+    }
+    Refusal disabled = killSwitchRefusal(principal, call.request());
+    if (disabled != null) {
+      return new Check(null, disabled);
+    }
+    Decision decision = decide(new RequestContext(
+        principal, call.request(), call.sessionId(), call.client(), clock.instant()));
+    return new Check(decision, decision.permits()
+        ? null
+        : Refusal.of(Outcome.DENIED, decision.rules(), decision.reason()));
+  }
+
+  /**
+   * Authenticates credentials, failing closed: an authenticator that throws refuses them.
+   */
+  public AuthenticationResult authenticate(Credentials credentials) {
+    try {
+      AuthenticationResult result = authenticator.authenticate(credentials);
+      return result != null ? result : AuthenticationResult.failure("authenticator returned null");
+    } catch (RuntimeException e) {
+      log.warn("authenticator threw {}", e.getClass().getName());
+      return AuthenticationResult.failure("authenticator threw " + e.getClass().getName());
+    }
+  }
+
+  /**
+   * Whether a principal may see the request's target in a list ({@code tools/list} and its
+   * kin): the kill switch does not disable it and the policy could allow some use of it. Pass the
+   * method that would use the target ({@code tools/call} for a tool). Fails closed.
+   */
+  public boolean visible(Principal principal, Request request) {
+    if (killSwitch.check(principal, request) != null) {
+      return false;
+    }
+    try {
+      return policy.visible(RequestContext.of(principal, request, clock.instant()));
+    } catch (RuntimeException e) {
+      log.warn("policy visibility check threw {}", e.getClass().getName());
+      return false;
+    }
+  }
+
+  /** The kill switch, to disable and enable targets at run time. */
+  public KillSwitch killSwitch() {
+    return killSwitch;
+  }
+
+  /** The audit dispatcher, for its statistics. */
+  public AuditDispatcher audit() {
+    return audit;
+  }
+
+  /** The revision of the policy and config in force, as recorded in audit events. */
+  public String revision() {
+    return revision;
+  }
+
+  /** How many times a listener threw. */
+  public long listenerFailures() {
+    return listenerFailures.get();
+  }
+
+  /** Flushes and closes the audit dispatcher. */
+  @Override
+  public void close() {
+    audit.close();
+  }
+
+  private Principal authenticate(Credentials credentials, AuditEvent.Builder event) {
+    AuthenticationResult result = authenticate(credentials);
+    if (result.authenticated()) {
+      return result.principal();
+    }
+    if (event != null) {
+      event.error("authentication", bounded(result.reason()));
+    }
+    return null;
+  }
+
+  private Refusal killSwitchRefusal(Principal principal, Request request) {
+    KillSwitch.Block block = killSwitch.check(principal, request);
+    if (block == null) {
+      return null;
+    }
+    String what;
+    switch (block.scope()) {
+      case ALL:
+        what = "all calls are disabled";
+        break;
+      case BACKEND:
+        what = "backend '" + block.target() + "' is disabled";
+        break;
+      case TOOL:
+        what = "'" + request.name() + "' is disabled";
+        break;
+      default:
+        what = "this principal is disabled";
+        break;
+    }
+    String reason = block.reason() == null || block.reason().isEmpty() ? what : what + ": " + block.reason();
+    return Refusal.of(Outcome.DISABLED, List.of("kill-switch"), reason);
+  }
+
+  private Decision decide(RequestContext context) {
+    try {
+      Decision decision = policy.decide(context);
+      return decision != null ? decision : Decision.failure("policy", new NullPointerException("null decision"));
+    } catch (RuntimeException e) {
+      return Decision.failure("policy", e);
+    }
+  }
+
+  private Refusal acquireLimits(Principal principal, Request request, AuditEvent.Builder event) {
+    LimitDecision limit;
+    try {
+      limit = limits.acquire(principal, request);
+    } catch (RuntimeException e) {
+      event.error("limiter", bounded(e.getClass().getName() + ": " + e.getMessage()));
+      return Refusal.of(Outcome.LIMITED, List.of(), "the rate limiter failed; the request was refused");
+    }
+    event.rateRemaining(limit.remaining());
+    if (limit.allowed()) {
+      return null;
+    }
+    return new Refusal(Outcome.LIMITED, limit.limits(), "too many requests", limit.retryAfter());
+  }
+
+  private Refusal confirm(RequestContext context, Decision decision, AuditEvent.Builder event) {
+    Confirmation answer;
+    try {
+      answer = confirmer.confirm(context, decision);
+    } catch (RuntimeException e) {
+      event.error("confirmer", bounded(e.getClass().getName() + ": " + e.getMessage()));
+      answer = null;
+    }
+    if (answer != null && answer.approved()) {
+      return null;
+    }
+    String reason = answer == null ? "the confirmation could not be obtained"
+        : answer.reason().isEmpty() ? "the request was not confirmed" : answer.reason();
+    return Refusal.of(Outcome.UNCONFIRMED, decision.rules(), reason);
+  }
+
+  private <T> CallResult<T> invoke(
+      AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker) {
+    T value = null;
+    Throwable failure = null;
+    Outcome outcome;
+    try {
+      value = invoker.invoke(request);
+      outcome = Outcome.ALLOWED;
+    } catch (TimeoutException e) {
+      failure = e;
+      outcome = Outcome.TIMED_OUT;
+    } catch (CancellationException e) {
+      failure = e;
+      outcome = Outcome.CANCELLED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure = e;
+      outcome = Outcome.CANCELLED;
+    } catch (Exception e) {
+      failure = e;
+      outcome = Outcome.FAILED;
+    } catch (Error e) {
+      event.error(e.getClass().getName(), bounded(e.getMessage()));
+      finish(event, started, request, Outcome.FAILED);
+      throw e;
+    }
+    if (failure != null) {
+      event.error(failure.getClass().getName(), bounded(failure.getMessage()));
+    } else if (digestResponses && value instanceof JsonNode) {
+      byte[] bytes = CanonicalJson.bytes((JsonNode) value);
+      event.response(bytes.length, CanonicalJson.sha256(bytes));
+    }
+    String id = finish(event, started, request, outcome);
+    return new CallResult<>(outcome, value, null, failure, decision, id);
+  }
+
+  private <T> CallResult<T> refused(
+      AuditEvent.Builder event, long started, Request request, Refusal refusal, Decision decision) {
+    event.refusal(refusal);
+    String id = finish(event, started, request, refusal.outcome());
+    return new CallResult<>(refusal.outcome(), null, refusal, null, decision, id);
+  }
+
+  /** Builds and records the call's one audit event, then tells the listeners; returns its id. */
+  private String finish(AuditEvent.Builder event, long started, Request request, Outcome outcome) {
+    Redacted arguments = redactor.redact(request.arguments());
+    AuditEvent built = event
+        .arguments(arguments.value(), arguments.digest())
+        .outcome(outcome)
+        .latency(Duration.ofNanos(clock.nanoTime() - started))
+        .build();
+    audit.record(built);
+    for (SentinelListener listener : listeners) {
+      try {
+        listener.completed(built);
+      } catch (RuntimeException e) {
+        if (listenerFailures.getAndIncrement() % 1000 == 0) {
+          log.warn("a listener threw {}; calls are unaffected", e.getClass().getName(), e);
+        }
+      }
+    }
+    return built.id();
+  }
+
+  private String bounded(String text) {
+    if (text == null) {
+      return null;
+    }
+    String redacted = redactor.redactText(text);
+    return redacted.length() <= MAX_ERROR_MESSAGE ? redacted : redacted.substring(0, MAX_ERROR_MESSAGE) + "…";
+  }
+
+  /**
+   * Assembles a {@link Sentinel}. Each setter validates at once. Not thread-safe; the built
+   * instance is.
+   */
+  public static final class Builder {
+    private Authenticator authenticator;
+    private Policy policy = Policy.denyAll();
+    private Limits limits = Limits.none();
+    private KillSwitch killSwitch = KillSwitch.create();
+    private Confirmer confirmer = Confirmer.rejectAll();
+    private AuditDispatcher audit;
+    private Redactor redactor = Redactor.defaults();
+    private Clock clock = Clock.system();
+    private String instance = defaultInstance();
+    private String revision;
+    private boolean digestResponses = true;
+    private final List<SentinelListener> listeners = new ArrayList<>();
+
+    private Builder() {}
+
+    /** Who is calling: required. Use {@link Authenticator#fixed} for a single embedded identity. */
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    /** The policy; without one every request is denied. */
+    public Builder policy(Policy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** The rate limits; none by default. */
+    public Builder limits(Limits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /** The kill switch; a new, empty one by default. */
+    public Builder killSwitch(KillSwitch killSwitch) {
+      this.killSwitch = Objects.requireNonNull(killSwitch, "killSwitch");
+      return this;
+    }
+
+    /** Who confirms requests the policy marks CONFIRM; by default they are refused. */
+    public Builder confirmer(Confirmer confirmer) {
+      this.confirmer = Objects.requireNonNull(confirmer, "confirmer");
+      return this;
+    }
+
+    /**
+     * Where audit events go; the built {@link Sentinel} owns it and closes it. By default, an
+     * SLF4J sink on logger {@code dev.sentinel.audit}.
+     */
+    public Builder audit(AuditDispatcher audit) {
+      this.audit = Objects.requireNonNull(audit, "audit");
+      return this;
+    }
+
+    /** How arguments are redacted for the trail; {@link Redactor#defaults()} by default. */
+    public Builder redactor(Redactor redactor) {
+      this.redactor = Objects.requireNonNull(redactor, "redactor");
+      return this;
+    }
+
+    /** The clock; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** This instance's name in audit events; {@code host-pid} by default. */
+    public Builder instance(String instance) {
+      Objects.requireNonNull(instance, "instance");
+      if (instance.isBlank()) {
+        throw new IllegalArgumentException("instance must not be blank");
+      }
+      this.instance = instance;
+      return this;
+    }
+
+    /** The config revision recorded in audit events; by default the policy file's revision. */
+    public Builder revision(String revision) {
+      this.revision = Objects.requireNonNull(revision, "revision");
+      return this;
+    }
+
+    /** Whether JSON results are sized and digested for the trail; on by default. */
+    public Builder digestResponses(boolean digestResponses) {
+      this.digestResponses = digestResponses;
+      return this;
+    }
+
+    /** Adds an observer of completed calls. */
+    public Builder listener(SentinelListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Builds the pipeline. */
+    public Sentinel build() {
+      return new Sentinel(this);
+    }
+
+    private static String defaultInstance() {
+      return ManagementFactory.getRuntimeMXBean().getName().replace('@', '-');
+    }
+  }
+}

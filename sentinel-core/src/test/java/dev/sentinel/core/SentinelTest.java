@@ -1,0 +1,461 @@
+package dev.sentinel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sentinel.api.AuditEvent;
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Confirmation;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Effect;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Rate;
+import dev.sentinel.api.RateLimitResult;
+import dev.sentinel.api.RateLimiter;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.auth.InMemoryKeyStore;
+import dev.sentinel.core.auth.IssuedKey;
+import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.limit.LimitRule;
+import dev.sentinel.core.limit.Limits;
+import dev.sentinel.core.limit.LocalRateLimiter;
+import dev.sentinel.core.policy.PolicyEngine;
+import dev.sentinel.core.testing.ManualClock;
+import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.core.testing.RecordingSink;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+class SentinelTest {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String POLICY = String.join("\n",
+      "roles:",
+      "  developer: { inherits: [readonly] }",
+      "  readonly: {}",
+      "rules:",
+      "  - id: readonly-tools",
+      "    allow: { roles: [readonly], tools: [\"fs__read_*\"] }",
+      "  - id: devs-query",
+      "    allow: { roles: [developer], tools: [\"db__query\"] }",
+      "  - id: no-destructive-sql",
+      "    deny:",
+      "      tools: [\"db__query\"]",
+      "      when: { \"/sql\": { regex: \"(?i)\\\\b(drop|truncate|delete)\\\\b\" } }",
+      "    reason: destructive SQL is not allowed through the gateway",
+      "  - id: payments-need-a-human",
+      "    confirm: { roles: [developer], tools: [\"billing__*\"] }",
+      "");
+
+  private final ManualClock clock = new ManualClock();
+  private final RecordingSink sink = new RecordingSink();
+  private final AtomicInteger invocations = new AtomicInteger();
+  private Sentinel sentinel;
+
+  @AfterEach
+  void close() {
+    if (sentinel != null) {
+      sentinel.close();
+    }
+  }
+
+  private Sentinel.Builder builder(Principal principal) {
+    return Sentinel.builder()
+        .clock(clock)
+        .instance("test")
+        .authenticator(Authenticator.fixed(principal))
+        .policy(PolicyEngine.parse(POLICY, "policy.yaml"))
+        .audit(AuditDispatcher.builder().sink(sink).build());
+  }
+
+  private static Call call(String tool, String json) {
+    return Call.of(Credentials.launch(), Request.toolCall("b", tool, JSON.readTree(json)));
+  }
+
+  private CallResult<JsonNode> run(Call call) {
+    return sentinel.call(call, request -> {
+      invocations.incrementAndGet();
+      return JSON.createObjectNode().put("ok", true);
+    });
+  }
+
+  private List<AuditEvent> trail() {
+    assertThat(sentinel.audit().flush(Duration.ofSeconds(10))).isTrue();
+    return sink.events();
+  }
+
+  @Test
+  void call_allowed_invokesAndRecordsOneEvent() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+
+    CallResult<JsonNode> result = run(call("db__query", "{\"sql\":\"select 1\"}"));
+
+    assertThat(result.ok()).isTrue();
+    assertThat(result.value().get("ok").asBoolean()).isTrue();
+    assertThat(invocations).hasValue(1);
+    assertThat(trail()).singleElement().satisfies(event -> {
+      assertThat(event.id()).isEqualTo(result.eventId());
+      assertThat(event.outcome()).isEqualTo(Outcome.ALLOWED);
+      assertThat(event.principal()).isEqualTo("ann");
+      assertThat(event.roles()).containsExactly("developer");
+      assertThat(event.effect()).isEqualTo(Effect.ALLOW);
+      assertThat(event.rules()).containsExactly("devs-query");
+      assertThat(event.name()).isEqualTo("db__query");
+      assertThat(event.arguments().get("sql").asString()).isEqualTo("select 1");
+      assertThat(event.argumentsDigest()).startsWith("sha256:");
+      assertThat(event.responseSize()).isPositive();
+      assertThat(event.responseDigest()).startsWith("sha256:");
+      assertThat(event.revision()).startsWith("sha256:");
+      assertThat(event.instance()).isEqualTo("test");
+    });
+  }
+
+  @Test
+  void call_deniedByRule_neverInvokesAndNamesRuleAndReason() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+
+    CallResult<JsonNode> result = run(call("db__query", "{\"sql\":\"DROP TABLE users\"}"));
+
+    assertThat(invocations).hasValue(0);
+    assertThat(result.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(result.refusal().rules()).containsExactly("no-destructive-sql");
+    assertThat(result.refusal().message())
+        .isEqualTo("denied by rule no-destructive-sql: destructive SQL is not allowed through the gateway");
+    assertThat(trail()).singleElement().satisfies(event -> {
+      assertThat(event.outcome()).isEqualTo(Outcome.DENIED);
+      assertThat(event.effect()).isEqualTo(Effect.DENY);
+      assertThat(event.rules()).containsExactly("no-destructive-sql");
+    });
+  }
+
+  @Test
+  void call_noRuleMatches_isDeniedByDefault() {
+    sentinel = builder(Principal.of("ann", "readonly")).build();
+
+    CallResult<JsonNode> result = run(call("db__query", "{\"sql\":\"select 1\"}"));
+
+    assertThat(invocations).hasValue(0);
+    assertThat(result.refusal().outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(result.refusal().rules()).isEmpty();
+    assertThat(result.refusal().message()).isEqualTo("denied: no rule allows this request");
+  }
+
+  @Test
+  void call_unauthenticated_givesGenericMessageAndRecordsTheReason() {
+    ApiKeys keys = ApiKeys.create(InMemoryKeyStore.create(), clock);
+    IssuedKey key = keys.issue("ann", Set.of("developer"), "laptop", null);
+    keys.revoke(key.key().id());
+    sentinel = builder(Principal.of("unused")).authenticator(keys.authenticator()).build();
+
+    CallResult<JsonNode> result = sentinel.call(
+        Call.of(Credentials.apiKey(key.secret()), Request.toolCall("b", "db__query", null)),
+        request -> {
+          invocations.incrementAndGet();
+          return null;
+        });
+
+    assertThat(invocations).hasValue(0);
+    assertThat(result.outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+    assertThat(result.refusal().message()).isEqualTo("authentication failed: missing or invalid credentials");
+    assertThat(trail()).singleElement().satisfies(event -> {
+      assertThat(event.outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+      assertThat(event.principal()).isNull();
+      assertThat(event.errorMessage()).contains("revoked");
+      assertThat(AuditEventText.of(event)).doesNotContain(key.secret());
+    });
+  }
+
+  @Test
+  void call_disabledByKillSwitch_isRefusedOnTheNextRequest() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+    assertThat(run(call("db__query", "{\"sql\":\"select 1\"}")).ok()).isTrue();
+
+    sentinel.killSwitch().disableTool("db__*", "incident 42");
+    CallResult<JsonNode> refused = run(call("db__query", "{\"sql\":\"select 1\"}"));
+    sentinel.killSwitch().enableTool("db__*");
+    CallResult<JsonNode> again = run(call("db__query", "{\"sql\":\"select 1\"}"));
+
+    assertThat(refused.outcome()).isEqualTo(Outcome.DISABLED);
+    assertThat(refused.refusal().message()).contains("'db__query' is disabled: incident 42");
+    assertThat(again.ok()).isTrue();
+    assertThat(invocations).hasValue(2);
+    assertThat(trail()).extracting(AuditEvent::outcome)
+        .containsExactly(Outcome.ALLOWED, Outcome.DISABLED, Outcome.ALLOWED);
+  }
+
+  @Test
+  void call_overTheLimit_isRefusedWithRetryAfterUntilTheBucketRefills() {
+    Limits limits = Limits.of(
+        List.of(LimitRule.of("per-user", Rate.parse("2/min"), LimitRule.Key.PRINCIPAL)),
+        LocalRateLimiter.create(clock));
+    sentinel = builder(Principal.of("ann", "developer")).limits(limits).build();
+
+    run(call("db__query", "{}"));
+    run(call("db__query", "{}"));
+    CallResult<JsonNode> limited = run(call("db__query", "{}"));
+    clock.advance(Duration.ofSeconds(30));
+    CallResult<JsonNode> refilled = run(call("db__query", "{}"));
+
+    assertThat(limited.outcome()).isEqualTo(Outcome.LIMITED);
+    assertThat(limited.refusal().rules()).containsExactly("per-user");
+    assertThat(limited.refusal().retryAfter()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(refilled.ok()).isTrue();
+    assertThat(invocations).hasValue(3);
+    assertThat(trail()).extracting(AuditEvent::rateRemaining).containsExactly(1L, 0L, 0L, 0L);
+  }
+
+  @Test
+  void call_needingConfirmation_runsOnlyWhenConfirmed() {
+    AtomicInteger asked = new AtomicInteger();
+    sentinel = builder(Principal.of("ann", "developer"))
+        .confirmer((context, decision) -> asked.incrementAndGet() == 1
+            ? Confirmation.approve("ops")
+            : Confirmation.reject("ops", "not during the freeze"))
+        .build();
+
+    CallResult<JsonNode> approved = run(call("billing__refund", "{\"amount\":5}"));
+    CallResult<JsonNode> rejected = run(call("billing__refund", "{\"amount\":5}"));
+
+    assertThat(approved.ok()).isTrue();
+    assertThat(approved.decision().effect()).isEqualTo(Effect.CONFIRM);
+    assertThat(rejected.outcome()).isEqualTo(Outcome.UNCONFIRMED);
+    assertThat(rejected.refusal().message())
+        .isEqualTo("not confirmed by rule payments-need-a-human: not during the freeze");
+    assertThat(invocations).hasValue(1);
+  }
+
+  @Test
+  void call_needingConfirmation_withoutConfirmer_isRefused() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+
+    CallResult<JsonNode> result = run(call("billing__refund", "{}"));
+
+    assertThat(result.outcome()).isEqualTo(Outcome.UNCONFIRMED);
+    assertThat(invocations).hasValue(0);
+  }
+
+  @Test
+  void call_invokerOutcomes_areEachRecordedOnce() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+    Call query = call("db__query", "{\"sql\":\"select 1\"}");
+
+    CallResult<Object> failed = sentinel.call(query, r -> {
+      throw new IllegalStateException("backend exploded");
+    });
+    CallResult<Object> timedOut = sentinel.call(query, r -> {
+      throw new TimeoutException("30 s");
+    });
+    CallResult<Object> cancelled = sentinel.call(query, r -> {
+      throw new CancellationException("client went away");
+    });
+
+    assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
+    assertThat(failed.failure()).hasMessage("backend exploded");
+    assertThat(timedOut.outcome()).isEqualTo(Outcome.TIMED_OUT);
+    assertThat(cancelled.outcome()).isEqualTo(Outcome.CANCELLED);
+    assertThat(trail()).extracting(AuditEvent::outcome, AuditEvent::errorClass).containsExactly(
+        org.assertj.core.groups.Tuple.tuple(Outcome.FAILED, IllegalStateException.class.getName()),
+        org.assertj.core.groups.Tuple.tuple(Outcome.TIMED_OUT, TimeoutException.class.getName()),
+        org.assertj.core.groups.Tuple.tuple(Outcome.CANCELLED, CancellationException.class.getName()));
+  }
+
+  @Test
+  void call_everyOutcome_producesExactlyOneEventWithItsId() {
+    Limits limits = Limits.of(
+        List.of(LimitRule.of("global", Rate.parse("3/h"))), LocalRateLimiter.create(clock));
+    sentinel = builder(Principal.of("ann", "developer")).limits(limits).build();
+    sentinel.killSwitch().disableTool("fs__read_secret", "");
+    List<Call> calls = List.of(
+        call("db__query", "{}"),
+        call("db__query", "{\"sql\":\"drop table x\"}"),
+        call("nope", "{}"),
+        call("fs__read_secret", "{}"),
+        call("billing__pay", "{}"),
+        call("db__query", "{}"),
+        call("db__query", "{}"));
+
+    List<String> ids = calls.stream().map(c -> run(c).eventId()).toList();
+
+    assertThat(trail()).extracting(AuditEvent::id).containsExactlyElementsOf(ids).doesNotHaveDuplicates();
+    assertThat(sink.events()).extracting(AuditEvent::outcome).containsExactly(
+        Outcome.ALLOWED, Outcome.DENIED, Outcome.DENIED, Outcome.DISABLED, Outcome.UNCONFIRMED,
+        Outcome.ALLOWED, Outcome.LIMITED);
+  }
+
+  @Test
+  void call_throwingAuthenticator_failsClosed() {
+    sentinel = builder(Principal.of("x")).authenticator(credentials -> {
+      throw new IllegalStateException("idp down");
+    }).build();
+
+    CallResult<JsonNode> result = run(call("fs__read_file", "{}"));
+
+    assertThat(result.outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+    assertThat(invocations).hasValue(0);
+    assertThat(trail()).singleElement()
+        .satisfies(event -> assertThat(event.errorMessage()).contains("IllegalStateException"));
+  }
+
+  @Test
+  void call_throwingPolicy_failsClosedWithTheErrorInDiagnostics() {
+    sentinel = builder(Principal.of("ann", "developer")).policy(context -> {
+      throw new IllegalStateException("index corrupt");
+    }).build();
+
+    CallResult<JsonNode> result = run(call("fs__read_file", "{}"));
+
+    assertThat(result.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(result.decision().diagnostics()).singleElement().asString().contains("index corrupt");
+    assertThat(result.refusal().message()).doesNotContain("index corrupt").contains("policy failed");
+    assertThat(invocations).hasValue(0);
+    assertThat(trail()).singleElement()
+        .satisfies(event -> assertThat(event.errorMessage()).contains("index corrupt"));
+  }
+
+  @Test
+  void call_throwingLimiter_failsClosed() {
+    RateLimiter broken = new RateLimiter() {
+      @Override
+      public RateLimitResult tryAcquire(String key, Rate rate, long cost) {
+        throw new IllegalStateException("database gone");
+      }
+    };
+    Limits limits = Limits.of(List.of(LimitRule.of("global", Rate.parse("10/s"))), broken);
+    sentinel = builder(Principal.of("ann", "developer")).limits(limits).build();
+
+    CallResult<JsonNode> result = run(call("db__query", "{}"));
+
+    assertThat(result.outcome()).isEqualTo(Outcome.LIMITED);
+    assertThat(invocations).hasValue(0);
+  }
+
+  @Test
+  void call_throwingConfirmer_failsClosed() {
+    sentinel = builder(Principal.of("ann", "developer")).confirmer((context, decision) -> {
+      throw new IllegalStateException("pager down");
+    }).build();
+
+    assertThat(run(call("billing__pay", "{}")).outcome()).isEqualTo(Outcome.UNCONFIRMED);
+    assertThat(invocations).hasValue(0);
+  }
+
+  @Test
+  void call_throwingListener_neverBreaksTheCall() {
+    sentinel = builder(Principal.of("ann", "developer"))
+        .listener(event -> {
+          throw new IllegalStateException("metrics broke");
+        })
+        .build();
+
+    CallResult<JsonNode> result = run(call("db__query", "{}"));
+
+    assertThat(result.ok()).isTrue();
+    assertThat(sentinel.listenerFailures()).isEqualTo(1);
+    assertThat(trail()).hasSize(1);
+  }
+
+  @Test
+  void call_brokenAuditSinkInBlockMode_refusesUntilRepairedAndLosesNothing() {
+    sentinel = builder(Principal.of("ann", "developer"))
+        .audit(AuditDispatcher.builder()
+            .sink(sink)
+            .onSinkFailure(AuditDispatcher.OnSinkFailure.BLOCK)
+            .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(5))
+            .build())
+        .build();
+    sink.breakDown();
+    CallResult<JsonNode> first = run(call("db__query", "{}"));
+    Conditions.await("the dispatcher sees the sink fail", () -> !sentinel.audit().stats().healthy());
+
+    CallResult<JsonNode> refused = run(call("db__query", "{}"));
+    sink.repair();
+    Conditions.await("the dispatcher sees the sink recover", () -> sentinel.audit().stats().healthy());
+    CallResult<JsonNode> recovered = run(call("db__query", "{}"));
+
+    assertThat(first.ok()).isTrue();
+    assertThat(refused.outcome()).isEqualTo(Outcome.UNAVAILABLE);
+    assertThat(recovered.ok()).isTrue();
+    assertThat(invocations).hasValue(2);
+    assertThat(trail()).extracting(AuditEvent::id)
+        .containsExactly(first.eventId(), refused.eventId(), recovered.eventId());
+  }
+
+  @Test
+  void call_brokenAuditSinkInContinueMode_keepsServing() {
+    sentinel = builder(Principal.of("ann", "developer"))
+        .audit(AuditDispatcher.builder()
+            .sink(sink)
+            .onSinkFailure(AuditDispatcher.OnSinkFailure.CONTINUE)
+            .retryBackoff(Duration.ofMillis(1), Duration.ofMillis(2))
+            .build())
+        .build();
+    sink.failNext(1);
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(run(call("db__query", "{}")).ok()).isTrue();
+    }
+    assertThat(trail()).hasSize(20);
+  }
+
+  @Test
+  void call_denial_neverLeaksArgumentsOrSecrets() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+    ObjectNode args = JSON.createObjectNode()
+        .put("sql", "drop table x -- password=hunter2")
+        .put("token", "Bearer abcdefghijklmnopqrstuvwxyz012345");
+
+    CallResult<JsonNode> result = run(Call.of(Credentials.launch(), Request.toolCall("b", "db__query", args)));
+
+    assertThat(result.refusal().message()).doesNotContain("hunter2", "abcdefghij", "drop table", "Exception");
+    assertThat(AuditEventText.of(trail().get(0))).doesNotContain("abcdefghijklmnopqrstuvwxyz012345");
+  }
+
+  @Test
+  void visible_showsOnlyWhatThePolicyCouldAllow() {
+    sentinel = builder(Principal.of("unused")).build();
+    Principal reader = Principal.of("rita", "readonly");
+    Principal developer = Principal.of("dev", "developer");
+
+    assertThat(sentinel.visible(reader, Request.toolCall("b", "fs__read_file", null))).isTrue();
+    assertThat(sentinel.visible(reader, Request.toolCall("b", "db__query", null))).isFalse();
+    assertThat(sentinel.visible(developer, Request.toolCall("b", "db__query", null))).isTrue();
+    assertThat(sentinel.visible(developer, Request.toolCall("b", "billing__pay", null))).isTrue();
+    sentinel.killSwitch().disableTool("db__query", "");
+    assertThat(sentinel.visible(developer, Request.toolCall("b", "db__query", null))).isFalse();
+  }
+
+  @Test
+  void check_answersWithoutInvokingConsumingOrAuditing() {
+    Limits limits = Limits.of(
+        List.of(LimitRule.of("global", Rate.parse("1/h"))), LocalRateLimiter.create(clock));
+    sentinel = builder(Principal.of("ann", "developer")).limits(limits).build();
+
+    Check allowed = sentinel.check(call("db__query", "{\"sql\":\"select 1\"}"));
+    Check denied = sentinel.check(call("db__query", "{\"sql\":\"drop table x\"}"));
+
+    assertThat(allowed.permitted()).isTrue();
+    assertThat(allowed.decision().rules()).containsExactly("devs-query");
+    assertThat(denied.permitted()).isFalse();
+    assertThat(denied.refusal().rules()).containsExactly("no-destructive-sql");
+    assertThat(run(call("db__query", "{}")).ok()).isTrue();
+    assertThat(trail()).hasSize(1);
+  }
+
+  /** The audit event as the JSON Lines sink would write it. */
+  static final class AuditEventText {
+    static String of(AuditEvent event) {
+      return dev.sentinel.core.audit.AuditEventJson.toLine(event);
+    }
+  }
+}
