@@ -1,0 +1,6 @@
+/**
+ * API keys: {@link dev.sentinel.core.auth.ApiKeys} issues, rotates, revokes and verifies them
+ * against a {@link dev.sentinel.api.KeyStore}, such as the
+ * {@link dev.sentinel.core.auth.InMemoryKeyStore}. Only a hash of each secret is ever stored.
+ */
+package dev.sentinel.core.auth;

@@ -1,0 +1,7 @@
+/**
+ * Rate limits: configured {@link dev.sentinel.core.limit.LimitRule}s applied together by
+ * {@link dev.sentinel.core.limit.Limits} (all must pass, all-or-nothing), on token buckets held
+ * by a {@link dev.sentinel.api.RateLimiter} such as the Bucket4j-backed
+ * {@link dev.sentinel.core.limit.LocalRateLimiter}.
+ */
+package dev.sentinel.core.limit;
