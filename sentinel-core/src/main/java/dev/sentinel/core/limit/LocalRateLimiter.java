@@ -20,17 +20,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link Rate#burst()}, starting full.
  *
  * <p>Time is read from the injected {@link Clock#nanoTime()}, so tests advance a manual clock
- * instead of sleeping. Buckets are kept for the life of the limiter (see {@link #size()}).
+ * instead of sleeping. When more than {@code maxBuckets} buckets exist, creating another first
+ * sweeps out the idle ones: a bucket that is full again holds no state worth keeping. (A call
+ * racing with the sweep of its full bucket may take from the removed bucket, so at most one
+ * extra call per swept key can be admitted at that instant.)
  *
  * <p>Thread-safe: buckets sit in a {@link ConcurrentHashMap} and each bucket updates its state
  * with compare-and-set, so no bucket ever admits more tokens than it holds.
  */
 public final class LocalRateLimiter implements RateLimiter {
-  private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
-  private final TimeMeter timeMeter;
+  /** The default number of buckets above which idle ones are swept. */
+  public static final int DEFAULT_MAX_BUCKETS = 100_000;
 
-  private LocalRateLimiter(Clock clock) {
+  private final ConcurrentHashMap<String, Entry> buckets = new ConcurrentHashMap<>();
+  private final TimeMeter timeMeter;
+  private final int maxBuckets;
+  private volatile int sweepAt;
+
+  private record Entry(Bucket bucket, long capacity) {}
+
+  private LocalRateLimiter(Clock clock, int maxBuckets) {
     this.timeMeter = new ClockTimeMeter(clock);
+    this.maxBuckets = maxBuckets;
+    this.sweepAt = maxBuckets;
   }
 
   /**
@@ -39,7 +51,19 @@ public final class LocalRateLimiter implements RateLimiter {
    * @param clock the time source; {@link Clock#system()} in production
    */
   public static LocalRateLimiter create(Clock clock) {
-    return new LocalRateLimiter(Objects.requireNonNull(clock, "clock"));
+    return create(clock, DEFAULT_MAX_BUCKETS);
+  }
+
+  /**
+   * A limiter that sweeps idle buckets once it holds more than {@code maxBuckets}.
+   *
+   * @throws IllegalArgumentException if {@code maxBuckets} is not positive
+   */
+  public static LocalRateLimiter create(Clock clock, int maxBuckets) {
+    if (maxBuckets <= 0) {
+      throw new IllegalArgumentException("maxBuckets must be positive, got " + maxBuckets);
+    }
+    return new LocalRateLimiter(Objects.requireNonNull(clock, "clock"), maxBuckets);
   }
 
   /**
@@ -69,9 +93,9 @@ public final class LocalRateLimiter implements RateLimiter {
     if (cost <= 0) {
       return;
     }
-    Bucket bucket = buckets.get(key);
-    if (bucket != null) {
-      bucket.addTokens(cost);
+    Entry entry = buckets.get(key);
+    if (entry != null) {
+      entry.bucket().addTokens(cost);
     }
   }
 
@@ -82,12 +106,24 @@ public final class LocalRateLimiter implements RateLimiter {
 
   private Bucket bucket(String key, Rate rate) {
     // get() first: computeIfAbsent may lock the bin even when the bucket exists.
-    Bucket bucket = buckets.get(key);
-    if (bucket != null) {
-      return bucket;
+    Entry entry = buckets.get(key);
+    if (entry != null) {
+      return entry.bucket();
     }
     Objects.requireNonNull(rate, "rate");
-    return buckets.computeIfAbsent(key, k -> newBucket(rate));
+    if (buckets.size() >= sweepAt) {
+      sweepIdle();
+    }
+    return buckets.computeIfAbsent(key, k -> new Entry(newBucket(rate), rate.burst())).bucket();
+  }
+
+  /** Removes full buckets; the next sweep waits until the map has doubled again. */
+  private synchronized void sweepIdle() {
+    if (buckets.size() < sweepAt) {
+      return;
+    }
+    buckets.entrySet().removeIf(e -> e.getValue().bucket().getAvailableTokens() >= e.getValue().capacity());
+    sweepAt = Math.max(maxBuckets, buckets.size() * 2);
   }
 
   private LocalBucket newBucket(Rate rate) {

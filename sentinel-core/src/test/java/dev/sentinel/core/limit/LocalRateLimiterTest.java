@@ -36,6 +36,26 @@ class LocalRateLimiterTest extends RateLimiterContract {
   }
 
   @Test
+  void tryAcquire_overMaxBuckets_sweepsOnlyIdleBuckets() {
+    ManualClock clock = new ManualClock();
+    LocalRateLimiter limiter = LocalRateLimiter.create(clock, 4);
+    Rate rate = Rate.parse("1/min");
+    for (String key : new String[] {"a", "b", "c", "d"}) {
+      limiter.tryAcquire(key, rate, 1);
+    }
+    clock.advance(Duration.ofMinutes(1));
+    limiter.tryAcquire("d", rate, 1);
+
+    limiter.tryAcquire("e", rate, 1);
+
+    assertThat(limiter.size()).isEqualTo(2);
+    assertThat(limiter.tryAcquire("d", rate, 1).allowed())
+        .as("the busy bucket kept its state through the sweep")
+        .isFalse();
+    assertThat(limiter.tryAcquire("a", rate, 1).allowed()).isTrue();
+  }
+
+  @Test
   void refund_unknownKey_createsNoBucket() {
     LocalRateLimiter limiter = LocalRateLimiter.create(new ManualClock());
     limiter.refund("nothing", Rate.parse("5/s"), 1);
