@@ -1,0 +1,750 @@
+package dev.sentinel.core.policy;
+
+import dev.sentinel.api.Effect;
+import dev.sentinel.api.Rate;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.config.ConfigReader;
+import dev.sentinel.core.config.Suggestions;
+import dev.sentinel.core.config.YamlDocument;
+import dev.sentinel.core.internal.Glob;
+import dev.sentinel.core.limit.LimitRule;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import tools.jackson.core.JsonPointer;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Turns a policy's YAML tree into compiled rules, role closures and limits, checking every key
+ * and value and collecting every problem with its location. Not thread-safe: one per load.
+ */
+final class PolicyCompiler {
+  static final List<String> TOP_KEYS = List.of("roles", "rules", "limits");
+  static final List<String> ROLE_KEYS = List.of("inherits", "description");
+  static final List<String> RULE_KEYS =
+      List.of("allow", "deny", "confirm", "id", "reason", "description");
+  static final List<String> EFFECT_KEYS = List.of("allow", "deny", "confirm");
+  static final List<String> MATCH_KEYS =
+      List.of("roles", "principals", "attributes", "methods", "backends", "tools", "prompts",
+          "resources", "when", "during");
+  static final List<String> WINDOW_KEYS = List.of("days", "hours", "zone");
+  static final List<String> LIMIT_KEYS =
+      List.of("id", "rate", "burst", "per", "tools", "backends", "principals", "roles", "methods",
+          "cost", "description");
+  static final List<String> PER_KEYS = List.of("principal", "tool", "backend");
+  static final List<String> DAYS = List.of("mon", "tue", "wed", "thu", "fri", "sat", "sun");
+  private static final List<String> DAY_NAMES =
+      List.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday");
+  private static final Pattern HOURS =
+      Pattern.compile("\\s*(\\d{1,2}):(\\d{2})\\s*-\\s*(\\d{1,2}):(\\d{2})\\s*");
+
+  /** The result of a compilation. */
+  record Compiled(List<Rule> rules, List<LimitRule> limits, Map<String, Set<String>> closures) {}
+
+  private final ConfigReader in;
+  private final String base;
+  private final Map<String, List<String>> inherits = new LinkedHashMap<>();
+  private Map<String, Set<String>> closures = Map.of();
+
+  private PolicyCompiler(YamlDocument document, String base) {
+    this.in = new ConfigReader(document);
+    this.base = base;
+  }
+
+  /**
+   * Compiles the policy mapping at {@code pointer} ({@code ""} for the whole document).
+   *
+   * @throws dev.sentinel.core.config.ConfigException listing every problem
+   */
+  static Compiled compile(YamlDocument document, String pointer) {
+    PolicyCompiler compiler = new PolicyCompiler(document, pointer);
+    Compiled compiled = compiler.compile();
+    compiler.in.throwIfErrors();
+    return compiled;
+  }
+
+  private Compiled compile() {
+    JsonNode root = in.node(base);
+    if (root.isMissingNode() || root.isNull()) {
+      return new Compiled(List.of(), List.of(), Map.of());
+    }
+    if (!in.checkKeys(base, null, TOP_KEYS)) {
+      return new Compiled(List.of(), List.of(), Map.of());
+    }
+    roles();
+    List<Rule> rules = rules();
+    List<LimitRule> limits = limits();
+    return new Compiled(rules, limits, closures);
+  }
+
+  // ---- roles -------------------------------------------------------------------------------
+
+  private void roles() {
+    String pointer = base + "/roles";
+    JsonNode node = in.node(pointer);
+    if (node.isMissingNode() || node.isNull()) {
+      return;
+    }
+    if (!node.isObject()) {
+      in.error(pointer, null, "expected a mapping of role names to { inherits: [...] }, got "
+          + ConfigReader.describe(node));
+      return;
+    }
+    for (String role : node.propertyNames()) {
+      inherits.put(role, new ArrayList<>());
+    }
+    for (String role : node.propertyNames()) {
+      String rolePointer = YamlDocument.child(pointer, role);
+      String subject = "role '" + role + "'";
+      JsonNode body = in.node(rolePointer);
+      if (body.isNull()) {
+        continue;
+      }
+      if (!in.checkKeys(rolePointer, subject, ROLE_KEYS)) {
+        continue;
+      }
+      description(rolePointer, subject);
+      String inheritsPointer = rolePointer + "/inherits";
+      if (!in.present(inheritsPointer, subject, false)) {
+        continue;
+      }
+      List<String> parents = in.names(inheritsPointer, subject, "role names");
+      for (int i = 0; i < parents.size(); i++) {
+        String parent = parents.get(i);
+        String at = in.node(inheritsPointer).isArray()
+            ? YamlDocument.child(inheritsPointer, i) : inheritsPointer;
+        if (checkRole(at, subject, parent)) {
+          inherits.get(role).add(parent);
+        }
+      }
+    }
+    reportCycles(pointer);
+    Map<String, Set<String>> out = new HashMap<>();
+    for (String role : inherits.keySet()) {
+      Set<String> closure = new LinkedHashSet<>();
+      List<String> todo = new ArrayList<>(List.of(role));
+      while (!todo.isEmpty()) {
+        String next = todo.remove(todo.size() - 1);
+        if (closure.add(next)) {
+          todo.addAll(inherits.getOrDefault(next, List.of()));
+        }
+      }
+      out.put(role, Set.copyOf(closure));
+    }
+    closures = Map.copyOf(out);
+  }
+
+  private void reportCycles(String pointer) {
+    Map<String, Integer> state = new HashMap<>();
+    Set<String> reported = new HashSet<>();
+    for (String role : inherits.keySet()) {
+      findCycle(role, new ArrayList<>(), state, reported, pointer);
+    }
+  }
+
+  private void findCycle(
+      String role, List<String> path, Map<String, Integer> state, Set<String> reported,
+      String pointer) {
+    Integer s = state.get(role);
+    if (s != null && s == 2) {
+      return;
+    }
+    if (s != null && s == 1) {
+      List<String> cycle = new ArrayList<>(path.subList(path.indexOf(role), path.size()));
+      cycle.add(role);
+      if (reported.add(new java.util.TreeSet<>(cycle).toString())) {
+        in.error(YamlDocument.child(pointer, cycle.get(0)) + "/inherits",
+            "role '" + cycle.get(0) + "'",
+            "cyclic role inheritance: " + String.join(" -> ", cycle)
+                + "; remove one of these inherits");
+      }
+      return;
+    }
+    state.put(role, 1);
+    path.add(role);
+    for (String parent : inherits.getOrDefault(role, List.of())) {
+      findCycle(parent, path, state, reported, pointer);
+    }
+    path.remove(path.size() - 1);
+    state.put(role, 2);
+  }
+
+  /** Records an error and returns false unless the role is declared. */
+  private boolean checkRole(String pointer, String subject, String role) {
+    if (inherits.containsKey(role)) {
+      return true;
+    }
+    StringBuilder message = new StringBuilder("unknown role '").append(role).append("'");
+    Suggestions.nearest(role, inherits.keySet())
+        .ifPresent(s -> message.append("; did you mean '").append(s).append("'?"));
+    message.append(inherits.isEmpty()
+        ? " (no roles are declared: declare it under 'roles:')"
+        : " (declared: " + String.join(", ", inherits.keySet())
+            + "; declare it under 'roles:')");
+    in.error(pointer, subject, message.toString());
+    return false;
+  }
+
+  // ---- rules -------------------------------------------------------------------------------
+
+  private List<Rule> rules() {
+    String pointer = base + "/rules";
+    JsonNode node = in.node(pointer);
+    List<Rule> rules = new ArrayList<>();
+    if (node.isMissingNode() || node.isNull()) {
+      return rules;
+    }
+    if (!node.isArray()) {
+      in.error(pointer, null, "expected a list of rules (each '- id: ...'), got "
+          + ConfigReader.describe(node));
+      return rules;
+    }
+    Map<String, String> ids = new HashMap<>();
+    for (int i = 0; i < node.size(); i++) {
+      Rule rule = rule(YamlDocument.child(pointer, i), rules.size(), ids);
+      if (rule != null) {
+        rules.add(rule);
+      }
+    }
+    return rules;
+  }
+
+  private Rule rule(String pointer, int order, Map<String, String> ids) {
+    JsonNode node = in.node(pointer);
+    if (!node.isObject()) {
+      in.error(pointer, "rule at " + pointer, "expected a rule (a mapping with id and one of "
+          + "allow, deny, confirm), got " + ConfigReader.describe(node));
+      return null;
+    }
+    String id = null;
+    if (in.present(pointer + "/id", "rule at " + pointer, true)) {
+      id = in.string(pointer + "/id", "rule at " + pointer, "a rule id");
+      if (id != null && id.isBlank()) {
+        in.error(pointer + "/id", "rule at " + pointer, "rule id must not be blank");
+        id = null;
+      }
+    }
+    String subject = id == null ? "rule at " + pointer : "rule '" + id + "'";
+    in.checkKeys(pointer, subject, RULE_KEYS);
+    if (id != null) {
+      String first = ids.putIfAbsent(id, pointer);
+      if (first != null) {
+        in.error(pointer + "/id", subject, "duplicate rule id '" + id + "' (first at line "
+            + in.document().location(first).line() + "); give each rule a unique id");
+      }
+    }
+    description(pointer, subject);
+    String reason = null;
+    if (in.present(pointer + "/reason", subject, false)) {
+      reason = in.string(pointer + "/reason", subject, "a reason (text)");
+    }
+    List<String> effects = new ArrayList<>();
+    for (String key : EFFECT_KEYS) {
+      if (node.has(key)) {
+        effects.add(key);
+      }
+    }
+    if (effects.isEmpty()) {
+      in.error(pointer, subject, "rule has none of allow, deny, confirm; add exactly one, "
+          + "such as 'allow: { roles: [...], tools: [...] }'");
+      return null;
+    }
+    if (effects.size() > 1) {
+      in.error(pointer + "/" + effects.get(1), subject, "rule has both " + effects.get(0)
+          + " and " + effects.get(1) + "; a rule has exactly one of allow, deny, confirm "
+          + "(split it into separate rules)");
+      return null;
+    }
+    Effect effect = Effect.valueOf(effects.get(0).toUpperCase(Locale.ROOT));
+    Rule rule = match(pointer + "/" + effects.get(0), subject, id, order, effect, reason);
+    return id == null ? null : rule;
+  }
+
+  private void description(String pointer, String subject) {
+    if (in.present(pointer + "/description", subject, false)) {
+      in.string(pointer + "/description", subject, "a description (text)");
+    }
+  }
+
+  private Rule match(
+      String pointer, String subject, String id, int order, Effect effect, String reason) {
+    JsonNode node = in.node(pointer);
+    if (!node.isObject()) {
+      in.error(pointer, subject, "expected a mapping of conditions (" + String.join(", ", MATCH_KEYS)
+          + "), got " + ConfigReader.describe(node) + "; use {} to match every request");
+      return null;
+    }
+    int before = in.problems().size();
+    in.checkKeys(pointer, subject, MATCH_KEYS);
+    Set<String> roles = null;
+    if (has(pointer + "/roles")) {
+      roles = new LinkedHashSet<>();
+      List<String> names = nonEmptyNames(pointer + "/roles", subject, "role names");
+      for (int i = 0; i < names.size(); i++) {
+        if (checkRole(elementPointer(pointer + "/roles", i), subject, names.get(i))) {
+          roles.add(names.get(i));
+        }
+      }
+    }
+    List<Glob> principals = globs(pointer + "/principals", subject, "principal id globs");
+    Map<String, Set<String>> attributes = attributes(pointer + "/attributes", subject);
+    List<Glob> backends = globs(pointer + "/backends", subject, "backend globs");
+    List<Glob> tools = globs(pointer + "/tools", subject, "tool name globs");
+    List<Glob> prompts = globs(pointer + "/prompts", subject, "prompt name globs");
+    List<Glob> resources = globs(pointer + "/resources", subject, "resource URI globs");
+    List<Glob> methods = globs(pointer + "/methods", subject, "MCP methods");
+    if (methods != null) {
+      checkMethods(pointer + "/methods", subject, methods, tools, prompts, resources);
+    } else {
+      methods = derivedMethods(tools, prompts, resources);
+    }
+    List<Condition> when = when(pointer + "/when", subject);
+    TimeWindow during = has(pointer + "/during") ? during(pointer + "/during", subject) : null;
+    if (in.problems().size() > before || id == null) {
+      return null;
+    }
+    return new Rule(id, order, effect, reason, roles, closures, principals, attributes, methods,
+        backends, tools, prompts, resources, when, during);
+  }
+
+  private void checkMethods(
+      String pointer, String subject, List<Glob> methods, List<Glob> tools, List<Glob> prompts,
+      List<Glob> resources) {
+    if (tools == null && prompts == null && resources == null) {
+      return;
+    }
+    for (Glob method : methods) {
+      if (!method.isLiteral()) {
+        continue;
+      }
+      Request.Kind kind = Request.Kind.of(method.toString());
+      boolean named = kind == Request.Kind.TOOL ? tools != null
+          : kind == Request.Kind.PROMPT ? prompts != null
+          : kind == Request.Kind.RESOURCE && resources != null;
+      if (!named) {
+        in.error(pointer, subject, "method '" + method + "' can never match: the rule names "
+            + "tools, prompts or resources, but none of the kind this method addresses; "
+            + "add the matching target key or remove the method");
+      }
+    }
+  }
+
+  private static List<Glob> derivedMethods(
+      List<Glob> tools, List<Glob> prompts, List<Glob> resources) {
+    if (tools == null && prompts == null && resources == null) {
+      return null;
+    }
+    List<Glob> out = new ArrayList<>();
+    if (tools != null) {
+      out.add(Glob.compile(Request.TOOLS_CALL));
+    }
+    if (prompts != null) {
+      out.add(Glob.compile(Request.PROMPTS_GET));
+    }
+    if (resources != null) {
+      out.add(Glob.compile(Request.RESOURCES_READ));
+      out.add(Glob.compile("resources/subscribe"));
+      out.add(Glob.compile("resources/unsubscribe"));
+    }
+    return out;
+  }
+
+  private boolean has(String pointer) {
+    return !in.node(pointer).isMissingNode();
+  }
+
+  private String elementPointer(String pointer, int i) {
+    return in.node(pointer).isArray() ? YamlDocument.child(pointer, i) : pointer;
+  }
+
+  private List<String> nonEmptyNames(String pointer, String subject, String what) {
+    JsonNode node = in.node(pointer);
+    if (node.isArray() && node.isEmpty()) {
+      String key = pointer.substring(pointer.lastIndexOf('/') + 1);
+      in.error(pointer, subject, "'" + key + "' must not be empty; list at least one, or remove "
+          + "the key to match any");
+    }
+    return in.names(pointer, subject, what);
+  }
+
+  private List<Glob> globs(String pointer, String subject, String what) {
+    if (!has(pointer)) {
+      return null;
+    }
+    List<Glob> out = new ArrayList<>();
+    for (String name : nonEmptyNames(pointer, subject, what)) {
+      out.add(Glob.compile(name));
+    }
+    return out;
+  }
+
+  private Map<String, Set<String>> attributes(String pointer, String subject) {
+    JsonNode node = in.node(pointer);
+    if (node.isMissingNode()) {
+      return null;
+    }
+    if (!node.isObject() || node.isEmpty()) {
+      in.error(pointer, subject, "expected a mapping of attribute names to values, such as "
+          + "{ team: [payments, ops] }, got " + ConfigReader.describe(node));
+      return null;
+    }
+    Map<String, Set<String>> out = new LinkedHashMap<>();
+    for (String name : node.propertyNames()) {
+      String at = YamlDocument.child(pointer, name);
+      out.put(name, Set.copyOf(nonEmptyNames(at, subject, "attribute values")));
+    }
+    return out;
+  }
+
+  // ---- when --------------------------------------------------------------------------------
+
+  private List<Condition> when(String pointer, String subject) {
+    JsonNode node = in.node(pointer);
+    List<Condition> out = new ArrayList<>();
+    if (node.isMissingNode()) {
+      return out;
+    }
+    if (!node.isObject()) {
+      in.error(pointer, subject, "expected a mapping of JSON Pointers to operators, such as "
+          + "{ \"/path\": { glob: \"/workspace/**\" } }, got " + ConfigReader.describe(node));
+      return out;
+    }
+    for (String key : node.propertyNames()) {
+      String at = YamlDocument.child(pointer, key);
+      try {
+        JsonPointer.compile(key);
+        if (key.matches(".*~([^01].*|$)")) {
+          throw new IllegalArgumentException("bad escape");
+        }
+      } catch (IllegalArgumentException e) {
+        in.error(at, subject, "invalid JSON Pointer '" + key + "': a pointer is \"\" or starts "
+            + "with '/', such as \"/path\" or \"/options/mode\" (escape '~' as ~0 and '/' as ~1)");
+        continue;
+      }
+      JsonNode operators = in.node(at);
+      if (!operators.isObject() || operators.isEmpty()) {
+        in.error(at, subject, "expected a mapping of operators (" + String.join(", ",
+            Condition.OPERATORS) + "), such as { equals: \"fast\" }, got "
+            + ConfigReader.describe(operators));
+        continue;
+      }
+      List<Condition.Operator> compiled = new ArrayList<>();
+      for (Map.Entry<String, JsonNode> entry : operators.properties()) {
+        Condition.Operator op =
+            operator(YamlDocument.child(at, entry.getKey()), subject, entry.getKey(),
+                entry.getValue());
+        if (op != null) {
+          compiled.add(op);
+        }
+      }
+      if (compiled.size() == operators.size()) {
+        out.add(new Condition(key, compiled));
+      }
+    }
+    return out;
+  }
+
+  private Condition.Operator operator(String pointer, String subject, String name, JsonNode v) {
+    switch (name) {
+      case "glob":
+        return text(pointer, subject, name, v) ? new Condition.GlobOperator(v.stringValue()) : null;
+      case "prefix":
+        return text(pointer, subject, name, v)
+            ? new Condition.PrefixOperator(v.stringValue()) : null;
+      case "regex":
+        if (!text(pointer, subject, name, v)) {
+          return null;
+        }
+        try {
+          return new Condition.RegexOperator(Pattern.compile(v.stringValue()));
+        } catch (PatternSyntaxException e) {
+          in.error(pointer, subject, "invalid regex '" + v.stringValue() + "': "
+              + e.getDescription() + (e.getIndex() >= 0 ? " near index " + e.getIndex() : "")
+              + " (Java regex syntax; in YAML double quotes write \\\\ for a backslash)");
+          return null;
+        }
+      case "equals":
+        return new Condition.InOperator(List.of(v), true);
+      case "in": {
+        List<JsonNode> values = new ArrayList<>();
+        if (v.isArray()) {
+          v.forEach(values::add);
+        } else if (v.isValueNode()) {
+          values.add(v);
+        } else {
+          in.error(pointer, subject, "'in' expects a list of values, got "
+              + ConfigReader.describe(v));
+          return null;
+        }
+        if (values.isEmpty()) {
+          in.error(pointer, subject, "'in' must list at least one value");
+          return null;
+        }
+        return new Condition.InOperator(values, false);
+      }
+      case "gt":
+      case "gte":
+      case "lt":
+      case "lte":
+        if (!v.isNumber()) {
+          in.error(pointer, subject, "'" + name + "' expects a number, got "
+              + ConfigReader.describe(v));
+          return null;
+        }
+        return new Condition.CompareOperator(name, v.decimalValue());
+      case "exists":
+        if (!v.isBoolean()) {
+          in.error(pointer, subject, "'exists' expects true or false, got "
+              + ConfigReader.describe(v));
+          return null;
+        }
+        return new Condition.ExistsOperator(v.booleanValue());
+      case "maxLength":
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+          in.error(pointer, subject, "'maxLength' expects a whole number of at least 0, got "
+              + ConfigReader.describe(v));
+          return null;
+        }
+        return new Condition.MaxLengthOperator(v.longValue());
+      default:
+        in.error(pointer, subject, ConfigReader.unknown("operator", name, Condition.OPERATORS));
+        return null;
+    }
+  }
+
+  private boolean text(String pointer, String subject, String name, JsonNode v) {
+    if (v.isString()) {
+      return true;
+    }
+    in.error(pointer, subject, "'" + name + "' expects text, got " + ConfigReader.describe(v));
+    return false;
+  }
+
+  // ---- during ------------------------------------------------------------------------------
+
+  private TimeWindow during(String pointer, String subject) {
+    int keyProblems = in.problems().size();
+    if (!in.checkKeys(pointer, subject, WINDOW_KEYS) || in.problems().size() > keyProblems) {
+      return null;
+    }
+    JsonNode node = in.node(pointer);
+    if (!node.has("days") && !node.has("hours")) {
+      in.error(pointer, subject, "a time window needs days, hours or both, such as "
+          + "{ days: [mon-fri], hours: \"09:00-18:00\" }");
+      return null;
+    }
+    int before = in.problems().size();
+    int days = TimeWindow.ALL_DAYS;
+    if (node.has("days")) {
+      days = 0;
+      List<String> names = nonEmptyNames(pointer + "/days", subject, "day names");
+      for (int i = 0; i < names.size(); i++) {
+        days |= days(elementPointer(pointer + "/days", i), subject, names.get(i));
+      }
+    }
+    int start = 0;
+    int end = 24 * 60;
+    if (node.has("hours")) {
+      String hours = in.string(pointer + "/hours", subject, "hours such as \"09:00-18:00\"");
+      Matcher m = hours == null ? null : HOURS.matcher(hours);
+      if (m != null && m.matches()) {
+        start = Integer.parseInt(m.group(1)) * 60 + Integer.parseInt(m.group(2));
+        end = Integer.parseInt(m.group(3)) * 60 + Integer.parseInt(m.group(4));
+        boolean valid = Integer.parseInt(m.group(1)) < 24 && Integer.parseInt(m.group(2)) < 60
+            && Integer.parseInt(m.group(4)) < 60 && end <= 24 * 60;
+        if (!valid || start == end) {
+          in.error(pointer + "/hours", subject, "invalid hours '" + hours + "': use HH:MM-HH:MM "
+              + "with times from 00:00 to 24:00 and different start and end, such as "
+              + "\"09:00-18:00\" (or \"22:00-06:00\" across midnight)");
+        }
+      } else if (hours != null) {
+        in.error(pointer + "/hours", subject, "invalid hours '" + hours + "': use HH:MM-HH:MM, "
+            + "such as \"09:00-18:00\"");
+      }
+    }
+    ZoneId zone = ZoneId.of("UTC");
+    if (node.has("zone")) {
+      String name = in.string(pointer + "/zone", subject, "a time zone such as Europe/Berlin");
+      if (name != null) {
+        try {
+          zone = ZoneId.of(name);
+        } catch (DateTimeException e) {
+          in.error(pointer + "/zone", subject, "unknown time zone '" + name + "'; use a region "
+              + "such as Europe/Berlin or America/New_York, or UTC");
+        }
+      }
+    }
+    return in.problems().size() > before ? null : new TimeWindow(days, start, end, zone);
+  }
+
+  private int days(String pointer, String subject, String text) {
+    String t = text.strip().toLowerCase(Locale.ROOT);
+    int dash = t.indexOf('-');
+    if (dash > 0) {
+      int from = day(pointer, subject, t.substring(0, dash).strip());
+      int to = day(pointer, subject, t.substring(dash + 1).strip());
+      if (from < 0 || to < 0) {
+        return 0;
+      }
+      int mask = 0;
+      for (int d = from; ; d = (d + 1) % 7) {
+        mask |= 1 << d;
+        if (d == to) {
+          break;
+        }
+      }
+      return mask;
+    }
+    int d = day(pointer, subject, t);
+    return d < 0 ? 0 : 1 << d;
+  }
+
+  private int day(String pointer, String subject, String name) {
+    int i = DAYS.indexOf(name);
+    if (i < 0) {
+      i = DAY_NAMES.indexOf(name);
+    }
+    if (i < 0) {
+      in.error(pointer, subject, ConfigReader.unknown("day", name, DAYS)
+          + "; ranges such as mon-fri are allowed");
+    }
+    return i;
+  }
+
+  // ---- limits ------------------------------------------------------------------------------
+
+  private List<LimitRule> limits() {
+    String pointer = base + "/limits";
+    JsonNode node = in.node(pointer);
+    List<LimitRule> limits = new ArrayList<>();
+    if (node.isMissingNode() || node.isNull()) {
+      return limits;
+    }
+    if (!node.isArray()) {
+      in.error(pointer, null, "expected a list of limits (each '- id: ...'), got "
+          + ConfigReader.describe(node));
+      return limits;
+    }
+    Map<String, String> ids = new HashMap<>();
+    for (int i = 0; i < node.size(); i++) {
+      LimitRule limit = limit(YamlDocument.child(pointer, i), ids);
+      if (limit != null) {
+        limits.add(limit);
+      }
+    }
+    return limits;
+  }
+
+  private LimitRule limit(String pointer, Map<String, String> ids) {
+    JsonNode node = in.node(pointer);
+    if (!node.isObject()) {
+      in.error(pointer, "limit at " + pointer, "expected a limit (a mapping with id and rate), "
+          + "got " + ConfigReader.describe(node));
+      return null;
+    }
+    int before = in.problems().size();
+    String id = null;
+    if (in.present(pointer + "/id", "limit at " + pointer, true)) {
+      id = in.string(pointer + "/id", "limit at " + pointer, "a limit id");
+    }
+    String subject = id == null ? "limit at " + pointer : "limit '" + id + "'";
+    in.checkKeys(pointer, subject, LIMIT_KEYS);
+    if (id != null) {
+      String first = ids.putIfAbsent(id, pointer);
+      if (first != null) {
+        in.error(pointer + "/id", subject, "duplicate limit id '" + id + "' (first at line "
+            + in.document().location(first).line() + "); give each limit a unique id");
+      }
+    }
+    description(pointer, subject);
+    Rate rate = null;
+    if (in.present(pointer + "/rate", subject, true)) {
+      JsonNode r = in.node(pointer + "/rate");
+      if (!r.isString()) {
+        in.error(pointer + "/rate", subject, "expected a rate such as 60/min or 10/10s, got "
+            + ConfigReader.describe(r));
+      } else {
+        try {
+          rate = Rate.parse(r.stringValue());
+        } catch (IllegalArgumentException e) {
+          in.error(pointer + "/rate", subject, e.getMessage() + " (write it like 60/min or 10/10s)");
+        }
+      }
+    }
+    if (rate != null && has(pointer + "/burst")) {
+      OptionalLong burst = in.positiveLong(pointer + "/burst", subject, "burst");
+      if (burst.isPresent()) {
+        rate = rate.withBurst(burst.getAsLong());
+      }
+    }
+    long cost = 1;
+    if (has(pointer + "/cost")) {
+      cost = in.positiveLong(pointer + "/cost", subject, "cost").orElse(1);
+    }
+    EnumSet<LimitRule.Key> per = EnumSet.noneOf(LimitRule.Key.class);
+    if (has(pointer + "/per")) {
+      List<String> keys = in.names(pointer + "/per", subject, "bucket keys");
+      for (int i = 0; i < keys.size(); i++) {
+        String key = keys.get(i).strip().toLowerCase(Locale.ROOT);
+        if (PER_KEYS.contains(key)) {
+          per.add(LimitRule.Key.valueOf(key.toUpperCase(Locale.ROOT)));
+        } else {
+          in.error(elementPointer(pointer + "/per", i), subject,
+              ConfigReader.unknown("bucket key", keys.get(i), PER_KEYS));
+        }
+      }
+    }
+    List<Glob> tools = globs(pointer + "/tools", subject, "tool name globs");
+    Set<String> backends = exactNames(pointer + "/backends", subject, "backend names");
+    Set<String> principals = exactNames(pointer + "/principals", subject, "principal ids");
+    Set<String> methods = exactNames(pointer + "/methods", subject, "MCP methods");
+    Set<String> roles = new HashSet<>();
+    if (has(pointer + "/roles")) {
+      List<String> names = nonEmptyNames(pointer + "/roles", subject, "role names");
+      for (int i = 0; i < names.size(); i++) {
+        String role = names.get(i);
+        if (checkRole(elementPointer(pointer + "/roles", i), subject, role)) {
+          // LimitRule checks directly granted roles, so grant it to every role inheriting it.
+          closures.forEach((r, closure) -> {
+            if (closure.contains(role)) {
+              roles.add(r);
+            }
+          });
+          roles.add(role);
+        }
+      }
+    }
+    if (in.problems().size() > before || id == null || rate == null) {
+      return null;
+    }
+    return new LimitRule(id, rate, per, tools == null ? List.of() : tools, backends, principals,
+        roles, methods, cost);
+  }
+
+  private Set<String> exactNames(String pointer, String subject, String what) {
+    if (!has(pointer)) {
+      return Set.of();
+    }
+    List<String> names = nonEmptyNames(pointer, subject, what);
+    for (int i = 0; i < names.size(); i++) {
+      if (names.get(i).contains("*") || names.get(i).contains("?")) {
+        in.error(elementPointer(pointer, i), subject, "limits match " + what + " exactly; "
+            + "the wildcard in '" + names.get(i) + "' is not supported here (list the names)");
+      }
+    }
+    return new LinkedHashSet<>(names);
+  }
+}

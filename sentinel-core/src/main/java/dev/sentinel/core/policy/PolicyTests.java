@@ -1,0 +1,283 @@
+package dev.sentinel.core.policy;
+
+import dev.sentinel.api.Decision;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.RequestContext;
+import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.config.ConfigReader;
+import dev.sentinel.core.config.YamlDocument;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Runs policy test cases written beside a policy, like {@code opa test}. The test file:
+ *
+ * <pre>
+ * tests:
+ *   - name: devs cannot drop tables
+ *     principal: { id: bob, roles: [developer], attributes: { team: [payments] } }  # or: bob
+ *     request:
+ *       backend: db
+ *       tool: db__query             # or prompt:, resource:, or method: with name:
+ *       arguments: { sql: "DROP TABLE users" }
+ *     time: 2025-01-06T10:00:00Z    # optional; default 2025-01-06T12:00:00Z (a Monday, noon UTC)
+ *     expect: deny                  # allow, deny or confirm
+ *     rules: [no-destructive-sql]   # optional: each must be among the deciding rules
+ *     visible: true                 # optional: expected PolicyEngine.visible
+ * </pre>
+ *
+ * <p>The request's method defaults from its target: {@code tools/call} for {@code tool},
+ * {@code prompts/get} for {@code prompt}, {@code resources/read} for {@code resource}. The
+ * default time is fixed so that results do not depend on when the tests run.
+ */
+public final class PolicyTests {
+  /** The time of test cases that give none: Monday 6 January 2025, noon UTC. */
+  public static final Instant DEFAULT_TIME = Instant.parse("2025-01-06T12:00:00Z");
+
+  private static final List<String> TOP_KEYS = List.of("tests");
+  private static final List<String> CASE_KEYS =
+      List.of("name", "principal", "request", "time", "expect", "rules", "visible");
+  private static final List<String> PRINCIPAL_KEYS = List.of("id", "roles", "attributes");
+  private static final List<String> REQUEST_KEYS =
+      List.of("method", "backend", "name", "tool", "prompt", "resource", "arguments");
+  private static final List<String> EFFECTS = List.of("allow", "deny", "confirm");
+
+  private PolicyTests() {}
+
+  /**
+   * Runs every case of a test file against a policy.
+   *
+   * @throws ConfigException if the test file cannot be read or is malformed (every problem is
+   *     reported, located)
+   */
+  public static PolicyTestReport run(PolicyEngine policy, Path testFile) {
+    Objects.requireNonNull(policy, "policy");
+    Path name = testFile.getFileName();
+    String source = name == null ? testFile.toString() : name.toString();
+    String text;
+    try {
+      text = Files.readString(testFile, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(new ConfigException.Problem(source, 0, 0, "", null,
+          "cannot read the test file " + testFile + ": " + e)), e);
+    }
+    return run(policy, text, source);
+  }
+
+  /**
+   * Runs every case of a test file given as text.
+   *
+   * @throws ConfigException if the text is not a valid test file
+   */
+  public static PolicyTestReport run(PolicyEngine policy, String yaml, String source) {
+    ConfigReader in = new ConfigReader(YamlDocument.parse(yaml, source));
+    List<Case> cases = read(in);
+    in.throwIfErrors();
+    List<PolicyTestReport.CaseResult> results = new ArrayList<>();
+    for (Case c : cases) {
+      results.add(c.run(policy));
+    }
+    return new PolicyTestReport(results);
+  }
+
+  private static List<Case> read(ConfigReader in) {
+    List<Case> out = new ArrayList<>();
+    if (!in.checkKeys("", null, TOP_KEYS) || !in.present("/tests", null, true)) {
+      return out;
+    }
+    JsonNode tests = in.node("/tests");
+    if (!tests.isArray()) {
+      in.error("/tests", null, "expected a list of test cases (each '- name: ...'), got "
+          + ConfigReader.describe(tests));
+      return out;
+    }
+    Map<String, String> names = new HashMap<>();
+    for (int i = 0; i < tests.size(); i++) {
+      Case c = readCase(in, YamlDocument.child("/tests", i), names);
+      if (c != null) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private static Case readCase(ConfigReader in, String pointer, Map<String, String> names) {
+    int before = in.problems().size();
+    String fallback = "test at " + pointer;
+    if (!in.node(pointer).isObject()) {
+      in.error(pointer, fallback, "expected a test case (a mapping with name, principal, "
+          + "request and expect), got " + ConfigReader.describe(in.node(pointer)));
+      return null;
+    }
+    String name = in.present(pointer + "/name", fallback, true)
+        ? in.string(pointer + "/name", fallback, "a test name") : null;
+    String subject = name == null ? fallback : "test '" + name + "'";
+    in.checkKeys(pointer, subject, CASE_KEYS);
+    if (name != null && names.putIfAbsent(name, pointer) != null) {
+      in.error(pointer + "/name", subject, "duplicate test name '" + name + "'; give each test "
+          + "a unique name");
+    }
+    Principal principal = in.present(pointer + "/principal", subject, true)
+        ? principal(in, pointer + "/principal", subject) : null;
+    Request request = in.present(pointer + "/request", subject, true)
+        ? request(in, pointer + "/request", subject) : null;
+    Instant time = DEFAULT_TIME;
+    if (in.present(pointer + "/time", subject, false)) {
+      String t = in.string(pointer + "/time", subject, "an ISO-8601 time");
+      if (t != null) {
+        try {
+          time = OffsetDateTime.parse(t).toInstant();
+        } catch (DateTimeParseException e) {
+          in.error(pointer + "/time", subject, "invalid time '" + t + "'; write it like "
+              + "2025-01-06T10:00:00Z or 2025-01-06T10:00:00+01:00");
+        }
+      }
+    }
+    String expect = null;
+    if (in.present(pointer + "/expect", subject, true)) {
+      expect = in.string(pointer + "/expect", subject, "allow, deny or confirm");
+      if (expect != null && !EFFECTS.contains(expect.toLowerCase(Locale.ROOT))) {
+        in.error(pointer + "/expect", subject, ConfigReader.unknown("effect", expect, EFFECTS));
+      }
+    }
+    List<String> rules = in.present(pointer + "/rules", subject, false)
+        ? in.names(pointer + "/rules", subject, "rule ids") : List.of();
+    Boolean visible = null;
+    if (in.present(pointer + "/visible", subject, false)) {
+      JsonNode v = in.node(pointer + "/visible");
+      if (v.isBoolean()) {
+        visible = v.booleanValue();
+      } else {
+        in.error(pointer + "/visible", subject, "expected true or false, got "
+            + ConfigReader.describe(v));
+      }
+    }
+    if (in.problems().size() > before) {
+      return null;
+    }
+    return new Case(name, RequestContext.of(principal, request, time),
+        expect.toLowerCase(Locale.ROOT), rules, visible);
+  }
+
+  private static Principal principal(ConfigReader in, String pointer, String subject) {
+    JsonNode node = in.node(pointer);
+    if (node.isString()) {
+      return node.stringValue().isBlank() ? null : Principal.of(node.stringValue());
+    }
+    if (!in.checkKeys(pointer, subject, PRINCIPAL_KEYS)) {
+      return null;
+    }
+    String id = in.present(pointer + "/id", subject, true)
+        ? in.string(pointer + "/id", subject, "a principal id") : null;
+    Set<String> roles = in.present(pointer + "/roles", subject, false)
+        ? new HashSet<>(in.names(pointer + "/roles", subject, "role names")) : Set.of();
+    Map<String, List<String>> attributes = new LinkedHashMap<>();
+    JsonNode attrs = in.node(pointer + "/attributes");
+    if (attrs.isObject()) {
+      for (String key : attrs.propertyNames()) {
+        attributes.put(key, in.names(YamlDocument.child(pointer + "/attributes", key), subject,
+            "attribute values"));
+      }
+    } else if (!attrs.isMissingNode()) {
+      in.error(pointer + "/attributes", subject, "expected a mapping of attribute names to "
+          + "values, got " + ConfigReader.describe(attrs));
+    }
+    if (id == null || id.isBlank()) {
+      return null;
+    }
+    return new Principal(id, roles, attributes);
+  }
+
+  private static Request request(ConfigReader in, String pointer, String subject) {
+    if (!in.checkKeys(pointer, subject, REQUEST_KEYS)) {
+      return null;
+    }
+    JsonNode node = in.node(pointer);
+    String method = null;
+    String name = null;
+    int targets = 0;
+    for (String[] pair : new String[][] {
+        {"tool", Request.TOOLS_CALL}, {"prompt", Request.PROMPTS_GET},
+        {"resource", Request.RESOURCES_READ}, {"name", null}}) {
+      if (node.has(pair[0])) {
+        targets++;
+        name = in.string(pointer + "/" + pair[0], subject, "a " + pair[0] + " name");
+        method = pair[1];
+      }
+    }
+    if (targets > 1) {
+      in.error(pointer, subject, "give only one of tool, prompt, resource or name");
+    }
+    if (node.has("method")) {
+      method = in.string(pointer + "/method", subject, "an MCP method such as tools/call");
+    } else if (method == null) {
+      in.error(pointer, subject, "missing the target: give tool, prompt or resource (or method)");
+    }
+    String backend = node.has("backend")
+        ? in.string(pointer + "/backend", subject, "a backend name") : null;
+    JsonNode arguments = node.path("arguments");
+    if (!arguments.isMissingNode() && !arguments.isObject() && !arguments.isNull()) {
+      in.error(pointer + "/arguments", subject, "expected a mapping of arguments, got "
+          + ConfigReader.describe(arguments));
+    }
+    if (method == null || method.isBlank()) {
+      return null;
+    }
+    return new Request(method, backend, name, arguments.isObject() ? arguments : null);
+  }
+
+  /** One parsed test case. */
+  private record Case(
+      String name, RequestContext context, String expect, List<String> rules, Boolean visible) {
+
+    PolicyTestReport.CaseResult run(PolicyEngine policy) {
+      Decision decision = policy.decide(context);
+      boolean passed = decision.effect().name().toLowerCase(Locale.ROOT).equals(expect)
+          && decision.rules().containsAll(rules);
+      String expected = expect + (rules.isEmpty() ? "" : " by " + String.join(", ", rules));
+      String actual = Explanation.brief(decision);
+      if (visible != null) {
+        boolean seen = policy.visible(context);
+        passed &= seen == visible;
+        expected += visible ? ", visible" : ", hidden";
+        actual += seen ? ", visible" : ", hidden";
+      }
+      String explanation = passed ? "" : explain(policy.explain(context), rules);
+      return new PolicyTestReport.CaseResult(name, passed, expected, actual, explanation);
+    }
+
+    /** The decision, the rules that matched, and the expected rules that did not. */
+    private static String explain(Explanation explanation, List<String> expectedRules) {
+      StringBuilder out = new StringBuilder(Explanation.summary(explanation.decision()));
+      int others = 0;
+      for (RuleTrace trace : explanation.rules()) {
+        if (trace.matched() || expectedRules.contains(trace.ruleId())) {
+          out.append("\n  ").append(trace.render());
+        } else {
+          others++;
+        }
+      }
+      if (others > 0) {
+        out.append("\n  (").append(others).append(others == 1 ? " other rule" : " other rules")
+            .append(" did not match)");
+      }
+      return out.toString();
+    }
+  }
+}

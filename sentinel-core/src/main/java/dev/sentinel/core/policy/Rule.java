@@ -1,0 +1,350 @@
+package dev.sentinel.core.policy;
+
+import dev.sentinel.api.Decision;
+import dev.sentinel.api.Effect;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.RequestContext;
+import dev.sentinel.core.internal.Glob;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One compiled rule. Every constraint that is set must hold (a constraint that is absent holds
+ * for everything); within one constraint, any listed value may match. Immutable and thread-safe.
+ */
+final class Rule {
+  final String id;
+  /** Position in the file, 0-based; decides the order of ids in decisions. */
+  final int order;
+  final Effect effect;
+  final String reason;
+  /** The decision when this rule alone decides, built once. */
+  final Decision decision;
+
+  /** Roles as written, or {@code null}. */
+  final Set<String> roles;
+  /** Every role that holds one of {@link #roles} through inheritance, or {@code null}. */
+  final Set<String> grantingRoles;
+  /** Each declared role's closure: itself and every role it inherits, transitively. */
+  private final Map<String, Set<String>> closures;
+  final Glob[] principals;
+  final Map<String, Set<String>> attributes;
+  /** Methods, explicit or derived from the target keys; {@code null} for any method. */
+  final Glob[] methods;
+  final Glob[] backends;
+  final Glob[] tools;
+  final Glob[] prompts;
+  final Glob[] resources;
+  final Condition[] when;
+  final TimeWindow during;
+
+  Rule(
+      String id,
+      int order,
+      Effect effect,
+      String reason,
+      Set<String> roles,
+      Map<String, Set<String>> closures,
+      List<Glob> principals,
+      Map<String, Set<String>> attributes,
+      List<Glob> methods,
+      List<Glob> backends,
+      List<Glob> tools,
+      List<Glob> prompts,
+      List<Glob> resources,
+      List<Condition> when,
+      TimeWindow during) {
+    this.id = id;
+    this.order = order;
+    this.effect = effect;
+    this.reason = reason != null ? reason : defaultReason(effect, id);
+    this.decision = new Decision(effect, List.of(id), this.reason, List.of());
+    this.roles = roles == null ? null : Set.copyOf(roles);
+    this.closures = closures;
+    this.grantingRoles = roles == null ? null : granting(roles, closures);
+    this.principals = array(principals);
+    this.attributes = attributes == null ? null : Map.copyOf(attributes);
+    this.methods = array(methods);
+    this.backends = array(backends);
+    this.tools = array(tools);
+    this.prompts = array(prompts);
+    this.resources = array(resources);
+    this.when = when.toArray(new Condition[0]);
+    this.during = during;
+  }
+
+  static String defaultReason(Effect effect, String id) {
+    switch (effect) {
+      case DENY:
+        return "denied by rule " + id;
+      case CONFIRM:
+        return "rule " + id + " requires confirmation";
+      default:
+        return "allowed by rule " + id;
+    }
+  }
+
+  private static Set<String> granting(Set<String> roles, Map<String, Set<String>> closures) {
+    Set<String> out = new java.util.HashSet<>(roles);
+    closures.forEach((role, closure) -> {
+      for (String r : roles) {
+        if (closure.contains(r)) {
+          out.add(role);
+        }
+      }
+    });
+    return Set.copyOf(out);
+  }
+
+  private static Glob[] array(List<Glob> globs) {
+    return globs == null ? null : globs.toArray(new Glob[0]);
+  }
+
+  /** Whether the rule names tools, prompts or resources (and so is indexed by name). */
+  boolean targeted() {
+    return tools != null || prompts != null || resources != null;
+  }
+
+  /** Whether the rule has argument conditions or a time window. */
+  boolean conditional() {
+    return when.length > 0 || during != null;
+  }
+
+  /** The name globs for a kind of target, or {@code null} when the rule names none. */
+  Glob[] targets(Request.Kind kind) {
+    switch (kind) {
+      case TOOL:
+        return tools;
+      case PROMPT:
+        return prompts;
+      case RESOURCE:
+        return resources;
+      default:
+        return null;
+    }
+  }
+
+  /** Whether every constraint holds. */
+  boolean matches(RequestContext context) {
+    return matchesStatic(context)
+        && matchesArguments(context.request().arguments())
+        && (during == null || during.contains(context.time()));
+  }
+
+  /** Whether every constraint except {@code when} and {@code during} holds. */
+  boolean matchesStatic(RequestContext context) {
+    Request request = context.request();
+    return matchesTarget(request)
+        && matchesAny(methods, request.method())
+        && matchesAny(backends, request.backend())
+        && matchesPrincipal(context.principal());
+  }
+
+  boolean matchesTarget(Request request) {
+    if (!targeted()) {
+      return true;
+    }
+    Glob[] globs = targets(request.kind());
+    return globs != null && matchesAny(globs, request.name());
+  }
+
+  boolean matchesArguments(JsonNode arguments) {
+    for (Condition condition : when) {
+      if (!condition.test(arguments)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  boolean matchesPrincipal(Principal principal) {
+    if (grantingRoles != null && heldRole(principal) == null) {
+      return false;
+    }
+    if (principals != null && !matchesAny(principals, principal.id())) {
+      return false;
+    }
+    return attributes == null || missingAttribute(principal) == null;
+  }
+
+  /** A role the principal holds that grants one of the rule's roles, or {@code null}. */
+  private String heldRole(Principal principal) {
+    for (String role : principal.roles()) {
+      if (grantingRoles.contains(role)) {
+        return role;
+      }
+    }
+    return null;
+  }
+
+  /** The first attribute the principal lacks a listed value of, or {@code null}. */
+  private String missingAttribute(Principal principal) {
+    for (Map.Entry<String, Set<String>> entry : attributes.entrySet()) {
+      List<String> values = principal.attributes().get(entry.getKey());
+      boolean found = false;
+      if (values != null) {
+        for (String value : values) {
+          if (entry.getValue().contains(value)) {
+            found = true;
+            break;
+          }
+        }
+      }
+      if (!found) {
+        return entry.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** Whether a constraint holds: absent ({@code null}) holds; otherwise any glob must match. */
+  private static boolean matchesAny(Glob[] globs, String value) {
+    if (globs == null) {
+      return true;
+    }
+    for (Glob glob : globs) {
+      if (glob.matches(value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Glob firstMatch(Glob[] globs, String value) {
+    for (Glob glob : globs) {
+      if (glob.matches(value)) {
+        return glob;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Traces this rule against a request: whether it matches and why. Stops at the first failing
+   * constraint, which is what the text names; a match lists what held.
+   */
+  RuleTrace trace(RequestContext context) {
+    Request request = context.request();
+    List<String> held = new ArrayList<>();
+    if (targeted()) {
+      Glob[] globs = targets(request.kind());
+      String kind = kindName(request.kind());
+      if (globs == null) {
+        return miss("names no " + kind + "s, and the request is " + request.method()
+            + (request.name() == null ? "" : " of '" + request.name() + "'"));
+      }
+      Glob glob = firstMatch(globs, request.name());
+      if (glob == null) {
+        return miss(kind + " " + quote(request.name()) + " matches none of " + list(globs));
+      }
+      held.add(kind + " '" + request.name() + "' matches '" + glob + "'");
+    }
+    if (methods != null) {
+      Glob glob = firstMatch(methods, request.method());
+      if (glob == null) {
+        return miss("method " + request.method() + " is not one of " + list(methods));
+      }
+      if (!targeted()) {
+        held.add("method " + request.method() + " matches '" + glob + "'");
+      }
+    }
+    if (backends != null) {
+      Glob glob = firstMatch(backends, request.backend());
+      if (glob == null) {
+        return miss("backend " + quote(request.backend()) + " matches none of " + list(backends));
+      }
+      held.add("backend '" + request.backend() + "' matches '" + glob + "'");
+    }
+    Principal principal = context.principal();
+    if (grantingRoles != null) {
+      String role = heldRole(principal);
+      if (role == null) {
+        return miss((roles.size() == 1 ? "role " + roles.iterator().next() + " not held"
+            : "none of roles " + new TreeSet<>(roles) + " held") + " by " + principal.id()
+            + (principal.roles().isEmpty() ? " (no roles)"
+                : " (holds " + String.join(", ", new TreeSet<>(principal.roles())) + ")"));
+      }
+      held.add(roles.contains(role) ? "role " + role + " held"
+          : "role " + grantedBy(role) + " held via " + role);
+    }
+    if (principals != null) {
+      Glob glob = firstMatch(principals, principal.id());
+      if (glob == null) {
+        return miss("principal '" + principal.id() + "' matches none of " + list(principals));
+      }
+      held.add("principal '" + principal.id() + "' matches '" + glob + "'");
+    }
+    if (attributes != null) {
+      String missing = missingAttribute(principal);
+      if (missing != null) {
+        return miss("attribute " + missing + " of " + principal.id() + " is "
+            + principal.attributes().getOrDefault(missing, List.of()) + ", not any of "
+            + new TreeSet<>(attributes.get(missing)));
+      }
+      held.add("attributes " + new TreeSet<>(attributes.keySet()) + " match");
+    }
+    JsonNode arguments = request.arguments();
+    for (Condition condition : when) {
+      String text = condition.explain(arguments);
+      if (!condition.test(arguments)) {
+        return miss(text);
+      }
+      held.add(text);
+    }
+    if (during != null) {
+      String local = during.describe(context.time());
+      if (!during.contains(context.time())) {
+        return miss("time " + local + " is outside " + during);
+      }
+      held.add("time " + local + " is within " + during);
+    }
+    return new RuleTrace(id, effect, true,
+        held.isEmpty() ? "matches every request" : String.join("; ", held));
+  }
+
+  private String grantedBy(String held) {
+    Set<String> closure = closures.getOrDefault(held, Set.of(held));
+    for (String role : new TreeSet<>(roles)) {
+      if (closure.contains(role)) {
+        return role;
+      }
+    }
+    return held;
+  }
+
+  private RuleTrace miss(String why) {
+    return new RuleTrace(id, effect, false, why);
+  }
+
+  private static String kindName(Request.Kind kind) {
+    switch (kind) {
+      case TOOL:
+        return "tool";
+      case PROMPT:
+        return "prompt";
+      case RESOURCE:
+        return "resource";
+      default:
+        return "target";
+    }
+  }
+
+  private static String quote(String value) {
+    return value == null ? "(none)" : "'" + value + "'";
+  }
+
+  private static String list(Glob[] globs) {
+    return Arrays.toString(globs);
+  }
+
+  @Override
+  public String toString() {
+    return effect.name().toLowerCase(java.util.Locale.ROOT) + " " + id;
+  }
+}

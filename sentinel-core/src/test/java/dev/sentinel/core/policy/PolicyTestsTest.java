@@ -1,0 +1,93 @@
+package dev.sentinel.core.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.sentinel.core.config.ConfigException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class PolicyTestsTest {
+
+  private static Path resource(String name) throws URISyntaxException {
+    return Path.of(PolicyTestsTest.class.getResource("/policy/" + name).toURI());
+  }
+
+  private static PolicyEngine sample() throws URISyntaxException {
+    return PolicyEngine.load(resource("sample-policy.yaml"));
+  }
+
+  @Test
+  void run_samplePolicyPassesItsTests() throws Exception {
+    PolicyTestReport report = PolicyTests.run(sample(), resource("sample-policy-tests.yaml"));
+    assertThat(report.render()).endsWith("7 passed, 0 failed");
+    assertThat(report.passed()).isTrue();
+    assertThat(report.failures()).isZero();
+    assertThat(report.cases()).hasSize(7);
+    assertThat(report.render()).startsWith("PASS readonly can read\nPASS devs cannot drop tables\n");
+    assertThat(report.cases().get(0).expected()).isEqualTo("allow by readonly-tools, visible");
+  }
+
+  @Test
+  void run_failingCasesReportExpectedActualAndExplanation() throws Exception {
+    PolicyTestReport report = PolicyTests.run(sample(), resource("failing-tests.yaml"));
+    assertThat(report.passed()).isFalse();
+    assertThat(report.failures()).isEqualTo(2);
+    PolicyTestReport.CaseResult sql = report.cases().get(1);
+    assertThat(sql.passed()).isFalse();
+    assertThat(sql.expected()).isEqualTo("deny by no-destructive-sql");
+    assertThat(sql.actual()).isEqualTo("allow by devs-sql");
+    String text = report.render();
+    assertThat(text).contains("PASS readonly can read\n");
+    assertThat(text).contains("FAIL devs cannot run any SQL: expected deny by "
+        + "no-destructive-sql, got allow by devs-sql\n"
+        + "    decision: ALLOW by devs-sql (allowed by rule devs-sql)\n"
+        + "      [match] allow devs-sql: tool 'db__query' matches 'db__query'; role developer "
+        + "held\n"
+        + "      [ -   ] deny no-destructive-sql: /sql \"select 1\" does not satisfy regex ");
+    assertThat(text).contains("      (3 other rules did not match)\n");
+    assertThat(text).contains("FAIL readonly may not see sql: expected deny, visible, got deny "
+        + "(no rule allows this request), hidden\n");
+    assertThat(text).endsWith("1 passed, 2 failed");
+  }
+
+  @Test
+  void run_malformedTestFileIsLocated() throws Exception {
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> PolicyTests.run(sample(), "tests:\n  - name: x\n    principal: alice\n"
+            + "    reqest: { tool: t }\n    expect: alow\n  - name: y\n"
+            + "    principal: { id: b, role: [r] }\n    request: { tool: t }\n"
+            + "    expect: deny\n    time: yesterday\n", "t.yaml"));
+    assertThat(e.getMessage())
+        .contains("t.yaml:2:5: test 'x': missing required key 'request'")
+        .contains("t.yaml:4:5: test 'x': unknown key 'reqest'")
+        .contains("did you mean 'request'?")
+        .contains("t.yaml:5:5: test 'x': unknown effect 'alow'")
+        .contains("t.yaml:7:25: test 'y': unknown key 'role'")
+        .contains("t.yaml:10:5: test 'y': invalid time 'yesterday'");
+  }
+
+  @Test
+  void run_missingTestsKey() throws Exception {
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> PolicyTests.run(sample(), "cases: []\n", "t.yaml"));
+    assertThat(e.getMessage()).contains("unknown key 'cases'")
+        .contains("missing required key 'tests'");
+  }
+
+  @Test
+  void run_emptyTestsPass() throws Exception {
+    PolicyTestReport report = PolicyTests.run(sample(), "tests: []\n", "t.yaml");
+    assertThat(report.passed()).isTrue();
+    assertThat(report.render()).isEqualTo("0 passed, 0 failed");
+  }
+
+  @Test
+  void run_requestWithMethodAndName() throws Exception {
+    PolicyTestReport report = PolicyTests.run(sample(), "tests:\n  - name: list\n"
+        + "    principal: { id: a, roles: [admin] }\n"
+        + "    request: { method: prompts/get, name: greet }\n    expect: deny\n", "t.yaml");
+    assertThat(report.passed()).isTrue();
+  }
+}
