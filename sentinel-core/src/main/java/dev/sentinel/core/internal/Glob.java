@@ -4,10 +4,12 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * A compiled glob: {@code *} matches any run of characters except {@code /}, {@code **} any run
- * including {@code /}, {@code ?} one character except {@code /}, and {@code \} escapes the next
- * character. Tool names have no {@code /}, so there {@code *} matches anything; paths get shell
- * semantics ({@code /workspace/**}).
+ * A compiled glob, in one of two flavours. {@linkplain #compile Path globs}: {@code *} matches
+ * any run of characters except {@code /}, {@code **} any run including {@code /}, {@code ?} one
+ * character except {@code /} (shell semantics: {@code /workspace/**}). {@linkplain #name Name
+ * globs}, for tool, prompt, backend and principal names: every wildcard crosses {@code /}, so a
+ * name that happens to contain a slash cannot slip past {@code db__*}. In both, {@code \}
+ * escapes the next character.
  *
  * <p>Literal globs and globs that are a literal followed by a single trailing {@code *} or
  * {@code **} are matched without regular expressions. Immutable and thread-safe.
@@ -18,9 +20,11 @@ public final class Glob {
   private final String prefix;
   private final boolean prefixCrossesSlash;
   private final Pattern pattern;
+  private final boolean names;
 
-  private Glob(String text) {
+  private Glob(String text, boolean names) {
     this.text = text;
+    this.names = names;
     String unescaped = literalOrNull(text);
     if (unescaped != null) {
       literal = unescaped;
@@ -33,19 +37,25 @@ public final class Glob {
     String head = trailingStarPrefix(text);
     if (head != null) {
       prefix = head;
-      prefixCrossesSlash = text.endsWith("**");
+      prefixCrossesSlash = names || text.endsWith("**");
       pattern = null;
     } else {
       prefix = null;
       prefixCrossesSlash = false;
-      pattern = Pattern.compile(toRegex(text), Pattern.DOTALL);
+      pattern = Pattern.compile(toRegex(text, names), Pattern.DOTALL);
     }
   }
 
-  /** Compiles a glob. */
+  /** Compiles a path glob: single wildcards stop at {@code /}. */
   public static Glob compile(String text) {
     Objects.requireNonNull(text, "glob");
-    return new Glob(text);
+    return new Glob(text, false);
+  }
+
+  /** Compiles a name glob: every wildcard matches {@code /} too. */
+  public static Glob name(String text) {
+    Objects.requireNonNull(text, "glob");
+    return new Glob(text, true);
   }
 
   /** Whether the glob contains no wildcard, so that it matches exactly one string. */
@@ -95,12 +105,12 @@ public final class Glob {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof Glob && ((Glob) other).text.equals(text);
+    return other instanceof Glob && ((Glob) other).text.equals(text) && ((Glob) other).names == names;
   }
 
   @Override
   public int hashCode() {
-    return text.hashCode();
+    return text.hashCode() * 31 + (names ? 1 : 0);
   }
 
   private static String literalOrNull(String text) {
@@ -131,7 +141,8 @@ public final class Glob {
     return literalOrNull(head);
   }
 
-  private static String toRegex(String glob) {
+  private static String toRegex(String glob, boolean names) {
+    String one = names ? "." : "[^/]";
     StringBuilder regex = new StringBuilder(glob.length() * 2);
     for (int i = 0; i < glob.length(); i++) {
       char c = glob.charAt(i);
@@ -140,10 +151,10 @@ public final class Glob {
           regex.append(".*");
           i++;
         } else {
-          regex.append("[^/]*");
+          regex.append(one).append('*');
         }
       } else if (c == '?') {
-        regex.append("[^/]");
+        regex.append(one);
       } else {
         if (c == '\\' && i + 1 < glob.length()) {
           c = glob.charAt(++i);

@@ -233,7 +233,7 @@ public final class KillSwitch {
       List<Glob> globs = new ArrayList<>();
       List<Block> blocks = new ArrayList<>();
       state.tools().forEach((glob, reason) -> {
-        globs.add(Glob.compile(glob));
+        globs.add(Glob.name(glob));
         blocks.add(new Block(Block.Scope.TOOL, glob, reason));
       });
       this.toolGlobs = globs.toArray(new Glob[0]);

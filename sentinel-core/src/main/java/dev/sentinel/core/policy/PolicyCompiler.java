@@ -349,15 +349,15 @@ final class PolicyCompiler {
     }
     List<Glob> out = new ArrayList<>();
     if (tools != null) {
-      out.add(Glob.compile(Request.TOOLS_CALL));
+      out.add(Glob.name(Request.TOOLS_CALL));
     }
     if (prompts != null) {
-      out.add(Glob.compile(Request.PROMPTS_GET));
+      out.add(Glob.name(Request.PROMPTS_GET));
     }
     if (resources != null) {
-      out.add(Glob.compile(Request.RESOURCES_READ));
-      out.add(Glob.compile("resources/subscribe"));
-      out.add(Glob.compile("resources/unsubscribe"));
+      out.add(Glob.name(Request.RESOURCES_READ));
+      out.add(Glob.name("resources/subscribe"));
+      out.add(Glob.name("resources/unsubscribe"));
     }
     return out;
   }
@@ -384,9 +384,11 @@ final class PolicyCompiler {
     if (!has(pointer)) {
       return null;
     }
+    // Resource URIs are paths; every other name glob lets wildcards cross '/'.
+    boolean paths = pointer.endsWith("/resources");
     List<Glob> out = new ArrayList<>();
     for (String name : nonEmptyNames(pointer, subject, what)) {
-      out.add(Glob.compile(name));
+      out.add(paths ? Glob.compile(name) : Glob.name(name));
     }
     return out;
   }

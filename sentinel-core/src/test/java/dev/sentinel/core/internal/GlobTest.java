@@ -59,6 +59,15 @@ class GlobTest {
   }
 
   @Test
+  void name_wildcardsCrossSlashes() {
+    assertThat(Glob.name("db__*").matches("db__query/../../admin")).isTrue();
+    assertThat(Glob.name("db__?uery").matches("db__/uery")).isTrue();
+    assertThat(Glob.name("*_admin").matches("a/b_admin")).isTrue();
+    assertThat(Glob.compile("db__*").matches("db__query/x")).isFalse();
+    assertThat(Glob.name("db__*")).isNotEqualTo(Glob.compile("db__*"));
+  }
+
+  @Test
   void literalPrefix_stopsAtFirstWildcard() {
     assertThat(Glob.compile("db__*_query").literalPrefix()).isEqualTo("db__");
     assertThat(Glob.compile("exact").literalPrefix()).isEqualTo("exact");

@@ -64,6 +64,15 @@ class PolicyEngineTest {
   }
 
   @Test
+  void decide_toolNameWithSlashCannotEscapeWildcardDeny() {
+    PolicyEngine engine = policy(
+        "  - id: all\n    allow: {}\n"
+            + "  - id: no-db\n    deny: { tools: [\"db__*\"] }\n");
+    assertThat(engine.decide(tool(ALICE, "db__query/../../x")).rules()).containsExactly("no-db");
+    assertThat(engine.visible(tool(ALICE, "db__a/b"))).isFalse();
+  }
+
+  @Test
   void decide_defaultDenyReasonNamesRule() {
     PolicyEngine engine = policy("  - id: no-db\n    deny: { tools: [db__query] }\n");
     assertThat(engine.decide(tool(ALICE, "db__query")).reason()).isEqualTo("denied by rule no-db");
