@@ -1,0 +1,384 @@
+package dev.sentinel.jdbc;
+
+import dev.sentinel.api.Clock;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.ConnectionException;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+/**
+ * An open SQLite or PostgreSQL database whose schema is up to date, the ground Sentinel's stores
+ * stand on.
+ *
+ * <p>{@link #open(String, String, String)} connects, checks that the database is one this build can
+ * use, and applies the schema migrations it is missing (see the {@code db/} resources), each in one
+ * transaction. A database written by a newer Sentinel, or a file that is not a SQLite database, is
+ * refused before anything in it is changed.
+ *
+ * <p><b>SQLite</b> ({@code jdbc:sqlite:<path>}): the parent folders are created; every connection
+ * runs in WAL mode (readers never wait for the writer), with a busy timeout (default 5 s: a writer
+ * waits that long for another writer instead of failing at once), foreign keys enforced, {@code
+ * synchronous=NORMAL} and immediate transactions. {@code NORMAL} is the setting SQLite recommends
+ * with WAL: the database cannot be corrupted, and a crash of this process loses nothing committed;
+ * only an operating-system crash or power cut may undo the last transactions before the next
+ * checkpoint. {@code FULL} would add an fsync to every commit for that last case. Immediate
+ * transactions take the write lock at {@code BEGIN}, where the busy timeout applies, rather than
+ * failing mid-transaction on a lock upgrade that no timeout can resolve. In-memory databases are
+ * refused: every connection would see a different one.
+ *
+ * <p><b>PostgreSQL</b> ({@code jdbc:postgresql://host:port/database}): connections come from a
+ * plain {@code PGSimpleDataSource}, one new connection per Jdbi handle and no pool yet. The stores
+ * keep their hot paths off the database (caches, coarsened writes), so the few milliseconds a
+ * connection costs are paid rarely; a pool can replace the data source later without changing the
+ * stores. Driver parameters such as {@code connectTimeout} go in the URL.
+ *
+ * <p>Every failure is a {@link DatabaseException} whose message names the database by its URL with
+ * passwords removed, says what failed, and what to check.
+ *
+ * <p>Thread-safe: one instance is shared by every store on the database.
+ */
+public final class Database implements AutoCloseable {
+  private static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
+  private static final byte[] SQLITE_HEADER =
+      "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+  private final Dialect dialect;
+  private final String url;
+  private final Path file;
+  private final Duration busyTimeout;
+  private final Jdbi jdbi;
+  private final int schemaVersion;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Database(Builder builder, Dialect dialect, Path file, DataSource dataSource) {
+    this.dialect = dialect;
+    this.url = JdbcUrls.redact(builder.jdbcUrl);
+    this.file = file;
+    this.busyTimeout = builder.busyTimeout;
+    this.jdbi = Jdbi.create(dataSource);
+    this.schemaVersion = Migrations.migrate(this, builder.clock);
+  }
+
+  /**
+   * Opens a database and brings its schema up to date.
+   *
+   * @param jdbcUrl {@code jdbc:sqlite:<path>} or {@code jdbc:postgresql://host:port/database}
+   * @param user the user name, or {@code null} to use the URL's (or none, for SQLite)
+   * @param password the password, or {@code null} to use the URL's (or none, for SQLite)
+   * @throws DatabaseException if the database cannot be reached, is not a database this build can
+   *     use, or cannot be migrated
+   */
+  public static Database open(String jdbcUrl, String user, String password) {
+    return builder(jdbcUrl).credentials(user, password).open();
+  }
+
+  /** A builder for a database with options beyond the URL and credentials. */
+  public static Builder builder(String jdbcUrl) {
+    return new Builder(jdbcUrl);
+  }
+
+  /** Which database product this is. */
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  /** The Jdbi instance over this database, for stores; it must not be used after {@link #close}. */
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  /** The JDBC URL with any password removed, as it appears in messages. */
+  public String url() {
+    return url;
+  }
+
+  /** The schema version the database is at (the highest this build knows, once open). */
+  public int schemaVersion() {
+    return schemaVersion;
+  }
+
+  /** The highest schema version this build knows how to create and use. */
+  public static int latestSchemaVersion() {
+    return Migrations.LATEST;
+  }
+
+  /**
+   * Closes the database: stores built on it fail from now on. Connections are not pooled, so there
+   * is nothing else to release. Idempotent.
+   */
+  @Override
+  public void close() {
+    closed.set(true);
+  }
+
+  /** Runs a callback on a handle, turning database failures into {@link DatabaseException}s. */
+  <T> T withHandle(String action, HandleCallback<T, RuntimeException> callback) {
+    if (closed.get()) {
+      throw new IllegalStateException("database " + url + " is closed");
+    }
+    try {
+      return jdbi.withHandle(callback);
+    } catch (JdbiException e) {
+      throw failure(action, e);
+    }
+  }
+
+  /**
+   * Runs a callback in a transaction, turning database failures into {@link DatabaseException}s.
+   */
+  <T> T inTransaction(String action, HandleCallback<T, RuntimeException> callback) {
+    return withHandle(action, handle -> handle.inTransaction(callback));
+  }
+
+  /** A failure of an action on this database, explained. */
+  DatabaseException failure(String action, Exception e) {
+    // The driver's own message says most; fall back to the deepest cause.
+    Throwable reason = e;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      reason = t;
+      if (t instanceof SQLException) {
+        break;
+      }
+    }
+    String detail =
+        reason.getMessage() == null
+            ? reason.getClass().getSimpleName()
+            : reason.getMessage().strip();
+    if (detail.endsWith(".")) {
+      detail = detail.substring(0, detail.length() - 1);
+    }
+    String message =
+        (e instanceof ConnectionException ? "Cannot connect to " : "Cannot " + action + " in ")
+            + describe()
+            + ": "
+            + detail
+            + hint(e);
+    return new DatabaseException(message, e);
+  }
+
+  /** How messages name this database: the SQLite file, or the URL without passwords. */
+  String describe() {
+    return dialect == Dialect.SQLITE
+        ? "SQLite database " + file.toAbsolutePath()
+        : "PostgreSQL database " + url;
+  }
+
+  private String hint(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLiteException) {
+        return sqliteHint(((SQLiteException) t).getResultCode());
+      }
+      if (t instanceof SQLException && ((SQLException) t).getSQLState() != null) {
+        String state = ((SQLException) t).getSQLState();
+        if (state.startsWith("08")) {
+          return ". Check that PostgreSQL is running and accepts connections at that host and port"
+              + " (listen_addresses, pg_hba.conf, firewalls).";
+        }
+        if (state.startsWith("28")) {
+          return ". Check the user name and password.";
+        }
+        if (state.equals("3D000")) {
+          return ". Check the database name, and create the database first.";
+        }
+        if (state.startsWith("42501")) {
+          return ". Check that the user may create and use tables in this database and schema.";
+        }
+      }
+    }
+    return ".";
+  }
+
+  private String sqliteHint(SQLiteErrorCode code) {
+    switch (code.code & 0xff) {
+      case 5: // SQLITE_BUSY
+      case 6: // SQLITE_LOCKED
+        return ". Another connection or process held a lock for longer than the busy timeout ("
+            + busyTimeout.toMillis()
+            + " ms). Check for another process with a long transaction on this file, such as an"
+            + " open sqlite3 shell.";
+      case 26: // SQLITE_NOTADB
+        return ". The file is not a SQLite database.";
+      case 8: // SQLITE_READONLY
+      case 14: // SQLITE_CANTOPEN
+      case 3: // SQLITE_PERM
+        return ". Check that the file and its folder exist and are readable and writable by this"
+            + " process.";
+      default:
+        return ".";
+    }
+  }
+
+  private static Database start(Builder builder) {
+    String jdbcUrl = builder.jdbcUrl;
+    Dialect dialect = Dialect.of(jdbcUrl);
+    if (dialect == null) {
+      throw new DatabaseException(
+          "Unsupported JDBC URL "
+              + JdbcUrls.redact(jdbcUrl)
+              + ": expected jdbc:sqlite:<file> or jdbc:postgresql://<host>:<port>/<database>.");
+    }
+    if (dialect == Dialect.SQLITE) {
+      Path file = JdbcUrls.sqliteFile(jdbcUrl);
+      if (file == null) {
+        throw new DatabaseException(
+            "In-memory SQLite databases are not supported ("
+                + JdbcUrls.redact(jdbcUrl)
+                + "): each connection would see a different database. Use a file, such as"
+                + " jdbc:sqlite:/var/lib/sentinel/sentinel.db (a temporary file in tests).");
+      }
+      checkSqliteFile(file);
+      return new Database(builder, dialect, file, sqlite(jdbcUrl, builder.busyTimeout));
+    }
+    return new Database(builder, dialect, null, postgresql(builder));
+  }
+
+  private static void checkSqliteFile(Path file) {
+    Path absolute = file.toAbsolutePath();
+    if (Files.isDirectory(absolute)) {
+      throw new DatabaseException(
+          "Cannot open SQLite database "
+              + absolute
+              + ": it is a directory. Point the URL at a file.");
+    }
+    if (Files.exists(absolute)) {
+      byte[] header = new byte[SQLITE_HEADER.length];
+      int read;
+      try (InputStream in = Files.newInputStream(absolute)) {
+        read = in.readNBytes(header, 0, header.length);
+      } catch (IOException e) {
+        throw new DatabaseException(
+            "Cannot read SQLite database "
+                + absolute
+                + ": "
+                + e.getMessage()
+                + ". Check that the file is readable and writable by this process.",
+            e);
+      }
+      // An empty file is an empty database; anything else must start with SQLite's header.
+      if (read > 0 && !Arrays.equals(header, SQLITE_HEADER)) {
+        throw new DatabaseException(
+            "Cannot open SQLite database "
+                + absolute
+                + ": the file is not a SQLite database (it does not start with the SQLite header)."
+                + " It was left unchanged. Check the path, or point the URL at a new file.");
+      }
+      return;
+    }
+    Path parent = absolute.getParent();
+    try {
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+    } catch (IOException e) {
+      throw new DatabaseException(
+          "Cannot create the folder "
+              + parent
+              + " for SQLite database "
+              + absolute
+              + ": "
+              + e
+              + ". Check the path and the permissions of its folders.",
+          e);
+    }
+  }
+
+  private static DataSource sqlite(String jdbcUrl, Duration busyTimeout) {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
+    config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    config.enforceForeignKeys(true);
+    config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+    SQLiteDataSource dataSource = new SQLiteDataSource(config);
+    dataSource.setUrl(jdbcUrl);
+    return dataSource;
+  }
+
+  private static DataSource postgresql(Builder builder) {
+    PGSimpleDataSource dataSource = new PGSimpleDataSource();
+    try {
+      dataSource.setURL(builder.jdbcUrl);
+    } catch (IllegalArgumentException e) {
+      // The driver's message repeats the URL, password included: do not chain it.
+      throw new DatabaseException(
+          "Invalid PostgreSQL JDBC URL "
+              + JdbcUrls.redact(builder.jdbcUrl)
+              + ": expected jdbc:postgresql://<host>:<port>/<database>[?<parameters>].");
+    }
+    if (builder.user != null) {
+      dataSource.setUser(builder.user);
+    }
+    if (builder.password != null) {
+      dataSource.setPassword(builder.password);
+    }
+    return dataSource;
+  }
+
+  /**
+   * Options for opening a database. Each setter validates at once; {@link #open} connects. Not
+   * thread-safe.
+   */
+  public static final class Builder {
+    private final String jdbcUrl;
+    private String user;
+    private String password;
+    private Duration busyTimeout = DEFAULT_BUSY_TIMEOUT;
+    private Clock clock = Clock.system();
+
+    private Builder(String jdbcUrl) {
+      this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+    }
+
+    /** The user and password, each {@code null} to use the URL's (or none). */
+    public Builder credentials(String user, String password) {
+      this.user = user;
+      this.password = password;
+      return this;
+    }
+
+    /**
+     * How long a SQLite connection waits for another connection's lock before failing; default 5
+     * seconds. Ignored for PostgreSQL.
+     */
+    public Builder busyTimeout(Duration busyTimeout) {
+      Objects.requireNonNull(busyTimeout, "busyTimeout");
+      if (busyTimeout.isNegative()) {
+        throw new IllegalArgumentException("busyTimeout must not be negative: " + busyTimeout);
+      }
+      this.busyTimeout = busyTimeout;
+      return this;
+    }
+
+    /** The clock that stamps applied migrations; default the system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Opens the database and brings its schema up to date.
+     *
+     * @throws DatabaseException if the database cannot be reached, is not a database this build can
+     *     use, or cannot be migrated
+     */
+    public Database open() {
+      return start(this);
+    }
+  }
+}
