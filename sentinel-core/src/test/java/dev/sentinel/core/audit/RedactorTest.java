@@ -1,0 +1,383 @@
+package dev.sentinel.core.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sentinel.api.AuditEvent;
+import java.util.Random;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+class RedactorTest {
+  private static final JsonMapper MAPPER = JsonMapper.builder().build();
+  private static final Redactor DEFAULTS = Redactor.defaults();
+  private static final Redactor SMALL =
+      Redactor.builder().maxStringLength(80).maxBytes(300).build();
+
+  private static JsonNode json(String text) {
+    return MAPPER.readTree(text);
+  }
+
+  // ---- by key
+
+  @Test
+  void redact_sensitiveKeysAtAnyDepth() {
+    JsonNode args =
+        json(
+            "{\"user\":\"ann\",\"password\":\"hunter2\",\"nested\":{\"config\":{\"api_key\":\"k-1\","
+                + "\"path\":\"/tmp\"}},\"list\":[{\"token\":\"t-1\"},{\"Cookie\":\"c=1\"}]}");
+
+    JsonNode out = DEFAULTS.redact(args).value();
+
+    assertThat(out.get("user").stringValue()).isEqualTo("ann");
+    assertThat(out.get("password").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.at("/nested/config/api_key").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.at("/nested/config/path").stringValue()).isEqualTo("/tmp");
+    assertThat(out.at("/list/0/token").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.at("/list/1/Cookie").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.toString()).doesNotContain("hunter2", "k-1", "t-1", "c=1");
+  }
+
+  @Test
+  void redact_keysMatchIgnoringCaseDashesUnderscoresAsSubstrings() {
+    JsonNode args =
+        json(
+            "{\"X-API-KEY\":\"a1\",\"ApiKey\":\"a2\",\"db_PassWord\":\"a3\",\"client-secret\":\"a4\","
+                + "\"Authorization\":\"a5\",\"PRIVATE_KEY\":\"a6\",\"aws-access-key-id\":\"a7\","
+                + "\"session_id\":\"a8\",\"user_credentials\":\"a9\",\"passwd\":\"a10\",\"x_auth\":\"a11\","
+                + "\"refresh_token\":\"a12\",\"my_secret_value\":\"a13\",\"file\":\"keep\"}");
+
+    JsonNode out = DEFAULTS.redact(args).value();
+
+    out.properties().forEach(member -> {
+      if (!member.getKey().equals("file")) {
+        assertThat(member.getValue().stringValue()).as(member.getKey()).isEqualTo(Redactor.REDACTED);
+      }
+    });
+    assertThat(out.get("file").stringValue()).isEqualTo("keep");
+  }
+
+  @Test
+  void redact_sensitiveKeyHidesWholeSubtree() {
+    JsonNode args = json("{\"credentials\":{\"user\":\"u\",\"pin\":1234,\"list\":[1,2]}}");
+
+    JsonNode out = DEFAULTS.redact(args).value();
+
+    assertThat(out.get("credentials").stringValue()).isEqualTo(Redactor.REDACTED);
+  }
+
+  @Test
+  void redact_keysInArraysOfObjects() {
+    JsonNode args = json("[[{\"secret\":1}],{\"a\":[{\"session\":{\"x\":2}}]}]");
+
+    JsonNode out = DEFAULTS.redact(args).value();
+
+    assertThat(out.at("/0/0/secret").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.at("/1/a/0/session").stringValue()).isEqualTo(Redactor.REDACTED);
+  }
+
+  @Test
+  void builder_extraSensitiveKeyAndPattern() {
+    Redactor redactor =
+        Redactor.builder().sensitiveKey("SSN").sensitivePattern("\\b\\d{3}-\\d{2}-\\d{4}\\b").build();
+
+    JsonNode out = redactor.redact(json("{\"user_ssn\":\"x\",\"note\":\"id 123-45-6789 ok\"}")).value();
+
+    assertThat(out.get("user_ssn").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.get("note").stringValue()).isEqualTo("id [REDACTED] ok");
+  }
+
+  @Test
+  void builder_rejectsInvalidSettingsAsSet() {
+    assertThatThrownBy(() -> Redactor.builder().maxStringLength(79))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxStringLength");
+    assertThatThrownBy(() -> Redactor.builder().maxBytes(10))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxBytes");
+    assertThatThrownBy(() -> Redactor.builder().sensitiveKey("_-"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Redactor.builder().sensitivePattern("\\[REDACTED\\]"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Redactor.builder().sensitivePattern("x*"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---- by value shape: one test per shape
+
+  @Test
+  void redact_bearerToken() {
+    assertShapeRedacted("Authorization: Bearer abc123DEF456ghi789.jkl-mno_pqr~", "abc123DEF456ghi789");
+    assertThat(DEFAULTS.redactText("Bearer abcdefgh12345678")).isEqualTo("Bearer [REDACTED]");
+  }
+
+  @Test
+  void redact_jwt() {
+    String jwt =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+            + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    assertShapeRedacted("token was " + jwt + " (expired)", "eyJzdWIiOiIxMjM0NTY3ODkwIn0");
+    assertShapeRedacted(jwt, "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U");
+  }
+
+  @Test
+  void redact_awsAccessKeyId() {
+    assertShapeRedacted("key AKIAIOSFODNN7EXAMPLE in use", "AKIAIOSFODNN7EXAMPLE");
+    assertShapeRedacted("ASIAY34FZKBOKMUTVV7A", "ASIAY34FZKBOKMUTVV7A");
+  }
+
+  @Test
+  void redact_awsSecretAccessKey() {
+    String secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    assertShapeRedacted("export AWS_SECRET_ACCESS_KEY=" + secret, secret);
+    assertShapeRedacted("{\"aws_secret_access_key\": \"" + secret + "\"}", secret);
+    assertThat(DEFAULTS.redactText("aws_secret_access_key=" + secret))
+        .isEqualTo("aws_secret_access_key=[REDACTED]");
+  }
+
+  @Test
+  void redact_githubTokens() {
+    assertShapeRedacted("use ghp_16C7e42F292c6912E7710c838347Ae178B4a now", "16C7e42F292c6912E7710c838347Ae178B4a");
+    assertShapeRedacted("gho_16C7e42F292c6912E7710c838347Ae178B4a", "gho_16C7e42F292c6912E7710c838347Ae178B4a");
+    assertShapeRedacted("ghs_16C7e42F292c6912E7710c838347Ae178B4a", "16C7e42F292c6912E7710c838347Ae178B4a");
+    String pat = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789abcdefghijklm";
+    assertShapeRedacted("token " + pat, "11ABCDEFG0123456789_abcdefghijkl");
+  }
+
+  @Test
+  void redact_slackTokens() {
+    assertShapeRedacted(
+        "xoxb-2400000000-1500000000000-a1B2c3D4e5F6g7H8i9J0k1L2", "a1B2c3D4e5F6g7H8i9J0k1L2");
+    assertShapeRedacted("xoxp-1234567890-abcdefghij", "abcdefghij");
+  }
+
+  @Test
+  void redact_openAiAndAnthropicKeys() {
+    assertShapeRedacted("OPENAI_API_KEY=sk-proj-Abc123Def456Ghi789Jkl012Mno345", "Abc123Def456Ghi789Jkl012Mno345");
+    assertShapeRedacted("sk-ant-api03-Zyx987Wvu654Tsr321Qpo098-Nml765_Kji", "Zyx987Wvu654Tsr321Qpo098");
+    assertShapeRedacted("key: sk-1234567890abcdefABCDEF", "1234567890abcdefABCDEF");
+  }
+
+  @Test
+  void redact_sentinelKeys() {
+    assertShapeRedacted(
+        "X-API-Key snk_abcdefghijkl_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg",
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg");
+  }
+
+  @Test
+  void redact_privateKeyBlocks() {
+    String body = "MIIEowIBAAKCAQEAx4fJ7Q0mZr0VbNKtZqYd8Cw4\nHjV7tXWq2yPj3VYZc1gKz9e0";
+    assertShapeRedacted(
+        "key:\n-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----\nrest",
+        "MIIEowIBAAKCAQEAx4fJ7Q0mZr0VbNKtZqYd8Cw4");
+    assertShapeRedacted("-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----", "HjV7tXWq2yPj3VYZc1gKz9e0");
+    // unterminated, as in a cut message: hidden to the end
+    assertShapeRedacted("-----BEGIN OPENSSH PRIVATE KEY-----\n" + body, "HjV7tXWq2yPj3VYZc1gKz9e0");
+    assertThat(DEFAULTS.redactText("a -----BEGIN EC PRIVATE KEY-----x-----END EC PRIVATE KEY----- b"))
+        .isEqualTo("a [REDACTED] b");
+  }
+
+  @Test
+  void redact_urlUserInfoPassword() {
+    assertShapeRedacted("connect postgres://admin:s3cr3tPassw0rd@db.internal:5432/app", "s3cr3tPassw0rd");
+    assertShapeRedacted("https://:p%40ss-w0rd!@example.com/x", "p%40ss-w0rd!");
+    assertShapeRedacted("redis://user:p@ss@w0rd@cache:6379", "ss@w0rd");
+    assertThat(DEFAULTS.redactText("see https://bob:pw12345@host/path?q=1"))
+        .isEqualTo("see https://bob:[REDACTED]@host/path?q=1");
+    assertThat(DEFAULTS.redactText("mail bob@example.com or https://example.com/a:b@c"))
+        .isEqualTo("mail bob@example.com or https://example.com/a:b@c");
+  }
+
+  @Test
+  void redact_leavesOrdinaryTextAlone() {
+    JsonNode args =
+        json("{\"path\":\"/workspace/src/Main.java\",\"query\":\"select * from t\",\"n\":3,"
+            + "\"task-runner-disk-usage\":\"task-runner-disk-usage-report\",\"ok\":true,\"x\":null}");
+
+    Redacted r = DEFAULTS.redact(args);
+
+    assertThat(r.value()).isEqualTo(args);
+    assertThat(r.value()).isNotSameAs(args);
+  }
+
+  private static void assertShapeRedacted(String text, String secret) {
+    assertThat(text).contains(secret);
+    ObjectNode args = MAPPER.createObjectNode();
+    args.put("note", "before " + text + " after");
+    args.putObject("nested").putArray("list").add(text);
+    JsonNode before = args.deepCopy();
+
+    Redacted redacted = DEFAULTS.redact(args);
+    AuditEvent event =
+        AuditEvent.builder()
+            .id("e1")
+            .time(TestEvents.T0)
+            .request(dev.sentinel.api.Request.toolCall("b", "t", args))
+            .arguments(redacted.value(), redacted.digest())
+            .outcome(dev.sentinel.api.Outcome.FAILED)
+            .error("java.io.IOException", DEFAULTS.redactText("failed with " + text))
+            .build();
+
+    assertThat(args).as("input untouched").isEqualTo(before);
+    assertThat(redacted.value().toString()).doesNotContain(secret).contains(Redactor.REDACTED);
+    assertThat(AuditEventJson.toLine(event)).doesNotContain(secret);
+    assertThat(DEFAULTS.redactText(text)).doesNotContain(secret);
+  }
+
+  // ---- bounds
+
+  @Test
+  void redact_cutsLongStringsWithMarker() {
+    String longText = "x".repeat(5000);
+
+    JsonNode out = DEFAULTS.redact(json("{\"a\":\"" + longText + "\"}")).value();
+
+    String cut = out.get("a").stringValue();
+    assertThat(cut).hasSize(Redactor.DEFAULT_MAX_STRING_LENGTH).endsWith("…[+" + (5000 - cut.indexOf('…')) + " chars]");
+    assertThat(cut).startsWith("xxxx");
+  }
+
+  @Test
+  void redactText_boundsLengthWithoutSplittingSurrogates() {
+    String text = "😀".repeat(100);
+
+    String out = SMALL.redactText(text);
+
+    assertThat(out.length()).isLessThanOrEqualTo(80);
+    assertThat(out).contains("…[+");
+    int marker = out.indexOf('…');
+    assertThat(Character.isHighSurrogate(out.charAt(marker - 1))).isFalse();
+    assertThat(SMALL.redactText(null)).isNull();
+  }
+
+  @Test
+  void redact_oversizedValueBecomesSummary() {
+    ObjectNode big = MAPPER.createObjectNode();
+    for (int i = 0; i < 50; i++) {
+      big.put("field" + i, "value number " + i);
+    }
+
+    Redacted r = SMALL.redact(big);
+
+    assertThat(r.size()).isEqualTo(CanonicalJson.bytes(big).length);
+    assertThat(r.digest()).isEqualTo(CanonicalJson.sha256(big));
+    assertThat(r.value().get("_truncated").booleanValue()).isTrue();
+    assertThat(r.value().get("size").longValue()).isEqualTo(r.size());
+    assertThat(r.value().get("digest").stringValue()).isEqualTo(r.digest());
+    assertThat(CanonicalJson.bytes(r.value()).length).isLessThanOrEqualTo(300);
+  }
+
+  @Test
+  void redact_valueWithinBytesKeptWhole() {
+    JsonNode args = json("{\"a\":[1,2,3],\"b\":\"text\"}");
+
+    Redacted r = SMALL.redact(args);
+
+    assertThat(r.value()).isEqualTo(args);
+    assertThat(r.size()).isEqualTo(CanonicalJson.bytes(args).length);
+  }
+
+  @Test
+  void redact_digestIsOfOriginalAndIndependentOfKeyOrder() {
+    JsonNode a = json("{\"password\":\"p\",\"b\":{\"y\":1,\"x\":[true,null]}}");
+    JsonNode b = json("{\"b\":{\"x\":[true,null],\"y\":1},\"password\":\"p\"}");
+
+    Redacted ra = DEFAULTS.redact(a);
+    Redacted rb = DEFAULTS.redact(b);
+
+    assertThat(ra.digest()).isEqualTo(rb.digest()).isEqualTo(CanonicalJson.sha256(a));
+    assertThat(ra.digest()).isNotEqualTo(CanonicalJson.sha256(ra.value()));
+    assertThat(ra.size()).isEqualTo(rb.size());
+  }
+
+  @Test
+  void redact_nullIsJsonNull() {
+    Redacted r = DEFAULTS.redact(null);
+
+    assertThat(r.value().isNull()).isTrue();
+    assertThat(r.size()).isEqualTo(4);
+  }
+
+  @Test
+  void redact_secretInMemberNameAndCollidingNames() {
+    JsonNode args = json("{\"Bearer abcdefghijkl\":1,\"Bearer mnopqrstuvwx\":2}");
+
+    JsonNode out = DEFAULTS.redact(args).value();
+
+    assertThat(out.toString()).doesNotContain("abcdefghijkl", "mnopqrstuvwx");
+    assertThat(out.size()).isEqualTo(2);
+    assertThat(DEFAULTS.redact(out).value()).isEqualTo(out);
+  }
+
+  // ---- properties
+
+  @Property(tries = 500)
+  void redact_secretNeverReachesOutput(
+      @ForAll("documents") JsonNode document,
+      @ForAll("secrets") JsonArbitraries.Secret secret,
+      @ForAll Random random,
+      @ForAll("affixes") String prefix,
+      @ForAll("affixes") String suffix,
+      @ForAll boolean small) {
+    JsonNode input = JsonArbitraries.embed(document, secret, random, prefix, suffix);
+    Redactor redactor = small ? SMALL : DEFAULTS;
+
+    Redacted redacted = redactor.redact(input);
+
+    assertThat(redacted.value().toString()).doesNotContain(secret.secret());
+    assertThat(AuditEventJson.toLine(TestEvents.event("e", redacted.value())))
+        .doesNotContain(secret.secret());
+    assertThat(redactor.redactText(prefix + " " + secret.text() + " " + suffix))
+        .doesNotContain(secret.secret());
+  }
+
+  @Property(tries = 500)
+  void redact_isIdempotent(
+      @ForAll("documents") JsonNode document,
+      @ForAll("secrets") JsonArbitraries.Secret secret,
+      @ForAll Random random,
+      @ForAll("affixes") String prefix,
+      @ForAll("affixes") String suffix,
+      @ForAll boolean small) {
+    JsonNode input = JsonArbitraries.embed(document, secret, random, prefix, suffix);
+    Redactor redactor = small ? SMALL : DEFAULTS;
+
+    JsonNode once = redactor.redact(input).value();
+    JsonNode twice = redactor.redact(once).value();
+
+    assertThat(twice).isEqualTo(once);
+    String text = redactor.redactText(prefix + " " + secret.text() + " " + suffix + prefix.repeat(9));
+    assertThat(redactor.redactText(text)).isEqualTo(text);
+  }
+
+  @Property(tries = 300)
+  void redact_neverChangesInput(@ForAll("documents") JsonNode document) {
+    JsonNode before = document.deepCopy();
+
+    SMALL.redact(document);
+
+    assertThat(document).isEqualTo(before);
+  }
+
+  @Provide
+  Arbitrary<JsonNode> documents() {
+    return JsonArbitraries.json();
+  }
+
+  @Provide
+  Arbitrary<JsonArbitraries.Secret> secrets() {
+    return JsonArbitraries.secrets();
+  }
+
+  @Provide
+  Arbitrary<String> affixes() {
+    return JsonArbitraries.alnum(0, 8);
+  }
+}
