@@ -28,6 +28,7 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
+import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
@@ -92,8 +93,8 @@ class SentinelPropertiesTest {
 
   @Property(tries = 300)
   void refusedRequestsNeverReachTheInvoker_andEveryRequestIsAuditedOnce(
-      @ForAll("rules") @Size(max = 8) List<Rule> rules,
-      @ForAll("attempts") @Size(min = 1, max = 12) List<Attempt> attempts,
+      @ForAll @Size(max = 8) List<@From("rules") Rule> rules,
+      @ForAll @Size(min = 1, max = 12) List<@From("attempts") Attempt> attempts,
       @ForAll("killedTool") String killedTool,
       @ForAll boolean confirmerApproves,
       @ForAll("limit") int limitPerHour) {
@@ -159,7 +160,7 @@ class SentinelPropertiesTest {
 
   @Property(tries = 200)
   void callResultAlwaysAgreesWithItsAuditEvent(
-      @ForAll("rules") @Size(max = 6) List<Rule> rules, @ForAll("attempts") Attempt attempt) {
+      @ForAll @Size(max = 6) List<@From("rules") Rule> rules, @ForAll("attempts") Attempt attempt) {
     RecordingSink sink = new RecordingSink();
     Principal principal = Principal.of("p", attempt.roles().toArray(String[]::new));
     CallResult<String> result;

@@ -3,8 +3,10 @@ package dev.sentinel.core.audit;
 import java.math.BigDecimal;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import tools.jackson.core.io.NumberOutput;
@@ -276,21 +278,19 @@ public final class CanonicalJson {
       }
     }
 
-    @SuppressWarnings("unchecked")
     private void writeObject(JsonNode node) {
-      Map.Entry<String, JsonNode>[] members =
-          node.properties().toArray((Map.Entry<String, JsonNode>[]) new Map.Entry[0]);
-      if (members.length > 1) {
-        Arrays.sort(members, Map.Entry.comparingByKey());
+      List<Map.Entry<String, JsonNode>> members = new ArrayList<>(node.properties());
+      if (members.size() > 1) {
+        members.sort(Map.Entry.comparingByKey());
       }
       put((byte) '{');
-      for (int i = 0; i < members.length; i++) {
+      for (int i = 0; i < members.size(); i++) {
         if (i > 0) {
           put((byte) ',');
         }
-        string(members[i].getKey());
+        string(members.get(i).getKey());
         put((byte) ':');
-        write(members[i].getValue());
+        write(members.get(i).getValue());
       }
       put((byte) '}');
     }

@@ -31,7 +31,7 @@ class LimitsTest {
     assertThat(perUser.rate()).isEqualTo(new Rate(60, Duration.ofMinutes(1), 100));
     assertThat(perUser.per()).containsExactlyInAnyOrder(LimitRule.Key.PRINCIPAL,
         LimitRule.Key.TOOL);
-    assertThat(perUser.tools()).containsExactly(Glob.compile("db__*"));
+    assertThat(perUser.tools()).containsExactly(Glob.name("db__*"));
     assertThat(perUser.cost()).isEqualTo(2);
     assertThat(perUser.methods()).containsExactly(Request.TOOLS_CALL);
 
