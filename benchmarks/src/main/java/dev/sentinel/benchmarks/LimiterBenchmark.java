@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Taking one token from a shared bucket that never runs dry, at one and two threads (this
  * machine has two cores): the raw {@link LocalRateLimiter} and the {@link Limits} front that the
- * pipeline calls (a per-principal limit, so it also builds the bucket key). {@code baseline*} is
+ * pipeline calls (a per-principal limit, so it also finds the bucket key), with the two threads
+ * sharing one bucket ({@code limits2}) or each using its own ({@code limits2distinct}). {@code baseline*} is
  * a contended {@link AtomicLong} increment, the cheapest shared counter.
  *
  * <p>Run: {@code benchmarks/run LimiterBenchmark}.
@@ -91,10 +92,24 @@ public class LimiterBenchmark {
     return limits.acquire(principal, request);
   }
 
-  /** The same at two threads. */
+  /** The same at two threads, both callers sharing one bucket (the worst case: contention). */
   @Benchmark
   @Threads(2)
   public LimitDecision limits2() {
     return limits.acquire(principal, request);
+  }
+
+  /** Each benchmark thread is its own principal, so per-principal limits use distinct buckets. */
+  @State(Scope.Thread)
+  public static class Caller {
+    private static final AtomicLong NEXT = new AtomicLong();
+    Principal principal = Principal.of("caller-" + NEXT.incrementAndGet());
+  }
+
+  /** Two threads, two principals: per-principal buckets do not contend. */
+  @Benchmark
+  @Threads(2)
+  public LimitDecision limits2distinct(Caller caller) {
+    return limits.acquire(caller.principal, request);
   }
 }

@@ -19,10 +19,12 @@ import tools.jackson.databind.node.ObjectNode;
  * long strings cut, oversized values replaced by a summary.
  *
  * <p><b>By key.</b> A member whose name, lowercased and with {@code -} and {@code _} removed,
- * contains one of {@code password passwd secret token apikey authorization auth credential
- * privatekey accesskey session cookie clientsecret} (or a name added with {@link
- * Builder#sensitiveKey}) has its whole value replaced by the string {@value #REDACTED}. Matching
- * by substring errs on the side of hiding: {@code max_tokens} and {@code author} are hidden too.
+ * contains one of {@code password passwd secret apikey authorization credential privatekey
+ * accesskey cookie clientsecret} (or a name added with {@link Builder#sensitiveKey}), or one of
+ * whose words is {@code token}, {@code auth} or {@code session} (words split at {@code -},
+ * {@code _}, digits and camelCase humps), has its whole value replaced by the string {@value
+ * #REDACTED}. So {@code access_token}, {@code authToken}, {@code X-Auth} and {@code
+ * session_id} are hidden, while {@code max_tokens} and {@code author} stay readable.
  *
  * <p><b>By shape.</b> In every string, and in member names, these are replaced: {@code Bearer
  * <token>} (the token), JWTs, AWS access key ids ({@code AKIA}/{@code ASIA} and 16 characters),
@@ -60,16 +62,16 @@ public final class Redactor {
           "password",
           "passwd",
           "secret",
-          "token",
           "apikey",
           "authorization",
-          "auth",
           "credential",
           "privatekey",
           "accesskey",
-          "session",
           "cookie",
           "clientsecret");
+
+  /** Words that make a key sensitive only as a whole word: as substrings they hide too much. */
+  private static final Set<String> KEY_WORDS = Set.of("token", "auth", "session");
 
   /** The shortest string any built-in shape can match ({@code a://:x@}). */
   private static final int MIN_SHAPE_LENGTH = 7;
@@ -261,6 +263,36 @@ public final class Redactor {
     }
     for (String term : keyTerms) {
       if (normalized.contains(term)) {
+        return true;
+      }
+    }
+    return hasSensitiveWord(key);
+  }
+
+  /** Whether a word of the key (split at non-letters and camelCase humps) is sensitive. */
+  private static boolean hasSensitiveWord(String key) {
+    int n = key.length();
+    int start = -1;
+    for (int i = 0; i <= n; i++) {
+      boolean letter = i < n && Character.isLetter(key.charAt(i));
+      boolean hump = letter && start >= 0
+          && Character.isUpperCase(key.charAt(i)) && Character.isLowerCase(key.charAt(i - 1));
+      if (start >= 0 && (!letter || hump)) {
+        if (isKeyWord(key, start, i - start)) {
+          return true;
+        }
+        start = -1;
+      }
+      if (letter && start < 0) {
+        start = i;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isKeyWord(String key, int start, int length) {
+    for (String word : KEY_WORDS) {
+      if (word.length() == length && key.regionMatches(true, start, word, 0, length)) {
         return true;
       }
     }

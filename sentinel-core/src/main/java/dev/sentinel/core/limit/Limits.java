@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A set of {@link LimitRule}s applied together to each request: every rule whose
@@ -119,10 +120,20 @@ public final class Limits {
     }
   }
 
-  /** A rule with its key prefix precomputed. */
+  /** The parts a bucket key is made of, as a cache key. */
+  private record KeyParts(String principal, String backend, String tool) {}
+
+  /**
+   * A rule with its key prefix precomputed, and a bounded cache of the keys it built: returning
+   * the same String instance lets the limiter's map use its cached hash and an identity check
+   * instead of hashing and comparing a new string on every call.
+   */
   private static final class Bound {
+    private static final int MAX_CACHED_KEYS = 10_000;
+
     final LimitRule rule;
     final String prefix;
+    final ConcurrentHashMap<Object, String> keys = new ConcurrentHashMap<>();
     final boolean byPrincipal;
     final boolean byBackend;
     final boolean byTool;
@@ -143,6 +154,21 @@ public final class Limits {
       if (!byPrincipal && !byBackend) {
         return prefix;
       }
+      Object parts = byBackend
+          ? new KeyParts(byPrincipal ? principal.id() : null, request.backend(), byTool ? request.name() : null)
+          : principal.id();
+      String key = keys.get(parts);
+      if (key == null) {
+        key = build(principal, request);
+        if (keys.size() >= MAX_CACHED_KEYS) {
+          keys.clear();
+        }
+        keys.put(parts, key);
+      }
+      return key;
+    }
+
+    private String build(Principal principal, Request request) {
       StringBuilder key = new StringBuilder(prefix.length() + 48).append(prefix);
       if (byPrincipal) {
         escape(key.append('|'), principal.id());

@@ -45,13 +45,14 @@ class RedactorTest {
   }
 
   @Test
-  void redact_keysMatchIgnoringCaseDashesUnderscoresAsSubstrings() {
+  void redact_keysMatchIgnoringCaseDashesUnderscores() {
     JsonNode args =
         json(
             "{\"X-API-KEY\":\"a1\",\"ApiKey\":\"a2\",\"db_PassWord\":\"a3\",\"client-secret\":\"a4\","
                 + "\"Authorization\":\"a5\",\"PRIVATE_KEY\":\"a6\",\"aws-access-key-id\":\"a7\","
                 + "\"session_id\":\"a8\",\"user_credentials\":\"a9\",\"passwd\":\"a10\",\"x_auth\":\"a11\","
-                + "\"refresh_token\":\"a12\",\"my_secret_value\":\"a13\",\"file\":\"keep\"}");
+                + "\"refresh_token\":\"a12\",\"my_secret_value\":\"a13\",\"authToken\":\"a14\","
+                + "\"X-Auth\":\"a15\",\"sessionCookie\":\"a16\",\"file\":\"keep\"}");
 
     JsonNode out = DEFAULTS.redact(args).value();
 
@@ -61,6 +62,21 @@ class RedactorTest {
       }
     });
     assertThat(out.get("file").stringValue()).isEqualTo("keep");
+  }
+
+  @Test
+  void redact_weakTermsOnlyAsWholeWords() {
+    JsonNode args = json("{\"max_tokens\":256,\"author\":\"ann\",\"tokenizer\":\"bpe\","
+        + "\"sessions\":3,\"access_token\":\"t\",\"Session\":\"s\"}");
+
+    JsonNode out = DEFAULTS.redact(args).value();
+
+    assertThat(out.get("max_tokens").intValue()).isEqualTo(256);
+    assertThat(out.get("author").stringValue()).isEqualTo("ann");
+    assertThat(out.get("tokenizer").stringValue()).isEqualTo("bpe");
+    assertThat(out.get("sessions").intValue()).isEqualTo(3);
+    assertThat(out.get("access_token").stringValue()).isEqualTo(Redactor.REDACTED);
+    assertThat(out.get("Session").stringValue()).isEqualTo(Redactor.REDACTED);
   }
 
   @Test
