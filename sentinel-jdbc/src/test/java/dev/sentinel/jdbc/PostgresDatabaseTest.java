@@ -3,6 +3,7 @@ package dev.sentinel.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sentinel.core.testing.ManualClock;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /** Opening and migrating a real PostgreSQL, and failing clearly when there is none. */
 class PostgresDatabaseTest {
   private static EmbeddedPostgresServer postgres;
-  private final MutableClock clock = new MutableClock();
+  private final ManualClock clock = new ManualClock();
 
   @BeforeAll
   static void startPostgres() {

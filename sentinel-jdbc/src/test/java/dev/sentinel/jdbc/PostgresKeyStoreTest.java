@@ -3,8 +3,8 @@ package dev.sentinel.jdbc;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The key store contract on a real PostgreSQL, one new database per test. */
-class PostgresKeyStoreTest extends KeyStoreContract {
+/** The JDBC key store contract on a real PostgreSQL, one new database per test. */
+class PostgresKeyStoreTest extends JdbcKeyStoreContract {
   private static EmbeddedPostgresServer postgres;
 
   @BeforeAll

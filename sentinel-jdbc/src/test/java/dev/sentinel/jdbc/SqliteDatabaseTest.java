@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.SentinelException;
 import dev.sentinel.api.StoredKey;
+import dev.sentinel.core.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Opening and migrating real SQLite files. */
 class SqliteDatabaseTest {
   @TempDir Path dir;
-  private final MutableClock clock = new MutableClock();
+  private final ManualClock clock = new ManualClock();
 
   private Database open(Path file) {
     return Database.builder("jdbc:sqlite:" + file).clock(clock).open();

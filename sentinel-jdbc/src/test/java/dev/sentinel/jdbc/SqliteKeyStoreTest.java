@@ -3,8 +3,8 @@ package dev.sentinel.jdbc;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The key store contract on a real SQLite file. */
-class SqliteKeyStoreTest extends KeyStoreContract {
+/** The JDBC key store contract on a real SQLite file. */
+class SqliteKeyStoreTest extends JdbcKeyStoreContract {
   @TempDir Path dir;
 
   @Override

@@ -55,13 +55,16 @@ public final class InMemoryKeyStore implements KeyStore {
     }
   }
 
-  /** Marks a key revoked; answers whether a key with that id existed and was not yet revoked. */
+  /**
+   * Marks a key revoked; answers whether a key with that id existed and was active at the given
+   * time. A revoked, expired or unknown key is left unchanged.
+   */
   @Override
   public boolean revoke(String id, Instant time) {
     Objects.requireNonNull(time, "time");
     while (true) {
       Slot slot = id == null ? null : keys.get(id);
-      if (slot == null || slot.key.revoked() != null) {
+      if (slot == null || !slot.key.activeAt(time)) {
         return false;
       }
       if (keys.replace(id, slot, new Slot(slot.key.revokedAt(time), slot.order))) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.StoredKey;
+import dev.sentinel.core.testing.ManualClock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,17 +16,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
+/** The key store contract in memory, and what this store chooses beyond it. */
 class InMemoryKeyStoreTest extends KeyStoreContract {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   @Override
-  protected KeyStore store() {
-    return InMemoryKeyStore.create();
+  protected KeyStore newStore(ManualClock clock) {
+    return InMemoryKeyStore.create(); // it keeps no time of its own
   }
 
   @Test
   void touch_recordsTheLatestUse() {
-    InMemoryKeyStore store = InMemoryKeyStore.create();
     store.insert(new StoredKey("k", "00", "alice", Set.of(), null, T0, null, null, null));
     store.touch("k", T0.plusSeconds(10));
     store.touch("k", T0.plusSeconds(5));
@@ -34,7 +35,6 @@ class InMemoryKeyStoreTest extends KeyStoreContract {
 
   @Test
   void list_sameCreationTime_keepsInsertionOrder() {
-    InMemoryKeyStore store = InMemoryKeyStore.create();
     for (String id : List.of("z", "a", "m")) {
       store.insert(new StoredKey(id, "00", "alice", Set.of(), null, T0, null, null, null));
     }
@@ -43,7 +43,6 @@ class InMemoryKeyStoreTest extends KeyStoreContract {
 
   @Test
   void revoke_concurrently_exactlyOneWins() throws Exception {
-    InMemoryKeyStore store = InMemoryKeyStore.create();
     store.insert(new StoredKey("k", "00", "alice", Set.of(), null, T0, null, null, null));
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
