@@ -139,7 +139,7 @@ public final class ApiKeys {
     return fresh;
   }
 
-  /** Revokes a key at once; answers whether a key with that id existed and was not yet revoked. */
+  /** Revokes a key at once; answers whether a key with that id existed and was active (not revoked or expired). */
   public boolean revoke(String id) {
     return store.revoke(id, clock.instant());
   }
