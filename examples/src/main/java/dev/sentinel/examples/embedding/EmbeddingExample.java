@@ -37,6 +37,7 @@ public final class EmbeddingExample {
       Files.copy(in, policy, StandardCopyOption.REPLACE_EXISTING);
     }
     Path audit = dir.resolve("audit.jsonl");
+    Files.deleteIfExists(audit); // each run shows its own trail
 
     ToolRegistry registry = new ToolRegistry()
         .register("customers.lookup", args -> JSON.createObjectNode()
@@ -52,7 +53,9 @@ public final class EmbeddingExample {
         show(out, "reports.run #" + i, tools.call("reports.run", JSON.readTree("{\"query\":\"select id from orders\"}")));
       }
     }
-    out.println("audit trail: " + audit + " (" + Files.readAllLines(audit).size() + " events)");
+    java.util.List<String> events = Files.readAllLines(audit);
+    out.println("audit trail: " + audit + " (" + events.size() + " events); the denial's record:");
+    out.println(events.get(1));
     return audit;
   }
 

@@ -33,6 +33,7 @@ class EmbeddingExampleTest {
 
     JsonMapper json = JsonMapper.builder().build();
     List<String> lines = Files.readAllLines(audit);
+    assertThat(output.strip()).endsWith(lines.get(1));
     assertThat(lines).hasSize(7);
     List<String> outcomes = lines.stream().map(json::readTree).map(e -> e.get("outcome").asString()).toList();
     assertThat(outcomes).containsExactly(
