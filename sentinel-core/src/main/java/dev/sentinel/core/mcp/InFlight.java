@@ -1,0 +1,60 @@
+package dev.sentinel.core.mcp;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One client request the gateway is working on: the client's id, and the backend request it
+ * became, so that a cancellation from the client reaches the backend. Thread-safe.
+ */
+final class InFlight {
+  final JsonNode clientId;
+  final String key;
+  final long sequence;
+  private Backend backend;
+  private long backendId = -1;
+  private boolean cancelled;
+
+  InFlight(JsonNode clientId, String key, long sequence) {
+    this.clientId = clientId;
+    this.key = key;
+    this.sequence = sequence;
+  }
+
+  /**
+   * Records that the request went to a backend under an id. Returns false if the client
+   * cancelled meanwhile; the caller then cancels the backend request.
+   */
+  synchronized boolean forwarded(Backend to, long id) {
+    backend = to;
+    backendId = id;
+    return !cancelled;
+  }
+
+  /** The backend request ended; a later cancellation has nothing to tell the backend. */
+  synchronized void answered() {
+    backendId = -1;
+  }
+
+  /** Marks the request cancelled and tells the backend, if it had been forwarded. */
+  void cancel(String reason) {
+    Backend to;
+    long id;
+    synchronized (this) {
+      cancelled = true;
+      to = backend;
+      id = backendId;
+    }
+    if (to != null && id >= 0) {
+      to.cancel(id, reason);
+    }
+  }
+
+  synchronized boolean cancelled() {
+    return cancelled;
+  }
+
+  /** The backend this request went to last, or {@code null}. */
+  synchronized Backend backend() {
+    return backend;
+  }
+}

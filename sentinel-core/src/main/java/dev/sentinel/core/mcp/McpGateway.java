@@ -1,0 +1,683 @@
+package dev.sentinel.core.mcp;
+
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.Transport;
+import dev.sentinel.core.Call;
+import dev.sentinel.core.CallResult;
+import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.core.jsonrpc.JsonRpc;
+import dev.sentinel.core.jsonrpc.JsonRpcMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The MCP gateway engine: serves MCP clients on one side and aggregates backend MCP servers on
+ * the other, with every routed request governed by a {@link Sentinel}.
+ *
+ * <pre>{@code
+ * McpGateway gateway = McpGateway.builder()
+ *     .sentinel(sentinel)
+ *     .backend("fs", () -> StdioTransport.spawn(...))
+ *     .backend("search", () -> HttpClientTransport.connect(...))
+ *     .build();
+ * gateway.start();
+ * ClientSession session = gateway.serve(clientTransport, Credentials.launch(), "stdio");
+ * session.closed().join();
+ * }</pre>
+ *
+ * <p>What it does, in short: clients on MCP 2024-11-05, 2025-03-26, 2025-06-18 or 2025-11-25
+ * reach backends on any of them ({@link McpRevision}). Tools, prompts, resources and resource
+ * templates of all backends are listed together, names namespaced as
+ * {@code <backend><separator><name>} (resource URIs unchanged), paginated with the gateway's own
+ * cursors and filtered by {@link Sentinel#visible}. Calls are routed to the owning backend
+ * through {@link Sentinel#call}; refusals become JSON-RPC errors with the codes of
+ * {@link ErrorCode}. Request ids and progress tokens are remapped so that clients and backends
+ * never collide. Backend requests to clients ({@code sampling/createMessage},
+ * {@code elicitation/create}, {@code roots/list}) are governed too and relayed to the client
+ * session with the most recent in-flight request to that backend (or, with none, the most
+ * recently initialized session): with several clients, a backend's request that is not caused
+ * by a client's request may reach a different client than the one that expects it.
+ *
+ * <p>A backend whose transport closes is marked down, its in-flight requests fail with
+ * {@code -32603}, clients are told its lists changed, and it is reconnected with exponential
+ * backoff. Timeouts and backoff follow the injected {@link Clock}, checked by a ticker thread
+ * every 10 ms.
+ *
+ * <p>Thread-safe.
+ */
+public final class McpGateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(McpGateway.class);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final long TICK_MILLIS = 10;
+
+  private final Sentinel sentinel;
+  private final List<Backend> backends;
+  private final Naming naming;
+  private final Router router;
+  private final Duration requestTimeout;
+  private final Duration startTimeout;
+  private final Duration restartMin;
+  private final Duration restartMax;
+  private final int maxPendingRequests;
+  private final String serverName;
+  private final String serverVersion;
+  private final Clock clock;
+  private final ExecutorService executor;
+  private final boolean ownsExecutor;
+  private final ScheduledExecutorService ticker;
+  private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  private final Map<String, RelayRef> relaysByBackendId = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicLong sequences = new AtomicLong();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private record RelayRef(ClientSession session, long relayId) {}
+
+  private McpGateway(Builder builder) {
+    this.sentinel = Objects.requireNonNull(builder.sentinel, "a sentinel is required");
+    if (builder.connectors.isEmpty()) {
+      throw new IllegalStateException("at least one backend is required");
+    }
+    List<Backend> list = new ArrayList<>();
+    int index = 0;
+    for (Map.Entry<String, Supplier<Transport>> entry : builder.connectors.entrySet()) {
+      list.add(new Backend(entry.getKey(), index++, entry.getValue(), this));
+    }
+    this.backends = List.copyOf(list);
+    this.naming = new Naming(backends, builder.separator, builder.prefixSingleBackend);
+    this.requestTimeout = builder.requestTimeout;
+    this.startTimeout = builder.startTimeout;
+    this.restartMin = builder.restartMin;
+    this.restartMax = builder.restartMax;
+    this.maxPendingRequests = builder.maxPendingRequests;
+    this.serverName = builder.serverName;
+    this.serverVersion = builder.serverVersion;
+    this.clock = builder.clock;
+    if (builder.executor != null) {
+      this.executor = builder.executor;
+      this.ownsExecutor = false;
+    } else {
+      AtomicInteger threads = new AtomicInteger();
+      this.executor = new ThreadPoolExecutor(0, Math.max(256, maxPendingRequests * 4), 30, TimeUnit.SECONDS,
+          new SynchronousQueue<>(), runnable -> {
+            Thread thread = new Thread(runnable, "sentinel-mcp-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+          });
+      this.ownsExecutor = true;
+    }
+    this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "sentinel-mcp-ticker");
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.router = new Router(this, sentinel, backends, naming);
+  }
+
+  /** A builder; {@link Builder#sentinel} and at least one {@link Builder#backend} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Connects and initializes every backend concurrently and waits up to the start timeout. A
+   * backend that fails or does not answer in time is marked down and retried with backoff; the
+   * others serve. Calling it again does nothing.
+   *
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public void start() {
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    List<CompletableFuture<Void>> attempts = new ArrayList<>();
+    for (Backend backend : backends) {
+      attempts.add(backend.startedFuture());
+      try {
+        executor.execute(backend::connect);
+      } catch (RejectedExecutionException e) {
+        throw new IllegalStateException("the executor refused to start backend " + backend.name, e);
+      }
+    }
+    CompletableFuture<Void> all = CompletableFuture.allOf(attempts.toArray(new CompletableFuture<?>[0]));
+    long deadline = clock.nanoTime() + startTimeout.toNanos();
+    while (!all.isDone() && clock.nanoTime() - deadline < 0) {
+      try {
+        all.get(TICK_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+        // keep waiting until the clock's deadline
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Serves one MCP client over a transport until either side closes it. The transport is started
+   * here.
+   *
+   * @param client the client's transport, not yet started
+   * @param credentials what the client presented; every governed request carries them
+   * @param clientLabel the client as recorded in the audit trail, or {@code null} to use the
+   *     name and version it announces in {@code initialize}
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public ClientSession serve(Transport client, Credentials credentials, String clientLabel) {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(credentials, "credentials");
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    ClientSession session = new ClientSession(this, client, credentials, clientLabel);
+    sessions.add(session);
+    session.start();
+    return session;
+  }
+
+  /** Each backend's status, by name, in configuration order. */
+  public Map<String, BackendStatus> backends() {
+    Map<String, BackendStatus> statuses = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      statuses.put(backend.name, backend.status());
+    }
+    return statuses;
+  }
+
+  /**
+   * Ends every client session and backend connection; the gateway cannot be started again. The
+   * {@link Sentinel} is not closed: its owner closes it.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (ClientSession session : List.copyOf(sessions)) {
+      session.close();
+    }
+    for (Backend backend : backends) {
+      backend.close();
+    }
+    ticker.shutdownNow();
+    if (ownsExecutor) {
+      executor.shutdownNow();
+    }
+  }
+
+  // ---- for the engine's parts -------------------------------------------------------------
+
+  Clock clock() {
+    return clock;
+  }
+
+  ExecutorService executor() {
+    return executor;
+  }
+
+  Router router() {
+    return router;
+  }
+
+  Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  Duration startTimeout() {
+    return startTimeout;
+  }
+
+  Duration restartMin() {
+    return restartMin;
+  }
+
+  Duration restartMax() {
+    return restartMax;
+  }
+
+  int maxPendingRequests() {
+    return maxPendingRequests;
+  }
+
+  String serverName() {
+    return serverName;
+  }
+
+  String serverVersion() {
+    return serverVersion;
+  }
+
+  /** A fresh id for a request the gateway sends; unique across backends and clients. */
+  long nextId() {
+    return ids.incrementAndGet();
+  }
+
+  /** A fresh, increasing sequence number for ordering requests and sessions. */
+  long nextSequence() {
+    return sequences.incrementAndGet();
+  }
+
+  private void tick() {
+    try {
+      long now = clock.nanoTime();
+      for (Backend backend : backends) {
+        backend.tick(now);
+      }
+      for (ClientSession session : sessions) {
+        session.tick(now);
+      }
+    } catch (RuntimeException e) {
+      log.warn("the gateway's ticker failed", e);
+    }
+  }
+
+  /** The result of a client's {@code initialize}, for the negotiated revision. */
+  ObjectNode initializeResult(McpRevision revision) {
+    ObjectNode result = NODES.objectNode().put("protocolVersion", revision.version());
+    ObjectNode capabilities = result.putObject("capabilities");
+    boolean tools = false;
+    boolean prompts = false;
+    boolean resources = false;
+    boolean subscribe = false;
+    boolean logging = false;
+    boolean completions = false;
+    List<String> instructions = new ArrayList<>();
+    for (Backend backend : backends) {
+      // Capabilities of a backend that is down now but was up before stay declared: it is
+      // being restarted, and clients only look at capabilities once.
+      if (!backend.everStarted()) {
+        continue;
+      }
+      tools |= backend.has("tools");
+      prompts |= backend.has("prompts");
+      resources |= backend.has("resources");
+      subscribe |= backend.has("resources", "subscribe");
+      logging |= backend.has("logging");
+      completions |= backend.has("completions");
+      String text = backend.instructions();
+      if (text != null && !text.isBlank()) {
+        instructions.add(backends.size() == 1 ? text : backend.name + ": " + text);
+      }
+    }
+    if (tools) {
+      capabilities.putObject("tools").put("listChanged", true);
+    }
+    if (prompts) {
+      capabilities.putObject("prompts").put("listChanged", true);
+    }
+    if (resources) {
+      ObjectNode node = capabilities.putObject("resources");
+      if (subscribe) {
+        node.put("subscribe", true);
+      }
+      node.put("listChanged", true);
+    }
+    if (logging) {
+      capabilities.putObject("logging");
+    }
+    if (completions && revision.hasCompletionsCapability()) {
+      capabilities.putObject("completions");
+    }
+    result.putObject("serverInfo").put("name", serverName).put("version", serverVersion);
+    if (!instructions.isEmpty()) {
+      result.put("instructions", String.join("\n\n", instructions));
+    }
+    return result;
+  }
+
+  void sessionEnded(ClientSession session) {
+    sessions.remove(session);
+    router.forget(session);
+  }
+
+  void onBackendUp(Backend backend, boolean restarted) {
+    listsChanged(backend);
+  }
+
+  void onBackendDown(Backend backend) {
+    router.forget(backend);
+    listsChanged(backend);
+  }
+
+  private void listsChanged(Backend backend) {
+    if (backend.has("tools")) {
+      broadcast(JsonRpc.notification("notifications/tools/list_changed", null));
+    }
+    if (backend.has("prompts")) {
+      broadcast(JsonRpc.notification("notifications/prompts/list_changed", null));
+    }
+    if (backend.has("resources")) {
+      broadcast(JsonRpc.notification("notifications/resources/list_changed", null));
+    }
+  }
+
+  private void broadcast(JsonNode message) {
+    for (ClientSession session : sessions) {
+      if (session.initialized()) {
+        session.send(message);
+      }
+    }
+  }
+
+  /** Sends a client notification on to every backend that is up. */
+  void toBackends(JsonNode message) {
+    for (Backend backend : backends) {
+      if (backend.isUp()) {
+        backend.send(message);
+      }
+    }
+  }
+
+  // ---- messages from backends -------------------------------------------------------------
+
+  /** A notification from a backend; called on its transport's delivery thread. */
+  void onBackendNotification(Backend backend, JsonRpcMessage notification) {
+    JsonNode params = notification.params();
+    switch (notification.method()) {
+      case "notifications/progress":
+        router.progress(notification);
+        break;
+      case "notifications/cancelled":
+        JsonNode requestId = params.path("requestId");
+        RelayRef ref = JsonRpc.validId(requestId)
+            ? relaysByBackendId.get(backend.name + '\u0000' + JsonRpc.idKey(requestId)) : null;
+        if (ref != null) {
+          ref.session().cancelRelay(ref.relayId(), params.path("reason").asString("cancelled by the backend"));
+        }
+        break;
+      case "notifications/tools/list_changed":
+      case "notifications/prompts/list_changed":
+      case "notifications/resources/list_changed":
+        // Before its initialize answer a backend is not listed yet; going up announces it.
+        if (backend.isUp()) {
+          broadcast(notification.raw());
+        }
+        break;
+      case "notifications/resources/updated":
+        String uri = params.path("uri").asString("");
+        for (ClientSession session : sessions) {
+          if (session.initialized() && session.subscriptions().contains(uri)) {
+            session.send(notification.raw());
+          }
+        }
+        break;
+      default:
+        // Logging messages and notifications Sentinel does not know go to every client.
+        broadcast(notification.raw());
+    }
+  }
+
+  /** A request from a backend to the client side; called on its transport's delivery thread. */
+  void onBackendRequest(Backend backend, JsonRpcMessage request) {
+    String method = request.method();
+    String capability;
+    switch (method) {
+      case "ping":
+        backend.send(JsonRpc.result(request.id(), NODES.objectNode()));
+        return;
+      case "sampling/createMessage":
+        capability = "sampling";
+        break;
+      case "elicitation/create":
+        capability = "elicitation";
+        break;
+      case "roots/list":
+        capability = "roots";
+        break;
+      default:
+        backend.send(JsonRpc.methodNotFound(request.id(), method));
+        return;
+    }
+    ClientSession target = sessionFor(backend);
+    if (target == null || !target.supports(capability)
+        || ("elicitation".equals(capability) && !target.revision().supportsElicitation())) {
+      backend.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
+          "method not found: the client does not support " + method));
+      return;
+    }
+    try {
+      executor.execute(() -> relay(backend, target, request));
+    } catch (RejectedExecutionException e) {
+      backend.send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
+    }
+  }
+
+  /** The session with the most recent in-flight request to the backend, else the newest session. */
+  private ClientSession sessionFor(Backend backend) {
+    ClientSession best = null;
+    long bestSequence = -1;
+    for (ClientSession session : sessions) {
+      long sequence = session.initialized() ? session.latestRequestTo(backend) : -1;
+      if (sequence > bestSequence) {
+        best = session;
+        bestSequence = sequence;
+      }
+    }
+    if (best != null) {
+      return best;
+    }
+    for (ClientSession session : sessions) {
+      if (session.initialized() && session.initializedAt() > bestSequence) {
+        best = session;
+        bestSequence = session.initializedAt();
+      }
+    }
+    return best;
+  }
+
+  private void relay(Backend backend, ClientSession session, JsonRpcMessage request) {
+    long relayId = nextId();
+    String key = backend.name + '\u0000' + JsonRpc.idKey(request.id());
+    relaysByBackendId.put(key, new RelayRef(session, relayId));
+    AtomicReference<ObjectNode> answer = new AtomicReference<>();
+    CallResult<JsonNode> result;
+    try {
+      Request governed = new Request(request.method(), backend.name, null, request.params());
+      result = sentinel.call(
+          new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText()),
+          ignored -> {
+            ClientSession.Relay relay = session.relay(relayId, backend, request.id(), request.method(), request.params());
+            JsonRpcMessage response;
+            try {
+              response = relay.answer.get();
+            } catch (ExecutionException e) {
+              Throwable cause = Backend.unwrap(e);
+              throw cause instanceof Exception ? (Exception) cause : e;
+            }
+            if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+              throw new PeerError(response.error());
+            }
+            answer.set(response.object());
+            return response.result();
+          });
+    } finally {
+      relaysByBackendId.remove(key);
+    }
+    ObjectNode reply = Router.reply(result, request.id(), answer.get(), "the client");
+    if (reply != null) {
+      backend.send(reply);
+    }
+  }
+
+  /**
+   * Assembles a {@link McpGateway}. Setters validate at once. Not thread-safe; the gateway is.
+   */
+  public static final class Builder {
+    private Sentinel sentinel;
+    private final Map<String, Supplier<Transport>> connectors = new LinkedHashMap<>();
+    private String separator = "__";
+    private boolean prefixSingleBackend = true;
+    private Duration requestTimeout = Duration.ofSeconds(60);
+    private Duration startTimeout = Duration.ofSeconds(30);
+    private int maxPendingRequests = 256;
+    private Duration restartMin = Duration.ofMillis(500);
+    private Duration restartMax = Duration.ofSeconds(30);
+    private String serverName = "sentinel";
+    private String serverVersion = defaultVersion();
+    private Clock clock = Clock.system();
+    private ExecutorService executor;
+
+    private Builder() {}
+
+    /** The governance pipeline every routed request passes; required. */
+    public Builder sentinel(Sentinel sentinel) {
+      this.sentinel = Objects.requireNonNull(sentinel, "sentinel");
+      return this;
+    }
+
+    /**
+     * Adds a backend. Order is priority: lists show backends in this order and resources of
+     * unknown owner are asked of backends in this order. The connector is called for every
+     * (re)connection and returns a new, unstarted transport.
+     *
+     * @param name the backend's name, the prefix of its tools and prompts; letters, digits,
+     *     {@code -} and {@code _}
+     */
+    public Builder backend(String name, Supplier<Transport> connector) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(connector, "connector");
+      if (!name.matches("[A-Za-z0-9_-]+")) {
+        throw new IllegalArgumentException(
+            "backend name '" + name + "' must be letters, digits, '-' or '_'");
+      }
+      if (connectors.containsKey(name)) {
+        throw new IllegalArgumentException("backend '" + name + "' is already defined");
+      }
+      connectors.put(name, connector);
+      return this;
+    }
+
+    /**
+     * How tool and prompt names are namespaced: {@code <backend><separator><name>}, by default
+     * with {@code "__"}; with a single backend and {@code prefixSingleBackend} false, names are
+     * shown as the backend has them.
+     */
+    public Builder namespacing(String separator, boolean prefixSingleBackend) {
+      Objects.requireNonNull(separator, "separator");
+      if (separator.isEmpty()) {
+        throw new IllegalArgumentException("separator must not be empty");
+      }
+      this.separator = separator;
+      this.prefixSingleBackend = prefixSingleBackend;
+      return this;
+    }
+
+    /** How long a backend (or a client answering a backend) has to answer; 60 s by default. */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "requestTimeout");
+      return this;
+    }
+
+    /** How long {@link #start()} waits for backends to initialize; 30 s by default. */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = positive(timeout, "startTimeout");
+      return this;
+    }
+
+    /** Requests one client may have in flight; more are refused with -32000. 256 by default. */
+    public Builder maxPendingRequests(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxPendingRequests must be at least 1, was " + max);
+      }
+      this.maxPendingRequests = max;
+      return this;
+    }
+
+    /** The reconnection backoff of a failed backend: doubling from min up to max. 0.5 s to 30 s by default. */
+    public Builder restartBackoff(Duration min, Duration max) {
+      positive(min, "min");
+      positive(max, "max");
+      if (max.compareTo(min) < 0) {
+        throw new IllegalArgumentException("restart backoff max " + max + " must not be less than min " + min);
+      }
+      this.restartMin = min;
+      this.restartMax = max;
+      return this;
+    }
+
+    /** The name and version announced to clients (and to backends as clientInfo). */
+    public Builder serverInfo(String name, String version) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(version, "version");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("server name must not be blank");
+      }
+      this.serverName = name;
+      this.serverVersion = version;
+      return this;
+    }
+
+    /** The clock for timeouts and backoff; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Where requests are handled; the caller keeps ownership (the gateway does not shut it
+     * down). By default a bounded pool of daemon threads owned by the gateway. A request the
+     * executor rejects is answered with -32000.
+     */
+    public Builder executor(ExecutorService executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Builds the gateway; call {@link McpGateway#start()} next. */
+    public McpGateway build() {
+      return new McpGateway(this);
+    }
+
+    private static Duration positive(Duration duration, String name) {
+      Objects.requireNonNull(duration, name);
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + duration);
+      }
+      return duration;
+    }
+
+    private static String defaultVersion() {
+      String version = McpGateway.class.getPackage().getImplementationVersion();
+      return version == null ? "dev" : version;
+    }
+  }
+
+  /** For tests and diagnostics: the sessions being served. */
+  Set<ClientSession> sessions() {
+    return new LinkedHashSet<>(sessions);
+  }
+}
