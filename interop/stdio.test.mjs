@@ -46,8 +46,6 @@ rules:
     allow: { roles: [user], tools: ["mem__*"] }
   - id: sampling-from-everything
     allow: { roles: [user], methods: ["sampling/createMessage", "elicitation/create", "roots/list"], backends: [ev, fs, mem] }
-  - id: lists
-    allow: { roles: [user], methods: ["tools/list", "prompts/list", "resources/list", "resources/templates/list"] }
 `);
   const node = process.execPath;
   writeFileSync(join(work, "sentinel.yaml"), `
@@ -124,7 +122,7 @@ test("a denied call gets a stable error naming the rule and reason", async () =>
   await assert.rejects(
     gateway.client.callTool({ name: "ev__get-env", arguments: {} }),
     (error) => {
-      assert.equal(error.code, -32002);
+      assert.equal(error.code, -32012);
       assert.match(error.message, /no-env-dump/);
       assert.match(error.message, /environment dumps would leak secrets/);
       return true;

@@ -19,20 +19,20 @@ import java.util.Objects;
  *   <tr><td>-32603</td><td>{@link #INTERNAL_ERROR}</td><td>the gateway or a backend failed</td></tr>
  *   <tr><td>-32000</td><td>{@link #TOO_MANY_PENDING}</td><td>the client has too many requests in
  *       flight</td></tr>
- *   <tr><td>-32001</td><td>{@link #UNAUTHENTICATED}</td><td>refused: missing or invalid
+ *   <tr><td>-32011</td><td>{@link #UNAUTHENTICATED}</td><td>refused: missing or invalid
  *       credentials</td></tr>
- *   <tr><td>-32002</td><td>{@link #DENIED}</td><td>refused by the policy</td></tr>
- *   <tr><td>-32003</td><td>{@link #DISABLED}</td><td>refused by the kill switch</td></tr>
- *   <tr><td>-32004</td><td>{@link #LIMITED}</td><td>refused by a rate limit</td></tr>
- *   <tr><td>-32005</td><td>{@link #UNCONFIRMED}</td><td>refused: confirmation required and not
+ *   <tr><td>-32012</td><td>{@link #DENIED}</td><td>refused by the policy</td></tr>
+ *   <tr><td>-32013</td><td>{@link #DISABLED}</td><td>refused by the kill switch</td></tr>
+ *   <tr><td>-32014</td><td>{@link #LIMITED}</td><td>refused by a rate limit</td></tr>
+ *   <tr><td>-32015</td><td>{@link #UNCONFIRMED}</td><td>refused: confirmation required and not
  *       given</td></tr>
- *   <tr><td>-32006</td><td>{@link #UNAVAILABLE}</td><td>refused: the audit trail cannot be
+ *   <tr><td>-32016</td><td>{@link #UNAVAILABLE}</td><td>refused: the audit trail cannot be
  *       written</td></tr>
- *   <tr><td>-32007</td><td>{@link #TIMED_OUT}</td><td>the backend did not answer in time; the
+ *   <tr><td>-32017</td><td>{@link #TIMED_OUT}</td><td>the backend did not answer in time; the
  *       request was cancelled at the backend</td></tr>
  * </table>
  *
- * <p>Refusals ({@code -32001} to {@code -32006}) carry {@code data: {outcome, rules,
+ * <p>Refusals ({@code -32011} to {@code -32016}) carry {@code data: {outcome, rules,
  * retryAfterMs}} and the refusal's message.
  */
 public enum ErrorCode {
@@ -48,20 +48,20 @@ public enum ErrorCode {
   INTERNAL_ERROR(-32603),
   /** -32000: too many requests in flight for this client. */
   TOO_MANY_PENDING(-32000),
-  /** -32001: refused, the credentials are missing or invalid. */
-  UNAUTHENTICATED(-32001),
-  /** -32002: refused by the policy. */
-  DENIED(-32002),
-  /** -32003: refused by the kill switch. */
-  DISABLED(-32003),
-  /** -32004: refused by a rate limit. */
-  LIMITED(-32004),
-  /** -32005: refused, a required confirmation was not given. */
-  UNCONFIRMED(-32005),
-  /** -32006: refused, the audit trail cannot be written. */
-  UNAVAILABLE(-32006),
-  /** -32007: the backend did not answer within the request timeout. */
-  TIMED_OUT(-32007);
+  /** -32011: refused, the credentials are missing or invalid. */
+  UNAUTHENTICATED(-32011),
+  /** -32012: refused by the policy. */
+  DENIED(-32012),
+  /** -32013: refused by the kill switch. */
+  DISABLED(-32013),
+  /** -32014: refused by a rate limit. */
+  LIMITED(-32014),
+  /** -32015: refused, a required confirmation was not given. */
+  UNCONFIRMED(-32015),
+  /** -32016: refused, the audit trail cannot be written. */
+  UNAVAILABLE(-32016),
+  /** -32017: the backend did not answer within the request timeout. */
+  TIMED_OUT(-32017);
 
   private final int code;
 

@@ -37,6 +37,13 @@ import java.util.TreeMap;
  * {@link Decision#failure} (fail closed).
  */
 public final class PolicyEngine implements Policy {
+  /** The methods that list targets; see {@link #decide}. */
+  static final Set<String> LIST_METHODS =
+      Set.of("tools/list", "prompts/list", "resources/list", "resources/templates/list");
+
+  private static final Decision DISCOVERY = Decision.allow(
+      List.of(), "listing is allowed; what it shows is filtered by the policy");
+
   private final String source;
   private final String revision;
   private final List<Rule> rules;
@@ -100,13 +107,18 @@ public final class PolicyEngine implements Policy {
     return new PolicyEngine(document.source(), document.text(), compiled);
   }
 
-  /** Decides a request; never throws and never returns {@code null}. */
+  /**
+   * Decides a request; never throws and never returns {@code null}. Deny by default, except that
+   * a list method ({@code tools/list}, {@code prompts/list}, {@code resources/list}, {@code
+   * resources/templates/list}) no rule decides is allowed: listing is discovery, and what a list
+   * shows is filtered by {@link #visible}.
+   */
   @Override
   public Decision decide(RequestContext context) {
     try {
       Tally tally = new Tally(context);
       index.forEachCandidate(context.request(), tally);
-      return tally.decision();
+      return orDiscovery(tally.decision(), context);
     } catch (RuntimeException | StackOverflowError e) {
       return Decision.failure("policy", e);
     }
@@ -148,7 +160,7 @@ public final class PolicyEngine implements Policy {
           matched.add(rule);
         }
       }
-      return new Explanation(aggregate(matched), traces);
+      return new Explanation(orDiscovery(aggregate(matched), context), traces);
     } catch (RuntimeException | StackOverflowError e) {
       return new Explanation(Decision.failure("policy", e), List.of());
     }
@@ -162,7 +174,7 @@ public final class PolicyEngine implements Policy {
         matched.add(rule);
       }
     }
-    return aggregate(matched);
+    return orDiscovery(aggregate(matched), context);
   }
 
   /** The visibility by a linear scan over every rule, without the index; for tests. */
@@ -217,6 +229,17 @@ public final class PolicyEngine implements Policy {
   }
 
   /** The decision for the matching rules, given in file order. */
+  /**
+   * Listing is discovery, not use: a list method that no rule decides is allowed, because what
+   * the list shows is filtered by {@link #visible} (deny by default). An explicit deny rule on a
+   * list method still refuses it.
+   */
+  private static Decision orDiscovery(Decision decision, RequestContext context) {
+    return decision == Decision.defaultDeny() && LIST_METHODS.contains(context.request().method())
+        ? DISCOVERY
+        : decision;
+  }
+
   private static Decision aggregate(List<Rule> matched) {
     for (Effect effect : new Effect[] {Effect.DENY, Effect.CONFIRM, Effect.ALLOW}) {
       List<Rule> winners = new ArrayList<>();

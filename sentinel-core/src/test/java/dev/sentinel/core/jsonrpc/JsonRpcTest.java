@@ -81,12 +81,12 @@ class JsonRpcTest {
 
   @Test
   void errorCode_refusalCodesAreStable() {
-    assertThat(ErrorCode.forRefusal(Outcome.UNAUTHENTICATED).code()).isEqualTo(-32001);
-    assertThat(ErrorCode.forRefusal(Outcome.DENIED).code()).isEqualTo(-32002);
-    assertThat(ErrorCode.forRefusal(Outcome.DISABLED).code()).isEqualTo(-32003);
-    assertThat(ErrorCode.forRefusal(Outcome.LIMITED).code()).isEqualTo(-32004);
-    assertThat(ErrorCode.forRefusal(Outcome.UNCONFIRMED).code()).isEqualTo(-32005);
-    assertThat(ErrorCode.forRefusal(Outcome.UNAVAILABLE).code()).isEqualTo(-32006);
+    assertThat(ErrorCode.forRefusal(Outcome.UNAUTHENTICATED).code()).isEqualTo(-32011);
+    assertThat(ErrorCode.forRefusal(Outcome.DENIED).code()).isEqualTo(-32012);
+    assertThat(ErrorCode.forRefusal(Outcome.DISABLED).code()).isEqualTo(-32013);
+    assertThat(ErrorCode.forRefusal(Outcome.LIMITED).code()).isEqualTo(-32014);
+    assertThat(ErrorCode.forRefusal(Outcome.UNCONFIRMED).code()).isEqualTo(-32015);
+    assertThat(ErrorCode.forRefusal(Outcome.UNAVAILABLE).code()).isEqualTo(-32016);
     assertThatThrownBy(() -> ErrorCode.forRefusal(Outcome.ALLOWED)).isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -287,13 +287,21 @@ class McpGatewayTest {
   }
 
   @Test
-  void lists_policyThatDoesNotAllowListMethodsRefusesThem() {
+  void lists_allowedWithoutAListRuleAndRefusedByAnExplicitDeny() {
     String toolsOnly = "rules:\n  - id: tools\n    allow: { tools: [\"*\"] }\n";
     fixture = new GatewayFixture(toolsOnly, List.of(new ScriptedServer("alpha").withTools("echo")), b -> {});
     ScriptedClient client = fixture.client();
     client.initialize();
+    assertThat(names(client.call("tools/list", null).result().path("tools"))).containsExactly("alpha__echo");
+    fixture.close();
+
+    String noListing = toolsOnly + "  - id: no-listing\n    deny: { methods: [\"tools/list\"] }\n";
+    fixture = new GatewayFixture(noListing, List.of(new ScriptedServer("alpha").withTools("echo")), b -> {});
+    client = fixture.client();
+    client.initialize();
     JsonRpcMessage list = client.call("tools/list", null);
-    assertThat(list.error().path("code").asInt()).isEqualTo(-32002);
+    assertThat(list.error().path("code").asInt()).isEqualTo(-32012);
+    assertThat(list.error().path("message").asString()).contains("no-listing");
     assertThat(client.call("tools/call", toolCall("alpha__echo", null)).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
   }
 
@@ -456,7 +464,7 @@ class McpGatewayTest {
     JsonRpcMessage answer = client.call("tools/call", toolCall("alpha__secret", null));
 
     JsonNode error = answer.error();
-    assertThat(error.path("code").asInt()).isEqualTo(-32002);
+    assertThat(error.path("code").asInt()).isEqualTo(-32012);
     assertThat(error.path("message").asString()).isEqualTo("denied by rule no-secret: secrets stay put");
     assertThat(error.path("data").path("outcome").asString()).isEqualTo("DENIED");
     assertThat(error.path("data").path("rules").get(0).asString()).isEqualTo("no-secret");
@@ -576,7 +584,7 @@ class McpGatewayTest {
     fixture.clock.advance(Duration.ofSeconds(6));
 
     JsonRpcMessage response = await(answer);
-    assertThat(response.error().path("code").asInt()).isEqualTo(-32007);
+    assertThat(response.error().path("code").asInt()).isEqualTo(-32017);
     assertThat(response.error().path("message").asString()).contains("backend alpha did not answer in time");
     Conditions.await("the backend hears the cancellation", () -> !alpha.received("notifications/cancelled").isEmpty());
     assertThat(alpha.received("notifications/cancelled").get(0).params().path("requestId"))
@@ -722,7 +730,7 @@ class McpGatewayTest {
     client.call("tools/call", toolCall("beta__think", null));
 
     JsonRpcMessage refused = await(sampling);
-    assertThat(refused.error().path("code").asInt()).isEqualTo(-32002);
+    assertThat(refused.error().path("code").asInt()).isEqualTo(-32012);
     assertThat(refused.error().path("message").asString()).isEqualTo("denied by rule no-sampling-from-beta: beta may not sample");
     assertThat(client.requests).isEmpty();
   }

@@ -73,6 +73,26 @@ class PolicyEngineTest {
   }
 
   @Test
+  void decide_listMethodNoRuleDecides_isAllowedAsDiscovery() {
+    PolicyEngine engine = PolicyEngine.parse("", "empty.yaml");
+    RequestContext list = request(ALICE, "tools/list", null, null);
+
+    Decision decision = engine.decide(list);
+
+    assertThat(decision.effect()).isEqualTo(Effect.ALLOW);
+    assertThat(decision.rules()).isEmpty();
+    assertThat(decision.reason()).contains("filtered");
+    assertThat(engine.explain(list).decision()).isEqualTo(decision);
+    assertThat(engine.decide(request(ALICE, "tools/call", null, "x")).effect()).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void decide_listMethodWithMatchingDeny_isDenied() {
+    PolicyEngine engine = policy("  - id: no-listing\n    deny: { methods: [\"prompts/list\"] }\n");
+    assertThat(engine.decide(request(ALICE, "prompts/list", null, null)).rules()).containsExactly("no-listing");
+  }
+
+  @Test
   void decide_defaultDenyReasonNamesRule() {
     PolicyEngine engine = policy("  - id: no-db\n    deny: { tools: [db__query] }\n");
     assertThat(engine.decide(tool(ALICE, "db__query")).reason()).isEqualTo("denied by rule no-db");
@@ -185,8 +205,9 @@ class PolicyEngineTest {
         "file:///workspace/a")).rules()).containsExactly("files");
     assertThat(engine.decide(request(ALICE, "resources/read", "b", "file:///etc/passwd"))
         .effect()).isEqualTo(Effect.DENY);
-    assertThat(engine.decide(request(ALICE, "tools/list", "b", null)).effect())
-        .isEqualTo(Effect.DENY);
+    assertThat(engine.decide(request(ALICE, "tools/list", "b", null)).rules())
+        .as("a list is discovery, not a match of the tools rule")
+        .isEmpty();
   }
 
   @Test
@@ -199,7 +220,7 @@ class PolicyEngineTest {
         .containsExactly("ping");
     assertThat(engine.decide(request(NOBODY, "tools/list", null, null)).rules())
         .containsExactly("ping");
-    assertThat(engine.decide(request(NOBODY, "prompts/list", null, null)).effect())
+    assertThat(engine.decide(request(NOBODY, "completion/complete", null, null)).effect())
         .isEqualTo(Effect.DENY);
   }
 
@@ -430,6 +451,8 @@ class PolicyEngineTest {
   void decide_requestKindsWithoutNamesOnlySeeUntargetedRules() {
     PolicyEngine engine = policy("  - id: t\n    allow: { tools: [\"**\"] }\n");
     assertThat(engine.decide(RequestContext.of(ALICE, Request.of("tools/list"),
+        Requests.MONDAY_NOON)).rules()).isEmpty();
+    assertThat(engine.decide(RequestContext.of(ALICE, Request.of("logging/setLevel"),
         Requests.MONDAY_NOON)).effect()).isEqualTo(Effect.DENY);
   }
 }
