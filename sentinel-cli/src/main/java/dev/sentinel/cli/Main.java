@@ -1,0 +1,110 @@
+package dev.sentinel.cli;
+
+import dev.sentinel.api.SentinelException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code sentinel} command: the entry point of {@code sentinel.jar} and {@code bin/sentinel}.
+ *
+ * <p>Each top-level subcommand is one class, listed in {@link #subcommands}; adding a command
+ * ({@code stdio}, {@code http}, {@code audit}, {@code keys}) is adding its object there.
+ *
+ * <p>Exit codes: 0 success, 1 a failed check or test or an error (the message on stderr), 2 a
+ * usage error. Not thread-safe; a command line runs once.
+ */
+@Command(
+    name = "sentinel",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Governance for AI agents' MCP tool calls: policy, limits, kill switch, audit.",
+    subcommandsRepeatable = false)
+public final class Main implements Callable<Integer> {
+  /** The exit code of a failed check or test, or an error. */
+  public static final int FAILED = 1;
+  /** The exit code of a usage error. */
+  public static final int USAGE = 2;
+
+  @Spec private CommandSpec spec;
+
+  private Main() {}
+
+  /** Runs the command line and exits with its code. */
+  public static void main(String[] args) {
+    System.exit(commandLine(System.getenv()).execute(args));
+  }
+
+  /**
+   * The stock subcommands, one object per top-level command.
+   *
+   * @param environment the variables that {@code ${env:...}} in config files read
+   */
+  public static List<Object> subcommands(Map<String, String> environment) {
+    return List.of(new ConfigCommand(environment), new PolicyCommand());
+  }
+
+  /** The command line with the stock subcommands. */
+  public static CommandLine commandLine(Map<String, String> environment) {
+    return commandLine(subcommands(environment));
+  }
+
+  /**
+   * The command line with the given subcommands, each an object of a class annotated with
+   * {@link Command}. Errors thrown by a command become a message on stderr and exit code 1.
+   * Call {@link CommandLine#setOut} and {@link CommandLine#setErr} on the result to capture
+   * output.
+   */
+  public static CommandLine commandLine(List<Object> subcommands) {
+    CommandLine line = new CommandLine(new Main());
+    for (Object subcommand : subcommands) {
+      line.addSubcommand(Objects.requireNonNull(subcommand, "subcommand"));
+    }
+    line.setExecutionExceptionHandler((e, command, parsed) -> {
+      PrintWriter err = command.getErr();
+      if (e instanceof SentinelException) {
+        err.println(e.getMessage());
+      } else {
+        err.println("sentinel: unexpected error (please report it): " + e);
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return FAILED;
+    });
+    return line;
+  }
+
+  /** Without a subcommand: the usage on stderr, and a usage error. */
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("sentinel: missing command");
+    spec.commandLine().usage(err);
+    return USAGE;
+  }
+
+  /** The version: the jar's {@code Implementation-Version}, and the JVM's. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {
+        "sentinel " + version(),
+        "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor")
+            + ")"
+      };
+    }
+  }
+
+  /** The jar's {@code Implementation-Version}, or {@code development build} outside a jar. */
+  static String version() {
+    String version = Main.class.getPackage().getImplementationVersion();
+    return version == null ? "(development build)" : version;
+  }
+}

@@ -1,0 +1,81 @@
+package dev.sentinel.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sentinel.cli.Cli.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyCommandTest {
+
+  @Test
+  void check_printsCounts() {
+    String file = Cli.fixture("policy.yaml").toString();
+    Run run = Cli.run("policy", "check", file);
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).matches("\\Q" + file + ": OK: 3 rules, 1 limit (revision sha256:\\E"
+        + "[0-9a-f]{12}\\)\\R");
+    assertThat(run.err()).isEmpty();
+  }
+
+  @Test
+  void check_invalidPolicy_exitsOneWithLocation() {
+    Run run = Cli.run("policy", "check", Cli.fixture("bad-policy.yaml").toString());
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).contains("bad-policy.yaml:3:14: rule 'a': unknown key 'tool'");
+  }
+
+  @Test
+  void check_missingFile_exitsOne() {
+    Run run = Cli.run("policy", "check", "no-such-policy.yaml");
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("cannot read the policy file no-such-policy.yaml");
+  }
+
+  @Test
+  void test_passing_usesThePolicyBesideIt() {
+    Run run = Cli.run("policy", "test", Cli.fixture("policy.test.yaml").toString());
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).isEqualTo("PASS developers read\n"
+        + "PASS writes outside the workspace are refused\n2 passed, 0 failed\n");
+  }
+
+  @Test
+  void test_failing_exitsOneWithExplanation() {
+    Run run = Cli.run("policy", "test", Cli.fixture("failing.test.yaml").toString(),
+        "--policy", Cli.fixture("policy.yaml").toString());
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).contains("PASS developers read")
+        .contains("FAIL wrongly expects writes anywhere: expected allow, got deny")
+        .endsWith("1 passed, 1 failed\n");
+  }
+
+  @Test
+  void test_withoutDerivablePolicy_isAUsageError() {
+    Run run = Cli.run("policy", "test", Cli.fixture("failing.test.yaml").toString()
+        .replace("failing.test.yaml", "bad.yaml"));
+    assertThat(run.exit()).isEqualTo(Main.USAGE);
+    assertThat(run.err()).contains("name it <policy>.test.yaml or give --policy POLICY");
+  }
+
+  @Test
+  void test_missingDefaultPolicy_exitsOne(@TempDir Path dir) throws Exception {
+    Path tests = Files.writeString(dir.resolve("orphan.test.yaml"), "tests: []\n");
+    Run run = Cli.run("policy", "test", tests.toString());
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("cannot read the policy file " + dir.resolve("orphan.yaml"));
+  }
+
+  @Test
+  void test_malformedTestFile_exitsOne(@TempDir Path dir) throws Exception {
+    Path tests = Files.writeString(dir.resolve("p.test.yaml"), "test: []\n");
+    Run run = Cli.run("policy", "test", tests.toString(), "--policy",
+        Cli.fixture("policy.yaml").toString());
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("p.test.yaml:1:1").contains("did you mean 'tests'?");
+  }
+}

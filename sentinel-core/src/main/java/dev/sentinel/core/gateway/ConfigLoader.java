@@ -1,0 +1,956 @@
+package dev.sentinel.core.gateway;
+
+import dev.sentinel.api.Principal;
+import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.config.ConfigException.Problem;
+import dev.sentinel.core.config.ConfigReader;
+import dev.sentinel.core.config.Suggestions;
+import dev.sentinel.core.config.YamlDocument;
+import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.policy.PolicyEngine;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads a gateway config file into a {@link GatewayConfig}, checking every key and value and
+ * collecting every problem with its location. Not thread-safe: one per load.
+ *
+ * <p>The key lists below are the loader's whole vocabulary; the JSON Schema shipped beside this
+ * class must list the same keys (a test walks both).
+ */
+final class ConfigLoader {
+  static final List<String> TOP_KEYS =
+      List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit");
+  static final List<String> GATEWAY_KEYS =
+      List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
+          "max_message_bytes", "max_depth");
+  static final List<String> NAMESPACING_KEYS = List.of("separator", "prefix_single_backend");
+  static final List<String> IDENTITY_KEYS = List.of("principal", "api_key");
+  static final List<String> PRINCIPAL_KEYS = List.of("id", "roles", "attributes");
+  static final List<String> BACKEND_KEYS = List.of("name", "stdio", "http");
+  static final List<String> STDIO_KEYS = List.of("command", "args", "env", "inherit_env", "cwd");
+  static final List<String> HTTP_KEYS =
+      List.of("url", "headers", "connect_timeout", "request_timeout");
+  static final List<String> POLICY_FILE_KEYS = List.of("file");
+  static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
+  static final List<String> AUDIT_KEYS =
+      List.of("sinks", "on_sink_failure", "when_full", "queue_capacity");
+  static final List<String> SINK_KINDS = List.of("jsonl", "slf4j");
+  static final List<String> JSONL_KEYS = List.of("file", "fsync");
+  static final List<String> SLF4J_KEYS = List.of("logger");
+
+  /**
+   * Every mapping of the format by its name in the JSON Schema's {@code $defs} ({@code ""} for
+   * the root), with the keys the loader accepts there.
+   */
+  static final Map<String, List<String>> SECTIONS = Map.ofEntries(
+      Map.entry("", TOP_KEYS),
+      Map.entry("gateway", GATEWAY_KEYS),
+      Map.entry("namespacing", NAMESPACING_KEYS),
+      Map.entry("identity", IDENTITY_KEYS),
+      Map.entry("principal", PRINCIPAL_KEYS),
+      Map.entry("backend", BACKEND_KEYS),
+      Map.entry("stdio", STDIO_KEYS),
+      Map.entry("http", HTTP_KEYS),
+      Map.entry("policyFile", POLICY_FILE_KEYS),
+      Map.entry("killSwitch", KILL_SWITCH_KEYS),
+      Map.entry("audit", AUDIT_KEYS),
+      Map.entry("sink", SINK_KINDS),
+      Map.entry("jsonlSink", JSONL_KEYS),
+      Map.entry("slf4jSink", SLF4J_KEYS));
+
+  /**
+   * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
+   * find other programs and its user's files, as the MCP SDKs do.
+   */
+  static final List<String> DEFAULT_INHERITED_ENV =
+      List.of("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER");
+
+  /** Headers that the HTTP client or the gateway sets itself. */
+  private static final Set<String> RESERVED_HEADERS = Set.of("connection", "content-length",
+      "expect", "host", "upgrade", "mcp-session-id", "mcp-protocol-version");
+  private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+  private static final int MAX_QUEUE_CAPACITY = 1 << 24;
+
+  private final YamlDocument document;
+  private final ConfigReader in;
+  private final Map<String, String> environment;
+  private final Path baseDir;
+  private final Expander expander;
+  /** Problems of other files (the policy file), reported after the config's own. */
+  private final List<Problem> foreign = new ArrayList<>();
+
+  private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir) {
+    this.document = document;
+    this.in = new ConfigReader(document);
+    this.environment = environment;
+    this.baseDir = baseDir;
+    this.expander = new Expander(in, environment, baseDir);
+  }
+
+  static GatewayConfig load(Path file, Map<String, String> environment) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(environment, "environment");
+    String source = file.toString();
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw fileProblem(source, "the config file does not exist", e);
+    } catch (CharacterCodingException e) {
+      throw fileProblem(source, "the config file is not valid UTF-8; save it as UTF-8", e);
+    } catch (IOException e) {
+      throw fileProblem(source, "cannot read the config file: " + e, e);
+    }
+    Path absolute = file.toAbsolutePath().normalize();
+    Path dir = absolute.getParent() == null ? absolute.getRoot() : absolute.getParent();
+    return parse(text, source, dir, environment);
+  }
+
+  static GatewayConfig parse(
+      String yaml, String source, Path baseDir, Map<String, String> environment) {
+    Objects.requireNonNull(yaml, "yaml");
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(baseDir, "baseDir");
+    Objects.requireNonNull(environment, "environment");
+    YamlDocument document = YamlDocument.parse(yaml, source);
+    ConfigLoader loader =
+        new ConfigLoader(document, Map.copyOf(environment), baseDir.toAbsolutePath().normalize());
+    return loader.read();
+  }
+
+  private static ConfigException fileProblem(String source, String message, Exception cause) {
+    return new ConfigException(List.of(new Problem(source, 0, 0, "", null, message)), cause);
+  }
+
+  private GatewayConfig read() {
+    if (!in.checkKeys("", null, TOP_KEYS)) {
+      in.throwIfErrors();
+    }
+    Gateway gateway = gateway();
+    Identity identity = identity();
+    List<Backend> backends = backends(gateway);
+    PolicyEngine policy = policy();
+    KillSwitch.State killSwitch = killSwitch(backends);
+    Audit audit = audit();
+    if (in.hasErrors() || !foreign.isEmpty()) {
+      List<Problem> all = new ArrayList<>();
+      try {
+        in.throwIfErrors();
+      } catch (ConfigException e) {
+        all.addAll(e.problems());
+      }
+      all.addAll(foreign);
+      throw new ConfigException(all);
+    }
+    return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
+        backends, policy, killSwitch, audit);
+  }
+
+  static String revision(String text) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+
+  // ---- gateway -----------------------------------------------------------------------------
+
+  private Gateway gateway() {
+    String p = "/gateway";
+    if (!section(p, null, GATEWAY_KEYS)) {
+      return Gateway.DEFAULTS;
+    }
+    String name = Gateway.DEFAULT_NAME;
+    if (in.present(p + "/name", null, false)) {
+      String text = in.string(p + "/name", null, "the gateway's name");
+      if (text != null && text.isBlank()) {
+        in.error(p + "/name", null, "the gateway's name must not be blank");
+      } else if (text != null) {
+        name = text;
+      }
+    }
+    Gateway.Namespacing namespacing = namespacing(p + "/namespacing");
+    Duration requestTimeout = duration(p + "/request_timeout", null, Gateway.DEFAULT_REQUEST_TIMEOUT);
+    Duration startTimeout = duration(p + "/start_timeout", null, Gateway.DEFAULT_START_TIMEOUT);
+    int pending = integer(p + "/max_pending_requests", null, "max_pending_requests",
+        Gateway.DEFAULT_MAX_PENDING_REQUESTS, 1_000_000);
+    long bytes = size(p + "/max_message_bytes", null, Gateway.DEFAULT_MAX_MESSAGE_BYTES,
+        Gateway.MAX_MESSAGE_BYTES_LIMIT);
+    int depth = integer(p + "/max_depth", null, "max_depth", Gateway.DEFAULT_MAX_DEPTH,
+        Gateway.MAX_DEPTH_LIMIT);
+    return new Gateway(name, namespacing, requestTimeout, startTimeout, pending, bytes, depth);
+  }
+
+  private Gateway.Namespacing namespacing(String p) {
+    if (!section(p, null, NAMESPACING_KEYS)) {
+      return Gateway.Namespacing.DEFAULTS;
+    }
+    String separator = Gateway.Namespacing.DEFAULTS.separator();
+    if (in.present(p + "/separator", null, false)) {
+      String text = in.string(p + "/separator", null, "a separator such as \"__\"");
+      if (text != null) {
+        if (text.isEmpty() || text.chars().anyMatch(Character::isWhitespace)) {
+          in.error(p + "/separator", null,
+              "the separator must be non-empty and contain no whitespace, such as \"__\"");
+        } else {
+          separator = text;
+        }
+      }
+    }
+    boolean prefix = bool(p + "/prefix_single_backend", null,
+        Gateway.Namespacing.DEFAULTS.prefixSingleBackend());
+    return new Gateway.Namespacing(separator, prefix);
+  }
+
+  // ---- identity ----------------------------------------------------------------------------
+
+  private Identity identity() {
+    String p = "/identity";
+    if (!section(p, null, IDENTITY_KEYS)) {
+      return Identity.ANONYMOUS;
+    }
+    boolean hasPrincipal = in.present(p + "/principal", null, false);
+    boolean hasKey = in.present(p + "/api_key", null, false);
+    if (hasPrincipal == hasKey) {
+      in.error(p, null, hasKey
+          ? "give either principal or api_key, not both"
+          : "expected principal: { id: ..., roles: [...] } or api_key: \"${env:SENTINEL_API_KEY}\"");
+      return Identity.ANONYMOUS;
+    }
+    if (hasKey) {
+      String raw = secretText(p + "/api_key", null, "an API key reference such as "
+          + "\"${env:SENTINEL_API_KEY}\"");
+      if (raw == null) {
+        return Identity.ANONYMOUS;
+      }
+      String key = expander.expand(raw, p + "/api_key", null);
+      if (key == null) {
+        return Identity.ANONYMOUS;
+      }
+      if (!ApiKeys.looksLikeKey(key)) {
+        in.error(p + "/api_key", null, "the api_key " + describeSecret(raw)
+            + " is not a Sentinel API key (snk_<id>_<secret>); issue one with the key store");
+        return Identity.ANONYMOUS;
+      }
+      return Identity.ofApiKey(key);
+    }
+    String pp = p + "/principal";
+    if (!in.checkKeys(pp, null, PRINCIPAL_KEYS)) {
+      return Identity.ANONYMOUS;
+    }
+    String id = null;
+    if (in.present(pp + "/id", null, true)) {
+      id = in.string(pp + "/id", null, "a principal id");
+      if (id != null && id.isBlank()) {
+        in.error(pp + "/id", null, "the principal id must not be blank");
+        id = null;
+      }
+    }
+    Set<String> roles = new LinkedHashSet<>();
+    if (in.present(pp + "/roles", null, false)) {
+      roles.addAll(in.names(pp + "/roles", null, "role names"));
+    }
+    Map<String, List<String>> attributes = new LinkedHashMap<>();
+    String ap = pp + "/attributes";
+    if (in.present(ap, null, false)) {
+      JsonNode node = in.node(ap);
+      if (!node.isObject()) {
+        in.error(ap, null, "expected a mapping of attribute names to values, got "
+            + ConfigReader.describe(node));
+      } else {
+        for (String name : node.propertyNames()) {
+          attributes.put(name, in.names(YamlDocument.child(ap, name), null, "attribute values"));
+        }
+      }
+    }
+    return id == null ? Identity.ANONYMOUS : Identity.of(new Principal(id, roles, attributes));
+  }
+
+  // ---- backends ----------------------------------------------------------------------------
+
+  private List<Backend> backends(Gateway gateway) {
+    String p = "/backends";
+    List<Backend> out = new ArrayList<>();
+    if (!in.present(p, null, true)) {
+      return out;
+    }
+    JsonNode list = in.node(p);
+    if (!list.isArray()) {
+      in.error(p, null, "expected a list of backends (each '- name: ...'), got "
+          + ConfigReader.describe(list));
+      return out;
+    }
+    if (list.isEmpty()) {
+      in.error(p, null, "expected at least one backend");
+      return out;
+    }
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < list.size(); i++) {
+      Backend backend = backend(YamlDocument.child(p, i), gateway, seen);
+      if (backend != null) {
+        out.add(backend);
+      }
+    }
+    return out;
+  }
+
+  private Backend backend(String p, Gateway gateway, Map<String, Integer> seen) {
+    String separator = gateway.namespacing().separator();
+    JsonNode node = in.node(p);
+    String name = null;
+    if (node.isObject() && in.present(p + "/name", null, true)) {
+      name = in.string(p + "/name", null, "a backend name");
+    }
+    String subject = name == null ? null : "backend '" + name + "'";
+    if (!in.checkKeys(p, subject, BACKEND_KEYS)) {
+      return null;
+    }
+    boolean unknownKeys = false;
+    for (String key : node.propertyNames()) {
+      unknownKeys |= !BACKEND_KEYS.contains(key);
+    }
+    boolean valid = false;
+    if (name != null) {
+      if (!Backend.NAME.matcher(name).matches()) {
+        in.error(p + "/name", subject, "invalid backend name: use lowercase letters, digits, "
+            + "'_' and '-', starting with a letter or digit, at most 63 characters");
+      } else if (name.contains(separator)) {
+        in.error(p + "/name", subject, "the name contains the namespacing separator '"
+            + separator + "', which would make qualified names ambiguous; rename it");
+      } else if (seen.containsKey(name)) {
+        in.error(p + "/name", subject, "duplicate backend name (first at line "
+            + seen.get(name) + "); backend names must be unique");
+      } else {
+        seen.put(name, document.location(p + "/name").line());
+        valid = true;
+      }
+    }
+    boolean stdio = in.present(p + "/stdio", subject, false);
+    boolean http = in.present(p + "/http", subject, false);
+    if (stdio && http) {
+      in.error(p + "/http", subject,
+          "a backend is either stdio or http, not both; split it into two backends");
+      return null;
+    }
+    if (!stdio && !http) {
+      if (!unknownKeys) {
+        in.error(p, subject, "expected one of stdio: { command: ... } or http: { url: ... }");
+      }
+      return null;
+    }
+    // The transport's section is checked even when the name is bad; the record needs a good one.
+    String good = valid ? name : null;
+    return stdio ? stdio(p + "/stdio", good, subject)
+        : http(p + "/http", good, subject, gateway.requestTimeout());
+  }
+
+  private StdioBackend stdio(String p, String name, String subject) {
+    if (!in.checkKeys(p, subject, STDIO_KEYS)) {
+      return null;
+    }
+    boolean ok = true;
+    List<String> command = new ArrayList<>();
+    if (in.present(p + "/command", subject, true)) {
+      String program = in.string(p + "/command", subject, "a program name or path");
+      if (program == null) {
+        ok = false;
+      } else if (program.isBlank()) {
+        in.error(p + "/command", subject, "the command must not be blank");
+        ok = false;
+      } else if (program.indexOf('/') < 0 && program.chars().anyMatch(Character::isWhitespace)) {
+        in.error(p + "/command", subject, "the command '" + program + "' contains spaces, but "
+            + "it is run without a shell; put the program in command and each argument in args");
+        ok = false;
+      } else {
+        expander.forbid(program, p + "/command", subject, "command");
+        Path path = program.indexOf('/') >= 0 ? resolve(program) : null;
+        if (program.indexOf('/') >= 0 && path == null) {
+          in.error(p + "/command", subject, "'" + program + "' is not a valid path");
+          ok = false;
+        } else {
+          command.add(path != null ? path.toString() : program);
+        }
+      }
+    } else {
+      ok = false;
+    }
+    if (in.present(p + "/args", subject, false)) {
+      List<String> args = in.names(p + "/args", subject, "arguments");
+      for (int i = 0; i < args.size(); i++) {
+        expander.forbid(args.get(i), YamlDocument.child(p + "/args", i), subject, "args");
+      }
+      command.addAll(args);
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    List<String> inherit = DEFAULT_INHERITED_ENV;
+    if (in.present(p + "/inherit_env", subject, false)) {
+      inherit = in.names(p + "/inherit_env", subject, "environment variable names");
+      for (String variable : inherit) {
+        if (!Expander.ENV_NAME.matcher(variable).matches()) {
+          in.error(p + "/inherit_env", subject, "invalid environment variable name '"
+              + variable + "'");
+        }
+      }
+    } else if (in.node(p + "/inherit_env").isNull()) {
+      inherit = List.of();
+    }
+    for (String variable : inherit) {
+      String value = environment.get(variable);
+      if (value != null) {
+        env.put(variable, value);
+      }
+    }
+    Map<String, String> explicit = expandedMap(p + "/env", subject, "environment variables");
+    for (String variable : explicit.keySet()) {
+      if (!Expander.ENV_NAME.matcher(variable).matches()) {
+        in.error(YamlDocument.child(p + "/env", variable), subject,
+            "invalid environment variable name '" + variable
+                + "' (expected letters, digits and '_', not starting with a digit)");
+      }
+    }
+    env.putAll(explicit);
+    Path cwd = baseDir;
+    if (in.present(p + "/cwd", subject, false)) {
+      String text = in.string(p + "/cwd", subject, "a directory");
+      if (text == null) {
+        ok = false;
+      } else {
+        expander.forbid(text, p + "/cwd", subject, "cwd");
+        cwd = resolve(text);
+        if (cwd == null) {
+          in.error(p + "/cwd", subject, "'" + text + "' is not a valid path");
+          ok = false;
+        } else if (!Files.isDirectory(cwd)) {
+          in.error(p + "/cwd", subject, "the working directory " + cwd + " does not exist "
+              + "or is not a directory");
+          ok = false;
+        }
+      }
+    }
+    return ok && name != null ? new StdioBackend(name, command, env, cwd) : null;
+  }
+
+  private HttpBackend http(String p, String name, String subject, Duration defaultTimeout) {
+    if (!in.checkKeys(p, subject, HTTP_KEYS)) {
+      return null;
+    }
+    URI url = null;
+    if (in.present(p + "/url", subject, true)) {
+      String raw = secretText(p + "/url", subject, "a URL such as https://mcp.example.com/mcp");
+      String text = raw == null ? null : expander.expand(raw, p + "/url", subject);
+      if (text != null) {
+        url = url(text, raw, p + "/url", subject);
+      }
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    Map<String, String> raw = rawMap(p + "/headers", subject, "headers");
+    raw.forEach((header, template) -> {
+      String hp = YamlDocument.child(p + "/headers", header);
+      if (!HEADER_NAME.matcher(header).matches()) {
+        in.error(hp, subject, "invalid header name '" + header + "'");
+        return;
+      }
+      if (RESERVED_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
+        in.error(hp, subject, "the header '" + header + "' is set by the gateway and cannot be"
+            + " configured");
+        return;
+      }
+      String value = expander.expand(template, hp, subject);
+      if (value == null) {
+        return;
+      }
+      if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+        in.error(hp, subject, "the value of header '" + header + "' " + describeSecret(template)
+            + " contains a line break");
+        return;
+      }
+      headers.put(header, value);
+    });
+    Duration connect = duration(p + "/connect_timeout", subject, HttpBackend.DEFAULT_CONNECT_TIMEOUT);
+    Duration request = duration(p + "/request_timeout", subject, defaultTimeout);
+    if (url == null || name == null) {
+      return null;
+    }
+    return new HttpBackend(name, url, headers, connect, request);
+  }
+
+  private URI url(String text, String raw, String p, String subject) {
+    String problem = null;
+    URI uri = null;
+    try {
+      uri = new URI(text.strip());
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
+        problem = "is not an http or https URL";
+      } else if (uri.getHost() == null) {
+        problem = "has no host";
+      }
+    } catch (URISyntaxException e) {
+      problem = "is not a valid URL";
+    }
+    if (problem != null) {
+      in.error(p, subject, "the url '" + raw + "' " + problem
+          + " (expected such as https://mcp.example.com/mcp)");
+      return null;
+    }
+    return uri;
+  }
+
+  // ---- policy ------------------------------------------------------------------------------
+
+  private PolicyEngine policy() {
+    String p = "/policy";
+    if (!in.present(p, null, false)) {
+      in.error(p, null, "missing required key 'policy': give policy: { file: policy.yaml } or "
+          + "an inline policy with rules (without one, every request would be denied)");
+      return null;
+    }
+    JsonNode node = in.node(p);
+    String written;
+    String at;
+    if (node.isString()) {
+      written = node.stringValue();
+      at = p;
+    } else if (node.isObject() && node.has("file")) {
+      if (!in.checkKeys(p, null, POLICY_FILE_KEYS)) {
+        return null;
+      }
+      at = p + "/file";
+      written = in.string(at, null, "a policy file name");
+      if (written == null) {
+        return null;
+      }
+    } else if (node.isObject()) {
+      try {
+        return PolicyEngine.compile(document, p);
+      } catch (ConfigException e) {
+        for (Problem problem : e.problems()) {
+          in.error(problem.path(), problem.subject(), problem.message());
+        }
+        return null;
+      }
+    } else {
+      in.error(p, null, "expected { file: policy.yaml } or an inline policy mapping with "
+          + "roles, rules and limits, got " + ConfigReader.describe(node));
+      return null;
+    }
+    Path file = resolve(written);
+    if (file == null || written.isBlank()) {
+      in.error(at, null, "'" + written + "' is not a valid path");
+      return null;
+    }
+    String display = displayName(written);
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      in.error(at, null, "the policy file " + file + " does not exist");
+      return null;
+    } catch (CharacterCodingException e) {
+      in.error(at, null, "the policy file " + file + " is not valid UTF-8; save it as UTF-8");
+      return null;
+    } catch (IOException | SecurityException e) {
+      in.error(at, null, "cannot read the policy file " + file + ": " + e);
+      return null;
+    }
+    try {
+      return PolicyEngine.parse(text, display);
+    } catch (ConfigException e) {
+      foreign.addAll(e.problems());
+      return null;
+    }
+  }
+
+  /** The policy file's name as shown in messages: relative to the config's own name. */
+  private String displayName(String written) {
+    try {
+      Path path = Path.of(written);
+      if (path.isAbsolute()) {
+        return path.normalize().toString();
+      }
+      Path config = Path.of(document.source());
+      return config.resolveSibling(path).normalize().toString();
+    } catch (InvalidPathException e) {
+      return written;
+    }
+  }
+
+  // ---- kill switch -------------------------------------------------------------------------
+
+  private KillSwitch.State killSwitch(List<Backend> backends) {
+    String p = "/kill_switch";
+    if (!section(p, null, KILL_SWITCH_KEYS)) {
+      return KillSwitch.State.EMPTY;
+    }
+    String all = null;
+    if (in.present(p + "/all", null, false)) {
+      all = reason(p + "/all", null);
+    }
+    List<String> names = new ArrayList<>();
+    for (Backend backend : backends) {
+      names.add(backend.name());
+    }
+    Map<String, String> disabledBackends = reasons(p + "/backends", "backend names");
+    for (String backend : disabledBackends.keySet()) {
+      if (!names.contains(backend)) {
+        StringBuilder message = new StringBuilder("unknown backend '").append(backend).append('\'');
+        Suggestions.nearest(backend, names)
+            .ifPresent(s -> message.append("; did you mean '").append(s).append("'?"));
+        message.append(" (backends: ").append(String.join(", ", names)).append(')');
+        in.error(YamlDocument.child(p + "/backends", backend), null, message.toString());
+      }
+    }
+    Map<String, String> tools = reasons(p + "/tools", "tool globs");
+    Map<String, String> principals = reasons(p + "/principals", "principal ids");
+    Map<String, String> knownBackends = new LinkedHashMap<>(disabledBackends);
+    knownBackends.keySet().retainAll(names);
+    return new KillSwitch.State(all, knownBackends, tools, principals);
+  }
+
+  private Map<String, String> reasons(String p, String what) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (!in.present(p, null, false)) {
+      return out;
+    }
+    JsonNode node = in.node(p);
+    if (!node.isObject()) {
+      in.error(p, null, "expected a mapping of " + what + " to reasons, such as "
+          + "{ name: \"maintenance\" }, got " + ConfigReader.describe(node));
+      return out;
+    }
+    for (String key : node.propertyNames()) {
+      String kp = YamlDocument.child(p, key);
+      if (key.isBlank()) {
+        in.error(kp, null, "a name must not be blank");
+        continue;
+      }
+      String reason = reason(kp, null);
+      if (reason != null) {
+        out.put(key, reason);
+      }
+    }
+    return out;
+  }
+
+  private String reason(String p, String subject) {
+    JsonNode node = in.node(p);
+    if (!node.isString() || node.stringValue().isBlank()) {
+      in.error(p, subject, "expected the reason as text, such as \"maintenance\", got "
+          + ConfigReader.describe(node));
+      return null;
+    }
+    return node.stringValue();
+  }
+
+  // ---- audit -------------------------------------------------------------------------------
+
+  private Audit audit() {
+    String p = "/audit";
+    if (!section(p, null, AUDIT_KEYS)) {
+      return Audit.DEFAULTS;
+    }
+    List<Audit.Sink> sinks = new ArrayList<>(Audit.DEFAULTS.sinks());
+    if (in.present(p + "/sinks", null, false)) {
+      sinks.clear();
+      JsonNode list = in.node(p + "/sinks");
+      if (!list.isArray()) {
+        in.error(p + "/sinks", null, "expected a list of sinks, such as "
+            + "[ { jsonl: audit.jsonl } ], got " + ConfigReader.describe(list));
+      } else {
+        for (int i = 0; i < list.size(); i++) {
+          Audit.Sink sink = sink(YamlDocument.child(p + "/sinks", i));
+          if (sink != null) {
+            sinks.add(sink);
+          }
+        }
+      }
+    } else if (in.node(p + "/sinks").isNull()) {
+      sinks.clear();
+    }
+    AuditDispatcher.OnSinkFailure onFailure = choice(p + "/on_sink_failure",
+        AuditDispatcher.OnSinkFailure.class, Audit.DEFAULTS.onSinkFailure());
+    AuditDispatcher.WhenFull whenFull =
+        choice(p + "/when_full", AuditDispatcher.WhenFull.class, Audit.DEFAULTS.whenFull());
+    int capacity = integer(p + "/queue_capacity", null, "queue_capacity",
+        Audit.DEFAULT_QUEUE_CAPACITY, MAX_QUEUE_CAPACITY);
+    return new Audit(sinks, onFailure, whenFull, capacity);
+  }
+
+  private Audit.Sink sink(String p) {
+    JsonNode node = in.node(p);
+    if (!node.isObject() || node.size() != 1) {
+      in.error(p, null, "expected a sink with one key, one of " + String.join(", ", SINK_KINDS)
+          + ", such as { jsonl: audit.jsonl }, got " + (node.isObject()
+              ? "a mapping with " + node.size() + " keys" : ConfigReader.describe(node)));
+      return null;
+    }
+    String kind = node.propertyNames().iterator().next();
+    String kp = YamlDocument.child(p, kind);
+    JsonNode value = node.get(kind);
+    switch (kind) {
+      case "jsonl": {
+        String fp = kp;
+        boolean fsync = false;
+        if (value.isObject()) {
+          if (!in.checkKeys(kp, "jsonl sink", JSONL_KEYS)) {
+            return null;
+          }
+          fp = kp + "/file";
+          if (!in.present(fp, "jsonl sink", true)) {
+            return null;
+          }
+          fsync = bool(kp + "/fsync", "jsonl sink", false);
+        }
+        String text = in.string(fp, "jsonl sink", "a file name, such as audit.jsonl");
+        if (text == null) {
+          return null;
+        }
+        Path file = resolve(text);
+        if (file == null || text.isBlank()) {
+          in.error(fp, "jsonl sink", "'" + text + "' is not a valid path");
+          return null;
+        }
+        return new Audit.JsonLinesSink(file, fsync);
+      }
+      case "slf4j": {
+        if (value.isNull()) {
+          return new Audit.Slf4jSink(Audit.DEFAULT_LOGGER);
+        }
+        String lp = kp;
+        if (value.isObject()) {
+          if (!in.checkKeys(kp, "slf4j sink", SLF4J_KEYS)) {
+            return null;
+          }
+          lp = kp + "/logger";
+          if (!in.present(lp, "slf4j sink", false)) {
+            return new Audit.Slf4jSink(Audit.DEFAULT_LOGGER);
+          }
+        }
+        String logger = in.string(lp, "slf4j sink", "a logger name");
+        if (logger == null || logger.isBlank()) {
+          if (logger != null) {
+            in.error(lp, "slf4j sink", "the logger name must not be blank");
+          }
+          return null;
+        }
+        return new Audit.Slf4jSink(logger);
+      }
+      default:
+        in.error(kp, null, ConfigReader.unknown("audit sink", kind, SINK_KINDS));
+        return null;
+    }
+  }
+
+  // ---- values ------------------------------------------------------------------------------
+
+  /**
+   * Whether an optional section is present: absent or {@code null} is not; a mapping is, after
+   * its keys are checked; anything else is recorded as a problem.
+   */
+  private boolean section(String p, String subject, List<String> keys) {
+    JsonNode node = in.node(p);
+    if (node.isMissingNode() || node.isNull()) {
+      return false;
+    }
+    return in.checkKeys(p, subject, keys);
+  }
+
+  /** A path resolved against the config's directory, or {@code null} if it is not valid. */
+  private Path resolve(String text) {
+    try {
+      return baseDir.resolve(text.strip()).normalize();
+    } catch (InvalidPathException e) {
+      return null;
+    }
+  }
+
+  private Duration duration(String p, String subject, Duration fallback) {
+    if (!in.present(p, subject, false)) {
+      return fallback;
+    }
+    JsonNode node = in.node(p);
+    String key = p.substring(p.lastIndexOf('/') + 1);
+    if (node.isNumber()) {
+      in.error(p, subject, key + ": a bare number is ambiguous; add a unit, such as "
+          + node.asString() + "s or " + node.asString() + "ms");
+      return fallback;
+    }
+    if (!node.isString()) {
+      in.error(p, subject, key + ": expected a duration such as 500ms, 30s, 5m or 1h, got "
+          + ConfigReader.describe(node));
+      return fallback;
+    }
+    try {
+      Duration d = Units.parseDuration(node.stringValue());
+      if (d.isZero()) {
+        in.error(p, subject, key + ": must be longer than zero");
+        return fallback;
+      }
+      return d;
+    } catch (IllegalArgumentException e) {
+      in.error(p, subject, key + ": " + e.getMessage() + ", got "
+          + ConfigReader.describe(node));
+      return fallback;
+    }
+  }
+
+  private long size(String p, String subject, long fallback, long max) {
+    if (!in.present(p, subject, false)) {
+      return fallback;
+    }
+    JsonNode node = in.node(p);
+    String key = p.substring(p.lastIndexOf('/') + 1);
+    long bytes;
+    if (node.isIntegralNumber() && node.canConvertToLong()) {
+      bytes = node.longValue();
+    } else if (node.isString()) {
+      try {
+        bytes = Units.parseSize(node.stringValue());
+      } catch (IllegalArgumentException e) {
+        in.error(p, subject, key + ": " + e.getMessage() + ", got "
+            + ConfigReader.describe(node));
+        return fallback;
+      }
+    } else {
+      in.error(p, subject, key + ": expected a size such as 4MiB, 512KiB or a number of bytes, "
+          + "got " + ConfigReader.describe(node));
+      return fallback;
+    }
+    if (bytes <= 0 || bytes > max) {
+      in.error(p, subject, key + ": must be between 1 byte and " + Units.formatSize(max)
+          + ", got " + ConfigReader.describe(node));
+      return fallback;
+    }
+    return bytes;
+  }
+
+  private int integer(String p, String subject, String what, int fallback, int max) {
+    if (!in.present(p, subject, false)) {
+      return fallback;
+    }
+    OptionalLong value = in.positiveLong(p, subject, what);
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    if (value.getAsLong() > max) {
+      in.error(p, subject, what + " must be at most " + max + ", got " + value.getAsLong());
+      return fallback;
+    }
+    return (int) value.getAsLong();
+  }
+
+  private boolean bool(String p, String subject, boolean fallback) {
+    if (!in.present(p, subject, false)) {
+      return fallback;
+    }
+    JsonNode node = in.node(p);
+    if (!node.isBoolean()) {
+      in.error(p, subject, "expected true or false, got " + ConfigReader.describe(node));
+      return fallback;
+    }
+    return node.booleanValue();
+  }
+
+  private <E extends Enum<E>> E choice(String p, Class<E> type, E fallback) {
+    if (!in.present(p, null, false)) {
+      return fallback;
+    }
+    List<String> names = new ArrayList<>();
+    for (E constant : type.getEnumConstants()) {
+      names.add(constant.name().toLowerCase(Locale.ROOT));
+    }
+    JsonNode node = in.node(p);
+    if (node.isString()) {
+      int index = names.indexOf(node.stringValue());
+      if (index >= 0) {
+        return type.getEnumConstants()[index];
+      }
+      in.error(p, null, ConfigReader.unknown("value", node.stringValue(), names));
+      return fallback;
+    }
+    in.error(p, null, "expected one of " + String.join(", ", names) + ", got "
+        + ConfigReader.describe(node));
+    return fallback;
+  }
+
+  /**
+   * The text of a value that may hold a secret; the problem for a wrong type does not quote the
+   * value.
+   */
+  private String secretText(String p, String subject, String what) {
+    JsonNode node = in.node(p);
+    if (node.isString() || node.isNumber() || node.isBoolean()) {
+      return node.asString();
+    }
+    in.error(p, subject, "expected " + what + ", got "
+        + (node.isObject() ? "a mapping" : node.isArray() ? "a list" : "nothing (null)"));
+    return null;
+  }
+
+  /** A mapping of names to text, as written (not expanded). */
+  private Map<String, String> rawMap(String p, String subject, String what) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (!in.present(p, subject, false)) {
+      return out;
+    }
+    JsonNode node = in.node(p);
+    if (!node.isObject()) {
+      in.error(p, subject, "expected a mapping of " + what + ", such as { NAME: value }, got "
+          + ConfigReader.describe(node));
+      return out;
+    }
+    for (String key : node.propertyNames()) {
+      String text = secretText(YamlDocument.child(p, key), subject, "a text value");
+      if (text != null) {
+        out.put(key, text);
+      }
+    }
+    return out;
+  }
+
+  /** A mapping of names to text with every reference expanded. */
+  private Map<String, String> expandedMap(String p, String subject, String what) {
+    Map<String, String> out = new LinkedHashMap<>();
+    rawMap(p, subject, what).forEach((key, raw) -> {
+      String value = expander.expand(raw, YamlDocument.child(p, key), subject);
+      if (value != null) {
+        out.put(key, value);
+      }
+    });
+    return out;
+  }
+
+  /** How a possibly secret value is named in messages: its reference, or nothing. */
+  private static String describeSecret(String raw) {
+    return raw.contains("${") ? "'" + raw + "'" : "(as written in the file)";
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The gateway's configuration file: one YAML format for the stdio and HTTP runners, loaded by
+ * {@link dev.sentinel.core.gateway.GatewayConfig#load} into immutable records
+ * ({@link dev.sentinel.core.gateway.Gateway}, {@link dev.sentinel.core.gateway.Identity},
+ * {@link dev.sentinel.core.gateway.Backend}, {@link dev.sentinel.core.gateway.Audit}) with the
+ * policy compiled and the kill switch's state ready to apply. {@link
+ * dev.sentinel.core.gateway.Units} parses its durations and sizes.
+ *
+ * <p>A JSON Schema of the format (draft 2020-12) ships as the class-path resource
+ * {@value dev.sentinel.core.gateway.GatewayConfig#SCHEMA_RESOURCE}, for editors.
+ *
+ * <p>Every public type here is immutable and thread-safe; none shows a secret in
+ * {@code toString()}.
+ */
+package dev.sentinel.core.gateway;
