@@ -48,7 +48,7 @@ public final class Main implements Callable<Integer> {
    * @param environment the variables that {@code ${env:...}} in config files read
    */
   public static List<Object> subcommands(Map<String, String> environment) {
-    return List.of(new ConfigCommand(environment), new PolicyCommand());
+    return List.of(new StdioCommand(environment), new ConfigCommand(environment), new PolicyCommand());
   }
 
   /** The command line with the stock subcommands. */

@@ -1,0 +1,63 @@
+package dev.sentinel.cli;
+
+import dev.sentinel.api.Clock;
+import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.runner.stdio.StdioGateway;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sentinel stdio --config FILE}: the gateway for one MCP client on stdin/stdout. Put it in
+ * an MCP client's config in place of the servers it fronts. Not thread-safe.
+ */
+@Command(
+    name = "stdio",
+    mixinStandardHelpOptions = true,
+    description = {"Serve one MCP client on stdin/stdout, fronting the config's backends through",
+        "the governance pipeline. Logs go to stderr; stdout carries protocol bytes only."})
+public final class StdioCommand implements Callable<Integer> {
+  private final Map<String, String> environment;
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+      description = "the gateway config file")
+  private Path config;
+
+  /**
+   * A stdio command.
+   *
+   * @param environment the variables that {@code ${env:...}} in config files read
+   */
+  public StdioCommand(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+  }
+
+  /** Loads the config and serves until the client closes stdin. */
+  @Override
+  public Integer call() {
+    GatewayConfig loaded;
+    try {
+      loaded = GatewayConfig.load(config, environment);
+    } catch (ConfigException e) {
+      return Summary.fail(spec.commandLine(), e);
+    }
+    // The protocol owns the real stdout; anything a library prints by mistake goes to stderr.
+    InputStream in = new FileInputStream(FileDescriptor.in);
+    OutputStream out = new FileOutputStream(FileDescriptor.out);
+    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
+    return StdioGateway.run(loaded, in, out, Clock.system());
+  }
+}

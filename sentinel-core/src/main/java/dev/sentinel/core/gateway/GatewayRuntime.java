@@ -1,0 +1,200 @@
+package dev.sentinel.core.gateway;
+
+import dev.sentinel.api.AuditSink;
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.Transport;
+import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.audit.JsonLinesAuditSink;
+import dev.sentinel.core.audit.Slf4jAuditSink;
+import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.limit.Limits;
+import dev.sentinel.core.limit.LocalRateLimiter;
+import dev.sentinel.core.mcp.BackendStatus;
+import dev.sentinel.core.mcp.ClientSession;
+import dev.sentinel.core.mcp.McpGateway;
+import dev.sentinel.core.transport.FrameLimits;
+import dev.sentinel.core.transport.HttpSpec;
+import dev.sentinel.core.transport.ProcessSpec;
+import dev.sentinel.core.transport.ProcessTransport;
+import dev.sentinel.core.transport.StreamableHttpTransport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * A gateway assembled from its configuration: the governance pipeline ({@link Sentinel}) and the
+ * MCP engine ({@link McpGateway}) with a connector per backend. The runners only add the
+ * client-facing transport: stdin/stdout for {@code sentinel stdio}, HTTP for {@code sentinel
+ * http}.
+ *
+ * <pre>{@code
+ * try (GatewayRuntime runtime = GatewayRuntime.start(config, Clock.system())) {
+ *   runtime.serve(StdioTransport.of(System.in, System.out, runtime.frameLimits()), "stdio")
+ *       .closed().join();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} ends client sessions, stops backends (terminating child
+ * processes) and flushes the audit trail.
+ */
+public final class GatewayRuntime implements AutoCloseable {
+  private static final int STDERR_TAIL_BYTES = 16 * 1024;
+  private static final Duration STOP_GRACE = Duration.ofSeconds(2);
+
+  private final GatewayConfig config;
+  private final Sentinel sentinel;
+  private final McpGateway gateway;
+  private final FrameLimits limits;
+
+  private GatewayRuntime(GatewayConfig config, Sentinel sentinel, McpGateway gateway, FrameLimits limits) {
+    this.config = config;
+    this.sentinel = sentinel;
+    this.gateway = gateway;
+    this.limits = limits;
+  }
+
+  /**
+   * Builds the pipeline and the engine from the config and starts the backends, waiting up to
+   * the configured start timeout for them to initialize (a backend that does not is retried in
+   * the background; the others serve).
+   *
+   * @throws dev.sentinel.api.SentinelException when the configuration cannot be served here
+   */
+  public static GatewayRuntime start(GatewayConfig config, Clock clock) {
+    Objects.requireNonNull(config, "config");
+    Sentinel sentinel = sentinel(config, clock);
+    Gateway settings = config.gateway();
+    FrameLimits limits = new FrameLimits(
+        (int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
+    McpGateway.Builder builder = McpGateway.builder()
+        .sentinel(sentinel)
+        .clock(clock)
+        .namespacing(settings.namespacing().separator(), settings.namespacing().prefixSingleBackend())
+        .requestTimeout(settings.requestTimeout())
+        .startTimeout(settings.startTimeout())
+        .maxPendingRequests(settings.maxPendingRequests())
+        .serverInfo(settings.name(), version());
+    for (Backend backend : config.backends()) {
+      builder.backend(backend.name(), connector(backend, limits));
+    }
+    McpGateway gateway = builder.build();
+    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits);
+    try {
+      gateway.start();
+    } catch (RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+    return runtime;
+  }
+
+  /** Serves one MCP client over the transport, with the config's identity. */
+  public ClientSession serve(Transport client, String clientLabel) {
+    return gateway.serve(client, config.identity().credentials(), clientLabel);
+  }
+
+  /** The message limits for client-facing transports. */
+  public FrameLimits frameLimits() {
+    return limits;
+  }
+
+  /** The backends' states. */
+  public Map<String, BackendStatus> backends() {
+    return gateway.backends();
+  }
+
+  /** The pipeline, for its kill switch and audit statistics. */
+  public Sentinel sentinel() {
+    return sentinel;
+  }
+
+  /** Ends sessions, stops backends and flushes the audit trail. */
+  @Override
+  public void close() {
+    try {
+      gateway.close();
+    } finally {
+      sentinel.close();
+    }
+  }
+
+  /** The governance pipeline the config describes. */
+  static Sentinel sentinel(GatewayConfig config, Clock clock) {
+    Authenticator authenticator = config.identity().fixedPrincipal()
+        .map(Authenticator::fixed)
+        .orElseThrow(() -> new GatewayConfigUnsupported(config.source()
+            + ": identity.api_key needs a key store, which arrives with the database settings of "
+            + "sentinel-jdbc; use identity.principal for now"));
+    KillSwitch killSwitch = KillSwitch.create();
+    killSwitch.replace(config.killSwitch());
+    return Sentinel.builder()
+        .clock(clock)
+        .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
+        .revision(config.revision())
+        .authenticator(authenticator)
+        .policy(config.policy())
+        .limits(Limits.of(config.policy().limits(), LocalRateLimiter.create(clock)))
+        .killSwitch(killSwitch)
+        .audit(dispatcher(config.audit(), clock))
+        .build();
+  }
+
+  private static AuditDispatcher dispatcher(Audit audit, Clock clock) {
+    List<AuditSink> sinks = new ArrayList<>();
+    for (Audit.Sink sink : audit.sinks()) {
+      if (sink instanceof Audit.JsonLinesSink) {
+        Audit.JsonLinesSink jsonl = (Audit.JsonLinesSink) sink;
+        sinks.add(JsonLinesAuditSink.open(jsonl.file(), jsonl.fsync()));
+      } else {
+        sinks.add(Slf4jAuditSink.create(((Audit.Slf4jSink) sink).logger()));
+      }
+    }
+    AuditDispatcher.Builder builder = AuditDispatcher.builder()
+        .clock(clock)
+        .capacity(audit.queueCapacity())
+        .whenFull(audit.whenFull())
+        .onSinkFailure(audit.onSinkFailure());
+    sinks.forEach(builder::sink);
+    return builder.build();
+  }
+
+  private static Supplier<Transport> connector(Backend backend, FrameLimits limits) {
+    if (backend instanceof StdioBackend) {
+      StdioBackend stdio = (StdioBackend) backend;
+      ProcessSpec spec = new ProcessSpec(stdio.name(), stdio.command(), stdio.env(), stdio.cwd(),
+          limits, STDERR_TAIL_BYTES, STOP_GRACE);
+      return () -> {
+        try {
+          return ProcessTransport.start(spec);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      };
+    }
+    HttpBackend http = (HttpBackend) backend;
+    HttpSpec spec = new HttpSpec(http.name(), http.url(), http.headers(), http.connectTimeout(),
+        http.requestTimeout(), limits);
+    return () -> StreamableHttpTransport.connect(spec);
+  }
+
+  private static String version() {
+    String version = GatewayRuntime.class.getPackage().getImplementationVersion();
+    return version == null ? "dev" : version;
+  }
+
+  /** A configuration this build cannot serve. */
+  static final class GatewayConfigUnsupported extends dev.sentinel.api.SentinelException {
+    private static final long serialVersionUID = 1L;
+
+    GatewayConfigUnsupported(String message) {
+      super(message);
+    }
+  }
+}

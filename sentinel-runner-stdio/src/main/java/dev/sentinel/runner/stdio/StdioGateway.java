@@ -1,0 +1,59 @@
+package dev.sentinel.runner.stdio;
+
+import dev.sentinel.api.Clock;
+import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.mcp.ClientSession;
+import dev.sentinel.core.transport.StdioTransport;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one MCP client on a pair of streams (the process's stdin and stdout) until the client
+ * closes its side, then stops the backends and flushes the audit trail.
+ *
+ * <p>The output stream carries protocol bytes only; everything else goes to the log (stderr).
+ * Not thread-safe: one instance serves one client once.
+ */
+public final class StdioGateway {
+  private static final Logger log = LoggerFactory.getLogger(StdioGateway.class);
+
+  private StdioGateway() {}
+
+  /**
+   * Starts the gateway, serves the client until end of input (or until the JVM shuts down),
+   * and stops. Child processes are terminated in either case.
+   *
+   * @return the exit code: 0 after a normal end of input
+   */
+  public static int run(GatewayConfig config, InputStream in, OutputStream out, Clock clock) {
+    Objects.requireNonNull(config, "config");
+    GatewayRuntime runtime = GatewayRuntime.start(config, clock);
+    AtomicBoolean stopped = new AtomicBoolean();
+    Runnable stop = () -> {
+      if (stopped.compareAndSet(false, true)) {
+        runtime.close();
+      }
+    };
+    Thread hook = new Thread(stop, "sentinel-stdio-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      ClientSession session = runtime.serve(StdioTransport.of(in, out, runtime.frameLimits()), "stdio");
+      log.info("serving MCP on stdio with backends {}", runtime.backends().keySet());
+      session.closed().join();
+      log.info("the client closed its input; stopping");
+      return 0;
+    } finally {
+      stop.run();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // Already shutting down: the hook runs (and finds the work done).
+      }
+    }
+  }
+}

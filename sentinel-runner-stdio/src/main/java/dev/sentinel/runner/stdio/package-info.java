@@ -1,0 +1,5 @@
+/**
+ * {@code sentinel stdio}: one MCP client on stdin/stdout, fronting the configured backends
+ * through the governance pipeline. Wiring only; everything reusable is in sentinel-core.
+ */
+package dev.sentinel.runner.stdio;
