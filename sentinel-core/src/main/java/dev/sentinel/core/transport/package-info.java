@@ -1,6 +1,13 @@
 /**
- * Stock {@link dev.sentinel.api.Transport} implementations. The stdio and Streamable HTTP
- * transports arrive with the gateways; {@link dev.sentinel.core.transport.InProcessTransport}
- * connects an embedded client and server without serialization.
+ * Stock {@link dev.sentinel.api.Transport} implementations: newline-delimited JSON-RPC over the
+ * gateway's own stdin and stdout ({@link dev.sentinel.core.transport.StdioTransport}), a backend
+ * child process ({@link dev.sentinel.core.transport.ProcessTransport}), a backend over MCP
+ * Streamable HTTP ({@link dev.sentinel.core.transport.StreamableHttpTransport}), and an in-process
+ * pair ({@link dev.sentinel.core.transport.InProcessTransport}) that connects an embedded client
+ * and server without serialization.
+ *
+ * <p>The transports know JSON-RPC framing, not MCP semantics (the HTTP transport reads just
+ * enough of {@code initialize} to carry the session and protocol-version headers). Every
+ * incoming message is bounded by {@link dev.sentinel.core.transport.FrameLimits}.
  */
 package dev.sentinel.core.transport;
