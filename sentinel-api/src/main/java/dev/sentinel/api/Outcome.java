@@ -1,6 +1,13 @@
 package dev.sentinel.api;
 
-/** How a governed request ended; every audit event has exactly one. */
+/**
+ * How a governed request ended; every audit event has exactly one.
+ *
+ * <p>Every request that reaches the pipeline produces exactly one final event, whose outcome is
+ * any of these but {@link #PENDING}. In durable audit mode a request that is about to be forwarded
+ * also produces an intent event ({@link #PENDING}, same id) that is committed before the backend
+ * sees the request; the final event supersedes it.
+ */
 public enum Outcome {
   /** Forwarded and completed normally. */
   ALLOWED(false),
@@ -21,7 +28,13 @@ public enum Outcome {
   /** Refused: confirmation was required and not given. */
   UNCONFIRMED(true),
   /** Refused: the audit trail cannot be written and the gateway is configured to block. */
-  UNAVAILABLE(true);
+  UNAVAILABLE(true),
+  /**
+   * Not an ending: the intent record of a request, written in durable audit mode before the
+   * request is forwarded, and superseded by the final record with the same id. An intent with no
+   * final record means the call never completed (its process died) or is still running.
+   */
+  PENDING(false);
 
   private final boolean refusal;
 

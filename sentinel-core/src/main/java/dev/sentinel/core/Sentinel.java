@@ -17,6 +17,7 @@ import dev.sentinel.api.Request;
 import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditIds;
+import dev.sentinel.core.audit.AuditMode;
 import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.audit.Redacted;
 import dev.sentinel.core.audit.Redactor;
@@ -58,6 +59,14 @@ import tools.jackson.databind.JsonNode;
  * authenticator, policy, limiter, confirmer) that throw refuse the call, with the error in the
  * audit event; listeners that throw never change a call.
  *
+ * <p>Audit modes ({@link Builder#auditMode}): in {@link AuditMode#ASYNC}, the default, the call's
+ * one record is queued when its outcome is known. In {@link AuditMode#DURABLE}, a call that is
+ * about to be forwarded first records an intent ({@link Outcome#PENDING}, with the id the final
+ * record will have, and what is known before forwarding) and waits until it is committed; if it
+ * cannot be, the call is refused as {@link Outcome#UNAVAILABLE} and the invoker never runs. Either
+ * way every call produces exactly one final record (the one listeners see); a durable store
+ * additionally holds the intent, so that a call whose process dies mid-call is still on record.
+ *
  * <p>Immutable and thread-safe. {@link #close()} flushes and closes the audit dispatcher, which
  * the instance owns.
  */
@@ -76,6 +85,7 @@ public final class Sentinel implements AutoCloseable {
   private final KillSwitch killSwitch;
   private final Confirmer confirmer;
   private final AuditDispatcher audit;
+  private final AuditMode auditMode;
   private final Redactor redactor;
   private final Clock clock;
   private final String instance;
@@ -95,6 +105,12 @@ public final class Sentinel implements AutoCloseable {
     this.audit = builder.audit != null
         ? builder.audit
         : AuditDispatcher.builder().sink(Slf4jAuditSink.create("dev.sentinel.audit")).build();
+    this.auditMode = builder.auditMode;
+    if (auditMode == AuditMode.DURABLE && !audit.anyDurableSink()) {
+      throw new IllegalStateException(
+          "audit mode DURABLE needs a durable audit sink (a database, or a JSON Lines file with"
+              + " fsync); the dispatcher has none");
+    }
     this.instance = builder.instance;
     this.revision = builder.revision != null ? builder.revision
         : policy instanceof PolicyEngine ? ((PolicyEngine) policy).revision() : "unversioned";
@@ -164,7 +180,19 @@ public final class Sentinel implements AutoCloseable {
       }
     }
 
-    return invoke(event, started, request, decision, invoker);
+    Redacted arguments = null;
+    if (auditMode == AuditMode.DURABLE) {
+      arguments = redactor.redact(request.arguments());
+      AuditEvent intent = event
+          .arguments(arguments.value(), arguments.digest())
+          .outcome(Outcome.PENDING)
+          .latency(Duration.ofNanos(clock.nanoTime() - started))
+          .build();
+      if (!audit.recordDurably(intent)) {
+        return refused(event, started, request, UNAVAILABLE, decision);
+      }
+    }
+    return invoke(event, started, request, decision, invoker, arguments);
   }
 
   /**
@@ -319,7 +347,8 @@ public final class Sentinel implements AutoCloseable {
   }
 
   private <T> CallResult<T> invoke(
-      AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker) {
+      AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker,
+      Redacted arguments) {
     T value = null;
     Throwable failure = null;
     Outcome outcome;
@@ -341,7 +370,7 @@ public final class Sentinel implements AutoCloseable {
       outcome = Outcome.FAILED;
     } catch (Error e) {
       event.error(e.getClass().getName(), bounded(e.getMessage()));
-      finish(event, started, request, Outcome.FAILED);
+      finish(event, started, request, Outcome.FAILED, arguments);
       throw e;
     }
     if (failure != null) {
@@ -350,20 +379,24 @@ public final class Sentinel implements AutoCloseable {
       byte[] bytes = CanonicalJson.bytes((JsonNode) value);
       event.response(bytes.length, CanonicalJson.sha256(bytes));
     }
-    String id = finish(event, started, request, outcome);
+    String id = finish(event, started, request, outcome, arguments);
     return new CallResult<>(outcome, value, null, failure, decision, id);
   }
 
   private <T> CallResult<T> refused(
       AuditEvent.Builder event, long started, Request request, Refusal refusal, Decision decision) {
     event.refusal(refusal);
-    String id = finish(event, started, request, refusal.outcome());
+    String id = finish(event, started, request, refusal.outcome(), null);
     return new CallResult<>(refusal.outcome(), null, refusal, null, decision, id);
   }
 
-  /** Builds and records the call's one audit event, then tells the listeners; returns its id. */
-  private String finish(AuditEvent.Builder event, long started, Request request, Outcome outcome) {
-    Redacted arguments = redactor.redact(request.arguments());
+  /**
+   * Builds and records the call's one final audit event, then tells the listeners; returns its
+   * id. The arguments are redacted here unless the intent record already did it.
+   */
+  private String finish(
+      AuditEvent.Builder event, long started, Request request, Outcome outcome, Redacted redacted) {
+    Redacted arguments = redacted != null ? redacted : redactor.redact(request.arguments());
     AuditEvent built = event
         .arguments(arguments.value(), arguments.digest())
         .outcome(outcome)
@@ -401,6 +434,7 @@ public final class Sentinel implements AutoCloseable {
     private KillSwitch killSwitch = KillSwitch.create();
     private Confirmer confirmer = Confirmer.rejectAll();
     private AuditDispatcher audit;
+    private AuditMode auditMode = AuditMode.ASYNC;
     private Redactor redactor = Redactor.defaults();
     private Clock clock = Clock.system();
     private String instance = defaultInstance();
@@ -449,6 +483,16 @@ public final class Sentinel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * When a forwarded call's record is written: {@link AuditMode#ASYNC} (the default) or {@link
+     * AuditMode#DURABLE}, which commits an intent record before forwarding and needs a durable
+     * sink in the dispatcher ({@link #build} fails otherwise).
+     */
+    public Builder auditMode(AuditMode auditMode) {
+      this.auditMode = Objects.requireNonNull(auditMode, "auditMode");
+      return this;
+    }
+
     /** How arguments are redacted for the trail; {@link Redactor#defaults()} by default. */
     public Builder redactor(Redactor redactor) {
       this.redactor = Objects.requireNonNull(redactor, "redactor");
@@ -489,7 +533,13 @@ public final class Sentinel implements AutoCloseable {
       return this;
     }
 
-    /** Builds the pipeline. */
+    /**
+     * Builds the pipeline.
+     *
+     * @throws NullPointerException if there is no authenticator
+     * @throws IllegalStateException if the audit mode is DURABLE and the dispatcher has no durable
+     *     sink
+     */
     public Sentinel build() {
       return new Sentinel(this);
     }

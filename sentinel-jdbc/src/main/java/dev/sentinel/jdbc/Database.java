@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.ConnectionException;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -140,6 +141,25 @@ public final class Database implements AutoCloseable {
   }
 
   /**
+   * Opens a handle the caller keeps and closes, turning failures into {@link DatabaseException}s.
+   */
+  Handle openHandle(String action) {
+    if (closed.get()) {
+      throw new IllegalStateException("database " + url + " is closed");
+    }
+    try {
+      return jdbi.open();
+    } catch (JdbiException e) {
+      throw failure(action, e);
+    }
+  }
+
+  /** Whether {@link #close} was called. */
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  /**
    * Runs a callback in a transaction, turning database failures into {@link DatabaseException}s.
    */
   <T> T inTransaction(String action, HandleCallback<T, RuntimeException> callback) {
@@ -196,6 +216,10 @@ public final class Database implements AutoCloseable {
         if (state.equals("3D000")) {
           return ". Check the database name, and create the database first.";
         }
+        if (state.equals("53100")) {
+          return ". The disk holding the database is full; nothing of the failed transaction was"
+              + " written. Free space on the database server.";
+        }
         if (state.startsWith("42501")) {
           return ". Check that the user may create and use tables in this database and schema.";
         }
@@ -212,6 +236,9 @@ public final class Database implements AutoCloseable {
             + busyTimeout.toMillis()
             + " ms). Check for another process with a long transaction on this file, such as an"
             + " open sqlite3 shell.";
+      case 13: // SQLITE_FULL
+        return ". The disk (or the database's size limit) is full; nothing of the failed transaction"
+            + " was written. Free space on the volume holding the file.";
       case 26: // SQLITE_NOTADB
         return ". The file is not a SQLite database.";
       case 8: // SQLITE_READONLY
@@ -243,7 +270,7 @@ public final class Database implements AutoCloseable {
                 + " jdbc:sqlite:/var/lib/sentinel/sentinel.db (a temporary file in tests).");
       }
       checkSqliteFile(file);
-      return new Database(builder, dialect, file, sqlite(jdbcUrl, builder.busyTimeout));
+      return new Database(builder, dialect, file, sqlite(jdbcUrl, builder));
     }
     return new Database(builder, dialect, null, postgresql(builder));
   }
@@ -298,8 +325,12 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  private static DataSource sqlite(String jdbcUrl, Duration busyTimeout) {
+  private static DataSource sqlite(String jdbcUrl, Builder builder) {
+    Duration busyTimeout = builder.busyTimeout;
     SQLiteConfig config = new SQLiteConfig();
+    if (builder.maxPageCount > 0) {
+      config.setMaxPageCount(builder.maxPageCount);
+    }
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
     config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
     config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
@@ -340,6 +371,7 @@ public final class Database implements AutoCloseable {
     private String password;
     private Duration busyTimeout = DEFAULT_BUSY_TIMEOUT;
     private Clock clock = Clock.system();
+    private int maxPageCount;
 
     private Builder(String jdbcUrl) {
       this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -362,6 +394,18 @@ public final class Database implements AutoCloseable {
         throw new IllegalArgumentException("busyTimeout must not be negative: " + busyTimeout);
       }
       this.busyTimeout = busyTimeout;
+      return this;
+    }
+
+    /**
+     * Caps a SQLite database at this many pages (SQLite's {@code max_page_count}), so that tests
+     * can fill it as a full disk would; 0, the default, leaves SQLite's own limit.
+     */
+    Builder maxPageCount(int pages) {
+      if (pages < 0) {
+        throw new IllegalArgumentException("pages must not be negative: " + pages);
+      }
+      this.maxPageCount = pages;
       return this;
     }
 

@@ -3,7 +3,10 @@
  * and PostgreSQL (shared by the replicas of a gateway).
  *
  * <p>{@link dev.sentinel.jdbc.Database} opens a database and brings its schema up to date; stores
- * such as {@link dev.sentinel.jdbc.JdbcKeyStore} are built on an open database. Failures are {@link
+ * such as {@link dev.sentinel.jdbc.JdbcKeyStore} and {@link dev.sentinel.jdbc.JdbcAuditSink} are
+ * built on an open database. The audit trail is verified by {@link
+ * dev.sentinel.jdbc.AuditVerifier}, purged by {@link dev.sentinel.jdbc.AuditRetention} and read by
+ * {@link dev.sentinel.jdbc.AuditQuery}. Failures are {@link
  * dev.sentinel.jdbc.DatabaseException}s whose messages name the database without its password.
  */
 package dev.sentinel.jdbc;

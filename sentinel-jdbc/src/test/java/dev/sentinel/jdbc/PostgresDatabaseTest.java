@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(1);
+      assertThat(db.schemaVersion()).isEqualTo(2);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -56,7 +56,7 @@ class PostgresDatabaseTest {
               "sentinel_schema");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(1);
+      assertThat(db.schemaVersion()).isEqualTo(2);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -65,7 +65,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "keys and audit"));
+                  "keys and audit"),
+              Map.of(
+                  "version",
+                  2,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "audit chain"));
     }
   }
 
@@ -84,13 +91,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(1);
+        assertThat(version.get()).isEqualTo(2);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(1);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(2);
     }
   }
 
@@ -111,7 +118,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 1); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 2); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(1);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(2);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -51,7 +51,14 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "keys and audit"));
+                  "keys and audit"),
+              Map.of(
+                  "version",
+                  2,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "audit chain"));
     }
     assertThat(file).isRegularFile();
   }
@@ -90,10 +97,10 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(1);
+      assertThat(db.schemaVersion()).isEqualTo(2);
       assertThat(schemaRows(db))
-          .singleElement()
-          .satisfies(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
+          .hasSize(2)
+          .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
   }
@@ -113,7 +120,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 1); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 2); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -163,7 +170,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(1);
+      assertThat(db.schemaVersion()).isEqualTo(2);
     }
   }
 
@@ -188,7 +195,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(1);
+      assertThat(db.schemaVersion()).isEqualTo(2);
     }
   }
 

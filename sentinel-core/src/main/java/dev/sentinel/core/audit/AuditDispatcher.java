@@ -7,6 +7,7 @@ import dev.sentinel.api.Outcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -42,6 +43,13 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * interrupted out of it (the interrupt status is kept); {@link #close()} bounds that wait, since
  * after its drain timeout the queues are emptied into the fallback logger.
  *
+ * <p>Durable mode: {@link #recordDurably} queues an event like {@link #record} and waits until
+ * every sink has written the batch that holds it, so concurrent callers share one write each
+ * (group commit) instead of paying a commit each. It answers false, and the caller must not rely
+ * on the event being stored, when a sink gave up on the event (logged it to the fallback), the
+ * dispatcher is closed, the wait exceeds {@link Builder#durableTimeout} or the thread is
+ * interrupted; the event stays queued and may still be written later.
+ *
  * <p>Counters in {@link Stats} other than {@code recorded} count per sink: an event written to two
  * sinks counts twice in {@code written}.
  *
@@ -62,10 +70,9 @@ public final class AuditDispatcher implements AutoCloseable {
   private static final long CLOSE_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   /** Wakes a writer blocked on an empty queue at close; never written. */
-  private static final AuditEvent STOP =
-      new AuditEvent("stop", Instant.EPOCH, null, null, List.of(), null, null, null, "stop", null,
+  private static final Queued STOP = new Queued(new AuditEvent("stop", Instant.EPOCH, null, null, List.of(), null, null, null, "stop", null,
           null, JsonNodeFactory.instance.nullNode(), null, null, List.of(), "", -1, Duration.ZERO,
-          Outcome.ALLOWED, null, null, Duration.ZERO, -1, null, null);
+          Outcome.ALLOWED, null, null, Duration.ZERO, -1, null, null), null);
 
   private final SinkWriter[] writers;
   private final int capacity;
@@ -75,6 +82,7 @@ public final class AuditDispatcher implements AutoCloseable {
   private final long maxBackoffNanos;
   private final int maxAttempts;
   private final Duration drainTimeout;
+  private final long durableTimeoutNanos;
   private final Clock clock;
   private final Consumer<AuditEvent> fallback;
 
@@ -99,6 +107,7 @@ public final class AuditDispatcher implements AutoCloseable {
     this.maxBackoffNanos = nanos(b.maxBackoff);
     this.maxAttempts = b.maxAttempts;
     this.drainTimeout = b.drainTimeout;
+    this.durableTimeoutNanos = nanos(b.durableTimeout);
     this.clock = b.clock;
     this.fallback = b.fallback;
     this.writers = new SinkWriter[b.sinks.size()];
@@ -144,6 +153,40 @@ public final class AuditDispatcher implements AutoCloseable {
    */
   public void record(AuditEvent event) {
     Objects.requireNonNull(event, "event");
+    submit(new Queued(event, null));
+  }
+
+  /**
+   * Queues the event for every sink, as {@link #record} does, and waits until every sink has
+   * written it: durable mode. Events recorded meanwhile by other threads share the same writes.
+   * The wait is bounded by {@link Builder#durableTimeout} (5 s by default).
+   *
+   * @return true once every sink has written the event (as durably as each sink's {@link
+   *     AuditSink#durable()} promises); false if a sink gave up on it, the dispatcher is closed,
+   *     the wait timed out or the thread was interrupted (the interrupt status is kept)
+   */
+  public boolean recordDurably(AuditEvent event) {
+    Objects.requireNonNull(event, "event");
+    Ticket ticket = new Ticket(writers.length);
+    if (!submit(new Queued(event, ticket))) {
+      return false;
+    }
+    return ticket.await(durableTimeoutNanos);
+  }
+
+  /** Whether at least one sink declares itself {@link AuditSink#durable() durable}. */
+  public boolean anyDurableSink() {
+    for (SinkWriter w : writers) {
+      if (w.sink.durable()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Queues an entry for every sink; false if the dispatcher was closed (late path taken). */
+  private boolean submit(Queued entry) {
+    AuditEvent event = entry.event;
     boolean open;
     inFlight.incrementAndGet();
     try {
@@ -151,7 +194,7 @@ public final class AuditDispatcher implements AutoCloseable {
       if (open) {
         accepted.incrementAndGet();
         for (SinkWriter w : writers) {
-          w.enqueue(event);
+          w.enqueue(entry);
         }
       }
     } finally {
@@ -161,10 +204,11 @@ public final class AuditDispatcher implements AutoCloseable {
       lateRecorded.incrementAndGet();
       for (SinkWriter w : writers) {
         if (!w.writeDirectly(event)) {
-          w.toFallback(List.of(event));
+          w.toFallback(List.of(entry));
         }
       }
     }
+    return open;
   }
 
   /** A snapshot of the counters; each is read separately, so they need not add up exactly. */
@@ -268,7 +312,7 @@ public final class AuditDispatcher implements AutoCloseable {
       }
       for (SinkWriter w : writers) {
         if (w.thread.isAlive()) {
-          List<AuditEvent> inHand = w.inHand.getAndSet(null);
+          List<Queued> inHand = w.inHand.getAndSet(null);
           LOG.error(
               "audit sink {} is stuck in write(); its current batch is logged to {} and the sink"
                   + " is left open",
@@ -412,7 +456,7 @@ public final class AuditDispatcher implements AutoCloseable {
     final AuditSink sink;
     final String name;
     final int batchSize;
-    final ArrayBlockingQueue<AuditEvent> queue;
+    final ArrayBlockingQueue<Queued> queue;
     final Thread thread;
     /** Events taken off the queue. */
     final AtomicLong taken = new AtomicLong();
@@ -426,7 +470,7 @@ public final class AuditDispatcher implements AutoCloseable {
     volatile boolean stopping;
     volatile boolean abandoned;
     /** The batch being written; whoever clears it (writer or close) accounts for it. */
-    final AtomicReference<List<AuditEvent>> inHand = new AtomicReference<>();
+    final AtomicReference<List<Queued>> inHand = new AtomicReference<>();
     /** Held around every call into the sink: the writer's and late synchronous writes. */
     final ReentrantLock sinkLock = new ReentrantLock();
 
@@ -444,7 +488,7 @@ public final class AuditDispatcher implements AutoCloseable {
       thread.setDaemon(true);
     }
 
-    void enqueue(AuditEvent event) {
+    void enqueue(Queued event) {
       boolean interrupted = false;
       while (true) {
         try {
@@ -461,13 +505,13 @@ public final class AuditDispatcher implements AutoCloseable {
 
     @Override
     public void run() {
-      List<AuditEvent> batch = new ArrayList<>(Math.min(batchSize, 4096));
+      List<Queued> batch = new ArrayList<>(Math.min(batchSize, 4096));
       while (true) {
         try {
           if (stopping && queue.isEmpty()) {
             break;
           }
-          AuditEvent first = queue.take();
+          Queued first = queue.take();
           if (first == STOP) {
             continue;
           }
@@ -476,11 +520,17 @@ public final class AuditDispatcher implements AutoCloseable {
           batch.removeIf(e -> e == STOP);
           taken.addAndGet(batch.size());
           signalProgress();
-          List<AuditEvent> events = List.copyOf(batch);
+          List<Queued> entries = List.copyOf(batch);
           try {
-            deliver(events);
+            if (deliver(entries)) {
+              for (Queued q : entries) {
+                if (q.ticket != null) {
+                  q.ticket.written();
+                }
+              }
+            }
           } finally {
-            completed.addAndGet(events.size());
+            completed.addAndGet(entries.size());
             signalProgress();
           }
         } catch (InterruptedException e) {
@@ -493,23 +543,31 @@ public final class AuditDispatcher implements AutoCloseable {
       }
     }
 
-    /** Writes the batch, retrying by the failure policy; never throws. */
-    private void deliver(List<AuditEvent> events) {
-      inHand.set(events);
+    /**
+     * Writes the batch, retrying by the failure policy; never throws. Answers whether the sink
+     * wrote it (false: it went to the fallback).
+     */
+    private boolean deliver(List<Queued> entries) {
+      List<AuditEvent> events = new ArrayList<>(entries.size());
+      for (Queued q : entries) {
+        events.add(q.event);
+      }
+      events = Collections.unmodifiableList(events);
+      inHand.set(entries);
       try {
         long backoff = minBackoffNanos;
         for (int attempt = 1; ; attempt++) {
           if (abandoned) {
-            if (inHand.compareAndSet(events, null)) {
-              toFallback(events);
+            if (inHand.compareAndSet(entries, null)) {
+              toFallback(entries);
             }
-            return;
+            return false;
           }
           Throwable failure = attempt(events);
           if (failure == null) {
             written.addAndGet(events.size());
             recovered(attempt);
-            return;
+            return true;
           }
           failedWrites.incrementAndGet();
           failed(failure, attempt, events.size());
@@ -520,16 +578,16 @@ public final class AuditDispatcher implements AutoCloseable {
                 attempt,
                 events.size(),
                 FALLBACK_LOGGER);
-            if (inHand.compareAndSet(events, null)) {
-              toFallback(events);
+            if (inHand.compareAndSet(entries, null)) {
+              toFallback(entries);
             }
-            return;
+            return false;
           }
           pause(backoff);
           backoff = Math.min(maxBackoffNanos, backoff > maxBackoffNanos / 2 ? maxBackoffNanos : backoff * 2);
         }
       } finally {
-        inHand.compareAndSet(events, null);
+        inHand.compareAndSet(entries, null);
       }
     }
 
@@ -620,19 +678,22 @@ public final class AuditDispatcher implements AutoCloseable {
       }
     }
 
-    void toFallback(List<AuditEvent> events) {
-      for (AuditEvent e : events) {
+    void toFallback(List<Queued> entries) {
+      for (Queued q : entries) {
+        if (q.ticket != null) {
+          q.ticket.failed();
+        }
         try {
-          fallback.accept(e);
+          fallback.accept(q.event);
         } catch (Throwable t) {
           LOG.error("the audit fallback failed", t);
         }
       }
-      dropped.addAndGet(events.size());
+      dropped.addAndGet(entries.size());
     }
 
     void drainToFallback() {
-      List<AuditEvent> rest = new ArrayList<>();
+      List<Queued> rest = new ArrayList<>();
       queue.drainTo(rest);
       rest.removeIf(e -> e == STOP);
       if (!rest.isEmpty()) {
@@ -654,6 +715,51 @@ public final class AuditDispatcher implements AutoCloseable {
         LOG.warn("audit sink {} failed to close: {}", name, t.toString());
       } finally {
         sinkLock.unlock();
+      }
+    }
+  }
+
+  /** An event in a sink's queue, with the ticket of a durable caller waiting for it, if any. */
+  private static final class Queued {
+    final AuditEvent event;
+    final Ticket ticket;
+
+    Queued(AuditEvent event, Ticket ticket) {
+      this.event = event;
+      this.ticket = ticket;
+    }
+  }
+
+  /**
+   * What a durable caller waits on: done when every sink wrote the event, or when one gave up on
+   * it. Thread-safe.
+   */
+  private static final class Ticket {
+    private final AtomicInteger remaining;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private volatile boolean failed;
+
+    Ticket(int sinks) {
+      this.remaining = new AtomicInteger(sinks);
+    }
+
+    void written() {
+      if (remaining.decrementAndGet() == 0) {
+        done.countDown();
+      }
+    }
+
+    void failed() {
+      failed = true;
+      done.countDown();
+    }
+
+    boolean await(long timeoutNanos) {
+      try {
+        return done.await(timeoutNanos, TimeUnit.NANOSECONDS) && !failed;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
       }
     }
   }
@@ -712,6 +818,7 @@ public final class AuditDispatcher implements AutoCloseable {
     private int maxAttempts = 10;
     private String threadName = "sentinel-audit";
     private Duration drainTimeout = Duration.ofSeconds(10);
+    private Duration durableTimeout = Duration.ofSeconds(5);
     private Clock clock = Clock.system();
     private Consumer<AuditEvent> fallback = AuditDispatcher::logToFallback;
 
@@ -797,6 +904,20 @@ public final class AuditDispatcher implements AutoCloseable {
         throw new IllegalArgumentException("drainTimeout must not be negative, got " + drainTimeout);
       }
       this.drainTimeout = drainTimeout;
+      return this;
+    }
+
+    /**
+     * Sets how long {@link #recordDurably} waits for the sinks to write its event before it
+     * answers false; default 5 s.
+     */
+    public Builder durableTimeout(Duration durableTimeout) {
+      Objects.requireNonNull(durableTimeout, "durableTimeout");
+      if (durableTimeout.isNegative() || durableTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "durableTimeout must be positive, got " + durableTimeout);
+      }
+      this.durableTimeout = durableTimeout;
       return this;
     }
 

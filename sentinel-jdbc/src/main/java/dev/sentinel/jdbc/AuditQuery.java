@@ -1,0 +1,279 @@
+package dev.sentinel.jdbc;
+
+import dev.sentinel.api.Outcome;
+import dev.sentinel.core.audit.CanonicalJson;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.jdbi.v3.core.statement.Query;
+import tools.jackson.databind.node.JsonNodeFactory;
+
+/**
+ * A query over the audit trail: filters, an order and a limit, run against a {@link Database} as
+ * a stream, so that exporting millions of records holds only one fetch at a time.
+ *
+ * <pre>{@code
+ * AuditQuery q = AuditQuery.builder().principal("alice").from(Instant.parse("2026-01-01T00:00:00Z"))
+ *     .order(AuditQuery.Order.NEWEST_FIRST).limit(100).build();
+ * try (AuditWriter out = AuditFormat.TABLE.writer(new PrintWriter(System.out))) {
+ *   q.forEach(database, out::write);
+ * }
+ * }</pre>
+ *
+ * <p>Records come in chain order ({@code seq}, the order they were written), oldest first unless
+ * {@link Order#NEWEST_FIRST}. In durable mode a call leaves an intent record ({@link
+ * Outcome#PENDING}) and a final record with the same id: by default a query shows the final
+ * record, and the intent only when no final record exists (the call never completed because its
+ * process died, or it is still running); {@link Builder#includeIntents} shows both.
+ *
+ * <p>Filters: the time range is {@code from} inclusive to {@code to} exclusive, on the event's
+ * arrival time; principal, tool (the tool, prompt or resource name) and outcome match exactly;
+ * rule matches any of the event's deciding rules. Unset filters match everything.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class AuditQuery {
+  private final Instant from;
+  private final Instant to;
+  private final String principal;
+  private final String tool;
+  private final Outcome outcome;
+  private final String rule;
+  private final long limit;
+  private final Order order;
+  private final boolean includeIntents;
+
+  private AuditQuery(Builder b) {
+    this.from = b.from;
+    this.to = b.to;
+    this.principal = b.principal;
+    this.tool = b.tool;
+    this.outcome = b.outcome;
+    this.rule = b.rule;
+    this.limit = b.limit;
+    this.order = b.order;
+    this.includeIntents = b.includeIntents;
+  }
+
+  /** A builder for a query that matches everything, oldest first, without a limit. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The order records come in. */
+  public enum Order {
+    /** By sequence number, ascending: the order they were written. */
+    OLDEST_FIRST,
+    /** By sequence number, descending. */
+    NEWEST_FIRST
+  }
+
+  /**
+   * Hands each matching record to the consumer, in order, reading them as a stream.
+   *
+   * @return how many records were handed over
+   * @throws DatabaseException if the database cannot be read
+   * @throws IllegalArgumentException if a stored record does not hold an audit event
+   */
+  public long forEach(Database database, Consumer<? super AuditRecord> consumer) {
+    Objects.requireNonNull(consumer, "consumer");
+    return stream(
+        database,
+        records -> {
+          long[] count = {0};
+          records.forEach(
+              r -> {
+                consumer.accept(r);
+                count[0]++;
+              });
+          return count[0];
+        });
+  }
+
+  /**
+   * Runs a function over the matching records as a stream, read lazily on one consistent snapshot
+   * of the database; the stream must not escape the function.
+   *
+   * @throws DatabaseException if the database cannot be read
+   */
+  public <R> R stream(Database database, Function<Stream<AuditRecord>, R> function) {
+    Objects.requireNonNull(database, "database");
+    Objects.requireNonNull(function, "function");
+    return AuditRows.inSnapshot(
+        database,
+        "query the audit trail",
+        h -> {
+          Query q = h.createQuery(sql()).setFetchSize(AuditRows.FETCH_SIZE);
+          bind(q);
+          try (Stream<AuditRecord> records =
+              q.map(
+                      (rs, ctx) -> {
+                        long seq = rs.getLong(1);
+                        return new AuditRecord(seq, AuditRows.parse(seq, rs.getString(2)));
+                      })
+                  .stream()) {
+            Stream<AuditRecord> matching =
+                rule == null ? records : records.filter(r -> r.event().rules().contains(rule));
+            if (limit > 0 && rule != null) {
+              matching = matching.limit(limit);
+            }
+            return function.apply(matching);
+          }
+        });
+  }
+
+  String sql() {
+    List<String> where = new ArrayList<>();
+    if (from != null) {
+      where.add("a.time >= :from");
+    }
+    if (to != null) {
+      where.add("a.time < :to");
+    }
+    if (principal != null) {
+      where.add("a.principal = :principal");
+    }
+    if (tool != null) {
+      where.add("a.tool = :tool");
+    }
+    if (outcome != null) {
+      where.add("a.outcome = :outcome");
+    }
+    if (rule != null) {
+      // The column holds the first rule; others are found in the event text, then checked exactly.
+      where.add("(a.rule = :rule OR (a.rule IS NOT NULL AND a.event LIKE :rulePattern ESCAPE '!'))");
+    }
+    if (!includeIntents) {
+      where.add(
+          "NOT (a.outcome = 'PENDING' AND EXISTS (SELECT 1 FROM sentinel_audit f"
+              + " WHERE f.id = a.id AND f.outcome <> 'PENDING'))");
+    }
+    StringBuilder sql = new StringBuilder("SELECT a.seq, a.event FROM sentinel_audit a");
+    if (!where.isEmpty()) {
+      sql.append(" WHERE ").append(String.join(" AND ", where));
+    }
+    sql.append(" ORDER BY a.seq").append(order == Order.NEWEST_FIRST ? " DESC" : " ASC");
+    if (limit > 0 && rule == null) {
+      sql.append(" LIMIT ").append(limit);
+    }
+    return sql.toString();
+  }
+
+  private void bind(Query q) {
+    if (from != null) {
+      q.bind("from", Micros.of(from));
+    }
+    if (to != null) {
+      q.bind("to", Micros.of(to));
+    }
+    if (principal != null) {
+      q.bind("principal", principal);
+    }
+    if (tool != null) {
+      q.bind("tool", tool);
+    }
+    if (outcome != null) {
+      q.bind("outcome", outcome.name());
+    }
+    if (rule != null) {
+      q.bind("rule", rule);
+      // The rule as a JSON string, as it appears in the stored event's rules array.
+      String json =
+          new String(
+              CanonicalJson.bytes(JsonNodeFactory.instance.stringNode(rule)),
+              StandardCharsets.UTF_8);
+      String escaped = json.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+      q.bind("rulePattern", "%" + escaped + "%");
+    }
+  }
+
+  /** Sets the filters of an {@link AuditQuery}; each setter validates at once. Not thread-safe. */
+  public static final class Builder {
+    private Instant from;
+    private Instant to;
+    private String principal;
+    private String tool;
+    private Outcome outcome;
+    private String rule;
+    private long limit;
+    private Order order = Order.OLDEST_FIRST;
+    private boolean includeIntents;
+
+    private Builder() {}
+
+    /** Only records that arrived at or after this instant; {@code null} for no lower bound. */
+    public Builder from(Instant from) {
+      this.from = from;
+      return this;
+    }
+
+    /** Only records that arrived before this instant; {@code null} for no upper bound. */
+    public Builder to(Instant to) {
+      this.to = to;
+      return this;
+    }
+
+    /** Only this principal's records; {@code null} for all. */
+    public Builder principal(String principal) {
+      this.principal = principal;
+      return this;
+    }
+
+    /** Only records for this tool, prompt or resource name; {@code null} for all. */
+    public Builder tool(String tool) {
+      this.tool = tool;
+      return this;
+    }
+
+    /** Only records with this outcome ({@link Outcome#PENDING}: calls that never completed). */
+    public Builder outcome(Outcome outcome) {
+      this.outcome = outcome;
+      return this;
+    }
+
+    /** Only records this rule (or limit) decided; {@code null} for all. */
+    public Builder rule(String rule) {
+      this.rule = rule;
+      return this;
+    }
+
+    /** At most this many records; 0, the default, for no limit. */
+    public Builder limit(long limit) {
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, got " + limit);
+      }
+      this.limit = limit;
+      return this;
+    }
+
+    /** The order; {@link Order#OLDEST_FIRST} by default. */
+    public Builder order(Order order) {
+      this.order = Objects.requireNonNull(order, "order");
+      return this;
+    }
+
+    /** Whether intent records are shown beside their final records; false by default. */
+    public Builder includeIntents(boolean includeIntents) {
+      this.includeIntents = includeIntents;
+      return this;
+    }
+
+    /**
+     * Builds the query.
+     *
+     * @throws IllegalArgumentException if {@code to} is not after {@code from}
+     */
+    public AuditQuery build() {
+      if (from != null && to != null && !to.isAfter(from)) {
+        throw new IllegalArgumentException(
+            "the time range is empty: 'to' (" + to + ") must be after 'from' (" + from + ")");
+      }
+      return new AuditQuery(this);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package dev.sentinel.jdbc;
+
+import dev.sentinel.api.AuditEvent;
+import dev.sentinel.core.audit.AuditEventJson;
+import java.sql.Connection;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Reading the audit table: parsing stored events, and consistent read-only snapshots. */
+final class AuditRows {
+  /** Fetched per round trip when streaming from PostgreSQL. */
+  static final int FETCH_SIZE = 1000;
+
+  // Decimals stay exact, so that an event read back has the same canonical form.
+  private static final JsonMapper MAPPER =
+      JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+
+  private AuditRows() {}
+
+  /**
+   * The event stored as text in record {@code seq}.
+   *
+   * @throws IllegalArgumentException if the text is not an audit event's JSON
+   */
+  static AuditEvent parse(long seq, String text) {
+    try {
+      return AuditEventJson.fromJson(MAPPER.readTree(text));
+    } catch (JacksonException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "audit record " + seq + " does not hold an audit event: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs a read-only callback on one consistent snapshot of the database, without blocking
+   * writers: a repeatable-read transaction on PostgreSQL (which also lets the driver stream with a
+   * fetch size), a deferred read transaction on SQLite (a WAL reader).
+   */
+  static <T> T inSnapshot(
+      Database database, String action, HandleCallback<T, RuntimeException> callback) {
+    return database.withHandle(
+        action,
+        h -> {
+          if (database.dialect() == Dialect.POSTGRESQL) {
+            h.setReadOnly(true);
+            return h.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, callback);
+          }
+          // The data source makes transactions IMMEDIATE (a write lock); a reader needs none.
+          h.execute("BEGIN DEFERRED");
+          try {
+            return callback.withHandle(h);
+          } finally {
+            endSqliteRead(h);
+          }
+        });
+  }
+
+  private static void endSqliteRead(Handle h) {
+    try {
+      Connection c = h.getConnection();
+      if (c.getAutoCommit()) {
+        h.execute("COMMIT");
+      }
+    } catch (java.sql.SQLException | JdbiException e) {
+      // A read transaction holds nothing worth keeping; the connection closes with the handle.
+    }
+  }
+}
