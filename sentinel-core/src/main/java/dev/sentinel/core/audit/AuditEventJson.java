@@ -139,12 +139,21 @@ public final class AuditEventJson {
 
   /** Exact milliseconds: seconds and nanos as a plain decimal with at most six fraction digits. */
   static BigDecimal millis(Duration d) {
-    BigDecimal nanos =
-        new BigDecimal(
-            BigInteger.valueOf(d.getSeconds())
-                .multiply(BigInteger.valueOf(1_000_000_000L))
-                .add(BigInteger.valueOf(d.getNano())));
-    BigDecimal ms = nanos.divide(NANOS_PER_MILLI).stripTrailingZeros();
+    if (d.isZero()) {
+      return BigDecimal.ZERO;
+    }
+    BigDecimal ms;
+    try {
+      // Nanoseconds with scale 6 are exact milliseconds; a long covers 292 years of them.
+      ms = BigDecimal.valueOf(d.toNanos(), 6).stripTrailingZeros();
+    } catch (ArithmeticException tooLong) {
+      BigDecimal nanos =
+          new BigDecimal(
+              BigInteger.valueOf(d.getSeconds())
+                  .multiply(BigInteger.valueOf(1_000_000_000L))
+                  .add(BigInteger.valueOf(d.getNano())));
+      ms = nanos.divide(NANOS_PER_MILLI).stripTrailingZeros();
+    }
     return ms.scale() < 0 ? ms.setScale(0) : ms;
   }
 
