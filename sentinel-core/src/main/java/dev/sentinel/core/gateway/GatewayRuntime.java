@@ -3,6 +3,7 @@ package dev.sentinel.core.gateway;
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
+import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
@@ -95,9 +96,17 @@ public final class GatewayRuntime implements AutoCloseable {
     return runtime;
   }
 
-  /** Serves one MCP client over the transport, with the config's identity. */
+  /** Serves one MCP client over the transport, with the config's identity (stdio). */
   public ClientSession serve(Transport client, String clientLabel) {
-    return gateway.serve(client, config.identity().credentials(), clientLabel);
+    return serve(client, config.identity().credentials(), clientLabel);
+  }
+
+  /**
+   * Serves one MCP client over the transport with the credentials it presented (HTTP: each
+   * session's bearer token or API key). Every request of the session is authenticated with them.
+   */
+  public ClientSession serve(Transport client, Credentials credentials, String clientLabel) {
+    return gateway.serve(client, credentials, clientLabel);
   }
 
   /** The message limits for client-facing transports. */
