@@ -3,6 +3,7 @@ package dev.sentinel.cli;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.gateway.Audit;
 import dev.sentinel.core.gateway.Backend;
+import dev.sentinel.core.gateway.DatabaseSettings;
 import dev.sentinel.core.gateway.Gateway;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.HttpBackend;
@@ -32,6 +33,11 @@ final class Summary {
 
   static String plural(int count, String noun) {
     return count + " " + noun + (count == 1 ? "" : "s");
+  }
+
+  /** A count of audit records: {@code 1 record}, {@code 2 records}. */
+  static String plural(long records) {
+    return records + " record" + (records == 1 ? "" : "s");
   }
 
   /** The one-screen summary of a config; never shows a secret value. */
@@ -83,13 +89,20 @@ final class Summary {
         sinks.add("jsonl " + j.file() + (j.fsync() ? " (fsync)" : ""));
       } else if (sink instanceof Audit.Slf4jSink) {
         sinks.add("slf4j " + ((Audit.Slf4jSink) sink).logger());
+      } else if (sink instanceof Audit.DatabaseSink) {
+        sinks.add("database");
       } else {
         sinks.add(sink.kind());
       }
     }
     row(out, "audit", sinks.isEmpty() ? "no sinks: events are not recorded" : String.join(", ", sinks));
     row(out, "", "on sink failure " + lower(a.onSinkFailure()) + ", when full "
-        + lower(a.whenFull()) + ", queue " + a.queueCapacity());
+        + lower(a.whenFull()) + ", queue " + a.queueCapacity() + ", mode " + lower(a.mode()));
+    DatabaseSettings db = config.database();
+    row(out, "database", db.safeUrl() + (db.user() == null ? "" : " as " + db.user())
+        + (db.password() == null ? "" : ", password set")
+        + (db.configured() ? "" : " (default)")
+        + (config.needsDatabase() ? "" : "; not used by this config"));
     return out.toString();
   }
 

@@ -679,17 +679,18 @@ public final class AuditDispatcher implements AutoCloseable {
     }
 
     void toFallback(List<Queued> entries) {
+      // Count first: a durable caller released below may read the statistics at once.
+      dropped.addAndGet(entries.size());
       for (Queued q : entries) {
-        if (q.ticket != null) {
-          q.ticket.failed();
-        }
         try {
           fallback.accept(q.event);
         } catch (Throwable t) {
           LOG.error("the audit fallback failed", t);
         }
+        if (q.ticket != null) {
+          q.ticket.failed();
+        }
       }
-      dropped.addAndGet(entries.size());
     }
 
     void drainToFallback() {

@@ -1,6 +1,7 @@
 package dev.sentinel.core.gateway;
 
 import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.audit.AuditMode;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -13,10 +14,12 @@ import java.util.Objects;
  * @param onSinkFailure what to do while a sink fails
  * @param whenFull what to do when a sink's queue is full
  * @param queueCapacity the capacity of each sink's queue, in events
+ * @param mode when a forwarded request's record is written: {@link AuditMode#DURABLE} needs a
+ *     {@linkplain Sink#durable() durable} sink
  */
 public record Audit(
     List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
-    AuditDispatcher.WhenFull whenFull, int queueCapacity) {
+    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode) {
 
   /** The default queue capacity: 65536 events. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -25,12 +28,13 @@ public record Audit(
   public static final String DEFAULT_LOGGER = "dev.sentinel.audit";
 
   /**
-   * The settings without an {@code audit:} section: events to the SLF4J logger
-   * {@value #DEFAULT_LOGGER}, blocking when a sink fails or a queue is full.
+   * The settings without an {@code audit:} section: events to the gateway's database (the
+   * embedded SQLite file unless {@code database:} says otherwise), in {@code async} mode,
+   * blocking when a sink fails or a queue is full.
    */
-  public static final Audit DEFAULTS = new Audit(List.of(new Slf4jSink(DEFAULT_LOGGER)),
+  public static final Audit DEFAULTS = new Audit(List.of(DatabaseSink.INSTANCE),
       AuditDispatcher.OnSinkFailure.BLOCK, AuditDispatcher.WhenFull.BLOCK,
-      DEFAULT_QUEUE_CAPACITY);
+      DEFAULT_QUEUE_CAPACITY, AuditMode.ASYNC);
 
   /** Validates and copies. */
   public Audit {
@@ -40,16 +44,48 @@ public record Audit(
     if (queueCapacity <= 0) {
       throw new IllegalArgumentException("queue_capacity must be positive");
     }
+    Objects.requireNonNull(mode, "mode");
+    if (mode == AuditMode.DURABLE && sinks.stream().noneMatch(Sink::durable)) {
+      throw new IllegalArgumentException("audit mode durable needs a durable sink: "
+          + "{ database: {} } or { jsonl: { file: ..., fsync: true } }");
+    }
+  }
+
+  /** Whether a sink writes to the gateway's database. */
+  public boolean usesDatabase() {
+    return sinks.contains(DatabaseSink.INSTANCE);
   }
 
   /**
    * One audit sink as configured: written {@code - kind: value} or
-   * {@code - kind: { settings }} in the {@code sinks:} list. Later kinds (SQLite, PostgreSQL)
-   * join this sealed family.
+   * {@code - kind: { settings }} in the {@code sinks:} list.
    */
-  public sealed interface Sink permits JsonLinesSink, Slf4jSink {
-    /** The key the sink is written with: {@code jsonl}, {@code slf4j}. */
+  public sealed interface Sink permits JsonLinesSink, Slf4jSink, DatabaseSink {
+    /** The key the sink is written with: {@code jsonl}, {@code slf4j}, {@code database}. */
     String kind();
+
+    /** Whether a written batch survives a crash of the process (what durable mode needs). */
+    boolean durable();
+  }
+
+  /**
+   * The gateway's database ({@code sentinel-jdbc}'s {@code JdbcAuditSink}: a tamper-evident
+   * hash chain), written {@code { database: {} }}. Which database is the {@code database:}
+   * section's.
+   */
+  public enum DatabaseSink implements Sink {
+    /** The one database sink. */
+    INSTANCE;
+
+    @Override
+    public String kind() {
+      return "database";
+    }
+
+    @Override
+    public boolean durable() {
+      return true;
+    }
   }
 
   /**
@@ -71,6 +107,11 @@ public record Audit(
     public String kind() {
       return "jsonl";
     }
+
+    @Override
+    public boolean durable() {
+      return fsync;
+    }
   }
 
   /**
@@ -90,6 +131,11 @@ public record Audit(
     @Override
     public String kind() {
       return "slf4j";
+    }
+
+    @Override
+    public boolean durable() {
+      return false;
     }
   }
 }

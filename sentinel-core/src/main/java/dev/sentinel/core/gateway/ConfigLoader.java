@@ -2,6 +2,7 @@ package dev.sentinel.core.gateway;
 
 import dev.sentinel.api.Principal;
 import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.audit.AuditMode;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.ConfigException.Problem;
@@ -45,7 +46,7 @@ import tools.jackson.databind.JsonNode;
  */
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
-      List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit");
+      List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth");
@@ -59,8 +60,10 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS =
-      List.of("sinks", "on_sink_failure", "when_full", "queue_capacity");
-  static final List<String> SINK_KINDS = List.of("jsonl", "slf4j");
+      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity");
+  static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
+  static final List<String> DATABASE_SINK_KEYS = List.of();
+  static final List<String> DATABASE_KEYS = List.of("url", "user", "password");
   static final List<String> JSONL_KEYS = List.of("file", "fsync");
   static final List<String> SLF4J_KEYS = List.of("logger");
 
@@ -82,7 +85,9 @@ final class ConfigLoader {
       Map.entry("audit", AUDIT_KEYS),
       Map.entry("sink", SINK_KINDS),
       Map.entry("jsonlSink", JSONL_KEYS),
-      Map.entry("slf4jSink", SLF4J_KEYS));
+      Map.entry("slf4jSink", SLF4J_KEYS),
+      Map.entry("databaseSink", DATABASE_SINK_KEYS),
+      Map.entry("database", DATABASE_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -114,8 +119,26 @@ final class ConfigLoader {
   }
 
   static GatewayConfig load(Path file, Map<String, String> environment) {
-    Objects.requireNonNull(file, "file");
     Objects.requireNonNull(environment, "environment");
+    return parse(read(file), file.toString(), directory(file), environment);
+  }
+
+  static DatabaseSettings loadDatabase(Path file, Map<String, String> environment) {
+    Objects.requireNonNull(environment, "environment");
+    YamlDocument document = YamlDocument.parse(read(file), file.toString());
+    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), directory(file));
+    DatabaseSettings settings = loader.database();
+    loader.in.throwIfErrors();
+    return settings;
+  }
+
+  private static Path directory(Path file) {
+    Path absolute = file.toAbsolutePath().normalize();
+    return absolute.getParent() == null ? absolute.getRoot() : absolute.getParent();
+  }
+
+  private static String read(Path file) {
+    Objects.requireNonNull(file, "file");
     String source = file.toString();
     String text;
     try {
@@ -127,9 +150,7 @@ final class ConfigLoader {
     } catch (IOException e) {
       throw fileProblem(source, "cannot read the config file: " + e, e);
     }
-    Path absolute = file.toAbsolutePath().normalize();
-    Path dir = absolute.getParent() == null ? absolute.getRoot() : absolute.getParent();
-    return parse(text, source, dir, environment);
+    return text;
   }
 
   static GatewayConfig parse(
@@ -158,6 +179,7 @@ final class ConfigLoader {
     PolicyEngine policy = policy();
     KillSwitch.State killSwitch = killSwitch(backends);
     Audit audit = audit();
+    DatabaseSettings database = database();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -169,7 +191,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit);
+        backends, policy, killSwitch, audit, database);
   }
 
   static String revision(String text) {
@@ -702,7 +724,23 @@ final class ConfigLoader {
         choice(p + "/when_full", AuditDispatcher.WhenFull.class, Audit.DEFAULTS.whenFull());
     int capacity = integer(p + "/queue_capacity", null, "queue_capacity",
         Audit.DEFAULT_QUEUE_CAPACITY, MAX_QUEUE_CAPACITY);
-    return new Audit(sinks, onFailure, whenFull, capacity);
+    AuditMode mode = choice(p + "/mode", AuditMode.class, Audit.DEFAULTS.mode());
+    if (mode == AuditMode.DURABLE && sinks.stream().noneMatch(Audit.Sink::durable)) {
+      in.error(p + "/mode", null, "audit mode durable needs a durable sink, but "
+          + (sinks.isEmpty() ? "there is none" : "none of " + kinds(sinks) + " is")
+          + "; add { database: {} } or { jsonl: { file: audit.jsonl, fsync: true } } to sinks,"
+          + " or use mode: async");
+      mode = AuditMode.ASYNC;
+    }
+    return new Audit(sinks, onFailure, whenFull, capacity, mode);
+  }
+
+  private static String kinds(List<Audit.Sink> sinks) {
+    List<String> out = new ArrayList<>();
+    for (Audit.Sink sink : sinks) {
+      out.add(sink.kind() + (sink instanceof Audit.JsonLinesSink ? " (without fsync)" : ""));
+    }
+    return String.join(", ", out);
   }
 
   private Audit.Sink sink(String p) {
@@ -764,10 +802,101 @@ final class ConfigLoader {
         }
         return new Audit.Slf4jSink(logger);
       }
+      case "database": {
+        if (value.isObject() && !in.checkKeys(kp, "database sink", DATABASE_SINK_KEYS)) {
+          return null;
+        }
+        if (!value.isObject() && !value.isNull()) {
+          in.error(kp, "database sink", "expected { database: {} }: the sink writes to the "
+              + "database of the database: section; got " + ConfigReader.describe(value));
+          return null;
+        }
+        return Audit.DatabaseSink.INSTANCE;
+      }
       default:
         in.error(kp, null, ConfigReader.unknown("audit sink", kind, SINK_KINDS));
         return null;
     }
+  }
+
+  // ---- database ----------------------------------------------------------------------------
+
+  private DatabaseSettings database() {
+    String p = "/database";
+    DatabaseSettings fallback = DatabaseSettings.embeddedDefault(baseDir);
+    if (!section(p, null, DATABASE_KEYS)) {
+      return fallback;
+    }
+    String url = null;
+    if (in.present(p + "/url", null, true)) {
+      String raw = secretText(p + "/url", null,
+          "a JDBC URL such as jdbc:sqlite:sentinel.db or jdbc:postgresql://host:5432/sentinel");
+      String text = raw == null ? null : expander.expand(raw, p + "/url", null);
+      if (text != null) {
+        url = jdbcUrl(text.strip(), raw, p + "/url");
+      }
+    }
+    String user = optionalSecret(p + "/user", "a user name");
+    String password = optionalSecret(p + "/password", "a password reference such as "
+        + "\"${env:PGPASSWORD}\"");
+    if (url != null && (user != null || password != null) && url.startsWith("jdbc:sqlite:")) {
+      in.error(p, null, "a SQLite database has no user or password; remove them, or use a "
+          + "jdbc:postgresql: url");
+      return fallback;
+    }
+    return url == null ? fallback : new DatabaseSettings(url, user, password, true);
+  }
+
+  /** An optional expanded value, or {@code null} when absent or after recording a problem. */
+  private String optionalSecret(String p, String what) {
+    if (!in.present(p, null, false)) {
+      return null;
+    }
+    String raw = secretText(p, null, what);
+    return raw == null ? null : expander.expand(raw, p, null);
+  }
+
+  /** A checked JDBC URL with a relative SQLite path resolved, or {@code null} (recorded). */
+  private String jdbcUrl(String text, String raw, String p) {
+    String shown = DatabaseSettings.redact(raw);
+    if (text.startsWith("jdbc:postgresql:")) {
+      if (!text.startsWith("jdbc:postgresql://")) {
+        in.error(p, null, "the url '" + shown + "' is not a PostgreSQL JDBC URL; expected "
+            + "jdbc:postgresql://host:5432/database");
+        return null;
+      }
+      return text;
+    }
+    if (!text.startsWith("jdbc:sqlite:")) {
+      in.error(p, null, "unsupported database url '" + shown + "': expected "
+          + "jdbc:sqlite:<file> (such as jdbc:sqlite:sentinel.db) or "
+          + "jdbc:postgresql://host:5432/database");
+      return null;
+    }
+    String rest = text.substring("jdbc:sqlite:".length());
+    String prefix = "jdbc:sqlite:";
+    String query = "";
+    if (rest.startsWith("file:")) {
+      prefix = "jdbc:sqlite:file:";
+      rest = rest.substring("file:".length());
+      int q = rest.indexOf('?');
+      if (q >= 0) {
+        query = rest.substring(q);
+        rest = rest.substring(0, q);
+      }
+    }
+    if (rest.isBlank() || rest.startsWith(":memory:") || rest.startsWith(":resource:")) {
+      in.error(p, null, "the url '" + shown + "' is not a SQLite file: in-memory databases "
+          + "are not supported (every connection would see a different one); give a file, "
+          + "such as jdbc:sqlite:sentinel.db");
+      return null;
+    }
+    Path file = resolve(rest);
+    if (file == null) {
+      in.error(p, null, "'" + rest + "' in the url is not a valid path");
+      return null;
+    }
+    return prefix + file + query;
   }
 
   // ---- values ------------------------------------------------------------------------------

@@ -26,13 +26,15 @@ import java.util.Set;
  *     http: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer ${env:T}" } }
  * policy: { file: policy.yaml }
  * kill_switch: { tools: { "fs__write_*": "incident 42" } }
- * audit: { sinks: [ { jsonl: audit.jsonl } ], on_sink_failure: block }
+ * audit: { sinks: [ { database: {} }, { jsonl: audit.jsonl } ], mode: durable }
+ * database: { url: "jdbc:postgresql://db:5432/sentinel", user: gw, password: "${env:PGPASSWORD}" }
  * </pre>
  *
  * <p>Loading checks every key and value and reports all problems at once, each with its file,
  * line, column and key path, suggesting the nearest key for a misspelt one. References
  * {@code ${env:NAME}}, {@code ${env:NAME:-default}} and {@code ${file:PATH}} are expanded in env
- * values, headers, {@code url} and {@code api_key} only; messages name the reference, never its
+ * values, headers, {@code url}, {@code api_key} and the database's {@code url}, {@code user} and
+ * {@code password} only; messages name the reference, never its
  * value. Relative paths are resolved against the config file's directory.
  *
  * <p>Immutable and thread-safe. {@link #toString()} and the components' {@code toString()}s
@@ -46,6 +48,8 @@ import java.util.Set;
  * @param policy the compiled policy
  * @param killSwitch what the config disables (empty when absent)
  * @param audit the {@code audit:} section (defaults when absent)
+ * @param database the {@code database:} section ({@link DatabaseSettings#embeddedDefault} when
+ *     absent); opened only when {@link #needsDatabase()}
  */
 public record GatewayConfig(
     String source,
@@ -55,7 +59,8 @@ public record GatewayConfig(
     List<Backend> backends,
     PolicyEngine policy,
     KillSwitch.State killSwitch,
-    Audit audit) {
+    Audit audit,
+    DatabaseSettings database) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -84,6 +89,15 @@ public record GatewayConfig(
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(killSwitch, "killSwitch");
     Objects.requireNonNull(audit, "audit");
+    Objects.requireNonNull(database, "database");
+  }
+
+  /**
+   * Whether serving this config needs its database: an {@code identity.api_key} is verified
+   * against the database's key store, and a {@code database} audit sink writes to it.
+   */
+  public boolean needsDatabase() {
+    return identity.apiKey() != null || audit.usesDatabase();
   }
 
   /**
@@ -113,6 +127,18 @@ public record GatewayConfig(
     return ConfigLoader.parse(yaml, source, baseDir, environment);
   }
 
+  /**
+   * Reads only the {@code database:} section of a config file (the embedded default when it has
+   * none), for commands that work on the database ({@code sentinel keys}, {@code sentinel
+   * audit}): the rest of the file is not checked, so that an {@code ${env:...}} the gateway
+   * needs need not be set to manage its keys.
+   *
+   * @throws ConfigException listing the section's problems, each located
+   */
+  public static DatabaseSettings loadDatabase(Path file, Map<String, String> environment) {
+    return ConfigLoader.loadDatabase(file, environment);
+  }
+
   /** The backend with this name, if there is one. */
   public Optional<Backend> backend(String name) {
     for (Backend backend : backends) {
@@ -127,6 +153,6 @@ public record GatewayConfig(
   public String toString() {
     return "GatewayConfig[source=" + source + ", revision=" + revision + ", gateway=" + gateway
         + ", identity=" + identity + ", backends=" + backends + ", policy=" + policy
-        + ", killSwitch=" + killSwitch + ", audit=" + audit + "]";
+        + ", killSwitch=" + killSwitch + ", audit=" + audit + ", database=" + database + "]";
   }
 }

@@ -4,11 +4,13 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
 import dev.sentinel.core.audit.Slf4jAuditSink;
+import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
@@ -35,15 +37,19 @@ import java.util.function.Supplier;
  * client-facing transport: stdin/stdout for {@code sentinel stdio}, HTTP for {@code sentinel
  * http}.
  *
+ * <p>A database (API keys for {@code identity.api_key}, the {@code database} audit sink) comes in
+ * as {@link Stores}: core does not depend on sentinel-jdbc, whose {@code JdbcStores.open(
+ * config.database(), clock)} the runners pass in.
+ *
  * <pre>{@code
- * try (GatewayRuntime runtime = GatewayRuntime.start(config, Clock.system())) {
+ * try (GatewayRuntime runtime = GatewayRuntime.start(config, Clock.system(), stores)) {
  *   runtime.serve(StdioTransport.of(System.in, System.out, runtime.frameLimits()), "stdio")
  *       .closed().join();
  * }
  * }</pre>
  *
  * <p>Thread-safe. {@link #close()} ends client sessions, stops backends (terminating child
- * processes) and flushes the audit trail.
+ * processes), flushes the audit trail and closes the stores.
  */
 public final class GatewayRuntime implements AutoCloseable {
   private static final int STDERR_TAIL_BYTES = 16 * 1024;
@@ -53,12 +59,26 @@ public final class GatewayRuntime implements AutoCloseable {
   private final Sentinel sentinel;
   private final McpGateway gateway;
   private final FrameLimits limits;
+  private final Stores stores;
 
-  private GatewayRuntime(GatewayConfig config, Sentinel sentinel, McpGateway gateway, FrameLimits limits) {
+  private GatewayRuntime(GatewayConfig config, Sentinel sentinel, McpGateway gateway,
+      FrameLimits limits, Stores stores) {
     this.config = config;
     this.sentinel = sentinel;
     this.gateway = gateway;
     this.limits = limits;
+    this.stores = stores;
+  }
+
+  /**
+   * Starts a gateway without a database ({@link Stores#none()}): for configs that use neither
+   * {@code identity.api_key} nor a {@code database} audit sink.
+   *
+   * @throws dev.sentinel.api.SentinelException when the configuration cannot be served here,
+   *     such as one that needs a database
+   */
+  public static GatewayRuntime start(GatewayConfig config, Clock clock) {
+    return start(config, clock, Stores.none());
   }
 
   /**
@@ -66,11 +86,22 @@ public final class GatewayRuntime implements AutoCloseable {
    * the configured start timeout for them to initialize (a backend that does not is retried in
    * the background; the others serve).
    *
-   * @throws dev.sentinel.api.SentinelException when the configuration cannot be served here
+   * @param stores the config's database (usually sentinel-jdbc's {@code JdbcStores}); the
+   *     runtime owns them from now on and closes them when it closes or fails to start
+   * @throws dev.sentinel.api.SentinelException when the configuration cannot be served here,
+   *     such as one that needs a database when {@code stores} has none
    */
-  public static GatewayRuntime start(GatewayConfig config, Clock clock) {
+  public static GatewayRuntime start(GatewayConfig config, Clock clock, Stores stores) {
     Objects.requireNonNull(config, "config");
-    Sentinel sentinel = sentinel(config, clock);
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(stores, "stores");
+    Sentinel sentinel;
+    try {
+      sentinel = sentinel(config, clock, stores);
+    } catch (RuntimeException e) {
+      stores.close();
+      throw e;
+    }
     Gateway settings = config.gateway();
     FrameLimits limits = new FrameLimits(
         (int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
@@ -86,7 +117,7 @@ public final class GatewayRuntime implements AutoCloseable {
       builder.backend(backend.name(), connector(backend, limits));
     }
     McpGateway gateway = builder.build();
-    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits);
+    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits, stores);
     try {
       gateway.start();
     } catch (RuntimeException e) {
@@ -124,23 +155,31 @@ public final class GatewayRuntime implements AutoCloseable {
     return sentinel;
   }
 
-  /** Ends sessions, stops backends and flushes the audit trail. */
+  /** Ends sessions, stops backends, flushes the audit trail and closes the stores. */
   @Override
   public void close() {
     try {
       gateway.close();
     } finally {
-      sentinel.close();
+      try {
+        sentinel.close();
+      } finally {
+        stores.close();
+      }
     }
   }
 
-  /** The governance pipeline the config describes. */
-  static Sentinel sentinel(GatewayConfig config, Clock clock) {
-    Authenticator authenticator = config.identity().fixedPrincipal()
-        .map(Authenticator::fixed)
-        .orElseThrow(() -> new GatewayConfigUnsupported(config.source()
-            + ": identity.api_key needs a key store, which arrives with the database settings of "
-            + "sentinel-jdbc; use identity.principal for now"));
+  /** The governance pipeline the config describes, on the given stores. */
+  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores) {
+    Authenticator authenticator;
+    if (config.identity().apiKey() != null) {
+      KeyStore keys = stores.keyStore().orElseThrow(() -> new GatewayConfigUnsupported(
+          config.source() + ": identity.api_key is verified against the database's key store,"
+              + " but the gateway was started without a database"));
+      authenticator = ApiKeys.create(keys, clock).authenticator();
+    } else {
+      authenticator = Authenticator.fixed(config.identity().principal());
+    }
     KillSwitch killSwitch = KillSwitch.create();
     killSwitch.replace(config.killSwitch());
     return Sentinel.builder()
@@ -151,19 +190,38 @@ public final class GatewayRuntime implements AutoCloseable {
         .policy(config.policy())
         .limits(Limits.of(config.policy().limits(), LocalRateLimiter.create(clock)))
         .killSwitch(killSwitch)
-        .audit(dispatcher(config.audit(), clock))
+        .audit(dispatcher(config, clock, stores))
+        .auditMode(config.audit().mode())
         .build();
   }
 
-  private static AuditDispatcher dispatcher(Audit audit, Clock clock) {
+  private static AuditDispatcher dispatcher(GatewayConfig config, Clock clock, Stores stores) {
+    Audit audit = config.audit();
     List<AuditSink> sinks = new ArrayList<>();
-    for (Audit.Sink sink : audit.sinks()) {
-      if (sink instanceof Audit.JsonLinesSink) {
-        Audit.JsonLinesSink jsonl = (Audit.JsonLinesSink) sink;
-        sinks.add(JsonLinesAuditSink.open(jsonl.file(), jsonl.fsync()));
-      } else {
-        sinks.add(Slf4jAuditSink.create(((Audit.Slf4jSink) sink).logger()));
+    try {
+      for (Audit.Sink sink : audit.sinks()) {
+        if (sink instanceof Audit.JsonLinesSink) {
+          Audit.JsonLinesSink jsonl = (Audit.JsonLinesSink) sink;
+          sinks.add(JsonLinesAuditSink.open(jsonl.file(), jsonl.fsync()));
+        } else if (sink instanceof Audit.Slf4jSink) {
+          sinks.add(Slf4jAuditSink.create(((Audit.Slf4jSink) sink).logger()));
+        } else {
+          sinks.add(stores.auditSink().orElseThrow(() -> new GatewayConfigUnsupported(
+              config.source() + ": the database audit sink"
+                  + (config.audit().equals(Audit.DEFAULTS) ? " (the default without an audit: "
+                      + "section)" : "")
+                  + " needs the gateway's database, but the gateway was started without one")));
+        }
       }
+    } catch (RuntimeException e) {
+      for (AuditSink opened : sinks) {
+        try {
+          opened.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
     }
     AuditDispatcher.Builder builder = AuditDispatcher.builder()
         .clock(clock)

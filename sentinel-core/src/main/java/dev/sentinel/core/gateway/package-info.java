@@ -2,9 +2,14 @@
  * The gateway's configuration file: one YAML format for the stdio and HTTP runners, loaded by
  * {@link dev.sentinel.core.gateway.GatewayConfig#load} into immutable records
  * ({@link dev.sentinel.core.gateway.Gateway}, {@link dev.sentinel.core.gateway.Identity},
- * {@link dev.sentinel.core.gateway.Backend}, {@link dev.sentinel.core.gateway.Audit}) with the
- * policy compiled and the kill switch's state ready to apply. {@link
- * dev.sentinel.core.gateway.Units} parses its durations and sizes.
+ * {@link dev.sentinel.core.gateway.Backend}, {@link dev.sentinel.core.gateway.Audit}, {@link
+ * dev.sentinel.core.gateway.DatabaseSettings}) with the policy compiled and the kill switch's
+ * state ready to apply. {@link dev.sentinel.core.gateway.Units} parses its durations and sizes.
+ *
+ * <p>{@link dev.sentinel.core.gateway.GatewayRuntime} assembles a gateway from a config; what a
+ * database brings (the key store, the {@code database} audit sink) comes in through the {@link
+ * dev.sentinel.core.gateway.Stores} SPI, which sentinel-jdbc implements, so that core does not
+ * depend on it.
  *
  * <p>A JSON Schema of the format (draft 2020-12) ships as the class-path resource
  * {@value dev.sentinel.core.gateway.GatewayConfig#SCHEMA_RESOURCE}, for editors.

@@ -32,7 +32,7 @@ class GatewayConfigErrorsTest {
   void unknownTopLevelKey_suggestsNearest() {
     ConfigException e = fail("gatway: {}\n" + BACKENDS + POLICY);
     assertThat(e.getMessage()).isEqualTo("sentinel.yaml:1:1: at /gatway: unknown key 'gatway' "
-        + "(expected one of gateway, identity, backends, policy, kill_switch, audit); "
+        + "(expected one of gateway, identity, backends, policy, kill_switch, audit, database); "
         + "did you mean 'gateway'?");
     assertThat(e.path()).isEqualTo("/gatway");
   }
@@ -74,7 +74,7 @@ class GatewayConfigErrorsTest {
         + "    - jsonl: { file: a, fsyn: true }\n    - slf4j: { loger: x }\n");
     assertThat(e.getMessage())
         .contains("sentinel.yaml:7:7: at /audit/sinks/0/jsnl: unknown audit sink 'jsnl' "
-            + "(expected one of jsonl, slf4j); did you mean 'jsonl'?")
+            + "(expected one of jsonl, slf4j, database); did you mean 'jsonl'?")
         .contains("sentinel.yaml:8:25: jsonl sink: unknown key 'fsyn' (expected one of file, "
             + "fsync); did you mean 'fsync'?")
         .contains("slf4j sink: unknown key 'loger' (expected logger); did you mean 'logger'?");
@@ -340,7 +340,7 @@ class GatewayConfigErrorsTest {
     ConfigException e = fail(BACKENDS + POLICY + "audit:\n  sinks:\n    - a.jsonl\n"
         + "    - { jsonl: a, slf4j: b }\n    - jsonl: { fsync: true }\n");
     assertThat(e.getMessage())
-        .contains("expected a sink with one key, one of jsonl, slf4j, such as { jsonl: "
+        .contains("expected a sink with one key, one of jsonl, slf4j, database, such as { jsonl: "
             + "audit.jsonl }, got the text 'a.jsonl'")
         .contains("got a mapping with 2 keys")
         .contains("jsonl sink: missing required key 'file'");

@@ -132,6 +132,18 @@ class SchemaAgreementTest {
   }
 
   @Test
+  void schemaAuditModeAndDatabase_matchTheLoader() {
+    assertThat(enumValues("/$defs/audit/properties/mode"))
+        .isEqualTo(lowerNames(dev.sentinel.core.audit.AuditMode.values()));
+    assertThat(schema.at("/$defs/audit/properties/mode/default").asString())
+        .isEqualTo(Audit.DEFAULTS.mode().name().toLowerCase(Locale.ROOT));
+    assertThat(schema.at("/$defs/database/properties/url/default").asString())
+        .isEqualTo("jdbc:sqlite:" + DatabaseSettings.DEFAULT_FILE);
+    assertThat(schema.at("/$defs/sink/properties").has(Audit.DatabaseSink.INSTANCE.kind()))
+        .isTrue();
+  }
+
+  @Test
   void backendNamePattern_matchesTheLoaders() {
     assertThat(schema.at("/$defs/backend/properties/name/pattern").asString())
         .isEqualTo("^" + Backend.NAME.pattern() + "$");

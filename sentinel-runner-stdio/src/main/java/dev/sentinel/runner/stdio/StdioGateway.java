@@ -3,8 +3,10 @@ package dev.sentinel.runner.stdio;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.Stores;
 import dev.sentinel.core.mcp.ClientSession;
 import dev.sentinel.core.transport.StdioTransport;
+import dev.sentinel.jdbc.JdbcStores;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Objects;
@@ -26,13 +28,17 @@ public final class StdioGateway {
 
   /**
    * Starts the gateway, serves the client until end of input (or until the JVM shuts down),
-   * and stops. Child processes are terminated in either case.
+   * and stops. Child processes are terminated in either case. The config's database is opened
+   * (and its schema brought up to date) when the config uses it: an {@code identity.api_key}
+   * or a {@code database} audit sink, the default.
    *
    * @return the exit code: 0 after a normal end of input
+   * @throws dev.sentinel.api.SentinelException if the gateway cannot start, such as a database
+   *     that cannot be opened (the message names it without its password)
    */
   public static int run(GatewayConfig config, InputStream in, OutputStream out, Clock clock) {
     Objects.requireNonNull(config, "config");
-    GatewayRuntime runtime = GatewayRuntime.start(config, clock);
+    GatewayRuntime runtime = GatewayRuntime.start(config, clock, stores(config, clock));
     AtomicBoolean stopped = new AtomicBoolean();
     Runnable stop = () -> {
       if (stopped.compareAndSet(false, true)) {
@@ -55,5 +61,15 @@ public final class StdioGateway {
         // Already shutting down: the hook runs (and finds the work done).
       }
     }
+  }
+
+  /** The config's database when it is used, else none. */
+  static Stores stores(GatewayConfig config, Clock clock) {
+    if (!config.needsDatabase()) {
+      return Stores.none();
+    }
+    JdbcStores stores = JdbcStores.open(config.database(), clock);
+    log.info("using {}", stores.description());
+    return stores;
   }
 }

@@ -1,0 +1,186 @@
+package dev.sentinel.core.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.sentinel.core.audit.AuditMode;
+import dev.sentinel.core.config.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code database:} section, the {@code database} audit sink and {@code audit.mode}. */
+class DatabaseConfigTest {
+  private static final String BASE = "backends:\n  - name: fs\n    stdio: { command: s }\n"
+      + "policy: { rules: [] }\n";
+  private static final String KEY = "snk_abcdefghijkl_" + "A".repeat(43);
+
+  @TempDir Path dir;
+
+  private GatewayConfig parse(String yaml, Map<String, String> env) {
+    return GatewayConfig.parse(BASE + yaml, "sentinel.yaml", dir, env);
+  }
+
+  private String problems(String yaml, Map<String, String> env) {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> parse(yaml, env));
+    assertThat(e).as("expected a ConfigException for:\n" + yaml).isNotNull();
+    return e.getMessage();
+  }
+
+  @Test
+  void parse_withoutDatabaseOrAudit_usesSentinelDbBesideTheConfigForAudit() {
+    GatewayConfig config = parse("", Map.of());
+    assertThat(config.database()).isEqualTo(DatabaseSettings.embeddedDefault(dir));
+    assertThat(config.database().url())
+        .isEqualTo("jdbc:sqlite:" + dir.toAbsolutePath().normalize().resolve("sentinel.db"));
+    assertThat(config.database().configured()).isFalse();
+    assertThat(config.audit().sinks()).containsExactly(Audit.DatabaseSink.INSTANCE);
+    assertThat(config.audit().mode()).isEqualTo(AuditMode.ASYNC);
+    assertThat(config.needsDatabase()).isTrue();
+  }
+
+  @Test
+  void parse_relativeSqlitePath_isResolvedAgainstTheConfigsDirectory() {
+    GatewayConfig config = parse("database: { url: \"jdbc:sqlite:data/trail.db\" }\n", Map.of());
+    assertThat(config.database().url())
+        .isEqualTo("jdbc:sqlite:" + dir.toAbsolutePath().normalize().resolve("data/trail.db"));
+    assertThat(config.database().configured()).isTrue();
+    assertThat(config.database().sqlite()).isTrue();
+  }
+
+  @Test
+  void parse_sqliteFileUrlWithParameters_keepsTheParameters() {
+    GatewayConfig config =
+        parse("database: { url: \"jdbc:sqlite:file:t.db?cache=private\" }\n", Map.of());
+    assertThat(config.database().url()).isEqualTo("jdbc:sqlite:file:"
+        + dir.toAbsolutePath().normalize().resolve("t.db") + "?cache=private");
+  }
+
+  @Test
+  void parse_postgresqlWithUserAndPasswordFromEnvironment_neverShowsThePassword() {
+    GatewayConfig config = parse("database:\n"
+        + "  url: \"jdbc:postgresql://db.internal:5432/sentinel?ssl=true&password=${env:PGPASS}\"\n"
+        + "  user: gateway\n  password: \"${env:PGPASS}\"\n",
+        Map.of("PGPASS", "hunter2-secret"));
+    DatabaseSettings db = config.database();
+    assertThat(db.url()).contains("password=hunter2-secret");
+    assertThat(db.user()).isEqualTo("gateway");
+    assertThat(db.password()).isEqualTo("hunter2-secret");
+    assertThat(db.safeUrl()).isEqualTo("jdbc:postgresql://db.internal:5432/sentinel?ssl=true");
+    assertThat(db.toString() + config).doesNotContain("hunter2");
+    assertThat(db.sqlite()).isFalse();
+  }
+
+  @Test
+  void redact_removesUserinfoPasswords() {
+    assertThat(DatabaseSettings.of("jdbc:postgresql://ann:pw@h:5432/d", null, null).safeUrl())
+        .isEqualTo("jdbc:postgresql://ann@h:5432/d");
+  }
+
+  @Test
+  void parse_badDatabaseUrls_areLocatedErrors() {
+    assertThat(problems("database: { url: \"jdbc:mysql://h/d\" }\n", Map.of()))
+        .contains("sentinel.yaml:5:")
+        .contains("unsupported database url 'jdbc:mysql://h/d': expected jdbc:sqlite:<file>");
+    assertThat(problems("database: { url: \"jdbc:sqlite::memory:\" }\n", Map.of()))
+        .contains("in-memory databases are not supported");
+    assertThat(problems("database: { url: \"jdbc:postgresql:sentinel\" }\n", Map.of()))
+        .contains("is not a PostgreSQL JDBC URL");
+    assertThat(problems("database: { user: ann }\n", Map.of()))
+        .contains("missing required key 'url'");
+  }
+
+  @Test
+  void parse_missingPasswordVariable_namesTheReferenceNotAValue() {
+    String message = problems("database: { url: \"jdbc:postgresql://h:5432/d\", "
+        + "password: \"${env:PGPASSWORD}\" }\n", Map.of());
+    assertThat(message).contains("/database/password")
+        .contains("PGPASSWORD is not set (referenced as ${env:PGPASSWORD})");
+  }
+
+  @Test
+  void parse_sqliteWithPassword_isAnError() {
+    assertThat(problems("database: { url: \"jdbc:sqlite:a.db\", password: x }\n", Map.of()))
+        .contains("a SQLite database has no user or password");
+  }
+
+  @Test
+  void parse_misspeltDatabaseKey_suggestsTheNearest() {
+    assertThat(problems("database: { url: \"jdbc:sqlite:a.db\", pasword: x }\n", Map.of()))
+        .contains("unknown key 'pasword'").contains("did you mean 'password'?");
+  }
+
+  @Test
+  void parse_databaseSinkForms() {
+    for (String form : List.of("{ database: {} }", "{ database: }", "{ database: null }")) {
+      GatewayConfig config = parse("audit: { sinks: [ " + form + " ] }\n", Map.of());
+      assertThat(config.audit().sinks()).as(form).containsExactly(Audit.DatabaseSink.INSTANCE);
+      assertThat(config.needsDatabase()).isTrue();
+    }
+    assertThat(problems("audit: { sinks: [ { database: { url: x } } ] }\n", Map.of()))
+        .contains("database sink: unknown key 'url'");
+    assertThat(problems("audit: { sinks: [ { database: sentinel.db } ] }\n", Map.of()))
+        .contains("expected { database: {} }");
+  }
+
+  @Test
+  void parse_auditWithoutDatabaseSinkOrApiKey_doesNotNeedTheDatabase() {
+    GatewayConfig config = parse("identity: { principal: { id: ann } }\n"
+        + "audit: { sinks: [ { jsonl: a.jsonl } ] }\n", Map.of());
+    assertThat(config.needsDatabase()).isFalse();
+    GatewayConfig withKey = parse("identity: { api_key: \"${env:K}\" }\n"
+        + "audit: { sinks: [ { jsonl: a.jsonl } ] }\n", Map.of("K", KEY));
+    assertThat(withKey.needsDatabase()).isTrue();
+    assertThat(withKey.identity().apiKey()).isEqualTo(KEY);
+  }
+
+  @Test
+  void parse_durableModeWithDurableSinks() {
+    assertThat(parse("audit: { mode: durable }\n", Map.of()).audit().mode())
+        .isEqualTo(AuditMode.DURABLE);
+    assertThat(parse("audit: { mode: durable, sinks: [ { jsonl: { file: a, fsync: true } } ] }\n",
+        Map.of()).audit().mode()).isEqualTo(AuditMode.DURABLE);
+    assertThat(parse("audit: { mode: async, sinks: [ { slf4j: } ] }\n", Map.of()).audit().mode())
+        .isEqualTo(AuditMode.ASYNC);
+  }
+
+  @Test
+  void parse_durableModeWithoutADurableSink_isALocatedError() {
+    assertThat(problems("audit:\n  sinks: [ { slf4j: }, { jsonl: a.jsonl } ]\n  mode: durable\n",
+        Map.of()))
+        .contains("sentinel.yaml:7:3: at /audit/mode: audit mode durable needs a durable sink, "
+            + "but none of slf4j, jsonl (without fsync) is")
+        .contains("{ database: {} }");
+    assertThat(problems("audit: { sinks: [], mode: durable }\n", Map.of()))
+        .contains("there is none");
+    assertThat(problems("audit: { mode: durabel }\n", Map.of()))
+        .contains("did you mean 'durable'?");
+  }
+
+  @Test
+  void loadDatabase_readsOnlyTheDatabaseSection() throws Exception {
+    Path file = dir.resolve("gw.yaml");
+    Files.writeString(file, "identity: { api_key: \"${env:NOT_SET_HERE}\" }\n"
+        + "backends: nonsense\n"
+        + "database: { url: \"jdbc:sqlite:keys.db\" }\n");
+    assertThat(GatewayConfig.loadDatabase(file, Map.of()).url())
+        .isEqualTo("jdbc:sqlite:" + dir.toAbsolutePath().normalize().resolve("keys.db"));
+    Files.writeString(file, "backends: []\n");
+    assertThat(GatewayConfig.loadDatabase(file, Map.of()))
+        .isEqualTo(DatabaseSettings.embeddedDefault(dir));
+    Files.writeString(file, "database: { url: \"jdbc:oracle:x\" }\n");
+    assertThat(catchThrowableOfType(ConfigException.class,
+        () -> GatewayConfig.loadDatabase(file, Map.of())).getMessage())
+        .contains("gw.yaml:1:").contains("unsupported database url");
+  }
+
+  @Test
+  void audit_rejectsDurableModeWithoutDurableSinkInTheRecordToo() {
+    assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> new Audit(
+        List.of(new Audit.Slf4jSink("x")), Audit.DEFAULTS.onSinkFailure(),
+        Audit.DEFAULTS.whenFull(), 10, AuditMode.DURABLE))).hasMessageContaining("durable sink");
+  }
+}

@@ -1,0 +1,184 @@
+package dev.sentinel.jdbc;
+
+import dev.sentinel.api.AuditSink;
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.KeyStore;
+import dev.sentinel.core.gateway.DatabaseSettings;
+import dev.sentinel.core.gateway.Stores;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * A gateway's {@link Stores} on a SQLite or PostgreSQL {@link Database}: the {@link JdbcKeyStore}
+ * that {@code identity.api_key} is verified against and the {@link JdbcAuditSink} of the {@code
+ * database} audit sink. The runners open it from the config's {@code database:} section:
+ *
+ * <pre>{@code
+ * GatewayRuntime.start(config, clock, JdbcStores.open(config.database(), clock));
+ * }</pre>
+ *
+ * <p>A SQLite file that holds tables but no Sentinel schema is refused and left unchanged: it is
+ * someone else's database, most likely a wrong path.
+ *
+ * <p>Thread-safe. {@link #close()} closes the database; close the audit sinks first.
+ */
+public final class JdbcStores implements Stores {
+  private static final byte[] SQLITE_HEADER =
+      "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+  private final Database database;
+  private final Clock clock;
+  private final JdbcKeyStore keys;
+
+  private JdbcStores(Database database, Clock clock) {
+    this.database = database;
+    this.clock = clock;
+    this.keys = JdbcKeyStore.builder(database).clock(clock).build();
+  }
+
+  /**
+   * Opens the database, creating a SQLite file (and its folders) if there is none, and brings
+   * its schema up to date: what a gateway does at start.
+   *
+   * @throws DatabaseException if the database cannot be reached or used; the message names it
+   *     without its password
+   */
+  public static JdbcStores open(DatabaseSettings settings, Clock clock) {
+    return open(settings, clock, false);
+  }
+
+  /**
+   * Opens a database that must exist already: a SQLite file that is missing is an error rather
+   * than a new empty database. What commands that read a trail or keys use, so that a mistyped
+   * path is not answered from an empty database.
+   *
+   * @throws DatabaseException if the database does not exist, cannot be reached or used
+   */
+  public static JdbcStores openExisting(DatabaseSettings settings, Clock clock) {
+    return open(settings, clock, true);
+  }
+
+  private static JdbcStores open(DatabaseSettings settings, Clock clock, boolean mustExist) {
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(clock, "clock");
+    if (settings.sqlite()) {
+      Path file = JdbcUrls.sqliteFile(settings.url());
+      if (file != null) {
+        checkSentinelFile(file.toAbsolutePath(), mustExist);
+      }
+    }
+    Database database =
+        Database.builder(settings.url())
+            .credentials(settings.user(), settings.password())
+            .clock(clock)
+            .open();
+    return new JdbcStores(database, clock);
+  }
+
+  /** The database, for the audit verifier, queries, retention and the key CLI. */
+  public Database database() {
+    return database;
+  }
+
+  /** {@inheritDoc} A new {@link JdbcAuditSink} on the database, with this clock. */
+  @Override
+  public Optional<AuditSink> auditSink() {
+    return Optional.of(JdbcAuditSink.builder(database).clock(clock).build());
+  }
+
+  /** {@inheritDoc} The one {@link JdbcKeyStore} of these stores. */
+  @Override
+  public Optional<KeyStore> keyStore() {
+    return Optional.of(keys);
+  }
+
+  /** The key store, typed. */
+  public JdbcKeyStore keys() {
+    return keys;
+  }
+
+  @Override
+  public String description() {
+    return database.describe();
+  }
+
+  /** Closes the database. Idempotent. */
+  @Override
+  public void close() {
+    database.close();
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcStores[" + database.describe() + "]";
+  }
+
+  /**
+   * Refuses a SQLite file that is missing (when it must exist) or that is a SQLite database with
+   * tables but without Sentinel's schema table. Reads only; a file that is not SQLite at all is
+   * left for {@link Database} to refuse.
+   */
+  private static void checkSentinelFile(Path file, boolean mustExist) {
+    if (!Files.exists(file)) {
+      if (mustExist) {
+        throw new DatabaseException(
+            "Cannot open SQLite database "
+                + file
+                + ": the file does not exist. Check the path (--db jdbc:sqlite:<file>, or the"
+                + " database: section of the config); a gateway creates it when it first starts.");
+      }
+      return;
+    }
+    if (Files.isDirectory(file) || !startsWithSqliteHeader(file)) {
+      return;
+    }
+    List<String> tables = new ArrayList<>();
+    SQLiteConfig config = new SQLiteConfig();
+    config.setReadOnly(true);
+    try (Connection connection = config.createConnection("jdbc:sqlite:" + file);
+        Statement statement = connection.createStatement();
+        ResultSet rows =
+            statement.executeQuery(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    + " AND name NOT LIKE 'sqlite_%' ORDER BY name")) {
+      while (rows.next()) {
+        tables.add(rows.getString(1));
+      }
+    } catch (SQLException e) {
+      // Database.open reports an unreadable or locked file with its own explanation.
+      return;
+    }
+    if (!tables.isEmpty() && !tables.contains("sentinel_schema")) {
+      throw new DatabaseException(
+          "Cannot use SQLite database "
+              + file
+              + ": it is not a Sentinel database (it has tables such as '"
+              + tables.get(0)
+              + "' but no sentinel_schema). It was left unchanged. Check the path, or point the"
+              + " URL at a new file.");
+    }
+  }
+
+  private static boolean startsWithSqliteHeader(Path file) {
+    byte[] header = new byte[SQLITE_HEADER.length];
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(header, 0, header.length) == header.length
+          && Arrays.equals(header, SQLITE_HEADER);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package dev.sentinel.runner.stdio;
+
+import dev.sentinel.api.Clock;
+import dev.sentinel.core.gateway.GatewayConfig;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Runs {@link StdioGateway#run} on a thread, with pipes for its stdin and stdout, and speaks
+ * JSON-RPC to it as an MCP client would. {@link #close()} ends its input and waits for the
+ * gateway to stop (its backends' processes with it). Not thread-safe.
+ */
+final class StdioClient implements AutoCloseable {
+  static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final OutputStream toGateway;
+  private final BufferedReader fromGateway;
+  private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+  private final AtomicLong ids = new AtomicLong();
+  private boolean closed;
+
+  StdioClient(GatewayConfig config, Clock clock) throws IOException {
+    Pipe input = Pipe.open();
+    Pipe output = Pipe.open();
+    toGateway = Channels.newOutputStream(input.sink());
+    fromGateway = new BufferedReader(
+        new InputStreamReader(Channels.newInputStream(output.source()), StandardCharsets.UTF_8));
+    OutputStream gatewayOut = Channels.newOutputStream(output.sink());
+    Thread thread = new Thread(() -> {
+      try {
+        exit.complete(StdioGateway.run(config, Channels.newInputStream(input.source()),
+            gatewayOut, clock));
+      } catch (Throwable t) {
+        exit.completeExceptionally(t);
+      } finally {
+        try {
+          gatewayOut.close();
+        } catch (IOException e) {
+          // the reader sees the end either way
+        }
+      }
+    }, "stdio-gateway-under-test");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** The config of a gateway fronting {@link TinyMcpServer}, with the given extra sections. */
+  static String config(String extra) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return "backends:\n"
+        + "  - name: tiny\n"
+        + "    stdio:\n"
+        + "      command: " + JSON.writeValueAsString(java) + "\n"
+        + "      args: [\"-cp\", " + JSON.writeValueAsString(System.getProperty("java.class.path"))
+        + ", \"" + TinyMcpServer.class.getName() + "\"]\n"
+        + "policy:\n"
+        + "  rules:\n"
+        + "    - id: everything\n"
+        + "      allow: {}\n"
+        + extra;
+  }
+
+  /** Sends a request and waits for its response, skipping notifications. */
+  JsonNode request(String method, ObjectNode params) throws IOException {
+    long id = ids.incrementAndGet();
+    ObjectNode message = JSON.createObjectNode().put("jsonrpc", "2.0").put("id", id)
+        .put("method", method);
+    if (params != null) {
+      message.set("params", params);
+    }
+    send(message);
+    String line;
+    while ((line = fromGateway.readLine()) != null) {
+      JsonNode reply = JSON.readTree(line);
+      if (reply.path("id").asLong(-1) == id && !reply.has("method")) {
+        return reply;
+      }
+    }
+    throw new IOException("the gateway closed its output before answering " + method
+        + (exit.isDone() ? " (exit: " + exitDescription() + ")" : ""));
+  }
+
+  /** Initializes the session (request and notification); answers the initialize response. */
+  JsonNode initialize() throws IOException {
+    ObjectNode params = JSON.createObjectNode().put("protocolVersion", "2025-06-18");
+    params.putObject("capabilities");
+    params.putObject("clientInfo").put("name", "test").put("version", "1");
+    JsonNode reply = request("initialize", params);
+    send(JSON.createObjectNode().put("jsonrpc", "2.0").put("method", "notifications/initialized"));
+    return reply;
+  }
+
+  /** Calls a tool with a {@code text} argument. */
+  JsonNode callTool(String name, String text) throws IOException {
+    ObjectNode params = JSON.createObjectNode().put("name", name);
+    params.putObject("arguments").put("text", text);
+    return request("tools/call", params);
+  }
+
+  private void send(JsonNode message) throws IOException {
+    toGateway.write((JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8));
+    toGateway.flush();
+  }
+
+  private String exitDescription() {
+    try {
+      return String.valueOf(exit.getNow(null));
+    } catch (RuntimeException e) {
+      return e.getCause() == null ? e.toString() : e.getCause().toString();
+    }
+  }
+
+  /** Ends the gateway's input and answers its exit code once it stopped. */
+  int stop() throws Exception {
+    if (!closed) {
+      closed = true;
+      toGateway.close();
+    }
+    return exit.get(60, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    try {
+      stop();
+    } catch (Exception e) {
+      throw new UncheckedIOException(new IOException("the gateway did not stop cleanly", e));
+    }
+  }
+}
