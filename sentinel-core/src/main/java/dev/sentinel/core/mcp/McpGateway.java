@@ -230,8 +230,21 @@ public final class McpGateway implements AutoCloseable {
     for (ClientSession session : List.copyOf(sessions)) {
       session.close();
     }
+    // In parallel: each stdio backend may take its stop grace, and a client that kills the
+    // gateway soon after closing it would otherwise orphan the backends still waiting their turn.
+    List<Thread> stopping = new ArrayList<>();
     for (Backend backend : backends) {
-      backend.close();
+      Thread stopper = new Thread(backend::close, "sentinel-stop-" + backend.name());
+      stopper.start();
+      stopping.add(stopper);
+    }
+    for (Thread stopper : stopping) {
+      try {
+        stopper.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
     ticker.shutdownNow();
     if (ownsExecutor) {

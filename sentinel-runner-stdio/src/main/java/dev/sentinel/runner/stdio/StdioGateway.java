@@ -10,6 +10,7 @@ import dev.sentinel.jdbc.JdbcStores;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,10 +40,19 @@ public final class StdioGateway {
   public static int run(GatewayConfig config, InputStream in, OutputStream out, Clock clock) {
     Objects.requireNonNull(config, "config");
     GatewayRuntime runtime = GatewayRuntime.start(config, clock, stores(config, clock));
-    AtomicBoolean stopped = new AtomicBoolean();
+    AtomicBoolean stopping = new AtomicBoolean();
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
     Runnable stop = () -> {
-      if (stopped.compareAndSet(false, true)) {
-        runtime.close();
+      if (stopping.compareAndSet(false, true)) {
+        try {
+          runtime.close();
+        } finally {
+          stopped.complete(null);
+        }
+      } else {
+        // Another thread is stopping (a client closes stdin, then sends SIGTERM): wait for it,
+        // or the JVM halts when the shutdown hook returns and the backends outlive the gateway.
+        stopped.join();
       }
     };
     Thread hook = new Thread(stop, "sentinel-stdio-shutdown");
