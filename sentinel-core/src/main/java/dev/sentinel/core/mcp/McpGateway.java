@@ -234,7 +234,7 @@ public final class McpGateway implements AutoCloseable {
     // gateway soon after closing it would otherwise orphan the backends still waiting their turn.
     List<Thread> stopping = new ArrayList<>();
     for (Backend backend : backends) {
-      Thread stopper = new Thread(backend::close, "sentinel-stop-" + backend.name());
+      Thread stopper = new Thread(backend::close, "sentinel-stop-" + backend.name);
       stopper.start();
       stopping.add(stopper);
     }
