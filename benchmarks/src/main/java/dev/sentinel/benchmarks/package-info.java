@@ -1,5 +1,7 @@
 /**
  * JMH benchmarks of Sentinel's hot path, each beside a baseline so that the overhead shows as a
- * difference measured in the same run. Run them with {@code benchmarks/run}; see BENCHMARKS.md.
+ * difference measured in the same run (run them with {@code benchmarks/run}), and the end-to-end
+ * harness of the stdio gateway, {@link dev.sentinel.benchmarks.StdioGatewayBench} (run it with
+ * {@code benchmarks/stdio-bench}); see BENCHMARKS.md.
  */
 package dev.sentinel.benchmarks;
