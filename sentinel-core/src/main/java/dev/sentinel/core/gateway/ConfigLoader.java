@@ -707,6 +707,10 @@ final class ConfigLoader {
       if (!list.isArray()) {
         in.error(p + "/sinks", null, "expected a list of sinks, such as "
             + "[ { jsonl: audit.jsonl } ], got " + ConfigReader.describe(list));
+      } else if (list.isEmpty()) {
+        // Every call leaves an audit event (DESIGN guarantee 2): there is no "record nothing".
+        in.error(p + "/sinks", null, "at least one sink is required: every call is recorded; "
+            + "to keep events only in the log, use [ { slf4j: dev.sentinel.audit } ]");
       } else {
         for (int i = 0; i < list.size(); i++) {
           Audit.Sink sink = sink(YamlDocument.child(p + "/sinks", i));
@@ -716,7 +720,8 @@ final class ConfigLoader {
         }
       }
     } else if (in.node(p + "/sinks").isNull()) {
-      sinks.clear();
+      in.error(p + "/sinks", null, "at least one sink is required: every call is recorded; "
+          + "remove the key for the default (the database), or list sinks");
     }
     AuditDispatcher.OnSinkFailure onFailure = choice(p + "/on_sink_failure",
         AuditDispatcher.OnSinkFailure.class, Audit.DEFAULTS.onSinkFailure());

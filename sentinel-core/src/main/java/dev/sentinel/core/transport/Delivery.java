@@ -2,61 +2,75 @@ package dev.sentinel.core.transport;
 
 import dev.sentinel.api.Transport.Receiver;
 import java.util.ArrayDeque;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The delivery thread of a transport: producers (reader threads) offer messages into a small
- * bounded queue, which blocks them when the receiver falls behind, and one thread hands the
- * messages to the receiver in order, then {@code closed(cause)} exactly once.
+ * Hands a transport's incoming messages to its receiver in order, then {@code closed(cause)}
+ * exactly once. Messages are delivered on the producing thread (the transport's reader), under
+ * a lock that keeps deliveries one at a time even when several threads produce (HTTP streams)
+ * or one ends the transport while another delivers.
  *
- * <p>Thread-safe.
+ * <p>Delivering on the reader thread, rather than through a queue to a delivery thread, saves
+ * a thread hand-off per message each way: on two cores each hand-off is a chance to wait for a
+ * CPU, and the stdio benchmark's tail latency came from them. Receivers must therefore be quick
+ * (the MCP engine hands requests to its executor and only completes futures here); a receiver
+ * that blocks holds back its transport's reader, which is the back-pressure a full queue gave.
+ *
+ * <p>Thread-safe. Messages offered before {@link #start} are kept and delivered when it is
+ * called.
  */
 final class Delivery {
   private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
 
   private final String name;
-  private final int capacity;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition notEmpty = lock.newCondition();
-  private final Condition notFull = lock.newCondition();
-  private final ArrayDeque<JsonNode> queue = new ArrayDeque<>();
+  private final ArrayDeque<JsonNode> early = new ArrayDeque<>();
   private Receiver receiver;
   private boolean ended;
+  private boolean endPending;
   private Throwable cause;
 
-  Delivery(String name, int capacity) {
+  /** A delivery for the named transport. */
+  Delivery(String name) {
     this.name = name;
-    this.capacity = capacity;
   }
 
-  /** Starts the delivery thread. */
+  /** Starts delivering: messages offered so far, then each as it comes. */
   void start(Receiver receiver) {
-    this.receiver = receiver;
-    Thread thread = new Thread(this::run, "sentinel-delivery-" + name);
-    thread.setDaemon(true);
-    thread.start();
+    lock.lock();
+    try {
+      this.receiver = receiver;
+      for (JsonNode message = early.poll(); message != null; message = early.poll()) {
+        deliver(message);
+      }
+      if (endPending) {
+        endPending = false;
+        deliverClosed();
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
-   * Queues a message, waiting while the queue is full.
+   * Delivers a message now (or keeps it until {@link #start}).
    *
    * @return false when the transport has ended and the message was dropped
    */
   boolean offer(JsonNode message) {
     lock.lock();
     try {
-      while (queue.size() >= capacity && !ended) {
-        notFull.awaitUninterruptibly();
-      }
       if (ended) {
         return false;
       }
-      queue.add(message);
-      notEmpty.signal();
+      if (receiver == null) {
+        early.add(message);
+      } else {
+        deliver(message);
+      }
       return true;
     } finally {
       lock.unlock();
@@ -64,8 +78,9 @@ final class Delivery {
   }
 
   /**
-   * Ends the transport: the receiver hears {@code closed(cause)} after the messages already
-   * queued, or at once when {@code discardPending}. Only the first call counts.
+   * Ends the transport: the receiver hears {@code closed(cause)} once, after every message
+   * delivered so far ({@code discardPending} drops messages kept from before {@link #start}).
+   * Only the first call counts.
    *
    * @return whether this call ended it
    */
@@ -78,10 +93,13 @@ final class Delivery {
       ended = true;
       this.cause = cause;
       if (discardPending) {
-        queue.clear();
+        early.clear();
       }
-      notEmpty.signalAll();
-      notFull.signalAll();
+      if (receiver == null) {
+        endPending = true;
+      } else {
+        deliverClosed();
+      }
       return true;
     } finally {
       lock.unlock();
@@ -97,35 +115,20 @@ final class Delivery {
     }
   }
 
-  private void run() {
-    while (true) {
-      JsonNode next;
-      Throwable endCause;
-      lock.lock();
-      try {
-        while (queue.isEmpty() && !ended) {
-          notEmpty.awaitUninterruptibly();
-        }
-        next = queue.poll();
-        endCause = cause;
-        notFull.signal();
-      } finally {
-        lock.unlock();
-      }
-      if (next == null) {
-        try {
-          receiver.closed(endCause);
-        } catch (RuntimeException e) {
-          LOG.warn("transport {}: receiver failed on close", name, e);
-        }
-        return;
-      }
-      try {
-        receiver.message(next);
-      } catch (RuntimeException e) {
-        // an observer that throws must not stop the channel
-        LOG.warn("transport {}: receiver failed on a message", name, e);
-      }
+  private void deliver(JsonNode message) {
+    try {
+      receiver.message(message);
+    } catch (RuntimeException e) {
+      // a receiver that throws must not stop the channel
+      LOG.warn("transport {}: receiver failed on a message", name, e);
+    }
+  }
+
+  private void deliverClosed() {
+    try {
+      receiver.closed(cause);
+    } catch (RuntimeException e) {
+      LOG.warn("transport {}: receiver failed on close", name, e);
     }
   }
 }

@@ -39,7 +39,6 @@ import tools.jackson.databind.JsonNode;
  */
 public final class ProcessTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessTransport.class);
-  private static final int QUEUE = 16;
   private static final int LOGGED_BAD_LINES = 20;
 
   private final ProcessSpec spec;
@@ -60,7 +59,7 @@ public final class ProcessTransport implements Transport {
     this.writer = new FrameWriter(process.getOutputStream());
     this.framing = new JsonFraming(spec.limits());
     this.lines = new LineReader(process.getInputStream(), spec.limits().maxMessageBytes());
-    this.delivery = new Delivery("backend-" + spec.name(), QUEUE);
+    this.delivery = new Delivery("backend-" + spec.name());
     Logger backendLog = LoggerFactory.getLogger("dev.sentinel.backend." + spec.name());
     this.stderr =
         new StderrPump(process.getErrorStream(), spec.stderrTailBytes(), backendLog::info);

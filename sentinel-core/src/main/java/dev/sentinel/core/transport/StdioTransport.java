@@ -30,13 +30,12 @@ import tools.jackson.databind.node.JsonNodeFactory;
  */
 public final class StdioTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(StdioTransport.class);
-  private static final int QUEUE = 16;
 
   private final InputStream in;
   private final FrameWriter writer;
   private final JsonFraming framing;
   private final LineReader lines;
-  private final Delivery delivery = new Delivery("stdio", QUEUE);
+  private final Delivery delivery = new Delivery("stdio");
   private final AtomicBoolean started = new AtomicBoolean();
 
   private StdioTransport(InputStream in, OutputStream out, FrameLimits limits) {

@@ -65,7 +65,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class StreamableHttpTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(StreamableHttpTransport.class);
-  private static final int QUEUE = 16;
   private static final int ERROR_BODY_BYTES = 64 * 1024;
   private static final long BACKOFF_START_MILLIS = 500;
   private static final long BACKOFF_MAX_MILLIS = 30_000;
@@ -102,7 +101,7 @@ public final class StreamableHttpTransport implements Transport {
             .followRedirects(HttpClient.Redirect.NEVER)
             .executor(executor)
             .build();
-    this.delivery = new Delivery("http-" + spec.name(), QUEUE);
+    this.delivery = new Delivery("http-" + spec.name());
   }
 
   /**

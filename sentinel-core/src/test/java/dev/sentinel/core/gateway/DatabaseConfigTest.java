@@ -155,6 +155,7 @@ class DatabaseConfigTest {
             + "but none of slf4j, jsonl (without fsync) is")
         .contains("{ database: {} }");
     assertThat(problems("audit: { sinks: [], mode: durable }\n", Map.of()))
+        .contains("at least one sink is required")
         .contains("there is none");
     assertThat(problems("audit: { mode: durabel }\n", Map.of()))
         .contains("did you mean 'durable'?");

@@ -1,7 +1,9 @@
 package dev.sentinel.core.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
@@ -222,12 +224,23 @@ class GatewayConfigTest {
   }
 
   @Test
-  void parse_emptyInheritEnvAndNullSinks() {
+  void parse_emptyInheritEnv() {
     GatewayConfig config = GatewayConfig.parse("backends:\n  - name: fs\n"
-        + "    stdio: { command: s, inherit_env: null }\npolicy: { rules: [] }\n"
-        + "audit: { sinks: [] }\n", "s", dir, Map.of("PATH", "/bin"));
+        + "    stdio: { command: s, inherit_env: null }\npolicy: { rules: [] }\n",
+        "s", dir, Map.of("PATH", "/bin"));
     assertThat(((StdioBackend) config.backends().get(0)).env()).isEmpty();
-    assertThat(config.audit().sinks()).isEmpty();
+  }
+
+  @Test
+  void parse_emptyOrNullSinks_isAnError() {
+    for (String sinks : new String[] {"[]", "null"}) {
+      assertThatThrownBy(() -> GatewayConfig.parse("backends:\n  - name: fs\n"
+          + "    stdio: { command: s }\npolicy: { rules: [] }\n"
+          + "audit: { sinks: " + sinks + " }\n", "s", dir, Map.of("PATH", "/bin")))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("at /audit/sinks")
+          .hasMessageContaining("at least one sink is required");
+    }
   }
 
   @Test

@@ -96,7 +96,7 @@ class GatewayRuntimeStoresTest {
   @Test
   void start_withoutStores_refusesAnApiKeyIdentity() {
     GatewayConfig config = config("identity: { api_key: \"${env:K}\" }\n"
-        + "audit: { sinks: [] }\n", Map.of("K", "snk_abcdefghijkl_" + "A".repeat(43)));
+        + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n", Map.of("K", "snk_abcdefghijkl_" + "A".repeat(43)));
     assertThatThrownBy(() -> GatewayRuntime.start(config, clock, Stores.none()))
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining("identity.api_key is verified against the database's key store")
@@ -151,7 +151,7 @@ class GatewayRuntimeStoresTest {
   void start_thatFails_closesTheStores() {
     MemoryStores stores = new MemoryStores();
     GatewayConfig config = config("identity: { api_key: \"${env:K}\" }\n"
-        + "audit: { sinks: [] }\n", Map.of("K", "snk_abcdefghijkl_" + "A".repeat(43)));
+        + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n", Map.of("K", "snk_abcdefghijkl_" + "A".repeat(43)));
     Stores noKeys = new Stores() {
       @Override
       public Optional<AuditSink> auditSink() {

@@ -549,6 +549,32 @@ class McpGatewayTest {
   }
 
   @Test
+  void progress_manyNotificationsKeepTheBackendsOrder() {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("slow");
+    alpha.handlers.put("tools/call", request -> {
+      JsonNode token = request.params().path("_meta").path("progressToken");
+      for (int step = 1; step <= 50; step++) {
+        alpha.send(JsonRpc.notification("notifications/progress",
+            NODES.objectNode().set("progressToken", token).put("progress", step).put("total", 50)));
+      }
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    });
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    client.initialize();
+
+    ObjectNode params = toolCall("alpha__slow", null);
+    params.putObject("_meta").put("progressToken", "p");
+    client.call("tools/call", params);
+
+    Conditions.await("fifty progress notifications", () -> client.notifications("notifications/progress").size() == 50);
+    assertThat(client.notifications("notifications/progress"))
+        .extracting(n -> n.params().path("progress").asInt())
+        .isSorted()
+        .doesNotHaveDuplicates();
+  }
+
+  @Test
   void cancellation_fromClientReachesBackendUnderGatewayId() {
     ScriptedServer alpha = new ScriptedServer("alpha").withTools("slow");
     alpha.handlers.put("tools/call", request -> null);
