@@ -1,0 +1,433 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Clock;
+import dev.sentinel.core.gateway.GatewayRuntime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code sentinel http}: serves a {@link GatewayRuntime} to MCP clients over the Streamable HTTP
+ * transport (MCP 2025-03-26 to 2025-11-25) on Jetty 12.
+ *
+ * <pre>{@code
+ * try (HttpGateway http = HttpGateway.builder()
+ *         .runtime(runtime)
+ *         .authenticator(ApiKeys.create(keyStore, clock).authenticator())
+ *         .bind("127.0.0.1", 8080)
+ *         .build()) {
+ *   http.start();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Endpoints: the MCP endpoint ({@code /mcp} by default: POST a JSON-RPC message, GET a stream
+ * of server messages, DELETE to end a session) and {@code /healthz}, {@code /livez},
+ * {@code /readyz}. Every MCP request is checked, in this order: Host (403), Origin if present
+ * (403), credentials ({@code Authorization: Bearer} or {@code X-API-Key}, through the
+ * authenticator; 401), then content type (415), accepted types (406), body size (413, enforced
+ * while reading), JSON (400 with -32700), batches (400 with -32600), session (400 without an id,
+ * 404 for an unknown, expired or foreign one) and {@code MCP-Protocol-Version} (400). Each
+ * session is bound to the principal that initialized it. docs/http.md has the whole contract.
+ *
+ * <p>Thread-safe. {@link #close()} drains: it refuses new requests, lets requests in flight
+ * finish up to the drain timeout, ends the sessions and stops the server. It does not close the
+ * runtime, which its owner closes.
+ */
+public final class HttpGateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
+  private static final int MAX_BUFFERED_EVENTS = 256;
+  private static final long MAX_BUFFERED_BYTES = 4L * 1024 * 1024;
+
+  private final Engine engine;
+  private final Authenticator authenticator;
+  private final String host;
+  private final int requestedPort;
+  private final String path;
+  private final Set<String> allowedOrigins;
+  private final Set<String> allowedHosts;
+  private final long maxBodyBytes;
+  private final int maxSessions;
+  private final Duration keepAlive;
+  private final Duration sessionIdleTimeout;
+  private final Duration drainTimeout;
+  private final Clock clock;
+  private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+  private volatile boolean draining;
+  private Server server;
+  private ServerConnector connector;
+  private Hub hub;
+  private ExecutorService pool;
+  private ScheduledExecutorService timers;
+
+  private enum State { NEW, STARTED, CLOSED }
+
+  private HttpGateway(Builder builder) {
+    this.engine = builder.engine;
+    this.authenticator = builder.authenticator;
+    this.host = builder.host;
+    this.requestedPort = builder.port;
+    this.path = builder.path;
+    this.allowedOrigins = builder.allowedOrigins;
+    this.allowedHosts = builder.allowedHosts;
+    this.maxBodyBytes = builder.maxBodyBytes > 0 ? builder.maxBodyBytes : engine.frameLimits().maxMessageBytes();
+    this.maxSessions = builder.maxSessions;
+    this.keepAlive = builder.keepAlive;
+    this.sessionIdleTimeout = builder.sessionIdleTimeout;
+    this.drainTimeout = builder.drainTimeout;
+    this.clock = builder.clock;
+  }
+
+  /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds and starts serving.
+   *
+   * @throws UncheckedIOException if the address cannot be bound
+   * @throws IllegalStateException if started before or closed
+   */
+  public void start() {
+    if (!state.compareAndSet(State.NEW, State.STARTED)) {
+      throw new IllegalStateException("the HTTP gateway was already started or is closed");
+    }
+    AtomicInteger threads = new AtomicInteger();
+    pool = Executors.newCachedThreadPool(runnable -> {
+      Thread thread = new Thread(runnable, "sentinel-http-delivery-" + threads.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "sentinel-http-timers");
+      thread.setDaemon(true);
+      return thread;
+    });
+    Json json = new Json(engine.frameLimits().maxDepth(), maxBodyBytes);
+    hub = new Hub(json, clock, pool, maxSessions, MAX_BUFFERED_EVENTS, MAX_BUFFERED_BYTES);
+
+    QueuedThreadPool jettyThreads = new QueuedThreadPool();
+    jettyThreads.setName("sentinel-http");
+    jettyThreads.setDaemon(true);
+    server = new Server(jettyThreads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(host);
+    connector.setPort(requestedPort);
+    // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
+    connector.setIdleTimeout(Math.max(30_000L, keepAlive.toMillis() * 2 + 5_000L));
+    server.addConnector(connector);
+    try {
+      connector.open();
+    } catch (IOException e) {
+      state.set(State.CLOSED);
+      shutdownExecutors();
+      throw new UncheckedIOException("cannot bind " + host + ":" + requestedPort + ": " + e.getMessage(), e);
+    }
+    Guard guard = Guard.of(allowedOrigins, allowedHosts, host, connector.getLocalPort());
+    McpHandler.Settings settings =
+        new McpHandler.Settings(path, maxBodyBytes, sessionIdleTimeout.toNanos(), authenticator);
+    server.setHandler(new McpHandler(settings, engine, hub, guard, () -> draining));
+    try {
+      server.start();
+    } catch (Exception e) {
+      state.set(State.CLOSED);
+      stopServer();
+      shutdownExecutors();
+      throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
+    }
+    long keepAliveMillis = keepAlive.toMillis();
+    timers.scheduleAtFixedRate(this::keepAlive, keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS);
+    long sweep = Math.max(100, Math.min(1_000, sessionIdleTimeout.toMillis() / 2));
+    timers.scheduleWithFixedDelay(this::expire, sweep, sweep, TimeUnit.MILLISECONDS);
+    log.info("sentinel http serving MCP on {}", endpoint());
+  }
+
+  /** The bound port (the actual one when the builder asked for port 0). */
+  public int port() {
+    ServerConnector bound = connector;
+    if (bound == null) {
+      throw new IllegalStateException("the HTTP gateway is not started");
+    }
+    return bound.getLocalPort();
+  }
+
+  /** The MCP endpoint's URL, such as {@code http://127.0.0.1:8080/mcp}. */
+  public URI endpoint() {
+    String shown = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    return URI.create("http://" + shown + ":" + port() + path);
+  }
+
+  /** How many sessions are open. */
+  public int sessionCount() {
+    Hub current = hub;
+    return current == null ? 0 : current.sessionCount();
+  }
+
+  /**
+   * Drains and stops: new requests are refused with 503, requests in flight get up to the drain
+   * timeout to finish, then every session ends (open streams end too) and the server stops.
+   * Idempotent. The runtime stays open.
+   */
+  @Override
+  public void close() {
+    State previous = state.getAndSet(State.CLOSED);
+    if (previous != State.STARTED) {
+      return;
+    }
+    draining = true;
+    try {
+      if (!hub.awaitQuiet(drainTimeout.toNanos())) {
+        log.warn("requests still in flight after the drain timeout of {}; ending them", drainTimeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (HttpSession session : hub.sessions()) {
+      session.terminate();
+    }
+    stopServer();
+    shutdownExecutors();
+    log.info("sentinel http stopped");
+  }
+
+  private void keepAlive() {
+    try {
+      hub.keepAlive();
+    } catch (RuntimeException e) {
+      log.warn("writing keep-alive comments failed", e);
+    }
+  }
+
+  private void expire() {
+    try {
+      hub.expireIdle(sessionIdleTimeout.toNanos());
+    } catch (RuntimeException e) {
+      log.warn("expiring idle sessions failed", e);
+    }
+  }
+
+  private void stopServer() {
+    try {
+      if (server != null) {
+        server.stop();
+      }
+    } catch (Exception e) {
+      log.warn("stopping the HTTP server failed: {}", e.toString());
+    }
+  }
+
+  private void shutdownExecutors() {
+    if (timers != null) {
+      timers.shutdownNow();
+    }
+    if (pool != null) {
+      pool.shutdown();
+    }
+  }
+
+  /**
+   * Assembles an {@link HttpGateway}. Each setter validates its value at once. Not thread-safe.
+   */
+  public static final class Builder {
+    private Engine engine;
+    private Authenticator authenticator;
+    private String host = "127.0.0.1";
+    private int port = 0;
+    private String path = "/mcp";
+    private Set<String> allowedOrigins;
+    private Set<String> allowedHosts;
+    private long maxBodyBytes = -1;
+    private int maxSessions = 1_000;
+    private Duration keepAlive = Duration.ofSeconds(25);
+    private Duration sessionIdleTimeout = Duration.ofMinutes(30);
+    private Duration drainTimeout = Duration.ofSeconds(10);
+    private Clock clock = Clock.system();
+
+    private Builder() {}
+
+    /** The gateway to serve; required. The HTTP gateway does not close it. */
+    public Builder runtime(GatewayRuntime runtime) {
+      this.engine = Engine.of(Objects.requireNonNull(runtime, "runtime"));
+      return this;
+    }
+
+    /** The engine to serve, for tests that assemble one without a config. */
+    Builder engine(Engine engine) {
+      this.engine = Objects.requireNonNull(engine, "engine");
+      return this;
+    }
+
+    /**
+     * Who may call: every MCP request's credentials ({@code Authorization: Bearer <token>} as
+     * {@link dev.sentinel.api.Credentials#bearer}, {@code X-API-Key} as
+     * {@link dev.sentinel.api.Credentials#apiKey}, none as
+     * {@link dev.sentinel.api.Credentials#none}) go through it; required.
+     */
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    /**
+     * The address and port to listen on; {@code 127.0.0.1} and an ephemeral port by default.
+     * A non-loopback address exposes the gateway: set {@link #allowedHosts} to the names
+     * clients use.
+     *
+     * @param port 0 for an ephemeral port, else 1 to 65535
+     */
+    public Builder bind(String host, int port) {
+      Objects.requireNonNull(host, "host");
+      if (host.isBlank()) {
+        throw new IllegalArgumentException("bind host must not be blank");
+      }
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port must be 0 (ephemeral) to 65535, was " + port);
+      }
+      this.host = host.trim();
+      this.port = port;
+      return this;
+    }
+
+    /** The MCP endpoint's path; {@code /mcp} by default. */
+    public Builder path(String path) {
+      Objects.requireNonNull(path, "path");
+      if (!path.startsWith("/") || path.length() < 2 || path.contains("?") || path.contains("#")) {
+        throw new IllegalArgumentException("path must start with '/' and name an endpoint, was '" + path + "'");
+      }
+      if (path.equals("/healthz") || path.equals("/livez") || path.equals("/readyz")) {
+        throw new IllegalArgumentException("path " + path + " is taken by a health endpoint");
+      }
+      this.path = path;
+      return this;
+    }
+
+    /**
+     * The origins browsers may call from: {@code scheme://host[:port]}, {@code scheme://host:*}
+     * for any port, or {@code *} for any origin. By default loopback origins
+     * ({@code http(s)://localhost}, {@code 127.0.0.1}, {@code [::1]}) on any port. A request
+     * with another {@code Origin} is refused with 403; requests without one (non-browser
+     * clients) pass.
+     */
+    public Builder allowedOrigins(Set<String> origins) {
+      this.allowedOrigins = entries(origins, "allowedOrigins");
+      return this;
+    }
+
+    /**
+     * The {@code Host} header values accepted: {@code host:port}, {@code host} (any port) or
+     * {@code *} (no check). By default {@code localhost}, {@code 127.0.0.1} and {@code [::1]}
+     * with the bound port, and the bind address itself when it is a specific one. Another Host
+     * is refused with 403: this is what stops DNS rebinding.
+     */
+    public Builder allowedHosts(Set<String> hosts) {
+      this.allowedHosts = entries(hosts, "allowedHosts");
+      return this;
+    }
+
+    /** The largest request body accepted; by default the runtime's message limit. Bigger bodies get 413. */
+    public Builder maxBodyBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxBodyBytes must be positive, was " + bytes);
+      }
+      this.maxBodyBytes = bytes;
+      return this;
+    }
+
+    /** How many sessions may be open at once; 1000 by default. More initializes get 503. */
+    public Builder maxSessions(int sessions) {
+      if (sessions < 1) {
+        throw new IllegalArgumentException("maxSessions must be at least 1, was " + sessions);
+      }
+      this.maxSessions = sessions;
+      return this;
+    }
+
+    /**
+     * The interval of the {@code : keep-alive} comment on open SSE streams; 25 s by default
+     * (proxies such as Cloudflare close streams idle for 100 s).
+     */
+    public Builder keepAlive(Duration interval) {
+      this.keepAlive = positive(interval, "keepAlive");
+      return this;
+    }
+
+    /** How long a session may go unused (no request, no open stream) before it ends; 30 min by default. */
+    public Builder sessionIdleTimeout(Duration timeout) {
+      this.sessionIdleTimeout = positive(timeout, "sessionIdleTimeout");
+      return this;
+    }
+
+    /** How long {@link HttpGateway#close()} waits for requests in flight; 10 s by default. */
+    public Builder drainTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "drainTimeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("drainTimeout must not be negative, was " + timeout);
+      }
+      this.drainTimeout = timeout;
+      return this;
+    }
+
+    /** The clock for session expiry; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the gateway; call {@link HttpGateway#start()} next.
+     *
+     * @throws IllegalStateException if the runtime or the authenticator is missing
+     */
+    public HttpGateway build() {
+      if (engine == null) {
+        throw new IllegalStateException("a runtime is required");
+      }
+      if (authenticator == null) {
+        throw new IllegalStateException("an authenticator is required");
+      }
+      return new HttpGateway(this);
+    }
+
+    private static Set<String> entries(Set<String> values, String name) {
+      Objects.requireNonNull(values, name);
+      Set<String> copy = new LinkedHashSet<>();
+      for (String value : values) {
+        if (value == null || value.isBlank()) {
+          throw new IllegalArgumentException(name + " must not contain blank entries");
+        }
+        copy.add(value.trim());
+      }
+      return Set.copyOf(copy);
+    }
+
+    private static Duration positive(Duration duration, String name) {
+      Objects.requireNonNull(duration, name);
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + duration);
+      }
+      return duration;
+    }
+  }
+}

@@ -1,0 +1,413 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.api.Transport;
+import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.core.jsonrpc.JsonRpc;
+import dev.sentinel.core.jsonrpc.JsonRpcMessage;
+import dev.sentinel.core.mcp.ClientSession;
+import dev.sentinel.core.mcp.McpRevision;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One MCP session over Streamable HTTP, and the {@link Transport} the engine serves it on.
+ *
+ * <p>Client messages arrive in POST bodies and are delivered to the engine one at a time, in
+ * the order their bodies were read, on the session's serial delivery. The engine's messages are
+ * routed as they are sent: a response to the POST exchange waiting for its id (as JSON, or as
+ * the last event of that exchange's SSE stream); a progress notification to the exchange whose
+ * request carried that progress token; a server request (sampling, elicitation, roots) to the
+ * most recent exchange still waiting, and a cancellation of such a request after it; everything
+ * else (list changes, logging, resource updates, requests while nothing waits) to the
+ * standalone stream that GET opens, buffered (bounded) while none is open.
+ *
+ * <p>An exchange answers with {@code application/json} unless a message for it comes before its
+ * response: then it switches to {@code text/event-stream} (if the client accepts it), sends that
+ * message and the later ones as events, and ends after the response.
+ *
+ * <p>Thread-safe: routing state is guarded by the session's lock; writes are asynchronous.
+ */
+final class HttpSession implements Transport {
+  private static final Logger log = LoggerFactory.getLogger(HttpSession.class);
+  private static final int MAX_RESUMABLE_STREAMS = 16;
+
+  /** A POST request waiting for its response. Guarded by the session's lock. */
+  private static final class Exchange {
+    final String requestKey;
+    final String progressKey;
+    final boolean acceptsJson;
+    final boolean acceptsSse;
+    final boolean initialize;
+    final Response response;
+    final Callback callback;
+    EventStream stream;
+
+    Exchange(String requestKey, String progressKey, boolean acceptsJson, boolean acceptsSse,
+        boolean initialize, Response response, Callback callback) {
+      this.requestKey = requestKey;
+      this.progressKey = progressKey;
+      this.acceptsJson = acceptsJson;
+      this.acceptsSse = acceptsSse;
+      this.initialize = initialize;
+      this.response = response;
+      this.callback = callback;
+    }
+  }
+
+  final String id;
+  final String principalId;
+  private final Hub hub;
+  private final SerialExecutor delivery;
+  private final Map<String, Exchange> waiting = new LinkedHashMap<>();
+  private final Map<String, Exchange> byProgressToken = new LinkedHashMap<>();
+  private final Map<String, Exchange> byServerRequest = new LinkedHashMap<>();
+  private final LinkedHashMap<Integer, EventStream> resumable = new LinkedHashMap<>();
+  private final EventStream standalone;
+  private int nextStream = 1;
+  private Receiver receiver;
+  private ClientSession client;
+  private boolean closed;
+  private long lastUsed;
+
+  HttpSession(Hub hub, String id, String principalId) {
+    this.hub = hub;
+    this.id = id;
+    this.principalId = principalId;
+    this.delivery = new SerialExecutor(hub.pool());
+    this.standalone = new EventStream(0, hub.maxBufferedEvents(), hub.maxBufferedBytes());
+    this.lastUsed = hub.clock().nanoTime();
+  }
+
+  // ---- Transport, for the engine ----------------------------------------------------------
+
+  @Override
+  public void start(Receiver receiver) {
+    Objects.requireNonNull(receiver, "receiver");
+    synchronized (this) {
+      if (this.receiver != null) {
+        throw new IllegalStateException("session transport already started");
+      }
+      this.receiver = receiver;
+    }
+  }
+
+  @Override
+  public void send(JsonNode message) throws IOException {
+    String text = hub.json().text(message);
+    synchronized (this) {
+      if (closed) {
+        throw new IOException("the HTTP session is closed");
+      }
+      JsonNode method = message.get("method");
+      if (method == null) {
+        respond(message, text);
+        return;
+      }
+      Exchange target = null;
+      JsonNode id = message.get("id");
+      String name = method.asString("");
+      if (id != null && JsonRpc.validId(id)) {
+        target = latestStreamable();
+        if (target != null) {
+          byServerRequest.put(JsonRpc.idKey(id), target);
+        }
+      } else if ("notifications/progress".equals(name)) {
+        JsonNode token = message.path("params").path("progressToken");
+        target = JsonRpc.validId(token) ? byProgressToken.get(JsonRpc.idKey(token)) : null;
+      } else if ("notifications/cancelled".equals(name)) {
+        JsonNode requestId = message.path("params").path("requestId");
+        target = JsonRpc.validId(requestId) ? byServerRequest.remove(JsonRpc.idKey(requestId)) : null;
+      }
+      if (target != null && target.acceptsSse && waiting.get(target.requestKey) == target) {
+        event(target, text);
+      } else {
+        standalone.append(text);
+      }
+    }
+  }
+
+  /** Called when the engine ends the session, or by {@link #terminate}. */
+  @Override
+  public void close() {
+    List<Exchange> unanswered;
+    Receiver told;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      unanswered = new ArrayList<>(waiting.values());
+      waiting.clear();
+      byProgressToken.clear();
+      byServerRequest.clear();
+      told = receiver;
+    }
+    hub.removed(this);
+    String ended = hub.json().text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the session ended"));
+    synchronized (this) {
+      for (Exchange exchange : unanswered) {
+        hub.exchangeDone();
+        if (exchange.stream != null) {
+          exchange.stream.finish();
+        } else if (exchange.acceptsJson) {
+          Replies.json(exchange.response, exchange.callback, 200, ended.getBytes(StandardCharsets.UTF_8));
+        } else {
+          Replies.empty(exchange.response, exchange.callback, 404);
+        }
+      }
+      standalone.close();
+      for (EventStream stream : resumable.values()) {
+        stream.close();
+      }
+      resumable.clear();
+    }
+    if (told != null) {
+      delivery.execute(() -> told.closed(null));
+    }
+  }
+
+  // ---- for the handler --------------------------------------------------------------------
+
+  /** The engine's session, once served. */
+  synchronized void served(ClientSession session) {
+    this.client = session;
+  }
+
+  /** Ends the session at the client's request (DELETE), or because it expired. */
+  void terminate() {
+    ClientSession session;
+    synchronized (this) {
+      session = client;
+    }
+    if (session != null) {
+      session.close();
+    }
+    close();
+  }
+
+  /** Records use, for idle expiry. */
+  synchronized void touch() {
+    lastUsed = hub.clock().nanoTime();
+  }
+
+  /** Whether the session has been idle (no request waiting, no stream open) since before the limit. */
+  synchronized boolean idleLongerThan(long nanos, long now) {
+    return !closed && waiting.isEmpty() && !standalone.listening() && !anyResumableListening()
+        && now - lastUsed >= nanos;
+  }
+
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Takes a client request: registers the exchange that waits for its response, then delivers it.
+   * Answers {@code false} (and writes nothing) if the session is closed.
+   */
+  boolean request(JsonRpcMessage request, Response response, Callback callback,
+      boolean acceptsJson, boolean acceptsSse, boolean initialize) {
+    String key = JsonRpc.idKey(request.id());
+    JsonNode token = request.params().path("_meta").path("progressToken");
+    String progressKey = JsonRpc.validId(token) ? JsonRpc.idKey(token) : null;
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      if (waiting.containsKey(key)) {
+        Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+            "invalid request: request id " + request.idText() + " is already in flight");
+        return true;
+      }
+      Exchange exchange = new Exchange(key, progressKey, acceptsJson, acceptsSse, initialize, response, callback);
+      waiting.put(key, exchange);
+      if (progressKey != null) {
+        byProgressToken.putIfAbsent(progressKey, exchange);
+      }
+      hub.exchangeStarted();
+      lastUsed = hub.clock().nanoTime();
+    }
+    deliver(request.raw());
+    return true;
+  }
+
+  /** Delivers a client notification or response (answered 202 by the caller). */
+  boolean accept(JsonRpcMessage message) {
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      if (message.isResponse() && message.id() != null) {
+        byServerRequest.remove(JsonRpc.idKey(message.id()));
+      }
+      lastUsed = hub.clock().nanoTime();
+    }
+    deliver(message.raw());
+    return true;
+  }
+
+  /**
+   * Opens a GET stream: the standalone stream, or with a {@code Last-Event-ID} of a POST stream
+   * still kept, that stream's remaining events. Answers {@code false} if the session is closed.
+   */
+  boolean listen(Response response, Callback callback, String lastEventId) {
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      lastUsed = hub.clock().nanoTime();
+      long[] position = EventStream.parseEventId(lastEventId);
+      EventStream stream = standalone;
+      long after = -1;
+      if (position != null) {
+        EventStream named = position[0] == 0 ? standalone : resumable.get((int) position[0]);
+        if (named != null) {
+          stream = named;
+          after = position[1];
+        }
+      }
+      Replies.sseHeaders(response);
+      EventStream chosen = stream;
+      SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(chosen, gone, failure));
+      hub.writerOpened(writer);
+      chosen.attach(writer, after, primes());
+      return true;
+    }
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private void deliver(JsonNode message) {
+    delivery.execute(() -> {
+      Receiver target;
+      synchronized (this) {
+        target = closed ? null : receiver;
+      }
+      if (target != null) {
+        target.message(message);
+      }
+    });
+  }
+
+  /** A response from the engine: to the exchange waiting for its id. Holds the lock. */
+  private void respond(JsonNode message, String text) {
+    JsonNode id = message.get("id");
+    Exchange exchange = id == null ? null : waiting.remove(JsonRpc.idKey(id));
+    if (exchange == null) {
+      log.debug("session {}: no exchange waits for the response to id {}", shortId(), JsonRpc.idText(id));
+      return;
+    }
+    forget(exchange);
+    hub.exchangeDone();
+    if (exchange.stream == null && exchange.acceptsJson) {
+      Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
+    } else {
+      if (exchange.stream == null) {
+        openStream(exchange);
+      }
+      exchange.stream.append(text);
+      exchange.stream.finish();
+    }
+    if (exchange.initialize && message.has("error")) {
+      // A failed initialize leaves no session behind.
+      hub.pool().execute(this::terminate);
+    }
+  }
+
+  private void event(Exchange exchange, String text) {
+    if (exchange.stream == null) {
+      openStream(exchange);
+    }
+    exchange.stream.append(text);
+  }
+
+  private void openStream(Exchange exchange) {
+    int number = nextStream++;
+    EventStream stream = new EventStream(number, hub.maxBufferedEvents(), hub.maxBufferedBytes());
+    resumable.put(number, stream);
+    if (resumable.size() > MAX_RESUMABLE_STREAMS) {
+      Iterator<Map.Entry<Integer, EventStream>> oldest = resumable.entrySet().iterator();
+      while (resumable.size() > MAX_RESUMABLE_STREAMS && oldest.hasNext()) {
+        EventStream candidate = oldest.next().getValue();
+        if (!candidate.listening() && candidate != stream) {
+          oldest.remove();
+        }
+      }
+    }
+    exchange.stream = stream;
+    Replies.sseHeaders(exchange.response);
+    SseWriter writer = new SseWriter(exchange.response, exchange.callback,
+        (gone, failure) -> writerGone(stream, gone, failure));
+    hub.writerOpened(writer);
+    stream.attach(writer, -1, primes());
+  }
+
+  private void writerGone(EventStream stream, SseWriter writer, Throwable failure) {
+    hub.writerClosed(writer);
+    synchronized (this) {
+      if (stream.detached(writer, failure) && stream.number != 0) {
+        resumable.remove(stream.number);
+      }
+    }
+  }
+
+  private void forget(Exchange exchange) {
+    if (exchange.progressKey != null) {
+      byProgressToken.remove(exchange.progressKey, exchange);
+    }
+    byServerRequest.values().removeIf(target -> target == exchange);
+  }
+
+  /** The most recent exchange that still waits and can take events. */
+  private Exchange latestStreamable() {
+    Exchange latest = null;
+    for (Exchange exchange : waiting.values()) {
+      if (exchange.acceptsSse && !exchange.initialize) {
+        latest = exchange;
+      }
+    }
+    return latest;
+  }
+
+  private boolean anyResumableListening() {
+    for (EventStream stream : resumable.values()) {
+      if (stream.listening()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether to prime new streams: revision 2025-11-25 and later expect it. */
+  private boolean primes() {
+    String version = client == null ? null : client.protocolVersion();
+    return version != null && McpRevision.of(version)
+        .map(revision -> revision.compareTo(McpRevision.V2025_11_25) >= 0)
+        .orElse(false);
+  }
+
+  /** The first characters of the id, for logs; the whole id is a bearer secret. */
+  String shortId() {
+    return id.substring(0, 6);
+  }
+
+  /** Sets the session id header on a response. */
+  void identify(Response response) {
+    response.getHeaders().put(HttpHeaders.SESSION_ID, id);
+  }
+
+  @Override
+  public String toString() {
+    return "HttpSession[" + shortId() + "..., principal=" + principalId + "]";
+  }
+}

@@ -1,0 +1,81 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.core.jsonrpc.JsonRpc;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Parses request bodies within the gateway's limits and writes messages as compact JSON.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class Json {
+  private final JsonMapper mapper;
+  private final int maxDepth;
+
+  Json(int maxDepth, long maxBytes) {
+    int bound = (int) Math.min(Integer.MAX_VALUE, maxBytes);
+    StreamReadConstraints constraints = StreamReadConstraints.builder()
+        .maxNestingDepth(maxDepth)
+        .maxStringLength(bound)
+        .maxDocumentLength(bound)
+        .maxNameLength(bound)
+        .build();
+    this.mapper = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(constraints).build())
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .build();
+    this.maxDepth = maxDepth;
+  }
+
+  /** A parsed body, or the JSON-RPC error (without id) to answer it with. */
+  record Parsed(JsonNode message, ObjectNode error) {}
+
+  /** Parses a body into a JSON value; never throws for bad input. */
+  Parsed parse(byte[] body) {
+    try {
+      JsonNode node = mapper.readTree(body);
+      if (node == null || node.isMissingNode()) {
+        return new Parsed(null, JsonRpc.parseError("the body is empty"));
+      }
+      return new Parsed(node, null);
+    } catch (StreamConstraintsException e) {
+      String text = String.valueOf(e.getOriginalMessage()).toLowerCase(Locale.ROOT);
+      if (text.contains("depth")) {
+        return new Parsed(null, JsonRpc.error(null, ErrorCode.INVALID_REQUEST,
+            "invalid request: the message nests deeper than " + maxDepth));
+      }
+      return new Parsed(null, JsonRpc.error(null, ErrorCode.INVALID_REQUEST,
+          "invalid request: the message is too large"));
+    } catch (JacksonException e) {
+      return new Parsed(null, JsonRpc.parseError(where(e)));
+    }
+  }
+
+  /** The compact JSON of a message. */
+  byte[] bytes(JsonNode message) {
+    return mapper.writeValueAsBytes(message);
+  }
+
+  /** The compact JSON of a message as text. */
+  String text(JsonNode message) {
+    return new String(bytes(message), StandardCharsets.UTF_8);
+  }
+
+  private static String where(JacksonException e) {
+    // Where, not what: Jackson's messages quote the input, which is not echoed back.
+    if (e.getLocation() == null || e.getLocation().getLineNr() < 1) {
+      return "the body is not valid JSON";
+    }
+    return "the body is not valid JSON (line " + e.getLocation().getLineNr()
+        + ", column " + e.getLocation().getColumnNr() + ")";
+  }
+}

@@ -1,0 +1,484 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.api.AuthenticationResult;
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Principal;
+import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.core.jsonrpc.JsonRpc;
+import dev.sentinel.core.jsonrpc.JsonRpcMessage;
+import dev.sentinel.core.mcp.BackendStatus;
+import dev.sentinel.core.mcp.ClientSession;
+import dev.sentinel.core.mcp.McpRevision;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The HTTP surface: the MCP endpoint (POST, GET, DELETE) and the health endpoints. Checks run
+ * cheapest and least revealing first: Host, then Origin, then credentials, then the method's
+ * own rules (content type, accepted types, body size, JSON, session).
+ *
+ * <p>Thread-safe; Jetty calls it concurrently.
+ */
+final class McpHandler extends Handler.Abstract {
+  private static final Logger log = LoggerFactory.getLogger(McpHandler.class);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  /** The JSON-RPC code of "session not found", as the reference SDKs answer it. */
+  static final int SESSION_NOT_FOUND = -32001;
+  private static final String UNAUTHENTICATED = "missing or invalid credentials";
+
+  /** The settings the handler reads. */
+  record Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator) {}
+
+  private final Settings settings;
+  private final Engine engine;
+  private final Hub hub;
+  private final Guard guard;
+  private final BooleanSupplier draining;
+
+  McpHandler(Settings settings, Engine engine, Hub hub, Guard guard, BooleanSupplier draining) {
+    this.settings = settings;
+    this.engine = engine;
+    this.hub = hub;
+    this.guard = guard;
+    this.draining = draining;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) {
+    String path = Request.getPathInContext(request);
+    try {
+      if (path.equals(settings.path())) {
+        mcp(request, response, callback);
+      } else if (path.equals("/healthz") || path.equals("/livez")) {
+        health(request, response, callback, true, "ok");
+      } else if (path.equals("/readyz")) {
+        ready(request, response, callback);
+      } else {
+        Replies.error(hub.json(), response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
+      }
+    } catch (RuntimeException e) {
+      log.warn("handling {} {} failed", request.getMethod(), path, e);
+      if (!response.isCommitted()) {
+        Replies.error(hub.json(), response, callback, 500, ErrorCode.INTERNAL_ERROR, "internal error");
+      } else {
+        callback.failed(e);
+      }
+    }
+    return true;
+  }
+
+  // ---- operations -------------------------------------------------------------------------
+
+  private void health(Request request, Response response, Callback callback, boolean up, String status) {
+    if (!isGetOrHead(request)) {
+      methodNotAllowed(response, callback, "GET, HEAD");
+      return;
+    }
+    ObjectNode body = NODES.objectNode().put("status", status);
+    Replies.json(hub.json(), response, callback, up ? 200 : 503, body);
+  }
+
+  private void ready(Request request, Response response, Callback callback) {
+    if (!isGetOrHead(request)) {
+      methodNotAllowed(response, callback, "GET, HEAD");
+      return;
+    }
+    ObjectNode body = NODES.objectNode();
+    ObjectNode backends = NODES.objectNode();
+    boolean anyUp = false;
+    for (Map.Entry<String, BackendStatus> entry : engine.backends().entrySet()) {
+      backends.put(entry.getKey(), entry.getValue().state().name());
+      anyUp |= entry.getValue().state() == BackendStatus.State.UP;
+    }
+    boolean ready = anyUp && !draining.getAsBoolean();
+    body.put("status", draining.getAsBoolean() ? "draining" : ready ? "ready" : "no backend is up");
+    body.set("backends", backends);
+    Replies.json(hub.json(), response, callback, ready ? 200 : 503, body);
+  }
+
+  private static boolean isGetOrHead(Request request) {
+    return "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
+  }
+
+  // ---- the MCP endpoint -------------------------------------------------------------------
+
+  private void mcp(Request request, Response response, Callback callback) {
+    HttpFields headers = request.getHeaders();
+    String host = headers.get(HttpHeader.HOST);
+    if (host == null) {
+      host = request.getHttpURI().getAuthority();
+    }
+    if (!guard.hostAllowed(host)) {
+      log.info("refused a request from {}: Host not allowed", remote(request));
+      Replies.error(hub.json(), response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Host not allowed");
+      return;
+    }
+    String origin = headers.get(HttpHeader.ORIGIN);
+    if (origin != null && !guard.originAllowed(origin)) {
+      log.info("refused a request from {}: Origin not allowed", remote(request));
+      Replies.error(hub.json(), response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Origin not allowed");
+      return;
+    }
+    Credentials credentials;
+    try {
+      credentials = credentials(headers);
+    } catch (IllegalArgumentException ambiguous) {
+      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, ambiguous.getMessage());
+      return;
+    }
+    Principal principal = credentials == null ? null : authenticate(credentials);
+    if (principal == null) {
+      log.info("refused a request from {}: {}", remote(request), UNAUTHENTICATED);
+      String challenge = credentials == null || credentials.type() == Credentials.Type.NONE
+          ? "Bearer realm=\"sentinel\""
+          : "Bearer realm=\"sentinel\", error=\"invalid_token\"";
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge);
+      Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+      return;
+    }
+    if (draining.getAsBoolean() && "GET".equals(request.getMethod())) {
+      shuttingDown(response, callback);
+      return;
+    }
+    switch (request.getMethod()) {
+      case "POST":
+        post(request, response, callback, credentials, principal);
+        break;
+      case "GET":
+        get(request, response, callback, principal);
+        break;
+      case "DELETE":
+        delete(request, response, callback, principal);
+        break;
+      default:
+        methodNotAllowed(response, callback, "GET, POST, DELETE");
+    }
+  }
+
+  /**
+   * The credentials presented: {@code Authorization: Bearer} or {@code X-API-Key}, else none;
+   * {@code null} for a malformed {@code Authorization} header.
+   *
+   * @throws IllegalArgumentException when more than one credential is presented
+   */
+  static Credentials credentials(HttpFields headers) {
+    List<String> authorization = headers.getValuesList(HttpHeader.AUTHORIZATION);
+    List<String> apiKey = headers.getValuesList(HttpHeaders.API_KEY);
+    if (authorization.size() + apiKey.size() > 1) {
+      throw new IllegalArgumentException(
+          "invalid request: present one credential, in Authorization or in X-API-Key, not several");
+    }
+    if (!apiKey.isEmpty()) {
+      String key = apiKey.get(0).trim();
+      return key.isEmpty() ? null : Credentials.apiKey(key);
+    }
+    if (authorization.isEmpty()) {
+      return Credentials.none();
+    }
+    String value = authorization.get(0).trim();
+    int space = value.indexOf(' ');
+    if (space < 0 || !value.substring(0, space).equalsIgnoreCase("Bearer")) {
+      return null;
+    }
+    String token = value.substring(space + 1).trim();
+    return token.isEmpty() || token.indexOf(' ') >= 0 ? null : Credentials.bearer(token);
+  }
+
+  /** The principal, or {@code null} if refused; an authenticator that throws refuses. */
+  private Principal authenticate(Credentials credentials) {
+    try {
+      AuthenticationResult result = settings.authenticator().authenticate(credentials);
+      return result != null && result.authenticated() ? result.principal() : null;
+    } catch (RuntimeException e) {
+      log.warn("the authenticator threw {}; the request is refused", e.getClass().getName());
+      return null;
+    }
+  }
+
+  private void post(Request request, Response response, Callback callback, Credentials credentials, Principal principal) {
+    HttpFields headers = request.getHeaders();
+    if (!"application/json".equals(mediaType(headers.get(HttpHeader.CONTENT_TYPE)))) {
+      Replies.error(hub.json(), response, callback, 415, ErrorCode.INVALID_REQUEST,
+          "unsupported media type: the body must be application/json");
+      return;
+    }
+    Accepts accepts = Accepts.parse(headers.getValuesList(HttpHeader.ACCEPT));
+    if (!accepts.json() && !accepts.sse()) {
+      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+          "not acceptable: accept application/json and text/event-stream");
+      return;
+    }
+    long length = request.getLength();
+    if (length > settings.maxBodyBytes()) {
+      tooLarge(response, callback);
+      return;
+    }
+    BodyReader.read(request, settings.maxBodyBytes(), new BodyReader.Result() {
+      @Override
+      public void body(byte[] bytes) {
+        try {
+          message(request, response, callback, credentials, principal, accepts, bytes);
+        } catch (RuntimeException e) {
+          log.warn("handling a POST failed", e);
+          if (!response.isCommitted()) {
+            Replies.error(hub.json(), response, callback, 500, ErrorCode.INTERNAL_ERROR, "internal error");
+          } else {
+            callback.failed(e);
+          }
+        }
+      }
+
+      @Override
+      public void tooLarge() {
+        McpHandler.this.tooLarge(response, callback);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        callback.failed(cause);
+      }
+    });
+  }
+
+  private void tooLarge(Response response, Callback callback) {
+    // The rest of the body is not read: the connection closes after the answer.
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    Replies.error(hub.json(), response, callback, 413, ErrorCode.INVALID_REQUEST,
+        "the body exceeds " + settings.maxBodyBytes() + " bytes");
+  }
+
+  private void message(Request request, Response response, Callback callback, Credentials credentials,
+      Principal principal, Accepts accepts, byte[] body) {
+    Json.Parsed parsed = hub.json().parse(body);
+    if (parsed.error() != null) {
+      Replies.error(hub.json(), response, callback, 400, parsed.error());
+      return;
+    }
+    JsonNode node = parsed.message();
+    if (node.isArray()) {
+      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+          "invalid request: batches are not supported (MCP 2025-06-18 removed JSON-RPC batching)");
+      return;
+    }
+    JsonRpcMessage message = JsonRpc.classify(node);
+    if (message.kind() == JsonRpcMessage.Kind.INVALID) {
+      Replies.error(hub.json(), response, callback, 400, JsonRpc.invalidRequest(message));
+      return;
+    }
+    if (draining.getAsBoolean() && message.kind() == JsonRpcMessage.Kind.REQUEST) {
+      // While draining, answers and notifications still reach the work in flight; new work does not start.
+      shuttingDown(response, callback);
+      return;
+    }
+    HttpFields headers = request.getHeaders();
+    String sessionId = headers.get(HttpHeaders.SESSION_ID);
+    if (message.kind() == JsonRpcMessage.Kind.REQUEST && "initialize".equals(message.method())) {
+      if (sessionId != null) {
+        Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+            "invalid request: initialize starts a new session and must not carry " + HttpHeaders.SESSION_ID);
+        return;
+      }
+      initialize(request, response, callback, credentials, principal, accepts, message);
+      return;
+    }
+    HttpSession session = session(sessionId, principal, request, response, callback);
+    if (session == null) {
+      return;
+    }
+    boolean open = message.kind() == JsonRpcMessage.Kind.REQUEST
+        ? session.request(message, response, callback, accepts.json(), accepts.sse(), false)
+        : session.accept(message);
+    if (!open) {
+      sessionNotFound(response, callback);
+    } else if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
+      Replies.empty(response, callback, 202);
+    }
+  }
+
+  private void initialize(Request request, Response response, Callback callback, Credentials credentials,
+      Principal principal, Accepts accepts, JsonRpcMessage message) {
+    HttpSession session = hub.open(principal.id());
+    if (session == null) {
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
+      Replies.error(hub.json(), response, callback, 503, ErrorCode.TOO_MANY_PENDING,
+          "too many sessions: try again later");
+      return;
+    }
+    ClientSession client;
+    try {
+      client = engine.serve(session, credentials, "http:" + remote(request));
+    } catch (RuntimeException e) {
+      session.close();
+      log.warn("serving a new session failed: {}", e.toString());
+      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR, "the gateway cannot take sessions now");
+      return;
+    }
+    session.served(client);
+    session.identify(response);
+    log.debug("session {}... opened for {}", session.shortId(), principal.id());
+    if (!session.request(message, response, callback, accepts.json(), accepts.sse(), true)) {
+      sessionNotFound(response, callback);
+    }
+  }
+
+  private void get(Request request, Response response, Callback callback, Principal principal) {
+    Accepts accepts = Accepts.parse(request.getHeaders().getValuesList(HttpHeader.ACCEPT));
+    if (!accepts.sse()) {
+      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+          "not acceptable: a GET opens a text/event-stream");
+      return;
+    }
+    HttpSession session = session(request.getHeaders().get(HttpHeaders.SESSION_ID), principal, request, response, callback);
+    if (session == null) {
+      return;
+    }
+    if (!session.listen(response, callback, request.getHeaders().get(HttpHeaders.LAST_EVENT_ID))) {
+      sessionNotFound(response, callback);
+    }
+  }
+
+  private void delete(Request request, Response response, Callback callback, Principal principal) {
+    HttpSession session = session(request.getHeaders().get(HttpHeaders.SESSION_ID), principal, request, response, callback);
+    if (session == null) {
+      return;
+    }
+    session.terminate();
+    log.debug("session {}... ended by the client", session.shortId());
+    Replies.empty(response, callback, 200);
+  }
+
+  /**
+   * The caller's session, or {@code null} after answering: 400 without a session id, 404 for an
+   * unknown, expired or closed one, or one that belongs to another principal (indistinguishably),
+   * 400 for an unsupported {@code MCP-Protocol-Version}.
+   */
+  private HttpSession session(String sessionId, Principal principal, Request request, Response response, Callback callback) {
+    if (sessionId == null) {
+      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+          "invalid request: missing " + HttpHeaders.SESSION_ID + " header; send initialize first");
+      return null;
+    }
+    HttpSession session = hub.find(sessionId);
+    if (session == null || !session.principalId.equals(principal.id())) {
+      sessionNotFound(response, callback);
+      return null;
+    }
+    if (session.idleLongerThan(settings.idleNanos(), hub.clock().nanoTime())) {
+      session.terminate();
+      sessionNotFound(response, callback);
+      return null;
+    }
+    String version = request.getHeaders().get(HttpHeaders.PROTOCOL_VERSION);
+    if (version != null && McpRevision.of(version.trim()).isEmpty()) {
+      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+          "invalid request: unsupported " + HttpHeaders.PROTOCOL_VERSION + "; supported: " + supported());
+      return null;
+    }
+    session.touch();
+    return session;
+  }
+
+  private void shuttingDown(Response response, Callback callback) {
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+    Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR, "the gateway is shutting down");
+  }
+
+  private void sessionNotFound(Response response, Callback callback) {
+    Replies.json(response, callback, 404, hub.json().bytes(JsonRpc.error(null, SESSION_NOT_FOUND,
+        "session not found: initialize a new session", null)));
+  }
+
+  private void methodNotAllowed(Response response, Callback callback, String allow) {
+    response.getHeaders().put(HttpHeader.ALLOW, allow);
+    Replies.error(hub.json(), response, callback, 405, ErrorCode.INVALID_REQUEST, "method not allowed");
+  }
+
+  private static String supported() {
+    StringBuilder text = new StringBuilder();
+    for (McpRevision revision : McpRevision.all()) {
+      text.append(text.length() == 0 ? "" : ", ").append(revision.version());
+    }
+    return text.toString();
+  }
+
+  /** The media type of a Content-Type value, lower case, without parameters; {@code null} if absent. */
+  static String mediaType(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    int semicolon = contentType.indexOf(';');
+    String type = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
+    return type.trim().toLowerCase(Locale.ROOT);
+  }
+
+  private static String remote(Request request) {
+    return Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+  }
+
+  /** Which answer types an {@code Accept} header allows; no header allows both. */
+  record Accepts(boolean json, boolean sse) {
+    static Accepts parse(List<String> values) {
+      if (values.isEmpty()) {
+        return new Accepts(true, true);
+      }
+      boolean json = false;
+      boolean sse = false;
+      for (String value : values) {
+        for (String part : value.split(",")) {
+          String[] pieces = part.split(";");
+          String type = pieces[0].trim().toLowerCase(Locale.ROOT);
+          if (refused(pieces)) {
+            continue;
+          }
+          switch (type) {
+            case "*/*":
+              json = true;
+              sse = true;
+              break;
+            case "application/*":
+            case "application/json":
+              json = true;
+              break;
+            case "text/*":
+            case "text/event-stream":
+              sse = true;
+              break;
+            default:
+              break;
+          }
+        }
+      }
+      return new Accepts(json, sse);
+    }
+
+    /** Whether a media range has {@code q=0}. */
+    private static boolean refused(String[] pieces) {
+      for (int i = 1; i < pieces.length; i++) {
+        String parameter = pieces[i].trim().toLowerCase(Locale.ROOT);
+        if (parameter.startsWith("q=")) {
+          try {
+            return Double.parseDouble(parameter.substring(2)) <= 0;
+          } catch (NumberFormatException e) {
+            return false;
+          }
+        }
+      }
+      return false;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package dev.sentinel.runner.http;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs tasks one at a time, in the order given, on a shared pool: a session's delivery thread
+ * without a thread per session. Thread-safe.
+ */
+final class SerialExecutor implements Executor {
+  private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
+
+  private final Executor pool;
+  private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+  private boolean running;
+
+  SerialExecutor(Executor pool) {
+    this.pool = pool;
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    synchronized (tasks) {
+      tasks.add(task);
+      if (running) {
+        return;
+      }
+      running = true;
+    }
+    try {
+      pool.execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      synchronized (tasks) {
+        tasks.clear();
+        running = false;
+      }
+      log.debug("delivery refused: the gateway is stopping");
+    }
+  }
+
+  private void drain() {
+    while (true) {
+      Runnable task;
+      synchronized (tasks) {
+        task = tasks.poll();
+        if (task == null) {
+          running = false;
+          return;
+        }
+      }
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.warn("a delivery task failed", e);
+      }
+    }
+  }
+}
