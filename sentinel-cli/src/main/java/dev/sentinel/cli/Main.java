@@ -48,8 +48,9 @@ public final class Main implements Callable<Integer> {
    * @param environment the variables that {@code ${env:...}} in config files read
    */
   public static List<Object> subcommands(Map<String, String> environment) {
-    return List.of(new StdioCommand(environment), new ConfigCommand(environment), new PolicyCommand(),
-        new KeysCommand(environment), new AuditCommand(environment));
+    return List.of(new StdioCommand(environment), new HttpCommand(environment),
+        new ConfigCommand(environment), new PolicyCommand(), new KeysCommand(environment),
+        new AuditCommand(environment));
   }
 
   /** The command line with the stock subcommands. */

@@ -93,12 +93,25 @@ public final class GatewayRuntime implements AutoCloseable {
    *     such as one that needs a database when {@code stores} has none
    */
   public static GatewayRuntime start(GatewayConfig config, Clock clock, Stores stores) {
+    return start(config, clock, stores, null);
+  }
+
+  /**
+   * Like {@link #start(GatewayConfig, Clock, Stores)}, for gateways whose clients present their
+   * own credentials (HTTP): every call is authenticated by {@code clients} instead of the
+   * config's {@code identity}.
+   *
+   * @param clients the authenticator of client credentials (API keys, tokens); {@code null} for
+   *     the config's identity
+   */
+  public static GatewayRuntime start(
+      GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
     Sentinel sentinel;
     try {
-      sentinel = sentinel(config, clock, stores);
+      sentinel = sentinel(config, clock, stores, clients);
     } catch (RuntimeException e) {
       stores.close();
       throw e;
@@ -171,9 +184,11 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** The governance pipeline the config describes, on the given stores. */
-  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores) {
+  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
     Authenticator authenticator;
-    if (config.identity().apiKey() != null) {
+    if (clients != null) {
+      authenticator = clients;
+    } else if (config.identity().apiKey() != null) {
       KeyStore keys = stores.keyStore().orElseThrow(() -> new GatewayConfigUnsupported(
           config.source() + ": identity.api_key is verified against the database's key store,"
               + " but the gateway was started without a database"));

@@ -228,8 +228,12 @@ public final class ClientSession {
         }
         break;
       case "notifications/roots/list_changed":
-        if (revision != null) {
+        // Only from a client that declared roots: a backend that asks for the roots of a client
+        // without them gets an error, and some servers then stop answering everyone.
+        if (revision != null && supports("roots")) {
           gateway.toBackends(notification.raw());
+        } else {
+          log.debug("dropped roots/list_changed from a client that did not declare roots");
         }
         break;
       default:

@@ -804,13 +804,30 @@ class McpGatewayTest {
     ScriptedServer alpha = new ScriptedServer("alpha").withTools("t");
     start(alpha);
     ScriptedClient client = fixture.client();
-    client.initialize();
+    ObjectNode caps = NODES.objectNode();
+    caps.putObject("roots").put("listChanged", true);
+    client.initialize("2025-11-25", caps);
 
     alpha.send(JsonRpc.notification("notifications/prompts/list_changed", null));
     client.send(JsonRpc.notification("notifications/roots/list_changed", null));
 
     Conditions.await("the client hears it", () -> !client.notifications("notifications/prompts/list_changed").isEmpty());
     Conditions.await("the backend hears it", () -> !alpha.received("notifications/roots/list_changed").isEmpty());
+  }
+
+  @Test
+  void rootsListChanged_fromAClientWithoutRoots_neverReachesBackends() {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("t");
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    client.initialize("2025-11-25", NODES.objectNode());
+
+    client.send(JsonRpc.notification("notifications/roots/list_changed", null));
+    client.call("tools/call", toolCall("alpha__t", null));
+
+    // Forwarding is synchronous on the client's delivery, so it would have preceded the call.
+    assertThat(alpha.received("tools/call")).hasSize(1);
+    assertThat(alpha.received("notifications/roots/list_changed")).isEmpty();
   }
 
   @Test

@@ -1,0 +1,97 @@
+package dev.sentinel.cli;
+
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Clock;
+import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.jdbc.JdbcStores;
+import dev.sentinel.runner.http.HttpGateway;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sentinel http --config FILE}: a shared Streamable HTTP MCP gateway. Clients
+ * authenticate with API keys from the config's database ({@code sentinel keys create}). Not
+ * thread-safe.
+ */
+@Command(
+    name = "http",
+    mixinStandardHelpOptions = true,
+    description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends",
+        "through the governance pipeline. Clients authenticate with API keys",
+        "(X-API-Key or Authorization: Bearer) from the config's database."})
+public final class HttpCommand implements Callable<Integer> {
+  private final Map<String, String> environment;
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+      description = "the gateway config file")
+  private Path config;
+
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+      description = "the address to bind (default: ${DEFAULT-VALUE}, loopback only)")
+  private String host;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+      description = "the port to bind (default: ${DEFAULT-VALUE}; 0 picks a free one)")
+  private int port;
+
+  /**
+   * An http command.
+   *
+   * @param environment the variables that {@code ${env:...}} in config files read
+   */
+  public HttpCommand(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+  }
+
+  /** Loads the config, starts the gateway and serves until the JVM is asked to stop. */
+  @Override
+  public Integer call() throws InterruptedException {
+    GatewayConfig loaded;
+    try {
+      loaded = GatewayConfig.load(config, environment);
+    } catch (ConfigException e) {
+      return Summary.fail(spec.commandLine(), e);
+    }
+    Clock clock = Clock.system();
+    JdbcStores stores = JdbcStores.open(loaded.database(), clock);
+    Authenticator clients = ApiKeys.create(stores.keys(), clock).authenticator();
+    GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, stores, clients);
+    HttpGateway http = HttpGateway.builder()
+        .runtime(runtime)
+        .authenticator(clients)
+        .bind(host, port)
+        .maxBodyBytes(loaded.gateway().maxMessageBytes())
+        .clock(clock)
+        .build();
+    try {
+      http.start();
+    } catch (RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+    spec.commandLine().getErr().println("sentinel http: MCP on " + http.endpoint());
+    spec.commandLine().getErr().flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        http.close(); // drains requests in flight
+      } finally {
+        runtime.close();
+        stopped.countDown();
+      }
+    }, "sentinel-http-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}
