@@ -9,6 +9,7 @@ import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.Stores;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,14 +27,14 @@ class RuntimeTest {
 
   @Test
   void runtime_servesSessionsOverHttp() {
-    String yaml = Fixture.config() + "identity:\n  principal: { id: ops, roles: [admin] }\n";
+    String yaml = Fixture.config() + "audit: { sinks: [ { jsonl: audit.jsonl } ] }\n";
     GatewayConfig config = GatewayConfig.parse(yaml, "runtime-test.yaml", dir, System.getenv());
-    // The HTTP layer authenticates a shared test token; the session then runs as the config's identity.
+    // The same authenticator serves the HTTP layer and the pipeline: each call runs as "ops".
     Authenticator http = credentials -> credentials.type() == Credentials.Type.BEARER
             && "test-token".equals(credentials.secret())
-        ? AuthenticationResult.success(Principal.of("ops"))
+        ? AuthenticationResult.success(Principal.of("ops", "admin"))
         : AuthenticationResult.failure("unknown token");
-    try (GatewayRuntime runtime = GatewayRuntime.start(config, Clock.system());
+    try (GatewayRuntime runtime = GatewayRuntime.start(config, Clock.system(), Stores.none(), http);
         HttpGateway gateway = HttpGateway.builder().runtime(runtime).authenticator(http).build()) {
       gateway.start();
       assertThat(gateway.endpoint().toString()).isEqualTo("http://127.0.0.1:" + gateway.port() + "/mcp");
@@ -50,6 +51,11 @@ class RuntimeTest {
           "Authorization", "Bearer test-token");
       JsonNode pong = Client.JSON.readTree(ping.body());
       assertThat(pong.has("result")).isTrue();
+      HttpResponse<String> list = client.post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}",
+          "Authorization", "Bearer test-token");
+      assertThat(Client.JSON.readTree(list.body()).path("result").path("tools").isArray())
+          .as("a governed call through the real runtime, authenticated with the session's token")
+          .isTrue();
       assertThat(gateway.sessionCount()).isEqualTo(1);
 
       assertThat(client.delete("Authorization", "Bearer test-token").statusCode()).isEqualTo(200);
