@@ -38,6 +38,12 @@ import tools.jackson.databind.json.JsonMapper;
 final class GatewayRig {
   static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
   static final String CLASSPATH = System.getProperty("java.class.path");
+  /**
+   * {@code @FILE} holding {@code -cp CLASSPATH}: with the class path inline, child command lines
+   * pass 4 KiB, and JDK 17's {@link ProcessHandle.Info} then reports no arguments at all, so the
+   * tests could not find the gateway among this JVM's children.
+   */
+  static final String CLASSPATH_ARGS = classPathArgFile();
   static final JsonMapper JSON = JsonMapper.builder().build();
   static final Duration TIMEOUT = Duration.ofSeconds(60);
 
@@ -45,6 +51,18 @@ final class GatewayRig {
   static final String KILL_REASON = "frozen during incident 7";
 
   private GatewayRig() {}
+
+  private static String classPathArgFile() {
+    try {
+      Path file = Files.createTempFile("sentinel-test-classpath", ".args");
+      file.toFile().deleteOnExit();
+      // An argument file quotes with "..." and escapes \ as \\.
+      Files.writeString(file, "-cp \"" + CLASSPATH.replace("\\", "\\\\") + "\"\n");
+      return "@" + file;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   /**
    * Writes {@code sentinel.yaml} into the directory; the audit trail goes to
@@ -54,7 +72,7 @@ final class GatewayRig {
    * @param gatewayExtras more keys of the {@code gateway} section, as YAML flow entries
    */
   static Path writeConfig(Path dir, URI web, String gatewayExtras) throws IOException {
-    String stdioArgs = "[\"-cp\", " + quote(CLASSPATH) + ", ";
+    String stdioArgs = "[" + quote(CLASSPATH_ARGS) + ", ";
     String yaml = String.join("\n",
         "gateway: { name: sdk-tests, request_timeout: 60s, start_timeout: 60s"
             + (gatewayExtras.isEmpty() ? "" : ", " + gatewayExtras) + " }",
@@ -101,7 +119,7 @@ final class GatewayRig {
 
   /** The gateway's arguments after the java binary. */
   static List<String> gatewayArgs(Path config) {
-    return List.of("-cp", CLASSPATH, Main.class.getName(), "stdio", "--config", config.toString());
+    return List.of(CLASSPATH_ARGS, Main.class.getName(), "stdio", "--config", config.toString());
   }
 
   /** A client of the official SDK, what it was asked to sample, and the progress it saw. */

@@ -104,7 +104,7 @@ class StdioGatewaySdkTest {
         new McpSchema.CallToolRequest("echo__echo", Map.of("text", "héllo ✓ \"quoted\"")));
     McpSchema.CallToolResult direct = withDirectClient(
         () -> new StdioClientTransport(ServerParameters.builder(GatewayRig.JAVA)
-            .args("-cp", GatewayRig.CLASSPATH, "dev.sentinel.core.transport.EchoMcpServer").build(),
+            .args(GatewayRig.CLASSPATH_ARGS, "dev.sentinel.core.transport.EchoMcpServer").build(),
             SdkBackend.MAPPER),
         sdk -> sdk.callTool(new McpSchema.CallToolRequest("echo", Map.of("text", "héllo ✓ \"quoted\""))));
     assertThat(via).isEqualTo(direct);
