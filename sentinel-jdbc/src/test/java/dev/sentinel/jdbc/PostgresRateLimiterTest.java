@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.gateway.DatabaseSettings;
 import dev.sentinel.core.limit.RateLimiterContract;
 import dev.sentinel.core.testing.ManualClock;
 import java.nio.file.Path;
@@ -120,5 +121,27 @@ class PostgresRateLimiterTest extends RateLimiterContract {
     assertThatThrownBy(() -> PostgresRateLimiter.create(sqlite, clock))
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("Shared limits need PostgreSQL");
+  }
+
+  @Test
+  void jdbcStores_onPostgres_offerOneSharedLimiter() {
+    ManualClock clock = new ManualClock();
+    String url = postgres.newDatabase();
+    try (JdbcStores a = JdbcStores.open(DatabaseSettings.of(url, null, null), clock);
+        JdbcStores b = JdbcStores.open(DatabaseSettings.of(url, null, null), clock)) {
+      Rate rate = Rate.parse("1/min");
+      assertThat(a.rateLimiter()).containsSame(a.rateLimiter().orElseThrow());
+      assertThat(a.rateLimiter().orElseThrow().tryAcquire("k", rate, 1).allowed()).isTrue();
+      assertThat(b.rateLimiter().orElseThrow().tryAcquire("k", rate, 1).allowed()).isFalse();
+    }
+  }
+
+  @Test
+  void jdbcStores_onSqlite_haveNoSharedLimiter(@TempDir Path dir) {
+    String url = "jdbc:sqlite:" + dir.resolve("s.db");
+    try (JdbcStores stores =
+        JdbcStores.open(DatabaseSettings.of(url, null, null), new ManualClock())) {
+      assertThat(stores.rateLimiter()).isEmpty();
+    }
   }
 }
