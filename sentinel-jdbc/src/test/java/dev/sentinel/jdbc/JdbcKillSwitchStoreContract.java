@@ -43,4 +43,20 @@ abstract class JdbcKillSwitchStoreContract {
       assertThat(store.load()).isEqualTo(KillSwitch.State.EMPTY);
     }
   }
+
+  @Test
+  void killSwitchSync_poll_appliesStoredChangesOnce() {
+    try (Database db = openDatabase()) {
+      JdbcKillSwitchStore store = JdbcKillSwitchStore.create(db, clock);
+      KillSwitch killSwitch = KillSwitch.create();
+      KillSwitchSync sync = new KillSwitchSync(JdbcKillSwitchStore.create(db, clock), killSwitch);
+      assertThat(sync.poll()).isTrue();
+      assertThat(killSwitch.state()).isEqualTo(KillSwitch.State.EMPTY);
+      KillSwitch.State state = new KillSwitch.State("stop", Map.of(), Map.of(), Map.of());
+      store.save(state);
+      assertThat(sync.poll()).isTrue();
+      assertThat(killSwitch.state()).isEqualTo(state);
+      assertThat(sync.poll()).isFalse();
+    }
+  }
 }
