@@ -64,6 +64,7 @@ public final class Database implements AutoCloseable {
   private final Path file;
   private final Duration busyTimeout;
   private final Jdbi jdbi;
+  private final DataSource dataSource;
   private final int schemaVersion;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -72,6 +73,7 @@ public final class Database implements AutoCloseable {
     this.url = JdbcUrls.redact(builder.jdbcUrl);
     this.file = file;
     this.busyTimeout = builder.busyTimeout;
+    this.dataSource = dataSource;
     this.jdbi = Jdbi.create(dataSource);
     this.schemaVersion = Migrations.migrate(this, builder.clock);
   }
@@ -102,6 +104,11 @@ public final class Database implements AutoCloseable {
   /** The Jdbi instance over this database, for stores; it must not be used after {@link #close}. */
   public Jdbi jdbi() {
     return jdbi;
+  }
+
+  /** The unpooled data source under {@link #jdbi()}, for stores that need plain JDBC. */
+  DataSource dataSource() {
+    return dataSource;
   }
 
   /** The JDBC URL with any password removed, as it appears in messages. */

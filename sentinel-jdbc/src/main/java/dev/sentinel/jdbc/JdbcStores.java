@@ -3,6 +3,7 @@ package dev.sentinel.jdbc;
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.api.RateLimiter;
 import dev.sentinel.core.gateway.DatabaseSettings;
 import dev.sentinel.core.gateway.Stores;
 import java.io.IOException;
@@ -42,6 +43,7 @@ public final class JdbcStores implements Stores {
   private final Database database;
   private final Clock clock;
   private final JdbcKeyStore keys;
+  private RateLimiter rateLimiter; // guarded by this; created on first use
 
   private JdbcStores(Database database, Clock clock) {
     this.database = database;
@@ -103,6 +105,24 @@ public final class JdbcStores implements Stores {
   @Override
   public Optional<KeyStore> keyStore() {
     return Optional.of(keys);
+  }
+
+  /**
+   * {@inheritDoc} A {@link PostgresRateLimiter} on a PostgreSQL database, so that limits are
+   * shared by every gateway on it; empty on SQLite. The limiter (and its table) is created on
+   * the first call, so commands that only read the database never write to it.
+   *
+   * @throws DatabaseException if the limiter's table cannot be created
+   */
+  @Override
+  public synchronized Optional<RateLimiter> rateLimiter() {
+    if (database.dialect() != Dialect.POSTGRESQL) {
+      return Optional.empty();
+    }
+    if (rateLimiter == null) {
+      rateLimiter = PostgresRateLimiter.create(database, clock);
+    }
+    return Optional.of(rateLimiter);
   }
 
   /** The key store, typed. */

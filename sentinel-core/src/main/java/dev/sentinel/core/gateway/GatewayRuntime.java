@@ -204,7 +204,8 @@ public final class GatewayRuntime implements AutoCloseable {
         .revision(config.revision())
         .authenticator(authenticator)
         .policy(config.policy())
-        .limits(Limits.of(config.policy().limits(), LocalRateLimiter.create(clock)))
+        .limits(Limits.of(config.policy().limits(),
+            stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock))))
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())

@@ -2,6 +2,7 @@ package dev.sentinel.core.gateway;
 
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.api.RateLimiter;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,15 @@ public interface Stores extends AutoCloseable {
 
   /** The database's key store, or empty without one. */
   Optional<KeyStore> keyStore();
+
+  /**
+   * A rate limiter whose buckets the database shares with every gateway on it, or empty when
+   * limits are per process (no database, or one a single process owns, such as SQLite). The
+   * gateway uses it instead of a local limiter when present.
+   */
+  default Optional<RateLimiter> rateLimiter() {
+    return Optional.empty();
+  }
 
   /** What the stores are, for messages: such as {@code SQLite database /srv/sentinel.db}. */
   String description();
