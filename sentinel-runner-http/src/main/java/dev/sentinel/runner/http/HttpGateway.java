@@ -57,7 +57,7 @@ public final class HttpGateway implements AutoCloseable {
   private static final int MAX_BUFFERED_EVENTS = 256;
   private static final long MAX_BUFFERED_BYTES = 4L * 1024 * 1024;
 
-  private final Engine engine;
+  private final GatewayRuntime runtime;
   private final Authenticator authenticator;
   private final String host;
   private final int requestedPort;
@@ -81,14 +81,14 @@ public final class HttpGateway implements AutoCloseable {
   private enum State { NEW, STARTED, CLOSED }
 
   private HttpGateway(Builder builder) {
-    this.engine = builder.engine;
+    this.runtime = builder.runtime;
     this.authenticator = builder.authenticator;
     this.host = builder.host;
     this.requestedPort = builder.port;
     this.path = builder.path;
     this.allowedOrigins = builder.allowedOrigins;
     this.allowedHosts = builder.allowedHosts;
-    this.maxBodyBytes = builder.maxBodyBytes > 0 ? builder.maxBodyBytes : engine.frameLimits().maxMessageBytes();
+    this.maxBodyBytes = builder.maxBodyBytes > 0 ? builder.maxBodyBytes : runtime.frameLimits().maxMessageBytes();
     this.maxSessions = builder.maxSessions;
     this.keepAlive = builder.keepAlive;
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
@@ -122,7 +122,7 @@ public final class HttpGateway implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
-    Json json = new Json(engine.frameLimits().maxDepth(), maxBodyBytes);
+    Json json = new Json(runtime.frameLimits().maxDepth(), maxBodyBytes);
     hub = new Hub(json, clock, pool, maxSessions, MAX_BUFFERED_EVENTS, MAX_BUFFERED_BYTES);
 
     QueuedThreadPool jettyThreads = new QueuedThreadPool();
@@ -148,7 +148,7 @@ public final class HttpGateway implements AutoCloseable {
     Guard guard = Guard.of(allowedOrigins, allowedHosts, host, connector.getLocalPort());
     McpHandler.Settings settings =
         new McpHandler.Settings(path, maxBodyBytes, sessionIdleTimeout.toNanos(), authenticator);
-    server.setHandler(new McpHandler(settings, engine, hub, guard, () -> draining));
+    server.setHandler(new McpHandler(settings, runtime, hub, guard, () -> draining));
     try {
       server.start();
     } catch (Exception e) {
@@ -251,7 +251,7 @@ public final class HttpGateway implements AutoCloseable {
    * Assembles an {@link HttpGateway}. Each setter validates its value at once. Not thread-safe.
    */
   public static final class Builder {
-    private Engine engine;
+    private GatewayRuntime runtime;
     private Authenticator authenticator;
     private String host = "127.0.0.1";
     private int port = 0;
@@ -269,13 +269,7 @@ public final class HttpGateway implements AutoCloseable {
 
     /** The gateway to serve; required. The HTTP gateway does not close it. */
     public Builder runtime(GatewayRuntime runtime) {
-      this.engine = Engine.of(Objects.requireNonNull(runtime, "runtime"));
-      return this;
-    }
-
-    /** The engine to serve, for tests that assemble one without a config. */
-    Builder engine(Engine engine) {
-      this.engine = Objects.requireNonNull(engine, "engine");
+      this.runtime = Objects.requireNonNull(runtime, "runtime");
       return this;
     }
 
@@ -401,7 +395,7 @@ public final class HttpGateway implements AutoCloseable {
      * @throws IllegalStateException if the runtime or the authenticator is missing
      */
     public HttpGateway build() {
-      if (engine == null) {
+      if (runtime == null) {
         throw new IllegalStateException("a runtime is required");
       }
       if (authenticator == null) {

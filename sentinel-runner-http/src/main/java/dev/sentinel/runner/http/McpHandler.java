@@ -1,5 +1,6 @@
 package dev.sentinel.runner.http;
 
+import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Credentials;
@@ -44,14 +45,14 @@ final class McpHandler extends Handler.Abstract {
   record Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator) {}
 
   private final Settings settings;
-  private final Engine engine;
+  private final GatewayRuntime runtime;
   private final Hub hub;
   private final Guard guard;
   private final BooleanSupplier draining;
 
-  McpHandler(Settings settings, Engine engine, Hub hub, Guard guard, BooleanSupplier draining) {
+  McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining) {
     this.settings = settings;
-    this.engine = engine;
+    this.runtime = runtime;
     this.hub = hub;
     this.guard = guard;
     this.draining = draining;
@@ -100,7 +101,7 @@ final class McpHandler extends Handler.Abstract {
     ObjectNode body = NODES.objectNode();
     ObjectNode backends = NODES.objectNode();
     boolean anyUp = false;
-    for (Map.Entry<String, BackendStatus> entry : engine.backends().entrySet()) {
+    for (Map.Entry<String, BackendStatus> entry : runtime.backends().entrySet()) {
       backends.put(entry.getKey(), entry.getValue().state().name());
       anyUp |= entry.getValue().state() == BackendStatus.State.UP;
     }
@@ -320,7 +321,7 @@ final class McpHandler extends Handler.Abstract {
     }
     ClientSession client;
     try {
-      client = engine.serve(session, credentials, "http:" + remote(request));
+      client = runtime.serve(session, credentials, "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
       log.warn("serving a new session failed: {}", e.toString());

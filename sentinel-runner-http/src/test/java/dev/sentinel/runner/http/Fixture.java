@@ -2,32 +2,20 @@ package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
-import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.auth.InMemoryKeyStore;
 import dev.sentinel.core.auth.IssuedKey;
-import dev.sentinel.core.gateway.Backend;
 import dev.sentinel.core.gateway.GatewayConfig;
-import dev.sentinel.core.gateway.StdioBackend;
-import dev.sentinel.core.mcp.McpGateway;
-import dev.sentinel.core.transport.FrameLimits;
-import dev.sentinel.core.transport.ProcessSpec;
-import dev.sentinel.core.transport.ProcessTransport;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.Stores;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * A governed MCP engine for the tests, assembled from a real config ({@link GatewayConfig#parse})
- * whose backend is {@link FixtureServer} in a child JVM, with API keys in an in-memory store.
- *
- * <p>Why not {@link dev.sentinel.core.gateway.GatewayRuntime#start}: the runtime builds its
- * pipeline's authenticator from the config's {@code identity} section (a fixed principal accepts
- * only launch credentials), so it would refuse the API keys HTTP sessions present. Until the
- * runtime can be given the HTTP authenticator, the tests assemble the same parts (config policy,
- * config backends, the real pipeline and engine) with the keys' authenticator.
+ * A gateway runtime for the tests, started from a real config ({@link GatewayConfig#parse})
+ * whose backend is {@link FixtureServer} in a child JVM, with API keys in an in-memory store
+ * authenticating every call.
  */
 final class Fixture implements AutoCloseable {
   final ApiKeys keys;
@@ -35,8 +23,7 @@ final class Fixture implements AutoCloseable {
   final IssuedKey alice;
   final IssuedKey bob;
   final GatewayConfig config;
-  private final McpGateway mcp;
-  final Engine engine;
+  final GatewayRuntime runtime;
 
   Fixture(Path dir) {
     keys = ApiKeys.create(InMemoryKeyStore.create(), Clock.system());
@@ -44,25 +31,7 @@ final class Fixture implements AutoCloseable {
     alice = keys.issue("alice", Set.of("developer"), "alice's key", null);
     bob = keys.issue("bob", Set.of("developer"), "bob's key", null);
     config = GatewayConfig.parse(config(), "http-test.yaml", dir, System.getenv());
-    Sentinel sentinel = Sentinel.builder()
-        .authenticator(authenticator)
-        .policy(config.policy())
-        .build();
-    McpGateway.Builder builder = McpGateway.builder().sentinel(sentinel);
-    for (Backend backend : config.backends()) {
-      StdioBackend stdio = (StdioBackend) backend;
-      ProcessSpec spec = ProcessSpec.of(stdio.name(), stdio.command(), stdio.env());
-      builder.backend(stdio.name(), () -> {
-        try {
-          return ProcessTransport.start(spec);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    }
-    mcp = builder.build();
-    mcp.start();
-    engine = Engine.of(mcp, FrameLimits.defaults());
+    runtime = GatewayRuntime.start(config, Clock.system(), Stores.none(), authenticator);
   }
 
   /** A config fronting the fixture server, allowing everything. */
@@ -77,7 +46,8 @@ final class Fixture implements AutoCloseable {
         + "policy:\n"
         + "  rules:\n"
         + "    - id: everything\n"
-        + "      allow: {}\n";
+        + "      allow: {}\n"
+        + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n";
   }
 
   static String quote(String text) {
@@ -86,15 +56,15 @@ final class Fixture implements AutoCloseable {
 
   /** A gateway builder on this engine with the keys' authenticator. */
   HttpGateway.Builder gateway() {
-    return HttpGateway.builder().engine(engine).authenticator(authenticator);
+    return HttpGateway.builder().runtime(runtime).authenticator(authenticator);
   }
 
   Map<String, ?> backends() {
-    return mcp.backends();
+    return runtime.backends();
   }
 
   @Override
   public void close() {
-    mcp.close();
+    runtime.close();
   }
 }

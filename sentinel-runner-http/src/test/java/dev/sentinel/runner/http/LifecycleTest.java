@@ -114,7 +114,7 @@ class LifecycleTest {
     assertThatThrownBy(() -> builder.keepAlive(Duration.ZERO)).hasMessageContaining("keepAlive");
     assertThatThrownBy(() -> builder.allowedOrigins(Set.of(" "))).hasMessageContaining("allowedOrigins");
     assertThatThrownBy(builder::build).hasMessageContaining("runtime");
-    assertThatThrownBy(() -> HttpGateway.builder().engine(fixture.engine).build())
+    assertThatThrownBy(() -> HttpGateway.builder().runtime(fixture.runtime).build())
         .hasMessageContaining("authenticator");
   }
 }

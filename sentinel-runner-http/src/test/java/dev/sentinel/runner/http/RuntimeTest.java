@@ -27,7 +27,7 @@ class RuntimeTest {
 
   @Test
   void runtime_servesSessionsOverHttp() {
-    String yaml = Fixture.config() + "audit: { sinks: [ { jsonl: audit.jsonl } ] }\n";
+    String yaml = Fixture.config();
     GatewayConfig config = GatewayConfig.parse(yaml, "runtime-test.yaml", dir, System.getenv());
     // The same authenticator serves the HTTP layer and the pipeline: each call runs as "ops".
     Authenticator http = credentials -> credentials.type() == Credentials.Type.BEARER
