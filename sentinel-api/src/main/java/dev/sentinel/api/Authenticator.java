@@ -27,6 +27,19 @@ public interface Authenticator {
   }
 
   /**
+   * An authenticator that accepts only {@link Credentials#none()} and answers with a fixed
+   * principal: opt-in access without credentials, such as a loopback-only development gateway.
+   * Combined with others by {@link #firstOf}, a request that presents wrong credentials is still
+   * refused: it never falls back to this principal.
+   */
+  static Authenticator anonymous(Principal principal) {
+    Objects.requireNonNull(principal, "principal");
+    AuthenticationResult success = AuthenticationResult.success(principal);
+    AuthenticationResult failure = AuthenticationResult.failure("credentials were presented");
+    return credentials -> credentials.type() == Credentials.Type.NONE ? success : failure;
+  }
+
+  /**
    * Tries each authenticator in turn and answers with the first success; if all refuse, the
    * refusal reasons are joined.
    */

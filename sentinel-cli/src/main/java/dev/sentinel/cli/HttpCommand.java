@@ -6,9 +6,11 @@ import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.Server;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.runner.http.HttpGateway;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -37,13 +39,15 @@ public final class HttpCommand implements Callable<Integer> {
       description = "the gateway config file")
   private Path config;
 
-  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
-      description = "the address to bind (default: ${DEFAULT-VALUE}, loopback only)")
+  @Option(names = "--host", paramLabel = "ADDRESS",
+      description = "the address to bind, overriding server.host (default: 127.0.0.1, loopback"
+          + " only)")
   private String host;
 
-  @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
-      description = "the port to bind (default: ${DEFAULT-VALUE}; 0 picks a free one)")
-  private int port;
+  @Option(names = "--port", paramLabel = "PORT",
+      description = "the port to bind, overriding server.port (default: 8080; 0 picks a free"
+          + " one)")
+  private Integer port;
 
   /**
    * An http command.
@@ -65,12 +69,17 @@ public final class HttpCommand implements Callable<Integer> {
     }
     Clock clock = Clock.system();
     JdbcStores stores = JdbcStores.open(loaded.database(), clock);
-    Authenticator clients = ApiKeys.create(stores.keys(), clock).authenticator();
+    Server server = loaded.server();
+    Authenticator keys = ApiKeys.create(stores.keys(), clock).authenticator();
+    Authenticator clients = server.anonymous()
+        .map(principal -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(principal))))
+        .orElse(keys);
     GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, stores, clients);
     HttpGateway http = HttpGateway.builder()
         .runtime(runtime)
         .authenticator(clients)
-        .bind(host, port)
+        .server(server)
+        .bind(host == null ? server.host() : host, port == null ? server.port() : port)
         .maxBodyBytes(loaded.gateway().maxMessageBytes())
         .clock(clock)
         .build();

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -46,7 +47,8 @@ import tools.jackson.databind.JsonNode;
  */
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
-      List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database");
+      List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
+          "server");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth");
@@ -64,6 +66,9 @@ final class ConfigLoader {
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password");
+  static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
+      "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
+      "drain_timeout", "anonymous");
   static final List<String> JSONL_KEYS = List.of("file", "fsync");
   static final List<String> SLF4J_KEYS = List.of("logger");
 
@@ -87,7 +92,8 @@ final class ConfigLoader {
       Map.entry("jsonlSink", JSONL_KEYS),
       Map.entry("slf4jSink", SLF4J_KEYS),
       Map.entry("databaseSink", DATABASE_SINK_KEYS),
-      Map.entry("database", DATABASE_KEYS));
+      Map.entry("database", DATABASE_KEYS),
+      Map.entry("server", SERVER_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -180,6 +186,7 @@ final class ConfigLoader {
     KillSwitch.State killSwitch = killSwitch(backends);
     Audit audit = audit();
     DatabaseSettings database = database();
+    Server server = server();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -191,7 +198,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database);
+        backends, policy, killSwitch, audit, database, server);
   }
 
   static String revision(String text) {
@@ -285,9 +292,14 @@ final class ConfigLoader {
       }
       return Identity.ofApiKey(key);
     }
-    String pp = p + "/principal";
+    Principal principal = principal(p + "/principal");
+    return principal == null ? Identity.ANONYMOUS : Identity.of(principal);
+  }
+
+  /** A {@code principal} mapping, or {@code null} after recording its problems. */
+  private Principal principal(String pp) {
     if (!in.checkKeys(pp, null, PRINCIPAL_KEYS)) {
-      return Identity.ANONYMOUS;
+      return null;
     }
     String id = null;
     if (in.present(pp + "/id", null, true)) {
@@ -314,7 +326,70 @@ final class ConfigLoader {
         }
       }
     }
-    return id == null ? Identity.ANONYMOUS : Identity.of(new Principal(id, roles, attributes));
+    return id == null ? null : new Principal(id, roles, attributes);
+  }
+
+  // ---- server ------------------------------------------------------------------------------
+
+  private Server server() {
+    String p = "/server";
+    if (!section(p, null, SERVER_KEYS)) {
+      return Server.DEFAULTS;
+    }
+    Server d = Server.DEFAULTS;
+    String host = d.host();
+    if (in.present(p + "/host", null, false)) {
+      String text = in.string(p + "/host", null, "an address to bind, such as 127.0.0.1");
+      if (text != null && text.isBlank()) {
+        in.error(p + "/host", null, "the host must not be blank; 127.0.0.1 binds loopback only");
+      } else if (text != null) {
+        host = text.strip();
+      }
+    }
+    int port = d.port();
+    if (in.present(p + "/port", null, false)) {
+      JsonNode node = in.node(p + "/port");
+      if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < 0
+          || node.intValue() > 65_535) {
+        in.error(p + "/port", null, "expected a port from 0 (any free port) to 65535, got "
+            + ConfigReader.describe(node));
+      } else {
+        port = node.intValue();
+      }
+    }
+    String path = d.path();
+    if (in.present(p + "/path", null, false)) {
+      String text = in.string(p + "/path", null, "an endpoint path such as /mcp");
+      if (text != null && (!text.startsWith("/") || text.length() < 2 || text.contains("?")
+          || text.contains("#"))) {
+        in.error(p + "/path", null, "the path must start with '/' and name an endpoint, such as"
+            + " /mcp, got '" + text + "'");
+      } else if (text != null) {
+        path = text;
+      }
+    }
+    Set<String> origins = new LinkedHashSet<>();
+    if (in.present(p + "/allowed_origins", null, false)) {
+      origins.addAll(in.names(p + "/allowed_origins", null,
+          "origins such as https://app.example.com, https://host:* or *"));
+    }
+    Set<String> hosts = new LinkedHashSet<>();
+    if (in.present(p + "/allowed_hosts", null, false)) {
+      hosts.addAll(in.names(p + "/allowed_hosts", null,
+          "Host header values such as mcp.example.com or mcp.example.com:8443"));
+    }
+    int sessions = integer(p + "/max_sessions", null, "max_sessions", d.maxSessions(), 1_000_000);
+    int connections = integer(p + "/max_connections", null, "max_connections",
+        d.maxConnections(), 1_000_000);
+    Duration keepAlive = duration(p + "/keep_alive", null, d.keepAlive());
+    Duration idle = duration(p + "/session_idle_timeout", null, d.sessionIdleTimeout());
+    Duration drain = duration(p + "/drain_timeout", null, d.drainTimeout());
+    Optional<Principal> anonymous = Optional.empty();
+    if (in.present(p + "/anonymous", null, false)) {
+      anonymous = Optional.ofNullable(principal(p + "/anonymous"));
+    }
+    return new Server(host, port, path, origins, hosts, sessions, connections, keepAlive, idle,
+        drain, anonymous);
   }
 
   // ---- backends ----------------------------------------------------------------------------

@@ -50,6 +50,8 @@ import java.util.Set;
  * @param audit the {@code audit:} section (defaults when absent)
  * @param database the {@code database:} section ({@link DatabaseSettings#embeddedDefault} when
  *     absent); opened only when {@link #needsDatabase()}
+ * @param server the {@code server:} section, for {@code sentinel http} ({@link Server#DEFAULTS}
+ *     when absent)
  */
 public record GatewayConfig(
     String source,
@@ -60,7 +62,8 @@ public record GatewayConfig(
     PolicyEngine policy,
     KillSwitch.State killSwitch,
     Audit audit,
-    DatabaseSettings database) {
+    DatabaseSettings database,
+    Server server) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -90,6 +93,7 @@ public record GatewayConfig(
     Objects.requireNonNull(killSwitch, "killSwitch");
     Objects.requireNonNull(audit, "audit");
     Objects.requireNonNull(database, "database");
+    Objects.requireNonNull(server, "server");
   }
 
   /**

@@ -32,8 +32,8 @@ class GatewayConfigErrorsTest {
   void unknownTopLevelKey_suggestsNearest() {
     ConfigException e = fail("gatway: {}\n" + BACKENDS + POLICY);
     assertThat(e.getMessage()).isEqualTo("sentinel.yaml:1:1: at /gatway: unknown key 'gatway' "
-        + "(expected one of gateway, identity, backends, policy, kill_switch, audit, database); "
-        + "did you mean 'gateway'?");
+        + "(expected one of gateway, identity, backends, policy, kill_switch, audit, database, "
+        + "server); did you mean 'gateway'?");
     assertThat(e.path()).isEqualTo("/gatway");
   }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -66,6 +67,7 @@ public final class HttpGateway implements AutoCloseable {
   private final Set<String> allowedHosts;
   private final long maxBodyBytes;
   private final int maxSessions;
+  private final int maxConnections;
   private final Duration keepAlive;
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
@@ -90,6 +92,7 @@ public final class HttpGateway implements AutoCloseable {
     this.allowedHosts = builder.allowedHosts;
     this.maxBodyBytes = builder.maxBodyBytes > 0 ? builder.maxBodyBytes : runtime.frameLimits().maxMessageBytes();
     this.maxSessions = builder.maxSessions;
+    this.maxConnections = builder.maxConnections;
     this.keepAlive = builder.keepAlive;
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
     this.drainTimeout = builder.drainTimeout;
@@ -138,6 +141,9 @@ public final class HttpGateway implements AutoCloseable {
     // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
     connector.setIdleTimeout(Math.max(30_000L, keepAlive.toMillis() * 2 + 5_000L));
     server.addConnector(connector);
+    // Beyond the limit, the acceptor stops accepting: further connections wait in the kernel's
+    // backlog, costing no thread and no parsing, until one closes.
+    server.addBean(new NetworkConnectionLimit(maxConnections, connector));
     try {
       connector.open();
     } catch (IOException e) {
@@ -259,10 +265,12 @@ public final class HttpGateway implements AutoCloseable {
     private Set<String> allowedOrigins;
     private Set<String> allowedHosts;
     private long maxBodyBytes = -1;
-    private int maxSessions = 1_000;
-    private Duration keepAlive = Duration.ofSeconds(25);
-    private Duration sessionIdleTimeout = Duration.ofMinutes(30);
-    private Duration drainTimeout = Duration.ofSeconds(10);
+    private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
+    private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
+    private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
+    private Duration sessionIdleTimeout =
+        dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
+    private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
     private Clock clock = Clock.system();
 
     private Builder() {}
@@ -282,6 +290,28 @@ public final class HttpGateway implements AutoCloseable {
     public Builder authenticator(Authenticator authenticator) {
       this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
       return this;
+    }
+
+    /**
+     * Every listening setting of a config's {@code server:} section: bind address and port,
+     * path, allowed origins and hosts (when the section names any), session and connection
+     * limits, keep-alive, idle and drain timeouts. Later setters override.
+     */
+    public Builder server(dev.sentinel.core.gateway.Server settings) {
+      Objects.requireNonNull(settings, "settings");
+      bind(settings.host(), settings.port());
+      path(settings.path());
+      if (!settings.allowedOrigins().isEmpty()) {
+        allowedOrigins(settings.allowedOrigins());
+      }
+      if (!settings.allowedHosts().isEmpty()) {
+        allowedHosts(settings.allowedHosts());
+      }
+      maxSessions(settings.maxSessions());
+      maxConnections(settings.maxConnections());
+      keepAlive(settings.keepAlive());
+      sessionIdleTimeout(settings.sessionIdleTimeout());
+      return drainTimeout(settings.drainTimeout());
     }
 
     /**
@@ -355,6 +385,19 @@ public final class HttpGateway implements AutoCloseable {
         throw new IllegalArgumentException("maxSessions must be at least 1, was " + sessions);
       }
       this.maxSessions = sessions;
+      return this;
+    }
+
+    /**
+     * How many TCP connections may be open at once; 1000 by default. Beyond it, new connections
+     * are not accepted until one closes (they wait in the listen backlog), so a flood of
+     * connections costs no parsing and does not starve open sessions.
+     */
+    public Builder maxConnections(int connections) {
+      if (connections < 1) {
+        throw new IllegalArgumentException("maxConnections must be at least 1, was " + connections);
+      }
+      this.maxConnections = connections;
       return this;
     }
 

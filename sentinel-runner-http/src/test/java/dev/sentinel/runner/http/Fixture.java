@@ -11,6 +11,7 @@ import dev.sentinel.core.gateway.Stores;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * A gateway runtime for the tests, started from a real config ({@link GatewayConfig#parse})
@@ -26,8 +27,16 @@ final class Fixture implements AutoCloseable {
   final GatewayRuntime runtime;
 
   Fixture(Path dir) {
+    this(dir, UnaryOperator.identity());
+  }
+
+  /**
+   * A fixture whose clients are authenticated by {@code clients} applied to the keys'
+   * authenticator (to add anonymous access, say).
+   */
+  Fixture(Path dir, UnaryOperator<Authenticator> clients) {
     keys = ApiKeys.create(InMemoryKeyStore.create(), Clock.system());
-    authenticator = keys.authenticator();
+    authenticator = clients.apply(keys.authenticator());
     alice = keys.issue("alice", Set.of("developer"), "alice's key", null);
     bob = keys.issue("bob", Set.of("developer"), "bob's key", null);
     config = GatewayConfig.parse(config(), "http-test.yaml", dir, System.getenv());
