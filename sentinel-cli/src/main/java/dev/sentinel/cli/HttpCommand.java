@@ -9,6 +9,7 @@ import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.core.gateway.Server;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.runner.http.HttpGateway;
+import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -21,15 +22,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code sentinel http --config FILE}: a shared Streamable HTTP MCP gateway. Clients
- * authenticate with API keys from the config's database ({@code sentinel keys create}). Not
- * thread-safe.
+ * authenticate with API keys from the config's database ({@code sentinel keys create}) or, with
+ * a {@code server.jwt} section, with their identity provider's JSON Web Tokens. Not thread-safe.
  */
 @Command(
     name = "http",
     mixinStandardHelpOptions = true,
     description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends",
         "through the governance pipeline. Clients authenticate with API keys",
-        "(X-API-Key or Authorization: Bearer) from the config's database."})
+        "(X-API-Key or Authorization: Bearer) from the config's database, or with",
+        "JWTs from the identity provider named in server.jwt."})
 public final class HttpCommand implements Callable<Integer> {
   private final Map<String, String> environment;
 
@@ -71,9 +73,14 @@ public final class HttpCommand implements Callable<Integer> {
     JdbcStores stores = JdbcStores.open(loaded.database(), clock);
     Server server = loaded.server();
     Authenticator keys = ApiKeys.create(stores.keys(), clock).authenticator();
-    Authenticator clients = server.anonymous()
+    Authenticator others = server.anonymous()
         .map(principal -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(principal))))
         .orElse(keys);
+    // JWT-shaped bearer tokens go to the identity provider's keys, everything else to API keys.
+    Authenticator clients = server.jwt()
+        .<Authenticator>map(jwt -> JwtAuthenticator.dispatching(
+            JwtAuthenticator.builder(jwt).clock(clock).build(), others))
+        .orElse(others);
     GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, stores, clients);
     HttpGateway http = HttpGateway.builder()
         .runtime(runtime)

@@ -24,6 +24,9 @@ import java.util.Set;
  * @param anonymous the principal of requests that carry no credentials, when set; by default
  *     such requests are refused with 401
  * @param admin the operators' credentials; without them the admin endpoints are not served
+ * @param jwt how bearer JSON Web Tokens are verified; without it only API keys are accepted
+ * @param oauth the protected resource metadata served at
+ *     {@code /.well-known/oauth-protected-resource}
  */
 public record Server(
     String host,
@@ -37,7 +40,9 @@ public record Server(
     Duration sessionIdleTimeout,
     Duration drainTimeout,
     Optional<Principal> anonymous,
-    Optional<Admin> admin) {
+    Optional<Admin> admin,
+    Optional<Jwt> jwt,
+    OAuth oauth) {
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -59,7 +64,8 @@ public record Server(
   /** Every setting at its default. */
   public static final Server DEFAULTS = new Server(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH,
       Set.of(), Set.of(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS, DEFAULT_KEEP_ALIVE,
-      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty());
+      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty(),
+      Optional.empty(), OAuth.DEFAULTS);
 
   /** Validates and copies. */
   public Server {
@@ -87,5 +93,16 @@ public record Server(
     }
     Objects.requireNonNull(anonymous, "anonymous");
     Objects.requireNonNull(admin, "admin");
+    Objects.requireNonNull(jwt, "jwt");
+    Objects.requireNonNull(oauth, "oauth");
+  }
+
+  /** Settings without JWT authentication and with the default protected resource metadata. */
+  public Server(String host, int port, String path, Set<String> allowedOrigins,
+      Set<String> allowedHosts, int maxSessions, int maxConnections, Duration keepAlive,
+      Duration sessionIdleTimeout, Duration drainTimeout, Optional<Principal> anonymous,
+      Optional<Admin> admin) {
+    this(host, port, path, allowedOrigins, allowedHosts, maxSessions, maxConnections, keepAlive,
+        sessionIdleTimeout, drainTimeout, anonymous, admin, Optional.empty(), OAuth.DEFAULTS);
   }
 }

@@ -4,11 +4,14 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.gateway.Admin;
 import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.Jwt;
+import dev.sentinel.core.gateway.OAuth;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -75,6 +78,7 @@ public final class HttpGateway implements AutoCloseable {
   private final Duration drainTimeout;
   private final Clock clock;
   private final OperatorAccess operators;
+  private final OAuth protectedResource;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
   private Server server;
@@ -101,6 +105,7 @@ public final class HttpGateway implements AutoCloseable {
     this.drainTimeout = builder.drainTimeout;
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
+    this.protectedResource = builder.protectedResource;
   }
 
   /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
@@ -156,8 +161,9 @@ public final class HttpGateway implements AutoCloseable {
       throw new UncheckedIOException("cannot bind " + host + ":" + requestedPort + ": " + e.getMessage(), e);
     }
     Guard guard = Guard.of(allowedOrigins, allowedHosts, host, connector.getLocalPort());
-    McpHandler.Settings settings =
-        new McpHandler.Settings(path, maxBodyBytes, sessionIdleTimeout.toNanos(), authenticator);
+    McpHandler.Settings settings = new McpHandler.Settings(path, maxBodyBytes,
+        sessionIdleTimeout.toNanos(), authenticator,
+        protectedResource == null ? null : new ResourceMetadata(protectedResource, path));
     server.setHandler(new McpHandler(settings, runtime, hub, guard, () -> draining));
     try {
       server.start();
@@ -277,6 +283,7 @@ public final class HttpGateway implements AutoCloseable {
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
+    private OAuth protectedResource;
 
     private Builder() {}
 
@@ -317,7 +324,36 @@ public final class HttpGateway implements AutoCloseable {
       keepAlive(settings.keepAlive());
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
+      if (settings.jwt().isPresent() || !settings.oauth().authorizationServers().isEmpty()) {
+        protectedResource(settings.oauth(), settings.jwt().map(Jwt::issuer).orElse(null));
+      }
       return drainTimeout(settings.drainTimeout());
+    }
+
+    /**
+     * Serves OAuth 2.0 Protected Resource Metadata (RFC 9728) at
+     * {@code /.well-known/oauth-protected-resource} and at that path followed by the MCP path,
+     * without credentials (Host-checked), and points every 401's {@code WWW-Authenticate} to it
+     * with {@code resource_metadata}, as MCP clients expect before they ask the authorization
+     * server for a token. Not served by default.
+     *
+     * @param metadata what to publish; its resource defaults to the MCP endpoint's URL
+     * @param issuer the authorization server to publish when {@code metadata} names none (the
+     *     JWT issuer), or {@code null}
+     */
+    public Builder protectedResource(OAuth metadata, String issuer) {
+      Objects.requireNonNull(metadata, "metadata");
+      OAuth resolved = metadata;
+      if (metadata.authorizationServers().isEmpty() && issuer != null) {
+        try {
+          resolved = new OAuth(metadata.resource(), List.of(URI.create(issuer)), metadata.scopesSupported());
+        } catch (IllegalArgumentException notAUri) {
+          throw new IllegalArgumentException("the issuer is not a URL; name the authorization"
+              + " servers in the oauth section", notAUri);
+        }
+      }
+      this.protectedResource = resolved;
+      return this;
     }
 
     /**
