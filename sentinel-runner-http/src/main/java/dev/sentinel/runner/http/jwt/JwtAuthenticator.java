@@ -64,6 +64,7 @@ public final class JwtAuthenticator implements Authenticator {
   /** The default timeout of a JWKS fetch. */
   public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(5);
 
+  private static final int MAX_VERIFIERS = 64;
   private static final Base64.Encoder HASH_TEXT = Base64.getUrlEncoder().withoutPadding();
 
   private record Verified(Principal principal, Instant expires) {}
@@ -75,6 +76,8 @@ public final class JwtAuthenticator implements Authenticator {
   private final JwksCache keys;
   private final Map<String, Verified> verified = new ConcurrentHashMap<>();
   private final AtomicLong signatureChecks = new AtomicLong();
+  /** Verifiers by key: building one converts and checks the key, which costs more than a lookup. */
+  private final Map<JWK, JWSVerifier> verifiers = new ConcurrentHashMap<>();
 
   private JwtAuthenticator(Builder builder) {
     this.settings = builder.settings;
@@ -219,7 +222,7 @@ public final class JwtAuthenticator implements Authenticator {
       return "jwt: the key is not for this algorithm";
     }
     try {
-      JWSVerifier verifier = ec ? new ECDSAVerifier((ECKey) key) : new RSASSAVerifier((RSAKey) key);
+      JWSVerifier verifier = verifier(key, ec);
       if (!verifier.supportedJWSAlgorithms().contains(algorithm)) {
         return "jwt: the key is not for this algorithm";
       }
@@ -228,6 +231,19 @@ public final class JwtAuthenticator implements Authenticator {
     } catch (JOSEException | RuntimeException e) {
       return "jwt: bad signature";
     }
+  }
+
+  private JWSVerifier verifier(JWK key, boolean ec) throws JOSEException {
+    JWSVerifier known = verifiers.get(key);
+    if (known != null) {
+      return known;
+    }
+    JWSVerifier verifier = ec ? new ECDSAVerifier((ECKey) key) : new RSASSAVerifier((RSAKey) key);
+    if (verifiers.size() >= MAX_VERIFIERS) {
+      verifiers.clear(); // keys rotated many times: start over with the current ones
+    }
+    verifiers.put(key, verifier);
+    return verifier;
   }
 
   private String checkClaims(JWTClaimsSet claims, Instant now) {
