@@ -43,7 +43,7 @@ function failuresOf(run, names) {
 }
 
 test("every active conformance scenario passes through sentinel http fronting the fixture server", async (t) => {
-  const run = await withProcess(gatewayFronting("fixture", [fixture]), ({ url }) => runConformance(url));
+  const run = await withProcess(gatewayFronting("fixture", [fixture]), async ({ url }) => runConformance(url));
   const names = [...run.scenarios.keys()].sort();
   const table = resultTable([{ title: "fixture through sentinel http", run }], names);
   t.diagnostic("\n" + table);
@@ -53,8 +53,8 @@ test("every active conformance scenario passes through sentinel http fronting th
 });
 
 test("server-everything: what passes directly passes through sentinel http, and DNS rebinding is refused", async (t) => {
-  const direct = await withProcess(startEverythingHttp, ({ url }) => runConformance(url));
-  const via = await withProcess(gatewayFronting("everything", [everything, "stdio"]), ({ url }) => runConformance(url));
+  const direct = await withProcess(startEverythingHttp, async ({ url }) => runConformance(url));
+  const via = await withProcess(gatewayFronting("everything", [everything, "stdio"]), async ({ url }) => runConformance(url));
   const listed = listedScenarios();
   const names = listed.filter((n) => direct.scenarios.has(n) || via.scenarios.has(n));
   const table = resultTable([
