@@ -68,7 +68,8 @@ final class ConfigLoader {
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
-      "drain_timeout", "anonymous");
+      "drain_timeout", "anonymous", "admin");
+  static final List<String> ADMIN_KEYS = List.of("token");
   static final List<String> JSONL_KEYS = List.of("file", "fsync");
   static final List<String> SLF4J_KEYS = List.of("logger");
 
@@ -93,7 +94,8 @@ final class ConfigLoader {
       Map.entry("slf4jSink", SLF4J_KEYS),
       Map.entry("databaseSink", DATABASE_SINK_KEYS),
       Map.entry("database", DATABASE_KEYS),
-      Map.entry("server", SERVER_KEYS));
+      Map.entry("server", SERVER_KEYS),
+      Map.entry("admin", ADMIN_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -389,7 +391,29 @@ final class ConfigLoader {
       anonymous = Optional.ofNullable(principal(p + "/anonymous"));
     }
     return new Server(host, port, path, origins, hosts, sessions, connections, keepAlive, idle,
-        drain, anonymous);
+        drain, anonymous, admin(p + "/admin"));
+  }
+
+  private Optional<Admin> admin(String p) {
+    if (!section(p, null, ADMIN_KEYS)) {
+      return Optional.empty();
+    }
+    if (!in.present(p + "/token", null, true)) {
+      return Optional.empty();
+    }
+    String what = "a token reference such as \"${env:SENTINEL_ADMIN_TOKEN}\"";
+    String raw = secretText(p + "/token", null, what);
+    String token = raw == null ? null : expander.expand(raw, p + "/token", null);
+    if (token == null) {
+      return Optional.empty();
+    }
+    if (token.isBlank() || token.length() < Admin.MIN_TOKEN_LENGTH) {
+      in.error(p + "/token", null, "the admin token " + describeSecret(raw) + " is too short: use"
+          + " at least " + Admin.MIN_TOKEN_LENGTH + " random characters, such as the output of"
+          + " 'openssl rand -base64 32'");
+      return Optional.empty();
+    }
+    return Optional.of(new Admin(token));
   }
 
   // ---- backends ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import java.util.Set;
  * @param drainTimeout how long a stop waits for requests in flight
  * @param anonymous the principal of requests that carry no credentials, when set; by default
  *     such requests are refused with 401
+ * @param admin the operators' credentials; without them the admin endpoints are not served
  */
 public record Server(
     String host,
@@ -35,7 +36,8 @@ public record Server(
     Duration keepAlive,
     Duration sessionIdleTimeout,
     Duration drainTimeout,
-    Optional<Principal> anonymous) {
+    Optional<Principal> anonymous,
+    Optional<Admin> admin) {
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -57,7 +59,7 @@ public record Server(
   /** Every setting at its default. */
   public static final Server DEFAULTS = new Server(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH,
       Set.of(), Set.of(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS, DEFAULT_KEEP_ALIVE,
-      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty());
+      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty());
 
   /** Validates and copies. */
   public Server {
@@ -84,5 +86,6 @@ public record Server(
       throw new IllegalArgumentException("drain_timeout must not be negative");
     }
     Objects.requireNonNull(anonymous, "anonymous");
+    Objects.requireNonNull(admin, "admin");
   }
 }

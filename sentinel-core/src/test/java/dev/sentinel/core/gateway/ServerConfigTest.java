@@ -45,7 +45,29 @@ class ServerConfigTest {
     assertThat(server).isEqualTo(new Server("0.0.0.0", 9443, "/gateway/mcp",
         Set.of("https://app.example.com"), Set.of("mcp.example.com"), 50, 200,
         Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(3),
-        Optional.of(new Principal("dev", Set.of("developer"), Map.of()))));
+        Optional.of(new Principal("dev", Set.of("developer"), Map.of())), Optional.empty()));
+  }
+
+  @Test
+  void adminToken_isExpandedAndNeverShown() {
+    String token = "t0ken-of-the-operators-0123456789abcdef";
+    GatewayConfig config = GatewayConfig.parse(
+        "server: { admin: { token: \"${env:ADMIN}\" } }\n" + GatewayConfigTest.MINIMAL,
+        "sentinel.yaml", dir, Map.of("ADMIN", token));
+
+    assertThat(config.server().admin()).contains(new Admin(token));
+    assertThat(config.server().toString()).doesNotContain(token);
+  }
+
+  @Test
+  void shortAdminToken_isRefusedWithoutShowingIt() {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> GatewayConfig.parse(
+        "server: { admin: { token: \"${env:ADMIN}\" } }\n" + GatewayConfigTest.MINIMAL,
+        "sentinel.yaml", dir, Map.of("ADMIN", "hunter2")));
+
+    assertThat(e.getMessage()).contains("at /server/admin/token: the admin token")
+        .contains("is too short: use at least 32 random characters")
+        .doesNotContain("hunter2");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
+import dev.sentinel.core.gateway.Admin;
 import dev.sentinel.core.gateway.GatewayRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,6 +10,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,6 +74,7 @@ public final class HttpGateway implements AutoCloseable {
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
   private final Clock clock;
+  private final OperatorAccess operators;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
   private Server server;
@@ -97,6 +100,7 @@ public final class HttpGateway implements AutoCloseable {
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
     this.drainTimeout = builder.drainTimeout;
     this.clock = builder.clock;
+    this.operators = OperatorAccess.of(builder.admin);
   }
 
   /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
@@ -272,6 +276,7 @@ public final class HttpGateway implements AutoCloseable {
         dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
     private Clock clock = Clock.system();
+    private Optional<Admin> admin = Optional.empty();
 
     private Builder() {}
 
@@ -311,7 +316,17 @@ public final class HttpGateway implements AutoCloseable {
       maxConnections(settings.maxConnections());
       keepAlive(settings.keepAlive());
       sessionIdleTimeout(settings.sessionIdleTimeout());
+      settings.admin().ifPresent(this::admin);
       return drainTimeout(settings.drainTimeout());
+    }
+
+    /**
+     * The operators' credentials: the admin endpoints are served only with them, and only to
+     * requests that present the token as {@code Authorization: Bearer}.
+     */
+    public Builder admin(Admin admin) {
+      this.admin = Optional.of(Objects.requireNonNull(admin, "admin"));
+      return this;
     }
 
     /**

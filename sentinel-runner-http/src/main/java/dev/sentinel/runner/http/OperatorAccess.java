@@ -1,0 +1,58 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.core.gateway.Admin;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
+
+/**
+ * Who may use the operators' endpoints (admin API, operator page, metrics): whoever presents the
+ * config's admin token as {@code Authorization: Bearer <token>}. Without a configured token
+ * nobody may. MCP clients' credentials never pass here, and this token never authenticates an
+ * MCP request.
+ *
+ * <p>The comparison is of SHA-256 digests with {@link MessageDigest#isEqual}, so its timing says
+ * nothing about the token, not even its length. Immutable and thread-safe.
+ */
+final class OperatorAccess {
+  private static final String BEARER = "bearer ";
+  private static final OperatorAccess NOBODY = new OperatorAccess(null);
+
+  private final byte[] digest;
+
+  private OperatorAccess(byte[] digest) {
+    this.digest = digest;
+  }
+
+  /** Access for the holders of the admin token, or for nobody without one. */
+  static OperatorAccess of(Optional<Admin> admin) {
+    return admin.map(a -> new OperatorAccess(sha256(a.token()))).orElse(NOBODY);
+  }
+
+  /** Whether an admin token is configured, so that the operators' endpoints are served. */
+  boolean configured() {
+    return digest != null;
+  }
+
+  /**
+   * Whether an {@code Authorization} header value carries the admin token.
+   *
+   * @param authorization the header's value, or {@code null} when absent
+   */
+  boolean permits(String authorization) {
+    if (digest == null || authorization == null || authorization.length() <= BEARER.length()
+        || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return false;
+    }
+    return MessageDigest.isEqual(digest, sha256(authorization.substring(BEARER.length()).strip()));
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+}
