@@ -109,10 +109,8 @@ public final class JdbcStores implements Stores {
 
   /**
    * {@inheritDoc} A {@link PostgresRateLimiter} on a PostgreSQL database, so that limits are
-   * shared by every gateway on it; empty on SQLite. The limiter (and its table) is created on
-   * the first call, so commands that only read the database never write to it.
-   *
-   * @throws DatabaseException if the limiter's table cannot be created
+   * shared by every gateway on it; empty on SQLite. The limiter is created on the first call
+   * (its table is schema 3's, see {@code db/postgresql/V3__rate_buckets.sql}).
    */
   @Override
   public synchronized Optional<RateLimiter> rateLimiter() {
