@@ -5,12 +5,14 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
 import dev.sentinel.core.audit.Slf4jAuditSink;
 import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
@@ -24,11 +26,16 @@ import dev.sentinel.core.transport.ProcessTransport;
 import dev.sentinel.core.transport.StreamableHttpTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -48,6 +55,10 @@ import java.util.function.Supplier;
  * }
  * }</pre>
  *
+ * <p>{@link #reload} swaps a new config's policy, limits, kill-switch entries and revision in
+ * while the gateway serves; sections that need a restart (backends, {@code gateway:},
+ * {@code identity:}, {@code audit:}, {@code database:}, {@code server:}) make it refuse.
+ *
  * <p>Thread-safe. {@link #close()} ends client sessions, stops backends (terminating child
  * processes), flushes the audit trail and closes the stores.
  */
@@ -56,15 +67,17 @@ public final class GatewayRuntime implements AutoCloseable {
   private static final Duration STOP_GRACE = Duration.ofSeconds(2);
   private static final int DATABASE_BATCH = 4096;
 
-  private final GatewayConfig config;
+  private volatile GatewayConfig config;
+  private final RateLimiter limiter;
   private final Sentinel sentinel;
   private final McpGateway gateway;
   private final FrameLimits limits;
   private final Stores stores;
 
-  private GatewayRuntime(GatewayConfig config, Sentinel sentinel, McpGateway gateway,
-      FrameLimits limits, Stores stores) {
+  private GatewayRuntime(GatewayConfig config, RateLimiter limiter, Sentinel sentinel,
+      McpGateway gateway, FrameLimits limits, Stores stores) {
     this.config = config;
+    this.limiter = limiter;
     this.sentinel = sentinel;
     this.gateway = gateway;
     this.limits = limits;
@@ -110,8 +123,10 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
     Sentinel sentinel;
+    RateLimiter limiter;
     try {
-      sentinel = sentinel(config, clock, stores, clients);
+      limiter = stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock));
+      sentinel = sentinel(config, clock, stores, clients, limiter);
     } catch (RuntimeException e) {
       stores.close();
       throw e;
@@ -131,7 +146,7 @@ public final class GatewayRuntime implements AutoCloseable {
       builder.backend(backend.name(), connector(backend, limits));
     }
     McpGateway gateway = builder.build();
-    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits, stores);
+    GatewayRuntime runtime = new GatewayRuntime(config, limiter, sentinel, gateway, limits, stores);
     try {
       gateway.start();
     } catch (RuntimeException e) {
@@ -169,6 +184,95 @@ public final class GatewayRuntime implements AutoCloseable {
     return sentinel;
   }
 
+  /** The config in force: the one started with, or the last one {@link #reload}ed. */
+  public GatewayConfig config() {
+    return config;
+  }
+
+  /**
+   * Swaps in a new config while serving: its policy, limits and revision replace the old ones
+   * together ({@link Sentinel#reconfigure}: calls in flight finish under the old config, later
+   * calls see the new one, none sees a mix), and its {@code kill_switch:} entries replace the old
+   * config's (entries set since at run time, through the admin API, stay). Rate-limit buckets
+   * carry over.
+   *
+   * <p>Sections that cannot change while serving refuse the reload, which then changes nothing:
+   * backends ("backends changed: restart to apply"), {@code gateway:}, {@code identity:},
+   * {@code audit:}, {@code database:} and {@code server:}.
+   *
+   * @param next a loaded config ({@link GatewayConfig#load}, which checked it whole)
+   * @return the new revision
+   * @throws ConfigException naming each section that needs a restart; the old config keeps
+   *     serving
+   */
+  public synchronized String reload(GatewayConfig next) {
+    Objects.requireNonNull(next, "next");
+    GatewayConfig old = config;
+    List<ConfigException.Problem> restart = new ArrayList<>();
+    needsRestart(restart, next, "/backends", "backends", old.backends(), next.backends());
+    needsRestart(restart, next, "/gateway", "gateway:", old.gateway(), next.gateway());
+    needsRestart(restart, next, "/identity", "identity:", old.identity(), next.identity());
+    needsRestart(restart, next, "/audit", "audit:", old.audit(), next.audit());
+    needsRestart(restart, next, "/database", "database:", old.database(), next.database());
+    needsRestart(restart, next, "/server", "server:", old.server(), next.server());
+    if (!restart.isEmpty()) {
+      throw new ConfigException(restart);
+    }
+    Limits limits = Limits.of(next.policy().limits(), limiter);
+    String revision = revision(next);
+    KillSwitch killSwitch = sentinel.killSwitch();
+    KillSwitch.State switched = switchedByConfig(killSwitch.state(), old.killSwitch(), next.killSwitch());
+    sentinel.reconfigure(next.policy(), limits, revision);
+    // A config entry is a floor the next reload may lift; run-time entries are the operators'.
+    killSwitch.replace(switched);
+    config = next;
+    return revision;
+  }
+
+  /**
+   * The revision a config is served (and audited) as: the config file's own, or, when the policy
+   * is a separate file, a digest of both, so that an edit of either changes it.
+   */
+  public static String revision(GatewayConfig config) {
+    if (config.policy().revision().equals(config.revision())) {
+      return config.revision();
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+          (config.revision() + " " + config.policy().revision()).getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+
+  private static void needsRestart(List<ConfigException.Problem> problems, GatewayConfig next,
+      String path, String what, Object old, Object now) {
+    if (!old.equals(now)) {
+      problems.add(new ConfigException.Problem(next.source(), 0, 0, path, null,
+          what + " changed: restart to apply (the running config keeps serving)"));
+    }
+  }
+
+  /** The kill-switch state with the old config's entries replaced by the new config's. */
+  static KillSwitch.State switchedByConfig(
+      KillSwitch.State current, KillSwitch.State oldConfig, KillSwitch.State newConfig) {
+    String all = newConfig.all() != null ? newConfig.all()
+        : Objects.equals(current.all(), oldConfig.all()) ? null : current.all();
+    return new KillSwitch.State(all,
+        switched(current.backends(), oldConfig.backends(), newConfig.backends()),
+        switched(current.tools(), oldConfig.tools(), newConfig.tools()),
+        switched(current.principals(), oldConfig.principals(), newConfig.principals()));
+  }
+
+  private static Map<String, String> switched(
+      Map<String, String> current, Map<String, String> oldConfig, Map<String, String> newConfig) {
+    Map<String, String> out = new TreeMap<>(current);
+    oldConfig.forEach((key, reason) -> out.remove(key, reason));
+    out.putAll(newConfig);
+    return out;
+  }
+
   /** Ends sessions, stops backends, flushes the audit trail and closes the stores. */
   @Override
   public void close() {
@@ -184,7 +288,8 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** The governance pipeline the config describes, on the given stores. */
-  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
+  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
+      RateLimiter limiter) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -201,11 +306,10 @@ public final class GatewayRuntime implements AutoCloseable {
     return Sentinel.builder()
         .clock(clock)
         .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
-        .revision(config.revision())
+        .revision(revision(config))
         .authenticator(authenticator)
         .policy(config.policy())
-        .limits(Limits.of(config.policy().limits(),
-            stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock))))
+        .limits(Limits.of(config.policy().limits(), limiter))
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
