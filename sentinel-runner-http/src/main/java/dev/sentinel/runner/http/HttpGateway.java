@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Endpoints: the MCP endpoint ({@code /mcp} by default: POST a JSON-RPC message, GET a stream
  * of server messages, DELETE to end a session) and {@code /healthz}, {@code /livez},
- * {@code /readyz}. Every MCP request is checked, in this order: Host (403), Origin if present
+ * {@code /readyz}; with an admin token ({@link Builder#admin}), the operator page and the admin API
+ * under {@code /admin} ({@link dev.sentinel.runner.http.admin.AdminHandler}). Every MCP request is checked, in this order: Host (403), Origin if present
  * (403), credentials ({@code Authorization: Bearer} or {@code X-API-Key}, through the
  * authenticator; 401), then content type (415), accepted types (406), body size (413, enforced
  * while reading), JSON (400 with -32700), batches (400 with -32600), session (400 without an id,
