@@ -5,12 +5,14 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
 import dev.sentinel.core.audit.Slf4jAuditSink;
 import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.Limits;
@@ -25,9 +27,13 @@ import dev.sentinel.core.transport.ProcessTransport;
 import dev.sentinel.core.transport.StreamableHttpTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -71,6 +77,10 @@ import org.slf4j.LoggerFactory;
  * the same target, the config's reason is shown. Operators cannot switch the config's entries
  * back on: edit the config for that.
  *
+ * <p><b>Reload.</b> {@link #reload} swaps a new config's policy, limits, kill-switch entries and
+ * revision in while the gateway serves; sections that need a restart (backends, {@code gateway:},
+ * {@code identity:}, {@code audit:}, {@code database:}, {@code server:}) make it refuse.
+ *
  * <p>Thread-safe. {@link #close()} ends client sessions, stops backends (terminating child
  * processes), flushes the audit trail and closes the stores.
  */
@@ -83,8 +93,9 @@ public final class GatewayRuntime implements AutoCloseable {
   private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
   private static final Duration MAINTENANCE_STOP = Duration.ofSeconds(5);
 
-  private final GatewayConfig config;
+  private volatile GatewayConfig config;
   private final Clock clock;
+  private final RateLimiter limiter;
   private final Sentinel sentinel;
   private final McpGateway gateway;
   private final FrameLimits limits;
@@ -96,10 +107,11 @@ public final class GatewayRuntime implements AutoCloseable {
   private ScheduledExecutorService maintenance; // null when there is nothing to do
   private KillSwitchStore.Watch killSwitchWatch; // null without a store
 
-  private GatewayRuntime(GatewayConfig config, Clock clock, Sentinel sentinel,
-      McpGateway gateway, FrameLimits limits, Stores stores) {
+  private GatewayRuntime(GatewayConfig config, Clock clock, RateLimiter limiter,
+      Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores) {
     this.config = config;
     this.clock = clock;
+    this.limiter = limiter;
     this.sentinel = sentinel;
     this.gateway = gateway;
     this.limits = limits;
@@ -146,8 +158,10 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
     Sentinel sentinel;
+    RateLimiter limiter;
     try {
-      sentinel = sentinel(config, clock, stores, clients);
+      limiter = stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock));
+      sentinel = sentinel(config, clock, stores, clients, limiter);
     } catch (RuntimeException e) {
       stores.close();
       throw e;
@@ -167,7 +181,8 @@ public final class GatewayRuntime implements AutoCloseable {
       builder.backend(backend.name(), connector(backend, limits));
     }
     McpGateway gateway = builder.build();
-    GatewayRuntime runtime = new GatewayRuntime(config, clock, sentinel, gateway, limits, stores);
+    GatewayRuntime runtime =
+        new GatewayRuntime(config, clock, limiter, sentinel, gateway, limits, stores);
     try {
       runtime.startMaintenance();
       gateway.start();
@@ -360,6 +375,76 @@ public final class GatewayRuntime implements AutoCloseable {
     return deleted;
   }
 
+  /** The config in force: the one started with, or the last one {@link #reload}ed. */
+  public GatewayConfig config() {
+    return config;
+  }
+
+  /**
+   * Swaps in a new config while serving: its policy, limits and revision replace the old ones
+   * together ({@link Sentinel#reconfigure}: calls in flight finish under the old config, later
+   * calls see the new one, none sees a mix), and its {@code kill_switch:} entries replace the old
+   * config's (the operators' entries, {@link #updateKillSwitch}, stay). Rate-limit buckets carry
+   * over.
+   *
+   * <p>Sections that cannot change while serving refuse the reload, which then changes nothing:
+   * backends ("backends changed: restart to apply"), {@code gateway:}, {@code identity:},
+   * {@code audit:}, {@code database:} and {@code server:}.
+   *
+   * @param next a loaded config ({@link GatewayConfig#load}, which checked it whole)
+   * @return the new revision
+   * @throws ConfigException naming each section that needs a restart; the old config keeps
+   *     serving
+   */
+  public synchronized String reload(GatewayConfig next) {
+    Objects.requireNonNull(next, "next");
+    GatewayConfig old = config;
+    List<ConfigException.Problem> restart = new ArrayList<>();
+    needsRestart(restart, next, "/backends", "backends", old.backends(), next.backends());
+    needsRestart(restart, next, "/gateway", "gateway:", old.gateway(), next.gateway());
+    needsRestart(restart, next, "/identity", "identity:", old.identity(), next.identity());
+    needsRestart(restart, next, "/audit", "audit:", old.audit(), next.audit());
+    needsRestart(restart, next, "/database", "database:", old.database(), next.database());
+    needsRestart(restart, next, "/server", "server:", old.server(), next.server());
+    if (!restart.isEmpty()) {
+      throw new ConfigException(restart);
+    }
+    Limits limits = Limits.of(next.policy().limits(), limiter);
+    String revision = revision(next);
+    sentinel.reconfigure(next.policy(), limits, revision);
+    synchronized (killSwitchLock) {
+      // The new config's entries replace the old config's; the operators' stay.
+      config = next;
+      apply(operatorKillSwitch);
+    }
+    return revision;
+  }
+
+  /**
+   * The revision a config is served (and audited) as: the config file's own, or, when the policy
+   * is a separate file, a digest of both, so that an edit of either changes it.
+   */
+  public static String revision(GatewayConfig config) {
+    if (config.policy().revision().equals(config.revision())) {
+      return config.revision();
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+          (config.revision() + " " + config.policy().revision()).getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+
+  private static void needsRestart(List<ConfigException.Problem> problems, GatewayConfig next,
+      String path, String what, Object old, Object now) {
+    if (!old.equals(now)) {
+      problems.add(new ConfigException.Problem(next.source(), 0, 0, path, null,
+          what + " changed: restart to apply (the running config keeps serving)"));
+    }
+  }
+
   /**
    * Ends sessions, stops backends and housekeeping, flushes the audit trail and closes the
    * stores.
@@ -408,7 +493,8 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** The governance pipeline the config describes, on the given stores. */
-  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
+  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
+      RateLimiter limiter) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -425,11 +511,10 @@ public final class GatewayRuntime implements AutoCloseable {
     return Sentinel.builder()
         .clock(clock)
         .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
-        .revision(config.revision())
+        .revision(revision(config))
         .authenticator(authenticator)
         .policy(config.policy())
-        .limits(Limits.of(config.policy().limits(),
-            stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock))))
+        .limits(Limits.of(config.policy().limits(), limiter))
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
