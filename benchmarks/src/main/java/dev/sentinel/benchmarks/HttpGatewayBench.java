@@ -115,6 +115,8 @@ public final class HttpGatewayBench {
     settings.put("warmupSeconds", options.warmup);
     settings.put("measureSeconds", options.measure);
     settings.put("rounds", options.rounds);
+    settings.put("prewarmSeconds", options.prewarm);
+    settings.put("stdioWarmupSeconds", options.stdioWarmup);
     settings.put("gatewayJavaOpts", options.gatewayOpts);
     settings.put("sentinel", options.sentinel.toString());
     ObjectNode targets = root.putObject("targets");
@@ -151,6 +153,8 @@ public final class HttpGatewayBench {
     List<Arm> arms = List.of(
         new Arm("direct", URI.create(backendUrl), null, "echo"),
         new Arm("sentinel http", gateway.endpoint, key, "echo__echo"));
+    arms.get(0).process = backend;
+    arms.get(1).process = gateway.process;
     int errors = measure(arms, out.putArray("runs"), options.warmup);
     ArrayNode results = out.putArray("arms");
     for (Arm arm : arms) {
@@ -249,6 +253,18 @@ public final class HttpGatewayBench {
           t.setDaemon(true);
           return t;
         });
+    if (options.prewarm > 0) {
+      // One unmeasured run per arm first: a gateway's JIT needs more than a round's warm-up
+      // to compile Jetty, the JDK's HTTP client, Jackson and the SQLite driver on two busy CPUs.
+      for (Arm arm : arms) {
+        HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
+            options.sessions, Duration.ZERO, HttpLoad.seconds(options.prewarm), TEXT)
+            .withApiKey(arm.apiKey).withTool(arm.tool));
+        log(String.format(Locale.ROOT, "pre-warm-up, %s (not measured): %s", arm.label,
+            outcome));
+        errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
+      }
+    }
     for (int round = 0; round < options.rounds; round++) {
       List<Arm> order = new ArrayList<>(arms);
       if (round % 2 == 1) {
@@ -267,7 +283,13 @@ public final class HttpGatewayBench {
                 .filter(p -> p.info().command().orElse("").endsWith("java")).count());
           }, (long) ((warmup + options.measure / 2) * 1000), TimeUnit.MILLISECONDS);
         }
+        long[] before = arm.process == null ? null : Machine.cpuTicks(arm.process.pid());
         HttpLoad.Outcome outcome = HttpLoad.run(settings);
+        if (before != null) {
+          long[] after = Machine.cpuTicks(arm.process.pid());
+          arm.cpuTicks += after[0] - before[0] + after[1] - before[1];
+          arm.allCalls += outcome.totalCalls();
+        }
         log(String.format(Locale.ROOT, "round %d, %s (load %s): %s", round + 1, arm.label, load,
             outcome));
         arm.add(outcome);
@@ -296,6 +318,8 @@ public final class HttpGatewayBench {
     long errors;
     Process process;
     volatile long childProcesses = -1;
+    long cpuTicks;
+    long allCalls;
     long sessionFailures;
     final List<String> errorSamples = new ArrayList<>();
 
@@ -341,6 +365,10 @@ public final class HttpGatewayBench {
       }
       node.put("errors", errors);
       node.put("sessionFailures", sessionFailures);
+      if (allCalls > 0) {
+        // CPU of the process the client talks to (not its children), warm-up included.
+        node.put("cpuUsPerCall", cpuTicks * 10_000.0 / allCalls);
+      }
       if (childProcesses >= 0) {
         node.put("childProcesses", childProcesses);
       }
@@ -538,9 +566,11 @@ public final class HttpGatewayBench {
         machine.path("cpuModel").asString(), machine.path("memTotalMb").asLong(),
         machine.path("loadAverageAtStart").asString(), root.path("loadAverageAtEnd").asString(),
         machine.path("gatewayJavaVersion").asString().replace("\n", "; ")));
-    out.append(String.format(Locale.ROOT, "%d sessions, closed loop; per run %s s warm-up and"
-            + " %s s measured; %d rounds, order alternating; gateway JAVA_OPTS `%s`%n",
-        options.sessions, fmt(options.warmup), fmt(options.measure), options.rounds,
+    out.append(String.format(Locale.ROOT, "%d sessions, closed loop; one unmeasured %s s run per"
+            + " arm, then per run %s s warm-up (%s s for the stdio phase) and %s s measured; %d"
+            + " rounds, order alternating; gateway JAVA_OPTS `%s`%n",
+        options.sessions, fmt(options.prewarm), fmt(options.warmup),
+        fmt(Math.max(options.warmup, options.stdioWarmup)), fmt(options.measure), options.rounds,
         options.gatewayOpts));
     root.path("notes").forEach(n -> out.append("- note: ").append(n.asString()).append('\n'));
     if (root.has("httpBackend")) {
@@ -565,6 +595,8 @@ public final class HttpGatewayBench {
       out.append("\n### One stdio server behind each bridge (µs)\n\nServer: `")
           .append(stdio.path("stdioServer").asString()).append("`\n\n");
       table(out, stdio.path("arms"));
+      out.append("\nCPU µs/call: the process the client talks to (the gateway or bridge, not its"
+          + " stdio servers), warm-up included.");
       out.append("\nChild processes: the bridge's stdio servers (java descendants) in the middle of a measured window"
           + " (a bridge that starts a server per session runs one per session).\n");
     }
@@ -581,15 +613,16 @@ public final class HttpGatewayBench {
   }
 
   private static void table(StringBuilder out, tools.jackson.databind.JsonNode arms) {
-    out.append("| arm | calls/s | p50 | p90 | p99 | max | calls | errors | child processes |\n"
-        + "|---|---|---|---|---|---|---|---|---|\n");
+    out.append("| arm | calls/s | p50 | p90 | p99 | max | calls | errors | CPU µs/call |"
+        + " child processes |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (tools.jackson.databind.JsonNode arm : arms) {
       tools.jackson.databind.JsonNode us = arm.path("us");
-      out.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %d | %d | %s |%n",
+      out.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s |%n",
           arm.path("label").asString(), arm.path("callsPerSecond").asDouble(),
           fmt(us.path("p50").asDouble()), fmt(us.path("p90").asDouble()),
           fmt(us.path("p99").asDouble()), fmt(us.path("max").asDouble()),
           arm.path("calls").asLong(), arm.path("errors").asLong(),
+          arm.has("cpuUsPerCall") ? fmt(Math.rint(arm.path("cpuUsPerCall").asDouble())) : "",
           arm.has("childProcesses") ? arm.path("childProcesses").asString() : ""));
     }
   }
@@ -611,6 +644,7 @@ public final class HttpGatewayBench {
         "  --measure S          measured seconds per run (default 10)",
         "  --stdio-warmup S     warm-up of the stdio phase, where bridges start a server per"
             + " session (default 10)",
+        "  --prewarm S          one unmeasured run per arm before the rounds (default 10)",
         "  --rounds N           rounds of all arms, order alternating (default 2)",
         "  --phases LIST        http,stdio (default both)",
         "  --gateway-opts OPTS  JAVA_OPTS for the gateway (default: -XX:TieredStopAtLevel=4"
@@ -623,6 +657,7 @@ public final class HttpGatewayBench {
     double warmup = 5;
     double measure = 10;
     double stdioWarmup = 10;
+    double prewarm = 10;
     int rounds = 2;
     Set<String> phases = Set.of("http", "stdio");
     String gatewayOpts = "-XX:TieredStopAtLevel=4 -Xmx256m";
@@ -652,6 +687,7 @@ public final class HttpGatewayBench {
           case "--warmup": o.warmup = Double.parseDouble(v); break;
           case "--measure": o.measure = Double.parseDouble(v); break;
           case "--stdio-warmup": o.stdioWarmup = Double.parseDouble(v); break;
+          case "--prewarm": o.prewarm = Double.parseDouble(v); break;
           case "--rounds": o.rounds = Integer.parseInt(v); break;
           case "--phases": o.phases = Set.of(v.split(",")); break;
           case "--gateway-opts": o.gatewayOpts = v; break;
