@@ -62,10 +62,10 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS =
-      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity");
+      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity", "retention");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
-  static final List<String> DATABASE_KEYS = List.of("url", "user", "password");
+  static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
       "drain_timeout", "anonymous", "admin", "jwt", "oauth");
@@ -970,7 +970,14 @@ final class ConfigLoader {
           + " or use mode: async");
       mode = AuditMode.ASYNC;
     }
-    return new Audit(sinks, onFailure, whenFull, capacity, mode);
+    Duration retention = duration(p + "/retention", null, null);
+    if (retention != null && !sinks.contains(Audit.DatabaseSink.INSTANCE)) {
+      in.error(p + "/retention", null, "retention purges the database sink's trail, but sinks "
+          + "has no { database: {} } (only " + kinds(sinks) + "); add the database sink, or "
+          + "remove retention and rotate the other sinks' files with your own tools");
+      retention = null;
+    }
+    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention);
   }
 
   private static String kinds(List<Audit.Sink> sinks) {
@@ -1077,12 +1084,14 @@ final class ConfigLoader {
     String user = optionalSecret(p + "/user", "a user name");
     String password = optionalSecret(p + "/password", "a password reference such as "
         + "\"${env:PGPASSWORD}\"");
+    Duration syncInterval =
+        duration(p + "/sync_interval", null, DatabaseSettings.DEFAULT_SYNC_INTERVAL);
     if (url != null && (user != null || password != null) && url.startsWith("jdbc:sqlite:")) {
       in.error(p, null, "a SQLite database has no user or password; remove them, or use a "
           + "jdbc:postgresql: url");
       return fallback;
     }
-    return url == null ? fallback : new DatabaseSettings(url, user, password, true);
+    return url == null ? fallback : new DatabaseSettings(url, user, password, true, syncInterval);
   }
 
   /** An optional expanded value, or {@code null} when absent or after recording a problem. */

@@ -2,10 +2,14 @@ package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
+import dev.sentinel.api.KeyStore;
+import dev.sentinel.core.gateway.ConfigReloader;
 import dev.sentinel.core.gateway.Admin;
 import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.core.gateway.Jwt;
 import dev.sentinel.core.gateway.OAuth;
+import dev.sentinel.runner.http.admin.AdminHandler;
+import dev.sentinel.runner.http.admin.AuditSearch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -21,6 +25,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -47,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Endpoints: the MCP endpoint ({@code /mcp} by default: POST a JSON-RPC message, GET a stream
  * of server messages, DELETE to end a session) and {@code /healthz}, {@code /livez},
- * {@code /readyz}. Every MCP request is checked, in this order: Host (403), Origin if present
+ * {@code /readyz}; with an admin token ({@link Builder#admin}), the operator page and the admin API
+ * under {@code /admin} ({@link dev.sentinel.runner.http.admin.AdminHandler}). Every MCP request is checked, in this order: Host (403), Origin if present
  * (403), credentials ({@code Authorization: Bearer} or {@code X-API-Key}, through the
  * authenticator; 401), then content type (415), accepted types (406), body size (413, enforced
  * while reading), JSON (400 with -32700), batches (400 with -32600), session (400 without an id,
@@ -79,6 +85,9 @@ public final class HttpGateway implements AutoCloseable {
   private final Clock clock;
   private final OperatorAccess operators;
   private final OAuth protectedResource;
+  private final KeyStore keys;
+  private final AuditSearch auditSearch;
+  private final ConfigReloader reloader;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
   private Server server;
@@ -106,6 +115,9 @@ public final class HttpGateway implements AutoCloseable {
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
     this.protectedResource = builder.protectedResource;
+    this.keys = builder.keys;
+    this.auditSearch = builder.auditSearch;
+    this.reloader = builder.reloader;
   }
 
   /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
@@ -164,7 +176,8 @@ public final class HttpGateway implements AutoCloseable {
     McpHandler.Settings settings = new McpHandler.Settings(path, maxBodyBytes,
         sessionIdleTimeout.toNanos(), authenticator,
         protectedResource == null ? null : new ResourceMetadata(protectedResource, path));
-    server.setHandler(new McpHandler(settings, runtime, hub, guard, () -> draining));
+    Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining);
+    server.setHandler(operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp);
     try {
       server.start();
     } catch (Exception e) {
@@ -228,6 +241,26 @@ public final class HttpGateway implements AutoCloseable {
     log.info("sentinel http stopped");
   }
 
+  /** The operators' endpoints under /admin, which answer only paths of their own. */
+  private AdminHandler admin(Guard guard) {
+    AdminHandler.Builder admin = AdminHandler.builder()
+        .runtime(runtime)
+        .guard(guard::hostAllowed, guard::originAllowed)
+        .operator(operators::permits)
+        .sessions(this::sessionCount)
+        .clock(clock);
+    if (keys != null) {
+      admin.keys(keys);
+    }
+    if (auditSearch != null) {
+      admin.audit(auditSearch);
+    }
+    if (reloader != null) {
+      admin.reloader(reloader);
+    }
+    return admin.build();
+  }
+
   private void keepAlive() {
     try {
       hub.keepAlive();
@@ -284,8 +317,29 @@ public final class HttpGateway implements AutoCloseable {
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
     private OAuth protectedResource;
+    private KeyStore keys;
+    private AuditSearch auditSearch;
+    private ConfigReloader reloader;
 
     private Builder() {}
+
+    /** The key store the admin API's keys endpoints manage (the database's). */
+    public Builder keys(KeyStore keys) {
+      this.keys = Objects.requireNonNull(keys, "keys");
+      return this;
+    }
+
+    /** The audit query behind the admin API's audit endpoint and the operator page. */
+    public Builder auditSearch(AuditSearch auditSearch) {
+      this.auditSearch = Objects.requireNonNull(auditSearch, "auditSearch");
+      return this;
+    }
+
+    /** Reloads the config file on the admin API's {@code POST /admin/api/reload}. */
+    public Builder reloader(ConfigReloader reloader) {
+      this.reloader = Objects.requireNonNull(reloader, "reloader");
+      return this;
+    }
 
     /** The gateway to serve; required. The HTTP gateway does not close it. */
     public Builder runtime(GatewayRuntime runtime) {
