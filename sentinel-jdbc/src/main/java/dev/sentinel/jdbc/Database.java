@@ -268,7 +268,8 @@ public final class Database implements AutoCloseable {
       }
       if (t instanceof SQLException && ((SQLException) t).getSQLState() != null) {
         String state = ((SQLException) t).getSQLState();
-        if (state.startsWith("08")) {
+        // 08: connection exceptions; 57P01-57P03: the server shut down or is starting.
+        if (state.startsWith("08") || state.startsWith("57P")) {
           return ". Check that PostgreSQL is running and accepts connections at that host and port"
               + " (listen_addresses, pg_hba.conf, firewalls).";
         }

@@ -140,6 +140,30 @@ class PostgresPoolTest {
   }
 
   @Test
+  void serverGoneAfterOpen_failsWithTheDriversReason_notThePoolsTimeout() {
+    EmbeddedPostgresServer own = EmbeddedPostgresServer.start();
+    Database db;
+    try {
+      db = Database.builder(own.newDatabase() + "&connectTimeout=1").poolSize(1).open();
+      int one = db.withHandle("read", h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+      assertThat(one).isEqualTo(1);
+    } finally {
+      own.close();
+    }
+    try (Database gone = db) {
+      // The first call may get the pooled connection the server ended ("terminating connection
+      // due to administrator command"), which the pool then drops; the next must connect anew.
+      for (int call = 0; call < 2; call++) {
+        assertThatThrownBy(() -> gone.withHandle(
+                "read", h -> h.createQuery("SELECT 1").mapTo(Integer.class).one()))
+            .isInstanceOf(DatabaseException.class)
+            .hasMessageContaining("Check that PostgreSQL is running")
+            .hasMessageNotContaining("Connection is not available");
+      }
+    }
+  }
+
+  @Test
   void poolSize_belowOne_isRefused() {
     assertThatThrownBy(() -> Database.builder(postgres.newDatabase()).poolSize(0))
         .isInstanceOf(IllegalArgumentException.class)
