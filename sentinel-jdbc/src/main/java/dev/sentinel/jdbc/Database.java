@@ -1,16 +1,21 @@
 package dev.sentinel.jdbc;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.sentinel.api.Clock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.ConnectionException;
 import org.jdbi.v3.core.Handle;
@@ -44,10 +49,15 @@ import org.sqlite.SQLiteException;
  * refused: every connection would see a different one.
  *
  * <p><b>PostgreSQL</b> ({@code jdbc:postgresql://host:port/database}): connections come from a
- * plain {@code PGSimpleDataSource}, one new connection per Jdbi handle and no pool yet. The stores
- * keep their hot paths off the database (caches, coarsened writes), so the few milliseconds a
- * connection costs are paid rarely; a pool can replace the data source later without changing the
- * stores. Driver parameters such as {@code connectTimeout} go in the URL.
+ * HikariCP pool over the driver's {@code PGSimpleDataSource}, at most {@link
+ * Builder#poolSize(int)} of them (default {@value #DEFAULT_POOL_SIZE}), so that a shared rate limit
+ * costs one round trip per call rather than a new connection and authentication. {@link #open}
+ * first connects once without the pool, so that a wrong URL, an unreachable host or a wrong
+ * password fail at once with the driver's own reason; the pool itself opens connections in the
+ * background and on demand. A caller waits for a pooled connection at most the driver's connect
+ * timeout (10 s unless the URL's {@code connectTimeout} says otherwise; 30 s if that is 0).
+ * Connections say {@code ApplicationName=sentinel} to the server unless the URL names another.
+ * Driver parameters such as {@code connectTimeout} go in the URL. {@link #close} closes the pool.
  *
  * <p>Every failure is a {@link DatabaseException} whose message names the database by its URL with
  * passwords removed, says what failed, and what to check.
@@ -55,6 +65,17 @@ import org.sqlite.SQLiteException;
  * <p>Thread-safe: one instance is shared by every store on the database.
  */
 public final class Database implements AutoCloseable {
+  /**
+   * The default bound of the PostgreSQL pool. A store holds a connection for one short statement or
+   * transaction, so ten serve far more concurrent calls than a gateway's cores can start, and a
+   * few gateways sharing one server stay well inside PostgreSQL's default {@code
+   * max_connections} of 100.
+   */
+  public static final int DEFAULT_POOL_SIZE = 10;
+
+  private static final String APPLICATION_NAME = "sentinel";
+  private static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(30);
+  private static final AtomicInteger POOLS = new AtomicInteger();
   private static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
   private static final byte[] SQLITE_HEADER =
       "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
@@ -65,17 +86,33 @@ public final class Database implements AutoCloseable {
   private final Duration busyTimeout;
   private final Jdbi jdbi;
   private final DataSource dataSource;
+  private final DataSource unpooled;
   private final int schemaVersion;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private Database(Builder builder, Dialect dialect, Path file, DataSource dataSource) {
+  private Database(
+      Builder builder, Dialect dialect, Path file, DataSource dataSource, DataSource unpooled) {
     this.dialect = dialect;
     this.url = JdbcUrls.redact(builder.jdbcUrl);
     this.file = file;
     this.busyTimeout = builder.busyTimeout;
     this.dataSource = dataSource;
+    this.unpooled = unpooled;
     this.jdbi = Jdbi.create(dataSource);
     this.schemaVersion = Migrations.migrate(this, builder.clock);
+  }
+
+  /** A database that was never opened, for messages about why it could not be. */
+  private Database(Builder builder) {
+    this.dialect = Dialect.of(builder.jdbcUrl);
+    this.url = JdbcUrls.redact(builder.jdbcUrl);
+    this.file = null;
+    this.busyTimeout = builder.busyTimeout;
+    this.dataSource = null;
+    this.unpooled = null;
+    this.jdbi = null;
+    this.schemaVersion = 0;
+    this.closed.set(true);
   }
 
   /**
@@ -106,9 +143,21 @@ public final class Database implements AutoCloseable {
     return jdbi;
   }
 
-  /** The unpooled data source under {@link #jdbi()}, for stores that need plain JDBC. */
+  /**
+   * The data source under {@link #jdbi()} (pooled for PostgreSQL), for stores that need plain JDBC;
+   * every connection taken from it must be closed promptly, to return it to the pool.
+   */
   DataSource dataSource() {
     return dataSource;
+  }
+
+  /**
+   * A data source outside the pool, for a connection held for a long time (a {@code LISTEN}) that
+   * would otherwise take a pooled connection for good. The same as {@link #dataSource()} for
+   * SQLite.
+   */
+  DataSource unpooledDataSource() {
+    return unpooled;
   }
 
   /** The JDBC URL with any password removed, as it appears in messages. */
@@ -127,12 +176,15 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * Closes the database: stores built on it fail from now on. Connections are not pooled, so there
-   * is nothing else to release. Idempotent.
+   * Closes the database: stores built on it fail from now on, and the PostgreSQL pool is closed
+   * (a connection in use is closed when it is given back). Close the stores that still write
+   * (audit sinks) first. Idempotent.
    */
   @Override
   public void close() {
-    closed.set(true);
+    if (closed.compareAndSet(false, true) && dataSource instanceof HikariDataSource) {
+      ((HikariDataSource) dataSource).close();
+    }
   }
 
   /** Runs a callback on a handle, turning database failures into {@link DatabaseException}s. */
@@ -179,7 +231,10 @@ public final class Database implements AutoCloseable {
     Throwable reason = e;
     for (Throwable t = e; t != null; t = t.getCause()) {
       reason = t;
-      if (t instanceof SQLException) {
+      // The pool's "Connection is not available" carries the driver's last failure as its cause.
+      if (t instanceof SQLException
+          && !(t instanceof SQLTransientConnectionException
+              && t.getCause() instanceof SQLException)) {
         break;
       }
     }
@@ -213,7 +268,8 @@ public final class Database implements AutoCloseable {
       }
       if (t instanceof SQLException && ((SQLException) t).getSQLState() != null) {
         String state = ((SQLException) t).getSQLState();
-        if (state.startsWith("08")) {
+        // 08: connection exceptions; 57P01-57P03: the server shut down or is starting.
+        if (state.startsWith("08") || state.startsWith("57P")) {
           return ". Check that PostgreSQL is running and accepts connections at that host and port"
               + " (listen_addresses, pg_hba.conf, firewalls).";
         }
@@ -277,9 +333,54 @@ public final class Database implements AutoCloseable {
                 + " jdbc:sqlite:/var/lib/sentinel/sentinel.db (a temporary file in tests).");
       }
       checkSqliteFile(file);
-      return new Database(builder, dialect, file, sqlite(jdbcUrl, builder));
+      DataSource sqlite = sqlite(jdbcUrl, builder);
+      return new Database(builder, dialect, file, sqlite, sqlite);
     }
-    return new Database(builder, dialect, null, postgresql(builder));
+    PGSimpleDataSource unpooled = postgresql(builder);
+    checkConnection(builder, unpooled);
+    HikariDataSource pool = pool(unpooled, builder.poolSize);
+    try {
+      return new Database(builder, dialect, null, pool, unpooled);
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Connects once without the pool, so that a database that cannot be reached fails with the
+   * driver's own reason rather than the pool's time-out.
+   */
+  private static void checkConnection(Builder builder, DataSource unpooled) {
+    try (Connection c = unpooled.getConnection()) {
+      // Reached, and authenticated.
+    } catch (SQLException e) {
+      Database unopened = new Database(builder);
+      throw unopened.failure("connect", new ConnectionException(e));
+    }
+  }
+
+  /**
+   * A bounded pool over the driver's data source that opens no connection while it is built
+   * ({@code initializationFailTimeout} -1: {@link #checkConnection} has already connected), keeps
+   * one idle connection, and lets a caller wait for a connection as long as the driver would wait
+   * to connect.
+   */
+  private static HikariDataSource pool(PGSimpleDataSource unpooled, int poolSize) {
+    HikariConfig config = new HikariConfig();
+    config.setDataSource(unpooled);
+    // A counter, never the URL or user: the name appears in logs and thread names.
+    config.setPoolName("sentinel-postgresql-" + POOLS.incrementAndGet());
+    config.setMaximumPoolSize(poolSize);
+    config.setMinimumIdle(1);
+    config.setInitializationFailTimeout(-1);
+    Duration timeout =
+        unpooled.getConnectTimeout() > 0
+            ? Duration.ofSeconds(unpooled.getConnectTimeout())
+            : DEFAULT_CONNECTION_TIMEOUT;
+    config.setConnectionTimeout(timeout.toMillis());
+    config.setValidationTimeout(Math.min(timeout.toMillis(), Duration.ofSeconds(5).toMillis()));
+    return new HikariDataSource(config);
   }
 
   private static void checkSqliteFile(Path file) {
@@ -348,7 +449,7 @@ public final class Database implements AutoCloseable {
     return dataSource;
   }
 
-  private static DataSource postgresql(Builder builder) {
+  private static PGSimpleDataSource postgresql(Builder builder) {
     PGSimpleDataSource dataSource = new PGSimpleDataSource();
     try {
       dataSource.setURL(builder.jdbcUrl);
@@ -365,6 +466,9 @@ public final class Database implements AutoCloseable {
     if (builder.password != null) {
       dataSource.setPassword(builder.password);
     }
+    if (!builder.jdbcUrl.contains("ApplicationName=")) {
+      dataSource.setApplicationName(APPLICATION_NAME);
+    }
     return dataSource;
   }
 
@@ -379,6 +483,7 @@ public final class Database implements AutoCloseable {
     private Duration busyTimeout = DEFAULT_BUSY_TIMEOUT;
     private Clock clock = Clock.system();
     private int maxPageCount;
+    private int poolSize = DEFAULT_POOL_SIZE;
 
     private Builder(String jdbcUrl) {
       this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -413,6 +518,19 @@ public final class Database implements AutoCloseable {
         throw new IllegalArgumentException("pages must not be negative: " + pages);
       }
       this.maxPageCount = pages;
+      return this;
+    }
+
+    /**
+     * The most connections the PostgreSQL pool holds at once, at least 1; default {@value
+     * Database#DEFAULT_POOL_SIZE}. Callers beyond it wait for a connection to be given back.
+     * Ignored for SQLite.
+     */
+    public Builder poolSize(int poolSize) {
+      if (poolSize < 1) {
+        throw new IllegalArgumentException("poolSize must be at least 1: " + poolSize);
+      }
+      this.poolSize = poolSize;
       return this;
     }
 

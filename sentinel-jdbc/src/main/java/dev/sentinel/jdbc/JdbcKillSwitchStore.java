@@ -149,22 +149,23 @@ public final class JdbcKillSwitchStore implements KillSwitchStore {
 
     @Override
     public void run() {
-      while (!closed) {
-        try (Connection connection = database.dataSource().getConnection()) {
+      while (!closed && !database.isClosed()) {
+        // Outside the pool: this connection is held for as long as the listener runs.
+        try (Connection connection = database.unpooledDataSource().getConnection()) {
           try (Statement statement = connection.createStatement()) {
             statement.execute("LISTEN " + CHANNEL);
           }
           // A change may have been missed while not listening (the first time: harmless).
           onChange.run();
           PGConnection pg = connection.unwrap(PGConnection.class);
-          while (!closed) {
+          while (!closed && !database.isClosed()) {
             PGNotification[] notifications = pg.getNotifications(LISTEN_POLL_MILLIS);
             if (notifications != null && notifications.length > 0) {
               onChange.run();
             }
           }
         } catch (SQLException | RuntimeException e) {
-          if (closed) {
+          if (closed || database.isClosed()) {
             return;
           }
           LOG.warn("cannot listen for kill switch changes in {}; polling only, retrying in {} s:"
