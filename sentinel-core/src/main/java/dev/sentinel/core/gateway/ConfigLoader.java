@@ -68,8 +68,9 @@ final class ConfigLoader {
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
-      "drain_timeout", "anonymous", "admin");
+      "drain_timeout", "anonymous", "admin", "metrics");
   static final List<String> ADMIN_KEYS = List.of("token");
+  static final List<String> METRICS_KEYS = List.of("public");
   static final List<String> JSONL_KEYS = List.of("file", "fsync");
   static final List<String> SLF4J_KEYS = List.of("logger");
 
@@ -95,7 +96,8 @@ final class ConfigLoader {
       Map.entry("databaseSink", DATABASE_SINK_KEYS),
       Map.entry("database", DATABASE_KEYS),
       Map.entry("server", SERVER_KEYS),
-      Map.entry("admin", ADMIN_KEYS));
+      Map.entry("admin", ADMIN_KEYS),
+      Map.entry("metrics", METRICS_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -391,7 +393,11 @@ final class ConfigLoader {
       anonymous = Optional.ofNullable(principal(p + "/anonymous"));
     }
     return new Server(host, port, path, origins, hosts, sessions, connections, keepAlive, idle,
-        drain, anonymous, admin(p + "/admin"));
+        drain, anonymous, admin(p + "/admin"), publicMetrics(p + "/metrics"));
+  }
+
+  private boolean publicMetrics(String p) {
+    return section(p, null, METRICS_KEYS) && bool(p + "/public", null, false);
   }
 
   private Optional<Admin> admin(String p) {

@@ -7,6 +7,7 @@ import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
 import dev.sentinel.core.audit.Slf4jAuditSink;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
@@ -61,14 +63,16 @@ public final class GatewayRuntime implements AutoCloseable {
   private final McpGateway gateway;
   private final FrameLimits limits;
   private final Stores stores;
+  private final Listeners listeners;
 
   private GatewayRuntime(GatewayConfig config, Sentinel sentinel, McpGateway gateway,
-      FrameLimits limits, Stores stores) {
+      FrameLimits limits, Stores stores, Listeners listeners) {
     this.config = config;
     this.sentinel = sentinel;
     this.gateway = gateway;
     this.limits = limits;
     this.stores = stores;
+    this.listeners = listeners;
   }
 
   /**
@@ -110,8 +114,9 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
     Sentinel sentinel;
+    Listeners listeners = new Listeners();
     try {
-      sentinel = sentinel(config, clock, stores, clients);
+      sentinel = sentinel(config, clock, stores, clients, listeners);
     } catch (RuntimeException e) {
       stores.close();
       throw e;
@@ -131,7 +136,7 @@ public final class GatewayRuntime implements AutoCloseable {
       builder.backend(backend.name(), connector(backend, limits));
     }
     McpGateway gateway = builder.build();
-    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits, stores);
+    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits, stores, listeners);
     try {
       gateway.start();
     } catch (RuntimeException e) {
@@ -164,6 +169,28 @@ public final class GatewayRuntime implements AutoCloseable {
     return gateway.backends();
   }
 
+  /**
+   * Adds an observer of every governed call's final audit event (metrics, alerts), from now on;
+   * listeners belong to the runtime, not to one pipeline. Thread-safe; a listener must be fast
+   * and thread-safe (it runs on the calling thread), and whatever it throws is caught.
+   */
+  public void addListener(SentinelListener listener) {
+    listeners.all.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Removes a listener added with {@link #addListener}; does nothing if it is not there. */
+  public void removeListener(SentinelListener listener) {
+    listeners.all.remove(listener);
+  }
+
+  /**
+   * Whether a backend listed this tool (as clients name it) to any client so far: the bounded
+   * set of tool names metrics may use as labels ({@link McpGateway#listedTool}).
+   */
+  public boolean listedTool(String name) {
+    return gateway.listedTool(name);
+  }
+
   /** The pipeline, for its kill switch and audit statistics. */
   public Sentinel sentinel() {
     return sentinel;
@@ -184,7 +211,8 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** The governance pipeline the config describes, on the given stores. */
-  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
+  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
+      SentinelListener listener) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -209,6 +237,7 @@ public final class GatewayRuntime implements AutoCloseable {
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
+        .listener(listener)
         .build();
   }
 
@@ -274,6 +303,26 @@ public final class GatewayRuntime implements AutoCloseable {
   private static String version() {
     String version = GatewayRuntime.class.getPackage().getImplementationVersion();
     return version == null ? "dev" : version;
+  }
+
+  /** The runtime's listeners, behind the one listener its pipeline has. */
+  private static final class Listeners implements SentinelListener {
+    final List<SentinelListener> all = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void completed(dev.sentinel.api.AuditEvent event) {
+      RuntimeException first = null;
+      for (SentinelListener listener : all) {
+        try {
+          listener.completed(event);
+        } catch (RuntimeException e) {
+          first = first == null ? e : first; // one failing listener does not silence the others
+        }
+      }
+      if (first != null) {
+        throw first; // counted and logged by the pipeline
+      }
+    }
   }
 
   /** A configuration this build cannot serve. */

@@ -24,6 +24,8 @@ import java.util.Set;
  * @param anonymous the principal of requests that carry no credentials, when set; by default
  *     such requests are refused with 401
  * @param admin the operators' credentials; without them the admin endpoints are not served
+ * @param publicMetrics whether {@code /metrics} is served without the admin token (for a
+ *     scraper on a private network); by default it needs the token
  */
 public record Server(
     String host,
@@ -37,7 +39,8 @@ public record Server(
     Duration sessionIdleTimeout,
     Duration drainTimeout,
     Optional<Principal> anonymous,
-    Optional<Admin> admin) {
+    Optional<Admin> admin,
+    boolean publicMetrics) {
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -59,7 +62,7 @@ public record Server(
   /** Every setting at its default. */
   public static final Server DEFAULTS = new Server(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH,
       Set.of(), Set.of(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS, DEFAULT_KEEP_ALIVE,
-      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty());
+      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty(), false);
 
   /** Validates and copies. */
   public Server {

@@ -4,6 +4,7 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.gateway.Admin;
 import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -18,11 +19,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +80,8 @@ public final class HttpGateway implements AutoCloseable {
   private final Duration drainTimeout;
   private final Clock clock;
   private final OperatorAccess operators;
+  private final boolean publicMetrics;
+  private final GatewayMetrics metrics;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
   private Server server;
@@ -101,6 +108,8 @@ public final class HttpGateway implements AutoCloseable {
     this.drainTimeout = builder.drainTimeout;
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
+    this.publicMetrics = builder.publicMetrics;
+    this.metrics = GatewayMetrics.create(runtime::listedTool);
   }
 
   /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
@@ -158,13 +167,20 @@ public final class HttpGateway implements AutoCloseable {
     Guard guard = Guard.of(allowedOrigins, allowedHosts, host, connector.getLocalPort());
     McpHandler.Settings settings =
         new McpHandler.Settings(path, maxBodyBytes, sessionIdleTimeout.toNanos(), authenticator);
-    server.setHandler(new McpHandler(settings, runtime, hub, guard, () -> draining));
+    metrics.bind(runtime);
+    ServerConnector bound = connector;
+    Hub sessions = hub;
+    metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
+    MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
+    server.setHandler(new CountingResponses(metrics,
+        new McpHandler(settings, runtime, hub, guard, () -> draining, route)));
     try {
       server.start();
     } catch (Exception e) {
       state.set(State.CLOSED);
       stopServer();
       shutdownExecutors();
+      metrics.unbind();
       throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
     }
     long keepAliveMillis = keepAlive.toMillis();
@@ -196,6 +212,14 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /**
+   * The gateway's metrics, served at {@code /metrics}: to add meters, or to read them in-process.
+   * They count the runtime's calls from {@link #start()} until {@link #close()}.
+   */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /**
    * Drains and stops: new requests are refused with 503, requests in flight get up to the drain
    * timeout to finish, then every session ends (open streams end too) and the server stops.
    * Idempotent. The runtime stays open.
@@ -219,6 +243,7 @@ public final class HttpGateway implements AutoCloseable {
     }
     stopServer();
     shutdownExecutors();
+    metrics.unbind();
     log.info("sentinel http stopped");
   }
 
@@ -257,6 +282,33 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
+  /** Counts every response by status, once it has been sent (or failed). */
+  private static final class CountingResponses extends Handler.Wrapper {
+    private final GatewayMetrics metrics;
+
+    CountingResponses(GatewayMetrics metrics, Handler handler) {
+      super(handler);
+      this.metrics = metrics;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      return super.handle(request, response, new Callback.Nested(callback) {
+        @Override
+        public void succeeded() {
+          metrics.response(response.getStatus());
+          super.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+          metrics.response(response.getStatus());
+          super.failed(cause);
+        }
+      });
+    }
+  }
+
   /**
    * Assembles an {@link HttpGateway}. Each setter validates its value at once. Not thread-safe.
    */
@@ -277,6 +329,7 @@ public final class HttpGateway implements AutoCloseable {
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
+    private boolean publicMetrics;
 
     private Builder() {}
 
@@ -317,6 +370,7 @@ public final class HttpGateway implements AutoCloseable {
       keepAlive(settings.keepAlive());
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
+      publicMetrics(settings.publicMetrics());
       return drainTimeout(settings.drainTimeout());
     }
 
@@ -326,6 +380,16 @@ public final class HttpGateway implements AutoCloseable {
      */
     public Builder admin(Admin admin) {
       this.admin = Optional.of(Objects.requireNonNull(admin, "admin"));
+      return this;
+    }
+
+    /**
+     * Whether {@code /metrics} is served to anyone who can reach the gateway (and passes the Host
+     * check), for a Prometheus on a private network; by default only to the admin token, and not
+     * at all without one. Public metrics reveal tool, backend and rule names and call counts.
+     */
+    public Builder publicMetrics(boolean open) {
+      this.publicMetrics = open;
       return this;
     }
 
@@ -355,8 +419,9 @@ public final class HttpGateway implements AutoCloseable {
       if (!path.startsWith("/") || path.length() < 2 || path.contains("?") || path.contains("#")) {
         throw new IllegalArgumentException("path must start with '/' and name an endpoint, was '" + path + "'");
       }
-      if (path.equals("/healthz") || path.equals("/livez") || path.equals("/readyz")) {
-        throw new IllegalArgumentException("path " + path + " is taken by a health endpoint");
+      if (path.equals("/healthz") || path.equals("/livez") || path.equals("/readyz")
+          || path.equals("/metrics")) {
+        throw new IllegalArgumentException("path " + path + " is taken by a health or metrics endpoint");
       }
       this.path = path;
       return this;

@@ -49,13 +49,16 @@ final class McpHandler extends Handler.Abstract {
   private final Hub hub;
   private final Guard guard;
   private final BooleanSupplier draining;
+  private final MetricsRoute metrics;
 
-  McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining) {
+  McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining,
+      MetricsRoute metrics) {
     this.settings = settings;
     this.runtime = runtime;
     this.hub = hub;
     this.guard = guard;
     this.draining = draining;
+    this.metrics = metrics;
   }
 
   @Override
@@ -68,6 +71,8 @@ final class McpHandler extends Handler.Abstract {
         health(request, response, callback, true, "ok");
       } else if (path.equals("/readyz")) {
         ready(request, response, callback);
+      } else if (path.equals("/metrics")) {
+        metrics.serve(hub.json(), guard, request, response, callback);
       } else {
         Replies.error(hub.json(), response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
       }
