@@ -76,6 +76,7 @@ public final class HttpGateway implements AutoCloseable {
   private final int maxSessions;
   private final int maxConnections;
   private final Duration keepAlive;
+  private final Duration idleTimeout;
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
   private final Clock clock;
@@ -104,6 +105,8 @@ public final class HttpGateway implements AutoCloseable {
     this.maxSessions = builder.maxSessions;
     this.maxConnections = builder.maxConnections;
     this.keepAlive = builder.keepAlive;
+    this.idleTimeout = builder.idleTimeout != null ? builder.idleTimeout
+        : Duration.ofMillis(Math.max(30_000L, builder.keepAlive.toMillis() * 2 + 5_000L));
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
     this.drainTimeout = builder.drainTimeout;
     this.clock = builder.clock;
@@ -152,7 +155,8 @@ public final class HttpGateway implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(requestedPort);
     // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
-    connector.setIdleTimeout(Math.max(30_000L, keepAlive.toMillis() * 2 + 5_000L));
+    // It also cuts clients that stall mid-request (a body that stops arriving).
+    connector.setIdleTimeout(idleTimeout.toMillis());
     server.addConnector(connector);
     // Beyond the limit, the acceptor stops accepting: further connections wait in the kernel's
     // backlog, costing no thread and no parsing, until one closes.
@@ -324,6 +328,7 @@ public final class HttpGateway implements AutoCloseable {
     private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
     private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
     private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
+    private Duration idleTimeout;
     private Duration sessionIdleTimeout =
         dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
@@ -490,6 +495,17 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a connection may stay silent (no bytes either way) before it is closed: a client
+     * that stalls while sending a request is cut after it, with no thread waiting meanwhile. By
+     * default twice {@link #keepAlive} plus 5 s, at least 30 s; it must exceed the keep-alive
+     * interval, or idle SSE streams would be cut.
+     */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = positive(timeout, "idleTimeout");
+      return this;
+    }
+
     /** How long a session may go unused (no request, no open stream) before it ends; 30 min by default. */
     public Builder sessionIdleTimeout(Duration timeout) {
       this.sessionIdleTimeout = positive(timeout, "sessionIdleTimeout");
@@ -523,6 +539,10 @@ public final class HttpGateway implements AutoCloseable {
       }
       if (authenticator == null) {
         throw new IllegalStateException("an authenticator is required");
+      }
+      if (idleTimeout != null && idleTimeout.compareTo(keepAlive) <= 0) {
+        throw new IllegalStateException("idleTimeout (" + idleTimeout + ") must be longer than keepAlive ("
+            + keepAlive + "), or idle streams would be cut between keep-alive comments");
       }
       return new HttpGateway(this);
     }

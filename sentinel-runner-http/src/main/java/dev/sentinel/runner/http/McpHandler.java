@@ -14,6 +14,7 @@ import dev.sentinel.core.mcp.McpRevision;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -255,7 +256,14 @@ final class McpHandler extends Handler.Abstract {
 
       @Override
       public void failed(Throwable cause) {
-        callback.failed(cause);
+        if (cause instanceof TimeoutException && !response.isCommitted()) {
+          // The body stopped arriving for the idle timeout: 408, and the connection closes.
+          response.getHeaders().put(HttpHeader.CONNECTION, "close");
+          Replies.error(hub.json(), response, callback, 408, ErrorCode.INVALID_REQUEST,
+              "request timeout: the body stopped arriving");
+        } else {
+          callback.failed(cause);
+        }
       }
     });
   }

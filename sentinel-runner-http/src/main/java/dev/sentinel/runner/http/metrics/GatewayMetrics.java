@@ -122,6 +122,7 @@ public final class GatewayMetrics implements SentinelListener {
     }
     Gauge.builder("sentinel.audit.queue.depth", this, m -> m.audit().queueDepth())
         .description("Audit events recorded but not yet written (the furthest-behind sink)")
+        .strongReference(true)
         .register(registry);
     FunctionCounter.builder("sentinel.audit.failures", this, m -> m.audit().failedWrites())
         .description("Failed audit sink writes")
@@ -149,9 +150,9 @@ public final class GatewayMetrics implements SentinelListener {
     Objects.requireNonNull(sessions, "sessions");
     Objects.requireNonNull(connections, "connections");
     Gauge.builder("sentinel.http.sessions", sessions, IntSupplier::getAsInt)
-        .description("Open MCP sessions").register(registry);
+        .description("Open MCP sessions").strongReference(true).register(registry);
     Gauge.builder("sentinel.http.connections", connections, IntSupplier::getAsInt)
-        .description("Open TCP connections").register(registry);
+        .description("Open TCP connections").strongReference(true).register(registry);
   }
 
   /** Counts one HTTP response in {@code sentinel_http_responses_total{status}}. */
@@ -238,6 +239,7 @@ public final class GatewayMetrics implements SentinelListener {
       if (boundBackends.add(name)) {
         Gauge.builder("sentinel.backend.up", bound, r -> state(r, name) == BackendStatus.State.UP ? 1 : 0)
             .description("Whether the backend is up (1) or starting or down (0)")
+            .strongReference(true)
             .tag("backend", name).register(registry);
         FunctionCounter.builder("sentinel.backend.restarts", bound, r -> restarts(r, name))
             .description("Times the gateway reconnected the backend after a failure")
