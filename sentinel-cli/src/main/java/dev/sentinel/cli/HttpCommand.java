@@ -4,12 +4,17 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.gateway.ConfigReloader;
+import dev.sentinel.core.gateway.ConfigWatcher;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.core.gateway.Server;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.runner.http.HttpGateway;
+import dev.sentinel.runner.http.admin.AuditSearch;
+import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -21,16 +26,20 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code sentinel http --config FILE}: a shared Streamable HTTP MCP gateway. Clients
- * authenticate with API keys from the config's database ({@code sentinel keys create}). Not
- * thread-safe.
+ * authenticate with API keys from the config's database ({@code sentinel keys create}) or, with
+ * a {@code server.jwt} section, with their identity provider's JSON Web Tokens. Not thread-safe.
  */
 @Command(
     name = "http",
     mixinStandardHelpOptions = true,
     description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends",
         "through the governance pipeline. Clients authenticate with API keys",
-        "(X-API-Key or Authorization: Bearer) from the config's database."})
+        "(X-API-Key or Authorization: Bearer) from the config's database, or with",
+        "JWTs from the identity provider named in server.jwt."})
 public final class HttpCommand implements Callable<Integer> {
+  /** How long the config files must be quiet after a change before they are reloaded. */
+  private static final Duration RELOAD_DEBOUNCE = Duration.ofMillis(300);
+
   private final Map<String, String> environment;
 
   @Spec private CommandSpec spec;
@@ -48,6 +57,11 @@ public final class HttpCommand implements Callable<Integer> {
       description = "the port to bind, overriding server.port (default: 8080; 0 picks a free"
           + " one)")
   private Integer port;
+
+  @Option(names = "--no-watch",
+      description = "do not reload the config when it (or its policy file) changes on disk;"
+          + " POST /admin/api/reload still does")
+  private boolean noWatch;
 
   /**
    * An http command.
@@ -71,29 +85,51 @@ public final class HttpCommand implements Callable<Integer> {
     JdbcStores stores = JdbcStores.open(loaded.database(), clock);
     Server server = loaded.server();
     Authenticator keys = ApiKeys.create(stores.keys(), clock).authenticator();
-    Authenticator clients = server.anonymous()
+    Authenticator others = server.anonymous()
         .map(principal -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(principal))))
         .orElse(keys);
+    // JWT-shaped bearer tokens go to the identity provider's keys, everything else to API keys.
+    Authenticator clients = server.jwt()
+        .<Authenticator>map(jwt -> JwtAuthenticator.dispatching(
+            JwtAuthenticator.builder(jwt).clock(clock).build(), others))
+        .orElse(others);
     GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, stores, clients);
+    ConfigReloader reloader = ConfigReloader.of(runtime, config, environment);
     HttpGateway http = HttpGateway.builder()
         .runtime(runtime)
         .authenticator(clients)
         .server(server)
         .bind(host == null ? server.host() : host, port == null ? server.port() : port)
         .maxBodyBytes(loaded.gateway().maxMessageBytes())
+        .keys(stores.keys())
+        .auditSearch(AuditSearch.of(stores.database()))
+        .reloader(reloader)
         .clock(clock)
         .build();
+    ConfigWatcher watcher = null;
     try {
       http.start();
+      if (!noWatch) {
+        watcher = ConfigWatcher.start(reloader, RELOAD_DEBOUNCE, result -> { });
+      }
     } catch (RuntimeException e) {
+      http.close();
       runtime.close();
       throw e;
     }
+    ConfigWatcher watching = watcher;
     spec.commandLine().getErr().println("sentinel http: MCP on " + http.endpoint());
+    if (server.admin().isPresent()) {
+      spec.commandLine().getErr().println("sentinel http: operator page on http://"
+          + http.endpoint().getAuthority() + "/admin/");
+    }
     spec.commandLine().getErr().flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
+        if (watching != null) {
+          watching.close();
+        }
         http.close(); // drains requests in flight
       } finally {
         runtime.close();

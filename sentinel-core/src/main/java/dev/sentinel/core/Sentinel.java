@@ -67,7 +67,8 @@ import tools.jackson.databind.JsonNode;
  * way every call produces exactly one final record (the one listeners see); a durable store
  * additionally holds the intent, so that a call whose process dies mid-call is still on record.
  *
- * <p>Immutable and thread-safe. {@link #close()} flushes and closes the audit dispatcher, which
+ * <p>Thread-safe; the policy, limits and revision are swapped whole by {@link #reconfigure}.
+ * {@link #close()} flushes and closes the audit dispatcher, which
  * the instance owns.
  */
 public final class Sentinel implements AutoCloseable {
@@ -80,8 +81,8 @@ public final class Sentinel implements AutoCloseable {
   private static final int MAX_ERROR_MESSAGE = 512;
 
   private final Authenticator authenticator;
-  private final Policy policy;
-  private final Limits limits;
+  /** Policy, limits and revision: replaced whole by {@link #reconfigure}, read once per call. */
+  private volatile Rules rules;
   private final KillSwitch killSwitch;
   private final Confirmer confirmer;
   private final AuditDispatcher audit;
@@ -89,15 +90,12 @@ public final class Sentinel implements AutoCloseable {
   private final Redactor redactor;
   private final Clock clock;
   private final String instance;
-  private final String revision;
   private final boolean digestResponses;
   private final List<SentinelListener> listeners;
   private final AtomicLong listenerFailures = new AtomicLong();
 
   private Sentinel(Builder builder) {
     this.authenticator = Objects.requireNonNull(builder.authenticator, "an authenticator is required");
-    this.policy = builder.policy;
-    this.limits = builder.limits;
     this.killSwitch = builder.killSwitch;
     this.confirmer = builder.confirmer;
     this.clock = builder.clock;
@@ -112,8 +110,9 @@ public final class Sentinel implements AutoCloseable {
               + " fsync); the dispatcher has none");
     }
     this.instance = builder.instance;
-    this.revision = builder.revision != null ? builder.revision
-        : policy instanceof PolicyEngine ? ((PolicyEngine) policy).revision() : "unversioned";
+    Policy policy = builder.policy;
+    this.rules = new Rules(policy, builder.limits, builder.revision != null ? builder.revision
+        : policy instanceof PolicyEngine ? ((PolicyEngine) policy).revision() : "unversioned");
     this.digestResponses = builder.digestResponses;
     this.listeners = List.copyOf(builder.listeners);
   }
@@ -131,12 +130,14 @@ public final class Sentinel implements AutoCloseable {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(invoker, "invoker");
     long started = clock.nanoTime();
+    // One read: the whole call is decided by one configuration, even if a reload swaps it now.
+    Rules rules = this.rules;
     Request request = call.request();
     AuditEvent.Builder event = AuditEvent.builder()
         .id(AuditIds.next(clock))
         .time(clock.instant())
         .instance(instance)
-        .revision(revision)
+        .revision(rules.revision())
         .session(call.sessionId(), call.client())
         .requestId(call.requestId())
         .request(request);
@@ -154,7 +155,7 @@ public final class Sentinel implements AutoCloseable {
       return refused(event, started, request, disabled, null);
     }
 
-    Decision decision = decide(context);
+    Decision decision = decide(rules.policy(), context);
     event.decision(decision);
     if (!decision.diagnostics().isEmpty()) {
       event.error("policy", bounded(String.join("; ", decision.diagnostics())));
@@ -168,7 +169,7 @@ public final class Sentinel implements AutoCloseable {
       return refused(event, started, request, UNAVAILABLE, decision);
     }
 
-    Refusal limited = acquireLimits(principal, request, event);
+    Refusal limited = acquireLimits(rules.limits(), principal, request, event);
     if (limited != null) {
       return refused(event, started, request, limited, decision);
     }
@@ -208,7 +209,7 @@ public final class Sentinel implements AutoCloseable {
     if (disabled != null) {
       return new Check(null, disabled);
     }
-    Decision decision = decide(new RequestContext(
+    Decision decision = decide(rules.policy(), new RequestContext(
         principal, call.request(), call.sessionId(), call.client(), clock.instant()));
     return new Check(decision, decision.permits()
         ? null
@@ -238,7 +239,7 @@ public final class Sentinel implements AutoCloseable {
       return false;
     }
     try {
-      return policy.visible(RequestContext.of(principal, request, clock.instant()));
+      return rules.policy().visible(RequestContext.of(principal, request, clock.instant()));
     } catch (RuntimeException e) {
       log.warn("policy visibility check threw {}", e.getClass().getName());
       return false;
@@ -257,7 +258,24 @@ public final class Sentinel implements AutoCloseable {
 
   /** The revision of the policy and config in force, as recorded in audit events. */
   public String revision() {
-    return revision;
+    return rules.revision();
+  }
+
+  /**
+   * Replaces the policy, the limits and the revision together, as on a config reload. A call
+   * reads them once, when it starts: calls in flight finish under the old ones, calls that start
+   * after this returns see the new ones, and no call sees a mix. Thread-safe; concurrent
+   * reconfigurations are applied in some order, whole.
+   *
+   * @param revision the revision audit events of calls under the new rules record; not blank
+   */
+  public void reconfigure(Policy policy, Limits limits, String revision) {
+    Objects.requireNonNull(revision, "revision");
+    if (revision.isBlank()) {
+      throw new IllegalArgumentException("revision must not be blank");
+    }
+    this.rules = new Rules(Objects.requireNonNull(policy, "policy"),
+        Objects.requireNonNull(limits, "limits"), revision);
   }
 
   /** How many times a listener threw. */
@@ -306,7 +324,7 @@ public final class Sentinel implements AutoCloseable {
     return Refusal.of(Outcome.DISABLED, List.of("kill-switch"), reason);
   }
 
-  private Decision decide(RequestContext context) {
+  private static Decision decide(Policy policy, RequestContext context) {
     try {
       Decision decision = policy.decide(context);
       return decision != null ? decision : Decision.failure("policy", new NullPointerException("null decision"));
@@ -315,7 +333,8 @@ public final class Sentinel implements AutoCloseable {
     }
   }
 
-  private Refusal acquireLimits(Principal principal, Request request, AuditEvent.Builder event) {
+  private Refusal acquireLimits(
+      Limits limits, Principal principal, Request request, AuditEvent.Builder event) {
     LimitDecision limit;
     try {
       limit = limits.acquire(principal, request);
@@ -422,6 +441,9 @@ public final class Sentinel implements AutoCloseable {
     String redacted = redactor.redactText(text);
     return redacted.length() <= MAX_ERROR_MESSAGE ? redacted : redacted.substring(0, MAX_ERROR_MESSAGE) + "…";
   }
+
+  /** What a reload swaps, whole: the policy, the limits and the revision they are recorded as. */
+  private record Rules(Policy policy, Limits limits, String revision) {}
 
   /**
    * Assembles a {@link Sentinel}. Each setter validates at once. Not thread-safe; the built

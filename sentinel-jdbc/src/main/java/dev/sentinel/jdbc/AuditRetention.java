@@ -42,7 +42,8 @@ public final class AuditRetention {
     return purge(database, before, Clock.system());
   }
 
-  private static long purge(Database database, Instant before, Clock clock) {
+  /** Like {@link #purge(Database, Instant)}, stamping the chain's change with the clock's time. */
+  static long purge(Database database, Instant before, Clock clock) {
     return database.inTransaction(
         "purge audit records before " + before, h -> purgeLocked(h, database, before, clock));
   }

@@ -6,6 +6,7 @@ import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.core.gateway.DatabaseSettings;
 import dev.sentinel.core.gateway.Stores;
+import dev.sentinel.core.killswitch.KillSwitchStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,12 +45,14 @@ public final class JdbcStores implements Stores {
   private final Database database;
   private final Clock clock;
   private final JdbcKeyStore keys;
-  private RateLimiter rateLimiter; // guarded by this; created on first use
+  private final JdbcKillSwitchStore killSwitch;
+  private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
   private JdbcStores(Database database, Clock clock) {
     this.database = database;
     this.clock = clock;
     this.keys = JdbcKeyStore.builder(database).clock(clock).build();
+    this.killSwitch = JdbcKillSwitchStore.create(database, clock);
   }
 
   /**
@@ -109,10 +113,8 @@ public final class JdbcStores implements Stores {
 
   /**
    * {@inheritDoc} A {@link PostgresRateLimiter} on a PostgreSQL database, so that limits are
-   * shared by every gateway on it; empty on SQLite. The limiter (and its table) is created on
-   * the first call, so commands that only read the database never write to it.
-   *
-   * @throws DatabaseException if the limiter's table cannot be created
+   * shared by every gateway on it; empty on SQLite. The limiter is created on the first call
+   * (its table is schema 3's, see {@code db/postgresql/V3__rate_buckets.sql}).
    */
   @Override
   public synchronized Optional<RateLimiter> rateLimiter() {
@@ -123,6 +125,37 @@ public final class JdbcStores implements Stores {
       rateLimiter = PostgresRateLimiter.create(database, clock);
     }
     return Optional.of(rateLimiter);
+  }
+
+  /**
+   * {@inheritDoc} The {@link JdbcKillSwitchStore} on the database (on PostgreSQL with {@code
+   * LISTEN/NOTIFY}).
+   */
+  @Override
+  public Optional<KillSwitchStore> killSwitchStore() {
+    return Optional.of(killSwitch);
+  }
+
+  /** {@inheritDoc} {@link AuditRetention#purge}, stamped with this clock. */
+  @Override
+  public long purgeAudit(Instant before) {
+    Objects.requireNonNull(before, "before");
+    return AuditRetention.purge(database, before, clock);
+  }
+
+  /**
+   * {@inheritDoc} Deletes the shared rate-limit buckets that have refilled ({@link
+   * PostgresRateLimiter#sweep}), once the limiter is in use.
+   */
+  @Override
+  public void sweep() {
+    PostgresRateLimiter limiter;
+    synchronized (this) {
+      limiter = rateLimiter;
+    }
+    if (limiter != null) {
+      limiter.sweep();
+    }
   }
 
   /** The key store, typed. */

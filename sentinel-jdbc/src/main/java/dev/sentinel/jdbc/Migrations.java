@@ -23,7 +23,11 @@ import org.jdbi.v3.core.Handle;
  */
 final class Migrations {
   /** The migrations this build knows, in order; the last one's version is {@link #LATEST}. */
-  private static final List<Migration> ALL = List.of(new Migration(1, "keys_and_audit"), new Migration(2, "audit_chain"));
+  private static final List<Migration> ALL =
+      List.of(
+          new Migration(1, "keys_and_audit"),
+          new Migration(2, "audit_chain"),
+          new Migration(3, "rate_buckets"));
 
   /** The newest schema version this build knows. */
   static final int LATEST = ALL.get(ALL.size() - 1).version();

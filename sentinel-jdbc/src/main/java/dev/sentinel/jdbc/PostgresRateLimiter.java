@@ -8,12 +8,16 @@ import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.BucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.jdbc.CustomColumnProvider;
+import io.github.bucket4j.distributed.jdbc.LockIdSupplier;
 import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.distributed.remote.RemoteBucketState;
 import io.github.bucket4j.postgresql.Bucket4jPostgreSQL;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -25,10 +29,13 @@ import javax.sql.DataSource;
  * key's row with {@code pg_advisory_xact_lock} (on the key's hash; a collision only serialises two
  * keys) and reads and writes the bucket state in one transaction.
  *
- * <p>Buckets are stored in {@value #TABLE} ({@code id TEXT PRIMARY KEY, state BYTEA, expires_at
- * BIGINT}); keys are stored as text, not hashed. The table is created if missing when the limiter
- * is created. Time is the clock's wall-clock time ({@link Clock#instant()}), as the gateways
- * sharing the buckets are different processes.
+ * <p>Buckets are stored in {@value #TABLE}, created by schema migration 3 ({@code
+ * db/postgresql/V3__rate_buckets.sql}); keys are stored as text, not hashed. Every write of a
+ * bucket also writes {@code expires_at}: the time (milliseconds since the epoch) at which the
+ * bucket will have refilled to full, after which its row carries no information. {@link #sweep}
+ * deletes such rows, so that keys seen once (a principal, a session) do not stay forever; the
+ * gateway runs it periodically, off the hot path. Time is the clock's wall-clock time ({@link
+ * Clock#instant()}), as the gateways sharing the buckets are different processes.
  *
  * <p>SQLite is refused: it is a single process's database, so its limits would not be shared.
  *
@@ -38,17 +45,36 @@ public final class PostgresRateLimiter implements RateLimiter {
   /** The table holding the buckets. */
   public static final String TABLE = "sentinel_rate_bucket";
 
-  private final ProxyManager<String> buckets;
+  /** How many rows one statement of a sweep deletes at most, so that no transaction is long. */
+  private static final int SWEEP_BATCH = 1000;
 
-  private PostgresRateLimiter(ProxyManager<String> buckets) {
+  /** The advisory lock id of a key: its hash code (a collision only serialises two keys). */
+  private static final LockIdSupplier<String> LOCK_IDS = key -> key.hashCode();
+
+  private static final String SWEEP =
+      "DELETE FROM "
+          + TABLE
+          + " WHERE expires_at < ? AND id IN (SELECT id FROM "
+          + TABLE
+          + " WHERE expires_at < ? AND pg_try_advisory_xact_lock(explicit_lock) LIMIT ?)";
+
+  private final ProxyManager<String> buckets;
+  private final DataSource dataSource;
+  private final Clock clock;
+  private final String url;
+
+  private PostgresRateLimiter(
+      ProxyManager<String> buckets, DataSource dataSource, Clock clock, String url) {
     this.buckets = buckets;
+    this.dataSource = dataSource;
+    this.clock = clock;
+    this.url = url;
   }
 
   /**
    * A limiter on the given database.
    *
-   * @throws DatabaseException if the database is not PostgreSQL, or the bucket table cannot be
-   *     created
+   * @throws DatabaseException if the database is not PostgreSQL
    */
   public static PostgresRateLimiter create(Database database, Clock clock) {
     Objects.requireNonNull(database, "database");
@@ -62,29 +88,50 @@ public final class PostgresRateLimiter implements RateLimiter {
               + ", a single process's database. Use a jdbc:postgresql:// URL, or local limits.");
     }
     DataSource dataSource = database.dataSource();
-    createTable(dataSource, database.url());
+    // Bucket4j's own expiry (expirationAfterWrite, removeExpired) stamps rows with the system
+    // clock; these columns use the limiter's clock, so that expiry follows the time the buckets
+    // themselves are computed with (and tests can drive it).
     ProxyManager<String> buckets =
         Bucket4jPostgreSQL.advisoryLockBasedBuilder(dataSource)
             .primaryKeyMapper(PrimaryKeyMapper.STRING)
+            .lockIdSupplier(LOCK_IDS)
             .table(TABLE)
             .idColumn("id")
             .stateColumn("state")
+            .addCustomColumn(new ExpiresAt())
+            .addCustomColumn(new ExplicitLock())
             .clientClock(new WallClockMeter(clock))
             .build();
-    return new PostgresRateLimiter(buckets);
+    return new PostgresRateLimiter(buckets, dataSource, clock, database.url());
   }
 
-  private static void createTable(DataSource dataSource, String url) {
+  /**
+   * Deletes the buckets that have refilled to full by now (by the clock): as far as limits go, a
+   * missing bucket and a full one are the same. A bucket that a caller holds at this moment is
+   * skipped (it is being written anyway). Rows from before schema 3, without an expiry, are kept
+   * until their next use gives them one.
+   *
+   * @return how many buckets were deleted
+   * @throws DatabaseException if the database cannot be written
+   */
+  public long sweep() {
+    long now = clock.instant().toEpochMilli();
+    long total = 0;
     try (Connection c = dataSource.getConnection();
-        Statement s = c.createStatement()) {
-      s.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + TABLE
-              + " (id TEXT PRIMARY KEY, state BYTEA, expires_at BIGINT)");
+        PreparedStatement delete = c.prepareStatement(SWEEP)) {
+      int deleted;
+      do {
+        delete.setLong(1, now);
+        delete.setLong(2, now);
+        delete.setInt(3, SWEEP_BATCH);
+        deleted = delete.executeUpdate(); // autocommit: one short transaction per batch
+        total += deleted;
+      } while (deleted == SWEEP_BATCH);
     } catch (SQLException e) {
       throw new DatabaseException(
-          "Cannot create the rate limit table " + TABLE + " in " + url + ": " + e.getMessage(), e);
+          "Cannot delete expired rate limit buckets in " + url + ": " + e.getMessage(), e);
     }
+    return total;
   }
 
   @Override
@@ -130,6 +177,46 @@ public final class PostgresRateLimiter implements RateLimiter {
             limit -> limit.capacity(rate.burst()).refillGreedy(rate.permits(), rate.period()))
         .build();
   }
+
+  /** The {@code expires_at} column: when the bucket will be full again, in epoch milliseconds. */
+  private static final class ExpiresAt implements CustomColumnProvider<String> {
+    private static final ExpirationAfterWriteStrategy REFILLED =
+        ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ZERO);
+
+    @Override
+    public void setCustomField(
+        String key, int index, PreparedStatement statement, RemoteBucketState state, long nanos)
+        throws SQLException {
+      long ttlMillis = REFILLED.calculateTimeToLiveMillis(state, nanos);
+      long nowMillis = nanos / 1_000_000L;
+      statement.setLong(
+          index, ttlMillis < 0 ? Long.MAX_VALUE : Math.addExact(nowMillis, ttlMillis));
+    }
+
+    @Override
+    public String getCustomFieldName() {
+      return "expires_at";
+    }
+  }
+
+  /**
+   * The {@code explicit_lock} column: the advisory lock id Bucket4j takes for the key, so that a
+   * sweep can skip a bucket in use.
+   */
+  private static final class ExplicitLock implements CustomColumnProvider<String> {
+    @Override
+    public void setCustomField(
+        String key, int index, PreparedStatement statement, RemoteBucketState state, long nanos)
+        throws SQLException {
+      statement.setLong(index, LOCK_IDS.toLockId(key));
+    }
+
+    @Override
+    public String getCustomFieldName() {
+      return "explicit_lock";
+    }
+  }
+
 
   /** Nanoseconds since the epoch by the clock's wall-clock time, comparable across processes. */
   private static final class WallClockMeter implements TimeMeter {

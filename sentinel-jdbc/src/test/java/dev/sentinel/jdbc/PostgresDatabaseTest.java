@@ -46,17 +46,18 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(2);
+      assertThat(db.schemaVersion()).isEqualTo(3);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
               "sentinel_audit",
               "sentinel_audit_chain",
               "sentinel_kill_switch",
+              "sentinel_rate_bucket",
               "sentinel_schema");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(2);
+      assertThat(db.schemaVersion()).isEqualTo(3);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -72,7 +73,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "audit chain"));
+                  "audit chain"),
+              Map.of(
+                  "version",
+                  3,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "rate buckets"));
     }
   }
 
@@ -91,13 +99,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(2);
+        assertThat(version.get()).isEqualTo(3);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(2);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(3);
     }
   }
 
@@ -118,7 +126,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 2); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 3); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

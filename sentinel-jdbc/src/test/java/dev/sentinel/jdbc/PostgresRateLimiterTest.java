@@ -115,6 +115,75 @@ class PostgresRateLimiterTest extends RateLimiterContract {
   }
 
   @Test
+  void sweep_deletesOnlyBucketsThatHaveRefilledToFull() {
+    ManualClock clock = new ManualClock();
+    Database db = open(postgres.newDatabase(), clock);
+    PostgresRateLimiter limiter = PostgresRateLimiter.create(db, clock);
+    Rate rate = Rate.parse("2/min"); // one token every 30 s
+    assertThat(limiter.tryAcquire("one-taken", rate, 1).allowed()).isTrue();
+    assertThat(limiter.tryAcquire("both-taken", rate, 2).allowed()).isTrue();
+    assertThat(limiter.sweep()).isZero();
+    assertThat(buckets(db)).containsExactly("both-taken", "one-taken");
+
+    clock.advance(Duration.ofSeconds(31));
+    assertThat(limiter.sweep()).isEqualTo(1);
+    assertThat(buckets(db)).containsExactly("both-taken");
+    // The bucket that is still refilling keeps its state.
+    assertThat(limiter.tryAcquire("both-taken", rate, 2).allowed()).isFalse();
+
+    clock.advance(Duration.ofSeconds(60));
+    assertThat(limiter.sweep()).isEqualTo(1);
+    assertThat(buckets(db)).isEmpty();
+    // A swept bucket is a full one.
+    assertThat(limiter.tryAcquire("both-taken", rate, 2).allowed()).isTrue();
+    assertThat(limiter.tryAcquire("both-taken", rate, 1).allowed()).isFalse();
+  }
+
+  @Test
+  void sweep_manyExpiredBuckets_deletesThemAllInBatches() {
+    ManualClock clock = new ManualClock();
+    Database db = open(postgres.newDatabase(), clock);
+    PostgresRateLimiter limiter = PostgresRateLimiter.create(db, clock);
+    Rate rate = Rate.parse("10/s");
+    db.jdbi().useHandle(h -> h.execute(
+        "INSERT INTO sentinel_rate_bucket (id, state, expires_at, explicit_lock)"
+            + " SELECT 'k' || n, NULL, 0, n FROM generate_series(1, 2500) AS n"));
+    assertThat(limiter.tryAcquire("live", rate, 1).allowed()).isTrue();
+    assertThat(limiter.sweep()).isEqualTo(2500);
+    assertThat(buckets(db)).containsExactly("live");
+  }
+
+  @Test
+  void migration_keepsABucketTableCreatedBeforeSchema3_andAddsTheLockColumn() {
+    ManualClock clock = new ManualClock();
+    String url = postgres.newDatabase();
+    try (Database raw = open(url, clock)) {
+      raw.jdbi().useHandle(h -> {
+        // As a schema-2 gateway left it: the limiter created the table itself, without a lock
+        // column; the schema rows say 2.
+        h.execute("DELETE FROM sentinel_schema WHERE version = 3");
+        h.execute("DROP TABLE sentinel_rate_bucket");
+        h.execute("CREATE TABLE sentinel_rate_bucket (id TEXT PRIMARY KEY, state BYTEA,"
+            + " expires_at BIGINT)");
+        h.execute("INSERT INTO sentinel_rate_bucket (id) VALUES ('old')");
+      });
+    }
+    Database db = open(url, clock);
+    assertThat(db.schemaVersion()).isEqualTo(3);
+    assertThat(buckets(db)).containsExactly("old");
+    PostgresRateLimiter limiter = PostgresRateLimiter.create(db, clock);
+    assertThat(limiter.tryAcquire("new", Rate.parse("1/s"), 1).allowed()).isTrue();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(limiter.sweep()).isEqualTo(1);
+    assertThat(buckets(db)).containsExactly("old");
+  }
+
+  private static List<String> buckets(Database db) {
+    return db.jdbi().withHandle(h -> h.createQuery(
+        "SELECT id FROM sentinel_rate_bucket ORDER BY id").mapTo(String.class).list());
+  }
+
+  @Test
   void create_onSqlite_isRefusedClearly(@TempDir Path dir) {
     ManualClock clock = new ManualClock();
     Database sqlite = open("jdbc:sqlite:" + dir.resolve("s.db"), clock);

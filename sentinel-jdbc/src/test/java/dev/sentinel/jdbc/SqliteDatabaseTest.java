@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(2);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(3);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -58,7 +58,15 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "audit chain"));
+                  "audit chain"),
+              Map.of(
+                  "version",
+                  3,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "rate buckets"));
+      assertThat(tables(db)).doesNotContain("sentinel_rate_bucket");
     }
     assertThat(file).isRegularFile();
   }
@@ -97,9 +105,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(2);
+      assertThat(db.schemaVersion()).isEqualTo(3);
       assertThat(schemaRows(db))
-          .hasSize(2)
+          .hasSize(3)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -120,7 +128,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 2); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 3); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -170,7 +178,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(2);
+      assertThat(db.schemaVersion()).isEqualTo(3);
     }
   }
 
@@ -195,7 +203,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(2);
+      assertThat(db.schemaVersion()).isEqualTo(3);
     }
   }
 

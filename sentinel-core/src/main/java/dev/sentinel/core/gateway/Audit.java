@@ -3,6 +3,7 @@ package dev.sentinel.core.gateway;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -16,10 +17,14 @@ import java.util.Objects;
  * @param queueCapacity the capacity of each sink's queue, in events
  * @param mode when a forwarded request's record is written: {@link AuditMode#DURABLE} needs a
  *     {@linkplain Sink#durable() durable} sink
+ * @param retention how long the {@linkplain DatabaseSink database} sink's records are kept
+ *     ({@code retention: 30d}); {@code null}, the default, keeps them forever. Needs the
+ *     database sink. The gateway purges older records at start and then every hour (or every
+ *     {@code retention}, if shorter), off the request path.
  */
 public record Audit(
     List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
-    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode) {
+    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
 
   /** The default queue capacity: 65536 events. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -49,6 +54,22 @@ public record Audit(
       throw new IllegalArgumentException("audit mode durable needs a durable sink: "
           + "{ database: {} } or { jsonl: { file: ..., fsync: true } }");
     }
+    if (retention != null) {
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException("retention must be positive, got " + retention);
+      }
+      if (!sinks.contains(DatabaseSink.INSTANCE)) {
+        throw new IllegalArgumentException(
+            "retention purges the database sink's trail: it needs { database: {} } in sinks");
+      }
+    }
+  }
+
+  /** Settings that keep records forever (no {@code retention}). */
+  public Audit(
+      List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
+      AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode) {
+    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, null);
   }
 
   /** Whether a sink writes to the gateway's database. */

@@ -62,14 +62,20 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS =
-      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity");
+      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity", "retention");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
-  static final List<String> DATABASE_KEYS = List.of("url", "user", "password");
+  static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
-      "drain_timeout", "anonymous", "admin", "metrics");
+      "drain_timeout", "anonymous", "admin", "jwt", "oauth",
+      "metrics");
   static final List<String> ADMIN_KEYS = List.of("token");
+  static final List<String> JWT_KEYS = List.of("issuer", "audience", "jwks_url", "algorithms",
+      "clock_skew", "principal_claim", "roles_claim", "attribute_claims", "jwks_cache_ttl",
+      "jwks_min_refresh_interval");
+  static final List<String> OAUTH_KEYS =
+      List.of("resource", "authorization_servers", "scopes_supported");
   static final List<String> METRICS_KEYS = List.of("public");
   static final List<String> JSONL_KEYS = List.of("file", "fsync");
   static final List<String> SLF4J_KEYS = List.of("logger");
@@ -97,6 +103,8 @@ final class ConfigLoader {
       Map.entry("database", DATABASE_KEYS),
       Map.entry("server", SERVER_KEYS),
       Map.entry("admin", ADMIN_KEYS),
+      Map.entry("jwt", JWT_KEYS),
+      Map.entry("oauth", OAUTH_KEYS),
       Map.entry("metrics", METRICS_KEYS));
 
   /**
@@ -393,7 +401,135 @@ final class ConfigLoader {
       anonymous = Optional.ofNullable(principal(p + "/anonymous"));
     }
     return new Server(host, port, path, origins, hosts, sessions, connections, keepAlive, idle,
-        drain, anonymous, admin(p + "/admin"), publicMetrics(p + "/metrics"));
+        drain, anonymous, admin(p + "/admin"), jwt(p + "/jwt"), oauth(p + "/oauth"),
+        publicMetrics(p + "/metrics"));
+  }
+
+  private Optional<Jwt> jwt(String p) {
+    if (!section(p, null, JWT_KEYS)) {
+      return Optional.empty();
+    }
+    String issuer = null;
+    if (in.present(p + "/issuer", null, true)) {
+      String raw = in.string(p + "/issuer", null, "the issuer of tokens, such as https://idp.example.com/");
+      issuer = raw == null ? null : expander.expand(raw, p + "/issuer", null);
+      if (issuer != null && issuer.isBlank()) {
+        in.error(p + "/issuer", null, "the issuer must not be blank");
+        issuer = null;
+      }
+    }
+    List<String> audiences = List.of();
+    if (in.present(p + "/audience", null, true)) {
+      audiences = in.names(p + "/audience", null,
+          "the audience tokens must name, such as https://mcp.example.com/mcp, or a list");
+      if (audiences != null && audiences.isEmpty()) {
+        in.error(p + "/audience", null, "the audience must name at least one value");
+      }
+    }
+    URI jwks = null;
+    if (in.present(p + "/jwks_url", null, true)) {
+      String raw = in.string(p + "/jwks_url", null,
+          "the URL of the signing keys, such as https://idp.example.com/.well-known/jwks.json");
+      String text = raw == null ? null : expander.expand(raw, p + "/jwks_url", null);
+      if (text != null) {
+        jwks = url(text, raw, p + "/jwks_url", null);
+      }
+    }
+    List<String> algorithms = Jwt.DEFAULT_ALGORITHMS;
+    if (in.present(p + "/algorithms", null, false)) {
+      List<String> named = in.names(p + "/algorithms", null, "algorithms such as [RS256, ES256]");
+      if (named != null) {
+        List<String> valid = new ArrayList<>();
+        for (int i = 0; i < named.size(); i++) {
+          String algorithm = named.get(i).strip();
+          String upper = algorithm.toUpperCase(Locale.ROOT);
+          String at = in.node(p + "/algorithms").isArray() ? p + "/algorithms/" + i : p + "/algorithms";
+          if (upper.equals("NONE")) {
+            in.error(at, null, "algorithm 'none' means an unsigned token and is never accepted");
+          } else if (upper.startsWith("HS")) {
+            in.error(at, null, "algorithm '" + algorithm + "' is a shared-secret (HMAC) signature,"
+                + " which the gateway does not accept: use the identity provider's RS256 or ES256 keys");
+          } else if (!Jwt.SUPPORTED_ALGORITHMS.contains(algorithm)) {
+            in.error(at, null, ConfigReader.unknown("algorithm", algorithm, Jwt.SUPPORTED_ALGORITHMS));
+          } else if (!valid.contains(algorithm)) {
+            valid.add(algorithm);
+          }
+        }
+        if (named.isEmpty()) {
+          in.error(p + "/algorithms", null, "name at least one algorithm, such as [RS256]");
+        }
+        algorithms = valid;
+      }
+    }
+    Duration skew = Jwt.DEFAULT_CLOCK_SKEW;
+    if (in.present(p + "/clock_skew", null, false)) {
+      JsonNode node = in.node(p + "/clock_skew");
+      skew = node.isString() && node.stringValue().strip().matches("0+\\s*(ms|s|m|h)")
+          ? Duration.ZERO : duration(p + "/clock_skew", null, Jwt.DEFAULT_CLOCK_SKEW);
+    }
+    String principalClaim = claim(p + "/principal_claim", Jwt.DEFAULT_PRINCIPAL_CLAIM);
+    String rolesClaim = claim(p + "/roles_claim", Jwt.DEFAULT_ROLES_CLAIM);
+    List<String> attributeClaims = Jwt.DEFAULT_ATTRIBUTE_CLAIMS;
+    if (in.present(p + "/attribute_claims", null, false)) {
+      List<String> named = in.names(p + "/attribute_claims", null, "claim names such as [email, groups]");
+      attributeClaims = named == null ? attributeClaims : named;
+    }
+    Duration ttl = duration(p + "/jwks_cache_ttl", null, Jwt.DEFAULT_JWKS_CACHE_TTL);
+    Duration refresh = duration(p + "/jwks_min_refresh_interval", null,
+        Jwt.DEFAULT_JWKS_MIN_REFRESH_INTERVAL);
+    if (issuer == null || audiences == null || audiences.isEmpty() || jwks == null
+        || algorithms.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Jwt(issuer, audiences, jwks, algorithms, skew, principalClaim,
+        rolesClaim, attributeClaims, ttl, refresh));
+  }
+
+  private String claim(String p, String fallback) {
+    if (!in.present(p, null, false)) {
+      return fallback;
+    }
+    String text = in.string(p, null, "a claim name such as " + fallback);
+    if (text == null || text.isBlank()) {
+      if (text != null) {
+        in.error(p, null, "the claim name must not be blank");
+      }
+      return fallback;
+    }
+    return text.strip();
+  }
+
+  private OAuth oauth(String p) {
+    if (!section(p, null, OAUTH_KEYS)) {
+      return OAuth.DEFAULTS;
+    }
+    Optional<URI> resource = Optional.empty();
+    if (in.present(p + "/resource", null, false)) {
+      String raw = in.string(p + "/resource", null, "the resource URL, such as https://mcp.example.com/mcp");
+      String text = raw == null ? null : expander.expand(raw, p + "/resource", null);
+      if (text != null) {
+        resource = Optional.ofNullable(url(text, raw, p + "/resource", null));
+      }
+    }
+    List<URI> servers = new ArrayList<>();
+    if (in.present(p + "/authorization_servers", null, false)) {
+      List<String> named = in.names(p + "/authorization_servers", null,
+          "authorization server URLs, such as [https://idp.example.com/]");
+      if (named != null) {
+        for (String text : named) {
+          URI uri = url(text, text, p + "/authorization_servers", null);
+          if (uri != null) {
+            servers.add(uri);
+          }
+        }
+      }
+    }
+    List<String> scopes = List.of();
+    if (in.present(p + "/scopes_supported", null, false)) {
+      List<String> named = in.names(p + "/scopes_supported", null, "scope names such as [mcp:tools]");
+      scopes = named == null ? scopes : named;
+    }
+    return new OAuth(resource, servers, scopes);
   }
 
   private boolean publicMetrics(String p) {
@@ -842,7 +978,14 @@ final class ConfigLoader {
           + " or use mode: async");
       mode = AuditMode.ASYNC;
     }
-    return new Audit(sinks, onFailure, whenFull, capacity, mode);
+    Duration retention = duration(p + "/retention", null, null);
+    if (retention != null && !sinks.contains(Audit.DatabaseSink.INSTANCE)) {
+      in.error(p + "/retention", null, "retention purges the database sink's trail, but sinks "
+          + "has no { database: {} } (only " + kinds(sinks) + "); add the database sink, or "
+          + "remove retention and rotate the other sinks' files with your own tools");
+      retention = null;
+    }
+    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention);
   }
 
   private static String kinds(List<Audit.Sink> sinks) {
@@ -949,12 +1092,14 @@ final class ConfigLoader {
     String user = optionalSecret(p + "/user", "a user name");
     String password = optionalSecret(p + "/password", "a password reference such as "
         + "\"${env:PGPASSWORD}\"");
+    Duration syncInterval =
+        duration(p + "/sync_interval", null, DatabaseSettings.DEFAULT_SYNC_INTERVAL);
     if (url != null && (user != null || password != null) && url.startsWith("jdbc:sqlite:")) {
       in.error(p, null, "a SQLite database has no user or password; remove them, or use a "
           + "jdbc:postgresql: url");
       return fallback;
     }
-    return url == null ? fallback : new DatabaseSettings(url, user, password, true);
+    return url == null ? fallback : new DatabaseSettings(url, user, password, true, syncInterval);
   }
 
   /** An optional expanded value, or {@code null} when absent or after recording a problem. */

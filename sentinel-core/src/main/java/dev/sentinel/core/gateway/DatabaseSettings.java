@@ -1,6 +1,7 @@
 package dev.sentinel.core.gateway;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -28,11 +29,18 @@ import java.util.regex.Pattern;
  * @param password the password, or {@code null} for the URL's (or none)
  * @param configured whether the config file has a {@code database:} section ({@code false}: the
  *     embedded default)
+ * @param syncInterval how often a gateway reads the state that gateways share through the
+ *     database (the operators' kill switch), {@code sync_interval}; on PostgreSQL changes also
+ *     arrive at once by {@code LISTEN/NOTIFY}, and this is the fallback
  */
-public record DatabaseSettings(String url, String user, String password, boolean configured) {
+public record DatabaseSettings(
+    String url, String user, String password, boolean configured, Duration syncInterval) {
 
   /** The file name of the embedded default database, beside the config file. */
   public static final String DEFAULT_FILE = "sentinel.db";
+
+  /** The default {@link #syncInterval()}: 5 seconds. */
+  public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(5);
 
   private static final Pattern PASSWORD_PARAM =
       Pattern.compile("([?&;])[A-Za-z]*password=[^&;]*", Pattern.CASE_INSENSITIVE);
@@ -44,6 +52,15 @@ public record DatabaseSettings(String url, String user, String password, boolean
     if (!url.startsWith("jdbc:")) {
       throw new IllegalArgumentException("a database url starts with jdbc:, got " + redact(url));
     }
+    Objects.requireNonNull(syncInterval, "syncInterval");
+    if (syncInterval.isNegative() || syncInterval.isZero()) {
+      throw new IllegalArgumentException("sync_interval must be positive, got " + syncInterval);
+    }
+  }
+
+  /** Settings with the default {@link #DEFAULT_SYNC_INTERVAL sync interval}. */
+  public DatabaseSettings(String url, String user, String password, boolean configured) {
+    this(url, user, password, configured, DEFAULT_SYNC_INTERVAL);
   }
 
   /** The embedded default: SQLite at {@value #DEFAULT_FILE} in the directory. */
@@ -78,6 +95,8 @@ public record DatabaseSettings(String url, String user, String password, boolean
   public String toString() {
     return "DatabaseSettings[url=" + safeUrl() + (user == null ? "" : ", user=" + user)
         + (password == null ? "" : ", password=<redacted>")
-        + (configured ? "" : ", embedded default") + "]";
+        + (configured ? "" : ", embedded default")
+        + (syncInterval.equals(DEFAULT_SYNC_INTERVAL) ? "" : ", sync_interval=" + syncInterval)
+        + "]";
   }
 }

@@ -5,6 +5,7 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.SentinelListener;
@@ -12,7 +13,9 @@ import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
 import dev.sentinel.core.audit.Slf4jAuditSink;
 import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.core.mcp.BackendStatus;
@@ -25,13 +28,25 @@ import dev.sentinel.core.transport.ProcessTransport;
 import dev.sentinel.core.transport.StreamableHttpTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A gateway assembled from its configuration: the governance pipeline ({@link Sentinel}) and the
@@ -50,29 +65,63 @@ import java.util.function.Supplier;
  * }
  * }</pre>
  *
+ * <p><b>Housekeeping.</b> One daemon thread ({@code sentinel-maintenance}), started only when
+ * there is work for it, keeps slow database work off the request path: it purges audit records
+ * older than {@code audit.retention} at start and then every hour (or every retention, if
+ * shorter; see {@link #purgeAudit()}), sweeps the stores every minute ({@link Stores#sweep()},
+ * such as expired shared rate-limit buckets), and follows the shared kill switch.
+ *
+ * <p><b>Kill switch.</b> What is switched off is the union of two parts: the config's {@code
+ * kill_switch:} section, always on while the config is loaded, and the operators' state, set
+ * through {@link #updateKillSwitch} (the admin API) and, when the stores have a {@link
+ * KillSwitchStore}, shared by every gateway on the database: loaded at start, read again every
+ * {@code database.sync_interval} (and at once on PostgreSQL's {@code NOTIFY}). Where both name
+ * the same target, the config's reason is shown. Operators cannot switch the config's entries
+ * back on: edit the config for that.
+ *
+ * <p><b>Reload.</b> {@link #reload} swaps a new config's policy, limits, kill-switch entries and
+ * revision in while the gateway serves; sections that need a restart (backends, {@code gateway:},
+ * {@code identity:}, {@code audit:}, {@code database:}, {@code server:}) make it refuse.
+ *
  * <p>Thread-safe. {@link #close()} ends client sessions, stops backends (terminating child
  * processes), flushes the audit trail and closes the stores.
  */
 public final class GatewayRuntime implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayRuntime.class);
   private static final int STDERR_TAIL_BYTES = 16 * 1024;
   private static final Duration STOP_GRACE = Duration.ofSeconds(2);
   private static final int DATABASE_BATCH = 4096;
+  private static final Duration MAX_PURGE_INTERVAL = Duration.ofHours(1);
+  private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
+  private static final Duration MAINTENANCE_STOP = Duration.ofSeconds(5);
 
-  private final GatewayConfig config;
+  private volatile GatewayConfig config;
+  private final Clock clock;
+  private final RateLimiter limiter;
   private final Sentinel sentinel;
   private final McpGateway gateway;
   private final FrameLimits limits;
   private final Stores stores;
   private final Listeners listeners;
+  private final KillSwitchStore killSwitchStore; // null without a shared kill switch
+  private final Object killSwitchLock = new Object();
+  private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
+  private KillSwitch.State lastStored; // guarded by killSwitchLock; null before the first read
+  private ScheduledExecutorService maintenance; // null when there is nothing to do
+  private KillSwitchStore.Watch killSwitchWatch; // null without a store
 
-  private GatewayRuntime(GatewayConfig config, Sentinel sentinel, McpGateway gateway,
-      FrameLimits limits, Stores stores, Listeners listeners) {
+  private GatewayRuntime(GatewayConfig config, Clock clock, RateLimiter limiter,
+      Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores,
+      Listeners listeners) {
     this.config = config;
+    this.clock = clock;
+    this.limiter = limiter;
     this.sentinel = sentinel;
     this.gateway = gateway;
     this.limits = limits;
     this.stores = stores;
     this.listeners = listeners;
+    this.killSwitchStore = stores.killSwitchStore().orElse(null);
   }
 
   /**
@@ -115,8 +164,10 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(stores, "stores");
     Sentinel sentinel;
     Listeners listeners = new Listeners();
+    RateLimiter limiter;
     try {
-      sentinel = sentinel(config, clock, stores, clients, listeners);
+      limiter = stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock));
+      sentinel = sentinel(config, clock, stores, clients, limiter, listeners);
     } catch (RuntimeException e) {
       stores.close();
       throw e;
@@ -136,14 +187,72 @@ public final class GatewayRuntime implements AutoCloseable {
       builder.backend(backend.name(), connector(backend, limits));
     }
     McpGateway gateway = builder.build();
-    GatewayRuntime runtime = new GatewayRuntime(config, sentinel, gateway, limits, stores, listeners);
+    GatewayRuntime runtime = new GatewayRuntime(
+        config, clock, limiter, sentinel, gateway, limits, stores, listeners);
     try {
+      runtime.startMaintenance();
       gateway.start();
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
     }
     return runtime;
+  }
+
+  /**
+   * Loads the shared kill switch (so that the first request already obeys it) and schedules the
+   * housekeeping there is to do.
+   */
+  private void startMaintenance() {
+    if (killSwitchStore != null) {
+      syncKillSwitch();
+    }
+    Duration retention = config.audit().retention();
+    boolean sweep = stores.rateLimiter().isPresent();
+    if (retention == null && killSwitchStore == null && !sweep) {
+      return;
+    }
+    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "sentinel-maintenance");
+      thread.setDaemon(true);
+      return thread;
+    });
+    synchronized (this) {
+      maintenance = executor;
+    }
+    if (retention != null) {
+      Duration every = retention.compareTo(MAX_PURGE_INTERVAL) < 0 ? retention : MAX_PURGE_INTERVAL;
+      executor.scheduleWithFixedDelay(() -> quietly("purge the audit trail", this::purgeAudit),
+          0, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (sweep) {
+      executor.scheduleWithFixedDelay(() -> quietly("sweep the database", stores::sweep),
+          SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (killSwitchStore != null) {
+      long period = config.database().syncInterval().toMillis();
+      Runnable sync = () -> quietly("read the shared kill switch", this::syncKillSwitch);
+      executor.scheduleWithFixedDelay(sync, period, period, TimeUnit.MILLISECONDS);
+      KillSwitchStore.Watch watch = killSwitchStore.watch(() -> {
+        try {
+          executor.execute(sync);
+        } catch (RejectedExecutionException e) {
+          // Closing: nothing left to keep in step.
+        }
+      });
+      synchronized (this) {
+        killSwitchWatch = watch;
+      }
+    }
+  }
+
+  private static void quietly(String what, Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      // A scheduled task that throws is never run again: log, and try at the next run.
+      LOG.warn("cannot {}; trying again later: {}", what, e.toString());
+    }
   }
 
   /** Serves one MCP client over the transport, with the config's identity (stdio). */
@@ -191,12 +300,183 @@ public final class GatewayRuntime implements AutoCloseable {
     return gateway.listedTool(name);
   }
 
-  /** The pipeline, for its kill switch and audit statistics. */
+  /**
+   * The pipeline, for its kill switch and audit statistics. Change the kill switch through
+   * {@link #updateKillSwitch} rather than directly: a direct change is replaced at the next
+   * change of the shared state.
+   */
   public Sentinel sentinel() {
     return sentinel;
   }
 
-  /** Ends sessions, stops backends, flushes the audit trail and closes the stores. */
+  /**
+   * Replaces what operators have switched off, at once on this gateway and, when the gateway
+   * runs on a database with a kill-switch store, in the store, so that every gateway on the
+   * database follows within its {@code sync_interval} (at once on PostgreSQL). The config's
+   * {@code kill_switch:} entries stay switched off whatever the state says.
+   *
+   * @param operatorState everything operators want switched off (not a change to add: the
+   *     whole state, as from {@link #operatorKillSwitch()} with an entry added or removed)
+   * @throws RuntimeException if the store cannot be written (such as a {@code
+   *     DatabaseException}); the change is then in effect on this gateway only, until the
+   *     shared state next changes
+   */
+  public void updateKillSwitch(KillSwitch.State operatorState) {
+    Objects.requireNonNull(operatorState, "operatorState");
+    synchronized (killSwitchLock) {
+      apply(operatorState);
+      if (killSwitchStore != null) {
+        killSwitchStore.save(operatorState);
+        lastStored = operatorState;
+      }
+    }
+  }
+
+  /** What operators have switched off: the shared state, without the config's entries. */
+  public KillSwitch.State operatorKillSwitch() {
+    synchronized (killSwitchLock) {
+      return operatorKillSwitch;
+    }
+  }
+
+  /**
+   * Reads the shared kill switch now and applies it if it changed since the last read: what the
+   * gateway does every {@code sync_interval}.
+   *
+   * @return whether the state changed; {@code false} without a kill-switch store
+   * @throws RuntimeException if the store cannot be read; the current state is kept
+   */
+  public boolean syncKillSwitch() {
+    if (killSwitchStore == null) {
+      return false;
+    }
+    synchronized (killSwitchLock) {
+      // Read under the lock, so that a read cannot overtake an update and undo it.
+      KillSwitch.State stored = killSwitchStore.load();
+      if (stored.equals(lastStored)) {
+        return false;
+      }
+      lastStored = stored;
+      apply(stored);
+      return true;
+    }
+  }
+
+  private void apply(KillSwitch.State operatorState) {
+    operatorKillSwitch = operatorState;
+    sentinel.killSwitch().replace(merge(config.killSwitch(), operatorState));
+  }
+
+  /** The union of the config's state and the operators'; the config's reasons win. */
+  static KillSwitch.State merge(KillSwitch.State config, KillSwitch.State operator) {
+    return new KillSwitch.State(
+        config.all() != null ? config.all() : operator.all(),
+        union(config.backends(), operator.backends()),
+        union(config.tools(), operator.tools()),
+        union(config.principals(), operator.principals()));
+  }
+
+  private static Map<String, String> union(Map<String, String> first, Map<String, String> second) {
+    Map<String, String> out = new TreeMap<>(second);
+    out.putAll(first);
+    return out;
+  }
+
+  /**
+   * Purges the database audit records older than {@code audit.retention} now, as the schedule
+   * does at start and every hour; what remains still verifies.
+   *
+   * @return how many records were deleted; 0 without a retention
+   * @throws RuntimeException if the database cannot be written; nothing was deleted then
+   */
+  public long purgeAudit() {
+    Duration retention = config.audit().retention();
+    if (retention == null) {
+      return 0;
+    }
+    Instant before = clock.instant().minus(retention);
+    long deleted = stores.purgeAudit(before);
+    if (deleted > 0) {
+      LOG.info("audit retention ({}) purged {} records before {}",
+          Units.formatDuration(retention), deleted, before);
+    }
+    return deleted;
+  }
+
+  /** The config in force: the one started with, or the last one {@link #reload}ed. */
+  public GatewayConfig config() {
+    return config;
+  }
+
+  /**
+   * Swaps in a new config while serving: its policy, limits and revision replace the old ones
+   * together ({@link Sentinel#reconfigure}: calls in flight finish under the old config, later
+   * calls see the new one, none sees a mix), and its {@code kill_switch:} entries replace the old
+   * config's (the operators' entries, {@link #updateKillSwitch}, stay). Rate-limit buckets carry
+   * over.
+   *
+   * <p>Sections that cannot change while serving refuse the reload, which then changes nothing:
+   * backends ("backends changed: restart to apply"), {@code gateway:}, {@code identity:},
+   * {@code audit:}, {@code database:} and {@code server:}.
+   *
+   * @param next a loaded config ({@link GatewayConfig#load}, which checked it whole)
+   * @return the new revision
+   * @throws ConfigException naming each section that needs a restart; the old config keeps
+   *     serving
+   */
+  public synchronized String reload(GatewayConfig next) {
+    Objects.requireNonNull(next, "next");
+    GatewayConfig old = config;
+    List<ConfigException.Problem> restart = new ArrayList<>();
+    needsRestart(restart, next, "/backends", "backends", old.backends(), next.backends());
+    needsRestart(restart, next, "/gateway", "gateway:", old.gateway(), next.gateway());
+    needsRestart(restart, next, "/identity", "identity:", old.identity(), next.identity());
+    needsRestart(restart, next, "/audit", "audit:", old.audit(), next.audit());
+    needsRestart(restart, next, "/database", "database:", old.database(), next.database());
+    needsRestart(restart, next, "/server", "server:", old.server(), next.server());
+    if (!restart.isEmpty()) {
+      throw new ConfigException(restart);
+    }
+    Limits limits = Limits.of(next.policy().limits(), limiter);
+    String revision = revision(next);
+    sentinel.reconfigure(next.policy(), limits, revision);
+    synchronized (killSwitchLock) {
+      // The new config's entries replace the old config's; the operators' stay.
+      config = next;
+      apply(operatorKillSwitch);
+    }
+    return revision;
+  }
+
+  /**
+   * The revision a config is served (and audited) as: the config file's own, or, when the policy
+   * is a separate file, a digest of both, so that an edit of either changes it.
+   */
+  public static String revision(GatewayConfig config) {
+    if (config.policy().revision().equals(config.revision())) {
+      return config.revision();
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+          (config.revision() + " " + config.policy().revision()).getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+
+  private static void needsRestart(List<ConfigException.Problem> problems, GatewayConfig next,
+      String path, String what, Object old, Object now) {
+    if (!old.equals(now)) {
+      problems.add(new ConfigException.Problem(next.source(), 0, 0, path, null,
+          what + " changed: restart to apply (the running config keeps serving)"));
+    }
+  }
+
+  /**
+   * Ends sessions, stops backends and housekeeping, flushes the audit trail and closes the
+   * stores.
+   */
   @Override
   public void close() {
     try {
@@ -205,14 +485,44 @@ public final class GatewayRuntime implements AutoCloseable {
       try {
         sentinel.close();
       } finally {
-        stores.close();
+        try {
+          stopMaintenance();
+        } finally {
+          stores.close();
+        }
+      }
+    }
+  }
+
+  private void stopMaintenance() {
+    KillSwitchStore.Watch watch;
+    ScheduledExecutorService executor;
+    synchronized (this) {
+      watch = killSwitchWatch;
+      executor = maintenance;
+      killSwitchWatch = null;
+      maintenance = null;
+    }
+    try {
+      if (watch != null) {
+        watch.close();
+      }
+    } finally {
+      if (executor != null) {
+        executor.shutdownNow();
+        try {
+          // Let a purge in progress finish its transaction before the stores close.
+          executor.awaitTermination(MAINTENANCE_STOP.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
   }
 
   /** The governance pipeline the config describes, on the given stores. */
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
-      SentinelListener listener) {
+      RateLimiter limiter, SentinelListener listener) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -229,11 +539,10 @@ public final class GatewayRuntime implements AutoCloseable {
     return Sentinel.builder()
         .clock(clock)
         .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
-        .revision(config.revision())
+        .revision(revision(config))
         .authenticator(authenticator)
         .policy(config.policy())
-        .limits(Limits.of(config.policy().limits(),
-            stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock))))
+        .limits(Limits.of(config.policy().limits(), limiter))
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())

@@ -24,6 +24,9 @@ import java.util.Set;
  * @param anonymous the principal of requests that carry no credentials, when set; by default
  *     such requests are refused with 401
  * @param admin the operators' credentials; without them the admin endpoints are not served
+ * @param jwt how bearer JSON Web Tokens are verified; without it only API keys are accepted
+ * @param oauth the protected resource metadata served at
+ *     {@code /.well-known/oauth-protected-resource}
  * @param publicMetrics whether {@code /metrics} is served without the admin token (for a
  *     scraper on a private network); by default it needs the token
  */
@@ -40,6 +43,8 @@ public record Server(
     Duration drainTimeout,
     Optional<Principal> anonymous,
     Optional<Admin> admin,
+    Optional<Jwt> jwt,
+    OAuth oauth,
     boolean publicMetrics) {
 
   /** The default bind address: loopback only. */
@@ -62,7 +67,8 @@ public record Server(
   /** Every setting at its default. */
   public static final Server DEFAULTS = new Server(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH,
       Set.of(), Set.of(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS, DEFAULT_KEEP_ALIVE,
-      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty(), false);
+      DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty(),
+      Optional.empty(), OAuth.DEFAULTS, false);
 
   /** Validates and copies. */
   public Server {
@@ -90,5 +96,7 @@ public record Server(
     }
     Objects.requireNonNull(anonymous, "anonymous");
     Objects.requireNonNull(admin, "admin");
+    Objects.requireNonNull(jwt, "jwt");
+    Objects.requireNonNull(oauth, "oauth");
   }
 }

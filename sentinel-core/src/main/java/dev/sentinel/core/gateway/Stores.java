@@ -3,11 +3,14 @@ package dev.sentinel.core.gateway;
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.killswitch.KillSwitchStore;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
  * What a database brings to a gateway: the key store that {@code identity.api_key} is verified
- * against, and the {@code database} audit sink. sentinel-core does not depend on a database
+ * against, the {@code database} audit sink and its retention, and what gateways on one database
+ * share (rate limits, the operators' kill switch). sentinel-core does not depend on a database
  * module, so the runners open an implementation (sentinel-jdbc's {@code JdbcStores}) from the
  * config's {@link DatabaseSettings} and hand it to {@link GatewayRuntime#start(GatewayConfig,
  * dev.sentinel.api.Clock, Stores)}; {@link #none()} stands for no database.
@@ -33,6 +36,33 @@ public interface Stores extends AutoCloseable {
   default Optional<RateLimiter> rateLimiter() {
     return Optional.empty();
   }
+
+  /**
+   * The store of the operators' kill switch that every gateway on the database follows, or
+   * empty without one (the kill switch is then this process's alone).
+   */
+  default Optional<KillSwitchStore> killSwitchStore() {
+    return Optional.empty();
+  }
+
+  /**
+   * Deletes the {@code database} audit sink's records older than {@code before}, leaving what
+   * remains verifiable, and answers how many were deleted: what {@code audit.retention} runs on
+   * a schedule, off the request path. Without a database trail, deletes nothing.
+   *
+   * @throws RuntimeException if the database cannot be written; nothing was deleted then
+   */
+  default long purgeAudit(Instant before) {
+    return 0;
+  }
+
+  /**
+   * Housekeeping that the gateway runs every minute or so, off the request path: such as
+   * deleting shared rate-limit buckets that have refilled. The default does nothing.
+   *
+   * @throws RuntimeException if it fails; the gateway logs it and tries again next time
+   */
+  default void sweep() {}
 
   /** What the stores are, for messages: such as {@code SQLite database /srv/sentinel.db}. */
   String description();

@@ -8,14 +8,14 @@ import java.util.regex.Pattern;
 
 /**
  * The units of Sentinel's configuration files: durations such as {@code 500ms}, {@code 30s},
- * {@code 5m}, {@code 1h}, and sizes such as {@code 4MiB}, {@code 512KiB} or a plain number of
- * bytes. Parsing is strict (a bare number is not a duration) and formatting gives the largest
+ * {@code 5m}, {@code 1h}, {@code 30d} (days of 24 hours), and sizes such as {@code 4MiB},
+ * {@code 512KiB} or a plain number of bytes. Parsing is strict (a bare number is not a duration) and formatting gives the largest
  * unit that is exact, so that {@code format(parse(x))} reads like what a person would write.
  *
  * <p>Stateless and thread-safe.
  */
 public final class Units {
-  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h)");
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
   private static final Pattern SIZE = Pattern.compile("(\\d{1,12})\\s*(B|KiB|MiB|GiB)?");
   private static final long KIB = 1024;
   private static final long MIB = KIB * 1024;
@@ -24,8 +24,8 @@ public final class Units {
   private Units() {}
 
   /**
-   * Parses a duration: a whole number followed by {@code ms}, {@code s}, {@code m} or
-   * {@code h}.
+   * Parses a duration: a whole number followed by {@code ms}, {@code s}, {@code m}, {@code h}
+   * or {@code d} (24 hours).
    *
    * @throws IllegalArgumentException naming the accepted forms when the text is not one
    */
@@ -43,8 +43,10 @@ public final class Units {
         return Duration.ofSeconds(amount);
       case "m":
         return Duration.ofMinutes(amount);
-      default:
+      case "h":
         return Duration.ofHours(amount);
+      default:
+        return Duration.ofDays(amount);
     }
   }
 
@@ -78,9 +80,15 @@ public final class Units {
     }
   }
 
-  /** Formats a duration in the largest exact unit: {@code 1h}, {@code 90s}, {@code 250ms}. */
+  /**
+   * Formats a duration in the largest exact unit: {@code 30d}, {@code 1h}, {@code 90s}, {@code
+   * 250ms}.
+   */
   public static String formatDuration(Duration duration) {
     long millis = duration.toMillis();
+    if (millis != 0 && millis % 86_400_000 == 0) {
+      return millis / 86_400_000 + "d";
+    }
     if (millis != 0 && millis % 3_600_000 == 0) {
       return millis / 3_600_000 + "h";
     }

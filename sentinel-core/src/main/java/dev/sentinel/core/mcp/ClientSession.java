@@ -7,6 +7,7 @@ import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
 import java.io.IOException;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -39,7 +40,7 @@ public final class ClientSession {
 
   private final McpGateway gateway;
   private final Transport transport;
-  private final Credentials credentials;
+  private volatile Credentials credentials;
   private final String label;
   private final String id = UUID.randomUUID().toString();
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
@@ -103,6 +104,16 @@ public final class ClientSession {
     return current == null ? null : current.version();
   }
 
+  /**
+   * The credentials that the client's next messages are authenticated with, in place of those
+   * given to {@code serve}. For transports where every message carries its own credentials
+   * (HTTP, whose tokens expire and get refreshed): call it on the transport's delivery thread,
+   * just before delivering the message that carried them. Requests already taken keep theirs.
+   */
+  public void present(Credentials credentials) {
+    this.credentials = Objects.requireNonNull(credentials, "credentials");
+  }
+
   /** Ends the session: closes the transport and cancels what is in flight. */
   public void close() {
     transport.close();
@@ -159,7 +170,7 @@ public final class ClientSession {
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence());
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials);
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,

@@ -1,5 +1,6 @@
 package dev.sentinel.core.mcp;
 
+import dev.sentinel.api.Credentials;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -10,14 +11,17 @@ final class InFlight {
   final JsonNode clientId;
   final String key;
   final long sequence;
+  /** What the client presented with this request; the pipeline authenticates the request with them. */
+  final Credentials credentials;
   private Backend backend;
   private long backendId = -1;
   private boolean cancelled;
 
-  InFlight(JsonNode clientId, String key, long sequence) {
+  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials) {
     this.clientId = clientId;
     this.key = key;
     this.sequence = sequence;
+    this.credentials = credentials;
   }
 
   /**

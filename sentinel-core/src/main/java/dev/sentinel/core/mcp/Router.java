@@ -124,7 +124,7 @@ final class Router {
     ObjectNode forwarded = params.deepCopy();
     forwarded.put("name", target.name());
     Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
-    return govern(session, request, governed,
+    return govern(session, work, request, governed,
         () -> forward(session, work, target.backend(), request.method(), forwarded));
   }
 
@@ -152,10 +152,10 @@ final class Router {
     Backend owner = ownerOf(uri);
     if (owner != null) {
       Request governed = new Request(request.method(), owner.name, uri, arguments);
-      return govern(session, request, governed, () -> forward(session, work, owner, request.method(), params));
+      return govern(session, work, request, governed, () -> forward(session, work, owner, request.method(), params));
     }
     Request governed = new Request(request.method(), null, uri, arguments);
-    return govern(session, request, governed, () -> {
+    return govern(session, work, request, governed, () -> {
       PeerError last = null;
       for (Backend backend : backends) {
         if (!backend.isUp() || !backend.has("resources")) {
@@ -207,7 +207,7 @@ final class Router {
       ObjectNode forwarded = params.deepCopy();
       ((ObjectNode) forwarded.get("ref")).put("name", target.name());
       Request governed = new Request(request.method(), target.backend().name, name.stringValue(), params);
-      return govern(session, request, governed,
+      return govern(session, work, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
     if ("ref/resource".equals(type) && ref.path("uri").isString()) {
@@ -219,7 +219,7 @@ final class Router {
 
   private ObjectNode setLevel(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
     Request governed = new Request(request.method(), null, null, params);
-    return govern(session, request, governed, () -> {
+    return govern(session, work, request, governed, () -> {
       for (Backend backend : backends) {
         if (backend.isUp() && backend.has("logging")) {
           try {
@@ -247,13 +247,13 @@ final class Router {
     }
     Naming.Cursor from = start;
     Request governed = new Request(listing.method, null, null, params);
-    return govern(session, request, governed,
+    return govern(session, work, request, governed,
         () -> JsonRpc.result(request.id(), page(session, work, listing, from)));
   }
 
   private ObjectNode page(ClientSession session, InFlight work, Listing listing, Naming.Cursor from)
       throws Exception {
-    AuthenticationResult who = sentinel.authenticate(session.credentials());
+    AuthenticationResult who = sentinel.authenticate(work.credentials);
     Principal principal = who.authenticated() ? who.principal() : null;
     ArrayNode items = NODES.arrayNode();
     int index = from.backend();
@@ -393,10 +393,11 @@ final class Router {
     }
   }
 
-  private ObjectNode govern(ClientSession session, JsonRpcMessage request, Request governed, Forward forward) {
+  private ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+      Forward forward) {
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
     CallResult<JsonNode> result = sentinel.call(
-        new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText()),
+        new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText()),
         ignored -> {
           ObjectNode response = forward.run();
           answer.set(response);

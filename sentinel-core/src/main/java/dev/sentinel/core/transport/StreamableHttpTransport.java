@@ -13,10 +13,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -84,7 +86,7 @@ public final class StreamableHttpTransport implements Transport {
   private final AtomicBoolean listening = new AtomicBoolean();
   private final AtomicBoolean listenOpen = new AtomicBoolean();
   private final Set<InputStream> openStreams = ConcurrentHashMap.newKeySet();
-  private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+  private final Set<Future<?>> inFlight = ConcurrentHashMap.newKeySet();
   private volatile String sessionId;
   private volatile String protocolVersion;
   private volatile JsonNode initializeId;
@@ -147,17 +149,40 @@ public final class StreamableHttpTransport implements Transport {
             .header("Content-Type", "application/json")
             .header("Accept", "application/json, text/event-stream")
             .build();
-    CompletableFuture<Void> future =
-        client
-            .sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
-            .handleAsync(
-                (response, failure) -> {
-                  answered(id, method, session, response, failure);
-                  return null;
-                },
-                executor);
-    inFlight.add(future);
-    future.whenComplete((v, e) -> inFlight.remove(future));
+    // A blocking send on the transport's own executor, not sendAsync: the JDK's sendAsync hops
+    // through CompletableFuture's default executor, which is a new thread per task when the
+    // common pool has parallelism 1 (any machine with 2 CPUs): a thread started per request.
+    FutureTask<Void> exchange = new FutureTask<>(() -> exchange(request, id, method, session), null);
+    inFlight.add(exchange);
+    try {
+      executor.execute(() -> {
+        try {
+          exchange.run();
+        } finally {
+          inFlight.remove(exchange);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      inFlight.remove(exchange);
+      throw new IOException("transport of backend '" + spec.name() + "' is closed", e);
+    }
+  }
+
+  /** Sends one POST and handles its answer, on an executor thread. */
+  private void exchange(HttpRequest request, JsonNode id, String method, String session) {
+    HttpResponse<InputStream> response;
+    try {
+      response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      answered(id, method, session, null, e);
+      return;
+    } catch (InterruptedException e) {
+      // close() cancelled the exchange; the JDK client aborts the request when interrupted
+      Thread.currentThread().interrupt();
+      answered(id, method, session, null, e);
+      return;
+    }
+    answered(id, method, session, response, null);
   }
 
   private HttpRequest.Builder request(HttpRequest.BodyPublisher body, String method) {

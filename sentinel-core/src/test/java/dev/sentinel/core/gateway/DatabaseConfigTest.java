@@ -114,6 +114,45 @@ class DatabaseConfigTest {
   }
 
   @Test
+  void parse_retention_isADurationOfTheDatabaseSink() {
+    assertThat(parse("", Map.of()).audit().retention()).isNull();
+    assertThat(parse("audit: { retention: 30d }\n", Map.of()).audit().retention())
+        .isEqualTo(java.time.Duration.ofDays(30));
+    assertThat(parse("audit: { sinks: [ { database: {} }, { slf4j: } ], retention: 12h }\n",
+        Map.of()).audit().retention()).isEqualTo(java.time.Duration.ofHours(12));
+  }
+
+  @Test
+  void parse_badRetention_isALocatedError() {
+    assertThat(problems("audit: { retention: 30 }\n", Map.of()))
+        .contains("sentinel.yaml:5:").contains("/audit/retention")
+        .contains("a bare number is ambiguous");
+    assertThat(problems("audit: { retention: 1 month }\n", Map.of()))
+        .contains("/audit/retention").contains("expected a duration such as");
+    assertThat(problems("audit: { retention: 0d }\n", Map.of()))
+        .contains("must be longer than zero");
+  }
+
+  @Test
+  void parse_retentionWithoutTheDatabaseSink_isALocatedError() {
+    assertThat(problems("audit:\n  sinks: [ { jsonl: a.jsonl } ]\n  retention: 30d\n", Map.of()))
+        .contains("sentinel.yaml:7:").contains("/audit/retention")
+        .contains("retention purges the database sink's trail, but sinks has no "
+            + "{ database: {} } (only jsonl (without fsync))");
+  }
+
+  @Test
+  void parse_syncInterval_defaultsTo5s() {
+    assertThat(parse("", Map.of()).database().syncInterval())
+        .isEqualTo(DatabaseSettings.DEFAULT_SYNC_INTERVAL).isEqualTo(java.time.Duration.ofSeconds(5));
+    GatewayConfig config = parse(
+        "database: { url: \"jdbc:postgresql://h:5432/d\", sync_interval: 500ms }\n", Map.of());
+    assertThat(config.database().syncInterval()).isEqualTo(java.time.Duration.ofMillis(500));
+    assertThat(problems("database: { url: \"jdbc:sqlite:a.db\", sync_interval: soon }\n",
+        Map.of())).contains("/database/sync_interval").contains("expected a duration");
+  }
+
+  @Test
   void parse_databaseSinkForms() {
     for (String form : List.of("{ database: {} }", "{ database: }", "{ database: null }")) {
       GatewayConfig config = parse("audit: { sinks: [ " + form + " ] }\n", Map.of());

@@ -15,6 +15,7 @@ import dev.sentinel.api.SentinelException;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.auth.InMemoryKeyStore;
 import dev.sentinel.core.auth.IssuedKey;
+import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.testing.ManualClock;
 import dev.sentinel.core.testing.RecordingSink;
 import java.io.IOException;
@@ -144,6 +145,41 @@ class GatewayRuntimeStoresTest {
       assertThat(runtime.sentinel().audit().flush(Duration.ofSeconds(30))).isTrue();
       assertThat(stores.sink.events()).extracting(AuditEvent::outcome)
           .containsExactly(Outcome.PENDING, Outcome.ALLOWED);
+    }
+  }
+
+  @Test
+  void merge_configSwitchesStayOn_operatorsAddTheirs() {
+    KillSwitch.State config = new KillSwitch.State(null, Map.of("fs", "config says"),
+        Map.of("rm*", "never"), Map.of());
+    KillSwitch.State operator = new KillSwitch.State("incident 42", Map.of("fs", "operator",
+        "git", "broken"), Map.of(), Map.of("eve", "abuse"));
+    KillSwitch.State merged = GatewayRuntime.merge(config, operator);
+    assertThat(merged.all()).isEqualTo("incident 42");
+    assertThat(merged.backends()).containsExactlyEntriesOf(
+        new java.util.TreeMap<>(Map.of("fs", "config says", "git", "broken")));
+    assertThat(merged.tools()).containsExactlyEntriesOf(Map.of("rm*", "never"));
+    assertThat(merged.principals()).containsExactlyEntriesOf(Map.of("eve", "abuse"));
+    assertThat(GatewayRuntime.merge(config, KillSwitch.State.EMPTY)).isEqualTo(config);
+  }
+
+  @Test
+  void updateKillSwitch_withoutAStore_appliesLocallyOnTopOfTheConfig() {
+    MemoryStores stores = new MemoryStores();
+    GatewayConfig config = config("identity: { principal: { id: bob } }\n"
+        + "kill_switch: { tools: { \"rm*\": never } }\n", Map.of());
+    try (GatewayRuntime runtime = GatewayRuntime.start(config, clock, stores)) {
+      KillSwitch.State operator = new KillSwitch.State(null, Map.of(), Map.of(),
+          Map.of("bob", "paused"));
+      runtime.updateKillSwitch(operator);
+      assertThat(runtime.operatorKillSwitch()).isEqualTo(operator);
+      assertThat(runtime.sentinel().killSwitch().state().tools()).containsKey("rm*");
+      assertThat(runtime.sentinel().killSwitch().state().principals()).containsKey("bob");
+      runtime.updateKillSwitch(KillSwitch.State.EMPTY);
+      assertThat(runtime.sentinel().killSwitch().state())
+          .isEqualTo(config.killSwitch());
+      assertThat(runtime.syncKillSwitch()).isFalse();
+      assertThat(runtime.purgeAudit()).isZero();
     }
   }
 

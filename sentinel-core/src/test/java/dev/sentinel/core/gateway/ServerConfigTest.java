@@ -45,7 +45,8 @@ class ServerConfigTest {
     assertThat(server).isEqualTo(new Server("0.0.0.0", 9443, "/gateway/mcp",
         Set.of("https://app.example.com"), Set.of("mcp.example.com"), 50, 200,
         Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(3),
-        Optional.of(new Principal("dev", Set.of("developer"), Map.of())), Optional.empty(), true));
+        Optional.of(new Principal("dev", Set.of("developer"), Map.of())), Optional.empty(),
+        Optional.empty(), OAuth.DEFAULTS, true));
   }
 
   @Test

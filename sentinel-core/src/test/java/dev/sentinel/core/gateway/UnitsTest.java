@@ -14,12 +14,13 @@ class UnitsTest {
     assertThat(Units.parseDuration("30s")).isEqualTo(Duration.ofSeconds(30));
     assertThat(Units.parseDuration(" 5m ")).isEqualTo(Duration.ofMinutes(5));
     assertThat(Units.parseDuration("1h")).isEqualTo(Duration.ofHours(1));
+    assertThat(Units.parseDuration("30d")).isEqualTo(Duration.ofDays(30));
     assertThat(Units.parseDuration("0s")).isEqualTo(Duration.ZERO);
   }
 
   @Test
   void parseDuration_rejectsBareNumbersAndUnknownUnits() {
-    for (String bad : new String[] {"30", "10 sec", "1d", "-5s", "1.5s", "", "s", "1h30m"}) {
+    for (String bad : new String[] {"30", "10 sec", "1w", "1D", "-5s", "1.5s", "", "s", "1h30m"}) {
       assertThatThrownBy(() -> Units.parseDuration(bad)).as(bad)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("expected a duration such as 500ms, 30s, 5m or 1h");
@@ -47,6 +48,7 @@ class UnitsTest {
   @Test
   void format_largestExactUnit() {
     assertThat(Units.formatDuration(Duration.ofHours(2))).isEqualTo("2h");
+    assertThat(Units.formatDuration(Duration.ofHours(48))).isEqualTo("2d");
     assertThat(Units.formatDuration(Duration.ofSeconds(90))).isEqualTo("90s");
     assertThat(Units.formatDuration(Duration.ofMinutes(5))).isEqualTo("5m");
     assertThat(Units.formatDuration(Duration.ofMillis(250))).isEqualTo("250ms");
@@ -57,7 +59,7 @@ class UnitsTest {
 
   @Test
   void formatThenParse_roundTrips() {
-    for (String text : new String[] {"500ms", "30s", "5m", "1h", "90s"}) {
+    for (String text : new String[] {"500ms", "30s", "5m", "1h", "90s", "30d"}) {
       assertThat(Units.formatDuration(Units.parseDuration(text))).isEqualTo(text);
     }
     for (String text : new String[] {"4MiB", "512KiB", "1GiB", "100B"}) {

@@ -2,14 +2,21 @@ package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
+import dev.sentinel.api.KeyStore;
+import dev.sentinel.core.gateway.ConfigReloader;
 import dev.sentinel.core.gateway.Admin;
 import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.Jwt;
+import dev.sentinel.core.gateway.OAuth;
+import dev.sentinel.runner.http.admin.AdminHandler;
+import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -49,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Endpoints: the MCP endpoint ({@code /mcp} by default: POST a JSON-RPC message, GET a stream
  * of server messages, DELETE to end a session) and {@code /healthz}, {@code /livez},
- * {@code /readyz}. Every MCP request is checked, in this order: Host (403), Origin if present
+ * {@code /readyz}; with an admin token ({@link Builder#admin}), the operator page and the admin API
+ * under {@code /admin} ({@link dev.sentinel.runner.http.admin.AdminHandler}). Every MCP request is checked, in this order: Host (403), Origin if present
  * (403), credentials ({@code Authorization: Bearer} or {@code X-API-Key}, through the
  * authenticator; 401), then content type (415), accepted types (406), body size (413, enforced
  * while reading), JSON (400 with -32700), batches (400 with -32600), session (400 without an id,
@@ -83,6 +91,10 @@ public final class HttpGateway implements AutoCloseable {
   private final OperatorAccess operators;
   private final boolean publicMetrics;
   private final GatewayMetrics metrics;
+  private final OAuth protectedResource;
+  private final KeyStore keys;
+  private final AuditSearch auditSearch;
+  private final ConfigReloader reloader;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
   private Server server;
@@ -113,6 +125,10 @@ public final class HttpGateway implements AutoCloseable {
     this.operators = OperatorAccess.of(builder.admin);
     this.publicMetrics = builder.publicMetrics;
     this.metrics = GatewayMetrics.create(runtime::listedTool);
+    this.protectedResource = builder.protectedResource;
+    this.keys = builder.keys;
+    this.auditSearch = builder.auditSearch;
+    this.reloader = builder.reloader;
   }
 
   /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
@@ -169,15 +185,17 @@ public final class HttpGateway implements AutoCloseable {
       throw new UncheckedIOException("cannot bind " + host + ":" + requestedPort + ": " + e.getMessage(), e);
     }
     Guard guard = Guard.of(allowedOrigins, allowedHosts, host, connector.getLocalPort());
-    McpHandler.Settings settings =
-        new McpHandler.Settings(path, maxBodyBytes, sessionIdleTimeout.toNanos(), authenticator);
+    McpHandler.Settings settings = new McpHandler.Settings(path, maxBodyBytes,
+        sessionIdleTimeout.toNanos(), authenticator,
+        protectedResource == null ? null : new ResourceMetadata(protectedResource, path));
     metrics.bind(runtime);
     ServerConnector bound = connector;
     Hub sessions = hub;
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
+    Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
     server.setHandler(new CountingResponses(metrics,
-        new McpHandler(settings, runtime, hub, guard, () -> draining, route)));
+        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp));
     try {
       server.start();
     } catch (Exception e) {
@@ -249,6 +267,26 @@ public final class HttpGateway implements AutoCloseable {
     shutdownExecutors();
     metrics.unbind();
     log.info("sentinel http stopped");
+  }
+
+  /** The operators' endpoints under /admin, which answer only paths of their own. */
+  private AdminHandler admin(Guard guard) {
+    AdminHandler.Builder admin = AdminHandler.builder()
+        .runtime(runtime)
+        .guard(guard::hostAllowed, guard::originAllowed)
+        .operator(operators::permits)
+        .sessions(this::sessionCount)
+        .clock(clock);
+    if (keys != null) {
+      admin.keys(keys);
+    }
+    if (auditSearch != null) {
+      admin.audit(auditSearch);
+    }
+    if (reloader != null) {
+      admin.reloader(reloader);
+    }
+    return admin.build();
   }
 
   private void keepAlive() {
@@ -335,8 +373,30 @@ public final class HttpGateway implements AutoCloseable {
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
     private boolean publicMetrics;
+    private OAuth protectedResource;
+    private KeyStore keys;
+    private AuditSearch auditSearch;
+    private ConfigReloader reloader;
 
     private Builder() {}
+
+    /** The key store the admin API's keys endpoints manage (the database's). */
+    public Builder keys(KeyStore keys) {
+      this.keys = Objects.requireNonNull(keys, "keys");
+      return this;
+    }
+
+    /** The audit query behind the admin API's audit endpoint and the operator page. */
+    public Builder auditSearch(AuditSearch auditSearch) {
+      this.auditSearch = Objects.requireNonNull(auditSearch, "auditSearch");
+      return this;
+    }
+
+    /** Reloads the config file on the admin API's {@code POST /admin/api/reload}. */
+    public Builder reloader(ConfigReloader reloader) {
+      this.reloader = Objects.requireNonNull(reloader, "reloader");
+      return this;
+    }
 
     /** The gateway to serve; required. The HTTP gateway does not close it. */
     public Builder runtime(GatewayRuntime runtime) {
@@ -376,7 +436,36 @@ public final class HttpGateway implements AutoCloseable {
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
       publicMetrics(settings.publicMetrics());
+      if (settings.jwt().isPresent() || !settings.oauth().authorizationServers().isEmpty()) {
+        protectedResource(settings.oauth(), settings.jwt().map(Jwt::issuer).orElse(null));
+      }
       return drainTimeout(settings.drainTimeout());
+    }
+
+    /**
+     * Serves OAuth 2.0 Protected Resource Metadata (RFC 9728) at
+     * {@code /.well-known/oauth-protected-resource} and at that path followed by the MCP path,
+     * without credentials (Host-checked), and points every 401's {@code WWW-Authenticate} to it
+     * with {@code resource_metadata}, as MCP clients expect before they ask the authorization
+     * server for a token. Not served by default.
+     *
+     * @param metadata what to publish; its resource defaults to the MCP endpoint's URL
+     * @param issuer the authorization server to publish when {@code metadata} names none (the
+     *     JWT issuer), or {@code null}
+     */
+    public Builder protectedResource(OAuth metadata, String issuer) {
+      Objects.requireNonNull(metadata, "metadata");
+      OAuth resolved = metadata;
+      if (metadata.authorizationServers().isEmpty() && issuer != null) {
+        try {
+          resolved = new OAuth(metadata.resource(), List.of(URI.create(issuer)), metadata.scopesSupported());
+        } catch (IllegalArgumentException notAUri) {
+          throw new IllegalArgumentException("the issuer is not a URL; name the authorization"
+              + " servers in the oauth section", notAUri);
+        }
+      }
+      this.protectedResource = resolved;
+      return this;
     }
 
     /**

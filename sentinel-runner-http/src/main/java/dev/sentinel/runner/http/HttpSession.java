@@ -1,5 +1,6 @@
 package dev.sentinel.runner.http;
 
+import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.jsonrpc.ErrorCode;
 import dev.sentinel.core.jsonrpc.JsonRpc;
@@ -215,7 +216,7 @@ final class HttpSession implements Transport {
    * Takes a client request: registers the exchange that waits for its response, then delivers it.
    * Answers {@code false} (and writes nothing) if the session is closed.
    */
-  boolean request(JsonRpcMessage request, Response response, Callback callback,
+  boolean request(JsonRpcMessage request, Credentials credentials, Response response, Callback callback,
       boolean acceptsJson, boolean acceptsSse, boolean initialize) {
     String key = JsonRpc.idKey(request.id());
     JsonNode token = request.params().path("_meta").path("progressToken");
@@ -237,12 +238,12 @@ final class HttpSession implements Transport {
       hub.exchangeStarted();
       lastUsed = hub.clock().nanoTime();
     }
-    deliver(request.raw());
+    deliver(request.raw(), credentials);
     return true;
   }
 
   /** Delivers a client notification or response (answered 202 by the caller). */
-  boolean accept(JsonRpcMessage message) {
+  boolean accept(JsonRpcMessage message, Credentials credentials) {
     synchronized (this) {
       if (closed) {
         return false;
@@ -252,7 +253,7 @@ final class HttpSession implements Transport {
       }
       lastUsed = hub.clock().nanoTime();
     }
-    deliver(message.raw());
+    deliver(message.raw(), credentials);
     return true;
   }
 
@@ -287,13 +288,23 @@ final class HttpSession implements Transport {
 
   // ---- internals --------------------------------------------------------------------------
 
-  private void deliver(JsonNode message) {
+  /**
+   * Delivers a message in order on the delivery thread, with the credentials of the HTTP request
+   * that carried it: the engine authenticates the message's calls with them, so a client that
+   * refreshes an expiring token keeps its session.
+   */
+  private void deliver(JsonNode message, Credentials credentials) {
     delivery.execute(() -> {
       Receiver target;
+      ClientSession engine;
       synchronized (this) {
         target = closed ? null : receiver;
+        engine = client;
       }
       if (target != null) {
+        if (engine != null) {
+          engine.present(credentials);
+        }
         target.message(message);
       }
     });

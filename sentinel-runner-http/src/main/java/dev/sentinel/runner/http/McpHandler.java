@@ -42,8 +42,16 @@ final class McpHandler extends Handler.Abstract {
   static final int SESSION_NOT_FOUND = -32001;
   private static final String UNAUTHENTICATED = "missing or invalid credentials";
 
-  /** The settings the handler reads. */
-  record Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator) {}
+  /**
+   * The settings the handler reads; {@code metadata} is {@code null} when no protected resource
+   * metadata is served (API keys only).
+   */
+  record Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator,
+      ResourceMetadata metadata) {
+    Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator) {
+      this(path, maxBodyBytes, idleNanos, authenticator, null);
+    }
+  }
 
   private final Settings settings;
   private final GatewayRuntime runtime;
@@ -74,6 +82,8 @@ final class McpHandler extends Handler.Abstract {
         ready(request, response, callback);
       } else if (path.equals("/metrics")) {
         metrics.serve(hub.json(), guard, request, response, callback);
+      } else if (settings.metadata() != null && settings.metadata().serves(path)) {
+        metadata(request, response, callback);
       } else {
         Replies.error(hub.json(), response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
       }
@@ -117,6 +127,32 @@ final class McpHandler extends Handler.Abstract {
     Replies.json(hub.json(), response, callback, ready ? 200 : 503, body);
   }
 
+  /** The protected resource metadata: public, but Host-checked like the MCP endpoint. */
+  private void metadata(Request request, Response response, Callback callback) {
+    if (!isGetOrHead(request)) {
+      methodNotAllowed(response, callback, "GET, HEAD");
+      return;
+    }
+    if (hostRefused(request, response, callback)) {
+      return;
+    }
+    Replies.json(hub.json(), response, callback, 200, settings.metadata().document(request));
+  }
+
+  /** Whether the request's Host is refused, after answering 403. */
+  private boolean hostRefused(Request request, Response response, Callback callback) {
+    String host = request.getHeaders().get(HttpHeader.HOST);
+    if (host == null) {
+      host = request.getHttpURI().getAuthority();
+    }
+    if (!guard.hostAllowed(host)) {
+      log.info("refused a request from {}: Host not allowed", remote(request));
+      Replies.error(hub.json(), response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Host not allowed");
+      return true;
+    }
+    return false;
+  }
+
   private static boolean isGetOrHead(Request request) {
     return "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
   }
@@ -125,13 +161,7 @@ final class McpHandler extends Handler.Abstract {
 
   private void mcp(Request request, Response response, Callback callback) {
     HttpFields headers = request.getHeaders();
-    String host = headers.get(HttpHeader.HOST);
-    if (host == null) {
-      host = request.getHttpURI().getAuthority();
-    }
-    if (!guard.hostAllowed(host)) {
-      log.info("refused a request from {}: Host not allowed", remote(request));
-      Replies.error(hub.json(), response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Host not allowed");
+    if (hostRefused(request, response, callback)) {
       return;
     }
     String origin = headers.get(HttpHeader.ORIGIN);
@@ -147,14 +177,15 @@ final class McpHandler extends Handler.Abstract {
       Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, ambiguous.getMessage());
       return;
     }
-    Principal principal = credentials == null ? null : authenticate(credentials);
+    AuthenticationResult result = credentials == null
+        ? AuthenticationResult.failure("malformed Authorization header") : authenticate(credentials);
+    Principal principal = result.principal();
     if (principal == null) {
-      log.info("refused a request from {}: {}", remote(request), UNAUTHENTICATED);
-      String challenge = credentials == null || credentials.type() == Credentials.Type.NONE
-          ? "Bearer realm=\"sentinel\""
-          : "Bearer realm=\"sentinel\", error=\"invalid_token\"";
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge);
-      Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+      // The reason is fixed text from the authenticator: never the token or its claims.
+      log.info("refused a request from {}: {} ({})", remote(request), UNAUTHENTICATED, result.reason());
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE,
+          challenge(request, credentials == null || credentials.type() == Credentials.Type.NONE));
+      unauthorized(request, response, callback);
       return;
     }
     if (draining.getAsBoolean() && "GET".equals(request.getMethod())) {
@@ -205,15 +236,66 @@ final class McpHandler extends Handler.Abstract {
     return token.isEmpty() || token.indexOf(' ') >= 0 ? null : Credentials.bearer(token);
   }
 
-  /** The principal, or {@code null} if refused; an authenticator that throws refuses. */
-  private Principal authenticate(Credentials credentials) {
+  /**
+   * Answers 401 after reading (and dropping) the request body, up to the body limit: a server
+   * that closes a connection with unread input makes the kernel reset it, and the client can
+   * lose the answer. A longer body gets the answer and the connection closes.
+   */
+  private void unauthorized(Request request, Response response, Callback callback) {
+    if (request.getLength() == 0 || !"POST".equals(request.getMethod())) {
+      Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+      return;
+    }
+    BodyReader.read(request, settings.maxBodyBytes(), new BodyReader.Result() {
+      @Override
+      public void body(byte[] bytes) {
+        Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+      }
+
+      @Override
+      public void tooLarge() {
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        callback.failed(cause);
+      }
+    });
+  }
+
+  /** The authenticator's answer; an authenticator that throws or answers nothing refuses. */
+  private AuthenticationResult authenticate(Credentials credentials) {
     try {
       AuthenticationResult result = settings.authenticator().authenticate(credentials);
-      return result != null && result.authenticated() ? result.principal() : null;
+      return result != null ? result : AuthenticationResult.failure("the authenticator answered nothing");
     } catch (RuntimeException e) {
       log.warn("the authenticator threw {}; the request is refused", e.getClass().getName());
-      return null;
+      return AuthenticationResult.failure("the authenticator failed");
     }
+  }
+
+  /**
+   * The {@code WWW-Authenticate} of a 401: with protected resource metadata, where it is (MCP
+   * authorization, RFC 9728 section 5.1) and the scopes if configured; {@code invalid_token}
+   * when a credential was presented (RFC 6750 section 3.1).
+   */
+  private String challenge(Request request, boolean nonePresented) {
+    ResourceMetadata metadata = settings.metadata();
+    StringBuilder challenge = new StringBuilder("Bearer ");
+    if (metadata == null) {
+      challenge.append("realm=\"sentinel\"");
+    } else {
+      challenge.append("resource_metadata=\"").append(metadata.metadataUrl(request)).append('"');
+      if (!metadata.scope().isEmpty()) {
+        challenge.append(", scope=\"").append(metadata.scope()).append('"');
+      }
+    }
+    if (!nonePresented) {
+      challenge.append(", error=\"invalid_token\"");
+    }
+    return challenge.toString();
   }
 
   private void post(Request request, Response response, Callback callback, Credentials credentials, Principal principal) {
@@ -314,8 +396,8 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     boolean open = message.kind() == JsonRpcMessage.Kind.REQUEST
-        ? session.request(message, response, callback, accepts.json(), accepts.sse(), false)
-        : session.accept(message);
+        ? session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), false)
+        : session.accept(message, credentials);
     if (!open) {
       sessionNotFound(response, callback);
     } else if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
@@ -344,7 +426,7 @@ final class McpHandler extends Handler.Abstract {
     session.served(client);
     session.identify(response);
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
-    if (!session.request(message, response, callback, accepts.json(), accepts.sse(), true)) {
+    if (!session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), true)) {
       sessionNotFound(response, callback);
     }
   }

@@ -1,0 +1,705 @@
+package dev.sentinel.benchmarks;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The end-to-end benchmark of {@code sentinel http} (issue 5, item 8), in one run:
+ * <ol>
+ *   <li><b>HTTP backend.</b> {@link EchoHttpServer} (a separate JVM) reached directly, and the
+ *       same backend behind {@code bin/sentinel http} (a separate JVM) with API-key
+ *       authentication, a policy rule allowing the tool, a rate limit that never refuses and the
+ *       default SQLite audit trail on. Reported: calls/s and p50/p90/p99/max of each, and what
+ *       the gateway adds.</li>
+ *   <li><b>Stdio backend.</b> One stdio server ({@link EchoStdioServer}, C1, 64 MB heap) fronted
+ *       by {@code sentinel http} with the same governance, by {@code supergateway@4.0.0
+ *       --outputTransport streamableHttp --stateful} and by {@code mcp-proxy@6.7.19} (both
+ *       without governance, from {@code benchmarks/node}): calls/s and latency of each.</li>
+ * </ol>
+ *
+ * <p>The load is {@link HttpLoad} in this JVM: N sessions (16 by default) in a closed loop,
+ * after a warm-up. Arms run one after another, in rounds whose order alternates, so drift on
+ * a shared machine hits both sides; each run records the load average before it. Every child
+ * is stopped at the end (and by a shutdown hook if the harness is interrupted). This is a
+ * harness, not a test: it fails only on errors, never on a number. Not thread-safe.
+ */
+public final class HttpGatewayBench {
+  private static final String TEXT = "hello-bench";
+  private static final Pattern KEY = Pattern.compile("snk_[A-Za-z0-9_-]+");
+  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(HttpGatewayBench::kill),
+        "http-bench-cleanup"));
+  }
+
+  private final Options options;
+  private final Path work;
+  private final String javaBin;
+  private final String jar;
+  private final ObjectNode root = JsonNodeFactory.instance.objectNode();
+
+  private HttpGatewayBench(Options options, Path work) throws Exception {
+    this.options = options;
+    this.work = work;
+    this.javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    this.jar = Path.of(HttpGatewayBench.class.getProtectionDomain().getCodeSource().getLocation()
+        .toURI()).toString();
+  }
+
+  /** Runs the benchmark; {@code --help} lists the options. */
+  public static void main(String[] args) throws Exception {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("http-bench: " + e.getMessage());
+      System.err.println(Options.USAGE);
+      System.exit(2);
+      return;
+    }
+    if (options.help) {
+      System.out.println(Options.USAGE);
+      return;
+    }
+    Path work = Files.createTempDirectory("http-bench-");
+    HttpGatewayBench bench = new HttpGatewayBench(options, work);
+    int errors = 0;
+    try {
+      errors = bench.run();
+    } finally {
+      LIVE.forEach(HttpGatewayBench::kill);
+      if (options.out != null) {
+        Files.createDirectories(options.out.toAbsolutePath().getParent());
+        JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build()
+            .writeValue(options.out.toFile(), bench.root);
+      }
+    }
+    System.out.print(bench.markdown());
+    System.exit(errors == 0 ? 0 : 1);
+  }
+
+  private int run() throws Exception {
+    root.put("benchmark", "sentinel http end to end (issue 5, item 8)");
+    root.put("started", Instant.now().toString());
+    root.set("machine", Machine.describe(javaBin));
+    ObjectNode settings = root.putObject("settings");
+    settings.put("sessions", options.sessions);
+    settings.put("warmupSeconds", options.warmup);
+    settings.put("measureSeconds", options.measure);
+    settings.put("rounds", options.rounds);
+    settings.put("prewarmSeconds", options.prewarm);
+    settings.put("stdioWarmupSeconds", options.stdioWarmup);
+    settings.put("gatewayJavaOpts", options.gatewayOpts);
+    settings.put("sentinel", options.sentinel.toString());
+    ObjectNode targets = root.putObject("targets");
+    targets.put("addedP50Us", 300);
+    targets.put("addedP99Us", 2000);
+    targets.put("gatewayCallsPerSecond", 5000);
+    ArrayNode notes = root.putArray("notes");
+    int errors = 0;
+    if (options.phases.contains("http")) {
+      errors += httpPhase(root.putObject("httpBackend"));
+    }
+    if (options.phases.contains("stdio")) {
+      errors += stdioPhase(root.putObject("stdioBackend"), notes);
+    }
+    root.put("finished", Instant.now().toString());
+    root.put("loadAverageAtEnd", Machine.loadAverage());
+    return errors;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Phases
+
+  private int httpPhase(ObjectNode out) throws Exception {
+    log("HTTP backend: starting the echo backend and the gateway");
+    int backendPort = freePort();
+    Process backend = start("echo-http", List.of(javaBin, "-XX:+UseSerialGC", "-Xmx256m", "-cp",
+        jar, EchoHttpServer.class.getName(), Integer.toString(backendPort)), Map.of());
+    String backendUrl = "http://127.0.0.1:" + backendPort + "/mcp";
+    awaitPort(backend, backendPort);
+    Path dir = Files.createDirectories(work.resolve("gateway-http"));
+    Path config = config(dir, "  - name: echo\n    http: { url: \"" + backendUrl + "\" }\n");
+    String key = issueKey(config);
+    Gateway gateway = gateway("gateway-http", config);
+    List<Arm> arms = List.of(
+        new Arm("direct", URI.create(backendUrl), null, "echo"),
+        new Arm("sentinel http", gateway.endpoint, key, "echo__echo"));
+    arms.get(0).process = backend;
+    arms.get(1).process = gateway.process;
+    int errors = measure(arms, out.putArray("runs"), options.warmup);
+    ArrayNode results = out.putArray("arms");
+    for (Arm arm : arms) {
+      results.add(arm.json());
+    }
+    Arm direct = arms.get(0);
+    Arm through = arms.get(1);
+    if (direct.stats.count() > 0 && through.stats.count() > 0) {
+      ObjectNode added = out.putObject("addedUs");
+      for (double p : new double[] {50, 90, 99}) {
+        added.put("p" + (int) p, (through.stats.percentile(p) - direct.stats.percentile(p)) / 1e3);
+      }
+      out.put("throughputRatio", through.callsPerSecond() / direct.callsPerSecond());
+    }
+    out.set("gatewayProcess", gateway.usage());
+    stop(gateway.process);
+    stop(backend);
+    return errors;
+  }
+
+  private int stdioPhase(ObjectNode out, ArrayNode notes) throws Exception {
+    Path node = options.nodeDir.toAbsolutePath();
+    String nodeBin = which("node");
+    List<String> server = List.of(javaBin, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Xshare:auto", "-Xmx64m", "-cp", jar, EchoStdioServer.class.getName());
+    out.put("stdioServer", String.join(" ", server));
+    List<Arm> arms = new ArrayList<>();
+    List<Process> processes = new ArrayList<>();
+    log("stdio backend: starting sentinel http");
+    Path dir = Files.createDirectories(work.resolve("gateway-stdio"));
+    StringBuilder backend = new StringBuilder("  - name: echo\n    stdio:\n      command: ")
+        .append(quote(server.get(0))).append("\n      args: [");
+    for (int i = 1; i < server.size(); i++) {
+      backend.append(i > 1 ? ", " : "").append(quote(server.get(i)));
+    }
+    backend.append("]\n");
+    Path config = config(dir, backend.toString());
+    String key = issueKey(config);
+    Gateway gateway = gateway("gateway-stdio", config);
+    processes.add(gateway.process);
+    arms.add(new Arm("sentinel http (governance on)", gateway.endpoint, key, "echo__echo"));
+    Path preload = node.resolve("loopback.cjs");
+    Path supergateway = node.resolve("node_modules/supergateway/dist/index.js");
+    Path mcpProxy = node.resolve("node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs");
+    if (nodeBin == null) {
+      notes.add("node not found: supergateway and mcp-proxy are skipped");
+    } else if (!Files.isRegularFile(supergateway) || !Files.isRegularFile(mcpProxy)) {
+      notes.add("the bridges are not installed (cd benchmarks/node && npm ci): skipped");
+    } else {
+      log("stdio backend: starting supergateway and mcp-proxy");
+      int port = freePort();
+      StringBuilder shell = new StringBuilder();
+      for (String part : server) {
+        shell.append(shell.length() == 0 ? "" : " ").append(shellQuote(part));
+      }
+      Process sg = start("supergateway", List.of(nodeBin, "--require", preload.toString(),
+          supergateway.toString(), "--stdio", shell.toString(), "--outputTransport",
+          "streamableHttp", "--stateful", "--port", Integer.toString(port), "--logLevel", "none"),
+          Map.of());
+      awaitPort(sg, port);
+      processes.add(sg);
+      arms.add(new Arm("supergateway 4.0.0 (--stateful)", URI.create("http://127.0.0.1:" + port
+          + "/mcp"), null, "echo"));
+      int proxyPort = freePort();
+      List<String> proxy = new ArrayList<>(List.of(nodeBin, "--require", preload.toString(),
+          mcpProxy.toString(), "--host", "127.0.0.1", "--port", Integer.toString(proxyPort),
+          "--server", "stream", "--"));
+      proxy.addAll(server);
+      Process mp = start("mcp-proxy", proxy, Map.of());
+      awaitPort(mp, proxyPort);
+      processes.add(mp);
+      arms.add(new Arm("mcp-proxy 6.7.19", URI.create("http://127.0.0.1:" + proxyPort + "/mcp"),
+          null, "echo"));
+    }
+    for (int i = 0; i < arms.size(); i++) {
+      arms.get(i).process = processes.get(i);
+    }
+    int errors = measure(arms, out.putArray("runs"), Math.max(options.warmup, options.stdioWarmup));
+    ArrayNode results = out.putArray("arms");
+    for (Arm arm : arms) {
+      results.add(arm.json());
+    }
+    out.set("gatewayProcess", gateway.usage());
+    for (Process process : processes) {
+      stop(process);
+    }
+    return errors;
+  }
+
+  /** Runs every arm once per round, the order alternating; returns the errors. */
+  private int measure(List<Arm> arms, ArrayNode runs, double warmup) throws Exception {
+    int errors = 0;
+    java.util.concurrent.ScheduledExecutorService sampler =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "http-bench-sampler");
+          t.setDaemon(true);
+          return t;
+        });
+    if (options.prewarm > 0) {
+      // One unmeasured run per arm first: a gateway's JIT needs more than a round's warm-up
+      // to compile Jetty, the JDK's HTTP client, Jackson and the SQLite driver on two busy CPUs.
+      for (Arm arm : arms) {
+        HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
+            options.sessions, Duration.ZERO, HttpLoad.seconds(options.prewarm), TEXT)
+            .withApiKey(arm.apiKey).withTool(arm.tool));
+        log(String.format(Locale.ROOT, "pre-warm-up, %s (not measured): %s", arm.label,
+            outcome));
+        errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
+      }
+    }
+    for (int round = 0; round < options.rounds; round++) {
+      List<Arm> order = new ArrayList<>(arms);
+      if (round % 2 == 1) {
+        java.util.Collections.reverse(order);
+      }
+      for (Arm arm : order) {
+        String load = Machine.loadAverage();
+        HttpLoad.Settings settings = HttpLoad.Settings.echo(arm.endpoint, options.sessions,
+            HttpLoad.seconds(warmup), HttpLoad.seconds(options.measure), TEXT)
+            .withApiKey(arm.apiKey).withTool(arm.tool);
+        if (arm.process != null) {
+          // How many servers the bridge runs, counted in the middle of the measured window.
+          Process process = arm.process;
+          sampler.schedule(() -> {
+            arm.childProcesses = Math.max(arm.childProcesses, process.descendants()
+                .filter(p -> p.info().command().orElse("").endsWith("java")).count());
+          }, (long) ((warmup + options.measure / 2) * 1000), TimeUnit.MILLISECONDS);
+        }
+        long[] before = arm.process == null ? null : Machine.cpuTicks(arm.process.pid());
+        HttpLoad.Outcome outcome = HttpLoad.run(settings);
+        if (before != null) {
+          long[] after = Machine.cpuTicks(arm.process.pid());
+          arm.cpuTicks += after[0] - before[0] + after[1] - before[1];
+          arm.allCalls += outcome.totalCalls();
+        }
+        log(String.format(Locale.ROOT, "round %d, %s (load %s): %s", round + 1, arm.label, load,
+            outcome));
+        arm.add(outcome);
+        errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
+        ObjectNode run = runs.addObject();
+        run.put("round", round + 1);
+        run.put("arm", arm.label);
+        run.put("loadAverageBefore", load);
+        run.put("outcome", outcome.toString());
+        run.put("callsPerSecond", outcome.callsPerSecond());
+        run.put("errors", outcome.errors());
+      }
+    }
+    sampler.shutdownNow();
+    return errors;
+  }
+
+  /** One side of a comparison and what its runs measured. */
+  private static final class Arm {
+    final String label;
+    final URI endpoint;
+    final String apiKey;
+    final String tool;
+    final LatencyStats stats = new LatencyStats();
+    double seconds;
+    long errors;
+    Process process;
+    volatile long childProcesses = -1;
+    long cpuTicks;
+    long allCalls;
+    long sessionFailures;
+    final List<String> errorSamples = new ArrayList<>();
+
+    Arm(String label, URI endpoint, String apiKey, String tool) {
+      this.label = label;
+      this.endpoint = endpoint;
+      this.apiKey = apiKey;
+      this.tool = tool;
+    }
+
+    void add(HttpLoad.Outcome outcome) {
+      stats.merge(outcome.stats());
+      seconds += outcome.seconds();
+      errors += outcome.errors();
+      sessionFailures += outcome.sessionFailures();
+      for (String sample : outcome.errorSamples()) {
+        if (errorSamples.size() < 5) {
+          errorSamples.add(sample);
+        }
+      }
+    }
+
+    double callsPerSecond() {
+      return seconds == 0 ? 0 : stats.count() / seconds;
+    }
+
+    ObjectNode json() {
+      ObjectNode node = JsonNodeFactory.instance.objectNode();
+      node.put("label", label);
+      node.put("endpoint", endpoint.toString());
+      node.put("apiKey", apiKey != null);
+      node.put("calls", stats.count());
+      node.put("seconds", seconds);
+      node.put("callsPerSecond", callsPerSecond());
+      LatencyStats.Summary summary = stats.summary();
+      if (summary != null) {
+        ObjectNode us = node.putObject("us");
+        us.put("p50", summary.p50Us());
+        us.put("p90", summary.p90Us());
+        us.put("p99", summary.p99Us());
+        us.put("max", summary.maxUs());
+        us.put("mean", summary.meanUs());
+      }
+      node.put("errors", errors);
+      node.put("sessionFailures", sessionFailures);
+      if (allCalls > 0) {
+        // CPU of the process the client talks to (not its children), warm-up included.
+        node.put("cpuUsPerCall", cpuTicks * 10_000.0 / allCalls);
+      }
+      if (childProcesses >= 0) {
+        node.put("childProcesses", childProcesses);
+      }
+      ArrayNode samples = node.putArray("errorSamples");
+      errorSamples.forEach(samples::add);
+      return node;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The gateway
+
+  /** A running {@code sentinel http} and its endpoint. */
+  private record Gateway(Process process, URI endpoint, long[] cpuAtStart) {
+    ObjectNode usage() {
+      ObjectNode node = JsonNodeFactory.instance.objectNode();
+      long[] now = Machine.cpuTicks(process.pid());
+      node.put("cpuSecondsUser", (now[0] - cpuAtStart[0]) / 100.0);
+      node.put("cpuSecondsSystem", (now[1] - cpuAtStart[1]) / 100.0);
+      Map<String, Long> status = Machine.status(process.pid());
+      node.put("rssMb", status.getOrDefault("VmRSS", -1L) / 1024.0);
+      node.put("threads", status.getOrDefault("Threads", -1L));
+      return node;
+    }
+  }
+
+  /**
+   * A gateway config in {@code dir} fronting the given backend YAML, with governance on: a role
+   * and a rule allowing {@code *__echo}, a rate limit that never refuses, and no {@code audit}
+   * section, so the default SQLite audit trail ({@code sentinel.db} beside the config) is on.
+   */
+  private static Path config(Path dir, String backendYaml) throws IOException {
+    String yaml = "gateway: { name: http-bench }\n"
+        + "backends:\n" + backendYaml
+        + "policy:\n"
+        + "  roles: { bench: {} }\n"
+        + "  rules:\n"
+        + "    - id: bench-echo\n"
+        + "      allow: { roles: [bench], tools: [\"*__echo\"] }\n"
+        + "  limits:\n"
+        + "    - { id: never-refuses, rate: 1000000000/s, per: [principal] }\n";
+    Path file = dir.resolve("sentinel.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  private String issueKey(Path config) throws Exception {
+    Process process = new ProcessBuilder(options.sentinel.toAbsolutePath().toString(), "keys",
+        "create", "--principal", "bench", "--role", "bench", "--name", "http-bench", "--config",
+        config.toString()).redirectErrorStream(true).start();
+    LIVE.add(process);
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    process.waitFor(60, TimeUnit.SECONDS);
+    LIVE.remove(process);
+    Matcher matcher = KEY.matcher(output);
+    if (process.exitValue() != 0 || !matcher.find()) {
+      throw new IllegalStateException("sentinel keys create failed: " + output);
+    }
+    return matcher.group();
+  }
+
+  private Gateway gateway(String label, Path config) throws Exception {
+    int port = freePort();
+    String opts = options.gatewayOpts;
+    if (options.profile != null) {
+      Files.createDirectories(options.profile);
+      opts += " -XX:StartFlightRecording=filename=" + options.profile.toAbsolutePath()
+          .resolve(label + ".jfr") + ",settings=profile,dumponexit=true";
+    }
+    Process process = start(label, List.of(options.sentinel.toAbsolutePath().toString(), "http",
+        "--config", config.toString(), "--port", Integer.toString(port)),
+        Map.of("JAVA_OPTS", opts));
+    URI endpoint = URI.create("http://127.0.0.1:" + port + "/mcp");
+    awaitReady(process, URI.create("http://127.0.0.1:" + port + "/readyz"));
+    return new Gateway(process, endpoint, Machine.cpuTicks(process.pid()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Processes
+
+  private Process start(String label, List<String> command, Map<String, String> env)
+      throws IOException {
+    Path log = work.resolve(label + ".log");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    LIVE.add(process);
+    return process;
+  }
+
+  /** Stops a child and its descendants: SIGTERM, then SIGKILL after 10 s. */
+  private static void stop(Process process) {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroy();
+    children.forEach(ProcessHandle::destroy);
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        kill(process);
+      }
+      for (ProcessHandle child : children) {
+        child.onExit().get(10, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      kill(process);
+      children.forEach(ProcessHandle::destroyForcibly);
+    } finally {
+      LIVE.remove(process);
+    }
+  }
+
+  private static void kill(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+
+  private void awaitPort(Process process, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+        return;
+      } catch (IOException e) {
+        if (!process.isAlive()) {
+          throw new IllegalStateException("a child exited before listening on " + port);
+        }
+        Thread.sleep(100); // polling a child's port, not waiting for a result of ours
+      }
+    }
+    throw new IllegalStateException("nothing listens on port " + port + " after 60 s");
+  }
+
+  private void awaitReady(Process process, URI readyz) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the gateway exited; see " + work);
+      }
+      try {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(readyz)
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 200) {
+          return;
+        }
+        last = response.body();
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(100); // polling the child's readiness
+    }
+    throw new IllegalStateException("the gateway is not ready after 60 s: " + last);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static String which(String program) {
+    String path = System.getenv("PATH");
+    for (String dir : path == null ? new String[0] : path.split(java.io.File.pathSeparator)) {
+      Path candidate = Path.of(dir, program);
+      if (Files.isExecutable(candidate)) {
+        return candidate.toString();
+      }
+    }
+    return null;
+  }
+
+  private static String quote(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private static String shellQuote(String text) {
+    return text.matches("[A-Za-z0-9_./:=+-]+") ? text : "'" + text.replace("'", "'\\''") + "'";
+  }
+
+  private static void log(String text) {
+    System.err.println("http-bench: " + text);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Report
+
+  private String markdown() {
+    StringBuilder out = new StringBuilder();
+    ObjectNode machine = (ObjectNode) root.path("machine");
+    out.append("## sentinel http: end-to-end benchmark\n\n");
+    out.append(String.format(Locale.ROOT, "%s to %s; %d CPUs (%s), %d MiB; load %s at start, %s"
+            + " at end; JDK: %s%n%n", root.path("started").asString(),
+        root.path("finished").asString(), machine.path("nproc").asInt(),
+        machine.path("cpuModel").asString(), machine.path("memTotalMb").asLong(),
+        machine.path("loadAverageAtStart").asString(), root.path("loadAverageAtEnd").asString(),
+        machine.path("gatewayJavaVersion").asString().replace("\n", "; ")));
+    out.append(String.format(Locale.ROOT, "%d sessions, closed loop; one unmeasured %s s run per"
+            + " arm, then per run %s s warm-up (%s s for the stdio phase) and %s s measured; %d"
+            + " rounds, order alternating; gateway JAVA_OPTS `%s`%n",
+        options.sessions, fmt(options.prewarm), fmt(options.warmup),
+        fmt(Math.max(options.warmup, options.stdioWarmup)), fmt(options.measure), options.rounds,
+        options.gatewayOpts));
+    root.path("notes").forEach(n -> out.append("- note: ").append(n.asString()).append('\n'));
+    if (root.has("httpBackend")) {
+      ObjectNode http = (ObjectNode) root.get("httpBackend");
+      out.append("\n### Echo tool on a Streamable HTTP backend, directly and through the gateway"
+          + " (µs)\n\n");
+      table(out, http.path("arms"));
+      if (http.has("addedUs")) {
+        out.append(String.format(Locale.ROOT, "%nAdded by the gateway: p50 **%s µs**, p90 %s µs,"
+                + " p99 **%s µs**; throughput through the gateway %.0f %% of direct.%n",
+            fmt(http.path("addedUs").path("p50").asDouble()),
+            fmt(http.path("addedUs").path("p90").asDouble()),
+            fmt(http.path("addedUs").path("p99").asDouble()),
+            100 * http.path("throughputRatio").asDouble()));
+      }
+      out.append("Gateway process: ").append(http.path("gatewayProcess").toString())
+          .append("\n\nTargets: added p50 ≤ 300 µs, added p99 ≤ 2,000 µs, ≥ 5,000 calls/s"
+              + " through the gateway.\n");
+    }
+    if (root.has("stdioBackend")) {
+      ObjectNode stdio = (ObjectNode) root.get("stdioBackend");
+      out.append("\n### One stdio server behind each bridge (µs)\n\nServer: `")
+          .append(stdio.path("stdioServer").asString()).append("`\n\n");
+      table(out, stdio.path("arms"));
+      out.append("\nCPU µs/call: the process the client talks to (the gateway or bridge, not its"
+          + " stdio servers), warm-up included.");
+      out.append("\nChild processes: the bridge's stdio servers (java descendants) in the middle of a measured window"
+          + " (a bridge that starts a server per session runs one per session).\n");
+    }
+    out.append("\n### Runs\n\n| round | arm | load before | result |\n|---|---|---|---|\n");
+    for (String phase : new String[] {"httpBackend", "stdioBackend"}) {
+      root.path(phase).path("runs").forEach(run -> out.append(String.format(Locale.ROOT,
+          "| %d | %s | %s | %s |%n", run.path("round").asInt(), run.path("arm").asString(),
+          run.path("loadAverageBefore").asString(), run.path("outcome").asString())));
+    }
+    if (options.out != null) {
+      out.append("\nJSON: `").append(options.out).append("`\n");
+    }
+    return out.toString();
+  }
+
+  private static void table(StringBuilder out, tools.jackson.databind.JsonNode arms) {
+    out.append("| arm | calls/s | p50 | p90 | p99 | max | calls | errors | CPU µs/call |"
+        + " child processes |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    for (tools.jackson.databind.JsonNode arm : arms) {
+      tools.jackson.databind.JsonNode us = arm.path("us");
+      out.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s |%n",
+          arm.path("label").asString(), arm.path("callsPerSecond").asDouble(),
+          fmt(us.path("p50").asDouble()), fmt(us.path("p90").asDouble()),
+          fmt(us.path("p99").asDouble()), fmt(us.path("max").asDouble()),
+          arm.path("calls").asLong(), arm.path("errors").asLong(),
+          arm.has("cpuUsPerCall") ? fmt(Math.rint(arm.path("cpuUsPerCall").asDouble())) : "",
+          arm.has("childProcesses") ? arm.path("childProcesses").asString() : ""));
+    }
+  }
+
+  private static String fmt(double value) {
+    return String.format(Locale.ROOT, value == Math.rint(value) ? "%,.0f" : "%,.1f", value);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Command-line options. */
+  private static final class Options {
+    static final String USAGE = String.join("\n",
+        "usage: HttpGatewayBench [options]",
+        "  --sentinel PATH      the launcher (default bin/sentinel)",
+        "  --node-dir DIR       where the bridges are installed (default benchmarks/node)",
+        "  --sessions N         concurrent sessions (default 16)",
+        "  --warmup S           warm-up seconds per run (default 5)",
+        "  --measure S          measured seconds per run (default 10)",
+        "  --stdio-warmup S     warm-up of the stdio phase, where bridges start a server per"
+            + " session (default 10)",
+        "  --prewarm S          one unmeasured run per arm before the rounds (default 10)",
+        "  --rounds N           rounds of all arms, order alternating (default 2)",
+        "  --phases LIST        http,stdio (default both)",
+        "  --gateway-opts OPTS  JAVA_OPTS for the gateway (default: -XX:TieredStopAtLevel=4"
+            + " -Xmx256m, what bin/sentinel recommends for a busy gateway)",
+        "  --profile DIR        record JFR of each gateway into DIR",
+        "  --out FILE           write the JSON result there");
+    Path sentinel = Path.of("bin/sentinel");
+    Path nodeDir = Path.of("benchmarks/node");
+    int sessions = 16;
+    double warmup = 5;
+    double measure = 10;
+    double stdioWarmup = 10;
+    double prewarm = 10;
+    int rounds = 2;
+    Set<String> phases = Set.of("http", "stdio");
+    String gatewayOpts = "-XX:TieredStopAtLevel=4 -Xmx256m";
+    Path profile;
+    Path out;
+    boolean help;
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      Map<String, String> values = new LinkedHashMap<>();
+      for (int i = 0; i < args.length; i++) {
+        if (args[i].equals("--help") || args[i].equals("-h")) {
+          o.help = true;
+          continue;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(args[i] + " needs a value");
+        }
+        values.put(args[i], args[++i]);
+      }
+      for (Map.Entry<String, String> e : values.entrySet()) {
+        String v = e.getValue();
+        switch (e.getKey()) {
+          case "--sentinel": o.sentinel = Path.of(v); break;
+          case "--node-dir": o.nodeDir = Path.of(v); break;
+          case "--sessions": o.sessions = Integer.parseInt(v); break;
+          case "--warmup": o.warmup = Double.parseDouble(v); break;
+          case "--measure": o.measure = Double.parseDouble(v); break;
+          case "--stdio-warmup": o.stdioWarmup = Double.parseDouble(v); break;
+          case "--prewarm": o.prewarm = Double.parseDouble(v); break;
+          case "--rounds": o.rounds = Integer.parseInt(v); break;
+          case "--phases": o.phases = Set.of(v.split(",")); break;
+          case "--gateway-opts": o.gatewayOpts = v; break;
+          case "--profile": o.profile = Path.of(v); break;
+          case "--out": o.out = Path.of(v); break;
+          default: throw new IllegalArgumentException("unknown option " + e.getKey());
+        }
+      }
+      if (o.sessions < 1 || o.rounds < 1 || o.measure <= 0 || o.warmup < 0) {
+        throw new IllegalArgumentException("sessions and rounds must be >= 1, measure > 0");
+      }
+      return o;
+    }
+  }
+}

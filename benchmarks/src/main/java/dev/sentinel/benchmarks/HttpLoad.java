@@ -1,0 +1,505 @@
+package dev.sentinel.benchmarks;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.client.BufferingResponseListener;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.client.StringRequestContent;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * A closed-loop load generator for MCP servers over Streamable HTTP. Each of N sessions sends
+ * {@code initialize}, then {@code notifications/initialized}, then {@code tools/call} after
+ * {@code tools/call}, each as soon as the previous answer arrived, with the spec's headers
+ * ({@code Mcp-Session-Id} from the {@code initialize} answer when the server gives one,
+ * {@code MCP-Protocol-Version} as negotiated, {@code Accept: application/json,
+ * text/event-stream}) and optionally {@code X-API-Key}. Answers may be JSON or an event stream
+ * (the answer is the {@code data} event carrying the request's id).
+ *
+ * <p>Calls that start after the warm-up and end before the end of the measured window are
+ * measured: their count gives calls per second and their round trips (from just before the
+ * request is handed to the client to its complete answer) the percentiles. Every failure is
+ * counted: an HTTP status other than 200, a JSON-RPC error, an {@code isError} result, an answer
+ * without the expected text, a timeout, a refused connection, and a session that cannot be
+ * initialized (it is retried after 100 ms, and each failed attempt counts). A session whose
+ * {@code tools/call} gets {@code 404} (its session ended) initializes again.
+ *
+ * <p>It uses Jetty's asynchronous {@link HttpClient} (one selector, a few threads, no thread per
+ * session): on a 2-core machine the generator shares the CPUs with what it measures, and Jetty's
+ * client costs less CPU per call than the JDK's {@code java.net.http} client, which hands every
+ * exchange between its selector thread and executor more often. Thread-safe: {@link #run} may
+ * be called from any thread; one run at a time per instance is the intended use.
+ */
+final class HttpLoad {
+  private static final String ACCEPT = "application/json, text/event-stream";
+  private static final int MAX_BODY = 4 << 20;
+  private static final int ERROR_SAMPLES = 5;
+
+  private HttpLoad() {}
+
+  /**
+   * What to run.
+   *
+   * @param endpoint the MCP endpoint URL
+   * @param sessions concurrent sessions (closed loop: one call in flight each)
+   * @param warmup how long to call before measuring
+   * @param measure the measured window
+   * @param apiKey sent as {@code X-API-Key} when not null
+   * @param tool the tool to call
+   * @param arguments the call's arguments, raw JSON
+   * @param expect text every answer must contain
+   * @param protocolVersion the revision asked for in {@code initialize}
+   * @param timeout how long one request may take before it counts as failed
+   */
+  record Settings(URI endpoint, int sessions, Duration warmup, Duration measure, String apiKey,
+      String tool, String arguments, String expect, String protocolVersion, Duration timeout) {
+    /** Validates. */
+    Settings {
+      Objects.requireNonNull(endpoint, "endpoint");
+      if (sessions < 1) {
+        throw new IllegalArgumentException("sessions must be at least 1: " + sessions);
+      }
+      if (warmup.isNegative() || measure.isNegative() || measure.isZero()) {
+        throw new IllegalArgumentException("warm-up must be >= 0 and the window > 0");
+      }
+      Objects.requireNonNull(tool, "tool");
+      Objects.requireNonNull(arguments, "arguments");
+      Objects.requireNonNull(expect, "expect");
+      Objects.requireNonNull(protocolVersion, "protocolVersion");
+      Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** Echo calls with the given text, protocol 2025-06-18, a 30 s timeout, no key. */
+    static Settings echo(URI endpoint, int sessions, Duration warmup, Duration measure,
+        String text) {
+      return new Settings(endpoint, sessions, warmup, measure, null, "echo",
+          "{\"text\":\"" + text + "\"}", text, "2025-06-18", Duration.ofSeconds(30));
+    }
+
+    /** The same with an API key. */
+    Settings withApiKey(String key) {
+      return new Settings(endpoint, sessions, warmup, measure, key, tool, arguments, expect,
+          protocolVersion, timeout);
+    }
+
+    /** The same with another tool name (a gateway may prefix it). */
+    Settings withTool(String name) {
+      return new Settings(endpoint, sessions, warmup, measure, apiKey, name, arguments, expect,
+          protocolVersion, timeout);
+    }
+  }
+
+  /**
+   * What a run measured.
+   *
+   * @param calls measured calls (successful, inside the window)
+   * @param seconds the measured window's length
+   * @param callsPerSecond {@code calls / seconds}
+   * @param latency order statistics of the measured calls, null when there were none
+   * @param errors every failure counted, warm-up and window alike
+   * @param errorsInWindow failures of calls that started inside the window
+   * @param sessionFailures failed {@code initialize} attempts (also in {@code errors})
+   * @param totalCalls successful calls, warm-up included
+   * @param errorSamples the first few failures, described
+   * @param stats the measured samples, for merging runs
+   */
+  record Outcome(long calls, double seconds, double callsPerSecond, LatencyStats.Summary latency,
+      long errors, long errorsInWindow, long sessionFailures, long totalCalls,
+      List<String> errorSamples, LatencyStats stats) {
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%d calls in %.1f s = %.0f calls/s; %s; %d errors"
+              + " (%d in window, %d failed initializations)%s", calls, seconds, callsPerSecond,
+          latency == null ? "no samples" : latency.toString(), errors, errorsInWindow,
+          sessionFailures, errorSamples.isEmpty() ? "" : "; first: " + errorSamples);
+    }
+  }
+
+  /** Runs the load and returns what was measured; never throws for a failing server. */
+  static Outcome run(Settings settings) throws Exception {
+    QueuedThreadPool threads = new QueuedThreadPool(8, 2);
+    threads.setName("http-load");
+    threads.setDaemon(true);
+    HttpClient client = new HttpClient();
+    client.setExecutor(threads);
+    client.setFollowRedirects(false);
+    client.setMaxConnectionsPerDestination(settings.sessions() * 2 + 4);
+    client.setMaxRequestsQueuedPerDestination(settings.sessions() * 4 + 16);
+    client.setUserAgentField(null);
+    ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "http-load-retry");
+      t.setDaemon(true);
+      return t;
+    });
+    client.start();
+    try {
+      Run run = new Run(settings, client, retries);
+      return run.execute();
+    } finally {
+      retries.shutdownNow();
+      client.stop();
+    }
+  }
+
+  /** One run's shared state. */
+  private static final class Run {
+    final Settings settings;
+    final HttpClient client;
+    final ScheduledExecutorService retries;
+    final AtomicLong errors = new AtomicLong();
+    final AtomicLong errorsInWindow = new AtomicLong();
+    final AtomicLong sessionFailures = new AtomicLong();
+    final List<String> errorSamples = Collections.synchronizedList(new ArrayList<>());
+    final CountDownLatch done;
+    long windowStart;
+    long windowEnd;
+
+    Run(Settings settings, HttpClient client, ScheduledExecutorService retries) {
+      this.settings = settings;
+      this.client = client;
+      this.retries = retries;
+      this.done = new CountDownLatch(settings.sessions());
+    }
+
+    Outcome execute() throws InterruptedException {
+      long now = System.nanoTime();
+      windowStart = now + settings.warmup().toNanos();
+      windowEnd = windowStart + settings.measure().toNanos();
+      List<Session> sessions = new ArrayList<>();
+      for (int i = 0; i < settings.sessions(); i++) {
+        sessions.add(new Session(this, i));
+      }
+      sessions.forEach(Session::initialize);
+      long grace = settings.timeout().toNanos() + TimeUnit.SECONDS.toNanos(5);
+      if (!done.await(windowEnd - System.nanoTime() + grace, TimeUnit.NANOSECONDS)) {
+        error(System.nanoTime(), "sessions still busy " + TimeUnit.NANOSECONDS.toSeconds(grace)
+            + " s after the window ended: " + done.getCount());
+      }
+      LatencyStats all = new LatencyStats();
+      long total = 0;
+      for (Session session : sessions) {
+        synchronized (session) {
+          all.merge(session.stats);
+          total += session.successes;
+        }
+      }
+      for (Session session : sessions) {
+        session.delete();
+      }
+      double seconds = settings.measure().toNanos() / 1e9;
+      return new Outcome(all.count(), seconds, all.count() / seconds, all.summary(),
+          errors.get(), errorsInWindow.get(), sessionFailures.get(), total,
+          List.copyOf(errorSamples), all);
+    }
+
+    void error(long started, String what) {
+      errors.incrementAndGet();
+      if (started >= windowStart && started < windowEnd) {
+        errorsInWindow.incrementAndGet();
+      }
+      synchronized (errorSamples) {
+        if (errorSamples.size() < ERROR_SAMPLES) {
+          errorSamples.add(what);
+        }
+      }
+    }
+  }
+
+  /**
+   * One session's closed loop. Its callbacks run one after another (each call starts when the
+   * previous one ended), on Jetty's threads; the monitor publishes its counters to the reader.
+   */
+  private static final class Session {
+    final Run run;
+    final int number;
+    final LatencyStats stats = new LatencyStats();
+    long successes;
+    String sessionId;
+    String protocolVersion;
+    long nextId = 1;
+    boolean finished;
+
+    Session(Run run, int number) {
+      this.run = run;
+      this.number = number;
+    }
+
+    void initialize() {
+      if (System.nanoTime() >= run.windowEnd) {
+        finish();
+        return;
+      }
+      sessionId = null;
+      protocolVersion = null;
+      long id = nextId++;
+      String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"initialize\",\"params\":"
+          + "{\"protocolVersion\":\"" + run.settings.protocolVersion() + "\",\"capabilities\":{},"
+          + "\"clientInfo\":{\"name\":\"sentinel-http-load\",\"version\":\"1\"}}}";
+      long started = System.nanoTime();
+      post(body).send(new BufferingResponseListener(MAX_BODY) {
+        @Override
+        public void onComplete(Result result) {
+          String failure = check(result, getContentAsString(StandardCharsets.UTF_8),
+              getMediaType(), id, null);
+          if (failure != null) {
+            initFailed(started, "initialize: " + failure);
+            return;
+          }
+          sessionId = result.getResponse().getHeaders().get("Mcp-Session-Id");
+          String answer = getContentAsString(StandardCharsets.UTF_8);
+          protocolVersion = field(answer, "protocolVersion");
+          initialized(started);
+        }
+      });
+    }
+
+    void initialized(long started) {
+      post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}")
+          .send(new BufferingResponseListener(MAX_BODY) {
+            @Override
+            public void onComplete(Result result) {
+              if (result.isFailed()) {
+                initFailed(started, "notifications/initialized: " + result.getFailure());
+              } else if (result.getResponse().getStatus() != 202
+                  && result.getResponse().getStatus() != 200) {
+                initFailed(started, "notifications/initialized: HTTP "
+                    + result.getResponse().getStatus());
+              } else {
+                call();
+              }
+            }
+          });
+    }
+
+    void initFailed(long started, String what) {
+      run.sessionFailures.incrementAndGet();
+      run.error(started, "session " + number + ": " + what);
+      if (System.nanoTime() >= run.windowEnd) {
+        finish();
+      } else {
+        run.retries.schedule(this::initialize, 100, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    void call() {
+      long now = System.nanoTime();
+      if (now >= run.windowEnd) {
+        finish();
+        return;
+      }
+      long id = nextId++;
+      String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":"
+          + "{\"name\":\"" + run.settings.tool() + "\",\"arguments\":" + run.settings.arguments()
+          + "}}";
+      Request request = post(body);
+      long started = System.nanoTime();
+      request.send(new BufferingResponseListener(MAX_BODY) {
+        @Override
+        public void onComplete(Result result) {
+          long ended = System.nanoTime();
+          String failure = check(result, getContentAsString(StandardCharsets.UTF_8),
+              getMediaType(), id, run.settings.expect());
+          if (failure == null) {
+            synchronized (Session.this) {
+              successes++;
+              if (started >= run.windowStart && ended <= run.windowEnd) {
+                stats.add(ended - started);
+              }
+            }
+            call();
+          } else {
+            run.error(started, "session " + number + ": tools/call: " + failure);
+            if (!result.isFailed() && result.getResponse().getStatus() == 404) {
+              initialize(); // the server ended the session
+            } else {
+              call();
+            }
+          }
+        }
+      });
+    }
+
+    synchronized void finish() {
+      if (!finished) {
+        finished = true;
+        run.done.countDown();
+      }
+    }
+
+    /** Ends the session at the server (best effort: the server may not support it). */
+    void delete() {
+      if (sessionId == null) {
+        return;
+      }
+      try {
+        headers(run.client.newRequest(run.settings.endpoint()).method(HttpMethod.DELETE))
+            .timeout(5, TimeUnit.SECONDS).send();
+      } catch (Exception e) {
+        // Best effort: the run is over.
+      }
+    }
+
+    Request post(String body) {
+      return headers(run.client.newRequest(run.settings.endpoint()).method(HttpMethod.POST))
+          .timeout(run.settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
+          .body(new StringRequestContent("application/json", body, StandardCharsets.UTF_8));
+    }
+
+    Request headers(Request request) {
+      String session = sessionId;
+      String version = protocolVersion;
+      String key = run.settings.apiKey();
+      return request.headers(h -> {
+        h.put("Accept", ACCEPT);
+        if (session != null) {
+          h.put("Mcp-Session-Id", session);
+        }
+        if (version != null) {
+          h.put("MCP-Protocol-Version", version);
+        }
+        if (key != null) {
+          h.put("X-API-Key", key);
+        }
+      });
+    }
+  }
+
+  /**
+   * Why an answer is not the expected successful response to request {@code id}, or null when it
+   * is. {@code expect} (when not null) must appear in the answer.
+   */
+  static String check(Result result, String body, String mediaType, long id, String expect) {
+    if (result.isFailed()) {
+      Throwable cause = result.getFailure();
+      return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+    int status = result.getResponse().getStatus();
+    if (status != 200) {
+      return "HTTP " + status + " " + abbreviate(body);
+    }
+    String message = mediaType != null && mediaType.startsWith("text/event-stream")
+        ? eventFor(body, id) : body;
+    if (message == null) {
+      return "no event with the response to id " + id + " in " + abbreviate(body);
+    }
+    if (!hasId(message, id)) {
+      return "not the response to id " + id + ": " + abbreviate(message);
+    }
+    if (!message.contains("\"result\"") || message.contains("\"isError\":true")) {
+      return "not a success: " + abbreviate(message);
+    }
+    if (expect != null && !message.contains(expect)) {
+      return "answer without '" + expect + "': " + abbreviate(message);
+    }
+    return null;
+  }
+
+  /** The {@code data} of the event in an SSE body that answers {@code id}, or null. */
+  static String eventFor(String body, long id) {
+    StringBuilder data = new StringBuilder();
+    for (String line : body.split("\r\n|\n|\r", -1)) {
+      if (line.startsWith("data:")) {
+        if (data.length() > 0) {
+          data.append('\n');
+        }
+        data.append(line.startsWith("data: ") ? line.substring(6) : line.substring(5));
+      } else if (line.isEmpty() && data.length() > 0) {
+        String event = data.toString();
+        data.setLength(0);
+        if (hasId(event, id) && !event.contains("\"method\"")) {
+          return event;
+        }
+      }
+    }
+    String last = data.toString();
+    return hasId(last, id) && !last.contains("\"method\"") ? last : null;
+  }
+
+  private static boolean hasId(String message, long id) {
+    String key = "\"id\":" + id;
+    int at = message.indexOf(key);
+    while (at >= 0) {
+      int after = at + key.length();
+      char next = after < message.length() ? message.charAt(after) : ' ';
+      if (next == ',' || next == '}' || next == ' ') {
+        return true;
+      }
+      at = message.indexOf(key, after);
+    }
+    return false;
+  }
+
+  /** A string field's value, found textually ({@code "name":"value"}), or null. */
+  static String field(String json, String name) {
+    String key = "\"" + name + "\":\"";
+    int at = json.indexOf(key);
+    if (at < 0) {
+      return null;
+    }
+    int end = json.indexOf('"', at + key.length());
+    return end < 0 ? null : json.substring(at + key.length(), end);
+  }
+
+  private static String abbreviate(String text) {
+    String flat = text == null ? "" : text.replace('\n', ' ');
+    return flat.length() <= 200 ? flat : flat.substring(0, 200) + "…";
+  }
+
+  /**
+   * Runs a load from the command line: {@code URL [--sessions N] [--warmup S] [--measure S]
+   * [--api-key KEY] [--tool NAME] [--text TEXT]}; prints the outcome. Exit status 1 when there
+   * were errors.
+   */
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].startsWith("-")) {
+      System.err.println("usage: HttpLoad URL [--sessions 16] [--warmup 5] [--measure 10]"
+          + " [--api-key KEY] [--tool echo] [--text hello]");
+      System.exit(2);
+    }
+    URI endpoint = URI.create(args[0]);
+    int sessions = 16;
+    double warmup = 5;
+    double measure = 10;
+    String key = null;
+    String tool = "echo";
+    String text = "hello-bench";
+    for (int i = 1; i < args.length; i += 2) {
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(args[i] + " needs a value");
+      }
+      String value = args[i + 1];
+      switch (args[i]) {
+        case "--sessions": sessions = Integer.parseInt(value); break;
+        case "--warmup": warmup = Double.parseDouble(value); break;
+        case "--measure": measure = Double.parseDouble(value); break;
+        case "--api-key": key = value; break;
+        case "--tool": tool = value; break;
+        case "--text": text = value; break;
+        default: throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    Settings settings = Settings.echo(endpoint, sessions, seconds(warmup), seconds(measure), text)
+        .withApiKey(key).withTool(tool);
+    Outcome outcome = run(settings);
+    System.out.println(outcome);
+    System.exit(outcome.errors() == 0 ? 0 : 1);
+  }
+
+  static Duration seconds(double seconds) {
+    return Duration.ofNanos((long) (seconds * 1e9));
+  }
+}

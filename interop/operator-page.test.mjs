@@ -1,0 +1,261 @@
+// Interop: the operator page of `sentinel http` in Debian's headless Chromium, driven through
+// chromedriver with the W3C WebDriver protocol over node's fetch (no npm packages). Run with
+// ./run operator-page.test.mjs. Saves a screenshot to interop/artifacts/operator-page.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..");
+const sentinel = join(repo, "bin", "sentinel");
+const everything = join(here, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+const artifacts = join(here, "artifacts");
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMEDRIVER = "/usr/bin/chromedriver";
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+const TOKEN = "operator-page-token-" + "0123456789abcdef".repeat(2);
+const XSS_PRINCIPAL = "<img src=x onerror=window.__xss=1>";
+const XSS_TOOL = "<img src=x onerror=window.__xss=2>";
+const DEADLINE_MS = 60_000;
+
+const haveBrowser = existsSync(CHROMIUM) && existsSync(CHROMEDRIVER);
+if (!haveBrowser) {
+  console.error("\n" + "!".repeat(78));
+  console.error("!! SKIPPING the operator page test: " + CHROMIUM + " or " + CHROMEDRIVER + " is missing.");
+  console.error("!! Install them: apt-get install -y --no-install-recommends chromium chromium-driver");
+  console.error("!".repeat(78) + "\n");
+}
+
+const work = mkdtempSync(join(tmpdir(), "sentinel-operator-page-"));
+const children = [];
+let gateway;
+let base;
+let driver;
+let session;
+let mcpKey;
+
+function launch(command, args, options) {
+  // Own process group, so that killing it also ends what it started (chromium, the JVM).
+  const child = spawn(command, args, { ...options, detached: true });
+  children.push(child);
+  return child;
+}
+
+function killAll() {
+  for (const child of children.reverse()) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch (e) {
+        try { child.kill("SIGKILL"); } catch (ignored) { /* gone */ }
+      }
+    }
+  }
+}
+process.on("exit", killAll);
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitFor(what, check) {
+  const deadline = Date.now() + DEADLINE_MS;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) {
+      if (e.fatal) throw e;
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("timed out waiting for " + what + (last ? ": " + last.message : ""));
+}
+
+async function adminApi(method, path, body) {
+  const response = await fetch(base + "/admin/api/" + path, {
+    method,
+    headers: { Authorization: "Bearer " + TOKEN, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(method + " " + path + ": " + response.status + " " + json.error);
+  return json;
+}
+
+// ---- WebDriver, W3C protocol ---------------------------------------------------------------
+
+async function wd(method, path, body) {
+  const response = await fetch(driver + path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await response.json();
+  if (!response.ok) {
+    throw new Error("WebDriver " + method + " " + path + ": " + JSON.stringify(json.value));
+  }
+  return json.value;
+}
+
+const find = async (css) => (await wd("POST", `/session/${session}/element`, { using: "css selector", value: css }))[ELEMENT];
+const click = async (css) => wd("POST", `/session/${session}/element/${await find(css)}/click`, {});
+const type = async (css, text) => wd("POST", `/session/${session}/element/${await find(css)}/value`, { text });
+const text = async (css) => wd("GET", `/session/${session}/element/${await find(css)}/text`);
+const script = (source, args) => wd("POST", `/session/${session}/execute/sync`, { script: source, args: args || [] });
+
+// ---- setup ---------------------------------------------------------------------------------
+
+before(async () => {
+  if (!haveBrowser) return;
+  const node = process.execPath;
+  writeFileSync(join(work, "sentinel.yaml"), `
+gateway: { name: operator-page, request_timeout: 30s }
+backends:
+  - name: ev
+    stdio: { command: ${JSON.stringify(node)}, args: [${JSON.stringify(everything)}, stdio], inherit_env: [PATH, HOME] }
+policy:
+  roles: { user: {} }
+  rules:
+    - id: users-use-everything
+      allow: { roles: [user] }
+database: { url: ${JSON.stringify("jdbc:sqlite:" + join(work, "sentinel.db"))} }
+server: { admin: { token: "\${env:SENTINEL_ADMIN_TOKEN}" } }
+`);
+  gateway = launch(sentinel, ["http", "--config", join(work, "sentinel.yaml"), "--port", "0"], {
+    env: { ...process.env, SENTINEL_ADMIN_TOKEN: TOKEN },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  gateway.stderr.on("data", (chunk) => { stderr += chunk; });
+  base = await waitFor("sentinel http to listen", () => {
+    if (gateway.exitCode !== null) {
+      throw Object.assign(new Error("sentinel http exited: " + stderr), { fatal: true });
+    }
+    const m = /MCP on (http:\/\/[^/\s]+)\/mcp/.exec(stderr);
+    return m && m[1];
+  });
+  await waitFor("backend ev to be up", async () =>
+    (await adminApi("GET", "status")).backends.some((b) => b.name === "ev" && b.state === "UP"));
+  // A client key whose principal looks like markup: the page must show it as text.
+  mcpKey = (await adminApi("POST", "keys", { principal: XSS_PRINCIPAL, roles: ["user"], name: "interop" })).secret;
+
+  const port = await freePort();
+  launch(CHROMEDRIVER, ["--port=" + port, "--allowed-ips=127.0.0.1"], { stdio: "ignore" });
+  driver = "http://127.0.0.1:" + port;
+  await waitFor("chromedriver to be ready", async () => (await wd("GET", "/status")).ready);
+  const created = await wd("POST", "/session", {
+    capabilities: {
+      alwaysMatch: {
+        browserName: "chrome",
+        "goog:chromeOptions": {
+          binary: CHROMIUM,
+          args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--window-size=1280,1000"],
+        },
+      },
+    },
+  });
+  session = created.sessionId;
+});
+
+after(async () => {
+  try {
+    if (session) await wd("DELETE", `/session/${session}`);
+  } catch (e) {
+    console.error("ending the WebDriver session failed: " + e.message);
+  } finally {
+    killAll();
+  }
+});
+
+async function mcpClient() {
+  const client = new Client({ name: "operator-page-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(base + "/mcp"), {
+    requestInit: { headers: { Authorization: "Bearer " + mcpKey } },
+  }));
+  return client;
+}
+
+test("the operator page shows audit events and backend health, and its kill switch stops MCP calls",
+  { skip: haveBrowser ? false : "chromium or chromedriver is missing (see the message above)" }, async () => {
+    const client = await mcpClient();
+    let echo;
+    try {
+      const tools = await client.listTools();
+      echo = tools.tools.map((t) => t.name).find((name) => name.endsWith("echo"));
+      assert.ok(echo, "the gateway lists an echo tool");
+      const answer = await client.callTool({ name: echo, arguments: { message: "hello operator" } });
+      assert.notEqual(answer.isError, true);
+    } finally {
+      await client.close();
+    }
+    await adminApi("POST", "killswitch/disable", { scope: "tool", target: XSS_TOOL, reason: "markup test" });
+
+    await wd("POST", `/session/${session}/url`, { url: base + "/admin/" });
+    await type("#token", TOKEN);
+    await click("#sign-in");
+
+    // A recent audit event: the echo call, by the principal that looks like markup.
+    await waitFor("the echo call in the audit table", async () => {
+      await click("#audit-refresh");
+      return (await text("#audit")).includes(echo);
+    });
+    const principals = await script(
+      "return [...document.querySelectorAll('#audit tr')].map(r => r.children[1].textContent);");
+    assert.ok(principals.includes(XSS_PRINCIPAL), "the principal is shown as text: " + principals);
+    assert.ok((await text("#ks-entries")).includes(XSS_TOOL), "the tool glob is shown as text");
+    assert.equal(await script("return document.querySelectorAll('img').length;"), 0);
+    assert.equal(await script("return window.__xss === undefined;"), true);
+
+    // Backend health.
+    await waitFor("backend ev shown UP", async () =>
+      (await text("#backends tr[data-backend='ev'] td:nth-child(2)")) === "UP");
+
+    // The kill switch: disable everything from the page, then an MCP call is refused.
+    await click("#toggle-all");
+    await waitFor("the page to show everything disabled", async () =>
+      (await text("#ks-all-state")).includes("disabled"));
+    assert.notEqual((await adminApi("GET", "killswitch")).all, null);
+    const refused = await mcpClient();
+    try {
+      let outcome;
+      try {
+        const result = await refused.callTool({ name: echo, arguments: { message: "blocked?" } });
+        outcome = JSON.stringify(result);
+        assert.equal(result.isError, true, "the call is refused: " + outcome);
+      } catch (e) {
+        outcome = e.message;
+      }
+      assert.match(outcome, /disabled/i);
+    } finally {
+      await refused.close();
+    }
+    await waitFor("the refusal in the audit table", async () => {
+      await click("#audit-refresh");
+      return (await text("#audit")).includes("disabled");
+    });
+
+    mkdirSync(artifacts, { recursive: true });
+    const png = await wd("GET", `/session/${session}/screenshot`);
+    writeFileSync(join(artifacts, "operator-page.png"), Buffer.from(png, "base64"));
+
+    await click("#toggle-all");
+    await waitFor("everything enabled again", async () => (await adminApi("GET", "killswitch")).all === null);
+  });

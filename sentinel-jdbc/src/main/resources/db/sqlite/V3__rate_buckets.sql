@@ -1,0 +1,4 @@
+-- Sentinel schema 3 for SQLite: nothing to change, only the version. Schema 3 adds the shared
+-- rate-limit bucket table on PostgreSQL; a SQLite file belongs to one process, whose limits stay
+-- in memory (LocalRateLimiter). The version is bumped all the same so that one number describes
+-- the schema on both dialects.

@@ -1,0 +1,232 @@
+// The operator page: vanilla JS, no framework, no CDN. Every value from the gateway is rendered
+// with textContent, never parsed as HTML: tool names, arguments and principals come from clients.
+"use strict";
+
+const TOKEN_KEY = "sentinel-admin-token";
+const $ = (id) => document.getElementById(id);
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function say(text, isError) {
+  const m = $("message");
+  m.textContent = text || "";
+  m.className = isError ? "error" : "";
+}
+
+async function api(path, options) {
+  const opts = options || {};
+  const headers = { Authorization: "Bearer " + token() };
+  if (opts.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch("api/" + path, {
+    method: opts.method || "GET",
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    cache: "no-store",
+    credentials: "omit",
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (e) {
+    body = null;
+  }
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    show(false);
+    throw new Error("the admin token was refused");
+  }
+  if (!response.ok && !(opts.accept || []).includes(response.status)) {
+    throw new Error((body && body.error) || ("HTTP " + response.status));
+  }
+  return { status: response.status, body };
+}
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  if (className) {
+    td.className = className;
+  }
+  row.appendChild(td);
+  return td;
+}
+
+function button(label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+async function change(action, scope, target) {
+  const body = { scope };
+  if (target !== undefined) {
+    body.target = target;
+  }
+  if (action === "disable") {
+    body.reason = $("ks-reason").value || "disabled by an operator";
+  }
+  try {
+    await api("killswitch/" + action, { method: "POST", body });
+    say((action === "disable" ? "Disabled " : "Enabled ") + scope + (target ? " " + target : ""));
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshStatus();
+}
+
+let killSwitch = { all: null, backends: {}, tools: {}, principals: {} };
+
+function renderStatus(s) {
+  $("revision").textContent = s.revision;
+  $("reload").disabled = !s.reload;
+  $("sessions").textContent = String(s.sessions);
+  const a = s.audit;
+  $("audit-stats").textContent = a.recorded + " recorded, " + a.written + " written, "
+    + a.dropped + " dropped, queue " + a.queue_depth + (a.healthy ? "" : " (sink failing)");
+  killSwitch = s.kill_switch;
+  const tbody = $("backends");
+  tbody.replaceChildren();
+  for (const b of s.backends) {
+    const row = document.createElement("tr");
+    row.dataset.backend = b.name;
+    cell(row, b.name);
+    cell(row, b.state, b.state);
+    cell(row, b.restarts);
+    cell(row, b.last_error);
+    const td = cell(row, "");
+    const disabled = Object.prototype.hasOwnProperty.call(killSwitch.backends, b.name);
+    td.appendChild(disabled
+      ? button("Enable", () => change("enable", "backend", b.name))
+      : button("Disable", () => change("disable", "backend", b.name)));
+    tbody.appendChild(row);
+  }
+  $("toggle-all").textContent = killSwitch.all === null ? "Disable everything" : "Enable everything";
+  $("ks-all-state").textContent = killSwitch.all === null ? "" : "Everything is disabled: " + killSwitch.all;
+  const list = $("ks-entries");
+  list.replaceChildren();
+  for (const [scope, map] of [["backend", killSwitch.backends], ["tool", killSwitch.tools], ["principal", killSwitch.principals]]) {
+    for (const [target, reason] of Object.entries(map)) {
+      const li = document.createElement("li");
+      li.dataset.scope = scope;
+      li.dataset.target = target;
+      const label = document.createElement("span");
+      label.textContent = scope + " " + target + ": " + reason + " ";
+      li.appendChild(label);
+      li.appendChild(button("Enable", () => change("enable", scope, target)));
+      list.appendChild(li);
+    }
+  }
+}
+
+async function refreshStatus() {
+  try {
+    const { body } = await api("status");
+    renderStatus(body);
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+async function refreshAudit() {
+  const params = new URLSearchParams();
+  for (const [name, id] of [["principal", "f-principal"], ["tool", "f-tool"], ["outcome", "f-outcome"]]) {
+    const value = $(id).value.trim();
+    if (value) {
+      params.set(name, value);
+    }
+  }
+  params.set("limit", "100");
+  try {
+    const { body } = await api("audit?" + params.toString());
+    const tbody = $("audit");
+    tbody.replaceChildren();
+    for (const e of body.events) {
+      const row = document.createElement("tr");
+      row.dataset.id = e.id;
+      cell(row, e.time);
+      cell(row, e.principal);
+      cell(row, e.method);
+      cell(row, e.name);
+      cell(row, e.outcome ? e.outcome.toLowerCase() : "", e.outcome ? e.outcome.toLowerCase() : "");
+      cell(row, (e.rules || []).join(", "));
+      cell(row, e.reason);
+      cell(row, e.revision);
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+async function reload() {
+  try {
+    const { status, body } = await api("reload", { method: "POST", accept: [422] });
+    if (status === 200) {
+      say(body.revision === body.previous ? "Config unchanged (" + body.revision + ")"
+        : "Reloaded: revision " + body.revision);
+    } else {
+      say(body.error + ": " + body.problems.map((p) => p.text).join("; "), true);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshStatus();
+}
+
+function show(signedIn) {
+  $("login").hidden = signedIn;
+  $("console").hidden = !signedIn;
+  $("logout").hidden = !signedIn;
+}
+
+async function start() {
+  show(true);
+  say("");
+  await refreshStatus();
+  await refreshAudit();
+}
+
+let timer = null;
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-in").addEventListener("click", () => {
+    const value = $("token").value.trim();
+    if (!value) {
+      say("Paste the admin token first.", true);
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $("token").value = "";
+    start();
+  });
+  $("logout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    show(false);
+  });
+  $("reload").addEventListener("click", reload);
+  $("audit-refresh").addEventListener("click", refreshAudit);
+  $("toggle-all").addEventListener("click", () =>
+    change(killSwitch.all === null ? "disable" : "enable", "all"));
+  $("ks-tool-disable").addEventListener("click", () => {
+    const glob = $("ks-tool").value.trim();
+    if (glob) {
+      change("disable", "tool", glob);
+    }
+  });
+  if (token()) {
+    start();
+  } else {
+    show(false);
+  }
+  timer = setInterval(() => {
+    if (token()) {
+      refreshStatus();
+    }
+  }, 5000);
+});
