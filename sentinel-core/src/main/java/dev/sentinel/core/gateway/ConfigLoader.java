@@ -68,13 +68,15 @@ final class ConfigLoader {
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
-      "drain_timeout", "anonymous", "admin", "jwt", "oauth");
+      "drain_timeout", "anonymous", "admin", "jwt", "oauth",
+      "metrics");
   static final List<String> ADMIN_KEYS = List.of("token");
   static final List<String> JWT_KEYS = List.of("issuer", "audience", "jwks_url", "algorithms",
       "clock_skew", "principal_claim", "roles_claim", "attribute_claims", "jwks_cache_ttl",
       "jwks_min_refresh_interval");
   static final List<String> OAUTH_KEYS =
       List.of("resource", "authorization_servers", "scopes_supported");
+  static final List<String> METRICS_KEYS = List.of("public");
   static final List<String> JSONL_KEYS = List.of("file", "fsync");
   static final List<String> SLF4J_KEYS = List.of("logger");
 
@@ -102,7 +104,8 @@ final class ConfigLoader {
       Map.entry("server", SERVER_KEYS),
       Map.entry("admin", ADMIN_KEYS),
       Map.entry("jwt", JWT_KEYS),
-      Map.entry("oauth", OAUTH_KEYS));
+      Map.entry("oauth", OAUTH_KEYS),
+      Map.entry("metrics", METRICS_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -398,7 +401,8 @@ final class ConfigLoader {
       anonymous = Optional.ofNullable(principal(p + "/anonymous"));
     }
     return new Server(host, port, path, origins, hosts, sessions, connections, keepAlive, idle,
-        drain, anonymous, admin(p + "/admin"), jwt(p + "/jwt"), oauth(p + "/oauth"));
+        drain, anonymous, admin(p + "/admin"), jwt(p + "/jwt"), oauth(p + "/oauth"),
+        publicMetrics(p + "/metrics"));
   }
 
   private Optional<Jwt> jwt(String p) {
@@ -526,6 +530,10 @@ final class ConfigLoader {
       scopes = named == null ? scopes : named;
     }
     return new OAuth(resource, servers, scopes);
+  }
+
+  private boolean publicMetrics(String p) {
+    return section(p, null, METRICS_KEYS) && bool(p + "/public", null, false);
   }
 
   private Optional<Admin> admin(String p) {

@@ -8,6 +8,7 @@ import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
 import dev.sentinel.core.audit.Slf4jAuditSink;
@@ -37,6 +38,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -100,6 +102,7 @@ public final class GatewayRuntime implements AutoCloseable {
   private final McpGateway gateway;
   private final FrameLimits limits;
   private final Stores stores;
+  private final Listeners listeners;
   private final KillSwitchStore killSwitchStore; // null without a shared kill switch
   private final Object killSwitchLock = new Object();
   private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
@@ -108,7 +111,8 @@ public final class GatewayRuntime implements AutoCloseable {
   private KillSwitchStore.Watch killSwitchWatch; // null without a store
 
   private GatewayRuntime(GatewayConfig config, Clock clock, RateLimiter limiter,
-      Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores) {
+      Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores,
+      Listeners listeners) {
     this.config = config;
     this.clock = clock;
     this.limiter = limiter;
@@ -116,6 +120,7 @@ public final class GatewayRuntime implements AutoCloseable {
     this.gateway = gateway;
     this.limits = limits;
     this.stores = stores;
+    this.listeners = listeners;
     this.killSwitchStore = stores.killSwitchStore().orElse(null);
   }
 
@@ -158,10 +163,11 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
     Sentinel sentinel;
+    Listeners listeners = new Listeners();
     RateLimiter limiter;
     try {
       limiter = stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock));
-      sentinel = sentinel(config, clock, stores, clients, limiter);
+      sentinel = sentinel(config, clock, stores, clients, limiter, listeners);
     } catch (RuntimeException e) {
       stores.close();
       throw e;
@@ -181,8 +187,8 @@ public final class GatewayRuntime implements AutoCloseable {
       builder.backend(backend.name(), connector(backend, limits));
     }
     McpGateway gateway = builder.build();
-    GatewayRuntime runtime =
-        new GatewayRuntime(config, clock, limiter, sentinel, gateway, limits, stores);
+    GatewayRuntime runtime = new GatewayRuntime(
+        config, clock, limiter, sentinel, gateway, limits, stores, listeners);
     try {
       runtime.startMaintenance();
       gateway.start();
@@ -270,6 +276,28 @@ public final class GatewayRuntime implements AutoCloseable {
   /** The backends' states. */
   public Map<String, BackendStatus> backends() {
     return gateway.backends();
+  }
+
+  /**
+   * Adds an observer of every governed call's final audit event (metrics, alerts), from now on;
+   * listeners belong to the runtime, not to one pipeline. Thread-safe; a listener must be fast
+   * and thread-safe (it runs on the calling thread), and whatever it throws is caught.
+   */
+  public void addListener(SentinelListener listener) {
+    listeners.all.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Removes a listener added with {@link #addListener}; does nothing if it is not there. */
+  public void removeListener(SentinelListener listener) {
+    listeners.all.remove(listener);
+  }
+
+  /**
+   * Whether a backend listed this tool (as clients name it) to any client so far: the bounded
+   * set of tool names metrics may use as labels ({@link McpGateway#listedTool}).
+   */
+  public boolean listedTool(String name) {
+    return gateway.listedTool(name);
   }
 
   /**
@@ -494,7 +522,7 @@ public final class GatewayRuntime implements AutoCloseable {
 
   /** The governance pipeline the config describes, on the given stores. */
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
-      RateLimiter limiter) {
+      RateLimiter limiter, SentinelListener listener) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -518,6 +546,7 @@ public final class GatewayRuntime implements AutoCloseable {
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
+        .listener(listener)
         .build();
   }
 
@@ -583,6 +612,26 @@ public final class GatewayRuntime implements AutoCloseable {
   private static String version() {
     String version = GatewayRuntime.class.getPackage().getImplementationVersion();
     return version == null ? "dev" : version;
+  }
+
+  /** The runtime's listeners, behind the one listener its pipeline has. */
+  private static final class Listeners implements SentinelListener {
+    final List<SentinelListener> all = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void completed(dev.sentinel.api.AuditEvent event) {
+      RuntimeException first = null;
+      for (SentinelListener listener : all) {
+        try {
+          listener.completed(event);
+        } catch (RuntimeException e) {
+          first = first == null ? e : first; // one failing listener does not silence the others
+        }
+      }
+      if (first != null) {
+        throw first; // counted and logged by the pipeline
+      }
+    }
   }
 
   /** A configuration this build cannot serve. */

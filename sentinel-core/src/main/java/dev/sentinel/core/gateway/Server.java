@@ -27,6 +27,8 @@ import java.util.Set;
  * @param jwt how bearer JSON Web Tokens are verified; without it only API keys are accepted
  * @param oauth the protected resource metadata served at
  *     {@code /.well-known/oauth-protected-resource}
+ * @param publicMetrics whether {@code /metrics} is served without the admin token (for a
+ *     scraper on a private network); by default it needs the token
  */
 public record Server(
     String host,
@@ -42,7 +44,8 @@ public record Server(
     Optional<Principal> anonymous,
     Optional<Admin> admin,
     Optional<Jwt> jwt,
-    OAuth oauth) {
+    OAuth oauth,
+    boolean publicMetrics) {
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -65,7 +68,7 @@ public record Server(
   public static final Server DEFAULTS = new Server(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH,
       Set.of(), Set.of(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS, DEFAULT_KEEP_ALIVE,
       DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(), Optional.empty(),
-      Optional.empty(), OAuth.DEFAULTS);
+      Optional.empty(), OAuth.DEFAULTS, false);
 
   /** Validates and copies. */
   public Server {
@@ -95,14 +98,5 @@ public record Server(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(jwt, "jwt");
     Objects.requireNonNull(oauth, "oauth");
-  }
-
-  /** Settings without JWT authentication and with the default protected resource metadata. */
-  public Server(String host, int port, String path, Set<String> allowedOrigins,
-      Set<String> allowedHosts, int maxSessions, int maxConnections, Duration keepAlive,
-      Duration sessionIdleTimeout, Duration drainTimeout, Optional<Principal> anonymous,
-      Optional<Admin> admin) {
-    this(host, port, path, allowedOrigins, allowedHosts, maxSessions, maxConnections, keepAlive,
-        sessionIdleTimeout, drainTimeout, anonymous, admin, Optional.empty(), OAuth.DEFAULTS);
   }
 }

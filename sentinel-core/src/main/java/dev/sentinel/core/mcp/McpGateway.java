@@ -95,6 +95,7 @@ public final class McpGateway implements AutoCloseable {
   private final boolean ownsExecutor;
   private final ScheduledExecutorService ticker;
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  private final Set<String> listedTools = ConcurrentHashMap.newKeySet();
   private final Map<String, RelayRef> relaysByBackendId = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicLong sequences = new AtomicLong();
@@ -216,6 +217,25 @@ public final class McpGateway implements AutoCloseable {
       statuses.put(backend.name, backend.status());
     }
     return statuses;
+  }
+
+  /**
+   * Whether a backend listed a tool of this name (as clients see it, with its backend prefix) to
+   * any client since the gateway started. Metrics count calls by tool name only for listed tools,
+   * so client-chosen names cannot grow them. Remembers at most {@value #MAX_LISTED_TOOLS} names.
+   */
+  public boolean listedTool(String name) {
+    return name != null && listedTools.contains(name);
+  }
+
+  /** The most tool names {@link #listedTool} remembers. */
+  public static final int MAX_LISTED_TOOLS = 10_000;
+
+  /** Remembers a tool name a backend listed (called by the router). */
+  void listed(String tool) {
+    if (listedTools.size() < MAX_LISTED_TOOLS) {
+      listedTools.add(tool);
+    }
   }
 
   /**

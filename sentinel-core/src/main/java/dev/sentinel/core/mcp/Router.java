@@ -334,6 +334,9 @@ final class Router {
       target = template;
     } else {
       target = naming.expose(backend, key.stringValue());
+      if (listing == Listing.TOOLS) {
+        gateway.listed(target);
+      }
     }
     if (!sentinel.visible(principal, new Request(listing.useMethod, backend.name, target, null))) {
       return;

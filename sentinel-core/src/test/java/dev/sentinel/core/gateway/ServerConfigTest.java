@@ -40,12 +40,13 @@ class ServerConfigTest {
         + "  allowed_origins: [https://app.example.com]\n  allowed_hosts: mcp.example.com\n"
         + "  max_sessions: 50\n  max_connections: 200\n  keep_alive: 10s\n"
         + "  session_idle_timeout: 5m\n  drain_timeout: 3s\n"
-        + "  anonymous: { id: dev, roles: [developer] }\n").server();
+        + "  anonymous: { id: dev, roles: [developer] }\n  metrics: { public: true }\n").server();
 
     assertThat(server).isEqualTo(new Server("0.0.0.0", 9443, "/gateway/mcp",
         Set.of("https://app.example.com"), Set.of("mcp.example.com"), 50, 200,
         Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(3),
-        Optional.of(new Principal("dev", Set.of("developer"), Map.of())), Optional.empty()));
+        Optional.of(new Principal("dev", Set.of("developer"), Map.of())), Optional.empty(),
+        Optional.empty(), OAuth.DEFAULTS, true));
   }
 
   @Test

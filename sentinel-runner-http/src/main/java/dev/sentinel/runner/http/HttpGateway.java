@@ -10,6 +10,7 @@ import dev.sentinel.core.gateway.Jwt;
 import dev.sentinel.core.gateway.OAuth;
 import dev.sentinel.runner.http.admin.AdminHandler;
 import dev.sentinel.runner.http.admin.AuditSearch;
+import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -29,8 +30,11 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,10 +84,13 @@ public final class HttpGateway implements AutoCloseable {
   private final int maxSessions;
   private final int maxConnections;
   private final Duration keepAlive;
+  private final Duration idleTimeout;
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
   private final Clock clock;
   private final OperatorAccess operators;
+  private final boolean publicMetrics;
+  private final GatewayMetrics metrics;
   private final OAuth protectedResource;
   private final KeyStore keys;
   private final AuditSearch auditSearch;
@@ -110,10 +117,14 @@ public final class HttpGateway implements AutoCloseable {
     this.maxSessions = builder.maxSessions;
     this.maxConnections = builder.maxConnections;
     this.keepAlive = builder.keepAlive;
+    this.idleTimeout = builder.idleTimeout != null ? builder.idleTimeout
+        : Duration.ofMillis(Math.max(30_000L, builder.keepAlive.toMillis() * 2 + 5_000L));
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
     this.drainTimeout = builder.drainTimeout;
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
+    this.publicMetrics = builder.publicMetrics;
+    this.metrics = GatewayMetrics.create(runtime::listedTool);
     this.protectedResource = builder.protectedResource;
     this.keys = builder.keys;
     this.auditSearch = builder.auditSearch;
@@ -160,7 +171,8 @@ public final class HttpGateway implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(requestedPort);
     // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
-    connector.setIdleTimeout(Math.max(30_000L, keepAlive.toMillis() * 2 + 5_000L));
+    // It also cuts clients that stall mid-request (a body that stops arriving).
+    connector.setIdleTimeout(idleTimeout.toMillis());
     server.addConnector(connector);
     // Beyond the limit, the acceptor stops accepting: further connections wait in the kernel's
     // backlog, costing no thread and no parsing, until one closes.
@@ -176,14 +188,21 @@ public final class HttpGateway implements AutoCloseable {
     McpHandler.Settings settings = new McpHandler.Settings(path, maxBodyBytes,
         sessionIdleTimeout.toNanos(), authenticator,
         protectedResource == null ? null : new ResourceMetadata(protectedResource, path));
-    Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining);
-    server.setHandler(operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp);
+    metrics.bind(runtime);
+    ServerConnector bound = connector;
+    Hub sessions = hub;
+    metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
+    MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
+    Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
+    server.setHandler(new CountingResponses(metrics,
+        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp));
     try {
       server.start();
     } catch (Exception e) {
       state.set(State.CLOSED);
       stopServer();
       shutdownExecutors();
+      metrics.unbind();
       throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
     }
     long keepAliveMillis = keepAlive.toMillis();
@@ -215,6 +234,14 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /**
+   * The gateway's metrics, served at {@code /metrics}: to add meters, or to read them in-process.
+   * They count the runtime's calls from {@link #start()} until {@link #close()}.
+   */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /**
    * Drains and stops: new requests are refused with 503, requests in flight get up to the drain
    * timeout to finish, then every session ends (open streams end too) and the server stops.
    * Idempotent. The runtime stays open.
@@ -238,6 +265,7 @@ public final class HttpGateway implements AutoCloseable {
     }
     stopServer();
     shutdownExecutors();
+    metrics.unbind();
     log.info("sentinel http stopped");
   }
 
@@ -296,6 +324,33 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
+  /** Counts every response by status, once it has been sent (or failed). */
+  private static final class CountingResponses extends Handler.Wrapper {
+    private final GatewayMetrics metrics;
+
+    CountingResponses(GatewayMetrics metrics, Handler handler) {
+      super(handler);
+      this.metrics = metrics;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      return super.handle(request, response, new Callback.Nested(callback) {
+        @Override
+        public void succeeded() {
+          metrics.response(response.getStatus());
+          super.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+          metrics.response(response.getStatus());
+          super.failed(cause);
+        }
+      });
+    }
+  }
+
   /**
    * Assembles an {@link HttpGateway}. Each setter validates its value at once. Not thread-safe.
    */
@@ -311,11 +366,13 @@ public final class HttpGateway implements AutoCloseable {
     private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
     private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
     private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
+    private Duration idleTimeout;
     private Duration sessionIdleTimeout =
         dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
+    private boolean publicMetrics;
     private OAuth protectedResource;
     private KeyStore keys;
     private AuditSearch auditSearch;
@@ -378,6 +435,7 @@ public final class HttpGateway implements AutoCloseable {
       keepAlive(settings.keepAlive());
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
+      publicMetrics(settings.publicMetrics());
       if (settings.jwt().isPresent() || !settings.oauth().authorizationServers().isEmpty()) {
         protectedResource(settings.oauth(), settings.jwt().map(Jwt::issuer).orElse(null));
       }
@@ -420,6 +478,16 @@ public final class HttpGateway implements AutoCloseable {
     }
 
     /**
+     * Whether {@code /metrics} is served to anyone who can reach the gateway (and passes the Host
+     * check), for a Prometheus on a private network; by default only to the admin token, and not
+     * at all without one. Public metrics reveal tool, backend and rule names and call counts.
+     */
+    public Builder publicMetrics(boolean open) {
+      this.publicMetrics = open;
+      return this;
+    }
+
+    /**
      * The address and port to listen on; {@code 127.0.0.1} and an ephemeral port by default.
      * A non-loopback address exposes the gateway: set {@link #allowedHosts} to the names
      * clients use.
@@ -445,8 +513,9 @@ public final class HttpGateway implements AutoCloseable {
       if (!path.startsWith("/") || path.length() < 2 || path.contains("?") || path.contains("#")) {
         throw new IllegalArgumentException("path must start with '/' and name an endpoint, was '" + path + "'");
       }
-      if (path.equals("/healthz") || path.equals("/livez") || path.equals("/readyz")) {
-        throw new IllegalArgumentException("path " + path + " is taken by a health endpoint");
+      if (path.equals("/healthz") || path.equals("/livez") || path.equals("/readyz")
+          || path.equals("/metrics")) {
+        throw new IllegalArgumentException("path " + path + " is taken by a health or metrics endpoint");
       }
       this.path = path;
       return this;
@@ -515,6 +584,17 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a connection may stay silent (no bytes either way) before it is closed: a client
+     * that stalls while sending a request is cut after it, with no thread waiting meanwhile. By
+     * default twice {@link #keepAlive} plus 5 s, at least 30 s; it must exceed the keep-alive
+     * interval, or idle SSE streams would be cut.
+     */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = positive(timeout, "idleTimeout");
+      return this;
+    }
+
     /** How long a session may go unused (no request, no open stream) before it ends; 30 min by default. */
     public Builder sessionIdleTimeout(Duration timeout) {
       this.sessionIdleTimeout = positive(timeout, "sessionIdleTimeout");
@@ -548,6 +628,10 @@ public final class HttpGateway implements AutoCloseable {
       }
       if (authenticator == null) {
         throw new IllegalStateException("an authenticator is required");
+      }
+      if (idleTimeout != null && idleTimeout.compareTo(keepAlive) <= 0) {
+        throw new IllegalStateException("idleTimeout (" + idleTimeout + ") must be longer than keepAlive ("
+            + keepAlive + "), or idle streams would be cut between keep-alive comments");
       }
       return new HttpGateway(this);
     }

@@ -14,6 +14,7 @@ import dev.sentinel.core.mcp.McpRevision;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -57,13 +58,16 @@ final class McpHandler extends Handler.Abstract {
   private final Hub hub;
   private final Guard guard;
   private final BooleanSupplier draining;
+  private final MetricsRoute metrics;
 
-  McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining) {
+  McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining,
+      MetricsRoute metrics) {
     this.settings = settings;
     this.runtime = runtime;
     this.hub = hub;
     this.guard = guard;
     this.draining = draining;
+    this.metrics = metrics;
   }
 
   @Override
@@ -76,6 +80,8 @@ final class McpHandler extends Handler.Abstract {
         health(request, response, callback, true, "ok");
       } else if (path.equals("/readyz")) {
         ready(request, response, callback);
+      } else if (path.equals("/metrics")) {
+        metrics.serve(hub.json(), guard, request, response, callback);
       } else if (settings.metadata() != null && settings.metadata().serves(path)) {
         metadata(request, response, callback);
       } else {
@@ -332,7 +338,14 @@ final class McpHandler extends Handler.Abstract {
 
       @Override
       public void failed(Throwable cause) {
-        callback.failed(cause);
+        if (cause instanceof TimeoutException && !response.isCommitted()) {
+          // The body stopped arriving for the idle timeout: 408, and the connection closes.
+          response.getHeaders().put(HttpHeader.CONNECTION, "close");
+          Replies.error(hub.json(), response, callback, 408, ErrorCode.INVALID_REQUEST,
+              "request timeout: the body stopped arriving");
+        } else {
+          callback.failed(cause);
+        }
       }
     });
   }

@@ -2,7 +2,8 @@
  * {@code sentinel http}: a {@link dev.sentinel.core.gateway.GatewayRuntime} served to MCP clients
  * over the Streamable HTTP transport on Jetty 12, with authentication on every request, sessions
  * bound to their principal, Origin and Host validation against DNS rebinding, body limits, SSE
- * keep-alive, health endpoints and a graceful drain. {@link dev.sentinel.runner.http.HttpGateway}
- * is the one public type; everything else is an implementation detail.
+ * keep-alive, health endpoints, Prometheus metrics and a graceful drain.
+ * {@link dev.sentinel.runner.http.HttpGateway} is the one public type here (its metrics are in
+ * {@link dev.sentinel.runner.http.metrics}); everything else is an implementation detail.
  */
 package dev.sentinel.runner.http;

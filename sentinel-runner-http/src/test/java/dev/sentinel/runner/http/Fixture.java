@@ -35,28 +35,38 @@ final class Fixture implements AutoCloseable {
    * authenticator (to add anonymous access, say).
    */
   Fixture(Path dir, UnaryOperator<Authenticator> clients) {
+    this(dir, config(), clients);
+  }
+
+  /** A fixture on another config (such as {@link #backend()} with a policy of one's own). */
+  Fixture(Path dir, String yaml, UnaryOperator<Authenticator> clients) {
     keys = ApiKeys.create(InMemoryKeyStore.create(), Clock.system());
     authenticator = clients.apply(keys.authenticator());
     alice = keys.issue("alice", Set.of("developer"), "alice's key", null);
     bob = keys.issue("bob", Set.of("developer"), "bob's key", null);
-    config = GatewayConfig.parse(config(), "http-test.yaml", dir, System.getenv());
+    config = GatewayConfig.parse(yaml, "http-test.yaml", dir, System.getenv());
     runtime = GatewayRuntime.start(config, Clock.system(), Stores.none(), authenticator);
   }
 
   /** A config fronting the fixture server, allowing everything. */
   static String config() {
+    return backend()
+        + "policy:\n"
+        + "  rules:\n"
+        + "    - id: everything\n"
+        + "      allow: {}\n"
+        + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n";
+  }
+
+  /** The {@code backends:} section of the fixture server, named {@code fx}. */
+  static String backend() {
     String java = ProcessHandle.current().info().command().orElse("java");
     return "backends:\n"
         + "  - name: fx\n"
         + "    stdio:\n"
         + "      command: " + quote(java) + "\n"
         + "      args: [\"-cp\", " + quote(System.getProperty("java.class.path")) + ", "
-        + quote(FixtureServer.class.getName()) + "]\n"
-        + "policy:\n"
-        + "  rules:\n"
-        + "    - id: everything\n"
-        + "      allow: {}\n"
-        + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n";
+        + quote(FixtureServer.class.getName()) + "]\n";
   }
 
   static String quote(String text) {

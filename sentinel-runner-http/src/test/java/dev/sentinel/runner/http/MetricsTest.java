@@ -1,0 +1,246 @@
+package dev.sentinel.runner.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sentinel.core.gateway.Admin;
+import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code /metrics} on a real gateway: after allowed, denied, rate-limited and unknown-tool calls,
+ * the scrape (parsed line by line) counts each by method, tool and outcome, folds the unknown
+ * tool into {@code other}, and is served only to the operators' token; the Grafana dashboard
+ * uses only metric names a scrape shows.
+ */
+class MetricsTest {
+  static final String TOKEN = "operators-token-0123456789abcdefghijklmnop";
+  static final Path DASHBOARD = Path.of("..", "examples", "grafana", "sentinel-dashboard.json");
+
+  @TempDir static Path dir;
+  static Fixture fixture;
+  static HttpGateway gateway;
+  static Exposition scrape;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() {
+    String yaml = Fixture.backend()
+        + "policy:\n"
+        + "  rules:\n"
+        + "    - id: no-announcements\n"
+        + "      deny: { tools: [\"fx__changed\"] }\n"
+        + "    - id: everything\n"
+        + "      allow: {}\n"
+        + "  limits:\n"
+        + "    - id: one-progress\n"
+        + "      rate: 1/day\n"
+        + "      tools: [\"fx__progress\"]\n"
+        + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n";
+    fixture = new Fixture(dir, yaml, UnaryOperator.identity());
+    gateway = fixture.gateway().admin(new Admin(TOKEN)).build();
+    gateway.start();
+
+    Client alice = new Client(gateway.endpoint(), fixture.alice.secret());
+    alice.initialize();
+    assertThat(alice.post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}").body()).contains("fx__echo");
+    for (int i = 0; i < 3; i++) {
+      assertThat(alice.post(Client.call(10 + i, "fx__echo", "hi")).body()).contains("hi");
+    }
+    for (int i = 0; i < 2; i++) {
+      assertThat(alice.post(Client.call(20 + i, "fx__changed", "x")).body()).contains("DENIED");
+    }
+    assertThat(alice.post(Client.call(30, "fx__progress", "x")).body()).contains("progressed");
+    assertThat(alice.post(Client.call(31, "fx__progress", "x")).body()).contains("LIMITED");
+    alice.post(Client.call(40, "fx__no-such-tool", "x"));
+    alice.post(Client.call(41, "fx__another-made-up-tool", "x"));
+    scrape = Exposition.parse(get("/metrics", "Bearer " + TOKEN, null).body());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  static HttpResponse<String> get(HttpGateway on, String path, String authorization, String accept) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + on.port() + path)).GET();
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    if (accept != null) {
+      request.header("Accept", accept);
+    }
+    try {
+      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static HttpResponse<String> get(String path, String authorization, String accept) {
+    return get(gateway, path, authorization, accept);
+  }
+
+  @Test
+  void scrape_countsCallsByMethodToolAndOutcome() {
+    String requests = "sentinel_requests_total";
+    assertThat(scrape.value(requests, "method", "tools/call", "tool", "fx__echo", "outcome", "allowed")).isEqualTo(3);
+    assertThat(scrape.value(requests, "method", "tools/call", "tool", "fx__changed", "outcome", "denied")).isEqualTo(2);
+    assertThat(scrape.value(requests, "method", "tools/call", "tool", "fx__progress", "outcome", "allowed")).isEqualTo(1);
+    assertThat(scrape.value(requests, "method", "tools/call", "tool", "fx__progress", "outcome", "limited")).isEqualTo(1);
+    assertThat(scrape.sum(requests, "method", "tools/call")).isEqualTo(9);
+    assertThat(scrape.sum(requests, "method", "tools/list")).isEqualTo(1);
+
+    assertThat(scrape.value("sentinel_denials_total", "rule", "no-announcements")).isEqualTo(2);
+    assertThat(scrape.find("sentinel_denials_total")).hasSize(1);
+    assertThat(scrape.value("sentinel_limiter_refusals_total", "rule", "one-progress")).isEqualTo(1);
+
+    assertThat(scrape.value("sentinel_request_duration_seconds_count", "method", "tools/call")).isEqualTo(9);
+    assertThat(scrape.value("sentinel_request_duration_seconds_bucket", "method", "tools/call", "le", "+Inf"))
+        .isEqualTo(9);
+    assertThat(scrape.find("sentinel_request_duration_seconds_bucket", "method", "tools/call")).hasSize(17);
+    assertThat(scrape.value("sentinel_backend_up", "backend", "fx")).isEqualTo(1);
+    assertThat(scrape.value("sentinel_backend_restarts_total", "backend", "fx")).isEqualTo(0);
+    assertThat(scrape.value("sentinel_config_info", "revision", fixture.config.revision())).isEqualTo(1);
+    assertThat(scrape.value("sentinel_audit_queue_depth")).isGreaterThanOrEqualTo(0);
+    assertThat(scrape.value("sentinel_audit_failures_total")).isZero();
+    assertThat(scrape.value("sentinel_audit_dropped_total")).isZero();
+    assertThat(scrape.value("sentinel_http_sessions")).isEqualTo(1);
+    assertThat(scrape.value("sentinel_http_connections")).isGreaterThanOrEqualTo(1);
+    assertThat(scrape.value("sentinel_http_responses_total", "status", "200")).isGreaterThanOrEqualTo(11);
+    assertThat(scrape.value("sentinel_http_responses_total", "status", "202")).isEqualTo(1);
+  }
+
+  @Test
+  void unknownTools_foldIntoOther() {
+    assertThat(scrape.sum("sentinel_requests_total", "method", "tools/call", "tool", GatewayMetrics.OTHER)).isEqualTo(2);
+    Set<String> tools = new TreeSet<>();
+    scrape.find("sentinel_requests_total").forEach(sample -> tools.add(sample.labels().get("tool")));
+    assertThat(tools).containsExactly("", "fx__changed", "fx__echo", "fx__progress", "other");
+  }
+
+  @Test
+  void withoutTheToken_is401AndListsNothing() {
+    for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + fixture.alice.secret(), TOKEN}) {
+      HttpResponse<String> response = get("/metrics", authorization, null);
+      assertThat(response.statusCode()).isEqualTo(401);
+      assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+      assertThat(response.body()).doesNotContain("sentinel_").doesNotContain("fx__");
+    }
+  }
+
+  @Test
+  void openMetrics_whenAsked() {
+    HttpResponse<String> response = get("/metrics", "Bearer " + TOKEN, "application/openmetrics-text; version=1.0.0");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+        v -> assertThat(v).startsWith("application/openmetrics-text"));
+    assertThat(response.body()).endsWith("# EOF\n");
+    Exposition open = Exposition.parse(response.body());
+    assertThat(open.value("sentinel_requests_total", "method", "tools/call", "tool", "fx__echo", "outcome", "allowed"))
+        .isEqualTo(3);
+
+    HttpResponse<String> text = get("/metrics", "Bearer " + TOKEN, null);
+    assertThat(text.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+  }
+
+  @Test
+  void withoutAnAdminToken_is404_unlessPublic() {
+    try (HttpGateway closed = fixture.gateway().build()) {
+      closed.start();
+      HttpResponse<String> response = get(closed, "/metrics", "Bearer " + TOKEN, null);
+      assertThat(response.statusCode()).isEqualTo(404);
+      assertThat(response.body()).doesNotContain("sentinel_");
+    }
+    try (HttpGateway open = fixture.gateway().publicMetrics(true).build()) {
+      open.start();
+      HttpResponse<String> response = get(open, "/metrics", null, null);
+      assertThat(response.statusCode()).isEqualTo(200);
+      Exposition parsed = Exposition.parse(response.body());
+      assertThat(parsed.find("sentinel_backend_up", "backend", "fx")).hasSize(1);
+      // a public endpoint still refuses a foreign Host (a rebound DNS name in a browser)
+      String answer = rawGet(open.port(), "/metrics", "evil.example:" + open.port());
+      assertThat(answer).startsWith("HTTP/1.1 403").doesNotContain("sentinel_");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void otherMethods_are405() {
+    HttpResponse<String> response;
+    try {
+      response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/metrics"))
+          .header("Authorization", "Bearer " + TOKEN)
+          .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+    assertThat(response.statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void dashboard_usesOnlyExportedMetrics() throws IOException {
+    JsonNode dashboard = Client.JSON.readTree(Files.readString(DASHBOARD));
+    Set<String> used = new LinkedHashSet<>();
+    Pattern name = Pattern.compile("\\b(sentinel_[a-z_]+)\\b");
+    Set<String> exprs = new LinkedHashSet<>();
+    collect(dashboard, exprs);
+    assertThat(exprs).isNotEmpty();
+    for (String expr : exprs) {
+      Matcher matcher = name.matcher(expr);
+      while (matcher.find()) {
+        used.add(matcher.group(1));
+      }
+    }
+    Set<String> exported = new TreeSet<>(scrape.names());
+    assertThat(used).isNotEmpty();
+    assertThat(exported).containsAll(used);
+    assertThat(used).contains("sentinel_requests_total", "sentinel_request_duration_seconds_bucket",
+        "sentinel_denials_total", "sentinel_limiter_refusals_total", "sentinel_backend_up",
+        "sentinel_backend_restarts_total", "sentinel_audit_queue_depth");
+    assertThat(dashboard.path("templating").toString()).contains("prometheus");
+  }
+
+  private static void collect(JsonNode node, Set<String> exprs) {
+    if (node.isObject()) {
+      node.properties().forEach(entry -> {
+        if (entry.getKey().equals("expr") && entry.getValue().isString()) {
+          exprs.add(entry.getValue().stringValue());
+        } else {
+          collect(entry.getValue(), exprs);
+        }
+      });
+    } else if (node.isArray()) {
+      node.forEach(child -> collect(child, exprs));
+    }
+  }
+
+  private static String rawGet(int port, String path, String host) throws IOException {
+    return Client.raw(port, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n", null, false);
+  }
+}
