@@ -82,6 +82,7 @@ public final class StreamableHttpTransport implements Transport {
   private static final int LISTEN_ATTEMPTS = 10;
   private static final int MAX_THREADS = 16;
   private static final long STOP_MILLIS = 2_000;
+  private static final long IDLE_CONNECTION_MILLIS = 60_000;
   private static final String ACCEPT = "application/json, text/event-stream";
   static final int INTERNAL_ERROR = -32603;
   static final int TIMEOUT_ERROR = -32001;
@@ -121,6 +122,7 @@ public final class StreamableHttpTransport implements Transport {
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new HttpCookieStore.Empty());
     client.setUserAgentField(null);
+    client.setIdleTimeout(IDLE_CONNECTION_MILLIS);
     client.setMaxConnectionsPerDestination(64);
     client.setMaxRequestsQueuedPerDestination(4096);
     client.getContentDecoderFactories().clear();
@@ -179,7 +181,11 @@ public final class StreamableHttpTransport implements Transport {
   }
 
   private Request request(HttpMethod method, String accept) {
-    Request request = client.newRequest(spec.url()).method(method).version(HttpVersion.HTTP_1_1);
+    // no idle timeout during an exchange (a quiet event stream or a slow answer is bounded by
+    // the request timeout, not cut off after Jetty's default 30 s); pooled idle connections
+    // keep the client's idle timeout
+    Request request = client.newRequest(spec.url()).method(method).version(HttpVersion.HTTP_1_1)
+        .idleTimeout(0, TimeUnit.MILLISECONDS);
     String session = sessionId;
     String version = protocolVersion;
     request.headers(headers -> {
