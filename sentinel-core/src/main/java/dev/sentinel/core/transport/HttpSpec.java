@@ -17,8 +17,9 @@ import java.util.TreeMap;
  * @param headers headers sent on every request, such as the backend's own credentials (from the
  *     gateway's configuration, never from a client); may not set the headers the transport owns
  *     ({@code Content-Type}, {@code Accept}, {@code Mcp-Session-Id}, {@code
- *     MCP-Protocol-Version}, {@code Last-Event-ID}) or those the JDK client forbids ({@code
- *     Connection}, {@code Content-Length}, {@code Expect}, {@code Host}, {@code Upgrade})
+ *     MCP-Protocol-Version}, {@code Last-Event-ID}) or those of the HTTP connection itself
+ *     ({@code Connection}, {@code Content-Length}, {@code Expect}, {@code Host}, {@code
+ *     Upgrade})
  * @param connectTimeout the bound on opening a connection; positive
  * @param requestTimeout the bound on waiting for each response's status and headers (a stream
  *     that then stays open is not cut off); positive

@@ -2,64 +2,72 @@ package dev.sentinel.core.transport;
 
 import dev.sentinel.api.Transport;
 import java.io.IOException;
-import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A backend MCP server over Streamable HTTP (MCP revisions 2025-03-26 to 2025-11-25), on the
- * JDK {@link HttpClient}.
+ * A backend MCP server over Streamable HTTP (MCP revisions 2025-03-26 to 2025-11-25), on Jetty's
+ * asynchronous {@link HttpClient} (HTTP/1.1, a pool of keep-alive connections to the backend).
  *
  * <p>Each sent message is a POST to the endpoint ({@code Content-Type: application/json}, {@code
  * Accept: application/json, text/event-stream}, plus the spec's headers). The answer may be 202
  * (nothing to deliver), one JSON message, or a server-sent event stream whose {@code data}
- * events are delivered as messages, in order. The {@code Mcp-Session-Id} the server assigns in
- * its answer to {@code initialize} is sent on every later request, and so is {@code
- * MCP-Protocol-Version} once the initialize result has passed through (its {@code
+ * events are delivered as messages, in order, as they arrive. The {@code Mcp-Session-Id} the
+ * server assigns in its answer to {@code initialize} is sent on every later request, and so is
+ * {@code MCP-Protocol-Version} once the initialize result has passed through (its {@code
  * protocolVersion} is read on the way). Once the client has sent {@code
  * notifications/initialized}, a GET event stream is opened for messages the server starts
  * itself (a 405 means the server offers none). A stream that drops is resumed with a GET
  * carrying {@code Last-Event-ID}, after the server's {@code retry} delay or an exponential
- * backoff.
+ * backoff. Only these headers and the spec's are sent: nothing from the gateway's clients (no
+ * cookies are kept either).
  *
  * <p>Failures: a 404 to a request carrying the session id means the session expired, and the
  * transport ends with {@link SessionExpiredException} so the engine can start a new session.
  * Any other failure of a request (an HTTP error, a timeout, a refused connection, a stream that
- * ended without the response) is answered with a synthetic JSON-RPC error response for that
- * request's id ({@code -32001} for a timeout, {@code -32603} otherwise, with {@code data.backend}
- * and, for an HTTP status, {@code data.httpStatus}), so only that call fails; failures of
- * notifications and responses are logged. {@link #close()} ends the session with a DELETE (a 405
- * is fine).
+ * ended without the response, an answer over the size bound) is answered with a synthetic
+ * JSON-RPC error response for that request's id ({@code -32001} for a timeout, {@code -32603}
+ * otherwise, with {@code data.backend} and, for an HTTP status, {@code data.httpStatus}), so only
+ * that call fails; failures of notifications and responses are logged. {@link #close()} ends
+ * the session with a DELETE (a 405 is fine) and stops the client and its threads.
  *
- * <p>Connections: a connect timeout and, per request, a timeout until the status and headers
- * arrive (a long event stream is not cut off). The JDK client sets {@code TCP_NODELAY} on its
- * sockets itself, so small JSON-RPC messages are not held back by Nagle's algorithm. Plain
- * {@code http} URLs use HTTP/1.1 (no {@code h2c} upgrade attempts); {@code https} negotiates
- * HTTP/2 where the server offers it.
+ * <p>Connections: a connect timeout and, per POST, a timeout until the status and headers arrive
+ * (a long event stream is not cut off). Requests are asynchronous: no thread waits for an answer
+ * (a few pool threads and one selector serve all of them), and each answer is parsed and
+ * delivered on the thread that reads it. The client sets {@code TCP_NODELAY}, so small JSON-RPC
+ * messages are not held back by Nagle's algorithm. HTTP/1.1 is used for {@code http} and {@code
+ * https} alike.
  *
  * <p>Thread-safe: {@link #send} may be called from any thread and does not wait for the answer.
  * Messages from one response or event stream are delivered in the order they arrive; messages
@@ -72,21 +80,25 @@ public final class StreamableHttpTransport implements Transport {
   private static final long BACKOFF_MAX_MILLIS = 30_000;
   private static final int RESUME_ATTEMPTS = 5;
   private static final int LISTEN_ATTEMPTS = 10;
+  private static final int MAX_THREADS = 16;
+  private static final long STOP_MILLIS = 2_000;
+  private static final long IDLE_CONNECTION_MILLIS = 60_000;
+  private static final String ACCEPT = "application/json, text/event-stream";
   static final int INTERNAL_ERROR = -32603;
   static final int TIMEOUT_ERROR = -32001;
 
   private final HttpSpec spec;
   private final JsonFraming framing;
-  private final ExecutorService executor;
-  private final ScheduledExecutorService timer;
+  private final String threadPrefix;
   private final HttpClient client;
+  private final Scheduler scheduler;
   private final Delivery delivery;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closing = new AtomicBoolean();
+  private final AtomicBoolean stopped = new AtomicBoolean();
   private final AtomicBoolean listening = new AtomicBoolean();
   private final AtomicBoolean listenOpen = new AtomicBoolean();
-  private final Set<InputStream> openStreams = ConcurrentHashMap.newKeySet();
-  private final Set<Future<?>> inFlight = ConcurrentHashMap.newKeySet();
+  private final Set<Request> inFlight = ConcurrentHashMap.newKeySet();
   private volatile String sessionId;
   private volatile String protocolVersion;
   private volatile JsonNode initializeId;
@@ -94,21 +106,40 @@ public final class StreamableHttpTransport implements Transport {
   private StreamableHttpTransport(HttpSpec spec) {
     this.spec = spec;
     this.framing = new JsonFraming(spec.limits());
-    this.executor = Executors.newCachedThreadPool(daemon("sentinel-http-" + spec.name()));
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(daemon("sentinel-http-retry-" + spec.name()));
-    this.client =
-        HttpClient.newBuilder()
-            .connectTimeout(spec.connectTimeout())
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .executor(executor)
-            .build();
+    this.threadPrefix =
+        "sentinel-http-" + spec.name() + "@" + Integer.toHexString(System.identityHashCode(this));
+    QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
+    threads.setName(threadPrefix);
+    threads.setDaemon(true);
+    threads.setReservedThreads(0);
+    threads.setStopTimeout(STOP_MILLIS);
+    this.scheduler = new ScheduledExecutorScheduler(threadPrefix + "-timer", true);
+    this.client = new HttpClient();
+    client.setName(threadPrefix);
+    client.setExecutor(threads);
+    client.setScheduler(scheduler);
+    client.setConnectTimeout(spec.connectTimeout().toMillis());
+    client.setFollowRedirects(false);
+    client.setHttpCookieStore(new HttpCookieStore.Empty());
+    client.setUserAgentField(null);
+    client.setIdleTimeout(IDLE_CONNECTION_MILLIS);
+    client.setMaxConnectionsPerDestination(64);
+    client.setMaxRequestsQueuedPerDestination(4096);
+    client.getContentDecoderFactories().clear();
+    try {
+      client.start();
+    } catch (Exception e) {
+      stopClient();
+      throw new IllegalStateException(
+          "HTTP client for backend '" + spec.name() + "' did not start: " + e, e);
+    }
     this.delivery = new Delivery("http-" + spec.name());
   }
 
   /**
    * A transport to the server at the spec's URL. Nothing is sent until the first {@link #send}:
    * Streamable HTTP has no connection of its own, the session starts with {@code initialize}.
+   * The transport's HTTP client (a selector and a small thread pool) runs until {@link #close}.
    */
   public static StreamableHttpTransport connect(HttpSpec spec) {
     Objects.requireNonNull(spec, "spec");
@@ -144,191 +175,355 @@ public final class StreamableHttpTransport implements Transport {
     }
     byte[] body = framing.bytes(message);
     String session = sessionId;
-    HttpRequest request =
-        request(HttpRequest.BodyPublishers.ofByteArray(body), "POST")
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json, text/event-stream")
-            .build();
-    // A blocking send on the transport's own executor, not sendAsync: the JDK's sendAsync hops
-    // through CompletableFuture's default executor, which is a new thread per task when the
-    // common pool has parallelism 1 (any machine with 2 CPUs): a thread started per request.
-    FutureTask<Void> exchange = new FutureTask<>(() -> exchange(request, id, method, session), null);
-    inFlight.add(exchange);
-    try {
-      executor.execute(() -> {
-        try {
-          exchange.run();
-        } finally {
-          inFlight.remove(exchange);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      inFlight.remove(exchange);
-      throw new IOException("transport of backend '" + spec.name() + "' is closed", e);
-    }
+    Request request = request(HttpMethod.POST, ACCEPT)
+        .body(new BytesRequestContent("application/json", body));
+    dispatch(request, new Stream(Kind.POST, request, id, method, session, null, 0), true);
   }
 
-  /** Sends one POST and handles its answer, on an executor thread. */
-  private void exchange(HttpRequest request, JsonNode id, String method, String session) {
-    HttpResponse<InputStream> response;
-    try {
-      response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    } catch (IOException e) {
-      answered(id, method, session, null, e);
-      return;
-    } catch (InterruptedException e) {
-      // close() cancelled the exchange; the JDK client aborts the request when interrupted
-      Thread.currentThread().interrupt();
-      answered(id, method, session, null, e);
-      return;
-    }
-    answered(id, method, session, response, null);
-  }
-
-  private HttpRequest.Builder request(HttpRequest.BodyPublisher body, String method) {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(spec.url()).method(method, body);
-    if (!method.equals("GET")) {
-      // a GET stream may legitimately send its headers only with its first event
-      builder.timeout(spec.requestTimeout());
-    }
-    if ("http".equalsIgnoreCase(spec.url().getScheme())) {
-      builder.version(HttpClient.Version.HTTP_1_1);
-    }
-    for (Map.Entry<String, String> header : spec.headers().entrySet()) {
-      builder.header(header.getKey(), header.getValue());
-    }
+  private Request request(HttpMethod method, String accept) {
+    // no idle timeout during an exchange (a quiet event stream or a slow answer is bounded by
+    // the request timeout, not cut off after Jetty's default 30 s); pooled idle connections
+    // keep the client's idle timeout
+    Request request = client.newRequest(spec.url()).method(method).version(HttpVersion.HTTP_1_1)
+        .idleTimeout(0, TimeUnit.MILLISECONDS);
     String session = sessionId;
-    if (session != null) {
-      builder.header("Mcp-Session-Id", session);
-    }
     String version = protocolVersion;
-    if (version != null) {
-      builder.header("MCP-Protocol-Version", version);
-    }
-    return builder;
+    request.headers(headers -> {
+      for (Map.Entry<String, String> header : spec.headers().entrySet()) {
+        headers.put(header.getKey(), header.getValue());
+      }
+      if (accept != null) {
+        headers.put(HttpHeader.ACCEPT, accept);
+      }
+      if (session != null) {
+        headers.put("Mcp-Session-Id", session);
+      }
+      if (version != null) {
+        headers.put("MCP-Protocol-Version", version);
+      }
+    });
+    return request;
   }
 
-  /** Handles the answer to one POST, on an executor thread. */
-  private void answered(
-      JsonNode id, String method, String session, HttpResponse<InputStream> response, Throwable failure) {
-    if (failure != null) {
-      failed(id, method, failure);
+  /** Sends asynchronously; with a bound on waiting for the status and headers when asked. */
+  private void dispatch(Request request, Stream stream, boolean headerTimeout) {
+    inFlight.add(request);
+    if (closing.get()) {
+      // close() may have aborted what was in flight before this request was added
+      inFlight.remove(request);
+      stream.dropped();
       return;
     }
-    InputStream body = response.body();
-    openStreams.add(body);
-    try (body) {
-      int status = response.statusCode();
-      if (id != null && id.equals(initializeId)) {
-        learnSession(response);
-      }
-      if (status == 404 && session != null) {
-        expire(session);
-        return;
-      }
-      if (status < 200 || status > 299) {
-        httpError(id, method, status, response, body);
-        return;
-      }
-      String type = contentType(response);
-      if (type.startsWith("text/event-stream")) {
-        readEvents(new SseReader(body, spec.limits().maxMessageBytes()), id);
-      } else if (type.startsWith("application/json")) {
-        readJson(body, id);
-      } else if (status != 202 && status != 204 && id != null) {
-        deliverError(id, INTERNAL_ERROR,
-            "backend '" + spec.name() + "' answered with unexpected content type '" + type + "'",
-            status);
-      }
-      if (method.equals("notifications/initialized") && listening.compareAndSet(false, true)) {
-        listen(null, 0);
-      }
-    } catch (IOException | RuntimeException e) {
-      failed(id, method, e);
-    } finally {
-      openStreams.remove(body);
+    if (headerTimeout) {
+      long millis = spec.requestTimeout().toMillis();
+      stream.timeout = scheduler.schedule(() -> {
+        if (!stream.headersSeen) {
+          request.abort(new TimeoutException(
+              "no answer within " + spec.requestTimeout()));
+        }
+      }, millis, TimeUnit.MILLISECONDS);
     }
+    request.send(stream);
   }
 
-  private void readJson(InputStream body, JsonNode id) throws IOException {
-    byte[] bytes = body.readNBytes(spec.limits().maxMessageBytes() + 1);
-    if (bytes.length == 0) {
-      if (id != null) {
-        deliverError(id, INTERNAL_ERROR, "backend '" + spec.name() + "' sent an empty answer", 200);
-      }
-      return;
+  private enum Kind { POST, RESUME, LISTEN }
+
+  private enum Mode { NONE, JSON, SSE, ERROR, OTHER, RETRY }
+
+  /**
+   * One request's answer: status and headers, then content parsed as it arrives. Jetty calls one
+   * exchange's listener methods one at a time.
+   */
+  private final class Stream implements Response.Listener {
+    private final Kind kind;
+    private final Request request;
+    private final JsonNode id;
+    private final String method;
+    private final String session;
+    private final String lastEventIdSent;
+    private final int attempt;
+    volatile boolean headersSeen;
+    volatile Scheduler.Task timeout;
+    private Mode mode = Mode.NONE;
+    private int status;
+    private String type = "";
+    private byte[] buffer;
+    private int length;
+    private boolean overflow;
+    private SseParser events;
+    private boolean answered;
+    private boolean deliveryEnded;
+
+    Stream(Kind kind, Request request, JsonNode id, String method, String session,
+        String lastEventIdSent, int attempt) {
+      this.kind = kind;
+      this.request = request;
+      this.id = id;
+      this.method = method;
+      this.session = session;
+      this.lastEventIdSent = lastEventIdSent;
+      this.attempt = attempt;
     }
-    JsonNode message;
-    try {
-      if (bytes.length > spec.limits().maxMessageBytes()) {
-        throw framing.tooLong();
+
+    @Override
+    public void onHeaders(Response response) {
+      headersSeen = true;
+      cancelTimeout();
+      status = response.getStatus();
+      type = contentType(response.getHeaders());
+      String current = kind == Kind.POST ? session : sessionId;
+      if (kind == Kind.POST && id != null && id.equals(initializeId)) {
+        learnSession(response.getHeaders());
       }
-      message = framing.parseMessage(bytes, 0, bytes.length);
-    } catch (FrameException e) {
+      if (status == 404 && current != null) {
+        mode = Mode.OTHER;
+        expire(current);
+        return;
+      }
+      switch (kind) {
+        case POST:
+          if (status < 200 || status > 299) {
+            mode = Mode.ERROR;
+          } else if (type.startsWith("text/event-stream")) {
+            mode = Mode.SSE;
+          } else if (type.startsWith("application/json")) {
+            mode = Mode.JSON;
+          } else {
+            mode = Mode.OTHER;
+          }
+          break;
+        case RESUME:
+          mode = status == 200 && type.startsWith("text/event-stream") ? Mode.SSE : Mode.RETRY;
+          break;
+        case LISTEN:
+        default:
+          if (status == 405) {
+            LOG.debug("backend {}: offers no GET stream (405)", spec.name());
+            mode = Mode.OTHER;
+          } else if (status == 200 && type.startsWith("text/event-stream")) {
+            listenOpen.set(true);
+            mode = Mode.SSE;
+          } else {
+            mode = Mode.RETRY;
+          }
+          break;
+      }
+      if (mode == Mode.SSE) {
+        events = new SseParser(spec.limits().maxMessageBytes());
+      } else if (mode == Mode.JSON || mode == Mode.ERROR) {
+        buffer = new byte[256];
+      }
+    }
+
+    @Override
+    public void onContent(Response response, ByteBuffer content) {
+      switch (mode) {
+        case JSON:
+          if (!append(content, spec.limits().maxMessageBytes() + 1)) {
+            overflow = true;
+            request.abort(framing.tooLong());
+          }
+          break;
+        case ERROR:
+          append(content, ERROR_BODY_BYTES);
+          break;
+        case SSE:
+          if (!deliveryEnded && !events.feed(content, this::event)) {
+            deliveryEnded = true;
+            request.abort(new IOException("delivery ended"));
+          }
+          break;
+        default:
+          content.position(content.limit()); // nothing to read in it
+          break;
+      }
+    }
+
+    /** Appends up to {@code max} bytes in all; false when the content did not fit. */
+    private boolean append(ByteBuffer content, int max) {
+      int n = content.remaining();
+      int room = max - length;
+      int take = Math.min(n, room);
+      if (length + take > buffer.length) {
+        buffer = Arrays.copyOf(buffer, Math.min(max, Math.max(length + take, buffer.length * 2)));
+      }
+      content.get(buffer, length, take);
+      length += take;
+      content.position(content.limit());
+      return take == n;
+    }
+
+    private boolean event(SseReader.Event event) {
+      if (!event.type().equals("message")) {
+        return true;
+      }
+      if (event.oversized()) {
+        LOG.warn("backend {}: skipped an event over {} bytes",
+            spec.name(), spec.limits().maxMessageBytes());
+        return true;
+      }
+      if (event.length() == 0) {
+        return true;
+      }
+      JsonNode message;
+      try {
+        message = framing.parseMessage(event.data(), 0, event.length());
+      } catch (FrameException e) {
+        LOG.warn("backend {}: skipped an event that is not a message: {}",
+            spec.name(), e.getMessage());
+        return true;
+      }
+      observe(message);
+      JsonNode pending = kind == Kind.LISTEN ? null : id;
+      if (pending != null && answers(message, pending)) {
+        answered = true;
+      }
+      return delivery.offer(message);
+    }
+
+    @Override
+    public void onComplete(Result result) {
+      cancelTimeout();
+      inFlight.remove(request);
+      Throwable failure = result.getFailure();
+      try {
+        if (!headersSeen) {
+          notAnswered(failure);
+          return;
+        }
+        switch (mode) {
+          case JSON:
+            if (overflow) {
+              refuseAnswer(framing.tooLong());
+            } else if (failure != null) {
+              failed(id, method, failure);
+            } else {
+              json();
+            }
+            break;
+          case ERROR:
+            httpError(id, method, status, type, Arrays.copyOf(buffer, length));
+            break;
+          case SSE:
+            streamEnded(failure);
+            break;
+          case RETRY:
+            if (kind == Kind.RESUME) {
+              retryResume(lastEventIdSent, id, attempt, "HTTP " + status);
+            } else {
+              relisten(lastEventIdSent, attempt, "HTTP " + status + " " + type, -1);
+            }
+            break;
+          case OTHER:
+            if (kind == Kind.POST && status != 202 && status != 204 && id != null
+                && !(status == 404 && session != null)) {
+              deliverError(id, INTERNAL_ERROR,
+                  "backend '" + spec.name() + "' answered with unexpected content type '"
+                      + type + "'", status);
+            }
+            break;
+          default:
+            break;
+        }
+        if (kind == Kind.POST && (mode == Mode.JSON || mode == Mode.SSE || mode == Mode.OTHER)
+            && status >= 200 && status <= 299 && method.equals("notifications/initialized")
+            && listening.compareAndSet(false, true)) {
+          listen(null, 0);
+        }
+      } catch (RuntimeException e) {
+        if (kind == Kind.POST) {
+          failed(id, method, e);
+        } else {
+          LOG.warn("backend {}: stream failed: {}", spec.name(), String.valueOf(e));
+        }
+      }
+    }
+
+    /** The request failed before any status and headers came. */
+    private void notAnswered(Throwable failure) {
+      String why = failure == null ? "no answer" : String.valueOf(failure.getMessage());
+      switch (kind) {
+        case POST:
+          failed(id, method, failure == null ? new IOException("no answer") : failure);
+          break;
+        case RESUME:
+          retryResume(lastEventIdSent, id, attempt, why);
+          break;
+        case LISTEN:
+        default:
+          relisten(lastEventIdSent, attempt, why, -1);
+          break;
+      }
+    }
+
+    /** Never sent: the transport was closing. */
+    void dropped() {
+      cancelTimeout();
+    }
+
+    private void json() {
+      if (length == 0) {
+        if (id != null) {
+          deliverError(id, INTERNAL_ERROR, "backend '" + spec.name() + "' sent an empty answer",
+              200);
+        }
+        return;
+      }
+      JsonNode message;
+      try {
+        message = framing.parseMessage(buffer, 0, length);
+      } catch (FrameException e) {
+        refuseAnswer(e);
+        return;
+      }
+      observe(message);
+      delivery.offer(message);
+    }
+
+    private void refuseAnswer(FrameException e) {
       LOG.warn("backend {}: refused an answer: {}", spec.name(), e.getMessage());
       if (id != null) {
         deliverError(id, INTERNAL_ERROR,
             "backend '" + spec.name() + "' sent an unusable answer: " + e.getMessage(), 200);
       }
-      return;
     }
-    observe(message);
-    delivery.offer(message);
-  }
 
-  /**
-   * Delivers the events of one stream in order. When the stream ends before the response to
-   * {@code pendingId} came, it is resumed (if the server gave event ids) or the request fails.
-   */
-  private void readEvents(SseReader events, JsonNode pendingId) {
-    boolean answered = false;
-    IOException broken = null;
-    try {
-      SseReader.Event event;
-      while ((event = events.next()) != null) {
-        if (!event.type().equals("message")) {
-          continue;
+    /**
+     * An event stream ended. A POST or resumed stream that ended before the response to its
+     * request came is resumed (if the server gave event ids) or the request fails; the GET
+     * stream is reopened, resuming after its last event.
+     */
+    private void streamEnded(Throwable broken) {
+      if (kind == Kind.LISTEN) {
+        listenOpen.set(false);
+        if (broken != null) {
+          LOG.debug("backend {}: GET stream broke: {}", spec.name(), broken.getMessage());
         }
-        if (event.oversized()) {
-          LOG.warn("backend {}: skipped an event over {} bytes",
-              spec.name(), spec.limits().maxMessageBytes());
-          continue;
-        }
-        if (event.length() == 0) {
-          continue;
-        }
-        JsonNode message;
-        try {
-          message = framing.parseMessage(event.data(), 0, event.length());
-        } catch (FrameException e) {
-          LOG.warn("backend {}: skipped an event that is not a message: {}",
-              spec.name(), e.getMessage());
-          continue;
-        }
-        observe(message);
-        if (pendingId != null && answers(message, pendingId)) {
-          answered = true;
-        }
-        if (!delivery.offer(message)) {
-          return;
-        }
+        String last = events.lastEventId() != null ? events.lastEventId() : lastEventIdSent;
+        relisten(last, -1, "stream ended", events.retryMillis());
+        return;
       }
-    } catch (IOException e) {
-      broken = e;
+      if (closing.get() || deliveryEnded || id == null || answered) {
+        return;
+      }
+      String lastId = events.lastEventId();
+      if (lastId != null && !lastId.isEmpty()) {
+        LOG.debug("backend {}: stream for request {} ended early; resuming after event {}",
+            spec.name(), id, lastId);
+        schedule(() -> resume(lastId, id, 0), delay(events.retryMillis(), 0));
+      } else {
+        deliverError(id, INTERNAL_ERROR,
+            "backend '" + spec.name() + "' ended the stream before answering"
+                + (broken == null ? "" : ": " + broken.getMessage()),
+            0);
+      }
     }
-    if (closing.get() || pendingId == null || answered) {
-      return;
-    }
-    String lastId = events.lastEventId();
-    if (lastId != null && !lastId.isEmpty()) {
-      LOG.debug("backend {}: stream for request {} ended early; resuming after event {}",
-          spec.name(), pendingId, lastId);
-      schedule(() -> resume(lastId, pendingId, 0), delay(events.retryMillis(), 0));
-    } else {
-      deliverError(pendingId, INTERNAL_ERROR,
-          "backend '" + spec.name() + "' ended the stream before answering"
-              + (broken == null ? "" : ": " + broken.getMessage()),
-          0);
+
+    private void cancelTimeout() {
+      Scheduler.Task task = timeout;
+      if (task != null) {
+        task.cancel();
+      }
     }
   }
 
@@ -337,35 +532,9 @@ public final class StreamableHttpTransport implements Transport {
     if (closing.get()) {
       return;
     }
-    HttpResponse<InputStream> response;
-    try {
-      response = client.send(getRequest(lastEventId), HttpResponse.BodyHandlers.ofInputStream());
-    } catch (IOException e) {
-      retryResume(lastEventId, pendingId, attempt, e.getMessage());
-      return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    }
-    InputStream body = response.body();
-    openStreams.add(body);
-    try (body) {
-      int status = response.statusCode();
-      String session = sessionId;
-      if (status == 404 && session != null) {
-        expire(session);
-        return;
-      }
-      if (status == 200 && contentType(response).startsWith("text/event-stream")) {
-        readEvents(new SseReader(body, spec.limits().maxMessageBytes()), pendingId);
-        return;
-      }
-      retryResume(lastEventId, pendingId, attempt, "HTTP " + status);
-    } catch (IOException e) {
-      retryResume(lastEventId, pendingId, attempt, e.getMessage());
-    } finally {
-      openStreams.remove(body);
-    }
+    Request request = getRequest(lastEventId);
+    dispatch(request, new Stream(Kind.RESUME, request, pendingId, "", null, lastEventId, attempt),
+        false);
   }
 
   private void retryResume(String lastEventId, JsonNode pendingId, int attempt, String why) {
@@ -382,59 +551,12 @@ public final class StreamableHttpTransport implements Transport {
 
   /** Opens (or reopens) the GET stream for messages the server starts. */
   private void listen(String lastEventId, int attempt) {
-    if (closing.get()) {
+    if (closing.get() || delivery.ended()) {
       return;
     }
-    try {
-      executor.execute(() -> listenOnce(lastEventId, attempt));
-    } catch (RuntimeException e) {
-      LOG.debug("backend {}: GET stream not opened: {}", spec.name(), e.getMessage());
-    }
-  }
-
-  private void listenOnce(String lastEventId, int attempt) {
-    HttpResponse<InputStream> response;
-    try {
-      response = client.send(getRequest(lastEventId), HttpResponse.BodyHandlers.ofInputStream());
-    } catch (IOException e) {
-      relisten(lastEventId, attempt, e.getMessage(), -1);
-      return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    }
-    InputStream body = response.body();
-    openStreams.add(body);
-    SseReader events = null;
-    try (body) {
-      int status = response.statusCode();
-      if (status == 405) {
-        LOG.debug("backend {}: offers no GET stream (405)", spec.name());
-        return;
-      }
-      String session = sessionId;
-      if (status == 404 && session != null) {
-        expire(session);
-        return;
-      }
-      if (status != 200 || !contentType(response).startsWith("text/event-stream")) {
-        relisten(lastEventId, attempt, "HTTP " + status + " " + contentType(response), -1);
-        return;
-      }
-      listenOpen.set(true);
-      events = new SseReader(body, spec.limits().maxMessageBytes());
-      readEvents(events, null);
-    } catch (IOException e) {
-      LOG.debug("backend {}: GET stream broke: {}", spec.name(), e.getMessage());
-    } finally {
-      listenOpen.set(false);
-      openStreams.remove(body);
-    }
-    if (events != null) {
-      // the stream was up: reconnect, resuming after its last event
-      String last = events.lastEventId() != null ? events.lastEventId() : lastEventId;
-      relisten(last, -1, "stream ended", events.retryMillis());
-    }
+    Request request = getRequest(lastEventId);
+    dispatch(request, new Stream(Kind.LISTEN, request, null, "", null, lastEventId, attempt),
+        false);
   }
 
   private void relisten(String lastEventId, int attempt, String why, long retryMillis) {
@@ -450,20 +572,16 @@ public final class StreamableHttpTransport implements Transport {
     schedule(() -> listen(lastEventId, next), delay(retryMillis, next));
   }
 
-  private HttpRequest getRequest(String lastEventId) {
-    HttpRequest.Builder builder =
-        request(HttpRequest.BodyPublishers.noBody(), "GET").header("Accept", "text/event-stream");
+  private Request getRequest(String lastEventId) {
+    Request request = request(HttpMethod.GET, "text/event-stream");
     if (lastEventId != null && !lastEventId.isEmpty()) {
-      builder.header("Last-Event-ID", lastEventId);
+      request.headers(headers -> headers.put("Last-Event-ID", lastEventId));
     }
-    return builder.build();
+    return request;
   }
 
-  private void httpError(
-      JsonNode id, String method, int status, HttpResponse<InputStream> response, InputStream body)
-      throws IOException {
-    byte[] bytes = body.readNBytes(ERROR_BODY_BYTES);
-    if (id != null && contentType(response).startsWith("application/json") && bytes.length > 0) {
+  private void httpError(JsonNode id, String method, int status, String type, byte[] bytes) {
+    if (id != null && type.startsWith("application/json") && bytes.length > 0) {
       // a server may explain the failure with a JSON-RPC error for the request: pass it on
       try {
         JsonNode message = framing.parseMessage(bytes, 0, bytes.length);
@@ -476,7 +594,8 @@ public final class StreamableHttpTransport implements Transport {
         // not a JSON-RPC answer: fall through to the synthetic one
       }
     }
-    String excerpt = new String(bytes, 0, Math.min(bytes.length, 200), StandardCharsets.UTF_8).strip();
+    String excerpt =
+        new String(bytes, 0, Math.min(bytes.length, 200), StandardCharsets.UTF_8).strip();
     LOG.warn("backend {}: HTTP {} for {}{}: {}",
         spec.name(), status, method.isEmpty() ? "a response" : method,
         id == null ? "" : " request " + id, excerpt);
@@ -487,20 +606,24 @@ public final class StreamableHttpTransport implements Transport {
   }
 
   private void failed(JsonNode id, String method, Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+    Throwable cause = failure instanceof ExecutionException && failure.getCause() != null
         ? failure.getCause() : failure;
     if (closing.get()) {
       return;
     }
-    boolean timeout = cause instanceof HttpTimeoutException;
+    boolean timeout = cause instanceof TimeoutException;
+    boolean connectTimeout = cause instanceof SocketTimeoutException;
     LOG.warn("backend {}: {} failed: {}", spec.name(),
         method.isEmpty() ? "sending a response" : method, String.valueOf(cause));
     if (id != null) {
       String text = timeout
           ? "backend '" + spec.name() + "' did not answer within " + spec.requestTimeout()
-          : "backend '" + spec.name() + "' is unreachable: " + cause.getClass().getSimpleName()
-              + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
-      deliverError(id, timeout ? TIMEOUT_ERROR : INTERNAL_ERROR, text, 0);
+          : connectTimeout
+              ? "backend '" + spec.name() + "' could not be reached within "
+                  + spec.connectTimeout()
+              : "backend '" + spec.name() + "' is unreachable: " + cause.getClass().getSimpleName()
+                  + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+      deliverError(id, timeout || connectTimeout ? TIMEOUT_ERROR : INTERNAL_ERROR, text, 0);
     }
   }
 
@@ -514,15 +637,17 @@ public final class StreamableHttpTransport implements Transport {
     delivery.offer(error);
   }
 
-  private void learnSession(HttpResponse<?> response) {
-    response.headers().firstValue("Mcp-Session-Id").ifPresent(id -> {
-      if (id.isEmpty() || !id.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
-        LOG.warn("backend {}: ignoring a session id with characters outside visible ASCII",
-            spec.name());
-      } else {
-        sessionId = id;
-      }
-    });
+  private void learnSession(HttpFields headers) {
+    String id = headers.get("Mcp-Session-Id");
+    if (id == null) {
+      return;
+    }
+    if (id.isEmpty() || !id.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+      LOG.warn("backend {}: ignoring a session id with characters outside visible ASCII",
+          spec.name());
+    } else {
+      sessionId = id;
+    }
   }
 
   /** Reads the negotiated protocol version as the initialize result passes. */
@@ -552,25 +677,29 @@ public final class StreamableHttpTransport implements Transport {
 
   /**
    * Ends the session with a DELETE (waiting at most the request timeout; a 405 or any failure is
-   * ignored), stops every stream, and tells the receiver {@code closed(null)}. Idempotent.
+   * ignored), stops every stream and the HTTP client with its threads, and tells the receiver
+   * {@code closed(null)}. Idempotent.
    */
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
+      if (!onOwnThread()) {
+        // a close after an expiry still waits until the client has stopped
+        stopClient();
+      }
       return;
     }
     String session = sessionId;
     if (session != null && !delivery.ended()) {
       try {
-        HttpResponse<Void> response =
-            client.send(
-                request(HttpRequest.BodyPublishers.noBody(), "DELETE").build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() != 405 && response.statusCode() / 100 != 2) {
+        ContentResponse response = request(HttpMethod.DELETE, null)
+            .timeout(spec.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .send();
+        if (response.getStatus() != 405 && response.getStatus() / 100 != 2) {
           LOG.debug("backend {}: DELETE of session answered HTTP {}",
-              spec.name(), response.statusCode());
+              spec.name(), response.getStatus());
         }
-      } catch (IOException e) {
+      } catch (TimeoutException | ExecutionException e) {
         LOG.debug("backend {}: DELETE of session failed: {}", spec.name(), e.getMessage());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -582,16 +711,36 @@ public final class StreamableHttpTransport implements Transport {
 
   private void shutdown() {
     closing.set(true);
-    inFlight.forEach(f -> f.cancel(true));
-    for (InputStream stream : openStreams) {
-      try {
-        stream.close();
-      } catch (IOException ignored) {
-        // closing is best effort; the stream's thread ends either way
-      }
+    IOException closed = new IOException("transport of backend '" + spec.name() + "' closed");
+    for (Request request : inFlight) {
+      request.abort(closed);
     }
-    timer.shutdownNow();
-    executor.shutdown();
+    if (onOwnThread()) {
+      // a pool thread cannot wait for its own pool to stop
+      Thread stopper = new Thread(this::stopClient, threadPrefix + "-stop");
+      stopper.setDaemon(true);
+      stopper.start();
+    } else {
+      stopClient();
+    }
+  }
+
+  private void stopClient() {
+    synchronized (stopped) {
+      if (stopped.get()) {
+        return;
+      }
+      try {
+        client.stop();
+      } catch (Exception e) {
+        LOG.debug("backend {}: stopping the HTTP client: {}", spec.name(), e.toString());
+      }
+      stopped.set(true);
+    }
+  }
+
+  private boolean onOwnThread() {
+    return Thread.currentThread().getName().startsWith(threadPrefix);
   }
 
   private void schedule(Runnable task, long delayMillis) {
@@ -599,9 +748,9 @@ public final class StreamableHttpTransport implements Transport {
       return;
     }
     try {
-      timer.schedule(() -> {
+      scheduler.schedule(() -> {
         try {
-          executor.execute(task);
+          task.run();
         } catch (RuntimeException e) {
           LOG.debug("backend {}: retry dropped: {}", spec.name(), e.getMessage());
         }
@@ -640,17 +789,9 @@ public final class StreamableHttpTransport implements Transport {
     return !message.has("method") && id.equals(message.get("id"));
   }
 
-  private static String contentType(HttpResponse<?> response) {
-    return response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT).strip();
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
+  private static String contentType(HttpFields headers) {
+    HttpField field = headers.getField(HttpHeader.CONTENT_TYPE);
+    return field == null ? "" : field.getValue().toLowerCase(Locale.ROOT).strip();
   }
 
   /** The session id the server assigned, or null; for tests. */
@@ -666,6 +807,11 @@ public final class StreamableHttpTransport implements Transport {
   /** Whether the GET stream is open now; for tests. */
   boolean listening() {
     return listenOpen.get();
+  }
+
+  /** The prefix of the names of this transport's threads; for tests. */
+  String threadPrefix() {
+    return threadPrefix;
   }
 
   /** The endpoint; for logs. */

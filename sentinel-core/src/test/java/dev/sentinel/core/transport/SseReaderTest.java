@@ -47,4 +47,37 @@ class SseReaderTest {
     assertThat(data(reader.next())).isEqualTo("{}");
     assertThat(reader.lastEventId()).isEqualTo("big");
   }
+
+  @Test
+  void parser_fedOneByteAtATime_givesTheSameEvents() {
+    byte[] bytes = ("id: 1\r\ndata: {\"a\":1}\r\n\r\n: ping\n\nevent: x\ndata: y\n\n"
+        + "id: 2\ndata: [\ndata: 2]\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    SseParser parser = new SseParser(100);
+    java.util.List<SseReader.Event> events = new java.util.ArrayList<>();
+    for (byte b : bytes) {
+      parser.feed(java.nio.ByteBuffer.wrap(new byte[] {b}), events::add);
+    }
+
+    assertThat(events).extracting(SseReader.Event::type).containsExactly("message", "x", "message");
+    assertThat(data(events.get(0))).isEqualTo("{\"a\":1}");
+    assertThat(data(events.get(2))).isEqualTo("[\n2]");
+    assertThat(parser.lastEventId()).isEqualTo("2");
+  }
+
+  @Test
+  void parser_stopsWhenTheSinkSaysSo_andResumesWithTheRest() {
+    java.nio.ByteBuffer chunk = java.nio.ByteBuffer.wrap(
+        "data: 1\n\ndata: 2\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    SseParser parser = new SseParser(100);
+    java.util.List<String> seen = new java.util.ArrayList<>();
+
+    boolean more = parser.feed(chunk, e -> {
+      seen.add(data(e));
+      return false;
+    });
+
+    assertThat(more).isFalse();
+    assertThat(seen).containsExactly("1");
+    assertThat(chunk.hasRemaining()).isTrue();
+  }
 }

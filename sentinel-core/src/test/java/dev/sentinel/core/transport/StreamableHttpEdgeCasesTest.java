@@ -12,6 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +38,9 @@ class StreamableHttpEdgeCasesTest {
   }
 
   private HttpServer server;
+  private final ExecutorService handlers = Executors.newCachedThreadPool();
+  private final CountDownLatch released = new CountDownLatch(1);
+  private URI url;
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
   private StreamableHttpTransport transport;
   private final Recorder recorder = new Recorder();
@@ -43,8 +49,9 @@ class StreamableHttpEdgeCasesTest {
   void start() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/mcp", this::handle);
+    server.setExecutor(handlers);
     server.start();
-    URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp");
+    url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/mcp");
     transport = StreamableHttpTransport.connect(
         HttpSpec.of("fixture", url).withHeaders(Map.of("X-Backend-Key", "k1")));
     transport.start(recorder);
@@ -52,8 +59,10 @@ class StreamableHttpEdgeCasesTest {
 
   @AfterEach
   void stop() {
+    released.countDown();
     transport.close();
     server.stop(0);
+    handlers.shutdownNow();
   }
 
   private void handle(HttpExchange exchange) throws IOException {
@@ -78,6 +87,7 @@ class StreamableHttpEdgeCasesTest {
     switch (message.path("method").asString("")) {
       case "initialize":
         exchange.getResponseHeaders().add("Mcp-Session-Id", "s-123");
+        exchange.getResponseHeaders().add("Set-Cookie", "tracker=1; Path=/");
         respond(exchange, 200, "application/json",
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"2025-11-25\","
                 + "\"capabilities\":{},\"serverInfo\":{\"name\":\"fixture\",\"version\":\"1\"}}}");
@@ -91,6 +101,19 @@ class StreamableHttpEdgeCasesTest {
             ": keep-alive\n\nretry: 0\nid: e1\nevent: message\n"
                 + "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\n"
                 + "data: \"params\":{\"progress\":1}}\n\n");
+        return;
+      case "hangs":
+        // no answer until the test ends
+        try {
+          released.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        respond(exchange, 500, "text/plain", "too late");
+        return;
+      case "big":
+        respond(exchange, 200, "application/json",
+            "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"text\":\"" + "x".repeat(4096) + "\"}}");
         return;
       case "fails":
         respond(exchange, 400, "application/json",
@@ -134,6 +157,44 @@ class StreamableHttpEdgeCasesTest {
     assertThat(later.header("Mcp-Session-Id")).isEqualTo("s-123");
     assertThat(later.header("MCP-Protocol-Version")).isEqualTo("2025-11-25");
     assertThat(later.header("X-Backend-Key")).isEqualTo("k1");
+    assertThat(later.header("Cookie")).as("no cookie store").isNull();
+  }
+
+  @Test
+  void requestTimeout_isATimeoutErrorForThatRequestOnly() throws Exception {
+    StreamableHttpTransport timed = StreamableHttpTransport.connect(
+        HttpSpec.of("fixture", url).withRequestTimeout(java.time.Duration.ofMillis(200)));
+    Recorder timedRecorder = new Recorder();
+    timed.start(timedRecorder);
+    try {
+      timed.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"hangs\"}"));
+
+      JsonNode error = timedRecorder.response(7);
+      assertThat(error.at("/error/code").asInt()).isEqualTo(-32001);
+      assertThat(error.at("/error/message").asString())
+          .isEqualTo("backend 'fixture' did not answer within PT0.2S");
+      assertThat(timedRecorder.isClosed()).isFalse();
+    } finally {
+      timed.close();
+    }
+  }
+
+  @Test
+  void jsonAnswerOverTheLimit_isRefusedWithoutBufferingIt() throws Exception {
+    StreamableHttpTransport small = StreamableHttpTransport.connect(
+        HttpSpec.of("fixture", url).withLimits(new FrameLimits(1024, 64)));
+    Recorder smallRecorder = new Recorder();
+    small.start(smallRecorder);
+    try {
+      small.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"big\"}"));
+
+      JsonNode error = smallRecorder.response(5);
+      assertThat(error.at("/error/code").asInt()).isEqualTo(-32603);
+      assertThat(error.at("/error/message").asString())
+          .isEqualTo("backend 'fixture' sent an unusable answer: message exceeds 1024 bytes");
+    } finally {
+      small.close();
+    }
   }
 
   @Test

@@ -116,6 +116,46 @@ class StreamableHttpTransportTest {
   }
 
   @Test
+  void close_stopsTheHttpClientThreads() throws Exception {
+    connect(HttpSpec.of("echo", server.url()));
+    initialize();
+    transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}"));
+    recorder.response(2);
+    String prefix = transport.threadPrefix();
+    assertThat(threadsNamed(prefix)).as("the client runs its own threads").isPositive();
+
+    transport.close();
+
+    // the pool's threads are joined by close(); the timer's ends as its executor shuts down
+    Conditions.await("no thread of the transport left", () -> threadsNamed(prefix) == 0);
+  }
+
+  @Test
+  void sessionGone_stopsTheHttpClientThreads() throws Exception {
+    connect(HttpSpec.of("echo", server.url()));
+    initialize();
+    String prefix = transport.threadPrefix();
+    assertThat(raw("DELETE", server.url(), transport.sessionId(), null).statusCode() / 100).isEqualTo(2);
+    try {
+      transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}"));
+    } catch (IOException alreadyClosed) {
+      // the GET stream may meet the 404 first
+    }
+    assertThat(recorder.awaitClosed()).isInstanceOf(SessionExpiredException.class);
+
+    transport.close();
+
+    // the pool's threads are joined by close(); the timer's ends as its executor shuts down
+    Conditions.await("no thread of the transport left", () -> threadsNamed(prefix) == 0);
+  }
+
+  private static long threadsNamed(String prefix) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().startsWith(prefix))
+        .count();
+  }
+
+  @Test
   void sessionGone_closesWithSessionExpired() throws Exception {
     connect(HttpSpec.of("echo", server.url()));
     initialize();
