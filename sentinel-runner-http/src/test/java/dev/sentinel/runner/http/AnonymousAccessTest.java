@@ -28,15 +28,11 @@ class AnonymousAccessTest {
     Principal guest = new Principal("guest", Set.of("developer"), Map.of());
     fixture = new Fixture(dir,
         keys -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(guest))));
-    gateway = fixture.gateway().build();
-    gateway.start();
+    gateway = fixture.start(fixture.gateway());
   }
 
   @AfterAll
   static void stop() {
-    if (gateway != null) {
-      gateway.close();
-    }
     if (fixture != null) {
       fixture.close();
     }

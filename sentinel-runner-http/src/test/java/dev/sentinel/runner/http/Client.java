@@ -1,5 +1,7 @@
 package dev.sentinel.runner.http;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,6 +34,13 @@ final class Client {
   }
 
   /** A POST with the usual headers: JSON body, both types accepted, the key and the session. */
+  /** Asserts that this client's session still answers a call: what every hostile case must leave. */
+  void assertStillServed() {
+    HttpResponse<String> echo = post(call(99, "fx__echo", "still here"));
+    assertThat(echo.statusCode()).isEqualTo(200);
+    assertThat(echo.body()).contains("still here");
+  }
+
   HttpResponse<String> post(String body, String... extraHeaders) {
     HttpRequest.Builder request = base(extraHeaders)
         .POST(HttpRequest.BodyPublishers.ofString(body));

@@ -9,6 +9,8 @@ import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.core.gateway.Stores;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -25,6 +27,7 @@ final class Fixture implements AutoCloseable {
   final IssuedKey bob;
   final GatewayConfig config;
   final GatewayRuntime runtime;
+  private final List<HttpGateway> gateways = new ArrayList<>();
 
   Fixture(Path dir) {
     this(dir, UnaryOperator.identity());
@@ -73,6 +76,14 @@ final class Fixture implements AutoCloseable {
     return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
+  /** Builds and starts a gateway; {@link #close()} closes it before the runtime. */
+  HttpGateway start(HttpGateway.Builder builder) {
+    HttpGateway gateway = builder.build();
+    gateways.add(gateway);
+    gateway.start();
+    return gateway;
+  }
+
   /** A gateway builder on this engine with the keys' authenticator. */
   HttpGateway.Builder gateway() {
     return HttpGateway.builder().runtime(runtime).authenticator(authenticator);
@@ -84,6 +95,12 @@ final class Fixture implements AutoCloseable {
 
   @Override
   public void close() {
-    runtime.close();
+    try {
+      for (int i = gateways.size() - 1; i >= 0; i--) {
+        gateways.get(i).close();
+      }
+    } finally {
+      runtime.close();
+    }
   }
 }

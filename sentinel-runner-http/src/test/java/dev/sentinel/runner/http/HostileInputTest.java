@@ -29,15 +29,11 @@ class HostileInputTest {
   @BeforeAll
   static void start() {
     fixture = new Fixture(dir);
-    gateway = fixture.gateway().maxBodyBytes(MAX_BODY).build();
-    gateway.start();
+    gateway = fixture.start(fixture.gateway().maxBodyBytes(MAX_BODY));
   }
 
   @AfterAll
   static void stop() {
-    if (gateway != null) {
-      gateway.close();
-    }
     if (fixture != null) {
       fixture.close();
     }
@@ -51,9 +47,7 @@ class HostileInputTest {
 
   @AfterEach
   void othersKeepWorking() {
-    HttpResponse<String> echo = alice.post(Client.call(99, "fx__echo", "still here"));
-    assertThat(echo.statusCode()).isEqualTo(200);
-    assertThat(echo.body()).contains("still here");
+    alice.assertStillServed();
   }
 
   private static void assertUnauthorized(HttpResponse<String> response, String secret) {

@@ -27,15 +27,11 @@ class HttpGatewayTest {
   @BeforeAll
   static void start() {
     fixture = new Fixture(dir);
-    gateway = fixture.gateway().build();
-    gateway.start();
+    gateway = fixture.start(fixture.gateway());
   }
 
   @AfterAll
   static void stop() {
-    if (gateway != null) {
-      gateway.close();
-    }
     if (fixture != null) {
       fixture.close();
     }
@@ -50,9 +46,7 @@ class HttpGatewayTest {
   @AfterEach
   void healthy() {
     // Whatever a test did, a session opened before it keeps working.
-    HttpResponse<String> echo = alice.post(Client.call(99, "fx__echo", "still here"));
-    assertThat(echo.statusCode()).isEqualTo(200);
-    assertThat(echo.body()).contains("still here");
+    alice.assertStillServed();
   }
 
   @Test

@@ -58,17 +58,12 @@ class JwtAccessTest {
     clock = new ManualClock(Instant.now());
     jwt = JwtAuthenticator.builder(issuer.settings()).clock(clock).build();
     fixture = new Fixture(dir, keys -> JwtAuthenticator.dispatching(jwt, keys));
-    gateway = fixture.gateway()
-        .protectedResource(new OAuth(Optional.empty(), List.of(), List.of("mcp:tools")), TestIssuer.ISSUER)
-        .build();
-    gateway.start();
+    gateway = fixture.start(fixture.gateway().protectedResource(
+        new OAuth(Optional.empty(), List.of(), List.of("mcp:tools")), TestIssuer.ISSUER));
   }
 
   @AfterAll
   static void stop() {
-    if (gateway != null) {
-      gateway.close();
-    }
     if (fixture != null) {
       fixture.close();
     }
@@ -85,9 +80,7 @@ class JwtAccessTest {
 
   @AfterEach
   void othersKeepWorking() {
-    HttpResponse<String> echo = alice.post(Client.call(99, "fx__echo", "still here"));
-    assertThat(echo.statusCode()).isEqualTo(200);
-    assertThat(echo.body()).contains("still here");
+    alice.assertStillServed();
   }
 
   private static String bearer(String token) {

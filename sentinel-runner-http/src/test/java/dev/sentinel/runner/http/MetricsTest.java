@@ -54,8 +54,7 @@ class MetricsTest {
         + "      tools: [\"fx__progress\"]\n"
         + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n";
     fixture = new Fixture(dir, yaml, UnaryOperator.identity());
-    gateway = fixture.gateway().admin(new Admin(TOKEN)).build();
-    gateway.start();
+    gateway = fixture.start(fixture.gateway().admin(new Admin(TOKEN)));
 
     Client alice = new Client(gateway.endpoint(), fixture.alice.secret());
     alice.initialize();
@@ -75,9 +74,6 @@ class MetricsTest {
 
   @AfterAll
   static void stop() {
-    if (gateway != null) {
-      gateway.close();
-    }
     if (fixture != null) {
       fixture.close();
     }

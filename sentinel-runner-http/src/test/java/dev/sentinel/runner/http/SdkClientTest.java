@@ -31,15 +31,11 @@ class SdkClientTest {
   @BeforeAll
   static void start() {
     fixture = new Fixture(dir);
-    gateway = fixture.gateway().build();
-    gateway.start();
+    gateway = fixture.start(fixture.gateway());
   }
 
   @AfterAll
   static void stop() {
-    if (gateway != null) {
-      gateway.close();
-    }
     if (fixture != null) {
       fixture.close();
     }
