@@ -118,6 +118,12 @@ public final class HttpGatewayBench {
     settings.put("prewarmSeconds", options.prewarm);
     settings.put("stdioWarmupSeconds", options.stdioWarmup);
     settings.put("gatewayJavaOpts", options.gatewayOpts);
+    ArrayNode rates = settings.putArray("pacedRates");
+    for (double rate : options.rates) {
+      rates.add(rate);
+    }
+    settings.put("pacedWarmupSeconds", options.pacedWarmup);
+    settings.put("pacedMeasureSeconds", options.pacedMeasure);
     settings.put("sentinel", options.sentinel.toString());
     ObjectNode targets = root.putObject("targets");
     targets.put("addedP50Us", 300);
@@ -125,7 +131,7 @@ public final class HttpGatewayBench {
     targets.put("gatewayCallsPerSecond", 5000);
     ArrayNode notes = root.putArray("notes");
     int errors = 0;
-    if (options.phases.contains("http")) {
+    if (options.phases.contains("http") || options.phases.contains("paced")) {
       errors += httpPhase(root.putObject("httpBackend"));
     }
     if (options.phases.contains("stdio")) {
@@ -155,10 +161,16 @@ public final class HttpGatewayBench {
         new Arm("sentinel http", gateway.endpoint, key, "echo__echo"));
     arms.get(0).process = backend;
     arms.get(1).process = gateway.process;
-    int errors = measure(arms, out.putArray("runs"), options.warmup);
+    int errors = 0;
+    if (options.phases.contains("http")) {
+      errors += measure(arms, out.putArray("runs"), options.warmup);
+    }
     ArrayNode results = out.putArray("arms");
     for (Arm arm : arms) {
       results.add(arm.json());
+    }
+    if (options.phases.contains("paced")) {
+      errors += paced(arms, out.putArray("paced"));
     }
     Arm direct = arms.get(0);
     Arm through = arms.get(1);
@@ -304,6 +316,75 @@ public final class HttpGatewayBench {
       }
     }
     sampler.shutdownNow();
+    return errors;
+  }
+
+  /**
+   * The open-loop phase: at each rate, every arm paced at that total rate over the sessions, in
+   * rounds whose order alternates; per rate the merged latencies and the added p50/p99.
+   */
+  private int paced(List<Arm> arms, ArrayNode out) throws Exception {
+    int errors = 0;
+    if (!options.phases.contains("http") && options.prewarm > 0) {
+      for (Arm arm : arms) {
+        HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
+            options.sessions, Duration.ZERO, HttpLoad.seconds(options.prewarm), TEXT)
+            .withApiKey(arm.apiKey).withTool(arm.tool));
+        log(String.format(Locale.ROOT, "pre-warm-up, %s (not measured): %s", arm.label,
+            outcome));
+        errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
+      }
+    }
+    for (double rate : options.rates) {
+      List<Arm> rated = new ArrayList<>();
+      for (Arm arm : arms) {
+        rated.add(new Arm(arm.label, arm.endpoint, arm.apiKey, arm.tool));
+      }
+      long[] late = new long[rated.size()];
+      ObjectNode node = out.addObject();
+      node.put("rate", rate);
+      ArrayNode runs = node.putArray("runs");
+      for (int round = 0; round < options.rounds; round++) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < rated.size(); i++) {
+          order.add(i);
+        }
+        if (round % 2 == 1) {
+          java.util.Collections.reverse(order);
+        }
+        for (int i : order) {
+          Arm arm = rated.get(i);
+          String load = Machine.loadAverage();
+          HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
+                  options.sessions, HttpLoad.seconds(options.pacedWarmup),
+                  HttpLoad.seconds(options.pacedMeasure), TEXT)
+              .withApiKey(arm.apiKey).withTool(arm.tool).withRate(rate));
+          log(String.format(Locale.ROOT, "paced %s/s, round %d, %s (load %s): %s", fmt(rate),
+              round + 1, arm.label, load, outcome));
+          arm.add(outcome);
+          late[i] += outcome.late();
+          errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
+          ObjectNode run = runs.addObject();
+          run.put("round", round + 1);
+          run.put("arm", arm.label);
+          run.put("loadAverageBefore", load);
+          run.put("outcome", outcome.toString());
+        }
+      }
+      ArrayNode results = node.putArray("arms");
+      for (int i = 0; i < rated.size(); i++) {
+        results.add(rated.get(i).json().put("late", late[i]));
+      }
+      Arm direct = rated.get(0);
+      Arm through = rated.get(1);
+      if (direct.stats.count() > 0 && through.stats.count() > 0) {
+        ObjectNode added = node.putObject("addedUs");
+        for (double p : new double[] {50, 90, 99}) {
+          added.put("p" + (int) p,
+              (through.stats.percentile(p) - direct.stats.percentile(p)) / 1e3);
+        }
+      }
+    }
     return errors;
   }
 
@@ -586,6 +667,32 @@ public final class HttpGatewayBench {
             fmt(http.path("addedUs").path("p99").asDouble()),
             100 * http.path("throughputRatio").asDouble()));
       }
+      if (http.path("paced").size() > 0) {
+        out.append(String.format(Locale.ROOT, "%n### Paced (open loop), %d sessions: added"
+                + " latency by total rate (µs)%n%n%s s warm-up and %s s measured per run, %d"
+                + " rounds, order alternating; a call whose session was still waiting when it"
+                + " was due is late and measured from its scheduled time.%n%n",
+            options.sessions, fmt(options.pacedWarmup), fmt(options.pacedMeasure),
+            options.rounds));
+        out.append("| rate/s | arm | achieved/s | p50 | p90 | p99 | max | late | errors |"
+            + " added p50 | added p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (tools.jackson.databind.JsonNode rate : http.path("paced")) {
+          for (tools.jackson.databind.JsonNode arm : rate.path("arms")) {
+            boolean first = arm == rate.path("arms").get(0);
+            tools.jackson.databind.JsonNode us = arm.path("us");
+            out.append(String.format(Locale.ROOT,
+                "| %s | %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s |%n",
+                fmt(rate.path("rate").asDouble()), arm.path("label").asString(),
+                arm.path("callsPerSecond").asDouble(), fmt(us.path("p50").asDouble()),
+                fmt(us.path("p90").asDouble()), fmt(us.path("p99").asDouble()),
+                fmt(us.path("max").asDouble()), arm.path("late").asLong(),
+                arm.path("errors").asLong(),
+                first ? "" : fmt(rate.path("addedUs").path("p50").asDouble()),
+                first ? "" : fmt(rate.path("addedUs").path("p99").asDouble())));
+          }
+        }
+        out.append('\n');
+      }
       out.append("Gateway process: ").append(http.path("gatewayProcess").toString())
           .append("\n\nTargets: added p50 ≤ 300 µs, added p99 ≤ 2,000 µs, ≥ 5,000 calls/s"
               + " through the gateway.\n");
@@ -605,6 +712,11 @@ public final class HttpGatewayBench {
       root.path(phase).path("runs").forEach(run -> out.append(String.format(Locale.ROOT,
           "| %d | %s | %s | %s |%n", run.path("round").asInt(), run.path("arm").asString(),
           run.path("loadAverageBefore").asString(), run.path("outcome").asString())));
+      root.path(phase).path("paced").forEach(rate -> rate.path("runs").forEach(run ->
+          out.append(String.format(Locale.ROOT, "| %d | %s @ %s/s | %s | %s |%n",
+              run.path("round").asInt(), run.path("arm").asString(),
+              fmt(rate.path("rate").asDouble()), run.path("loadAverageBefore").asString(),
+              run.path("outcome").asString()))));
     }
     if (options.out != null) {
       out.append("\nJSON: `").append(options.out).append("`\n");
@@ -646,7 +758,11 @@ public final class HttpGatewayBench {
             + " session (default 10)",
         "  --prewarm S          one unmeasured run per arm before the rounds (default 10)",
         "  --rounds N           rounds of all arms, order alternating (default 2)",
-        "  --phases LIST        http,stdio (default both)",
+        "  --phases LIST        http (closed loop, saturation), paced (open loop at --rates),"
+            + " stdio (default all three)",
+        "  --rates LIST         total calls/s of the paced phase (default 500,1000,2000,4000)",
+        "  --paced-warmup S     warm-up seconds per paced run (default 3)",
+        "  --paced-measure S    measured seconds per paced run (default 10)",
         "  --gateway-opts OPTS  JAVA_OPTS for the gateway (default: -XX:TieredStopAtLevel=4"
             + " -Xmx256m, what bin/sentinel recommends for a busy gateway)",
         "  --profile DIR        record JFR of each gateway into DIR",
@@ -659,7 +775,10 @@ public final class HttpGatewayBench {
     double stdioWarmup = 10;
     double prewarm = 10;
     int rounds = 2;
-    Set<String> phases = Set.of("http", "stdio");
+    Set<String> phases = Set.of("http", "paced", "stdio");
+    double[] rates = {500, 1000, 2000, 4000};
+    double pacedWarmup = 3;
+    double pacedMeasure = 10;
     String gatewayOpts = "-XX:TieredStopAtLevel=4 -Xmx256m";
     Path profile;
     Path out;
@@ -690,6 +809,10 @@ public final class HttpGatewayBench {
           case "--prewarm": o.prewarm = Double.parseDouble(v); break;
           case "--rounds": o.rounds = Integer.parseInt(v); break;
           case "--phases": o.phases = Set.of(v.split(",")); break;
+          case "--rates": o.rates = java.util.Arrays.stream(v.split(","))
+              .mapToDouble(Double::parseDouble).toArray(); break;
+          case "--paced-warmup": o.pacedWarmup = Double.parseDouble(v); break;
+          case "--paced-measure": o.pacedMeasure = Double.parseDouble(v); break;
           case "--gateway-opts": o.gatewayOpts = v; break;
           case "--profile": o.profile = Path.of(v); break;
           case "--out": o.out = Path.of(v); break;
@@ -698,6 +821,14 @@ public final class HttpGatewayBench {
       }
       if (o.sessions < 1 || o.rounds < 1 || o.measure <= 0 || o.warmup < 0) {
         throw new IllegalArgumentException("sessions and rounds must be >= 1, measure > 0");
+      }
+      for (double rate : o.rates) {
+        if (!(rate > 0) || Double.isInfinite(rate)) {
+          throw new IllegalArgumentException("--rates: each rate must be > 0 calls/s: " + rate);
+        }
+      }
+      if (o.pacedMeasure <= 0 || o.pacedWarmup < 0) {
+        throw new IllegalArgumentException("--paced-measure must be > 0, --paced-warmup >= 0");
       }
       return o;
     }

@@ -22,17 +22,24 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * A closed-loop load generator for MCP servers over Streamable HTTP. Each of N sessions sends
- * {@code initialize}, then {@code notifications/initialized}, then {@code tools/call} after
- * {@code tools/call}, each as soon as the previous answer arrived, with the spec's headers
+ * A load generator for MCP servers over Streamable HTTP, closed loop or paced. Each of N sessions
+ * sends {@code initialize}, then {@code notifications/initialized}, then {@code tools/call} after
+ * {@code tools/call}: in the closed loop each as soon as the previous answer arrived; paced
+ * ({@link Settings#rate} &gt; 0, open loop) each at its scheduled time (see {@link Pacer}: a
+ * total rate spread over the sessions; a call whose session is still waiting when it is due is
+ * counted as late, sent when the answer arrives, and its latency counts from the scheduled
+ * time, so a stall is not hidden by the calls it delayed). Requests carry the spec's headers
  * ({@code Mcp-Session-Id} from the {@code initialize} answer when the server gives one,
  * {@code MCP-Protocol-Version} as negotiated, {@code Accept: application/json,
  * text/event-stream}) and optionally {@code X-API-Key}. Answers may be JSON or an event stream
  * (the answer is the {@code data} event carrying the request's id).
  *
- * <p>Calls that start after the warm-up and end before the end of the measured window are
- * measured: their count gives calls per second and their round trips (from just before the
- * request is handed to the client to its complete answer) the percentiles. Every failure is
+ * <p>Closed loop: calls that start after the warm-up and end before the end of the measured window
+ * are measured. Paced: calls scheduled inside the window are measured (their answers may arrive
+ * after it), and their count over the window is the achieved rate. Either way their count gives
+ * calls per second and their round trips (from just before the request is handed to the client,
+ * or from the scheduled time for a late paced call, to its complete answer) the percentiles.
+ * Every failure is
  * counted: an HTTP status other than 200, a JSON-RPC error, an {@code isError} result, an answer
  * without the expected text, a timeout, a refused connection, and a session that cannot be
  * initialized (it is retried after 100 ms, and each failed attempt counts). A session whose
@@ -64,9 +71,12 @@ final class HttpLoad {
    * @param expect text every answer must contain
    * @param protocolVersion the revision asked for in {@code initialize}
    * @param timeout how long one request may take before it counts as failed
+   * @param rate the total target rate in calls per second spread over the sessions (open loop,
+   *     see {@link Pacer}), or 0 for the closed loop
    */
   record Settings(URI endpoint, int sessions, Duration warmup, Duration measure, String apiKey,
-      String tool, String arguments, String expect, String protocolVersion, Duration timeout) {
+      String tool, String arguments, String expect, String protocolVersion, Duration timeout,
+      double rate) {
     /** Validates. */
     Settings {
       Objects.requireNonNull(endpoint, "endpoint");
@@ -81,25 +91,39 @@ final class HttpLoad {
       Objects.requireNonNull(expect, "expect");
       Objects.requireNonNull(protocolVersion, "protocolVersion");
       Objects.requireNonNull(timeout, "timeout");
+      if (!(rate >= 0) || Double.isInfinite(rate)) {
+        throw new IllegalArgumentException("rate must be >= 0 calls/s (0: closed loop): " + rate);
+      }
+    }
+
+    /** Whether calls are paced (open loop) rather than sent as answers arrive. */
+    boolean paced() {
+      return rate > 0;
+    }
+
+    /** The same paced at {@code callsPerSecond} in total (0: closed loop). */
+    Settings withRate(double callsPerSecond) {
+      return new Settings(endpoint, sessions, warmup, measure, apiKey, tool, arguments, expect,
+          protocolVersion, timeout, callsPerSecond);
     }
 
     /** Echo calls with the given text, protocol 2025-06-18, a 30 s timeout, no key. */
     static Settings echo(URI endpoint, int sessions, Duration warmup, Duration measure,
         String text) {
       return new Settings(endpoint, sessions, warmup, measure, null, "echo",
-          "{\"text\":\"" + text + "\"}", text, "2025-06-18", Duration.ofSeconds(30));
+          "{\"text\":\"" + text + "\"}", text, "2025-06-18", Duration.ofSeconds(30), 0);
     }
 
     /** The same with an API key. */
     Settings withApiKey(String key) {
       return new Settings(endpoint, sessions, warmup, measure, key, tool, arguments, expect,
-          protocolVersion, timeout);
+          protocolVersion, timeout, rate);
     }
 
     /** The same with another tool name (a gateway may prefix it). */
     Settings withTool(String name) {
       return new Settings(endpoint, sessions, warmup, measure, apiKey, name, arguments, expect,
-          protocolVersion, timeout);
+          protocolVersion, timeout, rate);
     }
   }
 
@@ -116,14 +140,19 @@ final class HttpLoad {
    * @param totalCalls successful calls, warm-up included
    * @param errorSamples the first few failures, described
    * @param stats the measured samples, for merging runs
+   * @param targetRate the paced target rate in calls/s, 0 for the closed loop
+   * @param late paced calls of the window that could not start on time because their session
+   *     was still waiting for the previous answer (their latency counts from the scheduled time)
    */
   record Outcome(long calls, double seconds, double callsPerSecond, LatencyStats.Summary latency,
       long errors, long errorsInWindow, long sessionFailures, long totalCalls,
-      List<String> errorSamples, LatencyStats stats) {
+      List<String> errorSamples, LatencyStats stats, double targetRate, long late) {
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "%d calls in %.1f s = %.0f calls/s; %s; %d errors"
-              + " (%d in window, %d failed initializations)%s", calls, seconds, callsPerSecond,
+      return String.format(Locale.ROOT, "%s%d calls in %.1f s = %.0f calls/s; %s; %d errors"
+              + " (%d in window, %d failed initializations)%s",
+          targetRate > 0 ? String.format(Locale.ROOT, "paced at %.0f/s, %d late: ", targetRate,
+              late) : "", calls, seconds, callsPerSecond,
           latency == null ? "no samples" : latency.toString(), errors, errorsInWindow,
           sessionFailures, errorSamples.isEmpty() ? "" : "; first: " + errorSamples);
     }
@@ -163,10 +192,12 @@ final class HttpLoad {
     final AtomicLong errors = new AtomicLong();
     final AtomicLong errorsInWindow = new AtomicLong();
     final AtomicLong sessionFailures = new AtomicLong();
+    final AtomicLong late = new AtomicLong();
     final List<String> errorSamples = Collections.synchronizedList(new ArrayList<>());
     final CountDownLatch done;
     long windowStart;
     long windowEnd;
+    Pacer pacer;
 
     Run(Settings settings, HttpClient client, ScheduledExecutorService retries) {
       this.settings = settings;
@@ -179,6 +210,11 @@ final class HttpLoad {
       long now = System.nanoTime();
       windowStart = now + settings.warmup().toNanos();
       windowEnd = windowStart + settings.measure().toNanos();
+      if (settings.paced()) {
+        // Paced calls start after the sessions had time to initialize; the window is unchanged.
+        pacer = Pacer.of(settings.rate(), settings.sessions(), now + TimeUnit.MILLISECONDS
+            .toNanos(settings.warmup().isZero() ? 0 : 200));
+      }
       List<Session> sessions = new ArrayList<>();
       for (int i = 0; i < settings.sessions(); i++) {
         sessions.add(new Session(this, i));
@@ -203,7 +239,7 @@ final class HttpLoad {
       double seconds = settings.measure().toNanos() / 1e9;
       return new Outcome(all.count(), seconds, all.count() / seconds, all.summary(),
           errors.get(), errorsInWindow.get(), sessionFailures.get(), total,
-          List.copyOf(errorSamples), all);
+          List.copyOf(errorSamples), all, settings.rate(), late.get());
     }
 
     void error(long started, String what) {
@@ -220,8 +256,8 @@ final class HttpLoad {
   }
 
   /**
-   * One session's closed loop. Its callbacks run one after another (each call starts when the
-   * previous one ended), on Jetty's threads; the monitor publishes its counters to the reader.
+   * One session's loop. Its callbacks run one after another (each call starts after the
+   * previous one ended), on Jetty's threads or the scheduler's; the monitor publishes its counters to the reader.
    */
   private static final class Session {
     final Run run;
@@ -231,6 +267,7 @@ final class HttpLoad {
     String sessionId;
     String protocolVersion;
     long nextId = 1;
+    long paceIndex;
     boolean finished;
 
     Session(Run run, int number) {
@@ -296,41 +333,93 @@ final class HttpLoad {
     }
 
     void call() {
+      if (run.pacer != null) {
+        next(System.nanoTime());
+        return;
+      }
       long now = System.nanoTime();
       if (now >= run.windowEnd) {
         finish();
         return;
       }
+      send(now, now);
+    }
+
+    /**
+     * Paced: the previous exchange (or the initialization) ended at {@code free}; sends the next
+     * call now when it is due or late, or schedules it for when it is due.
+     */
+    void next(long free) {
+      long due = run.pacer.due(number, paceIndex);
+      if (due >= run.windowEnd) {
+        finish();
+        return;
+      }
+      paceIndex++;
+      if (Pacer.late(due, free)) {
+        if (due >= run.windowStart) {
+          run.late.incrementAndGet();
+        }
+        send(due, Pacer.latencyOrigin(due, free, System.nanoTime()));
+        return;
+      }
+      long wait = due - System.nanoTime();
+      if (wait <= 0) {
+        send(due, System.nanoTime());
+      } else {
+        run.retries.schedule(() -> send(due, System.nanoTime()), wait, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    /**
+     * Sends one {@code tools/call}; {@code due} decides whether it is in the window (paced: when
+     * it was scheduled; closed loop: when it started) and {@code origin} is where its latency
+     * counts from.
+     */
+    void send(long due, long origin) {
       long id = nextId++;
       String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":"
           + "{\"name\":\"" + run.settings.tool() + "\",\"arguments\":" + run.settings.arguments()
           + "}}";
       Request request = post(body);
-      long started = System.nanoTime();
+      boolean paced = run.pacer != null;
+      long started = paced ? origin : System.nanoTime();
       request.send(new BufferingResponseListener(MAX_BODY) {
         @Override
         public void onComplete(Result result) {
           long ended = System.nanoTime();
           String failure = check(result, getContentAsString(StandardCharsets.UTF_8),
               getMediaType(), id, run.settings.expect());
+          long windowed = paced ? due : started;
           if (failure == null) {
             synchronized (Session.this) {
               successes++;
-              if (started >= run.windowStart && ended <= run.windowEnd) {
+              boolean inWindow = paced
+                  ? due >= run.windowStart && due < run.windowEnd
+                  : started >= run.windowStart && ended <= run.windowEnd;
+              if (inWindow) {
                 stats.add(ended - started);
               }
             }
-            call();
+            proceed(ended);
           } else {
-            run.error(started, "session " + number + ": tools/call: " + failure);
+            run.error(windowed, "session " + number + ": tools/call: " + failure);
             if (!result.isFailed() && result.getResponse().getStatus() == 404) {
               initialize(); // the server ended the session
             } else {
-              call();
+              proceed(ended);
             }
           }
         }
       });
+    }
+
+    private void proceed(long ended) {
+      if (run.pacer != null) {
+        next(ended);
+      } else {
+        call();
+      }
     }
 
     synchronized void finish() {
@@ -461,13 +550,13 @@ final class HttpLoad {
 
   /**
    * Runs a load from the command line: {@code URL [--sessions N] [--warmup S] [--measure S]
-   * [--api-key KEY] [--tool NAME] [--text TEXT]}; prints the outcome. Exit status 1 when there
+   * [--api-key KEY] [--tool NAME] [--text TEXT] [--rate CALLS_PER_S]}; prints the outcome. Exit status 1 when there
    * were errors.
    */
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
       System.err.println("usage: HttpLoad URL [--sessions 16] [--warmup 5] [--measure 10]"
-          + " [--api-key KEY] [--tool echo] [--text hello]");
+          + " [--api-key KEY] [--tool echo] [--text hello] [--rate CALLS_PER_S]");
       System.exit(2);
     }
     URI endpoint = URI.create(args[0]);
@@ -477,6 +566,7 @@ final class HttpLoad {
     String key = null;
     String tool = "echo";
     String text = "hello-bench";
+    double rate = 0;
     for (int i = 1; i < args.length; i += 2) {
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException(args[i] + " needs a value");
@@ -489,11 +579,12 @@ final class HttpLoad {
         case "--api-key": key = value; break;
         case "--tool": tool = value; break;
         case "--text": text = value; break;
+        case "--rate": rate = Double.parseDouble(value); break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     Settings settings = Settings.echo(endpoint, sessions, seconds(warmup), seconds(measure), text)
-        .withApiKey(key).withTool(tool);
+        .withApiKey(key).withTool(tool).withRate(rate);
     Outcome outcome = run(settings);
     System.out.println(outcome);
     System.exit(outcome.errors() == 0 ? 0 : 1);

@@ -22,6 +22,29 @@ class HttpLoadTest {
   }
 
   @Test
+  void run_paced_measuresTheScheduledCalls() throws Exception {
+    try (EchoHttpServer echo = EchoHttpServer.start(0)) {
+      HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(URI.create(echo.endpoint()),
+          4, Duration.ofMillis(300), Duration.ofSeconds(1), "paced").withRate(200));
+      assertThat(outcome.errorSamples()).isEmpty();
+      assertThat(outcome.errors()).isZero();
+      assertThat(outcome.targetRate()).isEqualTo(200);
+      // Exactly the calls scheduled in the window: 4 sessions at 50/s for 1 s.
+      assertThat(outcome.calls()).isBetween(196L, 204L);
+      assertThat(outcome.latency().count()).isEqualTo(outcome.calls());
+      assertThat(outcome.late()).isBetween(0L, outcome.calls());
+      assertThat(echo.sessions()).isZero();
+    }
+  }
+
+  @Test
+  void settings_rejectANegativeRate() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> HttpLoad.Settings.echo(
+        URI.create("http://127.0.0.1:1/mcp"), 1, Duration.ZERO, Duration.ofSeconds(1), "x")
+        .withRate(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void run_withWrongTool_countsEveryFailure() throws Exception {
     try (EchoHttpServer echo = EchoHttpServer.start(0)) {
       HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(URI.create(echo.endpoint()),

@@ -42,7 +42,8 @@ final class AuditChain {
 
   /** The canonical content of an event: the text stored in the {@code event} column. */
   static byte[] content(AuditEvent event) {
-    return CanonicalJson.bytes(AuditEventJson.toJson(event));
+    // The same bytes as CanonicalJson.bytes(AuditEventJson.toJson(event)), without the tree.
+    return AuditEventJson.canonicalBytes(event);
   }
 
   /** The hash of record {@code seq} with the given content, continuing from {@code prevHash}. */

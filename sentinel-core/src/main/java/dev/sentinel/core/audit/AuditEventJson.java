@@ -55,6 +55,42 @@ public final class AuditEventJson {
     return toJson(event, true);
   }
 
+  /**
+   * The event's canonical JSON, byte for byte {@code CanonicalJson.bytes(toJson(event))}, written
+   * straight from the event (members in sorted order) without building the tree: the audit hash
+   * chain computes it for every event.
+   */
+  public static byte[] canonicalBytes(AuditEvent event) {
+    Objects.requireNonNull(event, "event");
+    return new CanonicalJson.ObjectWriter()
+        .value("arguments", event.arguments())
+        .string("arguments_digest", event.argumentsDigest())
+        .string("backend", event.backend())
+        .string("client", event.client())
+        .string("effect", event.effect() == null ? null : event.effect().name())
+        .string("error_class", event.errorClass())
+        .string("error_message", event.errorMessage())
+        .string("id", event.id())
+        .string("instance", event.instance())
+        .decimal("latency_ms", millis(event.latency()))
+        .string("method", event.method())
+        .string("name", event.name())
+        .string("outcome", event.outcome().name())
+        .string("principal", event.principal())
+        .number("rate_remaining", event.rateRemaining())
+        .string("reason", event.reason())
+        .string("request_id", event.requestId())
+        .string("response_digest", event.responseDigest())
+        .number("response_size", event.responseSize())
+        .decimal("retry_after_ms", millis(event.retryAfter()))
+        .string("revision", event.revision())
+        .strings("roles", event.roles())
+        .strings("rules", event.rules())
+        .string("session", event.session())
+        .string("time", event.time().toString())
+        .finish();
+  }
+
   /** The event as one line of compact JSON, without a line terminator. */
   public static String toLine(AuditEvent event) {
     return MAPPER.writeValueAsString(toJson(event, false));

@@ -53,6 +53,81 @@ public final class CanonicalJson {
     return writer.toByteArray();
   }
 
+  /**
+   * The canonical bytes of an object whose members the caller writes in sorted order, without
+   * building a tree first (see {@link AuditEventJson#canonicalBytes}). Not thread-safe; one per
+   * call.
+   */
+  static final class ObjectWriter {
+    private final CanonicalWriter writer = new CanonicalWriter(null);
+    private boolean first = true;
+
+    ObjectWriter() {
+      writer.put((byte) '{');
+    }
+
+    private void name(String name) {
+      if (!first) {
+        writer.put((byte) ',');
+      }
+      first = false;
+      writer.string(name);
+      writer.put((byte) ':');
+    }
+
+    /** A string member; null is written as {@code null}. */
+    ObjectWriter string(String name, String value) {
+      name(name);
+      if (value == null) {
+        writer.ascii("null");
+      } else {
+        writer.string(value);
+      }
+      return this;
+    }
+
+    /** A number member. */
+    ObjectWriter number(String name, long value) {
+      name(name);
+      writer.ascii(Long.toString(value));
+      return this;
+    }
+
+    /** A decimal member, written by value. */
+    ObjectWriter decimal(String name, BigDecimal value) {
+      name(name);
+      writer.ascii(CanonicalJson.decimal(value));
+      return this;
+    }
+
+    /** An array of strings. */
+    ObjectWriter strings(String name, List<String> values) {
+      name(name);
+      writer.put((byte) '[');
+      for (int i = 0; i < values.size(); i++) {
+        if (i > 0) {
+          writer.put((byte) ',');
+        }
+        writer.string(values.get(i));
+      }
+      writer.put((byte) ']');
+      return this;
+    }
+
+    /** Any JSON value. */
+    ObjectWriter value(String name, JsonNode value) {
+      name(name);
+      writer.write(value);
+      return this;
+    }
+
+    /** Closes the object and returns its bytes. */
+    byte[] finish() {
+      writer.put((byte) '}');
+      return writer.toByteArray();
+    }
+  }
+
   /** {@code sha256:} followed by the lowercase hex SHA-256 of the value's canonical bytes. */
   public static String sha256(JsonNode node) {
     return digest(node).digest();
@@ -224,12 +299,12 @@ public final class CanonicalJson {
       buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
     }
 
-    private void put(byte b) {
+    void put(byte b) {
       ensure(1);
       buf[pos++] = b;
     }
 
-    private void ascii(String s) {
+    void ascii(String s) {
       int n = s.length();
       ensure(n);
       for (int i = 0; i < n; i++) {
@@ -295,7 +370,7 @@ public final class CanonicalJson {
       put((byte) '}');
     }
 
-    private void string(String s) {
+    void string(String s) {
       put((byte) '"');
       int n = s.length();
       for (int i = 0; i < n; i++) {

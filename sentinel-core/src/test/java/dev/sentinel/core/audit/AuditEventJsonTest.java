@@ -138,6 +138,12 @@ class AuditEventJsonTest {
       long rateRemaining, Duration retryAfter, Outcome outcome, String errorClass,
       String errorMessage, Duration latency, long responseSize, String responseDigest) {}
 
+  @Property
+  void canonicalBytes_equalsTheCanonicalFormOfTheTree(@ForAll("events") AuditEvent event) {
+    assertThat(AuditEventJson.canonicalBytes(event))
+        .isEqualTo(CanonicalJson.bytes(AuditEventJson.toJson(event)));
+  }
+
   @Provide
   Arbitrary<AuditEvent> events() {
     Arbitrary<String> text = JsonArbitraries.strings();
