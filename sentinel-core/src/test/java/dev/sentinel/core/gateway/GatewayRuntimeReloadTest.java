@@ -219,13 +219,28 @@ class GatewayRuntimeReloadTest {
       AtomicBoolean calling = new AtomicBoolean(true);
       List<String> mixed = new CopyOnWriteArrayList<>();
       try {
+        // Both configs certainly serve calls: the first reload waits until every caller has
+        // made a call under A, the callers wait half-way for it, and the reloads go on only
+        // once a call has been decided under B.
+        CountDownLatch calledUnderA = new CountDownLatch(threads);
+        CountDownLatch reloaded = new CountDownLatch(1);
+        CountDownLatch calledUnderB = new CountDownLatch(1);
         List<Future<?>> callers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           callers.add(pool.submit(() -> {
             go.await();
             for (int i = 0; i < callsEach; i++) {
+              if (i == callsEach / 2) {
+                reloaded.await();
+              }
               CallResult<String> result = call(runtime, "t" + i);
               String rule = result.decision().rules().get(0);
+              if (i == 0) {
+                calledUnderA.countDown();
+              }
+              if (rule.equals("rule-b")) {
+                calledUnderB.countDown();
+              }
               if (!rule.equals("rule-a") && !rule.equals("rule-b")) {
                 mixed.add("unexpected rule " + rule);
               }
@@ -235,7 +250,11 @@ class GatewayRuntimeReloadTest {
         }
         Future<Integer> reloader = pool.submit(() -> {
           go.await();
-          int reloads = 0;
+          calledUnderA.await();
+          runtime.reload(configB);
+          reloaded.countDown();
+          calledUnderB.await();
+          int reloads = 1;
           while (calling.get()) {
             runtime.reload(reloads % 2 == 0 ? configB : configA);
             reloads++;
