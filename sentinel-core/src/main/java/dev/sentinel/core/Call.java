@@ -12,14 +12,23 @@ import java.util.Objects;
  * @param sessionId the MCP session, or {@code null}
  * @param client the client's announced name and version, or {@code null}
  * @param requestId the JSON-RPC request id as text, or {@code null}
+ * @param principalId the principal the session is bound to, or {@code null}: a call whose
+ *     credentials authenticate as another principal is refused as unauthenticated, so that one
+ *     principal's credentials never act through another's session
  */
 public record Call(
-    Credentials credentials, Request request, String sessionId, String client, String requestId) {
+    Credentials credentials, Request request, String sessionId, String client, String requestId,
+    String principalId) {
 
   /** Validates. */
   public Call {
     Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(request, "request");
+  }
+
+  /** A call not bound to a principal. */
+  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId) {
+    this(credentials, request, sessionId, client, requestId, null);
   }
 
   /** A call outside any session. */

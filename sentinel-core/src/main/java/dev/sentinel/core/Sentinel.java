@@ -147,6 +147,10 @@ public final class Sentinel implements AutoCloseable {
       return refused(event, started, request, UNAUTHENTICATED, null);
     }
     event.principal(principal);
+    if (call.principalId() != null && !call.principalId().equals(principal.id())) {
+      event.error("authentication", "the credentials are another principal's than the session's");
+      return refused(event, started, request, UNAUTHENTICATED, null);
+    }
     RequestContext context = new RequestContext(
         principal, request, call.sessionId(), call.client(), clock.instant());
 
@@ -194,6 +198,33 @@ public final class Sentinel implements AutoCloseable {
       }
     }
     return invoke(event, started, request, decision, invoker, arguments);
+  }
+
+  /**
+   * Records a call that was refused before the pipeline could run it (a bound of the engine: too
+   * many requests in flight, a request that maps to no backend), so that it has its one audit
+   * event like any other. The credentials are authenticated only to name the principal: if they
+   * fail, the call is recorded (and returned) as unauthenticated instead.
+   */
+  public CallResult<Void> refuse(Call call, Refusal refusal) {
+    Objects.requireNonNull(call, "call");
+    Objects.requireNonNull(refusal, "refusal");
+    long started = clock.nanoTime();
+    Request request = call.request();
+    AuditEvent.Builder event = AuditEvent.builder()
+        .id(AuditIds.next(clock))
+        .time(clock.instant())
+        .instance(instance)
+        .revision(rules.revision())
+        .session(call.sessionId(), call.client())
+        .requestId(call.requestId())
+        .request(request);
+    Principal principal = authenticate(call.credentials(), event);
+    if (principal == null) {
+      return refused(event, started, request, UNAUTHENTICATED, null);
+    }
+    event.principal(principal);
+    return refused(event, started, request, refusal, null);
   }
 
   /**

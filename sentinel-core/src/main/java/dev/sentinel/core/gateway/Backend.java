@@ -19,6 +19,9 @@ public sealed interface Backend permits StdioBackend, HttpBackend {
   /** {@code stdio} or {@code http}. */
   String kind();
 
+  /** How the gateway connects to it: isolation, connection bounds, resource prefixes. */
+  Connections connections();
+
   /** Checks a backend name against {@link #NAME}. */
   static String checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {

@@ -10,6 +10,7 @@ import dev.sentinel.core.config.ConfigReader;
 import dev.sentinel.core.config.Suggestions;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.mcp.Isolation;
 import dev.sentinel.core.policy.PolicyEngine;
 import java.io.IOException;
 import java.net.URI;
@@ -51,11 +52,12 @@ final class ConfigLoader {
           "server");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
-          "max_message_bytes", "max_depth");
+          "max_message_bytes", "max_depth", "max_in_flight_per_principal");
   static final List<String> NAMESPACING_KEYS = List.of("separator", "prefix_single_backend");
   static final List<String> IDENTITY_KEYS = List.of("principal", "api_key");
   static final List<String> PRINCIPAL_KEYS = List.of("id", "roles", "attributes");
-  static final List<String> BACKEND_KEYS = List.of("name", "stdio", "http");
+  static final List<String> BACKEND_KEYS = List.of("name", "stdio", "http", "isolation",
+      "max_connections", "max_connections_per_principal", "idle_timeout", "resource_prefixes");
   static final List<String> STDIO_KEYS = List.of("command", "args", "env", "inherit_env", "cwd");
   static final List<String> HTTP_KEYS =
       List.of("url", "headers", "connect_timeout", "request_timeout");
@@ -248,7 +250,9 @@ final class ConfigLoader {
         Gateway.MAX_MESSAGE_BYTES_LIMIT);
     int depth = integer(p + "/max_depth", null, "max_depth", Gateway.DEFAULT_MAX_DEPTH,
         Gateway.MAX_DEPTH_LIMIT);
-    return new Gateway(name, namespacing, requestTimeout, startTimeout, pending, bytes, depth);
+    int inFlight = integer(p + "/max_in_flight_per_principal", null, "max_in_flight_per_principal",
+        Gateway.DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL, 1_000_000);
+    return new Gateway(name, namespacing, requestTimeout, startTimeout, pending, bytes, depth, inFlight);
   }
 
   private Gateway.Namespacing namespacing(String p) {
@@ -577,13 +581,37 @@ final class ConfigLoader {
       return out;
     }
     Map<String, Integer> seen = new HashMap<>();
+    Map<String, String> paths = new HashMap<>();
     for (int i = 0; i < list.size(); i++) {
       Backend backend = backend(YamlDocument.child(p, i), gateway, seen);
       if (backend != null) {
         out.add(backend);
+        paths.put(backend.name(), YamlDocument.child(p, i) + "/name");
       }
     }
+    ambiguousNames(out, paths, gateway.namespacing());
     return out;
+  }
+
+  /**
+   * Refuses backend names that make namespaced names ambiguous: with {@code b} and {@code b_}
+   * and the separator {@code __}, {@code b___x} is both {@code b}'s {@code _x} and {@code b_}'s
+   * {@code x}, and a rule for {@code b__*} would match a tool of {@code b_}.
+   */
+  private void ambiguousNames(List<Backend> backends, Map<String, String> paths, Gateway.Namespacing namespacing) {
+    if (!namespacing.prefixes(backends.size())) {
+      return;
+    }
+    String separator = namespacing.separator();
+    for (Backend a : backends) {
+      for (Backend b : backends) {
+        if (a != b && (b.name() + separator).startsWith(a.name() + separator)) {
+          in.error(paths.get(b.name()), "backend '" + b.name() + "'", "the names '" + a.name() + "' and '"
+              + b.name() + "' make qualified names ambiguous with the separator '" + separator + "' ('"
+              + b.name() + separator + "x' could be a tool of either); rename one of them");
+        }
+      }
+    }
   }
 
   private Backend backend(String p, Gateway gateway, Map<String, Integer> seen) {
@@ -632,8 +660,59 @@ final class ConfigLoader {
     }
     // The transport's section is checked even when the name is bad; the record needs a good one.
     String good = valid ? name : null;
-    return stdio ? stdio(p + "/stdio", good, subject)
+    Connections connections = connections(p, subject);
+    Backend backend = stdio ? stdio(p + "/stdio", good, subject)
         : http(p + "/http", good, subject, gateway.requestTimeout());
+    if (backend instanceof StdioBackend) {
+      StdioBackend s = (StdioBackend) backend;
+      return new StdioBackend(s.name(), s.command(), s.env(), s.cwd(), connections);
+    }
+    if (backend instanceof HttpBackend) {
+      HttpBackend h = (HttpBackend) backend;
+      return new HttpBackend(h.name(), h.url(), h.headers(), h.connectTimeout(), h.requestTimeout(), connections);
+    }
+    return backend;
+  }
+
+  private Connections connections(String p, String subject) {
+    Isolation isolation = null;
+    if (in.present(p + "/isolation", subject, false)) {
+      String text = in.string(p + "/isolation", subject, "one of shared, per_principal, per_session");
+      if (text != null) {
+        try {
+          isolation = Isolation.valueOf(text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          in.error(p + "/isolation", subject, "expected one of shared, per_principal, per_session, got '" + text + "'");
+        }
+      }
+    }
+    int max = integer(p + "/max_connections", subject, "max_connections", 0, 100_000);
+    int perPrincipal = integer(p + "/max_connections_per_principal", subject, "max_connections_per_principal",
+        0, 100_000);
+    if (max > 0 && perPrincipal > max) {
+      in.error(p + "/max_connections_per_principal", subject,
+          "max_connections_per_principal (" + perPrincipal + ") must not exceed max_connections (" + max + ")");
+      perPrincipal = 0;
+    }
+    Duration idle = in.present(p + "/idle_timeout", subject, false)
+        ? duration(p + "/idle_timeout", subject, null) : null;
+    List<String> prefixes = new ArrayList<>();
+    if (in.present(p + "/resource_prefixes", subject, false)) {
+      JsonNode node = in.node(p + "/resource_prefixes");
+      if (!node.isArray()) {
+        in.error(p + "/resource_prefixes", subject, "expected a list of URI prefixes such as [\"file:///data/\"]");
+      } else {
+        for (int i = 0; i < node.size(); i++) {
+          JsonNode item = node.get(i);
+          if (!item.isString() || item.stringValue().isEmpty()) {
+            in.error(YamlDocument.child(p + "/resource_prefixes", i), subject, "expected a non-empty URI prefix");
+          } else {
+            prefixes.add(item.stringValue());
+          }
+        }
+      }
+    }
+    return new Connections(isolation, max, perPrincipal, idle, prefixes);
   }
 
   private StdioBackend stdio(String p, String name, String subject) {

@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param maxPendingRequests the most requests one client may have in flight
  * @param maxMessageBytes the largest JSON-RPC message accepted, in bytes
  * @param maxDepth the deepest nesting of JSON arrays and objects accepted in a message
+ * @param maxInFlightPerPrincipal the most requests one principal may have in flight across all
+ *     its sessions
  */
 public record Gateway(
     String name,
@@ -22,7 +24,8 @@ public record Gateway(
     Duration startTimeout,
     int maxPendingRequests,
     long maxMessageBytes,
-    int maxDepth) {
+    int maxDepth,
+    int maxInFlightPerPrincipal) {
 
   /** The default name. */
   public static final String DEFAULT_NAME = "sentinel";
@@ -40,11 +43,13 @@ public record Gateway(
   public static final int DEFAULT_MAX_DEPTH = 64;
   /** The largest {@code max_depth} accepted: 1000. */
   public static final int MAX_DEPTH_LIMIT = 1000;
+  /** The default bound on one principal's requests in flight: 32, an eighth of the workers. */
+  public static final int DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL = 32;
 
   /** Every setting at its default. */
   public static final Gateway DEFAULTS = new Gateway(DEFAULT_NAME, Namespacing.DEFAULTS,
       DEFAULT_REQUEST_TIMEOUT, DEFAULT_START_TIMEOUT, DEFAULT_MAX_PENDING_REQUESTS,
-      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_DEPTH);
+      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL);
 
   /** Validates. */
   public Gateway {
@@ -63,6 +68,9 @@ public record Gateway(
     }
     if (maxDepth <= 0 || maxDepth > MAX_DEPTH_LIMIT) {
       throw new IllegalArgumentException("max_depth must be between 1 and " + MAX_DEPTH_LIMIT);
+    }
+    if (maxInFlightPerPrincipal <= 0) {
+      throw new IllegalArgumentException("max_in_flight_per_principal must be positive");
     }
   }
 

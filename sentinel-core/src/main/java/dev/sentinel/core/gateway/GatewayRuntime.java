@@ -103,6 +103,7 @@ public final class GatewayRuntime implements AutoCloseable {
   private final FrameLimits limits;
   private final Stores stores;
   private final Listeners listeners;
+  private final List<SharedHttpClient> httpClients;
   private final KillSwitchStore killSwitchStore; // null without a shared kill switch
   private final Object killSwitchLock = new Object();
   private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
@@ -112,7 +113,8 @@ public final class GatewayRuntime implements AutoCloseable {
 
   private GatewayRuntime(GatewayConfig config, Clock clock, RateLimiter limiter,
       Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores,
-      Listeners listeners) {
+      Listeners listeners, List<SharedHttpClient> httpClients) {
+    this.httpClients = List.copyOf(httpClients);
     this.config = config;
     this.clock = clock;
     this.limiter = limiter;
@@ -182,13 +184,25 @@ public final class GatewayRuntime implements AutoCloseable {
         .requestTimeout(settings.requestTimeout())
         .startTimeout(settings.startTimeout())
         .maxPendingRequests(settings.maxPendingRequests())
+        .maxInFlightPerPrincipal(settings.maxInFlightPerPrincipal())
         .serverInfo(settings.name(), version());
+    // Gateways whose clients present their own credentials (HTTP) serve many clients.
+    boolean manyClients = clients != null;
+    List<SharedHttpClient> httpClients = new ArrayList<>();
     for (Backend backend : config.backends()) {
-      builder.backend(backend.name(), connector(backend, limits));
+      builder.backend(backend.name(), connector(backend, limits, httpClients),
+          backend.connections().options(backend, manyClients));
     }
-    McpGateway gateway = builder.build();
+    McpGateway gateway;
+    try {
+      gateway = builder.build();
+    } catch (RuntimeException e) {
+      sentinel.close();
+      stores.close();
+      throw e;
+    }
     GatewayRuntime runtime = new GatewayRuntime(
-        config, clock, limiter, sentinel, gateway, limits, stores, listeners);
+        config, clock, limiter, sentinel, gateway, limits, stores, listeners, httpClients);
     try {
       runtime.startMaintenance();
       gateway.start();
@@ -481,6 +495,9 @@ public final class GatewayRuntime implements AutoCloseable {
   public void close() {
     try {
       gateway.close();
+      for (SharedHttpClient client : httpClients) {
+        client.close();
+      }
     } finally {
       try {
         sentinel.close();
@@ -590,7 +607,8 @@ public final class GatewayRuntime implements AutoCloseable {
     return builder.build();
   }
 
-  private static Supplier<Transport> connector(Backend backend, FrameLimits limits) {
+  private static Supplier<Transport> connector(Backend backend, FrameLimits limits,
+      List<SharedHttpClient> httpClients) {
     if (backend instanceof StdioBackend) {
       StdioBackend stdio = (StdioBackend) backend;
       ProcessSpec spec = new ProcessSpec(stdio.name(), stdio.command(), stdio.env(), stdio.cwd(),
@@ -606,7 +624,39 @@ public final class GatewayRuntime implements AutoCloseable {
     HttpBackend http = (HttpBackend) backend;
     HttpSpec spec = new HttpSpec(http.name(), http.url(), http.headers(), http.connectTimeout(),
         http.requestTimeout(), limits);
-    return () -> StreamableHttpTransport.connect(spec);
+    // One HTTP client per backend, whatever the number of its connections (backend sessions).
+    SharedHttpClient shared = new SharedHttpClient(spec);
+    httpClients.add(shared);
+    return () -> StreamableHttpTransport.connect(spec, shared.get());
+  }
+
+  /** A backend's HTTP client, started on first use and stopped with the runtime. */
+  private static final class SharedHttpClient implements AutoCloseable {
+    private final HttpSpec spec;
+    private StreamableHttpTransport.Client client;
+    private boolean closed;
+
+    SharedHttpClient(HttpSpec spec) {
+      this.spec = spec;
+    }
+
+    synchronized StreamableHttpTransport.Client get() {
+      if (closed) {
+        throw new IllegalStateException("the gateway is closing");
+      }
+      if (client == null) {
+        client = StreamableHttpTransport.Client.start(spec);
+      }
+      return client;
+    }
+
+    @Override
+    public synchronized void close() {
+      closed = true;
+      if (client != null) {
+        client.close();
+      }
+    }
   }
 
   private static String version() {

@@ -17,10 +17,17 @@ import java.util.Objects;
  * @param headers headers sent with every request, such as {@code Authorization}; in file order
  * @param connectTimeout how long to wait for a connection
  * @param requestTimeout how long to wait for a reply
+ * @param connections how the gateway connects to it
  */
 public record HttpBackend(
     String name, URI url, Map<String, String> headers, Duration connectTimeout,
-    Duration requestTimeout) implements Backend {
+    Duration requestTimeout, Connections connections) implements Backend {
+
+  /** A backend with the default connection settings. */
+  public HttpBackend(String name, URI url, Map<String, String> headers, Duration connectTimeout,
+      Duration requestTimeout) {
+    this(name, url, headers, connectTimeout, requestTimeout, Connections.DEFAULTS);
+  }
 
   /** The default connect timeout: 5 seconds. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -41,6 +48,7 @@ public record HttpBackend(
     headers = Collections.unmodifiableMap(copy);
     Gateway.requirePositive(connectTimeout, "connect_timeout");
     Gateway.requirePositive(requestTimeout, "request_timeout");
+    Objects.requireNonNull(connections, "connections");
   }
 
   @Override
@@ -75,6 +83,6 @@ public record HttpBackend(
   public String toString() {
     return "HttpBackend[name=" + name + ", url=" + safeUrl() + ", headers=" + headers.keySet()
         + ", connectTimeout=" + Units.formatDuration(connectTimeout)
-        + ", requestTimeout=" + Units.formatDuration(requestTimeout) + "]";
+        + ", requestTimeout=" + Units.formatDuration(requestTimeout) + ", connections=" + connections + "]";
   }
 }

@@ -17,9 +17,15 @@ import java.util.Objects;
  * @param env the child's whole environment: the config's explicit {@code env} over the
  *     {@code inherit_env} names found in the gateway's environment; in that order
  * @param cwd the child's working directory (absolute)
+ * @param connections how the gateway connects to it
  */
-public record StdioBackend(String name, List<String> command, Map<String, String> env, Path cwd)
-    implements Backend {
+public record StdioBackend(String name, List<String> command, Map<String, String> env, Path cwd,
+    Connections connections) implements Backend {
+
+  /** A backend with the default connection settings. */
+  public StdioBackend(String name, List<String> command, Map<String, String> env, Path cwd) {
+    this(name, command, env, cwd, Connections.DEFAULTS);
+  }
 
   /** Validates and copies. */
   public StdioBackend {
@@ -36,6 +42,7 @@ public record StdioBackend(String name, List<String> command, Map<String, String
     if (!cwd.isAbsolute()) {
       throw new IllegalArgumentException("backend '" + name + "': cwd must be absolute");
     }
+    Objects.requireNonNull(connections, "connections");
   }
 
   @Override
@@ -46,6 +53,6 @@ public record StdioBackend(String name, List<String> command, Map<String, String
   @Override
   public String toString() {
     return "StdioBackend[name=" + name + ", command=" + command + ", env=" + env.keySet()
-        + ", cwd=" + cwd + "]";
+        + ", cwd=" + cwd + ", connections=" + connections + "]";
   }
 }

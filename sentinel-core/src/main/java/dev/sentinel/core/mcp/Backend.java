@@ -1,412 +1,318 @@
 package dev.sentinel.core.mcp;
 
+import dev.sentinel.api.SentinelException;
 import dev.sentinel.api.Transport;
-import dev.sentinel.core.jsonrpc.JsonRpc;
-import dev.sentinel.core.jsonrpc.JsonRpcMessage;
-import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One backend MCP server, seen from the gateway as its MCP client: connects through the
- * connector, initializes, correlates responses by the gateway's own ids, and reconnects with
- * exponential backoff after a failure.
+ * One configured backend MCP server and the connections ({@link Upstream}s) the gateway holds to
+ * it: one shared by everyone, or one per principal or per client session as its {@link
+ * Isolation} says, within the bounds of its {@link BackendOptions}.
  *
- * <p>Thread-safe. State changes happen under the instance lock; sends and deliveries do not
- * hold it.
+ * <p>An isolated backend starts one connection ahead, to learn the server's capabilities before
+ * any client asks; the first session that needs a connection claims it, later ones get their
+ * own, made when first needed. What the server declared at its latest {@code initialize} stands
+ * for the backend as a whole (capabilities, instructions, revision).
+ *
+ * <p>Thread-safe: the pool is guarded by the instance lock, never held while waiting.
  */
 final class Backend {
-  private static final Logger log = LoggerFactory.getLogger(Backend.class);
-  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
   final String name;
   final int index;
+  final BackendOptions options;
   private final Supplier<Transport> connector;
   private final McpGateway gateway;
 
-  private BackendStatus.State state = BackendStatus.State.STARTING;
-  private Connection connection;
-  private McpRevision revision;
+  private Upstream shared; // SHARED only
+  private Upstream spare; // isolated: started ahead, not claimed yet
+  private final Map<Upstream.Owner, Upstream> owned = new LinkedHashMap<>();
   private ObjectNode capabilities;
   private String instructions;
-  private int restarts;
-  private int consecutiveFailures;
-  private String lastError;
-  private long nextAttemptNanos;
+  private McpRevision revision;
   private boolean everStarted;
+  private boolean lastAttemptFailed;
+  private String lastError;
+  private int retiredRestarts;
   private boolean closed;
-  private CompletableFuture<Void> started = new CompletableFuture<>();
 
-  Backend(String name, int index, Supplier<Transport> connector, McpGateway gateway) {
+  /** A bound of the connection pool refused a new connection; becomes a {@code -32014} error. */
+  static final class Busy extends SentinelException {
+    private static final long serialVersionUID = 1L;
+
+    Busy(String message) {
+      super(message, null, false);
+    }
+  }
+
+  Backend(String name, int index, Supplier<Transport> connector, BackendOptions options, McpGateway gateway) {
     this.name = name;
     this.index = index;
     this.connector = connector;
+    this.options = options;
     this.gateway = gateway;
   }
 
-  /** A request sent to the backend: the gateway's id for it and the future of its response. */
-  record Outgoing(long id, CompletableFuture<JsonRpcMessage> response) {}
-
-  private static final class Pending {
-    final CompletableFuture<JsonRpcMessage> future = new CompletableFuture<>();
-    final long deadline;
-    final boolean cancelOnTimeout;
-
-    Pending(long deadline, boolean cancelOnTimeout) {
-      this.deadline = deadline;
-      this.cancelOnTimeout = cancelOnTimeout;
-    }
+  Supplier<Transport> connector() {
+    return connector;
   }
 
-  /** One connection attempt; callbacks from an old connection are ignored. */
-  private final class Connection implements Transport.Receiver {
-    final Transport transport;
-    final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    volatile boolean closing;
+  boolean isolated() {
+    return options.isolation() != Isolation.SHARED;
+  }
 
-    Connection(Transport transport) {
-      this.transport = transport;
-    }
-
-    @Override
-    public void message(JsonNode message) {
-      try {
-        JsonRpcMessage classified = JsonRpc.classify(message);
-        switch (classified.kind()) {
-          case RESULT:
-          case ERROR:
-            Pending waiting = classified.id() != null && classified.id().isIntegralNumber()
-                ? pending.remove(classified.id().asLong()) : null;
-            if (waiting != null) {
-              waiting.future.complete(classified);
-            } else {
-              log.debug("backend {} answered unknown id {}", name, classified.idText());
-            }
-            break;
-          case REQUEST:
-            gateway.onBackendRequest(Backend.this, classified);
-            break;
-          case NOTIFICATION:
-            gateway.onBackendNotification(Backend.this, classified);
-            break;
-          default:
-            log.warn("backend {} sent an invalid message: {}", name, classified.problem());
-            if (!message.has("result") && !message.has("error")) {
-              sendQuietly(this, JsonRpc.invalidRequest(classified));
-            }
-        }
-      } catch (RuntimeException e) {
-        log.warn("handling a message from backend {} failed", name, e);
+  /** Starts the first connection (the shared one, or an isolated backend's spare). */
+  CompletableFuture<Void> start() {
+    Upstream first = new Upstream(this, gateway.nextId(), null, gateway);
+    synchronized (this) {
+      if (isolated()) {
+        spare = first;
+      } else {
+        shared = first;
       }
     }
-
-    @Override
-    public void closed(Throwable cause) {
-      lost(this, cause == null ? "the connection closed" : String.valueOf(cause.getMessage()));
+    try {
+      gateway.executor().execute(first::connect);
+    } catch (RejectedExecutionException e) {
+      throw new IllegalStateException("the executor refused to start backend " + name, e);
     }
+    return first.startedFuture();
   }
 
-  // ---- life cycle -------------------------------------------------------------------------
-
-  /** Connects and initializes; runs on the gateway's executor. Never throws. */
-  void connect() {
-    Connection attempt;
+  /**
+   * The connection that serves this session's requests, made (or claimed) if the session has
+   * none yet; waits up to the start timeout for it to initialize.
+   *
+   * @throws Busy when a bound of the pool refuses a new connection
+   * @throws BackendFailure when the connection is not up
+   */
+  Upstream upstreamFor(ClientSession session) throws InterruptedException {
+    Upstream chosen;
+    boolean connect = false;
+    List<Upstream> evicted = new ArrayList<>();
     synchronized (this) {
       if (closed) {
-        return;
+        throw new BackendFailure("backend " + name + " is closed");
       }
-      state = BackendStatus.State.STARTING;
-    }
-    Transport transport;
-    try {
-      transport = connector.get();
-      if (transport == null) {
-        throw new IllegalStateException("the connector returned no transport");
-      }
-    } catch (RuntimeException e) {
-      failed(null, "cannot connect: " + e.getMessage());
-      return;
-    }
-    attempt = new Connection(transport);
-    synchronized (this) {
-      if (closed) {
-        transport.close();
-        return;
-      }
-      connection = attempt;
-    }
-    Outgoing init;
-    try {
-      transport.start(attempt);
-      ObjectNode params = NODES.objectNode().put("protocolVersion", McpRevision.latest().version());
-      ObjectNode caps = params.putObject("capabilities");
-      caps.putObject("roots").put("listChanged", true);
-      caps.putObject("sampling");
-      caps.putObject("elicitation");
-      params.putObject("clientInfo").put("name", gateway.serverName()).put("version", gateway.serverVersion());
-      init = send(attempt, "initialize", params, gateway.startTimeout(), false);
-    } catch (RuntimeException e) {
-      failed(attempt, "cannot start: " + e.getMessage());
-      return;
-    }
-    init.response().whenComplete((response, failure) -> initialized(attempt, response, failure));
-  }
-
-  private void initialized(Connection attempt, JsonRpcMessage response, Throwable failure) {
-    if (failure != null) {
-      Throwable cause = unwrap(failure);
-      failed(attempt, cause instanceof TimeoutException
-          ? "no initialize answer within " + gateway.startTimeout().toMillis() + " ms"
-          : "initialize failed: " + cause.getMessage());
-      return;
-    }
-    if (response.kind() == JsonRpcMessage.Kind.ERROR) {
-      failed(attempt, "initialize refused: " + response.error().path("message").asString(""));
-      return;
-    }
-    JsonNode result = response.result();
-    String version = result.path("protocolVersion").asString("");
-    McpRevision negotiated = McpRevision.of(version).orElse(null);
-    if (negotiated == null) {
-      failed(attempt, "unsupported protocol version '" + version + "'");
-      return;
-    }
-    boolean restarted;
-    synchronized (this) {
-      if (attempt != connection || closed) {
-        return;
-      }
-      revision = negotiated;
-      capabilities = result.path("capabilities").isObject()
-          ? (ObjectNode) result.get("capabilities") : NODES.objectNode();
-      instructions = result.path("instructions").isString() ? result.get("instructions").stringValue() : null;
-      restarted = everStarted;
-      everStarted = true;
-      consecutiveFailures = 0;
-      state = BackendStatus.State.UP;
-    }
-    sendQuietly(attempt, JsonRpc.notification("notifications/initialized", null));
-    log.info("backend {} is up (MCP {})", name, negotiated);
-    startedFuture().complete(null);
-    gateway.onBackendUp(this, restarted);
-  }
-
-  private void failed(Connection attempt, String error) {
-    boolean wasUp;
-    List<Pending> orphans = new ArrayList<>();
-    synchronized (this) {
-      if (attempt != null && attempt != connection) {
-        return;
-      }
-      wasUp = state == BackendStatus.State.UP;
-      if (attempt != null) {
-        attempt.closing = true;
-        orphans.addAll(attempt.pending.values());
-        attempt.pending.clear();
-        connection = null;
-      }
-      lastError = error;
-      state = BackendStatus.State.DOWN;
-      if (!closed) {
-        consecutiveFailures++;
-        nextAttemptNanos = gateway.clock().nanoTime() + backoff(consecutiveFailures).toNanos();
-      }
-    }
-    BackendFailure failure = new BackendFailure("backend " + name + " failed: " + error);
-    for (Pending pending : orphans) {
-      pending.future.completeExceptionally(failure);
-    }
-    if (attempt != null) {
-      attempt.transport.close();
-    }
-    log.warn("backend {} is down: {}", name, error);
-    startedFuture().complete(null);
-    if (wasUp) {
-      gateway.onBackendDown(this);
-    }
-  }
-
-  private void lost(Connection attempt, String cause) {
-    if (attempt.closing) {
-      return;
-    }
-    failed(attempt, cause);
-  }
-
-  private Duration backoff(int failures) {
-    Duration min = gateway.restartMin();
-    Duration max = gateway.restartMax();
-    Duration wait = min;
-    for (int i = 1; i < failures && wait.compareTo(max) < 0; i++) {
-      wait = wait.multipliedBy(2);
-    }
-    return wait.compareTo(max) > 0 ? max : wait;
-  }
-
-  /** Completes when the current start attempt has ended, well or badly. */
-  synchronized CompletableFuture<Void> startedFuture() {
-    return started;
-  }
-
-  /** Times out pending requests and starts due reconnections; called by the gateway's ticker. */
-  void tick(long now) {
-    Connection current;
-    boolean reconnect = false;
-    synchronized (this) {
-      current = connection;
-      if (!closed && state == BackendStatus.State.DOWN && now - nextAttemptNanos >= 0) {
-        state = BackendStatus.State.STARTING;
-        restarts++;
-        started = new CompletableFuture<>();
-        reconnect = true;
-      }
-    }
-    if (current != null) {
-      for (Map.Entry<Long, Pending> entry : current.pending.entrySet()) {
-        Pending pending = entry.getValue();
-        if (now - pending.deadline >= 0 && current.pending.remove(entry.getKey(), pending)) {
-          if (pending.cancelOnTimeout) {
-            sendQuietly(current, cancelled(entry.getKey(), "timed out in the gateway"));
+      if (!isolated()) {
+        chosen = shared;
+      } else {
+        Upstream.Owner owner = ownerFor(session);
+        chosen = owned.get(owner);
+        if (chosen == null || chosen.isClosed()) {
+          if (chosen != null) {
+            owned.remove(owner);
           }
-          pending.future.completeExceptionally(new TimeoutException(
-              "backend " + name + " did not answer in time"));
+          if (spare != null && spare.claim(owner)) {
+            chosen = spare;
+            spare = null;
+          } else {
+            evicted = admit(owner);
+            chosen = new Upstream(this, gateway.nextId(), owner, gateway);
+            connect = true;
+          }
+          owned.put(owner, chosen);
         }
       }
     }
-    if (reconnect) {
+    for (Upstream idle : evicted) {
+      retire(idle);
+    }
+    if (connect) {
       try {
-        gateway.executor().execute(this::connect);
+        gateway.executor().execute(chosen::connect);
       } catch (RejectedExecutionException e) {
-        synchronized (this) {
-          state = BackendStatus.State.DOWN;
+        discard(chosen);
+        throw new Busy("the gateway is busy: no thread to connect backend " + name);
+      }
+    }
+    if (!chosen.awaitUp(gateway.startTimeout())) {
+      String error = chosen.lastError();
+      throw new BackendFailure("backend " + name + " is unavailable" + (error == null ? "" : ": " + error));
+    }
+    return chosen;
+  }
+
+  /** The connection that serves this session, if it has one already; never makes one. */
+  synchronized Upstream existingFor(ClientSession session) {
+    if (!isolated()) {
+      return shared;
+    }
+    Upstream upstream = owned.get(ownerFor(session));
+    return upstream == null || upstream.isClosed() ? null : upstream;
+  }
+
+  private Upstream.Owner ownerFor(ClientSession session) {
+    String principal = session.ownerId();
+    if (options.isolation() == Isolation.PER_PRINCIPAL && principal != null) {
+      return new Upstream.Owner(null, principal);
+    }
+    // Per session; and per principal for a session whose principal is unknown.
+    return new Upstream.Owner(session.id(), principal);
+  }
+
+  /**
+   * Checks the pool's bounds for a new connection, making room by removing idle per-principal
+   * ones (returned, for the caller to close outside the lock). Holds the lock.
+   */
+  private List<Upstream> admit(Upstream.Owner owner) {
+    if (owner.principalId() != null) {
+      int mine = 0;
+      for (Upstream.Owner held : owned.keySet()) {
+        if (owner.principalId().equals(held.principalId())) {
+          mine++;
         }
+      }
+      int perPrincipal = options.effectiveMaxPerPrincipal();
+      if (mine >= perPrincipal) {
+        throw new Busy("backend " + name + " has no free connection for this principal (max_connections_per_principal: "
+            + perPrincipal + ", isolation " + isolationName() + ")");
+      }
+    }
+    List<Upstream> evicted = size() >= options.maxConnections()
+        ? reapIdle(gateway.clock().nanoTime(), true) : List.of();
+    if (size() >= options.maxConnections()) {
+      for (Upstream upstream : evicted) {
+        owned.put(upstream.owner(), upstream); // nothing made: keep them
+      }
+      throw new Busy("backend " + name + " has no free connection (max_connections: "
+          + options.maxConnections() + ", isolation " + isolationName() + ")");
+    }
+    return evicted;
+  }
+
+  private int size() {
+    return owned.size() + (spare != null ? 1 : 0);
+  }
+
+  private String isolationName() {
+    return options.isolation().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private void discard(Upstream upstream) {
+    synchronized (this) {
+      owned.values().remove(upstream);
+    }
+    retire(upstream);
+  }
+
+  private void retire(Upstream upstream) {
+    synchronized (this) {
+      retiredRestarts += upstream.restarts();
+    }
+    upstream.close();
+  }
+
+  /** A session ended: its own connections (per-session isolation) are closed. */
+  void sessionEnded(ClientSession session) {
+    List<Upstream> closing = new ArrayList<>();
+    synchronized (this) {
+      for (Iterator<Map.Entry<Upstream.Owner, Upstream>> it = owned.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<Upstream.Owner, Upstream> entry = it.next();
+        if (session.id().equals(entry.getKey().sessionId())) {
+          it.remove();
+          closing.add(entry.getValue());
+        }
+      }
+    }
+    for (Upstream upstream : closing) {
+      retire(upstream);
+    }
+  }
+
+  /** Times out requests, restarts failed connections and closes idle per-principal ones. */
+  void tick(long now) {
+    List<Upstream> all = upstreams();
+    for (Upstream upstream : all) {
+      upstream.tick(now);
+    }
+    if (isolated()) {
+      List<Upstream> reaped;
+      synchronized (this) {
+        reaped = reapIdle(now, false);
+      }
+      for (Upstream upstream : reaped) {
+        retire(upstream);
       }
     }
   }
 
-  /** Closes the connection for good and fails what is pending. */
+  /**
+   * Removes connections whose owner has no session open and that have been idle for the idle
+   * timeout (or, when {@code now}, are idle now), and closed ones; holds the lock. Returns them
+   * for the caller to close outside the lock.
+   */
+  private List<Upstream> reapIdle(long now, boolean force) {
+    List<Upstream> reaped = new ArrayList<>();
+    long since = force ? now : now - options.idleTimeout().toNanos();
+    for (Iterator<Map.Entry<Upstream.Owner, Upstream>> it = owned.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Upstream.Owner, Upstream> entry = it.next();
+      Upstream.Owner owner = entry.getKey();
+      Upstream upstream = entry.getValue();
+      boolean orphaned = owner.sessionId() == null
+          ? !gateway.hasSessionOf(owner.principalId()) : !gateway.hasSession(owner.sessionId());
+      if (upstream.isClosed() || (orphaned && upstream.idleSince(since))) {
+        it.remove();
+        reaped.add(upstream);
+      }
+    }
+    return reaped;
+  }
+
+  /** Every open connection. */
+  synchronized List<Upstream> upstreams() {
+    List<Upstream> all = new ArrayList<>(owned.size() + 2);
+    if (shared != null) {
+      all.add(shared);
+    }
+    if (spare != null) {
+      all.add(spare);
+    }
+    all.addAll(owned.values());
+    return all;
+  }
+
+  /** Closes every connection for good. */
   void close() {
-    Connection current;
+    List<Upstream> all;
     synchronized (this) {
       closed = true;
-      current = connection;
-      connection = null;
-      state = BackendStatus.State.DOWN;
-      lastError = lastError == null ? "closed" : lastError;
+      all = upstreams();
     }
-    if (current != null) {
-      current.closing = true;
-      BackendFailure failure = new BackendFailure("backend " + name + " failed: the gateway is closing");
-      for (Pending pending : current.pending.values()) {
-        pending.future.completeExceptionally(failure);
-      }
-      current.pending.clear();
-      current.transport.close();
+    for (Upstream upstream : all) {
+      upstream.close();
     }
-    startedFuture().complete(null);
   }
 
-  // ---- messages ---------------------------------------------------------------------------
+  // ---- what the server declared -----------------------------------------------------------
 
-  /**
-   * Sends a request under a fresh gateway id; the future fails with {@link TimeoutException}
-   * after the timeout (and the backend is told it was cancelled), or with {@link BackendFailure}.
-   */
-  Outgoing request(String method, JsonNode params, Duration timeout) {
-    Connection current;
-    synchronized (this) {
-      current = state == BackendStatus.State.UP ? connection : null;
-    }
-    if (current == null) {
-      throw new BackendFailure("backend " + name + " is unavailable"
-          + (lastError() == null ? "" : ": " + lastError()));
-    }
-    return send(current, method, params, timeout, true);
+  /** A connection initialized: what the server declared stands for the backend. */
+  synchronized void learned(McpRevision negotiated, ObjectNode declared, String text) {
+    revision = negotiated;
+    capabilities = declared;
+    instructions = text;
+    everStarted = true;
+    lastAttemptFailed = false;
   }
 
-  private Outgoing send(Connection current, String method, JsonNode params, Duration timeout, boolean cancelOnTimeout) {
-    long id = gateway.nextId();
-    Pending pending = new Pending(gateway.clock().nanoTime() + timeout.toNanos(), cancelOnTimeout);
-    current.pending.put(id, pending);
-    try {
-      current.transport.send(JsonRpc.request(NODES.numberNode(id), method, params));
-    } catch (IOException | RuntimeException e) {
-      current.pending.remove(id);
-      pending.future.completeExceptionally(new BackendFailure(
-          "backend " + name + " failed: " + e.getMessage()));
-    }
-    return new Outgoing(id, pending.future);
+  synchronized void attemptFailed(String error) {
+    lastError = error;
+    lastAttemptFailed = true;
   }
 
   /**
-   * Cancels a request sent earlier: tells the backend and fails the future with
-   * {@link CancellationException}. Does nothing if it already ended.
+   * Whether requests may be routed here now: the shared connection is up, or an isolated backend
+   * has initialized at least once (each session's connection is made when first needed).
    */
-  void cancel(long id, String reason) {
-    Connection current;
-    synchronized (this) {
-      current = connection;
-    }
-    if (current == null) {
-      return;
-    }
-    Pending pending = current.pending.remove(id);
-    if (pending != null) {
-      sendQuietly(current, cancelled(id, reason));
-      pending.future.completeExceptionally(new CancellationException(reason));
-    }
-  }
-
-  /** Sends a message if connected; failures are logged (the connection's close handles them). */
-  void send(JsonNode message) {
-    Connection current;
-    synchronized (this) {
-      current = connection;
-    }
-    if (current != null) {
-      sendQuietly(current, message);
-    }
-  }
-
-  private void sendQuietly(Connection current, JsonNode message) {
-    try {
-      current.transport.send(message);
-    } catch (IOException | RuntimeException e) {
-      log.debug("cannot send to backend {}: {}", name, e.toString());
-    }
-  }
-
-  private static ObjectNode cancelled(long id, String reason) {
-    ObjectNode params = NODES.objectNode().put("requestId", id).put("reason", reason);
-    return JsonRpc.notification("notifications/cancelled", params);
-  }
-
-  static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while ((cause instanceof java.util.concurrent.CompletionException
-        || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
-  }
-
-  // ---- state ------------------------------------------------------------------------------
-
-  synchronized boolean isUp() {
-    return state == BackendStatus.State.UP;
+  synchronized boolean usable() {
+    return isolated() ? everStarted && !closed : shared != null && shared.isUp();
   }
 
   /** Whether the backend, when last initialized, declared the capability (such as {@code tools}). */
@@ -427,11 +333,23 @@ final class Backend {
     return instructions;
   }
 
-  synchronized String lastError() {
-    return lastError;
-  }
-
   synchronized BackendStatus status() {
-    return new BackendStatus(name, state, revision == null ? null : revision.version(), restarts, lastError);
+    List<Upstream> all = upstreams();
+    if (!isolated()) {
+      Upstream only = shared;
+      return new BackendStatus(name, only.state(), only.revision() == null ? null : only.revision().version(),
+          only.restarts(), only.lastError(), Isolation.SHARED, only.isUp() ? 1 : 0);
+    }
+    int up = 0;
+    int restarts = retiredRestarts;
+    for (Upstream upstream : all) {
+      up += upstream.isUp() ? 1 : 0;
+      restarts += upstream.restarts();
+    }
+    BackendStatus.State state = closed ? BackendStatus.State.DOWN
+        : up > 0 || (everStarted && !lastAttemptFailed) ? BackendStatus.State.UP
+        : lastAttemptFailed ? BackendStatus.State.DOWN : BackendStatus.State.STARTING;
+    return new BackendStatus(name, state, revision == null ? null : revision.version(), restarts,
+        lastError, options.isolation(), up);
   }
 }

@@ -10,11 +10,23 @@ import java.util.Objects;
  * @param protocolVersion the negotiated MCP revision, or {@code null} when not (yet) initialized
  * @param restarts how many times the gateway reconnected it after a failure
  * @param lastError the last failure, or {@code null}
+ * @param isolation who the backend's connections serve
+ * @param connections how many of its connections are up now
  */
 public record BackendStatus(
-    String name, State state, String protocolVersion, int restarts, String lastError) {
+    String name, State state, String protocolVersion, int restarts, String lastError,
+    Isolation isolation, int connections) {
 
-  /** Where a backend is in its life. */
+  /** A shared backend's status, with one connection when up. */
+  public BackendStatus(String name, State state, String protocolVersion, int restarts, String lastError) {
+    this(name, state, protocolVersion, restarts, lastError, Isolation.SHARED, state == State.UP ? 1 : 0);
+  }
+
+  /**
+   * Where a backend is in its life. An isolated backend is {@code UP} once a connection has
+   * initialized and as long as its latest attempt did not fail: its sessions' connections are
+   * made when first needed.
+   */
   public enum State {
     /** Connecting or initializing. */
     STARTING,
@@ -28,8 +40,9 @@ public record BackendStatus(
   public BackendStatus {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(state, "state");
-    if (restarts < 0) {
-      throw new IllegalArgumentException("restarts must not be negative");
+    Objects.requireNonNull(isolation, "isolation");
+    if (restarts < 0 || connections < 0) {
+      throw new IllegalArgumentException("restarts and connections must not be negative");
     }
   }
 }

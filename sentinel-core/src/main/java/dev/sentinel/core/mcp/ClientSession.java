@@ -1,7 +1,13 @@
 package dev.sentinel.core.mcp;
 
+import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
+import dev.sentinel.api.Request;
 import dev.sentinel.api.Transport;
+import dev.sentinel.core.Call;
 import dev.sentinel.core.jsonrpc.ErrorCode;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
@@ -30,7 +36,13 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Requests are handled on the gateway's executor, never on the transport's delivery thread,
  * so a slow backend never delays a {@code ping} or a cancellation. At most the gateway's
  * {@code maxPendingRequests} requests are in flight; more are refused at once with
- * {@code -32000}.
+ * {@code -32000}. Across all of a principal's sessions, at most the gateway's
+ * {@code maxInFlightPerPrincipal}; more are refused with {@code -32014} and recorded.
+ *
+ * <p>A session belongs to one principal: the one its credentials authenticate as when it is
+ * served (or, if they do not, its first request's that do). Its calls are bound to that
+ * principal ({@link Call#principalId()}), and the backend connections it is given follow from
+ * it ({@link Isolation}).
  *
  * <p>Thread-safe.
  */
@@ -47,22 +59,23 @@ public final class ClientSession {
   private final AtomicInteger pending = new AtomicInteger();
   private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
   private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+  private volatile Principal owner;
+  private volatile JsonNode logLevel;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile McpRevision revision;
   private volatile JsonNode capabilities = NODES.objectNode();
   private volatile String clientInfo;
-  private volatile long initializedAt = -1;
 
   /** A request relayed from a backend to this client, awaiting the client's answer. */
   static final class Relay {
-    final Backend backend;
+    final Upstream upstream;
     final JsonNode backendId;
     final long deadline;
     final CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
 
-    Relay(Backend backend, JsonNode backendId, long deadline) {
-      this.backend = backend;
+    Relay(Upstream upstream, JsonNode backendId, long deadline) {
+      this.upstream = upstream;
       this.backendId = backendId;
       this.deadline = deadline;
     }
@@ -73,6 +86,22 @@ public final class ClientSession {
     this.transport = transport;
     this.credentials = credentials;
     this.label = label;
+    bindOwner(credentials);
+  }
+
+  /** Binds the session to the principal the credentials authenticate as, if it has none yet. */
+  private void bindOwner(Credentials presented) {
+    if (owner != null) {
+      return;
+    }
+    AuthenticationResult who = gateway.sentinel().authenticate(presented);
+    if (who.authenticated()) {
+      synchronized (this) {
+        if (owner == null) {
+          owner = who.principal();
+        }
+      }
+    }
   }
 
   void start() {
@@ -164,6 +193,7 @@ public final class ClientSession {
       return;
     }
     String key = JsonRpc.idKey(request.id());
+    bindOwner(credentials);
     if (pending.incrementAndGet() > gateway.maxPendingRequests()) {
       pending.decrementAndGet();
       send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
@@ -177,6 +207,14 @@ public final class ClientSession {
           "request id " + request.idText() + " is already in flight"));
       return;
     }
+    String quota = quotaKey();
+    if (!gateway.acquireInFlight(quota)) {
+      inFlight.remove(key, work);
+      pending.decrementAndGet();
+      refuseOverQuota(request, work);
+      return;
+    }
+    work.quotaKey = quota;
     try {
       gateway.executor().execute(() -> process(request, work));
     } catch (RejectedExecutionException e) {
@@ -203,7 +241,32 @@ public final class ClientSession {
   private void finish(InFlight work) {
     if (inFlight.remove(work.key, work)) {
       pending.decrementAndGet();
+      if (work.quotaKey != null) {
+        gateway.releaseInFlight(work.quotaKey);
+      }
     }
+  }
+
+  /** Whose in-flight quota the session's requests count against. */
+  private String quotaKey() {
+    Principal who = owner;
+    return who != null ? "p:" + who.id() : "s:" + id;
+  }
+
+  /** Refuses a request over the principal's in-flight bound, and records the refusal. */
+  private void refuseOverQuota(JsonRpcMessage request, InFlight work) {
+    int max = gateway.maxInFlightPerPrincipal();
+    String reason = "too many requests in flight for this principal (max_in_flight_per_principal: " + max + ")";
+    Refusal refusal = new Refusal(Outcome.LIMITED, java.util.List.of("max_in_flight_per_principal"), reason,
+        java.time.Duration.ofSeconds(1));
+    JsonNode name = request.params().path("name");
+    Request governed = new Request(request.method(), null, name.isString() ? name.stringValue() : null, null);
+    gateway.sentinel().refuse(new Call(work.credentials, governed, id, clientLabel(), request.idText(), ownerId()),
+        refusal);
+    ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
+    data.putArray("rules").add("max_in_flight_per_principal");
+    data.put("retryAfterMs", refusal.retryAfter().toMillis());
+    send(JsonRpc.error(request.id(), ErrorCode.forRefusal(Outcome.LIMITED).code(), reason, data));
   }
 
   private void initialize(JsonRpcMessage request) {
@@ -221,7 +284,6 @@ public final class ClientSession {
       clientInfo = version.isEmpty() ? name : name + "/" + version;
     }
     revision = negotiated;
-    initializedAt = gateway.nextSequence();
     send(JsonRpc.result(request.id(), gateway.initializeResult(negotiated)));
   }
 
@@ -242,7 +304,7 @@ public final class ClientSession {
         // Only from a client that declared roots: a backend that asks for the roots of a client
         // without them gets an error, and some servers then stop answering everyone.
         if (revision != null && supports("roots")) {
-          gateway.toBackends(notification.raw());
+          gateway.toBackends(this, notification.raw());
         } else {
           log.debug("dropped roots/list_changed from a client that did not declare roots");
         }
@@ -265,8 +327,8 @@ public final class ClientSession {
   // ---- used by the gateway ----------------------------------------------------------------
 
   /** Relays a backend's request to the client under a gateway id; the answer completes the relay. */
-  Relay relay(long relayId, Backend backend, JsonNode backendId, String method, JsonNode params) {
-    Relay relay = new Relay(backend, backendId,
+  Relay relay(long relayId, Upstream upstream, JsonNode backendId, String method, JsonNode params) {
+    Relay relay = new Relay(upstream, backendId,
         gateway.clock().nanoTime() + gateway.requestTimeout().toNanos());
     relays.put(relayId, relay);
     if (closing.get()) {
@@ -323,12 +385,28 @@ public final class ClientSession {
     return revision != null && !closing.get();
   }
 
-  long initializedAt() {
-    return initializedAt;
-  }
-
   Credentials credentials() {
     return credentials;
+  }
+
+  /** The principal the session belongs to, or {@code null} while its credentials authenticate as none. */
+  Principal owner() {
+    return owner;
+  }
+
+  /** The id of the principal the session belongs to, or {@code null}. */
+  String ownerId() {
+    Principal who = owner;
+    return who == null ? null : who.id();
+  }
+
+  /** The params of the client's last {@code logging/setLevel}, for connections made later; or {@code null}. */
+  JsonNode logLevel() {
+    return logLevel;
+  }
+
+  void logLevel(JsonNode params) {
+    this.logLevel = params;
   }
 
   String id() {
@@ -344,11 +422,11 @@ public final class ClientSession {
     return subscriptions;
   }
 
-  /** The sequence number of this client's most recent in-flight request to a backend, or -1. */
-  long latestRequestTo(Backend backend) {
+  /** The sequence number of this client's most recent in-flight request on a connection, or -1. */
+  long latestRequestTo(Upstream upstream) {
     long latest = -1;
     for (InFlight work : inFlight.values()) {
-      if (work.backend() == backend && work.sequence > latest) {
+      if (work.upstream() == upstream && work.sequence > latest) {
         latest = work.sequence;
       }
     }

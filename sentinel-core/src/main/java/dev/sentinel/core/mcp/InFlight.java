@@ -13,7 +13,9 @@ final class InFlight {
   final long sequence;
   /** What the client presented with this request; the pipeline authenticates the request with them. */
   final Credentials credentials;
-  private Backend backend;
+  /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
+  volatile String quotaKey;
+  private Upstream upstream;
   private long backendId = -1;
   private boolean cancelled;
 
@@ -28,8 +30,8 @@ final class InFlight {
    * Records that the request went to a backend under an id. Returns false if the client
    * cancelled meanwhile; the caller then cancels the backend request.
    */
-  synchronized boolean forwarded(Backend to, long id) {
-    backend = to;
+  synchronized boolean forwarded(Upstream to, long id) {
+    upstream = to;
     backendId = id;
     return !cancelled;
   }
@@ -41,11 +43,11 @@ final class InFlight {
 
   /** Marks the request cancelled and tells the backend, if it had been forwarded. */
   void cancel(String reason) {
-    Backend to;
+    Upstream to;
     long id;
     synchronized (this) {
       cancelled = true;
-      to = backend;
+      to = upstream;
       id = backendId;
     }
     if (to != null && id >= 0) {
@@ -57,8 +59,8 @@ final class InFlight {
     return cancelled;
   }
 
-  /** The backend this request went to last, or {@code null}. */
-  synchronized Backend backend() {
-    return backend;
+  /** The connection this request went to last, or {@code null}. */
+  synchronized Upstream upstream() {
+    return upstream;
   }
 }

@@ -2,11 +2,13 @@ package dev.sentinel.core.mcp;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.jsonrpc.ErrorCode;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
@@ -61,15 +63,30 @@ import tools.jackson.databind.node.ObjectNode;
  * cursors and filtered by {@link Sentinel#visible}. Calls are routed to the owning backend
  * through {@link Sentinel#call}; refusals become JSON-RPC errors with the codes of
  * {@link ErrorCode}. Request ids and progress tokens are remapped so that clients and backends
- * never collide. Backend requests to clients ({@code sampling/createMessage},
- * {@code elicitation/create}, {@code roots/list}) are governed too and relayed to the client
- * session with the most recent in-flight request to that backend (or, with none, the most
- * recently initialized session): with several clients, a backend's request that is not caused
- * by a client's request may reach a different client than the one that expects it.
+ * never collide.
  *
- * <p>A backend whose transport closes is marked down, its in-flight requests fail with
- * {@code -32603}, clients are told its lists changed, and it is reconnected with exponential
- * backoff. Timeouts and backoff follow the injected {@link Clock}, checked by a ticker thread
+ * <p><b>Isolation.</b> Each backend's connections serve whom its {@link BackendOptions#isolation()
+ * isolation} says: everyone ({@link Isolation#SHARED}), one principal, or one client session
+ * (the default). Nothing one principal causes reaches another: a backend's requests to a client
+ * ({@code sampling/createMessage}, {@code elicitation/create}, {@code roots/list}) go only to the
+ * session its connection belongs to, governed as that session's calls, and are refused on a
+ * shared connection; its log messages go to that session only, or, from a shared connection, to
+ * the gateway's log ({@code dev.sentinel.backend}, redacted); resource updates only to sessions
+ * that subscribed and may still read the resource; list changes only to sessions that may use
+ * something of the backend.
+ *
+ * <p><b>Routing first.</b> Every request is decided with the backend that will serve it: a
+ * namespaced name names its backend; a resource URI is routed by the backends' configured
+ * prefixes, else by the resources and templates they list, and a URI that maps to no backend or
+ * to several is refused, never tried in turn (see {@link Router}).
+ *
+ * <p><b>Bounds.</b> Per session, {@code maxPendingRequests} requests in flight; per principal,
+ * across its sessions, {@code maxInFlightPerPrincipal}; per isolated backend, its options'
+ * connection bounds. Refusals name the bound.
+ *
+ * <p>A backend connection that closes is marked down, its in-flight requests fail with
+ * {@code -32603}, the clients it serves are told its lists changed, and it is reconnected with
+ * exponential backoff (which grows while the server keeps dying soon after it starts). Timeouts and backoff follow the injected {@link Clock}, checked by a ticker thread
  * every 10 ms.
  *
  * <p>Thread-safe.
@@ -88,6 +105,7 @@ public final class McpGateway implements AutoCloseable {
   private final Duration restartMin;
   private final Duration restartMax;
   private final int maxPendingRequests;
+  private final int maxInFlightPerPrincipal;
   private final String serverName;
   private final String serverVersion;
   private final Clock clock;
@@ -97,8 +115,12 @@ public final class McpGateway implements AutoCloseable {
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
   private final Set<String> listedTools = ConcurrentHashMap.newKeySet();
   private final Map<String, RelayRef> relaysByBackendId = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Integer> inFlightByPrincipal = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> backendLogMessages = new ConcurrentHashMap<>();
+  private final Redactor logRedactor = Redactor.defaults();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicLong sequences = new AtomicLong();
+  private final AtomicLong ticks = new AtomicLong();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -112,7 +134,7 @@ public final class McpGateway implements AutoCloseable {
     List<Backend> list = new ArrayList<>();
     int index = 0;
     for (Map.Entry<String, Supplier<Transport>> entry : builder.connectors.entrySet()) {
-      list.add(new Backend(entry.getKey(), index++, entry.getValue(), this));
+      list.add(new Backend(entry.getKey(), index++, entry.getValue(), builder.options.get(entry.getKey()), this));
     }
     this.backends = List.copyOf(list);
     this.naming = new Naming(backends, builder.separator, builder.prefixSingleBackend);
@@ -121,6 +143,7 @@ public final class McpGateway implements AutoCloseable {
     this.restartMin = builder.restartMin;
     this.restartMax = builder.restartMax;
     this.maxPendingRequests = builder.maxPendingRequests;
+    this.maxInFlightPerPrincipal = builder.maxInFlightPerPrincipal;
     this.serverName = builder.serverName;
     this.serverVersion = builder.serverVersion;
     this.clock = builder.clock;
@@ -167,12 +190,7 @@ public final class McpGateway implements AutoCloseable {
     ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     List<CompletableFuture<Void>> attempts = new ArrayList<>();
     for (Backend backend : backends) {
-      attempts.add(backend.startedFuture());
-      try {
-        executor.execute(backend::connect);
-      } catch (RejectedExecutionException e) {
-        throw new IllegalStateException("the executor refused to start backend " + backend.name, e);
-      }
+      attempts.add(backend.start());
     }
     CompletableFuture<Void> all = CompletableFuture.allOf(attempts.toArray(new CompletableFuture<?>[0]));
     long deadline = clock.nanoTime() + startTimeout.toNanos();
@@ -193,7 +211,8 @@ public final class McpGateway implements AutoCloseable {
    * here.
    *
    * @param client the client's transport, not yet started
-   * @param credentials what the client presented; every governed request carries them
+   * @param credentials what the client presented; every governed request carries them, and the
+   *     principal they authenticate as owns the session ({@link ClientSession})
    * @param clientLabel the client as recorded in the audit trail, or {@code null} to use the
    *     name and version it announces in {@code initialize}
    * @throws IllegalStateException if the gateway is closed
@@ -272,7 +291,67 @@ public final class McpGateway implements AutoCloseable {
     }
   }
 
+  /**
+   * How many log messages each backend sent on shared connections, which the gateway writes to
+   * its own log instead of relaying them to clients; by backend name.
+   */
+  public Map<String, Long> backendLogMessages() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      AtomicLong count = backendLogMessages.get(backend.name);
+      counts.put(backend.name, count == null ? 0 : count.get());
+    }
+    return counts;
+  }
+
   // ---- for the engine's parts -------------------------------------------------------------
+
+  Sentinel sentinel() {
+    return sentinel;
+  }
+
+  List<Backend> backendList() {
+    return backends;
+  }
+
+  int maxInFlightPerPrincipal() {
+    return maxInFlightPerPrincipal;
+  }
+
+  /** Counts a request against its principal's in-flight bound; false (and not counted) when over it. */
+  boolean acquireInFlight(String key) {
+    boolean[] admitted = new boolean[1];
+    inFlightByPrincipal.compute(key, (k, count) -> {
+      int now = count == null ? 0 : count;
+      admitted[0] = now < maxInFlightPerPrincipal;
+      return admitted[0] ? Integer.valueOf(now + 1) : count;
+    });
+    return admitted[0];
+  }
+
+  void releaseInFlight(String key) {
+    inFlightByPrincipal.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+  }
+
+  /** Whether a session of this principal is open. */
+  boolean hasSessionOf(String principalId) {
+    for (ClientSession session : sessions) {
+      if (principalId.equals(session.ownerId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the session with this id is open. */
+  boolean hasSession(String sessionId) {
+    for (ClientSession session : sessions) {
+      if (session.id().equals(sessionId)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   Clock clock() {
     return clock;
@@ -324,6 +403,11 @@ public final class McpGateway implements AutoCloseable {
     return sequences.incrementAndGet();
   }
 
+  /** For tests: how many times the ticker has run to the end. */
+  long ticks() {
+    return ticks.get();
+  }
+
   private void tick() {
     try {
       long now = clock.nanoTime();
@@ -333,6 +417,7 @@ public final class McpGateway implements AutoCloseable {
       for (ClientSession session : sessions) {
         session.tick(now);
       }
+      ticks.incrementAndGet();
     } catch (RuntimeException e) {
       log.warn("the gateway's ticker failed", e);
     }
@@ -395,59 +480,98 @@ public final class McpGateway implements AutoCloseable {
   void sessionEnded(ClientSession session) {
     sessions.remove(session);
     router.forget(session);
-  }
-
-  void onBackendUp(Backend backend, boolean restarted) {
-    listsChanged(backend);
-  }
-
-  void onBackendDown(Backend backend) {
-    router.forget(backend);
-    listsChanged(backend);
-  }
-
-  private void listsChanged(Backend backend) {
-    if (backend.has("tools")) {
-      broadcast(JsonRpc.notification("notifications/tools/list_changed", null));
-    }
-    if (backend.has("prompts")) {
-      broadcast(JsonRpc.notification("notifications/prompts/list_changed", null));
-    }
-    if (backend.has("resources")) {
-      broadcast(JsonRpc.notification("notifications/resources/list_changed", null));
+    for (Backend backend : backends) {
+      backend.sessionEnded(session);
     }
   }
 
-  private void broadcast(JsonNode message) {
+  void onBackendUp(Upstream upstream, boolean restarted) {
+    // A connection a session just made for itself is news to no one; a restarted one, or the
+    // first connection of a backend that came up late, changes what its clients can list.
+    if (restarted || upstream.owner() == null) {
+      listsChanged(upstream);
+    }
+  }
+
+  void onBackendDown(Upstream upstream) {
+    listsChanged(upstream);
+  }
+
+  private void listsChanged(Upstream upstream) {
+    Backend backend = upstream.backend;
+    for (Router.Listing listing : Router.Listing.values()) {
+      if (listing != Router.Listing.TEMPLATES && backend.has(listing.capability)) {
+        notifyEntitled(upstream, JsonRpc.notification(listing.changed, null), listing);
+      }
+    }
+  }
+
+  /**
+   * Sends a notification about a connection's lists: to the sessions it belongs to, or, from a
+   * connection that belongs to no one, to the sessions whose principal may use something of that
+   * kind on the backend.
+   */
+  private void notifyEntitled(Upstream upstream, JsonNode message, Router.Listing listing) {
+    Upstream.Owner owner = upstream.owner();
     for (ClientSession session : sessions) {
-      if (session.initialized()) {
+      if (!session.initialized()) {
+        continue;
+      }
+      boolean entitled = owner != null ? belongsTo(session, owner)
+          : session.owner() != null && sentinel.visible(session.owner(),
+              new Request(listing.useMethod, upstream.backend.name, null, null));
+      if (entitled) {
         session.send(message);
       }
     }
   }
 
-  /** Sends a client notification on to every backend that is up. */
-  void toBackends(JsonNode message) {
+  /** Whether a session is (one of) those a connection belongs to. */
+  static boolean belongsTo(ClientSession session, Upstream.Owner owner) {
+    return owner.sessionId() != null ? owner.sessionId().equals(session.id())
+        : owner.principalId().equals(session.ownerId());
+  }
+
+  /** Sends a message to the sessions an owned connection belongs to. */
+  private void toOwners(Upstream upstream, JsonNode message) {
+    Upstream.Owner owner = upstream.owner();
+    if (owner == null) {
+      return;
+    }
+    for (ClientSession session : sessions) {
+      if (session.initialized() && belongsTo(session, owner)) {
+        session.send(message);
+      }
+    }
+  }
+
+  /**
+   * Sends a client's notification on to the connections that serve that session alone (or its
+   * principal alone); a shared connection never hears one client's roots, since it never asks.
+   */
+  void toBackends(ClientSession session, JsonNode message) {
     for (Backend backend : backends) {
-      if (backend.isUp()) {
-        backend.send(message);
+      Upstream upstream = backend.isolated() ? backend.existingFor(session) : null;
+      if (upstream != null && upstream.isUp()) {
+        upstream.send(message);
       }
     }
   }
 
   // ---- messages from backends -------------------------------------------------------------
 
-  /** A notification from a backend; called on its transport's delivery thread. */
-  void onBackendNotification(Backend backend, JsonRpcMessage notification) {
+  /** A notification from a backend connection; called on its transport's delivery thread. */
+  void onBackendNotification(Upstream upstream, JsonRpcMessage notification) {
     JsonNode params = notification.params();
-    switch (notification.method()) {
+    String method = notification.method();
+    switch (method) {
       case "notifications/progress":
-        router.progress(notification);
+        router.progress(upstream, notification);
         break;
       case "notifications/cancelled":
         JsonNode requestId = params.path("requestId");
         RelayRef ref = JsonRpc.validId(requestId)
-            ? relaysByBackendId.get(backend.name + '\u0000' + JsonRpc.idKey(requestId)) : null;
+            ? relaysByBackendId.get(relayKey(upstream, requestId)) : null;
         if (ref != null) {
           ref.session().cancelRelay(ref.relayId(), params.path("reason").asString("cancelled by the backend"));
         }
@@ -455,32 +579,71 @@ public final class McpGateway implements AutoCloseable {
       case "notifications/tools/list_changed":
       case "notifications/prompts/list_changed":
       case "notifications/resources/list_changed":
-        // Before its initialize answer a backend is not listed yet; going up announces it.
-        if (backend.isUp()) {
-          broadcast(notification.raw());
+        // Before its initialize answer a connection is not listed yet; going up announces it.
+        if (upstream.isUp()) {
+          notifyEntitled(upstream, notification.raw(), Router.Listing.changedBy(method));
         }
         break;
       case "notifications/resources/updated":
-        String uri = params.path("uri").asString("");
-        for (ClientSession session : sessions) {
-          if (session.initialized() && session.subscriptions().contains(uri)) {
-            session.send(notification.raw());
-          }
+        router.resourceUpdated(upstream, params.path("uri").asString(""), notification.raw());
+        break;
+      case "notifications/message":
+        if (upstream.owner() == null) {
+          logFromShared(upstream, params);
+        } else {
+          toOwners(upstream, notification.raw());
         }
         break;
       default:
-        // Logging messages and notifications Sentinel does not know go to every client.
-        broadcast(notification.raw());
+        // Notifications Sentinel does not know: to the sessions the connection belongs to only.
+        if (upstream.owner() == null) {
+          log.debug("dropped {} from shared backend {}", method, upstream.label());
+        } else {
+          toOwners(upstream, notification.raw());
+        }
     }
   }
 
-  /** A request from a backend to the client side; called on its transport's delivery thread. */
-  void onBackendRequest(Backend backend, JsonRpcMessage request) {
+  /** A log message from a shared connection: to the gateway's log, redacted and bounded, never to a client. */
+  private void logFromShared(Upstream upstream, JsonNode params) {
+    backendLogMessages.computeIfAbsent(upstream.backend.name, name -> new AtomicLong()).incrementAndGet();
+    Logger backendLog = LoggerFactory.getLogger("dev.sentinel.backend." + upstream.backend.name);
+    String level = params.path("level").asString("info");
+    if (!backendLog.isInfoEnabled() && !"error".equals(level) && !"warning".equals(level)) {
+      return;
+    }
+    String logger = params.path("logger").asString("");
+    String data = logRedactor.redactText(params.path("data").toString());
+    if (data.length() > MAX_LOGGED_CHARS) {
+      data = data.substring(0, MAX_LOGGED_CHARS) + "…";
+    }
+    switch (level) {
+      case "debug":
+        backendLog.debug("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+        break;
+      case "warning":
+        backendLog.warn("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+        break;
+      case "error":
+      case "critical":
+      case "alert":
+      case "emergency":
+        backendLog.error("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+        break;
+      default:
+        backendLog.info("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+    }
+  }
+
+  private static final int MAX_LOGGED_CHARS = 2048;
+
+  /** A request from a backend connection to the client side; called on its transport's delivery thread. */
+  void onBackendRequest(Upstream upstream, JsonRpcMessage request) {
     String method = request.method();
     String capability;
     switch (method) {
       case "ping":
-        backend.send(JsonRpc.result(request.id(), NODES.objectNode()));
+        upstream.send(JsonRpc.result(request.id(), NODES.objectNode()));
         return;
       case "sampling/createMessage":
         capability = "sampling";
@@ -492,63 +655,82 @@ public final class McpGateway implements AutoCloseable {
         capability = "roots";
         break;
       default:
-        backend.send(JsonRpc.methodNotFound(request.id(), method));
+        upstream.send(JsonRpc.methodNotFound(request.id(), method));
         return;
     }
-    ClientSession target = sessionFor(backend);
-    if (target == null || !target.supports(capability)
+    Upstream.Owner owner = upstream.owner();
+    if (owner == null) {
+      log.info("refused {} from backend {}: its connection is shared, so no client's call can be told to have"
+          + " caused it (isolation per_session or per_principal relays it)", method, upstream.label());
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
+          + " is not relayed on a connection the gateway shares between clients"));
+      return;
+    }
+    ClientSession target = requester(upstream, owner);
+    if (target == null) {
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: no client session"
+          + " of this connection can be told to have caused " + method));
+      return;
+    }
+    if (!target.supports(capability)
         || ("elicitation".equals(capability) && !target.revision().supportsElicitation())) {
-      backend.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
           "method not found: the client does not support " + method));
       return;
     }
     try {
-      executor.execute(() -> relay(backend, target, request));
+      executor.execute(() -> relay(upstream, target, request));
     } catch (RejectedExecutionException e) {
-      backend.send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
     }
   }
 
-  /** The session with the most recent in-flight request to the backend, else the newest session. */
-  private ClientSession sessionFor(Backend backend) {
-    ClientSession best = null;
-    long bestSequence = -1;
+  /**
+   * The session a connection's request goes to: the session it belongs to; for a principal's
+   * connection, the principal's one session with a request in flight on it (none when there are
+   * none, or several: never a guess).
+   */
+  private ClientSession requester(Upstream upstream, Upstream.Owner owner) {
+    ClientSession found = null;
     for (ClientSession session : sessions) {
-      long sequence = session.initialized() ? session.latestRequestTo(backend) : -1;
-      if (sequence > bestSequence) {
-        best = session;
-        bestSequence = sequence;
+      if (!session.initialized() || !belongsTo(session, owner)) {
+        continue;
+      }
+      if (owner.sessionId() != null) {
+        return session;
+      }
+      if (session.latestRequestTo(upstream) >= 0) {
+        if (found != null) {
+          return null;
+        }
+        found = session;
       }
     }
-    if (best != null) {
-      return best;
-    }
-    for (ClientSession session : sessions) {
-      if (session.initialized() && session.initializedAt() > bestSequence) {
-        best = session;
-        bestSequence = session.initializedAt();
-      }
-    }
-    return best;
+    return found;
   }
 
-  private void relay(Backend backend, ClientSession session, JsonRpcMessage request) {
+  private static String relayKey(Upstream upstream, JsonNode backendId) {
+    return upstream.serial + "\u0000" + JsonRpc.idKey(backendId);
+  }
+
+  private void relay(Upstream upstream, ClientSession session, JsonRpcMessage request) {
     long relayId = nextId();
-    String key = backend.name + '\u0000' + JsonRpc.idKey(request.id());
+    String key = relayKey(upstream, request.id());
     relaysByBackendId.put(key, new RelayRef(session, relayId));
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
     CallResult<JsonNode> result;
     try {
-      Request governed = new Request(request.method(), backend.name, null, request.params());
+      Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
       result = sentinel.call(
-          new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText()),
+          new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
+              session.ownerId()),
           ignored -> {
-            ClientSession.Relay relay = session.relay(relayId, backend, request.id(), request.method(), request.params());
+            ClientSession.Relay relay = session.relay(relayId, upstream, request.id(), request.method(), request.params());
             JsonRpcMessage response;
             try {
               response = relay.answer.get();
             } catch (ExecutionException e) {
-              Throwable cause = Backend.unwrap(e);
+              Throwable cause = Upstream.unwrap(e);
               throw cause instanceof Exception ? (Exception) cause : e;
             }
             if (response.kind() == JsonRpcMessage.Kind.ERROR) {
@@ -562,7 +744,7 @@ public final class McpGateway implements AutoCloseable {
     }
     ObjectNode reply = Router.reply(result, request.id(), answer.get(), "the client");
     if (reply != null) {
-      backend.send(reply);
+      upstream.send(reply);
     }
   }
 
@@ -572,11 +754,13 @@ public final class McpGateway implements AutoCloseable {
   public static final class Builder {
     private Sentinel sentinel;
     private final Map<String, Supplier<Transport>> connectors = new LinkedHashMap<>();
+    private final Map<String, BackendOptions> options = new LinkedHashMap<>();
     private String separator = "__";
     private boolean prefixSingleBackend = true;
     private Duration requestTimeout = Duration.ofSeconds(60);
     private Duration startTimeout = Duration.ofSeconds(30);
     private int maxPendingRequests = 256;
+    private int maxInFlightPerPrincipal = 32;
     private Duration restartMin = Duration.ofMillis(500);
     private Duration restartMax = Duration.ofSeconds(30);
     private String serverName = "sentinel";
@@ -593,16 +777,25 @@ public final class McpGateway implements AutoCloseable {
     }
 
     /**
-     * Adds a backend. Order is priority: lists show backends in this order and resources of
-     * unknown owner are asked of backends in this order. The connector is called for every
-     * (re)connection and returns a new, unstarted transport.
+     * Adds a backend with the default options ({@link BackendOptions#DEFAULTS}: a connection per
+     * client session). Lists show backends in the order they were added. The connector is called
+     * for every (re)connection and returns a new, unstarted transport.
      *
      * @param name the backend's name, the prefix of its tools and prompts; letters, digits,
      *     {@code -} and {@code _}
      */
     public Builder backend(String name, Supplier<Transport> connector) {
+      return backend(name, connector, BackendOptions.DEFAULTS);
+    }
+
+    /**
+     * Adds a backend with its connection options: its isolation, the bounds of its connection
+     * pool, the resource URI prefixes it serves.
+     */
+    public Builder backend(String name, Supplier<Transport> connector, BackendOptions backendOptions) {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(connector, "connector");
+      Objects.requireNonNull(backendOptions, "backendOptions");
       if (!name.matches("[A-Za-z0-9_-]+")) {
         throw new IllegalArgumentException(
             "backend name '" + name + "' must be letters, digits, '-' or '_'");
@@ -611,6 +804,7 @@ public final class McpGateway implements AutoCloseable {
         throw new IllegalArgumentException("backend '" + name + "' is already defined");
       }
       connectors.put(name, connector);
+      options.put(name, backendOptions);
       return this;
     }
 
@@ -647,6 +841,19 @@ public final class McpGateway implements AutoCloseable {
         throw new IllegalArgumentException("maxPendingRequests must be at least 1, was " + max);
       }
       this.maxPendingRequests = max;
+      return this;
+    }
+
+    /**
+     * Requests one principal may have in flight across all its sessions; more are refused with
+     * {@code -32014} (and recorded), so that one principal cannot take every worker. 32 by
+     * default, an eighth of the default worker pool.
+     */
+    public Builder maxInFlightPerPrincipal(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxInFlightPerPrincipal must be at least 1, was " + max);
+      }
+      this.maxInFlightPerPrincipal = max;
       return this;
     }
 
@@ -690,8 +897,18 @@ public final class McpGateway implements AutoCloseable {
       return this;
     }
 
-    /** Builds the gateway; call {@link McpGateway#start()} next. */
+    /**
+     * Builds the gateway; call {@link McpGateway#start()} next.
+     *
+     * @throws IllegalArgumentException if two backend names make namespaced names ambiguous
+     */
     public McpGateway build() {
+      if (connectors.size() > 1 || prefixSingleBackend) {
+        String ambiguity = Naming.ambiguity(List.copyOf(connectors.keySet()), separator);
+        if (ambiguity != null) {
+          throw new IllegalArgumentException(ambiguity);
+        }
+      }
       return new McpGateway(this);
     }
 

@@ -19,6 +19,24 @@ final class Naming {
     this.prefixed = backends.size() > 1 || prefixSingleBackend;
   }
 
+  /**
+   * Why two backend names make namespaced names ambiguous, or {@code null} if none do. With
+   * {@code b} and {@code b_} and the separator {@code __}, {@code b___x} is both {@code b}'s
+   * {@code _x} and {@code b_}'s {@code x}: whenever one name plus the separator starts the other
+   * name plus the separator, some exposed name has two readings.
+   */
+  static String ambiguity(List<String> names, String separator) {
+    for (String a : names) {
+      for (String b : names) {
+        if (!a.equals(b) && (b + separator).startsWith(a + separator)) {
+          return "backend names '" + a + "' and '" + b + "' are ambiguous with the separator '" + separator
+              + "': '" + b + separator + "x' could be a tool of either; rename one of them";
+        }
+      }
+    }
+    return null;
+  }
+
   /** A tool's or prompt's name as clients see it. */
   String expose(Backend backend, String name) {
     return prefixed ? backend.name + separator + name : name;

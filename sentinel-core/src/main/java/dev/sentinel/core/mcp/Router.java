@@ -1,6 +1,5 @@
 package dev.sentinel.core.mcp;
 
-import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Refusal;
@@ -11,6 +10,7 @@ import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.jsonrpc.ErrorCode;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -26,24 +26,37 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Handles client requests after {@code initialize}: aggregates lists, routes targeted requests to
- * their backend, and passes every one through {@link Sentinel#call}. Also owns the progress
- * token and resource owner maps. Thread-safe.
+ * Handles client requests after {@code initialize}: routes each to the backend that will serve
+ * it, then passes it through {@link Sentinel#call} with that backend named, and forwards it on
+ * the connection that serves the session ({@link Backend#upstreamFor}); aggregates lists. Also
+ * owns the progress tokens, the resource routes and the subscriptions of shared connections.
+ *
+ * <p>Route first, decide second: a tool or prompt is routed by its namespaced name, a resource by
+ * {@link ResourceRoutes}; a request that maps to no backend or to several is refused (and
+ * recorded) before anything is forwarded. {@code completion/complete} is decided as a use of the
+ * prompt or resource it completes: a principal that may not use it gets no completions.
+ *
+ * <p>Thread-safe.
  */
 final class Router {
   private static final Logger log = LoggerFactory.getLogger(Router.class);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final int MAX_PAGES = 64;
+  private static final String ROUTING = "routing";
+  /** How often a miss in the resource routes may make the gateway list the backends' resources again. */
+  private static final Duration RELEARN_INTERVAL = Duration.ofSeconds(5);
 
   private final McpGateway gateway;
   private final Sentinel sentinel;
   private final List<Backend> backends;
   private final Naming naming;
+  private final ResourceRoutes routes;
   private final Map<String, ProgressRoute> progress = new ConcurrentHashMap<>();
-  private final Map<String, Backend> resourceOwners = new ConcurrentHashMap<>();
-  private final Map<String, Backend> templateOwners = new ConcurrentHashMap<>();
+  /** Subscribers per backend and URI on shared connections: the backend hears the first and the last. */
+  private final Map<String, Integer> sharedSubscribers = new ConcurrentHashMap<>();
+  private volatile long lastRelearn = Long.MIN_VALUE;
 
-  private record ProgressRoute(ClientSession session, JsonNode clientToken) {}
+  private record ProgressRoute(ClientSession session, JsonNode clientToken, Upstream upstream) {}
 
   /** The work a governed request does once allowed: returns the response message to relay. */
   @FunctionalInterface
@@ -52,24 +65,38 @@ final class Router {
   }
 
   /** What an aggregated list method lists and how its items are checked. */
-  private enum Listing {
-    TOOLS("tools/list", "tools", "tools", Request.TOOLS_CALL, "name"),
-    PROMPTS("prompts/list", "prompts", "prompts", Request.PROMPTS_GET, "name"),
-    RESOURCES("resources/list", "resources", "resources", Request.RESOURCES_READ, "uri"),
-    TEMPLATES("resources/templates/list", "resources", "resourceTemplates", Request.RESOURCES_READ, "uriTemplate");
+  enum Listing {
+    TOOLS("tools/list", "tools", "tools", Request.TOOLS_CALL, "name", "notifications/tools/list_changed"),
+    PROMPTS("prompts/list", "prompts", "prompts", Request.PROMPTS_GET, "name", "notifications/prompts/list_changed"),
+    RESOURCES("resources/list", "resources", "resources", Request.RESOURCES_READ, "uri",
+        "notifications/resources/list_changed"),
+    TEMPLATES("resources/templates/list", "resources", "resourceTemplates", Request.RESOURCES_READ, "uriTemplate",
+        "notifications/resources/list_changed");
 
     final String method;
     final String capability;
     final String field;
     final String useMethod;
     final String key;
+    final String changed;
 
-    Listing(String method, String capability, String field, String useMethod, String key) {
+    Listing(String method, String capability, String field, String useMethod, String key, String changed) {
       this.method = method;
       this.capability = capability;
       this.field = field;
       this.useMethod = useMethod;
       this.key = key;
+      this.changed = changed;
+    }
+
+    /** The listing a {@code list_changed} notification is about. */
+    static Listing changedBy(String notification) {
+      for (Listing listing : values()) {
+        if (listing.changed.equals(notification)) {
+          return listing;
+        }
+      }
+      throw new IllegalArgumentException("not a list_changed notification: " + notification);
     }
   }
 
@@ -78,6 +105,7 @@ final class Router {
     this.sentinel = sentinel;
     this.backends = backends;
     this.naming = naming;
+    this.routes = new ResourceRoutes(backends);
   }
 
   /** Handles one request; returns the response, or {@code null} when none is due (cancelled). */
@@ -134,103 +162,204 @@ final class Router {
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.uri must be a string");
     }
     String text = uri.stringValue();
+    ResourceRoutes.Route route = route(session, work, text, false);
+    if (route.backend() == null) {
+      return unroutable(session, work, request, new Request(request.method(), null, text, params), route.problem());
+    }
+    Backend backend = route.backend();
+    Request governed = new Request(request.method(), backend.name, text, params);
     String method = request.method();
-    ObjectNode response = byUri(session, request, work, params, text, params);
-    if (response != null && response.has("result")) {
-      if ("resources/subscribe".equals(method)) {
-        session.subscriptions().add(text);
-      } else if ("resources/unsubscribe".equals(method)) {
-        session.subscriptions().remove(text);
-      }
+    String key = subscriptionKey(backend, text);
+    if ("resources/read".equals(method)) {
+      return govern(session, work, request, governed, () -> forward(session, work, backend, method, params));
     }
-    return response;
-  }
-
-  /** Routes a request addressed by resource URI: to its known owner, else to each backend in turn. */
-  private ObjectNode byUri(ClientSession session, JsonRpcMessage request, InFlight work,
-      ObjectNode params, String uri, JsonNode arguments) {
-    Backend owner = ownerOf(uri);
-    if (owner != null) {
-      Request governed = new Request(request.method(), owner.name, uri, arguments);
-      return govern(session, work, request, governed, () -> forward(session, work, owner, request.method(), params));
-    }
-    Request governed = new Request(request.method(), null, uri, arguments);
+    boolean subscribe = "resources/subscribe".equals(method);
     return govern(session, work, request, governed, () -> {
-      PeerError last = null;
-      for (Backend backend : backends) {
-        if (!backend.isUp() || !backend.has("resources")) {
-          continue;
+      if (backend.isolated()) {
+        ObjectNode response = forward(session, work, backend, method, params);
+        if (subscribe) {
+          session.subscriptions().add(key);
+        } else {
+          session.subscriptions().remove(key);
         }
-        try {
-          ObjectNode response = forward(session, work, backend, request.method(), params);
-          resourceOwners.put(uri, backend);
-          return response;
-        } catch (PeerError e) {
-          last = e;
-        } catch (BackendFailure e) {
-          log.debug("asking {} for {} failed: {}", backend.name, uri, e.getMessage());
-        }
+        return response;
       }
-      if (last != null) {
-        throw last;
-      }
-      throw new PeerError(NODES.objectNode().put("code", ErrorCode.INVALID_PARAMS.code())
-          .put("message", "unknown resource: " + uri)
-          .set("data", NODES.objectNode().put("uri", uri)));
+      return subscribe ? subscribeShared(session, work, backend, key, params, request)
+          : unsubscribeShared(session, work, backend, key, params, request);
     });
   }
 
-  private Backend ownerOf(String uri) {
-    Backend owner = resourceOwners.get(uri);
-    if (owner != null) {
-      return owner;
+  /**
+   * A subscription on a shared connection: the backend hears only the first subscriber's, so that
+   * one client's unsubscribe never ends another's updates.
+   */
+  private ObjectNode subscribeShared(ClientSession session, InFlight work, Backend backend, String key,
+      ObjectNode params, JsonRpcMessage request) throws Exception {
+    if (!session.subscriptions().add(key)) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
     }
-    String best = null;
-    for (Map.Entry<String, Backend> entry : templateOwners.entrySet()) {
-      if (uri.startsWith(entry.getKey()) && (best == null || entry.getKey().length() > best.length())) {
-        best = entry.getKey();
-        owner = entry.getValue();
+    if (sharedSubscribers.merge(key, 1, Integer::sum) > 1) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    try {
+      return forward(session, work, backend, request.method(), params);
+    } catch (Exception e) {
+      session.subscriptions().remove(key);
+      sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+      throw e;
+    }
+  }
+
+  private ObjectNode unsubscribeShared(ClientSession session, InFlight work, Backend backend, String key,
+      ObjectNode params, JsonRpcMessage request) throws Exception {
+    if (!session.subscriptions().remove(key)) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    Integer left = sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+    if (left != null) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    return forward(session, work, backend, request.method(), params);
+  }
+
+  private static String subscriptionKey(Backend backend, String uri) {
+    return backend.name + '\u0000' + uri;
+  }
+
+  /**
+   * Routes a resource URI (or, for completions, a URI template); on a miss, lists the backends'
+   * resources and templates again (at most every few seconds) and tries once more.
+   */
+  private ResourceRoutes.Route route(ClientSession session, InFlight work, String uri, boolean template) {
+    ResourceRoutes.Route route = template ? routes.routeTemplate(uri) : routes.route(uri);
+    if (!route.unknown()) {
+      return route;
+    }
+    long now = gateway.clock().nanoTime();
+    long last = lastRelearn;
+    if (last != Long.MIN_VALUE && now - last < RELEARN_INTERVAL.toNanos()) {
+      return route;
+    }
+    lastRelearn = now;
+    for (Backend backend : backends) {
+      if (backend.usable() && backend.has("resources")) {
+        learn(session, work, backend, Listing.TEMPLATES);
+        learn(session, work, backend, Listing.RESOURCES);
       }
     }
-    return owner;
+    return template ? routes.routeTemplate(uri) : routes.route(uri);
+  }
+
+  /** Lists a backend's resources or templates for the routes only; nothing goes to the client. */
+  private void learn(ClientSession session, InFlight work, Backend backend, Listing listing) {
+    String cursor = null;
+    for (int page = 0; page < MAX_PAGES; page++) {
+      ObjectNode params = NODES.objectNode();
+      if (cursor != null) {
+        params.put("cursor", cursor);
+      }
+      JsonNode result;
+      try {
+        result = forward(session, work, backend, listing.method, params).path("result");
+      } catch (Exception e) {
+        log.debug("{} of backend {} for routing failed: {}", listing.method, backend.name, e.getMessage());
+        return;
+      }
+      for (JsonNode item : result.path(listing.field)) {
+        JsonNode key = item.path(listing.key);
+        if (key.isString()) {
+          remember(backend, listing, key.stringValue());
+        }
+      }
+      JsonNode next = result.path("nextCursor");
+      if (!next.isString() || next.stringValue().isEmpty()) {
+        return;
+      }
+      cursor = next.stringValue();
+    }
+  }
+
+  private void remember(Backend backend, Listing listing, String key) {
+    if (!routes.serves(backend, key)) {
+      return;
+    }
+    if (listing == Listing.RESOURCES) {
+      routes.listedResource(backend, key);
+    } else if (listing == Listing.TEMPLATES) {
+      routes.listedTemplate(backend, key);
+    }
   }
 
   private ObjectNode complete(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
     JsonNode ref = params.path("ref");
     String type = ref.path("type").asString("");
-    if ("ref/prompt".equals(type)) {
-      JsonNode name = ref.path("name");
-      Naming.Target target = name.isString() ? naming.resolve(name.stringValue()) : null;
+    Backend backend;
+    String name;
+    String useMethod;
+    ObjectNode forwarded = params.deepCopy();
+    if ("ref/prompt".equals(type) && ref.path("name").isString()) {
+      name = ref.get("name").stringValue();
+      Naming.Target target = naming.resolve(name);
       if (target == null) {
-        return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "unknown prompt: " + ref.path("name").asString(""));
+        return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "unknown prompt: " + name);
       }
-      ObjectNode forwarded = params.deepCopy();
+      backend = target.backend();
+      useMethod = Request.PROMPTS_GET;
       ((ObjectNode) forwarded.get("ref")).put("name", target.name());
-      Request governed = new Request(request.method(), target.backend().name, name.stringValue(), params);
-      return govern(session, work, request, governed,
-          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    } else if ("ref/resource".equals(type) && ref.path("uri").isString()) {
+      name = ref.get("uri").stringValue();
+      ResourceRoutes.Route route = route(session, work, name, true);
+      if (route.backend() == null) {
+        return unroutable(session, work, request, new Request(request.method(), null, name, params), route.problem());
+      }
+      backend = route.backend();
+      useMethod = Request.RESOURCES_READ;
+    } else {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS,
+          "params.ref must be a ref/prompt with a name or a ref/resource with a uri");
     }
-    if ("ref/resource".equals(type) && ref.path("uri").isString()) {
-      return byUri(session, request, work, params, ref.get("uri").stringValue(), params);
+    Request governed = new Request(request.method(), backend.name, name, params);
+    // Completing a prompt's or resource's arguments is a use of it: refused to whoever may not use it.
+    Principal principal = session.owner();
+    if (principal == null || !sentinel.visible(principal, new Request(useMethod, backend.name, name, null))) {
+      Refusal refusal = Refusal.of(Outcome.DENIED, List.of(),
+          "no rule allows using '" + name + "', so it gets no completions");
+      return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
     }
-    return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS,
-        "params.ref must be a ref/prompt with a name or a ref/resource with a uri");
+    return govern(session, work, request, governed,
+        () -> forward(session, work, backend, request.method(), forwarded));
   }
 
   private ObjectNode setLevel(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
     Request governed = new Request(request.method(), null, null, params);
     return govern(session, work, request, governed, () -> {
+      session.logLevel(params);
+      // Only the connections that serve this session alone: a shared one's logs go to the
+      // gateway's log, and its level is not one client's to set.
       for (Backend backend : backends) {
-        if (backend.isUp() && backend.has("logging")) {
-          try {
-            forward(session, work, backend, request.method(), params);
-          } catch (PeerError | BackendFailure | TimeoutException e) {
-            log.debug("logging/setLevel at {} failed: {}", backend.name, e.getMessage());
-          }
+        Upstream upstream = backend.isolated() && backend.has("logging") ? backend.existingFor(session) : null;
+        if (upstream != null && upstream.isUp()) {
+          applyLevel(upstream, params);
         }
       }
       return JsonRpc.result(request.id(), NODES.objectNode());
     });
+  }
+
+  private void applyLevel(Upstream upstream, JsonNode params) {
+    upstream.appliedLogLevel = params;
+    try {
+      upstream.request("logging/setLevel", params, gateway.requestTimeout());
+    } catch (BackendFailure e) {
+      log.debug("logging/setLevel at {} failed: {}", upstream.label(), e.getMessage());
+    }
+  }
+
+  /** Refuses a request that maps to no backend or to several, and records the refusal. */
+  private ObjectNode unroutable(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+      String problem) {
+    Refusal refusal = Refusal.of(Outcome.DENIED, List.of(ROUTING), problem);
+    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
   }
 
   // ---- lists ------------------------------------------------------------------------------
@@ -253,8 +382,7 @@ final class Router {
 
   private ObjectNode page(ClientSession session, InFlight work, Listing listing, Naming.Cursor from)
       throws Exception {
-    AuthenticationResult who = sentinel.authenticate(work.credentials);
-    Principal principal = who.authenticated() ? who.principal() : null;
+    Principal principal = session.owner();
     ArrayNode items = NODES.arrayNode();
     int index = from.backend();
     String backendCursor = from.backendCursor();
@@ -264,7 +392,7 @@ final class Router {
     boolean paginated = false;
     while (index < backends.size() && !paginated && pages < MAX_PAGES) {
       Backend backend = backends.get(index);
-      if (!backend.isUp() || !backend.has(listing.capability)) {
+      if (!backend.usable() || !backend.has(listing.capability)) {
         index++;
         backendCursor = null;
         continue;
@@ -277,7 +405,7 @@ final class Router {
       try {
         pages++;
         result = forward(session, work, backend, listing.method, params).path("result");
-      } catch (PeerError | BackendFailure | TimeoutException e) {
+      } catch (PeerError | BackendFailure | Backend.Busy | TimeoutException e) {
         // One failing backend does not hide the others' lists.
         log.warn("{} of backend {} failed: {}", listing.method, backend.name, e.getMessage());
         index++;
@@ -308,7 +436,7 @@ final class Router {
 
   private boolean hasMore(int index, Listing listing) {
     for (int i = index; i < backends.size(); i++) {
-      if (backends.get(i).isUp() && backends.get(i).has(listing.capability)) {
+      if (backends.get(i).usable() && backends.get(i).has(listing.capability)) {
         return true;
       }
     }
@@ -321,17 +449,12 @@ final class Router {
       return;
     }
     String target;
-    if (listing == Listing.RESOURCES) {
-      resourceOwners.put(key.stringValue(), backend);
+    if (listing == Listing.RESOURCES || listing == Listing.TEMPLATES) {
       target = key.stringValue();
-    } else if (listing == Listing.TEMPLATES) {
-      String template = key.stringValue();
-      int brace = template.indexOf('{');
-      String prefix = brace < 0 ? template : template.substring(0, brace);
-      if (!prefix.isEmpty()) {
-        templateOwners.put(prefix, backend);
+      if (!routes.serves(backend, target)) {
+        return; // under prefixes the config gives another backend, or outside this one's: never routed here
       }
-      target = template;
+      remember(backend, listing, target);
     } else {
       target = naming.expose(backend, key.stringValue());
       if (listing == Listing.TOOLS) {
@@ -351,33 +474,39 @@ final class Router {
   // ---- forwarding and governance ----------------------------------------------------------
 
   /**
-   * Sends a request to a backend for a client's in-flight request and waits for the answer,
-   * remapping the progress token. Throws {@link PeerError} for an error answer.
+   * Sends a request to a backend on the connection that serves the session, for a client's
+   * in-flight request, and waits for the answer, remapping the progress token. Throws {@link
+   * PeerError} for an error answer.
    */
   private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params)
       throws Exception {
     if (work.cancelled()) {
       throw new CancellationException("cancelled by the client");
     }
+    Upstream upstream = backend.upstreamFor(session);
+    JsonNode level = session.logLevel();
+    if (backend.isolated() && level != null && upstream.appliedLogLevel != level && backend.has("logging")) {
+      applyLevel(upstream, level);
+    }
     ObjectNode sent = params;
     String token = null;
     JsonNode clientToken = params.path("_meta").path("progressToken");
     if (JsonRpc.validId(clientToken)) {
       token = "sentinel-progress-" + gateway.nextId();
-      progress.put(token, new ProgressRoute(session, clientToken));
+      progress.put(token, new ProgressRoute(session, clientToken, upstream));
       sent = params.deepCopy();
       ((ObjectNode) sent.get("_meta")).put("progressToken", token);
     }
     try {
-      Backend.Outgoing outgoing = backend.request(method, sent, gateway.requestTimeout());
-      if (!work.forwarded(backend, outgoing.id())) {
-        backend.cancel(outgoing.id(), "cancelled by the client");
+      Upstream.Outgoing outgoing = upstream.request(method, sent, gateway.requestTimeout());
+      if (!work.forwarded(upstream, outgoing.id())) {
+        upstream.cancel(outgoing.id(), "cancelled by the client");
       }
       JsonRpcMessage response;
       try {
         response = outgoing.response().get();
       } catch (ExecutionException e) {
-        Throwable cause = Backend.unwrap(e);
+        Throwable cause = Upstream.unwrap(e);
         throw cause instanceof Exception ? (Exception) cause : e;
       } finally {
         work.answered();
@@ -393,11 +522,15 @@ final class Router {
     }
   }
 
+  private static Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
+    return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
+        session.ownerId());
+  }
+
   private ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
       Forward forward) {
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
-    CallResult<JsonNode> result = sentinel.call(
-        new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText()),
+    CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed),
         ignored -> {
           ObjectNode response = forward.run();
           answer.set(response);
@@ -411,7 +544,7 @@ final class Router {
    * (top-level fields kept), the peer's error unchanged, a refusal, a failure, or {@code null}
    * for a cancelled request (which gets no response).
    */
-  static ObjectNode reply(CallResult<JsonNode> result, JsonNode id, ObjectNode answer, String peer) {
+  static ObjectNode reply(CallResult<?> result, JsonNode id, ObjectNode answer, String peer) {
     Outcome outcome = result.outcome();
     if (outcome == Outcome.ALLOWED) {
       ObjectNode copy = NODES.objectNode();
@@ -437,6 +570,12 @@ final class Router {
         if (failure instanceof PeerError) {
           return JsonRpc.errorResponse(id, ((PeerError) failure).error());
         }
+        if (failure instanceof Backend.Busy) {
+          ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
+          data.putArray("rules").add("max_connections");
+          data.put("retryAfterMs", 1000);
+          return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(), failure.getMessage(), data);
+        }
         if (failure instanceof BackendFailure) {
           return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, failure.getMessage());
         }
@@ -447,11 +586,14 @@ final class Router {
 
   // ---- notifications and bookkeeping ------------------------------------------------------
 
-  /** A progress notification from a backend: back to the client under its own token. */
-  void progress(JsonRpcMessage notification) {
+  /**
+   * A progress notification from a backend connection: back to the client under its own token,
+   * only if that token's request went out on this very connection.
+   */
+  void progress(Upstream upstream, JsonRpcMessage notification) {
     JsonNode token = notification.params().path("progressToken");
     ProgressRoute route = token.isString() ? progress.get(token.stringValue()) : null;
-    if (route == null) {
+    if (route == null || route.upstream() != upstream) {
       return;
     }
     ObjectNode message = NODES.objectNode();
@@ -462,12 +604,48 @@ final class Router {
     route.session().send(message);
   }
 
-  void forget(ClientSession session) {
-    progress.values().removeIf(route -> route.session() == session);
+  /**
+   * A resource update from a backend connection: to the sessions that subscribed to the URI on
+   * that backend and that the connection serves; from a shared one, to those whose principal
+   * may still read it.
+   */
+  void resourceUpdated(Upstream upstream, String uri, JsonNode message) {
+    String key = subscriptionKey(upstream.backend, uri);
+    Upstream.Owner owner = upstream.owner();
+    for (ClientSession session : gateway.sessions()) {
+      if (!session.initialized() || !session.subscriptions().contains(key)) {
+        continue;
+      }
+      boolean entitled = owner != null ? McpGateway.belongsTo(session, owner)
+          : !upstream.backend.isolated() && session.owner() != null
+              && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
+      if (entitled) {
+        session.send(message);
+      }
+    }
   }
 
-  void forget(Backend backend) {
-    resourceOwners.values().removeIf(owner -> owner == backend);
-    templateOwners.values().removeIf(owner -> owner == backend);
+  /** A session ended: its progress routes go, and the shared connections hear its last unsubscribes. */
+  void forget(ClientSession session) {
+    progress.values().removeIf(route -> route.session() == session);
+    for (String key : session.subscriptions()) {
+      int split = key.indexOf('\u0000');
+      String backendName = key.substring(0, split);
+      for (Backend backend : backends) {
+        if (backend.name.equals(backendName) && !backend.isolated()) {
+          Integer left = sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+          Upstream upstream = backend.existingFor(session);
+          if (left == null && upstream != null && upstream.isUp()) {
+            try {
+              upstream.request("resources/unsubscribe", NODES.objectNode().put("uri", key.substring(split + 1)),
+                  gateway.requestTimeout());
+            } catch (BackendFailure e) {
+              log.debug("unsubscribe at {} failed: {}", backend.name, e.getMessage());
+            }
+          }
+        }
+      }
+    }
+    session.subscriptions().clear();
   }
 }

@@ -6,6 +6,7 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -60,7 +61,8 @@ import tools.jackson.databind.node.ObjectNode;
  * JSON-RPC error response for that request's id ({@code -32001} for a timeout, {@code -32603}
  * otherwise, with {@code data.backend} and, for an HTTP status, {@code data.httpStatus}), so only
  * that call fails; failures of notifications and responses are logged. {@link #close()} ends
- * the session with a DELETE (a 405 is fine) and stops the client and its threads.
+ * the session with a DELETE (a 405 is fine) and stops the client and its threads, unless the
+ * client is {@linkplain #connect(HttpSpec, Client) shared} by several transports.
  *
  * <p>Connections: a connect timeout and, per POST, a timeout until the status and headers arrive
  * (a long event stream is not cut off). Requests are asynchronous: no thread waits for an answer
@@ -90,12 +92,13 @@ public final class StreamableHttpTransport implements Transport {
   private final HttpSpec spec;
   private final JsonFraming framing;
   private final String threadPrefix;
+  private final Client shared;
+  private final boolean ownsClient;
   private final HttpClient client;
   private final Scheduler scheduler;
   private final Delivery delivery;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closing = new AtomicBoolean();
-  private final AtomicBoolean stopped = new AtomicBoolean();
   private final AtomicBoolean listening = new AtomicBoolean();
   private final AtomicBoolean listenOpen = new AtomicBoolean();
   private final Set<Request> inFlight = ConcurrentHashMap.newKeySet();
@@ -103,37 +106,80 @@ public final class StreamableHttpTransport implements Transport {
   private volatile String protocolVersion;
   private volatile JsonNode initializeId;
 
-  private StreamableHttpTransport(HttpSpec spec) {
+  private StreamableHttpTransport(HttpSpec spec, Client shared, boolean owns) {
     this.spec = spec;
     this.framing = new JsonFraming(spec.limits());
-    this.threadPrefix =
-        "sentinel-http-" + spec.name() + "@" + Integer.toHexString(System.identityHashCode(this));
-    QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
-    threads.setName(threadPrefix);
-    threads.setDaemon(true);
-    threads.setReservedThreads(0);
-    threads.setStopTimeout(STOP_MILLIS);
-    this.scheduler = new ScheduledExecutorScheduler(threadPrefix + "-timer", true);
-    this.client = new HttpClient();
-    client.setName(threadPrefix);
-    client.setExecutor(threads);
-    client.setScheduler(scheduler);
-    client.setConnectTimeout(spec.connectTimeout().toMillis());
-    client.setFollowRedirects(false);
-    client.setHttpCookieStore(new HttpCookieStore.Empty());
-    client.setUserAgentField(null);
-    client.setIdleTimeout(IDLE_CONNECTION_MILLIS);
-    client.setMaxConnectionsPerDestination(64);
-    client.setMaxRequestsQueuedPerDestination(4096);
-    client.getContentDecoderFactories().clear();
-    try {
-      client.start();
-    } catch (Exception e) {
-      stopClient();
-      throw new IllegalStateException(
-          "HTTP client for backend '" + spec.name() + "' did not start: " + e, e);
-    }
+    this.shared = shared;
+    this.ownsClient = owns;
+    this.threadPrefix = shared.threadPrefix;
+    this.client = shared.client;
+    this.scheduler = shared.scheduler;
     this.delivery = new Delivery("http-" + spec.name());
+  }
+
+  /**
+   * An HTTP client (a selector, a small thread pool and a timer) that several transports to one
+   * backend share, so that a connection per client session costs a backend session, not a
+   * client with threads of its own. Thread-safe; {@link #close()} stops it, after the
+   * transports that use it are closed.
+   */
+  public static final class Client implements AutoCloseable {
+    final String threadPrefix;
+    final HttpClient client;
+    final Scheduler scheduler;
+    private final String name;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+
+    private Client(String name, Duration connectTimeout) {
+      this.name = name;
+      this.threadPrefix = "sentinel-http-" + name + "@" + Integer.toHexString(System.identityHashCode(this));
+      QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
+      threads.setName(threadPrefix);
+      threads.setDaemon(true);
+      threads.setReservedThreads(0);
+      threads.setStopTimeout(STOP_MILLIS);
+      this.scheduler = new ScheduledExecutorScheduler(threadPrefix + "-timer", true);
+      this.client = new HttpClient();
+      client.setName(threadPrefix);
+      client.setExecutor(threads);
+      client.setScheduler(scheduler);
+      client.setConnectTimeout(connectTimeout.toMillis());
+      client.setFollowRedirects(false);
+      client.setHttpCookieStore(new HttpCookieStore.Empty());
+      client.setUserAgentField(null);
+      client.setIdleTimeout(IDLE_CONNECTION_MILLIS);
+      client.setMaxConnectionsPerDestination(64);
+      client.setMaxRequestsQueuedPerDestination(4096);
+      client.getContentDecoderFactories().clear();
+      try {
+        client.start();
+      } catch (Exception e) {
+        close();
+        throw new IllegalStateException("HTTP client for backend '" + name + "' did not start: " + e, e);
+      }
+    }
+
+    /** A started client for the spec's backend (its name and connect timeout). */
+    public static Client start(HttpSpec spec) {
+      Objects.requireNonNull(spec, "spec");
+      return new Client(spec.name(), spec.connectTimeout());
+    }
+
+    /** Stops the client and its threads. Idempotent. */
+    @Override
+    public void close() {
+      synchronized (stopped) {
+        if (stopped.get()) {
+          return;
+        }
+        try {
+          client.stop();
+        } catch (Exception e) {
+          LOG.debug("backend {}: stopping the HTTP client: {}", name, e.toString());
+        }
+        stopped.set(true);
+      }
+    }
   }
 
   /**
@@ -141,9 +187,19 @@ public final class StreamableHttpTransport implements Transport {
    * Streamable HTTP has no connection of its own, the session starts with {@code initialize}.
    * The transport's HTTP client (a selector and a small thread pool) runs until {@link #close}.
    */
+  public static StreamableHttpTransport connect(HttpSpec spec, Client shared) {
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(shared, "shared");
+    return new StreamableHttpTransport(spec, shared, false);
+  }
+
+  /**
+   * A transport to the server at the spec's URL, with an HTTP client of its own that {@link
+   * #close()} stops. See {@link #connect(HttpSpec, Client)} to share one between transports.
+   */
   public static StreamableHttpTransport connect(HttpSpec spec) {
     Objects.requireNonNull(spec, "spec");
-    return new StreamableHttpTransport(spec);
+    return new StreamableHttpTransport(spec, Client.start(spec), true);
   }
 
   /** Starts delivering incoming messages. Called once. */
@@ -715,6 +771,9 @@ public final class StreamableHttpTransport implements Transport {
     for (Request request : inFlight) {
       request.abort(closed);
     }
+    if (!ownsClient) {
+      return;
+    }
     if (onOwnThread()) {
       // a pool thread cannot wait for its own pool to stop
       Thread stopper = new Thread(this::stopClient, threadPrefix + "-stop");
@@ -726,16 +785,8 @@ public final class StreamableHttpTransport implements Transport {
   }
 
   private void stopClient() {
-    synchronized (stopped) {
-      if (stopped.get()) {
-        return;
-      }
-      try {
-        client.stop();
-      } catch (Exception e) {
-        LOG.debug("backend {}: stopping the HTTP client: {}", spec.name(), e.toString());
-      }
-      stopped.set(true);
+    if (ownsClient) {
+      shared.close();
     }
   }
 

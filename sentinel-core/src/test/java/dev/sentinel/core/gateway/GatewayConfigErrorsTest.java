@@ -359,4 +359,22 @@ class GatewayConfigErrorsTest {
     ConfigException e = fail("- a\n- b\n");
     assertThat(e.getMessage()).contains("expected a mapping of gateway, identity, backends");
   }
+
+  @Test
+  void backendNamesThatMakeQualifiedNamesAmbiguous_areRefusedWhereTheyAre() {
+    ConfigException e = fail("backends:\n  - name: b\n    stdio: { command: s }\n"
+        + "  - name: b_\n    stdio: { command: s }\n" + POLICY);
+    assertThat(e.getMessage()).contains("sentinel.yaml:4:5: backend 'b_': the names 'b' and 'b_' make qualified"
+        + " names ambiguous with the separator '__' ('b___x' could be a tool of either); rename one of them");
+  }
+
+  @Test
+  void connectionSettings_badValuesAreLocated() {
+    ConfigException e = fail("backends:\n  - name: fs\n    stdio: { command: s }\n    isolation: per_user\n"
+        + "    max_connections: 2\n    max_connections_per_principal: 3\n    resource_prefixes: file:///\n" + POLICY);
+    assertThat(e.getMessage())
+        .contains("sentinel.yaml:4:5: backend 'fs': expected one of shared, per_principal, per_session, got 'per_user'")
+        .contains("backend 'fs': max_connections_per_principal (3) must not exceed max_connections (2)")
+        .contains("backend 'fs': expected a list of URI prefixes");
+  }
 }

@@ -262,4 +262,32 @@ class GatewayConfigTest {
     assertThat(bare.prefixes(2)).isTrue();
     assertThat(bare.qualify("fs", "x")).isEqualTo("fs.x");
   }
+
+  @Test
+  void connectionSettings_defaultByKindAndRunner_andAsSet() throws Exception {
+    String yaml = "gateway: { max_in_flight_per_principal: 8 }\n"
+        + "backends:\n  - name: fs\n    stdio: { command: server }\n"
+        + "  - name: web\n    http: { url: 'http://127.0.0.1:9/mcp' }\n"
+        + "  - name: vault\n    stdio: { command: server }\n    isolation: per_principal\n"
+        + "    max_connections: 8\n    max_connections_per_principal: 1\n    idle_timeout: 2m\n"
+        + "    resource_prefixes: [\"vault://\"]\n"
+        + "policy:\n  rules: []\n";
+    GatewayConfig config = GatewayConfig.parse(yaml, "sentinel.yaml", dir, ENV);
+    Backend fs = config.backends().get(0);
+    Backend web = config.backends().get(1);
+    Backend vault = config.backends().get(2);
+
+    assertThat(config.gateway().maxInFlightPerPrincipal()).isEqualTo(8);
+    assertThat(fs.connections().options(fs, false).isolation()).isEqualTo(dev.sentinel.core.mcp.Isolation.PER_SESSION);
+    assertThat(fs.connections().options(fs, true).isolation()).isEqualTo(dev.sentinel.core.mcp.Isolation.SHARED);
+    assertThat(fs.connections().options(fs, false).maxConnections()).isEqualTo(Connections.DEFAULT_MAX_STDIO);
+    assertThat(web.connections().options(web, true).isolation()).isEqualTo(dev.sentinel.core.mcp.Isolation.PER_SESSION);
+    assertThat(web.connections().options(web, true).maxConnections()).isEqualTo(Connections.DEFAULT_MAX_HTTP);
+    dev.sentinel.core.mcp.BackendOptions options = vault.connections().options(vault, true);
+    assertThat(options.isolation()).isEqualTo(dev.sentinel.core.mcp.Isolation.PER_PRINCIPAL);
+    assertThat(options.maxConnections()).isEqualTo(8);
+    assertThat(options.effectiveMaxPerPrincipal()).isEqualTo(1);
+    assertThat(options.idleTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(options.resourcePrefixes()).containsExactly("vault://");
+  }
 }

@@ -47,10 +47,29 @@ final class GatewayFixture implements AutoCloseable {
   }
 
   GatewayFixture(String policy, List<ScriptedServer> backends, Consumer<McpGateway.Builder> options) {
+    this(policy, backends, Authenticator.fixed(Principal.of("ann", "user")), options);
+  }
+
+  /**
+   * Bearer tokens {@code alice} and {@code bob} authenticate as those principals (role user);
+   * anything else is refused.
+   */
+  static Authenticator twoPrincipals() {
+    return credentials -> {
+      String secret = credentials.secret();
+      if ("alice".equals(secret) || "bob".equals(secret)) {
+        return dev.sentinel.api.AuthenticationResult.success(Principal.of(secret, "user"));
+      }
+      return dev.sentinel.api.AuthenticationResult.failure("unknown token");
+    };
+  }
+
+  GatewayFixture(String policy, List<ScriptedServer> backends, Authenticator authenticator,
+      Consumer<McpGateway.Builder> options) {
     sentinel = Sentinel.builder()
         .clock(clock)
         .instance("test")
-        .authenticator(Authenticator.fixed(Principal.of("ann", "user")))
+        .authenticator(authenticator)
         .policy(PolicyEngine.parse(policy, "policy.yaml"))
         .audit(AuditDispatcher.builder().sink(sink).build())
         .build();
@@ -66,7 +85,11 @@ final class GatewayFixture implements AutoCloseable {
   }
 
   ScriptedClient client() {
-    ScriptedClient client = new ScriptedClient(gateway, Credentials.launch());
+    return client(Credentials.launch());
+  }
+
+  ScriptedClient client(Credentials credentials) {
+    ScriptedClient client = new ScriptedClient(gateway, credentials);
     clients.add(client);
     return client;
   }

@@ -44,7 +44,8 @@ class McpGatewayPropertiesTest {
       });
       servers.add(server);
     }
-    try (GatewayFixture fixture = new GatewayFixture(servers, builder -> {})) {
+    // Every client is the same principal: room for all their calls at once.
+    try (GatewayFixture fixture = new GatewayFixture(servers, builder -> builder.maxInFlightPerPrincipal(1000))) {
       List<ScriptedClient> clients = new ArrayList<>();
       for (int c = 0; c < clientCount; c++) {
         ScriptedClient client = fixture.client();

@@ -331,7 +331,7 @@ class McpGatewayTest {
   }
 
   @Test
-  void resourcesRead_unknownUriAsksBackendsInOrder() {
+  void resourcesRead_unlistedUriIsRoutedByTheBackendsListsNeverTriedInTurn() {
     ScriptedServer alpha = new ScriptedServer("alpha").capability("resources");
     ScriptedServer beta = new ScriptedServer("beta").capability("resources");
     beta.resources.add(NODES.objectNode().put("uri", "mem://x").put("name", "x"));
@@ -343,17 +343,22 @@ class McpGatewayTest {
     JsonRpcMessage missing = client.call("resources/read", NODES.objectNode().put("uri", "mem://none"));
 
     assertThat(found.result().path("server").asString()).isEqualTo("beta");
-    assertThat(alpha.received("resources/read")).hasSize(2);
-    assertThat(missing.error().path("code").asInt()).isEqualTo(-32002);
-    assertThat(missing.error().path("message").asString()).isEqualTo("Resource not found");
+    assertThat(alpha.received("resources/read")).isEmpty();
+    assertThat(beta.received("resources/read")).hasSize(1);
+    assertThat(missing.error().path("code").asInt()).isEqualTo(-32012);
+    assertThat(missing.error().path("message").asString()).contains("no backend serves resource 'mem://none'");
+    assertThat(missing.error().path("data").path("rules").get(0).asString()).isEqualTo("routing");
+    assertThat(fixture.trail()).extracting(AuditEvent::backend, AuditEvent::outcome)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("beta", Outcome.ALLOWED),
+            org.assertj.core.groups.Tuple.tuple(null, Outcome.DENIED));
   }
 
   @Test
-  void resourcesSubscribe_updatesReachSubscribedClientsOnly() {
+  void resourcesSubscribe_updatesReachSubscribedClientsOnlyAndSharedLogsReachNoClient() {
     ScriptedServer alpha = new ScriptedServer("alpha");
     alpha.capabilities.putObject("resources").put("subscribe", true);
     alpha.resources.add(NODES.objectNode().put("uri", "file:///a.txt").put("name", "a"));
-    start(alpha);
+    start(builder -> builder.backend("alpha", alpha::connect, BackendOptions.of(Isolation.SHARED)));
     ScriptedClient subscriber = fixture.client();
     subscriber.initialize();
     ScriptedClient other = fixture.client();
@@ -366,9 +371,10 @@ class McpGatewayTest {
 
     assertThat(subscribed.kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
     Conditions.await("the update reaches the subscriber", () -> !subscriber.notifications("notifications/resources/updated").isEmpty());
-    Conditions.await("the log message reaches both", () -> !other.notifications("notifications/message").isEmpty()
-        && !subscriber.notifications("notifications/message").isEmpty());
+    Conditions.await("the log message is counted", () -> fixture.gateway.backendLogMessages().get("alpha") == 1);
     assertThat(other.notifications("notifications/resources/updated")).isEmpty();
+    assertThat(subscriber.notifications("notifications/message")).isEmpty();
+    assertThat(other.notifications("notifications/message")).isEmpty();
   }
 
   private static ScriptedClient client(ScriptedClient client) {
@@ -400,21 +406,40 @@ class McpGatewayTest {
   }
 
   @Test
-  void loggingSetLevel_fansOutToBackendsWithLogging() {
+  void loggingSetLevel_reachesTheSessionsOwnConnectionsWithLogging() {
     ScriptedServer alpha = new ScriptedServer("alpha").capability("logging");
     ScriptedServer beta = new ScriptedServer("beta").capability("logging");
     ScriptedServer gamma = new ScriptedServer("gamma");
     start(alpha, beta, gamma);
     ScriptedClient client = fixture.client();
     client.initialize();
+    client.call("tools/list", null); // each backend gives the session its connection
 
     JsonRpcMessage answer = client.call("logging/setLevel", NODES.objectNode().put("level", "debug"));
 
     assertThat(answer.kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
-    assertThat(alpha.received("logging/setLevel")).hasSize(1);
-    assertThat(beta.received("logging/setLevel")).hasSize(1);
+    Conditions.await("alpha and beta hear it", () -> alpha.received("logging/setLevel").size() == 1
+        && beta.received("logging/setLevel").size() == 1);
     assertThat(gamma.received("logging/setLevel")).isEmpty();
-    assertThat(fixture.trail()).singleElement().satisfies(event -> assertThat(event.method()).isEqualTo("logging/setLevel"));
+    assertThat(fixture.trail()).filteredOn(event -> event.method().equals("logging/setLevel")).hasSize(1);
+  }
+
+  @Test
+  void loggingSetLevel_isRememberedForConnectionsMadeLaterAndNeverSentToASharedOne() {
+    ScriptedServer alpha = new ScriptedServer("alpha").capability("logging");
+    ScriptedServer shared = new ScriptedServer("shared").capability("logging");
+    start(builder -> builder.backend("alpha", alpha::connect)
+        .backend("shared", shared::connect, BackendOptions.of(Isolation.SHARED)));
+    ScriptedClient client = fixture.client();
+    client.initialize();
+
+    client.call("logging/setLevel", NODES.objectNode().put("level", "warning"));
+    assertThat(alpha.received("logging/setLevel")).isEmpty();
+    client.call("tools/list", null);
+
+    Conditions.await("alpha hears the level with its first request", () -> alpha.received("logging/setLevel").size() == 1);
+    assertThat(alpha.received("logging/setLevel").get(0).params().path("level").asString()).isEqualTo("warning");
+    assertThat(shared.received("logging/setLevel")).isEmpty();
   }
 
   // ---- calls and governance ---------------------------------------------------------------
@@ -784,6 +809,7 @@ class McpGatewayTest {
     caps.putObject("roots").put("listChanged", true);
     client.initialize("2024-11-05", caps);
     client.onRequest = request -> null;
+    client.call("tools/list", null); // the session claims its connection to alpha
 
     alpha.request(NODES.numberNode(9), "roots/list", null);
     Conditions.await("the client has the request", () -> !client.requests.isEmpty());
@@ -792,8 +818,8 @@ class McpGatewayTest {
     Conditions.await("the client hears the cancellation", () -> !client.notifications("notifications/cancelled").isEmpty());
     assertThat(client.notifications("notifications/cancelled").get(0).params().path("requestId"))
         .isEqualTo(client.requests.get(0).id());
-    Conditions.await("the relay is audited", () -> !fixture.trail().isEmpty());
-    assertThat(fixture.trail()).singleElement().satisfies(event -> {
+    Conditions.await("the relay is audited", () -> fixture.trail().size() == 2);
+    assertThat(fixture.trail()).filteredOn(event -> !event.method().equals("tools/list")).singleElement().satisfies(event -> {
       assertThat(event.method()).isEqualTo("roots/list");
       assertThat(event.outcome()).isEqualTo(Outcome.CANCELLED);
     });
@@ -807,6 +833,7 @@ class McpGatewayTest {
     ObjectNode caps = NODES.objectNode();
     caps.putObject("roots").put("listChanged", true);
     client.initialize("2025-11-25", caps);
+    client.call("tools/list", null); // the session claims its connection to alpha
 
     alpha.send(JsonRpc.notification("notifications/prompts/list_changed", null));
     client.send(JsonRpc.notification("notifications/roots/list_changed", null));

@@ -34,6 +34,8 @@ final class ScriptedServer {
   volatile String instructions;
   volatile int pageSize = 100;
   volatile boolean notifyBeforeInitializeReply;
+  /** Runs when the gateway says {@code notifications/initialized}: to die right after a good start. */
+  volatile Runnable afterInitialize;
   final List<ObjectNode> tools = new CopyOnWriteArrayList<>();
   final List<ObjectNode> prompts = new CopyOnWriteArrayList<>();
   final List<ObjectNode> resources = new CopyOnWriteArrayList<>();
@@ -43,6 +45,11 @@ final class ScriptedServer {
   final AtomicInteger connections = new AtomicInteger();
   private final Map<String, CompletableFuture<JsonRpcMessage>> answers = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong(1000);
+  /** Every connection, oldest first; {@link #current} is the newest. */
+  final List<InProcessTransport> open = new CopyOnWriteArrayList<>();
+  /** Which connection each request came on, by id: an answer goes back on the same one. */
+  private final Map<String, InProcessTransport> requestConnections = new ConcurrentHashMap<>();
+  private final ThreadLocal<InProcessTransport> handling = new ThreadLocal<>();
   private volatile InProcessTransport current;
 
   ScriptedServer(String name) {
@@ -69,6 +76,7 @@ final class ScriptedServer {
     InProcessTransport[] pair = InProcessTransport.pair(name + "-" + connections.incrementAndGet());
     InProcessTransport mine = pair[0];
     current = mine;
+    open.add(mine);
     mine.start(new Transport.Receiver() {
       @Override
       public void message(JsonNode message) {
@@ -76,19 +84,38 @@ final class ScriptedServer {
       }
 
       @Override
-      public void closed(Throwable cause) {}
+      public void closed(Throwable cause) {
+        open.remove(mine);
+      }
     });
     return pair[1];
   }
 
-  /** Closes the current connection, as a crashing process would. */
+  /** Closes the newest connection, as a crashing process would. */
   void crash() {
     current.close();
   }
 
+  /**
+   * Sends a message: an answer on the connection its request came on; anything else on the
+   * connection whose request is being handled, else on the newest.
+   */
   void send(JsonNode message) {
+    InProcessTransport target = null;
+    JsonNode id = message.get("id");
+    if (id != null && (message.has("result") || message.has("error")) && JsonRpc.validId(id)) {
+      target = requestConnections.remove(JsonRpc.idKey(id));
+    }
+    if (target == null) {
+      target = handling.get();
+    }
+    send(target != null ? target : current, message);
+  }
+
+  /** Sends a message on a chosen connection. */
+  void send(InProcessTransport connection, JsonNode message) {
     try {
-      current.send(message);
+      connection.send(message);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -126,15 +153,27 @@ final class ScriptedServer {
       }
       return;
     }
+    if ("notifications/initialized".equals(message.method()) && afterInitialize != null) {
+      afterInitialize.run();
+    }
     if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
       return;
     }
+    requestConnections.put(JsonRpc.idKey(message.id()), transport);
     ObjectNode response;
     Function<JsonRpcMessage, ObjectNode> handler = handlers.get(message.method());
-    if (handler != null) {
-      response = handler.apply(message);
-    } else {
-      response = standard(transport, message);
+    handling.set(transport);
+    try {
+      if (handler != null) {
+        response = handler.apply(message);
+      } else {
+        response = standard(transport, message);
+      }
+    } finally {
+      handling.remove();
+    }
+    if (response != null) {
+      requestConnections.remove(JsonRpc.idKey(message.id()));
     }
     if (response != null) {
       try {

@@ -61,11 +61,15 @@ final class Fixture implements AutoCloseable {
         + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n";
   }
 
-  /** The {@code backends:} section of the fixture server, named {@code fx}. */
+  /**
+   * The {@code backends:} section of the fixture server, named {@code fx}: a connection (a child
+   * JVM) per principal, so that its sampling and logs reach the caller.
+   */
   static String backend() {
     String java = ProcessHandle.current().info().command().orElse("java");
     return "backends:\n"
         + "  - name: fx\n"
+        + "    isolation: per_principal\n"
         + "    stdio:\n"
         + "      command: " + quote(java) + "\n"
         + "      args: [\"-cp\", " + quote(System.getProperty("java.class.path")) + ", "
