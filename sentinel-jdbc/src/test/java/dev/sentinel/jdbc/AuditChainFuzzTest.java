@@ -6,6 +6,8 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.audit.CanonicalJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,8 @@ import java.util.stream.Stream;
 import org.jdbi.v3.core.Handle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Fuzz target for the audit hash chain on a real SQLite file ({@code benchmarks/fuzz
@@ -30,6 +34,8 @@ class AuditChainFuzzTest {
       List.of("head_seq", "head_hash", "base_seq", "base_hash");
   private static final List<String> INTEGERS = List.of("seq", "time", "head_seq", "base_seq");
 
+  private static final ObjectNode NO_ARGUMENTS = JsonNodeFactory.instance.objectNode();
+
   private static Path dir;
   private static Database database;
 
@@ -40,7 +46,8 @@ class AuditChainFuzzTest {
     List<AuditEvent> events = new ArrayList<>();
     events.add(JdbcAuditSinkContract.event("e1", 1, "alice", "fs__read", Outcome.ALLOWED, "r1"));
     events.add(JdbcAuditSinkContract.event("e2", 2, "bob", "fs__write", Outcome.DENIED, "no"));
-    events.add(AuditEvent.builder().id("e3").time(JdbcAuditSinkContract.T0).outcome(Outcome.FAILED)
+    events.add(AuditEvent.builder().id("e3").time(JdbcAuditSinkContract.T0).request(Request.of("ping"))
+        .arguments(NO_ARGUMENTS, CanonicalJson.sha256(NO_ARGUMENTS)).outcome(Outcome.FAILED)
         .error("java.io.IOException", "caf\u00e9 \uD83D\uDE00").build());
     events.add(JdbcAuditSinkContract.event("e4", 4, "alice", "db__query", Outcome.LIMITED));
     events.add(JdbcAuditSinkContract.event("e5", 5, "carol", "fs__read", Outcome.ALLOWED));
@@ -117,7 +124,7 @@ class AuditChainFuzzTest {
   private static Object read(String table, String column, String where) {
     return database.jdbi().withHandle(h ->
         h.createQuery("SELECT " + column + " FROM " + table + " WHERE " + where)
-            .mapTo(Object.class).one());
+            .map((rs, ctx) -> rs.getObject(1)).one());
   }
 
   private static boolean update(String table, String column, String where, Object value) {

@@ -7,6 +7,7 @@ import dev.sentinel.core.testing.Gen;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.stream.LongStream;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -47,6 +48,23 @@ class JsonFramingTest {
       assertThat(framing.parse(lines.bytes(), 0, lines.length())).isEqualTo(value);
     }
     assertThat(lines.next()).isEqualTo(LineReader.Kind.END);
+  }
+
+  /**
+   * Found by JsonRpcFramingFuzzTest (input {@code big-number} in its corpus). A client's
+   * {@code 1e400} is read as a double, Infinity, and forwarded as the string "Infinity"; digits
+   * beyond a double's precision are dropped the same way. DESIGN.md: numbers are forwarded as
+   * received. Reading floats as BigDecimal would fix it, but changes the number nodes the
+   * policy's typed conditions see, so it is left to that work.
+   */
+  @Disabled("known issue: numbers beyond a double are not forwarded as received (reported)")
+  @Test
+  void frame_numberBeyondDoubleRange_staysANumber() {
+    byte[] bytes = "{\"n\":1e400,\"x\":0.10000000000000000000001}".getBytes(StandardCharsets.UTF_8);
+
+    String framed = new String(framing.frame(framing.parse(bytes, 0, bytes.length)), StandardCharsets.UTF_8);
+
+    assertThat(framed).doesNotContain("Infinity").contains("0.10000000000000000000001");
   }
 
   @Test
