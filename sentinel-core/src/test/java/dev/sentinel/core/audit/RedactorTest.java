@@ -7,6 +7,7 @@ import dev.sentinel.api.AuditEvent;
 import dev.sentinel.core.testing.Gen;
 import java.util.Random;
 import java.util.stream.LongStream;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -245,6 +246,22 @@ class RedactorTest {
     assertThat(redacted.value().toString()).doesNotContain(secret).contains(Redactor.REDACTED);
     assertThat(AuditEventJson.toLine(event)).doesNotContain(secret);
     assertThat(DEFAULTS.redactText(text)).doesNotContain(secret);
+  }
+
+  /**
+   * Found by RedactorFuzzTest (input {@code CAAAAAAAAGJlYXJlcgAAAAAAAAAAQQ==} in base64). The
+   * bearer shape redacts {@code AWS_SECRET_ACCESS_KEY=} as if it were the token, and the AWS
+   * secret shape, which needs that name before the key, then no longer sees it: the key stays.
+   * Shapes should be found on the original text, not on what an earlier shape left.
+   */
+  @Disabled("known issue, reported: one shape's redaction can hide another shape's context")
+  @Test
+  void redactText_bearerBeforeAwsSecretAssignment_hidesTheKey() {
+    String key = "pMOtJhMYvqyN+/4b8lruixjTbaIa9KgqOsAaX/+S";
+
+    assertThat(DEFAULTS.redactText("bearer AWS_SECRET_ACCESS_KEY=\"" + key + "\"")).doesNotContain(key);
+    assertThat(DEFAULTS.redact(json("[\"bearer AWS_SECRET_ACCESS_KEY=\\\"" + key + "\\\"\"]")).value()
+        .toString()).doesNotContain(key);
   }
 
   // ---- bounds
