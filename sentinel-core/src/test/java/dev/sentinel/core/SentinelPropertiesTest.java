@@ -18,20 +18,17 @@ import dev.sentinel.core.limit.LimitRule;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.core.policy.PolicyEngine;
+import dev.sentinel.core.testing.Gen;
 import dev.sentinel.core.testing.ManualClock;
 import dev.sentinel.core.testing.RecordingSink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.From;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
@@ -63,23 +60,21 @@ class SentinelPropertiesTest {
   /** One generated call: who, which tool, with which mode argument. */
   record Attempt(List<String> roles, String tool, String mode) {}
 
-  @Provide
-  Arbitrary<Rule> rules() {
-    return Combinators.combine(
-            Arbitraries.of("allow", "deny", "confirm"),
-            Arbitraries.of(ROLES).list().uniqueElements().ofMaxSize(2),
-            Arbitraries.of("fs__*", "db__query", "pay__*", "*", "fs__read"),
-            Arbitraries.of("fast", "slow").injectNull(0.6))
-        .as(Rule::new);
+  static Rule rule(Random random) {
+    return new Rule(
+        Gen.pick(random, "allow", "deny", "confirm"),
+        Gen.distinct(random, ROLES, 2),
+        Gen.pick(random, "fs__*", "db__query", "pay__*", "*", "fs__read"),
+        Gen.orNull(random, 0.6, () -> Gen.pick(random, "fast", "slow")));
   }
 
-  @Provide
-  Arbitrary<Attempt> attempts() {
-    return Combinators.combine(
-            Arbitraries.of(ROLES).list().uniqueElements().ofMaxSize(2),
-            Arbitraries.of(TOOLS),
-            Arbitraries.of("fast", "slow"))
-        .as(Attempt::new);
+  static Attempt attempt(Random random) {
+    return new Attempt(
+        Gen.distinct(random, ROLES, 2), Gen.pick(random, TOOLS), Gen.pick(random, "fast", "slow"));
+  }
+
+  static LongStream seeds() {
+    return Gen.seeds(300);
   }
 
   private static String policy(List<Rule> rules) {
@@ -91,13 +86,15 @@ class SentinelPropertiesTest {
     return yaml.toString();
   }
 
-  @Property(tries = 300)
-  void refusedRequestsNeverReachTheInvoker_andEveryRequestIsAuditedOnce(
-      @ForAll @Size(max = 8) List<@From("rules") Rule> rules,
-      @ForAll @Size(min = 1, max = 12) List<@From("attempts") Attempt> attempts,
-      @ForAll("killedTool") String killedTool,
-      @ForAll boolean confirmerApproves,
-      @ForAll("limit") int limitPerHour) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void refusedRequestsNeverReachTheInvoker_andEveryRequestIsAuditedOnce(long seed) {
+    Random random = new Random(seed);
+    List<Rule> rules = Gen.list(random, 0, 8, () -> rule(random));
+    List<Attempt> attempts = Gen.list(random, 1, 12, () -> attempt(random));
+    String killedTool = Gen.pick(random, "", "", "fs__*", "db__query");
+    boolean confirmerApproves = random.nextBoolean();
+    int limitPerHour = Gen.pick(random, 0, 0, 1, 3);
     PolicyEngine policy = PolicyEngine.parse(policy(rules), "generated.yaml");
     ManualClock clock = new ManualClock();
     RecordingSink sink = new RecordingSink();
@@ -148,19 +145,12 @@ class SentinelPropertiesTest {
     assertThat(sink.events()).extracting(AuditEvent::id).containsExactlyElementsOf(ids);
   }
 
-  @Provide
-  Arbitrary<String> killedTool() {
-    return Arbitraries.of("", "", "fs__*", "db__query");
-  }
-
-  @Provide
-  Arbitrary<Integer> limit() {
-    return Arbitraries.of(0, 0, 1, 3);
-  }
-
-  @Property(tries = 200)
-  void callResultAlwaysAgreesWithItsAuditEvent(
-      @ForAll @Size(max = 6) List<@From("rules") Rule> rules, @ForAll("attempts") Attempt attempt) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void callResultAlwaysAgreesWithItsAuditEvent(long seed) {
+    Random random = new Random(seed);
+    List<Rule> rules = Gen.list(random, 0, 6, () -> rule(random));
+    Attempt attempt = attempt(random);
     RecordingSink sink = new RecordingSink();
     Principal principal = Principal.of("p", attempt.roles().toArray(String[]::new));
     CallResult<String> result;

@@ -51,8 +51,7 @@ final class LineReader {
             return Kind.TOO_LONG;
           }
           if (sawAny) {
-            stripCr();
-            return Kind.LINE;
+            return endOfLine();
           }
           return Kind.END;
         }
@@ -85,15 +84,20 @@ final class LineReader {
         if (tooLong) {
           return Kind.TOO_LONG;
         }
-        stripCr();
-        if (length > max) {
-          skippedBytes = length;
-          length = 0;
-          return Kind.TOO_LONG;
-        }
-        return Kind.LINE;
+        return endOfLine();
       }
     }
+  }
+
+  /** The line just ended: drop a trailing {@code \r}, then the spare byte must be unused. */
+  private Kind endOfLine() {
+    stripCr();
+    if (length > max) {
+      skippedBytes = length;
+      length = 0;
+      return Kind.TOO_LONG;
+    }
+    return Kind.LINE;
   }
 
   private void stripCr() {

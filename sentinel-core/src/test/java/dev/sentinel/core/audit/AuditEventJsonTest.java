@@ -9,14 +9,13 @@ import dev.sentinel.api.Outcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import dev.sentinel.core.testing.Gen;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.Random;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -111,13 +110,22 @@ class AuditEventJsonTest {
         .hasMessageContaining("object");
   }
 
-  @Property(tries = 500)
-  void fromJson_roundTripsToJson(@ForAll("events") AuditEvent event) {
+  static LongStream seeds() {
+    return Gen.seeds(500);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void fromJson_roundTripsToJson(long seed) {
+    AuditEvent event = event(new Random(seed));
+
     assertThat(AuditEventJson.fromJson(AuditEventJson.toJson(event))).isEqualTo(event);
   }
 
-  @Property(tries = 500)
-  void fromJson_roundTripsParsedLine(@ForAll("events") AuditEvent event) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void fromJson_roundTripsParsedLine(long seed) {
+    AuditEvent event = event(new Random(seed));
     String line = AuditEventJson.toLine(event);
 
     AuditEvent back = AuditEventJson.fromJson(MAPPER.readTree(line));
@@ -126,61 +134,40 @@ class AuditEventJsonTest {
     assertThat(AuditEventJson.toLine(back)).isEqualTo(line);
   }
 
-  private record Who(
-      String id, Instant time, String instance, String principal, String session, String client,
-      String requestId, String revision) {}
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void canonicalBytes_equalsTheCanonicalFormOfTheTree(long seed) {
+    AuditEvent event = event(new Random(seed));
 
-  private record What(
-      String method, String backend, String name, JsonNode arguments, Effect effect,
-      List<String> rules, String reason, List<String> roles) {}
-
-  private record How(
-      long rateRemaining, Duration retryAfter, Outcome outcome, String errorClass,
-      String errorMessage, Duration latency, long responseSize, String responseDigest) {}
-
-  @Property
-  void canonicalBytes_equalsTheCanonicalFormOfTheTree(@ForAll("events") AuditEvent event) {
     assertThat(AuditEventJson.canonicalBytes(event))
         .isEqualTo(CanonicalJson.bytes(AuditEventJson.toJson(event)));
   }
 
-  @Provide
-  Arbitrary<AuditEvent> events() {
-    Arbitrary<String> text = JsonArbitraries.strings();
-    Arbitrary<String> optional = text.injectNull(0.3);
-    Arbitrary<List<String>> list = text.list().ofMaxSize(3);
-    Arbitrary<Instant> time =
-        Combinators.combine(
-                Arbitraries.longs().between(0, 4_102_444_800L),
-                Arbitraries.integers().between(0, 999_999_999))
-            .as(Instant::ofEpochSecond);
+  /** An event with every member drawn at random; optional members are often absent. */
+  static AuditEvent event(Random random) {
+    JsonNode arguments = JsonGenerators.json(random);
     // below 10^14 ns, so the text form stays within a double's exact digits
-    Arbitrary<Duration> duration =
-        Arbitraries.longs().between(0, 99_999_999_999_999L).map(Duration::ofNanos);
-    Arbitrary<Who> who =
-        Combinators.combine(
-                JsonArbitraries.alnum(1, 36), time, optional, optional, optional, optional,
-                optional, optional)
-            .as(Who::new);
-    Arbitrary<What> what =
-        Combinators.combine(
-                text, optional, optional, JsonArbitraries.json(),
-                Arbitraries.of(Effect.class).injectNull(0.3), list, text, list)
-            .as(What::new);
-    Arbitrary<How> how =
-        Combinators.combine(
-                Arbitraries.longs().between(-1, Long.MAX_VALUE), duration,
-                Arbitraries.of(Outcome.class), optional, optional, duration,
-                Arbitraries.longs().between(-1, 1L << 40), optional)
-            .as(How::new);
-    return Combinators.combine(who, what, how)
-        .as((w, x, h) ->
-            new AuditEvent(
-                w.id(), w.time(), w.instance(), w.principal(), x.roles(), w.session(),
-                w.client(), w.requestId(), x.method(), x.backend(), x.name(), x.arguments(),
-                CanonicalJson.sha256(x.arguments()), x.effect(), x.rules(), x.reason(),
-                h.rateRemaining(), h.retryAfter(), h.outcome(), h.errorClass(),
-                h.errorMessage(), h.latency(), h.responseSize(), h.responseDigest(),
-                w.revision()));
+    long maxNanos = 99_999_999_999_999L;
+    return new AuditEvent(
+        Gen.alnum(random, 1, 36),
+        Instant.ofEpochSecond(random.nextLong(0, 4_102_444_801L), random.nextInt(1_000_000_000)),
+        optional(random), optional(random), strings(random), optional(random), optional(random),
+        optional(random), JsonGenerators.string(random), optional(random), optional(random),
+        arguments, CanonicalJson.sha256(arguments),
+        Gen.orNull(random, 0.3, () -> Gen.pick(random, Effect.values())),
+        strings(random), JsonGenerators.string(random),
+        random.nextBoolean() ? -1 : random.nextLong(0, Long.MAX_VALUE),
+        Duration.ofNanos(random.nextLong(0, maxNanos + 1)),
+        Gen.pick(random, Outcome.values()), optional(random), optional(random),
+        Duration.ofNanos(random.nextLong(0, maxNanos + 1)),
+        random.nextLong(-1, (1L << 40) + 1), optional(random), optional(random));
+  }
+
+  private static String optional(Random random) {
+    return Gen.orNull(random, 0.3, () -> JsonGenerators.string(random));
+  }
+
+  private static List<String> strings(Random random) {
+    return Gen.list(random, 0, 3, () -> JsonGenerators.string(random));
   }
 }

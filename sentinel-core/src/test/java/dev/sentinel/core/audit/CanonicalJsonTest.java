@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import dev.sentinel.core.testing.Gen;
 import java.util.Random;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -102,26 +102,30 @@ class CanonicalJsonTest {
     assertThat(CanonicalJson.size(big)).isEqualTo(CanonicalJson.bytes(big).length);
   }
 
-  @Property(tries = 500)
-  void bytes_independentOfKeyInsertionOrder(@ForAll("documents") JsonNode node, @ForAll Random random) {
-    JsonNode reordered = JsonArbitraries.shuffled(node, random);
+  static LongStream seeds() {
+    return Gen.seeds(500);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void bytes_independentOfKeyInsertionOrder(long seed) {
+    Random random = new Random(seed);
+    JsonNode node = JsonGenerators.json(random);
+    JsonNode reordered = JsonGenerators.shuffled(node, random);
 
     assertThat(CanonicalJson.bytes(reordered)).isEqualTo(CanonicalJson.bytes(node));
     assertThat(CanonicalJson.sha256(reordered)).isEqualTo(CanonicalJson.sha256(node));
   }
 
-  @Property(tries = 500)
-  void bytes_areJsonThatParsesToAnEqualValue(@ForAll("documents") JsonNode node) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void bytes_areJsonThatParsesToAnEqualValue(long seed) {
+    JsonNode node = JsonGenerators.json(new Random(seed));
     byte[] bytes = CanonicalJson.bytes(node);
 
     JsonNode parsed = MAPPER.readTree(bytes);
 
     assertThat(CanonicalJson.bytes(parsed)).isEqualTo(bytes);
     assertThat(CanonicalJson.size(node)).isEqualTo(bytes.length);
-  }
-
-  @Provide
-  Arbitrary<JsonNode> documents() {
-    return JsonArbitraries.json();
   }
 }

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.AuditEvent;
+import dev.sentinel.core.testing.Gen;
 import java.util.Random;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -247,6 +248,22 @@ class RedactorTest {
     assertThat(DEFAULTS.redactText(text)).doesNotContain(secret);
   }
 
+  /**
+   * Found by RedactorFuzzTest (input {@code CAAAAAAAAGJlYXJlcgAAAAAAAAAAQQ==} in base64). The
+   * bearer shape redacts {@code AWS_SECRET_ACCESS_KEY=} as if it were the token, and the AWS
+   * secret shape, which needs that name before the key, then no longer sees it: the key stays.
+   * Shapes should be found on the original text, not on what an earlier shape left.
+   */
+  @Disabled("known issue, reported: one shape's redaction can hide another shape's context")
+  @Test
+  void redactText_bearerBeforeAwsSecretAssignment_hidesTheKey() {
+    String key = "pMOtJhMYvqyN+/4b8lruixjTbaIa9KgqOsAaX/+S";
+
+    assertThat(DEFAULTS.redactText("bearer AWS_SECRET_ACCESS_KEY=\"" + key + "\"")).doesNotContain(key);
+    assertThat(DEFAULTS.redact(json("[\"bearer AWS_SECRET_ACCESS_KEY=\\\"" + key + "\\\"\"]")).value()
+        .toString()).doesNotContain(key);
+  }
+
   // ---- bounds
 
   @Test
@@ -334,66 +351,64 @@ class RedactorTest {
 
   // ---- properties
 
-  @Property(tries = 500)
-  void redact_secretNeverReachesOutput(
-      @ForAll("documents") JsonNode document,
-      @ForAll("secrets") JsonArbitraries.Secret secret,
-      @ForAll Random random,
-      @ForAll("affixes") String prefix,
-      @ForAll("affixes") String suffix,
-      @ForAll boolean small) {
-    JsonNode input = JsonArbitraries.embed(document, secret, random, prefix, suffix);
-    Redactor redactor = small ? SMALL : DEFAULTS;
-
-    Redacted redacted = redactor.redact(input);
-
-    assertThat(redacted.value().toString()).doesNotContain(secret.secret());
-    assertThat(AuditEventJson.toLine(TestEvents.event("e", redacted.value())))
-        .doesNotContain(secret.secret());
-    assertThat(redactor.redactText(prefix + " " + secret.text() + " " + suffix))
-        .doesNotContain(secret.secret());
+  static LongStream seeds() {
+    return Gen.seeds(500);
   }
 
-  @Property(tries = 500)
-  void redact_isIdempotent(
-      @ForAll("documents") JsonNode document,
-      @ForAll("secrets") JsonArbitraries.Secret secret,
-      @ForAll Random random,
-      @ForAll("affixes") String prefix,
-      @ForAll("affixes") String suffix,
-      @ForAll boolean small) {
-    JsonNode input = JsonArbitraries.embed(document, secret, random, prefix, suffix);
-    Redactor redactor = small ? SMALL : DEFAULTS;
+  /** A generated document with a secret of a known shape planted somewhere in it. */
+  private record Planted(
+      JsonNode input, JsonGenerators.Secret secret, String prefix, String suffix, Redactor redactor) {
+    static Planted of(long seed) {
+      Random random = new Random(seed);
+      JsonNode document = JsonGenerators.json(random);
+      JsonGenerators.Secret secret = JsonGenerators.secret(random);
+      String prefix = Gen.alnum(random, 0, 8);
+      String suffix = Gen.alnum(random, 0, 8);
+      JsonNode input = JsonGenerators.embed(document, secret, random, prefix, suffix);
+      return new Planted(input, secret, prefix, suffix, random.nextBoolean() ? SMALL : DEFAULTS);
+    }
 
-    JsonNode once = redactor.redact(input).value();
+    String text() {
+      return prefix + " " + secret.text() + " " + suffix;
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void redact_secretNeverReachesOutput(long seed) {
+    Planted planted = Planted.of(seed);
+
+    Redacted redacted = planted.redactor().redact(planted.input());
+
+    String secret = planted.secret().secret();
+    assertThat(redacted.value().toString()).doesNotContain(secret);
+    assertThat(AuditEventJson.toLine(TestEvents.event("e", redacted.value())))
+        .doesNotContain(secret);
+    assertThat(planted.redactor().redactText(planted.text())).doesNotContain(secret);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void redact_isIdempotent(long seed) {
+    Planted planted = Planted.of(seed);
+    Redactor redactor = planted.redactor();
+
+    JsonNode once = redactor.redact(planted.input()).value();
     JsonNode twice = redactor.redact(once).value();
 
     assertThat(twice).isEqualTo(once);
-    String text = redactor.redactText(prefix + " " + secret.text() + " " + suffix + prefix.repeat(9));
+    String text = redactor.redactText(planted.text() + planted.prefix().repeat(9));
     assertThat(redactor.redactText(text)).isEqualTo(text);
   }
 
-  @Property(tries = 300)
-  void redact_neverChangesInput(@ForAll("documents") JsonNode document) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void redact_neverChangesInput(long seed) {
+    JsonNode document = JsonGenerators.json(new Random(seed));
     JsonNode before = document.deepCopy();
 
     SMALL.redact(document);
 
     assertThat(document).isEqualTo(before);
-  }
-
-  @Provide
-  Arbitrary<JsonNode> documents() {
-    return JsonArbitraries.json();
-  }
-
-  @Provide
-  Arbitrary<JsonArbitraries.Secret> secrets() {
-    return JsonArbitraries.secrets();
-  }
-
-  @Provide
-  Arbitrary<String> affixes() {
-    return JsonArbitraries.alnum(0, 8);
   }
 }

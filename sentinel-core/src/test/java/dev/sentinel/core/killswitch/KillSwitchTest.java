@@ -9,22 +9,21 @@ import dev.sentinel.core.internal.Glob;
 import dev.sentinel.core.killswitch.KillSwitch.Block;
 import dev.sentinel.core.killswitch.KillSwitch.Block.Scope;
 import dev.sentinel.core.killswitch.KillSwitch.State;
+import dev.sentinel.core.testing.Gen;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class KillSwitchTest {
   private static final Principal ALICE = Principal.of("alice");
@@ -216,8 +215,14 @@ class KillSwitchTest {
   private static final List<String> NAMES = List.of("read", "write", "remove", "x");
   private static final List<String> PRINCIPALS = List.of("alice", "bob");
 
-  @Property(tries = 500)
-  void operations_matchASimpleModel(@ForAll("ops") List<Op> ops) {
+  static LongStream seeds() {
+    return Gen.seeds(500);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void operations_matchASimpleModel(long seed) {
+    List<Op> ops = ops(new Random(seed));
     KillSwitch actual = KillSwitch.create();
     String all = null;
     Map<String, String> backends = new HashMap<>();
@@ -266,14 +271,11 @@ class KillSwitchTest {
     }
   }
 
-  @Provide
-  Arbitrary<List<Op>> ops() {
-    Arbitrary<Integer> kinds = Arbitraries.integers().between(0, 7);
-    Arbitrary<String> reasons = Arbitraries.of("r1", "r2", "");
-    Arbitrary<Op> op =
-        Combinators.combine(kinds, Arbitraries.integers().between(0, 4), reasons)
-            .as((kind, pick, reason) -> new Op(kind, target(kind, pick), reason));
-    return op.list().ofMaxSize(30);
+  private static List<Op> ops(Random random) {
+    return Gen.list(random, 0, 30, () -> {
+      int kind = random.nextInt(8);
+      return new Op(kind, target(kind, random.nextInt(5)), Gen.pick(random, "r1", "r2", ""));
+    });
   }
 
   private static String target(int kind, int pick) {

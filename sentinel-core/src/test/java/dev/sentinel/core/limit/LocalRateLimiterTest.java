@@ -5,17 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.testing.Gen;
 import dev.sentinel.core.testing.ManualClock;
 import java.time.Duration;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
+import java.util.Random;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class LocalRateLimiterTest extends RateLimiterContract {
 
@@ -73,12 +71,18 @@ class LocalRateLimiterTest extends RateLimiterContract {
   /** One step of a random run: acquire {@code cost} tokens, or advance the clock. */
   record Step(boolean acquire, int cost, long advanceMillis) {}
 
-  @Property(tries = 300)
-  void tryAcquire_neverAdmitsMoreThanBurstPlusRefill(
-      @ForAll @IntRange(min = 1, max = 50) int permits,
-      @ForAll @IntRange(min = 1, max = 10_000) int periodMillis,
-      @ForAll @IntRange(min = 1, max = 80) int burst,
-      @ForAll("steps") List<Step> steps) {
+  static LongStream seeds() {
+    return Gen.seeds(300);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void tryAcquire_neverAdmitsMoreThanBurstPlusRefill(long seed) {
+    Random random = new Random(seed);
+    int permits = Gen.between(random, 1, 50);
+    int periodMillis = Gen.between(random, 1, 10_000);
+    int burst = Gen.between(random, 1, 80);
+    List<Step> steps = steps(random);
     ManualClock clock = new ManualClock();
     LocalRateLimiter limiter = LocalRateLimiter.create(clock);
     Rate rate = new Rate(permits, Duration.ofMillis(periodMillis), burst);
@@ -98,12 +102,10 @@ class LocalRateLimiterTest extends RateLimiterContract {
     }
   }
 
-  @Provide
-  Arbitrary<List<Step>> steps() {
-    Arbitrary<Step> acquire =
-        Arbitraries.integers().between(1, 10).map(cost -> new Step(true, cost, 0));
-    Arbitrary<Step> advance =
-        Arbitraries.longs().between(0, 5_000).map(millis -> new Step(false, 0, millis));
-    return Arbitraries.frequencyOf(Tuple.of(3, acquire), Tuple.of(1, advance)).list().ofMaxSize(200);
+  /** Up to 200 steps, three acquisitions (cost 1 to 10) to one clock advance (0 to 5 s). */
+  private static List<Step> steps(Random random) {
+    return Gen.list(random, 0, 200, () -> random.nextInt(4) < 3
+        ? new Step(true, Gen.between(random, 1, 10), 0)
+        : new Step(false, 0, random.nextInt(5_001)));
   }
 }

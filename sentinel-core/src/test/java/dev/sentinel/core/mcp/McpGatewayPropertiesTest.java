@@ -5,18 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.core.testing.Gen;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -28,12 +28,17 @@ class McpGatewayPropertiesTest {
    * Clients that use the same request ids at once, calling tools on several backends that answer
    * in a random order, each get exactly their own answers, under their own ids and id types.
    */
-  @Property(tries = 25)
-  void requestIds_neverCollideAcrossClientsAndBackends(
-      @ForAll @IntRange(min = 1, max = 3) int clientCount,
-      @ForAll @IntRange(min = 1, max = 3) int backendCount,
-      @ForAll("ids") List<JsonNode> ids,
-      @ForAll long seed) {
+  static LongStream seeds() {
+    return Gen.seeds(25);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void requestIds_neverCollideAcrossClientsAndBackends(long seed) {
+    Random random = new Random(seed);
+    int clientCount = Gen.between(random, 1, 3);
+    int backendCount = Gen.between(random, 1, 3);
+    List<JsonNode> ids = ids(random);
     List<ScriptedServer> servers = new ArrayList<>();
     List<JsonRpcMessage> held = new CopyOnWriteArrayList<>();
     for (int b = 0; b < backendCount; b++) {
@@ -66,7 +71,7 @@ class McpGatewayPropertiesTest {
       int total = answers.size();
       Conditions.await("every call reached a backend", () -> held.size() == total);
       List<JsonRpcMessage> shuffled = new ArrayList<>(held);
-      Collections.shuffle(shuffled, new Random(seed));
+      Collections.shuffle(shuffled, random);
       for (JsonRpcMessage request : shuffled) {
         ObjectNode result = NODES.objectNode();
         result.set("tag", request.params().path("arguments").path("tag"));
@@ -95,11 +100,19 @@ class McpGatewayPropertiesTest {
     throw new AssertionError("no server received " + request.raw());
   }
 
-  @Provide
-  Arbitrary<List<JsonNode>> ids() {
-    Arbitrary<JsonNode> numbers = Arbitraries.integers().between(-5, 50).map(n -> (JsonNode) NODES.numberNode(n));
-    Arbitrary<JsonNode> strings = Arbitraries.of("1", "2", "a", "", "x-1", "10").map(s -> (JsonNode) NODES.stringNode(s));
-    return Arbitraries.oneOf(numbers, strings).list().ofMinSize(1).ofMaxSize(12)
-        .uniqueElements(JsonRpc::idKey);
+  /** 1 to 12 ids that differ by {@link JsonRpc#idKey}: numbers and strings that look alike. */
+  private static List<JsonNode> ids(Random random) {
+    List<JsonNode> ids = new ArrayList<>();
+    Set<String> keys = new HashSet<>();
+    int size = Gen.between(random, 1, 12);
+    while (ids.size() < size) {
+      JsonNode id = random.nextBoolean()
+          ? NODES.numberNode(Gen.between(random, -5, 50))
+          : NODES.stringNode(Gen.pick(random, "1", "2", "a", "", "x-1", "10"));
+      if (keys.add(JsonRpc.idKey(id))) {
+        ids.add(id);
+      }
+    }
+    return ids;
   }
 }

@@ -7,6 +7,7 @@ import dev.sentinel.api.Effect;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.RequestContext;
+import dev.sentinel.core.testing.Gen;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,12 +15,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The rules of policy composition hold for generated policies and requests. */
 class PolicyPropertiesTest {
@@ -86,52 +84,50 @@ class PolicyPropertiesTest {
     return PolicyEngine.parse(yaml.toString(), "generated.yaml");
   }
 
-  @Provide
-  Arbitrary<RuleSpec> rule() {
-    Arbitrary<String> effect = Arbitraries.of("allow", "deny", "confirm");
-    Arbitrary<List<String>> tools = Arbitraries.of(TOOL_GLOBS).list().ofMinSize(1).ofMaxSize(3)
-        .injectNull(0.25);
-    Arbitrary<List<String>> roles = Arbitraries.of("admin", "developer", "readonly", "guest")
-        .list().ofMinSize(1).ofMaxSize(2).injectNull(0.5);
-    Arbitrary<String> principals = Arbitraries.of("[alice]", "[\"b*\"]", "[carol, eve]")
-        .injectNull(0.8);
-    Arbitrary<String> backends = Arbitraries.of("[fs]", "[\"d*\"]").injectNull(0.8);
-    Arbitrary<String> methods = Arbitraries.of("[\"tools/call\"]", "[ping]", "[\"tools/*\"]")
-        .injectNull(0.8);
-    Arbitrary<String> when = Arbitraries.of(
-        "{ \"/n\": { gt: 5 } }", "{ \"/path\": { glob: \"/w/**\" } }",
-        "{ \"/sql\": { regex: \"(?i)drop\" } }", "{ \"/n\": { exists: false } }",
-        "{ \"/path\": { prefix: \"/w/\" }, \"/n\": { lte: 10 } }").injectNull(0.6);
-    Arbitrary<String> during = Arbitraries.of("{ hours: \"09:00-17:00\" }",
-        "{ days: [sat, sun] }").injectNull(0.8);
-    return Combinators.combine(effect, tools, roles, principals, backends, methods, when, during)
-        .as(RuleSpec::new);
+  static RuleSpec rule(Random r) {
+    return new RuleSpec(
+        Gen.pick(r, "allow", "deny", "confirm"),
+        Gen.orNull(r, 0.25, () -> Gen.list(r, 1, 3, () -> Gen.pick(r, TOOL_GLOBS))),
+        Gen.orNull(r, 0.5,
+            () -> Gen.list(r, 1, 2, () -> Gen.pick(r, "admin", "developer", "readonly", "guest"))),
+        Gen.orNull(r, 0.8, () -> Gen.pick(r, "[alice]", "[\"b*\"]", "[carol, eve]")),
+        Gen.orNull(r, 0.8, () -> Gen.pick(r, "[fs]", "[\"d*\"]")),
+        Gen.orNull(r, 0.8, () -> Gen.pick(r, "[\"tools/call\"]", "[ping]", "[\"tools/*\"]")),
+        Gen.orNull(r, 0.6, () -> Gen.pick(r,
+            "{ \"/n\": { gt: 5 } }", "{ \"/path\": { glob: \"/w/**\" } }",
+            "{ \"/sql\": { regex: \"(?i)drop\" } }", "{ \"/n\": { exists: false } }",
+            "{ \"/path\": { prefix: \"/w/\" }, \"/n\": { lte: 10 } }")),
+        Gen.orNull(r, 0.8, () -> Gen.pick(r, "{ hours: \"09:00-17:00\" }", "{ days: [sat, sun] }")));
   }
 
-  @Provide
-  Arbitrary<List<RuleSpec>> rules() {
-    return rule().list().ofMaxSize(12);
+  static List<RuleSpec> rules(Random random) {
+    return Gen.list(random, 0, 12, () -> rule(random));
   }
 
-  @Provide
-  Arbitrary<RequestContext> request() {
-    Arbitrary<Principal> principal = Arbitraries.of(PRINCIPALS);
-    Arbitrary<String> tool = Arbitraries.of(TOOLS);
-    Arbitrary<String> method = Arbitraries.of("tools/call", "tools/call", "tools/call", "ping",
-        "prompts/get");
-    Arbitrary<String> backend = Arbitraries.of("fs", "db");
-    Arbitrary<String> arguments = Arbitraries.of("{}", "{\"n\":10}", "{\"n\":\"3\"}",
+  static RequestContext request(Random r) {
+    Principal principal = Gen.pick(r, PRINCIPALS);
+    String tool = Gen.pick(r, TOOLS);
+    String method = Gen.pick(r, "tools/call", "tools/call", "tools/call", "ping", "prompts/get");
+    String backend = Gen.pick(r, "fs", "db");
+    String arguments = Gen.pick(r, "{}", "{\"n\":10}", "{\"n\":\"3\"}",
         "{\"path\":\"/w/a\",\"n\":1}", "{\"path\":\"/w/../etc\"}", "{\"sql\":\"DROP x\"}");
-    Arbitrary<Instant> time = Arbitraries.of(Instant.parse("2025-01-06T10:00:00Z"),
+    Instant time = Gen.pick(r, Instant.parse("2025-01-06T10:00:00Z"),
         Instant.parse("2025-01-06T20:00:00Z"), Instant.parse("2025-01-11T10:00:00Z"));
-    return Combinators.combine(principal, tool, method, backend, arguments, time)
-        .as((p, t, m, b, a, at) -> RequestContext.of(p,
-            new Request(m, b, m.equals("ping") ? null : t, Requests.json(a)), at));
+    return RequestContext.of(principal,
+        new Request(method, backend, method.equals("ping") ? null : tool, Requests.json(arguments)),
+        time);
   }
 
-  @Property(tries = 300)
-  void decide_indexAgreesWithLinearScan(
-      @ForAll("rules") List<RuleSpec> rules, @ForAll("request") RequestContext request) {
+  static LongStream seeds() {
+    return Gen.seeds(300);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void decide_indexAgreesWithLinearScan(long seed) {
+    Random random = new Random(seed);
+    List<RuleSpec> rules = rules(random);
+    RequestContext request = request(random);
     PolicyEngine engine = compile(rules);
     Decision decision = engine.decide(request);
     assertThat(decision).isEqualTo(engine.decideLinear(request));
@@ -140,10 +136,12 @@ class PolicyPropertiesTest {
     assertThat(decision.diagnostics()).isEmpty();
   }
 
-  @Property(tries = 200)
-  void decide_denyBeatsAllowWhateverTheOrder(
-      @ForAll("rules") List<RuleSpec> rules, @ForAll("request") RequestContext request,
-      @ForAll long seed) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void decide_denyBeatsAllowWhateverTheOrder(long seed) {
+    Random random = new Random(seed);
+    List<RuleSpec> rules = rules(random);
+    RequestContext request = request(random);
     PolicyEngine engine = compile(rules);
     Decision decision = engine.decide(request);
     List<String> ids = new ArrayList<>();
@@ -154,7 +152,7 @@ class PolicyPropertiesTest {
     for (int i = 0; i < rules.size(); i++) {
       order.add(i);
     }
-    Collections.shuffle(order, new Random(seed));
+    Collections.shuffle(order, random);
     List<RuleSpec> shuffledRules = new ArrayList<>();
     List<String> shuffledIds = new ArrayList<>();
     for (int i : order) {
@@ -179,15 +177,17 @@ class PolicyPropertiesTest {
     }
   }
 
-  @Property(tries = 200)
-  void decide_matchingDenyInsertedAnywhereDenies(
-      @ForAll("rules") List<RuleSpec> rules, @ForAll("request") RequestContext request,
-      @ForAll long seed) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void decide_matchingDenyInsertedAnywhereDenies(long seed) {
+    Random random = new Random(seed);
+    List<RuleSpec> rules = rules(random);
+    RequestContext request = request(random);
     String tool = request.request().name() == null ? "*" : request.request().name();
     RuleSpec deny = new RuleSpec("deny", request.request().name() == null ? null
         : List.of(tool), null, null, null, null, null, null);
     List<RuleSpec> withDeny = new ArrayList<>(rules);
-    int at = new Random(seed).nextInt(rules.size() + 1);
+    int at = random.nextInt(rules.size() + 1);
     withDeny.add(at, deny);
     Request r = request.request();
     boolean addressable = r.name() != null ? r.method().equals("tools/call") : true;
@@ -198,15 +198,18 @@ class PolicyPropertiesTest {
     }
   }
 
-  @Property(tries = 200)
-  void decide_unmatchableRuleChangesNothing(
-      @ForAll("rules") List<RuleSpec> rules, @ForAll("rule") RuleSpec extra,
-      @ForAll("request") RequestContext request, @ForAll long seed) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void decide_unmatchableRuleChangesNothing(long seed) {
+    Random random = new Random(seed);
+    List<RuleSpec> rules = rules(random);
+    RuleSpec extra = rule(random);
+    RequestContext request = request(random);
     Decision before = compile(rules).decide(request);
     RuleSpec never = new RuleSpec(extra.effect(), List.of("zz_no_such_tool__*"), extra.roles(),
         extra.principals(), extra.backends(), null, extra.when(), extra.during());
     List<RuleSpec> more = new ArrayList<>(rules);
-    more.add(new Random(seed).nextInt(rules.size() + 1), never);
+    more.add(random.nextInt(rules.size() + 1), never);
     // Keep ids stable: the extra rule gets its own id and the others keep theirs.
     List<String> ids = new ArrayList<>();
     int next = 0;
@@ -216,8 +219,10 @@ class PolicyPropertiesTest {
     assertThat(compileNamed(more, ids).decide(request)).isEqualTo(before);
   }
 
-  @Property(tries = 200)
-  void decide_policyWithoutRulesDeniesEverything(@ForAll("request") RequestContext request) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void decide_policyWithoutRulesDeniesEverything(long seed) {
+    RequestContext request = request(new Random(seed));
     PolicyEngine engine = compile(List.of());
     assertThat(engine.decide(request)).isEqualTo(Decision.defaultDeny());
     assertThat(engine.visible(request)).isFalse();

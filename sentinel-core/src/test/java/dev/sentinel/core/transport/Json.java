@@ -1,16 +1,14 @@
 package dev.sentinel.core.transport;
 
-import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Tuple;
+import dev.sentinel.core.testing.Gen;
+import java.util.Random;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
-/** JSON helpers and generators for the transport tests. */
+/** JSON helpers and seeded generators for the transport tests. */
 final class Json {
   static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   static final JsonMapper MAPPER = JsonMapper.builder().build();
@@ -25,48 +23,43 @@ final class Json {
     return MAPPER.writeValueAsString(node);
   }
 
-  /** Strings over ASCII (control characters included), Latin, CJK, and astral characters. */
-  static Arbitrary<String> strings() {
-    Arbitrary<String> bmp =
-        Arbitraries.strings()
-            .withCharRange('\u0000', '\u007f')
-            .withCharRange('\u00a0', '\u024f')
-            .withCharRange('\u2028', '\u2029')
-            .withCharRange('\u4e00', '\u4e20')
-            .ofMaxLength(30);
-    Arbitrary<String> astral = Arbitraries.of("\uD83D\uDE00", "\uD834\uDD1E", "");
-    return net.jqwik.api.Combinators.combine(bmp, astral, bmp).as((a, b, c) -> a + b + c);
+  /** Strings over ASCII (control characters included), Latin, CJK, U+2028/9 and astral characters. */
+  static String string(Random random) {
+    return Gen.text(random, 30);
   }
 
   /** Any JSON value that Jackson reads back as the same tree. */
-  static Arbitrary<JsonNode> values(int depth) {
-    Arbitrary<JsonNode> leaf =
-        Arbitraries.frequencyOf(
-            Tuple.of(4, strings().map(s -> (JsonNode) NODES.stringNode(s))),
-            Tuple.of(2, Arbitraries.integers().map(i -> (JsonNode) NODES.numberNode(i))),
-            Tuple.of(1, Arbitraries.longs()
-                .filter(l -> l > Integer.MAX_VALUE || l < Integer.MIN_VALUE)
-                .map(l -> (JsonNode) NODES.numberNode(l))),
-            Tuple.of(1, Arbitraries.doubles().between(-1e12, 1e12)
-                .map(d -> (JsonNode) NODES.numberNode(d))),
-            Tuple.of(1, Arbitraries.of(true, false).map(b -> (JsonNode) NODES.booleanNode(b))),
-            Tuple.of(1, Arbitraries.just((JsonNode) NODES.nullNode())));
-    if (depth == 0) {
-      return leaf;
-    }
-    Arbitrary<JsonNode> child = Arbitraries.lazy(() -> values(depth - 1));
-    Arbitrary<JsonNode> array = child.list().ofMaxSize(4).map(list -> {
-      ArrayNode a = NODES.arrayNode();
-      list.forEach(a::add);
-      return (JsonNode) a;
-    });
-    Arbitrary<JsonNode> object = Arbitraries.maps(strings(), child).ofMaxSize(4).map(map -> {
-      ObjectNode o = NODES.objectNode();
-      for (Map.Entry<String, JsonNode> e : map.entrySet()) {
-        o.set(e.getKey(), e.getValue());
+  static JsonNode value(Random random, int depth) {
+    int kind = random.nextInt(depth == 0 ? 3 : 6);
+    if (kind == 3) {
+      ArrayNode array = NODES.arrayNode();
+      for (int i = random.nextInt(5); i > 0; i--) {
+        array.add(value(random, depth - 1));
       }
-      return (JsonNode) o;
-    });
-    return Arbitraries.frequencyOf(Tuple.of(3, leaf), Tuple.of(1, array), Tuple.of(2, object));
+      return array;
+    }
+    if (kind >= 4) {
+      ObjectNode object = NODES.objectNode();
+      for (int i = random.nextInt(5); i > 0; i--) {
+        object.set(string(random), value(random, depth - 1));
+      }
+      return object;
+    }
+    switch (random.nextInt(10)) {
+      case 0: case 1: case 2: case 3:
+        return NODES.stringNode(string(random));
+      case 4: case 5:
+        return NODES.numberNode(random.nextInt());
+      case 6:
+        return NODES.numberNode(random.nextBoolean()
+            ? random.nextLong(Integer.MAX_VALUE + 1L, Long.MAX_VALUE)
+            : random.nextLong(Long.MIN_VALUE, Integer.MIN_VALUE));
+      case 7:
+        return NODES.numberNode((random.nextDouble() - 0.5) * 2e12);
+      case 8:
+        return NODES.booleanNode(random.nextBoolean());
+      default:
+        return NODES.nullNode();
+    }
   }
 }

@@ -3,24 +3,27 @@ package dev.sentinel.core.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sentinel.core.testing.Gen;
 import java.nio.charset.StandardCharsets;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.Random;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 
 class JsonFramingTest {
   private final JsonFraming framing = new JsonFraming(FrameLimits.defaults());
 
-  @Provide
-  Arbitrary<JsonNode> values() {
-    return Json.values(4);
+  static LongStream seeds() {
+    return Gen.seeds(500);
   }
 
-  @Property(tries = 500)
-  void frame_anyJsonValue_roundTripsAsOneLine(@ForAll("values") JsonNode value) {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void frame_anyJsonValue_roundTripsAsOneLine(long seed) {
+    JsonNode value = Json.value(new Random(seed), 4);
     byte[] frame = framing.frame(value);
 
     assertThat(frame[frame.length - 1]).isEqualTo((byte) '\n');
@@ -30,9 +33,10 @@ class JsonFramingTest {
     assertThat(framing.parse(frame, 0, frame.length - 1)).isEqualTo(value);
   }
 
-  @Property(tries = 200)
-  void frame_anyJsonValue_isReadBackThroughTheLineReader(@ForAll("values") JsonNode value)
-      throws Exception {
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void frame_anyJsonValue_isReadBackThroughTheLineReader(long seed) throws Exception {
+    JsonNode value = Json.value(new Random(seed), 4);
     byte[] frame = framing.frame(value);
     byte[] twice = new byte[frame.length * 2];
     System.arraycopy(frame, 0, twice, 0, frame.length);
@@ -44,6 +48,23 @@ class JsonFramingTest {
       assertThat(framing.parse(lines.bytes(), 0, lines.length())).isEqualTo(value);
     }
     assertThat(lines.next()).isEqualTo(LineReader.Kind.END);
+  }
+
+  /**
+   * Found by JsonRpcFramingFuzzTest (input {@code big-number} in its corpus). A client's
+   * {@code 1e400} is read as a double, Infinity, and forwarded as the string "Infinity"; digits
+   * beyond a double's precision are dropped the same way. DESIGN.md: numbers are forwarded as
+   * received. Reading floats as BigDecimal would fix it, but changes the number nodes the
+   * policy's typed conditions see, so it is left to that work.
+   */
+  @Disabled("known issue: numbers beyond a double are not forwarded as received (reported)")
+  @Test
+  void frame_numberBeyondDoubleRange_staysANumber() {
+    byte[] bytes = "{\"n\":1e400,\"x\":0.10000000000000000000001}".getBytes(StandardCharsets.UTF_8);
+
+    String framed = new String(framing.frame(framing.parse(bytes, 0, bytes.length)), StandardCharsets.UTF_8);
+
+    assertThat(framed).doesNotContain("Infinity").contains("0.10000000000000000000001");
   }
 
   @Test

@@ -66,4 +66,14 @@ class LineReaderTest {
     assertThat(reader.next()).isEqualTo(LineReader.Kind.TOO_LONG);
     assertThat(reader.next()).isEqualTo(LineReader.Kind.END);
   }
+
+  /** Found by JsonRpcFramingFuzzTest: the spare byte kept for a {@code \r} leaked at the end. */
+  @Test
+  void next_lastLineWithoutNewlineOneOverLimit_isTooLong() throws Exception {
+    LineReader reader = new LineReader(text("abcde"), 4);
+
+    assertThat(reader.next()).isEqualTo(LineReader.Kind.TOO_LONG);
+    assertThat(reader.skippedBytes()).isEqualTo(5);
+    assertThat(reader.next()).isEqualTo(LineReader.Kind.END);
+  }
 }

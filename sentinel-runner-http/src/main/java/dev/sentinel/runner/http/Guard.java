@@ -77,7 +77,8 @@ final class Guard {
       return true;
     }
     String value = origin.trim().toLowerCase(Locale.ROOT);
-    if (origins.contains(value)) {
+    // an entry "scheme://host:*" is a pattern, not an origin a client may send as it is
+    if (origins.contains(value) && !value.endsWith(":*")) {
       return true;
     }
     int scheme = value.indexOf("://");

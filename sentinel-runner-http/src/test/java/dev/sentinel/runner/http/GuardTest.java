@@ -61,4 +61,13 @@ class GuardTest {
     assertThat(guard.originAllowed("http://dev.example.com:9999")).isTrue();
     assertThat(guard.originAllowed("http://localhost:3000")).isFalse();
   }
+
+  /** Found by GuardFuzzTest: the default entry's text itself was accepted as an Origin. */
+  @Test
+  void originAllowed_wildcardEntrySentAsOrigin_isRefused() {
+    Guard guard = Guard.of(null, null, "127.0.0.1", 8080);
+
+    assertThat(guard.originAllowed("http://127.0.0.1:*")).isFalse();
+    assertThat(guard.originAllowed("http://127.0.0.1:3000")).isTrue();
+  }
 }
