@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,8 +84,12 @@ public final class ConfigReloader {
     } catch (ConfigException e) {
       return refused(previous, e.problems());
     } catch (RuntimeException e) {
+      // The result reaches the admin API's answer: the exception's text stays in the log.
+      String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+      log.warn("applying config {} failed (error id {})", file, id, e);
       return refused(previous, List.of(new ConfigException.Problem(next.source(), 0, 0, "", null,
-          "cannot apply the config: " + e.getMessage())));
+          "cannot apply the config: an unexpected error (error id " + id
+              + "); the gateway's log has the details")));
     }
   }
 

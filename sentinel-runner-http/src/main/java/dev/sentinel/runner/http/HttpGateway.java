@@ -164,6 +164,8 @@ public final class HttpGateway implements AutoCloseable {
     jettyThreads.setName("sentinel-http");
     jettyThreads.setDaemon(true);
     server = new Server(jettyThreads);
+    // Jetty's own error page would show an exception's toString() to the client.
+    server.setErrorHandler(new GenericErrors(json));
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);

@@ -41,6 +41,8 @@ final class McpHandler extends Handler.Abstract {
   /** The JSON-RPC code of "session not found", as the reference SDKs answer it. */
   static final int SESSION_NOT_FOUND = -32001;
   private static final String UNAUTHENTICATED = "missing or invalid credentials";
+  private static final String SEVERAL_CREDENTIALS =
+      "invalid request: present one credential, in Authorization or in X-API-Key, not several";
 
   /**
    * The settings the handler reads; {@code metadata} is {@code null} when no protected resource
@@ -88,10 +90,11 @@ final class McpHandler extends Handler.Abstract {
         Replies.error(hub.json(), response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
       }
     } catch (RuntimeException e) {
-      log.warn("handling {} {} failed", request.getMethod(), path, e);
       if (!response.isCommitted()) {
-        Replies.error(hub.json(), response, callback, 500, ErrorCode.INTERNAL_ERROR, "internal error");
+        Replies.internalError(hub.json(), response, callback, log,
+            "handling " + request.getMethod() + " " + path, e);
       } else {
+        log.warn("handling {} {} failed after the answer began", request.getMethod(), path, e);
         callback.failed(e);
       }
     }
@@ -174,7 +177,7 @@ final class McpHandler extends Handler.Abstract {
     try {
       credentials = credentials(headers);
     } catch (IllegalArgumentException ambiguous) {
-      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, ambiguous.getMessage());
+      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, SEVERAL_CREDENTIALS);
       return;
     }
     AuthenticationResult result = credentials == null
@@ -217,8 +220,7 @@ final class McpHandler extends Handler.Abstract {
     List<String> authorization = headers.getValuesList(HttpHeader.AUTHORIZATION);
     List<String> apiKey = headers.getValuesList(HttpHeaders.API_KEY);
     if (authorization.size() + apiKey.size() > 1) {
-      throw new IllegalArgumentException(
-          "invalid request: present one credential, in Authorization or in X-API-Key, not several");
+      throw new IllegalArgumentException(SEVERAL_CREDENTIALS);
     }
     if (!apiKey.isEmpty()) {
       String key = apiKey.get(0).trim();
@@ -322,10 +324,10 @@ final class McpHandler extends Handler.Abstract {
         try {
           message(request, response, callback, credentials, principal, accepts, bytes);
         } catch (RuntimeException e) {
-          log.warn("handling a POST failed", e);
           if (!response.isCommitted()) {
-            Replies.error(hub.json(), response, callback, 500, ErrorCode.INTERNAL_ERROR, "internal error");
+            Replies.internalError(hub.json(), response, callback, log, "handling a POST", e);
           } else {
+            log.warn("handling a POST failed after the answer began", e);
             callback.failed(e);
           }
         }
@@ -419,8 +421,9 @@ final class McpHandler extends Handler.Abstract {
       client = runtime.serve(session, credentials, "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
-      log.warn("serving a new session failed: {}", e.toString());
-      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR, "the gateway cannot take sessions now");
+      String text = Replies.logged(log, "serving a new session", e);
+      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
+          "the gateway cannot take sessions now: " + text);
       return;
     }
     session.served(client);
