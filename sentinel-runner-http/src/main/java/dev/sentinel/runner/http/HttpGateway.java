@@ -84,6 +84,7 @@ public final class HttpGateway implements AutoCloseable {
   private final int maxSessions;
   private final int maxConnections;
   private final Duration keepAlive;
+  private final Duration headerTimeout;
   private final Duration idleTimeout;
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
@@ -117,6 +118,7 @@ public final class HttpGateway implements AutoCloseable {
     this.maxSessions = builder.maxSessions;
     this.maxConnections = builder.maxConnections;
     this.keepAlive = builder.keepAlive;
+    this.headerTimeout = builder.headerTimeout;
     this.idleTimeout = builder.idleTimeout != null ? builder.idleTimeout
         : Duration.ofMillis(Math.max(30_000L, builder.keepAlive.toMillis() * 2 + 5_000L));
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
@@ -169,7 +171,11 @@ public final class HttpGateway implements AutoCloseable {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
-    connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    // A request reaches the handlers when its head is complete, which ends its header timeout;
+    // waiting for the body's first bytes would leave that gap to no timeout but the idle one.
+    http.setDelayDispatchUntilContent(false);
+    HeaderDeadline heads = new HeaderDeadline(clock, headerTimeout, metrics::headerTimedOut);
+    connector = heads.connector(server, new HttpConnectionFactory(http));
     connector.setHost(host);
     connector.setPort(requestedPort);
     // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
@@ -196,8 +202,8 @@ public final class HttpGateway implements AutoCloseable {
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
-    server.setHandler(new CountingResponses(metrics,
-        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp));
+    server.setHandler(heads.marking(new CountingResponses(metrics,
+        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp)));
     try {
       server.start();
     } catch (Exception e) {
@@ -211,6 +217,8 @@ public final class HttpGateway implements AutoCloseable {
     timers.scheduleAtFixedRate(this::keepAlive, keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS);
     long sweep = Math.max(100, Math.min(1_000, sessionIdleTimeout.toMillis() / 2));
     timers.scheduleWithFixedDelay(this::expire, sweep, sweep, TimeUnit.MILLISECONDS);
+    long headSweep = heads.sweepInterval().toMillis();
+    timers.scheduleWithFixedDelay(() -> sweepHeads(heads), headSweep, headSweep, TimeUnit.MILLISECONDS);
     log.info("sentinel http serving MCP on {}", endpoint());
   }
 
@@ -299,6 +307,14 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
+  private void sweepHeads(HeaderDeadline heads) {
+    try {
+      heads.sweep(connector.getConnectedEndPoints());
+    } catch (RuntimeException e) {
+      log.warn("closing connections over the header timeout failed", e);
+    }
+  }
+
   private void expire() {
     try {
       hub.expireIdle(sessionIdleTimeout.toNanos());
@@ -368,6 +384,7 @@ public final class HttpGateway implements AutoCloseable {
     private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
     private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
     private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
+    private Duration headerTimeout = dev.sentinel.core.gateway.Server.DEFAULT_HEADER_TIMEOUT;
     private Duration idleTimeout;
     private Duration sessionIdleTimeout =
         dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
@@ -419,8 +436,8 @@ public final class HttpGateway implements AutoCloseable {
 
     /**
      * Every listening setting of a config's {@code server:} section: bind address and port,
-     * path, allowed origins and hosts (when the section names any), session and connection
-     * limits, keep-alive, idle and drain timeouts. Later setters override.
+     * path, allowed origins and hosts (when the section names any), session, stream and
+     * connection limits, header, keep-alive, idle and drain timeouts. Later setters override.
      */
     public Builder server(dev.sentinel.core.gateway.Server settings) {
       Objects.requireNonNull(settings, "settings");
@@ -435,6 +452,7 @@ public final class HttpGateway implements AutoCloseable {
       maxSessions(settings.maxSessions());
       maxConnections(settings.maxConnections());
       keepAlive(settings.keepAlive());
+      headerTimeout(settings.headerTimeout());
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
       publicMetrics(settings.publicMetrics());
@@ -587,6 +605,18 @@ public final class HttpGateway implements AutoCloseable {
     }
 
     /**
+     * How long a request's head (request line and headers) may take to arrive, counted from the
+     * connection's opening for its first request and from its first bytes for a later one; a
+     * connection over it is closed. 10 s by default. The idle timeout cannot do this: it never
+     * fires for a client that sends a header line every few seconds. Measured on the
+     * {@link #clock}.
+     */
+    public Builder headerTimeout(Duration timeout) {
+      this.headerTimeout = positive(timeout, "headerTimeout");
+      return this;
+    }
+
+    /**
      * How long a connection may stay silent (no bytes either way) before it is closed: a client
      * that stalls while sending a request is cut after it, with no thread waiting meanwhile. By
      * default twice {@link #keepAlive} plus 5 s, at least 30 s; it must exceed the keep-alive
@@ -613,7 +643,7 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
-    /** The clock for session expiry; the system clock by default. */
+    /** The clock for session expiry and the header timeout; the system clock by default. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
