@@ -82,6 +82,8 @@ public final class HttpGateway implements AutoCloseable {
   private final Set<String> allowedHosts;
   private final long maxBodyBytes;
   private final int maxSessions;
+  private final int maxSessionsPerPrincipal;
+  private final int maxStreamsPerPrincipal;
   private final int maxConnections;
   private final Duration keepAlive;
   private final Duration headerTimeout;
@@ -117,6 +119,10 @@ public final class HttpGateway implements AutoCloseable {
     this.maxBodyBytes = builder.maxBodyBytes > 0 ? builder.maxBodyBytes : runtime.frameLimits().maxMessageBytes();
     this.maxSessions = builder.maxSessions;
     this.maxConnections = builder.maxConnections;
+    this.maxSessionsPerPrincipal = builder.maxSessionsPerPrincipal > 0 ? builder.maxSessionsPerPrincipal
+        : dev.sentinel.core.gateway.Server.perPrincipal(builder.maxSessions);
+    this.maxStreamsPerPrincipal = builder.maxStreamsPerPrincipal > 0 ? builder.maxStreamsPerPrincipal
+        : dev.sentinel.core.gateway.Server.perPrincipal(builder.maxConnections);
     this.keepAlive = builder.keepAlive;
     this.headerTimeout = builder.headerTimeout;
     this.idleTimeout = builder.idleTimeout != null ? builder.idleTimeout
@@ -160,7 +166,8 @@ public final class HttpGateway implements AutoCloseable {
       return thread;
     });
     Json json = new Json(runtime.frameLimits().maxDepth(), maxBodyBytes);
-    hub = new Hub(json, clock, pool, maxSessions, MAX_BUFFERED_EVENTS, MAX_BUFFERED_BYTES);
+    hub = new Hub(json, clock, pool, new Bounds(maxSessions, maxSessionsPerPrincipal,
+        maxStreamsPerPrincipal, MAX_BUFFERED_EVENTS, MAX_BUFFERED_BYTES), metrics);
 
     QueuedThreadPool jettyThreads = new QueuedThreadPool();
     jettyThreads.setName("sentinel-http");
@@ -200,6 +207,7 @@ public final class HttpGateway implements AutoCloseable {
     ServerConnector bound = connector;
     Hub sessions = hub;
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
+    metrics.streams(sessions::streamCount, () -> 0L);
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
     server.setHandler(heads.marking(new CountingResponses(metrics,
@@ -382,6 +390,8 @@ public final class HttpGateway implements AutoCloseable {
     private Set<String> allowedHosts;
     private long maxBodyBytes = -1;
     private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
+    private int maxSessionsPerPrincipal;
+    private int maxStreamsPerPrincipal;
     private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
     private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
     private Duration headerTimeout = dev.sentinel.core.gateway.Server.DEFAULT_HEADER_TIMEOUT;
@@ -451,6 +461,8 @@ public final class HttpGateway implements AutoCloseable {
       }
       maxSessions(settings.maxSessions());
       maxConnections(settings.maxConnections());
+      maxSessionsPerPrincipal(settings.maxSessionsPerPrincipal());
+      maxStreamsPerPrincipal(settings.maxStreamsPerPrincipal());
       keepAlive(settings.keepAlive());
       headerTimeout(settings.headerTimeout());
       sessionIdleTimeout(settings.sessionIdleTimeout());
@@ -583,6 +595,34 @@ public final class HttpGateway implements AutoCloseable {
     }
 
     /**
+     * How many sessions one principal may hold at once; by default a quarter of
+     * {@link #maxSessions} (at least 1), so that one caller cannot take every session. More
+     * initializes of that principal get 503 naming {@code max_sessions_per_principal}.
+     */
+    public Builder maxSessionsPerPrincipal(int sessions) {
+      if (sessions < 1) {
+        throw new IllegalArgumentException("maxSessionsPerPrincipal must be at least 1, was " + sessions);
+      }
+      this.maxSessionsPerPrincipal = sessions;
+      return this;
+    }
+
+    /**
+     * How many SSE streams (GET streams and POST answers streamed as SSE) one principal may hold
+     * open at once; by default a quarter of {@link #maxConnections} (at least 1), since each
+     * holds a connection. Over it, a GET (or a POST whose client accepts only SSE) gets 503
+     * naming {@code max_streams_per_principal}; a POST whose client accepts JSON is answered in
+     * JSON, its request's messages going to the session's GET stream.
+     */
+    public Builder maxStreamsPerPrincipal(int streams) {
+      if (streams < 1) {
+        throw new IllegalArgumentException("maxStreamsPerPrincipal must be at least 1, was " + streams);
+      }
+      this.maxStreamsPerPrincipal = streams;
+      return this;
+    }
+
+    /**
      * How many TCP connections may be open at once; 1000 by default. Beyond it, new connections
      * are not accepted until one closes (they wait in the listen backlog), so a flood of
      * connections costs no parsing and does not starve open sessions.
@@ -660,6 +700,10 @@ public final class HttpGateway implements AutoCloseable {
       }
       if (authenticator == null) {
         throw new IllegalStateException("an authenticator is required");
+      }
+      if (maxSessionsPerPrincipal > maxSessions) {
+        throw new IllegalStateException("maxSessionsPerPrincipal (" + maxSessionsPerPrincipal
+            + ") must not exceed maxSessions (" + maxSessions + ")");
       }
       if (idleTimeout != null && idleTimeout.compareTo(keepAlive) <= 0) {
         throw new IllegalStateException("idleTimeout (" + idleTimeout + ") must be longer than keepAlive ("

@@ -37,6 +37,11 @@ import tools.jackson.databind.JsonNode;
  * response: then it switches to {@code text/event-stream} (if the client accepts it), sends that
  * message and the later ones as events, and ends after the response.
  *
+ * <p>Every SSE stream takes one of the principal's stream slots ({@link Hub#streamOpened}) for
+ * as long as its connection is open. A client that accepts only SSE has its slot taken when its
+ * request arrives (and is refused without one); one that also accepts JSON is answered in JSON
+ * when no slot is free, its request's messages going to the standalone stream instead.
+ *
  * <p>Thread-safe: routing state is guarded by the session's lock; writes are asynchronous.
  */
 final class HttpSession implements Transport {
@@ -53,6 +58,10 @@ final class HttpSession implements Transport {
     final Response response;
     final Callback callback;
     EventStream stream;
+    /** Whether a stream slot was taken for this exchange and not yet handed to a writer. */
+    boolean holdsSlot;
+    /** Whether no stream slot was free when one was wanted: the answer stays JSON. */
+    boolean jsonOnly;
 
     Exchange(String requestKey, String progressKey, boolean acceptsJson, boolean acceptsSse,
         boolean initialize, Response response, Callback callback) {
@@ -64,6 +73,16 @@ final class HttpSession implements Transport {
       this.response = response;
       this.callback = callback;
     }
+  }
+
+  /** What came of a request to open an exchange or a stream. */
+  enum Admission {
+    /** Taken. */
+    ACCEPTED,
+    /** The session is closed. */
+    CLOSED,
+    /** The principal holds {@code max_streams_per_principal} streams already. */
+    AT_STREAM_CAP
   }
 
   final String id;
@@ -86,7 +105,7 @@ final class HttpSession implements Transport {
     this.id = id;
     this.principalId = principalId;
     this.delivery = new SerialExecutor(hub.pool());
-    this.standalone = new EventStream(0, hub.maxBufferedEvents(), hub.maxBufferedBytes());
+    this.standalone = new EventStream(0, hub.bounds().streamEvents(), hub.bounds().streamBytes());
     this.lastUsed = hub.clock().nanoTime();
   }
 
@@ -130,11 +149,11 @@ final class HttpSession implements Transport {
         JsonNode requestId = message.path("params").path("requestId");
         target = JsonRpc.validId(requestId) ? byServerRequest.remove(JsonRpc.idKey(requestId)) : null;
       }
-      if (target != null && target.acceptsSse && waiting.get(target.requestKey) == target) {
-        event(target, text);
-      } else {
-        standalone.append(text);
+      if (target != null && target.acceptsSse && !target.jsonOnly
+          && waiting.get(target.requestKey) == target && event(target, text)) {
+        return;
       }
+      standalone.append(text);
     }
   }
 
@@ -159,6 +178,7 @@ final class HttpSession implements Transport {
     synchronized (this) {
       for (Exchange exchange : unanswered) {
         hub.exchangeDone();
+        releaseSlot(exchange);
         if (exchange.stream != null) {
           exchange.stream.finish();
         } else if (exchange.acceptsJson) {
@@ -214,23 +234,30 @@ final class HttpSession implements Transport {
 
   /**
    * Takes a client request: registers the exchange that waits for its response, then delivers it.
-   * Answers {@code false} (and writes nothing) if the session is closed.
+   * Answers without writing anything when the session is closed, or when the client accepts
+   * only SSE and the principal has no stream slot free.
    */
-  boolean request(JsonRpcMessage request, Credentials credentials, Response response, Callback callback,
+  Admission request(JsonRpcMessage request, Credentials credentials, Response response, Callback callback,
       boolean acceptsJson, boolean acceptsSse, boolean initialize) {
     String key = JsonRpc.idKey(request.id());
     JsonNode token = request.params().path("_meta").path("progressToken");
     String progressKey = JsonRpc.validId(token) ? JsonRpc.idKey(token) : null;
     synchronized (this) {
       if (closed) {
-        return false;
+        return Admission.CLOSED;
       }
       if (waiting.containsKey(key)) {
         Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
             "invalid request: request id " + request.idText() + " is already in flight");
-        return true;
+        return Admission.ACCEPTED;
+      }
+      // An answer that can only be SSE needs its stream slot before the request goes anywhere.
+      boolean slot = !acceptsJson;
+      if (slot && !hub.streamOpened(principalId, false)) {
+        return Admission.AT_STREAM_CAP;
       }
       Exchange exchange = new Exchange(key, progressKey, acceptsJson, acceptsSse, initialize, response, callback);
+      exchange.holdsSlot = slot;
       waiting.put(key, exchange);
       if (progressKey != null) {
         byProgressToken.putIfAbsent(progressKey, exchange);
@@ -239,7 +266,7 @@ final class HttpSession implements Transport {
       lastUsed = hub.clock().nanoTime();
     }
     deliver(request.raw(), credentials);
-    return true;
+    return Admission.ACCEPTED;
   }
 
   /** Delivers a client notification or response (answered 202 by the caller). */
@@ -259,12 +286,14 @@ final class HttpSession implements Transport {
 
   /**
    * Opens a GET stream: the standalone stream, or with a {@code Last-Event-ID} of a POST stream
-   * still kept, that stream's remaining events. Answers {@code false} if the session is closed.
+   * still kept, that stream's remaining events. Answers without writing anything when the
+   * session is closed, or when the principal has no stream slot free (a GET that replaces this
+   * session's open one needs none).
    */
-  boolean listen(Response response, Callback callback, String lastEventId) {
+  Admission listen(Response response, Callback callback, String lastEventId) {
     synchronized (this) {
       if (closed) {
-        return false;
+        return Admission.CLOSED;
       }
       lastUsed = hub.clock().nanoTime();
       long[] position = EventStream.parseEventId(lastEventId);
@@ -277,12 +306,15 @@ final class HttpSession implements Transport {
           after = position[1];
         }
       }
+      if (!hub.streamOpened(principalId, stream.listening())) {
+        return Admission.AT_STREAM_CAP;
+      }
       Replies.sseHeaders(response);
       EventStream chosen = stream;
       SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(chosen, gone, failure));
       hub.writerOpened(writer);
       chosen.attach(writer, after, primes());
-      return true;
+      return Admission.ACCEPTED;
     }
   }
 
@@ -321,13 +353,15 @@ final class HttpSession implements Transport {
     forget(exchange);
     hub.exchangeDone();
     if (exchange.stream == null && exchange.acceptsJson) {
+      releaseSlot(exchange);
       Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
-    } else {
-      if (exchange.stream == null) {
-        openStream(exchange);
-      }
+    } else if (exchange.stream != null || openStream(exchange)) {
       exchange.stream.append(text);
       exchange.stream.finish();
+    } else {
+      // Not reached: an answer that can only be SSE holds its slot from the start. Should it
+      // happen, an answer the client may not parse beats one that never comes.
+      Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
     }
     if (exchange.initialize && message.has("error")) {
       // A failed initialize leaves no session behind.
@@ -335,16 +369,33 @@ final class HttpSession implements Transport {
     }
   }
 
-  private void event(Exchange exchange, String text) {
-    if (exchange.stream == null) {
-      openStream(exchange);
+  /**
+   * Sends a message for an exchange as an event of its stream, opening the stream first if need
+   * be; answers {@code false} (the exchange stays JSON) when no stream slot is free.
+   */
+  private boolean event(Exchange exchange, String text) {
+    if (exchange.stream == null && !openStream(exchange)) {
+      exchange.jsonOnly = true;
+      log.debug("session {}: {} open streams already; request {} is answered in JSON", shortId(),
+          Cap.MAX_STREAMS_PER_PRINCIPAL.key(), exchange.requestKey);
+      return false;
     }
     exchange.stream.append(text);
+    return true;
   }
 
-  private void openStream(Exchange exchange) {
+  /**
+   * Switches an exchange's answer to SSE, with the slot taken for it or a new one; answers
+   * {@code false} when no slot is free (never for an exchange that holds one).
+   */
+  private boolean openStream(Exchange exchange) {
+    if (!exchange.holdsSlot && !hub.streamOpened(principalId, false)) {
+      return false;
+    }
+    // The slot now belongs to the writer, which gives it back when its connection ends.
+    exchange.holdsSlot = false;
     int number = nextStream++;
-    EventStream stream = new EventStream(number, hub.maxBufferedEvents(), hub.maxBufferedBytes());
+    EventStream stream = new EventStream(number, hub.bounds().streamEvents(), hub.bounds().streamBytes());
     resumable.put(number, stream);
     if (resumable.size() > MAX_RESUMABLE_STREAMS) {
       Iterator<Map.Entry<Integer, EventStream>> oldest = resumable.entrySet().iterator();
@@ -361,10 +412,20 @@ final class HttpSession implements Transport {
         (gone, failure) -> writerGone(stream, gone, failure));
     hub.writerOpened(writer);
     stream.attach(writer, -1, primes());
+    return true;
+  }
+
+  /** Gives back the stream slot an exchange took and never used. Holds the lock. */
+  private void releaseSlot(Exchange exchange) {
+    if (exchange.holdsSlot) {
+      exchange.holdsSlot = false;
+      hub.streamClosed(principalId);
+    }
   }
 
   private void writerGone(EventStream stream, SseWriter writer, Throwable failure) {
     hub.writerClosed(writer);
+    hub.streamClosed(principalId);
     synchronized (this) {
       if (stream.detached(writer, failure) && stream.number != 0) {
         resumable.remove(stream.number);

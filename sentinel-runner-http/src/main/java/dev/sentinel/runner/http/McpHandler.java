@@ -397,25 +397,32 @@ final class McpHandler extends Handler.Abstract {
     if (session == null) {
       return;
     }
-    boolean open = message.kind() == JsonRpcMessage.Kind.REQUEST
-        ? session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), false)
-        : session.accept(message, credentials);
-    if (!open) {
+    if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
+      if (session.accept(message, credentials)) {
+        Replies.empty(response, callback, 202);
+      } else {
+        sessionNotFound(response, callback);
+      }
+      return;
+    }
+    HttpSession.Admission admission =
+        session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), false);
+    if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
-    } else if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
-      Replies.empty(response, callback, 202);
+    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
   private void initialize(Request request, Response response, Callback callback, Credentials credentials,
       Principal principal, Accepts accepts, JsonRpcMessage message) {
-    HttpSession session = hub.open(principal.id());
-    if (session == null) {
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
-      Replies.error(hub.json(), response, callback, 503, ErrorCode.TOO_MANY_PENDING,
-          "too many sessions: try again later");
+    Hub.Opened opened = hub.open(principal.id());
+    if (opened.session() == null) {
+      log.info("refused a session to {}: {}", principal.id(), opened.refusal().key());
+      refused(response, callback, opened.refusal());
       return;
     }
+    HttpSession session = opened.session();
     ClientSession client;
     try {
       client = runtime.serve(session, credentials, "http:" + remote(request));
@@ -429,8 +436,15 @@ final class McpHandler extends Handler.Abstract {
     session.served(client);
     session.identify(response);
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
-    if (!session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), true)) {
+    HttpSession.Admission admission =
+        session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), true);
+    if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
+    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+      // No session is left behind a refused initialize.
+      session.terminate();
+      response.getHeaders().remove(HttpHeaders.SESSION_ID);
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
@@ -445,8 +459,13 @@ final class McpHandler extends Handler.Abstract {
     if (session == null) {
       return;
     }
-    if (!session.listen(response, callback, request.getHeaders().get(HttpHeaders.LAST_EVENT_ID))) {
+    HttpSession.Admission admission =
+        session.listen(response, callback, request.getHeaders().get(HttpHeaders.LAST_EVENT_ID));
+    if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
+    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+      log.info("refused a stream to {}: {}", principal.id(), Cap.MAX_STREAMS_PER_PRINCIPAL.key());
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
@@ -489,6 +508,24 @@ final class McpHandler extends Handler.Abstract {
     }
     session.touch();
     return session;
+  }
+
+  /**
+   * 503 for a request a cap refused, with {@code Retry-After} and a JSON-RPC error naming the
+   * cap: {@code -32000} for the gateway's {@code max_sessions} (as before the per-principal
+   * caps), {@code -32014} (limited) for a principal's own caps; {@code data} carries
+   * {@code outcome}, {@code rules} (the cap's key), {@code retryAfterMs} and {@code limit}, as a
+   * rate limit's refusal does.
+   */
+  private void refused(Response response, Callback callback, Cap cap) {
+    int limit = hub.limit(cap);
+    ObjectNode data = NODES.objectNode().put("outcome", "LIMITED");
+    data.putArray("rules").add(cap.key());
+    data.put("retryAfterMs", Cap.RETRY_AFTER_SECONDS * 1000L);
+    data.put("limit", limit);
+    int code = cap == Cap.MAX_SESSIONS ? ErrorCode.TOO_MANY_PENDING.code() : ErrorCode.LIMITED.code();
+    response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(Cap.RETRY_AFTER_SECONDS));
+    Replies.json(response, callback, 503, hub.json().bytes(JsonRpc.error(null, code, cap.message(limit), data)));
   }
 
   private void shuttingDown(Response response, Callback callback) {
