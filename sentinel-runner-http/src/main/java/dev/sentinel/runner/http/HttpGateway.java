@@ -70,8 +70,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
-  private static final int MAX_BUFFERED_EVENTS = 256;
-  private static final long MAX_BUFFERED_BYTES = 4L * 1024 * 1024;
+  /** Events one stream keeps, by default. */
+  static final int DEFAULT_STREAM_EVENTS = 256;
+  /** Bytes one stream keeps, by default: 1 MiB (a larger single message is still kept). */
+  static final long DEFAULT_STREAM_BYTES = 1L << 20;
+  /** Events one session holds, its streams and connections together, by default. */
+  static final int DEFAULT_SESSION_EVENTS = 1_024;
+  /** Bytes one session holds, its streams and connections together, by default: 4 MiB. */
+  static final long DEFAULT_SESSION_BYTES = 4L << 20;
 
   private final GatewayRuntime runtime;
   private final Authenticator authenticator;
@@ -90,6 +96,10 @@ public final class HttpGateway implements AutoCloseable {
   private final Duration idleTimeout;
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
+  private final int streamEvents;
+  private final long streamBytes;
+  private final int sessionEvents;
+  private final long sessionBytes;
   private final Clock clock;
   private final OperatorAccess operators;
   private final boolean publicMetrics;
@@ -129,6 +139,10 @@ public final class HttpGateway implements AutoCloseable {
         : Duration.ofMillis(Math.max(30_000L, builder.keepAlive.toMillis() * 2 + 5_000L));
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
     this.drainTimeout = builder.drainTimeout;
+    this.streamEvents = builder.streamEvents;
+    this.streamBytes = builder.streamBytes;
+    this.sessionEvents = builder.sessionEvents;
+    this.sessionBytes = builder.sessionBytes;
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
     this.publicMetrics = builder.publicMetrics;
@@ -166,8 +180,11 @@ public final class HttpGateway implements AutoCloseable {
       return thread;
     });
     Json json = new Json(runtime.frameLimits().maxDepth(), maxBodyBytes);
+    // A connection may hold unwritten twice what its stream keeps, so that a whole replay fits.
+    SseWriter.Limits connection = new SseWriter.Limits(2 * streamEvents, 2 * streamBytes);
     hub = new Hub(json, clock, pool, new Bounds(maxSessions, maxSessionsPerPrincipal,
-        maxStreamsPerPrincipal, MAX_BUFFERED_EVENTS, MAX_BUFFERED_BYTES), metrics);
+        maxStreamsPerPrincipal, streamEvents, streamBytes, connection, sessionEvents, sessionBytes),
+        metrics);
 
     QueuedThreadPool jettyThreads = new QueuedThreadPool();
     jettyThreads.setName("sentinel-http");
@@ -207,7 +224,7 @@ public final class HttpGateway implements AutoCloseable {
     ServerConnector bound = connector;
     Hub sessions = hub;
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
-    metrics.streams(sessions::streamCount, () -> 0L);
+    metrics.streams(sessions::streamCount, sessions::bufferedBytes);
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
     server.setHandler(heads.marking(new CountingResponses(metrics,
@@ -243,6 +260,11 @@ public final class HttpGateway implements AutoCloseable {
   public URI endpoint() {
     String shown = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     return URI.create("http://" + shown + ":" + port() + path);
+  }
+
+  /** The sessions' shared state, for tests. */
+  Hub hub() {
+    return hub;
   }
 
   /** How many sessions are open. */
@@ -399,6 +421,10 @@ public final class HttpGateway implements AutoCloseable {
     private Duration sessionIdleTimeout =
         dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
+    private int streamEvents = DEFAULT_STREAM_EVENTS;
+    private long streamBytes = DEFAULT_STREAM_BYTES;
+    private int sessionEvents = DEFAULT_SESSION_EVENTS;
+    private long sessionBytes = DEFAULT_SESSION_BYTES;
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
     private boolean publicMetrics;
@@ -680,6 +706,39 @@ public final class HttpGateway implements AutoCloseable {
         throw new IllegalArgumentException("drainTimeout must not be negative, was " + timeout);
       }
       this.drainTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * What one SSE stream keeps for delivery and resumption: its last {@code events} events, at
+     * most {@code bytes} (a single larger message is still kept); 256 events and 1 MiB by
+     * default. Older events are dropped first. A stream's connection may hold twice as much
+     * written but not yet taken by the client's socket; a connection over that is dropped (its
+     * client does not read), its events staying in the stream for a resumption.
+     */
+    public Builder streamBuffer(int events, long bytes) {
+      if (events < 1 || bytes < 1) {
+        throw new IllegalArgumentException("streamBuffer must be positive, was " + events + " events and "
+            + bytes + " bytes");
+      }
+      this.streamEvents = events;
+      this.streamBytes = bytes;
+      return this;
+    }
+
+    /**
+     * What one session may hold for its client, all its streams and connections together: 1024
+     * events and 4 MiB by default. Beyond it the session forgets events already delivered, then
+     * undelivered events of streams nobody reads, then drops the connection holding the most
+     * unwritten output. A client that stops reading costs the gateway at most this.
+     */
+    public Builder sessionBuffer(int events, long bytes) {
+      if (events < 1 || bytes < 1) {
+        throw new IllegalArgumentException("sessionBuffer must be positive, was " + events + " events and "
+            + bytes + " bytes");
+      }
+      this.sessionEvents = events;
+      this.sessionBytes = bytes;
       return this;
     }
 

@@ -12,9 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
@@ -41,6 +43,13 @@ import tools.jackson.databind.JsonNode;
  * as long as its connection is open. A client that accepts only SSE has its slot taken when its
  * request arrives (and is refused without one); one that also accepts JSON is answered in JSON
  * when no slot is free, its request's messages going to the standalone stream instead.
+ *
+ * <p>What the session holds for its client (events kept by its streams, writes queued to its
+ * connections) counts in its {@link OutputBudget}. Before each new event it makes room within
+ * the session's bound: it forgets events already written (kept only for a resumption), then
+ * undelivered events of streams nobody listens to, then drops the connection holding the most
+ * unwritten output. Each connection is also bounded on its own ({@link SseWriter}). So a client
+ * that stops reading costs the gateway at most its session's bound, whatever the backends send.
  *
  * <p>Thread-safe: routing state is guarded by the session's lock; writes are asynchronous.
  */
@@ -93,7 +102,10 @@ final class HttpSession implements Transport {
   private final Map<String, Exchange> byProgressToken = new LinkedHashMap<>();
   private final Map<String, Exchange> byServerRequest = new LinkedHashMap<>();
   private final LinkedHashMap<Integer, EventStream> resumable = new LinkedHashMap<>();
+  private final Set<SseWriter> writers = new LinkedHashSet<>();
   private final EventStream standalone;
+  /** What the session holds for its client, against its bound. */
+  final OutputBudget budget;
   private int nextStream = 1;
   private Receiver receiver;
   private ClientSession client;
@@ -105,7 +117,8 @@ final class HttpSession implements Transport {
     this.id = id;
     this.principalId = principalId;
     this.delivery = new SerialExecutor(hub.pool());
-    this.standalone = new EventStream(0, hub.bounds().streamEvents(), hub.bounds().streamBytes());
+    this.budget = new OutputBudget(hub.bounds().sessionEvents(), hub.bounds().sessionBytes());
+    this.standalone = stream(0);
     this.lastUsed = hub.clock().nanoTime();
   }
 
@@ -149,6 +162,7 @@ final class HttpSession implements Transport {
         JsonNode requestId = message.path("params").path("requestId");
         target = JsonRpc.validId(requestId) ? byServerRequest.remove(JsonRpc.idKey(requestId)) : null;
       }
+      makeRoom(text);
       if (target != null && target.acceptsSse && !target.jsonOnly
           && waiting.get(target.requestKey) == target && event(target, text)) {
         return;
@@ -181,6 +195,7 @@ final class HttpSession implements Transport {
         releaseSlot(exchange);
         if (exchange.stream != null) {
           exchange.stream.finish();
+          exchange.stream.release();
         } else if (exchange.acceptsJson) {
           Replies.json(exchange.response, exchange.callback, 200, ended.getBytes(StandardCharsets.UTF_8));
         } else {
@@ -311,9 +326,7 @@ final class HttpSession implements Transport {
       }
       Replies.sseHeaders(response);
       EventStream chosen = stream;
-      SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(chosen, gone, failure));
-      hub.writerOpened(writer);
-      chosen.attach(writer, after, primes());
+      chosen.attach(writer(response, callback, chosen), after, primes());
       return Admission.ACCEPTED;
     }
   }
@@ -352,12 +365,19 @@ final class HttpSession implements Transport {
     }
     forget(exchange);
     hub.exchangeDone();
+    if (exchange.stream != null || !exchange.acceptsJson) {
+      makeRoom(text);
+    }
     if (exchange.stream == null && exchange.acceptsJson) {
       releaseSlot(exchange);
       Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
     } else if (exchange.stream != null || openStream(exchange)) {
       exchange.stream.append(text);
       exchange.stream.finish();
+      if (!resumable.containsKey(exchange.stream.number)) {
+        // Pushed out of the resumable streams while it waited: nothing can resume it now.
+        exchange.stream.release();
+      }
     } else {
       // Not reached: an answer that can only be SSE holds its slot from the start. Should it
       // happen, an answer the client may not parse beats one that never comes.
@@ -395,7 +415,7 @@ final class HttpSession implements Transport {
     // The slot now belongs to the writer, which gives it back when its connection ends.
     exchange.holdsSlot = false;
     int number = nextStream++;
-    EventStream stream = new EventStream(number, hub.bounds().streamEvents(), hub.bounds().streamBytes());
+    EventStream stream = stream(number);
     resumable.put(number, stream);
     if (resumable.size() > MAX_RESUMABLE_STREAMS) {
       Iterator<Map.Entry<Integer, EventStream>> oldest = resumable.entrySet().iterator();
@@ -403,16 +423,84 @@ final class HttpSession implements Transport {
         EventStream candidate = oldest.next().getValue();
         if (!candidate.listening() && candidate != stream) {
           oldest.remove();
+          if (candidate.finished()) {
+            // Its request was answered: nothing reaches it any more.
+            candidate.release();
+          }
         }
       }
     }
     exchange.stream = stream;
     Replies.sseHeaders(exchange.response);
-    SseWriter writer = new SseWriter(exchange.response, exchange.callback,
-        (gone, failure) -> writerGone(stream, gone, failure));
-    hub.writerOpened(writer);
-    stream.attach(writer, -1, primes());
+    stream.attach(writer(exchange.response, exchange.callback, stream), -1, primes());
     return true;
+  }
+
+  private EventStream stream(int number) {
+    return new EventStream(number, hub.bounds().streamEvents(), hub.bounds().streamBytes(), budget,
+        hub::eventDropped);
+  }
+
+  /** A writer for a stream's new connection (a stream slot is already taken for it). Holds the lock. */
+  private SseWriter writer(Response response, Callback callback, EventStream stream) {
+    SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(stream, gone, failure),
+        budget, hub.bounds().connection(), (dropped, reason) -> {
+          log.warn("session {}...: dropped the connection of SSE stream {} ({}): its client does not"
+              + " read what it is sent", shortId(), stream.number, reason);
+          hub.streamDropped(reason);
+        });
+    writers.add(writer);
+    hub.writerOpened(writer);
+    return writer;
+  }
+
+  /**
+   * Makes room for one more event within the session's bound: forgets events already written
+   * (kept only for a resumption), then undelivered events of streams no connection reads, then
+   * drops the connection that holds the most unwritten output. What is left over the bound then
+   * is this event alone (a message larger than the bound is still delivered). Holds the lock.
+   */
+  private void makeRoom(String json) {
+    long size = json.length() + 32L;
+    if (budget.fits(size)) {
+      return;
+    }
+    List<EventStream> streams = liveStreams();
+    for (EventStream stream : streams) {
+      while (!budget.fits(size) && stream.forgetWritten()) {
+        // forgets the oldest
+      }
+    }
+    for (EventStream stream : streams) {
+      while (!budget.fits(size) && stream.forgetUnwritten()) {
+        // forgets the oldest
+      }
+    }
+    while (!budget.fits(size)) {
+      SseWriter largest = null;
+      for (SseWriter writer : writers) {
+        if (writer.live() && writer.queuedBytes() > 0
+            && (largest == null || writer.queuedBytes() > largest.queuedBytes())) {
+          largest = writer;
+        }
+      }
+      if (largest == null) {
+        return;
+      }
+      largest.drop("session_buffer");
+    }
+  }
+
+  /** The streams that can still hold events: the resumable ones (oldest first), those of waiting requests, the standalone one. */
+  private List<EventStream> liveStreams() {
+    List<EventStream> streams = new ArrayList<>(resumable.values());
+    for (Exchange exchange : waiting.values()) {
+      if (exchange.stream != null && !streams.contains(exchange.stream)) {
+        streams.add(exchange.stream);
+      }
+    }
+    streams.add(standalone);
+    return streams;
   }
 
   /** Gives back the stream slot an exchange took and never used. Holds the lock. */
@@ -427,8 +515,10 @@ final class HttpSession implements Transport {
     hub.writerClosed(writer);
     hub.streamClosed(principalId);
     synchronized (this) {
-      if (stream.detached(writer, failure) && stream.number != 0) {
-        resumable.remove(stream.number);
+      writers.remove(writer);
+      if (stream.detached(writer, failure) && stream.number != 0 && resumable.remove(stream.number) != null) {
+        // Delivered whole: no resumption needs it.
+        stream.release();
       }
     }
   }

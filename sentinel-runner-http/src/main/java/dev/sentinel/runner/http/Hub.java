@@ -152,6 +152,25 @@ final class Hub {
     }
   }
 
+  /** Output the open sessions hold, in bytes (their budgets' sum). */
+  long bufferedBytes() {
+    long total = 0;
+    for (HttpSession session : sessions.values()) {
+      total += session.budget.bytes();
+    }
+    return total;
+  }
+
+  /** Counts an event a session forgot before it was delivered. */
+  void eventDropped() {
+    metrics.eventDropped();
+  }
+
+  /** Counts an SSE connection dropped because its client did not read. */
+  void streamDropped(String reason) {
+    metrics.streamDropped(reason);
+  }
+
   /** Open SSE streams, of every principal. */
   int streamCount() {
     synchronized (holdings) {
