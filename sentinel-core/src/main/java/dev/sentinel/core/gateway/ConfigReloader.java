@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,27 @@ public final class ConfigReloader {
       return refused(previous, e.problems());
     }
     return apply(next);
+  }
+
+  /**
+   * As {@link #reload()}, for a file that may be changing: after loading, {@code unchanged}
+   * says whether the files are still as they were before (the {@link ConfigWatcher} compares
+   * their contents); if not, nothing is applied or refused (the load may have read a save in
+   * progress) and the answer is empty.
+   */
+  synchronized Optional<Result> reloadIf(BooleanSupplier unchanged) {
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next = null;
+    List<ConfigException.Problem> problems = List.of();
+    try {
+      next = GatewayConfig.load(file, environment);
+    } catch (ConfigException e) {
+      problems = e.problems();
+    }
+    if (!unchanged.getAsBoolean()) {
+      return Optional.empty();
+    }
+    return Optional.of(next == null ? refused(previous, problems) : apply(next));
   }
 
   /** Swaps in an already loaded config, or refuses it; never throws for a bad config. */
