@@ -14,7 +14,6 @@ import dev.sentinel.runner.http.HttpGateway;
 import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -38,7 +37,6 @@ import picocli.CommandLine.Spec;
         "JWTs from the identity provider named in server.jwt."})
 public final class HttpCommand implements Callable<Integer> {
   /** How long the config files must be quiet after a change before they are reloaded. */
-  private static final Duration RELOAD_DEBOUNCE = Duration.ofMillis(300);
 
   private final Map<String, String> environment;
 
@@ -110,7 +108,7 @@ public final class HttpCommand implements Callable<Integer> {
     try {
       http.start();
       if (!noWatch) {
-        watcher = ConfigWatcher.start(reloader, RELOAD_DEBOUNCE, result -> { });
+        watcher = ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, result -> { });
       }
     } catch (RuntimeException e) {
       http.close();

@@ -69,9 +69,9 @@ final class ConfigLoader {
   static final List<String> DATABASE_SINK_KEYS = List.of();
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
-      "allowed_hosts", "max_sessions", "max_connections", "keep_alive", "session_idle_timeout",
-      "drain_timeout", "anonymous", "admin", "jwt", "oauth",
-      "metrics");
+      "allowed_hosts", "max_sessions", "max_sessions_per_principal", "max_streams_per_principal",
+      "max_connections", "header_timeout", "keep_alive", "session_idle_timeout", "drain_timeout",
+      "anonymous", "admin", "jwt", "oauth", "metrics");
   static final List<String> ADMIN_KEYS = List.of("token");
   static final List<String> JWT_KEYS = List.of("issuer", "audience", "jwks_url", "algorithms",
       "clock_skew", "principal_claim", "roles_claim", "attribute_claims", "jwks_cache_ttl",
@@ -397,6 +397,12 @@ final class ConfigLoader {
     int sessions = integer(p + "/max_sessions", null, "max_sessions", d.maxSessions(), 1_000_000);
     int connections = integer(p + "/max_connections", null, "max_connections",
         d.maxConnections(), 1_000_000);
+    // Unset, a principal's share follows the limit it divides.
+    int sessionsEach = integer(p + "/max_sessions_per_principal", null,
+        "max_sessions_per_principal", Server.perPrincipal(sessions), sessions);
+    int streamsEach = integer(p + "/max_streams_per_principal", null,
+        "max_streams_per_principal", Server.perPrincipal(connections), connections);
+    Duration headerTimeout = duration(p + "/header_timeout", null, d.headerTimeout());
     Duration keepAlive = duration(p + "/keep_alive", null, d.keepAlive());
     Duration idle = duration(p + "/session_idle_timeout", null, d.sessionIdleTimeout());
     Duration drain = duration(p + "/drain_timeout", null, d.drainTimeout());
@@ -404,9 +410,9 @@ final class ConfigLoader {
     if (in.present(p + "/anonymous", null, false)) {
       anonymous = Optional.ofNullable(principal(p + "/anonymous"));
     }
-    return new Server(host, port, path, origins, hosts, sessions, connections, keepAlive, idle,
-        drain, anonymous, admin(p + "/admin"), jwt(p + "/jwt"), oauth(p + "/oauth"),
-        publicMetrics(p + "/metrics"));
+    return new Server(host, port, path, origins, hosts, sessions, sessionsEach, streamsEach,
+        connections, headerTimeout, keepAlive, idle, drain, anonymous, admin(p + "/admin"),
+        jwt(p + "/jwt"), oauth(p + "/oauth"), publicMetrics(p + "/metrics"));
   }
 
   private Optional<Jwt> jwt(String p) {

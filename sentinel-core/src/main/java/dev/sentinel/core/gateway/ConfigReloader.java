@@ -5,6 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +71,27 @@ public final class ConfigReloader {
     return apply(next);
   }
 
+  /**
+   * As {@link #reload()}, for a file that may be changing: after loading, {@code unchanged}
+   * says whether the files are still as they were before (the {@link ConfigWatcher} compares
+   * their contents); if not, nothing is applied or refused (the load may have read a save in
+   * progress) and the answer is empty.
+   */
+  synchronized Optional<Result> reloadIf(BooleanSupplier unchanged) {
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next = null;
+    List<ConfigException.Problem> problems = List.of();
+    try {
+      next = GatewayConfig.load(file, environment);
+    } catch (ConfigException e) {
+      problems = e.problems();
+    }
+    if (!unchanged.getAsBoolean()) {
+      return Optional.empty();
+    }
+    return Optional.of(next == null ? refused(previous, problems) : apply(next));
+  }
+
   /** Swaps in an already loaded config, or refuses it; never throws for a bad config. */
   public synchronized Result apply(GatewayConfig next) {
     Objects.requireNonNull(next, "next");
@@ -83,8 +107,12 @@ public final class ConfigReloader {
     } catch (ConfigException e) {
       return refused(previous, e.problems());
     } catch (RuntimeException e) {
+      // The result reaches the admin API's answer: the exception's text stays in the log.
+      String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+      log.warn("applying config {} failed (error id {})", file, id, e);
       return refused(previous, List.of(new ConfigException.Problem(next.source(), 0, 0, "", null,
-          "cannot apply the config: " + e.getMessage())));
+          "cannot apply the config: an unexpected error (error id " + id
+              + "); the gateway's log has the details")));
     }
   }
 

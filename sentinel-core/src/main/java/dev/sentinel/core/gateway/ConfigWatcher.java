@@ -1,60 +1,91 @@
 package dev.sentinel.core.gateway;
 
+import dev.sentinel.api.Clock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads a gateway when its config file, or the policy file it names, changes on disk. It
- * watches the files' directories (editors often replace a file by renaming a new one over it)
- * and waits for a quiet {@code debounce} after the last change before reloading, so that a save
- * in several writes reloads once. A bad edit is refused and logged with its located problems
- * ({@link ConfigReloader}); the old config keeps serving.
+ * Reloads a gateway when its config file, or the policy file it names, changes on disk, once
+ * the change is complete. It watches the files' directories (editors often replace a file by
+ * renaming a new one over it) and reloads only files that have settled:
+ *
+ * <ol>
+ *   <li>no change was seen for the {@code settle} period;
+ *   <li>then the files are read (size, modification time, SHA-256 of the content), and read
+ *       again a {@code settle} later: both reads must agree, with no change seen in between;
+ *   <li>then the config is loaded and checked whole ({@link ConfigReloader}), and swapped in
+ *       only if the files still read the same afterwards and no change was seen meanwhile.
+ * </ol>
+ *
+ * <p>A file saved in several writes is thus never applied half-written as long as its writes
+ * are less than about two {@code settle} periods apart; a half-written policy can be valid YAML
+ * with fewer rules (its deny rules missing), which checking cannot catch. Saving with an atomic
+ * rename (write a temporary file, then rename it over the old one) removes the window entirely.
+ * A bad edit is refused and logged with its located problems; the old config keeps serving.
  *
  * <pre>{@code
- * try (ConfigWatcher watcher = ConfigWatcher.start(reloader, Duration.ofMillis(250), r -> {})) {
+ * try (ConfigWatcher watcher = ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, r -> {})) {
  *   ...
  * }
  * }</pre>
  *
- * <p>Thread-safe. Runs on two daemon threads (the watch loop and the debounce timer) until
+ * <p>Thread-safe. Runs on two daemon threads (the watch loop and the settling timer) until
  * {@link #close()}.
  */
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
 
+  /**
+   * The default settle period: 1 s. A reload follows about 2 s after the last write, and writes
+   * up to about 2 s apart are seen as one save.
+   */
+  public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(1);
+
   private final ConfigReloader reloader;
-  private final Duration debounce;
+  private final Duration settle;
+  private final Clock clock;
   private final Consumer<ConfigReloader.Result> listener;
   private final WatchService watch;
   private final ScheduledExecutorService timer;
   private final Thread loop;
   private final Set<Path> directories = new HashSet<>();
   private volatile Set<Path> files = Set.of();
-  private ScheduledFuture<?> pending;
   private volatile boolean closed;
+  // Guarded by this: the settling of the change seen last.
+  private boolean dirty;
+  private long lastChange;
+  private Snapshot firstRead;
+  private long changesSeen;
 
-  private ConfigWatcher(ConfigReloader reloader, Duration debounce,
+  private ConfigWatcher(ConfigReloader reloader, Duration settle, Clock clock,
       Consumer<ConfigReloader.Result> listener) throws IOException {
     this.reloader = reloader;
-    this.debounce = debounce;
+    this.settle = settle;
+    this.clock = clock;
     this.listener = listener;
     this.watch = FileSystems.getDefault().newWatchService();
     this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -67,29 +98,44 @@ public final class ConfigWatcher implements AutoCloseable {
   }
 
   /**
-   * Starts watching the reloader's config file and the policy file the running config names.
+   * Starts watching the reloader's config file and the policy file the running config names,
+   * timing the settle period on the system clock.
    *
-   * @param debounce how long no change must be seen before reloading; positive
+   * @param settle how long the files must go unchanged, and read the same twice that far
+   *     apart, before they are reloaded; positive ({@link #DEFAULT_SETTLE} for the CLI's)
    * @param listener told each reload's result, on the reload thread (for tests and metrics);
    *     what it throws is logged and ignored
    * @throws UncheckedIOException if the directories cannot be watched
    */
-  public static ConfigWatcher start(ConfigReloader reloader, Duration debounce,
+  public static ConfigWatcher start(ConfigReloader reloader, Duration settle,
+      Consumer<ConfigReloader.Result> listener) {
+    return start(reloader, settle, Clock.system(), listener);
+  }
+
+  /**
+   * As {@link #start(ConfigReloader, Duration, Consumer)}, timing the settle period on
+   * {@code clock}'s monotonic time (tests advance a manual clock instead of waiting).
+   */
+  public static ConfigWatcher start(ConfigReloader reloader, Duration settle, Clock clock,
       Consumer<ConfigReloader.Result> listener) {
     Objects.requireNonNull(reloader, "reloader");
-    Objects.requireNonNull(debounce, "debounce");
+    Objects.requireNonNull(settle, "settle");
+    Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(listener, "listener");
-    if (debounce.isNegative() || debounce.isZero()) {
-      throw new IllegalArgumentException("debounce must be positive, was " + debounce);
+    if (settle.isNegative() || settle.isZero()) {
+      throw new IllegalArgumentException("settle must be positive, was " + settle);
     }
     ConfigWatcher watcher;
     try {
-      watcher = new ConfigWatcher(reloader, debounce, listener);
+      watcher = new ConfigWatcher(reloader, settle, clock, listener);
       watcher.register();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot watch " + reloader.file() + ": " + e.getMessage(), e);
     }
     watcher.loop.start();
+    // Settling is checked often against the clock; the check is cheap while nothing changed.
+    long poll = Math.max(10, Math.min(250, settle.toMillis() / 10));
+    watcher.timer.scheduleWithFixedDelay(watcher::check, poll, poll, TimeUnit.MILLISECONDS);
     return watcher;
   }
 
@@ -103,6 +149,19 @@ public final class ConfigWatcher implements AutoCloseable {
       log.debug("closing the watch service failed", e);
     }
     timer.shutdownNow();
+  }
+
+  /** How many changes of the watched files have been seen: for tests, to know one arrived. */
+  synchronized long changesSeen() {
+    return changesSeen;
+  }
+
+  /**
+   * Whether the files, quiet for the settle period, have been read once and wait for their
+   * second read: for tests, to know the watcher reached that point.
+   */
+  synchronized boolean readOnce() {
+    return dirty && firstRead != null;
   }
 
   /** Watches the directories of the config file and of the policy file the config names. */
@@ -143,30 +202,52 @@ public final class ConfigWatcher implements AutoCloseable {
       }
       key.reset();
       if (relevant) {
-        schedule();
+        changed();
       }
     }
   }
 
-  private synchronized void schedule() {
-    if (closed) {
-      return;
-    }
-    if (pending != null) {
-      pending.cancel(false);
+  /** A change was seen: settling starts over. */
+  private synchronized void changed() {
+    dirty = true;
+    lastChange = clock.nanoTime();
+    firstRead = null;
+    changesSeen++;
+  }
+
+  /** On the timer: reloads once the change seen last has settled. */
+  private void check() {
+    Snapshot settled;
+    synchronized (this) {
+      if (closed || !dirty || clock.nanoTime() - lastChange < settle.toNanos()) {
+        return;
+      }
+      Snapshot read = Snapshot.read(files);
+      if (firstRead == null || !firstRead.equals(read)) {
+        // Quiet for a settle period: read the files, and again a settle period later.
+        firstRead = read;
+        lastChange = clock.nanoTime();
+        return;
+      }
+      settled = read;
+      dirty = false;
+      firstRead = null;
     }
     try {
-      pending = timer.schedule(this::reload, debounce.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closed meanwhile
+      reload(settled);
+    } catch (RuntimeException e) {
+      log.warn("reloading config {} failed", reloader.file(), e);
     }
   }
 
-  private void reload() {
-    if (closed) {
+  private void reload(Snapshot settled) {
+    Optional<ConfigReloader.Result> outcome = reloader.reloadIf(() -> stillSettled(settled));
+    if (outcome.isEmpty()) {
+      log.debug("config {} changed while it was read; waiting for it to settle", reloader.file());
+      changed();
       return;
     }
-    ConfigReloader.Result result = reloader.reload();
+    ConfigReloader.Result result = outcome.get();
     if (result.applied()) {
       try {
         register(); // the policy may now be another file
@@ -178,6 +259,36 @@ public final class ConfigWatcher implements AutoCloseable {
       listener.accept(result);
     } catch (RuntimeException e) {
       log.warn("a config reload listener threw {}", e.getClass().getName(), e);
+    }
+  }
+
+  /** Whether no change was seen since the files settled, and they still read the same. */
+  private synchronized boolean stillSettled(Snapshot settled) {
+    return !dirty && settled.equals(Snapshot.read(files));
+  }
+
+  /** What the watched files hold at one moment: per file, its size, time and content digest. */
+  private record Snapshot(Map<Path, String> files) {
+    static Snapshot read(Set<Path> paths) {
+      Map<Path, String> states = new TreeMap<>();
+      for (Path path : paths) {
+        states.put(path, state(path));
+      }
+      return new Snapshot(states);
+    }
+
+    private static String state(Path path) {
+      try {
+        FileTime modified = Files.getLastModifiedTime(path);
+        long size = Files.size(path);
+        String digest = ConfigLoader.revision(new String(Files.readAllBytes(path), StandardCharsets.UTF_8));
+        return size + " " + modified + " " + digest;
+      } catch (NoSuchFileException missing) {
+        return "absent";
+      } catch (IOException e) {
+        // Unreadable now: a state of its own, so that reading it again later must agree.
+        return "unreadable: " + e.getClass().getSimpleName();
+      }
     }
   }
 }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -281,6 +282,65 @@ class GatewayRuntimeReloadTest {
       assertThat(stores.sink.events()).hasSize(threads * callsEach);
       assertThat(stores.sink.events()).extracting(e -> e.rules().get(0)).contains("rule-a", "rule-b");
       assertThat(mixed).isEmpty();
+    }
+  }
+
+  /** The revision a config naming {@code policy.yaml} is served as, with this policy text. */
+  private String revisionWith(String policy) throws IOException {
+    Path copy = Files.createDirectories(dir.resolve("copy-" + Integer.toHexString(policy.hashCode())));
+    Files.writeString(copy.resolve("policy.yaml"), policy, StandardCharsets.UTF_8);
+    Path config = copy.resolve("sentinel.yaml");
+    Files.writeString(config, HEAD + "policy: { file: policy.yaml }\n", StandardCharsets.UTF_8);
+    return GatewayRuntime.revision(GatewayConfig.load(config, Map.of()));
+  }
+
+  /**
+   * Item 13 of the trust issue: an editor saves a new policy in two writes a second apart. The
+   * first half is itself a valid policy (its deny rule is missing), so checking cannot refuse
+   * it: only waiting for the file to settle keeps it from being applied. The watcher's clock is
+   * a manual one; the test moves it.
+   */
+  @Test
+  void watcher_neverAppliesAPolicySavedInTwoWritesASecondApart() throws IOException {
+    write("policy.yaml", "rules: [ { id: p1, allow: { tools: [read] } } ]\n");
+    Path file = write("sentinel.yaml", HEAD + "policy: { file: policy.yaml }\n");
+    String firstHalf = "rules:\n  - id: everything\n    allow: { tools: [\"*\"] }\n";
+    String secondHalf = "  - id: never-delete\n    deny: { tools: [delete] }\n";
+    String halfWritten = revisionWith(firstHalf);
+    String complete = revisionWith(firstHalf + secondHalf);
+    try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(file, Map.of()), clock, stores)) {
+      ManualClock watchClock = new ManualClock();
+      List<ConfigReloader.Result> results = new CopyOnWriteArrayList<>();
+      ConfigReloader reloader = ConfigReloader.of(runtime, file, Map.of());
+      try (ConfigWatcher watcher = ConfigWatcher.start(reloader, Duration.ofSeconds(1), watchClock, results::add)) {
+        Path policy = dir.resolve("policy.yaml");
+        long before = watcher.changesSeen();
+        Files.writeString(policy, firstHalf, StandardCharsets.UTF_8);
+        Conditions.await("the first write is seen", () -> watcher.changesSeen() > before);
+
+        // A second later the half-written file has been quiet for the settle period: a plain
+        // debounce would apply it now. The watcher reads it, and waits to read it again.
+        watchClock.advance(Duration.ofSeconds(1));
+        Conditions.await("the watcher has read the quiet file once", watcher::readOnce);
+        assertThat(results).isEmpty();
+
+        // Then the rest arrives.
+        long between = watcher.changesSeen();
+        Files.writeString(policy, secondHalf, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        Conditions.await("the second write is seen", () -> watcher.changesSeen() > between);
+
+        Conditions.await("the saved policy is applied", () -> {
+          watchClock.advance(Duration.ofMillis(250));
+          return results.stream().anyMatch(r -> r.revision().equals(complete));
+        });
+      }
+      assertThat(results).allSatisfy(result -> assertThat(result.applied()).isTrue());
+      assertThat(results).extracting(ConfigReloader.Result::revision).doesNotContain(halfWritten);
+      assertThat(runtime.sentinel().revision()).isEqualTo(complete);
+      assertThat(call(runtime, "delete").outcome()).isEqualTo(Outcome.DENIED);
+      assertThat(call(runtime, "write").outcome()).isEqualTo(Outcome.ALLOWED);
+      assertThat(runtime.sentinel().audit().flush(Duration.ofSeconds(30))).isTrue();
+      assertThat(stores.sink.events()).extracting(AuditEvent::revision).doesNotContain(halfWritten);
     }
   }
 

@@ -38,15 +38,40 @@ class ServerConfigTest {
   void everyKey_isRead() {
     Server server = parse("server:\n  host: 0.0.0.0\n  port: 9443\n  path: /gateway/mcp\n"
         + "  allowed_origins: [https://app.example.com]\n  allowed_hosts: mcp.example.com\n"
-        + "  max_sessions: 50\n  max_connections: 200\n  keep_alive: 10s\n"
+        + "  max_sessions: 50\n  max_sessions_per_principal: 5\n  max_streams_per_principal: 7\n"
+        + "  max_connections: 200\n  header_timeout: 4s\n  keep_alive: 10s\n"
         + "  session_idle_timeout: 5m\n  drain_timeout: 3s\n"
         + "  anonymous: { id: dev, roles: [developer] }\n  metrics: { public: true }\n").server();
 
     assertThat(server).isEqualTo(new Server("0.0.0.0", 9443, "/gateway/mcp",
-        Set.of("https://app.example.com"), Set.of("mcp.example.com"), 50, 200,
-        Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(3),
+        Set.of("https://app.example.com"), Set.of("mcp.example.com"), 50, 5, 7, 200,
+        Duration.ofSeconds(4), Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(3),
         Optional.of(new Principal("dev", Set.of("developer"), Map.of())), Optional.empty(),
         Optional.empty(), OAuth.DEFAULTS, true));
+  }
+
+  @Test
+  void perPrincipalCaps_defaultToAQuarterOfTheirLimit() {
+    assertThat(Server.DEFAULTS.maxSessionsPerPrincipal()).isEqualTo(250);
+    assertThat(Server.DEFAULTS.maxStreamsPerPrincipal()).isEqualTo(250);
+    assertThat(Server.DEFAULTS.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+
+    Server small = parse("server: { max_sessions: 8, max_connections: 2 }\n").server();
+
+    assertThat(small.maxSessionsPerPrincipal()).isEqualTo(2);
+    assertThat(small.maxStreamsPerPrincipal()).isEqualTo(1);
+  }
+
+  @Test
+  void perPrincipalCaps_overTheirLimit_areLocated() {
+    String message = problems("server:\n  max_sessions: 10\n  max_sessions_per_principal: 20\n"
+        + "  max_streams_per_principal: 0\n  header_timeout: 0s\n");
+
+    assertThat(message)
+        .contains("sentinel.yaml:3:3: at /server/max_sessions_per_principal:"
+            + " max_sessions_per_principal must be at most 10, got 20")
+        .contains("/server/max_streams_per_principal")
+        .contains("header_timeout: must be longer than zero");
   }
 
   @Test

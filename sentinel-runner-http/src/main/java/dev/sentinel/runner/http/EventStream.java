@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
  * stream of one POST request. Events get ids {@code <stream>-<sequence>}, unique in the session,
  * so a {@code Last-Event-ID} names the stream and the position in it. Each stream keeps a bounded
  * history (by count and bytes) for resumption and, while no connection is attached, for delivery
- * later; the oldest events are dropped first, with a warning when they were never written.
+ * later; the oldest events are dropped first, with a warning (once per stream) and a count when
+ * they were never written. What it keeps counts in its session's {@link OutputBudget}, which
+ * can also ask it to let go of events ({@link #forgetWritten}, {@link #forgetUnwritten}).
  *
  * <p>Thread-safe.
  */
@@ -21,18 +23,27 @@ final class EventStream {
   final int number;
   private final int maxEvents;
   private final long maxBytes;
+  private final OutputBudget budget;
+  private final Runnable undeliveredDropped;
   private final ArrayDeque<Event> history = new ArrayDeque<>();
   private long bytes;
+  private boolean warned;
   private long sequence;
   private long written;
   private SseWriter writer;
   private boolean finished;
   private boolean delivered;
 
-  EventStream(int number, int maxEvents, long maxBytes) {
+  /**
+   * @param budget the session's budget, where what the stream keeps is counted
+   * @param undeliveredDropped told each time an event that was never written is dropped (a metric)
+   */
+  EventStream(int number, int maxEvents, long maxBytes, OutputBudget budget, Runnable undeliveredDropped) {
     this.number = number;
     this.maxEvents = maxEvents;
     this.maxBytes = maxBytes;
+    this.budget = budget;
+    this.undeliveredDropped = undeliveredDropped;
   }
 
   /** Parses a {@code Last-Event-ID} into stream number and sequence; {@code null} if malformed. */
@@ -62,13 +73,9 @@ final class EventStream {
     String text = "id: " + number + "-" + sequence + "\ndata: " + json + "\n\n";
     history.addLast(new Event(sequence, text));
     bytes += text.length();
+    budget.add(1, text.length());
     while (history.size() > maxEvents || (bytes > maxBytes && history.size() > 1)) {
-      Event dropped = history.removeFirst();
-      bytes -= dropped.text.length();
-      if (dropped.sequence > written) {
-        log.warn("SSE stream {} dropped an undelivered event: more than {} events or {} bytes buffered",
-            number, maxEvents, maxBytes);
-      }
+      dropOldest();
     }
     if (writer != null && writer.live()) {
       writer.write(text);
@@ -136,11 +143,72 @@ final class EventStream {
     return writer != null && writer.live();
   }
 
-  /** Ends the attached connection and accepts no more events. */
+  /** Ends the attached connection, accepts no more events and lets go of what it kept. */
   synchronized void close() {
     finished = true;
     if (writer != null) {
       writer.end();
+    }
+    release();
+  }
+
+  /** Lets go of every event kept (the stream can no longer be resumed or read). */
+  synchronized void release() {
+    while (!history.isEmpty()) {
+      Event event = history.removeFirst();
+      bytes -= event.text.length();
+      budget.remove(1, event.text.length());
+    }
+  }
+
+  /**
+   * Forgets the oldest event if it was already written (kept only for a resumption); answers
+   * whether one was.
+   */
+  synchronized boolean forgetWritten() {
+    Event oldest = history.peekFirst();
+    if (oldest == null || oldest.sequence > written) {
+      return false;
+    }
+    dropOldest();
+    return true;
+  }
+
+  /**
+   * Forgets the oldest event, written or not, unless a connection is attached (whose events are
+   * all written); answers whether one was.
+   */
+  synchronized boolean forgetUnwritten() {
+    if (history.isEmpty() || (writer != null && writer.live())) {
+      return false;
+    }
+    dropOldest();
+    return true;
+  }
+
+  /** Whether the stream is complete (its request was answered, or the session ended). */
+  synchronized boolean finished() {
+    return finished;
+  }
+
+  /** Bytes kept. */
+  synchronized long bytes() {
+    return bytes;
+  }
+
+  private void dropOldest() {
+    Event dropped = history.removeFirst();
+    bytes -= dropped.text.length();
+    budget.remove(1, dropped.text.length());
+    if (dropped.sequence > written) {
+      undeliveredDropped.run();
+      if (!warned) {
+        warned = true;
+        log.warn("SSE stream {} dropped an event never delivered: more than {} events or {} bytes"
+            + " kept for it, or its session's output bound reached (no client reads it); further"
+            + " drops on this stream are counted in sentinel_http_events_dropped_total",
+            number, maxEvents, maxBytes);
+      }
     }
   }
 }

@@ -70,8 +70,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
-  private static final int MAX_BUFFERED_EVENTS = 256;
-  private static final long MAX_BUFFERED_BYTES = 4L * 1024 * 1024;
+  /** Events one stream keeps, by default. */
+  static final int DEFAULT_STREAM_EVENTS = 256;
+  /** Bytes one stream keeps, by default: 1 MiB (a larger single message is still kept). */
+  static final long DEFAULT_STREAM_BYTES = 1L << 20;
+  /** Events one session holds, its streams and connections together, by default. */
+  static final int DEFAULT_SESSION_EVENTS = 1_024;
+  /** Bytes one session holds, its streams and connections together, by default: 4 MiB. */
+  static final long DEFAULT_SESSION_BYTES = 4L << 20;
 
   private final GatewayRuntime runtime;
   private final Authenticator authenticator;
@@ -82,11 +88,18 @@ public final class HttpGateway implements AutoCloseable {
   private final Set<String> allowedHosts;
   private final long maxBodyBytes;
   private final int maxSessions;
+  private final int maxSessionsPerPrincipal;
+  private final int maxStreamsPerPrincipal;
   private final int maxConnections;
   private final Duration keepAlive;
+  private final Duration headerTimeout;
   private final Duration idleTimeout;
   private final Duration sessionIdleTimeout;
   private final Duration drainTimeout;
+  private final int streamEvents;
+  private final long streamBytes;
+  private final int sessionEvents;
+  private final long sessionBytes;
   private final Clock clock;
   private final OperatorAccess operators;
   private final boolean publicMetrics;
@@ -116,11 +129,20 @@ public final class HttpGateway implements AutoCloseable {
     this.maxBodyBytes = builder.maxBodyBytes > 0 ? builder.maxBodyBytes : runtime.frameLimits().maxMessageBytes();
     this.maxSessions = builder.maxSessions;
     this.maxConnections = builder.maxConnections;
+    this.maxSessionsPerPrincipal = builder.maxSessionsPerPrincipal > 0 ? builder.maxSessionsPerPrincipal
+        : dev.sentinel.core.gateway.Server.perPrincipal(builder.maxSessions);
+    this.maxStreamsPerPrincipal = builder.maxStreamsPerPrincipal > 0 ? builder.maxStreamsPerPrincipal
+        : dev.sentinel.core.gateway.Server.perPrincipal(builder.maxConnections);
     this.keepAlive = builder.keepAlive;
+    this.headerTimeout = builder.headerTimeout;
     this.idleTimeout = builder.idleTimeout != null ? builder.idleTimeout
         : Duration.ofMillis(Math.max(30_000L, builder.keepAlive.toMillis() * 2 + 5_000L));
     this.sessionIdleTimeout = builder.sessionIdleTimeout;
     this.drainTimeout = builder.drainTimeout;
+    this.streamEvents = builder.streamEvents;
+    this.streamBytes = builder.streamBytes;
+    this.sessionEvents = builder.sessionEvents;
+    this.sessionBytes = builder.sessionBytes;
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
     this.publicMetrics = builder.publicMetrics;
@@ -158,16 +180,26 @@ public final class HttpGateway implements AutoCloseable {
       return thread;
     });
     Json json = new Json(runtime.frameLimits().maxDepth(), maxBodyBytes);
-    hub = new Hub(json, clock, pool, maxSessions, MAX_BUFFERED_EVENTS, MAX_BUFFERED_BYTES);
+    // A connection may hold unwritten twice what its stream keeps, so that a whole replay fits.
+    SseWriter.Limits connection = new SseWriter.Limits(2 * streamEvents, 2 * streamBytes);
+    hub = new Hub(json, clock, pool, new Bounds(maxSessions, maxSessionsPerPrincipal,
+        maxStreamsPerPrincipal, streamEvents, streamBytes, connection, sessionEvents, sessionBytes),
+        metrics);
 
     QueuedThreadPool jettyThreads = new QueuedThreadPool();
     jettyThreads.setName("sentinel-http");
     jettyThreads.setDaemon(true);
     server = new Server(jettyThreads);
+    // Jetty's own error page would show an exception's toString() to the client.
+    server.setErrorHandler(new GenericErrors(json));
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
-    connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    // A request reaches the handlers when its head is complete, which ends its header timeout;
+    // waiting for the body's first bytes would leave that gap to no timeout but the idle one.
+    http.setDelayDispatchUntilContent(false);
+    HeaderDeadline heads = new HeaderDeadline(clock, headerTimeout, metrics::headerTimedOut);
+    connector = heads.connector(server, new HttpConnectionFactory(http));
     connector.setHost(host);
     connector.setPort(requestedPort);
     // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
@@ -192,10 +224,11 @@ public final class HttpGateway implements AutoCloseable {
     ServerConnector bound = connector;
     Hub sessions = hub;
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
+    metrics.streams(sessions::streamCount, sessions::bufferedBytes);
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
-    server.setHandler(new CountingResponses(metrics,
-        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp));
+    server.setHandler(heads.marking(new CountingResponses(metrics,
+        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp)));
     try {
       server.start();
     } catch (Exception e) {
@@ -209,6 +242,8 @@ public final class HttpGateway implements AutoCloseable {
     timers.scheduleAtFixedRate(this::keepAlive, keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS);
     long sweep = Math.max(100, Math.min(1_000, sessionIdleTimeout.toMillis() / 2));
     timers.scheduleWithFixedDelay(this::expire, sweep, sweep, TimeUnit.MILLISECONDS);
+    long headSweep = heads.sweepInterval().toMillis();
+    timers.scheduleWithFixedDelay(() -> sweepHeads(heads), headSweep, headSweep, TimeUnit.MILLISECONDS);
     log.info("sentinel http serving MCP on {}", endpoint());
   }
 
@@ -225,6 +260,11 @@ public final class HttpGateway implements AutoCloseable {
   public URI endpoint() {
     String shown = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     return URI.create("http://" + shown + ":" + port() + path);
+  }
+
+  /** The sessions' shared state, for tests. */
+  Hub hub() {
+    return hub;
   }
 
   /** How many sessions are open. */
@@ -297,6 +337,14 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
+  private void sweepHeads(HeaderDeadline heads) {
+    try {
+      heads.sweep(connector.getConnectedEndPoints());
+    } catch (RuntimeException e) {
+      log.warn("closing connections over the header timeout failed", e);
+    }
+  }
+
   private void expire() {
     try {
       hub.expireIdle(sessionIdleTimeout.toNanos());
@@ -364,12 +412,19 @@ public final class HttpGateway implements AutoCloseable {
     private Set<String> allowedHosts;
     private long maxBodyBytes = -1;
     private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
+    private int maxSessionsPerPrincipal;
+    private int maxStreamsPerPrincipal;
     private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
     private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
+    private Duration headerTimeout = dev.sentinel.core.gateway.Server.DEFAULT_HEADER_TIMEOUT;
     private Duration idleTimeout;
     private Duration sessionIdleTimeout =
         dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
     private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
+    private int streamEvents = DEFAULT_STREAM_EVENTS;
+    private long streamBytes = DEFAULT_STREAM_BYTES;
+    private int sessionEvents = DEFAULT_SESSION_EVENTS;
+    private long sessionBytes = DEFAULT_SESSION_BYTES;
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
     private boolean publicMetrics;
@@ -417,8 +472,8 @@ public final class HttpGateway implements AutoCloseable {
 
     /**
      * Every listening setting of a config's {@code server:} section: bind address and port,
-     * path, allowed origins and hosts (when the section names any), session and connection
-     * limits, keep-alive, idle and drain timeouts. Later setters override.
+     * path, allowed origins and hosts (when the section names any), session, stream and
+     * connection limits, header, keep-alive, idle and drain timeouts. Later setters override.
      */
     public Builder server(dev.sentinel.core.gateway.Server settings) {
       Objects.requireNonNull(settings, "settings");
@@ -432,7 +487,10 @@ public final class HttpGateway implements AutoCloseable {
       }
       maxSessions(settings.maxSessions());
       maxConnections(settings.maxConnections());
+      maxSessionsPerPrincipal(settings.maxSessionsPerPrincipal());
+      maxStreamsPerPrincipal(settings.maxStreamsPerPrincipal());
       keepAlive(settings.keepAlive());
+      headerTimeout(settings.headerTimeout());
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
       publicMetrics(settings.publicMetrics());
@@ -563,6 +621,34 @@ public final class HttpGateway implements AutoCloseable {
     }
 
     /**
+     * How many sessions one principal may hold at once; by default a quarter of
+     * {@link #maxSessions} (at least 1), so that one caller cannot take every session. More
+     * initializes of that principal get 503 naming {@code max_sessions_per_principal}.
+     */
+    public Builder maxSessionsPerPrincipal(int sessions) {
+      if (sessions < 1) {
+        throw new IllegalArgumentException("maxSessionsPerPrincipal must be at least 1, was " + sessions);
+      }
+      this.maxSessionsPerPrincipal = sessions;
+      return this;
+    }
+
+    /**
+     * How many SSE streams (GET streams and POST answers streamed as SSE) one principal may hold
+     * open at once; by default a quarter of {@link #maxConnections} (at least 1), since each
+     * holds a connection. Over it, a GET (or a POST whose client accepts only SSE) gets 503
+     * naming {@code max_streams_per_principal}; a POST whose client accepts JSON is answered in
+     * JSON, its request's messages going to the session's GET stream.
+     */
+    public Builder maxStreamsPerPrincipal(int streams) {
+      if (streams < 1) {
+        throw new IllegalArgumentException("maxStreamsPerPrincipal must be at least 1, was " + streams);
+      }
+      this.maxStreamsPerPrincipal = streams;
+      return this;
+    }
+
+    /**
      * How many TCP connections may be open at once; 1000 by default. Beyond it, new connections
      * are not accepted until one closes (they wait in the listen backlog), so a flood of
      * connections costs no parsing and does not starve open sessions.
@@ -581,6 +667,18 @@ public final class HttpGateway implements AutoCloseable {
      */
     public Builder keepAlive(Duration interval) {
       this.keepAlive = positive(interval, "keepAlive");
+      return this;
+    }
+
+    /**
+     * How long a request's head (request line and headers) may take to arrive, counted from the
+     * connection's opening for its first request and from its first bytes for a later one; a
+     * connection over it is closed. 10 s by default. The idle timeout cannot do this: it never
+     * fires for a client that sends a header line every few seconds. Measured on the
+     * {@link #clock}.
+     */
+    public Builder headerTimeout(Duration timeout) {
+      this.headerTimeout = positive(timeout, "headerTimeout");
       return this;
     }
 
@@ -611,7 +709,40 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
-    /** The clock for session expiry; the system clock by default. */
+    /**
+     * What one SSE stream keeps for delivery and resumption: its last {@code events} events, at
+     * most {@code bytes} (a single larger message is still kept); 256 events and 1 MiB by
+     * default. Older events are dropped first. A stream's connection may hold twice as much
+     * written but not yet taken by the client's socket; a connection over that is dropped (its
+     * client does not read), its events staying in the stream for a resumption.
+     */
+    public Builder streamBuffer(int events, long bytes) {
+      if (events < 1 || bytes < 1) {
+        throw new IllegalArgumentException("streamBuffer must be positive, was " + events + " events and "
+            + bytes + " bytes");
+      }
+      this.streamEvents = events;
+      this.streamBytes = bytes;
+      return this;
+    }
+
+    /**
+     * What one session may hold for its client, all its streams and connections together: 1024
+     * events and 4 MiB by default. Beyond it the session forgets events already delivered, then
+     * undelivered events of streams nobody reads, then drops the connection holding the most
+     * unwritten output. A client that stops reading costs the gateway at most this.
+     */
+    public Builder sessionBuffer(int events, long bytes) {
+      if (events < 1 || bytes < 1) {
+        throw new IllegalArgumentException("sessionBuffer must be positive, was " + events + " events and "
+            + bytes + " bytes");
+      }
+      this.sessionEvents = events;
+      this.sessionBytes = bytes;
+      return this;
+    }
+
+    /** The clock for session expiry and the header timeout; the system clock by default. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -628,6 +759,10 @@ public final class HttpGateway implements AutoCloseable {
       }
       if (authenticator == null) {
         throw new IllegalStateException("an authenticator is required");
+      }
+      if (maxSessionsPerPrincipal > maxSessions) {
+        throw new IllegalStateException("maxSessionsPerPrincipal (" + maxSessionsPerPrincipal
+            + ") must not exceed maxSessions (" + maxSessions + ")");
       }
       if (idleTimeout != null && idleTimeout.compareTo(keepAlive) <= 0) {
         throw new IllegalStateException("idleTimeout (" + idleTimeout + ") must be longer than keepAlive ("

@@ -12,9 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
@@ -37,6 +39,18 @@ import tools.jackson.databind.JsonNode;
  * response: then it switches to {@code text/event-stream} (if the client accepts it), sends that
  * message and the later ones as events, and ends after the response.
  *
+ * <p>Every SSE stream takes one of the principal's stream slots ({@link Hub#streamOpened}) for
+ * as long as its connection is open. A client that accepts only SSE has its slot taken when its
+ * request arrives (and is refused without one); one that also accepts JSON is answered in JSON
+ * when no slot is free, its request's messages going to the standalone stream instead.
+ *
+ * <p>What the session holds for its client (events kept by its streams, writes queued to its
+ * connections) counts in its {@link OutputBudget}. Before each new event it makes room within
+ * the session's bound: it forgets events already written (kept only for a resumption), then
+ * undelivered events of streams nobody listens to, then drops the connection holding the most
+ * unwritten output. Each connection is also bounded on its own ({@link SseWriter}). So a client
+ * that stops reading costs the gateway at most its session's bound, whatever the backends send.
+ *
  * <p>Thread-safe: routing state is guarded by the session's lock; writes are asynchronous.
  */
 final class HttpSession implements Transport {
@@ -53,6 +67,10 @@ final class HttpSession implements Transport {
     final Response response;
     final Callback callback;
     EventStream stream;
+    /** Whether a stream slot was taken for this exchange and not yet handed to a writer. */
+    boolean holdsSlot;
+    /** Whether no stream slot was free when one was wanted: the answer stays JSON. */
+    boolean jsonOnly;
 
     Exchange(String requestKey, String progressKey, boolean acceptsJson, boolean acceptsSse,
         boolean initialize, Response response, Callback callback) {
@@ -66,6 +84,16 @@ final class HttpSession implements Transport {
     }
   }
 
+  /** What came of a request to open an exchange or a stream. */
+  enum Admission {
+    /** Taken. */
+    ACCEPTED,
+    /** The session is closed. */
+    CLOSED,
+    /** The principal holds {@code max_streams_per_principal} streams already. */
+    AT_STREAM_CAP
+  }
+
   final String id;
   final String principalId;
   private final Hub hub;
@@ -74,7 +102,10 @@ final class HttpSession implements Transport {
   private final Map<String, Exchange> byProgressToken = new LinkedHashMap<>();
   private final Map<String, Exchange> byServerRequest = new LinkedHashMap<>();
   private final LinkedHashMap<Integer, EventStream> resumable = new LinkedHashMap<>();
+  private final Set<SseWriter> writers = new LinkedHashSet<>();
   private final EventStream standalone;
+  /** What the session holds for its client, against its bound. */
+  final OutputBudget budget;
   private int nextStream = 1;
   private Receiver receiver;
   private ClientSession client;
@@ -86,7 +117,8 @@ final class HttpSession implements Transport {
     this.id = id;
     this.principalId = principalId;
     this.delivery = new SerialExecutor(hub.pool());
-    this.standalone = new EventStream(0, hub.maxBufferedEvents(), hub.maxBufferedBytes());
+    this.budget = new OutputBudget(hub.bounds().sessionEvents(), hub.bounds().sessionBytes());
+    this.standalone = stream(0);
     this.lastUsed = hub.clock().nanoTime();
   }
 
@@ -130,11 +162,12 @@ final class HttpSession implements Transport {
         JsonNode requestId = message.path("params").path("requestId");
         target = JsonRpc.validId(requestId) ? byServerRequest.remove(JsonRpc.idKey(requestId)) : null;
       }
-      if (target != null && target.acceptsSse && waiting.get(target.requestKey) == target) {
-        event(target, text);
-      } else {
-        standalone.append(text);
+      makeRoom(text);
+      if (target != null && target.acceptsSse && !target.jsonOnly
+          && waiting.get(target.requestKey) == target && event(target, text)) {
+        return;
       }
+      standalone.append(text);
     }
   }
 
@@ -159,8 +192,10 @@ final class HttpSession implements Transport {
     synchronized (this) {
       for (Exchange exchange : unanswered) {
         hub.exchangeDone();
+        releaseSlot(exchange);
         if (exchange.stream != null) {
           exchange.stream.finish();
+          exchange.stream.release();
         } else if (exchange.acceptsJson) {
           Replies.json(exchange.response, exchange.callback, 200, ended.getBytes(StandardCharsets.UTF_8));
         } else {
@@ -214,23 +249,30 @@ final class HttpSession implements Transport {
 
   /**
    * Takes a client request: registers the exchange that waits for its response, then delivers it.
-   * Answers {@code false} (and writes nothing) if the session is closed.
+   * Answers without writing anything when the session is closed, or when the client accepts
+   * only SSE and the principal has no stream slot free.
    */
-  boolean request(JsonRpcMessage request, Credentials credentials, Response response, Callback callback,
+  Admission request(JsonRpcMessage request, Credentials credentials, Response response, Callback callback,
       boolean acceptsJson, boolean acceptsSse, boolean initialize) {
     String key = JsonRpc.idKey(request.id());
     JsonNode token = request.params().path("_meta").path("progressToken");
     String progressKey = JsonRpc.validId(token) ? JsonRpc.idKey(token) : null;
     synchronized (this) {
       if (closed) {
-        return false;
+        return Admission.CLOSED;
       }
       if (waiting.containsKey(key)) {
         Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
             "invalid request: request id " + request.idText() + " is already in flight");
-        return true;
+        return Admission.ACCEPTED;
+      }
+      // An answer that can only be SSE needs its stream slot before the request goes anywhere.
+      boolean slot = !acceptsJson;
+      if (slot && !hub.streamOpened(principalId, false)) {
+        return Admission.AT_STREAM_CAP;
       }
       Exchange exchange = new Exchange(key, progressKey, acceptsJson, acceptsSse, initialize, response, callback);
+      exchange.holdsSlot = slot;
       waiting.put(key, exchange);
       if (progressKey != null) {
         byProgressToken.putIfAbsent(progressKey, exchange);
@@ -239,7 +281,7 @@ final class HttpSession implements Transport {
       lastUsed = hub.clock().nanoTime();
     }
     deliver(request.raw(), credentials);
-    return true;
+    return Admission.ACCEPTED;
   }
 
   /** Delivers a client notification or response (answered 202 by the caller). */
@@ -259,12 +301,14 @@ final class HttpSession implements Transport {
 
   /**
    * Opens a GET stream: the standalone stream, or with a {@code Last-Event-ID} of a POST stream
-   * still kept, that stream's remaining events. Answers {@code false} if the session is closed.
+   * still kept, that stream's remaining events. Answers without writing anything when the
+   * session is closed, or when the principal has no stream slot free (a GET that replaces this
+   * session's open one needs none).
    */
-  boolean listen(Response response, Callback callback, String lastEventId) {
+  Admission listen(Response response, Callback callback, String lastEventId) {
     synchronized (this) {
       if (closed) {
-        return false;
+        return Admission.CLOSED;
       }
       lastUsed = hub.clock().nanoTime();
       long[] position = EventStream.parseEventId(lastEventId);
@@ -277,12 +321,13 @@ final class HttpSession implements Transport {
           after = position[1];
         }
       }
+      if (!hub.streamOpened(principalId, stream.listening())) {
+        return Admission.AT_STREAM_CAP;
+      }
       Replies.sseHeaders(response);
       EventStream chosen = stream;
-      SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(chosen, gone, failure));
-      hub.writerOpened(writer);
-      chosen.attach(writer, after, primes());
-      return true;
+      chosen.attach(writer(response, callback, chosen), after, primes());
+      return Admission.ACCEPTED;
     }
   }
 
@@ -320,14 +365,23 @@ final class HttpSession implements Transport {
     }
     forget(exchange);
     hub.exchangeDone();
+    if (exchange.stream != null || !exchange.acceptsJson) {
+      makeRoom(text);
+    }
     if (exchange.stream == null && exchange.acceptsJson) {
+      releaseSlot(exchange);
       Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
-    } else {
-      if (exchange.stream == null) {
-        openStream(exchange);
-      }
+    } else if (exchange.stream != null || openStream(exchange)) {
       exchange.stream.append(text);
       exchange.stream.finish();
+      if (!resumable.containsKey(exchange.stream.number)) {
+        // Pushed out of the resumable streams while it waited: nothing can resume it now.
+        exchange.stream.release();
+      }
+    } else {
+      // Not reached: an answer that can only be SSE holds its slot from the start. Should it
+      // happen, an answer the client may not parse beats one that never comes.
+      Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
     }
     if (exchange.initialize && message.has("error")) {
       // A failed initialize leaves no session behind.
@@ -335,16 +389,33 @@ final class HttpSession implements Transport {
     }
   }
 
-  private void event(Exchange exchange, String text) {
-    if (exchange.stream == null) {
-      openStream(exchange);
+  /**
+   * Sends a message for an exchange as an event of its stream, opening the stream first if need
+   * be; answers {@code false} (the exchange stays JSON) when no stream slot is free.
+   */
+  private boolean event(Exchange exchange, String text) {
+    if (exchange.stream == null && !openStream(exchange)) {
+      exchange.jsonOnly = true;
+      log.debug("session {}: {} open streams already; request {} is answered in JSON", shortId(),
+          Cap.MAX_STREAMS_PER_PRINCIPAL.key(), exchange.requestKey);
+      return false;
     }
     exchange.stream.append(text);
+    return true;
   }
 
-  private void openStream(Exchange exchange) {
+  /**
+   * Switches an exchange's answer to SSE, with the slot taken for it or a new one; answers
+   * {@code false} when no slot is free (never for an exchange that holds one).
+   */
+  private boolean openStream(Exchange exchange) {
+    if (!exchange.holdsSlot && !hub.streamOpened(principalId, false)) {
+      return false;
+    }
+    // The slot now belongs to the writer, which gives it back when its connection ends.
+    exchange.holdsSlot = false;
     int number = nextStream++;
-    EventStream stream = new EventStream(number, hub.maxBufferedEvents(), hub.maxBufferedBytes());
+    EventStream stream = stream(number);
     resumable.put(number, stream);
     if (resumable.size() > MAX_RESUMABLE_STREAMS) {
       Iterator<Map.Entry<Integer, EventStream>> oldest = resumable.entrySet().iterator();
@@ -352,22 +423,102 @@ final class HttpSession implements Transport {
         EventStream candidate = oldest.next().getValue();
         if (!candidate.listening() && candidate != stream) {
           oldest.remove();
+          if (candidate.finished()) {
+            // Its request was answered: nothing reaches it any more.
+            candidate.release();
+          }
         }
       }
     }
     exchange.stream = stream;
     Replies.sseHeaders(exchange.response);
-    SseWriter writer = new SseWriter(exchange.response, exchange.callback,
-        (gone, failure) -> writerGone(stream, gone, failure));
+    stream.attach(writer(exchange.response, exchange.callback, stream), -1, primes());
+    return true;
+  }
+
+  private EventStream stream(int number) {
+    return new EventStream(number, hub.bounds().streamEvents(), hub.bounds().streamBytes(), budget,
+        hub::eventDropped);
+  }
+
+  /** A writer for a stream's new connection (a stream slot is already taken for it). Holds the lock. */
+  private SseWriter writer(Response response, Callback callback, EventStream stream) {
+    SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(stream, gone, failure),
+        budget, hub.bounds().connection(), (dropped, reason) -> {
+          log.warn("session {}...: dropped the connection of SSE stream {} ({}): its client does not"
+              + " read what it is sent", shortId(), stream.number, reason);
+          hub.streamDropped(reason);
+        });
+    writers.add(writer);
     hub.writerOpened(writer);
-    stream.attach(writer, -1, primes());
+    return writer;
+  }
+
+  /**
+   * Makes room for one more event within the session's bound: forgets events already written
+   * (kept only for a resumption), then undelivered events of streams no connection reads, then
+   * drops the connection that holds the most unwritten output. What is left over the bound then
+   * is this event alone (a message larger than the bound is still delivered). Holds the lock.
+   */
+  private void makeRoom(String json) {
+    long size = json.length() + 32L;
+    if (budget.fits(size)) {
+      return;
+    }
+    List<EventStream> streams = liveStreams();
+    for (EventStream stream : streams) {
+      while (!budget.fits(size) && stream.forgetWritten()) {
+        // forgets the oldest
+      }
+    }
+    for (EventStream stream : streams) {
+      while (!budget.fits(size) && stream.forgetUnwritten()) {
+        // forgets the oldest
+      }
+    }
+    while (!budget.fits(size)) {
+      SseWriter largest = null;
+      for (SseWriter writer : writers) {
+        if (writer.live() && writer.queuedBytes() > 0
+            && (largest == null || writer.queuedBytes() > largest.queuedBytes())) {
+          largest = writer;
+        }
+      }
+      if (largest == null) {
+        return;
+      }
+      largest.drop("session_buffer");
+    }
+  }
+
+  /** The streams that can still hold events: the resumable ones (oldest first), those of waiting requests, the standalone one. */
+  private List<EventStream> liveStreams() {
+    List<EventStream> streams = new ArrayList<>(resumable.values());
+    for (Exchange exchange : waiting.values()) {
+      if (exchange.stream != null && !streams.contains(exchange.stream)) {
+        streams.add(exchange.stream);
+      }
+    }
+    streams.add(standalone);
+    return streams;
+  }
+
+  /** Gives back the stream slot an exchange took and never used. Holds the lock. */
+  private void releaseSlot(Exchange exchange) {
+    if (exchange.holdsSlot) {
+      exchange.holdsSlot = false;
+      hub.streamClosed(principalId);
+    }
   }
 
   private void writerGone(EventStream stream, SseWriter writer, Throwable failure) {
     hub.writerClosed(writer);
+    hub.streamClosed(principalId);
     synchronized (this) {
-      if (stream.detached(writer, failure) && stream.number != 0) {
-        resumable.remove(stream.number);
+      writers.remove(writer);
+      if (stream.detached(writer, failure) && stream.number != 0 && resumable.remove(stream.number) != null) {
+        // Delivered whole: no resumption needs it.
+        stream.release();
       }
     }
   }

@@ -1,21 +1,24 @@
 package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The state the HTTP gateway's sessions share: the session registry, the open SSE writers (for
- * keep-alive), the count of requests waiting for a response (for the drain), and settings.
+ * The state the HTTP gateway's sessions share: the session registry, what each principal holds
+ * (sessions and open streams, against their caps), the open SSE writers (for keep-alive), the
+ * count of requests waiting for a response (for the drain), and settings.
  *
  * <p>Sessions are found by the SHA-256 of their id, and the id is then compared in constant
  * time, so lookup timing tells nothing about the ids that exist. Thread-safe.
@@ -23,26 +26,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Hub {
   private static final int SESSION_ID_BYTES = 32;
 
+  /** What one principal holds. Guarded by {@link #holdings}. */
+  private static final class Holding {
+    int sessions;
+    int streams;
+  }
+
+  /**
+   * A new session, or the cap that refused it.
+   *
+   * @param session the session, or {@code null} when refused
+   * @param refusal the cap that refused it, or {@code null}
+   */
+  record Opened(HttpSession session, Cap refusal) {}
+
   private final Json json;
   private final Clock clock;
   private final ExecutorService pool;
-  private final int maxSessions;
-  private final int maxBufferedEvents;
-  private final long maxBufferedBytes;
+  private final Bounds bounds;
+  private final GatewayMetrics metrics;
   private final SecureRandom random = new SecureRandom();
   private final ConcurrentHashMap<String, HttpSession> sessions = new ConcurrentHashMap<>();
-  private final AtomicInteger reserved = new AtomicInteger();
+  private final Map<String, Holding> holdings = new HashMap<>();
+  private int sessionsHeld;
+  private int streamsHeld;
   private final Set<SseWriter> writers = ConcurrentHashMap.newKeySet();
   private final Object drainLock = new Object();
   private int waiting;
 
-  Hub(Json json, Clock clock, ExecutorService pool, int maxSessions, int maxBufferedEvents, long maxBufferedBytes) {
+  Hub(Json json, Clock clock, ExecutorService pool, Bounds bounds, GatewayMetrics metrics) {
     this.json = json;
     this.clock = clock;
     this.pool = pool;
-    this.maxSessions = maxSessions;
-    this.maxBufferedEvents = maxBufferedEvents;
-    this.maxBufferedBytes = maxBufferedBytes;
+    this.bounds = bounds;
+    this.metrics = metrics;
   }
 
   Json json() {
@@ -57,26 +74,122 @@ final class Hub {
     return pool;
   }
 
-  int maxBufferedEvents() {
-    return maxBufferedEvents;
+  Bounds bounds() {
+    return bounds;
   }
 
-  long maxBufferedBytes() {
-    return maxBufferedBytes;
+  /** The value of a cap, for refusals. */
+  int limit(Cap cap) {
+    switch (cap) {
+      case MAX_SESSIONS:
+        return bounds.maxSessions();
+      case MAX_SESSIONS_PER_PRINCIPAL:
+        return bounds.sessionsPerPrincipal();
+      default:
+        return bounds.streamsPerPrincipal();
+    }
   }
 
-  /** A new session for the principal, or {@code null} when {@code maxSessions} are open. */
-  HttpSession open(String principalId) {
-    if (reserved.incrementAndGet() > maxSessions) {
-      reserved.decrementAndGet();
-      return null;
+  /**
+   * A new session for the principal, or the cap it would exceed: {@code max_sessions} on the
+   * gateway, or {@code max_sessions_per_principal} (counted in the refusals metric).
+   */
+  Opened open(String principalId) {
+    synchronized (holdings) {
+      Cap refusal = null;
+      Holding holding = holdings.get(principalId);
+      if (sessionsHeld >= bounds.maxSessions()) {
+        refusal = Cap.MAX_SESSIONS;
+      } else if (holding != null && holding.sessions >= bounds.sessionsPerPrincipal()) {
+        refusal = Cap.MAX_SESSIONS_PER_PRINCIPAL;
+      }
+      if (refusal != null) {
+        metrics.refused(refusal.key());
+        return new Opened(null, refusal);
+      }
+      holdings.computeIfAbsent(principalId, p -> new Holding()).sessions++;
+      sessionsHeld++;
     }
     byte[] bytes = new byte[SESSION_ID_BYTES];
     random.nextBytes(bytes);
     String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     HttpSession session = new HttpSession(this, id, principalId);
     sessions.put(digest(id), session);
-    return session;
+    return new Opened(session, null);
+  }
+
+  /**
+   * Takes one of the principal's stream slots for an SSE stream about to open; answers
+   * {@code false} (counted in the refusals metric) when it holds {@code max_streams_per_principal}
+   * already. Each slot taken is given back with {@link #streamClosed} exactly once.
+   *
+   * @param replacing whether the stream replaces one of the principal's that is ending (a second
+   *     GET on a session): allowed over the cap, which the ending one leaves soon
+   */
+  boolean streamOpened(String principalId, boolean replacing) {
+    synchronized (holdings) {
+      Holding holding = holdings.computeIfAbsent(principalId, p -> new Holding());
+      if (!replacing && holding.streams >= bounds.streamsPerPrincipal()) {
+        metrics.refused(Cap.MAX_STREAMS_PER_PRINCIPAL.key());
+        forgetIfEmpty(principalId, holding);
+        return false;
+      }
+      holding.streams++;
+      streamsHeld++;
+      return true;
+    }
+  }
+
+  /** Gives back a stream slot taken with {@link #streamOpened}. */
+  void streamClosed(String principalId) {
+    synchronized (holdings) {
+      Holding holding = holdings.get(principalId);
+      if (holding != null && holding.streams > 0) {
+        holding.streams--;
+        streamsHeld--;
+        forgetIfEmpty(principalId, holding);
+      }
+    }
+  }
+
+  /** Output the open sessions hold, in bytes (their budgets' sum). */
+  long bufferedBytes() {
+    long total = 0;
+    for (HttpSession session : sessions.values()) {
+      total += session.budget.bytes();
+    }
+    return total;
+  }
+
+  /** Counts an event a session forgot before it was delivered. */
+  void eventDropped() {
+    metrics.eventDropped();
+  }
+
+  /** Counts an SSE connection dropped because its client did not read. */
+  void streamDropped(String reason) {
+    metrics.streamDropped(reason);
+  }
+
+  /** Open SSE streams, of every principal. */
+  int streamCount() {
+    synchronized (holdings) {
+      return streamsHeld;
+    }
+  }
+
+  /** The sessions and open streams a principal holds, for tests: {@code [sessions, streams]}. */
+  int[] holding(String principalId) {
+    synchronized (holdings) {
+      Holding holding = holdings.get(principalId);
+      return holding == null ? new int[2] : new int[] {holding.sessions, holding.streams};
+    }
+  }
+
+  private void forgetIfEmpty(String principalId, Holding holding) {
+    if (holding.sessions == 0 && holding.streams == 0) {
+      holdings.remove(principalId);
+    }
   }
 
   /** The open session with this id, or {@code null}. */
@@ -95,7 +208,14 @@ final class Hub {
   /** A session closed: forget it. */
   void removed(HttpSession session) {
     if (sessions.remove(digest(session.id), session)) {
-      reserved.decrementAndGet();
+      synchronized (holdings) {
+        sessionsHeld--;
+        Holding holding = holdings.get(session.principalId);
+        if (holding != null) {
+          holding.sessions--;
+          forgetIfEmpty(session.principalId, holding);
+        }
+      }
     }
   }
 

@@ -41,6 +41,8 @@ final class McpHandler extends Handler.Abstract {
   /** The JSON-RPC code of "session not found", as the reference SDKs answer it. */
   static final int SESSION_NOT_FOUND = -32001;
   private static final String UNAUTHENTICATED = "missing or invalid credentials";
+  private static final String SEVERAL_CREDENTIALS =
+      "invalid request: present one credential, in Authorization or in X-API-Key, not several";
 
   /**
    * The settings the handler reads; {@code metadata} is {@code null} when no protected resource
@@ -88,10 +90,11 @@ final class McpHandler extends Handler.Abstract {
         Replies.error(hub.json(), response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
       }
     } catch (RuntimeException e) {
-      log.warn("handling {} {} failed", request.getMethod(), path, e);
       if (!response.isCommitted()) {
-        Replies.error(hub.json(), response, callback, 500, ErrorCode.INTERNAL_ERROR, "internal error");
+        Replies.internalError(hub.json(), response, callback, log,
+            "handling " + request.getMethod() + " " + path, e);
       } else {
+        log.warn("handling {} {} failed after the answer began", request.getMethod(), path, e);
         callback.failed(e);
       }
     }
@@ -174,7 +177,7 @@ final class McpHandler extends Handler.Abstract {
     try {
       credentials = credentials(headers);
     } catch (IllegalArgumentException ambiguous) {
-      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, ambiguous.getMessage());
+      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, SEVERAL_CREDENTIALS);
       return;
     }
     AuthenticationResult result = credentials == null
@@ -217,8 +220,7 @@ final class McpHandler extends Handler.Abstract {
     List<String> authorization = headers.getValuesList(HttpHeader.AUTHORIZATION);
     List<String> apiKey = headers.getValuesList(HttpHeaders.API_KEY);
     if (authorization.size() + apiKey.size() > 1) {
-      throw new IllegalArgumentException(
-          "invalid request: present one credential, in Authorization or in X-API-Key, not several");
+      throw new IllegalArgumentException(SEVERAL_CREDENTIALS);
     }
     if (!apiKey.isEmpty()) {
       String key = apiKey.get(0).trim();
@@ -322,10 +324,10 @@ final class McpHandler extends Handler.Abstract {
         try {
           message(request, response, callback, credentials, principal, accepts, bytes);
         } catch (RuntimeException e) {
-          log.warn("handling a POST failed", e);
           if (!response.isCommitted()) {
-            Replies.error(hub.json(), response, callback, 500, ErrorCode.INTERNAL_ERROR, "internal error");
+            Replies.internalError(hub.json(), response, callback, log, "handling a POST", e);
           } else {
+            log.warn("handling a POST failed after the answer began", e);
             callback.failed(e);
           }
         }
@@ -395,39 +397,54 @@ final class McpHandler extends Handler.Abstract {
     if (session == null) {
       return;
     }
-    boolean open = message.kind() == JsonRpcMessage.Kind.REQUEST
-        ? session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), false)
-        : session.accept(message, credentials);
-    if (!open) {
+    if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
+      if (session.accept(message, credentials)) {
+        Replies.empty(response, callback, 202);
+      } else {
+        sessionNotFound(response, callback);
+      }
+      return;
+    }
+    HttpSession.Admission admission =
+        session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), false);
+    if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
-    } else if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
-      Replies.empty(response, callback, 202);
+    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
   private void initialize(Request request, Response response, Callback callback, Credentials credentials,
       Principal principal, Accepts accepts, JsonRpcMessage message) {
-    HttpSession session = hub.open(principal.id());
-    if (session == null) {
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
-      Replies.error(hub.json(), response, callback, 503, ErrorCode.TOO_MANY_PENDING,
-          "too many sessions: try again later");
+    Hub.Opened opened = hub.open(principal.id());
+    if (opened.session() == null) {
+      log.info("refused a session to {}: {}", principal.id(), opened.refusal().key());
+      refused(response, callback, opened.refusal());
       return;
     }
+    HttpSession session = opened.session();
     ClientSession client;
     try {
       client = runtime.serve(session, credentials, "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
-      log.warn("serving a new session failed: {}", e.toString());
-      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR, "the gateway cannot take sessions now");
+      String text = Replies.logged(log, "serving a new session", e);
+      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
+          "the gateway cannot take sessions now: " + text);
       return;
     }
     session.served(client);
     session.identify(response);
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
-    if (!session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), true)) {
+    HttpSession.Admission admission =
+        session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), true);
+    if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
+    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+      // No session is left behind a refused initialize.
+      session.terminate();
+      response.getHeaders().remove(HttpHeaders.SESSION_ID);
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
@@ -442,8 +459,13 @@ final class McpHandler extends Handler.Abstract {
     if (session == null) {
       return;
     }
-    if (!session.listen(response, callback, request.getHeaders().get(HttpHeaders.LAST_EVENT_ID))) {
+    HttpSession.Admission admission =
+        session.listen(response, callback, request.getHeaders().get(HttpHeaders.LAST_EVENT_ID));
+    if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
+    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+      log.info("refused a stream to {}: {}", principal.id(), Cap.MAX_STREAMS_PER_PRINCIPAL.key());
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
@@ -486,6 +508,24 @@ final class McpHandler extends Handler.Abstract {
     }
     session.touch();
     return session;
+  }
+
+  /**
+   * 503 for a request a cap refused, with {@code Retry-After} and a JSON-RPC error naming the
+   * cap: {@code -32000} for the gateway's {@code max_sessions} (as before the per-principal
+   * caps), {@code -32014} (limited) for a principal's own caps; {@code data} carries
+   * {@code outcome}, {@code rules} (the cap's key), {@code retryAfterMs} and {@code limit}, as a
+   * rate limit's refusal does.
+   */
+  private void refused(Response response, Callback callback, Cap cap) {
+    int limit = hub.limit(cap);
+    ObjectNode data = NODES.objectNode().put("outcome", "LIMITED");
+    data.putArray("rules").add(cap.key());
+    data.put("retryAfterMs", Cap.RETRY_AFTER_SECONDS * 1000L);
+    data.put("limit", limit);
+    int code = cap == Cap.MAX_SESSIONS ? ErrorCode.TOO_MANY_PENDING.code() : ErrorCode.LIMITED.code();
+    response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(Cap.RETRY_AFTER_SECONDS));
+    Replies.json(response, callback, 503, hub.json().bytes(JsonRpc.error(null, code, cap.message(limit), data)));
   }
 
   private void shuttingDown(Response response, Callback callback) {

@@ -15,7 +15,9 @@ import tools.jackson.databind.json.JsonMapper;
  * A real MCP backend over stdio, on the official MCP Java SDK, run as a child JVM by the tests:
  * {@code echo} answers its text; {@code progress} sends two progress notifications first;
  * {@code sample} asks the client for a sampling completion and answers with its text;
- * {@code changed} announces that the tool list changed (a message tied to no request).
+ * {@code changed} announces that the tool list changed (a message tied to no request);
+ * {@code flood} sends {@code COUNT} progress notifications of {@code SIZE} characters (its text
+ * is {@code COUNTxSIZE}) before it answers.
  */
 @SuppressWarnings("deprecation") // the SDK's convenience constructors, fine for a fixture
 public final class FixtureServer {
@@ -48,6 +50,17 @@ public final class FixtureServer {
               .maxTokens(10)
               .build());
           return text("sampled: " + ((McpSchema.TextContent) result.content()).text());
+        })
+        .toolCall(tool(mapper, "flood", "Sends COUNTxSIZE progress notifications of SIZE characters"),
+            (exchange, request) -> {
+          Object token = request.meta() == null ? null : request.meta().get("progressToken");
+          String[] shape = String.valueOf(request.arguments().get("text")).split("x");
+          int count = Integer.parseInt(shape[0]);
+          String filler = "f".repeat(Integer.parseInt(shape[1]));
+          for (int i = 1; token != null && i <= count; i++) {
+            exchange.progressNotification(new McpSchema.ProgressNotification(token, i, (double) count, filler));
+          }
+          return text("flooded " + count);
         })
         .toolCall(tool(mapper, "changed", "Announces a tool list change"), (exchange, request) -> {
           SERVER.get().notifyToolsListChanged();

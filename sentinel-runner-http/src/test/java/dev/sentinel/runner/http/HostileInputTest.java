@@ -227,7 +227,7 @@ class HostileInputTest {
 
   @Test
   void tooManySessions_is503() {
-    try (HttpGateway small = fixture.gateway().maxSessions(2).build()) {
+    try (HttpGateway small = fixture.gateway().maxSessions(2).maxSessionsPerPrincipal(2).build()) {
       small.start();
       new Client(small.endpoint(), fixture.alice.secret()).initialize();
       Client second = new Client(small.endpoint(), fixture.bob.secret());

@@ -176,7 +176,7 @@ class LimitsTest {
   @Test
   void streamsUpToMaxSessions_areServed_moreSessionsAre503_andTheGatewayKeepsServing() throws IOException {
     int max = 4;
-    try (HttpGateway gateway = fixture.gateway().maxSessions(max).build()) {
+    try (HttpGateway gateway = fixture.gateway().maxSessions(max).maxSessionsPerPrincipal(max).build()) {
       gateway.start();
       List<Client> clients = new ArrayList<>();
       List<InputStream> streams = new ArrayList<>();

@@ -721,7 +721,9 @@ public final class AdminHandler extends Handler.Abstract {
     try (InputStream in = Content.Source.asInputStream(request)) {
       bytes = in.readNBytes(MAX_BODY_BYTES + 1);
     } catch (IOException e) {
-      throw new BadRequest(400, "cannot read the body: " + e.getMessage());
+      // The I/O exception's text (Jetty's, a timeout's) is for the log, not the client.
+      log.debug("reading an admin request body failed", e);
+      throw new BadRequest(400, "cannot read the body: it stopped arriving or was malformed");
     }
     if (bytes.length > MAX_BODY_BYTES) {
       throw new BadRequest(413, "the body is larger than " + MAX_BODY_BYTES + " bytes");

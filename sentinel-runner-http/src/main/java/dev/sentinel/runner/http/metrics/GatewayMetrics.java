@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -82,6 +83,10 @@ public final class GatewayMetrics implements SentinelListener {
   private final Map<String, Counter> denials = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
   private final AtomicReferenceArray<Counter> responses = new AtomicReferenceArray<>(600);
+  private final Map<String, Counter> httpRefusals = new ConcurrentHashMap<>();
+  private final Map<String, Counter> dropped = new ConcurrentHashMap<>();
+  private final Counter headerTimeouts;
+  private final Counter eventsDropped;
   private final Set<String> boundBackends = ConcurrentHashMap.newKeySet();
   private final Info config;
   private volatile GatewayRuntime runtime;
@@ -95,6 +100,12 @@ public final class GatewayMetrics implements SentinelListener {
         .help("The config revision in force (value 1)")
         .labelNames("revision")
         .register(registry.getPrometheusRegistry());
+    this.headerTimeouts = Counter.builder("sentinel.http.header.timeouts")
+        .description("Connections closed because a request head did not arrive within the header timeout")
+        .register(registry);
+    this.eventsDropped = Counter.builder("sentinel.http.events.dropped")
+        .description("Undelivered SSE events a session forgot to stay within its output bound")
+        .register(registry);
   }
 
   /**
@@ -153,6 +164,60 @@ public final class GatewayMetrics implements SentinelListener {
         .description("Open MCP sessions").strongReference(true).register(registry);
     Gauge.builder("sentinel.http.connections", connections, IntSupplier::getAsInt)
         .description("Open TCP connections").strongReference(true).register(registry);
+  }
+
+  /**
+   * Exports {@code sentinel_http_streams} (open SSE streams) and
+   * {@code sentinel_http_buffered_bytes} (output the sessions hold: events kept for delivery or
+   * replay, and bytes queued to connections but not yet written), read at scrape time.
+   */
+  public void streams(IntSupplier streams, LongSupplier bufferedBytes) {
+    Objects.requireNonNull(streams, "streams");
+    Objects.requireNonNull(bufferedBytes, "bufferedBytes");
+    Gauge.builder("sentinel.http.streams", streams, IntSupplier::getAsInt)
+        .description("Open SSE streams (GET streams and streamed POST answers)")
+        .strongReference(true).register(registry);
+    Gauge.builder("sentinel.http.buffered.bytes", bufferedBytes, LongSupplier::getAsLong)
+        .description("Output held by the sessions: events kept for delivery or replay, and bytes"
+            + " queued to connections but not yet written")
+        .strongReference(true).register(registry);
+  }
+
+  /**
+   * Counts a request refused by one of the HTTP gateway's caps in
+   * {@code sentinel_http_refusals_total{cap}}: {@code max_sessions},
+   * {@code max_sessions_per_principal}, {@code max_streams_per_principal}.
+   */
+  public void refused(String cap) {
+    counter(httpRefusals, "sentinel.http.refusals",
+        "Requests refused by an HTTP gateway cap, by cap", "cap", cap).increment();
+  }
+
+  /**
+   * Counts an SSE connection the gateway ended because its client did not read what it was
+   * sent, in {@code sentinel_http_streams_dropped_total{reason}} ({@code slow_reader}: more
+   * unwritten output than a connection may hold; {@code session_buffer}: the slowest of a
+   * session whose output exceeds the session's bound).
+   */
+  public void streamDropped(String reason) {
+    counter(dropped, "sentinel.http.streams.dropped",
+        "SSE connections ended because the client did not read, by reason", "reason", reason).increment();
+  }
+
+  /**
+   * Counts undelivered events a session forgot to stay within its output bound (no client was
+   * listening on their stream), in {@code sentinel_http_events_dropped_total}.
+   */
+  public void eventDropped() {
+    eventsDropped.increment();
+  }
+
+  /**
+   * Counts a connection closed because its request head did not arrive within the header
+   * timeout, in {@code sentinel_http_header_timeouts_total}.
+   */
+  public void headerTimedOut() {
+    headerTimeouts.increment();
   }
 
   /** Counts one HTTP response in {@code sentinel_http_responses_total{status}}. */
@@ -290,6 +355,17 @@ public final class GatewayMetrics implements SentinelListener {
     String label = counters.size() < MAX_LABEL_VALUES ? rule : OTHER;
     return counters.computeIfAbsent(label, l ->
         Counter.builder(name).description(description).tag("rule", l).register(registry));
+  }
+
+  /** A counter with one label whose values the gateway's code names (a fixed, small set). */
+  private Counter counter(Map<String, Counter> counters, String name, String description,
+      String label, String value) {
+    Counter counter = counters.get(value);
+    if (counter != null) {
+      return counter;
+    }
+    return counters.computeIfAbsent(value, v ->
+        Counter.builder(name).description(description).tag(label, v).register(registry));
   }
 
   /** The meters of one method: its timer and its request counters by tool and outcome. */
