@@ -135,7 +135,7 @@ final class Backend {
     }
     if (!chosen.awaitUp(gateway.startTimeout())) {
       String error = chosen.lastError();
-      throw new BackendFailure("backend " + name + " is unavailable" + (error == null ? "" : ": " + error));
+      throw new BackendFailure("backend " + name + " is unavailable", error);
     }
     return chosen;
   }

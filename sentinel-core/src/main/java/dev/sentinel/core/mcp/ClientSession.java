@@ -143,6 +143,19 @@ public final class ClientSession {
     this.credentials = Objects.requireNonNull(credentials, "credentials");
   }
 
+  /**
+   * Records in the audit trail that the gateway refused this session something outside any of
+   * its requests, such as a transport dropping a stream whose client does not read what it is
+   * sent. The event names the session's principal, the session, and {@code method} (such as
+   * {@code sentinel/stream_dropped}). May block while the audit queue is full: call it off any
+   * lock.
+   */
+  public void recordRefusal(String method, Refusal refusal) {
+    Objects.requireNonNull(method, "method");
+    Objects.requireNonNull(refusal, "refusal");
+    gateway.sentinel().refuse(new Call(credentials, Request.of(method), id, clientLabel(), null, ownerId()), refusal);
+  }
+
   /** Ends the session: closes the transport and cancels what is in flight. */
   public void close() {
     transport.close();

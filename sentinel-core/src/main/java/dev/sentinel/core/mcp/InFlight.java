@@ -27,6 +27,14 @@ final class InFlight {
   }
 
   /**
+   * Records the connection the request is about to go out on, before it is sent: a server that
+   * asks the client something as soon as it has the request finds the requester by it.
+   */
+  synchronized void sending(Upstream to) {
+    upstream = to;
+  }
+
+  /**
    * Records that the request went to a backend under an id. Returns false if the client
    * cancelled meanwhile; the caller then cancels the backend request.
    */

@@ -498,6 +498,7 @@ final class Router {
       ((ObjectNode) sent.get("_meta")).put("progressToken", token);
     }
     try {
+      work.sending(upstream);
       Upstream.Outgoing outgoing = upstream.request(method, sent, gateway.requestTimeout());
       if (!work.forwarded(upstream, outgoing.id())) {
         upstream.cancel(outgoing.id(), "cancelled by the client");
@@ -577,7 +578,7 @@ final class Router {
           return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(), failure.getMessage(), data);
         }
         if (failure instanceof BackendFailure) {
-          return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, failure.getMessage());
+          return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, ((BackendFailure) failure).clientMessage());
         }
         log.warn("a forwarded request failed", failure);
         return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, "internal error");

@@ -252,7 +252,7 @@ final class Upstream {
       }
     }
     backend.attemptFailed(error);
-    BackendFailure failure = new BackendFailure("backend " + backend.name + " failed: " + error);
+    BackendFailure failure = new BackendFailure("backend " + backend.name + " failed", error);
     for (Pending pending : orphans) {
       pending.future.completeExceptionally(failure);
     }
@@ -362,7 +362,7 @@ final class Upstream {
     }
     if (current != null) {
       current.closing = true;
-      BackendFailure failure = new BackendFailure("backend " + backend.name + " failed: the connection was closed");
+      BackendFailure failure = new BackendFailure("backend " + backend.name + " failed", "the connection was closed");
       for (Pending pending : current.pending.values()) {
         pending.future.completeExceptionally(failure);
       }
@@ -386,7 +386,7 @@ final class Upstream {
     }
     if (current == null) {
       String error = lastError();
-      throw new BackendFailure("backend " + backend.name + " is unavailable" + (error == null ? "" : ": " + error));
+      throw new BackendFailure("backend " + backend.name + " is unavailable", error);
     }
     return send(current, method, params, timeout, true);
   }
@@ -399,8 +399,7 @@ final class Upstream {
       current.transport.send(JsonRpc.request(NODES.numberNode(id), method, params));
     } catch (IOException | RuntimeException e) {
       current.pending.remove(id);
-      pending.future.completeExceptionally(new BackendFailure(
-          "backend " + backend.name + " failed: " + e.getMessage()));
+      pending.future.completeExceptionally(new BackendFailure("backend " + backend.name + " failed", e.getMessage()));
     }
     return new Outgoing(id, pending.future);
   }

@@ -246,15 +246,28 @@ class IsolationTest {
 
   @Test
   void sampling_perSession_reachesOnlyTheCallersSession_evenWithAnotherPrincipalsCallInFlight() {
-    CompletableFuture<JsonRpcMessage> sampled = new CompletableFuture<>();
-    ScriptedServer alpha = sampler("alpha", sampled);
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("think", "wait");
+    alpha.handlers.put("tools/call", request -> {
+      if (request.params().path("name").asString().equals("wait")) {
+        return null;
+      }
+      InProcessTransport mine = alpha.handlingConnection();
+      // Asks only once bob's call is in flight too: a guess by "the most recent request to the
+      // backend" would pick bob.
+      new Thread(() -> {
+        Conditions.await("bob's call is in flight", () -> alpha.received("tools/call").size() == 2);
+        alpha.request(mine, "sampling/createMessage", NODES.objectNode().put("maxTokens", 5)).thenAccept(answer ->
+            alpha.send(JsonRpc.result(request.id(), NODES.objectNode().set("sampled", answer.raw()))));
+      }, "think").start();
+      return null;
+    });
     start(ALLOW_ALL, builder -> builder.backend("alpha", alpha::connect));
     ScriptedClient alice = initialized(fixture.client(Credentials.bearer("alice")), sampling());
     ScriptedClient bob = initialized(fixture.client(Credentials.bearer("bob")), sampling());
     answerSampling(alice, "alice's answer");
     answerSampling(bob, "bob's answer");
     CompletableFuture<JsonRpcMessage> aliceCall = alice.request("tools/call", toolCall("alpha__think"));
-    // Once guessed by "the most recent request to the backend": bob's call, started after alice's.
+    Conditions.await("alice's call is in flight", () -> alpha.received("tools/call").size() == 1);
     bob.request("tools/call", toolCall("alpha__wait"));
 
     JsonRpcMessage answer = await(aliceCall);

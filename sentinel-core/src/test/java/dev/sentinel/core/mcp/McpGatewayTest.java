@@ -691,7 +691,7 @@ class McpGatewayTest {
 
     JsonRpcMessage failed = await(inFlight);
     assertThat(failed.error().path("code").asInt()).isEqualTo(-32603);
-    assertThat(failed.error().path("message").asString()).startsWith("backend alpha failed:");
+    assertThat(failed.error().path("message").asString()).isEqualTo("backend alpha failed");
     Conditions.await("alpha is down", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.DOWN);
     Conditions.await("clients hear the list changed", () -> !client.notifications("notifications/tools/list_changed").isEmpty());
     assertThat(names(client.call("tools/list", null).result().path("tools"))).containsExactly("beta__echo");
@@ -729,6 +729,26 @@ class McpGatewayTest {
 
     fixture.clock.advance(Duration.ofSeconds(1));
     Conditions.await("alpha is up", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.UP);
+  }
+
+  @Test
+  void backendFailureDetail_goesToTheTrailNeverToTheClient() {
+    fixture = new GatewayFixture(List.of(), builder -> builder
+        .backend("alpha", () -> {
+          throw new IllegalStateException("cannot run /opt/tools/server --token=tok_9f8e7d6c5b4a3f2e1d0c");
+        }));
+    ScriptedClient client = fixture.client();
+    client.initialize();
+
+    JsonRpcMessage answer = client.call("tools/call", toolCall("alpha__anything", null));
+
+    assertThat(answer.error().path("code").asInt()).isEqualTo(-32603);
+    assertThat(answer.error().path("message").asString()).isEqualTo("backend alpha is unavailable");
+    assertThat(answer.raw().toString()).doesNotContain("/opt/tools").doesNotContain("tok_9f8e");
+    assertThat(fixture.trail()).singleElement().satisfies(event -> {
+      assertThat(event.errorMessage()).contains("cannot connect: cannot run /opt/tools/server");
+    });
+    assertThat(fixture.gateway.backends().get("alpha").lastError()).contains("cannot run");
   }
 
   // ---- server-to-client requests ----------------------------------------------------------

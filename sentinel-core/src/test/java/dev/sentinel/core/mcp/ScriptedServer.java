@@ -129,6 +129,20 @@ final class ScriptedServer {
     return answer;
   }
 
+  /** Sends a request on a chosen connection; the future completes with the gateway's answer. */
+  CompletableFuture<JsonRpcMessage> request(InProcessTransport on, String method, JsonNode params) {
+    JsonNode id = NODES.numberNode(ids.incrementAndGet());
+    CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
+    answers.put(JsonRpc.idKey(id), answer);
+    send(on, JsonRpc.request(id, method, params));
+    return answer;
+  }
+
+  /** The connection whose message the calling handler is handling, or {@code null} outside one. */
+  InProcessTransport handlingConnection() {
+    return handling.get();
+  }
+
   CompletableFuture<JsonRpcMessage> request(String method, JsonNode params) {
     return request(NODES.numberNode(ids.incrementAndGet()), method, params);
   }

@@ -1,6 +1,8 @@
 package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.jsonrpc.ErrorCode;
 import dev.sentinel.core.jsonrpc.JsonRpc;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
@@ -448,10 +451,25 @@ final class HttpSession implements Transport {
           log.warn("session {}...: dropped the connection of SSE stream {} ({}): its client does not"
               + " read what it is sent", shortId(), stream.number, reason);
           hub.streamDropped(reason);
+          audit(reason);
         });
     writers.add(writer);
     hub.writerOpened(writer);
     return writer;
+  }
+
+  /** Records a dropped stream in the audit trail, off the caller's thread (which may hold locks). */
+  private void audit(String reason) {
+    ClientSession engine = client;
+    if (engine == null) {
+      return;
+    }
+    try {
+      hub.pool().execute(() -> engine.recordRefusal("sentinel/stream_dropped", Refusal.of(Outcome.LIMITED,
+          List.of(reason), "dropped an SSE stream of this session: its client does not read what it is sent")));
+    } catch (RejectedExecutionException e) {
+      log.warn("session {}...: could not record the dropped stream: the gateway is stopping", shortId());
+    }
   }
 
   /**

@@ -126,6 +126,8 @@ class SlowReaderTest {
       assertThat(budget.bytes()).isLessThanOrEqualTo(128 * 1024);
       assertThat(closedByServer(socket)).as("the server closed the unread connection").isTrue();
       assertThat(scrape(gateway).value("sentinel_http_events_dropped_total")).isPositive();
+      Conditions.await("the drop is in the audit trail, as alice's", () -> scrape(gateway).sum(
+          "sentinel_requests_total", "method", "sentinel/stream_dropped", "outcome", "limited") >= 1);
     }
     alice.assertStillServed();
     assertOthersServed(gateway);

@@ -67,7 +67,8 @@ public final class GatewayMetrics implements SentinelListener {
   static final Set<String> METHODS = Set.of(
       "initialize", "ping", Request.TOOLS_CALL, "tools/list", Request.PROMPTS_GET, "prompts/list",
       Request.RESOURCES_READ, "resources/list", "resources/templates/list", "resources/subscribe",
-      "resources/unsubscribe", "completion/complete", "logging/setLevel");
+      "resources/unsubscribe", "completion/complete", "logging/setLevel", "sampling/createMessage",
+      "elicitation/create", "roots/list", "sentinel/stream_dropped");
 
   private static final Outcome[] OUTCOMES = Outcome.values();
   private static final String OPENMETRICS = "application/openmetrics-text";
