@@ -292,6 +292,11 @@ public final class GatewayRuntime implements AutoCloseable {
     return gateway.backends();
   }
 
+  /** Log messages of shared backend connections written to the gateway's log, by backend. */
+  public Map<String, Long> backendLogMessages() {
+    return gateway.backendLogMessages();
+  }
+
   /**
    * Adds an observer of every governed call's final audit event (metrics, alerts), from now on;
    * listeners belong to the runtime, not to one pipeline. Thread-safe; a listener must be fast

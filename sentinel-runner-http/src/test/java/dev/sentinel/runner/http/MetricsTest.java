@@ -121,6 +121,8 @@ class MetricsTest {
     assertThat(scrape.find("sentinel_request_duration_seconds_bucket", "method", "tools/call")).hasSize(17);
     assertThat(scrape.value("sentinel_backend_up", "backend", "fx")).isEqualTo(1);
     assertThat(scrape.value("sentinel_backend_restarts_total", "backend", "fx")).isEqualTo(0);
+    assertThat(scrape.value("sentinel_backend_connections", "backend", "fx")).isEqualTo(1); // alice's, per principal
+    assertThat(scrape.value("sentinel_backend_log_messages_total", "backend", "fx")).isEqualTo(0);
     assertThat(scrape.value("sentinel_config_info", "revision", fixture.config.revision())).isEqualTo(1);
     assertThat(scrape.value("sentinel_audit_queue_depth")).isGreaterThanOrEqualTo(0);
     assertThat(scrape.value("sentinel_audit_failures_total")).isZero();

@@ -310,6 +310,14 @@ public final class GatewayMetrics implements SentinelListener {
         FunctionCounter.builder("sentinel.backend.restarts", bound, r -> restarts(r, name))
             .description("Times the gateway reconnected the backend after a failure")
             .tag("backend", name).register(registry);
+        Gauge.builder("sentinel.backend.connections", bound, r -> connections(r, name))
+            .description("The backend's connections that are up (one per session or principal when isolated)")
+            .strongReference(true)
+            .tag("backend", name).register(registry);
+        FunctionCounter.builder("sentinel.backend.log.messages", bound,
+                r -> r.backendLogMessages().getOrDefault(name, 0L))
+            .description("Log messages of a shared backend connection, written to the gateway's log, not relayed")
+            .tag("backend", name).register(registry);
       }
     }
     String current = bound.sentinel().revision();
@@ -325,6 +333,11 @@ public final class GatewayMetrics implements SentinelListener {
   private static BackendStatus.State state(GatewayRuntime runtime, String name) {
     BackendStatus status = runtime.backends().get(name);
     return status == null ? BackendStatus.State.DOWN : status.state();
+  }
+
+  private static double connections(GatewayRuntime runtime, String name) {
+    BackendStatus status = runtime.backends().get(name);
+    return status == null ? 0 : status.connections();
   }
 
   private static double restarts(GatewayRuntime runtime, String name) {
