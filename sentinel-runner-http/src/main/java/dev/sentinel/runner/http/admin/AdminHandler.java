@@ -280,7 +280,9 @@ public final class AdminHandler extends Handler.Abstract {
           .put("state", backend.state().name())
           .put("protocol_version", backend.protocolVersion())
           .put("restarts", backend.restarts())
-          .put("last_error", backend.lastError());
+          .put("last_error", backend.lastError())
+          .put("isolation", backend.isolation().name().toLowerCase(java.util.Locale.ROOT))
+          .put("connections", backend.connections());
     }
     AuditDispatcher.Stats stats = runtime.sentinel().audit().stats();
     body.putObject("audit")

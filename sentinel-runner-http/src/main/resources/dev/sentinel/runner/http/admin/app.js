@@ -98,6 +98,7 @@ function renderStatus(s) {
     cell(row, b.name);
     cell(row, b.state, b.state);
     cell(row, b.restarts);
+    cell(row, b.connections + " (" + b.isolation.replace("_", " ") + ")");
     cell(row, b.last_error);
     const td = cell(row, "");
     const disabled = Object.prototype.hasOwnProperty.call(killSwitch.backends, b.name);

@@ -219,6 +219,8 @@ class AdminApiTest {
     assertThat(status.path("backends").get(0).path("name").asString()).isEqualTo("fx");
     assertThat(status.path("backends").get(0).path("state").asString()).isEqualTo("UP");
     assertThat(status.path("backends").get(0).has("restarts")).isTrue();
+    assertThat(status.path("backends").get(0).path("isolation").asString()).isEqualTo("shared"); // stdio, sentinel http
+    assertThat(status.path("backends").get(0).has("connections")).isTrue();
     assertThat(status.path("sessions").asInt()).isZero();
     assertThat(status.path("audit").has("queue_depth")).isTrue();
     assertThat(status.path("kill_switch").path("all").isNull()).isTrue();
