@@ -100,7 +100,6 @@ abstract class Operator {
     return false;
   }
 
-
   /** An operator on strings only. */
   abstract static class TextOperator extends Operator {
     @Override
@@ -250,8 +249,9 @@ abstract class Operator {
 
   /**
    * A string that counts the characters a regex search reads and stops it past a budget: 64
-   * reads per character plus 100,000. Ordinary patterns read a character a few times; one that
-   * backtracks catastrophically reads it thousands or millions of times.
+   * reads per character plus 100,000, and never more than 50 million (a few hundred milliseconds
+   * of one core). Ordinary patterns read a character one to four times; one that backtracks
+   * catastrophically reads it thousands or millions of times.
    */
   static final class BoundedText implements CharSequence {
     private final String text;
@@ -263,7 +263,7 @@ abstract class Operator {
     }
 
     static long budget(int length) {
-      return 64L * length + 100_000;
+      return Math.min(64L * length + 100_000, 50_000_000);
     }
 
     @Override

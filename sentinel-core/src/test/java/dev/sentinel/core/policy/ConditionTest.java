@@ -335,6 +335,34 @@ class ConditionTest {
             + "deny rule");
   }
 
+  @Test
+  void wildcard_theExamplesOfTheDocs() {
+    PolicyEngine engine = PolicyEngine.parse("rules:\n"
+        + "  - id: no-secrets-stored\n    deny:\n      tools: [memory__create_entities]\n"
+        + "      when: { \"/entities/*/entityType\": { equals: secret } }\n"
+        + "  - id: memory\n    allow: { tools: [memory__create_entities, iam__add_users] }\n"
+        + "  - id: small-orders\n    allow:\n      tools: [shop__order]\n      when:\n"
+        + "        \"/items/*/quantity\": { lte: 10 }\n"
+        + "        \"/items/*\": { count: { gte: 1, lte: 20 } }\n"
+        + "  - id: at-most-one-admin\n    deny:\n      tools: [iam__add_users]\n"
+        + "      when: { \"/users/*/role\": { equals: admin, count: { gt: 1 } } }\n", "docs.yaml");
+    Principal p = Principal.of("p");
+    assertThat(engine.decide(Requests.tool(p, "memory__create_entities",
+        "{\"entities\":[{\"entityType\":\"person\"},{\"entityType\":\"secret\"}]}")).rules())
+        .containsExactly("no-secrets-stored");
+    assertThat(engine.decide(Requests.tool(p, "shop__order",
+        "{\"items\":[{\"quantity\":2},{\"quantity\":10}]}")).rules()).containsExactly("small-orders");
+    assertThat(engine.decide(Requests.tool(p, "shop__order",
+        "{\"items\":[{\"quantity\":2},{\"quantity\":11}]}")).effect()).isEqualTo(Effect.DENY);
+    assertThat(engine.decide(Requests.tool(p, "shop__order", "{\"items\":[]}")).effect())
+        .isEqualTo(Effect.DENY);
+    assertThat(engine.decide(Requests.tool(p, "iam__add_users",
+        "{\"users\":[{\"role\":\"admin\"},{\"role\":\"dev\"}]}")).rules()).containsExactly("memory");
+    assertThat(engine.decide(Requests.tool(p, "iam__add_users",
+        "{\"users\":[{\"role\":\"admin\"},{\"role\":\"admin\"}]}")).rules())
+        .containsExactly("at-most-one-admin");
+  }
+
   // ---- regex bounds -------------------------------------------------------------------------
 
   @Test
