@@ -597,7 +597,8 @@ final class PolicyCompiler {
           return null;
         }
       case "equals":
-        return new Operator.InOperator(List.of(v), true);
+        return finiteValues(pointer, subject, name, v)
+            ? new Operator.InOperator(List.of(v), true) : null;
       case "in": {
         List<JsonNode> values = new ArrayList<>();
         if (v.isArray()) {
@@ -613,14 +614,17 @@ final class PolicyCompiler {
           in.error(pointer, subject, "'in' must list at least one value");
           return null;
         }
+        if (!finiteValues(pointer, subject, name, v)) {
+          return null;
+        }
         return new Operator.InOperator(values, false);
       }
       case "gt":
       case "gte":
       case "lt":
       case "lte":
-        if (!v.isNumber()) {
-          in.error(pointer, subject, "'" + name + "' expects a number, got "
+        if (!v.isNumber() || !Operator.finite(v)) {
+          in.error(pointer, subject, "'" + name + "' expects a finite number, got "
               + ConfigReader.describe(v));
           return null;
         }
@@ -645,6 +649,21 @@ final class PolicyCompiler {
         in.error(pointer, subject, ConfigReader.unknown("operator", name, known));
         return null;
     }
+  }
+
+  /** Records an error and returns false if a value holds an infinite or NaN number. */
+  private boolean finiteValues(String pointer, String subject, String name, JsonNode v) {
+    if (v.isNumber() && !Operator.finite(v)) {
+      in.error(pointer, subject, "'" + name + "' cannot compare with " + v.asString()
+          + "; give finite numbers");
+      return false;
+    }
+    for (JsonNode child : v) {
+      if (!finiteValues(pointer, subject, name, child)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean text(String pointer, String subject, String name, JsonNode v) {

@@ -242,11 +242,23 @@ class PolicyCompilerTest {
         + "        \"/d\": { glob: [x] }\n"
         + "        \"/e\": { in: [] }\n");
     assertThat(e.problems()).hasSize(5);
-    assertThat(e.getMessage()).contains("'gt' expects a number, got the text 'ten'")
+    assertThat(e.getMessage()).contains("'gt' expects a finite number, got the text 'ten'")
         .contains("'exists' expects true or false")
         .contains("'maxLength' expects a whole number of at least 0")
         .contains("'glob' expects text, got a list")
         .contains("'in' must list at least one value");
+  }
+
+  @Test
+  void parse_nonFiniteNumbersInOperators() {
+    ConfigException e = fail("rules:\n  - id: w\n    deny:\n      when:\n"
+        + "        \"/a\": { gt: .inf }\n"
+        + "        \"/b\": { equals: -.inf }\n"
+        + "        \"/c\": { in: [1, [.nan]] }\n");
+    assertThat(e.problems()).hasSize(3);
+    assertThat(e.getMessage()).contains("'gt' expects a finite number")
+        .contains("'equals' cannot compare with -Infinity")
+        .contains("'in' cannot compare with NaN");
   }
 
   @Test
