@@ -1,11 +1,16 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.policy.Explanation;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyTestReport;
 import dev.sentinel.core.policy.PolicyTests;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,13 +19,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sentinel policy check FILE} and {@code sentinel policy test FILE [--policy POLICY]}.
- * Not thread-safe.
+ * {@code sentinel policy check FILE}, {@code sentinel policy test FILE [--policy POLICY]} and
+ * {@code sentinel policy explain --policy POLICY --request JSON}. Not thread-safe.
  */
 @Command(
     name = "policy",
     mixinStandardHelpOptions = true,
-    description = "Check a policy file, or run the test cases written beside it.")
+    description = "Check a policy file, run the test cases written beside it, or explain how it "
+        + "decides a request.")
 public final class PolicyCommand implements Runnable {
   @Spec private CommandSpec spec;
 
@@ -31,7 +37,7 @@ public final class PolicyCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: check or test");
+        "missing command: check, test or explain");
   }
 
   /** Loads a policy and prints its rule and limit counts. */
@@ -77,6 +83,53 @@ public final class PolicyCommand implements Runnable {
       return report.passed() ? 0 : Main.FAILED;
     } catch (ConfigException e) {
       return Summary.fail(line, e);
+    }
+  }
+
+  /** Decides one request and prints, rule by rule, why each rule matched or not. */
+  @Command(
+      name = "explain",
+      mixinStandardHelpOptions = true,
+      description = {"Decide one request and show, rule by rule, why each rule matched or not "
+          + "(including type mismatches and what they count as).",
+          "The request is JSON (or YAML) in the format of a policy test case, with the "
+              + "principal beside the request's keys, for example:",
+          "  {\"principal\": {\"id\": \"bob\", \"roles\": [\"developer\"]}, "
+              + "\"tool\": \"db__query\", \"arguments\": {\"sql\": \"select 1\"}}",
+          "Exit code 0 whatever the decision; 1 if the policy or the request is invalid."})
+  int explain(
+      @Option(names = "--policy", paramLabel = "POLICY", required = true,
+          description = "the policy file") Path policyFile,
+      @Option(names = "--request", paramLabel = "JSON", description = "the request")
+          String request,
+      @Option(names = "--request-file", paramLabel = "FILE",
+          description = "a file holding the request, instead of --request") Path requestFile) {
+    CommandLine line = spec.commandLine().getSubcommands().get("explain");
+    if ((request == null) == (requestFile == null)) {
+      throw new CommandLine.ParameterException(line,
+          "give the request with exactly one of --request JSON or --request-file FILE");
+    }
+    try {
+      PolicyEngine policy = PolicyEngine.load(policyFile);
+      Explanation explanation = policy.explain(request != null
+          ? PolicyTests.request(request, "--request")
+          : PolicyTests.request(readRequest(requestFile),
+              String.valueOf(requestFile.getFileName())));
+      PrintWriter out = line.getOut();
+      out.println(explanation.render());
+      out.flush();
+      return 0;
+    } catch (ConfigException e) {
+      return Summary.fail(line, e);
+    }
+  }
+
+  private static String readRequest(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(new ConfigException.Problem(String.valueOf(file), 0, 0,
+          "", null, "cannot read the request file " + file + ": " + e.getMessage())), e);
     }
   }
 

@@ -78,4 +78,51 @@ class PolicyCommandTest {
     assertThat(run.exit()).isEqualTo(Main.FAILED);
     assertThat(run.err()).contains("p.test.yaml:1:1").contains("did you mean 'tests'?");
   }
+
+  @Test
+  void explain_showsEachRuleAndTheTypeMismatch() {
+    Run run = Cli.run("policy", "explain", "--policy", Cli.fixture("payments.yaml").toString(),
+        "--request", "{\"principal\": {\"id\": \"mallory\"}, \"tool\": \"billing__pay\", "
+            + "\"arguments\": {\"amount\": \"0x1388\"}}");
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).isEqualTo(
+        "decision: DENY by no-big-payments (payments over 1000 need the finance team)\n"
+            + "  [match] allow pay: tool 'billing__pay' matches 'billing__pay'\n"
+            + "  [match] deny no-big-payments: tool 'billing__pay' matches 'billing__pay'; "
+            + "/amount \"0x1388\" is a string, gt 1000 needs a number: type mismatch, counts as "
+            + "a match for this deny rule\n");
+  }
+
+  @Test
+  void explain_readsTheRequestFromAFile(@TempDir Path dir) throws Exception {
+    Path request = Files.writeString(dir.resolve("req.json"), "{\"principal\": {\"id\": \"dev\", "
+        + "\"roles\": [\"developer\"]}, \"tool\": \"fs__write_file\", "
+        + "\"arguments\": {\"path\": [\"/workspace/a\"]}}");
+    Run run = Cli.run("policy", "explain", "--policy", Cli.fixture("policy.yaml").toString(),
+        "--request-file", request.toString());
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).startsWith("decision: DENY (no rule allows this request)\n")
+        .contains("[ -   ] allow devs-write-in-workspace: /path [\"/workspace/a\"] is an array, "
+            + "glob '/workspace/**' (as a normalized path) needs a string: type mismatch, counts "
+            + "as no match for this allow rule\n");
+  }
+
+  @Test
+  void explain_badRequest_exitsOneWithLocation() {
+    Run run = Cli.run("policy", "explain", "--policy", Cli.fixture("policy.yaml").toString(),
+        "--request", "{\"principal\": \"ann\", \"tol\": \"x\"}");
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).contains("--request:1:22: request: unknown key 'tol'")
+        .contains("did you mean 'tool'?");
+  }
+
+  @Test
+  void explain_withoutRequest_isAUsageError() {
+    Run run = Cli.run("policy", "explain", "--policy", Cli.fixture("policy.yaml").toString());
+    assertThat(run.exit()).isEqualTo(Main.USAGE);
+    assertThat(run.err()).contains("give the request with exactly one of --request JSON or "
+        + "--request-file FILE");
+  }
 }

@@ -140,6 +140,24 @@ class SentinelTest {
   }
 
   @Test
+  void call_destructiveSqlInAnotherShape_isRefusedAndNeverForwarded() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+
+    for (String args : List.of("{\"sql\":[\"DROP TABLE users\"]}",
+        "{\"sql\":{\"q\":\"DROP TABLE users\"}}")) {
+      CallResult<JsonNode> result = run(call("db__query", args));
+
+      assertThat(result.outcome()).as(args).isEqualTo(Outcome.DENIED);
+      assertThat(result.refusal().rules()).containsExactly("no-destructive-sql");
+    }
+    assertThat(invocations).hasValue(0);
+    assertThat(trail()).hasSize(2).allSatisfy(event -> {
+      assertThat(event.outcome()).isEqualTo(Outcome.DENIED);
+      assertThat(event.rules()).containsExactly("no-destructive-sql");
+    });
+  }
+
+  @Test
   void call_noRuleMatches_isDeniedByDefault() {
     sentinel = builder(Principal.of("ann", "readonly")).build();
 

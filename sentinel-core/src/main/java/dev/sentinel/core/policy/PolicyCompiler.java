@@ -311,7 +311,7 @@ final class PolicyCompiler {
     } else {
       methods = derivedMethods(tools, prompts, resources);
     }
-    List<Condition> when = when(pointer + "/when", subject);
+    List<Condition> when = when(pointer + "/when", subject, effect);
     TimeWindow during = has(pointer + "/during") ? during(pointer + "/during", subject) : null;
     if (in.problems().size() > before || id == null) {
       return null;
@@ -413,7 +413,7 @@ final class PolicyCompiler {
 
   // ---- when --------------------------------------------------------------------------------
 
-  private List<Condition> when(String pointer, String subject) {
+  private List<Condition> when(String pointer, String subject, Effect effect) {
     JsonNode node = in.node(pointer);
     List<Condition> out = new ArrayList<>();
     if (node.isMissingNode()) {
@@ -436,42 +436,160 @@ final class PolicyCompiler {
             + "with '/', such as \"/path\" or \"/options/mode\" (escape '~' as ~0 and '/' as ~1)");
         continue;
       }
-      JsonNode operators = in.node(at);
-      if (!operators.isObject() || operators.isEmpty()) {
-        in.error(at, subject, "expected a mapping of operators (" + String.join(", ",
-            Condition.OPERATORS) + "), such as { equals: \"fast\" }, got "
-            + ConfigReader.describe(operators));
+      if (key.equals("/**") || key.startsWith("/**/") || key.contains("/**/")
+          || key.endsWith("/**")) {
+        in.error(at, subject, "'**' in the pointer '" + key + "' is not supported: a segment "
+            + "'*' matches every element of one array or object; write one '*' per level, "
+            + "such as \"/items/*/tags/*\"");
         continue;
       }
-      List<Condition.Operator> compiled = new ArrayList<>();
-      for (Map.Entry<String, JsonNode> entry : operators.properties()) {
-        Condition.Operator op =
-            operator(YamlDocument.child(at, entry.getKey()), subject, entry.getKey(),
-                entry.getValue());
-        if (op != null) {
-          compiled.add(op);
-        }
-      }
-      if (compiled.size() == operators.size()) {
-        out.add(new Condition(key, compiled));
+      Condition condition = condition(at, subject, key, effect);
+      if (condition != null) {
+        out.add(condition);
       }
     }
     return out;
   }
 
-  private Condition.Operator operator(String pointer, String subject, String name, JsonNode v) {
+  private Condition condition(String at, String subject, String key, Effect effect) {
+    JsonNode operators = in.node(at);
+    if (!operators.isObject() || operators.isEmpty()) {
+      in.error(at, subject, "expected a mapping of operators (" + String.join(", ",
+          Condition.OPERATORS) + "), such as { equals: \"fast\" }, got "
+          + ConfigReader.describe(operators));
+      return null;
+    }
+    int before = in.problems().size();
+    boolean wildcard = Condition.hasWildcard(key);
+    List<Operator> compiled = new ArrayList<>();
+    Condition.Quantifier quantifier = null;
+    long countMin = 0;
+    long countMax = Long.MAX_VALUE;
+    Boolean onMismatch = null;
+    for (Map.Entry<String, JsonNode> entry : operators.properties()) {
+      String name = entry.getKey();
+      String op = YamlDocument.child(at, name);
+      JsonNode v = entry.getValue();
+      switch (name) {
+        case "wildcard":
+          if (!v.isString() || !(v.stringValue().equals("any") || v.stringValue().equals("all"))) {
+            in.error(op, subject, "'wildcard' expects any or all, got "
+                + ConfigReader.describe(v));
+          } else if (!wildcard) {
+            in.error(op, subject, "'wildcard' needs a pointer with a '*' segment, such as "
+                + "\"/items/*/id\"; '" + key + "' has none");
+          } else if (quantifier == Condition.Quantifier.COUNT) {
+            in.error(op, subject, "give either 'wildcard' or 'count', not both");
+          } else {
+            quantifier = v.stringValue().equals("any")
+                ? Condition.Quantifier.ANY : Condition.Quantifier.ALL;
+          }
+          break;
+        case "count": {
+          long[] bounds = countBounds(op, subject, v);
+          if (!wildcard) {
+            in.error(op, subject, "'count' needs a pointer with a '*' segment, such as "
+                + "\"/items/*\"; '" + key + "' has none");
+          } else if (quantifier != null) {
+            in.error(op, subject, "give either 'wildcard' or 'count', not both");
+          } else if (bounds != null) {
+            quantifier = Condition.Quantifier.COUNT;
+            countMin = bounds[0];
+            countMax = bounds[1];
+          }
+          break;
+        }
+        case "on_type_mismatch":
+          if (!v.isString()
+              || !(v.stringValue().equals("match") || v.stringValue().equals("no_match"))) {
+            in.error(op, subject, "'on_type_mismatch' expects match or no_match, got "
+                + ConfigReader.describe(v));
+          } else {
+            onMismatch = v.stringValue().equals("match");
+          }
+          break;
+        default: {
+          Operator compiledOp = operator(op, subject, name, v);
+          if (compiledOp != null) {
+            compiled.add(compiledOp);
+          }
+        }
+      }
+    }
+    if (in.problems().size() > before) {
+      return null;
+    }
+    if (compiled.isEmpty() && quantifier != Condition.Quantifier.COUNT) {
+      in.error(at, subject, "the condition on '" + key + "' has no operator; add one of "
+          + String.join(", ", Condition.OPERATORS));
+      return null;
+    }
+    return new Condition(key, compiled, effect, quantifier, countMin, countMax, onMismatch);
+  }
+
+  /** {@code count: { gte: 1, lte: 10 }} as inclusive bounds, or {@code null} after an error. */
+  private long[] countBounds(String pointer, String subject, JsonNode v) {
+    if (!v.isObject() || v.isEmpty()) {
+      in.error(pointer, subject, "'count' expects bounds such as { gte: 1 } or "
+          + "{ gte: 1, lte: 10 } (equals, gt, gte, lt, lte), got " + ConfigReader.describe(v));
+      return null;
+    }
+    long min = 0;
+    long max = Long.MAX_VALUE;
+    for (Map.Entry<String, JsonNode> bound : v.properties()) {
+      String at = YamlDocument.child(pointer, bound.getKey());
+      JsonNode n = bound.getValue();
+      if (!List.of("equals", "gt", "gte", "lt", "lte").contains(bound.getKey())) {
+        in.error(at, subject, ConfigReader.unknown("count bound", bound.getKey(),
+            List.of("equals", "gt", "gte", "lt", "lte")));
+        return null;
+      }
+      if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0
+          || n.longValue() > Integer.MAX_VALUE) {
+        in.error(at, subject, "'" + bound.getKey() + "' in 'count' expects a whole number of "
+            + "at least 0, got " + ConfigReader.describe(n));
+        return null;
+      }
+      long x = n.longValue();
+      switch (bound.getKey()) {
+        case "equals":
+          min = Math.max(min, x);
+          max = Math.min(max, x);
+          break;
+        case "gt":
+          min = Math.max(min, x + 1);
+          break;
+        case "gte":
+          min = Math.max(min, x);
+          break;
+        case "lt":
+          max = Math.min(max, x - 1);
+          break;
+        default:
+          max = Math.min(max, x);
+      }
+    }
+    if (min > max) {
+      in.error(pointer, subject, "'count' bounds " + v + " admit no count; check gt/gte "
+          + "against lt/lte");
+      return null;
+    }
+    return new long[] {min, max};
+  }
+
+  private Operator operator(String pointer, String subject, String name, JsonNode v) {
     switch (name) {
       case "glob":
-        return text(pointer, subject, name, v) ? new Condition.GlobOperator(v.stringValue()) : null;
+        return text(pointer, subject, name, v) ? new Operator.GlobOperator(v.stringValue()) : null;
       case "prefix":
         return text(pointer, subject, name, v)
-            ? new Condition.PrefixOperator(v.stringValue()) : null;
+            ? new Operator.PrefixOperator(v.stringValue()) : null;
       case "regex":
         if (!text(pointer, subject, name, v)) {
           return null;
         }
         try {
-          return new Condition.RegexOperator(Pattern.compile(v.stringValue()));
+          return new Operator.RegexOperator(Pattern.compile(v.stringValue()));
         } catch (PatternSyntaxException e) {
           in.error(pointer, subject, "invalid regex '" + v.stringValue() + "': "
               + e.getDescription() + (e.getIndex() >= 0 ? " near index " + e.getIndex() : "")
@@ -479,7 +597,8 @@ final class PolicyCompiler {
           return null;
         }
       case "equals":
-        return new Condition.InOperator(List.of(v), true);
+        return finiteValues(pointer, subject, name, v)
+            ? new Operator.InOperator(List.of(v), true) : null;
       case "in": {
         List<JsonNode> values = new ArrayList<>();
         if (v.isArray()) {
@@ -495,36 +614,56 @@ final class PolicyCompiler {
           in.error(pointer, subject, "'in' must list at least one value");
           return null;
         }
-        return new Condition.InOperator(values, false);
+        if (!finiteValues(pointer, subject, name, v)) {
+          return null;
+        }
+        return new Operator.InOperator(values, false);
       }
       case "gt":
       case "gte":
       case "lt":
       case "lte":
-        if (!v.isNumber()) {
-          in.error(pointer, subject, "'" + name + "' expects a number, got "
+        if (!v.isNumber() || !Operator.finite(v)) {
+          in.error(pointer, subject, "'" + name + "' expects a finite number, got "
               + ConfigReader.describe(v));
           return null;
         }
-        return new Condition.CompareOperator(name, v.decimalValue());
+        return new Operator.CompareOperator(name, v.decimalValue());
       case "exists":
         if (!v.isBoolean()) {
           in.error(pointer, subject, "'exists' expects true or false, got "
               + ConfigReader.describe(v));
           return null;
         }
-        return new Condition.ExistsOperator(v.booleanValue());
+        return new Operator.ExistsOperator(v.booleanValue());
       case "maxLength":
         if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
           in.error(pointer, subject, "'maxLength' expects a whole number of at least 0, got "
               + ConfigReader.describe(v));
           return null;
         }
-        return new Condition.MaxLengthOperator(v.longValue());
+        return new Operator.MaxLengthOperator(v.longValue());
       default:
-        in.error(pointer, subject, ConfigReader.unknown("operator", name, Condition.OPERATORS));
+        List<String> known = new ArrayList<>(Condition.OPERATORS);
+        known.addAll(Condition.OPTIONS);
+        in.error(pointer, subject, ConfigReader.unknown("operator", name, known));
         return null;
     }
+  }
+
+  /** Records an error and returns false if a value holds an infinite or NaN number. */
+  private boolean finiteValues(String pointer, String subject, String name, JsonNode v) {
+    if (v.isNumber() && !Operator.finite(v)) {
+      in.error(pointer, subject, "'" + name + "' cannot compare with " + v.asString()
+          + "; give finite numbers");
+      return false;
+    }
+    for (JsonNode child : v) {
+      if (!finiteValues(pointer, subject, name, child)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean text(String pointer, String subject, String name, JsonNode v) {

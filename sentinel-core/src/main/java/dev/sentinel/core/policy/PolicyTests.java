@@ -56,6 +56,8 @@ public final class PolicyTests {
   private static final List<String> PRINCIPAL_KEYS = List.of("id", "roles", "attributes");
   private static final List<String> REQUEST_KEYS =
       List.of("method", "backend", "name", "tool", "prompt", "resource", "arguments");
+  private static final List<String> CONTEXT_KEYS = List.of("principal", "time", "method",
+      "backend", "name", "tool", "prompt", "resource", "arguments");
   private static final List<String> EFFECTS = List.of("allow", "deny", "confirm");
 
   private PolicyTests() {}
@@ -94,6 +96,64 @@ public final class PolicyTests {
       results.add(c.run(policy));
     }
     return new PolicyTestReport(results);
+  }
+
+  /**
+   * Reads one request as a test case writes it, with its principal (and optionally its time)
+   * beside the request's keys, for {@code sentinel policy explain}. JSON or YAML:
+   *
+   * <pre>
+   * {"principal": {"id": "bob", "roles": ["developer"]}, "backend": "db",
+   *  "tool": "db__query", "arguments": {"sql": ["DROP TABLE users"]}}
+   * </pre>
+   *
+   * <p>Without {@code time} the request is at {@link #DEFAULT_TIME}.
+   *
+   * @param text the request
+   * @param source a label for messages, such as {@code --request}
+   * @throws ConfigException naming every problem, located
+   */
+  public static RequestContext request(String text, String source) {
+    Objects.requireNonNull(text, "text");
+    ConfigReader in = new ConfigReader(YamlDocument.parse(text, source));
+    String subject = "request";
+    RequestContext context = null;
+    if (!in.node("").isObject()) {
+      in.error("", subject, "expected a mapping such as {\"principal\": {\"id\": \"bob\"}, "
+          + "\"tool\": \"db__query\", \"arguments\": {...}}, got "
+          + ConfigReader.describe(in.node("")));
+    } else if (in.checkKeys("", subject, CONTEXT_KEYS)) {
+      Principal principal = in.present("/principal", subject, true)
+          ? principal(in, "/principal", subject) : null;
+      Instant time = time(in, "", subject);
+      Request request = request(in, "", subject, null);
+      if (principal != null && request != null && time != null) {
+        context = RequestContext.of(principal, request, time);
+      }
+    }
+    if (context == null && in.problems().isEmpty()) {
+      in.error("", subject, "the request needs a principal with an id, and a tool, prompt, "
+          + "resource or method that is not blank");
+    }
+    in.throwIfErrors();
+    return context;
+  }
+
+  private static Instant time(ConfigReader in, String pointer, String subject) {
+    if (!in.present(pointer + "/time", subject, false)) {
+      return DEFAULT_TIME;
+    }
+    String t = in.string(pointer + "/time", subject, "an ISO-8601 time");
+    if (t == null) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.parse(t).toInstant();
+    } catch (DateTimeParseException e) {
+      in.error(pointer + "/time", subject, "invalid time '" + t + "'; write it like "
+          + "2025-01-06T10:00:00Z or 2025-01-06T10:00:00+01:00");
+      return null;
+    }
   }
 
   private static List<Case> read(ConfigReader in) {
@@ -136,19 +196,8 @@ public final class PolicyTests {
     Principal principal = in.present(pointer + "/principal", subject, true)
         ? principal(in, pointer + "/principal", subject) : null;
     Request request = in.present(pointer + "/request", subject, true)
-        ? request(in, pointer + "/request", subject) : null;
-    Instant time = DEFAULT_TIME;
-    if (in.present(pointer + "/time", subject, false)) {
-      String t = in.string(pointer + "/time", subject, "an ISO-8601 time");
-      if (t != null) {
-        try {
-          time = OffsetDateTime.parse(t).toInstant();
-        } catch (DateTimeParseException e) {
-          in.error(pointer + "/time", subject, "invalid time '" + t + "'; write it like "
-              + "2025-01-06T10:00:00Z or 2025-01-06T10:00:00+01:00");
-        }
-      }
-    }
+        ? request(in, pointer + "/request", subject, REQUEST_KEYS) : null;
+    Instant time = time(in, pointer, subject);
     String expect = null;
     if (in.present(pointer + "/expect", subject, true)) {
       expect = in.string(pointer + "/expect", subject, "allow, deny or confirm");
@@ -178,7 +227,11 @@ public final class PolicyTests {
   private static Principal principal(ConfigReader in, String pointer, String subject) {
     JsonNode node = in.node(pointer);
     if (node.isString()) {
-      return node.stringValue().isBlank() ? null : Principal.of(node.stringValue());
+      if (node.stringValue().isBlank()) {
+        in.error(pointer, subject, "the principal's id must not be blank");
+        return null;
+      }
+      return Principal.of(node.stringValue());
     }
     if (!in.checkKeys(pointer, subject, PRINCIPAL_KEYS)) {
       return null;
@@ -198,14 +251,19 @@ public final class PolicyTests {
       in.error(pointer + "/attributes", subject, "expected a mapping of attribute names to "
           + "values, got " + ConfigReader.describe(attrs));
     }
+    if (id != null && id.isBlank()) {
+      in.error(pointer + "/id", subject, "the principal's id must not be blank");
+    }
     if (id == null || id.isBlank()) {
       return null;
     }
     return new Principal(id, roles, attributes);
   }
 
-  private static Request request(ConfigReader in, String pointer, String subject) {
-    if (!in.checkKeys(pointer, subject, REQUEST_KEYS)) {
+  /** Reads a request's keys at {@code pointer}; checks them against {@code keys} unless null. */
+  private static Request request(
+      ConfigReader in, String pointer, String subject, List<String> keys) {
+    if (keys != null && !in.checkKeys(pointer, subject, keys)) {
       return null;
     }
     JsonNode node = in.node(pointer);

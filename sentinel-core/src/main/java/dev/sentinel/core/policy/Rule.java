@@ -291,11 +291,11 @@ final class Rule {
     }
     JsonNode arguments = request.arguments();
     for (Condition condition : when) {
-      String text = condition.explain(arguments);
-      if (!condition.test(arguments)) {
-        return miss(text);
+      Condition.Explained explained = condition.explain(arguments);
+      if (!explained.holds()) {
+        return miss(explained.text());
       }
-      held.add(text);
+      held.add(explained.text());
     }
     if (during != null) {
       String local = during.describe(context.time());

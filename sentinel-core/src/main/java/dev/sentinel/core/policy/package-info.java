@@ -23,7 +23,7 @@
  *       tools: ["fs__write_file"]
  *       prompts: [...]
  *       resources: ["file:///workspace/**"]
- *       when: { "/path": { glob: "/workspace/**" } }
+ *       when: { "/path": { glob: "/workspace/**" }, "/files/*": { maxLength: 200 } }
  *       during: { days: [mon-fri], hours: "09:00-18:00", zone: Europe/Berlin }
  *     reason: text shown to the caller
  * limits:
@@ -48,13 +48,21 @@
  *
  * <p>{@code when} maps JSON Pointers into the arguments to operators, all of which must hold:
  * {@code equals}, {@code in}, {@code glob}, {@code regex} (found anywhere), {@code prefix},
- * {@code gt}, {@code gte}, {@code lt}, {@code lte}, {@code exists}, {@code maxLength}. A missing
- * value fails every operator but {@code exists: false}. Text operators see strings, numbers and
- * booleans as text; numeric operators see numbers and numeric strings. A {@code glob} or
- * {@code prefix} that starts with {@code /} compares against the value normalized as a POSIX
- * path ({@code //}, {@code .} and {@code ..} resolved); a path climbing above {@code /} matches
- * nothing. {@code during} checks the request time against days and hours in a zone (UTC by
- * default).
+ * {@code gt}, {@code gte}, {@code lt}, {@code lte}, {@code exists}, {@code maxLength}. Operators
+ * are typed: numeric operators accept only finite JSON numbers (compared exactly), text operators
+ * only strings, {@code maxLength} strings and arrays, {@code equals} and {@code in} the types of
+ * the listed values. A value of another type is a type mismatch, which counts as a match in a
+ * {@code deny} or {@code confirm} rule and as no match in an {@code allow} rule, unless the
+ * condition says {@code on_type_mismatch: match | no_match}. A missing value fails every operator
+ * but {@code exists: false}. A pointer segment {@code *} visits every element of an array or
+ * member of an object, combined by {@code wildcard: any} (the default for deny and confirm) or
+ * {@code all} (the default for allow; all over no values never allows), or counted with
+ * {@code count: { gte: 1, lte: 10 }}; at most 10,000 values are visited. A regex search that
+ * backtracks past its budget, and a wildcard past its limit, are undecided and fail closed like
+ * a mismatch. A {@code glob} or {@code prefix} that starts with {@code /} compares against the
+ * value normalized as a POSIX path ({@code //}, {@code .} and {@code ..} resolved); a path
+ * climbing above {@code /} matches nothing. {@code during} checks the request time against days
+ * and hours in a zone (UTC by default).
  *
  * <h2>Limits</h2>
  *

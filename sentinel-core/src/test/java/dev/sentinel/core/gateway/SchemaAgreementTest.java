@@ -43,7 +43,9 @@ class SchemaAgreementTest {
     out.put("match", policyKeys("PolicyCompiler", "MATCH_KEYS"));
     out.put("window", policyKeys("PolicyCompiler", "WINDOW_KEYS"));
     out.put("limit", policyKeys("PolicyCompiler", "LIMIT_KEYS"));
-    out.put("condition", policyKeys("Condition", "OPERATORS"));
+    List<String> condition = new ArrayList<>(policyKeys("Condition", "OPERATORS"));
+    condition.addAll(policyKeys("Condition", "OPTIONS"));
+    out.put("condition", condition);
     return out;
   }
 

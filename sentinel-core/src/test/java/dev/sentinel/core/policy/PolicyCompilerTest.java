@@ -202,7 +202,35 @@ class PolicyCompilerTest {
         + "        \"/path\": { globb: \"/x/**\" }\n");
     assertThat(e.getMessage()).isEqualTo("policy.yaml:5:20: rule 'w': unknown operator 'globb' "
         + "(expected one of equals, in, glob, regex, prefix, gt, gte, lt, lte, exists, "
-        + "maxLength); did you mean 'glob'?");
+        + "maxLength, count, wildcard, on_type_mismatch); did you mean 'glob'?");
+  }
+
+  @Test
+  void parse_badWildcardCountAndMismatchOptions() {
+    ConfigException e = fail("rules:\n  - id: w\n    deny:\n      when:\n"
+        + "        \"/a\": { equals: 1, wildcard: any }\n"
+        + "        \"/b/*\": { equals: 1, wildcard: some }\n"
+        + "        \"/c\": { count: { gte: 1 } }\n"
+        + "        \"/d/*\": { count: { gte: 3, lt: 2 } }\n"
+        + "        \"/e/*\": { count: { more: 1 } }\n"
+        + "        \"/f/*\": { count: { gte: 1 }, wildcard: all }\n"
+        + "        \"/g\": { equals: 1, on_type_mismatch: deny }\n"
+        + "        \"/h/**\": { equals: 1 }\n"
+        + "        \"/i/*\": { wildcard: all }\n"
+        + "        \"/j\": { on_type_mismatchh: match, equals: 1 }\n");
+    assertThat(e.problems()).hasSize(10);
+    assertThat(e.getMessage())
+        .contains("policy.yaml:5:28: rule 'w': 'wildcard' needs a pointer with a '*' segment")
+        .contains("'wildcard' expects any or all, got the text 'some'")
+        .contains("'count' needs a pointer with a '*' segment")
+        .contains("admit no count")
+        .contains("unknown count bound 'more'")
+        .contains("give either 'wildcard' or 'count', not both")
+        .contains("'on_type_mismatch' expects match or no_match, got the text 'deny'")
+        .contains("'**' in the pointer '/h/**' is not supported")
+        .contains("the condition on '/i/*' has no operator")
+        .contains("unknown operator 'on_type_mismatchh'")
+        .contains("did you mean 'on_type_mismatch'?");
   }
 
   @Test
@@ -214,11 +242,23 @@ class PolicyCompilerTest {
         + "        \"/d\": { glob: [x] }\n"
         + "        \"/e\": { in: [] }\n");
     assertThat(e.problems()).hasSize(5);
-    assertThat(e.getMessage()).contains("'gt' expects a number, got the text 'ten'")
+    assertThat(e.getMessage()).contains("'gt' expects a finite number, got the text 'ten'")
         .contains("'exists' expects true or false")
         .contains("'maxLength' expects a whole number of at least 0")
         .contains("'glob' expects text, got a list")
         .contains("'in' must list at least one value");
+  }
+
+  @Test
+  void parse_nonFiniteNumbersInOperators() {
+    ConfigException e = fail("rules:\n  - id: w\n    deny:\n      when:\n"
+        + "        \"/a\": { gt: .inf }\n"
+        + "        \"/b\": { equals: -.inf }\n"
+        + "        \"/c\": { in: [1, [.nan]] }\n");
+    assertThat(e.problems()).hasSize(3);
+    assertThat(e.getMessage()).contains("'gt' expects a finite number")
+        .contains("'equals' cannot compare with -Infinity")
+        .contains("'in' cannot compare with NaN");
   }
 
   @Test

@@ -263,6 +263,130 @@ class PolicyEngineTest {
         .rules()).containsExactly("workspace-only");
   }
 
+  /** The README's rule, and an allow for developers: the shape the attacks below walk around. */
+  private static final String NO_DESTRUCTIVE_SQL =
+      "  - id: devs\n    allow: { roles: [developer], tools: [db__query] }\n"
+          + "  - id: no-destructive-sql\n    deny:\n      tools: [db__query]\n"
+          + "      when: { \"/sql\": { regex: \"(?i)\\\\b(drop|truncate|delete)\\\\b\" } }\n";
+
+  @Test
+  void decide_denyRegex_whenSqlArrivesInAnotherShape_stillDenies() {
+    PolicyEngine engine = policy(NO_DESTRUCTIVE_SQL);
+    for (String args : List.of("{\"sql\":[\"DROP TABLE users\"]}",
+        "{\"sql\":{\"q\":\"DROP TABLE users\"}}", "{\"sql\":[\"select 1\",\"drop table x\"]}",
+        "{\"sql\":42}", "{\"sql\":true}", "{\"sql\":null}")) {
+      assertThat(engine.decide(tool(BOB, "db__query", args)).rules()).as(args)
+          .containsExactly("no-destructive-sql");
+    }
+    assertThat(engine.decide(tool(BOB, "db__query", "{\"sql\":\"select 1\"}")).rules())
+        .containsExactly("devs");
+    // Omitting the argument is harmless: the backend gets no SQL at all.
+    assertThat(engine.decide(tool(BOB, "db__query", "{}")).rules()).containsExactly("devs");
+  }
+
+  @Test
+  void decide_denyAmountGt_whenAmountIsNotAPlainJsonNumber_stillDenies() {
+    PolicyEngine engine = policy("  - id: pay\n    allow: { tools: [pay] }\n"
+        + "  - id: big\n    deny:\n      tools: [pay]\n      when: { \"/amount\": { gt: 1000 } }\n");
+    for (String args : List.of("{\"amount\":\"0x1388\"}", "{\"amount\":[5000]}",
+        "{\"amount\":\"Infinity\"}", "{\"amount\":1e999999}", "{\"amount\":\"5000\"}",
+        "{\"amount\":\" 5000 \"}", "{\"amount\":{\"value\":5000}}", "{\"amount\":null}",
+        "{\"amount\":true}", "{\"amount\":5000}", "{\"amount\":1000.5}",
+        "{\"amount\":123456789012345678901234567890}")) {
+      assertThat(engine.decide(tool(ALICE, "pay", args)).rules()).as(args).containsExactly("big");
+      assertThat(engine.decide(tool(ALICE, "pay", Requests.exactJson(args))).rules()).as(args)
+          .containsExactly("big");
+    }
+    // Kept exactly (as BigDecimal), a hair above the bound is above it.
+    assertThat(engine.decide(tool(ALICE, "pay",
+        Requests.exactJson("{\"amount\":1000.0000000000000000001}"))).rules())
+        .containsExactly("big");
+    for (String args : List.of("{\"amount\":10}", "{\"amount\":1000}", "{\"amount\":1000.0}",
+        "{\"amount\":-5e3}", "{}")) {
+      assertThat(engine.decide(tool(ALICE, "pay", args)).rules()).as(args)
+          .containsExactly("pay");
+      assertThat(engine.decide(tool(ALICE, "pay", Requests.exactJson(args))).rules()).as(args)
+          .containsExactly("pay");
+    }
+    // -1e999999 overflows a double to -Infinity: not a finite number, so a mismatch (denied);
+    // kept exactly, it is a very negative number, not above 1000.
+    assertThat(engine.decide(tool(ALICE, "pay", "{\"amount\":-1e999999}")).rules())
+        .containsExactly("big");
+    assertThat(engine.decide(tool(ALICE, "pay", Requests.exactJson("{\"amount\":-1e999999}")))
+        .rules()).containsExactly("pay");
+  }
+
+  @Test
+  void decide_allowAmountLte_whenAmountIsNotAPlainJsonNumber_doesNotAllow() {
+    PolicyEngine engine = policy("  - id: small\n    allow:\n      tools: [pay]\n"
+        + "      when: { \"/amount\": { lte: 100 } }\n");
+    for (String args : List.of("{\"amount\":\"50\"}", "{\"amount\":[50]}",
+        "{\"amount\":\"-Infinity\"}", "{\"amount\":-1e999999}", "{\"amount\":null}",
+        "{\"amount\":\"0x10\"}", "{}")) {
+      assertThat(engine.decide(tool(ALICE, "pay", args)).effect()).as(args)
+          .isEqualTo(Effect.DENY);
+    }
+    assertThat(engine.decide(tool(ALICE, "pay", "{\"amount\":50}")).effect())
+        .isEqualTo(Effect.ALLOW);
+    assertThat(engine.decide(tool(ALICE, "pay", Requests.exactJson("{\"amount\":100.000}")))
+        .effect()).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void decide_embeddingExampleRule_whenQueryIsAnArray_stillDenies() {
+    PolicyEngine engine = policy("  - id: analysts-read\n    allow: { tools: [\"reports.*\"] }\n"
+        + "  - id: no-exports-of-everything\n    deny:\n      tools: [\"reports.*\"]\n"
+        + "      when:\n        \"/query\": { regex: \"(?i)select\\\\s+\\\\*\" }\n");
+    assertThat(engine.decide(tool(ALICE, "reports.run", "{\"query\":[\"SELECT * FROM t\"]}"))
+        .rules()).containsExactly("no-exports-of-everything");
+    assertThat(engine.decide(tool(ALICE, "reports.run", "{\"query\":\"SELECT a FROM t\"}"))
+        .rules()).containsExactly("analysts-read");
+  }
+
+  @Test
+  void decide_denyAnyEntityOfTypeSecret_lookingIntoTheArray() {
+    PolicyEngine engine = policy("  - id: all\n    allow: { tools: [store] }\n"
+        + "  - id: no-secrets\n    deny:\n      tools: [store]\n"
+        + "      when: { \"/entities/*/entityType\": { equals: secret } }\n");
+    assertThat(engine.decide(tool(ALICE, "store", "{\"entities\":[{\"entityType\":\"note\"},"
+        + "{\"entityType\":\"secret\"}]}")).rules()).containsExactly("no-secrets");
+    assertThat(engine.decide(tool(ALICE, "store", "{\"entities\":[{\"entityType\":\"note\"},"
+        + "{\"entityType\":[\"secret\"]}]}")).rules()).containsExactly("no-secrets");
+    assertThat(engine.decide(tool(ALICE, "store", "{\"entities\":{\"a\":{\"entityType\":"
+        + "\"secret\"}}}")).rules()).containsExactly("no-secrets");
+    assertThat(engine.decide(tool(ALICE, "store", "{\"entities\":\"secret\"}")).rules())
+        .containsExactly("no-secrets");
+    assertThat(engine.decide(tool(ALICE, "store", "{\"entities\":[{\"entityType\":\"note\"},"
+        + "{\"name\":\"x\"}]}")).rules()).containsExactly("all");
+    assertThat(engine.decide(tool(ALICE, "store", "{\"entities\":[]}")).rules())
+        .containsExactly("all");
+    assertThat(engine.decide(tool(ALICE, "store", "{}")).rules()).containsExactly("all");
+  }
+
+  @Test
+  void decide_catastrophicRegex_isBoundedAndFailsClosed() {
+    String input = "{\"s\":\"" + "a".repeat(50_000) + "!\"}";
+    PolicyEngine deny = policy("  - id: all\n    allow: { tools: [t] }\n"
+        + "  - id: evil\n    deny:\n      tools: [t]\n      when: { \"/s\": { regex: \"(a+)+$\" } }\n");
+    assertThat(deny.decide(tool(ALICE, "t", input)).rules()).containsExactly("evil");
+    assertThat(deny.decide(tool(ALICE, "t", input)).diagnostics()).isEmpty();
+    PolicyEngine allow = policy("  - id: evil\n    allow:\n      tools: [t]\n"
+        + "      when: { \"/s\": { regex: \"(a+)+$\" } }\n");
+    assertThat(allow.decide(tool(ALICE, "t", input)).effect()).isEqualTo(Effect.DENY);
+    assertThat(allow.decide(tool(ALICE, "t", "{\"s\":\"aaa\"}")).effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void decide_ordinaryRegexOnLongText_isNotCutShort() {
+    PolicyEngine engine = policy(NO_DESTRUCTIVE_SQL);
+    String longSelect = "select " + "a, ".repeat(100_000) + "b from t";
+    assertThat(engine.decide(tool(BOB, "db__query", "{\"sql\":\"" + longSelect + "\"}")).rules())
+        .containsExactly("devs");
+    assertThat(engine.decide(tool(BOB, "db__query", "{\"sql\":\"" + longSelect + "; drop table t\"}"))
+        .rules()).containsExactly("no-destructive-sql");
+  }
+
   @Test
   void decide_pathTraversalDoesNotMatchWorkspaceGlob() {
     PolicyEngine engine = policy("  - id: ws\n    allow:\n      tools: [fs__read]\n"

@@ -12,7 +12,6 @@ import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.config.ConfigException;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,7 +72,6 @@ class PolicyFuzzTest {
    * Jackson's JsonNodeException ("cannot convert value Infinity to BigDecimal",
    * PolicyCompiler.operator) instead of reporting the rule's problem.
    */
-  @Disabled("known issue, reported to the condition work: .inf in a numeric condition")
   @Test
   void parse_infiniteNumberInCondition_isALocatedProblem() {
     String yaml = "rules:\n  - id: r\n    allow: { tools: [x], when: { \"/a\": { lte: .inf } } }\n";

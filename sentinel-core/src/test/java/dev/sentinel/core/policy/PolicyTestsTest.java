@@ -3,9 +3,11 @@ package dev.sentinel.core.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.config.ConfigException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class PolicyTestsTest {
@@ -89,5 +91,44 @@ class PolicyTestsTest {
         + "    principal: { id: a, roles: [admin] }\n"
         + "    request: { method: prompts/get, name: greet }\n    expect: deny\n", "t.yaml");
     assertThat(report.passed()).isTrue();
+  }
+
+  @Test
+  void request_readsPrincipalTargetArgumentsAndTime() throws Exception {
+    RequestContext context = PolicyTests.request("{\"principal\": {\"id\": \"bob\", "
+        + "\"roles\": [\"developer\"]}, \"backend\": \"db\", \"tool\": \"db__query\", "
+        + "\"arguments\": {\"sql\": [\"DROP TABLE users\"], \"n\": 1e999999}, "
+        + "\"time\": \"2025-01-07T08:00:00Z\"}", "--request");
+    assertThat(context.principal().id()).isEqualTo("bob");
+    assertThat(context.principal().roles()).containsExactly("developer");
+    assertThat(context.request().method()).isEqualTo("tools/call");
+    assertThat(context.request().name()).isEqualTo("db__query");
+    assertThat(context.request().arguments().get("sql").isArray()).isTrue();
+    assertThat(context.time()).isEqualTo(Instant.parse("2025-01-07T08:00:00Z"));
+    Explanation explanation = sample().explain(context);
+    assertThat(explanation.decision().rules()).containsExactly("no-destructive-sql");
+    assertThat(explanation.render()).contains("[match] deny no-destructive-sql: tool "
+        + "'db__query' matches 'db__query'; /sql [\"DROP TABLE users\"] is an array, regex "
+        + "'(?i)\\b(drop|truncate|delete)\\b' needs a string: type mismatch, counts as a match "
+        + "for this deny rule");
+  }
+
+  @Test
+  void request_defaultsTimeAndReportsEveryProblem() {
+    assertThat(PolicyTests.request("principal: alice\nmethod: ping\n", "r").time())
+        .isEqualTo(PolicyTests.DEFAULT_TIME);
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> PolicyTests.request("{\"principal\": {\"id\": \"\"}, \"tool\": \"t\", "
+            + "\"argumnets\": {}}", "--request"));
+    assertThat(e.getMessage()).contains("--request:1:40: request: unknown key 'argumnets'")
+        .contains("did you mean 'arguments'?");
+    e = catchThrowableOfType(ConfigException.class,
+        () -> PolicyTests.request("{\"principal\": {\"id\": \" \"}, \"tool\": \"t\"}", "r"));
+    assertThat(e.getMessage()).contains("the principal's id must not be blank");
+    e = catchThrowableOfType(ConfigException.class,
+        () -> PolicyTests.request("{\"tool\": \"t\"}", "r"));
+    assertThat(e.getMessage()).contains("missing required key 'principal'");
+    e = catchThrowableOfType(ConfigException.class, () -> PolicyTests.request("[1]", "r"));
+    assertThat(e.getMessage()).contains("expected a mapping such as");
   }
 }
