@@ -2,7 +2,11 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Outcome;
+import dev.sentinel.jdbc.AuditAnchors;
+import dev.sentinel.jdbc.AuditCheckpoint;
+import dev.sentinel.jdbc.AuditCheckpoints;
 import dev.sentinel.jdbc.AuditFormat;
+import dev.sentinel.jdbc.AuditHead;
 import dev.sentinel.jdbc.AuditQuery;
 import dev.sentinel.jdbc.AuditRetention;
 import dev.sentinel.jdbc.AuditVerifier;
@@ -18,6 +22,8 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,13 +38,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sentinel audit verify|query|export|purge}: the audit trail in a gateway's database. See
- * {@code docs/audit.md} for the hash chain that {@code verify} checks. Not thread-safe.
+ * {@code sentinel audit verify|head|checkpoint|query|export|purge}: the audit trail in a
+ * gateway's database. See {@code docs/audit.md} for the hash chain that {@code verify} checks and
+ * the anchors ({@code head}, checkpoints) that catch truncation. A thin adapter: the logic is
+ * sentinel-jdbc's ({@link AuditVerifier}, {@link AuditCheckpoints}). Not thread-safe.
  */
 @Command(
     name = "audit",
     mixinStandardHelpOptions = true,
-    description = {"Verify, query, export or purge the audit trail.",
+    description = {"Verify, anchor, query, export or purge the audit trail.",
         "Works on a gateway's database: --config FILE or --db URL."})
 public final class AuditCommand implements Runnable {
   /** How often (in records) the export progress line is updated. */
@@ -69,7 +77,7 @@ public final class AuditCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: verify, query, export or purge");
+        "missing command: verify, head, checkpoint, query, export or purge");
   }
 
   /** The filters of {@code query} and {@code export}. A picocli mixin. */
@@ -143,18 +151,33 @@ public final class AuditCommand implements Runnable {
     }
   }
 
-  /** Checks the hash chain. */
+  /** Checks the hash chain, and that it holds the anchors given. */
   @Command(name = "verify", mixinStandardHelpOptions = true,
       description = {"Check that no audit record was edited, removed, inserted or reordered.",
+          "With --expect-head or --checkpoints, also that the chain still holds those anchors:",
+          "a chain that ends before one was truncated, one with another hash there rewritten.",
           "Exit code 0 when the trail is intact; 1 naming the first record that is not."})
-  int verify(@Mixin DatabaseOptions database) {
+  int verify(
+      @Option(names = "--expect-head", paramLabel = "HEAD",
+          description = {"a head as 'sentinel audit head' printed it (<seq>:<hash>[@<time>]):",
+              "the chain must still hold that record with that hash (it may have grown)"})
+          String expectHead,
+      @Option(names = "--checkpoints", paramLabel = "FILE",
+          description = "signed checkpoints (the file audit.checkpoint writes); repeatable")
+          List<Path> checkpointFiles,
+      @Option(names = "--trust", paramLabel = "PUBKEY",
+          description = {"a public key (PEM) whose checkpoints are trusted; repeatable,",
+              "needed with --checkpoints"}) List<Path> trusted,
+      @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("verify");
+    AuditAnchors anchors = anchors(line, expectHead, checkpointFiles, trusted);
+    PrintWriter out = line.getOut();
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      VerifyReport report = AuditVerifier.verify(stores.database());
-      PrintWriter out = line.getOut();
+      VerifyReport report = AuditVerifier.verify(stores.database(), anchors);
       if (report.ok()) {
         out.println("OK: the audit trail in " + stores.description() + " is intact ("
-            + Summary.plural(report.rowsChecked()) + " verified).");
+            + Summary.plural(report.rowsChecked()) + " verified)"
+            + (anchors.isEmpty() ? "." : "; " + anchored(expectHead, report) + "."));
         out.flush();
         return 0;
       }
@@ -165,6 +188,99 @@ public final class AuditCommand implements Runnable {
           + " verified; see docs/audit.md for what each problem means.");
       out.flush();
       return Main.FAILED;
+    }
+  }
+
+  /**
+   * The anchors from the options: the expected head, and every checkpoint in the files (each
+   * signed by a trusted key).
+   */
+  private static AuditAnchors anchors(CommandLine line, String expectHead,
+      List<Path> checkpointFiles, List<Path> trusted) {
+    boolean checkpoints = checkpointFiles != null && !checkpointFiles.isEmpty();
+    boolean keys = trusted != null && !trusted.isEmpty();
+    if (checkpoints != keys) {
+      throw new CommandLine.ParameterException(line, checkpoints
+          ? "--checkpoints needs --trust PUBKEY: the public key whose signatures to accept"
+          : "--trust goes with --checkpoints FILE");
+    }
+    AuditAnchors anchors = AuditAnchors.NONE;
+    if (expectHead != null) {
+      try {
+        anchors = anchors.expectHead(AuditHead.parse(expectHead));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(line, "--expect-head: " + e.getMessage());
+      }
+    }
+    if (checkpoints) {
+      List<PublicKey> publicKeys = new ArrayList<>();
+      for (Path key : trusted) {
+        publicKeys.add(AuditCheckpoints.readPublicKey(key));
+      }
+      List<AuditCheckpoint> all = new ArrayList<>();
+      for (Path file : checkpointFiles) {
+        all.addAll(AuditCheckpoints.read(file));
+      }
+      // A checkpoint no trusted key signed fails here, before the database is opened.
+      anchors = anchors.checkpoints(all, publicKeys);
+    }
+    return anchors;
+  }
+
+  private static String anchored(String expectHead, VerifyReport report) {
+    List<String> parts = new ArrayList<>();
+    long checkpoints = report.anchorsChecked() - (expectHead == null ? 0 : 1);
+    if (expectHead != null) {
+      parts.add("it holds the expected head");
+    }
+    if (checkpoints > 0 || report.anchorsBeforeBase() > 0) {
+      parts.add("it holds " + checkpoints + (checkpoints == 1 ? " signed checkpoint" : " signed"
+          + " checkpoints") + (report.anchorsBeforeBase() == 0 ? "" : " (" + report
+          .anchorsBeforeBase() + " older ones lie before the chain's base, purged by retention,"
+          + " and were not checked)"));
+    }
+    return String.join("; ", parts);
+  }
+
+  /** Prints the chain's head, to be copied elsewhere and given back to verify --expect-head. */
+  @Command(name = "head", mixinStandardHelpOptions = true,
+      description = {"Print the chain's head: <seq>:<hash>@<time> of its last record.",
+          "Keep it outside the database (a ticket, a log, a notary); later,",
+          "'sentinel audit verify --expect-head <it>' fails if the chain was truncated or",
+          "rewritten before it."})
+  int head(@Mixin DatabaseOptions database) {
+    CommandLine line = spec.commandLine().getSubcommands().get("head");
+    try (JdbcStores stores = database.open(line, environment, clock, true)) {
+      PrintWriter out = line.getOut();
+      out.println(AuditVerifier.head(stores.database()));
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** Signs a checkpoint of the chain now. */
+  @Command(name = "checkpoint", mixinStandardHelpOptions = true,
+      description = {"Sign the chain's head now with an Ed25519 key and print the checkpoint",
+          "(one JSON line); with --append, also append it to a checkpoint file. For anchoring",
+          "from cron or by hand; a gateway with audit.checkpoint takes them itself."})
+  int checkpoint(
+      @Option(names = "--key", paramLabel = "FILE", required = true,
+          description = "the Ed25519 private key (PEM, openssl genpkey -algorithm ed25519)")
+          Path key,
+      @Option(names = "--append", paramLabel = "FILE",
+          description = "append the checkpoint to this file too") Path append,
+      @Mixin DatabaseOptions database) {
+    CommandLine line = spec.commandLine().getSubcommands().get("checkpoint");
+    PrivateKey privateKey = AuditCheckpoints.readPrivateKey(key);
+    try (JdbcStores stores = database.open(line, environment, clock, true)) {
+      AuditCheckpoint checkpoint = AuditCheckpoints.take(stores.database(), privateKey, clock);
+      if (append != null) {
+        AuditCheckpoints.append(append, checkpoint);
+      }
+      PrintWriter out = line.getOut();
+      out.println(checkpoint.toJson());
+      out.flush();
+      return 0;
     }
   }
 

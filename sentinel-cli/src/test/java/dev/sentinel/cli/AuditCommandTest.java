@@ -3,11 +3,16 @@ package dev.sentinel.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.cli.Cli.Run;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +66,105 @@ class AuditCommandTest {
     Run run = Cli.run("audit", "verify", "--db", db());
     assertThat(run.exit()).isEqualTo(Main.FAILED);
     assertThat(run.out()).contains("seq 3");
+  }
+
+  /** Deletes the records after {@code seq} and rewrites the chain row to match. */
+  private void truncateTo(long seq) throws Exception {
+    try (Connection c = DriverManager.getConnection(db())) {
+      c.createStatement().execute("DELETE FROM sentinel_audit WHERE seq > " + seq);
+      c.createStatement().execute("UPDATE sentinel_audit_chain SET head_seq = " + seq
+          + ", head_hash = (SELECT hash FROM sentinel_audit WHERE seq = " + seq + ")");
+    }
+  }
+
+  private static Path pem(Path file, String label, Key key) throws Exception {
+    String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+        .encodeToString(key.getEncoded());
+    return Files.writeString(file,
+        "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n");
+  }
+
+  @Test
+  void head_printsOneLineThatVerifyExpectHeadTakesBack() {
+    Run head = Cli.run("audit", "head", "--db", db());
+    assertThat(head.exit()).as(head.err()).isZero();
+    assertThat(head.out()).matches("4:sha256:[0-9a-f]{64}@2026-03-01T11:00:00Z\n");
+
+    Run verify = Cli.run("audit", "verify", "--expect-head", head.out().strip(), "--db", db());
+    assertThat(verify.exit()).as(verify.out() + verify.err()).isZero();
+    assertThat(verify.out()).contains("is intact (4 records verified); it holds the expected head.");
+  }
+
+  @Test
+  void verify_expectHead_afterTheNewestRecordsWereDeleted_exitsOne() throws Exception {
+    String head = Cli.run("audit", "head", "--db", db()).out().strip();
+    truncateTo(2);
+    assertThat(Cli.run("audit", "verify", "--db", db()).exit())
+        .as("the chain alone does not show it").isZero();
+
+    Run run = Cli.run("audit", "verify", "--expect-head", head, "--db", db());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).contains("not intact at record seq 3: the expected head 4:sha256:")
+        .contains("the chain now ends at seq 2");
+  }
+
+  @Test
+  void verify_badExpectHead_isAUsageError() {
+    Run run = Cli.run("audit", "verify", "--expect-head", "4:abc", "--db", db());
+    assertThat(run.exit()).isEqualTo(Main.USAGE);
+    assertThat(run.err()).contains("--expect-head: expected a chain head");
+  }
+
+  @Test
+  void checkpoint_signsTheHead_andVerifyWithCheckpointsCatchesTruncation() throws Exception {
+    KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path key = pem(dir.resolve("checkpoint.key"), "PRIVATE KEY", keys.getPrivate());
+    Path pub = pem(dir.resolve("checkpoint.pub"), "PUBLIC KEY", keys.getPublic());
+    Path file = dir.resolve("anchors/checkpoints.jsonl");
+
+    Run taken = Cli.run("audit", "checkpoint", "--key", key.toString(), "--append",
+        file.toString(), "--db", db());
+    assertThat(taken.exit()).as(taken.err()).isZero();
+    JsonNode line = JSON.readTree(taken.out());
+    assertThat(line.get("seq").asLong()).isEqualTo(4);
+    assertThat(Files.readAllLines(file)).containsExactly(taken.out().strip());
+
+    Run ok = Cli.run("audit", "verify", "--checkpoints", file.toString(), "--trust",
+        pub.toString(), "--db", db());
+    assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("it holds 1 signed checkpoint.");
+
+    truncateTo(3);
+    Run caught = Cli.run("audit", "verify", "--checkpoints", file.toString(), "--trust",
+        pub.toString(), "--db", db());
+    assertThat(caught.exit()).isEqualTo(Main.FAILED);
+    assertThat(caught.out()).contains("the checkpoint at seq 4 hash sha256:")
+        .contains("the chain now ends at seq 3");
+  }
+
+  @Test
+  void verify_checkpointSignedByAnUntrustedKey_exitsOne() throws Exception {
+    KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    KeyPair other = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path key = pem(dir.resolve("other.key"), "PRIVATE KEY", other.getPrivate());
+    Path pub = pem(dir.resolve("checkpoint.pub"), "PUBLIC KEY", keys.getPublic());
+    Path file = dir.resolve("checkpoints.jsonl");
+    Cli.run("audit", "checkpoint", "--key", key.toString(), "--append", file.toString(),
+        "--db", db());
+
+    Run run = Cli.run("audit", "verify", "--checkpoints", file.toString(), "--trust",
+        pub.toString(), "--db", db());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("is not signed by a trusted key").doesNotContain("Exception");
+  }
+
+  @Test
+  void verify_checkpointsWithoutTrust_isAUsageError() {
+    Run run = Cli.run("audit", "verify", "--checkpoints", "cp.jsonl", "--db", db());
+    assertThat(run.exit()).isEqualTo(Main.USAGE);
+    assertThat(run.err()).contains("--checkpoints needs --trust PUBKEY");
   }
 
   @Test

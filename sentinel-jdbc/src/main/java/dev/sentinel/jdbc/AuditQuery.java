@@ -4,12 +4,16 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.audit.CanonicalJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.jdbi.v3.core.statement.Query;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -38,6 +42,11 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * <p>Immutable and thread-safe.
  */
 public final class AuditQuery {
+  /** Records read per read transaction. */
+  static final int CHUNK = 1000;
+
+  private static final String ACTION = "query the audit trail";
+
   private final Instant from;
   private final Instant to;
   private final String principal;
@@ -96,39 +105,88 @@ public final class AuditQuery {
   }
 
   /**
-   * Runs a function over the matching records as a stream, read lazily on one consistent snapshot
-   * of the database; the stream must not escape the function.
+   * Runs a function over the matching records as a stream, read lazily in chunks of {@value
+   * #CHUNK} records, each on its own short read transaction, so that a long export never holds a
+   * lock a writer waits for; the stream must not escape the function. The records are those up to
+   * the newest one when the stream starts (records appended meanwhile are left out); a purge while
+   * the stream runs removes the records it deletes from what is still to come.
    *
    * @throws DatabaseException if the database cannot be read
    */
   public <R> R stream(Database database, Function<Stream<AuditRecord>, R> function) {
     Objects.requireNonNull(database, "database");
     Objects.requireNonNull(function, "function");
-    return AuditRows.inSnapshot(
-        database,
-        "query the audit trail",
-        h -> {
-          Query q = h.createQuery(sql()).setFetchSize(AuditRows.FETCH_SIZE);
-          bind(q);
-          try (Stream<AuditRecord> records =
-              q.map(
-                      (rs, ctx) -> {
-                        long seq = rs.getLong(1);
-                        return new AuditRecord(seq, AuditRows.parse(seq, rs.getString(2)));
-                      })
-                  .stream()) {
-            Stream<AuditRecord> matching =
-                rule == null ? records : records.filter(r -> r.event().rules().contains(rule));
-            if (limit > 0 && rule != null) {
-              matching = matching.limit(limit);
-            }
-            return function.apply(matching);
-          }
-        });
+    Long newest = AuditRows.inSnapshot(database, ACTION,
+        h -> h.createQuery("SELECT max(seq) FROM sentinel_audit").mapTo(Long.class).one());
+    if (newest == null) {
+      return function.apply(Stream.empty());
+    }
+    int chunk = limit > 0 && rule == null ? (int) Math.min(CHUNK, limit) : CHUNK;
+    Stream<AuditRecord> records =
+        StreamSupport.stream(new Chunks(database, newest, chunk), false);
+    Stream<AuditRecord> matching =
+        rule == null ? records : records.filter(r -> r.event().rules().contains(rule));
+    if (limit > 0) {
+      matching = matching.limit(limit);
+    }
+    return function.apply(matching);
+  }
+
+  /** The records, fetched one chunk at a time as the stream asks for them. Not thread-safe. */
+  private final class Chunks extends Spliterators.AbstractSpliterator<AuditRecord> {
+    private final Database database;
+    private final String sql = sql();
+    private final int size;
+    private final long bound;
+    private final ArrayDeque<AuditRecord> buffer = new ArrayDeque<>();
+    private long cursor; // the seq of the last record fetched, or just outside the range
+    private boolean exhausted;
+
+    Chunks(Database database, long newest, int size) {
+      super(Long.MAX_VALUE, Spliterator.ORDERED | Spliterator.NONNULL);
+      this.database = database;
+      this.size = size;
+      this.cursor = order == Order.NEWEST_FIRST ? Long.MAX_VALUE : Long.MIN_VALUE;
+      this.bound = newest;
+    }
+
+    @Override
+    public boolean tryAdvance(Consumer<? super AuditRecord> action) {
+      if (buffer.isEmpty() && !exhausted) {
+        fetch();
+      }
+      AuditRecord next = buffer.poll();
+      if (next == null) {
+        return false;
+      }
+      action.accept(next);
+      return true;
+    }
+
+    private void fetch() {
+      List<AuditRecord> rows = AuditRows.inSnapshot(database, ACTION, h -> {
+        Query q = h.createQuery(sql)
+            .bind("cursor", cursor)
+            .bind("bound", bound)
+            .bind("chunk", size);
+        bind(q);
+        return q.map((rs, ctx) -> {
+          long seq = rs.getLong(1);
+          return new AuditRecord(seq, AuditRows.parse(seq, rs.getString(2)));
+        }).list();
+      });
+      buffer.addAll(rows);
+      exhausted = rows.size() < size;
+      if (!rows.isEmpty()) {
+        cursor = rows.get(rows.size() - 1).seq();
+      }
+    }
   }
 
   String sql() {
     List<String> where = new ArrayList<>();
+    where.add(order == Order.NEWEST_FIRST ? "a.seq < :cursor" : "a.seq > :cursor");
+    where.add("a.seq <= :bound");
     if (from != null) {
       where.add("a.time >= :from");
     }
@@ -153,15 +211,8 @@ public final class AuditQuery {
           "NOT (a.outcome = 'PENDING' AND EXISTS (SELECT 1 FROM sentinel_audit f"
               + " WHERE f.id = a.id AND f.outcome <> 'PENDING'))");
     }
-    StringBuilder sql = new StringBuilder("SELECT a.seq, a.event FROM sentinel_audit a");
-    if (!where.isEmpty()) {
-      sql.append(" WHERE ").append(String.join(" AND ", where));
-    }
-    sql.append(" ORDER BY a.seq").append(order == Order.NEWEST_FIRST ? " DESC" : " ASC");
-    if (limit > 0 && rule == null) {
-      sql.append(" LIMIT ").append(limit);
-    }
-    return sql.toString();
+    return "SELECT a.seq, a.event FROM sentinel_audit a WHERE " + String.join(" AND ", where)
+        + " ORDER BY a.seq" + (order == Order.NEWEST_FIRST ? " DESC" : " ASC") + " LIMIT :chunk";
   }
 
   private void bind(Query q) {

@@ -37,9 +37,10 @@ final class AuditRows {
   }
 
   /**
-   * Runs a read-only callback on one consistent snapshot of the database, without blocking
-   * writers: a repeatable-read transaction on PostgreSQL (which also lets the driver stream with a
-   * fetch size), a deferred read transaction on SQLite (a WAL reader).
+   * Runs a read-only callback on one consistent snapshot of the database: a repeatable-read
+   * transaction on PostgreSQL (which never blocks writers), a deferred read transaction on SQLite
+   * (a shared lock, which a writer's commit waits for: keep the callback short, as the chunked
+   * readers do).
    */
   static <T> T inSnapshot(
       Database database, String action, HandleCallback<T, RuntimeException> callback) {

@@ -38,15 +38,19 @@ import org.sqlite.SQLiteException;
  * refused before anything in it is changed.
  *
  * <p><b>SQLite</b> ({@code jdbc:sqlite:<path>}): the parent folders are created; every connection
- * runs in WAL mode (readers never wait for the writer), with a busy timeout (default 5 s: a writer
- * waits that long for another writer instead of failing at once), foreign keys enforced, {@code
- * synchronous=NORMAL} and immediate transactions. {@code NORMAL} is the setting SQLite recommends
- * with WAL: the database cannot be corrupted, and a crash of this process loses nothing committed;
- * only an operating-system crash or power cut may undo the last transactions before the next
- * checkpoint. {@code FULL} would add an fsync to every commit for that last case. Immediate
- * transactions take the write lock at {@code BEGIN}, where the busy timeout applies, rather than
- * failing mid-transaction on a lock upgrade that no timeout can resolve. In-memory databases are
- * refused: every connection would see a different one.
+ * runs with a rollback journal ({@code journal_mode=TRUNCATE}) and {@code mmap_size=0}, so that no
+ * file of the database is ever memory-mapped: a disk that fails or turns read-only shows as an
+ * I/O error, never as a {@code SIGBUS} that kills the process (WAL mode maps its {@code -shm}
+ * file; see {@link SqliteConnections}). Both settings are read back on every new connection, and
+ * a connection on which they did not take is refused (a file another process holds in WAL mode).
+ * Connections have a busy timeout (default 5 s: a writer waits that long for another writer, or
+ * for readers to finish, instead of failing at once), foreign keys enforced, {@code
+ * synchronous=NORMAL} and immediate transactions. With a rollback journal {@code NORMAL} syncs the
+ * journal and the database at each commit: a crash of this process loses nothing committed and
+ * the file is not corrupted; a power cut may undo the last transaction. {@code FULL} also syncs
+ * the emptied journal. Immediate transactions take the write lock at {@code BEGIN}, where the busy
+ * timeout applies, rather than failing mid-transaction on a lock upgrade that no timeout can
+ * resolve. In-memory databases are refused: every connection would see a different one.
  *
  * <p><b>PostgreSQL</b> ({@code jdbc:postgresql://host:port/database}): connections come from a
  * HikariCP pool over the driver's {@code PGSimpleDataSource}, at most {@link
@@ -333,7 +337,7 @@ public final class Database implements AutoCloseable {
                 + " jdbc:sqlite:/var/lib/sentinel/sentinel.db (a temporary file in tests).");
       }
       checkSqliteFile(file);
-      DataSource sqlite = sqlite(jdbcUrl, builder);
+      DataSource sqlite = sqlite(jdbcUrl, file, builder);
       return new Database(builder, dialect, file, sqlite, sqlite);
     }
     PGSimpleDataSource unpooled = postgresql(builder);
@@ -433,20 +437,20 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  private static DataSource sqlite(String jdbcUrl, Builder builder) {
+  private static DataSource sqlite(String jdbcUrl, Path file, Builder builder) {
     Duration busyTimeout = builder.busyTimeout;
     SQLiteConfig config = new SQLiteConfig();
     if (builder.maxPageCount > 0) {
       config.setMaxPageCount(builder.maxPageCount);
     }
-    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    // No journal mode here: SqliteConnections sets it (and mmap_size) and reads both back.
     config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
     config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
     config.enforceForeignKeys(true);
     config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
     SQLiteDataSource dataSource = new SQLiteDataSource(config);
     dataSource.setUrl(jdbcUrl);
-    return dataSource;
+    return new SqliteConnections(dataSource, file.toAbsolutePath().toString());
   }
 
   private static PGSimpleDataSource postgresql(Builder builder) {

@@ -5,8 +5,11 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Clock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import org.jdbi.v3.core.Handle;
@@ -41,9 +44,18 @@ import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
  * the event. See {@code docs/audit.md}.
  *
  * <p>Durability: {@link #durable()} is true: a returned write is committed. On SQLite the commit
- * survives a crash of the process (WAL with {@code synchronous=NORMAL}); with {@link
- * Builder#synchronousFull} it also survives a power cut or operating-system crash, at the cost of
- * an fsync per batch.
+ * survives a crash of the process (a rollback journal with {@code synchronous=NORMAL}, which
+ * syncs the journal and the database at each commit); with {@link Builder#synchronousFull} the
+ * emptied journal is synced too, so that a power cut or operating-system crash cannot undo the
+ * last batch.
+ *
+ * <p>Storage faults: a batch that cannot be committed (a disk error, a full or read-only disk, a
+ * file that cannot be opened) throws, and nothing of it was stored; the connection is dropped and
+ * a new one, whose settings are checked again ({@link Database}), is opened for the next attempt.
+ * The {@link dev.sentinel.core.audit.AuditDispatcher} keeps the batch and retries it until the
+ * disk recovers, refusing calls meanwhile when the gateway is set to {@code on_sink_failure:
+ * block}. No file of a SQLite database is memory-mapped, so a failing disk cannot crash the
+ * process.
  *
  * <p>A retried batch whose first attempt committed but could not be confirmed (a connection lost
  * during {@code COMMIT}) is stored twice; both copies are part of the chain, so this never breaks
@@ -52,8 +64,7 @@ import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
  * #close} throws {@link IOException}.
  *
  * <p>Thread-safe: writes are serialized on the sink, which keeps one connection open between them
- * (reopened after a failure). On SQLite that connection has a 64 MiB page cache and checkpoints
- * the WAL every 10,000 pages (about 40 MB) instead of SQLite's 1,000.
+ * (reopened after a failure). On SQLite that connection has a 64 MiB page cache.
  */
 public final class JdbcAuditSink implements AuditSink {
   private static final String INSERT =
@@ -65,6 +76,7 @@ public final class JdbcAuditSink implements AuditSink {
   private final Clock clock;
   private final boolean synchronousFull;
   private final String lockHead;
+  private final Checkpointer checkpointer; // null without checkpoints; guarded by this
   private Handle handle; // guarded by this
   private boolean closed; // guarded by this
 
@@ -75,6 +87,10 @@ public final class JdbcAuditSink implements AuditSink {
     this.lockHead =
         "SELECT head_seq, head_hash FROM sentinel_audit_chain WHERE name = :name"
             + (database.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "");
+    this.checkpointer = builder.checkpointKey == null
+        ? null
+        : new Checkpointer(builder.checkpointKey, builder.checkpointFile, builder.checkpointEvery,
+            builder.checkpointRecords, builder.clock);
   }
 
   /** A sink on the database, with the system clock and SQLite's {@code synchronous=NORMAL}. */
@@ -115,8 +131,9 @@ public final class JdbcAuditSink implements AuditSink {
     }
     String action = "append " + rows.length + " audit events";
     Handle h = handle(action);
+    Head head;
     try {
-      h.useTransaction(tx -> append(tx, rows));
+      head = h.inTransaction(tx -> append(tx, rows));
     } catch (JdbiException | IllegalStateException e) {
       discardHandle();
       throw database.failure(action, e);
@@ -124,9 +141,12 @@ public final class JdbcAuditSink implements AuditSink {
       discardHandle();
       throw e;
     }
+    if (checkpointer != null) {
+      checkpointer.committed(head.seq(), head.hash());
+    }
   }
 
-  private void append(Handle tx, Row[] rows) {
+  private Head append(Handle tx, Row[] rows) {
     Head head =
         tx.createQuery(lockHead)
             .bind("name", AuditChain.NAME)
@@ -178,6 +198,7 @@ public final class JdbcAuditSink implements AuditSink {
         .bind("now", Micros.of(clock.instant()))
         .bind("name", AuditChain.NAME)
         .execute();
+    return new Head(seq, prev);
   }
 
   private Handle handle(String action) {
@@ -185,10 +206,8 @@ public final class JdbcAuditSink implements AuditSink {
       Handle h = database.openHandle(action);
       if (database.dialect() == Dialect.SQLITE) {
         try {
-          // Six indexes are updated per row: keep their pages cached (64 MiB), and checkpoint
-          // the WAL every ~40 MB rather than every 4 MB, so hot index pages are copied once.
+          // Six indexes are updated per row: keep their pages cached (64 MiB) between batches.
           h.execute("PRAGMA cache_size = -65536");
-          h.execute("PRAGMA wal_autocheckpoint = 10000");
           if (synchronousFull) {
             h.execute("PRAGMA synchronous = FULL");
           }
@@ -213,9 +232,15 @@ public final class JdbcAuditSink implements AuditSink {
     }
   }
 
-  /** Closes the sink's connection; later writes throw. Idempotent. */
+  /**
+   * Closes the sink's connection, after a last checkpoint if checkpoints are on and the head moved
+   * since the last one; later writes throw. Idempotent.
+   */
   @Override
   public synchronized void close() {
+    if (!closed && checkpointer != null) {
+      checkpointer.closing();
+    }
     closed = true;
     discardHandle();
   }
@@ -236,6 +261,10 @@ public final class JdbcAuditSink implements AuditSink {
     private final Database database;
     private Clock clock = Clock.system();
     private boolean synchronousFull;
+    private PrivateKey checkpointKey; // null without checkpoints
+    private Path checkpointFile;
+    private Duration checkpointEvery;
+    private long checkpointRecords;
 
     private Builder(Database database) {
       this.database = Objects.requireNonNull(database, "database");
@@ -248,13 +277,36 @@ public final class JdbcAuditSink implements AuditSink {
     }
 
     /**
-     * On SQLite, whether each batch's commit is forced to the device ({@code synchronous=FULL} on
-     * the sink's connection), so that it survives a power cut or operating-system crash too, not
-     * only a crash of the process; default false ({@code NORMAL}). Costs one fsync per batch.
+     * On SQLite, whether each batch's commit is also made safe from a power cut or
+     * operating-system crash ({@code synchronous=FULL} on the sink's connection: the emptied
+     * journal is synced too), not only from a crash of the process; default false ({@code
+     * NORMAL}). Costs one more fsync per batch.
      * Ignored for PostgreSQL, whose commits are durable as its server is configured.
      */
     public Builder synchronousFull(boolean synchronousFull) {
       this.synchronousFull = synchronousFull;
+      return this;
+    }
+
+    /**
+     * Signs checkpoints of the chain ({@link AuditCheckpoint}) with the key and appends them to
+     * the file ({@link AuditCheckpoints#append}, which also logs them): after the first batch
+     * this sink writes, then after a batch once {@code every} has passed (by the sink's clock) or
+     * {@code records} records were written since the last checkpoint, whichever comes first, and
+     * when the sink closes. A checkpoint that cannot be written is logged and tried again after
+     * the next batch; it never fails a write. Default: none.
+     *
+     * @param records the most records between checkpoints, or 0 for no such bound
+     * @throws IllegalArgumentException if {@code every} is not positive or {@code records} is
+     *     negative
+     */
+    public Builder checkpoints(PrivateKey key, Path file, Duration every, long records) {
+      // Validates now; built with the final clock in build().
+      new Checkpointer(key, file, every, records, clock);
+      this.checkpointKey = key;
+      this.checkpointFile = file;
+      this.checkpointEvery = every;
+      this.checkpointRecords = records;
       return this;
     }
 

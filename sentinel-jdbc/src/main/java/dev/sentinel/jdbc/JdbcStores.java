@@ -4,6 +4,7 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.gateway.Audit;
 import dev.sentinel.core.gateway.DatabaseSettings;
 import dev.sentinel.core.gateway.Stores;
 import dev.sentinel.core.killswitch.KillSwitchStore;
@@ -12,6 +13,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -103,6 +105,35 @@ public final class JdbcStores implements Stores {
   @Override
   public Optional<AuditSink> auditSink() {
     return Optional.of(JdbcAuditSink.builder(database).clock(clock).build());
+  }
+
+  /**
+   * {@inheritDoc} With a checkpoint setting, the sink signs checkpoints of its chain with the
+   * setting's key and appends them to its file ({@link JdbcAuditSink.Builder#checkpoints}). The
+   * key is read, and the file's folder created, now: a gateway whose checkpoints cannot be taken
+   * does not start.
+   *
+   * @throws AuditCheckpointException if the key cannot be read or is not an Ed25519 private key,
+   *     or the checkpoint file's folder cannot be created
+   */
+  @Override
+  public Optional<AuditSink> auditSink(Audit.Checkpoint checkpoint) {
+    if (checkpoint == null) {
+      return auditSink();
+    }
+    PrivateKey key = AuditCheckpoints.readPrivateKey(checkpoint.key());
+    Path parent = checkpoint.file().toAbsolutePath().getParent();
+    try {
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+    } catch (IOException e) {
+      throw new AuditCheckpointException("Cannot create the folder " + parent + " of the audit"
+          + " checkpoint file " + checkpoint.file() + ": " + e, e);
+    }
+    return Optional.of(JdbcAuditSink.builder(database).clock(clock)
+        .checkpoints(key, checkpoint.file(), checkpoint.every(), checkpoint.records())
+        .build());
   }
 
   /** {@inheritDoc} The one {@link JdbcKeyStore} of these stores. */

@@ -6,7 +6,9 @@
  * such as {@link dev.sentinel.jdbc.JdbcKeyStore} and {@link dev.sentinel.jdbc.JdbcAuditSink} are
  * built on an open database. The audit trail is verified by {@link
  * dev.sentinel.jdbc.AuditVerifier}, purged by {@link dev.sentinel.jdbc.AuditRetention} and read by
- * {@link dev.sentinel.jdbc.AuditQuery}. Failures are {@link
+ * {@link dev.sentinel.jdbc.AuditQuery}, and anchored outside the database by its head ({@link
+ * dev.sentinel.jdbc.AuditVerifier#head}) and signed {@link dev.sentinel.jdbc.AuditCheckpoints}, which
+ * {@link dev.sentinel.jdbc.AuditAnchors} check it against. Failures are {@link
  * dev.sentinel.jdbc.DatabaseException}s whose messages name the database without its password.
  */
 package dev.sentinel.jdbc;

@@ -1,6 +1,7 @@
 package dev.sentinel.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Outcome;
@@ -12,6 +13,8 @@ import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.ManualClock;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +99,51 @@ class GatewayRuntimeOnDatabaseTest {
       assertThat(report.ok()).as(report.problem()).isTrue();
       assertThat(report.rowsChecked()).isEqualTo(2);
     }
+  }
+
+  @Test
+  void checkpoint_signsTheChainAsItIsWritten_andCatchesATruncationLater() throws Exception {
+    KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    AuditCheckpointTest.pem(dir.resolve("checkpoint.key"), "PRIVATE KEY", keys.getPrivate());
+    String url = "jdbc:sqlite:" + dir.resolve("trail.db");
+    GatewayConfig config = config(url,
+        "audit: { checkpoint: { key: checkpoint.key, file: cp/checkpoints.jsonl, records: 3 } }\n");
+    try (GatewayRuntime runtime = start(config)) {
+      for (int i = 0; i < 7; i++) {
+        call(runtime, "t" + i);
+        assertThat(runtime.sentinel().audit().flush(Duration.ofSeconds(30))).isTrue();
+      }
+    } // closing takes a last checkpoint of the head
+    List<AuditCheckpoint> checkpoints =
+        AuditCheckpoints.read(dir.resolve("cp/checkpoints.jsonl"));
+    assertThat(checkpoints).extracting(AuditCheckpoint::seq).containsExactly(1L, 4L, 7L);
+    AuditAnchors anchors = AuditAnchors.NONE.checkpoints(checkpoints, List.of(keys.getPublic()));
+    try (Database db = Database.open(url, null, null)) {
+      assertThat(AuditVerifier.verify(db, anchors).ok()).isTrue();
+      db.jdbi().useHandle(h -> {
+        h.execute("DELETE FROM sentinel_audit WHERE seq > 5");
+        h.execute("UPDATE sentinel_audit_chain SET head_seq = 5, head_hash ="
+            + " (SELECT hash FROM sentinel_audit WHERE seq = 5)");
+      });
+
+      assertThat(AuditVerifier.verify(db).ok()).isTrue();
+      VerifyReport report = AuditVerifier.verify(db, anchors);
+      assertThat(report.ok()).isFalse();
+      assertThat(report.problem()).startsWith("the checkpoint at seq 7")
+          .contains("the chain now ends at seq 5");
+    }
+  }
+
+  @Test
+  void checkpoint_keyThatIsNotAKey_gatewayDoesNotStart() throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("checkpoint.key"), "not a key");
+    GatewayConfig config = config("jdbc:sqlite:" + dir.resolve("trail.db"),
+        "audit: { checkpoint: { key: checkpoint.key, file: checkpoints.jsonl } }\n");
+
+    assertThatThrownBy(() -> start(config))
+        .isInstanceOf(AuditCheckpointException.class)
+        .hasMessageContaining("Cannot read the audit checkpoint private key")
+        .hasMessageContaining("checkpoint.key");
   }
 
   @Test

@@ -13,6 +13,11 @@ import dev.sentinel.core.audit.AuditSinkContract;
 import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.ManualClock;
+import dev.sentinel.api.Clock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +32,7 @@ import java.util.stream.LongStream;
 import org.jdbi.v3.core.Handle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
@@ -40,6 +46,9 @@ abstract class JdbcAuditSinkContract extends AuditSinkContract {
 
   protected Database database;
   private final List<Database> others = new ArrayList<>();
+
+  /** Where the checkpoint tests keep their files. */
+  @TempDir Path checkpointDir;
 
   /** A freshly created, empty database; the contract closes it after each test. */
   protected abstract Database openDatabase();
@@ -316,12 +325,311 @@ abstract class JdbcAuditSinkContract extends AuditSinkContract {
   }
 
   @Test
+  void verify_chainOfSeveralChunks_isIntact_andTamperingInALaterChunkIsFound() throws Exception {
+    int n = AuditVerifier.CHUNK * 2 + 7;
+    writeEvents(n);
+    assertThat(verify()).isEqualTo(VerifyReport.intact(n));
+
+    long seq = AuditVerifier.CHUNK * 2 + 3;
+    sql("UPDATE sentinel_audit SET event = replace(event, 'alice', 'mallory') WHERE seq = " + seq);
+
+    VerifyReport report = verify();
+    assertThat(report.firstBadSeq()).hasValue(seq);
+    assertThat(report.problem()).contains("record " + seq + " was edited");
+  }
+
+  @Test
+  void query_newestFirstWithALimit_acrossChunks() throws Exception {
+    writeEvents(AuditQuery.CHUNK + 5);
+
+    List<String> ids = ids(AuditQuery.builder().order(AuditQuery.Order.NEWEST_FIRST)
+        .limit(AuditQuery.CHUNK + 2));
+
+    assertThat(ids).hasSize(AuditQuery.CHUNK + 2);
+    assertThat(ids.get(0)).isEqualTo("e" + (AuditQuery.CHUNK + 5));
+    assertThat(ids.get(ids.size() - 1)).isEqualTo("e4");
+  }
+
+  @Test
   void verify_missingChainRow_isReported() throws Exception {
     writeEvents(2);
     sql("DELETE FROM sentinel_audit_chain");
 
     assertThat(verify().ok()).isFalse();
     assertThat(verify().problem()).contains("chain row");
+  }
+
+  // ---- anchors: the head, expected heads and signed checkpoints ----
+
+  /** Deletes the records after {@code seq} and moves the chain row's head back to it. */
+  void truncateTo(long seq) {
+    sql("DELETE FROM sentinel_audit WHERE seq > " + seq);
+    sql("UPDATE sentinel_audit_chain SET head_seq = " + seq + ", head_hash = (SELECT hash FROM"
+        + " sentinel_audit WHERE seq = " + seq + ") WHERE name = 'audit'");
+  }
+
+  /**
+   * Edits record {@code seq}'s event (its path argument) and recomputes every hash from there
+   * to the head, and the chain row: what someone with write access and the hash definition does.
+   */
+  void rewriteFrom(long seq) {
+    database.jdbi().useTransaction(h -> {
+      h.execute("UPDATE sentinel_audit SET event = replace(event, '\"/w/', '\"/w/rewritten-')"
+          + " WHERE seq = " + seq);
+      String prev = h.createQuery("SELECT prev_hash FROM sentinel_audit WHERE seq = :s")
+          .bind("s", seq).mapTo(String.class).one();
+      List<Object[]> rows = h.createQuery(
+              "SELECT seq, event FROM sentinel_audit WHERE seq >= :s ORDER BY seq")
+          .bind("s", seq)
+          .map((rs, ctx) -> new Object[] {rs.getLong(1), rs.getString(2)})
+          .list();
+      for (Object[] row : rows) {
+        String hash = AuditChain.hash(prev, (Long) row[0],
+            ((String) row[1]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        h.createUpdate("UPDATE sentinel_audit SET prev_hash = :p, hash = :h WHERE seq = :s")
+            .bind("p", prev).bind("h", hash).bind("s", row[0]).execute();
+        prev = hash;
+      }
+      h.createUpdate("UPDATE sentinel_audit_chain SET head_hash = :h WHERE name = 'audit'")
+          .bind("h", prev).execute();
+    });
+  }
+
+  @Test
+  void verify_newestRecordsDeletedAndHeadRowRewritten_isNotCaughtByTheChainAlone() throws Exception {
+    writeEvents(10);
+    truncateTo(7);
+
+    // The gap that anchors close: the shorter chain is consistent in itself.
+    assertThat(verify()).isEqualTo(VerifyReport.intact(7));
+  }
+
+  @Test
+  void head_isTheLastRecord_andParsesBackFromItsText() throws Exception {
+    writeEvents(10);
+    String hash10 = database.jdbi().withHandle(h -> h.createQuery(
+        "SELECT hash FROM sentinel_audit WHERE seq = 10").mapTo(String.class).one());
+
+    AuditHead head = AuditVerifier.head(database);
+
+    assertThat(head.seq()).isEqualTo(10);
+    assertThat(head.hash()).isEqualTo(hash10);
+    assertThat(head.time()).isEqualTo(T0.plusSeconds(10));
+    assertThat(head.toString()).isEqualTo("10:" + hash10 + "@" + T0.plusSeconds(10));
+    assertThat(AuditHead.parse(" " + head + "\n")).isEqualTo(head);
+    assertThat(AuditHead.parse("10:" + hash10)).isEqualTo(new AuditHead(10, hash10, null));
+  }
+
+  @Test
+  void head_ofAnEmptyStore_isTheGenesis_andVerifiesAsExpected() {
+    AuditHead head = AuditVerifier.head(database);
+
+    assertThat(head).isEqualTo(new AuditHead(0, AuditChain.GENESIS, null));
+    assertThat(AuditVerifier.verify(database, AuditAnchors.NONE.expectHead(head)).ok()).isTrue();
+  }
+
+  @Test
+  void verify_expectHead_truncatedChain_failsSayingWhereTheChainNowEnds() throws Exception {
+    writeEvents(10);
+    AuditHead head = AuditVerifier.head(database);
+    truncateTo(7);
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.expectHead(head));
+
+    assertThat(report.ok()).isFalse();
+    assertThat(report.firstBadSeq()).hasValue(8);
+    assertThat(report.problem())
+        .contains("the expected head " + head)
+        .contains("the chain now ends at seq 7")
+        .contains("were deleted");
+  }
+
+  @Test
+  void verify_expectHead_chainGrownPastIt_stillVerifies() throws Exception {
+    writeEvents(10);
+    AuditHead head = AuditVerifier.head(database);
+    sink.write(List.of(event("later-1"), event("later-2")));
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.expectHead(head));
+
+    assertThat(report.ok()).as(report.problem()).isTrue();
+    assertThat(report.rowsChecked()).isEqualTo(12);
+    assertThat(report.anchorsChecked()).isEqualTo(1);
+  }
+
+  @Test
+  void verify_expectHead_chainRewrittenWithEveryHashRecomputed_fails() throws Exception {
+    writeEvents(10);
+    AuditHead head = AuditVerifier.head(database);
+    rewriteFrom(5);
+    assertThat(verify().ok()).as("consistent in itself").isTrue();
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.expectHead(head));
+
+    assertThat(report.firstBadSeq()).hasValue(10);
+    assertThat(report.problem()).contains("does not match the chain").contains("rewritten");
+  }
+
+  @Test
+  void verify_expectHead_withAWrongTime_fails() throws Exception {
+    writeEvents(10);
+    AuditHead head = AuditVerifier.head(database);
+    AuditHead otherTime = new AuditHead(head.seq(), head.hash(), head.time().plusSeconds(1));
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.expectHead(otherTime));
+
+    assertThat(report.firstBadSeq()).hasValue(10);
+    assertThat(report.problem()).contains("has its hash but the time");
+  }
+
+  @Test
+  void verify_expectHead_purgedByRetention_failsAsUncheckable() throws Exception {
+    writeEvents(10);
+    AuditHead early = new AuditHead(3, hashOf(3), null);
+    AuditRetention.purge(database, T0.plusSeconds(6));
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.expectHead(early));
+
+    assertThat(report.firstBadSeq()).hasValue(3);
+    assertThat(report.problem()).contains("lies before the chain's base (seq 5)");
+  }
+
+  String hashOf(long seq) {
+    return database.jdbi().withHandle(h -> h.createQuery(
+        "SELECT hash FROM sentinel_audit WHERE seq = :s").bind("s", seq)
+        .mapTo(String.class).one());
+  }
+
+  /** A sink on this database taking checkpoints every {@code records} records. */
+  JdbcAuditSink checkpointingSink(KeyPair keys, Path file, ManualClock clock, long records) {
+    return JdbcAuditSink.builder(database).clock(clock)
+        .checkpoints(keys.getPrivate(), file, Duration.ofHours(1), records).build();
+  }
+
+  static KeyPair ed25519() throws Exception {
+    return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+  }
+
+  @Test
+  void checkpoints_takenAfterTheFirstBatch_everyNRecords_everyInterval_andAtClose()
+      throws Exception {
+    KeyPair keys = ed25519();
+    Path file = checkpointDir.resolve("checkpoints.jsonl");
+    ManualClock clock = new ManualClock(T0);
+    JdbcAuditSink signing = checkpointingSink(keys, file, clock, 10);
+
+    signing.write(batch("a", 3)); // the first batch: checkpoint at 3
+    signing.write(batch("b", 4)); // 7: fewer than 10 since the last
+    signing.write(batch("c", 6)); // 13: 10 since 3
+    clock.advance(Duration.ofMinutes(59));
+    signing.write(batch("d", 1)); // 14: neither
+    clock.advance(Duration.ofMinutes(1));
+    signing.write(batch("e", 1)); // 15: an hour since the last
+    signing.write(batch("f", 2)); // 17
+    signing.close(); // the head moved: checkpoint at 17
+
+    List<AuditCheckpoint> taken = AuditCheckpoints.read(file);
+    assertThat(taken).extracting(AuditCheckpoint::seq).containsExactly(3L, 13L, 15L, 17L);
+    assertThat(taken).allMatch(c -> c.signedBy(keys.getPublic()));
+    assertThat(taken.get(2).time()).isEqualTo(T0.plus(Duration.ofHours(1)));
+    assertThat(taken.get(3).hash()).isEqualTo(AuditVerifier.head(database).hash());
+    VerifyReport report = AuditVerifier.verify(database,
+        AuditAnchors.NONE.checkpoints(taken, List.of(keys.getPublic())));
+    assertThat(report.ok()).as(report.problem()).isTrue();
+    assertThat(report.anchorsChecked()).isEqualTo(4);
+  }
+
+  @Test
+  void checkpoints_truncationBehindTheNewestCheckpoint_isDetected() throws Exception {
+    KeyPair keys = ed25519();
+    Path file = checkpointDir.resolve("checkpoints.jsonl");
+    JdbcAuditSink signing = checkpointingSink(keys, file, new ManualClock(T0), 5);
+    signing.write(batch("a", 6));
+    signing.write(batch("b", 6)); // checkpoints at 6 and 12
+    signing.close();
+    truncateTo(9);
+    assertThat(verify().ok()).as("the chain alone").isTrue();
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.checkpoints(
+        AuditCheckpoints.read(file), List.of(keys.getPublic())));
+
+    assertThat(report.ok()).isFalse();
+    assertThat(report.firstBadSeq()).hasValue(10);
+    assertThat(report.problem())
+        .startsWith("the checkpoint at seq 12 hash sha256:")
+        .contains("the chain now ends at seq 9");
+  }
+
+  @Test
+  void checkpoints_rewriteBeforeACheckpoint_isDetected() throws Exception {
+    KeyPair keys = ed25519();
+    Path file = checkpointDir.resolve("checkpoints.jsonl");
+    JdbcAuditSink signing = checkpointingSink(keys, file, new ManualClock(T0), 0);
+    signing.write(batch("a", 6)); // checkpoint at 6
+    signing.close();
+    rewriteFrom(2);
+
+    VerifyReport report = AuditVerifier.verify(database, AuditAnchors.NONE.checkpoints(
+        AuditCheckpoints.read(file), List.of(keys.getPublic())));
+
+    assertThat(report.firstBadSeq()).hasValue(6);
+    assertThat(report.problem()).contains("checkpoint at seq 6").contains("rewritten");
+  }
+
+  @Test
+  void checkpoints_signedByAnotherKey_areRefused() throws Exception {
+    KeyPair keys = ed25519();
+    KeyPair attacker = ed25519();
+    writeEvents(4);
+    AuditCheckpoint forged = AuditCheckpoints.take(database, attacker.getPrivate(), Clock.system());
+
+    assertThatThrownBy(() -> AuditAnchors.NONE.checkpoints(List.of(forged),
+            List.of(keys.getPublic())))
+        .isInstanceOf(AuditCheckpointException.class)
+        .hasMessageContaining("checkpoint at seq 4")
+        .hasMessageContaining("is not signed by a trusted key");
+  }
+
+  @Test
+  void checkpoints_beforeTheBaseAreSkipped_butTheNewestMustStillBeInTheChain() throws Exception {
+    KeyPair keys = ed25519();
+    writeEvents(10);
+    AuditCheckpoint at3 = AuditCheckpoint.sign(new AuditHead(3, hashOf(3), null), T0,
+        keys.getPrivate());
+    AuditCheckpoint at10 = AuditCheckpoint.sign(new AuditHead(10, hashOf(10), null), T0,
+        keys.getPrivate());
+    AuditRetention.purge(database, T0.plusSeconds(6)); // base at 5
+
+    VerifyReport both = AuditVerifier.verify(database,
+        AuditAnchors.NONE.checkpoints(List.of(at3, at10), List.of(keys.getPublic())));
+    assertThat(both.ok()).as(both.problem()).isTrue();
+    assertThat(both.anchorsChecked()).isEqualTo(1);
+    assertThat(both.anchorsBeforeBase()).isEqualTo(1);
+
+    VerifyReport onlyOld = AuditVerifier.verify(database,
+        AuditAnchors.NONE.checkpoints(List.of(at3), List.of(keys.getPublic())));
+    assertThat(onlyOld.ok()).isFalse();
+    assertThat(onlyOld.problem()).contains("even the newest checkpoint");
+  }
+
+  @Test
+  void checkpoints_fileUnwritable_neverFailsAWrite() throws Exception {
+    KeyPair keys = ed25519();
+    Path notAFile = Files.createDirectory(checkpointDir.resolve("a-directory"));
+    JdbcAuditSink signing = checkpointingSink(keys, notAFile, new ManualClock(T0), 1);
+
+    signing.write(batch("a", 2));
+    signing.close();
+
+    assertThat(verify()).isEqualTo(VerifyReport.intact(2));
+  }
+
+  static List<AuditEvent> batch(String prefix, int n) {
+    List<AuditEvent> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(event(prefix + i, i, "alice", "fs__read", Outcome.ALLOWED));
+    }
+    return out;
   }
 
   private void shiftUpFrom(long seq) {

@@ -1,6 +1,7 @@
 package dev.sentinel.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.AuditEvent;
@@ -96,6 +97,36 @@ class SqliteAuditSinkTest extends JdbcAuditSinkContract {
     }
     sink.write(List.of(event("a")));
     assertThat(verify()).isEqualTo(VerifyReport.intact(1));
+  }
+
+  @Test
+  void query_aWriterCommitsWhileALongQueryIsBeingRead() throws Exception {
+    sink.close();
+    database.close();
+    // A short busy timeout: a writer that had to wait for the reader would fail fast.
+    database = Database.builder("jdbc:sqlite:" + file()).busyTimeout(Duration.ofMillis(50)).open();
+    sink = JdbcAuditSink.create(database);
+    List<AuditEvent> batch = new ArrayList<>();
+    for (int i = 0; i < AuditQuery.CHUNK * 2 + 10; i++) {
+      batch.add(event("e" + i));
+    }
+    sink.write(batch);
+    JdbcAuditSink writer = JdbcAuditSink.create(database);
+    int[] written = {0};
+
+    long read = AuditQuery.builder().build().forEach(database, r -> {
+      if (r.seq() % 500 == 0) {
+        // The reader holds no lock between chunks: with one read transaction over the whole
+        // query, this commit would wait for it (a rollback journal) and fail after 50 ms.
+        assertThatCode(() -> writer.write(List.of(event("during-" + r.seq()))))
+            .doesNotThrowAnyException();
+        written[0]++;
+      }
+    });
+
+    writer.close();
+    assertThat(read).isEqualTo(batch.size()); // the records appended meanwhile are left out
+    assertThat(verify()).isEqualTo(VerifyReport.intact(batch.size() + written[0]));
   }
 
   @Test

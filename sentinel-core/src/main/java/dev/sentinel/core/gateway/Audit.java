@@ -21,10 +21,14 @@ import java.util.Objects;
  *     ({@code retention: 30d}); {@code null}, the default, keeps them forever. Needs the
  *     database sink. The gateway purges older records at start and then every hour (or every
  *     {@code retention}, if shorter), off the request path.
+ * @param checkpoint signed checkpoints of the {@linkplain DatabaseSink database} sink's chain
+ *     ({@code checkpoint: { key: ..., file: ... }}); {@code null}, the default, takes none. Needs
+ *     the database sink.
  */
 public record Audit(
     List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
-    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
+    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention,
+    Checkpoint checkpoint) {
 
   /** The default queue capacity: 65536 events. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -63,6 +67,17 @@ public record Audit(
             "retention purges the database sink's trail: it needs { database: {} } in sinks");
       }
     }
+    if (checkpoint != null && !sinks.contains(DatabaseSink.INSTANCE)) {
+      throw new IllegalArgumentException(
+          "checkpoint signs the database sink's chain: it needs { database: {} } in sinks");
+    }
+  }
+
+  /** Settings without signed checkpoints. */
+  public Audit(
+      List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
+      AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
+    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, retention, null);
   }
 
   /** Settings that keep records forever (no {@code retention}). */
@@ -70,6 +85,41 @@ public record Audit(
       List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
       AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode) {
     this(sinks, onSinkFailure, whenFull, queueCapacity, mode, null);
+  }
+
+  /**
+   * The {@code checkpoint:} setting: every so often, the database sink signs its chain's head
+   * (sequence number and hash) with an Ed25519 key and appends the signed checkpoint to a file,
+   * so that {@code sentinel audit verify --checkpoints FILE --trust KEY} can later tell a chain
+   * that was truncated or rewritten. A checkpoint is taken after the first batch the sink
+   * writes, then after a batch once {@code every} has passed or {@code records} records were
+   * written since the last one (whichever comes first), and when the sink closes.
+   *
+   * @param key the Ed25519 private key (PKCS#8 PEM), absolute
+   * @param file the file checkpoints are appended to, absolute; keep it where the database's
+   *     writers cannot reach
+   * @param every the longest time between checkpoints while records are written
+   * @param records the most records between checkpoints; 0 for no such bound
+   */
+  public record Checkpoint(Path key, Path file, Duration every, long records) {
+    /** The default {@code every}: one hour. */
+    public static final Duration DEFAULT_EVERY = Duration.ofHours(1);
+
+    /** Validates. */
+    public Checkpoint {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(file, "file");
+      Objects.requireNonNull(every, "every");
+      if (!key.isAbsolute() || !file.isAbsolute()) {
+        throw new IllegalArgumentException("checkpoint key and file must be absolute");
+      }
+      if (every.isNegative() || every.isZero()) {
+        throw new IllegalArgumentException("checkpoint every must be positive, got " + every);
+      }
+      if (records < 0) {
+        throw new IllegalArgumentException("checkpoint records must not be negative");
+      }
+    }
   }
 
   /** Whether a sink writes to the gateway's database. */

@@ -63,8 +63,9 @@ final class ConfigLoader {
       List.of("url", "headers", "connect_timeout", "request_timeout");
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
-  static final List<String> AUDIT_KEYS =
-      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity", "retention");
+  static final List<String> AUDIT_KEYS = List.of("sinks", "mode", "on_sink_failure",
+      "when_full", "queue_capacity", "retention", "checkpoint");
+  static final List<String> CHECKPOINT_KEYS = List.of("key", "file", "every", "records");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
@@ -98,6 +99,7 @@ final class ConfigLoader {
       Map.entry("policyFile", POLICY_FILE_KEYS),
       Map.entry("killSwitch", KILL_SWITCH_KEYS),
       Map.entry("audit", AUDIT_KEYS),
+      Map.entry("auditCheckpoint", CHECKPOINT_KEYS),
       Map.entry("sink", SINK_KINDS),
       Map.entry("jsonlSink", JSONL_KEYS),
       Map.entry("slf4jSink", SLF4J_KEYS),
@@ -1070,7 +1072,49 @@ final class ConfigLoader {
           + "remove retention and rotate the other sinks' files with your own tools");
       retention = null;
     }
-    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention);
+    Audit.Checkpoint checkpoint = checkpoint(p + "/checkpoint");
+    if (checkpoint != null && !sinks.contains(Audit.DatabaseSink.INSTANCE)) {
+      in.error(p + "/checkpoint", null, "checkpoint signs the database sink's hash chain, but "
+          + "sinks has no { database: {} } (only " + kinds(sinks) + "); add the database sink, "
+          + "or remove checkpoint");
+      checkpoint = null;
+    }
+    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention, checkpoint);
+  }
+
+  private Audit.Checkpoint checkpoint(String p) {
+    String subject = "audit checkpoint";
+    if (!section(p, subject, CHECKPOINT_KEYS)) {
+      return null;
+    }
+    Path key = file(p + "/key", subject, "an Ed25519 private key file (PEM), such as "
+        + "checkpoint.key from openssl genpkey -algorithm ed25519 -out checkpoint.key");
+    Path file = file(p + "/file", subject, "the file checkpoints are appended to, such as "
+        + "/var/log/sentinel/audit-checkpoints.jsonl");
+    Duration every = duration(p + "/every", subject, Audit.Checkpoint.DEFAULT_EVERY);
+    long records = in.present(p + "/records", subject, false)
+        ? in.positiveLong(p + "/records", subject, "records").orElse(0) : 0;
+    if (key == null || file == null) {
+      return null;
+    }
+    return new Audit.Checkpoint(key, file, every, records);
+  }
+
+  /** A required file name, resolved against the config's directory; null after an error. */
+  private Path file(String p, String subject, String what) {
+    if (!in.present(p, subject, true)) {
+      return null;
+    }
+    String text = in.string(p, subject, what);
+    if (text == null) {
+      return null;
+    }
+    Path file = resolve(text);
+    if (file == null || text.isBlank()) {
+      in.error(p, subject, "'" + text + "' is not a valid path");
+      return null;
+    }
+    return file;
   }
 
   private static String kinds(List<Audit.Sink> sinks) {

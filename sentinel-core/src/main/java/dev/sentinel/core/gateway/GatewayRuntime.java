@@ -583,7 +583,7 @@ public final class GatewayRuntime implements AutoCloseable {
         } else if (sink instanceof Audit.Slf4jSink) {
           sinks.add(Slf4jAuditSink.create(((Audit.Slf4jSink) sink).logger()));
         } else {
-          sinks.add(stores.auditSink().orElseThrow(() -> new GatewayConfigUnsupported(
+          sinks.add(stores.auditSink(audit.checkpoint()).orElseThrow(() -> new GatewayConfigUnsupported(
               config.source() + ": the database audit sink"
                   + (config.audit().equals(Audit.DEFAULTS) ? " (the default without an audit: "
                       + "section)" : "")

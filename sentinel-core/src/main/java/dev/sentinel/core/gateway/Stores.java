@@ -25,6 +25,26 @@ public interface Stores extends AutoCloseable {
    */
   Optional<AuditSink> auditSink();
 
+  /**
+   * A new audit sink writing to the database that also signs checkpoints of its chain as {@code
+   * checkpoint} says, or empty without a database. The default serves a {@code null} checkpoint
+   * with {@link #auditSink()} and refuses any other: stores that cannot sign checkpoints must not
+   * pretend to.
+   *
+   * @param checkpoint the {@code audit.checkpoint} setting, or {@code null} for none
+   * @throws UnsupportedOperationException if checkpoints are asked of stores that cannot take them
+   * @throws dev.sentinel.api.SentinelException naming the file, if the checkpoint key cannot be
+   *     read or the checkpoint file's folder cannot be created
+   */
+  default Optional<AuditSink> auditSink(Audit.Checkpoint checkpoint) {
+    if (checkpoint != null) {
+      throw new UnsupportedOperationException(
+          "audit.checkpoint needs stores that sign checkpoints, such as sentinel-jdbc's; "
+              + description() + " does not");
+    }
+    return auditSink();
+  }
+
   /** The database's key store, or empty without one. */
   Optional<KeyStore> keyStore();
 

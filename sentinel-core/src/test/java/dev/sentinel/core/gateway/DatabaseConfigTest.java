@@ -142,6 +142,34 @@ class DatabaseConfigTest {
   }
 
   @Test
+  void parse_checkpoint_keyAndFileRelativeToTheConfig_everyDefaultsToAnHour() {
+    assertThat(parse("", Map.of()).audit().checkpoint()).isNull();
+    Audit.Checkpoint checkpoint = parse(
+        "audit: { checkpoint: { key: keys/checkpoint.key, file: /var/log/cp.jsonl } }\n",
+        Map.of()).audit().checkpoint();
+    Path base = dir.toAbsolutePath().normalize();
+    assertThat(checkpoint).isEqualTo(new Audit.Checkpoint(base.resolve("keys/checkpoint.key"),
+        Path.of("/var/log/cp.jsonl"), java.time.Duration.ofHours(1), 0));
+    assertThat(parse("audit: { checkpoint: { key: k, file: f, every: 10m, records: 5000 } }\n",
+        Map.of()).audit().checkpoint())
+        .isEqualTo(new Audit.Checkpoint(base.resolve("k"), base.resolve("f"),
+            java.time.Duration.ofMinutes(10), 5000));
+  }
+
+  @Test
+  void parse_badCheckpoint_isALocatedError() {
+    assertThat(problems("audit: { checkpoint: { file: f } }\n", Map.of()))
+        .contains("sentinel.yaml:5:").contains("audit checkpoint: missing required key 'key'");
+    assertThat(problems("audit: { checkpoint: { key: k, file: f, records: 0 } }\n", Map.of()))
+        .contains("sentinel.yaml:5:").contains("records must be positive, got 0");
+    assertThat(problems("audit: { checkpoint: { key: k, file: f, evry: 1h } }\n", Map.of()))
+        .contains("unknown key 'evry'").contains("did you mean 'every'?");
+    assertThat(problems("audit:\n  sinks: [ { slf4j: } ]\n  checkpoint: { key: k, file: f }\n",
+        Map.of()))
+        .contains("sentinel.yaml:7:").contains("checkpoint signs the database sink's hash chain");
+  }
+
+  @Test
   void parse_syncInterval_defaultsTo5s() {
     assertThat(parse("", Map.of()).database().syncInterval())
         .isEqualTo(DatabaseSettings.DEFAULT_SYNC_INTERVAL).isEqualTo(java.time.Duration.ofSeconds(5));
