@@ -110,6 +110,22 @@ final class StdioClient implements AutoCloseable {
     return request("tools/call", params);
   }
 
+  /** Sends one line exactly as given (a newline is added): what no JSON library would write. */
+  void sendLine(String line) throws IOException {
+    toGateway.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    toGateway.flush();
+  }
+
+  /** The next line the gateway writes, exactly as written. */
+  String readLine() throws IOException {
+    String line = fromGateway.readLine();
+    if (line == null) {
+      throw new IOException("the gateway closed its output"
+          + (exit.isDone() ? " (exit: " + exitDescription() + ")" : ""));
+    }
+    return line;
+  }
+
   private void send(JsonNode message) throws IOException {
     toGateway.write((JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8));
     toGateway.flush();
