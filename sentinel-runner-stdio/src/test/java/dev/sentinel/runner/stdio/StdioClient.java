@@ -116,14 +116,19 @@ final class StdioClient implements AutoCloseable {
     toGateway.flush();
   }
 
-  /** The next line the gateway writes, exactly as written. */
+  /** The next line the gateway writes that is not a notification, exactly as written. */
   String readLine() throws IOException {
-    String line = fromGateway.readLine();
-    if (line == null) {
-      throw new IOException("the gateway closed its output"
-          + (exit.isDone() ? " (exit: " + exitDescription() + ")" : ""));
+    while (true) {
+      String line = fromGateway.readLine();
+      if (line == null) {
+        throw new IOException("the gateway closed its output"
+            + (exit.isDone() ? " (exit: " + exitDescription() + ")" : ""));
+      }
+      JsonNode message = JSON.readTree(line);
+      if (!message.has("method") || message.has("id")) {
+        return line;
+      }
     }
-    return line;
   }
 
   private void send(JsonNode message) throws IOException {
