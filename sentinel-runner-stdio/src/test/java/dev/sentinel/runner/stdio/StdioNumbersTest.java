@@ -138,6 +138,28 @@ class StdioNumbersTest {
     }
   }
 
+  /**
+   * The longest numbers a client may send (1000 characters) have a canonical form a few
+   * characters longer ({@code 1.111...e999}): the trail's reader must read back every record the
+   * gateway could write, or one call makes the whole trail unverifiable.
+   */
+  @Test
+  void toolsCall_numbersOfAThousandCharacters_leaveTheTrailVerifiable() throws Exception {
+    String arguments = "{\"i\":" + "1".repeat(1000) + ",\"f\":" + "1".repeat(998) + "e5,\"d\":-"
+        + "9".repeat(500) + "." + "9".repeat(498) + "}";
+    try (StdioClient client = new StdioClient(config(), Clock.system())) {
+      client.initialize();
+
+      client.sendLine(call("3", arguments));
+      assertThat(client.readLine()).startsWith("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":");
+      assertThat(client.stop()).isZero();
+    }
+
+    AuditEvent event = trail().stream().filter(e -> "tools/call".equals(e.method())).findFirst().orElseThrow();
+    assertThat(event.arguments().path("i").bigIntegerValue()).isEqualTo(new java.math.BigInteger("1".repeat(1000)));
+    assertThat(event.arguments().path("f").decimalValue()).isEqualByComparingTo(new BigDecimal("1".repeat(998) + "e5"));
+  }
+
   /** The database trail, after checking that its hash chain verifies. */
   private List<AuditEvent> trail() {
     try (JdbcStores stores = JdbcStores.open(
