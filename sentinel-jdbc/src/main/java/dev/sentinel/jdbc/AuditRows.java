@@ -8,6 +8,8 @@ import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -16,9 +18,15 @@ final class AuditRows {
   /** Fetched per round trip when streaming from PostgreSQL. */
   static final int FETCH_SIZE = 1000;
 
-  // Decimals stay exact, so that an event read back has the same canonical form.
-  private static final JsonMapper MAPPER =
-      JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+  // Decimals stay exact, so that an event read back has the same canonical form. Numbers may be
+  // longer than Jackson's default 1000 characters: a client's 1000-digit integer is stored as
+  // 1.111...e999, and a record the sink wrote must always read back (else one call would make
+  // the whole trail unverifiable).
+  private static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder().maxNumberLength(Integer.MAX_VALUE).build())
+          .build())
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .build();
 
   private AuditRows() {}
 

@@ -8,8 +8,12 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Classifies and builds JSON-RPC 2.0 messages as Jackson trees.
  *
- * <p>Ids are strings or numbers and keep their JSON type: an answer to id {@code 7} carries
- * {@code 7}, an answer to {@code "7"} carries {@code "7"}. Stateless and thread-safe.
+ * <p>Ids are strings or integers of at most 64 bits and keep their JSON type: an answer to id
+ * {@code 7} carries {@code 7}, an answer to {@code "7"} carries {@code "7"}. Any other id (a
+ * fraction such as {@code 1.5} or {@code 1e999}, a larger integer, {@code null}) makes a request
+ * invalid, answered with {@code -32600} and id {@code null}: JSON-RPC asks for ids without
+ * fractional parts, and such an id could not be answered with the same token by every peer that
+ * reads numbers as {@code double} or {@code long}. Stateless and thread-safe.
  */
 public final class JsonRpc {
   /** The version member every message carries. */
@@ -53,7 +57,7 @@ public final class JsonRpc {
             method.stringValue(), null);
       }
       if (id == null) {
-        return invalid(message, null, "\"id\" must be a string or a number");
+        return invalid(message, null, "\"id\" must be a string or an integer of at most 64 bits");
       }
       return new JsonRpcMessage(JsonRpcMessage.Kind.REQUEST, message, id, method.stringValue(), null);
     }
@@ -66,7 +70,7 @@ public final class JsonRpc {
     }
     if (hasResult) {
       if (id == null) {
-        return invalid(message, null, "a result must carry a string or number \"id\"");
+        return invalid(message, null, "a result must carry a string or integer \"id\"");
       }
       return new JsonRpcMessage(JsonRpcMessage.Kind.RESULT, message, id, null, null);
     }
@@ -75,14 +79,25 @@ public final class JsonRpc {
       return invalid(message, id, "\"error\" must be an object with an integer \"code\"");
     }
     if (id == null && idNode != null && !idNode.isNull()) {
-      return invalid(message, null, "\"id\" must be a string, a number or null");
+      return invalid(message, null, "\"id\" must be a string, an integer or null");
     }
     return new JsonRpcMessage(JsonRpcMessage.Kind.ERROR, message, id, null, null);
   }
 
-  /** Whether a node is a valid request id: a string or a number. */
+  /**
+   * Whether a node is a valid request id: a string, or an integer that fits in 64 bits (the
+   * gateway's own ids are {@code long}s, and an id it accepts it answers with the same token).
+   */
   public static boolean validId(JsonNode id) {
-    return id != null && (id.isString() || id.isNumber());
+    return id != null && (id.isString() || id.isIntegralNumber() && id.canConvertToLong());
+  }
+
+  /**
+   * Whether a node is a valid progress token: a string or any number (MCP's {@code
+   * ProgressToken}). Tokens are only ever given back as the same node, so any number will do.
+   */
+  public static boolean validToken(JsonNode token) {
+    return token != null && (token.isString() || token.isNumber());
   }
 
   /** A request. */
@@ -167,8 +182,11 @@ public final class JsonRpc {
   }
 
   /**
-   * A key that tells ids apart by type as well as value: string {@code "1"} and number {@code 1}
-   * are different ids. Numbers compare by value ({@code 1} and {@code 1.0} are one key).
+   * A key that tells ids and progress tokens apart by type as well as value: string {@code "1"}
+   * and number {@code 1} are different ids. Integers compare by value (an {@code int} and a
+   * {@code long} 1 are one key); other numbers, which are never valid ids, only progress tokens
+   * (given back as the same node), by their exact text, which stays as short as it was received
+   * ({@code 1e999999} is never expanded into its digits). Never throws for a number.
    */
   public static String idKey(JsonNode id) {
     if (id == null || id.isNull() || id.isMissingNode()) {
@@ -177,8 +195,12 @@ public final class JsonRpc {
     if (id.isString()) {
       return "s:" + id.stringValue();
     }
+    if (id.isIntegralNumber()) {
+      return "n:" + (id.canConvertToLong() ? Long.toString(id.longValue()) : id.bigIntegerValue().toString());
+    }
     if (id.isNumber()) {
-      return "n:" + id.decimalValue().stripTrailingZeros().toPlainString();
+      // BigDecimal.toString or Double.toString: NaN and Infinity have no decimal value
+      return "f:" + id.numberValue();
     }
     return "j:" + id;
   }

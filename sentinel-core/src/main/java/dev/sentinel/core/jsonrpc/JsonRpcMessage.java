@@ -11,8 +11,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param kind what the message is
  * @param raw the received tree; an {@link ObjectNode} for every kind but some {@link Kind#INVALID}
  *     messages
- * @param id the request or response id (a string or number node, type preserved), {@code null}
- *     for notifications and for invalid messages whose id could not be recovered
+ * @param id the request or response id (a string or 64-bit integer node, type preserved), {@code
+ *     null} for notifications and for invalid messages whose id could not be recovered
  * @param method the method of requests and notifications, else {@code null}
  * @param problem for {@link Kind#INVALID}, what is wrong; else {@code null}
  */

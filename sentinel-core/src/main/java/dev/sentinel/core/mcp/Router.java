@@ -491,7 +491,7 @@ final class Router {
     ObjectNode sent = params;
     String token = null;
     JsonNode clientToken = params.path("_meta").path("progressToken");
-    if (JsonRpc.validId(clientToken)) {
+    if (JsonRpc.validToken(clientToken)) {
       token = "sentinel-progress-" + gateway.nextId();
       progress.put(token, new ProgressRoute(session, clientToken, upstream));
       sent = params.deepCopy();

@@ -1,13 +1,11 @@
 package dev.sentinel.core.transport;
 
+import dev.sentinel.core.internal.WireJson;
 import java.io.ByteArrayOutputStream;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.exc.StreamConstraintsException;
-import tools.jackson.core.json.JsonFactory;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -15,7 +13,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Turns one frame's bytes into a JSON tree under the {@link FrameLimits} (Jackson's
  * {@link StreamReadConstraints} for depth and lengths), and a message into compact JSON plus
  * {@code \n}. Compact JSON never holds a raw newline (JSON escapes control characters in
- * strings), so one message is always one line.
+ * strings), so one message is always one line. Numbers are written as they were received
+ * ({@link WireJson}).
  *
  * <p>Thread-safe and immutable.
  */
@@ -23,7 +22,7 @@ final class JsonFraming {
   private static final int MAX_REASON = 200;
 
   private final FrameLimits limits;
-  private final JsonMapper mapper;
+  private final WireJson json;
 
   JsonFraming(FrameLimits limits) {
     this.limits = limits;
@@ -34,11 +33,7 @@ final class JsonFraming {
             .maxDocumentLength(limits.maxMessageBytes())
             .maxNameLength(limits.maxMessageBytes())
             .build();
-    JsonFactory factory = JsonFactory.builder().streamReadConstraints(constraints).build();
-    this.mapper =
-        JsonMapper.builder(factory)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
+    this.json = new WireJson(constraints);
   }
 
   FrameLimits limits() {
@@ -56,7 +51,7 @@ final class JsonFraming {
       throw tooLong();
     }
     try {
-      JsonNode node = mapper.readTree(bytes, offset, length);
+      JsonNode node = json.read(bytes, offset, length);
       if (node == null || node.isMissingNode()) {
         throw new FrameException(FrameException.PARSE_ERROR, "Parse error: empty message");
       }
@@ -98,14 +93,14 @@ final class JsonFraming {
   /** The compact JSON of the message followed by {@code \n}. */
   byte[] frame(JsonNode message) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    mapper.writeValue(out, message);
+    json.write(out, message);
     out.write('\n');
     return out.toByteArray();
   }
 
   /** The compact JSON of the message, without a line end (an HTTP body). */
   byte[] bytes(JsonNode message) {
-    return mapper.writeValueAsBytes(message);
+    return json.write(message);
   }
 
   /** A JSON-RPC error response, {@code id} may be a null node. */

@@ -4,12 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Outcome;
+import dev.sentinel.core.internal.WireJson;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 class JsonRpcTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final WireJson WIRE = new WireJson(StreamReadConstraints.defaults());
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private static JsonNode wire(String json) {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    return WIRE.read(bytes, 0, bytes.length);
+  }
 
   private static JsonRpcMessage classify(String json) {
     return JsonRpc.classify(JSON.readTree(json));
@@ -76,7 +91,64 @@ class JsonRpcTest {
     assertThat(JsonRpc.methodNotFound(JSON.readTree("1"), "x/y").path("error").path("message").asString())
         .isEqualTo("method not found: x/y");
     assertThat(JsonRpc.classify(JsonRpc.notification("n", null)).kind()).isEqualTo(JsonRpcMessage.Kind.NOTIFICATION);
-    assertThat(JsonRpc.idKey(JSON.readTree("1.0"))).isEqualTo(JsonRpc.idKey(JSON.readTree("1")));
+    assertThat(JsonRpc.idKey(NODES.numberNode(1L))).isEqualTo(JsonRpc.idKey(JSON.readTree("1")));
+    assertThat(JsonRpc.idKey(NODES.numberNode(BigInteger.ONE))).isEqualTo(JsonRpc.idKey(JSON.readTree("1")));
+  }
+
+  /**
+   * Ids the gateway cannot answer with the same token: a double-reading peer turns 1e999 into
+   * Infinity (it was answered with id "Infinity"), 1.5 is not an integer as JSON-RPC asks,
+   * integers past 64 bits do not fit the ids the gateway keeps. Refused, with id null.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"1e999", "1.5", "1.0", "1e2", "-0.0", "9223372036854775808",
+      "-9223372036854775809", "123456789012345678901234567890", "null", "true", "[1]"})
+  void classify_requestWithIdThatCannotRoundTrip_isInvalidWithNullId(String id) {
+    String text = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"ping\"}";
+    for (JsonNode message : List.of(JSON.readTree(text), wire(text))) {
+      JsonRpcMessage request = JsonRpc.classify(message);
+
+      assertThat(request.kind()).as("%s as %s", id, message.get("id").getNodeType()).isEqualTo(JsonRpcMessage.Kind.INVALID);
+      assertThat(request.id()).isNull();
+      assertThat(request.problem()).isEqualTo("\"id\" must be a string or an integer of at most 64 bits");
+      JsonNode answer = JsonRpc.invalidRequest(request);
+      assertThat(answer.toString()).isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+          + "\"message\":\"invalid request: \\\"id\\\" must be a string or an integer of at most 64 bits\"}}");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"1e999", "1.5", "9223372036854775808"})
+  void classify_responseWithIdThatCannotRoundTrip_isInvalid(String id) {
+    assertThat(JsonRpc.classify(wire("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}")).kind())
+        .isEqualTo(JsonRpcMessage.Kind.INVALID);
+    assertThat(JsonRpc.classify(wire("{\"jsonrpc\":\"2.0\",\"id\":" + id
+        + ",\"error\":{\"code\":1,\"message\":\"m\"}}")).kind()).isEqualTo(JsonRpcMessage.Kind.INVALID);
+  }
+
+  /** Every integer of 64 bits is kept, and answered with the same token. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"0", "-1", "2147483648", "9223372036854775807", "-9223372036854775808", "\"1e999\""})
+  void classify_requestWithStringOrLongId_isAnsweredWithTheSameToken(String id) {
+    JsonRpcMessage request = JsonRpc.classify(wire("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"ping\"}"));
+
+    assertThat(request.kind()).isEqualTo(JsonRpcMessage.Kind.REQUEST);
+    assertThat(new String(WIRE.write(JsonRpc.result(request.id(), NODES.objectNode())), StandardCharsets.UTF_8))
+        .isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}");
+    assertThat(request.idText()).isEqualTo(id.replace("\"", ""));
+  }
+
+  /** Progress tokens may be any number; their keys stay as small as the token and never throw. */
+  @Test
+  void idKey_ofAnyNumberToken_isShortAndNeverThrows() {
+    assertThat(JsonRpc.validToken(wire("1e999999"))).isTrue();
+    assertThat(JsonRpc.validId(wire("1e999999"))).isFalse();
+    assertThat(JsonRpc.idKey(wire("1e999999"))).isEqualTo("f:1e999999");
+    assertThat(JsonRpc.idKey(wire("1e2147483647"))).hasSizeLessThan(20);
+    assertThat(JsonRpc.idKey(NODES.numberNode(Double.NaN))).isEqualTo("f:NaN");
+    assertThat(JsonRpc.idKey(NODES.numberNode(Double.POSITIVE_INFINITY))).isEqualTo("f:Infinity");
+    assertThat(JsonRpc.idKey(wire("123456789012345678901234567890"))).isEqualTo("n:123456789012345678901234567890");
+    assertThat(JsonRpc.idKey(wire("1.5"))).isNotEqualTo(JsonRpc.idKey(wire("\"1.5\"")));
   }
 
   @Test

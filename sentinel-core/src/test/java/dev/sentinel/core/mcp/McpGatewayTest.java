@@ -8,6 +8,8 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
 import dev.sentinel.core.testing.Conditions;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -193,6 +196,71 @@ class McpGatewayTest {
     CompletableFuture<JsonRpcMessage> badId = client.expect(null);
     client.send(NODES.objectNode().put("jsonrpc", "2.0").put("method", "ping").put("id", true));
     assertThat(await(badId).error().path("code").asInt()).isEqualTo(-32600);
+  }
+
+  /**
+   * Ids no peer answers with the same token: Infinity (what a double-reading transport made of
+   * {@code 1e999}: ping was answered with id "Infinity", tools/call not at all), the exact
+   * decimal {@code 1e999} (what the wire reads now), a fraction, an integer past 64 bits.
+   */
+  static Stream<Arguments> idsThatCannotRoundTrip() {
+    List<JsonNode> ids = List.of(NODES.numberNode(Double.POSITIVE_INFINITY),
+        NODES.numberNode(new BigDecimal("1e999")), NODES.numberNode(1.5),
+        NODES.numberNode(new BigInteger("18446744073709551617")));
+    List<Arguments> cases = new ArrayList<>();
+    for (String method : List.of("ping", "initialize", "tools/list", "tools/call")) {
+      ids.forEach(id -> cases.add(Arguments.of(method, id)));
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} with id {1}")
+  @MethodSource("idsThatCannotRoundTrip")
+  void request_withIdThatCannotRoundTrip_isInvalidRequestWithNullId(String method, JsonNode id) {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    client.initialize();
+
+    CompletableFuture<JsonRpcMessage> refused = client.expect(null);
+    client.send(JsonRpc.request(id, method, toolCall("alpha__echo", null)));
+
+    JsonRpcMessage answer = await(refused);
+    assertThat(answer.raw().get("id").isNull()).isTrue();
+    assertThat(answer.error().path("code").asInt()).isEqualTo(-32600);
+    assertThat(answer.error().path("message").asString())
+        .isEqualTo("invalid request: \"id\" must be a string or an integer of at most 64 bits");
+    assertThat(alpha.received("tools/call")).isEmpty();
+    assertThat(fixture.trail()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "id {0}")
+  @ValueSource(longs = {Long.MAX_VALUE, Long.MIN_VALUE, 0, -1})
+  void request_withAny64BitId_isAnsweredWithThatId(long id) {
+    start(new ScriptedServer("alpha").withTools("echo"));
+    ScriptedClient client = fixture.client();
+    client.initialize();
+
+    JsonRpcMessage ping = await(client.request(NODES.numberNode(id), "ping", null));
+    JsonRpcMessage call = await(client.request(NODES.numberNode(id), "tools/call", toolCall("alpha__echo", null)));
+
+    assertThat(ping.raw().get("id")).isEqualTo(NODES.numberNode(id));
+    assertThat(call.raw().get("id")).isEqualTo(NODES.numberNode(id));
+    assertThat(call.kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+  }
+
+  @Test
+  void backendRequest_withIdThatCannotRoundTrip_isInvalidRequestWithNullId() {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    start(alpha);
+    fixture.client().initialize();
+
+    alpha.send(JsonRpc.request(NODES.numberNode(new BigDecimal("1e999")), "roots/list", null));
+
+    Conditions.await("alpha is refused", () -> alpha.received.stream().anyMatch(m -> m.isResponse()));
+    JsonRpcMessage refused = alpha.received.stream().filter(m -> m.isResponse()).findFirst().orElseThrow();
+    assertThat(refused.raw().get("id").isNull()).isTrue();
+    assertThat(refused.error().path("code").asInt()).isEqualTo(-32600);
   }
 
   @Test
@@ -571,6 +639,30 @@ class McpGatewayTest {
     assertThat(progress.path("progressToken").isNumber()).isTrue();
     assertThat(progress.path("progressToken").asInt()).isEqualTo(77);
     assertThat(progress.path("total").asInt()).isEqualTo(2);
+  }
+
+  /** Progress tokens may be any number (MCP): each is remapped and given back as the same node. */
+  @ParameterizedTest(name = "token {0}")
+  @ValueSource(strings = {"1e999999", "1.5", "18446744073709551617", "-0.0"})
+  void progress_anyNumberToken_isRemappedAndGivenBackExactly(String token) {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("slow");
+    alpha.handlers.put("tools/call", request -> {
+      alpha.send(JsonRpc.notification("notifications/progress", NODES.objectNode()
+          .put("progress", 1).set("progressToken", request.params().path("_meta").path("progressToken"))));
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    });
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    client.initialize();
+    JsonNode sent = NODES.numberNode(new BigDecimal(token));
+
+    ObjectNode params = toolCall("alpha__slow", null);
+    params.putObject("_meta").set("progressToken", sent);
+    client.call("tools/call", params);
+
+    assertThat(alpha.received("tools/call").get(0).params().path("_meta").path("progressToken").isString()).isTrue();
+    Conditions.await("the progress notification arrives", () -> !client.notifications("notifications/progress").isEmpty());
+    assertThat(client.notifications("notifications/progress").get(0).params().path("progressToken")).isEqualTo(sent);
   }
 
   @Test

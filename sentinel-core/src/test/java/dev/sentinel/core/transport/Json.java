@@ -1,6 +1,8 @@
 package dev.sentinel.core.transport;
 
 import dev.sentinel.core.testing.Gen;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Random;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -55,7 +57,12 @@ final class Json {
             ? random.nextLong(Integer.MAX_VALUE + 1L, Long.MAX_VALUE)
             : random.nextLong(Long.MIN_VALUE, Integer.MIN_VALUE));
       case 7:
-        return NODES.numberNode((random.nextDouble() - 0.5) * 2e12);
+        // as the wire reads any number with a fraction or exponent: a decimal of any size (not
+        // of scale 0, which is written as an integer)
+        int scale = Gen.between(random, -400, 399);
+        return NODES.numberNode(new BigDecimal(
+            new BigInteger(Gen.between(random, 1, 200), random).subtract(BigInteger.TEN.pow(20)),
+            scale >= 0 ? scale + 1 : scale));
       case 8:
         return NODES.booleanNode(random.nextBoolean());
       default:

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.sentinel.core.internal.WireJson;
+import dev.sentinel.core.testing.NumbersServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +21,7 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -119,6 +123,14 @@ class StreamableHttpEdgeCasesTest {
         respond(exchange, 400, "application/json",
             "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,\"message\":\"bad params\"}}");
         return;
+      case "numbers/json":
+        respond(exchange, 200, "application/json",
+            "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{\"back\":[" + NumbersServer.NUMBERS + "]}}");
+        return;
+      case "numbers/sse":
+        respond(exchange, 200, "text/event-stream",
+            "data: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"back\":[" + NumbersServer.NUMBERS + "]}}\n\n");
+        return;
       default:
         respond(exchange, 500, "text/plain", "boom");
     }
@@ -213,6 +225,26 @@ class StreamableHttpEdgeCasesTest {
       assertThat(s.header("Accept")).isEqualTo("text/event-stream");
       assertThat(s.header("Mcp-Session-Id")).isEqualTo("s-123");
     });
+  }
+
+  /** Numbers a double would change cross an HTTP backend as sent, in bodies and in events. */
+  @Test
+  void numbers_areSentAndReceivedExactly_asJsonAndAsEvents() throws Exception {
+    initialize();
+    WireJson wire = new WireJson(StreamReadConstraints.defaults());
+    String params = "{\"n\":[" + NumbersServer.NUMBERS + "]}";
+
+    for (int id = 6; id <= 7; id++) {
+      byte[] request = ("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\""
+          + (id == 6 ? "numbers/json" : "numbers/sse") + "\",\"params\":" + params + "}").getBytes(StandardCharsets.UTF_8);
+      transport.send(wire.read(request, 0, request.length));
+
+      JsonNode answer = recorder.response(id);
+      assertThat(new String(wire.write(answer), StandardCharsets.UTF_8))
+          .isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{\"back\":[" + NumbersServer.NUMBERS + "]}}");
+      assertThat(answer.at("/result/back/2").decimalValue()).isEqualByComparingTo(new BigDecimal("1e999999"));
+      assertThat(seen).anySatisfy(s -> assertThat(s.body()).isEqualTo(new String(request, StandardCharsets.UTF_8)));
+    }
   }
 
   @Test

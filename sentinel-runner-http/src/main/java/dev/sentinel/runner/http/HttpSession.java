@@ -160,7 +160,7 @@ final class HttpSession implements Transport {
         }
       } else if ("notifications/progress".equals(name)) {
         JsonNode token = message.path("params").path("progressToken");
-        target = JsonRpc.validId(token) ? byProgressToken.get(JsonRpc.idKey(token)) : null;
+        target = JsonRpc.validToken(token) ? byProgressToken.get(JsonRpc.idKey(token)) : null;
       } else if ("notifications/cancelled".equals(name)) {
         JsonNode requestId = message.path("params").path("requestId");
         target = JsonRpc.validId(requestId) ? byServerRequest.remove(JsonRpc.idKey(requestId)) : null;
@@ -259,7 +259,7 @@ final class HttpSession implements Transport {
       boolean acceptsJson, boolean acceptsSse, boolean initialize) {
     String key = JsonRpc.idKey(request.id());
     JsonNode token = request.params().path("_meta").path("progressToken");
-    String progressKey = JsonRpc.validId(token) ? JsonRpc.idKey(token) : null;
+    String progressKey = JsonRpc.validToken(token) ? JsonRpc.idKey(token) : null;
     synchronized (this) {
       if (closed) {
         return Admission.CLOSED;

@@ -1,5 +1,6 @@
 package dev.sentinel.runner.http;
 
+import dev.sentinel.core.internal.WireJson;
 import dev.sentinel.core.jsonrpc.ErrorCode;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import java.nio.charset.StandardCharsets;
@@ -7,19 +8,17 @@ import java.util.Locale;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.exc.StreamConstraintsException;
-import tools.jackson.core.json.JsonFactory;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Parses request bodies within the gateway's limits and writes messages as compact JSON.
+ * Parses request bodies within the gateway's limits and writes messages as compact JSON, numbers
+ * as they were received ({@link WireJson}).
  *
  * <p>Immutable and thread-safe.
  */
 final class Json {
-  private final JsonMapper mapper;
+  private final WireJson json;
   private final int maxDepth;
 
   Json(int maxDepth, long maxBytes) {
@@ -30,9 +29,7 @@ final class Json {
         .maxDocumentLength(bound)
         .maxNameLength(bound)
         .build();
-    this.mapper = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(constraints).build())
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .build();
+    this.json = new WireJson(constraints);
     this.maxDepth = maxDepth;
   }
 
@@ -42,7 +39,7 @@ final class Json {
   /** Parses a body into a JSON value; never throws for bad input. */
   Parsed parse(byte[] body) {
     try {
-      JsonNode node = mapper.readTree(body);
+      JsonNode node = json.read(body, 0, body.length);
       if (node == null || node.isMissingNode()) {
         return new Parsed(null, JsonRpc.parseError("the body is empty"));
       }
@@ -62,7 +59,7 @@ final class Json {
 
   /** The compact JSON of a message. */
   byte[] bytes(JsonNode message) {
-    return mapper.writeValueAsBytes(message);
+    return json.write(message);
   }
 
   /** The compact JSON of a message as text. */

@@ -110,6 +110,27 @@ final class StdioClient implements AutoCloseable {
     return request("tools/call", params);
   }
 
+  /** Sends one line exactly as given (a newline is added): what no JSON library would write. */
+  void sendLine(String line) throws IOException {
+    toGateway.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    toGateway.flush();
+  }
+
+  /** The next line the gateway writes that is not a notification, exactly as written. */
+  String readLine() throws IOException {
+    while (true) {
+      String line = fromGateway.readLine();
+      if (line == null) {
+        throw new IOException("the gateway closed its output"
+            + (exit.isDone() ? " (exit: " + exitDescription() + ")" : ""));
+      }
+      JsonNode message = JSON.readTree(line);
+      if (!message.has("method") || message.has("id")) {
+        return line;
+      }
+    }
+  }
+
   private void send(JsonNode message) throws IOException {
     toGateway.write((JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8));
     toGateway.flush();
