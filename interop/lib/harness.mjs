@@ -99,6 +99,7 @@ gateway:
   request_timeout: 30s
 backends:
   - name: ${name}
+    isolation: per_session
     stdio: { command: ${JSON.stringify(command)}, args: ${JSON.stringify(args)}, inherit_env: [PATH, HOME] }
 policy: { file: policy.yaml }
 audit:

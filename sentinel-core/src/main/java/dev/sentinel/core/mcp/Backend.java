@@ -159,10 +159,17 @@ final class Backend {
   }
 
   /**
-   * Checks the pool's bounds for a new connection, making room by removing idle per-principal
-   * ones (returned, for the caller to close outside the lock). Holds the lock.
+   * Checks the pool's bounds for a new connection and makes room if it can; returns the
+   * connections removed to make it, for the caller to close outside the lock. Holds the lock.
+   *
+   * <p>A principal at its own bound gives up its least recently used connection that has no
+   * request in flight (a session it stopped using, say), else is refused. At the pool's bound,
+   * connections whose owner has no session open go first, then the least recently used one idle
+   * for the idle timeout, whoever's it is; else the new one is refused.
    */
   private List<Upstream> admit(Upstream.Owner owner) {
+    long now = gateway.clock().nanoTime();
+    List<Upstream> evicted = new ArrayList<>();
     if (owner.principalId() != null) {
       int mine = 0;
       for (Upstream.Owner held : owned.keySet()) {
@@ -172,12 +179,25 @@ final class Backend {
       }
       int perPrincipal = options.effectiveMaxPerPrincipal();
       if (mine >= perPrincipal) {
-        throw new Busy("backend " + name + " has no free connection for this principal (max_connections_per_principal: "
-            + perPrincipal + ", isolation " + isolationName() + ")");
+        Upstream oldest = leastRecentlyUsed(owner.principalId(), now);
+        if (oldest == null) {
+          throw new Busy("backend " + name + " has no free connection for this principal (max_connections_per_principal: "
+              + perPrincipal + ", isolation " + isolationName() + ")");
+        }
+        owned.values().remove(oldest);
+        evicted.add(oldest);
       }
     }
-    List<Upstream> evicted = size() >= options.maxConnections()
-        ? reapIdle(gateway.clock().nanoTime(), true) : List.of();
+    if (size() >= options.maxConnections()) {
+      evicted.addAll(reapIdle(now, true));
+    }
+    if (size() >= options.maxConnections()) {
+      Upstream oldest = leastRecentlyUsed(null, now - options.idleTimeout().toNanos());
+      if (oldest != null) {
+        owned.values().remove(oldest);
+        evicted.add(oldest);
+      }
+    }
     if (size() >= options.maxConnections()) {
       for (Upstream upstream : evicted) {
         owned.put(upstream.owner(), upstream); // nothing made: keep them
@@ -186,6 +206,22 @@ final class Backend {
           + options.maxConnections() + ", isolation " + isolationName() + ")");
     }
     return evicted;
+  }
+
+  /**
+   * The owned connection used least recently, with nothing in flight and unused since {@code
+   * before}; of one principal's, or anyone's when {@code principalId} is null. Holds the lock.
+   */
+  private Upstream leastRecentlyUsed(String principalId, long before) {
+    Upstream oldest = null;
+    for (Map.Entry<Upstream.Owner, Upstream> entry : owned.entrySet()) {
+      Upstream upstream = entry.getValue();
+      if ((principalId == null || principalId.equals(entry.getKey().principalId()))
+          && upstream.idleSince(before) && (oldest == null || upstream.lastUsed() - oldest.lastUsed() < 0)) {
+        oldest = upstream;
+      }
+    }
+    return oldest;
   }
 
   private int size() {

@@ -499,6 +499,11 @@ final class Upstream {
     return revision;
   }
 
+  /** When a request was last sent on this connection (or it was made), on the gateway's clock. */
+  synchronized long lastUsed() {
+    return lastUsedNanos;
+  }
+
   /** Whether no request is waiting for this upstream's answer and none was sent since {@code sinceNanos}. */
   synchronized boolean idleSince(long sinceNanos) {
     Connection current = connection;

@@ -460,27 +460,62 @@ class IsolationTest {
         });
   }
 
+  private static ScriptedServer waiting(String name) {
+    ScriptedServer server = new ScriptedServer(name).withTools("wait", "t");
+    server.handlers.put("tools/call", request ->
+        request.params().path("name").asString().equals("wait") ? null : JsonRpc.result(request.id(), NODES.objectNode()));
+    return server;
+  }
+
   @Test
-  void perSessionConnections_areBoundedPerPrincipalAndInTotal() {
-    ScriptedServer alpha = new ScriptedServer("alpha").withTools("t");
+  void perSessionConnections_busyOnesAreBoundedPerPrincipalAndInTotal() {
+    ScriptedServer alpha = waiting("alpha");
     start(ALLOW_ALL, builder -> builder.backend("alpha", alpha::connect,
         BackendOptions.DEFAULTS.withMaxConnections(3, 2)));
     ScriptedClient aliceOne = alice();
     ScriptedClient aliceTwo = alice();
     ScriptedClient aliceThree = alice();
-    ScriptedClient bob = bob();
+    ScriptedClient bobOne = bob();
+    ScriptedClient bobTwo = bob();
+    aliceOne.request("tools/call", toolCall("alpha__wait"));
+    aliceTwo.request("tools/call", toolCall("alpha__wait"));
+    Conditions.await("alice's two connections are busy", () -> alpha.received("tools/call").size() == 2);
 
-    assertThat(aliceOne.call("tools/call", toolCall("alpha__t")).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
-    assertThat(aliceTwo.call("tools/call", toolCall("alpha__t")).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
     JsonRpcMessage third = aliceThree.call("tools/call", toolCall("alpha__t"));
-    JsonRpcMessage bobs = bob.call("tools/call", toolCall("alpha__t"));
+    bobOne.request("tools/call", toolCall("alpha__wait"));
+    Conditions.await("bob's connection is busy", () -> alpha.received("tools/call").size() == 3);
+    JsonRpcMessage fourth = bobTwo.call("tools/call", toolCall("alpha__t"));
 
     assertThat(code(third)).isEqualTo(-32014);
     assertThat(third.error().path("message").asString()).contains("max_connections_per_principal: 2");
-    assertThat(bobs.kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    assertThat(code(fourth)).isEqualTo(-32014);
+    assertThat(fourth.error().path("message").asString()).contains("max_connections: 3");
     aliceOne.session.close();
     Conditions.await("alice's first connection is closed with her session", () -> alpha.open.size() == 2);
     assertThat(aliceThree.call("tools/call", toolCall("alpha__t")).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+  }
+
+  @Test
+  void aPrincipalAtItsBound_givesUpItsLeastRecentlyUsedIdleConnection_notAnothersBusyOne() {
+    ScriptedServer alpha = waiting("alpha");
+    start(ALLOW_ALL, builder -> builder.backend("alpha", alpha::connect,
+        BackendOptions.DEFAULTS.withMaxConnections(8, 2)));
+    ScriptedClient aliceOne = alice();
+    ScriptedClient aliceTwo = alice();
+    ScriptedClient aliceThree = alice();
+    ScriptedClient bob = bob();
+    bob.request("tools/call", toolCall("alpha__wait"));
+    assertThat(aliceOne.call("tools/call", toolCall("alpha__t")).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    fixture.clock.advance(Duration.ofSeconds(1));
+    aliceTwo.request("tools/call", toolCall("alpha__wait"));
+    Conditions.await("bob's and alice's second calls are in flight", () -> alpha.received("tools/call").size() == 3);
+
+    // A session alice stopped using (the conformance suite never says DELETE) gives way.
+    JsonRpcMessage third = aliceThree.call("tools/call", toolCall("alpha__t"));
+
+    assertThat(third.kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    assertThat(alpha.open).hasSize(3);
+    assertThat(aliceOne.call("tools/call", toolCall("alpha__t")).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
   }
 
   @Test
