@@ -40,7 +40,7 @@ import tools.jackson.databind.node.ObjectNode;
  * <p><b>Bounds.</b> A string longer than {@code maxStringLength} characters is cut so that,
  * with the marker {@code …[+N chars]} (N the characters removed), it is exactly that long. If the
  * redacted value's canonical JSON is still longer than {@code maxBytes}, the whole value is
- * replaced by {@code {"_truncated":true,"size":<original bytes>,"digest":"sha256:..."}}: a
+ * replaced by {@code {"_truncated":true,"size":<original bytes>,"digest":"hmac-sha256:..."}}: a
  * summary, rather than a prefix of members, so that what remains can never be mistaken for the
  * whole. Redacting is idempotent.
  *
@@ -76,8 +76,12 @@ public final class Redactor {
   /** The shortest string any built-in shape can match ({@code a://:x@}). */
   private static final int MIN_SHAPE_LENGTH = 7;
 
-  private static final int MIN_STRING_LIMIT = 80;
+  /** Room for a digest text in a summary, so that redacting a summary again never cuts it. */
+  private static final int MIN_STRING_LIMIT = 96;
   private static final long MIN_BYTES_LIMIT = 256;
+
+  /** The key of {@link #defaults()} and of builders not given one: random, once per process. */
+  private static final DigestKey PROCESS_KEY = DigestKey.random();
 
   private static final Redactor DEFAULTS = new Builder().build();
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -86,17 +90,19 @@ public final class Redactor {
   private final Pattern[] extraPatterns;
   private final int maxStringLength;
   private final long maxBytes;
+  private final DigestKey digestKey;
 
   private Redactor(Builder builder) {
     this.keyTerms = builder.keys.toArray(new String[0]);
     this.extraPatterns = builder.patterns.toArray(new Pattern[0]);
     this.maxStringLength = builder.maxStringLength;
     this.maxBytes = builder.maxBytes;
+    this.digestKey = builder.digestKey;
   }
 
   /**
    * The default rules, strings bounded to {@value #DEFAULT_MAX_STRING_LENGTH} characters and
-   * values to 16 KiB.
+   * values to 16 KiB, digests keyed with a random key made once per process.
    */
   public static Redactor defaults() {
     return DEFAULTS;
@@ -117,15 +123,21 @@ public final class Redactor {
     return maxBytes;
   }
 
+  /** The key of the digests this redactor makes (and of the pipeline's response digests). */
+  public DigestKey digestKey() {
+    return digestKey;
+  }
+
   /**
-   * A redacted, bounded copy of the value, with the digest and size of the original. Never
-   * modifies the given node, and the returned value shares no container with it.
+   * A redacted, bounded copy of the value, with the keyed digest ({@link #digestKey()}) and size
+   * of the original. Never modifies the given node, and the returned value shares no container
+   * with it.
    *
    * @param value the value; {@code null} is treated as JSON null
    */
   public Redacted redact(JsonNode value) {
     JsonNode original = value == null ? NODES.nullNode() : value;
-    CanonicalJson.Digest digest = CanonicalJson.digest(original);
+    CanonicalJson.Digest digest = digestKey.digest(original);
     Walk walk = new Walk();
     JsonNode copy = walk.copy(original);
     long size = walk.changed ? CanonicalJson.size(copy) : digest.size();
@@ -493,6 +505,7 @@ public final class Redactor {
     private final List<Pattern> patterns = new ArrayList<>();
     private int maxStringLength = DEFAULT_MAX_STRING_LENGTH;
     private long maxBytes = DEFAULT_MAX_BYTES;
+    private DigestKey digestKey = PROCESS_KEY;
 
     private Builder() {}
 
@@ -537,7 +550,7 @@ public final class Redactor {
     }
 
     /**
-     * Sets the bound on a string's length, in characters; at least 80, so that a digest (71
+     * Sets the bound on a string's length, in characters; at least 96, so that a digest (85
      * characters) in a summary is never cut.
      */
     public Builder maxStringLength(int maxStringLength) {
@@ -556,6 +569,16 @@ public final class Redactor {
             "maxBytes must be at least " + MIN_BYTES_LIMIT + ", got " + maxBytes);
       }
       this.maxBytes = maxBytes;
+      return this;
+    }
+
+    /**
+     * Sets the key of the digests ({@link DigestKey}). Without one, a random key made once per
+     * process: its digests compare only within the process, and nobody can check a claimed
+     * original against them.
+     */
+    public Builder digestKey(DigestKey digestKey) {
+      this.digestKey = Objects.requireNonNull(digestKey, "digestKey");
       return this;
     }
 

@@ -2,6 +2,7 @@ package dev.sentinel.core.gateway;
 
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
+import dev.sentinel.core.audit.DigestKey;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,10 +22,13 @@ import java.util.Objects;
  *     ({@code retention: 30d}); {@code null}, the default, keeps them forever. Needs the
  *     database sink. The gateway purges older records at start and then every hour (or every
  *     {@code retention}, if shorter), off the request path.
+ * @param digestKey the key of the audit digests ({@code digest_key}, a secret); {@code null},
+ *     the default, keys them with a random key made once per process (see {@link DigestKey})
  */
 public record Audit(
     List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
-    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
+    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention,
+    DigestKey digestKey) {
 
   /** The default queue capacity: 65536 events. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -65,11 +69,18 @@ public record Audit(
     }
   }
 
-  /** Settings that keep records forever (no {@code retention}). */
+  /** Settings with the per-process digest key (no {@code digest_key}). */
+  public Audit(
+      List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
+      AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
+    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, retention, null);
+  }
+
+  /** Settings that keep records forever (no {@code retention}), with the per-process digest key. */
   public Audit(
       List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
       AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode) {
-    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, null);
+    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, null, null);
   }
 
   /** Whether a sink writes to the gateway's database. */

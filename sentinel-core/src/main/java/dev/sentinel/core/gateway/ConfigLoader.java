@@ -3,6 +3,7 @@ package dev.sentinel.core.gateway;
 import dev.sentinel.api.Principal;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
+import dev.sentinel.core.audit.DigestKey;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.ConfigException.Problem;
@@ -62,7 +63,8 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS =
-      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity", "retention");
+      List.of("sinks", "mode", "on_sink_failure", "when_full", "queue_capacity", "retention",
+          "digest_key");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
@@ -985,7 +987,29 @@ final class ConfigLoader {
           + "remove retention and rotate the other sinks' files with your own tools");
       retention = null;
     }
-    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention);
+    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention, digestKey(p));
+  }
+
+  /** The audit digest key, or {@code null} when absent or after recording a problem. */
+  private DigestKey digestKey(String p) {
+    String kp = p + "/digest_key";
+    if (!in.present(kp, null, false)) {
+      return null;
+    }
+    String raw = secretText(kp, null,
+        "a key reference such as \"${env:SENTINEL_AUDIT_DIGEST_KEY}\"");
+    String key = raw == null ? null : expander.expand(raw, kp, null);
+    if (key == null) {
+      return null;
+    }
+    try {
+      return DigestKey.fromSecret(key);
+    } catch (IllegalArgumentException e) {
+      in.error(kp, null, "the audit digest key " + describeSecret(raw) + " is too short: use at"
+          + " least " + DigestKey.MIN_LENGTH + " random characters, such as the output of"
+          + " 'openssl rand -base64 32' (a guessable key makes the digests reversible)");
+      return null;
+    }
   }
 
   private static String kinds(List<Audit.Sink> sinks) {

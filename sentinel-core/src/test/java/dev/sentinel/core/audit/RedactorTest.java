@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.AuditEvent;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -18,7 +20,7 @@ class RedactorTest {
   private static final JsonMapper MAPPER = JsonMapper.builder().build();
   private static final Redactor DEFAULTS = Redactor.defaults();
   private static final Redactor SMALL =
-      Redactor.builder().maxStringLength(80).maxBytes(300).build();
+      Redactor.builder().maxStringLength(96).maxBytes(300).build();
 
   private static JsonNode json(String text) {
     return MAPPER.readTree(text);
@@ -111,7 +113,7 @@ class RedactorTest {
 
   @Test
   void builder_rejectsInvalidSettingsAsSet() {
-    assertThatThrownBy(() -> Redactor.builder().maxStringLength(79))
+    assertThatThrownBy(() -> Redactor.builder().maxStringLength(95))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxStringLength");
     assertThatThrownBy(() -> Redactor.builder().maxBytes(10))
@@ -266,7 +268,7 @@ class RedactorTest {
 
     String out = SMALL.redactText(text);
 
-    assertThat(out.length()).isLessThanOrEqualTo(80);
+    assertThat(out.length()).isLessThanOrEqualTo(96);
     assertThat(out).contains("…[+");
     int marker = out.indexOf('…');
     assertThat(Character.isHighSurrogate(out.charAt(marker - 1))).isFalse();
@@ -283,7 +285,7 @@ class RedactorTest {
     Redacted r = SMALL.redact(big);
 
     assertThat(r.size()).isEqualTo(CanonicalJson.bytes(big).length);
-    assertThat(r.digest()).isEqualTo(CanonicalJson.sha256(big));
+    assertThat(r.digest()).isEqualTo(SMALL.digestKey().digest(big).digest());
     assertThat(r.value().get("_truncated").booleanValue()).isTrue();
     assertThat(r.value().get("size").longValue()).isEqualTo(r.size());
     assertThat(r.value().get("digest").stringValue()).isEqualTo(r.digest());
@@ -308,9 +310,50 @@ class RedactorTest {
     Redacted ra = DEFAULTS.redact(a);
     Redacted rb = DEFAULTS.redact(b);
 
-    assertThat(ra.digest()).isEqualTo(rb.digest()).isEqualTo(CanonicalJson.sha256(a));
-    assertThat(ra.digest()).isNotEqualTo(CanonicalJson.sha256(ra.value()));
+    assertThat(ra.digest()).isEqualTo(rb.digest()).isEqualTo(DEFAULTS.digestKey().digest(a).digest());
+    assertThat(ra.digest()).isNotEqualTo(DEFAULTS.digestKey().digest(ra.value()).digest());
     assertThat(ra.size()).isEqualTo(rb.size());
+  }
+
+  // ---- digests reveal nothing: the stored record plus a dictionary must not give the original
+
+  private static final List<String> DICTIONARY =
+      List.of("123456", "password", "letmein", "qwerty", "hunter2", "dragon", "4711", "0000");
+
+  /** The hex part of a digest text, whatever its prefix. */
+  private static String hex(String digest) {
+    return digest.substring(digest.lastIndexOf(':') + 1);
+  }
+
+  @Test
+  void redact_digestOfRedactedPassword_isNotReversibleByDictionary() {
+    Redacted stored = DEFAULTS.redact(json("{\"user\":\"ann\",\"password\":\"hunter2\"}"));
+
+    assertThat(stored.value().get("password").stringValue()).isEqualTo(Redactor.REDACTED);
+    List<String> found = new ArrayList<>();
+    for (String guess : DICTIONARY) {
+      ObjectNode candidate = ((ObjectNode) stored.value()).deepCopy().put("password", guess);
+      if (hex(stored.digest()).equals(hex(CanonicalJson.sha256(candidate)))) {
+        found.add(guess);
+      }
+    }
+    assertThat(found).as("passwords recovered from the stored digest").isEmpty();
+  }
+
+  @Test
+  void redact_digestOfCutValue_doesNotRevealItsLowEntropyTail() {
+    String boilerplate = "Please confirm the transfer with your PIN. ".repeat(10);
+    Redacted stored = SMALL.redact(json("{\"note\":\"" + boilerplate + "4711\"}"));
+
+    assertThat(stored.value().get("note").stringValue()).doesNotContain("4711");
+    List<String> found = new ArrayList<>();
+    for (String guess : DICTIONARY) {
+      ObjectNode candidate = MAPPER.createObjectNode().put("note", boilerplate + guess);
+      if (hex(stored.digest()).equals(hex(CanonicalJson.sha256(candidate)))) {
+        found.add(guess);
+      }
+    }
+    assertThat(found).as("tails recovered from the stored digest").isEmpty();
   }
 
   @Test
