@@ -19,23 +19,31 @@ import tools.jackson.databind.node.ObjectNode;
  * long strings cut, oversized values replaced by a summary.
  *
  * <p><b>By key.</b> A member whose name, lowercased and with {@code -} and {@code _} removed,
- * contains one of {@code password passwd secret apikey authorization credential privatekey
- * accesskey cookie clientsecret} (or a name added with {@link Builder#sensitiveKey}), or one of
- * whose words is {@code token}, {@code auth} or {@code session} (words split at {@code -},
- * {@code _}, digits and camelCase humps), has its whole value replaced by the string {@value
- * #REDACTED}. So {@code access_token}, {@code authToken}, {@code X-Auth} and {@code
- * session_id} are hidden, while {@code max_tokens} and {@code author} stay readable.
+ * contains one of {@code password passwd passphrase secret apikey authorization credential
+ * privatekey accesskey cookie clientsecret} (or a name added with {@link Builder#sensitiveKey}),
+ * or one of whose words is {@code token}, {@code auth} or {@code session} (words split at {@code
+ * -}, {@code _}, digits and camelCase humps), has its whole value replaced by the string {@value
+ * #REDACTED}. So {@code access_token}, {@code authToken}, {@code X-Auth} and {@code session_id}
+ * are hidden, while {@code max_tokens} and {@code author} stay readable.
  *
- * <p><b>By shape.</b> In every string, and in member names, these are replaced: {@code Bearer
- * <token>} (the token), JWTs, AWS access key ids ({@code AKIA}/{@code ASIA} and 16 characters),
- * 40-character secrets after {@code aws_secret...=} or {@code :}, GitHub tokens ({@code ghp_ gho_
- * ghs_ ghu_ ghr_ github_pat_}), Slack tokens ({@code xoxa- xoxb- xoxp- xoxr- xoxs-}), OpenAI and
- * Anthropic style keys ({@code sk-}, {@code sk-ant-}), Sentinel keys ({@code snk_}), PEM private
- * key blocks (to the end of the string when the END line is missing) and the password in URL
- * user info ({@code scheme://user:pass@host}). Each pattern only runs when the string contains
- * its trigger text ({@code bearer}, {@code eyJ}, {@code AKIA}, {@code ://} ...), and one pass
- * over the string looks for any trigger first, so ordinary strings cost a single scan. Patterns
- * added with {@link Builder#sensitivePattern} run on every string.
+ * <p><b>By shape.</b> In every string, and in member names, these are replaced: PEM private key
+ * blocks (to the end of the string when the END line is missing), the password in URL user info
+ * ({@code scheme://user:pass@host}), {@code Bearer <token>} (the token, when it has 16
+ * characters, or 8 with a digit), JWTs, AWS access key ids ({@code AKIA}/{@code ASIA} and 16
+ * characters), 40-character secrets after {@code aws_secret...=} or {@code :}, GitHub tokens
+ * ({@code ghp_ gho_ ghs_ ghu_ ghr_ github_pat_}), GitLab tokens ({@code glpat-}, {@code glrt-}
+ * and their kin, {@code GR1348941}), Slack tokens ({@code xoxa- xoxb- xoxe- xoxp- xoxr- xoxs-
+ * xapp-}) and webhook paths, Stripe keys ({@code sk_live_ sk_test_ rk_live_ rk_test_ whsec_}),
+ * Google API keys ({@code AIza}) and access tokens ({@code ya29.}), npm ({@code npm_}), Hugging
+ * Face ({@code hf_}) and PyPI tokens, OpenAI and Anthropic style keys ({@code sk-}, {@code
+ * sk-ant-}), Sentinel keys ({@code snk_}), and credentials assigned to a name in free text
+ * ({@code Password=...;}, {@code ?token=...&}, {@code X-Api-Key: ...}, {@code --password ...},
+ * {@code Authorization: Basic ...}, {@code Cookie: ...}; see docs/audit.md). A word alone
+ * is never a secret ({@code password reset}, {@code the bearer of}); a credential's name followed
+ * by {@code =} or {@code :} is an assignment whatever follows. Each pattern only runs when the
+ * string contains its trigger text, and one pass over the string looks for any trigger first, so
+ * ordinary strings cost a single scan; every pattern is linear in the string. Patterns added with
+ * {@link Builder#sensitivePattern} run on every string.
  *
  * <p><b>Bounds.</b> A string longer than {@code maxStringLength} characters is cut so that,
  * with the marker {@code …[+N chars]} (N the characters removed), it is exactly that long. If the
@@ -68,13 +76,19 @@ public final class Redactor {
           "privatekey",
           "accesskey",
           "cookie",
-          "clientsecret");
+          "clientsecret",
+          "passphrase");
 
   /** Words that make a key sensitive only as a whole word: as substrings they hide too much. */
   private static final Set<String> KEY_WORDS = Set.of("token", "auth", "session");
 
-  /** The shortest string any built-in shape can match ({@code a://:x@}). */
-  private static final int MIN_SHAPE_LENGTH = 7;
+  /** The prefixes of GitLab tokens: personal, deploy, runner, trigger, feed, OAuth ... */
+  private static final String[] GITLAB_PREFIXES = {
+      "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "gloas-", "glimt-",
+      "glagent-", "glwt-", "glffct-"};
+
+  /** The shortest string any built-in shape can match ({@code pwd=x}). */
+  private static final int MIN_SHAPE_LENGTH = 5;
 
   /** Room for a digest text in a summary, so that redacting a summary again never cuts it. */
   private static final int MIN_STRING_LIMIT = 96;
@@ -183,11 +197,10 @@ public final class Redactor {
 
   /** Applies the value shapes and the extra patterns. */
   String shapes(String s) {
-    if (s.length() >= MIN_SHAPE_LENGTH && mayHoldShape(s)) {
-      for (Shape shape : Shape.VALUES) {
-        if (shape.triggeredBy(s)) {
-          s = shape.apply(s);
-        }
+    int found = s.length() >= MIN_SHAPE_LENGTH ? triggeredShapes(s) : 0;
+    for (int k = 0; found != 0; k++, found >>>= 1) {
+      if ((found & 1) != 0) {
+        s = Shape.VALUES[k].apply(s);
       }
     }
     for (Pattern pattern : extraPatterns) {
@@ -199,62 +212,155 @@ public final class Redactor {
     return s;
   }
 
+  /** The characters that can start a shape's trigger, or be an assignment's separator. */
+  private static final boolean[] TRIGGER_START = new boolean[128];
+
+  static {
+    for (char c : "-:=bBeAagGxsrwynhp".toCharArray()) {
+      TRIGGER_START[c] = true;
+    }
+  }
+
+  private static int bit(Shape shape) {
+    return 1 << shape.ordinal();
+  }
+
   /**
-   * One pass over the string looking for the start of any shape's trigger, so that ordinary
-   * strings are scanned once; the shapes' own triggers are checked only when this finds one.
+   * One pass over the string marking the shapes whose trigger it holds (a bit per {@link
+   * Shape#ordinal}), so that ordinary strings cost a single scan, and only the shapes found run.
    */
-  private static boolean mayHoldShape(String s) {
+  private static int triggeredShapes(String s) {
+    int found = 0;
     int n = s.length();
     for (int i = 0; i < n; i++) {
-      switch (s.charAt(i)) {
+      char c = s.charAt(i);
+      if (c >= 128 || !TRIGGER_START[c]) {
+        continue;
+      }
+      switch (c) {
         case '-':
           if (s.startsWith("-----BEGIN ", i)) {
-            return true;
+            found |= bit(Shape.PRIVATE_KEY);
+          } else if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
+            found |= bit(Shape.ASSIGNMENT);
           }
           break;
         case ':':
           if (s.startsWith("://", i)) {
-            return true;
+            found |= bit(Shape.URL_PASSWORD);
+          } else if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
+            found |= bit(Shape.ASSIGNMENT);
+          }
+          break;
+        case '=':
+          if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
+            found |= bit(Shape.ASSIGNMENT);
           }
           break;
         case 'b':
         case 'B':
           if (s.regionMatches(true, i, "bearer", 0, 6)) {
-            return true;
+            found |= bit(Shape.BEARER);
           }
           break;
         case 'e':
           if (s.startsWith("eyJ", i)) {
-            return true;
+            found |= bit(Shape.JWT);
           }
           break;
         case 'A':
-          if (s.startsWith("AKIA", i) || s.startsWith("ASIA", i) || s.regionMatches(true, i, "aws", 0, 3)) {
-            return true;
+          if (s.startsWith("AKIA", i) || s.startsWith("ASIA", i)) {
+            found |= bit(Shape.AWS_KEY_ID);
+          } else if (s.startsWith("AIza", i)) {
+            found |= bit(Shape.GOOGLE);
+          } else if (s.regionMatches(true, i, "aws", 0, 3)) {
+            found |= bit(Shape.AWS_SECRET);
           }
           break;
         case 'a':
           if (s.regionMatches(true, i, "aws", 0, 3)) {
-            return true;
+            found |= bit(Shape.AWS_SECRET);
           }
           break;
         case 'g':
-          if (s.startsWith("gh", i) || s.startsWith("github_pat_", i)) {
-            return true;
+          if (githubAt(s, i) || s.startsWith("github_pat_", i)) {
+            found |= bit(Shape.GITHUB);
+          } else if (gitlabAt(s, i)) {
+            found |= bit(Shape.GITLAB);
+          }
+          break;
+        case 'G':
+          if (s.startsWith("GR1348941", i)) {
+            found |= bit(Shape.GITLAB);
           }
           break;
         case 'x':
-          if (s.startsWith("xox", i)) {
-            return true;
+          if (s.startsWith("xox", i) || s.startsWith("xapp-", i)) {
+            found |= bit(Shape.SLACK);
+          }
+          break;
+        case 'h':
+          if (s.startsWith("hooks.slack.com/", i)) {
+            found |= bit(Shape.SLACK);
+          } else if (s.startsWith("hf_", i)) {
+            found |= bit(Shape.PACKAGE_REGISTRY);
           }
           break;
         case 's':
-          if (s.startsWith("sk-", i) || s.startsWith("snk_", i)) {
-            return true;
+          if (s.startsWith("sk-", i)) {
+            found |= bit(Shape.SK_KEY);
+          } else if (s.startsWith("snk_", i)) {
+            found |= bit(Shape.SENTINEL_KEY);
+          } else if (s.startsWith("sk_live_", i) || s.startsWith("sk_test_", i)) {
+            found |= bit(Shape.STRIPE);
+          }
+          break;
+        case 'r':
+          if (s.startsWith("rk_live_", i) || s.startsWith("rk_test_", i)) {
+            found |= bit(Shape.STRIPE);
+          }
+          break;
+        case 'w':
+          if (s.startsWith("whsec_", i)) {
+            found |= bit(Shape.STRIPE);
+          }
+          break;
+        case 'y':
+          if (s.startsWith("ya29.", i)) {
+            found |= bit(Shape.GOOGLE);
+          }
+          break;
+        case 'n':
+          if (s.startsWith("npm_", i)) {
+            found |= bit(Shape.PACKAGE_REGISTRY);
+          }
+          break;
+        case 'p':
+          if (s.startsWith("pypi-AgEIcHlwaS5vcmc", i)) {
+            found |= bit(Shape.PACKAGE_REGISTRY);
           }
           break;
         default:
           break;
+      }
+    }
+    return found;
+  }
+
+  /** Whether a GitHub token prefix ({@code ghp_ gho_ ghs_ ghu_ ghr_}) starts at {@code i}. */
+  private static boolean githubAt(String s, int i) {
+    return s.startsWith("gh", i) && i + 3 < s.length() && s.charAt(i + 3) == '_'
+        && "pousr".indexOf(s.charAt(i + 2)) >= 0;
+  }
+
+  /** Whether a GitLab token prefix ({@code glpat-} and its kin) starts at {@code i}. */
+  private static boolean gitlabAt(String s, int i) {
+    if (!s.startsWith("gl", i)) {
+      return false;
+    }
+    for (String prefix : GITLAB_PREFIXES) {
+      if (s.startsWith(prefix, i)) {
+        return true;
       }
     }
     return false;
@@ -389,110 +495,190 @@ public final class Redactor {
     }
   }
 
-  /** The built-in secret shapes, in the order they are applied. */
+  /**
+   * The built-in secret shapes, in the order they are applied. Each is a regular expression
+   * whose every match starts with one of its triggers (a literal), and it is tried only where a
+   * trigger starts ({@link Matcher#lookingAt} from there, the text before visible to lookbehind),
+   * never at every position of the string: ordinary text costs one {@code indexOf} per trigger,
+   * and a long run that holds no match (a million {@code eyJ}) is not rescanned from each of its
+   * positions. Repetition that may fail after a long run is bounded, so the whole is linear.
+   */
   private enum Shape {
     PRIVATE_KEY(
         "-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----"
             + "(?:.*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|.*)",
-        Pattern.DOTALL,
-        REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("-----BEGIN ");
-      }
-    },
+        Pattern.DOTALL, REDACTED, "-----BEGIN "),
+    /** The password of URL user info; tried from the scheme before each {@code ://}. */
     URL_PASSWORD(
-        "([A-Za-z][A-Za-z0-9+.-]*://[^\\s/?#@:]*):[^\\s/?#]+@", 0, "$1:" + REDACTED + "@") {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("://");
-      }
-    },
-    BEARER("\\b(bearer)\\s+[A-Za-z0-9\\-._~+/]+=*", Pattern.CASE_INSENSITIVE, "$1 " + REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return containsIgnoreCase(s, "bearer");
-      }
-    },
-    JWT("eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*", 0, REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("eyJ");
-      }
-    },
-    AWS_KEY_ID("(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", 0, REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("AKIA") || s.contains("ASIA");
-      }
-    },
+        "([A-Za-z][A-Za-z0-9+.-]{0,31}://[^\\s/?#@:]{0,256}):[^\\s/?#]+@",
+        0, "$1:" + REDACTED + "@", "://"),
+    /** A bearer token: 16 characters or more, or 8 or more with a digit ("the bearer of" stays). */
+    BEARER(
+        "(?i)(?<![A-Za-z0-9_])(bearer)\\s+(?=[A-Za-z0-9._~+/-]{16}|[A-Za-z0-9._~+/-]{0,15}[0-9])"
+            + "[A-Za-z0-9._~+/-]{8,}=*",
+        0, "$1 " + REDACTED, "bearer"),
+    JWT("(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*",
+        0, REDACTED, "eyJ"),
+    AWS_KEY_ID("(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", 0, REDACTED, "AKIA", "ASIA"),
     AWS_SECRET(
-        "(aws[_-]?secret[a-z0-9_-]*[\"']?\\s*[:=>]{1,2}\\s*[\"']?)[A-Za-z0-9/+]{40}[A-Za-z0-9/+=]*",
-        Pattern.CASE_INSENSITIVE,
-        "$1" + REDACTED) {
+        "(?i)(?<![a-z0-9])(aws[_-]?secret[a-z0-9_-]{0,32}[\"']?\\s{0,8}[:=>]{1,2}\\s{0,8}[\"']?)"
+            + "[A-Za-z0-9/+]{40}[A-Za-z0-9/+=]*",
+        0, "$1" + REDACTED, "aws"),
+    GITHUB("gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}",
+        0, REDACTED, "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
+    /** GitLab tokens by prefix (personal, deploy, runner, CI job, feed, OAuth ...). */
+    GITLAB(
+        "(?<![A-Za-z0-9_-])(?:gl(?:pat|dt|rt|ptt|ft|soat|cbt|oas|imt|agent|wt|ffct)-"
+            + "[A-Za-z0-9_-]{20,}(?:\\.[A-Za-z0-9_-]+)*|GR1348941[A-Za-z0-9_-]{20,})",
+        0, REDACTED, "gl", "GR1348941"),
+    /** Slack tokens, and webhook paths (the host stays, so the trail still says where). */
+    SLACK(
+        "xox[abeprs]-[A-Za-z0-9-]{8,}|xapp-[0-9]+-[A-Za-z0-9-]{10,}"
+            + "|(hooks\\.slack\\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+",
+        0, "$1" + REDACTED, "xox", "xapp-", "hooks.slack.com/"),
+    /** Stripe secret and restricted keys (live and test) and webhook signing secrets. */
+    STRIPE(
+        "(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{20,})",
+        0, REDACTED, "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),
+    /** Google API keys and OAuth access tokens. */
+    GOOGLE("(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,})",
+        0, REDACTED, "AIza", "ya29."),
+    /** npm, Hugging Face and PyPI tokens. */
+    PACKAGE_REGISTRY(
+        "(?<![A-Za-z0-9_])(?:npm_[A-Za-z0-9]{36,}|hf_[A-Za-z0-9]{30,})"
+            + "|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+        0, REDACTED, "npm_", "hf_", "pypi-AgEIcHlwaS5vcmc"),
+    SK_KEY("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}", 0, REDACTED, "sk-"),
+    SENTINEL_KEY("(?<![A-Za-z0-9])snk_[A-Za-z0-9_]{8,}", 0, REDACTED, "snk_"),
+    /**
+     * Credentials assigned to a name in free text ({@code Password=}, {@code X-Api-Key:}, {@code
+     * ?token=}, {@code --password x}, {@code Authorization:}): see {@link Assignments}. Last, so
+     * that the shapes above have already replaced what they recognize.
+     */
+    ASSIGNMENT {
       @Override
-      boolean triggeredBy(String s) {
-        return containsIgnoreCase(s, "aws");
-      }
-    },
-    GITHUB("gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}", 0, REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        for (int i = s.indexOf("gh"); i >= 0 && i + 3 < s.length(); i = s.indexOf("gh", i + 1)) {
-          if (s.charAt(i + 3) == '_' && "pousr".indexOf(s.charAt(i + 2)) >= 0) {
-            return true;
-          }
-        }
-        return s.contains("github_pat_");
-      }
-    },
-    SLACK("xox[abprs]-[A-Za-z0-9-]{8,}", 0, REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("xox");
-      }
-    },
-    SK_KEY("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}", 0, REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("sk-");
-      }
-    },
-    SENTINEL_KEY("(?<![A-Za-z0-9])snk_[A-Za-z0-9_]{8,}", 0, REDACTED) {
-      @Override
-      boolean triggeredBy(String s) {
-        return s.contains("snk_");
+      String apply(String s) {
+        return Assignments.redact(s);
       }
     };
 
     static final Shape[] VALUES = values();
 
-    private final Pattern pattern;
-    private final String replacement;
+    /** The longest scheme {@link #URL_PASSWORD} looks back for before {@code ://}. */
+    private static final int MAX_SCHEME = 32;
 
-    Shape(String regex, int flags, String replacement) {
+    private final Pattern pattern;
+    /** {@code $1} and a fixed text: group 1 (nothing when it did not take part), then the text. */
+    private final boolean keepsGroup;
+    private final String replacement;
+    private final String[] triggers;
+    private final boolean ignoreCase;
+
+    Shape(String regex, int flags, String replacement, String... triggers) {
       this.pattern = Pattern.compile(regex, flags);
-      this.replacement = replacement;
+      this.keepsGroup = replacement.startsWith("$1");
+      this.replacement = keepsGroup ? replacement.substring(2) : replacement;
+      this.triggers = triggers;
+      this.ignoreCase = regex.startsWith("(?i)");
     }
 
-    abstract boolean triggeredBy(String s);
+    /** A shape that is not a regular expression: it overrides {@link #apply}. */
+    Shape() {
+      this.pattern = null;
+      this.keepsGroup = false;
+      this.replacement = null;
+      this.triggers = new String[0];
+      this.ignoreCase = false;
+    }
 
-    static boolean containsIgnoreCase(String s, String lowercase) {
-      int last = s.length() - lowercase.length();
-      char first = lowercase.charAt(0);
-      char upper = Character.toUpperCase(first);
-      for (int i = 0; i <= last; i++) {
+    /** The string with every match replaced; the same instance when there is none. */
+    String apply(String s) {
+      int n = s.length();
+      // where each trigger next occurs at or after the search position; -1 once it occurs no more
+      int[] next = new int[triggers.length];
+      for (int t = 0; t < triggers.length; t++) {
+        next[t] = indexOf(s, triggers[t], 0);
+      }
+      Matcher m = null;
+      StringBuilder out = null;
+      int copied = 0;
+      int from = 0;
+      while (true) {
+        int at = -1;
+        for (int t = 0; t < triggers.length; t++) {
+          if (next[t] >= 0 && next[t] < from) {
+            next[t] = indexOf(s, triggers[t], from);
+          }
+          if (next[t] >= 0 && (at < 0 || next[t] < at)) {
+            at = next[t];
+          }
+        }
+        if (at < 0) {
+          break;
+        }
+        int start = this == URL_PASSWORD ? schemeStart(s, at, copied) : at;
+        if (start < 0) {
+          from = at + 1;
+          continue;
+        }
+        if (m == null) {
+          m = pattern.matcher(s).useTransparentBounds(true).useAnchoringBounds(false);
+        }
+        m.region(start, n);
+        if (!m.lookingAt()) {
+          from = at + 1;
+          continue;
+        }
+        if (out == null) {
+          out = new StringBuilder(n);
+        }
+        out.append(s, copied, m.start());
+        if (keepsGroup && m.group(1) != null) {
+          out.append(m.group(1));
+        }
+        out.append(replacement);
+        copied = m.end();
+        from = Math.max(m.end(), at + 1);
+      }
+      return out == null ? s : out.append(s, copied, n).toString();
+    }
+
+    /**
+     * Where the scheme before the {@code ://} at {@code at} starts: the first letter of the run of
+     * scheme characters before it, at most {@value #MAX_SCHEME} back and not before {@code floor}
+     * (the end of the last replacement); -1 when there is none.
+     */
+    private static int schemeStart(String s, int at, int floor) {
+      int start = at;
+      while (start > floor && at - start < MAX_SCHEME && isSchemeChar(s.charAt(start - 1))) {
+        start--;
+      }
+      while (start < at && !(s.charAt(start) >= 'a' && s.charAt(start) <= 'z'
+          || s.charAt(start) >= 'A' && s.charAt(start) <= 'Z')) {
+        start++;
+      }
+      return start < at ? start : -1;
+    }
+
+    private static boolean isSchemeChar(char c) {
+      return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || c == '+' || c == '.' || c == '-';
+    }
+
+    private int indexOf(String s, String trigger, int from) {
+      if (!ignoreCase) {
+        return s.indexOf(trigger, from);
+      }
+      int last = s.length() - trigger.length();
+      char lower = trigger.charAt(0);
+      char upper = Character.toUpperCase(lower);
+      for (int i = from; i <= last; i++) {
         char c = s.charAt(i);
-        if ((c == first || c == upper) && s.regionMatches(true, i, lowercase, 0, lowercase.length())) {
-          return true;
+        if ((c == lower || c == upper) && s.regionMatches(true, i, trigger, 0, trigger.length())) {
+          return i;
         }
       }
-      return false;
-    }
-
-    String apply(String s) {
-      Matcher m = pattern.matcher(s);
-      return m.find() ? m.replaceAll(replacement) : s;
+      return -1;
     }
   }
 

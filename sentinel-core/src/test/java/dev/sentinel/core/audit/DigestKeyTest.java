@@ -94,6 +94,13 @@ class DigestKeyTest {
   }
 
   @Test
+  void redacted_refusesAnUnkeyedDigest() {
+    assertThatThrownBy(() -> new Redacted(json("{}"), CanonicalJson.sha256(json("{}")), 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("digest must be keyed, starting with hmac-sha256:");
+  }
+
+  @Test
   void toString_showsIdNeverKey() {
     DigestKey key = DigestKey.fromSecret(SECRET);
 
