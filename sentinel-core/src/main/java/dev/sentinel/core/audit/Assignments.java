@@ -6,12 +6,13 @@ import java.util.Locale;
  * Credentials assigned to a name in free text: {@code Password=...;} in a connection string,
  * {@code ?token=...&} in a query, {@code X-Api-Key: ...} in a header, {@code DB_PASSWORD=...} in
  * an environment, {@code password: ...} in YAML, {@code "password": "..."} in JSON held as text,
- * {@code --password ...} on a command line, and the credentials of {@code Authorization:} and
- * {@code Cookie:} headers. The value is replaced; the name, the separator, the quotes and an
+ * {@code --password ...} on a command line, {@code <password>...</password>} in XML, and the
+ * credentials of {@code Authorization:} and {@code Cookie:} headers. The value is replaced; the name, the separator, the quotes and an
  * authorization scheme ({@code Basic}, {@code Bearer} ...) stay.
  *
  * <p>The name is the run of {@code [A-Za-z0-9_.-]} just before {@code =} or {@code :} (after at
- * most 8 spaces and one closing quote), or after {@code --} on a command line. Lowercased and
+ * most 8 spaces and one closing quote), after {@code --} on a command line, or of an XML start
+ * tag. Lowercased and
  * without {@code _ - .}, it must end with one of {@code password passwd pwd passphrase secret
  * apikey accesskey secretkey privatekey sessionid sessid authorization}, or with {@code token}
  * after other characters ({@code access_token}, {@code X-Auth-Token}); or be {@code cookie} or
@@ -21,19 +22,19 @@ import java.util.Locale;
  * never counts.
  *
  * <p>The value starts after the separator (and at most 8 spaces): inside quotes, up to the
- * closing quote or the end of the line; inside braces (ODBC), up to the closing brace; for
+ * closing quote or the end of the line; inside braces (ODBC), up to the closing brace; in an XML
+ * element, up to the next {@code <}; for
  * {@code Authorization:} and {@code Cookie:}, up to the end of the line; otherwise up to
  * whitespace or one of {@code ; & " ' < > …}. A value that is already {@value
  * Redactor#REDACTED} is left alone, so redacting again changes nothing.
  *
- * <p>One left-to-right pass; a name is read back at most {@value #MAX_NAME} characters and a
- * bracketed value forward at most {@value #MAX_BRACKETED}, so the time is linear in the text.
+ * <p>One left-to-right pass that resumes after each value, and a name is read back at most
+ * {@value #MAX_NAME} characters, so the time is linear in the text.
  * Stateless; thread-safe.
  */
 final class Assignments {
   private static final int MAX_NAME = 64;
   private static final int MAX_SPACES = 8;
-  private static final int MAX_BRACKETED = 1024;
   private static final int MAX_SCHEME = 24;
 
   /** Normalized name endings that make any assignment a credential. */
@@ -57,7 +58,9 @@ final class Assignments {
    * flag starts at {@code i}: the check of the one-pass pre-scan.
    */
   static boolean at(String s, int i) {
-    return (s.charAt(i) == '-' ? flagAt(s, i) : kindBefore(s, i)) != Kind.NONE;
+    char c = s.charAt(i);
+    return (c == '-' ? flagAt(s, i) : c == '>' ? elementBefore(s, i) : kindBefore(s, i))
+        != Kind.NONE;
   }
 
   /** The text with every assigned credential replaced; the same instance when there is none. */
@@ -76,6 +79,12 @@ final class Assignments {
           long range = value(s, separatorEnd(s, i), kind);
           start = (int) (range >>> 32);
           end = (int) range;
+        }
+      } else if (c == '>' && elementBefore(s, i) != Kind.NONE) {
+        start = i + 1;
+        end = start;
+        while (end < n && s.charAt(end) != '<') {
+          end++;
         }
       } else if (c == '-' && flagAt(s, i) != Kind.NONE) {
         int nameEnd = nameEnd(s, i);
@@ -124,12 +133,28 @@ final class Assignments {
     }
     if (end > 0 && (s.charAt(end - 1) == '"' || s.charAt(end - 1) == '\'')) {
       end--;
+      if (end > 0 && s.charAt(end - 1) == '\\') {
+        end--; // JSON held in a string of JSON: {\"password\":\"...\"}
+      }
     }
     int start = end;
     while (start > 0 && end - start < MAX_NAME && isNameChar(s.charAt(start - 1))) {
       start--;
     }
     return start == end ? Kind.NONE : kind(s, start, end, equalsSign);
+  }
+
+  /**
+   * The kind of the XML element whose start tag ends at {@code i} ({@code <password>}): its text
+   * is the value, as after {@code =}.
+   */
+  private static Kind elementBefore(String s, int i) {
+    int start = i;
+    while (start > 0 && i - start < MAX_NAME && isNameChar(s.charAt(start - 1))) {
+      start--;
+    }
+    return start < i && start > 0 && s.charAt(start - 1) == '<' ? kind(s, start, i, true)
+        : Kind.NONE;
   }
 
   /** The kind of a {@code --flag} at {@code i}: its value is the next word, as after {@code =}. */
@@ -235,7 +260,13 @@ final class Assignments {
     char q = s.charAt(k);
     int start;
     int end;
-    if (q == '"' || q == '\'') {
+    if (q == '\\' && k + 1 < n && (s.charAt(k + 1) == '"' || s.charAt(k + 1) == '\'')) {
+      start = k + 2;
+      end = bracketed(s, start, s.charAt(k + 1));
+      if (end > start && s.charAt(end - 1) == '\\') {
+        end--; // keep the escape of the closing quote
+      }
+    } else if (q == '"' || q == '\'') {
       start = k + 1;
       end = bracketed(s, start, q);
     } else if (q == '{' && kind == Kind.VALUE) {
@@ -261,11 +292,13 @@ final class Assignments {
     return (long) start << 32 | end;
   }
 
-  /** The end of a value opened by a quote or brace: the closer, the line's end, or the bound. */
+  /**
+   * The end of a value opened by a quote or brace: the closer or the line's end, however far
+   * (redacting too much is the safe side; the scan resumes after it, so the whole stays linear).
+   */
   private static int bracketed(String s, int start, char closer) {
     int end = start;
-    while (end < s.length() && end - start < MAX_BRACKETED && s.charAt(end) != closer
-        && !isLineEnd(s.charAt(end))) {
+    while (end < s.length() && s.charAt(end) != closer && !isLineEnd(s.charAt(end))) {
       end++;
     }
     return end;

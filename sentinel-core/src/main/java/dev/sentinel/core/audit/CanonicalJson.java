@@ -9,7 +9,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import javax.crypto.Mac;
 import tools.jackson.core.io.NumberOutput;
 import tools.jackson.databind.JsonNode;
 
@@ -158,14 +157,14 @@ public final class CanonicalJson {
   }
 
   /**
-   * The value's canonical bytes through the given MAC, which must be initialized and reset: the
-   * prefix and the lowercase hex MAC, with the canonical size. For {@link DigestKey}.
+   * Writes the value's canonical bytes into the digest, without holding them in memory, and
+   * answers their number. For {@link DigestKey}.
    */
-  static Digest digest(JsonNode node, Mac mac, String prefix) {
-    CanonicalWriter writer = new CanonicalWriter(mac::update);
+  static long update(MessageDigest md, JsonNode node) {
+    CanonicalWriter writer = new CanonicalWriter(md::update);
     writer.write(node);
     writer.flush();
-    return new Digest(prefix + HEX.formatHex(mac.doFinal()), writer.size());
+    return writer.size();
   }
 
   /** The length in bytes of the value's canonical form, without building it. */
@@ -264,7 +263,7 @@ public final class CanonicalJson {
   }
 
   /**
-   * Writes the canonical form into a growing buffer, or, when given a sink (a digest, a MAC, a
+   * Writes the canonical form into a growing buffer, or, when given a sink (a digest, a
    * counter), through a fixed buffer into the sink. Not thread-safe; one per call.
    */
   private static final class CanonicalWriter {

@@ -1,23 +1,21 @@
 package dev.sentinel.core.audit;
 
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The secret that keys the audit trail's digests: {@code arguments_digest}, {@code
- * response_digest} and the digest in an oversized value's summary are HMAC-SHA256 over the
- * value's {@link CanonicalJson canonical} bytes, never a plain hash. A plain hash of redacted
- * material undoes the redaction: {@code {"password":"[REDACTED]"}} beside the SHA-256 of {@code
- * {"password":"hunter2"}} gives the password back to anyone who hashes a dictionary of guesses.
+ * response_digest} and the digest in an oversized value's summary are HMAC-SHA256 (RFC 2104)
+ * over the value's {@link CanonicalJson canonical} bytes, never a plain hash. A plain hash of
+ * redacted material undoes the redaction: {@code {"password":"[REDACTED]"}} beside the SHA-256 of
+ * {@code {"password":"hunter2"}} gives the password back to anyone who hashes a dictionary of
+ * guesses.
  *
  * <p>A digest is written {@code hmac-sha256:<key id>:<64 lowercase hex>}. The key id (8 hex
  * digits, derived from the key by HMAC, so it reveals nothing of it) says which key made the
@@ -31,9 +29,9 @@ import tools.jackson.databind.JsonNode;
  * records whose arguments are in clear beside their digest, so a guessable key could be found
  * from them and every digest would be reversible again.
  *
- * <p>Immutable and thread-safe: each thread digests with its own {@link Mac}, cloned once from
- * one initialized with the key, so the hot path neither allocates a {@code Mac} nor rekeys it.
- * {@link #toString()} shows the id, never the key.
+ * <p>Immutable and thread-safe. The key's two HMAC pads are hashed once, when the key is made;
+ * each digest starts from a copy of those SHA-256 states, so the hot path hashes only the value
+ * and the inner hash. {@link #toString()} shows the id, never the key.
  */
 public final class DigestKey {
 
@@ -46,23 +44,36 @@ public final class DigestKey {
   /** The length of a digest text: prefix, 8-digit key id, colon, 64 hex digits. */
   static final int DIGEST_LENGTH = PREFIX.length() + 8 + 1 + 64;
 
-  private static final String ALGORITHM = "HmacSHA256";
+  private static final int BLOCK = 64; // SHA-256's block size, in bytes
   private static final HexFormat HEX = HexFormat.of();
   private static final byte[] ID_LABEL =
       "sentinel audit digest key id".getBytes(StandardCharsets.US_ASCII);
 
   private final byte[] key;
+  /** SHA-256 having absorbed the key xor ipad, and xor opad; only ever copied. */
+  private final MessageDigest inner;
+  private final MessageDigest outer;
   private final String id;
   private final String prefix;
-  private final Mac prototype;
-  private final ThreadLocal<Mac> macs;
 
   private DigestKey(byte[] key) {
     this.key = key;
-    this.prototype = newMac(key);
-    this.id = HEX.formatHex(Arrays.copyOf(prototype.doFinal(ID_LABEL), 4));
+    byte[] block = Arrays.copyOf(key.length > BLOCK ? sha256().digest(key) : key, BLOCK);
+    byte[] pad = new byte[BLOCK];
+    for (int i = 0; i < BLOCK; i++) {
+      pad[i] = (byte) (block[i] ^ 0x36);
+    }
+    this.inner = sha256();
+    inner.update(pad);
+    for (int i = 0; i < BLOCK; i++) {
+      pad[i] = (byte) (block[i] ^ 0x5c);
+    }
+    this.outer = sha256();
+    outer.update(pad);
+    MessageDigest idDigest = copy(inner);
+    idDigest.update(ID_LABEL);
+    this.id = HEX.formatHex(Arrays.copyOf(finish(idDigest), 4));
     this.prefix = PREFIX + id + ":";
-    this.macs = ThreadLocal.withInitial(this::cloneMac);
   }
 
   /**
@@ -115,9 +126,9 @@ public final class DigestKey {
    */
   public CanonicalJson.Digest digest(JsonNode value) {
     Objects.requireNonNull(value, "value");
-    Mac mac = macs.get();
-    mac.reset(); // a digest abandoned by an exception must not leak into this one
-    return CanonicalJson.digest(value, mac, prefix);
+    MessageDigest md = copy(inner);
+    long size = CanonicalJson.update(md, value);
+    return new CanonicalJson.Digest(prefix + HEX.formatHex(finish(md)), size);
   }
 
   /**
@@ -153,21 +164,27 @@ public final class DigestKey {
     return "DigestKey[id=" + id + "]";
   }
 
-  private Mac cloneMac() {
+  /** The HMAC of what the inner digest has absorbed: the outer hash of the inner one. */
+  private byte[] finish(MessageDigest innerDigest) {
+    MessageDigest md = copy(outer);
+    md.update(innerDigest.digest());
+    return md.digest();
+  }
+
+  /** A copy of a pad's state; concurrent copies only read the original. */
+  private static MessageDigest copy(MessageDigest prototype) {
     try {
-      return (Mac) prototype.clone();
+      return (MessageDigest) prototype.clone();
     } catch (CloneNotSupportedException e) {
-      return newMac(key);
+      throw new IllegalStateException("the SHA-256 implementation cannot be cloned", e);
     }
   }
 
-  private static Mac newMac(byte[] key) {
+  private static MessageDigest sha256() {
     try {
-      Mac mac = Mac.getInstance(ALGORITHM);
-      mac.init(new SecretKeySpec(key, ALGORITHM));
-      return mac;
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA256 must be available in every Java runtime", e);
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 must be available in every Java runtime", e);
     }
   }
 }

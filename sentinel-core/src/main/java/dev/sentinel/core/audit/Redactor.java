@@ -87,6 +87,13 @@ public final class Redactor {
       "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "gloas-", "glimt-",
       "glagent-", "glwt-", "glffct-"};
 
+  /** Character sets of the shapes' leading lookbehinds: what may not come before a token. */
+  private static final String UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+  private static final String ALNUM = UPPER_ALNUM + "abcdefghijklmnopqrstuvwxyz";
+  private static final String WORD = ALNUM + "_";
+  private static final String TOKEN = WORD + "-";
+
   /** The shortest string any built-in shape can match ({@code pwd=x}). */
   private static final int MIN_SHAPE_LENGTH = 5;
 
@@ -212,12 +219,25 @@ public final class Redactor {
     return s;
   }
 
-  /** The characters that can start a shape's trigger, or be an assignment's separator. */
-  private static final boolean[] TRIGGER_START = new boolean[128];
+  /**
+   * The first two characters of every trigger: {@code TRIGGER_PAIRS[c]} is null unless a trigger
+   * starts with {@code c}, and then says which characters may follow it. Checked before any
+   * comparison, so that ordinary text costs two array reads a character.
+   */
+  private static final boolean[][] TRIGGER_PAIRS = new boolean[128][];
 
   static {
-    for (char c : "-:=bBeAagGxsrwynhp".toCharArray()) {
-      TRIGGER_START[c] = true;
+    String[] triggers = {
+        "-----BEGIN ", "bearer", "Bearer", "BEARER", "bEarer", "BEarer", "eyJ", "AKIA", "ASIA",
+        "AIza", "aws", "aWs", "awS", "aWS", "Aws", "AWs", "AwS", "AWS", "ghp_", "github_pat_",
+        "glpat-", "GR1348941", "xox", "xapp-", "hooks.slack.com/", "hf_", "sk-", "snk_",
+        "sk_live_", "rk_live_", "whsec_", "ya29.", "npm_", "pypi-AgEIcHlwaS5vcmc"};
+    for (String trigger : triggers) {
+      char first = trigger.charAt(0);
+      if (TRIGGER_PAIRS[first] == null) {
+        TRIGGER_PAIRS[first] = new boolean[128];
+      }
+      TRIGGER_PAIRS[first][trigger.charAt(1)] = true;
     }
   }
 
@@ -234,8 +254,14 @@ public final class Redactor {
     int n = s.length();
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (c >= 128 || !TRIGGER_START[c]) {
+      if (c >= 128) {
         continue;
+      }
+      if (c != ':' && c != '=' && c != '>' && c != '-') {
+        boolean[] second = TRIGGER_PAIRS[c];
+        if (second == null || i + 1 >= n || s.charAt(i + 1) >= 128 || !second[s.charAt(i + 1)]) {
+          continue;
+        }
       }
       switch (c) {
         case '-':
@@ -253,13 +279,16 @@ public final class Redactor {
           }
           break;
         case '=':
+        case '>':
           if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
             found |= bit(Shape.ASSIGNMENT);
           }
           break;
         case 'b':
         case 'B':
-          if (s.regionMatches(true, i, "bearer", 0, 6)) {
+          // the second letter first: a case-blind comparison at every b would cost more
+          if (i + 1 < n && (s.charAt(i + 1) | 0x20) == 'e'
+              && s.regionMatches(true, i, "bearer", 0, 6)) {
             found |= bit(Shape.BEARER);
           }
           break;
@@ -273,12 +302,12 @@ public final class Redactor {
             found |= bit(Shape.AWS_KEY_ID);
           } else if (s.startsWith("AIza", i)) {
             found |= bit(Shape.GOOGLE);
-          } else if (s.regionMatches(true, i, "aws", 0, 3)) {
+          } else if (awsAt(s, i)) {
             found |= bit(Shape.AWS_SECRET);
           }
           break;
         case 'a':
-          if (s.regionMatches(true, i, "aws", 0, 3)) {
+          if (awsAt(s, i)) {
             found |= bit(Shape.AWS_SECRET);
           }
           break;
@@ -345,6 +374,11 @@ public final class Redactor {
       }
     }
     return found;
+  }
+
+  /** Whether {@code aws}, in any case, starts at {@code i}. */
+  private static boolean awsAt(String s, int i) {
+    return i + 2 < s.length() && (s.charAt(i + 1) | 0x20) == 'w' && (s.charAt(i + 2) | 0x20) == 's';
   }
 
   /** Whether a GitHub token prefix ({@code ghp_ gho_ ghs_ ghu_ ghr_}) starts at {@code i}. */
@@ -507,49 +541,50 @@ public final class Redactor {
     PRIVATE_KEY(
         "-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----"
             + "(?:.*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|.*)",
-        Pattern.DOTALL, REDACTED, "-----BEGIN "),
+        Pattern.DOTALL, REDACTED, null, "-----BEGIN "),
     /** The password of URL user info; tried from the scheme before each {@code ://}. */
     URL_PASSWORD(
         "([A-Za-z][A-Za-z0-9+.-]{0,31}://[^\\s/?#@:]{0,256}):[^\\s/?#]+@",
-        0, "$1:" + REDACTED + "@", "://"),
+        0, "$1:" + REDACTED + "@", null, "://"),
     /** A bearer token: 16 characters or more, or 8 or more with a digit ("the bearer of" stays). */
     BEARER(
         "(?i)(?<![A-Za-z0-9_])(bearer)\\s+(?=[A-Za-z0-9._~+/-]{16}|[A-Za-z0-9._~+/-]{0,15}[0-9])"
             + "[A-Za-z0-9._~+/-]{8,}=*",
-        0, "$1 " + REDACTED, "bearer"),
+        0, "$1 " + REDACTED, WORD, "bearer"),
     JWT("(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*",
-        0, REDACTED, "eyJ"),
-    AWS_KEY_ID("(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", 0, REDACTED, "AKIA", "ASIA"),
+        0, REDACTED, TOKEN, "eyJ"),
+    AWS_KEY_ID("(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",
+        0, REDACTED, UPPER_ALNUM, "AKIA", "ASIA"),
     AWS_SECRET(
         "(?i)(?<![a-z0-9])(aws[_-]?secret[a-z0-9_-]{0,32}[\"']?\\s{0,8}[:=>]{1,2}\\s{0,8}[\"']?)"
             + "[A-Za-z0-9/+]{40}[A-Za-z0-9/+=]*",
-        0, "$1" + REDACTED, "aws"),
+        0, "$1" + REDACTED, ALNUM, "aws"),
     GITHUB("gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}",
-        0, REDACTED, "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
+        0, REDACTED, null, "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
     /** GitLab tokens by prefix (personal, deploy, runner, CI job, feed, OAuth ...). */
     GITLAB(
         "(?<![A-Za-z0-9_-])(?:gl(?:pat|dt|rt|ptt|ft|soat|cbt|oas|imt|agent|wt|ffct)-"
             + "[A-Za-z0-9_-]{20,}(?:\\.[A-Za-z0-9_-]+)*|GR1348941[A-Za-z0-9_-]{20,})",
-        0, REDACTED, "gl", "GR1348941"),
+        0, REDACTED, TOKEN, "gl", "GR1348941"),
     /** Slack tokens, and webhook paths (the host stays, so the trail still says where). */
     SLACK(
         "xox[abeprs]-[A-Za-z0-9-]{8,}|xapp-[0-9]+-[A-Za-z0-9-]{10,}"
             + "|(hooks\\.slack\\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+",
-        0, "$1" + REDACTED, "xox", "xapp-", "hooks.slack.com/"),
+        0, "$1" + REDACTED, null, "xox", "xapp-", "hooks.slack.com/"),
     /** Stripe secret and restricted keys (live and test) and webhook signing secrets. */
     STRIPE(
         "(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{20,})",
-        0, REDACTED, "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),
+        0, REDACTED, WORD, "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),
     /** Google API keys and OAuth access tokens. */
     GOOGLE("(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,})",
-        0, REDACTED, "AIza", "ya29."),
+        0, REDACTED, TOKEN, "AIza", "ya29."),
     /** npm, Hugging Face and PyPI tokens. */
     PACKAGE_REGISTRY(
-        "(?<![A-Za-z0-9_])(?:npm_[A-Za-z0-9]{36,}|hf_[A-Za-z0-9]{30,})"
-            + "|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
-        0, REDACTED, "npm_", "hf_", "pypi-AgEIcHlwaS5vcmc"),
-    SK_KEY("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}", 0, REDACTED, "sk-"),
-    SENTINEL_KEY("(?<![A-Za-z0-9])snk_[A-Za-z0-9_]{8,}", 0, REDACTED, "snk_"),
+        "(?<![A-Za-z0-9_])(?:npm_[A-Za-z0-9]{36,}|hf_[A-Za-z0-9]{30,}"
+            + "|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+        0, REDACTED, WORD, "npm_", "hf_", "pypi-AgEIcHlwaS5vcmc"),
+    SK_KEY("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}", 0, REDACTED, ALNUM, "sk-"),
+    SENTINEL_KEY("(?<![A-Za-z0-9])snk_[A-Za-z0-9_]{8,}", 0, REDACTED, ALNUM, "snk_"),
     /**
      * Credentials assigned to a name in free text ({@code Password=}, {@code X-Api-Key:}, {@code
      * ?token=}, {@code --password x}, {@code Authorization:}): see {@link Assignments}. Last, so
@@ -573,13 +608,32 @@ public final class Redactor {
     private final String replacement;
     private final String[] triggers;
     private final boolean ignoreCase;
+    /**
+     * The characters that must not come right before a trigger (the pattern's leading
+     * lookbehind, checked here first so that a refused candidate costs no matcher), or null.
+     */
+    private final boolean[] notAfter;
 
-    Shape(String regex, int flags, String replacement, String... triggers) {
+    /**
+     * A shape.
+     *
+     * @param notAfter the characters of the pattern's leading negative lookbehind, or null
+     * @param triggers the literals every match starts with
+     */
+    Shape(String regex, int flags, String replacement, String notAfter, String... triggers) {
       this.pattern = Pattern.compile(regex, flags);
       this.keepsGroup = replacement.startsWith("$1");
       this.replacement = keepsGroup ? replacement.substring(2) : replacement;
       this.triggers = triggers;
       this.ignoreCase = regex.startsWith("(?i)");
+      if (notAfter == null) {
+        this.notAfter = null;
+      } else {
+        this.notAfter = new boolean[128];
+        for (char c : notAfter.toCharArray()) {
+          this.notAfter[c] = true;
+        }
+      }
     }
 
     /** A shape that is not a regular expression: it overrides {@link #apply}. */
@@ -589,6 +643,7 @@ public final class Redactor {
       this.replacement = null;
       this.triggers = new String[0];
       this.ignoreCase = false;
+      this.notAfter = null;
     }
 
     /** The string with every match replaced; the same instance when there is none. */
@@ -615,6 +670,10 @@ public final class Redactor {
         }
         if (at < 0) {
           break;
+        }
+        if (notAfter != null && at > 0 && s.charAt(at - 1) < 128 && notAfter[s.charAt(at - 1)]) {
+          from = at + 1; // inside a longer token: its lookbehind would refuse it
+          continue;
         }
         int start = this == URL_PASSWORD ? schemeStart(s, at, copied) : at;
         if (start < 0) {

@@ -41,6 +41,20 @@ class DigestKeyTest {
   }
 
   @Test
+  void digest_keyLongerThanABlock_isHashedFirstAsHmacSays() throws Exception {
+    String secret = "k".repeat(100) + "é";
+    DigestKey key = DigestKey.fromSecret(secret);
+    JsonNode value = json("[1,\"two\"]");
+
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+
+    assertThat(key.digest(value).digest())
+        .isEqualTo("hmac-sha256:" + key.id() + ":"
+            + HexFormat.of().formatHex(mac.doFinal(CanonicalJson.bytes(value))));
+  }
+
+  @Test
   void digest_largeValueStreamsInChunks_sameAsWholeBytes() throws Exception {
     DigestKey key = DigestKey.fromSecret(SECRET);
     JsonNode value = MAPPER.createObjectNode().put("text", "é€😀x".repeat(20_000));

@@ -81,6 +81,9 @@ class RedactorShapesTest {
         Arguments.of("{\"password\": \"correct horse battery staple\", \"user\": \"ann\"}",
             "horse battery staple"),
         Arguments.of("spring.datasource.password = Sup3rS3cret!", "Sup3rS3cret!"),
+        Arguments.of("{\\\"password\\\":\\\"hunter2x\\\",\\\"user\\\":\\\"ann\\\"}", "hunter2x"),
+        Arguments.of("<login><user>ann</user><password>Tr0ub4dor&amp;3</password></login>",
+            "Tr0ub4dor"),
         Arguments.of("X-Auth-Token: 7f3c9a1e5b", "7f3c9a1e5b"),
         Arguments.of("https://bucket.s3.amazonaws.com/f?X-Amz-Signature=" + "ab12".repeat(16),
             "ab12".repeat(16)),
@@ -140,6 +143,10 @@ class RedactorShapesTest {
         .isEqualTo("mysql --password " + R + " db");
     assertThat(DEFAULTS.redactText("Cookie: a=1; sessionid=2\nnext line"))
         .isEqualTo("Cookie: " + R + "\nnext line");
+    assertThat(DEFAULTS.redactText("{\\\"password\\\":\\\"hunter2\\\"}"))
+        .isEqualTo("{\\\"password\\\":\\\"" + R + "\\\"}");
+    assertThat(DEFAULTS.redactText("<user>ann</user><password>hunter2</password>"))
+        .isEqualTo("<user>ann</user><password>" + R + "</password>");
     assertThat(DEFAULTS.redactText("key sk_live_4eC39HqLyjWDarjtT1zdp7dc ok"))
         .isEqualTo("key " + R + " ok");
   }
@@ -166,6 +173,7 @@ class RedactorShapesTest {
       "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
       "see https://example.com/docs?page=2&lang=en#auth and mail bob@example.com",
       "--password-stdin reads the password from standard input; --verbose --dry-run",
+      "<h1>Password reset</h1><p>Forgot your <b>password</b>? <i>token</i>: see below</p>",
       "task-runner-disk-usage-report, a-very-long-identifier-without-any-secret-in-it"})
   void redact_ordinaryText_survivesUnchanged(String text) {
     assertThat(DEFAULTS.redactText(text)).isEqualTo(text);
