@@ -220,25 +220,32 @@ public final class Redactor {
   }
 
   /**
-   * The first two characters of every trigger: {@code TRIGGER_PAIRS[c]} is null unless a trigger
-   * starts with {@code c}, and then says which characters may follow it. Checked before any
-   * comparison, so that ordinary text costs two array reads a character.
+   * The first two characters of every trigger, as a set of (first, second) pairs of ASCII
+   * characters, bit {@code first << 7 | second}; an assignment's separators ({@code : = > -}) pair
+   * with anything, a character past the end or beyond ASCII counting as 0. Checked before
+   * anything else, so that ordinary text costs a table read a character.
    */
-  private static final boolean[][] TRIGGER_PAIRS = new boolean[128][];
+  private static final long[] TRIGGER_PAIRS = new long[128 * 128 / 64];
 
   static {
     String[] triggers = {
-        "-----BEGIN ", "bearer", "Bearer", "BEARER", "bEarer", "BEarer", "eyJ", "AKIA", "ASIA",
-        "AIza", "aws", "aWs", "awS", "aWS", "Aws", "AWs", "AwS", "AWS", "ghp_", "github_pat_",
+        "-----BEGIN ", "bearer", "Bearer", "BEARER", "bEarer", "eyJ", "AKIA", "ASIA", "AIza",
+        "aws", "aWs", "Aws", "AWs", "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_",
         "glpat-", "GR1348941", "xox", "xapp-", "hooks.slack.com/", "hf_", "sk-", "snk_",
         "sk_live_", "rk_live_", "whsec_", "ya29.", "npm_", "pypi-AgEIcHlwaS5vcmc"};
     for (String trigger : triggers) {
-      char first = trigger.charAt(0);
-      if (TRIGGER_PAIRS[first] == null) {
-        TRIGGER_PAIRS[first] = new boolean[128];
-      }
-      TRIGGER_PAIRS[first][trigger.charAt(1)] = true;
+      setPair(trigger.charAt(0), trigger.charAt(1));
     }
+    for (char separator : ":=>-".toCharArray()) {
+      for (char c = 0; c < 128; c++) {
+        setPair(separator, c);
+      }
+    }
+  }
+
+  private static void setPair(char first, char second) {
+    int pair = first << 7 | second;
+    TRIGGER_PAIRS[pair >>> 6] |= 1L << pair;
   }
 
   private static int bit(Shape shape) {
@@ -257,121 +264,124 @@ public final class Redactor {
       if (c >= 128) {
         continue;
       }
-      if (c != ':' && c != '=' && c != '>' && c != '-') {
-        boolean[] second = TRIGGER_PAIRS[c];
-        if (second == null || i + 1 >= n || s.charAt(i + 1) >= 128 || !second[s.charAt(i + 1)]) {
-          continue;
+      int next = i + 1 < n ? s.charAt(i + 1) : 0;
+      int pair = c << 7 | (next < 128 ? next : 0);
+      // the common case, two characters that start nothing, stays in this small loop
+      if ((TRIGGER_PAIRS[pair >>> 6] & (1L << pair)) != 0) {
+        found = triggeredAt(s, i, c, found);
+      }
+    }
+    return found;
+  }
+
+  /** {@code found} with the bit of the shape whose trigger starts at {@code i}, if any. */
+  private static int triggeredAt(String s, int i, char c, int found) {
+    switch (c) {
+      case '-':
+        if (s.startsWith("-----BEGIN ", i)) {
+          found |= bit(Shape.PRIVATE_KEY);
+        } else if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
+          found |= bit(Shape.ASSIGNMENT);
         }
-      }
-      switch (c) {
-        case '-':
-          if (s.startsWith("-----BEGIN ", i)) {
-            found |= bit(Shape.PRIVATE_KEY);
-          } else if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
-            found |= bit(Shape.ASSIGNMENT);
-          }
-          break;
-        case ':':
-          if (s.startsWith("://", i)) {
-            found |= bit(Shape.URL_PASSWORD);
-          } else if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
-            found |= bit(Shape.ASSIGNMENT);
-          }
-          break;
-        case '=':
-        case '>':
-          if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
-            found |= bit(Shape.ASSIGNMENT);
-          }
-          break;
-        case 'b':
-        case 'B':
-          // the second letter first: a case-blind comparison at every b would cost more
-          if (i + 1 < n && (s.charAt(i + 1) | 0x20) == 'e'
-              && s.regionMatches(true, i, "bearer", 0, 6)) {
-            found |= bit(Shape.BEARER);
-          }
-          break;
-        case 'e':
-          if (s.startsWith("eyJ", i)) {
-            found |= bit(Shape.JWT);
-          }
-          break;
-        case 'A':
-          if (s.startsWith("AKIA", i) || s.startsWith("ASIA", i)) {
-            found |= bit(Shape.AWS_KEY_ID);
-          } else if (s.startsWith("AIza", i)) {
-            found |= bit(Shape.GOOGLE);
-          } else if (awsAt(s, i)) {
-            found |= bit(Shape.AWS_SECRET);
-          }
-          break;
-        case 'a':
-          if (awsAt(s, i)) {
-            found |= bit(Shape.AWS_SECRET);
-          }
-          break;
-        case 'g':
-          if (githubAt(s, i) || s.startsWith("github_pat_", i)) {
-            found |= bit(Shape.GITHUB);
-          } else if (gitlabAt(s, i)) {
-            found |= bit(Shape.GITLAB);
-          }
-          break;
-        case 'G':
-          if (s.startsWith("GR1348941", i)) {
-            found |= bit(Shape.GITLAB);
-          }
-          break;
-        case 'x':
-          if (s.startsWith("xox", i) || s.startsWith("xapp-", i)) {
-            found |= bit(Shape.SLACK);
-          }
-          break;
-        case 'h':
-          if (s.startsWith("hooks.slack.com/", i)) {
-            found |= bit(Shape.SLACK);
-          } else if (s.startsWith("hf_", i)) {
-            found |= bit(Shape.PACKAGE_REGISTRY);
-          }
-          break;
-        case 's':
-          if (s.startsWith("sk-", i)) {
-            found |= bit(Shape.SK_KEY);
-          } else if (s.startsWith("snk_", i)) {
-            found |= bit(Shape.SENTINEL_KEY);
-          } else if (s.startsWith("sk_live_", i) || s.startsWith("sk_test_", i)) {
-            found |= bit(Shape.STRIPE);
-          }
-          break;
-        case 'r':
-          if (s.startsWith("rk_live_", i) || s.startsWith("rk_test_", i)) {
-            found |= bit(Shape.STRIPE);
-          }
-          break;
-        case 'w':
-          if (s.startsWith("whsec_", i)) {
-            found |= bit(Shape.STRIPE);
-          }
-          break;
-        case 'y':
-          if (s.startsWith("ya29.", i)) {
-            found |= bit(Shape.GOOGLE);
-          }
-          break;
-        case 'n':
-          if (s.startsWith("npm_", i)) {
-            found |= bit(Shape.PACKAGE_REGISTRY);
-          }
-          break;
-        case 'p':
-          if (s.startsWith("pypi-AgEIcHlwaS5vcmc", i)) {
-            found |= bit(Shape.PACKAGE_REGISTRY);
-          }
-          break;
-        default:
-          break;
-      }
+        break;
+      case ':':
+        if (s.startsWith("://", i)) {
+          found |= bit(Shape.URL_PASSWORD);
+        } else if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
+          found |= bit(Shape.ASSIGNMENT);
+        }
+        break;
+      case '=':
+      case '>':
+        if ((found & bit(Shape.ASSIGNMENT)) == 0 && Assignments.at(s, i)) {
+          found |= bit(Shape.ASSIGNMENT);
+        }
+        break;
+      case 'b':
+      case 'B':
+        if (s.regionMatches(true, i, "bearer", 0, 6)) {
+          found |= bit(Shape.BEARER);
+        }
+        break;
+      case 'e':
+        if (s.startsWith("eyJ", i)) {
+          found |= bit(Shape.JWT);
+        }
+        break;
+      case 'A':
+        if (s.startsWith("AKIA", i) || s.startsWith("ASIA", i)) {
+          found |= bit(Shape.AWS_KEY_ID);
+        } else if (s.startsWith("AIza", i)) {
+          found |= bit(Shape.GOOGLE);
+        } else if (awsAt(s, i)) {
+          found |= bit(Shape.AWS_SECRET);
+        }
+        break;
+      case 'a':
+        if (awsAt(s, i)) {
+          found |= bit(Shape.AWS_SECRET);
+        }
+        break;
+      case 'g':
+        if (githubAt(s, i) || s.startsWith("github_pat_", i)) {
+          found |= bit(Shape.GITHUB);
+        } else if (gitlabAt(s, i)) {
+          found |= bit(Shape.GITLAB);
+        }
+        break;
+      case 'G':
+        if (s.startsWith("GR1348941", i)) {
+          found |= bit(Shape.GITLAB);
+        }
+        break;
+      case 'x':
+        if (s.startsWith("xox", i) || s.startsWith("xapp-", i)) {
+          found |= bit(Shape.SLACK);
+        }
+        break;
+      case 'h':
+        if (s.startsWith("hooks.slack.com/", i)) {
+          found |= bit(Shape.SLACK);
+        } else if (s.startsWith("hf_", i)) {
+          found |= bit(Shape.PACKAGE_REGISTRY);
+        }
+        break;
+      case 's':
+        if (s.startsWith("sk-", i)) {
+          found |= bit(Shape.SK_KEY);
+        } else if (s.startsWith("snk_", i)) {
+          found |= bit(Shape.SENTINEL_KEY);
+        } else if (s.startsWith("sk_live_", i) || s.startsWith("sk_test_", i)) {
+          found |= bit(Shape.STRIPE);
+        }
+        break;
+      case 'r':
+        if (s.startsWith("rk_live_", i) || s.startsWith("rk_test_", i)) {
+          found |= bit(Shape.STRIPE);
+        }
+        break;
+      case 'w':
+        if (s.startsWith("whsec_", i)) {
+          found |= bit(Shape.STRIPE);
+        }
+        break;
+      case 'y':
+        if (s.startsWith("ya29.", i)) {
+          found |= bit(Shape.GOOGLE);
+        }
+        break;
+      case 'n':
+        if (s.startsWith("npm_", i)) {
+          found |= bit(Shape.PACKAGE_REGISTRY);
+        }
+        break;
+      case 'p':
+        if (s.startsWith("pypi-AgEIcHlwaS5vcmc", i)) {
+          found |= bit(Shape.PACKAGE_REGISTRY);
+        }
+        break;
+      default:
+        break;
     }
     return found;
   }

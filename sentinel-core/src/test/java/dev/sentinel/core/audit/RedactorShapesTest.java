@@ -91,6 +91,11 @@ class RedactorShapesTest {
         Arguments.of("gh auth login --token=ab12cd34ef56", "ab12cd34ef56"),
         // URL user info after a scheme-like run longer than any scheme
         Arguments.of("x".repeat(40) + "https://bob:pw12345678@host/x", "pw12345678"),
+        // bearer tokens in any case; an AWS secret under a mixed-case name
+        Arguments.of("auth BEARER abcdef1234567890XYZ ok", "abcdef1234567890XYZ"),
+        Arguments.of("bEaReR abcdef1234567890XYZ", "abcdef1234567890XYZ"),
+        Arguments.of("Aws_Secret_Access_Key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
         // credentials in HTTP headers written as free text
         Arguments.of("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
         Arguments.of("proxy-authorization: Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1",
