@@ -551,50 +551,50 @@ public final class Redactor {
     PRIVATE_KEY(
         "-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----"
             + "(?:.*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|.*)",
-        Pattern.DOTALL, REDACTED, null, "-----BEGIN "),
+        Pattern.DOTALL, REDACTED, null, 0, "-----BEGIN "),
     /** The password of URL user info; tried from the scheme before each {@code ://}. */
     URL_PASSWORD(
         "([A-Za-z][A-Za-z0-9+.-]{0,31}://[^\\s/?#@:]{0,256}):[^\\s/?#]+@",
-        0, "$1:" + REDACTED + "@", null, "://"),
+        0, "$1:" + REDACTED + "@", null, 0, "://"),
     /** A bearer token: 16 characters or more, or 8 or more with a digit ("the bearer of" stays). */
     BEARER(
         "(?i)(?<![A-Za-z0-9_])(bearer)\\s+(?=[A-Za-z0-9._~+/-]{16}|[A-Za-z0-9._~+/-]{0,15}[0-9])"
             + "[A-Za-z0-9._~+/-]{8,}=*",
-        0, "$1 " + REDACTED, WORD, "bearer"),
+        0, "$1 " + REDACTED, WORD, 0, "bearer"),
     JWT("(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*",
-        0, REDACTED, TOKEN, "eyJ"),
+        0, REDACTED, TOKEN, 4, "eyJ"),
     AWS_KEY_ID("(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",
-        0, REDACTED, UPPER_ALNUM, "AKIA", "ASIA"),
+        0, REDACTED, UPPER_ALNUM, 16, "AKIA", "ASIA"),
     AWS_SECRET(
         "(?i)(?<![a-z0-9])(aws[_-]?secret[a-z0-9_-]{0,32}[\"']?\\s{0,8}[:=>]{1,2}\\s{0,8}[\"']?)"
             + "[A-Za-z0-9/+]{40}[A-Za-z0-9/+=]*",
-        0, "$1" + REDACTED, ALNUM, "aws"),
+        0, "$1" + REDACTED, ALNUM, 6, "aws"),
     GITHUB("gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}",
-        0, REDACTED, null, "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
+        0, REDACTED, null, 16, "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
     /** GitLab tokens by prefix (personal, deploy, runner, CI job, feed, OAuth ...). */
     GITLAB(
         "(?<![A-Za-z0-9_-])(?:gl(?:pat|dt|rt|ptt|ft|soat|cbt|oas|imt|agent|wt|ffct)-"
             + "[A-Za-z0-9_-]{20,}(?:\\.[A-Za-z0-9_-]+)*|GR1348941[A-Za-z0-9_-]{20,})",
-        0, REDACTED, TOKEN, "gl", "GR1348941"),
+        0, REDACTED, TOKEN, 20, "gl", "GR1348941"),
     /** Slack tokens, and webhook paths (the host stays, so the trail still says where). */
     SLACK(
         "xox[abeprs]-[A-Za-z0-9-]{8,}|xapp-[0-9]+-[A-Za-z0-9-]{10,}"
             + "|(hooks\\.slack\\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+",
-        0, "$1" + REDACTED, null, "xox", "xapp-", "hooks.slack.com/"),
+        0, "$1" + REDACTED, null, 8, "xox", "xapp-", "hooks.slack.com/"),
     /** Stripe secret and restricted keys (live and test) and webhook signing secrets. */
     STRIPE(
         "(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{20,})",
-        0, REDACTED, WORD, "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),
+        0, REDACTED, WORD, 10, "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),
     /** Google API keys and OAuth access tokens. */
     GOOGLE("(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,})",
-        0, REDACTED, TOKEN, "AIza", "ya29."),
+        0, REDACTED, TOKEN, 20, "AIza", "ya29."),
     /** npm, Hugging Face and PyPI tokens. */
     PACKAGE_REGISTRY(
         "(?<![A-Za-z0-9_])(?:npm_[A-Za-z0-9]{36,}|hf_[A-Za-z0-9]{30,}"
             + "|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
-        0, REDACTED, WORD, "npm_", "hf_", "pypi-AgEIcHlwaS5vcmc"),
-    SK_KEY("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}", 0, REDACTED, ALNUM, "sk-"),
-    SENTINEL_KEY("(?<![A-Za-z0-9])snk_[A-Za-z0-9_]{8,}", 0, REDACTED, ALNUM, "snk_"),
+        0, REDACTED, WORD, 30, "npm_", "hf_", "pypi-AgEIcHlwaS5vcmc"),
+    SK_KEY("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}", 0, REDACTED, ALNUM, 16, "sk-"),
+    SENTINEL_KEY("(?<![A-Za-z0-9])snk_[A-Za-z0-9_]{8,}", 0, REDACTED, ALNUM, 8, "snk_"),
     /**
      * Credentials assigned to a name in free text ({@code Password=}, {@code X-Api-Key:}, {@code
      * ?token=}, {@code --password x}, {@code Authorization:}): see {@link Assignments}. Last, so
@@ -623,14 +623,21 @@ public final class Redactor {
      * lookbehind, checked here first so that a refused candidate costs no matcher), or null.
      */
     private final boolean[] notAfter;
+    /** How many token characters every match has right after its trigger, at least. */
+    private final int minTail;
 
     /**
      * A shape.
      *
      * @param notAfter the characters of the pattern's leading negative lookbehind, or null
+     * @param minTail how many characters of {@code [A-Za-z0-9_+/=.-]} every match has right after
+     *     its trigger, at least: a candidate with fewer (a word such as {@code npm_modules}) is
+     *     refused without running the pattern
      * @param triggers the literals every match starts with
      */
-    Shape(String regex, int flags, String replacement, String notAfter, String... triggers) {
+    Shape(String regex, int flags, String replacement, String notAfter, int minTail,
+        String... triggers) {
+      this.minTail = minTail;
       this.pattern = Pattern.compile(regex, flags);
       this.keepsGroup = replacement.startsWith("$1");
       this.replacement = keepsGroup ? replacement.substring(2) : replacement;
@@ -654,6 +661,7 @@ public final class Redactor {
       this.triggers = new String[0];
       this.ignoreCase = false;
       this.notAfter = null;
+      this.minTail = 0;
     }
 
     /** The string with every match replaced; the same instance when there is none. */
@@ -670,19 +678,22 @@ public final class Redactor {
       int from = 0;
       while (true) {
         int at = -1;
+        int which = -1;
         for (int t = 0; t < triggers.length; t++) {
           if (next[t] >= 0 && next[t] < from) {
             next[t] = indexOf(s, triggers[t], from);
           }
           if (next[t] >= 0 && (at < 0 || next[t] < at)) {
             at = next[t];
+            which = t;
           }
         }
         if (at < 0) {
           break;
         }
-        if (notAfter != null && at > 0 && s.charAt(at - 1) < 128 && notAfter[s.charAt(at - 1)]) {
-          from = at + 1; // inside a longer token: its lookbehind would refuse it
+        if (notAfter != null && at > 0 && s.charAt(at - 1) < 128 && notAfter[s.charAt(at - 1)]
+            || !tailAtLeast(s, at + triggers[which].length(), minTail)) {
+          from = at + 1; // inside a longer token, or too short a token: the pattern would refuse it
           continue;
         }
         int start = this == URL_PASSWORD ? schemeStart(s, at, copied) : at;
@@ -727,6 +738,21 @@ public final class Redactor {
         start++;
       }
       return start < at ? start : -1;
+    }
+
+    /** Whether {@code count} characters of {@code [A-Za-z0-9_+/=.-]} start at {@code k}. */
+    private static boolean tailAtLeast(String s, int k, int count) {
+      if (k + count > s.length()) {
+        return false;
+      }
+      for (int j = k; j < k + count; j++) {
+        char c = s.charAt(j);
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+            || c == '+' || c == '/' || c == '=' || c == '.' || c == '-')) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private static boolean isSchemeChar(char c) {
