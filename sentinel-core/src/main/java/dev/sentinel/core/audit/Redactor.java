@@ -259,17 +259,17 @@ public final class Redactor {
   private static int triggeredShapes(String s) {
     int found = 0;
     int n = s.length();
+    int c = n == 0 ? 0 : s.charAt(0);
     for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (c >= 128) {
-        continue;
-      }
       int next = i + 1 < n ? s.charAt(i + 1) : 0;
-      int pair = c << 7 | (next < 128 ? next : 0);
       // the common case, two characters that start nothing, stays in this small loop
-      if ((TRIGGER_PAIRS[pair >>> 6] & (1L << pair)) != 0) {
-        found = triggeredAt(s, i, c, found);
+      if (c < 128) {
+        int pair = c << 7 | (next < 128 ? next : 0);
+        if ((TRIGGER_PAIRS[pair >>> 6] & (1L << pair)) != 0) {
+          found = triggeredAt(s, i, (char) c, found);
+        }
       }
+      c = next;
     }
     return found;
   }
