@@ -11,8 +11,9 @@ import tools.jackson.databind.JsonNode;
  * request that reaches the pipeline.
  *
  * <p>Arguments are stored redacted (secrets replaced) and bounded in size; {@code
- * argumentsDigest} is the SHA-256 of the whole original value, so a full copy held elsewhere can
- * be matched to the record without the trail holding the secret.
+ * argumentsDigest} is a keyed digest (HMAC-SHA256) of the whole original value, so that whoever
+ * holds the key can match a full copy held elsewhere to the record, while the digest reveals
+ * nothing of a redacted secret to anyone else, however guessable the secret.
  *
  * @param id a unique id (a time-ordered UUID)
  * @param time when the request arrived
@@ -26,8 +27,8 @@ import tools.jackson.databind.JsonNode;
  * @param backend the addressed backend, or {@code null}
  * @param name the tool or prompt name or resource URI, or {@code null}
  * @param arguments the redacted, size-bounded arguments
- * @param argumentsDigest {@code sha256:} and the hex digest of the original arguments' canonical
- *     JSON
+ * @param argumentsDigest the keyed digest of the original arguments' canonical JSON, {@code
+ *     hmac-sha256:<key id>:<hex>}
  * @param effect the policy's effect, or {@code null} when the request never reached the policy
  * @param rules the ids of the deciding rules or limits
  * @param reason the refusal or decision reason, or empty
@@ -39,7 +40,7 @@ import tools.jackson.databind.JsonNode;
  * @param errorMessage a redacted, bounded failure message, or {@code null}
  * @param latency time from arrival to outcome
  * @param responseSize bytes of the response, or {@code -1} when there was none
- * @param responseDigest the response's digest, or {@code null}
+ * @param responseDigest the response's keyed digest, as {@code argumentsDigest}, or {@code null}
  * @param revision the revision of the policy and config in force
  */
 public record AuditEvent(

@@ -426,8 +426,9 @@ public final class Sentinel implements AutoCloseable {
     if (failure != null) {
       event.error(failure.getClass().getName(), bounded(failure.getMessage()));
     } else if (digestResponses && value instanceof JsonNode) {
-      byte[] bytes = CanonicalJson.bytes((JsonNode) value);
-      event.response(bytes.length, CanonicalJson.sha256(bytes));
+      // keyed like the arguments' digest: a plain hash of a short answer is a guessable answer
+      CanonicalJson.Digest digest = redactor.digestKey().digest((JsonNode) value);
+      event.response(digest.size(), digest.digest());
     }
     String id = finish(event, started, request, outcome, arguments);
     return new CallResult<>(outcome, value, null, failure, decision, id);
@@ -546,7 +547,10 @@ public final class Sentinel implements AutoCloseable {
       return this;
     }
 
-    /** How arguments are redacted for the trail; {@link Redactor#defaults()} by default. */
+    /**
+     * How arguments are redacted for the trail, and the key of the arguments' and responses'
+     * digests ({@link Redactor#digestKey()}); {@link Redactor#defaults()} by default.
+     */
     public Builder redactor(Redactor redactor) {
       this.redactor = Objects.requireNonNull(redactor, "redactor");
       return this;
@@ -574,7 +578,10 @@ public final class Sentinel implements AutoCloseable {
       return this;
     }
 
-    /** Whether JSON results are sized and digested for the trail; on by default. */
+    /**
+     * Whether JSON results are sized and digested (keyed, with the redactor's key) for the trail;
+     * on by default.
+     */
     public Builder digestResponses(boolean digestResponses) {
       this.digestResponses = digestResponses;
       return this;

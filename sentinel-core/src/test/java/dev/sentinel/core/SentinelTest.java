@@ -14,6 +14,9 @@ import dev.sentinel.api.RateLimitResult;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.audit.AuditDispatcher;
+import dev.sentinel.core.audit.CanonicalJson;
+import dev.sentinel.core.audit.DigestKey;
+import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.auth.InMemoryKeyStore;
 import dev.sentinel.core.auth.IssuedKey;
@@ -113,12 +116,55 @@ class SentinelTest {
       assertThat(event.rules()).containsExactly("devs-query");
       assertThat(event.name()).isEqualTo("db__query");
       assertThat(event.arguments().get("sql").asString()).isEqualTo("select 1");
-      assertThat(event.argumentsDigest()).startsWith("sha256:");
+      assertThat(event.argumentsDigest()).startsWith("hmac-sha256:");
       assertThat(event.responseSize()).isPositive();
-      assertThat(event.responseDigest()).startsWith("sha256:");
+      assertThat(event.responseDigest()).startsWith("hmac-sha256:");
       assertThat(event.revision()).startsWith("sha256:");
       assertThat(event.instance()).isEqualTo("test");
     });
+  }
+
+  /**
+   * The stored event is all an attacker has: redacted arguments, their digest, the response's
+   * digest. A dictionary of likely originals, put back into the redacted arguments and hashed as
+   * the trail's digests once were (unsalted SHA-256 of the canonical JSON), must find nothing.
+   */
+  @Test
+  void call_digestsOfRedactedArguments_doNotRevealSecretsByDictionary() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+    List<String> dictionary =
+        List.of("123456", "password", "letmein", "qwerty", "hunter2", "dragon", "PIN 4711 accepted");
+
+    sentinel.call(call("db__query", "{\"user\":\"ann\",\"password\":\"hunter2\"}"),
+        request -> JSON.createObjectNode().put("text", "PIN 4711 accepted"));
+
+    AuditEvent stored = trail().get(0);
+    assertThat(stored.arguments().get("password").asString()).isEqualTo("[REDACTED]");
+    List<String> recovered = new java.util.ArrayList<>();
+    for (String guess : dictionary) {
+      ObjectNode candidate = ((ObjectNode) stored.arguments()).deepCopy().put("password", guess);
+      if (hex(stored.argumentsDigest()).equals(hex(CanonicalJson.sha256(candidate)))) {
+        recovered.add("password " + guess);
+      }
+      ObjectNode response = JSON.createObjectNode().put("text", guess);
+      if (hex(stored.responseDigest()).equals(hex(CanonicalJson.sha256(response)))) {
+        recovered.add("response " + guess);
+      }
+    }
+    assertThat(recovered).as("originals recovered from the stored digests").isEmpty();
+    // whoever holds the key can still check a claimed original
+    DigestKey key = Redactor.defaults().digestKey();
+    assertThat(key.matches(JSON.readTree("{\"password\":\"hunter2\",\"user\":\"ann\"}"),
+        stored.argumentsDigest())).isTrue();
+    assertThat(key.matches(JSON.readTree("{\"user\":\"ann\",\"password\":\"hunter3\"}"),
+        stored.argumentsDigest())).isFalse();
+    assertThat(key.matches(JSON.createObjectNode().put("text", "PIN 4711 accepted"),
+        stored.responseDigest())).isTrue();
+  }
+
+  /** The hex part of a digest text, whatever its prefix: {@code sha256:<hex>} or {@code ...:<hex>}. */
+  private static String hex(String digest) {
+    return digest.substring(digest.lastIndexOf(':') + 1);
   }
 
   @Test

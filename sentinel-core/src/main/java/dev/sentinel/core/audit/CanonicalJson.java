@@ -142,29 +142,60 @@ public final class CanonicalJson {
   }
 
   /**
-   * The digest and canonical size of a value, computed without holding its whole canonical form
-   * in memory.
+   * The SHA-256 digest and canonical size of a value, computed without holding its whole
+   * canonical form in memory. Unkeyed: for content that is not secret; the trail's digests of
+   * arguments and responses are keyed ({@link DigestKey}).
    */
   static Digest digest(JsonNode node) {
     Objects.requireNonNull(node, "node");
     MessageDigest md = SHA_256.get();
     md.reset();
-    CanonicalWriter writer = new CanonicalWriter(md);
+    CanonicalWriter writer = new CanonicalWriter(md::update);
     writer.write(node);
     writer.flush();
     return new Digest(PREFIX + HEX.formatHex(md.digest()), writer.size());
   }
 
-  /** The length in bytes of the value's canonical form, without building it. */
-  static long size(JsonNode node) {
-    CanonicalWriter writer = new CanonicalWriter(new Counting());
+  /**
+   * Writes the value's canonical bytes into the digest, without holding them in memory, and
+   * answers their number. For {@link DigestKey}.
+   */
+  static long update(MessageDigest md, JsonNode node) {
+    CanonicalWriter writer = new CanonicalWriter(md::update);
     writer.write(node);
     writer.flush();
     return writer.size();
   }
 
-  /** A digest text and the canonical size it was computed over. */
-  record Digest(String digest, long size) {}
+  /** The length in bytes of the value's canonical form, without building it. */
+  static long size(JsonNode node) {
+    CanonicalWriter writer = new CanonicalWriter((b, off, len) -> { });
+    writer.write(node);
+    writer.flush();
+    return writer.size();
+  }
+
+  /**
+   * A digest text and the length in bytes of the canonical form it was computed over.
+   *
+   * @param digest the digest text, such as {@code hmac-sha256:<key id>:<hex>}
+   * @param size the length of the value's canonical form, in bytes
+   */
+  public record Digest(String digest, long size) {
+    /** Validates. */
+    public Digest {
+      Objects.requireNonNull(digest, "digest");
+      if (size < 0) {
+        throw new IllegalArgumentException("size must not be negative, got " + size);
+      }
+    }
+  }
+
+  /** Where a {@link CanonicalWriter} sends the bytes when it is not building an array. */
+  @FunctionalInterface
+  private interface ByteSink {
+    void update(byte[] bytes, int offset, int length);
+  }
 
   /**
    * The canonical text of a number, by value (see the class comment). Package-private so that
@@ -231,41 +262,20 @@ public final class CanonicalJson {
     }
   }
 
-  /** Counts bytes and discards them. */
-  private static final class Counting extends MessageDigest {
-    Counting() {
-      super("count");
-    }
-
-    @Override
-    protected void engineUpdate(byte input) {}
-
-    @Override
-    protected void engineUpdate(byte[] input, int offset, int len) {}
-
-    @Override
-    protected byte[] engineDigest() {
-      return new byte[0];
-    }
-
-    @Override
-    protected void engineReset() {}
-  }
-
   /**
-   * Writes the canonical form into a growing buffer, or, when given a digest, through a fixed
-   * buffer into the digest. Not thread-safe; one per call.
+   * Writes the canonical form into a growing buffer, or, when given a sink (a digest, a
+   * counter), through a fixed buffer into the sink. Not thread-safe; one per call.
    */
   private static final class CanonicalWriter {
     private static final int CHUNK = 4096;
     private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes();
 
-    private final MessageDigest sink;
+    private final ByteSink sink;
     private byte[] buf;
     private int pos;
     private long flushed;
 
-    CanonicalWriter(MessageDigest sink) {
+    CanonicalWriter(ByteSink sink) {
       this.sink = sink;
       this.buf = new byte[256]; // most arguments are small; grows, and when digesting, flushes
     }

@@ -2,6 +2,7 @@ package dev.sentinel.core.gateway;
 
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
+import dev.sentinel.core.audit.DigestKey;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,11 +25,13 @@ import java.util.Objects;
  * @param checkpoint signed checkpoints of the {@linkplain DatabaseSink database} sink's chain
  *     ({@code checkpoint: { key: ..., file: ... }}); {@code null}, the default, takes none. Needs
  *     the database sink.
+ * @param digestKey the key of the audit digests ({@code digest_key}, a secret); {@code null},
+ *     the default, keys them with a random key made once per process (see {@link DigestKey})
  */
 public record Audit(
     List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
     AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention,
-    Checkpoint checkpoint) {
+    Checkpoint checkpoint, DigestKey digestKey) {
 
   /** The default queue capacity: 65536 events. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -73,18 +76,18 @@ public record Audit(
     }
   }
 
-  /** Settings without signed checkpoints. */
+  /** Settings without signed checkpoints, with the per-process digest key. */
   public Audit(
       List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
       AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
-    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, retention, null);
+    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, retention, null, null);
   }
 
-  /** Settings that keep records forever (no {@code retention}). */
+  /** Settings that keep records forever (no {@code retention}), with the per-process digest key. */
   public Audit(
       List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
       AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode) {
-    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, null);
+    this(sinks, onSinkFailure, whenFull, queueCapacity, mode, null, null, null);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sentinel.core.gateway;
 import dev.sentinel.api.Principal;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
+import dev.sentinel.core.audit.DigestKey;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.ConfigException.Problem;
@@ -64,7 +65,7 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS = List.of("sinks", "mode", "on_sink_failure",
-      "when_full", "queue_capacity", "retention", "checkpoint");
+      "when_full", "queue_capacity", "retention", "checkpoint", "digest_key");
   static final List<String> CHECKPOINT_KEYS = List.of("key", "file", "every", "records");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
@@ -1079,7 +1080,8 @@ final class ConfigLoader {
           + "or remove checkpoint");
       checkpoint = null;
     }
-    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention, checkpoint);
+    return new Audit(sinks, onFailure, whenFull, capacity, mode, retention, checkpoint,
+        digestKey(p));
   }
 
   private Audit.Checkpoint checkpoint(String p) {
@@ -1115,6 +1117,28 @@ final class ConfigLoader {
       return null;
     }
     return file;
+  }
+
+  /** The audit digest key, or {@code null} when absent or after recording a problem. */
+  private DigestKey digestKey(String p) {
+    String kp = p + "/digest_key";
+    if (!in.present(kp, null, false)) {
+      return null;
+    }
+    String raw = secretText(kp, null,
+        "a key reference such as \"${env:SENTINEL_AUDIT_DIGEST_KEY}\"");
+    String key = raw == null ? null : expander.expand(raw, kp, null);
+    if (key == null) {
+      return null;
+    }
+    try {
+      return DigestKey.fromSecret(key);
+    } catch (IllegalArgumentException e) {
+      in.error(kp, null, "the audit digest key " + describeSecret(raw) + " is too short: use at"
+          + " least " + DigestKey.MIN_LENGTH + " random characters, such as the output of"
+          + " 'openssl rand -base64 32' (a guessable key makes the digests reversible)");
+      return null;
+    }
   }
 
   private static String kinds(List<Audit.Sink> sinks) {

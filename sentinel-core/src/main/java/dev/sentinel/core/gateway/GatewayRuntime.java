@@ -11,6 +11,7 @@ import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
+import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.audit.Slf4jAuditSink;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
@@ -173,6 +174,14 @@ public final class GatewayRuntime implements AutoCloseable {
     } catch (RuntimeException e) {
       stores.close();
       throw e;
+    }
+    if (config.audit().digestKey() != null) {
+      LOG.info("audit digests are keyed with audit.digest_key (key id {})",
+          config.audit().digestKey().id());
+    } else {
+      LOG.info("audit digests are keyed with a random key of this process (key id {}); set"
+          + " audit.digest_key to compare them across restarts and replicas",
+          Redactor.defaults().digestKey().id());
     }
     Gateway settings = config.gateway();
     FrameLimits limits = new FrameLimits(
@@ -568,6 +577,8 @@ public final class GatewayRuntime implements AutoCloseable {
         .killSwitch(killSwitch)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
+        .redactor(config.audit().digestKey() == null ? Redactor.defaults()
+            : Redactor.builder().digestKey(config.audit().digestKey()).build())
         .listener(listener)
         .build();
   }

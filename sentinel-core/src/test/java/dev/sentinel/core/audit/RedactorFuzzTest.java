@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 class RedactorFuzzTest {
   private static final JsonMapper MAPPER = JsonMapper.builder().build();
   private static final Redactor DEFAULTS = Redactor.defaults();
-  private static final Redactor SMALL = Redactor.builder().maxStringLength(80).maxBytes(300).build();
+  private static final Redactor SMALL = Redactor.builder().maxStringLength(96).maxBytes(300).build();
 
   /**
    * The planted secret never reaches the redacted value, the audit line or the redacted text;
@@ -55,7 +55,7 @@ class RedactorFuzzTest {
     assertThat(CanonicalJson.size(redacted.value())).isLessThanOrEqualTo(redactor.maxBytes());
     assertStringsBounded(redacted.value(), redactor.maxStringLength());
     assertThat(redacted.size()).isEqualTo(CanonicalJson.size(input));
-    assertThat(redacted.digest()).isEqualTo(CanonicalJson.sha256(input));
+    assertThat(redactor.digestKey().matches(input, redacted.digest())).isTrue();
     assertThat(redactor.redact(redacted.value()).value()).isEqualTo(redacted.value());
 
     String text = redactor.redactText(prefix + " " + secret.text() + " " + suffix);

@@ -12,6 +12,8 @@ import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.SentinelException;
+import dev.sentinel.core.audit.DigestKey;
+import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.auth.InMemoryKeyStore;
 import dev.sentinel.core.auth.IssuedKey;
@@ -28,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
@@ -127,6 +130,26 @@ class GatewayRuntimeStoresTest {
       assertThat(stores.closes).hasValue(0);
     }
     assertThat(stores.closes).hasValue(1);
+  }
+
+  @Test
+  void start_withDigestKey_recordsDigestsOnlyThatKeyChecks() {
+    MemoryStores stores = new MemoryStores();
+    String secret = "k7Yq2mWv9sXz4Rb1Nc8Td3Lf6Hg0Jp5A";
+    GatewayConfig config = config("identity: { principal: { id: bob } }\n"
+        + "audit: { digest_key: \"${env:D}\" }\n", Map.of("D", secret));
+    JsonNode arguments = JsonNodeFactory.instance.objectNode().put("password", "hunter2");
+    try (GatewayRuntime runtime = GatewayRuntime.start(config, clock, stores)) {
+      runtime.sentinel().call(Call.of(Credentials.launch(),
+          Request.toolCall("fs", "read", arguments)), r -> "ok");
+      assertThat(runtime.sentinel().audit().flush(Duration.ofSeconds(30))).isTrue();
+    }
+    AuditEvent event = stores.sink.events().get(0);
+    DigestKey key = DigestKey.fromSecret(secret);
+    assertThat(event.argumentsDigest()).startsWith("hmac-sha256:" + key.id() + ":");
+    assertThat(key.matches(arguments, event.argumentsDigest())).isTrue();
+    assertThat(Redactor.defaults().digestKey().matches(arguments, event.argumentsDigest()))
+        .isFalse();
   }
 
   @Test
