@@ -56,8 +56,9 @@ import java.util.Optional;
  * </ul>
  *
  * <p>JSON numbers become CEL numbers by value, exactly: a whole number becomes an {@code int}
- * (or a {@code uint} above the {@code int} range), any other number the {@code double} equal to
- * it; comparisons work across the three ({@code args.amount > 1000} holds for {@code 1000.5}).
+ * (or a {@code uint} from 2^63 to 2^64), any other number the {@code double} whose shortest
+ * decimal form equals it; comparisons work across the three ({@code args.amount > 1000} holds
+ * for {@code 1000.5}).
  * A number CEL cannot hold exactly (such as {@code 1000.0000000000000001}, or a whole number
  * beyond 64 bits that no double equals) is an error when the expression reads it.
  *

@@ -4,6 +4,8 @@ import com.google.common.primitives.UnsignedLong;
 import dev.cel.common.values.NullValue;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.AbstractList;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
@@ -23,14 +25,18 @@ import tools.jackson.databind.JsonNode;
  * turns into an evaluation error, and the condition is undecided.
  *
  * <p>Numbers are converted by value and exactly: a whole number to a {@code long} (CEL
- * {@code int}) or, above its range, an {@link UnsignedLong} (CEL {@code uint}); any other finite
- * number to the {@code double} equal to it. A number that none of these holds exactly (a decimal
- * with more digits than a double, a whole number beyond 64 bits that no double equals, an
- * infinity) throws when read. Not thread-safe: the views belong to one evaluation.
+ * {@code int}) or, from 2^63 to 2^64, an {@link UnsignedLong} (CEL {@code uint}); any other
+ * finite number to the {@code double} whose shortest decimal form equals it (a double node's own
+ * value is its shortest decimal form, as in typed conditions: {@code 0.1} is 0.1). A number that
+ * none of these holds exactly (a decimal with more digits than a double, a whole number beyond
+ * 64 bits that no double equals, an infinity) throws when read. Not thread-safe: the views
+ * belong to one evaluation.
  */
 final class JsonValues {
   /** Whole numbers from here on are at least 2^64: no CEL integer holds them. */
   private static final int MAX_WHOLE_DIGITS = 20;
+  /** Whole doubles up to 2^53 are exactly their own shortest decimal form. */
+  private static final double MAX_SAFE_WHOLE = 9007199254740992.0;
 
   private JsonValues() {}
 
@@ -106,58 +112,94 @@ final class JsonValues {
     }
   }
 
-  /** A JSON number as a CEL int, uint or double, exactly; see the class documentation. */
+  /**
+   * A JSON number as a CEL int, uint or double, exactly; see the class documentation. A double
+   * node's value is its shortest decimal form ({@code 0.1} is 0.1), as in typed conditions, and
+   * so is a float node's.
+   */
   static Object number(JsonNode node, Container parent, Object key) {
     if (node.isInt() || node.isLong() || node.isShort()) {
       return node.longValue();
     }
-    if (node.isBigInteger()) {
-      Object value = whole(node.bigIntegerValue());
-      if (value != null) {
-        return value;
-      }
-    } else if (node.isDouble() || node.isFloat()) {
-      // A float's value is the decimal it was written as, as far as a float can tell.
-      double d = node.isFloat() ? Double.parseDouble(Float.toString(node.floatValue()))
-          : node.doubleValue();
+    Object value = null;
+    if (node.isDouble()) {
+      double d = node.doubleValue();
       if (Double.isFinite(d)) {
-        if (d == Math.rint(d) && Math.abs(d) < 1.9e19) {
-          Object value = whole(new BigDecimal(d).toBigIntegerExact());
-          return value != null ? value : d;
-        }
-        return d;
+        value = d == Math.rint(d) && Math.abs(d) <= MAX_SAFE_WHOLE ? (Object) (long) d
+            : exact(shortest(d));
       }
+    } else if (node.isFloat()) {
+      float f = node.floatValue();
+      if (Float.isFinite(f)) {
+        value = exact(shortest(f));
+      }
+    } else if (node.isBigInteger()) {
+      value = exact(new BigDecimal(node.bigIntegerValue()));
     } else if (node.isBigDecimal()) {
-      BigDecimal decimal = node.decimalValue();
-      BigDecimal stripped = decimal.stripTrailingZeros();
-      if (stripped.scale() <= 0 && stripped.precision() - stripped.scale() <= MAX_WHOLE_DIGITS) {
-        Object value = whole(stripped.toBigIntegerExact());
-        if (value != null) {
-          return value;
-        }
-      }
-      double d = decimal.doubleValue();
-      if (Double.isFinite(d) && new BigDecimal(Double.toString(d)).compareTo(decimal) == 0) {
-        return d;
-      }
+      value = exact(node.decimalValue());
     }
-    throw new Unrepresentable("the number at " + path(parent, key) + " cannot be represented "
-        + "exactly in CEL (it is not a 64-bit integer, and no double equals it)");
+    if (value == null) {
+      throw new Unrepresentable("the number at " + path(parent, key) + " cannot be represented "
+          + "exactly in CEL (it is not a 64-bit integer, and no double equals it)");
+    }
+    return value;
   }
 
-  /** A whole number as a long, an unsigned long, an exactly equal double, or {@code null}. */
-  private static Object whole(BigInteger value) {
-    if (value.bitLength() < 64) {
-      return value.longValue();
+  /**
+   * A decimal as a long, an unsigned long (whole numbers), or the double whose shortest decimal
+   * form it is; {@code null} if none of them equals it.
+   */
+  static Object exact(BigDecimal value) {
+    BigDecimal stripped = value.stripTrailingZeros();
+    // The digit count guards toBigIntegerExact against 1E+999999999.
+    if (stripped.scale() <= 0 && stripped.precision() - stripped.scale() <= MAX_WHOLE_DIGITS) {
+      BigInteger whole = stripped.toBigIntegerExact();
+      if (whole.bitLength() < 64) {
+        return whole.longValue();
+      }
+      if (whole.signum() > 0 && whole.bitLength() == 64) {
+        return UnsignedLong.valueOf(whole);
+      }
     }
-    if (value.signum() > 0 && value.bitLength() == 64) {
-      return UnsignedLong.valueOf(value);
+    if (stripped.precision() > 17) {
+      return null; // no double's shortest form has more than 17 digits
     }
-    double d = value.doubleValue();
-    if (Double.isFinite(d) && new BigDecimal(d).compareTo(new BigDecimal(value)) == 0) {
-      return d;
+    double d = stripped.doubleValue();
+    return Double.isFinite(d) && shortest(d).compareTo(stripped) == 0 ? d : null;
+  }
+
+  /**
+   * The shortest decimal that reads back as {@code d}, the nearest to it among those, ties to an
+   * even last digit: what {@code Double.toString} gives from Java 19 on (before, it sometimes
+   * gives more digits, such as {@code 1.9999999999999998E23} for {@code 2e23}).
+   */
+  static BigDecimal shortest(double d) {
+    if (d == 0) {
+      return BigDecimal.ZERO;
     }
-    return null;
+    BigDecimal binary = new BigDecimal(d);
+    for (int digits = 1; digits < 17; digits++) {
+      BigDecimal rounded = binary.round(new MathContext(digits, RoundingMode.HALF_EVEN));
+      if (rounded.doubleValue() == d) {
+        return rounded;
+      }
+    }
+    return binary.round(new MathContext(17, RoundingMode.HALF_EVEN));
+  }
+
+  /** As {@link #shortest(double)}, for a float. */
+  static BigDecimal shortest(float f) {
+    if (f == 0) {
+      return BigDecimal.ZERO;
+    }
+    BigDecimal binary = new BigDecimal(f);
+    for (int digits = 1; digits < 9; digits++) {
+      BigDecimal rounded = binary.round(new MathContext(digits, RoundingMode.HALF_EVEN));
+      if (rounded.floatValue() == f) {
+        return rounded;
+      }
+    }
+    return binary.round(new MathContext(9, RoundingMode.HALF_EVEN));
   }
 
   /** The JSON Pointer of a value, for messages. */

@@ -139,6 +139,33 @@ class CelConditionLanguageTest {
     assertThat(denies(wide, JSON.readTree("{\"x\": 2}"))).isFalse();
   }
 
+  @Test
+  void docsExamples_compileAndDecide() {
+    // The examples of docs/policy.md, "CEL conditions".
+    PolicyEngine policy = PolicyEngine.parse("roles: { finance: {} }\nrules:\n"
+        + "  - id: big-payments-need-finance\n"
+        + "    deny:\n"
+        + "      tools: [billing__pay]\n"
+        + "      when_cel: 'args.amount > 1000 && !principal.roles.exists(r, r == \"finance\")'\n"
+        + "    reason: payments over 1000 need the finance team\n"
+        + "  - id: weekday-transfers-in-the-eu\n"
+        + "    allow:\n"
+        + "      tools: [billing__transfer]\n"
+        + "      when_cel: >-\n"
+        + "        args.currency == \"EUR\" && args.iban.matches(\"^[A-Z]{2}[0-9]{2}\")\n"
+        + "        && \"payments\" in principal.attributes.team\n"
+        + "        && time.getDayOfWeek(\"Europe/Berlin\") in [1, 2, 3, 4, 5]\n",
+        "policy.yaml", CEL);
+    Principal payer = new Principal("ann", Set.of(), Map.of("team", List.of("payments")));
+    RequestContext transfer = RequestContext.of(payer, Request.toolCall("b", "billing__transfer",
+        JSON.readTree("{\"currency\": \"EUR\", \"iban\": \"DE89370400440532013000\"}")),
+        MONDAY_NOON);
+    assertThat(policy.decide(transfer).effect()).isEqualTo(Effect.ALLOW);
+    RequestContext pay = RequestContext.of(payer, Request.toolCall("b", "billing__pay",
+        JSON.readTree("{\"amount\": 5000}")), MONDAY_NOON);
+    assertThat(policy.decide(pay).rules()).containsExactly("big-payments-need-finance");
+  }
+
   // ---- the variables -------------------------------------------------------------------------
 
   @Test
