@@ -295,6 +295,17 @@ class CelConditionLanguageTest {
         .isFalse();
   }
 
+  @Test
+  void numbers_2e23_isTheDouble2e23_evenWhereJava17PrintsItLonger() {
+    // Java 17 prints the double 2e23 as 1.9999999999999998E23; compared with that, an exact
+    // 2e23 looked unrepresentable and an allow rule never matched it.
+    PolicyEngine policy = policy("  - id: a\n    allow: { tools: [pay], when_cel: 'args.a == 2e23' }\n");
+    assertThat(policy.decide(call(Principal.of("ann"), "pay", EXACT.readTree("{\"a\": 2e23}")))
+        .effect()).isEqualTo(Effect.ALLOW);
+    assertThat(policy.decide(call(Principal.of("ann"), "pay", JSON.readTree("{\"a\": 2e23}")))
+        .effect()).isEqualTo(Effect.ALLOW);
+  }
+
   // ---- hostile arguments ---------------------------------------------------------------------
 
   @Test
