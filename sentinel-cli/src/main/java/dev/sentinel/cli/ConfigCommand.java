@@ -2,8 +2,10 @@ package dev.sentinel.cli;
 
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,6 +19,7 @@ import picocli.CommandLine.Spec;
     description = "Check a gateway config file.")
 public final class ConfigCommand implements Runnable {
   private final Map<String, String> environment;
+  private final PolicyOptions policyOptions;
 
   @Spec private CommandSpec spec;
 
@@ -24,9 +27,11 @@ public final class ConfigCommand implements Runnable {
    * A config command.
    *
    * @param environment the variables that {@code ${env:...}} in config files read
+   * @param policyOptions how policies are compiled (the condition languages they may use)
    */
-  public ConfigCommand(Map<String, String> environment) {
+  public ConfigCommand(Map<String, String> environment, PolicyOptions policyOptions) {
     this.environment = Map.copyOf(environment);
+    this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
   /** Without a subcommand: a usage error. */
@@ -44,7 +49,7 @@ public final class ConfigCommand implements Runnable {
   int check(@Parameters(paramLabel = "FILE", description = "the config file") Path file) {
     CommandLine line = spec.commandLine().getSubcommands().get("check");
     try {
-      GatewayConfig config = GatewayConfig.load(file, environment);
+      GatewayConfig config = GatewayConfig.load(file, environment, policyOptions);
       line.getOut().print(Summary.of(config));
       line.getOut().flush();
       return 0;

@@ -9,6 +9,7 @@ import dev.sentinel.core.gateway.ConfigWatcher;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.core.gateway.Server;
+import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.runner.http.HttpGateway;
 import dev.sentinel.runner.http.admin.AuditSearch;
@@ -16,6 +17,7 @@ import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -39,6 +41,7 @@ public final class HttpCommand implements Callable<Integer> {
   /** How long the config files must be quiet after a change before they are reloaded. */
 
   private final Map<String, String> environment;
+  private final PolicyOptions policyOptions;
 
   @Spec private CommandSpec spec;
 
@@ -65,9 +68,11 @@ public final class HttpCommand implements Callable<Integer> {
    * An http command.
    *
    * @param environment the variables that {@code ${env:...}} in config files read
+   * @param policyOptions how policies are compiled (the condition languages they may use)
    */
-  public HttpCommand(Map<String, String> environment) {
+  public HttpCommand(Map<String, String> environment, PolicyOptions policyOptions) {
     this.environment = Map.copyOf(environment);
+    this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
   /** Loads the config, starts the gateway and serves until the JVM is asked to stop. */
@@ -75,7 +80,7 @@ public final class HttpCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     GatewayConfig loaded;
     try {
-      loaded = GatewayConfig.load(config, environment);
+      loaded = GatewayConfig.load(config, environment, policyOptions);
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }
@@ -92,7 +97,7 @@ public final class HttpCommand implements Callable<Integer> {
             JwtAuthenticator.builder(jwt).clock(clock).build(), others))
         .orElse(others);
     GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, stores, clients);
-    ConfigReloader reloader = ConfigReloader.of(runtime, config, environment);
+    ConfigReloader reloader = ConfigReloader.of(runtime, config, environment, policyOptions);
     HttpGateway http = HttpGateway.builder()
         .runtime(runtime)
         .authenticator(clients)

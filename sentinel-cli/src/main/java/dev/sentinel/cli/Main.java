@@ -1,6 +1,8 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.api.SentinelException;
+import dev.sentinel.core.policy.PolicyOptions;
+import dev.sentinel.policy.cel.CelConditionLanguage;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +35,13 @@ public final class Main implements Callable<Integer> {
   /** The exit code of a usage error. */
   public static final int USAGE = 2;
 
+  /**
+   * How every command that loads a policy compiles it: with CEL conditions ({@code when_cel},
+   * from sentinel-policy-cel). The CEL environment is built only when a policy uses them.
+   */
+  public static final PolicyOptions POLICY_OPTIONS =
+      PolicyOptions.builder().language(CelConditionLanguage.create()).build();
+
   @Spec private CommandSpec spec;
 
   private Main() {}
@@ -48,8 +57,9 @@ public final class Main implements Callable<Integer> {
    * @param environment the variables that {@code ${env:...}} in config files read
    */
   public static List<Object> subcommands(Map<String, String> environment) {
-    return List.of(new StdioCommand(environment), new HttpCommand(environment),
-        new ConfigCommand(environment), new PolicyCommand(), new KeysCommand(environment),
+    return List.of(new StdioCommand(environment, POLICY_OPTIONS),
+        new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
+        new PolicyCommand(POLICY_OPTIONS), new KeysCommand(environment),
         new AuditCommand(environment));
   }
 

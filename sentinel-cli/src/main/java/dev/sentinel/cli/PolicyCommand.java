@@ -3,6 +3,7 @@ package dev.sentinel.cli;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.policy.Explanation;
 import dev.sentinel.core.policy.PolicyEngine;
+import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.core.policy.PolicyTestReport;
 import dev.sentinel.core.policy.PolicyTests;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,8 +32,16 @@ import picocli.CommandLine.Spec;
 public final class PolicyCommand implements Runnable {
   @Spec private CommandSpec spec;
 
-  /** A policy command. */
-  public PolicyCommand() {}
+  private final PolicyOptions policyOptions;
+
+  /**
+   * A policy command.
+   *
+   * @param policyOptions how policies are compiled (the condition languages they may use)
+   */
+  public PolicyCommand(PolicyOptions policyOptions) {
+    this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
+  }
 
   /** Without a subcommand: a usage error. */
   @Override
@@ -48,7 +58,7 @@ public final class PolicyCommand implements Runnable {
   int check(@Parameters(paramLabel = "FILE", description = "the policy file") Path file) {
     CommandLine line = spec.commandLine().getSubcommands().get("check");
     try {
-      PolicyEngine policy = PolicyEngine.load(file);
+      PolicyEngine policy = PolicyEngine.load(file, policyOptions);
       PrintWriter out = line.getOut();
       out.println(file + ": OK: " + Summary.plural(policy.ruleCount(), "rule") + ", "
           + Summary.plural(policy.limits().size(), "limit") + " (revision " + policy.revision()
@@ -75,7 +85,7 @@ public final class PolicyCommand implements Runnable {
     CommandLine line = spec.commandLine().getSubcommands().get("test");
     Path policyPath = policyFile != null ? policyFile : defaultPolicy(line, file);
     try {
-      PolicyEngine policy = PolicyEngine.load(policyPath);
+      PolicyEngine policy = PolicyEngine.load(policyPath, policyOptions);
       PolicyTestReport report = PolicyTests.run(policy, file);
       PrintWriter out = line.getOut();
       out.println(report.render());
@@ -110,7 +120,7 @@ public final class PolicyCommand implements Runnable {
           "give the request with exactly one of --request JSON or --request-file FILE");
     }
     try {
-      PolicyEngine policy = PolicyEngine.load(policyFile);
+      PolicyEngine policy = PolicyEngine.load(policyFile, policyOptions);
       Explanation explanation = policy.explain(request != null
           ? PolicyTests.request(request, "--request")
           : PolicyTests.request(readRequest(requestFile),

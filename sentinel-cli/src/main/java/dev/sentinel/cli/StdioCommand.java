@@ -3,6 +3,7 @@ package dev.sentinel.cli;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.runner.stdio.StdioGateway;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -12,6 +13,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +31,7 @@ import picocli.CommandLine.Spec;
         "the governance pipeline. Logs go to stderr; stdout carries protocol bytes only."})
 public final class StdioCommand implements Callable<Integer> {
   private final Map<String, String> environment;
+  private final PolicyOptions policyOptions;
 
   @Spec private CommandSpec spec;
 
@@ -40,9 +43,11 @@ public final class StdioCommand implements Callable<Integer> {
    * A stdio command.
    *
    * @param environment the variables that {@code ${env:...}} in config files read
+   * @param policyOptions how policies are compiled (the condition languages they may use)
    */
-  public StdioCommand(Map<String, String> environment) {
+  public StdioCommand(Map<String, String> environment, PolicyOptions policyOptions) {
     this.environment = Map.copyOf(environment);
+    this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
   /** Loads the config and serves until the client closes stdin. */
@@ -50,7 +55,7 @@ public final class StdioCommand implements Callable<Integer> {
   public Integer call() {
     GatewayConfig loaded;
     try {
-      loaded = GatewayConfig.load(config, environment);
+      loaded = GatewayConfig.load(config, environment, policyOptions);
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }

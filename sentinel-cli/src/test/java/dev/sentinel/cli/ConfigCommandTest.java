@@ -74,4 +74,12 @@ class ConfigCommandTest {
     assertThat(run.exit()).isEqualTo(Main.USAGE);
     assertThat(run.err()).contains("Missing required parameter: 'FILE'");
   }
+
+  @Test
+  void check_inlinePolicyWithCel_loadsAsTheGatewaysWould() {
+    Run run = Cli.run("config", "check", Cli.fixture("cel-gateway.yaml").toString());
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).contains("1 rule");
+  }
 }

@@ -31,7 +31,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code EchoMcpServer} fixture (from its test-jar) on stdio in a child JVM; and {@code web},
  * an {@link SdkHttpBackend} in the test's JVM. Its policy lets role {@code user} call
  * {@code echo}, {@code progress}, {@code sample}, {@code frozen}, {@code metered} and
- * {@code kid__calls}; denies {@code wipe} (rule {@code no-wiping}); allows no rule for
+ * {@code kid__calls}; denies {@code wipe} (rule {@code no-wiping}) and an {@code echo} of text
+ * starting with {@code classified} (rule {@code no-classified-echo}, a CEL condition); allows no
+ * rule for
  * {@code hidden}; limits {@code metered} to 3 calls an hour per tool (limit
  * {@code metered-three}); and the kill switch disables {@code *__frozen}.
  */
@@ -49,6 +51,7 @@ final class GatewayRig {
 
   static final String DENY_REASON = "wiping is never allowed through the gateway";
   static final String KILL_REASON = "frozen during incident 7";
+  static final String CEL_REASON = "classified text stays inside";
 
   private GatewayRig() {}
 
@@ -95,6 +98,10 @@ final class GatewayRig {
         "    - id: no-wiping",
         "      deny: { tools: [\"*__wipe\"] }",
         "      reason: " + quote(DENY_REASON),
+        "    - id: no-classified-echo",
+        "      deny: { tools: [\"*__echo\"], when_cel: "
+            + "'has(args.text) && args.text.startsWith(\"classified\")' }",
+        "      reason: " + quote(CEL_REASON),
         "    - id: backends-may-sample",
         "      allow: { roles: [user], methods: [\"sampling/createMessage\"], backends: [kid, web] }",
         "  limits:",

@@ -125,4 +125,54 @@ class PolicyCommandTest {
     assertThat(run.err()).contains("give the request with exactly one of --request JSON or "
         + "--request-file FILE");
   }
+
+  @Test
+  void check_celPolicy_compilesItsConditions() {
+    String file = Cli.fixture("cel-payments.yaml").toString();
+    Run run = Cli.run("policy", "check", file);
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).startsWith(file + ": OK: 2 rules, 0 limits");
+  }
+
+  @Test
+  void check_celTypeError_exitsOneWithTheCharacterLocated() {
+    Run run = Cli.run("policy", "check", Cli.fixture("bad-cel.yaml").toString());
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    // The value's quote is at column 36; the '.' of '.rolez' is 29 characters into the
+    // expression, where CEL reports an undefined field.
+    assertThat(run.err()).contains("bad-cel.yaml:3:65: rule 'typo': 'when_cel': undefined field "
+        + "'rolez'; request has method, backend and name; principal has id, roles and "
+        + "attributes");
+  }
+
+  @Test
+  void test_celPolicy_runsItsCases() {
+    Run run = Cli.run("policy", "test", Cli.fixture("cel-payments.test.yaml").toString());
+    assertThat(run.err()).isEmpty();
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).isEqualTo("PASS small payments pass\nPASS admins pay big through "
+        + "finance\nPASS others do not\n3 passed, 0 failed\n");
+  }
+
+  @Test
+  void explain_showsTheCelConditionsResult() {
+    String policy = Cli.fixture("cel-payments.yaml").toString();
+    Run denied = Cli.run("policy", "explain", "--policy", policy, "--request",
+        "{\"principal\": {\"id\": \"bob\"}, \"tool\": \"billing__pay\", "
+            + "\"arguments\": {\"amount\": 5000}}");
+    assertThat(denied.exit()).isZero();
+    assertThat(denied.out()).isEqualTo(
+        "decision: DENY by big-payments-need-finance (payments over 1000 need the finance team)\n"
+            + "  [match] allow pay: tool 'billing__pay' matches 'billing__pay'\n"
+            + "  [match] deny big-payments-need-finance: tool 'billing__pay' matches "
+            + "'billing__pay'; when_cel args.amount > 1000 && !principal.roles.exists(r, r == "
+            + "\"finance\") is true\n");
+    Run undecided = Cli.run("policy", "explain", "--policy", policy, "--request",
+        "{\"principal\": {\"id\": \"bob\"}, \"tool\": \"billing__pay\", "
+            + "\"arguments\": {\"amount\": \"5000\"}}");
+    assertThat(undecided.out()).startsWith("decision: DENY by big-payments-need-finance")
+        .contains("is undecided (No matching overload for function '_>_'), counts as a match "
+            + "for this deny rule");
+  }
 }

@@ -138,6 +138,22 @@ class StdioGatewaySdkTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"kid", "web"})
+  void celCondition_deniesByItsArguments_andNeverReachesTheBackend(String backend) {
+    // The CLI registers CEL: the config's when_cel rule compiled in the real sentinel stdio.
+    int before = calls(backend).getOrDefault("echo", 0);
+    McpError error = catchThrowableOfType(McpError.class, () -> gateway.callTool(
+        new McpSchema.CallToolRequest(backend + "__echo", Map.of("text", "classified: plans"))));
+    assertThat(error).isNotNull();
+    assertThat(error.getJsonRpcError().code()).isEqualTo(ErrorCode.DENIED.code());
+    assertThat(error.getJsonRpcError().message())
+        .contains("no-classified-echo", GatewayRig.CEL_REASON);
+    assertThat(calls(backend).getOrDefault("echo", 0)).isEqualTo(before);
+    assertThat(text(gateway.callTool(new McpSchema.CallToolRequest(backend + "__echo",
+        Map.of("text", "public: plans"))))).isEqualTo("echo: public: plans");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"kid", "web"})
   void killSwitchedTool_failsWithDisabled_andNeverReachesTheBackend(String backend) {
     McpError error = catchThrowableOfType(McpError.class,
         () -> gateway.callTool(new McpSchema.CallToolRequest(backend + "__frozen", Map.of())));

@@ -42,6 +42,14 @@ public final class ConfigReader {
     problems.add(document.problem(pointer, subject, message));
   }
 
+  /**
+   * Records a problem at a given place inside the node at {@code pointer}, such as the position
+   * of an error within an expression written there.
+   */
+  public void error(String pointer, YamlDocument.Location at, String subject, String message) {
+    problems.add(new Problem(document.source(), at.line(), at.column(), pointer, subject, message));
+  }
+
   /** The problems recorded so far, in the order found. */
   public List<Problem> problems() {
     return List.copyOf(problems);

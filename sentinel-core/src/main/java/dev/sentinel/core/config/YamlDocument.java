@@ -60,12 +60,15 @@ public final class YamlDocument {
   private final String source;
   private final JsonNode root;
   private final Map<String, Location> locations;
+  private final Map<String, Location> valueLocations;
 
-  private YamlDocument(String text, String source, JsonNode root, Map<String, Location> locations) {
+  private YamlDocument(String text, String source, JsonNode root, Map<String, Location> locations,
+      Map<String, Location> valueLocations) {
     this.text = text;
     this.source = source;
     this.root = root;
     this.locations = Map.copyOf(locations);
+    this.valueLocations = Map.copyOf(valueLocations);
   }
 
   /**
@@ -101,7 +104,7 @@ public final class YamlDocument {
     if (!reader.problems.isEmpty()) {
       throw new ConfigException(reader.problems);
     }
-    return new YamlDocument(text, source, root, reader.locations);
+    return new YamlDocument(text, source, root, reader.locations, reader.valueLocations);
   }
 
   /** The text this document was parsed from. */
@@ -140,6 +143,16 @@ public final class YamlDocument {
       }
       p = p.substring(0, p.lastIndexOf('/'));
     }
+  }
+
+  /**
+   * Where the value at a pointer starts: for a property, its value rather than its key (the
+   * opening quote of a quoted scalar, the {@code |} or {@code >} of a block scalar); for an
+   * array element, the same as {@link #location(String)}. {@link Location#UNKNOWN} for a pointer
+   * that names no node.
+   */
+  public Location valueLocation(String pointer) {
+    return valueLocations.getOrDefault(pointer == null ? "" : pointer, Location.UNKNOWN);
   }
 
   /** Like {@link #location(String)}, for a parsed pointer. */
@@ -207,6 +220,7 @@ public final class YamlDocument {
   private static final class Reader {
     final String source;
     final Map<String, Location> locations = new HashMap<>();
+    final Map<String, Location> valueLocations = new HashMap<>();
     final List<Problem> problems = new ArrayList<>();
 
     Reader(String source) {
@@ -220,7 +234,11 @@ public final class YamlDocument {
 
     JsonNode read(
         JsonParser parser, JsonToken token, String pointer, Map<String, Location> into, int depth) {
-      into.putIfAbsent(pointer, location(parser.currentTokenLocation()));
+      Location at = location(parser.currentTokenLocation());
+      into.putIfAbsent(pointer, at);
+      if (into == locations) {
+        valueLocations.put(pointer, at);
+      }
       switch (token) {
         case START_OBJECT:
           return readObject(parser, pointer, into, depth);

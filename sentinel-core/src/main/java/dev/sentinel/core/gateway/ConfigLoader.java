@@ -13,6 +13,7 @@ import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.mcp.Isolation;
 import dev.sentinel.core.policy.PolicyEngine;
+import dev.sentinel.core.policy.PolicyOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -130,26 +131,32 @@ final class ConfigLoader {
   private final Map<String, String> environment;
   private final Path baseDir;
   private final Expander expander;
+  private final PolicyOptions policyOptions;
   /** Problems of other files (the policy file), reported after the config's own. */
   private final List<Problem> foreign = new ArrayList<>();
 
-  private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir) {
+  private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir,
+      PolicyOptions policyOptions) {
     this.document = document;
+    this.policyOptions = policyOptions;
     this.in = new ConfigReader(document);
     this.environment = environment;
     this.baseDir = baseDir;
     this.expander = new Expander(in, environment, baseDir);
   }
 
-  static GatewayConfig load(Path file, Map<String, String> environment) {
+  static GatewayConfig load(
+      Path file, Map<String, String> environment, PolicyOptions policyOptions) {
     Objects.requireNonNull(environment, "environment");
-    return parse(read(file), file.toString(), directory(file), environment);
+    Objects.requireNonNull(policyOptions, "policyOptions");
+    return parse(read(file), file.toString(), directory(file), environment, policyOptions);
   }
 
   static DatabaseSettings loadDatabase(Path file, Map<String, String> environment) {
     Objects.requireNonNull(environment, "environment");
     YamlDocument document = YamlDocument.parse(read(file), file.toString());
-    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), directory(file));
+    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), directory(file),
+        PolicyOptions.defaults());
     DatabaseSettings settings = loader.database();
     loader.in.throwIfErrors();
     return settings;
@@ -176,15 +183,16 @@ final class ConfigLoader {
     return text;
   }
 
-  static GatewayConfig parse(
-      String yaml, String source, Path baseDir, Map<String, String> environment) {
+  static GatewayConfig parse(String yaml, String source, Path baseDir,
+      Map<String, String> environment, PolicyOptions policyOptions) {
     Objects.requireNonNull(yaml, "yaml");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(baseDir, "baseDir");
     Objects.requireNonNull(environment, "environment");
+    Objects.requireNonNull(policyOptions, "policyOptions");
     YamlDocument document = YamlDocument.parse(yaml, source);
-    ConfigLoader loader =
-        new ConfigLoader(document, Map.copyOf(environment), baseDir.toAbsolutePath().normalize());
+    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment),
+        baseDir.toAbsolutePath().normalize(), policyOptions);
     return loader.read();
   }
 
@@ -902,7 +910,7 @@ final class ConfigLoader {
       }
     } else if (node.isObject()) {
       try {
-        return PolicyEngine.compile(document, p);
+        return PolicyEngine.compile(document, p, policyOptions);
       } catch (ConfigException e) {
         for (Problem problem : e.problems()) {
           in.error(problem.path(), problem.subject(), problem.message());
@@ -934,7 +942,7 @@ final class ConfigLoader {
       return null;
     }
     try {
-      return PolicyEngine.parse(text, display);
+      return PolicyEngine.parse(text, display, policyOptions);
     } catch (ConfigException e) {
       foreign.addAll(e.problems());
       return null;

@@ -1,6 +1,7 @@
 package dev.sentinel.core.gateway;
 
 import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -32,21 +33,38 @@ public final class ConfigReloader {
   private final GatewayRuntime runtime;
   private final Path file;
   private final Map<String, String> environment;
+  private final PolicyOptions policyOptions;
 
-  private ConfigReloader(GatewayRuntime runtime, Path file, Map<String, String> environment) {
+  private ConfigReloader(GatewayRuntime runtime, Path file, Map<String, String> environment,
+      PolicyOptions policyOptions) {
     this.runtime = runtime;
     this.file = file;
     this.environment = environment;
+    this.policyOptions = policyOptions;
   }
 
   /**
-   * A reloader of the runtime from a config file.
+   * A reloader of the runtime from a config file, whose policy is compiled with
+   * {@link PolicyOptions#defaults()}.
    *
    * @param environment the variables {@code ${env:...}} read, usually {@link System#getenv()}
    */
   public static ConfigReloader of(GatewayRuntime runtime, Path file, Map<String, String> environment) {
+    return of(runtime, file, environment, PolicyOptions.defaults());
+  }
+
+  /**
+   * A reloader of the runtime from a config file, whose policy is compiled with
+   * {@code policyOptions}: pass the options the gateway was first loaded with.
+   *
+   * @param environment the variables {@code ${env:...}} read, usually {@link System#getenv()}
+   */
+  public static ConfigReloader of(GatewayRuntime runtime, Path file,
+      Map<String, String> environment, PolicyOptions policyOptions) {
     return new ConfigReloader(Objects.requireNonNull(runtime, "runtime"),
-        Objects.requireNonNull(file, "file"), Map.copyOf(Objects.requireNonNull(environment, "environment")));
+        Objects.requireNonNull(file, "file"),
+        Map.copyOf(Objects.requireNonNull(environment, "environment")),
+        Objects.requireNonNull(policyOptions, "policyOptions"));
   }
 
   /** The config file reloaded. */
@@ -64,7 +82,7 @@ public final class ConfigReloader {
     String previous = runtime.sentinel().revision();
     GatewayConfig next;
     try {
-      next = GatewayConfig.load(file, environment);
+      next = GatewayConfig.load(file, environment, policyOptions);
     } catch (ConfigException e) {
       return refused(previous, e.problems());
     }
@@ -82,7 +100,7 @@ public final class ConfigReloader {
     GatewayConfig next = null;
     List<ConfigException.Problem> problems = List.of();
     try {
-      next = GatewayConfig.load(file, environment);
+      next = GatewayConfig.load(file, environment, policyOptions);
     } catch (ConfigException e) {
       problems = e.problems();
     }

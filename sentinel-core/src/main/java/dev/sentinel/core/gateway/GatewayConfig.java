@@ -3,6 +3,7 @@ package dev.sentinel.core.gateway;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.policy.PolicyEngine;
+import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -114,7 +115,23 @@ public record GatewayConfig(
    * @throws ConfigException listing every problem found, each located
    */
   public static GatewayConfig load(Path file, Map<String, String> environment) {
-    return ConfigLoader.load(file, environment);
+    return load(file, environment, PolicyOptions.defaults());
+  }
+
+  /**
+   * Loads and checks a config file (UTF-8) whose policy may use the condition languages of
+   * {@code policyOptions} (such as CEL's {@code when_cel}). Relative paths in it are resolved
+   * against the file's directory.
+   *
+   * @param file the config file
+   * @param environment the variables {@code ${env:...}} and {@code inherit_env} read, usually
+   *     {@link System#getenv()}
+   * @param policyOptions how the policy is compiled
+   * @throws ConfigException listing every problem found, each located
+   */
+  public static GatewayConfig load(
+      Path file, Map<String, String> environment, PolicyOptions policyOptions) {
+    return ConfigLoader.load(file, environment, policyOptions);
   }
 
   /**
@@ -128,7 +145,23 @@ public record GatewayConfig(
    */
   public static GatewayConfig parse(
       String yaml, String source, Path baseDir, Map<String, String> environment) {
-    return ConfigLoader.parse(yaml, source, baseDir, environment);
+    return parse(yaml, source, baseDir, environment, PolicyOptions.defaults());
+  }
+
+  /**
+   * Parses and checks a config given as text, whose policy may use the condition languages of
+   * {@code policyOptions}.
+   *
+   * @param yaml the config
+   * @param source a file name or label for messages
+   * @param baseDir the directory relative paths are resolved against
+   * @param environment the variables {@code ${env:...}} and {@code inherit_env} read
+   * @param policyOptions how the policy is compiled
+   * @throws ConfigException listing every problem found, each located
+   */
+  public static GatewayConfig parse(String yaml, String source, Path baseDir,
+      Map<String, String> environment, PolicyOptions policyOptions) {
+    return ConfigLoader.parse(yaml, source, baseDir, environment, policyOptions);
   }
 
   /**

@@ -39,7 +39,16 @@ final class PolicyCompiler {
   static final List<String> EFFECT_KEYS = List.of("allow", "deny", "confirm");
   static final List<String> MATCH_KEYS =
       List.of("roles", "principals", "attributes", "methods", "backends", "tools", "prompts",
-          "resources", "when", "during");
+          "resources", "when", "when_cel", "during");
+  /**
+   * The condition languages Sentinel's own modules provide, by key: where to find each, for the
+   * error when a policy uses one that was not registered.
+   */
+  static final Map<String, String> KNOWN_LANGUAGES = Map.of("when_cel",
+      "CEL (Common Expression Language) conditions are in the module sentinel-policy-cel "
+          + "(dev.sentinel:sentinel-policy-cel): the sentinel command has it; when embedding, "
+          + "add the module and load the policy with PolicyOptions.builder().language("
+          + "CelConditionLanguage.create()).build()");
   static final List<String> WINDOW_KEYS = List.of("days", "hours", "zone");
   static final List<String> LIMIT_KEYS =
       List.of("id", "rate", "burst", "per", "tools", "backends", "principals", "roles", "methods",
@@ -56,12 +65,23 @@ final class PolicyCompiler {
 
   private final ConfigReader in;
   private final String base;
+  private final PolicyOptions options;
+  /** {@link #MATCH_KEYS} and the keys of the registered languages. */
+  private final List<String> matchKeys;
   private final Map<String, List<String>> inherits = new LinkedHashMap<>();
   private Map<String, Set<String>> closures = Map.of();
 
-  private PolicyCompiler(YamlDocument document, String base) {
+  private PolicyCompiler(YamlDocument document, String base, PolicyOptions options) {
     this.in = new ConfigReader(document);
     this.base = base;
+    this.options = options;
+    List<String> keys = new ArrayList<>(MATCH_KEYS);
+    for (String key : options.keys()) {
+      if (!keys.contains(key)) {
+        keys.add(key);
+      }
+    }
+    this.matchKeys = List.copyOf(keys);
   }
 
   /**
@@ -69,8 +89,8 @@ final class PolicyCompiler {
    *
    * @throws dev.sentinel.core.config.ConfigException listing every problem
    */
-  static Compiled compile(YamlDocument document, String pointer) {
-    PolicyCompiler compiler = new PolicyCompiler(document, pointer);
+  static Compiled compile(YamlDocument document, String pointer, PolicyOptions options) {
+    PolicyCompiler compiler = new PolicyCompiler(document, pointer, options);
     Compiled compiled = compiler.compile();
     compiler.in.throwIfErrors();
     return compiled;
@@ -283,12 +303,12 @@ final class PolicyCompiler {
       String pointer, String subject, String id, int order, Effect effect, String reason) {
     JsonNode node = in.node(pointer);
     if (!node.isObject()) {
-      in.error(pointer, subject, "expected a mapping of conditions (" + String.join(", ", MATCH_KEYS)
+      in.error(pointer, subject, "expected a mapping of conditions (" + String.join(", ", matchKeys)
           + "), got " + ConfigReader.describe(node) + "; use {} to match every request");
       return null;
     }
     int before = in.problems().size();
-    in.checkKeys(pointer, subject, MATCH_KEYS);
+    in.checkKeys(pointer, subject, matchKeys);
     Set<String> roles = null;
     if (has(pointer + "/roles")) {
       roles = new LinkedHashSet<>();
@@ -312,12 +332,21 @@ final class PolicyCompiler {
       methods = derivedMethods(tools, prompts, resources);
     }
     List<Condition> when = when(pointer + "/when", subject, effect);
+    List<ExpressionCondition> expressions = new ArrayList<>();
+    for (String key : matchKeys) {
+      if (key.startsWith("when_") && has(pointer + "/" + key)) {
+        ExpressionCondition expression = expression(pointer + "/" + key, subject, key, effect);
+        if (expression != null) {
+          expressions.add(expression);
+        }
+      }
+    }
     TimeWindow during = has(pointer + "/during") ? during(pointer + "/during", subject) : null;
     if (in.problems().size() > before || id == null) {
       return null;
     }
     return new Rule(id, order, effect, reason, roles, closures, principals, attributes, methods,
-        backends, tools, prompts, resources, when, during);
+        backends, tools, prompts, resources, when, expressions, during);
   }
 
   private void checkMethods(
@@ -672,6 +701,56 @@ final class PolicyCompiler {
     }
     in.error(pointer, subject, "'" + name + "' expects text, got " + ConfigReader.describe(v));
     return false;
+  }
+
+  // ---- when_cel and other condition languages ----------------------------------------------
+
+  private ExpressionCondition expression(
+      String pointer, String subject, String key, Effect effect) {
+    ConditionLanguage language = options.language(key).orElse(null);
+    if (language == null) {
+      String where = KNOWN_LANGUAGES.get(key);
+      in.error(pointer, subject, "'" + key + "' is not available here: "
+          + (where != null ? where : "no condition language is registered for it"));
+      return null;
+    }
+    JsonNode node = in.node(pointer);
+    if (!node.isString() || node.stringValue().isBlank()) {
+      in.error(pointer, subject, "'" + key + "' expects one expression (text), such as "
+          + "\"args.amount > 1000\", got " + ConfigReader.describe(node)
+          + "; combine conditions with && in one expression");
+      return null;
+    }
+    String text = node.stringValue();
+    ConditionLanguage.Expression compiled;
+    try {
+      compiled = language.compile(text);
+    } catch (ConditionLanguage.InvalidExpressionException e) {
+      for (ConditionLanguage.Issue issue : e.issues()) {
+        YamlDocument document = in.document();
+        YamlDocument.Location start = document.valueLocation(pointer);
+        YamlDocument.Location at = ExpressionLocations.locate(document.text(), start, text,
+            issue.line(), issue.column());
+        String position = at != null || issue.line() == 0 ? ""
+            : " (at line " + issue.line() + ", column " + issue.column() + " of the expression)";
+        if (at == null && start.equals(YamlDocument.Location.UNKNOWN)) {
+          start = document.location(pointer);
+        }
+        in.error(pointer, at != null ? at : start, subject,
+            "'" + key + "': " + issue.message() + position);
+      }
+      return null;
+    } catch (RuntimeException | StackOverflowError e) {
+      in.error(pointer, subject, "'" + key + "' could not be compiled: " + e
+          + " (a fault in the condition language " + language + ")");
+      return null;
+    }
+    if (compiled == null) {
+      in.error(pointer, subject, "'" + key + "' could not be compiled (the condition language "
+          + language + " returned nothing)");
+      return null;
+    }
+    return new ExpressionCondition(key, text, compiled, effect);
   }
 
   // ---- during ------------------------------------------------------------------------------

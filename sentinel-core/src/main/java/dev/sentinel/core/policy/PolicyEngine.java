@@ -61,12 +61,24 @@ public final class PolicyEngine implements Policy {
   }
 
   /**
-   * Loads a policy file (UTF-8). Problems are reported with the file's name as their source.
+   * Loads a policy file (UTF-8) with {@link PolicyOptions#defaults()} (no condition languages).
+   * Problems are reported with the file's name as their source.
    *
    * @throws ConfigException if the file cannot be read or is not a valid policy
    */
   public static PolicyEngine load(Path file) {
+    return load(file, PolicyOptions.defaults());
+  }
+
+  /**
+   * Loads a policy file (UTF-8) whose rules may use the condition languages of {@code options}
+   * (such as {@code when_cel}). Problems are reported with the file's name as their source.
+   *
+   * @throws ConfigException if the file cannot be read or is not a valid policy
+   */
+  public static PolicyEngine load(Path file, PolicyOptions options) {
     Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(options, "options");
     Path name = file.getFileName();
     String source = name == null ? file.toString() : name.toString();
     String text;
@@ -79,18 +91,32 @@ public final class PolicyEngine implements Policy {
       throw new ConfigException(List.of(new ConfigException.Problem(source, 0, 0, "", null,
           "cannot read the policy file " + file + ": " + e)), e);
     }
-    return parse(text, source);
+    return parse(text, source, options);
   }
 
   /**
-   * Parses and compiles a policy from YAML text.
+   * Parses and compiles a policy from YAML text, with {@link PolicyOptions#defaults()}.
    *
    * @param yaml the policy
    * @param source a file name or label for messages, such as {@code policy.yaml}
    * @throws ConfigException listing every problem found, each with its line and column
    */
   public static PolicyEngine parse(String yaml, String source) {
-    return compile(YamlDocument.parse(yaml, source), "");
+    return parse(yaml, source, PolicyOptions.defaults());
+  }
+
+  /**
+   * Parses and compiles a policy from YAML text whose rules may use the condition languages of
+   * {@code options}.
+   *
+   * @param yaml the policy
+   * @param source a file name or label for messages, such as {@code policy.yaml}
+   * @param options the condition languages
+   * @throws ConfigException listing every problem found, each with its line and column
+   */
+  public static PolicyEngine parse(String yaml, String source, PolicyOptions options) {
+    Objects.requireNonNull(options, "options");
+    return compile(YamlDocument.parse(yaml, source), "", options);
   }
 
   /**
@@ -101,9 +127,20 @@ public final class PolicyEngine implements Policy {
    * @throws ConfigException listing every problem found
    */
   public static PolicyEngine compile(YamlDocument document, String pointer) {
+    return compile(document, pointer, PolicyOptions.defaults());
+  }
+
+  /**
+   * As {@link #compile(YamlDocument, String)}, for a policy whose rules may use the condition
+   * languages of {@code options}.
+   *
+   * @throws ConfigException listing every problem found
+   */
+  public static PolicyEngine compile(YamlDocument document, String pointer, PolicyOptions options) {
     Objects.requireNonNull(document, "document");
     Objects.requireNonNull(pointer, "pointer");
-    PolicyCompiler.Compiled compiled = PolicyCompiler.compile(document, pointer);
+    Objects.requireNonNull(options, "options");
+    PolicyCompiler.Compiled compiled = PolicyCompiler.compile(document, pointer, options);
     return new PolicyEngine(document.source(), document.text(), compiled);
   }
 
@@ -130,8 +167,8 @@ public final class PolicyEngine implements Policy {
    *
    * <p>Pass the method that would <em>use</em> the target ({@code tools/call} with the tool's
    * name, {@code prompts/get}, {@code resources/read}), not the list method. True iff some allow
-   * or confirm rule matches the principal, method, backend and name, ignoring {@code when} and
-   * {@code during}, and no deny rule without {@code when} or {@code during} matches them.
+   * or confirm rule matches the principal, method, backend and name, ignoring {@code when},
+   * {@code when_cel} and {@code during}, and no deny rule without them matches.
    * Arguments and time are ignored. Returns {@code false} on any error (fail closed).
    */
   @Override

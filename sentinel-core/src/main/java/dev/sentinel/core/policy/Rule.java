@@ -42,6 +42,8 @@ final class Rule {
   final Glob[] prompts;
   final Glob[] resources;
   final Condition[] when;
+  /** Conditions in a {@link ConditionLanguage}, such as {@code when_cel}. */
+  final ExpressionCondition[] expressions;
   final TimeWindow during;
 
   Rule(
@@ -59,6 +61,7 @@ final class Rule {
       List<Glob> prompts,
       List<Glob> resources,
       List<Condition> when,
+      List<ExpressionCondition> expressions,
       TimeWindow during) {
     this.id = id;
     this.order = order;
@@ -76,6 +79,7 @@ final class Rule {
     this.prompts = array(prompts);
     this.resources = array(resources);
     this.when = when.toArray(new Condition[0]);
+    this.expressions = expressions.toArray(new ExpressionCondition[0]);
     this.during = during;
   }
 
@@ -111,9 +115,9 @@ final class Rule {
     return tools != null || prompts != null || resources != null;
   }
 
-  /** Whether the rule has argument conditions or a time window. */
+  /** Whether the rule has argument conditions, expressions or a time window. */
   boolean conditional() {
-    return when.length > 0 || during != null;
+    return when.length > 0 || expressions.length > 0 || during != null;
   }
 
   /** The name globs for a kind of target, or {@code null} when the rule names none. */
@@ -134,10 +138,28 @@ final class Rule {
   boolean matches(RequestContext context) {
     return matchesStatic(context)
         && matchesArguments(context.request().arguments())
-        && (during == null || during.contains(context.time()));
+        && (during == null || during.contains(context.time()))
+        && matchesExpressions(context);
   }
 
-  /** Whether every constraint except {@code when} and {@code during} holds. */
+  /** Whether every expression holds; the costliest constraint, so checked last. */
+  private boolean matchesExpressions(RequestContext context) {
+    if (expressions.length == 0) {
+      return true;
+    }
+    ConditionInput input = new ConditionInput(context, closures);
+    for (ExpressionCondition expression : expressions) {
+      if (!expression.test(input)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether every constraint except {@code when}, expressions such as {@code when_cel}, and
+   * {@code during} holds.
+   */
   boolean matchesStatic(RequestContext context) {
     Request request = context.request();
     return matchesTarget(request)
@@ -303,6 +325,16 @@ final class Rule {
         return miss("time " + local + " is outside " + during);
       }
       held.add("time " + local + " is within " + during);
+    }
+    if (expressions.length > 0) {
+      ConditionInput input = new ConditionInput(context, closures);
+      for (ExpressionCondition expression : expressions) {
+        Condition.Explained explained = expression.explain(input);
+        if (!explained.holds()) {
+          return miss(explained.text());
+        }
+        held.add(explained.text());
+      }
     }
     return new RuleTrace(id, effect, true,
         held.isEmpty() ? "matches every request" : String.join("; ", held));

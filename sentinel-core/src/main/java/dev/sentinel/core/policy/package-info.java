@@ -24,6 +24,7 @@
  *       prompts: [...]
  *       resources: ["file:///workspace/**"]
  *       when: { "/path": { glob: "/workspace/**" }, "/files/*": { maxLength: 200 } }
+ *       when_cel: 'args.mode != "force"'  # with sentinel-policy-cel registered
  *       during: { days: [mon-fri], hours: "09:00-18:00", zone: Europe/Berlin }
  *     reason: text shown to the caller
  * limits:
@@ -63,6 +64,12 @@
  * value normalized as a POSIX path ({@code //}, {@code .} and {@code ..} resolved); a path
  * climbing above {@code /} matches nothing. {@code during} checks the request time against days
  * and hours in a zone (UTC by default).
+ *
+ * <p>A rule may also hold one expression in a {@link dev.sentinel.core.policy.ConditionLanguage}
+ * registered with {@link dev.sentinel.core.policy.PolicyOptions}, such as CEL's
+ * {@code when_cel} (module {@code sentinel-policy-cel}): compiled when the policy loads (a bad
+ * expression is a located error, and so is a key whose language was not registered), and
+ * failing closed when undecided, like a type mismatch.
  *
  * <h2>Limits</h2>
  *
