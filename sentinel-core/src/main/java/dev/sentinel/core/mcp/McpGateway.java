@@ -494,6 +494,7 @@ public final class McpGateway implements AutoCloseable {
   }
 
   void onBackendDown(Upstream upstream) {
+    upstream.tools.invalidate();
     listsChanged(upstream);
   }
 
@@ -577,6 +578,12 @@ public final class McpGateway implements AutoCloseable {
         }
         break;
       case "notifications/tools/list_changed":
+        // Before anything else: no call may be checked against the old definitions from now on.
+        upstream.tools.invalidate();
+        if (upstream.isUp()) {
+          notifyEntitled(upstream, notification.raw(), Router.Listing.TOOLS);
+        }
+        break;
       case "notifications/prompts/list_changed":
       case "notifications/resources/list_changed":
         // Before its initialize answer a connection is not listed yet; going up announces it.
