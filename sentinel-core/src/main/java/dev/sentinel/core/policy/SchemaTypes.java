@@ -133,7 +133,7 @@ final class SchemaTypes {
         return Found.UNKNOWN; // a scalar there: the operators' own type rules apply
       }
       if ("*".equals(segment)) {
-        return Found.UNKNOWN;
+        return every(node, declared, segments, i, steps);
       }
       boolean index = !segment.isEmpty() && segment.chars().allMatch(Character::isDigit) && segment.length() < 10;
       if (array && index) {
@@ -167,6 +167,30 @@ final class SchemaTypes {
         return new Found(null, true, "allows no property " + where + " (additionalProperties: false)");
       }
       return additional.isObject() ? resolve(additional, segments, i + 1, steps + 1) : Found.UNKNOWN;
+    }
+
+    /**
+     * A wildcard: the items of an array whose items share one schema, or the properties of an
+     * object that allows no others.
+     */
+    private Found every(JsonNode node, Set<String> declared, List<String> segments, int i, int steps) {
+      if (declared == null || declared.size() != 1) {
+        return Found.UNKNOWN;
+      }
+      if (declared.contains("array")) {
+        JsonNode items = node.get("items");
+        return items != null && items.isObject() && !node.has("prefixItems")
+            ? resolve(items, segments, i + 1, steps + 1) : Found.UNKNOWN;
+      }
+      JsonNode additional = node.get("additionalProperties");
+      JsonNode properties = node.get("properties");
+      if (additional == null || !additional.isBoolean() || additional.booleanValue() || properties == null
+          || !properties.isObject() || properties.isEmpty() || node.has("patternProperties")) {
+        return Found.UNKNOWN;
+      }
+      tools.jackson.databind.node.ArrayNode values = tools.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+      properties.values().forEach(values::add);
+      return union(values, segments, i + 1, steps);
     }
 
     private Found union(JsonNode branches, List<String> segments, int i, int steps) {
