@@ -49,7 +49,7 @@ public final class Main implements Callable<Integer> {
    */
   public static List<Object> subcommands(Map<String, String> environment) {
     return List.of(new StdioCommand(environment), new HttpCommand(environment),
-        new ConfigCommand(environment), new PolicyCommand(), new KeysCommand(environment),
+        new ConfigCommand(environment), new PolicyCommand(environment), new KeysCommand(environment),
         new AuditCommand(environment));
   }
 

@@ -247,6 +247,91 @@ public final class McpGateway implements AutoCloseable {
     return name != null && listedTools.contains(name);
   }
 
+  /**
+   * One tool a backend lists, for checks outside any client session ({@link #listTools}).
+   *
+   * @param backend the backend's name
+   * @param name the tool's name as clients see it (with its backend prefix)
+   * @param inputSchema its input schema as the backend listed it (a missing node if none)
+   */
+  public record ListedTool(String backend, String name, JsonNode inputSchema) {
+    /** Validates. */
+    public ListedTool {
+      Objects.requireNonNull(backend, "backend");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(inputSchema, "inputSchema");
+    }
+  }
+
+  /**
+   * What listing each backend's tools found, outside any client session: every page of each
+   * backend's {@code tools/list} on one of its connections that is up (not governed, not
+   * audited). For {@code sentinel config check --start} and {@code sentinel policy explain
+   * --config}; call {@link #start()} first.
+   *
+   * @param tools every tool listed, backends in configuration order
+   * @param problems by backend name, why a backend's tools could not be listed (down, an error)
+   */
+  public record ToolListings(List<ListedTool> tools, Map<String, String> problems) {
+    /** Copies. */
+    public ToolListings {
+      tools = List.copyOf(tools);
+      problems = Map.copyOf(problems);
+    }
+  }
+
+  /** Lists every backend's tools on a connection that is up; see {@link ToolListings}. */
+  public ToolListings listTools() {
+    List<ListedTool> tools = new ArrayList<>();
+    Map<String, String> problems = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      Upstream upstream = backend.anyUp();
+      if (upstream == null) {
+        String error = backend.status().lastError();
+        problems.put(backend.name, "not up" + (error == null ? "" : ": " + error));
+        continue;
+      }
+      if (!backend.has("tools")) {
+        continue;
+      }
+      String cursor = null;
+      for (int page = 0; page < 64; page++) {
+        ObjectNode params = NODES.objectNode();
+        if (cursor != null) {
+          params.put("cursor", cursor);
+        }
+        JsonRpcMessage answer;
+        try {
+          answer = upstream.request("tools/list", params, requestTimeout).response()
+              .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          problems.put(backend.name, "interrupted");
+          break;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+          problems.put(backend.name, "tools/list failed: " + Upstream.unwrap(e).getMessage());
+          break;
+        }
+        if (answer.kind() == JsonRpcMessage.Kind.ERROR) {
+          problems.put(backend.name, "tools/list failed: " + answer.error().path("message").asString(""));
+          break;
+        }
+        for (JsonNode item : answer.result().path("tools")) {
+          if (item.path("name").isString()) {
+            tools.add(new ListedTool(backend.name, naming.expose(backend, item.get("name").stringValue()),
+                item.path("inputSchema")));
+          }
+        }
+        JsonNode next = answer.result().path("nextCursor");
+        if (!next.isString() || next.stringValue().isEmpty()) {
+          break;
+        }
+        cursor = next.stringValue();
+      }
+    }
+    return new ToolListings(tools, problems);
+  }
+
   /** The most tool names {@link #listedTool} remembers. */
   public static final int MAX_LISTED_TOOLS = 10_000;
 
