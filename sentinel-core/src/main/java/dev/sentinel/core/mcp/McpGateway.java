@@ -80,6 +80,16 @@ import tools.jackson.databind.node.ObjectNode;
  * prefixes, else by the resources and templates they list, and a URI that maps to no backend or
  * to several is refused, never tried in turn (see {@link Router}).
  *
+ * <p><b>Arguments checked against the tool's schema.</b> Before a {@code tools/call} is decided,
+ * its arguments are validated against the {@code inputSchema} that the connection serving the
+ * session listed for the tool ({@link ToolSchema}), as the backend's {@link
+ * BackendOptions#validation() validation} says: under {@link Validation#ENFORCE} (the default)
+ * invalid arguments, a tool the backend does not list and a schema that cannot be used are
+ * refused as {@code DENIED} by rule {@code schema} and never forwarded. A connection's tools are
+ * listed again before the next call once it says {@code notifications/tools/list_changed} or
+ * reconnects. The policy's conditions are checked against each newly listed schema ({@link
+ * dev.sentinel.core.policy.PolicyEngine#schemaConflicts}) and what cannot apply is logged.
+ *
  * <p><b>Bounds.</b> Per session, {@code maxPendingRequests} requests in flight; per principal,
  * across its sessions, {@code maxInFlightPerPrincipal}; per isolated backend, its options'
  * connection bounds. Refusals name the bound.

@@ -240,13 +240,13 @@ final class Router {
       Upstream upstream = backend.existingFor(session);
       ToolListing.Snapshot listed = upstream == null ? null : upstream.tools.current();
       ToolListing.Tool tool = listed == null ? null : listed.tools().get(name);
-      if (tool == null) {
-        boolean recent = listed != null && listed.complete()
-            && gateway.clock().nanoTime() - listed.completedAt() < RELEARN_INTERVAL.toNanos();
-        if (!recent) {
-          listed = learnTools(session, work, backend);
-          tool = listed == null ? null : listed.tools().get(name);
-        }
+      // Nothing listed in this generation: listed again, always (a changed list is never trusted
+      // unseen). A name the current listing lacks: listed again at most every few seconds.
+      boolean mayLearn = tool == null && upstream != null
+          && upstream.tools.mayLearn(gateway.clock().nanoTime(), RELEARN_INTERVAL.toNanos());
+      if (tool == null && (listed == null || mayLearn)) {
+        listed = learnTools(session, work, backend);
+        tool = listed == null ? null : listed.tools().get(name);
       }
       if (tool == null) {
         return new SchemaCheck(new ToolSchema.Verdict(ToolSchema.Verdict.Kind.UNUSABLE,
@@ -289,7 +289,6 @@ final class Router {
       listedTools(backend, used[0], asOf[0], result);
       JsonNode next = result.path("nextCursor");
       if (!next.isString() || next.stringValue().isEmpty()) {
-        used[0].tools.completed(asOf[0], gateway.clock().nanoTime());
         break;
       }
       cursor = next.stringValue();

@@ -40,10 +40,26 @@ final class ToolListing {
   }
 
   /** What a connection listed in one generation. */
-  record Snapshot(long generation, Map<String, Tool> tools, boolean complete, long completedAt) {}
+  record Snapshot(long generation, Map<String, Tool> tools) {}
 
   private long generation;
-  private Snapshot snapshot = new Snapshot(-1, Map.of(), false, 0);
+  private Snapshot snapshot = new Snapshot(-1, Map.of());
+  private long learnedAt;
+  private boolean learned;
+
+  /**
+   * Whether the gateway may list the tools itself now for a name it does not know: not if it
+   * began doing so less than {@code interval} nanoseconds ago in this generation, so that calls
+   * of made-up names cannot make it list a backend's tools over and over.
+   */
+  synchronized boolean mayLearn(long now, long interval) {
+    if (learned && snapshot.generation() == generation && now - learnedAt < interval) {
+      return false;
+    }
+    learned = true;
+    learnedAt = now;
+    return true;
+  }
 
   /** The definitions listed in the current generation, or {@code null} when there are none. */
   synchronized Snapshot current() {
@@ -86,17 +102,7 @@ final class ToolListing {
         changed.put(tool.name, tool);
       }
     }
-    boolean complete = snapshot.generation() == asOf && snapshot.complete();
-    snapshot = new Snapshot(asOf, Map.copyOf(tools), complete, snapshot.completedAt());
+    snapshot = new Snapshot(asOf, Map.copyOf(tools));
     return changed;
-  }
-
-  /** A listing asked for in {@code asOf} read every page, at {@code now} (nanoseconds). */
-  synchronized void completed(long asOf, long now) {
-    if (asOf == generation && snapshot.generation() == asOf) {
-      snapshot = new Snapshot(asOf, snapshot.tools(), true, now);
-    } else if (asOf == generation) {
-      snapshot = new Snapshot(asOf, Map.of(), true, now);
-    }
   }
 }
