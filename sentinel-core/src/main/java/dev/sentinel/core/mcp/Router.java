@@ -280,6 +280,7 @@ final class Router {
           if (used[0] == null) {
             used[0] = upstream;
             asOf[0] = upstream.tools.generation();
+            upstream.tools.learning(gateway.clock().nanoTime());
           }
         }).path("result");
       } catch (PeerError e) {

@@ -53,12 +53,13 @@ final class ToolListing {
    * of made-up names cannot make it list a backend's tools over and over.
    */
   synchronized boolean mayLearn(long now, long interval) {
-    if (learned && snapshot.generation() == generation && now - learnedAt < interval) {
-      return false;
-    }
+    return !(learned && snapshot.generation() == generation && now - learnedAt < interval);
+  }
+
+  /** The gateway begins listing the tools itself, at {@code now} (nanoseconds). */
+  synchronized void learning(long now) {
     learned = true;
     learnedAt = now;
-    return true;
   }
 
   /** The definitions listed in the current generation, or {@code null} when there are none. */
