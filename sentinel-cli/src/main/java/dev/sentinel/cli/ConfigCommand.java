@@ -1,18 +1,25 @@
 package dev.sentinel.cli;
 
+import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
+import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.ToolReport;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code sentinel config check FILE}. Not thread-safe. */
+/** {@code sentinel config check FILE [--start]}. Not thread-safe. */
 @Command(
     name = "config",
     mixinStandardHelpOptions = true,
@@ -40,19 +47,37 @@ public final class ConfigCommand implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command: check");
   }
 
-  /** Loads a config and prints a one-screen summary. */
+  /** Loads a config and prints a one-screen summary; with {@code --start}, checks the backends' tools too. */
   @Command(
       name = "check",
       mixinStandardHelpOptions = true,
       description = {"Load a gateway config file as the gateways would (expanding $${env:...} and",
-          "$${file:...}, compiling the policy) and print a summary; secrets are never printed."})
-  int check(@Parameters(paramLabel = "FILE", description = "the config file") Path file) {
+          "$${file:...}, compiling the policy) and print a summary; secrets are never printed.",
+          "With --start, also start the backends, list their tools, check each tool's input schema",
+          "and the policy's conditions against it (an operator that cannot apply to the type the",
+          "schema declares at its pointer), print what was found, and stop them.",
+          "Exit code 0 when the config is valid (and, with --start, every backend listed its tools);",
+          "1 otherwise. Schema problems and policy conflicts are warnings."})
+  int check(
+      @Parameters(paramLabel = "FILE", description = "the config file") Path file,
+      @Option(names = "--start", description = "start the backends and check their tools") boolean start) {
     CommandLine line = spec.commandLine().getSubcommands().get("check");
     try {
       GatewayConfig config = GatewayConfig.load(file, environment, policyOptions);
-      line.getOut().print(Summary.of(config));
-      line.getOut().flush();
-      return 0;
+      PrintWriter out = line.getOut();
+      out.print(Summary.of(config));
+      if (!start) {
+        out.flush();
+        return 0;
+      }
+      ToolReport report = GatewayRuntime.checkTools(config, Clock.system());
+      List<String> names = new ArrayList<>();
+      config.backends().forEach(backend -> names.add(backend.name()));
+      for (String text : report.render(names)) {
+        out.println(text);
+      }
+      out.flush();
+      return report.listed() ? 0 : Main.FAILED;
     } catch (ConfigException e) {
       return Summary.fail(line, e);
     }

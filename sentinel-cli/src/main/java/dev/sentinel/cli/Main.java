@@ -59,7 +59,7 @@ public final class Main implements Callable<Integer> {
   public static List<Object> subcommands(Map<String, String> environment) {
     return List.of(new StdioCommand(environment, POLICY_OPTIONS),
         new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
-        new PolicyCommand(POLICY_OPTIONS), new KeysCommand(environment),
+        new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
         new AuditCommand(environment));
   }
 

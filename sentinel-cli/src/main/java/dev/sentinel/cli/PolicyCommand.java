@@ -1,7 +1,12 @@
 package dev.sentinel.cli;
 
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.core.policy.Explanation;
+import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.core.gateway.ToolReport;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.core.policy.PolicyTestReport;
@@ -11,8 +16,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,16 +38,26 @@ import picocli.CommandLine.Spec;
     description = "Check a policy file, run the test cases written beside it, or explain how it "
         + "decides a request.")
 public final class PolicyCommand implements Runnable {
+  private final Map<String, String> environment;
+
   @Spec private CommandSpec spec;
 
   private final PolicyOptions policyOptions;
 
+  /** A policy command with the core's condition languages, reading no environment variables. */
+  public PolicyCommand() {
+    this(Map.of(), PolicyOptions.defaults());
+  }
+
   /**
    * A policy command.
    *
+   * @param environment the variables that {@code ${env:...}} in config files read ({@code
+   *     explain --config})
    * @param policyOptions how policies are compiled (the condition languages they may use)
    */
-  public PolicyCommand(PolicyOptions policyOptions) {
+  public PolicyCommand(Map<String, String> environment, PolicyOptions policyOptions) {
+    this.environment = Map.copyOf(environment);
     this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
@@ -106,10 +124,16 @@ public final class PolicyCommand implements Runnable {
               + "principal beside the request's keys, for example:",
           "  {\"principal\": {\"id\": \"bob\", \"roles\": [\"developer\"]}, "
               + "\"tool\": \"db__query\", \"arguments\": {\"sql\": \"select 1\"}}",
-          "Exit code 0 whatever the decision; 1 if the policy or the request is invalid."})
+          "With --config instead of --policy, the config's policy decides, and the config's "
+              + "backends are started first: a tool call's arguments are checked against the "
+              + "input schema its backend lists, as the gateway checks them before the policy, "
+              + "and the policy's conditions that cannot apply to that schema are shown.",
+          "Exit code 0 whatever the decision; 1 if the policy, the config or the request is invalid."})
   int explain(
-      @Option(names = "--policy", paramLabel = "POLICY", required = true,
-          description = "the policy file") Path policyFile,
+      @Option(names = "--policy", paramLabel = "POLICY", description = "the policy file")
+          Path policyFile,
+      @Option(names = "--config", paramLabel = "CONFIG",
+          description = "a gateway config: its policy, and its backends' tool schemas") Path configFile,
       @Option(names = "--request", paramLabel = "JSON", description = "the request")
           String request,
       @Option(names = "--request-file", paramLabel = "FILE",
@@ -119,19 +143,56 @@ public final class PolicyCommand implements Runnable {
       throw new CommandLine.ParameterException(line,
           "give the request with exactly one of --request JSON or --request-file FILE");
     }
+    if ((policyFile == null) == (configFile == null)) {
+      throw new CommandLine.ParameterException(line,
+          "give the policy with exactly one of --policy POLICY or --config CONFIG");
+    }
     try {
-      PolicyEngine policy = PolicyEngine.load(policyFile, policyOptions);
-      Explanation explanation = policy.explain(request != null
+      RequestContext context = request != null
           ? PolicyTests.request(request, "--request")
-          : PolicyTests.request(readRequest(requestFile),
-              String.valueOf(requestFile.getFileName())));
+          : PolicyTests.request(readRequest(requestFile), String.valueOf(requestFile.getFileName()));
       PrintWriter out = line.getOut();
-      out.println(explanation.render());
+      PolicyEngine policy;
+      if (configFile != null) {
+        GatewayConfig config = GatewayConfig.load(configFile, environment, policyOptions);
+        policy = config.policy();
+        schemaLines(config, context).forEach(out::println);
+      } else {
+        policy = PolicyEngine.load(policyFile, policyOptions);
+      }
+      out.println(policy.explain(context).render());
       out.flush();
       return 0;
     } catch (ConfigException e) {
       return Summary.fail(line, e);
     }
+  }
+
+  /**
+   * What the gateway checks before the policy decides a tool call: the arguments against the
+   * input schema the tool's backend lists, and the policy's conditions against that schema.
+   */
+  private static List<String> schemaLines(GatewayConfig config, RequestContext context) {
+    Request request = context.request();
+    if (!Request.TOOLS_CALL.equals(request.method()) || request.name() == null) {
+      return List.of();
+    }
+    ToolReport report = GatewayRuntime.checkTools(config, Clock.system());
+    List<String> out = new ArrayList<>();
+    Optional<ToolReport.Tool> tool = report.tool(request.name());
+    if (tool.isEmpty()) {
+      out.add("schema: tool '" + request.name() + "' is not listed by any backend"
+          + (report.listed() ? "" : " that could be started (" + String.join("; ",
+              report.problems().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList())
+              + ")")
+          + "; a backend with validate: enforce refuses its calls");
+      return out;
+    }
+    out.add(tool.get().check(request.arguments()));
+    for (String conflict : tool.get().conflicts()) {
+      out.add("schema check: " + conflict);
+    }
+    return out;
   }
 
   private static String readRequest(Path file) {

@@ -2,6 +2,7 @@ package dev.sentinel.core;
 
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Request;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -15,20 +16,39 @@ import java.util.Objects;
  * @param principalId the principal the session is bound to, or {@code null}: a call whose
  *     credentials authenticate as another principal is refused as unauthenticated, so that one
  *     principal's credentials never act through another's session
+ * @param diagnostics what the caller found about the call without refusing it (such as arguments
+ *     that do not match the tool's schema, forwarded under {@code validate: warn}); recorded in
+ *     the call's audit event as the error of stage {@code diagnostics}, unless a later stage (the
+ *     policy, the invoker) records its own
  */
 public record Call(
     Credentials credentials, Request request, String sessionId, String client, String requestId,
-    String principalId) {
+    String principalId, List<String> diagnostics) {
 
-  /** Validates. */
+  /** Validates and copies. */
   public Call {
     Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(request, "request");
+    diagnostics = List.copyOf(diagnostics);
+  }
+
+  /** A call bound to a principal, without diagnostics. */
+  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
+      String principalId) {
+    this(credentials, request, sessionId, client, requestId, principalId, List.of());
   }
 
   /** A call not bound to a principal. */
   public Call(Credentials credentials, Request request, String sessionId, String client, String requestId) {
     this(credentials, request, sessionId, client, requestId, null);
+  }
+
+  /** A copy with one more diagnostic. */
+  public Call withDiagnostic(String diagnostic) {
+    Objects.requireNonNull(diagnostic, "diagnostic");
+    List<String> more = new java.util.ArrayList<>(diagnostics);
+    more.add(diagnostic);
+    return new Call(credentials, request, sessionId, client, requestId, principalId, more);
   }
 
   /** A call outside any session. */

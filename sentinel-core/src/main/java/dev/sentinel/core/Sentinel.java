@@ -142,6 +142,9 @@ public final class Sentinel implements AutoCloseable {
         .requestId(call.requestId())
         .request(request);
 
+    if (!call.diagnostics().isEmpty()) {
+      event.error("diagnostics", bounded(String.join("; ", call.diagnostics())));
+    }
     Principal principal = authenticate(call.credentials(), event);
     if (principal == null) {
       return refused(event, started, request, UNAUTHENTICATED, null);
@@ -275,6 +278,11 @@ public final class Sentinel implements AutoCloseable {
       log.warn("policy visibility check threw {}", e.getClass().getName());
       return false;
     }
+  }
+
+  /** The policy in force (the one {@link #reconfigure} last set). */
+  public Policy policy() {
+    return rules.policy();
   }
 
   /** The kill switch, to disable and enable targets at run time. */

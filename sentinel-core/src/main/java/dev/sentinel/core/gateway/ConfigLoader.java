@@ -12,6 +12,7 @@ import dev.sentinel.core.config.Suggestions;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.mcp.Isolation;
+import dev.sentinel.core.mcp.Validation;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.io.IOException;
@@ -59,7 +60,7 @@ final class ConfigLoader {
   static final List<String> IDENTITY_KEYS = List.of("principal", "api_key");
   static final List<String> PRINCIPAL_KEYS = List.of("id", "roles", "attributes");
   static final List<String> BACKEND_KEYS = List.of("name", "stdio", "http", "isolation",
-      "max_connections", "max_connections_per_principal", "idle_timeout", "resource_prefixes");
+      "max_connections", "max_connections_per_principal", "idle_timeout", "resource_prefixes", "validate");
   static final List<String> STDIO_KEYS = List.of("command", "args", "env", "inherit_env", "cwd");
   static final List<String> HTTP_KEYS =
       List.of("url", "headers", "connect_timeout", "request_timeout");
@@ -729,7 +730,18 @@ final class ConfigLoader {
         }
       }
     }
-    return new Connections(isolation, max, perPrincipal, idle, prefixes);
+    Validation validation = null;
+    if (in.present(p + "/validate", subject, false)) {
+      String text = in.string(p + "/validate", subject, "one of enforce, warn, off");
+      if (text != null) {
+        try {
+          validation = Validation.valueOf(text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          in.error(p + "/validate", subject, "expected one of enforce, warn, off, got '" + text + "'");
+        }
+      }
+    }
+    return new Connections(isolation, max, perPrincipal, idle, prefixes, validation);
   }
 
   private StdioBackend stdio(String p, String name, String subject) {

@@ -2,30 +2,35 @@ package dev.sentinel.core.gateway;
 
 import dev.sentinel.core.mcp.BackendOptions;
 import dev.sentinel.core.mcp.Isolation;
+import dev.sentinel.core.mcp.Validation;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * A backend's connection settings from the config ({@code isolation}, {@code max_connections},
- * {@code max_connections_per_principal}, {@code idle_timeout}, {@code resource_prefixes}), each
- * absent unless set; the runtime fills in the defaults for the backend's kind and the runner.
+ * A backend's engine settings from the config ({@code isolation}, {@code max_connections},
+ * {@code max_connections_per_principal}, {@code idle_timeout}, {@code resource_prefixes},
+ * {@code validate}), each absent unless set; the runtime fills in the defaults for the backend's
+ * kind and the runner.
  *
  * @param isolation who a connection serves, or {@code null} for the default
  * @param maxConnections the bound on an isolated backend's connections, or 0 for the default
  * @param maxConnectionsPerPrincipal the bound per principal, or 0 for a quarter of the total
  * @param idleTimeout how long an idle per-principal connection stays open, or {@code null}
  * @param resourcePrefixes the resource URI prefixes the backend serves; empty: routed by its lists
+ * @param validation what calls whose arguments do not match the tool's input schema get, or
+ *     {@code null} for the default ({@link Validation#ENFORCE}, in both runners)
  */
 public record Connections(
     Isolation isolation,
     int maxConnections,
     int maxConnectionsPerPrincipal,
     Duration idleTimeout,
-    List<String> resourcePrefixes) {
+    List<String> resourcePrefixes,
+    Validation validation) {
 
   /** Nothing set. */
-  public static final Connections DEFAULTS = new Connections(null, 0, 0, null, List.of());
+  public static final Connections DEFAULTS = new Connections(null, 0, 0, null, List.of(), null);
 
   /** The default bound on a stdio backend's isolated connections (each is a process): 16. */
   public static final int DEFAULT_MAX_STDIO = 16;
@@ -60,7 +65,8 @@ public record Connections(
     int max = maxConnections > 0 ? maxConnections : stdio ? DEFAULT_MAX_STDIO : DEFAULT_MAX_HTTP;
     BackendOptions options = BackendOptions.of(chosen)
         .withMaxConnections(max, Math.min(maxConnectionsPerPrincipal, max))
-        .withResourcePrefixes(resourcePrefixes);
+        .withResourcePrefixes(resourcePrefixes)
+        .withValidation(validation != null ? validation : Validation.ENFORCE);
     return idleTimeout == null ? options : options.withIdleTimeout(idleTimeout);
   }
 }

@@ -551,6 +551,57 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the config's backends (nothing else: no database, no audit trail, no client), lists
+   * their tools, checks each tool's input schema and the config's policy against it, and stops
+   * them; for {@code sentinel config check --start} and {@code sentinel policy explain --config}.
+   * Waits up to the config's start timeout for the backends to initialize.
+   */
+  public static ToolReport checkTools(GatewayConfig config, Clock clock) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(clock, "clock");
+    Gateway settings = config.gateway();
+    FrameLimits limits = new FrameLimits(
+        (int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
+    List<SharedHttpClient> httpClients = new ArrayList<>();
+    Map<String, dev.sentinel.core.mcp.Validation> validation = new java.util.HashMap<>();
+    try (Sentinel sentinel = Sentinel.builder().clock(clock)
+        .authenticator(Authenticator.fixed(config.identity().principal()))
+        .policy(config.policy())
+        .build()) {
+      McpGateway.Builder builder = McpGateway.builder()
+          .sentinel(sentinel)
+          .clock(clock)
+          .namespacing(settings.namespacing().separator(), settings.namespacing().prefixSingleBackend())
+          .requestTimeout(settings.requestTimeout())
+          .startTimeout(settings.startTimeout())
+          .serverInfo(settings.name(), version());
+      for (Backend backend : config.backends()) {
+        // One connection each, whatever the isolation: only the servers' lists are wanted.
+        dev.sentinel.core.mcp.BackendOptions options = backend.connections().options(backend, false)
+            .withIsolation(dev.sentinel.core.mcp.Isolation.SHARED);
+        validation.put(backend.name(), options.validation());
+        builder.backend(backend.name(), connector(backend, limits, httpClients), options);
+      }
+      McpGateway.ToolListings listings;
+      try (McpGateway gateway = builder.build()) {
+        gateway.start();
+        listings = gateway.listTools();
+      }
+      List<ToolReport.Tool> tools = new ArrayList<>();
+      for (McpGateway.ListedTool listed : listings.tools()) {
+        tools.add(new ToolReport.Tool(listed.backend(), listed.name(), validation.get(listed.backend()),
+            dev.sentinel.core.mcp.ToolSchema.compile(listed.inputSchema()),
+            config.policy().schemaConflicts(listed.backend(), listed.name(), listed.inputSchema())));
+      }
+      return new ToolReport(tools, listings.problems());
+    } finally {
+      for (SharedHttpClient client : httpClients) {
+        client.close();
+      }
+    }
+  }
+
   /** The governance pipeline the config describes, on the given stores. */
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
       RateLimiter limiter, SentinelListener listener) {

@@ -302,6 +302,16 @@ final class Backend {
     return reaped;
   }
 
+  /** A connection that is up, for the gateway's own use (listing tools at a check), or {@code null}. */
+  Upstream anyUp() {
+    for (Upstream upstream : upstreams()) {
+      if (upstream.isUp()) {
+        return upstream;
+      }
+    }
+    return null;
+  }
+
   /** Every open connection. */
   synchronized List<Upstream> upstreams() {
     List<Upstream> all = new ArrayList<>(owned.size() + 2);

@@ -20,22 +20,30 @@ import java.util.Objects;
  * @param resourcePrefixes URI prefixes this backend serves; when set, a resource URI under one of
  *     them is routed here (the longest prefix of all backends wins), and the backend is never
  *     routed a URI outside them. Empty: routed by what the backend lists.
+ * @param validation what a {@code tools/call} whose arguments do not match the tool's listed
+ *     {@code inputSchema} gets: refused ({@link Validation#ENFORCE}, the default), forwarded and
+ *     recorded ({@link Validation#WARN}), or not checked ({@link Validation#OFF})
  */
 public record BackendOptions(
     Isolation isolation,
     int maxConnections,
     int maxConnectionsPerPrincipal,
     Duration idleTimeout,
-    List<String> resourcePrefixes) {
+    List<String> resourcePrefixes,
+    Validation validation) {
 
-  /** The defaults: per-session isolation, 64 connections, 16 per principal, 10 minutes idle. */
-  public static final BackendOptions DEFAULTS =
-      new BackendOptions(Isolation.PER_SESSION, 64, 0, Duration.ofMinutes(10), List.of());
+  /**
+   * The defaults: per-session isolation, 64 connections, 16 per principal, 10 minutes idle,
+   * arguments validated and refused when invalid.
+   */
+  public static final BackendOptions DEFAULTS = new BackendOptions(
+      Isolation.PER_SESSION, 64, 0, Duration.ofMinutes(10), List.of(), Validation.ENFORCE);
 
   /** Validates and copies. */
   public BackendOptions {
     Objects.requireNonNull(isolation, "isolation");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
+    Objects.requireNonNull(validation, "validation");
     if (maxConnections < 1) {
       throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
     }
@@ -61,22 +69,28 @@ public record BackendOptions(
 
   /** A copy with another isolation. */
   public BackendOptions withIsolation(Isolation value) {
-    return new BackendOptions(value, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes);
+    return new BackendOptions(value, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes, validation);
   }
 
   /** A copy with other connection bounds ({@code perPrincipal} 0 for a quarter of {@code max}). */
   public BackendOptions withMaxConnections(int max, int perPrincipal) {
-    return new BackendOptions(isolation, max, perPrincipal, idleTimeout, resourcePrefixes);
+    return new BackendOptions(isolation, max, perPrincipal, idleTimeout, resourcePrefixes, validation);
   }
 
   /** A copy with another idle timeout. */
   public BackendOptions withIdleTimeout(Duration value) {
-    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, value, resourcePrefixes);
+    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, value, resourcePrefixes, validation);
   }
 
   /** A copy with other resource URI prefixes. */
   public BackendOptions withResourcePrefixes(List<String> value) {
-    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, value);
+    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, value, validation);
+  }
+
+  /** A copy with another argument validation. */
+  public BackendOptions withValidation(Validation value) {
+    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes,
+        value);
   }
 
   /** The per-principal bound in force: the configured one, or a quarter of the total, at least 1. */

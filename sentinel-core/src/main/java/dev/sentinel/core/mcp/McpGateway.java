@@ -80,6 +80,16 @@ import tools.jackson.databind.node.ObjectNode;
  * prefixes, else by the resources and templates they list, and a URI that maps to no backend or
  * to several is refused, never tried in turn (see {@link Router}).
  *
+ * <p><b>Arguments checked against the tool's schema.</b> Before a {@code tools/call} is decided,
+ * its arguments are validated against the {@code inputSchema} that the connection serving the
+ * session listed for the tool ({@link ToolSchema}), as the backend's {@link
+ * BackendOptions#validation() validation} says: under {@link Validation#ENFORCE} (the default)
+ * invalid arguments, a tool the backend does not list and a schema that cannot be used are
+ * refused as {@code DENIED} by rule {@code schema} and never forwarded. A connection's tools are
+ * listed again before the next call once it says {@code notifications/tools/list_changed} or
+ * reconnects. The policy's conditions are checked against each newly listed schema ({@link
+ * dev.sentinel.core.policy.PolicyEngine#schemaConflicts}) and what cannot apply is logged.
+ *
  * <p><b>Bounds.</b> Per session, {@code maxPendingRequests} requests in flight; per principal,
  * across its sessions, {@code maxInFlightPerPrincipal}; per isolated backend, its options'
  * connection bounds. Refusals name the bound.
@@ -245,6 +255,91 @@ public final class McpGateway implements AutoCloseable {
    */
   public boolean listedTool(String name) {
     return name != null && listedTools.contains(name);
+  }
+
+  /**
+   * One tool a backend lists, for checks outside any client session ({@link #listTools}).
+   *
+   * @param backend the backend's name
+   * @param name the tool's name as clients see it (with its backend prefix)
+   * @param inputSchema its input schema as the backend listed it (a missing node if none)
+   */
+  public record ListedTool(String backend, String name, JsonNode inputSchema) {
+    /** Validates. */
+    public ListedTool {
+      Objects.requireNonNull(backend, "backend");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(inputSchema, "inputSchema");
+    }
+  }
+
+  /**
+   * What listing each backend's tools found, outside any client session: every page of each
+   * backend's {@code tools/list} on one of its connections that is up (not governed, not
+   * audited). For {@code sentinel config check --start} and {@code sentinel policy explain
+   * --config}; call {@link #start()} first.
+   *
+   * @param tools every tool listed, backends in configuration order
+   * @param problems by backend name, why a backend's tools could not be listed (down, an error)
+   */
+  public record ToolListings(List<ListedTool> tools, Map<String, String> problems) {
+    /** Copies. */
+    public ToolListings {
+      tools = List.copyOf(tools);
+      problems = Map.copyOf(problems);
+    }
+  }
+
+  /** Lists every backend's tools on a connection that is up; see {@link ToolListings}. */
+  public ToolListings listTools() {
+    List<ListedTool> tools = new ArrayList<>();
+    Map<String, String> problems = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      Upstream upstream = backend.anyUp();
+      if (upstream == null) {
+        String error = backend.status().lastError();
+        problems.put(backend.name, "not up" + (error == null ? "" : ": " + error));
+        continue;
+      }
+      if (!backend.has("tools")) {
+        continue;
+      }
+      String cursor = null;
+      for (int page = 0; page < 64; page++) {
+        ObjectNode params = NODES.objectNode();
+        if (cursor != null) {
+          params.put("cursor", cursor);
+        }
+        JsonRpcMessage answer;
+        try {
+          answer = upstream.request("tools/list", params, requestTimeout).response()
+              .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          problems.put(backend.name, "interrupted");
+          break;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+          problems.put(backend.name, "tools/list failed: " + Upstream.unwrap(e).getMessage());
+          break;
+        }
+        if (answer.kind() == JsonRpcMessage.Kind.ERROR) {
+          problems.put(backend.name, "tools/list failed: " + answer.error().path("message").asString(""));
+          break;
+        }
+        for (JsonNode item : answer.result().path("tools")) {
+          if (item.path("name").isString()) {
+            tools.add(new ListedTool(backend.name, naming.expose(backend, item.get("name").stringValue()),
+                item.path("inputSchema")));
+          }
+        }
+        JsonNode next = answer.result().path("nextCursor");
+        if (!next.isString() || next.stringValue().isEmpty()) {
+          break;
+        }
+        cursor = next.stringValue();
+      }
+    }
+    return new ToolListings(tools, problems);
   }
 
   /** The most tool names {@link #listedTool} remembers. */
@@ -494,6 +589,7 @@ public final class McpGateway implements AutoCloseable {
   }
 
   void onBackendDown(Upstream upstream) {
+    upstream.tools.invalidate();
     listsChanged(upstream);
   }
 
@@ -577,6 +673,12 @@ public final class McpGateway implements AutoCloseable {
         }
         break;
       case "notifications/tools/list_changed":
+        // Before anything else: no call may be checked against the old definitions from now on.
+        upstream.tools.invalidate();
+        if (upstream.isUp()) {
+          notifyEntitled(upstream, notification.raw(), Router.Listing.TOOLS);
+        }
+        break;
       case "notifications/prompts/list_changed":
       case "notifications/resources/list_changed":
         // Before its initialize answer a connection is not listed yet; going up announces it.

@@ -13,6 +13,7 @@ import dev.sentinel.core.jsonrpc.JsonRpcMessage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -43,6 +44,10 @@ final class Router {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final int MAX_PAGES = 64;
   private static final String ROUTING = "routing";
+  /** The rule id of refusals for arguments that do not match the tool's input schema. */
+  static final String SCHEMA = "schema";
+  private static final int MAX_COMPILED = 1024;
+  private static final int MAX_REMEMBERED = 10_000;
   /** How often a miss in the resource routes may make the gateway list the backends' resources again. */
   private static final Duration RELEARN_INTERVAL = Duration.ofSeconds(5);
 
@@ -55,6 +60,11 @@ final class Router {
   /** Subscribers per backend and URI on shared connections: the backend hears the first and the last. */
   private final Map<String, Integer> sharedSubscribers = new ConcurrentHashMap<>();
   private volatile long lastRelearn = Long.MIN_VALUE;
+  /** Compiled input schemas by digest, shared by every connection that lists the same schema. */
+  private final Map<String, ToolSchema> compiledSchemas = new ConcurrentHashMap<>();
+  /** What was already reported: tool definitions checked against a policy revision, findings logged. */
+  private final Set<String> checkedRules = ConcurrentHashMap.newKeySet();
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
   private record ProgressRoute(ClientSession session, JsonNode clientToken, Upstream upstream) {}
 
@@ -152,8 +162,216 @@ final class Router {
     ObjectNode forwarded = params.deepCopy();
     forwarded.put("name", target.name());
     Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
-    return govern(session, work, request, governed,
-        () -> forward(session, work, target.backend(), request.method(), forwarded));
+    Validation validation = target.backend().options.validation();
+    if (!Request.TOOLS_CALL.equals(request.method()) || validation == Validation.OFF) {
+      return govern(session, work, request, governed,
+          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    }
+    SchemaCheck check = checkArguments(session, work, target, arguments);
+    if (check.failure != null) {
+      // The tools could not be listed (busy, down, cancelled): decided first, and if allowed the
+      // call meets the same failure, reported as any forwarding failure is.
+      return govern(session, work, request, governed, () -> {
+        throw check.failure;
+      });
+    }
+    if (check.verdict.valid()) {
+      return govern(session, work, request, governed,
+          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    }
+    String finding = (check.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
+        ? "arguments of '" + name.stringValue() + "' do not match its input schema: "
+        : "arguments of '" + name.stringValue() + "' cannot be checked: ") + check.verdict.reason();
+    if (validation == Validation.WARN) {
+      warnOnce(target, check, finding);
+      Call call = call(session, work, request, governed).withDiagnostic("schema: " + finding);
+      return govern(call, request, governed,
+          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    }
+    if (check.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
+      unusableOnce(target, check);
+    }
+    Principal principal = session.owner();
+    if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,
+        name.stringValue(), null))) {
+      // Someone who may not use the tool learns nothing of its schema: the pipeline refuses them
+      // as it would anyway, and the arguments are never forwarded, whatever it decides.
+      return govern(session, work, request, governed, () -> {
+        throw new SchemaRefused(finding);
+      });
+    }
+    Refusal refusal = Refusal.of(Outcome.DENIED, List.of(SCHEMA), finding);
+    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+  }
+
+  // ---- argument validation ----------------------------------------------------------------
+
+  /** Arguments refused by the schema on a path where the pipeline did not refuse first (never expected). */
+  static final class SchemaRefused extends dev.sentinel.api.SentinelException {
+    private static final long serialVersionUID = 1L;
+
+    SchemaRefused(String message) {
+      super(message, null, false);
+    }
+  }
+
+  /** The outcome of checking a call's arguments: a verdict, or why the tools could not be listed. */
+  private static final class SchemaCheck {
+    final ToolSchema.Verdict verdict;
+    final ToolListing.Tool tool;
+    final Exception failure;
+
+    SchemaCheck(ToolSchema.Verdict verdict, ToolListing.Tool tool, Exception failure) {
+      this.verdict = verdict;
+      this.tool = tool;
+      this.failure = failure;
+    }
+  }
+
+  /**
+   * Checks a call's arguments against the schema the session's connection to the backend listed
+   * for the tool, listing the connection's tools first when it has not listed them since they
+   * last changed, or (at most every few seconds) when the tool is not among them.
+   */
+  private SchemaCheck checkArguments(ClientSession session, InFlight work, Naming.Target target, JsonNode arguments) {
+    Backend backend = target.backend();
+    String name = target.name();
+    try {
+      Upstream upstream = backend.existingFor(session);
+      ToolListing.Snapshot listed = upstream == null ? null : upstream.tools.current();
+      ToolListing.Tool tool = listed == null ? null : listed.tools().get(name);
+      // Nothing listed in this generation: listed again, always (a changed list is never trusted
+      // unseen). A name the current listing lacks: listed again at most every few seconds.
+      boolean mayLearn = tool == null && upstream != null
+          && upstream.tools.mayLearn(gateway.clock().nanoTime(), RELEARN_INTERVAL.toNanos());
+      if (tool == null && (listed == null || mayLearn)) {
+        listed = learnTools(session, work, backend);
+        tool = listed == null ? null : listed.tools().get(name);
+      }
+      if (tool == null) {
+        return new SchemaCheck(new ToolSchema.Verdict(ToolSchema.Verdict.Kind.UNUSABLE,
+            "tool '" + name + "' is not listed by backend " + backend.name), null, null);
+      }
+      return new SchemaCheck(compiled(tool).validate(arguments), tool, null);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return new SchemaCheck(null, null, e);
+    }
+  }
+
+  /** Lists every page of a backend's tools on the session's connection, for validation only. */
+  private ToolListing.Snapshot learnTools(ClientSession session, InFlight work, Backend backend) throws Exception {
+    if (backend.everStarted() && !backend.has("tools")) {
+      return null; // a server without tools lists none; one that never started fails as a call would
+    }
+    Upstream[] used = new Upstream[1];
+    long[] asOf = new long[1];
+    String cursor = null;
+    for (int page = 0; page < MAX_PAGES; page++) {
+      ObjectNode params = NODES.objectNode();
+      if (cursor != null) {
+        params.put("cursor", cursor);
+      }
+      JsonNode result;
+      try {
+        result = forward(session, work, backend, Listing.TOOLS.method, params, upstream -> {
+          if (used[0] == null) {
+            used[0] = upstream;
+            asOf[0] = upstream.tools.generation();
+            upstream.tools.learning(gateway.clock().nanoTime());
+          }
+        }).path("result");
+      } catch (PeerError e) {
+        log.debug("tools/list of backend {} for validation failed: {}", backend.name, e.getMessage());
+        return used[0] == null ? null : used[0].tools.current();
+      }
+      listedTools(backend, used[0], asOf[0], result);
+      JsonNode next = result.path("nextCursor");
+      if (!next.isString() || next.stringValue().isEmpty()) {
+        break;
+      }
+      cursor = next.stringValue();
+    }
+    return used[0] == null ? null : used[0].tools.current();
+  }
+
+  /** Records a page of tools a connection listed and checks what is new against the policy. */
+  private void listedTools(Backend backend, Upstream upstream, long asOf, JsonNode result) {
+    if (upstream == null) {
+      return;
+    }
+    Map<String, ToolListing.Tool> changed = upstream.tools.page(asOf, result.path(Listing.TOOLS.field));
+    for (ToolListing.Tool tool : changed.values()) {
+      checkRules(backend, tool);
+    }
+  }
+
+  /**
+   * Logs, once per policy revision and tool definition, the policy conditions that cannot apply
+   * to the types the tool's schema declares.
+   */
+  private void checkRules(Backend backend, ToolListing.Tool tool) {
+    dev.sentinel.api.Policy policy = sentinel.policy();
+    if (!(policy instanceof dev.sentinel.core.policy.PolicyEngine)) {
+      return;
+    }
+    String exposed = naming.expose(backend, tool.name);
+    String key = sentinel.revision() + '\u0000' + backend.name + '\u0000' + tool.name + '\u0000' + tool.digest;
+    if (!remember(checkedRules, key)) {
+      return;
+    }
+    for (String conflict : ((dev.sentinel.core.policy.PolicyEngine) policy)
+        .schemaConflicts(backend.name, exposed, tool.inputSchema)) {
+      log.warn("policy {}: {}", sentinel.revision(), conflict);
+    }
+  }
+
+  /** The compiled schema of a listed tool, shared between connections that list the same schema. */
+  private ToolSchema compiled(ToolListing.Tool tool) {
+    ToolSchema schema = tool.compiled;
+    if (schema == null) {
+      schema = compiledSchemas.get(tool.digest);
+      if (schema == null) {
+        schema = ToolSchema.compile(tool.inputSchema);
+        if (compiledSchemas.size() >= MAX_COMPILED) {
+          compiledSchemas.clear();
+        }
+        compiledSchemas.put(tool.digest, schema);
+      }
+      tool.compiled = schema;
+    }
+    return schema;
+  }
+
+  private void warnOnce(Naming.Target target, SchemaCheck check, String finding) {
+    String key = target.backend().name + '\u0000' + target.name() + '\u0000'
+        + (check.tool == null ? "" : check.tool.digest);
+    if (remember(warned, key)) {
+      log.warn("backend {} (validate: warn): {}; forwarded. Later findings for this tool are logged at debug",
+          target.backend().name, finding);
+    } else {
+      log.debug("backend {} (validate: warn): {}; forwarded", target.backend().name, finding);
+    }
+  }
+
+  private void unusableOnce(Naming.Target target, SchemaCheck check) {
+    if (check.tool != null && remember(warned, "unusable\u0000" + check.tool.digest)) {
+      log.warn("backend {} tool {}: {}; its calls are refused while the backend has validate: enforce",
+          target.backend().name, target.name(), check.verdict.reason());
+    }
+  }
+
+  /** Adds a key to a bounded set of things already reported; false if it was there. */
+  private static boolean remember(Set<String> seen, String key) {
+    if (seen.contains(key)) {
+      return false;
+    }
+    if (seen.size() >= MAX_REMEMBERED) {
+      seen.clear();
+    }
+    return seen.add(key);
   }
 
   private ObjectNode resource(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
@@ -402,9 +620,18 @@ final class Router {
         params.put("cursor", backendCursor);
       }
       JsonNode result;
+      Upstream[] used = new Upstream[1];
+      long[] asOf = new long[1];
       try {
         pages++;
-        result = forward(session, work, backend, listing.method, params).path("result");
+        result = forward(session, work, backend, listing.method, params, listing != Listing.TOOLS ? null
+            : upstream -> {
+              used[0] = upstream;
+              asOf[0] = upstream.tools.generation();
+            }).path("result");
+        if (listing == Listing.TOOLS) {
+          listedTools(backend, used[0], asOf[0], result);
+        }
       } catch (PeerError | BackendFailure | Backend.Busy | TimeoutException e) {
         // One failing backend does not hide the others' lists.
         log.warn("{} of backend {} failed: {}", listing.method, backend.name, e.getMessage());
@@ -480,10 +707,22 @@ final class Router {
    */
   private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params)
       throws Exception {
+    return forward(session, work, backend, method, params, null);
+  }
+
+  /**
+   * Like {@link #forward(ClientSession, InFlight, Backend, String, ObjectNode)}, telling {@code
+   * sending} (when not null) the connection the request goes out on just before it is sent.
+   */
+  private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params,
+      java.util.function.Consumer<Upstream> sending) throws Exception {
     if (work.cancelled()) {
       throw new CancellationException("cancelled by the client");
     }
     Upstream upstream = backend.upstreamFor(session);
+    if (sending != null) {
+      sending.accept(upstream);
+    }
     JsonNode level = session.logLevel();
     if (backend.isolated() && level != null && upstream.appliedLogLevel != level && backend.has("logging")) {
       applyLevel(upstream, level);
@@ -530,8 +769,12 @@ final class Router {
 
   private ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
       Forward forward) {
+    return govern(call(session, work, request, governed), request, governed, forward);
+  }
+
+  private ObjectNode govern(Call call, JsonRpcMessage request, Request governed, Forward forward) {
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
-    CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed),
+    CallResult<JsonNode> result = sentinel.call(call,
         ignored -> {
           ObjectNode response = forward.run();
           answer.set(response);

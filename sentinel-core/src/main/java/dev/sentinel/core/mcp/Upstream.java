@@ -48,6 +48,8 @@ final class Upstream {
   private final McpGateway gateway;
   /** The client's {@code logging/setLevel} params last sent on this connection (an isolated one's). */
   volatile JsonNode appliedLogLevel;
+  /** The tools this connection listed: what calls forwarded on it are validated against. */
+  final ToolListing tools = new ToolListing();
 
   private BackendStatus.State state = BackendStatus.State.STARTING;
   private Owner owner; // null: shared or unclaimed
@@ -214,6 +216,9 @@ final class Upstream {
       everStarted = true;
       upSinceNanos = gateway.clock().nanoTime();
       state = BackendStatus.State.UP;
+      // Before anyone can use it: a new connection (a restarted server) may list other tools
+      // than the one before it, and nothing listed before is trusted.
+      tools.invalidate();
     }
     backend.learned(negotiated,
         result.path("capabilities").isObject() ? (ObjectNode) result.get("capabilities") : NODES.objectNode(),

@@ -14,5 +14,11 @@
  * name, so they are audited and a policy must allow them (for example a rule with
  * {@code methods: ["*&#47;list"]}). Their items are then filtered one by one with
  * {@code Sentinel.visible}, asking about the method that would use the item.
+ *
+ * <h2>Argument validation</h2>
+ *
+ * <p>A {@code tools/call}'s arguments are validated against the tool's listed
+ * {@code inputSchema} ({@link dev.sentinel.core.mcp.ToolSchema}) before {@code Sentinel.call}
+ * decides it; {@link dev.sentinel.core.mcp.Validation} says what an invalid call gets.
  */
 package dev.sentinel.core.mcp;

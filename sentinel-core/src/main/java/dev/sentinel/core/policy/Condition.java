@@ -78,6 +78,16 @@ final class Condition {
     this.onMismatch = onMismatch;
   }
 
+  /** The pointer as written. */
+  String pointer() {
+    return pointerText;
+  }
+
+  /** The operators, all of which must hold. */
+  List<Operator> operators() {
+    return List.of(operators);
+  }
+
   /** Whether a pointer has a segment that is exactly {@code *}. */
   static boolean hasWildcard(String pointerText) {
     return pointerText.equals("/*") || pointerText.startsWith("/*/")

@@ -32,6 +32,16 @@ abstract class Operator {
   /** The JSON types the operator accepts, for messages: {@code a number}. */
   abstract String accepts();
 
+  /**
+   * The JSON Schema types ({@code string}, {@code number}, {@code integer}, {@code boolean},
+   * {@code null}, {@code array}, {@code object}) whose values the operator can decide, for
+   * checking a rule against a tool's input schema; {@code null} when it accepts every type (or
+   * does not say).
+   */
+  java.util.Set<String> schemaTypes() {
+    return null;
+  }
+
   /** Why the operator could not decide; only operators that can be undecided override it. */
   String undecided(JsonNode value) {
     return this + " could not decide";
@@ -118,6 +128,11 @@ abstract class Operator {
     @Override
     String accepts() {
       return "a string";
+    }
+
+    @Override
+    java.util.Set<String> schemaTypes() {
+      return java.util.Set.of("string");
     }
   }
 
@@ -361,6 +376,34 @@ abstract class Operator {
     }
 
     @Override
+    java.util.Set<String> schemaTypes() {
+      if (types == 0) {
+        return null;
+      }
+      java.util.Set<String> names = new java.util.HashSet<>();
+      if ((types & STRING) != 0) {
+        names.add("string");
+      }
+      if ((types & NUMBER) != 0) {
+        names.add("number");
+        names.add("integer");
+      }
+      if ((types & BOOLEAN) != 0) {
+        names.add("boolean");
+      }
+      if ((types & ARRAY) != 0) {
+        names.add("array");
+      }
+      if ((types & OBJECT) != 0) {
+        names.add("object");
+      }
+      if (nullListed) {
+        names.add("null");
+      }
+      return names;
+    }
+
+    @Override
     String accepts() {
       List<String> names = new ArrayList<>();
       if ((types & STRING) != 0) {
@@ -458,6 +501,11 @@ abstract class Operator {
     }
 
     @Override
+    java.util.Set<String> schemaTypes() {
+      return java.util.Set.of("number", "integer");
+    }
+
+    @Override
     public String toString() {
       return name + " " + bound.toPlainString();
     }
@@ -513,6 +561,11 @@ abstract class Operator {
     @Override
     String accepts() {
       return "a string or an array";
+    }
+
+    @Override
+    java.util.Set<String> schemaTypes() {
+      return java.util.Set.of("string", "array");
     }
 
     @Override

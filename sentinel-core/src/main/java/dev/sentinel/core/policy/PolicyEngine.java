@@ -203,6 +203,35 @@ public final class PolicyEngine implements Policy {
     }
   }
 
+  /**
+   * Checks the rules that concern a tool against its input schema, as a backend listed it: a
+   * condition whose operator cannot apply to the type the schema declares at its pointer (such as
+   * {@code gt} on a property declared {@code type: string}, or {@code regex} on an integer) is
+   * never decided by a value the backend accepts; nor is one at a pointer where the schema allows
+   * no value ({@code additionalProperties: false} and no such property). Such a rule is almost
+   * certainly a mistake: a deny that can only match through a type mismatch, an allow that never
+   * allows. What the schema leaves open is not reported.
+   *
+   * @param backend the backend's name
+   * @param tool the tool's name as clients see it (with its backend prefix), as rules name it
+   * @param inputSchema the tool's {@code inputSchema}
+   * @return one line per problem, naming the rule, the pointer, the operator and the declared
+   *     type; empty when there are none
+   */
+  public List<String> schemaConflicts(String backend, String tool, tools.jackson.databind.JsonNode inputSchema) {
+    Objects.requireNonNull(tool, "tool");
+    Objects.requireNonNull(inputSchema, "inputSchema");
+    dev.sentinel.api.Request request = new dev.sentinel.api.Request(
+        dev.sentinel.api.Request.TOOLS_CALL, backend, tool, null);
+    List<String> out = new ArrayList<>();
+    for (Rule rule : rules) {
+      if (rule.when.length > 0 && rule.concerns(request)) {
+        out.addAll(SchemaTypes.conflicts(rule, tool, inputSchema));
+      }
+    }
+    return out;
+  }
+
   /** The decision by a linear scan over every rule, without the index; for tests. */
   Decision decideLinear(RequestContext context) {
     List<Rule> matched = new ArrayList<>();

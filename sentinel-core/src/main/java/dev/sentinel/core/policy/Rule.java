@@ -168,6 +168,12 @@ final class Rule {
         && matchesPrincipal(context.principal());
   }
 
+  /** Whether the rule concerns the request's method, backend and target, whoever asks. */
+  boolean concerns(Request request) {
+    return matchesTarget(request) && matchesAny(methods, request.method())
+        && matchesAny(backends, request.backend());
+  }
+
   boolean matchesTarget(Request request) {
     if (!targeted()) {
       return true;

@@ -371,10 +371,12 @@ class GatewayConfigErrorsTest {
   @Test
   void connectionSettings_badValuesAreLocated() {
     ConfigException e = fail("backends:\n  - name: fs\n    stdio: { command: s }\n    isolation: per_user\n"
-        + "    max_connections: 2\n    max_connections_per_principal: 3\n    resource_prefixes: file:///\n" + POLICY);
+        + "    max_connections: 2\n    max_connections_per_principal: 3\n    resource_prefixes: file:///\n"
+        + "    validate: strict\n" + POLICY);
     assertThat(e.getMessage())
         .contains("sentinel.yaml:4:5: backend 'fs': expected one of shared, per_principal, per_session, got 'per_user'")
         .contains("backend 'fs': max_connections_per_principal (3) must not exceed max_connections (2)")
-        .contains("backend 'fs': expected a list of URI prefixes");
+        .contains("backend 'fs': expected a list of URI prefixes")
+        .contains("sentinel.yaml:8:5: backend 'fs': expected one of enforce, warn, off, got 'strict'");
   }
 }

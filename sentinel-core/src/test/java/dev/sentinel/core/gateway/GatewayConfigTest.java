@@ -290,4 +290,21 @@ class GatewayConfigTest {
     assertThat(options.idleTimeout()).isEqualTo(Duration.ofMinutes(2));
     assertThat(options.resourcePrefixes()).containsExactly("vault://");
   }
+
+  @Test
+  void validate_defaultsToEnforceInBothRunners_andIsReadAsSet() throws Exception {
+    String yaml = "backends:\n  - name: fs\n    stdio: { command: server }\n"
+        + "  - name: web\n    http: { url: 'http://127.0.0.1:9/mcp' }\n    validate: warn\n"
+        + "  - name: raw\n    stdio: { command: server }\n    validate: off\n"
+        + "policy:\n  rules: []\n";
+    GatewayConfig config = GatewayConfig.parse(yaml, "sentinel.yaml", dir, ENV);
+    Backend fs = config.backends().get(0);
+    Backend web = config.backends().get(1);
+    Backend raw = config.backends().get(2);
+
+    assertThat(fs.connections().options(fs, false).validation()).isEqualTo(dev.sentinel.core.mcp.Validation.ENFORCE);
+    assertThat(fs.connections().options(fs, true).validation()).isEqualTo(dev.sentinel.core.mcp.Validation.ENFORCE);
+    assertThat(web.connections().options(web, true).validation()).isEqualTo(dev.sentinel.core.mcp.Validation.WARN);
+    assertThat(raw.connections().options(raw, false).validation()).isEqualTo(dev.sentinel.core.mcp.Validation.OFF);
+  }
 }

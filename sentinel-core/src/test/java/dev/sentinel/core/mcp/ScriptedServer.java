@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -64,6 +65,25 @@ final class ScriptedServer {
       tools.add(definition);
     }
     return this;
+  }
+
+  /** Adds a tool with an input schema given as JSON text. */
+  ScriptedServer withTool(String tool, String inputSchema) {
+    ObjectNode definition = NODES.objectNode().put("name", tool).put("description", "the " + tool + " tool");
+    definition.set("inputSchema", JsonMapper.shared().readTree(inputSchema));
+    tools.add(definition);
+    return this;
+  }
+
+  /** Replaces a tool's input schema (as a rug pull would), without telling anyone. */
+  void replaceSchema(String tool, String inputSchema) {
+    for (int i = 0; i < tools.size(); i++) {
+      if (tool.equals(tools.get(i).path("name").asString(""))) {
+        ObjectNode definition = tools.get(i).deepCopy();
+        definition.set("inputSchema", JsonMapper.shared().readTree(inputSchema));
+        tools.set(i, definition);
+      }
+    }
   }
 
   ScriptedServer capability(String name) {

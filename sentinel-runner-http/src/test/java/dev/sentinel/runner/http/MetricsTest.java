@@ -112,7 +112,9 @@ class MetricsTest {
     assertThat(scrape.sum(requests, "method", "tools/list")).isEqualTo(1);
 
     assertThat(scrape.value("sentinel_denials_total", "rule", "no-announcements")).isEqualTo(2);
-    assertThat(scrape.find("sentinel_denials_total")).hasSize(1);
+    // The made-up tools: no backend lists them, so the schema check refuses them before the policy.
+    assertThat(scrape.value("sentinel_denials_total", "rule", "schema")).isEqualTo(2);
+    assertThat(scrape.find("sentinel_denials_total")).hasSize(2);
     assertThat(scrape.value("sentinel_limiter_refusals_total", "rule", "one-progress")).isEqualTo(1);
 
     assertThat(scrape.value("sentinel_request_duration_seconds_count", "method", "tools/call")).isEqualTo(9);

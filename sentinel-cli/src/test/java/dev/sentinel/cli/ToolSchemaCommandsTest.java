@@ -1,0 +1,104 @@
+package dev.sentinel.cli;
+
+import static dev.sentinel.cli.GatewayRig.CLASSPATH_ARGS;
+import static dev.sentinel.cli.GatewayRig.JAVA;
+import static dev.sentinel.cli.GatewayRig.quote;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sentinel.cli.Cli.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sentinel config check --start} and {@code sentinel policy explain --config}: the
+ * backends (the official SDK's server, {@link SdkBackend}, as a child JVM) are started, their
+ * tools listed, and the policy checked against the tools' input schemas, before anything serves.
+ */
+class ToolSchemaCommandsTest {
+  private static final String REQUEST = "{\"principal\": {\"id\": \"tester\", \"roles\": [\"user\"]},"
+      + " \"tool\": \"kid__echo\", \"arguments\": {\"txt\": \"DROP TABLE users\"}}";
+
+  private static Path config(Path dir, String command) throws Exception {
+    Path file = dir.resolve("sentinel.yaml");
+    Files.writeString(file, String.join("\n",
+        "gateway: { start_timeout: 60s }",
+        "identity: { principal: { id: tester, roles: [user] } }",
+        "backends:",
+        "  - name: kid",
+        "    stdio: { command: " + command + " }",
+        "policy:",
+        "  roles: { user: {} }",
+        "  rules:",
+        "    - id: echo",
+        "      allow: { roles: [user], tools: [\"kid__echo\"] }",
+        "    - id: short-texts",
+        "      deny: { tools: [\"kid__echo\"], when: { \"/text\": { gt: 100 } } }",
+        ""));
+    return file;
+  }
+
+  private static String sdkBackend() {
+    return quote(JAVA) + ", args: [" + quote(CLASSPATH_ARGS) + ", " + quote(SdkBackend.class.getName()) + "]";
+  }
+
+  @Test
+  void configCheckStart_listsTheToolsAndWarnsOfConditionsTheSchemaRulesOut(@TempDir Path dir) throws Exception {
+    Run run = Cli.run("config", "check", config(dir, sdkBackend()).toString(), "--start");
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out()).contains("backend kid: 8 tools listed")
+        .contains("warning: rule 'short-texts': /text gt 100 cannot apply to calls of 'kid__echo': its input"
+            + " schema declares /text as string, and gt 100 needs a number");
+  }
+
+  @Test
+  void configCheckStart_aBackendThatDoesNotStart_exitsOne(@TempDir Path dir) throws Exception {
+    Run run = Cli.run("config", "check", config(dir, "/nonexistent/sentinel-test-server").toString(), "--start");
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).contains("backend kid: not up");
+  }
+
+  @Test
+  void configCheckWithoutStart_startsNothing(@TempDir Path dir) throws Exception {
+    Run run = Cli.run("config", "check", config(dir, "/nonexistent/sentinel-test-server").toString());
+
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).doesNotContain("backend kid:");
+  }
+
+  @Test
+  void explainWithConfig_checksTheArgumentsAgainstTheListedSchemaBeforeThePolicy(@TempDir Path dir)
+      throws Exception {
+    Run run = Cli.run("policy", "explain", "--config", config(dir, sdkBackend()).toString(), "--request", REQUEST);
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out())
+        .contains("schema: the arguments do not match the input schema of 'kid__echo': arguments: required"
+            + " property 'text' not found (required); refused before the policy decides (rule schema,"
+            + " validate: enforce)")
+        .contains("schema check: rule 'short-texts': /text gt 100 cannot apply")
+        .contains("decision: ALLOW by echo");
+  }
+
+  @Test
+  void explainWithConfig_validArguments(@TempDir Path dir) throws Exception {
+    Run run = Cli.run("policy", "explain", "--config", config(dir, sdkBackend()).toString(), "--request",
+        REQUEST.replace("\"txt\"", "\"text\""));
+
+    assertThat(run.out()).contains("schema: the arguments match the input schema of 'kid__echo'");
+  }
+
+  @Test
+  void explain_needsExactlyOneOfPolicyAndConfig(@TempDir Path dir) throws Exception {
+    Run both = Cli.run("policy", "explain", "--config", config(dir, sdkBackend()).toString(),
+        "--policy", "p.yaml", "--request", REQUEST);
+    Run neither = Cli.run("policy", "explain", "--request", REQUEST);
+
+    assertThat(both.exit()).isEqualTo(2);
+    assertThat(both.err()).contains("exactly one of --policy POLICY or --config CONFIG");
+    assertThat(neither.exit()).isEqualTo(2);
+  }
+}
