@@ -268,6 +268,7 @@ final class HttpLoad {
     String protocolVersion;
     long nextId = 1;
     long paceIndex;
+    boolean called;
     boolean finished;
 
     Session(Run run, int number) {
@@ -338,10 +339,13 @@ final class HttpLoad {
         return;
       }
       long now = System.nanoTime();
-      if (now >= run.windowEnd) {
+      // every initialized session makes at least one call, so that a session that initialized
+      // only after the window (a loaded machine) still shows whether calls succeed
+      if (now >= run.windowEnd && called) {
         finish();
         return;
       }
+      called = true;
       send(now, now);
     }
 

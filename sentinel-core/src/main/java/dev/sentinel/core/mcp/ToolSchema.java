@@ -9,6 +9,7 @@ import com.networknt.schema.path.PathType;
 import com.networknt.schema.regex.RegularExpression;
 import com.networknt.schema.regex.RegularExpressionFactory;
 import com.networknt.schema.regex.RegularExpressions;
+import dev.sentinel.core.internal.BoundedText;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -145,7 +146,7 @@ public final class ToolSchema {
     List<Error> errors;
     try {
       errors = schema.validate(value);
-    } catch (BoundedRegex.Exhausted e) {
+    } catch (BoundedText.Exhausted e) {
       return new Verdict(Verdict.Kind.UNDECIDED, "a pattern of the input schema backtracks too much on these arguments");
     } catch (RuntimeException | StackOverflowError e) {
       return new Verdict(Verdict.Kind.UNDECIDED, "the input schema could not be checked: " + shorten(causeText(e)));
@@ -342,51 +343,7 @@ public final class ToolSchema {
     public RegularExpression getRegularExpression(String regex) {
       Pattern pattern = Pattern.compile(RegularExpressions.replaceLongformCharacterProperties(
           RegularExpressions.replaceDollarAnchors(regex)));
-      return value -> pattern.matcher(new BudgetedText(value)).find();
-    }
-
-    /** Stops a search; carries no stack trace (control flow). */
-    static final class Exhausted extends RuntimeException {
-      private static final long serialVersionUID = 1L;
-      static final Exhausted INSTANCE = new Exhausted();
-
-      private Exhausted() {
-        super("pattern budget exhausted", null, false, false);
-      }
-    }
-
-    /** A string that counts the characters a search reads and stops it past a budget. */
-    private static final class BudgetedText implements CharSequence {
-      private final String text;
-      private long left;
-
-      BudgetedText(String text) {
-        this.text = text;
-        this.left = Math.min(64L * text.length() + 100_000, 50_000_000);
-      }
-
-      @Override
-      public char charAt(int index) {
-        if (--left < 0) {
-          throw Exhausted.INSTANCE;
-        }
-        return text.charAt(index);
-      }
-
-      @Override
-      public int length() {
-        return text.length();
-      }
-
-      @Override
-      public CharSequence subSequence(int start, int end) {
-        return text.subSequence(start, end);
-      }
-
-      @Override
-      public String toString() {
-        return text;
-      }
+      return value -> pattern.matcher(new BoundedText(value)).find();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.sentinel.core.policy;
 
+import dev.sentinel.core.internal.BoundedText;
 import dev.sentinel.core.internal.Glob;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -259,59 +260,6 @@ abstract class Operator {
         slashes++;
       }
       return slashes % 2 == 1;
-    }
-  }
-
-  /**
-   * A string that counts the characters a regex search reads and stops it past a budget: 64
-   * reads per character plus 100,000, and never more than 50 million (a few hundred milliseconds
-   * of one core). Ordinary patterns read a character one to four times; one that backtracks
-   * catastrophically reads it thousands or millions of times.
-   */
-  static final class BoundedText implements CharSequence {
-    private final String text;
-    private long left;
-
-    BoundedText(String text) {
-      this.text = text;
-      this.left = budget(text.length());
-    }
-
-    static long budget(int length) {
-      return Math.min(64L * length + 100_000, 50_000_000);
-    }
-
-    @Override
-    public char charAt(int index) {
-      if (--left < 0) {
-        throw Exhausted.INSTANCE;
-      }
-      return text.charAt(index);
-    }
-
-    @Override
-    public int length() {
-      return text.length();
-    }
-
-    @Override
-    public CharSequence subSequence(int start, int end) {
-      return text.subSequence(start, end);
-    }
-
-    @Override
-    public String toString() {
-      return text;
-    }
-
-    /** Thrown to stop a search; carries no stack trace (it is control flow, and frequent). */
-    static final class Exhausted extends RuntimeException {
-      private static final long serialVersionUID = 1L;
-      static final Exhausted INSTANCE = new Exhausted();
-
-      private Exhausted() {
-        super("regex budget exhausted", null, false, false);
-      }
     }
   }
 

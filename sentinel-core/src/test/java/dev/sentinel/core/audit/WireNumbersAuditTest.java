@@ -47,7 +47,7 @@ class WireNumbersAuditTest {
 
     assertThat(redacted.value().toString()).isEqualTo(ARGUMENTS);
     assertThat(redacted.size()).isLessThan(256);
-    assertThat(redacted.digest()).isEqualTo(CanonicalJson.sha256(wire(ARGUMENTS)));
+    assertThat(Redactor.defaults().digestKey().matches(wire(ARGUMENTS), redacted.digest())).isTrue();
   }
 
   @Test
