@@ -46,6 +46,8 @@ final class Router {
   private static final String ROUTING = "routing";
   /** The rule id of refusals for arguments that do not match the tool's input schema. */
   static final String SCHEMA = "schema";
+  /** How many times a tool listing overtaken by a new generation is asked for, in all. */
+  private static final int LEARN_ATTEMPTS = 3;
   private static final int MAX_COMPILED = 1024;
   private static final int MAX_REMEMBERED = 10_000;
   /** How often a miss in the resource routes may make the gateway list the backends' resources again. */
@@ -261,11 +263,28 @@ final class Router {
     }
   }
 
-  /** Lists every page of a backend's tools on the session's connection, for validation only. */
+  /**
+   * Lists every page of a backend's tools on the session's connection, for validation only. A
+   * listing that the connection's generation overtook (the connection came up while it was
+   * asked for, or the server said {@code list_changed} meanwhile, as server-everything does
+   * while it starts) is asked for again, at most {@value #LEARN_ATTEMPTS} times in all.
+   */
   private ToolListing.Snapshot learnTools(ClientSession session, InFlight work, Backend backend) throws Exception {
     if (backend.everStarted() && !backend.has("tools")) {
       return null; // a server without tools lists none; one that never started fails as a call would
     }
+    Upstream used = null;
+    for (int attempt = 0; attempt < LEARN_ATTEMPTS; attempt++) {
+      used = learnToolsOnce(session, work, backend);
+      if (used == null || used.tools.current() != null) {
+        break;
+      }
+    }
+    return used == null ? null : used.tools.current();
+  }
+
+  /** One listing of every page; the connection it went out on, or {@code null} if none. */
+  private Upstream learnToolsOnce(ClientSession session, InFlight work, Backend backend) throws Exception {
     Upstream[] used = new Upstream[1];
     long[] asOf = new long[1];
     String cursor = null;
@@ -285,7 +304,7 @@ final class Router {
         }).path("result");
       } catch (PeerError e) {
         log.debug("tools/list of backend {} for validation failed: {}", backend.name, e.getMessage());
-        return used[0] == null ? null : used[0].tools.current();
+        return used[0];
       }
       listedTools(backend, used[0], asOf[0], result);
       JsonNode next = result.path("nextCursor");
@@ -294,7 +313,7 @@ final class Router {
       }
       cursor = next.stringValue();
     }
-    return used[0] == null ? null : used[0].tools.current();
+    return used[0];
   }
 
   /** Records a page of tools a connection listed and checks what is new against the policy. */

@@ -8,11 +8,14 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.jsonrpc.JsonRpc;
 import dev.sentinel.core.jsonrpc.JsonRpcMessage;
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.core.transport.InProcessTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -323,6 +326,32 @@ class SchemaValidationTest {
 
     assertThat(bobs.kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
     assertThat(message(alices)).contains("/amount: string found, number expected");
+  }
+
+  @Test
+  void listChangedWhileTheGatewayListsForACall_theToolsAreListedAgain() {
+    // server-everything says tools/list_changed after it starts, while the gateway may already
+    // be listing for a session's first call (no tools/list from the client before). That
+    // listing is stale, and the call must be checked against a fresh one, not refused as
+    // unlisted (interop: "an API key as a bearer token works too").
+    ScriptedServer db = db();
+    Set<InProcessTransport> told = ConcurrentHashMap.newKeySet();
+    db.handlers.put("tools/list", request -> {
+      InProcessTransport connection = db.handlingConnection();
+      if (told.add(connection)) {
+        db.send(connection, JsonRpc.notification("notifications/tools/list_changed", null));
+      }
+      return db.standard(connection, request);
+    });
+    ScriptedClient client = start(db, BackendOptions.DEFAULTS);
+
+    JsonRpcMessage valid = client.call("tools/call", call("db__query", "{\"sql\":\"select 2\"}"));
+    JsonRpcMessage invalid = client.call("tools/call", call("db__query", "{\"SQL\":\"drop table t\"}"));
+
+    assertThat(valid.kind()).as(message(valid)).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    assertThat(message(invalid)).contains("SQL");
+    assertThat(db.received("tools/call")).hasSize(1);
+    assertThat(db.received("tools/list")).hasSize(2);
   }
 
   @Test

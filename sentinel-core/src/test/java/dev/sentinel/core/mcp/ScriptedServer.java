@@ -218,7 +218,8 @@ final class ScriptedServer {
     }
   }
 
-  private ObjectNode standard(InProcessTransport transport, JsonRpcMessage message) {
+  /** The built-in answer to {@code message}, as if no handler were set. */
+  ObjectNode standard(InProcessTransport transport, JsonRpcMessage message) {
     JsonNode params = message.params();
     switch (message.method()) {
       case "initialize": {
