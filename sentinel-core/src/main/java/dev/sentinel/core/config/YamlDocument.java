@@ -368,7 +368,8 @@ public final class YamlDocument {
         return -1;
       }
       int end = Math.min(text.length(), next + length);
-      if (end < text.length() && end - next > 1 && Character.isHighSurrogate(text.charAt(end - 1))) {
+      if (end < text.length() && end - next > 1
+          && Character.isHighSurrogate(text.charAt(end - 1))) {
         end--; // the pair goes whole into the next chunk
       }
       text.getChars(next, end, buffer, offset);

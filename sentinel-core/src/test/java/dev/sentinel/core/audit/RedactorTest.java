@@ -283,6 +283,20 @@ class RedactorTest {
     assertThat(DEFAULTS.redactText(once)).isEqualTo(once);
   }
 
+  /**
+   * Found by RedactorFuzzTest (input {@code dHRzIGg6Ly86KlJFOi8vOltSQHEuZW1sY29tInR0oaczbnBtXw==}
+   * in base64), the same kind: the quoted password has a {@code /}, so the URL
+   * password shape ({@code [^\s/?#]+@}) does not see {@code :password="ab/cd"@} as user info;
+   * once the value is {@code [REDACTED]} it does, and a second pass redacts again. Not fixed yet.
+   */
+  @Disabled("the Redactor's owner decides; see FUZZING.md")
+  @Test
+  void redactText_redactionMakesAUrlPasswordAppear_isIdempotent() {
+    String once = DEFAULTS.redactText("x://:password=\"ab/cd\"@host");
+
+    assertThat(DEFAULTS.redactText(once)).isEqualTo(once);
+  }
+
   @ParameterizedTest
   @MethodSource("shapesThatEatAnotherShapesName")
   void redactText_oneShapeNeverHidesTheNameOfAnother(String text, String secret) {

@@ -97,7 +97,7 @@ class ToolSchemaFuzzTest {
         .isEqualTo(expected ? ToolSchema.Verdict.Kind.VALID : ToolSchema.Verdict.Kind.INVALID);
   }
 
-  /** Each finding is {@code <pointer>: <message> (<keyword>)}, the pointer one the arguments have. */
+  /** Each finding is {@code <pointer>: <message> (<keyword>)}, a pointer the arguments have. */
   private static void assertFindingsLocated(String reason, JsonNode arguments) {
     assertThat(reason).isNotBlank();
     String findings = reason.replaceFirst("; and \\d+ more$", "");

@@ -86,7 +86,9 @@ class ConditionFuzzTest {
               explanation.rules().get(i).why())
           .isEqualTo(matches);
       if (matches) {
-        denies.addAll(rule.effect == Effect.DENY ? List.of(rule.id) : List.of());
+        if (rule.effect == Effect.DENY) {
+          denies.add(rule.id);
+        }
         confirm |= rule.effect == Effect.CONFIRM;
         allow |= rule.effect == Effect.ALLOW;
       }
@@ -125,7 +127,8 @@ class ConditionFuzzTest {
     }
     String p = pointer.toString();
     boolean wildcard = Condition.hasWildcard(p);
-    String firstOp = first != null ? first : OPERATORS.get(data.consumeInt(0, OPERATORS.size() - 1));
+    String firstOp = first != null ? first
+        : OPERATORS.get(data.consumeInt(0, OPERATORS.size() - 1));
     if (firstOp.equals("count") && !wildcard) {
       firstOp = "exists";
     }
@@ -306,7 +309,7 @@ class ConditionFuzzTest {
 
   // ---- the generator: arguments ----------------------------------------------------------
 
-  /** Any JSON value, numbers as any node Jackson makes (int, long, BigInteger, BigDecimal, double). */
+  /** Any JSON value; numbers as int, long, BigInteger, BigDecimal or double nodes. */
   private static JsonNode value(FuzzedDataProvider data, int depth) {
     switch (data.consumeInt(0, depth < 3 ? 7 : 4)) {
       case 0:
@@ -514,7 +517,7 @@ class ConditionFuzzTest {
       }
     }
 
-    /** Every operator on one value ({@code null} when missing), failures outweighing mismatches. */
+    /** Every operator on one value ({@code null} if missing), failures outweighing mismatches. */
     private Truth one(JsonNode value) {
       if (ops.isEmpty()) {
         return value == null ? Truth.FAILS : Truth.HOLDS;
@@ -676,14 +679,14 @@ class ConditionFuzzTest {
     BigDecimal full = new BigDecimal(d);
     for (int p = 1; p <= 17; p++) {
       BigDecimal rounded = full.round(new MathContext(p, RoundingMode.HALF_EVEN));
-      if (rounded.doubleValue() == d) {
+      if (Double.parseDouble(rounded.toString()) == d) { // read back as a JSON parser reads it
         return rounded;
       }
     }
     return full;
   }
 
-  /** RFC 6901 by hand: {@code ~1} is {@code /}, {@code ~0} is {@code ~}; array indexes 0 or [1-9][0-9]*. */
+  /** RFC 6901 by hand: {@code ~1} is {@code /}, {@code ~0} is {@code ~}; indexes 0, [1-9][0-9]*. */
   private static JsonNode find(JsonNode node, List<String> segments) {
     for (String s : segments) {
       if (node == null) {
