@@ -83,7 +83,7 @@ public final class YamlDocument {
     Objects.requireNonNull(source, "source");
     Reader reader = new Reader(source);
     JsonNode root;
-    try (JsonParser parser = MAPPER.createParser(text)) {
+    try (JsonParser parser = MAPPER.createParser(new PairKeepingReader(text))) {
       JsonToken token = parser.nextToken();
       if (token == null) {
         root = NODES.objectNode();
@@ -342,6 +342,45 @@ public final class YamlDocument {
         return Location.UNKNOWN;
       }
       return new Location(at.getLineNr(), Math.max(0, at.getColumnNr()));
+    }
+  }
+
+  /**
+   * Hands the text to the YAML scanner in chunks that never end on the first half of a surrogate
+   * pair. snakeyaml-engine (3.0.1) reads one character past its buffer, and throws an
+   * IndexOutOfBoundsException, when a chunk fills its 1024-character buffer and ends in a high
+   * surrogate: an emoji as the 1025th character of a valid file was enough.
+   */
+  private static final class PairKeepingReader extends java.io.Reader {
+    private final String text;
+    private int next;
+
+    PairKeepingReader(String text) {
+      this.text = text;
+    }
+
+    @Override
+    public int read(char[] buffer, int offset, int length) {
+      if (length == 0) {
+        return 0;
+      }
+      if (next >= text.length()) {
+        return -1;
+      }
+      int end = Math.min(text.length(), next + length);
+      if (end < text.length() && end - next > 1
+          && Character.isHighSurrogate(text.charAt(end - 1))) {
+        end--; // the pair goes whole into the next chunk
+      }
+      text.getChars(next, end, buffer, offset);
+      int read = end - next;
+      next = end;
+      return read;
+    }
+
+    @Override
+    public void close() {
+      // nothing to release
     }
   }
 }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import tools.jackson.core.io.NumberOutput;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -64,7 +65,23 @@ abstract class Operator {
     if (boundIsLong && number.isIntegralNumber() && number.canConvertToLong()) {
       return Long.compare(number.longValue(), longBound);
     }
-    return number.decimalValue().compareTo(bound);
+    return decimal(number).compareTo(bound);
+  }
+
+  /**
+   * A finite number node's value as a {@link BigDecimal}: a double (or float) as its shortest
+   * decimal form, {@code 0.1} as 0.1 and {@code 2e23} as 2E+23. Not {@code decimalValue()}, which
+   * goes through {@code Double.toString}: on Java 17 that is sometimes longer than needed
+   * ({@code 2.0000000000000002E23}), a different number from the one written.
+   */
+  static BigDecimal decimal(JsonNode number) {
+    if (number.isDouble()) {
+      return new BigDecimal(NumberOutput.toString(number.doubleValue(), true));
+    }
+    if (number.isFloat()) {
+      return new BigDecimal(NumberOutput.toString(number.floatValue(), true));
+    }
+    return number.decimalValue();
   }
 
   /**
@@ -74,7 +91,7 @@ abstract class Operator {
   static boolean jsonEquals(JsonNode expected, JsonNode actual) {
     if (expected.isNumber()) {
       return actual.isNumber() && finite(actual)
-          && actual.decimalValue().compareTo(expected.decimalValue()) == 0;
+          && decimal(actual).compareTo(decimal(expected)) == 0;
     }
     if (expected.isString()) {
       return actual.isString() && expected.stringValue().equals(actual.stringValue());

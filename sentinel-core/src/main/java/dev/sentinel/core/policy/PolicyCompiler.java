@@ -657,7 +657,7 @@ final class PolicyCompiler {
               + ConfigReader.describe(v));
           return null;
         }
-        return new Operator.CompareOperator(name, v.decimalValue());
+        return new Operator.CompareOperator(name, Operator.decimal(v));
       case "exists":
         if (!v.isBoolean()) {
           in.error(pointer, subject, "'exists' expects true or false, got "

@@ -43,11 +43,13 @@ class WireNumbersAuditTest {
 
   @Test
   void redact_wireNumbers_keepsThemAsReceived() {
-    Redacted redacted = Redactor.defaults().redact(wire(ARGUMENTS));
+    Redactor redactor = Redactor.defaults();
+    Redacted redacted = redactor.redact(wire(ARGUMENTS));
 
     assertThat(redacted.value().toString()).isEqualTo(ARGUMENTS);
     assertThat(redacted.size()).isLessThan(256);
-    assertThat(Redactor.defaults().digestKey().matches(wire(ARGUMENTS), redacted.digest())).isTrue();
+    // digests are keyed now (hmac-sha256:<key id>:...): the digest is of the values as received
+    assertThat(redactor.digestKey().matches(wire(ARGUMENTS), redacted.digest())).isTrue();
   }
 
   @Test

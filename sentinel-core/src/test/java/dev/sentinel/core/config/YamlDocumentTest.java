@@ -134,4 +134,34 @@ class YamlDocumentTest {
     assertThat(e.subject()).isEqualTo("rule 'x'");
     assertThat(e.column()).isEqualTo(7);
   }
+
+  /**
+   * Found by PolicyFuzzTest: snakeyaml-engine 3.0.1 reads past its 1024-character buffer
+   * (IndexOutOfBoundsException) when the buffer ends in the first half of a surrogate pair, as
+   * an emoji as the 1025th character of a perfectly valid file does.
+   */
+  @Test
+  void parse_emojiAcrossTheScannersBufferEdge_loads() {
+    for (int pad = 1015; pad < 1035; pad++) {
+      String text = "# " + "a".repeat(pad) + "\uD83D\uDE00\nx: \"\uD83D\uDE00\"\n";
+
+      YamlDocument document = YamlDocument.parse(text, "t.yaml");
+
+      assertThat(document.at("/x").stringValue()).isEqualTo("\uD83D\uDE00");
+    }
+  }
+
+  /** An unpaired surrogate (which no UTF-8 file decodes to) is a located problem wherever it is. */
+  @Test
+  void parse_unpairedHighSurrogateAtTheBufferEdge_isAProblem() {
+    for (int pad = 1015; pad < 1035; pad++) {
+      String text = "#" + "a".repeat(pad) + "\uD83D";
+
+      ConfigException e = catchThrowableOfType(ConfigException.class,
+          () -> YamlDocument.parse(text, "t.yaml"));
+
+      assertThat(e).as("pad %s", pad).isNotNull();
+      assertThat(e.getMessage()).startsWith("t.yaml:");
+    }
+  }
 }

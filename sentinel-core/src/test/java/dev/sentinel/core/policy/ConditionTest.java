@@ -145,6 +145,25 @@ class ConditionTest {
         Requests.exactJson("{\"n\":100000000000000000000000000000000000000001}"))).isTrue();
   }
 
+  /**
+   * Found by ConditionFuzzTest: on Java 17 {@code Double.toString(2e23)} is
+   * {@code 2.0000000000000002E23}, so a double read as {@code BigDecimal.valueOf} was not its
+   * shortest decimal form: the exact 2e23 was {@code gt: 2.0e+23}, and the double 2e23 did not
+   * equal the whole number 2e23.
+   */
+  @Test
+  void numericOperators_doubleOperandAndDoubleArgument_compareByTheirShortestDecimal() {
+    ObjectNode exact = JsonNodeFactory.instance.objectNode()
+        .put("n", new java.math.BigDecimal("2e23"));
+    ObjectNode doubled = JsonNodeFactory.instance.objectNode().put("n", 2e23);
+
+    assertThat(denies("/n", "{ gt: 2.0e+23 }", exact)).isFalse();
+    assertThat(denies("/n", "{ equals: 2.0e+23 }", exact)).isTrue();
+    assertThat(denies("/n", "{ equals: 200000000000000000000000 }", doubled)).isTrue();
+    assertThat(denies("/n", "{ gt: 200000000000000000000000 }", doubled)).isFalse();
+    assertThat(denies("/n", "{ in: [1, 200000000000000000000000] }", doubled)).isTrue();
+  }
+
   @Test
   void exists_trueAndFalse() {
     assertThat(holds("/x", "{ exists: true }", "{\"x\":1}")).isTrue();

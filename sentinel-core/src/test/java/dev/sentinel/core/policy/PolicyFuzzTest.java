@@ -50,7 +50,8 @@ class PolicyFuzzTest {
       return;
     }
     for (int i = 0; i < 6; i++) {
-      int k = Math.abs((pick >>> (i * 5)) + i);
+      // a mask, not Math.abs: Math.abs(Integer.MIN_VALUE) is negative (the fuzzer found it)
+      int k = ((pick >>> (i * 5)) + i) & Integer.MAX_VALUE;
       String method = METHODS.get(k % METHODS.size());
       boolean named = !method.equals("ping") && !method.equals("tools/list");
       Request request = new Request(method, k % 2 == 0 ? "fs" : "db",

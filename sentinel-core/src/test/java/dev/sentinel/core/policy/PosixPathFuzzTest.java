@@ -23,7 +23,8 @@ class PosixPathFuzzTest {
     assertThat(out).isEqualTo(reference(path));
     if (out != null) {
       assertThat(out).startsWith("/");
-      assertThat(out + "/").doesNotContain("//", "/./", "/../");
+      // "/" itself is normal; the oracle's own "/" suffix made it "//" ("/a/.." found it)
+      assertThat(out.equals("/") ? out : out + "/").doesNotContain("//", "/./", "/../");
       assertThat(out.equals("/") || !out.endsWith("/")).isTrue();
       assertThat(PosixPath.normalize(out)).isEqualTo(out);
     }
