@@ -94,6 +94,8 @@ public final class Redactor {
   private static final String WORD = ALNUM + "_";
   private static final String TOKEN = WORD + "-";
 
+  /** The most rounds of shapes one string gets; redaction settles in two or three. */
+  private static final int SHAPE_ROUNDS = 4;
   /** The shortest string any built-in shape can match ({@code pwd=x}). */
   private static final int MIN_SHAPE_LENGTH = 5;
 
@@ -203,11 +205,28 @@ public final class Redactor {
   }
 
   /**
-   * Applies the value shapes and the extra patterns. Every shape and pattern looks at the
-   * original text, and what they found is replaced at the end, so no replacement can hide the
-   * name or prefix that another shape recognizes its secret by.
+   * Applies the value shapes and the extra patterns until nothing changes (at most {@value
+   * #SHAPE_ROUNDS} rounds). In each round every shape and pattern looks at the same text, and
+   * what they found is replaced at the end, so no replacement can hide the name or prefix that
+   * another shape recognizes its secret by. A replacement can make a new match (a quoted
+   * password that held a {@code /} becomes URL user info once it is {@value #REDACTED}), so the
+   * rounds go on until the text is stable, which makes redacting idempotent.
    */
   String shapes(String s) {
+    String out = shapesOnce(s);
+    for (int round = 1; round < SHAPE_ROUNDS && out != s; round++) {
+      String next = shapesOnce(out);
+      if (next.equals(out)) {
+        break;
+      }
+      s = out;
+      out = next;
+    }
+    return out;
+  }
+
+  /** One round of {@link #shapes}: every shape and pattern over {@code s}, replaced at once. */
+  private String shapesOnce(String s) {
     int found = s.length() >= MIN_SHAPE_LENGTH ? triggeredShapes(s) : 0;
     if (found == 0 && extraPatterns.length == 0) {
       return s;
