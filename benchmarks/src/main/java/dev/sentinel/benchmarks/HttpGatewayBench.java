@@ -153,7 +153,8 @@ public final class HttpGatewayBench {
     String backendUrl = "http://127.0.0.1:" + backendPort + "/mcp";
     awaitPort(backend, backendPort);
     Path dir = Files.createDirectories(work.resolve("gateway-http"));
-    Path config = config(dir, "  - name: echo\n    http: { url: \"" + backendUrl + "\" }\n");
+    Path config = config(dir, "  - name: echo\n    http: { url: \"" + backendUrl + "\" }\n"
+        + options.backendYaml, options.configYaml);
     String key = issueKey(config);
     Gateway gateway = gateway("gateway-http", config);
     List<Arm> arms = List.of(
@@ -203,7 +204,7 @@ public final class HttpGatewayBench {
       backend.append(i > 1 ? ", " : "").append(quote(server.get(i)));
     }
     backend.append("]\n");
-    Path config = config(dir, backend.toString());
+    Path config = config(dir, backend.toString() + options.backendYaml, options.configYaml);
     String key = issueKey(config);
     Gateway gateway = gateway("gateway-stdio", config);
     processes.add(gateway.process);
@@ -481,7 +482,7 @@ public final class HttpGatewayBench {
    * and a rule allowing {@code *__echo}, a rate limit that never refuses, and no {@code audit}
    * section, so the default SQLite audit trail ({@code sentinel.db} beside the config) is on.
    */
-  private static Path config(Path dir, String backendYaml) throws IOException {
+  private static Path config(Path dir, String backendYaml, String configYaml) throws IOException {
     String yaml = "gateway: { name: http-bench }\n"
         + "backends:\n" + backendYaml
         + "policy:\n"
@@ -490,7 +491,8 @@ public final class HttpGatewayBench {
         + "    - id: bench-echo\n"
         + "      allow: { roles: [bench], tools: [\"*__echo\"] }\n"
         + "  limits:\n"
-        + "    - { id: never-refuses, rate: 1000000000/s, per: [principal] }\n";
+        + "    - { id: never-refuses, rate: 1000000000/s, per: [principal] }\n"
+        + configYaml;
     Path file = dir.resolve("sentinel.yaml");
     Files.writeString(file, yaml);
     return file;
@@ -766,6 +768,8 @@ public final class HttpGatewayBench {
         "  --gateway-opts OPTS  JAVA_OPTS for the gateway (default: -XX:TieredStopAtLevel=4"
             + " -Xmx256m, what bin/sentinel recommends for a busy gateway)",
         "  --profile DIR        record JFR of each gateway into DIR",
+        "  --backend-yaml LINE  a YAML line added to the benchmarked backend (isolation: shared)",
+        "  --config-yaml TEXT   YAML added to the gateway config (audit: { sinks: [ { jsonl: a.jsonl } ] })",
         "  --out FILE           write the JSON result there");
     Path sentinel = Path.of("bin/sentinel");
     Path nodeDir = Path.of("benchmarks/node");
@@ -780,6 +784,10 @@ public final class HttpGatewayBench {
     double pacedWarmup = 3;
     double pacedMeasure = 10;
     String gatewayOpts = "-XX:TieredStopAtLevel=4 -Xmx256m";
+    /** YAML lines added to the benchmarked backend's entry (ablation: {@code isolation: shared}). */
+    String backendYaml = "";
+    /** YAML added at the end of the gateway config (ablation: an {@code audit:} section). */
+    String configYaml = "";
     Path profile;
     Path out;
     boolean help;
@@ -801,6 +809,8 @@ public final class HttpGatewayBench {
         String v = e.getValue();
         switch (e.getKey()) {
           case "--sentinel": o.sentinel = Path.of(v); break;
+          case "--backend-yaml": o.backendYaml = "    " + v + "\n"; break;
+          case "--config-yaml": o.configYaml = v + "\n"; break;
           case "--node-dir": o.nodeDir = Path.of(v); break;
           case "--sessions": o.sessions = Integer.parseInt(v); break;
           case "--warmup": o.warmup = Double.parseDouble(v); break;
