@@ -221,23 +221,15 @@ final class Condition {
     return key.replace("~", "~0").replace("/", "~1");
   }
 
-  /** Tallies the values of one wildcard evaluation. */
-  private final class Walk {
-    final Trace trace;
-    int visited;
+  /** How many values had each outcome. */
+  private static class Tally {
     int values;
     int holds;
     int fails;
     int mismatches;
     int undecided;
-    boolean capped;
 
-    Walk(Trace trace) {
-      this.trace = trace;
-    }
-
-    /** Records one value's outcome; false when the outcome is already known. */
-    boolean value(String path, JsonNode value, Outcome outcome, Shape shape) {
+    void add(Outcome outcome) {
       values++;
       switch (outcome) {
         case HOLDS:
@@ -252,6 +244,22 @@ final class Condition {
         default:
           undecided++;
       }
+    }
+  }
+
+  /** Tallies the values of one wildcard evaluation. */
+  private final class Walk extends Tally {
+    final Trace trace;
+    int visited;
+    boolean capped;
+
+    Walk(Trace trace) {
+      this.trace = trace;
+    }
+
+    /** Records one value's outcome; false when the outcome is already known. */
+    boolean value(String path, JsonNode value, Outcome outcome, Shape shape) {
+      add(outcome);
       if (trace != null) {
         trace.leaf(path, value, outcome, shape);
       }
@@ -371,33 +379,15 @@ final class Condition {
   record Explained(boolean holds, String text) {}
 
   /** Collects per-value text while explaining. */
-  private final class Trace {
+  private final class Trace extends Tally {
     final List<String> texts = new ArrayList<>();
     final List<Outcome> outcomes = new ArrayList<>();
-    int values;
-    int holds;
-    int fails;
-    int mismatches;
-    int undecided;
     /** Values of the wrong type, including those {@code on_type_mismatch} decided. */
     int typeMismatches;
     boolean capped;
 
     void leaf(String path, JsonNode value, Outcome outcome, Shape shape) {
-      values++;
-      switch (outcome) {
-        case HOLDS:
-          holds++;
-          break;
-        case FAILS:
-          fails++;
-          break;
-        case MISMATCH:
-          mismatches++;
-          break;
-        default:
-          undecided++;
-      }
+      add(outcome);
       outcomes.add(outcome);
       texts.add(describe(path, value, shape));
     }
