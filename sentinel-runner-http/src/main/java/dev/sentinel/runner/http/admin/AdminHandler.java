@@ -74,6 +74,9 @@ public final class AdminHandler extends Handler.Abstract {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   /** The largest admin request body accepted. */
   public static final int MAX_BODY_BYTES = 64 * 1024;
+
+  /** The most of a refused body that is read and dropped so that its 413 reaches the client. */
+  private static final int DRAIN_BYTES = 4 * MAX_BODY_BYTES;
   /** The default number of audit events a query answers. */
   public static final int DEFAULT_AUDIT_LIMIT = 50;
   private static final String PREFIX = "/admin";
@@ -711,12 +714,34 @@ public final class AdminHandler extends Handler.Abstract {
   }
 
   /**
+   * Reads and drops what is left of a refused body, up to {@value #DRAIN_BYTES} bytes in all:
+   * a client still sending a body a little over the limit then reads the 413, where closing at
+   * once with its bytes unread resets the connection and loses the answer. A larger body is not
+   * read; its connection is closed.
+   */
+  private static void drain(Request request) {
+    byte[] buffer = new byte[8192];
+    long left = DRAIN_BYTES;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      int n;
+      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      log.debug("draining a refused admin request body failed", e);
+    }
+  }
+
+  /**
    * Reads a JSON object body of at most {@value #MAX_BODY_BYTES} bytes whose fields are all
    * known; an empty body reads as {@code {}}.
    */
   private ObjectNode readObject(Request request, Set<String> fields) {
     long declared = request.getLength();
     if (declared > MAX_BODY_BYTES) {
+      if (declared <= DRAIN_BYTES) {
+        drain(request);
+      }
       throw new BadRequest(413, "the body is larger than " + MAX_BODY_BYTES + " bytes");
     }
     byte[] bytes;
@@ -728,6 +753,7 @@ public final class AdminHandler extends Handler.Abstract {
       throw new BadRequest(400, "cannot read the body: it stopped arriving or was malformed");
     }
     if (bytes.length > MAX_BODY_BYTES) {
+      drain(request);
       throw new BadRequest(413, "the body is larger than " + MAX_BODY_BYTES + " bytes");
     }
     if (bytes.length == 0) {
