@@ -1,6 +1,7 @@
 package dev.sentinel.core;
 
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import java.util.List;
 import java.util.Objects;
@@ -20,16 +21,26 @@ import java.util.Objects;
  *     that do not match the tool's schema, forwarded under {@code validate: warn}); recorded in
  *     the call's audit event as the error of stage {@code diagnostics}, unless a later stage (the
  *     policy, the invoker) records its own
+ * @param asserted the principal the embedding application authenticated itself ({@link #as}), or
+ *     {@code null}: when set, the pipeline takes it as the caller instead of authenticating the
+ *     credentials. Only code in the process can set it; the gateways never do, so nothing a
+ *     client sends can choose it
  */
 public record Call(
     Credentials credentials, Request request, String sessionId, String client, String requestId,
-    String principalId, List<String> diagnostics) {
+    String principalId, List<String> diagnostics, Principal asserted) {
 
   /** Validates and copies. */
   public Call {
     Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(request, "request");
     diagnostics = List.copyOf(diagnostics);
+  }
+
+  /** A call authenticated by its credentials, with diagnostics. */
+  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
+      String principalId, List<String> diagnostics) {
+    this(credentials, request, sessionId, client, requestId, principalId, diagnostics, null);
   }
 
   /** A call bound to a principal, without diagnostics. */
@@ -48,11 +59,21 @@ public record Call(
     Objects.requireNonNull(diagnostic, "diagnostic");
     List<String> more = new java.util.ArrayList<>(diagnostics);
     more.add(diagnostic);
-    return new Call(credentials, request, sessionId, client, requestId, principalId, more);
+    return new Call(credentials, request, sessionId, client, requestId, principalId, more, asserted);
   }
 
   /** A call outside any session. */
   public static Call of(Credentials credentials, Request request) {
     return new Call(credentials, request, null, null, null);
+  }
+
+  /**
+   * A call made on behalf of a principal the application has authenticated already (its web
+   * session's user, say), outside any MCP session: the pipeline does not run the authenticator
+   * for it, and one {@link Sentinel} serves every user of the application.
+   */
+  public static Call as(Principal principal, Request request) {
+    Objects.requireNonNull(principal, "principal");
+    return new Call(Credentials.none(), request, null, null, null, null, List.of(), principal);
   }
 }

@@ -12,6 +12,7 @@ import dev.sentinel.api.Effect;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Policy;
 import dev.sentinel.api.Principal;
+import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.RequestContext;
@@ -25,6 +26,7 @@ import dev.sentinel.core.audit.Slf4jAuditSink;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.limit.LimitDecision;
 import dev.sentinel.core.limit.Limits;
+import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.core.policy.PolicyEngine;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -46,12 +48,13 @@ import tools.jackson.databind.JsonNode;
  *
  * <pre>{@code
  * Sentinel sentinel = Sentinel.builder()
- *     .authenticator(Authenticator.fixed(Principal.of("alice", "developer")))
- *     .policy(PolicyEngine.load(Path.of("policy.yaml")))
+ *     .policy(PolicyEngine.load(Path.of("policy.yaml")))   // its rules and its limits
  *     .audit(AuditDispatcher.builder().sink(JsonLinesAuditSink.open(Path.of("audit.jsonl"))).build())
  *     .build();
+ * // for a user the application has authenticated; or give the builder an Authenticator and
+ * // pass the caller's credentials with Call.of(credentials, request)
  * CallResult<JsonNode> result = sentinel.call(
- *     Call.of(Credentials.launch(), Request.toolCall("fs", "fs__read_file", args)),
+ *     Call.as(Principal.of("alice", "developer"), Request.toolCall("fs", "fs__read_file", args)),
  *     request -> tools.run(request));
  * }</pre>
  *
@@ -79,6 +82,11 @@ public final class Sentinel implements AutoCloseable {
   private static final Refusal UNAVAILABLE =
       Refusal.of(Outcome.UNAVAILABLE, List.of(), "the audit trail cannot be written; try again later");
   private static final int MAX_ERROR_MESSAGE = 512;
+  /** The logger of the default audit sink. */
+  static final String DEFAULT_AUDIT_LOGGER = "dev.sentinel.audit";
+  /** The authenticator of a pipeline built without one: only asserted principals get through. */
+  private static final Authenticator NO_AUTHENTICATOR = credentials -> AuthenticationResult.failure(
+      "no authenticator is configured; name the caller with Call.as(principal, request)");
 
   private final Authenticator authenticator;
   /** Policy, limits and revision: replaced whole by {@link #reconfigure}, read once per call. */
@@ -86,6 +94,7 @@ public final class Sentinel implements AutoCloseable {
   private final KillSwitch killSwitch;
   private final Confirmer confirmer;
   private final AuditDispatcher audit;
+  private final RateLimiter limiter;
   private final AuditMode auditMode;
   private final Redactor redactor;
   private final Clock clock;
@@ -95,14 +104,15 @@ public final class Sentinel implements AutoCloseable {
   private final AtomicLong listenerFailures = new AtomicLong();
 
   private Sentinel(Builder builder) {
-    this.authenticator = Objects.requireNonNull(builder.authenticator, "an authenticator is required");
+    this.authenticator = builder.authenticator != null ? builder.authenticator : NO_AUTHENTICATOR;
     this.killSwitch = builder.killSwitch;
     this.confirmer = builder.confirmer;
     this.clock = builder.clock;
     this.redactor = builder.redactor;
+    this.limiter = builder.limiter != null ? builder.limiter : LocalRateLimiter.create(builder.clock);
     this.audit = builder.audit != null
         ? builder.audit
-        : AuditDispatcher.builder().sink(Slf4jAuditSink.create("dev.sentinel.audit")).build();
+        : defaultAudit(LoggerFactory.getLogger(DEFAULT_AUDIT_LOGGER));
     this.auditMode = builder.auditMode;
     if (auditMode == AuditMode.DURABLE && !audit.anyDurableSink()) {
       throw new IllegalStateException(
@@ -111,13 +121,17 @@ public final class Sentinel implements AutoCloseable {
     }
     this.instance = builder.instance;
     Policy policy = builder.policy;
-    this.rules = new Rules(policy, builder.limits, builder.revision != null ? builder.revision
-        : policy instanceof PolicyEngine ? ((PolicyEngine) policy).revision() : "unversioned");
+    this.rules = new Rules(policy,
+        builder.limits != null ? builder.limits : limitsOf(policy, limiter),
+        builder.revision != null ? builder.revision : revisionOf(policy));
     this.digestResponses = builder.digestResponses;
     this.listeners = List.copyOf(builder.listeners);
   }
 
-  /** A builder with deny-all policy, no limits, an empty kill switch and an SLF4J audit sink. */
+  /**
+   * A builder with a deny-all policy, no authenticator (only {@link Call#as} calls are served), an
+   * empty kill switch and an SLF4J audit sink.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -145,7 +159,7 @@ public final class Sentinel implements AutoCloseable {
     if (!call.diagnostics().isEmpty()) {
       event.error("diagnostics", bounded(String.join("; ", call.diagnostics())));
     }
-    Principal principal = authenticate(call.credentials(), event);
+    Principal principal = authenticate(call, event);
     if (principal == null) {
       return refused(event, started, request, UNAUTHENTICATED, null);
     }
@@ -222,7 +236,7 @@ public final class Sentinel implements AutoCloseable {
         .session(call.sessionId(), call.client())
         .requestId(call.requestId())
         .request(request);
-    Principal principal = authenticate(call.credentials(), event);
+    Principal principal = authenticate(call, event);
     if (principal == null) {
       return refused(event, started, request, UNAUTHENTICATED, null);
     }
@@ -235,7 +249,7 @@ public final class Sentinel implements AutoCloseable {
    * policy, without invoking, consuming limits, asking for confirmation or writing the trail.
    */
   public Check check(Call call) {
-    Principal principal = authenticate(call.credentials(), null);
+    Principal principal = authenticate(call, null);
     if (principal == null) {
       return new Check(null, UNAUTHENTICATED);
     }
@@ -317,6 +331,16 @@ public final class Sentinel implements AutoCloseable {
         Objects.requireNonNull(limits, "limits"), revision);
   }
 
+  /**
+   * Replaces the policy, and with it the limits its file declares (on this pipeline's rate
+   * limiter) and the revision (the file's), as {@link #reconfigure(Policy, Limits, String)} does.
+   * A policy that is not a {@link PolicyEngine} declares no limits.
+   */
+  public void reconfigure(Policy policy) {
+    Objects.requireNonNull(policy, "policy");
+    reconfigure(policy, limitsOf(policy, limiter), revisionOf(policy));
+  }
+
   /** How many times a listener threw. */
   public long listenerFailures() {
     return listenerFailures.get();
@@ -328,8 +352,11 @@ public final class Sentinel implements AutoCloseable {
     audit.close();
   }
 
-  private Principal authenticate(Credentials credentials, AuditEvent.Builder event) {
-    AuthenticationResult result = authenticate(credentials);
+  private Principal authenticate(Call call, AuditEvent.Builder event) {
+    if (call.asserted() != null) {
+      return call.asserted();
+    }
+    AuthenticationResult result = authenticate(call.credentials());
     if (result.authenticated()) {
       return result.principal();
     }
@@ -482,6 +509,35 @@ public final class Sentinel implements AutoCloseable {
     return redacted.length() <= MAX_ERROR_MESSAGE ? redacted : redacted.substring(0, MAX_ERROR_MESSAGE) + "…";
   }
 
+  /** The limits a policy file declares, on the given limiter; none for other policies. */
+  private static Limits limitsOf(Policy policy, RateLimiter limiter) {
+    if (policy instanceof PolicyEngine && !((PolicyEngine) policy).limits().isEmpty()) {
+      return Limits.of(((PolicyEngine) policy).limits(), limiter);
+    }
+    return Limits.none();
+  }
+
+  private static String revisionOf(Policy policy) {
+    return policy instanceof PolicyEngine ? ((PolicyEngine) policy).revision() : "unversioned";
+  }
+
+  /**
+   * The audit trail of a pipeline built without one: the SLF4J logger {@value
+   * #DEFAULT_AUDIT_LOGGER}, if it writes anything. A logger that drops INFO (no SLF4J binding on
+   * the class path, or one that silences this logger) would lose every event without a word, so
+   * building fails instead and says what to do.
+   */
+  static AuditDispatcher defaultAudit(Logger logger) {
+    if (!logger.isInfoEnabled()) {
+      throw new IllegalStateException("no audit sink was given and the default one, the SLF4J logger '"
+          + logger.getName() + "', drops INFO events (no SLF4J binding on the class path, or its"
+          + " level is above INFO): every audit event would be lost. Pass a sink with"
+          + " Sentinel.builder().audit(AuditDispatcher.builder().sink(JsonLinesAuditSink.open(path))"
+          + ".build()), or add an SLF4J binding that writes this logger");
+    }
+    return AuditDispatcher.builder().sink(Slf4jAuditSink.create(logger.getName())).build();
+  }
+
   /** What a reload swaps, whole: the policy, the limits and the revision they are recorded as. */
   private record Rules(Policy policy, Limits limits, String revision) {}
 
@@ -492,7 +548,8 @@ public final class Sentinel implements AutoCloseable {
   public static final class Builder {
     private Authenticator authenticator;
     private Policy policy = Policy.denyAll();
-    private Limits limits = Limits.none();
+    private Limits limits;
+    private RateLimiter limiter;
     private KillSwitch killSwitch = KillSwitch.create();
     private Confirmer confirmer = Confirmer.rejectAll();
     private AuditDispatcher audit;
@@ -506,21 +563,41 @@ public final class Sentinel implements AutoCloseable {
 
     private Builder() {}
 
-    /** Who is calling: required. Use {@link Authenticator#fixed} for a single embedded identity. */
+    /**
+     * How callers are authenticated: {@link Authenticator#fixed} for a single embedded identity.
+     * Without one, only calls that name their principal ({@link Call#as}) are served; the others
+     * are refused as unauthenticated.
+     */
     public Builder authenticator(Authenticator authenticator) {
       this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
       return this;
     }
 
-    /** The policy; without one every request is denied. */
+    /**
+     * The policy; without one every request is denied. The limits a policy file declares
+     * ({@link PolicyEngine#limits()}) are applied unless {@link #limits} sets others.
+     */
     public Builder policy(Policy policy) {
       this.policy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 
-    /** The rate limits; none by default. */
+    /**
+     * The rate limits, replacing those of the policy file. By default the policy file's, on the
+     * {@link #rateLimiter}; none for a policy that is not a {@link PolicyEngine}.
+     */
     public Builder limits(Limits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Where the policy file's limits keep their buckets: a shared store (such as the database
+     * limiter of sentinel-jdbc) so that several processes share them; by default a {@link
+     * LocalRateLimiter} on this builder's clock. Not used when {@link #limits} is set.
+     */
+    public Builder rateLimiter(RateLimiter limiter) {
+      this.limiter = Objects.requireNonNull(limiter, "limiter");
       return this;
     }
 
@@ -538,7 +615,8 @@ public final class Sentinel implements AutoCloseable {
 
     /**
      * Where audit events go; the built {@link Sentinel} owns it and closes it. By default, an
-     * SLF4J sink on logger {@code dev.sentinel.audit}.
+     * SLF4J sink on logger {@code dev.sentinel.audit}, if that logger writes INFO ({@link #build}
+     * fails otherwise, rather than lose every event).
      */
     public Builder audit(AuditDispatcher audit) {
       this.audit = Objects.requireNonNull(audit, "audit");
@@ -604,9 +682,8 @@ public final class Sentinel implements AutoCloseable {
     /**
      * Builds the pipeline.
      *
-     * @throws NullPointerException if there is no authenticator
      * @throws IllegalStateException if the audit mode is DURABLE and the dispatcher has no durable
-     *     sink
+     *     sink, or if no audit dispatcher was given and the default one would drop every event
      */
     public Sentinel build() {
       return new Sentinel(this);

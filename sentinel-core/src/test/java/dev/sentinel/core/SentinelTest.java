@@ -1,6 +1,7 @@
 package dev.sentinel.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Authenticator;
@@ -277,6 +278,122 @@ class SentinelTest {
     assertThat(refilled.ok()).isTrue();
     assertThat(invocations).hasValue(3);
     assertThat(trail()).extracting(AuditEvent::rateRemaining).containsExactly(1L, 0L, 0L, 0L);
+  }
+
+  @Test
+  void build_withAPolicyFileDeclaringLimits_appliesThemWithoutBeingToldTwice() {
+    // The trap this closes: a policy file's limits: section was ignored unless a second
+    // object (Limits) was wired by hand.
+    sentinel = Sentinel.builder()
+        .clock(clock)
+        .authenticator(Authenticator.fixed(Principal.of("ann", "developer")))
+        .policy(PolicyEngine.parse(POLICY + "limits:\n  - { id: per-user, rate: 2/min, per: [principal] }\n",
+            "policy.yaml"))
+        .audit(AuditDispatcher.builder().sink(sink).build())
+        .build();
+
+    run(call("db__query", "{}"));
+    run(call("db__query", "{}"));
+    CallResult<JsonNode> limited = run(call("db__query", "{}"));
+
+    assertThat(limited.outcome()).isEqualTo(Outcome.LIMITED);
+    assertThat(limited.refusal().rules()).containsExactly("per-user");
+    assertThat(invocations).hasValue(2);
+  }
+
+  @Test
+  void reconfigure_withAPolicyFile_takesItsLimitsAndRevisionTogether() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+    PolicyEngine limited = PolicyEngine.parse(
+        POLICY + "limits:\n  - { id: one-a-minute, rate: 1/min }\n", "policy.yaml");
+
+    sentinel.reconfigure(limited);
+    run(call("db__query", "{}"));
+    CallResult<JsonNode> refused = run(call("db__query", "{}"));
+
+    assertThat(refused.refusal().rules()).containsExactly("one-a-minute");
+    assertThat(sentinel.revision()).isEqualTo(limited.revision());
+  }
+
+  @Test
+  void rateLimiter_keepsThePolicyFilesLimitsInTheGivenStore() {
+    List<String> keys = new java.util.concurrent.CopyOnWriteArrayList<>();
+    LocalRateLimiter local = LocalRateLimiter.create(clock);
+    RateLimiter shared = new RateLimiter() {
+      @Override
+      public RateLimitResult tryAcquire(String key, Rate rate, long cost) {
+        keys.add(key);
+        return local.tryAcquire(key, rate, cost);
+      }
+
+      @Override
+      public void refund(String key, Rate rate, long cost) {
+        local.refund(key, rate, cost);
+      }
+    };
+    sentinel = builder(Principal.of("ann", "developer"))
+        .policy(PolicyEngine.parse(POLICY + "limits:\n  - { id: per-user, rate: 5/min, per: [principal] }\n",
+            "policy.yaml"))
+        .rateLimiter(shared)
+        .build();
+
+    run(call("db__query", "{}"));
+
+    assertThat(keys).singleElement().asString().contains("per-user").contains("ann");
+  }
+
+  @Test
+  void call_asAnApplicationsOwnUser_isDecidedAndRecordedAsThatPrincipal() {
+    // One pipeline for every user of an application that authenticated them itself.
+    sentinel = Sentinel.builder()
+        .clock(clock)
+        .policy(PolicyEngine.parse(POLICY, "policy.yaml"))
+        .audit(AuditDispatcher.builder().sink(sink).build())
+        .build();
+    Request query = Request.toolCall("b", "db__query", JSON.readTree("{}"));
+
+    CallResult<JsonNode> developer = run(Call.as(Principal.of("ann", "developer"), query));
+    CallResult<JsonNode> reader = run(Call.as(Principal.of("bob", "readonly"), query));
+    CallResult<JsonNode> anonymous = run(Call.of(Credentials.launch(), query));
+
+    assertThat(developer.ok()).isTrue();
+    assertThat(reader.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(anonymous.outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+    assertThat(invocations).hasValue(1);
+    assertThat(trail()).extracting(AuditEvent::principal)
+        .containsExactly("ann", "bob", null);
+  }
+
+  @Test
+  void call_asAPrincipalOtherThanTheSessions_isRefused() {
+    sentinel = builder(Principal.of("ann", "developer")).build();
+    Request query = Request.toolCall("b", "db__query", JSON.readTree("{}"));
+    Call bound = new Call(Credentials.none(), query, "s-1", null, "1", "ann", List.of(),
+        Principal.of("mallory", "developer"));
+
+    assertThat(run(bound).outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+    assertThat(invocations).hasValue(0);
+  }
+
+  @Test
+  void build_withoutAnAuditSink_failsWhenTheDefaultLoggerWouldDropEveryEvent() {
+    // No SLF4J binding means the NOP logger: the default sink would lose the trail silently.
+    assertThatThrownBy(() -> Sentinel.defaultAudit(org.slf4j.helpers.NOPLogger.NOP_LOGGER))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("every audit event would be lost")
+        .hasMessageContaining("JsonLinesAuditSink");
+  }
+
+  @Test
+  void build_withoutAnAuditSink_writesToTheAuditLoggerWhenItWrites() {
+    // slf4j-simple is bound in these tests and writes INFO
+    try (Sentinel built = Sentinel.builder().build()) {
+      CallResult<Void> refused = built.call(call("db__query", "{}"), request -> null);
+
+      assertThat(refused.outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+      assertThat(built.audit().flush(Duration.ofSeconds(10))).isTrue();
+      assertThat(built.audit().stats().written()).isEqualTo(1);
+    }
   }
 
   @Test

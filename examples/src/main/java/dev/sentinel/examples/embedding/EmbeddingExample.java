@@ -45,12 +45,15 @@ public final class EmbeddingExample {
         .register("reports.run", args -> JSON.createObjectNode().put("rows", 42))
         .register("payments.refund", args -> JSON.createObjectNode().put("refunded", true));
 
-    try (GovernedTools tools = new GovernedTools(registry, Principal.of("ann", "analyst"), policy, audit)) {
-      show(out, "customers.lookup", tools.call("customers.lookup", JSON.readTree("{\"id\":\"c-7\"}")));
-      show(out, "reports.run SELECT *", tools.call("reports.run", JSON.readTree("{\"query\":\"select * from orders\"}")));
-      show(out, "payments.refund", tools.call("payments.refund", JSON.readTree("{\"amount\":20}")));
+    Principal ann = Principal.of("ann", "analyst");
+    Principal bob = Principal.of("bob", "admin");
+    try (GovernedTools tools = new GovernedTools(registry, policy, audit)) {
+      show(out, "customers.lookup", tools.call(ann, "customers.lookup", JSON.readTree("{\"id\":\"c-7\"}")));
+      show(out, "reports.run SELECT *", tools.call(ann, "reports.run", JSON.readTree("{\"query\":\"select * from orders\"}")));
+      show(out, "payments.refund", tools.call(ann, "payments.refund", JSON.readTree("{\"amount\":20}")));
+      show(out, "payments.refund by bob, an admin", tools.call(bob, "payments.refund", JSON.readTree("{\"amount\":20}")));
       for (int i = 1; i <= 4; i++) {
-        show(out, "reports.run #" + i, tools.call("reports.run", JSON.readTree("{\"query\":\"select id from orders\"}")));
+        show(out, "reports.run #" + i, tools.call(ann, "reports.run", JSON.readTree("{\"query\":\"select id from orders\"}")));
       }
     }
     java.util.List<String> events = Files.readAllLines(audit);

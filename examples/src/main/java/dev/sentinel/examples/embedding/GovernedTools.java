@@ -1,7 +1,5 @@
 package dev.sentinel.examples.embedding;
 
-import dev.sentinel.api.Authenticator;
-import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.Call;
@@ -9,16 +7,14 @@ import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.JsonLinesAuditSink;
-import dev.sentinel.core.limit.Limits;
-import dev.sentinel.core.limit.LocalRateLimiter;
-import dev.sentinel.api.Clock;
 import dev.sentinel.core.policy.PolicyEngine;
 import java.nio.file.Path;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The application's tools behind Sentinel: every call is authenticated, checked against the
- * policy and limits, and recorded in a JSON Lines audit file.
+ * The application's tools behind Sentinel: every call, made for a user the application has
+ * authenticated itself, is checked against the policy and the limits its file declares, and
+ * recorded in a JSON Lines audit file. One instance serves every user.
  *
  * <p>Thread-safe. Close it to flush the audit trail.
  */
@@ -27,22 +23,19 @@ public final class GovernedTools implements AutoCloseable {
   private final Sentinel sentinel;
 
   // README snippet begins
-  /** Governs the registry's tools for one user, with the policy file and an audit file. */
-  public GovernedTools(ToolRegistry tools, Principal user, Path policyFile, Path auditFile) {
-    PolicyEngine policy = PolicyEngine.load(policyFile);
+  /** Governs the registry's tools for every user of the application, with a policy and an audit file. */
+  public GovernedTools(ToolRegistry tools, Path policyFile, Path auditFile) {
     this.tools = tools;
     this.sentinel = Sentinel.builder()
-        .authenticator(Authenticator.fixed(user))
-        .policy(policy)
-        .limits(Limits.of(policy.limits(), LocalRateLimiter.create(Clock.system())))
+        .policy(PolicyEngine.load(policyFile)) // its rules, and its limits
         .audit(AuditDispatcher.builder().sink(JsonLinesAuditSink.open(auditFile)).build())
         .build();
   }
 
-  /** Calls a tool if the policy and limits allow it; the result says what happened. */
-  public CallResult<JsonNode> call(String tool, JsonNode arguments) {
+  /** Calls a tool for a user the application has authenticated; the result says what happened. */
+  public CallResult<JsonNode> call(Principal user, String tool, JsonNode arguments) {
     Request request = Request.toolCall("app", tool, arguments);
-    return sentinel.call(Call.of(Credentials.launch(), request),
+    return sentinel.call(Call.as(user, request),
         allowed -> tools.run(allowed.name(), allowed.arguments()));
   }
   // README snippet ends

@@ -26,6 +26,7 @@ class EmbeddingExampleTest {
         "customers.lookup -> ok {\"id\":\"c-7\",\"name\":\"Ada Lovelace\"}",
         "reports.run SELECT * -> denied by rule no-exports-of-everything: export named columns, not SELECT *",
         "payments.refund -> denied: no rule allows this request",
+        "payments.refund by bob, an admin -> ok {\"refunded\":true}",
         "reports.run #1 -> ok {\"rows\":42}",
         "reports.run #2 -> ok {\"rows\":42}",
         "reports.run #3 -> ok {\"rows\":42}");
@@ -34,12 +35,12 @@ class EmbeddingExampleTest {
     JsonMapper json = JsonMapper.builder().build();
     List<String> lines = Files.readAllLines(audit);
     assertThat(output.strip()).endsWith(lines.get(1));
-    assertThat(lines).hasSize(7);
+    assertThat(lines).hasSize(8);
     List<String> outcomes = lines.stream().map(json::readTree).map(e -> e.get("outcome").asString()).toList();
     assertThat(outcomes).containsExactly(
-        "ALLOWED", "DENIED", "DENIED", "ALLOWED", "ALLOWED", "ALLOWED", "LIMITED");
-    JsonNode first = json.readTree(lines.get(0));
-    assertThat(first.get("principal").asString()).isEqualTo("ann");
+        "ALLOWED", "DENIED", "DENIED", "ALLOWED", "ALLOWED", "ALLOWED", "ALLOWED", "LIMITED");
+    List<String> principals = lines.stream().map(json::readTree).map(e -> e.get("principal").asString()).toList();
+    assertThat(principals).containsExactly("ann", "ann", "ann", "bob", "ann", "ann", "ann", "ann");
   }
 
   @Test
@@ -53,6 +54,12 @@ class EmbeddingExampleTest {
 
     for (String line : snippet.strip().lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
       assertThat(readme).as("README carries the example's line").contains(line);
+    }
+    // and its imports, so that the snippet compiles as shown
+    String block = readme.substring(readme.indexOf("## Embedding"));
+    block = block.substring(block.indexOf("```java"), block.indexOf("```\n", block.indexOf("```java") + 7));
+    for (String line : source.lines().filter(l -> l.startsWith("import ")).toList()) {
+      assertThat(block).as("README's embedding snippet imports what the example does").contains(line);
     }
   }
 }
