@@ -1,6 +1,7 @@
 package dev.sentinel.jdbc;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.core.internal.Ed25519Keys;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -10,14 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -157,13 +153,11 @@ public final class AuditCheckpoints {
    * @throws AuditCheckpointException naming the file, if it cannot be read or holds no such key
    */
   public static PrivateKey readPrivateKey(Path file) {
-    byte[] der = pem(file, "PRIVATE KEY", "private",
-        "openssl genpkey -algorithm ed25519 -out " + file.getFileName());
     try {
-      return KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
-    } catch (GeneralSecurityException | RuntimeException e) {
-      throw new AuditCheckpointException("Cannot read the audit checkpoint key " + file
-          + ": it is not an Ed25519 private key (" + e.getMessage() + ").", e);
+      return Ed25519Keys.readPrivate(file, "audit checkpoint key",
+          "openssl genpkey -algorithm ed25519 -out " + file.getFileName());
+    } catch (Ed25519Keys.KeyFileException e) {
+      throw new AuditCheckpointException(e.getMessage(), e);
     }
   }
 
@@ -173,41 +167,11 @@ public final class AuditCheckpoints {
    * @throws AuditCheckpointException naming the file, if it cannot be read or holds no such key
    */
   public static PublicKey readPublicKey(Path file) {
-    byte[] der = pem(file, "PUBLIC KEY", "public",
-        "openssl pkey -in checkpoint.key -pubout -out " + file.getFileName());
     try {
-      return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-    } catch (GeneralSecurityException | RuntimeException e) {
-      throw new AuditCheckpointException("Cannot read the audit checkpoint public key " + file
-          + ": it is not an Ed25519 public key (" + e.getMessage() + ").", e);
-    }
-  }
-
-  /** The DER bytes of the one PEM block of that label in the file. */
-  private static byte[] pem(Path file, String label, String kind, String howToMake) {
-    Objects.requireNonNull(file, "file");
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.US_ASCII);
-    } catch (IOException e) {
-      throw new AuditCheckpointException(
-          "Cannot read the audit checkpoint " + kind + " key " + file + ": " + e, e);
-    }
-    String begin = "-----BEGIN " + label + "-----";
-    String end = "-----END " + label + "-----";
-    int from = text.indexOf(begin);
-    int to = from < 0 ? -1 : text.indexOf(end, from);
-    if (from < 0 || to < 0) {
-      throw new AuditCheckpointException("Cannot read the audit checkpoint " + kind + " key "
-          + file + ": expected a PEM block '" + begin + "'"
-          + (text.contains("ENCRYPTED PRIVATE KEY") ? " (encrypted keys are not supported)" : "")
-          + ", such as `" + howToMake + "` writes.");
-    }
-    try {
-      return Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
-    } catch (IllegalArgumentException e) {
-      throw new AuditCheckpointException("Cannot read the audit checkpoint " + kind + " key "
-          + file + ": its PEM block is not base64.", e);
+      return Ed25519Keys.readPublic(file, "audit checkpoint public key",
+          "openssl pkey -in checkpoint.key -pubout -out " + file.getFileName());
+    } catch (Ed25519Keys.KeyFileException e) {
+      throw new AuditCheckpointException(e.getMessage(), e);
     }
   }
 }
