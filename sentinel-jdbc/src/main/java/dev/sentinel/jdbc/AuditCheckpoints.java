@@ -154,7 +154,7 @@ public final class AuditCheckpoints {
    */
   public static PrivateKey readPrivateKey(Path file) {
     try {
-      return Ed25519Keys.readPrivate(file, "audit checkpoint key",
+      return Ed25519Keys.readPrivate(file, "audit checkpoint private key",
           "openssl genpkey -algorithm ed25519 -out " + file.getFileName());
     } catch (Ed25519Keys.KeyFileException e) {
       throw new AuditCheckpointException(e.getMessage(), e);
