@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "policy",
     mixinStandardHelpOptions = true,
+    subcommands = PolicyDiffCommand.class,
     description = "Check a policy file, run the test cases written beside it, or explain how it "
         + "decides a request.")
 public final class PolicyCommand implements Runnable {
@@ -61,11 +62,16 @@ public final class PolicyCommand implements Runnable {
     this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
+  /** How policies are compiled, for the subcommands in their own classes. */
+  PolicyOptions policyOptions() {
+    return policyOptions;
+  }
+
   /** Without a subcommand: a usage error. */
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: check, test or explain");
+        "missing command: check, test, explain or diff");
   }
 
   /** Loads a policy and prints its rule and limit counts. */
