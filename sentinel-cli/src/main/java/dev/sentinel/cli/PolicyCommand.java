@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "policy",
     mixinStandardHelpOptions = true,
-    subcommands = PolicyDiffCommand.class,
+    subcommands = {PolicyDiffCommand.class, PolicyLintCommand.class},
     description = "Check a policy file, run the test cases written beside it, or explain how it "
         + "decides a request.")
 public final class PolicyCommand implements Runnable {
@@ -62,6 +62,11 @@ public final class PolicyCommand implements Runnable {
     this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
+  /** The variables {@code ${env:...}} in config files read, for the subcommands in their own classes. */
+  Map<String, String> environment() {
+    return environment;
+  }
+
   /** How policies are compiled, for the subcommands in their own classes. */
   PolicyOptions policyOptions() {
     return policyOptions;
@@ -71,7 +76,7 @@ public final class PolicyCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: check, test, explain or diff");
+        "missing command: check, test, explain, diff or lint");
   }
 
   /** Loads a policy and prints its rule and limit counts. */

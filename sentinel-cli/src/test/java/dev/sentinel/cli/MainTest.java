@@ -53,7 +53,7 @@ class MainTest {
     assertThat(config.err()).contains("missing command: check");
     Run policy = Cli.run("policy");
     assertThat(policy.exit()).isEqualTo(Main.USAGE);
-    assertThat(policy.err()).contains("missing command: check, test, explain or diff");
+    assertThat(policy.err()).contains("missing command: check, test, explain, diff or lint");
   }
 
   @Test

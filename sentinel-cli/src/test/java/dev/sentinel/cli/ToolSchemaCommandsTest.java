@@ -54,6 +54,25 @@ class ToolSchemaCommandsTest {
   }
 
   @Test
+  void policyLintWithBackends_namesAGlobThatMatchesNoListedTool(@TempDir Path dir) throws Exception {
+    Path config = config(dir, sdkBackend());
+    Files.writeString(dir.resolve("policy.yaml"), String.join("\n",
+        "roles: { user: {} }",
+        "rules:",
+        "  - id: echo",
+        "    allow: { roles: [user], tools: [\"kid__echo\", \"kid__ecoh\"] }",
+        ""));
+    Files.writeString(config, Files.readString(config).replaceFirst("(?s)policy:.*", "policy: policy.yaml\n"));
+
+    Run run = Cli.run("policy", "lint", "--config", config.toString(), "--backends");
+
+    assertThat(run.exit()).as(run.err()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).contains("policy.yaml:4: warning: rule 'echo': the glob 'kid__ecoh' matches no tool"
+        + " the backends list (8 tools)").doesNotContain("'kid__echo' matches no tool")
+        .contains("(8 tools listed by the backends)");
+  }
+
+  @Test
   void configCheckStart_aBackendThatDoesNotStart_exitsOne(@TempDir Path dir) throws Exception {
     Run run = Cli.run("config", "check", config(dir, "/nonexistent/sentinel-test-server").toString(), "--start");
 
