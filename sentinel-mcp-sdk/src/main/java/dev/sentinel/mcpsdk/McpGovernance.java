@@ -111,7 +111,7 @@ public final class McpGovernance {
     Objects.requireNonNull(spec, "spec");
     String name = spec.tool().name();
     var handler = spec.callHandler();
-    return new SyncToolSpecification(spec.tool(), (exchange, request) -> unwrap(govern(
+    return new SyncToolSpecification(spec.tool(), (exchange, request) -> McpErrors.valueOrThrow(govern(
         context(exchange), session(exchange),
         Request.toolCall(server, name, Arguments.tree(request.arguments())),
         () -> handler.apply(exchange, request))));
@@ -157,7 +157,7 @@ public final class McpGovernance {
   public SyncResourceSpecification resource(SyncResourceSpecification spec) {
     Objects.requireNonNull(spec, "spec");
     var handler = spec.readHandler();
-    return new SyncResourceSpecification(spec.resource(), (exchange, request) -> unwrap(govern(
+    return new SyncResourceSpecification(spec.resource(), (exchange, request) -> McpErrors.valueOrThrow(govern(
         context(exchange), session(exchange), read(request.uri()),
         () -> handler.apply(exchange, request))));
   }
@@ -175,7 +175,7 @@ public final class McpGovernance {
     Objects.requireNonNull(spec, "spec");
     var handler = spec.readHandler();
     return new SyncResourceTemplateSpecification(spec.resourceTemplate(), (exchange, request) ->
-        unwrap(govern(context(exchange), session(exchange), read(request.uri()),
+        McpErrors.valueOrThrow(govern(context(exchange), session(exchange), read(request.uri()),
             () -> handler.apply(exchange, request))));
   }
 
@@ -208,7 +208,7 @@ public final class McpGovernance {
     Objects.requireNonNull(spec, "spec");
     String name = spec.prompt().name();
     var handler = spec.promptHandler();
-    return new SyncPromptSpecification(spec.prompt(), (exchange, request) -> unwrap(govern(
+    return new SyncPromptSpecification(spec.prompt(), (exchange, request) -> McpErrors.valueOrThrow(govern(
         context(exchange), session(exchange), prompt(name, request.arguments()),
         () -> handler.apply(exchange, request))));
   }
@@ -283,25 +283,9 @@ public final class McpGovernance {
 
   private <T> Mono<T> governAsync(McpAsyncServerExchange exchange, Request request, Supplier<Mono<T>> handler) {
     Session session = new Session(exchange.sessionId(), client(exchange.getClientInfo()));
-    return Mono.fromCallable(() -> unwrap(govern(exchange.transportContext(), session, request,
+    return Mono.fromCallable(() -> McpErrors.valueOrThrow(govern(exchange.transportContext(), session, request,
             () -> handler.get().block())))
         .subscribeOn(Schedulers.boundedElastic());
-  }
-
-  /** The handler's value, or the refusal as an MCP error, or the handler's own exception. */
-  private static <T> T unwrap(CallResult<T> result) {
-    if (result.ok()) {
-      return result.value();
-    }
-    if (result.refusal() != null) {
-      throw McpErrors.of(result.refusal());
-    }
-    Throwable failure = result.failure();
-    if (failure instanceof RuntimeException) {
-      throw (RuntimeException) failure;
-    }
-    // a checked exception (interrupted, timed out) from an asynchronous handler's wait
-    throw new dev.sentinel.core.InvocationFailedException(result.outcome(), failure);
   }
 
   private static McpTransportContext context(McpSyncServerExchange exchange) {
