@@ -19,6 +19,7 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncPromptSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceTemplateSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.server.McpSyncListFilter;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -227,6 +228,56 @@ public final class McpGovernance {
         exchange, prompt(name, request.arguments()), () -> handler.apply(exchange, request)));
   }
 
+  // ---- stateless servers ------------------------------------------------------------------
+
+  /** A tool of a stateless server whose calls are governed (no session: the trail records none). */
+  public McpStatelessServerFeatures.SyncToolSpecification tool(McpStatelessServerFeatures.SyncToolSpecification spec) {
+    Objects.requireNonNull(spec, "spec");
+    String name = spec.tool().name();
+    var handler = spec.callHandler();
+    return new McpStatelessServerFeatures.SyncToolSpecification(spec.tool(), (context, request) ->
+        McpErrors.valueOrThrow(govern(context, Session.NONE,
+            Request.toolCall(server, name, Arguments.tree(request.arguments())),
+            () -> handler.apply(context, request))));
+  }
+
+  /** Tools of a stateless server whose calls are governed, in order. */
+  public List<McpStatelessServerFeatures.SyncToolSpecification> statelessTools(
+      List<McpStatelessServerFeatures.SyncToolSpecification> specs) {
+    return specs.stream().map(this::tool).toList();
+  }
+
+  /** A resource of a stateless server whose reads are governed. */
+  public McpStatelessServerFeatures.SyncResourceSpecification resource(
+      McpStatelessServerFeatures.SyncResourceSpecification spec) {
+    Objects.requireNonNull(spec, "spec");
+    var handler = spec.readHandler();
+    return new McpStatelessServerFeatures.SyncResourceSpecification(spec.resource(), (context, request) ->
+        McpErrors.valueOrThrow(govern(context, Session.NONE, read(request.uri()),
+            () -> handler.apply(context, request))));
+  }
+
+  /** A resource template of a stateless server whose reads are governed. */
+  public McpStatelessServerFeatures.SyncResourceTemplateSpecification resourceTemplate(
+      McpStatelessServerFeatures.SyncResourceTemplateSpecification spec) {
+    Objects.requireNonNull(spec, "spec");
+    var handler = spec.readHandler();
+    return new McpStatelessServerFeatures.SyncResourceTemplateSpecification(spec.resourceTemplate(),
+        (context, request) -> McpErrors.valueOrThrow(govern(context, Session.NONE, read(request.uri()),
+            () -> handler.apply(context, request))));
+  }
+
+  /** A prompt of a stateless server whose requests are governed. */
+  public McpStatelessServerFeatures.SyncPromptSpecification prompt(
+      McpStatelessServerFeatures.SyncPromptSpecification spec) {
+    Objects.requireNonNull(spec, "spec");
+    String name = spec.prompt().name();
+    var handler = spec.promptHandler();
+    return new McpStatelessServerFeatures.SyncPromptSpecification(spec.prompt(), (context, request) ->
+        McpErrors.valueOrThrow(govern(context, Session.NONE, prompt(name, request.arguments()),
+            () -> handler.apply(context, request))));
+  }
+
   // ---- the pipeline -----------------------------------------------------------------------
 
   private Request read(String uri) {
@@ -301,5 +352,8 @@ public final class McpGovernance {
   }
 
   /** The MCP session and the client's announced name, for the audit trail. */
-  private record Session(String id, String client) {}
+  private record Session(String id, String client) {
+    /** A stateless server's requests have no session. */
+    static final Session NONE = new Session(null, null);
+  }
 }
