@@ -35,7 +35,8 @@ public final class GovernedMcpAsyncClient {
    * @param server the server's name, which the pipeline sees as the backend
    * @param principal on whose behalf the requests are made
    */
-  public static GovernedMcpAsyncClient of(McpAsyncClient client, Sentinel sentinel, String server, Principal principal) {
+  public static GovernedMcpAsyncClient of(
+      McpAsyncClient client, Sentinel sentinel, String server, Principal principal) {
     return new GovernedMcpAsyncClient(client, new ClientGovernor(sentinel, server, principal));
   }
 

@@ -1,5 +1,9 @@
 package dev.sentinel.mcpsdk;
 
+import static dev.sentinel.mcpsdk.Requests.prompt;
+import static dev.sentinel.mcpsdk.Requests.read;
+import static dev.sentinel.mcpsdk.Requests.text;
+import static dev.sentinel.mcpsdk.Requests.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -58,12 +62,13 @@ class GovernedMcpClientTest {
     HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider.builder()
         .jsonMapper(GovernedNotesServer.JSON).mcpEndpoint("/mcp").build();
     mcp = McpServer.sync(transport)
-        .capabilities(McpSchema.ServerCapabilities.builder().tools(false).resources(false, false).prompts(false).build())
+        .capabilities(McpSchema.ServerCapabilities.builder()
+            .tools(false).resources(false, false).prompts(false).build())
         .tools(tool("read_note"), tool("write_note"), tool("delete_all"))
         .resources(resource("notes://index"), resource("notes://drafts/plan"))
-        .prompts(new SyncPromptSpecification(new McpSchema.Prompt("summarize", "", List.of()), (exchange, request) -> {
+        .prompts(new SyncPromptSpecification(McpSchema.Prompt.builder("summarize").build(), (exchange, request) -> {
           served.add("summarize " + request.arguments());
-          return new McpSchema.GetPromptResult("", List.of());
+          return McpSchema.GetPromptResult.builder(List.of()).description("").build();
         }))
         .build();
     http = new JettyServer(transport);
@@ -86,7 +91,7 @@ class GovernedMcpClientTest {
 
   private SyncToolSpecification tool(String name) {
     return new SyncToolSpecification(
-        McpSchema.Tool.builder().name(name).inputSchema(GovernedNotesServer.JSON, "{\"type\":\"object\"}").build(),
+        McpSchema.Tool.builder(name, GovernedNotesServer.JSON, "{\"type\":\"object\"}").build(),
         (exchange, request) -> {
           served.add(name + " " + request.arguments());
           if (request.arguments().containsKey("fail")) {
@@ -99,7 +104,7 @@ class GovernedMcpClientTest {
   private SyncResourceSpecification resource(String uri) {
     return new SyncResourceSpecification(McpSchema.Resource.builder(uri, uri).build(), (exchange, request) -> {
       served.add(request.uri());
-      return new McpSchema.ReadResourceResult(List.of(new McpSchema.TextResourceContents(uri, "text/plain", "x")));
+      return text(uri, "x");
     });
   }
 
@@ -124,26 +129,27 @@ class GovernedMcpClientTest {
   void callTool_refused_isNeverSent() {
     GovernedMcpSyncClient alice = GovernedMcpSyncClient.of(client, sentinel, "notes", ALICE);
 
-    alice.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "ideas")));
+    alice.callTool(toolCall("write_note", Map.of("title", "ideas")));
     McpError secret = catchThrowableOfType(McpError.class,
-        () -> alice.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "secret-plan"))));
+        () -> alice.callTool(toolCall("write_note", Map.of("title", "secret-plan"))));
     McpError delete = catchThrowableOfType(McpError.class,
-        () -> alice.callTool(new McpSchema.CallToolRequest("delete_all", Map.of())));
+        () -> alice.callTool(toolCall("delete_all", Map.of())));
 
     assertThat(secret.getJsonRpcError().code()).isEqualTo(-32012);
     assertThat(delete.getJsonRpcError().message()).contains("nobody-deletes");
     assertThat(served).containsExactly("write_note {title=ideas}");
-    assertThat(trail()).extracting(AuditEvent::outcome).containsExactly(Outcome.ALLOWED, Outcome.DENIED, Outcome.DENIED);
+    assertThat(trail()).extracting(AuditEvent::outcome)
+        .containsExactly(Outcome.ALLOWED, Outcome.DENIED, Outcome.DENIED);
   }
 
   @Test
   void callTool_overTheLimit_isRefusedWithRetryAfter() {
     GovernedMcpSyncClient alice = GovernedMcpSyncClient.of(client, sentinel, "notes", ALICE);
-    alice.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "1")));
-    alice.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "2")));
+    alice.callTool(toolCall("write_note", Map.of("title", "1")));
+    alice.callTool(toolCall("write_note", Map.of("title", "2")));
 
     McpError limited = catchThrowableOfType(McpError.class,
-        () -> alice.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "3"))));
+        () -> alice.callTool(toolCall("write_note", Map.of("title", "3"))));
 
     assertThat(limited.getJsonRpcError().code()).isEqualTo(-32014);
     assertThat(served).hasSize(2);
@@ -154,7 +160,7 @@ class GovernedMcpClientTest {
     GovernedMcpSyncClient bob = GovernedMcpSyncClient.of(client, sentinel, "notes", BOB);
 
     McpError error = catchThrowableOfType(McpError.class,
-        () -> bob.callTool(new McpSchema.CallToolRequest("read_note", Map.of("fail", true))));
+        () -> bob.callTool(toolCall("read_note", Map.of("fail", true))));
 
     assertThat(error.getJsonRpcError().code()).isEqualTo(McpSchema.ErrorCodes.INTERNAL_ERROR);
     assertThat(trail()).singleElement().satisfies(event -> {
@@ -167,12 +173,12 @@ class GovernedMcpClientTest {
   void readResource_andGetPrompt_areDecidedBeforeTheyAreSent() {
     GovernedMcpSyncClient bob = GovernedMcpSyncClient.of(client, sentinel, "notes", BOB);
 
-    bob.readResource(new McpSchema.ReadResourceRequest("notes://index"));
+    bob.readResource(read("notes://index"));
     McpError draft = catchThrowableOfType(McpError.class,
-        () -> bob.readResource(new McpSchema.ReadResourceRequest("notes://drafts/plan")));
-    bob.getPrompt(new McpSchema.GetPromptRequest("summarize", Map.of("topic", "q3")));
+        () -> bob.readResource(read("notes://drafts/plan")));
+    bob.getPrompt(prompt("summarize", Map.of("topic", "q3")));
     McpError salaries = catchThrowableOfType(McpError.class,
-        () -> bob.getPrompt(new McpSchema.GetPromptRequest("summarize", Map.of("topic", "salaries"))));
+        () -> bob.getPrompt(prompt("summarize", Map.of("topic", "salaries"))));
 
     assertThat(draft.getJsonRpcError().code()).isEqualTo(-32012);
     assertThat(salaries.getJsonRpcError().code()).isEqualTo(-32012);
@@ -190,9 +196,9 @@ class GovernedMcpClientTest {
 
       assertThat(bob.listTools(null).block(Duration.ofSeconds(30)).tools())
           .extracting(McpSchema.Tool::name).containsExactly("read_note");
-      bob.callTool(new McpSchema.CallToolRequest("read_note", Map.of("title", "a"))).block(Duration.ofSeconds(30));
+      bob.callTool(toolCall("read_note", Map.of("title", "a"))).block(Duration.ofSeconds(30));
       McpError denied = catchThrowableOfType(McpError.class, () -> bob.callTool(
-          new McpSchema.CallToolRequest("write_note", Map.of("title", "a"))).block(Duration.ofSeconds(30)));
+          toolCall("write_note", Map.of("title", "a"))).block(Duration.ofSeconds(30)));
 
       assertThat(denied.getJsonRpcError().code()).isEqualTo(-32012);
       assertThat(served).containsExactly("read_note {title=a}");

@@ -24,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
  * the request's {@code Authorization} header into the transport context, and the application's
  * {@link CallerResolver} turns it into credentials for the pipeline's authenticator.
  */
+@SuppressWarnings("try") // close() throws what Jetty's stop does
 final class GovernedNotesServer implements AutoCloseable {
   static final McpJsonMapper JSON = new JacksonMcpJsonMapper(JsonMapper.builder().build());
 
@@ -88,7 +89,7 @@ final class GovernedNotesServer implements AutoCloseable {
   private SyncToolSpecification tool(
       String name, String schema, java.util.function.Function<Map<String, Object>, String> body) {
     return SyncToolSpecification.builder()
-        .tool(McpSchema.Tool.builder().name(name).inputSchema(JSON, schema).build())
+        .tool(McpSchema.Tool.builder(name, JSON, schema).build())
         .callHandler((exchange, request) -> {
           received.add(request.arguments());
           return McpSchema.CallToolResult.builder().addTextContent(body.apply(request.arguments())).build();
@@ -99,23 +100,24 @@ final class GovernedNotesServer implements AutoCloseable {
   private List<SyncResourceSpecification> resources() {
     McpSchema.Resource index = McpSchema.Resource.builder("notes://index", "index").build();
     return List.of(new SyncResourceSpecification(index, (exchange, request) ->
-        new McpSchema.ReadResourceResult(List.of(
-            new McpSchema.TextResourceContents(request.uri(), "text/plain", String.join("\n", notes.keySet()))))));
+        Requests.text(request.uri(), String.join("\n", notes.keySet()))));
   }
 
   private List<SyncResourceTemplateSpecification> drafts() {
     McpSchema.ResourceTemplate drafts = McpSchema.ResourceTemplate.builder("notes://drafts/{title}", "drafts").build();
     return List.of(new SyncResourceTemplateSpecification(drafts, (exchange, request) ->
-        new McpSchema.ReadResourceResult(List.of(
-            new McpSchema.TextResourceContents(request.uri(), "text/plain", "a draft")))));
+        Requests.text(request.uri(), "a draft")));
   }
 
   private List<SyncPromptSpecification> prompts() {
-    McpSchema.Prompt summarize = new McpSchema.Prompt("summarize", "summarize the notes on a topic",
-        List.of(new McpSchema.PromptArgument("topic", "the topic", true)));
+    McpSchema.Prompt summarize = McpSchema.Prompt.builder("summarize")
+        .description("summarize the notes on a topic")
+        .arguments(List.of(McpSchema.PromptArgument.builder("topic").description("the topic").required(true).build()))
+        .build();
     return List.of(new SyncPromptSpecification(summarize, (exchange, request) ->
-        new McpSchema.GetPromptResult("summary", List.of(new McpSchema.PromptMessage(
-            McpSchema.Role.USER, new McpSchema.TextContent("Summarize " + request.arguments().get("topic")))))));
+        McpSchema.GetPromptResult.builder(List.of(new McpSchema.PromptMessage(McpSchema.Role.USER,
+                McpSchema.TextContent.builder("Summarize " + request.arguments().get("topic")).build())))
+            .description("summary").build()));
   }
 
   @Override

@@ -7,6 +7,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /** An embedded Jetty serving one servlet (an SDK transport) at {@code /mcp} on 127.0.0.1. */
+@SuppressWarnings("try") // close() throws what Jetty's stop does
 final class JettyServer implements AutoCloseable {
   private final Server jetty = new Server();
   private final String url;

@@ -29,9 +29,11 @@ class McpErrorsTest {
 
   @Test
   void aLimit_carriesItsRulesAndRetryAfter() {
-    McpError error = McpErrors.of(new Refusal(Outcome.LIMITED, List.of("writes"), "too many requests", Duration.ofMillis(1500)));
+    McpError error = McpErrors.of(
+        new Refusal(Outcome.LIMITED, List.of("writes"), "too many requests", Duration.ofMillis(1500)));
 
-    assertThat(error.getJsonRpcError().message()).isEqualTo("rate limited by rule writes: too many requests (retry after 1500 ms)");
+    assertThat(error.getJsonRpcError().message())
+        .isEqualTo("rate limited by rule writes: too many requests (retry after 1500 ms)");
     assertThat(error.getJsonRpcError().data()).isEqualTo(Map.of(
         "outcome", "LIMITED", "rules", List.of("writes"), "retryAfterMs", 1500L));
   }

@@ -1,5 +1,6 @@
 package dev.sentinel.mcpsdk;
 
+import static dev.sentinel.mcpsdk.Requests.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -71,7 +72,7 @@ class McpGovernanceAsyncTest {
 
   private AsyncToolSpecification tool(String name) {
     return new AsyncToolSpecification(
-        McpSchema.Tool.builder().name(name).inputSchema(GovernedNotesServer.JSON, "{\"type\":\"object\"}").build(),
+        McpSchema.Tool.builder(name, GovernedNotesServer.JSON, "{\"type\":\"object\"}").build(),
         (exchange, request) -> Mono.fromSupplier(() -> {
           ran.add(name);
           return McpSchema.CallToolResult.builder().addTextContent("ok").build();
@@ -82,9 +83,9 @@ class McpGovernanceAsyncTest {
   void asyncServer_filtersTheList_andGovernsCalls() {
     assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("read_note");
 
-    client.callTool(new McpSchema.CallToolRequest("read_note", Map.of("title", "welcome")));
+    client.callTool(toolCall("read_note", Map.of("title", "welcome")));
     McpError denied = catchThrowableOfType(McpError.class,
-        () -> client.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "x"))));
+        () -> client.callTool(toolCall("write_note", Map.of("title", "x"))));
 
     assertThat(denied.getJsonRpcError().code()).isEqualTo(-32012);
     assertThat(ran).containsExactly("read_note");

@@ -1,5 +1,6 @@
 package dev.sentinel.mcpsdk;
 
+import static dev.sentinel.mcpsdk.Requests.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -74,7 +75,7 @@ class McpGovernanceStatelessTest {
 
   private McpStatelessServerFeatures.SyncToolSpecification tool(String name) {
     return new McpStatelessServerFeatures.SyncToolSpecification(
-        McpSchema.Tool.builder().name(name).inputSchema(GovernedNotesServer.JSON, "{\"type\":\"object\"}").build(),
+        McpSchema.Tool.builder(name, GovernedNotesServer.JSON, "{\"type\":\"object\"}").build(),
         (context, request) -> {
           ran.add(name);
           return McpSchema.CallToolResult.builder().addTextContent("ok").build();
@@ -101,11 +102,11 @@ class McpGovernanceStatelessTest {
       assertThat(bob.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("read_note");
       assertThat(nobody.listTools().tools()).isEmpty();
 
-      bob.callTool(new McpSchema.CallToolRequest("read_note", Map.of()));
+      bob.callTool(toolCall("read_note", Map.of()));
       McpError denied = catchThrowableOfType(McpError.class,
-          () -> bob.callTool(new McpSchema.CallToolRequest("write_note", Map.of("title", "x"))));
+          () -> bob.callTool(toolCall("write_note", Map.of("title", "x"))));
       McpError anonymous = catchThrowableOfType(McpError.class,
-          () -> nobody.callTool(new McpSchema.CallToolRequest("read_note", Map.of())));
+          () -> nobody.callTool(toolCall("read_note", Map.of())));
 
       assertThat(denied.getJsonRpcError().code()).isEqualTo(-32012);
       assertThat(anonymous.getJsonRpcError().code()).isEqualTo(-32011);

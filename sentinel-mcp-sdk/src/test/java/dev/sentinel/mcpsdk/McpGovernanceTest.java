@@ -1,5 +1,8 @@
 package dev.sentinel.mcpsdk;
 
+import static dev.sentinel.mcpsdk.Requests.prompt;
+import static dev.sentinel.mcpsdk.Requests.read;
+import static dev.sentinel.mcpsdk.Requests.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -92,7 +95,7 @@ class McpGovernanceTest {
   }
 
   private static McpSchema.CallToolResult call(McpSyncClient client, String tool, Map<String, Object> arguments) {
-    return client.callTool(new McpSchema.CallToolRequest(tool, arguments));
+    return client.callTool(toolCall(tool, arguments));
   }
 
   private static McpError refusal(Runnable call) {
@@ -269,9 +272,9 @@ class McpGovernanceTest {
     start(BEARER);
     McpSyncClient bob = client("t-bob");
 
-    McpSchema.ReadResourceResult index = bob.readResource(new McpSchema.ReadResourceRequest("notes://index"));
-    McpError draft = refusal(() -> bob.readResource(new McpSchema.ReadResourceRequest("notes://drafts/plan")));
-    McpError anonymous = refusal(() -> client(null).readResource(new McpSchema.ReadResourceRequest("notes://index")));
+    McpSchema.ReadResourceResult index = bob.readResource(read("notes://index"));
+    McpError draft = refusal(() -> bob.readResource(read("notes://drafts/plan")));
+    McpError anonymous = refusal(() -> client(null).readResource(read("notes://index")));
 
     assertThat(((McpSchema.TextResourceContents) index.contents().get(0)).text()).contains("welcome");
     assertThat(draft.getJsonRpcError().code()).isEqualTo(-32012);
@@ -288,8 +291,8 @@ class McpGovernanceTest {
     start(BEARER);
     McpSyncClient bob = client("t-bob");
 
-    McpSchema.GetPromptResult ok = bob.getPrompt(new McpSchema.GetPromptRequest("summarize", Map.of("topic", "q3")));
-    McpError refused = refusal(() -> bob.getPrompt(new McpSchema.GetPromptRequest("summarize", Map.of("topic", "salaries"))));
+    McpSchema.GetPromptResult ok = bob.getPrompt(prompt("summarize", Map.of("topic", "q3")));
+    McpError refused = refusal(() -> bob.getPrompt(prompt("summarize", Map.of("topic", "salaries"))));
 
     assertThat(((McpSchema.TextContent) ok.messages().get(0).content()).text()).isEqualTo("Summarize q3");
     assertThat(refused.getJsonRpcError().code()).isEqualTo(-32012);
