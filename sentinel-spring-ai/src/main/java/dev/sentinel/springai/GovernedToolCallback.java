@@ -90,11 +90,13 @@ public final class GovernedToolCallback implements ToolCallback {
     return delegate;
   }
 
+  /** The decorated tool's definition: the model sees the same tool. */
   @Override
   public ToolDefinition getToolDefinition() {
     return delegate.getToolDefinition();
   }
 
+  /** The decorated tool's metadata. */
   @Override
   public ToolMetadata getToolMetadata() {
     return delegate.getToolMetadata();
@@ -106,6 +108,12 @@ public final class GovernedToolCallback implements ToolCallback {
     return call(toolInput, null);
   }
 
+  /**
+   * Calls the tool if the pipeline allows, for the principal the resolver finds in the tool
+   * context.
+   *
+   * @throws ToolRefusedException if the pipeline refused the call (the tool did not run)
+   */
   @Override
   public String call(String toolInput, ToolContext toolContext) {
     ToolDefinition tool = delegate.getToolDefinition();

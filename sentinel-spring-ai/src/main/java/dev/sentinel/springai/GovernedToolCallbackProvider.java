@@ -37,6 +37,7 @@ public final class GovernedToolCallbackProvider implements ToolCallbackProvider 
     return new GovernedToolCallbackProvider(provider, sentinel, backend, principals);
   }
 
+  /** The provider's tools as they are now, each governed. */
   @Override
   public ToolCallback[] getToolCallbacks() {
     return Arrays.stream(delegate.getToolCallbacks())
