@@ -51,6 +51,29 @@ public record Refusal(Outcome outcome, List<String> rules, String reason, Durati
     return text.toString();
   }
 
+  /**
+   * The stable JSON-RPC error code every Sentinel front end answers this refusal with (the
+   * gateways, the MCP SDK adapter): {@code -32011} unauthenticated, {@code -32012} denied by the
+   * policy, {@code -32013} disabled by the kill switch, {@code -32014} rate limited, {@code -32015}
+   * not confirmed, {@code -32016} the audit trail is unavailable.
+   */
+  public int code() {
+    switch (outcome) {
+      case UNAUTHENTICATED:
+        return -32011;
+      case DISABLED:
+        return -32013;
+      case LIMITED:
+        return -32014;
+      case UNCONFIRMED:
+        return -32015;
+      case UNAVAILABLE:
+        return -32016;
+      default:
+        return -32012;
+    }
+  }
+
   private String verb() {
     switch (outcome) {
       case UNAUTHENTICATED:
