@@ -24,10 +24,14 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A gateway's {@link Stores} with the shared state on Redis (or Valkey): the shared rate limits
@@ -57,6 +61,9 @@ public final class RedisStores implements Stores {
   /** What every bucket key starts with. */
   public static final String KEY_PREFIX = "sentinel:limit:";
 
+  /** The longest wait between two attempts to reconnect to Redis. */
+  public static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+
   /** How long after its refill a bucket's key is kept. */
   public static final long EXPIRY_MARGIN_SECONDS = 10;
 
@@ -64,17 +71,19 @@ public final class RedisStores implements Stores {
   private final Stores database;
   private final Clock clock;
   private final RedisClient client;
+  private final ClientResources resources;
   private final StatefulRedisConnection<String, byte[]> connection;
   private final ProxyManager<String> buckets;
   private final KillSwitchStore killSwitch; // null when the database has none
   private SharedRateLimiter limiter; // guarded by this; created on first use
 
   private RedisStores(RedisSettings settings, Stores database, Clock clock, RedisClient client,
-      StatefulRedisConnection<String, byte[]> connection) {
+      ClientResources resources, StatefulRedisConnection<String, byte[]> connection) {
     this.settings = settings;
     this.database = database;
     this.clock = clock;
     this.client = client;
+    this.resources = resources;
     this.connection = connection;
     this.buckets = Bucket4jLettuce.casBasedBuilder(connection)
         .clientClock(SharedRateLimiter.wallClock(clock))
@@ -146,17 +155,24 @@ public final class RedisStores implements Stores {
       options.sslOptions(SslOptions.builder().jdkSslProvider()
           .trustManager(settings.caFile().toFile()).build());
     }
-    RedisClient client = RedisClient.create(uri);
+    // Reconnect attempts back off up to 1 s, not Lettuce's default 30 s: limits that refuse while
+    // Redis is away should work again within about a second of its return.
+    ClientResources resources = DefaultClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2,
+            TimeUnit.MILLISECONDS))
+        .build();
+    RedisClient client = RedisClient.create(resources, uri);
     client.setOptions(options.build());
     StatefulRedisConnection<String, byte[]> connection;
     try {
       connection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
     } catch (RuntimeException e) {
       client.shutdown();
+      resources.shutdown();
       throw new RedisStoreException("Cannot connect to " + describe(settings) + ": "
           + reason(e) + ". Check the url, the credentials and that Redis is running.", e);
     }
-    return new RedisStores(settings, database, clock, client, connection);
+    return new RedisStores(settings, database, clock, client, resources, connection);
   }
 
   private static String describe(RedisSettings settings) {
@@ -260,6 +276,7 @@ public final class RedisStores implements Stores {
       try {
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
       } finally {
         database.close();
       }

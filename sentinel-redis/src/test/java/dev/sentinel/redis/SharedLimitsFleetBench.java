@@ -78,8 +78,8 @@ public final class SharedLimitsFleetBench {
     int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
     List<LimitSync> modes = List.of(LimitSync.exact(), LimitSync.batched(20),
         LimitSync.batched(100));
-    System.out.printf(Locale.ROOT, "%d gateways x %d threads, %d s per run%n%n", gateways,
-        threads, seconds);
+    System.out.printf(Locale.ROOT, "%d gateways x %d threads, %d s per run; %d processors, load average %s%n%n", gateways,
+        threads, seconds, Runtime.getRuntime().availableProcessors(), loadAverage());
     System.out.println("| store | sync | checks/s per gateway | all gateways | p50 | p99 |"
         + " admitted / exact allows (binding 50/s) | over-admission (bound) |");
     System.out.println("|---|---|---|---|---|---|---|---|");
@@ -94,7 +94,7 @@ public final class SharedLimitsFleetBench {
         }
       }
       System.out.println();
-      System.out.println("| store | sync | store stopped 10 s: admitted | refused | failed"
+      System.out.println("| store | sync | while stopped (10 s): admitted | refused | failed"
           + " (refused as unavailable) | first admitted call after the store is back |");
       System.out.println("|---|---|---|---|---|---|");
       for (Store store : stores) {
@@ -108,6 +108,14 @@ public final class SharedLimitsFleetBench {
     } finally {
       redis.close();
       pg.close();
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
     }
   }
 
@@ -128,10 +136,10 @@ public final class SharedLimitsFleetBench {
     Result bound = run(fleet, threads, seconds, binding, false, "bind-" + System.nanoTime());
     double allowed = binding.burst() + 50.0 * bound.elapsedNanos / 1e9;
     long maxOver = sync.maxOverAdmission(binding, gateways);
-    System.out.printf(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %.3f ms | %.3f ms | %,d / %,.0f |"
+    System.out.printf(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %,.0f µs | %,.0f µs | %,d / %,.0f |"
             + " %+.1f%% (bound %,d tokens = %.1f%% of the burst) |%n",
         store.name(), sync, throughput.perSecond() / gateways, throughput.perSecond(),
-        throughput.percentile(0.50) / 1e6, throughput.percentile(0.99) / 1e6,
+        throughput.percentile(0.50) / 1e3, throughput.percentile(0.99) / 1e3,
         bound.admitted.sum(), allowed, 100.0 * (bound.admitted.sum() - allowed) / allowed,
         maxOver, 100.0 * maxOver / binding.burst());
     for (RateLimiter limiter : fleet) {
@@ -185,8 +193,9 @@ public final class SharedLimitsFleetBench {
       }
     }
     Thread.sleep(2_000);
-    away.set(true);
+    // Counted as "while away" from when the store is down (stopping it takes a moment).
     store.stop();
+    away.set(true);
     Thread.sleep(10_000);
     away.set(false);
     store.restart();
