@@ -9,8 +9,10 @@ import dev.sentinel.core.gateway.ConfigWatcher;
 import dev.sentinel.core.gateway.GatewayConfig;
 import dev.sentinel.core.gateway.GatewayRuntime;
 import dev.sentinel.core.gateway.Server;
+import dev.sentinel.core.gateway.Stores;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.jdbc.JdbcStores;
+import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.http.HttpGateway;
 import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.jwt.JwtAuthenticator;
@@ -96,7 +98,9 @@ public final class HttpCommand implements Callable<Integer> {
         .<Authenticator>map(jwt -> JwtAuthenticator.dispatching(
             JwtAuthenticator.builder(jwt).clock(clock).build(), others))
         .orElse(others);
-    GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, stores, clients);
+    // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
+    Stores shared = RedisStores.wrap(loaded.sharedState(), stores, clock);
+    GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, shared, clients);
     ConfigReloader reloader = ConfigReloader.of(runtime, config, environment, policyOptions);
     HttpGateway http = HttpGateway.builder()
         .runtime(runtime)

@@ -8,6 +8,7 @@ import dev.sentinel.core.gateway.Audit;
 import dev.sentinel.core.gateway.DatabaseSettings;
 import dev.sentinel.core.gateway.Stores;
 import dev.sentinel.core.killswitch.KillSwitchStore;
+import dev.sentinel.core.limit.SharedLimits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -159,6 +160,27 @@ public final class JdbcStores implements Stores {
   }
 
   /**
+   * {@inheritDoc} The limiter is created with these settings on the first call; a later call
+   * with other settings is refused (one gateway keeps one set of settings until it restarts).
+   *
+   * @throws IllegalStateException if the limiter exists already with other settings
+   */
+  @Override
+  public synchronized Optional<RateLimiter> rateLimiter(SharedLimits limits) {
+    Objects.requireNonNull(limits, "limits");
+    if (database.dialect() != Dialect.POSTGRESQL) {
+      return Optional.empty();
+    }
+    if (rateLimiter == null) {
+      rateLimiter = PostgresRateLimiter.create(database, clock, limits);
+    } else if (!rateLimiter.settings().equals(limits)) {
+      throw new IllegalStateException("the shared rate limiter of " + database.describe()
+          + " exists already with " + rateLimiter.settings() + ", not " + limits);
+    }
+    return Optional.of(rateLimiter);
+  }
+
+  /**
    * {@inheritDoc} The {@link JdbcKillSwitchStore} on the database (on PostgreSQL with {@code
    * LISTEN/NOTIFY}).
    */
@@ -199,9 +221,19 @@ public final class JdbcStores implements Stores {
     return database.describe();
   }
 
-  /** Closes the database. Idempotent. */
+  /**
+   * Writes the tokens the shared limiter took but has not written yet ({@code batched}, {@code
+   * delayed}), then closes the database. Idempotent.
+   */
   @Override
   public void close() {
+    PostgresRateLimiter limiter;
+    synchronized (this) {
+      limiter = rateLimiter;
+    }
+    if (limiter != null && !database.isClosed()) {
+      limiter.flush();
+    }
     database.close();
   }
 

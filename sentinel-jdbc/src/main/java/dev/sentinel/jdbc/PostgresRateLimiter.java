@@ -4,10 +4,8 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimitResult;
 import dev.sentinel.api.RateLimiter;
-import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.TimeMeter;
-import io.github.bucket4j.distributed.BucketProxy;
+import dev.sentinel.core.limit.SharedLimits;
+import dev.sentinel.core.limit.SharedRateLimiter;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.jdbc.CustomColumnProvider;
 import io.github.bucket4j.distributed.jdbc.LockIdSupplier;
@@ -19,7 +17,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Objects;
 import javax.sql.DataSource;
 
@@ -36,6 +33,13 @@ import javax.sql.DataSource;
  * deletes such rows, so that keys seen once (a principal, a session) do not stay forever; the
  * gateway runs it periodically, off the hot path. Time is the clock's wall-clock time ({@link
  * Clock#instant()}), as the gateways sharing the buckets are different processes.
+ *
+ * <p>How each gateway keeps in step with the table is {@link SharedLimits}: {@code exact} by
+ * default (calls for one key arriving together on one gateway share one transaction, and each is
+ * checked against the stored bucket), or {@code batched(N)} and {@code delayed(interval)}, which
+ * take tokens from a copy of the bucket and write them in one transaction later, with the
+ * over-admission that {@link dev.sentinel.core.limit.LimitSync} bounds. The checks are those of
+ * core's {@link SharedRateLimiter}; a database that fails refuses (or limits locally) as it says.
  *
  * <p>SQLite is refused: it is a single process's database, so its limits would not be shared.
  *
@@ -58,13 +62,13 @@ public final class PostgresRateLimiter implements RateLimiter {
           + TABLE
           + " WHERE expires_at < ? AND pg_try_advisory_xact_lock(explicit_lock) LIMIT ?)";
 
-  private final ProxyManager<String> buckets;
+  private final SharedRateLimiter buckets;
   private final DataSource dataSource;
   private final Clock clock;
   private final String url;
 
   private PostgresRateLimiter(
-      ProxyManager<String> buckets, DataSource dataSource, Clock clock, String url) {
+      SharedRateLimiter buckets, DataSource dataSource, Clock clock, String url) {
     this.buckets = buckets;
     this.dataSource = dataSource;
     this.clock = clock;
@@ -72,13 +76,25 @@ public final class PostgresRateLimiter implements RateLimiter {
   }
 
   /**
-   * A limiter on the given database.
+   * An exact limiter on the given database, refusing while the database is away ({@link
+   * SharedLimits#DEFAULTS}).
    *
    * @throws DatabaseException if the database is not PostgreSQL
    */
   public static PostgresRateLimiter create(Database database, Clock clock) {
+    return create(database, clock, SharedLimits.DEFAULTS);
+  }
+
+  /**
+   * A limiter on the given database that keeps in step with it as {@code settings} say.
+   *
+   * @throws DatabaseException if the database is not PostgreSQL
+   */
+  public static PostgresRateLimiter create(
+      Database database, Clock clock, SharedLimits settings) {
     Objects.requireNonNull(database, "database");
     Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(settings, "settings");
     if (database.dialect() != Dialect.POSTGRESQL) {
       throw new DatabaseException(
           "Shared limits need PostgreSQL; "
@@ -100,9 +116,11 @@ public final class PostgresRateLimiter implements RateLimiter {
             .stateColumn("state")
             .addCustomColumn(new ExpiresAt())
             .addCustomColumn(new ExplicitLock())
-            .clientClock(new WallClockMeter(clock))
+            .clientClock(SharedRateLimiter.wallClock(clock))
             .build();
-    return new PostgresRateLimiter(buckets, dataSource, clock, database.url());
+    return new PostgresRateLimiter(
+        SharedRateLimiter.create(buckets, "PostgreSQL " + database.url(), settings, clock),
+        dataSource, clock, database.url());
   }
 
   /**
@@ -134,48 +152,37 @@ public final class PostgresRateLimiter implements RateLimiter {
     return total;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws dev.sentinel.core.limit.SharedLimitUnavailableException if the database cannot be
+   *     reached (with {@code on_unavailable: deny})
+   */
   @Override
   public RateLimitResult tryAcquire(String key, Rate rate, long cost) {
-    if (cost <= 0) {
-      throw new IllegalArgumentException("rate limit cost must be positive, got " + cost);
-    }
-    ConsumptionProbe probe;
-    try {
-      probe = bucket(key, rate).tryConsumeAndReturnRemaining(cost);
-    } catch (RuntimeException e) {
-      throw new DatabaseException("Cannot take from the shared rate limit: " + e.getMessage(), e);
-    }
-    if (probe.isConsumed()) {
-      return RateLimitResult.allowed(probe.getRemainingTokens());
-    }
-    return RateLimitResult.refused(
-        Math.max(0, probe.getRemainingTokens()), Duration.ofNanos(probe.getNanosToWaitForRefill()));
+    return buckets.tryAcquire(key, rate, cost);
   }
 
   /** Gives the tokens back ({@code addTokens}), up to the bucket's capacity. */
   @Override
   public void refund(String key, Rate rate, long cost) {
-    if (cost <= 0) {
-      return;
-    }
-    try {
-      bucket(key, rate).addTokens(cost);
-    } catch (RuntimeException e) {
-      throw new DatabaseException("Cannot refund the shared rate limit: " + e.getMessage(), e);
-    }
+    buckets.refund(key, rate, cost);
   }
 
-  private BucketProxy bucket(String key, Rate rate) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(rate, "rate");
-    return buckets.builder().build(key, () -> configuration(rate));
+  /**
+   * Writes the tokens this gateway took but has not written yet ({@code batched}, {@code
+   * delayed}) to the database; what {@link JdbcStores#close()} does before it closes the
+   * database.
+   *
+   * @return how many buckets could not be written
+   */
+  public int flush() {
+    return buckets.flush();
   }
 
-  private static BucketConfiguration configuration(Rate rate) {
-    return BucketConfiguration.builder()
-        .addLimit(
-            limit -> limit.capacity(rate.burst()).refillGreedy(rate.permits(), rate.period()))
-        .build();
+  /** How this limiter keeps in step with the database. */
+  public SharedLimits settings() {
+    return buckets.settings();
   }
 
   /** The {@code expires_at} column: when the bucket will be full again, in epoch milliseconds. */
@@ -214,27 +221,6 @@ public final class PostgresRateLimiter implements RateLimiter {
     @Override
     public String getCustomFieldName() {
       return "explicit_lock";
-    }
-  }
-
-
-  /** Nanoseconds since the epoch by the clock's wall-clock time, comparable across processes. */
-  private static final class WallClockMeter implements TimeMeter {
-    private final Clock clock;
-
-    WallClockMeter(Clock clock) {
-      this.clock = clock;
-    }
-
-    @Override
-    public long currentTimeNanos() {
-      Instant now = clock.instant();
-      return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
-    }
-
-    @Override
-    public boolean isWallClockBased() {
-      return true;
     }
   }
 }

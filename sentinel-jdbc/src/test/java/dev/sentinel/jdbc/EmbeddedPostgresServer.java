@@ -47,6 +47,37 @@ final class EmbeddedPostgresServer implements AutoCloseable {
     return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + database + "?user=postgres";
   }
 
+  /**
+   * Makes the database refuse connections and ends those it has, as if its server went away
+   * for the gateways using it; {@link #allowConnections} brings it back.
+   */
+  void refuseConnections(String url) {
+    String name = name(url);
+    admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+    admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name
+        + "' AND pid <> pg_backend_pid()");
+  }
+
+  /** Lets the database take connections again after {@link #refuseConnections}. */
+  void allowConnections(String url) {
+    admin("ALTER DATABASE " + name(url) + " ALLOW_CONNECTIONS true");
+  }
+
+  private static String name(String url) {
+    String rest = url.substring(url.lastIndexOf('/') + 1);
+    int q = rest.indexOf('?');
+    return q < 0 ? rest : rest.substring(0, q);
+  }
+
+  private void admin(String sql) {
+    try (Connection c = postgres.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot run " + sql, e);
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -193,6 +193,35 @@ class GatewayRuntimeOnDatabaseTest {
   }
 
   @Test
+  void sharedLimits_batchedOnPostgres_twoRuntimesShareOneLimitWithinTheBound() {
+    String url = postgres.newDatabase();
+    GatewayConfig config = GatewayConfig.parse("gateway: { start_timeout: 1s }\n"
+        + "backends:\n  - name: fs\n    stdio: { command: /nonexistent/sentinel-test-server }\n"
+        + "policy: { rules: [ { id: all, allow: {} } ], limits: [ { id: fleet, rate: 6/h } ] }\n"
+        + "identity: { principal: { id: bob } }\n"
+        + "database: { url: \"" + url + "\", sync_interval: 1h }\n"
+        + "audit: { sinks: [ { slf4j: } ] }\n"
+        + "shared_state: { limits: { sync: \"batched(2)\" } }\n", "sentinel.yaml", dir, Map.of());
+    JdbcStores first = JdbcStores.open(config.database(), clock);
+    JdbcStores second = JdbcStores.open(config.database(), clock);
+    int limited = 0;
+    try (GatewayRuntime a = GatewayRuntime.start(config, clock, first);
+        GatewayRuntime b = GatewayRuntime.start(config, clock, second)) {
+      assertThat(((PostgresRateLimiter) first.rateLimiter().orElseThrow()).settings().sync())
+          .hasToString("batched(2)");
+      for (int i = 0; i < 10; i++) {
+        for (GatewayRuntime runtime : List.of(a, b)) {
+          if (call(runtime, "anything") == Outcome.LIMITED) {
+            limited++;
+          }
+        }
+      }
+    }
+    // 20 calls on a limit of 6: at most (2 - 1) * 2 more admitted, and never fewer than 6.
+    assertThat(20 - limited).isBetween(6, 8);
+  }
+
+  @Test
   void killSwitch_onPostgres_anUpdateIsSeenAtOnceByNotify() {
     String url = postgres.newDatabase();
     GatewayConfig config = config(url, "audit: { sinks: [ { slf4j: } ] }\n");

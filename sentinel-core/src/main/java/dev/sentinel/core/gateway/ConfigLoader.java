@@ -11,6 +11,8 @@ import dev.sentinel.core.config.ConfigReader;
 import dev.sentinel.core.config.Suggestions;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.limit.LimitSync;
+import dev.sentinel.core.limit.SharedLimits;
 import dev.sentinel.core.mcp.Isolation;
 import dev.sentinel.core.mcp.Validation;
 import dev.sentinel.core.policy.PolicyEngine;
@@ -52,7 +54,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "server");
+          "shared_state", "server");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -72,6 +74,10 @@ final class ConfigLoader {
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
   static final List<String> DATABASE_KEYS = List.of("url", "user", "password", "sync_interval");
+  static final List<String> SHARED_STATE_KEYS = List.of("limits", "redis");
+  static final List<String> SHARED_LIMITS_KEYS = List.of("sync", "on_unavailable");
+  static final List<String> REDIS_KEYS =
+      List.of("url", "username", "password", "ca_file", "timeout", "kill_switch");
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_sessions_per_principal", "max_streams_per_principal",
       "max_connections", "header_timeout", "keep_alive", "session_idle_timeout", "drain_timeout",
@@ -108,6 +114,9 @@ final class ConfigLoader {
       Map.entry("slf4jSink", SLF4J_KEYS),
       Map.entry("databaseSink", DATABASE_SINK_KEYS),
       Map.entry("database", DATABASE_KEYS),
+      Map.entry("sharedState", SHARED_STATE_KEYS),
+      Map.entry("sharedLimits", SHARED_LIMITS_KEYS),
+      Map.entry("redis", REDIS_KEYS),
       Map.entry("server", SERVER_KEYS),
       Map.entry("admin", ADMIN_KEYS),
       Map.entry("jwt", JWT_KEYS),
@@ -212,6 +221,7 @@ final class ConfigLoader {
     KillSwitch.State killSwitch = killSwitch(backends);
     Audit audit = audit();
     DatabaseSettings database = database();
+    SharedState sharedState = sharedState();
     Server server = server();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
@@ -224,7 +234,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, server);
+        backends, policy, killSwitch, audit, database, sharedState, server);
   }
 
   static String revision(String text) {
@@ -1273,6 +1283,86 @@ final class ConfigLoader {
       return fallback;
     }
     return url == null ? fallback : new DatabaseSettings(url, user, password, true, syncInterval);
+  }
+
+  // ---- shared state ------------------------------------------------------------------------
+
+  private static final Pattern BATCHED = Pattern.compile("batched\\(\\s*(\\d{1,7})\\s*\\)");
+  private static final Pattern DELAYED = Pattern.compile("delayed\\(\\s*([^)]*?)\\s*\\)");
+
+  private SharedState sharedState() {
+    String p = "/shared_state";
+    if (!section(p, null, SHARED_STATE_KEYS)) {
+      return SharedState.DEFAULTS;
+    }
+    SharedLimits limits = SharedLimits.DEFAULTS;
+    if (section(p + "/limits", null, SHARED_LIMITS_KEYS)) {
+      limits = new SharedLimits(limitSync(p + "/limits/sync"),
+          choice(p + "/limits/on_unavailable", SharedLimits.OnUnavailable.class,
+              SharedLimits.OnUnavailable.DENY));
+    }
+    RedisSettings redis = null;
+    String r = p + "/redis";
+    if (section(r, null, REDIS_KEYS) && in.present(r + "/url", null, true)) {
+      String raw = secretText(r + "/url", null, "a Redis URL such as redis://127.0.0.1:6379/0");
+      String url = raw == null ? null : expander.expand(raw, r + "/url", null);
+      String username = optionalSecret(r + "/username", "a user name");
+      String password = optionalSecret(r + "/password", "a password reference such as "
+          + "\"${env:REDIS_PASSWORD}\"");
+      Path caFile = null;
+      if (in.present(r + "/ca_file", null, false)) {
+        String file = in.string(r + "/ca_file", null, "a PEM file of CA certificates");
+        caFile = file == null ? null : resolve(file);
+      }
+      Duration timeout = duration(r + "/timeout", null, RedisSettings.DEFAULT_TIMEOUT);
+      boolean killSwitch = bool(r + "/kill_switch", null, true);
+      if (url != null) {
+        String lower = url.strip().toLowerCase(Locale.ROOT);
+        if (!lower.startsWith("redis://") && !lower.startsWith("rediss://")) {
+          in.error(r + "/url", null, "unsupported Redis url " + describeSecret(raw)
+              + ": expected redis://host:6379/0, or rediss://host:6380/0 for TLS");
+        } else if (caFile != null && !lower.startsWith("rediss://")) {
+          in.error(r + "/ca_file", null, "ca_file is for TLS, but the url is not rediss://; "
+              + "use rediss://, or remove ca_file");
+        } else {
+          redis = new RedisSettings(url.strip(), username, password, caFile, timeout, killSwitch);
+        }
+      }
+    }
+    return new SharedState(limits, redis);
+  }
+
+  /** {@code exact}, {@code batched(N)} or {@code delayed(interval)}; exact when absent. */
+  private LimitSync limitSync(String p) {
+    if (!in.present(p, null, false)) {
+      return LimitSync.exact();
+    }
+    JsonNode node = in.node(p);
+    String expected = "expected exact, batched(N) (N tokens per gateway before a write, such as "
+        + "batched(20)) or delayed(interval) (such as delayed(200ms))";
+    if (!node.isString()) {
+      in.error(p, null, expected + ", got " + ConfigReader.describe(node));
+      return LimitSync.exact();
+    }
+    String text = node.stringValue().strip();
+    try {
+      if (text.equals("exact")) {
+        return LimitSync.exact();
+      }
+      java.util.regex.Matcher batched = BATCHED.matcher(text);
+      if (batched.matches()) {
+        return LimitSync.batched(Long.parseLong(batched.group(1)));
+      }
+      java.util.regex.Matcher delayed = DELAYED.matcher(text);
+      if (delayed.matches()) {
+        return LimitSync.delayed(Units.parseDuration(delayed.group(1)));
+      }
+    } catch (IllegalArgumentException e) {
+      in.error(p, null, "sync: " + e.getMessage() + ", got " + ConfigReader.describe(node));
+      return LimitSync.exact();
+    }
+    in.error(p, null, "sync: " + expected + ", got " + ConfigReader.describe(node));
+    return LimitSync.exact();
   }
 
   /** An optional expanded value, or {@code null} when absent or after recording a problem. */

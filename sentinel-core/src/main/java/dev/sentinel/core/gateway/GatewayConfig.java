@@ -51,6 +51,7 @@ import java.util.Set;
  * @param audit the {@code audit:} section (defaults when absent)
  * @param database the {@code database:} section ({@link DatabaseSettings#embeddedDefault} when
  *     absent); opened only when {@link #needsDatabase()}
+ * @param sharedState the {@code shared_state:} section ({@link SharedState#DEFAULTS} when absent)
  * @param server the {@code server:} section, for {@code sentinel http} ({@link Server#DEFAULTS}
  *     when absent)
  */
@@ -64,6 +65,7 @@ public record GatewayConfig(
     KillSwitch.State killSwitch,
     Audit audit,
     DatabaseSettings database,
+    SharedState sharedState,
     Server server) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
@@ -94,6 +96,7 @@ public record GatewayConfig(
     Objects.requireNonNull(killSwitch, "killSwitch");
     Objects.requireNonNull(audit, "audit");
     Objects.requireNonNull(database, "database");
+    Objects.requireNonNull(sharedState, "sharedState");
     Objects.requireNonNull(server, "server");
   }
 
@@ -190,6 +193,7 @@ public record GatewayConfig(
   public String toString() {
     return "GatewayConfig[source=" + source + ", revision=" + revision + ", gateway=" + gateway
         + ", identity=" + identity + ", backends=" + backends + ", policy=" + policy
-        + ", killSwitch=" + killSwitch + ", audit=" + audit + ", database=" + database + "]";
+        + ", killSwitch=" + killSwitch + ", audit=" + audit + ", database=" + database
+        + ", sharedState=" + sharedState + "]";
   }
 }

@@ -169,7 +169,8 @@ public final class GatewayRuntime implements AutoCloseable {
     Listeners listeners = new Listeners();
     RateLimiter limiter;
     try {
-      limiter = stores.rateLimiter().orElseGet(() -> LocalRateLimiter.create(clock));
+      limiter = stores.rateLimiter(config.sharedState().limits())
+          .orElseGet(() -> LocalRateLimiter.create(clock));
       sentinel = sentinel(config, clock, stores, clients, limiter, listeners);
     } catch (RuntimeException e) {
       stores.close();
@@ -445,7 +446,7 @@ public final class GatewayRuntime implements AutoCloseable {
    *
    * <p>Sections that cannot change while serving refuse the reload, which then changes nothing:
    * backends ("backends changed: restart to apply"), {@code gateway:}, {@code identity:},
-   * {@code audit:}, {@code database:} and {@code server:}.
+   * {@code audit:}, {@code database:}, {@code shared_state:} and {@code server:}.
    *
    * @param next a loaded config ({@link GatewayConfig#load}, which checked it whole)
    * @return the new revision
@@ -461,6 +462,8 @@ public final class GatewayRuntime implements AutoCloseable {
     needsRestart(restart, next, "/identity", "identity:", old.identity(), next.identity());
     needsRestart(restart, next, "/audit", "audit:", old.audit(), next.audit());
     needsRestart(restart, next, "/database", "database:", old.database(), next.database());
+    needsRestart(restart, next, "/shared_state", "shared_state:", old.sharedState(),
+        next.sharedState());
     needsRestart(restart, next, "/server", "server:", old.server(), next.server());
     if (!restart.isEmpty()) {
       throw new ConfigException(restart);

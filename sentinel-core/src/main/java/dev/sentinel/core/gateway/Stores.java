@@ -4,6 +4,8 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.core.killswitch.KillSwitchStore;
+import dev.sentinel.core.limit.LimitSync;
+import dev.sentinel.core.limit.SharedLimits;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -55,6 +57,23 @@ public interface Stores extends AutoCloseable {
    */
   default Optional<RateLimiter> rateLimiter() {
     return Optional.empty();
+  }
+
+  /**
+   * The shared rate limiter, kept in step with the store as the config's {@code
+   * shared_state.limits} says. The default serves exact settings that refuse while the store is
+   * away with {@link #rateLimiter()} (what every shared limiter does), and refuses any other
+   * settings: stores that cannot batch or fall back must not pretend to.
+   *
+   * @throws UnsupportedOperationException if the settings ask for what these stores cannot do
+   */
+  default Optional<RateLimiter> rateLimiter(SharedLimits limits) {
+    if (!limits.equals(SharedLimits.DEFAULTS) && rateLimiter().isPresent()) {
+      throw new UnsupportedOperationException("shared_state.limits (sync: " + limits.sync()
+          + ") needs stores that support it, such as sentinel-jdbc's; " + description()
+          + " does not");
+    }
+    return rateLimiter();
   }
 
   /**

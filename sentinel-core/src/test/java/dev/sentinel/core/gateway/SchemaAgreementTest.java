@@ -146,6 +146,26 @@ class SchemaAgreementTest {
   }
 
   @Test
+  void schemaSharedState_matchesTheLoader() {
+    assertThat(enumValues("/$defs/sharedLimits/properties/on_unavailable"))
+        .isEqualTo(lowerNames(dev.sentinel.core.limit.SharedLimits.OnUnavailable.values()));
+    assertThat(schema.at("/$defs/sharedLimits/properties/on_unavailable/default").asString())
+        .isEqualTo(SharedState.DEFAULTS.limits().onUnavailable().name().toLowerCase(Locale.ROOT));
+    assertThat(schema.at("/$defs/sharedLimits/properties/sync/default").asString())
+        .isEqualTo(SharedState.DEFAULTS.limits().sync().toString());
+    java.util.regex.Pattern sync = java.util.regex.Pattern.compile(
+        schema.at("/$defs/sharedLimits/properties/sync/pattern").asString());
+    for (String good : List.of("exact", "batched(20)", "delayed(200ms)", " batched( 5 ) ")) {
+      assertThat(sync.matcher(good).find()).as(good).isTrue();
+    }
+    for (String bad : List.of("batched", "batched(x)", "delayed(5)", "exactly")) {
+      assertThat(sync.matcher(bad).find()).as(bad).isFalse();
+    }
+    assertThat(Units.parseDuration(schema.at("/$defs/redis/properties/timeout/default").asString()))
+        .isEqualTo(RedisSettings.DEFAULT_TIMEOUT);
+  }
+
+  @Test
   void backendNamePattern_matchesTheLoaders() {
     assertThat(schema.at("/$defs/backend/properties/name/pattern").asString())
         .isEqualTo("^" + Backend.NAME.pattern() + "$");
