@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  *
  * <p>The gateway opens it only when something uses it (an {@code identity.api_key}, a
  * {@code database} audit sink). {@code sentinel-jdbc}'s {@code JdbcStores.open} turns these
- * settings into the {@link Stores} a {@link GatewayRuntime} takes.
+ * settings into the {@link Stores} a {@code GatewayRuntime} (sentinel-mcp) takes.
  *
  * <p>Immutable. {@link #toString()} never shows the password, nor a password inside the URL.
  *

@@ -12,8 +12,8 @@ import java.util.Optional;
  * against, the {@code database} audit sink and its retention, and what gateways on one database
  * share (rate limits, the operators' kill switch). sentinel-core does not depend on a database
  * module, so the runners open an implementation (sentinel-jdbc's {@code JdbcStores}) from the
- * config's {@link DatabaseSettings} and hand it to {@link GatewayRuntime#start(GatewayConfig,
- * dev.sentinel.api.Clock, Stores)}; {@link #none()} stands for no database.
+ * config's {@link DatabaseSettings} and hand it to sentinel-mcp's {@code
+ * GatewayRuntime.start(config, clock, stores)}; {@link #none()} stands for no database.
  *
  * <p>Implementations are thread-safe.
  */

@@ -1,20 +1,18 @@
 /**
- * The gateway's configuration file: one YAML format for the stdio and HTTP runners, loaded by
- * {@link dev.sentinel.core.config.GatewayConfig#load} into immutable records
- * ({@link dev.sentinel.core.config.Gateway}, {@link dev.sentinel.core.config.Identity},
- * {@link dev.sentinel.core.config.Backend}, {@link dev.sentinel.core.config.Audit}, {@link
- * dev.sentinel.core.config.DatabaseSettings}) with the policy compiled and the kill switch's
- * state ready to apply. {@link dev.sentinel.core.config.Units} parses its durations and sizes.
+ * The gateway runtime: {@link dev.sentinel.mcp.gateway.GatewayRuntime} assembles a running
+ * gateway (the pipeline, the MCP engine, a transport per backend, audit sinks, the kill switch and
+ * its stores) from a loaded {@link dev.sentinel.core.config.GatewayConfig}, and swaps a new config
+ * in on reload. {@link dev.sentinel.mcp.gateway.ConfigReloader} loads and applies a changed file,
+ * {@link dev.sentinel.mcp.gateway.ConfigWatcher} does so when the file changes on disk, and
+ * {@link dev.sentinel.mcp.gateway.ToolReport} lists the backends' tools with the problems their
+ * schemas have.
  *
- * <p>{@link dev.sentinel.mcp.gateway.GatewayRuntime} assembles a gateway from a config; what a
- * database brings (the key store, the {@code database} audit sink) comes in through the {@link
- * dev.sentinel.core.config.Stores} SPI, which sentinel-jdbc implements, so that core does not
- * depend on it.
+ * <p>The runners ({@code sentinel stdio}, {@code sentinel http}) serve a runtime; what a database
+ * brings comes in through core's {@link dev.sentinel.core.config.Stores}, which sentinel-jdbc
+ * implements. The config's records and reading are in sentinel-core
+ * ({@link dev.sentinel.core.config}), so that reading a config needs no engine.
  *
- * <p>A JSON Schema of the format (draft 2020-12) ships as the class-path resource
- * {@value dev.sentinel.core.config.GatewayConfig#SCHEMA_RESOURCE}, for editors.
- *
- * <p>Every public type here is immutable and thread-safe; none shows a secret in
- * {@code toString()}.
+ * <p>Every type here is thread-safe: the reloader serializes reloads, and a tool report is
+ * immutable.
  */
 package dev.sentinel.mcp.gateway;
