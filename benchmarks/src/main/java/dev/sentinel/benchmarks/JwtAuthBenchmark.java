@@ -18,7 +18,7 @@ import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Credentials;
-import dev.sentinel.core.gateway.Jwt;
+import dev.sentinel.core.config.Jwt;
 import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.io.OutputStream;
 import java.net.InetAddress;

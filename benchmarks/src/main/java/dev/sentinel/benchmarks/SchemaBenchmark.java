@@ -1,6 +1,6 @@
 package dev.sentinel.benchmarks;
 
-import dev.sentinel.core.mcp.ToolSchema;
+import dev.sentinel.mcp.engine.ToolSchema;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

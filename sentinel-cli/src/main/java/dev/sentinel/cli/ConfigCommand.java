@@ -2,10 +2,10 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
-import dev.sentinel.core.gateway.GatewayRuntime;
-import dev.sentinel.core.gateway.ToolReport;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.mcp.gateway.ToolReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
-import dev.sentinel.core.gateway.DatabaseSettings;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.DatabaseSettings;
+import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.jdbc.JdbcStores;
 import java.nio.file.Path;
 import java.util.Map;

@@ -2,9 +2,9 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.SentinelException;
-import dev.sentinel.core.gateway.GatewayConfig;
-import dev.sentinel.core.gateway.GatewayRuntime;
-import dev.sentinel.core.gateway.ToolReport;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.mcp.gateway.ToolReport;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyLint;
 import java.io.IOException;

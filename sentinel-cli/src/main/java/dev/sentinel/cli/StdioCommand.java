@@ -2,7 +2,7 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.runner.stdio.StdioGateway;
 import java.io.FileDescriptor;

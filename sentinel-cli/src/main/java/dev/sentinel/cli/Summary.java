@@ -1,15 +1,15 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.core.gateway.Audit;
-import dev.sentinel.core.gateway.Backend;
-import dev.sentinel.core.gateway.DatabaseSettings;
-import dev.sentinel.core.gateway.Gateway;
-import dev.sentinel.core.gateway.GatewayConfig;
-import dev.sentinel.core.gateway.HttpBackend;
-import dev.sentinel.core.gateway.Identity;
-import dev.sentinel.core.gateway.StdioBackend;
-import dev.sentinel.core.gateway.Units;
+import dev.sentinel.core.config.Audit;
+import dev.sentinel.core.config.Backend;
+import dev.sentinel.core.config.DatabaseSettings;
+import dev.sentinel.core.config.Gateway;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.config.HttpBackend;
+import dev.sentinel.core.config.Identity;
+import dev.sentinel.core.config.StdioBackend;
+import dev.sentinel.core.config.Units;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.policy.PolicyEngine;
 import java.io.PrintWriter;

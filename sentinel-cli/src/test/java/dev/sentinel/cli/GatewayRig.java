@@ -86,7 +86,7 @@ final class GatewayRig {
             + quote(SdkBackend.class.getName()) + "] }",
         "  - name: echo",
         "    stdio: { command: " + quote(JAVA) + ", args: " + stdioArgs
-            + quote("dev.sentinel.core.transport.EchoMcpServer") + "] }",
+            + quote("dev.sentinel.mcp.transport.EchoMcpServer") + "] }",
         "  - name: web",
         "    http: { url: " + quote(web.toString()) + " }",
         "policy:",

@@ -7,7 +7,7 @@ import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.GatewayConfig;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.util.List;

@@ -4,7 +4,7 @@ import static dev.sentinel.cli.GatewayRig.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.core.testing.Conditions;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -104,7 +104,7 @@ class StdioGatewaySdkTest {
         new McpSchema.CallToolRequest("echo__echo", Map.of("text", "héllo ✓ \"quoted\"")));
     McpSchema.CallToolResult direct = withDirectClient(
         () -> new StdioClientTransport(ServerParameters.builder(GatewayRig.JAVA)
-            .args(GatewayRig.CLASSPATH_ARGS, "dev.sentinel.core.transport.EchoMcpServer").build(),
+            .args(GatewayRig.CLASSPATH_ARGS, "dev.sentinel.mcp.transport.EchoMcpServer").build(),
             SdkBackend.MAPPER),
         sdk -> sdk.callTool(new McpSchema.CallToolRequest("echo", Map.of("text", "héllo ✓ \"quoted\""))));
     assertThat(via).isEqualTo(direct);

@@ -8,7 +8,7 @@ import dev.sentinel.api.Request;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
-import dev.sentinel.core.gateway.DatabaseSettings;
+import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.jdbc.JdbcStores;
 import java.nio.file.Path;

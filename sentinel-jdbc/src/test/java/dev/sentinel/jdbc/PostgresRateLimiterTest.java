@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimiter;
-import dev.sentinel.core.gateway.DatabaseSettings;
+import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.limit.RateLimiterContract;
 import dev.sentinel.core.testing.ManualClock;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimiter;
-import dev.sentinel.core.gateway.DatabaseSettings;
+import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimitUnavailableException;
 import dev.sentinel.core.limit.SharedLimits;

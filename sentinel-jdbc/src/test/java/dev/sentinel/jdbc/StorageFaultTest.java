@@ -14,7 +14,7 @@ import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
-import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.core.testing.Conditions;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimiter;
-import dev.sentinel.core.gateway.DatabaseSettings;
-import dev.sentinel.core.gateway.RedisSettings;
-import dev.sentinel.core.gateway.SharedState;
-import dev.sentinel.core.gateway.Stores;
+import dev.sentinel.core.config.DatabaseSettings;
+import dev.sentinel.core.config.RedisSettings;
+import dev.sentinel.core.config.SharedState;
+import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.LimitSync;

@@ -2,8 +2,8 @@ package dev.sentinel.examples.stdio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sentinel.core.gateway.GatewayConfig;
-import dev.sentinel.core.gateway.StdioBackend;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.config.StdioBackend;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyTestReport;
 import dev.sentinel.core.policy.PolicyTests;

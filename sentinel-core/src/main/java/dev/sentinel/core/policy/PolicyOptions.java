@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /**
  * How policies are loaded: which {@link ConditionLanguage}s their rules may use. Passed
  * explicitly to {@link PolicyEngine#load(java.nio.file.Path, PolicyOptions)} and
- * {@link dev.sentinel.core.gateway.GatewayConfig#load(java.nio.file.Path, Map, PolicyOptions)};
+ * {@link dev.sentinel.core.config.GatewayConfig#load(java.nio.file.Path, Map, PolicyOptions)};
  * {@link #defaults()} has no languages, so a policy with {@code when_cel} loaded with it is a
  * located error that names the module providing CEL.
  *

@@ -8,7 +8,7 @@ import dev.sentinel.api.Decision;
 import dev.sentinel.api.Effect;
 import dev.sentinel.api.Principal;
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.GatewayConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

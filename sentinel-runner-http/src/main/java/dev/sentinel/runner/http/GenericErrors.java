@@ -1,7 +1,7 @@
 package dev.sentinel.runner.http;
 
-import dev.sentinel.core.jsonrpc.ErrorCode;
-import dev.sentinel.core.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import java.nio.ByteBuffer;
 import java.util.Locale;
 import org.eclipse.jetty.http.HttpFields;

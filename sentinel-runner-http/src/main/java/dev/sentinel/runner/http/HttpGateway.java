@@ -3,11 +3,11 @@ package dev.sentinel.runner.http;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
-import dev.sentinel.core.gateway.ConfigReloader;
-import dev.sentinel.core.gateway.Admin;
-import dev.sentinel.core.gateway.GatewayRuntime;
-import dev.sentinel.core.gateway.Jwt;
-import dev.sentinel.core.gateway.OAuth;
+import dev.sentinel.mcp.gateway.ConfigReloader;
+import dev.sentinel.core.config.Admin;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.core.config.Jwt;
+import dev.sentinel.core.config.OAuth;
 import dev.sentinel.runner.http.admin.AdminHandler;
 import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.metrics.GatewayMetrics;
@@ -130,9 +130,9 @@ public final class HttpGateway implements AutoCloseable {
     this.maxSessions = builder.maxSessions;
     this.maxConnections = builder.maxConnections;
     this.maxSessionsPerPrincipal = builder.maxSessionsPerPrincipal > 0 ? builder.maxSessionsPerPrincipal
-        : dev.sentinel.core.gateway.Server.perPrincipal(builder.maxSessions);
+        : dev.sentinel.core.config.Server.perPrincipal(builder.maxSessions);
     this.maxStreamsPerPrincipal = builder.maxStreamsPerPrincipal > 0 ? builder.maxStreamsPerPrincipal
-        : dev.sentinel.core.gateway.Server.perPrincipal(builder.maxConnections);
+        : dev.sentinel.core.config.Server.perPrincipal(builder.maxConnections);
     this.keepAlive = builder.keepAlive;
     this.headerTimeout = builder.headerTimeout;
     this.idleTimeout = builder.idleTimeout != null ? builder.idleTimeout
@@ -411,16 +411,16 @@ public final class HttpGateway implements AutoCloseable {
     private Set<String> allowedOrigins;
     private Set<String> allowedHosts;
     private long maxBodyBytes = -1;
-    private int maxSessions = dev.sentinel.core.gateway.Server.DEFAULT_MAX_SESSIONS;
+    private int maxSessions = dev.sentinel.core.config.Server.DEFAULT_MAX_SESSIONS;
     private int maxSessionsPerPrincipal;
     private int maxStreamsPerPrincipal;
-    private int maxConnections = dev.sentinel.core.gateway.Server.DEFAULT_MAX_CONNECTIONS;
-    private Duration keepAlive = dev.sentinel.core.gateway.Server.DEFAULT_KEEP_ALIVE;
-    private Duration headerTimeout = dev.sentinel.core.gateway.Server.DEFAULT_HEADER_TIMEOUT;
+    private int maxConnections = dev.sentinel.core.config.Server.DEFAULT_MAX_CONNECTIONS;
+    private Duration keepAlive = dev.sentinel.core.config.Server.DEFAULT_KEEP_ALIVE;
+    private Duration headerTimeout = dev.sentinel.core.config.Server.DEFAULT_HEADER_TIMEOUT;
     private Duration idleTimeout;
     private Duration sessionIdleTimeout =
-        dev.sentinel.core.gateway.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
-    private Duration drainTimeout = dev.sentinel.core.gateway.Server.DEFAULT_DRAIN_TIMEOUT;
+        dev.sentinel.core.config.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
+    private Duration drainTimeout = dev.sentinel.core.config.Server.DEFAULT_DRAIN_TIMEOUT;
     private int streamEvents = DEFAULT_STREAM_EVENTS;
     private long streamBytes = DEFAULT_STREAM_BYTES;
     private int sessionEvents = DEFAULT_SESSION_EVENTS;
@@ -475,7 +475,7 @@ public final class HttpGateway implements AutoCloseable {
      * path, allowed origins and hosts (when the section names any), session, stream and
      * connection limits, header, keep-alive, idle and drain timeouts. Later setters override.
      */
-    public Builder server(dev.sentinel.core.gateway.Server settings) {
+    public Builder server(dev.sentinel.core.config.Server settings) {
       Objects.requireNonNull(settings, "settings");
       bind(settings.host(), settings.port());
       path(settings.path());

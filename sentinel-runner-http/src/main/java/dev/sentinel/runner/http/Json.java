@@ -1,8 +1,8 @@
 package dev.sentinel.runner.http;
 
 import dev.sentinel.core.internal.WireJson;
-import dev.sentinel.core.jsonrpc.ErrorCode;
-import dev.sentinel.core.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import tools.jackson.core.JacksonException;

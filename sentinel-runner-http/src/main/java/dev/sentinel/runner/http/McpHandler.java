@@ -1,16 +1,16 @@
 package dev.sentinel.runner.http;
 
-import dev.sentinel.core.gateway.GatewayRuntime;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
-import dev.sentinel.core.jsonrpc.ErrorCode;
-import dev.sentinel.core.jsonrpc.JsonRpc;
-import dev.sentinel.core.jsonrpc.JsonRpcMessage;
-import dev.sentinel.core.mcp.BackendStatus;
-import dev.sentinel.core.mcp.ClientSession;
-import dev.sentinel.core.mcp.McpRevision;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import dev.sentinel.mcp.engine.BackendStatus;
+import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.engine.McpRevision;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.sentinel.runner.http;
 
-import dev.sentinel.core.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

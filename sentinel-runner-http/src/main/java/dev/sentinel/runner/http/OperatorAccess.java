@@ -1,6 +1,6 @@
 package dev.sentinel.runner.http;
 
-import dev.sentinel.core.gateway.Admin;
+import dev.sentinel.core.config.Admin;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,6 +1,6 @@
 package dev.sentinel.runner.http;
 
-import dev.sentinel.core.gateway.OAuth;
+import dev.sentinel.core.config.OAuth;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.jetty.server.Request;

@@ -1,5 +1,5 @@
 /**
- * {@code sentinel http}: a {@link dev.sentinel.core.gateway.GatewayRuntime} served to MCP clients
+ * {@code sentinel http}: a {@link dev.sentinel.mcp.gateway.GatewayRuntime} served to MCP clients
  * over the Streamable HTTP transport on Jetty 12, with authentication on every request, sessions
  * bound to their principal, Origin and Host validation against DNS rebinding, body limits, SSE
  * keep-alive, health endpoints, Prometheus metrics and a graceful drain.

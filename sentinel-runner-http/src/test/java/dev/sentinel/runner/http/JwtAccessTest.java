@@ -6,7 +6,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.SignedJWT;
-import dev.sentinel.core.gateway.OAuth;
+import dev.sentinel.core.config.OAuth;
 import dev.sentinel.core.testing.ManualClock;
 import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import dev.sentinel.runner.http.jwt.TestIssuer;

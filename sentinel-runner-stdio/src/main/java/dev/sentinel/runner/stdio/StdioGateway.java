@@ -1,11 +1,11 @@
 package dev.sentinel.runner.stdio;
 
 import dev.sentinel.api.Clock;
-import dev.sentinel.core.gateway.GatewayConfig;
-import dev.sentinel.core.gateway.GatewayRuntime;
-import dev.sentinel.core.gateway.Stores;
-import dev.sentinel.core.mcp.ClientSession;
-import dev.sentinel.core.transport.StdioTransport;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.core.config.Stores;
+import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.transport.StdioTransport;
 import dev.sentinel.jdbc.JdbcStores;
 import java.io.InputStream;
 import java.io.OutputStream;

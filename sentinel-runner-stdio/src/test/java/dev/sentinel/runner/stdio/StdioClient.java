@@ -1,7 +1,7 @@
 package dev.sentinel.runner.stdio;
 
 import dev.sentinel.api.Clock;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.GatewayConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

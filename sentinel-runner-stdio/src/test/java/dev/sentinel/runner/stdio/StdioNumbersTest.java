@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Clock;
-import dev.sentinel.core.gateway.DatabaseSettings;
-import dev.sentinel.core.gateway.GatewayConfig;
+import dev.sentinel.core.config.DatabaseSettings;
+import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.testing.NumbersServer;
 import dev.sentinel.jdbc.AuditQuery;
 import dev.sentinel.jdbc.AuditRecord;

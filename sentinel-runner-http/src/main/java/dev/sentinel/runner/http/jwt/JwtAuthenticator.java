@@ -16,7 +16,7 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
-import dev.sentinel.core.gateway.Jwt;
+import dev.sentinel.core.config.Jwt;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -11,7 +11,7 @@ import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
-import dev.sentinel.core.gateway.Jwt;
+import dev.sentinel.core.config.Jwt;
 import dev.sentinel.core.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -10,7 +10,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
-import dev.sentinel.core.gateway.Jwt;
+import dev.sentinel.core.config.Jwt;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

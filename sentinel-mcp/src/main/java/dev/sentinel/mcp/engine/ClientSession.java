@@ -1,0 +1,467 @@
+package dev.sentinel.mcp.engine;
+
+import dev.sentinel.api.AuthenticationResult;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.Transport;
+import dev.sentinel.core.Call;
+import dev.sentinel.core.config.Isolation;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One MCP client served by a {@link McpGateway}, over one transport, until either side closes
+ * it. Obtained from {@link McpGateway#serve}.
+ *
+ * <p>Requests are handled on the gateway's executor, never on the transport's delivery thread,
+ * so a slow backend never delays a {@code ping} or a cancellation. At most the gateway's
+ * {@code maxPendingRequests} requests are in flight; more are refused at once with
+ * {@code -32000}. Across all of a principal's sessions, at most the gateway's
+ * {@code maxInFlightPerPrincipal}; more are refused with {@code -32014} and recorded.
+ *
+ * <p>A session belongs to one principal: the one its credentials authenticate as when it is
+ * served (or, if they do not, its first request's that do). Its calls are bound to that
+ * principal ({@link Call#principalId()}), and the backend connections it is given follow from
+ * it ({@link Isolation}).
+ *
+ * <p>Thread-safe.
+ */
+public final class ClientSession {
+  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final McpGateway gateway;
+  private final Transport transport;
+  private volatile Credentials credentials;
+  private final String label;
+  private final String id = UUID.randomUUID().toString();
+  private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
+  private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+  private volatile Principal owner;
+  private volatile JsonNode logLevel;
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private volatile McpRevision revision;
+  private volatile JsonNode capabilities = NODES.objectNode();
+  private volatile String clientInfo;
+
+  /** A request relayed from a backend to this client, awaiting the client's answer. */
+  static final class Relay {
+    final Upstream upstream;
+    final JsonNode backendId;
+    final long deadline;
+    final CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
+
+    Relay(Upstream upstream, JsonNode backendId, long deadline) {
+      this.upstream = upstream;
+      this.backendId = backendId;
+      this.deadline = deadline;
+    }
+  }
+
+  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label) {
+    this.gateway = gateway;
+    this.transport = transport;
+    this.credentials = credentials;
+    this.label = label;
+    bindOwner(credentials);
+  }
+
+  /** Binds the session to the principal the credentials authenticate as, if it has none yet. */
+  private void bindOwner(Credentials presented) {
+    if (owner != null) {
+      return;
+    }
+    AuthenticationResult who = gateway.sentinel().authenticate(presented);
+    if (who.authenticated()) {
+      synchronized (this) {
+        if (owner == null) {
+          owner = who.principal();
+        }
+      }
+    }
+  }
+
+  void start() {
+    transport.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        try {
+          receive(message);
+        } catch (RuntimeException e) {
+          log.warn("handling a client message failed", e);
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+        ended();
+      }
+    });
+  }
+
+  /** Completes when the session has ended, whichever side closed it. */
+  public CompletableFuture<Void> closed() {
+    return closed;
+  }
+
+  /** The negotiated MCP revision, or {@code null} before {@code initialize}. */
+  public String protocolVersion() {
+    McpRevision current = revision;
+    return current == null ? null : current.version();
+  }
+
+  /**
+   * The credentials that the client's next messages are authenticated with, in place of those
+   * given to {@code serve}. For transports where every message carries its own credentials
+   * (HTTP, whose tokens expire and get refreshed): call it on the transport's delivery thread,
+   * just before delivering the message that carried them. Requests already taken keep theirs.
+   */
+  public void present(Credentials credentials) {
+    this.credentials = Objects.requireNonNull(credentials, "credentials");
+  }
+
+  /**
+   * Records in the audit trail that the gateway refused this session something outside any of
+   * its requests, such as a transport dropping a stream whose client does not read what it is
+   * sent. The event names the session's principal, the session, and {@code method} (such as
+   * {@code sentinel/stream_dropped}). May block while the audit queue is full: call it off any
+   * lock.
+   */
+  public void recordRefusal(String method, Refusal refusal) {
+    Objects.requireNonNull(method, "method");
+    Objects.requireNonNull(refusal, "refusal");
+    gateway.sentinel().refuse(new Call(credentials, Request.of(method), id, clientLabel(), null, ownerId()), refusal);
+  }
+
+  /** Ends the session: closes the transport and cancels what is in flight. */
+  public void close() {
+    transport.close();
+    ended();
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  private void receive(JsonNode message) {
+    JsonRpcMessage classified = JsonRpc.classify(message);
+    switch (classified.kind()) {
+      case REQUEST:
+        request(classified);
+        break;
+      case NOTIFICATION:
+        notification(classified);
+        break;
+      case RESULT:
+      case ERROR:
+        answer(classified);
+        break;
+      default:
+        if (!message.has("result") && !message.has("error")) {
+          send(JsonRpc.invalidRequest(classified));
+        } else {
+          log.debug("dropped an invalid response from the client: {}", classified.problem());
+        }
+    }
+  }
+
+  private void request(JsonRpcMessage request) {
+    String method = request.method();
+    if ("ping".equals(method)) {
+      send(JsonRpc.result(request.id(), NODES.objectNode()));
+      return;
+    }
+    if ("initialize".equals(method)) {
+      initialize(request);
+      return;
+    }
+    if (revision == null) {
+      send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
+          "the session is not initialized: send initialize first"));
+      return;
+    }
+    if (!request.params().isMissingNode() && !request.params().isObject()) {
+      send(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params must be an object"));
+      return;
+    }
+    String key = JsonRpc.idKey(request.id());
+    bindOwner(credentials);
+    if (pending.incrementAndGet() > gateway.maxPendingRequests()) {
+      pending.decrementAndGet();
+      send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
+          "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
+      return;
+    }
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials);
+    if (inFlight.putIfAbsent(key, work) != null) {
+      pending.decrementAndGet();
+      send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
+          "request id " + request.idText() + " is already in flight"));
+      return;
+    }
+    String quota = quotaKey();
+    if (!gateway.acquireInFlight(quota)) {
+      inFlight.remove(key, work);
+      pending.decrementAndGet();
+      refuseOverQuota(request, work);
+      return;
+    }
+    work.quotaKey = quota;
+    try {
+      gateway.executor().execute(() -> process(request, work));
+    } catch (RejectedExecutionException e) {
+      finish(work);
+      send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
+    }
+  }
+
+  private void process(JsonRpcMessage request, InFlight work) {
+    ObjectNode response;
+    try {
+      response = gateway.router().handle(this, request, work);
+    } catch (RuntimeException e) {
+      log.warn("handling {} failed", request.method(), e);
+      response = JsonRpc.error(request.id(), ErrorCode.INTERNAL_ERROR, "internal error");
+    } finally {
+      finish(work);
+    }
+    if (response != null && !work.cancelled()) {
+      send(response);
+    }
+  }
+
+  private void finish(InFlight work) {
+    if (inFlight.remove(work.key, work)) {
+      pending.decrementAndGet();
+      if (work.quotaKey != null) {
+        gateway.releaseInFlight(work.quotaKey);
+      }
+    }
+  }
+
+  /** Whose in-flight quota the session's requests count against. */
+  private String quotaKey() {
+    Principal who = owner;
+    return who != null ? "p:" + who.id() : "s:" + id;
+  }
+
+  /** Refuses a request over the principal's in-flight bound, and records the refusal. */
+  private void refuseOverQuota(JsonRpcMessage request, InFlight work) {
+    int max = gateway.maxInFlightPerPrincipal();
+    String reason = "too many requests in flight for this principal (max_in_flight_per_principal: " + max + ")";
+    Refusal refusal = new Refusal(Outcome.LIMITED, java.util.List.of("max_in_flight_per_principal"), reason,
+        java.time.Duration.ofSeconds(1));
+    JsonNode name = request.params().path("name");
+    Request governed = new Request(request.method(), null, name.isString() ? name.stringValue() : null, null);
+    gateway.sentinel().refuse(new Call(work.credentials, governed, id, clientLabel(), request.idText(), ownerId()),
+        refusal);
+    ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
+    data.putArray("rules").add("max_in_flight_per_principal");
+    data.put("retryAfterMs", refusal.retryAfter().toMillis());
+    send(JsonRpc.error(request.id(), ErrorCode.forRefusal(Outcome.LIMITED).code(), reason, data));
+  }
+
+  private void initialize(JsonRpcMessage request) {
+    if (revision != null) {
+      send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST, "the session is already initialized"));
+      return;
+    }
+    JsonNode params = request.params();
+    McpRevision negotiated = McpRevision.negotiate(params.path("protocolVersion").asString(""));
+    capabilities = params.path("capabilities").isObject() ? params.get("capabilities") : NODES.objectNode();
+    JsonNode info = params.path("clientInfo");
+    if (info.isObject()) {
+      String name = info.path("name").asString("");
+      String version = info.path("version").asString("");
+      clientInfo = version.isEmpty() ? name : name + "/" + version;
+    }
+    revision = negotiated;
+    send(JsonRpc.result(request.id(), gateway.initializeResult(negotiated)));
+  }
+
+  private void notification(JsonRpcMessage notification) {
+    switch (notification.method()) {
+      case "notifications/initialized":
+        break;
+      case "notifications/cancelled":
+        JsonNode requestId = notification.params().path("requestId");
+        if (JsonRpc.validId(requestId)) {
+          InFlight work = inFlight.get(JsonRpc.idKey(requestId));
+          if (work != null) {
+            work.cancel(notification.params().path("reason").asString("cancelled by the client"));
+          }
+        }
+        break;
+      case "notifications/roots/list_changed":
+        // Only from a client that declared roots: a backend that asks for the roots of a client
+        // without them gets an error, and some servers then stop answering everyone.
+        if (revision != null && supports("roots")) {
+          gateway.toBackends(this, notification.raw());
+        } else {
+          log.debug("dropped roots/list_changed from a client that did not declare roots");
+        }
+        break;
+      default:
+        log.debug("dropped client notification {}", notification.method());
+    }
+  }
+
+  private void answer(JsonRpcMessage response) {
+    JsonNode answerId = response.id();
+    Relay relay = answerId != null && answerId.isIntegralNumber() ? relays.remove(answerId.asLong()) : null;
+    if (relay != null) {
+      relay.answer.complete(response);
+    } else {
+      log.debug("dropped a client answer to unknown id {}", response.idText());
+    }
+  }
+
+  // ---- used by the gateway ----------------------------------------------------------------
+
+  /** Relays a backend's request to the client under a gateway id; the answer completes the relay. */
+  Relay relay(long relayId, Upstream upstream, JsonNode backendId, String method, JsonNode params) {
+    Relay relay = new Relay(upstream, backendId,
+        gateway.clock().nanoTime() + gateway.requestTimeout().toNanos());
+    relays.put(relayId, relay);
+    if (closing.get()) {
+      relays.remove(relayId);
+      relay.answer.completeExceptionally(new BackendFailure("the client session closed"));
+      return relay;
+    }
+    send(JsonRpc.request(NODES.numberNode(relayId), method, params));
+    return relay;
+  }
+
+  /** Cancels a relayed request: tells the client, fails the relay with a cancellation. */
+  void cancelRelay(long relayId, String reason) {
+    Relay relay = relays.remove(relayId);
+    if (relay != null) {
+      send(JsonRpc.notification("notifications/cancelled",
+          NODES.objectNode().put("requestId", relayId).put("reason", reason)));
+      relay.answer.completeExceptionally(new CancellationException(reason));
+    }
+  }
+
+  /** Times out relayed requests the client has not answered. */
+  void tick(long now) {
+    for (Map.Entry<Long, Relay> entry : relays.entrySet()) {
+      Relay relay = entry.getValue();
+      if (now - relay.deadline >= 0 && relays.remove(entry.getKey(), relay)) {
+        send(JsonRpc.notification("notifications/cancelled",
+            NODES.objectNode().put("requestId", entry.getKey()).put("reason", "timed out in the gateway")));
+        relay.answer.completeExceptionally(new TimeoutException("the client did not answer in time"));
+      }
+    }
+  }
+
+  /** Sends a message to the client; a broken transport ends the session. */
+  void send(JsonNode message) {
+    try {
+      transport.send(message);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot send to client session {}: {}", id, e.toString());
+      ended();
+    }
+  }
+
+  /** Whether the client declared a capability in {@code initialize}. */
+  boolean supports(String capability) {
+    return capabilities.has(capability);
+  }
+
+  McpRevision revision() {
+    return revision;
+  }
+
+  boolean initialized() {
+    return revision != null && !closing.get();
+  }
+
+  Credentials credentials() {
+    return credentials;
+  }
+
+  /** The principal the session belongs to, or {@code null} while its credentials authenticate as none. */
+  Principal owner() {
+    return owner;
+  }
+
+  /** The id of the principal the session belongs to, or {@code null}. */
+  String ownerId() {
+    Principal who = owner;
+    return who == null ? null : who.id();
+  }
+
+  /** The params of the client's last {@code logging/setLevel}, for connections made later; or {@code null}. */
+  JsonNode logLevel() {
+    return logLevel;
+  }
+
+  void logLevel(JsonNode params) {
+    this.logLevel = params;
+  }
+
+  String id() {
+    return id;
+  }
+
+  /** The client as recorded in the audit trail: the label given to serve, else its clientInfo. */
+  String clientLabel() {
+    return label != null ? label : clientInfo;
+  }
+
+  Set<String> subscriptions() {
+    return subscriptions;
+  }
+
+  /** The sequence number of this client's most recent in-flight request on a connection, or -1. */
+  long latestRequestTo(Upstream upstream) {
+    long latest = -1;
+    for (InFlight work : inFlight.values()) {
+      if (work.upstream() == upstream && work.sequence > latest) {
+        latest = work.sequence;
+      }
+    }
+    return latest;
+  }
+
+  private void ended() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    for (InFlight work : inFlight.values()) {
+      work.cancel("the client session closed");
+    }
+    for (Long relayId : relays.keySet()) {
+      Relay relay = relays.remove(relayId);
+      if (relay != null) {
+        relay.answer.completeExceptionally(new BackendFailure("the client session closed"));
+      }
+    }
+    gateway.sessionEnded(this);
+    transport.close();
+    closed.complete(null);
+  }
+}

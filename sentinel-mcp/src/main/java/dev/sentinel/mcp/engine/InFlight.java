@@ -1,0 +1,74 @@
+package dev.sentinel.mcp.engine;
+
+import dev.sentinel.api.Credentials;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One client request the gateway is working on: the client's id, and the backend request it
+ * became, so that a cancellation from the client reaches the backend. Thread-safe.
+ */
+final class InFlight {
+  final JsonNode clientId;
+  final String key;
+  final long sequence;
+  /** What the client presented with this request; the pipeline authenticates the request with them. */
+  final Credentials credentials;
+  /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
+  volatile String quotaKey;
+  private Upstream upstream;
+  private long backendId = -1;
+  private boolean cancelled;
+
+  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials) {
+    this.clientId = clientId;
+    this.key = key;
+    this.sequence = sequence;
+    this.credentials = credentials;
+  }
+
+  /**
+   * Records the connection the request is about to go out on, before it is sent: a server that
+   * asks the client something as soon as it has the request finds the requester by it.
+   */
+  synchronized void sending(Upstream to) {
+    upstream = to;
+  }
+
+  /**
+   * Records that the request went to a backend under an id. Returns false if the client
+   * cancelled meanwhile; the caller then cancels the backend request.
+   */
+  synchronized boolean forwarded(Upstream to, long id) {
+    upstream = to;
+    backendId = id;
+    return !cancelled;
+  }
+
+  /** The backend request ended; a later cancellation has nothing to tell the backend. */
+  synchronized void answered() {
+    backendId = -1;
+  }
+
+  /** Marks the request cancelled and tells the backend, if it had been forwarded. */
+  void cancel(String reason) {
+    Upstream to;
+    long id;
+    synchronized (this) {
+      cancelled = true;
+      to = upstream;
+      id = backendId;
+    }
+    if (to != null && id >= 0) {
+      to.cancel(id, reason);
+    }
+  }
+
+  synchronized boolean cancelled() {
+    return cancelled;
+  }
+
+  /** The connection this request went to last, or {@code null}. */
+  synchronized Upstream upstream() {
+    return upstream;
+  }
+}

@@ -1,0 +1,1038 @@
+package dev.sentinel.mcp.engine;
+
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Request;
+import dev.sentinel.api.Transport;
+import dev.sentinel.core.Call;
+import dev.sentinel.core.CallResult;
+import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.audit.Redactor;
+import dev.sentinel.core.config.BackendOptions;
+import dev.sentinel.core.config.Isolation;
+import dev.sentinel.core.config.Validation;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The MCP gateway engine: serves MCP clients on one side and aggregates backend MCP servers on
+ * the other, with every routed request governed by a {@link Sentinel}.
+ *
+ * <pre>{@code
+ * McpGateway gateway = McpGateway.builder()
+ *     .sentinel(sentinel)
+ *     .backend("fs", () -> StdioTransport.spawn(...))
+ *     .backend("search", () -> HttpClientTransport.connect(...))
+ *     .build();
+ * gateway.start();
+ * ClientSession session = gateway.serve(clientTransport, Credentials.launch(), "stdio");
+ * session.closed().join();
+ * }</pre>
+ *
+ * <p>What it does, in short: clients on MCP 2024-11-05, 2025-03-26, 2025-06-18 or 2025-11-25
+ * reach backends on any of them ({@link McpRevision}). Tools, prompts, resources and resource
+ * templates of all backends are listed together, names namespaced as
+ * {@code <backend><separator><name>} (resource URIs unchanged), paginated with the gateway's own
+ * cursors and filtered by {@link Sentinel#visible}. Calls are routed to the owning backend
+ * through {@link Sentinel#call}; refusals become JSON-RPC errors with the codes of
+ * {@link ErrorCode}. Request ids and progress tokens are remapped so that clients and backends
+ * never collide.
+ *
+ * <p><b>Isolation.</b> Each backend's connections serve whom its {@link BackendOptions#isolation()
+ * isolation} says: everyone ({@link Isolation#SHARED}), one principal, or one client session
+ * (the default). Nothing one principal causes reaches another: a backend's requests to a client
+ * ({@code sampling/createMessage}, {@code elicitation/create}, {@code roots/list}) go only to the
+ * session its connection belongs to, governed as that session's calls, and are refused on a
+ * shared connection; its log messages go to that session only, or, from a shared connection, to
+ * the gateway's log ({@code dev.sentinel.backend}, redacted); resource updates only to sessions
+ * that subscribed and may still read the resource; list changes only to sessions that may use
+ * something of the backend.
+ *
+ * <p><b>Routing first.</b> Every request is decided with the backend that will serve it: a
+ * namespaced name names its backend; a resource URI is routed by the backends' configured
+ * prefixes, else by the resources and templates they list, and a URI that maps to no backend or
+ * to several is refused, never tried in turn (see {@link Router}).
+ *
+ * <p><b>Arguments checked against the tool's schema.</b> Before a {@code tools/call} is decided,
+ * its arguments are validated against the {@code inputSchema} that the connection serving the
+ * session listed for the tool ({@link ToolSchema}), as the backend's {@link
+ * BackendOptions#validation() validation} says: under {@link Validation#ENFORCE} (the default)
+ * invalid arguments, a tool the backend does not list and a schema that cannot be used are
+ * refused as {@code DENIED} by rule {@code schema} and never forwarded. A connection's tools are
+ * listed again before the next call once it says {@code notifications/tools/list_changed} or
+ * reconnects. The policy's conditions are checked against each newly listed schema ({@link
+ * dev.sentinel.core.policy.PolicyEngine#schemaConflicts}) and what cannot apply is logged.
+ *
+ * <p><b>Bounds.</b> Per session, {@code maxPendingRequests} requests in flight; per principal,
+ * across its sessions, {@code maxInFlightPerPrincipal}; per isolated backend, its options'
+ * connection bounds. Refusals name the bound.
+ *
+ * <p>A backend connection that closes is marked down, its in-flight requests fail with
+ * {@code -32603}, the clients it serves are told its lists changed, and it is reconnected with
+ * exponential backoff (which grows while the server keeps dying soon after it starts). Timeouts and backoff follow the injected {@link Clock}, checked by a ticker thread
+ * every 10 ms.
+ *
+ * <p>Thread-safe.
+ */
+public final class McpGateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(McpGateway.class);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final long TICK_MILLIS = 10;
+
+  private final Sentinel sentinel;
+  private final List<Backend> backends;
+  private final Naming naming;
+  private final Router router;
+  private final Duration requestTimeout;
+  private final Duration startTimeout;
+  private final Duration restartMin;
+  private final Duration restartMax;
+  private final int maxPendingRequests;
+  private final int maxInFlightPerPrincipal;
+  private final String serverName;
+  private final String serverVersion;
+  private final Clock clock;
+  private final ExecutorService executor;
+  private final boolean ownsExecutor;
+  private final ScheduledExecutorService ticker;
+  private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  private final Set<String> listedTools = ConcurrentHashMap.newKeySet();
+  private final Map<String, RelayRef> relaysByBackendId = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Integer> inFlightByPrincipal = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> backendLogMessages = new ConcurrentHashMap<>();
+  private final Redactor logRedactor = Redactor.defaults();
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicLong sequences = new AtomicLong();
+  private final AtomicLong ticks = new AtomicLong();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private record RelayRef(ClientSession session, long relayId) {}
+
+  private McpGateway(Builder builder) {
+    this.sentinel = Objects.requireNonNull(builder.sentinel, "a sentinel is required");
+    if (builder.connectors.isEmpty()) {
+      throw new IllegalStateException("at least one backend is required");
+    }
+    List<Backend> list = new ArrayList<>();
+    int index = 0;
+    for (Map.Entry<String, Supplier<Transport>> entry : builder.connectors.entrySet()) {
+      list.add(new Backend(entry.getKey(), index++, entry.getValue(), builder.options.get(entry.getKey()), this));
+    }
+    this.backends = List.copyOf(list);
+    this.naming = new Naming(backends, builder.separator, builder.prefixSingleBackend);
+    this.requestTimeout = builder.requestTimeout;
+    this.startTimeout = builder.startTimeout;
+    this.restartMin = builder.restartMin;
+    this.restartMax = builder.restartMax;
+    this.maxPendingRequests = builder.maxPendingRequests;
+    this.maxInFlightPerPrincipal = builder.maxInFlightPerPrincipal;
+    this.serverName = builder.serverName;
+    this.serverVersion = builder.serverVersion;
+    this.clock = builder.clock;
+    if (builder.executor != null) {
+      this.executor = builder.executor;
+      this.ownsExecutor = false;
+    } else {
+      AtomicInteger threads = new AtomicInteger();
+      this.executor = new ThreadPoolExecutor(0, Math.max(256, maxPendingRequests * 4), 30, TimeUnit.SECONDS,
+          new SynchronousQueue<>(), runnable -> {
+            Thread thread = new Thread(runnable, "sentinel-mcp-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+          });
+      this.ownsExecutor = true;
+    }
+    this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "sentinel-mcp-ticker");
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.router = new Router(this, sentinel, backends, naming);
+  }
+
+  /** A builder; {@link Builder#sentinel} and at least one {@link Builder#backend} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Connects and initializes every backend concurrently and waits up to the start timeout. A
+   * backend that fails or does not answer in time is marked down and retried with backoff; the
+   * others serve. Calling it again does nothing.
+   *
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public void start() {
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    List<CompletableFuture<Void>> attempts = new ArrayList<>();
+    for (Backend backend : backends) {
+      attempts.add(backend.start());
+    }
+    CompletableFuture<Void> all = CompletableFuture.allOf(attempts.toArray(new CompletableFuture<?>[0]));
+    long deadline = clock.nanoTime() + startTimeout.toNanos();
+    while (!all.isDone() && clock.nanoTime() - deadline < 0) {
+      try {
+        all.get(TICK_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+        // keep waiting until the clock's deadline
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Serves one MCP client over a transport until either side closes it. The transport is started
+   * here.
+   *
+   * @param client the client's transport, not yet started
+   * @param credentials what the client presented; every governed request carries them, and the
+   *     principal they authenticate as owns the session ({@link ClientSession})
+   * @param clientLabel the client as recorded in the audit trail, or {@code null} to use the
+   *     name and version it announces in {@code initialize}
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public ClientSession serve(Transport client, Credentials credentials, String clientLabel) {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(credentials, "credentials");
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    ClientSession session = new ClientSession(this, client, credentials, clientLabel);
+    sessions.add(session);
+    session.start();
+    return session;
+  }
+
+  /** Each backend's status, by name, in configuration order. */
+  public Map<String, BackendStatus> backends() {
+    Map<String, BackendStatus> statuses = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      statuses.put(backend.name, backend.status());
+    }
+    return statuses;
+  }
+
+  /**
+   * Whether a backend listed a tool of this name (as clients see it, with its backend prefix) to
+   * any client since the gateway started. Metrics count calls by tool name only for listed tools,
+   * so client-chosen names cannot grow them. Remembers at most {@value #MAX_LISTED_TOOLS} names.
+   */
+  public boolean listedTool(String name) {
+    return name != null && listedTools.contains(name);
+  }
+
+  /**
+   * One tool a backend lists, for checks outside any client session ({@link #listTools}).
+   *
+   * @param backend the backend's name
+   * @param name the tool's name as clients see it (with its backend prefix)
+   * @param inputSchema its input schema as the backend listed it (a missing node if none)
+   */
+  public record ListedTool(String backend, String name, JsonNode inputSchema) {
+    /** Validates. */
+    public ListedTool {
+      Objects.requireNonNull(backend, "backend");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(inputSchema, "inputSchema");
+    }
+  }
+
+  /**
+   * What listing each backend's tools found, outside any client session: every page of each
+   * backend's {@code tools/list} on one of its connections that is up (not governed, not
+   * audited). For {@code sentinel config check --start} and {@code sentinel policy explain
+   * --config}; call {@link #start()} first.
+   *
+   * @param tools every tool listed, backends in configuration order
+   * @param problems by backend name, why a backend's tools could not be listed (down, an error)
+   */
+  public record ToolListings(List<ListedTool> tools, Map<String, String> problems) {
+    /** Copies. */
+    public ToolListings {
+      tools = List.copyOf(tools);
+      problems = Map.copyOf(problems);
+    }
+  }
+
+  /** Lists every backend's tools on a connection that is up; see {@link ToolListings}. */
+  public ToolListings listTools() {
+    List<ListedTool> tools = new ArrayList<>();
+    Map<String, String> problems = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      Upstream upstream = backend.anyUp();
+      if (upstream == null) {
+        String error = backend.status().lastError();
+        problems.put(backend.name, "not up" + (error == null ? "" : ": " + error));
+        continue;
+      }
+      if (!backend.has("tools")) {
+        continue;
+      }
+      String cursor = null;
+      for (int page = 0; page < 64; page++) {
+        ObjectNode params = NODES.objectNode();
+        if (cursor != null) {
+          params.put("cursor", cursor);
+        }
+        JsonRpcMessage answer;
+        try {
+          answer = upstream.request("tools/list", params, requestTimeout).response()
+              .get(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          problems.put(backend.name, "interrupted");
+          break;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+          problems.put(backend.name, "tools/list failed: " + Upstream.unwrap(e).getMessage());
+          break;
+        }
+        if (answer.kind() == JsonRpcMessage.Kind.ERROR) {
+          problems.put(backend.name, "tools/list failed: " + answer.error().path("message").asString(""));
+          break;
+        }
+        for (JsonNode item : answer.result().path("tools")) {
+          if (item.path("name").isString()) {
+            tools.add(new ListedTool(backend.name, naming.expose(backend, item.get("name").stringValue()),
+                item.path("inputSchema")));
+          }
+        }
+        JsonNode next = answer.result().path("nextCursor");
+        if (!next.isString() || next.stringValue().isEmpty()) {
+          break;
+        }
+        cursor = next.stringValue();
+      }
+    }
+    return new ToolListings(tools, problems);
+  }
+
+  /** The most tool names {@link #listedTool} remembers. */
+  public static final int MAX_LISTED_TOOLS = 10_000;
+
+  /** Remembers a tool name a backend listed (called by the router). */
+  void listed(String tool) {
+    if (listedTools.size() < MAX_LISTED_TOOLS) {
+      listedTools.add(tool);
+    }
+  }
+
+  /**
+   * Ends every client session and backend connection; the gateway cannot be started again. The
+   * {@link Sentinel} is not closed: its owner closes it.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (ClientSession session : List.copyOf(sessions)) {
+      session.close();
+    }
+    // In parallel: each stdio backend may take its stop grace, and a client that kills the
+    // gateway soon after closing it would otherwise orphan the backends still waiting their turn.
+    List<Thread> stopping = new ArrayList<>();
+    for (Backend backend : backends) {
+      Thread stopper = new Thread(backend::close, "sentinel-stop-" + backend.name);
+      stopper.start();
+      stopping.add(stopper);
+    }
+    for (Thread stopper : stopping) {
+      try {
+        stopper.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    ticker.shutdownNow();
+    if (ownsExecutor) {
+      executor.shutdownNow();
+    }
+  }
+
+  /**
+   * How many log messages each backend sent on shared connections, which the gateway writes to
+   * its own log instead of relaying them to clients; by backend name.
+   */
+  public Map<String, Long> backendLogMessages() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    for (Backend backend : backends) {
+      AtomicLong count = backendLogMessages.get(backend.name);
+      counts.put(backend.name, count == null ? 0 : count.get());
+    }
+    return counts;
+  }
+
+  // ---- for the engine's parts -------------------------------------------------------------
+
+  Sentinel sentinel() {
+    return sentinel;
+  }
+
+  List<Backend> backendList() {
+    return backends;
+  }
+
+  int maxInFlightPerPrincipal() {
+    return maxInFlightPerPrincipal;
+  }
+
+  /** Counts a request against its principal's in-flight bound; false (and not counted) when over it. */
+  boolean acquireInFlight(String key) {
+    boolean[] admitted = new boolean[1];
+    inFlightByPrincipal.compute(key, (k, count) -> {
+      int now = count == null ? 0 : count;
+      admitted[0] = now < maxInFlightPerPrincipal;
+      return admitted[0] ? Integer.valueOf(now + 1) : count;
+    });
+    return admitted[0];
+  }
+
+  void releaseInFlight(String key) {
+    inFlightByPrincipal.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+  }
+
+  /** Whether a session of this principal is open. */
+  boolean hasSessionOf(String principalId) {
+    for (ClientSession session : sessions) {
+      if (principalId.equals(session.ownerId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the session with this id is open. */
+  boolean hasSession(String sessionId) {
+    for (ClientSession session : sessions) {
+      if (session.id().equals(sessionId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  ExecutorService executor() {
+    return executor;
+  }
+
+  Router router() {
+    return router;
+  }
+
+  Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  Duration startTimeout() {
+    return startTimeout;
+  }
+
+  Duration restartMin() {
+    return restartMin;
+  }
+
+  Duration restartMax() {
+    return restartMax;
+  }
+
+  int maxPendingRequests() {
+    return maxPendingRequests;
+  }
+
+  String serverName() {
+    return serverName;
+  }
+
+  String serverVersion() {
+    return serverVersion;
+  }
+
+  /** A fresh id for a request the gateway sends; unique across backends and clients. */
+  long nextId() {
+    return ids.incrementAndGet();
+  }
+
+  /** A fresh, increasing sequence number for ordering requests and sessions. */
+  long nextSequence() {
+    return sequences.incrementAndGet();
+  }
+
+  /** For tests: how many times the ticker has run to the end. */
+  long ticks() {
+    return ticks.get();
+  }
+
+  private void tick() {
+    try {
+      long now = clock.nanoTime();
+      for (Backend backend : backends) {
+        backend.tick(now);
+      }
+      for (ClientSession session : sessions) {
+        session.tick(now);
+      }
+      ticks.incrementAndGet();
+    } catch (RuntimeException e) {
+      log.warn("the gateway's ticker failed", e);
+    }
+  }
+
+  /** The result of a client's {@code initialize}, for the negotiated revision. */
+  ObjectNode initializeResult(McpRevision revision) {
+    ObjectNode result = NODES.objectNode().put("protocolVersion", revision.version());
+    ObjectNode capabilities = result.putObject("capabilities");
+    boolean tools = false;
+    boolean prompts = false;
+    boolean resources = false;
+    boolean subscribe = false;
+    boolean logging = false;
+    boolean completions = false;
+    List<String> instructions = new ArrayList<>();
+    for (Backend backend : backends) {
+      // Capabilities of a backend that is down now but was up before stay declared: it is
+      // being restarted, and clients only look at capabilities once.
+      if (!backend.everStarted()) {
+        continue;
+      }
+      tools |= backend.has("tools");
+      prompts |= backend.has("prompts");
+      resources |= backend.has("resources");
+      subscribe |= backend.has("resources", "subscribe");
+      logging |= backend.has("logging");
+      completions |= backend.has("completions");
+      String text = backend.instructions();
+      if (text != null && !text.isBlank()) {
+        instructions.add(backends.size() == 1 ? text : backend.name + ": " + text);
+      }
+    }
+    if (tools) {
+      capabilities.putObject("tools").put("listChanged", true);
+    }
+    if (prompts) {
+      capabilities.putObject("prompts").put("listChanged", true);
+    }
+    if (resources) {
+      ObjectNode node = capabilities.putObject("resources");
+      if (subscribe) {
+        node.put("subscribe", true);
+      }
+      node.put("listChanged", true);
+    }
+    if (logging) {
+      capabilities.putObject("logging");
+    }
+    if (completions && revision.hasCompletionsCapability()) {
+      capabilities.putObject("completions");
+    }
+    result.putObject("serverInfo").put("name", serverName).put("version", serverVersion);
+    if (!instructions.isEmpty()) {
+      result.put("instructions", String.join("\n\n", instructions));
+    }
+    return result;
+  }
+
+  void sessionEnded(ClientSession session) {
+    sessions.remove(session);
+    router.forget(session);
+    for (Backend backend : backends) {
+      backend.sessionEnded(session);
+    }
+  }
+
+  void onBackendUp(Upstream upstream, boolean restarted) {
+    // A connection a session just made for itself is news to no one; a restarted one, or the
+    // first connection of a backend that came up late, changes what its clients can list.
+    if (restarted || upstream.owner() == null) {
+      listsChanged(upstream);
+    }
+  }
+
+  void onBackendDown(Upstream upstream) {
+    upstream.tools.invalidate();
+    listsChanged(upstream);
+  }
+
+  private void listsChanged(Upstream upstream) {
+    Backend backend = upstream.backend;
+    for (Router.Listing listing : Router.Listing.values()) {
+      if (listing != Router.Listing.TEMPLATES && backend.has(listing.capability)) {
+        notifyEntitled(upstream, JsonRpc.notification(listing.changed, null), listing);
+      }
+    }
+  }
+
+  /**
+   * Sends a notification about a connection's lists: to the sessions it belongs to, or, from a
+   * connection that belongs to no one, to the sessions whose principal may use something of that
+   * kind on the backend.
+   */
+  private void notifyEntitled(Upstream upstream, JsonNode message, Router.Listing listing) {
+    Upstream.Owner owner = upstream.owner();
+    for (ClientSession session : sessions) {
+      if (!session.initialized()) {
+        continue;
+      }
+      boolean entitled = owner != null ? belongsTo(session, owner)
+          : session.owner() != null && sentinel.visible(session.owner(),
+              new Request(listing.useMethod, upstream.backend.name, null, null));
+      if (entitled) {
+        session.send(message);
+      }
+    }
+  }
+
+  /** Whether a session is (one of) those a connection belongs to. */
+  static boolean belongsTo(ClientSession session, Upstream.Owner owner) {
+    return owner.sessionId() != null ? owner.sessionId().equals(session.id())
+        : owner.principalId().equals(session.ownerId());
+  }
+
+  /** Sends a message to the sessions an owned connection belongs to. */
+  private void toOwners(Upstream upstream, JsonNode message) {
+    Upstream.Owner owner = upstream.owner();
+    if (owner == null) {
+      return;
+    }
+    for (ClientSession session : sessions) {
+      if (session.initialized() && belongsTo(session, owner)) {
+        session.send(message);
+      }
+    }
+  }
+
+  /**
+   * Sends a client's notification on to the connections that serve that session alone (or its
+   * principal alone); a shared connection never hears one client's roots, since it never asks.
+   */
+  void toBackends(ClientSession session, JsonNode message) {
+    for (Backend backend : backends) {
+      Upstream upstream = backend.isolated() ? backend.existingFor(session) : null;
+      if (upstream != null && upstream.isUp()) {
+        upstream.send(message);
+      }
+    }
+  }
+
+  // ---- messages from backends -------------------------------------------------------------
+
+  /** A notification from a backend connection; called on its transport's delivery thread. */
+  void onBackendNotification(Upstream upstream, JsonRpcMessage notification) {
+    JsonNode params = notification.params();
+    String method = notification.method();
+    switch (method) {
+      case "notifications/progress":
+        router.progress(upstream, notification);
+        break;
+      case "notifications/cancelled":
+        JsonNode requestId = params.path("requestId");
+        RelayRef ref = JsonRpc.validId(requestId)
+            ? relaysByBackendId.get(relayKey(upstream, requestId)) : null;
+        if (ref != null) {
+          ref.session().cancelRelay(ref.relayId(), params.path("reason").asString("cancelled by the backend"));
+        }
+        break;
+      case "notifications/tools/list_changed":
+        // Before anything else: no call may be checked against the old definitions from now on.
+        upstream.tools.invalidate();
+        if (upstream.isUp()) {
+          notifyEntitled(upstream, notification.raw(), Router.Listing.TOOLS);
+        }
+        break;
+      case "notifications/prompts/list_changed":
+      case "notifications/resources/list_changed":
+        // Before its initialize answer a connection is not listed yet; going up announces it.
+        if (upstream.isUp()) {
+          notifyEntitled(upstream, notification.raw(), Router.Listing.changedBy(method));
+        }
+        break;
+      case "notifications/resources/updated":
+        router.resourceUpdated(upstream, params.path("uri").asString(""), notification.raw());
+        break;
+      case "notifications/message":
+        if (upstream.owner() == null) {
+          logFromShared(upstream, params);
+        } else {
+          toOwners(upstream, notification.raw());
+        }
+        break;
+      default:
+        // Notifications Sentinel does not know: to the sessions the connection belongs to only.
+        if (upstream.owner() == null) {
+          log.debug("dropped {} from shared backend {}", method, upstream.label());
+        } else {
+          toOwners(upstream, notification.raw());
+        }
+    }
+  }
+
+  /** A log message from a shared connection: to the gateway's log, redacted and bounded, never to a client. */
+  private void logFromShared(Upstream upstream, JsonNode params) {
+    backendLogMessages.computeIfAbsent(upstream.backend.name, name -> new AtomicLong()).incrementAndGet();
+    Logger backendLog = LoggerFactory.getLogger("dev.sentinel.backend." + upstream.backend.name);
+    String level = params.path("level").asString("info");
+    if (!backendLog.isInfoEnabled() && !"error".equals(level) && !"warning".equals(level)) {
+      return;
+    }
+    String logger = params.path("logger").asString("");
+    String data = logRedactor.redactText(params.path("data").toString());
+    if (data.length() > MAX_LOGGED_CHARS) {
+      data = data.substring(0, MAX_LOGGED_CHARS) + "…";
+    }
+    switch (level) {
+      case "debug":
+        backendLog.debug("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+        break;
+      case "warning":
+        backendLog.warn("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+        break;
+      case "error":
+      case "critical":
+      case "alert":
+      case "emergency":
+        backendLog.error("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+        break;
+      default:
+        backendLog.info("{}{}", logger.isEmpty() ? "" : logger + ": ", data);
+    }
+  }
+
+  private static final int MAX_LOGGED_CHARS = 2048;
+
+  /** A request from a backend connection to the client side; called on its transport's delivery thread. */
+  void onBackendRequest(Upstream upstream, JsonRpcMessage request) {
+    String method = request.method();
+    String capability;
+    switch (method) {
+      case "ping":
+        upstream.send(JsonRpc.result(request.id(), NODES.objectNode()));
+        return;
+      case "sampling/createMessage":
+        capability = "sampling";
+        break;
+      case "elicitation/create":
+        capability = "elicitation";
+        break;
+      case "roots/list":
+        capability = "roots";
+        break;
+      default:
+        upstream.send(JsonRpc.methodNotFound(request.id(), method));
+        return;
+    }
+    Upstream.Owner owner = upstream.owner();
+    if (owner == null) {
+      log.info("refused {} from backend {}: its connection is shared, so no client's call can be told to have"
+          + " caused it (isolation per_session or per_principal relays it)", method, upstream.label());
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
+          + " is not relayed on a connection the gateway shares between clients"));
+      return;
+    }
+    ClientSession target = requester(upstream, owner);
+    if (target == null) {
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: no client session"
+          + " of this connection can be told to have caused " + method));
+      return;
+    }
+    if (!target.supports(capability)
+        || ("elicitation".equals(capability) && !target.revision().supportsElicitation())) {
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
+          "method not found: the client does not support " + method));
+      return;
+    }
+    try {
+      executor.execute(() -> relay(upstream, target, request));
+    } catch (RejectedExecutionException e) {
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
+    }
+  }
+
+  /**
+   * The session a connection's request goes to: the session it belongs to; for a principal's
+   * connection, the principal's one session with a request in flight on it (none when there are
+   * none, or several: never a guess).
+   */
+  private ClientSession requester(Upstream upstream, Upstream.Owner owner) {
+    ClientSession found = null;
+    for (ClientSession session : sessions) {
+      if (!session.initialized() || !belongsTo(session, owner)) {
+        continue;
+      }
+      if (owner.sessionId() != null) {
+        return session;
+      }
+      if (session.latestRequestTo(upstream) >= 0) {
+        if (found != null) {
+          return null;
+        }
+        found = session;
+      }
+    }
+    return found;
+  }
+
+  private static String relayKey(Upstream upstream, JsonNode backendId) {
+    return upstream.serial + "\u0000" + JsonRpc.idKey(backendId);
+  }
+
+  private void relay(Upstream upstream, ClientSession session, JsonRpcMessage request) {
+    long relayId = nextId();
+    String key = relayKey(upstream, request.id());
+    relaysByBackendId.put(key, new RelayRef(session, relayId));
+    AtomicReference<ObjectNode> answer = new AtomicReference<>();
+    CallResult<JsonNode> result;
+    try {
+      Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
+      result = sentinel.call(
+          new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
+              session.ownerId()),
+          ignored -> {
+            ClientSession.Relay relay = session.relay(relayId, upstream, request.id(), request.method(), request.params());
+            JsonRpcMessage response;
+            try {
+              response = relay.answer.get();
+            } catch (ExecutionException e) {
+              Throwable cause = Upstream.unwrap(e);
+              throw cause instanceof Exception ? (Exception) cause : e;
+            }
+            if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+              throw new PeerError(response.error());
+            }
+            answer.set(response.object());
+            return response.result();
+          });
+    } finally {
+      relaysByBackendId.remove(key);
+    }
+    ObjectNode reply = Router.reply(result, request.id(), answer.get(), "the client");
+    if (reply != null) {
+      upstream.send(reply);
+    }
+  }
+
+  /**
+   * Assembles a {@link McpGateway}. Setters validate at once. Not thread-safe; the gateway is.
+   */
+  public static final class Builder {
+    private Sentinel sentinel;
+    private final Map<String, Supplier<Transport>> connectors = new LinkedHashMap<>();
+    private final Map<String, BackendOptions> options = new LinkedHashMap<>();
+    private String separator = "__";
+    private boolean prefixSingleBackend = true;
+    private Duration requestTimeout = Duration.ofSeconds(60);
+    private Duration startTimeout = Duration.ofSeconds(30);
+    private int maxPendingRequests = 256;
+    private int maxInFlightPerPrincipal = 32;
+    private Duration restartMin = Duration.ofMillis(500);
+    private Duration restartMax = Duration.ofSeconds(30);
+    private String serverName = "sentinel";
+    private String serverVersion = defaultVersion();
+    private Clock clock = Clock.system();
+    private ExecutorService executor;
+
+    private Builder() {}
+
+    /** The governance pipeline every routed request passes; required. */
+    public Builder sentinel(Sentinel sentinel) {
+      this.sentinel = Objects.requireNonNull(sentinel, "sentinel");
+      return this;
+    }
+
+    /**
+     * Adds a backend with the default options ({@link BackendOptions#DEFAULTS}: a connection per
+     * client session). Lists show backends in the order they were added. The connector is called
+     * for every (re)connection and returns a new, unstarted transport.
+     *
+     * @param name the backend's name, the prefix of its tools and prompts; letters, digits,
+     *     {@code -} and {@code _}
+     */
+    public Builder backend(String name, Supplier<Transport> connector) {
+      return backend(name, connector, BackendOptions.DEFAULTS);
+    }
+
+    /**
+     * Adds a backend with its connection options: its isolation, the bounds of its connection
+     * pool, the resource URI prefixes it serves.
+     */
+    public Builder backend(String name, Supplier<Transport> connector, BackendOptions backendOptions) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(connector, "connector");
+      Objects.requireNonNull(backendOptions, "backendOptions");
+      if (!name.matches("[A-Za-z0-9_-]+")) {
+        throw new IllegalArgumentException(
+            "backend name '" + name + "' must be letters, digits, '-' or '_'");
+      }
+      if (connectors.containsKey(name)) {
+        throw new IllegalArgumentException("backend '" + name + "' is already defined");
+      }
+      connectors.put(name, connector);
+      options.put(name, backendOptions);
+      return this;
+    }
+
+    /**
+     * How tool and prompt names are namespaced: {@code <backend><separator><name>}, by default
+     * with {@code "__"}; with a single backend and {@code prefixSingleBackend} false, names are
+     * shown as the backend has them.
+     */
+    public Builder namespacing(String separator, boolean prefixSingleBackend) {
+      Objects.requireNonNull(separator, "separator");
+      if (separator.isEmpty()) {
+        throw new IllegalArgumentException("separator must not be empty");
+      }
+      this.separator = separator;
+      this.prefixSingleBackend = prefixSingleBackend;
+      return this;
+    }
+
+    /** How long a backend (or a client answering a backend) has to answer; 60 s by default. */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "requestTimeout");
+      return this;
+    }
+
+    /** How long {@link #start()} waits for backends to initialize; 30 s by default. */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = positive(timeout, "startTimeout");
+      return this;
+    }
+
+    /** Requests one client may have in flight; more are refused with -32000. 256 by default. */
+    public Builder maxPendingRequests(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxPendingRequests must be at least 1, was " + max);
+      }
+      this.maxPendingRequests = max;
+      return this;
+    }
+
+    /**
+     * Requests one principal may have in flight across all its sessions; more are refused with
+     * {@code -32014} (and recorded), so that one principal cannot take every worker. 32 by
+     * default, an eighth of the default worker pool.
+     */
+    public Builder maxInFlightPerPrincipal(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxInFlightPerPrincipal must be at least 1, was " + max);
+      }
+      this.maxInFlightPerPrincipal = max;
+      return this;
+    }
+
+    /** The reconnection backoff of a failed backend: doubling from min up to max. 0.5 s to 30 s by default. */
+    public Builder restartBackoff(Duration min, Duration max) {
+      positive(min, "min");
+      positive(max, "max");
+      if (max.compareTo(min) < 0) {
+        throw new IllegalArgumentException("restart backoff max " + max + " must not be less than min " + min);
+      }
+      this.restartMin = min;
+      this.restartMax = max;
+      return this;
+    }
+
+    /** The name and version announced to clients (and to backends as clientInfo). */
+    public Builder serverInfo(String name, String version) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(version, "version");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("server name must not be blank");
+      }
+      this.serverName = name;
+      this.serverVersion = version;
+      return this;
+    }
+
+    /** The clock for timeouts and backoff; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Where requests are handled; the caller keeps ownership (the gateway does not shut it
+     * down). By default a bounded pool of daemon threads owned by the gateway. A request the
+     * executor rejects is answered with -32000.
+     */
+    public Builder executor(ExecutorService executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Builds the gateway; call {@link McpGateway#start()} next.
+     *
+     * @throws IllegalArgumentException if two backend names make namespaced names ambiguous
+     */
+    public McpGateway build() {
+      if (connectors.size() > 1 || prefixSingleBackend) {
+        String ambiguity = Naming.ambiguity(List.copyOf(connectors.keySet()), separator);
+        if (ambiguity != null) {
+          throw new IllegalArgumentException(ambiguity);
+        }
+      }
+      return new McpGateway(this);
+    }
+
+    private static Duration positive(Duration duration, String name) {
+      Objects.requireNonNull(duration, name);
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + duration);
+      }
+      return duration;
+    }
+
+    private static String defaultVersion() {
+      String version = McpGateway.class.getPackage().getImplementationVersion();
+      return version == null ? "dev" : version;
+    }
+  }
+
+  /** For tests and diagnostics: the sessions being served. */
+  Set<ClientSession> sessions() {
+    return new LinkedHashSet<>(sessions);
+  }
+}

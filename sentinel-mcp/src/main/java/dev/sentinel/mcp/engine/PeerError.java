@@ -1,0 +1,26 @@
+package dev.sentinel.mcp.engine;
+
+import dev.sentinel.api.SentinelException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A peer (a backend, or a client answering a relayed request) answered with a JSON-RPC error.
+ * Thrown by invokers so the audit trail records the call as failed; the original error object
+ * is forwarded unchanged.
+ */
+final class PeerError extends SentinelException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient JsonNode error;
+
+  PeerError(JsonNode error) {
+    super("the peer answered with error " + error.path("code").asString("?") + ": "
+        + error.path("message").asString(""), null, false);
+    this.error = error;
+  }
+
+  /** The error object as the peer sent it. */
+  JsonNode error() {
+    return error;
+  }
+}

@@ -1,0 +1,915 @@
+package dev.sentinel.mcp.engine;
+
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.Call;
+import dev.sentinel.core.CallResult;
+import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.config.Validation;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Handles client requests after {@code initialize}: routes each to the backend that will serve
+ * it, then passes it through {@link Sentinel#call} with that backend named, and forwards it on
+ * the connection that serves the session ({@link Backend#upstreamFor}); aggregates lists. Also
+ * owns the progress tokens, the resource routes and the subscriptions of shared connections.
+ *
+ * <p>Route first, decide second: a tool or prompt is routed by its namespaced name, a resource by
+ * {@link ResourceRoutes}; a request that maps to no backend or to several is refused (and
+ * recorded) before anything is forwarded. {@code completion/complete} is decided as a use of the
+ * prompt or resource it completes: a principal that may not use it gets no completions.
+ *
+ * <p>Thread-safe.
+ */
+final class Router {
+  private static final Logger log = LoggerFactory.getLogger(Router.class);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final int MAX_PAGES = 64;
+  private static final String ROUTING = "routing";
+  /** The rule id of refusals for arguments that do not match the tool's input schema. */
+  static final String SCHEMA = "schema";
+  /** How many times a tool listing overtaken by a new generation is asked for, in all. */
+  private static final int LEARN_ATTEMPTS = 3;
+  private static final int MAX_COMPILED = 1024;
+  private static final int MAX_REMEMBERED = 10_000;
+  /** How often a miss in the resource routes may make the gateway list the backends' resources again. */
+  private static final Duration RELEARN_INTERVAL = Duration.ofSeconds(5);
+
+  private final McpGateway gateway;
+  private final Sentinel sentinel;
+  private final List<Backend> backends;
+  private final Naming naming;
+  private final ResourceRoutes routes;
+  private final Map<String, ProgressRoute> progress = new ConcurrentHashMap<>();
+  /** Subscribers per backend and URI on shared connections: the backend hears the first and the last. */
+  private final Map<String, Integer> sharedSubscribers = new ConcurrentHashMap<>();
+  private volatile long lastRelearn = Long.MIN_VALUE;
+  /** Compiled input schemas by digest, shared by every connection that lists the same schema. */
+  private final Map<String, ToolSchema> compiledSchemas = new ConcurrentHashMap<>();
+  /** What was already reported: tool definitions checked against a policy revision, findings logged. */
+  private final Set<String> checkedRules = ConcurrentHashMap.newKeySet();
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+  private record ProgressRoute(ClientSession session, JsonNode clientToken, Upstream upstream) {}
+
+  /** The work a governed request does once allowed: returns the response message to relay. */
+  @FunctionalInterface
+  private interface Forward {
+    ObjectNode run() throws Exception;
+  }
+
+  /** What an aggregated list method lists and how its items are checked. */
+  enum Listing {
+    TOOLS("tools/list", "tools", "tools", Request.TOOLS_CALL, "name", "notifications/tools/list_changed"),
+    PROMPTS("prompts/list", "prompts", "prompts", Request.PROMPTS_GET, "name", "notifications/prompts/list_changed"),
+    RESOURCES("resources/list", "resources", "resources", Request.RESOURCES_READ, "uri",
+        "notifications/resources/list_changed"),
+    TEMPLATES("resources/templates/list", "resources", "resourceTemplates", Request.RESOURCES_READ, "uriTemplate",
+        "notifications/resources/list_changed");
+
+    final String method;
+    final String capability;
+    final String field;
+    final String useMethod;
+    final String key;
+    final String changed;
+
+    Listing(String method, String capability, String field, String useMethod, String key, String changed) {
+      this.method = method;
+      this.capability = capability;
+      this.field = field;
+      this.useMethod = useMethod;
+      this.key = key;
+      this.changed = changed;
+    }
+
+    /** The listing a {@code list_changed} notification is about. */
+    static Listing changedBy(String notification) {
+      for (Listing listing : values()) {
+        if (listing.changed.equals(notification)) {
+          return listing;
+        }
+      }
+      throw new IllegalArgumentException("not a list_changed notification: " + notification);
+    }
+  }
+
+  Router(McpGateway gateway, Sentinel sentinel, List<Backend> backends, Naming naming) {
+    this.gateway = gateway;
+    this.sentinel = sentinel;
+    this.backends = backends;
+    this.naming = naming;
+    this.routes = new ResourceRoutes(backends);
+  }
+
+  /** Handles one request; returns the response, or {@code null} when none is due (cancelled). */
+  ObjectNode handle(ClientSession session, JsonRpcMessage request, InFlight work) {
+    ObjectNode params = request.params().isObject() ? (ObjectNode) request.params() : NODES.objectNode();
+    switch (request.method()) {
+      case "tools/list":
+        return list(session, request, work, params, Listing.TOOLS);
+      case "prompts/list":
+        return list(session, request, work, params, Listing.PROMPTS);
+      case "resources/list":
+        return list(session, request, work, params, Listing.RESOURCES);
+      case "resources/templates/list":
+        return list(session, request, work, params, Listing.TEMPLATES);
+      case "tools/call":
+        return named(session, request, work, params, "tool", params.path("arguments"));
+      case "prompts/get":
+        return named(session, request, work, params, "prompt", params.path("arguments"));
+      case "resources/read":
+      case "resources/subscribe":
+      case "resources/unsubscribe":
+        return resource(session, request, work, params);
+      case "completion/complete":
+        return complete(session, request, work, params);
+      case "logging/setLevel":
+        return setLevel(session, request, work, params);
+      default:
+        return JsonRpc.methodNotFound(request.id(), request.method());
+    }
+  }
+
+  // ---- targeted requests ------------------------------------------------------------------
+
+  private ObjectNode named(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params, String kind, JsonNode arguments) {
+    JsonNode name = params.path("name");
+    if (!name.isString()) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.name must be a string");
+    }
+    Naming.Target target = naming.resolve(name.stringValue());
+    if (target == null) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "unknown " + kind + ": " + name.stringValue());
+    }
+    ObjectNode forwarded = params.deepCopy();
+    forwarded.put("name", target.name());
+    Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
+    Validation validation = target.backend().options.validation();
+    if (!Request.TOOLS_CALL.equals(request.method()) || validation == Validation.OFF) {
+      return govern(session, work, request, governed,
+          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    }
+    SchemaCheck check = checkArguments(session, work, target, arguments);
+    if (check.failure != null) {
+      // The tools could not be listed (busy, down, cancelled): decided first, and if allowed the
+      // call meets the same failure, reported as any forwarding failure is.
+      return govern(session, work, request, governed, () -> {
+        throw check.failure;
+      });
+    }
+    if (check.verdict.valid()) {
+      return govern(session, work, request, governed,
+          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    }
+    String finding = (check.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
+        ? "arguments of '" + name.stringValue() + "' do not match its input schema: "
+        : "arguments of '" + name.stringValue() + "' cannot be checked: ") + check.verdict.reason();
+    if (validation == Validation.WARN) {
+      warnOnce(target, check, finding);
+      Call call = call(session, work, request, governed).withDiagnostic("schema: " + finding);
+      return govern(call, request, governed,
+          () -> forward(session, work, target.backend(), request.method(), forwarded));
+    }
+    if (check.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
+      unusableOnce(target, check);
+    }
+    Principal principal = session.owner();
+    if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,
+        name.stringValue(), null))) {
+      // Someone who may not use the tool learns nothing of its schema: the pipeline refuses them
+      // as it would anyway, and the arguments are never forwarded, whatever it decides.
+      return govern(session, work, request, governed, () -> {
+        throw new SchemaRefused(finding);
+      });
+    }
+    Refusal refusal = Refusal.of(Outcome.DENIED, List.of(SCHEMA), finding);
+    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+  }
+
+  // ---- argument validation ----------------------------------------------------------------
+
+  /** Arguments refused by the schema on a path where the pipeline did not refuse first (never expected). */
+  static final class SchemaRefused extends dev.sentinel.api.SentinelException {
+    private static final long serialVersionUID = 1L;
+
+    SchemaRefused(String message) {
+      super(message, null, false);
+    }
+  }
+
+  /** The outcome of checking a call's arguments: a verdict, or why the tools could not be listed. */
+  private static final class SchemaCheck {
+    final ToolSchema.Verdict verdict;
+    final ToolListing.Tool tool;
+    final Exception failure;
+
+    SchemaCheck(ToolSchema.Verdict verdict, ToolListing.Tool tool, Exception failure) {
+      this.verdict = verdict;
+      this.tool = tool;
+      this.failure = failure;
+    }
+  }
+
+  /**
+   * Checks a call's arguments against the schema the session's connection to the backend listed
+   * for the tool, listing the connection's tools first when it has not listed them since they
+   * last changed, or (at most every few seconds) when the tool is not among them.
+   */
+  private SchemaCheck checkArguments(ClientSession session, InFlight work, Naming.Target target, JsonNode arguments) {
+    Backend backend = target.backend();
+    String name = target.name();
+    try {
+      Upstream upstream = backend.existingFor(session);
+      ToolListing.Snapshot listed = upstream == null ? null : upstream.tools.current();
+      ToolListing.Tool tool = listed == null ? null : listed.tools().get(name);
+      // Nothing listed in this generation: listed again, always (a changed list is never trusted
+      // unseen). A name the current listing lacks: listed again at most every few seconds.
+      boolean mayLearn = tool == null && upstream != null
+          && upstream.tools.mayLearn(gateway.clock().nanoTime(), RELEARN_INTERVAL.toNanos());
+      if (tool == null && (listed == null || mayLearn)) {
+        listed = learnTools(session, work, backend);
+        tool = listed == null ? null : listed.tools().get(name);
+      }
+      if (tool == null) {
+        return new SchemaCheck(new ToolSchema.Verdict(ToolSchema.Verdict.Kind.UNUSABLE,
+            "tool '" + name + "' is not listed by backend " + backend.name), null, null);
+      }
+      return new SchemaCheck(compiled(tool).validate(arguments), tool, null);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return new SchemaCheck(null, null, e);
+    }
+  }
+
+  /**
+   * Lists every page of a backend's tools on the session's connection, for validation only. A
+   * listing that the connection's generation overtook (the connection came up while it was
+   * asked for, or the server said {@code list_changed} meanwhile, as server-everything does
+   * while it starts) is asked for again, at most {@value #LEARN_ATTEMPTS} times in all.
+   */
+  private ToolListing.Snapshot learnTools(ClientSession session, InFlight work, Backend backend) throws Exception {
+    if (backend.everStarted() && !backend.has("tools")) {
+      return null; // a server without tools lists none; one that never started fails as a call would
+    }
+    Upstream used = null;
+    for (int attempt = 0; attempt < LEARN_ATTEMPTS; attempt++) {
+      used = learnToolsOnce(session, work, backend);
+      if (used == null || used.tools.current() != null) {
+        break;
+      }
+    }
+    return used == null ? null : used.tools.current();
+  }
+
+  /** One listing of every page; the connection it went out on, or {@code null} if none. */
+  private Upstream learnToolsOnce(ClientSession session, InFlight work, Backend backend) throws Exception {
+    Upstream[] used = new Upstream[1];
+    long[] asOf = new long[1];
+    String cursor = null;
+    for (int page = 0; page < MAX_PAGES; page++) {
+      ObjectNode params = NODES.objectNode();
+      if (cursor != null) {
+        params.put("cursor", cursor);
+      }
+      JsonNode result;
+      try {
+        result = forward(session, work, backend, Listing.TOOLS.method, params, upstream -> {
+          if (used[0] == null) {
+            used[0] = upstream;
+            asOf[0] = upstream.tools.generation();
+            upstream.tools.learning(gateway.clock().nanoTime());
+          }
+        }).path("result");
+      } catch (PeerError e) {
+        log.debug("tools/list of backend {} for validation failed: {}", backend.name, e.getMessage());
+        return used[0];
+      }
+      listedTools(backend, used[0], asOf[0], result);
+      JsonNode next = result.path("nextCursor");
+      if (!next.isString() || next.stringValue().isEmpty()) {
+        break;
+      }
+      cursor = next.stringValue();
+    }
+    return used[0];
+  }
+
+  /** Records a page of tools a connection listed and checks what is new against the policy. */
+  private void listedTools(Backend backend, Upstream upstream, long asOf, JsonNode result) {
+    if (upstream == null) {
+      return;
+    }
+    Map<String, ToolListing.Tool> changed = upstream.tools.page(asOf, result.path(Listing.TOOLS.field));
+    for (ToolListing.Tool tool : changed.values()) {
+      checkRules(backend, tool);
+    }
+  }
+
+  /**
+   * Logs, once per policy revision and tool definition, the policy conditions that cannot apply
+   * to the types the tool's schema declares.
+   */
+  private void checkRules(Backend backend, ToolListing.Tool tool) {
+    dev.sentinel.api.Policy policy = sentinel.policy();
+    if (!(policy instanceof dev.sentinel.core.policy.PolicyEngine)) {
+      return;
+    }
+    String exposed = naming.expose(backend, tool.name);
+    String key = sentinel.revision() + '\u0000' + backend.name + '\u0000' + tool.name + '\u0000' + tool.digest;
+    if (!remember(checkedRules, key)) {
+      return;
+    }
+    for (String conflict : ((dev.sentinel.core.policy.PolicyEngine) policy)
+        .schemaConflicts(backend.name, exposed, tool.inputSchema)) {
+      log.warn("policy {}: {}", sentinel.revision(), conflict);
+    }
+  }
+
+  /** The compiled schema of a listed tool, shared between connections that list the same schema. */
+  private ToolSchema compiled(ToolListing.Tool tool) {
+    ToolSchema schema = tool.compiled;
+    if (schema == null) {
+      schema = compiledSchemas.get(tool.digest);
+      if (schema == null) {
+        schema = ToolSchema.compile(tool.inputSchema);
+        if (compiledSchemas.size() >= MAX_COMPILED) {
+          compiledSchemas.clear();
+        }
+        compiledSchemas.put(tool.digest, schema);
+      }
+      tool.compiled = schema;
+    }
+    return schema;
+  }
+
+  private void warnOnce(Naming.Target target, SchemaCheck check, String finding) {
+    String key = target.backend().name + '\u0000' + target.name() + '\u0000'
+        + (check.tool == null ? "" : check.tool.digest);
+    if (remember(warned, key)) {
+      log.warn("backend {} (validate: warn): {}; forwarded. Later findings for this tool are logged at debug",
+          target.backend().name, finding);
+    } else {
+      log.debug("backend {} (validate: warn): {}; forwarded", target.backend().name, finding);
+    }
+  }
+
+  private void unusableOnce(Naming.Target target, SchemaCheck check) {
+    if (check.tool != null && remember(warned, "unusable\u0000" + check.tool.digest)) {
+      log.warn("backend {} tool {}: {}; its calls are refused while the backend has validate: enforce",
+          target.backend().name, target.name(), check.verdict.reason());
+    }
+  }
+
+  /** Adds a key to a bounded set of things already reported; false if it was there. */
+  private static boolean remember(Set<String> seen, String key) {
+    if (seen.contains(key)) {
+      return false;
+    }
+    if (seen.size() >= MAX_REMEMBERED) {
+      seen.clear();
+    }
+    return seen.add(key);
+  }
+
+  private ObjectNode resource(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+    JsonNode uri = params.path("uri");
+    if (!uri.isString()) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.uri must be a string");
+    }
+    String text = uri.stringValue();
+    ResourceRoutes.Route route = route(session, work, text, false);
+    if (route.backend() == null) {
+      return unroutable(session, work, request, new Request(request.method(), null, text, params), route.problem());
+    }
+    Backend backend = route.backend();
+    Request governed = new Request(request.method(), backend.name, text, params);
+    String method = request.method();
+    String key = subscriptionKey(backend, text);
+    if ("resources/read".equals(method)) {
+      return govern(session, work, request, governed, () -> forward(session, work, backend, method, params));
+    }
+    boolean subscribe = "resources/subscribe".equals(method);
+    return govern(session, work, request, governed, () -> {
+      if (backend.isolated()) {
+        ObjectNode response = forward(session, work, backend, method, params);
+        if (subscribe) {
+          session.subscriptions().add(key);
+        } else {
+          session.subscriptions().remove(key);
+        }
+        return response;
+      }
+      return subscribe ? subscribeShared(session, work, backend, key, params, request)
+          : unsubscribeShared(session, work, backend, key, params, request);
+    });
+  }
+
+  /**
+   * A subscription on a shared connection: the backend hears only the first subscriber's, so that
+   * one client's unsubscribe never ends another's updates.
+   */
+  private ObjectNode subscribeShared(ClientSession session, InFlight work, Backend backend, String key,
+      ObjectNode params, JsonRpcMessage request) throws Exception {
+    if (!session.subscriptions().add(key)) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    if (sharedSubscribers.merge(key, 1, Integer::sum) > 1) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    try {
+      return forward(session, work, backend, request.method(), params);
+    } catch (Exception e) {
+      session.subscriptions().remove(key);
+      sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+      throw e;
+    }
+  }
+
+  private ObjectNode unsubscribeShared(ClientSession session, InFlight work, Backend backend, String key,
+      ObjectNode params, JsonRpcMessage request) throws Exception {
+    if (!session.subscriptions().remove(key)) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    Integer left = sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+    if (left != null) {
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    }
+    return forward(session, work, backend, request.method(), params);
+  }
+
+  private static String subscriptionKey(Backend backend, String uri) {
+    return backend.name + '\u0000' + uri;
+  }
+
+  /**
+   * Routes a resource URI (or, for completions, a URI template); on a miss, lists the backends'
+   * resources and templates again (at most every few seconds) and tries once more.
+   */
+  private ResourceRoutes.Route route(ClientSession session, InFlight work, String uri, boolean template) {
+    ResourceRoutes.Route route = template ? routes.routeTemplate(uri) : routes.route(uri);
+    if (!route.unknown()) {
+      return route;
+    }
+    long now = gateway.clock().nanoTime();
+    long last = lastRelearn;
+    if (last != Long.MIN_VALUE && now - last < RELEARN_INTERVAL.toNanos()) {
+      return route;
+    }
+    lastRelearn = now;
+    for (Backend backend : backends) {
+      if (backend.usable() && backend.has("resources")) {
+        learn(session, work, backend, Listing.TEMPLATES);
+        learn(session, work, backend, Listing.RESOURCES);
+      }
+    }
+    return template ? routes.routeTemplate(uri) : routes.route(uri);
+  }
+
+  /** Lists a backend's resources or templates for the routes only; nothing goes to the client. */
+  private void learn(ClientSession session, InFlight work, Backend backend, Listing listing) {
+    String cursor = null;
+    for (int page = 0; page < MAX_PAGES; page++) {
+      ObjectNode params = NODES.objectNode();
+      if (cursor != null) {
+        params.put("cursor", cursor);
+      }
+      JsonNode result;
+      try {
+        result = forward(session, work, backend, listing.method, params).path("result");
+      } catch (Exception e) {
+        log.debug("{} of backend {} for routing failed: {}", listing.method, backend.name, e.getMessage());
+        return;
+      }
+      for (JsonNode item : result.path(listing.field)) {
+        JsonNode key = item.path(listing.key);
+        if (key.isString()) {
+          remember(backend, listing, key.stringValue());
+        }
+      }
+      JsonNode next = result.path("nextCursor");
+      if (!next.isString() || next.stringValue().isEmpty()) {
+        return;
+      }
+      cursor = next.stringValue();
+    }
+  }
+
+  private void remember(Backend backend, Listing listing, String key) {
+    if (!routes.serves(backend, key)) {
+      return;
+    }
+    if (listing == Listing.RESOURCES) {
+      routes.listedResource(backend, key);
+    } else if (listing == Listing.TEMPLATES) {
+      routes.listedTemplate(backend, key);
+    }
+  }
+
+  private ObjectNode complete(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+    JsonNode ref = params.path("ref");
+    String type = ref.path("type").asString("");
+    Backend backend;
+    String name;
+    String useMethod;
+    ObjectNode forwarded = params.deepCopy();
+    if ("ref/prompt".equals(type) && ref.path("name").isString()) {
+      name = ref.get("name").stringValue();
+      Naming.Target target = naming.resolve(name);
+      if (target == null) {
+        return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "unknown prompt: " + name);
+      }
+      backend = target.backend();
+      useMethod = Request.PROMPTS_GET;
+      ((ObjectNode) forwarded.get("ref")).put("name", target.name());
+    } else if ("ref/resource".equals(type) && ref.path("uri").isString()) {
+      name = ref.get("uri").stringValue();
+      ResourceRoutes.Route route = route(session, work, name, true);
+      if (route.backend() == null) {
+        return unroutable(session, work, request, new Request(request.method(), null, name, params), route.problem());
+      }
+      backend = route.backend();
+      useMethod = Request.RESOURCES_READ;
+    } else {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS,
+          "params.ref must be a ref/prompt with a name or a ref/resource with a uri");
+    }
+    Request governed = new Request(request.method(), backend.name, name, params);
+    // Completing a prompt's or resource's arguments is a use of it: refused to whoever may not use it.
+    Principal principal = session.owner();
+    if (principal == null || !sentinel.visible(principal, new Request(useMethod, backend.name, name, null))) {
+      Refusal refusal = Refusal.of(Outcome.DENIED, List.of(),
+          "no rule allows using '" + name + "', so it gets no completions");
+      return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+    }
+    return govern(session, work, request, governed,
+        () -> forward(session, work, backend, request.method(), forwarded));
+  }
+
+  private ObjectNode setLevel(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+    Request governed = new Request(request.method(), null, null, params);
+    return govern(session, work, request, governed, () -> {
+      session.logLevel(params);
+      // Only the connections that serve this session alone: a shared one's logs go to the
+      // gateway's log, and its level is not one client's to set.
+      for (Backend backend : backends) {
+        Upstream upstream = backend.isolated() && backend.has("logging") ? backend.existingFor(session) : null;
+        if (upstream != null && upstream.isUp()) {
+          applyLevel(upstream, params);
+        }
+      }
+      return JsonRpc.result(request.id(), NODES.objectNode());
+    });
+  }
+
+  private void applyLevel(Upstream upstream, JsonNode params) {
+    upstream.appliedLogLevel = params;
+    try {
+      upstream.request("logging/setLevel", params, gateway.requestTimeout());
+    } catch (BackendFailure e) {
+      log.debug("logging/setLevel at {} failed: {}", upstream.label(), e.getMessage());
+    }
+  }
+
+  /** Refuses a request that maps to no backend or to several, and records the refusal. */
+  private ObjectNode unroutable(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+      String problem) {
+    Refusal refusal = Refusal.of(Outcome.DENIED, List.of(ROUTING), problem);
+    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+  }
+
+  // ---- lists ------------------------------------------------------------------------------
+
+  private ObjectNode list(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params, Listing listing) {
+    Naming.Cursor start = new Naming.Cursor(0, null);
+    JsonNode cursor = params.path("cursor");
+    if (!cursor.isMissingNode() && !cursor.isNull()) {
+      start = cursor.isString() ? Naming.decode(cursor.stringValue(), backends.size()) : null;
+      if (start == null) {
+        return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "invalid cursor");
+      }
+    }
+    Naming.Cursor from = start;
+    Request governed = new Request(listing.method, null, null, params);
+    return govern(session, work, request, governed,
+        () -> JsonRpc.result(request.id(), page(session, work, listing, from)));
+  }
+
+  private ObjectNode page(ClientSession session, InFlight work, Listing listing, Naming.Cursor from)
+      throws Exception {
+    Principal principal = session.owner();
+    ArrayNode items = NODES.arrayNode();
+    int index = from.backend();
+    String backendCursor = from.backendCursor();
+    int pages = 0;
+    // One page holds every backend's first page, up to the first backend that paginates, so
+    // clients that never follow nextCursor still see every backend that does not paginate.
+    boolean paginated = false;
+    while (index < backends.size() && !paginated && pages < MAX_PAGES) {
+      Backend backend = backends.get(index);
+      if (!backend.usable() || !backend.has(listing.capability)) {
+        index++;
+        backendCursor = null;
+        continue;
+      }
+      ObjectNode params = NODES.objectNode();
+      if (backendCursor != null) {
+        params.put("cursor", backendCursor);
+      }
+      JsonNode result;
+      Upstream[] used = new Upstream[1];
+      long[] asOf = new long[1];
+      try {
+        pages++;
+        result = forward(session, work, backend, listing.method, params, listing != Listing.TOOLS ? null
+            : upstream -> {
+              used[0] = upstream;
+              asOf[0] = upstream.tools.generation();
+            }).path("result");
+        if (listing == Listing.TOOLS) {
+          listedTools(backend, used[0], asOf[0], result);
+        }
+      } catch (PeerError | BackendFailure | Backend.Busy | TimeoutException e) {
+        // One failing backend does not hide the others' lists.
+        log.warn("{} of backend {} failed: {}", listing.method, backend.name, e.getMessage());
+        index++;
+        backendCursor = null;
+        continue;
+      }
+      for (JsonNode item : result.path(listing.field)) {
+        if (item.isObject() && principal != null) {
+          include(items, (ObjectNode) item, backend, listing, principal);
+        }
+      }
+      JsonNode next = result.path("nextCursor");
+      if (next.isString() && !next.stringValue().isEmpty()) {
+        backendCursor = next.stringValue();
+        paginated = !items.isEmpty();
+      } else {
+        index++;
+        backendCursor = null;
+      }
+    }
+    ObjectNode page = NODES.objectNode();
+    page.set(listing.field, items);
+    if (backendCursor != null || hasMore(index, listing)) {
+      page.put("nextCursor", Naming.encode(new Naming.Cursor(index, backendCursor)));
+    }
+    return page;
+  }
+
+  private boolean hasMore(int index, Listing listing) {
+    for (int i = index; i < backends.size(); i++) {
+      if (backends.get(i).usable() && backends.get(i).has(listing.capability)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void include(ArrayNode items, ObjectNode item, Backend backend, Listing listing, Principal principal) {
+    JsonNode key = item.path(listing.key);
+    if (!key.isString()) {
+      return;
+    }
+    String target;
+    if (listing == Listing.RESOURCES || listing == Listing.TEMPLATES) {
+      target = key.stringValue();
+      if (!routes.serves(backend, target)) {
+        return; // under prefixes the config gives another backend, or outside this one's: never routed here
+      }
+      remember(backend, listing, target);
+    } else {
+      target = naming.expose(backend, key.stringValue());
+      if (listing == Listing.TOOLS) {
+        gateway.listed(target);
+      }
+    }
+    if (!sentinel.visible(principal, new Request(listing.useMethod, backend.name, target, null))) {
+      return;
+    }
+    ObjectNode copy = item.deepCopy();
+    if (item.path("name").isString()) {
+      copy.put("name", naming.expose(backend, item.get("name").stringValue()));
+    }
+    items.add(copy);
+  }
+
+  // ---- forwarding and governance ----------------------------------------------------------
+
+  /**
+   * Sends a request to a backend on the connection that serves the session, for a client's
+   * in-flight request, and waits for the answer, remapping the progress token. Throws {@link
+   * PeerError} for an error answer.
+   */
+  private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params)
+      throws Exception {
+    return forward(session, work, backend, method, params, null);
+  }
+
+  /**
+   * Like {@link #forward(ClientSession, InFlight, Backend, String, ObjectNode)}, telling {@code
+   * sending} (when not null) the connection the request goes out on just before it is sent.
+   */
+  private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params,
+      java.util.function.Consumer<Upstream> sending) throws Exception {
+    if (work.cancelled()) {
+      throw new CancellationException("cancelled by the client");
+    }
+    Upstream upstream = backend.upstreamFor(session);
+    if (sending != null) {
+      sending.accept(upstream);
+    }
+    JsonNode level = session.logLevel();
+    if (backend.isolated() && level != null && upstream.appliedLogLevel != level && backend.has("logging")) {
+      applyLevel(upstream, level);
+    }
+    ObjectNode sent = params;
+    String token = null;
+    JsonNode clientToken = params.path("_meta").path("progressToken");
+    if (JsonRpc.validToken(clientToken)) {
+      token = "sentinel-progress-" + gateway.nextId();
+      progress.put(token, new ProgressRoute(session, clientToken, upstream));
+      sent = params.deepCopy();
+      ((ObjectNode) sent.get("_meta")).put("progressToken", token);
+    }
+    try {
+      work.sending(upstream);
+      Upstream.Outgoing outgoing = upstream.request(method, sent, gateway.requestTimeout());
+      if (!work.forwarded(upstream, outgoing.id())) {
+        upstream.cancel(outgoing.id(), "cancelled by the client");
+      }
+      JsonRpcMessage response;
+      try {
+        response = outgoing.response().get();
+      } catch (ExecutionException e) {
+        Throwable cause = Upstream.unwrap(e);
+        throw cause instanceof Exception ? (Exception) cause : e;
+      } finally {
+        work.answered();
+      }
+      if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+        throw new PeerError(response.error());
+      }
+      return response.object();
+    } finally {
+      if (token != null) {
+        progress.remove(token);
+      }
+    }
+  }
+
+  private static Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
+    return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
+        session.ownerId());
+  }
+
+  private ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+      Forward forward) {
+    return govern(call(session, work, request, governed), request, governed, forward);
+  }
+
+  private ObjectNode govern(Call call, JsonRpcMessage request, Request governed, Forward forward) {
+    AtomicReference<ObjectNode> answer = new AtomicReference<>();
+    CallResult<JsonNode> result = sentinel.call(call,
+        ignored -> {
+          ObjectNode response = forward.run();
+          answer.set(response);
+          return response.path("result");
+        });
+    return reply(result, request.id(), answer.get(), governed.backend() == null ? "the backend" : "backend " + governed.backend());
+  }
+
+  /**
+   * The response to send for a governed exchange: the peer's answer under the requester's id
+   * (top-level fields kept), the peer's error unchanged, a refusal, a failure, or {@code null}
+   * for a cancelled request (which gets no response).
+   */
+  static ObjectNode reply(CallResult<?> result, JsonNode id, ObjectNode answer, String peer) {
+    Outcome outcome = result.outcome();
+    if (outcome == Outcome.ALLOWED) {
+      ObjectNode copy = NODES.objectNode();
+      copy.setAll(answer);
+      copy.set("id", id);
+      return copy;
+    }
+    if (outcome.refusal()) {
+      Refusal refusal = result.refusal();
+      ObjectNode data = NODES.objectNode().put("outcome", outcome.name());
+      ArrayNode rules = data.putArray("rules");
+      refusal.rules().forEach(rules::add);
+      data.put("retryAfterMs", refusal.retryAfter().toMillis());
+      return JsonRpc.error(id, ErrorCode.forRefusal(outcome).code(), refusal.message(), data);
+    }
+    Throwable failure = result.failure();
+    switch (outcome) {
+      case CANCELLED:
+        return null;
+      case TIMED_OUT:
+        return JsonRpc.error(id, ErrorCode.TIMED_OUT, peer + " did not answer in time; the request was cancelled");
+      default:
+        if (failure instanceof PeerError) {
+          return JsonRpc.errorResponse(id, ((PeerError) failure).error());
+        }
+        if (failure instanceof Backend.Busy) {
+          ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
+          data.putArray("rules").add("max_connections");
+          data.put("retryAfterMs", 1000);
+          return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(), failure.getMessage(), data);
+        }
+        if (failure instanceof BackendFailure) {
+          return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, ((BackendFailure) failure).clientMessage());
+        }
+        log.warn("a forwarded request failed", failure);
+        return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, "internal error");
+    }
+  }
+
+  // ---- notifications and bookkeeping ------------------------------------------------------
+
+  /**
+   * A progress notification from a backend connection: back to the client under its own token,
+   * only if that token's request went out on this very connection.
+   */
+  void progress(Upstream upstream, JsonRpcMessage notification) {
+    JsonNode token = notification.params().path("progressToken");
+    ProgressRoute route = token.isString() ? progress.get(token.stringValue()) : null;
+    if (route == null || route.upstream() != upstream) {
+      return;
+    }
+    ObjectNode message = NODES.objectNode();
+    message.setAll((ObjectNode) notification.raw());
+    ObjectNode params = (ObjectNode) notification.params().deepCopy();
+    params.set("progressToken", route.clientToken());
+    message.set("params", params);
+    route.session().send(message);
+  }
+
+  /**
+   * A resource update from a backend connection: to the sessions that subscribed to the URI on
+   * that backend and that the connection serves; from a shared one, to those whose principal
+   * may still read it.
+   */
+  void resourceUpdated(Upstream upstream, String uri, JsonNode message) {
+    String key = subscriptionKey(upstream.backend, uri);
+    Upstream.Owner owner = upstream.owner();
+    for (ClientSession session : gateway.sessions()) {
+      if (!session.initialized() || !session.subscriptions().contains(key)) {
+        continue;
+      }
+      boolean entitled = owner != null ? McpGateway.belongsTo(session, owner)
+          : !upstream.backend.isolated() && session.owner() != null
+              && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
+      if (entitled) {
+        session.send(message);
+      }
+    }
+  }
+
+  /** A session ended: its progress routes go, and the shared connections hear its last unsubscribes. */
+  void forget(ClientSession session) {
+    progress.values().removeIf(route -> route.session() == session);
+    for (String key : session.subscriptions()) {
+      int split = key.indexOf('\u0000');
+      String backendName = key.substring(0, split);
+      for (Backend backend : backends) {
+        if (backend.name.equals(backendName) && !backend.isolated()) {
+          Integer left = sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
+          Upstream upstream = backend.existingFor(session);
+          if (left == null && upstream != null && upstream.isUp()) {
+            try {
+              upstream.request("resources/unsubscribe", NODES.objectNode().put("uri", key.substring(split + 1)),
+                  gateway.requestTimeout());
+            } catch (BackendFailure e) {
+              log.debug("unsubscribe at {} failed: {}", backend.name, e.getMessage());
+            }
+          }
+        }
+      }
+    }
+    session.subscriptions().clear();
+  }
+}

@@ -1,0 +1,528 @@
+package dev.sentinel.mcp.engine;
+
+import dev.sentinel.api.Transport;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One connection to a backend MCP server, the gateway being its MCP client: connects through
+ * the backend's connector, initializes, correlates responses by the gateway's own ids, and
+ * reconnects with exponential backoff after a failure.
+ *
+ * <p>An upstream belongs to whom its {@link Backend}'s isolation says: to no one (a shared
+ * connection, or an isolated backend's spare not claimed yet), to one client session, or to one
+ * principal. The owner is set once, when a session claims the upstream, and decides where the
+ * server's own requests and notifications may go ({@link McpGateway}).
+ *
+ * <p>The backoff grows with every failure that comes soon after a start: a server that exits
+ * right after each successful {@code initialize} is restarted ever more slowly, not every half
+ * second forever. It starts over only once a connection has stayed up for the longest backoff.
+ *
+ * <p>Thread-safe. State changes happen under the instance lock; sends and deliveries do not
+ * hold it.
+ */
+final class Upstream {
+  private static final Logger log = LoggerFactory.getLogger(Upstream.class);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  final Backend backend;
+  /** Unique among the gateway's upstreams; keys the relays of its server's requests. */
+  final long serial;
+  private final McpGateway gateway;
+  /** The client's {@code logging/setLevel} params last sent on this connection (an isolated one's). */
+  volatile JsonNode appliedLogLevel;
+  /** The tools this connection listed: what calls forwarded on it are validated against. */
+  final ToolListing tools = new ToolListing();
+
+  private BackendStatus.State state = BackendStatus.State.STARTING;
+  private Owner owner; // null: shared or unclaimed
+  private Connection connection;
+  private McpRevision revision;
+  private int restarts;
+  private int consecutiveFailures;
+  private String lastError;
+  private long nextAttemptNanos;
+  private long upSinceNanos;
+  private long lastUsedNanos;
+  private boolean everStarted;
+  private boolean closed;
+  private CompletableFuture<Void> started = new CompletableFuture<>();
+
+  /**
+   * Who an upstream belongs to: a session ({@code sessionId} set) or a principal (only {@code
+   * principalId} set). {@code principalId} is {@code null} for a session without a known owner.
+   */
+  record Owner(String sessionId, String principalId) {}
+
+  Upstream(Backend backend, long serial, Owner owner, McpGateway gateway) {
+    this.backend = backend;
+    this.serial = serial;
+    this.owner = owner;
+    this.gateway = gateway;
+    this.lastUsedNanos = gateway.clock().nanoTime();
+  }
+
+  /** A request sent to the backend: the gateway's id for it and the future of its response. */
+  record Outgoing(long id, CompletableFuture<JsonRpcMessage> response) {}
+
+  private static final class Pending {
+    final CompletableFuture<JsonRpcMessage> future = new CompletableFuture<>();
+    final long deadline;
+    final boolean cancelOnTimeout;
+
+    Pending(long deadline, boolean cancelOnTimeout) {
+      this.deadline = deadline;
+      this.cancelOnTimeout = cancelOnTimeout;
+    }
+  }
+
+  /** One connection attempt; callbacks from an old connection are ignored. */
+  private final class Connection implements Transport.Receiver {
+    final Transport transport;
+    final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    volatile boolean closing;
+
+    Connection(Transport transport) {
+      this.transport = transport;
+    }
+
+    @Override
+    public void message(JsonNode message) {
+      try {
+        JsonRpcMessage classified = JsonRpc.classify(message);
+        switch (classified.kind()) {
+          case RESULT:
+          case ERROR:
+            Pending waiting = classified.id() != null && classified.id().isIntegralNumber()
+                ? pending.remove(classified.id().asLong()) : null;
+            if (waiting != null) {
+              waiting.future.complete(classified);
+            } else {
+              log.debug("backend {} answered unknown id {}", label(), classified.idText());
+            }
+            break;
+          case REQUEST:
+            gateway.onBackendRequest(Upstream.this, classified);
+            break;
+          case NOTIFICATION:
+            gateway.onBackendNotification(Upstream.this, classified);
+            break;
+          default:
+            log.warn("backend {} sent an invalid message: {}", label(), classified.problem());
+            if (!message.has("result") && !message.has("error")) {
+              sendQuietly(this, JsonRpc.invalidRequest(classified));
+            }
+        }
+      } catch (RuntimeException e) {
+        log.warn("handling a message from backend {} failed", label(), e);
+      }
+    }
+
+    @Override
+    public void closed(Throwable cause) {
+      lost(this, cause == null ? "the connection closed" : String.valueOf(cause.getMessage()));
+    }
+  }
+
+  // ---- life cycle -------------------------------------------------------------------------
+
+  /** Connects and initializes; runs on the gateway's executor. Never throws. */
+  void connect() {
+    Connection attempt;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      state = BackendStatus.State.STARTING;
+    }
+    Transport transport;
+    try {
+      transport = backend.connector().get();
+      if (transport == null) {
+        throw new IllegalStateException("the connector returned no transport");
+      }
+    } catch (RuntimeException e) {
+      failed(null, "cannot connect: " + e.getMessage());
+      return;
+    }
+    attempt = new Connection(transport);
+    synchronized (this) {
+      if (closed) {
+        transport.close();
+        return;
+      }
+      connection = attempt;
+    }
+    Outgoing init;
+    try {
+      transport.start(attempt);
+      ObjectNode params = NODES.objectNode().put("protocolVersion", McpRevision.latest().version());
+      ObjectNode caps = params.putObject("capabilities");
+      caps.putObject("roots").put("listChanged", true);
+      caps.putObject("sampling");
+      caps.putObject("elicitation");
+      params.putObject("clientInfo").put("name", gateway.serverName()).put("version", gateway.serverVersion());
+      init = send(attempt, "initialize", params, gateway.startTimeout(), false);
+    } catch (RuntimeException e) {
+      failed(attempt, "cannot start: " + e.getMessage());
+      return;
+    }
+    init.response().whenComplete((response, failure) -> initialized(attempt, response, failure));
+  }
+
+  private void initialized(Connection attempt, JsonRpcMessage response, Throwable failure) {
+    if (failure != null) {
+      Throwable cause = unwrap(failure);
+      failed(attempt, cause instanceof TimeoutException
+          ? "no initialize answer within " + gateway.startTimeout().toMillis() + " ms"
+          : "initialize failed: " + cause.getMessage());
+      return;
+    }
+    if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+      failed(attempt, "initialize refused: " + response.error().path("message").asString(""));
+      return;
+    }
+    JsonNode result = response.result();
+    String version = result.path("protocolVersion").asString("");
+    McpRevision negotiated = McpRevision.of(version).orElse(null);
+    if (negotiated == null) {
+      failed(attempt, "unsupported protocol version '" + version + "'");
+      return;
+    }
+    boolean restarted;
+    synchronized (this) {
+      if (attempt != connection || closed) {
+        return;
+      }
+      revision = negotiated;
+      restarted = everStarted;
+      everStarted = true;
+      upSinceNanos = gateway.clock().nanoTime();
+      state = BackendStatus.State.UP;
+      // Before anyone can use it: a new connection (a restarted server) may list other tools
+      // than the one before it, and nothing listed before is trusted.
+      tools.invalidate();
+    }
+    backend.learned(negotiated,
+        result.path("capabilities").isObject() ? (ObjectNode) result.get("capabilities") : NODES.objectNode(),
+        result.path("instructions").isString() ? result.get("instructions").stringValue() : null);
+    sendQuietly(attempt, JsonRpc.notification("notifications/initialized", null));
+    log.info("backend {} is up (MCP {})", label(), negotiated);
+    startedFuture().complete(null);
+    gateway.onBackendUp(this, restarted);
+  }
+
+  private void failed(Connection attempt, String error) {
+    boolean wasUp;
+    List<Pending> orphans = new ArrayList<>();
+    synchronized (this) {
+      if (attempt != null && attempt != connection) {
+        return;
+      }
+      wasUp = state == BackendStatus.State.UP;
+      if (attempt != null) {
+        attempt.closing = true;
+        orphans.addAll(attempt.pending.values());
+        attempt.pending.clear();
+        connection = null;
+      }
+      lastError = error;
+      state = BackendStatus.State.DOWN;
+      if (!closed) {
+        long now = gateway.clock().nanoTime();
+        // Only a connection that stayed up for the longest backoff counts as healthy: a server
+        // that dies soon after each initialize keeps backing off instead of starting over.
+        if (wasUp && now - upSinceNanos >= gateway.restartMax().toNanos()) {
+          consecutiveFailures = 0;
+        }
+        consecutiveFailures++;
+        nextAttemptNanos = now + backoff(consecutiveFailures).toNanos();
+      }
+    }
+    backend.attemptFailed(error);
+    BackendFailure failure = new BackendFailure("backend " + backend.name + " failed", error);
+    for (Pending pending : orphans) {
+      pending.future.completeExceptionally(failure);
+    }
+    if (attempt != null) {
+      attempt.transport.close();
+    }
+    log.warn("backend {} is down: {}", label(), error);
+    startedFuture().complete(null);
+    if (wasUp) {
+      gateway.onBackendDown(this);
+    }
+  }
+
+  private void lost(Connection attempt, String cause) {
+    if (attempt.closing) {
+      return;
+    }
+    failed(attempt, cause);
+  }
+
+  private Duration backoff(int failures) {
+    Duration min = gateway.restartMin();
+    Duration max = gateway.restartMax();
+    Duration wait = min;
+    for (int i = 1; i < failures && wait.compareTo(max) < 0; i++) {
+      wait = wait.multipliedBy(2);
+    }
+    return wait.compareTo(max) > 0 ? max : wait;
+  }
+
+  /** Completes when the current start attempt has ended, well or badly. */
+  synchronized CompletableFuture<Void> startedFuture() {
+    return started;
+  }
+
+  /**
+   * Waits up to the timeout for the current start attempt to end; answers whether the upstream
+   * is up. Returns at once when it is up, or down and waiting for its backoff.
+   */
+  boolean awaitUp(Duration timeout) throws InterruptedException {
+    CompletableFuture<Void> attempt;
+    synchronized (this) {
+      if (state == BackendStatus.State.UP) {
+        return true;
+      }
+      if (state == BackendStatus.State.DOWN || closed) {
+        return false;
+      }
+      attempt = started;
+    }
+    try {
+      attempt.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      return isUp();
+    }
+    return isUp();
+  }
+
+  /** Times out pending requests and starts a due reconnection; called by the gateway's ticker. */
+  void tick(long now) {
+    Connection current;
+    boolean reconnect = false;
+    synchronized (this) {
+      current = connection;
+      if (!closed && state == BackendStatus.State.DOWN && now - nextAttemptNanos >= 0) {
+        state = BackendStatus.State.STARTING;
+        restarts++;
+        started = new CompletableFuture<>();
+        reconnect = true;
+      }
+    }
+    if (current != null) {
+      for (Map.Entry<Long, Pending> entry : current.pending.entrySet()) {
+        Pending pending = entry.getValue();
+        if (now - pending.deadline >= 0 && current.pending.remove(entry.getKey(), pending)) {
+          if (pending.cancelOnTimeout) {
+            sendQuietly(current, cancelled(entry.getKey(), "timed out in the gateway"));
+          }
+          pending.future.completeExceptionally(new TimeoutException(
+              "backend " + backend.name + " did not answer in time"));
+        }
+      }
+    }
+    if (reconnect) {
+      try {
+        gateway.executor().execute(this::connect);
+      } catch (RejectedExecutionException e) {
+        synchronized (this) {
+          state = BackendStatus.State.DOWN;
+        }
+      }
+    }
+  }
+
+  /** Closes the connection for good and fails what is pending. */
+  void close() {
+    Connection current;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      current = connection;
+      connection = null;
+      state = BackendStatus.State.DOWN;
+      lastError = lastError == null ? "closed" : lastError;
+    }
+    if (current != null) {
+      current.closing = true;
+      BackendFailure failure = new BackendFailure("backend " + backend.name + " failed", "the connection was closed");
+      for (Pending pending : current.pending.values()) {
+        pending.future.completeExceptionally(failure);
+      }
+      current.pending.clear();
+      current.transport.close();
+    }
+    startedFuture().complete(null);
+  }
+
+  // ---- messages ---------------------------------------------------------------------------
+
+  /**
+   * Sends a request under a fresh gateway id; the future fails with {@link TimeoutException}
+   * after the timeout (and the backend is told it was cancelled), or with {@link BackendFailure}.
+   */
+  Outgoing request(String method, JsonNode params, Duration timeout) {
+    Connection current;
+    synchronized (this) {
+      current = state == BackendStatus.State.UP ? connection : null;
+      lastUsedNanos = gateway.clock().nanoTime();
+    }
+    if (current == null) {
+      String error = lastError();
+      throw new BackendFailure("backend " + backend.name + " is unavailable", error);
+    }
+    return send(current, method, params, timeout, true);
+  }
+
+  private Outgoing send(Connection current, String method, JsonNode params, Duration timeout, boolean cancelOnTimeout) {
+    long id = gateway.nextId();
+    Pending pending = new Pending(gateway.clock().nanoTime() + timeout.toNanos(), cancelOnTimeout);
+    current.pending.put(id, pending);
+    try {
+      current.transport.send(JsonRpc.request(NODES.numberNode(id), method, params));
+    } catch (IOException | RuntimeException e) {
+      current.pending.remove(id);
+      pending.future.completeExceptionally(new BackendFailure("backend " + backend.name + " failed", e.getMessage()));
+    }
+    return new Outgoing(id, pending.future);
+  }
+
+  /**
+   * Cancels a request sent earlier: tells the backend and fails the future with
+   * {@link CancellationException}. Does nothing if it already ended.
+   */
+  void cancel(long id, String reason) {
+    Connection current;
+    synchronized (this) {
+      current = connection;
+    }
+    if (current == null) {
+      return;
+    }
+    Pending pending = current.pending.remove(id);
+    if (pending != null) {
+      sendQuietly(current, cancelled(id, reason));
+      pending.future.completeExceptionally(new CancellationException(reason));
+    }
+  }
+
+  /** Sends a message if connected; failures are logged (the connection's close handles them). */
+  void send(JsonNode message) {
+    Connection current;
+    synchronized (this) {
+      current = connection;
+    }
+    if (current != null) {
+      sendQuietly(current, message);
+    }
+  }
+
+  private void sendQuietly(Connection current, JsonNode message) {
+    try {
+      current.transport.send(message);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot send to backend {}: {}", label(), e.toString());
+    }
+  }
+
+  private static ObjectNode cancelled(long id, String reason) {
+    ObjectNode params = NODES.objectNode().put("requestId", id).put("reason", reason);
+    return JsonRpc.notification("notifications/cancelled", params);
+  }
+
+  static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof java.util.concurrent.CompletionException
+        || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+
+  /** Sets the owner of an unclaimed upstream; answers false if it already has one. */
+  synchronized boolean claim(Owner claimant) {
+    if (owner != null || closed) {
+      return false;
+    }
+    owner = claimant;
+    return true;
+  }
+
+  synchronized Owner owner() {
+    return owner;
+  }
+
+  synchronized boolean isUp() {
+    return state == BackendStatus.State.UP;
+  }
+
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
+  synchronized BackendStatus.State state() {
+    return state;
+  }
+
+  synchronized boolean everStarted() {
+    return everStarted;
+  }
+
+  synchronized String lastError() {
+    return lastError;
+  }
+
+  synchronized int restarts() {
+    return restarts;
+  }
+
+  synchronized McpRevision revision() {
+    return revision;
+  }
+
+  /** When a request was last sent on this connection (or it was made), on the gateway's clock. */
+  synchronized long lastUsed() {
+    return lastUsedNanos;
+  }
+
+  /** Whether no request is waiting for this upstream's answer and none was sent since {@code sinceNanos}. */
+  synchronized boolean idleSince(long sinceNanos) {
+    Connection current = connection;
+    return (current == null || current.pending.isEmpty()) && lastUsedNanos - sinceNanos <= 0;
+  }
+
+  /** The backend's name and, for an owned upstream, a short mark of whose it is, for logs. */
+  String label() {
+    Owner who = owner();
+    if (who == null) {
+      return backend.name;
+    }
+    return backend.name + (who.sessionId() != null
+        ? "[session " + who.sessionId().substring(0, Math.min(8, who.sessionId().length())) + "]"
+        : "[principal " + who.principalId() + "]");
+  }
+}

@@ -1,0 +1,168 @@
+package dev.sentinel.mcp.gateway;
+
+import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.policy.PolicyOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reloads a running gateway from its config file: loads and checks the file whole ({@link
+ * GatewayConfig#load}), then {@link GatewayRuntime#reload swaps it in}. A config that does not
+ * load, or that changes what needs a restart, is refused with its located problems and the old
+ * config keeps serving. The admin API and the {@link ConfigWatcher} both reload through one
+ * reloader.
+ *
+ * <pre>{@code
+ * ConfigReloader reloader = ConfigReloader.of(runtime, Path.of("sentinel.yaml"), System.getenv());
+ * ConfigReloader.Result result = reloader.reload();
+ * }</pre>
+ *
+ * <p>Thread-safe: reloads are serialized. A reload's outcome is logged (a refusal as a warning
+ * listing its problems).
+ */
+public final class ConfigReloader {
+  private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
+
+  private final GatewayRuntime runtime;
+  private final Path file;
+  private final Map<String, String> environment;
+  private final PolicyOptions policyOptions;
+
+  private ConfigReloader(GatewayRuntime runtime, Path file, Map<String, String> environment,
+      PolicyOptions policyOptions) {
+    this.runtime = runtime;
+    this.file = file;
+    this.environment = environment;
+    this.policyOptions = policyOptions;
+  }
+
+  /**
+   * A reloader of the runtime from a config file, whose policy is compiled with
+   * {@link PolicyOptions#defaults()}.
+   *
+   * @param environment the variables {@code ${env:...}} read, usually {@link System#getenv()}
+   */
+  public static ConfigReloader of(GatewayRuntime runtime, Path file, Map<String, String> environment) {
+    return of(runtime, file, environment, PolicyOptions.defaults());
+  }
+
+  /**
+   * A reloader of the runtime from a config file, whose policy is compiled with
+   * {@code policyOptions}: pass the options the gateway was first loaded with.
+   *
+   * @param environment the variables {@code ${env:...}} read, usually {@link System#getenv()}
+   */
+  public static ConfigReloader of(GatewayRuntime runtime, Path file,
+      Map<String, String> environment, PolicyOptions policyOptions) {
+    return new ConfigReloader(Objects.requireNonNull(runtime, "runtime"),
+        Objects.requireNonNull(file, "file"),
+        Map.copyOf(Objects.requireNonNull(environment, "environment")),
+        Objects.requireNonNull(policyOptions, "policyOptions"));
+  }
+
+  /** The config file reloaded. */
+  public Path file() {
+    return file;
+  }
+
+  /** The runtime reloaded. */
+  public GatewayRuntime runtime() {
+    return runtime;
+  }
+
+  /** Loads the file and swaps it in, or refuses it; never throws for a bad config. */
+  public synchronized Result reload() {
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next;
+    try {
+      next = GatewayConfig.load(file, environment, policyOptions);
+    } catch (ConfigException e) {
+      return refused(previous, e.problems());
+    }
+    return apply(next);
+  }
+
+  /**
+   * As {@link #reload()}, for a file that may be changing: after loading, {@code unchanged}
+   * says whether the files are still as they were before (the {@link ConfigWatcher} compares
+   * their contents); if not, nothing is applied or refused (the load may have read a save in
+   * progress) and the answer is empty.
+   */
+  synchronized Optional<Result> reloadIf(BooleanSupplier unchanged) {
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next = null;
+    List<ConfigException.Problem> problems = List.of();
+    try {
+      next = GatewayConfig.load(file, environment, policyOptions);
+    } catch (ConfigException e) {
+      problems = e.problems();
+    }
+    if (!unchanged.getAsBoolean()) {
+      return Optional.empty();
+    }
+    return Optional.of(next == null ? refused(previous, problems) : apply(next));
+  }
+
+  /** Swaps in an already loaded config, or refuses it; never throws for a bad config. */
+  public synchronized Result apply(GatewayConfig next) {
+    Objects.requireNonNull(next, "next");
+    String previous = runtime.sentinel().revision();
+    try {
+      String revision = runtime.reload(next);
+      if (revision.equals(previous)) {
+        log.debug("config {} reloaded: unchanged (revision {})", file, revision);
+      } else {
+        log.info("config {} reloaded: revision {} replaces {}", file, revision, previous);
+      }
+      return new Result(true, revision, previous, List.of());
+    } catch (ConfigException e) {
+      return refused(previous, e.problems());
+    } catch (RuntimeException e) {
+      // The result reaches the admin API's answer: the exception's text stays in the log.
+      String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+      log.warn("applying config {} failed (error id {})", file, id, e);
+      return refused(previous, List.of(new ConfigException.Problem(next.source(), 0, 0, "", null,
+          "cannot apply the config: an unexpected error (error id " + id
+              + "); the gateway's log has the details")));
+    }
+  }
+
+  private Result refused(String previous, List<ConfigException.Problem> problems) {
+    StringBuilder text = new StringBuilder();
+    for (ConfigException.Problem problem : problems) {
+      text.append(System.lineSeparator()).append("  ").append(problem);
+    }
+    log.warn("config {} not reloaded; revision {} keeps serving:{}", file, previous, text);
+    return new Result(false, previous, previous, problems);
+  }
+
+  /**
+   * What came of a reload.
+   *
+   * @param applied whether the new config was swapped in
+   * @param revision the revision serving now (the new one when applied, else the old one)
+   * @param previous the revision that served before
+   * @param problems why the config was refused, each located; empty when applied
+   */
+  public record Result(boolean applied, String revision, String previous,
+      List<ConfigException.Problem> problems) {
+
+    /** Validates and copies. */
+    public Result {
+      Objects.requireNonNull(revision, "revision");
+      Objects.requireNonNull(previous, "previous");
+      problems = List.copyOf(problems);
+      if (applied != problems.isEmpty()) {
+        throw new IllegalArgumentException("a refused reload has problems, an applied one none");
+      }
+    }
+  }
+}
