@@ -1,6 +1,5 @@
 package dev.sentinel.cli;
 
-import dev.sentinel.api.SentinelException;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.policy.cel.CelConditionLanguage;
 import java.io.PrintWriter;
@@ -12,6 +11,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
@@ -20,8 +22,8 @@ import picocli.CommandLine.Spec;
  * <p>Each top-level subcommand is one class, listed in {@link #subcommands}; adding a command
  * ({@code stdio}, {@code http}, {@code audit}, {@code keys}) is adding its object there.
  *
- * <p>Exit codes: 0 success, 1 a failed check or test or an error (the message on stderr), 2 a
- * usage error. Not thread-safe; a command line runs once.
+ * <p>Exit codes: 0 success, 1 a failed check or test or an error (one line on stderr saying
+ * what went wrong and what to do; the stack trace too with {@code --debug}), 2 a usage error. Not thread-safe; a command line runs once.
  */
 @Command(
     name = "sentinel",
@@ -43,6 +45,10 @@ public final class Main implements Callable<Integer> {
       PolicyOptions.builder().language(CelConditionLanguage.create()).build();
 
   @Spec private CommandSpec spec;
+
+  @Option(names = "--debug", scope = ScopeType.INHERIT,
+      description = "on an error, print the stack trace too (for reporting a bug)")
+  private boolean debug;
 
   private Main() {}
 
@@ -81,16 +87,25 @@ public final class Main implements Callable<Integer> {
     }
     line.setExecutionExceptionHandler((e, command, parsed) -> {
       PrintWriter err = command.getErr();
-      if (e instanceof SentinelException) {
-        err.println(e.getMessage());
-      } else {
-        err.println("sentinel: unexpected error (please report it): " + e);
+      // One line a person can act on; the trace is for whoever debugs Sentinel itself.
+      err.println(Failures.describe(e));
+      if (debug(parsed)) {
         e.printStackTrace(err);
       }
       err.flush();
       return FAILED;
     });
     return line;
+  }
+
+  /** Whether {@code --debug} was given, to the command or to one of its subcommands. */
+  private static boolean debug(ParseResult parsed) {
+    for (ParseResult r = parsed; r != null; r = r.subcommand()) {
+      if (r.hasMatchedOption("--debug")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Without a subcommand: the usage on stderr, and a usage error. */
