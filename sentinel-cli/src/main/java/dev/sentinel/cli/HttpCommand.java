@@ -35,10 +35,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "http",
     mixinStandardHelpOptions = true,
-    description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends",
-        "through the governance pipeline. Clients authenticate with API keys",
-        "(X-API-Key or Authorization: Bearer) from the config's database, or with",
-        "JWTs from the identity provider named in server.jwt."})
+    description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends"
+        + " through the governance pipeline.",
+        "Clients authenticate with API keys (X-API-Key or Authorization: Bearer) from the"
+            + " config's database, or with JWTs from the identity provider named in server.jwt."})
 public final class HttpCommand implements Callable<Integer> {
 
   private final Map<String, String> environment;

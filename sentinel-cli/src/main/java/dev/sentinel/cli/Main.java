@@ -52,6 +52,48 @@ public final class Main implements Callable<Integer> {
 
   private Main() {}
 
+  /** The levels {@code --log-level} takes, as slf4j-simple names them. */
+  private static final List<String> LEVELS = List.of("error", "warn", "info", "debug", "trace", "off");
+  /** Libraries whose INFO lines are noise to an operator: WARN and above unless asked. */
+  private static final List<String> QUIET_LIBRARIES = List.of("org.eclipse.jetty", "com.zaxxer.hikari");
+
+  /**
+   * Sets the log level before anything logs (options are set while the command line is parsed,
+   * before a command runs): Sentinel's loggers at {@code level}; Jetty's and HikariCP's stay at
+   * WARN for {@code info} and follow any other level.
+   */
+  @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
+      description = "the log level on stderr: error, warn, info (the default), debug, trace or"
+          + " off; Jetty and the connection pool log warnings only, unless LEVEL is debug or"
+          + " trace")
+  void logLevel(String level) {
+    String wanted = level.toLowerCase(java.util.Locale.ROOT);
+    if (!LEVELS.contains(wanted)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "unknown log level '" + level
+          + "': give one of " + String.join(", ", LEVELS));
+    }
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", wanted);
+    for (String library : QUIET_LIBRARIES) {
+      System.setProperty("org.slf4j.simpleLogger.log." + library,
+          wanted.equals("info") ? "warn" : wanted);
+    }
+  }
+
+  /**
+   * A usage error: the message, a suggestion for a mistyped word, the command's synopsis and
+   * where to read more; not the whole help.
+   */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println("sentinel: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.print("Usage: " + command.getHelp().synopsis("Usage: ".length()));
+    err.println("Run '" + command.getCommandSpec().qualifiedName() + " --help' for more.");
+    err.flush();
+    return USAGE;
+  }
+
   /** Runs the command line and exits with its code. */
   public static void main(String[] args) {
     System.exit(commandLine(System.getenv()).execute(args));
@@ -66,7 +108,7 @@ public final class Main implements Callable<Integer> {
     return List.of(new StdioCommand(environment, POLICY_OPTIONS),
         new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
-        new AuditCommand(environment));
+        new AuditCommand(environment), new CompletionCommand());
   }
 
   /** The command line with the stock subcommands. */
@@ -85,6 +127,7 @@ public final class Main implements Callable<Integer> {
     for (Object subcommand : subcommands) {
       line.addSubcommand(Objects.requireNonNull(subcommand, "subcommand"));
     }
+    line.setParameterExceptionHandler(Main::usageError);
     line.setExecutionExceptionHandler((e, command, parsed) -> {
       PrintWriter err = command.getErr();
       // One line a person can act on; the trace is for whoever debugs Sentinel itself.
