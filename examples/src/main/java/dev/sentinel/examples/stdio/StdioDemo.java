@@ -24,7 +24,7 @@ import tools.jackson.databind.node.ObjectNode;
  * stdin, which stops the gateway and its backend.
  *
  * <p>{@code java -jar examples/target/sentinel-examples.jar [REPOSITORY]}: the repository
- * defaults to the one this jar was built in. Needs {@code sentinel-cli/target/sentinel.jar} and
+ * defaults to the one this jar was built in. Needs {@code sentinel-cli/target/sentinel.jar} (or a release's {@code lib/sentinel.jar}) and
  * {@code examples/target/sentinel-examples.jar} ({@code ./mvnw -q -pl sentinel-cli,examples -am
  * package -DskipTests}).
  */
