@@ -245,9 +245,9 @@ public final class AuditCommand implements Runnable {
   /** Prints the chain's head, to be copied elsewhere and given back to verify --expect-head. */
   @Command(name = "head", mixinStandardHelpOptions = true,
       description = {"Print the chain's head: <seq>:<hash>@<time> of its last record.",
-          "Keep it outside the database (a ticket, a log, a notary); later,",
-          "'sentinel audit verify --expect-head <it>' fails if the chain was truncated or",
-          "rewritten before it."})
+          "Keep it outside the database (a ticket, a log, a notary); later, "
+          + "'sentinel audit verify --expect-head <it>' fails if the chain was truncated or "
+          + "rewritten before it."})
   int head(@Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("head");
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
@@ -260,9 +260,9 @@ public final class AuditCommand implements Runnable {
 
   /** Signs a checkpoint of the chain now. */
   @Command(name = "checkpoint", mixinStandardHelpOptions = true,
-      description = {"Sign the chain's head now with an Ed25519 key and print the checkpoint",
-          "(one JSON line); with --append, also append it to a checkpoint file. For anchoring",
-          "from cron or by hand; a gateway with audit.checkpoint takes them itself."})
+      description = {"Sign the chain's head now with an Ed25519 key and print the checkpoint "
+          + "(one JSON line); with --append, also append it to a checkpoint file.",
+          "For anchoring from cron or by hand; a gateway with audit.checkpoint takes them itself."})
   int checkpoint(
       @Option(names = "--key", paramLabel = "FILE", required = true,
           description = "the Ed25519 private key (PEM, openssl genpkey -algorithm ed25519)")
@@ -307,8 +307,8 @@ public final class AuditCommand implements Runnable {
   /** Writes matching records to a file or stdout. */
   @Command(name = "export", mixinStandardHelpOptions = true,
       description = {"Export the matching audit records (JSON Lines by default).",
-          "Writes to a file or stdout, reading the records as a stream; a progress line goes",
-          "to stderr when it is a terminal."})
+          "Writes to a file or stdout, reading the records as a stream; a progress line goes "
+          + "to stderr when it is a terminal."})
   int export(
       @Mixin Filters filters,
       @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "jsonl",

@@ -3,12 +3,16 @@ package dev.sentinel.cli;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.config.Suggestions;
+import dev.sentinel.core.internal.Glob;
+import dev.sentinel.core.limit.LimitRule;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.ToolReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -51,19 +55,30 @@ public final class ConfigCommand implements Runnable {
   @Command(
       name = "check",
       mixinStandardHelpOptions = true,
-      description = {"Load a gateway config file as the gateways would (expanding $${env:...} and",
-          "$${file:...}, compiling the policy) and print a summary; secrets are never printed.",
-          "With --start, also start the backends, list their tools, check each tool's input schema",
-          "and the policy's conditions against it (an operator that cannot apply to the type the",
-          "schema declares at its pointer), print what was found, and stop them.",
-          "Exit code 0 when the config is valid (and, with --start, every backend listed its tools);",
-          "1 otherwise. Schema problems and policy conflicts are warnings."})
+      description = {"Load a gateway config file as the gateways would (expanding $${env:...}"
+          + " and $${file:...}, compiling the policy) and print a summary; secrets are never"
+          + " printed.",
+          "Each stdio backend's command must be found (on PATH, or as a path) and executable,"
+              + " and must not be a whole command line: the program goes in command, its"
+              + " arguments in args.",
+          "With --start, also start the backends, list their tools, check each tool's input"
+              + " schema and the policy's conditions against it (an operator that cannot apply"
+              + " to the type the schema declares at its pointer), report every tools glob of"
+              + " the policy's rules and limits that matches no listed tool (a typo in a tool"
+              + " name), print what was found, and stop them.",
+          "Exit code 0 when the config is valid (and, with --start, every backend listed its"
+              + " tools); 1 otherwise. Schema problems, policy conflicts and unmatched globs are"
+              + " warnings."})
   int check(
       @Parameters(paramLabel = "FILE", description = "the config file") Path file,
       @Option(names = "--start", description = "start the backends and check their tools") boolean start) {
     CommandLine line = spec.commandLine().getSubcommands().get("check");
     try {
       GatewayConfig config = GatewayConfig.load(file, environment, policyOptions);
+      List<ConfigException.Problem> commands = CommandCheck.problems(file, config, environment);
+      if (!commands.isEmpty()) {
+        throw new ConfigException(commands);
+      }
       PrintWriter out = line.getOut();
       out.print(Summary.of(config));
       if (!start) {
@@ -76,10 +91,41 @@ public final class ConfigCommand implements Runnable {
       for (String text : report.render(names)) {
         out.println(text);
       }
+      unmatchedGlobs(config, report).forEach(text -> out.println("warning: " + text));
       out.flush();
       return report.listed() ? 0 : Main.FAILED;
     } catch (ConfigException e) {
       return Summary.fail(line, e);
     }
+  }
+
+  /**
+   * The policy's rule and limit tools globs that match none of the listed tools; empty, with
+   * one line saying so, when some backend did not list its tools (a glob may be meant for it).
+   */
+  static List<String> unmatchedGlobs(GatewayConfig config, ToolReport report) {
+    if (!report.listed()) {
+      return List.of("unmatched tools globs not checked: not every backend listed its tools");
+    }
+    Map<String, List<String>> tools = new LinkedHashMap<>();
+    config.backends().forEach(backend -> tools.put(backend.name(), new ArrayList<>()));
+    report.tools().forEach(tool -> tools.get(tool.backend()).add(tool.name()));
+    List<String> out = new ArrayList<>(config.policy().unmatchedToolGlobs(tools));
+    for (LimitRule limit : config.policy().limits()) {
+      List<String> candidates = new ArrayList<>();
+      tools.forEach((backend, names) -> {
+        if (limit.backends().isEmpty() || limit.backends().contains(backend)) {
+          candidates.addAll(names);
+        }
+      });
+      for (Glob glob : limit.tools()) {
+        if (candidates.stream().noneMatch(glob::matches)) {
+          out.add("limit '" + limit.id() + "': tools glob '" + glob + "' matches no tool the"
+              + " backends list" + Suggestions.nearest(glob.toString(), candidates)
+                  .map(near -> "; did you mean '" + near + "'?").orElse(""));
+        }
+      }
+    }
+    return out;
   }
 }

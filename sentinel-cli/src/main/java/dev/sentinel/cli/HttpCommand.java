@@ -16,6 +16,8 @@ import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.http.HttpGateway;
 import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.jwt.JwtAuthenticator;
+import java.io.IOException;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -35,12 +37,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "http",
     mixinStandardHelpOptions = true,
-    description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends",
-        "through the governance pipeline. Clients authenticate with API keys",
-        "(X-API-Key or Authorization: Bearer) from the config's database, or with",
-        "JWTs from the identity provider named in server.jwt."})
+    description = {"Serve MCP over Streamable HTTP for a team, fronting the config's backends"
+        + " through the governance pipeline.",
+        "Clients authenticate with API keys (X-API-Key or Authorization: Bearer) from the"
+            + " config's database, or with JWTs from the identity provider named in server.jwt."})
 public final class HttpCommand implements Callable<Integer> {
-  /** How long the config files must be quiet after a change before they are reloaded. */
 
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
@@ -86,44 +87,59 @@ public final class HttpCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }
-    Clock clock = Clock.system();
-    JdbcStores stores = JdbcStores.open(loaded.database(), clock);
     Server server = loaded.server();
-    Authenticator keys = ApiKeys.create(stores.keys(), clock).authenticator();
-    Authenticator others = server.anonymous()
-        .map(principal -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(principal))))
-        .orElse(keys);
-    // JWT-shaped bearer tokens go to the identity provider's keys, everything else to API keys.
-    Authenticator clients = server.jwt()
-        .<Authenticator>map(jwt -> JwtAuthenticator.dispatching(
-            JwtAuthenticator.builder(jwt).clock(clock).build(), others))
-        .orElse(others);
-    // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
-    Stores shared = RedisStores.wrap(loaded.sharedState(), stores, clock);
-    GatewayRuntime runtime = GatewayRuntime.start(loaded, clock, shared, clients);
-    ConfigReloader reloader = ConfigReloader.of(runtime, config, environment, policyOptions);
-    HttpGateway http = HttpGateway.builder()
-        .runtime(runtime)
-        .authenticator(clients)
-        .server(server)
-        .bind(host == null ? server.host() : host, port == null ? server.port() : port)
-        .maxBodyBytes(loaded.gateway().maxMessageBytes())
-        .keys(stores.keys())
-        .auditSearch(AuditSearch.of(stores.database()))
-        .reloader(reloader)
-        .clock(clock)
-        .build();
+    String bindHost = host == null ? server.host() : host;
+    int bindPort = port == null ? server.port() : port;
+    // Bind first: a port in use is reported before a database is opened or a backend spawned.
+    ServerSocketChannel channel = Failures.listen(bindHost, bindPort);
+    HttpGateway http;
+    GatewayRuntime runtime = null;
     ConfigWatcher watcher = null;
     try {
-      http.start();
-      if (!noWatch) {
-        watcher = ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, result -> { });
+      Clock clock = Clock.system();
+      JdbcStores stores = JdbcStores.open(loaded.database(), clock);
+      Authenticator keys = ApiKeys.create(stores.keys(), clock).authenticator();
+      Authenticator others = server.anonymous()
+          .map(principal -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(principal))))
+          .orElse(keys);
+      // JWT-shaped bearer tokens go to the identity provider's keys, everything else to API keys.
+      Authenticator clients = server.jwt()
+          .<Authenticator>map(jwt -> JwtAuthenticator.dispatching(
+              JwtAuthenticator.builder(jwt).clock(clock).build(), others))
+          .orElse(others);
+      // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
+      Stores shared = RedisStores.wrap(loaded.sharedState(), stores, clock);
+      runtime = GatewayRuntime.start(loaded, clock, shared, clients);
+      ConfigReloader reloader = ConfigReloader.of(runtime, config, environment, policyOptions);
+      http = HttpGateway.builder()
+          .runtime(runtime)
+          .authenticator(clients)
+          .server(server)
+          .bind(bindHost, bindPort)
+          .channel(channel)
+          .maxBodyBytes(loaded.gateway().maxMessageBytes())
+          .keys(stores.keys())
+          .auditSearch(AuditSearch.of(stores.database()))
+          .reloader(reloader)
+          .clock(clock)
+          .build();
+      try {
+        http.start();
+        if (!noWatch) {
+          watcher = ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, result -> { });
+        }
+      } catch (RuntimeException e) {
+        http.close();
+        throw e;
       }
     } catch (RuntimeException e) {
-      http.close();
-      runtime.close();
+      closeQuietly(channel);
+      if (runtime != null) {
+        runtime.close();
+      }
       throw e;
     }
+    GatewayRuntime running = runtime;
     ConfigWatcher watching = watcher;
     spec.commandLine().getErr().println("sentinel http: MCP on " + http.endpoint());
     if (server.admin().isPresent()) {
@@ -139,11 +155,19 @@ public final class HttpCommand implements Callable<Integer> {
         }
         http.close(); // drains requests in flight
       } finally {
-        runtime.close();
+        running.close();
         stopped.countDown();
       }
     }, "sentinel-http-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  private static void closeQuietly(ServerSocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // the failure being reported is what matters
+    }
   }
 }

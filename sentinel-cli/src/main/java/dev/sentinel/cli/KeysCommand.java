@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
     name = "keys",
     mixinStandardHelpOptions = true,
     description = {"Create, list, revoke and rotate API keys.",
-        "Works on a gateway's database: --config FILE or --db URL. A key is printed once, at",
-        "create or rotate; only its hash is stored."})
+        "Works on a gateway's database: --config FILE or --db URL. A key is printed once, at "
+        + "create or rotate; only its hash is stored."})
 public final class KeysCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
@@ -65,8 +65,8 @@ public final class KeysCommand implements Runnable {
   /** Issues a key and prints its secret, once. */
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = {"Issue an API key and print it, once.",
-          "Sentinel stores only its hash: the key cannot be shown again. Give it to its owner,",
-          "for example as SENTINEL_API_KEY for identity.api_key."})
+          "Sentinel stores only its hash: the key cannot be shown again. Give it to its owner, "
+          + "for example as SENTINEL_API_KEY for identity.api_key."})
   int create(
       @Option(names = "--principal", required = true, paramLabel = "ID",
           description = "the principal the key authenticates as") String principal,

@@ -1,6 +1,5 @@
 package dev.sentinel.cli;
 
-import dev.sentinel.api.SentinelException;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.policy.cel.CelConditionLanguage;
 import java.io.PrintWriter;
@@ -12,6 +11,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
@@ -20,8 +22,8 @@ import picocli.CommandLine.Spec;
  * <p>Each top-level subcommand is one class, listed in {@link #subcommands}; adding a command
  * ({@code stdio}, {@code http}, {@code audit}, {@code keys}) is adding its object there.
  *
- * <p>Exit codes: 0 success, 1 a failed check or test or an error (the message on stderr), 2 a
- * usage error. Not thread-safe; a command line runs once.
+ * <p>Exit codes: 0 success, 1 a failed check or test or an error (one line on stderr saying
+ * what went wrong and what to do; the stack trace too with {@code --debug}), 2 a usage error. Not thread-safe; a command line runs once.
  */
 @Command(
     name = "sentinel",
@@ -44,7 +46,53 @@ public final class Main implements Callable<Integer> {
 
   @Spec private CommandSpec spec;
 
+  @Option(names = "--debug", scope = ScopeType.INHERIT,
+      description = "on an error, print the stack trace too (for reporting a bug)")
+  private boolean debug;
+
   private Main() {}
+
+  /** The levels {@code --log-level} takes, as slf4j-simple names them. */
+  private static final List<String> LEVELS = List.of("error", "warn", "info", "debug", "trace", "off");
+  /** Libraries whose INFO lines are noise to an operator: WARN and above unless asked. */
+  private static final List<String> QUIET_LIBRARIES = List.of("org.eclipse.jetty", "com.zaxxer.hikari");
+
+  /**
+   * Sets the log level before anything logs (options are set while the command line is parsed,
+   * before a command runs): Sentinel's loggers at {@code level}; Jetty's and HikariCP's stay at
+   * WARN for {@code info} and follow any other level.
+   */
+  @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
+      description = "the log level on stderr: error, warn, info (the default), debug, trace or"
+          + " off; Jetty and the connection pool log warnings only, unless LEVEL is debug or"
+          + " trace")
+  void logLevel(String level) {
+    String wanted = level.toLowerCase(java.util.Locale.ROOT);
+    if (!LEVELS.contains(wanted)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "unknown log level '" + level
+          + "': give one of " + String.join(", ", LEVELS));
+    }
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", wanted);
+    for (String library : QUIET_LIBRARIES) {
+      System.setProperty("org.slf4j.simpleLogger.log." + library,
+          wanted.equals("info") ? "warn" : wanted);
+    }
+  }
+
+  /**
+   * A usage error: the message, a suggestion for a mistyped word, the command's synopsis and
+   * where to read more; not the whole help.
+   */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println("sentinel: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.print("Usage: " + command.getHelp().synopsis("Usage: ".length()));
+    err.println("Run '" + command.getCommandSpec().qualifiedName() + " --help' for more.");
+    err.flush();
+    return USAGE;
+  }
 
   /** Runs the command line and exits with its code. */
   public static void main(String[] args) {
@@ -60,7 +108,7 @@ public final class Main implements Callable<Integer> {
     return List.of(new StdioCommand(environment, POLICY_OPTIONS),
         new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
-        new AuditCommand(environment), new BundleCommand());
+        new AuditCommand(environment), new BundleCommand(), new CompletionCommand());
   }
 
   /** The command line with the stock subcommands. */
@@ -79,18 +127,28 @@ public final class Main implements Callable<Integer> {
     for (Object subcommand : subcommands) {
       line.addSubcommand(Objects.requireNonNull(subcommand, "subcommand"));
     }
+    line.setParameterExceptionHandler(Main::usageError);
     line.setExecutionExceptionHandler((e, command, parsed) -> {
       PrintWriter err = command.getErr();
-      if (e instanceof SentinelException) {
-        err.println(e.getMessage());
-      } else {
-        err.println("sentinel: unexpected error (please report it): " + e);
+      // One line a person can act on; the trace is for whoever debugs Sentinel itself.
+      err.println(Failures.describe(e));
+      if (debug(parsed)) {
         e.printStackTrace(err);
       }
       err.flush();
       return FAILED;
     });
     return line;
+  }
+
+  /** Whether {@code --debug} was given, to the command or to one of its subcommands. */
+  private static boolean debug(ParseResult parsed) {
+    for (ParseResult r = parsed; r != null; r = r.subcommand()) {
+      if (r.hasMatchedOption("--debug")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Without a subcommand: the usage on stderr, and a usage error. */

@@ -104,18 +104,23 @@ public final class PolicyCommand implements Runnable {
       name = "test",
       mixinStandardHelpOptions = true,
       description = {"Run the test cases of a test file against a policy, like 'opa test'.",
+          "A case's backend defaults to its tool's <backend>__ prefix, as the gateway routes it.",
           "Exit code 0 when every case passes, 1 otherwise."})
   int test(
       @Parameters(paramLabel = "FILE", description = "the test file, such as policy.test.yaml")
           Path file,
       @Option(names = "--policy", paramLabel = "POLICY",
           description = "the policy (default: FILE with .test.yaml replaced by .yaml)")
-          Path policyFile) {
+          Path policyFile,
+      @Option(names = "--explain",
+          description = "after every case, not only a failed one, say for each rule why it did"
+              + " or did not match (as 'policy explain' does for one request)")
+          boolean explain) {
     CommandLine line = spec.commandLine().getSubcommands().get("test");
     Path policyPath = policyFile != null ? policyFile : defaultPolicy(line, file);
     try {
       PolicyEngine policy = PolicyEngine.load(policyPath, policyOptions);
-      PolicyTestReport report = PolicyTests.run(policy, file);
+      PolicyTestReport report = PolicyTests.run(policy, file, explain);
       PrintWriter out = line.getOut();
       out.println(report.render());
       out.flush();

@@ -27,8 +27,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "stdio",
     mixinStandardHelpOptions = true,
-    description = {"Serve one MCP client on stdin/stdout, fronting the config's backends through",
-        "the governance pipeline. Logs go to stderr; stdout carries protocol bytes only."})
+    description = {"Serve one MCP client on stdin/stdout, fronting the config's backends through "
+        + "the governance pipeline.", "Logs go to stderr; stdout carries protocol bytes only."})
 public final class StdioCommand implements Callable<Integer> {
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;

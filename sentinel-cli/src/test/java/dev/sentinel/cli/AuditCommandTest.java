@@ -48,6 +48,29 @@ class AuditCommandTest {
   }
 
   @Test
+  void verify_afterABackupIsRestored_passes_andTheRestoredChainGrows() throws Exception {
+    // docs/deploy.md: SQLite's online backup while the trail is open (sqlite3's .backup is the
+    // same API), and VACUUM INTO; a restore is copying the file back.
+    Path backups = Files.createDirectories(dir.resolve("backups"));
+    try (Connection open = DriverManager.getConnection(db())) {
+      open.createStatement().executeUpdate("backup to " + backups.resolve("online.db"));
+      open.createStatement().execute("VACUUM INTO '" + backups.resolve("vacuumed.db") + "'");
+    }
+    for (String backup : new String[] {"online.db", "vacuumed.db"}) {
+      Path restored = Files.createDirectories(dir.resolve("restored-" + backup));
+      Files.copy(backups.resolve(backup), restored.resolve("sentinel.db"));
+      Run run = Cli.run("audit", "verify", "--db", "jdbc:sqlite:" + restored.resolve("sentinel.db"));
+      assertThat(run.exit()).as(run.err()).isZero();
+      assertThat(run.out()).contains("is intact (4 records verified)");
+
+      Trails.record(restored.resolve("sentinel.db"), clock, "cy", 1, 1);
+      Run grown = Cli.run("audit", "verify", "--db", "jdbc:sqlite:" + restored.resolve("sentinel.db"));
+      assertThat(grown.exit()).as(grown.err()).isZero();
+      assertThat(grown.out()).contains("is intact (6 records verified)");
+    }
+  }
+
+  @Test
   void verify_afterTamperingWithRawSql_exitsOneNamingTheRecord() throws Exception {
     try (Connection c = DriverManager.getConnection(db())) {
       c.createStatement().execute(

@@ -3,12 +3,40 @@ package dev.sentinel.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.cli.Cli.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigCommandTest {
-  private static final Map<String, String> ENV = Map.of("FS_TOKEN", "fs-secret-111",
-      "REMOTE_KEY", "query-secret-222", "REMOTE_TOKEN", "bearer-secret-333", "PATH", "/bin");
+  /** A PATH folder holding the fixtures' programs, as small executable scripts. */
+  @TempDir static Path bin;
+  private static Map<String, String> ENV;
+
+  @BeforeAll
+  static void programs() throws Exception {
+    for (String name : new String[] {"npx", "billing-server"}) {
+      Path program = bin.resolve(name);
+      Files.writeString(program, "#!/bin/sh\nexec cat\n");
+      Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    ENV = Map.of("FS_TOKEN", "fs-secret-111", "REMOTE_KEY", "query-secret-222",
+        "REMOTE_TOKEN", "bearer-secret-333", "PATH", bin.toString());
+  }
+
+  private static Path config(Path dir, String stdio) throws Exception {
+    Path file = dir.resolve("sentinel.yaml");
+    Files.writeString(file, String.join("\n",
+        "backends:",
+        "  - name: fs",
+        "    stdio: " + stdio,
+        "policy: { rules: [] }",
+        ""));
+    return file;
+  }
 
   @Test
   void check_printsSummary() {
@@ -77,9 +105,79 @@ class ConfigCommandTest {
 
   @Test
   void check_inlinePolicyWithCel_loadsAsTheGatewaysWould() {
-    Run run = Cli.run("config", "check", Cli.fixture("cel-gateway.yaml").toString());
+    Run run = Cli.run(Map.of("PATH", bin.toString()), "config", "check",
+        Cli.fixture("cel-gateway.yaml").toString());
     assertThat(run.err()).isEmpty();
     assertThat(run.exit()).isZero();
     assertThat(run.out()).contains("1 rule");
+  }
+
+  @Test
+  void check_commandLinePastedIntoCommand_isRefusedWithTheHintToSplitIt(@TempDir Path dir)
+      throws Exception {
+    Path file = config(dir, "{ command: \"npx -y @modelcontextprotocol/server-filesystem /tmp\" }");
+    Run run = Cli.run(ENV, "config", "check", file.toString());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).contains(file + ":3:")
+        .contains("backend 'fs': command 'npx -y @modelcontextprotocol/server-filesystem /tmp'"
+            + " contains spaces")
+        .contains("command: npx, args: [\"-y\", \"@modelcontextprotocol/server-filesystem\","
+            + " \"/tmp\"]");
+  }
+
+  @Test
+  void check_commandLineWithASlash_isRefusedToo(@TempDir Path dir) throws Exception {
+    Path file = config(dir, "{ command: \"" + bin.resolve("npx") + " -y @scope/server\" }");
+    Run run = Cli.run(ENV, "config", "check", file.toString());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("contains spaces")
+        .contains("command: " + bin.resolve("npx") + ", args: [\"-y\", \"@scope/server\"]");
+  }
+
+  @Test
+  void check_commandNotOnPath_exitsOneNamingThePath(@TempDir Path dir) throws Exception {
+    Path file = config(dir, "{ command: no-such-sentinel-server, args: [x] }");
+    Run run = Cli.run(ENV, "config", "check", file.toString());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("backend 'fs': command 'no-such-sentinel-server' is not"
+        + " found on PATH (" + bin + ")");
+  }
+
+  @Test
+  void check_commandPathMissing_exitsOne(@TempDir Path dir) throws Exception {
+    Path file = config(dir, "{ command: ./bin/server }");
+    Run run = Cli.run(ENV, "config", "check", file.toString());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("command './bin/server' does not exist");
+  }
+
+  @Test
+  void check_commandNotExecutable_exitsOne(@TempDir Path dir) throws Exception {
+    Path script = dir.resolve("server.sh");
+    Files.writeString(script, "#!/bin/sh\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+    Path file = config(dir, "{ command: ./server.sh }");
+    Run run = Cli.run(ENV, "config", "check", file.toString());
+
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.err()).contains("command './server.sh' (" + dir.resolve("server.sh")
+        + ") is not executable");
+  }
+
+  @Test
+  void check_commandOnPath_andRelativeToTheBackendsFolder_pass(@TempDir Path dir)
+      throws Exception {
+    Path script = dir.resolve("server.sh");
+    Files.writeString(script, "#!/bin/sh\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr--r--"));
+    Path file = config(dir, "{ command: ./server.sh }");
+    assertThat(Cli.run(ENV, "config", "check", file.toString()).exit()).isZero();
+    Path onPath = config(dir, "{ command: npx, args: [-y, \"@scope/server\"] }");
+    assertThat(Cli.run(ENV, "config", "check", onPath.toString()).exit()).isZero();
   }
 }

@@ -45,6 +45,39 @@ class PolicyCommandTest {
   }
 
   @Test
+  void test_backendRule_takesTheBackendFromTheToolsPrefix(@TempDir Path dir) throws Exception {
+    Path tests = dir.resolve("policy.test.yaml");
+    Files.copy(Cli.fixture("policy.yaml"), dir.resolve("policy.yaml"));
+    Files.writeString(tests, String.join("\n",
+        "tests:",
+        "  - name: developers use the remote backend",
+        "    principal: { id: ann, roles: [developer] }",
+        "    request: { tool: remote__search }",
+        "    expect: allow",
+        "    rules: [remote-for-devs]",
+        "  - name: its prefix is the backend, not another",
+        "    principal: { id: ann, roles: [developer] }",
+        "    request: { tool: remotely__search }",
+        "    expect: deny",
+        ""));
+    Run run = Cli.run("policy", "test", tests.toString());
+
+    assertThat(run.exit()).as(run.out()).isZero();
+    assertThat(run.out()).endsWith("2 passed, 0 failed\n");
+  }
+
+  @Test
+  void test_explain_saysForEveryCaseWhyEachRuleMatchedOrNot() {
+    Run run = Cli.run("policy", "test", Cli.fixture("policy.test.yaml").toString(), "--explain");
+
+    assertThat(run.exit()).isZero();
+    String first = run.out().substring(0, run.out().indexOf("PASS writes outside"));
+    assertThat(first).startsWith("PASS developers read\n    ")
+        .contains("readonly-tools", "devs-write-in-workspace", "remote-for-devs");
+    assertThat(run.out()).endsWith("2 passed, 0 failed\n");
+  }
+
+  @Test
   void test_failing_exitsOneWithExplanation() {
     Run run = Cli.run("policy", "test", Cli.fixture("failing.test.yaml").toString(),
         "--policy", Cli.fixture("policy.yaml").toString());

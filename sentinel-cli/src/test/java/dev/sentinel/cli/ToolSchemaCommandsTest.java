@@ -74,7 +74,7 @@ class ToolSchemaCommandsTest {
 
   @Test
   void configCheckStart_aBackendThatDoesNotStart_exitsOne(@TempDir Path dir) throws Exception {
-    Run run = Cli.run("config", "check", config(dir, "/nonexistent/sentinel-test-server").toString(), "--start");
+    Run run = Cli.run("config", "check", config(dir, "sh, args: [\"-c\", \"exit 3\"]").toString(), "--start");
 
     assertThat(run.exit()).isEqualTo(Main.FAILED);
     assertThat(run.out()).contains("backend kid: not up");
@@ -82,10 +82,39 @@ class ToolSchemaCommandsTest {
 
   @Test
   void configCheckWithoutStart_startsNothing(@TempDir Path dir) throws Exception {
-    Run run = Cli.run("config", "check", config(dir, "/nonexistent/sentinel-test-server").toString());
+    Path marker = dir.resolve("started");
+    Run run = Cli.run("config", "check", config(dir, "sh, args: [\"-c\", "
+        + quote("touch '" + marker + "'") + "]").toString());
 
-    assertThat(run.exit()).isZero();
+    assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).doesNotContain("backend kid:");
+    assertThat(marker).doesNotExist();
+  }
+
+  @Test
+  void configCheckStart_reportsEveryToolsGlobThatMatchesNoListedTool(@TempDir Path dir)
+      throws Exception {
+    Path file = config(dir, sdkBackend());
+    Files.writeString(file, Files.readString(file) + String.join("\n",
+        "    - id: typo",
+        "      deny: { tools: [\"kid__ecko\", \"kid__e*\"] }",
+        "    - id: elsewhere",
+        "      allow: { roles: [user], backends: [other], tools: [\"kid__echo\"] }",
+        "  limits:",
+        "    - { id: slow-wipes, rate: 1/min, tools: [\"kid__wipe_*\"] }",
+        ""));
+    Run run = Cli.run("config", "check", file.toString(), "--start");
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out())
+        .contains("warning: rule 'typo': tools glob 'kid__ecko' matches no tool the backends"
+            + " list; did you mean 'kid__echo'?")
+        .contains("warning: rule 'elsewhere': tools glob 'kid__echo' matches no tool the"
+            + " backends list")
+        .contains("warning: limit 'slow-wipes': tools glob 'kid__wipe_*' matches no tool the"
+            + " backends list")
+        .doesNotContain("'kid__e*'")
+        .doesNotContain("rule 'echo'");
   }
 
   @Test

@@ -24,7 +24,7 @@ import tools.jackson.databind.node.ObjectNode;
  * stdin, which stops the gateway and its backend.
  *
  * <p>{@code java -jar examples/target/sentinel-examples.jar [REPOSITORY]}: the repository
- * defaults to the one this jar was built in. Needs {@code sentinel-cli/target/sentinel.jar} and
+ * defaults to the one this jar was built in. Needs {@code sentinel-cli/target/sentinel.jar} (or a release's {@code lib/sentinel.jar}) and
  * {@code examples/target/sentinel-examples.jar} ({@code ./mvnw -q -pl sentinel-cli,examples -am
  * package -DskipTests}).
  */
@@ -65,7 +65,10 @@ public final class StdioDemo {
     String build = "build it first: cd '" + home + "' && ./mvnw -q -pl sentinel-cli,examples -am package -DskipTests";
     require(home.resolve("bin/sentinel"), "the sentinel launcher");
     require(config, "the demo's gateway config");
-    require(home.resolve("sentinel-cli/target/sentinel.jar"), "the sentinel jar; " + build);
+    // A release has lib/sentinel.jar; a source tree builds sentinel-cli/target/sentinel.jar.
+    Path releaseJar = home.resolve("lib/sentinel.jar");
+    require(Files.exists(releaseJar) ? releaseJar : home.resolve("sentinel-cli/target/sentinel.jar"),
+        "the sentinel jar; " + build);
     require(home.resolve("examples/target/sentinel-examples.jar"), "the notes server's jar; " + build);
     long auditStart = Files.exists(audit) ? Files.size(audit) : 0;
 

@@ -18,6 +18,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -178,7 +179,11 @@ final class ConfigLoader {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
-      throw fileProblem(source, "the config file does not exist", e);
+      throw fileProblem(source, "the config file does not exist; check the path (a relative one"
+          + " starts from " + Path.of("").toAbsolutePath() + ")", e);
+    } catch (AccessDeniedException e) {
+      throw fileProblem(source, "permission denied reading the config file; make it readable by"
+          + " the user running sentinel (" + System.getProperty("user.name") + ")", e);
     } catch (CharacterCodingException e) {
       throw fileProblem(source, "the config file is not valid UTF-8; save it as UTF-8", e);
     } catch (IOException e) {

@@ -6,6 +6,7 @@ import dev.sentinel.api.Policy;
 import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.YamlDocument;
+import dev.sentinel.core.internal.Glob;
 import dev.sentinel.core.limit.LimitRule;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -15,6 +16,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -227,6 +230,39 @@ public final class PolicyEngine implements Policy {
     for (Rule rule : rules) {
       if (rule.when.length > 0 && rule.concerns(request)) {
         out.addAll(SchemaTypes.conflicts(rule, tool, inputSchema));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The rules' tool globs that match no tool the backends list: a typo in a tool name is the
+   * commonest policy mistake, and a rule whose glob matches nothing never applies. A glob is
+   * tried against the tools of the backends the rule names (all of them when it names none).
+   *
+   * @param tools each backend's tools, by backend name, as clients see them (with their prefix)
+   * @return one line per such glob, naming the rule and the glob, with the nearest tool name
+   *     when one is close; empty when every glob matches a tool
+   */
+  public List<String> unmatchedToolGlobs(Map<String, ? extends Collection<String>> tools) {
+    Objects.requireNonNull(tools, "tools");
+    List<String> out = new ArrayList<>();
+    for (Rule rule : rules) {
+      if (rule.tools == null) {
+        continue;
+      }
+      List<String> candidates = new ArrayList<>();
+      tools.forEach((backend, names) -> {
+        if (rule.backends == null || Arrays.stream(rule.backends).anyMatch(g -> g.matches(backend))) {
+          candidates.addAll(names);
+        }
+      });
+      for (Glob glob : rule.tools) {
+        if (candidates.stream().noneMatch(glob::matches)) {
+          out.add("rule '" + rule.id + "': tools glob '" + glob + "' matches no tool the backends"
+              + " list" + dev.sentinel.core.config.Suggestions.nearest(glob.toString(), candidates)
+                  .map(near -> "; did you mean '" + near + "'?").orElse(""));
+        }
       }
     }
     return out;

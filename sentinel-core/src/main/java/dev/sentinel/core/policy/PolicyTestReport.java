@@ -17,7 +17,8 @@ public record PolicyTestReport(List<CaseResult> cases) {
    * @param passed whether the policy decided as expected
    * @param expected what was expected, such as {@code deny by no-destructive-sql}
    * @param actual what the policy decided, such as {@code allow by devs-sql}
-   * @param explanation for a failure, the explanation of the decision; empty for a pass
+   * @param explanation for a failure, the explanation of the decision; empty for a pass unless
+   *     every case was asked to explain itself
    */
   public record CaseResult(
       String name, boolean passed, String expected, String actual, String explanation) {
@@ -48,7 +49,7 @@ public record PolicyTestReport(List<CaseResult> cases) {
 
   /**
    * Text in the manner of {@code opa test}: one {@code PASS name} or {@code FAIL name: expected
-   * ..., got ...} line per case, each failure followed by its explanation (indented), then a
+   * ..., got ...} line per case, each followed by its explanation (indented) if it has one, then a
    * summary such as {@code 3 passed, 1 failed}.
    */
   public String render() {
@@ -59,10 +60,11 @@ public record PolicyTestReport(List<CaseResult> cases) {
       } else {
         out.append("FAIL ").append(c.name()).append(": expected ").append(c.expected())
             .append(", got ").append(c.actual()).append('\n');
-        for (String line : c.explanation().split("\n")) {
-          if (!line.isBlank()) {
-            out.append("    ").append(line).append('\n');
-          }
+      }
+      // A failure's explanation, or every case's when they were asked to explain themselves.
+      for (String line : c.explanation().split("\n")) {
+        if (!line.isBlank()) {
+          out.append("    ").append(line).append('\n');
         }
       }
     }

@@ -43,7 +43,8 @@ import tools.jackson.databind.JsonNode;
  * </pre>
  *
  * <p>The request's method defaults from its target: {@code tools/call} for {@code tool},
- * {@code prompts/get} for {@code prompt}, {@code resources/read} for {@code resource}. The
+ * {@code prompts/get} for {@code prompt}, {@code resources/read} for {@code resource}; its
+ * backend from the target's {@code <backend>__} prefix, as the gateway routes it. The
  * default time is fixed so that results do not depend on when the tests run.
  */
 public final class PolicyTests {
@@ -59,6 +60,8 @@ public final class PolicyTests {
   private static final List<String> CONTEXT_KEYS = List.of("principal", "time", "method",
       "backend", "name", "tool", "prompt", "resource", "arguments");
   private static final List<String> EFFECTS = List.of("allow", "deny", "confirm");
+  /** The gateway's default separator of a backend's name and its tools' names. */
+  private static final String NAMESPACE_SEPARATOR = "__";
 
   private PolicyTests() {}
 
@@ -69,6 +72,16 @@ public final class PolicyTests {
    *     reported, located)
    */
   public static PolicyTestReport run(PolicyEngine policy, Path testFile) {
+    return run(policy, testFile, false);
+  }
+
+  /**
+   * Runs every case of a test file against a policy; with {@code explain}, every case (not only
+   * a failure) carries the explanation of its decision, rule by rule.
+   *
+   * @throws ConfigException if the test file cannot be read or is malformed
+   */
+  public static PolicyTestReport run(PolicyEngine policy, Path testFile, boolean explain) {
     Objects.requireNonNull(policy, "policy");
     Path name = testFile.getFileName();
     String source = name == null ? testFile.toString() : name.toString();
@@ -79,7 +92,7 @@ public final class PolicyTests {
       throw new ConfigException(List.of(new ConfigException.Problem(source, 0, 0, "", null,
           "cannot read the test file " + testFile + ": " + e)), e);
     }
-    return run(policy, text, source);
+    return run(policy, text, source, explain);
   }
 
   /**
@@ -88,12 +101,17 @@ public final class PolicyTests {
    * @throws ConfigException if the text is not a valid test file
    */
   public static PolicyTestReport run(PolicyEngine policy, String yaml, String source) {
+    return run(policy, yaml, source, false);
+  }
+
+  private static PolicyTestReport run(
+      PolicyEngine policy, String yaml, String source, boolean explain) {
     ConfigReader in = new ConfigReader(YamlDocument.parse(yaml, source));
     List<Case> cases = read(in);
     in.throwIfErrors();
     List<PolicyTestReport.CaseResult> results = new ArrayList<>();
     for (Case c : cases) {
-      results.add(c.run(policy));
+      results.add(c.run(policy, explain));
     }
     return new PolicyTestReport(results);
   }
@@ -288,7 +306,7 @@ public final class PolicyTests {
       in.error(pointer, subject, "missing the target: give tool, prompt or resource (or method)");
     }
     String backend = node.has("backend")
-        ? in.string(pointer + "/backend", subject, "a backend name") : null;
+        ? in.string(pointer + "/backend", subject, "a backend name") : prefix(name);
     JsonNode arguments = node.path("arguments");
     if (!arguments.isMissingNode() && !arguments.isObject() && !arguments.isNull()) {
       in.error(pointer + "/arguments", subject, "expected a mapping of arguments, got "
@@ -300,11 +318,21 @@ public final class PolicyTests {
     return new Request(method, backend, name, arguments.isObject() ? arguments : null);
   }
 
+  /**
+   * The backend a gateway would route a name to by its prefix: {@code db} for {@code db__query}
+   * (the default separator {@code __}), so that rules naming backends decide test cases as they
+   * decide the gateway's requests; null for a name without one.
+   */
+  private static String prefix(String name) {
+    int at = name == null ? -1 : name.indexOf(NAMESPACE_SEPARATOR);
+    return at > 0 ? name.substring(0, at) : null;
+  }
+
   /** One parsed test case. */
   private record Case(
       String name, RequestContext context, String expect, List<String> rules, Boolean visible) {
 
-    PolicyTestReport.CaseResult run(PolicyEngine policy) {
+    PolicyTestReport.CaseResult run(PolicyEngine policy, boolean explainAll) {
       Decision decision = policy.decide(context);
       boolean passed = decision.effect().name().toLowerCase(Locale.ROOT).equals(expect)
           && decision.rules().containsAll(rules);
@@ -316,7 +344,8 @@ public final class PolicyTests {
         expected += visible ? ", visible" : ", hidden";
         actual += seen ? ", visible" : ", hidden";
       }
-      String explanation = passed ? "" : explain(policy.explain(context), rules);
+      String explanation = explainAll ? policy.explain(context).render()
+          : passed ? "" : explain(policy.explain(context), rules);
       return new PolicyTestReport.CaseResult(name, passed, expected, actual, explanation);
     }
 

@@ -350,7 +350,7 @@ class GatewayConfigErrorsTest {
     ConfigException e = catchThrowableOfType(ConfigException.class,
         () -> GatewayConfig.load(dir.resolve("none.yaml"), Map.of()));
     assertThat(e.getMessage()).isEqualTo(dir.resolve("none.yaml") + ": the config file does not "
-        + "exist");
+        + "exist; check the path (a relative one starts from " + Path.of("").toAbsolutePath() + ")");
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -83,6 +84,7 @@ public final class HttpGateway implements AutoCloseable {
   private final Authenticator authenticator;
   private final String host;
   private final int requestedPort;
+  private final ServerSocketChannel bound;
   private final String path;
   private final Set<String> allowedOrigins;
   private final Set<String> allowedHosts;
@@ -123,6 +125,7 @@ public final class HttpGateway implements AutoCloseable {
     this.authenticator = builder.authenticator;
     this.host = builder.host;
     this.requestedPort = builder.port;
+    this.bound = builder.bound;
     this.path = builder.path;
     this.allowedOrigins = builder.allowedOrigins;
     this.allowedHosts = builder.allowedHosts;
@@ -210,7 +213,11 @@ public final class HttpGateway implements AutoCloseable {
     // backlog, costing no thread and no parsing, until one closes.
     server.addBean(new NetworkConnectionLimit(maxConnections, connector));
     try {
-      connector.open();
+      if (bound != null) {
+        connector.open(bound);
+      } else {
+        connector.open();
+      }
     } catch (IOException e) {
       state.set(State.CLOSED);
       shutdownExecutors();
@@ -407,6 +414,7 @@ public final class HttpGateway implements AutoCloseable {
     private Authenticator authenticator;
     private String host = "127.0.0.1";
     private int port = 0;
+    private ServerSocketChannel bound;
     private String path = "/mcp";
     private Set<String> allowedOrigins;
     private Set<String> allowedHosts;
@@ -562,6 +570,18 @@ public final class HttpGateway implements AutoCloseable {
       }
       this.host = host.trim();
       this.port = port;
+      return this;
+    }
+
+    /**
+     * Serve on a channel already bound, instead of binding {@link #bind}'s port in
+     * {@link HttpGateway#start()}: a caller binds first so that a port in use is found before
+     * anything else starts (the CLI binds before it spawns the backends). The gateway owns the
+     * channel from {@code start} on and closes it when it closes. {@link #bind}'s host still
+     * names the address for the Host check; the port is the channel's.
+     */
+    public Builder channel(ServerSocketChannel bound) {
+      this.bound = Objects.requireNonNull(bound, "bound");
       return this;
     }
 

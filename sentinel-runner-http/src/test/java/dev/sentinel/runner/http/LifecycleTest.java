@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.ManualClock;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +47,21 @@ class LifecycleTest {
         assertThat(Client.readUntilLine(in, ": keep-alive")).isTrue();
       }
     }
+  }
+
+  @Test
+  void channel_boundBeforeStart_servesOnIt_andIsClosedWithTheGateway() throws Exception {
+    ServerSocketChannel channel = ServerSocketChannel.open();
+    channel.bind(new InetSocketAddress("127.0.0.1", 0));
+    int port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+    try (HttpGateway gateway = fixture.gateway().bind("127.0.0.1", 0).channel(channel).build()) {
+      gateway.start();
+      assertThat(gateway.port()).isEqualTo(port);
+      Client client = new Client(gateway.endpoint(), fixture.alice.secret());
+      client.initialize();
+      assertThat(client.post(Client.call(1, "fx__echo", "x")).statusCode()).isEqualTo(200);
+    }
+    assertThat(channel.isOpen()).isFalse();
   }
 
   @Test

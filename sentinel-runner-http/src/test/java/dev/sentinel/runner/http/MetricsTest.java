@@ -102,6 +102,15 @@ class MetricsTest {
   }
 
   @Test
+  void scrape_hasTheJvmAndProcessMetrics() {
+    for (String name : new String[] {"jvm_memory_used_bytes", "jvm_threads_live_threads",
+        "jvm_classes_loaded_classes", "jvm_gc_max_data_size_bytes", "process_cpu_usage",
+        "process_uptime_seconds", "process_files_open_files"}) {
+      assertThat(scrape.find(name)).as(name).isNotEmpty();
+    }
+  }
+
+  @Test
   void scrape_countsCallsByMethodToolAndOutcome() {
     String requests = "sentinel_requests_total";
     assertThat(scrape.value(requests, "method", "tools/call", "tool", "fx__echo", "outcome", "allowed")).isEqualTo(3);

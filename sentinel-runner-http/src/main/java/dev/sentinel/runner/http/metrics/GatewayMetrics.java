@@ -11,6 +11,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -92,6 +99,7 @@ public final class GatewayMetrics implements SentinelListener {
   private final Info config;
   private volatile GatewayRuntime runtime;
   private volatile String revision;
+  private volatile JvmGcMetrics gc;
 
   private GatewayMetrics(Predicate<String> knownTool) {
     this.knownTool = knownTool;
@@ -147,6 +155,25 @@ public final class GatewayMetrics implements SentinelListener {
         .register(registry);
     refresh();
     runtime.addListener(this);
+    bindJvm();
+  }
+
+  /**
+   * The JVM's and the process's own metrics (issue 16, item 7): memory pools, garbage
+   * collection, threads, classes, CPU, uptime and open files, as Micrometer's binders name them
+   * ({@code jvm_memory_used_bytes}, {@code process_cpu_usage}, ...).
+   */
+  private void bindJvm() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    // It listens to the JVM's GC notifications until closed: closed by unbind().
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    this.gc = gc;
   }
 
   /** Stops observing the bound runtime (the gateway calls it when it closes). */
@@ -154,6 +181,10 @@ public final class GatewayMetrics implements SentinelListener {
     GatewayRuntime bound = runtime;
     if (bound != null) {
       bound.removeListener(this);
+    }
+    JvmGcMetrics listening = gc;
+    if (listening != null) {
+      listening.close();
     }
   }
 
