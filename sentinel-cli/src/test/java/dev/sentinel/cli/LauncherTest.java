@@ -93,6 +93,14 @@ class LauncherTest {
   }
 
   @Test
+  void policyDiffWithReplay_getsC2AndTheParallelCollector_aBatchJob() throws Exception {
+    assertThat(jvmOptions(launch(Map.of(), "policy", "diff", "a.yaml", "b.yaml", "--replay", "x.jsonl")))
+        .containsExactly("-XX:+UseParallelGC", "-Xshare:auto", "-Xmx512m");
+    assertThat(jvmOptions(launch(Map.of(), "policy", "diff", "a.yaml", "b.yaml")))
+        .contains("-XX:TieredStopAtLevel=1");
+  }
+
+  @Test
   void otherCommands_getTheQuickStartSettings() throws Exception {
     assertThat(jvmOptions(launch(Map.of(), "policy", "test", "http.yaml")))
         .containsExactly("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx64m");
