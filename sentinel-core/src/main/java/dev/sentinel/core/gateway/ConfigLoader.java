@@ -11,6 +11,7 @@ import dev.sentinel.core.config.ConfigReader;
 import dev.sentinel.core.config.Suggestions;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.mcp.Isolation;
 import dev.sentinel.core.mcp.Validation;
 import dev.sentinel.core.policy.PolicyEngine;
@@ -52,7 +53,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "server");
+          "server", "llm");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -67,7 +68,7 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS = List.of("sinks", "mode", "on_sink_failure",
-      "when_full", "queue_capacity", "retention", "checkpoint", "digest_key");
+      "when_full", "queue_capacity", "retention", "checkpoint", "digest_key", "llm_bodies");
   static final List<String> CHECKPOINT_KEYS = List.of("key", "file", "every", "records");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
@@ -112,7 +113,12 @@ final class ConfigLoader {
       Map.entry("admin", ADMIN_KEYS),
       Map.entry("jwt", JWT_KEYS),
       Map.entry("oauth", OAUTH_KEYS),
-      Map.entry("metrics", METRICS_KEYS));
+      Map.entry("metrics", METRICS_KEYS),
+      // The LLM route's section has its own reader.
+      Map.entry("llm", LlmSectionReader.LLM_KEYS),
+      Map.entry("llmUpstream", LlmSectionReader.UPSTREAM_KEYS),
+      Map.entry("llmAlias", LlmSectionReader.ALIAS_KEYS),
+      Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -213,6 +219,7 @@ final class ConfigLoader {
     Audit audit = audit();
     DatabaseSettings database = database();
     Server server = server();
+    LlmSettings llm = new LlmSectionReader(in, expander).read();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -224,7 +231,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, server);
+        backends, policy, killSwitch, audit, database, server, llm);
   }
 
   static String revision(String text) {

@@ -2,6 +2,7 @@ package dev.sentinel.core.gateway;
 
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
@@ -53,6 +54,8 @@ import java.util.Set;
  *     absent); opened only when {@link #needsDatabase()}
  * @param server the {@code server:} section, for {@code sentinel http} ({@link Server#DEFAULTS}
  *     when absent)
+ * @param llm the {@code llm:} section, for the HTTP runner's model routes ({@link
+ *     LlmSettings#NONE} when absent)
  */
 public record GatewayConfig(
     String source,
@@ -64,7 +67,8 @@ public record GatewayConfig(
     KillSwitch.State killSwitch,
     Audit audit,
     DatabaseSettings database,
-    Server server) {
+    Server server,
+    LlmSettings llm) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -95,6 +99,7 @@ public record GatewayConfig(
     Objects.requireNonNull(audit, "audit");
     Objects.requireNonNull(database, "database");
     Objects.requireNonNull(server, "server");
+    Objects.requireNonNull(llm, "llm");
   }
 
   /**
