@@ -1,16 +1,18 @@
 package dev.sentinel.core.llm;
 
-import java.util.List;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * A model name clients may ask for, mapped to an upstream model: by the caller's roles (the first
- * of the principal's roles, in the order the principal holds them, that has an entry), else to
- * the fallback.
+ * A model name clients may ask for, mapped to an upstream model: by the caller's roles (the
+ * first entry of {@code byRole}, in the order written, whose role the caller holds directly),
+ * else to the fallback.
  *
  * @param name the alias, such as {@code default}
- * @param byRole the model for each role that has its own
+ * @param byRole the model for each role that has its own, in the order written
  * @param fallback the model for every other caller, or {@code null}: then a caller with none of
  *     the roles is refused as asking for an unknown model
  */
@@ -19,7 +21,7 @@ public record ModelAlias(String name, Map<String, String> byRole, String fallbac
   /** Validates and copies. */
   public ModelAlias {
     Objects.requireNonNull(name, "name");
-    byRole = Map.copyOf(byRole);
+    byRole = Collections.unmodifiableMap(new LinkedHashMap<>(byRole));
     if (byRole.isEmpty() && fallback == null) {
       throw new IllegalArgumentException("alias '" + name + "' maps to no model");
     }
@@ -30,12 +32,11 @@ public record ModelAlias(String name, Map<String, String> byRole, String fallbac
     return new ModelAlias(name, Map.of(), Objects.requireNonNull(model, "model"));
   }
 
-  /** The model for a caller holding these roles (in order), or {@code null} when none applies. */
-  public String resolve(List<String> roles) {
-    for (String role : roles) {
-      String model = byRole.get(role);
-      if (model != null) {
-        return model;
+  /** The model for a caller holding these roles, or {@code null} when none applies. */
+  public String resolve(Collection<String> roles) {
+    for (Map.Entry<String, String> entry : byRole.entrySet()) {
+      if (roles.contains(entry.getKey())) {
+        return entry.getValue();
       }
     }
     return fallback;

@@ -59,11 +59,16 @@ public final class TokenBudgets {
         for (Taken t : taken) {
           limiter.refund(t.key, t.budget.rate(), t.tokens);
         }
-        Duration wait = result.retryAfter();
-        throw new dev.sentinel.core.RefusedException(new Refusal(Outcome.LIMITED,
-            List.of(budget.id()), "the token budget '" + budget.id() + "' cannot give the "
-                + Math.max(1, tokens) + " tokens this request may use (" + result.remaining()
-                + " left)", wait));
+        // A request larger than the bucket never fits: say so, and wait no longer than a period.
+        Duration wait = result.retryAfter().compareTo(budget.rate().period()) > 0
+            ? budget.rate().period() : result.retryAfter();
+        String why = Math.max(1, tokens) > budget.rate().burst()
+            ? "the request may use " + Math.max(1, tokens) + " tokens, more than the token budget '"
+                + budget.id() + "' ever holds (" + budget.rate().burst() + "); lower max_tokens"
+            : "the token budget '" + budget.id() + "' cannot give the " + Math.max(1, tokens)
+                + " tokens this request may use (" + result.remaining() + " left)";
+        throw new dev.sentinel.core.RefusedException(
+            new Refusal(Outcome.LIMITED, List.of(budget.id()), why, wait));
       }
       taken.add(new Taken(budget, key, Math.max(1, tokens), result.remaining()));
     }
