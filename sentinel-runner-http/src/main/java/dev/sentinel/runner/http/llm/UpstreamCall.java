@@ -4,6 +4,7 @@ import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.AuditView;
 import dev.sentinel.core.Invoker;
+import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.audit.DigestKey;
 import dev.sentinel.core.llm.LlmApi;
 import dev.sentinel.core.llm.LlmSettings;
@@ -85,7 +86,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   private long ttftNanos = -1;
   private int upstreamStatus = -1;
   private boolean streamCommitted;
-  private long lastWrite;
+  /** Whether any byte of the answer went through {@link #digest}. */
+  private boolean digestUsed;
   private String responseDigest;
   private long responseSize = -1;
 
@@ -172,21 +174,12 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
         reservation.settle(usage.known() ? usage.total()
             : upstreamStatus >= 300 || (upstreamStatus < 0 && !ok) ? 0 : -1);
       }
-      if (responseSize < 0 && digestUsed) {
-        CanonicalDigest finished = finishDigest();
-        responseSize = finished.size;
-        responseDigest = finished.digest;
+      if (digestUsed) {
+        CanonicalJson.Digest finished = digest.finish();
+        responseSize = finished.size();
+        responseDigest = finished.digest();
       }
     }
-  }
-
-  private boolean digestUsed;
-
-  private record CanonicalDigest(String digest, long size) {}
-
-  private CanonicalDigest finishDigest() {
-    var finished = digest.finish();
-    return new CanonicalDigest(finished.digest(), finished.size());
   }
 
   private int forward() throws Exception {
@@ -281,7 +274,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   /** Answers the client with the upstream's error, in the route's API shape. */
   private int upstreamError(org.eclipse.jetty.client.Request up,
       org.eclipse.jetty.client.Response answer, Content.Source source) throws Exception {
-    byte[] bytes = readAll(up, source, MAX_EVENT_BYTES, true);
+    byte[] bytes = readAll(up, source, MAX_EVENT_BYTES);
     String message = "the upstream answered " + upstreamStatus;
     if (streamCommitted) {
       writeEvent(up, ApiErrors.event(route.api(), 502, message));
@@ -310,7 +303,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   /** A whole answer: read (bounded), its usage noted, written at once. */
   private int whole(org.eclipse.jetty.client.Request up, org.eclipse.jetty.client.Response answer,
       Content.Source source) throws Exception {
-    byte[] bytes = readAll(up, source, MAX_ANSWER_BYTES, false);
+    byte[] bytes = readAll(up, source, MAX_ANSWER_BYTES);
     if (bytes == null) {
       throw fail(up, 502, "the upstream's answer is larger than "
           + (MAX_ANSWER_BYTES >> 20) + " MiB", null);
@@ -503,10 +496,10 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   /**
    * All the bytes of a source, or {@code null} when there are more than {@code max} (the
-   * request is then aborted, unless {@code quiet}, which just stops reading).
+   * request is then aborted, so that its connection is not left half read).
    */
-  private byte[] readAll(org.eclipse.jetty.client.Request up, Content.Source source, int max,
-      boolean quiet) throws Exception {
+  private byte[] readAll(org.eclipse.jetty.client.Request up, Content.Source source, int max)
+      throws Exception {
     if (source == null) {
       return new byte[0];
     }
@@ -531,9 +524,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
           ttftNanos = System.nanoTime() - started;
         }
         if (out.size() + buffer.remaining() > max) {
-          if (!quiet) {
-            up.abort(new UpstreamException("answer too large"));
-          }
+          up.abort(new UpstreamException("answer too large"));
           return null;
         }
         byte[] bytes = new byte[buffer.remaining()];
@@ -633,7 +624,6 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     try (Blocker.Callback done = Blocker.callback()) {
       response.write(false, ByteBuffer.wrap(bytes, offset, length), done);
       done.block();
-      lastWrite = System.nanoTime();
     } catch (IOException gone) {
       up.abort(gone);
       throw new CancellationException("the client went away");

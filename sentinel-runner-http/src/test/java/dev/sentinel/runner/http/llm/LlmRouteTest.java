@@ -316,6 +316,7 @@ class LlmRouteTest {
       } catch (RateLimitException e) {
         limited = e;
       }
+
     }
     assertThat(limited).as("the budget of 100 tokens/day runs out").isNotNull();
     assertThat(limited.headers().values("Retry-After")).hasSize(1);
