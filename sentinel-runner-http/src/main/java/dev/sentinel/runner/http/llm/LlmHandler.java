@@ -296,12 +296,12 @@ public final class LlmHandler extends Handler.Abstract {
       ModelRequest parsed, String rule, String reason, int status, String param) {
     String path = org.eclipse.jetty.server.Request.getPathInContext(exchange.request);
     Request request = new Request(exchange.route != null && exchange.route.method() != null
-        ? exchange.route.method() : REFUSED_METHOD, null, parsed == null ? null : parsed.model(),
-        null);
+        ? exchange.route.method() : REFUSED_METHOD, null,
+        parsed == null ? null : bounded(parsed.model()), null);
     AuditView view = ignored -> {
       ObjectNode shown = JsonNodeFactory.instance.objectNode().put("route", bounded(path));
       if (parsed != null) {
-        shown.put("model_requested", parsed.model());
+        shown.put("model_requested", bounded(parsed.model()));
         shown.set("request", parsed.summary());
         if (settings.auditBodies() == LlmSettings.AuditBodies.REDACTED) {
           shown.set("body", parsed.json());
