@@ -11,7 +11,8 @@ import tools.jackson.databind.node.JsonNodeFactory;
  *
  * @param method the MCP method, such as {@code tools/call} or {@code resources/read}
  * @param backend the backend that owns the target, or {@code null} for gateway-level methods
- * @param name the tool or prompt name, or the resource URI; {@code null} when the method has none
+ * @param name the tool or prompt name, the resource URI, or the model of an {@code llm/} method;
+ *     {@code null} when the method has none
  * @param arguments the arguments (an object; empty when there are none)
  */
 public record Request(String method, String backend, String name, JsonNode arguments) {
@@ -22,6 +23,10 @@ public record Request(String method, String backend, String name, JsonNode argum
   public static final String PROMPTS_GET = "prompts/get";
   /** The MCP method of a resource read. */
   public static final String RESOURCES_READ = "resources/read";
+  /** The method of a model's chat completion or message (the LLM route); the name is the model. */
+  public static final String LLM_CHAT = "llm/chat";
+  /** The method of a model's embeddings (the LLM route); the name is the model. */
+  public static final String LLM_EMBEDDINGS = "llm/embeddings";
 
   private static final JsonNode NO_ARGUMENTS = JsonNodeFactory.instance.objectNode();
 
@@ -60,7 +65,9 @@ public record Request(String method, String backend, String name, JsonNode argum
     /** A resource URI ({@code resources/read}, subscriptions). */
     RESOURCE,
     /** Anything else. */
-    OTHER;
+    OTHER,
+    /** A model ({@code llm/chat}, {@code llm/embeddings}: the LLM route). */
+    MODEL;
 
     /** The kind of target a method addresses. */
     public static Kind of(String method) {
@@ -72,6 +79,9 @@ public record Request(String method, String backend, String name, JsonNode argum
       }
       if (method.startsWith("resources/")) {
         return RESOURCE;
+      }
+      if (method.startsWith("llm/")) {
+        return MODEL;
       }
       return OTHER;
     }

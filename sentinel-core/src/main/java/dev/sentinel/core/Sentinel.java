@@ -141,6 +141,18 @@ public final class Sentinel implements AutoCloseable {
    * for a refusal or an invoker failure: both are in the result.
    */
   public <T> CallResult<T> call(Call call, Invoker<T> invoker) {
+    return call(call, invoker, null);
+  }
+
+  /**
+   * Governs one call like {@link #call(Call, Invoker)}, recording in the trail what {@code view}
+   * shows instead of the arguments (their digest is still the whole arguments'), and the
+   * response's size and digest that the view gives (for an invoker that answers by streaming).
+   * The view is asked when the record is built: after the invoker, or when the call is refused.
+   *
+   * @param view what the trail shows, or {@code null} for the arguments themselves
+   */
+  public <T> CallResult<T> call(Call call, Invoker<T> invoker, AuditView view) {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(invoker, "invoker");
     long started = clock.nanoTime();
@@ -155,25 +167,26 @@ public final class Sentinel implements AutoCloseable {
         .session(call.sessionId(), call.client())
         .requestId(call.requestId())
         .request(request);
+    AuditView shown = view;
 
     if (!call.diagnostics().isEmpty()) {
       event.error("diagnostics", bounded(String.join("; ", call.diagnostics())));
     }
     Principal principal = authenticate(call, event);
     if (principal == null) {
-      return refused(event, started, request, UNAUTHENTICATED, null);
+      return refused(event, started, request, shown, UNAUTHENTICATED, null);
     }
     event.principal(principal);
     if (call.principalId() != null && !call.principalId().equals(principal.id())) {
       event.error("authentication", "the credentials are another principal's than the session's");
-      return refused(event, started, request, UNAUTHENTICATED, null);
+      return refused(event, started, request, shown, UNAUTHENTICATED, null);
     }
     RequestContext context = new RequestContext(
         principal, request, call.sessionId(), call.client(), clock.instant());
 
     Refusal disabled = killSwitchRefusal(principal, request);
     if (disabled != null) {
-      return refused(event, started, request, disabled, null);
+      return refused(event, started, request, shown, disabled, null);
     }
 
     Decision decision = decide(rules.policy(), context);
@@ -182,39 +195,42 @@ public final class Sentinel implements AutoCloseable {
       event.error("policy", bounded(String.join("; ", decision.diagnostics())));
     }
     if (!decision.permits()) {
-      return refused(event, started, request,
+      return refused(event, started, request, shown,
           Refusal.of(Outcome.DENIED, decision.rules(), decision.reason()), decision);
     }
 
     if (!audit.admit()) {
-      return refused(event, started, request, UNAVAILABLE, decision);
+      return refused(event, started, request, shown, UNAVAILABLE, decision);
     }
 
     Refusal limited = acquireLimits(rules.limits(), principal, request, event);
     if (limited != null) {
-      return refused(event, started, request, limited, decision);
+      return refused(event, started, request, shown, limited, decision);
     }
 
     if (decision.effect() == Effect.CONFIRM) {
       Refusal unconfirmed = confirm(context, decision, event);
       if (unconfirmed != null) {
-        return refused(event, started, request, unconfirmed, decision);
+        return refused(event, started, request, shown, unconfirmed, decision);
       }
     }
 
     Redacted arguments = null;
     if (auditMode == AuditMode.DURABLE) {
-      arguments = redactor.redact(request.arguments());
+      arguments = shownArguments(request, shown);
       AuditEvent intent = event
           .arguments(arguments.value(), arguments.digest())
           .outcome(Outcome.PENDING)
           .latency(Duration.ofNanos(clock.nanoTime() - started))
           .build();
       if (!audit.recordDurably(intent)) {
-        return refused(event, started, request, UNAVAILABLE, decision);
+        return refused(event, started, request, shown, UNAVAILABLE, decision);
+      }
+      if (shown != null) {
+        arguments = null; // what the view shows may grow as the call runs
       }
     }
-    return invoke(event, started, request, decision, invoker, arguments);
+    return invoke(event, started, request, decision, invoker, arguments, shown);
   }
 
   /**
@@ -224,6 +240,16 @@ public final class Sentinel implements AutoCloseable {
    * fail, the call is recorded (and returned) as unauthenticated instead.
    */
   public CallResult<Void> refuse(Call call, Refusal refusal) {
+    return refuse(call, refusal, null);
+  }
+
+  /**
+   * Records a refused call like {@link #refuse(Call, Refusal)}, showing in the trail what {@code
+   * view} shows instead of the arguments.
+   *
+   * @param view what the trail shows, or {@code null} for the arguments themselves
+   */
+  public CallResult<Void> refuse(Call call, Refusal refusal, AuditView view) {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(refusal, "refusal");
     long started = clock.nanoTime();
@@ -238,10 +264,10 @@ public final class Sentinel implements AutoCloseable {
         .request(request);
     Principal principal = authenticate(call, event);
     if (principal == null) {
-      return refused(event, started, request, UNAUTHENTICATED, null);
+      return refused(event, started, request, view, UNAUTHENTICATED, null);
     }
     event.principal(principal);
-    return refused(event, started, request, refusal, null);
+    return refused(event, started, request, view, refusal, null);
   }
 
   /**
@@ -433,13 +459,16 @@ public final class Sentinel implements AutoCloseable {
 
   private <T> CallResult<T> invoke(
       AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker,
-      Redacted arguments) {
+      Redacted arguments, AuditView view) {
     T value = null;
     Throwable failure = null;
     Outcome outcome;
     try {
       value = invoker.invoke(request);
       outcome = Outcome.ALLOWED;
+    } catch (RefusedException e) {
+      // the invoker refused before forwarding (a budget the pipeline could not know)
+      return refused(event, started, request, view, e.refusal(), decision);
     } catch (TimeoutException e) {
       failure = e;
       outcome = Outcome.TIMED_OUT;
@@ -455,24 +484,29 @@ public final class Sentinel implements AutoCloseable {
       outcome = Outcome.FAILED;
     } catch (Error e) {
       event.error(e.getClass().getName(), bounded(e.getMessage()));
-      finish(event, started, request, Outcome.FAILED, arguments);
+      finish(event, started, request, Outcome.FAILED, arguments, view);
       throw e;
     }
     if (failure != null) {
       event.error(failure.getClass().getName(), bounded(failure.getMessage()));
-    } else if (digestResponses && value instanceof JsonNode) {
+    }
+    if (view != null) {
+      if (view.responseSize() >= 0 && view.responseDigest() != null) {
+        event.response(view.responseSize(), view.responseDigest());
+      }
+    } else if (failure == null && digestResponses && value instanceof JsonNode) {
       // keyed like the arguments' digest: a plain hash of a short answer is a guessable answer
       CanonicalJson.Digest digest = redactor.digestKey().digest((JsonNode) value);
       event.response(digest.size(), digest.digest());
     }
-    String id = finish(event, started, request, outcome, arguments);
+    String id = finish(event, started, request, outcome, arguments, view);
     return new CallResult<>(outcome, value, null, failure, decision, id);
   }
 
-  private <T> CallResult<T> refused(
-      AuditEvent.Builder event, long started, Request request, Refusal refusal, Decision decision) {
+  private <T> CallResult<T> refused(AuditEvent.Builder event, long started, Request request,
+      AuditView view, Refusal refusal, Decision decision) {
     event.refusal(refusal);
-    String id = finish(event, started, request, refusal.outcome(), null);
+    String id = finish(event, started, request, refusal.outcome(), null, view);
     return new CallResult<>(refusal.outcome(), null, refusal, null, decision, id);
   }
 
@@ -480,9 +514,9 @@ public final class Sentinel implements AutoCloseable {
    * Builds and records the call's one final audit event, then tells the listeners; returns its
    * id. The arguments are redacted here unless the intent record already did it.
    */
-  private String finish(
-      AuditEvent.Builder event, long started, Request request, Outcome outcome, Redacted redacted) {
-    Redacted arguments = redacted != null ? redacted : redactor.redact(request.arguments());
+  private String finish(AuditEvent.Builder event, long started, Request request, Outcome outcome,
+      Redacted redacted, AuditView view) {
+    Redacted arguments = redacted != null ? redacted : shownArguments(request, view);
     AuditEvent built = event
         .arguments(arguments.value(), arguments.digest())
         .outcome(outcome)
@@ -499,6 +533,36 @@ public final class Sentinel implements AutoCloseable {
       }
     }
     return built.id();
+  }
+
+  /**
+   * The arguments as the trail shows them: redacted, or what the view shows (redacted too), with
+   * the whole arguments' digest either way. A view that throws shows nothing (observers fail
+   * safe).
+   */
+  private Redacted shownArguments(Request request, AuditView view) {
+    if (view == null) {
+      return redactor.redact(request.arguments());
+    }
+    CanonicalJson.Digest whole = redactor.digestKey().digest(request.arguments());
+    JsonNode shown;
+    try {
+      shown = view.arguments(request);
+    } catch (RuntimeException e) {
+      log.warn("an audit view threw {}; the record shows no arguments", e.getClass().getName());
+      shown = null;
+    }
+    Redacted redacted = redactor.redact(shown == null
+        ? tools.jackson.databind.node.JsonNodeFactory.instance.objectNode() : shown);
+    return new Redacted(redacted.value(), whole.digest(), whole.size());
+  }
+
+  /**
+   * The key of the trail's digests (arguments and responses), for a caller that digests a
+   * response it streams ({@link AuditView#responseDigest()}).
+   */
+  public dev.sentinel.core.audit.DigestKey digestKey() {
+    return redactor.digestKey();
   }
 
   private String bounded(String text) {

@@ -132,6 +132,35 @@ public final class DigestKey {
   }
 
   /**
+   * A keyed digest of bytes written in pieces, such as a streamed response: {@link
+   * ByteDigest#update} each piece, then {@link ByteDigest#finish}. Not thread-safe.
+   */
+  public ByteDigest bytes() {
+    return new ByteDigest(copy(inner));
+  }
+
+  /** A keyed digest of bytes in progress ({@link #bytes()}): the same form as JSON digests. */
+  public final class ByteDigest {
+    private final MessageDigest md;
+    private long size;
+
+    private ByteDigest(MessageDigest md) {
+      this.md = md;
+    }
+
+    /** Adds bytes. */
+    public void update(byte[] bytes, int offset, int length) {
+      md.update(bytes, offset, length);
+      size += length;
+    }
+
+    /** The digest and size of every byte added; the digest cannot be used after. */
+    public CanonicalJson.Digest finish() {
+      return new CanonicalJson.Digest(prefix + HEX.formatHex(DigestKey.this.finish(md)), size);
+    }
+  }
+
+  /**
    * Whether the claimed value is the one a recorded digest was made from, under this key: an
    * auditor's check of an original held elsewhere. Compares in constant time.
    *

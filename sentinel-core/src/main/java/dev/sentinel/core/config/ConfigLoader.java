@@ -9,6 +9,7 @@ import dev.sentinel.core.config.ConfigException.Problem;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimits;
+import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.io.IOException;
@@ -49,7 +50,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "shared_state", "server");
+          "shared_state", "server", "llm");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -64,7 +65,7 @@ final class ConfigLoader {
   static final List<String> POLICY_FILE_KEYS = List.of("file");
   static final List<String> KILL_SWITCH_KEYS = List.of("all", "backends", "tools", "principals");
   static final List<String> AUDIT_KEYS = List.of("sinks", "mode", "on_sink_failure",
-      "when_full", "queue_capacity", "retention", "checkpoint", "digest_key");
+      "when_full", "queue_capacity", "retention", "checkpoint", "digest_key", "llm_bodies");
   static final List<String> CHECKPOINT_KEYS = List.of("key", "file", "every", "records");
   static final List<String> SINK_KINDS = List.of("jsonl", "slf4j", "database");
   static final List<String> DATABASE_SINK_KEYS = List.of();
@@ -116,7 +117,12 @@ final class ConfigLoader {
       Map.entry("admin", ADMIN_KEYS),
       Map.entry("jwt", JWT_KEYS),
       Map.entry("oauth", OAUTH_KEYS),
-      Map.entry("metrics", METRICS_KEYS));
+      Map.entry("metrics", METRICS_KEYS),
+      // The LLM route's section has its own reader.
+      Map.entry("llm", LlmSectionReader.LLM_KEYS),
+      Map.entry("llmUpstream", LlmSectionReader.UPSTREAM_KEYS),
+      Map.entry("llmAlias", LlmSectionReader.ALIAS_KEYS),
+      Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -222,6 +228,7 @@ final class ConfigLoader {
     DatabaseSettings database = database();
     SharedState sharedState = sharedState();
     Server server = server();
+    LlmSettings llm = new LlmSectionReader(in, expander).read();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -233,7 +240,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, sharedState, server);
+        backends, policy, killSwitch, audit, database, sharedState, server, llm);
   }
 
   static String revision(String text) {

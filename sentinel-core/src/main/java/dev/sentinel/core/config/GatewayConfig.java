@@ -1,6 +1,7 @@
 package dev.sentinel.core.config;
 
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
@@ -53,6 +54,8 @@ import java.util.Set;
  * @param sharedState the {@code shared_state:} section ({@link SharedState#DEFAULTS} when absent)
  * @param server the {@code server:} section, for {@code sentinel http} ({@link Server#DEFAULTS}
  *     when absent)
+ * @param llm the {@code llm:} section, for the HTTP runner's model routes ({@link
+ *     LlmSettings#NONE} when absent)
  */
 public record GatewayConfig(
     String source,
@@ -65,7 +68,8 @@ public record GatewayConfig(
     Audit audit,
     DatabaseSettings database,
     SharedState sharedState,
-    Server server) {
+    Server server,
+    LlmSettings llm) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -97,6 +101,7 @@ public record GatewayConfig(
     Objects.requireNonNull(database, "database");
     Objects.requireNonNull(sharedState, "sharedState");
     Objects.requireNonNull(server, "server");
+    Objects.requireNonNull(llm, "llm");
   }
 
   /**

@@ -39,7 +39,7 @@ final class PolicyCompiler {
   static final List<String> EFFECT_KEYS = List.of("allow", "deny", "confirm");
   static final List<String> MATCH_KEYS =
       List.of("roles", "principals", "attributes", "methods", "backends", "tools", "prompts",
-          "resources", "when", "when_cel", "during");
+          "resources", "models", "when", "when_cel", "during");
   /**
    * The condition languages Sentinel's own modules provide, by key: where to find each, for the
    * error when a policy uses one that was not registered.
@@ -325,11 +325,12 @@ final class PolicyCompiler {
     List<Glob> tools = globs(pointer + "/tools", subject, "tool name globs");
     List<Glob> prompts = globs(pointer + "/prompts", subject, "prompt name globs");
     List<Glob> resources = globs(pointer + "/resources", subject, "resource URI globs");
+    List<Glob> models = globs(pointer + "/models", subject, "model name globs");
     List<Glob> methods = globs(pointer + "/methods", subject, "MCP methods");
     if (methods != null) {
-      checkMethods(pointer + "/methods", subject, methods, tools, prompts, resources);
+      checkMethods(pointer + "/methods", subject, methods, tools, prompts, resources, models);
     } else {
-      methods = derivedMethods(tools, prompts, resources);
+      methods = derivedMethods(tools, prompts, resources, models);
     }
     List<Condition> when = when(pointer + "/when", subject, effect);
     List<ExpressionCondition> expressions = new ArrayList<>();
@@ -346,13 +347,13 @@ final class PolicyCompiler {
       return null;
     }
     return new Rule(id, order, effect, reason, roles, closures, principals, attributes, methods,
-        backends, tools, prompts, resources, when, expressions, during);
+        backends, tools, prompts, resources, models, when, expressions, during);
   }
 
   private void checkMethods(
       String pointer, String subject, List<Glob> methods, List<Glob> tools, List<Glob> prompts,
-      List<Glob> resources) {
-    if (tools == null && prompts == null && resources == null) {
+      List<Glob> resources, List<Glob> models) {
+    if (tools == null && prompts == null && resources == null && models == null) {
       return;
     }
     for (Glob method : methods) {
@@ -362,18 +363,19 @@ final class PolicyCompiler {
       Request.Kind kind = Request.Kind.of(method.toString());
       boolean named = kind == Request.Kind.TOOL ? tools != null
           : kind == Request.Kind.PROMPT ? prompts != null
-          : kind == Request.Kind.RESOURCE && resources != null;
+          : kind == Request.Kind.RESOURCE ? resources != null
+          : kind == Request.Kind.MODEL && models != null;
       if (!named) {
         in.error(pointer, subject, "method '" + method + "' can never match: the rule names "
-            + "tools, prompts or resources, but none of the kind this method addresses; "
+            + "tools, prompts, resources or models, but none of the kind this method addresses; "
             + "add the matching target key or remove the method");
       }
     }
   }
 
   private static List<Glob> derivedMethods(
-      List<Glob> tools, List<Glob> prompts, List<Glob> resources) {
-    if (tools == null && prompts == null && resources == null) {
+      List<Glob> tools, List<Glob> prompts, List<Glob> resources, List<Glob> models) {
+    if (tools == null && prompts == null && resources == null && models == null) {
       return null;
     }
     List<Glob> out = new ArrayList<>();
@@ -387,6 +389,10 @@ final class PolicyCompiler {
       out.add(Glob.name(Request.RESOURCES_READ));
       out.add(Glob.name("resources/subscribe"));
       out.add(Glob.name("resources/unsubscribe"));
+    }
+    if (models != null) {
+      out.add(Glob.name(Request.LLM_CHAT));
+      out.add(Glob.name(Request.LLM_EMBEDDINGS));
     }
     return out;
   }

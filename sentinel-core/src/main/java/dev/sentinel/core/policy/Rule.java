@@ -41,6 +41,8 @@ final class Rule {
   final Glob[] tools;
   final Glob[] prompts;
   final Glob[] resources;
+  /** Model globs of {@code llm/} methods, or {@code null}. */
+  final Glob[] models;
   final Condition[] when;
   /** Conditions in a {@link ConditionLanguage}, such as {@code when_cel}. */
   final ExpressionCondition[] expressions;
@@ -63,6 +65,28 @@ final class Rule {
       List<Condition> when,
       List<ExpressionCondition> expressions,
       TimeWindow during) {
+    this(id, order, effect, reason, roles, closures, principals, attributes, methods, backends,
+        tools, prompts, resources, null, when, expressions, during);
+  }
+
+  Rule(
+      String id,
+      int order,
+      Effect effect,
+      String reason,
+      Set<String> roles,
+      Map<String, Set<String>> closures,
+      List<Glob> principals,
+      Map<String, Set<String>> attributes,
+      List<Glob> methods,
+      List<Glob> backends,
+      List<Glob> tools,
+      List<Glob> prompts,
+      List<Glob> resources,
+      List<Glob> models,
+      List<Condition> when,
+      List<ExpressionCondition> expressions,
+      TimeWindow during) {
     this.id = id;
     this.order = order;
     this.effect = effect;
@@ -78,6 +102,7 @@ final class Rule {
     this.tools = array(tools);
     this.prompts = array(prompts);
     this.resources = array(resources);
+    this.models = array(models);
     this.when = when.toArray(new Condition[0]);
     this.expressions = expressions.toArray(new ExpressionCondition[0]);
     this.during = during;
@@ -110,9 +135,9 @@ final class Rule {
     return globs == null ? null : globs.toArray(new Glob[0]);
   }
 
-  /** Whether the rule names tools, prompts or resources (and so is indexed by name). */
+  /** Whether the rule names tools, prompts, resources or models (and so is indexed by name). */
   boolean targeted() {
-    return tools != null || prompts != null || resources != null;
+    return tools != null || prompts != null || resources != null || models != null;
   }
 
   /** Whether the rule has argument conditions, expressions or a time window. */
@@ -129,6 +154,8 @@ final class Rule {
         return prompts;
       case RESOURCE:
         return resources;
+      case MODEL:
+        return models;
       default:
         return null;
     }
@@ -368,6 +395,8 @@ final class Rule {
         return "prompt";
       case RESOURCE:
         return "resource";
+      case MODEL:
+        return "model";
       default:
         return "target";
     }

@@ -22,7 +22,8 @@ import java.util.TreeMap;
  */
 final class RuleIndex {
   private static final Rule[] NONE = new Rule[0];
-  private static final int KINDS = 3;
+  /** Indexed by {@link Request.Kind#ordinal()}; the slot of {@code OTHER} stays empty. */
+  private static final int KINDS = Request.Kind.values().length;
 
   private final List<Map<String, Rule[]>> exact = new ArrayList<>(KINDS);
   private final Node[] tries = new Node[KINDS];
@@ -46,7 +47,7 @@ final class RuleIndex {
     for (Rule rule : rules) {
       if (rule.targeted()) {
         for (Request.Kind kind : new Request.Kind[] {
-            Request.Kind.TOOL, Request.Kind.PROMPT, Request.Kind.RESOURCE}) {
+            Request.Kind.TOOL, Request.Kind.PROMPT, Request.Kind.RESOURCE, Request.Kind.MODEL}) {
           Glob[] globs = rule.targets(kind);
           if (globs == null) {
             continue;

@@ -32,7 +32,7 @@ class GatewayConfigErrorsTest {
     ConfigException e = fail("gatway: {}\n" + BACKENDS + POLICY);
     assertThat(e.getMessage()).isEqualTo("sentinel.yaml:1:1: at /gatway: unknown key 'gatway' "
         + "(expected one of gateway, identity, backends, policy, kill_switch, audit, database, "
-        + "shared_state, server); did you mean 'gateway'?");
+        + "shared_state, server, llm); did you mean 'gateway'?");
     assertThat(e.path()).isEqualTo("/gatway");
   }
 
@@ -280,7 +280,7 @@ class GatewayConfigErrorsTest {
     ConfigException e = fail(BACKENDS + "policy: policies/bad.yaml\n");
     assertThat(e.getMessage()).isEqualTo("policies/bad.yaml:3:14: rule 'a': unknown key 'tool' "
         + "(expected one of roles, principals, attributes, methods, backends, tools, prompts, "
-        + "resources, when, when_cel, during); did you mean 'tools'?");
+        + "resources, models, when, when_cel, during); did you mean 'tools'?");
     assertThat(e.source()).isEqualTo("policies/bad.yaml");
     assertThat(e.line()).isEqualTo(3);
   }

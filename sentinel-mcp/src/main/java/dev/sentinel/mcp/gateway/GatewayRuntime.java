@@ -338,6 +338,14 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /**
+   * The rate limiter the policy's limits use (local, or shared through the database): the LLM
+   * route's token budgets take from it too, so that they are shared when the limits are.
+   */
+  public RateLimiter rateLimiter() {
+    return limiter;
+  }
+
+  /**
    * The pipeline, for its kill switch and audit statistics. Change the kill switch through
    * {@link #updateKillSwitch} rather than directly: a direct change is replaced at the next
    * change of the shared state.

@@ -10,12 +10,14 @@ import dev.sentinel.core.config.Jwt;
 import dev.sentinel.core.config.OAuth;
 import dev.sentinel.runner.http.admin.AdminHandler;
 import dev.sentinel.runner.http.admin.AuditSearch;
+import dev.sentinel.runner.http.llm.LlmHandler;
 import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -234,8 +236,19 @@ public final class HttpGateway implements AutoCloseable {
     metrics.streams(sessions::streamCount, sessions::bufferedBytes);
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
-    server.setHandler(heads.marking(new CountingResponses(metrics,
-        operators.configured() ? new Handler.Sequence(admin(guard), mcp) : mcp)));
+    List<Handler> handlers = new ArrayList<>();
+    if (operators.configured()) {
+      handlers.add(admin(guard));
+    }
+    // The LLM route answers /v1 paths only, when the config has an llm: section (at start).
+    if (runtime.config().llm().enabled()) {
+      handlers.add(LlmHandler.builder().runtime(runtime).authenticator(authenticator)
+          .credentials(McpHandler::credentials).guard(guard::hostAllowed, guard::originAllowed)
+          .draining(() -> draining).metrics(metrics.registry()).build());
+    }
+    handlers.add(mcp);
+    server.setHandler(heads.marking(new CountingResponses(metrics, handlers.size() == 1 ? mcp
+        : new Handler.Sequence(handlers.toArray(new Handler[0])))));
     try {
       server.start();
     } catch (Exception e) {

@@ -1,0 +1,487 @@
+package dev.sentinel.runner.http.llm;
+
+import dev.sentinel.api.AuthenticationResult;
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.AuditView;
+import dev.sentinel.core.Call;
+import dev.sentinel.core.CallResult;
+import dev.sentinel.core.Sentinel;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.core.llm.LlmApi;
+import dev.sentinel.core.llm.LlmSettings;
+import dev.sentinel.core.llm.LlmUpstream;
+import dev.sentinel.core.llm.ModelAlias;
+import dev.sentinel.core.llm.ModelRequest;
+import dev.sentinel.core.llm.TokenBudgets;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The LLM endpoints of {@code sentinel http} under {@code /v1}: OpenAI's chat completions,
+ * embeddings and models, Anthropic's messages and count_tokens. Answers only {@code /v1} paths,
+ * and only when the config has an {@code llm:} section; everything else passes to the next
+ * handler.
+ *
+ * <p>Checks run cheapest and least revealing first: Host, Origin, credentials (the MCP
+ * endpoint's: {@code Authorization: Bearer}, {@code X-API-Key}, which is also Anthropic's
+ * {@code x-api-key}), the route and method, the body's size and JSON, the model (aliases resolved
+ * for the caller); then the request is one {@link Sentinel#call} (kill switch, policy, limits,
+ * audit) whose invoker reserves token budgets and forwards ({@link UpstreamCall}). Every request
+ * past authentication leaves one audit record, refused or not. Refusals are in the API's own
+ * error shape, with {@code Retry-After} on 429.
+ *
+ * <p>Handles each request on the calling thread, blocking (a Jetty {@code BLOCKING} handler).
+ * Thread-safe.
+ */
+public final class LlmHandler extends Handler.Abstract {
+  private static final Logger log = LoggerFactory.getLogger(LlmHandler.class);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String UNAUTHENTICATED = "missing or invalid credentials";
+  private static final String SEVERAL_CREDENTIALS =
+      "present one credential, in Authorization or in X-API-Key, not several";
+  /** The method under which requests the route refuses before the pipeline are recorded. */
+  static final String REFUSED_METHOD = "llm/request";
+
+  private final GatewayRuntime runtime;
+  private final Authenticator authenticator;
+  private final Function<HttpFields, Credentials> credentials;
+  private final Predicate<String> hostAllowed;
+  private final Predicate<String> originAllowed;
+  private final BooleanSupplier draining;
+  private final LlmMetrics metrics;
+  private final HttpClient client;
+
+  private LlmHandler(Builder builder) {
+    this.runtime = Objects.requireNonNull(builder.runtime, "runtime");
+    this.authenticator = Objects.requireNonNull(builder.authenticator, "authenticator");
+    this.credentials = Objects.requireNonNull(builder.credentials, "credentials");
+    this.hostAllowed = Objects.requireNonNull(builder.hostAllowed, "hostAllowed");
+    this.originAllowed = Objects.requireNonNull(builder.originAllowed, "originAllowed");
+    this.draining = builder.draining;
+    this.metrics = new LlmMetrics(builder.registry);
+    this.client = new HttpClient();
+    client.setFollowRedirects(false);
+    client.setConnectTimeout(connectTimeout(runtime.config().llm()).toMillis());
+    client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "sentinel"));
+    client.setMaxConnectionsPerDestination(256);
+    // Started and stopped with the server.
+    addBean(client);
+  }
+
+  /** A builder; runtime, authenticator, credentials and the guard are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private static Duration connectTimeout(LlmSettings settings) {
+    Duration longest = LlmUpstream.DEFAULT_CONNECT_TIMEOUT;
+    for (LlmUpstream upstream : settings.upstreams()) {
+      if (upstream.connectTimeout().compareTo(longest) > 0) {
+        longest = upstream.connectTimeout();
+      }
+    }
+    return longest;
+  }
+
+  @Override
+  public boolean handle(org.eclipse.jetty.server.Request request, Response response,
+      Callback callback) {
+    String path = org.eclipse.jetty.server.Request.getPathInContext(request);
+    if (!path.equals("/v1") && !path.startsWith("/v1/")) {
+      return false;
+    }
+    LlmSettings settings = runtime.config().llm();
+    if (!settings.enabled()) {
+      return false;
+    }
+    LlmRoute route = LlmRoute.of(path);
+    LlmApi api = route != null ? route.api() : path.startsWith("/v1/messages") ? LlmApi.ANTHROPIC
+        : LlmApi.OPENAI;
+    Exchange exchange = new Exchange(request, response, callback, api, route);
+    try {
+      serve(exchange, settings, path);
+    } catch (CancellationException gone) {
+      callback.failed(gone);
+    } catch (RuntimeException | IOException e) {
+      log.warn("handling {} {} failed", request.getMethod(), path, e);
+      if (!response.isCommitted()) {
+        exchange.error(500, "internal error", null);
+      } else {
+        callback.failed(e);
+      }
+    }
+    return true;
+  }
+
+  private void serve(Exchange exchange, LlmSettings settings, String path) throws IOException {
+    org.eclipse.jetty.server.Request request = exchange.request;
+    HttpFields headers = request.getHeaders();
+    String host = headers.get(HttpHeader.HOST);
+    if (!hostAllowed.test(host != null ? host : request.getHttpURI().getAuthority())) {
+      exchange.error(403, "forbidden: Host not allowed", null);
+      return;
+    }
+    String origin = headers.get(HttpHeader.ORIGIN);
+    if (origin != null && !originAllowed.test(origin)) {
+      exchange.error(403, "forbidden: Origin not allowed", null);
+      return;
+    }
+    Credentials presented;
+    try {
+      presented = credentials.apply(headers);
+    } catch (IllegalArgumentException several) {
+      exchange.error(400, SEVERAL_CREDENTIALS, null);
+      return;
+    }
+    Principal principal = presented == null ? null : authenticate(presented);
+    if (principal == null) {
+      // Generic: which part of a credential was wrong helps only whoever is guessing.
+      exchange.response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"sentinel\"");
+      exchange.error(401, UNAUTHENTICATED, null);
+      return;
+    }
+    if (draining != null && draining.getAsBoolean()) {
+      exchange.error(503, "the gateway is shutting down", null);
+      return;
+    }
+    LlmRoute route = exchange.route;
+    if (route == null) {
+      record(presented, exchange, settings, null, "not-served", "the path " + bounded(path)
+          + " is not served", 404);
+      return;
+    }
+    if (route.get() != "GET".equals(request.getMethod())) {
+      exchange.response.getHeaders().put(HttpHeader.ALLOW, route.get() ? "GET" : "POST");
+      exchange.error(405, "method not allowed: use " + (route.get() ? "GET" : "POST"), null);
+      return;
+    }
+    if (route == LlmRoute.MODELS) {
+      models(exchange, settings, principal);
+      return;
+    }
+    long length = request.getLength();
+    if (length > settings.maxBodyBytes()) {
+      tooLarge(presented, exchange, settings);
+      return;
+    }
+    byte[] body;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxBodyBytes() + 1));
+    }
+    if (body.length > settings.maxBodyBytes()) {
+      tooLarge(presented, exchange, settings);
+      return;
+    }
+    ModelRequest parsed;
+    try {
+      parsed = ModelRequest.parse(body);
+    } catch (ModelRequest.Invalid invalid) {
+      record(presented, exchange, settings, null, "invalid-request", invalid.getMessage(), 400,
+          invalid.param());
+      return;
+    }
+    String asked = parsed.model();
+    String model = settings.resolve(asked, principal.roles());
+    LlmUpstream upstream = model == null ? null : settings.upstream(route.api(), model);
+    if (upstream == null) {
+      String reason = model == null
+          ? "the model alias '" + bounded(asked) + "' maps to no model for this caller"
+          : "the model '" + bounded(model) + "' is not served on " + route.path();
+      record(presented, exchange, settings, parsed, "unknown-model", reason, 404, "model");
+      return;
+    }
+    ModelRequest forwarded = parsed.withModel(model);
+    boolean inject = route == LlmRoute.CHAT_COMPLETIONS && forwarded.stream()
+        && !forwarded.includesUsage();
+    if (inject) {
+      forwarded = forwarded.withIncludeUsage();
+    }
+    Sentinel sentinel = runtime.sentinel();
+    TokenBudgets budgets = TokenBudgets.of(settings.budgets(), runtime.rateLimiter());
+    UpstreamCall call = new UpstreamCall(client, route, upstream, settings, forwarded, asked,
+        inject, headers, exchange.response, principal, budgets, sentinel.digestKey());
+    Request governed = new Request(route.method(), upstream.name(), model, forwarded.json());
+    CallResult<Integer> result = sentinel.call(
+        new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
+            principal.id()),
+        call, call);
+    metrics.request(route.name().toLowerCase(Locale.ROOT), model, served(settings),
+        result.outcome().name().toLowerCase(Locale.ROOT));
+    metrics.tokens(model, served(settings), call.usage().input(), call.usage().output());
+    metrics.timeToFirstToken(call.ttftNanos());
+    if (result.refusal() != null) {
+      refused(exchange, result.refusal());
+      return;
+    }
+    if (result.outcome() == Outcome.CANCELLED) {
+      exchange.callback.failed(new CancellationException("the client went away"));
+      return;
+    }
+    if (!exchange.response.isCommitted()) {
+      // The invoker answers; one that failed before answering leaves it to us.
+      exchange.error(result.outcome() == Outcome.TIMED_OUT ? 504 : 502,
+          "the upstream request failed", null);
+      return;
+    }
+    exchange.callback.succeeded();
+  }
+
+  private Principal authenticate(Credentials presented) {
+    try {
+      AuthenticationResult result = authenticator.authenticate(presented);
+      return result != null && result.authenticated() ? result.principal() : null;
+    } catch (RuntimeException e) {
+      log.warn("the authenticator threw {}; the request is refused", e.getClass().getName());
+      return null;
+    }
+  }
+
+  private static Set<String> served(LlmSettings settings) {
+    Set<String> out = new HashSet<>();
+    for (LlmUpstream upstream : settings.upstreams()) {
+      out.addAll(upstream.models());
+    }
+    return out;
+  }
+
+  private void tooLarge(Credentials presented, Exchange exchange, LlmSettings settings) {
+    // The rest of the body is not read: the connection closes after the answer.
+    exchange.response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    record(presented, exchange, settings, null, "body-too-large", "the body is larger than "
+        + settings.maxBodyBytes() + " bytes (llm.max_body_bytes)", 413);
+  }
+
+  private void record(Credentials presented, Exchange exchange, LlmSettings settings,
+      ModelRequest parsed, String rule, String reason, int status) {
+    record(presented, exchange, settings, parsed, rule, reason, status, null);
+  }
+
+  /**
+   * Records a request refused before the pipeline (bad input, unknown model or path), so that the
+   * trail is complete, and answers it.
+   */
+  private void record(Credentials presented, Exchange exchange, LlmSettings settings,
+      ModelRequest parsed, String rule, String reason, int status, String param) {
+    String path = org.eclipse.jetty.server.Request.getPathInContext(exchange.request);
+    Request request = new Request(exchange.route != null && exchange.route.method() != null
+        ? exchange.route.method() : REFUSED_METHOD, null,
+        parsed == null ? null : bounded(parsed.model()), null);
+    AuditView view = ignored -> {
+      ObjectNode shown = JsonNodeFactory.instance.objectNode().put("route", bounded(path));
+      if (parsed != null) {
+        shown.put("model_requested", bounded(parsed.model()));
+        shown.set("request", parsed.summary());
+        if (settings.auditBodies() == LlmSettings.AuditBodies.REDACTED) {
+          shown.set("body", parsed.json());
+        }
+      }
+      return shown;
+    };
+    runtime.sentinel().refuse(new Call(presented, request, null,
+        exchange.request.getHeaders().get(HttpHeader.USER_AGENT), null),
+        Refusal.of(Outcome.DENIED, List.of(rule), reason), view);
+    metrics.request(exchange.route == null ? "other" : exchange.route.name().toLowerCase(Locale.ROOT),
+        null, Set.of(), "invalid");
+    exchange.error(status, reason, param);
+  }
+
+  private static void refused(Exchange exchange, Refusal refusal) {
+    int status;
+    switch (refusal.outcome()) {
+      case UNAUTHENTICATED:
+        status = 401;
+        break;
+      case LIMITED:
+        status = 429;
+        long seconds = Math.max(1, (refusal.retryAfter().toMillis() + 999) / 1000);
+        // A bucket that can never hold the request answers "forever": say a day.
+        exchange.response.getHeaders().put(HttpHeader.RETRY_AFTER,
+            Long.toString(Math.min(seconds, Duration.ofDays(1).toSeconds())));
+        break;
+      case UNAVAILABLE:
+        status = 503;
+        break;
+      default:
+        status = 403;
+    }
+    exchange.error(status, refusal.message(), null);
+  }
+
+  /** {@code GET /v1/models}: the served models and aliases the caller may use. */
+  private void models(Exchange exchange, LlmSettings settings, Principal principal) {
+    Sentinel sentinel = runtime.sentinel();
+    boolean anthropic = exchange.request.getHeaders().get("anthropic-version") != null;
+    LlmApi api = anthropic ? LlmApi.ANTHROPIC : LlmApi.OPENAI;
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    ArrayNode data = JsonNodeFactory.instance.arrayNode();
+    for (LlmUpstream upstream : settings.upstreams()) {
+      if (upstream.api() != api) {
+        continue;
+      }
+      for (String model : upstream.models()) {
+        if (sentinel.visible(principal, new Request(Request.LLM_CHAT, upstream.name(), model, null))
+            || sentinel.visible(principal,
+                new Request(Request.LLM_EMBEDDINGS, upstream.name(), model, null))) {
+          entry(data, anthropic, model, upstream.name());
+        }
+      }
+    }
+    for (ModelAlias alias : settings.aliases().values()) {
+      String model = alias.resolve(principal.roles());
+      LlmUpstream upstream = model == null ? null : settings.upstream(api, model);
+      if (upstream != null && sentinel.visible(principal,
+          new Request(Request.LLM_CHAT, upstream.name(), model, null))) {
+        entry(data, anthropic, alias.name(), upstream.name());
+      }
+    }
+    if (anthropic) {
+      out.set("data", data);
+      out.put("has_more", false);
+      if (data.isEmpty()) {
+        out.putNull("first_id").putNull("last_id");
+      } else {
+        out.put("first_id", data.get(0).get("id").asString());
+        out.put("last_id", data.get(data.size() - 1).get("id").asString());
+      }
+    } else {
+      out.put("object", "list");
+      out.set("data", data);
+    }
+    exchange.json(200, out);
+  }
+
+  private static void entry(ArrayNode data, boolean anthropic, String id, String owner) {
+    if (anthropic) {
+      data.addObject().put("type", "model").put("id", id).put("display_name", id)
+          .put("created_at", "1970-01-01T00:00:00Z");
+    } else {
+      data.addObject().put("id", id).put("object", "model").put("created", 0)
+          .put("owned_by", owner);
+    }
+  }
+
+  /** A name from the client, bounded for messages and the trail. */
+  private static String bounded(String text) {
+    return text.length() <= 200 ? text : text.substring(0, 200) + "…";
+  }
+
+  /** One request's server side: where its answer goes. */
+  private static final class Exchange {
+    final org.eclipse.jetty.server.Request request;
+    final Response response;
+    final Callback callback;
+    final LlmApi api;
+    final LlmRoute route;
+
+    Exchange(org.eclipse.jetty.server.Request request, Response response, Callback callback,
+        LlmApi api, LlmRoute route) {
+      this.request = request;
+      this.response = response;
+      this.callback = callback;
+      this.api = api;
+      this.route = route;
+    }
+
+    void error(int status, String message, String param) {
+      json(status, ApiErrors.body(api, status, message, param));
+    }
+
+    void json(int status, JsonNode body) {
+      byte[] bytes = JSON.writeValueAsBytes(body);
+      response.setStatus(status);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+      response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+  }
+
+  /** Assembles an {@link LlmHandler}. Not thread-safe. */
+  public static final class Builder {
+    private GatewayRuntime runtime;
+    private Authenticator authenticator;
+    private Function<HttpFields, Credentials> credentials;
+    private Predicate<String> hostAllowed;
+    private Predicate<String> originAllowed;
+    private BooleanSupplier draining;
+    private MeterRegistry registry;
+
+    private Builder() {}
+
+    /** The runtime whose pipeline, config and rate limiter the route uses; required. */
+    public Builder runtime(GatewayRuntime runtime) {
+      this.runtime = Objects.requireNonNull(runtime, "runtime");
+      return this;
+    }
+
+    /** Who may call (the MCP endpoint's authenticator); required. */
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    /**
+     * How credentials are read from headers (the MCP endpoint's rule): {@code null} for a
+     * malformed one, {@link IllegalArgumentException} for several; required.
+     */
+    public Builder credentials(Function<HttpFields, Credentials> credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /** The Host and Origin checks against DNS rebinding; required. */
+    public Builder guard(Predicate<String> hostAllowed, Predicate<String> originAllowed) {
+      this.hostAllowed = Objects.requireNonNull(hostAllowed, "hostAllowed");
+      this.originAllowed = Objects.requireNonNull(originAllowed, "originAllowed");
+      return this;
+    }
+
+    /** Whether the gateway is draining: new requests are then refused with 503. */
+    public Builder draining(BooleanSupplier draining) {
+      this.draining = Objects.requireNonNull(draining, "draining");
+      return this;
+    }
+
+    /** Where the route's meters go; none by default. */
+    public Builder metrics(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** Builds the handler. */
+    public LlmHandler build() {
+      return new LlmHandler(this);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package dev.sentinel.runner.http.llm;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * The LLM route's meters: requests by route, model and outcome; tokens by model and kind
+ * ({@code input}, {@code output}); time to the first upstream byte. Models outside the config
+ * are labelled {@code other}, so labels stay bounded. Observers fail safe: a meter that throws
+ * never fails a request. Thread-safe.
+ */
+final class LlmMetrics {
+  static final String OTHER = "other";
+  private final MeterRegistry registry;
+  private final Timer ttft;
+
+  LlmMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.ttft = registry == null ? null : Timer.builder("sentinel_llm_time_to_first_token")
+        .description("Time from forwarding a model request to the upstream's first byte")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(2))
+        .register(registry);
+  }
+
+  void request(String route, String model, Set<String> known, String outcome) {
+    if (registry == null) {
+      return;
+    }
+    try {
+      Counter.builder("sentinel_llm_requests").description("Model requests by outcome")
+          .tag("route", route).tag("model", label(model, known)).tag("outcome", outcome)
+          .register(registry).increment();
+    } catch (RuntimeException ignored) {
+      // observers fail safe
+    }
+  }
+
+  void tokens(String model, Set<String> known, long input, long output) {
+    if (registry == null) {
+      return;
+    }
+    try {
+      if (input > 0) {
+        Counter.builder("sentinel_llm_tokens").description("Tokens counted from upstream usage")
+            .tag("model", label(model, known)).tag("kind", "input").register(registry)
+            .increment(input);
+      }
+      if (output > 0) {
+        Counter.builder("sentinel_llm_tokens").description("Tokens counted from upstream usage")
+            .tag("model", label(model, known)).tag("kind", "output").register(registry)
+            .increment(output);
+      }
+    } catch (RuntimeException ignored) {
+      // observers fail safe
+    }
+  }
+
+  void timeToFirstToken(long nanos) {
+    if (ttft != null && nanos >= 0) {
+      ttft.record(Duration.ofNanos(nanos));
+    }
+  }
+
+  private static String label(String model, Set<String> known) {
+    return model != null && known.contains(model) ? model : OTHER;
+  }
+}

@@ -1,0 +1,642 @@
+package dev.sentinel.runner.http.llm;
+
+import dev.sentinel.api.Principal;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.AuditView;
+import dev.sentinel.core.Invoker;
+import dev.sentinel.core.audit.CanonicalJson;
+import dev.sentinel.core.audit.DigestKey;
+import dev.sentinel.core.llm.LlmApi;
+import dev.sentinel.core.llm.LlmSettings;
+import dev.sentinel.core.llm.LlmUpstream;
+import dev.sentinel.core.llm.ModelRequest;
+import dev.sentinel.core.llm.TokenBudgets;
+import dev.sentinel.core.llm.Usage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One model request forwarded to its upstream, once the pipeline allowed it: the invoker of
+ * its {@code Sentinel.call}, and the {@link AuditView} of its record.
+ *
+ * <p>It reserves tokens from the budgets first (refusing with {@code RefusedException} before
+ * anything is sent), sends the body as the policy saw it with the gateway's key for the upstream
+ * (never the client's credential), and answers the client: a whole answer at once, or a stream
+ * event by event, each written and flushed before the next is read, with a comment after {@code
+ * keep_alive} of upstream silence. A client that goes away aborts the upstream request. Upstream
+ * errors, timeouts and invalid streams become the API's error answer or error event; the invoker
+ * then throws ({@link UpstreamException}, {@link TimeoutException}, {@link
+ * CancellationException}) so that the record says how the call ended.
+ *
+ * <p>One per request, used by the thread that handles it.
+ */
+final class UpstreamCall implements Invoker<Integer>, AuditView {
+  /** The largest single event of a stream, and the largest error answer kept. */
+  static final int MAX_EVENT_BYTES = 1 << 20;
+  /** The largest whole (non-streamed) answer. */
+  static final int MAX_ANSWER_BYTES = 32 << 20;
+  private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+  private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  /** The upstream answered with an error, could not be reached, or broke its stream. */
+  static final class UpstreamException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UpstreamException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final HttpClient client;
+  private final LlmRoute route;
+  private final LlmUpstream upstream;
+  private final LlmSettings settings;
+  private final ModelRequest request;
+  private final String modelRequested;
+  private final boolean usageInjected;
+  private final HttpFields clientHeaders;
+  private final Response response;
+  private final Principal principal;
+  private final TokenBudgets budgets;
+  private final DigestKey.ByteDigest digest;
+  private final Usage usage = new Usage();
+  private long started = -1;
+  private long ttftNanos = -1;
+  private int upstreamStatus = -1;
+  private boolean streamCommitted;
+  /** Whether any byte of the answer went through {@link #digest}. */
+  private boolean digestUsed;
+  private String responseDigest;
+  private long responseSize = -1;
+
+  UpstreamCall(HttpClient client, LlmRoute route, LlmUpstream upstream, LlmSettings settings,
+      ModelRequest request, String modelRequested, boolean usageInjected, HttpFields clientHeaders,
+      Response response, Principal principal, TokenBudgets budgets, DigestKey digestKey) {
+    this.client = client;
+    this.route = route;
+    this.upstream = upstream;
+    this.settings = settings;
+    this.request = request;
+    this.modelRequested = modelRequested;
+    this.usageInjected = usageInjected;
+    this.clientHeaders = clientHeaders;
+    this.response = response;
+    this.principal = principal;
+    this.budgets = budgets;
+    this.digest = digestKey.bytes();
+  }
+
+  Usage usage() {
+    return usage;
+  }
+
+  long ttftNanos() {
+    return ttftNanos;
+  }
+
+  // ---- the audit view ------------------------------------------------------------------------
+
+  @Override
+  public JsonNode arguments(Request ignored) {
+    ObjectNode out = JSON.createObjectNode();
+    out.put("route", route.path());
+    out.put("model_requested", modelRequested);
+    out.put("model", request.model());
+    out.put("upstream", upstream.name());
+    out.set("request", request.summary());
+    if (usageInjected) {
+      out.put("usage_requested_by_gateway", true);
+    }
+    if (upstreamStatus >= 0) {
+      out.put("status", upstreamStatus);
+    }
+    if (usage.known()) {
+      out.set("usage", usage.toJson());
+    }
+    if (ttftNanos >= 0) {
+      out.put("ttft_ms", ttftNanos / 1_000_000.0);
+    }
+    if (settings.auditBodies() == LlmSettings.AuditBodies.REDACTED) {
+      out.set("body", request.json());
+    }
+    return out;
+  }
+
+  @Override
+  public long responseSize() {
+    return responseSize;
+  }
+
+  @Override
+  public String responseDigest() {
+    return responseDigest;
+  }
+
+  // ---- the invoker ---------------------------------------------------------------------------
+
+  @Override
+  public Integer invoke(Request governed) throws Exception {
+    TokenBudgets.Reservation reservation = null;
+    if (budgets.any() && route.chargesTokens()) {
+      long tokens = request.maxTokens().orElse(settings.defaultReservation());
+      reservation = budgets.reserve(principal, request.model(), tokens);
+    }
+    boolean ok = false;
+    try {
+      int status = forward();
+      ok = true;
+      return status;
+    } finally {
+      if (reservation != null) {
+        // Nothing was produced by an upstream that refused; unknown usage keeps the reservation.
+        reservation.settle(usage.known() ? usage.total()
+            : upstreamStatus >= 300 || (upstreamStatus < 0 && !ok) ? 0 : -1);
+      }
+      if (digestUsed) {
+        CanonicalJson.Digest finished = digest.finish();
+        responseSize = finished.size();
+        responseDigest = finished.digest();
+      }
+    }
+  }
+
+  private int forward() throws Exception {
+    CompletableFuture<org.eclipse.jetty.client.Response> head = new CompletableFuture<>();
+    CompletableFuture<Content.Source> body = new CompletableFuture<>();
+    org.eclipse.jetty.client.Request up = client.newRequest(upstream.url(route.upstreamPath()))
+        .method(route.get() ? HttpMethod.GET : HttpMethod.POST)
+        .headers(this::upstreamHeaders)
+        .idleTimeout(upstream.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .onResponseHeaders(head::complete)
+        .onResponseContentSource((r, source) -> body.complete(source));
+    if (!route.get()) {
+      up.body(new BytesRequestContent("application/json", request.body()));
+    }
+    started = System.nanoTime();
+    up.send(result -> {
+      if (result.isFailed()) {
+        head.completeExceptionally(result.getFailure());
+        body.completeExceptionally(result.getFailure());
+      } else {
+        body.complete(null); // no content
+      }
+    });
+    org.eclipse.jetty.client.Response answer = awaitHead(up, head);
+    upstreamStatus = answer.getStatus();
+    Content.Source source;
+    try {
+      source = body.get();
+    } catch (ExecutionException e) {
+      throw fail(up, 502, "the upstream's answer failed", e.getCause());
+    }
+    if (upstreamStatus < 200 || upstreamStatus >= 300) {
+      return upstreamError(up, answer, source);
+    }
+    if (!request.stream()) {
+      return whole(up, answer, source);
+    }
+    return stream(up, answer, source);
+  }
+
+  private void upstreamHeaders(HttpFields.Mutable headers) {
+    // An allow-list: the client's credential, cookies and everything else stay behind.
+    headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+    headers.put(HttpHeader.ACCEPT, request.stream() ? "text/event-stream" : "application/json");
+    if (upstream.api() == LlmApi.ANTHROPIC) {
+      String version = clientHeaders.get("anthropic-version");
+      headers.put("anthropic-version", version == null ? DEFAULT_ANTHROPIC_VERSION : version);
+      String beta = clientHeaders.get("anthropic-beta");
+      if (beta != null) {
+        headers.put("anthropic-beta", beta);
+      }
+      if (upstream.apiKey() != null) {
+        headers.put("x-api-key", upstream.apiKey());
+      }
+    } else if (upstream.apiKey() != null) {
+      headers.put(HttpHeader.AUTHORIZATION, "Bearer " + upstream.apiKey());
+    }
+  }
+
+  /**
+   * The upstream's status and headers, waiting up to {@code first_byte_timeout}; a client that
+   * asked for a stream gets its stream opened and a comment every {@code keep_alive} meanwhile.
+   */
+  private org.eclipse.jetty.client.Response awaitHead(
+      org.eclipse.jetty.client.Request up, CompletableFuture<org.eclipse.jetty.client.Response> head)
+      throws Exception {
+    long deadline = started + upstream.firstByteTimeout().toNanos();
+    long keepAlive = settings.keepAlive().toNanos();
+    while (true) {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        TimeoutException timeout = new TimeoutException("the upstream did not answer within "
+            + upstream.firstByteTimeout().toMillis() + " ms (first_byte_timeout)");
+        up.abort(timeout);
+        answerError(504, "the upstream did not answer in time");
+        throw timeout;
+      }
+      try {
+        return head.get(request.stream() ? Math.min(remaining, keepAlive) : remaining,
+            TimeUnit.NANOSECONDS);
+      } catch (TimeoutException quiet) {
+        if (request.stream()) {
+          commitStream();
+          write(up, KEEP_ALIVE, 0, KEEP_ALIVE.length, false);
+        }
+      } catch (ExecutionException e) {
+        throw fail(up, 502, "the upstream could not be reached", e.getCause());
+      }
+    }
+  }
+
+  /** Answers the client with the upstream's error, in the route's API shape. */
+  private int upstreamError(org.eclipse.jetty.client.Request up,
+      org.eclipse.jetty.client.Response answer, Content.Source source) throws Exception {
+    byte[] bytes = readAll(up, source, MAX_EVENT_BYTES);
+    String message = "the upstream answered " + upstreamStatus;
+    if (streamCommitted) {
+      writeEvent(up, ApiErrors.event(route.api(), 502, message));
+      finish(up);
+      throw new UpstreamException(message);
+    }
+    int status = upstreamStatus;
+    boolean generic = bytes == null || status == 401 || status == 403 || mentionsKey(bytes)
+        || !isJsonObject(bytes);
+    if (status == 401 || status == 403) {
+      // The upstream refused the gateway's key: not the client's business, and its text may
+      // quote the key.
+      status = 502;
+      message = "the upstream refused the gateway's credentials";
+    }
+    String retryAfter = answer.getHeaders().get(HttpHeader.RETRY_AFTER);
+    if (retryAfter != null && status == 429) {
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
+    }
+    byte[] out = generic
+        ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : bytes;
+    answer(status, "application/json", out);
+    throw new UpstreamException(message);
+  }
+
+  /** A whole answer: read (bounded), its usage noted, written at once. */
+  private int whole(org.eclipse.jetty.client.Request up, org.eclipse.jetty.client.Response answer,
+      Content.Source source) throws Exception {
+    byte[] bytes = readAll(up, source, MAX_ANSWER_BYTES);
+    if (bytes == null) {
+      throw fail(up, 502, "the upstream's answer is larger than "
+          + (MAX_ANSWER_BYTES >> 20) + " MiB", null);
+    }
+    try {
+      usage.read(JSON.readTree(bytes));
+    } catch (JacksonException notJson) {
+      // Passed on as it came; there is no usage to count.
+    }
+    String type = answer.getHeaders().get(HttpHeader.CONTENT_TYPE);
+    answer(upstreamStatus, type == null ? "application/json" : type, bytes);
+    return upstreamStatus;
+  }
+
+  /** A stream: event by event, with keep-alives while the upstream is silent. */
+  private int stream(org.eclipse.jetty.client.Request up, org.eclipse.jetty.client.Response answer,
+      Content.Source source) throws Exception {
+    commitStream();
+    if (source == null) {
+      finish(up);
+      return upstreamStatus;
+    }
+    Reader reader = new Reader(source);
+    Events events = new Events();
+    long keepAlive = settings.keepAlive().toNanos();
+    while (true) {
+      Content.Chunk chunk = reader.next(keepAlive);
+      if (chunk == null) {
+        write(up, KEEP_ALIVE, 0, KEEP_ALIVE.length, false);
+        continue;
+      }
+      if (Content.Chunk.isFailure(chunk)) {
+        Throwable failure = chunk.getFailure();
+        if (failure instanceof TimeoutException) {
+          writeEvent(up, ApiErrors.event(route.api(), 504, "the upstream stopped answering"));
+          finish(up);
+          throw new TimeoutException("the upstream was silent longer than "
+              + upstream.idleTimeout().toMillis() + " ms (idle_timeout)");
+        }
+        writeEvent(up, ApiErrors.event(route.api(), 502, "the upstream's stream failed"));
+        finish(up);
+        throw new UpstreamException("the upstream's stream failed");
+      }
+      try {
+        ByteBuffer buffer = chunk.getByteBuffer();
+        if (ttftNanos < 0 && buffer.hasRemaining()) {
+          ttftNanos = System.nanoTime() - started;
+        }
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        if (!events.feed(up, bytes)) {
+          return invalidStream(up);
+        }
+      } finally {
+        chunk.release();
+      }
+      if (chunk.isLast()) {
+        break;
+      }
+    }
+    if (!events.drained()) {
+      return invalidStream(up);
+    }
+    finish(up);
+    return upstreamStatus;
+  }
+
+  private int invalidStream(org.eclipse.jetty.client.Request up) throws Exception {
+    up.abort(new UpstreamException("invalid SSE"));
+    writeEvent(up, ApiErrors.event(route.api(), 502, "the upstream sent an invalid event stream"));
+    finish(up);
+    throw new UpstreamException("the upstream sent an invalid event stream");
+  }
+
+  /**
+   * The events of a stream: bytes are held until an event is complete (a blank line), then the
+   * event is checked and written. Holds at most one event.
+   */
+  private final class Events {
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+
+    /** Adds bytes, writing every event they complete; false for an invalid stream. */
+    boolean feed(org.eclipse.jetty.client.Request up, byte[] bytes) throws Exception {
+      pending.write(bytes, 0, bytes.length);
+      byte[] held = pending.toByteArray();
+      int start = 0;
+      int line = 0;
+      for (int i = 0; i < held.length; i++) {
+        byte b = held[i];
+        if (b != '\n' && b != '\r') {
+          continue;
+        }
+        int next;
+        if (b == '\r') {
+          if (i + 1 == held.length) {
+            break; // a CR at the end may be followed by its LF
+          }
+          next = held[i + 1] == '\n' ? i + 2 : i + 1;
+        } else {
+          next = i + 1;
+        }
+        if (line == i) {
+          // a blank line: the event [start, next) is complete
+          if (!event(up, held, start, next)) {
+            return false;
+          }
+          start = next;
+        }
+        line = next;
+        i = next - 1;
+      }
+      pending.reset();
+      pending.write(held, start, held.length - start);
+      return pending.size() <= MAX_EVENT_BYTES;
+    }
+
+    /** Whether nothing but blank space is left unwritten at the end of the stream. */
+    boolean drained() {
+      for (byte b : pending.toByteArray()) {
+        if (b != '\n' && b != '\r' && b != ' ') {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private boolean event(org.eclipse.jetty.client.Request up, byte[] held, int start, int end)
+        throws Exception {
+      String text = new String(held, start, end - start, StandardCharsets.UTF_8);
+      StringBuilder data = null;
+      for (String field : text.split("\r\n|\r|\n")) {
+        if (field.startsWith("data:")) {
+          String value = field.substring(5);
+          value = value.startsWith(" ") ? value.substring(1) : value;
+          data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+        }
+      }
+      if (data != null && !data.toString().equals("[DONE]")) {
+        JsonNode json;
+        try {
+          json = JSON.readTree(data.toString());
+        } catch (JacksonException e) {
+          return false;
+        }
+        if (json == null || !json.isObject()) {
+          return false;
+        }
+        usage.read(json);
+        JsonNode choices = json.get("choices");
+        if (usageInjected && choices != null && choices.isArray() && choices.isEmpty()
+            && json.has("usage")) {
+          return true; // the usage chunk the gateway asked for; the client did not
+        }
+      }
+      write(up, held, start, end - start, true);
+      return true;
+    }
+  }
+
+  /** Reads a content source chunk by chunk, waiting at most a given time for each. */
+  private static final class Reader {
+    private final Content.Source source;
+    private final Semaphore ready = new Semaphore(0);
+    private boolean demanding;
+
+    Reader(Content.Source source) {
+      this.source = source;
+    }
+
+    /** The next chunk, or {@code null} when none came within the time. */
+    Content.Chunk next(long nanos) throws InterruptedException {
+      long deadline = System.nanoTime() + nanos;
+      while (true) {
+        if (!demanding) {
+          Content.Chunk chunk = source.read();
+          if (chunk != null) {
+            return chunk;
+          }
+          demanding = true;
+          source.demand(ready::release);
+        }
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0 || !ready.tryAcquire(remaining, TimeUnit.NANOSECONDS)) {
+          return null;
+        }
+        demanding = false;
+      }
+    }
+  }
+
+  /**
+   * All the bytes of a source, or {@code null} when there are more than {@code max} (the
+   * request is then aborted, so that its connection is not left half read).
+   */
+  private byte[] readAll(org.eclipse.jetty.client.Request up, Content.Source source, int max)
+      throws Exception {
+    if (source == null) {
+      return new byte[0];
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Reader reader = new Reader(source);
+    while (true) {
+      // Jetty's idle timeout bounds the silence: a failure chunk ends the wait.
+      Content.Chunk chunk = reader.next(upstream.idleTimeout().toNanos() + 1_000_000_000L);
+      if (chunk == null || Content.Chunk.isFailure(chunk)) {
+        Throwable failure = chunk == null ? new TimeoutException("silent") : chunk.getFailure();
+        if (failure instanceof TimeoutException) {
+          up.abort(failure);
+          answerError(504, "the upstream stopped answering");
+          throw new TimeoutException("the upstream was silent longer than "
+              + upstream.idleTimeout().toMillis() + " ms (idle_timeout)");
+        }
+        throw fail(up, 502, "the upstream's answer failed", failure);
+      }
+      try {
+        ByteBuffer buffer = chunk.getByteBuffer();
+        if (ttftNanos < 0 && buffer.hasRemaining()) {
+          ttftNanos = System.nanoTime() - started;
+        }
+        if (out.size() + buffer.remaining() > max) {
+          up.abort(new UpstreamException("answer too large"));
+          return null;
+        }
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        out.write(bytes, 0, bytes.length);
+      } finally {
+        chunk.release();
+      }
+      if (chunk.isLast()) {
+        return out.toByteArray();
+      }
+    }
+  }
+
+  private boolean mentionsKey(byte[] bytes) {
+    String key = upstream.apiKey();
+    return key != null && new String(bytes, StandardCharsets.UTF_8).contains(key);
+  }
+
+  private static boolean isJsonObject(byte[] bytes) {
+    try {
+      JsonNode node = JSON.readTree(bytes);
+      return node != null && node.isObject();
+    } catch (JacksonException e) {
+      return false;
+    }
+  }
+
+  // ---- answering the client -------------------------------------------------------------------
+
+  private Exception fail(org.eclipse.jetty.client.Request up, int status, String message,
+      Throwable cause) throws Exception {
+    up.abort(cause != null ? cause : new UpstreamException(message));
+    if (cause instanceof TimeoutException) {
+      answerError(504, "the upstream did not answer in time");
+      return new TimeoutException(message);
+    }
+    answerError(status, message);
+    return new UpstreamException(message);
+  }
+
+  /** An error in the API's shape: an answer, or an event when the stream has begun. */
+  private void answerError(int status, String message) throws IOException {
+    if (streamCommitted) {
+      byte[] event = ApiErrors.event(route.api(), status, message);
+      try (Blocker.Callback done = Blocker.callback()) {
+        response.write(true, ByteBuffer.wrap(event), done);
+        done.block();
+      }
+      return;
+    }
+    answer(status, "application/json",
+        JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)));
+  }
+
+  private void answer(int status, String type, byte[] bytes) throws IOException {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    digestUsed = true;
+    digest.update(bytes, 0, bytes.length);
+    try (Blocker.Callback done = Blocker.callback()) {
+      response.write(true, ByteBuffer.wrap(bytes), done);
+      done.block();
+    } catch (IOException gone) {
+      throw new CancellationException("the client went away");
+    }
+  }
+
+  private void commitStream() {
+    if (streamCommitted) {
+      return;
+    }
+    streamCommitted = true;
+    response.setStatus(200);
+    HttpFields.Mutable headers = response.getHeaders();
+    headers.put(HttpHeader.CONTENT_TYPE, "text/event-stream");
+    headers.put(HttpHeader.CACHE_CONTROL, "no-cache");
+    // Proxies such as nginx buffer responses unless told not to.
+    headers.put(new HttpField("X-Accel-Buffering", "no"));
+  }
+
+  private void writeEvent(org.eclipse.jetty.client.Request up, byte[] event) throws Exception {
+    write(up, event, 0, event.length, true);
+  }
+
+  /**
+   * Writes and flushes bytes of the stream, blocking until they are written; a client that went
+   * away aborts the upstream request and cancels the call.
+   */
+  private void write(org.eclipse.jetty.client.Request up, byte[] bytes, int offset, int length,
+      boolean digested) throws CancellationException {
+    if (digested) {
+      digestUsed = true;
+      digest.update(bytes, offset, length);
+    }
+    try (Blocker.Callback done = Blocker.callback()) {
+      response.write(false, ByteBuffer.wrap(bytes, offset, length), done);
+      done.block();
+    } catch (IOException gone) {
+      up.abort(gone);
+      throw new CancellationException("the client went away");
+    }
+  }
+
+  private void finish(org.eclipse.jetty.client.Request up) throws CancellationException {
+    try (Blocker.Callback done = Blocker.callback()) {
+      response.write(true, null, done);
+      done.block();
+    } catch (IOException gone) {
+      up.abort(gone);
+      throw new CancellationException("the client went away");
+    }
+  }
+}

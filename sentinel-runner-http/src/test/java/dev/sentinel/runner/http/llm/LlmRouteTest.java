@@ -1,0 +1,479 @@
+package dev.sentinel.runner.http.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.models.messages.Message;
+import com.anthropic.models.messages.MessageCountTokensParams;
+import com.openai.client.OpenAIClient;
+import com.openai.errors.OpenAIServiceException;
+import com.openai.errors.PermissionDeniedException;
+import com.openai.errors.RateLimitException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.models.Model;
+import dev.sentinel.api.Clock;
+import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.auth.InMemoryKeyStore;
+import dev.sentinel.core.auth.IssuedKey;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.core.config.Stores;
+import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.core.testing.ManualClock;
+import dev.sentinel.runner.http.HttpGateway;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The LLM route end to end: the official OpenAI and Anthropic Java clients through {@code
+ * sentinel http} (started in-process) in front of the upstream fixture, with API keys, a policy
+ * by role and model, aliases, a token budget on a manual clock, and a JSON Lines audit trail.
+ */
+class LlmRouteTest {
+  /** The gateway's key for the upstream: it must never leave the gateway but to the upstream. */
+  private static final String UPSTREAM_KEY = "sk-upstream-STOLEN-0123456789abcdef";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  @TempDir static Path dir;
+  private static ModelFixture fixture;
+  private static ManualClock clock;
+  private static ApiKeys keys;
+  private static IssuedKey alice;
+  private static IssuedKey ian;
+  private static GatewayRuntime runtime;
+  private static HttpGateway gateway;
+  private static OpenAIClient aliceOpenAi;
+  private static OpenAIClient ianOpenAi;
+  private static AnthropicClient aliceAnthropic;
+  private static final HttpClient raw = HttpClient.newHttpClient();
+  private static final List<String> answers = new ArrayList<>();
+  private static final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+  private static PrintStream stderr;
+
+  @BeforeAll
+  static void start() {
+    // Everything the gateway logs passes through here too, to be searched for the key.
+    stderr = System.err;
+    System.setErr(new PrintStream(new TeeStream(stderr, logs), true, StandardCharsets.UTF_8));
+    fixture = ModelFixture.start();
+    clock = new ManualClock();
+    keys = ApiKeys.create(InMemoryKeyStore.create(), Clock.system());
+    alice = keys.issue("alice", Set.of("developer"), "alice's key", null);
+    ian = keys.issue("ian", Set.of("intern"), "ian's key", null);
+    GatewayConfig config = GatewayConfig.parse(config(fixture.v1()), "llm-test.yaml", dir,
+        Map.of("UPSTREAM_KEY", UPSTREAM_KEY));
+    runtime = GatewayRuntime.start(config, clock, Stores.none(), keys.authenticator());
+    gateway = HttpGateway.builder().runtime(runtime).authenticator(keys.authenticator()).build();
+    gateway.start();
+    aliceOpenAi = Sdks.openAi(v1(), alice.secret());
+    ianOpenAi = Sdks.openAi(v1(), ian.secret());
+    aliceAnthropic = Sdks.anthropic(origin(), alice.secret());
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    try {
+      aliceOpenAi.close();
+      ianOpenAi.close();
+      aliceAnthropic.close();
+      gateway.close();
+      runtime.close();
+      fixture.close();
+    } finally {
+      System.setErr(stderr);
+    }
+    // The hostile check of the whole run: the upstream key was only ever sent upstream.
+    assertThat(logs.toString(StandardCharsets.UTF_8)).doesNotContain(UPSTREAM_KEY);
+    assertThat(Files.readString(dir.resolve("audit.jsonl"))).doesNotContain(UPSTREAM_KEY);
+    assertThat(String.join("\n", answers)).doesNotContain(UPSTREAM_KEY);
+  }
+
+  static String config(URI v1) {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    // An MCP backend is required of every config; this one (the MCP tests' fixture) is unused.
+    return "backends:\n"
+        + "  - name: fx\n    stdio:\n      command: " + quote(java) + "\n"
+        + "      args: [\"-cp\", " + quote(System.getProperty("java.class.path")) + ", "
+        + quote("dev.sentinel.runner.http.FixtureServer") + "]\n"
+        + "policy:\n"
+        + "  roles: { developer: {}, intern: {} }\n"
+        + "  rules:\n"
+        + "    - id: devs-any-model\n      allow: { roles: [developer], models: [\"*\"] }\n"
+        + "    - id: interns-small\n"
+        + "      allow: { roles: [intern], models: [gpt-4o-mini, claude-fixture, embed-small] }\n"
+        + "    - id: bounded-answers\n"
+        + "      deny: { models: [\"*\"], when: { /max_tokens: { gt: 4096 } } }\n"
+        + "      reason: at most 4096 tokens per answer\n"
+        + "llm:\n"
+        + "  upstreams:\n"
+        + "    - name: oai\n      api: openai\n      base_url: " + v1 + "\n"
+        + "      api_key: ${env:UPSTREAM_KEY}\n"
+        + "      models: [gpt-4o, gpt-4o-mini, embed-small, error-429, error-500, silent, drip,"
+        + " invalid-sse]\n"
+        + "    - name: slow\n      api: openai\n      base_url: " + v1 + "\n"
+        + "      api_key: ${env:UPSTREAM_KEY}\n      models: [hang]\n"
+        + "      first_byte_timeout: 300ms\n"
+        + "    - name: ant\n      api: anthropic\n      base_url: " + v1 + "\n"
+        + "      api_key: ${env:UPSTREAM_KEY}\n      models: [claude-fixture, error-429]\n"
+        + "  aliases:\n    default: gpt-4o-mini\n"
+        + "    smart: { model: gpt-4o-mini, roles: { developer: gpt-4o } }\n"
+        + "  budgets:\n    - { id: interns-daily, tokens: 100/day, per: [principal], roles: [intern] }\n"
+        + "  keep_alive: 50ms\n  default_reservation: 20\n"
+        + "  max_body_bytes: 64KiB\n"
+        + "audit: { sinks: [ { jsonl: audit.jsonl } ] }\n";
+  }
+
+  private static String quote(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private static URI v1() {
+    return URI.create("http://127.0.0.1:" + gateway.port() + "/v1");
+  }
+
+  private static URI origin() {
+    return URI.create("http://127.0.0.1:" + gateway.port());
+  }
+
+  private static List<JsonNode> trail() throws IOException {
+    assertThat(runtime.sentinel().audit().flush(Duration.ofSeconds(10))).isTrue();
+    List<JsonNode> out = new ArrayList<>();
+    for (String line : Files.readAllLines(dir.resolve("audit.jsonl"))) {
+      out.add(JSON.readTree(line));
+    }
+    return out;
+  }
+
+  /**
+   * The newest record once there are more than {@code before}: the invoker answers the client
+   * before the pipeline records the call, so the record may come a moment after the answer.
+   */
+  private static JsonNode newRecord(int before) {
+    List<List<JsonNode>> seen = new ArrayList<>();
+    Conditions.await("a new audit record", () -> {
+      try {
+        List<JsonNode> trail = trail();
+        seen.add(0, trail);
+        return trail.size() > before;
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    List<JsonNode> trail = seen.get(0);
+    return trail.get(trail.size() - 1);
+  }
+
+  private static ModelFixture.Seen lastSeen() {
+    List<ModelFixture.Seen> seen = fixture.requests();
+    return seen.get(seen.size() - 1);
+  }
+
+  private static HttpResponse<String> post(String path, String key, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(origin() + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      request.header("Authorization", "Bearer " + key);
+    }
+    HttpResponse<String> response = raw.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    answers.add(response.body());
+    return response;
+  }
+
+  // ---- allowed ------------------------------------------------------------------------------
+
+  @Test
+  void openAi_chat_isForwardedWithTheGatewaysKey_neverTheClients() throws Exception {
+    int records = trail().size();
+    ChatCompletion completion = aliceOpenAi.chat().completions().create(Sdks.chat("gpt-4o"));
+
+    assertThat(completion.choices().get(0).message().content()).hasValue(ModelFixture.ANSWER);
+    ModelFixture.Seen seen = lastSeen();
+    assertThat(seen.path()).isEqualTo("/v1/chat/completions");
+    assertThat(seen.header("authorization")).isEqualTo("Bearer " + UPSTREAM_KEY);
+    assertThat(seen.headers().toString()).doesNotContain(alice.secret());
+    JsonNode record = newRecord(records);
+    assertThat(record.get("outcome").asString()).isEqualTo("ALLOWED");
+    assertThat(record.get("method").asString()).isEqualTo("llm/chat");
+    assertThat(record.get("name").asString()).isEqualTo("gpt-4o");
+    assertThat(record.get("backend").asString()).isEqualTo("oai");
+    assertThat(record.toString()).doesNotContain("Say hello");
+    assertThat(record.at("/arguments/usage/total").asLong())
+        .isEqualTo(ModelFixture.INPUT_TOKENS + ModelFixture.OUTPUT_TOKENS);
+    assertThat(record.at("/arguments/ttft_ms").isNumber()).isTrue();
+    assertThat(record.get("response_digest").asString()).startsWith("hmac-sha256:");
+  }
+
+  @Test
+  void alias_isResolvedForTheCaller_beforeDeciding() {
+    aliceOpenAi.chat().completions().create(Sdks.chat("smart"));
+    assertThat(lastSeen().body()).contains("\"model\":\"gpt-4o\"");
+    ianOpenAi.chat().completions().create(Sdks.chat("smart"));
+    assertThat(lastSeen().body()).contains("\"model\":\"gpt-4o-mini\"");
+  }
+
+  @Test
+  void openAi_stream_passesThrough_withUsageCountedButNotShown() throws Exception {
+    int records = trail().size();
+    List<ChatCompletionChunk> chunks;
+    try (var stream = aliceOpenAi.chat().completions().createStreaming(Sdks.chat("gpt-4o"))) {
+      chunks = stream.stream().collect(Collectors.toList());
+    }
+    String text = chunks.stream().flatMap(c -> c.choices().stream())
+        .map(c -> c.delta().content().orElse("")).collect(Collectors.joining());
+    assertThat(text).isEqualTo(ModelFixture.ANSWER);
+    // the gateway asked for the usage; the client did not, and gets no usage chunk
+    assertThat(lastSeen().body()).contains("\"include_usage\":true");
+    assertThat(chunks).allSatisfy(c -> assertThat(c.usage()).isEmpty());
+    assertThat(newRecord(records).at("/arguments/usage/total").asLong())
+        .isEqualTo(ModelFixture.INPUT_TOKENS + ModelFixture.OUTPUT_TOKENS);
+  }
+
+  @Test
+  void embeddingsAndModels_areServed_modelsFilteredByPolicy() {
+    assertThat(ianOpenAi.embeddings().create(EmbeddingCreateParams.builder().model("embed-small")
+        .input("text").build()).data()).hasSize(1);
+    List<String> ians = ianOpenAi.models().list().data().stream().map(Model::id)
+        .collect(Collectors.toList());
+    assertThat(ians).contains("gpt-4o-mini", "embed-small", "default", "smart")
+        .doesNotContain("gpt-4o", "error-500");
+    assertThat(aliceOpenAi.models().list().data().stream().map(Model::id))
+        .contains("gpt-4o", "gpt-4o-mini");
+  }
+
+  @Test
+  void anthropic_messages_stream_andCountTokens_withXApiKey() {
+    Message message = aliceAnthropic.messages().create(Sdks.message("claude-fixture"));
+    assertThat(message.content().get(0).text().orElseThrow().text()).isEqualTo(ModelFixture.ANSWER);
+    ModelFixture.Seen seen = lastSeen();
+    assertThat(seen.header("x-api-key")).isEqualTo(UPSTREAM_KEY);
+    assertThat(seen.header("anthropic-version")).isNotNull();
+    assertThat(Sdks.text(aliceAnthropic.messages().createStreaming(Sdks.message("claude-fixture"))))
+        .isEqualTo(ModelFixture.ANSWER);
+    assertThat(aliceAnthropic.messages().countTokens(MessageCountTokensParams.builder()
+        .model("claude-fixture").addUserMessage("hi").build()).inputTokens())
+        .isEqualTo(ModelFixture.INPUT_TOKENS);
+  }
+
+  // ---- refused ------------------------------------------------------------------------------
+
+  @Test
+  void modelTheRoleMayNotUse_is403_andNeverForwarded() throws Exception {
+    int records = trail().size();
+    int before = fixture.requests().size();
+    PermissionDeniedException denied = catchThrowableOfType(PermissionDeniedException.class,
+        () -> ianOpenAi.chat().completions().create(Sdks.chat("gpt-4o")));
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(fixture.requests()).hasSize(before);
+    assertThat(newRecord(records).get("outcome").asString()).isEqualTo("DENIED");
+    // Anthropic's shape on its route
+    assertThatThrownBy(() -> Sdks.anthropic(origin(), ian.secret()).messages()
+        .create(Sdks.message("error-429")))
+        .isInstanceOf(com.anthropic.errors.PermissionDeniedException.class);
+  }
+
+  @Test
+  void conditionOnTheBody_refusesWithTheRulesReason() throws Exception {
+    HttpResponse<String> response = post("/v1/chat/completions", alice.secret(),
+        "{\"model\":\"gpt-4o\",\"max_tokens\":8000,\"messages\":[]}");
+    assertThat(response.statusCode()).isEqualTo(403);
+    assertThat(JSON.readTree(response.body()).at("/error/message").asString())
+        .contains("at most 4096 tokens per answer");
+  }
+
+  @Test
+  void tokenBudget_exhausted_thenRefilled_onTheClock() throws Exception {
+    var params = Sdks.chat("gpt-4o-mini").toBuilder().maxCompletionTokens(20).build();
+    RateLimitException limited = null;
+    for (int i = 0; i < 10 && limited == null; i++) {
+      try {
+        ianOpenAi.chat().completions().create(params);
+      } catch (RateLimitException e) {
+        limited = e;
+      }
+
+    }
+    assertThat(limited).as("the budget of 100 tokens/day runs out").isNotNull();
+    assertThat(limited.headers().values("Retry-After")).hasSize(1);
+    JsonNode refusal = newRecord(0);
+    assertThat(refusal.get("rules").toString()).contains("interns-daily");
+    assertThat(refusal.get("outcome").asString()).isEqualTo("LIMITED");
+    clock.advance(Duration.ofDays(1));
+    assertThat(ianOpenAi.chat().completions().create(params).choices()).hasSize(1);
+  }
+
+  // ---- streaming ----------------------------------------------------------------------------
+
+  @Test
+  void silentUpstream_getsKeepAlives_thenTheRest() throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(v1() + "/chat/completions"))
+        .header("Authorization", "Bearer " + alice.secret())
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"model\":\"silent\",\"stream\":true,\"messages\":[]}")).build();
+    HttpResponse<InputStream> response = raw.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(response.headers().firstValue("content-type")).hasValue("text/event-stream");
+    StringBuilder seen = new StringBuilder();
+    try (InputStream in = response.body()) {
+      while (!seen.toString().contains(": keep-alive")) {
+        int b = in.read();
+        assertThat(b).as("the stream ended before a keep-alive").isNotNegative();
+        seen.append((char) b);
+      }
+      Conditions.await("the fixture waits", () -> fixture.silentWaiting() > 0);
+      fixture.resume();
+      seen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    assertThat(seen.toString()).contains("\"content\":\"Hello\"").endsWith("data: [DONE]\n\n");
+  }
+
+  @Test
+  void clientThatDisconnects_cancelsTheUpstream() throws Exception {
+    int before = fixture.cancels();
+    try (var stream = aliceOpenAi.chat().completions().createStreaming(Sdks.chat("drip"))) {
+      assertThat(stream.stream().limit(3).count()).isEqualTo(3);
+    }
+    Conditions.await("the fixture sees the cancel", () -> fixture.cancels() > before);
+    Conditions.await("the call is recorded as cancelled", () -> {
+      try {
+        return trail().stream().anyMatch(r -> r.get("name").asString().equals("drip")
+            && r.get("outcome").asString().equals("CANCELLED"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  @Test
+  void invalidSse_becomesAnErrorEvent() throws Exception {
+    int records = trail().size();
+    HttpResponse<String> response = post("/v1/chat/completions", alice.secret(),
+        "{\"model\":\"invalid-sse\",\"stream\":true,\"messages\":[]}");
+    assertThat(response.body()).contains("data: {\"error\":")
+        .contains("the upstream sent an invalid event stream").doesNotContain("not json at all");
+    assertThat(newRecord(records).get("outcome").asString()).isEqualTo("FAILED");
+  }
+
+  // ---- upstream failures --------------------------------------------------------------------
+
+  @Test
+  void upstreamErrors_reachTheClientInTheApisShape() throws Exception {
+    RateLimitException limited = catchThrowableOfType(RateLimitException.class,
+        () -> aliceOpenAi.chat().completions().create(Sdks.chat("error-429")));
+    assertThat(limited.headers().values("Retry-After")).containsExactly("7");
+    Conditions.await("the 429 is recorded", () -> {
+      try {
+        return trail().stream().anyMatch(r -> r.get("name").asString().equals("error-429"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    int records = trail().size();
+    OpenAIServiceException failed = catchThrowableOfType(OpenAIServiceException.class,
+        () -> aliceOpenAi.chat().completions().create(Sdks.chat("error-500")));
+    assertThat(failed.statusCode()).isEqualTo(500);
+    assertThat(newRecord(records).get("outcome").asString()).isEqualTo("FAILED");
+    assertThatThrownBy(() -> aliceAnthropic.messages().create(Sdks.message("error-429")))
+        .isInstanceOf(com.anthropic.errors.RateLimitException.class);
+  }
+
+  @Test
+  void upstreamThatNeverAnswers_is504_andTimedOut() throws Exception {
+    int records = trail().size();
+    OpenAIServiceException timedOut = catchThrowableOfType(OpenAIServiceException.class,
+        () -> aliceOpenAi.chat().completions().create(Sdks.chat("hang")));
+    assertThat(timedOut.statusCode()).isEqualTo(504);
+    JsonNode record = newRecord(records);
+    assertThat(record.get("outcome").asString()).as(record.toString()).isEqualTo("TIMED_OUT");
+  }
+
+  // ---- bad input ----------------------------------------------------------------------------
+
+  @Test
+  void badInput_getsTheApisErrorShape_andARecord_andNeverReachesTheUpstream() throws Exception {
+    int forwarded = fixture.requests().size();
+    int records = trail().size();
+    String[][] cases = {
+        {"{\"model\":", "400", "not valid JSON"},
+        {"{\"messages\":[]}", "400", "'model' is required"},
+        {"{\"model\":42}", "400", "'model' must be a non-empty string"},
+        {"{\"model\":\"gpt-4o\",\"stream\":\"yes\"}", "400", "'stream' must be true or false"},
+        {"{\"model\":\"gpt-4o-mini\",\"model\":\"gpt-4o\"}", "400", "duplicate key"},
+        {"{\"model\":\"gpt-5\"}", "404", "is not served"},
+        {"{\"model\":\"x\",\"pad\":\"" + "a".repeat(70_000) + "\"}", "413", "larger than"},
+    };
+    for (String[] c : cases) {
+      HttpResponse<String> response = post("/v1/chat/completions", alice.secret(), c[0]);
+      assertThat(response.statusCode()).as(c[2]).isEqualTo(Integer.parseInt(c[1]));
+      assertThat(JSON.readTree(response.body()).at("/error/message").asString()).contains(c[2]);
+    }
+    HttpResponse<String> path = post("/v1/completions", alice.secret(), "{}");
+    assertThat(path.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(path.body()).has("error")).isTrue();
+    HttpResponse<String> anthropic = post("/v1/messages", alice.secret(), "{\"model\":");
+    assertThat(JSON.readTree(anthropic.body()).get("type").asString()).isEqualTo("error");
+    assertThat(fixture.requests()).hasSize(forwarded);
+    assertThat(trail()).hasSize(records + cases.length + 2);
+  }
+
+  @Test
+  void unauthenticated_is401_generic() throws Exception {
+    HttpResponse<String> none = post("/v1/chat/completions", null, "{\"model\":\"gpt-4o\"}");
+    HttpResponse<String> wrong = post("/v1/chat/completions", "sk-wrong", "{\"model\":\"gpt-4o\"}");
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(wrong.body()).isEqualTo(none.body());
+  }
+
+  /** Writes to two streams. */
+  private static final class TeeStream extends java.io.OutputStream {
+    private final java.io.OutputStream a;
+    private final java.io.OutputStream b;
+
+    TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public void write(int c) throws IOException {
+      a.write(c);
+      synchronized (b) {
+        b.write(c);
+      }
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) throws IOException {
+      a.write(bytes, off, len);
+      synchronized (b) {
+        b.write(bytes, off, len);
+      }
+    }
+  }
+}
