@@ -162,6 +162,7 @@ public final class HttpGatewayBench {
         new Arm("sentinel http", gateway.endpoint, key, "echo__echo"));
     arms.get(0).process = backend;
     arms.get(1).process = gateway.process;
+    arms.get(1).backend = backend;
     int errors = 0;
     if (options.phases.contains("http")) {
       errors += measure(arms, out.putArray("runs"), options.warmup);
@@ -297,11 +298,25 @@ public final class HttpGatewayBench {
           }, (long) ((warmup + options.measure / 2) * 1000), TimeUnit.MILLISECONDS);
         }
         long[] before = arm.process == null ? null : Machine.cpuTicks(arm.process.pid());
+        long switches = arm.process == null ? 0 : Machine.contextSwitches(arm.process.pid());
+        Map<String, Long> threadCpu = arm.process == null ? null : Machine.threadCpu(arm.process.pid());
+        long[] backendBefore = arm.backend == null ? null : Machine.cpuTicks(arm.backend.pid());
+        long backendSwitches = arm.backend == null ? 0 : Machine.contextSwitches(arm.backend.pid());
         HttpLoad.Outcome outcome = HttpLoad.run(settings);
         if (before != null) {
           long[] after = Machine.cpuTicks(arm.process.pid());
           arm.cpuTicks += after[0] - before[0] + after[1] - before[1];
+          arm.systemTicks += after[1] - before[1];
+          arm.switches += Machine.contextSwitches(arm.process.pid()) - switches;
+          arm.addThreadCpu(threadCpu, Machine.threadCpu(arm.process.pid()));
+          arm.threads = Math.max(arm.threads,
+              Machine.status(arm.process.pid()).getOrDefault("Threads", -1L));
           arm.allCalls += outcome.totalCalls();
+        }
+        if (backendBefore != null) {
+          long[] after = Machine.cpuTicks(arm.backend.pid());
+          arm.backendTicks += after[0] - backendBefore[0] + after[1] - backendBefore[1];
+          arm.backendSwitches += Machine.contextSwitches(arm.backend.pid()) - backendSwitches;
         }
         log(String.format(Locale.ROOT, "round %d, %s (load %s): %s", round + 1, arm.label, load,
             outcome));
@@ -356,10 +371,26 @@ public final class HttpGatewayBench {
         for (int i : order) {
           Arm arm = rated.get(i);
           String load = Machine.loadAverage();
+          Process process = arms.get(i).process;
+          long[] ticks = process == null ? null : Machine.cpuTicks(process.pid());
+          long switches = process == null ? 0 : Machine.contextSwitches(process.pid());
+          Map<String, Long> threadCpu = process == null ? null : Machine.threadCpu(process.pid());
           HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
                   options.sessions, HttpLoad.seconds(options.pacedWarmup),
                   HttpLoad.seconds(options.pacedMeasure), TEXT)
               .withApiKey(arm.apiKey).withTool(arm.tool).withRate(rate));
+          if (process != null) {
+            // At a fixed rate the gateway's work per call does not depend on how fast it could
+            // go: the CPU per call here is comparable between gateways, the closed loop's less so.
+            long[] after = Machine.cpuTicks(process.pid());
+            arm.cpuTicks += after[0] - ticks[0] + after[1] - ticks[1];
+            arm.systemTicks += after[1] - ticks[1];
+            arm.switches += Machine.contextSwitches(process.pid()) - switches;
+            arm.addThreadCpu(threadCpu, Machine.threadCpu(process.pid()));
+            arm.threads = Math.max(arm.threads,
+                Machine.status(process.pid()).getOrDefault("Threads", -1L));
+            arm.allCalls += outcome.totalCalls();
+          }
           log(String.format(Locale.ROOT, "paced %s/s, round %d, %s (load %s): %s", fmt(rate),
               round + 1, arm.label, load, outcome));
           arm.add(outcome);
@@ -399,8 +430,17 @@ public final class HttpGatewayBench {
     double seconds;
     long errors;
     Process process;
+    /** The backend behind the gateway an arm measures, or null. */
+    Process backend;
     volatile long childProcesses = -1;
     long cpuTicks;
+    long systemTicks;
+    long switches;
+    long threads = -1;
+    long backendTicks;
+    long backendSwitches;
+    /** CPU nanoseconds of the process's threads by group ({@link Machine#threadCpu}). */
+    final Map<String, Long> threadCpu = new LinkedHashMap<>();
     long allCalls;
     long sessionFailures;
     final List<String> errorSamples = new ArrayList<>();
@@ -428,6 +468,11 @@ public final class HttpGatewayBench {
       return seconds == 0 ? 0 : stats.count() / seconds;
     }
 
+    void addThreadCpu(Map<String, Long> before, Map<String, Long> after) {
+      after.forEach((group, ns) -> threadCpu.merge(group, ns - before.getOrDefault(group, 0L),
+          Long::sum));
+    }
+
     ObjectNode json() {
       ObjectNode node = JsonNodeFactory.instance.objectNode();
       node.put("label", label);
@@ -450,6 +495,26 @@ public final class HttpGatewayBench {
       if (allCalls > 0) {
         // CPU of the process the client talks to (not its children), warm-up included.
         node.put("cpuUsPerCall", cpuTicks * 10_000.0 / allCalls);
+        node.put("cpuSystemUsPerCall", systemTicks * 10_000.0 / allCalls);
+        // Context switches of all its threads (voluntary and not): hand-offs and wake-ups per
+        // call, which depend less on the machine's load than CPU time does.
+        node.put("contextSwitchesPerCall", (double) switches / allCalls);
+        node.put("threads", threads);
+        if (!threadCpu.isEmpty()) {
+          // Exact (ns) where the ticks above are 10 ms; "jit" is compilation, which a run under
+          // load still pays long after its warm-up and which says nothing about serving a call.
+          ObjectNode groups = node.putObject("threadCpuUsPerCall");
+          long withoutJit = 0;
+          for (Map.Entry<String, Long> e : threadCpu.entrySet()) {
+            groups.put(e.getKey(), e.getValue() / 1e3 / allCalls);
+            withoutJit += e.getKey().equals("jit") ? 0 : e.getValue();
+          }
+          node.put("cpuUsPerCallWithoutJit", withoutJit / 1e3 / allCalls);
+        }
+        if (backend != null) {
+          node.put("backendCpuUsPerCall", backendTicks * 10_000.0 / allCalls);
+          node.put("backendContextSwitchesPerCall", (double) backendSwitches / allCalls);
+        }
       }
       if (childProcesses >= 0) {
         node.put("childProcesses", childProcesses);
@@ -677,20 +742,24 @@ public final class HttpGatewayBench {
             options.sessions, fmt(options.pacedWarmup), fmt(options.pacedMeasure),
             options.rounds));
         out.append("| rate/s | arm | achieved/s | p50 | p90 | p99 | max | late | errors |"
-            + " added p50 | added p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+            + " added p50 | added p99 | CPU µs/call: without JIT, by thread group |"
+            + " ctx switches/call |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (tools.jackson.databind.JsonNode rate : http.path("paced")) {
           for (tools.jackson.databind.JsonNode arm : rate.path("arms")) {
             boolean first = arm == rate.path("arms").get(0);
             tools.jackson.databind.JsonNode us = arm.path("us");
             out.append(String.format(Locale.ROOT,
-                "| %s | %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s |%n",
+                "| %s | %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s |%n",
                 fmt(rate.path("rate").asDouble()), arm.path("label").asString(),
                 arm.path("callsPerSecond").asDouble(), fmt(us.path("p50").asDouble()),
                 fmt(us.path("p90").asDouble()), fmt(us.path("p99").asDouble()),
                 fmt(us.path("max").asDouble()), arm.path("late").asLong(),
                 arm.path("errors").asLong(),
                 first ? "" : fmt(rate.path("addedUs").path("p50").asDouble()),
-                first ? "" : fmt(rate.path("addedUs").path("p99").asDouble())));
+                first ? "" : fmt(rate.path("addedUs").path("p99").asDouble()),
+                threadCpu(arm),
+                arm.has("contextSwitchesPerCall") ? String.format(Locale.ROOT, "%.2f",
+                    arm.path("contextSwitchesPerCall").asDouble()) : ""));
           }
         }
         out.append('\n');
@@ -726,17 +795,44 @@ public final class HttpGatewayBench {
     return out.toString();
   }
 
+  /** "total (serving 120, audit 30, ...)" of an arm's CPU per call without JIT, or "". */
+  private static String threadCpu(tools.jackson.databind.JsonNode arm) {
+    if (!arm.has("cpuUsPerCallWithoutJit")) {
+      return "";
+    }
+    StringBuilder text = new StringBuilder(fmt(Math.rint(arm.path("cpuUsPerCallWithoutJit")
+        .asDouble()))).append(" (");
+    String sep = "";
+    for (java.util.Map.Entry<String, tools.jackson.databind.JsonNode> e
+        : arm.path("threadCpuUsPerCall").properties()) {
+      text.append(sep).append(e.getKey()).append(' ').append(fmt(Math.rint(e.getValue().asDouble())));
+      sep = ", ";
+    }
+    return text.append(')').toString();
+  }
+
   private static void table(StringBuilder out, tools.jackson.databind.JsonNode arms) {
-    out.append("| arm | calls/s | p50 | p90 | p99 | max | calls | errors | CPU µs/call |"
-        + " child processes |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    out.append("| arm | calls/s | p50 | p90 | p99 | max | calls | errors | CPU µs/call (system) |"
+        + " CPU µs/call: without JIT, by thread group |"
+        + " ctx switches/call | threads | backend CPU µs/call, ctx switches/call |"
+        + " child processes |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (tools.jackson.databind.JsonNode arm : arms) {
       tools.jackson.databind.JsonNode us = arm.path("us");
-      out.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s |%n",
+      out.append(String.format(Locale.ROOT,
+          "| %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s |%n",
           arm.path("label").asString(), arm.path("callsPerSecond").asDouble(),
           fmt(us.path("p50").asDouble()), fmt(us.path("p90").asDouble()),
           fmt(us.path("p99").asDouble()), fmt(us.path("max").asDouble()),
           arm.path("calls").asLong(), arm.path("errors").asLong(),
-          arm.has("cpuUsPerCall") ? fmt(Math.rint(arm.path("cpuUsPerCall").asDouble())) : "",
+          arm.has("cpuUsPerCall") ? fmt(Math.rint(arm.path("cpuUsPerCall").asDouble())) + " ("
+              + fmt(Math.rint(arm.path("cpuSystemUsPerCall").asDouble())) + ")" : "",
+          threadCpu(arm),
+          arm.has("contextSwitchesPerCall")
+              ? String.format(Locale.ROOT, "%.2f", arm.path("contextSwitchesPerCall").asDouble()) : "",
+          arm.has("threads") ? arm.path("threads").asString() : "",
+          arm.has("backendCpuUsPerCall") ? fmt(Math.rint(arm.path("backendCpuUsPerCall").asDouble()))
+              + ", " + String.format(Locale.ROOT, "%.2f",
+                  arm.path("backendContextSwitchesPerCall").asDouble()) : "",
           arm.has("childProcesses") ? arm.path("childProcesses").asString() : ""));
     }
   }

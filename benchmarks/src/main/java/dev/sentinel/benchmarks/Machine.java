@@ -91,6 +91,53 @@ final class Machine {
     return total;
   }
 
+  /** The groups {@link #threadCpu} sorts a JVM's threads into, in report order. */
+  static final List<String> THREAD_GROUPS = List.of("serving", "audit", "configWatch", "jit", "vm");
+
+  /**
+   * CPU time so far of the process's live threads in nanoseconds ({@code
+   * /proc/<pid>/task/<tid>/schedstat}, exact where ticks are 10 ms), summed per group of thread
+   * names: {@code jit} (the JIT compilers and code sweeper: warm-up, not serving), {@code vm} (GC,
+   * VM and other JVM threads), {@code audit} (the audit writers), {@code configWatch} (the config
+   * file watcher and the JDK's file-system watch thread) and {@code serving} (everything else:
+   * Jetty, the router, the backend client). A thread that ended takes its time with it.
+   */
+  static Map<String, Long> threadCpu(long pid) {
+    Map<String, Long> groups = new LinkedHashMap<>();
+    THREAD_GROUPS.forEach(g -> groups.put(g, 0L));
+    try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String schedstat = read(task.resolve("schedstat").toString()).trim();
+        if (schedstat.isEmpty()) {
+          continue;
+        }
+        long ns = Long.parseLong(schedstat.split("\\s+")[0]);
+        groups.merge(threadGroup(read(task.resolve("comm").toString()).trim()), ns, Long::sum);
+      }
+    } catch (IOException | RuntimeException e) {
+      return groups;
+    }
+    return groups;
+  }
+
+  /** The group of a thread by its (kernel, 15-character) name; see {@link #threadCpu}. */
+  static String threadGroup(String name) {
+    if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")
+        || name.startsWith("Sweeper")) {
+      return "jit";
+    }
+    if (name.startsWith("sentinel-audit")) {
+      return "audit";
+    }
+    if (name.startsWith("sentinel-config") || name.startsWith("FileSystemWatch")) {
+      return "configWatch";
+    }
+    if (name.startsWith("sentinel-") || name.startsWith("qtp") || name.startsWith("HttpClient")) {
+      return "serving";
+    }
+    return "vm";
+  }
+
   private static String cpuModel() {
     return read("/proc/cpuinfo").lines()
         .filter(l -> l.startsWith("model name"))

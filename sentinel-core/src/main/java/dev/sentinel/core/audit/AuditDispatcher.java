@@ -30,7 +30,8 @@ import tools.jackson.databind.node.JsonNodeFactory;
  *
  * <p>Each sink has its own bounded queue and its own daemon writer thread, so a slow sink never
  * stalls another. A writer waits for the first event, takes whatever else is queued up to the
- * batch size without waiting, and hands the batch to {@link AuditSink#write}. When the sink
+ * batch size (after waiting up to {@link Builder#linger} for more, when one is set), and hands
+ * the batch to {@link AuditSink#write}. When the sink
  * throws (anything, {@link Error}s included), the writer marks it unhealthy, warns (at most once
  * every 30 seconds per sink, never with event contents) and retries the same batch with
  * exponential backoff. With {@link OnSinkFailure#BLOCK} it retries until the sink recovers and
@@ -86,6 +87,7 @@ public final class AuditDispatcher implements AutoCloseable {
   private final int maxAttempts;
   private final Duration drainTimeout;
   private final long durableTimeoutNanos;
+  private final long lingerNanos;
   private final Clock clock;
   private final Consumer<AuditEvent> fallback;
 
@@ -100,6 +102,8 @@ public final class AuditDispatcher implements AutoCloseable {
   private final AtomicInteger unhealthySinks = new AtomicInteger();
   /** Threads waiting on {@link #progress} for room, health or completion. */
   private final AtomicInteger waiters = new AtomicInteger();
+  /** Threads in {@link #flush}: writers do not linger meanwhile. */
+  private final AtomicInteger flushers = new AtomicInteger();
   private final Object progress = new Object();
 
   private AuditDispatcher(Builder b) {
@@ -111,6 +115,7 @@ public final class AuditDispatcher implements AutoCloseable {
     this.maxAttempts = b.maxAttempts;
     this.drainTimeout = b.drainTimeout;
     this.durableTimeoutNanos = nanos(b.durableTimeout);
+    this.lingerNanos = nanos(b.linger);
     this.clock = b.clock;
     this.fallback = b.fallback;
     this.writers = new SinkWriter[b.sinks.size()];
@@ -198,6 +203,10 @@ public final class AuditDispatcher implements AutoCloseable {
         accepted.incrementAndGet();
         for (SinkWriter w : writers) {
           w.enqueue(entry);
+          // A durable caller waits, or a batch is full: end the writer's linger.
+          if (lingerNanos > 0 && (entry.ticket != null || w.queue.size() >= w.batchSize - 1)) {
+            LockSupport.unpark(w.thread);
+          }
         }
       }
     } finally {
@@ -250,6 +259,12 @@ public final class AuditDispatcher implements AutoCloseable {
     }
     long deadline = System.nanoTime() + nanos(timeout);
     waiters.incrementAndGet();
+    flushers.incrementAndGet();
+    if (lingerNanos > 0) {
+      for (SinkWriter w : writers) {
+        LockSupport.unpark(w.thread); // out of a linger: write what is queued now
+      }
+    }
     try {
       synchronized (progress) {
         while (!allCompleted(target)) {
@@ -265,6 +280,7 @@ public final class AuditDispatcher implements AutoCloseable {
       Thread.currentThread().interrupt();
       return allCompleted(target);
     } finally {
+      flushers.decrementAndGet();
       waiters.decrementAndGet();
     }
   }
@@ -293,6 +309,7 @@ public final class AuditDispatcher implements AutoCloseable {
       for (SinkWriter w : writers) {
         w.stopping = true;
         w.queue.offer(STOP);
+        LockSupport.unpark(w.thread); // out of a linger
       }
       for (SinkWriter w : writers) {
         interrupted |= join(w.thread, deadline);
@@ -520,6 +537,9 @@ public final class AuditDispatcher implements AutoCloseable {
           }
           batch.add(first);
           queue.drainTo(batch, batchSize - 1);
+          if (lingerNanos > 0) {
+            linger(batch);
+          }
           batch.removeIf(e -> e == STOP);
           taken.addAndGet(batch.size());
           signalProgress();
@@ -543,6 +563,30 @@ public final class AuditDispatcher implements AutoCloseable {
         } finally {
           batch.clear();
         }
+      }
+    }
+
+    /**
+     * Waits up to the linger for more events, so that a sink whose every write costs much (a
+     * commit that syncs a journal and the database) writes fewer, larger batches. Does not wait
+     * once the batch is full, holds a durable event (its caller waits), or the dispatcher is
+     * flushing or closing; {@link #submit}, {@link #flush} and {@link #close} unpark the writer
+     * for those. Recording an event does not wake a lingering writer: that is the point.
+     */
+    private void linger(List<Queued> batch) {
+      long deadline = System.nanoTime() + lingerNanos;
+      int checked = 0;
+      boolean durable = false;
+      while (true) {
+        for (; checked < batch.size(); checked++) {
+          durable |= batch.get(checked).ticket != null || batch.get(checked) == STOP;
+        }
+        long left = deadline - System.nanoTime();
+        if (durable || batch.size() >= batchSize || stopping || flushers.get() > 0 || left <= 0) {
+          return;
+        }
+        LockSupport.parkNanos(this, left);
+        queue.drainTo(batch, batchSize - batch.size());
       }
     }
 
@@ -823,6 +867,7 @@ public final class AuditDispatcher implements AutoCloseable {
     private String threadName = "sentinel-audit";
     private Duration drainTimeout = Duration.ofSeconds(10);
     private Duration durableTimeout = Duration.ofSeconds(5);
+    private Duration linger = Duration.ZERO;
     private Clock clock = Clock.system();
     private Consumer<AuditEvent> fallback = AuditDispatcher::logToFallback;
 
@@ -922,6 +967,25 @@ public final class AuditDispatcher implements AutoCloseable {
             "durableTimeout must be positive, got " + durableTimeout);
       }
       this.durableTimeout = durableTimeout;
+      return this;
+    }
+
+    /**
+     * Sets how long a writer waits, after the first event of a batch, for more events before it
+     * writes the batch; default zero (it writes what is queued at once). For sinks whose every
+     * write has a high fixed cost, such as a database commit: at a few hundred calls per second
+     * each event would otherwise be a commit of its own. The wait ends early when the batch is
+     * full, when it holds an event recorded durably ({@link #recordDurably} callers do not wait
+     * for it), on {@link AuditDispatcher#flush} and on {@link AuditDispatcher#close}. An event
+     * recorded asynchronously reaches its sinks up to this much later, so a crash of the process
+     * loses up to this much more of them.
+     */
+    public Builder linger(Duration linger) {
+      Objects.requireNonNull(linger, "linger");
+      if (linger.isNegative()) {
+        throw new IllegalArgumentException("linger must not be negative, got " + linger);
+      }
+      this.linger = linger;
       return this;
     }
 

@@ -9,6 +9,7 @@ import dev.sentinel.core.audit.AuditDispatcher.WhenFull;
 import dev.sentinel.core.audit.TestSinks.FlakySink;
 import dev.sentinel.core.audit.TestSinks.GatedSink;
 import dev.sentinel.core.audit.TestSinks.ListSink;
+import dev.sentinel.core.testing.Conditions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -87,6 +88,50 @@ class AuditDispatcherTest {
       assertThat(sink.batches()).containsExactly(1, 99);
       assertThat(sink.events()).containsExactlyElementsOf(sent);
     }
+  }
+
+  /** A lingering writer writes when the batch is full, not before (the linger is an hour). */
+  @Test
+  void linger_gathersWhatIsRecordedMeanwhileIntoOneWrite() {
+    ListSink sink = new ListSink();
+    try (AuditDispatcher dispatcher = builder().sink(sink).batchSize(10).linger(Duration.ofHours(1))
+        .build()) {
+      List<AuditEvent> sent = events("e", 10);
+      sent.forEach(dispatcher::record);
+
+      Conditions.await("the full batch is written", () -> sink.events().size() == 10);
+      assertThat(sink.batches()).containsExactly(10);
+      assertThat(sink.events()).containsExactlyElementsOf(sent);
+    }
+  }
+
+  /** A durable caller does not wait for the linger: its record ends it. */
+  @Test
+  void linger_endsForADurableRecord() {
+    ListSink sink = new ListSink();
+    try (AuditDispatcher dispatcher = builder().sink(sink).linger(Duration.ofHours(1))
+        .durableTimeout(LONG).build()) {
+      dispatcher.record(TestEvents.event("async"));
+
+      assertThat(dispatcher.recordDurably(TestEvents.event("durable"))).isTrue();
+      assertThat(sink.batches()).containsExactly(2);
+    }
+  }
+
+  @Test
+  void linger_endsOnFlushAndOnClose() {
+    ListSink sink = new ListSink();
+    AuditDispatcher dispatcher = builder().sink(sink).linger(Duration.ofHours(1)).build();
+    dispatcher.record(TestEvents.event("a"));
+    assertThat(dispatcher.flush(LONG)).isTrue();
+    assertThat(sink.batches()).containsExactly(1);
+
+    dispatcher.record(TestEvents.event("b"));
+    dispatcher.close();
+
+    assertThat(sink.events()).extracting(AuditEvent::id).containsExactly("a", "b");
+    assertThat(fallback).isEmpty();
+    assertThat(dispatcher.stats().dropped()).isZero();
   }
 
   @Test

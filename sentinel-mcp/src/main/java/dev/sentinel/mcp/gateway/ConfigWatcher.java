@@ -14,6 +14,7 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.HashSet;
@@ -31,8 +32,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reloads a gateway when its config file, or the policy file it names, changes on disk, once
- * the change is complete. It watches the files' directories (editors often replace a file by
- * renaming a new one over it) and reloads only files that have settled:
+ * the change is complete. It watches the files' directories for files created, renamed or
+ * deleted (editors often replace a file by renaming a new one over it), and polls the files
+ * themselves for writes in place: their size, times and file key on every check of the timer,
+ * and their content's digest about once a second (a same-size rewrite within one tick of a
+ * coarse file-system clock changes no time). It does not ask the directories for every write:
+ * the audit trail ({@code sentinel.db} or a JSON Lines file) usually lives beside the config,
+ * and each of its writes would wake two threads here, several times per call served. It
+ * reloads only files that have settled:
  *
  * <ol>
  *   <li>no change was seen for the {@code settle} period;
@@ -76,11 +83,20 @@ public final class ConfigWatcher implements AutoCloseable {
   private final Set<Path> directories = new HashSet<>();
   private volatile Set<Path> files = Set.of();
   private volatile boolean closed;
+  /** Timer checks between digest reads of the files: about one second's worth. */
+  private final int checksPerDigest;
+  // Guarded by this: what the watched files looked like when last polled (writtenInPlace).
+  private Map<Path, String> stamps = Map.of();
+  private Map<Path, String> digests = Map.of();
+  private int checksSinceDigest;
   // Guarded by this: the settling of the change seen last.
   private boolean dirty;
   private long lastChange;
   private Snapshot firstRead;
   private long changesSeen;
+  // Guarded by this: events received per file name of the watched directories, for tests (at
+  // most 64 names).
+  private final Map<String, Long> eventsByName = new java.util.HashMap<>();
 
   private ConfigWatcher(ConfigReloader reloader, Duration settle, Clock clock,
       Consumer<ConfigReloader.Result> listener) throws IOException {
@@ -88,6 +104,7 @@ public final class ConfigWatcher implements AutoCloseable {
     this.settle = settle;
     this.clock = clock;
     this.listener = listener;
+    this.checksPerDigest = (int) Math.max(1, 1_000 / pollMillis(settle));
     this.watch = FileSystems.getDefault().newWatchService();
     this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "sentinel-config-reload");
@@ -135,7 +152,7 @@ public final class ConfigWatcher implements AutoCloseable {
     }
     watcher.loop.start();
     // Settling is checked often against the clock; the check is cheap while nothing changed.
-    long poll = Math.max(10, Math.min(250, settle.toMillis() / 10));
+    long poll = pollMillis(settle);
     watcher.timer.scheduleWithFixedDelay(watcher::check, poll, poll, TimeUnit.MILLISECONDS);
     return watcher;
   }
@@ -152,9 +169,28 @@ public final class ConfigWatcher implements AutoCloseable {
     timer.shutdownNow();
   }
 
+  private static long pollMillis(Duration settle) {
+    return Math.max(10, Math.min(250, settle.toMillis() / 10));
+  }
+
   /** How many changes of the watched files have been seen: for tests, to know one arrived. */
   synchronized long changesSeen() {
     return changesSeen;
+  }
+
+  /**
+   * How many events the directories' watch delivered for files of this name: for tests, to show
+   * which writes wake the watcher.
+   */
+  synchronized long eventsReceived(String fileName) {
+    return eventsByName.getOrDefault(fileName, 0L);
+  }
+
+  private synchronized void received(Path name) {
+    String key = name.toString();
+    if (eventsByName.containsKey(key) || eventsByName.size() < 64) {
+      eventsByName.merge(key, 1L, Long::sum);
+    }
   }
 
   /**
@@ -177,11 +213,69 @@ public final class ConfigWatcher implements AutoCloseable {
     for (Path file : watched) {
       Path directory = file.getParent();
       if (directory != null && directories.add(directory)) {
+        // Not ENTRY_MODIFY: every write to any file of the directory would wake the watch
+        // threads; writes in place to the watched files are found by polling them (check).
         directory.register(watch, StandardWatchEventKinds.ENTRY_CREATE,
-            StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+            StandardWatchEventKinds.ENTRY_DELETE);
       }
     }
     files = Set.copyOf(watched);
+    // A file watched already keeps what it was last polled as, so that a write between a reload
+    // and this call is still seen; a file watched from now on starts from its present state.
+    stamps = polled(files, stamps, ConfigWatcher::stamp);
+    digests = polled(files, digests, Snapshot::state);
+  }
+
+  private static Map<Path, String> polled(Set<Path> paths, Map<Path, String> known,
+      java.util.function.Function<Path, String> read) {
+    Map<Path, String> states = new TreeMap<>();
+    for (Path path : paths) {
+      String state = known.get(path);
+      states.put(path, state != null ? state : read.apply(path));
+    }
+    return states;
+  }
+
+  /**
+   * Whether the files were written since the last look: their stamps (size, times, file key)
+   * on every call, their digests every {@link #checksPerDigest} calls. On the timer thread.
+   */
+  private synchronized boolean writtenInPlace() {
+    boolean written = false;
+    Map<Path, String> now = polled(files, Map.of(), ConfigWatcher::stamp);
+    if (!now.equals(stamps)) {
+      stamps = now;
+      written = true;
+    }
+    if (++checksSinceDigest >= checksPerDigest) {
+      checksSinceDigest = 0;
+      Map<Path, String> read = polled(files, Map.of(), Snapshot::state);
+      if (!read.equals(digests)) {
+        digests = read;
+        written = true;
+      }
+    }
+    return written;
+  }
+
+  /** Size, modification and change times and file key (device and inode) of a file. */
+  private static String stamp(Path path) {
+    try {
+      BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+      Object changed;
+      try {
+        // The change time moves on every write, even one that sets the modification time back.
+        changed = Files.getAttribute(path, "unix:ctime");
+      } catch (UnsupportedOperationException | IllegalArgumentException e) {
+        changed = "";
+      }
+      return attributes.size() + " " + attributes.lastModifiedTime() + " " + changed + " "
+          + attributes.fileKey();
+    } catch (NoSuchFileException missing) {
+      return "absent";
+    } catch (IOException e) {
+      return "unreadable: " + e.getClass().getSimpleName();
+    }
   }
 
   private void run() {
@@ -197,8 +291,9 @@ public final class ConfigWatcher implements AutoCloseable {
       for (WatchEvent<?> event : key.pollEvents()) {
         if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
           relevant = true;
-        } else if (files.contains(directory.resolve((Path) event.context()).normalize())) {
-          relevant = true;
+        } else {
+          received((Path) event.context());
+          relevant |= files.contains(directory.resolve((Path) event.context()).normalize());
         }
       }
       key.reset();
@@ -216,8 +311,11 @@ public final class ConfigWatcher implements AutoCloseable {
     changesSeen++;
   }
 
-  /** On the timer: reloads once the change seen last has settled. */
+  /** On the timer: notes writes in place, and reloads once the change seen last has settled. */
   private void check() {
+    if (!closed && writtenInPlace()) {
+      changed();
+    }
     Snapshot settled;
     synchronized (this) {
       if (closed || !dirty || clock.nanoTime() - lastChange < settle.toNanos()) {
@@ -278,7 +376,7 @@ public final class ConfigWatcher implements AutoCloseable {
       return new Snapshot(states);
     }
 
-    private static String state(Path path) {
+    static String state(Path path) {
       try {
         FileTime modified = Files.getLastModifiedTime(path);
         long size = Files.size(path);

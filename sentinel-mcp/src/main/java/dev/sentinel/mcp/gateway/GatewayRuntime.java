@@ -100,6 +100,13 @@ public final class GatewayRuntime implements AutoCloseable {
   private static final int STDERR_TAIL_BYTES = 16 * 1024;
   private static final Duration STOP_GRACE = Duration.ofSeconds(2);
   private static final int DATABASE_BATCH = 4096;
+  /**
+   * How long a database sink's writer waits for more records after the first of a batch: a
+   * SQLite commit syncs its rollback journal and the database, about 1 ms of CPU and several of
+   * waiting whatever the batch holds (BENCHMARKS.md), so at a few hundred calls per second each
+   * record would otherwise be a commit of its own. Durable records do not wait.
+   */
+  private static final Duration DATABASE_LINGER = Duration.ofMillis(50);
   private static final Duration MAX_PURGE_INTERVAL = Duration.ofHours(1);
   private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
   private static final Duration MAINTENANCE_STOP = Duration.ofSeconds(5);
@@ -686,6 +693,7 @@ public final class GatewayRuntime implements AutoCloseable {
         // Group commit takes only what is queued, so a large batch costs nothing when idle and
         // lets a database keep up under load (SQLite: 41k rows/s at 512, 51k at 4096).
         .batchSize(audit.usesDatabase() ? DATABASE_BATCH : AuditDispatcher.DEFAULT_BATCH_SIZE)
+        .linger(audit.usesDatabase() ? DATABASE_LINGER : Duration.ZERO)
         .capacity(audit.queueCapacity())
         .whenFull(audit.whenFull())
         .onSinkFailure(audit.onSinkFailure());

@@ -346,6 +346,51 @@ class GatewayRuntimeReloadTest {
     }
   }
 
+  /**
+   * The audit trail (sentinel.db, or a JSON Lines file) usually lives beside the config and is
+   * written for every call: the watcher must not be woken by those writes (two threads, several
+   * times per call, measured in BENCHMARKS.md). Events are queued in order, so once the marker's
+   * creation has arrived every event of the writes before it has too.
+   */
+  @Test
+  void watcher_isNotWokenByWritesToAnotherFileBesideTheConfig() throws IOException {
+    Path file = write("sentinel.yaml", allowing("read"));
+    Path trail = dir.resolve("sentinel.db");
+    Files.writeString(trail, "", StandardCharsets.UTF_8);
+    try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(file, Map.of()), clock, stores)) {
+      ConfigReloader reloader = ConfigReloader.of(runtime, file, Map.of());
+      try (ConfigWatcher watcher = ConfigWatcher.start(reloader, Duration.ofSeconds(1), new ManualClock(),
+          r -> { })) {
+        for (int i = 0; i < 200; i++) {
+          Files.writeString(trail, "row " + i + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        }
+        Files.writeString(dir.resolve("marker"), "", StandardCharsets.UTF_8);
+        Conditions.await("the marker's creation arrives", () -> watcher.eventsReceived("marker") == 1);
+
+        assertThat(watcher.eventsReceived("sentinel.db")).isZero();
+        assertThat(watcher.changesSeen()).isZero();
+      }
+    }
+  }
+
+  /** A write in place that keeps the size and sets the modification time back is still seen. */
+  @Test
+  void watcher_seesAnEditInPlaceThatKeepsTheSizeAndTheModificationTime() throws IOException {
+    Path file = write("sentinel.yaml", allowing("read"));
+    try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(file, Map.of()), clock, stores)) {
+      ConfigReloader reloader = ConfigReloader.of(runtime, file, Map.of());
+      try (ConfigWatcher watcher = ConfigWatcher.start(reloader, Duration.ofMillis(50), r -> { })) {
+        java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(file);
+        String edit = allowing("send");
+        assertThat(edit).hasSameSizeAs(allowing("read"));
+        Files.writeString(file, edit, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+        Files.setLastModifiedTime(file, modified);
+        Conditions.await("the edit is reloaded", () -> call(runtime, "send").outcome() == Outcome.ALLOWED);
+        assertThat(call(runtime, "read").outcome()).isEqualTo(Outcome.DENIED);
+      }
+    }
+  }
+
   @Test
   void watcher_picksUpAnEditAndRefusesABadOne() throws IOException {
     Path file = write("sentinel.yaml", allowing("read"));
