@@ -44,9 +44,9 @@ import tools.jackson.databind.json.JsonMapper;
 @Command(
     name = "diff",
     mixinStandardHelpOptions = true,
-    description = {"Compare two policies: rules, roles and limits added, removed and changed;",
-        "with --replay, re-decide recorded calls (an audit export in JSON Lines) under both and",
-        "report those whose decision changes; with --tests, run test files against both.",
+    description = {"Compare two policies: rules, roles and limits added, removed and changed.",
+        "With --replay, re-decide recorded calls (an audit export in JSON Lines) under both and"
+            + " report those whose decision changes; with --tests, run test files against both.",
         "Exit code 1 when a replayed decision changes or a test fails under the new policy."})
 final class PolicyDiffCommand implements Callable<Integer> {
   private static final JsonMapper JSON = JsonMapper.builder().build();

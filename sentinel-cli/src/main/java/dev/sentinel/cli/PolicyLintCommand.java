@@ -29,9 +29,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "lint",
     mixinStandardHelpOptions = true,
-    description = {"Find rules that never take effect, roles and limits that apply to nothing,",
-        "and allow rules that deny rules overlap; with --backends, tool globs that match no tool",
-        "the config's backends list (they are started, asked and stopped).",
+    description = {"Find rules that never take effect, roles and limits that apply to nothing, and"
+            + " allow rules that deny rules overlap; with --backends, tool globs that match no tool"
+            + " the config's backends list (they are started, asked and stopped).",
         "Exit code 1 when there is a warning; notes alone exit 0."})
 final class PolicyLintCommand implements Callable<Integer> {
   @ParentCommand private PolicyCommand parent;
