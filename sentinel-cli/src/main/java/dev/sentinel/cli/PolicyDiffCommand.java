@@ -1,6 +1,7 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.api.AuditEvent;
+import dev.sentinel.api.Clock;
 import dev.sentinel.api.SentinelException;
 import dev.sentinel.core.audit.AuditEventJson;
 import dev.sentinel.core.policy.PolicyDiff;
@@ -9,6 +10,8 @@ import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.core.policy.PolicyReplay;
 import dev.sentinel.core.policy.PolicyTestReport;
 import dev.sentinel.core.policy.PolicyTests;
+import dev.sentinel.jdbc.AuditQuery;
+import dev.sentinel.jdbc.JdbcStores;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,7 +29,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,7 +41,8 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code sentinel policy diff OLD NEW [--replay FILE.jsonl]... [--tests FILE]...}: what changed
+ * {@code sentinel policy diff OLD NEW [--replay FILE.jsonl]... [--replay-audit WHEN --config C]
+ * [--tests FILE]...}: what changed
  * between two policies, which recorded calls they decide differently, and whether their tests
  * pass. Exits 1 when a replayed call's decision changes or a test fails under the new policy, so
  * that CI can stop a change whose impact no one has looked at. Not thread-safe.
@@ -71,6 +77,13 @@ final class PolicyDiffCommand implements Callable<Integer> {
       description = "an audit export in JSON Lines (sentinel audit export --format jsonl); repeatable")
   private List<Path> replay = List.of();
 
+  @Option(names = "--replay-audit", paramLabel = "WHEN",
+      description = "re-decide the records of a database's audit trail since WHEN (a time such as"
+          + " 2026-03-01, or a duration ago such as 7d or 24h); the database from --config or --db")
+  private String replayAudit;
+
+  @Mixin private DatabaseOptions database;
+
   @Option(names = "--tests", paramLabel = "FILE", description = "a policy test file; repeatable")
   private List<Path> tests = List.of();
 
@@ -93,8 +106,13 @@ final class PolicyDiffCommand implements Callable<Integer> {
     section(out, "roles", diff.roles());
     section(out, "limits", diff.limits());
     boolean failed = false;
-    if (!replay.isEmpty()) {
-      failed |= replay(out, new PolicyReplay(before, after, Math.max(0, examples)));
+    if (!replay.isEmpty() || replayAudit != null) {
+      PolicyReplay replayer = new PolicyReplay(before, after, Math.max(0, examples));
+      long bad = replayFiles(replayer);
+      if (replayAudit != null) {
+        replayAudit(replayer);
+      }
+      failed |= report(out, replayer, bad);
     }
     for (Path file : tests) {
       PolicyTestReport old = PolicyTests.run(before, file);
@@ -109,7 +127,31 @@ final class PolicyDiffCommand implements Callable<Integer> {
     return failed ? Main.FAILED : 0;
   }
 
-  private boolean replay(PrintWriter out, PolicyReplay replayer) {
+  /**
+   * Re-decides the audit trail's records since {@code --replay-audit}, oldest first, streamed
+   * from the database (read only: the trail is not changed).
+   */
+  private void replayAudit(PolicyReplay replayer) {
+    Clock clock = Clock.system();
+    AuditQuery query;
+    try {
+      query = AuditQuery.builder()
+          .from(Times.instantOrAgo("--replay-audit", replayAudit, clock.instant()))
+          .order(AuditQuery.Order.OLDEST_FIRST)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    try (JdbcStores stores = database.open(spec.commandLine(), parent.environment(), clock, true)) {
+      query.forEach(stores.database(), record -> replayer.accept(record.event()));
+    }
+  }
+
+  /** Re-decides the records of the {@code --replay} files; returns how many lines were unreadable. */
+  private long replayFiles(PolicyReplay replayer) {
+    if (replay.isEmpty()) {
+      return 0;
+    }
     // Parsing the records costs several times what deciding them does: batches of lines are
     // parsed and decided on every core, and merged back in file order, so the report (and its
     // examples) is the same as one thread's.
@@ -156,6 +198,11 @@ final class PolicyDiffCommand implements Callable<Integer> {
     } finally {
       pool.shutdownNow();
     }
+    return bad;
+  }
+
+  /** Prints what the replay found; returns whether any decision changes. */
+  private boolean report(PrintWriter out, PolicyReplay replayer, long bad) {
     PolicyReplay.Report report = replayer.report();
     out.println("replay: " + report.replayed() + " calls re-decided (" + report.skipped()
         + " records skipped" + (bad == 0 ? "" : ", " + bad + " unreadable lines") + "): "

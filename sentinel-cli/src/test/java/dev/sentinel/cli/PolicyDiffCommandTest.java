@@ -84,6 +84,44 @@ class PolicyDiffCommandTest {
   }
 
   @Test
+  void diff_replayAudit_readsTheDatabasesTrailSinceWhenItIsTold() throws Exception {
+    Path db = dir.resolve("sentinel.db");
+    Trails.SetClock clock = new Trails.SetClock();
+    clock.now.set(java.time.Instant.now().minus(java.time.Duration.ofDays(10)));
+    Trails.record(db, clock, "old-ann", 2, 0); // before the window: not replayed
+    clock.now.set(java.time.Instant.now().minus(java.time.Duration.ofHours(1)));
+    Trails.record(db, clock, "ann", 3, 1);
+    Path reads = Files.writeString(dir.resolve("reads.yaml"), String.join("\n",
+        "rules:",
+        "  - id: reads",
+        "    allow: { tools: [\"fs__read_*\"] }",
+        "  - id: no-writes",
+        "    deny: { tools: [\"fs__write_*\"] }",
+        ""));
+    Path none = Files.writeString(dir.resolve("none.yaml"), String.join("\n",
+        "rules:",
+        "  - id: no-writes",
+        "    deny: { tools: [\"fs__write_*\"] }",
+        ""));
+
+    Run run = Cli.run("policy", "diff", reads.toString(), none.toString(), "--replay-audit", "7d",
+        "--db", "jdbc:sqlite:" + db);
+
+    assertThat(run.err()).doesNotContain("Exception");
+    assertThat(run.exit()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).contains("replay: 4 calls re-decided (0 records skipped): 3 decided differently")
+        .contains("change: ALLOW -> DENY 3").contains("by principal: ann 3").doesNotContain("old-ann");
+  }
+
+  @Test
+  void diff_replayAuditWithoutADatabase_isAUsageError() {
+    Run run = Cli.run("policy", "diff", before.toString(), after.toString(), "--replay-audit", "7d");
+
+    assertThat(run.exit()).isNotZero();
+    assertThat(run.err()).contains("--config FILE").contains("--db URL");
+  }
+
+  @Test
   void diff_aMissingExport_isOneLine() {
     Run run = Cli.run("policy", "diff", before.toString(), after.toString(), "--replay",
         dir.resolve("missing.jsonl").toString());
