@@ -204,7 +204,8 @@ public final class AuditDispatcher implements AutoCloseable {
         for (SinkWriter w : writers) {
           w.enqueue(entry);
           // A durable caller waits, or a batch is full: end the writer's linger.
-          if (lingerNanos > 0 && (entry.ticket != null || w.queue.size() >= w.batchSize - 1)) {
+          if (lingerNanos > 0
+              && (entry.ticket != null || w.lingering + w.queue.size() >= w.batchSize)) {
             LockSupport.unpark(w.thread);
           }
         }
@@ -487,6 +488,8 @@ public final class AuditDispatcher implements AutoCloseable {
     final AtomicLong failedWrites = new AtomicLong();
     final AtomicLong dropped = new AtomicLong();
     volatile boolean healthy = true;
+    /** How many events a lingering writer holds in its batch; 0 when it is not lingering. */
+    volatile int lingering;
     volatile boolean stopping;
     volatile boolean abandoned;
     /** The batch being written; whoever clears it (writer or close) accounts for it. */
@@ -583,9 +586,18 @@ public final class AuditDispatcher implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (durable || batch.size() >= batchSize || stopping || flushers.get() > 0 || left <= 0) {
+          lingering = 0;
           return;
         }
+        // Say how much is held, then look at the queue once more before parking: a submit that
+        // saw the old count is then in the batch already, and one that sees the new count wakes
+        // this writer when the batch would be full.
+        lingering = batch.size();
+        if (queue.drainTo(batch, batchSize - batch.size()) > 0) {
+          continue;
+        }
         LockSupport.parkNanos(this, left);
+        lingering = 0;
         queue.drainTo(batch, batchSize - batch.size());
       }
     }
