@@ -14,7 +14,6 @@ import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.http.HttpGateway;
-import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
@@ -119,7 +118,7 @@ public final class HttpCommand implements Callable<Integer> {
           .channel(channel)
           .maxBodyBytes(loaded.gateway().maxMessageBytes())
           .keys(stores.keys())
-          .auditSearch(AuditSearch.of(stores.database()))
+          .auditTrail(stores.auditTrail().orElseThrow())
           .reloader(reloader)
           .clock(clock)
           .build();

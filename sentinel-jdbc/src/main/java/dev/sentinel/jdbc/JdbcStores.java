@@ -9,6 +9,7 @@ import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.SharedLimits;
+import dev.sentinel.core.operator.AuditTrail;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,7 @@ public final class JdbcStores implements Stores {
   private final Database database;
   private final Clock clock;
   private final JdbcKeyStore keys;
+  private final JdbcAuditTrail auditTrail;
   private final JdbcKillSwitchStore killSwitch;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
@@ -55,6 +57,7 @@ public final class JdbcStores implements Stores {
     this.database = database;
     this.clock = clock;
     this.keys = JdbcKeyStore.builder(database).clock(clock).build();
+    this.auditTrail = JdbcAuditTrail.of(database, clock);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
   }
 
@@ -192,8 +195,13 @@ public final class JdbcStores implements Stores {
   /** {@inheritDoc} {@link AuditRetention#purge}, stamped with this clock. */
   @Override
   public long purgeAudit(Instant before) {
-    Objects.requireNonNull(before, "before");
-    return AuditRetention.purge(database, before, clock);
+    return auditTrail.purge(before);
+  }
+
+  /** {@inheritDoc} The trail the {@code database} audit sink writes in this database. */
+  @Override
+  public Optional<AuditTrail> auditTrail() {
+    return Optional.of(auditTrail);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.sentinel.api.RateLimiter;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimits;
+import dev.sentinel.core.operator.AuditTrail;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -93,6 +94,14 @@ public interface Stores extends AutoCloseable {
    */
   default long purgeAudit(Instant before) {
     return 0;
+  }
+
+  /**
+   * The {@code database} audit sink's trail, for operators to query, verify and purge
+   * (sentinel-core's operator service), or empty without a database trail.
+   */
+  default Optional<AuditTrail> auditTrail() {
+    return Optional.empty();
   }
 
   /**

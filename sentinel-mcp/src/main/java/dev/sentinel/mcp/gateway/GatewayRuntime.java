@@ -25,6 +25,7 @@ import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.config.Units;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
+import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.mcp.engine.BackendStatus;
@@ -47,6 +48,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
@@ -54,6 +56,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -384,6 +387,58 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * Changes what operators have switched off, atomically against every other change on the
+   * database: {@code change} gets the current state (the stored one, read under the store's
+   * lock, when there is a store) and answers the next, which is applied here at once and stored
+   * for the others. A gateway that had not yet seen another's change does not undo it.
+   *
+   * @return the operators' state now
+   * @throws RuntimeException if the store cannot be written; nothing changed then
+   */
+  public KillSwitch.State updateKillSwitch(UnaryOperator<KillSwitch.State> change) {
+    Objects.requireNonNull(change, "change");
+    synchronized (killSwitchLock) {
+      KillSwitch.State next;
+      if (killSwitchStore != null) {
+        next = killSwitchStore.update(change);
+        lastStored = next;
+      } else {
+        next = Objects.requireNonNull(change.apply(operatorKillSwitch), "next state");
+      }
+      apply(next);
+      return next;
+    }
+  }
+
+  /**
+   * This gateway's kill switch as the operator service changes it: {@link #updateKillSwitch},
+   * with the backends this gateway has.
+   */
+  public KillSwitchControl killSwitchControl() {
+    return new KillSwitchControl() {
+      @Override
+      public KillSwitch.State operatorState() {
+        return operatorKillSwitch();
+      }
+
+      @Override
+      public KillSwitch.State effectiveState() {
+        return sentinel.killSwitch().state();
+      }
+
+      @Override
+      public KillSwitch.State update(UnaryOperator<KillSwitch.State> change) {
+        return updateKillSwitch(change);
+      }
+
+      @Override
+      public Set<String> backends() {
+        return gateway.backends().keySet();
+      }
+    };
+  }
+
   /** What operators have switched off: the shared state, without the config's entries. */
   public KillSwitch.State operatorKillSwitch() {
     synchronized (killSwitchLock) {
@@ -416,22 +471,7 @@ public final class GatewayRuntime implements AutoCloseable {
 
   private void apply(KillSwitch.State operatorState) {
     operatorKillSwitch = operatorState;
-    sentinel.killSwitch().replace(merge(config.killSwitch(), operatorState));
-  }
-
-  /** The union of the config's state and the operators'; the config's reasons win. */
-  static KillSwitch.State merge(KillSwitch.State config, KillSwitch.State operator) {
-    return new KillSwitch.State(
-        config.all() != null ? config.all() : operator.all(),
-        union(config.backends(), operator.backends()),
-        union(config.tools(), operator.tools()),
-        union(config.principals(), operator.principals()));
-  }
-
-  private static Map<String, String> union(Map<String, String> first, Map<String, String> second) {
-    Map<String, String> out = new TreeMap<>(second);
-    out.putAll(first);
-    return out;
+    sentinel.killSwitch().replace(KillSwitch.State.merge(config.killSwitch(), operatorState));
   }
 
   /**

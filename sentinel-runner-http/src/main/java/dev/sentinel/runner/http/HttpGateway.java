@@ -3,13 +3,14 @@ package dev.sentinel.runner.http;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
-import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.core.config.Admin;
-import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.core.config.Jwt;
 import dev.sentinel.core.config.OAuth;
+import dev.sentinel.core.operator.AuditTrail;
+import dev.sentinel.core.operator.Operations;
+import dev.sentinel.mcp.gateway.ConfigReloader;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.runner.http.admin.AdminHandler;
-import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.llm.LlmHandler;
 import dev.sentinel.runner.http.metrics.GatewayMetrics;
 import java.io.IOException;
@@ -110,7 +111,7 @@ public final class HttpGateway implements AutoCloseable {
   private final GatewayMetrics metrics;
   private final OAuth protectedResource;
   private final KeyStore keys;
-  private final AuditSearch auditSearch;
+  private final AuditTrail auditTrail;
   private final ConfigReloader reloader;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
@@ -154,7 +155,7 @@ public final class HttpGateway implements AutoCloseable {
     this.metrics = GatewayMetrics.create(runtime::listedTool);
     this.protectedResource = builder.protectedResource;
     this.keys = builder.keys;
-    this.auditSearch = builder.auditSearch;
+    this.auditTrail = builder.auditTrail;
     this.reloader = builder.reloader;
   }
 
@@ -331,21 +332,25 @@ public final class HttpGateway implements AutoCloseable {
 
   /** The operators' endpoints under /admin, which answer only paths of their own. */
   private AdminHandler admin(Guard guard) {
+    Operations.Builder operations = Operations.builder()
+        .killSwitch(runtime.killSwitchControl())
+        .clock(clock);
+    if (keys != null) {
+      operations.keyStore(keys);
+    }
+    if (auditTrail != null) {
+      operations.auditTrail(auditTrail);
+    }
+    if (reloader != null) {
+      operations.reloading(reloader);
+    }
     AdminHandler.Builder admin = AdminHandler.builder()
         .runtime(runtime)
+        .operations(operations.build())
         .guard(guard::hostAllowed, guard::originAllowed)
         .operator(operators::permits)
         .sessions(this::sessionCount)
         .clock(clock);
-    if (keys != null) {
-      admin.keys(keys);
-    }
-    if (auditSearch != null) {
-      admin.audit(auditSearch);
-    }
-    if (reloader != null) {
-      admin.reloader(reloader);
-    }
     return admin.build();
   }
 
@@ -451,7 +456,7 @@ public final class HttpGateway implements AutoCloseable {
     private boolean publicMetrics;
     private OAuth protectedResource;
     private KeyStore keys;
-    private AuditSearch auditSearch;
+    private AuditTrail auditTrail;
     private ConfigReloader reloader;
 
     private Builder() {}
@@ -462,9 +467,9 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
-    /** The audit query behind the admin API's audit endpoint and the operator page. */
-    public Builder auditSearch(AuditSearch auditSearch) {
-      this.auditSearch = Objects.requireNonNull(auditSearch, "auditSearch");
+    /** The audit trail the admin API's audit endpoints and the operator page read. */
+    public Builder auditTrail(AuditTrail auditTrail) {
+      this.auditTrail = Objects.requireNonNull(auditTrail, "auditTrail");
       return this;
     }
 
