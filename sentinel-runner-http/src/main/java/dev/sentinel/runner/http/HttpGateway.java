@@ -4,15 +4,17 @@ import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.config.Admin;
+import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Jwt;
 import dev.sentinel.core.config.OAuth;
 import dev.sentinel.core.operator.AuditTrail;
 import dev.sentinel.core.operator.Operations;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.runner.http.admin.AdminHandler;
 import dev.sentinel.runner.http.llm.LlmHandler;
-import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import dev.sentinel.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -159,7 +161,57 @@ public final class HttpGateway implements AutoCloseable {
     this.reloader = builder.reloader;
   }
 
-  /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
+    /**
+   * Starts {@code sentinel http} from a config, as {@code StdioGateway.run} starts {@code
+   * sentinel stdio}: opens the config's database (wrapped for shared state as {@code options}
+   * says), authenticates clients with its API keys, the {@code server.jwt} identity provider's
+   * tokens and {@code server.anonymous}, starts the runtime and the server, and, with a config
+   * file in {@code options}, reloads it on {@code POST /admin/api/reload} and (unless the options
+   * turn watching off) when it changes on disk.
+   *
+   * @param channel a listening channel already bound (so that a port in use is reported before
+   *     anything starts), or {@code null} to bind {@code server.host}:{@code server.port}
+   * @return the running gateway; close it to drain and stop
+   * @throws RuntimeException if anything fails to start; what had started is stopped
+   */
+  public static Running start(GatewayConfig config, RunOptions options,
+      ServerSocketChannel channel) {
+    return Launcher.start(Objects.requireNonNull(config, "config"),
+        Objects.requireNonNull(options, "options"), channel);
+  }
+
+  /**
+   * Starts as {@link #start} does and serves until the JVM is asked to stop (a shutdown hook
+   * drains and stops the gateway).
+   *
+   * @return the exit code, 0
+   * @throws InterruptedException if interrupted while serving
+   */
+  public static int run(GatewayConfig config, RunOptions options, ServerSocketChannel channel)
+      throws InterruptedException {
+    Running running = start(config, options, channel);
+    Runtime.getRuntime().addShutdownHook(new Thread(running::close, "sentinel-http-shutdown"));
+    running.awaitClose();
+    return 0;
+  }
+
+  /** A gateway {@link #start started} from a config: its runtime, server and watcher. */
+  public interface Running extends AutoCloseable {
+    /** The MCP endpoint's URI, such as {@code http://127.0.0.1:8080/mcp}. */
+    URI endpoint();
+
+    /** The runtime served. */
+    GatewayRuntime runtime();
+
+    /** Blocks until {@link #close} has finished. */
+    void awaitClose() throws InterruptedException;
+
+    /** Drains requests in flight, stops the server and the watcher, then the runtime. */
+    @Override
+    void close();
+  }
+
+/** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
   public static Builder builder() {
     return new Builder();
   }

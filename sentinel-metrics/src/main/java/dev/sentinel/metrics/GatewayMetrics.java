@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http.metrics;
+package dev.sentinel.metrics;
 
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Outcome;

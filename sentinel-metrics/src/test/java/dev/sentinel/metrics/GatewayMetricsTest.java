@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http.metrics;
+package dev.sentinel.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

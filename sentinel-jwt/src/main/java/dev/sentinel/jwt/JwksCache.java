@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http.jwt;
+package dev.sentinel.jwt;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;

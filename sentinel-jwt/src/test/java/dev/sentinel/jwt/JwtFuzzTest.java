@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http.jwt;
+package dev.sentinel.jwt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
