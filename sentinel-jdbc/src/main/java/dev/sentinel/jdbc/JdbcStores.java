@@ -4,6 +4,7 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Audit;
 import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.config.Stores;
@@ -50,6 +51,7 @@ public final class JdbcStores implements Stores {
   private final Clock clock;
   private final JdbcKeyStore keys;
   private final JdbcAuditTrail auditTrail;
+  private final JdbcApprovalStore approvals;
   private final JdbcKillSwitchStore killSwitch;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
@@ -58,6 +60,7 @@ public final class JdbcStores implements Stores {
     this.clock = clock;
     this.keys = JdbcKeyStore.builder(database).clock(clock).build();
     this.auditTrail = JdbcAuditTrail.of(database, clock);
+    this.approvals = JdbcApprovalStore.create(database);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
   }
 
@@ -196,6 +199,12 @@ public final class JdbcStores implements Stores {
   @Override
   public long purgeAudit(Instant before) {
     return auditTrail.purge(before);
+  }
+
+  /** {@inheritDoc} The {@code sentinel_approval} table of this database. */
+  @Override
+  public Optional<ApprovalStore> approvalStore() {
+    return Optional.of(approvals);
   }
 
   /** {@inheritDoc} The trail the {@code database} audit sink writes in this database. */

@@ -2,6 +2,7 @@ package dev.sentinel.core.operator;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Stores;
 import java.util.Objects;
 
@@ -28,6 +29,7 @@ public final class Operations {
   private final KillSwitchOperations killSwitch;
   private final AuditOperations audit;
   private final Reloading reloading;
+  private final ApprovalOperations approvals;
   private final Clock clock;
 
   private Operations(Builder b) {
@@ -36,6 +38,7 @@ public final class Operations {
     this.killSwitch = b.killSwitch == null ? null : new KillSwitchOperations(b.killSwitch);
     this.audit = b.trail == null ? null : new AuditOperations(b.trail, b.clock);
     this.reloading = b.reloading;
+    this.approvals = b.approvals == null ? null : new ApprovalOperations(b.approvals, b.clock);
   }
 
   /** A builder; every part is optional. */
@@ -83,6 +86,19 @@ public final class Operations {
   }
 
   /**
+   * The approval queue of {@code confirm} rules.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a database
+   */
+  public ApprovalOperations approvals() {
+    if (approvals == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "approvals are kept in"
+          + " the gateway's database, which this gateway was started without");
+    }
+    return approvals;
+  }
+
+  /**
    * Reloads the gateway's config file.
    *
    * @throws OperatorException ({@code UNSUPPORTED}) for a gateway not started from a file
@@ -104,6 +120,8 @@ public final class Operations {
         return killSwitch != null;
       case AUDIT:
         return audit != null;
+      case APPROVALS:
+        return approvals != null;
       default:
         return reloading != null;
     }
@@ -118,7 +136,9 @@ public final class Operations {
     /** {@link #audit()}. */
     AUDIT,
     /** {@link #reload()}. */
-    RELOAD
+    RELOAD,
+    /** {@link #approvals()}. */
+    APPROVALS
   }
 
   /** The clock the service reads relative times and stamps changes with. */
@@ -132,12 +152,13 @@ public final class Operations {
     private KillSwitchControl killSwitch;
     private AuditTrail trail;
     private Reloading reloading;
+    private ApprovalStore approvals;
     private Clock clock = Clock.system();
 
     private Builder() {}
 
     /**
-     * The keys and the audit trail of a database's stores, whichever it has. The kill switch is
+     * The keys, the audit trail and the approvals of a database's stores, whichever it has. The kill switch is
      * given apart ({@link #killSwitch}): a running gateway's, or {@link KillSwitchControl#of} the
      * stores' kill-switch store.
      */
@@ -145,6 +166,13 @@ public final class Operations {
       Objects.requireNonNull(stores, "stores");
       stores.keyStore().ifPresent(this::keyStore);
       stores.auditTrail().ifPresent(this::auditTrail);
+      stores.approvalStore().ifPresent(this::approvalStore);
+      return this;
+    }
+
+    /** The queue of approvals that {@code confirm} rules wait for. */
+    public Builder approvalStore(ApprovalStore store) {
+      this.approvals = Objects.requireNonNull(store, "store");
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.sentinel.mcp.gateway;
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
+import dev.sentinel.api.Confirmer;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
@@ -25,6 +26,7 @@ import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.config.Units;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
+import dev.sentinel.core.approval.ApprovalConfirmer;
 import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
@@ -55,6 +57,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -684,7 +687,15 @@ public final class GatewayRuntime implements AutoCloseable {
     }
     KillSwitch killSwitch = KillSwitch.create();
     killSwitch.replace(config.killSwitch());
-    return Sentinel.builder()
+    Redactor redactor = config.audit().digestKey() == null ? Redactor.defaults()
+        : Redactor.builder().digestKey(config.audit().digestKey()).build();
+    // The confirmer reads the policy and revision in force at each call: reloads swap both.
+    AtomicReference<Sentinel> built = new AtomicReference<>();
+    Confirmer confirmer = stores.approvalStore()
+        .<Confirmer>map(store -> ApprovalConfirmer.create(store, clock,
+            () -> built.get().policy(), () -> built.get().revision(), redactor))
+        .orElse(Confirmer.rejectAll());
+    Sentinel sentinel = Sentinel.builder()
         .clock(clock)
         .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
         .revision(revision(config))
@@ -692,12 +703,14 @@ public final class GatewayRuntime implements AutoCloseable {
         .policy(config.policy())
         .limits(Limits.of(config.policy().limits(), limiter))
         .killSwitch(killSwitch)
+        .confirmer(confirmer)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
-        .redactor(config.audit().digestKey() == null ? Redactor.defaults()
-            : Redactor.builder().digestKey(config.audit().digestKey()).build())
+        .redactor(redactor)
         .listener(listener)
         .build();
+    built.set(sentinel);
+    return sentinel;
   }
 
   private static AuditDispatcher dispatcher(GatewayConfig config, Clock clock, Stores stores) {

@@ -3,6 +3,7 @@ package dev.sentinel.runner.http;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Admin;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Jwt;
@@ -114,6 +115,7 @@ public final class HttpGateway implements AutoCloseable {
   private final OAuth protectedResource;
   private final KeyStore keys;
   private final AuditTrail auditTrail;
+  private final ApprovalStore approvals;
   private final ConfigReloader reloader;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
@@ -158,6 +160,7 @@ public final class HttpGateway implements AutoCloseable {
     this.protectedResource = builder.protectedResource;
     this.keys = builder.keys;
     this.auditTrail = builder.auditTrail;
+    this.approvals = builder.approvals;
     this.reloader = builder.reloader;
   }
 
@@ -390,6 +393,9 @@ public final class HttpGateway implements AutoCloseable {
     if (keys != null) {
       operations.keyStore(keys);
     }
+    if (approvals != null) {
+      operations.approvalStore(approvals);
+    }
     if (auditTrail != null) {
       operations.auditTrail(auditTrail);
     }
@@ -509,6 +515,7 @@ public final class HttpGateway implements AutoCloseable {
     private OAuth protectedResource;
     private KeyStore keys;
     private AuditTrail auditTrail;
+    private ApprovalStore approvals;
     private ConfigReloader reloader;
 
     private Builder() {}
@@ -516,6 +523,12 @@ public final class HttpGateway implements AutoCloseable {
     /** The key store the admin API's keys endpoints manage (the database's). */
     public Builder keys(KeyStore keys) {
       this.keys = Objects.requireNonNull(keys, "keys");
+      return this;
+    }
+
+    /** The approval queue the admin API's approvals endpoints decide on. */
+    public Builder approvals(ApprovalStore approvals) {
+      this.approvals = Objects.requireNonNull(approvals, "approvals");
       return this;
     }
 

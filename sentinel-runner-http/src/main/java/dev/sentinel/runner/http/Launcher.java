@@ -60,6 +60,7 @@ final class Launcher implements HttpGateway.Running {
           .maxBodyBytes(config.gateway().maxMessageBytes())
           .keys(stores.keys())
           .auditTrail(stores.auditTrail().orElseThrow())
+          .approvals(stores.approvalStore().orElseThrow())
           .clock(clock);
       if (channel != null) {
         builder.channel(channel);

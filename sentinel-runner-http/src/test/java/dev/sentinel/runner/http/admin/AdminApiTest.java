@@ -81,7 +81,8 @@ class AdminApiTest {
   }
 
   private static final String RULES = "    - id: everything\n      allow: {}\n"
-      + "    - id: no-forbidden\n      deny: { tools: [forbidden] }\n";
+      + "    - id: no-forbidden\n      deny: { tools: [forbidden] }\n"
+      + "    - id: refunds\n      confirm: { tools: [refund] }\n      reason: a second person\n";
 
   private static String quote(String text) {
     return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
@@ -105,6 +106,7 @@ class AdminApiTest {
         .server(loaded.server())
         .bind("127.0.0.1", 0)
         .keys(stores.keys())
+        .approvals(stores.approvalStore().orElseThrow())
         .auditTrail(stores.auditTrail().orElseThrow())
         .reloader(ConfigReloader.of(runtime, configFile, Map.of()))
         .build();
@@ -438,6 +440,46 @@ class AdminApiTest {
     assertThat(json(disabled).path("principals").path("mallory").asString()).isEqualTo("leaked key");
     assertThat(json(disabled).path("tools").path("echo").asString()).isEqualTo("incident 8");
     assertThat(runtime.operatorKillSwitch().principals()).containsOnlyKeys("mallory");
+  }
+
+  // ---- approvals ---------------------------------------------------------------------------
+
+  @Test
+  void approvals_listApproveDeny_decideTheHeldCalls() throws Exception {
+    assertThat(call("refund")).isEqualTo(Outcome.UNCONFIRMED);
+    JsonNode pending = json(admin("GET", "/admin/api/approvals", null)).path("approvals");
+    assertThat(pending).hasSize(1);
+    String id = pending.get(0).path("id").asString();
+    assertThat(pending.get(0).path("principal").asString()).isEqualTo("alice");
+    assertThat(pending.get(0).path("rule").asString()).isEqualTo("refunds");
+    assertThat(pending.get(0).path("status").asString()).isEqualTo("pending");
+
+    HttpResponse<String> self = admin("POST", "/admin/api/approvals/" + id + "/approve",
+        "{\"by\":\"alice\"}");
+    assertThat(self.statusCode()).isEqualTo(409);
+    assertThat(json(self).path("error").asString()).contains("four eyes");
+    assertThat(admin("POST", "/admin/api/approvals/" + id + "/approve", "{}").statusCode())
+        .isEqualTo(400);
+    HttpResponse<String> approved = admin("POST", "/admin/api/approvals/" + id + "/approve",
+        "{\"by\":\"bob\"}");
+    assertThat(approved.statusCode()).isEqualTo(200);
+    assertThat(json(approved).path("status").asString()).isEqualTo("approved");
+    assertThat(call("refund")).isEqualTo(Outcome.ALLOWED);
+    assertThat(json(admin("GET", "/admin/api/approvals/" + id, null)).path("status").asString())
+        .isEqualTo("used");
+
+    assertThat(call("refund")).isEqualTo(Outcome.UNCONFIRMED);
+    String next = json(admin("GET", "/admin/api/approvals", null)).path("approvals").get(0)
+        .path("id").asString();
+    HttpResponse<String> denied = admin("POST", "/admin/api/approvals/" + next + "/deny",
+        "{\"by\":\"bob\",\"reason\":\"not today\"}");
+    assertThat(json(denied).path("status").asString()).isEqualTo("denied");
+    assertThat(admin("POST", "/admin/api/approvals/" + next + "/approve", "{\"by\":\"carol\"}")
+        .statusCode()).isEqualTo(409);
+    assertThat(admin("GET", "/admin/api/approvals/nosuchthing0", null).statusCode())
+        .isEqualTo(404);
+    assertThat(json(admin("GET", "/admin/api/approvals?all=true", null)).path("approvals"))
+        .hasSize(2);
   }
 
   // ---- bad requests ------------------------------------------------------------------------
