@@ -136,7 +136,7 @@ policy:
     - id: users-use-everything
       allow: { roles: [user] }
     - id: echo-needs-a-second-person
-      confirm: { tools: ["ev__echo"], when: { "/message": { equal: "approve me" } } }
+      confirm: { tools: ["ev__echo"], when: { "/message": { equals: "approve me" } } }
       reason: a second person reads this first
 database: { url: ${JSON.stringify("jdbc:sqlite:" + join(work, "sentinel.db"))} }
 server: { admin: { token: "\${env:SENTINEL_ADMIN_TOKEN}" } }
