@@ -35,9 +35,13 @@ import org.slf4j.LoggerFactory;
  * get them gives up, changing nothing, and is tried again at the next run. SQLite's table is not
  * partitioned; everything here does nothing there.
  *
+ * <p>An embedder that writes with {@link JdbcAuditSink} but runs no gateway calls {@link
+ * #maintain(Database)} (or {@link JdbcStores#sweep}) now and then: hourly is plenty, with two
+ * months made ahead. Without it records still land, in the default partition.
+ *
  * <p>Thread-safe; holds no state.
  */
-final class AuditPartitions {
+public final class AuditPartitions {
   private static final Logger LOG = LoggerFactory.getLogger(AuditPartitions.class);
 
   /** The parent table. */
@@ -142,9 +146,20 @@ final class AuditPartitions {
   }
 
   /**
-   * Creates the partitions of this month and the next {@value #AHEAD}, and moves the rows of the
-   * default partition into month partitions; does nothing on SQLite or when there is nothing to
-   * do (which it finds out without taking a lock).
+   * Creates the audit table's partitions of this month (by the system clock) and the next
+   * {@value #AHEAD}, and moves the rows of the default partition into month partitions; does
+   * nothing on SQLite or when there is nothing to do (which it finds out without taking a lock).
+   *
+   * @return how many partitions were created
+   * @throws DatabaseException if the database cannot be read or changed (a lock not granted in
+   *     time included); nothing was changed then
+   */
+  public static int maintain(Database database) {
+    return maintain(database, Clock.system());
+  }
+
+  /**
+   * Like {@link #maintain(Database)}, with the month taken from the clock.
    *
    * @return how many partitions were created
    * @throws DatabaseException if the database cannot be read or changed (a lock not granted in
