@@ -510,14 +510,23 @@ class PostgresAuditPartitionTest {
    * inserted and chained as schema 3's sink did.
    */
   static void writeSchema3(String url, List<AuditEvent> events) throws SQLException, IOException {
+    writeOldSchema(url, 3, events);
+  }
+
+  /**
+   * A database as an earlier Sentinel left it: the SQL of schema 1 to {@code version} (at most
+   * 3) as released, and the records, inserted and chained as that sink did.
+   */
+  static void writeOldSchema(String url, int version, List<AuditEvent> events)
+      throws SQLException, IOException {
+    List<Migrations.Migration> released = List.of(new Migrations.Migration(1, "keys_and_audit"),
+        new Migrations.Migration(2, "audit_chain"), new Migrations.Migration(3, "rate_buckets"));
     try (Connection c = DriverManager.getConnection(url)) {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
         s.execute("CREATE TABLE sentinel_schema (version INTEGER NOT NULL PRIMARY KEY,"
             + " applied_at BIGINT NOT NULL, description TEXT NOT NULL)");
-        for (Migrations.Migration m : List.of(new Migrations.Migration(1, "keys_and_audit"),
-            new Migrations.Migration(2, "audit_chain"), new Migrations.Migration(3,
-                "rate_buckets"))) {
+        for (Migrations.Migration m : released.subList(0, version)) {
           for (String statement : Migrations.statements(resource(m.resource(Dialect.POSTGRESQL)))) {
             s.execute(statement);
           }
