@@ -27,6 +27,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -44,6 +46,7 @@ import org.sqlite.SQLiteConfig;
  * <p>Thread-safe. {@link #close()} closes the database; close the audit sinks first.
  */
 public final class JdbcStores implements Stores {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcStores.class);
   private static final byte[] SQLITE_HEADER =
       "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -108,10 +111,26 @@ public final class JdbcStores implements Stores {
     return database;
   }
 
-  /** {@inheritDoc} A new {@link JdbcAuditSink} on the database, with this clock. */
+  /**
+   * {@inheritDoc} A new {@link JdbcAuditSink} on the database, with this clock. On PostgreSQL the
+   * audit table's partitions for this month and the next are made first ({@link
+   * AuditPartitions}); if that fails, the default partition takes the records until housekeeping
+   * ({@link #sweep}) succeeds.
+   */
   @Override
   public Optional<AuditSink> auditSink() {
+    preparePartitions();
     return Optional.of(JdbcAuditSink.builder(database).clock(clock).build());
+  }
+
+  private void preparePartitions() {
+    try {
+      AuditPartitions.maintain(database, clock);
+    } catch (RuntimeException e) {
+      // Never a reason not to record: the default partition takes what no partition covers.
+      LOG.warn("cannot create the audit table's partitions now; trying again later: {}",
+          e.toString());
+    }
   }
 
   /**
@@ -138,6 +157,7 @@ public final class JdbcStores implements Stores {
       throw new AuditCheckpointException("Cannot create the folder " + parent + " of the audit"
           + " checkpoint file " + checkpoint.file() + ": " + e, e);
     }
+    preparePartitions();
     return Optional.of(JdbcAuditSink.builder(database).clock(clock)
         .checkpoints(key, checkpoint.file(), checkpoint.every(), checkpoint.records())
         .build());
@@ -214,17 +234,36 @@ public final class JdbcStores implements Stores {
   }
 
   /**
-   * {@inheritDoc} Deletes the shared rate-limit buckets that have refilled ({@link
-   * PostgresRateLimiter#sweep}), once the limiter is in use.
+   * {@inheritDoc} On PostgreSQL, creates the audit table's partitions ahead of time and moves
+   * what its default partition caught ({@link AuditPartitions}), and deletes the shared
+   * rate-limit buckets that have refilled ({@link PostgresRateLimiter#sweep}), once the limiter is
+   * in use. Both run even if the other fails; the first failure is thrown.
    */
   @Override
   public void sweep() {
+    RuntimeException failure = null;
+    try {
+      AuditPartitions.maintain(database, clock);
+    } catch (RuntimeException e) {
+      failure = e;
+    }
     PostgresRateLimiter limiter;
     synchronized (this) {
       limiter = rateLimiter;
     }
-    if (limiter != null) {
-      limiter.sweep();
+    try {
+      if (limiter != null) {
+        limiter.sweep();
+      }
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
