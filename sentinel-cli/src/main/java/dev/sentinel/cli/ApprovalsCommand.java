@@ -2,6 +2,10 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.approval.Approval;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.config.NotifySettings;
+import dev.sentinel.core.notify.Notifier;
+import dev.sentinel.core.notify.WebhookNotifier;
 import dev.sentinel.core.operator.ApprovalOperations;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.core.operator.Operations;
@@ -156,9 +160,14 @@ public final class ApprovalsCommand implements Runnable {
   }
 
   private int with(CommandLine line, DatabaseOptions database, Step step) {
-    try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      ApprovalOperations approvals =
-          Operations.builder().stores(stores).clock(clock).build().approvals();
+    // With --config, decisions are announced on its notify: webhook, as a gateway's are.
+    NotifySettings notify = database.config == null ? NotifySettings.NONE
+        : GatewayConfig.load(database.config, environment, Main.POLICY_OPTIONS).notifications();
+    try (JdbcStores stores = database.open(line, environment, clock, true);
+        Notifier notifier = notify.enabled()
+            ? WebhookNotifier.start(notify.webhook(), notify.secret()) : Notifier.none()) {
+      ApprovalOperations approvals = Operations.builder().stores(stores).notifier(notifier)
+          .clock(clock).build().approvals();
       try {
         return step.run(approvals, stores);
       } catch (OperatorException e) {

@@ -9,6 +9,7 @@ import dev.sentinel.api.Request;
 import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.audit.Redactor;
+import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.policy.ConfirmSettings;
 import dev.sentinel.core.policy.PolicyEngine;
 import java.security.SecureRandom;
@@ -48,16 +49,18 @@ public final class ApprovalConfirmer implements Confirmer {
   private final Supplier<String> revision;
   private final Redactor redactor;
   private final Duration poll;
+  private final Notifier notifier;
   private final SecureRandom random = new SecureRandom();
 
   private ApprovalConfirmer(ApprovalStore store, Clock clock, Supplier<Policy> policy,
-      Supplier<String> revision, Redactor redactor, Duration poll) {
+      Supplier<String> revision, Redactor redactor, Duration poll, Notifier notifier) {
     this.store = store;
     this.clock = clock;
     this.policy = policy;
     this.revision = revision;
     this.redactor = redactor;
     this.poll = poll;
+    this.notifier = notifier;
   }
 
   /**
@@ -73,7 +76,7 @@ public final class ApprovalConfirmer implements Confirmer {
     return new ApprovalConfirmer(Objects.requireNonNull(store, "store"),
         Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(policy, "policy"),
         Objects.requireNonNull(revision, "revision"), Objects.requireNonNull(redactor, "redactor"),
-        POLL);
+        POLL, Notifier.none());
   }
 
   /** This confirmer looking at the store every {@code interval} while a call waits. */
@@ -81,7 +84,16 @@ public final class ApprovalConfirmer implements Confirmer {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("the poll interval must be positive");
     }
-    return new ApprovalConfirmer(store, clock, policy, revision, redactor, interval);
+    return new ApprovalConfirmer(store, clock, policy, revision, redactor, interval, notifier);
+  }
+
+  /**
+   * This confirmer telling {@code notifier} of each call it queues ({@code approval.pending}),
+   * so that operators need not watch the queue.
+   */
+  public ApprovalConfirmer notifying(Notifier notifier) {
+    return new ApprovalConfirmer(store, clock, policy, revision, redactor, poll,
+        Objects.requireNonNull(notifier, "notifier"));
   }
 
   @Override
@@ -155,6 +167,7 @@ public final class ApprovalConfirmer implements Confirmer {
         policyRevision, now, now.plus(settings.expires()), settings.approvals(), List.of(),
         Approval.Status.PENDING, null, null, null);
     store.create(approval);
+    notifier.send(ApprovalEvents.pending(approval));
     return approval;
   }
 

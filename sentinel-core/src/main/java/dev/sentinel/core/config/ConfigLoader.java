@@ -50,7 +50,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "shared_state", "server", "llm");
+          "shared_state", "server", "llm", "notify");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -122,7 +122,8 @@ final class ConfigLoader {
       Map.entry("llm", LlmSectionReader.LLM_KEYS),
       Map.entry("llmUpstream", LlmSectionReader.UPSTREAM_KEYS),
       Map.entry("llmAlias", LlmSectionReader.ALIAS_KEYS),
-      Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS));
+      Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS),
+      Map.entry("notify", NotifySectionReader.NOTIFY_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -229,6 +230,7 @@ final class ConfigLoader {
     SharedState sharedState = sharedState();
     Server server = server();
     LlmSettings llm = new LlmSectionReader(in, expander).read();
+    NotifySettings notify = new NotifySectionReader(in, expander).read();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -240,7 +242,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, sharedState, server, llm);
+        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify);
   }
 
   static String revision(String text) {

@@ -56,6 +56,8 @@ import java.util.Set;
  *     when absent)
  * @param llm the {@code llm:} section, for the HTTP runner's model routes ({@link
  *     LlmSettings#NONE} when absent)
+ * @param notifications the {@code notify:} section: where operators' events are posted ({@link
+ *     NotifySettings#NONE} when absent)
  */
 public record GatewayConfig(
     String source,
@@ -69,7 +71,8 @@ public record GatewayConfig(
     DatabaseSettings database,
     SharedState sharedState,
     Server server,
-    LlmSettings llm) {
+    LlmSettings llm,
+    NotifySettings notifications) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -97,6 +100,7 @@ public record GatewayConfig(
     }
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(killSwitch, "killSwitch");
+    Objects.requireNonNull(notifications, "notifications");
     Objects.requireNonNull(audit, "audit");
     Objects.requireNonNull(database, "database");
     Objects.requireNonNull(sharedState, "sharedState");

@@ -2,7 +2,9 @@ package dev.sentinel.core.operator;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.approval.Approval;
+import dev.sentinel.core.approval.ApprovalEvents;
 import dev.sentinel.core.approval.ApprovalStore;
+import dev.sentinel.core.notify.Notifier;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -20,10 +22,12 @@ public final class ApprovalOperations {
 
   private final ApprovalStore store;
   private final Clock clock;
+  private final Notifier notifier;
 
-  ApprovalOperations(ApprovalStore store, Clock clock) {
+  ApprovalOperations(ApprovalStore store, Clock clock, Notifier notifier) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.notifier = Objects.requireNonNull(notifier, "notifier");
   }
 
   /**
@@ -101,6 +105,7 @@ public final class ApprovalOperations {
       }
       return step.apply(a);
     }).orElseThrow(() -> OperatorException.notFound("no approval with id '" + id + "'"));
+    notifier.send(ApprovalEvents.decided(after, by, now));
     return after;
   }
 

@@ -4,6 +4,7 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Stores;
+import dev.sentinel.core.notify.Notifier;
 import java.util.Objects;
 
 /**
@@ -38,7 +39,8 @@ public final class Operations {
     this.killSwitch = b.killSwitch == null ? null : new KillSwitchOperations(b.killSwitch);
     this.audit = b.trail == null ? null : new AuditOperations(b.trail, b.clock);
     this.reloading = b.reloading;
-    this.approvals = b.approvals == null ? null : new ApprovalOperations(b.approvals, b.clock);
+    this.approvals = b.approvals == null ? null
+        : new ApprovalOperations(b.approvals, b.clock, b.notifier);
   }
 
   /** A builder; every part is optional. */
@@ -153,6 +155,7 @@ public final class Operations {
     private AuditTrail trail;
     private Reloading reloading;
     private ApprovalStore approvals;
+    private Notifier notifier = Notifier.none();
     private Clock clock = Clock.system();
 
     private Builder() {}
@@ -167,6 +170,12 @@ public final class Operations {
       stores.keyStore().ifPresent(this::keyStore);
       stores.auditTrail().ifPresent(this::auditTrail);
       stores.approvalStore().ifPresent(this::approvalStore);
+      return this;
+    }
+
+    /** Where decisions are announced (the config's {@code notify:} webhook); none by default. */
+    public Builder notifier(Notifier notifier) {
+      this.notifier = Objects.requireNonNull(notifier, "notifier");
       return this;
     }
 

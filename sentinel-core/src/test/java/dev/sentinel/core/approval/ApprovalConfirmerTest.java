@@ -14,6 +14,7 @@ import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.Redactor;
+import dev.sentinel.core.notify.Notification;
 import dev.sentinel.core.operator.ApprovalOperations;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.core.operator.Operations;
@@ -23,6 +24,7 @@ import dev.sentinel.core.testing.ManualClock;
 import dev.sentinel.core.testing.RecordingSink;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -199,6 +201,36 @@ class ApprovalConfirmerTest {
     long allowed = java.util.stream.Stream.of(a.get(30, TimeUnit.SECONDS), b.get(30, TimeUnit.SECONDS))
         .filter(r -> r.outcome() == Outcome.ALLOWED).count();
     assertThat(allowed).isEqualTo(1);
+  }
+
+  @Test
+  void operators_areToldOfAQueuedCallAndOfEachDecision() {
+    List<Notification> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AtomicReference<Sentinel> built = new AtomicReference<>();
+    Sentinel s = Sentinel.builder()
+        .clock(clock)
+        .authenticator(credentials -> AuthenticationResult.success(
+            Principal.of(credentials.secret())))
+        .policy(PolicyEngine.parse(POLICY, "policy.yaml"))
+        .confirmer(ApprovalConfirmer.create(store, clock, () -> built.get().policy(),
+            () -> built.get().revision(), Redactor.defaults()).notifying(sent::add))
+        .audit(AuditDispatcher.builder().sink(new RecordingSink()).build())
+        .build();
+    built.set(s);
+    String id = approvalId(refund(s, "ann", 40));
+    assertThat(sent).singleElement().satisfies(n -> {
+      assertThat(n.type()).isEqualTo("approval.pending");
+      assertThat(n.text()).contains("ann asks to run billing__refund")
+          .contains("sentinel approvals approve " + id);
+      // Operators are told of the call, never of its arguments.
+      assertThat(n.toJson().toString()).doesNotContain("hunter2").doesNotContain("amount");
+    });
+    Operations.builder().approvalStore(store).notifier(sent::add).clock(clock).build()
+        .approvals().approve(id, "bob");
+    assertThat(sent).hasSize(2);
+    assertThat(sent.get(1).type()).isEqualTo("approval.decided");
+    assertThat(sent.get(1).text()).isEqualTo("bob approved ann's billing__refund (approval "
+        + id + ")");
   }
 
   @Test

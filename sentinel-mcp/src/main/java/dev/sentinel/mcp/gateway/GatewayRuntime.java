@@ -27,6 +27,9 @@ import dev.sentinel.core.config.Units;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.approval.ApprovalConfirmer;
+import dev.sentinel.core.config.NotifySettings;
+import dev.sentinel.core.notify.Notifier;
+import dev.sentinel.core.notify.WebhookNotifier;
 import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
@@ -128,6 +131,7 @@ public final class GatewayRuntime implements AutoCloseable {
   private final List<SharedHttpClient> httpClients;
   private final KillSwitchStore killSwitchStore; // null without a shared kill switch
   private final Object killSwitchLock = new Object();
+  private final Notifier notifier;
   private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
   private KillSwitch.State lastStored; // guarded by killSwitchLock; null before the first read
   private ScheduledExecutorService maintenance; // null when there is nothing to do
@@ -135,7 +139,8 @@ public final class GatewayRuntime implements AutoCloseable {
 
   private GatewayRuntime(GatewayConfig config, Clock clock, RateLimiter limiter,
       Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores,
-      Listeners listeners, List<SharedHttpClient> httpClients) {
+      Listeners listeners, List<SharedHttpClient> httpClients, Notifier notifier) {
+    this.notifier = notifier;
     this.httpClients = List.copyOf(httpClients);
     this.config = config;
     this.clock = clock;
@@ -189,11 +194,13 @@ public final class GatewayRuntime implements AutoCloseable {
     Sentinel sentinel;
     Listeners listeners = new Listeners();
     RateLimiter limiter;
+    Notifier notifier = notifier(config);
     try {
       limiter = stores.rateLimiter(config.sharedState().limits())
           .orElseGet(() -> LocalRateLimiter.create(clock));
-      sentinel = sentinel(config, clock, stores, clients, limiter, listeners);
+      sentinel = sentinel(config, clock, stores, clients, limiter, listeners, notifier);
     } catch (RuntimeException e) {
+      notifier.close();
       stores.close();
       throw e;
     }
@@ -229,11 +236,13 @@ public final class GatewayRuntime implements AutoCloseable {
       gateway = builder.build();
     } catch (RuntimeException e) {
       sentinel.close();
+      notifier.close();
       stores.close();
       throw e;
     }
     GatewayRuntime runtime = new GatewayRuntime(
-        config, clock, limiter, sentinel, gateway, limits, stores, listeners, httpClients);
+        config, clock, limiter, sentinel, gateway, limits, stores, listeners, httpClients,
+        notifier);
     try {
       runtime.startMaintenance();
       gateway.start();
@@ -531,6 +540,7 @@ public final class GatewayRuntime implements AutoCloseable {
     needsRestart(restart, next, "/shared_state", "shared_state:", old.sharedState(),
         next.sharedState());
     needsRestart(restart, next, "/server", "server:", old.server(), next.server());
+    needsRestart(restart, next, "/notify", "notify:", old.notifications(), next.notifications());
     if (!restart.isEmpty()) {
       throw new ConfigException(restart);
     }
@@ -588,7 +598,11 @@ public final class GatewayRuntime implements AutoCloseable {
         try {
           stopMaintenance();
         } finally {
-          stores.close();
+          try {
+            notifier.close();
+          } finally {
+            stores.close();
+          }
         }
       }
     }
@@ -672,8 +686,23 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** The governance pipeline the config describes, on the given stores. */
+  /** The config's webhook, or none. */
+  private static Notifier notifier(GatewayConfig config) {
+    NotifySettings notify = config.notifications();
+    return notify.enabled() ? WebhookNotifier.start(notify.webhook(), notify.secret())
+        : Notifier.none();
+  }
+
+  /**
+   * Where this gateway's operator events go (the config's {@code notify:} webhook, or nowhere):
+   * for the operator service's decisions made through this gateway.
+   */
+  public Notifier notifier() {
+    return notifier;
+  }
+
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
-      RateLimiter limiter, SentinelListener listener) {
+      RateLimiter limiter, SentinelListener listener, Notifier notifier) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -693,7 +722,8 @@ public final class GatewayRuntime implements AutoCloseable {
     AtomicReference<Sentinel> built = new AtomicReference<>();
     Confirmer confirmer = stores.approvalStore()
         .<Confirmer>map(store -> ApprovalConfirmer.create(store, clock,
-            () -> built.get().policy(), () -> built.get().revision(), redactor))
+            () -> built.get().policy(), () -> built.get().revision(), redactor)
+            .notifying(notifier))
         .orElse(Confirmer.rejectAll());
     Sentinel sentinel = Sentinel.builder()
         .clock(clock)

@@ -389,6 +389,7 @@ public final class HttpGateway implements AutoCloseable {
   private AdminHandler admin(Guard guard) {
     Operations.Builder operations = Operations.builder()
         .killSwitch(runtime.killSwitchControl())
+        .notifier(runtime.notifier())
         .clock(clock);
     if (keys != null) {
       operations.keyStore(keys);
