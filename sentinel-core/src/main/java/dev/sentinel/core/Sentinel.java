@@ -450,6 +450,11 @@ public final class Sentinel implements AutoCloseable {
       answer = null;
     }
     if (answer != null && answer.approved()) {
+      if (!answer.reason().isEmpty()) {
+        // Who confirmed, in the call's record: the approval and its approvers.
+        event.decision(new Decision(decision.effect(), decision.rules(), answer.reason(),
+            decision.diagnostics()));
+      }
       return null;
     }
     String reason = answer == null ? "the confirmation could not be obtained"

@@ -139,7 +139,9 @@ public final class ApprovalConfirmer implements Confirmer {
           return took[0] ? a.usedAt(now) : a;
         }).orElse(current);
         if (took[0]) {
-          return Optional.of(Confirmation.approve(String.join(",", taken.approvers())));
+          String approvers = String.join(",", taken.approvers());
+          return Optional.of(new Confirmation(true, approvers, "approved by " + approvers
+              + " (approval " + id + ")"));
         }
         return Optional.of(Confirmation.reject(null, "approval " + id
             + " was used by another call; call again to ask for a new one"));

@@ -44,6 +44,7 @@ class ApprovalConfirmerTest {
 
   private final ManualClock clock = new ManualClock(Instant.parse("2026-12-05T12:00:00Z"));
   private final InMemoryApprovalStore store = new InMemoryApprovalStore();
+  private final RecordingSink sink = new RecordingSink();
   private final ApprovalOperations operators =
       Operations.builder().approvalStore(store).clock(clock).build().approvals();
 
@@ -59,7 +60,7 @@ class ApprovalConfirmerTest {
             Principal.of(credentials.secret())))
         .policy(PolicyEngine.parse(policy, "policy.yaml"))
         .confirmer(confirmer)
-        .audit(AuditDispatcher.builder().sink(new RecordingSink()).build())
+        .audit(AuditDispatcher.builder().sink(sink).build())
         .build();
     built.set(s);
     return s;
@@ -102,6 +103,10 @@ class ApprovalConfirmerTest {
 
     operators.approve(id, "bob");
     assertThat(refund(s, "ann", 40).outcome()).isEqualTo(Outcome.ALLOWED);
+    // The call's audit record says who approved it, and which approval it used.
+    assertThat(s.audit().flush(Duration.ofSeconds(10))).isTrue();
+    assertThat(sink.events()).filteredOn(e -> e.outcome() == Outcome.ALLOWED).singleElement()
+        .satisfies(e -> assertThat(e.reason()).isEqualTo("approved by bob (approval " + id + ")"));
     // Used once: the same call again needs a new approval.
     CallResult<String> again = refund(s, "ann", 40);
     assertThat(again.outcome()).isEqualTo(Outcome.UNCONFIRMED);
