@@ -81,8 +81,13 @@ public final class ClientCommand implements Runnable {
      * Cursor's global {@code ~/.cursor/mcp.json}.
      */
     Path defaultFile() {
-      Path home = ClientConfigs.home();
-      String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+      return defaultFile(System.getProperty("os.name", ""), ClientConfigs.home(),
+          System.getenv("APPDATA"));
+    }
+
+    /** The usual file on the named operating system, for this home and {@code %APPDATA%}. */
+    Path defaultFile(String osName, Path home, String appData) {
+      String os = osName.toLowerCase(Locale.ROOT);
       return switch (this) {
         case CLAUDE_CODE -> home.resolve(".claude.json");
         case CURSOR -> home.resolve(".cursor").resolve("mcp.json");
@@ -91,7 +96,6 @@ public final class ClientCommand implements Runnable {
           if (os.contains("mac")) {
             dir = home.resolve("Library").resolve("Application Support").resolve("Claude");
           } else if (os.contains("win")) {
-            String appData = System.getenv("APPDATA");
             dir = (appData != null ? Path.of(appData) : home.resolve("AppData").resolve("Roaming"))
                 .resolve("Claude");
           } else {
@@ -137,6 +141,13 @@ public final class ClientCommand implements Runnable {
     CommandLine line = spec.commandLine().getSubcommands().get("add");
     Client client = Client.of(clientId, line);
     Path target = (file != null ? file : client.defaultFile()).toAbsolutePath().normalize();
+    try {
+      // A file linked from elsewhere (dotfiles) is edited where it is, and the link kept.
+      target = Files.exists(target) ? target.toRealPath() : target;
+    } catch (IOException e) {
+      throw new UserError("cannot read " + target + ": " + e.getMessage(),
+          "check that you may read it", e);
+    }
     Path configFile = config.toAbsolutePath().normalize();
     if (!Files.isRegularFile(configFile)) {
       throw new UserError("no config file " + configFile, "write one with 'sentinel init --from"
@@ -348,8 +359,10 @@ public final class ClientCommand implements Runnable {
   }
 
   private static boolean isSentinel(JsonNode entry) {
-    return entry.path("args").path(0).asString("").equals("stdio")
-        && entry.path("command").asString("").contains("sentinel");
+    List<String> args = new ArrayList<>();
+    entry.path("args").forEach(arg -> args.add(arg.asString("")));
+    return !args.isEmpty() && args.get(0).equals("stdio")
+        && (args.contains("--config") || args.contains("-c"));
   }
 
   /** The launcher beside this jar: {@code bin/sentinel} of a release or of the source tree. */

@@ -154,10 +154,18 @@ final class ClientConfigs {
     String message = String.valueOf(e.getOriginalMessage());
     int newline = message.indexOf('\n');
     message = newline < 0 ? message : message.substring(0, newline);
+    // The parser quotes what it could not read, which may be an unquoted secret: a few
+    // characters are enough to find it.
+    message = message.replaceAll("token '([^']{0,4})[^']*'", "token '$1...'");
     if (message.contains("Duplicate Object property")) {
       Matcher name = Pattern.compile("\"(.*)\"").matcher(message);
       return new UserError(where + ": duplicate key" + (name.find() ? " '" + name.group(1) + "'" : "")
           + ": JSON clients keep only the last one", "remove or rename one of them", e);
+    }
+    if (message.contains("nesting depth")) {
+      return new UserError(where + ": nested more than "
+          + JSON.tokenStreamFactory().streamReadConstraints().getMaxNestingDepth()
+          + " levels deep, which no client's config is", "give the client's config file", e);
     }
     if (message.contains("comment")) {
       return new UserError(where + ": a comment, which JSON does not allow (the clients read"

@@ -102,6 +102,14 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
     this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
+  /**
+   * Reads the client files, plans the backends, writes the three files into a scratch folder
+   * beside the output, checks them as {@code config check} and {@code policy test} would (after
+   * listing the tools with {@code --probe}), and only then moves them into place.
+   *
+   * @return 0 when written
+   * @throws UserError when a client file or the output cannot be used; nothing is written
+   */
   @Override
   public Integer call() {
     CommandLine line = spec.commandLine();
@@ -217,7 +225,16 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       out.flush();
       return 0;
     } catch (ConfigException e) {
-      throw new IllegalStateException("the config init wrote does not load: " + e.getMessage(), e);
+      // A value the client accepts that Sentinel does not (a url without a scheme, a missing
+      // cwd): named by backend, without the scratch file's path.
+      List<String> problems = new ArrayList<>();
+      for (ConfigException.Problem problem : e.problems()) {
+        problems.add((problem.subject() == null ? "" : problem.subject() + ": ")
+            + problem.message());
+      }
+      throw new UserError("the servers do not make a valid Sentinel config: "
+          + String.join("; ", problems), "fix that server in the client's file, or leave it"
+          + " out and add it to sentinel.yaml by hand (docs/config.md)", e);
     } finally {
       delete(scratch);
     }
@@ -303,6 +320,11 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       }
       for (Server server : servers) {
         plan.add(server, ClientConfigs.backendName(server.name()));
+      }
+      if (servers.isEmpty()) {
+        throw new UserError("no MCP servers in the given files", "give a file with"
+            + " mcpServers; with ~/.claude.json, --project DIR reads that project's servers too",
+            null);
       }
       if (plan.backends.isEmpty()) {
         throw new UserError("no server to import: " + String.join("; ", plan.skipped),
@@ -611,8 +633,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
         String problem = report == null ? null : report.problems().get(backend);
         if (report == null || problem != null || listed == null) {
           String why = report == null
-              ? "its tools were not listed (run 'sentinel init --probe' to start the servers and"
-                  + " allow the read-only ones by name)"
+              ? "its tools were not listed (run 'sentinel init --probe' to start the\n  #"
+                  + " servers and allow the read-only ones by name)"
               : problem != null ? "it could not be started to list its tools (" + oneLine(problem)
                   + ")" : "it listed no tools";
           if (mode == Unknown.CONFIRM) {

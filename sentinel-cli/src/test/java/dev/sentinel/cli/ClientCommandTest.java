@@ -183,6 +183,46 @@ class ClientCommandTest {
   }
 
   @Test
+  void defaultFiles_areTheClientsUsualPlaces() {
+    Path home = Path.of("/home/ann");
+    assertThat(ClientCommand.Client.CLAUDE_CODE.defaultFile("Linux", home, null))
+        .isEqualTo(home.resolve(".claude.json"));
+    assertThat(ClientCommand.Client.CURSOR.defaultFile("Mac OS X", home, null))
+        .isEqualTo(home.resolve(".cursor/mcp.json"));
+    assertThat(ClientCommand.Client.CLAUDE_DESKTOP.defaultFile("Mac OS X", home, null))
+        .isEqualTo(home.resolve("Library/Application Support/Claude/claude_desktop_config.json"));
+    assertThat(ClientCommand.Client.CLAUDE_DESKTOP.defaultFile("Linux", home, null))
+        .isEqualTo(home.resolve(".config/Claude/claude_desktop_config.json"));
+    assertThat(ClientCommand.Client.CLAUDE_DESKTOP.defaultFile("Windows 11", home, "/appdata"))
+        .isEqualTo(Path.of("/appdata/Claude/claude_desktop_config.json"));
+  }
+
+  @Test
+  void add_symlinkedFile_isEditedWhereItIs_theLinkKept(@TempDir Path dir) throws Exception {
+    Path real = Files.createDirectories(dir.resolve("dotfiles")).resolve("claude.json");
+    Files.writeString(real, CLAUDE_JSON);
+    Path link = Files.createSymbolicLink(dir.resolve(".claude.json"), real);
+
+    Run run = add(dir, link);
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readString(real)).contains("\"sentinel\": {");
+  }
+
+  @Test
+  void add_deeplyNestedJson_isRefusedInOneLine(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mcp.json");
+    Files.writeString(file, "[".repeat(5000) + "]".repeat(5000));
+
+    Run run = add(dir, file);
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).startsWith("sentinel: " + file + ": nested more than 500 levels deep")
+        .hasLineCount(1);
+  }
+
+  @Test
   void add_unknownClient_isAUsageError(@TempDir Path dir) throws Exception {
     Run run = Cli.run("client", "add", "vscode", "--file", dir.resolve("x.json").toString());
     assertThat(run.exit()).isEqualTo(Main.USAGE);

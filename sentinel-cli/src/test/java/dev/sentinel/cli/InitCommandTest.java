@@ -5,6 +5,9 @@ import static dev.sentinel.cli.GatewayRig.JAVA;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.cli.Cli.Run;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -157,6 +160,42 @@ class InitCommandTest {
   }
 
   @Test
+  void init_probe_theWrittenConfigServesTheClient_readOnlyToolsRunAndOthersDoNot(
+      @TempDir Path dir) throws Exception {
+    Path file = dir.resolve(".mcp.json");
+    Files.writeString(file, "{\"mcpServers\": {\"notes\": {\"command\": " + json(JAVA)
+        + ", \"args\": [" + json(CLASSPATH_ARGS) + ", " + json(AnnotatedBackend.class.getName())
+        + "]}}}");
+    Path config = dir.resolve("sentinel.yaml");
+    assertThat(Cli.run("init", "--from", file.toString(), "--probe", "--output",
+        config.toString()).exit()).isZero();
+
+    GatewayRig.Client client = GatewayRig.connect(config);
+    ProcessHandle process = GatewayRig.gateway(config);
+    List<ProcessHandle> all = java.util.stream.Stream.concat(process.descendants(),
+        java.util.stream.Stream.of(process)).toList();
+    try {
+      McpSyncClient gateway = client.sdk();
+      assertThat(gateway.listTools().tools()).extracting(McpSchema.Tool::name)
+          .contains("notes__read_notes", "notes__search_notes");
+      assertThat(GatewayRig.text(gateway.callTool(new McpSchema.CallToolRequest(
+          "notes__read_notes", Map.of())))).isEqualTo("read_notes");
+      Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> {
+        McpSchema.CallToolResult result = gateway.callTool(new McpSchema.CallToolRequest(
+            "notes__delete_note", Map.of()));
+        assertThat(result.isError()).isTrue();
+        assertThat(GatewayRig.text(result)).isNotEqualTo("delete_note");
+      });
+      if (refused != null) {
+        assertThat(refused).isInstanceOf(McpError.class);
+      }
+      gateway.closeGracefully();
+    } finally {
+      GatewayRig.kill(all);
+    }
+  }
+
+  @Test
   void init_claudeJson_readsUserScopeAndTheProject_theProjectWinsForOneName(@TempDir Path dir)
       throws Exception {
     Path project = Files.createDirectories(dir.resolve("work"));
@@ -282,6 +321,26 @@ class InitCommandTest {
   void init_onlySse_isAnError(@TempDir Path dir) throws Exception {
     assertRefused(dir, "{\"mcpServers\": {\"a\": {\"url\": \"https://x.example/sse\"}}}",
         "no server to import: server 'a'");
+  }
+
+  @Test
+  void init_unquotedSecret_isNotEchoedWhole(@TempDir Path dir) throws Exception {
+    assertRefused(dir, "{\"mcpServers\": {\"a\": {\"env\": {\"T\": " + TOKEN + "}}}}",
+        "Unrecognized token 'ghp_...'");
+    assertThat(Cli.run("init", "--from", dir.resolve("mcp.json").toString(), "--output",
+        dir.resolve("sentinel.yaml").toString()).err())
+        .doesNotContain(TOKEN.substring(4));
+  }
+
+  @Test
+  void init_aValueSentinelRefuses_namesTheBackend(@TempDir Path dir) throws Exception {
+    assertRefused(dir, "{\"mcpServers\": {\"web\": {\"type\": \"http\", \"url\": \"localhost:3000/mcp\"}}}",
+        "the servers do not make a valid Sentinel config: backend 'web': ");
+  }
+
+  @Test
+  void init_noServers_isAnError(@TempDir Path dir) throws Exception {
+    assertRefused(dir, "{\"mcpServers\": {}}", "no MCP servers in the given files");
   }
 
   @Test
