@@ -159,7 +159,7 @@ final class ClientConfigs {
     message = message.replaceAll("token '([^']{0,4})[^']*'", "token '$1...'");
     if (message.contains("Duplicate Object property")) {
       Matcher name = Pattern.compile("\"(.*)\"").matcher(message);
-      return new UserError(where + ": duplicate key" + (name.find() ? " '" + name.group(1) + "'" : "")
+      return new UserError(where + ": duplicate key" + (name.find() ? " '" + printable(name.group(1)) + "'" : "")
           + ": JSON clients keep only the last one", "remove or rename one of them", e);
     }
     if (message.contains("nesting depth")) {
@@ -171,7 +171,7 @@ final class ClientConfigs {
       return new UserError(where + ": a comment, which JSON does not allow (the clients read"
           + " these files as strict JSON)", "remove the comment", e);
     }
-    return new UserError(where + ": not valid JSON: " + message,
+    return new UserError(where + ": not valid JSON: " + printable(message),
         "fix the file (the client cannot read it either)", e);
   }
 
@@ -245,7 +245,7 @@ final class ClientConfigs {
   }
 
   private static Server server(String source, String name, JsonNode entry, Path cwd) {
-    String subject = source + ": server '" + name + "'";
+    String subject = source + ": server '" + printable(name) + "'";
     if (!entry.isObject()) {
       throw new UserError(subject + " is not an object", "write it as { \"command\": ...,"
           + " \"args\": [...] } or { \"url\": ... }", null);
@@ -272,7 +272,7 @@ final class ClientConfigs {
         case "stdio" -> transport = Transport.STDIO;
         case "http", "streamable-http", "streamablehttp" -> transport = Transport.HTTP;
         case "sse" -> transport = Transport.SSE;
-        default -> throw new UserError(subject + ": unknown type '" + type + "'",
+        default -> throw new UserError(subject + ": unknown type '" + printable(type) + "'",
             "use stdio, http or sse", null);
       }
       if ((transport == Transport.STDIO) != (command != null)) {
@@ -293,7 +293,7 @@ final class ClientConfigs {
           throw new UserError(subject + ": args holds " + arg.getNodeType().name().toLowerCase(
               Locale.ROOT) + ", not text", "write every argument as a string", null);
         }
-        args.add(arg.asString());
+        args.add(noNul(arg.asString(), subject, "args"));
       }
     }
     List<String> notes = new ArrayList<>();
@@ -313,10 +313,10 @@ final class ClientConfigs {
         notes.add("disabled in the client: imported all the same; remove it from sentinel.yaml"
             + " if you do not want it");
       } else if (key.equals("envFile")) {
-        notes.add("envFile '" + property.getValue().asString() + "' is not read: set its"
-            + " variables in the environment Sentinel runs in, and add them to env");
+        notes.add("envFile is not read: set its variables in the environment Sentinel runs"
+            + " in, and add them to env");
       } else {
-        notes.add("'" + key + "' is not imported (Sentinel has no such setting; the policy"
+        notes.add("'" + printable(key) + "' is not imported (Sentinel has no such setting; the policy"
             + " decides what may be called)");
       }
     }
@@ -332,8 +332,16 @@ final class ClientConfigs {
       throw new UserError(subject + ": " + key + " is not text", "write " + key
           + " as a string", null);
     }
-    String value = node.stringValue();
+    String value = noNul(node.stringValue(), subject, key);
     return value.isBlank() ? null : value;
+  }
+
+  /** A NUL cannot be passed to a process, nor be part of a path or a header. */
+  private static String noNul(String value, String subject, String key) {
+    if (value.indexOf('\0') >= 0) {
+      throw new UserError(subject + ": " + key + " holds a NUL character", "remove it", null);
+    }
+    return value;
   }
 
   private static Map<String, String> map(JsonNode entry, String key, String subject) {
@@ -349,10 +357,10 @@ final class ClientConfigs {
     for (var property : node.properties()) {
       JsonNode value = property.getValue();
       if (!value.isValueNode() || value.isNull()) {
-        throw new UserError(subject + ": " + key + " '" + property.getKey() + "' is not text",
+        throw new UserError(subject + ": " + key + " '" + printable(property.getKey()) + "' is not text",
             "write each value as a string", null);
       }
-      out.put(property.getKey(), value.asString());
+      out.put(noNul(property.getKey(), subject, key), noNul(value.asString(), subject, key));
     }
     return out;
   }
@@ -416,6 +424,13 @@ final class ClientConfigs {
   /** The pattern of any reference inside a value. */
   static Pattern references() {
     return REFERENCE;
+  }
+
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
+
+  /** A name as shown in a message: control characters escaped (a newline as backslash-u000a). */
+  static String printable(String text) {
+    return CONTROL.matcher(text).replaceAll(m -> String.format("\\\\u%04x", (int) m.group().charAt(0)));
   }
 
   /** The user's home folder. */

@@ -143,7 +143,7 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       for (Server server : ClientConfigs.servers(file, ClientConfigs.read(file), projectDir)) {
         String other = seen.putIfAbsent(server.name(), server.source());
         if (other != null) {
-          throw new UserError("server '" + server.name() + "' is in both " + other + " and "
+          throw new UserError("server '" + ClientConfigs.printable(server.name()) + "' is in both " + other + " and "
               + server.source(), "rename one in its client's file, or import the files one at"
               + " a time into different folders", null);
         }
@@ -308,12 +308,13 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       for (Server server : servers) {
         String name = ClientConfigs.backendName(server.name());
         if (name.isEmpty()) {
-          throw new UserError(server.source() + ": server '" + server.name() + "' has no letter"
+          throw new UserError(server.source() + ": server '" + ClientConfigs.printable(server.name()) + "' has no letter"
               + " or digit to make a backend name of", "rename it in the client's file", null);
         }
         String other = names.putIfAbsent(name, server.name());
         if (other != null) {
-          throw new UserError("servers '" + other + "' and '" + server.name() + "' both become"
+          throw new UserError("servers '" + ClientConfigs.printable(other) + "' and '"
+              + ClientConfigs.printable(server.name()) + "' both become"
               + " backend '" + name + "' (backend names are lower case letters, digits, '_'"
               + " and '-')", "rename one of them in the client's file", null);
         }
@@ -335,10 +336,10 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
 
     private void add(Server server, String name) {
       String label = "backend " + name + (name.equals(server.name()) ? ""
-          : " (server '" + server.name() + "', renamed: backend names are lower case letters,"
+          : " (server '" + ClientConfigs.printable(server.name()) + "', renamed: backend names are lower case letters,"
               + " digits, '_' and '-', without '__')");
       if (server.transport() == Transport.SSE) {
-        String why = "server '" + server.name() + "' (" + server.source() + ") uses SSE, the"
+        String why = "server '" + ClientConfigs.printable(server.name()) + "' (" + server.source() + ") uses SSE, the"
             + " old HTTP transport, which Sentinel's backends do not speak";
         skipped.add(why);
         report.add("skipped " + why + "; if it also serves Streamable HTTP (often at /mcp),"
@@ -351,7 +352,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
           + server.source());
       server.notes().forEach(note -> report.add("  " + note));
       StringBuilder y = backendsYaml;
-      y.append("  # From ").append(server.source()).append(", server '").append(server.name())
+      y.append("  # From ").append(server.source()).append(", server '")
+          .append(ClientConfigs.printable(server.name()))
           .append("'.\n");
       y.append("  - name: ").append(name).append('\n');
       if (server.transport() == Transport.HTTP) {
@@ -440,8 +442,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       }
       server.env().forEach((key, value) -> {
         if (!ENV_NAME.matcher(key).matches()) {
-          throw new UserError(server.source() + ": server '" + server.name() + "': env name '"
-              + key + "' is not a variable name", "use letters, digits and '_', not starting"
+          throw new UserError(server.source() + ": server '" + ClientConfigs.printable(server.name())
+              + "': env name '" + ClientConfigs.printable(key) + "' is not a variable name", "use letters, digits and '_', not starting"
               + " with a digit", null);
         }
         env.put(key, envValue(name, key, cursor(server, value)));

@@ -344,6 +344,29 @@ class InitCommandTest {
   }
 
   @Test
+  void init_envFileNotText_isNotedNotACrash(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mcp.json");
+    Files.writeString(file, "{\"mcpServers\": {\"a\": {\"command\": \"sh\", \"envFile\": [\"x\"]}}}");
+    Run run = Cli.run("init", "--from", file.toString(), "--output",
+        dir.resolve("sentinel.yaml").toString());
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out()).contains("envFile is not read");
+  }
+
+  @Test
+  void init_nulInCommand_isAnErrorInOneLine(@TempDir Path dir) throws Exception {
+    assertRefused(dir, "{\"mcpServers\": {\"a\": {\"command\": \"s\\u0000h\"}}}",
+        "server 'a': command holds a NUL character");
+  }
+
+  @Test
+  void init_controlCharactersInANameAreEscaped_theErrorStaysOneLine(@TempDir Path dir)
+      throws Exception {
+    assertRefused(dir, "{\"mcpServers\": {\"a\\nb\": {\"command\": \"sh\"}, \"a-b\":"
+        + " {\"command\": \"sh\"}}}", "servers 'a\\u000ab' and 'a-b' both become backend 'a-b'");
+  }
+
+  @Test
   void init_notAnObject_isAnError(@TempDir Path dir) throws Exception {
     assertRefused(dir, "[1, 2]", "is not a JSON object");
   }
