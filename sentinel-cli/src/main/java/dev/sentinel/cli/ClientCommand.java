@@ -1,6 +1,8 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.core.config.YamlDocument;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -46,8 +48,19 @@ import tools.jackson.databind.node.ObjectNode;
 public final class ClientCommand implements Runnable {
   @Spec private CommandSpec spec;
 
-  /** Creates the command. */
-  public ClientCommand() {}
+  private final Map<String, String> environment;
+  private final PolicyOptions policyOptions;
+
+  /**
+   * A client command.
+   *
+   * @param environment the variables {@code ${env:...}} read when the config is checked
+   * @param policyOptions how the config's policy is compiled when it is checked
+   */
+  public ClientCommand(Map<String, String> environment, PolicyOptions policyOptions) {
+    this.environment = Map.copyOf(environment);
+    this.policyOptions = java.util.Objects.requireNonNull(policyOptions, "policyOptions");
+  }
 
   /** Without a subcommand: a usage error. */
   @Override
@@ -154,6 +167,16 @@ public final class ClientCommand implements Runnable {
           + " FILE', or give it with --config", null);
     }
     Backends backends = backends(configFile);
+    // The client would start a gateway that cannot load: refuse before touching its file. The
+    // variables are the client's to give, so unset ones do not count here.
+    Map<String, String> checkEnv = new java.util.HashMap<>(environment);
+    backends.variables.forEach(v -> checkEnv.putIfAbsent(v, "placeholder"));
+    try {
+      GatewayConfig.load(configFile, checkEnv, policyOptions);
+    } catch (ConfigException e) {
+      throw new UserError(configFile + " does not load: " + e.problems().get(0),
+          "fix it first; 'sentinel config check " + configFile + "' lists every problem", e);
+    }
     Path sentinel = launcher != null ? launcher.toAbsolutePath().normalize() : launcher();
 
     boolean exists = Files.exists(target);

@@ -409,6 +409,11 @@ final class ClientConfigs {
         && value.matches(".*[A-Za-z].*") && value.matches(".*[0-9].*");
   }
 
+  /** Whether a value's form alone says secret (a known token shape, a JWT, a bearer value). */
+  static boolean secretForm(String value) {
+    return SECRET_VALUE.matcher(value.strip()).matches();
+  }
+
   private static final Pattern REFERENCE =
       Pattern.compile("\\$\\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
 

@@ -526,7 +526,7 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       Matcher refs = ClientConfigs.references().matcher(value);
       int at = 0;
       while (refs.find()) {
-        out.append(value.substring(at, refs.start()).replace("${", "$${"));
+        out.append(literal(backend, value.substring(at, refs.start()), url, at == 0));
         reference(refs.group(1), backend);
         out.append("${env:").append(refs.group(1));
         if (refs.group(2) != null) {
@@ -535,37 +535,70 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
         out.append('}');
         at = refs.end();
       }
-      out.append(value.substring(at).replace("${", "$${"));
-      String text = out.toString();
+      out.append(literal(backend, value.substring(at), url, at == 0));
+      if (!url && at > 0) {
+        report.add("  " + key + ": the client's references kept as ${env:...}");
+      }
+      return out.toString();
+    }
+
+    private static final Pattern AUTHORITY = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*");
+    private static final Pattern URL_TOKEN = Pattern.compile("[^/?&#=;:@,\\s]+");
+
+    /**
+     * Text between references, a literal {@code ${} escaped; in a url, a password and every
+     * part that looks like a secret (a path segment such as a key in the path, a query value
+     * whose name or form says secret, a fragment) become references.
+     */
+    private String literal(String backend, String text, boolean url, boolean first) {
       if (!url) {
-        if (at > 0) {
-          report.add("  " + key + ": the client's references kept as ${env:...}");
+        return text.replace("${", "$${");
+      }
+      StringBuilder out = new StringBuilder();
+      int from = 0;
+      Matcher authority = AUTHORITY.matcher(text);
+      if (first && authority.find()) {
+        String host = authority.group();
+        int at = host.lastIndexOf('@');
+        int colon = at < 0 ? -1 : host.indexOf(':', host.indexOf("://") + 3);
+        if (colon >= 0 && colon < at) {
+          String var = secretVariable(backend, backend + "_PASSWORD", host.substring(colon + 1, at));
+          report.add("  url password: not copied; read from ${env:" + var + "}");
+          out.append(host.substring(0, colon + 1).replace("${", "$${")).append("${env:")
+              .append(var).append('}').append(host.substring(at).replace("${", "$${"));
+        } else {
+          out.append(host.replace("${", "$${"));
         }
-        return text;
+        from = authority.end();
       }
-      Matcher param = Pattern.compile("([?&])([^=&#]+)=([^&#]*)").matcher(text);
-      StringBuilder safe = new StringBuilder();
-      while (param.find()) {
-        String v = param.group(3);
-        String replacement = param.group(0);
-        if (!v.startsWith("${env:") && ClientConfigs.secret(param.group(2), v)) {
-          String var = secretVariable(backend, backend + "_" + param.group(2), v);
-          replacement = param.group(1) + param.group(2) + "=${env:" + var + "}";
-          report.add("  url parameter " + param.group(2) + ": a secret: not copied; read from"
-              + " ${env:" + var + "}");
+      Matcher token = URL_TOKEN.matcher(text).region(from, text.length());
+      int at = from;
+      while (token.find()) {
+        out.append(text.substring(at, token.start()).replace("${", "$${"));
+        String part = token.group();
+        String name = "";
+        if (token.start() > 0 && text.charAt(token.start() - 1) == '=') {
+          int begin = token.start() - 1;
+          while (begin > 0 && "?&;#/".indexOf(text.charAt(begin - 1)) < 0) {
+            begin--;
+          }
+          name = text.substring(begin, token.start() - 1);
         }
-        param.appendReplacement(safe, Matcher.quoteReplacement(replacement));
+        boolean secret = name.isEmpty() ? ClientConfigs.secret("", part) && !part.contains(".")
+            || ClientConfigs.secretForm(part) : ClientConfigs.secret(name, part);
+        if (secret) {
+          String var = secretVariable(backend, backend + "_" + (name.isEmpty() ? "URL_SECRET"
+              : name), part);
+          report.add("  url " + (name.isEmpty() ? "part" : "parameter " + name) + ": a secret:"
+              + " not copied; read from ${env:" + var + "}");
+          out.append("${env:").append(var).append('}');
+        } else {
+          out.append(part.replace("${", "$${"));
+        }
+        at = token.end();
       }
-      param.appendTail(safe);
-      Matcher userinfo = Pattern.compile("^([a-z][a-z0-9+.-]*://[^/@:]*):([^/@]+)@")
-          .matcher(safe);
-      if (userinfo.find()) {
-        String var = secretVariable(backend, backend + "_PASSWORD", userinfo.group(2));
-        report.add("  url password: not copied; read from ${env:" + var + "}");
-        return userinfo.replaceFirst(Matcher.quoteReplacement(userinfo.group(1) + ":${env:" + var
-            + "}@"));
-      }
-      return safe.toString();
+      out.append(text.substring(at).replace("${", "$${"));
+      return out.toString();
     }
 
     private void reference(String var, String backend) {

@@ -111,7 +111,8 @@ public final class Main implements Callable<Integer> {
         new KillSwitchCommand(environment, POLICY_OPTIONS), new ApprovalsCommand(environment),
         new AuditCommand(environment),
         new BundleCommand(), new CompletionCommand(),
-        new InitCommand(environment, POLICY_OPTIONS), new ClientCommand());
+        new InitCommand(environment, POLICY_OPTIONS),
+        new ClientCommand(environment, POLICY_OPTIONS));
   }
 
   /** The command line with the stock subcommands. */

@@ -223,6 +223,23 @@ class ClientCommandTest {
   }
 
   @Test
+  void add_configThatDoesNotLoad_isRefused_nothingWritten(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mcp.json");
+    Files.writeString(file, CLAUDE_JSON);
+    Path config = dir.resolve("broken.yaml");
+    Files.writeString(config, "backends: []\npolicy: { rules: [] }\n");
+
+    Run run = Cli.run("client", "add", "cursor", "--file", file.toString(), "--config",
+        config.toString(), "--sentinel", "/opt/sentinel/bin/sentinel");
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).startsWith("sentinel: " + config + " does not load: ")
+        .contains("Hint: fix it first").hasLineCount(1);
+    assertThat(Files.readString(file)).isEqualTo(CLAUDE_JSON);
+    assertThat(files(dir)).containsExactly("broken.yaml", "mcp.json");
+  }
+
+  @Test
   void add_unknownClient_isAUsageError(@TempDir Path dir) throws Exception {
     Run run = Cli.run("client", "add", "vscode", "--file", dir.resolve("x.json").toString());
     assertThat(run.exit()).isEqualTo(Main.USAGE);

@@ -248,6 +248,26 @@ class InitCommandTest {
   }
 
   @Test
+  void init_secretsAnywhereInAUrl_becomeReferences(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mcp.json");
+    Files.writeString(file, "{\"mcpServers\": {"
+        + "\"zap\": {\"url\": \"https://actions.example.com/mcp/" + TOKEN + "/x?v=2\"},"
+        + "\"odd\": {\"url\": \"https://u:pa55word@odd.example.com/mcp?=" + TOKEN + "#k=" + TOKEN
+        + "\"}}}");
+    Run run = Cli.run("init", "--from", file.toString(), "--output",
+        dir.resolve("sentinel.yaml").toString());
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    String config = Files.readString(dir.resolve("sentinel.yaml"));
+    assertThat(config).doesNotContain(TOKEN).doesNotContain("pa55word")
+        .contains("url: \"https://actions.example.com/mcp/${env:ZAP_URL_SECRET}/x?v=2\"")
+        .contains("url: \"https://u:${env:ODD_PASSWORD}@odd.example.com/mcp?=${env:ODD_URL_SECRET}"
+            + "#k=${env:ODD_K}\"");
+    assertChecksPass(dir, Map.of("ZAP_URL_SECRET", "z", "ODD_PASSWORD", "p", "ODD_URL_SECRET", "o",
+        "ODD_K", "k"));
+  }
+
+  @Test
   void init_existingFile_refusedWithoutForce(@TempDir Path dir) throws Exception {
     Path file = dir.resolve(".mcp.json");
     Files.writeString(file, "{\"mcpServers\": {\"a\": {\"command\": \"sh\"}}}");
