@@ -366,6 +366,20 @@ public final class ClientCommand implements Runnable {
         continue;
       }
       String prefix = backend.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]+", "_") + "_";
+      // A header's secret, as init names it: <BACKEND>_TOKEN after a scheme in Authorization,
+      // <BACKEND>_<HEADER> otherwise.
+      for (var h : server.getValue().path("headers").properties()) {
+        if (!h.getValue().isString() || prefixed != null) {
+          continue;
+        }
+        String header = h.getKey().toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9_]+", "_");
+        Matcher scheme = SCHEME.matcher(h.getValue().stringValue());
+        if (h.getKey().equalsIgnoreCase("authorization") && variable.equals(prefix + "TOKEN")) {
+          prefixed = scheme.matches() ? scheme.group(1) : h.getValue().stringValue();
+        } else if (variable.equals(prefix + header)) {
+          prefixed = h.getValue().stringValue();
+        }
+      }
       for (var e : server.getValue().path("env").properties()) {
         if (!e.getValue().isString() || ClientConfigs.reference(e.getValue().stringValue()) != null) {
           continue;
@@ -380,6 +394,8 @@ public final class ClientCommand implements Runnable {
     }
     return prefixed != null ? prefixed : plain;
   }
+
+  private static final Pattern SCHEME = Pattern.compile("(?i)(?:bearer|basic|token)\\s+(\\S+)");
 
   private static boolean isSentinel(JsonNode entry) {
     List<String> args = new ArrayList<>();

@@ -139,6 +139,28 @@ class ClientCommandTest {
   }
 
   @Test
+  void add_replace_movesAHeaderTokenIntoSentinelsEntry(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve(".mcp.json");
+    Files.writeString(file, "{\"mcpServers\": {\"Remote\": {\"type\": \"http\", \"url\":"
+        + " \"https://mcp.example.com/mcp\", \"headers\": {\"Authorization\": \"Bearer "
+        + TOKEN + "\"}}}}\n");
+    Path out = Files.createDirectories(dir.resolve("gw"));
+    assertThat(Cli.run("init", "--from", file.toString(), "--output",
+        out.resolve("sentinel.yaml").toString()).exit()).isZero();
+
+    Run run = Cli.run("client", "add", "claude-code", "--file", file.toString(), "--config",
+        out.resolve("sentinel.yaml").toString(), "--sentinel", "/opt/sentinel/bin/sentinel",
+        "--replace");
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    var servers = ClientConfigs.JSON.readTree(Files.readString(file)).path("mcpServers");
+    assertThat(List.copyOf(servers.propertyNames())).containsExactly("sentinel");
+    assertThat(servers.path("sentinel").path("env").path("REMOTE_TOKEN").asString())
+        .isEqualTo(TOKEN);
+    assertThat(run.out()).doesNotContain("set REMOTE_TOKEN");
+  }
+
+  @Test
   void add_missingFile_isCreatedReadableByItsOwnerOnly(@TempDir Path dir) throws Exception {
     Path file = dir.resolve(".cursor").resolve("mcp.json");
 
