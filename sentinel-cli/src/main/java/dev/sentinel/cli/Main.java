@@ -110,7 +110,9 @@ public final class Main implements Callable<Integer> {
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
         new KillSwitchCommand(environment, POLICY_OPTIONS), new ApprovalsCommand(environment),
         new AuditCommand(environment),
-        new BundleCommand(), new CompletionCommand());
+        new BundleCommand(), new CompletionCommand(),
+        new InitCommand(environment, POLICY_OPTIONS),
+        new ClientCommand(environment, POLICY_OPTIONS));
   }
 
   /** The command line with the stock subcommands. */

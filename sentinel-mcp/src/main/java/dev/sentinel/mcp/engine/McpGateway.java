@@ -266,13 +266,21 @@ public final class McpGateway implements AutoCloseable {
    * @param backend the backend's name
    * @param name the tool's name as clients see it (with its backend prefix)
    * @param inputSchema its input schema as the backend listed it (a missing node if none)
+   * @param annotations its annotations as the backend listed them ({@code readOnlyHint},
+   *     {@code destructiveHint}, ...; a missing node if none): the server's own claims
    */
-  public record ListedTool(String backend, String name, JsonNode inputSchema) {
+  public record ListedTool(String backend, String name, JsonNode inputSchema, JsonNode annotations) {
     /** Validates. */
     public ListedTool {
       Objects.requireNonNull(backend, "backend");
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(inputSchema, "inputSchema");
+      Objects.requireNonNull(annotations, "annotations");
+    }
+
+    /** A tool listed without annotations. */
+    public ListedTool(String backend, String name, JsonNode inputSchema) {
+      this(backend, name, inputSchema, tools.jackson.databind.node.MissingNode.getInstance());
     }
   }
 
@@ -332,7 +340,7 @@ public final class McpGateway implements AutoCloseable {
         for (JsonNode item : answer.result().path("tools")) {
           if (item.path("name").isString()) {
             tools.add(new ListedTool(backend.name, naming.expose(backend, item.get("name").stringValue()),
-                item.path("inputSchema")));
+                item.path("inputSchema"), item.path("annotations")));
           }
         }
         JsonNode next = answer.result().path("nextCursor");

@@ -675,7 +675,8 @@ public final class GatewayRuntime implements AutoCloseable {
       for (McpGateway.ListedTool listed : listings.tools()) {
         tools.add(new ToolReport.Tool(listed.backend(), listed.name(), validation.get(listed.backend()),
             dev.sentinel.mcp.engine.ToolSchema.compile(listed.inputSchema()),
-            config.policy().schemaConflicts(listed.backend(), listed.name(), listed.inputSchema())));
+            config.policy().schemaConflicts(listed.backend(), listed.name(), listed.inputSchema()),
+            listed.annotations()));
       }
       return new ToolReport(tools, listings.problems());
     } finally {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * What starting a config's backends and listing their tools found
@@ -33,8 +34,11 @@ public record ToolReport(List<Tool> tools, Map<String, String> problems) {
    * @param validation what the backend's {@code validate} does with invalid arguments
    * @param schema its input schema, compiled (see {@link ToolSchema#problem()})
    * @param conflicts the policy's conditions that cannot apply to its schema, one line each
+   * @param annotations its annotations as the backend listed them (a missing node if none): the
+   *     server's own claims ({@code readOnlyHint}, {@code destructiveHint}), not a guarantee
    */
-  public record Tool(String backend, String name, Validation validation, ToolSchema schema, List<String> conflicts) {
+  public record Tool(String backend, String name, Validation validation, ToolSchema schema,
+      List<String> conflicts, JsonNode annotations) {
     /** Validates and copies. */
     public Tool {
       Objects.requireNonNull(backend, "backend");
@@ -42,6 +46,23 @@ public record ToolReport(List<Tool> tools, Map<String, String> problems) {
       Objects.requireNonNull(validation, "validation");
       Objects.requireNonNull(schema, "schema");
       conflicts = List.copyOf(conflicts);
+      Objects.requireNonNull(annotations, "annotations");
+    }
+
+    /** A tool listed without annotations. */
+    public Tool(String backend, String name, Validation validation, ToolSchema schema,
+        List<String> conflicts) {
+      this(backend, name, validation, schema, conflicts,
+          MissingNode.getInstance());
+    }
+
+    /**
+     * Whether its annotations say it only reads ({@code readOnlyHint: true}; MCP's default is
+     * false). The server's claim: a policy built on it is a starting point to review.
+     */
+    public boolean readOnly() {
+      return annotations.path("readOnlyHint").asBoolean(false)
+          && annotations.path("readOnlyHint").isBoolean();
     }
 
     /**
