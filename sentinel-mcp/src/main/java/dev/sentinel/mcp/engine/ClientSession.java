@@ -67,6 +67,10 @@ public final class ClientSession {
   private volatile McpRevision revision;
   private volatile JsonNode capabilities = NODES.objectNode();
   private volatile String clientInfo;
+  /** Whether the session serves one HTTP exchange only: its backend connections are its principal's. */
+  private final boolean perExchange;
+  /** Whether the client sent a stateless (MCP 2026-07-28) request; it may then not initialize. */
+  private volatile boolean statelessSeen;
 
   /** A request relayed from a backend to this client, awaiting the client's answer. */
   static final class Relay {
@@ -83,10 +87,15 @@ public final class ClientSession {
   }
 
   ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label) {
+    this(gateway, transport, credentials, label, false);
+  }
+
+  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label, boolean perExchange) {
     this.gateway = gateway;
     this.transport = transport;
     this.credentials = credentials;
     this.label = label;
+    this.perExchange = perExchange;
     bindOwner(credentials);
   }
 
@@ -189,11 +198,19 @@ public final class ClientSession {
 
   private void request(JsonRpcMessage request) {
     String method = request.method();
+    if (revision == null && (perExchange || StatelessMeta.declared(request.params()))) {
+      stateless(request);
+      return;
+    }
     if ("ping".equals(method)) {
       send(JsonRpc.result(request.id(), NODES.objectNode()));
       return;
     }
     if ("initialize".equals(method)) {
+      if (statelessSeen) {
+        refuseStateless(request, StatelessMeta.refusal(method));
+        return;
+      }
       initialize(request);
       return;
     }
@@ -206,6 +223,42 @@ public final class ClientSession {
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params must be an object"));
       return;
     }
+    admit(request, null);
+  }
+
+  /**
+   * A stateless (MCP 2026-07-28) request: its {@code _meta} is checked, and a request that is
+   * malformed, names a version Sentinel does not speak, or calls a method not served statelessly
+   * is refused with the specification's code and recorded; nothing is forwarded.
+   */
+  private void stateless(JsonRpcMessage request) {
+    StatelessMeta.Problem problem = StatelessMeta.check(request);
+    if (problem == null) {
+      problem = StatelessMeta.refusal(request.method());
+    }
+    if (problem != null) {
+      refuseStateless(request, problem);
+      return;
+    }
+    statelessSeen = true;
+    StatelessMeta meta = StatelessMeta.of(request);
+    if (meta.clientInfo() != null) {
+      clientInfo = meta.clientInfo();
+    }
+    admit(request, meta);
+  }
+
+  /** Refuses a stateless request before anything is forwarded, and records the refusal. */
+  private void refuseStateless(JsonRpcMessage request, StatelessMeta.Problem problem) {
+    bindOwner(credentials);
+    gateway.sentinel().refuse(new Call(credentials, Request.of(request.method()), id, clientLabel(),
+        request.idText(), ownerId()),
+        Refusal.of(Outcome.DENIED, java.util.List.of(StatelessMeta.RULE), problem.message()));
+    send(JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data()));
+  }
+
+  /** Takes a request in flight within the session's and the principal's bounds, and hands it to a worker. */
+  private void admit(JsonRpcMessage request, StatelessMeta stateless) {
     String key = JsonRpc.idKey(request.id());
     bindOwner(credentials);
     if (pending.incrementAndGet() > gateway.maxPendingRequests()) {
@@ -214,7 +267,7 @@ public final class ClientSession {
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials);
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless);
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
@@ -241,6 +294,9 @@ public final class ClientSession {
     ObjectNode response;
     try {
       response = gateway.router().handle(this, request, work);
+      if (response != null && work.stateless != null) {
+        response = Router.finishStateless(response, request.method(), gateway);
+      }
     } catch (RuntimeException e) {
       log.warn("handling {} failed", request.method(), e);
       response = JsonRpc.error(request.id(), ErrorCode.INTERNAL_ERROR, "internal error");
@@ -393,6 +449,29 @@ public final class ClientSession {
 
   McpRevision revision() {
     return revision;
+  }
+
+  /** Whether the client speaks stateless MCP (2026-07-28) on this session: it never initialized. */
+  boolean stateless() {
+    return revision == null && (statelessSeen || perExchange) && !closing.get();
+  }
+
+  /** Whether the session serves one exchange only; its backend connections are then its principal's. */
+  boolean perExchange() {
+    return perExchange;
+  }
+
+  /**
+   * Whether a log message at {@code level} from this connection goes to this stateless session:
+   * only while one of its requests that asked for that level is in flight on the connection.
+   */
+  boolean wantsLog(Upstream upstream, String level) {
+    for (InFlight work : inFlight.values()) {
+      if (work.stateless != null && work.upstream() == upstream && work.stateless.wantsLog(level)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   boolean initialized() {

@@ -242,6 +242,30 @@ public final class McpGateway implements AutoCloseable {
     return session;
   }
 
+  /**
+   * Serves one stateless (MCP 2026-07-28) exchange: a session for the one request the transport
+   * delivers, which the transport closes once it has sent the answer. Its backend connections are
+   * its principal's (shared with the principal's other exchanges, whatever the backend's isolation
+   * says for sessions), so a stateless client costs no backend connection per request.
+   *
+   * @param client the exchange's transport, not yet started
+   * @param credentials what the request presented
+   * @param clientLabel the client as recorded in the audit trail, or {@code null} for the
+   *     request's {@code clientInfo}
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(credentials, "credentials");
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    ClientSession session = new ClientSession(this, client, credentials, clientLabel, true);
+    sessions.add(session);
+    session.start();
+    return session;
+  }
+
   /** Each backend's status, by name, in configuration order. */
   public Map<String, BackendStatus> backends() {
     Map<String, BackendStatus> statuses = new LinkedHashMap<>();
@@ -645,6 +669,20 @@ public final class McpGateway implements AutoCloseable {
   }
 
   /**
+   * Sends a log message from an owned connection to the stateless sessions it belongs to that
+   * have a request in flight on it asking for that level (MCP 2026-07-28: a request without
+   * {@code io.modelcontextprotocol/logLevel} gets no log messages).
+   */
+  private void toStatelessLoggers(Upstream upstream, String level, JsonNode message) {
+    Upstream.Owner owner = upstream.owner();
+    for (ClientSession session : sessions) {
+      if (session.stateless() && belongsTo(session, owner) && session.wantsLog(upstream, level)) {
+        session.send(message);
+      }
+    }
+  }
+
+  /**
    * Sends a client's notification on to the connections that serve that session alone (or its
    * principal alone); a shared connection never hears one client's roots, since it never asks.
    */
@@ -697,6 +735,7 @@ public final class McpGateway implements AutoCloseable {
           logFromShared(upstream, params);
         } else {
           toOwners(upstream, notification.raw());
+          toStatelessLoggers(upstream, params.path("level").asString(""), notification.raw());
         }
         break;
       default:
@@ -777,6 +816,13 @@ public final class McpGateway implements AutoCloseable {
           + " of this connection can be told to have caused " + method));
       return;
     }
+    if (target.stateless()) {
+      // A 2026-07-28 client takes no server requests: they reach it as input_required results
+      // (multi round-trip requests), which Sentinel does not relay yet.
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
+          + " does not reach an MCP 2026-07-28 client through Sentinel"));
+      return;
+    }
     if (!target.supports(capability)
         || ("elicitation".equals(capability) && !target.revision().supportsElicitation())) {
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
@@ -798,7 +844,8 @@ public final class McpGateway implements AutoCloseable {
   private ClientSession requester(Upstream upstream, Upstream.Owner owner) {
     ClientSession found = null;
     for (ClientSession session : sessions) {
-      if (!session.initialized() || !belongsTo(session, owner)) {
+      // Stateless sessions count too: a request of theirs is never relayed to another session.
+      if (!(session.initialized() || session.stateless()) || !belongsTo(session, owner)) {
         continue;
       }
       if (owner.sessionId() != null) {

@@ -307,6 +307,14 @@ public final class GatewayRuntime implements AutoCloseable {
     return gateway.serve(client, credentials, clientLabel);
   }
 
+  /**
+   * Serves one stateless (MCP 2026-07-28) exchange with the credentials its request presented;
+   * see {@link McpGateway#serveExchange}.
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
+    return gateway.serveExchange(client, credentials, clientLabel);
+  }
+
   /** The message limits for client-facing transports. */
   public FrameLimits frameLimits() {
     return limits;
