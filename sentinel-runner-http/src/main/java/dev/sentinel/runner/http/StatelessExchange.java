@@ -1,0 +1,164 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.api.Transport;
+import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One stateless (MCP 2026-07-28) POST: the {@link Transport} of the engine session that serves
+ * its one request ({@link dev.sentinel.mcp.engine.McpGateway#serveExchange}), answering on that
+ * POST's response alone. Nothing is matched across requests: the answer is the first response
+ * the engine sends, and the session ends with it.
+ *
+ * <p>The answer is {@code application/json} unless a notification for the request (progress, a
+ * log message the request asked for) comes before it and the client accepts
+ * {@code text/event-stream}: then the answer becomes an SSE stream of those notifications and the
+ * response, without event ids (2026-07-28 streams are not resumable), on one of the principal's
+ * stream slots; without a free slot the notifications are dropped and the answer stays JSON. A
+ * client that goes away mid-stream cancels the request.
+ *
+ * <p>Thread-safe.
+ */
+final class StatelessExchange implements Transport {
+  private static final Logger log = LoggerFactory.getLogger(StatelessExchange.class);
+
+  private final Hub hub;
+  private final String principalId;
+  private final Response response;
+  private final Callback callback;
+  private final boolean acceptsJson;
+  private final boolean acceptsSse;
+  private Receiver receiver;
+  private ClientSession session;
+  private SseWriter writer;
+  private boolean answered;
+  private boolean noSlot;
+
+  StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
+      boolean acceptsSse) {
+    this.hub = hub;
+    this.principalId = principalId;
+    this.response = response;
+    this.callback = callback;
+    this.acceptsJson = acceptsJson;
+    this.acceptsSse = acceptsSse;
+  }
+
+  @Override
+  public synchronized void start(Receiver receiver) {
+    this.receiver = Objects.requireNonNull(receiver, "receiver");
+  }
+
+  /** Hands the request to the engine session that {@code serveExchange} returned. */
+  void deliver(ClientSession served, JsonNode request) {
+    Receiver target;
+    synchronized (this) {
+      session = served;
+      target = receiver;
+    }
+    hub.exchangeStarted();
+    target.message(request);
+  }
+
+  @Override
+  public void send(JsonNode message) {
+    String text = hub.json().text(message);
+    boolean last = !message.has("method");
+    ClientSession ended = null;
+    synchronized (this) {
+      if (answered) {
+        return;
+      }
+      if (!last) {
+        // A notification for this request (server requests never reach a stateless session).
+        if (stream()) {
+          writer.write("data: " + text + "\n\n");
+        }
+        return;
+      }
+      answered = true;
+      if (writer != null || (!acceptsJson && stream())) {
+        writer.write("data: " + text + "\n\n");
+        writer.end();
+      } else {
+        Replies.json(response, callback, 200, text.getBytes(StandardCharsets.UTF_8));
+      }
+      ended = session;
+    }
+    hub.exchangeDone();
+    if (ended != null) {
+      ended.close();
+    }
+  }
+
+  /** Switches the answer to SSE if it is not yet; false when the client or the principal's slots forbid it. Holds the lock. */
+  private boolean stream() {
+    if (writer != null) {
+      return true;
+    }
+    if (!acceptsSse || noSlot) {
+      return false;
+    }
+    if (!hub.streamOpened(principalId, false)) {
+      noSlot = true;
+      log.debug("{} open streams already for {}: a stateless request is answered in JSON",
+          Cap.MAX_STREAMS_PER_PRINCIPAL.key(), principalId);
+      return false;
+    }
+    Replies.sseHeaders(response);
+    OutputBudget budget = new OutputBudget(hub.bounds().sessionEvents(), hub.bounds().sessionBytes());
+    writer = new SseWriter(response, callback, this::gone, budget, hub.bounds().connection(), (dropped, reason) -> {
+      log.warn("dropped the SSE answer of a stateless request of {} ({}): its client does not read it",
+          principalId, reason);
+      hub.streamDropped(reason);
+    });
+    hub.writerOpened(writer);
+    writer.open();
+    return true;
+  }
+
+  /** The stream ended: a client that went away before the answer cancels its request. */
+  private void gone(SseWriter gone, Throwable failure) {
+    hub.writerClosed(gone);
+    hub.streamClosed(principalId);
+    ClientSession cancelled;
+    synchronized (this) {
+      if (answered) {
+        return;
+      }
+      answered = true;
+      cancelled = session;
+    }
+    hub.exchangeDone();
+    if (cancelled != null) {
+      cancelled.close();
+    }
+  }
+
+  /** The engine ended the session without answering (it closed, or the gateway is stopping). */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (answered || session == null) {
+        return;
+      }
+      answered = true;
+      String text = hub.json().text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the request ended unanswered"));
+      if (writer != null) {
+        writer.write("data: " + text + "\n\n");
+        writer.end();
+      } else {
+        Replies.json(response, callback, 200, text.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    hub.exchangeDone();
+  }
+}
