@@ -69,6 +69,8 @@ public final class ClientSession {
   private volatile String clientInfo;
   /** Whether the session serves one HTTP exchange only: its backend connections are its principal's. */
   private final boolean perExchange;
+  /** An exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} off HTTP. */
+  private final Map<String, java.util.List<String>> paramHeaders;
   /** Whether the client sent a stateless (MCP 2026-07-28) request; it may then not initialize. */
   private volatile boolean statelessSeen;
 
@@ -87,15 +89,17 @@ public final class ClientSession {
   }
 
   ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label) {
-    this(gateway, transport, credentials, label, false);
+    this(gateway, transport, credentials, label, false, null);
   }
 
-  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label, boolean perExchange) {
+  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label, boolean perExchange,
+      Map<String, java.util.List<String>> paramHeaders) {
     this.gateway = gateway;
     this.transport = transport;
     this.credentials = credentials;
     this.label = label;
     this.perExchange = perExchange;
+    this.paramHeaders = paramHeaders;
     bindOwner(credentials);
   }
 
@@ -454,6 +458,11 @@ public final class ClientSession {
   /** Whether the client speaks stateless MCP (2026-07-28) on this session: it never initialized. */
   boolean stateless() {
     return revision == null && (statelessSeen || perExchange) && !closing.get();
+  }
+
+  /** The exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} when it has no HTTP headers. */
+  Map<String, java.util.List<String>> paramHeaders() {
+    return paramHeaders;
   }
 
   /** Whether the session serves one exchange only; its backend connections are then its principal's. */

@@ -255,12 +255,33 @@ public final class McpGateway implements AutoCloseable {
    * @throws IllegalStateException if the gateway is closed
    */
   public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
+    return serveExchange(client, credentials, clientLabel, null);
+  }
+
+  /**
+   * Serves one stateless exchange over HTTP, like {@link #serveExchange(Transport, Credentials,
+   * String)}, with the request's {@code Mcp-Param-*} headers: a {@code tools/call} whose tool's
+   * schema mirrors arguments in such headers ({@code x-mcp-header}) is refused with {@code -32020}
+   * unless they agree with the body.
+   *
+   * @param paramHeaders every {@code Mcp-Param-*} header's values, by lower-case name; {@code
+   *     null} when the transport has no headers (then nothing is checked)
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel,
+      Map<String, List<String>> paramHeaders) {
     Objects.requireNonNull(client, "client");
     Objects.requireNonNull(credentials, "credentials");
     if (closed.get()) {
       throw new IllegalStateException("the gateway is closed");
     }
-    ClientSession session = new ClientSession(this, client, credentials, clientLabel, true);
+    Map<String, List<String>> copied = null;
+    if (paramHeaders != null) {
+      copied = new LinkedHashMap<>();
+      for (Map.Entry<String, List<String>> header : paramHeaders.entrySet()) {
+        copied.put(header.getKey().toLowerCase(java.util.Locale.ROOT), List.copyOf(header.getValue()));
+      }
+    }
+    ClientSession session = new ClientSession(this, client, credentials, clientLabel, true, copied);
     sessions.add(session);
     session.start();
     return session;

@@ -280,33 +280,53 @@ final class Router {
     forwarded.put("name", target.name());
     Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
     Validation validation = target.backend().options.validation();
+    SchemaCheck check = null;
+    if (Request.TOOLS_CALL.equals(request.method()) && work.stateless != null && session.paramHeaders() != null
+        && session.owner() != null && sentinel.visible(session.owner(),
+            new Request(request.method(), target.backend().name, name.stringValue(), null))) {
+      // The Mcp-Param-* headers are checked against the body before anything is decided; the
+      // body alone is then decided and forwarded. A tool the connection does not list has no
+      // annotations the client could have known; one the principal may not use is refused by
+      // the pipeline, without a word about its schema.
+      check = checkArguments(session, work, target, arguments);
+      StatelessMeta.Problem problem = check.tool == null ? null
+          : ParamHeaders.check(check.tool.inputSchema, arguments, session.paramHeaders());
+      if (problem != null) {
+        sentinel.refuse(call(session, work, request, governed),
+            Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), problem.message()));
+        return JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data());
+      }
+    }
     if (!Request.TOOLS_CALL.equals(request.method()) || validation == Validation.OFF) {
       return govern(session, work, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
-    SchemaCheck check = checkArguments(session, work, target, arguments);
-    if (check.failure != null) {
+    if (check == null) {
+      check = checkArguments(session, work, target, arguments);
+    }
+    SchemaCheck schema = check; // effectively final, for the lambdas
+    if (schema.failure != null) {
       // The tools could not be listed (busy, down, cancelled): decided first, and if allowed the
       // call meets the same failure, reported as any forwarding failure is.
       return govern(session, work, request, governed, () -> {
-        throw check.failure;
+        throw schema.failure;
       });
     }
-    if (check.verdict.valid()) {
+    if (schema.verdict.valid()) {
       return govern(session, work, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
-    String finding = (check.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
+    String finding = (schema.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
         ? "arguments of '" + name.stringValue() + "' do not match its input schema: "
-        : "arguments of '" + name.stringValue() + "' cannot be checked: ") + check.verdict.reason();
+        : "arguments of '" + name.stringValue() + "' cannot be checked: ") + schema.verdict.reason();
     if (validation == Validation.WARN) {
-      warnOnce(target, check, finding);
+      warnOnce(target, schema, finding);
       Call call = call(session, work, request, governed).withDiagnostic("schema: " + finding);
       return govern(call, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
-    if (check.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
-      unusableOnce(target, check);
+    if (schema.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
+      unusableOnce(target, schema);
     }
     Principal principal = session.owner();
     if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,

@@ -464,7 +464,8 @@ final class McpHandler extends Handler.Abstract {
         accepts.sse());
     ClientSession served;
     try {
-      served = runtime.serveExchange(exchange, credentials, "http:" + remote(request));
+      served = runtime.serveExchange(exchange, credentials, "http:" + remote(request),
+          paramHeaders(request.getHeaders()));
     } catch (RuntimeException e) {
       String text = Replies.logged(log, "serving a stateless request", e);
       Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
@@ -472,6 +473,18 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     exchange.deliver(served, message.raw());
+  }
+
+  /** The {@code Mcp-Param-*} headers, by lower-case name, each with all its values. */
+  private static Map<String, List<String>> paramHeaders(HttpFields headers) {
+    Map<String, List<String>> found = new java.util.LinkedHashMap<>();
+    for (org.eclipse.jetty.http.HttpField field : headers) {
+      String name = field.getName().toLowerCase(Locale.ROOT);
+      if (name.startsWith("mcp-param-")) {
+        found.computeIfAbsent(name, key -> new java.util.ArrayList<>()).add(field.getValue());
+      }
+    }
+    return found;
   }
 
   /** Records a stateless message refused before it reached the engine, as the engine records its own. */

@@ -89,7 +89,7 @@ final class StatelessExchange implements Transport {
         writer.write("data: " + text + "\n\n");
         writer.end();
       } else {
-        Replies.json(response, callback, 200, text.getBytes(StandardCharsets.UTF_8));
+        Replies.json(response, callback, status(message), text.getBytes(StandardCharsets.UTF_8));
       }
       ended = session;
     }
@@ -97,6 +97,17 @@ final class StatelessExchange implements Transport {
     if (ended != null) {
       ended.close();
     }
+  }
+
+  /**
+   * The status of a JSON answer: 400 for the errors 2026-07-28 answers so over HTTP (headers that
+   * disagree with the body, a client capability missing), found by the engine only once it knew
+   * the tool; else 200.
+   */
+  private static int status(JsonNode message) {
+    int code = message.path("error").path("code").asInt(0);
+    return code == ErrorCode.HEADER_MISMATCH.code() || code == ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code()
+        ? 400 : 200;
   }
 
   /** Switches the answer to SSE if it is not yet; false when the client or the principal's slots forbid it. Holds the lock. */

@@ -230,6 +230,63 @@ class StatelessHttpTest {
     assertThat(json(response).path("result").path("content").get(0).path("text").asString()).isEqualTo("encoded name");
   }
 
+  // ---- Mcp-Param-* headers ----------------------------------------------------------------
+
+  private static ObjectNode region(int id, String region, Integer count) {
+    ObjectNode params = Client.JSON.createObjectNode().put("name", "fx__region");
+    ObjectNode arguments = params.putObject("arguments").put("region", region);
+    if (count != null) {
+      arguments.put("count", count);
+    }
+    return body(id, "tools/call", params, VERSION);
+  }
+
+  private static String[] regionHeaders(String... more) {
+    List<String> headers = new ArrayList<>(List.of("MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/call",
+        "Mcp-Name", "fx__region"));
+    headers.addAll(List.of(more));
+    return headers.toArray(new String[0]);
+  }
+
+  @Test
+  void sdkModernClient_mirrorsXMcpHeaderArguments_andTheGatewayAcceptsThem() {
+    McpSyncClient client = modernClient(fixture.alice.secret());
+    client.tools().list();
+
+    McpSchema.CallToolResult result = client.tool("fx__region").arguments(Map.of("region", "us-west1", "count", 42))
+        .call();
+
+    assertThat(((McpSchema.TextContent) result.content().get(0)).text()).isEqualTo("region us-west1 count 42");
+  }
+
+  @Test
+  void paramHeaderDisagreeingWithItsArgument_orMissing_isRefusedWithMinus32020_andNotForwarded() {
+    HttpResponse<String> other = post(region(20, "param-eu-west1", 1), regionHeaders("Mcp-Param-Region", "us-west1",
+        "Mcp-Param-Count", "1"));
+    HttpResponse<String> missing = post(region(21, "param-us-west1", 1), regionHeaders("Mcp-Param-Count", "1"));
+    HttpResponse<String> withoutArgument = post(region(22, "param-us-west1", null),
+        regionHeaders("Mcp-Param-Region", "param-us-west1", "Mcp-Param-Count", "7"));
+
+    for (HttpResponse<String> response : List.of(other, missing, withoutArgument)) {
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+      assertThat(json(response).path("error").path("code").asInt()).isEqualTo(-32020);
+    }
+    assertThat(calls("fx__region", "param-")).isZero();
+    assertThat(refusedWith("Mcp-Param-region header does not match")).isNotEmpty();
+  }
+
+  @Test
+  void paramHeaders_inBase64AndAsEqualNumbers_match() {
+    String encoded = "=?base64?" + Base64.getEncoder().encodeToString(" zürich ".getBytes(StandardCharsets.UTF_8)) + "?=";
+
+    HttpResponse<String> response = post(region(23, " zürich ", 42),
+        regionHeaders("Mcp-Param-Region", encoded, "mcp-param-count", "42.0"));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(json(response).path("result").path("content").get(0).path("text").asString())
+        .isEqualTo("region  zürich  count 42");
+  }
+
   // ---- bad input --------------------------------------------------------------------------
 
   @Test
