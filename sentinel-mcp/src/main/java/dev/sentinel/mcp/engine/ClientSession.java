@@ -299,7 +299,9 @@ public final class ClientSession {
     try {
       response = gateway.router().handle(this, request, work);
       if (response != null && work.stateless != null) {
-        response = Router.finishStateless(response, request.method(), gateway);
+        response = work.missingCapability != null
+            ? missingCapability(request, work.missingCapability)
+            : Router.finishStateless(response, request.method(), gateway);
       }
     } catch (RuntimeException e) {
       log.warn("handling {} failed", request.method(), e);
@@ -453,6 +455,35 @@ public final class ClientSession {
 
   McpRevision revision() {
     return revision;
+  }
+
+  /**
+   * The answer to a stateless request that needed a capability its client did not declare:
+   * {@code -32021} with {@code data.requiredCapabilities}, as 2026-07-28 says.
+   */
+  private static ObjectNode missingCapability(JsonRpcMessage request, String capability) {
+    ObjectNode data = NODES.objectNode();
+    data.putObject("requiredCapabilities").putObject(capability);
+    return JsonRpc.error(request.id(), ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code(),
+        "Missing required client capability: " + capability + " (declare it in _meta."
+            + StatelessMeta.CLIENT_CAPABILITIES + ")", data);
+  }
+
+  /**
+   * The one stateless request of this session in flight on a connection, or {@code null} when
+   * there is none or several: a backend's request is attributed to a client request only surely.
+   */
+  InFlight statelessRequestOn(Upstream upstream) {
+    InFlight found = null;
+    for (InFlight work : inFlight.values()) {
+      if (work.stateless != null && work.upstream() == upstream) {
+        if (found != null) {
+          return null;
+        }
+        found = work;
+      }
+    }
+    return found;
   }
 
   /** Whether the client speaks stateless MCP (2026-07-28) on this session: it never initialized. */

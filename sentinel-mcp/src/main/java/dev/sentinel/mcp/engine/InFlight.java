@@ -15,6 +15,11 @@ final class InFlight {
   final Credentials credentials;
   /** For a stateless (MCP 2026-07-28) request, what its {@code _meta} declared; else {@code null}. */
   final StatelessMeta stateless;
+  /**
+   * A client capability the request turned out to need and its stateless client did not declare
+   * (a backend asked for sampling, say): the client's answer is then {@code -32021}. Else {@code null}.
+   */
+  volatile String missingCapability;
   /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
   volatile String quotaKey;
   private Upstream upstream;

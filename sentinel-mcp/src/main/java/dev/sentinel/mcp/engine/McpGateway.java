@@ -839,7 +839,12 @@ public final class McpGateway implements AutoCloseable {
     }
     if (target.stateless()) {
       // A 2026-07-28 client takes no server requests: they reach it as input_required results
-      // (multi round-trip requests), which Sentinel does not relay yet.
+      // (multi round-trip requests), which Sentinel does not relay yet. A client that did not
+      // even declare the capability gets -32021 for the request that needed it.
+      InFlight cause = target.statelessRequestOn(upstream);
+      if (cause != null && !cause.stateless.supports(capability)) {
+        cause.missingCapability = capability;
+      }
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
           + " does not reach an MCP 2026-07-28 client through Sentinel"));
       return;

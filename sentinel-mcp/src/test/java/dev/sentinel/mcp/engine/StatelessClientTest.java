@@ -294,4 +294,28 @@ class StatelessClientTest {
     assertThat(logs.get(0).params().path("data").asString()).isEqualTo("for echo");
     assertThat(alpha.received("logging/setLevel")).hasSize(1);
   }
+
+  @Test
+  void backendNeedingACapabilityTheClientDidNotDeclare_answersMinus32021_andTheBackendGetsAnError() {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("think");
+    java.util.concurrent.CompletableFuture<JsonRpcMessage> sampling = new java.util.concurrent.CompletableFuture<>();
+    alpha.handlers.put("tools/call", request -> {
+      alpha.request("sampling/createMessage", NODES.objectNode().put("maxTokens", 5)).thenAccept(answer -> {
+        sampling.complete(answer);
+        alpha.send(JsonRpc.result(request.id(), NODES.objectNode().put("text", "without sampling")));
+      });
+      return null;
+    });
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = params().put("name", "alpha__think");
+    call.putObject("arguments");
+
+    JsonRpcMessage answer = client.call("tools/call", call);
+
+    assertThat(answer.error().path("code").asInt()).as("%s", answer.raw()).isEqualTo(-32021);
+    assertThat(answer.error().path("data").path("requiredCapabilities").has("sampling")).isTrue();
+    assertThat(ScriptedClient.await(sampling).error().path("code").asInt()).isEqualTo(-32601);
+    assertThat(client.requests).isEmpty();
+  }
 }
