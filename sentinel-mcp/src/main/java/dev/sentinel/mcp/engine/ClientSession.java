@@ -71,6 +71,14 @@ public final class ClientSession {
   private final boolean perExchange;
   /** An exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} off HTTP. */
   private final Map<String, java.util.List<String>> paramHeaders;
+  /** The stateless client's open {@code subscriptions/listen} requests, by request id key. */
+  private final Map<String, Subscription> listening = new ConcurrentHashMap<>();
+  /** The most {@code subscriptions/listen} streams one session holds open. */
+  static final int MAX_SUBSCRIPTIONS = 16;
+
+  /** An open {@code subscriptions/listen}: its request id and the list changes it asked for. */
+  record Subscription(JsonNode id, Set<Router.Listing> listings) {}
+
   /** Whether the client sent a stateless (MCP 2026-07-28) request; it may then not initialize. */
   private volatile boolean statelessSeen;
 
@@ -374,6 +382,8 @@ public final class ClientSession {
           if (work != null) {
             work.cancel(notification.params().path("reason").asString("cancelled by the client"));
           }
+          // A cancelled subscription ends without an answer, as any cancelled request.
+          listening.remove(JsonRpc.idKey(requestId));
         }
         break;
       case "notifications/roots/list_changed":
@@ -467,6 +477,46 @@ public final class ClientSession {
     return JsonRpc.error(request.id(), ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code(),
         "Missing required client capability: " + capability + " (declare it in _meta."
             + StatelessMeta.CLIENT_CAPABILITIES + ")", data);
+  }
+
+  /** Opens a subscription, false when the session holds {@value #MAX_SUBSCRIPTIONS} already or the id is taken. */
+  boolean listen(JsonNode id, Set<Router.Listing> listings) {
+    synchronized (listening) {
+      if (listening.size() >= MAX_SUBSCRIPTIONS || closing.get()) {
+        return false;
+      }
+      return listening.putIfAbsent(JsonRpc.idKey(id), new Subscription(id, Set.copyOf(listings))) == null;
+    }
+  }
+
+  /** Whether one of the session's subscriptions asked for changes of this list. */
+  boolean listens(Router.Listing listing) {
+    for (Subscription subscription : listening.values()) {
+      if (subscription.listings().contains(listing)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sends a list change to every subscription that asked for it, tagged with its subscription id. */
+  void notifySubscriptions(Router.Listing listing, JsonNode message) {
+    for (Subscription subscription : listening.values()) {
+      if (subscription.listings().contains(listing)) {
+        send(subscribed(message, subscription.id()));
+      }
+    }
+  }
+
+  /** A copy of a notification with {@code params._meta[subscriptionId]} set. */
+  static ObjectNode subscribed(JsonNode message, JsonNode subscriptionId) {
+    ObjectNode copy = (ObjectNode) message.deepCopy();
+    JsonNode params = copy.get("params");
+    ObjectNode tagged = params instanceof ObjectNode ? (ObjectNode) params : copy.putObject("params");
+    JsonNode meta = tagged.get("_meta");
+    (meta instanceof ObjectNode ? (ObjectNode) meta : tagged.putObject("_meta"))
+        .set(StatelessMeta.SUBSCRIPTION_ID, subscriptionId);
+    return copy;
   }
 
   /**
@@ -570,6 +620,14 @@ public final class ClientSession {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    // The gateway ends its subscriptions gracefully: each gets its answer (the transport drops
+    // it when it is the client that went away).
+    for (Subscription subscription : listening.values()) {
+      ObjectNode result = NODES.objectNode().put("resultType", "complete");
+      result.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, subscription.id());
+      send(JsonRpc.result(subscription.id(), result));
+    }
+    listening.clear();
     for (InFlight work : inFlight.values()) {
       work.cancel("the client session closed");
     }

@@ -658,13 +658,16 @@ public final class McpGateway implements AutoCloseable {
   private void notifyEntitled(Upstream upstream, JsonNode message, Router.Listing listing) {
     Upstream.Owner owner = upstream.owner();
     for (ClientSession session : sessions) {
-      if (!session.initialized()) {
+      boolean subscribed = !session.initialized() && session.stateless() && session.listens(listing);
+      if (!session.initialized() && !subscribed) {
         continue;
       }
       boolean entitled = owner != null ? belongsTo(session, owner)
           : session.owner() != null && sentinel.visible(session.owner(),
               new Request(listing.useMethod, upstream.backend.name, null, null));
-      if (entitled) {
+      if (entitled && subscribed) {
+        session.notifySubscriptions(listing, message);
+      } else if (entitled) {
         session.send(message);
       }
     }

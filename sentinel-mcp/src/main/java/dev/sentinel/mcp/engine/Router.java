@@ -147,6 +147,8 @@ final class Router {
         return setLevel(session, request, work, params);
       case "server/discover":
         return discover(session, request, work);
+      case "subscriptions/listen":
+        return listen(session, request, work, params);
       default:
         return JsonRpc.methodNotFound(request.id(), request.method());
     }
@@ -214,6 +216,45 @@ final class Router {
       result.put("instructions", String.join("\n\n", instructions));
     }
     return result;
+  }
+
+  /**
+   * {@code subscriptions/listen}: governed as a listing is; then acknowledged with the list
+   * changes Sentinel will send ({@code toolsListChanged}, {@code promptsListChanged}, {@code
+   * resourcesListChanged}; {@code resourceSubscriptions} is left out: not served yet), and kept
+   * open without an answer until the client cancels it or the session ends ({@link
+   * ClientSession#notifySubscriptions}).
+   */
+  private ObjectNode listen(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+    if (work.stateless == null) {
+      return JsonRpc.methodNotFound(request.id(), request.method());
+    }
+    JsonNode filter = params.path("notifications");
+    if (!filter.isMissingNode() && !filter.isObject()) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.notifications must be an object");
+    }
+    java.util.EnumSet<Listing> listings = java.util.EnumSet.noneOf(Listing.class);
+    ObjectNode agreed = NODES.objectNode();
+    for (Listing listing : List.of(Listing.TOOLS, Listing.PROMPTS, Listing.RESOURCES)) {
+      String flag = listing.capability + "ListChanged";
+      if (filter.path(flag).asBoolean(false)) {
+        listings.add(listing);
+        agreed.put(flag, true);
+      }
+    }
+    Request governed = new Request(request.method(), null, null, null);
+    CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed), ignored -> {
+      if (!session.listen(request.id(), listings)) {
+        throw new BackendFailure("too many subscriptions on this session (at most "
+            + ClientSession.MAX_SUBSCRIPTIONS + "), or the id is in use");
+      }
+      ObjectNode ack = NODES.objectNode();
+      ack.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, request.id());
+      ack.set("notifications", agreed);
+      session.send(JsonRpc.notification("notifications/subscriptions/acknowledged", ack));
+      return agreed;
+    });
+    return result.outcome() == Outcome.ALLOWED ? null : reply(result, request.id(), null, "the gateway");
   }
 
   /**

@@ -47,7 +47,11 @@ public final class StatelessMeta {
 
   /** What a stateless client may call through Sentinel. */
   static final Set<String> SERVED = Set.of("server/discover", "tools/list", "tools/call", "prompts/list",
-      "prompts/get", "resources/list", "resources/templates/list", "resources/read", "completion/complete");
+      "prompts/get", "resources/list", "resources/templates/list", "resources/read", "completion/complete",
+      "subscriptions/listen");
+
+  /** The {@code _meta} key that ties a notification to the {@code subscriptions/listen} request it answers. */
+  public static final String SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
 
   /** The results that carry caching hints ({@code ttlMs}, {@code cacheScope}). */
   static final Set<String> CACHEABLE = Set.of("server/discover", "tools/list", "prompts/list", "resources/list",
@@ -141,7 +145,7 @@ public final class StatelessMeta {
    * Why a stateless request for this method is refused, or {@code null} when Sentinel serves it:
    * {@code initialize} mixed into a stateless exchange is an invalid request; the methods
    * 2026-07-28 removed ({@code ping}, {@code logging/setLevel}, {@code resources/subscribe}, ...)
-   * and those Sentinel does not serve statelessly yet ({@code subscriptions/listen}) are not found.
+   * and any other Sentinel does not serve statelessly are not found.
    */
   public static Problem refusal(String method) {
     if (SERVED.contains(method)) {

@@ -217,7 +217,7 @@ class StatelessClientTest {
     start(new ScriptedServer("alpha").withTools("echo"));
     ScriptedClient client = fixture.client();
 
-    for (String method : List.of("ping", "logging/setLevel", "resources/subscribe", "subscriptions/listen")) {
+    for (String method : List.of("ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe")) {
       JsonRpcMessage answer = client.call(method, params());
       assertThat(answer.error().path("code").asInt()).as(method).isEqualTo(-32601);
     }
@@ -317,5 +317,39 @@ class StatelessClientTest {
     assertThat(answer.error().path("data").path("requiredCapabilities").has("sampling")).isTrue();
     assertThat(ScriptedClient.await(sampling).error().path("code").asInt()).isEqualTo(-32601);
     assertThat(client.requests).isEmpty();
+  }
+
+  @Test
+  void listen_isAcknowledged_thenCarriesOnlyTheListChangesAskedFor_untilCancelled() {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    alpha.capability("prompts");
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    client.call("tools/list", params());
+    ObjectNode listen = params();
+    listen.putObject("notifications").put("toolsListChanged", true).putArray("resourceSubscriptions").add("x://y");
+    java.util.concurrent.CompletableFuture<JsonRpcMessage> answer = client.request(NODES.stringNode("sub-1"),
+        "subscriptions/listen", listen);
+    dev.sentinel.core.testing.Conditions.await("the subscription is acknowledged",
+        () -> !client.notifications("notifications/subscriptions/acknowledged").isEmpty());
+
+    alpha.send(JsonRpc.notification("notifications/prompts/list_changed", null));
+    alpha.send(JsonRpc.notification("notifications/tools/list_changed", null));
+    dev.sentinel.core.testing.Conditions.await("the tool list change arrives",
+        () -> !client.notifications("notifications/tools/list_changed").isEmpty());
+    client.send(JsonRpc.notification("notifications/cancelled", NODES.objectNode().put("requestId", "sub-1")));
+    client.call("tools/list", params());
+    alpha.send(JsonRpc.notification("notifications/tools/list_changed", null));
+    client.call("tools/list", params());
+
+    JsonRpcMessage ack = client.notifications("notifications/subscriptions/acknowledged").get(0);
+    assertThat(ack.params().path("_meta").path(StatelessMeta.SUBSCRIPTION_ID).asString()).isEqualTo("sub-1");
+    assertThat(ack.params().path("notifications").path("toolsListChanged").asBoolean()).isTrue();
+    assertThat(ack.params().path("notifications").has("resourceSubscriptions")).isFalse();
+    List<JsonRpcMessage> changes = client.notifications("notifications/tools/list_changed");
+    assertThat(changes).hasSize(1);
+    assertThat(changes.get(0).params().path("_meta").path(StatelessMeta.SUBSCRIPTION_ID).asString()).isEqualTo("sub-1");
+    assertThat(client.notifications("notifications/prompts/list_changed")).isEmpty();
+    assertThat(answer).isNotDone();
   }
 }

@@ -460,13 +460,27 @@ final class McpHandler extends Handler.Abstract {
           JsonRpc.error(message.id(), problem.code().code(), problem.message(), problem.data())));
       return;
     }
+    boolean listen = "subscriptions/listen".equals(message.method());
+    if (listen && !accepts.sse()) {
+      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+          "not acceptable: subscriptions/listen answers with text/event-stream");
+      return;
+    }
+    if (listen && !hub.streamOpened(principal.id(), false)) {
+      log.info("refused a subscription to {}: {}", principal.id(), Cap.MAX_STREAMS_PER_PRINCIPAL.key());
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
+      return;
+    }
     StatelessExchange exchange = new StatelessExchange(hub, principal.id(), response, callback, accepts.json(),
-        accepts.sse());
+        accepts.sse(), listen);
     ClientSession served;
     try {
       served = runtime.serveExchange(exchange, credentials, "http:" + remote(request),
           paramHeaders(request.getHeaders()));
     } catch (RuntimeException e) {
+      if (listen) {
+        hub.streamClosed(principal.id());
+      }
       String text = Replies.logged(log, "serving a stateless request", e);
       Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
           "the gateway cannot take requests now: " + text);

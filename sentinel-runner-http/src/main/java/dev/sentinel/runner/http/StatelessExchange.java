@@ -36,6 +36,9 @@ final class StatelessExchange implements Transport {
   private final Callback callback;
   private final boolean acceptsJson;
   private final boolean acceptsSse;
+  /** A {@code subscriptions/listen}: long-lived, so it does not hold up a drain; its stream slot is taken already. */
+  private final boolean listen;
+  private boolean holdsSlot;
   private Receiver receiver;
   private ClientSession session;
   private SseWriter writer;
@@ -44,12 +47,23 @@ final class StatelessExchange implements Transport {
 
   StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
       boolean acceptsSse) {
+    this(hub, principalId, response, callback, acceptsJson, acceptsSse, false);
+  }
+
+  /**
+   * An exchange; with {@code listen}, a {@code subscriptions/listen} whose stream slot the caller
+   * took ({@link Hub#streamOpened}): the exchange gives it back.
+   */
+  StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
+      boolean acceptsSse, boolean listen) {
     this.hub = hub;
     this.principalId = principalId;
     this.response = response;
     this.callback = callback;
     this.acceptsJson = acceptsJson;
     this.acceptsSse = acceptsSse;
+    this.listen = listen;
+    this.holdsSlot = listen;
   }
 
   @Override
@@ -64,8 +78,36 @@ final class StatelessExchange implements Transport {
       session = served;
       target = receiver;
     }
-    hub.exchangeStarted();
+    if (listen) {
+      hub.listenOpened(this);
+    } else {
+      hub.exchangeStarted();
+    }
     target.message(request);
+  }
+
+  /** Ends a {@code subscriptions/listen} gracefully (the gateway is stopping): its session answers it, then ends. */
+  void end() {
+    ClientSession served;
+    synchronized (this) {
+      served = session;
+    }
+    if (served != null) {
+      served.close();
+    }
+  }
+
+  /** The exchange is done: a drain no longer waits for it, and a slot it still holds goes back. Holds the lock. */
+  private void done() {
+    if (holdsSlot) {
+      holdsSlot = false;
+      hub.streamClosed(principalId);
+    }
+    if (listen) {
+      hub.listenClosed(this);
+    } else {
+      hub.exchangeDone();
+    }
   }
 
   @Override
@@ -92,8 +134,8 @@ final class StatelessExchange implements Transport {
         Replies.json(response, callback, status(message), text.getBytes(StandardCharsets.UTF_8));
       }
       ended = session;
+      done();
     }
-    hub.exchangeDone();
     if (ended != null) {
       ended.close();
     }
@@ -118,7 +160,9 @@ final class StatelessExchange implements Transport {
     if (!acceptsSse || noSlot) {
       return false;
     }
-    if (!hub.streamOpened(principalId, false)) {
+    if (holdsSlot) {
+      holdsSlot = false; // the writer gives it back when its connection ends
+    } else if (!hub.streamOpened(principalId, false)) {
       noSlot = true;
       log.debug("{} open streams already for {}: a stateless request is answered in JSON",
           Cap.MAX_STREAMS_PER_PRINCIPAL.key(), principalId);
@@ -147,8 +191,8 @@ final class StatelessExchange implements Transport {
       }
       answered = true;
       cancelled = session;
+      done();
     }
-    hub.exchangeDone();
     if (cancelled != null) {
       cancelled.close();
     }
@@ -169,7 +213,7 @@ final class StatelessExchange implements Transport {
       } else {
         Replies.json(response, callback, 200, text.getBytes(StandardCharsets.UTF_8));
       }
+      done();
     }
-    hub.exchangeDone();
   }
 }

@@ -52,7 +52,7 @@ class StatelessHttpTest {
         + "    - id: fixture-tools\n"
         + "      allow: { tools: [\"fx__*\"] }\n"
         + "    - id: no-announcements\n"
-        + "      deny: { tools: [\"fx__changed\"] }\n"
+        + "      deny: { principals: [alice], tools: [\"fx__changed\"] }\n"
         + "      reason: announcements are off\n"
         + "    - id: no-secrets\n"
         + "      deny: { tools: [\"fx__echo\"], when: { \"/text\": { regex: \"secret\" } } }\n"
@@ -228,6 +228,37 @@ class StatelessHttpTest {
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(json(response).path("result").path("content").get(0).path("text").asString()).isEqualTo("encoded name");
+  }
+
+  // ---- subscriptions/listen --------------------------------------------------------------
+
+  @Test
+  void sdkModernClient_listensForToolListChanges_andGetsThemOnItsSubscription() {
+    McpSyncClient client = modernClient(fixture.bob.secret());
+    List<io.modelcontextprotocol.modern.client.SubscriptionEvent> events = new CopyOnWriteArrayList<>();
+    McpSyncClient.Listening listening = client.listen().toolsChanged().open(events::add);
+    try {
+      Conditions.await("the subscription is acknowledged", () -> events.stream()
+          .anyMatch(event -> event instanceof io.modelcontextprotocol.modern.client.SubscriptionEvent.Subscribed));
+
+      client.tool("fx__changed").arguments(Map.of("text", "x")).call();
+
+      Conditions.await("the tool list change reaches the subscription", () -> events.stream()
+          .anyMatch(event -> event instanceof io.modelcontextprotocol.modern.client.SubscriptionEvent.ToolsListChanged));
+    } finally {
+      listening.close();
+    }
+  }
+
+  @Test
+  void listen_withoutSse_isNotAcceptable() {
+    ObjectNode listen = body(30, "subscriptions/listen", null, VERSION);
+    ((ObjectNode) listen.get("params")).putObject("notifications").put("toolsListChanged", true);
+
+    HttpResponse<String> response = post(listen, "MCP-Protocol-Version", VERSION, "Mcp-Method",
+        "subscriptions/listen", "Accept", "application/json");
+
+    assertThat(response.statusCode()).isEqualTo(406);
   }
 
   // ---- Mcp-Param-* headers ----------------------------------------------------------------
