@@ -146,7 +146,9 @@ final class Router {
       case "logging/setLevel":
         return setLevel(session, request, work, params);
       case "server/discover":
-        return discover(session, request, work);
+        // Sessions that began with initialize got all of this from it, and never had the method.
+        return work.stateless == null ? JsonRpc.methodNotFound(request.id(), request.method())
+            : discover(session, request, work);
       case "subscriptions/listen":
         return listen(session, request, work, params);
       default:

@@ -241,9 +241,13 @@ class StatelessClientTest {
     client.initialize();
 
     JsonRpcMessage answer = client.call("tools/list", params());
+    JsonRpcMessage discover = client.call("server/discover", params());
+    JsonRpcMessage listen = client.call("subscriptions/listen", params());
 
     assertThat(names(answer.result().path("tools"))).containsExactly("alpha__echo");
     assertThat(answer.result().has("resultType")).isFalse();
+    assertThat(discover.error().path("code").asInt()).isEqualTo(-32601);
+    assertThat(listen.error().path("code").asInt()).isEqualTo(-32601);
   }
 
   @Test
