@@ -76,8 +76,8 @@ public final class ClientSession {
   /** The most {@code subscriptions/listen} streams one session holds open. */
   static final int MAX_SUBSCRIPTIONS = 16;
 
-  /** An open {@code subscriptions/listen}: its request id and the list changes it asked for. */
-  record Subscription(JsonNode id, Set<Router.Listing> listings) {}
+  /** An open {@code subscriptions/listen}: its request id, the list changes and the resource URIs it gets. */
+  record Subscription(JsonNode id, Set<Router.Listing> listings, Set<String> uris) {}
 
   /** Whether the client sent a stateless (MCP 2026-07-28) request; it may then not initialize. */
   private volatile boolean statelessSeen;
@@ -480,12 +480,27 @@ public final class ClientSession {
   }
 
   /** Opens a subscription, false when the session holds {@value #MAX_SUBSCRIPTIONS} already or the id is taken. */
-  boolean listen(JsonNode id, Set<Router.Listing> listings) {
+  boolean listen(JsonNode id, Set<Router.Listing> listings, Set<String> uris) {
     synchronized (listening) {
       if (listening.size() >= MAX_SUBSCRIPTIONS || closing.get()) {
         return false;
       }
-      return listening.putIfAbsent(JsonRpc.idKey(id), new Subscription(id, Set.copyOf(listings))) == null;
+      return listening.putIfAbsent(JsonRpc.idKey(id), new Subscription(id, Set.copyOf(listings), Set.copyOf(uris)))
+          == null;
+    }
+  }
+
+  /** Whether the session may open another subscription. */
+  boolean mayListen() {
+    return listening.size() < MAX_SUBSCRIPTIONS;
+  }
+
+  /** Sends a resource update to every subscription that asked for that URI, tagged with its id. */
+  void notifyResourceUpdate(String uri, JsonNode message) {
+    for (Subscription subscription : listening.values()) {
+      if (subscription.uris().contains(uri)) {
+        send(subscribed(message, subscription.id()));
+      }
     }
   }
 

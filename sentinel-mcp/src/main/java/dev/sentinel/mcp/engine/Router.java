@@ -220,12 +220,16 @@ final class Router {
     return result;
   }
 
+  /** The most resource URIs one {@code subscriptions/listen} may ask for. */
+  static final int MAX_LISTEN_URIS = 64;
+
   /**
-   * {@code subscriptions/listen}: governed as a listing is; then acknowledged with the list
-   * changes Sentinel will send ({@code toolsListChanged}, {@code promptsListChanged}, {@code
-   * resourcesListChanged}; {@code resourceSubscriptions} is left out: not served yet), and kept
-   * open without an answer until the client cancels it or the session ends ({@link
-   * ClientSession#notifySubscriptions}).
+   * {@code subscriptions/listen}: governed as a listing is; each URI of {@code
+   * resourceSubscriptions} is then routed and governed as a {@code resources/subscribe} (and
+   * subscribed at its backend as sessions' are); then acknowledged with what Sentinel will send
+   * (the list changes asked for, and the URIs whose subscription succeeded), and kept open
+   * without an answer until the client cancels it or the session ends ({@link
+   * ClientSession#notifySubscriptions}, {@link ClientSession#notifyResourceUpdate}).
    */
   private ObjectNode listen(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
     if (work.stateless == null) {
@@ -244,19 +248,45 @@ final class Router {
         agreed.put(flag, true);
       }
     }
+    JsonNode asked = filter.path("resourceSubscriptions");
+    if (!asked.isMissingNode() && !(asked.isArray() && asked.size() <= MAX_LISTEN_URIS)) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS,
+          "params.notifications.resourceSubscriptions must be an array of at most " + MAX_LISTEN_URIS + " URIs");
+    }
+    if (!session.mayListen()) {
+      return JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
+          "too many subscriptions on this session (at most " + ClientSession.MAX_SUBSCRIPTIONS + ")");
+    }
     Request governed = new Request(request.method(), null, null, null);
-    CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed), ignored -> {
-      if (!session.listen(request.id(), listings)) {
-        throw new BackendFailure("too many subscriptions on this session (at most "
-            + ClientSession.MAX_SUBSCRIPTIONS + "), or the id is in use");
+    CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed), ignored -> agreed);
+    if (result.outcome() != Outcome.ALLOWED) {
+      return reply(result, request.id(), null, "the gateway");
+    }
+    java.util.Set<String> uris = new java.util.LinkedHashSet<>();
+    for (JsonNode uri : asked) {
+      if (!uri.isString() || uris.contains(uri.stringValue())) {
+        continue;
       }
-      ObjectNode ack = NODES.objectNode();
-      ack.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, request.id());
-      ack.set("notifications", agreed);
-      session.send(JsonRpc.notification("notifications/subscriptions/acknowledged", ack));
-      return agreed;
-    });
-    return result.outcome() == Outcome.ALLOWED ? null : reply(result, request.id(), null, "the gateway");
+      ObjectNode subscribe = NODES.objectNode().put("uri", uri.stringValue());
+      ObjectNode answer = resource(session,
+          JsonRpc.classify(JsonRpc.request(request.id(), "resources/subscribe", subscribe)), work, subscribe);
+      if (answer != null && answer.has("result")) {
+        uris.add(uri.stringValue());
+      }
+    }
+    if (!uris.isEmpty()) {
+      ArrayNode subscribed = agreed.putArray("resourceSubscriptions");
+      uris.forEach(subscribed::add);
+    }
+    if (!session.listen(request.id(), listings, uris)) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
+          "request id " + request.idText() + " already names an open subscription, or too many are open");
+    }
+    ObjectNode ack = NODES.objectNode();
+    ack.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, request.id());
+    ack.set("notifications", agreed);
+    session.send(JsonRpc.notification("notifications/subscriptions/acknowledged", ack));
+    return null;
   }
 
   /**
@@ -1113,13 +1143,16 @@ final class Router {
     String key = subscriptionKey(upstream.backend, uri);
     Upstream.Owner owner = upstream.owner();
     for (ClientSession session : gateway.sessions()) {
-      if (!session.initialized() || !session.subscriptions().contains(key)) {
+      boolean stateless = !session.initialized() && session.stateless();
+      if (!(session.initialized() || stateless) || !session.subscriptions().contains(key)) {
         continue;
       }
       boolean entitled = owner != null ? McpGateway.belongsTo(session, owner)
           : !upstream.backend.isolated() && session.owner() != null
               && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
-      if (entitled) {
+      if (entitled && stateless) {
+        session.notifyResourceUpdate(uri, message);
+      } else if (entitled) {
         session.send(message);
       }
     }

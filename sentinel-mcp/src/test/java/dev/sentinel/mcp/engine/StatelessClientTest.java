@@ -356,4 +356,36 @@ class StatelessClientTest {
     assertThat(client.notifications("notifications/prompts/list_changed")).isEmpty();
     assertThat(answer).isNotDone();
   }
+
+  @Test
+  void listen_withResourceSubscriptions_subscribesAtTheBackend_andCarriesOnlyThoseUpdates() {
+    ScriptedServer alpha = new ScriptedServer("alpha");
+    alpha.capabilities.putObject("resources").put("subscribe", true);
+    alpha.resources.add(NODES.objectNode().put("uri", "res://a").put("name", "a"));
+    alpha.resources.add(NODES.objectNode().put("uri", "res://b").put("name", "b"));
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    client.call("resources/list", params());
+    ObjectNode listen = params();
+    listen.putObject("notifications").putArray("resourceSubscriptions").add("res://a").add("nowhere://x");
+    client.request(NODES.numberNode(77), "subscriptions/listen", listen);
+    dev.sentinel.core.testing.Conditions.await("the subscription is acknowledged",
+        () -> !client.notifications("notifications/subscriptions/acknowledged").isEmpty());
+
+    alpha.send(JsonRpc.notification("notifications/resources/updated", NODES.objectNode().put("uri", "res://b")));
+    alpha.send(JsonRpc.notification("notifications/resources/updated", NODES.objectNode().put("uri", "res://a")));
+    dev.sentinel.core.testing.Conditions.await("the update arrives",
+        () -> !client.notifications("notifications/resources/updated").isEmpty());
+    client.call("resources/list", params());
+
+    JsonNode agreed = client.notifications("notifications/subscriptions/acknowledged").get(0).params().path("notifications");
+    assertThat(agreed.path("resourceSubscriptions").toString()).isEqualTo("[\"res://a\"]");
+    // nowhere://x is routed to the one backend too, which does not know it: left out.
+    assertThat(alpha.received("resources/subscribe")).extracting(message -> message.params().path("uri").asString())
+        .containsExactly("res://a", "nowhere://x");
+    List<JsonRpcMessage> updates = client.notifications("notifications/resources/updated");
+    assertThat(updates).hasSize(1);
+    assertThat(updates.get(0).params().path("uri").asString()).isEqualTo("res://a");
+    assertThat(updates.get(0).params().path("_meta").path(StatelessMeta.SUBSCRIPTION_ID).asInt()).isEqualTo(77);
+  }
 }
