@@ -135,6 +135,9 @@ policy:
   rules:
     - id: users-use-everything
       allow: { roles: [user] }
+    - id: echo-needs-a-second-person
+      confirm: { tools: ["ev__echo"], when: { "/message": { equals: "approve me" } } }
+      reason: a second person reads this first
 database: { url: ${JSON.stringify("jdbc:sqlite:" + join(work, "sentinel.db"))} }
 server: { admin: { token: "\${env:SENTINEL_ADMIN_TOKEN}" } }
 `);
@@ -258,4 +261,52 @@ test("the operator page shows audit events and backend health, and its kill swit
 
     await click("#toggle-all");
     await waitFor("everything enabled again", async () => (await adminApi("GET", "killswitch")).all === null);
+  });
+
+test("the operator page lists a call a confirm rule holds, and approving it there lets the identical call run once",
+  { skip: haveBrowser ? false : "chromium or chromedriver is missing (see the message above)" }, async () => {
+    const client = await mcpClient();
+    try {
+      const tools = await client.listTools();
+      const echo = tools.tools.map((t) => t.name).find((name) => name.endsWith("echo"));
+      const ask = async () => {
+        try {
+          const result = await client.callTool({ name: echo, arguments: { message: "approve me" } });
+          return result.isError ? JSON.stringify(result) : "ran";
+        } catch (e) {
+          return e.message;
+        }
+      };
+      const held = await ask();
+      const id = (/approval ([a-z2-7]{12})/.exec(held) || [])[1];
+      assert.ok(id, "the refusal names the approval: " + held);
+
+      await wd("POST", `/session/${session}/url`, { url: base + "/admin/" });
+      if (!(await script("return !document.getElementById('console').hidden;"))) {
+        await type("#token", TOKEN);
+        await click("#sign-in");
+      }
+      await waitFor("the held call in the approvals table", async () => {
+        await click("#ap-refresh");
+        return (await text("#approvals")).includes(id);
+      });
+      assert.ok((await text("#approvals")).includes("approve me"), "the arguments are shown");
+      // Four eyes: the caller cannot approve its own call, from the page either.
+      await type("#ap-by", XSS_PRINCIPAL);
+      await script(`document.querySelector("#approvals tr[data-id='${id}'] button").click();`);
+      await waitFor("the page to say four eyes", async () => (await text("#message")).includes("four eyes"));
+      assert.equal(await script("return window.__xss === undefined;"), true);
+
+      await script("document.getElementById('ap-by').value = '';");
+      await type("#ap-by", "operator-ann");
+      await script(`document.querySelector("#approvals tr[data-id='${id}'] button").click();`);
+      await waitFor("the approval to be recorded", async () =>
+        (await adminApi("GET", "approvals/" + id)).status === "approved");
+
+      assert.equal(await ask(), "ran", "the identical call runs once approved");
+      assert.match(await ask(), /approval [a-z2-7]{12}/, "and needs a new approval after that");
+      assert.equal((await adminApi("GET", "approvals/" + id)).status, "used");
+    } finally {
+      await client.close();
+    }
   });

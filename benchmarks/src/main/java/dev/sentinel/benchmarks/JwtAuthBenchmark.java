@@ -19,7 +19,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.core.config.Jwt;
-import dev.sentinel.runner.http.jwt.JwtAuthenticator;
+import dev.sentinel.jwt.JwtAuthenticator;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

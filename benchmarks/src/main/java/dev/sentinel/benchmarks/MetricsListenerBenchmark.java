@@ -5,7 +5,7 @@ import dev.sentinel.api.Decision;
 import dev.sentinel.api.Effect;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Request;
-import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import dev.sentinel.metrics.GatewayMetrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

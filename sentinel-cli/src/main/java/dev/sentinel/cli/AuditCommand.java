@@ -1,14 +1,16 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
-import dev.sentinel.api.Outcome;
+import dev.sentinel.core.operator.AuditFilter;
+import dev.sentinel.core.operator.AuditOperations;
+import dev.sentinel.core.operator.Operations;
+import dev.sentinel.core.operator.Times;
 import dev.sentinel.jdbc.AuditAnchors;
 import dev.sentinel.jdbc.AuditCheckpoint;
 import dev.sentinel.jdbc.AuditCheckpoints;
 import dev.sentinel.jdbc.AuditFormat;
 import dev.sentinel.jdbc.AuditHead;
-import dev.sentinel.jdbc.AuditQuery;
-import dev.sentinel.jdbc.AuditRetention;
+import dev.sentinel.jdbc.AuditRecord;
 import dev.sentinel.jdbc.AuditVerifier;
 import dev.sentinel.jdbc.AuditWriter;
 import dev.sentinel.jdbc.JdbcStores;
@@ -24,11 +26,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -112,42 +112,21 @@ public final class AuditCommand implements Runnable {
     @Option(names = "--newest-first", description = "newest records first (default oldest)")
     boolean newestFirst;
 
-    AuditQuery query(CommandLine line, Instant now) {
-      AuditQuery.Builder b = AuditQuery.builder();
-      try {
-        if (from != null) {
-          b.from(Times.instantOrAgo("--from", from, now));
-        }
-        if (to != null) {
-          b.to(Times.instantOrAgo("--to", to, now));
-        }
+    AuditFilter filter(CommandLine line, AuditOperations audit) {
+      return Operator.call(line, () -> {
+        AuditFilter.Builder b = audit.filter()
+            .from("--from", from)
+            .to("--to", to)
+            .principal(principal)
+            .tool(tool)
+            .outcome("--outcome", outcome)
+            .rule(rule)
+            .newestFirst(newestFirst);
         if (limit != null) {
-          if (limit <= 0) {
-            throw new IllegalArgumentException("--limit must be positive, got " + limit);
-          }
-          b.limit(limit);
+          b.limit("--limit", limit);
         }
-        if (outcome != null) {
-          b.outcome(outcome(outcome));
-        }
-        return b.principal(principal).tool(tool).rule(rule)
-            .order(newestFirst ? AuditQuery.Order.NEWEST_FIRST : AuditQuery.Order.OLDEST_FIRST)
-            .build();
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(line, e.getMessage());
-      }
-    }
-
-    private static Outcome outcome(String text) {
-      List<String> names = new ArrayList<>();
-      for (Outcome o : Outcome.values()) {
-        if (o.name().equalsIgnoreCase(text.strip().replace('-', '_'))) {
-          return o;
-        }
-        names.add(o.name().toLowerCase(Locale.ROOT));
-      }
-      throw new IllegalArgumentException("--outcome: unknown outcome '" + text + "' (expected one"
-          + " of " + String.join(", ", names) + ")");
+        return b.build();
+      });
     }
   }
 
@@ -294,11 +273,11 @@ public final class AuditCommand implements Runnable {
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("query");
     AuditFormat chosen = format(line, format);
-    AuditQuery query = filters.query(line, clock.instant());
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      PrintWriter out = line.getOut();
-      AuditWriter writer = chosen.writer(out);
-      query.forEach(stores.database(), writer::write);
+      AuditOperations audit = audit(stores);
+      AuditFilter filter = filters.filter(line, audit);
+      AuditWriter writer = chosen.writer(line.getOut());
+      audit.search(filter, (seq, event) -> writer.write(new AuditRecord(seq, event)));
       writer.finish();
       return 0;
     }
@@ -321,18 +300,19 @@ public final class AuditCommand implements Runnable {
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("export");
     AuditFormat chosen = format(line, format);
-    AuditQuery query = filters.query(line, clock.instant());
     boolean showProgress = progress != null ? progress : System.console() != null;
     PrintWriter err = line.getErr();
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
+      AuditOperations audit = audit(stores);
+      AuditFilter query = filters.filter(line, audit);
       long count;
       if (output == null) {
-        count = export(stores, query, chosen, line.getOut(), showProgress ? err : null);
+        count = export(audit, query, chosen, line.getOut(), showProgress ? err : null);
       } else {
         Path tmp = output.resolveSibling(output.getFileName() + ".part");
         try (OutputStream file = Files.newOutputStream(tmp);
             Writer writer = new OutputStreamWriter(file, StandardCharsets.UTF_8)) {
-          count = export(stores, query, chosen, writer, showProgress ? err : null);
+          count = export(audit, query, chosen, writer, showProgress ? err : null);
         } catch (IOException e) {
           throw new UncheckedIOException("cannot write " + tmp + ": " + e.getMessage(), e);
         }
@@ -351,12 +331,12 @@ public final class AuditCommand implements Runnable {
     }
   }
 
-  private static long export(JdbcStores stores, AuditQuery query, AuditFormat format,
+  private static long export(AuditOperations audit, AuditFilter filter, AuditFormat format,
       Writer out, PrintWriter progress) {
     AuditWriter writer = format.writer(out);
     long[] count = {0};
-    query.forEach(stores.database(), record -> {
-      writer.write(record);
+    audit.search(filter, (seq, event) -> {
+      writer.write(new AuditRecord(seq, event));
       count[0]++;
       if (progress != null && count[0] % PROGRESS_EVERY == 0) {
         progress.print("\rexporting: " + count[0] + " records");
@@ -383,26 +363,8 @@ public final class AuditCommand implements Runnable {
       @Option(names = "--yes", description = "really delete") boolean yes,
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("purge");
-    if ((before == null) == (olderThan == null)) {
-      throw new CommandLine.ParameterException(line,
-          "give either --before WHEN or --older-than AGE");
-    }
-    Instant now = clock.instant();
-    Instant cut;
-    if (olderThan != null) {
-      Duration age = Times.duration(olderThan);
-      if (age == null || age.isZero()) {
-        throw new CommandLine.ParameterException(line, "--older-than: expected a positive "
-            + "duration such as 30d, 12h or 90m, got '" + olderThan + "'");
-      }
-      cut = now.minus(age);
-    } else {
-      try {
-        cut = Times.instant("--before", before);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(line, e.getMessage());
-      }
-    }
+    Instant cut = Operator.call(line, () -> AuditOperations.cut(before, "--before", olderThan,
+        "--older-than", clock.instant()));
     if (!yes) {
       PrintWriter err = line.getErr();
       err.println("This deletes every audit record before " + Times.format(cut)
@@ -412,13 +374,17 @@ public final class AuditCommand implements Runnable {
       return Main.FAILED;
     }
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      long deleted = AuditRetention.purge(stores.database(), cut);
+      long deleted = audit(stores).purge(cut);
       PrintWriter out = line.getOut();
       out.println("Purged " + Summary.plural(deleted) + " before " + Times.format(cut) + " from "
           + stores.description() + "; the rest still verifies (sentinel audit verify).");
       out.flush();
       return 0;
     }
+  }
+
+  private AuditOperations audit(JdbcStores stores) {
+    return Operations.builder().stores(stores).clock(clock).build().audit();
   }
 
   private static AuditFormat format(CommandLine line, String text) {

@@ -1,29 +1,19 @@
 package dev.sentinel.cli;
 
-import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
-import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.mcp.gateway.ConfigReloader;
-import dev.sentinel.mcp.gateway.ConfigWatcher;
 import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.core.config.Server;
-import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.policy.PolicyOptions;
-import dev.sentinel.jdbc.JdbcStores;
+import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.http.HttpGateway;
-import dev.sentinel.runner.http.admin.AuditSearch;
-import dev.sentinel.runner.http.jwt.JwtAuthenticator;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -92,74 +82,29 @@ public final class HttpCommand implements Callable<Integer> {
     int bindPort = port == null ? server.port() : port;
     // Bind first: a port in use is reported before a database is opened or a backend spawned.
     ServerSocketChannel channel = Failures.listen(bindHost, bindPort);
-    HttpGateway http;
-    GatewayRuntime runtime = null;
-    ConfigWatcher watcher = null;
+    Clock clock = Clock.system();
+    RunOptions options = RunOptions.builder()
+        .clock(clock)
+        .configFile(config, environment, policyOptions)
+        .watch(!noWatch)
+        // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
+        .sharedState(stores -> RedisStores.wrap(loaded.sharedState(), stores, clock))
+        .build();
+    HttpGateway.Running running;
     try {
-      Clock clock = Clock.system();
-      JdbcStores stores = JdbcStores.open(loaded.database(), clock);
-      Authenticator keys = ApiKeys.create(stores.keys(), clock).authenticator();
-      Authenticator others = server.anonymous()
-          .map(principal -> Authenticator.firstOf(List.of(keys, Authenticator.anonymous(principal))))
-          .orElse(keys);
-      // JWT-shaped bearer tokens go to the identity provider's keys, everything else to API keys.
-      Authenticator clients = server.jwt()
-          .<Authenticator>map(jwt -> JwtAuthenticator.dispatching(
-              JwtAuthenticator.builder(jwt).clock(clock).build(), others))
-          .orElse(others);
-      // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
-      Stores shared = RedisStores.wrap(loaded.sharedState(), stores, clock);
-      runtime = GatewayRuntime.start(loaded, clock, shared, clients);
-      ConfigReloader reloader = ConfigReloader.of(runtime, config, environment, policyOptions);
-      http = HttpGateway.builder()
-          .runtime(runtime)
-          .authenticator(clients)
-          .server(server)
-          .bind(bindHost, bindPort)
-          .channel(channel)
-          .maxBodyBytes(loaded.gateway().maxMessageBytes())
-          .keys(stores.keys())
-          .auditSearch(AuditSearch.of(stores.database()))
-          .reloader(reloader)
-          .clock(clock)
-          .build();
-      try {
-        http.start();
-        if (!noWatch) {
-          watcher = ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, result -> { });
-        }
-      } catch (RuntimeException e) {
-        http.close();
-        throw e;
-      }
+      running = HttpGateway.start(loaded, options, channel);
     } catch (RuntimeException e) {
       closeQuietly(channel);
-      if (runtime != null) {
-        runtime.close();
-      }
       throw e;
     }
-    GatewayRuntime running = runtime;
-    ConfigWatcher watching = watcher;
-    spec.commandLine().getErr().println("sentinel http: MCP on " + http.endpoint());
+    spec.commandLine().getErr().println("sentinel http: MCP on " + running.endpoint());
     if (server.admin().isPresent()) {
       spec.commandLine().getErr().println("sentinel http: operator page on http://"
-          + http.endpoint().getAuthority() + "/admin/");
+          + running.endpoint().getAuthority() + "/admin/");
     }
     spec.commandLine().getErr().flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        if (watching != null) {
-          watching.close();
-        }
-        http.close(); // drains requests in flight
-      } finally {
-        running.close();
-        stopped.countDown();
-      }
-    }, "sentinel-http-shutdown"));
-    stopped.await();
+    Runtime.getRuntime().addShutdownHook(new Thread(running::close, "sentinel-http-shutdown"));
+    running.awaitClose();
     return 0;
   }
 

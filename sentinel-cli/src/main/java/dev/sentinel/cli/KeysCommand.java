@@ -2,16 +2,17 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.StoredKey;
-import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.auth.IssuedKey;
+import dev.sentinel.core.operator.KeyOperations;
+import dev.sentinel.core.operator.OperatorException;
+import dev.sentinel.core.operator.Operations;
+import dev.sentinel.core.operator.Times;
 import dev.sentinel.jdbc.JdbcStores;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import picocli.CommandLine;
@@ -79,20 +80,10 @@ public final class KeysCommand implements Runnable {
               + "(2026-12-31, 2026-12-31T18:00:00Z); default never") String expires,
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("create");
-    if (principal.isBlank()) {
-      throw new CommandLine.ParameterException(line, "--principal must not be blank");
-    }
-    Set<String> granted = new LinkedHashSet<>();
-    for (String role : roles == null ? List.<String>of() : roles) {
-      if (role.isBlank()) {
-        throw new CommandLine.ParameterException(line, "--role must not be blank");
-      }
-      granted.add(role.strip());
-    }
-    Instant expiry = expiry(line, expires);
     try (JdbcStores stores = database.open(line, environment, clock, false)) {
-      IssuedKey key = ApiKeys.create(stores.keys(), clock)
-          .issue(principal.strip(), granted, name, expiry);
+      KeyOperations keys = operations(stores).keys();
+      IssuedKey key = Operator.call(line,
+          () -> keys.create(principal, roles, name, expires, "--expires"));
       printIssued(line, "Created", key, stores);
       return 0;
     }
@@ -125,21 +116,30 @@ public final class KeysCommand implements Runnable {
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("revoke");
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      Optional<StoredKey> found = stores.keys().find(id);
-      PrintWriter out = line.getOut();
-      if (found.isEmpty()) {
-        return fail(line, "No API key with id '" + id + "' in " + stores.description()
-            + "; see sentinel keys list.");
+      KeyOperations.Revoked revoked;
+      try {
+        revoked = operations(stores).keys().revoke(id);
+      } catch (OperatorException e) {
+        if (e.kind() == OperatorException.Kind.NOT_FOUND) {
+          return fail(line, "No API key with id '" + id + "' in " + stores.description()
+              + "; see sentinel keys list.");
+        }
+        throw e;
       }
-      StoredKey key = found.get();
-      if (key.revoked() != null) {
-        out.println("API key " + id + " was already revoked at " + Times.format(key.revoked())
-            + ".");
-      } else if (ApiKeys.create(stores.keys(), clock).revoke(id)) {
-        out.println("Revoked API key " + id + " (principal " + key.principal() + ").");
-      } else {
-        out.println("API key " + id + " expired at " + Times.format(key.expires())
-            + "; it no longer works, nothing to revoke.");
+      StoredKey key = revoked.key();
+      PrintWriter out = line.getOut();
+      switch (revoked.revocation()) {
+        case ALREADY_REVOKED:
+          out.println("API key " + id + " was already revoked at " + Times.format(key.revoked())
+              + ".");
+          break;
+        case EXPIRED:
+          out.println("API key " + id + " expired at " + Times.format(key.expires())
+              + "; it no longer works, nothing to revoke.");
+          break;
+        default:
+          out.println("Revoked API key " + id + " (principal " + key.principal() + ").");
+          break;
       }
       out.flush();
       return 0;
@@ -157,47 +157,24 @@ public final class KeysCommand implements Runnable {
               + " key's expiry") String expires,
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("rotate");
-    Instant expiry = expiry(line, expires);
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      Optional<StoredKey> found = stores.keys().find(id);
-      if (found.isEmpty()) {
-        return fail(line, "No API key with id '" + id + "' in " + stores.description()
-            + "; see sentinel keys list.");
+      IssuedKey fresh;
+      try {
+        KeyOperations keys = operations(stores).keys();
+        fresh = Operator.call(line, () -> keys.rotate(id, expires, "--expires"));
+      } catch (OperatorException e) {
+        String where = e.kind() == OperatorException.Kind.NOT_FOUND
+            ? "No API key with id '" + id + "' in " + stores.description()
+                + "; see sentinel keys list." : e.getMessage();
+        return fail(line, where);
       }
-      StoredKey old = found.get();
-      if (old.revoked() != null) {
-        return fail(line, "API key " + id + " was revoked at " + Times.format(old.revoked())
-            + "; rotation must not revive it. Issue a new key with sentinel keys create.");
-      }
-      if (expiry == null && old.expires() != null) {
-        if (!old.expires().isAfter(clock.instant())) {
-          return fail(line, "API key " + id + " expired at " + Times.format(old.expires())
-              + "; give --expires for its replacement.");
-        }
-        expiry = old.expires();
-      }
-      IssuedKey fresh = ApiKeys.create(stores.keys(), clock).rotate(id, expiry);
       printIssued(line, "Rotated " + id + ": revoked it and created", fresh, stores);
       return 0;
     }
   }
 
-  private Instant expiry(CommandLine line, String text) {
-    if (text == null) {
-      return null;
-    }
-    Instant now = clock.instant();
-    Instant expiry;
-    try {
-      expiry = Times.instantOrFromNow("--expires", text, now);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(line, e.getMessage());
-    }
-    if (!expiry.isAfter(now)) {
-      throw new CommandLine.ParameterException(line, "--expires: " + Times.format(expiry)
-          + " is not in the future");
-    }
-    return expiry;
+  private Operations operations(JdbcStores stores) {
+    return Operations.builder().stores(stores).clock(clock).build();
   }
 
   private static void printIssued(CommandLine line, String verb, IssuedKey issued,
@@ -234,8 +211,7 @@ public final class KeysCommand implements Runnable {
     rows.add(new String[] {"ID", "PRINCIPAL", "ROLES", "NAME", "CREATED", "EXPIRES", "REVOKED",
         "LAST USED", "STATUS"});
     for (StoredKey key : keys) {
-      String status = key.revoked() != null ? "revoked"
-          : key.activeAt(now) ? "active" : "expired";
+      String status = KeyOperations.status(key, now);
       rows.add(new String[] {key.id(), key.principal(), roles(key),
           key.name().isEmpty() ? "-" : key.name(), Times.format(key.created()),
           key.expires() == null ? "never" : Times.format(key.expires()),

@@ -108,7 +108,9 @@ public final class Main implements Callable<Integer> {
     return List.of(new StdioCommand(environment, POLICY_OPTIONS),
         new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
-        new AuditCommand(environment), new BundleCommand(), new CompletionCommand());
+        new KillSwitchCommand(environment, POLICY_OPTIONS), new ApprovalsCommand(environment),
+        new AuditCommand(environment),
+        new BundleCommand(), new CompletionCommand());
   }
 
   /** The command line with the stock subcommands. */

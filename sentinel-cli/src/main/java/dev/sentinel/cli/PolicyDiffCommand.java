@@ -4,6 +4,7 @@ import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.SentinelException;
 import dev.sentinel.core.audit.AuditEventJson;
+import dev.sentinel.core.operator.Times;
 import dev.sentinel.core.policy.PolicyDiff;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.core.policy.PolicyOptions;
@@ -136,7 +137,8 @@ final class PolicyDiffCommand implements Callable<Integer> {
     AuditQuery query;
     try {
       query = AuditQuery.builder()
-          .from(Times.instantOrAgo("--replay-audit", replayAudit, clock.instant()))
+          .from(Operator.call(spec.commandLine(), () -> Times.time("--replay-audit", replayAudit,
+              clock.instant(), Times.Direction.AGO)))
           .order(AuditQuery.Order.OLDEST_FIRST)
           .build();
     } catch (IllegalArgumentException e) {

@@ -4,6 +4,8 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
+import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.stdio.StdioGateway;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -39,6 +41,10 @@ public final class StdioCommand implements Callable<Integer> {
       description = "the gateway config file")
   private Path config;
 
+  @Option(names = "--no-watch",
+      description = "do not reload the config when it (or its policy file) changes on disk")
+  private boolean noWatch;
+
   /**
    * A stdio command.
    *
@@ -63,6 +69,14 @@ public final class StdioCommand implements Callable<Integer> {
     InputStream in = new FileInputStream(FileDescriptor.in);
     OutputStream out = new FileOutputStream(FileDescriptor.out);
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
-    return StdioGateway.run(loaded, in, out, Clock.system());
+    Clock clock = Clock.system();
+    RunOptions options = RunOptions.builder()
+        .clock(clock)
+        .configFile(config, environment, policyOptions)
+        .watch(!noWatch)
+        // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
+        .sharedState(stores -> RedisStores.wrap(loaded.sharedState(), stores, clock))
+        .build();
+    return StdioGateway.run(loaded, in, out, options);
   }
 }

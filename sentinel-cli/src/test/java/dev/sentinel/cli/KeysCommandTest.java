@@ -129,7 +129,7 @@ class KeysCommandTest {
     Run badExpiry = Cli.run("keys", "create", "--principal", "a", "--expires", "soon",
         "--db", db());
     assertThat(badExpiry.exit()).isEqualTo(Main.USAGE);
-    assertThat(badExpiry.err()).contains("--expires: 'soon' is not a time");
+    assertThat(badExpiry.err()).contains("--expires: 'soon' is neither a time");
     assertThat(Cli.run("keys", "create", "--principal", "a", "--expires", "2001-01-01",
         "--db", db()).err()).contains("is not in the future");
   }

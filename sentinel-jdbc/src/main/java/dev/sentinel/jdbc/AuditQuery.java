@@ -207,9 +207,14 @@ public final class AuditQuery {
       where.add("(a.rule = :rule OR (a.rule IS NOT NULL AND a.event LIKE :rulePattern ESCAPE '!'))");
     }
     if (!includeIntents) {
+      // An intent and its final record share the event's arrival time: matching on it lets
+      // PostgreSQL read only that time's partition (and the query's range) for the final record.
       where.add(
           "NOT (a.outcome = 'PENDING' AND EXISTS (SELECT 1 FROM sentinel_audit f"
-              + " WHERE f.id = a.id AND f.outcome <> 'PENDING'))");
+              + " WHERE f.id = a.id AND f.time = a.time AND f.outcome <> 'PENDING'"
+              + (from != null ? " AND f.time >= :from" : "")
+              + (to != null ? " AND f.time < :to" : "")
+              + "))");
     }
     return "SELECT a.seq, a.event FROM sentinel_audit a WHERE " + String.join(" AND ", where)
         + " ORDER BY a.seq" + (order == Order.NEWEST_FIRST ? " DESC" : " ASC") + " LIMIT :chunk";

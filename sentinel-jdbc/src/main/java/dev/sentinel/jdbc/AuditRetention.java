@@ -22,6 +22,15 @@ import org.slf4j.LoggerFactory;
  * sentinel_audit_chain} becomes the last deleted record's sequence number and hash: the point
  * the remaining chain continues from, which {@link AuditVerifier} starts at.
  *
+ * <p>On PostgreSQL, where the table is partitioned by month ({@link AuditPartitions}), the
+ * months that end before the cut-off and hold nothing after the cut are dropped whole ({@code
+ * DROP TABLE} of the partition: no row is read but to count them); what remains before the cut
+ * (the month the cut falls in, a month holding a record written late) is deleted row-wise. All of
+ * it, and the base's move, is one transaction: a purge that fails or is killed halfway leaves
+ * every partition and record in place. It waits at most {@value
+ * AuditPartitions#LOCK_TIMEOUT_MS} ms for a lock (a long export reading a month to be dropped),
+ * then fails and is tried again at the next run.
+ *
  * <p>Thread-safe; holds no state. Purges serialize with writers on the chain's lock.
  */
 public final class AuditRetention {
@@ -44,11 +53,26 @@ public final class AuditRetention {
 
   /** Like {@link #purge(Database, Instant)}, stamping the chain's change with the clock's time. */
   static long purge(Database database, Instant before, Clock clock) {
-    return database.inTransaction(
-        "purge audit records before " + before, h -> purgeLocked(h, database, before, clock));
+    return purge(database, before, clock, true);
   }
 
-  private static long purgeLocked(Handle h, Database database, Instant before, Clock clock) {
+  /**
+   * Like {@link #purge(Database, Instant, Clock)}; with {@code dropPartitions} false, deletes
+   * row-wise even whole partitions (what the benchmark compares dropping with).
+   */
+  static long purge(Database database, Instant before, Clock clock, boolean dropPartitions) {
+    return database.inTransaction(
+        "purge audit records before " + before,
+        h -> purgeLocked(h, database, before, clock, dropPartitions));
+  }
+
+  private static long purgeLocked(
+      Handle h, Database database, Instant before, Clock clock, boolean dropPartitions) {
+    boolean partitioned = AuditPartitions.partitioned(h, database.dialect());
+    if (partitioned) {
+      // Dropping a partition waits for its readers: give up rather than hold writers for long.
+      h.execute("SET LOCAL lock_timeout = " + AuditPartitions.LOCK_TIMEOUT_MS);
+    }
     String lock =
         "SELECT base_seq, head_seq FROM sentinel_audit_chain WHERE name = :name"
             + (database.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "");
@@ -60,9 +84,10 @@ public final class AuditRetention {
             .orElseThrow(() -> new IllegalStateException("the audit chain row is missing"));
     long base = chain[0];
     long head = chain[1];
+    long beforeMicros = Micros.of(before);
     Long firstKept =
         h.createQuery("SELECT min(seq) FROM sentinel_audit WHERE time >= :before")
-            .bind("before", Micros.of(before))
+            .bind("before", beforeMicros)
             .mapTo(Long.class)
             .one();
     long cut = firstKept == null ? head : Math.min(head, firstKept - 1);
@@ -81,7 +106,8 @@ public final class AuditRetention {
                             + cut
                             + " is missing, so the chain's base cannot move past it; run"
                             + " sentinel audit verify"));
-    int deleted =
+    long deleted = partitioned && dropPartitions ? dropPartitions(h, beforeMicros, cut) : 0;
+    deleted +=
         h.createUpdate("DELETE FROM sentinel_audit WHERE seq <= :cut")
             .bind("cut", cut)
             .execute();
@@ -94,6 +120,32 @@ public final class AuditRetention {
         .bind("name", AuditChain.NAME)
         .execute();
     return deleted;
+  }
+
+  /**
+   * Drops the partitions that end at or before {@code before} and hold only records at or
+   * before {@code cut}: exactly records the row-wise delete would remove. A partition of old
+   * times that also holds a later record (a long call's final record, written after newer ones,
+   * carries its arrival time) is left for the row-wise delete, so the chain keeps it.
+   *
+   * @return how many records the dropped partitions held
+   */
+  private static long dropPartitions(Handle h, long before, long cut) {
+    long dropped = 0;
+    for (AuditPartitions.Partition p : AuditPartitions.list(h)) {
+      if (p.isDefault() || p.to() > before) {
+        continue;
+      }
+      long[] stats = h.createQuery("SELECT count(*), coalesce(max(seq), 0) FROM " + p.name())
+          .map((rs, ctx) -> new long[] {rs.getLong(1), rs.getLong(2)})
+          .one();
+      if (stats[1] > cut) {
+        continue;
+      }
+      h.execute("DROP TABLE " + p.name());
+      dropped += stats[0];
+    }
+    return dropped;
   }
 
   /**

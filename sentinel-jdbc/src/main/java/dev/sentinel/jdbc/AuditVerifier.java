@@ -38,7 +38,9 @@ import org.jdbi.v3.core.Handle;
  * verifying a long trail never holds a lock a writer waits for (on SQLite, whose rollback journal
  * makes a writer's commit wait for readers). The records checked are those up to the head as the
  * first chunk found it; records appended meanwhile are left for the next verification. A purge
- * that moves the base past the records not yet read restarts the walk at the new base.
+ * that moves the base past the records not yet read restarts the walk at the new base (also when
+ * the purge dropped a partition under a chunk's read: the records before the new base were
+ * purged, not deleted by hand).
  *
  * <p>What the chain alone proves: nobody changed, removed, added or reordered records without also
  * recomputing every hash after the change and updating the chain row. Someone with write access
@@ -130,15 +132,24 @@ public final class AuditVerifier {
         }
       }
       boolean caughtUp = false;
+      boolean retry = false;
       for (StoredRow row : chunk.rows()) {
         if (row.seq() > target && row.seq() <= chunk.chain().headSeq()) {
           caughtUp = true; // appended since the walk began: left for the next verification
           break;
         }
+        long expected = walk.expected;
         VerifyReport bad = walk.step(row, chunk.chain().headSeq());
         if (bad != null) {
+          if (row.seq() > expected && baseMovedPast(database, expected)) {
+            retry = true; // a purge dropped them meanwhile: read again, from the new base
+            break;
+          }
           return bad;
         }
+      }
+      if (retry) {
+        continue;
       }
       beyondHead = chunk.beyondHead();
       if (caughtUp || chunk.rows().size() < CHUNK) {
@@ -147,6 +158,17 @@ public final class AuditVerifier {
       after = chunk.rows().get(chunk.rows().size() - 1).seq();
     }
     return walk.finish(target, targetHash, beyondHead);
+  }
+
+  /**
+   * Whether the chain's base, read now, lies at or after {@code seq}. Dropping a partition is
+   * not isolated from a read transaction as deleting rows is: a chunk whose snapshot still shows
+   * the old base may find the dropped partition's records gone. Such a gap is no tampering when
+   * a purge has since moved the base past it.
+   */
+  private static boolean baseMovedPast(Database database, long seq) {
+    ChainState now = AuditRows.inSnapshot(database, ACTION, AuditVerifier::chain);
+    return now != null && now.baseSeq() >= seq;
   }
 
   private static ChainState chain(Handle h) {

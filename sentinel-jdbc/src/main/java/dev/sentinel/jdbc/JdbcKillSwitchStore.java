@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -54,39 +56,7 @@ public final class JdbcKillSwitchStore implements KillSwitchStore {
   /** The stored state; {@link KillSwitch.State#EMPTY} when nothing is disabled. */
   @Override
   public KillSwitch.State load() {
-    return database.jdbi().inTransaction(h -> {
-      String[] all = {null};
-      Map<String, String> backends = new TreeMap<>();
-      Map<String, String> tools = new TreeMap<>();
-      Map<String, String> principals = new TreeMap<>();
-      h.createQuery("SELECT scope, target, active, reason FROM sentinel_kill_switch")
-          .map((rs, ctx) -> {
-            if (rs.getBoolean("active")) {
-              String target = rs.getString("target");
-              String reason = rs.getString("reason");
-              switch (rs.getString("scope")) {
-                case "all":
-                  all[0] = reason;
-                  break;
-                case "backend":
-                  backends.put(target, reason);
-                  break;
-                case "tool":
-                  tools.put(target, reason);
-                  break;
-                case "principal":
-                  principals.put(target, reason);
-                  break;
-                default:
-                  // A scope from a newer Sentinel: not this build's to enforce.
-                  break;
-              }
-            }
-            return Boolean.TRUE;
-          })
-          .list();
-      return new KillSwitch.State(all[0], backends, tools, principals);
-    });
+    return database.jdbi().inTransaction(JdbcKillSwitchStore::read);
   }
 
   /**
@@ -96,27 +66,84 @@ public final class JdbcKillSwitchStore implements KillSwitchStore {
   @Override
   public void save(KillSwitch.State state) {
     Objects.requireNonNull(state, "state");
-    long now = Micros.of(clock.instant());
-    database.jdbi().useTransaction(h -> {
-      h.execute("DELETE FROM sentinel_kill_switch");
-      PreparedBatch batch = h.prepareBatch(
-          "INSERT INTO sentinel_kill_switch (scope, target, active, reason, updated_at)"
-              + " VALUES (?, ?, ?, ?, ?)");
-      int rows = 0;
-      if (state.all() != null) {
-        batch.add("all", "*", true, state.all(), now);
-        rows++;
-      }
-      rows += add(batch, "backend", state.backends(), now);
-      rows += add(batch, "tool", state.tools(), now);
-      rows += add(batch, "principal", state.principals(), now);
-      if (rows > 0) {
-        batch.execute();
-      }
+    database.jdbi().useTransaction(h -> write(h, state));
+  }
+
+  /**
+   * {@inheritDoc} One transaction that holds the table's write lock from the read to the write:
+   * on SQLite every transaction is {@code BEGIN IMMEDIATE}; on PostgreSQL it locks the table
+   * {@code SHARE ROW EXCLUSIVE}, which lets readers on and makes a concurrent update wait.
+   */
+  @Override
+  public KillSwitch.State update(UnaryOperator<KillSwitch.State> change) {
+    Objects.requireNonNull(change, "change");
+    return database.jdbi().inTransaction(h -> {
       if (database.dialect() == Dialect.POSTGRESQL) {
-        h.execute("NOTIFY " + CHANNEL);
+        h.execute("LOCK TABLE sentinel_kill_switch IN SHARE ROW EXCLUSIVE MODE");
       }
+      KillSwitch.State current = read(h);
+      KillSwitch.State next = Objects.requireNonNull(change.apply(current), "next state");
+      if (!next.equals(current)) {
+        write(h, next);
+      }
+      return next;
     });
+  }
+
+  private static KillSwitch.State read(Handle h) {
+    String[] all = {null};
+    Map<String, String> backends = new TreeMap<>();
+    Map<String, String> tools = new TreeMap<>();
+    Map<String, String> principals = new TreeMap<>();
+    h.createQuery("SELECT scope, target, active, reason FROM sentinel_kill_switch")
+        .map((rs, ctx) -> {
+          if (rs.getBoolean("active")) {
+            String target = rs.getString("target");
+            String reason = rs.getString("reason");
+            switch (rs.getString("scope")) {
+              case "all":
+                all[0] = reason;
+                break;
+              case "backend":
+                backends.put(target, reason);
+                break;
+              case "tool":
+                tools.put(target, reason);
+                break;
+              case "principal":
+                principals.put(target, reason);
+                break;
+              default:
+                // A scope from a newer Sentinel: not this build's to enforce.
+                break;
+            }
+          }
+          return Boolean.TRUE;
+        })
+        .list();
+    return new KillSwitch.State(all[0], backends, tools, principals);
+  }
+
+  private void write(Handle h, KillSwitch.State state) {
+    long now = Micros.of(clock.instant());
+    h.execute("DELETE FROM sentinel_kill_switch");
+    PreparedBatch batch = h.prepareBatch(
+        "INSERT INTO sentinel_kill_switch (scope, target, active, reason, updated_at)"
+            + " VALUES (?, ?, ?, ?, ?)");
+    int rows = 0;
+    if (state.all() != null) {
+      batch.add("all", "*", true, state.all(), now);
+      rows++;
+    }
+    rows += add(batch, "backend", state.backends(), now);
+    rows += add(batch, "tool", state.tools(), now);
+    rows += add(batch, "principal", state.principals(), now);
+    if (rows > 0) {
+      batch.execute();
+    }
+    if (database.dialect() == Dialect.POSTGRESQL) {
+      h.execute("NOTIFY " + CHANNEL);
+    }
   }
 
   /**

@@ -4,11 +4,13 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Audit;
 import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.SharedLimits;
+import dev.sentinel.core.operator.AuditTrail;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +27,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -42,12 +46,15 @@ import org.sqlite.SQLiteConfig;
  * <p>Thread-safe. {@link #close()} closes the database; close the audit sinks first.
  */
 public final class JdbcStores implements Stores {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcStores.class);
   private static final byte[] SQLITE_HEADER =
       "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
   private final Database database;
   private final Clock clock;
   private final JdbcKeyStore keys;
+  private final JdbcAuditTrail auditTrail;
+  private final JdbcApprovalStore approvals;
   private final JdbcKillSwitchStore killSwitch;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
@@ -55,6 +62,8 @@ public final class JdbcStores implements Stores {
     this.database = database;
     this.clock = clock;
     this.keys = JdbcKeyStore.builder(database).clock(clock).build();
+    this.auditTrail = JdbcAuditTrail.of(database, clock);
+    this.approvals = JdbcApprovalStore.create(database);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
   }
 
@@ -102,10 +111,26 @@ public final class JdbcStores implements Stores {
     return database;
   }
 
-  /** {@inheritDoc} A new {@link JdbcAuditSink} on the database, with this clock. */
+  /**
+   * {@inheritDoc} A new {@link JdbcAuditSink} on the database, with this clock. On PostgreSQL the
+   * audit table's partitions for this month and the next are made first ({@link
+   * AuditPartitions}); if that fails, the default partition takes the records until housekeeping
+   * ({@link #sweep}) succeeds.
+   */
   @Override
   public Optional<AuditSink> auditSink() {
+    preparePartitions();
     return Optional.of(JdbcAuditSink.builder(database).clock(clock).build());
+  }
+
+  private void preparePartitions() {
+    try {
+      AuditPartitions.maintain(database, clock);
+    } catch (RuntimeException e) {
+      // Never a reason not to record: the default partition takes what no partition covers.
+      LOG.warn("cannot create the audit table's partitions now; trying again later: {}",
+          e.toString());
+    }
   }
 
   /**
@@ -132,6 +157,7 @@ public final class JdbcStores implements Stores {
       throw new AuditCheckpointException("Cannot create the folder " + parent + " of the audit"
           + " checkpoint file " + checkpoint.file() + ": " + e, e);
     }
+    preparePartitions();
     return Optional.of(JdbcAuditSink.builder(database).clock(clock)
         .checkpoints(key, checkpoint.file(), checkpoint.every(), checkpoint.records())
         .build());
@@ -192,22 +218,52 @@ public final class JdbcStores implements Stores {
   /** {@inheritDoc} {@link AuditRetention#purge}, stamped with this clock. */
   @Override
   public long purgeAudit(Instant before) {
-    Objects.requireNonNull(before, "before");
-    return AuditRetention.purge(database, before, clock);
+    return auditTrail.purge(before);
+  }
+
+  /** {@inheritDoc} The {@code sentinel_approval} table of this database. */
+  @Override
+  public Optional<ApprovalStore> approvalStore() {
+    return Optional.of(approvals);
+  }
+
+  /** {@inheritDoc} The trail the {@code database} audit sink writes in this database. */
+  @Override
+  public Optional<AuditTrail> auditTrail() {
+    return Optional.of(auditTrail);
   }
 
   /**
-   * {@inheritDoc} Deletes the shared rate-limit buckets that have refilled ({@link
-   * PostgresRateLimiter#sweep}), once the limiter is in use.
+   * {@inheritDoc} On PostgreSQL, creates the audit table's partitions ahead of time and moves
+   * what its default partition caught ({@link AuditPartitions}), and deletes the shared
+   * rate-limit buckets that have refilled ({@link PostgresRateLimiter#sweep}), once the limiter is
+   * in use. Both run even if the other fails; the first failure is thrown.
    */
   @Override
   public void sweep() {
+    RuntimeException failure = null;
+    try {
+      AuditPartitions.maintain(database, clock);
+    } catch (RuntimeException e) {
+      failure = e;
+    }
     PostgresRateLimiter limiter;
     synchronized (this) {
       limiter = rateLimiter;
     }
-    if (limiter != null) {
-      limiter.sweep();
+    try {
+      if (limiter != null) {
+        limiter.sweep();
+      }
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 

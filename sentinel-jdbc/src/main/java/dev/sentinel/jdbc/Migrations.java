@@ -27,7 +27,9 @@ final class Migrations {
       List.of(
           new Migration(1, "keys_and_audit"),
           new Migration(2, "audit_chain"),
-          new Migration(3, "rate_buckets"));
+          new Migration(3, "rate_buckets"),
+          new Migration(4, "approvals"),
+          new Migration(5, "audit_partitions", AuditPartitions::migrate));
 
   /** The newest schema version this build knows. */
   static final int LATEST = ALL.get(ALL.size() - 1).version();
@@ -37,8 +39,15 @@ final class Migrations {
 
   private Migrations() {}
 
-  /** One schema version and the SQL that creates it from the one before. */
-  record Migration(int version, String name) {
+  /**
+   * One schema version and the SQL that creates it from the one before, and on PostgreSQL a step
+   * after the SQL for what depends on the data (or {@code null}), in the same transaction.
+   */
+  record Migration(int version, String name, PostgresStep postgresStep) {
+    Migration(int version, String name) {
+      this(version, name, null);
+    }
+
     String resource(Dialect dialect) {
       return "db/" + dialect.directory() + "/V" + version + "__" + name + ".sql";
     }
@@ -95,6 +104,9 @@ final class Migrations {
       // Thrown inside the transaction, so Jdbi rolls the whole migration back.
       throw database.failure("apply schema migration " + migration.resource(dialect), e);
     }
+    if (dialect == Dialect.POSTGRESQL && migration.postgresStep() != null) {
+      migration.postgresStep().apply(h, clock);
+    }
     h.execute(
         "INSERT INTO sentinel_schema (version, applied_at, description) VALUES (?, ?, ?)",
         migration.version(),
@@ -124,6 +136,12 @@ final class Migrations {
         + time
         + " NOT NULL," // microseconds since the epoch, UTC
         + " description TEXT NOT NULL)";
+  }
+
+  /** A migration's step in Java, after its SQL, on PostgreSQL. */
+  @FunctionalInterface
+  interface PostgresStep {
+    void apply(Handle h, Clock clock);
   }
 
   /** The highest version recorded, or 0 for a database Sentinel has never written to. */

@@ -10,6 +10,8 @@ import dev.sentinel.core.Call;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.core.killswitch.KillSwitch;
+import dev.sentinel.core.operator.KillSwitchOperations;
+import dev.sentinel.core.operator.Operations;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.ManualClock;
 import java.nio.file.Path;
@@ -189,6 +191,38 @@ class GatewayRuntimeOnDatabaseTest {
       assertThat(admin.syncKillSwitch()).isTrue();
       assertThat(call(admin, "read_file")).isEqualTo(Outcome.ALLOWED);
       assertThat(admin.sentinel().killSwitch().state().isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void killSwitch_aChangeThroughAGatewayThatHadNotSynced_keepsTheOtherGatewaysChange() {
+    // The lost update: gateway B has not yet seen A's entry when its operator switches
+    // something else off. Replacing the whole state from B's stale view would switch A's back on.
+    String url = "jdbc:sqlite:" + dir.resolve("race.db");
+    GatewayConfig plain = config(url, "");
+    try (GatewayRuntime a = start(plain);
+        GatewayRuntime b = start(plain)) {
+      KillSwitchOperations viaA = Operations.builder().killSwitch(a.killSwitchControl())
+          .clock(clock).build().killSwitch();
+      KillSwitchOperations viaB = Operations.builder().killSwitch(b.killSwitchControl())
+          .clock(clock).build().killSwitch();
+      viaA.disable(KillSwitchOperations.Scope.TOOL, "read*", "incident 7");
+      assertThat(b.operatorKillSwitch().tools()).isEmpty();
+
+      viaB.disable(KillSwitchOperations.Scope.PRINCIPAL, "mallory", "leaked key");
+
+      assertThat(b.operatorKillSwitch().tools()).containsOnlyKeys("read*");
+      assertThat(b.operatorKillSwitch().principals()).containsOnlyKeys("mallory");
+      assertThat(call(b, "read_file")).isEqualTo(Outcome.DISABLED);
+      assertThat(a.syncKillSwitch()).isTrue();
+      assertThat(a.operatorKillSwitch().tools()).containsOnlyKeys("read*");
+      assertThat(a.operatorKillSwitch().principals()).containsOnlyKeys("mallory");
+
+      // Switching on through A, which now knows both, leaves B's entry.
+      viaA.enable(KillSwitchOperations.Scope.TOOL, "read*");
+      assertThat(b.syncKillSwitch()).isTrue();
+      assertThat(b.operatorKillSwitch().tools()).isEmpty();
+      assertThat(b.operatorKillSwitch().principals()).containsOnlyKeys("mallory");
     }
   }
 

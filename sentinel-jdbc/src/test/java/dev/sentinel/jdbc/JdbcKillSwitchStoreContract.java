@@ -4,7 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.testing.ManualClock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** What a {@link JdbcKillSwitchStore} does on each database. */
@@ -57,6 +64,51 @@ abstract class JdbcKillSwitchStoreContract {
       assertThat(sync.poll()).isTrue();
       assertThat(killSwitch.state()).isEqualTo(state);
       assertThat(sync.poll()).isFalse();
+    }
+  }
+
+  @Test
+  void update_fromManyStoresAtOnce_losesNoChange() throws Exception {
+    try (Database db = openDatabase()) {
+      int writers = 4;
+      int each = 10;
+      ExecutorService pool = Executors.newFixedThreadPool(writers);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+          // A store object per writer, as each gateway has its own.
+          JdbcKillSwitchStore store = JdbcKillSwitchStore.create(db, clock);
+          int writer = w;
+          done.add(pool.submit(() -> {
+            for (int i = 0; i < each; i++) {
+              String tool = "t" + writer + "-" + i;
+              store.update(s -> {
+                Map<String, String> tools = new TreeMap<>(s.tools());
+                tools.put(tool, "r");
+                return new KillSwitch.State(s.all(), s.backends(), tools, s.principals());
+              });
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(JdbcKillSwitchStore.create(db, clock).load().tools()).hasSize(writers * each);
+    }
+  }
+
+  @Test
+  void update_thatChangesNothing_keepsTheState() {
+    try (Database db = openDatabase()) {
+      JdbcKillSwitchStore store = JdbcKillSwitchStore.create(db, clock);
+      KillSwitch.State state = new KillSwitch.State("stop", Map.of(), Map.of(), Map.of());
+      assertThat(store.update(s -> state)).isEqualTo(state);
+      assertThat(store.update(s -> s)).isEqualTo(state);
+      assertThat(store.load()).isEqualTo(state);
     }
   }
 }

@@ -46,18 +46,23 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(5);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
+              "sentinel_approval",
               "sentinel_audit",
               "sentinel_audit_chain",
+              "sentinel_audit_default", // the partitions: the clock's month and the next two
+              "sentinel_audit_y2026m01",
+              "sentinel_audit_y2026m02",
+              "sentinel_audit_y2026m03",
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
               "sentinel_schema");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(5);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -80,7 +85,21 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "rate buckets"));
+                  "rate buckets"),
+              Map.of(
+                  "version",
+                  4,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "approvals"),
+              Map.of(
+                  "version",
+                  5,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "audit partitions"));
     }
   }
 
@@ -99,13 +118,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(3);
+        assertThat(version.get()).isEqualTo(5);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(3);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(5);
     }
   }
 
@@ -126,7 +145,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 3); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 5); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

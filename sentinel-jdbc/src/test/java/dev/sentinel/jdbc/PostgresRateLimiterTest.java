@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,22 +155,19 @@ class PostgresRateLimiterTest extends RateLimiterContract {
   }
 
   @Test
-  void migration_keepsABucketTableCreatedBeforeSchema3_andAddsTheLockColumn() {
+  void migration_keepsABucketTableCreatedBeforeSchema3_andAddsTheLockColumn() throws Exception {
     ManualClock clock = new ManualClock();
     String url = postgres.newDatabase();
-    try (Database raw = open(url, clock)) {
-      raw.jdbi().useHandle(h -> {
-        // As a schema-2 gateway left it: the limiter created the table itself, without a lock
-        // column; the schema rows say 2.
-        h.execute("DELETE FROM sentinel_schema WHERE version = 3");
-        h.execute("DROP TABLE sentinel_rate_bucket");
-        h.execute("CREATE TABLE sentinel_rate_bucket (id TEXT PRIMARY KEY, state BYTEA,"
-            + " expires_at BIGINT)");
-        h.execute("INSERT INTO sentinel_rate_bucket (id) VALUES ('old')");
-      });
-    }
+    // As a schema-2 gateway left it: the limiter created the table itself, without a lock
+    // column; the schema rows say 2.
+    PostgresAuditPartitionTest.writeOldSchema(url, 2, List.of());
+    Jdbi.create(url).useHandle(h -> {
+      h.execute("CREATE TABLE sentinel_rate_bucket (id TEXT PRIMARY KEY, state BYTEA,"
+          + " expires_at BIGINT)");
+      h.execute("INSERT INTO sentinel_rate_bucket (id) VALUES ('old')");
+    });
     Database db = open(url, clock);
-    assertThat(db.schemaVersion()).isEqualTo(3);
+    assertThat(db.schemaVersion()).isEqualTo(5);
     assertThat(buckets(db)).containsExactly("old");
     PostgresRateLimiter limiter = PostgresRateLimiter.create(db, clock);
     assertThat(limiter.tryAcquire("new", Rate.parse("1/s"), 1).allowed()).isTrue();

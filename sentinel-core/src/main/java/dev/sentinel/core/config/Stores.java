@@ -3,9 +3,11 @@ package dev.sentinel.core.config;
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimits;
+import dev.sentinel.core.operator.AuditTrail;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -93,6 +95,22 @@ public interface Stores extends AutoCloseable {
    */
   default long purgeAudit(Instant before) {
     return 0;
+  }
+
+  /**
+   * The {@code database} audit sink's trail, for operators to query, verify and purge
+   * (sentinel-core's operator service), or empty without a database trail.
+   */
+  default Optional<AuditTrail> auditTrail() {
+    return Optional.empty();
+  }
+
+  /**
+   * The queue of approvals that {@code confirm} rules wait for, shared by every gateway on the
+   * database, or empty without one (such calls are then refused).
+   */
+  default Optional<ApprovalStore> approvalStore() {
+    return Optional.empty();
   }
 
   /**

@@ -166,6 +166,25 @@ public final class KillSwitch {
       principals = sortedCopy(principals, "principal id");
     }
 
+    /**
+     * The union of a config's state and the operators': what a gateway enforces. Where both
+     * name the same target, the config's reason wins.
+     */
+    public static State merge(State config, State operator) {
+      return new State(
+          config.all() != null ? config.all() : operator.all(),
+          union(config.backends(), operator.backends()),
+          union(config.tools(), operator.tools()),
+          union(config.principals(), operator.principals()));
+    }
+
+    private static Map<String, String> union(Map<String, String> first,
+        Map<String, String> second) {
+      Map<String, String> out = new TreeMap<>(second);
+      out.putAll(first);
+      return out;
+    }
+
     /** Whether nothing is disabled. */
     public boolean isEmpty() {
       return all == null && backends.isEmpty() && tools.isEmpty() && principals.isEmpty();

@@ -1,5 +1,8 @@
 package dev.sentinel.core.killswitch;
 
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
 /**
  * Where the operators' kill-switch state is kept so that every gateway using the store follows
  * one switch: an admin API on one gateway {@linkplain #save saves}, the others {@linkplain #load
@@ -26,6 +29,27 @@ public interface KillSwitchStore {
    * @throws RuntimeException if the store cannot be written; it is then unchanged
    */
   void save(KillSwitch.State state);
+
+  /**
+   * Changes the stored state atomically: {@code change} gets the stored state and answers the
+   * next, which is saved (and the watchers told) unless it is equal. Two updates from different
+   * gateways never lose one another's change, as a {@link #load} then {@link #save} could when a
+   * gateway had not yet seen the other's. The default is that load-then-save under this object's
+   * lock, atomic only within one process: stores shared by processes must override it.
+   *
+   * @return the stored state now
+   * @throws RuntimeException if the store cannot be read or written; it is then unchanged
+   */
+  default KillSwitch.State update(UnaryOperator<KillSwitch.State> change) {
+    synchronized (this) {
+      KillSwitch.State current = load();
+      KillSwitch.State next = Objects.requireNonNull(change.apply(current), "next state");
+      if (!next.equals(current)) {
+        save(next);
+      }
+      return next;
+    }
+  }
 
   /**
    * Calls {@code onChange} soon after any gateway {@linkplain #save saves} (PostgreSQL: on a

@@ -5,10 +5,12 @@ import dev.sentinel.api.Rate;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.config.ConfigReader;
 import dev.sentinel.core.config.Suggestions;
+import dev.sentinel.core.config.Units;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.internal.Glob;
 import dev.sentinel.core.limit.LimitRule;
 import java.time.DateTimeException;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -34,8 +36,10 @@ import tools.jackson.databind.JsonNode;
 final class PolicyCompiler {
   static final List<String> TOP_KEYS = List.of("roles", "rules", "limits");
   static final List<String> ROLE_KEYS = List.of("inherits", "description");
-  static final List<String> RULE_KEYS =
-      List.of("allow", "deny", "confirm", "id", "reason", "description");
+  static final List<String> RULE_KEYS = List.of("allow", "deny", "confirm", "id", "reason",
+      "description", "approvals", "wait", "expires");
+  /** The keys only {@code confirm} rules take: how their calls are approved. */
+  static final List<String> CONFIRM_KEYS = List.of("approvals", "wait", "expires");
   static final List<String> EFFECT_KEYS = List.of("allow", "deny", "confirm");
   static final List<String> MATCH_KEYS =
       List.of("roles", "principals", "attributes", "methods", "backends", "tools", "prompts",
@@ -61,13 +65,16 @@ final class PolicyCompiler {
       Pattern.compile("\\s*(\\d{1,2}):(\\d{2})\\s*-\\s*(\\d{1,2}):(\\d{2})\\s*");
 
   /** The result of a compilation. */
-  record Compiled(List<Rule> rules, List<LimitRule> limits, Map<String, Set<String>> closures) {}
+  record Compiled(List<Rule> rules, List<LimitRule> limits, Map<String, Set<String>> closures,
+      Map<String, ConfirmSettings> confirmations) {}
 
   private final ConfigReader in;
   private final String base;
   private final PolicyOptions options;
   /** {@link #MATCH_KEYS} and the keys of the registered languages. */
   private final List<String> matchKeys;
+  /** The confirm rules' approval settings, by rule id. */
+  private final Map<String, ConfirmSettings> confirmations = new HashMap<>();
   private final Map<String, List<String>> inherits = new LinkedHashMap<>();
   private Map<String, Set<String>> closures = Map.of();
 
@@ -99,15 +106,15 @@ final class PolicyCompiler {
   private Compiled compile() {
     JsonNode root = in.node(base);
     if (root.isMissingNode() || root.isNull()) {
-      return new Compiled(List.of(), List.of(), Map.of());
+      return new Compiled(List.of(), List.of(), Map.of(), Map.of());
     }
     if (!in.checkKeys(base, null, TOP_KEYS)) {
-      return new Compiled(List.of(), List.of(), Map.of());
+      return new Compiled(List.of(), List.of(), Map.of(), Map.of());
     }
     roles();
     List<Rule> rules = rules();
     List<LimitRule> limits = limits();
-    return new Compiled(rules, limits, closures);
+    return new Compiled(rules, limits, closures, Map.copyOf(confirmations));
   }
 
   // ---- roles -------------------------------------------------------------------------------
@@ -289,8 +296,69 @@ final class PolicyCompiler {
       return null;
     }
     Effect effect = Effect.valueOf(effects.get(0).toUpperCase(Locale.ROOT));
+    ConfirmSettings confirm = confirmSettings(pointer, subject, effect);
+    if (id != null && confirm != null) {
+      confirmations.put(id, confirm);
+    }
     Rule rule = match(pointer + "/" + effects.get(0), subject, id, order, effect, reason);
     return id == null ? null : rule;
+  }
+
+  /**
+   * A confirm rule's approval settings (the defaults for keys not given); {@code null} for other
+   * rules, which may not give them.
+   */
+  private ConfirmSettings confirmSettings(String pointer, String subject, Effect effect) {
+    if (effect != Effect.CONFIRM) {
+      for (String key : CONFIRM_KEYS) {
+        if (in.node(pointer).has(key)) {
+          in.error(pointer + "/" + key, subject, "'" + key + "' is for confirm rules only: it"
+              + " says how their calls are approved");
+        }
+      }
+      return null;
+    }
+    ConfirmSettings d = ConfirmSettings.DEFAULTS;
+    int approvals = d.approvals();
+    if (in.present(pointer + "/approvals", subject, false)) {
+      OptionalLong n = in.positiveLong(pointer + "/approvals", subject, "a number of approvals");
+      if (n.isPresent()) {
+        if (n.getAsLong() > ConfirmSettings.MAX_APPROVALS) {
+          in.error(pointer + "/approvals", subject, "at most " + ConfirmSettings.MAX_APPROVALS
+              + " approvals, got " + n.getAsLong());
+        } else {
+          approvals = (int) n.getAsLong();
+        }
+      }
+    }
+    Duration wait = confirmDuration(pointer + "/wait", subject, d.waitFor(), Duration.ZERO,
+        ConfirmSettings.MAX_WAIT, "0s to 15m");
+    Duration expires = confirmDuration(pointer + "/expires", subject, d.expires(),
+        ConfirmSettings.MIN_EXPIRES, ConfirmSettings.MAX_EXPIRES, "1m to 7d");
+    return new ConfirmSettings(approvals, wait, expires);
+  }
+
+  private Duration confirmDuration(String pointer, String subject, Duration fallback,
+      Duration min, Duration max, String range) {
+    if (!in.present(pointer, subject, false)) {
+      return fallback;
+    }
+    String text = in.string(pointer, subject, "a duration such as 2m or 1h");
+    if (text == null) {
+      return fallback;
+    }
+    Duration d;
+    try {
+      d = Units.parseDuration(text);
+    } catch (IllegalArgumentException e) {
+      in.error(pointer, subject, e.getMessage() + ", got '" + text + "'");
+      return fallback;
+    }
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      in.error(pointer, subject, "expected " + range + ", got " + text);
+      return fallback;
+    }
+    return d;
   }
 
   private void description(String pointer, String subject) {

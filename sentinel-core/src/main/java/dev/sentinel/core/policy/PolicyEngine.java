@@ -57,6 +57,7 @@ public final class PolicyEngine implements Policy {
   private final List<LimitRule> limits;
   private final Map<String, Set<String>> roles;
   private final RuleIndex index;
+  private final Map<String, ConfirmSettings> confirmations;
 
   private PolicyEngine(String source, String text, PolicyCompiler.Compiled compiled) {
     this.source = source;
@@ -65,6 +66,7 @@ public final class PolicyEngine implements Policy {
     this.limits = List.copyOf(compiled.limits());
     this.roles = compiled.closures();
     this.index = new RuleIndex(rules);
+    this.confirmations = compiled.confirmations();
   }
 
   /**
@@ -149,6 +151,15 @@ public final class PolicyEngine implements Policy {
     Objects.requireNonNull(options, "options");
     PolicyCompiler.Compiled compiled = PolicyCompiler.compile(document, pointer, options);
     return new PolicyEngine(document.source(), document.text(), compiled);
+  }
+
+  /**
+   * How the calls a {@code confirm} rule decides are approved: its {@code approvals}, {@code
+   * wait} and {@code expires}, or the defaults for those it does not give; empty for an id that
+   * is not a confirm rule of this policy.
+   */
+  public java.util.Optional<ConfirmSettings> confirmation(String ruleId) {
+    return java.util.Optional.ofNullable(confirmations.get(ruleId));
   }
 
   /**

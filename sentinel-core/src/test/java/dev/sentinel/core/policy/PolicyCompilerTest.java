@@ -29,7 +29,8 @@ class PolicyCompilerTest {
     ConfigException e = fail("rules:\n  - id: a\n    allow: {}\n  - id: devs-write\n"
         + "    alow: { tools: [x] }\n");
     assertThat(e.getMessage()).contains("policy.yaml:5:5: rule 'devs-write': unknown key 'alow' "
-        + "(expected one of allow, deny, confirm, id, reason, description); did you mean "
+        + "(expected one of allow, deny, confirm, id, reason, description, approvals, wait, "
+        + "expires); did you mean "
         + "'allow'?");
   }
 
@@ -324,5 +325,34 @@ class PolicyCompilerTest {
     ConfigException e = catchThrowableOfType(ConfigException.class,
         () -> PolicyEngine.load(Path.of("/nonexistent/dir/policy.yaml")));
     assertThat(e.getMessage()).startsWith("policy.yaml: cannot read the policy file");
+  }
+
+  @Test
+  void parse_confirmRuleApprovalSettings_defaultsAndGivenValues() {
+    PolicyEngine policy = PolicyEngine.parse("rules:\n"
+        + "  - id: refunds\n    confirm: { tools: [r] }\n    approvals: 2\n    wait: 90s\n"
+        + "    expires: 2h\n"
+        + "  - id: deletes\n    confirm: { tools: [d] }\n"
+        + "  - id: reads\n    allow: { tools: [x] }\n", "policy.yaml");
+    assertThat(policy.confirmation("refunds")).contains(
+        new ConfirmSettings(2, java.time.Duration.ofSeconds(90), java.time.Duration.ofHours(2)));
+    assertThat(policy.confirmation("deletes")).contains(ConfirmSettings.DEFAULTS);
+    assertThat(policy.confirmation("reads")).isEmpty();
+  }
+
+  @Test
+  void parse_approvalSettingsOutOfRangeOrOnAnotherRule_areLocatedErrors() {
+    ConfigException e = fail("rules:\n"
+        + "  - id: a\n    allow: { tools: [x] }\n    approvals: 2\n"
+        + "  - id: b\n    confirm: { tools: [y] }\n    approvals: 11\n    wait: 1h\n"
+        + "    expires: 30s\n"
+        + "  - id: c\n    confirm: { tools: [z] }\n    wait: soon\n");
+    assertThat(e.problems()).hasSize(5);
+    assertThat(e.getMessage())
+        .contains("policy.yaml:4:5: rule 'a': 'approvals' is for confirm rules only")
+        .contains("rule 'b': at most 10 approvals, got 11")
+        .contains("rule 'b': expected 0s to 15m, got 1h")
+        .contains("rule 'b': expected 1m to 7d, got 30s")
+        .contains("rule 'c': expected a duration");
   }
 }

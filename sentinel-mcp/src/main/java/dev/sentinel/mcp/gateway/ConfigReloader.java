@@ -2,6 +2,7 @@ package dev.sentinel.mcp.gateway;
 
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.operator.Reloading;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,13 +23,13 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * ConfigReloader reloader = ConfigReloader.of(runtime, Path.of("sentinel.yaml"), System.getenv());
- * ConfigReloader.Result result = reloader.reload();
+ * Reloading.Result result = reloader.reload();
  * }</pre>
  *
  * <p>Thread-safe: reloads are serialized. A reload's outcome is logged (a refusal as a warning
  * listing its problems).
  */
-public final class ConfigReloader {
+public final class ConfigReloader implements Reloading {
   private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
 
   private final GatewayRuntime runtime;
@@ -79,6 +80,7 @@ public final class ConfigReloader {
   }
 
   /** Loads the file and swaps it in, or refuses it; never throws for a bad config. */
+  @Override
   public synchronized Result reload() {
     String previous = runtime.sentinel().revision();
     GatewayConfig next;
@@ -142,27 +144,5 @@ public final class ConfigReloader {
     }
     log.warn("config {} not reloaded; revision {} keeps serving:{}", file, previous, text);
     return new Result(false, previous, previous, problems);
-  }
-
-  /**
-   * What came of a reload.
-   *
-   * @param applied whether the new config was swapped in
-   * @param revision the revision serving now (the new one when applied, else the old one)
-   * @param previous the revision that served before
-   * @param problems why the config was refused, each located; empty when applied
-   */
-  public record Result(boolean applied, String revision, String previous,
-      List<ConfigException.Problem> problems) {
-
-    /** Validates and copies. */
-    public Result {
-      Objects.requireNonNull(revision, "revision");
-      Objects.requireNonNull(previous, "previous");
-      problems = List.copyOf(problems);
-      if (applied != problems.isEmpty()) {
-        throw new IllegalArgumentException("a refused reload has problems, an applied one none");
-      }
-    }
   }
 }

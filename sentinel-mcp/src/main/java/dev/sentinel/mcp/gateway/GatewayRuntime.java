@@ -3,6 +3,7 @@ package dev.sentinel.mcp.gateway;
 import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
+import dev.sentinel.api.Confirmer;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
@@ -25,6 +26,8 @@ import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.config.Units;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
+import dev.sentinel.core.approval.ApprovalConfirmer;
+import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.mcp.engine.BackendStatus;
@@ -47,13 +50,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -401,6 +407,58 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * Changes what operators have switched off, atomically against every other change on the
+   * database: {@code change} gets the current state (the stored one, read under the store's
+   * lock, when there is a store) and answers the next, which is applied here at once and stored
+   * for the others. A gateway that had not yet seen another's change does not undo it.
+   *
+   * @return the operators' state now
+   * @throws RuntimeException if the store cannot be written; nothing changed then
+   */
+  public KillSwitch.State updateKillSwitch(UnaryOperator<KillSwitch.State> change) {
+    Objects.requireNonNull(change, "change");
+    synchronized (killSwitchLock) {
+      KillSwitch.State next;
+      if (killSwitchStore != null) {
+        next = killSwitchStore.update(change);
+        lastStored = next;
+      } else {
+        next = Objects.requireNonNull(change.apply(operatorKillSwitch), "next state");
+      }
+      apply(next);
+      return next;
+    }
+  }
+
+  /**
+   * This gateway's kill switch as the operator service changes it: {@link #updateKillSwitch},
+   * with the backends this gateway has.
+   */
+  public KillSwitchControl killSwitchControl() {
+    return new KillSwitchControl() {
+      @Override
+      public KillSwitch.State operatorState() {
+        return operatorKillSwitch();
+      }
+
+      @Override
+      public KillSwitch.State effectiveState() {
+        return sentinel.killSwitch().state();
+      }
+
+      @Override
+      public KillSwitch.State update(UnaryOperator<KillSwitch.State> change) {
+        return updateKillSwitch(change);
+      }
+
+      @Override
+      public Set<String> backends() {
+        return gateway.backends().keySet();
+      }
+    };
+  }
+
   /** What operators have switched off: the shared state, without the config's entries. */
   public KillSwitch.State operatorKillSwitch() {
     synchronized (killSwitchLock) {
@@ -433,22 +491,7 @@ public final class GatewayRuntime implements AutoCloseable {
 
   private void apply(KillSwitch.State operatorState) {
     operatorKillSwitch = operatorState;
-    sentinel.killSwitch().replace(merge(config.killSwitch(), operatorState));
-  }
-
-  /** The union of the config's state and the operators'; the config's reasons win. */
-  static KillSwitch.State merge(KillSwitch.State config, KillSwitch.State operator) {
-    return new KillSwitch.State(
-        config.all() != null ? config.all() : operator.all(),
-        union(config.backends(), operator.backends()),
-        union(config.tools(), operator.tools()),
-        union(config.principals(), operator.principals()));
-  }
-
-  private static Map<String, String> union(Map<String, String> first, Map<String, String> second) {
-    Map<String, String> out = new TreeMap<>(second);
-    out.putAll(first);
-    return out;
+    sentinel.killSwitch().replace(KillSwitch.State.merge(config.killSwitch(), operatorState));
   }
 
   /**
@@ -661,7 +704,15 @@ public final class GatewayRuntime implements AutoCloseable {
     }
     KillSwitch killSwitch = KillSwitch.create();
     killSwitch.replace(config.killSwitch());
-    return Sentinel.builder()
+    Redactor redactor = config.audit().digestKey() == null ? Redactor.defaults()
+        : Redactor.builder().digestKey(config.audit().digestKey()).build();
+    // The confirmer reads the policy and revision in force at each call: reloads swap both.
+    AtomicReference<Sentinel> built = new AtomicReference<>();
+    Confirmer confirmer = stores.approvalStore()
+        .<Confirmer>map(store -> ApprovalConfirmer.create(store, clock,
+            () -> built.get().policy(), () -> built.get().revision(), redactor))
+        .orElse(Confirmer.rejectAll());
+    Sentinel sentinel = Sentinel.builder()
         .clock(clock)
         .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
         .revision(revision(config))
@@ -669,12 +720,14 @@ public final class GatewayRuntime implements AutoCloseable {
         .policy(config.policy())
         .limits(Limits.of(config.policy().limits(), limiter))
         .killSwitch(killSwitch)
+        .confirmer(confirmer)
         .audit(dispatcher(config, clock, stores))
         .auditMode(config.audit().mode())
-        .redactor(config.audit().digestKey() == null ? Redactor.defaults()
-            : Redactor.builder().digestKey(config.audit().digestKey()).build())
+        .redactor(redactor)
         .listener(listener)
         .build();
+    built.set(sentinel);
+    return sentinel;
   }
 
   private static AuditDispatcher dispatcher(GatewayConfig config, Clock clock, Stores stores) {

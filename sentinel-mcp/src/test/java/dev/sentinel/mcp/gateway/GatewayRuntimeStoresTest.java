@@ -179,13 +179,13 @@ class GatewayRuntimeStoresTest {
         Map.of("rm*", "never"), Map.of());
     KillSwitch.State operator = new KillSwitch.State("incident 42", Map.of("fs", "operator",
         "git", "broken"), Map.of(), Map.of("eve", "abuse"));
-    KillSwitch.State merged = GatewayRuntime.merge(config, operator);
+    KillSwitch.State merged = KillSwitch.State.merge(config, operator);
     assertThat(merged.all()).isEqualTo("incident 42");
     assertThat(merged.backends()).containsExactlyEntriesOf(
         new java.util.TreeMap<>(Map.of("fs", "config says", "git", "broken")));
     assertThat(merged.tools()).containsExactlyEntriesOf(Map.of("rm*", "never"));
     assertThat(merged.principals()).containsExactlyEntriesOf(Map.of("eve", "abuse"));
-    assertThat(GatewayRuntime.merge(config, KillSwitch.State.EMPTY)).isEqualTo(config);
+    assertThat(KillSwitch.State.merge(config, KillSwitch.State.EMPTY)).isEqualTo(config);
   }
 
   @Test

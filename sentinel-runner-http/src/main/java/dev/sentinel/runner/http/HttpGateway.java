@@ -3,15 +3,19 @@ package dev.sentinel.runner.http;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
-import dev.sentinel.mcp.gateway.ConfigReloader;
+import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Admin;
-import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Jwt;
 import dev.sentinel.core.config.OAuth;
+import dev.sentinel.core.operator.AuditTrail;
+import dev.sentinel.core.operator.Operations;
+import dev.sentinel.mcp.gateway.ConfigReloader;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.runner.http.admin.AdminHandler;
-import dev.sentinel.runner.http.admin.AuditSearch;
 import dev.sentinel.runner.http.llm.LlmHandler;
-import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import dev.sentinel.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -110,7 +114,8 @@ public final class HttpGateway implements AutoCloseable {
   private final GatewayMetrics metrics;
   private final OAuth protectedResource;
   private final KeyStore keys;
-  private final AuditSearch auditSearch;
+  private final AuditTrail auditTrail;
+  private final ApprovalStore approvals;
   private final ConfigReloader reloader;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
@@ -154,11 +159,62 @@ public final class HttpGateway implements AutoCloseable {
     this.metrics = GatewayMetrics.create(runtime::listedTool);
     this.protectedResource = builder.protectedResource;
     this.keys = builder.keys;
-    this.auditSearch = builder.auditSearch;
+    this.auditTrail = builder.auditTrail;
+    this.approvals = builder.approvals;
     this.reloader = builder.reloader;
   }
 
-  /** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
+    /**
+   * Starts {@code sentinel http} from a config, as {@code StdioGateway.run} starts {@code
+   * sentinel stdio}: opens the config's database (wrapped for shared state as {@code options}
+   * says), authenticates clients with its API keys, the {@code server.jwt} identity provider's
+   * tokens and {@code server.anonymous}, starts the runtime and the server, and, with a config
+   * file in {@code options}, reloads it on {@code POST /admin/api/reload} and (unless the options
+   * turn watching off) when it changes on disk.
+   *
+   * @param channel a listening channel already bound (so that a port in use is reported before
+   *     anything starts), or {@code null} to bind {@code server.host}:{@code server.port}
+   * @return the running gateway; close it to drain and stop
+   * @throws RuntimeException if anything fails to start; what had started is stopped
+   */
+  public static Running start(GatewayConfig config, RunOptions options,
+      ServerSocketChannel channel) {
+    return Launcher.start(Objects.requireNonNull(config, "config"),
+        Objects.requireNonNull(options, "options"), channel);
+  }
+
+  /**
+   * Starts as {@link #start} does and serves until the JVM is asked to stop (a shutdown hook
+   * drains and stops the gateway).
+   *
+   * @return the exit code, 0
+   * @throws InterruptedException if interrupted while serving
+   */
+  public static int run(GatewayConfig config, RunOptions options, ServerSocketChannel channel)
+      throws InterruptedException {
+    Running running = start(config, options, channel);
+    Runtime.getRuntime().addShutdownHook(new Thread(running::close, "sentinel-http-shutdown"));
+    running.awaitClose();
+    return 0;
+  }
+
+  /** A gateway {@link #start started} from a config: its runtime, server and watcher. */
+  public interface Running extends AutoCloseable {
+    /** The MCP endpoint's URI, such as {@code http://127.0.0.1:8080/mcp}. */
+    URI endpoint();
+
+    /** The runtime served. */
+    GatewayRuntime runtime();
+
+    /** Blocks until {@link #close} has finished. */
+    void awaitClose() throws InterruptedException;
+
+    /** Drains requests in flight, stops the server and the watcher, then the runtime. */
+    @Override
+    void close();
+  }
+
+/** A builder; {@link Builder#runtime} and {@link Builder#authenticator} are required. */
   public static Builder builder() {
     return new Builder();
   }
@@ -334,21 +390,28 @@ public final class HttpGateway implements AutoCloseable {
 
   /** The operators' endpoints under /admin, which answer only paths of their own. */
   private AdminHandler admin(Guard guard) {
+    Operations.Builder operations = Operations.builder()
+        .killSwitch(runtime.killSwitchControl())
+        .clock(clock);
+    if (keys != null) {
+      operations.keyStore(keys);
+    }
+    if (approvals != null) {
+      operations.approvalStore(approvals);
+    }
+    if (auditTrail != null) {
+      operations.auditTrail(auditTrail);
+    }
+    if (reloader != null) {
+      operations.reloading(reloader);
+    }
     AdminHandler.Builder admin = AdminHandler.builder()
         .runtime(runtime)
+        .operations(operations.build())
         .guard(guard::hostAllowed, guard::originAllowed)
         .operator(operators::permits)
         .sessions(this::sessionCount)
         .clock(clock);
-    if (keys != null) {
-      admin.keys(keys);
-    }
-    if (auditSearch != null) {
-      admin.audit(auditSearch);
-    }
-    if (reloader != null) {
-      admin.reloader(reloader);
-    }
     return admin.build();
   }
 
@@ -454,7 +517,8 @@ public final class HttpGateway implements AutoCloseable {
     private boolean publicMetrics;
     private OAuth protectedResource;
     private KeyStore keys;
-    private AuditSearch auditSearch;
+    private AuditTrail auditTrail;
+    private ApprovalStore approvals;
     private ConfigReloader reloader;
 
     private Builder() {}
@@ -465,9 +529,15 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
-    /** The audit query behind the admin API's audit endpoint and the operator page. */
-    public Builder auditSearch(AuditSearch auditSearch) {
-      this.auditSearch = Objects.requireNonNull(auditSearch, "auditSearch");
+    /** The approval queue the admin API's approvals endpoints decide on. */
+    public Builder approvals(ApprovalStore approvals) {
+      this.approvals = Objects.requireNonNull(approvals, "approvals");
+      return this;
+    }
+
+    /** The audit trail the admin API's audit endpoints and the operator page read. */
+    public Builder auditTrail(AuditTrail auditTrail) {
+      this.auditTrail = Objects.requireNonNull(auditTrail, "auditTrail");
       return this;
     }
 

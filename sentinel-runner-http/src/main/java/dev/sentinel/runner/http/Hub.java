@@ -1,7 +1,7 @@
 package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Clock;
-import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import dev.sentinel.metrics.GatewayMetrics;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,7 +1,7 @@
 package dev.sentinel.runner.http;
 
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
-import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import dev.sentinel.metrics.GatewayMetrics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HttpHeader;

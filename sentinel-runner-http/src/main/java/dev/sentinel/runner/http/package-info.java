@@ -3,7 +3,8 @@
  * over the Streamable HTTP transport on Jetty 12, with authentication on every request, sessions
  * bound to their principal, Origin and Host validation against DNS rebinding, body limits, SSE
  * keep-alive, health endpoints, Prometheus metrics and a graceful drain.
- * {@link dev.sentinel.runner.http.HttpGateway} is the one public type here (its metrics are in
- * {@link dev.sentinel.runner.http.metrics}); everything else is an implementation detail.
+ * {@link dev.sentinel.runner.http.HttpGateway} is the one public type here (its metrics are
+ * sentinel-metrics' {@code dev.sentinel.metrics}, its JWT verification sentinel-jwt's {@code
+ * dev.sentinel.jwt}); everything else is an implementation detail.
  */
 package dev.sentinel.runner.http;

@@ -3,7 +3,7 @@ package dev.sentinel.runner.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.core.config.Admin;
-import dev.sentinel.runner.http.metrics.GatewayMetrics;
+import dev.sentinel.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,13 +2,17 @@ package dev.sentinel.runner.stdio;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.core.config.Stores;
-import dev.sentinel.mcp.engine.ClientSession;
-import dev.sentinel.mcp.transport.StdioTransport;
 import dev.sentinel.jdbc.JdbcStores;
+import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.gateway.ConfigReloader;
+import dev.sentinel.mcp.gateway.ConfigWatcher;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.mcp.transport.StdioTransport;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,23 +32,47 @@ public final class StdioGateway {
   private StdioGateway() {}
 
   /**
+   * As {@link #run(GatewayConfig, InputStream, OutputStream, RunOptions)} with only a clock: no
+   * config file to reload, the database's stores as opened.
+   */
+  public static int run(GatewayConfig config, InputStream in, OutputStream out, Clock clock) {
+    return run(config, in, out, RunOptions.builder().clock(clock).build());
+  }
+
+  /**
    * Starts the gateway, serves the client until end of input (or until the JVM shuts down),
    * and stops. Child processes are terminated in either case. The config's database is opened
    * (and its schema brought up to date) when the config uses it: an {@code identity.api_key}
-   * or a {@code database} audit sink, the default.
+   * or a {@code database} audit sink, the default; {@code options} may wrap its stores for
+   * shared state. With a config file in {@code options}, the gateway reloads it when it (or its
+   * policy file) changes on disk, as {@code sentinel http} does: a refused config is logged and
+   * the running one keeps serving.
    *
    * @return the exit code: 0 after a normal end of input
    * @throws dev.sentinel.api.SentinelException if the gateway cannot start, such as a database
    *     that cannot be opened (the message names it without its password)
    */
-  public static int run(GatewayConfig config, InputStream in, OutputStream out, Clock clock) {
+  public static int run(GatewayConfig config, InputStream in, OutputStream out,
+      RunOptions options) {
     Objects.requireNonNull(config, "config");
-    GatewayRuntime runtime = GatewayRuntime.start(config, clock, stores(config, clock));
+    Objects.requireNonNull(options, "options");
+    GatewayRuntime runtime = GatewayRuntime.start(config, options.clock(),
+        options.sharedState(stores(config, options.clock())));
+    ConfigWatcher watcher;
+    try {
+      watcher = watch(runtime, options);
+    } catch (RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
     AtomicBoolean stopping = new AtomicBoolean();
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     Runnable stop = () -> {
       if (stopping.compareAndSet(false, true)) {
         try {
+          if (watcher != null) {
+            watcher.close();
+          }
           runtime.close();
         } finally {
           stopped.complete(null);
@@ -71,6 +99,19 @@ public final class StdioGateway {
         // Already shutting down: the hook runs (and finds the work done).
       }
     }
+  }
+
+  /** Watches the config file when the options name one and ask for it, else nothing. */
+  private static ConfigWatcher watch(GatewayRuntime runtime, RunOptions options) {
+    if (!options.watch()) {
+      return null;
+    }
+    Path file = options.configFile().orElseThrow();
+    ConfigReloader reloader = ConfigReloader.of(runtime, file, options.environment(),
+        options.policyOptions());
+    log.info("watching {} for changes", file);
+    return ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, options.clock(),
+        result -> { });
   }
 
   /** The config's database when it is used, else none. */

@@ -2,6 +2,7 @@ package dev.sentinel.runner.stdio;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.mcp.gateway.RunOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -33,6 +34,10 @@ final class StdioClient implements AutoCloseable {
   private boolean closed;
 
   StdioClient(GatewayConfig config, Clock clock) throws IOException {
+    this(config, RunOptions.builder().clock(clock).build());
+  }
+
+  StdioClient(GatewayConfig config, RunOptions options) throws IOException {
     Pipe input = Pipe.open();
     Pipe output = Pipe.open();
     toGateway = Channels.newOutputStream(input.sink());
@@ -42,7 +47,7 @@ final class StdioClient implements AutoCloseable {
     Thread thread = new Thread(() -> {
       try {
         exit.complete(StdioGateway.run(config, Channels.newInputStream(input.source()),
-            gatewayOut, clock));
+            gatewayOut, options));
       } catch (Throwable t) {
         exit.completeExceptionally(t);
       } finally {

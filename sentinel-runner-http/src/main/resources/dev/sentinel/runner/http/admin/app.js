@@ -165,6 +165,55 @@ async function refreshAudit() {
   }
 }
 
+async function decide(id, action) {
+  const by = $("ap-by").value.trim();
+  if (!by) {
+    say("Say who decides: your principal id, in 'Decide as'.", true);
+    return;
+  }
+  const body = { by };
+  if (action === "deny") {
+    body.reason = "denied on the operator page";
+  }
+  try {
+    const { body: a } = await api("approvals/" + encodeURIComponent(id) + "/" + action,
+      { method: "POST", body });
+    say((action === "approve" ? "Approved " : "Denied ") + a.id + " (" + a.status + ")");
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshApprovals();
+}
+
+async function refreshApprovals() {
+  try {
+    const { status, body } = await api("approvals", { accept: [404] });
+    $("approvals-section").hidden = status === 404;
+    if (status === 404) {
+      return;
+    }
+    const tbody = $("approvals");
+    tbody.replaceChildren();
+    for (const a of body.approvals) {
+      const row = document.createElement("tr");
+      row.dataset.id = a.id;
+      cell(row, a.id);
+      cell(row, a.principal);
+      cell(row, a.name + (a.backend ? " on " + a.backend : ""));
+      cell(row, JSON.stringify(a.arguments));
+      cell(row, a.rule + (a.reason ? ": " + a.reason : ""));
+      cell(row, a.approvers.length + "/" + a.quorum);
+      cell(row, a.expires);
+      const td = cell(row, "");
+      td.appendChild(button("Approve", () => decide(a.id, "approve")));
+      td.appendChild(button("Deny", () => decide(a.id, "deny")));
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
 async function reload() {
   try {
     const { status, body } = await api("reload", { method: "POST", accept: [422] });
@@ -190,6 +239,7 @@ async function start() {
   show(true);
   say("");
   await refreshStatus();
+  await refreshApprovals();
   await refreshAudit();
 }
 
@@ -212,6 +262,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("reload").addEventListener("click", reload);
   $("audit-refresh").addEventListener("click", refreshAudit);
+  $("ap-refresh").addEventListener("click", refreshApprovals);
   $("toggle-all").addEventListener("click", () =>
     change(killSwitch.all === null ? "disable" : "enable", "all"));
   $("ks-tool-disable").addEventListener("click", () => {
@@ -228,6 +279,7 @@ document.addEventListener("DOMContentLoaded", () => {
   timer = setInterval(() => {
     if (token()) {
       refreshStatus();
+      refreshApprovals();
     }
   }, 5000);
 });

@@ -11,8 +11,10 @@ import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.auth.IssuedKey;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.jdbc.JdbcKillSwitchStore;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.runner.http.FixtureServer;
 import dev.sentinel.runner.http.HttpGateway;
@@ -79,7 +81,8 @@ class AdminApiTest {
   }
 
   private static final String RULES = "    - id: everything\n      allow: {}\n"
-      + "    - id: no-forbidden\n      deny: { tools: [forbidden] }\n";
+      + "    - id: no-forbidden\n      deny: { tools: [forbidden] }\n"
+      + "    - id: refunds\n      confirm: { tools: [refund] }\n      reason: a second person\n";
 
   private static String quote(String text) {
     return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
@@ -103,7 +106,8 @@ class AdminApiTest {
         .server(loaded.server())
         .bind("127.0.0.1", 0)
         .keys(stores.keys())
-        .auditSearch(AuditSearch.of(stores.database()))
+        .approvals(stores.approvalStore().orElseThrow())
+        .auditTrail(stores.auditTrail().orElseThrow())
         .reloader(ConfigReloader.of(runtime, configFile, Map.of()))
         .build();
     http.start();
@@ -270,7 +274,7 @@ class AdminApiTest {
   void killSwitch_badChanges_are400WithAClearMessage() throws Exception {
     HttpResponse<String> noReason = admin("POST", "/admin/api/killswitch/disable", "{\"scope\":\"all\"}");
     assertThat(noReason.statusCode()).isEqualTo(400);
-    assertThat(json(noReason).path("error").asString()).contains("'reason' is required");
+    assertThat(json(noReason).path("error").asString()).contains("a reason is required");
     HttpResponse<String> scope = admin("POST", "/admin/api/killswitch/disable",
         "{\"scope\":\"planet\",\"target\":\"x\",\"reason\":\"r\"}");
     assertThat(json(scope).path("error").asString()).contains("unknown scope 'planet'");
@@ -346,9 +350,9 @@ class AdminApiTest {
     assertThat(json(admin("POST", "/admin/api/keys", "{\"roles\":[\"x\"]}")).path("error").asString())
         .contains("'principal' is required");
     assertThat(json(admin("POST", "/admin/api/keys", "{\"principal\":\"p\",\"expires\":\"someday\"}"))
-        .path("error").asString()).contains("'expires' must be");
+        .path("error").asString()).contains("'expires': 'someday' is neither a time");
     assertThat(json(admin("POST", "/admin/api/keys", "{\"principal\":\"p\",\"expires\":\"2001-01-01\"}"))
-        .path("error").asString()).contains("must be in the future");
+        .path("error").asString()).contains("is not in the future");
     assertThat(admin("POST", "/admin/api/keys", "{\"principal\":\"p\",\"roles\":\"ops\"}").statusCode())
         .isEqualTo(400);
   }
@@ -381,7 +385,7 @@ class AdminApiTest {
     assertThat(json(admin("GET", "/admin/api/audit?principal=bob", null)).path("events")).isEmpty();
     assertThat(json(admin("GET", "/admin/api/audit?limit=1", null)).path("events")).hasSize(1);
     assertThat(json(admin("GET", "/admin/api/audit?limit=999999", null)).path("limit").asInt())
-        .isEqualTo(AuditFilter.MAX_LIMIT);
+        .isEqualTo(AdminHandler.MAX_AUDIT_LIMIT);
   }
 
   @Test
@@ -394,6 +398,88 @@ class AdminApiTest {
     assertThat(admin("GET", "/admin/api/audit?since=yesterday", null).statusCode()).isEqualTo(400);
     assertThat(admin("GET", "/admin/api/audit?since=2026-01-02&until=2026-01-01", null).statusCode())
         .isEqualTo(400);
+  }
+
+  @Test
+  void audit_verifyAndPurge_throughTheOperatorService() throws Exception {
+    assertThat(call("echo")).isEqualTo(Outcome.ALLOWED);
+    assertThat(call("forbidden")).isEqualTo(Outcome.DENIED);
+    assertThat(runtime.sentinel().audit().flush(java.time.Duration.ofSeconds(30))).isTrue();
+
+    JsonNode verified = json(admin("GET", "/admin/api/audit/verify", null));
+    assertThat(verified.path("intact").asBoolean()).isTrue();
+    assertThat(verified.path("checked").asLong()).isGreaterThanOrEqualTo(2);
+    assertThat(verified.path("head").asString()).startsWith(verified.path("checked").asLong() + ":sha256:");
+
+    HttpResponse<String> neither = admin("POST", "/admin/api/audit/purge", "{}");
+    assertThat(neither.statusCode()).isEqualTo(400);
+    assertThat(json(neither).path("error").asString()).contains("give either 'before'");
+    assertThat(admin("POST", "/admin/api/audit/purge", "{\"older_than\":\"soon\"}").statusCode())
+        .isEqualTo(400);
+    assertThat(admin("GET", "/admin/api/audit/purge", null).statusCode()).isEqualTo(405);
+
+    HttpResponse<String> purged = admin("POST", "/admin/api/audit/purge",
+        "{\"before\":\"" + Instant.now().plusSeconds(60) + "\"}");
+    assertThat(purged.statusCode()).isEqualTo(200);
+    assertThat(json(purged).path("deleted").asLong()).isGreaterThanOrEqualTo(2);
+    assertThat(json(admin("GET", "/admin/api/audit", null)).path("events")).isEmpty();
+    assertThat(json(admin("GET", "/admin/api/audit/verify", null)).path("intact").asBoolean())
+        .isTrue();
+  }
+
+  @Test
+  void killSwitch_aChangeStoredByAnotherGatewayMeanwhile_isKept() throws Exception {
+    // Another gateway on the database switched a principal off; this one has not synced yet.
+    JdbcKillSwitchStore.create(stores.database(), Clock.system()).save(
+        new KillSwitch.State(null, Map.of(), Map.of(), Map.of("mallory", "leaked key")));
+    assertThat(runtime.operatorKillSwitch().principals()).isEmpty();
+
+    HttpResponse<String> disabled = admin("POST", "/admin/api/killswitch/disable",
+        "{\"scope\":\"tool\",\"target\":\"echo\",\"reason\":\"incident 8\"}");
+    assertThat(disabled.statusCode()).isEqualTo(200);
+    assertThat(json(disabled).path("principals").path("mallory").asString()).isEqualTo("leaked key");
+    assertThat(json(disabled).path("tools").path("echo").asString()).isEqualTo("incident 8");
+    assertThat(runtime.operatorKillSwitch().principals()).containsOnlyKeys("mallory");
+  }
+
+  // ---- approvals ---------------------------------------------------------------------------
+
+  @Test
+  void approvals_listApproveDeny_decideTheHeldCalls() throws Exception {
+    assertThat(call("refund")).isEqualTo(Outcome.UNCONFIRMED);
+    JsonNode pending = json(admin("GET", "/admin/api/approvals", null)).path("approvals");
+    assertThat(pending).hasSize(1);
+    String id = pending.get(0).path("id").asString();
+    assertThat(pending.get(0).path("principal").asString()).isEqualTo("alice");
+    assertThat(pending.get(0).path("rule").asString()).isEqualTo("refunds");
+    assertThat(pending.get(0).path("status").asString()).isEqualTo("pending");
+
+    HttpResponse<String> self = admin("POST", "/admin/api/approvals/" + id + "/approve",
+        "{\"by\":\"alice\"}");
+    assertThat(self.statusCode()).isEqualTo(409);
+    assertThat(json(self).path("error").asString()).contains("four eyes");
+    assertThat(admin("POST", "/admin/api/approvals/" + id + "/approve", "{}").statusCode())
+        .isEqualTo(400);
+    HttpResponse<String> approved = admin("POST", "/admin/api/approvals/" + id + "/approve",
+        "{\"by\":\"bob\"}");
+    assertThat(approved.statusCode()).isEqualTo(200);
+    assertThat(json(approved).path("status").asString()).isEqualTo("approved");
+    assertThat(call("refund")).isEqualTo(Outcome.ALLOWED);
+    assertThat(json(admin("GET", "/admin/api/approvals/" + id, null)).path("status").asString())
+        .isEqualTo("used");
+
+    assertThat(call("refund")).isEqualTo(Outcome.UNCONFIRMED);
+    String next = json(admin("GET", "/admin/api/approvals", null)).path("approvals").get(0)
+        .path("id").asString();
+    HttpResponse<String> denied = admin("POST", "/admin/api/approvals/" + next + "/deny",
+        "{\"by\":\"bob\",\"reason\":\"not today\"}");
+    assertThat(json(denied).path("status").asString()).isEqualTo("denied");
+    assertThat(admin("POST", "/admin/api/approvals/" + next + "/approve", "{\"by\":\"carol\"}")
+        .statusCode()).isEqualTo(409);
+    assertThat(admin("GET", "/admin/api/approvals/nosuchthing0", null).statusCode())
+        .isEqualTo(404);
+    assertThat(json(admin("GET", "/admin/api/approvals?all=true", null)).path("approvals"))
+        .hasSize(2);
   }
 
   // ---- bad requests ------------------------------------------------------------------------

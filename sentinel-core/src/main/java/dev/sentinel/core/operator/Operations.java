@@ -1,0 +1,214 @@
+package dev.sentinel.core.operator;
+
+import dev.sentinel.api.Clock;
+import dev.sentinel.api.KeyStore;
+import dev.sentinel.core.approval.ApprovalStore;
+import dev.sentinel.core.config.Stores;
+import java.util.Objects;
+
+/**
+ * The operator service: every operation operators run on a gateway, in one place, for the CLI,
+ * the admin API and the operator page to adapt. Built from what is at hand: a running gateway
+ * gives its kill switch and its reload; a database gives keys, the audit trail and the stored
+ * kill switch. An operation whose part is missing throws {@link OperatorException} ({@code
+ * UNSUPPORTED}) saying what it needs.
+ *
+ * <pre>{@code
+ * Operations ops = Operations.builder()
+ *     .stores(stores)                                  // keys and the audit trail
+ *     .killSwitch(runtime.killSwitchControl())         // applied at once, stored for the others
+ *     .reloading(ConfigReloader.of(runtime, file, System.getenv()))
+ *     .build();
+ * IssuedKey key = ops.keys().create("alice", List.of("dev"), "laptop", "30d", "expires");
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class Operations {
+  private final KeyOperations keys;
+  private final KillSwitchOperations killSwitch;
+  private final AuditOperations audit;
+  private final Reloading reloading;
+  private final ApprovalOperations approvals;
+  private final Clock clock;
+
+  private Operations(Builder b) {
+    this.clock = b.clock;
+    this.keys = b.keyStore == null ? null : new KeyOperations(b.keyStore, b.clock);
+    this.killSwitch = b.killSwitch == null ? null : new KillSwitchOperations(b.killSwitch);
+    this.audit = b.trail == null ? null : new AuditOperations(b.trail, b.clock);
+    this.reloading = b.reloading;
+    this.approvals = b.approvals == null ? null : new ApprovalOperations(b.approvals, b.clock);
+  }
+
+  /** A builder; every part is optional. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The API keys.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a key store
+   */
+  public KeyOperations keys() {
+    if (keys == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "API keys need the"
+          + " gateway's database, which this gateway was started without");
+    }
+    return keys;
+  }
+
+  /**
+   * The kill switch.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a gateway or a kill-switch store
+   */
+  public KillSwitchOperations killSwitch() {
+    if (killSwitch == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "the kill switch needs a"
+          + " running gateway or a database its gateways share");
+    }
+    return killSwitch;
+  }
+
+  /**
+   * The audit trail.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a database trail
+   */
+  public AuditOperations audit() {
+    if (audit == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "the audit trail is read"
+          + " from the gateway's database, which this gateway was started without");
+    }
+    return audit;
+  }
+
+  /**
+   * The approval queue of {@code confirm} rules.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a database
+   */
+  public ApprovalOperations approvals() {
+    if (approvals == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "approvals are kept in"
+          + " the gateway's database, which this gateway was started without");
+    }
+    return approvals;
+  }
+
+  /**
+   * Reloads the gateway's config file.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) for a gateway not started from a file
+   */
+  public Reloading.Result reload() {
+    if (reloading == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "reload needs the config"
+          + " file: this gateway was not started from one");
+    }
+    return reloading.reload();
+  }
+
+  /** Which parts this service has, for a status page. */
+  public boolean has(Part part) {
+    switch (Objects.requireNonNull(part, "part")) {
+      case KEYS:
+        return keys != null;
+      case KILL_SWITCH:
+        return killSwitch != null;
+      case AUDIT:
+        return audit != null;
+      case APPROVALS:
+        return approvals != null;
+      default:
+        return reloading != null;
+    }
+  }
+
+  /** The parts of the service. */
+  public enum Part {
+    /** {@link #keys()}. */
+    KEYS,
+    /** {@link #killSwitch()}. */
+    KILL_SWITCH,
+    /** {@link #audit()}. */
+    AUDIT,
+    /** {@link #reload()}. */
+    RELOAD,
+    /** {@link #approvals()}. */
+    APPROVALS
+  }
+
+  /** The clock the service reads relative times and stamps changes with. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Assembles {@link Operations}. Not thread-safe. */
+  public static final class Builder {
+    private KeyStore keyStore;
+    private KillSwitchControl killSwitch;
+    private AuditTrail trail;
+    private Reloading reloading;
+    private ApprovalStore approvals;
+    private Clock clock = Clock.system();
+
+    private Builder() {}
+
+    /**
+     * The keys, the audit trail and the approvals of a database's stores, whichever it has. The kill switch is
+     * given apart ({@link #killSwitch}): a running gateway's, or {@link KillSwitchControl#of} the
+     * stores' kill-switch store.
+     */
+    public Builder stores(Stores stores) {
+      Objects.requireNonNull(stores, "stores");
+      stores.keyStore().ifPresent(this::keyStore);
+      stores.auditTrail().ifPresent(this::auditTrail);
+      stores.approvalStore().ifPresent(this::approvalStore);
+      return this;
+    }
+
+    /** The queue of approvals that {@code confirm} rules wait for. */
+    public Builder approvalStore(ApprovalStore store) {
+      this.approvals = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The key store the keys are managed in. */
+    public Builder keyStore(KeyStore keyStore) {
+      this.keyStore = Objects.requireNonNull(keyStore, "keyStore");
+      return this;
+    }
+
+    /** Where the kill switch is changed. */
+    public Builder killSwitch(KillSwitchControl control) {
+      this.killSwitch = Objects.requireNonNull(control, "control");
+      return this;
+    }
+
+    /** The audit trail queried, verified and purged. */
+    public Builder auditTrail(AuditTrail trail) {
+      this.trail = Objects.requireNonNull(trail, "trail");
+      return this;
+    }
+
+    /** The gateway's reload. */
+    public Builder reloading(Reloading reloading) {
+      this.reloading = Objects.requireNonNull(reloading, "reloading");
+      return this;
+    }
+
+    /** The clock for relative times and key times; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Builds the service. */
+    public Operations build() {
+      return new Operations(this);
+    }
+  }
+}

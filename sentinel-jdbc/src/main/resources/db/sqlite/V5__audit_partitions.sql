@@ -1,0 +1,3 @@
+-- Sentinel schema 5 for SQLite: nothing to change, only the version. Schema 5 partitions the audit
+-- table by month on PostgreSQL; SQLite has no partitions, and its trail is one file's. The version
+-- is bumped all the same so that one number describes the schema on both dialects.
