@@ -40,9 +40,13 @@ import java.util.TreeMap;
  * {@link Decision#failure} (fail closed).
  */
 public final class PolicyEngine implements Policy {
-  /** The methods that list targets; see {@link #decide}. */
-  static final Set<String> LIST_METHODS =
-      Set.of("tools/list", "prompts/list", "resources/list", "resources/templates/list");
+  /**
+   * The methods that list targets, and MCP 2026-07-28's {@code server/discover}, which shows the
+   * capabilities of what a principal may use, and {@code subscriptions/listen}, which says when
+   * those lists change; see {@link #decide}.
+   */
+  static final Set<String> LIST_METHODS = Set.of("tools/list", "prompts/list", "resources/list",
+      "resources/templates/list", "server/discover", "subscriptions/listen");
 
   private static final Decision DISCOVERY = Decision.allow(
       List.of(), "listing is allowed; what it shows is filtered by the policy");

@@ -153,7 +153,9 @@ final class Backend {
 
   private Upstream.Owner ownerFor(ClientSession session) {
     String principal = session.ownerId();
-    if (options.isolation() == Isolation.PER_PRINCIPAL && principal != null) {
+    // A session that serves one exchange (a stateless HTTP request) would otherwise start a
+    // connection per request: its connections are its principal's, as under per_principal.
+    if ((options.isolation() == Isolation.PER_PRINCIPAL || session.perExchange()) && principal != null) {
       return new Upstream.Owner(null, principal);
     }
     // Per session; and per principal for a session whose principal is unknown.

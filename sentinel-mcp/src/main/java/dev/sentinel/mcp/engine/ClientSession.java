@@ -67,6 +67,20 @@ public final class ClientSession {
   private volatile McpRevision revision;
   private volatile JsonNode capabilities = NODES.objectNode();
   private volatile String clientInfo;
+  /** Whether the session serves one HTTP exchange only: its backend connections are its principal's. */
+  private final boolean perExchange;
+  /** An exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} off HTTP. */
+  private final Map<String, java.util.List<String>> paramHeaders;
+  /** The stateless client's open {@code subscriptions/listen} requests, by request id key. */
+  private final Map<String, Subscription> listening = new ConcurrentHashMap<>();
+  /** The most {@code subscriptions/listen} streams one session holds open. */
+  static final int MAX_SUBSCRIPTIONS = 16;
+
+  /** An open {@code subscriptions/listen}: its request id, the list changes and the resource URIs it gets. */
+  record Subscription(JsonNode id, Set<Router.Listing> listings, Set<String> uris) {}
+
+  /** Whether the client sent a stateless (MCP 2026-07-28) request; it may then not initialize. */
+  private volatile boolean statelessSeen;
 
   /** A request relayed from a backend to this client, awaiting the client's answer. */
   static final class Relay {
@@ -83,10 +97,17 @@ public final class ClientSession {
   }
 
   ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label) {
+    this(gateway, transport, credentials, label, false, null);
+  }
+
+  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label, boolean perExchange,
+      Map<String, java.util.List<String>> paramHeaders) {
     this.gateway = gateway;
     this.transport = transport;
     this.credentials = credentials;
     this.label = label;
+    this.perExchange = perExchange;
+    this.paramHeaders = paramHeaders;
     bindOwner(credentials);
   }
 
@@ -189,11 +210,19 @@ public final class ClientSession {
 
   private void request(JsonRpcMessage request) {
     String method = request.method();
+    if (revision == null && (perExchange || StatelessMeta.declared(request.params()))) {
+      stateless(request);
+      return;
+    }
     if ("ping".equals(method)) {
       send(JsonRpc.result(request.id(), NODES.objectNode()));
       return;
     }
     if ("initialize".equals(method)) {
+      if (statelessSeen) {
+        refuseStateless(request, StatelessMeta.refusal(method));
+        return;
+      }
       initialize(request);
       return;
     }
@@ -206,6 +235,42 @@ public final class ClientSession {
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params must be an object"));
       return;
     }
+    admit(request, null);
+  }
+
+  /**
+   * A stateless (MCP 2026-07-28) request: its {@code _meta} is checked, and a request that is
+   * malformed, names a version Sentinel does not speak, or calls a method not served statelessly
+   * is refused with the specification's code and recorded; nothing is forwarded.
+   */
+  private void stateless(JsonRpcMessage request) {
+    StatelessMeta.Problem problem = StatelessMeta.check(request);
+    if (problem == null) {
+      problem = StatelessMeta.refusal(request.method());
+    }
+    if (problem != null) {
+      refuseStateless(request, problem);
+      return;
+    }
+    statelessSeen = true;
+    StatelessMeta meta = StatelessMeta.of(request);
+    if (meta.clientInfo() != null) {
+      clientInfo = meta.clientInfo();
+    }
+    admit(request, meta);
+  }
+
+  /** Refuses a stateless request before anything is forwarded, and records the refusal. */
+  private void refuseStateless(JsonRpcMessage request, StatelessMeta.Problem problem) {
+    bindOwner(credentials);
+    gateway.sentinel().refuse(new Call(credentials, Request.of(request.method()), id, clientLabel(),
+        request.idText(), ownerId()),
+        Refusal.of(Outcome.DENIED, java.util.List.of(StatelessMeta.RULE), problem.message()));
+    send(JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data()));
+  }
+
+  /** Takes a request in flight within the session's and the principal's bounds, and hands it to a worker. */
+  private void admit(JsonRpcMessage request, StatelessMeta stateless) {
     String key = JsonRpc.idKey(request.id());
     bindOwner(credentials);
     if (pending.incrementAndGet() > gateway.maxPendingRequests()) {
@@ -214,7 +279,7 @@ public final class ClientSession {
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials);
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless);
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
@@ -241,6 +306,11 @@ public final class ClientSession {
     ObjectNode response;
     try {
       response = gateway.router().handle(this, request, work);
+      if (response != null && work.stateless != null) {
+        response = work.missingCapability != null
+            ? missingCapability(request, work.missingCapability)
+            : Router.finishStateless(response, request.method(), gateway);
+      }
     } catch (RuntimeException e) {
       log.warn("handling {} failed", request.method(), e);
       response = JsonRpc.error(request.id(), ErrorCode.INTERNAL_ERROR, "internal error");
@@ -312,6 +382,8 @@ public final class ClientSession {
           if (work != null) {
             work.cancel(notification.params().path("reason").asString("cancelled by the client"));
           }
+          // A cancelled subscription ends without an answer, as any cancelled request.
+          listening.remove(JsonRpc.idKey(requestId));
         }
         break;
       case "notifications/roots/list_changed":
@@ -395,6 +467,118 @@ public final class ClientSession {
     return revision;
   }
 
+  /**
+   * The answer to a stateless request that needed a capability its client did not declare:
+   * {@code -32021} with {@code data.requiredCapabilities}, as 2026-07-28 says.
+   */
+  private static ObjectNode missingCapability(JsonRpcMessage request, String capability) {
+    ObjectNode data = NODES.objectNode();
+    data.putObject("requiredCapabilities").putObject(capability);
+    return JsonRpc.error(request.id(), ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code(),
+        "Missing required client capability: " + capability + " (declare it in _meta."
+            + StatelessMeta.CLIENT_CAPABILITIES + ")", data);
+  }
+
+  /** Opens a subscription, false when the session holds {@value #MAX_SUBSCRIPTIONS} already or the id is taken. */
+  boolean listen(JsonNode id, Set<Router.Listing> listings, Set<String> uris) {
+    synchronized (listening) {
+      if (listening.size() >= MAX_SUBSCRIPTIONS || closing.get()) {
+        return false;
+      }
+      return listening.putIfAbsent(JsonRpc.idKey(id), new Subscription(id, Set.copyOf(listings), Set.copyOf(uris)))
+          == null;
+    }
+  }
+
+  /** Whether the session may open another subscription. */
+  boolean mayListen() {
+    return listening.size() < MAX_SUBSCRIPTIONS;
+  }
+
+  /** Sends a resource update to every subscription that asked for that URI, tagged with its id. */
+  void notifyResourceUpdate(String uri, JsonNode message) {
+    for (Subscription subscription : listening.values()) {
+      if (subscription.uris().contains(uri)) {
+        send(subscribed(message, subscription.id()));
+      }
+    }
+  }
+
+  /** Whether one of the session's subscriptions asked for changes of this list. */
+  boolean listens(Router.Listing listing) {
+    for (Subscription subscription : listening.values()) {
+      if (subscription.listings().contains(listing)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sends a list change to every subscription that asked for it, tagged with its subscription id. */
+  void notifySubscriptions(Router.Listing listing, JsonNode message) {
+    for (Subscription subscription : listening.values()) {
+      if (subscription.listings().contains(listing)) {
+        send(subscribed(message, subscription.id()));
+      }
+    }
+  }
+
+  /** A copy of a notification with {@code params._meta[subscriptionId]} set. */
+  static ObjectNode subscribed(JsonNode message, JsonNode subscriptionId) {
+    ObjectNode copy = (ObjectNode) message.deepCopy();
+    JsonNode params = copy.get("params");
+    ObjectNode tagged = params instanceof ObjectNode ? (ObjectNode) params : copy.putObject("params");
+    JsonNode meta = tagged.get("_meta");
+    (meta instanceof ObjectNode ? (ObjectNode) meta : tagged.putObject("_meta"))
+        .set(StatelessMeta.SUBSCRIPTION_ID, subscriptionId);
+    return copy;
+  }
+
+  /**
+   * The one stateless request of this session in flight on a connection, or {@code null} when
+   * there is none or several: a backend's request is attributed to a client request only surely.
+   */
+  InFlight statelessRequestOn(Upstream upstream) {
+    InFlight found = null;
+    for (InFlight work : inFlight.values()) {
+      if (work.stateless != null && work.upstream() == upstream) {
+        if (found != null) {
+          return null;
+        }
+        found = work;
+      }
+    }
+    return found;
+  }
+
+  /** Whether the client speaks stateless MCP (2026-07-28) on this session: it never initialized. */
+  boolean stateless() {
+    return revision == null && (statelessSeen || perExchange) && !closing.get();
+  }
+
+  /** The exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} when it has no HTTP headers. */
+  Map<String, java.util.List<String>> paramHeaders() {
+    return paramHeaders;
+  }
+
+  /** Whether the session serves one exchange only; its backend connections are then its principal's. */
+  boolean perExchange() {
+    return perExchange;
+  }
+
+  /**
+   * Whether a log message at {@code level} from this connection goes to this stateless session:
+   * only while one of its requests that asked for that level is in flight on the connection.
+   */
+  boolean wantsLog(Upstream upstream, String level) {
+    for (InFlight work : inFlight.values()) {
+      if (work.stateless != null && work.upstream() == upstream && work.stateless.wantsLog(level)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   boolean initialized() {
     return revision != null && !closing.get();
   }
@@ -451,6 +635,14 @@ public final class ClientSession {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    // The gateway ends its subscriptions gracefully: each gets its answer (the transport drops
+    // it when it is the client that went away).
+    for (Subscription subscription : listening.values()) {
+      ObjectNode result = NODES.objectNode().put("resultType", "complete");
+      result.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, subscription.id());
+      send(JsonRpc.result(subscription.id(), result));
+    }
+    listening.clear();
     for (InFlight work : inFlight.values()) {
       work.cancel("the client session closed");
     }

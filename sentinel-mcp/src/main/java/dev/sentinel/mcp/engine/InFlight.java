@@ -13,6 +13,13 @@ final class InFlight {
   final long sequence;
   /** What the client presented with this request; the pipeline authenticates the request with them. */
   final Credentials credentials;
+  /** For a stateless (MCP 2026-07-28) request, what its {@code _meta} declared; else {@code null}. */
+  final StatelessMeta stateless;
+  /**
+   * A client capability the request turned out to need and its stateless client did not declare
+   * (a backend asked for sampling, say): the client's answer is then {@code -32021}. Else {@code null}.
+   */
+  volatile String missingCapability;
   /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
   volatile String quotaKey;
   private Upstream upstream;
@@ -20,10 +27,15 @@ final class InFlight {
   private boolean cancelled;
 
   InFlight(JsonNode clientId, String key, long sequence, Credentials credentials) {
+    this(clientId, key, sequence, credentials, null);
+  }
+
+  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, StatelessMeta stateless) {
     this.clientId = clientId;
     this.key = key;
     this.sequence = sequence;
     this.credentials = credentials;
+    this.stateless = stateless;
   }
 
   /**

@@ -242,6 +242,51 @@ public final class McpGateway implements AutoCloseable {
     return session;
   }
 
+  /**
+   * Serves one stateless (MCP 2026-07-28) exchange: a session for the one request the transport
+   * delivers, which the transport closes once it has sent the answer. Its backend connections are
+   * its principal's (shared with the principal's other exchanges, whatever the backend's isolation
+   * says for sessions), so a stateless client costs no backend connection per request.
+   *
+   * @param client the exchange's transport, not yet started
+   * @param credentials what the request presented
+   * @param clientLabel the client as recorded in the audit trail, or {@code null} for the
+   *     request's {@code clientInfo}
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
+    return serveExchange(client, credentials, clientLabel, null);
+  }
+
+  /**
+   * Serves one stateless exchange over HTTP, like {@link #serveExchange(Transport, Credentials,
+   * String)}, with the request's {@code Mcp-Param-*} headers: a {@code tools/call} whose tool's
+   * schema mirrors arguments in such headers ({@code x-mcp-header}) is refused with {@code -32020}
+   * unless they agree with the body.
+   *
+   * @param paramHeaders every {@code Mcp-Param-*} header's values, by lower-case name; {@code
+   *     null} when the transport has no headers (then nothing is checked)
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel,
+      Map<String, List<String>> paramHeaders) {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(credentials, "credentials");
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    Map<String, List<String>> copied = null;
+    if (paramHeaders != null) {
+      copied = new LinkedHashMap<>();
+      for (Map.Entry<String, List<String>> header : paramHeaders.entrySet()) {
+        copied.put(header.getKey().toLowerCase(java.util.Locale.ROOT), List.copyOf(header.getValue()));
+      }
+    }
+    ClientSession session = new ClientSession(this, client, credentials, clientLabel, true, copied);
+    sessions.add(session);
+    session.start();
+    return session;
+  }
+
   /** Each backend's status, by name, in configuration order. */
   public Map<String, BackendStatus> backends() {
     Map<String, BackendStatus> statuses = new LinkedHashMap<>();
@@ -621,13 +666,16 @@ public final class McpGateway implements AutoCloseable {
   private void notifyEntitled(Upstream upstream, JsonNode message, Router.Listing listing) {
     Upstream.Owner owner = upstream.owner();
     for (ClientSession session : sessions) {
-      if (!session.initialized()) {
+      boolean subscribed = !session.initialized() && session.stateless() && session.listens(listing);
+      if (!session.initialized() && !subscribed) {
         continue;
       }
       boolean entitled = owner != null ? belongsTo(session, owner)
           : session.owner() != null && sentinel.visible(session.owner(),
               new Request(listing.useMethod, upstream.backend.name, null, null));
-      if (entitled) {
+      if (entitled && subscribed) {
+        session.notifySubscriptions(listing, message);
+      } else if (entitled) {
         session.send(message);
       }
     }
@@ -647,6 +695,20 @@ public final class McpGateway implements AutoCloseable {
     }
     for (ClientSession session : sessions) {
       if (session.initialized() && belongsTo(session, owner)) {
+        session.send(message);
+      }
+    }
+  }
+
+  /**
+   * Sends a log message from an owned connection to the stateless sessions it belongs to that
+   * have a request in flight on it asking for that level (MCP 2026-07-28: a request without
+   * {@code io.modelcontextprotocol/logLevel} gets no log messages).
+   */
+  private void toStatelessLoggers(Upstream upstream, String level, JsonNode message) {
+    Upstream.Owner owner = upstream.owner();
+    for (ClientSession session : sessions) {
+      if (session.stateless() && belongsTo(session, owner) && session.wantsLog(upstream, level)) {
         session.send(message);
       }
     }
@@ -705,6 +767,7 @@ public final class McpGateway implements AutoCloseable {
           logFromShared(upstream, params);
         } else {
           toOwners(upstream, notification.raw());
+          toStatelessLoggers(upstream, params.path("level").asString(""), notification.raw());
         }
         break;
       default:
@@ -785,6 +848,18 @@ public final class McpGateway implements AutoCloseable {
           + " of this connection can be told to have caused " + method));
       return;
     }
+    if (target.stateless()) {
+      // A 2026-07-28 client takes no server requests: they reach it as input_required results
+      // (multi round-trip requests), which Sentinel does not relay yet. A client that did not
+      // even declare the capability gets -32021 for the request that needed it.
+      InFlight cause = target.statelessRequestOn(upstream);
+      if (cause != null && !cause.stateless.supports(capability)) {
+        cause.missingCapability = capability;
+      }
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
+          + " does not reach an MCP 2026-07-28 client through Sentinel"));
+      return;
+    }
     if (!target.supports(capability)
         || ("elicitation".equals(capability) && !target.revision().supportsElicitation())) {
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
@@ -806,7 +881,8 @@ public final class McpGateway implements AutoCloseable {
   private ClientSession requester(Upstream upstream, Upstream.Owner owner) {
     ClientSession found = null;
     for (ClientSession session : sessions) {
-      if (!session.initialized() || !belongsTo(session, owner)) {
+      // Stateless sessions count too: a request of theirs is never relayed to another session.
+      if (!(session.initialized() || session.stateless()) || !belongsTo(session, owner)) {
         continue;
       }
       if (owner.sessionId() != null) {

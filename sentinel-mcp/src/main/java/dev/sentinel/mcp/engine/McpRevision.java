@@ -20,9 +20,18 @@ public enum McpRevision {
   /** Removes batching; adds elicitation, structured tool output, resource links, titles. */
   V2025_06_18("2025-06-18"),
   /** Adds tasks, icons, URL-mode elicitation and sampling with tools. */
-  V2025_11_25("2025-11-25");
+  V2025_11_25("2025-11-25"),
+  /**
+   * Stateless: no {@code initialize}, no session; every request carries its version, client
+   * capabilities and client info in {@code _meta} ({@link StatelessMeta}); {@code server/discover};
+   * {@code resultType} on every result.
+   */
+  V2026_07_28("2026-07-28");
 
-  private static final List<McpRevision> ALL = List.of(values());
+  /** The revisions that start a session with {@code initialize}, oldest first. */
+  private static final List<McpRevision> ALL = List.of(V2024_11_05, V2025_03_26, V2025_06_18, V2025_11_25);
+  /** The stateless revisions, newest first. */
+  private static final List<McpRevision> STATELESS = List.of(V2026_07_28);
 
   private final String version;
 
@@ -35,17 +44,48 @@ public enum McpRevision {
     return version;
   }
 
-  /** The newest revision Sentinel speaks: what it offers backends and answers unknown clients. */
+  /**
+   * The newest revision Sentinel negotiates through {@code initialize}: what it offers backends
+   * and answers a client's {@code initialize} that names a version it does not negotiate.
+   */
   public static McpRevision latest() {
     return ALL.get(ALL.size() - 1);
   }
 
-  /** Every revision, oldest first. */
+  /** Every revision negotiated through {@code initialize}, oldest first (not the stateless ones). */
   public static List<McpRevision> all() {
     return ALL;
   }
 
-  /** The revision with this version string, if Sentinel speaks it. */
+  /** The stateless revisions (no {@code initialize}), newest first. */
+  public static List<McpRevision> stateless() {
+    return STATELESS;
+  }
+
+  /**
+   * Every version Sentinel speaks, newest first, as {@code server/discover} and an unsupported
+   * version's error list them.
+   */
+  public static List<String> supportedVersions() {
+    List<String> versions = new java.util.ArrayList<>();
+    STATELESS.forEach(revision -> versions.add(revision.version));
+    for (int i = ALL.size() - 1; i >= 0; i--) {
+      versions.add(ALL.get(i).version);
+    }
+    return List.copyOf(versions);
+  }
+
+  /** The stateless revision with this version string, if Sentinel speaks it. */
+  public static Optional<McpRevision> ofStateless(String version) {
+    for (McpRevision revision : STATELESS) {
+      if (revision.version.equals(version)) {
+        return Optional.of(revision);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The revision negotiated through {@code initialize} with this version string, if Sentinel speaks it. */
   public static Optional<McpRevision> of(String version) {
     for (McpRevision revision : ALL) {
       if (revision.version.equals(version)) {
@@ -63,9 +103,9 @@ public enum McpRevision {
     return of(Objects.requireNonNullElse(requested, "")).orElse(latest());
   }
 
-  /** Whether a session starts with {@code initialize}; true for every revision so far. */
+  /** Whether a session starts with {@code initialize}; false for the stateless 2026-07-28. */
   public boolean requiresInitialize() {
-    return true;
+    return this != V2026_07_28;
   }
 
   /** Whether the server declares completion support through a {@code completions} capability. */

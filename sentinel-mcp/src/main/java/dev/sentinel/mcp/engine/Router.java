@@ -145,10 +145,197 @@ final class Router {
         return complete(session, request, work, params);
       case "logging/setLevel":
         return setLevel(session, request, work, params);
+      case "server/discover":
+        // Sessions that began with initialize got all of this from it, and never had the method.
+        return work.stateless == null ? JsonRpc.methodNotFound(request.id(), request.method())
+            : discover(session, request, work);
+      case "subscriptions/listen":
+        return listen(session, request, work, params);
       default:
         return JsonRpc.methodNotFound(request.id(), request.method());
     }
   }
+
+  // ---- stateless clients (MCP 2026-07-28) --------------------------------------------------
+
+  /** {@code server/discover}: governed as a listing is, answered with what this principal may use. */
+  private ObjectNode discover(ClientSession session, JsonRpcMessage request, InFlight work) {
+    Request governed = new Request(request.method(), null, null, null);
+    return govern(session, work, request, governed, () -> JsonRpc.result(request.id(), discovered(session, work)));
+  }
+
+  /**
+   * What {@code server/discover} shows a principal: the versions Sentinel speaks; a capability
+   * ({@code tools}, {@code prompts}, {@code resources}) only when the principal's first page of
+   * that list has something in it, so a principal learns nothing of what it may not use; the
+   * instructions of the backends whose tools or prompts it sees; {@code completions} and
+   * {@code logging} when such a backend offers them. Without {@code listChanged} and
+   * {@code subscribe}: Sentinel does not serve {@code subscriptions/listen} yet.
+   */
+  private ObjectNode discovered(ClientSession session, InFlight work) throws Exception {
+    ObjectNode result = NODES.objectNode();
+    ArrayNode versions = result.putArray("supportedVersions");
+    McpRevision.supportedVersions().forEach(versions::add);
+    ObjectNode capabilities = result.putObject("capabilities");
+    Set<Backend> seen = new java.util.TreeSet<>(java.util.Comparator.comparingInt(backend -> backend.index));
+    for (Listing listing : Listing.values()) {
+      if (capabilities.has(listing.capability)) {
+        continue; // resource templates: the resources capability is already shown
+      }
+      JsonNode items = page(session, work, listing, new Naming.Cursor(0, null)).path(listing.field);
+      if (items.isEmpty()) {
+        continue;
+      }
+      capabilities.putObject(listing.capability);
+      for (JsonNode item : items) {
+        Naming.Target target = item.path("name").isString() && listing != Listing.RESOURCES
+            && listing != Listing.TEMPLATES ? naming.resolve(item.get("name").stringValue()) : null;
+        if (target != null) {
+          seen.add(target.backend());
+        } else if (backends.size() == 1) {
+          seen.add(backends.get(0));
+        }
+      }
+    }
+    List<String> instructions = new java.util.ArrayList<>();
+    boolean completions = false;
+    boolean logging = false;
+    for (Backend backend : seen) {
+      completions |= backend.has("completions") && (capabilities.has("prompts") || capabilities.has("resources"));
+      logging |= backend.has("logging");
+      String text = backend.instructions();
+      if (text != null && !text.isBlank()) {
+        instructions.add(backends.size() == 1 ? text : backend.name + ": " + text);
+      }
+    }
+    if (completions) {
+      capabilities.putObject("completions");
+    }
+    if (logging) {
+      capabilities.putObject("logging");
+    }
+    if (!instructions.isEmpty()) {
+      result.put("instructions", String.join("\n\n", instructions));
+    }
+    return result;
+  }
+
+  /** The most resource URIs one {@code subscriptions/listen} may ask for. */
+  static final int MAX_LISTEN_URIS = 64;
+
+  /**
+   * {@code subscriptions/listen}: governed as a listing is; each URI of {@code
+   * resourceSubscriptions} is then routed and governed as a {@code resources/subscribe} (and
+   * subscribed at its backend as sessions' are); then acknowledged with what Sentinel will send
+   * (the list changes asked for, and the URIs whose subscription succeeded), and kept open
+   * without an answer until the client cancels it or the session ends ({@link
+   * ClientSession#notifySubscriptions}, {@link ClientSession#notifyResourceUpdate}).
+   */
+  private ObjectNode listen(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+    if (work.stateless == null) {
+      return JsonRpc.methodNotFound(request.id(), request.method());
+    }
+    JsonNode filter = params.path("notifications");
+    if (!filter.isMissingNode() && !filter.isObject()) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.notifications must be an object");
+    }
+    java.util.EnumSet<Listing> listings = java.util.EnumSet.noneOf(Listing.class);
+    ObjectNode agreed = NODES.objectNode();
+    for (Listing listing : List.of(Listing.TOOLS, Listing.PROMPTS, Listing.RESOURCES)) {
+      String flag = listing.capability + "ListChanged";
+      if (filter.path(flag).asBoolean(false)) {
+        listings.add(listing);
+        agreed.put(flag, true);
+      }
+    }
+    JsonNode asked = filter.path("resourceSubscriptions");
+    if (!asked.isMissingNode() && !(asked.isArray() && asked.size() <= MAX_LISTEN_URIS)) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS,
+          "params.notifications.resourceSubscriptions must be an array of at most " + MAX_LISTEN_URIS + " URIs");
+    }
+    if (!session.mayListen()) {
+      return JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
+          "too many subscriptions on this session (at most " + ClientSession.MAX_SUBSCRIPTIONS + ")");
+    }
+    Request governed = new Request(request.method(), null, null, null);
+    CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed), ignored -> agreed);
+    if (result.outcome() != Outcome.ALLOWED) {
+      return reply(result, request.id(), null, "the gateway");
+    }
+    java.util.Set<String> uris = new java.util.LinkedHashSet<>();
+    for (JsonNode uri : asked) {
+      if (!uri.isString() || uris.contains(uri.stringValue())) {
+        continue;
+      }
+      ObjectNode subscribe = NODES.objectNode().put("uri", uri.stringValue());
+      ObjectNode answer = resource(session,
+          JsonRpc.classify(JsonRpc.request(request.id(), "resources/subscribe", subscribe)), work, subscribe);
+      if (answer != null && answer.has("result")) {
+        uris.add(uri.stringValue());
+      }
+    }
+    if (!uris.isEmpty()) {
+      ArrayNode subscribed = agreed.putArray("resourceSubscriptions");
+      uris.forEach(subscribed::add);
+    }
+    if (!session.listen(request.id(), listings, uris)) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
+          "request id " + request.idText() + " already names an open subscription, or too many are open");
+    }
+    ObjectNode ack = NODES.objectNode();
+    ack.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, request.id());
+    ack.set("notifications", agreed);
+    session.send(JsonRpc.notification("notifications/subscriptions/acknowledged", ack));
+    return null;
+  }
+
+  /**
+   * What every answer to a stateless client carries: {@code resultType} ({@code complete} unless
+   * the result says otherwise), the gateway's {@code serverInfo} in the result's {@code _meta},
+   * and on cacheable results {@code ttlMs} (the backends' smallest, 0 when a backend gave none)
+   * and {@code cacheScope: private}, since every list and read is decided for this principal.
+   * A backend's resource-not-found ({@code -32002}) becomes {@code -32602}, as 2026-07-28 says.
+   */
+  static ObjectNode finishStateless(ObjectNode response, String method, McpGateway gateway) {
+    JsonNode error = response.get("error");
+    if (error != null) {
+      if (Request.RESOURCES_READ.equals(method) && error.path("code").asInt(0) == RESOURCE_NOT_FOUND) {
+        ObjectNode copy = response.deepCopy();
+        ((ObjectNode) copy.get("error")).put("code", ErrorCode.INVALID_PARAMS.code());
+        return copy;
+      }
+      return response;
+    }
+    JsonNode result = response.get("result");
+    if (!(result instanceof ObjectNode)) {
+      return response;
+    }
+    ObjectNode finished = NODES.objectNode();
+    finished.setAll((ObjectNode) result);
+    if (!finished.path("resultType").isString()) {
+      finished.put("resultType", "complete");
+    }
+    ObjectNode meta = NODES.objectNode();
+    if (finished.get("_meta") instanceof ObjectNode) {
+      meta.setAll((ObjectNode) finished.get("_meta"));
+    }
+    meta.putObject(StatelessMeta.SERVER_INFO).put("name", gateway.serverName()).put("version", gateway.serverVersion());
+    finished.set("_meta", meta);
+    if (StatelessMeta.CACHEABLE.contains(method)) {
+      JsonNode ttl = finished.path("ttlMs");
+      if (!ttl.isIntegralNumber() || ttl.asLong() < 0) {
+        finished.put("ttlMs", 0);
+      }
+      finished.put("cacheScope", "private");
+    }
+    ObjectNode copy = NODES.objectNode();
+    copy.setAll(response);
+    copy.set("result", finished);
+    return copy;
+  }
+
+  /** The resource-not-found code of MCP up to 2025-11-25. */
+  private static final int RESOURCE_NOT_FOUND = -32002;
 
   // ---- targeted requests ------------------------------------------------------------------
 
@@ -166,33 +353,53 @@ final class Router {
     forwarded.put("name", target.name());
     Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
     Validation validation = target.backend().options.validation();
+    SchemaCheck check = null;
+    if (Request.TOOLS_CALL.equals(request.method()) && work.stateless != null && session.paramHeaders() != null
+        && session.owner() != null && sentinel.visible(session.owner(),
+            new Request(request.method(), target.backend().name, name.stringValue(), null))) {
+      // The Mcp-Param-* headers are checked against the body before anything is decided; the
+      // body alone is then decided and forwarded. A tool the connection does not list has no
+      // annotations the client could have known; one the principal may not use is refused by
+      // the pipeline, without a word about its schema.
+      check = checkArguments(session, work, target, arguments);
+      StatelessMeta.Problem problem = check.tool == null ? null
+          : ParamHeaders.check(check.tool.inputSchema, arguments, session.paramHeaders());
+      if (problem != null) {
+        sentinel.refuse(call(session, work, request, governed),
+            Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), problem.message()));
+        return JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data());
+      }
+    }
     if (!Request.TOOLS_CALL.equals(request.method()) || validation == Validation.OFF) {
       return govern(session, work, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
-    SchemaCheck check = checkArguments(session, work, target, arguments);
-    if (check.failure != null) {
+    if (check == null) {
+      check = checkArguments(session, work, target, arguments);
+    }
+    SchemaCheck schema = check; // effectively final, for the lambdas
+    if (schema.failure != null) {
       // The tools could not be listed (busy, down, cancelled): decided first, and if allowed the
       // call meets the same failure, reported as any forwarding failure is.
       return govern(session, work, request, governed, () -> {
-        throw check.failure;
+        throw schema.failure;
       });
     }
-    if (check.verdict.valid()) {
+    if (schema.verdict.valid()) {
       return govern(session, work, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
-    String finding = (check.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
+    String finding = (schema.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
         ? "arguments of '" + name.stringValue() + "' do not match its input schema: "
-        : "arguments of '" + name.stringValue() + "' cannot be checked: ") + check.verdict.reason();
+        : "arguments of '" + name.stringValue() + "' cannot be checked: ") + schema.verdict.reason();
     if (validation == Validation.WARN) {
-      warnOnce(target, check, finding);
+      warnOnce(target, schema, finding);
       Call call = call(session, work, request, governed).withDiagnostic("schema: " + finding);
       return govern(call, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
-    if (check.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
-      unusableOnce(target, check);
+    if (schema.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
+      unusableOnce(target, schema);
     }
     Principal principal = session.owner();
     if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,
@@ -618,6 +825,12 @@ final class Router {
         () -> JsonRpc.result(request.id(), page(session, work, listing, from)));
   }
 
+  /** The smallest of two ttls; a backend result without a valid {@code ttlMs} counts as 0. */
+  private static long minTtl(long ttl, JsonNode result) {
+    JsonNode given = result.path("ttlMs");
+    return Math.min(ttl, given.isIntegralNumber() && given.asLong() >= 0 ? given.asLong() : 0);
+  }
+
   private ObjectNode page(ClientSession session, InFlight work, Listing listing, Naming.Cursor from)
       throws Exception {
     Principal principal = session.owner();
@@ -628,6 +841,8 @@ final class Router {
     // One page holds every backend's first page, up to the first backend that paginates, so
     // clients that never follow nextCursor still see every backend that does not paginate.
     boolean paginated = false;
+    boolean stateless = work.stateless != null;
+    long ttl = Long.MAX_VALUE;
     while (index < backends.size() && !paginated && pages < MAX_PAGES) {
       Backend backend = backends.get(index);
       if (!backend.usable() || !backend.has(listing.capability)) {
@@ -659,10 +874,20 @@ final class Router {
         backendCursor = null;
         continue;
       }
+      ttl = minTtl(ttl, result);
+      ArrayNode included = stateless ? NODES.arrayNode() : items;
       for (JsonNode item : result.path(listing.field)) {
         if (item.isObject() && principal != null) {
-          include(items, (ObjectNode) item, backend, listing, principal);
+          include(included, (ObjectNode) item, backend, listing, principal);
         }
+      }
+      if (stateless) {
+        // 2026-07-28 asks for a deterministic order (client caches, prompt caches): each
+        // backend's page sorted by what identifies its items, backends in configuration order.
+        List<JsonNode> sorted = new java.util.ArrayList<>();
+        included.forEach(sorted::add);
+        sorted.sort(java.util.Comparator.comparing(item -> item.path(listing.key).asString("")));
+        sorted.forEach(items::add);
       }
       JsonNode next = result.path("nextCursor");
       if (next.isString() && !next.stringValue().isEmpty()) {
@@ -675,6 +900,9 @@ final class Router {
     }
     ObjectNode page = NODES.objectNode();
     page.set(listing.field, items);
+    if (stateless) {
+      page.put("ttlMs", ttl == Long.MAX_VALUE ? 0 : ttl);
+    }
     if (backendCursor != null || hasMore(index, listing)) {
       page.put("nextCursor", Naming.encode(new Naming.Cursor(index, backendCursor)));
     }
@@ -743,17 +971,30 @@ final class Router {
     if (sending != null) {
       sending.accept(upstream);
     }
-    JsonNode level = session.logLevel();
-    if (backend.isolated() && level != null && upstream.appliedLogLevel != level && backend.has("logging")) {
-      applyLevel(upstream, level);
-    }
     ObjectNode sent = params;
+    if (work.stateless != null) {
+      // The connection's level is its principal's requests' (a stateless session's connections
+      // are its principal's): messages below a request's own level are filtered per request.
+      String wanted = work.stateless.logLevel();
+      if (wanted != null && backend.isolated() && backend.has("logging")) {
+        ObjectNode level = NODES.objectNode().put("level", wanted);
+        if (!level.equals(upstream.appliedLogLevel)) {
+          applyLevel(upstream, level);
+        }
+      }
+      sent = withoutHopMeta(params);
+    } else {
+      JsonNode level = session.logLevel();
+      if (backend.isolated() && level != null && upstream.appliedLogLevel != level && backend.has("logging")) {
+        applyLevel(upstream, level);
+      }
+    }
     String token = null;
-    JsonNode clientToken = params.path("_meta").path("progressToken");
+    JsonNode clientToken = sent.path("_meta").path("progressToken");
     if (JsonRpc.validToken(clientToken)) {
       token = "sentinel-progress-" + gateway.nextId();
       progress.put(token, new ProgressRoute(session, clientToken, upstream));
-      sent = params.deepCopy();
+      sent = sent == params ? params.deepCopy() : sent;
       ((ObjectNode) sent.get("_meta")).put("progressToken", token);
     }
     try {
@@ -780,6 +1021,31 @@ final class Router {
         progress.remove(token);
       }
     }
+  }
+
+  /**
+   * The params without the {@code _meta} keys of the client-to-gateway hop (protocol version,
+   * client capabilities and info, log level): the backend's session with the gateway has its own.
+   */
+  private static ObjectNode withoutHopMeta(ObjectNode params) {
+    JsonNode meta = params.get("_meta");
+    if (!(meta instanceof ObjectNode)) {
+      return params;
+    }
+    boolean any = false;
+    for (String key : StatelessMeta.HOP_KEYS) {
+      any |= meta.has(key);
+    }
+    if (!any) {
+      return params;
+    }
+    ObjectNode copy = params.deepCopy();
+    ObjectNode copiedMeta = (ObjectNode) copy.get("_meta");
+    StatelessMeta.HOP_KEYS.forEach(copiedMeta::remove);
+    if (copiedMeta.isEmpty()) {
+      copy.remove("_meta");
+    }
+    return copy;
   }
 
   private static Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
@@ -877,13 +1143,16 @@ final class Router {
     String key = subscriptionKey(upstream.backend, uri);
     Upstream.Owner owner = upstream.owner();
     for (ClientSession session : gateway.sessions()) {
-      if (!session.initialized() || !session.subscriptions().contains(key)) {
+      boolean stateless = !session.initialized() && session.stateless();
+      if (!(session.initialized() || stateless) || !session.subscriptions().contains(key)) {
         continue;
       }
       boolean entitled = owner != null ? McpGateway.belongsTo(session, owner)
           : !upstream.backend.isolated() && session.owner() != null
               && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
-      if (entitled) {
+      if (entitled && stateless) {
+        session.notifyResourceUpdate(uri, message);
+      } else if (entitled) {
         session.send(message);
       }
     }

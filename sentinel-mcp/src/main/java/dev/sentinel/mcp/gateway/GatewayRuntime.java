@@ -322,6 +322,23 @@ public final class GatewayRuntime implements AutoCloseable {
     return gateway.serve(client, credentials, clientLabel);
   }
 
+  /**
+   * Serves one stateless (MCP 2026-07-28) exchange with the credentials its request presented;
+   * see {@link McpGateway#serveExchange}.
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
+    return gateway.serveExchange(client, credentials, clientLabel);
+  }
+
+  /**
+   * Serves one stateless exchange over HTTP with its {@code Mcp-Param-*} headers; see {@link
+   * McpGateway#serveExchange(Transport, Credentials, String, Map)}.
+   */
+  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel,
+      Map<String, java.util.List<String>> paramHeaders) {
+    return gateway.serveExchange(client, credentials, clientLabel, paramHeaders);
+  }
+
   /** The message limits for client-facing transports. */
   public FrameLimits frameLimits() {
     return limits;

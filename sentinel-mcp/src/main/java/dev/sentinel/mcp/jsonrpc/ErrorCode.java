@@ -30,6 +30,13 @@ import java.util.Objects;
  *       written</td></tr>
  *   <tr><td>-32017</td><td>{@link #TIMED_OUT}</td><td>the backend did not answer in time; the
  *       request was cancelled at the backend</td></tr>
+ *   <tr><td>-32020</td><td>{@link #HEADER_MISMATCH}</td><td>MCP 2026-07-28 over HTTP: a required
+ *       header is missing, malformed, or does not match the body</td></tr>
+ *   <tr><td>-32021</td><td>{@link #MISSING_REQUIRED_CLIENT_CAPABILITY}</td><td>MCP 2026-07-28:
+ *       the request needs a capability the client did not declare</td></tr>
+ *   <tr><td>-32022</td><td>{@link #UNSUPPORTED_PROTOCOL_VERSION}</td><td>MCP 2026-07-28: the
+ *       request's protocol version is not one Sentinel speaks; {@code data: {supported,
+ *       requested}}</td></tr>
  * </table>
  *
  * <p>Refusals ({@code -32011} to {@code -32016}) carry {@code data: {outcome, rules,
@@ -61,7 +68,13 @@ public enum ErrorCode {
   /** -32016: refused, the audit trail cannot be written. */
   UNAVAILABLE(-32016),
   /** -32017: the backend did not answer within the request timeout. */
-  TIMED_OUT(-32017);
+  TIMED_OUT(-32017),
+  /** -32020: (MCP 2026-07-28, HTTP) a header is missing, malformed, or disagrees with the body. */
+  HEADER_MISMATCH(-32020),
+  /** -32021: (MCP 2026-07-28) the request needs a client capability that was not declared. */
+  MISSING_REQUIRED_CLIENT_CAPABILITY(-32021),
+  /** -32022: (MCP 2026-07-28) the request's protocol version is not supported. */
+  UNSUPPORTED_PROTOCOL_VERSION(-32022);
 
   private final int code;
 

@@ -379,6 +379,9 @@ public final class HttpGateway implements AutoCloseable {
     for (HttpSession session : hub.sessions()) {
       session.terminate();
     }
+    for (StatelessExchange listen : hub.listens()) {
+      listen.end();
+    }
     stopServer();
     shutdownExecutors();
     metrics.unbind();

@@ -51,6 +51,7 @@ final class Hub {
   private int sessionsHeld;
   private int streamsHeld;
   private final Set<SseWriter> writers = ConcurrentHashMap.newKeySet();
+  private final Set<StatelessExchange> listens = ConcurrentHashMap.newKeySet();
   private final Object drainLock = new Object();
   private int waiting;
 
@@ -236,6 +237,20 @@ final class Hub {
         session.terminate();
       }
     }
+  }
+
+  /** A stateless {@code subscriptions/listen} stream opened: {@link #listens} ends it when the gateway stops. */
+  void listenOpened(StatelessExchange exchange) {
+    listens.add(exchange);
+  }
+
+  void listenClosed(StatelessExchange exchange) {
+    listens.remove(exchange);
+  }
+
+  /** The open stateless {@code subscriptions/listen} streams. */
+  List<StatelessExchange> listens() {
+    return List.copyOf(listens);
   }
 
   void writerOpened(SseWriter writer) {

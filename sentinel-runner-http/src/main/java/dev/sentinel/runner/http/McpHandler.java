@@ -11,6 +11,10 @@ import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import dev.sentinel.mcp.engine.BackendStatus;
 import dev.sentinel.mcp.engine.ClientSession;
 import dev.sentinel.mcp.engine.McpRevision;
+import dev.sentinel.mcp.engine.StatelessMeta;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Refusal;
+import dev.sentinel.core.Call;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -384,6 +388,12 @@ final class McpHandler extends Handler.Abstract {
     }
     HttpFields headers = request.getHeaders();
     String sessionId = headers.get(HttpHeaders.SESSION_ID);
+    String version = headers.get(HttpHeaders.PROTOCOL_VERSION);
+    if (StatelessMeta.declared(message.params())
+        || (version != null && McpRevision.ofStateless(version.trim()).isPresent())) {
+      stateless(request, response, callback, credentials, principal, accepts, message, sessionId != null);
+      return;
+    }
     if (message.kind() == JsonRpcMessage.Kind.REQUEST && "initialize".equals(message.method())) {
       if (sessionId != null) {
         Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
@@ -411,6 +421,97 @@ final class McpHandler extends Handler.Abstract {
       sessionNotFound(response, callback);
     } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
       refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
+    }
+  }
+
+  /**
+   * A stateless (MCP 2026-07-28) message: no session; the request's {@code _meta} and its
+   * mirrored headers are checked, then it is served alone ({@link StatelessExchange}). A refusal
+   * before that (on a session id, malformed {@code _meta}, a version Sentinel does not speak,
+   * headers that disagree with the body, {@code initialize} or a method 2026-07-28 removed) gets
+   * the specification's status and code, is recorded, and reaches no backend.
+   */
+  private void stateless(Request request, Response response, Callback callback, Credentials credentials,
+      Principal principal, Accepts accepts, JsonRpcMessage message, boolean onSession) {
+    if (message.kind() == JsonRpcMessage.Kind.NOTIFICATION && !onSession) {
+      // 2026-07-28 defines no client notification over HTTP (closing a stream cancels): accepted, unused.
+      Replies.empty(response, callback, 202);
+      return;
+    }
+    StatelessMeta.Problem problem;
+    if (onSession) {
+      problem = new StatelessMeta.Problem(ErrorCode.INVALID_REQUEST, "invalid request: an MCP 2026-07-28 request "
+          + "has no session: send it without " + HttpHeaders.SESSION_ID, null);
+    } else if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
+      problem = new StatelessMeta.Problem(ErrorCode.INVALID_REQUEST,
+          "invalid request: an MCP 2026-07-28 client sends no responses", null);
+    } else {
+      problem = StatelessMeta.check(message);
+      if (problem == null) {
+        problem = StatelessHeaders.check(request.getHeaders(), message);
+      }
+      if (problem == null) {
+        problem = StatelessMeta.refusal(message.method());
+      }
+    }
+    if (problem != null) {
+      refuseStateless(request, credentials, principal, message, problem);
+      Replies.json(response, callback, problem.httpStatus(), hub.json().bytes(
+          JsonRpc.error(message.id(), problem.code().code(), problem.message(), problem.data())));
+      return;
+    }
+    boolean listen = "subscriptions/listen".equals(message.method());
+    if (listen && !accepts.sse()) {
+      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+          "not acceptable: subscriptions/listen answers with text/event-stream");
+      return;
+    }
+    if (listen && !hub.streamOpened(principal.id(), false)) {
+      log.info("refused a subscription to {}: {}", principal.id(), Cap.MAX_STREAMS_PER_PRINCIPAL.key());
+      refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
+      return;
+    }
+    StatelessExchange exchange = new StatelessExchange(hub, principal.id(), response, callback, accepts.json(),
+        accepts.sse(), listen);
+    ClientSession served;
+    try {
+      served = runtime.serveExchange(exchange, credentials, "http:" + remote(request),
+          paramHeaders(request.getHeaders()));
+    } catch (RuntimeException e) {
+      if (listen) {
+        hub.streamClosed(principal.id());
+      }
+      String text = Replies.logged(log, "serving a stateless request", e);
+      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
+          "the gateway cannot take requests now: " + text);
+      return;
+    }
+    exchange.deliver(served, message.raw());
+  }
+
+  /** The {@code Mcp-Param-*} headers, by lower-case name, each with all its values. */
+  private static Map<String, List<String>> paramHeaders(HttpFields headers) {
+    Map<String, List<String>> found = new java.util.LinkedHashMap<>();
+    for (org.eclipse.jetty.http.HttpField field : headers) {
+      String name = field.getName().toLowerCase(Locale.ROOT);
+      if (name.startsWith("mcp-param-")) {
+        found.computeIfAbsent(name, key -> new java.util.ArrayList<>()).add(field.getValue());
+      }
+    }
+    return found;
+  }
+
+  /** Records a stateless message refused before it reached the engine, as the engine records its own. */
+  private void refuseStateless(Request request, Credentials credentials, Principal principal, JsonRpcMessage message,
+      StatelessMeta.Problem problem) {
+    log.info("refused a request from {}: {}", remote(request), problem.message());
+    String method = message.method() != null ? message.method() : "sentinel/response";
+    try {
+      runtime.sentinel().refuse(new Call(credentials, dev.sentinel.api.Request.of(method), null,
+          "http:" + remote(request), message.idText(), principal.id()),
+          Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), problem.message()));
+    } catch (RuntimeException e) {
+      log.warn("could not record a refused request: {}", e.toString());
     }
   }
 

@@ -17,12 +17,17 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code sample} asks the client for a sampling completion and answers with its text;
  * {@code changed} announces that the tool list changed (a message tied to no request);
  * {@code flood} sends {@code COUNT} progress notifications of {@code SIZE} characters (its text
- * is {@code COUNTxSIZE}) before it answers.
+ * is {@code COUNTxSIZE}) before it answers; {@code region} answers its {@code region} and
+ * {@code count}, which its schema marks {@code x-mcp-header} (MCP 2026-07-28's {@code
+ * Mcp-Param-*} headers).
  */
 @SuppressWarnings("deprecation") // the SDK's convenience constructors, fine for a fixture
 public final class FixtureServer {
   private static final String TEXT_SCHEMA =
       "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}";
+  private static final String REGION_SCHEMA = "{\"type\":\"object\",\"properties\":{"
+      + "\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"},"
+      + "\"count\":{\"type\":\"integer\",\"x-mcp-header\":\"Count\"}}}";
   private static final AtomicReference<McpSyncServer> SERVER = new AtomicReference<>();
 
   private FixtureServer() {}
@@ -62,6 +67,10 @@ public final class FixtureServer {
           }
           return text("flooded " + count);
         })
+        .toolCall(McpSchema.Tool.builder("region", mapper, REGION_SCHEMA)
+            .description("Answers its region and count, which MCP 2026-07-28 clients mirror in headers").build(),
+            (exchange, request) -> text("region " + request.arguments().get("region")
+                + " count " + request.arguments().get("count")))
         .toolCall(tool(mapper, "changed", "Announces a tool list change"), (exchange, request) -> {
           SERVER.get().notifyToolsListChanged();
           return text("announced");

@@ -1,0 +1,219 @@
+package dev.sentinel.runner.http;
+
+import dev.sentinel.api.Transport;
+import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One stateless (MCP 2026-07-28) POST: the {@link Transport} of the engine session that serves
+ * its one request ({@link dev.sentinel.mcp.engine.McpGateway#serveExchange}), answering on that
+ * POST's response alone. Nothing is matched across requests: the answer is the first response
+ * the engine sends, and the session ends with it.
+ *
+ * <p>The answer is {@code application/json} unless a notification for the request (progress, a
+ * log message the request asked for) comes before it and the client accepts
+ * {@code text/event-stream}: then the answer becomes an SSE stream of those notifications and the
+ * response, without event ids (2026-07-28 streams are not resumable), on one of the principal's
+ * stream slots; without a free slot the notifications are dropped and the answer stays JSON. A
+ * client that goes away mid-stream cancels the request.
+ *
+ * <p>Thread-safe.
+ */
+final class StatelessExchange implements Transport {
+  private static final Logger log = LoggerFactory.getLogger(StatelessExchange.class);
+
+  private final Hub hub;
+  private final String principalId;
+  private final Response response;
+  private final Callback callback;
+  private final boolean acceptsJson;
+  private final boolean acceptsSse;
+  /** A {@code subscriptions/listen}: long-lived, so it does not hold up a drain; its stream slot is taken already. */
+  private final boolean listen;
+  private boolean holdsSlot;
+  private Receiver receiver;
+  private ClientSession session;
+  private SseWriter writer;
+  private boolean answered;
+  private boolean noSlot;
+
+  StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
+      boolean acceptsSse) {
+    this(hub, principalId, response, callback, acceptsJson, acceptsSse, false);
+  }
+
+  /**
+   * An exchange; with {@code listen}, a {@code subscriptions/listen} whose stream slot the caller
+   * took ({@link Hub#streamOpened}): the exchange gives it back.
+   */
+  StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
+      boolean acceptsSse, boolean listen) {
+    this.hub = hub;
+    this.principalId = principalId;
+    this.response = response;
+    this.callback = callback;
+    this.acceptsJson = acceptsJson;
+    this.acceptsSse = acceptsSse;
+    this.listen = listen;
+    this.holdsSlot = listen;
+  }
+
+  @Override
+  public synchronized void start(Receiver receiver) {
+    this.receiver = Objects.requireNonNull(receiver, "receiver");
+  }
+
+  /** Hands the request to the engine session that {@code serveExchange} returned. */
+  void deliver(ClientSession served, JsonNode request) {
+    Receiver target;
+    synchronized (this) {
+      session = served;
+      target = receiver;
+    }
+    if (listen) {
+      hub.listenOpened(this);
+    } else {
+      hub.exchangeStarted();
+    }
+    target.message(request);
+  }
+
+  /** Ends a {@code subscriptions/listen} gracefully (the gateway is stopping): its session answers it, then ends. */
+  void end() {
+    ClientSession served;
+    synchronized (this) {
+      served = session;
+    }
+    if (served != null) {
+      served.close();
+    }
+  }
+
+  /** The exchange is done: a drain no longer waits for it, and a slot it still holds goes back. Holds the lock. */
+  private void done() {
+    if (holdsSlot) {
+      holdsSlot = false;
+      hub.streamClosed(principalId);
+    }
+    if (listen) {
+      hub.listenClosed(this);
+    } else {
+      hub.exchangeDone();
+    }
+  }
+
+  @Override
+  public void send(JsonNode message) {
+    String text = hub.json().text(message);
+    boolean last = !message.has("method");
+    ClientSession ended = null;
+    synchronized (this) {
+      if (answered) {
+        return;
+      }
+      if (!last) {
+        // A notification for this request (server requests never reach a stateless session).
+        if (stream()) {
+          writer.write("data: " + text + "\n\n");
+        }
+        return;
+      }
+      answered = true;
+      if (writer != null || (!acceptsJson && stream())) {
+        writer.write("data: " + text + "\n\n");
+        writer.end();
+      } else {
+        Replies.json(response, callback, status(message), text.getBytes(StandardCharsets.UTF_8));
+      }
+      ended = session;
+      done();
+    }
+    if (ended != null) {
+      ended.close();
+    }
+  }
+
+  /**
+   * The status of a JSON answer: 400 for the errors 2026-07-28 answers so over HTTP (headers that
+   * disagree with the body, a client capability missing), found by the engine only once it knew
+   * the tool; else 200.
+   */
+  private static int status(JsonNode message) {
+    int code = message.path("error").path("code").asInt(0);
+    return code == ErrorCode.HEADER_MISMATCH.code() || code == ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code()
+        ? 400 : 200;
+  }
+
+  /** Switches the answer to SSE if it is not yet; false when the client or the principal's slots forbid it. Holds the lock. */
+  private boolean stream() {
+    if (writer != null) {
+      return true;
+    }
+    if (!acceptsSse || noSlot) {
+      return false;
+    }
+    if (holdsSlot) {
+      holdsSlot = false; // the writer gives it back when its connection ends
+    } else if (!hub.streamOpened(principalId, false)) {
+      noSlot = true;
+      log.debug("{} open streams already for {}: a stateless request is answered in JSON",
+          Cap.MAX_STREAMS_PER_PRINCIPAL.key(), principalId);
+      return false;
+    }
+    Replies.sseHeaders(response);
+    OutputBudget budget = new OutputBudget(hub.bounds().sessionEvents(), hub.bounds().sessionBytes());
+    writer = new SseWriter(response, callback, this::gone, budget, hub.bounds().connection(), (dropped, reason) -> {
+      log.warn("dropped the SSE answer of a stateless request of {} ({}): its client does not read it",
+          principalId, reason);
+      hub.streamDropped(reason);
+    });
+    hub.writerOpened(writer);
+    writer.open();
+    return true;
+  }
+
+  /** The stream ended: a client that went away before the answer cancels its request. */
+  private void gone(SseWriter gone, Throwable failure) {
+    hub.writerClosed(gone);
+    hub.streamClosed(principalId);
+    ClientSession cancelled;
+    synchronized (this) {
+      if (answered) {
+        return;
+      }
+      answered = true;
+      cancelled = session;
+      done();
+    }
+    if (cancelled != null) {
+      cancelled.close();
+    }
+  }
+
+  /** The engine ended the session without answering (it closed, or the gateway is stopping). */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (answered || session == null) {
+        return;
+      }
+      answered = true;
+      String text = hub.json().text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the request ended unanswered"));
+      if (writer != null) {
+        writer.write("data: " + text + "\n\n");
+        writer.end();
+      } else {
+        Replies.json(response, callback, 200, text.getBytes(StandardCharsets.UTF_8));
+      }
+      done();
+    }
+  }
+}
