@@ -109,7 +109,7 @@ public final class Main implements Callable<Integer> {
         new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
         new KillSwitchCommand(environment, POLICY_OPTIONS), new AuditCommand(environment),
-        new BundleCommand(), new CompletionCommand());
+        new ToolsCommand(environment), new BundleCommand(), new CompletionCommand());
   }
 
   /** The command line with the stock subcommands. */

@@ -10,6 +10,7 @@ import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.SharedLimits;
 import dev.sentinel.core.operator.AuditTrail;
+import dev.sentinel.core.pinning.PinStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -51,6 +52,7 @@ public final class JdbcStores implements Stores {
   private final JdbcKeyStore keys;
   private final JdbcAuditTrail auditTrail;
   private final JdbcKillSwitchStore killSwitch;
+  private final JdbcPinStore pins;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
   private JdbcStores(Database database, Clock clock) {
@@ -59,6 +61,7 @@ public final class JdbcStores implements Stores {
     this.keys = JdbcKeyStore.builder(database).clock(clock).build();
     this.auditTrail = JdbcAuditTrail.of(database, clock);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
+    this.pins = JdbcPinStore.create(database);
   }
 
   /**
@@ -190,6 +193,12 @@ public final class JdbcStores implements Stores {
   @Override
   public Optional<KillSwitchStore> killSwitchStore() {
     return Optional.of(killSwitch);
+  }
+
+  /** {@inheritDoc} The {@link JdbcPinStore} on the database (schema 4's {@code sentinel_tool_pin}). */
+  @Override
+  public Optional<PinStore> pinStore() {
+    return Optional.of(pins);
   }
 
   /** {@inheritDoc} {@link AuditRetention#purge}, stamped with this clock. */

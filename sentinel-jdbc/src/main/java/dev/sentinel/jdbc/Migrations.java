@@ -27,7 +27,8 @@ final class Migrations {
       List.of(
           new Migration(1, "keys_and_audit"),
           new Migration(2, "audit_chain"),
-          new Migration(3, "rate_buckets"));
+          new Migration(3, "rate_buckets"),
+          new Migration(4, "tool_pins"));
 
   /** The newest schema version this build knows. */
   static final int LATEST = ALL.get(ALL.size() - 1).version();

@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(4);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -54,10 +54,11 @@ class PostgresDatabaseTest {
               "sentinel_audit_chain",
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
-              "sentinel_schema");
+              "sentinel_schema",
+              "sentinel_tool_pin");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(4);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -80,7 +81,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "rate buckets"));
+                  "rate buckets"),
+              Map.of(
+                  "version",
+                  4,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "tool pins"));
     }
   }
 
@@ -99,13 +107,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(3);
+        assertThat(version.get()).isEqualTo(4);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(3);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(4);
     }
   }
 
@@ -126,7 +134,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 3); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 4); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

@@ -161,7 +161,8 @@ class PostgresRateLimiterTest extends RateLimiterContract {
       raw.jdbi().useHandle(h -> {
         // As a schema-2 gateway left it: the limiter created the table itself, without a lock
         // column; the schema rows say 2.
-        h.execute("DELETE FROM sentinel_schema WHERE version = 3");
+        h.execute("DELETE FROM sentinel_schema WHERE version >= 3");
+        h.execute("DROP TABLE sentinel_tool_pin");
         h.execute("DROP TABLE sentinel_rate_bucket");
         h.execute("CREATE TABLE sentinel_rate_bucket (id TEXT PRIMARY KEY, state BYTEA,"
             + " expires_at BIGINT)");
@@ -169,7 +170,7 @@ class PostgresRateLimiterTest extends RateLimiterContract {
       });
     }
     Database db = open(url, clock);
-    assertThat(db.schemaVersion()).isEqualTo(3);
+    assertThat(db.schemaVersion()).isEqualTo(4);
     assertThat(buckets(db)).containsExactly("old");
     PostgresRateLimiter limiter = PostgresRateLimiter.create(db, clock);
     assertThat(limiter.tryAcquire("new", Rate.parse("1/s"), 1).allowed()).isTrue();

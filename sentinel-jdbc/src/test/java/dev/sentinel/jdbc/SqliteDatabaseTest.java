@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(4);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -65,8 +65,15 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "rate buckets"));
-      assertThat(tables(db)).doesNotContain("sentinel_rate_bucket");
+                  "rate buckets"),
+              Map.of(
+                  "version",
+                  4,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "tool pins"));
+      assertThat(tables(db)).doesNotContain("sentinel_rate_bucket").contains("sentinel_tool_pin");
     }
     assertThat(file).isRegularFile();
   }
@@ -107,9 +114,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(4);
       assertThat(schemaRows(db))
-          .hasSize(3)
+          .hasSize(4)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -130,7 +137,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 3); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 4); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -180,7 +187,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(4);
     }
   }
 
@@ -205,7 +212,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(3);
+      assertThat(db.schemaVersion()).isEqualTo(4);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.sentinel.core.operator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.config.Stores;
+import dev.sentinel.core.pinning.PinStore;
 import java.util.Objects;
 
 /**
@@ -27,6 +28,7 @@ public final class Operations {
   private final KeyOperations keys;
   private final KillSwitchOperations killSwitch;
   private final AuditOperations audit;
+  private final PinOperations pins;
   private final Reloading reloading;
   private final Clock clock;
 
@@ -35,6 +37,7 @@ public final class Operations {
     this.keys = b.keyStore == null ? null : new KeyOperations(b.keyStore, b.clock);
     this.killSwitch = b.killSwitch == null ? null : new KillSwitchOperations(b.killSwitch);
     this.audit = b.trail == null ? null : new AuditOperations(b.trail, b.clock);
+    this.pins = b.pinStore == null ? null : new PinOperations(b.pinStore, b.clock);
     this.reloading = b.reloading;
   }
 
@@ -83,6 +86,19 @@ public final class Operations {
   }
 
   /**
+   * The tool-definition pins.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a pin store
+   */
+  public PinOperations pins() {
+    if (pins == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "tool pins need a running"
+          + " gateway or the database its gateways share");
+    }
+    return pins;
+  }
+
+  /**
    * Reloads the gateway's config file.
    *
    * @throws OperatorException ({@code UNSUPPORTED}) for a gateway not started from a file
@@ -104,6 +120,8 @@ public final class Operations {
         return killSwitch != null;
       case AUDIT:
         return audit != null;
+      case PINS:
+        return pins != null;
       default:
         return reloading != null;
     }
@@ -117,6 +135,8 @@ public final class Operations {
     KILL_SWITCH,
     /** {@link #audit()}. */
     AUDIT,
+    /** {@link #pins()}. */
+    PINS,
     /** {@link #reload()}. */
     RELOAD
   }
@@ -131,13 +151,14 @@ public final class Operations {
     private KeyStore keyStore;
     private KillSwitchControl killSwitch;
     private AuditTrail trail;
+    private PinStore pinStore;
     private Reloading reloading;
     private Clock clock = Clock.system();
 
     private Builder() {}
 
     /**
-     * The keys and the audit trail of a database's stores, whichever it has. The kill switch is
+     * The keys, the audit trail and the tool pins of a database's stores, whichever it has. The kill switch is
      * given apart ({@link #killSwitch}): a running gateway's, or {@link KillSwitchControl#of} the
      * stores' kill-switch store.
      */
@@ -145,6 +166,16 @@ public final class Operations {
       Objects.requireNonNull(stores, "stores");
       stores.keyStore().ifPresent(this::keyStore);
       stores.auditTrail().ifPresent(this::auditTrail);
+      stores.pinStore().ifPresent(this::pinStore);
+      return this;
+    }
+
+    /**
+     * The tool pins reviewed: a running gateway's (sentinel-mcp's {@code
+     * GatewayRuntime#pinStore()}, whose changes apply at once) or a database's.
+     */
+    public Builder pinStore(PinStore store) {
+      this.pinStore = Objects.requireNonNull(store, "store");
       return this;
     }
 

@@ -30,9 +30,11 @@ import java.util.Objects;
  *       written</td></tr>
  *   <tr><td>-32017</td><td>{@link #TIMED_OUT}</td><td>the backend did not answer in time; the
  *       request was cancelled at the backend</td></tr>
+ *   <tr><td>-32018</td><td>{@link #TOOL_CHANGED}</td><td>refused: the tool's definition is not
+ *       the approved one (changed since it was pinned), and awaits an operator's approval</td></tr>
  * </table>
  *
- * <p>Refusals ({@code -32011} to {@code -32016}) carry {@code data: {outcome, rules,
+ * <p>Refusals ({@code -32011} to {@code -32016}, and {@code -32018}) carry {@code data: {outcome, rules,
  * retryAfterMs}} and the refusal's message.
  */
 public enum ErrorCode {
@@ -61,7 +63,12 @@ public enum ErrorCode {
   /** -32016: refused, the audit trail cannot be written. */
   UNAVAILABLE(-32016),
   /** -32017: the backend did not answer within the request timeout. */
-  TIMED_OUT(-32017);
+  TIMED_OUT(-32017),
+  /**
+   * -32018: refused, the tool's listed definition is not the approved one (tool definition
+   * changed, awaiting approval); recorded as {@code DENIED} by rule {@code pinning}.
+   */
+  TOOL_CHANGED(-32018);
 
   private final int code;
 

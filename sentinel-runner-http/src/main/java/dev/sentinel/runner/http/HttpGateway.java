@@ -386,6 +386,7 @@ public final class HttpGateway implements AutoCloseable {
   private AdminHandler admin(Guard guard) {
     Operations.Builder operations = Operations.builder()
         .killSwitch(runtime.killSwitchControl())
+        .pinStore(runtime.pinStore())
         .clock(clock);
     if (keys != null) {
       operations.keyStore(keys);

@@ -68,6 +68,7 @@ final class StatusRoute implements AdminExchange.Route {
     body.put("reload", operations.has(Operations.Part.RELOAD));
     body.put("keys", operations.has(Operations.Part.KEYS));
     body.put("audit_query", operations.has(Operations.Part.AUDIT));
+    body.put("pins", operations.has(Operations.Part.PINS));
     return Answer.ok(body);
   }
 }
