@@ -236,7 +236,14 @@ public final class ToolDefinitions {
       out.append(node.decimalValue().stripTrailingZeros().toString());
     } else if ((node.isDouble() || node.isFloat()) && Double.isFinite(node.doubleValue())) {
       out.append(BigDecimal.valueOf(node.doubleValue()).stripTrailingZeros().toString());
+    } else if (node.isBoolean()) {
+      out.append(node.booleanValue());
+    } else if (node.isIntegralNumber()) {
+      out.append(node.bigIntegerValue());
+    } else if (node.isNull()) {
+      out.append("null");
     } else {
+      // NaN or infinite, which JSON has no text for: written as Jackson writes them, rarely.
       out.append(node.toString());
     }
   }

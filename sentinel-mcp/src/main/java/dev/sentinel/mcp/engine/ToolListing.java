@@ -56,6 +56,16 @@ final class ToolListing {
       return text;
     }
 
+    /** The pin if it is known already, else {@code null}. */
+    String knownPinDigest() {
+      return pinDigest;
+    }
+
+    /** Sets the pin, found for an equal definition ({@link ToolPins}). */
+    void knownPinDigest(String value) {
+      pinDigest = value;
+    }
+
     /** The pin of the definition ({@link ToolDefinitions#digest}), computed once. */
     String pinDigest() {
       String value = pinDigest;

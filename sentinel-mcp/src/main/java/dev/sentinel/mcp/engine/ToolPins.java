@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The gateway's view of the tool pins: whether a definition a backend lists is the approved
@@ -61,6 +62,11 @@ final class ToolPins {
   private final Map<String, Boolean> scanned = new ConcurrentHashMap<>();
   private final AtomicLong hiddenInstructions = new AtomicLong();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
+  /**
+   * Pins by listed definition (compared whole, as JSON): a connection listing definitions another
+   * has listed (each new session's, under per-session isolation) does not hash them again.
+   */
+  private final Map<JsonNode, String> digests = new ConcurrentHashMap<>();
   private final PinStore view;
 
   ToolPins(PinStore store, Clock clock) {
@@ -93,7 +99,7 @@ final class ToolPins {
       tools = preload(backend);
     }
     Entry entry = tools == null ? null : tools.get(tool.name);
-    String digest = tool.pinDigest();
+    String digest = digest(tool);
     if (entry != null && digest.equals(entry.approved) && entry.pending == null) {
       return Verdict.APPROVED;
     }
@@ -102,6 +108,25 @@ final class ToolPins {
       return held(pinning, entry.pendingHidden);
     }
     return observe(backend, pinning, tool, digest, now);
+  }
+
+  /** The pin of a listed definition, computed once per distinct definition this gateway saw. */
+  private String digest(ToolListing.Tool tool) {
+    String digest = tool.knownPinDigest();
+    if (digest != null) {
+      return digest;
+    }
+    digest = digests.get(tool.definition);
+    if (digest != null) {
+      tool.knownPinDigest(digest);
+      return digest;
+    }
+    digest = tool.pinDigest();
+    if (digests.size() >= MAX_REMEMBERED) {
+      digests.clear();
+    }
+    digests.put(tool.definition, digest);
+    return digest;
   }
 
   private Verdict observe(String backend, Pinning pinning, ToolListing.Tool tool, String digest,
