@@ -78,6 +78,13 @@ public final class SdkBackend {
             (exchange, request) -> text(JSON.writeValueAsString(calls()))));
   }
 
+  /** The {@code echo} tool with another description, as a server that changed it would list it. */
+  SyncToolSpecification echo(String description) {
+    return tool("echo", description,
+        "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}},\"required\":[\"text\"]}",
+        (exchange, request) -> text("echo: " + request.arguments().get("text")));
+  }
+
   private SyncToolSpecification tool(String name, String description, String schema,
       BiFunction<McpSyncServerExchange, McpSchema.CallToolRequest, McpSchema.CallToolResult> handler) {
     McpSchema.Tool tool = McpSchema.Tool.builder(name, MAPPER, schema).description(description).build();

@@ -11,6 +11,7 @@ import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.SharedLimits;
 import dev.sentinel.core.operator.AuditTrail;
+import dev.sentinel.core.pinning.PinStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,7 @@ public final class JdbcStores implements Stores {
   private final JdbcAuditTrail auditTrail;
   private final JdbcApprovalStore approvals;
   private final JdbcKillSwitchStore killSwitch;
+  private final JdbcPinStore pins;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
   private JdbcStores(Database database, Clock clock) {
@@ -65,6 +67,7 @@ public final class JdbcStores implements Stores {
     this.auditTrail = JdbcAuditTrail.of(database, clock);
     this.approvals = JdbcApprovalStore.create(database);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
+    this.pins = JdbcPinStore.create(database);
   }
 
   /**
@@ -213,6 +216,12 @@ public final class JdbcStores implements Stores {
   @Override
   public Optional<KillSwitchStore> killSwitchStore() {
     return Optional.of(killSwitch);
+  }
+
+  /** {@inheritDoc} The {@link JdbcPinStore} on the database (schema 6's {@code sentinel_tool_pin}). */
+  @Override
+  public Optional<PinStore> pinStore() {
+    return Optional.of(pins);
   }
 
   /** {@inheritDoc} {@link AuditRetention#purge}, stamped with this clock. */

@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(5);
+      assertThat(db.schemaVersion()).isEqualTo(6);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -59,10 +59,11 @@ class PostgresDatabaseTest {
               "sentinel_audit_y2026m03",
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
-              "sentinel_schema");
+              "sentinel_schema",
+              "sentinel_tool_pin");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(5);
+      assertThat(db.schemaVersion()).isEqualTo(6);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -99,7 +100,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "audit partitions"));
+                  "audit partitions"),
+              Map.of(
+                  "version",
+                  6,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "tool pins"));
     }
   }
 
@@ -118,13 +126,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(5);
+        assertThat(version.get()).isEqualTo(6);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(5);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(6);
     }
   }
 
@@ -145,7 +153,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 5); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 6); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(5);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(6);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -79,8 +79,16 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "audit partitions"));
-      assertThat(tables(db)).doesNotContain("sentinel_rate_bucket", "sentinel_audit_default");
+                  "audit partitions"),
+              Map.of(
+                  "version",
+                  6,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "tool pins"));
+      assertThat(tables(db)).doesNotContain("sentinel_rate_bucket", "sentinel_audit_default")
+          .contains("sentinel_tool_pin");
     }
     assertThat(file).isRegularFile();
   }
@@ -121,9 +129,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(5);
+      assertThat(db.schemaVersion()).isEqualTo(6);
       assertThat(schemaRows(db))
-          .hasSize(5)
+          .hasSize(6)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -144,7 +152,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 5); upgrade Sentinel");
+            "written by a newer Sentinel (schema 7, this build knows 6); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -194,7 +202,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(5);
+      assertThat(db.schemaVersion()).isEqualTo(6);
     }
   }
 
@@ -219,7 +227,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(5);
+      assertThat(db.schemaVersion()).isEqualTo(6);
     }
   }
 

@@ -153,6 +153,11 @@ public final class GatewayMetrics implements SentinelListener {
     FunctionCounter.builder("sentinel.audit.written", this, m -> m.audit().written())
         .description("Audit events written")
         .register(registry);
+    FunctionCounter.builder("sentinel.tool.hidden.instructions", runtime,
+            GatewayRuntime::hiddenInstructionsSeen)
+        .description("Listed tool definitions carrying hidden instructions (invisible characters,"
+            + " text addressed to the model); sentinel tools diff shows them")
+        .register(registry);
     refresh();
     runtime.addListener(this);
     bindJvm();

@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param validation what a {@code tools/call} whose arguments do not match the tool's listed
  *     {@code inputSchema} gets: refused ({@link Validation#ENFORCE}, the default), forwarded and
  *     recorded ({@link Validation#WARN}), or not checked ({@link Validation#OFF})
+ * @param pinning what a tool whose listed definition differs from the pinned one gets
  */
 public record BackendOptions(
     Isolation isolation,
@@ -30,20 +31,24 @@ public record BackendOptions(
     int maxConnectionsPerPrincipal,
     Duration idleTimeout,
     List<String> resourcePrefixes,
-    Validation validation) {
+    Validation validation,
+    Pinning pinning) {
 
   /**
    * The defaults: per-session isolation, 64 connections, 16 per principal, 10 minutes idle,
-   * arguments validated and refused when invalid.
+   * arguments validated and refused when invalid, tool definitions not pinned (the runners pin
+   * them: see {@link Connections#options}).
    */
   public static final BackendOptions DEFAULTS = new BackendOptions(
-      Isolation.PER_SESSION, 64, 0, Duration.ofMinutes(10), List.of(), Validation.ENFORCE);
+      Isolation.PER_SESSION, 64, 0, Duration.ofMinutes(10), List.of(), Validation.ENFORCE,
+      Pinning.OFF);
 
   /** Validates and copies. */
   public BackendOptions {
     Objects.requireNonNull(isolation, "isolation");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
     Objects.requireNonNull(validation, "validation");
+    Objects.requireNonNull(pinning, "pinning");
     if (maxConnections < 1) {
       throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
     }
@@ -69,28 +74,38 @@ public record BackendOptions(
 
   /** A copy with another isolation. */
   public BackendOptions withIsolation(Isolation value) {
-    return new BackendOptions(value, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes, validation);
+    return new BackendOptions(value, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes, validation,
+        pinning);
   }
 
   /** A copy with other connection bounds ({@code perPrincipal} 0 for a quarter of {@code max}). */
   public BackendOptions withMaxConnections(int max, int perPrincipal) {
-    return new BackendOptions(isolation, max, perPrincipal, idleTimeout, resourcePrefixes, validation);
+    return new BackendOptions(isolation, max, perPrincipal, idleTimeout, resourcePrefixes, validation,
+        pinning);
   }
 
   /** A copy with another idle timeout. */
   public BackendOptions withIdleTimeout(Duration value) {
-    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, value, resourcePrefixes, validation);
+    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, value, resourcePrefixes, validation,
+        pinning);
   }
 
   /** A copy with other resource URI prefixes. */
   public BackendOptions withResourcePrefixes(List<String> value) {
-    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, value, validation);
+    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, value, validation,
+        pinning);
   }
 
   /** A copy with another argument validation. */
   public BackendOptions withValidation(Validation value) {
     return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes,
-        value);
+        value, pinning);
+  }
+
+  /** A copy with another tool-definition pinning. */
+  public BackendOptions withPinning(Pinning value) {
+    return new BackendOptions(isolation, maxConnections, maxConnectionsPerPrincipal, idleTimeout, resourcePrefixes,
+        validation, value);
   }
 
   /** The per-principal bound in force: the configured one, or a quarter of the total, at least 1. */

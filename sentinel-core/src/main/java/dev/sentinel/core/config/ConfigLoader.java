@@ -58,7 +58,9 @@ final class ConfigLoader {
   static final List<String> IDENTITY_KEYS = List.of("principal", "api_key");
   static final List<String> PRINCIPAL_KEYS = List.of("id", "roles", "attributes");
   static final List<String> BACKEND_KEYS = List.of("name", "stdio", "http", "isolation",
-      "max_connections", "max_connections_per_principal", "idle_timeout", "resource_prefixes", "validate");
+      "max_connections", "max_connections_per_principal", "idle_timeout", "resource_prefixes", "validate",
+      "pinning");
+  static final List<String> PINNING_KEYS = List.of("mode", "block_hidden_instructions");
   static final List<String> STDIO_KEYS = List.of("command", "args", "env", "inherit_env", "cwd");
   static final List<String> HTTP_KEYS =
       List.of("url", "headers", "connect_timeout", "request_timeout");
@@ -99,6 +101,7 @@ final class ConfigLoader {
       Map.entry("identity", IDENTITY_KEYS),
       Map.entry("principal", PRINCIPAL_KEYS),
       Map.entry("backend", BACKEND_KEYS),
+      Map.entry("pinning", PINNING_KEYS),
       Map.entry("stdio", STDIO_KEYS),
       Map.entry("http", HTTP_KEYS),
       Map.entry("policyFile", POLICY_FILE_KEYS),
@@ -759,7 +762,28 @@ final class ConfigLoader {
         }
       }
     }
-    return new Connections(isolation, max, perPrincipal, idle, prefixes, validation);
+    Pinning.Mode pinning = null;
+    boolean blockHidden = false;
+    if (in.present(p + "/pinning", subject, false)) {
+      JsonNode node = in.node(p + "/pinning");
+      String modeAt = p + "/pinning";
+      if (node.isObject()) {
+        in.checkKeys(p + "/pinning", subject, PINNING_KEYS);
+        blockHidden = bool(p + "/pinning/block_hidden_instructions", subject, false);
+        modeAt = p + "/pinning/mode";
+      }
+      if (!node.isObject() || in.present(modeAt, subject, false)) {
+        String text = in.string(modeAt, subject, "one of enforce, warn, off");
+        if (text != null) {
+          try {
+            pinning = Pinning.Mode.valueOf(text.toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            in.error(modeAt, subject, "expected one of enforce, warn, off, got '" + text + "'");
+          }
+        }
+      }
+    }
+    return new Connections(isolation, max, perPrincipal, idle, prefixes, validation, pinning, blockHidden);
   }
 
   private StdioBackend stdio(String p, String name, String subject) {

@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * A backend's engine settings from the config ({@code isolation}, {@code max_connections},
  * {@code max_connections_per_principal}, {@code idle_timeout}, {@code resource_prefixes},
- * {@code validate}), each absent unless set; the runtime fills in the defaults for the backend's
+ * {@code validate}, {@code pinning}), each absent unless set; the runtime fills in the defaults for the backend's
  * kind and the runner.
  *
  * @param isolation who a connection serves, or {@code null} for the default
@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param resourcePrefixes the resource URI prefixes the backend serves; empty: routed by its lists
  * @param validation what calls whose arguments do not match the tool's input schema get, or
  *     {@code null} for the default ({@link Validation#ENFORCE}, in both runners)
+ * @param pinningMode what a changed tool definition gets, or {@code null} for the default
+ *     ({@link Pinning.Mode#ENFORCE} in {@code sentinel http}, {@link Pinning.Mode#WARN} in
+ *     {@code sentinel stdio})
+ * @param blockHiddenInstructions whether definitions carrying hidden instructions are held
  */
 public record Connections(
     Isolation isolation,
@@ -24,10 +28,13 @@ public record Connections(
     int maxConnectionsPerPrincipal,
     Duration idleTimeout,
     List<String> resourcePrefixes,
-    Validation validation) {
+    Validation validation,
+    Pinning.Mode pinningMode,
+    boolean blockHiddenInstructions) {
 
   /** Nothing set. */
-  public static final Connections DEFAULTS = new Connections(null, 0, 0, null, List.of(), null);
+  public static final Connections DEFAULTS =
+      new Connections(null, 0, 0, null, List.of(), null, null, false);
 
   /** The default bound on a stdio backend's isolated connections (each is a process): 16. */
   public static final int DEFAULT_MAX_STDIO = 16;
@@ -51,6 +58,8 @@ public record Connections(
    * connection per session when the gateway serves one client ({@code sentinel stdio}) and one
    * shared connection when it serves many ({@code sentinel http}), where a process per session
    * would not scale; a shared connection never relays the server's requests or logs to a client.
+   * Tool definitions are pinned and enforced by default where many clients are served, and
+   * pinned with warnings where one person runs the gateway for themselves.
    *
    * @param backend the backend these settings belong to
    * @param manyClients whether the gateway serves many clients
@@ -63,7 +72,9 @@ public record Connections(
     BackendOptions options = BackendOptions.of(chosen)
         .withMaxConnections(max, Math.min(maxConnectionsPerPrincipal, max))
         .withResourcePrefixes(resourcePrefixes)
-        .withValidation(validation != null ? validation : Validation.ENFORCE);
+        .withValidation(validation != null ? validation : Validation.ENFORCE)
+        .withPinning(new Pinning(pinningMode != null ? pinningMode
+            : manyClients ? Pinning.Mode.ENFORCE : Pinning.Mode.WARN, blockHiddenInstructions));
     return idleTimeout == null ? options : options.withIdleTimeout(idleTimeout);
   }
 }

@@ -8,6 +8,7 @@ import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimits;
 import dev.sentinel.core.operator.AuditTrail;
+import dev.sentinel.core.pinning.PinStore;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -83,6 +84,14 @@ public interface Stores extends AutoCloseable {
    * empty without one (the kill switch is then this process's alone).
    */
   default Optional<KillSwitchStore> killSwitchStore() {
+    return Optional.empty();
+  }
+
+  /**
+   * The store of tool-definition pins that every gateway on the database shares, or empty
+   * without one (the gateway then pins in its own memory, for as long as it runs).
+   */
+  default Optional<PinStore> pinStore() {
     return Optional.empty();
   }
 

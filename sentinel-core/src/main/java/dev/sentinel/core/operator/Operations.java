@@ -5,6 +5,7 @@ import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.notify.Notifier;
+import dev.sentinel.core.pinning.PinStore;
 import java.util.Objects;
 
 /**
@@ -29,6 +30,7 @@ public final class Operations {
   private final KeyOperations keys;
   private final KillSwitchOperations killSwitch;
   private final AuditOperations audit;
+  private final PinOperations pins;
   private final Reloading reloading;
   private final ApprovalOperations approvals;
   private final Clock clock;
@@ -38,6 +40,7 @@ public final class Operations {
     this.keys = b.keyStore == null ? null : new KeyOperations(b.keyStore, b.clock);
     this.killSwitch = b.killSwitch == null ? null : new KillSwitchOperations(b.killSwitch);
     this.audit = b.trail == null ? null : new AuditOperations(b.trail, b.clock);
+    this.pins = b.pinStore == null ? null : new PinOperations(b.pinStore, b.clock);
     this.reloading = b.reloading;
     this.approvals = b.approvals == null ? null
         : new ApprovalOperations(b.approvals, b.clock, b.notifier);
@@ -101,6 +104,19 @@ public final class Operations {
   }
 
   /**
+   * The tool-definition pins.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a pin store
+   */
+  public PinOperations pins() {
+    if (pins == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "tool pins need a running"
+          + " gateway or the database its gateways share");
+    }
+    return pins;
+  }
+
+  /**
    * Reloads the gateway's config file.
    *
    * @throws OperatorException ({@code UNSUPPORTED}) for a gateway not started from a file
@@ -124,6 +140,8 @@ public final class Operations {
         return audit != null;
       case APPROVALS:
         return approvals != null;
+      case PINS:
+        return pins != null;
       default:
         return reloading != null;
     }
@@ -137,6 +155,8 @@ public final class Operations {
     KILL_SWITCH,
     /** {@link #audit()}. */
     AUDIT,
+    /** {@link #pins()}. */
+    PINS,
     /** {@link #reload()}. */
     RELOAD,
     /** {@link #approvals()}. */
@@ -153,6 +173,7 @@ public final class Operations {
     private KeyStore keyStore;
     private KillSwitchControl killSwitch;
     private AuditTrail trail;
+    private PinStore pinStore;
     private Reloading reloading;
     private ApprovalStore approvals;
     private Notifier notifier = Notifier.none();
@@ -161,8 +182,8 @@ public final class Operations {
     private Builder() {}
 
     /**
-     * The keys, the audit trail and the approvals of a database's stores, whichever it has. The kill switch is
-     * given apart ({@link #killSwitch}): a running gateway's, or {@link KillSwitchControl#of} the
+     * The keys, the audit trail, the approvals and the tool pins of a database's stores,
+     * whichever it has. The kill switch is given apart ({@link #killSwitch}): a running gateway's, or {@link KillSwitchControl#of} the
      * stores' kill-switch store.
      */
     public Builder stores(Stores stores) {
@@ -170,6 +191,7 @@ public final class Operations {
       stores.keyStore().ifPresent(this::keyStore);
       stores.auditTrail().ifPresent(this::auditTrail);
       stores.approvalStore().ifPresent(this::approvalStore);
+      stores.pinStore().ifPresent(this::pinStore);
       return this;
     }
 
@@ -182,6 +204,15 @@ public final class Operations {
     /** The queue of approvals that {@code confirm} rules wait for. */
     public Builder approvalStore(ApprovalStore store) {
       this.approvals = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * The tool pins reviewed: a running gateway's (sentinel-mcp's {@code
+     * GatewayRuntime#pinStore()}, whose changes apply at once) or a database's.
+     */
+    public Builder pinStore(PinStore store) {
+      this.pinStore = Objects.requireNonNull(store, "store");
       return this;
     }
 

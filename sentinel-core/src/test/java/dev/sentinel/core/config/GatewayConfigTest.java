@@ -306,4 +306,37 @@ class GatewayConfigTest {
     assertThat(web.connections().options(web, true).validation()).isEqualTo(dev.sentinel.core.config.Validation.WARN);
     assertThat(raw.connections().options(raw, false).validation()).isEqualTo(dev.sentinel.core.config.Validation.OFF);
   }
+
+  @Test
+  void pinning_defaultsToEnforceInHttpAndWarnInStdio_andIsReadAsAStringOrAnObject() throws Exception {
+    String yaml = "backends:\n  - name: fs\n    stdio: { command: server }\n"
+        + "  - name: web\n    http: { url: 'http://127.0.0.1:9/mcp' }\n    pinning: off\n"
+        + "  - name: pay\n    stdio: { command: server }\n"
+        + "    pinning: { mode: warn, block_hidden_instructions: true }\n"
+        + "  - name: bare\n    stdio: { command: server }\n    pinning: { block_hidden_instructions: true }\n"
+        + "policy:\n  rules: []\n";
+    GatewayConfig config = GatewayConfig.parse(yaml, "sentinel.yaml", dir, ENV);
+    Backend fs = config.backends().get(0);
+    Backend web = config.backends().get(1);
+    Backend pay = config.backends().get(2);
+    Backend bare = config.backends().get(3);
+
+    assertThat(fs.connections().options(fs, true).pinning()).isEqualTo(Pinning.ENFORCE);
+    assertThat(fs.connections().options(fs, false).pinning()).isEqualTo(Pinning.WARN);
+    assertThat(web.connections().options(web, true).pinning()).isEqualTo(Pinning.OFF);
+    assertThat(pay.connections().options(pay, true).pinning()).isEqualTo(new Pinning(Pinning.Mode.WARN, true));
+    assertThat(bare.connections().options(bare, true).pinning()).isEqualTo(new Pinning(Pinning.Mode.ENFORCE, true));
+  }
+
+  @Test
+  void pinning_unknownModeOrKey_isRefusedNamingTheLine() {
+    String yaml = "backends:\n  - name: fs\n    stdio: { command: server }\n    pinning: strict\n"
+        + "  - name: web\n    http: { url: 'http://127.0.0.1:9/mcp' }\n    pinning: { mode: warn, block: true }\n"
+        + "policy:\n  rules: []\n";
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> GatewayConfig.parse(yaml, "sentinel.yaml", dir, ENV))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sentinel.yaml:4")
+        .hasMessageContaining("expected one of enforce, warn, off, got 'strict'")
+        .hasMessageContaining("block");
+  }
 }

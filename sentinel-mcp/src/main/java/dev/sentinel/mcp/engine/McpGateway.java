@@ -12,6 +12,7 @@ import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.config.BackendOptions;
 import dev.sentinel.core.config.Isolation;
 import dev.sentinel.core.config.Validation;
+import dev.sentinel.core.pinning.PinStore;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
@@ -113,6 +114,7 @@ public final class McpGateway implements AutoCloseable {
   private final List<Backend> backends;
   private final Naming naming;
   private final Router router;
+  private final ToolPins pins;
   private final Duration requestTimeout;
   private final Duration startTimeout;
   private final Duration restartMin;
@@ -178,6 +180,7 @@ public final class McpGateway implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
+    this.pins = new ToolPins(builder.pinStore != null ? builder.pinStore : PinStore.inMemory(), clock);
     this.router = new Router(this, sentinel, backends, naming);
   }
 
@@ -396,6 +399,25 @@ public final class McpGateway implements AutoCloseable {
       }
     }
     return new ToolListings(tools, problems);
+  }
+
+  /**
+   * The tool-definition pins as operators change them through this gateway (the operator
+   * service's {@code PinOperations}): the store given to {@link Builder#pinStore}, whose changes
+   * this gateway applies at once; other gateways on a shared store see them within a second.
+   */
+  public PinStore pinStore() {
+    return pins.store();
+  }
+
+  /** How many listed tool definitions carrying hidden instructions this gateway has seen. */
+  public long hiddenInstructionsSeen() {
+    return pins.hiddenInstructionsSeen();
+  }
+
+  /** The pins, for the router. */
+  ToolPins pins() {
+    return pins;
   }
 
   /** The most tool names {@link #listedTool} remembers. */
@@ -956,8 +978,18 @@ public final class McpGateway implements AutoCloseable {
     private String serverVersion = defaultVersion();
     private Clock clock = Clock.system();
     private ExecutorService executor;
+    private PinStore pinStore;
 
     private Builder() {}
+
+    /**
+     * Where the tool-definition pins of backends with {@code pinning} on are kept: a database's
+     * store that every gateway on it shares. By default, this gateway's memory.
+     */
+    public Builder pinStore(PinStore store) {
+      this.pinStore = Objects.requireNonNull(store, "store");
+      return this;
+    }
 
     /** The governance pipeline every routed request passes; required. */
     public Builder sentinel(Sentinel sentinel) {

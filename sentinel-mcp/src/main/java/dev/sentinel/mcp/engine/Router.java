@@ -7,11 +7,13 @@ import dev.sentinel.api.Request;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.config.Pinning;
 import dev.sentinel.core.config.Validation;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,6 +49,8 @@ final class Router {
   private static final String ROUTING = "routing";
   /** The rule id of refusals for arguments that do not match the tool's input schema. */
   static final String SCHEMA = "schema";
+  /** The rule id of refusals for tools whose listed definition is not the approved one. */
+  static final String PINNING = "pinning";
   /** How many times a tool listing overtaken by a new generation is asked for, in all. */
   private static final int LEARN_ATTEMPTS = 3;
   private static final int MAX_COMPILED = 1024;
@@ -353,6 +357,9 @@ final class Router {
     forwarded.put("name", target.name());
     Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
     Validation validation = target.backend().options.validation();
+    Pinning pinning = target.backend().options.pinning();
+    boolean pinned = pinning.mode() != Pinning.Mode.OFF;
+    boolean validate = validation != Validation.OFF;
     SchemaCheck check = null;
     if (Request.TOOLS_CALL.equals(request.method()) && work.stateless != null && session.paramHeaders() != null
         && session.owner() != null && sentinel.visible(session.owner(),
@@ -361,7 +368,7 @@ final class Router {
       // body alone is then decided and forwarded. A tool the connection does not list has no
       // annotations the client could have known; one the principal may not use is refused by
       // the pipeline, without a word about its schema.
-      check = checkArguments(session, work, target, arguments);
+      check = checkArguments(session, work, target, arguments, validate);
       StatelessMeta.Problem problem = check.tool == null ? null
           : ParamHeaders.check(check.tool.inputSchema, arguments, session.paramHeaders());
       if (problem != null) {
@@ -370,12 +377,12 @@ final class Router {
         return JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data());
       }
     }
-    if (!Request.TOOLS_CALL.equals(request.method()) || validation == Validation.OFF) {
+    if (!Request.TOOLS_CALL.equals(request.method()) || (!validate && !pinned)) {
       return govern(session, work, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
     if (check == null) {
-      check = checkArguments(session, work, target, arguments);
+      check = checkArguments(session, work, target, arguments, validate);
     }
     SchemaCheck schema = check; // effectively final, for the lambdas
     if (schema.failure != null) {
@@ -385,8 +392,18 @@ final class Router {
         throw schema.failure;
       });
     }
-    if (schema.verdict.valid()) {
-      return govern(session, work, request, governed,
+    Call call = call(session, work, request, governed);
+    if (pinned && (schema.tool != null || !validate)) {
+      String held = pinFinding(target, name.stringValue(), pinning, schema.tool);
+      if (held != null && (pinning.mode() == Pinning.Mode.ENFORCE || held.startsWith(HIDDEN))) {
+        return refuse(session, work, request, governed, call, target, name.stringValue(), PINNING, held);
+      }
+      if (held != null) {
+        call = call.withDiagnostic("pinning: " + held);
+      }
+    }
+    if (!validate || schema.verdict.valid()) {
+      return govern(call, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
     String finding = (schema.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
@@ -394,24 +411,98 @@ final class Router {
         : "arguments of '" + name.stringValue() + "' cannot be checked: ") + schema.verdict.reason();
     if (validation == Validation.WARN) {
       warnOnce(target, schema, finding);
-      Call call = call(session, work, request, governed).withDiagnostic("schema: " + finding);
-      return govern(call, request, governed,
+      return govern(call.withDiagnostic("schema: " + finding), request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
     if (schema.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
       unusableOnce(target, schema);
     }
+    return refuse(session, work, request, governed, call, target, name.stringValue(), SCHEMA, finding);
+  }
+
+  /**
+   * Refuses a call by the gateway's own rule ({@link #SCHEMA}, {@link #PINNING}), recorded. Someone
+   * who may not use the tool learns nothing of its schema or pin: the pipeline refuses them as it
+   * would anyway, and the arguments are never forwarded, whatever it decides.
+   */
+  private ObjectNode refuse(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+      Call call, Naming.Target target, String exposed, String rule, String finding) {
     Principal principal = session.owner();
     if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,
-        name.stringValue(), null))) {
-      // Someone who may not use the tool learns nothing of its schema: the pipeline refuses them
-      // as it would anyway, and the arguments are never forwarded, whatever it decides.
-      return govern(session, work, request, governed, () -> {
+        exposed, null))) {
+      return govern(call, request, governed, () -> {
         throw new SchemaRefused(finding);
       });
     }
-    Refusal refusal = Refusal.of(Outcome.DENIED, List.of(SCHEMA), finding);
-    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+    Refusal refusal = Refusal.of(Outcome.DENIED, List.of(rule), finding);
+    CallResult<?> result = sentinel.refuse(call, refusal);
+    ObjectNode reply = reply(result, request.id(), null, null);
+    if (PINNING.equals(rule) && result.outcome() == Outcome.DENIED && reply != null) {
+      // Its own stable code, so that a client can tell "wait for an operator" from a policy denial.
+      ((ObjectNode) reply.get("error")).put("code", ErrorCode.TOOL_CHANGED.code());
+    }
+    return reply;
+  }
+
+  // ---- tool-definition pinning ------------------------------------------------------------
+
+  private static final String HIDDEN = "tool definition held, awaiting approval";
+
+  /**
+   * Why a listed tool's definition is not the approved one, or {@code null} when it is: the
+   * message a refused caller gets, starting with {@link #HIDDEN} when the definition is held for
+   * the hidden instructions it carries.
+   */
+  private String pinFinding(Naming.Target target, String exposed, Pinning pinning, ToolListing.Tool tool) {
+    if (tool == null) {
+      return "tool definition changed, awaiting approval: '" + exposed + "' is not listed by backend "
+          + target.backend().name + ", so its definition cannot be checked against its pin";
+    }
+    switch (gateway.pins().check(target.backend().name, pinning, tool)) {
+      case APPROVED:
+        return null;
+      case HIDDEN_INSTRUCTIONS:
+        return HIDDEN + ": the definition of '" + exposed + "' carries hidden instructions";
+      case UNAVAILABLE:
+        return "tool definition cannot be checked against its pin: the pin store is unavailable";
+      default:
+        return "tool definition changed, awaiting approval: backend " + target.backend().name
+            + " lists a definition of '" + exposed + "' other than the approved one";
+    }
+  }
+
+  /**
+   * The names of the tools in a page of a backend's {@code tools/list} that are held and so not
+   * listed: under {@code pinning: enforce}, those whose definition is not the approved one;
+   * under {@code warn}, those held for hidden instructions the config blocks.
+   */
+  private Set<String> heldTools(Backend backend, Upstream upstream, JsonNode result) {
+    Pinning pinning = backend.options.pinning();
+    if (pinning.mode() == Pinning.Mode.OFF) {
+      return Set.of();
+    }
+    ToolListing.Snapshot listed = upstream == null ? null : upstream.tools.current();
+    Set<String> held = null;
+    for (JsonNode item : result.path(Listing.TOOLS.field)) {
+      JsonNode name = item.path("name");
+      if (!name.isString()) {
+        continue;
+      }
+      ToolListing.Tool tool = listed == null ? null : listed.tools().get(name.stringValue());
+      if (tool == null || !tool.definition.equals(item)) {
+        tool = new ToolListing.Tool(name.stringValue(), item);
+      }
+      ToolPins.Verdict verdict = gateway.pins().check(backend.name, pinning, tool);
+      boolean hide = verdict == ToolPins.Verdict.HIDDEN_INSTRUCTIONS
+          || verdict != ToolPins.Verdict.APPROVED && pinning.mode() == Pinning.Mode.ENFORCE;
+      if (hide) {
+        if (held == null) {
+          held = new HashSet<>();
+        }
+        held.add(name.stringValue());
+      }
+    }
+    return held == null ? Set.of() : held;
   }
 
   // ---- argument validation ----------------------------------------------------------------
@@ -441,9 +532,11 @@ final class Router {
   /**
    * Checks a call's arguments against the schema the session's connection to the backend listed
    * for the tool, listing the connection's tools first when it has not listed them since they
-   * last changed, or (at most every few seconds) when the tool is not among them.
+   * last changed, or (at most every few seconds) when the tool is not among them. Without {@code
+   * validate}, only finds the listed tool (for its pin).
    */
-  private SchemaCheck checkArguments(ClientSession session, InFlight work, Naming.Target target, JsonNode arguments) {
+  private SchemaCheck checkArguments(ClientSession session, InFlight work, Naming.Target target, JsonNode arguments,
+      boolean validate) {
     Backend backend = target.backend();
     String name = target.name();
     try {
@@ -462,7 +555,7 @@ final class Router {
         return new SchemaCheck(new ToolSchema.Verdict(ToolSchema.Verdict.Kind.UNUSABLE,
             "tool '" + name + "' is not listed by backend " + backend.name), null, null);
       }
-      return new SchemaCheck(compiled(tool).validate(arguments), tool, null);
+      return new SchemaCheck(validate ? compiled(tool).validate(arguments) : null, tool, null);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -857,6 +950,7 @@ final class Router {
       JsonNode result;
       Upstream[] used = new Upstream[1];
       long[] asOf = new long[1];
+      Set<String> held = Set.of();
       try {
         pages++;
         result = forward(session, work, backend, listing.method, params, listing != Listing.TOOLS ? null
@@ -866,6 +960,7 @@ final class Router {
             }).path("result");
         if (listing == Listing.TOOLS) {
           listedTools(backend, used[0], asOf[0], result);
+          held = heldTools(backend, used[0], result);
         }
       } catch (PeerError | BackendFailure | Backend.Busy | TimeoutException e) {
         // One failing backend does not hide the others' lists.
@@ -877,7 +972,7 @@ final class Router {
       ttl = minTtl(ttl, result);
       ArrayNode included = stateless ? NODES.arrayNode() : items;
       for (JsonNode item : result.path(listing.field)) {
-        if (item.isObject() && principal != null) {
+        if (item.isObject() && principal != null && !held.contains(item.path("name").asString(""))) {
           include(included, (ObjectNode) item, backend, listing, principal);
         }
       }

@@ -1,5 +1,6 @@
 package dev.sentinel.mcp.engine;
 
+import dev.sentinel.core.pinning.ToolDefinitions;
 import java.util.HashMap;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
@@ -25,17 +26,54 @@ final class ToolListing {
   /** The most tools one listing remembers. */
   static final int MAX_TOOLS = 10_000;
 
-  /** One listed tool: its schema as listed, and the compiled form once a call needed it. */
+  /**
+   * One listed tool: its definition and schema as listed, the compiled schema once a call needed
+   * it, and its pin digest ({@link ToolPins}) once pinning asked for it.
+   */
   static final class Tool {
     final String name;
+    final JsonNode definition;
     final JsonNode inputSchema;
     final String digest;
     volatile ToolSchema compiled;
+    private volatile String canonical;
+    private volatile String pinDigest;
 
-    Tool(String name, JsonNode inputSchema) {
+    Tool(String name, JsonNode definition) {
       this.name = name;
-      this.inputSchema = inputSchema;
+      this.definition = definition;
+      this.inputSchema = definition.path("inputSchema");
       this.digest = ToolSchema.digest(inputSchema);
+    }
+
+    /** The canonical JSON of the pinned fields ({@link ToolDefinitions#canonicalJson}). */
+    String canonical() {
+      String text = canonical;
+      if (text == null) {
+        text = ToolDefinitions.canonicalJson(definition);
+        canonical = text;
+      }
+      return text;
+    }
+
+    /** The pin if it is known already, else {@code null}. */
+    String knownPinDigest() {
+      return pinDigest;
+    }
+
+    /** Sets the pin, found for an equal definition ({@link ToolPins}). */
+    void knownPinDigest(String value) {
+      pinDigest = value;
+    }
+
+    /** The pin of the definition ({@link ToolDefinitions#digest}), computed once. */
+    String pinDigest() {
+      String value = pinDigest;
+      if (value == null) {
+        value = ToolDefinitions.sha256(canonical());
+        pinDigest = value;
+      }
+      return value;
     }
   }
 
@@ -81,8 +119,8 @@ final class ToolListing {
    * Records one page of a listing asked for in {@code asOf}; ignored if the generation has moved
    * on since. Pages of the same generation add up; a newer generation replaces the old.
    *
-   * @return the tools of the page that were new or changed, for the caller to check against the
-   *     policy
+   * @return the tools of the page whose definitions were new or changed, for the caller to check
+   *     against the policy
    */
   synchronized Map<String, Tool> page(long asOf, JsonNode items) {
     if (asOf != generation) {
@@ -95,10 +133,10 @@ final class ToolListing {
       if (!name.isString() || (tools.size() >= MAX_TOOLS && !tools.containsKey(name.stringValue()))) {
         continue;
       }
-      JsonNode schema = item.path("inputSchema");
-      Tool tool = new Tool(name.stringValue(), schema);
-      Tool before = tools.get(tool.name);
-      if (before == null || !before.digest.equals(tool.digest)) {
+      Tool before = tools.get(name.stringValue());
+      // The whole definition is compared, not only the schema: its pin covers the description.
+      if (before == null || !before.definition.equals(item)) {
+        Tool tool = new Tool(name.stringValue(), item);
         tools.put(tool.name, tool);
         changed.put(tool.name, tool);
       }

@@ -224,6 +224,8 @@ public final class GatewayRuntime implements AutoCloseable {
         .maxPendingRequests(settings.maxPendingRequests())
         .maxInFlightPerPrincipal(settings.maxInFlightPerPrincipal())
         .serverInfo(settings.name(), version());
+    // Pins shared by every gateway on the database; else in this process's memory.
+    stores.pinStore().ifPresent(builder::pinStore);
     // Gateways whose clients present their own credentials (HTTP) serve many clients.
     boolean manyClients = clients != null;
     List<SharedHttpClient> httpClients = new ArrayList<>();
@@ -337,6 +339,20 @@ public final class GatewayRuntime implements AutoCloseable {
   public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel,
       Map<String, java.util.List<String>> paramHeaders) {
     return gateway.serveExchange(client, credentials, clientLabel, paramHeaders);
+  }
+
+  /**
+   * The tool-definition pins as operators change them through this gateway (the operator
+   * service's {@code Operations.Builder#pinStore}): the database's when the stores have one,
+   * else this process's; a change applies here at once.
+   */
+  public dev.sentinel.core.pinning.PinStore pinStore() {
+    return gateway.pinStore();
+  }
+
+  /** How many listed tool definitions carrying hidden instructions this gateway has seen. */
+  public long hiddenInstructionsSeen() {
+    return gateway.hiddenInstructionsSeen();
   }
 
   /** The message limits for client-facing transports. */

@@ -30,6 +30,8 @@ import java.util.Objects;
  *       written</td></tr>
  *   <tr><td>-32017</td><td>{@link #TIMED_OUT}</td><td>the backend did not answer in time; the
  *       request was cancelled at the backend</td></tr>
+ *   <tr><td>-32018</td><td>{@link #TOOL_CHANGED}</td><td>refused: the tool's definition is not
+ *       the approved one (changed since it was pinned), and awaits an operator's approval</td></tr>
  *   <tr><td>-32020</td><td>{@link #HEADER_MISMATCH}</td><td>MCP 2026-07-28 over HTTP: a required
  *       header is missing, malformed, or does not match the body</td></tr>
  *   <tr><td>-32021</td><td>{@link #MISSING_REQUIRED_CLIENT_CAPABILITY}</td><td>MCP 2026-07-28:
@@ -39,7 +41,7 @@ import java.util.Objects;
  *       requested}}</td></tr>
  * </table>
  *
- * <p>Refusals ({@code -32011} to {@code -32016}) carry {@code data: {outcome, rules,
+ * <p>Refusals ({@code -32011} to {@code -32016}, and {@code -32018}) carry {@code data: {outcome, rules,
  * retryAfterMs}} and the refusal's message.
  */
 public enum ErrorCode {
@@ -69,6 +71,11 @@ public enum ErrorCode {
   UNAVAILABLE(-32016),
   /** -32017: the backend did not answer within the request timeout. */
   TIMED_OUT(-32017),
+  /**
+   * -32018: refused, the tool's listed definition is not the approved one (tool definition
+   * changed, awaiting approval); recorded as {@code DENIED} by rule {@code pinning}.
+   */
+  TOOL_CHANGED(-32018),
   /** -32020: (MCP 2026-07-28, HTTP) a header is missing, malformed, or disagrees with the body. */
   HEADER_MISMATCH(-32020),
   /** -32021: (MCP 2026-07-28) the request needs a client capability that was not declared. */

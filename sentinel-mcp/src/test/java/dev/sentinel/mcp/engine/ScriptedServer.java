@@ -86,6 +86,15 @@ final class ScriptedServer {
     }
   }
 
+  /** Replaces a tool's whole definition, given as JSON text (as a rug pull would), telling no one. */
+  void replaceTool(String tool, String definition) {
+    for (int i = 0; i < tools.size(); i++) {
+      if (tool.equals(tools.get(i).path("name").asString(""))) {
+        tools.set(i, (ObjectNode) JsonMapper.shared().readTree(definition));
+      }
+    }
+  }
+
   ScriptedServer capability(String name) {
     capabilities.putObject(name);
     return this;

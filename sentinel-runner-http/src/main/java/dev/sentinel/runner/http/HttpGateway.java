@@ -393,6 +393,7 @@ public final class HttpGateway implements AutoCloseable {
     Operations.Builder operations = Operations.builder()
         .killSwitch(runtime.killSwitchControl())
         .notifier(runtime.notifier())
+        .pinStore(runtime.pinStore())
         .clock(clock);
     if (keys != null) {
       operations.keyStore(keys);

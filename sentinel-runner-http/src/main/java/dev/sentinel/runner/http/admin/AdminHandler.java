@@ -29,7 +29,8 @@ import tools.jackson.databind.JsonNode;
  * ever sent. docs/http.md, "Admin API", lists the endpoints.
  *
  * <p>The API is one small route per resource ({@link StatusRoute}, {@link KillSwitchRoute},
- * {@link ReloadRoute}, {@link KeysRoute}, {@link AuditRoute}, {@link ApprovalsRoute}), each an adapter over sentinel-core's
+ * {@link ReloadRoute}, {@link KeysRoute}, {@link AuditRoute}, {@link ApprovalsRoute}, {@link
+ * ToolsRoute}), each an adapter over sentinel-core's
  * operator service ({@link Operations}), which the CLI adapts too. An {@link OperatorException}
  * becomes a status by its kind: 400 invalid, 404 not found or not available on this gateway, 409
  * conflict, 503 store unavailable. Bad input gets a JSON {@code {"error": "..."}} answer: 400 for
@@ -68,7 +69,8 @@ public final class AdminHandler extends Handler.Abstract {
         "reload", new ReloadRoute(b.operations),
         "keys", new KeysRoute(b.operations, b.clock),
         "audit", new AuditRoute(b.operations),
-        "approvals", new ApprovalsRoute(b.operations, b.clock));
+        "approvals", new ApprovalsRoute(b.operations, b.clock),
+        "tools", new ToolsRoute(b.operations));
   }
 
   /**

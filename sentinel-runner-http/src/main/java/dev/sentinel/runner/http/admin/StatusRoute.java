@@ -69,6 +69,7 @@ final class StatusRoute implements AdminExchange.Route {
     body.put("keys", operations.has(Operations.Part.KEYS));
     body.put("audit_query", operations.has(Operations.Part.AUDIT));
     body.put("approvals", operations.has(Operations.Part.APPROVALS));
+    body.put("pins", operations.has(Operations.Part.PINS));
     return Answer.ok(body);
   }
 }

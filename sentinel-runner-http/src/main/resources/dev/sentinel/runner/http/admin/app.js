@@ -165,6 +165,95 @@ async function refreshAudit() {
   }
 }
 
+// Characters a reader would not see (tag characters, bidi controls, zero-width and other format
+// characters) shown as \u{...}: a hidden instruction must not stay hidden on this page.
+function visible(text) {
+  return String(text).replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/gu,
+    (c) => "\\u{" + c.codePointAt(0).toString(16).toUpperCase() + "}");
+}
+
+function jsonText(value) {
+  return value === null || value === undefined ? "" : visible(JSON.stringify(value));
+}
+
+function pinPath(pin) {
+  return "tools/pins/" + encodeURIComponent(pin.backend) + "/" + encodeURIComponent(pin.tool);
+}
+
+let reviewed = null;
+
+async function refreshTools() {
+  try {
+    const { body } = await api("tools/pins?held=true", { accept: [404] });
+    if (!body || !body.pins) {
+      $("tools-section").hidden = true;
+      return;
+    }
+    const tbody = $("held-tools");
+    tbody.replaceChildren();
+    for (const pin of body.pins) {
+      const row = document.createElement("tr");
+      row.dataset.backend = pin.backend;
+      row.dataset.tool = pin.tool;
+      cell(row, pin.backend);
+      cell(row, visible(pin.tool));
+      cell(row, pin.state, pin.state);
+      cell(row, (pin.pending_digest || "").slice(0, 12), "mono");
+      cell(row, pin.updated_at);
+      cell(row, "").appendChild(button("Review", () => review(pin)));
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+async function review(pin) {
+  try {
+    const { body } = await api(pinPath(pin));
+    reviewed = body;
+    $("tool-review").hidden = false;
+    $("review-title").textContent = visible(body.tool) + " of " + body.backend + ": " + body.state
+      + " (listed " + (body.pending_digest || "").slice(0, 12) + ")";
+    const changes = $("review-changes");
+    changes.replaceChildren();
+    for (const c of body.changes) {
+      const row = document.createElement("tr");
+      cell(row, visible(c.pointer || "(whole definition)"), "mono");
+      cell(row, jsonText(c.before), "mono");
+      cell(row, jsonText(c.after), "mono");
+      changes.appendChild(row);
+    }
+    const findings = $("review-findings");
+    findings.replaceChildren();
+    for (const f of body.findings) {
+      const li = document.createElement("li");
+      li.textContent = "Hidden instructions at " + visible(f.pointer) + ": " + f.kind + ", "
+        + visible(f.detail);
+      findings.appendChild(li);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+async function decide(action) {
+  if (!reviewed || !reviewed.pending_digest) {
+    return;
+  }
+  const body = action === "approve" ? { digest: reviewed.pending_digest } : {};
+  try {
+    await api(pinPath(reviewed) + "/" + action, { method: "POST", body });
+    say((action === "approve" ? "Approved " : "Rejected ") + visible(reviewed.tool) + " of "
+      + reviewed.backend);
+    $("tool-review").hidden = true;
+    reviewed = null;
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshTools();
+}
+
 async function decide(id, action) {
   const by = $("ap-by").value.trim();
   if (!by) {
@@ -200,7 +289,7 @@ async function refreshApprovals() {
       cell(row, a.id);
       cell(row, a.principal);
       cell(row, a.name + (a.backend ? " on " + a.backend : ""));
-      cell(row, JSON.stringify(a.arguments));
+      cell(row, jsonText(a.arguments));
       cell(row, a.rule + (a.reason ? ": " + a.reason : ""));
       cell(row, a.approvers.length + "/" + a.quorum);
       cell(row, a.expires);
@@ -239,6 +328,7 @@ async function start() {
   show(true);
   say("");
   await refreshStatus();
+  await refreshTools();
   await refreshApprovals();
   await refreshAudit();
 }
@@ -263,6 +353,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("reload").addEventListener("click", reload);
   $("audit-refresh").addEventListener("click", refreshAudit);
   $("ap-refresh").addEventListener("click", refreshApprovals);
+  $("review-approve").addEventListener("click", () => decide("approve"));
+  $("review-reject").addEventListener("click", () => decide("reject"));
   $("toggle-all").addEventListener("click", () =>
     change(killSwitch.all === null ? "disable" : "enable", "all"));
   $("ks-tool-disable").addEventListener("click", () => {
@@ -279,6 +371,7 @@ document.addEventListener("DOMContentLoaded", () => {
   timer = setInterval(() => {
     if (token()) {
       refreshStatus();
+      refreshTools();
       refreshApprovals();
     }
   }, 5000);
