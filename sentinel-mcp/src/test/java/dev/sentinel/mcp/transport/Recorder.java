@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.transport;
 
 import dev.sentinel.api.Transport;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -45,14 +46,29 @@ final class Recorder implements Transport.Receiver {
     return message;
   }
 
-  /** The next message that matches, skipping others. */
+  /**
+   * The next message that matches, skipping others; fails the test if none comes within the
+   * deadline, however many others keep arriving (a server's keep-alive pings, say).
+   */
   JsonNode next(Predicate<JsonNode> wanted) throws InterruptedException {
-    while (true) {
-      JsonNode message = next();
-      if (wanted.test(message)) {
+    JsonNode message = poll(wanted, Duration.ofSeconds(DEADLINE_SECONDS));
+    if (message == null) {
+      throw new AssertionError("no matching message arrived; closed=" + (closed.getCount() == 0)
+          + " cause=" + cause.get());
+    }
+    return message;
+  }
+
+  /** The next message that matches within {@code within}, skipping others; {@code null} if none. */
+  JsonNode poll(Predicate<JsonNode> wanted, Duration within) throws InterruptedException {
+    long end = System.nanoTime() + within.toNanos();
+    for (long left = within.toNanos(); left > 0; left = end - System.nanoTime()) {
+      JsonNode message = messages.poll(left, TimeUnit.NANOSECONDS);
+      if (message != null && wanted.test(message)) {
         return message;
       }
     }
+    return null;
   }
 
   /** The response with this id, skipping notifications and other messages. */

@@ -91,11 +91,17 @@ class StreamableHttpTransportTest {
     initialize();
     Conditions.await("the GET stream is open", transport::listening);
 
-    server.mcp().notifyToolsListChanged();
-
-    assertThat(recorder.next(m -> m.path("method").asString("").startsWith("notifications/")))
-        .isEqualTo(Json.parse(
-            "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}"));
+    // The SDK's server may still be attaching the stream it has just answered: a notification it
+    // sends before then goes nowhere (CI once waited on keep-alive pings for ever). So it is sent
+    // again until one arrives; what is checked is that it comes over the GET stream, whole.
+    JsonNode notification = null;
+    for (int attempt = 0; attempt < 60 && notification == null; attempt++) {
+      server.mcp().notifyToolsListChanged();
+      notification = recorder.poll(m -> m.path("method").asString("").startsWith("notifications/"),
+          java.time.Duration.ofSeconds(1));
+    }
+    assertThat(notification).isEqualTo(Json.parse(
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}"));
   }
 
   @Test
