@@ -191,24 +191,6 @@ public final class ApprovalsCommand implements Runnable {
       rows.add(new String[] {a.id(), ApprovalOperations.label(a.status(now)), a.principal(),
           a.name(), a.rule(), a.approvers().size() + "/" + a.quorum(), Times.format(a.expires())});
     }
-    int[] widths = new int[rows.get(0).length];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        row[i] = row[i].replace('\n', ' ').replace('\r', ' ').replace('\t', ' ');
-        widths[i] = Math.max(widths[i], row[i].length());
-      }
-    }
-    StringBuilder out = new StringBuilder();
-    for (String[] row : rows) {
-      StringBuilder text = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        text.append(row[i]);
-        if (i < row.length - 1) {
-          text.append(" ".repeat(widths[i] - row[i].length() + 2));
-        }
-      }
-      out.append(text.toString().stripTrailing()).append(System.lineSeparator());
-    }
-    return out.toString();
+    return Columns.render(rows);
   }
 }

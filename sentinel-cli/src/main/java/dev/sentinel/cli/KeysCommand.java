@@ -217,24 +217,6 @@ public final class KeysCommand implements Runnable {
           key.expires() == null ? "never" : Times.format(key.expires()),
           Times.format(key.revoked()), Times.format(key.lastUsed()), status});
     }
-    int[] widths = new int[rows.get(0).length];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        row[i] = row[i].replace('\n', ' ').replace('\r', ' ').replace('\t', ' ');
-        widths[i] = Math.max(widths[i], row[i].length());
-      }
-    }
-    StringBuilder out = new StringBuilder();
-    for (String[] row : rows) {
-      StringBuilder lineText = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        lineText.append(row[i]);
-        if (i < row.length - 1) {
-          lineText.append(" ".repeat(widths[i] - row[i].length() + 2));
-        }
-      }
-      out.append(lineText.toString().stripTrailing()).append(System.lineSeparator());
-    }
-    return out.toString();
+    return Columns.render(rows);
   }
 }

@@ -190,23 +190,7 @@ public final class KillSwitchCommand implements Runnable {
       return;
     }
     rows.add(0, new String[] {"SCOPE", "TARGET", "BY", "REASON"});
-    int[] widths = new int[4];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        row[i] = row[i].replace('\n', ' ').replace('\r', ' ');
-        widths[i] = Math.max(widths[i], row[i].length());
-      }
-    }
-    for (String[] row : rows) {
-      StringBuilder text = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        text.append(row[i]);
-        if (i < row.length - 1) {
-          text.append(" ".repeat(widths[i] - row[i].length() + 2));
-        }
-      }
-      out.println(text.toString().stripTrailing());
-    }
+    out.print(Columns.render(rows));
   }
 
   private static void add(List<String[]> rows, String scope, Map<String, String> effective,

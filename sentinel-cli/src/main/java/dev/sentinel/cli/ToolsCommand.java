@@ -264,21 +264,6 @@ public final class ToolsCommand implements Runnable {
   }
 
   private static void table(PrintWriter out, List<String[]> rows) {
-    int[] widths = new int[rows.get(0).length];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        widths[i] = Math.max(widths[i], row[i].length());
-      }
-    }
-    for (String[] row : rows) {
-      StringBuilder text = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        text.append(row[i]);
-        if (i < row.length - 1) {
-          text.append(" ".repeat(widths[i] - row[i].length() + 2));
-        }
-      }
-      out.println(text.toString().stripTrailing());
-    }
+    out.print(Columns.render(rows));
   }
 }
