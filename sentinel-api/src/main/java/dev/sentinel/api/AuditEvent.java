@@ -183,6 +183,12 @@ public record AuditEvent(
       return this;
     }
 
+    /** Sets {@link AuditEvent#reason()}: what the trail shows of why. */
+    public Builder reason(String reason) {
+      this.reason = reason;
+      return this;
+    }
+
     /** Sets the rules and reason from a refusal, and its retry hint. */
     public Builder refusal(Refusal refusal) {
       this.rules = refusal.rules();

@@ -57,6 +57,11 @@ public final class HttpCommand implements Callable<Integer> {
           + " POST /admin/api/reload still does")
   private boolean noWatch;
 
+  @Option(names = "--allow-rollback",
+      description = "start from a signed bundle (bundle: in the config) even if it is not newer"
+          + " than the one applied last: an operator's rollback, recorded in the audit trail")
+  private boolean allowRollback;
+
   /**
    * An http command.
    *
@@ -73,7 +78,9 @@ public final class HttpCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     GatewayConfig loaded;
     try {
-      loaded = GatewayConfig.load(config, environment, policyOptions);
+      loaded = allowRollback
+          ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions)
+          : GatewayConfig.load(config, environment, policyOptions);
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }

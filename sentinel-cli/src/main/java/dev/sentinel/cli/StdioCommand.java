@@ -45,6 +45,11 @@ public final class StdioCommand implements Callable<Integer> {
       description = "do not reload the config when it (or its policy file) changes on disk")
   private boolean noWatch;
 
+  @Option(names = "--allow-rollback",
+      description = "start from a signed bundle (bundle: in the config) even if it is not newer"
+          + " than the one applied last: an operator's rollback, recorded in the audit trail")
+  private boolean allowRollback;
+
   /**
    * A stdio command.
    *
@@ -61,7 +66,9 @@ public final class StdioCommand implements Callable<Integer> {
   public Integer call() {
     GatewayConfig loaded;
     try {
-      loaded = GatewayConfig.load(config, environment, policyOptions);
+      loaded = allowRollback
+          ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions)
+          : GatewayConfig.load(config, environment, policyOptions);
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }

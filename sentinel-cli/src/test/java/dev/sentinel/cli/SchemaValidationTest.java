@@ -63,4 +63,17 @@ class SchemaValidationTest {
     assertThat(errors("backends: []\npolicy: p\n")).isNotEmpty();
     assertThat(errors("backends: [ { name: fs, stdio: { command: s } } ]\n")).isNotEmpty();
   }
+
+  @Test
+  void aBundleConfig_holdsOnlyTheBundleSection() {
+    String bundle = "bundle: { file: prod.bundle, trust: [alice.pub], min_signers: 1 }\n";
+    assertThat(errors(bundle)).isEmpty();
+    assertThat(errors("bundle: { file: prod.bundle, trust: alice.pub, state: s.json }\n")).isEmpty();
+    assertThat(errors(bundle + "policy: p.yaml\n")).isNotEmpty();
+    assertThat(errors("bundle: { file: prod.bundle }\n")).isNotEmpty();
+    assertThat(errors("bundle: { file: prod.bundle, trust: [a.pub], min_signers: 0 }\n")).isNotEmpty();
+    assertThat(errors("bundle: { file: prod.bundle, trust: [a.pub], channel: prod }\n")).isNotEmpty();
+    assertThat(errors("backends: [ { name: fs, stdio: { command: s } } ]\npolicy: p.yaml\n"
+        + bundle)).isNotEmpty();
+  }
 }

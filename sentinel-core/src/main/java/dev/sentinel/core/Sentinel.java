@@ -367,6 +367,40 @@ public final class Sentinel implements AutoCloseable {
     reconfigure(policy, limitsOf(policy, limiter), revisionOf(policy));
   }
 
+  /**
+   * Records an event of the gateway itself in the audit trail, beside the calls and chained with
+   * them: a signed config bundle applied or refused, a rollback an operator forced. Its revision
+   * is the one in force now.
+   *
+   * @param actor who caused it: an operator, or {@code sentinel} for the gateway itself
+   * @param method what happened, named under {@code sentinel/} (such as {@code
+   *     sentinel/bundle.apply}) so that it never reads as an MCP method
+   * @param subject what it concerns (such as a bundle's digest), or {@code null}
+   * @param outcome {@link Outcome#ALLOWED} for what was done, {@link Outcome#DENIED} for what was
+   *     refused
+   * @param reason the sentence the trail shows
+   */
+  public void recordEvent(String actor, String method, String subject, Outcome outcome,
+      String reason) {
+    Objects.requireNonNull(actor, "actor");
+    Objects.requireNonNull(reason, "reason");
+    if (!Objects.requireNonNull(method, "method").startsWith("sentinel/")) {
+      throw new IllegalArgumentException("a gateway event's method starts with sentinel/, got "
+          + method);
+    }
+    audit.record(AuditEvent.builder()
+        .id(AuditIds.next(clock))
+        .time(clock.instant())
+        .instance(instance)
+        .revision(rules.revision())
+        .principal(Principal.of(actor))
+        .request(new Request(method, null, subject, null))
+        .arguments(tools.jackson.databind.node.JsonNodeFactory.instance.objectNode(), null)
+        .reason(reason)
+        .outcome(Objects.requireNonNull(outcome, "outcome"))
+        .build());
+  }
+
   /** How many times a listener threw. */
   public long listenerFailures() {
     return listenerFailures.get();

@@ -6,6 +6,8 @@ import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.internal.Ed25519Keys;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -14,6 +16,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -327,18 +330,31 @@ public final class Bundle {
    */
   public void write(Path file) {
     Objects.requireNonNull(file, "file");
+    writeWhole(file, toBytes(), "bundle file");
+  }
+
+  /**
+   * Writes bytes to a file, replacing it whole: a temporary file beside it, forced to the disk,
+   * then moved into place, so that a reader (or a crash) never sees half of it.
+   *
+   * @throws BundleException naming {@code what} if it cannot be written
+   */
+  static void writeWhole(Path file, byte[] bytes, String what) {
     Path target = file.toAbsolutePath();
     Path temp = null;
     try {
       temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-      Files.write(temp, toBytes());
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        channel.write(ByteBuffer.wrap(bytes));
+        channel.force(true);
+      }
       try {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
-      throw new BundleException("cannot write the bundle file " + file + ": " + e.getMessage(), e);
+      throw new BundleException("cannot write the " + what + " " + file + ": " + e.getMessage(), e);
     } finally {
       if (temp != null) {
         try {

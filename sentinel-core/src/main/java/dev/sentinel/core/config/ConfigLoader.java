@@ -5,6 +5,8 @@ import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditMode;
 import dev.sentinel.core.audit.DigestKey;
 import dev.sentinel.core.auth.ApiKeys;
+import dev.sentinel.core.bundle.Bundle;
+import dev.sentinel.core.bundle.RunningBundle;
 import dev.sentinel.core.config.ConfigException.Problem;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.limit.LimitSync;
@@ -50,7 +52,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "shared_state", "server", "llm", "notify");
+          "shared_state", "server", "llm", "notify", "bundle");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -126,7 +128,8 @@ final class ConfigLoader {
       Map.entry("llmUpstream", LlmSectionReader.UPSTREAM_KEYS),
       Map.entry("llmAlias", LlmSectionReader.ALIAS_KEYS),
       Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS),
-      Map.entry("notify", NotifySectionReader.NOTIFY_KEYS));
+      Map.entry("notify", NotifySectionReader.NOTIFY_KEYS),
+      Map.entry("bundle", BundleConfigLoader.BUNDLE_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -149,9 +152,19 @@ final class ConfigLoader {
   private final PolicyOptions policyOptions;
   /** Problems of other files (the policy file), reported after the config's own. */
   private final List<Problem> foreign = new ArrayList<>();
+  /** The signed bundle the config comes from (its policy is read from it), or null. */
+  private final Bundle bundle;
+  private final RunningBundle running;
 
   private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir,
       PolicyOptions policyOptions) {
+    this(document, environment, baseDir, policyOptions, null, null);
+  }
+
+  private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir,
+      PolicyOptions policyOptions, Bundle bundle, RunningBundle running) {
+    this.bundle = bundle;
+    this.running = running;
     this.document = document;
     this.policyOptions = policyOptions;
     this.in = new ConfigReader(document);
@@ -160,17 +173,34 @@ final class ConfigLoader {
     this.expander = new Expander(in, environment, baseDir);
   }
 
-  static GatewayConfig load(
-      Path file, Map<String, String> environment, PolicyOptions policyOptions) {
+  static GatewayConfig load(Path file, Map<String, String> environment,
+      PolicyOptions policyOptions, boolean allowRollback) {
     Objects.requireNonNull(environment, "environment");
     Objects.requireNonNull(policyOptions, "policyOptions");
-    return parse(read(file), file.toString(), directory(file), environment, policyOptions);
+    return parse(read(file), file.toString(), directory(file), environment, policyOptions,
+        allowRollback);
+  }
+
+  /** The config inside a verified bundle: see {@link BundleConfigLoader}. */
+  static GatewayConfig fromBundle(YamlDocument document, Map<String, String> environment,
+      Path baseDir, PolicyOptions policyOptions, Bundle bundle, RunningBundle running) {
+    return new ConfigLoader(document, Map.copyOf(environment), baseDir, policyOptions, bundle,
+        running).read();
   }
 
   static DatabaseSettings loadDatabase(Path file, Map<String, String> environment) {
     Objects.requireNonNull(environment, "environment");
     YamlDocument document = YamlDocument.parse(read(file), file.toString());
-    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), directory(file),
+    if (BundleConfigLoader.namesBundle(document)) {
+      return BundleConfigLoader.database(document, directory(file), environment);
+    }
+    return databaseOf(document, environment, directory(file));
+  }
+
+  /** The {@code database:} section of a config document alone. */
+  static DatabaseSettings databaseOf(YamlDocument document, Map<String, String> environment,
+      Path baseDir) {
+    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), baseDir,
         PolicyOptions.defaults());
     DatabaseSettings settings = loader.database();
     loader.in.throwIfErrors();
@@ -203,15 +233,18 @@ final class ConfigLoader {
   }
 
   static GatewayConfig parse(String yaml, String source, Path baseDir,
-      Map<String, String> environment, PolicyOptions policyOptions) {
+      Map<String, String> environment, PolicyOptions policyOptions, boolean allowRollback) {
     Objects.requireNonNull(yaml, "yaml");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(baseDir, "baseDir");
     Objects.requireNonNull(environment, "environment");
     Objects.requireNonNull(policyOptions, "policyOptions");
     YamlDocument document = YamlDocument.parse(yaml, source);
-    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment),
-        baseDir.toAbsolutePath().normalize(), policyOptions);
+    Path base = baseDir.toAbsolutePath().normalize();
+    if (BundleConfigLoader.namesBundle(document)) {
+      return BundleConfigLoader.load(document, base, environment, policyOptions, allowRollback);
+    }
+    ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), base, policyOptions);
     return loader.read();
   }
 
@@ -222,6 +255,9 @@ final class ConfigLoader {
   private GatewayConfig read() {
     if (!in.checkKeys("", null, TOP_KEYS)) {
       in.throwIfErrors();
+    }
+    if (in.present("/bundle", null, false)) {
+      in.error("/bundle", null, "a config that runs a bundle holds only 'bundle:'");
     }
     Gateway gateway = gateway();
     Identity identity = identity();
@@ -245,7 +281,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify);
+        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify, running);
   }
 
   static String revision(String text) {
@@ -982,6 +1018,9 @@ final class ConfigLoader {
       return null;
     }
     String display = displayName(written);
+    if (bundle != null) {
+      return bundledPolicy(at, file, display);
+    }
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -997,6 +1036,25 @@ final class ConfigLoader {
     }
     try {
       return PolicyEngine.parse(text, display, policyOptions);
+    } catch (ConfigException e) {
+      foreign.addAll(e.problems());
+      return null;
+    }
+  }
+
+  /** The policy of a bundled config: the bundle's file of that name, never one on the disk. */
+  private PolicyEngine bundledPolicy(String at, Path file, String display) {
+    String name = file.startsWith(baseDir)
+        ? baseDir.relativize(file).toString().replace('\\', '/') : null;
+    if (name == null || !bundle.entries().stream().anyMatch(e -> e.name().equals(name))) {
+      in.error(at, null, "the policy file is not in the bundle (it holds "
+          + bundle.entries().stream().map(Bundle.Entry::name).toList() + "): a bundled config's"
+          + " policy is read from the bundle, never from the disk");
+      return null;
+    }
+    try {
+      return PolicyEngine.parse(BundleConfigLoader.utf8(bundle, name, display), display,
+          policyOptions);
     } catch (ConfigException e) {
       foreign.addAll(e.problems());
       return null;

@@ -1,5 +1,6 @@
 package dev.sentinel.core.config;
 
+import dev.sentinel.core.bundle.RunningBundle;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.policy.PolicyEngine;
@@ -58,6 +59,8 @@ import java.util.Set;
  *     LlmSettings#NONE} when absent)
  * @param notifications the {@code notify:} section: where operators' events are posted ({@link
  *     NotifySettings#NONE} when absent)
+ * @param bundle the signed bundle the config came from, when the config file names one ({@code
+ *     bundle:}); {@code null} for a config read as it is
  */
 public record GatewayConfig(
     String source,
@@ -72,7 +75,8 @@ public record GatewayConfig(
     SharedState sharedState,
     Server server,
     LlmSettings llm,
-    NotifySettings notifications) {
+    NotifySettings notifications,
+    RunningBundle bundle) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -150,7 +154,20 @@ public record GatewayConfig(
    */
   public static GatewayConfig load(
       Path file, Map<String, String> environment, PolicyOptions policyOptions) {
-    return ConfigLoader.load(file, environment, policyOptions);
+    return ConfigLoader.load(file, environment, policyOptions, false);
+  }
+
+  /**
+   * As {@link #load(Path, Map, PolicyOptions)}, accepting a signed bundle that is not newer than
+   * the one the gateway applied last: an operator's explicit choice to roll back, which the
+   * gateway records in its audit trail when it applies the config ({@link RunningBundle#rollback}).
+   * The bundle's signatures and threshold are checked as always.
+   *
+   * @throws ConfigException listing every problem found, each located
+   */
+  public static GatewayConfig loadAllowingRollback(
+      Path file, Map<String, String> environment, PolicyOptions policyOptions) {
+    return ConfigLoader.load(file, environment, policyOptions, true);
   }
 
   /**
@@ -180,7 +197,7 @@ public record GatewayConfig(
    */
   public static GatewayConfig parse(String yaml, String source, Path baseDir,
       Map<String, String> environment, PolicyOptions policyOptions) {
-    return ConfigLoader.parse(yaml, source, baseDir, environment, policyOptions);
+    return ConfigLoader.parse(yaml, source, baseDir, environment, policyOptions, false);
   }
 
   /**
@@ -193,6 +210,11 @@ public record GatewayConfig(
    */
   public static DatabaseSettings loadDatabase(Path file, Map<String, String> environment) {
     return ConfigLoader.loadDatabase(file, environment);
+  }
+
+  /** The signed bundle the config came from, if it came from one. */
+  public Optional<RunningBundle> fromBundle() {
+    return Optional.ofNullable(bundle);
   }
 
   /** The backend with this name, if there is one. */

@@ -129,6 +129,20 @@ public final class Operations {
     return reloading.reload();
   }
 
+  /**
+   * Reloads the gateway's config file accepting a signed bundle that is not newer than the one
+   * it runs: an operator forcing a rollback, which the audit trail records under {@code actor}.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) for a gateway not started from a file
+   */
+  public Reloading.Result reloadAllowingRollback(String actor) {
+    if (reloading == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "reload needs the config"
+          + " file: this gateway was not started from one");
+    }
+    return reloading.reloadAllowingRollback(actor);
+  }
+
   /** Which parts this service has, for a status page. */
   public boolean has(Part part) {
     switch (Objects.requireNonNull(part, "part")) {

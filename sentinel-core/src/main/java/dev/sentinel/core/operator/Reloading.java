@@ -15,6 +15,18 @@ public interface Reloading {
   Result reload();
 
   /**
+   * As {@link #reload()}, accepting a signed bundle that is not newer than the running one (an
+   * operator forcing a rollback; the gateway records it in the audit trail under {@code actor}).
+   * Signatures and the signer threshold are checked as always.
+   *
+   * @throws OperatorException UNSUPPORTED when this gateway cannot reload that way
+   */
+  default Result reloadAllowingRollback(String actor) {
+    throw new OperatorException(OperatorException.Kind.UNSUPPORTED,
+        "this gateway cannot force a bundle rollback");
+  }
+
+  /**
    * What came of a reload.
    *
    * @param applied whether the new config was swapped in

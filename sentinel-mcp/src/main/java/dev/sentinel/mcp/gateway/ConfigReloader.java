@@ -1,5 +1,6 @@
 package dev.sentinel.mcp.gateway;
 
+import dev.sentinel.api.Outcome;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.operator.Reloading;
@@ -93,6 +94,24 @@ public final class ConfigReloader implements Reloading {
   }
 
   /**
+   * As {@link #reload()}, accepting a signed bundle that is not newer than the running one: an
+   * operator's forced rollback, recorded in the audit trail under {@code actor}. Signatures and
+   * the threshold are checked as always; a config that names no bundle reloads as usual.
+   */
+  @Override
+  public synchronized Result reloadAllowingRollback(String actor) {
+    Objects.requireNonNull(actor, "actor");
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next;
+    try {
+      next = GatewayConfig.loadAllowingRollback(file, environment, policyOptions);
+    } catch (ConfigException e) {
+      return refused(previous, e.problems());
+    }
+    return apply(next, actor);
+  }
+
+  /**
    * As {@link #reload()}, for a file that may be changing: after loading, {@code unchanged}
    * says whether the files are still as they were before (the {@link ConfigWatcher} compares
    * their contents); if not, nothing is applied or refused (the load may have read a save in
@@ -115,10 +134,14 @@ public final class ConfigReloader implements Reloading {
 
   /** Swaps in an already loaded config, or refuses it; never throws for a bad config. */
   public synchronized Result apply(GatewayConfig next) {
+    return apply(next, "sentinel");
+  }
+
+  private Result apply(GatewayConfig next, String actor) {
     Objects.requireNonNull(next, "next");
     String previous = runtime.sentinel().revision();
     try {
-      String revision = runtime.reload(next);
+      String revision = runtime.reload(next, actor);
       if (revision.equals(previous)) {
         log.debug("config {} reloaded: unchanged (revision {})", file, revision);
       } else {
@@ -143,6 +166,13 @@ public final class ConfigReloader implements Reloading {
       text.append(System.lineSeparator()).append("  ").append(problem);
     }
     log.warn("config {} not reloaded; revision {} keeps serving:{}", file, previous, text);
+    if (runtime.config().fromBundle().isPresent()) {
+      // A refused bundle may be an attack on the fleet's config: the trail keeps it.
+      runtime.sentinel().recordEvent("sentinel", "sentinel/bundle.refuse",
+          runtime.config().fromBundle().get().settings().file().toString(), Outcome.DENIED,
+          "bundle refused; " + runtime.config().fromBundle().get().describe() + " keeps serving:"
+              + text.toString().replace(System.lineSeparator(), " ").replaceAll("\\s+", " "));
+    }
     return new Result(false, previous, previous, problems);
   }
 }

@@ -31,7 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads a gateway when its config file, or the policy file it names, changes on disk, once
+ * Reloads a gateway when its config file, or the policy file it names (or the signed bundle it
+ * runs), changes on disk, once
  * the change is complete. It watches the files' directories for files created, renamed or
  * deleted (editors often replace a file by renaming a new one over it), and polls the files
  * themselves for writes in place: their size, times and file key on every check of the timer,
@@ -207,7 +208,10 @@ public final class ConfigWatcher implements AutoCloseable {
     Set<Path> watched = new HashSet<>();
     watched.add(config);
     GatewayConfig running = reloader.runtime().config();
-    if (!running.policy().source().equals(running.source())) {
+    if (running.fromBundle().isPresent()) {
+      // Its policy is in the bundle: a new bundle file is the change to apply.
+      watched.add(running.fromBundle().get().settings().file().toAbsolutePath().normalize());
+    } else if (!running.policy().source().equals(running.source())) {
       watched.add(Path.of(running.policy().source()).toAbsolutePath().normalize());
     }
     for (Path file : watched) {

@@ -6,6 +6,7 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.api.Confirmer;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
+import dev.sentinel.api.Outcome;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Sentinel;
@@ -17,6 +18,7 @@ import dev.sentinel.core.audit.Slf4jAuditSink;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.config.Audit;
 import dev.sentinel.core.config.Backend;
+import dev.sentinel.core.bundle.RunningBundle;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.Gateway;
 import dev.sentinel.core.config.GatewayConfig;
@@ -191,6 +193,15 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
+    if (config.fromBundle().isPresent()) {
+      // Before anything starts: a gateway that cannot keep its rollback floor does not serve.
+      try {
+        config.fromBundle().get().commit(clock.instant());
+      } catch (RuntimeException e) {
+        stores.close();
+        throw e;
+      }
+    }
     Sentinel sentinel;
     Listeners listeners = new Listeners();
     RateLimiter limiter;
@@ -252,6 +263,9 @@ public final class GatewayRuntime implements AutoCloseable {
       runtime.close();
       throw e;
     }
+    config.fromBundle().ifPresent(bundle -> runtime.recordBundle(bundle,
+        bundle.rollback() ? "operator (started allowing a rollback)" : "sentinel",
+        bundle.previous().map(p -> p.digest() + " (sequence " + p.sequence() + ")").orElse(null)));
     return runtime;
   }
 
@@ -562,9 +576,38 @@ public final class GatewayRuntime implements AutoCloseable {
    *     serving
    */
   public synchronized String reload(GatewayConfig next) {
+    return reload(next, "sentinel");
+  }
+
+  /**
+   * As {@link #reload(GatewayConfig)}, saying who asked: the audit trail names them beside a
+   * signed bundle applied, and above all beside a rollback they forced.
+   *
+   * <p>A config from a signed bundle is refused if the gateway runs a newer bundle (a bundle
+   * not above the running one's sequence, unless it was loaded {@linkplain
+   * GatewayConfig#loadAllowingRollback allowing a rollback}), and changing between a bundle and
+   * a config file, or the {@code bundle:} settings (trust roots, threshold, files), needs a
+   * restart. Once applied, the bundle is recorded in the state file.
+   *
+   * @param actor who asked: an operator's name, or {@code sentinel} for the gateway's own watcher
+   */
+  public synchronized String reload(GatewayConfig next, String actor) {
     Objects.requireNonNull(next, "next");
+    Objects.requireNonNull(actor, "actor");
     GatewayConfig old = config;
     List<ConfigException.Problem> restart = new ArrayList<>();
+    needsRestart(restart, next, "/bundle", "bundle:", old.fromBundle().map(RunningBundle::settings),
+        next.fromBundle().map(RunningBundle::settings));
+    RunningBundle running = old.fromBundle().orElse(null);
+    RunningBundle incoming = next.fromBundle().orElse(null);
+    if (running != null && incoming != null && !incoming.rollback()
+        && !incoming.digest().equals(running.digest())
+        && incoming.sequence() <= running.sequence()) {
+      throw new ConfigException(List.of(new ConfigException.Problem(next.source(), 0, 0,
+          "/bundle", null, "bundle " + incoming.digest() + " (sequence " + incoming.sequence()
+              + ") is not above the running sequence " + running.sequence()
+              + ": applying it would roll back; an operator can force it")));
+    }
     needsRestart(restart, next, "/backends", "backends", old.backends(), next.backends());
     needsRestart(restart, next, "/gateway", "gateway:", old.gateway(), next.gateway());
     needsRestart(restart, next, "/identity", "identity:", old.identity(), next.identity());
@@ -585,7 +628,36 @@ public final class GatewayRuntime implements AutoCloseable {
       config = next;
       apply(operatorKillSwitch);
     }
+    if (incoming != null
+        && (running == null || !incoming.digest().equals(running.digest()) || incoming.rollback())) {
+      try {
+        incoming.commit(clock.instant());
+      } catch (RuntimeException e) {
+        // It serves; only the floor for the next restart is lost, which the log must say.
+        LOG.error("bundle {} applied, but the state file {} could not record it: a restart could"
+            + " apply an older signed bundle ({})", incoming.digest(), incoming.settings().state(),
+            e.getMessage());
+      }
+      recordBundle(incoming, actor, running == null ? null
+          : running.digest() + " (sequence " + running.sequence() + ")");
+    }
     return revision;
+  }
+
+  /** Logs a signed bundle now served, and records it in the audit trail. */
+  private void recordBundle(RunningBundle bundle, String actor, String replaced) {
+    String what = bundle.describe()
+        + (replaced == null || replaced.startsWith(bundle.digest()) ? "" : " replaces " + replaced);
+    if (bundle.rollback()) {
+      String reason = "rollback forced by " + actor + ": " + what;
+      LOG.warn("{}", reason);
+      sentinel.recordEvent(actor, "sentinel/bundle.rollback", bundle.digest(), Outcome.ALLOWED,
+          reason);
+    } else {
+      LOG.info("applied {}", what);
+      sentinel.recordEvent(actor, "sentinel/bundle.apply", bundle.digest(), Outcome.ALLOWED,
+          "applied " + what);
+    }
   }
 
   /**

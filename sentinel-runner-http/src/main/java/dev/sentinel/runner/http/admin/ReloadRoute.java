@@ -5,13 +5,15 @@ import dev.sentinel.core.operator.Operations;
 import dev.sentinel.core.operator.Reloading;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import java.util.Set;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code POST /admin/api/reload}: reloads the config file through the operator service; {@code
  * 200} when applied, {@code 422} with each located problem when refused (the running revision
- * keeps serving).
+ * keeps serving). A body {@code {"allow_rollback": true}} accepts a signed bundle older than the
+ * running one: a forced rollback, recorded in the audit trail.
  */
 final class ReloadRoute implements AdminExchange.Route {
   private final Operations operations;
@@ -24,8 +26,15 @@ final class ReloadRoute implements AdminExchange.Route {
   public Answer handle(AdminExchange x) {
     x.exact(1);
     x.allow("POST");
-    x.body(Set.of());
-    Reloading.Result result = operations.reload();
+    ObjectNode request = x.body(Set.of("allow_rollback"));
+    JsonNode force = request.path("allow_rollback");
+    if (!force.isMissingNode() && !force.isBoolean()) {
+      throw new AdminExchange.BadRequest(400, "allow_rollback must be true or false");
+    }
+    // The admin API has one operator credential: the trail names the API as the actor.
+    Reloading.Result result = force.asBoolean(false)
+        ? operations.reloadAllowingRollback("operator (admin API)")
+        : operations.reload();
     ObjectNode body = AdminExchange.NODES.objectNode();
     body.put("applied", result.applied());
     body.put("revision", result.revision());

@@ -44,6 +44,13 @@ final class StatusRoute implements AdminExchange.Route {
     body.put("uptime_seconds",
         Math.max(0, Duration.between(started, clock.instant()).toSeconds()));
     body.put("sessions", sessions.getAsInt());
+    runtime.config().fromBundle().ifPresentOrElse(bundle -> {
+      ObjectNode node = body.putObject("bundle")
+          .put("digest", bundle.digest())
+          .put("sequence", bundle.sequence())
+          .put("rollback", bundle.rollback());
+      bundle.signers().forEach(node.putArray("signers")::add);
+    }, () -> body.putNull("bundle"));
     ArrayNode backends = body.putArray("backends");
     for (Map.Entry<String, BackendStatus> entry : new TreeMap<>(runtime.backends()).entrySet()) {
       BackendStatus backend = entry.getValue();
