@@ -11,6 +11,8 @@ import java.util.Optional;
  * GatewayConfig.bundle()}); the gateway {@link #commit}s it to the state file once it serves it.
  *
  * @param settings the {@code bundle:} section it was loaded under
+ * @param trusted the ids of the trusted keys it was checked against, as read from the key files
+ *     then (a change of a key file's content is a change of trust, which needs a restart)
  * @param digest the bundle's digest
  * @param sequence its sequence number
  * @param signers the trusted keys whose signatures verified
@@ -18,12 +20,14 @@ import java.util.Optional;
  *     operator forced it
  * @param previous the state file's content when it was loaded, if any
  */
-public record RunningBundle(BundleSettings settings, String digest, long sequence,
+public record RunningBundle(BundleSettings settings, List<String> trusted, String digest,
+    long sequence,
     List<String> signers, boolean rollback, Optional<BundleState> previous) {
 
   /** Validates and copies. */
   public RunningBundle {
     Objects.requireNonNull(settings, "settings");
+    trusted = List.copyOf(trusted);
     Objects.requireNonNull(digest, "digest");
     Objects.requireNonNull(previous, "previous");
     signers = List.copyOf(signers);

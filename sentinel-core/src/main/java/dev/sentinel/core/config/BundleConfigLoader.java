@@ -110,7 +110,8 @@ final class BundleConfigLoader {
       throw refused("/bundle/file", "bundle " + bundle.digest() + " (sequence " + bundle.sequence()
           + ") refused: " + e.getMessage(), e);
     }
-    RunningBundle running = new RunningBundle(settings, verified.digest(), verified.sequence(),
+    RunningBundle running = new RunningBundle(settings, trust.ids(), verified.digest(),
+        verified.sequence(),
         verified.signers(), verified.rollback(), state);
     String source = settings.file() + "!" + bundle.config();
     YamlDocument config = YamlDocument.parse(utf8(bundle, bundle.config(), source), source);

@@ -596,8 +596,11 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(actor, "actor");
     GatewayConfig old = config;
     List<ConfigException.Problem> restart = new ArrayList<>();
-    needsRestart(restart, next, "/bundle", "bundle:", old.fromBundle().map(RunningBundle::settings),
-        next.fromBundle().map(RunningBundle::settings));
+    // The trust roots are what everything else is checked against: never swapped while serving,
+    // not even by rewriting a key file in place.
+    needsRestart(restart, next, "/bundle", "bundle:",
+        old.fromBundle().map(b -> List.of(b.settings(), b.trusted())),
+        next.fromBundle().map(b -> List.of(b.settings(), b.trusted())));
     RunningBundle running = old.fromBundle().orElse(null);
     RunningBundle incoming = next.fromBundle().orElse(null);
     if (running != null && incoming != null && !incoming.rollback()

@@ -204,6 +204,23 @@ class GatewayRuntimeBundleTest {
   }
 
   @Test
+  void reload_afterAKeyFileWasRewrittenInPlace_needsARestart_evenForABundleTheNewKeySigned() throws Exception {
+    publish(1, "read", ALICE);
+    try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(boot, Map.of()), clock, stores)) {
+      Files.writeString(run.resolve("alice.pub"), Ed25519Keys.publicPem(MALLORY.getPublic()));
+      publish(2, "\"*\"", MALLORY);
+
+      ConfigReloader.Result result = ConfigReloader.of(runtime, boot, Map.of()).reload();
+
+      assertThat(result.applied()).isFalse();
+      assertThat(result.problems()).extracting(Object::toString)
+          .anySatisfy(p -> assertThat(p).contains("bundle: changed: restart to apply"));
+      assertThat(call(runtime, "delete")).isEqualTo(Outcome.DENIED);
+      assertThat(state().sequence()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void watcher_appliesANewBundleFile() throws Exception {
     publish(1, "read", ALICE);
     try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(boot, Map.of()), clock, stores)) {
