@@ -2,10 +2,7 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.approval.Approval;
-import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.core.notify.WebhookNotifier;
 import dev.sentinel.core.operator.ApprovalOperations;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.core.operator.Operations;
@@ -160,12 +157,8 @@ public final class ApprovalsCommand implements Runnable {
   }
 
   private int with(CommandLine line, DatabaseOptions database, Step step) {
-    // With --config, decisions are announced on its notify: webhook, as a gateway's are.
-    NotifySettings notify = database.config == null ? NotifySettings.NONE
-        : GatewayConfig.load(database.config, environment, Main.POLICY_OPTIONS).notifications();
     try (JdbcStores stores = database.open(line, environment, clock, true);
-        Notifier notifier = notify.enabled()
-            ? WebhookNotifier.start(notify.webhook(), notify.secret()) : Notifier.none()) {
+        Notifier notifier = database.notifier(environment)) {
       ApprovalOperations approvals = Operations.builder().stores(stores).notifier(notifier)
           .clock(clock).build().approvals();
       try {

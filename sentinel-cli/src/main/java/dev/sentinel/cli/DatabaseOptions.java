@@ -3,6 +3,9 @@ package dev.sentinel.cli;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.config.NotifySettings;
+import dev.sentinel.core.notify.Notifier;
+import dev.sentinel.core.notify.WebhookNotifier;
 import dev.sentinel.jdbc.JdbcStores;
 import java.nio.file.Path;
 import java.util.Map;
@@ -43,6 +46,18 @@ final class DatabaseOptions {
       boolean mustExist) {
     DatabaseSettings settings = settings(line, environment);
     return mustExist ? JdbcStores.openExisting(settings, clock) : JdbcStores.open(settings, clock);
+  }
+
+  /**
+   * Where operators' events of the command go: with {@code --config}, its {@code notify:}
+   * webhook, as a gateway's are (an operator's decision made here is announced like one made on
+   * the admin API); else nowhere. The caller closes it (delivering what is queued).
+   */
+  Notifier notifier(Map<String, String> environment) {
+    NotifySettings notify = config == null ? NotifySettings.NONE
+        : GatewayConfig.load(config, environment, Main.POLICY_OPTIONS).notifications();
+    return notify.enabled() ? WebhookNotifier.start(notify.webhook(), notify.secret())
+        : Notifier.none();
   }
 
   private DatabaseSettings settings(CommandLine line, Map<String, String> environment) {

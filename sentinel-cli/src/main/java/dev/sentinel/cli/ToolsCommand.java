@@ -1,6 +1,7 @@
 package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.operator.Operations;
 import dev.sentinel.core.operator.PinOperations;
 import dev.sentinel.core.pinning.ToolDefinitions;
@@ -184,8 +185,10 @@ public final class ToolsCommand implements Runnable {
   }
 
   private int withPins(CommandLine line, DatabaseOptions database, Step step) {
-    try (JdbcStores stores = database.open(line, environment, clock, true)) {
-      PinOperations pins = Operations.builder().stores(stores).clock(clock).build().pins();
+    try (JdbcStores stores = database.open(line, environment, clock, true);
+        Notifier notifier = database.notifier(environment)) {
+      PinOperations pins = Operations.builder().stores(stores).notifier(notifier).clock(clock)
+          .build().pins();
       int code = step.run(pins, stores);
       line.getOut().flush();
       return code;

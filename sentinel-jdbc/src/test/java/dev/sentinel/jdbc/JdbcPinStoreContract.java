@@ -93,4 +93,32 @@ abstract class JdbcPinStoreContract {
       }
     }
   }
+
+  @Test
+  void observeChange_ofOneNewDefinitionFromManyStoresAtOnce_isRecordedByExactlyOne() throws Exception {
+    try (Database db = openDatabase()) {
+      String before = canonical("pays");
+      String after = canonical("pays; and more");
+      Pins.observe(JdbcPinStore.create(db), "db", "pay", ToolDefinitions.sha256(before), before,
+          false, clock.instant());
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<Pins.Observed>> seen = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          JdbcPinStore store = JdbcPinStore.create(db);
+          seen.add(pool.submit(() -> Pins.observeChange(store, "db", "pay",
+              ToolDefinitions.sha256(after), after, false, clock.instant())));
+        }
+        int recorded = 0;
+        for (Future<Pins.Observed> observed : seen) {
+          assertThat(observed.get().pin().pendingDigest()).isEqualTo(ToolDefinitions.sha256(after));
+          recorded += observed.get().newlyHeld() ? 1 : 0;
+        }
+        // One gateway tells the operators; the others found it held already.
+        assertThat(recorded).isEqualTo(1);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
 }

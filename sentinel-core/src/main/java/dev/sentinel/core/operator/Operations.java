@@ -40,7 +40,7 @@ public final class Operations {
     this.keys = b.keyStore == null ? null : new KeyOperations(b.keyStore, b.clock);
     this.killSwitch = b.killSwitch == null ? null : new KillSwitchOperations(b.killSwitch);
     this.audit = b.trail == null ? null : new AuditOperations(b.trail, b.clock);
-    this.pins = b.pinStore == null ? null : new PinOperations(b.pinStore, b.clock);
+    this.pins = b.pinStore == null ? null : new PinOperations(b.pinStore, b.clock, b.notifier);
     this.reloading = b.reloading;
     this.approvals = b.approvals == null ? null
         : new ApprovalOperations(b.approvals, b.clock, b.notifier);

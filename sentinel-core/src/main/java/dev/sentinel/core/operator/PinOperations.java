@@ -1,6 +1,8 @@
 package dev.sentinel.core.operator;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.core.notify.Notifier;
+import dev.sentinel.core.pinning.PinEvents;
 import dev.sentinel.core.pinning.PinStore;
 import dev.sentinel.core.pinning.Pins;
 import dev.sentinel.core.pinning.ToolDefinitions;
@@ -22,10 +24,12 @@ public final class PinOperations {
 
   private final PinStore store;
   private final Clock clock;
+  private final Notifier notifier;
 
-  PinOperations(PinStore store, Clock clock) {
+  PinOperations(PinStore store, Clock clock, Notifier notifier) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.notifier = Objects.requireNonNull(notifier, "notifier");
   }
 
   /**
@@ -104,7 +108,9 @@ public final class PinOperations {
     String who = who(by);
     checkPrefix(digest);
     find(backend, tool);
-    return write(() -> store.update(backend, tool, pin -> {
+    ToolPin[] before = new ToolPin[1];
+    ToolPin after = write(() -> store.update(backend, tool, pin -> {
+      before[0] = pin;
       if (pin == null) {
         throw notFound(backend, tool);
       }
@@ -120,6 +126,8 @@ public final class PinOperations {
       return new ToolPin(backend, tool, pin.pendingDigest(), pin.pendingDefinition(), null, null,
           false, clock.instant(), who);
     }));
+    notifier.send(PinEvents.decided(before[0], after, who, after.updatedAt()));
+    return after;
   }
 
   /**
@@ -132,7 +140,9 @@ public final class PinOperations {
   public ToolPin reject(String backend, String tool, String by) {
     String who = who(by);
     find(backend, tool);
-    return write(() -> store.update(backend, tool, pin -> {
+    ToolPin[] before = new ToolPin[1];
+    ToolPin after = write(() -> store.update(backend, tool, pin -> {
+      before[0] = pin;
       if (pin == null) {
         throw notFound(backend, tool);
       }
@@ -143,6 +153,8 @@ public final class PinOperations {
       return new ToolPin(backend, tool, pin.digest(), pin.definition(), pin.pendingDigest(),
           pin.pendingDefinition(), true, clock.instant(), who);
     }));
+    notifier.send(PinEvents.decided(before[0], after, who, after.updatedAt()));
+    return after;
   }
 
   /**

@@ -33,10 +33,24 @@ public final class Pins {
    */
   public static ToolPin observe(PinStore store, String backend, String tool, String digest,
       String canonical, boolean holdFirst, Instant now) {
+    return observeChange(store, backend, tool, digest, canonical, holdFirst, now).pin();
+  }
+
+  /**
+   * As {@link #observe}, saying also whether this sighting is the one that recorded a new
+   * definition as held: of the gateways sharing a store, exactly one learns that for each new
+   * definition (the one whose update changed the pin), so that exactly one notifies.
+   */
+  public static Observed observeChange(PinStore store, String backend, String tool,
+      String digest, String canonical, boolean holdFirst, Instant now) {
     Objects.requireNonNull(digest, "digest");
     Objects.requireNonNull(canonical, "canonical");
-    return store.update(backend, tool, pin -> {
+    boolean[] recorded = new boolean[1];
+    ToolPin after = store.update(backend, tool, pin -> {
+      // The store may run this again (a retried transaction): the last run's answer counts.
+      recorded[0] = false;
       if (pin == null) {
+        recorded[0] = holdFirst;
         return holdFirst
             ? new ToolPin(backend, tool, null, null, digest, canonical, false, now, GATEWAY)
             : new ToolPin(backend, tool, digest, canonical, null, null, false, now, FIRST_USE);
@@ -47,9 +61,19 @@ public final class Pins {
       if (digest.equals(pin.pendingDigest())) {
         return pin;
       }
+      recorded[0] = true;
       return pin.holding(digest, canonical, now, GATEWAY);
     });
+    return new Observed(after, recorded[0]);
   }
+
+  /**
+   * A sighting's outcome.
+   *
+   * @param pin the pin now
+   * @param newlyHeld whether this sighting recorded the listed definition as held
+   */
+  public record Observed(ToolPin pin, boolean newlyHeld) {}
 
   /**
    * Pins a definition ahead, as approved, whatever was pinned before: an operator's {@code

@@ -12,6 +12,7 @@ import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.config.BackendOptions;
 import dev.sentinel.core.config.Isolation;
 import dev.sentinel.core.config.Validation;
+import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.pinning.PinStore;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
@@ -180,7 +181,8 @@ public final class McpGateway implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
-    this.pins = new ToolPins(builder.pinStore != null ? builder.pinStore : PinStore.inMemory(), clock);
+    this.pins = new ToolPins(builder.pinStore != null ? builder.pinStore : PinStore.inMemory(), clock,
+        builder.notifier);
     this.router = new Router(this, sentinel, backends, naming);
   }
 
@@ -979,6 +981,7 @@ public final class McpGateway implements AutoCloseable {
     private Clock clock = Clock.system();
     private ExecutorService executor;
     private PinStore pinStore;
+    private Notifier notifier = Notifier.none();
 
     private Builder() {}
 
@@ -988,6 +991,15 @@ public final class McpGateway implements AutoCloseable {
      */
     public Builder pinStore(PinStore store) {
       this.pinStore = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * Where operators' events of this engine go: a backend listing a changed tool definition
+     * ({@code tool.changed}). None by default.
+     */
+    public Builder notifier(Notifier notifier) {
+      this.notifier = Objects.requireNonNull(notifier, "notifier");
       return this;
     }
 

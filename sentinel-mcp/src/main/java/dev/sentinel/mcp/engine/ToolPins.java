@@ -3,6 +3,8 @@ package dev.sentinel.mcp.engine;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.Pinning;
 import dev.sentinel.core.pinning.PinStore;
+import dev.sentinel.core.notify.Notifier;
+import dev.sentinel.core.pinning.PinEvents;
 import dev.sentinel.core.pinning.Pins;
 import dev.sentinel.core.pinning.ToolDefinitions;
 import dev.sentinel.core.pinning.ToolPin;
@@ -68,10 +70,12 @@ final class ToolPins {
    */
   private final Map<JsonNode, String> digests = new ConcurrentHashMap<>();
   private final PinStore view;
+  private final Notifier notifier;
 
-  ToolPins(PinStore store, Clock clock) {
+  ToolPins(PinStore store, Clock clock, Notifier notifier) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.notifier = Objects.requireNonNull(notifier, "notifier");
     this.view = new View();
   }
 
@@ -138,8 +142,14 @@ final class ToolPins {
       // A read first: only a sighting that changes the pin takes the store's write lock.
       pin = store.get(backend, tool.name).orElse(null);
       if (pin == null || !pin.approves(digest) || pin.held()) {
-        pin = Pins.observe(store, backend, tool.name, digest, canonical,
+        Pins.Observed observed = Pins.observeChange(store, backend, tool.name, digest, canonical,
             hidden && pinning.blockHiddenInstructions(), clock.instant());
+        pin = observed.pin();
+        if (observed.newlyHeld()) {
+          // Only the gateway whose sighting recorded the change tells the operators.
+          notifier.send(PinEvents.changed(pin, pinning.mode() == Pinning.Mode.ENFORCE
+              || hidden && pinning.blockHiddenInstructions(), hidden, clock.instant()));
+        }
       }
     } catch (RuntimeException e) {
       log.warn("cannot check tool {} of backend {} against its pin: {}", tool.name, backend,

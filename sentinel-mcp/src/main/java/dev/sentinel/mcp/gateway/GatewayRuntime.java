@@ -237,6 +237,7 @@ public final class GatewayRuntime implements AutoCloseable {
         .serverInfo(settings.name(), version());
     // Pins shared by every gateway on the database; else in this process's memory.
     stores.pinStore().ifPresent(builder::pinStore);
+    builder.notifier(notifier);
     // Gateways whose clients present their own credentials (HTTP) serve many clients.
     boolean manyClients = clients != null;
     List<SharedHttpClient> httpClients = new ArrayList<>();

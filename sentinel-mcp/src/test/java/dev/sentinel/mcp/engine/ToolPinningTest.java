@@ -8,6 +8,7 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.config.BackendOptions;
 import dev.sentinel.core.config.Pinning;
 import dev.sentinel.core.config.Validation;
+import dev.sentinel.core.notify.Notification;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.core.operator.Operations;
 import dev.sentinel.core.operator.PinOperations;
@@ -51,6 +52,8 @@ class ToolPinningTest {
   private GatewayFixture fixture;
   private ScriptedServer db;
   private ScriptedClient client;
+  /** What the gateway and the operator service told operators. */
+  private final List<Notification> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @AfterEach
   void close() {
@@ -68,7 +71,7 @@ class ToolPinningTest {
     db.tools.add((ObjectNode) tools.jackson.databind.json.JsonMapper.shared().readTree(PAY));
     BackendOptions options = BackendOptions.DEFAULTS.withPinning(pinning).withValidation(validation);
     Consumer<McpGateway.Builder> setup = builder -> builder.backend("db", db::connect, options)
-        .pinStore(store);
+        .pinStore(store).notifier(notified::add);
     fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(), setup);
     fixture.servers.add(db);
     client = fixture.client();
@@ -76,7 +79,8 @@ class ToolPinningTest {
   }
 
   private PinOperations operator() {
-    return Operations.builder().pinStore(fixture.gateway.pinStore()).clock(fixture.clock).build().pins();
+    return Operations.builder().pinStore(fixture.gateway.pinStore()).notifier(notified::add)
+        .clock(fixture.clock).build().pins();
   }
 
   private List<String> listed() {
@@ -199,6 +203,51 @@ class ToolPinningTest {
 
     assertThat(listed()).contains("db__pay");
     assertThat(store.get("db", "pay").orElseThrow().held()).isFalse();
+  }
+
+  @Test
+  void aChangedDefinition_isAnnouncedOnce_andTheOperatorsDecisionToo() {
+    PinStore store = PinStore.inMemory();
+    start(Pinning.ENFORCE, store);
+    listed();
+    assertThat(notified).as("trust on first use is no change").isEmpty();
+
+    change(PAY_PULLED);
+    listed();
+    listed();
+    pay();
+
+    assertThat(notified).extracting(Notification::type).containsExactly("tool.changed");
+    Notification changed = notified.get(0);
+    assertThat(changed.data().path("backend").asString()).isEqualTo("db");
+    assertThat(changed.data().path("tool").asString()).isEqualTo("pay");
+    assertThat(changed.data().path("held").asBoolean()).isTrue();
+    assertThat(changed.data().path("pending_digest").asString())
+        .isEqualTo(store.get("db", "pay").orElseThrow().pendingDigest());
+    assertThat(changed.text()).contains("sentinel tools diff db pay").doesNotContain("Pays");
+
+    operator().reject("db", "pay", "olivia");
+    operator().approve("db", "pay", null, "oscar");
+
+    assertThat(notified).extracting(Notification::type)
+        .containsExactly("tool.changed", "tool.rejected", "tool.approved");
+    assertThat(notified.get(2).data().path("by").asString()).isEqualTo("oscar");
+    assertThat(notified.get(2).text()).contains("oscar approved").contains("pay");
+  }
+
+  @Test
+  void warnMode_announcesTheChangeAsForwarded() {
+    start(Pinning.WARN, PinStore.inMemory());
+    listed();
+
+    change(PAY_PULLED);
+    listed();
+
+    assertThat(notified).singleElement().satisfies(n -> {
+      assertThat(n.type()).isEqualTo("tool.changed");
+      assertThat(n.data().path("held").asBoolean()).isFalse();
+      assertThat(n.text()).contains("forwarded (pinning: warn)");
+    });
   }
 
   @Test
