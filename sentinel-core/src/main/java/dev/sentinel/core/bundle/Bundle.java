@@ -179,6 +179,10 @@ public final class Bundle {
    */
   public static Bundle read(Path file) {
     Objects.requireNonNull(file, "file");
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      // A pipe or a device would block the reload thread, or never end.
+      throw new BundleException("the bundle file " + file + " is not a regular file");
+    }
     byte[] bytes;
     try (InputStream in = Files.newInputStream(file)) {
       bytes = in.readNBytes(MAX_BYTES + 1);

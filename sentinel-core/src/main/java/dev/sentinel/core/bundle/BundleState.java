@@ -60,6 +60,9 @@ public record BundleState(long sequence, String digest, Instant applied) {
     Objects.requireNonNull(file, "file");
     byte[] bytes;
     try {
+      if (Files.exists(file) && !Files.isRegularFile(file)) {
+        throw corrupt(file, "it is not a regular file");
+      }
       if (Files.size(file) > MAX_BYTES) {
         throw corrupt(file, "it is larger than " + MAX_BYTES + " bytes");
       }

@@ -217,6 +217,24 @@ class BundledConfigTest {
   }
 
   @Test
+  void load_aBundleOrStateThatIsAPipe_isRefusedWithoutBlocking() throws Exception {
+    publish(1, ALICE);
+    Path boot = boot();
+    Path pipe = run.resolve("pipe");
+    Process mkfifo = new ProcessBuilder("mkfifo", pipe.toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+
+    Files.delete(run.resolve("prod.bundle"));
+    Files.createSymbolicLink(run.resolve("prod.bundle"), pipe);
+    assertThat(problems(boot)).contains("/bundle/file").contains("not a regular file");
+
+    Files.delete(run.resolve("prod.bundle"));
+    publish(1, ALICE);
+    Files.createSymbolicLink(run.resolve("bundle-state.json"), pipe);
+    assertThat(problems(boot)).contains("/bundle/state").contains("not a regular file");
+  }
+
+  @Test
   void load_aCorruptStateFile_refusesEveryBundle() throws Exception {
     publish(1, ALICE);
     Files.writeString(run.resolve("bundle-state.json"), "{\"format\": \"other\"}");
