@@ -167,7 +167,11 @@ public final class LlmHandler extends Handler.Abstract {
     }
     Principal principal = presented == null ? null : authenticate(presented);
     if (principal == null) {
-      // Generic: which part of a credential was wrong helps only whoever is guessing.
+      // Logged as the MCP endpoint does, not audited: an unauthenticated flood must not fill the
+      // trail. Generic: which part of a credential was wrong helps only whoever is guessing.
+      log.info("refused a model request from {}:{}: {}",
+          org.eclipse.jetty.server.Request.getRemoteAddr(request),
+          org.eclipse.jetty.server.Request.getRemotePort(request), UNAUTHENTICATED);
       exchange.response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"sentinel\"");
       exchange.error(401, UNAUTHENTICATED, null);
       return;
