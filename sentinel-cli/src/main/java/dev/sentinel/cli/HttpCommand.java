@@ -106,8 +106,8 @@ public final class HttpCommand implements Callable<Integer> {
     }
     spec.commandLine().getErr().println("sentinel http: MCP on " + running.endpoint());
     if (server.admin().isPresent()) {
-      spec.commandLine().getErr().println("sentinel http: operator page on http://"
-          + running.endpoint().getAuthority() + "/admin/");
+      spec.commandLine().getErr().println("sentinel http: operator page on "
+          + running.endpoint().resolve("/admin/"));
     }
     spec.commandLine().getErr().flush();
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "sentinel-http-shutdown"));

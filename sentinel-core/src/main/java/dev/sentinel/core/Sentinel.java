@@ -104,6 +104,7 @@ public final class Sentinel implements AutoCloseable {
   private final AtomicLong listenerFailures = new AtomicLong();
 
   private Sentinel(Builder builder) {
+    SelfTestSlowdown.warnIfOn();
     this.authenticator = builder.authenticator != null ? builder.authenticator : NO_AUTHENTICATOR;
     this.killSwitch = builder.killSwitch;
     this.confirmer = builder.confirmer;
@@ -156,6 +157,7 @@ public final class Sentinel implements AutoCloseable {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(invoker, "invoker");
     long started = clock.nanoTime();
+    SelfTestSlowdown.apply();
     // One read: the whole call is decided by one configuration, even if a reload swaps it now.
     Rules rules = this.rules;
     Request request = call.request();

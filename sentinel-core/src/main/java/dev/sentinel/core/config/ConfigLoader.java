@@ -81,7 +81,8 @@ final class ConfigLoader {
   static final List<String> SERVER_KEYS = List.of("host", "port", "path", "allowed_origins",
       "allowed_hosts", "max_sessions", "max_sessions_per_principal", "max_streams_per_principal",
       "max_connections", "header_timeout", "keep_alive", "session_idle_timeout", "drain_timeout",
-      "anonymous", "admin", "jwt", "oauth", "metrics");
+      "anonymous", "admin", "jwt", "oauth", "metrics", "tls");
+  static final List<String> TLS_KEYS = List.of("certificate", "key");
   static final List<String> ADMIN_KEYS = List.of("token");
   static final List<String> JWT_KEYS = List.of("issuer", "audience", "jwks_url", "algorithms",
       "clock_skew", "principal_claim", "roles_claim", "attribute_claims", "jwks_cache_ttl",
@@ -123,6 +124,7 @@ final class ConfigLoader {
       Map.entry("jwt", JWT_KEYS),
       Map.entry("oauth", OAUTH_KEYS),
       Map.entry("metrics", METRICS_KEYS),
+      Map.entry("tls", TLS_KEYS),
       // The LLM route's section has its own reader.
       Map.entry("llm", LlmSectionReader.LLM_KEYS),
       Map.entry("llmUpstream", LlmSectionReader.UPSTREAM_KEYS),
@@ -481,7 +483,27 @@ final class ConfigLoader {
     }
     return new Server(host, port, path, origins, hosts, sessions, sessionsEach, streamsEach,
         connections, headerTimeout, keepAlive, idle, drain, anonymous, admin(p + "/admin"),
-        jwt(p + "/jwt"), oauth(p + "/oauth"), publicMetrics(p + "/metrics"));
+        jwt(p + "/jwt"), oauth(p + "/oauth"), publicMetrics(p + "/metrics"), tls(p + "/tls"));
+  }
+
+  /**
+   * The certificate and key files, resolved against the config's directory. They are read when
+   * the HTTP gateway starts (and whenever they change), not here: a config check names them,
+   * the runner says what is wrong with their contents.
+   */
+  private Optional<Tls> tls(String p) {
+    String subject = null;
+    if (!section(p, subject, TLS_KEYS)) {
+      return Optional.empty();
+    }
+    Path certificate = file(p + "/certificate", subject, "a PEM file of the certificate chain,"
+        + " such as /etc/sentinel/tls/fullchain.pem");
+    Path key = file(p + "/key", subject, "a PEM file of the certificate's private key (PKCS#8),"
+        + " such as /etc/sentinel/tls/privkey.pem");
+    if (certificate == null || key == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Tls(certificate, key));
   }
 
   private Optional<Jwt> jwt(String p) {

@@ -37,6 +37,7 @@ import java.util.Set;
  *     {@code /.well-known/oauth-protected-resource}
  * @param publicMetrics whether {@code /metrics} is served without the admin token (for a
  *     scraper on a private network); by default it needs the token
+ * @param tls the certificate and key to serve HTTPS with; plain HTTP without it
  */
 public record Server(
     String host,
@@ -56,7 +57,8 @@ public record Server(
     Optional<Admin> admin,
     Optional<Jwt> jwt,
     OAuth oauth,
-    boolean publicMetrics) {
+    boolean publicMetrics,
+    Optional<Tls> tls) {
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -90,7 +92,7 @@ public record Server(
       Set.of(), Set.of(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
       DEFAULT_MAX_STREAMS_PER_PRINCIPAL, DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADER_TIMEOUT,
       DEFAULT_KEEP_ALIVE, DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, Optional.empty(),
-      Optional.empty(), Optional.empty(), OAuth.DEFAULTS, false);
+      Optional.empty(), Optional.empty(), OAuth.DEFAULTS, false, Optional.empty());
 
   /**
    * The default share of a limit one principal may take when the config names none: a quarter,
@@ -138,5 +140,17 @@ public record Server(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(jwt, "jwt");
     Objects.requireNonNull(oauth, "oauth");
+    Objects.requireNonNull(tls, "tls");
+  }
+
+  /** Settings that serve plain HTTP (no {@code tls}); the other parameters as the record's. */
+  public Server(String host, int port, String path, Set<String> allowedOrigins,
+      Set<String> allowedHosts, int maxSessions, int maxSessionsPerPrincipal,
+      int maxStreamsPerPrincipal, int maxConnections, Duration headerTimeout, Duration keepAlive,
+      Duration sessionIdleTimeout, Duration drainTimeout, Optional<Principal> anonymous,
+      Optional<Admin> admin, Optional<Jwt> jwt, OAuth oauth, boolean publicMetrics) {
+    this(host, port, path, allowedOrigins, allowedHosts, maxSessions, maxSessionsPerPrincipal,
+        maxStreamsPerPrincipal, maxConnections, headerTimeout, keepAlive, sessionIdleTimeout,
+        drainTimeout, anonymous, admin, jwt, oauth, publicMetrics, Optional.empty());
   }
 }

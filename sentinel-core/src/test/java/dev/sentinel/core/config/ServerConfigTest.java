@@ -50,6 +50,24 @@ class ServerConfigTest {
   }
 
   @Test
+  void tls_filesAreResolvedAgainstTheConfigsDirectory() {
+    Server server = parse("server:\n  tls: { certificate: tls/fullchain.pem, key: "
+        + dir.resolve("privkey.pem") + " }\n").server();
+
+    assertThat(server.tls()).contains(new Tls(dir.resolve("tls/fullchain.pem"),
+        dir.resolve("privkey.pem")));
+    assertThat(Server.DEFAULTS.tls()).isEmpty();
+  }
+
+  @Test
+  void tls_withoutTheKey_isLocated() {
+    String message = problems("server:\n  tls: { certificate: cert.pem, keyfile: key.pem }\n");
+
+    assertThat(message).contains("sentinel.yaml:2:3: at /server/tls/key: missing required key 'key'")
+        .contains("unknown key 'keyfile'");
+  }
+
+  @Test
   void perPrincipalCaps_defaultToAQuarterOfTheirLimit() {
     assertThat(Server.DEFAULTS.maxSessionsPerPrincipal()).isEqualTo(250);
     assertThat(Server.DEFAULTS.maxStreamsPerPrincipal()).isEqualTo(250);

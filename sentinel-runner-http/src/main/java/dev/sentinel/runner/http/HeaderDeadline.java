@@ -62,8 +62,8 @@ final class HeaderDeadline {
   }
 
   /** A connector whose connections this deadline watches. */
-  ServerConnector connector(Server server, ConnectionFactory factory) {
-    return new ServerConnector(server, factory) {
+  ServerConnector connector(Server server, ConnectionFactory... factories) {
+    return new ServerConnector(server, factories) {
       @Override
       protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector,
           SelectionKey key) {
@@ -80,6 +80,10 @@ final class HeaderDeadline {
       @Override
       public boolean handle(Request request, Response response, Callback callback) throws Exception {
         EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        // Over TLS the request's end point is the decrypted one, wrapping the network's.
+        while (endPoint instanceof EndPoint.Wrapper wrapper) {
+          endPoint = wrapper.unwrap();
+        }
         if (!(endPoint instanceof Watched watched)) {
           return super.handle(request, response, callback);
         }

@@ -33,14 +33,18 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -85,6 +89,8 @@ public final class HttpGateway implements AutoCloseable {
   static final int DEFAULT_SESSION_EVENTS = 1_024;
   /** Bytes one session holds, its streams and connections together, by default: 4 MiB. */
   static final long DEFAULT_SESSION_BYTES = 4L << 20;
+  /** How often the TLS files are checked for a change, by default: as Jetty's KeyStoreScanner. */
+  static final Duration DEFAULT_TLS_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   private final GatewayRuntime runtime;
   private final Authenticator authenticator;
@@ -117,6 +123,8 @@ public final class HttpGateway implements AutoCloseable {
   private final AuditTrail auditTrail;
   private final ApprovalStore approvals;
   private final ConfigReloader reloader;
+  private final ServerTls tls;
+  private final Duration tlsCheckInterval;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
   private Server server;
@@ -162,6 +170,8 @@ public final class HttpGateway implements AutoCloseable {
     this.auditTrail = builder.auditTrail;
     this.approvals = builder.approvals;
     this.reloader = builder.reloader;
+    this.tls = builder.tls;
+    this.tlsCheckInterval = builder.tlsCheckInterval;
   }
 
     /**
@@ -260,7 +270,17 @@ public final class HttpGateway implements AutoCloseable {
     // waiting for the body's first bytes would leave that gap to no timeout but the idle one.
     http.setDelayDispatchUntilContent(false);
     HeaderDeadline heads = new HeaderDeadline(clock, headerTimeout, metrics::headerTimedOut);
-    connector = heads.connector(server, new HttpConnectionFactory(http));
+    ConnectionFactory[] factories;
+    if (tls == null) {
+      factories = new ConnectionFactory[] {new HttpConnectionFactory(http)};
+    } else {
+      // Requests say they came over TLS (isSecure, the https scheme); the Host check stays ours.
+      http.addCustomizer(new SecureRequestCustomizer(false));
+      factories = new ConnectionFactory[] {
+          new SslConnectionFactory(tls.factory(), HttpVersion.HTTP_1_1.asString()),
+          new HttpConnectionFactory(http)};
+    }
+    connector = heads.connector(server, factories);
     connector.setHost(host);
     connector.setPort(requestedPort);
     // SSE streams carry a keep-alive comment every interval: the idle timeout must be longer.
@@ -320,6 +340,10 @@ public final class HttpGateway implements AutoCloseable {
     timers.scheduleWithFixedDelay(this::expire, sweep, sweep, TimeUnit.MILLISECONDS);
     long headSweep = heads.sweepInterval().toMillis();
     timers.scheduleWithFixedDelay(() -> sweepHeads(heads), headSweep, headSweep, TimeUnit.MILLISECONDS);
+    if (tls != null) {
+      long every = tlsCheckInterval.toMillis();
+      timers.scheduleWithFixedDelay(this::checkTls, every, every, TimeUnit.MILLISECONDS);
+    }
     log.info("sentinel http serving MCP on {}", endpoint());
   }
 
@@ -332,10 +356,13 @@ public final class HttpGateway implements AutoCloseable {
     return bound.getLocalPort();
   }
 
-  /** The MCP endpoint's URL, such as {@code http://127.0.0.1:8080/mcp}. */
+  /**
+   * The MCP endpoint's URL, such as {@code http://127.0.0.1:8080/mcp}, or
+   * {@code https://127.0.0.1:8443/mcp} when it serves TLS.
+   */
   public URI endpoint() {
     String shown = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-    return URI.create("http://" + shown + ":" + port() + path);
+    return URI.create((tls == null ? "http" : "https") + "://" + shown + ":" + port() + path);
   }
 
   /** The sessions' shared state, for tests. */
@@ -433,6 +460,15 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
+  private void checkTls() {
+    try {
+      tls.check();
+    } catch (RuntimeException e) {
+      log.error("checking the TLS certificate files failed; still serving the previous"
+          + " certificate: {}", e.toString());
+    }
+  }
+
   private void expire() {
     try {
       hub.expireIdle(sessionIdleTimeout.toNanos());
@@ -522,8 +558,33 @@ public final class HttpGateway implements AutoCloseable {
     private AuditTrail auditTrail;
     private ApprovalStore approvals;
     private ConfigReloader reloader;
+    private ServerTls tls;
+    private Duration tlsCheckInterval = DEFAULT_TLS_CHECK_INTERVAL;
 
     private Builder() {}
+
+    /**
+     * Serves HTTPS with the PEM certificate chain and PKCS#8 key (RSA or EC) of {@code tls},
+     * read at once, and reloaded when the files change: new connections get the new
+     * certificate, open ones keep theirs; changed files that cannot be used are logged and the
+     * previous certificate keeps serving.
+     *
+     * @throws TlsException if a file is missing or unreadable, holds no usable PEM, or the key
+     *     is not the certificate's; the message names the file
+     */
+    public Builder tls(dev.sentinel.core.config.Tls tls) {
+      this.tls = ServerTls.load(Objects.requireNonNull(tls, "tls"));
+      return this;
+    }
+
+    /** How often the TLS files are checked for a change; 1 second by default. */
+    Builder tlsCheckInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("the TLS check interval must be positive");
+      }
+      this.tlsCheckInterval = interval;
+      return this;
+    }
 
     /** The key store the admin API's keys endpoints manage (the database's). */
     public Builder keys(KeyStore keys) {
@@ -569,7 +630,8 @@ public final class HttpGateway implements AutoCloseable {
     /**
      * Every listening setting of a config's {@code server:} section: bind address and port,
      * path, allowed origins and hosts (when the section names any), session, stream and
-     * connection limits, header, keep-alive, idle and drain timeouts. Later setters override.
+     * connection limits, header, keep-alive, idle and drain timeouts, and TLS (whose files are
+     * read at once, see {@link #tls}). Later setters override.
      */
     public Builder server(dev.sentinel.core.config.Server settings) {
       Objects.requireNonNull(settings, "settings");
@@ -589,6 +651,7 @@ public final class HttpGateway implements AutoCloseable {
       headerTimeout(settings.headerTimeout());
       sessionIdleTimeout(settings.sessionIdleTimeout());
       settings.admin().ifPresent(this::admin);
+      settings.tls().ifPresent(this::tls);
       publicMetrics(settings.publicMetrics());
       if (settings.jwt().isPresent() || !settings.oauth().authorizationServers().isEmpty()) {
         protectedResource(settings.oauth(), settings.jwt().map(Jwt::issuer).orElse(null));

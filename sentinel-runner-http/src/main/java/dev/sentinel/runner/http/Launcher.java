@@ -38,6 +38,12 @@ final class Launcher implements HttpGateway.Running {
   static Launcher start(GatewayConfig config, RunOptions options, ServerSocketChannel channel) {
     Clock clock = options.clock();
     Server server = config.server();
+    // The server's settings first: a TLS certificate that cannot be used is reported before a
+    // database is opened or a backend spawned.
+    HttpGateway.Builder builder = HttpGateway.builder()
+        .server(server)
+        .maxBodyBytes(config.gateway().maxMessageBytes())
+        .clock(clock);
     GatewayRuntime runtime = null;
     HttpGateway http = null;
     try {
@@ -53,15 +59,11 @@ final class Launcher implements HttpGateway.Running {
         throw e;
       }
       runtime = GatewayRuntime.start(config, clock, shared, clients);
-      HttpGateway.Builder builder = HttpGateway.builder()
-          .runtime(runtime)
+      builder.runtime(runtime)
           .authenticator(clients)
-          .server(server)
-          .maxBodyBytes(config.gateway().maxMessageBytes())
           .keys(stores.keys())
           .auditTrail(stores.auditTrail().orElseThrow())
-          .approvals(stores.approvalStore().orElseThrow())
-          .clock(clock);
+          .approvals(stores.approvalStore().orElseThrow());
       if (channel != null) {
         builder.channel(channel);
       }

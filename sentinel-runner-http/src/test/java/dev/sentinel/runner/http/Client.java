@@ -23,14 +23,20 @@ final class Client {
   static final JsonMapper JSON = JsonMapper.builder().build();
   static final String BOTH = "application/json, text/event-stream";
 
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  final HttpClient http;
   final URI endpoint;
   final String key;
   String session;
 
   Client(URI endpoint, String key) {
+    this(endpoint, key, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build());
+  }
+
+  /** A client on an HTTP client of the test's own (one that trusts a test certificate, say). */
+  Client(URI endpoint, String key, HttpClient http) {
     this.endpoint = endpoint;
     this.key = key;
+    this.http = http;
   }
 
   /** A POST with the usual headers: JSON body, both types accepted, the key and the session. */
