@@ -349,6 +349,11 @@ public final class Sentinel implements AutoCloseable {
     return killSwitch;
   }
 
+  /** The break-glass windows this pipeline reads; {@link BreakGlassWindows#none()} by default. */
+  public BreakGlassWindows breakGlass() {
+    return breakGlass;
+  }
+
   /** The audit dispatcher, for its statistics. */
   public AuditDispatcher audit() {
     return audit;

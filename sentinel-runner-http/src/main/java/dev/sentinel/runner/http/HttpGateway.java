@@ -394,6 +394,9 @@ public final class HttpGateway implements AutoCloseable {
         .killSwitch(runtime.killSwitchControl())
         .notifier(runtime.notifier())
         .pinStore(runtime.pinStore())
+        .breakGlassStore(runtime.breakGlassWindows().store())
+        .breakGlassSettings(runtime::breakGlassSettings)
+        .onBreakGlassChange(runtime.breakGlassWindows()::refresh)
         .clock(clock);
     if (keys != null) {
       operations.keyStore(keys);
