@@ -41,6 +41,8 @@ class BreakGlassCommandTest {
         + (breakGlass ? "  break_glass:\n    max_ttl: 1h\n    rules:\n"
             + "      - id: oncall-write\n        allow: { tools: [\"db__write\"] }\n" : "")
         + "database: { url: \"jdbc:sqlite:" + dir.resolve("sentinel.db") + "\" }\n");
+    // The database as a gateway's first start leaves it.
+    JdbcStores.open(GatewayConfig.load(file, Map.of()).database(), Clock.system()).close();
     return file;
   }
 
