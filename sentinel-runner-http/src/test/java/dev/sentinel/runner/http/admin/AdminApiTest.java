@@ -516,6 +516,21 @@ class AdminApiTest {
     assertThat(replayed.statusCode()).isEqualTo(409);
     assertThat(json(replayed).path("error").asString()).contains("not accepted");
     assertThat(replayed.body()).doesNotContain(code);
+    // Refused codes are on the record, with the tag; the window's calls are tagged too.
+    Conditions.await("the refused codes are in the trail", () -> {
+      try {
+        return json(admin("GET", "/admin/api/audit?rule=break_glass", null)).path("events")
+            .toString().contains("sentinel/breakglass/open");
+      } catch (IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
+    JsonNode tagged = json(admin("GET", "/admin/api/audit?rule=break_glass&tool=forbidden", null))
+        .path("events");
+    assertThat(tagged).hasSize(1);
+    assertThat(tagged.get(0).path("outcome").asString()).isEqualToIgnoringCase("allowed");
+    assertThat(tagged.get(0).path("rules").toString())
+        .isEqualTo("[\"emergency-forbidden\",\"break_glass\"]");
   }
 
   private static byte[] base32(String text) {
