@@ -109,7 +109,7 @@ public final class Main implements Callable<Integer> {
         new HttpCommand(environment, POLICY_OPTIONS), new ConfigCommand(environment, POLICY_OPTIONS),
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
         new KillSwitchCommand(environment, POLICY_OPTIONS), new ApprovalsCommand(environment),
-        new AuditCommand(environment), new ToolsCommand(environment),
+        new BreakGlassCommand(environment), new AuditCommand(environment), new ToolsCommand(environment),
         new BundleCommand(), new CompletionCommand(),
         new InitCommand(environment, POLICY_OPTIONS),
         new ClientCommand(environment, POLICY_OPTIONS));

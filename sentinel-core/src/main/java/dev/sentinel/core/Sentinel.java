@@ -23,6 +23,8 @@ import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.audit.Redacted;
 import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.audit.Slf4jAuditSink;
+import dev.sentinel.core.breakglass.BreakGlassWindow;
+import dev.sentinel.core.breakglass.BreakGlassWindows;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.limit.LimitDecision;
 import dev.sentinel.core.limit.Limits;
@@ -82,6 +84,11 @@ public final class Sentinel implements AutoCloseable {
   private static final Refusal UNAVAILABLE =
       Refusal.of(Outcome.UNAVAILABLE, List.of(), "the audit trail cannot be written; try again later");
   private static final int MAX_ERROR_MESSAGE = 512;
+  /**
+   * The tag of a call decided inside a break-glass window: the last of its decision's (and
+   * refusal's) rules, in the audit trail and in metrics.
+   */
+  public static final String BREAK_GLASS = "break_glass";
   /** The logger of the default audit sink. */
   static final String DEFAULT_AUDIT_LOGGER = "dev.sentinel.audit";
   /** The authenticator of a pipeline built without one: only asserted principals get through. */
@@ -92,6 +99,7 @@ public final class Sentinel implements AutoCloseable {
   /** Policy, limits and revision: replaced whole by {@link #reconfigure}, read once per call. */
   private volatile Rules rules;
   private final KillSwitch killSwitch;
+  private final BreakGlassWindows breakGlass;
   private final Confirmer confirmer;
   private final AuditDispatcher audit;
   private final RateLimiter limiter;
@@ -107,6 +115,7 @@ public final class Sentinel implements AutoCloseable {
     SelfTestSlowdown.warnIfOn();
     this.authenticator = builder.authenticator != null ? builder.authenticator : NO_AUTHENTICATOR;
     this.killSwitch = builder.killSwitch;
+    this.breakGlass = builder.breakGlass;
     this.confirmer = builder.confirmer;
     this.clock = builder.clock;
     this.redactor = builder.redactor;
@@ -191,7 +200,8 @@ public final class Sentinel implements AutoCloseable {
       return refused(event, started, request, shown, disabled, null);
     }
 
-    Decision decision = decide(rules.policy(), context);
+    Decision decision = decide(rules.policy(), context, breakGlass.window(principal.id(),
+        context.time()));
     event.decision(decision);
     if (!decision.diagnostics().isEmpty()) {
       event.error("policy", bounded(String.join("; ", decision.diagnostics())));
@@ -285,8 +295,10 @@ public final class Sentinel implements AutoCloseable {
     if (disabled != null) {
       return new Check(null, disabled);
     }
-    Decision decision = decide(rules.policy(), new RequestContext(
-        principal, call.request(), call.sessionId(), call.client(), clock.instant()));
+    RequestContext context = new RequestContext(
+        principal, call.request(), call.sessionId(), call.client(), clock.instant());
+    Decision decision = decide(rules.policy(), context,
+        breakGlass.window(principal.id(), context.time()));
     return new Check(decision, decision.permits()
         ? null
         : Refusal.of(Outcome.DENIED, decision.rules(), decision.reason()));
@@ -315,7 +327,14 @@ public final class Sentinel implements AutoCloseable {
       return false;
     }
     try {
-      return rules.policy().visible(RequestContext.of(principal, request, clock.instant()));
+      Policy policy = rules.policy();
+      RequestContext context = RequestContext.of(principal, request, clock.instant());
+      if (policy instanceof PolicyEngine engine
+          && breakGlass.window(principal.id(), context.time()) != null
+          && engine.visibleBreakGlass(context)) {
+        return true;
+      }
+      return policy.visible(context);
     } catch (RuntimeException e) {
       log.warn("policy visibility check threw {}", e.getClass().getName());
       return false;
@@ -330,6 +349,11 @@ public final class Sentinel implements AutoCloseable {
   /** The kill switch, to disable and enable targets at run time. */
   public KillSwitch killSwitch() {
     return killSwitch;
+  }
+
+  /** The break-glass windows this pipeline reads; {@link BreakGlassWindows#none()} by default. */
+  public BreakGlassWindows breakGlass() {
+    return breakGlass;
   }
 
   /** The audit dispatcher, for its statistics. */
@@ -452,6 +476,30 @@ public final class Sentinel implements AutoCloseable {
     return Refusal.of(Outcome.DISABLED, List.of("kill-switch"), reason);
   }
 
+  /**
+   * The decision inside a break-glass window, or the policy's outside one. Inside, the policy's
+   * {@code break_glass:} rules decide if one matches, else its other rules; either way the
+   * decision is tagged {@value #BREAK_GLASS} (its last rule) and its reason names the window.
+   */
+  private static Decision decide(Policy policy, RequestContext context, BreakGlassWindow window) {
+    if (window == null) {
+      return decide(policy, context);
+    }
+    Decision inside = policy instanceof PolicyEngine engine
+        ? engine.decideBreakGlass(context) : null;
+    Decision base = inside != null ? inside : decide(policy, context);
+    List<String> tagged = new ArrayList<>(base.rules().size() + 1);
+    tagged.addAll(base.rules());
+    tagged.add(BREAK_GLASS);
+    return new Decision(base.effect(), tagged, "break-glass window " + window.id()
+        + (base.reason().isEmpty() ? "" : ": " + base.reason()), base.diagnostics());
+  }
+
+  private static boolean tagged(Decision decision) {
+    List<String> rules = decision.rules();
+    return !rules.isEmpty() && BREAK_GLASS.equals(rules.get(rules.size() - 1));
+  }
+
   private static Decision decide(Policy policy, RequestContext context) {
     try {
       Decision decision = policy.decide(context);
@@ -545,7 +593,14 @@ public final class Sentinel implements AutoCloseable {
   }
 
   private <T> CallResult<T> refused(AuditEvent.Builder event, long started, Request request,
-      AuditView view, Refusal refusal, Decision decision) {
+      AuditView view, Refusal given, Decision decision) {
+    Refusal refusal = given;
+    if (decision != null && tagged(decision) && !given.rules().contains(BREAK_GLASS)) {
+      // Refused after the policy (a limit, the audit trail, confirmation): still in the window.
+      List<String> rules = new ArrayList<>(given.rules());
+      rules.add(BREAK_GLASS);
+      refusal = new Refusal(given.outcome(), rules, given.reason(), given.retryAfter());
+    }
     event.refusal(refusal);
     String id = finish(event, started, request, refusal.outcome(), null, view);
     return new CallResult<>(refusal.outcome(), null, refusal, null, decision, id);
@@ -656,6 +711,7 @@ public final class Sentinel implements AutoCloseable {
     private Limits limits;
     private RateLimiter limiter;
     private KillSwitch killSwitch = KillSwitch.create();
+    private BreakGlassWindows breakGlass = BreakGlassWindows.none();
     private Confirmer confirmer = Confirmer.rejectAll();
     private AuditDispatcher audit;
     private AuditMode auditMode = AuditMode.ASYNC;
@@ -709,6 +765,16 @@ public final class Sentinel implements AutoCloseable {
     /** The kill switch; a new, empty one by default. */
     public Builder killSwitch(KillSwitch killSwitch) {
       this.killSwitch = Objects.requireNonNull(killSwitch, "killSwitch");
+      return this;
+    }
+
+    /**
+     * The break-glass windows: a principal's calls inside its open window are decided first by
+     * the policy's {@code break_glass:} rules and tagged {@value Sentinel#BREAK_GLASS}. None by
+     * default.
+     */
+    public Builder breakGlass(BreakGlassWindows windows) {
+      this.breakGlass = Objects.requireNonNull(windows, "windows");
       return this;
     }
 

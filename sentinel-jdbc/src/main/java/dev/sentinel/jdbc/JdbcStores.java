@@ -58,6 +58,7 @@ public final class JdbcStores implements Stores {
   private final JdbcApprovalStore approvals;
   private final JdbcKillSwitchStore killSwitch;
   private final JdbcPinStore pins;
+  private final JdbcBreakGlassStore breakGlass;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
   private JdbcStores(Database database, Clock clock) {
@@ -68,6 +69,7 @@ public final class JdbcStores implements Stores {
     this.approvals = JdbcApprovalStore.create(database);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
     this.pins = JdbcPinStore.create(database);
+    this.breakGlass = JdbcBreakGlassStore.create(database);
   }
 
   /**
@@ -222,6 +224,15 @@ public final class JdbcStores implements Stores {
   @Override
   public Optional<PinStore> pinStore() {
     return Optional.of(pins);
+  }
+
+  /**
+   * {@inheritDoc} The {@link JdbcBreakGlassStore} on the database (schema 7's {@code
+   * sentinel_break_glass} and {@code sentinel_totp}).
+   */
+  @Override
+  public Optional<dev.sentinel.core.breakglass.BreakGlassStore> breakGlassStore() {
+    return Optional.of(breakGlass);
   }
 
   /** {@inheritDoc} {@link AuditRetention#purge}, stamped with this clock. */

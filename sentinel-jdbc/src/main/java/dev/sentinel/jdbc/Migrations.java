@@ -30,7 +30,8 @@ final class Migrations {
           new Migration(3, "rate_buckets"),
           new Migration(4, "approvals"),
           new Migration(5, "audit_partitions", AuditPartitions::migrate),
-          new Migration(6, "tool_pins"));
+          new Migration(6, "tool_pins"),
+          new Migration(7, "break_glass"));
 
   /** The newest schema version this build knows. */
   static final int LATEST = ALL.get(ALL.size() - 1).version();

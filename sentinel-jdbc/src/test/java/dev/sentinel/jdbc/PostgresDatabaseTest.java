@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(6);
+      assertThat(db.schemaVersion()).isEqualTo(7);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -57,13 +57,15 @@ class PostgresDatabaseTest {
               "sentinel_audit_y2026m01",
               "sentinel_audit_y2026m02",
               "sentinel_audit_y2026m03",
+              "sentinel_break_glass",
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
               "sentinel_schema",
-              "sentinel_tool_pin");
+              "sentinel_tool_pin",
+              "sentinel_totp");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(6);
+      assertThat(db.schemaVersion()).isEqualTo(7);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -107,7 +109,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "tool pins"));
+                  "tool pins"),
+              Map.of(
+                  "version",
+                  7,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "break glass"));
     }
   }
 
@@ -126,13 +135,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(6);
+        assertThat(version.get()).isEqualTo(7);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(6);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(7);
     }
   }
 
@@ -142,8 +151,8 @@ class PostgresDatabaseTest {
     try (Database db = open(url)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (7, 0, 'from the future')"));
-      db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 7 had
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (8, 0, 'from the future')"));
+      db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 8 had
     }
     Jdbi raw = Jdbi.create(url);
     List<Map<String, Object>> before =
@@ -153,7 +162,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 6); upgrade Sentinel");
+            "written by a newer Sentinel (schema 8, this build knows 7); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(6);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(7);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -86,9 +86,16 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "tool pins"));
+                  "tool pins"),
+              Map.of(
+                  "version",
+                  7,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "break glass"));
       assertThat(tables(db)).doesNotContain("sentinel_rate_bucket", "sentinel_audit_default")
-          .contains("sentinel_tool_pin");
+          .contains("sentinel_tool_pin", "sentinel_break_glass", "sentinel_totp");
     }
     assertThat(file).isRegularFile();
   }
@@ -129,9 +136,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(6);
+      assertThat(db.schemaVersion()).isEqualTo(7);
       assertThat(schemaRows(db))
-          .hasSize(6)
+          .hasSize(7)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -143,7 +150,7 @@ class SqliteDatabaseTest {
     try (Database db = open(file)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (7, 0, 'from the future')"));
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (8, 0, 'from the future')"));
     }
     byte[] before = Files.readAllBytes(file);
 
@@ -152,7 +159,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 7, this build knows 6); upgrade Sentinel");
+            "written by a newer Sentinel (schema 8, this build knows 7); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -202,7 +209,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(6);
+      assertThat(db.schemaVersion()).isEqualTo(7);
     }
   }
 
@@ -227,7 +234,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(6);
+      assertThat(db.schemaVersion()).isEqualTo(7);
     }
   }
 

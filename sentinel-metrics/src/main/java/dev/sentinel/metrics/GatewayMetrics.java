@@ -3,6 +3,7 @@ package dev.sentinel.metrics;
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Request;
+import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
@@ -40,7 +41,8 @@ import java.util.function.Predicate;
  *
  * <p>As a {@link SentinelListener} it counts every governed call: {@code sentinel_requests_total}
  * by method, tool and outcome, {@code sentinel_request_duration_seconds} (a histogram) by method,
- * {@code sentinel_denials_total} by rule and {@code sentinel_limiter_refusals_total} by limit.
+ * {@code sentinel_denials_total} by rule, {@code sentinel_limiter_refusals_total} by limit and
+ * {@code sentinel_break_glass_calls_total} by outcome (calls made inside a break-glass window).
  * {@link #bind} adds what is read at scrape time: backend health and restarts, the audit queue,
  * the config revision. The HTTP runner adds sessions, connections and responses by status.
  *
@@ -89,6 +91,9 @@ public final class GatewayMetrics implements SentinelListener {
   private final Predicate<String> knownTool;
   private final Map<String, MethodMeters> methods = new ConcurrentHashMap<>();
   private final Map<String, Counter> denials = new ConcurrentHashMap<>();
+  /** {@code sentinel_break_glass_calls_total}, by outcome ordinal; registered on first use. */
+  private final AtomicReferenceArray<Counter> breakGlass =
+      new AtomicReferenceArray<>(Outcome.values().length);
   private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
   private final AtomicReferenceArray<Counter> responses = new AtomicReferenceArray<>(600);
   private final Map<String, Counter> httpRefusals = new ConcurrentHashMap<>();
@@ -283,12 +288,28 @@ public final class GatewayMetrics implements SentinelListener {
     }
     meters.timer.record(event.latency().toNanos(), TimeUnit.NANOSECONDS);
     meters.requests(event.name()).increment(event.outcome());
+    List<String> rules = event.rules();
+    if (!rules.isEmpty() && Sentinel.BREAK_GLASS.equals(rules.get(rules.size() - 1))) {
+      breakGlass(event.outcome()).increment();
+    }
     if (event.outcome() == Outcome.DENIED) {
       count(denials, "sentinel.denials", "Calls denied by the policy, by deciding rule", event.rules());
     } else if (event.outcome() == Outcome.LIMITED) {
       count(refusals, "sentinel.limiter.refusals", "Calls refused by a rate limit, by limit",
           event.rules());
     }
+  }
+
+  private Counter breakGlass(Outcome outcome) {
+    Counter counter = breakGlass.get(outcome.ordinal());
+    if (counter == null) {
+      counter = Counter.builder("sentinel.break_glass.calls")
+          .description("Calls made inside a break-glass window, by outcome")
+          .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+          .register(registry);
+      breakGlass.set(outcome.ordinal(), counter);
+    }
+    return counter;
   }
 
   /**

@@ -31,6 +31,19 @@ class GatewayMetricsTest {
   }
 
   @Test
+  void callsInABreakGlassWindow_areCountedByOutcome_andNoOthers() {
+    GatewayMetrics metrics = GatewayMetrics.create(Set.of("fx__echo")::contains);
+    metrics.completed(event("tools/call", "fx__echo", Outcome.ALLOWED,
+        List.of("oncall", "break_glass")));
+    metrics.completed(event("tools/call", "fx__echo", Outcome.DENIED, List.of("break_glass")));
+    metrics.completed(event("tools/call", "fx__echo", Outcome.ALLOWED, List.of("oncall")));
+
+    String text = scrape(metrics);
+    assertThat(text).contains("sentinel_break_glass_calls_total{outcome=\"allowed\"} 1.0")
+        .contains("sentinel_break_glass_calls_total{outcome=\"denied\"} 1.0");
+  }
+
+  @Test
   void unknownTools_foldIntoOther() {
     GatewayMetrics metrics = GatewayMetrics.create(Set.of("fx__echo")::contains);
     metrics.completed(event("tools/call", "fx__echo", Outcome.ALLOWED, List.of()));

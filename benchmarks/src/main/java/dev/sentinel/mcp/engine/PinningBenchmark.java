@@ -2,6 +2,7 @@ package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.Pinning;
+import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.pinning.PinStore;
 import dev.sentinel.core.pinning.ToolDefinitions;
 import java.util.HashMap;
@@ -79,7 +80,7 @@ public class PinningBenchmark {
 
   @Setup
   public void setUp() {
-    pins = new ToolPins(PinStore.inMemory(), Clock.system());
+    pins = new ToolPins(PinStore.inMemory(), Clock.system(), Notifier.none());
     JsonMapper json = JsonMapper.shared();
     page = json.createArrayNode();
     listed = new HashMap<>();
@@ -171,7 +172,7 @@ public class PinningBenchmark {
               tool.canonical(), false, java.time.Instant.EPOCH);
         }
       }
-      next = new ToolPins(store, Clock.system());
+      next = new ToolPins(store, Clock.system(), Notifier.none());
       // Its pins loaded, as after the first check of a backend.
       next.check("db", benchmark.pinning, new ToolListing.Tool("warm",
           JsonMapper.shared().readTree("{\"name\":\"warm\"}")));

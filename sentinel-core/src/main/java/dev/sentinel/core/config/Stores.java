@@ -4,6 +4,7 @@ import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.core.approval.ApprovalStore;
+import dev.sentinel.core.breakglass.BreakGlassStore;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimits;
@@ -119,6 +120,14 @@ public interface Stores extends AutoCloseable {
    * database, or empty without one (such calls are then refused).
    */
   default Optional<ApprovalStore> approvalStore() {
+    return Optional.empty();
+  }
+
+  /**
+   * The break-glass windows and TOTP enrolments, shared by every gateway on the database, or
+   * empty without one (a gateway then keeps them in its own memory).
+   */
+  default Optional<BreakGlassStore> breakGlassStore() {
     return Optional.empty();
   }
 

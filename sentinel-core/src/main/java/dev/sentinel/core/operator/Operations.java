@@ -3,10 +3,14 @@ package dev.sentinel.core.operator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.approval.ApprovalStore;
+import dev.sentinel.core.breakglass.BreakGlassStore;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.pinning.PinStore;
+import dev.sentinel.core.policy.BreakGlassSettings;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The operator service: every operation operators run on a gateway, in one place, for the CLI,
@@ -33,6 +37,7 @@ public final class Operations {
   private final PinOperations pins;
   private final Reloading reloading;
   private final ApprovalOperations approvals;
+  private final BreakGlassOperations breakGlass;
   private final Clock clock;
 
   private Operations(Builder b) {
@@ -44,6 +49,8 @@ public final class Operations {
     this.reloading = b.reloading;
     this.approvals = b.approvals == null ? null
         : new ApprovalOperations(b.approvals, b.clock, b.notifier);
+    this.breakGlass = b.breakGlassStore == null ? null : new BreakGlassOperations(
+        b.breakGlassStore, b.breakGlassSettings, b.clock, b.notifier, b.breakGlassChanged);
   }
 
   /** A builder; every part is optional. */
@@ -104,6 +111,20 @@ public final class Operations {
   }
 
   /**
+   * Break-glass windows and TOTP enrolment.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a break-glass store
+   */
+  public BreakGlassOperations breakGlass() {
+    if (breakGlass == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "break-glass windows are"
+          + " kept in the gateway's database (or a running gateway), which this was started"
+          + " without");
+    }
+    return breakGlass;
+  }
+
+  /**
    * The tool-definition pins.
    *
    * @throws OperatorException ({@code UNSUPPORTED}) without a pin store
@@ -156,6 +177,8 @@ public final class Operations {
         return approvals != null;
       case PINS:
         return pins != null;
+      case BREAK_GLASS:
+        return breakGlass != null;
       default:
         return reloading != null;
     }
@@ -174,7 +197,9 @@ public final class Operations {
     /** {@link #reload()}. */
     RELOAD,
     /** {@link #approvals()}. */
-    APPROVALS
+    APPROVALS,
+    /** {@link #breakGlass()}. */
+    BREAK_GLASS
   }
 
   /** The clock the service reads relative times and stamps changes with. */
@@ -190,6 +215,9 @@ public final class Operations {
     private PinStore pinStore;
     private Reloading reloading;
     private ApprovalStore approvals;
+    private BreakGlassStore breakGlassStore;
+    private Supplier<Optional<BreakGlassSettings>> breakGlassSettings = Optional::empty;
+    private Runnable breakGlassChanged = () -> { };
     private Notifier notifier = Notifier.none();
     private Clock clock = Clock.system();
 
@@ -206,6 +234,31 @@ public final class Operations {
       stores.auditTrail().ifPresent(this::auditTrail);
       stores.approvalStore().ifPresent(this::approvalStore);
       stores.pinStore().ifPresent(this::pinStore);
+      stores.breakGlassStore().ifPresent(this::breakGlassStore);
+      return this;
+    }
+
+    /** Where break-glass windows and TOTP enrolments are kept. */
+    public Builder breakGlassStore(BreakGlassStore store) {
+      this.breakGlassStore = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * The {@code break_glass:} section of the policy in force, asked at each opening (a running
+     * gateway's follows its reloads); without it, or while it answers empty, no window opens.
+     */
+    public Builder breakGlassSettings(Supplier<Optional<BreakGlassSettings>> settings) {
+      this.breakGlassSettings = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Run after a window is opened or closed through this service: a running gateway reads its
+     * windows again ({@code BreakGlassWindows#refresh}) so that the change applies at once.
+     */
+    public Builder onBreakGlassChange(Runnable changed) {
+      this.breakGlassChanged = Objects.requireNonNull(changed, "changed");
       return this;
     }
 

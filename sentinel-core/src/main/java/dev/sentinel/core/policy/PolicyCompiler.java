@@ -34,7 +34,12 @@ import tools.jackson.databind.JsonNode;
  * and value and collecting every problem with its location. Not thread-safe: one per load.
  */
 final class PolicyCompiler {
-  static final List<String> TOP_KEYS = List.of("roles", "rules", "limits");
+  static final List<String> TOP_KEYS = List.of("roles", "rules", "limits", "break_glass");
+  /** The keys of the {@code break_glass:} section. */
+  static final List<String> BREAK_GLASS_KEYS =
+      List.of("max_ttl", "totp_attempts", "totp_lockout", "rules", "description");
+  /** The tag of calls made in a break-glass window; no rule may have it as its id. */
+  static final String BREAK_GLASS_TAG = "break_glass";
   static final List<String> ROLE_KEYS = List.of("inherits", "description");
   static final List<String> RULE_KEYS = List.of("allow", "deny", "confirm", "id", "reason",
       "description", "approvals", "wait", "expires");
@@ -66,7 +71,8 @@ final class PolicyCompiler {
 
   /** The result of a compilation. */
   record Compiled(List<Rule> rules, List<LimitRule> limits, Map<String, Set<String>> closures,
-      Map<String, ConfirmSettings> confirmations) {}
+      Map<String, ConfirmSettings> confirmations, List<Rule> breakGlassRules,
+      BreakGlassSettings breakGlass) {}
 
   private final ConfigReader in;
   private final String base;
@@ -106,15 +112,19 @@ final class PolicyCompiler {
   private Compiled compile() {
     JsonNode root = in.node(base);
     if (root.isMissingNode() || root.isNull()) {
-      return new Compiled(List.of(), List.of(), Map.of(), Map.of());
+      return new Compiled(List.of(), List.of(), Map.of(), Map.of(), List.of(), null);
     }
     if (!in.checkKeys(base, null, TOP_KEYS)) {
-      return new Compiled(List.of(), List.of(), Map.of(), Map.of());
+      return new Compiled(List.of(), List.of(), Map.of(), Map.of(), List.of(), null);
     }
     roles();
-    List<Rule> rules = rules();
+    Map<String, String> ids = new HashMap<>();
+    List<Rule> rules = rules(base + "/rules", ids);
     List<LimitRule> limits = limits();
-    return new Compiled(rules, limits, closures, Map.copyOf(confirmations));
+    List<Rule> breakGlassRules = new ArrayList<>();
+    BreakGlassSettings breakGlass = breakGlass(ids, breakGlassRules);
+    return new Compiled(rules, limits, closures, Map.copyOf(confirmations), breakGlassRules,
+        breakGlass);
   }
 
   // ---- roles -------------------------------------------------------------------------------
@@ -227,8 +237,7 @@ final class PolicyCompiler {
 
   // ---- rules -------------------------------------------------------------------------------
 
-  private List<Rule> rules() {
-    String pointer = base + "/rules";
+  private List<Rule> rules(String pointer, Map<String, String> ids) {
     JsonNode node = in.node(pointer);
     List<Rule> rules = new ArrayList<>();
     if (node.isMissingNode() || node.isNull()) {
@@ -239,7 +248,6 @@ final class PolicyCompiler {
           + ConfigReader.describe(node));
       return rules;
     }
-    Map<String, String> ids = new HashMap<>();
     for (int i = 0; i < node.size(); i++) {
       Rule rule = rule(YamlDocument.child(pointer, i), rules.size(), ids);
       if (rule != null) {
@@ -266,6 +274,11 @@ final class PolicyCompiler {
     }
     String subject = id == null ? "rule at " + pointer : "rule '" + id + "'";
     in.checkKeys(pointer, subject, RULE_KEYS);
+    if (BREAK_GLASS_TAG.equals(id)) {
+      in.error(pointer + "/id", subject, "the rule id '" + BREAK_GLASS_TAG + "' is reserved: it"
+          + " tags the calls made in a break-glass window; choose another");
+      id = null;
+    }
     if (id != null) {
       String first = ids.putIfAbsent(id, pointer);
       if (first != null) {
@@ -302,6 +315,48 @@ final class PolicyCompiler {
     }
     Rule rule = match(pointer + "/" + effects.get(0), subject, id, order, effect, reason);
     return id == null ? null : rule;
+  }
+
+  // ---- break_glass -------------------------------------------------------------------------
+
+  /**
+   * The {@code break_glass:} section: its settings, and its rules into {@code out} (ids unique
+   * across the whole policy); {@code null} without the section.
+   */
+  private BreakGlassSettings breakGlass(Map<String, String> ids, List<Rule> out) {
+    String pointer = base + "/break_glass";
+    JsonNode node = in.node(pointer);
+    if (node.isMissingNode()) {
+      return null;
+    }
+    String subject = "break_glass";
+    if (!node.isObject()) {
+      in.error(pointer, subject, "expected a mapping (max_ttl, totp_attempts, totp_lockout,"
+          + " rules), got " + ConfigReader.describe(node) + "; use {} for the defaults");
+      return null;
+    }
+    in.checkKeys(pointer, subject, BREAK_GLASS_KEYS);
+    description(pointer, subject);
+    BreakGlassSettings d = BreakGlassSettings.DEFAULTS;
+    Duration maxTtl = confirmDuration(pointer + "/max_ttl", subject, d.maxTtl(),
+        BreakGlassSettings.MIN_TTL, BreakGlassSettings.MAX_TTL, "1m to 24h");
+    Duration lockout = confirmDuration(pointer + "/totp_lockout", subject, d.totpLockout(),
+        BreakGlassSettings.MIN_TTL, BreakGlassSettings.MAX_TTL, "1m to 24h");
+    int attempts = d.totpAttempts();
+    if (in.present(pointer + "/totp_attempts", subject, false)) {
+      OptionalLong n = in.positiveLong(pointer + "/totp_attempts", subject,
+          "a number of wrong codes");
+      if (n.isPresent()) {
+        if (n.getAsLong() > BreakGlassSettings.MAX_ATTEMPTS) {
+          in.error(pointer + "/totp_attempts", subject, "at most "
+              + BreakGlassSettings.MAX_ATTEMPTS + " attempts, got " + n.getAsLong());
+        } else {
+          attempts = (int) n.getAsLong();
+        }
+      }
+    }
+    out.addAll(rules(pointer + "/rules", ids));
+    return new BreakGlassSettings(maxTtl, attempts, lockout);
   }
 
   /**

@@ -58,6 +58,9 @@ public final class PolicyEngine implements Policy {
   private final Map<String, Set<String>> roles;
   private final RuleIndex index;
   private final Map<String, ConfirmSettings> confirmations;
+  private final List<Rule> breakGlassRules;
+  private final RuleIndex breakGlassIndex;
+  private final BreakGlassSettings breakGlass; // null without a break_glass: section
 
   private PolicyEngine(String source, String text, PolicyCompiler.Compiled compiled) {
     this.source = source;
@@ -67,6 +70,9 @@ public final class PolicyEngine implements Policy {
     this.roles = compiled.closures();
     this.index = new RuleIndex(rules);
     this.confirmations = compiled.confirmations();
+    this.breakGlassRules = List.copyOf(compiled.breakGlassRules());
+    this.breakGlassIndex = new RuleIndex(breakGlassRules);
+    this.breakGlass = compiled.breakGlass();
   }
 
   /**
@@ -163,6 +169,56 @@ public final class PolicyEngine implements Policy {
   }
 
   /**
+   * The policy's {@code break_glass:} section's bounds; empty without the section, in which case
+   * no break-glass window may be opened.
+   */
+  public java.util.Optional<BreakGlassSettings> breakGlass() {
+    return java.util.Optional.ofNullable(breakGlass);
+  }
+
+  /** The number of rules in the {@code break_glass:} section. */
+  public int breakGlassRuleCount() {
+    return breakGlassRules.size();
+  }
+
+  /**
+   * Decides a request by the {@code break_glass:} rules alone, for a principal whose break-glass
+   * window is open: the decision of the matching rules (deny over confirm over allow, as for the
+   * other rules), or {@code null} when none matches, so that the policy's other rules decide.
+   * Never throws: an error while deciding yields {@link Decision#failure} (fail closed).
+   */
+  public Decision decideBreakGlass(RequestContext context) {
+    if (breakGlassRules.isEmpty()) {
+      return null;
+    }
+    try {
+      Tally tally = new Tally(context, breakGlassIndex);
+      breakGlassIndex.forEachCandidate(context.request(), tally);
+      Decision decision = tally.decision();
+      return decision == Decision.defaultDeny() ? null : decision;
+    } catch (RuntimeException | StackOverflowError e) {
+      return Decision.failure("policy", e);
+    }
+  }
+
+  /**
+   * Whether the {@code break_glass:} rules could let the principal use the context's target, as
+   * {@link #visible} answers for the other rules; for listing inside an open window.
+   */
+  public boolean visibleBreakGlass(RequestContext context) {
+    if (breakGlassRules.isEmpty()) {
+      return false;
+    }
+    try {
+      Visibility visibility = new Visibility(context);
+      return breakGlassIndex.forEachCandidate(context.request(), visibility)
+          && visibility.permitted;
+    } catch (RuntimeException | StackOverflowError e) {
+      return false;
+    }
+  }
+
+  /**
    * Decides a request; never throws and never returns {@code null}. Deny by default, except that
    * a list method ({@code tools/list}, {@code prompts/list}, {@code resources/list}, {@code
    * resources/templates/list}) no rule decides is allowed: listing is discovery, and what a list
@@ -171,7 +227,7 @@ public final class PolicyEngine implements Policy {
   @Override
   public Decision decide(RequestContext context) {
     try {
-      Tally tally = new Tally(context);
+      Tally tally = new Tally(context, index);
       index.forEachCandidate(context.request(), tally);
       return orDiscovery(tally.decision(), context);
     } catch (RuntimeException | StackOverflowError e) {
@@ -399,8 +455,9 @@ public final class PolicyEngine implements Policy {
    * Accumulates candidates for one decision without allocating in the common case: per effect,
    * the first matching rule in file order and whether another distinct rule matched too.
    */
-  private final class Tally implements RuleIndex.Sink {
+  private static final class Tally implements RuleIndex.Sink {
     private final RequestContext context;
+    private final RuleIndex index;
     private Rule deny;
     private Rule confirm;
     private Rule allow;
@@ -408,8 +465,9 @@ public final class PolicyEngine implements Policy {
     private boolean manyConfirms;
     private boolean manyAllows;
 
-    Tally(RequestContext context) {
+    Tally(RequestContext context, RuleIndex index) {
       this.context = context;
+      this.index = index;
     }
 
     @Override

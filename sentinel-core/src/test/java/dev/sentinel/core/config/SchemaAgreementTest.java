@@ -43,6 +43,7 @@ class SchemaAgreementTest {
     out.put("match", policyKeys("PolicyCompiler", "MATCH_KEYS"));
     out.put("window", policyKeys("PolicyCompiler", "WINDOW_KEYS"));
     out.put("limit", policyKeys("PolicyCompiler", "LIMIT_KEYS"));
+    out.put("breakGlass", policyKeys("PolicyCompiler", "BREAK_GLASS_KEYS"));
     List<String> condition = new ArrayList<>(policyKeys("Condition", "OPERATORS"));
     condition.addAll(policyKeys("Condition", "OPTIONS"));
     out.put("condition", condition);

@@ -43,7 +43,7 @@ class PolicyCompilerTest {
         + "limits:\n  - id: l\n    rate: 1/s\n    burts: 3\n");
     assertThat(e.problems()).hasSize(5);
     assertThat(e.getMessage())
-        .contains("policy.yaml:1:1: at /role: unknown key 'role' (expected one of roles, rules, limits); "
+        .contains("policy.yaml:1:1: at /role: unknown key 'role' (expected one of roles, rules, limits, break_glass); "
             + "did you mean 'roles'?")
         .contains("policy.yaml:6:7: rule 'r': unknown key 'tool'")
         .contains("did you mean 'tools'?")
@@ -317,7 +317,7 @@ class PolicyCompilerTest {
   @Test
   void parse_topLevelNotAMapping() {
     assertThat(fail("- a\n- b\n").getMessage()).contains("expected a mapping of roles, rules, "
-        + "limits, got a list");
+        + "limits, break_glass, got a list");
   }
 
   @Test

@@ -65,6 +65,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import dev.sentinel.core.breakglass.BreakGlassWindows;
+import dev.sentinel.core.breakglass.InMemoryBreakGlassStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -280,7 +282,10 @@ public final class GatewayRuntime implements AutoCloseable {
     }
     Duration retention = config.audit().retention();
     boolean sweep = stores.rateLimiter().isPresent();
-    if (retention == null && killSwitchStore == null && !sweep) {
+    // Windows opened on other gateways, and windows that expired (closed and announced).
+    boolean breakGlass = stores.breakGlassStore().isPresent()
+        || config.policy().breakGlass().isPresent();
+    if (retention == null && killSwitchStore == null && !sweep && !breakGlass) {
       return;
     }
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -299,6 +304,11 @@ public final class GatewayRuntime implements AutoCloseable {
     if (sweep) {
       executor.scheduleWithFixedDelay(() -> quietly("sweep the database", stores::sweep),
           SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (breakGlass) {
+      long period = config.database().syncInterval().toMillis();
+      executor.scheduleWithFixedDelay(() -> quietly("read the break-glass windows",
+          sentinel.breakGlass()::refresh), period, period, TimeUnit.MILLISECONDS);
     }
     if (killSwitchStore != null) {
       long period = config.database().syncInterval().toMillis();
@@ -363,6 +373,23 @@ public final class GatewayRuntime implements AutoCloseable {
    */
   public dev.sentinel.core.pinning.PinStore pinStore() {
     return gateway.pinStore();
+  }
+
+  /**
+   * The break-glass windows this gateway's calls are decided with: for the operator service's
+   * {@code Operations.Builder#breakGlassStore} (their {@code store()}) and {@code
+   * onBreakGlassChange} (their {@code refresh}), so that a window opened here applies at once.
+   */
+  public BreakGlassWindows breakGlassWindows() {
+    return sentinel.breakGlass();
+  }
+
+  /**
+   * The {@code break_glass:} section of the policy in force (it follows reloads); empty when the
+   * policy has none, and then no window can be opened.
+   */
+  public java.util.Optional<dev.sentinel.core.policy.BreakGlassSettings> breakGlassSettings() {
+    return config.policy().breakGlass();
   }
 
   /** How many listed tool definitions carrying hidden instructions this gateway has seen. */
@@ -835,8 +862,12 @@ public final class GatewayRuntime implements AutoCloseable {
             () -> built.get().policy(), () -> built.get().revision(), redactor)
             .notifying(notifier))
         .orElse(Confirmer.rejectAll());
+    // Windows shared by every gateway on the database; else in this process's memory.
+    BreakGlassWindows breakGlass = BreakGlassWindows.of(
+        stores.breakGlassStore().orElseGet(InMemoryBreakGlassStore::new), clock, notifier);
     Sentinel sentinel = Sentinel.builder()
         .clock(clock)
+        .breakGlass(breakGlass)
         .instance(config.gateway().name() + "-" + ProcessHandle.current().pid())
         .revision(revision(config))
         .authenticator(authenticator)

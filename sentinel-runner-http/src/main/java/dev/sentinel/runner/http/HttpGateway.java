@@ -421,6 +421,9 @@ public final class HttpGateway implements AutoCloseable {
         .killSwitch(runtime.killSwitchControl())
         .notifier(runtime.notifier())
         .pinStore(runtime.pinStore())
+        .breakGlassStore(runtime.breakGlassWindows().store())
+        .breakGlassSettings(runtime::breakGlassSettings)
+        .onBreakGlassChange(runtime.breakGlassWindows()::refresh)
         .clock(clock);
     if (keys != null) {
       operations.keyStore(keys);
@@ -439,9 +442,27 @@ public final class HttpGateway implements AutoCloseable {
         .operations(operations.build())
         .guard(guard::hostAllowed, guard::originAllowed)
         .operator(operators::permits)
+        .principals(this::principal)
         .sessions(this::sessionCount)
         .clock(clock);
     return admin.build();
+  }
+
+  /**
+   * Who a request's own credentials authenticate (as an MCP request's are), or {@code null}:
+   * for the break-glass self-service endpoint.
+   */
+  private dev.sentinel.api.Principal principal(org.eclipse.jetty.http.HttpFields headers) {
+    dev.sentinel.api.Credentials credentials;
+    try {
+      credentials = McpHandler.credentials(headers);
+    } catch (IllegalArgumentException several) {
+      return null;
+    }
+    if (credentials == null || credentials.type() == dev.sentinel.api.Credentials.Type.NONE) {
+      return null;
+    }
+    return runtime.sentinel().authenticate(credentials).principal();
   }
 
   private void keepAlive() {

@@ -1,6 +1,7 @@
 package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.api.Principal;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.core.operator.Operations;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
@@ -10,8 +11,10 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Predicate;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -30,7 +33,7 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>The API is one small route per resource ({@link StatusRoute}, {@link KillSwitchRoute},
  * {@link ReloadRoute}, {@link KeysRoute}, {@link AuditRoute}, {@link ApprovalsRoute}, {@link
- * ToolsRoute}), each an adapter over sentinel-core's
+ * ToolsRoute}, {@link BreakGlassRoute}), each an adapter over sentinel-core's
  * operator service ({@link Operations}), which the CLI adapts too. An {@link OperatorException}
  * becomes a status by its kind: 400 invalid, 404 not found or not available on this gateway, 409
  * conflict, 503 store unavailable. Bad input gets a JSON {@code {"error": "..."}} answer: 400 for
@@ -50,6 +53,8 @@ public final class AdminHandler extends Handler.Abstract {
   public static final int MAX_AUDIT_LIMIT = AuditRoute.MAX_LIMIT;
   private static final String PREFIX = "/admin";
   private static final String API = "/admin/api/";
+  /** The route where a principal opens its own break-glass window, with its own credentials. */
+  private static final String SELF = "breakglass/self";
   private static final String CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none';"
       + " form-action 'none'";
 
@@ -57,12 +62,18 @@ public final class AdminHandler extends Handler.Abstract {
   private final Predicate<String> originAllowed;
   private final Predicate<String> operator;
   private final Map<String, AdminExchange.Route> routes;
+  private final BreakGlassRoute breakGlass;
+  private final Function<HttpFields, Principal> principals;
+  private final GatewayRuntime runtime;
   private final StaticFiles files = new StaticFiles();
 
   private AdminHandler(Builder b) {
     this.hostAllowed = b.hostAllowed;
     this.originAllowed = b.originAllowed;
     this.operator = b.operator;
+    this.breakGlass = new BreakGlassRoute(b.operations, b.clock);
+    this.principals = b.principals;
+    this.runtime = b.runtime;
     this.routes = Map.of(
         "status", new StatusRoute(b.runtime, b.operations, b.sessions, b.clock),
         "killswitch", new KillSwitchRoute(b.operations),
@@ -70,7 +81,8 @@ public final class AdminHandler extends Handler.Abstract {
         "keys", new KeysRoute(b.operations, b.clock),
         "audit", new AuditRoute(b.operations),
         "approvals", new ApprovalsRoute(b.operations, b.clock),
-        "tools", new ToolsRoute(b.operations));
+        "tools", new ToolsRoute(b.operations),
+        "breakglass", breakGlass);
   }
 
   /**
@@ -165,6 +177,20 @@ public final class AdminHandler extends Handler.Abstract {
   }
 
   private void api(Request request, Response response, Callback callback, String route) {
+    if (route.equals(SELF)) {
+      // A principal opens its own window: its own credentials, never the operators' token.
+      Principal principal = principals.apply(request.getHeaders());
+      if (principal == null) {
+        log.info("refused a break-glass self request from {}: missing or invalid credentials",
+            Request.getRemoteAddr(request));
+        error(response, callback, 401, "unauthorized");
+        return;
+      }
+      Answer answer = breakGlass.self(new AdminExchange(request, route.split("/", -1)),
+          principal, runtime.sentinel());
+      json(response, callback, answer.status(), answer.body());
+      return;
+    }
     if (!operator.test(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
       log.info("refused an admin request from {}: missing or invalid admin token",
           Request.getRemoteAddr(request));
@@ -208,6 +234,7 @@ public final class AdminHandler extends Handler.Abstract {
     private Predicate<String> originAllowed;
     private Predicate<String> operator;
     private IntSupplier sessions = () -> 0;
+    private Function<HttpFields, Principal> principals = headers -> null;
     private Clock clock = Clock.system();
 
     private Builder() {}
@@ -243,6 +270,17 @@ public final class AdminHandler extends Handler.Abstract {
      */
     public Builder operator(Predicate<String> operator) {
       this.operator = Objects.requireNonNull(operator, "operator");
+      return this;
+    }
+
+    /**
+     * Who a request's own credentials ({@code Authorization: Bearer} or {@code X-API-Key}, as
+     * for MCP requests) authenticate, or {@code null}: for {@code POST
+     * /admin/api/breakglass/self}, where a principal opens its own window with a TOTP code. By
+     * default nobody (that endpoint answers 401).
+     */
+    public Builder principals(Function<HttpFields, Principal> principals) {
+      this.principals = Objects.requireNonNull(principals, "principals");
       return this;
     }
 

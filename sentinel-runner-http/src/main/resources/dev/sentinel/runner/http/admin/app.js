@@ -303,6 +303,48 @@ async function refreshApprovals() {
   }
 }
 
+async function refreshBreakGlass() {
+  try {
+    const { status, body } = await api("breakglass", { accept: [404] });
+    $("breakglass-section").hidden = status === 404;
+    if (status === 404) {
+      return;
+    }
+    const tbody = $("breakglass");
+    tbody.replaceChildren();
+    for (const w of body.windows) {
+      const row = document.createElement("tr");
+      cell(row, w.id);
+      cell(row, w.principal);
+      cell(row, w.opened_by);
+      cell(row, w.reason);
+      cell(row, w.expires);
+      const td = cell(row, "");
+      td.appendChild(button("Close", () => breakGlass("breakglass/" + encodeURIComponent(w.id)
+        + "/close", {})));
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+async function breakGlass(path, fields) {
+  const by = $("bg-by").value.trim();
+  if (!by) {
+    say("Say who you are, in 'As'.", true);
+    return;
+  }
+  try {
+    const { body: w } = await api(path, { method: "POST", body: { ...fields, by } });
+    say("Break-glass window " + w.id + " for " + w.principal + ": " + w.status
+      + (w.status === "open" ? " until " + w.expires : ""));
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshBreakGlass();
+}
+
 async function reload() {
   try {
     const { status, body } = await api("reload", { method: "POST", accept: [422] });
@@ -330,6 +372,7 @@ async function start() {
   await refreshStatus();
   await refreshTools();
   await refreshApprovals();
+  await refreshBreakGlass();
   await refreshAudit();
 }
 
@@ -353,6 +396,15 @@ document.addEventListener("DOMContentLoaded", () => {
   $("reload").addEventListener("click", reload);
   $("audit-refresh").addEventListener("click", refreshAudit);
   $("ap-refresh").addEventListener("click", refreshApprovals);
+  $("bg-refresh").addEventListener("click", refreshBreakGlass);
+  $("bg-open").addEventListener("click", () => {
+    const fields = { principal: $("bg-principal").value.trim(), reason: $("bg-reason").value.trim() };
+    const ttl = $("bg-ttl").value.trim();
+    if (ttl) {
+      fields.ttl = ttl;
+    }
+    breakGlass("breakglass", fields);
+  });
   $("review-approve").addEventListener("click", () => decide("approve"));
   $("review-reject").addEventListener("click", () => decide("reject"));
   $("toggle-all").addEventListener("click", () =>
@@ -373,6 +425,7 @@ document.addEventListener("DOMContentLoaded", () => {
       refreshStatus();
       refreshTools();
       refreshApprovals();
+      refreshBreakGlass();
     }
   }, 5000);
 });

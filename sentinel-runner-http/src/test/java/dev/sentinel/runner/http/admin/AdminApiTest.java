@@ -78,6 +78,8 @@ class AdminApiTest {
         + backend
         + "policy:\n"
         + "  rules:\n" + rules
+        + "  break_glass:\n    max_ttl: 1h\n    rules:\n"
+        + "      - id: emergency-forbidden\n        allow: { tools: [forbidden] }\n"
         + "database: { url: " + quote("jdbc:sqlite:" + dir.resolve("sentinel.db")) + " }\n"
         + "server: { admin: { token: " + TOKEN + " } }\n";
   }
@@ -442,6 +444,110 @@ class AdminApiTest {
     assertThat(json(disabled).path("principals").path("mallory").asString()).isEqualTo("leaked key");
     assertThat(json(disabled).path("tools").path("echo").asString()).isEqualTo("incident 8");
     assertThat(runtime.operatorKillSwitch().principals()).containsOnlyKeys("mallory");
+  }
+
+  // ---- break-glass -------------------------------------------------------------------------
+
+  @Test
+  void breakGlass_openListClose_byAnOperator_changeTheNextCall() throws Exception {
+    assertThat(call("forbidden")).isEqualTo(Outcome.DENIED);
+    assertThat(send("POST", "/admin/api/breakglass",
+        "{\"principal\":\"alice\",\"reason\":\"x\",\"by\":\"ops\"}",
+        "Content-Type", "application/json").statusCode()).isEqualTo(401);
+    assertThat(admin("POST", "/admin/api/breakglass",
+        "{\"principal\":\"alice\",\"reason\":\"x\",\"ttl\":\"2h\",\"by\":\"ops\"}")
+        .statusCode()).isEqualTo(400);
+    assertThat(admin("POST", "/admin/api/breakglass",
+        "{\"principal\":\"alice\",\"ttl\":\"10m\",\"by\":\"ops\"}").statusCode())
+        .isEqualTo(400);
+
+    HttpResponse<String> opened = admin("POST", "/admin/api/breakglass",
+        "{\"principal\":\"alice\",\"reason\":\"db down\",\"ttl\":\"10m\",\"by\":\"ops\"}");
+
+    assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
+    String id = json(opened).path("id").asString();
+    assertThat(json(opened).path("status").asString()).isEqualTo("open");
+    assertThat(call("forbidden")).isEqualTo(Outcome.ALLOWED);
+    assertThat(json(admin("GET", "/admin/api/breakglass", null)).path("windows").get(0)
+        .path("id").asString()).isEqualTo(id);
+    assertThat(admin("POST", "/admin/api/breakglass/" + id + "/close", "{\"by\":\"ops\"}")
+        .statusCode()).isEqualTo(200);
+    assertThat(call("forbidden")).isEqualTo(Outcome.DENIED);
+    assertThat(admin("POST", "/admin/api/breakglass/" + id + "/close", "{\"by\":\"ops\"}")
+        .statusCode()).isEqualTo(409);
+    assertThat(admin("GET", "/admin/api/breakglass", null).body()).doesNotContain(id);
+  }
+
+  @Test
+  void breakGlass_self_opensWithTheCallersOwnKeyAndATotpCode_onceAndOnlyForItself()
+      throws Exception {
+    HttpResponse<String> enrolled = admin("POST", "/admin/api/breakglass/enroll",
+        "{\"principal\":\"alice\"}");
+    assertThat(enrolled.statusCode()).isEqualTo(200);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("secret=([A-Z2-7]+)")
+        .matcher(json(enrolled).path("uri").asString());
+    assertThat(m.find()).isTrue();
+    byte[] secret = base32(m.group(1));
+    String code = dev.sentinel.core.breakglass.Totp.code(secret,
+        dev.sentinel.core.breakglass.Totp.step(java.time.Instant.now()));
+    String body = "{\"code\":\"" + code + "\",\"reason\":\"paged at 3am\",\"ttl\":\"5m\"}";
+    IssuedKey bob = ApiKeys.create(stores.keys(), Clock.system())
+        .issue("bob", Set.of("developer"), "bob's key", null);
+
+    // The operators' token is not the principal's credential; nor is no credential at all.
+    assertThat(admin("POST", "/admin/api/breakglass/self", body).statusCode()).isEqualTo(401);
+    assertThat(send("POST", "/admin/api/breakglass/self", body, "Content-Type",
+        "application/json").statusCode()).isEqualTo(401);
+    // Another principal's key with alice's code: bob has no secret, and it is not his code.
+    assertThat(send("POST", "/admin/api/breakglass/self", body, "X-API-Key", bob.secret(),
+        "Content-Type", "application/json").statusCode()).isEqualTo(409);
+
+    HttpResponse<String> opened = send("POST", "/admin/api/breakglass/self", body,
+        "X-API-Key", alice.secret(), "Content-Type", "application/json");
+
+    assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
+    assertThat(json(opened).path("principal").asString()).isEqualTo("alice");
+    assertThat(json(opened).path("opened_by").asString()).isEqualTo("alice (totp)");
+    assertThat(call("forbidden")).isEqualTo(Outcome.ALLOWED);
+    admin("POST", "/admin/api/breakglass/" + json(opened).path("id").asString() + "/close",
+        "{\"by\":\"ops\"}");
+    HttpResponse<String> replayed = send("POST", "/admin/api/breakglass/self", body,
+        "X-API-Key", alice.secret(), "Content-Type", "application/json");
+    assertThat(replayed.statusCode()).isEqualTo(409);
+    assertThat(json(replayed).path("error").asString()).contains("not accepted");
+    assertThat(replayed.body()).doesNotContain(code);
+    // Refused codes are on the record, with the tag; the window's calls are tagged too.
+    Conditions.await("the refused codes are in the trail", () -> {
+      try {
+        return json(admin("GET", "/admin/api/audit?rule=break_glass", null)).path("events")
+            .toString().contains("sentinel/breakglass/open");
+      } catch (IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
+    JsonNode tagged = json(admin("GET", "/admin/api/audit?rule=break_glass&tool=forbidden", null))
+        .path("events");
+    assertThat(tagged).hasSize(1);
+    assertThat(tagged.get(0).path("outcome").asString()).isEqualToIgnoringCase("allowed");
+    assertThat(tagged.get(0).path("rules").toString())
+        .isEqualTo("[\"emergency-forbidden\",\"break_glass\"]");
+  }
+
+  private static byte[] base32(String text) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    byte[] out = new byte[text.length() * 5 / 8];
+    int buffer = 0;
+    int bits = 0;
+    int n = 0;
+    for (char c : text.toCharArray()) {
+      buffer = (buffer << 5) | alphabet.indexOf(c);
+      bits += 5;
+      if (bits >= 8) {
+        out[n++] = (byte) (buffer >>> (bits - 8));
+        bits -= 8;
+      }
+    }
+    return out;
   }
 
   // ---- approvals ---------------------------------------------------------------------------
