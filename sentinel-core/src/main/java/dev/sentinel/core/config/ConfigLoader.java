@@ -50,7 +50,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "shared_state", "server", "llm", "notify");
+          "shared_state", "server", "llm", "notify", "telemetry");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -126,7 +126,9 @@ final class ConfigLoader {
       Map.entry("llmUpstream", LlmSectionReader.UPSTREAM_KEYS),
       Map.entry("llmAlias", LlmSectionReader.ALIAS_KEYS),
       Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS),
-      Map.entry("notify", NotifySectionReader.NOTIFY_KEYS));
+      Map.entry("notify", NotifySectionReader.NOTIFY_KEYS),
+      Map.entry("telemetry", TelemetrySectionReader.TELEMETRY_KEYS),
+      Map.entry("otlp", TelemetrySectionReader.OTLP_KEYS));
 
   /**
    * What a stdio backend inherits without {@code inherit_env}: the variables a program needs to
@@ -234,6 +236,7 @@ final class ConfigLoader {
     Server server = server();
     LlmSettings llm = new LlmSectionReader(in, expander).read();
     NotifySettings notify = new NotifySectionReader(in, expander).read();
+    Telemetry telemetry = new TelemetrySectionReader(in, expander).read();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -245,7 +248,7 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify);
+        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify, telemetry);
   }
 
   static String revision(String text) {

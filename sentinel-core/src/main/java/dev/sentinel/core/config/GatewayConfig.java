@@ -58,6 +58,8 @@ import java.util.Set;
  *     LlmSettings#NONE} when absent)
  * @param notifications the {@code notify:} section: where operators' events are posted ({@link
  *     NotifySettings#NONE} when absent)
+ * @param telemetry the {@code telemetry:} section: OpenTelemetry traces of the calls ({@link
+ *     Telemetry#NONE}, no tracing, when absent)
  */
 public record GatewayConfig(
     String source,
@@ -72,7 +74,8 @@ public record GatewayConfig(
     SharedState sharedState,
     Server server,
     LlmSettings llm,
-    NotifySettings notifications) {
+    NotifySettings notifications,
+    Telemetry telemetry) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
   public static final String SCHEMA_RESOURCE =
@@ -106,6 +109,7 @@ public record GatewayConfig(
     Objects.requireNonNull(sharedState, "sharedState");
     Objects.requireNonNull(server, "server");
     Objects.requireNonNull(llm, "llm");
+    Objects.requireNonNull(telemetry, "telemetry");
   }
 
   /**
