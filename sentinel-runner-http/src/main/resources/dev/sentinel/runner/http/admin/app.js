@@ -237,7 +237,7 @@ async function review(pin) {
   }
 }
 
-async function decide(action) {
+async function decidePin(action) {
   if (!reviewed || !reviewed.pending_digest) {
     return;
   }
@@ -303,6 +303,114 @@ async function refreshApprovals() {
   }
 }
 
+// ---- API keys -------------------------------------------------------------------------------
+
+// A secret lives only in the one input that shows it, until Done, sign-out or the next secret.
+function showSecret(title, secret) {
+  $("key-secret-title").textContent = title;
+  $("key-secret-value").value = secret;
+  $("key-secret").hidden = false;
+  $("key-secret-value").select();
+}
+
+function hideSecret() {
+  $("key-secret-value").value = "";
+  $("key-secret").hidden = true;
+}
+
+async function createKey() {
+  const principal = $("key-principal").value.trim();
+  if (!principal) {
+    say("Name the principal the key authenticates as.", true);
+    return;
+  }
+  const body = {
+    principal,
+    roles: $("key-roles").value.split(",").map((r) => r.trim()).filter((r) => r),
+  };
+  const name = $("key-name").value.trim();
+  const expires = $("key-expires").value.trim();
+  if (name) {
+    body.name = name;
+  }
+  if (expires) {
+    body.expires = expires;
+  }
+  try {
+    const { body: k } = await api("keys", { method: "POST", body });
+    showSecret("New key " + k.id + " for " + k.principal + ".", k.secret);
+    say("Created key " + k.id);
+    $("key-principal").value = "";
+    $("key-name").value = "";
+    $("key-expires").value = "";
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshKeys();
+}
+
+async function rotateKey(key) {
+  if (!window.confirm("Rotate key " + key.id + " of " + key.principal
+      + "? It stops working now; the new key replaces it.")) {
+    return;
+  }
+  try {
+    const { body: k } = await api("keys/" + encodeURIComponent(key.id) + "/rotate",
+      { method: "POST", body: {} });
+    showSecret("Key " + k.id + " replaces " + k.replaces + " for " + k.principal + ".", k.secret);
+    say("Rotated key " + key.id + " into " + k.id);
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshKeys();
+}
+
+async function revokeKey(key) {
+  if (!window.confirm("Revoke key " + key.id + " of " + key.principal + "? It stops working now.")) {
+    return;
+  }
+  try {
+    await api("keys/" + encodeURIComponent(key.id), { method: "DELETE" });
+    say("Revoked key " + key.id);
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshKeys();
+}
+
+async function refreshKeys() {
+  try {
+    // Without a key store (no database) the route is not there: the section hides.
+    const { status, body } = await api("keys", { accept: [404] });
+    $("keys-section").hidden = status === 404;
+    if (status === 404) {
+      return;
+    }
+    const tbody = $("keys");
+    tbody.replaceChildren();
+    for (const k of body.keys) {
+      const row = document.createElement("tr");
+      row.dataset.id = k.id;
+      cell(row, k.id);
+      cell(row, k.principal);
+      cell(row, k.roles.join(", "));
+      cell(row, k.name);
+      cell(row, k.status, k.status);
+      cell(row, k.created);
+      cell(row, k.expires || "never");
+      cell(row, k.last_used || "");
+      const td = cell(row, "");
+      if (k.status === "active") {
+        td.appendChild(button("Rotate", () => rotateKey(k)));
+        td.appendChild(button("Revoke", () => revokeKey(k)));
+      }
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
 async function reload() {
   try {
     const { status, body } = await api("reload", { method: "POST", accept: [422] });
@@ -330,6 +438,7 @@ async function start() {
   await refreshStatus();
   await refreshTools();
   await refreshApprovals();
+  await refreshKeys();
   await refreshAudit();
 }
 
@@ -348,13 +457,16 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("logout").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
+    hideSecret();
     show(false);
   });
   $("reload").addEventListener("click", reload);
   $("audit-refresh").addEventListener("click", refreshAudit);
   $("ap-refresh").addEventListener("click", refreshApprovals);
-  $("review-approve").addEventListener("click", () => decide("approve"));
-  $("review-reject").addEventListener("click", () => decide("reject"));
+  $("review-approve").addEventListener("click", () => decidePin("approve"));
+  $("review-reject").addEventListener("click", () => decidePin("reject"));
+  $("key-create").addEventListener("click", createKey);
+  $("key-secret-done").addEventListener("click", hideSecret);
   $("toggle-all").addEventListener("click", () =>
     change(killSwitch.all === null ? "disable" : "enable", "all"));
   $("ks-tool-disable").addEventListener("click", () => {
