@@ -310,3 +310,79 @@ test("the operator page lists a call a confirm rule holds, and approving it ther
       await client.close();
     }
   });
+
+async function connectsWith(key) {
+  const client = new Client({ name: "operator-page-keys", version: "1.0.0" });
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(base + "/mcp"), {
+      requestInit: { headers: { Authorization: "Bearer " + key } },
+    }));
+    await client.listTools();
+    return true;
+  } catch (e) {
+    return false;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+test("the operator page creates a key and shows its secret once, then rotates and revokes it",
+  { skip: haveBrowser ? false : "chromium or chromedriver is missing (see the message above)" }, async () => {
+    await wd("POST", `/session/${session}/url`, { url: base + "/admin/" });
+    if (!(await script("return !document.getElementById('console').hidden;"))) {
+      await type("#token", TOKEN);
+      await click("#sign-in");
+    }
+    // The interop key, made through the API: listed, its principal shown as text.
+    await waitFor("the keys table", async () => (await text("#keys")).includes("interop"));
+    assert.equal(await script("return window.__xss === undefined;"), true);
+    // Rotating and revoking ask first: this test says yes.
+    await script("window.confirm = () => true;");
+
+    await type("#key-principal", "page-made");
+    await type("#key-roles", "user");
+    await type("#key-name", "from the page");
+    await click("#key-create");
+    await waitFor("the new key's secret", async () =>
+      await script("return !document.getElementById('key-secret').hidden;"));
+    const secret = await script("return document.getElementById('key-secret-value').value;");
+    const id = (/New key (\S+) for page-made/.exec(await text("#key-secret-title")) || [])[1];
+    assert.ok(secret && id, "the page shows the new key once: " + secret + " " + id);
+    assert.ok(await connectsWith(secret), "the new key authenticates an MCP client");
+    mkdirSync(artifacts, { recursive: true });
+    await script("document.getElementById('keys-section').scrollIntoView();");
+    writeFileSync(join(artifacts, "operator-page-keys.png"),
+      Buffer.from(await wd("GET", `/session/${session}/screenshot`), "base64"));
+
+    // Done: the secret is gone from the page, and nothing stored it.
+    await click("#key-secret-done");
+    assert.equal(await script("return document.getElementById('key-secret-value').value;"), "");
+    const kept = await script("return document.documentElement.outerHTML + JSON.stringify(sessionStorage)"
+      + " + JSON.stringify(localStorage);");
+    assert.ok(!kept.includes(secret), "the secret is nowhere on the page once done");
+    assert.ok(!JSON.stringify(await adminApi("GET", "keys")).includes(secret), "nor in the key list");
+    await waitFor("the new key listed as active", async () =>
+      (await text(`#keys tr[data-id='${id}'] td:nth-child(5)`)) === "active");
+
+    // Rotate: a new secret, shown once; the old key stops working.
+    await script(`[...document.querySelectorAll("#keys tr[data-id='${id}'] button")]`
+      + `.find(b => b.textContent === "Rotate").click();`);
+    await waitFor("the rotated key's secret", async () =>
+      (await text("#key-secret-title")).includes("replaces " + id));
+    const rotated = await script("return document.getElementById('key-secret-value').value;");
+    const rotatedId = (/Key (\S+) replaces/.exec(await text("#key-secret-title")) || [])[1];
+    assert.ok(rotated && rotated !== secret && rotatedId);
+    assert.ok(await connectsWith(rotated), "the rotated key works");
+    assert.equal(await connectsWith(secret), false, "the old key no longer works");
+    await click("#key-secret-done");
+
+    // Revoke: the key stops working, the table says so and offers nothing more.
+    await waitFor("the rotated key listed", async () =>
+      await script(`return document.querySelector("#keys tr[data-id='${rotatedId}'] button") !== null;`));
+    await script(`[...document.querySelectorAll("#keys tr[data-id='${rotatedId}'] button")]`
+      + `.find(b => b.textContent === "Revoke").click();`);
+    await waitFor("the key shown revoked", async () =>
+      (await text(`#keys tr[data-id='${rotatedId}'] td:nth-child(5)`)) === "revoked");
+    assert.equal(await connectsWith(rotated), false, "a revoked key no longer works");
+    assert.equal(await script(`return document.querySelectorAll("#keys tr[data-id='${rotatedId}'] button").length;`), 0);
+  });

@@ -25,16 +25,29 @@ import java.util.Objects;
  *     {@code null}: when set, the pipeline takes it as the caller instead of authenticating the
  *     credentials. Only code in the process can set it; the gateways never do, so nothing a
  *     client sends can choose it
+ * @param traceParent the W3C {@code traceparent} the caller sent (in the request's {@code
+ *     params._meta}, or as an HTTP header), which a {@link CallTracer} makes the parent of the
+ *     call's span; {@code null} when none was sent. A value that is not a well-formed version-00
+ *     {@code traceparent} is ignored (taken as {@code null}), as W3C Trace Context says
  */
 public record Call(
     Credentials credentials, Request request, String sessionId, String client, String requestId,
-    String principalId, List<String> diagnostics, Principal asserted) {
+    String principalId, List<String> diagnostics, Principal asserted, String traceParent) {
 
-  /** Validates and copies. */
+  /** Validates and copies; drops a malformed {@code traceParent}. */
   public Call {
     Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(request, "request");
     diagnostics = List.copyOf(diagnostics);
+    if (traceParent != null && !wellFormedTraceParent(traceParent)) {
+      traceParent = null;
+    }
+  }
+
+  /** A call without a trace context. */
+  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
+      String principalId, List<String> diagnostics, Principal asserted) {
+    this(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted, null);
   }
 
   /** A call authenticated by its credentials, with diagnostics. */
@@ -59,7 +72,43 @@ public record Call(
     Objects.requireNonNull(diagnostic, "diagnostic");
     List<String> more = new java.util.ArrayList<>(diagnostics);
     more.add(diagnostic);
-    return new Call(credentials, request, sessionId, client, requestId, principalId, more, asserted);
+    return new Call(credentials, request, sessionId, client, requestId, principalId, more, asserted,
+        traceParent);
+  }
+
+  /**
+   * A copy with the trace context the caller sent ({@code null} for none); a malformed value is
+   * ignored.
+   */
+  public Call withTraceParent(String traceParent) {
+    return new Call(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted,
+        traceParent);
+  }
+
+  /**
+   * Whether a value is a W3C {@code traceparent} of version 00: {@code 00-} 32 lower-case hex
+   * digits (the trace id, not all zero) {@code -} 16 (the parent span id, not all zero) {@code -}
+   * 2 (the flags).
+   */
+  public static boolean wellFormedTraceParent(String value) {
+    if (value.length() != 55 || value.charAt(0) != '0' || value.charAt(1) != '0'
+        || value.charAt(2) != '-' || value.charAt(35) != '-' || value.charAt(52) != '-') {
+      return false;
+    }
+    return hex(value, 3, 35) && hex(value, 36, 52) && hex(value, 53, 55);
+  }
+
+  /** Lower-case hex from {@code from} to {@code to}, and not all zero unless two digits long. */
+  private static boolean hex(String value, int from, int to) {
+    boolean nonZero = to - from == 2;
+    for (int i = from; i < to; i++) {
+      char c = value.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+      nonZero |= c != '0';
+    }
+    return nonZero;
   }
 
   /** A call outside any session. */

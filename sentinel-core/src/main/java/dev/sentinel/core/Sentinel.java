@@ -16,6 +16,8 @@ import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.RequestContext;
+import dev.sentinel.core.CallTracer.CallTrace;
+import dev.sentinel.core.CallTracer.Stage;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditIds;
 import dev.sentinel.core.audit.AuditMode;
@@ -110,6 +112,8 @@ public final class Sentinel implements AutoCloseable {
   private final boolean digestResponses;
   private final List<SentinelListener> listeners;
   private final AtomicLong listenerFailures = new AtomicLong();
+  /** {@link CallTracer#none()} unless the builder was given a tracer. */
+  private final CallTracer tracer;
 
   private Sentinel(Builder builder) {
     SelfTestSlowdown.warnIfOn();
@@ -136,6 +140,7 @@ public final class Sentinel implements AutoCloseable {
         builder.revision != null ? builder.revision : revisionOf(policy));
     this.digestResponses = builder.digestResponses;
     this.listeners = List.copyOf(builder.listeners);
+    this.tracer = builder.tracer;
   }
 
   /**
@@ -179,25 +184,27 @@ public final class Sentinel implements AutoCloseable {
         .requestId(call.requestId())
         .request(request);
     AuditView shown = view;
+    CallTrace trace = trace(call);
 
     if (!call.diagnostics().isEmpty()) {
       event.error("diagnostics", bounded(String.join("; ", call.diagnostics())));
     }
+    trace.begin(Stage.DECISION);
     Principal principal = authenticate(call, event);
     if (principal == null) {
-      return refused(event, started, request, shown, UNAUTHENTICATED, null);
+      return refused(event, started, request, shown, UNAUTHENTICATED, null, trace, Stage.DECISION);
     }
     event.principal(principal);
     if (call.principalId() != null && !call.principalId().equals(principal.id())) {
       event.error("authentication", "the credentials are another principal's than the session's");
-      return refused(event, started, request, shown, UNAUTHENTICATED, null);
+      return refused(event, started, request, shown, UNAUTHENTICATED, null, trace, Stage.DECISION);
     }
     RequestContext context = new RequestContext(
         principal, request, call.sessionId(), call.client(), clock.instant());
 
     Refusal disabled = killSwitchRefusal(principal, request);
     if (disabled != null) {
-      return refused(event, started, request, shown, disabled, null);
+      return refused(event, started, request, shown, disabled, null, trace, Stage.DECISION);
     }
 
     Decision decision = decide(rules.policy(), context, breakGlass.window(principal.id(),
@@ -208,27 +215,33 @@ public final class Sentinel implements AutoCloseable {
     }
     if (!decision.permits()) {
       return refused(event, started, request, shown,
-          Refusal.of(Outcome.DENIED, decision.rules(), decision.reason()), decision);
+          Refusal.of(Outcome.DENIED, decision.rules(), decision.reason()), decision, trace, Stage.DECISION);
     }
 
     if (!audit.admit()) {
-      return refused(event, started, request, shown, UNAVAILABLE, decision);
+      return refused(event, started, request, shown, UNAVAILABLE, decision, trace, Stage.DECISION);
     }
+    trace.end(Stage.DECISION, null);
 
+    trace.begin(Stage.LIMIT);
     Refusal limited = acquireLimits(rules.limits(), principal, request, event);
     if (limited != null) {
-      return refused(event, started, request, shown, limited, decision);
+      return refused(event, started, request, shown, limited, decision, trace, Stage.LIMIT);
     }
+    trace.end(Stage.LIMIT, null);
 
     if (decision.effect() == Effect.CONFIRM) {
+      trace.begin(Stage.CONFIRMATION);
       Refusal unconfirmed = confirm(context, decision, event);
       if (unconfirmed != null) {
-        return refused(event, started, request, shown, unconfirmed, decision);
+        return refused(event, started, request, shown, unconfirmed, decision, trace, Stage.CONFIRMATION);
       }
+      trace.end(Stage.CONFIRMATION, null);
     }
 
     Redacted arguments = null;
     if (auditMode == AuditMode.DURABLE) {
+      trace.begin(Stage.AUDIT);
       arguments = shownArguments(request, shown);
       AuditEvent intent = event
           .arguments(arguments.value(), arguments.digest())
@@ -236,13 +249,14 @@ public final class Sentinel implements AutoCloseable {
           .latency(Duration.ofNanos(clock.nanoTime() - started))
           .build();
       if (!audit.recordDurably(intent)) {
-        return refused(event, started, request, shown, UNAVAILABLE, decision);
+        return refused(event, started, request, shown, UNAVAILABLE, decision, trace, Stage.AUDIT);
       }
+      trace.end(Stage.AUDIT, null);
       if (shown != null) {
         arguments = null; // what the view shows may grow as the call runs
       }
     }
-    return invoke(event, started, request, decision, invoker, arguments, shown);
+    return invoke(event, started, request, decision, invoker, arguments, shown, trace);
   }
 
   /**
@@ -274,12 +288,14 @@ public final class Sentinel implements AutoCloseable {
         .session(call.sessionId(), call.client())
         .requestId(call.requestId())
         .request(request);
+    CallTrace trace = trace(call);
+    trace.begin(Stage.DECISION);
     Principal principal = authenticate(call, event);
     if (principal == null) {
-      return refused(event, started, request, view, UNAUTHENTICATED, null);
+      return refused(event, started, request, view, UNAUTHENTICATED, null, trace, Stage.DECISION);
     }
     event.principal(principal);
-    return refused(event, started, request, view, refusal, null);
+    return refused(event, started, request, view, refusal, null, trace, Stage.DECISION);
   }
 
   /**
@@ -427,7 +443,7 @@ public final class Sentinel implements AutoCloseable {
         .build());
   }
 
-  /** How many times a listener threw. */
+  /** How many times a listener or the tracer threw. */
   public long listenerFailures() {
     return listenerFailures.get();
   }
@@ -548,16 +564,17 @@ public final class Sentinel implements AutoCloseable {
 
   private <T> CallResult<T> invoke(
       AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker,
-      Redacted arguments, AuditView view) {
+      Redacted arguments, AuditView view, CallTrace trace) {
     T value = null;
     Throwable failure = null;
     Outcome outcome;
+    trace.begin(Stage.BACKEND);
     try {
       value = invoker.invoke(request);
       outcome = Outcome.ALLOWED;
     } catch (RefusedException e) {
       // the invoker refused before forwarding (a budget the pipeline could not know)
-      return refused(event, started, request, view, e.refusal(), decision);
+      return refused(event, started, request, view, e.refusal(), decision, trace, Stage.BACKEND);
     } catch (TimeoutException e) {
       failure = e;
       outcome = Outcome.TIMED_OUT;
@@ -572,10 +589,12 @@ public final class Sentinel implements AutoCloseable {
       failure = e;
       outcome = Outcome.FAILED;
     } catch (Error e) {
+      trace.end(Stage.BACKEND, null);
       event.error(e.getClass().getName(), bounded(e.getMessage()));
-      finish(event, started, request, Outcome.FAILED, arguments, view);
+      finish(event, started, request, Outcome.FAILED, arguments, view, trace);
       throw e;
     }
+    trace.end(Stage.BACKEND, null);
     if (failure != null) {
       event.error(failure.getClass().getName(), bounded(failure.getMessage()));
     }
@@ -588,12 +607,13 @@ public final class Sentinel implements AutoCloseable {
       CanonicalJson.Digest digest = redactor.digestKey().digest((JsonNode) value);
       event.response(digest.size(), digest.digest());
     }
-    String id = finish(event, started, request, outcome, arguments, view);
+    String id = finish(event, started, request, outcome, arguments, view, trace);
     return new CallResult<>(outcome, value, null, failure, decision, id);
   }
 
+  /** A call refused by {@code stage}, which the trace has begun and sees end with the refusal. */
   private <T> CallResult<T> refused(AuditEvent.Builder event, long started, Request request,
-      AuditView view, Refusal given, Decision decision) {
+      AuditView view, Refusal given, Decision decision, CallTrace trace, Stage stage) {
     Refusal refusal = given;
     if (decision != null && tagged(decision) && !given.rules().contains(BREAK_GLASS)) {
       // Refused after the policy (a limit, the audit trail, confirmation): still in the window.
@@ -601,9 +621,21 @@ public final class Sentinel implements AutoCloseable {
       rules.add(BREAK_GLASS);
       refusal = new Refusal(given.outcome(), rules, given.reason(), given.retryAfter());
     }
+    trace.end(stage, refusal);
     event.refusal(refusal);
-    String id = finish(event, started, request, refusal.outcome(), null, view);
+    String id = finish(event, started, request, refusal.outcome(), null, view, trace);
     return new CallResult<>(refusal.outcome(), null, refusal, null, decision, id);
+  }
+
+  /**
+   * The call's trace: the no-op constant without a tracer (no allocation, nothing to inline
+   * but empty methods), else the tracer's, guarded so that what it throws never reaches the call.
+   */
+  private CallTrace trace(Call call) {
+    if (tracer == CallTracer.none()) {
+      return CallTrace.none();
+    }
+    return GuardedTrace.start(tracer, call, listenerFailures);
   }
 
   /**
@@ -611,7 +643,8 @@ public final class Sentinel implements AutoCloseable {
    * id. The arguments are redacted here unless the intent record already did it.
    */
   private String finish(AuditEvent.Builder event, long started, Request request, Outcome outcome,
-      Redacted redacted, AuditView view) {
+      Redacted redacted, AuditView view, CallTrace trace) {
+    trace.begin(Stage.AUDIT);
     Redacted arguments = redacted != null ? redacted : shownArguments(request, view);
     AuditEvent built = event
         .arguments(arguments.value(), arguments.digest())
@@ -628,6 +661,8 @@ public final class Sentinel implements AutoCloseable {
         }
       }
     }
+    trace.end(Stage.AUDIT, null);
+    trace.completed(built);
     return built.id();
   }
 
@@ -721,6 +756,7 @@ public final class Sentinel implements AutoCloseable {
     private String revision;
     private boolean digestResponses = true;
     private final List<SentinelListener> listeners = new ArrayList<>();
+    private CallTracer tracer = CallTracer.none();
 
     private Builder() {}
 
@@ -841,6 +877,15 @@ public final class Sentinel implements AutoCloseable {
      */
     public Builder digestResponses(boolean digestResponses) {
       this.digestResponses = digestResponses;
+      return this;
+    }
+
+    /**
+     * The tracer that observes each call's stages as they run (sentinel-otel's OpenTelemetry
+     * spans); {@link CallTracer#none()}, the default, costs the calls nothing.
+     */
+    public Builder tracer(CallTracer tracer) {
+      this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }
 

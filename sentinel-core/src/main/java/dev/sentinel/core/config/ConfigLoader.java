@@ -52,7 +52,7 @@ import tools.jackson.databind.JsonNode;
 final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of("gateway", "identity", "backends", "policy", "kill_switch", "audit", "database",
-          "shared_state", "server", "llm", "notify", "bundle");
+          "shared_state", "server", "llm", "notify", "telemetry", "bundle");
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
           "max_message_bytes", "max_depth", "max_in_flight_per_principal");
@@ -131,6 +131,8 @@ final class ConfigLoader {
       Map.entry("llmAlias", LlmSectionReader.ALIAS_KEYS),
       Map.entry("llmBudget", LlmSectionReader.BUDGET_KEYS),
       Map.entry("notify", NotifySectionReader.NOTIFY_KEYS),
+      Map.entry("telemetry", TelemetrySectionReader.TELEMETRY_KEYS),
+      Map.entry("otlp", TelemetrySectionReader.OTLP_KEYS),
       Map.entry("bundle", BundleConfigLoader.BUNDLE_KEYS));
 
   /**
@@ -272,6 +274,7 @@ final class ConfigLoader {
     Server server = server();
     LlmSettings llm = new LlmSectionReader(in, expander).read();
     NotifySettings notify = new NotifySectionReader(in, expander).read();
+    Telemetry telemetry = new TelemetrySectionReader(in, expander).read();
     if (in.hasErrors() || !foreign.isEmpty()) {
       List<Problem> all = new ArrayList<>();
       try {
@@ -283,7 +286,8 @@ final class ConfigLoader {
       throw new ConfigException(all);
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
-        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify, running);
+        backends, policy, killSwitch, audit, database, sharedState, server, llm, notify, telemetry,
+        running);
   }
 
   static String revision(String text) {

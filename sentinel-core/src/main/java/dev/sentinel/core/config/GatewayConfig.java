@@ -59,6 +59,8 @@ import java.util.Set;
  *     LlmSettings#NONE} when absent)
  * @param notifications the {@code notify:} section: where operators' events are posted ({@link
  *     NotifySettings#NONE} when absent)
+ * @param telemetry the {@code telemetry:} section: OpenTelemetry traces of the calls ({@link
+ *     Telemetry#NONE}, no tracing, when absent)
  * @param bundle the signed bundle the config came from, when the config file names one ({@code
  *     bundle:}); {@code null} for a config read as it is
  */
@@ -76,6 +78,7 @@ public record GatewayConfig(
     Server server,
     LlmSettings llm,
     NotifySettings notifications,
+    Telemetry telemetry,
     RunningBundle bundle) {
 
   /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
@@ -110,6 +113,7 @@ public record GatewayConfig(
     Objects.requireNonNull(sharedState, "sharedState");
     Objects.requireNonNull(server, "server");
     Objects.requireNonNull(llm, "llm");
+    Objects.requireNonNull(telemetry, "telemetry");
   }
 
   /**

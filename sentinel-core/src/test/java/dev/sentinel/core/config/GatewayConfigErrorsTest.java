@@ -32,7 +32,7 @@ class GatewayConfigErrorsTest {
     ConfigException e = fail("gatway: {}\n" + BACKENDS + POLICY);
     assertThat(e.getMessage()).isEqualTo("sentinel.yaml:1:1: at /gatway: unknown key 'gatway' "
         + "(expected one of gateway, identity, backends, policy, kill_switch, audit, database, "
-        + "shared_state, server, llm, notify, bundle); did you mean 'gateway'?");
+        + "shared_state, server, llm, notify, telemetry, bundle); did you mean 'gateway'?");
     assertThat(e.path()).isEqualTo("/gatway");
   }
 

@@ -1145,7 +1145,17 @@ final class Router {
 
   private static Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
     return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
-        session.ownerId());
+        session.ownerId()).withTraceParent(traceParent(request));
+  }
+
+  /**
+   * The W3C trace context the client sent with the request: {@code params._meta.traceparent}, as
+   * MCP clients propagate it (the HTTP gateway puts a {@code traceparent} header there when the
+   * body has none); {@code null} when absent. {@link Call} ignores a malformed one.
+   */
+  static String traceParent(JsonRpcMessage request) {
+    JsonNode value = request.params().path("_meta").path("traceparent");
+    return value.isString() ? value.stringValue() : null;
   }
 
   private ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,

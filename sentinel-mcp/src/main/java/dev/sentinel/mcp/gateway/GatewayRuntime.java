@@ -9,6 +9,8 @@ import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
+import dev.sentinel.core.Call;
+import dev.sentinel.core.CallTracer;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.audit.AuditDispatcher;
@@ -421,6 +423,15 @@ public final class GatewayRuntime implements AutoCloseable {
     listeners.all.add(Objects.requireNonNull(listener, "listener"));
   }
 
+  /**
+   * Sets the tracer that sees each governed call's stages from now on, in place of the one set
+   * before ({@link CallTracer#none()}, the default, to trace nothing): sentinel-otel's {@code
+   * OtlpTracing} sets one when the config has {@code telemetry.otlp}. Thread-safe.
+   */
+  public void tracer(CallTracer tracer) {
+    listeners.tracer = Objects.requireNonNull(tracer, "tracer");
+  }
+
   /** Removes a listener added with {@link #addListener}; does nothing if it is not there. */
   public void removeListener(SentinelListener listener) {
     listeners.all.remove(listener);
@@ -648,6 +659,7 @@ public final class GatewayRuntime implements AutoCloseable {
         next.sharedState());
     needsRestart(restart, next, "/server", "server:", old.server(), next.server());
     needsRestart(restart, next, "/notify", "notify:", old.notifications(), next.notifications());
+    needsRestart(restart, next, "/telemetry", "telemetry:", old.telemetry(), next.telemetry());
     if (!restart.isEmpty()) {
       throw new ConfigException(restart);
     }
@@ -839,7 +851,7 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
-      RateLimiter limiter, SentinelListener listener, Notifier notifier) {
+      RateLimiter limiter, Listeners listener, Notifier notifier) {
     Authenticator authenticator;
     if (clients != null) {
       authenticator = clients;
@@ -879,6 +891,7 @@ public final class GatewayRuntime implements AutoCloseable {
         .auditMode(config.audit().mode())
         .redactor(redactor)
         .listener(listener)
+        .tracer(listener)
         .build();
     built.set(sentinel);
     return sentinel;
@@ -983,8 +996,18 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** The runtime's listeners, behind the one listener its pipeline has. */
-  private static final class Listeners implements SentinelListener {
+  /**
+   * The runtime's observers, which outlive its pipelines: the listeners, and the tracer (none
+   * until a runner sets one, so that a call without tracing pays a volatile read and a no-op).
+   */
+  private static final class Listeners implements SentinelListener, CallTracer {
     final List<SentinelListener> all = new CopyOnWriteArrayList<>();
+    volatile CallTracer tracer = CallTracer.none();
+
+    @Override
+    public CallTrace start(Call call) {
+      return tracer.start(call);
+    }
 
     @Override
     public void completed(dev.sentinel.api.AuditEvent event) {

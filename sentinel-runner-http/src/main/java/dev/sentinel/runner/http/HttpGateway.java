@@ -16,6 +16,7 @@ import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.runner.http.admin.AdminHandler;
 import dev.sentinel.runner.http.llm.LlmHandler;
 import dev.sentinel.metrics.GatewayMetrics;
+import dev.sentinel.otel.OtlpTracing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -118,6 +119,8 @@ public final class HttpGateway implements AutoCloseable {
   private final OperatorAccess operators;
   private final boolean publicMetrics;
   private final GatewayMetrics metrics;
+  /** The OTLP traces of the calls, when the config has {@code telemetry.otlp}; else {@code null}. */
+  private volatile OtlpTracing tracing;
   private final OAuth protectedResource;
   private final KeyStore keys;
   private final AuditTrail auditTrail;
@@ -306,6 +309,9 @@ public final class HttpGateway implements AutoCloseable {
         sessionIdleTimeout.toNanos(), authenticator,
         protectedResource == null ? null : new ResourceMetadata(protectedResource, path));
     metrics.bind(runtime);
+    if (runtime.config().telemetry().enabled()) {
+      tracing = OtlpTracing.bind(runtime);
+    }
     ServerConnector bound = connector;
     Hub sessions = hub;
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
@@ -332,6 +338,7 @@ public final class HttpGateway implements AutoCloseable {
       stopServer();
       shutdownExecutors();
       metrics.unbind();
+      closeTracing();
       throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
     }
     long keepAliveMillis = keepAlive.toMillis();
@@ -412,7 +419,17 @@ public final class HttpGateway implements AutoCloseable {
     stopServer();
     shutdownExecutors();
     metrics.unbind();
+    closeTracing();
     log.info("sentinel http stopped");
+  }
+
+  /** Exports the spans still queued and stops tracing. */
+  private void closeTracing() {
+    OtlpTracing open = tracing;
+    if (open != null) {
+      tracing = null;
+      open.close();
+    }
   }
 
   /** The operators' endpoints under /admin, which answer only paths of their own. */

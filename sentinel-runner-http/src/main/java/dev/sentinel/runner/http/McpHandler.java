@@ -44,6 +44,8 @@ final class McpHandler extends Handler.Abstract {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   /** The JSON-RPC code of "session not found", as the reference SDKs answer it. */
   static final int SESSION_NOT_FOUND = -32001;
+  /** The W3C Trace Context header a client may send its trace context in. */
+  static final String TRACEPARENT = "traceparent";
   private static final String UNAUTHENTICATED = "missing or invalid credentials";
   private static final String SEVERAL_CREDENTIALS =
       "invalid request: present one credential, in Authorization or in X-API-Key, not several";
@@ -376,6 +378,7 @@ final class McpHandler extends Handler.Abstract {
           "invalid request: batches are not supported (MCP 2025-06-18 removed JSON-RPC batching)");
       return;
     }
+    traceHeader(node, request.getHeaders().get(TRACEPARENT));
     JsonRpcMessage message = JsonRpc.classify(node);
     if (message.kind() == JsonRpcMessage.Kind.INVALID) {
       Replies.error(hub.json(), response, callback, 400, JsonRpc.invalidRequest(message));
@@ -487,6 +490,34 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     exchange.deliver(served, message.raw());
+  }
+
+  /**
+   * Carries a well-formed W3C {@code traceparent} header into a request whose body has no trace
+   * context of its own, as {@code params._meta.traceparent}: where MCP clients put it, where the
+   * engine reads it for the call's span, and what the backend receives. The body's own wins; a
+   * malformed header, a notification or a response is left alone.
+   */
+  static void traceHeader(JsonNode node, String header) {
+    if (header == null || !(node instanceof ObjectNode) || !node.has("id") || !node.has("method")) {
+      return;
+    }
+    String value = header.strip();
+    if (!dev.sentinel.core.Call.wellFormedTraceParent(value)) {
+      return;
+    }
+    ObjectNode message = (ObjectNode) node;
+    JsonNode params = message.get("params");
+    if (params != null && !params.isObject()) {
+      return; // invalid: the classifier says so
+    }
+    ObjectNode object = params == null ? message.putObject("params") : (ObjectNode) params;
+    JsonNode meta = object.get("_meta");
+    if (meta == null) {
+      object.putObject("_meta").put("traceparent", value);
+    } else if (meta.isObject() && !meta.has("traceparent")) {
+      ((ObjectNode) meta).put("traceparent", value);
+    }
   }
 
   /** The {@code Mcp-Param-*} headers, by lower-case name, each with all its values. */

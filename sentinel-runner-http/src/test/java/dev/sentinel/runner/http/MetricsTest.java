@@ -3,6 +3,7 @@ package dev.sentinel.runner.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.core.config.Admin;
+import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.net.URI;
@@ -69,6 +70,11 @@ class MetricsTest {
     assertThat(alice.post(Client.call(31, "fx__progress", "x")).body()).contains("LIMITED");
     alice.post(Client.call(40, "fx__no-such-tool", "x"));
     alice.post(Client.call(41, "fx__another-made-up-tool", "x"));
+    // jvm_gc_pause_seconds appears with the first collection the JVM reports: one is asked for,
+    // so that the dashboard's GC panel can be checked against a real scrape.
+    System.gc();
+    Conditions.await("a GC pause in the scrape", () ->
+        get("/metrics", "Bearer " + TOKEN, null).body().contains("jvm_gc_pause_seconds_count"));
     scrape = Exposition.parse(get("/metrics", "Bearer " + TOKEN, null).body());
   }
 
@@ -216,7 +222,7 @@ class MetricsTest {
   void dashboard_usesOnlyExportedMetrics() throws IOException {
     JsonNode dashboard = Client.JSON.readTree(Files.readString(DASHBOARD));
     Set<String> used = new LinkedHashSet<>();
-    Pattern name = Pattern.compile("\\b(sentinel_[a-z_]+)\\b");
+    Pattern name = Pattern.compile("\\b((?:sentinel|jvm|process)_[a-z_]+)\\b");
     Set<String> exprs = new LinkedHashSet<>();
     collect(dashboard, exprs);
     assertThat(exprs).isNotEmpty();
@@ -232,7 +238,68 @@ class MetricsTest {
     assertThat(used).contains("sentinel_requests_total", "sentinel_request_duration_seconds_bucket",
         "sentinel_denials_total", "sentinel_limiter_refusals_total", "sentinel_backend_up",
         "sentinel_backend_restarts_total", "sentinel_audit_queue_depth");
+    assertThat(used).contains("jvm_memory_used_bytes", "jvm_gc_pause_seconds_sum",
+        "jvm_threads_live_threads", "process_cpu_usage");
     assertThat(dashboard.path("templating").toString()).contains("prometheus");
+  }
+
+  /**
+   * An import asks for the Prometheus to use: the dashboard declares the input {@code
+   * DS_PROMETHEUS}, its data source variable starts on that input, and every panel, query and
+   * variable reads its data source through the variable (or the input itself), never a uid of
+   * one Grafana's own.
+   */
+  @Test
+  void dashboard_everyDataSourceUsesTheDeclaredInput() throws IOException {
+    JsonNode dashboard = Client.JSON.readTree(Files.readString(DASHBOARD));
+    JsonNode inputs = dashboard.path("__inputs");
+    assertThat(inputs.size()).isEqualTo(1);
+    assertThat(inputs.get(0).path("name").asString()).isEqualTo("DS_PROMETHEUS");
+    assertThat(inputs.get(0).path("type").asString()).isEqualTo("datasource");
+    assertThat(inputs.get(0).path("pluginId").asString()).isEqualTo("prometheus");
+
+    JsonNode variable = null;
+    for (JsonNode candidate : dashboard.path("templating").path("list")) {
+      if (candidate.path("type").asString().equals("datasource")) {
+        variable = candidate;
+      }
+    }
+    assertThat(variable).as("the data source variable").isNotNull();
+    assertThat(variable.path("query").asString()).isEqualTo("prometheus");
+    assertThat(variable.path("current").path("value").asString()).isEqualTo("${DS_PROMETHEUS}");
+    String reference = "${" + variable.path("name").asString() + "}";
+
+    int panels = 0;
+    for (JsonNode panel : dashboard.path("panels")) {
+      if (panel.path("type").asString().equals("row")) {
+        continue;
+      }
+      panels++;
+      assertThat(panel.path("targets").isEmpty()).as(panel.path("title").asString()).isFalse();
+      assertThat(panel.has("datasource")).as(panel.path("title").asString()).isTrue();
+    }
+    assertThat(panels).isGreaterThanOrEqualTo(20);
+    java.util.List<JsonNode> sources = new java.util.ArrayList<>();
+    dataSources(dashboard, sources);
+    assertThat(sources).hasSizeGreaterThan(2 * panels);
+    for (JsonNode source : sources) {
+      assertThat(source.path("type").asString()).as(source.toString()).isEqualTo("prometheus");
+      assertThat(source.path("uid").asString()).as(source.toString()).isIn(reference, "${DS_PROMETHEUS}");
+    }
+  }
+
+  private static void dataSources(JsonNode node, java.util.List<JsonNode> found) {
+    if (node.isObject()) {
+      node.properties().forEach(entry -> {
+        if (entry.getKey().equals("datasource") && entry.getValue().isObject()) {
+          found.add(entry.getValue());
+        } else {
+          dataSources(entry.getValue(), found);
+        }
+      });
+    } else if (node.isArray()) {
+      node.forEach(child -> dataSources(child, found));
+    }
   }
 
   private static void collect(JsonNode node, Set<String> exprs) {

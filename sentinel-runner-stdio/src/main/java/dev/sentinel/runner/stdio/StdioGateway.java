@@ -9,6 +9,7 @@ import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.ConfigWatcher;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.otel.OtlpTracing;
 import dev.sentinel.mcp.transport.StdioTransport;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,8 +60,11 @@ public final class StdioGateway {
     GatewayRuntime runtime = GatewayRuntime.start(config, options.clock(),
         options.sharedState(stores(config, options.clock())));
     ConfigWatcher watcher;
+    OtlpTracing tracing;
     try {
       watcher = watch(runtime, options);
+      // Loaded only when configured: start-up matters to a stdio gateway.
+      tracing = config.telemetry().enabled() ? OtlpTracing.bind(runtime) : null;
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
@@ -75,6 +79,9 @@ public final class StdioGateway {
           }
           runtime.close();
         } finally {
+          if (tracing != null) {
+            tracing.close(); // after the runtime: the last calls' spans go out too
+          }
           stopped.complete(null);
         }
       } else {

@@ -237,7 +237,7 @@ async function review(pin) {
   }
 }
 
-async function decide(action) {
+async function decidePin(action) {
   if (!reviewed || !reviewed.pending_digest) {
     return;
   }
@@ -329,6 +329,114 @@ async function refreshBreakGlass() {
   }
 }
 
+// ---- API keys -------------------------------------------------------------------------------
+
+// A secret lives only in the one input that shows it, until Done, sign-out or the next secret.
+function showSecret(title, secret) {
+  $("key-secret-title").textContent = title;
+  $("key-secret-value").value = secret;
+  $("key-secret").hidden = false;
+  $("key-secret-value").select();
+}
+
+function hideSecret() {
+  $("key-secret-value").value = "";
+  $("key-secret").hidden = true;
+}
+
+async function createKey() {
+  const principal = $("key-principal").value.trim();
+  if (!principal) {
+    say("Name the principal the key authenticates as.", true);
+    return;
+  }
+  const body = {
+    principal,
+    roles: $("key-roles").value.split(",").map((r) => r.trim()).filter((r) => r),
+  };
+  const name = $("key-name").value.trim();
+  const expires = $("key-expires").value.trim();
+  if (name) {
+    body.name = name;
+  }
+  if (expires) {
+    body.expires = expires;
+  }
+  try {
+    const { body: k } = await api("keys", { method: "POST", body });
+    showSecret("New key " + k.id + " for " + k.principal + ".", k.secret);
+    say("Created key " + k.id);
+    $("key-principal").value = "";
+    $("key-name").value = "";
+    $("key-expires").value = "";
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshKeys();
+}
+
+async function rotateKey(key) {
+  if (!window.confirm("Rotate key " + key.id + " of " + key.principal
+      + "? It stops working now; the new key replaces it.")) {
+    return;
+  }
+  try {
+    const { body: k } = await api("keys/" + encodeURIComponent(key.id) + "/rotate",
+      { method: "POST", body: {} });
+    showSecret("Key " + k.id + " replaces " + k.replaces + " for " + k.principal + ".", k.secret);
+    say("Rotated key " + key.id + " into " + k.id);
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshKeys();
+}
+
+async function revokeKey(key) {
+  if (!window.confirm("Revoke key " + key.id + " of " + key.principal + "? It stops working now.")) {
+    return;
+  }
+  try {
+    await api("keys/" + encodeURIComponent(key.id), { method: "DELETE" });
+    say("Revoked key " + key.id);
+  } catch (e) {
+    say(e.message, true);
+  }
+  await refreshKeys();
+}
+
+async function refreshKeys() {
+  try {
+    // Without a key store (no database) the route is not there: the section hides.
+    const { status, body } = await api("keys", { accept: [404] });
+    $("keys-section").hidden = status === 404;
+    if (status === 404) {
+      return;
+    }
+    const tbody = $("keys");
+    tbody.replaceChildren();
+    for (const k of body.keys) {
+      const row = document.createElement("tr");
+      row.dataset.id = k.id;
+      cell(row, k.id);
+      cell(row, k.principal);
+      cell(row, k.roles.join(", "));
+      cell(row, k.name);
+      cell(row, k.status, k.status);
+      cell(row, k.created);
+      cell(row, k.expires || "never");
+      cell(row, k.last_used || "");
+      const td = cell(row, "");
+      if (k.status === "active") {
+        td.appendChild(button("Rotate", () => rotateKey(k)));
+        td.appendChild(button("Revoke", () => revokeKey(k)));
+      }
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
 async function breakGlass(path, fields) {
   const by = $("bg-by").value.trim();
   if (!by) {
@@ -373,6 +481,7 @@ async function start() {
   await refreshTools();
   await refreshApprovals();
   await refreshBreakGlass();
+  await refreshKeys();
   await refreshAudit();
 }
 
@@ -391,6 +500,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("logout").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
+    hideSecret();
     show(false);
   });
   $("reload").addEventListener("click", reload);
@@ -405,8 +515,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     breakGlass("breakglass", fields);
   });
-  $("review-approve").addEventListener("click", () => decide("approve"));
-  $("review-reject").addEventListener("click", () => decide("reject"));
+  $("review-approve").addEventListener("click", () => decidePin("approve"));
+  $("review-reject").addEventListener("click", () => decidePin("reject"));
+  $("key-create").addEventListener("click", createKey);
+  $("key-secret-done").addEventListener("click", hideSecret);
   $("toggle-all").addEventListener("click", () =>
     change(killSwitch.all === null ? "disable" : "enable", "all"));
   $("ks-tool-disable").addEventListener("click", () => {
