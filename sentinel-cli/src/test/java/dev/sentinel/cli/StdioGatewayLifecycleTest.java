@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.mcp.transport.ChildProgram;
+import dev.sentinel.mcp.transport.StubbornMcpServer;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,6 +118,108 @@ class StdioGatewayLifecycleTest {
     } finally {
       GatewayRig.kill(started);
     }
+  }
+
+  /**
+   * Regression: a client that closes stdin and terminates the gateway soon after (the SDK's
+   * {@code closeGracefully}: 100 ms later) caught it while the thread that read the end of input
+   * was stopping the session's own backends, one by one, each with its stop grace. The shutdown
+   * hook found none left to stop and returned, the JVM halted, and a backend that serves on
+   * after end of input (as the SDK's stdio servers do) ran on without its gateway. Here the
+   * gateway is terminated exactly then: once the backend has seen its stdin close.
+   */
+  @Test
+  void terminatingWhileABackendWaitsOutItsStopGrace_stillEndsIt() throws Exception {
+    Path config = writeStubbornConfig(dir);
+    List<ProcessHandle> started = new ArrayList<>();
+    try (RawGateway gateway = new RawGateway(config, dir.resolve("stderr.log"))) {
+      ProcessHandle process = gateway.process().toHandle();
+      started.add(process);
+      gateway.send(INITIALIZE);
+      gateway.response(1);
+      gateway.send(INITIALIZED);
+      gateway.send("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
+      assertThat(gateway.response(2).path("result").path("tools").size()).isPositive();
+      Conditions.await("the backend runs", () -> process.descendants().anyMatch(ProcessHandle::isAlive));
+      process.descendants().forEach(started::add);
+
+      gateway.closeStdin();
+      Conditions.await("the gateway is stopping the backend (its stdin is closed)",
+          () -> gateway.stderr().contains(StubbornMcpServer.STDIN_CLOSED));
+      gateway.process().destroy();
+      gateway.awaitExit();
+
+      GatewayRig.awaitEnded("every backend ended with the gateway", started);
+    } finally {
+      GatewayRig.kill(started);
+    }
+  }
+
+  /**
+   * Regression: the shutdown hook was registered only once the backends had started, so a
+   * client that gave up while they started (SIGTERM during {@code start_timeout}) left them
+   * running. Here the backend never answers {@code initialize} and never reads its stdin.
+   */
+  @Test
+  void terminatingWhileTheBackendsStart_stillEndsThem() throws Exception {
+    Path config = dir.resolve("sentinel.yaml");
+    Files.writeString(config, String.join("\n",
+        "gateway: { name: slow-start, start_timeout: 20s }",
+        "identity: { principal: { id: tester, roles: [user] } }",
+        "backends:",
+        "  - name: silent",
+        "    stdio: { command: " + GatewayRig.quote(GatewayRig.JAVA) + ", args: ["
+            + GatewayRig.quote(GatewayRig.CLASSPATH_ARGS) + ", "
+            + GatewayRig.quote(ChildProgram.class.getName()) + ", hang] }",
+        "policy:",
+        "  roles: { user: {} }",
+        "  rules:",
+        "    - id: use-the-tools",
+        "      allow: { roles: [user], tools: [\"*\"] }",
+        "audit: { sinks: [ { jsonl: audit.jsonl } ] }",
+        ""), StandardCharsets.UTF_8);
+    List<ProcessHandle> started = new ArrayList<>();
+    try (RawGateway gateway = new RawGateway(config, dir.resolve("stderr.log"))) {
+      ProcessHandle process = gateway.process().toHandle();
+      started.add(process);
+      Conditions.await("the backend runs", () -> process.descendants().anyMatch(ProcessHandle::isAlive));
+      process.descendants().forEach(started::add);
+      assertThat(gateway.stderr()).as("still starting").doesNotContain("serving MCP on stdio");
+
+      gateway.process().destroy();
+      gateway.awaitExit();
+
+      GatewayRig.awaitEnded("the starting backend ended with the gateway", started);
+    } finally {
+      GatewayRig.kill(started);
+    }
+  }
+
+  /**
+   * A gateway in front of one backend that serves on after end of input and ignores SIGTERM:
+   * only the kill at the end of its stop grace (twice 2 s) ends it.
+   */
+  private static Path writeStubbornConfig(Path dir) throws IOException {
+    String yaml = String.join("\n",
+        "gateway: { name: stubborn-tests, request_timeout: 60s, start_timeout: 60s }",
+        "identity: { principal: { id: tester, roles: [user] } }",
+        "backends:",
+        "  - name: stubborn",
+        "    stdio: { command: " + GatewayRig.quote(GatewayRig.JAVA) + ", args: ["
+            + GatewayRig.quote(GatewayRig.CLASSPATH_ARGS) + ", "
+            + GatewayRig.quote(StubbornMcpServer.class.getName()) + ", "
+            + GatewayRig.quote(StubbornMcpServer.IGNORE_TERM) + "] }",
+        "policy:",
+        "  roles: { user: {} }",
+        "  rules:",
+        "    - id: use-the-tools",
+        "      allow: { roles: [user], tools: [\"*\"] }",
+        "audit:",
+        "  sinks: [ { jsonl: audit.jsonl } ]",
+        "");
+    Path config = dir.resolve("sentinel.yaml");
+    Files.writeString(config, yaml, StandardCharsets.UTF_8);
+    return config;
   }
 
   @Test

@@ -139,6 +139,7 @@ public final class McpGateway implements AutoCloseable {
   private final AtomicLong ticks = new AtomicLong();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final OpenTransports transports = new OpenTransports();
 
   private record RelayRef(ClientSession session, long relayId) {}
 
@@ -150,7 +151,11 @@ public final class McpGateway implements AutoCloseable {
     List<Backend> list = new ArrayList<>();
     int index = 0;
     for (Map.Entry<String, Supplier<Transport>> entry : builder.connectors.entrySet()) {
-      list.add(new Backend(entry.getKey(), index++, entry.getValue(), builder.options.get(entry.getKey()), this));
+      String name = entry.getKey();
+      Supplier<Transport> connector = entry.getValue();
+      // Every connection is registered until closed, so that close() can wait for its child.
+      list.add(new Backend(name, index++, () -> transports.open(name, connector),
+          builder.options.get(name), this));
     }
     this.backends = List.copyOf(list);
     this.naming = new Naming(backends, builder.separator, builder.prefixSingleBackend);
@@ -435,35 +440,59 @@ public final class McpGateway implements AutoCloseable {
   /**
    * Ends every client session and backend connection; the gateway cannot be started again. The
    * {@link Sentinel} is not closed: its owner closes it.
+   *
+   * <p>Returns only when every backend transport the gateway opened is closed, whichever thread
+   * began to close it: a stdio backend's child process (and its descendants) has then ended,
+   * after its stdin was closed, its stop grace, a terminate and, if need be, a kill. A gateway
+   * closed from a JVM shutdown hook therefore leaves no backend process behind.
    */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    for (ClientSession session : List.copyOf(sessions)) {
-      session.close();
-    }
-    // In parallel: each stdio backend may take its stop grace, and a client that kills the
-    // gateway soon after closing it would otherwise orphan the backends still waiting their turn.
-    List<Thread> stopping = new ArrayList<>();
-    for (Backend backend : backends) {
-      Thread stopper = new Thread(backend::close, "sentinel-stop-" + backend.name);
-      stopper.start();
-      stopping.add(stopper);
-    }
-    for (Thread stopper : stopping) {
+    try {
+      for (ClientSession session : List.copyOf(sessions)) {
+        try {
+          session.close();
+        } catch (RuntimeException e) {
+          log.warn("closing a client session failed; stopping the backends anyway", e);
+        }
+      }
+      // In parallel: each stdio backend may take its stop grace, and a client that kills the
+      // gateway soon after closing it would otherwise orphan the backends still waiting their turn.
+      List<Thread> stopping = new ArrayList<>();
+      for (Backend backend : backends) {
+        Thread stopper = new Thread(backend::close, "sentinel-stop-" + backend.name);
+        stopper.start();
+        stopping.add(stopper);
+      }
+      for (Thread stopper : stopping) {
+        try {
+          stopper.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    } finally {
       try {
-        stopper.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+        // What the backends did not close themselves, or are closing on other threads (a
+        // session's own connections, stopped on the thread that saw the session end): close it
+        // here and wait, or the JVM may halt with those children still running.
+        transports.closeAll();
+      } finally {
+        ticker.shutdownNow();
+        if (ownsExecutor) {
+          executor.shutdownNow();
+        }
       }
     }
-    ticker.shutdownNow();
-    if (ownsExecutor) {
-      executor.shutdownNow();
-    }
+  }
+
+  /** How many backend transports are open: for tests. */
+  int openTransports() {
+    return transports.size();
   }
 
   /**

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +52,7 @@ public final class ProcessTransport implements Transport {
   private final Delivery delivery;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closing = new AtomicBoolean();
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final AtomicLong badLines = new AtomicLong();
 
   private ProcessTransport(ProcessSpec spec, Process process) {
@@ -210,14 +212,29 @@ public final class ProcessTransport implements Transport {
   /**
    * Stops the child: closes its stdin, waits the stop grace for it to exit, asks it to terminate
    * ({@link Process#destroy()}), waits again, then kills it ({@link Process#destroyForcibly()}).
-   * Its descendants are stopped the same way. Returns once the child is gone; the receiver hears
-   * {@code closed(null)}. Idempotent.
+   * Its descendants are stopped the same way. Returns once the child is gone and its descendants
+   * have been terminated (or killed); the receiver hears {@code closed(null)}. Idempotent: a call while another thread is
+   * stopping the child waits until that thread is done, so that whoever closes a transport (a
+   * gateway shutting down while a session's backend is being stopped on another thread) can
+   * rely on the child having ended when {@code close()} returns.
    */
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
+      stopped.join(); // uninterruptible: the caller must not leave before the child is gone
       return;
     }
+    try {
+      stop();
+    } finally {
+      stopped.complete(null);
+    }
+    // the receiver hears closed(null) now, even if an orphan still holds the stdout pipe open
+    delivery.end(null, true);
+  }
+
+  private void stop() {
+    LOG.debug("backend {}: stopping pid {}", spec.name(), process.pid());
     List<ProcessHandle> tree = descendants(new ArrayList<>());
     // closing stdin can block behind a write the child never reads: do it off this thread
     Thread closer = new Thread(writer::close, "sentinel-stdin-close-" + spec.name());
@@ -239,11 +256,11 @@ public final class ProcessTransport implements Transport {
       stopAll(tree, graceMillis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      process.destroyForcibly();
       tree.forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      // a killed child cannot linger: wait (uninterruptibly) so that it is gone on return
+      process.onExit().join();
     }
-    // the receiver hears closed(null) now, even if an orphan still holds the stdout pipe open
-    delivery.end(null, true);
   }
 
   private List<ProcessHandle> descendants(List<ProcessHandle> into) {

@@ -180,6 +180,37 @@ class ProcessTransportTest {
         () -> !ProcessHandle.of(grandchild).map(ProcessHandle::isAlive).orElse(false));
   }
 
+  /**
+   * Regression: a second close returned at once while the first was still waiting out the
+   * child's stop grace, so a gateway shutting down (its JVM halts when the shutdown hook
+   * returns) could leave the child running.
+   */
+  @Test
+  void close_whileAnotherThreadStopsTheChild_returnsOnlyOnceTheChildIsGone() throws Exception {
+    Recorder recorder = new Recorder();
+    ProcessSpec spec = ProcessSpec.of("stubborn", java(StubbornMcpServer.class), Map.of())
+        .withStopGrace(Duration.ofSeconds(5));
+    ProcessTransport transport = start(spec, recorder);
+    transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+        + "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+        + "\"clientInfo\":{\"name\":\"sentinel-test\",\"version\":\"0\"}}}"));
+    recorder.response(1); // it reads its stdin now
+    Thread first = new Thread(transport::close, "first-closer");
+    first.start();
+    try {
+      Conditions.await("the first close has closed the child's stdin",
+          () -> transport.stderrTail().contains(StubbornMcpServer.STDIN_CLOSED));
+
+      transport.close();
+
+      assertThat(ProcessHandle.of(transport.pid()).map(ProcessHandle::isAlive).orElse(false))
+          .as("the child is gone when the second close returns")
+          .isFalse();
+    } finally {
+      first.join();
+    }
+  }
+
   @Test
   void garbageFlood_isSkippedWithBoundedMemory() throws Exception {
     Recorder recorder = new Recorder();

@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,12 +43,16 @@ public final class StdioGateway {
 
   /**
    * Starts the gateway, serves the client until end of input (or until the JVM shuts down),
-   * and stops. Child processes are terminated in either case. The config's database is opened
-   * (and its schema brought up to date) when the config uses it: an {@code identity.api_key}
-   * or a {@code database} audit sink, the default; {@code options} may wrap its stores for
-   * shared state. With a config file in {@code options}, the gateway reloads it when it (or its
-   * policy file) changes on disk, as {@code sentinel http} does: a refused config is logged and
-   * the running one keeps serving.
+   * and stops. The config's database is opened (and its schema brought up to date) when the
+   * config uses it: an {@code identity.api_key} or a {@code database} audit sink, the default;
+   * {@code options} may wrap its stores for shared state. With a config file in {@code
+   * options}, the gateway reloads it when it (or its policy file) changes on disk, as {@code
+   * sentinel http} does: a refused config is logged and the running one keeps serving.
+   *
+   * <p>Whether it ends by end of input or by the JVM shutting down (SIGTERM, SIGINT, SIGHUP),
+   * even while the backends are still starting, every backend process it started, and their
+   * descendants, has ended before this method returns or the JVM exits: stdin closed, the stop
+   * grace, SIGTERM, the grace again, SIGKILL (see {@code McpGateway#close()}).
    *
    * @return the exit code: 0 after a normal end of input
    * @throws dev.sentinel.api.SentinelException if the gateway cannot start, such as a database
@@ -57,53 +62,133 @@ public final class StdioGateway {
       RunOptions options) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(options, "options");
-    GatewayRuntime runtime = GatewayRuntime.start(config, options.clock(),
-        options.sharedState(stores(config, options.clock())));
-    ConfigWatcher watcher;
-    OtlpTracing tracing;
-    try {
-      watcher = watch(runtime, options);
-      // Loaded only when configured: start-up matters to a stdio gateway.
-      tracing = config.telemetry().enabled() ? OtlpTracing.bind(runtime) : null;
-    } catch (RuntimeException e) {
-      runtime.close();
-      throw e;
-    }
-    AtomicBoolean stopping = new AtomicBoolean();
-    CompletableFuture<Void> stopped = new CompletableFuture<>();
-    Runnable stop = () -> {
-      if (stopping.compareAndSet(false, true)) {
-        try {
-          if (watcher != null) {
-            watcher.close();
-          }
-          runtime.close();
-        } finally {
-          if (tracing != null) {
-            tracing.close(); // after the runtime: the last calls' spans go out too
-          }
-          stopped.complete(null);
-        }
-      } else {
-        // Another thread is stopping (a client closes stdin, then sends SIGTERM): wait for it,
-        // or the JVM halts when the shutdown hook returns and the backends outlive the gateway.
-        stopped.join();
-      }
-    };
-    Thread hook = new Thread(stop, "sentinel-stdio-shutdown");
+    Stopper stopper = new Stopper();
+    Thread hook = new Thread(stopper::stop, "sentinel-stdio-shutdown");
+    // Registered before the backends start: a client that gives up while they start (SIGTERM)
+    // must not leave them running.
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      ClientSession session = runtime.serve(StdioTransport.of(in, out, runtime.frameLimits()), "stdio");
+      GatewayRuntime runtime;
+      try {
+        runtime = GatewayRuntime.start(config, options.clock(),
+            options.sharedState(stores(config, options.clock())));
+      } catch (RuntimeException | Error e) {
+        stopper.started(null, null, null);
+        throw e;
+      }
+      ConfigWatcher watcher;
+      try {
+        watcher = watch(runtime, options);
+      } catch (RuntimeException | Error e) {
+        stopper.started(runtime, null, null);
+        throw e;
+      }
+      OtlpTracing tracing;
+      try {
+        // Loaded only when configured: start-up matters to a stdio gateway.
+        tracing = config.telemetry().enabled() ? OtlpTracing.bind(runtime) : null;
+      } catch (RuntimeException | Error e) {
+        stopper.started(runtime, watcher, null);
+        throw e;
+      }
+      if (!stopper.started(runtime, watcher, tracing)) {
+        log.info("the gateway was asked to stop while it started; stopping");
+        return 0;
+      }
+      ClientSession session;
+      try {
+        session = runtime.serve(StdioTransport.of(in, out, runtime.frameLimits()), "stdio");
+      } catch (IllegalStateException e) {
+        if (stopper.stopping()) {
+          return 0; // the JVM is shutting down and the hook closed the gateway under us
+        }
+        throw e;
+      }
       log.info("serving MCP on stdio with backends {}", runtime.backends().keySet());
       session.closed().join();
       log.info("the client closed its input; stopping");
       return 0;
     } finally {
-      stop.run();
+      stopper.stop();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException e) {
         // Already shutting down: the hook runs (and finds the work done).
+      }
+    }
+  }
+
+  /**
+   * Stops the gateway once, whoever asks first: the main thread at end of input, or the
+   * shutdown hook (a client closes stdin, then sends SIGTERM). A second caller waits for the
+   * first, or the JVM halts when the hook returns and the backends outlive the gateway; the hook
+   * called while the gateway starts waits for the start to end (at most the start timeout) and
+   * then stops what started. Thread-safe.
+   */
+  private static final class Stopper {
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private volatile GatewayRuntime runtime;
+    private volatile ConfigWatcher watcher;
+    private volatile OtlpTracing tracing;
+
+    /**
+     * The start ended, with what it started (nulls for what failed to start); answers whether
+     * the gateway may serve (false when a stop was asked for meanwhile).
+     */
+    boolean started(GatewayRuntime runtime, ConfigWatcher watcher, OtlpTracing tracing) {
+      this.runtime = runtime;
+      this.watcher = watcher;
+      this.tracing = tracing;
+      started.countDown();
+      return !stopping.get();
+    }
+
+    boolean stopping() {
+      return stopping.get();
+    }
+
+    void stop() {
+      if (!stopping.compareAndSet(false, true)) {
+        stopped.join();
+        return;
+      }
+      try {
+        awaitStarted();
+        try {
+          if (watcher != null) {
+            watcher.close();
+          }
+        } finally {
+          try {
+            if (runtime != null) {
+              // Returns once every backend process (and its descendants) has ended.
+              runtime.close();
+            }
+          } finally {
+            if (tracing != null) {
+              tracing.close(); // after the runtime: the last calls' spans go out too
+            }
+          }
+        }
+      } finally {
+        stopped.complete(null);
+      }
+    }
+
+    private void awaitStarted() {
+      boolean interrupted = false;
+      while (true) {
+        try {
+          started.await();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
