@@ -87,13 +87,19 @@ export async function stopProcess(handle) {
  * Writes a `sentinel http` config in `dir` fronting one stdio backend `name` (names unprefixed),
  * with a policy that lets role `tester` do anything, and a SQLite key store beside it. With
  * `anonymous`, requests without credentials run as that principal id with role `tester` (the
- * conformance suite cannot send credentials); without it they get 401.
+ * conformance suite cannot send credentials); without it they get 401. `denyTools` are denied
+ * to everyone by a rule `not-these`.
  */
-export function writeGatewayConfig(dir, { name, command, args, anonymous }) {
+export function writeGatewayConfig(dir, { name, command, args, anonymous, denyTools = [] }) {
+  // With denyTools, a rule before the allow-all denies those tools (a denial is -32012).
+  const deny = denyTools.length === 0 ? "" : `
+  - id: not-these
+    deny: { tools: ${JSON.stringify(denyTools)} }
+    reason: "denied by the interop policy"`;
   writeFileSync(join(dir, "policy.yaml"), `
 roles:
   tester: {}
-rules:
+rules:${deny}
   - id: testers-do-anything
     allow: { roles: [tester] }
 `);
