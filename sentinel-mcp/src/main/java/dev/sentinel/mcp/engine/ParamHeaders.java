@@ -24,8 +24,9 @@ import tools.jackson.databind.JsonNode;
  * (the specification makes others invalid, and clients drop such tools). For each: an argument
  * present and not null needs exactly one header equal to it (after decoding the
  * {@code =?base64?...?=} form, which must be padded standard Base64 of UTF-8; integers compared as
- * numbers, booleans as {@code true}/{@code false}); a header without the argument is a mismatch too. Headers no annotation names are
- * ignored, as the specification says. Values are never echoed in refusals.
+ * numbers, booleans as {@code true}/{@code false}); a header without the argument is a mismatch
+ * too. Headers no annotation names are ignored, as the specification says. Values are never
+ * echoed in refusals.
  *
  * <p>Stateless, thread-safe.
  */
