@@ -56,10 +56,13 @@ test("every active conformance scenario passes through sentinel http fronting th
   assert.deepEqual(failuresOf(run, names), []);
 });
 
-// Scored for 2026-07-28, failing until Sentinel turns a 2025-11-25 backend's server requests
-// into input_required results (MRTR, issue 12 item 2): each calls a test_input_required_result_*
-// tool or prompt, which the fixture does not serve because only that translation could give a
-// 2026-07-28 client its input requests. Remove a name once it passes.
+// Scored for 2026-07-28, failing until multi round-trip requests reach a 2026-07-28 client
+// through Sentinel (MRTR, issue 12 item 2): each calls a test_input_required_result_* tool or
+// prompt and checks the server's own input request keys ("user_name", "capital_question", ...)
+// and requestState. So they need a 2026-07-28 backend whose input_required results Sentinel
+// passes through (items 2 and 3: the fixture on the TypeScript SDK 2.x server); a 2025-11-25
+// backend's elicitation/create could only become an input_required result with keys Sentinel
+// mints. The fixture does not serve these names yet. Remove a name once it passes.
 const awaitingMrtr = [
   "input-required-result-basic-elicitation",
   "input-required-result-basic-sampling",
