@@ -283,7 +283,7 @@ public final class ClientSession {
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless);
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless, request.method());
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,

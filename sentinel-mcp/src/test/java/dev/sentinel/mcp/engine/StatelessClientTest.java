@@ -326,6 +326,45 @@ class StatelessClientTest {
   }
 
   @Test
+  void backendAskingForRootsDuringACall_orAnythingDuringAList_doesNotFailTheRequestWithMinus32021() {
+    // Servers ask for roots on their own (server-everything does once initialized), and a list
+    // never needs a client capability: neither is a sign that the request in flight needs one.
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    java.util.concurrent.CompletableFuture<JsonRpcMessage> roots = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<JsonRpcMessage> sampling = new java.util.concurrent.CompletableFuture<>();
+    alpha.handlers.put("tools/call", request -> {
+      alpha.request("roots/list", NODES.objectNode()).thenAccept(answer -> {
+        roots.complete(answer);
+        ObjectNode result = NODES.objectNode();
+        result.putArray("content").addObject().put("type", "text").put("text", "echoed");
+        alpha.send(JsonRpc.result(request.id(), result));
+      });
+      return null;
+    });
+    alpha.handlers.put("prompts/list", request -> {
+      alpha.request("sampling/createMessage", NODES.objectNode().put("maxTokens", 5)).thenAccept(answer -> {
+        sampling.complete(answer);
+        alpha.send(JsonRpc.result(request.id(), NODES.objectNode().set("prompts", NODES.arrayNode())));
+      });
+      return null;
+    });
+    alpha.capability("prompts");
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = params().put("name", "alpha__echo");
+    call.putObject("arguments").put("text", "hi");
+
+    JsonRpcMessage called = client.call("tools/call", call);
+    JsonRpcMessage listed = client.call("prompts/list", params());
+
+    assertThat(called.raw().has("error")).as("%s", called.raw()).isFalse();
+    assertThat(called.raw().path("result").path("content").get(0).path("text").asString()).isEqualTo("echoed");
+    assertThat(listed.raw().has("error")).as("%s", listed.raw()).isFalse();
+    assertThat(ScriptedClient.await(roots).error().path("code").asInt()).isEqualTo(-32601);
+    assertThat(ScriptedClient.await(sampling).error().path("code").asInt()).isEqualTo(-32601);
+  }
+
+  @Test
   void listen_isAcknowledged_thenCarriesOnlyTheListChangesAskedFor_untilCancelled() {
     ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
     alpha.capability("prompts");
