@@ -2,6 +2,10 @@
 // active suite) against `sentinel http`: fronting this project's fixture server, every active
 // scenario passes; fronting server-everything, every scenario that passes against
 // server-everything directly passes through Sentinel too, and dns-rebinding-protection passes.
+// With the suite's 0.2.0 alpha, `--requirements 2026-07-28` through `sentinel http` fronting the
+// fixture (a 2025-11-25 stdio server: Sentinel speaks 2026-07-28 to the suite): every scored
+// scenario passes but those that need multi round-trip requests (MRTR, not built yet), which
+// are listed below with the reason they fail; the pending scenarios pass too.
 // The suite cannot send credentials, so these gateways map requests without credentials to a
 // principal (`server.anonymous`); wrong credentials are still refused (http-sdk.test.mjs).
 import { test, after } from "node:test";
@@ -50,6 +54,60 @@ test("every active conformance scenario passes through sentinel http fronting th
   assert.equal(run.scenarios.size, activeCount(run), "a result for every active scenario");
   assert.ok(run.scenarios.size >= 30, `ran ${run.scenarios.size} scenarios`);
   assert.deepEqual(failuresOf(run, names), []);
+});
+
+// Scored for 2026-07-28, failing until multi round-trip requests reach a 2026-07-28 client
+// through Sentinel (MRTR, issue 12 item 2): each calls a test_input_required_result_* tool or
+// prompt and checks the server's own input request keys ("user_name", "capital_question", ...)
+// and requestState. So they need a 2026-07-28 backend whose input_required results Sentinel
+// passes through (items 2 and 3: the fixture on the TypeScript SDK 2.x server); a 2025-11-25
+// backend's elicitation/create could only become an input_required result with keys Sentinel
+// mints. The fixture does not serve these names yet. Remove a name once it passes.
+const awaitingMrtr = [
+  "input-required-result-basic-elicitation",
+  "input-required-result-basic-sampling",
+  "input-required-result-basic-list-roots",
+  "input-required-result-request-state",
+  "input-required-result-multiple-input-requests",
+  "input-required-result-multi-round",
+  "input-required-result-non-tool-request",
+  "input-required-result-result-type",
+  "input-required-result-tampered-state",
+  "input-required-result-capability-check",
+];
+
+/** The scenarios a `--requirements` run lists as not scored, by kind ("extension", "pending"). */
+function notScored(run) {
+  const section = run.output.split(/Not scored for [^\n]*\n/)[1] ?? "";
+  return new Map([...section.matchAll(/^\s+[✓✗] (\S+) \((\w+)\)/gm)].map((m) => [m[1], m[2]]));
+}
+
+test("MCP 2026-07-28 requirements through sentinel http fronting the fixture: all scored scenarios pass but those awaiting MRTR", async (t) => {
+  const run = await withProcess(gatewayFronting("fixture", [fixture]),
+    async ({ url }) => runConformance(url, { requirements: "2026-07-28" }));
+  const count = /Running requirements 2026-07-28 \((\d+) scenarios\)/.exec(run.output);
+  assert.ok(count, "the suite says how many scenarios it runs:\n" + run.output.slice(0, 2000));
+  assert.equal(run.scenarios.size, Number(count[1]), "a result for every scenario");
+  const unscored = notScored(run);
+  const scored = [...run.scenarios.keys()].filter((n) => !unscored.has(n)).sort();
+  const passing = scored.filter((n) => run.scenarios.get(n).passed);
+  t.diagnostic(`2026-07-28 scored scenarios: ${passing.length}/${scored.length} pass`);
+  t.diagnostic("\n" + resultTable([{ title: "fixture through sentinel http (2026-07-28)", run }],
+    [...scored, ...[...unscored.keys()].sort()]));
+  assert.ok(scored.length >= 37, `scored ${scored.length} scenarios`);
+  assert.deepEqual(failuresOf(run, scored.filter((n) => !awaitingMrtr.includes(n))), [],
+    "every scored scenario passes but those awaiting MRTR");
+  for (const name of awaitingMrtr) {
+    const result = run.scenarios.get(name);
+    assert.ok(result, `${name} is still scored`);
+    assert.ok(!result.passed, `${name} passes now: take it off the awaitingMrtr list`);
+    t.diagnostic(`awaiting MRTR: ${name}: ${result.failures.join("; ").slice(0, 200)}`);
+  }
+  // Pending scenarios are not scored yet; they pass all the same (the headers Sentinel checks).
+  const pending = [...unscored].filter(([, kind]) => kind === "pending").map(([n]) => n);
+  assert.ok(pending.length > 0, "some pending scenarios ran");
+  assert.deepEqual(failuresOf(run, pending), []);
+  // The Tasks extension (`tasks-*`) is not scored and not served: Sentinel does not relay tasks yet.
 });
 
 test("server-everything: what passes directly passes through sentinel http, and DNS rebinding is refused", async (t) => {

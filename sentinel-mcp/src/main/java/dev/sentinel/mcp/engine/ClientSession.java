@@ -220,7 +220,11 @@ public final class ClientSession {
     }
     if ("initialize".equals(method)) {
       if (statelessSeen) {
-        refuseStateless(request, StatelessMeta.refusal(method));
+        // A session-opening initialize on a connection that already speaks 2026-07-28: the
+        // method exists (for older clients), the request does not fit the connection.
+        refuseStateless(request, new StatelessMeta.Problem(ErrorCode.INVALID_REQUEST, "invalid request: this"
+            + " connection speaks MCP 2026-07-28 (its requests carry " + StatelessMeta.PROTOCOL_VERSION
+            + " in _meta), which has no initialize", null));
         return;
       }
       initialize(request);
@@ -279,7 +283,7 @@ public final class ClientSession {
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless);
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless, request.method());
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
       send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,

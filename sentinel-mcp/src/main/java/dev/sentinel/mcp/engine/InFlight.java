@@ -15,6 +15,8 @@ final class InFlight {
   final Credentials credentials;
   /** For a stateless (MCP 2026-07-28) request, what its {@code _meta} declared; else {@code null}. */
   final StatelessMeta stateless;
+  /** The client's method ({@code tools/call}, ...), or {@code null} when not known. */
+  final String method;
   /**
    * A client capability the request turned out to need and its stateless client did not declare
    * (a backend asked for sampling, say): the client's answer is then {@code -32021}. Else {@code null}.
@@ -27,15 +29,17 @@ final class InFlight {
   private boolean cancelled;
 
   InFlight(JsonNode clientId, String key, long sequence, Credentials credentials) {
-    this(clientId, key, sequence, credentials, null);
+    this(clientId, key, sequence, credentials, null, null);
   }
 
-  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, StatelessMeta stateless) {
+  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, StatelessMeta stateless,
+      String method) {
     this.clientId = clientId;
     this.key = key;
     this.sequence = sequence;
     this.credentials = credentials;
     this.stateless = stateless;
+    this.method = method;
   }
 
   /**

@@ -110,6 +110,8 @@ public final class McpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(McpGateway.class);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final long TICK_MILLIS = 10;
+  /** The stateless requests that may need client input (sampling, elicitation) while served. */
+  private static final Set<String> NEEDS_INPUT = Set.of("tools/call", "prompts/get", "resources/read");
 
   private final Sentinel sentinel;
   private final List<Backend> backends;
@@ -904,9 +906,14 @@ public final class McpGateway implements AutoCloseable {
     if (target.stateless()) {
       // A 2026-07-28 client takes no server requests: they reach it as input_required results
       // (multi round-trip requests), which Sentinel does not relay yet. A client that did not
-      // even declare the capability gets -32021 for the request that needed it.
+      // even declare the capability gets -32021 for the request that needed it: a tool call,
+      // prompt or resource read (the requests 2026-07-28 lets need input) asking for sampling or
+      // elicitation. Not for roots: servers ask for them on their own (server-everything does
+      // once initialized), so a roots/list is no sign that the request in flight needs them,
+      // and failing that request would break a call the backend can serve.
       InFlight cause = target.statelessRequestOn(upstream);
-      if (cause != null && !cause.stateless.supports(capability)) {
+      if (cause != null && !"roots".equals(capability) && NEEDS_INPUT.contains(cause.method)
+          && !cause.stateless.supports(capability)) {
         cause.missingCapability = capability;
       }
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method

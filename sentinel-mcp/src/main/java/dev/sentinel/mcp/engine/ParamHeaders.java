@@ -23,9 +23,10 @@ import tools.jackson.databind.JsonNode;
  * <p>Only annotations reachable from the schema's root through {@code properties} alone count
  * (the specification makes others invalid, and clients drop such tools). For each: an argument
  * present and not null needs exactly one header equal to it (after decoding the
- * {@code =?base64?...?=} form; integers compared as numbers, booleans as {@code true}/{@code
- * false}); a header without the argument is a mismatch too. Headers no annotation names are
- * ignored, as the specification says. Values are never echoed in refusals.
+ * {@code =?base64?...?=} form, which must be padded standard Base64 of UTF-8; integers compared as
+ * numbers, booleans as {@code true}/{@code false}); a header without the argument is a mismatch
+ * too. Headers no annotation names are ignored, as the specification says. Values are never
+ * echoed in refusals.
  *
  * <p>Stateless, thread-safe.
  */
@@ -127,9 +128,13 @@ final class ParamHeaders {
         || value.length() < BASE64_PREFIX.length() + BASE64_SUFFIX.length()) {
       return value;
     }
+    String encoded = value.substring(BASE64_PREFIX.length(), value.length() - BASE64_SUFFIX.length());
+    if (encoded.length() % 4 != 0) {
+      // The JDK decoder accepts missing padding; the specification's table refuses it.
+      return null;
+    }
     try {
-      byte[] bytes = Base64.getDecoder().decode(
-          value.substring(BASE64_PREFIX.length(), value.length() - BASE64_SUFFIX.length()));
+      byte[] bytes = Base64.getDecoder().decode(encoded);
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)

@@ -143,17 +143,19 @@ public final class StatelessMeta {
 
   /**
    * Why a stateless request for this method is refused, or {@code null} when Sentinel serves it:
-   * {@code initialize} mixed into a stateless exchange is an invalid request; the methods
-   * 2026-07-28 removed ({@code ping}, {@code logging/setLevel}, {@code resources/subscribe}, ...)
-   * and any other Sentinel does not serve statelessly are not found.
+   * the methods 2026-07-28 removed ({@code initialize}, {@code ping}, {@code logging/setLevel},
+   * {@code resources/subscribe}, ...) and any other Sentinel does not serve statelessly are not
+   * found ({@code -32601}, HTTP 404, as the specification says of every method a server does not
+   * implement).
    */
   public static Problem refusal(String method) {
     if (SERVED.contains(method)) {
       return null;
     }
     if ("initialize".equals(method)) {
-      return new Problem(ErrorCode.INVALID_REQUEST, "initialize is not part of MCP 2026-07-28: a request that carries "
-          + PROTOCOL_VERSION + " in _meta needs no session; to start a session, send initialize without it", null);
+      return new Problem(ErrorCode.METHOD_NOT_FOUND, "method not found: initialize is not part of MCP 2026-07-28:"
+          + " a request that carries " + PROTOCOL_VERSION + " in _meta needs no session; to start a session,"
+          + " send initialize without it", null);
     }
     return new Problem(ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
         + " is not served to MCP 2026-07-28 clients", null);

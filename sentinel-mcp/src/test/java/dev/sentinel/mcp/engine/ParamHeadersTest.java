@@ -51,4 +51,17 @@ class ParamHeadersTest {
       assertThat(problem.message()).doesNotContain("secret-value");
     }
   }
+
+  @Test
+  void check_base64WithoutItsPaddingOrWithForeignCharacters_isAHeaderMismatch() {
+    JsonNode arguments = JSON.readTree("{\"region\":\"eu\"}");
+
+    assertThat(ParamHeaders.check(SCHEMA, arguments, Map.of("mcp-param-region", List.of("=?base64?ZXU=?="))))
+        .isNull();
+    for (String bad : List.of("=?base64?ZXU?=", "=?base64?Z!U=?=", "=?base64?ZXU==?=")) {
+      StatelessMeta.Problem problem = ParamHeaders.check(SCHEMA, arguments, Map.of("mcp-param-region", List.of(bad)));
+      assertThat(problem).as(bad).isNotNull();
+      assertThat(problem.code().code()).isEqualTo(-32020);
+    }
+  }
 }

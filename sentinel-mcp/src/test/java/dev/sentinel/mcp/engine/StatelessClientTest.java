@@ -205,7 +205,9 @@ class StatelessClientTest {
     JsonRpcMessage withMeta = mixed.call("initialize", initialize);
     JsonRpcMessage late = after.call("initialize", plain);
 
-    assertThat(withMeta.error().path("code").asInt()).isEqualTo(-32600);
+    // initialize carrying 2026-07-28 _meta is a method that revision removed; a plain one after
+    // stateless requests is a request that does not fit the connection.
+    assertThat(withMeta.error().path("code").asInt()).isEqualTo(-32601);
     assertThat(late.error().path("code").asInt()).isEqualTo(-32600);
     assertThat(mixed.session.protocolVersion()).isNull();
     assertThat(after.session.protocolVersion()).isNull();
@@ -321,6 +323,45 @@ class StatelessClientTest {
     assertThat(answer.error().path("data").path("requiredCapabilities").has("sampling")).isTrue();
     assertThat(ScriptedClient.await(sampling).error().path("code").asInt()).isEqualTo(-32601);
     assertThat(client.requests).isEmpty();
+  }
+
+  @Test
+  void backendAskingForRootsDuringACall_orAnythingDuringAList_doesNotFailTheRequestWithMinus32021() {
+    // Servers ask for roots on their own (server-everything does once initialized), and a list
+    // never needs a client capability: neither is a sign that the request in flight needs one.
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    java.util.concurrent.CompletableFuture<JsonRpcMessage> roots = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<JsonRpcMessage> sampling = new java.util.concurrent.CompletableFuture<>();
+    alpha.handlers.put("tools/call", request -> {
+      alpha.request("roots/list", NODES.objectNode()).thenAccept(answer -> {
+        roots.complete(answer);
+        ObjectNode result = NODES.objectNode();
+        result.putArray("content").addObject().put("type", "text").put("text", "echoed");
+        alpha.send(JsonRpc.result(request.id(), result));
+      });
+      return null;
+    });
+    alpha.handlers.put("prompts/list", request -> {
+      alpha.request("sampling/createMessage", NODES.objectNode().put("maxTokens", 5)).thenAccept(answer -> {
+        sampling.complete(answer);
+        alpha.send(JsonRpc.result(request.id(), NODES.objectNode().set("prompts", NODES.arrayNode())));
+      });
+      return null;
+    });
+    alpha.capability("prompts");
+    start(alpha);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = params().put("name", "alpha__echo");
+    call.putObject("arguments").put("text", "hi");
+
+    JsonRpcMessage called = client.call("tools/call", call);
+    JsonRpcMessage listed = client.call("prompts/list", params());
+
+    assertThat(called.raw().has("error")).as("%s", called.raw()).isFalse();
+    assertThat(called.raw().path("result").path("content").get(0).path("text").asString()).isEqualTo("echoed");
+    assertThat(listed.raw().has("error")).as("%s", listed.raw()).isFalse();
+    assertThat(ScriptedClient.await(roots).error().path("code").asInt()).isEqualTo(-32601);
+    assertThat(ScriptedClient.await(sampling).error().path("code").asInt()).isEqualTo(-32601);
   }
 
   @Test

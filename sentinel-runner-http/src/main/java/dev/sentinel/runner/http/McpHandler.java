@@ -430,8 +430,9 @@ final class McpHandler extends Handler.Abstract {
   /**
    * A stateless (MCP 2026-07-28) message: no session; the request's {@code _meta} and its
    * mirrored headers are checked, then it is served alone ({@link StatelessExchange}). A refusal
-   * before that (on a session id, malformed {@code _meta}, a version Sentinel does not speak,
-   * headers that disagree with the body, {@code initialize} or a method 2026-07-28 removed) gets
+   * before that (on a session id, a version header that disagrees with {@code _meta}, malformed
+   * {@code _meta}, a version Sentinel does not speak, other headers that disagree with the body,
+   * {@code initialize} or another method 2026-07-28 removed) gets
    * the specification's status and code, is recorded, and reaches no backend.
    */
   private void stateless(Request request, Response response, Callback callback, Credentials credentials,
@@ -449,7 +450,10 @@ final class McpHandler extends Handler.Abstract {
       problem = new StatelessMeta.Problem(ErrorCode.INVALID_REQUEST,
           "invalid request: an MCP 2026-07-28 client sends no responses", null);
     } else {
-      problem = StatelessMeta.check(message);
+      problem = StatelessHeaders.versionDisagrees(request.getHeaders(), message);
+      if (problem == null) {
+        problem = StatelessMeta.check(message);
+      }
       if (problem == null) {
         problem = StatelessHeaders.check(request.getHeaders(), message);
       }

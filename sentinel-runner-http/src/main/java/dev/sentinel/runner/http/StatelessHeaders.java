@@ -32,6 +32,26 @@ final class StatelessHeaders {
 
   private StatelessHeaders() {}
 
+  /**
+   * Whether an {@code MCP-Protocol-Version} header disagrees with the version the body's
+   * {@code _meta} names: checked before the version itself, so that a request whose header and
+   * body disagree is a header mismatch ({@code -32020}) whatever either says. {@code null} when
+   * the body names no version (a {@code -32602} then), the header is absent (refused by
+   * {@link #check} once {@code _meta} is known good), or the two agree.
+   */
+  static StatelessMeta.Problem versionDisagrees(HttpFields headers, JsonRpcMessage request) {
+    JsonNode version = request.params().path("_meta").path(StatelessMeta.PROTOCOL_VERSION);
+    List<String> values = headers.getValuesList(HttpHeaders.PROTOCOL_VERSION);
+    if (!version.isString() || version.stringValue().isEmpty() || values.isEmpty()) {
+      return null;
+    }
+    if (values.size() > 1) {
+      return mismatch("more than one " + HttpHeaders.PROTOCOL_VERSION + " header");
+    }
+    return version.stringValue().equals(values.get(0)) ? null
+        : mismatch(HttpHeaders.PROTOCOL_VERSION + " header does not match params._meta." + StatelessMeta.PROTOCOL_VERSION);
+  }
+
   /** Why the headers do not match the body, or {@code null} when they do. */
   static StatelessMeta.Problem check(HttpFields headers, JsonRpcMessage request) {
     String version = request.params().path("_meta").path(StatelessMeta.PROTOCOL_VERSION).asString("");
@@ -86,8 +106,12 @@ final class StatelessHeaders {
     return null;
   }
 
-  /** Decodes standard Base64 of UTF-8; {@code null} when it is neither. */
+  /** Decodes padded standard Base64 of UTF-8; {@code null} when it is not that. */
   private static String decode(String base64) {
+    if (base64.length() % 4 != 0) {
+      // The JDK decoder accepts missing padding; the specification's table refuses it.
+      return null;
+    }
     try {
       byte[] bytes = Base64.getDecoder().decode(base64);
       return StandardCharsets.UTF_8.newDecoder()

@@ -209,7 +209,9 @@ class StatelessHttpTest {
         new String[] {"MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/list", "Mcp-Name", "fx__echo"},
         new String[] {"MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/call", "Mcp-Name", "fx__echo",
             "Mcp-Name", "fx__echo"},
-        new String[] {"MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/call", "Mcp-Name", "=?base64?!!!?="});
+        new String[] {"MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/call", "Mcp-Name", "=?base64?!!!?="},
+        // "fx__echo" in Base64 without its padding (ZnhfX2VjaG8=): the specification's table refuses it.
+        new String[] {"MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/call", "Mcp-Name", "=?base64?ZnhfX2VjaG8?="});
 
     for (String[] headers : cases) {
       HttpResponse<String> response = post(echo, headers);
@@ -334,6 +336,17 @@ class StatelessHttpTest {
   }
 
   @Test
+  void versionHeaderDisagreeingWithMeta_isMinus32020_evenWhenTheMetaNamesAnUnknownVersion() {
+    HttpResponse<String> response = post(body(14, "tools/list", null, "v999.0.0"),
+        "MCP-Protocol-Version", VERSION, "Mcp-Method", "tools/list");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(json(response).path("error").path("code").asInt()).isEqualTo(-32020);
+    assertThat(json(response).path("id").asInt()).isEqualTo(14);
+    assertThat(refusedWith("MCP-Protocol-Version header does not match")).isNotEmpty();
+  }
+
+  @Test
   void malformedOrMissingMeta_isRefusedWithMinus32602_andRecorded() {
     ObjectNode stringMeta = body(8, "tools/list", null, VERSION);
     ((ObjectNode) stringMeta.get("params")).put("_meta", "not an object");
@@ -374,8 +387,9 @@ class StatelessHttpTest {
     HttpResponse<String> response = post(body(12, "initialize", params, VERSION),
         "MCP-Protocol-Version", VERSION, "Mcp-Method", "initialize");
 
-    assertThat(response.statusCode()).isEqualTo(400);
-    assertThat(json(response).path("error").path("code").asInt()).isEqualTo(-32600);
+    // 2026-07-28 removed initialize: like every method a server does not implement, 404 and -32601.
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(json(response).path("error").path("code").asInt()).isEqualTo(-32601);
     assertThat(response.headers().firstValue("Mcp-Session-Id")).isEmpty();
     assertThat(refusedWith("initialize is not part of MCP 2026-07-28")).isNotEmpty();
   }
