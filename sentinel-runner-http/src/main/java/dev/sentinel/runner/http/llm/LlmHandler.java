@@ -67,6 +67,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class LlmHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(LlmHandler.class);
+  /** How much of a refused, too large body is read and dropped so that its 413 arrives. */
+  private static final long DRAIN_BYTES = 1024 * 1024;
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String UNAUTHENTICATED = "missing or invalid credentials";
   private static final String SEVERAL_CREDENTIALS =
@@ -204,6 +206,7 @@ public final class LlmHandler extends Handler.Abstract {
     try (InputStream in = Content.Source.asInputStream(request)) {
       body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxBodyBytes() + 1));
     }
+    exchange.bodyRead = true;
     if (body.length > settings.maxBodyBytes()) {
       tooLarge(presented, exchange, settings);
       return;
@@ -281,10 +284,30 @@ public final class LlmHandler extends Handler.Abstract {
   }
 
   private void tooLarge(Credentials presented, Exchange exchange, LlmSettings settings) {
-    // The rest of the body is not read: the connection closes after the answer.
+    // A client still sending a body a little over the limit reads the 413 once the rest is read
+    // and dropped: closing with its bytes unread resets the connection and loses the answer. A
+    // body more than DRAIN_BYTES over is not read. Either way the connection closes after it.
+    long declared = exchange.request.getLength();
+    if (declared < 0 || declared - settings.maxBodyBytes() <= DRAIN_BYTES) {
+      drain(exchange.request);
+    }
     exchange.response.getHeaders().put(HttpHeader.CONNECTION, "close");
     record(presented, exchange, settings, null, "body-too-large", "the body is larger than "
         + settings.maxBodyBytes() + " bytes (llm.max_body_bytes)", 413);
+  }
+
+  /** Reads and drops up to {@link #DRAIN_BYTES} of what is left of a refused body. */
+  private static void drain(org.eclipse.jetty.server.Request request) {
+    byte[] buffer = new byte[8192];
+    long left = DRAIN_BYTES;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      int n;
+      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      log.debug("draining a refused model request body failed", e);
+    }
   }
 
   private void record(Credentials presented, Exchange exchange, LlmSettings settings,
@@ -403,6 +426,8 @@ public final class LlmHandler extends Handler.Abstract {
 
   /** One request's server side: where its answer goes. */
   private static final class Exchange {
+    /** Whether the request body was read (else an answer closes the connection). */
+    boolean bodyRead;
     final org.eclipse.jetty.server.Request request;
     final Response response;
     final Callback callback;
@@ -424,6 +449,12 @@ public final class LlmHandler extends Handler.Abstract {
 
     void json(int status, JsonNode body) {
       byte[] bytes = JSON.writeValueAsBytes(body);
+      if (!bodyRead && "POST".equals(request.getMethod()) && request.getLength() != 0) {
+        // Answered before its body was read (credentials, Host, Origin, draining): the server
+        // may close the connection for the unread bytes after the answer is out, and a client
+        // that was not told would send its next request on it and get nothing back.
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      }
       response.setStatus(status);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
       response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
