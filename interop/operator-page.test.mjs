@@ -349,6 +349,24 @@ test("the operator page creates a key and shows its secret once, then rotates an
     const id = (/New key (\S+) for page-made/.exec(await text("#key-secret-title")) || [])[1];
     assert.ok(secret && id, "the page shows the new key once: " + secret + " " + id);
     assert.ok(await connectsWith(secret), "the new key authenticates an MCP client");
+    // At 1280 px no word of any table is broken across two lines (headers and cells alike).
+    const broken = await script(`
+      const split = [];
+      for (const cell of document.querySelectorAll("th, td")) {
+        if (cell.offsetParent === null) continue;
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          for (const m of node.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, m.index);
+            range.setEnd(node, m.index + m[0].length);
+            const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+            if (lines.size > 1) split.push(m[0]);
+          }
+        }
+      }
+      return split;`);
+    assert.deepEqual(broken, [], "words broken across lines at 1280 px");
     mkdirSync(artifacts, { recursive: true });
     await script("document.getElementById('keys-section').scrollIntoView();");
     writeFileSync(join(artifacts, "operator-page-keys.png"),

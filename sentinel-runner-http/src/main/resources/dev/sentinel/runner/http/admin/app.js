@@ -47,7 +47,19 @@ async function api(path, options) {
 
 function cell(row, text, className) {
   const td = document.createElement("td");
-  td.textContent = text === null || text === undefined ? "" : String(text);
+  const value = text === null || text === undefined ? "" : String(text);
+  // Lines break only between words: each word is kept whole (times, ids and rule names have
+  // hyphens a browser would break at). Text nodes only, never markup.
+  for (const part of value.split(/(\s+)/)) {
+    if (/^\s+$/.test(part)) {
+      td.appendChild(document.createTextNode(part));
+    } else if (part) {
+      const word = document.createElement("span");
+      word.className = "w";
+      word.textContent = part;
+      td.appendChild(word);
+    }
+  }
   if (className) {
     td.className = className;
   }
