@@ -156,14 +156,25 @@ test("Anthropic client through the gateway: messages streamed and not, count_tok
   assert.equal(upstream.requests.length, before);
 });
 
-test("the upstream only ever saw the gateway's key, and the trail has one record per governed request", () => {
+/** The model calls in the audit trail, once `count` of them are there (the trail is written asynchronously). */
+async function modelRecords(count) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const trail = readFileSync(join(dir, "audit.jsonl"), "utf8").trim().split("\n")
+      .filter((l) => l).map((l) => JSON.parse(l));
+    const model = trail.filter((e) => e.method === "llm/chat" || e.method === "llm/embeddings");
+    if (model.length >= count || Date.now() > deadline) return { trail, model };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("the upstream only ever saw the gateway's key, and the trail has one record per governed request", async () => {
   assert.ok(upstream.requests.length > 0);
   for (const request of upstream.requests) {
     const headers = JSON.stringify(request.headers);
     assert.ok(!headers.includes(key), `the client's key reached the upstream: ${request.url}`);
   }
-  const trail = readFileSync(join(dir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-  const model = trail.filter((e) => e.method === "llm/chat" || e.method === "llm/embeddings");
+  const { trail, model } = await modelRecords(10);
   // 4 OpenAI calls and 3 Anthropic ones, 3 refusals by the policy; the stranger's 401 is logged,
   // not audited (an unauthenticated flood must not fill the trail).
   assert.equal(model.length, 10, JSON.stringify(model.map((e) => [e.method, e.name, e.outcome])));
