@@ -3,28 +3,22 @@ package dev.sentinel.mcp.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.AuditEvent;
-import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Credentials;
-import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.Call;
-import dev.sentinel.core.auth.InMemoryKeyStore;
 import dev.sentinel.core.bundle.Bundle;
 import dev.sentinel.core.bundle.BundleState;
 import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.internal.Ed25519Keys;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.ManualClock;
-import dev.sentinel.core.testing.RecordingSink;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,29 +45,6 @@ class GatewayRuntimeBundleTest {
   private Path source;
   private Path run;
   private Path boot;
-
-  /** Stores whose database sink is a recording sink. */
-  private static final class MemoryStores implements Stores {
-    final RecordingSink sink = new RecordingSink();
-
-    @Override
-    public Optional<AuditSink> auditSink() {
-      return Optional.of(sink);
-    }
-
-    @Override
-    public Optional<KeyStore> keyStore() {
-      return Optional.of(InMemoryKeyStore.create());
-    }
-
-    @Override
-    public String description() {
-      return "memory";
-    }
-
-    @Override
-    public void close() {}
-  }
 
   @BeforeEach
   void files() throws Exception {

@@ -3,20 +3,15 @@ package dev.sentinel.mcp.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.AuditEvent;
-import dev.sentinel.api.AuditSink;
 import dev.sentinel.api.Credentials;
-import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
-import dev.sentinel.core.auth.InMemoryKeyStore;
 import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.ManualClock;
-import dev.sentinel.core.testing.RecordingSink;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -52,29 +46,6 @@ class GatewayRuntimeReloadTest {
   @TempDir Path dir;
   private final ManualClock clock = new ManualClock();
   private final MemoryStores stores = new MemoryStores();
-
-  /** Stores whose database sink is a recording sink. */
-  private static final class MemoryStores implements Stores {
-    final RecordingSink sink = new RecordingSink();
-
-    @Override
-    public Optional<AuditSink> auditSink() {
-      return Optional.of(sink);
-    }
-
-    @Override
-    public Optional<KeyStore> keyStore() {
-      return Optional.of(InMemoryKeyStore.create());
-    }
-
-    @Override
-    public String description() {
-      return "memory";
-    }
-
-    @Override
-    public void close() {}
-  }
 
   private static String allowing(String tool) {
     return HEAD + "policy: { rules: [ { id: allow-" + tool + ", allow: { tools: [" + tool + "] } } ] }\n";
