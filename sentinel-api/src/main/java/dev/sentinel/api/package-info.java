@@ -5,7 +5,8 @@
  * with static factories for the stock implementations: {@link dev.sentinel.api.Authenticator},
  * {@link dev.sentinel.api.Policy}, {@link dev.sentinel.api.RateLimiter},
  * {@link dev.sentinel.api.AuditSink}, {@link dev.sentinel.api.Transport},
- * {@link dev.sentinel.api.KeyStore}, {@link dev.sentinel.api.Confirmer} and
+ * {@link dev.sentinel.api.KeyStore}, {@link dev.sentinel.api.Confirmer} (with the {@link
+ * dev.sentinel.api.Caller} it may ask) and
  * {@link dev.sentinel.api.Clock}.
  *
  * <p>JSON values (tool arguments, protocol messages) are Jackson 3 tree nodes; that is the only

@@ -1,5 +1,6 @@
 package dev.sentinel.core;
 
+import dev.sentinel.api.Caller;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
@@ -29,19 +30,31 @@ import java.util.Objects;
  *     params._meta}, or as an HTTP header), which a {@link CallTracer} makes the parent of the
  *     call's span; {@code null} when none was sent. A value that is not a well-formed version-00
  *     {@code traceparent} is ignored (taken as {@code null}), as W3C Trace Context says
+ * @param caller the client that sent the call, as a {@link dev.sentinel.api.Confirmer} can reach
+ *     it (to ask its human to confirm, or to tell it that the call waits); {@link
+ *     Caller#unreachable()} outside a session
  */
 public record Call(
     Credentials credentials, Request request, String sessionId, String client, String requestId,
-    String principalId, List<String> diagnostics, Principal asserted, String traceParent) {
+    String principalId, List<String> diagnostics, Principal asserted, String traceParent,
+    Caller caller) {
 
   /** Validates and copies; drops a malformed {@code traceParent}. */
   public Call {
     Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(caller, "caller");
     diagnostics = List.copyOf(diagnostics);
     if (traceParent != null && !wellFormedTraceParent(traceParent)) {
       traceParent = null;
     }
+  }
+
+  /** A call whose caller cannot be reached. */
+  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
+      String principalId, List<String> diagnostics, Principal asserted, String traceParent) {
+    this(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted,
+        traceParent, Caller.unreachable());
   }
 
   /** A call without a trace context. */
@@ -73,7 +86,7 @@ public record Call(
     List<String> more = new java.util.ArrayList<>(diagnostics);
     more.add(diagnostic);
     return new Call(credentials, request, sessionId, client, requestId, principalId, more, asserted,
-        traceParent);
+        traceParent, caller);
   }
 
   /**
@@ -82,7 +95,13 @@ public record Call(
    */
   public Call withTraceParent(String traceParent) {
     return new Call(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted,
-        traceParent);
+        traceParent, caller);
+  }
+
+  /** A copy whose caller a confirmer can reach: the client session the call came from. */
+  public Call withCaller(Caller caller) {
+    return new Call(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted,
+        traceParent, caller);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sentinel.core;
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Caller;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Confirmation;
 import dev.sentinel.api.Confirmer;
@@ -232,7 +233,7 @@ public final class Sentinel implements AutoCloseable {
 
     if (decision.effect() == Effect.CONFIRM) {
       trace.begin(Stage.CONFIRMATION);
-      Refusal unconfirmed = confirm(context, decision, event);
+      Refusal unconfirmed = confirm(context, decision, call.caller(), event);
       if (unconfirmed != null) {
         return refused(event, started, request, shown, unconfirmed, decision, trace, Stage.CONFIRMATION);
       }
@@ -541,10 +542,11 @@ public final class Sentinel implements AutoCloseable {
     return new Refusal(Outcome.LIMITED, limit.limits(), "too many requests", limit.retryAfter());
   }
 
-  private Refusal confirm(RequestContext context, Decision decision, AuditEvent.Builder event) {
+  private Refusal confirm(RequestContext context, Decision decision, Caller caller,
+      AuditEvent.Builder event) {
     Confirmation answer;
     try {
-      answer = confirmer.confirm(context, decision);
+      answer = confirmer.confirm(context, decision, caller);
     } catch (RuntimeException e) {
       event.error("confirmer", bounded(e.getClass().getName() + ": " + e.getMessage()));
       answer = null;

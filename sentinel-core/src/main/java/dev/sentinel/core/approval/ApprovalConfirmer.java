@@ -1,5 +1,6 @@
 package dev.sentinel.core.approval;
 
+import dev.sentinel.api.Caller;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Confirmation;
 import dev.sentinel.api.Confirmer;
@@ -11,7 +12,6 @@ import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.policy.ConfirmSettings;
-import dev.sentinel.core.policy.PolicyEngine;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +42,9 @@ public final class ApprovalConfirmer implements Confirmer {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final char[] BASE32 = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
   private static final Duration POLL = Duration.ofMillis(250);
+  private static final int NOTICE_SECONDS = 5;
+  /** How often a waiting caller hears that it still waits. */
+  private static final Duration NOTICE = Duration.ofSeconds(NOTICE_SECONDS);
 
   private final ApprovalStore store;
   private final Clock clock;
@@ -67,7 +70,7 @@ public final class ApprovalConfirmer implements Confirmer {
    * A confirmer on {@code store}.
    *
    * @param policy the policy in force, read at each call: its confirm rules' {@link
-   *     ConfirmSettings} (a policy that is not a {@link PolicyEngine} gets the defaults)
+   *     ConfirmSettings} (a policy that is not a {@code PolicyEngine} gets the defaults)
    * @param revision the revision in force, read at each call: part of what an approval binds
    * @param redactor how the arguments operators see are redacted (as the audit trail's)
    */
@@ -98,25 +101,43 @@ public final class ApprovalConfirmer implements Confirmer {
 
   @Override
   public Confirmation confirm(RequestContext context, Decision decision) {
-    ConfirmSettings settings = settings(decision.rules());
+    return confirm(context, decision, Caller.unreachable());
+  }
+
+  /**
+   * Queues the call (or finds its open approval) and waits up to the rule's {@code wait} for the
+   * operators; while it waits, the caller hears every {@value #NOTICE_SECONDS} seconds that it does
+   * (as progress, when it asked for that), and a caller that gives up stops the wait.
+   */
+  @Override
+  public Confirmation confirm(RequestContext context, Decision decision, Caller caller) {
+    ConfirmSettings settings = ConfirmSettings.strictest(policy.get(), decision.rules());
     String policyRevision = revision.get();
     String digest = digest(context, policyRevision);
     String principal = context.principal().id();
     Instant now = clock.instant();
     Approval approval = store.open(principal, digest, now)
         .orElseGet(() -> queue(context, decision, settings, digest, policyRevision, now));
-    long deadline = clock.nanoTime() + settings.waitFor().toNanos();
+    long started = clock.nanoTime();
+    long deadline = started + settings.waitFor().toNanos();
+    long nextNotice = started + NOTICE.toNanos();
     while (true) {
       Optional<Confirmation> answer = answer(approval.id());
       if (answer.isPresent()) {
         return answer.get();
       }
-      long left = deadline - clock.nanoTime();
+      long ticks = clock.nanoTime();
+      long left = deadline - ticks;
       if (left <= 0) {
         return Confirmation.reject(null, pending(approval));
       }
+      if (ticks - nextNotice >= 0) {
+        caller.waiting(Duration.ofNanos(ticks - started), "waiting for an operator to approve "
+            + approval.id());
+        nextNotice = ticks + NOTICE.toNanos();
+      }
       LockSupport.parkNanos(Math.min(left, poll.toNanos()));
-      if (Thread.currentThread().isInterrupted()) {
+      if (Thread.currentThread().isInterrupted() || caller.cancelled()) {
         return Confirmation.reject(null, pending(approval));
       }
     }
@@ -182,27 +203,6 @@ public final class ApprovalConfirmer implements Confirmer {
         + "approve " + approval.id() + "', then call again";
   }
 
-  /** The strictest settings of the confirm rules that decided. */
-  private ConfirmSettings settings(List<String> rules) {
-    Policy current = policy.get();
-    if (!(current instanceof PolicyEngine)) {
-      return ConfirmSettings.DEFAULTS;
-    }
-    PolicyEngine engine = (PolicyEngine) current;
-    ConfirmSettings strictest = null;
-    for (String rule : rules) {
-      ConfirmSettings s = engine.confirmation(rule).orElse(null);
-      if (s == null) {
-        continue;
-      }
-      strictest = strictest == null ? s : new ConfirmSettings(
-          Math.max(strictest.approvals(), s.approvals()),
-          max(strictest.waitFor(), s.waitFor()),
-          min(strictest.expires(), s.expires()));
-    }
-    return strictest == null ? ConfirmSettings.DEFAULTS : strictest;
-  }
-
   /** What binds an approval to the call: its canonical JSON's SHA-256. */
   static String digest(RequestContext context, String revision) {
     Request request = context.request();
@@ -222,13 +222,5 @@ public final class ApprovalConfirmer implements Confirmer {
       id[i] = BASE32[random.nextInt(BASE32.length)];
     }
     return new String(id);
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 }

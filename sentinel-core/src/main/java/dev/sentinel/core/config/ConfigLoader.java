@@ -83,7 +83,7 @@ final class ConfigLoader {
       "max_connections", "header_timeout", "keep_alive", "session_idle_timeout", "drain_timeout",
       "anonymous", "admin", "jwt", "oauth", "metrics", "tls");
   static final List<String> TLS_KEYS = List.of("certificate", "key");
-  static final List<String> ADMIN_KEYS = List.of("token");
+  static final List<String> ADMIN_KEYS = List.of("token", "roles");
   static final List<String> JWT_KEYS = List.of("issuer", "audience", "jwks_url", "algorithms",
       "clock_skew", "principal_claim", "roles_claim", "attribute_claims", "jwks_cache_ttl",
       "jwks_min_refresh_interval");
@@ -645,8 +645,15 @@ final class ConfigLoader {
     if (!section(p, null, ADMIN_KEYS)) {
       return Optional.empty();
     }
-    if (!in.present(p + "/token", null, true)) {
+    List<String> roles = in.present(p + "/roles", null, false)
+        ? List.copyOf(in.names(p + "/roles", null, "operator role names")) : List.of();
+    if (roles.stream().anyMatch(String::isBlank)) {
+      in.error(p + "/roles", null, "an operator role must not be blank");
       return Optional.empty();
+    }
+    boolean tokenGiven = in.present(p + "/token", null, roles.isEmpty());
+    if (!tokenGiven) {
+      return roles.isEmpty() ? Optional.empty() : Optional.of(new Admin(null, roles));
     }
     String what = "a token reference such as \"${env:SENTINEL_ADMIN_TOKEN}\"";
     String raw = secretText(p + "/token", null, what);
@@ -660,7 +667,7 @@ final class ConfigLoader {
           + " 'openssl rand -base64 32'");
       return Optional.empty();
     }
-    return Optional.of(new Admin(token));
+    return Optional.of(new Admin(token, roles));
   }
 
   // ---- backends ----------------------------------------------------------------------------

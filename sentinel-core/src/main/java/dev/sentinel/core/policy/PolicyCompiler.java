@@ -42,9 +42,9 @@ final class PolicyCompiler {
   static final String BREAK_GLASS_TAG = "break_glass";
   static final List<String> ROLE_KEYS = List.of("inherits", "description");
   static final List<String> RULE_KEYS = List.of("allow", "deny", "confirm", "id", "reason",
-      "description", "approvals", "wait", "expires");
+      "description", "by", "approvals", "wait", "expires");
   /** The keys only {@code confirm} rules take: how their calls are approved. */
-  static final List<String> CONFIRM_KEYS = List.of("approvals", "wait", "expires");
+  static final List<String> CONFIRM_KEYS = List.of("by", "approvals", "wait", "expires");
   static final List<String> EFFECT_KEYS = List.of("allow", "deny", "confirm");
   static final List<String> MATCH_KEYS =
       List.of("roles", "principals", "attributes", "methods", "backends", "tools", "prompts",
@@ -374,6 +374,18 @@ final class PolicyCompiler {
       return null;
     }
     ConfirmSettings d = ConfirmSettings.DEFAULTS;
+    ConfirmSettings.By by = null;
+    if (in.present(pointer + "/by", subject, false)) {
+      String text = in.string(pointer + "/by", subject, "one of caller, operator, either");
+      if (text != null) {
+        try {
+          by = ConfirmSettings.By.valueOf(text.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          in.error(pointer + "/by", subject, "expected one of caller, operator, either, got '"
+              + text + "'");
+        }
+      }
+    }
     int approvals = d.approvals();
     if (in.present(pointer + "/approvals", subject, false)) {
       OptionalLong n = in.positiveLong(pointer + "/approvals", subject, "a number of approvals");
@@ -390,7 +402,7 @@ final class PolicyCompiler {
         ConfirmSettings.MAX_WAIT, "0s to 15m");
     Duration expires = confirmDuration(pointer + "/expires", subject, d.expires(),
         ConfirmSettings.MIN_EXPIRES, ConfirmSettings.MAX_EXPIRES, "1m to 7d");
-    return new ConfirmSettings(approvals, wait, expires);
+    return new ConfirmSettings(approvals, wait, expires, by);
   }
 
   private Duration confirmDuration(String pointer, String subject, Duration fallback,

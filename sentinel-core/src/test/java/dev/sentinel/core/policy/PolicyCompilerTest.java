@@ -29,7 +29,7 @@ class PolicyCompilerTest {
     ConfigException e = fail("rules:\n  - id: a\n    allow: {}\n  - id: devs-write\n"
         + "    alow: { tools: [x] }\n");
     assertThat(e.getMessage()).contains("policy.yaml:5:5: rule 'devs-write': unknown key 'alow' "
-        + "(expected one of allow, deny, confirm, id, reason, description, approvals, wait, "
+        + "(expected one of allow, deny, confirm, id, reason, description, by, approvals, wait, "
         + "expires); did you mean "
         + "'allow'?");
   }

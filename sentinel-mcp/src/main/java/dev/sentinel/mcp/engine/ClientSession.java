@@ -82,16 +82,15 @@ public final class ClientSession {
   /** Whether the client sent a stateless (MCP 2026-07-28) request; it may then not initialize. */
   private volatile boolean statelessSeen;
 
-  /** A request relayed from a backend to this client, awaiting the client's answer. */
+  /**
+   * A request to this client (a backend's, relayed, or the gateway's own), awaiting the client's
+   * answer until its deadline.
+   */
   static final class Relay {
-    final Upstream upstream;
-    final JsonNode backendId;
     final long deadline;
     final CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
 
-    Relay(Upstream upstream, JsonNode backendId, long deadline) {
-      this.upstream = upstream;
-      this.backendId = backendId;
+    Relay(long deadline) {
       this.deadline = deadline;
     }
   }
@@ -416,10 +415,20 @@ public final class ClientSession {
 
   // ---- used by the gateway ----------------------------------------------------------------
 
-  /** Relays a backend's request to the client under a gateway id; the answer completes the relay. */
-  Relay relay(long relayId, Upstream upstream, JsonNode backendId, String method, JsonNode params) {
-    Relay relay = new Relay(upstream, backendId,
-        gateway.clock().nanoTime() + gateway.requestTimeout().toNanos());
+  /**
+   * Relays a backend's request to the client under a gateway id, answered within the gateway's
+   * request timeout; the answer completes the relay.
+   */
+  Relay relay(long relayId, String method, JsonNode params) {
+    return request(relayId, method, params, gateway.clock().nanoTime() + gateway.requestTimeout().toNanos());
+  }
+
+  /**
+   * Sends a request to the client under a gateway id; its answer, or the deadline (on the
+   * gateway clock's {@code nanoTime}, checked by {@link #tick}), completes the relay.
+   */
+  Relay request(long relayId, String method, JsonNode params, long deadline) {
+    Relay relay = new Relay(deadline);
     relays.put(relayId, relay);
     if (closing.get()) {
       relays.remove(relayId);
@@ -465,6 +474,20 @@ public final class ClientSession {
   /** Whether the client declared a capability in {@code initialize}. */
   boolean supports(String capability) {
     return capabilities.has(capability);
+  }
+
+  /**
+   * Whether the gateway itself may ask this client a form question: an initialized session of a
+   * revision with elicitation, whose client declared it for forms (MCP 2025-11-25 {@code
+   * elicitation.form}; a declaration naming no mode means forms, as before modes existed).
+   */
+  boolean asksForms() {
+    JsonNode elicitation = capabilities.get("elicitation");
+    if (!initialized() || revision == null || !revision.supportsElicitation()
+        || elicitation == null || !elicitation.isObject()) {
+      return false;
+    }
+    return elicitation.has("form") || !elicitation.has("url");
   }
 
   McpRevision revision() {

@@ -974,7 +974,7 @@ public final class McpGateway implements AutoCloseable {
           new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
               session.ownerId()),
           ignored -> {
-            ClientSession.Relay relay = session.relay(relayId, upstream, request.id(), request.method(), request.params());
+            ClientSession.Relay relay = session.relay(relayId, request.method(), request.params());
             JsonRpcMessage response;
             try {
               response = relay.answer.get();

@@ -1143,9 +1143,12 @@ final class Router {
     return copy;
   }
 
-  private static Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
+  /** The call of a client's request: its caller is the session, for a confirmer to ask. */
+  private Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
+    SessionCaller caller = new SessionCaller(gateway, session, work,
+        request.params().path("_meta").get("progressToken"));
     return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
-        session.ownerId()).withTraceParent(traceParent(request));
+        session.ownerId()).withTraceParent(traceParent(request)).withCaller(caller);
   }
 
   /**

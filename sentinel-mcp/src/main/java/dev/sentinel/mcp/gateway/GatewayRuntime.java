@@ -31,6 +31,8 @@ import dev.sentinel.core.config.Units;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
 import dev.sentinel.core.approval.ApprovalConfirmer;
+import dev.sentinel.core.approval.RoutingConfirmer;
+import dev.sentinel.core.policy.ConfirmSettings;
 import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.notify.WebhookNotifier;
@@ -869,11 +871,17 @@ public final class GatewayRuntime implements AutoCloseable {
         : Redactor.builder().digestKey(config.audit().digestKey()).build();
     // The confirmer reads the policy and revision in force at each call: reloads swap both.
     AtomicReference<Sentinel> built = new AtomicReference<>();
-    Confirmer confirmer = stores.approvalStore()
+    Confirmer operators = stores.approvalStore()
         .<Confirmer>map(store -> ApprovalConfirmer.create(store, clock,
             () -> built.get().policy(), () -> built.get().revision(), redactor)
             .notifying(notifier))
         .orElse(Confirmer.rejectAll());
+    // Who confirms when a rule does not say: where one person runs the gateway for themselves,
+    // that person (asked through their client), else the operators; where a team shares it, the
+    // operators (four eyes).
+    ConfirmSettings.By confirmedBy = clients != null ? ConfirmSettings.By.OPERATOR : ConfirmSettings.By.EITHER;
+    Confirmer confirmer = RoutingConfirmer.create(operators, () -> built.get().policy(), confirmedBy,
+        redactor);
     // Windows shared by every gateway on the database; else in this process's memory.
     BreakGlassWindows breakGlass = BreakGlassWindows.of(
         stores.breakGlassStore().orElseGet(InMemoryBreakGlassStore::new), clock, notifier);

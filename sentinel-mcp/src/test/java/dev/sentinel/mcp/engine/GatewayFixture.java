@@ -66,13 +66,24 @@ final class GatewayFixture implements AutoCloseable {
 
   GatewayFixture(String policy, List<ScriptedServer> backends, Authenticator authenticator,
       Consumer<McpGateway.Builder> options) {
-    sentinel = Sentinel.builder()
+    this(policy, backends, authenticator, (pipeline, fixture) -> {}, options);
+  }
+
+  /**
+   * As above, with more of the pipeline set by {@code pipeline} (a confirmer, say), which gets
+   * this fixture with its clock set (its {@link #sentinel} is read later, once built).
+   */
+  GatewayFixture(String policy, List<ScriptedServer> backends, Authenticator authenticator,
+      java.util.function.BiConsumer<Sentinel.Builder, GatewayFixture> pipeline,
+      Consumer<McpGateway.Builder> options) {
+    Sentinel.Builder assembled = Sentinel.builder()
         .clock(clock)
         .instance("test")
         .authenticator(authenticator)
         .policy(PolicyEngine.parse(policy, "policy.yaml"))
-        .audit(AuditDispatcher.builder().sink(sink).build())
-        .build();
+        .audit(AuditDispatcher.builder().sink(sink).build());
+    pipeline.accept(assembled, this);
+    sentinel = assembled.build();
     McpGateway.Builder builder = McpGateway.builder().sentinel(sentinel).clock(clock)
         .serverInfo("sentinel-test", "1.2.3");
     for (ScriptedServer server : backends) {

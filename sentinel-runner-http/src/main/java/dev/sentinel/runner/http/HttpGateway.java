@@ -117,6 +117,8 @@ public final class HttpGateway implements AutoCloseable {
   private final long sessionBytes;
   private final Clock clock;
   private final OperatorAccess operators;
+  /** The roles of named operators, or {@code null} when the admin endpoints are not served. */
+  private final Set<String> operatorRoles;
   private final boolean publicMetrics;
   private final GatewayMetrics metrics;
   /** The OTLP traces of the calls, when the config has {@code telemetry.otlp}; else {@code null}. */
@@ -166,6 +168,7 @@ public final class HttpGateway implements AutoCloseable {
     this.sessionBytes = builder.sessionBytes;
     this.clock = builder.clock;
     this.operators = OperatorAccess.of(builder.admin);
+    this.operatorRoles = builder.admin.map(Admin::roles).map(Set::copyOf).orElse(null);
     this.publicMetrics = builder.publicMetrics;
     this.metrics = GatewayMetrics.create(runtime::listedTool);
     this.protectedResource = builder.protectedResource;
@@ -319,7 +322,7 @@ public final class HttpGateway implements AutoCloseable {
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
     List<Handler> handlers = new ArrayList<>();
-    if (operators.configured()) {
+    if (operatorRoles != null) {
       handlers.add(admin(guard));
     }
     // The LLM route answers /v1 paths only, when the config has an llm: section (at start).
@@ -459,6 +462,7 @@ public final class HttpGateway implements AutoCloseable {
         .operations(operations.build())
         .guard(guard::hostAllowed, guard::originAllowed)
         .operator(operators::permits)
+        .operatorRoles(operatorRoles)
         .principals(this::principal)
         .sessions(this::sessionCount)
         .clock(clock);

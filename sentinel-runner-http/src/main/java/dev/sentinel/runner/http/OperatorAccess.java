@@ -7,9 +7,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
 
 /**
- * Who may use the operators' endpoints (admin API, operator page, metrics): whoever presents the
- * config's admin token as {@code Authorization: Bearer <token>}. Without a configured token
- * nobody may. MCP clients' credentials never pass here, and this token never authenticates an
+ * Who holds the operators' shared token (admin API, operator page, metrics): whoever presents
+ * the config's admin token as {@code Authorization: Bearer <token>}. Without a configured token
+ * nobody does (named operators, {@code server.admin.roles}, are checked by the admin handler). MCP clients' credentials never pass here, and this token never authenticates an
  * MCP request.
  *
  * <p>The comparison is of SHA-256 digests with {@link MessageDigest#isEqual}, so its timing says
@@ -27,7 +27,7 @@ final class OperatorAccess {
 
   /** Access for the holders of the admin token, or for nobody without one. */
   static OperatorAccess of(Optional<Admin> admin) {
-    return admin.map(a -> new OperatorAccess(sha256(a.token()))).orElse(NOBODY);
+    return admin.map(Admin::token).map(token -> new OperatorAccess(sha256(token))).orElse(NOBODY);
   }
 
   /** Whether an admin token is configured, so that the operators' endpoints are served. */

@@ -45,10 +45,48 @@ final class AdminExchange {
 
   private final Request request;
   private final String[] parts;
+  private final String operator;
 
   AdminExchange(Request request, String[] parts) {
+    this(request, parts, null);
+  }
+
+  /**
+   * @param operator the operator the request's own credentials named, or {@code null} for the
+   *     shared admin token (and for requests no operator makes)
+   */
+  AdminExchange(Request request, String[] parts, String operator) {
     this.request = request;
     this.parts = parts;
+    this.operator = operator;
+  }
+
+  /**
+   * Who decides, for the record: a named operator is who their credentials say, and a {@code
+   * "by"} naming anyone else is refused (403); with the shared token, the body's {@code "by"},
+   * which is then required (or {@code fallback} when that is not {@code null} and none is given).
+   */
+  String by(ObjectNode body, String fallback) {
+    String given = text(body, "by");
+    if (operator != null) {
+      if (given != null && !given.strip().equals(operator)) {
+        throw new BadRequest(403, "an operator decides as themselves: 'by' must be " + operator
+            + " or left out");
+      }
+      return operator;
+    }
+    if (given == null || given.isBlank()) {
+      if (fallback != null) {
+        return fallback;
+      }
+      throw new BadRequest(400, "'by' is required");
+    }
+    return given;
+  }
+
+  /** The operator the request's credentials named, or {@code null} for the shared token. */
+  String operator() {
+    return operator;
   }
 
   /** The request method. */

@@ -8,9 +8,11 @@ import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;
 import java.nio.ByteBuffer;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Predicate;
@@ -61,6 +63,7 @@ public final class AdminHandler extends Handler.Abstract {
   private final Predicate<String> hostAllowed;
   private final Predicate<String> originAllowed;
   private final Predicate<String> operator;
+  private final Set<String> operatorRoles;
   private final Map<String, AdminExchange.Route> routes;
   private final BreakGlassRoute breakGlass;
   private final Function<HttpFields, Principal> principals;
@@ -71,6 +74,7 @@ public final class AdminHandler extends Handler.Abstract {
     this.hostAllowed = b.hostAllowed;
     this.originAllowed = b.originAllowed;
     this.operator = b.operator;
+    this.operatorRoles = b.operatorRoles;
     this.breakGlass = new BreakGlassRoute(b.operations, b.clock);
     this.principals = b.principals;
     this.runtime = b.runtime;
@@ -191,19 +195,25 @@ public final class AdminHandler extends Handler.Abstract {
       json(response, callback, answer.status(), answer.body());
       return;
     }
+    String named = null;
     if (!operator.test(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-      log.info("refused an admin request from {}: missing or invalid admin token",
-          Request.getRemoteAddr(request));
-      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"sentinel-admin\"");
-      error(response, callback, 401, "unauthorized");
-      return;
+      // Not the shared token: an operator's own credentials, if operator roles are configured.
+      Principal principal = operatorRoles.isEmpty() ? null : principals.apply(request.getHeaders());
+      if (principal == null || Collections.disjoint(principal.roles(), operatorRoles)) {
+        log.info("refused an admin request from {}: missing or invalid admin credentials",
+            Request.getRemoteAddr(request));
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"sentinel-admin\"");
+        error(response, callback, 401, "unauthorized");
+        return;
+      }
+      named = principal.id();
     }
     String[] parts = route.split("/", -1);
     AdminExchange.Route handler = routes.get(parts[0]);
     if (handler == null) {
       throw AdminExchange.notFound();
     }
-    Answer answer = handler.handle(new AdminExchange(request, parts));
+    Answer answer = handler.handle(new AdminExchange(request, parts, named));
     json(response, callback, answer.status(), answer.body());
   }
 
@@ -233,6 +243,7 @@ public final class AdminHandler extends Handler.Abstract {
     private Predicate<String> hostAllowed;
     private Predicate<String> originAllowed;
     private Predicate<String> operator;
+    private Set<String> operatorRoles = Set.of();
     private IntSupplier sessions = () -> 0;
     private Function<HttpFields, Principal> principals = headers -> null;
     private Clock clock = Clock.system();
@@ -270,6 +281,17 @@ public final class AdminHandler extends Handler.Abstract {
      */
     public Builder operator(Predicate<String> operator) {
       this.operator = Objects.requireNonNull(operator, "operator");
+      return this;
+    }
+
+    /**
+     * The roles whose principals are operators under their own names: a request whose own
+     * credentials ({@link #principals}) authenticate a principal with one of them may use the
+     * API as that principal, and its decisions are recorded under that name (a {@code "by"}
+     * naming anyone else is refused). None by default: only the token opens the API.
+     */
+    public Builder operatorRoles(Set<String> roles) {
+      this.operatorRoles = Set.copyOf(Objects.requireNonNull(roles, "roles"));
       return this;
     }
 

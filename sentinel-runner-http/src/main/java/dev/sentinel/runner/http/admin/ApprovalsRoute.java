@@ -48,7 +48,7 @@ final class ApprovalsRoute implements AdminExchange.Route {
     }
     if (x.segments(3) && x.parts()[2].equals("approve")) {
       x.allow("POST");
-      String by = AdminExchange.requiredText(x.body(APPROVE_FIELDS), "by");
+      String by = x.by(x.body(APPROVE_FIELDS), null);
       Approval a = approvals.approve(x.parts()[1], by);
       log.info("operator {} approved {} ({} of {})", by, a.id(), a.approvers().size(),
           a.quorum());
@@ -57,7 +57,7 @@ final class ApprovalsRoute implements AdminExchange.Route {
     if (x.segments(3) && x.parts()[2].equals("deny")) {
       x.allow("POST");
       ObjectNode body = x.body(DENY_FIELDS);
-      String by = AdminExchange.requiredText(body, "by");
+      String by = x.by(body, null);
       Approval a = approvals.deny(x.parts()[1], by, AdminExchange.text(body, "reason"));
       log.info("operator {} denied {}", by, a.id());
       return Answer.ok(json(a, clock.instant()));

@@ -58,7 +58,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
     if (x.segments(1)) {
       if (x.is("POST")) {
         ObjectNode body = x.body(OPEN_FIELDS);
-        String by = AdminExchange.requiredText(body, "by");
+        String by = x.by(body, null);
         BreakGlassWindow w = ops.open(AdminExchange.requiredText(body, "principal"),
             AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"), by);
         return Answer.ok(json(w, clock.instant()));
@@ -74,7 +74,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
     }
     if (x.segments(3) && x.parts()[2].equals("close")) {
       x.allow("POST");
-      String by = AdminExchange.requiredText(x.body(CLOSE_FIELDS), "by");
+      String by = x.by(x.body(CLOSE_FIELDS), null);
       return Answer.ok(json(ops.close(x.parts()[1], by), clock.instant()));
     }
     throw AdminExchange.notFound();

@@ -31,9 +31,9 @@ final class ReloadRoute implements AdminExchange.Route {
     if (!force.isMissingNode() && !force.isBoolean()) {
       throw new AdminExchange.BadRequest(400, "allow_rollback must be true or false");
     }
-    // The admin API has one operator credential: the trail names the API as the actor.
+    // A named operator is the actor on the record; with the shared token, the API.
     Reloading.Result result = force.asBoolean(false)
-        ? operations.reloadAllowingRollback("operator (admin API)")
+        ? operations.reloadAllowingRollback(x.operator() != null ? x.operator() : "operator (admin API)")
         : operations.reload();
     ObjectNode body = AdminExchange.NODES.objectNode();
     body.put("applied", result.applied());

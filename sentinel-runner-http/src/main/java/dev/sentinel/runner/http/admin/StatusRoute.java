@@ -44,6 +44,8 @@ final class StatusRoute implements AdminExchange.Route {
     body.put("uptime_seconds",
         Math.max(0, Duration.between(started, clock.instant()).toSeconds()));
     body.put("sessions", sessions.getAsInt());
+    // Who is asking: a named operator (their own credentials), or null for the shared token.
+    body.put("operator", x.operator());
     runtime.config().fromBundle().ifPresentOrElse(bundle -> {
       ObjectNode node = body.putObject("bundle")
           .put("digest", bundle.digest())

@@ -63,7 +63,7 @@ final class ToolsRoute implements AdminExchange.Route {
         && (parts[4].equals("approve") || parts[4].equals("reject"))) {
       x.allow("POST");
       ObjectNode body = x.body(DECIDE_FIELDS);
-      String by = by(body);
+      String by = x.by(body, DEFAULT_BY);
       ToolPin pin;
       if (parts[4].equals("approve")) {
         pin = pins.approve(parts[2], parts[3], AdminExchange.text(body, "digest"), by);
@@ -80,7 +80,7 @@ final class ToolsRoute implements AdminExchange.Route {
     if (x.segments(2) && parts[1].equals("pin")) {
       x.allow("POST");
       ObjectNode body = x.body(PIN_FIELDS);
-      String by = by(body);
+      String by = x.by(body, DEFAULT_BY);
       JsonNode tools = body.path("tools");
       if (!tools.isArray()) {
         throw new BadRequest(400, "'tools' must be a list of tool definitions, as tools/list"
@@ -95,11 +95,6 @@ final class ToolsRoute implements AdminExchange.Route {
       return Answer.ok(answer);
     }
     throw AdminExchange.notFound();
-  }
-
-  private static String by(ObjectNode body) {
-    String by = AdminExchange.text(body, "by");
-    return by == null || by.isBlank() ? DEFAULT_BY : by;
   }
 
   /** A pin as the admin API shows it: digests and state, never the definitions' text. */

@@ -141,6 +141,13 @@ async function refreshStatus() {
   try {
     const { body } = await api("status");
     renderStatus(body);
+    // A named operator decides as themselves: the page fills in the name and locks it.
+    for (const id of ["ap-by", "bg-by"]) {
+      if (body.operator) {
+        $(id).value = body.operator;
+      }
+      $(id).readOnly = Boolean(body.operator);
+    }
   } catch (e) {
     say(e.message, true);
   }

@@ -81,7 +81,7 @@ class AdminApiTest {
         + "  break_glass:\n    max_ttl: 1h\n    rules:\n"
         + "      - id: emergency-forbidden\n        allow: { tools: [forbidden] }\n"
         + "database: { url: " + quote("jdbc:sqlite:" + dir.resolve("sentinel.db")) + " }\n"
-        + "server: { admin: { token: " + TOKEN + " } }\n";
+        + "server: { admin: { token: " + TOKEN + ", roles: [operator] } }\n";
   }
 
   private static final String RULES = "    - id: everything\n      allow: {}\n"
@@ -588,6 +588,60 @@ class AdminApiTest {
         .isEqualTo(404);
     assertThat(json(admin("GET", "/admin/api/approvals?all=true", null)).path("approvals"))
         .hasSize(2);
+  }
+
+  @Test
+  void namedOperators_useTheirOwnKeys_andDecideOnlyAsThemselves() throws Exception {
+    ApiKeys keys = ApiKeys.create(stores.keys(), Clock.system());
+    IssuedKey olga = keys.issue("olga", Set.of("operator"), "olga's key", null);
+    IssuedKey oscar = keys.issue("oscar", Set.of("operator", "developer"), "oscar's key", null);
+    String json = "application/json";
+
+    // A principal without an operator role gets nothing of the admin API, not even the status.
+    HttpResponse<String> developer = send("GET", "/admin/api/status", null, "X-API-Key", alice.secret());
+    assertThat(developer.statusCode()).isEqualTo(401);
+    assertThat(developer.body()).isEqualTo("{\"error\":\"unauthorized\"}");
+    // An operator's key does, and the status says who is asking (null for the shared token).
+    HttpResponse<String> status = send("GET", "/admin/api/status", null, "X-API-Key", olga.secret());
+    assertThat(status.statusCode()).isEqualTo(200);
+    assertThat(json(status).path("operator").asString()).isEqualTo("olga");
+    assertThat(json(admin("GET", "/admin/api/status", null)).path("operator").isNull()).isTrue();
+
+    assertThat(call("refund")).isEqualTo(Outcome.UNCONFIRMED);
+    String id = json(admin("GET", "/admin/api/approvals", null)).path("approvals").get(0)
+        .path("id").asString();
+    // Naming someone else is refused: the name on the record is the credential's.
+    HttpResponse<String> impersonating = send("POST", "/admin/api/approvals/" + id + "/approve",
+        "{\"by\":\"bob\"}", "Authorization", "Bearer " + olga.secret(), "Content-Type", json);
+    assertThat(impersonating.statusCode()).isEqualTo(403);
+    assertThat(json(impersonating).path("error").asString()).contains("decides as themselves");
+    HttpResponse<String> approved = send("POST", "/admin/api/approvals/" + id + "/approve", "{}",
+        "Authorization", "Bearer " + olga.secret(), "Content-Type", json);
+    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+    assertThat(json(approved).path("approvers").toString()).isEqualTo("[\"olga\"]");
+    assertThat(call("refund")).isEqualTo(Outcome.ALLOWED);
+
+    // An operator who made the call cannot approve it: four eyes, by an authenticated name.
+    assertThat(runtime.sentinel().call(Call.of(Credentials.apiKey(oscar.secret()),
+        Request.toolCall("fx", "refund", JsonNodeFactory.instance.objectNode())), r -> "ok")
+        .outcome()).isEqualTo(Outcome.UNCONFIRMED);
+    String own = json(admin("GET", "/admin/api/approvals", null)).path("approvals").get(0)
+        .path("id").asString();
+    HttpResponse<String> self = send("POST", "/admin/api/approvals/" + own + "/approve",
+        "{\"by\":\"oscar\"}", "X-API-Key", oscar.secret(), "Content-Type", json);
+    assertThat(self.statusCode()).isEqualTo(409);
+    assertThat(json(self).path("error").asString()).contains("four eyes");
+
+    // Break-glass windows and pin decisions carry the operator's name too.
+    HttpResponse<String> opened = send("POST", "/admin/api/breakglass",
+        "{\"principal\":\"alice\",\"reason\":\"incident 9\",\"ttl\":\"5m\"}",
+        "X-API-Key", olga.secret(), "Content-Type", json);
+    assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
+    assertThat(json(opened).path("opened_by").asString()).isEqualTo("olga");
+    // A revoked operator key is no credential.
+    keys.revoke(olga.key().id());
+    assertThat(send("GET", "/admin/api/status", null, "X-API-Key", olga.secret()).statusCode())
+        .isEqualTo(401);
   }
 
   // ---- bad requests ------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+package dev.sentinel.api;
+
+import java.time.Duration;
+
+/**
+ * The client that sent a request, as a {@link Confirmer} can reach it while the request waits: a
+ * gateway asks the human at the client to confirm (MCP elicitation), and tells a client that
+ * waits for an operator how long it has waited (MCP progress).
+ *
+ * <p>A caller answers one question for one request: the gateway sends it in the request's own
+ * session, under an id of its own, and takes the answer to that id only, so an answer can never
+ * confirm another call. Implementations must be thread-safe.
+ */
+public interface Caller {
+
+  /** What the caller answered. */
+  enum Answer {
+    /** The human accepted: the request may run. */
+    ACCEPTED,
+    /** The human declined. */
+    DECLINED,
+    /** The human dismissed the question without choosing. */
+    CANCELLED,
+    /** No answer came in time, or the request was cancelled while it waited. */
+    TIMED_OUT,
+    /** The question could not be asked or answered: the session closed, or the client failed. */
+    UNREACHABLE
+  }
+
+  /** Whether this caller can be asked a question at all (its client declared elicitation). */
+  boolean askable();
+
+  /**
+   * Asks the caller to confirm the request and waits for the answer: at most {@code timeout},
+   * less if the waiting thread is interrupted ({@link Answer#TIMED_OUT}). A caller that is not
+   * {@link #askable()} answers {@link Answer#UNREACHABLE} at once.
+   *
+   * @param question what the human is shown: the tool, its arguments and why it needs confirming
+   */
+  Answer confirm(String question, Duration timeout);
+
+  /**
+   * Tells the caller that its request is still waiting (for an operator, say), when the client
+   * asked for progress; otherwise does nothing. Never blocks on the client.
+   *
+   * @param waited how long the request has waited so far
+   * @param message what it waits for
+   */
+  void waiting(Duration waited, String message);
+
+  /**
+   * Whether the caller gave up on the request (cancelled it, or its session ended): a confirmer
+   * that waits for operators stops waiting. {@code false} by default.
+   */
+  default boolean cancelled() {
+    return false;
+  }
+
+  /** A caller that cannot be asked and hears nothing: outside a session, or in a library call. */
+  static Caller unreachable() {
+    return UnreachableCaller.INSTANCE;
+  }
+}
