@@ -24,7 +24,18 @@ public interface Caller {
     /** No answer came in time, or the request was cancelled while it waited. */
     TIMED_OUT,
     /** The question could not be asked or answered: the session closed, or the client failed. */
-    UNREACHABLE
+    UNREACHABLE,
+    /**
+     * The question went back as the request's answer (MCP 2026-07-28's {@code input_required}
+     * result): the client answers by sending the request again with its answer; this request
+     * does not run.
+     */
+    INPUT_REQUIRED,
+    /**
+     * The request came with an answer that is not this call's: given for another call, altered,
+     * used before, or expired.
+     */
+    STALE
   }
 
   /** Whether this caller can be asked a question at all (its client declared elicitation). */
@@ -33,11 +44,16 @@ public interface Caller {
   /**
    * Asks the caller to confirm the request and waits for the answer: at most {@code timeout},
    * less if the waiting thread is interrupted ({@link Answer#TIMED_OUT}). A caller that is not
-   * {@link #askable()} answers {@link Answer#UNREACHABLE} at once.
+   * {@link #askable()} answers {@link Answer#UNREACHABLE} at once. A caller whose protocol
+   * carries the answer in a later request (MCP 2026-07-28) answers {@link Answer#INPUT_REQUIRED}
+   * now, and takes the answer from the repeated request only when it is bound to the same call.
    *
    * @param question what the human is shown: the tool, its arguments and why it needs confirming
+   * @param binding what identifies the call the answer may confirm (a digest of the principal,
+   *     the request and the policy revision): an answer given for another binding confirms nothing
+   * @param timeout how long the human has to answer
    */
-  Answer confirm(String question, Duration timeout);
+  Answer confirm(String question, String binding, Duration timeout);
 
   /**
    * Tells the caller that its request is still waiting (for an operator, say), when the client

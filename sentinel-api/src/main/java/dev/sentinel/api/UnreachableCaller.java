@@ -12,7 +12,7 @@ enum UnreachableCaller implements Caller {
   }
 
   @Override
-  public Answer confirm(String question, Duration timeout) {
+  public Answer confirm(String question, String binding, Duration timeout) {
     return Answer.UNREACHABLE;
   }
 

@@ -25,9 +25,11 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>The caller is shown the request (method, backend, name), its arguments redacted as the audit
  * trail redacts them, and the rule's reason, and has the rule's {@code wait} to answer ({@link
- * ConfirmSettings#CALLER_WAIT} when the rule gives none). Only an accept runs the call; the
- * answer is bound to this call, since the question goes to the call's own session under an id of
- * the gateway's. A caller that cannot be asked, under {@code by: caller}, has the call refused.
+ * ConfirmSettings#CALLER_WAIT} when the rule gives none). Only an accept runs the call. The
+ * answer is bound to this call: the question goes to the call's own session under an id of the
+ * gateway's, or (MCP 2026-07-28) comes back with a signed state bound to the digest of the
+ * principal, the request and the policy revision, which another call cannot use. A caller that
+ * cannot be asked, under {@code by: caller}, has the call refused.
  * Thread-safe.
  */
 public final class RoutingConfirmer implements Confirmer {
@@ -37,12 +39,15 @@ public final class RoutingConfirmer implements Confirmer {
 
   private final Confirmer operators;
   private final Supplier<Policy> policy;
+  private final Supplier<String> revision;
   private final By fallback;
   private final Redactor redactor;
 
-  private RoutingConfirmer(Confirmer operators, Supplier<Policy> policy, By fallback, Redactor redactor) {
+  private RoutingConfirmer(Confirmer operators, Supplier<Policy> policy, Supplier<String> revision,
+      By fallback, Redactor redactor) {
     this.operators = operators;
     this.policy = policy;
+    this.revision = revision;
     this.fallback = fallback;
     this.redactor = redactor;
   }
@@ -53,14 +58,16 @@ public final class RoutingConfirmer implements Confirmer {
    * @param operators who confirms for the operators ({@link Confirmer#rejectAll()} without an
    *     approval queue)
    * @param policy the policy in force, read at each call, for its rules' settings
+   * @param revision the policy revision in force, read at each call: part of what a caller's
+   *     answer is bound to, as an operator's approval is
    * @param fallback who confirms when the rules do not say
    * @param redactor how the caller sees the arguments (as the audit trail's redactor)
    */
-  public static RoutingConfirmer create(Confirmer operators, Supplier<Policy> policy, By fallback,
-      Redactor redactor) {
+  public static RoutingConfirmer create(Confirmer operators, Supplier<Policy> policy,
+      Supplier<String> revision, By fallback, Redactor redactor) {
     return new RoutingConfirmer(Objects.requireNonNull(operators, "operators"),
-        Objects.requireNonNull(policy, "policy"), Objects.requireNonNull(fallback, "fallback"),
-        Objects.requireNonNull(redactor, "redactor"));
+        Objects.requireNonNull(policy, "policy"), Objects.requireNonNull(revision, "revision"),
+        Objects.requireNonNull(fallback, "fallback"), Objects.requireNonNull(redactor, "redactor"));
   }
 
   @Override
@@ -83,7 +90,8 @@ public final class RoutingConfirmer implements Confirmer {
     Duration timeout = settings.waitFor().isZero() ? ConfirmSettings.CALLER_WAIT : settings.waitFor();
     String principal = context.principal().id();
     // The refusal and the audit event name the rules already: the reasons say what happened.
-    switch (caller.confirm(question(context.request(), decision, rule), timeout)) {
+    String binding = ApprovalConfirmer.digest(context, revision.get());
+    switch (caller.confirm(question(context.request(), decision, rule), binding, timeout)) {
       case ACCEPTED:
         return new Confirmation(true, principal, "confirmed by the caller " + principal);
       case DECLINED:
@@ -93,6 +101,13 @@ public final class RoutingConfirmer implements Confirmer {
       case TIMED_OUT:
         return Confirmation.reject(null, "the caller did not confirm this call within "
             + timeout.toSeconds() + " s, or cancelled it");
+      case INPUT_REQUIRED:
+        return Confirmation.reject(null, "the caller was asked to confirm this call (input"
+            + " required); its client answers by sending the call again");
+      case STALE:
+        return Confirmation.reject(null, "the answer sent with this call does not confirm it: it"
+            + " was given for another call or policy revision, altered, used before, or expired;"
+            + " send the call without it to be asked again");
       default:
         return Confirmation.reject(null, "the caller could not be asked to confirm this call: its"
             + " session ended or its client failed to answer");

@@ -49,6 +49,7 @@ class RoutingConfirmerTest {
     final Answer answer;
     final List<String> questions = new CopyOnWriteArrayList<>();
     final List<Duration> timeouts = new CopyOnWriteArrayList<>();
+    final List<String> bindings = new CopyOnWriteArrayList<>();
     final List<String> notices = new CopyOnWriteArrayList<>();
     final AtomicBoolean cancelled = new AtomicBoolean();
 
@@ -63,8 +64,9 @@ class RoutingConfirmerTest {
     }
 
     @Override
-    public Answer confirm(String question, Duration timeout) {
+    public Answer confirm(String question, String binding, Duration timeout) {
       questions.add(question);
+      bindings.add(binding);
       timeouts.add(timeout);
       return askable ? answer : Answer.UNREACHABLE;
     }
@@ -95,8 +97,8 @@ class RoutingConfirmerTest {
         .clock(clock)
         .authenticator(credentials -> AuthenticationResult.success(Principal.of(credentials.secret())))
         .policy(PolicyEngine.parse(policy, "policy.yaml"))
-        .confirmer(RoutingConfirmer.create(operators, () -> built.get().policy(), fallback,
-            Redactor.defaults()))
+        .confirmer(RoutingConfirmer.create(operators, () -> built.get().policy(),
+            () -> built.get().revision(), fallback, Redactor.defaults()))
         .audit(AuditDispatcher.builder().sink(sink).build())
         .build();
     built.set(s);
@@ -104,9 +106,14 @@ class RoutingConfirmerTest {
   }
 
   private static CallResult<String> refund(Sentinel s, Caller caller, List<String> ran) {
-    return s.call(Call.of(Credentials.apiKey("ann"),
+    return refund(s, caller, ran, "ann", 40);
+  }
+
+  private static CallResult<String> refund(Sentinel s, Caller caller, List<String> ran, String who,
+      int amount) {
+    return s.call(Call.of(Credentials.apiKey(who),
         Request.toolCall("billing", "billing__refund",
-            JSON.readTree("{\"amount\":40,\"password\":\"hunter2\"}"))).withCaller(caller),
+            JSON.readTree("{\"amount\":" + amount + ",\"password\":\"hunter2\"}"))).withCaller(caller),
         r -> {
           ran.add("refund");
           return "refunded";
@@ -139,18 +146,40 @@ class RoutingConfirmerTest {
   }
 
   @Test
+  void theCallerIsAskedWithABinding_thatIsTheSameOnlyForTheSameCall() {
+    Sentinel s = sentinel(policy("    by: caller\n"), By.OPERATOR);
+    ScriptedCaller caller = new ScriptedCaller(true, Caller.Answer.ACCEPTED);
+    List<String> ran = new CopyOnWriteArrayList<>();
+    refund(s, caller, ran, "ann", 40);
+    refund(s, caller, ran, "ann", 40);
+    refund(s, caller, ran, "ann", 41);
+    refund(s, caller, ran, "bob", 40);
+    // An edited policy is another revision: another binding.
+    s.reconfigure(PolicyEngine.parse(policy("    by: caller\n    wait: 1m\n"), "policy.yaml"));
+    refund(s, caller, ran, "ann", 40);
+
+    List<String> b = caller.bindings;
+    assertThat(b).hasSize(5);
+    assertThat(b.get(1)).isEqualTo(b.get(0));
+    assertThat(List.of(b.get(2), b.get(3), b.get(4))).doesNotContain(b.get(0)).doesNotHaveDuplicates();
+  }
+
+  @Test
   void byCaller_everyAnswerButAccept_refusesTheCall_withItsReason() {
     Sentinel s = sentinel(policy("    by: caller\n    wait: 30s\n"), By.OPERATOR);
     List<String> ran = new CopyOnWriteArrayList<>();
     for (Caller.Answer answer : List.of(Caller.Answer.DECLINED, Caller.Answer.CANCELLED,
-        Caller.Answer.TIMED_OUT, Caller.Answer.UNREACHABLE)) {
+        Caller.Answer.TIMED_OUT, Caller.Answer.UNREACHABLE, Caller.Answer.INPUT_REQUIRED,
+        Caller.Answer.STALE)) {
       ScriptedCaller caller = new ScriptedCaller(true, answer);
       CallResult<String> result = refund(s, caller, ran);
       assertThat(result.outcome()).as(answer.name()).isEqualTo(Outcome.UNCONFIRMED);
       assertThat(result.refusal().reason()).as(answer.name())
           .contains(answer == Caller.Answer.DECLINED ? "declined"
               : answer == Caller.Answer.CANCELLED ? "dismissed"
-              : answer == Caller.Answer.TIMED_OUT ? "within 30 s" : "could not be asked");
+              : answer == Caller.Answer.TIMED_OUT ? "within 30 s"
+              : answer == Caller.Answer.INPUT_REQUIRED ? "input required"
+              : answer == Caller.Answer.STALE ? "does not confirm it" : "could not be asked");
       // The rule's wait is the caller's time to answer.
       assertThat(caller.timeouts).containsExactly(Duration.ofSeconds(30));
     }

@@ -310,9 +310,14 @@ public final class ClientSession {
     try {
       response = gateway.router().handle(this, request, work);
       if (response != null && work.stateless != null) {
-        response = work.missingCapability != null
-            ? missingCapability(request, work.missingCapability)
-            : Router.finishStateless(response, request.method(), gateway);
+        if (work.missingCapability != null) {
+          response = missingCapability(request, work.missingCapability);
+        } else {
+          // A question for the client (a confirmation) answers the request instead of its refusal.
+          ObjectNode question = work.inputRequired;
+          response = Router.finishStateless(question != null ? JsonRpc.result(request.id(), question)
+              : response, request.method(), gateway);
+        }
       }
     } catch (RuntimeException e) {
       log.warn("handling {} failed", request.method(), e);

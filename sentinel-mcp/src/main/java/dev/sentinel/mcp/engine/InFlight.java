@@ -2,6 +2,7 @@ package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Credentials;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One client request the gateway is working on: the client's id, and the backend request it
@@ -22,6 +23,12 @@ final class InFlight {
    * (a backend asked for sampling, say): the client's answer is then {@code -32021}. Else {@code null}.
    */
   volatile String missingCapability;
+  /**
+   * The {@code input_required} result a stateless request gets instead of its answer: the
+   * gateway asked its client a question (a confirmation) that the client answers by sending the
+   * request again. Else {@code null}.
+   */
+  volatile ObjectNode inputRequired;
   /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
   volatile String quotaKey;
   private Upstream upstream;

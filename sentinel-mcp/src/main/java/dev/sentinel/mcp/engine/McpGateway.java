@@ -119,6 +119,7 @@ public final class McpGateway implements AutoCloseable {
   private final Router router;
   private final ToolPins pins;
   private final Duration requestTimeout;
+  private final RequestStates requestStates;
   private final Duration startTimeout;
   private final Duration restartMin;
   private final Duration restartMax;
@@ -190,6 +191,8 @@ public final class McpGateway implements AutoCloseable {
     });
     this.pins = new ToolPins(builder.pinStore != null ? builder.pinStore : PinStore.inMemory(), clock,
         builder.notifier);
+    this.requestStates = builder.requestStateKey != null
+        ? new RequestStates(builder.requestStateKey, clock) : RequestStates.random(clock);
     this.router = new Router(this, sentinel, backends, naming);
   }
 
@@ -573,6 +576,11 @@ public final class McpGateway implements AutoCloseable {
 
   Duration requestTimeout() {
     return requestTimeout;
+  }
+
+  /** The signer of the gateway's own {@code input_required} states. */
+  RequestStates requestStates() {
+    return requestStates;
   }
 
   Duration startTimeout() {
@@ -1018,6 +1026,7 @@ public final class McpGateway implements AutoCloseable {
     private ExecutorService executor;
     private PinStore pinStore;
     private Notifier notifier = Notifier.none();
+    private byte[] requestStateKey;
 
     private Builder() {}
 
@@ -1036,6 +1045,20 @@ public final class McpGateway implements AutoCloseable {
      */
     public Builder notifier(Notifier notifier) {
       this.notifier = Objects.requireNonNull(notifier, "notifier");
+      return this;
+    }
+
+    /**
+     * The key that signs the {@code requestState} of the gateway's own questions to MCP
+     * 2026-07-28 clients (a confirmation asked as {@code input_required}), at least 32 bytes:
+     * gateways behind one address need the same key, so that a client's answer can reach any of
+     * them. By default a random key of this process.
+     */
+    public Builder requestStateKey(byte[] key) {
+      if (Objects.requireNonNull(key, "key").length < 32) {
+        throw new IllegalArgumentException("the request state key must have at least 32 bytes");
+      }
+      this.requestStateKey = key.clone();
       return this;
     }
 

@@ -1119,36 +1119,41 @@ final class Router {
   }
 
   /**
-   * The params without the {@code _meta} keys of the client-to-gateway hop (protocol version,
-   * client capabilities and info, log level): the backend's session with the gateway has its own.
+   * The params without what belongs to the client-to-gateway hop: the {@code _meta} keys
+   * (protocol version, client capabilities and info, log level), since the backend's session with
+   * the gateway has its own, and the answers to the gateway's questions ({@code inputResponses},
+   * {@code requestState}), which no backend asked.
    */
   private static ObjectNode withoutHopMeta(ObjectNode params) {
     JsonNode meta = params.get("_meta");
-    if (!(meta instanceof ObjectNode)) {
-      return params;
-    }
-    boolean any = false;
-    for (String key : StatelessMeta.HOP_KEYS) {
-      any |= meta.has(key);
+    boolean any = params.has("inputResponses") || params.has("requestState");
+    if (meta instanceof ObjectNode) {
+      for (String key : StatelessMeta.HOP_KEYS) {
+        any |= meta.has(key);
+      }
     }
     if (!any) {
       return params;
     }
     ObjectNode copy = params.deepCopy();
-    ObjectNode copiedMeta = (ObjectNode) copy.get("_meta");
-    StatelessMeta.HOP_KEYS.forEach(copiedMeta::remove);
-    if (copiedMeta.isEmpty()) {
-      copy.remove("_meta");
+    // The retry channel of multi round-trip requests answers the gateway's own questions.
+    copy.remove("inputResponses");
+    copy.remove("requestState");
+    if (copy.get("_meta") instanceof ObjectNode) {
+      ObjectNode copiedMeta = (ObjectNode) copy.get("_meta");
+      StatelessMeta.HOP_KEYS.forEach(copiedMeta::remove);
+      if (copiedMeta.isEmpty()) {
+        copy.remove("_meta");
+      }
     }
     return copy;
   }
 
   /** The call of a client's request: its caller is the session, for a confirmer to ask. */
   private Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
-    SessionCaller caller = new SessionCaller(gateway, session, work,
-        request.params().path("_meta").get("progressToken"));
     return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
-        session.ownerId()).withTraceParent(traceParent(request)).withCaller(caller);
+        session.ownerId(), List.of(), null, traceParent(request),
+        new SessionCaller(gateway, session, work, request.params()));
   }
 
   /**

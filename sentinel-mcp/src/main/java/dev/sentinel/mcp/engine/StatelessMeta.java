@@ -190,6 +190,16 @@ public final class StatelessMeta {
     return capabilities.has(capability);
   }
 
+  /**
+   * Whether the request's client declared elicitation for forms ({@code elicitation.form}, or a
+   * declaration naming no mode).
+   */
+  boolean asksForms() {
+    JsonNode elicitation = capabilities.get("elicitation");
+    return elicitation != null && elicitation.isObject()
+        && (elicitation.has("form") || !elicitation.has("url"));
+  }
+
   /** The client's {@code name/version}, or {@code null}. */
   String clientInfo() {
     return clientInfo;

@@ -244,6 +244,14 @@ public final class GatewayRuntime implements AutoCloseable {
     // Pins shared by every gateway on the database; else in this process's memory.
     stores.pinStore().ifPresent(builder::pinStore);
     builder.notifier(notifier);
+    if (config.audit().digestKey() != null) {
+      // Replicas share audit.digest_key: the key of their input_required states derives from it
+      // (a keyed digest of a fixed label, never the key itself), so any of them takes an answer.
+      String derived = config.audit().digestKey()
+          .digest(tools.jackson.databind.node.JsonNodeFactory.instance.stringNode("sentinel request state key"))
+          .digest();
+      builder.requestStateKey(derived.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
     // Gateways whose clients present their own credentials (HTTP) serve many clients.
     boolean manyClients = clients != null;
     List<SharedHttpClient> httpClients = new ArrayList<>();
@@ -880,8 +888,8 @@ public final class GatewayRuntime implements AutoCloseable {
     // that person (asked through their client), else the operators; where a team shares it, the
     // operators (four eyes).
     ConfirmSettings.By confirmedBy = clients != null ? ConfirmSettings.By.OPERATOR : ConfirmSettings.By.EITHER;
-    Confirmer confirmer = RoutingConfirmer.create(operators, () -> built.get().policy(), confirmedBy,
-        redactor);
+    Confirmer confirmer = RoutingConfirmer.create(operators, () -> built.get().policy(),
+        () -> built.get().revision(), confirmedBy, redactor);
     // Windows shared by every gateway on the database; else in this process's memory.
     BreakGlassWindows breakGlass = BreakGlassWindows.of(
         stores.breakGlassStore().orElseGet(InMemoryBreakGlassStore::new), clock, notifier);

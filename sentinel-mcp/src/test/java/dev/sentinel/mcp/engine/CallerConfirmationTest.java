@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -67,8 +68,8 @@ class CallerConfirmationTest {
           ApprovalConfirmer operators = ApprovalConfirmer.create(approvals, f.clock,
               () -> f.sentinel.policy(), () -> f.sentinel.revision(), Redactor.defaults())
               .polling(Duration.ofMillis(5));
-          pipeline.confirmer(RoutingConfirmer.create(operators, () -> f.sentinel.policy(), fallback,
-              Redactor.defaults()));
+          pipeline.confirmer(RoutingConfirmer.create(operators, () -> f.sentinel.policy(),
+              () -> f.sentinel.revision(), fallback, Redactor.defaults()));
         },
         builder -> {});
     return fixture;
@@ -265,6 +266,111 @@ class CallerConfirmationTest {
     assertThat(client.requests).isEmpty();
     assertThat(client.call("tools/call", toolCall("alpha__refund")).kind()).isEqualTo(JsonRpcMessage.Kind.RESULT);
     assertThat(client.requests).hasSize(1);
+  }
+
+  // ---- stateless clients (MCP 2026-07-28): the question as an input_required result ---------
+
+  /** A 2026-07-28 tools/call, declaring elicitation for forms when {@code asks}. */
+  private static ObjectNode statelessCall(String tool, int amount, boolean asks) {
+    ObjectNode params = StatelessClientTest.params();
+    if (asks) {
+      ((ObjectNode) params.get("_meta").get(StatelessMeta.CLIENT_CAPABILITIES))
+          .putObject("elicitation").putObject("form");
+    }
+    params.put("name", tool);
+    params.putObject("arguments").put("amount", amount).put("password", "hunter2");
+    return params;
+  }
+
+  private static ObjectNode answered(ObjectNode call, String action, String state) {
+    ObjectNode retry = call.deepCopy();
+    retry.putObject("inputResponses").putObject(SessionCaller.INPUT_KEY).put("action", action)
+        .putObject("content");
+    retry.put("requestState", state);
+    return retry;
+  }
+
+  @Test
+  void aStatelessClient_isAskedInAnInputRequiredResult_andItsAnswerRunsTheCallOnce() {
+    start(By.OPERATOR);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = statelessCall("alpha__refund", 40, true);
+
+    JsonRpcMessage asked = client.call("tools/call", call);
+
+    assertThat(asked.kind()).as(asked.raw().toString()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    JsonNode result = asked.result();
+    assertThat(result.path("resultType").asString()).isEqualTo("input_required");
+    JsonNode question = result.path("inputRequests").path(SessionCaller.INPUT_KEY);
+    assertThat(question.path("method").asString()).isEqualTo("elicitation/create");
+    assertThat(question.path("params").path("mode").asString()).isEqualTo("form");
+    assertThat(question.path("params").path("message").asString())
+        .contains("tools/call: alpha__refund (backend alpha)", "refunds move money").doesNotContain("hunter2");
+    String state = result.path("requestState").asString();
+    assertThat(state).startsWith("sentinel1.");
+    assertThat(backendCalls("refund")).isZero();
+
+    JsonRpcMessage ran = client.call("tools/call", answered(call, "accept", state));
+
+    assertThat(ran.kind()).as(ran.raw().toString()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    assertThat(ran.result().path("resultType").asString()).isEqualTo("complete");
+    assertThat(backendCalls("refund")).isEqualTo(1);
+    // The backend never sees the answer meant for the gateway.
+    JsonNode forwarded = alpha.received("tools/call").get(0).params();
+    assertThat(forwarded.has("inputResponses")).isFalse();
+    assertThat(forwarded.has("requestState")).isFalse();
+
+    // The same answer again: used once, so it confirms nothing more.
+    JsonRpcMessage replayed = client.call("tools/call", answered(call, "accept", state));
+    assertThat(replayed.error().path("code").asInt()).isEqualTo(-32015);
+    assertThat(replayed.error().path("message").asString()).contains("does not confirm it");
+    assertThat(backendCalls("refund")).isEqualTo(1);
+    assertThat(fixture.trail()).filteredOn(e -> "tools/call".equals(e.method()))
+        .extracting(AuditEvent::outcome)
+        .containsExactly(Outcome.UNCONFIRMED, Outcome.ALLOWED, Outcome.UNCONFIRMED);
+  }
+
+  @Test
+  void aStatelessAnswer_withAnAlteredForeignOrExpiredState_confirmsNothing() {
+    start(By.OPERATOR);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = statelessCall("alpha__refund", 40, true);
+    String state = client.call("tools/call", call).result().path("requestState").asString();
+    String other = client.call("tools/call", statelessCall("alpha__refund", 41, true)).result()
+        .path("requestState").asString();
+
+    char last = state.charAt(state.length() - 1);
+    String altered = state.substring(0, state.length() - 1) + (last == 'A' ? 'B' : 'A');
+    for (String bad : List.of(altered, other, "sentinel1.e30.e30", "not a state", "")) {
+      JsonRpcMessage refused = client.call("tools/call", answered(call, "accept", bad));
+      assertThat(refused.error().path("code").asInt()).as(bad).isEqualTo(-32015);
+    }
+    // A state that is not a string, beside an answer.
+    ObjectNode numeric = answered(call, "accept", "x");
+    numeric.put("requestState", 7);
+    assertThat(client.call("tools/call", numeric).error().path("code").asInt()).isEqualTo(-32015);
+    // The rule's wait is the state's life.
+    fixture.clock.advance(Duration.ofSeconds(31));
+    JsonRpcMessage late = client.call("tools/call", answered(call, "accept", state));
+    assertThat(late.error().path("code").asInt()).isEqualTo(-32015);
+    assertThat(backendCalls("refund")).isZero();
+  }
+
+  @Test
+  void aStatelessDecline_refuses_andAClientWithoutElicitation_isNeverAsked() {
+    start(By.OPERATOR);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = statelessCall("alpha__refund", 40, true);
+    String state = client.call("tools/call", call).result().path("requestState").asString();
+
+    JsonRpcMessage declined = client.call("tools/call", answered(call, "decline", state));
+    assertThat(declined.error().path("code").asInt()).isEqualTo(-32015);
+    assertThat(declined.error().path("message").asString()).contains("declined");
+
+    JsonRpcMessage unaskable = client.call("tools/call", statelessCall("alpha__refund", 40, false));
+    assertThat(unaskable.error().path("code").asInt()).isEqualTo(-32015);
+    assertThat(unaskable.error().path("message").asString()).contains("cannot be asked");
+    assertThat(backendCalls("refund")).isZero();
   }
 
   private static ObjectNode toolCall(String name) {
