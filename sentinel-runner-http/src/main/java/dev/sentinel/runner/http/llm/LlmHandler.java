@@ -238,7 +238,8 @@ public final class LlmHandler extends Handler.Abstract {
     Sentinel sentinel = runtime.sentinel();
     TokenBudgets budgets = TokenBudgets.of(settings.budgets(), runtime.rateLimiter());
     UpstreamCall call = new UpstreamCall(client, route, upstream, settings, forwarded, asked,
-        inject, headers, exchange.response, principal, budgets, sentinel.digestKey());
+        inject, headers, exchange.response, ClientWatch.of(request), principal, budgets,
+        sentinel.digestKey());
     Request governed = new Request(route.method(), upstream.name(), model, forwarded.json());
     CallResult<Integer> result = sentinel.call(
         new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,

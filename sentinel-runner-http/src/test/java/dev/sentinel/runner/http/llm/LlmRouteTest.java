@@ -134,7 +134,7 @@ class LlmRouteTest {
         + "    - name: oai\n      api: openai\n      base_url: " + v1 + "\n"
         + "      api_key: ${env:UPSTREAM_KEY}\n"
         + "      models: [gpt-4o, gpt-4o-mini, embed-small, error-429, error-500, silent, drip,"
-        + " invalid-sse]\n"
+        + " invalid-sse, linger]\n"
         + "    - name: slow\n      api: openai\n      base_url: " + v1 + "\n"
         + "      api_key: ${env:UPSTREAM_KEY}\n      models: [hang]\n"
         + "      first_byte_timeout: 300ms\n"
@@ -367,6 +367,37 @@ class LlmRouteTest {
         throw new IllegalStateException(e);
       }
     });
+  }
+
+  @Test
+  void clientThatDisconnects_beforeAWholeAnswer_cancelsTheUpstream_andOnlyItsCall()
+      throws Exception {
+    int before = fixture.cancels();
+    String body = "{\"model\":\"linger\",\"messages\":[]}";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:"
+          + gateway.port() + "\r\nAuthorization: Bearer " + alice.secret()
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+          + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      Conditions.await("the upstream has the request", () -> fixture.lingering() > 0);
+      // Another client, meanwhile, is served as usual.
+      assertThat(aliceOpenAi.chat().completions().create(Sdks.chat("gpt-4o")).choices())
+          .hasSize(1);
+    }
+    // The client is gone without an answer: the upstream request is cancelled, not left to run
+    // until first_byte_timeout, and the record says so.
+    Conditions.await("the fixture sees the cancel", () -> fixture.cancels() > before);
+    Conditions.await("the call is recorded as cancelled", () -> {
+      try {
+        return trail().stream().anyMatch(r -> r.get("name").asString().equals("linger")
+            && r.get("outcome").asString().equals("CANCELLED"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Conditions.await("the upstream request has ended", () -> fixture.lingering() == 0);
+    assertThat(aliceOpenAi.chat().completions().create(Sdks.chat("gpt-4o")).choices()).hasSize(1);
   }
 
   @Test

@@ -41,6 +41,8 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code drip}: a stream that sends a chunk every few milliseconds until a write fails,
  *       which it counts as a cancel ({@link #cancels()});
  *   <li>{@code hang}: never answers (until {@link #close()});
+ *   <li>{@code linger}: a whole (non-streamed) answer that never comes: the fixture waits, watching
+ *       its connection, and counts a cancel when the caller closes it ({@link #lingering()});
  *   <li>{@code invalid-sse}: a stream whose second event is not JSON and whose end is not SSE.
  * </ul>
  *
@@ -70,6 +72,7 @@ public final class ModelFixture implements AutoCloseable {
   private final List<Seen> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger cancels = new AtomicInteger();
   private final AtomicInteger silentWaiting = new AtomicInteger();
+  private final AtomicInteger lingering = new AtomicInteger();
   private volatile CountDownLatch resume = new CountDownLatch(1);
   private final CountDownLatch closing = new CountDownLatch(1);
 
@@ -127,6 +130,11 @@ public final class ModelFixture implements AutoCloseable {
     return silentWaiting.get();
   }
 
+  /** How many {@code linger} requests are waiting for their caller to go away. */
+  public int lingering() {
+    return lingering.get();
+  }
+
   /** Lets every waiting {@code silent} stream finish. */
   public void resume() {
     CountDownLatch current = resume;
@@ -178,6 +186,9 @@ public final class ModelFixture implements AutoCloseable {
       case "hang":
         closing.await();
         callback.succeeded();
+        return;
+      case "linger":
+        linger(request, response, callback);
         return;
       default:
         break;
@@ -253,6 +264,38 @@ public final class ModelFixture implements AutoCloseable {
       return;
     }
     callback.succeeded();
+  }
+
+  /**
+   * Answers nothing until the caller closes the connection, which counts as a cancel. An HTTP/1.1
+   * server reads nothing while it handles a request, so the fixture looks at the connection
+   * itself: a read of -1 is the caller's close.
+   */
+  private void linger(Request request, Response response, Callback callback) throws Exception {
+    org.eclipse.jetty.io.EndPoint endPoint =
+        request.getConnectionMetaData().getConnection().getEndPoint();
+    ByteBuffer probe = ByteBuffer.allocate(1);
+    lingering.incrementAndGet();
+    try {
+      while (closing.getCount() > 0) {
+        probe.clear().flip();
+        int read;
+        try {
+          read = endPoint.fill(probe);
+        } catch (IOException reset) {
+          read = -1;
+        }
+        if (read < 0) {
+          cancels.incrementAndGet();
+          callback.failed(new IOException("the caller went away"));
+          return;
+        }
+        closing.await(10, TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      lingering.decrementAndGet();
+    }
+    json(response, callback, 200, chatCompletion("linger"));
   }
 
   private static void write(Response response, String event) throws IOException {
