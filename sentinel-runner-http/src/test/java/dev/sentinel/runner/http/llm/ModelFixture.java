@@ -59,8 +59,13 @@ public final class ModelFixture implements AutoCloseable {
   public static final String ANSWER = String.join("", PIECES);
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  /** A request the fixture received. */
-  public record Seen(String method, String path, Map<String, String> headers, String body) {
+  /**
+   * A request the fixture received.
+   *
+   * @param target the request target exactly as it arrived: raw path and query
+   */
+  public record Seen(String method, String path, Map<String, String> headers, String body,
+      String target) {
     /** The header's value (names lowercase), or {@code null}. */
     public String header(String name) {
       return headers.get(name);
@@ -160,8 +165,13 @@ public final class ModelFixture implements AutoCloseable {
     String body = Content.Source.asString(request, StandardCharsets.UTF_8);
     Map<String, String> headers = request.getHeaders().stream().collect(Collectors.toMap(
         f -> f.getLowerCaseName(), HttpField::getValue, (a, b) -> a + ", " + b));
-    requests.add(new Seen(request.getMethod(), path, headers, body));
+    requests.add(new Seen(request.getMethod(), path, headers, body,
+        request.getHttpURI().getPathQuery()));
     boolean anthropic = path.startsWith("/v1/messages");
+    if (path.startsWith("/v1/responses") || path.startsWith("/v1/audio/")) {
+      other(request, response, callback, path, body);
+      return;
+    }
     if (request.getMethod().equals("GET") && path.equals("/v1/models")) {
       json(response, callback, 200, models());
       return;
@@ -296,6 +306,41 @@ public final class ModelFixture implements AutoCloseable {
       lingering.decrementAndGet();
     }
     json(response, callback, 200, chatCompletion("linger"));
+  }
+
+  /**
+   * The paths the tests pass through: {@code /v1/audio/slow} sends a first piece of audio, then
+   * the rest after {@link #resume()}; others answer what they received, with a cookie and a
+   * request id (the gateway passes the id on, never the cookie).
+   */
+  private void other(Request request, Response response, Callback callback, String path,
+      String body) throws Exception {
+    response.getHeaders().put("x-request-id", "req_fixture");
+    response.getHeaders().put(HttpHeader.SET_COOKIE, "session=fixture-secret");
+    if (path.equals("/v1/audio/slow")) {
+      response.setStatus(200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "audio/mpeg");
+      CountDownLatch latch = resume;
+      try {
+        write(response, "ID3-first-piece;");
+        silentWaiting.incrementAndGet();
+        try {
+          latch.await();
+        } finally {
+          silentWaiting.decrementAndGet();
+        }
+        write(response, "the-rest");
+      } catch (IOException gone) {
+        cancels.incrementAndGet();
+        callback.failed(gone);
+        return;
+      }
+      callback.succeeded();
+      return;
+    }
+    json(response, callback, 200, JSON.createObjectNode().put("object", "passthrough")
+        .put("method", request.getMethod()).put("target", request.getHttpURI().getPathQuery())
+        .put("bytes", body.getBytes(StandardCharsets.UTF_8).length));
   }
 
   private static void write(Response response, String event) throws IOException {
