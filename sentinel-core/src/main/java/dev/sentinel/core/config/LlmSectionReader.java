@@ -361,7 +361,7 @@ final class LlmSectionReader {
       }
       Set<TokenBudget.Per> per = EnumSet.noneOf(TokenBudget.Per.class);
       if (in.present(bp + "/per", subject, false)) {
-        for (String key : in.names(bp + "/per", subject, "principal or model")) {
+        for (String key : in.names(bp + "/per", subject, "principal, model or role")) {
           switch (key) {
             case "principal":
               per.add(TokenBudget.Per.PRINCIPAL);
@@ -369,8 +369,12 @@ final class LlmSectionReader {
             case "model":
               per.add(TokenBudget.Per.MODEL);
               break;
+            case "role":
+              per.add(TokenBudget.Per.ROLE);
+              break;
             default:
-              in.error(bp + "/per", subject, ConfigReader.unknown("key", key, List.of("principal", "model")));
+              in.error(bp + "/per", subject, ConfigReader.unknown("key", key,
+                  List.of("principal", "model", "role")));
           }
         }
       }

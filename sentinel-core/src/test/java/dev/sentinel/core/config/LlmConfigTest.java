@@ -98,6 +98,13 @@ class LlmConfigTest {
   }
 
   @Test
+  void budgetPerRole_isRead() {
+    LlmSettings llm = parse(UPSTREAMS + "  budgets:\n    - { id: team, tokens: 1000000/day,"
+        + " per: role }\n").llm();
+    assertThat(llm.budgets().get(0).per()).containsExactly(TokenBudget.Per.ROLE);
+  }
+
+  @Test
   void passthrough_isReadPerUpstream_andMatchesExactlyOrBelow() {
     LlmSettings llm = parse(UPSTREAMS.replace("      idle_timeout: 5s\n",
         "      idle_timeout: 5s\n      passthrough: [/v1/responses, \"/v1/audio/*\"]\n")).llm();
