@@ -98,6 +98,9 @@ public final class LlmHandler extends Handler.Abstract {
     this.metrics = new LlmMetrics(builder.registry);
     this.client = new HttpClient();
     client.setFollowRedirects(false);
+    // One client serves every principal: a cookie an upstream sets in one caller's answer (a CDN's
+    // session cookie, say) must never ride along on another caller's request.
+    client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setConnectTimeout(connectTimeout(runtime.config().llm()).toMillis());
     client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "sentinel"));
     client.setMaxConnectionsPerDestination(256);
@@ -339,7 +342,7 @@ public final class LlmHandler extends Handler.Abstract {
       refused(exchange, result.refusal());
       return;
     }
-    if (result.outcome() == Outcome.ALLOWED) {
+    if (call.answered()) {
       exchange.callback.succeeded();
       return;
     }

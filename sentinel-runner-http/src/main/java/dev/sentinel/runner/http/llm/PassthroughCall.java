@@ -90,6 +90,8 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
   private final DigestKey.ByteDigest digest;
   private final Body body;
   private int upstreamStatus = -1;
+  /** Whether a whole answer (the upstream's, or an error) reached the client. */
+  private boolean answered;
   private boolean digestUsed;
   private String responseDigest;
   private long responseSize = -1;
@@ -129,6 +131,14 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
       out.put("content_length", length);
     }
     return out;
+  }
+
+  /**
+   * Whether the client got a whole answer: the upstream's, or an error in the API's shape. A
+   * committed response that is not whole was cut midway and must be aborted, not ended.
+   */
+  boolean answered() {
+    return answered;
   }
 
   // ---- the audit view ------------------------------------------------------------------------
@@ -219,6 +229,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     } catch (IOException gone) {
       throw new CancellationException("the client went away");
     }
+    answered = true;
     return upstreamStatus;
   }
 
@@ -439,6 +450,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     } catch (IOException gone) {
       throw new CancellationException("the client went away");
     }
+    answered = true;
   }
 
   /**

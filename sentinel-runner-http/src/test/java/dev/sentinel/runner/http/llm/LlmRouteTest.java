@@ -459,6 +459,9 @@ class LlmRouteTest {
         .header("OpenAI-Beta", "responses=v1")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o\",\"input\":\"hi\"}"))
         .build();
+    // The fixture sets a cookie in every answer: the gateway serves every principal with one
+    // client, so a cookie kept from this answer would go upstream with the next caller's request.
+    raw.send(request, HttpResponse.BodyHandlers.ofString());
     HttpResponse<String> response = raw.send(request, HttpResponse.BodyHandlers.ofString());
     answers.add(response.body());
 
@@ -473,7 +476,7 @@ class LlmRouteTest {
     assertThat(seen.header("openai-beta")).isEqualTo("responses=v1");
     assertThat(seen.headers()).doesNotContainKey("cookie");
     assertThat(seen.headers().toString()).doesNotContain(alice.secret());
-    JsonNode record = newRecord(records);
+    JsonNode record = newRecord(records + 1);
     assertThat(record.get("method").asString()).isEqualTo("llm/passthrough");
     assertThat(record.get("name").asString()).isEqualTo("/v1/responses");
     assertThat(record.get("backend").asString()).isEqualTo("oai");
@@ -525,6 +528,18 @@ class LlmRouteTest {
       fixture.resume();
       assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("the-rest");
     }
+  }
+
+  @Test
+  void passthrough_upstreamError_isPassedOnWhole_andRecordedFailed() throws Exception {
+    int records = trail().size();
+    HttpResponse<String> failed = post("/v1/audio/fail", alice.secret(), "{}");
+    assertThat(failed.statusCode()).isEqualTo(500);
+    assertThat(JSON.readTree(failed.body()).at("/error/message").asString())
+        .isEqualTo("the fixture failed");
+    assertThat(newRecord(records).get("outcome").asString()).isEqualTo("FAILED");
+    // the answer was whole: the next request is served as usual
+    assertThat(post("/v1/responses", alice.secret(), "{}").statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -310,13 +310,18 @@ public final class ModelFixture implements AutoCloseable {
 
   /**
    * The paths the tests pass through: {@code /v1/audio/slow} sends a first piece of audio, then
-   * the rest after {@link #resume()}; others answer what they received, with a cookie and a
+   * the rest after {@link #resume()}; {@code /v1/audio/fail} answers 500; others answer what they
+ * received, with a cookie and a
    * request id (the gateway passes the id on, never the cookie).
    */
   private void other(Request request, Response response, Callback callback, String path,
       String body) throws Exception {
     response.getHeaders().put("x-request-id", "req_fixture");
     response.getHeaders().put(HttpHeader.SET_COOKIE, "session=fixture-secret");
+    if (path.equals("/v1/audio/fail")) {
+      error(response, callback, false, 500, "api_error", "the fixture failed");
+      return;
+    }
     if (path.equals("/v1/audio/slow")) {
       response.setStatus(200);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "audio/mpeg");
