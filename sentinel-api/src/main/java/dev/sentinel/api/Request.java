@@ -27,6 +27,11 @@ public record Request(String method, String backend, String name, JsonNode argum
   public static final String LLM_CHAT = "llm/chat";
   /** The method of a model's embeddings (the LLM route); the name is the model. */
   public static final String LLM_EMBEDDINGS = "llm/embeddings";
+  /**
+   * The method of a request an upstream passes through (the LLM route's {@code passthrough:}
+   * paths); the name is the request's canonical path, such as {@code /v1/responses}.
+   */
+  public static final String LLM_PASSTHROUGH = "llm/passthrough";
 
   private static final JsonNode NO_ARGUMENTS = JsonNodeFactory.instance.objectNode();
 

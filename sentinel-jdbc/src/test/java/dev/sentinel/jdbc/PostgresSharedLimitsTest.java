@@ -3,10 +3,14 @@ package dev.sentinel.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.api.Request;
 import dev.sentinel.core.config.DatabaseSettings;
+import dev.sentinel.core.limit.LimitRule;
 import dev.sentinel.core.limit.LimitSync;
+import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.SharedLimitUnavailableException;
 import dev.sentinel.core.limit.SharedLimits;
 import dev.sentinel.core.testing.Conditions;
@@ -104,6 +108,27 @@ class PostgresSharedLimitsTest {
       fleet.add(gateway(url, clock, sync(sync)));
     }
     return fleet;
+  }
+
+  @Test
+  void perRole_membersOnDifferentGateways_shareTheRolesBucket() {
+    ManualClock clock = new ManualClock();
+    String url = postgres.newDatabase();
+    List<PostgresRateLimiter> fleet = fleet(url, clock, LimitSync.exact());
+    LimitRule team = LimitRule.of("team", Rate.parse("3/h"), LimitRule.Key.ROLE);
+    Limits a = Limits.of(List.of(team), fleet.get(0));
+    Limits b = Limits.of(List.of(team), fleet.get(1));
+    Request call = Request.toolCall("db", "query", null);
+    Principal alice = Principal.of("alice", "developer");
+    Principal carol = Principal.of("carol", "developer");
+
+    assertThat(a.acquire(alice, call).allowed()).isTrue();
+    assertThat(a.acquire(alice, call).allowed()).isTrue();
+    assertThat(b.acquire(carol, call).allowed()).isTrue();
+    // the developers' three are spent, on whichever gateway and by whichever member
+    assertThat(b.acquire(carol, call).allowed()).isFalse();
+    assertThat(a.acquire(alice, call).allowed()).isFalse();
+    assertThat(b.acquire(Principal.of("bob", "ops"), call).allowed()).isTrue();
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.sentinel.core.llm.LlmApi;
 import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.llm.LlmUpstream;
 import dev.sentinel.core.llm.ModelAlias;
+import dev.sentinel.core.llm.PassthroughPaths;
 import dev.sentinel.core.llm.TokenBudget;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -32,7 +33,7 @@ final class LlmSectionReader {
   static final List<String> LLM_KEYS = List.of("upstreams", "aliases", "budgets", "keep_alive",
       "max_body_bytes", "default_reservation");
   static final List<String> UPSTREAM_KEYS = List.of("name", "api", "base_url", "api_key", "models",
-      "connect_timeout", "first_byte_timeout", "idle_timeout");
+      "connect_timeout", "first_byte_timeout", "idle_timeout", "passthrough");
   static final List<String> ALIAS_KEYS = List.of("model", "roles");
   static final List<String> BUDGET_KEYS = List.of("id", "tokens", "burst", "per", "roles",
       "principals", "models");
@@ -107,6 +108,7 @@ final class LlmSectionReader {
     }
     Map<String, String> names = new HashMap<>();
     Map<String, String> served = new HashMap<>();
+    Map<String, String> passed = new LinkedHashMap<>();
     for (int i = 0; i < list.size(); i++) {
       String ip = YamlDocument.child(p, i);
       LlmUpstream upstream = upstream(ip);
@@ -127,6 +129,18 @@ final class LlmSectionReader {
               + " one upstream: list the model under one of them");
           clash = true;
         }
+      }
+      for (String pattern : upstream.passthrough()) {
+        for (Map.Entry<String, String> other : passed.entrySet()) {
+          if (PassthroughPaths.overlap(pattern, other.getKey())
+              && !other.getValue().equals(upstream.name())) {
+            in.error(ip + "/passthrough", "upstream '" + upstream.name() + "'", "'" + pattern
+                + "' overlaps '" + other.getKey() + "' of upstream '" + other.getValue()
+                + "'; a path must map to one upstream: pass it through one of them");
+            clash = true;
+          }
+        }
+        passed.putIfAbsent(pattern, upstream.name());
       }
       if (!clash) {
         out.add(upstream);
@@ -196,13 +210,30 @@ final class LlmSectionReader {
         in.error(p + "/models", subject, "list at least one model the upstream serves");
       }
     }
+    List<String> passthrough = new ArrayList<>();
+    boolean passthroughValid = true;
+    if (in.present(p + "/passthrough", subject, false)) {
+      List<String> patterns = in.names(p + "/passthrough", subject, "paths such as /v1/responses"
+          + " or /v1/audio/*");
+      for (int i = 0; i < patterns.size(); i++) {
+        String problem = PassthroughPaths.patternProblem(patterns.get(i));
+        if (problem != null) {
+          in.error(in.node(p + "/passthrough").isArray()
+              ? YamlDocument.child(p + "/passthrough", i) : p + "/passthrough", subject, "'" + patterns.get(i)
+              + "': " + problem);
+          passthroughValid = false;
+        } else {
+          passthrough.add(patterns.get(i));
+        }
+      }
+    }
     Duration connect = duration(p + "/connect_timeout", LlmUpstream.DEFAULT_CONNECT_TIMEOUT);
     Duration firstByte = duration(p + "/first_byte_timeout", LlmUpstream.DEFAULT_FIRST_BYTE_TIMEOUT);
     Duration idle = duration(p + "/idle_timeout", LlmUpstream.DEFAULT_IDLE_TIMEOUT);
-    if (name == null || api == null || url == null || models.isEmpty()) {
+    if (name == null || api == null || url == null || models.isEmpty() || !passthroughValid) {
       return null;
     }
-    return new LlmUpstream(name, api, url, key, models, connect, firstByte, idle);
+    return new LlmUpstream(name, api, url, key, models, connect, firstByte, idle, passthrough);
   }
 
   private URI url(String text, String p, String subject) {
@@ -330,7 +361,7 @@ final class LlmSectionReader {
       }
       Set<TokenBudget.Per> per = EnumSet.noneOf(TokenBudget.Per.class);
       if (in.present(bp + "/per", subject, false)) {
-        for (String key : in.names(bp + "/per", subject, "principal or model")) {
+        for (String key : in.names(bp + "/per", subject, "principal, model or role")) {
           switch (key) {
             case "principal":
               per.add(TokenBudget.Per.PRINCIPAL);
@@ -338,8 +369,12 @@ final class LlmSectionReader {
             case "model":
               per.add(TokenBudget.Per.MODEL);
               break;
+            case "role":
+              per.add(TokenBudget.Per.ROLE);
+              break;
             default:
-              in.error(bp + "/per", subject, ConfigReader.unknown("key", key, List.of("principal", "model")));
+              in.error(bp + "/per", subject, ConfigReader.unknown("key", key,
+                  List.of("principal", "model", "role")));
           }
         }
       }

@@ -13,7 +13,8 @@ import java.util.Set;
  * One configured limit: a rate, what the buckets are keyed by, and which requests it applies to.
  *
  * <p>A limit keyed by nothing is global (one bucket); keyed by {@code PRINCIPAL} there is one
- * bucket per caller; by {@code PRINCIPAL} and {@code TOOL}, one per caller and tool; and so on.
+ * bucket per caller; by {@code PRINCIPAL} and {@code TOOL}, one per caller and tool; by {@code
+ * ROLE}, one per role, shared by the role's members; and so on.
  * Empty filters match everything; a filter that is set must match.
  *
  * @param id a unique id, named in refusals and the audit trail
@@ -44,7 +45,13 @@ public record LimitRule(
     /** One bucket per tool (target name, qualified by backend). */
     TOOL,
     /** One bucket per backend. */
-    BACKEND
+    BACKEND,
+    /**
+     * One bucket per role, shared by everyone holding it directly. A caller takes from the
+     * bucket of each role it holds (those the limit's {@code roles} name, when it names some),
+     * all or none; callers holding no role share one bucket.
+     */
+    ROLE
   }
 
   /** Validates and copies. */

@@ -25,7 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Bucket keys are the limit id, a fingerprint of its rate (so a reloaded limit with a new rate
  * starts with fresh buckets), and the values it is keyed by, escaped so that values holding the
- * separator cannot collide. A global limit's key is computed once.
+ * separator cannot collide. A global limit's key is computed once. A limit keyed by role has a
+ * bucket per role: a request takes from each of its caller's (see {@link LimitRule.Key#ROLE}),
+ * all or none; the role is marked with {@code \r}, which no escaped value contains, so that a
+ * role's bucket never meets a principal's of the same name.
  *
  * <p>Immutable and thread-safe, given a thread-safe limiter.
  */
@@ -82,6 +85,21 @@ public final class Limits {
       if (!limit.rule.appliesTo(principal, request)) {
         continue;
       }
+      if (limit.byRole) {
+        String[] keys = limit.roleKeys(principal, request);
+        for (int k = 0; k < keys.length; k++) {
+          RateLimitResult result = tryAcquire(keys[k], limit.rule);
+          remaining = Math.min(remaining, result.remaining());
+          if (!result.allowed()) {
+            for (int taken = 0; taken < k; taken++) {
+              refund(keys[taken], limit.rule);
+            }
+            refundBefore(i, principal, request);
+            return LimitDecision.refused(limit.rule.id(), remaining, result.retryAfter());
+          }
+        }
+        continue;
+      }
       RateLimitResult result;
       try {
         result = limiter.tryAcquire(limit.key(principal, request), limit.rule.rate(), limit.rule.cost());
@@ -97,6 +115,22 @@ public final class Limits {
     return remaining == Long.MAX_VALUE ? LimitDecision.unlimited() : LimitDecision.allowed(remaining);
   }
 
+  private RateLimitResult tryAcquire(String key, LimitRule rule) {
+    try {
+      return limiter.tryAcquire(key, rule.rate(), rule.cost());
+    } catch (RuntimeException e) {
+      return RateLimitResult.refused(0, FAILURE_RETRY_AFTER);
+    }
+  }
+
+  private void refund(String key, LimitRule rule) {
+    try {
+      limiter.refund(key, rule.rate(), rule.cost());
+    } catch (RuntimeException e) {
+      // The tokens stay spent: the request is refused either way.
+    }
+  }
+
   /** The limits, in the order they are acquired. */
   public List<LimitRule> rules() {
     return rules;
@@ -110,7 +144,11 @@ public final class Limits {
   private void refundBefore(int end, Principal principal, Request request) {
     for (int i = 0; i < end; i++) {
       Bound limit = bound[i];
-      if (limit.rule.appliesTo(principal, request)) {
+      if (limit.byRole && limit.rule.appliesTo(principal, request)) {
+        for (String key : limit.roleKeys(principal, request)) {
+          refund(key, limit.rule);
+        }
+      } else if (limit.rule.appliesTo(principal, request)) {
         try {
           limiter.refund(limit.key(principal, request), limit.rule.rate(), limit.rule.cost());
         } catch (RuntimeException e) {
@@ -137,9 +175,11 @@ public final class Limits {
     final boolean byPrincipal;
     final boolean byBackend;
     final boolean byTool;
+    final boolean byRole;
 
     Bound(LimitRule rule) {
       this.rule = rule;
+      this.byRole = rule.per().contains(LimitRule.Key.ROLE);
       this.byPrincipal = rule.per().contains(LimitRule.Key.PRINCIPAL);
       this.byTool = rule.per().contains(LimitRule.Key.TOOL);
       // A tool is qualified by its backend, so TOOL implies the backend.
@@ -166,6 +206,31 @@ public final class Limits {
         keys.put(parts, key);
       }
       return key;
+    }
+
+    /**
+     * The keys of the role buckets a request takes from: one per role the caller holds (of the
+     * limit's roles, when it names some), in name order; one for callers holding none.
+     */
+    String[] roleKeys(Principal principal, Request request) {
+      java.util.TreeSet<String> roles = new java.util.TreeSet<>(principal.roles());
+      if (!rule.roles().isEmpty()) {
+        roles.retainAll(rule.roles());
+      }
+      String base = build(principal, request) + "|\\r";
+      if (roles.isEmpty()) {
+        StringBuilder key = new StringBuilder(base);
+        escape(key, null);
+        return new String[] {key.toString()};
+      }
+      String[] out = new String[roles.size()];
+      int i = 0;
+      for (String role : roles) {
+        StringBuilder key = new StringBuilder(base);
+        escape(key, role);
+        out[i++] = key.toString();
+      }
+      return out;
     }
 
     private String build(Principal principal, Request request) {

@@ -11,7 +11,8 @@ import java.util.Objects;
  * aliases clients may ask for, the token budgets, and how the route streams and records.
  *
  * @param upstreams the upstreams, with unique names; no model is served by two upstreams of the
- *     same API (a request maps to one upstream, or is refused)
+ *     same API, and no path is passed through by two (a request maps to one upstream, or is
+ *     refused)
  * @param aliases the model aliases by name; an alias is never also a served model's name
  * @param budgets the token budgets
  * @param keepAlive how long a stream may stay silent before the gateway writes a comment
@@ -59,7 +60,19 @@ public record LlmSettings(List<LlmUpstream> upstreams, Map<String, ModelAlias> a
     }
     Map<String, String> names = new HashMap<>();
     Map<String, String> served = new HashMap<>();
+    Map<String, String> passed = new HashMap<>();
     for (LlmUpstream upstream : upstreams) {
+      for (String pattern : upstream.passthrough()) {
+        for (Map.Entry<String, String> other : passed.entrySet()) {
+          if (PassthroughPaths.overlap(pattern, other.getKey())
+              && !other.getValue().equals(upstream.name())) {
+            throw new IllegalArgumentException("passthrough '" + pattern + "' of '"
+                + upstream.name() + "' overlaps '" + other.getKey() + "' of '" + other.getValue()
+                + "'; a path must map to one upstream");
+          }
+        }
+        passed.put(pattern, upstream.name());
+      }
       if (names.put(upstream.name(), upstream.name()) != null) {
         throw new IllegalArgumentException("duplicate upstream name '" + upstream.name() + "'");
       }
@@ -86,6 +99,19 @@ public record LlmSettings(List<LlmUpstream> upstreams, Map<String, ModelAlias> a
   public String resolve(String requested, java.util.Collection<String> roles) {
     ModelAlias alias = aliases.get(requested);
     return alias == null ? requested : alias.resolve(roles);
+  }
+
+  /**
+   * The one upstream that passes a canonical path through, or {@code null} (patterns of different
+   * upstreams never overlap).
+   */
+  public LlmUpstream passthrough(String path) {
+    for (LlmUpstream upstream : upstreams) {
+      if (upstream.passesThrough(path)) {
+        return upstream;
+      }
+    }
+    return null;
   }
 
   /** The one upstream of an API serving a model, or {@code null}. */

@@ -20,9 +20,12 @@ import java.util.Objects;
  * @param connectTimeout the longest a connection may take
  * @param firstByteTimeout the longest the upstream may take to start answering
  * @param idleTimeout the longest the upstream may stay silent mid-answer
+ * @param passthrough the other {@code /v1} paths it serves, forwarded as they are (governed as
+ *     {@code llm/passthrough} named by the path); patterns as {@link PassthroughPaths} says
  */
 public record LlmUpstream(String name, LlmApi api, URI baseUrl, String apiKey, List<String> models,
-    Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout) {
+    Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
+    List<String> passthrough) {
 
   /** The connect timeout when the config gives none. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -44,6 +47,31 @@ public record LlmUpstream(String name, LlmApi api, URI baseUrl, String apiKey, L
     Objects.requireNonNull(connectTimeout, "connectTimeout");
     Objects.requireNonNull(firstByteTimeout, "firstByteTimeout");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
+    passthrough = List.copyOf(passthrough);
+    for (String pattern : passthrough) {
+      String problem = PassthroughPaths.patternProblem(pattern);
+      if (problem != null) {
+        throw new IllegalArgumentException("upstream '" + name + "' passthrough '" + pattern
+            + "': " + problem);
+      }
+    }
+  }
+
+  /** An upstream that passes no other paths through. */
+  public LlmUpstream(String name, LlmApi api, URI baseUrl, String apiKey, List<String> models,
+      Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout) {
+    this(name, api, baseUrl, apiKey, models, connectTimeout, firstByteTimeout, idleTimeout,
+        List.of());
+  }
+
+  /** Whether one of its passthrough patterns matches a canonical path. */
+  public boolean passesThrough(String path) {
+    for (String pattern : passthrough) {
+      if (PassthroughPaths.matches(pattern, path)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The upstream URL of a route path such as {@code /chat/completions} (the part after /v1). */

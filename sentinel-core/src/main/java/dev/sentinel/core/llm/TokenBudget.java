@@ -14,8 +14,8 @@ import java.util.Set;
  *
  * @param id named in refusals and the audit trail
  * @param rate tokens per period (the bucket refills continuously), with its burst
- * @param per what buckets are keyed by: any of {@code principal}, {@code model}; empty for one
- *     bucket for everyone the budget applies to
+ * @param per what buckets are keyed by: any of {@code principal}, {@code model}, {@code role};
+ *     empty for one bucket for everyone the budget applies to
  * @param roles applies to callers holding any of these roles, or {@code null} for any
  * @param principals applies to principal ids matching any of these globs, or {@code null} for any
  * @param models applies to models matching any of these globs, or {@code null} for any
@@ -28,7 +28,13 @@ public record TokenBudget(String id, Rate rate, Set<Per> per, List<String> roles
     /** One bucket per principal. */
     PRINCIPAL,
     /** One bucket per model. */
-    MODEL
+    MODEL,
+    /**
+     * One bucket per role, shared by its members: a caller's request takes from the bucket of
+     * each role it holds (of the budget's {@code roles}, when it names some), all or none;
+     * callers holding no role share one.
+     */
+    ROLE
   }
 
   /** Validates and copies. */

@@ -53,24 +53,25 @@ public final class TokenBudgets {
       if (!applies(budget, principal, model)) {
         continue;
       }
-      String key = key(budget, principal, model);
-      RateLimitResult result = limiter.tryAcquire(key, budget.rate(), Math.max(1, tokens));
-      if (!result.allowed()) {
-        for (Taken t : taken) {
-          limiter.refund(t.key, t.budget.rate(), t.tokens);
+      for (String key : keys(budget, principal, model)) {
+        RateLimitResult result = limiter.tryAcquire(key, budget.rate(), Math.max(1, tokens));
+        if (!result.allowed()) {
+          for (Taken t : taken) {
+            limiter.refund(t.key, t.budget.rate(), t.tokens);
+          }
+          // A request larger than the bucket never fits: say so, and wait no longer than a period.
+          Duration wait = result.retryAfter().compareTo(budget.rate().period()) > 0
+              ? budget.rate().period() : result.retryAfter();
+          String why = Math.max(1, tokens) > budget.rate().burst()
+              ? "the request may use " + Math.max(1, tokens)
+                  + " tokens, more than the token budget '" + budget.id() + "' ever holds (" + budget.rate().burst() + "); lower max_tokens"
+              : "the token budget '" + budget.id() + "' cannot give the " + Math.max(1, tokens)
+                  + " tokens this request may use (" + result.remaining() + " left)";
+          throw new dev.sentinel.core.RefusedException(
+              new Refusal(Outcome.LIMITED, List.of(budget.id()), why, wait));
         }
-        // A request larger than the bucket never fits: say so, and wait no longer than a period.
-        Duration wait = result.retryAfter().compareTo(budget.rate().period()) > 0
-            ? budget.rate().period() : result.retryAfter();
-        String why = Math.max(1, tokens) > budget.rate().burst()
-            ? "the request may use " + Math.max(1, tokens) + " tokens, more than the token budget '"
-                + budget.id() + "' ever holds (" + budget.rate().burst() + "); lower max_tokens"
-            : "the token budget '" + budget.id() + "' cannot give the " + Math.max(1, tokens)
-                + " tokens this request may use (" + result.remaining() + " left)";
-        throw new dev.sentinel.core.RefusedException(
-            new Refusal(Outcome.LIMITED, List.of(budget.id()), why, wait));
+        taken.add(new Taken(budget, key, Math.max(1, tokens), result.remaining()));
       }
-      taken.add(new Taken(budget, key, Math.max(1, tokens), result.remaining()));
     }
     return new Reservation(taken);
   }
@@ -94,7 +95,11 @@ public final class TokenBudgets {
     return false;
   }
 
-  private static String key(TokenBudget budget, Principal principal, String model) {
+  /**
+   * The buckets a request takes from: one, or with {@code per: role} one per role the caller
+   * holds (of the budget's roles, when it names some; one shared by callers holding none).
+   */
+  private static List<String> keys(TokenBudget budget, Principal principal, String model) {
     StringBuilder key = new StringBuilder(KEY_PREFIX).append(budget.id());
     if (budget.per().contains(TokenBudget.Per.PRINCIPAL)) {
       key.append(":p:").append(principal.id());
@@ -102,7 +107,22 @@ public final class TokenBudgets {
     if (budget.per().contains(TokenBudget.Per.MODEL)) {
       key.append(":m:").append(model);
     }
-    return key.toString();
+    if (!budget.per().contains(TokenBudget.Per.ROLE)) {
+      return List.of(key.toString());
+    }
+    java.util.TreeSet<String> roles = new java.util.TreeSet<>(principal.roles());
+    if (budget.roles() != null) {
+      roles.retainAll(budget.roles());
+    }
+    if (roles.isEmpty()) {
+      // ":n" is no ":r:" key: callers without a role never meet a role's bucket
+      return List.of(key.append(":n").toString());
+    }
+    List<String> out = new ArrayList<>(roles.size());
+    for (String role : roles) {
+      out.add(key + ":r:" + role);
+    }
+    return out;
   }
 
   private record Taken(TokenBudget budget, String key, long tokens, long remaining) {}

@@ -62,7 +62,7 @@ final class PolicyCompiler {
   static final List<String> LIMIT_KEYS =
       List.of("id", "rate", "burst", "per", "tools", "backends", "principals", "roles", "methods",
           "cost", "description");
-  static final List<String> PER_KEYS = List.of("principal", "tool", "backend");
+  static final List<String> PER_KEYS = List.of("principal", "tool", "backend", "role");
   static final List<String> DAYS = List.of("mon", "tue", "wed", "thu", "fri", "sat", "sun");
   private static final List<String> DAY_NAMES =
       List.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday");

@@ -98,6 +98,43 @@ class LlmConfigTest {
   }
 
   @Test
+  void budgetPerRole_isRead() {
+    LlmSettings llm = parse(UPSTREAMS + "  budgets:\n    - { id: team, tokens: 1000000/day,"
+        + " per: role }\n").llm();
+    assertThat(llm.budgets().get(0).per()).containsExactly(TokenBudget.Per.ROLE);
+  }
+
+  @Test
+  void passthrough_isReadPerUpstream_andMatchesExactlyOrBelow() {
+    LlmSettings llm = parse(UPSTREAMS.replace("      idle_timeout: 5s\n",
+        "      idle_timeout: 5s\n      passthrough: [/v1/responses, \"/v1/audio/*\"]\n")).llm();
+    assertThat(llm.upstreams().get(0).passthrough()).containsExactly("/v1/responses", "/v1/audio/*");
+    assertThat(llm.passthrough("/v1/responses").name()).isEqualTo("openai");
+    assertThat(llm.passthrough("/v1/audio/speech").name()).isEqualTo("openai");
+    assertThat(llm.passthrough("/v1/audio")).isNull();
+    assertThat(llm.passthrough("/v1/responses/resp_1")).isNull();
+    assertThat(llm.upstreams().get(1).passthrough()).isEmpty();
+  }
+
+  @Test
+  void passthrough_overlappingAcrossUpstreams_coveringAServedRoute_orNotCanonical_isRefused() {
+    String claude = "      models: claude-sonnet\n";
+    assertThat(problems(UPSTREAMS.replace("      idle_timeout: 5s\n",
+        "      idle_timeout: 5s\n      passthrough: \"/v1/files/*\"\n")
+        .replace(claude, claude + "      passthrough: [/v1/files/f1]\n")))
+        .contains("upstream 'claude': '/v1/files/f1' overlaps '/v1/files/*'");
+    assertThat(problems(UPSTREAMS.replace(claude, claude + "      passthrough: \"/v1/messages/*\"\n")))
+        .contains("covers /v1/messages/count_tokens");
+    assertThat(problems(UPSTREAMS.replace(claude, claude + "      passthrough: \"/v1/*\"\n")))
+        .contains("covers /v1/chat/completions");
+    for (String bad : List.of("/v2/x", "/v1/a/../b", "/v1/a//b", "/v1/a%2fb", "/v1/a*", "/v1/*/b",
+        "/v1/a;b", "/v1/a/")) {
+      assertThat(problems(UPSTREAMS.replace(claude, claude + "      passthrough: [\"" + bad
+          + "\"]\n"))).as(bad).contains("upstream 'claude': '" + bad + "': ");
+    }
+  }
+
+  @Test
   void aliasToAnUnservedModel_orShadowingAModel_isRefused() {
     assertThat(problems(UPSTREAMS + "  aliases: { default: gpt-5 }\n"))
         .contains("alias 'default'").contains("no upstream serves");

@@ -50,6 +50,50 @@ class LimitsTest {
   }
 
   @Test
+  void perRole_theRolesMembersShareOneBucket_otherRolesHaveTheirOwn() {
+    Limits limits = limits(LimitRule.of("per-role", Rate.parse("2/min"), Key.ROLE));
+    Principal carol = Principal.of("carol", "dev");
+
+    assertThat(limits.acquire(ALICE, READ).allowed()).isTrue();
+    assertThat(limits.acquire(carol, READ).allowed()).isTrue();
+    // dev's bucket is empty, whoever of its members asks
+    assertThat(limits.acquire(ALICE, READ).allowed()).isFalse();
+    assertThat(limits.acquire(carol, WRITE).allowed()).isFalse();
+    assertThat(limits.acquire(BOB, READ).allowed()).isTrue();
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(limits.acquire(carol, READ).allowed()).isTrue();
+  }
+
+  @Test
+  void perRole_aCallerWithSeveralRoles_takesFromEach_allOrNothing() {
+    Limits limits = limits(rule("per-role", "1/min", Set.of(Key.ROLE), List.of(), Set.of(),
+        Set.of(), Set.of("dev", "ops"), Set.of()));
+    Principal both = Principal.of("dave", "dev", "ops", "reader");
+
+    assertThat(limits.acquire(BOB, READ).allowed()).isTrue();
+    // ops is empty: dave is refused, and dev's token he would have taken is given back
+    LimitDecision refused = limits.acquire(both, READ);
+    assertThat(refused.allowed()).isFalse();
+    assertThat(refused.limits()).containsExactly("per-role");
+    assertThat(limits.acquire(ALICE, READ).allowed()).isTrue();
+    // a caller holding none of the limit's roles is not under it
+    assertThat(limits.acquire(Principal.of("erin", "reader"), READ).allowed()).isTrue();
+    assertThat(limits.acquire(Principal.of("erin", "reader"), READ).allowed()).isTrue();
+  }
+
+  @Test
+  void perRole_callersWithNoRole_shareOneBucket_andRoleKeysNeverMeetOtherKeys() {
+    Limits limits = limits(LimitRule.of("per-role", Rate.parse("1/min"), Key.ROLE));
+    assertThat(limits.acquire(Principal.of("anon-1"), READ).allowed()).isTrue();
+    assertThat(limits.acquire(Principal.of("anon-2"), READ).allowed()).isFalse();
+    // a role named like the no-role bucket, or like a principal, is a bucket of its own
+    assertThat(limits.acquire(Principal.of("x", "\\-"), READ).allowed()).isTrue();
+    Limits byPrincipal = limits(LimitRule.of("per-role", Rate.parse("1/min"), Key.PRINCIPAL));
+    assertThat(byPrincipal.acquire(Principal.of("dev"), READ).allowed()).isTrue();
+    assertThat(limits.acquire(ALICE, READ).allowed()).isTrue();
+  }
+
+  @Test
   void none_allowsEverythingWithTheSharedDecision() {
     assertThat(Limits.none().acquire(ALICE, READ)).isSameAs(LimitDecision.unlimited());
     assertThat(Limits.none().rules()).isEmpty();

@@ -38,6 +38,25 @@ class TokenBudgetsTest {
   }
 
   @Test
+  void perRole_theRolesMembersShareOneBudget() {
+    TokenBudgets byRole = TokenBudgets.of(List.of(new TokenBudget("team-daily",
+        Rate.of(1000, Duration.ofDays(1)), Set.of(TokenBudget.Per.ROLE), null, null, null)),
+        LocalRateLimiter.create(clock));
+    byRole.reserve(ALICE, "gpt-4o", 600).settle(600);
+    RefusedException refused = catchThrowableOfType(RefusedException.class,
+        () -> byRole.reserve(BOB, "gpt-4o", 600));
+    assertThat(refused).as("bob shares alice's role, and its budget").isNotNull();
+    assertThat(refused.refusal().rules()).containsExactly("team-daily");
+    byRole.reserve(Principal.of("ian", "intern"), "gpt-4o", 700);
+    // a caller in two roles takes from both budgets, or from neither: developer's 400 would do,
+    // intern's 300 would not, so developer's part is given back
+    Principal both = Principal.of("dana", "developer", "intern");
+    assertThat(catchThrowableOfType(RefusedException.class,
+        () -> byRole.reserve(both, "gpt-4o", 350))).isNotNull();
+    assertThat(byRole.reserve(BOB, "gpt-4o", 400).remaining()).isZero();
+  }
+
+  @Test
   void settle_givesBackTheUnused_andTakesTheExcess() {
     budgets.reserve(ALICE, "gpt-4o", 800).settle(100);
     assertThat(budgets.reserve(ALICE, "gpt-4o", 900).remaining()).isZero();

@@ -60,6 +60,13 @@ class LimitsTest {
   }
 
   @Test
+  void limits_perRole_isParsed() {
+    PolicyEngine engine = PolicyEngine.parse("roles:\n  developer: {}\nlimits:\n"
+        + "  - { id: team, rate: 100/min, per: role, methods: [llm/chat] }\n", "l.yaml");
+    assertThat(engine.limits().get(0).per()).containsExactly(LimitRule.Key.ROLE);
+  }
+
+  @Test
   void limits_absentIsEmpty() {
     assertThat(PolicyEngine.parse("rules: []\n", "l.yaml").limits()).isEmpty();
   }

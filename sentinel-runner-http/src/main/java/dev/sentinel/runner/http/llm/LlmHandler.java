@@ -17,10 +17,13 @@ import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.core.llm.LlmUpstream;
 import dev.sentinel.core.llm.ModelAlias;
 import dev.sentinel.core.llm.ModelRequest;
+import dev.sentinel.core.llm.PassthroughPaths;
 import dev.sentinel.core.llm.TokenBudgets;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HashSet;
@@ -95,6 +98,9 @@ public final class LlmHandler extends Handler.Abstract {
     this.metrics = new LlmMetrics(builder.registry);
     this.client = new HttpClient();
     client.setFollowRedirects(false);
+    // One client serves every principal: a cookie an upstream sets in one caller's answer (a CDN's
+    // session cookie, say) must never ride along on another caller's request.
+    client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setConnectTimeout(connectTimeout(runtime.config().llm()).toMillis());
     client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "sentinel"));
     client.setMaxConnectionsPerDestination(256);
@@ -184,8 +190,14 @@ public final class LlmHandler extends Handler.Abstract {
     }
     LlmRoute route = exchange.route;
     if (route == null) {
-      record(presented, exchange, settings, null, "not-served", "the path " + bounded(path)
-          + " is not served", 404);
+      LlmUpstream upstream = settings.passthrough(path);
+      if (upstream == null) {
+        record(presented, exchange, settings, null, "not-served", "the path " + bounded(path)
+            + " is not served", 404);
+        return;
+      }
+      passthrough(presented, principal, new Exchange(exchange.request, exchange.response,
+          exchange.callback, upstream.api(), null), settings, upstream, path);
       return;
     }
     if (route.get() != "GET".equals(request.getMethod())) {
@@ -238,7 +250,8 @@ public final class LlmHandler extends Handler.Abstract {
     Sentinel sentinel = runtime.sentinel();
     TokenBudgets budgets = TokenBudgets.of(settings.budgets(), runtime.rateLimiter());
     UpstreamCall call = new UpstreamCall(client, route, upstream, settings, forwarded, asked,
-        inject, headers, exchange.response, principal, budgets, sentinel.digestKey());
+        inject, headers, exchange.response, ClientWatch.of(request), principal, budgets,
+        sentinel.digestKey());
     Request governed = new Request(route.method(), upstream.name(), model, forwarded.json());
     CallResult<Integer> result = sentinel.call(
         new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
@@ -263,6 +276,89 @@ public final class LlmHandler extends Handler.Abstract {
       return;
     }
     exchange.callback.succeeded();
+  }
+
+  /**
+   * A request for a path an upstream passes through: checked to be canonical (the path the
+   * policy decides is the path forwarded, byte for byte), governed as {@code llm/passthrough}
+   * named by the path, then streamed both ways ({@link PassthroughCall}).
+   */
+  private void passthrough(Credentials presented, Principal principal, Exchange exchange,
+      LlmSettings settings, LlmUpstream upstream, String path) {
+    org.eclipse.jetty.server.Request request = exchange.request;
+    String raw = request.getHttpURI().getPath();
+    String problem = PassthroughPaths.problem(raw);
+    if (problem == null && !raw.equals(path)) {
+      problem = "the path must be given as it is forwarded, without encoding or dot segments";
+    }
+    if (problem != null) {
+      record(presented, exchange, settings, null, "invalid-path", problem, 400);
+      return;
+    }
+    String query = request.getHttpURI().getQuery();
+    URI target;
+    try {
+      target = new URI(upstream.url(path.substring("/v1".length())).toString()
+          + (query == null ? "" : "?" + query));
+      if (!java.util.Objects.equals(target.getRawQuery(), query)) {
+        throw new URISyntaxException(query, "changed");
+      }
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      record(presented, exchange, settings, null, "invalid-path",
+          "the query is not a valid URI query", 400);
+      return;
+    }
+    String method = request.getMethod();
+    if (!PassthroughCall.passes(method)) {
+      exchange.response.getHeaders().put(HttpHeader.ALLOW, "GET, POST, DELETE");
+      record(presented, exchange, settings, null, "method-not-allowed", "method not allowed:"
+          + " passed-through paths take GET, POST and DELETE", 405);
+      return;
+    }
+    if (request.getLength() > settings.maxBodyBytes()) {
+      tooLarge(presented, exchange, settings);
+      return;
+    }
+    Sentinel sentinel = runtime.sentinel();
+    HttpFields headers = request.getHeaders();
+    PassthroughCall call = new PassthroughCall(client, upstream, method, path, query, target,
+        request, exchange.response, ClientWatch.of(request), settings.maxBodyBytes(),
+        clientCheck(settings), sentinel.digestKey());
+    Request governed = new Request(Request.LLM_PASSTHROUGH, upstream.name(), path,
+        PassthroughCall.arguments(method, path, query, headers.get(HttpHeader.CONTENT_TYPE),
+            request.getLength()));
+    CallResult<Integer> result = sentinel.call(
+        new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
+            principal.id()),
+        call, call);
+    metrics.request("passthrough", null, Set.of(),
+        result.outcome().name().toLowerCase(Locale.ROOT));
+    if (result.refusal() != null) {
+      if (result.refusal().rules().contains("body-too-large")) {
+        exchange.response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        exchange.error(413, result.refusal().message(), null);
+        return;
+      }
+      refused(exchange, result.refusal());
+      return;
+    }
+    if (call.answered()) {
+      exchange.callback.succeeded();
+      return;
+    }
+    if (!exchange.response.isCommitted()) {
+      exchange.error(result.outcome() == Outcome.TIMED_OUT ? 504 : 502,
+          "the upstream request failed", null);
+      return;
+    }
+    // Failed or cancelled midway: the answer must not end as if it were whole.
+    exchange.callback.failed(new CancellationException("the passed-through answer was cut"));
+  }
+
+  /** How often a request waiting on its upstream looks whether its client is still there. */
+  static Duration clientCheck(LlmSettings settings) {
+    return settings.keepAlive().compareTo(UpstreamCall.CLIENT_CHECK) < 0 ? settings.keepAlive()
+        : UpstreamCall.CLIENT_CHECK;
   }
 
   private Principal authenticate(Credentials presented) {

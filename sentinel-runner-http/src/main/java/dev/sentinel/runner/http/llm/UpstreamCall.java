@@ -44,7 +44,9 @@ import tools.jackson.databind.node.ObjectNode;
  * anything is sent), sends the body as the policy saw it with the gateway's key for the upstream
  * (never the client's credential), and answers the client: a whole answer at once, or a stream
  * event by event, each written and flushed before the next is read, with a comment after {@code
- * keep_alive} of upstream silence. A client that goes away aborts the upstream request. Upstream
+ * keep_alive} of upstream silence. A client that goes away aborts the upstream request: a stream
+ * finds out when a write fails, a whole answer by {@linkplain ClientWatch watching} the client
+ * every {@link #CLIENT_CHECK} (or {@code keep_alive}, when shorter) while it waits. Upstream
  * errors, timeouts and invalid streams become the API's error answer or error event; the invoker
  * then throws ({@link UpstreamException}, {@link TimeoutException}, {@link
  * CancellationException}) so that the record says how the call ended.
@@ -56,6 +58,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   static final int MAX_EVENT_BYTES = 1 << 20;
   /** The largest whole (non-streamed) answer. */
   static final int MAX_ANSWER_BYTES = 32 << 20;
+  /** How often a whole answer's wait looks whether its client is still there, at most. */
+  static final java.time.Duration CLIENT_CHECK = java.time.Duration.ofSeconds(1);
   private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
   private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -78,6 +82,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   private final boolean usageInjected;
   private final HttpFields clientHeaders;
   private final Response response;
+  private final ClientWatch watch;
   private final Principal principal;
   private final TokenBudgets budgets;
   private final DigestKey.ByteDigest digest;
@@ -93,7 +98,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   UpstreamCall(HttpClient client, LlmRoute route, LlmUpstream upstream, LlmSettings settings,
       ModelRequest request, String modelRequested, boolean usageInjected, HttpFields clientHeaders,
-      Response response, Principal principal, TokenBudgets budgets, DigestKey digestKey) {
+      Response response, ClientWatch watch, Principal principal, TokenBudgets budgets,
+      DigestKey digestKey) {
     this.client = client;
     this.route = route;
     this.upstream = upstream;
@@ -103,6 +109,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     this.usageInjected = usageInjected;
     this.clientHeaders = clientHeaders;
     this.response = response;
+    this.watch = watch;
     this.principal = principal;
     this.budgets = budgets;
     this.digest = digestKey.bytes();
@@ -248,6 +255,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       throws Exception {
     long deadline = started + upstream.firstByteTimeout().toNanos();
     long keepAlive = settings.keepAlive().toNanos();
+    long check = Math.min(keepAlive, CLIENT_CHECK.toNanos());
     while (true) {
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0) {
@@ -258,12 +266,14 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
         throw timeout;
       }
       try {
-        return head.get(request.stream() ? Math.min(remaining, keepAlive) : remaining,
+        return head.get(Math.min(remaining, request.stream() ? keepAlive : check),
             TimeUnit.NANOSECONDS);
       } catch (TimeoutException quiet) {
         if (request.stream()) {
           commitStream();
           write(up, KEEP_ALIVE, 0, KEEP_ALIVE.length, false);
+        } else {
+          abandonIfGone(up);
         }
       } catch (ExecutionException e) {
         throw fail(up, 502, "the upstream could not be reached", e.getCause());
@@ -505,9 +515,17 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Reader reader = new Reader(source);
+    // Jetty's idle timeout bounds the silence (a failure chunk ends the wait); this is a backstop.
+    long silence = upstream.idleTimeout().toNanos() + 1_000_000_000L;
+    long check = Math.min(settings.keepAlive().toNanos(), CLIENT_CHECK.toNanos());
+    long quietSince = System.nanoTime();
     while (true) {
-      // Jetty's idle timeout bounds the silence: a failure chunk ends the wait.
-      Content.Chunk chunk = reader.next(upstream.idleTimeout().toNanos() + 1_000_000_000L);
+      Content.Chunk chunk = reader.next(check);
+      if (chunk == null && System.nanoTime() - quietSince < silence) {
+        abandonIfGone(up);
+        continue;
+      }
+      quietSince = System.nanoTime();
       if (chunk == null || Content.Chunk.isFailure(chunk)) {
         Throwable failure = chunk == null ? new TimeoutException("silent") : chunk.getFailure();
         if (failure instanceof TimeoutException) {
@@ -536,6 +554,19 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       if (chunk.isLast()) {
         return out.toByteArray();
       }
+    }
+  }
+
+  /**
+   * Aborts the upstream request and cancels the call when the client of a whole answer went
+   * away: nobody would read the answer, and the upstream would go on producing (and charging
+   * for) it.
+   */
+  private void abandonIfGone(org.eclipse.jetty.client.Request up) throws CancellationException {
+    if (watch.gone()) {
+      CancellationException gone = new CancellationException("the client went away");
+      up.abort(gone);
+      throw gone;
     }
   }
 
@@ -581,6 +612,9 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   }
 
   private void answer(int status, String type, byte[] bytes) throws IOException {
+    if (watch.closeAfter()) {
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);

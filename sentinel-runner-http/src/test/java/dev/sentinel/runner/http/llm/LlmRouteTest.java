@@ -126,6 +126,9 @@ class LlmRouteTest {
         + "    - id: devs-any-model\n      allow: { roles: [developer], models: [\"*\"] }\n"
         + "    - id: interns-small\n"
         + "      allow: { roles: [intern], models: [gpt-4o-mini, claude-fixture, embed-small] }\n"
+        + "    - id: devs-pass-through\n"
+        + "      allow: { roles: [developer], methods: [llm/passthrough],"
+        + " models: [/v1/responses, \"/v1/audio/*\"] }\n"
         + "    - id: bounded-answers\n"
         + "      deny: { models: [\"*\"], when: { /max_tokens: { gt: 4096 } } }\n"
         + "      reason: at most 4096 tokens per answer\n"
@@ -134,7 +137,8 @@ class LlmRouteTest {
         + "    - name: oai\n      api: openai\n      base_url: " + v1 + "\n"
         + "      api_key: ${env:UPSTREAM_KEY}\n"
         + "      models: [gpt-4o, gpt-4o-mini, embed-small, error-429, error-500, silent, drip,"
-        + " invalid-sse]\n"
+        + " invalid-sse, linger]\n"
+        + "      passthrough: [/v1/responses, \"/v1/audio/*\", /v1/files]\n"
         + "    - name: slow\n      api: openai\n      base_url: " + v1 + "\n"
         + "      api_key: ${env:UPSTREAM_KEY}\n      models: [hang]\n"
         + "      first_byte_timeout: 300ms\n"
@@ -370,6 +374,37 @@ class LlmRouteTest {
   }
 
   @Test
+  void clientThatDisconnects_beforeAWholeAnswer_cancelsTheUpstream_andOnlyItsCall()
+      throws Exception {
+    int before = fixture.cancels();
+    String body = "{\"model\":\"linger\",\"messages\":[]}";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:"
+          + gateway.port() + "\r\nAuthorization: Bearer " + alice.secret()
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+          + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      Conditions.await("the upstream has the request", () -> fixture.lingering() > 0);
+      // Another client, meanwhile, is served as usual.
+      assertThat(aliceOpenAi.chat().completions().create(Sdks.chat("gpt-4o")).choices())
+          .hasSize(1);
+    }
+    // The client is gone without an answer: the upstream request is cancelled, not left to run
+    // until first_byte_timeout, and the record says so.
+    Conditions.await("the fixture sees the cancel", () -> fixture.cancels() > before);
+    Conditions.await("the call is recorded as cancelled", () -> {
+      try {
+        return trail().stream().anyMatch(r -> r.get("name").asString().equals("linger")
+            && r.get("outcome").asString().equals("CANCELLED"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Conditions.await("the upstream request has ended", () -> fixture.lingering() == 0);
+    assertThat(aliceOpenAi.chat().completions().create(Sdks.chat("gpt-4o")).choices()).hasSize(1);
+  }
+
+  @Test
   void invalidSse_becomesAnErrorEvent() throws Exception {
     int records = trail().size();
     HttpResponse<String> response = post("/v1/chat/completions", alice.secret(),
@@ -410,6 +445,142 @@ class LlmRouteTest {
     assertThat(timedOut.statusCode()).isEqualTo(504);
     JsonNode record = newRecord(records);
     assertThat(record.get("outcome").asString()).as(record.toString()).isEqualTo("TIMED_OUT");
+  }
+
+  // ---- passthrough ---------------------------------------------------------------------------
+
+  @Test
+  void passthrough_forwardsTheDecidedPathAndQuery_withTheGatewaysKey_andRecordsIt()
+      throws Exception {
+    int records = trail().size();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(origin() + "/v1/responses?include=x.y"))
+        .header("Authorization", "Bearer " + alice.secret())
+        .header("Content-Type", "application/json").header("Cookie", "mine=1")
+        .header("OpenAI-Beta", "responses=v1")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o\",\"input\":\"hi\"}"))
+        .build();
+    // The fixture sets a cookie in every answer: the gateway serves every principal with one
+    // client, so a cookie kept from this answer would go upstream with the next caller's request.
+    raw.send(request, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = raw.send(request, HttpResponse.BodyHandlers.ofString());
+    answers.add(response.body());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(response.body()).get("target").asString())
+        .isEqualTo("/v1/responses?include=x.y");
+    assertThat(response.headers().firstValue("x-request-id")).hasValue("req_fixture");
+    assertThat(response.headers().firstValue("set-cookie")).isEmpty();
+    ModelFixture.Seen seen = lastSeen();
+    assertThat(seen.target()).isEqualTo("/v1/responses?include=x.y");
+    assertThat(seen.header("authorization")).isEqualTo("Bearer " + UPSTREAM_KEY);
+    assertThat(seen.header("openai-beta")).isEqualTo("responses=v1");
+    assertThat(seen.headers()).doesNotContainKey("cookie");
+    assertThat(seen.headers().toString()).doesNotContain(alice.secret());
+    JsonNode record = newRecord(records + 1);
+    assertThat(record.get("method").asString()).isEqualTo("llm/passthrough");
+    assertThat(record.get("name").asString()).isEqualTo("/v1/responses");
+    assertThat(record.get("backend").asString()).isEqualTo("oai");
+    assertThat(record.get("outcome").asString()).isEqualTo("ALLOWED");
+    assertThat(record.at("/arguments/status").asInt()).isEqualTo(200);
+    assertThat(record.toString()).doesNotContain("\"hi\"");
+  }
+
+  @Test
+  void passthrough_isDeniedByDefault_andPathsNotListedAreNotServed() throws Exception {
+    int forwarded = fixture.requests().size();
+    HttpResponse<String> intern = post("/v1/responses", ian.secret(), "{}");
+    assertThat(intern.statusCode()).isEqualTo(403);
+    assertThat(JSON.readTree(intern.body()).has("error")).isTrue();
+    // listed for the upstream, but no rule allows it: deny by default
+    HttpResponse<String> files = post("/v1/files", alice.secret(), "{}");
+    assertThat(files.statusCode()).isEqualTo(403);
+    assertThat(post("/v1/batches", alice.secret(), "{}").statusCode()).isEqualTo(404);
+    assertThat(fixture.requests()).hasSize(forwarded);
+  }
+
+  @Test
+  void passthrough_pathTricks_neverReachTheUpstream() throws Exception {
+    int forwarded = fixture.requests().size();
+    String[] targets = {
+        "/v1/audio/%2e%2e/%2e%2e/admin", "/v1/audio/..%2f..%2fadmin", "/v1/audio//speech",
+        "/v1/audio/speech;jsessionid=1", "/v1/audio/./speech", "/v1/audio/%73peech",
+        "/v1/audio/speech%3Fx=1", "/v1/audio/speech/", "/v1/responses/%2e%2e",
+        "/v1/audio/sp%00eech", "/v1/audio/speech%2F..%2F..%2Fadmin", "/v1/audio/a\\b"};
+    for (String target : targets) {
+      String status = rawStatus("POST " + target + " HTTP/1.1", "{}");
+      assertThat(status).as(target).matches("HTTP/1.1 4\\d\\d.*");
+    }
+    assertThat(fixture.requests()).as("nothing was forwarded").hasSize(forwarded);
+  }
+
+  @Test
+  void passthrough_streamsTheAnswer_chunkByChunk() throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(origin() + "/v1/audio/slow"))
+        .header("Authorization", "Bearer " + alice.secret())
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build();
+    HttpResponse<InputStream> response = raw.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(response.headers().firstValue("content-type")).hasValue("audio/mpeg");
+    try (InputStream in = response.body()) {
+      // The first piece arrives while the upstream still holds the rest.
+      assertThat(new String(in.readNBytes("ID3-first-piece;".length()), StandardCharsets.US_ASCII))
+          .isEqualTo("ID3-first-piece;");
+      assertThat(fixture.silentWaiting()).isPositive();
+      fixture.resume();
+      assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("the-rest");
+    }
+  }
+
+  @Test
+  void passthrough_upstreamError_isPassedOnWhole_andRecordedFailed() throws Exception {
+    int records = trail().size();
+    HttpResponse<String> failed = post("/v1/audio/fail", alice.secret(), "{}");
+    assertThat(failed.statusCode()).isEqualTo(500);
+    assertThat(JSON.readTree(failed.body()).at("/error/message").asString())
+        .isEqualTo("the fixture failed");
+    assertThat(newRecord(records).get("outcome").asString()).isEqualTo("FAILED");
+    // the answer was whole: the next request is served as usual
+    assertThat(post("/v1/responses", alice.secret(), "{}").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void passthrough_bodyOverTheLimit_is413_declaredOrStreamed() throws Exception {
+    int records = trail().size();
+    String big = "{\"pad\":\"" + "a".repeat(70_000) + "\"}";
+    assertThat(post("/v1/responses", alice.secret(), big).statusCode()).isEqualTo(413);
+    // Without a length (chunked), the body is cut as it streams to the upstream.
+    HttpRequest chunked = HttpRequest.newBuilder(URI.create(origin() + "/v1/responses"))
+        .header("Authorization", "Bearer " + alice.secret())
+        .POST(HttpRequest.BodyPublishers.ofInputStream(
+            () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
+        .build();
+    HttpResponse<String> response = raw.send(chunked, HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(JSON.readTree(response.body()).at("/error/message").asString())
+        .contains("max_body_bytes");
+    Conditions.await("the cut body is recorded", () -> {
+      try {
+        return trail().stream().skip(records).anyMatch(r ->
+            r.get("method").asString().equals("llm/passthrough")
+                && r.get("rules").toString().contains("body-too-large"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /** Sends one request with exactly this request line; the status line of the answer. */
+  private static String rawStatus(String requestLine, String body) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write((requestLine + "\r\nHost: 127.0.0.1:" + gateway.port()
+          + "\r\nAuthorization: Bearer " + alice.secret() + "\r\nContent-Type: application/json"
+          + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+          .getBytes(StandardCharsets.ISO_8859_1));
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      answers.add(answer);
+      int end = answer.indexOf("\r\n");
+      return end < 0 ? answer : answer.substring(0, end);
+    }
   }
 
   // ---- bad input ----------------------------------------------------------------------------

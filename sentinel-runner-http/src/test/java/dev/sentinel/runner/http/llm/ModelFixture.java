@@ -41,6 +41,8 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code drip}: a stream that sends a chunk every few milliseconds until a write fails,
  *       which it counts as a cancel ({@link #cancels()});
  *   <li>{@code hang}: never answers (until {@link #close()});
+ *   <li>{@code linger}: a whole (non-streamed) answer that never comes: the fixture waits, watching
+ *       its connection, and counts a cancel when the caller closes it ({@link #lingering()});
  *   <li>{@code invalid-sse}: a stream whose second event is not JSON and whose end is not SSE.
  * </ul>
  *
@@ -57,8 +59,13 @@ public final class ModelFixture implements AutoCloseable {
   public static final String ANSWER = String.join("", PIECES);
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  /** A request the fixture received. */
-  public record Seen(String method, String path, Map<String, String> headers, String body) {
+  /**
+   * A request the fixture received.
+   *
+   * @param target the request target exactly as it arrived: raw path and query
+   */
+  public record Seen(String method, String path, Map<String, String> headers, String body,
+      String target) {
     /** The header's value (names lowercase), or {@code null}. */
     public String header(String name) {
       return headers.get(name);
@@ -70,6 +77,7 @@ public final class ModelFixture implements AutoCloseable {
   private final List<Seen> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger cancels = new AtomicInteger();
   private final AtomicInteger silentWaiting = new AtomicInteger();
+  private final AtomicInteger lingering = new AtomicInteger();
   private volatile CountDownLatch resume = new CountDownLatch(1);
   private final CountDownLatch closing = new CountDownLatch(1);
 
@@ -127,6 +135,11 @@ public final class ModelFixture implements AutoCloseable {
     return silentWaiting.get();
   }
 
+  /** How many {@code linger} requests are waiting for their caller to go away. */
+  public int lingering() {
+    return lingering.get();
+  }
+
   /** Lets every waiting {@code silent} stream finish. */
   public void resume() {
     CountDownLatch current = resume;
@@ -152,8 +165,13 @@ public final class ModelFixture implements AutoCloseable {
     String body = Content.Source.asString(request, StandardCharsets.UTF_8);
     Map<String, String> headers = request.getHeaders().stream().collect(Collectors.toMap(
         f -> f.getLowerCaseName(), HttpField::getValue, (a, b) -> a + ", " + b));
-    requests.add(new Seen(request.getMethod(), path, headers, body));
+    requests.add(new Seen(request.getMethod(), path, headers, body,
+        request.getHttpURI().getPathQuery()));
     boolean anthropic = path.startsWith("/v1/messages");
+    if (path.startsWith("/v1/responses") || path.startsWith("/v1/audio/")) {
+      other(request, response, callback, path, body);
+      return;
+    }
     if (request.getMethod().equals("GET") && path.equals("/v1/models")) {
       json(response, callback, 200, models());
       return;
@@ -178,6 +196,9 @@ public final class ModelFixture implements AutoCloseable {
       case "hang":
         closing.await();
         callback.succeeded();
+        return;
+      case "linger":
+        linger(request, response, callback);
         return;
       default:
         break;
@@ -253,6 +274,78 @@ public final class ModelFixture implements AutoCloseable {
       return;
     }
     callback.succeeded();
+  }
+
+  /**
+   * Answers nothing until the caller closes the connection, which counts as a cancel. An HTTP/1.1
+   * server reads nothing while it handles a request, so the fixture looks at the connection
+   * itself: a read of -1 is the caller's close.
+   */
+  private void linger(Request request, Response response, Callback callback) throws Exception {
+    org.eclipse.jetty.io.EndPoint endPoint =
+        request.getConnectionMetaData().getConnection().getEndPoint();
+    ByteBuffer probe = ByteBuffer.allocate(1);
+    lingering.incrementAndGet();
+    try {
+      while (closing.getCount() > 0) {
+        probe.clear().flip();
+        int read;
+        try {
+          read = endPoint.fill(probe);
+        } catch (IOException reset) {
+          read = -1;
+        }
+        if (read < 0) {
+          cancels.incrementAndGet();
+          callback.failed(new IOException("the caller went away"));
+          return;
+        }
+        closing.await(10, TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      lingering.decrementAndGet();
+    }
+    json(response, callback, 200, chatCompletion("linger"));
+  }
+
+  /**
+   * The paths the tests pass through: {@code /v1/audio/slow} sends a first piece of audio, then
+   * the rest after {@link #resume()}; {@code /v1/audio/fail} answers 500; others answer what they
+ * received, with a cookie and a
+   * request id (the gateway passes the id on, never the cookie).
+   */
+  private void other(Request request, Response response, Callback callback, String path,
+      String body) throws Exception {
+    response.getHeaders().put("x-request-id", "req_fixture");
+    response.getHeaders().put(HttpHeader.SET_COOKIE, "session=fixture-secret");
+    if (path.equals("/v1/audio/fail")) {
+      error(response, callback, false, 500, "api_error", "the fixture failed");
+      return;
+    }
+    if (path.equals("/v1/audio/slow")) {
+      response.setStatus(200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "audio/mpeg");
+      CountDownLatch latch = resume;
+      try {
+        write(response, "ID3-first-piece;");
+        silentWaiting.incrementAndGet();
+        try {
+          latch.await();
+        } finally {
+          silentWaiting.decrementAndGet();
+        }
+        write(response, "the-rest");
+      } catch (IOException gone) {
+        cancels.incrementAndGet();
+        callback.failed(gone);
+        return;
+      }
+      callback.succeeded();
+      return;
+    }
+    json(response, callback, 200, JSON.createObjectNode().put("object", "passthrough")
+        .put("method", request.getMethod()).put("target", request.getHttpURI().getPathQuery())
+        .put("bytes", body.getBytes(StandardCharsets.UTF_8).length));
   }
 
   private static void write(Response response, String event) throws IOException {
