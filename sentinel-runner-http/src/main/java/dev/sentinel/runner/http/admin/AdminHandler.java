@@ -75,7 +75,7 @@ public final class AdminHandler extends Handler.Abstract {
     this.originAllowed = b.originAllowed;
     this.operator = b.operator;
     this.operatorRoles = b.operatorRoles;
-    this.breakGlass = new BreakGlassRoute(b.operations, b.clock);
+    this.breakGlass = new BreakGlassRoute(b.operations, b.clock, b.runtime::sentinel);
     this.principals = b.principals;
     this.runtime = b.runtime;
     this.routes = Map.of(

@@ -15,6 +15,7 @@ import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.eclipse.jetty.util.Fields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +33,12 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>{@code POST .../self} with {@code {"code", "reason", "ttl"}} is the principal's own door:
  * authenticated by the principal's credentials (its API key or token, as for MCP requests), never
  * by the admin token; it opens a window for that principal alone. A refused code is recorded in
- * the audit trail (method {@value #SELF_METHOD}, rule {@code break_glass}).
+ * the audit trail (method {@value #SELF_METHOD}, rule {@code break_glass}); so is every window
+ * opened here, by an operator or with a code ({@value #SELF_METHOD}, allowed), and every early
+ * close ({@value #CLOSE_METHOD}).
  */
 final class BreakGlassRoute implements AdminExchange.Route {
-  /** The method refused self-service attempts are recorded under in the audit trail. */
+  /** The method openings, and refused self-service attempts, are recorded under in the audit trail. */
   static final String SELF_METHOD = "sentinel/breakglass/open";
   private static final Logger log = LoggerFactory.getLogger(BreakGlassRoute.class);
   private static final Set<String> LIST_PARAMS = Set.of("all", "limit");
@@ -44,12 +47,25 @@ final class BreakGlassRoute implements AdminExchange.Route {
   private static final Set<String> ENROLL_FIELDS = Set.of("principal");
   private static final Set<String> SELF_FIELDS = Set.of("code", "reason", "ttl");
 
+  /** The method an early close is recorded under in the audit trail. */
+  static final String CLOSE_METHOD = "sentinel/breakglass/close";
+
   private final Operations operations;
   private final Clock clock;
+  private final Supplier<Sentinel> sentinel;
 
-  BreakGlassRoute(Operations operations, Clock clock) {
+  /** @param sentinel the pipeline in force, whose audit trail records each opening and closing */
+  BreakGlassRoute(Operations operations, Clock clock, Supplier<Sentinel> sentinel) {
     this.operations = operations;
     this.clock = clock;
+    this.sentinel = sentinel;
+  }
+
+  /** An opened window, on the record: who opened it, for whom, until when, and why. */
+  private void opened(BreakGlassWindow w, String actor) {
+    sentinel.get().recordEvent(actor, SELF_METHOD, w.id(), Outcome.ALLOWED,
+        "opened a break-glass window for " + w.principal() + " until " + w.expires() + ": "
+            + w.reason());
   }
 
   @Override
@@ -61,6 +77,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
         String by = x.by(body, null);
         BreakGlassWindow w = ops.open(AdminExchange.requiredText(body, "principal"),
             AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"), by);
+        opened(w, by);
         return Answer.ok(json(w, clock.instant()));
       }
       x.allow("GET", "HEAD", "POST");
@@ -75,7 +92,10 @@ final class BreakGlassRoute implements AdminExchange.Route {
     if (x.segments(3) && x.parts()[2].equals("close")) {
       x.allow("POST");
       String by = x.by(x.body(CLOSE_FIELDS), null);
-      return Answer.ok(json(ops.close(x.parts()[1], by), clock.instant()));
+      BreakGlassWindow w = ops.close(x.parts()[1], by);
+      sentinel.get().recordEvent(by, CLOSE_METHOD, w.id(), Outcome.ALLOWED,
+          "closed the break-glass window of " + w.principal() + " early");
+      return Answer.ok(json(w, clock.instant()));
     }
     throw AdminExchange.notFound();
   }
@@ -90,6 +110,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
     try {
       BreakGlassWindow w = operations.breakGlass().openWithCode(principal.id(), code,
           AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"));
+      opened(w, w.openedBy());
       return Answer.ok(json(w, clock.instant()));
     } catch (OperatorException e) {
       if (e.kind() == OperatorException.Kind.CONFLICT) {

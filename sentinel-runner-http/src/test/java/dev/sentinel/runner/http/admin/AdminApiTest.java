@@ -509,6 +509,14 @@ class AdminApiTest {
     assertThat(json(opened).path("principal").asString()).isEqualTo("alice");
     assertThat(json(opened).path("opened_by").asString()).isEqualTo("alice (totp)");
     assertThat(call("forbidden")).isEqualTo(Outcome.ALLOWED);
+    Conditions.await("the opening is in the trail", () -> {
+      try {
+        return json(admin("GET", "/admin/api/audit?outcome=allowed", null)).path("events")
+            .toString().contains(json(opened).path("id").asString());
+      } catch (IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
     admin("POST", "/admin/api/breakglass/" + json(opened).path("id").asString() + "/close",
         "{\"by\":\"ops\"}");
     HttpResponse<String> replayed = send("POST", "/admin/api/breakglass/self", body,
@@ -638,6 +646,20 @@ class AdminApiTest {
         "X-API-Key", olga.secret(), "Content-Type", json);
     assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
     assertThat(json(opened).path("opened_by").asString()).isEqualTo("olga");
+    // The opening and the early close are on the record, under the operator's name.
+    String window = json(opened).path("id").asString();
+    assertThat(send("POST", "/admin/api/breakglass/" + window + "/close", "{}",
+        "X-API-Key", olga.secret(), "Content-Type", json).statusCode()).isEqualTo(200);
+    Conditions.await("the opening and closing are in the trail", () -> {
+      try {
+        String events = json(admin("GET", "/admin/api/audit?principal=olga", null)).path("events")
+            .toString();
+        return events.contains("sentinel/breakglass/open") && events.contains("sentinel/breakglass/close")
+            && events.contains(window);
+      } catch (IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
     // A revoked operator key is no credential.
     keys.revoke(olga.key().id());
     assertThat(send("GET", "/admin/api/status", null, "X-API-Key", olga.secret()).statusCode())
