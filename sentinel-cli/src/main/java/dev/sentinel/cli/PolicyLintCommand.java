@@ -6,7 +6,7 @@ import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.ToolReport;
 import dev.sentinel.core.policy.PolicyEngine;
-import dev.sentinel.core.policy.PolicyLint;
+import dev.sentinel.policy.tools.PolicyLint;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

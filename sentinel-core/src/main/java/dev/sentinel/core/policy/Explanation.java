@@ -43,7 +43,7 @@ public record Explanation(Decision decision, List<RuleTrace> rules) {
   }
 
   /** The first line of {@link #render()}. */
-  static String summary(Decision decision) {
+  public static String summary(Decision decision) {
     StringBuilder out = new StringBuilder("decision: ").append(decision.effect());
     if (!decision.rules().isEmpty()) {
       out.append(" by ").append(String.join(", ", decision.rules()));
@@ -56,7 +56,7 @@ public record Explanation(Decision decision, List<RuleTrace> rules) {
   }
 
   /** The effect in lower case with the deciding rules: {@code deny by a, b}. */
-  static String brief(Decision decision) {
+  public static String brief(Decision decision) {
     String effect = decision.effect().name().toLowerCase(Locale.ROOT);
     return decision.rules().isEmpty()
         ? effect + " (" + decision.reason() + ")"

@@ -1,8 +1,9 @@
 /**
  * The policy engine: YAML policies compiled into an index, deciding allow, deny or confirm for
  * each request, filtering lists, and explaining itself. The front door is
- * {@link dev.sentinel.core.policy.PolicyEngine}; {@link dev.sentinel.core.policy.PolicyTests}
- * runs test cases written beside a policy.
+ * {@link dev.sentinel.core.policy.PolicyEngine}. Test cases written beside a policy, lint and
+ * the diff of two policies are tooling, in module {@code sentinel-policy-tools}
+ * ({@code dev.sentinel.policy.tools}).
  *
  * <h2>File format</h2>
  *

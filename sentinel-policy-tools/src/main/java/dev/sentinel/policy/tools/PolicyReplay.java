@@ -1,4 +1,4 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Decision;

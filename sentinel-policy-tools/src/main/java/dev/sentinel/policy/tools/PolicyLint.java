@@ -1,4 +1,4 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.internal.Glob;

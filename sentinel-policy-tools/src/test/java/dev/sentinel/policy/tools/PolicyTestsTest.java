@@ -1,10 +1,12 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.config.ConfigException;
+import dev.sentinel.core.policy.Explanation;
+import dev.sentinel.core.policy.PolicyEngine;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Instant;

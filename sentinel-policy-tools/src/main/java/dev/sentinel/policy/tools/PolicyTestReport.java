@@ -1,4 +1,4 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import java.util.List;
 import java.util.Objects;

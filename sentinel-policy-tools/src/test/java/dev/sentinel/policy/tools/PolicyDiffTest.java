@@ -1,4 +1,4 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,7 @@ import dev.sentinel.api.Effect;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
+import dev.sentinel.core.policy.PolicyEngine;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

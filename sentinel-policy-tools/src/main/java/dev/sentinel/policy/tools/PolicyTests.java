@@ -1,4 +1,4 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import dev.sentinel.api.Decision;
 import dev.sentinel.api.Principal;
@@ -7,6 +7,9 @@ import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.ConfigReader;
 import dev.sentinel.core.config.YamlDocument;
+import dev.sentinel.core.policy.Explanation;
+import dev.sentinel.core.policy.PolicyEngine;
+import dev.sentinel.core.policy.RuleTrace;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,7 +1,8 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import dev.sentinel.core.audit.CanonicalJson;
 import dev.sentinel.core.config.YamlDocument;
+import dev.sentinel.core.policy.PolicyEngine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,9 +1,9 @@
-package dev.sentinel.core.policy;
+package dev.sentinel.policy.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sentinel.core.policy.PolicyLint.Finding;
-import dev.sentinel.core.policy.PolicyLint.Severity;
+import dev.sentinel.policy.tools.PolicyLint.Finding;
+import dev.sentinel.policy.tools.PolicyLint.Severity;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
