@@ -5,7 +5,7 @@ import dev.sentinel.core.breakglass.BreakGlassWindow;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.core.notify.WebhookNotifier;
+import dev.sentinel.mcp.gateway.WebhookNotifier;
 import dev.sentinel.core.operator.BreakGlassOperations;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.core.operator.Operations;

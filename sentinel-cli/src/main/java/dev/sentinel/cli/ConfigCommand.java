@@ -23,12 +23,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code sentinel config check FILE [--start]}. Not thread-safe. */
+/** {@code sentinel config check FILE [--start]} and {@code sentinel config schema}. Not thread-safe. */
 @Command(
     name = "config",
     mixinStandardHelpOptions = true,
-    description = "Check a gateway config file.")
+    description = "Check a gateway config file, or print its JSON Schema for editors.")
 public final class ConfigCommand implements Runnable {
+  /** The class-path location of the config format's JSON Schema (draft 2020-12). */
+  static final String SCHEMA_RESOURCE = "/dev/sentinel/cli/sentinel-config.schema.json";
+
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
 
@@ -48,7 +51,26 @@ public final class ConfigCommand implements Runnable {
   /** Without a subcommand: a usage error. */
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: check");
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: check or schema");
+  }
+
+  /** Prints the JSON Schema of the config format, for editors (the YAML language server). */
+  @Command(
+      name = "schema",
+      mixinStandardHelpOptions = true,
+      description = {"Print the JSON Schema (draft 2020-12) of the config format, for editors:",
+          "  sentinel config schema > sentinel-config.schema.json",
+          "then start the config file with: # yaml-language-server: $$schema=./sentinel-config.schema.json"})
+  int schema() throws java.io.IOException {
+    try (java.io.InputStream in = ConfigCommand.class.getResourceAsStream(SCHEMA_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(SCHEMA_RESOURCE + " is missing from the command line's jar");
+      }
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      out.print(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      out.flush();
+    }
+    return 0;
   }
 
   /** Loads a config and prints a one-screen summary; with {@code --start}, checks the backends' tools too. */

@@ -5,7 +5,7 @@ import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.core.notify.WebhookNotifier;
+import dev.sentinel.mcp.gateway.WebhookNotifier;
 import dev.sentinel.jdbc.JdbcStores;
 import java.nio.file.Path;
 import java.util.Map;

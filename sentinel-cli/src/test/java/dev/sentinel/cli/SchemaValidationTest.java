@@ -7,7 +7,6 @@ import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import dev.sentinel.core.config.GatewayConfig;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.util.List;
@@ -23,7 +22,7 @@ class SchemaValidationTest {
 
   @BeforeAll
   static void load() throws Exception {
-    try (InputStream in = GatewayConfig.class.getResourceAsStream(GatewayConfig.SCHEMA_RESOURCE)) {
+    try (InputStream in = ConfigCommand.class.getResourceAsStream(ConfigCommand.SCHEMA_RESOURCE)) {
       schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
           .getSchema(in);
     }
@@ -31,6 +30,17 @@ class SchemaValidationTest {
 
   private static List<Error> errors(String yaml) {
     return schema.validate(yaml, InputFormat.YAML);
+  }
+
+  @Test
+  void configSchema_printsTheSchemaForEditors() throws Exception {
+    Cli.Run run = Cli.run("config", "schema");
+    assertThat(run.exit()).as(run.err()).isZero();
+    try (InputStream in = ConfigCommand.class.getResourceAsStream(ConfigCommand.SCHEMA_RESOURCE)) {
+      assertThat(run.out()).isEqualTo(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+    assertThat(tools.jackson.databind.json.JsonMapper.shared().readTree(run.out()).path("$schema").asString())
+        .contains("2020-12");
   }
 
   @Test

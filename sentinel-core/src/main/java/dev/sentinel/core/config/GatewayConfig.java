@@ -15,8 +15,8 @@ import java.util.Set;
 
 /**
  * A gateway's configuration file, loaded and checked: one format for the stdio and HTTP
- * runners. See {@code docs/config.md} for the format and the JSON Schema
- * {@value #SCHEMA_RESOURCE} for editors.
+ * runners. See {@code docs/config.md} for the format; {@code sentinel config schema} prints its
+ * JSON Schema for editors.
  *
  * <pre>
  * gateway:  { name: my-gateway, request_timeout: 60s, max_message_bytes: 4MiB }
@@ -80,10 +80,6 @@ public record GatewayConfig(
     NotifySettings notifications,
     Telemetry telemetry,
     RunningBundle bundle) {
-
-  /** The class-path location of the JSON Schema (draft 2020-12) of the format. */
-  public static final String SCHEMA_RESOURCE =
-      "/dev/sentinel/core/config/sentinel-config.schema.json";
 
   /** Validates and copies. */
   public GatewayConfig {

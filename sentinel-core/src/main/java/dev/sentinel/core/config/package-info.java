@@ -18,8 +18,8 @@
  * limits and kill switch) comes in through the {@link dev.sentinel.core.config.Stores} SPI, which
  * sentinel-jdbc implements, so that core does not depend on it.
  *
- * <p>A JSON Schema of the format (draft 2020-12) ships as the class-path resource
- * {@value dev.sentinel.core.config.GatewayConfig#SCHEMA_RESOURCE}, for editors.
+ * <p>A JSON Schema of the format (draft 2020-12), for editors, ships with the command line
+ * ({@code sentinel config schema} prints it), not in this library: embedders do not carry it.
  *
  * <p>Underneath, shared by the policy compiler and the config loader so that every bad line in
  * any Sentinel file is reported the same way ({@code file:line:column: subject: message}): a YAML

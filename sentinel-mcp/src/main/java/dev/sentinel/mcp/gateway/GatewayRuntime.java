@@ -35,7 +35,6 @@ import dev.sentinel.core.approval.RoutingConfirmer;
 import dev.sentinel.core.policy.ConfirmSettings;
 import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.core.notify.WebhookNotifier;
 import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;

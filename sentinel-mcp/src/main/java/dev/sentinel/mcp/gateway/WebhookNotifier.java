@@ -1,5 +1,7 @@
-package dev.sentinel.core.notify;
+package dev.sentinel.mcp.gateway;
 
+import dev.sentinel.core.notify.Notification;
+import dev.sentinel.core.notify.Notifier;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,9 +1,10 @@
-package dev.sentinel.core.notify;
+package dev.sentinel.mcp.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.sentinel.core.notify.Notification;
 import dev.sentinel.core.testing.Conditions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
