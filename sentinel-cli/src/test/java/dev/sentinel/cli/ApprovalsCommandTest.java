@@ -10,6 +10,7 @@ import dev.sentinel.cli.Cli.Run;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import java.nio.file.Files;
@@ -32,14 +33,44 @@ class ApprovalsCommandTest {
   @TempDir Path dir;
 
   private Path config() throws Exception {
+    return config("");
+  }
+
+  /** The config, with more keys for the refunds rule (such as its {@code wait}). */
+  private Path config(String ruleExtras) throws Exception {
     Path file = dir.resolve("sentinel.yaml");
     Files.writeString(file, "gateway: { start_timeout: 1s }\n"
         + "backends:\n  - name: billing\n    stdio: { command: /nonexistent/sentinel-test-server }\n"
         + "policy:\n  rules:\n"
         + "    - id: refunds\n      confirm: { tools: [\"billing__refund\"] }\n"
-        + "      reason: refunds need a second person\n"
+        + "      reason: refunds need a second person\n" + ruleExtras
         + "database: { url: \"jdbc:sqlite:" + dir.resolve("sentinel.db") + "\" }\n");
     return file;
+  }
+
+  @Test
+  void aCallThatWaits_runsAsSoonAsAnOperatorApprovesItWithTheCli() throws Exception {
+    Path file = config("      wait: 2m\n");
+    GatewayConfig loaded = GatewayConfig.load(file, Map.of());
+    try (JdbcStores stores = JdbcStores.open(loaded.database(), Clock.system());
+        GatewayRuntime gateway = GatewayRuntime.start(loaded, Clock.system(), stores)) {
+      java.util.concurrent.CompletableFuture<CallResult<String>> waiting =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> refund(gateway, 40));
+      Conditions.await("the call is queued", () -> Cli.run("approvals", "list", "--config",
+          file.toString()).out().contains("pending"));
+      Matcher m = Pattern.compile("(?m)^([a-z2-7]{12}) ").matcher(
+          Cli.run("approvals", "list", "--config", file.toString()).out());
+      assertThat(m.find()).isTrue();
+      assertThat(waiting).as("the call waits for the operator").isNotDone();
+
+      Run approved = Cli.run("approvals", "approve", m.group(1), "--as", "bob",
+          "--config", file.toString());
+
+      assertThat(approved.exit()).as(approved.err()).isZero();
+      CallResult<String> ran = waiting.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(ran.outcome()).isEqualTo(Outcome.ALLOWED);
+      assertThat(ran.value()).isEqualTo("refunded");
+    }
   }
 
   private static CallResult<String> refund(GatewayRuntime gateway, int amount) {
