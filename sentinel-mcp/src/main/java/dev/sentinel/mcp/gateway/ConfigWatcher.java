@@ -209,8 +209,12 @@ public final class ConfigWatcher implements AutoCloseable {
     watched.add(config);
     GatewayConfig running = reloader.runtime().config();
     if (running.fromBundle().isPresent()) {
-      // Its policy is in the bundle: a new bundle file is the change to apply.
-      watched.add(running.fromBundle().get().settings().file().toAbsolutePath().normalize());
+      // Its policy is in the bundle: a new bundle file is the change to apply (a database
+      // channel is watched by a BundleWatcher).
+      Path file = running.fromBundle().get().settings().file();
+      if (file != null) {
+        watched.add(file.toAbsolutePath().normalize());
+      }
     } else if (!running.policy().source().equals(running.source())) {
       watched.add(Path.of(running.policy().source()).toAbsolutePath().normalize());
     }
