@@ -292,6 +292,14 @@ public final class JdbcStores implements Stores {
     return keys;
   }
 
+  /**
+   * The signed bundles published on the database (schema 8's {@code sentinel_bundle}), for
+   * {@code sentinel bundle publish}; each call is a new store on the one database.
+   */
+  public JdbcBundleStore bundles() {
+    return JdbcBundleStore.create(database);
+  }
+
   @Override
   public String description() {
     return database.describe();
