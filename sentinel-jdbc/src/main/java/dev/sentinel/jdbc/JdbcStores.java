@@ -293,11 +293,11 @@ public final class JdbcStores implements Stores {
   }
 
   /**
-   * The signed bundles published on the database (schema 8's {@code sentinel_bundle}), for
-   * {@code sentinel bundle publish}; each call is a new store on the one database.
+   * {@inheritDoc} A {@link JdbcBundleStore} on the database (schema 8's {@code sentinel_bundle}).
    */
-  public JdbcBundleStore bundles() {
-    return JdbcBundleStore.create(database);
+  @Override
+  public Optional<dev.sentinel.core.bundle.BundleStore> bundleStore() {
+    return Optional.of(JdbcBundleStore.create(database));
   }
 
   @Override

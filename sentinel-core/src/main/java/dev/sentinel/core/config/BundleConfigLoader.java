@@ -145,8 +145,10 @@ final class BundleConfigLoader {
       verified = bundle.verify(trust, state.map(s -> s.floorFor(bundle.digest())).orElse(-1L),
           allowRollback);
     } catch (BundleException e) {
+      String from = settings.source() == BundleSettings.Source.FILE ? ""
+          : " from " + settings.location();
       throw refused(at, "bundle " + bundle.digest() + " (sequence " + bundle.sequence()
-          + ") refused: " + e.getMessage(), e);
+          + ")" + from + " refused: " + e.getMessage(), e);
     }
     RunningBundle running = new RunningBundle(settings, trust.ids(), verified.digest(),
         verified.sequence(),

@@ -70,7 +70,7 @@ final class Launcher implements HttpGateway.Running {
       GatewayRuntime started = runtime;
       ConfigReloader reloader = options.configFile()
           .map(file -> ConfigReloader.of(started, file, options.environment(),
-              options.policyOptions()))
+              options.policyOptions(), options.bundleSources()))
           .orElse(null);
       if (reloader != null) {
         builder.reloader(reloader);
