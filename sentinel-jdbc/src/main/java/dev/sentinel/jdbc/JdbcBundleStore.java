@@ -2,8 +2,10 @@ package dev.sentinel.jdbc;
 
 import dev.sentinel.core.bundle.Bundle;
 import dev.sentinel.core.bundle.BundleStore;
+import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.PublishedBundle;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -12,7 +14,8 @@ import org.jdbi.v3.core.mapper.RowMapper;
 
 /**
  * Signed bundles published for a fleet, in the database's {@code sentinel_bundle} table (schema
- * 8): one row per publish, a channel's head being its row with the highest id.
+ * 8): one row per publish, a channel's head being its row with the highest id; and the gateways'
+ * heartbeats in {@code sentinel_heartbeat}, one row per instance.
  *
  * <p>A publish is one transaction: the row is visible whole or not at all, so a gateway never
  * reads half a bundle, even when the database goes away mid-publish. On PostgreSQL it also sends
@@ -31,6 +34,14 @@ public final class JdbcBundleStore implements BundleStore {
       rs.getString("channel"), rs.getString("digest"), rs.getLong("sequence"),
       rs.getBytes("bytes"), Micros.toInstant(rs.getLong("published_at")),
       rs.getString("published_by"));
+
+  private static final String BEAT_COLUMNS = "instance, host, version, channel, digest, sequence,"
+      + " revision, last_error, started_at, seen_at";
+  private static final RowMapper<Heartbeat> BEAT = (rs, ctx) -> new Heartbeat(
+      rs.getString("instance"), rs.getString("host"), rs.getString("version"),
+      rs.getString("channel"), rs.getString("digest"), rs.getLong("sequence"),
+      rs.getString("revision"), rs.getString("last_error"),
+      Micros.toInstant(rs.getLong("started_at")), Micros.toInstant(rs.getLong("seen_at")));
 
   private final Database database;
   private final Consumer<Handle> beforeCommit;
@@ -99,6 +110,38 @@ public final class JdbcBundleStore implements BundleStore {
         .bind("channel", channel)
         .mapTo(String.class)
         .findOne());
+  }
+
+  /** {@inheritDoc} One upsert: the instance's row is replaced whole. */
+  @Override
+  public void heartbeat(Heartbeat beat) {
+    Objects.requireNonNull(beat, "beat");
+    database.jdbi().useHandle(h -> h.createUpdate("INSERT INTO sentinel_heartbeat ("
+            + BEAT_COLUMNS + ") VALUES (:instance, :host, :version, :channel, :digest, :sequence,"
+            + " :revision, :lastError, :startedAt, :seenAt) ON CONFLICT (instance) DO UPDATE SET"
+            + " host = excluded.host, version = excluded.version, channel = excluded.channel,"
+            + " digest = excluded.digest, sequence = excluded.sequence,"
+            + " revision = excluded.revision, last_error = excluded.last_error,"
+            + " started_at = excluded.started_at, seen_at = excluded.seen_at")
+        .bind("instance", beat.instance())
+        .bind("host", beat.host())
+        .bind("version", beat.version())
+        .bind("channel", beat.channel())
+        .bind("digest", beat.digest())
+        .bind("sequence", beat.sequence())
+        .bind("revision", beat.revision())
+        .bind("lastError", beat.lastError())
+        .bind("startedAt", Micros.of(beat.startedAt()))
+        .bind("seenAt", Micros.of(beat.seenAt()))
+        .execute());
+  }
+
+  @Override
+  public List<Heartbeat> heartbeats() {
+    return database.jdbi().withHandle(h -> h.createQuery("SELECT " + BEAT_COLUMNS
+            + " FROM sentinel_heartbeat ORDER BY instance")
+        .map(BEAT)
+        .list());
   }
 
   /**

@@ -167,6 +167,20 @@ class BundleChannelOnDatabaseTest {
           .hasSize(2)
           .anySatisfy(e -> assertThat(e).contains("signed by 0 of the 1"))
           .anySatisfy(e -> assertThat(e).contains("would roll back"));
+
+      // Its heartbeat shows it runs sequence 2 while the channel's head is the refused rollback.
+      Conditions.await("the heartbeat reports the refusal", () -> JdbcBundleStore.create(db)
+          .heartbeats().stream().anyMatch(b -> b.lastError() != null
+              && b.lastError().contains("would roll back")));
+      dev.sentinel.core.operator.FleetOperations.Member member =
+          dev.sentinel.core.operator.Operations.builder()
+              .bundleStore(JdbcBundleStore.create(db)).clock(clock).build()
+              .fleet().status(Duration.ofMinutes(1)).get(0);
+      assertThat(member.state()).isEqualTo(dev.sentinel.core.operator.FleetOperations.State.DRIFT);
+      assertThat(member.heartbeat().digest()).isEqualTo(second.digest());
+      assertThat(member.heartbeat().sequence()).isEqualTo(2);
+      assertThat(member.heartbeat().instance()).startsWith(gateway.runtime().sentinel().instance());
+      assertThat(member.desired().orElseThrow().sequence()).isEqualTo(1);
     }
   }
 
@@ -192,6 +206,8 @@ class BundleChannelOnDatabaseTest {
           .isEqualTo(second.digest());
       assertThat(audited(db, one.runtime(), "sentinel/bundle.apply"))
           .anySatisfy(e -> assertThat(e).contains("sequence 2"));
+      Conditions.await("both report sequence 2", () -> JdbcBundleStore.create(db).heartbeats()
+          .stream().filter(b -> b.sequence() == 2 && b.lastError() == null).count() == 2);
     }
   }
 

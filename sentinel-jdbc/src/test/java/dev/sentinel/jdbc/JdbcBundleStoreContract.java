@@ -92,6 +92,25 @@ abstract class JdbcBundleStoreContract {
   }
 
   @Test
+  void heartbeat_replacesTheInstancesRow_andListsEveryInstance() {
+    try (Database db = openDatabase()) {
+      JdbcBundleStore store = JdbcBundleStore.create(db);
+      java.time.Instant start = clock.instant();
+      store.heartbeat(new dev.sentinel.core.bundle.Heartbeat("gw-1", "host-a", "1.0", "prod",
+          "sha256:aa", 1, "sha256:r1", null, start, start));
+      store.heartbeat(new dev.sentinel.core.bundle.Heartbeat("gw-2", "host-b", "1.0", "prod",
+          "sha256:aa", 1, "sha256:r1", null, start, start));
+      dev.sentinel.core.bundle.Heartbeat later = new dev.sentinel.core.bundle.Heartbeat("gw-1",
+          "host-a", "1.1", "prod", "sha256:bb", 2, "sha256:r2", "signed by 0 of the 1", start,
+          start.plusSeconds(10));
+
+      store.heartbeat(later);
+
+      assertThat(JdbcBundleStore.create(db).heartbeats()).hasSize(2).first().isEqualTo(later);
+    }
+  }
+
+  @Test
   void publish_failingBeforeItCommits_leavesNothingVisible() {
     try (Database db = openDatabase()) {
       Bundle good = bundle(1, "read");

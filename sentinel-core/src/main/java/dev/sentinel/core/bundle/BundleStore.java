@@ -1,10 +1,12 @@
 package dev.sentinel.core.bundle;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * Where signed bundles are published for a fleet of gateways: each channel ({@code prod},
+ * Where signed bundles are published for a fleet of gateways, and where the gateways report what
+ * they run ({@link #heartbeat}): each channel ({@code prod},
  * {@code canary}) has a head, the bundle published on it last, which every gateway following the
  * channel loads, verifies and applies ({@code bundle: { source: database, channel: prod }}).
  * sentinel-jdbc's {@code JdbcBundleStore} keeps them in the database's {@code sentinel_bundle}
@@ -57,6 +59,20 @@ public interface BundleStore {
   default Watch watch(Runnable onPublish) {
     return () -> {};
   }
+
+  /**
+   * Records a gateway's heartbeat, replacing the one it sent before (same instance).
+   *
+   * @throws RuntimeException if the store cannot be written
+   */
+  void heartbeat(Heartbeat beat);
+
+  /**
+   * The last heartbeat of every gateway that ever sent one, by instance.
+   *
+   * @throws RuntimeException if the store cannot be read
+   */
+  List<Heartbeat> heartbeats();
 
   /** A running {@link #watch}. */
   @FunctionalInterface

@@ -1,6 +1,8 @@
 package dev.sentinel.core.bundle;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** {@link BundleStore#inMemory()}: the heads in a map, under this object's lock. */
 final class InMemoryBundleStore implements BundleStore {
   private final Map<String, PublishedBundle> heads = new HashMap<>(); // guarded by this
+  private final Map<String, Heartbeat> beats = new HashMap<>(); // guarded by this
   private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
 
   @Override
@@ -29,6 +32,18 @@ final class InMemoryBundleStore implements BundleStore {
   @Override
   public synchronized Optional<PublishedBundle> head(String channel) {
     return Optional.ofNullable(heads.get(channel));
+  }
+
+  @Override
+  public synchronized void heartbeat(Heartbeat beat) {
+    beats.put(beat.instance(), Objects.requireNonNull(beat, "beat"));
+  }
+
+  @Override
+  public synchronized List<Heartbeat> heartbeats() {
+    List<Heartbeat> all = new ArrayList<>(beats.values());
+    all.sort(Comparator.comparing(Heartbeat::instance));
+    return all;
   }
 
   @Override

@@ -40,6 +40,7 @@ public final class Operations {
   private final ApprovalOperations approvals;
   private final BreakGlassOperations breakGlass;
   private final BundleOperations bundles;
+  private final FleetOperations fleet;
   private final Clock clock;
 
   private Operations(Builder b) {
@@ -54,6 +55,7 @@ public final class Operations {
     this.breakGlass = b.breakGlassStore == null ? null : new BreakGlassOperations(
         b.breakGlassStore, b.breakGlassSettings, b.clock, b.notifier, b.breakGlassChanged);
     this.bundles = b.bundleStore == null ? null : new BundleOperations(b.bundleStore, b.clock);
+    this.fleet = b.bundleStore == null ? null : new FleetOperations(b.bundleStore, b.clock);
   }
 
   /** A builder; every part is optional. */
@@ -151,6 +153,19 @@ public final class Operations {
           + " the database the fleet's gateways share");
     }
     return bundles;
+  }
+
+  /**
+   * The fleet of gateways that follow a bundle channel: desired against running.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a bundle store
+   */
+  public FleetOperations fleet() {
+    if (fleet == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "the fleet's status needs"
+          + " the database its gateways share");
+    }
+    return fleet;
   }
 
   /**

@@ -199,6 +199,16 @@ class BundleChannelConfigTest {
       public java.util.Optional<dev.sentinel.core.bundle.PublishedBundle> head(String channel) {
         throw new IllegalStateException("connection refused");
       }
+
+      @Override
+      public void heartbeat(dev.sentinel.core.bundle.Heartbeat beat) {
+        throw new IllegalStateException("connection refused");
+      }
+
+      @Override
+      public List<dev.sentinel.core.bundle.Heartbeat> heartbeats() {
+        throw new IllegalStateException("connection refused");
+      }
     };
 
     assertThatThrownBy(() -> GatewayConfig.load(boot(""), Map.of(), PolicyOptions.defaults(),

@@ -3,8 +3,12 @@ package dev.sentinel.mcp.gateway;
 import dev.sentinel.core.bundle.BundleSettings;
 import dev.sentinel.core.bundle.BundleSource;
 import dev.sentinel.core.bundle.BundleStore;
+import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.RunningBundle;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -25,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * keeps serving. A refused head is not tried again until another is published (or an operator
  * reloads by hand): a fleet does not re-audit one bad bundle every few seconds.
  *
+ * <p>After each read it sends the gateway's {@link Heartbeat} to the store (instance, host,
+ * version, the bundle it runs, the config revision, the last apply error), which {@code sentinel
+ * fleet status} compares with the channel's head.
+ *
  * <p>{@link ConfigWatcher} starts one for a gateway on a database channel; its {@code close}
  * stops it.
  *
@@ -38,6 +46,10 @@ public final class BundleChannelWatcher implements AutoCloseable {
   private final BundleSource source;
   private final Consumer<ConfigReloader.Result> listener;
   private final ScheduledExecutorService executor;
+  private final BundleStore fleet; // null: no heartbeats
+  private final String host;
+  private final String run;
+  private final Instant started;
   private volatile BundleStore.Watch watch;
   // Guarded by this.
   private String tried;
@@ -45,10 +57,16 @@ public final class BundleChannelWatcher implements AutoCloseable {
   private long checks;
 
   private BundleChannelWatcher(ConfigReloader reloader, BundleSource source,
-      Consumer<ConfigReloader.Result> listener) {
+      Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
     this.reloader = reloader;
     this.source = source;
     this.listener = listener;
+    this.fleet = fleet;
+    this.host = hostName();
+    // The audit's instance (gateway name and pid) repeats across hosts and containers (pid 1):
+    // the heartbeat's key adds the host and a token of this run.
+    this.run = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 32);
+    this.started = reloader.runtime().clock().instant();
     this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "sentinel-bundle-channel");
       thread.setDaemon(true);
@@ -74,8 +92,10 @@ public final class BundleChannelWatcher implements AutoCloseable {
       return Optional.empty();
     }
     BundleSettings settings = running.get().settings();
-    BundleSource source = reloader.bundleSources().open(settings);
-    return Optional.of(start(reloader, source, settings.pollInterval(), listener));
+    BundleStore store = reloader.bundleSources().store(settings.database());
+    BundleSource source =
+        BundleSource.channel(store, settings.channel(), settings.database().safeUrl());
+    return Optional.of(start(reloader, source, settings.pollInterval(), listener, store));
   }
 
   /**
@@ -84,13 +104,18 @@ public final class BundleChannelWatcher implements AutoCloseable {
    */
   public static BundleChannelWatcher start(ConfigReloader reloader, BundleSource source,
       Duration interval, Consumer<ConfigReloader.Result> listener) {
+    return start(reloader, source, interval, listener, null);
+  }
+
+  private static BundleChannelWatcher start(ConfigReloader reloader, BundleSource source,
+      Duration interval, Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
     Objects.requireNonNull(reloader, "reloader");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(listener, "listener");
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("the poll interval must be positive, was " + interval);
     }
-    BundleChannelWatcher watcher = new BundleChannelWatcher(reloader, source, listener);
+    BundleChannelWatcher watcher = new BundleChannelWatcher(reloader, source, listener, fleet);
     watcher.executor.scheduleWithFixedDelay(watcher::checkQuietly, 0, interval.toMillis(),
         TimeUnit.MILLISECONDS);
     watcher.watch = source.watch(() -> {
@@ -119,7 +144,11 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     String running = reloader.runtime().config().fromBundle().map(RunningBundle::digest)
         .orElse(null);
-    if (head.get().equals(running) || head.get().equals(tried)) {
+    if (head.get().equals(running)) {
+      lastError = null;
+      return Optional.empty();
+    }
+    if (head.get().equals(tried)) {
       return Optional.empty();
     }
     tried = head.get();
@@ -139,8 +168,10 @@ public final class BundleChannelWatcher implements AutoCloseable {
       synchronized (this) {
         lastError = "cannot read " + source.describe();
       }
+      beat();
       return;
     }
+    beat();
     result.ifPresent(r -> {
       try {
         listener.accept(r);
@@ -148,6 +179,39 @@ public final class BundleChannelWatcher implements AutoCloseable {
         log.warn("a bundle channel listener failed", e);
       }
     });
+  }
+
+  /** Reports what the gateway runs now; a store that cannot be written is logged, not fatal. */
+  private void beat() {
+    if (fleet == null) {
+      return;
+    }
+    GatewayRuntime runtime = reloader.runtime();
+    RunningBundle running = runtime.config().fromBundle().orElse(null);
+    if (running == null || running.settings().channel() == null) {
+      return;
+    }
+    String error;
+    synchronized (this) {
+      error = lastError;
+    }
+    try {
+      fleet.heartbeat(new Heartbeat(runtime.sentinel().instance() + "@" + host + "/" + run, host,
+          GatewayRuntime.version(),
+          running.settings().channel(), running.digest(), running.sequence(),
+          runtime.sentinel().revision(), error, started, runtime.clock().instant()));
+    } catch (RuntimeException e) {
+      log.warn("cannot send the heartbeat to {}: {}", source.describe(), e.toString());
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException | SecurityException e) {
+      String name = System.getenv("HOSTNAME");
+      return name == null || name.isBlank() ? "unknown" : name;
+    }
   }
 
   /** Why the last head read or applied failed, or empty when it succeeded. */

@@ -63,7 +63,8 @@ final class Launcher implements HttpGateway.Running {
           .authenticator(clients)
           .keys(stores.keys())
           .auditTrail(stores.auditTrail().orElseThrow())
-          .approvals(stores.approvalStore().orElseThrow());
+          .approvals(stores.approvalStore().orElseThrow())
+          .bundles(stores.bundleStore().orElseThrow());
       if (channel != null) {
         builder.channel(channel);
       }
