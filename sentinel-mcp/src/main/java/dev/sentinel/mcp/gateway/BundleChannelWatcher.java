@@ -54,7 +54,6 @@ public final class BundleChannelWatcher implements AutoCloseable {
   // Guarded by this.
   private String tried;
   private String lastError;
-  private long checks;
 
   private BundleChannelWatcher(ConfigReloader reloader, BundleSource source,
       Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
@@ -137,7 +136,6 @@ public final class BundleChannelWatcher implements AutoCloseable {
    * @throws RuntimeException if the source cannot be read
    */
   synchronized Optional<ConfigReloader.Result> check() {
-    checks++;
     Optional<String> head = source.peek();
     if (head.isEmpty()) {
       return Optional.empty();
@@ -217,11 +215,6 @@ public final class BundleChannelWatcher implements AutoCloseable {
   /** Why the last head read or applied failed, or empty when it succeeded. */
   public synchronized Optional<String> lastError() {
     return Optional.ofNullable(lastError);
-  }
-
-  /** How many times the head was read: for tests, to know a poll happened. */
-  synchronized long checks() {
-    return checks;
   }
 
   /** Stops following the channel. Idempotent. */
