@@ -124,6 +124,10 @@ class BundleChannelOnDatabaseTest {
         .outcome();
   }
 
+  private static boolean applied(GatewayRuntime runtime, Bundle bundle) {
+    return runtime.config().fromBundle().orElseThrow().digest().equals(bundle.digest());
+  }
+
   private static List<String> audited(Database db, GatewayRuntime runtime, String method) {
     assertThat(runtime.sentinel().audit().flush(Duration.ofSeconds(30))).isTrue();
     return db.jdbi().withHandle(h -> h.createQuery(
@@ -143,10 +147,10 @@ class BundleChannelOnDatabaseTest {
 
       Bundle second = bundle(url, 2, "write", ALICE);
       publish(db, second);
+      // The policy is swapped first, then the config's record, the state file and the trail.
       Conditions.await("the gateway applies the published bundle",
-          () -> call(gateway.runtime(), "write") == Outcome.ALLOWED);
-      assertThat(gateway.runtime().config().fromBundle().orElseThrow().digest())
-          .isEqualTo(second.digest());
+          () -> applied(gateway.runtime(), second) && gateway.results().size() == 1);
+      assertThat(call(gateway.runtime(), "write")).isEqualTo(Outcome.ALLOWED);
       String serving = gateway.runtime().sentinel().revision();
 
       publish(db, bundle(url, 3, "\"*\"", MALLORY));
@@ -197,13 +201,14 @@ class BundleChannelOnDatabaseTest {
       Bundle second = bundle(url, 2, "write", ALICE);
       publish(db, second);
 
+      // The policy is swapped first, then the config's record, the state file and the trail.
       Conditions.await("both gateways apply the published bundle",
-          () -> call(one.runtime(), "write") == Outcome.ALLOWED
-              && call(two.runtime(), "write") == Outcome.ALLOWED);
-      assertThat(one.runtime().config().fromBundle().orElseThrow().digest())
-          .isEqualTo(second.digest());
-      assertThat(two.runtime().config().fromBundle().orElseThrow().digest())
-          .isEqualTo(second.digest());
+          () -> one.results().size() == 1 && two.results().size() == 1);
+      assertThat(one.results().get(0).applied()).isTrue();
+      assertThat(two.results().get(0).applied()).isTrue();
+      assertThat(applied(one.runtime(), second) && applied(two.runtime(), second)).isTrue();
+      assertThat(call(one.runtime(), "write")).isEqualTo(Outcome.ALLOWED);
+      assertThat(call(two.runtime(), "write")).isEqualTo(Outcome.ALLOWED);
       assertThat(audited(db, one.runtime(), "sentinel/bundle.apply"))
           .anySatisfy(e -> assertThat(e).contains("sequence 2"));
       Conditions.await("both report sequence 2", () -> JdbcBundleStore.create(db).heartbeats()
