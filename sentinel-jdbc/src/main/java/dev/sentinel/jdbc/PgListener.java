@@ -35,7 +35,7 @@ final class PgListener implements Runnable {
   /** Starts listening; close the answer to stop. */
   static PgListener start(Database database, String channel, Runnable onNotify) {
     PgListener listener = new PgListener(database, channel, onNotify);
-    Thread thread = new Thread(listener, "sentinel-" + channel.replace('_', '-') + "-listener");
+    Thread thread = new Thread(listener, channel.replace('_', '-') + "-listener");
     thread.setDaemon(true);
     listener.thread = thread;
     thread.start();
