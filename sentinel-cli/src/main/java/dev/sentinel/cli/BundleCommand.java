@@ -1,10 +1,16 @@
 package dev.sentinel.cli;
 
+import dev.sentinel.api.Clock;
 import dev.sentinel.core.bundle.Bundle;
 import dev.sentinel.core.bundle.BundleException;
+import dev.sentinel.core.bundle.PublishedBundle;
 import dev.sentinel.core.bundle.TrustedKeys;
 import dev.sentinel.core.internal.Ed25519Keys;
+import dev.sentinel.core.operator.BundleOperations;
+import dev.sentinel.core.operator.Operations;
+import dev.sentinel.jdbc.JdbcStores;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -16,16 +22,21 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.time.Instant;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sentinel bundle build|keygen|sign|verify|inspect}: signed config bundles (docs/bundles.md).
+ * {@code sentinel bundle build|keygen|sign|verify|inspect|publish}: signed config bundles
+ * (docs/bundles.md); {@code publish} puts one on a channel of the fleet's database.
  * Each subcommand prints one result, or one line saying what is wrong and exits 1. Not
  * thread-safe.
  */
@@ -35,12 +46,79 @@ import picocli.CommandLine.Spec;
     description = "Build, sign, verify and inspect signed config bundles.")
 public final class BundleCommand implements Runnable {
   @Spec private CommandSpec spec;
+  private final Map<String, String> environment;
+
+  /**
+   * A bundle command.
+   *
+   * @param environment the variables {@code ${env:...}} in config files and {@value
+   *     DatabaseOptions#PASSWORD_VARIABLE} read, and the default publisher ({@code USER})
+   */
+  public BundleCommand(Map<String, String> environment) {
+    this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+  }
 
   /** Without a subcommand: a usage error. */
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command: build, keygen, sign, verify or inspect");
+        "missing command: build, keygen, sign, verify, inspect or publish");
+  }
+
+  /** Publishes a bundle on a channel of the fleet's database. */
+  @Command(
+      name = "publish",
+      mixinStandardHelpOptions = true,
+      description = {"Publish a bundle on a channel of the fleet's database: the gateways that"
+          + " follow the channel (bundle: { source: database, channel: NAME }) verify it against"
+          + " their own trust roots and apply it, or refuse it and keep serving.",
+          "Checks that the file is a bundle; its signatures are the gateways' to judge"
+              + " (check them first with bundle verify)."})
+  int publish(
+      @Parameters(paramLabel = "BUNDLE", description = "the bundle file") Path file,
+      @Option(names = "--channel", required = true, paramLabel = "NAME",
+          description = "the channel, such as prod or canary") String channel,
+      @Option(names = "--by", paramLabel = "NAME",
+          description = "who publishes, recorded beside the bundle (default: $USER)") String by,
+      @Mixin DatabaseOptions database) {
+    CommandLine line = spec.commandLine().getSubcommands().get("publish");
+    byte[] bytes = readBundle(file);
+    Clock clock = Clock.system();
+    PublishedBundle published;
+    try (JdbcStores stores = database.open(line, environment, clock, false)) {
+      BundleOperations bundles = Operations.builder().stores(stores).clock(clock).build().bundles();
+      published = Operator.call(line, () -> bundles.publish(channel, bytes, who(by)));
+    }
+    line.getOut().println(file + ": published on channel " + published.channel() + ": "
+        + published.digest() + " (sequence " + published.sequence() + ", by "
+        + published.publishedBy() + ")");
+    return 0;
+  }
+
+  private static byte[] readBundle(Path file) {
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      throw new BundleException("the bundle file " + file + " is not a regular file");
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] bytes = in.readNBytes(Bundle.MAX_BYTES + 1);
+      if (bytes.length > Bundle.MAX_BYTES) {
+        throw new BundleException("the bundle file " + file + " is larger than " + Bundle.MAX_BYTES
+            + " bytes: it is not a bundle");
+      }
+      return bytes;
+    } catch (NoSuchFileException e) {
+      throw new BundleException("the bundle file " + file + " does not exist", e);
+    } catch (IOException e) {
+      throw new BundleException("cannot read the bundle file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private String who(String by) {
+    if (by != null && !by.isBlank()) {
+      return by;
+    }
+    String user = environment.get("USER");
+    return user == null || user.isBlank() ? "operator" : user;
   }
 
   /** Bundles a config with its policy. */

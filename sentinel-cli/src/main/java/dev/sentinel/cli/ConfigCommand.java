@@ -7,6 +7,7 @@ import dev.sentinel.core.config.Suggestions;
 import dev.sentinel.core.internal.Glob;
 import dev.sentinel.core.limit.LimitRule;
 import dev.sentinel.core.policy.PolicyOptions;
+import dev.sentinel.jdbc.JdbcBundleSources;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.ToolReport;
 import java.io.PrintWriter;
@@ -95,8 +96,14 @@ public final class ConfigCommand implements Runnable {
       @Parameters(paramLabel = "FILE", description = "the config file") Path file,
       @Option(names = "--start", description = "start the backends and check their tools") boolean start) {
     CommandLine line = spec.commandLine().getSubcommands().get("check");
+    GatewayConfig config;
+    // A gateway on a database channel is checked against the channel's head, as it would start.
+    try (JdbcBundleSources sources = JdbcBundleSources.create(Clock.system())) {
+      config = GatewayConfig.load(file, environment, policyOptions, sources);
+    } catch (ConfigException e) {
+      return Summary.fail(line, e);
+    }
     try {
-      GatewayConfig config = GatewayConfig.load(file, environment, policyOptions);
       List<ConfigException.Problem> commands = CommandCheck.problems(file, config, environment);
       if (!commands.isEmpty()) {
         throw new ConfigException(commands);

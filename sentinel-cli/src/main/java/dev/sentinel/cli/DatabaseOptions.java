@@ -5,8 +5,9 @@ import dev.sentinel.core.config.DatabaseSettings;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.mcp.gateway.WebhookNotifier;
+import dev.sentinel.jdbc.JdbcBundleSources;
 import dev.sentinel.jdbc.JdbcStores;
+import dev.sentinel.mcp.gateway.WebhookNotifier;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine;
@@ -54,8 +55,13 @@ final class DatabaseOptions {
    * the admin API); else nowhere. The caller closes it (delivering what is queued).
    */
   Notifier notifier(Map<String, String> environment) {
-    NotifySettings notify = config == null ? NotifySettings.NONE
-        : GatewayConfig.load(config, environment, Main.POLICY_OPTIONS).notifications();
+    NotifySettings notify = NotifySettings.NONE;
+    if (config != null) {
+      try (JdbcBundleSources sources = JdbcBundleSources.create(Clock.system())) {
+        notify = GatewayConfig.load(config, environment, Main.POLICY_OPTIONS, sources)
+            .notifications();
+      }
+    }
     return notify.enabled() ? WebhookNotifier.start(notify.webhook(), notify.secret())
         : Notifier.none();
   }

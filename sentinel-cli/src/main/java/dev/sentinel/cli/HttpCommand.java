@@ -5,6 +5,7 @@ import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Server;
 import dev.sentinel.core.policy.PolicyOptions;
+import dev.sentinel.jdbc.JdbcBundleSources;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.http.HttpGateway;
@@ -76,11 +77,19 @@ public final class HttpCommand implements Callable<Integer> {
   /** Loads the config, starts the gateway and serves until the JVM is asked to stop. */
   @Override
   public Integer call() throws InterruptedException {
+    Clock clock = Clock.system();
+    // Open for as long as the gateway runs: a bundle channel's database is read at each reload.
+    try (JdbcBundleSources sources = JdbcBundleSources.create(clock)) {
+      return serve(clock, sources);
+    }
+  }
+
+  private int serve(Clock clock, JdbcBundleSources sources) throws InterruptedException {
     GatewayConfig loaded;
     try {
       loaded = allowRollback
-          ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions)
-          : GatewayConfig.load(config, environment, policyOptions);
+          ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions, sources)
+          : GatewayConfig.load(config, environment, policyOptions, sources);
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }
@@ -89,10 +98,10 @@ public final class HttpCommand implements Callable<Integer> {
     int bindPort = port == null ? server.port() : port;
     // Bind first: a port in use is reported before a database is opened or a backend spawned.
     ServerSocketChannel channel = Failures.listen(bindHost, bindPort);
-    Clock clock = Clock.system();
     RunOptions options = RunOptions.builder()
         .clock(clock)
         .configFile(config, environment, policyOptions)
+        .bundleSources(sources)
         .watch(!noWatch)
         // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
         .sharedState(stores -> RedisStores.wrap(loaded.sharedState(), stores, clock))

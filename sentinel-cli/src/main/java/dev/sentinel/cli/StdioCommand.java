@@ -4,6 +4,7 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
+import dev.sentinel.jdbc.JdbcBundleSources;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.stdio.StdioGateway;
@@ -64,11 +65,19 @@ public final class StdioCommand implements Callable<Integer> {
   /** Loads the config and serves until the client closes stdin. */
   @Override
   public Integer call() {
+    Clock clock = Clock.system();
+    // Open for as long as the gateway runs: a bundle channel's database is read at each reload.
+    try (JdbcBundleSources sources = JdbcBundleSources.create(clock)) {
+      return serve(clock, sources);
+    }
+  }
+
+  private int serve(Clock clock, JdbcBundleSources sources) {
     GatewayConfig loaded;
     try {
       loaded = allowRollback
-          ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions)
-          : GatewayConfig.load(config, environment, policyOptions);
+          ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions, sources)
+          : GatewayConfig.load(config, environment, policyOptions, sources);
     } catch (ConfigException e) {
       return Summary.fail(spec.commandLine(), e);
     }
@@ -76,10 +85,10 @@ public final class StdioCommand implements Callable<Integer> {
     InputStream in = new FileInputStream(FileDescriptor.in);
     OutputStream out = new FileOutputStream(FileDescriptor.out);
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
-    Clock clock = Clock.system();
     RunOptions options = RunOptions.builder()
         .clock(clock)
         .configFile(config, environment, policyOptions)
+        .bundleSources(sources)
         .watch(!noWatch)
         // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
         .sharedState(stores -> RedisStores.wrap(loaded.sharedState(), stores, clock))

@@ -111,4 +111,52 @@ class BundleCommandTest {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("alice.key"))))
         .isEqualTo("rw-------");
   }
+
+  @Test
+  void publish_putsTheBundleOnTheChannel_andAGatewayDatabaseReadsIt() throws Exception {
+    build("12");
+    sign("alice");
+    String db = "jdbc:sqlite:" + dir.resolve("fleet.db");
+
+    Run published = Cli.run(java.util.Map.of("USER", "ann"), "bundle", "publish", bundle,
+        "--channel", "prod", "--db", db);
+
+    assertThat(published.exit()).isZero();
+    assertThat(published.out()).contains("published on channel prod: sha256:")
+        .contains("sequence 12, by ann");
+    try (dev.sentinel.jdbc.Database database = dev.sentinel.jdbc.Database.open(db, null, null)) {
+      dev.sentinel.core.bundle.PublishedBundle head =
+          dev.sentinel.jdbc.JdbcBundleStore.create(database).head("prod").orElseThrow();
+      assertThat(head.bytes()).isEqualTo(Files.readAllBytes(Path.of(bundle)));
+      assertThat(head.publishedBy()).isEqualTo("ann");
+    }
+  }
+
+  @Test
+  void publish_aFileThatIsNotABundle_isRefused_andNothingIsPublished() throws Exception {
+    Path notABundle = Files.writeString(dir.resolve("notes.txt"), "rules: []\n");
+    String db = "jdbc:sqlite:" + dir.resolve("fleet.db");
+
+    Run run = Cli.run("bundle", "publish", notABundle.toString(), "--channel", "prod", "--db", db);
+
+    assertThat(run.exit()).isNotZero();
+    assertThat(run.err()).contains("not a bundle").doesNotContain("Exception");
+    try (dev.sentinel.jdbc.Database database = dev.sentinel.jdbc.Database.open(db, null, null)) {
+      assertThat(dev.sentinel.jdbc.JdbcBundleStore.create(database).head("prod")).isEmpty();
+    }
+  }
+
+  @Test
+  void publish_badChannelOrMissingDatabase_areUsageErrors() {
+    build("12");
+    String db = "jdbc:sqlite:" + dir.resolve("fleet.db");
+
+    Run badChannel = Cli.run("bundle", "publish", bundle, "--channel", "Prod Main", "--db", db);
+    Run noDatabase = Cli.run("bundle", "publish", bundle, "--channel", "prod");
+
+    assertThat(badChannel.exit()).isEqualTo(Main.USAGE);
+    assertThat(badChannel.err()).contains("invalid channel name");
+    assertThat(noDatabase.exit()).isEqualTo(Main.USAGE);
+    assertThat(noDatabase.err()).contains("--config FILE").contains("--db URL");
+  }
 }

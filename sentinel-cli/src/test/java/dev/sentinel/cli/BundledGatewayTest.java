@@ -115,8 +115,9 @@ class BundledGatewayTest {
       Conditions.await("sequence 2 is applied",
           () -> echo(client, "three").contains("echo is off in sequence 2"));
       assertThat(echo(client, "three")).startsWith("-32012 ").contains("no-echo");
-      assertThat(BundleState.read(run.resolve("bundle-state.json")).orElseThrow().sequence())
-          .isEqualTo(2);
+      // The state file is written just after the swap the call above saw.
+      Conditions.await("sequence 2 is recorded in the state file", () -> BundleState.read(
+          run.resolve("bundle-state.json")).orElseThrow().sequence() == 2);
 
       // The older signed bundle put back is refused: no rollback without an operator.
       Files.copy(older, bundle, StandardCopyOption.REPLACE_EXISTING);
@@ -142,6 +143,72 @@ class BundledGatewayTest {
         .map(e -> e.path("outcome").asString()).toList();
     assertThat(calls.subList(0, 2)).containsExactly("ALLOWED", "ALLOWED");
     assertThat(calls.subList(calls.size() - 2, calls.size())).containsExactly("DENIED", "DENIED");
+  }
+
+  @Test
+  void stdio_followsADatabaseChannel_appliesAPublish_andRefusesAnUntrustedOne() throws Exception {
+    source = Files.createDirectories(dir.resolve("source"));
+    run = Files.createDirectories(dir.resolve("run"));
+    for (String key : List.of("alice", "mallory")) {
+      assertThat(Cli.run("bundle", "keygen", "--out", dir.resolve(key).toString()).exit()).isZero();
+    }
+    Files.copy(dir.resolve("alice.pub"), run.resolve("alice.pub"));
+    String db = "jdbc:sqlite:" + dir.resolve("fleet.db");
+    Files.writeString(source.resolve("sentinel.yaml"), String.join("\n",
+        "gateway: { request_timeout: 60s, start_timeout: 60s }",
+        "identity: { principal: { id: tester, roles: [user] } }",
+        "backends:",
+        "  - name: echo",
+        "    stdio: { command: " + GatewayRig.quote(GatewayRig.JAVA) + ", args: ["
+            + GatewayRig.quote(GatewayRig.CLASSPATH_ARGS) + ", "
+            + GatewayRig.quote("dev.sentinel.mcp.transport.EchoMcpServer") + "] }",
+        "policy: { file: policy.yaml }",
+        "audit: { sinks: [ { jsonl: audit.jsonl } ] }",
+        ""));
+    policy(ALLOW_ECHO);
+    Path built = dir.resolve("channel.bundle");
+    publishOnChannel(1, "alice", built, db);
+    Path boot = Files.writeString(run.resolve("sentinel.yaml"), "bundle: { source: database,"
+        + " channel: prod, trust: [alice.pub], poll_interval: 100ms }\n"
+        + "database: { url: " + GatewayRig.quote(db) + " }\n");
+
+    GatewayRig.Client client = GatewayRig.connect(boot);
+    ProcessHandle gateway = GatewayRig.gateway(boot);
+    List<ProcessHandle> all = Stream.concat(gateway.descendants(), Stream.of(gateway))
+        .collect(Collectors.toList());
+    try {
+      assertThat(echo(client, "one")).contains("one").doesNotContain("(error)");
+
+      policy(DENY_ECHO);
+      publishOnChannel(9, "mallory", built, db);
+      Conditions.await("the untrusted bundle is refused", () -> refusals() > 0);
+      assertThat(echo(client, "two")).contains("two").doesNotContain("(error)");
+
+      publishOnChannel(2, "alice", built, db);
+      Conditions.await("sequence 2 is applied",
+          () -> echo(client, "three").contains("echo is off in sequence 2"));
+      // The state file is written just after the swap.
+      Conditions.await("sequence 2 is recorded in the state file", () -> BundleState.read(
+          run.resolve("bundle-state.json")).orElseThrow().sequence() == 2);
+    } finally {
+      client.sdk().closeGracefully();
+      GatewayRig.awaitEnded("the gateway and its backend ended", all);
+      GatewayRig.kill(all);
+    }
+    assertThat(GatewayRig.audit(run))
+        .filteredOn(e -> e.path("method").asString().equals("sentinel/bundle.refuse"))
+        .extracting(e -> e.path("reason").asString())
+        .anySatisfy(r -> assertThat(r).contains("signed by 0 of the 1").contains("channel prod"));
+  }
+
+  /** Builds and signs the source as a bundle of that sequence and publishes it on prod. */
+  private void publishOnChannel(int sequence, String key, Path built, String db) {
+    assertThat(Cli.run("bundle", "build", "--config", source.resolve("sentinel.yaml").toString(),
+        "-o", built.toString(), "--sequence", Integer.toString(sequence)).exit()).isZero();
+    assertThat(Cli.run("bundle", "sign", built.toString(), "--key",
+        dir.resolve(key + ".key").toString()).exit()).isZero();
+    assertThat(Cli.run("bundle", "publish", built.toString(), "--channel", "prod", "--db", db)
+        .exit()).isZero();
   }
 
   /** How many refused bundles the audit trail holds so far. */

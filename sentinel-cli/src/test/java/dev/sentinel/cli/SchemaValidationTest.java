@@ -86,4 +86,18 @@ class SchemaValidationTest {
     assertThat(errors("backends: [ { name: fs, stdio: { command: s } } ]\npolicy: p.yaml\n"
         + bundle)).isNotEmpty();
   }
+
+  @Test
+  void aChannelBundleConfig_holdsTheBundleAndTheDatabaseItReads() {
+    String database = "database: { url: \"jdbc:postgresql://db:5432/sentinel\" }\n";
+    String channel = "bundle: { source: database, channel: prod, trust: [a.pub], poll_interval: 5s }\n";
+    assertThat(errors(channel + database)).isEmpty();
+    assertThat(errors(channel)).isEmpty();
+    assertThat(errors(channel + database + "policy: p.yaml\n")).isNotEmpty();
+    assertThat(errors("bundle: { source: database, trust: [a.pub] }\n" + database)).isNotEmpty();
+    assertThat(errors("bundle: { source: database, channel: prod, file: x.bundle, trust: [a.pub] }\n"
+        + database)).isNotEmpty();
+    assertThat(errors("bundle: { source: database, channel: Prod!, trust: [a.pub] }\n")).isNotEmpty();
+    assertThat(errors("bundle: { file: x.bundle, trust: [a.pub], poll_interval: 5s }\n")).isNotEmpty();
+  }
 }

@@ -735,6 +735,11 @@ public final class Sentinel implements AutoCloseable {
     return AuditDispatcher.builder().sink(Slf4jAuditSink.create(logger.getName())).build();
   }
 
+  /** The gateway instance this pipeline's audit records name (the builder's {@code instance}). */
+  public String instance() {
+    return instance;
+  }
+
   /** What a reload swaps, whole: the policy, the limits and the revision they are recorded as. */
   private record Rules(Policy policy, Limits limits, String revision) {}
 

@@ -292,6 +292,14 @@ public final class JdbcStores implements Stores {
     return keys;
   }
 
+  /**
+   * {@inheritDoc} A {@link JdbcBundleStore} on the database (schema 8's {@code sentinel_bundle}).
+   */
+  @Override
+  public Optional<dev.sentinel.core.bundle.BundleStore> bundleStore() {
+    return Optional.of(JdbcBundleStore.create(database));
+  }
+
   @Override
   public String description() {
     return database.describe();

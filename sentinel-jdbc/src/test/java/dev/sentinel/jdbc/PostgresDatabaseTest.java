@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(7);
+      assertThat(db.schemaVersion()).isEqualTo(8);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -58,6 +58,8 @@ class PostgresDatabaseTest {
               "sentinel_audit_y2026m02",
               "sentinel_audit_y2026m03",
               "sentinel_break_glass",
+              "sentinel_bundle",
+              "sentinel_heartbeat",
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
               "sentinel_schema",
@@ -65,7 +67,7 @@ class PostgresDatabaseTest {
               "sentinel_totp");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(7);
+      assertThat(db.schemaVersion()).isEqualTo(8);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -116,7 +118,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "break glass"));
+                  "break glass"),
+              Map.of(
+                  "version",
+                  8,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "bundles and heartbeats"));
     }
   }
 
@@ -135,13 +144,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(7);
+        assertThat(version.get()).isEqualTo(8);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(7);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(8);
     }
   }
 
@@ -151,8 +160,8 @@ class PostgresDatabaseTest {
     try (Database db = open(url)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (8, 0, 'from the future')"));
-      db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 8 had
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (9, 0, 'from the future')"));
+      db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 9 had
     }
     Jdbi raw = Jdbi.create(url);
     List<Map<String, Object>> before =
@@ -162,7 +171,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 8, this build knows 7); upgrade Sentinel");
+            "written by a newer Sentinel (schema 9, this build knows 8); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

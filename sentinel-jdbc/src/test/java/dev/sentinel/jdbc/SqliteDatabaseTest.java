@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(7);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(8);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -93,9 +93,17 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "break glass"));
+                  "break glass"),
+              Map.of(
+                  "version",
+                  8,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "bundles and heartbeats"));
       assertThat(tables(db)).doesNotContain("sentinel_rate_bucket", "sentinel_audit_default")
-          .contains("sentinel_tool_pin", "sentinel_break_glass", "sentinel_totp");
+          .contains("sentinel_tool_pin", "sentinel_break_glass", "sentinel_totp",
+              "sentinel_bundle", "sentinel_heartbeat");
     }
     assertThat(file).isRegularFile();
   }
@@ -136,9 +144,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(7);
+      assertThat(db.schemaVersion()).isEqualTo(8);
       assertThat(schemaRows(db))
-          .hasSize(7)
+          .hasSize(8)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -150,7 +158,7 @@ class SqliteDatabaseTest {
     try (Database db = open(file)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (8, 0, 'from the future')"));
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (9, 0, 'from the future')"));
     }
     byte[] before = Files.readAllBytes(file);
 
@@ -159,7 +167,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 8, this build knows 7); upgrade Sentinel");
+            "written by a newer Sentinel (schema 9, this build knows 8); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -209,7 +217,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(7);
+      assertThat(db.schemaVersion()).isEqualTo(8);
     }
   }
 
@@ -234,7 +242,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(7);
+      assertThat(db.schemaVersion()).isEqualTo(8);
     }
   }
 

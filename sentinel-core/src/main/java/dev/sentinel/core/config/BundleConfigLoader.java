@@ -3,7 +3,10 @@ package dev.sentinel.core.config;
 import dev.sentinel.core.bundle.Bundle;
 import dev.sentinel.core.bundle.BundleException;
 import dev.sentinel.core.bundle.BundleSettings;
+import dev.sentinel.core.bundle.BundleSource;
+import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.bundle.BundleState;
+import dev.sentinel.core.bundle.PublishedBundle;
 import dev.sentinel.core.bundle.RunningBundle;
 import dev.sentinel.core.bundle.TrustedKeys;
 import dev.sentinel.core.config.ConfigException.Problem;
@@ -14,6 +17,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +27,12 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Loads the config of a gateway that runs a signed bundle: a config file that holds only a
- * {@code bundle:} section. The bundle file is read, its signatures checked against the trust
- * roots and the threshold, its sequence against the state file's (no rollback unless forced);
- * only then is the config inside it parsed, with its policy read from the bundle, never from
- * the disk. Relative paths in the bundled config (a database, an audit file) resolve against the
+ * {@code bundle:} section (and, for {@code source: database}, the {@code database:} it reads).
+ * The bundle is read from its {@link BundleSource} (the file, or the channel's head in the
+ * database), its signatures checked against the trust roots and the threshold, its sequence
+ * against the state file's (no rollback unless forced); only then is the config inside it
+ * parsed, with its policy read from the bundle, never from the disk. Both sources take this one
+ * path. Relative paths in the bundled config (a database, an audit file) resolve against the
  * directory of the config that names the bundle, where the gateway runs.
  *
  * <p>Every refusal is a {@link ConfigException} located at the {@code bundle:} key it concerns:
@@ -34,16 +40,23 @@ import tools.jackson.databind.JsonNode;
  * serving.
  */
 final class BundleConfigLoader {
-  static final List<String> BUNDLE_KEYS = List.of("file", "trust", "min_signers", "state");
+  static final List<String> BUNDLE_KEYS =
+      List.of("source", "file", "channel", "trust", "min_signers", "state", "poll_interval");
+  static final List<String> SOURCES = List.of("file", "database");
 
   private final YamlDocument document;
   private final ConfigReader in;
   private final Path baseDir;
+  private final Map<String, String> environment;
+  private final BundleSources sources;
 
-  private BundleConfigLoader(YamlDocument document, Path baseDir) {
+  private BundleConfigLoader(YamlDocument document, Path baseDir, Map<String, String> environment,
+      BundleSources sources) {
     this.document = document;
     this.in = new ConfigReader(document);
     this.baseDir = baseDir;
+    this.environment = environment;
+    this.sources = sources;
   }
 
   /** Whether a config document names a bundle instead of being a config itself. */
@@ -53,20 +66,27 @@ final class BundleConfigLoader {
   }
 
   static GatewayConfig load(YamlDocument document, Path baseDir, Map<String, String> environment,
-      PolicyOptions policyOptions, boolean allowRollback) {
-    Verified verified = new BundleConfigLoader(document, baseDir).verify(allowRollback);
+      PolicyOptions policyOptions, boolean allowRollback, BundleSources sources) {
+    Verified verified =
+        new BundleConfigLoader(document, baseDir, environment, sources).verify(allowRollback);
     return ConfigLoader.fromBundle(verified.config(), environment, baseDir, policyOptions,
         verified.bundle(), verified.running());
   }
 
   /**
-   * The {@code database:} section of the bundle's config, for the commands that work on the
-   * gateway's database: the bundle is verified, but one older than the state file's is read too
-   * (reading where the database is applies nothing).
+   * The database of a gateway that runs a bundle, for the commands that work on it. For a file
+   * source, the {@code database:} section of the bundle's config: the bundle is verified, but one
+   * older than the state file's is read too (reading where the database is applies nothing). For
+   * a database source, the {@code database:} beside {@code bundle:}: the fleet's database, where
+   * its bundles are published (the bundled config should name the same one).
    */
   static DatabaseSettings database(YamlDocument document, Path baseDir,
       Map<String, String> environment) {
-    Verified verified = new BundleConfigLoader(document, baseDir).verify(true);
+    if (document.root().path("bundle").path("source").asString("file").equals("database")) {
+      return ConfigLoader.databaseOf(document, environment, baseDir);
+    }
+    Verified verified = new BundleConfigLoader(document, baseDir, environment,
+        BundleSources.files()).verify(true);
     return ConfigLoader.databaseOf(verified.config(), environment, baseDir);
   }
 
@@ -74,14 +94,32 @@ final class BundleConfigLoader {
   private record Verified(Bundle bundle, RunningBundle running, YamlDocument config) {}
 
   private Verified verify(boolean allowRollback) {
+    boolean fromDatabase = document.root().path("bundle").path("source").asString("file")
+        .equals("database");
     for (String key : document.root().propertyNames()) {
-      if (!key.equals("bundle")) {
-        in.error("/" + key, null, "a config that runs a bundle holds only 'bundle:'; every other"
-            + " section comes from the signed bundle, so that what runs is what was signed");
+      if (!key.equals("bundle") && !(fromDatabase && key.equals("database"))) {
+        in.error("/" + key, null, "a config that runs a bundle holds only 'bundle:' (and, for"
+            + " source: database, 'database:'); every other section comes from the signed bundle,"
+            + " so that what runs is what was signed");
       }
     }
-    BundleSettings settings = settings();
+    DatabaseSettings database = null;
+    List<Problem> databaseProblems = new ArrayList<>();
+    if (fromDatabase) {
+      try {
+        database = ConfigLoader.databaseOf(document, environment, baseDir);
+      } catch (ConfigException e) {
+        databaseProblems.addAll(e.problems());
+      }
+    }
+    BundleSettings settings = settings(database);
+    if (!databaseProblems.isEmpty()) {
+      List<Problem> all = new ArrayList<>(in.problems());
+      all.addAll(databaseProblems);
+      throw new ConfigException(all);
+    }
     in.throwIfErrors();
+    String at = settings.source() == BundleSettings.Source.FILE ? "/bundle/file" : "/bundle/channel";
     TrustedKeys trust;
     try {
       trust = TrustedKeys.read(settings.trust(), settings.minSigners());
@@ -92,9 +130,9 @@ final class BundleConfigLoader {
     }
     Bundle bundle;
     try {
-      bundle = Bundle.read(settings.file());
+      bundle = sources.open(settings).fetch();
     } catch (BundleException e) {
-      throw refused("/bundle/file", e.getMessage(), e);
+      throw refused(at, e.getMessage(), e);
     }
     Optional<BundleState> state;
     try {
@@ -107,13 +145,15 @@ final class BundleConfigLoader {
       verified = bundle.verify(trust, state.map(s -> s.floorFor(bundle.digest())).orElse(-1L),
           allowRollback);
     } catch (BundleException e) {
-      throw refused("/bundle/file", "bundle " + bundle.digest() + " (sequence " + bundle.sequence()
-          + ") refused: " + e.getMessage(), e);
+      String from = settings.source() == BundleSettings.Source.FILE ? ""
+          : " from " + settings.location();
+      throw refused(at, "bundle " + bundle.digest() + " (sequence " + bundle.sequence()
+          + ")" + from + " refused: " + e.getMessage(), e);
     }
     RunningBundle running = new RunningBundle(settings, trust.ids(), verified.digest(),
         verified.sequence(),
         verified.signers(), verified.rollback(), state);
-    String source = settings.file() + "!" + bundle.config();
+    String source = settings.location() + "!" + bundle.config();
     YamlDocument config = YamlDocument.parse(utf8(bundle, bundle.config(), source), source);
     if (namesBundle(config)) {
       throw new ConfigException(List.of(new Problem(source, 0, 0, "/bundle", null,
@@ -136,7 +176,7 @@ final class BundleConfigLoader {
     }
   }
 
-  private BundleSettings settings() {
+  private BundleSettings settings(DatabaseSettings database) {
     String p = "/bundle";
     String subject = "bundle";
     JsonNode node = in.node(p);
@@ -147,9 +187,60 @@ final class BundleConfigLoader {
     if (!in.checkKeys(p, subject, BUNDLE_KEYS)) {
       return null;
     }
+    BundleSettings.Source source = BundleSettings.Source.FILE;
+    if (in.present(p + "/source", subject, false)) {
+      String written = in.string(p + "/source", subject, "file or database");
+      if (written != null && !SOURCES.contains(written)) {
+        in.error(p + "/source", subject, "expected file or database, got '" + written + "'");
+      } else if ("database".equals(written)) {
+        source = BundleSettings.Source.DATABASE;
+      }
+    }
+    boolean fromFile = source == BundleSettings.Source.FILE;
     Path file = null;
-    if (in.present(p + "/file", subject, true)) {
-      file = path(p + "/file", subject, in.string(p + "/file", subject, "the bundle file's path"));
+    String channel = null;
+    if (fromFile) {
+      if (in.present(p + "/file", subject, true)) {
+        file = path(p + "/file", subject, in.string(p + "/file", subject, "the bundle file's path"));
+      }
+      if (in.present(p + "/channel", subject, false)) {
+        in.error(p + "/channel", subject, "a channel is read from the database: add source:"
+            + " database (and a database: section), or remove channel");
+      }
+      if (in.present(p + "/poll_interval", subject, false)) {
+        in.error(p + "/poll_interval", subject, "poll_interval is for source: database; a bundle"
+            + " file is watched");
+      }
+    } else {
+      if (in.present(p + "/file", subject, false)) {
+        in.error(p + "/file", subject, "source: database reads the channel's head, not a file:"
+            + " remove file, or use source: file");
+      }
+      if (in.present(p + "/channel", subject, true)) {
+        channel = in.string(p + "/channel", subject, "a channel name");
+        if (channel != null) {
+          try {
+            PublishedBundle.checkChannel(channel);
+          } catch (BundleException e) {
+            in.error(p + "/channel", subject, e.getMessage());
+            channel = null;
+          }
+        }
+      }
+    }
+    Duration pollInterval = BundleSettings.DEFAULT_POLL_INTERVAL;
+    if (!fromFile && in.present(p + "/poll_interval", subject, false)) {
+      String written = in.string(p + "/poll_interval", subject, "a duration such as 10s");
+      if (written != null) {
+        try {
+          pollInterval = Units.parseDuration(written);
+          if (pollInterval.isZero()) {
+            in.error(p + "/poll_interval", subject, "poll_interval: must be longer than zero");
+          }
+        } catch (IllegalArgumentException e) {
+          in.error(p + "/poll_interval", subject, "poll_interval: " + e.getMessage());
+        }
+      }
     }
     List<Path> trust = new ArrayList<>();
     if (in.present(p + "/trust", subject, true)) {
@@ -181,10 +272,12 @@ final class BundleConfigLoader {
     if (in.present(p + "/state", subject, false)) {
       state = path(p + "/state", subject, in.string(p + "/state", subject, "the state file's path"));
     }
-    if (file == null || trust.isEmpty() || state == null || in.hasErrors()) {
+    if ((fromFile ? file == null : channel == null || database == null) || trust.isEmpty()
+        || state == null || in.hasErrors()) {
       return null;
     }
-    return new BundleSettings(file, trust, minSigners, state);
+    return new BundleSettings(source, file, channel, database, trust, minSigners, state,
+        pollInterval);
   }
 
   private Path path(String pointer, String subject, String written) {

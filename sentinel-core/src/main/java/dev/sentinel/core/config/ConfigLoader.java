@@ -6,6 +6,7 @@ import dev.sentinel.core.audit.AuditMode;
 import dev.sentinel.core.audit.DigestKey;
 import dev.sentinel.core.auth.ApiKeys;
 import dev.sentinel.core.bundle.Bundle;
+import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.bundle.RunningBundle;
 import dev.sentinel.core.config.ConfigException.Problem;
 import dev.sentinel.core.killswitch.KillSwitch;
@@ -178,11 +179,12 @@ final class ConfigLoader {
   }
 
   static GatewayConfig load(Path file, Map<String, String> environment,
-      PolicyOptions policyOptions, boolean allowRollback) {
+      PolicyOptions policyOptions, boolean allowRollback, BundleSources sources) {
     Objects.requireNonNull(environment, "environment");
     Objects.requireNonNull(policyOptions, "policyOptions");
+    Objects.requireNonNull(sources, "sources");
     return parse(read(file), file.toString(), directory(file), environment, policyOptions,
-        allowRollback);
+        allowRollback, sources);
   }
 
   /** The config inside a verified bundle: see {@link BundleConfigLoader}. */
@@ -237,7 +239,8 @@ final class ConfigLoader {
   }
 
   static GatewayConfig parse(String yaml, String source, Path baseDir,
-      Map<String, String> environment, PolicyOptions policyOptions, boolean allowRollback) {
+      Map<String, String> environment, PolicyOptions policyOptions, boolean allowRollback,
+      BundleSources sources) {
     Objects.requireNonNull(yaml, "yaml");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(baseDir, "baseDir");
@@ -246,7 +249,8 @@ final class ConfigLoader {
     YamlDocument document = YamlDocument.parse(yaml, source);
     Path base = baseDir.toAbsolutePath().normalize();
     if (BundleConfigLoader.namesBundle(document)) {
-      return BundleConfigLoader.load(document, base, environment, policyOptions, allowRollback);
+      return BundleConfigLoader.load(document, base, environment, policyOptions, allowRollback,
+          sources);
     }
     ConfigLoader loader = new ConfigLoader(document, Map.copyOf(environment), base, policyOptions);
     return loader.read();

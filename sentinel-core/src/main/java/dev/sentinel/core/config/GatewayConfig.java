@@ -1,5 +1,6 @@
 package dev.sentinel.core.config;
 
+import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.bundle.RunningBundle;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.llm.LlmSettings;
@@ -154,7 +155,19 @@ public record GatewayConfig(
    */
   public static GatewayConfig load(
       Path file, Map<String, String> environment, PolicyOptions policyOptions) {
-    return ConfigLoader.load(file, environment, policyOptions, false);
+    return ConfigLoader.load(file, environment, policyOptions, false, BundleSources.files());
+  }
+
+  /**
+   * As {@link #load(Path, Map, PolicyOptions)}, reading a signed bundle that a {@code bundle:}
+   * section names through {@code sources}: a file, or a channel of the fleet's database ({@code
+   * source: database}) when the sources can open one (sentinel-jdbc's {@code JdbcBundleSources}).
+   *
+   * @throws ConfigException listing every problem found, each located
+   */
+  public static GatewayConfig load(Path file, Map<String, String> environment,
+      PolicyOptions policyOptions, BundleSources sources) {
+    return ConfigLoader.load(file, environment, policyOptions, false, sources);
   }
 
   /**
@@ -167,7 +180,18 @@ public record GatewayConfig(
    */
   public static GatewayConfig loadAllowingRollback(
       Path file, Map<String, String> environment, PolicyOptions policyOptions) {
-    return ConfigLoader.load(file, environment, policyOptions, true);
+    return ConfigLoader.load(file, environment, policyOptions, true, BundleSources.files());
+  }
+
+  /**
+   * As {@link #loadAllowingRollback(Path, Map, PolicyOptions)}, reading the bundle through
+   * {@code sources} as {@link #load(Path, Map, PolicyOptions, BundleSources)} does.
+   *
+   * @throws ConfigException listing every problem found, each located
+   */
+  public static GatewayConfig loadAllowingRollback(Path file, Map<String, String> environment,
+      PolicyOptions policyOptions, BundleSources sources) {
+    return ConfigLoader.load(file, environment, policyOptions, true, sources);
   }
 
   /**
@@ -197,7 +221,8 @@ public record GatewayConfig(
    */
   public static GatewayConfig parse(String yaml, String source, Path baseDir,
       Map<String, String> environment, PolicyOptions policyOptions) {
-    return ConfigLoader.parse(yaml, source, baseDir, environment, policyOptions, false);
+    return ConfigLoader.parse(yaml, source, baseDir, environment, policyOptions, false,
+        BundleSources.files());
   }
 
   /**

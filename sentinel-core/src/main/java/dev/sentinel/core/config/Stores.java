@@ -132,6 +132,14 @@ public interface Stores extends AutoCloseable {
   }
 
   /**
+   * Where signed bundles are published for the gateways on the database ({@code bundle: {
+   * source: database }}), or empty without one.
+   */
+  default Optional<dev.sentinel.core.bundle.BundleStore> bundleStore() {
+    return Optional.empty();
+  }
+
+  /**
    * Housekeeping that the gateway runs every minute or so, off the request path: such as
    * deleting shared rate-limit buckets that have refilled. The default does nothing.
    *

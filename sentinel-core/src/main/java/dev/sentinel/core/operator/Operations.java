@@ -4,6 +4,7 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.approval.ApprovalStore;
 import dev.sentinel.core.breakglass.BreakGlassStore;
+import dev.sentinel.core.bundle.BundleStore;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.pinning.PinStore;
@@ -38,6 +39,8 @@ public final class Operations {
   private final Reloading reloading;
   private final ApprovalOperations approvals;
   private final BreakGlassOperations breakGlass;
+  private final BundleOperations bundles;
+  private final FleetOperations fleet;
   private final Clock clock;
 
   private Operations(Builder b) {
@@ -51,6 +54,8 @@ public final class Operations {
         : new ApprovalOperations(b.approvals, b.clock, b.notifier);
     this.breakGlass = b.breakGlassStore == null ? null : new BreakGlassOperations(
         b.breakGlassStore, b.breakGlassSettings, b.clock, b.notifier, b.breakGlassChanged);
+    this.bundles = b.bundleStore == null ? null : new BundleOperations(b.bundleStore, b.clock);
+    this.fleet = b.bundleStore == null ? null : new FleetOperations(b.bundleStore, b.clock);
   }
 
   /** A builder; every part is optional. */
@@ -138,6 +143,32 @@ public final class Operations {
   }
 
   /**
+   * The signed bundles published for the fleet.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a bundle store
+   */
+  public BundleOperations bundles() {
+    if (bundles == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "publishing bundles needs"
+          + " the database the fleet's gateways share");
+    }
+    return bundles;
+  }
+
+  /**
+   * The fleet of gateways that follow a bundle channel: desired against running.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a bundle store
+   */
+  public FleetOperations fleet() {
+    if (fleet == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "the fleet's status needs"
+          + " the database its gateways share");
+    }
+    return fleet;
+  }
+
+  /**
    * Reloads the gateway's config file.
    *
    * @throws OperatorException ({@code UNSUPPORTED}) for a gateway not started from a file
@@ -179,6 +210,8 @@ public final class Operations {
         return pins != null;
       case BREAK_GLASS:
         return breakGlass != null;
+      case BUNDLES:
+        return bundles != null;
       default:
         return reloading != null;
     }
@@ -199,7 +232,9 @@ public final class Operations {
     /** {@link #approvals()}. */
     APPROVALS,
     /** {@link #breakGlass()}. */
-    BREAK_GLASS
+    BREAK_GLASS,
+    /** {@link #bundles()}. */
+    BUNDLES
   }
 
   /** The clock the service reads relative times and stamps changes with. */
@@ -216,6 +251,7 @@ public final class Operations {
     private Reloading reloading;
     private ApprovalStore approvals;
     private BreakGlassStore breakGlassStore;
+    private BundleStore bundleStore;
     private Supplier<Optional<BreakGlassSettings>> breakGlassSettings = Optional::empty;
     private Runnable breakGlassChanged = () -> { };
     private Notifier notifier = Notifier.none();
@@ -224,7 +260,7 @@ public final class Operations {
     private Builder() {}
 
     /**
-     * The keys, the audit trail, the approvals and the tool pins of a database's stores,
+     * The keys, the audit trail, the approvals, the tool pins and the bundles of a database's stores,
      * whichever it has. The kill switch is given apart ({@link #killSwitch}): a running gateway's, or {@link KillSwitchControl#of} the
      * stores' kill-switch store.
      */
@@ -235,6 +271,13 @@ public final class Operations {
       stores.approvalStore().ifPresent(this::approvalStore);
       stores.pinStore().ifPresent(this::pinStore);
       stores.breakGlassStore().ifPresent(this::breakGlassStore);
+      stores.bundleStore().ifPresent(this::bundleStore);
+      return this;
+    }
+
+    /** Where signed bundles are published for the fleet. */
+    public Builder bundleStore(BundleStore store) {
+      this.bundleStore = Objects.requireNonNull(store, "store");
       return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.gateway;
 
 import dev.sentinel.api.Outcome;
+import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.operator.Reloading;
@@ -37,13 +38,15 @@ public final class ConfigReloader implements Reloading {
   private final Path file;
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
+  private final BundleSources sources;
 
   private ConfigReloader(GatewayRuntime runtime, Path file, Map<String, String> environment,
-      PolicyOptions policyOptions) {
+      PolicyOptions policyOptions, BundleSources sources) {
     this.runtime = runtime;
     this.file = file;
     this.environment = environment;
     this.policyOptions = policyOptions;
+    this.sources = sources;
   }
 
   /**
@@ -64,10 +67,26 @@ public final class ConfigReloader implements Reloading {
    */
   public static ConfigReloader of(GatewayRuntime runtime, Path file,
       Map<String, String> environment, PolicyOptions policyOptions) {
+    return of(runtime, file, environment, policyOptions, BundleSources.files());
+  }
+
+  /**
+   * A reloader of the runtime from a config file that may name a signed bundle in the fleet's
+   * database ({@code bundle: { source: database }}), read through {@code sources}: pass the
+   * sources the gateway was first loaded with.
+   */
+  public static ConfigReloader of(GatewayRuntime runtime, Path file,
+      Map<String, String> environment, PolicyOptions policyOptions, BundleSources sources) {
     return new ConfigReloader(Objects.requireNonNull(runtime, "runtime"),
         Objects.requireNonNull(file, "file"),
         Map.copyOf(Objects.requireNonNull(environment, "environment")),
-        Objects.requireNonNull(policyOptions, "policyOptions"));
+        Objects.requireNonNull(policyOptions, "policyOptions"),
+        Objects.requireNonNull(sources, "sources"));
+  }
+
+  /** Where the reloader reads signed bundles. */
+  public BundleSources bundleSources() {
+    return sources;
   }
 
   /** The config file reloaded. */
@@ -86,7 +105,7 @@ public final class ConfigReloader implements Reloading {
     String previous = runtime.sentinel().revision();
     GatewayConfig next;
     try {
-      next = GatewayConfig.load(file, environment, policyOptions);
+      next = GatewayConfig.load(file, environment, policyOptions, sources);
     } catch (ConfigException e) {
       return refused(previous, e.problems());
     }
@@ -104,7 +123,7 @@ public final class ConfigReloader implements Reloading {
     String previous = runtime.sentinel().revision();
     GatewayConfig next;
     try {
-      next = GatewayConfig.loadAllowingRollback(file, environment, policyOptions);
+      next = GatewayConfig.loadAllowingRollback(file, environment, policyOptions, sources);
     } catch (ConfigException e) {
       return refused(previous, e.problems());
     }
@@ -122,7 +141,7 @@ public final class ConfigReloader implements Reloading {
     GatewayConfig next = null;
     List<ConfigException.Problem> problems = List.of();
     try {
-      next = GatewayConfig.load(file, environment, policyOptions);
+      next = GatewayConfig.load(file, environment, policyOptions, sources);
     } catch (ConfigException e) {
       problems = e.problems();
     }
@@ -169,7 +188,7 @@ public final class ConfigReloader implements Reloading {
     if (runtime.config().fromBundle().isPresent()) {
       // A refused bundle may be an attack on the fleet's config: the trail keeps it.
       runtime.sentinel().recordEvent("sentinel", "sentinel/bundle.refuse",
-          runtime.config().fromBundle().get().settings().file().toString(), Outcome.DENIED,
+          runtime.config().fromBundle().get().settings().location(), Outcome.DENIED,
           "bundle refused; " + runtime.config().fromBundle().get().describe() + " keeps serving:"
               + text.toString().replace(System.lineSeparator(), " ").replaceAll("\\s+", " "));
     }

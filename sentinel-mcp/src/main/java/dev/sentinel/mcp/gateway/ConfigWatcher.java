@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reloads a gateway when its config file, or the policy file it names (or the signed bundle it
- * runs), changes on disk, once
+ * runs), changes on disk (and, for a bundle from a database channel, when a new one is published
+ * there: see {@link BundleChannelWatcher}), once
  * the change is complete. It watches the files' directories for files created, renamed or
  * deleted (editors often replace a file by renaming a new one over it), and polls the files
  * themselves for writes in place: their size, times and file key on every check of the timer,
@@ -98,6 +99,8 @@ public final class ConfigWatcher implements AutoCloseable {
   // Guarded by this: events received per file name of the watched directories, for tests (at
   // most 64 names).
   private final Map<String, Long> eventsByName = new java.util.HashMap<>();
+  /** The follower of the database channel the running bundle comes from, if it does. */
+  private volatile BundleChannelWatcher channel;
 
   private ConfigWatcher(ConfigReloader reloader, Duration settle, Clock clock,
       Consumer<ConfigReloader.Result> listener) throws IOException {
@@ -151,6 +154,13 @@ public final class ConfigWatcher implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot watch " + reloader.file() + ": " + e.getMessage(), e);
     }
+    try {
+      // A gateway on a database channel follows it too: publishes are its changes.
+      watcher.channel = BundleChannelWatcher.startIfChannel(reloader, listener).orElse(null);
+    } catch (RuntimeException e) {
+      watcher.close();
+      throw e;
+    }
     watcher.loop.start();
     // Settling is checked often against the clock; the check is cheap while nothing changed.
     long poll = pollMillis(settle);
@@ -158,10 +168,19 @@ public final class ConfigWatcher implements AutoCloseable {
     return watcher;
   }
 
+  /** The follower of the running bundle's database channel, if the gateway has one. */
+  public Optional<BundleChannelWatcher> channel() {
+    return Optional.ofNullable(channel);
+  }
+
   /** Stops watching. Idempotent. */
   @Override
   public void close() {
     closed = true;
+    BundleChannelWatcher following = channel;
+    if (following != null) {
+      following.close();
+    }
     try {
       watch.close();
     } catch (IOException e) {
@@ -209,8 +228,12 @@ public final class ConfigWatcher implements AutoCloseable {
     watched.add(config);
     GatewayConfig running = reloader.runtime().config();
     if (running.fromBundle().isPresent()) {
-      // Its policy is in the bundle: a new bundle file is the change to apply.
-      watched.add(running.fromBundle().get().settings().file().toAbsolutePath().normalize());
+      // Its policy is in the bundle: a new bundle file is the change to apply (a database
+      // channel is watched by a BundleWatcher).
+      Path file = running.fromBundle().get().settings().file();
+      if (file != null) {
+        watched.add(file.toAbsolutePath().normalize());
+      }
     } else if (!running.policy().source().equals(running.source())) {
       watched.add(Path.of(running.policy().source()).toAbsolutePath().normalize());
     }

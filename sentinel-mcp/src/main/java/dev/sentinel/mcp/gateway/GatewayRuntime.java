@@ -602,6 +602,11 @@ public final class GatewayRuntime implements AutoCloseable {
     return deleted;
   }
 
+  /** The clock the runtime stamps with. */
+  Clock clock() {
+    return clock;
+  }
+
   /** The config in force: the one started with, or the last one {@link #reload}ed. */
   public GatewayConfig config() {
     return config;
@@ -1005,7 +1010,7 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
-  private static String version() {
+  static String version() {
     String version = GatewayRuntime.class.getPackage().getImplementationVersion();
     return version == null ? "dev" : version;
   }

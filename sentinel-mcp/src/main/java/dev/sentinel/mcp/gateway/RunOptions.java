@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.gateway;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
@@ -23,8 +24,10 @@ public final class RunOptions {
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
   private final UnaryOperator<Stores> sharedState;
+  private final BundleSources bundleSources;
 
   private RunOptions(Builder b) {
+    this.bundleSources = b.bundleSources;
     this.clock = b.clock;
     this.configFile = b.configFile;
     this.watch = b.watch;
@@ -68,6 +71,11 @@ public final class RunOptions {
     return policyOptions;
   }
 
+  /** Where a reload reads the signed bundle a {@code bundle:} section names. */
+  public BundleSources bundleSources() {
+    return bundleSources;
+  }
+
   /** Wraps the database's stores for the config's shared state. */
   public Stores sharedState(Stores stores) {
     return Objects.requireNonNull(sharedState.apply(stores), "shared state stores");
@@ -81,8 +89,19 @@ public final class RunOptions {
     private Map<String, String> environment = Map.of();
     private PolicyOptions policyOptions = PolicyOptions.defaults();
     private UnaryOperator<Stores> sharedState = UnaryOperator.identity();
+    private BundleSources bundleSources = BundleSources.files();
 
     private Builder() {}
+
+    /**
+     * Where a reload reads the signed bundle a {@code bundle:} section names: pass those the
+     * config was first loaded with (sentinel-jdbc's {@code JdbcBundleSources} for a database
+     * channel); bundle files only by default.
+     */
+    public Builder bundleSources(BundleSources sources) {
+      this.bundleSources = Objects.requireNonNull(sources, "sources");
+      return this;
+    }
 
     /** The clock; the system clock by default. */
     public Builder clock(Clock clock) {

@@ -127,6 +127,7 @@ public final class HttpGateway implements AutoCloseable {
   private final KeyStore keys;
   private final AuditTrail auditTrail;
   private final ApprovalStore approvals;
+  private final dev.sentinel.core.bundle.BundleStore bundles;
   private final ConfigReloader reloader;
   private final ServerTls tls;
   private final Duration tlsCheckInterval;
@@ -175,6 +176,7 @@ public final class HttpGateway implements AutoCloseable {
     this.keys = builder.keys;
     this.auditTrail = builder.auditTrail;
     this.approvals = builder.approvals;
+    this.bundles = builder.bundles;
     this.reloader = builder.reloader;
     this.tls = builder.tls;
     this.tlsCheckInterval = builder.tlsCheckInterval;
@@ -448,6 +450,9 @@ public final class HttpGateway implements AutoCloseable {
     if (keys != null) {
       operations.keyStore(keys);
     }
+    if (bundles != null) {
+      operations.bundleStore(bundles);
+    }
     if (approvals != null) {
       operations.approvalStore(approvals);
     }
@@ -599,6 +604,7 @@ public final class HttpGateway implements AutoCloseable {
     private KeyStore keys;
     private AuditTrail auditTrail;
     private ApprovalStore approvals;
+    private dev.sentinel.core.bundle.BundleStore bundles;
     private ConfigReloader reloader;
     private ServerTls tls;
     private Duration tlsCheckInterval = DEFAULT_TLS_CHECK_INTERVAL;
@@ -631,6 +637,12 @@ public final class HttpGateway implements AutoCloseable {
     /** The key store the admin API's keys endpoints manage (the database's). */
     public Builder keys(KeyStore keys) {
       this.keys = Objects.requireNonNull(keys, "keys");
+      return this;
+    }
+
+    /** The bundles and heartbeats of the fleet, for the admin API's fleet endpoint. */
+    public Builder bundles(dev.sentinel.core.bundle.BundleStore bundles) {
+      this.bundles = Objects.requireNonNull(bundles, "bundles");
       return this;
     }
 

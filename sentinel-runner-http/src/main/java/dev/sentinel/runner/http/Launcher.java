@@ -63,14 +63,15 @@ final class Launcher implements HttpGateway.Running {
           .authenticator(clients)
           .keys(stores.keys())
           .auditTrail(stores.auditTrail().orElseThrow())
-          .approvals(stores.approvalStore().orElseThrow());
+          .approvals(stores.approvalStore().orElseThrow())
+          .bundles(stores.bundleStore().orElseThrow());
       if (channel != null) {
         builder.channel(channel);
       }
       GatewayRuntime started = runtime;
       ConfigReloader reloader = options.configFile()
           .map(file -> ConfigReloader.of(started, file, options.environment(),
-              options.policyOptions()))
+              options.policyOptions(), options.bundleSources()))
           .orElse(null);
       if (reloader != null) {
         builder.reloader(reloader);

@@ -200,7 +200,7 @@ public final class StdioGateway {
     }
     Path file = options.configFile().orElseThrow();
     ConfigReloader reloader = ConfigReloader.of(runtime, file, options.environment(),
-        options.policyOptions());
+        options.policyOptions(), options.bundleSources());
     log.info("watching {} for changes", file);
     return ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, options.clock(),
         result -> { });

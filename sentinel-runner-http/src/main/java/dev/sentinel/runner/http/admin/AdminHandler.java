@@ -86,6 +86,7 @@ public final class AdminHandler extends Handler.Abstract {
         "audit", new AuditRoute(b.operations),
         "approvals", new ApprovalsRoute(b.operations, b.clock),
         "tools", new ToolsRoute(b.operations),
+        "fleet", new FleetRoute(b.operations),
         "breakglass", breakGlass);
   }
 

@@ -36,7 +36,8 @@ import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * The admin API of a gateway that runs a signed bundle: the status shows it, a reload refuses an
- * older bundle with 422, and {@code {"allow_rollback": true}} applies it, audited.
+ * older bundle with 422, and {@code {"allow_rollback": true}} applies it, audited; the fleet's
+ * status lists heartbeats against their channel's head.
  */
 class AdminBundleTest {
   private static final String TOKEN = "operator-token-0123456789abcdefghijklmnop";
@@ -87,6 +88,7 @@ class AdminBundleTest {
         .bind("127.0.0.1", 0)
         .keys(stores.keys())
         .auditTrail(stores.auditTrail().orElseThrow())
+        .bundles(stores.bundleStore().orElseThrow())
         .reloader(ConfigReloader.of(runtime, boot, Map.of()))
         .build();
     http.start();
@@ -157,5 +159,28 @@ class AdminBundleTest {
     assertThat(trail.body()).contains("sentinel/bundle.rollback")
         .contains("rollback forced by operator (admin API)")
         .contains("sequence 1").contains("replaces");
+  }
+
+  @Test
+  void fleet_listsEachHeartbeatAgainstItsChannelsHead() throws Exception {
+    dev.sentinel.core.bundle.BundleStore fleet = stores.bundleStore().orElseThrow();
+    Bundle head = publish(3, "write");
+    java.time.Instant now = java.time.Instant.now();
+    fleet.publish("prod", head.toBytes(), "alice", now);
+    fleet.heartbeat(new dev.sentinel.core.bundle.Heartbeat("gw-1@host/1", "host", "1.0", "prod",
+        head.digest(), 3, "sha256:r", null, now, now));
+    fleet.heartbeat(new dev.sentinel.core.bundle.Heartbeat("gw-2@host/2", "host", "1.0", "prod",
+        "sha256:old", 2, "sha256:r", "signed by 0 of the 1", now, now));
+
+    HttpResponse<String> answer = admin("GET", "/admin/api/fleet", null);
+
+    assertThat(answer.statusCode()).isEqualTo(200);
+    JsonNode gateways = JSON.readTree(answer.body()).path("gateways");
+    assertThat(gateways).hasSize(2);
+    assertThat(gateways.get(0).path("state").asString()).isEqualTo("in-sync");
+    assertThat(gateways.get(1).path("state").asString()).isEqualTo("drift");
+    assertThat(gateways.get(1).path("last_error").asString()).contains("signed by 0 of the 1");
+    assertThat(gateways.get(1).path("desired").path("digest").asString()).isEqualTo(head.digest());
+    assertThat(admin("GET", "/admin/api/fleet?stale_after=soon", null).statusCode()).isEqualTo(400);
   }
 }
