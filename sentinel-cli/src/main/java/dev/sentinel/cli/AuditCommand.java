@@ -2,8 +2,8 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.operator.AuditFilter;
-import dev.sentinel.core.operator.AuditOperations;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.AuditOperations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.operator.Times;
 import dev.sentinel.jdbc.AuditAnchors;
 import dev.sentinel.jdbc.AuditCheckpoint;

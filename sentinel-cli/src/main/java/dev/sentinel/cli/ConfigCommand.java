@@ -59,9 +59,11 @@ public final class ConfigCommand implements Runnable {
   @Command(
       name = "schema",
       mixinStandardHelpOptions = true,
-      description = {"Print the JSON Schema (draft 2020-12) of the config format, for editors:",
+      description = {"Print the JSON Schema (draft 2020-12) of the config format, for editors.",
+          "Save it beside the config file:",
           "  sentinel config schema > sentinel-config.schema.json",
-          "then start the config file with: # yaml-language-server: $$schema=./sentinel-config.schema.json"})
+          "and make this the file's first line:",
+          "  # yaml-language-server: $$schema=./sentinel-config.schema.json"})
   int schema() throws java.io.IOException {
     try (java.io.InputStream in = ConfigCommand.class.getResourceAsStream(SCHEMA_RESOURCE)) {
       if (in == null) {

@@ -2,8 +2,8 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.bundle.Heartbeat;
-import dev.sentinel.core.operator.FleetOperations;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.FleetOperations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.operator.Times;
 import dev.sentinel.jdbc.JdbcStores;
 import java.io.PrintWriter;

@@ -2,8 +2,8 @@ package dev.sentinel.cli;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.core.operator.Operations;
-import dev.sentinel.core.operator.PinOperations;
+import dev.sentinel.operator.Operations;
+import dev.sentinel.operator.PinOperations;
 import dev.sentinel.core.pinning.ToolDefinitions;
 import dev.sentinel.core.pinning.ToolPin;
 import dev.sentinel.jdbc.JdbcStores;

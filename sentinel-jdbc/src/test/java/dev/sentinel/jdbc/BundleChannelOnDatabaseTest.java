@@ -176,11 +176,11 @@ class BundleChannelOnDatabaseTest {
       Conditions.await("the heartbeat reports the refusal", () -> JdbcBundleStore.create(db)
           .heartbeats().stream().anyMatch(b -> b.lastError() != null
               && b.lastError().contains("would roll back")));
-      dev.sentinel.core.operator.FleetOperations.Member member =
-          dev.sentinel.core.operator.Operations.builder()
+      dev.sentinel.operator.FleetOperations.Member member =
+          dev.sentinel.operator.Operations.builder()
               .bundleStore(JdbcBundleStore.create(db)).clock(clock).build()
               .fleet().status(Duration.ofMinutes(1)).get(0);
-      assertThat(member.state()).isEqualTo(dev.sentinel.core.operator.FleetOperations.State.DRIFT);
+      assertThat(member.state()).isEqualTo(dev.sentinel.operator.FleetOperations.State.DRIFT);
       assertThat(member.heartbeat().digest()).isEqualTo(second.digest());
       assertThat(member.heartbeat().sequence()).isEqualTo(2);
       assertThat(member.heartbeat().instance()).startsWith(gateway.runtime().sentinel().instance());

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.core.approval.Approval;
-import dev.sentinel.core.operator.ApprovalOperations;
+import dev.sentinel.operator.ApprovalOperations;
 import dev.sentinel.core.operator.OperatorException;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;

@@ -5,7 +5,7 @@
  * the digest of the arguments and the policy revision, expires, and is used at most once. {@link
  * dev.sentinel.core.approval.ApprovalConfirmer} is the {@link dev.sentinel.api.Confirmer} that
  * asks the queue; operators decide through the operator service ({@code
- * dev.sentinel.core.operator.ApprovalOperations}): {@code sentinel approvals}, the admin API and
+ * dev.sentinel.operator.ApprovalOperations}): {@code sentinel approvals}, the admin API and
  * the operator page.
  */
 package dev.sentinel.core.approval;

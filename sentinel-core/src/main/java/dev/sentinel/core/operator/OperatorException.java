@@ -44,15 +44,18 @@ public final class OperatorException extends SentinelException {
     return kind;
   }
 
-  static OperatorException invalid(String message) {
+  /** A refusal of bad input ({@link Kind#INVALID}). */
+  public static OperatorException invalid(String message) {
     return new OperatorException(Kind.INVALID, message);
   }
 
-  static OperatorException notFound(String message) {
+  /** A refusal naming something that does not exist ({@link Kind#NOT_FOUND}). */
+  public static OperatorException notFound(String message) {
     return new OperatorException(Kind.NOT_FOUND, message);
   }
 
-  static OperatorException conflict(String message) {
+  /** A refusal of a change the current state does not allow ({@link Kind#CONFLICT}). */
+  public static OperatorException conflict(String message) {
     return new OperatorException(Kind.CONFLICT, message);
   }
 }

@@ -24,10 +24,10 @@ import java.util.Objects;
  */
 public final class Times {
   /** The forms a time takes, for messages. */
-  static final String TIME_FORMS = "a time (2026-03-01, 2026-03-01T12:00 in UTC, "
+  public static final String TIME_FORMS = "a time (2026-03-01, 2026-03-01T12:00 in UTC, "
       + "2026-03-01T12:00:00Z)";
   /** The forms a duration takes, for messages. */
-  static final String DURATION_FORMS = "a duration (90s, 15m, 12h, 30d)";
+  public static final String DURATION_FORMS = "a duration (90s, 15m, 12h, 30d)";
 
   /** Which way a duration points from now, where a time is asked for. */
   public enum Direction {

@@ -11,7 +11,7 @@ import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.approval.ApprovalConfirmer;
 import dev.sentinel.core.approval.RoutingConfirmer;
 import dev.sentinel.core.audit.Redactor;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.policy.ConfirmSettings.By;
 import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.core.testing.WatchedApprovalStore;

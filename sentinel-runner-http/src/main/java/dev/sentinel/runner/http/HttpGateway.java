@@ -9,7 +9,7 @@ import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Jwt;
 import dev.sentinel.core.config.OAuth;
 import dev.sentinel.core.operator.AuditTrail;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.RunOptions;

@@ -3,7 +3,7 @@ package dev.sentinel.runner.http.admin;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Principal;
 import dev.sentinel.core.operator.OperatorException;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;

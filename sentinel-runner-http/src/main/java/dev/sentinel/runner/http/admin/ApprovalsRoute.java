@@ -2,8 +2,8 @@ package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.approval.Approval;
-import dev.sentinel.core.operator.ApprovalOperations;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.ApprovalOperations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;
 import java.time.Instant;

@@ -2,9 +2,9 @@ package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.core.audit.AuditEventJson;
 import dev.sentinel.core.operator.AuditFilter;
-import dev.sentinel.core.operator.AuditOperations;
+import dev.sentinel.operator.AuditOperations;
 import dev.sentinel.core.operator.AuditTrail;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import java.time.Instant;
 import java.util.Set;

@@ -1,8 +1,8 @@
 package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.core.bundle.Heartbeat;
-import dev.sentinel.core.operator.FleetOperations;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.FleetOperations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.operator.Times;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import java.time.Duration;

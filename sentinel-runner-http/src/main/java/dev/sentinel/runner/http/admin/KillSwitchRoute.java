@@ -1,8 +1,8 @@
 package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.core.killswitch.KillSwitch;
-import dev.sentinel.core.operator.KillSwitchOperations;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.KillSwitchOperations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;
 import java.util.Map;

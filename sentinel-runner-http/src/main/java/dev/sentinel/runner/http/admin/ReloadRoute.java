@@ -1,7 +1,7 @@
 package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.core.config.ConfigException;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.operator.Reloading;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;
 import java.util.Set;

@@ -2,7 +2,7 @@ package dev.sentinel.runner.http.admin;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.audit.AuditDispatcher;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.mcp.engine.BackendStatus;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;

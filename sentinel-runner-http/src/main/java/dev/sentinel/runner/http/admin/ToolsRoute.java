@@ -1,7 +1,7 @@
 package dev.sentinel.runner.http.admin;
 
-import dev.sentinel.core.operator.Operations;
-import dev.sentinel.core.operator.PinOperations;
+import dev.sentinel.operator.Operations;
+import dev.sentinel.operator.PinOperations;
 import dev.sentinel.core.pinning.ToolDefinitions;
 import dev.sentinel.core.pinning.ToolPin;
 import dev.sentinel.runner.http.admin.AdminExchange.Answer;

@@ -1,5 +1,7 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
+import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.killswitch.KillSwitch;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

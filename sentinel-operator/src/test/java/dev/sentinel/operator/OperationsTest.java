@@ -1,5 +1,8 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
+import dev.sentinel.core.operator.AuditFilter;
+import dev.sentinel.core.operator.KillSwitchControl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

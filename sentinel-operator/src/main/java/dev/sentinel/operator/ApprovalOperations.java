@@ -1,5 +1,7 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
+import dev.sentinel.core.operator.Times;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.approval.Approval;
 import dev.sentinel.core.approval.ApprovalEvents;

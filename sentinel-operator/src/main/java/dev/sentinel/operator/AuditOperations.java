@@ -1,5 +1,9 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
+import dev.sentinel.core.operator.Times;
+import dev.sentinel.core.operator.AuditFilter;
+import dev.sentinel.core.operator.AuditTrail;
 import dev.sentinel.api.Clock;
 import java.time.Instant;
 import java.util.Objects;

@@ -1,5 +1,6 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.bundle.BundleException;
 import dev.sentinel.core.bundle.BundleStore;

@@ -13,7 +13,7 @@ import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.Redactor;
-import dev.sentinel.core.operator.Operations;
+import dev.sentinel.operator.Operations;
 import dev.sentinel.core.policy.ConfirmSettings;
 import dev.sentinel.core.policy.ConfirmSettings.By;
 import dev.sentinel.core.policy.PolicyEngine;

@@ -1,5 +1,9 @@
-package dev.sentinel.core.operator;
+package dev.sentinel.operator;
 
+import dev.sentinel.core.operator.OperatorException;
+import dev.sentinel.core.operator.AuditTrail;
+import dev.sentinel.core.operator.KillSwitchControl;
+import dev.sentinel.core.operator.Reloading;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.core.approval.ApprovalStore;
