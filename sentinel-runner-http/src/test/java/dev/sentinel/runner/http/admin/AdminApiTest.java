@@ -533,6 +533,15 @@ class AdminApiTest {
         throw new AssertionError(e);
       }
     });
+    // The trail is written by its own thread: wait for the window's call too.
+    Conditions.await("the window's call is in the trail", () -> {
+      try {
+        return json(admin("GET", "/admin/api/audit?rule=break_glass&tool=forbidden", null))
+            .path("events").size() == 1;
+      } catch (IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
     JsonNode tagged = json(admin("GET", "/admin/api/audit?rule=break_glass&tool=forbidden", null))
         .path("events");
     assertThat(tagged).hasSize(1);
