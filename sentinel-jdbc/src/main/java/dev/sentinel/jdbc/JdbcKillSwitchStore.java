@@ -3,20 +3,12 @@ package dev.sentinel.jdbc;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.killswitch.KillSwitch;
 import dev.sentinel.core.killswitch.KillSwitchStore;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The kill switch's state in the database's {@code sentinel_kill_switch} table, one row per
@@ -35,9 +27,6 @@ public final class JdbcKillSwitchStore implements KillSwitchStore {
   /** The PostgreSQL notification channel of kill-switch changes. */
   public static final String CHANNEL = "sentinel_kill_switch";
 
-  private static final Logger LOG = LoggerFactory.getLogger(JdbcKillSwitchStore.class);
-  private static final int LISTEN_POLL_MILLIS = 500;
-  private static final Duration RECONNECT_DELAY = Duration.ofSeconds(5);
 
   private final Database database;
   private final Clock clock;
@@ -156,79 +145,9 @@ public final class JdbcKillSwitchStore implements KillSwitchStore {
     if (database.dialect() != Dialect.POSTGRESQL) {
       return () -> {};
     }
-    Listener listener = new Listener(onChange);
-    Thread thread = new Thread(listener, "sentinel-kill-switch-listener");
-    thread.setDaemon(true);
-    listener.thread = thread;
-    thread.start();
+    // Outside the pool: the listener's connection is held for as long as it runs.
+    PgListener listener = PgListener.start(database, CHANNEL, onChange);
     return listener::close;
-  }
-
-  /** Listens for notifications until closed, reconnecting after failures. */
-  private final class Listener implements Runnable {
-    private final Runnable onChange;
-    private volatile boolean closed;
-    private volatile Thread thread;
-
-    Listener(Runnable onChange) {
-      this.onChange = onChange;
-    }
-
-    @Override
-    public void run() {
-      while (!closed && !database.isClosed()) {
-        // Outside the pool: this connection is held for as long as the listener runs.
-        try (Connection connection = database.unpooledDataSource().getConnection()) {
-          try (Statement statement = connection.createStatement()) {
-            statement.execute("LISTEN " + CHANNEL);
-          }
-          // A change may have been missed while not listening (the first time: harmless).
-          onChange.run();
-          PGConnection pg = connection.unwrap(PGConnection.class);
-          while (!closed && !database.isClosed()) {
-            PGNotification[] notifications = pg.getNotifications(LISTEN_POLL_MILLIS);
-            if (notifications != null && notifications.length > 0) {
-              onChange.run();
-            }
-          }
-        } catch (SQLException | RuntimeException e) {
-          if (closed || database.isClosed()) {
-            return;
-          }
-          LOG.warn("cannot listen for kill switch changes in {}; polling only, retrying in {} s:"
-              + " {}", database.url(), RECONNECT_DELAY.toSeconds(), e.toString());
-          pause();
-        }
-      }
-    }
-
-    private synchronized void pause() {
-      long end = System.nanoTime() + RECONNECT_DELAY.toNanos();
-      try {
-        for (long left = RECONNECT_DELAY.toNanos(); !closed && left > 0;
-            left = end - System.nanoTime()) {
-          wait(Math.max(1, left / 1_000_000));
-        }
-      } catch (InterruptedException e) {
-        closed = true;
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    void close() {
-      synchronized (this) {
-        closed = true;
-        notifyAll();
-      }
-      if (thread != null && thread != Thread.currentThread()) {
-        try {
-          // The listening loop checks every LISTEN_POLL_MILLIS.
-          thread.join(4L * LISTEN_POLL_MILLIS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
   }
 
   private static int add(PreparedBatch batch, String scope, Map<String, String> targets, long now) {

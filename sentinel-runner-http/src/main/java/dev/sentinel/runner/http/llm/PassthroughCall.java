@@ -14,13 +14,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.HttpClient;
@@ -31,7 +29,6 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -244,12 +241,8 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     if (upstream.api() == LlmApi.ANTHROPIC) {
       String version = from.get("anthropic-version");
       headers.put("anthropic-version", version == null ? DEFAULT_ANTHROPIC_VERSION : version);
-      if (upstream.apiKey() != null) {
-        headers.put("x-api-key", upstream.apiKey());
-      }
-    } else if (upstream.apiKey() != null) {
-      headers.put(HttpHeader.AUTHORIZATION, "Bearer " + upstream.apiKey());
     }
+    UpstreamCall.addCredential(headers, upstream);
   }
 
   private void copyHeaders(HttpFields from) {
@@ -289,7 +282,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
   /** Writes the answer's chunks as they come, each flushed before the next is read. */
   private void relay(org.eclipse.jetty.client.Request up, Content.Source source)
       throws Exception {
-    Reader reader = new Reader(source);
+    ChunkReader reader = new ChunkReader(source);
     long silence = upstream.idleTimeout().toNanos() + 1_000_000_000L;
     long quietSince = System.nanoTime();
     while (true) {
@@ -341,8 +334,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     byte[] bytes = readAll(up, source, UpstreamCall.MAX_EVENT_BYTES);
     int status = upstreamStatus;
     String message = "the upstream answered " + status;
-    boolean generic = bytes == null || status == 401 || status == 403 || mentionsKey(bytes)
-        || !isJsonObject(bytes);
+    boolean generic = !UpstreamCall.passesOn(status, bytes, upstream.apiKey());
     if (status == 401 || status == 403) {
       status = 502;
       message = "the upstream refused the gateway's credentials";
@@ -362,7 +354,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
       return new byte[0];
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Reader reader = new Reader(source);
+    ChunkReader reader = new ChunkReader(source);
     while (true) {
       Content.Chunk chunk = reader.next(upstream.idleTimeout().toNanos() + 1_000_000_000L);
       if (chunk == null || Content.Chunk.isFailure(chunk)) {
@@ -414,20 +406,6 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
       CancellationException gone = new CancellationException("the client went away");
       up.abort(gone);
       throw gone;
-    }
-  }
-
-  private boolean mentionsKey(byte[] bytes) {
-    String key = upstream.apiKey();
-    return key != null && new String(bytes, StandardCharsets.UTF_8).contains(key);
-  }
-
-  private static boolean isJsonObject(byte[] bytes) {
-    try {
-      JsonNode node = JSON.readTree(bytes);
-      return node != null && node.isObject();
-    } catch (JacksonException e) {
-      return false;
     }
   }
 
@@ -507,36 +485,6 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     @Override
     public boolean rewind() {
       return false;
-    }
-  }
-
-  /** Reads a content source chunk by chunk, waiting at most a given time for each. */
-  private static final class Reader {
-    private final Content.Source source;
-    private final Semaphore ready = new Semaphore(0);
-    private boolean demanding;
-
-    Reader(Content.Source source) {
-      this.source = source;
-    }
-
-    Content.Chunk next(long nanos) throws InterruptedException {
-      long deadline = System.nanoTime() + nanos;
-      while (true) {
-        if (!demanding) {
-          Content.Chunk chunk = source.read();
-          if (chunk != null) {
-            return chunk;
-          }
-          demanding = true;
-          source.demand(ready::release);
-        }
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0 || !ready.tryAcquire(remaining, TimeUnit.NANOSECONDS)) {
-          return null;
-        }
-        demanding = false;
-      }
     }
   }
 

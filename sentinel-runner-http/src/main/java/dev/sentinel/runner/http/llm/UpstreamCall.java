@@ -19,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.BytesRequestContent;
@@ -238,12 +237,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       if (beta != null) {
         headers.put("anthropic-beta", beta);
       }
-      if (upstream.apiKey() != null) {
-        headers.put("x-api-key", upstream.apiKey());
-      }
-    } else if (upstream.apiKey() != null) {
-      headers.put(HttpHeader.AUTHORIZATION, "Bearer " + upstream.apiKey());
     }
+    addCredential(headers, upstream);
   }
 
   /**
@@ -292,8 +287,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       throw new UpstreamException(message);
     }
     int status = upstreamStatus;
-    boolean generic = bytes == null || status == 401 || status == 403 || mentionsKey(bytes)
-        || !isJsonObject(bytes);
+    boolean generic = !passesOn(status, bytes, upstream.apiKey());
     if (status == 401 || status == 403) {
       // The upstream refused the gateway's key: not the client's business, and its text may
       // quote the key.
@@ -336,7 +330,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       finish(up);
       return upstreamStatus;
     }
-    Reader reader = new Reader(source);
+    ChunkReader reader = new ChunkReader(source);
     Events events = new Events();
     long keepAlive = settings.keepAlive().toNanos();
     while (true) {
@@ -473,37 +467,6 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     }
   }
 
-  /** Reads a content source chunk by chunk, waiting at most a given time for each. */
-  private static final class Reader {
-    private final Content.Source source;
-    private final Semaphore ready = new Semaphore(0);
-    private boolean demanding;
-
-    Reader(Content.Source source) {
-      this.source = source;
-    }
-
-    /** The next chunk, or {@code null} when none came within the time. */
-    Content.Chunk next(long nanos) throws InterruptedException {
-      long deadline = System.nanoTime() + nanos;
-      while (true) {
-        if (!demanding) {
-          Content.Chunk chunk = source.read();
-          if (chunk != null) {
-            return chunk;
-          }
-          demanding = true;
-          source.demand(ready::release);
-        }
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0 || !ready.tryAcquire(remaining, TimeUnit.NANOSECONDS)) {
-          return null;
-        }
-        demanding = false;
-      }
-    }
-  }
-
   /**
    * All the bytes of a source, or {@code null} when there are more than {@code max} (the
    * request is then aborted, so that its connection is not left half read).
@@ -514,7 +477,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       return new byte[0];
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Reader reader = new Reader(source);
+    ChunkReader reader = new ChunkReader(source);
     // Jetty's idle timeout bounds the silence (a failure chunk ends the wait); this is a backstop.
     long silence = upstream.idleTimeout().toNanos() + 1_000_000_000L;
     long check = Math.min(settings.keepAlive().toNanos(), CLIENT_CHECK.toNanos());
@@ -570,9 +533,16 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     }
   }
 
-  private boolean mentionsKey(byte[] bytes) {
-    String key = upstream.apiKey();
-    return key != null && new String(bytes, StandardCharsets.UTF_8).contains(key);
+  /**
+   * Whether an upstream's error body may reach the client as it is (the model route's and the
+   * passthrough's one rule): a JSON object, not a refusal of the gateway's own credential (401,
+   * 403), and never quoting the gateway's key; else the client gets a generic error of the API's
+   * shape.
+   */
+  static boolean passesOn(int status, byte[] body, String apiKey) {
+    return body != null && status != 401 && status != 403
+        && (apiKey == null || !new String(body, StandardCharsets.UTF_8).contains(apiKey))
+        && isJsonObject(body);
   }
 
   private static boolean isJsonObject(byte[] bytes) {
@@ -581,6 +551,18 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       return node != null && node.isObject();
     } catch (JacksonException e) {
       return false;
+    }
+  }
+
+  /** Adds the gateway's own credential for the upstream, as its API takes it (none without a key). */
+  static void addCredential(HttpFields.Mutable headers, LlmUpstream upstream) {
+    if (upstream.apiKey() == null) {
+      return;
+    }
+    if (upstream.api() == LlmApi.ANTHROPIC) {
+      headers.put("x-api-key", upstream.apiKey());
+    } else {
+      headers.put(HttpHeader.AUTHORIZATION, "Bearer " + upstream.apiKey());
     }
   }
 
