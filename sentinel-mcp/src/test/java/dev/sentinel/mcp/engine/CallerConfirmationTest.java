@@ -341,7 +341,9 @@ class CallerConfirmationTest {
 
     char last = state.charAt(state.length() - 1);
     String altered = state.substring(0, state.length() - 1) + (last == 'A' ? 'B' : 'A');
-    for (String bad : List.of(altered, other, "sentinel1.e30.e30", "not a state", "")) {
+    // An oversized state is refused before any MAC is computed over it.
+    String huge = "sentinel1." + "A".repeat(100_000) + "." + "A".repeat(43);
+    for (String bad : List.of(altered, other, "sentinel1.e30.e30", "not a state", "", huge)) {
       JsonRpcMessage refused = client.call("tools/call", answered(call, "accept", bad));
       assertThat(refused.error().path("code").asInt()).as(bad).isEqualTo(-32015);
     }
