@@ -5,10 +5,9 @@
 // reaches it with initialize today, so its session-based side answers). In every cell: a tool is
 // listed, a call answers, progress arrives, an elicitation is answered, and a denial carries -32012.
 //
-// Not yet: a 2026-07-28 client's elicitation. Sentinel would have to turn the backend's
-// elicitation/create into an input_required result and retry the backend with the answer (multi
-// round-trip requests, issue 12 item 2); until then the backend's request is refused and the call
-// does not get its answer. Those cells are expected to fail, and the test says when one passes.
+// A 2026-07-28 client takes no requests from a server: the older backend's elicitation/create
+// reaches it as an input_required result (multi round-trip requests), which the 2.x client answers
+// by sending the call again; Sentinel gives the answer to the backend's pending call.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Client as Client1 } from "@modelcontextprotocol/sdk/client/index.js";
@@ -87,7 +86,7 @@ const clients = {
   "2026-07-28": (url) => modernClient(url),
 };
 
-const expectedToFail = new Set(["2026-07-28|elicitation"]);
+const expectedToFail = new Set();
 
 const gateways = new Map();
 

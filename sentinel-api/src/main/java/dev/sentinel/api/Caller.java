@@ -65,6 +65,22 @@ public interface Caller {
   void waiting(Duration waited, String message);
 
   /**
+   * Whether this request continues a call that already runs, rather than asking for a new one:
+   * an MCP 2026-07-28 client sends a call again with its answers to the backend's questions
+   * (multi round-trip requests), carrying the state the gateway signed when it forwarded the
+   * call under this same {@code binding}. The call was decided, and confirmed if it needed it,
+   * when it was forwarded; nothing new runs, so the pipeline does not ask for a confirmation
+   * again. A caller must answer {@code true} only for a state it verified for this binding.
+   * {@code false} by default.
+   *
+   * @param binding the call's binding (a digest of the principal, the request and the policy
+   *     revision, as for {@link #confirm})
+   */
+  default boolean continues(String binding) {
+    return false;
+  }
+
+  /**
    * Whether the caller gave up on the request (cancelled it, or its session ended): a confirmer
    * that waits for operators stops waiting. {@code false} by default.
    */

@@ -19,6 +19,7 @@ import dev.sentinel.api.Request;
 import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.CallTracer.CallTrace;
 import dev.sentinel.core.CallTracer.Stage;
+import dev.sentinel.core.approval.ApprovalConfirmer;
 import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.audit.AuditIds;
 import dev.sentinel.core.audit.AuditMode;
@@ -233,9 +234,16 @@ public final class Sentinel implements AutoCloseable {
 
     if (decision.effect() == Effect.CONFIRM) {
       trace.begin(Stage.CONFIRMATION);
-      Refusal unconfirmed = confirm(context, decision, call.caller(), event);
-      if (unconfirmed != null) {
-        return refused(event, started, request, shown, unconfirmed, decision, trace, Stage.CONFIRMATION);
+      if (call.caller().continues(ApprovalConfirmer.binding(context, rules.revision()))) {
+        // The same call, at the same revision, was confirmed when it was forwarded; this request
+        // only carries the client's answers to the backend's questions.
+        event.decision(new Decision(decision.effect(), decision.rules(), "continues a call confirmed when it"
+            + " was forwarded: this request answers the backend's questions", decision.diagnostics()));
+      } else {
+        Refusal unconfirmed = confirm(context, decision, call.caller(), event);
+        if (unconfirmed != null) {
+          return refused(event, started, request, shown, unconfirmed, decision, trace, Stage.CONFIRMATION);
+        }
       }
       trace.end(Stage.CONFIRMATION, null);
     }

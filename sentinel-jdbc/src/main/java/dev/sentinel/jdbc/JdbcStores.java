@@ -58,6 +58,7 @@ public final class JdbcStores implements Stores {
   private final JdbcApprovalStore approvals;
   private final JdbcKillSwitchStore killSwitch;
   private final JdbcPinStore pins;
+  private final JdbcRequestStateLedger requestStates;
   private final JdbcBreakGlassStore breakGlass;
   private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
@@ -69,6 +70,7 @@ public final class JdbcStores implements Stores {
     this.approvals = JdbcApprovalStore.create(database);
     this.killSwitch = JdbcKillSwitchStore.create(database, clock);
     this.pins = JdbcPinStore.create(database);
+    this.requestStates = JdbcRequestStateLedger.create(database, clock);
     this.breakGlass = JdbcBreakGlassStore.create(database);
   }
 
@@ -218,6 +220,15 @@ public final class JdbcStores implements Stores {
   @Override
   public Optional<KillSwitchStore> killSwitchStore() {
     return Optional.of(killSwitch);
+  }
+
+  /**
+   * {@inheritDoc} The {@link JdbcRequestStateLedger} on the database (schema 9's {@code
+   * sentinel_secret} and {@code sentinel_request_state}).
+   */
+  @Override
+  public Optional<dev.sentinel.core.state.RequestStateLedger> requestStateLedger() {
+    return Optional.of(requestStates);
   }
 
   /** {@inheritDoc} The {@link JdbcPinStore} on the database (schema 6's {@code sentinel_tool_pin}). */

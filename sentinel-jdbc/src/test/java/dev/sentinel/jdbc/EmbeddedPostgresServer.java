@@ -9,10 +9,11 @@ import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real PostgreSQL for tests, from zonky's embedded binaries, listening on 127.0.0.1 only. Each
- * test gets a database of its own from {@link #newDatabase}. Close it to stop the server.
+ * A real PostgreSQL for tests (these, and the runners' through this module's test jar), from
+ * zonky's embedded binaries, listening on 127.0.0.1 only. Each test gets a database of its own
+ * from {@link #newDatabase}. Close it to stop the server.
  */
-final class EmbeddedPostgresServer implements AutoCloseable {
+public final class EmbeddedPostgresServer implements AutoCloseable {
   private static final AtomicInteger DATABASES = new AtomicInteger();
 
   private final EmbeddedPostgres postgres;
@@ -21,7 +22,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
     this.postgres = postgres;
   }
 
-  static EmbeddedPostgresServer start() {
+  public static EmbeddedPostgresServer start() {
     try {
       return new EmbeddedPostgresServer(
           EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start());
@@ -31,7 +32,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /** Creates an empty database and answers its JDBC URL (user postgres, no password). */
-  String newDatabase() {
+  public String newDatabase() {
     String name = "sentinel_test_" + DATABASES.incrementAndGet();
     try (Connection c = postgres.getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {
@@ -43,7 +44,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /** The JDBC URL of a database on this server, whether or not it exists. */
-  String url(String database) {
+  public String url(String database) {
     return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + database + "?user=postgres";
   }
 
@@ -51,7 +52,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
    * Makes the database refuse connections and ends those it has, as if its server went away
    * for the gateways using it; {@link #allowConnections} brings it back.
    */
-  void refuseConnections(String url) {
+  public void refuseConnections(String url) {
     String name = name(url);
     admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
     admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name
@@ -59,7 +60,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /** Lets the database take connections again after {@link #refuseConnections}. */
-  void allowConnections(String url) {
+  public void allowConnections(String url) {
     admin("ALTER DATABASE " + name(url) + " ALLOW_CONNECTIONS true");
   }
 

@@ -203,6 +203,20 @@ public final class ApprovalConfirmer implements Confirmer {
         + "approve " + approval.id() + "', then call again";
   }
 
+  /**
+   * What binds an answer to one call: the SHA-256 of the canonical JSON of its principal, method,
+   * backend, name, arguments and the policy revision. An operator's approval, a caller's
+   * confirmation and a continued call's state ({@link dev.sentinel.api.Caller#continues}) are
+   * each bound to it: another tool, other arguments, another principal or another policy
+   * revision give another binding.
+   *
+   * @param context the call as decided
+   * @param revision the policy revision in force
+   */
+  public static String binding(RequestContext context, String revision) {
+    return digest(context, revision);
+  }
+
   /** What binds an approval to the call: its canonical JSON's SHA-256. */
   static String digest(RequestContext context, String revision) {
     Request request = context.request();

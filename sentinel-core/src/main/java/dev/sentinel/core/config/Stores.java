@@ -97,6 +97,14 @@ public interface Stores extends AutoCloseable {
   }
 
   /**
+   * The signing key and redemptions of the states of multi round-trip requests, shared by every
+   * gateway on the database, or empty without one (each gateway then keeps its own).
+   */
+  default Optional<dev.sentinel.core.state.RequestStateLedger> requestStateLedger() {
+    return Optional.empty();
+  }
+
+  /**
    * Deletes the {@code database} audit sink's records older than {@code before}, leaving what
    * remains verifiable, and answers how many were deleted: what {@code audit.retention} runs on
    * a schedule, off the request path. Without a database trail, deletes nothing.

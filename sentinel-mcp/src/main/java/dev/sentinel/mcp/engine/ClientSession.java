@@ -583,6 +583,21 @@ public final class ClientSession {
     return found;
   }
 
+  /**
+   * Whether a request of this session other than {@code trip}'s attempt is in flight on the
+   * connection and could have caused its request to the client: any request of an initialized
+   * session, and a stateless one that may need input ({@link McpGateway#NEEDS_INPUT}).
+   */
+  boolean mayHaveAsked(Upstream upstream, RoundTrip trip) {
+    for (InFlight work : inFlight.values()) {
+      if (work.upstream() == upstream && work.roundTrip != trip
+          && (work.stateless == null || McpGateway.NEEDS_INPUT.contains(work.method))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether the client speaks stateless MCP (2026-07-28) on this session: it never initialized. */
   boolean stateless() {
     return revision == null && (statelessSeen || perExchange) && !closing.get();

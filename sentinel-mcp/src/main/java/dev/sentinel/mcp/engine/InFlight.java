@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Request;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -31,6 +32,18 @@ final class InFlight {
   volatile ObjectNode inputRequired;
   /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
   volatile String quotaKey;
+  /** The request as the pipeline decides it (set when its call is made), or {@code null}. */
+  volatile Request governed;
+  /**
+   * Whether the request's {@code requestState} answered the gateway's own question (a
+   * confirmation) and was redeemed for it: it then continues no backend call.
+   */
+  volatile boolean stateRedeemed;
+  /**
+   * The backend call this stateless request waits on, whose questions reach the client as
+   * {@code input_required} results ({@link RoundTrip}); {@code null} for any other request.
+   */
+  volatile RoundTrip roundTrip;
   private Upstream upstream;
   private long backendId = -1;
   private boolean cancelled;
@@ -70,6 +83,16 @@ final class InFlight {
   /** The backend request ended; a later cancellation has nothing to tell the backend. */
   synchronized void answered() {
     backendId = -1;
+  }
+
+  /**
+   * The request was answered while its backend call runs on, for a later request to continue:
+   * a cancellation of this one no longer reaches that call, and the connection's questions no
+   * longer count as this request's.
+   */
+  synchronized void detached() {
+    backendId = -1;
+    upstream = null;
   }
 
   /** Marks the request cancelled and tells the backend, if it had been forwarded. */

@@ -2,11 +2,14 @@ package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
+import dev.sentinel.core.RefusedException;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.audit.Redactor;
 import dev.sentinel.core.config.BackendOptions;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -111,7 +115,7 @@ public final class McpGateway implements AutoCloseable {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final long TICK_MILLIS = 10;
   /** The stateless requests that may need client input (sampling, elicitation) while served. */
-  private static final Set<String> NEEDS_INPUT = Set.of("tools/call", "prompts/get", "resources/read");
+  static final Set<String> NEEDS_INPUT = Set.of("tools/call", "prompts/get", "resources/read");
 
   private final Sentinel sentinel;
   private final List<Backend> backends;
@@ -134,6 +138,10 @@ public final class McpGateway implements AutoCloseable {
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
   private final Set<String> listedTools = ConcurrentHashMap.newKeySet();
   private final Map<String, RelayRef> relaysByBackendId = new ConcurrentHashMap<>();
+  /** What the in-flight count of a principal's parked calls is kept under, before its quota key. */
+  private static final String PARKED_SLOT = "parked:";
+  /** Stateless clients' backend calls parked between attempts, by the nonce of their state. */
+  private final Map<String, RoundTrip> parked = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Integer> inFlightByPrincipal = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> backendLogMessages = new ConcurrentHashMap<>();
   private final Redactor logRedactor = Redactor.defaults();
@@ -191,8 +199,11 @@ public final class McpGateway implements AutoCloseable {
     });
     this.pins = new ToolPins(builder.pinStore != null ? builder.pinStore : PinStore.inMemory(), clock,
         builder.notifier);
-    this.requestStates = builder.requestStateKey != null
-        ? new RequestStates(builder.requestStateKey, clock) : RequestStates.random(clock);
+    this.requestStates = builder.requestStateLedger != null
+        ? new RequestStates(builder.requestStateKey != null ? builder.requestStateKey : builder.requestStateLedger.key(),
+            clock, builder.requestStateLedger)
+        : builder.requestStateKey != null ? new RequestStates(builder.requestStateKey, clock)
+        : RequestStates.random(clock);
     this.router = new Router(this, sentinel, backends, naming);
   }
 
@@ -457,6 +468,9 @@ public final class McpGateway implements AutoCloseable {
       return;
     }
     try {
+      for (RoundTrip trip : List.copyOf(parked.values())) {
+        endRoundTrip(trip, "the gateway is closing");
+      }
       for (ClientSession session : List.copyOf(sessions)) {
         try {
           session.close();
@@ -630,6 +644,11 @@ public final class McpGateway implements AutoCloseable {
       }
       for (ClientSession session : sessions) {
         session.tick(now);
+      }
+      for (RoundTrip trip : parked.values()) {
+        if (trip.expired(now)) {
+          endRoundTrip(trip, "the client did not send the call again with its answers in time");
+        }
       }
       ticks.incrementAndGet();
     } catch (RuntimeException e) {
@@ -905,6 +924,11 @@ public final class McpGateway implements AutoCloseable {
           + " is not relayed on a connection the gateway shares between clients"));
       return;
     }
+    RoundTrip trip = roundTripAsking(upstream, owner);
+    if (trip != null) {
+      askRoundTrip(upstream, trip, capability, request);
+      return;
+    }
     ClientSession target = requester(upstream, owner);
     if (target == null) {
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: no client session"
@@ -939,6 +963,209 @@ public final class McpGateway implements AutoCloseable {
     } catch (RejectedExecutionException e) {
       upstream.send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
     }
+  }
+
+  // ---- multi round-trip requests of stateless clients to older backends -------------------
+
+  /**
+   * The stateless client's call that a connection's request (a question) comes from: the one
+   * round trip on the connection with an attempt waiting on it, else the one parked there (a
+   * backend asks its next question once it has its answers, which only an attempt brings); and
+   * only when no other request of the connection's sessions in flight could have caused the
+   * question. Else {@code null}: never a guess. The connection is one principal's, so a question
+   * can at worst be shown with another call of the same principal.
+   */
+  private RoundTrip roundTripAsking(Upstream upstream, Upstream.Owner owner) {
+    RoundTrip waitedOn = null;
+    RoundTrip parkedOne = null;
+    int waiting = 0;
+    int parkedCount = 0;
+    for (RoundTrip trip : upstream.roundTrips) {
+      if (trip.attached()) {
+        waiting++;
+        waitedOn = trip;
+      } else {
+        parkedCount++;
+        parkedOne = trip;
+      }
+    }
+    RoundTrip trip = waiting == 1 ? waitedOn : waiting == 0 && parkedCount == 1 ? parkedOne : null;
+    if (trip == null) {
+      return null;
+    }
+    for (ClientSession session : sessions) {
+      if (belongsTo(session, owner) && session.mayHaveAsked(upstream, trip)) {
+        return null;
+      }
+    }
+    return trip;
+  }
+
+  /**
+   * Takes a backend's question for a stateless client's call: governed and asked in the call's
+   * next {@code input_required} result when the client declared the capability; else refused
+   * (and the client's request answered {@code -32021}, except for roots, which servers ask for on
+   * their own).
+   */
+  private void askRoundTrip(Upstream upstream, RoundTrip trip, String capability, JsonRpcMessage request) {
+    InFlight attempt = trip.work();
+    if (!attempt.stateless.supports(capability)) {
+      if (!"roots".equals(capability)) {
+        attempt.missingCapability = capability;
+      }
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: "
+          + request.method() + " does not reach this MCP 2026-07-28 client: it did not declare " + capability));
+      return;
+    }
+    try {
+      executor.execute(() -> relayRoundTrip(upstream, trip, request));
+    } catch (RejectedExecutionException e) {
+      upstream.send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
+    }
+  }
+
+  /**
+   * A backend's question for a stateless client's call, governed as the call's session's request
+   * (the pipeline decides it; the client's answer is its result), asked in the call's next
+   * {@code input_required} result and answered to the backend when a retry brings the answer.
+   */
+  private void relayRoundTrip(Upstream upstream, RoundTrip trip, JsonRpcMessage request) {
+    ClientSession session = trip.session();
+    InFlight attempt = trip.work();
+    Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
+    CallResult<JsonNode> result = sentinel.call(
+        new Call(attempt.credentials, governed, session.id(), session.clientLabel(), request.idText(),
+            session.ownerId()),
+        ignored -> {
+          RoundTrip.Question question = trip.ask(request.method(), request.params());
+          if (question == null) {
+            throw new CancellationException("the call the question is for has ended");
+          }
+          try {
+            return question.answer.get();
+          } catch (ExecutionException e) {
+            // A refusal (too many parked calls) is recorded as one.
+            Throwable cause = Upstream.unwrap(e);
+            throw cause instanceof Exception ? (Exception) cause : e;
+          }
+        });
+    ObjectNode answered = result.value() == null ? null : JsonRpc.result(request.id(), result.value());
+    ObjectNode reply = Router.reply(result, request.id(), answered, "the client");
+    if (reply != null) {
+      upstream.send(reply);
+    }
+  }
+
+  /**
+   * Parks a stateless client's call whose backend asked {@code questions}: the attempt's answer
+   * is an {@code input_required} result with them and a state that continues the call. A parked
+   * call holds a slot of its principal's parked calls (at most {@code maxInFlightPerPrincipal},
+   * beside as many in flight) until a retry continues it or it ends; over that bound its
+   * questions are refused to the backend. Returns {@code null} when the call is not parked
+   * (over the bound, ended, or past its deadline): the attempt then waits on.
+   */
+  ObjectNode park(RoundTrip trip, InFlight work, List<RoundTrip.Question> questions) {
+    long left = trip.deadlineNanos - clock.nanoTime();
+    if (left <= 0) {
+      return null;
+    }
+    String slot = work.quotaKey == null ? null : PARKED_SLOT + work.quotaKey;
+    if (slot != null && !acquireInFlight(slot)) {
+      Refusal refusal = new Refusal(Outcome.LIMITED, List.of("max_in_flight_per_principal"), "too many calls of"
+          + " this principal wait for its answers to their backends' questions (max_in_flight_per_principal: "
+          + maxInFlightPerPrincipal + ")", Duration.ofSeconds(1));
+      for (RoundTrip.Question question : questions) {
+        question.answer.completeExceptionally(new RefusedException(refusal));
+      }
+      return null;
+    }
+    String nonce = requestStates.nonce();
+    if (!trip.park(nonce, slot)) {
+      if (slot != null) {
+        releaseInFlight(slot);
+      }
+      return null;
+    }
+    work.detached();
+    parked.put(nonce, trip);
+    ObjectNode result = NODES.objectNode().put("resultType", "input_required");
+    result.set("inputRequests", RoundTrip.inputRequests(questions));
+    result.put("requestState", requestStates.issue(trip.binding, Duration.ofNanos(left), nonce));
+    return JsonRpc.result(work.clientId, result);
+  }
+
+  /**
+   * The parked call a retry's {@code requestState} continues, redeemed for it, or why none is:
+   * the state must be this gateway's, for this call ({@code binding}: principal, request and
+   * policy revision), in time, unused, and its call still parked here.
+   */
+  RoundTrip redeemRoundTrip(String state, String binding, StringBuilder why) {
+    String nonce = requestStates.nonceOf(state);
+    String bound = RoundTrip.BINDING_PREFIX + binding;
+    // A state of a call that does not run here is refused before it is redeemed: the gateway
+    // where the call runs still takes it.
+    RequestStates.Check check = requestStates.check(state, bound, false);
+    if (check == RequestStates.Check.REDEEMED) {
+      check = nonce == null || !parked.containsKey(nonce) ? null : requestStates.redeem(state, bound);
+    }
+    if (check == null) {
+      why.append("the call that this request's requestState continues is no longer running here: it ended,"
+          + " timed out, or runs on another gateway; send the request there, or without requestState");
+      return null;
+    }
+    switch (check) {
+      case REDEEMED:
+        RoundTrip trip = parked.remove(nonce);
+        if (trip == null) {
+          why.append("the call that this request's requestState continues ended meanwhile; send the request"
+              + " without requestState");
+        }
+        return trip;
+      case EXPIRED:
+        why.append("the requestState sent with this request has expired; send the request without it");
+        return null;
+      case USED:
+        why.append("the requestState sent with this request was used before; each is accepted once");
+        return null;
+      case UNVERIFIABLE:
+        why.append("the requestState sent with this request could not be checked: the store the gateways"
+            + " share is unavailable; try again later");
+        return null;
+      default:
+        why.append("the requestState sent with this request was not issued by this gateway for this call"
+            + " (altered, another principal's or another call's, or from before a policy change); nothing"
+            + " was forwarded: send the request without it");
+        return null;
+    }
+  }
+
+  /** Whether a retry's state would continue a call parked here under {@code binding}, without redeeming it. */
+  boolean continuable(String state, String binding) {
+    String nonce = requestStates.nonceOf(state);
+    return nonce != null && parked.containsKey(nonce)
+        && requestStates.check(state, RoundTrip.BINDING_PREFIX + binding, false) == RequestStates.Check.REDEEMED;
+  }
+
+  /** Ends a round trip: its backend call is cancelled if it still runs, its slot and questions released. */
+  void endRoundTrip(RoundTrip trip, String reason) {
+    String nonce = trip.nonce();
+    if (nonce != null) {
+      parked.remove(nonce, trip);
+    }
+    String slot = trip.end();
+    trip.upstream.roundTrips.remove(trip);
+    if (slot != null) {
+      releaseInFlight(slot);
+    }
+    Upstream.Outgoing call = trip.outgoing();
+    if (reason != null && call != null && !call.response().isDone()) {
+      trip.upstream.cancel(call.id(), reason);
+    }
+  }
+
+  /** The calls parked now (for tests and metrics). */
+  int parkedRoundTrips() {
+    return parked.size();
   }
 
   /**
@@ -1027,8 +1254,19 @@ public final class McpGateway implements AutoCloseable {
     private PinStore pinStore;
     private Notifier notifier = Notifier.none();
     private byte[] requestStateKey;
+    private dev.sentinel.core.state.RequestStateLedger requestStateLedger;
 
     private Builder() {}
+
+    /**
+     * What the gateways behind one address share for the {@code requestState} of their MCP
+     * 2026-07-28 clients: its key signs the states (unless {@link #requestStateKey} gives one), and
+     * a state is redeemed once on any of them. By default, this process's key and memory.
+     */
+    public Builder requestStateLedger(dev.sentinel.core.state.RequestStateLedger ledger) {
+      this.requestStateLedger = Objects.requireNonNull(ledger, "ledger");
+      return this;
+    }
 
     /**
      * Where the tool-definition pins of backends with {@code pinning} on are kept: a database's

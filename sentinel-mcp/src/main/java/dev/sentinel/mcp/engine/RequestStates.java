@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Clock;
+import dev.sentinel.core.state.RequestStateLedger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -12,6 +13,8 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code requestState} of the gateway's own {@code input_required} results (MCP 2026-07-28
@@ -23,10 +26,13 @@ import javax.crypto.spec.SecretKeySpec;
  * expiry in epoch milliseconds and a random nonce; the MAC is HMAC-SHA256 over the payload. A
  * token is redeemed at most once in this gateway: the nonces of redeemed tokens are kept until
  * they expire, at most {@value #MAX_REDEEMED} of them (when full, a redemption is refused rather
- * than remembered loosely). Gateways that share the key (derived from {@code audit.digest_key})
- * accept each other's tokens, but each remembers only its own redemptions. Thread-safe.
+ * than remembered loosely). Gateways that share the key (derived from {@code audit.digest_key},
+ * or kept in their database) accept each other's tokens; with a shared {@link
+ * RequestStateLedger} a token is redeemed once on any of them, else each remembers only its own
+ * redemptions. Thread-safe.
  */
 final class RequestStates {
+  private static final Logger log = LoggerFactory.getLogger(RequestStates.class);
   static final String PREFIX = "sentinel1.";
   static final int MAX_REDEEMED = 100_000;
   /** The longest token accepted, far above any real one: no MAC is computed over a flood. */
@@ -43,20 +49,32 @@ final class RequestStates {
     /** Past its expiry. */
     EXPIRED,
     /** Redeemed before (or too many redemptions to remember another). */
-    USED
+    USED,
+    /** Not accepted: the shared store of redemptions could not be written (fail closed). */
+    UNVERIFIABLE
   }
 
   private final SecretKeySpec key;
   private final Clock clock;
+  private final RequestStateLedger ledger;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Long> redeemed = new ConcurrentHashMap<>();
 
   RequestStates(byte[] key, Clock clock) {
+    this(key, clock, null);
+  }
+
+  /**
+   * @param ledger where redemptions are recorded for every gateway that shares it (a state is
+   *     then accepted once on any of them), or {@code null} for this gateway's memory
+   */
+  RequestStates(byte[] key, Clock clock, RequestStateLedger ledger) {
     if (key.length < 32) {
       throw new IllegalArgumentException("the request state key must have at least 32 bytes");
     }
     this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.ledger = ledger;
   }
 
   /** States signed with a random key of this process. */
@@ -68,37 +86,48 @@ final class RequestStates {
 
   /** A token for the call with {@code binding}, good for {@code life}. */
   String issue(String binding, Duration life) {
-    byte[] nonce = new byte[16];
-    random.nextBytes(nonce);
-    String payload = binding + "\n" + clock.instant().plus(life).toEpochMilli() + "\n"
-        + ENCODE.encodeToString(nonce);
+    return issue(binding, life, nonce());
+  }
+
+  /**
+   * A token for the call with {@code binding}, good for {@code life}, under a {@code nonce} of
+   * the caller's ({@link #nonce()}): what it names, the caller finds again by {@link #nonceOf}.
+   * A nonce is redeemed once: each token needs a fresh one.
+   */
+  String issue(String binding, Duration life, String nonce) {
+    String payload = binding + "\n" + clock.instant().plus(life).toEpochMilli() + "\n" + nonce;
     byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
     return PREFIX + ENCODE.encodeToString(bytes) + "." + ENCODE.encodeToString(mac(bytes));
   }
 
+  /** A fresh random nonce (16 bytes, base64url). */
+  String nonce() {
+    byte[] nonce = new byte[16];
+    random.nextBytes(nonce);
+    return ENCODE.encodeToString(nonce);
+  }
+
+  /**
+   * The nonce of a token signed with this key, or {@code null} for anything else; says nothing
+   * of whether it holds for a call (see {@link #check}).
+   */
+  String nonceOf(String token) {
+    String[] parts = payload(token);
+    return parts == null ? null : parts[2];
+  }
+
   /** Checks a token sent back for the call with {@code binding}, and redeems it if it holds. */
   Check redeem(String token, String binding) {
-    if (token == null || token.length() > MAX_LENGTH || !token.startsWith(PREFIX)) {
-      return Check.FOREIGN;
-    }
-    String rest = token.substring(PREFIX.length());
-    int dot = rest.indexOf('.');
-    if (dot < 0 || rest.indexOf('.', dot + 1) >= 0) {
-      return Check.FOREIGN;
-    }
-    byte[] payload;
-    byte[] mac;
-    try {
-      payload = DECODE.decode(rest.substring(0, dot));
-      mac = DECODE.decode(rest.substring(dot + 1));
-    } catch (IllegalArgumentException notBase64) {
-      return Check.FOREIGN;
-    }
-    if (!MessageDigest.isEqual(mac(payload), mac)) {
-      return Check.FOREIGN;
-    }
-    String[] parts = new String(payload, StandardCharsets.UTF_8).split("\n", -1);
-    if (parts.length != 3 || !parts[0].equals(binding)) {
+    return check(token, binding, true);
+  }
+
+  /**
+   * Checks a token sent back for the call with {@code binding}; with {@code redeem}, redeems it
+   * if it holds ({@link Check#REDEEMED}), else only says whether it would be.
+   */
+  Check check(String token, String binding, boolean redeem) {
+    String[] parts = payload(token);
+    if (parts == null || !parts[0].equals(binding)) {
       return Check.FOREIGN;
     }
     long expires;
@@ -111,6 +140,12 @@ final class RequestStates {
     if (now > expires) {
       return Check.EXPIRED;
     }
+    if (!redeem) {
+      return redeemed.containsKey(parts[2]) ? Check.USED : Check.REDEEMED;
+    }
+    if (ledger != null) {
+      return redeemShared(parts[2], expires);
+    }
     if (redeemed.size() >= MAX_REDEEMED) {
       redeemed.values().removeIf(expiry -> expiry < now);
       if (redeemed.size() >= MAX_REDEEMED) {
@@ -118,6 +153,52 @@ final class RequestStates {
       }
     }
     return redeemed.putIfAbsent(parts[2], expires) == null ? Check.REDEEMED : Check.USED;
+  }
+
+  /** A redemption recorded in the shared ledger, and remembered here too (for {@link #check} without redeeming). */
+  private Check redeemShared(String nonce, long expires) {
+    boolean first;
+    try {
+      first = ledger.redeem(nonce, java.time.Instant.ofEpochMilli(expires));
+    } catch (RuntimeException e) {
+      log.warn("a request state could not be redeemed in the shared store, so it is not accepted: {}", e.toString());
+      return Check.UNVERIFIABLE;
+    }
+    if (redeemed.size() < MAX_REDEEMED) {
+      redeemed.put(nonce, expires);
+    }
+    return first ? Check.REDEEMED : Check.USED;
+  }
+
+  /** A token's binding, expiry and nonce, if this key signed it; else {@code null}. */
+  private String[] payload(String token) {
+    if (token == null || token.length() > MAX_LENGTH || !token.startsWith(PREFIX)) {
+      return null;
+    }
+    String rest = token.substring(PREFIX.length());
+    int dot = rest.indexOf('.');
+    if (dot < 0 || rest.indexOf('.', dot + 1) >= 0) {
+      return null;
+    }
+    byte[] payload;
+    byte[] mac;
+    try {
+      payload = DECODE.decode(rest.substring(0, dot));
+      mac = DECODE.decode(rest.substring(dot + 1));
+    } catch (IllegalArgumentException notBase64) {
+      return null;
+    }
+    // Only the canonical encoding: the decoder ignores the unused low bits of the last character,
+    // so another spelling of the same bytes would pass for the token it was altered from.
+    if (!ENCODE.encodeToString(payload).equals(rest.substring(0, dot))
+        || !ENCODE.encodeToString(mac).equals(rest.substring(dot + 1))) {
+      return null;
+    }
+    if (!MessageDigest.isEqual(mac(payload), mac)) {
+      return null;
+    }
+    String[] parts = new String(payload, StandardCharsets.UTF_8).split("\n", -1);
+    return parts.length == 3 ? parts : null;
   }
 
   private byte[] mac(byte[] payload) {

@@ -4,9 +4,12 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Request;
+import dev.sentinel.api.RequestContext;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
+import dev.sentinel.core.RefusedException;
 import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.approval.ApprovalConfirmer;
 import dev.sentinel.core.config.Pinning;
 import dev.sentinel.core.config.Validation;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -325,7 +329,7 @@ final class Router {
     }
     meta.putObject(StatelessMeta.SERVER_INFO).put("name", gateway.serverName()).put("version", gateway.serverVersion());
     finished.set("_meta", meta);
-    if (StatelessMeta.CACHEABLE.contains(method)) {
+    if (StatelessMeta.CACHEABLE.contains(method) && "complete".equals(finished.path("resultType").asString(""))) {
       JsonNode ttl = finished.path("ttlMs");
       if (!ttl.isIntegralNumber() || ttl.asLong() < 0) {
         finished.put("ttlMs", 0);
@@ -1062,6 +1066,12 @@ final class Router {
     if (work.cancelled()) {
       throw new CancellationException("cancelled by the client");
     }
+    // A stateless client's call, prompt or read may be asked questions by an older backend: they
+    // reach the client as input_required, and its retry continues the same backend call.
+    boolean multiRound = work.stateless != null && sending == null && McpGateway.NEEDS_INPUT.contains(method);
+    if (multiRound && params.has("requestState") && !work.stateRedeemed) {
+      return resume(session, work, params);
+    }
     Upstream upstream = backend.upstreamFor(session);
     if (sending != null) {
       sending.accept(upstream);
@@ -1092,30 +1102,141 @@ final class Router {
       sent = sent == params ? params.deepCopy() : sent;
       ((ObjectNode) sent.get("_meta")).put("progressToken", token);
     }
+    RoundTrip trip = null;
+    if (multiRound && upstream.owner() != null && session.owner() != null && work.governed != null) {
+      // Before the request goes out: the backend may ask as soon as it has it.
+      trip = new RoundTrip(upstream, binding(session.owner(), work.governed), token,
+          gateway.clock().nanoTime() + gateway.requestTimeout().toNanos(), session, work);
+      work.roundTrip = trip;
+      upstream.roundTrips.add(trip);
+    }
     try {
       work.sending(upstream);
-      Upstream.Outgoing outgoing = upstream.request(method, sent, gateway.requestTimeout());
+      Upstream.Outgoing outgoing;
+      try {
+        outgoing = upstream.request(method, sent, gateway.requestTimeout());
+      } catch (RuntimeException e) {
+        if (trip != null) {
+          gateway.endRoundTrip(trip, null);
+        }
+        throw e;
+      }
       if (!work.forwarded(upstream, outgoing.id())) {
         upstream.cancel(outgoing.id(), "cancelled by the client");
       }
-      JsonRpcMessage response;
-      try {
-        response = outgoing.response().get();
-      } catch (ExecutionException e) {
-        Throwable cause = Upstream.unwrap(e);
-        throw cause instanceof Exception ? (Exception) cause : e;
-      } finally {
-        work.answered();
+      if (trip != null) {
+        trip.sent(outgoing);
+        return await(trip, work);
       }
-      if (response.kind() == JsonRpcMessage.Kind.ERROR) {
-        throw new PeerError(response.error());
-      }
-      return response.object();
+      return answer(outgoing, work);
     } finally {
       if (token != null) {
         progress.remove(token);
       }
     }
+  }
+
+  /** The backend's answer to a request, as the response object; an error answer throws {@link PeerError}. */
+  private static ObjectNode answer(Upstream.Outgoing outgoing, InFlight work) throws Exception {
+    JsonRpcMessage response;
+    try {
+      response = outgoing.response().get();
+    } catch (ExecutionException e) {
+      Throwable cause = Upstream.unwrap(e);
+      throw cause instanceof Exception ? (Exception) cause : e;
+    } finally {
+      work.answered();
+    }
+    if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+      throw new PeerError(response.error());
+    }
+    return response.object();
+  }
+
+  /**
+   * Waits on a stateless client's backend call: its answer, or its backend's questions, which
+   * park the call and answer this attempt with {@code input_required}.
+   */
+  private ObjectNode await(RoundTrip trip, InFlight work) throws Exception {
+    Upstream.Outgoing call = trip.outgoing();
+    while (true) {
+      CompletableFuture<Void> news = trip.news();
+      List<RoundTrip.Question> unsent = work.missingCapability == null ? trip.unsent() : List.of();
+      if (!unsent.isEmpty()) {
+        ObjectNode parked = gateway.park(trip, work, unsent);
+        if (parked != null) {
+          return parked;
+        }
+      }
+      if (!call.response().isDone() && !trip.ended()) {
+        try {
+          CompletableFuture.anyOf(call.response(), news).get();
+        } catch (ExecutionException failed) {
+          // The call failed: answered below.
+        }
+      }
+      if (call.response().isDone()) {
+        gateway.endRoundTrip(trip, null);
+        return answer(call, work);
+      }
+      if (trip.ended()) {
+        throw new CancellationException("the call was ended while it waited: the gateway is closing");
+      }
+    }
+  }
+
+  /**
+   * A stateless client's retry: its {@code requestState} names a backend call parked here, which
+   * it continues with its {@code inputResponses}; nothing new is forwarded. A state that is not
+   * this gateway's for this very call, expired, used or whose call is gone is refused.
+   */
+  private ObjectNode resume(ClientSession session, InFlight work, ObjectNode params) throws Exception {
+    JsonNode state = params.get("requestState");
+    Principal owner = session.owner();
+    StringBuilder why = new StringBuilder();
+    RoundTrip trip = null;
+    String nonce = null;
+    if (state.isString() && owner != null && work.governed != null) {
+      nonce = gateway.requestStates().nonceOf(state.stringValue());
+      trip = gateway.redeemRoundTrip(state.stringValue(), binding(owner, work.governed), why);
+    } else {
+      why.append("requestState must be the string this gateway sent in an input_required result; nothing was"
+          + " forwarded");
+    }
+    String slot = trip == null ? null : trip.attach(session, work, nonce);
+    if (slot == null) {
+      throw new RefusedException(Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE),
+          why.length() > 0 ? why.toString() : "the call this requestState continues is continued by another request"));
+    }
+    if (!slot.isEmpty()) {
+      gateway.releaseInFlight(slot);
+    }
+    work.roundTrip = trip;
+    Upstream.Outgoing call = trip.outgoing();
+    work.sending(trip.upstream);
+    if (!work.forwarded(trip.upstream, call.id())) {
+      trip.upstream.cancel(call.id(), "cancelled by the client");
+    }
+    JsonNode clientToken = params.path("_meta").path("progressToken");
+    boolean routed = trip.progressToken != null && JsonRpc.validToken(clientToken);
+    if (routed) {
+      progress.put(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream));
+    }
+    try {
+      JsonNode responses = params.get("inputResponses");
+      trip.answer(responses instanceof ObjectNode ? responses : NODES.objectNode());
+      return await(trip, work);
+    } finally {
+      if (routed) {
+        progress.remove(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream));
+      }
+    }
+  }
+
+  /** What binds a stateless client's answers to one call (see {@link ApprovalConfirmer#binding}). */
+  private String binding(Principal principal, Request governed) {
+    return ApprovalConfirmer.binding(RequestContext.of(principal, governed, gateway.clock().instant()),
+        sentinel.revision());
   }
 
   /**
@@ -1151,6 +1272,7 @@ final class Router {
 
   /** The call of a client's request: its caller is the session, for a confirmer to ask. */
   private Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
+    work.governed = governed;
     return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
         session.ownerId(), List.of(), null, traceParent(request),
         new SessionCaller(gateway, session, work, request.params()));

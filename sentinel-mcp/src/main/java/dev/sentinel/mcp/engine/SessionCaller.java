@@ -110,6 +110,7 @@ final class SessionCaller implements Caller {
       }
       switch (gateway.requestStates().redeem(state.stringValue(), binding)) {
         case REDEEMED:
+          work.stateRedeemed = true;
           return answer.isObject() ? action(answer) : Answer.UNREACHABLE;
         default:
           return Answer.STALE;
@@ -158,6 +159,17 @@ final class SessionCaller implements Caller {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * Whether a stateless request's {@code requestState} continues a backend call parked here for
+   * this very call ({@link RoundTrip}): the call was decided and confirmed when it was forwarded.
+   */
+  @Override
+  public boolean continues(String binding) {
+    JsonNode state = request.get("requestState");
+    return work.stateless != null && state != null && state.isString()
+        && gateway.continuable(state.stringValue(), binding);
   }
 
   @Override

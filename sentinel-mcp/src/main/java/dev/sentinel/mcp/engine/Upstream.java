@@ -5,6 +5,7 @@ import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,8 @@ final class Upstream {
   final Backend backend;
   /** Unique among the gateway's upstreams; keys the relays of its server's requests. */
   final long serial;
+  /** The stateless clients' calls on this connection whose questions go back as input_required. */
+  final Set<RoundTrip> roundTrips = ConcurrentHashMap.newKeySet();
   private final McpGateway gateway;
   /** The client's {@code logging/setLevel} params last sent on this connection (an isolated one's). */
   volatile JsonNode appliedLogLevel;

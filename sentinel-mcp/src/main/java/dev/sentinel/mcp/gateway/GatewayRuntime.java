@@ -243,6 +243,9 @@ public final class GatewayRuntime implements AutoCloseable {
     // Pins shared by every gateway on the database; else in this process's memory.
     stores.pinStore().ifPresent(builder::pinStore);
     builder.notifier(notifier);
+    // Replicas on one database redeem each state once between them, and without
+    // audit.digest_key sign with the key they keep there.
+    stores.requestStateLedger().ifPresent(builder::requestStateLedger);
     if (config.audit().digestKey() != null) {
       // Replicas share audit.digest_key: the key of their input_required states derives from it
       // (a keyed digest of a fixed label, never the key itself), so any of them takes an answer.

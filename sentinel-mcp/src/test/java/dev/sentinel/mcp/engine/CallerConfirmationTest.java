@@ -331,6 +331,48 @@ class CallerConfirmationTest {
   }
 
   @Test
+  void aConfirmedStatelessCall_whoseBackendThenAsks_isNotConfirmedAgain_andRunsOnce() {
+    alpha.handlers.put("tools/call", request -> {
+      ObjectNode question = NODES.objectNode().put("message", "Which account?");
+      question.putObject("requestedSchema").put("type", "object").putObject("properties");
+      alpha.request("elicitation/create", question).thenAccept(answer -> {
+        ObjectNode result = NODES.objectNode();
+        result.putArray("content").addObject().put("type", "text")
+            .put("text", "refunded: " + answer.raw().path("result").path("action").asString());
+        alpha.send(JsonRpc.result(request.id(), result));
+      });
+      return null;
+    });
+    start(By.OPERATOR);
+    ScriptedClient client = fixture.client();
+    ObjectNode call = statelessCall("alpha__refund", 40, true);
+    String confirmState = client.call("tools/call", call).result().path("requestState").asString();
+
+    JsonNode backendAsks = client.call("tools/call", answered(call, "accept", confirmState)).result();
+
+    assertThat(backendAsks.path("resultType").asString()).as("%s", backendAsks).isEqualTo("input_required");
+    assertThat(backendAsks.path("inputRequests").has("elicitation_1")).isTrue();
+    ObjectNode retry = call.deepCopy();
+    retry.putObject("inputResponses").putObject("elicitation_1").put("action", "accept").putObject("content");
+    retry.put("requestState", backendAsks.path("requestState").asString());
+
+    JsonRpcMessage done = client.call("tools/call", retry);
+
+    assertThat(done.result().path("content").get(0).path("text").asString()).as("%s", done.raw())
+        .isEqualTo("refunded: accept");
+    assertThat(backendCalls("refund")).isEqualTo(1);
+    assertThat(approvals.list(10)).isEmpty();
+    assertThat(fixture.trail()).filteredOn(e -> "tools/call".equals(e.method()))
+        .extracting(AuditEvent::outcome, AuditEvent::reason)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Outcome.UNCONFIRMED, "the caller was asked to confirm this call"
+                + " (input required); its client answers by sending the call again"),
+            org.assertj.core.groups.Tuple.tuple(Outcome.ALLOWED, "confirmed by the caller ann"),
+            org.assertj.core.groups.Tuple.tuple(Outcome.ALLOWED, "continues a call confirmed when it was"
+                + " forwarded: this request answers the backend's questions"));
+  }
+
+  @Test
   void aStatelessAnswer_withAnAlteredForeignOrExpiredState_confirmsNothing() {
     start(By.OPERATOR);
     ScriptedClient client = fixture.client();

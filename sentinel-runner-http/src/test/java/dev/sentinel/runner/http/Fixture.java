@@ -51,6 +51,26 @@ final class Fixture implements AutoCloseable {
     runtime = GatewayRuntime.start(config, Clock.system(), Stores.none(), authenticator);
   }
 
+  /** A fixture on {@code stores} (a database's), with the keys and config of {@code like} if not null. */
+  private Fixture(Path dir, String yaml, Fixture like, Stores stores) {
+    keys = like != null ? like.keys : ApiKeys.create(InMemoryKeyStore.create(), Clock.system());
+    authenticator = keys.authenticator();
+    alice = like != null ? like.alice : keys.issue("alice", Set.of("developer"), "alice's key", null);
+    bob = like != null ? like.bob : keys.issue("bob", Set.of("developer"), "bob's key", null);
+    config = like != null ? like.config : GatewayConfig.parse(yaml, "http-test.yaml", dir, System.getenv());
+    runtime = GatewayRuntime.start(config, Clock.system(), stores, authenticator);
+  }
+
+  /** A fixture whose runtime runs on {@code stores}: the first replica of a fleet on one database. */
+  static Fixture onStores(Path dir, String yaml, Stores stores) {
+    return new Fixture(dir, yaml, null, stores);
+  }
+
+  /** Another replica: the same config and client keys, a runtime of its own on {@code stores}. */
+  Fixture replica(Stores stores) {
+    return new Fixture(null, null, this, stores);
+  }
+
   /** A config fronting the fixture server, allowing everything. */
   static String config() {
     return backend()
