@@ -254,9 +254,13 @@ public final class Limits {
 
   /**
    * Appends the value with {@code \} and {@code |} escaped by a {@code \}; {@code null} becomes
-   * {@code \-}, which no escaped value contains.
+   * {@code \-}, which no escaped value contains. Parts appended so and separated by {@code |}
+   * make a key that no other parts spell: the limits' and the token budgets' bucket keys.
+   *
+   * @param out where the value goes
+   * @param value the part, or {@code null}
    */
-  static void escape(StringBuilder out, String value) {
+  public static void escape(StringBuilder out, String value) {
     if (value == null) {
       out.append("\\-");
       return;

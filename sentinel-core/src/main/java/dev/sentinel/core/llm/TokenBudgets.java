@@ -6,6 +6,7 @@ import dev.sentinel.api.RateLimitResult;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Refusal;
 import dev.sentinel.core.internal.Glob;
+import dev.sentinel.core.limit.Limits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,12 +101,15 @@ public final class TokenBudgets {
    * holds (of the budget's roles, when it names some; one shared by callers holding none).
    */
   private static List<String> keys(TokenBudget budget, Principal principal, String model) {
-    StringBuilder key = new StringBuilder(KEY_PREFIX).append(budget.id());
+    // Each part escaped and '|'-separated, as the request limits' keys are: no principal, model
+    // or role can spell a key of another's bucket.
+    StringBuilder key = new StringBuilder(KEY_PREFIX);
+    Limits.escape(key, budget.id());
     if (budget.per().contains(TokenBudget.Per.PRINCIPAL)) {
-      key.append(":p:").append(principal.id());
+      Limits.escape(key.append("|p|"), principal.id());
     }
     if (budget.per().contains(TokenBudget.Per.MODEL)) {
-      key.append(":m:").append(model);
+      Limits.escape(key.append("|m|"), model);
     }
     if (!budget.per().contains(TokenBudget.Per.ROLE)) {
       return List.of(key.toString());
@@ -115,12 +119,14 @@ public final class TokenBudgets {
       roles.retainAll(budget.roles());
     }
     if (roles.isEmpty()) {
-      // ":n" is no ":r:" key: callers without a role never meet a role's bucket
-      return List.of(key.append(":n").toString());
+      // "|n" is no "|r|" key: callers without a role never meet a role's bucket
+      return List.of(key.append("|n").toString());
     }
     List<String> out = new ArrayList<>(roles.size());
     for (String role : roles) {
-      out.add(key + ":r:" + role);
+      StringBuilder roleKey = new StringBuilder(key).append("|r|");
+      Limits.escape(roleKey, role);
+      out.add(roleKey.toString());
     }
     return out;
   }

@@ -57,6 +57,26 @@ class TokenBudgetsTest {
   }
 
   @Test
+  void principalsModelsAndRoles_thatSpellAnothersKey_neverShareItsBucket() {
+    TokenBudgets perPrincipalAndModel = TokenBudgets.of(List.of(new TokenBudget("daily",
+        Rate.of(1000, Duration.ofDays(1)), Set.of(TokenBudget.Per.PRINCIPAL, TokenBudget.Per.MODEL), null, null,
+        null)), LocalRateLimiter.create(clock));
+    // "ann" asking for "gpt:m:x" once spelled the key of "ann:m:gpt" asking for "x".
+    perPrincipalAndModel.reserve(Principal.of("ann:m:gpt"), "x", 1000).settle(1000);
+    assertThat(perPrincipalAndModel.reserve(Principal.of("ann"), "gpt:m:x", 1000).remaining()).isZero();
+    perPrincipalAndModel.reserve(Principal.of("ann|m|gpt"), "x", 1000).settle(1000);
+    assertThat(perPrincipalAndModel.reserve(Principal.of("ann"), "gpt|m|x", 1000).remaining()).isZero();
+
+    TokenBudgets perRole = TokenBudgets.of(List.of(new TokenBudget("team",
+        Rate.of(1000, Duration.ofDays(1)), Set.of(TokenBudget.Per.PRINCIPAL, TokenBudget.Per.ROLE), null, null,
+        null)), LocalRateLimiter.create(clock));
+    // "bo:r:ops" in role "dev" once spelled the key of "bo" in role "ops:r:dev" (roles come from
+    // token claims too).
+    perRole.reserve(Principal.of("bo:r:ops", "dev"), "gpt-4o", 1000).settle(1000);
+    assertThat(perRole.reserve(Principal.of("bo", "ops:r:dev"), "gpt-4o", 1000).remaining()).isZero();
+  }
+
+  @Test
   void settle_givesBackTheUnused_andTakesTheExcess() {
     budgets.reserve(ALICE, "gpt-4o", 800).settle(100);
     assertThat(budgets.reserve(ALICE, "gpt-4o", 900).remaining()).isZero();
