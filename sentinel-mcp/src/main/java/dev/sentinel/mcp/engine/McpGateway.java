@@ -1038,6 +1038,11 @@ public final class McpGateway implements AutoCloseable {
             session.ownerId()),
         ignored -> {
           RoundTrip.Question question = trip.ask(request.method(), request.params());
+          if (question == null && !trip.ended()) {
+            throw new RefusedException(new Refusal(Outcome.LIMITED, List.of("questions_per_call"),
+                "too many questions of one call wait for answers (at most " + RoundTrip.MAX_OPEN_QUESTIONS + ")",
+                Duration.ofSeconds(1)));
+          }
           if (question == null) {
             throw new CancellationException("the call the question is for has ended");
           }

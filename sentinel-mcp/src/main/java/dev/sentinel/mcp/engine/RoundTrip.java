@@ -34,6 +34,9 @@ final class RoundTrip {
   /** What the binding of a round trip's state starts with: no other token of the key holds for it. */
   static final String BINDING_PREFIX = "mrtr:";
 
+  /** The most questions of one call waiting for answers at once; more are refused to the backend. */
+  static final int MAX_OPEN_QUESTIONS = 16;
+
   /** A backend's question, as the client is asked it. */
   static final class Question {
     final String key;
@@ -104,10 +107,10 @@ final class RoundTrip {
 
   /**
    * Takes a question of the backend, for the next {@code input_required} result. Returns
-   * {@code null} when the call has ended.
+   * {@code null} when the call has ended, or has {@value #MAX_OPEN_QUESTIONS} questions waiting.
    */
   synchronized Question ask(String method, JsonNode params) {
-    if (ended) {
+    if (ended || open() >= MAX_OPEN_QUESTIONS) {
       return null;
     }
     String kind = method.substring(0, method.indexOf('/') < 0 ? method.length() : method.indexOf('/'));
@@ -117,6 +120,16 @@ final class RoundTrip {
     news = new CompletableFuture<>();
     told.complete(null);
     return question;
+  }
+
+  private int open() {
+    int open = 0;
+    for (Question question : questions) {
+      if (!question.answer.isDone()) {
+        open++;
+      }
+    }
+    return open;
   }
 
   /** Completes when the backend asks its next question. */

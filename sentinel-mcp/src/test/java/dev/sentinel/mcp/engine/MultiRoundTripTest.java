@@ -255,6 +255,30 @@ class MultiRoundTripTest {
   }
 
   @Test
+  void aBackendThatFloodsQuestions_hasAtMostSixteenWaiting_andTheRestRefused() {
+    List<CompletableFuture<JsonRpcMessage>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    alpha.handlers.put("tools/call", request -> {
+      for (int i = 0; i < RoundTrip.MAX_OPEN_QUESTIONS + 4; i++) {
+        answers.add(alpha.request("elicitation/create", question("Question " + i + "?")));
+      }
+      return null;
+    });
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+
+    JsonNode asked = client.call("tools/call", call("alpha__greet", "elicitation")).raw().path("result");
+    Conditions.await("every question is answered or held",
+        () -> answers.size() == RoundTrip.MAX_OPEN_QUESTIONS + 4
+            && answers.stream().filter(CompletableFuture::isDone).count() == 4);
+
+    assertThat(asked.path("resultType").asString()).as("%s", asked).isEqualTo("input_required");
+    assertThat(answers).filteredOn(CompletableFuture::isDone).allSatisfy(answer ->
+        assertThat(answer.join().error().path("message").asString()).contains("too many questions"));
+    assertThat(fixture.trail()).filteredOn(e -> "elicitation/create".equals(e.method())
+        && e.outcome() == Outcome.LIMITED).hasSize(4);
+  }
+
+  @Test
   void aStateThatNoCallIssued_isRefused_notForwardedAsANewCall() {
     greetAsks();
     start(builder -> {});
