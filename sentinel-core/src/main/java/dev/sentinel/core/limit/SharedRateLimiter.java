@@ -227,7 +227,7 @@ public final class SharedRateLimiter implements SharedStoreLimiter, AutoCloseabl
 
   /**
    * Writes what this gateway took but has not written yet ({@code batched}, {@code delayed}) to
-   * the store. Does nothing in {@code exact} mode.
+   * the store, in every mode ({@link #withSync}); exact buckets have nothing to write.
    *
    * @return how many buckets could not be written (the store is away)
    */
