@@ -79,6 +79,7 @@ public final class FleetBench {
   private final ObjectNode root = JsonNodeFactory.instance.objectNode();
   private final StringBuilder report = new StringBuilder();
   private Postgres postgres;
+  private Redis currentRedis; // the Redis run's server, or null
 
   private FleetBench(Options options, Path work) throws Exception {
     this.options = options;
@@ -156,6 +157,7 @@ public final class FleetBench {
     int errors = 0;
     for (String store : options.stores) {
       Redis redis = store.equals("redis") ? new Redis(freePort()) : null;
+      currentRedis = redis;
       if (redis != null) {
         redis.start();
       }
@@ -373,8 +375,6 @@ public final class FleetBench {
     }
   }
 
-  private Redis currentRedis;
-
   private void describe(ObjectNode node, FleetLoad.Calls calls, long from, long to) {
     node.put("admitted", calls.count(FleetLoad.ADMITTED, from, to));
     node.put("limited", calls.count(FleetLoad.LIMITED, from, to));
@@ -509,7 +509,6 @@ public final class FleetBench {
 
     Redis(int port) {
       this.port = port;
-      currentRedis = this;
     }
 
     void start() throws Exception {
