@@ -4,8 +4,10 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.RateLimitResult;
 import dev.sentinel.api.RateLimiter;
+import dev.sentinel.core.limit.LimitSync;
 import dev.sentinel.core.limit.SharedLimits;
 import dev.sentinel.core.limit.SharedRateLimiter;
+import dev.sentinel.core.limit.SharedStoreLimiter;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.jdbc.CustomColumnProvider;
 import io.github.bucket4j.distributed.jdbc.LockIdSupplier;
@@ -45,7 +47,7 @@ import javax.sql.DataSource;
  *
  * <p>Thread-safe.
  */
-public final class PostgresRateLimiter implements RateLimiter {
+public final class PostgresRateLimiter implements SharedStoreLimiter {
   /** The table holding the buckets. */
   public static final String TABLE = "sentinel_rate_bucket";
 
@@ -161,6 +163,16 @@ public final class PostgresRateLimiter implements RateLimiter {
   @Override
   public RateLimitResult tryAcquire(String key, Rate rate, long cost) {
     return buckets.tryAcquire(key, rate, cost);
+  }
+
+  /**
+   * The same buckets kept in step with the database as {@code sync} says (a limit's own {@code
+   * sync:}); this limiter for its default mode. {@link #flush()} writes every mode's buckets.
+   */
+  @Override
+  public RateLimiter withSync(LimitSync sync) {
+    RateLimiter mode = buckets.withSync(sync);
+    return mode == buckets ? this : mode;
   }
 
   /** Gives the tokens back ({@code addTokens}), up to the bucket's capacity. */

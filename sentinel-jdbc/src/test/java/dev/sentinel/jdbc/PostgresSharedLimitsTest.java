@@ -18,6 +18,7 @@ import dev.sentinel.core.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -183,6 +184,73 @@ class PostgresSharedLimitsTest {
     // Each gateway may take a whole bucket the others do not see (the clock stands still).
     assertThat(sync.maxOverAdmission(rate, GATEWAYS)).isEqualTo(3 * (20 + 1));
     assertThat(admitted).isBetween(20, 20 + 3 * 20);
+  }
+
+  /** A limit on calls to one backend, kept in step as {@code sync} says (null: the default). */
+  private static LimitRule onBackend(String id, String backend, Rate rate, LimitSync sync) {
+    return new LimitRule(id, rate, Set.of(), List.of(), Set.of(backend), Set.of(), Set.of(),
+        Set.of(), 1, sync);
+  }
+
+  @Test
+  void ownSync_exactLimitStaysExactWhileABatchedNeighbourBatches() {
+    ManualClock clock = new ManualClock();
+    String url = postgres.newDatabase();
+    Rate rate = Rate.parse("60/h");
+    List<LimitRule> rules = List.of(onBackend("money", "pay", rate, LimitSync.exact()),
+        onBackend("reads", "db", rate, null));
+    Limits batched = Limits.of(rules, gateway(url, clock, sync(LimitSync.batched(5))));
+    Principal alice = Principal.of("alice");
+    Request pay = Request.toolCall("pay", "send", null);
+    Request read = Request.toolCall("db", "query", null);
+    for (int i = 0; i < 3; i++) {
+      assertThat(batched.acquire(alice, pay).allowed()).isTrue();
+      assertThat(batched.acquire(alice, read).allowed()).isTrue();
+    }
+
+    // Another gateway, exact, drains both buckets: every payment was written as it was taken;
+    // of the reads, only the first (which read the bucket) was, the other two wait on the
+    // batched gateway.
+    Limits exact = Limits.of(rules, gateway(url, clock, SharedLimits.DEFAULTS));
+    assertThat(drain(exact, alice, pay)).isEqualTo(57);
+    assertThat(drain(exact, alice, read)).isEqualTo(59);
+  }
+
+  @Test
+  void ownSync_exactLimitOnBatchedGateways_fourGatewaysManyThreads_admitExactlyTheLimit()
+      throws Exception {
+    ManualClock clock = new ManualClock();
+    String url = postgres.newDatabase();
+    Rate rate = Rate.parse("60/h");
+    List<LimitRule> rules = List.of(onBackend("money", "pay", rate, LimitSync.exact()));
+    List<PostgresRateLimiter> fleet = fleet(url, clock, LimitSync.batched(5));
+    List<RateLimiter> views = new ArrayList<>();
+    for (PostgresRateLimiter gateway : fleet) {
+      Limits limits = Limits.of(rules, gateway);
+      Principal alice = Principal.of("alice");
+      Request pay = Request.toolCall("pay", "send", null);
+      views.add(new RateLimiter() {
+        @Override
+        public dev.sentinel.api.RateLimitResult tryAcquire(String key, Rate r, long cost) {
+          return limits.acquire(alice, pay).allowed()
+              ? dev.sentinel.api.RateLimitResult.allowed(0)
+              : dev.sentinel.api.RateLimitResult.refused(0, Duration.ZERO);
+        }
+
+        @Override
+        public void refund(String key, Rate r, long cost) {}
+      });
+    }
+
+    assertThat(hammer(views, rate)).isEqualTo(60);
+  }
+
+  private static int drain(Limits limits, Principal principal, Request request) {
+    int n = 0;
+    while (limits.acquire(principal, request).allowed()) {
+      n++;
+    }
+    return n;
   }
 
   @Test

@@ -1414,8 +1414,6 @@ final class ConfigLoader {
 
   // ---- shared state ------------------------------------------------------------------------
 
-  private static final Pattern BATCHED = Pattern.compile("batched\\(\\s*(\\d{1,7})\\s*\\)");
-  private static final Pattern DELAYED = Pattern.compile("delayed\\(\\s*([^)]*?)\\s*\\)");
 
   private SharedState sharedState() {
     String p = "/shared_state";
@@ -1465,31 +1463,16 @@ final class ConfigLoader {
       return LimitSync.exact();
     }
     JsonNode node = in.node(p);
-    String expected = "expected exact, batched(N) (N tokens per gateway before a write, such as "
-        + "batched(20)) or delayed(interval) (such as delayed(200ms))";
     if (!node.isString()) {
-      in.error(p, null, expected + ", got " + ConfigReader.describe(node));
+      in.error(p, null, LimitSync.EXPECTED + ", got " + ConfigReader.describe(node));
       return LimitSync.exact();
     }
-    String text = node.stringValue().strip();
     try {
-      if (text.equals("exact")) {
-        return LimitSync.exact();
-      }
-      java.util.regex.Matcher batched = BATCHED.matcher(text);
-      if (batched.matches()) {
-        return LimitSync.batched(Long.parseLong(batched.group(1)));
-      }
-      java.util.regex.Matcher delayed = DELAYED.matcher(text);
-      if (delayed.matches()) {
-        return LimitSync.delayed(Units.parseDuration(delayed.group(1)));
-      }
+      return LimitSync.parse(node.stringValue());
     } catch (IllegalArgumentException e) {
       in.error(p, null, "sync: " + e.getMessage() + ", got " + ConfigReader.describe(node));
       return LimitSync.exact();
     }
-    in.error(p, null, "sync: " + expected + ", got " + ConfigReader.describe(node));
-    return LimitSync.exact();
   }
 
   /** An optional expanded value, or {@code null} when absent or after recording a problem. */

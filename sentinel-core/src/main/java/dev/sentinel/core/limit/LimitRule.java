@@ -26,6 +26,9 @@ import java.util.Set;
  * @param roles directly granted roles, any of which must be held; empty for any
  * @param methods MCP methods; empty for {@code tools/call} only
  * @param cost tokens each matching request takes; positive
+ * @param sync how this limit's buckets keep in step with a shared store (PostgreSQL, Redis),
+ *     overriding the gateway's {@code shared_state.limits.sync} for this limit alone; {@code null}
+ *     to use that default. A limiter without a shared store ignores it
  */
 public record LimitRule(
     String id,
@@ -36,7 +39,8 @@ public record LimitRule(
     Set<String> principals,
     Set<String> roles,
     Set<String> methods,
-    long cost) {
+    long cost,
+    LimitSync sync) {
 
   /** What a limit's buckets can be keyed by. */
   public enum Key {
@@ -72,9 +76,20 @@ public record LimitRule(
     }
   }
 
+  /** A limit that keeps in step with a shared store as the gateway's default says. */
+  public LimitRule(String id, Rate rate, Set<Key> per, List<Glob> tools, Set<String> backends,
+      Set<String> principals, Set<String> roles, Set<String> methods, long cost) {
+    this(id, rate, per, tools, backends, principals, roles, methods, cost, null);
+  }
+
   /** A limit on every tool call, keyed as given, costing one token a call. */
   public static LimitRule of(String id, Rate rate, Key... per) {
     return new LimitRule(id, rate, Set.of(per), List.of(), Set.of(), Set.of(), Set.of(), Set.of(), 1);
+  }
+
+  /** The same limit kept in step with a shared store as {@code mode} says ({@code null}: the default). */
+  public LimitRule withSync(LimitSync mode) {
+    return new LimitRule(id, rate, per, tools, backends, principals, roles, methods, cost, mode);
   }
 
   /** Whether this limit applies to the request. */

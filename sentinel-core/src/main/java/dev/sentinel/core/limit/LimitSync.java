@@ -1,8 +1,11 @@
 package dev.sentinel.core.limit;
 
 import dev.sentinel.api.Rate;
+import dev.sentinel.core.config.Units;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How a gateway keeps a shared limit in step with the store that holds it (PostgreSQL, Redis):
@@ -41,7 +44,13 @@ public record LimitSync(Mode mode, long tokens, Duration interval) {
   /** How long a {@code batched} copy of a bucket is used before the store is read again. */
   public static final long BATCHED_MAX_STALENESS_MILLIS = 1000;
 
+  /** What {@link #parse} accepts, for messages. */
+  public static final String EXPECTED = "expected exact, batched(N) (N tokens per gateway before a"
+      + " write, such as batched(20)) or delayed(interval) (such as delayed(200ms))";
+
   private static final LimitSync EXACT = new LimitSync(Mode.EXACT, 0, null);
+  private static final Pattern BATCHED = Pattern.compile("batched\\(\\s*(\\d{1,7})\\s*\\)");
+  private static final Pattern DELAYED = Pattern.compile("delayed\\(\\s*([^)]*?)\\s*\\)");
 
   /** The modes. */
   public enum Mode {
@@ -81,6 +90,29 @@ public record LimitSync(Mode mode, long tokens, Duration interval) {
           throw new IllegalArgumentException("delayed(interval) takes no tokens");
         }
     }
+  }
+
+  /**
+   * Reads a mode as written in the config: {@code exact}, {@code batched(20)}, {@code
+   * delayed(200ms)}.
+   *
+   * @throws IllegalArgumentException naming what is expected, if {@code text} is none of them or
+   *     its number or interval is out of range
+   */
+  public static LimitSync parse(String text) {
+    String mode = Objects.requireNonNull(text, "text").strip();
+    if (mode.equals("exact")) {
+      return EXACT;
+    }
+    Matcher batched = BATCHED.matcher(mode);
+    if (batched.matches()) {
+      return batched(Long.parseLong(batched.group(1)));
+    }
+    Matcher delayed = DELAYED.matcher(mode);
+    if (delayed.matches()) {
+      return delayed(Units.parseDuration(delayed.group(1)));
+    }
+    throw new IllegalArgumentException(EXPECTED);
   }
 
   /** Every check in the store: the default. */

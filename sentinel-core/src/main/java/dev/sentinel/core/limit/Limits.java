@@ -67,7 +67,7 @@ public final class Limits {
       if (!ids.add(rule.id())) {
         throw new IllegalArgumentException("limit id '" + rule.id() + "' is used more than once");
       }
-      bound[i] = new Bound(rule);
+      bound[i] = new Bound(rule, limiter);
     }
     return new Limits(copy, bound, limiter);
   }
@@ -88,11 +88,11 @@ public final class Limits {
       if (limit.byRole) {
         String[] keys = limit.roleKeys(principal, request);
         for (int k = 0; k < keys.length; k++) {
-          RateLimitResult result = tryAcquire(keys[k], limit.rule);
+          RateLimitResult result = tryAcquire(keys[k], limit);
           remaining = Math.min(remaining, result.remaining());
           if (!result.allowed()) {
             for (int taken = 0; taken < k; taken++) {
-              refund(keys[taken], limit.rule);
+              refund(keys[taken], limit);
             }
             refundBefore(i, principal, request);
             return LimitDecision.refused(limit.rule.id(), remaining, result.retryAfter());
@@ -102,7 +102,8 @@ public final class Limits {
       }
       RateLimitResult result;
       try {
-        result = limiter.tryAcquire(limit.key(principal, request), limit.rule.rate(), limit.rule.cost());
+        result = limit.limiter.tryAcquire(limit.key(principal, request), limit.rule.rate(),
+            limit.rule.cost());
       } catch (RuntimeException e) {
         result = RateLimitResult.refused(0, FAILURE_RETRY_AFTER);
       }
@@ -115,17 +116,17 @@ public final class Limits {
     return remaining == Long.MAX_VALUE ? LimitDecision.unlimited() : LimitDecision.allowed(remaining);
   }
 
-  private RateLimitResult tryAcquire(String key, LimitRule rule) {
+  private static RateLimitResult tryAcquire(String key, Bound limit) {
     try {
-      return limiter.tryAcquire(key, rule.rate(), rule.cost());
+      return limit.limiter.tryAcquire(key, limit.rule.rate(), limit.rule.cost());
     } catch (RuntimeException e) {
       return RateLimitResult.refused(0, FAILURE_RETRY_AFTER);
     }
   }
 
-  private void refund(String key, LimitRule rule) {
+  private static void refund(String key, Bound limit) {
     try {
-      limiter.refund(key, rule.rate(), rule.cost());
+      limit.limiter.refund(key, limit.rule.rate(), limit.rule.cost());
     } catch (RuntimeException e) {
       // The tokens stay spent: the request is refused either way.
     }
@@ -146,11 +147,11 @@ public final class Limits {
       Bound limit = bound[i];
       if (limit.byRole && limit.rule.appliesTo(principal, request)) {
         for (String key : limit.roleKeys(principal, request)) {
-          refund(key, limit.rule);
+          refund(key, limit);
         }
       } else if (limit.rule.appliesTo(principal, request)) {
         try {
-          limiter.refund(limit.key(principal, request), limit.rule.rate(), limit.rule.cost());
+          limit.limiter.refund(limit.key(principal, request), limit.rule.rate(), limit.rule.cost());
         } catch (RuntimeException e) {
           // The tokens stay spent: the request is refused either way.
         }
@@ -170,6 +171,8 @@ public final class Limits {
     private static final int MAX_CACHED_KEYS = 10_000;
 
     final LimitRule rule;
+    /** The limiter, in this limit's own sync mode when it names one and the store is shared. */
+    final RateLimiter limiter;
     final String prefix;
     final ConcurrentHashMap<Object, String> keys = new ConcurrentHashMap<>();
     final boolean byPrincipal;
@@ -177,8 +180,10 @@ public final class Limits {
     final boolean byTool;
     final boolean byRole;
 
-    Bound(LimitRule rule) {
+    Bound(LimitRule rule, RateLimiter limiter) {
       this.rule = rule;
+      this.limiter = rule.sync() != null && limiter instanceof SharedStoreLimiter shared
+          ? shared.withSync(rule.sync()) : limiter;
       this.byRole = rule.per().contains(LimitRule.Key.ROLE);
       this.byPrincipal = rule.per().contains(LimitRule.Key.PRINCIPAL);
       this.byTool = rule.per().contains(LimitRule.Key.TOOL);

@@ -38,12 +38,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * with {@link SharedLimits.OnUnavailable#LOCAL}, takes from a bucket of this process alone. After
  * that the store is tried again, so limits recover on their own once it is back.
  *
+ * <p>A limit may be kept in step in another mode than the default ({@link #withSync}, a limit's
+ * own {@code sync:}): each mode has its own bucket proxies, and all share the store and its
+ * failure state.
+ *
  * <p>Time in the buckets is the clock's wall-clock time ({@link #wallClock}), the same on every
  * gateway: give the proxy manager the same meter.
  *
  * <p>Thread-safe.
  */
-public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
+public final class SharedRateLimiter implements SharedStoreLimiter, AutoCloseable {
   /** The default number of bucket proxies kept before they are written back and dropped. */
   public static final int DEFAULT_MAX_BUCKETS = 10_000;
 
@@ -56,10 +60,11 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
   private final String storeName;
   private final SharedLimits settings;
   private final Clock clock;
-  private final Optimization optimization;
+  private final TimeMeter time;
   private final int maxBuckets;
   private final RateLimiter fallback; // null unless on_unavailable: local
-  private final ConcurrentHashMap<String, BucketProxy> proxies = new ConcurrentHashMap<>();
+  private final Synced defaults;
+  private final ConcurrentHashMap<LimitSync, Synced> others = new ConcurrentHashMap<>();
   private final Object failureLock = new Object();
   private volatile boolean failing;
   private long retryAt; // clock.nanoTime() at which to try the store again; guarded by failureLock
@@ -71,7 +76,8 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
     this.settings = settings;
     this.clock = clock;
     this.maxBuckets = maxBuckets;
-    this.optimization = optimization(settings.sync(), wallClock(clock));
+    this.time = wallClock(clock);
+    this.defaults = new Synced(settings.sync());
     this.fallback = settings.onUnavailable() == SharedLimits.OnUnavailable.LOCAL
         ? LocalRateLimiter.create(clock) : null;
   }
@@ -117,8 +123,26 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
     return settings;
   }
 
+  /**
+   * This limiter's buckets kept in step with the store as {@code sync} says, for the limits that
+   * name their own mode; this limiter itself for its default mode. The same mode gives the same
+   * limiter (and bucket proxies) every time, so a reloaded policy keeps what was not written yet.
+   */
+  @Override
+  public RateLimiter withSync(LimitSync sync) {
+    Objects.requireNonNull(sync, "sync");
+    if (sync.equals(settings.sync())) {
+      return this;
+    }
+    return others.computeIfAbsent(sync, Synced::new);
+  }
+
   @Override
   public RateLimitResult tryAcquire(String key, Rate rate, long cost) {
+    return tryAcquire(defaults, key, rate, cost);
+  }
+
+  private RateLimitResult tryAcquire(Synced mode, String key, Rate rate, long cost) {
     if (cost <= 0) {
       throw new IllegalArgumentException("rate limit cost must be positive, got " + cost);
     }
@@ -129,7 +153,7 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
     }
     ConsumptionProbe probe;
     try {
-      probe = consume(key, rate, cost);
+      probe = consume(mode, key, rate, cost);
     } catch (RuntimeException e) {
       failed();
       return unavailable(key, rate, cost, e);
@@ -144,8 +168,8 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
         Math.max(0, probe.getRemainingTokens()), Duration.ofNanos(probe.getNanosToWaitForRefill()));
   }
 
-  private ConsumptionProbe consume(String key, Rate rate, long cost) {
-    BucketProxy proxy = proxy(key, rate);
+  private ConsumptionProbe consume(Synced mode, String key, Rate rate, long cost) {
+    BucketProxy proxy = mode.proxy(key, rate);
     try {
       return proxy.tryConsumeAndReturnRemaining(cost);
     } catch (RuntimeException e) {
@@ -171,6 +195,10 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
   /** Gives the tokens back ({@code addTokens}, written to the store at once), up to capacity. */
   @Override
   public void refund(String key, Rate rate, long cost) {
+    refund(defaults, key, rate, cost);
+  }
+
+  private void refund(Synced mode, String key, Rate rate, long cost) {
     if (cost <= 0) {
       return;
     }
@@ -181,7 +209,7 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
       return;
     }
     try {
-      BucketProxy proxy = proxy(key, rate);
+      BucketProxy proxy = mode.proxy(key, rate);
       try {
         proxy.addTokens(cost);
       } catch (RuntimeException e) {
@@ -199,19 +227,14 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
 
   /**
    * Writes what this gateway took but has not written yet ({@code batched}, {@code delayed}) to
-   * the store. Does nothing in {@code exact} mode.
+   * the store, in every mode ({@link #withSync}); exact buckets have nothing to write.
    *
    * @return how many buckets could not be written (the store is away)
    */
   public int flush() {
-    if (settings.sync().mode() == LimitSync.Mode.EXACT) {
-      return 0;
-    }
-    int failed = 0;
-    for (BucketProxy proxy : proxies.values()) {
-      if (!sync(proxy)) {
-        failed++;
-      }
+    int failed = defaults.flush();
+    for (Synced mode : others.values()) {
+      failed += mode.flush();
     }
     return failed;
   }
@@ -228,33 +251,6 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
       return true;
     } catch (RuntimeException e) {
       return false;
-    }
-  }
-
-  private BucketProxy proxy(String key, Rate rate) {
-    BucketProxy proxy = proxies.get(key);
-    if (proxy != null) {
-      return proxy;
-    }
-    if (proxies.size() >= maxBuckets) {
-      dropAll();
-    }
-    return proxies.computeIfAbsent(key, k -> store.builder()
-        .withOptimization(optimization)
-        .build(k, () -> configuration(rate)));
-  }
-
-  /** Writes back and drops every proxy: a new one is made at the next call for its key. */
-  private synchronized void dropAll() {
-    if (proxies.size() < maxBuckets) {
-      return;
-    }
-    boolean write = settings.sync().mode() != LimitSync.Mode.EXACT;
-    for (String key : proxies.keySet()) {
-      BucketProxy proxy = proxies.remove(key);
-      if (proxy != null && write) {
-        sync(proxy);
-      }
     }
   }
 
@@ -298,6 +294,76 @@ public final class SharedRateLimiter implements RateLimiter, AutoCloseable {
     return BucketConfiguration.builder()
         .addLimit(limit -> limit.capacity(rate.burst()).refillGreedy(rate.permits(), rate.period()))
         .build();
+  }
+
+  /**
+   * The bucket proxies of one sync mode: the optimizations keep their state in them (the calls
+   * waiting to be merged, the tokens not yet written). Thread-safe.
+   */
+  private final class Synced implements RateLimiter {
+    final LimitSync sync;
+    final Optimization optimization;
+    final ConcurrentHashMap<String, BucketProxy> proxies = new ConcurrentHashMap<>();
+
+    Synced(LimitSync sync) {
+      this.sync = sync;
+      this.optimization = optimization(sync, time);
+    }
+
+    @Override
+    public RateLimitResult tryAcquire(String key, Rate rate, long cost) {
+      return SharedRateLimiter.this.tryAcquire(this, key, rate, cost);
+    }
+
+    @Override
+    public void refund(String key, Rate rate, long cost) {
+      SharedRateLimiter.this.refund(this, key, rate, cost);
+    }
+
+    BucketProxy proxy(String key, Rate rate) {
+      BucketProxy proxy = proxies.get(key);
+      if (proxy != null) {
+        return proxy;
+      }
+      if (proxies.size() >= maxBuckets) {
+        dropAll();
+      }
+      return proxies.computeIfAbsent(key, k -> store.builder()
+          .withOptimization(optimization)
+          .build(k, () -> configuration(rate)));
+    }
+
+    /** Writes back and drops every proxy: a new one is made at the next call for its key. */
+    synchronized void dropAll() {
+      if (proxies.size() < maxBuckets) {
+        return;
+      }
+      boolean write = sync.mode() != LimitSync.Mode.EXACT;
+      for (String key : proxies.keySet()) {
+        BucketProxy proxy = proxies.remove(key);
+        if (proxy != null && write) {
+          SharedRateLimiter.this.sync(proxy);
+        }
+      }
+    }
+
+    int flush() {
+      if (sync.mode() == LimitSync.Mode.EXACT) {
+        return 0;
+      }
+      int failed = 0;
+      for (BucketProxy proxy : proxies.values()) {
+        if (!SharedRateLimiter.this.sync(proxy)) {
+          failed++;
+        }
+      }
+      return failed;
+    }
+
+    @Override
+    public String toString() {
+      return SharedRateLimiter.this + " as " + sync;
+    }
   }
 
   private static Optimization optimization(LimitSync sync, TimeMeter time) {

@@ -9,6 +9,7 @@ import dev.sentinel.core.config.Units;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.internal.Glob;
 import dev.sentinel.core.limit.LimitRule;
+import dev.sentinel.core.limit.LimitSync;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -61,7 +62,7 @@ final class PolicyCompiler {
   static final List<String> WINDOW_KEYS = List.of("days", "hours", "zone");
   static final List<String> LIMIT_KEYS =
       List.of("id", "rate", "burst", "per", "tools", "backends", "principals", "roles", "methods",
-          "cost", "description");
+          "cost", "sync", "description");
   static final List<String> PER_KEYS = List.of("principal", "tool", "backend", "role");
   static final List<String> DAYS = List.of("mon", "tue", "wed", "thu", "fri", "sat", "sun");
   private static final List<String> DAY_NAMES =
@@ -1055,6 +1056,19 @@ final class PolicyCompiler {
     if (has(pointer + "/cost")) {
       cost = in.positiveLong(pointer + "/cost", subject, "cost").orElse(1);
     }
+    LimitSync sync = null;
+    if (has(pointer + "/sync")) {
+      JsonNode mode = in.node(pointer + "/sync");
+      try {
+        if (!mode.isString()) {
+          throw new IllegalArgumentException(LimitSync.EXPECTED);
+        }
+        sync = LimitSync.parse(mode.stringValue());
+      } catch (IllegalArgumentException e) {
+        in.error(pointer + "/sync", subject, "sync: " + e.getMessage() + ", got "
+            + ConfigReader.describe(mode));
+      }
+    }
     EnumSet<LimitRule.Key> per = EnumSet.noneOf(LimitRule.Key.class);
     if (has(pointer + "/per")) {
       List<String> keys = in.names(pointer + "/per", subject, "bucket keys");
@@ -1092,7 +1106,7 @@ final class PolicyCompiler {
       return null;
     }
     return new LimitRule(id, rate, per, tools == null ? List.of() : tools, backends, principals,
-        roles, methods, cost);
+        roles, methods, cost, sync);
   }
 
   private Set<String> exactNames(String pointer, String subject, String what) {

@@ -1,12 +1,15 @@
 package dev.sentinel.core.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Rate;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.internal.Glob;
+import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.limit.LimitRule;
+import dev.sentinel.core.limit.LimitSync;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -69,5 +72,35 @@ class LimitsTest {
   @Test
   void limits_absentIsEmpty() {
     assertThat(PolicyEngine.parse("rules: []\n", "l.yaml").limits()).isEmpty();
+  }
+
+  @Test
+  void limits_ownSync_overridesTheDefaultForThatLimitAlone() {
+    PolicyEngine engine = PolicyEngine.parse("limits:\n"
+        + "  - { id: payments, rate: 10/min, sync: exact }\n"
+        + "  - { id: reads, rate: 1000/s, sync: \"batched(50)\" }\n"
+        + "  - { id: search, rate: 100/s, sync: \"delayed(200ms)\" }\n"
+        + "  - { id: other, rate: 5/s }\n", "l.yaml");
+
+    assertThat(engine.limits()).extracting(LimitRule::sync).containsExactly(LimitSync.exact(),
+        LimitSync.batched(50), LimitSync.delayed(Duration.ofMillis(200)), null);
+  }
+
+  @Test
+  void limits_syncOutOfRange_isAnErrorNamingTheLimit() {
+    assertThatThrownBy(() -> PolicyEngine.parse(
+        "limits:\n  - { id: reads, rate: 1000/s, sync: \"batched(0)\" }\n", "l.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("limit 'reads'")
+        .hasMessageContaining("batched(N) needs N between 1 and 1000000");
+  }
+
+  @Test
+  void limits_syncNotAMode_isAnErrorSayingWhatIsExpected() {
+    assertThatThrownBy(() -> PolicyEngine.parse(
+        "limits:\n  - { id: reads, rate: 1000/s, sync: 20 }\n", "l.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("limit 'reads'")
+        .hasMessageContaining("expected exact, batched(N)");
   }
 }
