@@ -2,28 +2,17 @@ package dev.sentinel.benchmarks;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -64,13 +53,7 @@ import tools.jackson.databind.node.ObjectNode;
  * that does not start), never on a number. Not thread-safe.
  */
 public final class FleetBench {
-  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
   private static final String NEVER_BINDS = "1000000000/s";
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(FleetBench::kill),
-        "fleet-bench-cleanup"));
-  }
 
   private final Options options;
   private final Path work;
@@ -119,7 +102,7 @@ public final class FleetBench {
     }
     System.out.print(bench.report);
     if (errors == 0) {
-      deleteTree(work);
+      Children.deleteTree(work);
     } else {
       System.out.println("\nLogs kept in " + work);
     }
@@ -145,18 +128,18 @@ public final class FleetBench {
         options.gateways, root.path("started").asString(), Runtime.getRuntime().availableProcessors(),
         Machine.loadAverage(), options.sessionsPerGateway, fmt(options.warmup), fmt(options.measure),
         fmt(options.outage), options.gatewayOpts));
-    int backendPort = freePort();
+    int backendPort = Children.freePort();
     Process backend = start("echo-http", List.of(javaBin, "-XX:+UseSerialGC", "-Xmx256m", "-cp",
         jar, EchoHttpServer.class.getName(), Integer.toString(backendPort)));
-    awaitPort(backend, backendPort);
+    Children.awaitPort(backend, backendPort);
     String backendUrl = "http://127.0.0.1:" + backendPort + "/mcp";
     log("starting PostgreSQL");
-    postgres = new Postgres(work.resolve("pg"), freePort());
+    postgres = new Postgres(work.resolve("pg"), Children.freePort());
     postgres.start();
     ArrayNode runs = root.putArray("runs");
     int errors = 0;
     for (String store : options.stores) {
-      Redis redis = store.equals("redis") ? new Redis(freePort()) : null;
+      Redis redis = store.equals("redis") ? new Redis(Children.freePort()) : null;
       currentRedis = redis;
       if (redis != null) {
         redis.start();
@@ -193,7 +176,7 @@ public final class FleetBench {
       Path dir = Files.createDirectories(work.resolve(tag + "-" + g));
       Path config = dir.resolve("sentinel.yaml");
       Files.writeString(config, config(tag, g, mode, backendUrl, redis));
-      int port = freePort();
+      int port = Children.freePort();
       ports.add(port);
       endpoints.add(URI.create("http://127.0.0.1:" + port + "/mcp"));
     }
@@ -206,13 +189,14 @@ public final class FleetBench {
         gateways.add(start(tag + "-" + g, List.of(options.sentinel.toAbsolutePath().toString(),
             "http", "--config", config.toString(), "--port", Integer.toString(ports.get(g))),
             Map.of("JAVA_OPTS", options.gatewayOpts)));
-        awaitReady(gateways.get(g), URI.create("http://127.0.0.1:" + ports.get(g) + "/readyz"));
+        Children.awaitReady(gateways.get(g), URI.create("http://127.0.0.1:" + ports.get(g) + "/readyz"),
+            Duration.ofSeconds(120), work);
       }
       try (FleetLoad load = new FleetLoad(endpoints, options.sessionsPerGateway)) {
         errors += measure(out, load, store, mode);
       }
     } finally {
-      gateways.forEach(FleetBench::stop);
+      gateways.forEach(Children::stop);
     }
     return errors;
   }
@@ -514,12 +498,12 @@ public final class FleetBench {
     void start() throws Exception {
       process = FleetBench.this.start("redis-" + port, List.of("redis-server", "--port",
           Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"));
-      awaitPort(process, port);
+      Children.awaitPort(process, port);
     }
 
     void stop() {
       if (process != null) {
-        FleetBench.stop(process);
+        Children.stop(process);
         process = null;
       }
     }
@@ -529,7 +513,7 @@ public final class FleetBench {
   // Processes
 
   private void stopAll() {
-    LIVE.forEach(FleetBench::stop);
+    Children.stopAll();
     try {
       if (postgres != null) {
         postgres.stop();
@@ -545,90 +529,13 @@ public final class FleetBench {
 
   private Process start(String label, List<String> command, Map<String, String> env)
       throws IOException {
-    Path log = work.resolve(label + ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    builder.environment().putAll(env);
-    Process process = builder.start();
-    LIVE.add(process);
-    return process;
+    return Children.start(work, work.resolve(label + ".log"), true, command, env);
   }
 
-  /** Stops a child and its descendants: SIGTERM, then SIGKILL after 10 s. */
-  private static void stop(Process process) {
-    List<ProcessHandle> children = process.descendants().toList();
-    process.destroy();
-    children.forEach(ProcessHandle::destroy);
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        kill(process);
-      }
-    } catch (InterruptedException e) {
-      kill(process);
-      Thread.currentThread().interrupt();
-    } finally {
-      children.forEach(ProcessHandle::destroyForcibly);
-      LIVE.remove(process);
-    }
-  }
 
-  private static void kill(Process process) {
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
-  }
 
-  private static void awaitPort(Process process, int port) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-        return;
-      } catch (IOException e) {
-        if (!process.isAlive()) {
-          throw new IllegalStateException("a child exited before listening on " + port);
-        }
-        Thread.sleep(50); // polling a child's port
-      }
-    }
-    throw new IllegalStateException("nothing listens on port " + port + " after 60 s");
-  }
 
-  private void awaitReady(Process process, URI readyz) throws Exception {
-    HttpClient client = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("a gateway exited; see the logs in " + work);
-      }
-      try {
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(readyz)
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-        last = response.body();
-      } catch (IOException e) {
-        last = e.toString();
-      }
-      Thread.sleep(100); // polling the child's readiness
-    }
-    throw new IllegalStateException("a gateway is not ready after 120 s: " + last);
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 
   private static void log(String text) {
     System.err.println("fleet: " + text);

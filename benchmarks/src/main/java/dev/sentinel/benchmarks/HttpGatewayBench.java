@@ -1,14 +1,7 @@
 package dev.sentinel.benchmarks;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,12 +45,6 @@ import tools.jackson.databind.node.ObjectNode;
 public final class HttpGatewayBench {
   private static final String TEXT = "hello-bench";
   private static final Pattern KEY = Pattern.compile("snk_[A-Za-z0-9_-]+");
-  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(HttpGatewayBench::kill),
-        "http-bench-cleanup"));
-  }
 
   private final Options options;
   private final Path work;
@@ -95,7 +81,7 @@ public final class HttpGatewayBench {
     try {
       errors = bench.run();
     } finally {
-      LIVE.forEach(HttpGatewayBench::kill);
+      Children.killAll();
       if (options.out != null) {
         Files.createDirectories(options.out.toAbsolutePath().getParent());
         JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build()
@@ -147,11 +133,11 @@ public final class HttpGatewayBench {
 
   private int httpPhase(ObjectNode out) throws Exception {
     log("HTTP backend: starting the echo backend and the gateway");
-    int backendPort = freePort();
+    int backendPort = Children.freePort();
     Process backend = start("echo-http", List.of(javaBin, "-XX:+UseSerialGC", "-Xmx256m", "-cp",
         jar, EchoHttpServer.class.getName(), Integer.toString(backendPort)), Map.of());
     String backendUrl = "http://127.0.0.1:" + backendPort + "/mcp";
-    awaitPort(backend, backendPort);
+    Children.awaitPort(backend, backendPort);
     Path dir = Files.createDirectories(work.resolve("gateway-http"));
     Path config = config(dir, "  - name: echo\n    http: { url: \"" + backendUrl + "\" }\n"
         + options.backendYaml, options.configYaml);
@@ -184,8 +170,8 @@ public final class HttpGatewayBench {
       out.put("throughputRatio", through.callsPerSecond() / direct.callsPerSecond());
     }
     out.set("gatewayProcess", gateway.usage());
-    stop(gateway.process);
-    stop(backend);
+    Children.stop(gateway.process);
+    Children.stop(backend);
     return errors;
   }
 
@@ -219,7 +205,7 @@ public final class HttpGatewayBench {
       notes.add("the bridges are not installed (cd benchmarks/node && npm ci): skipped");
     } else {
       log("stdio backend: starting supergateway and mcp-proxy");
-      int port = freePort();
+      int port = Children.freePort();
       StringBuilder shell = new StringBuilder();
       for (String part : server) {
         shell.append(shell.length() == 0 ? "" : " ").append(shellQuote(part));
@@ -228,17 +214,17 @@ public final class HttpGatewayBench {
           supergateway.toString(), "--stdio", shell.toString(), "--outputTransport",
           "streamableHttp", "--stateful", "--port", Integer.toString(port), "--logLevel", "none"),
           Map.of());
-      awaitPort(sg, port);
+      Children.awaitPort(sg, port);
       processes.add(sg);
       arms.add(new Arm("supergateway 4.0.0 (--stateful)", URI.create("http://127.0.0.1:" + port
           + "/mcp"), null, "echo"));
-      int proxyPort = freePort();
+      int proxyPort = Children.freePort();
       List<String> proxy = new ArrayList<>(List.of(nodeBin, "--require", preload.toString(),
           mcpProxy.toString(), "--host", "127.0.0.1", "--port", Integer.toString(proxyPort),
           "--server", "stream", "--"));
       proxy.addAll(server);
       Process mp = start("mcp-proxy", proxy, Map.of());
-      awaitPort(mp, proxyPort);
+      Children.awaitPort(mp, proxyPort);
       processes.add(mp);
       arms.add(new Arm("mcp-proxy 6.7.19", URI.create("http://127.0.0.1:" + proxyPort + "/mcp"),
           null, "echo"));
@@ -253,7 +239,7 @@ public final class HttpGatewayBench {
     }
     out.set("gatewayProcess", gateway.usage());
     for (Process process : processes) {
-      stop(process);
+      Children.stop(process);
     }
     return errors;
   }
@@ -567,10 +553,10 @@ public final class HttpGatewayBench {
     Process process = new ProcessBuilder(options.sentinel.toAbsolutePath().toString(), "keys",
         "create", "--principal", "bench", "--role", "bench", "--name", "http-bench", "--config",
         config.toString()).redirectErrorStream(true).start();
-    LIVE.add(process);
+    Children.watch(process);
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     process.waitFor(60, TimeUnit.SECONDS);
-    LIVE.remove(process);
+    Children.kill(process); // gone already, unless it hung
     Matcher matcher = KEY.matcher(output);
     if (process.exitValue() != 0 || !matcher.find()) {
       throw new IllegalStateException("sentinel keys create failed: " + output);
@@ -579,7 +565,7 @@ public final class HttpGatewayBench {
   }
 
   private Gateway gateway(String label, Path config) throws Exception {
-    int port = freePort();
+    int port = Children.freePort();
     String opts = options.gatewayOpts;
     if (options.profile != null) {
       Files.createDirectories(options.profile);
@@ -590,7 +576,8 @@ public final class HttpGatewayBench {
         "--config", config.toString(), "--port", Integer.toString(port)),
         Map.of("JAVA_OPTS", opts));
     URI endpoint = URI.create("http://127.0.0.1:" + port + "/mcp");
-    awaitReady(process, URI.create("http://127.0.0.1:" + port + "/readyz"));
+    Children.awaitReady(process, URI.create("http://127.0.0.1:" + port + "/readyz"), Duration.ofSeconds(60),
+        work);
     return new Gateway(process, endpoint, Machine.cpuTicks(process.pid()));
   }
 
@@ -599,84 +586,12 @@ public final class HttpGatewayBench {
 
   private Process start(String label, List<String> command, Map<String, String> env)
       throws IOException {
-    Path log = work.resolve(label + ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().putAll(env);
-    Process process = builder.start();
-    LIVE.add(process);
-    return process;
+    return Children.start(work, work.resolve(label + ".log"), false, command, env);
   }
 
-  /** Stops a child and its descendants: SIGTERM, then SIGKILL after 10 s. */
-  private static void stop(Process process) {
-    List<ProcessHandle> children = process.descendants().toList();
-    process.destroy();
-    children.forEach(ProcessHandle::destroy);
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        kill(process);
-      }
-      for (ProcessHandle child : children) {
-        child.onExit().get(10, TimeUnit.SECONDS);
-      }
-    } catch (Exception e) {
-      kill(process);
-      children.forEach(ProcessHandle::destroyForcibly);
-    } finally {
-      LIVE.remove(process);
-    }
-  }
 
-  private static void kill(Process process) {
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
-  }
 
-  private void awaitPort(Process process, int port) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-        return;
-      } catch (IOException e) {
-        if (!process.isAlive()) {
-          throw new IllegalStateException("a child exited before listening on " + port);
-        }
-        Thread.sleep(100); // polling a child's port, not waiting for a result of ours
-      }
-    }
-    throw new IllegalStateException("nothing listens on port " + port + " after 60 s");
-  }
 
-  private void awaitReady(Process process, URI readyz) throws Exception {
-    HttpClient client = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("the gateway exited; see " + work);
-      }
-      try {
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(readyz)
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-        last = response.body();
-      } catch (IOException e) {
-        last = e.toString();
-      }
-      Thread.sleep(100); // polling the child's readiness
-    }
-    throw new IllegalStateException("the gateway is not ready after 60 s: " + last);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 
   private static String which(String program) {
     String path = System.getenv("PATH");
