@@ -32,7 +32,8 @@ final class Migrations {
           new Migration(5, "audit_partitions", AuditPartitions::migrate),
           new Migration(6, "tool_pins"),
           new Migration(7, "break_glass"),
-          new Migration(8, "bundles_and_heartbeats"));
+          new Migration(8, "bundles_and_heartbeats"),
+          new Migration(9, "rollouts"));
 
   /** The newest schema version this build knows. */
   static final int LATEST = ALL.get(ALL.size() - 1).version();

@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(8);
+      assertThat(db.schemaVersion()).isEqualTo(9);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -62,12 +62,13 @@ class PostgresDatabaseTest {
               "sentinel_heartbeat",
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
+              "sentinel_rollout",
               "sentinel_schema",
               "sentinel_tool_pin",
               "sentinel_totp");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(8);
+      assertThat(db.schemaVersion()).isEqualTo(9);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -125,7 +126,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "bundles and heartbeats"));
+                  "bundles and heartbeats"),
+              Map.of(
+                  "version",
+                  9,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "rollouts"));
     }
   }
 
@@ -144,13 +152,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(8);
+        assertThat(version.get()).isEqualTo(9);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(8);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(9);
     }
   }
 
@@ -160,7 +168,7 @@ class PostgresDatabaseTest {
     try (Database db = open(url)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (9, 0, 'from the future')"));
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (10, 0, 'from the future')"));
       db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 9 had
     }
     Jdbi raw = Jdbi.create(url);
@@ -171,7 +179,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 9, this build knows 8); upgrade Sentinel");
+            "written by a newer Sentinel (schema 10, this build knows 9); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(8);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(9);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -100,10 +100,17 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "bundles and heartbeats"));
+                  "bundles and heartbeats"),
+              Map.of(
+                  "version",
+                  9,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "rollouts"));
       assertThat(tables(db)).doesNotContain("sentinel_rate_bucket", "sentinel_audit_default")
           .contains("sentinel_tool_pin", "sentinel_break_glass", "sentinel_totp",
-              "sentinel_bundle", "sentinel_heartbeat");
+              "sentinel_bundle", "sentinel_heartbeat", "sentinel_rollout");
     }
     assertThat(file).isRegularFile();
   }
@@ -144,9 +151,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(8);
+      assertThat(db.schemaVersion()).isEqualTo(9);
       assertThat(schemaRows(db))
-          .hasSize(8)
+          .hasSize(9)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -158,7 +165,7 @@ class SqliteDatabaseTest {
     try (Database db = open(file)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (9, 0, 'from the future')"));
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (10, 0, 'from the future')"));
     }
     byte[] before = Files.readAllBytes(file);
 
@@ -167,7 +174,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 9, this build knows 8); upgrade Sentinel");
+            "written by a newer Sentinel (schema 10, this build knows 9); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -217,7 +224,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(8);
+      assertThat(db.schemaVersion()).isEqualTo(9);
     }
   }
 
@@ -242,7 +249,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(8);
+      assertThat(db.schemaVersion()).isEqualTo(9);
     }
   }
 

@@ -21,10 +21,11 @@ import java.util.Objects;
  *     null} when the last one was
  * @param startedAt when it started following the channel
  * @param seenAt when it sent this heartbeat
+ * @param counters the governed calls it has ended since it started following the channel
  */
 public record Heartbeat(String instance, String host, String version, String channel,
     String digest, long sequence, String revision, String lastError, Instant startedAt,
-    Instant seenAt) {
+    Instant seenAt, Counters counters) {
 
   /** The longest {@link #lastError} kept, in characters. */
   public static final int MAX_ERROR = 2000;
@@ -39,8 +40,54 @@ public record Heartbeat(String instance, String host, String version, String cha
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(startedAt, "startedAt");
     Objects.requireNonNull(seenAt, "seenAt");
+    Objects.requireNonNull(counters, "counters");
     if (lastError != null && lastError.length() > MAX_ERROR) {
       lastError = lastError.substring(0, MAX_ERROR) + "...";
+    }
+  }
+
+  /** A heartbeat without counters (all zero). */
+  public Heartbeat(String instance, String host, String version, String channel, String digest,
+      long sequence, String revision, String lastError, Instant startedAt, Instant seenAt) {
+    this(instance, host, version, channel, digest, sequence, revision, lastError, startedAt,
+        seenAt, Counters.ZERO);
+  }
+
+  /**
+   * The governed calls a gateway ended, counted from the moment it started following its channel:
+   * what {@code sentinel rollout status} compares between the canaries and the rest, from the
+   * database alone (no audit trail needed).
+   *
+   * @param calls the calls ended
+   * @param denied those its policy denied
+   * @param errors those that failed, timed out, or whose backend was unavailable
+   */
+  public record Counters(long calls, long denied, long errors) {
+    /** No calls. */
+    public static final Counters ZERO = new Counters(0, 0, 0);
+
+    /** Validates. */
+    public Counters {
+      if (calls < 0 || denied < 0 || errors < 0) {
+        throw new IllegalArgumentException("counters must not be negative, got calls " + calls
+            + ", denied " + denied + ", errors " + errors);
+      }
+    }
+
+    /**
+     * These counters less an earlier reading of the same gateway; a reading that is not earlier
+     * (counters went down: another run) counts from zero.
+     */
+    public Counters since(Counters earlier) {
+      if (earlier.calls > calls || earlier.denied > denied || earlier.errors > errors) {
+        return this;
+      }
+      return new Counters(calls - earlier.calls, denied - earlier.denied, errors - earlier.errors);
+    }
+
+    /** The sum of both. */
+    public Counters plus(Counters other) {
+      return new Counters(calls + other.calls, denied + other.denied, errors + other.errors);
     }
   }
 }

@@ -113,6 +113,23 @@ public final class ConfigReloader implements Reloading {
   }
 
   /**
+   * As {@link #reload()}, reading a bundle channel as the fleet member {@code member}: a started
+   * rollout that names it as a canary selects the rollout's bundle ({@link
+   * BundleSources#asMember}). The channel watcher reloads this way.
+   */
+  public synchronized Result reloadAsMember(String member) {
+    Objects.requireNonNull(member, "member");
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next;
+    try {
+      next = GatewayConfig.load(file, environment, policyOptions, sources.asMember(member));
+    } catch (ConfigException e) {
+      return refused(previous, e.problems());
+    }
+    return apply(next);
+  }
+
+  /**
    * As {@link #reload()}, accepting a signed bundle that is not newer than the running one: an
    * operator's forced rollback, recorded in the audit trail under {@code actor}. Signatures and
    * the threshold are checked as always; a config that names no bundle reloads as usual.

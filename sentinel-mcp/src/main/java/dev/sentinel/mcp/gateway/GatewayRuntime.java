@@ -278,7 +278,8 @@ public final class GatewayRuntime implements AutoCloseable {
       throw e;
     }
     config.fromBundle().ifPresent(bundle -> runtime.recordBundle(bundle,
-        bundle.rollback() ? "operator (started allowing a rollback)" : "sentinel",
+        bundle.rollback() && bundle.rollbackAuthority() == null
+            ? "operator (started allowing a rollback)" : "sentinel",
         bundle.previous().map(p -> p.digest() + " (sequence " + p.sequence() + ")").orElse(null)));
     return runtime;
   }
@@ -686,7 +687,8 @@ public final class GatewayRuntime implements AutoCloseable {
       apply(operatorKillSwitch);
     }
     if (incoming != null
-        && (running == null || !incoming.digest().equals(running.digest()) || incoming.rollback())) {
+        && (running == null || !incoming.digest().equals(running.digest()) || incoming.rollback()
+            || !Objects.equals(incoming.canary(), running.canary()))) {
       try {
         incoming.commit(clock.instant());
       } catch (RuntimeException e) {
@@ -706,7 +708,9 @@ public final class GatewayRuntime implements AutoCloseable {
     String what = bundle.describe()
         + (replaced == null || replaced.startsWith(bundle.digest()) ? "" : " replaces " + replaced);
     if (bundle.rollback()) {
-      String reason = "rollback forced by " + actor + ": " + what;
+      String reason = bundle.rollbackAuthority() != null
+          ? "rollback authorised by " + bundle.rollbackAuthority() + ": " + what
+          : "rollback forced by " + actor + ": " + what;
       LOG.warn("{}", reason);
       sentinel.recordEvent(actor, "sentinel/bundle.rollback", bundle.digest(), Outcome.ALLOWED,
           reason);
