@@ -45,7 +45,8 @@ public final class FleetOperations {
    * One gateway of the fleet.
    *
    * @param heartbeat its last heartbeat
-   * @param desired its channel's head, or empty when the channel has none
+   * @param desired its channel's head, or empty when the channel has none or the gateway runs a
+   *     bundle file (whose heartbeat's error says when the file holds another bundle)
    * @param state where it stands
    */
   public record Member(Heartbeat heartbeat, Optional<PublishedBundle> desired, State state) {
@@ -74,7 +75,9 @@ public final class FleetOperations {
     try {
       beats = store.heartbeats();
       for (Heartbeat beat : beats) {
-        heads.computeIfAbsent(beat.channel(), store::head);
+        if (beat.channel() != null) {
+          heads.computeIfAbsent(beat.channel(), store::head);
+        }
       }
     } catch (RuntimeException e) {
       // The cause stays with the exception, for the log: a database's error is not the client's.
@@ -84,10 +87,14 @@ public final class FleetOperations {
     Instant staleBefore = clock.instant().minus(staleAfter);
     List<Member> members = new ArrayList<>();
     for (Heartbeat beat : beats) {
-      Optional<PublishedBundle> desired = heads.get(beat.channel());
+      Optional<PublishedBundle> desired = beat.channel() == null ? Optional.empty()
+          : heads.get(beat.channel());
       State state;
       if (beat.seenAt().isBefore(staleBefore)) {
         state = State.STALE;
+      } else if (beat.channel() == null) {
+        // A bundle file's gateway reports its own drift: the file holds another bundle.
+        state = beat.lastError() == null ? State.IN_SYNC : State.DRIFT;
       } else if (desired.isPresent() && desired.get().digest().equals(beat.digest())) {
         state = State.IN_SYNC;
       } else {
@@ -95,7 +102,8 @@ public final class FleetOperations {
       }
       members.add(new Member(beat, desired, state));
     }
-    members.sort(Comparator.comparing((Member m) -> m.heartbeat().channel())
+    members.sort(Comparator.comparing((Member m) -> m.heartbeat().channel(),
+            Comparator.nullsLast(Comparator.<String>naturalOrder()))
         .thenComparing(m -> m.heartbeat().instance()));
     return members;
   }

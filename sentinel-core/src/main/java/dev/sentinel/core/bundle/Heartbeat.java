@@ -4,8 +4,9 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * What one gateway that follows a channel reports, every {@code poll_interval} and after each
- * apply or refusal: who it is and what it runs. {@code sentinel fleet status} compares it with
+ * What one gateway that runs a signed bundle reports (from a channel, or a bundle file when its
+ * config has a database), every {@code poll_interval} and after each apply or refusal: who it is
+ * and what it runs. {@code sentinel fleet status} compares it with
  * the channel's head.
  *
  * @param instance the gateway's run: its audit records' instance ({@code name-pid}), {@code @}
@@ -13,7 +14,7 @@ import java.util.Objects;
  *     shows as stale)
  * @param host the host it runs on
  * @param version the Sentinel version it runs
- * @param channel the channel it follows
+ * @param channel the channel it follows, or {@code null} for a gateway that runs a bundle file
  * @param digest the digest of the bundle it runs
  * @param sequence that bundle's sequence number
  * @param revision the revision of the config it serves (as audited)
@@ -35,7 +36,9 @@ public record Heartbeat(String instance, String host, String version, String cha
     Objects.requireNonNull(instance, "instance");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(version, "version");
-    PublishedBundle.checkChannel(channel);
+    if (channel != null) {
+      PublishedBundle.checkChannel(channel);
+    }
     Objects.requireNonNull(digest, "digest");
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(startedAt, "startedAt");

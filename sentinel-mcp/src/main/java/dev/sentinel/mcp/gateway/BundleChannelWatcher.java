@@ -64,14 +64,21 @@ public final class BundleChannelWatcher implements AutoCloseable {
   private final String member; // null: no fleet, reload as anyone
   private final Instant started;
   private final CallCounter counter = new CallCounter();
+  private final boolean reportOnly; // a bundle file: the ConfigWatcher applies, this reports
   private volatile BundleStore.Watch watch;
   // Guarded by this.
   private String tried;
   private String lastError;
+  private Instant purged;
+
+  /** How long a heartbeat row is kept after its gateway's last one: old runs' rows go. */
+  public static final Duration HEARTBEAT_RETENTION = Duration.ofDays(7);
+  private static final Duration PURGE_EVERY = Duration.ofHours(1);
 
   private BundleChannelWatcher(ConfigReloader reloader, BundleSource given,
-      Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
+      Consumer<ConfigReloader.Result> listener, BundleStore fleet, boolean reportOnly) {
     this.reloader = reloader;
+    this.reportOnly = reportOnly;
     this.listener = listener;
     this.fleet = fleet;
     this.host = hostName();
@@ -82,6 +89,9 @@ public final class BundleChannelWatcher implements AutoCloseable {
     this.started = reloader.runtime().clock().instant();
     if (given != null) {
       this.source = given;
+    } else if (reportOnly) {
+      this.source = BundleSource.file(
+          reloader.runtime().config().fromBundle().orElseThrow().settings().file());
     } else {
       // This gateway's own view of the channel: a rollout naming it selects the rollout's bundle.
       BundleSettings settings = reloader.runtime().config().fromBundle().orElseThrow().settings();
@@ -114,7 +124,26 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     BundleSettings settings = running.get().settings();
     BundleStore store = reloader.bundleSources().store(settings.database());
-    return Optional.of(start(reloader, null, settings.pollInterval(), listener, store));
+    return Optional.of(start(reloader, null, settings.pollInterval(), listener, store, false));
+  }
+
+  /**
+   * As {@link #startIfChannel}, and for a gateway that runs a bundle file: a watcher that only
+   * reports (the {@link ConfigWatcher} applies the file): it compares the file's bundle with the
+   * running one every {@link BundleSettings#DEFAULT_POLL_INTERVAL} for the drift gauge, and
+   * sends heartbeats (channel {@code null}) to the bundle store of the gateway's own database,
+   * when its config has one.
+   */
+  public static Optional<BundleChannelWatcher> startIfBundle(ConfigReloader reloader,
+      Consumer<ConfigReloader.Result> listener) {
+    Optional<BundleChannelWatcher> channel = startIfChannel(reloader, listener);
+    Optional<RunningBundle> running = reloader.runtime().config().fromBundle();
+    if (channel.isPresent() || running.isEmpty()) {
+      return channel;
+    }
+    BundleStore store = reloader.runtime().stores().bundleStore().orElse(null);
+    return Optional.of(start(reloader, null, BundleSettings.DEFAULT_POLL_INTERVAL, listener,
+        store, true));
   }
 
   /**
@@ -123,17 +152,19 @@ public final class BundleChannelWatcher implements AutoCloseable {
    */
   public static BundleChannelWatcher start(ConfigReloader reloader, BundleSource source,
       Duration interval, Consumer<ConfigReloader.Result> listener) {
-    return start(reloader, source, interval, listener, null);
+    return start(reloader, source, interval, listener, null, false);
   }
 
   private static BundleChannelWatcher start(ConfigReloader reloader, BundleSource given,
-      Duration interval, Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
+      Duration interval, Consumer<ConfigReloader.Result> listener, BundleStore fleet,
+      boolean reportOnly) {
     Objects.requireNonNull(reloader, "reloader");
     Objects.requireNonNull(listener, "listener");
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("the poll interval must be positive, was " + interval);
     }
-    BundleChannelWatcher watcher = new BundleChannelWatcher(reloader, given, listener, fleet);
+    BundleChannelWatcher watcher =
+        new BundleChannelWatcher(reloader, given, listener, fleet, reportOnly);
     reloader.runtime().addListener(watcher.counter);
     watcher.executor.scheduleWithFixedDelay(watcher::checkQuietly, 0, interval.toMillis(),
         TimeUnit.MILLISECONDS);
@@ -156,24 +187,30 @@ public final class BundleChannelWatcher implements AutoCloseable {
    * @throws RuntimeException if the source cannot be read
    */
   synchronized Optional<ConfigReloader.Result> check() {
-    RunningBundle runs = reloader.runtime().config().fromBundle().orElse(null);
+    GatewayRuntime runtime = reloader.runtime();
+    RunningBundle runs = runtime.config().fromBundle().orElse(null);
     Optional<String> head = source.peekSelection(runs == null ? null : runs.canary());
     if (head.isEmpty()) {
       return Optional.empty();
     }
     String running = runs == null ? null : runs.selectionKey();
+    Optional<ConfigReloader.Result> result = Optional.empty();
     if (head.get().equals(running)) {
       lastError = null;
-      return Optional.empty();
+    } else if (reportOnly) {
+      // The ConfigWatcher applies the file, or refuses it (audited, notified): this reports.
+      lastError = source.describe() + " holds " + head.get() + ", which is not applied";
+    } else if (!head.get().equals(tried)) {
+      tried = head.get();
+      ConfigReloader.Result r = member == null || fleet == null ? reloader.reload()
+          : reloader.reloadAsMember(member);
+      lastError = r.applied() ? null : r.problems().toString();
+      result = Optional.of(r);
     }
-    if (head.get().equals(tried)) {
-      return Optional.empty();
-    }
-    tried = head.get();
-    ConfigReloader.Result result = fleet == null ? reloader.reload()
-        : reloader.reloadAsMember(member);
-    lastError = result.applied() ? null : result.problems().toString();
-    return Optional.of(result);
+    String now = runtime.config().fromBundle().map(RunningBundle::selectionKey).orElse(null);
+    runtime.configDrift(head.get().equals(now) ? null : lastError != null ? lastError
+        : "runs " + now + ", not " + head.get() + " (" + source.describe() + ")", head.get());
+    return result;
   }
 
   private void checkQuietly() {
@@ -208,20 +245,44 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     GatewayRuntime runtime = reloader.runtime();
     RunningBundle running = runtime.config().fromBundle().orElse(null);
-    if (running == null || running.settings().channel() == null) {
+    if (running == null) {
       return;
     }
     String error;
     synchronized (this) {
       error = lastError;
     }
+    Instant now = runtime.clock().instant();
     try {
       fleet.heartbeat(new Heartbeat(member, host, GatewayRuntime.version(),
           running.settings().channel(), running.digest(), running.sequence(),
-          runtime.sentinel().revision(), error, started, runtime.clock().instant(),
-          counter.counters()));
+          runtime.sentinel().revision(), error, started, now, counter.counters()));
     } catch (RuntimeException e) {
       log.warn("cannot send the heartbeat to {}: {}", source.describe(), e.toString());
+      return;
+    }
+    purgeHeartbeats(now);
+  }
+
+  /**
+   * Deletes heartbeat rows older than {@link #HEARTBEAT_RETENTION}, at most once an hour per
+   * gateway, on this watcher's thread (never a call's). Every gateway does it: the delete is
+   * idempotent, and the fleet needs no gateway in particular.
+   */
+  private void purgeHeartbeats(Instant now) {
+    synchronized (this) {
+      if (purged != null && now.isBefore(purged.plus(PURGE_EVERY))) {
+        return;
+      }
+      purged = now;
+    }
+    try {
+      int deleted = fleet.purgeHeartbeats(now.minus(HEARTBEAT_RETENTION));
+      if (deleted > 0) {
+        log.info("deleted {} heartbeats older than {}", deleted, HEARTBEAT_RETENTION);
+      }
+    } catch (RuntimeException e) {
+      log.warn("cannot purge old heartbeats from {}: {}", source.describe(), e.toString());
     }
   }
 
@@ -249,6 +310,15 @@ public final class BundleChannelWatcher implements AutoCloseable {
       });
     } catch (RuntimeException e) {
       log.warn("cannot check the rollout of {}: {}", source.describe(), e.toString());
+    }
+  }
+
+  /** Checks the source soon, on the watcher's thread: after a reload of a bundle file. */
+  void checkSoon() {
+    try {
+      executor.execute(this::checkQuietly);
+    } catch (RejectedExecutionException e) {
+      // Closing: nothing left to report.
     }
   }
 
