@@ -80,6 +80,8 @@ public final class BundleCommand implements Runnable {
           description = "the channel, such as prod or canary") String channel,
       @Option(names = "--by", paramLabel = "NAME",
           description = "who publishes, recorded beside the bundle (default: $USER)") String by,
+      @Option(names = "--staged", description = "store it on the channel without making it the"
+          + " head: for sentinel rollout start --bundle DIGEST") boolean staged,
       @Mixin DatabaseOptions database) {
     CommandLine line = spec.commandLine().getSubcommands().get("publish");
     byte[] bytes = readBundle(file);
@@ -87,11 +89,15 @@ public final class BundleCommand implements Runnable {
     PublishedBundle published;
     try (JdbcStores stores = database.open(line, environment, clock, false)) {
       BundleOperations bundles = Operations.builder().stores(stores).clock(clock).build().bundles();
-      published = Operator.call(line, () -> bundles.publish(channel, bytes, who(by)));
+      published = Operator.call(line, () -> staged
+          ? bundles.publishStaged(channel, bytes, who(by))
+          : bundles.publish(channel, bytes, who(by)));
     }
-    line.getOut().println(file + ": published on channel " + published.channel() + ": "
-        + published.digest() + " (sequence " + published.sequence() + ", by "
-        + published.publishedBy() + ")");
+    line.getOut().println(file + ": " + (staged ? "staged" : "published") + " on channel "
+        + published.channel() + ": " + published.digest() + " (sequence "
+        + published.sequence() + ", by " + published.publishedBy() + ")"
+        + (staged ? "; start a rollout with sentinel rollout start --channel "
+            + published.channel() + " --bundle " + published.digest() + " --canary 1" : ""));
     return 0;
   }
 

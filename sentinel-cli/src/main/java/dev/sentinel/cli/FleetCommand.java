@@ -83,7 +83,7 @@ public final class FleetCommand implements Runnable {
     for (FleetOperations.Member member : members) {
       Heartbeat beat = member.heartbeat();
       allInSync &= member.state() == FleetOperations.State.IN_SYNC;
-      rows.add(new String[] {beat.channel(), beat.instance(), beat.host(), beat.version(),
+      rows.add(new String[] {beat.channel() == null ? "(file)" : beat.channel(), beat.instance(), beat.host(), beat.version(),
           member.state().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
           shortDigest(beat.digest()) + " (" + beat.sequence() + ")",
           member.desired().map(d -> shortDigest(d.digest()) + " (" + d.sequence() + ")")

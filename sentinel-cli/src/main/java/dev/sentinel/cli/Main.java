@@ -110,7 +110,8 @@ public final class Main implements Callable<Integer> {
         new PolicyCommand(environment, POLICY_OPTIONS), new KeysCommand(environment),
         new KillSwitchCommand(environment, POLICY_OPTIONS), new ApprovalsCommand(environment),
         new BreakGlassCommand(environment), new AuditCommand(environment), new ToolsCommand(environment),
-        new BundleCommand(environment), new FleetCommand(environment), new CompletionCommand(),
+        new BundleCommand(environment), new FleetCommand(environment), new RolloutCommand(environment),
+        new CompletionCommand(),
         new InitCommand(environment, POLICY_OPTIONS),
         new ClientCommand(environment, POLICY_OPTIONS));
   }

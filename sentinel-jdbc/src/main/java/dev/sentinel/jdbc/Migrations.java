@@ -33,7 +33,8 @@ final class Migrations {
           new Migration(6, "tool_pins"),
           new Migration(7, "break_glass"),
           new Migration(8, "bundles_and_heartbeats"),
-          new Migration(9, "request_states"));
+          new Migration(9, "request_states"),
+          new Migration(10, "rollouts"));
 
   /** The newest schema version this build knows. */
   static final int LATEST = ALL.get(ALL.size() - 1).version();

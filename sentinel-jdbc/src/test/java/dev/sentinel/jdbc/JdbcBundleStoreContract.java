@@ -5,12 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.core.bundle.Bundle;
 import dev.sentinel.core.bundle.BundleException;
+import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.PublishedBundle;
+import dev.sentinel.core.bundle.Rollout;
 import dev.sentinel.core.internal.Ed25519Keys;
 import dev.sentinel.core.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** What a {@link JdbcBundleStore} does on each database. */
@@ -123,6 +133,102 @@ abstract class JdbcBundleStoreContract {
           clock.instant())).hasMessageContaining("disk gone");
 
       assertThat(JdbcBundleStore.create(db).headDigest("prod")).contains(good.digest());
+    }
+  }
+
+  @Test
+  void publishStaged_isOnTheChannelButNotItsHead_andARolloutRoundTrips() {
+    try (Database db = openDatabase()) {
+      JdbcBundleStore store = JdbcBundleStore.create(db);
+      Bundle one = bundle(1, "read");
+      Bundle two = bundle(2, "write");
+      store.publish("prod", one.toBytes(), "alice", clock.instant());
+      store.publishStaged("prod", two.toBytes(), "alice", clock.instant());
+
+      assertThat(store.head("prod").orElseThrow().digest()).isEqualTo(one.digest());
+      assertThat(store.headDigest("prod")).contains(one.digest());
+      assertThat(store.published("prod", two.digest()).orElseThrow().bytes())
+          .isEqualTo(two.toBytes());
+      assertThat(store.published("staging", two.digest())).isEmpty();
+
+      Rollout started = store.startRollout(new Rollout(0, "prod", two.digest(), 2,
+          List.of("gw-a@h/1", "gw-b@h/2"), Rollout.State.STARTED, one.digest(), 0.05,
+          Map.of("gw-a@h/1", new Heartbeat.Counters(3, 2, 1)), clock.instant(), "bob", null,
+          null, null)).orElseThrow();
+      assertThat(store.rollout("prod")).contains(started);
+      assertThat(started.canaries()).containsExactly("gw-a@h/1", "gw-b@h/2");
+      assertThat(started.baseline()).containsEntry("gw-a@h/1", new Heartbeat.Counters(3, 2, 1));
+      assertThat(started.abortOnErrorRate()).isEqualTo(0.05);
+      assertThat(store.startRollout(started)).isEmpty(); // one started per channel
+      assertThat(store.rollout("staging")).isEmpty();
+    }
+  }
+
+  @Test
+  void endRollout_promoteAndAbortRacing_oneWins_andOnlyAPromoteMovesTheHead() throws Exception {
+    try (Database db = openDatabase()) {
+      Bundle one = bundle(1, "read");
+      Bundle two = bundle(2, "write");
+      JdbcBundleStore.create(db).publish("prod", one.toBytes(), "alice", clock.instant());
+      JdbcBundleStore.create(db).publishStaged("prod", two.toBytes(), "alice", clock.instant());
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        for (int round = 0; round < 10; round++) {
+          Rollout rollout = JdbcBundleStore.create(db).startRollout(new Rollout(0, "prod",
+              two.digest(), 2, List.of("gw-a"), Rollout.State.STARTED, one.digest(), null,
+              Map.of(), clock.instant(), "bob", null, null, null)).orElseThrow();
+          CountDownLatch go = new CountDownLatch(1);
+          List<Callable<Optional<Rollout>>> both = List.of(
+              () -> {
+                go.await();
+                return JdbcBundleStore.create(db).endRollout("prod", rollout.id(),
+                    Rollout.State.PROMOTED, "carol", clock.instant(), null);
+              },
+              () -> {
+                go.await();
+                return JdbcBundleStore.create(db).endRollout("prod", rollout.id(),
+                    Rollout.State.ABORTED, "dave", clock.instant(), "no");
+              });
+          List<Future<Optional<Rollout>>> answers = new ArrayList<>();
+          for (Callable<Optional<Rollout>> each : both) {
+            answers.add(pool.submit(each));
+          }
+          go.countDown();
+          List<Rollout> won = new ArrayList<>();
+          for (Future<Optional<Rollout>> answer : answers) {
+            answer.get().ifPresent(won::add);
+          }
+          assertThat(won).hasSize(1);
+          Rollout ended = JdbcBundleStore.create(db).rollout("prod").orElseThrow();
+          assertThat(ended.state()).isEqualTo(won.get(0).state());
+          String head = JdbcBundleStore.create(db).headDigest("prod").orElseThrow();
+          assertThat(head).isEqualTo(ended.state() == Rollout.State.PROMOTED ? two.digest()
+              : one.digest());
+          JdbcBundleStore.create(db).publish("prod", one.toBytes(), "alice", clock.instant());
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void heartbeat_keepsItsCounters_andPurge_deletesOnlyRowsSeenBeforeTheBound() {
+    try (Database db = openDatabase()) {
+      JdbcBundleStore store = JdbcBundleStore.create(db);
+      java.time.Instant now = clock.instant();
+      store.heartbeat(new Heartbeat("old", "h", "1", "prod", "sha256:a", 1, "r", null,
+          now.minusSeconds(600), now.minusSeconds(600)));
+      store.heartbeat(new Heartbeat("file", "h", "1", null, "sha256:b", 2, "r", null, now, now,
+          new Heartbeat.Counters(10, 2, 1)));
+
+      assertThat(store.purgeHeartbeats(now.minusSeconds(60))).isEqualTo(1);
+
+      assertThat(store.heartbeats()).singleElement().satisfies(b -> {
+        assertThat(b.instance()).isEqualTo("file");
+        assertThat(b.channel()).isNull();
+        assertThat(b.counters()).isEqualTo(new Heartbeat.Counters(10, 2, 1));
+      });
     }
   }
 }

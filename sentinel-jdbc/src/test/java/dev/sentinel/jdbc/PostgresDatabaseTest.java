@@ -46,7 +46,7 @@ class PostgresDatabaseTest {
     String url = postgres.newDatabase();
     try (Database db = open(url)) {
       assertThat(db.dialect()).isEqualTo(Dialect.POSTGRESQL);
-      assertThat(db.schemaVersion()).isEqualTo(9);
+      assertThat(db.schemaVersion()).isEqualTo(10);
       assertThat(tables(db))
           .containsExactly(
               "sentinel_api_keys",
@@ -63,13 +63,14 @@ class PostgresDatabaseTest {
               "sentinel_kill_switch",
               "sentinel_rate_bucket",
               "sentinel_request_state",
+              "sentinel_rollout",
               "sentinel_schema",
               "sentinel_secret",
               "sentinel_tool_pin",
               "sentinel_totp");
     }
     try (Database db = open(url)) {
-      assertThat(db.schemaVersion()).isEqualTo(9);
+      assertThat(db.schemaVersion()).isEqualTo(10);
       assertThat(SqliteDatabaseTest.schemaRows(db))
           .containsExactly(
               Map.of(
@@ -134,7 +135,14 @@ class PostgresDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "request states"));
+                  "request states"),
+              Map.of(
+                  "version",
+                  10,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "rollouts"));
     }
   }
 
@@ -153,13 +161,13 @@ class PostgresDatabaseTest {
             });
       }
       for (Future<Integer> version : pool.invokeAll(openers)) {
-        assertThat(version.get()).isEqualTo(9);
+        assertThat(version.get()).isEqualTo(10);
       }
     } finally {
       pool.shutdownNow();
     }
     try (Database db = open(url)) {
-      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(9);
+      assertThat(SqliteDatabaseTest.schemaRows(db)).hasSize(10);
     }
   }
 
@@ -169,8 +177,8 @@ class PostgresDatabaseTest {
     try (Database db = open(url)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (10, 0, 'from the future')"));
-      db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 10 had
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (11, 0, 'from the future')"));
+      db.jdbi().useHandle(h -> h.execute("DROP TABLE sentinel_kill_switch")); // as if 11 had
     }
     Jdbi raw = Jdbi.create(url);
     List<Map<String, Object>> before =
@@ -180,7 +188,7 @@ class PostgresDatabaseTest {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("PostgreSQL database " + url)
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 10, this build knows 9); upgrade Sentinel");
+            "written by a newer Sentinel (schema 11, this build knows 10); upgrade Sentinel");
 
     List<Map<String, Object>> after =
         raw.withHandle(h -> h.select("SELECT * FROM sentinel_schema").mapToMap().list());

@@ -35,7 +35,7 @@ class SqliteDatabaseTest {
 
     try (Database db = open(file)) {
       assertThat(db.dialect()).isEqualTo(Dialect.SQLITE);
-      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(9);
+      assertThat(db.schemaVersion()).isEqualTo(Database.latestSchemaVersion()).isEqualTo(10);
       assertThat(tables(db))
           .contains(
               "sentinel_schema",
@@ -107,10 +107,17 @@ class SqliteDatabaseTest {
                   "applied_at",
                   Micros.of(clock.instant()),
                   "description",
-                  "request states"));
+                  "request states"),
+              Map.of(
+                  "version",
+                  10,
+                  "applied_at",
+                  Micros.of(clock.instant()),
+                  "description",
+                  "rollouts"));
       assertThat(tables(db)).doesNotContain("sentinel_rate_bucket", "sentinel_audit_default")
           .contains("sentinel_tool_pin", "sentinel_break_glass", "sentinel_totp",
-              "sentinel_bundle", "sentinel_heartbeat");
+              "sentinel_bundle", "sentinel_heartbeat", "sentinel_rollout");
     }
     assertThat(file).isRegularFile();
   }
@@ -151,9 +158,9 @@ class SqliteDatabaseTest {
     clock.advance(Duration.ofHours(1));
 
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(9);
+      assertThat(db.schemaVersion()).isEqualTo(10);
       assertThat(schemaRows(db))
-          .hasSize(9)
+          .hasSize(10)
           .allSatisfy(row -> assertThat(row.get("applied_at")).isEqualTo(Micros.of(first)));
       assertThat(JdbcKeyStore.create(db).find("k1")).isPresent();
     }
@@ -165,7 +172,7 @@ class SqliteDatabaseTest {
     try (Database db = open(file)) {
       db.jdbi()
           .useHandle(
-              h -> h.execute("INSERT INTO sentinel_schema VALUES (10, 0, 'from the future')"));
+              h -> h.execute("INSERT INTO sentinel_schema VALUES (11, 0, 'from the future')"));
     }
     byte[] before = Files.readAllBytes(file);
 
@@ -174,7 +181,7 @@ class SqliteDatabaseTest {
         .isInstanceOf(SentinelException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(
-            "written by a newer Sentinel (schema 10, this build knows 9); upgrade Sentinel");
+            "written by a newer Sentinel (schema 11, this build knows 10); upgrade Sentinel");
 
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
   }
@@ -224,7 +231,7 @@ class SqliteDatabaseTest {
   void open_emptyFile_becomesADatabase() throws Exception {
     Path file = Files.createFile(dir.resolve("empty.db"));
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(9);
+      assertThat(db.schemaVersion()).isEqualTo(10);
     }
   }
 
@@ -249,7 +256,7 @@ class SqliteDatabaseTest {
       s.execute("ROLLBACK");
     }
     try (Database db = open(file)) {
-      assertThat(db.schemaVersion()).isEqualTo(9);
+      assertThat(db.schemaVersion()).isEqualTo(10);
     }
   }
 

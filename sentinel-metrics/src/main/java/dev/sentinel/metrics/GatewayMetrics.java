@@ -163,6 +163,12 @@ public final class GatewayMetrics implements SentinelListener {
         .description("Listed tool definitions carrying hidden instructions (invisible characters,"
             + " text addressed to the model); sentinel tools diff shows them")
         .register(registry);
+    Gauge.builder("sentinel.config.drift", runtime, r -> r.configDrift().isPresent() ? 1 : 0)
+        .description("1 when this gateway runs another bundle than its desired one (its"
+            + " channel's head, a rollout's bundle for a canary, or its bundle file's), for"
+            + " example one it refused; 0 otherwise")
+        .strongReference(true)
+        .register(registry);
     refresh();
     runtime.addListener(this);
     bindJvm();

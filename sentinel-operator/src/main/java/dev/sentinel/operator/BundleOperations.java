@@ -41,6 +41,20 @@ public final class BundleOperations {
   }
 
   /**
+   * Stores a bundle's bytes on the channel without making it the head: what a rollout then
+   * gives its canaries ({@link RolloutOperations#start}).
+   *
+   * @throws OperatorException as {@link #publish}, and ({@code UNSUPPORTED}) for a store
+   *     without rollouts
+   */
+  public PublishedBundle publishStaged(String channel, byte[] bundle, String actor) {
+    Objects.requireNonNull(bundle, "bundle");
+    Objects.requireNonNull(actor, "actor");
+    return call("stage the bundle",
+        () -> store.publishStaged(channel, bundle, actor, clock.instant()));
+  }
+
+  /**
    * The bundle published on the channel last, or empty when none was.
    *
    * @throws OperatorException ({@code INVALID}) for an invalid channel name, ({@code
@@ -57,6 +71,9 @@ public final class BundleOperations {
       throw new OperatorException(OperatorException.Kind.INVALID, e.getMessage());
     } catch (OperatorException e) {
       throw e;
+    } catch (UnsupportedOperationException e) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "staging a bundle needs a"
+          + " bundle store that keeps rollouts (the fleet's database)");
     } catch (RuntimeException e) {
       // The cause stays with the exception, for the log: a database's error is not the client's.
       throw new OperatorException(OperatorException.Kind.UNAVAILABLE, "could not " + what

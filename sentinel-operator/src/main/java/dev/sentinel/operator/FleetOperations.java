@@ -5,6 +5,7 @@ import dev.sentinel.api.Clock;
 import dev.sentinel.core.bundle.BundleStore;
 import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.PublishedBundle;
+import dev.sentinel.core.bundle.Rollout;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,9 +34,9 @@ public final class FleetOperations {
 
   /** Where a gateway stands. */
   public enum State {
-    /** It runs its channel's head. */
+    /** It runs its desired bundle: its channel's head, or its rollout's for a canary. */
     IN_SYNC,
-    /** It runs another bundle than its channel's head (see its last error for why). */
+    /** It runs another bundle than its desired one (see its last error for why). */
     DRIFT,
     /** It has not reported for longer than the stale period: it may be down or cut off. */
     STALE
@@ -45,7 +46,9 @@ public final class FleetOperations {
    * One gateway of the fleet.
    *
    * @param heartbeat its last heartbeat
-   * @param desired its channel's head, or empty when the channel has none
+   * @param desired its channel's head (for a canary of a started rollout, the rollout's bundle),
+   *     or empty when the channel has none or the gateway runs a bundle file (whose heartbeat's
+   *     error says when the file holds another bundle)
    * @param state where it stands
    */
   public record Member(Heartbeat heartbeat, Optional<PublishedBundle> desired, State state) {
@@ -71,10 +74,18 @@ public final class FleetOperations {
     }
     List<Heartbeat> beats;
     Map<String, Optional<PublishedBundle>> heads = new HashMap<>();
+    Map<String, Optional<PublishedBundle>> canaryBundles = new HashMap<>();
+    Map<String, Optional<Rollout>> rollouts = new HashMap<>();
     try {
       beats = store.heartbeats();
       for (Heartbeat beat : beats) {
-        heads.computeIfAbsent(beat.channel(), store::head);
+        if (beat.channel() != null) {
+          heads.computeIfAbsent(beat.channel(), store::head);
+          Optional<Rollout> rollout = rollouts.computeIfAbsent(beat.channel(),
+              c -> store.rollout(c).filter(Rollout::started));
+          rollout.ifPresent(r -> canaryBundles.computeIfAbsent(beat.channel(),
+              c -> store.published(c, r.digest())));
+        }
       }
     } catch (RuntimeException e) {
       // The cause stays with the exception, for the log: a database's error is not the client's.
@@ -84,10 +95,20 @@ public final class FleetOperations {
     Instant staleBefore = clock.instant().minus(staleAfter);
     List<Member> members = new ArrayList<>();
     for (Heartbeat beat : beats) {
-      Optional<PublishedBundle> desired = heads.get(beat.channel());
+      Optional<PublishedBundle> desired = beat.channel() == null ? Optional.empty()
+          : heads.get(beat.channel());
+      Optional<Rollout> rollout = beat.channel() == null ? Optional.empty()
+          : rollouts.get(beat.channel());
+      if (rollout.isPresent() && rollout.get().canaries().contains(beat.instance())) {
+        // A canary's desired bundle is its rollout's.
+        desired = canaryBundles.get(beat.channel());
+      }
       State state;
       if (beat.seenAt().isBefore(staleBefore)) {
         state = State.STALE;
+      } else if (beat.channel() == null) {
+        // A bundle file's gateway reports its own drift: the file holds another bundle.
+        state = beat.lastError() == null ? State.IN_SYNC : State.DRIFT;
       } else if (desired.isPresent() && desired.get().digest().equals(beat.digest())) {
         state = State.IN_SYNC;
       } else {
@@ -95,7 +116,8 @@ public final class FleetOperations {
       }
       members.add(new Member(beat, desired, state));
     }
-    members.sort(Comparator.comparing((Member m) -> m.heartbeat().channel())
+    members.sort(Comparator.comparing((Member m) -> m.heartbeat().channel(),
+            Comparator.nullsLast(Comparator.<String>naturalOrder()))
         .thenComparing(m -> m.heartbeat().instance()));
     return members;
   }

@@ -45,6 +45,7 @@ public final class Operations {
   private final BreakGlassOperations breakGlass;
   private final BundleOperations bundles;
   private final FleetOperations fleet;
+  private final RolloutOperations rollouts;
   private final Clock clock;
 
   private Operations(Builder b) {
@@ -60,6 +61,7 @@ public final class Operations {
         b.breakGlassStore, b.breakGlassSettings, b.clock, b.notifier, b.breakGlassChanged);
     this.bundles = b.bundleStore == null ? null : new BundleOperations(b.bundleStore, b.clock);
     this.fleet = b.bundleStore == null ? null : new FleetOperations(b.bundleStore, b.clock);
+    this.rollouts = b.bundleStore == null ? null : new RolloutOperations(b.bundleStore, b.clock);
   }
 
   /** A builder; every part is optional. */
@@ -170,6 +172,19 @@ public final class Operations {
           + " the database its gateways share");
     }
     return fleet;
+  }
+
+  /**
+   * Rollouts of a channel's bundle to canary gateways.
+   *
+   * @throws OperatorException ({@code UNSUPPORTED}) without a bundle store
+   */
+  public RolloutOperations rollouts() {
+    if (rollouts == null) {
+      throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "rollouts need the"
+          + " database the fleet's gateways share");
+    }
+    return rollouts;
   }
 
   /**

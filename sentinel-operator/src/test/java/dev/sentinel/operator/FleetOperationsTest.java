@@ -69,4 +69,24 @@ class FleetOperationsTest {
         .isInstanceOf(OperatorException.class)
         .hasMessageContaining("database its gateways share");
   }
+
+  @Test
+  void status_aCanaryOfAStartedRollout_isInSyncOnTheRolloutsBundle_andDriftsOnTheHead() {
+    Bundle one = bundle(1);
+    Bundle two = bundle(2);
+    Instant now = clock.instant();
+    operations.bundles().publish("prod", one.toBytes(), "alice");
+    operations.bundles().publishStaged("prod", two.toBytes(), "alice");
+    store.heartbeat(beat("gw-a", one, null, now));
+    store.heartbeat(beat("gw-b", one, null, now));
+    store.heartbeat(beat("gw-c", one, null, now));
+    operations.rollouts().start(new RolloutOperations.Start("prod", two.digest(), null,
+        List.of("gw-a", "gw-b"), null, Duration.ofMinutes(1)), "bob");
+    store.heartbeat(beat("gw-a", two, null, now));
+
+    assertThat(operations.fleet().status(Duration.ofMinutes(1)))
+        .extracting(m -> m.heartbeat().instance() + " " + m.state() + " "
+            + m.desired().orElseThrow().sequence())
+        .containsExactly("gw-a IN_SYNC 2", "gw-b DRIFT 2", "gw-c IN_SYNC 1");
+  }
 }

@@ -36,6 +36,34 @@ public interface BundleSources {
         settings.database().safeUrl());
   }
 
+  /**
+   * These sources as one gateway of the fleet reads them: a channel selects a rollout's bundle
+   * when the rollout names {@code member} as a canary ({@link BundleSource#channel(BundleStore,
+   * String, String, String)}). The gateway's channel watcher reloads through these.
+   *
+   * @param member the gateway's instance, as its heartbeats name it
+   */
+  default BundleSources asMember(String member) {
+    Objects.requireNonNull(member, "member");
+    BundleSources all = this;
+    return new BundleSources() {
+      @Override
+      public BundleStore store(DatabaseSettings database) {
+        return all.store(database);
+      }
+
+      @Override
+      public BundleSource open(BundleSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        if (settings.source() == BundleSettings.Source.FILE) {
+          return all.open(settings);
+        }
+        return BundleSource.channel(store(settings.database()), settings.channel(),
+            settings.database().safeUrl(), member);
+      }
+    };
+  }
+
   /** Bundle files only: a {@code source: database} section is refused, saying what to use. */
   static BundleSources files() {
     return database -> {

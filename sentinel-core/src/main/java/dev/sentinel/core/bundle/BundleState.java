@@ -29,13 +29,19 @@ import tools.jackson.databind.node.ObjectNode;
  * @param sequence the sequence number of the bundle applied last
  * @param digest that bundle's digest
  * @param applied when it was applied
+ * @param canary when it was applied as a canary of a rollout: that rollout and the bundle this
+ *     gateway ran before, the one bundle an abort of that rollout lets it go back to; {@code
+ *     null} otherwise
  */
-public record BundleState(long sequence, String digest, Instant applied) {
+public record BundleState(long sequence, String digest, Instant applied, Canary canary) {
   /** The format of the state file. */
   public static final String FORMAT = "sentinel-bundle-state/1";
 
   private static final int MAX_BYTES = 4096;
-  private static final Set<String> KEYS = Set.of("format", "sequence", "digest", "applied");
+  private static final Set<String> KEYS =
+      Set.of("format", "sequence", "digest", "applied", "canary");
+  private static final Set<String> CANARY_KEYS =
+      Set.of("rollout", "previous_digest", "previous_sequence");
   private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final JsonMapper JSON = JsonMapper.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -47,6 +53,25 @@ public record BundleState(long sequence, String digest, Instant applied) {
     Objects.requireNonNull(applied, "applied");
     if (sequence < 0) {
       throw new IllegalArgumentException("the sequence must not be negative, got " + sequence);
+    }
+  }
+
+  /** A state of a bundle applied as the head (no canary mark). */
+  public BundleState(long sequence, String digest, Instant applied) {
+    this(sequence, digest, applied, null);
+  }
+
+  /**
+   * The mark of a bundle applied as a canary.
+   *
+   * @param rollout the rollout's id
+   * @param previousDigest the digest of the bundle the gateway ran before
+   * @param previousSequence that bundle's sequence
+   */
+  public record Canary(long rollout, String previousDigest, long previousSequence) {
+    /** Validates. */
+    public Canary {
+      Objects.requireNonNull(previousDigest, "previousDigest");
     }
   }
 
@@ -104,7 +129,12 @@ public record BundleState(long sequence, String digest, Instant applied) {
     } catch (DateTimeParseException e) {
       throw corrupt(file, "'applied' is not an ISO-8601 instant");
     }
-    return Optional.of(new BundleState(sequence.longValue(), digest, applied));
+    Canary canary = null;
+    JsonNode mark = root.get("canary");
+    if (mark != null) {
+      canary = canary(file, mark);
+    }
+    return Optional.of(new BundleState(sequence.longValue(), digest, applied, canary));
   }
 
   /**
@@ -118,6 +148,12 @@ public record BundleState(long sequence, String digest, Instant applied) {
     root.put("sequence", sequence);
     root.put("digest", digest);
     root.put("applied", applied.toString());
+    if (canary != null) {
+      root.putObject("canary")
+          .put("rollout", canary.rollout())
+          .put("previous_digest", canary.previousDigest())
+          .put("previous_sequence", canary.previousSequence());
+    }
     Bundle.writeWhole(file, (root.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8),
         "bundle state file");
   }
@@ -128,6 +164,26 @@ public record BundleState(long sequence, String digest, Instant applied) {
    */
   public long floorFor(String bundleDigest) {
     return digest.equals(bundleDigest) ? sequence - 1 : sequence;
+  }
+
+  private static Canary canary(Path file, JsonNode mark) {
+    if (!mark.isObject()) {
+      throw corrupt(file, "'canary' is not an object");
+    }
+    for (String name : mark.propertyNames()) {
+      if (!CANARY_KEYS.contains(name)) {
+        throw corrupt(file, "unknown member 'canary." + name + "'");
+      }
+    }
+    JsonNode rollout = mark.path("rollout");
+    JsonNode sequence = mark.path("previous_sequence");
+    String digest = text(mark, "previous_digest");
+    if (!rollout.isIntegralNumber() || !rollout.canConvertToLong()
+        || !sequence.isIntegralNumber() || !sequence.canConvertToLong()
+        || sequence.longValue() < 0 || digest == null || !DIGEST.matcher(digest).matches()) {
+      throw corrupt(file, "'canary' is not a rollout, a previous digest and sequence");
+    }
+    return new Canary(rollout.longValue(), digest, sequence.longValue());
   }
 
   private static String text(JsonNode root, String name) {

@@ -74,6 +74,98 @@ public interface BundleStore {
    */
   List<Heartbeat> heartbeats();
 
+  /**
+   * Stores a bundle's bytes on a channel without making it the head: what a rollout stages for
+   * its canaries ({@code sentinel bundle publish FILE --channel prod --staged}).
+   *
+   * @throws BundleException as {@link #publish}
+   * @throws UnsupportedOperationException if this store has no rollouts
+   */
+  default PublishedBundle publishStaged(String channel, byte[] bundle, String publishedBy,
+      Instant at) {
+    throw new UnsupportedOperationException("this bundle store has no rollouts");
+  }
+
+  /**
+   * The bundle with this digest published on the channel (staged, or once its head), the latest
+   * such, or empty.
+   *
+   * @throws RuntimeException if the store cannot be read
+   */
+  default Optional<PublishedBundle> published(String channel, String digest) {
+    return head(channel).filter(h -> h.digest().equals(digest));
+  }
+
+  /**
+   * Starts a rollout on its channel, unless one is started there already.
+   *
+   * @param rollout the rollout to store; its {@code id} is ignored (the store numbers it) and its
+   *     state must be {@link Rollout.State#STARTED}
+   * @return the rollout stored, or empty when the channel has a started rollout
+   * @throws UnsupportedOperationException if this store has no rollouts
+   * @throws RuntimeException if the store cannot be written
+   */
+  default Optional<Rollout> startRollout(Rollout rollout) {
+    throw new UnsupportedOperationException("this bundle store has no rollouts");
+  }
+
+  /**
+   * The channel's latest rollout (started, promoted or aborted), or empty when it never had one.
+   *
+   * @throws RuntimeException if the store cannot be read
+   */
+  default Optional<Rollout> rollout(String channel) {
+    return Optional.empty();
+  }
+
+  /**
+   * Ends a started rollout, atomically: to {@link Rollout.State#PROMOTED}, publishing its bundle
+   * as the channel's head in the same transaction, or to {@link Rollout.State#ABORTED}. Of two
+   * operators (or gateways) ending it at once, one wins; the other's answer is empty.
+   *
+   * @param id the rollout to end, which must still be started
+   * @param reason why (for an abort), or {@code null}
+   * @return the ended rollout, or empty when it is no longer started (or never was)
+   * @throws UnsupportedOperationException if this store has no rollouts
+   * @throws RuntimeException if the store cannot be written; nothing changed then
+   */
+  default Optional<Rollout> endRollout(String channel, long id, Rollout.State to, String by,
+      Instant at, String reason) {
+    throw new UnsupportedOperationException("this bundle store has no rollouts");
+  }
+
+  /**
+   * The automatic abort: when the channel's started rollout is {@linkplain Rollout#failing
+   * failing}, aborts it as {@value Rollout#AUTOMATIC}. Every gateway of the channel runs this
+   * after its heartbeat, so the abort needs no operator and no particular gateway; it is
+   * idempotent ({@link #endRollout} lets one abort win, the others find nothing to do).
+   *
+   * @return the rollout this call aborted, or empty
+   * @throws RuntimeException if the store cannot be used
+   */
+  default Optional<Rollout> abortIfCanariesFail(String channel, Instant now) {
+    Optional<Rollout> current = rollout(channel).filter(Rollout::started);
+    if (current.isEmpty() || current.get().abortThreshold().isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<String> failing = current.get().failing(heartbeats());
+    if (failing.isEmpty()) {
+      return Optional.empty();
+    }
+    return endRollout(channel, current.get().id(), Rollout.State.ABORTED, Rollout.AUTOMATIC, now,
+        failing.get());
+  }
+
+  /**
+   * Deletes the heartbeats last seen before {@code before}: old runs' rows, off the request path.
+   *
+   * @return how many were deleted
+   * @throws RuntimeException if the store cannot be written
+   */
+  default int purgeHeartbeats(Instant before) {
+    return 0;
+  }
+
   /** A running {@link #watch}. */
   @FunctionalInterface
   interface Watch extends AutoCloseable {

@@ -19,10 +19,16 @@ import java.util.Optional;
  * @param rollback whether it is not newer than the state file's and was accepted because an
  *     operator forced it
  * @param previous the state file's content when it was loaded, if any
+ * @param canary when it was selected as a canary of a rollout: the mark its state file keeps
+ *     (the rollout, and the bundle to go back to if that rollout is aborted); {@code null}
+ *     otherwise
+ * @param rollbackAuthority when it is a rollback that no operator forced on this gateway but
+ *     that an abort authorised (a canary going back to the bundle it ran before): who and what
+ *     authorised it, for the audit trail; {@code null} otherwise
  */
 public record RunningBundle(BundleSettings settings, List<String> trusted, String digest,
-    long sequence,
-    List<String> signers, boolean rollback, Optional<BundleState> previous) {
+    long sequence, List<String> signers, boolean rollback, Optional<BundleState> previous,
+    BundleState.Canary canary, String rollbackAuthority) {
 
   /** Validates and copies. */
   public RunningBundle {
@@ -33,9 +39,15 @@ public record RunningBundle(BundleSettings settings, List<String> trusted, Strin
     signers = List.copyOf(signers);
   }
 
+  /** A bundle applied as its channel's head or a file (not a canary, no authorised rollback). */
+  public RunningBundle(BundleSettings settings, List<String> trusted, String digest,
+      long sequence, List<String> signers, boolean rollback, Optional<BundleState> previous) {
+    this(settings, trusted, digest, sequence, signers, rollback, previous, null, null);
+  }
+
   /**
-   * Records this bundle in the state file as the one applied last, unless the file says so
-   * already (a restart on the same bundle writes nothing).
+   * Records this bundle in the state file as the one applied last (with its canary mark, if
+   * any), unless the file says so already (a restart on the same bundle writes nothing).
    *
    * @return whether the file was written
    * @throws BundleException if it cannot be written
@@ -43,16 +55,26 @@ public record RunningBundle(BundleSettings settings, List<String> trusted, Strin
   public boolean commit(Instant now) {
     Optional<BundleState> stored = BundleState.read(settings.state());
     if (stored.isPresent() && stored.get().digest().equals(digest)
-        && stored.get().sequence() == sequence) {
+        && stored.get().sequence() == sequence
+        && java.util.Objects.equals(stored.get().canary(), canary)) {
       return false;
     }
-    new BundleState(sequence, digest, now).write(settings.state());
+    new BundleState(sequence, digest, now, canary).write(settings.state());
     return true;
   }
 
   /** One line for logs and the audit trail: sequence, digest and signers. */
   public String describe() {
     return "bundle " + digest + " (sequence " + sequence + ", signed by "
-        + String.join(", ", signers) + ")";
+        + String.join(", ", signers) + ")"
+        + (canary == null ? "" : " as a canary of rollout " + canary.rollout());
+  }
+
+  /**
+   * What a watcher compares with what its channel wants of it: the digest, and for a canary the
+   * rollout (a canary whose rollout was promoted reloads the same bundle to drop its mark).
+   */
+  public String selectionKey() {
+    return canary == null ? digest : digest + "#rollout-" + canary.rollout();
   }
 }

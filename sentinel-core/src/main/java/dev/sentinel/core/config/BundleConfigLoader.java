@@ -7,7 +7,9 @@ import dev.sentinel.core.bundle.BundleSource;
 import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.bundle.BundleState;
 import dev.sentinel.core.bundle.PublishedBundle;
+import dev.sentinel.core.bundle.Rollout;
 import dev.sentinel.core.bundle.RunningBundle;
+import dev.sentinel.core.bundle.Selected;
 import dev.sentinel.core.bundle.TrustedKeys;
 import dev.sentinel.core.config.ConfigException.Problem;
 import dev.sentinel.core.policy.PolicyOptions;
@@ -128,31 +130,47 @@ final class BundleConfigLoader {
     } catch (IllegalArgumentException e) {
       throw refused("/bundle/min_signers", e.getMessage(), e);
     }
-    Bundle bundle;
-    try {
-      bundle = sources.open(settings).fetch();
-    } catch (BundleException e) {
-      throw refused(at, e.getMessage(), e);
-    }
     Optional<BundleState> state;
     try {
       state = BundleState.read(settings.state());
     } catch (BundleException e) {
       throw refused("/bundle/state", e.getMessage(), e);
     }
+    Selected selected;
+    try {
+      selected = sources.open(settings).select(state);
+    } catch (BundleException e) {
+      throw refused(at, e.getMessage(), e);
+    }
+    Bundle bundle = selected.bundle();
+    BundleState.Canary mark = state.map(BundleState::canary).orElse(null);
+    // An abort authorises one rollback only: a canary of that rollout back to the very bundle its
+    // own state file says it ran before. Nothing in the database can name another target.
+    boolean abortRollback = selected.abortedRollout().isPresent() && mark != null
+        && bundle.digest().equals(mark.previousDigest());
     Bundle.Verified verified;
     try {
       verified = bundle.verify(trust, state.map(s -> s.floorFor(bundle.digest())).orElse(-1L),
-          allowRollback);
+          allowRollback || abortRollback);
     } catch (BundleException e) {
       String from = settings.source() == BundleSettings.Source.FILE ? ""
           : " from " + settings.location();
+      String as = selected.canaryOf().map(r -> " as a canary of " + r.describe()).orElse("");
       throw refused(at, "bundle " + bundle.digest() + " (sequence " + bundle.sequence()
-          + ")" + from + " refused: " + e.getMessage(), e);
+          + ")" + from + as + " refused: " + e.getMessage(), e);
+    }
+    BundleState.Canary canary = selected.canaryOf().map(r -> mark != null && mark.rollout() == r.id()
+        ? mark
+        : state.map(s -> new BundleState.Canary(r.id(), s.digest(), s.sequence())).orElse(null))
+        .orElse(null);
+    String authority = null;
+    if (verified.rollback() && !allowRollback && abortRollback) {
+      Rollout aborted = selected.abortedRollout().get();
+      authority = "the abort of " + aborted.describe() + " by " + aborted.endedBy()
+          + (aborted.reason() == null ? "" : " (" + aborted.reason() + ")");
     }
     RunningBundle running = new RunningBundle(settings, trust.ids(), verified.digest(),
-        verified.sequence(),
-        verified.signers(), verified.rollback(), state);
+        verified.sequence(), verified.signers(), verified.rollback(), state, canary, authority);
     String source = settings.location() + "!" + bundle.config();
     YamlDocument config = YamlDocument.parse(utf8(bundle, bundle.config(), source), source);
     if (namesBundle(config)) {

@@ -1,10 +1,14 @@
 package dev.sentinel.mcp.gateway;
 
+import dev.sentinel.api.AuditEvent;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.bundle.BundleSettings;
 import dev.sentinel.core.bundle.BundleSource;
 import dev.sentinel.core.bundle.BundleStore;
 import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.RunningBundle;
+import dev.sentinel.core.bundle.Rollout;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -14,7 +18,9 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +35,16 @@ import org.slf4j.LoggerFactory;
  * keeps serving. A refused head is not tried again until another is published (or an operator
  * reloads by hand): a fleet does not re-audit one bad bundle every few seconds.
  *
+ * <p>It reads the channel as this gateway's member of the fleet: a started rollout that names it
+ * as a canary selects the rollout's bundle instead of the head, and an aborted one sends it back
+ * to the bundle it ran before ({@link BundleSource#channel(BundleStore, String, String,
+ * String)}); whatever is selected is verified as any bundle is.
+ *
  * <p>After each read it sends the gateway's {@link Heartbeat} to the store (instance, host,
- * version, the bundle it runs, the config revision, the last apply error), which {@code sentinel
- * fleet status} compares with the channel's head.
+ * version, the bundle it runs, the config revision, the last apply error, and the counts of the
+ * calls it governed), which {@code sentinel fleet status} and {@code sentinel rollout status}
+ * read; then it checks whether the channel's rollout must be aborted automatically ({@link
+ * BundleStore#abortIfCanariesFail}).
  *
  * <p>{@link ConfigWatcher} starts one for a gateway on a database channel; its {@code close}
  * stops it.
@@ -48,24 +61,43 @@ public final class BundleChannelWatcher implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private final BundleStore fleet; // null: no heartbeats
   private final String host;
-  private final String run;
+  private final String member; // null: no fleet, reload as anyone
   private final Instant started;
+  private final CallCounter counter = new CallCounter();
+  private final boolean reportOnly; // a bundle file: the ConfigWatcher applies, this reports
   private volatile BundleStore.Watch watch;
   // Guarded by this.
   private String tried;
   private String lastError;
+  private Instant purged;
 
-  private BundleChannelWatcher(ConfigReloader reloader, BundleSource source,
-      Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
+  /** How long a heartbeat row is kept after its gateway's last one: old runs' rows go. */
+  public static final Duration HEARTBEAT_RETENTION = Duration.ofDays(7);
+  private static final Duration PURGE_EVERY = Duration.ofHours(1);
+
+  private BundleChannelWatcher(ConfigReloader reloader, BundleSource given,
+      Consumer<ConfigReloader.Result> listener, BundleStore fleet, boolean reportOnly) {
     this.reloader = reloader;
-    this.source = source;
+    this.reportOnly = reportOnly;
     this.listener = listener;
     this.fleet = fleet;
     this.host = hostName();
     // The audit's instance (gateway name and pid) repeats across hosts and containers (pid 1):
     // the heartbeat's key adds the host and a token of this run.
-    this.run = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 32);
+    String run = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 32);
+    this.member = reloader.runtime().sentinel().instance() + "@" + host + "/" + run;
     this.started = reloader.runtime().clock().instant();
+    if (given != null) {
+      this.source = given;
+    } else if (reportOnly) {
+      this.source = BundleSource.file(
+          reloader.runtime().config().fromBundle().orElseThrow().settings().file());
+    } else {
+      // This gateway's own view of the channel: a rollout naming it selects the rollout's bundle.
+      BundleSettings settings = reloader.runtime().config().fromBundle().orElseThrow().settings();
+      this.source = BundleSource.channel(fleet, settings.channel(),
+          settings.database().safeUrl(), member);
+    }
     this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "sentinel-bundle-channel");
       thread.setDaemon(true);
@@ -92,9 +124,26 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     BundleSettings settings = running.get().settings();
     BundleStore store = reloader.bundleSources().store(settings.database());
-    BundleSource source =
-        BundleSource.channel(store, settings.channel(), settings.database().safeUrl());
-    return Optional.of(start(reloader, source, settings.pollInterval(), listener, store));
+    return Optional.of(start(reloader, null, settings.pollInterval(), listener, store, false));
+  }
+
+  /**
+   * As {@link #startIfChannel}, and for a gateway that runs a bundle file: a watcher that only
+   * reports (the {@link ConfigWatcher} applies the file): it compares the file's bundle with the
+   * running one every {@link BundleSettings#DEFAULT_POLL_INTERVAL} for the drift gauge, and
+   * sends heartbeats (channel {@code null}) to the bundle store of the gateway's own database,
+   * when its config has one.
+   */
+  public static Optional<BundleChannelWatcher> startIfBundle(ConfigReloader reloader,
+      Consumer<ConfigReloader.Result> listener) {
+    Optional<BundleChannelWatcher> channel = startIfChannel(reloader, listener);
+    Optional<RunningBundle> running = reloader.runtime().config().fromBundle();
+    if (channel.isPresent() || running.isEmpty()) {
+      return channel;
+    }
+    BundleStore store = reloader.runtime().stores().bundleStore().orElse(null);
+    return Optional.of(start(reloader, null, BundleSettings.DEFAULT_POLL_INTERVAL, listener,
+        store, true));
   }
 
   /**
@@ -103,21 +152,23 @@ public final class BundleChannelWatcher implements AutoCloseable {
    */
   public static BundleChannelWatcher start(ConfigReloader reloader, BundleSource source,
       Duration interval, Consumer<ConfigReloader.Result> listener) {
-    return start(reloader, source, interval, listener, null);
+    return start(reloader, source, interval, listener, null, false);
   }
 
-  private static BundleChannelWatcher start(ConfigReloader reloader, BundleSource source,
-      Duration interval, Consumer<ConfigReloader.Result> listener, BundleStore fleet) {
+  private static BundleChannelWatcher start(ConfigReloader reloader, BundleSource given,
+      Duration interval, Consumer<ConfigReloader.Result> listener, BundleStore fleet,
+      boolean reportOnly) {
     Objects.requireNonNull(reloader, "reloader");
-    Objects.requireNonNull(source, "source");
     Objects.requireNonNull(listener, "listener");
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("the poll interval must be positive, was " + interval);
     }
-    BundleChannelWatcher watcher = new BundleChannelWatcher(reloader, source, listener, fleet);
+    BundleChannelWatcher watcher =
+        new BundleChannelWatcher(reloader, given, listener, fleet, reportOnly);
+    reloader.runtime().addListener(watcher.counter);
     watcher.executor.scheduleWithFixedDelay(watcher::checkQuietly, 0, interval.toMillis(),
         TimeUnit.MILLISECONDS);
-    watcher.watch = source.watch(() -> {
+    watcher.watch = watcher.source.watch(() -> {
       try {
         watcher.executor.execute(watcher::checkQuietly);
       } catch (RejectedExecutionException e) {
@@ -125,7 +176,7 @@ public final class BundleChannelWatcher implements AutoCloseable {
       }
     });
     log.info("following {} (every {} and on notification where the database sends them)",
-        source.describe(), interval);
+        watcher.source.describe(), interval);
     return watcher;
   }
 
@@ -136,23 +187,30 @@ public final class BundleChannelWatcher implements AutoCloseable {
    * @throws RuntimeException if the source cannot be read
    */
   synchronized Optional<ConfigReloader.Result> check() {
-    Optional<String> head = source.peek();
+    GatewayRuntime runtime = reloader.runtime();
+    RunningBundle runs = runtime.config().fromBundle().orElse(null);
+    Optional<String> head = source.peekSelection(runs == null ? null : runs.canary());
     if (head.isEmpty()) {
       return Optional.empty();
     }
-    String running = reloader.runtime().config().fromBundle().map(RunningBundle::digest)
-        .orElse(null);
+    String running = runs == null ? null : runs.selectionKey();
+    Optional<ConfigReloader.Result> result = Optional.empty();
     if (head.get().equals(running)) {
       lastError = null;
-      return Optional.empty();
+    } else if (reportOnly) {
+      // The ConfigWatcher applies the file, or refuses it (audited, notified): this reports.
+      lastError = source.describe() + " holds " + head.get() + ", which is not applied";
+    } else if (!head.get().equals(tried)) {
+      tried = head.get();
+      ConfigReloader.Result r = member == null || fleet == null ? reloader.reload()
+          : reloader.reloadAsMember(member);
+      lastError = r.applied() ? null : r.problems().toString();
+      result = Optional.of(r);
     }
-    if (head.get().equals(tried)) {
-      return Optional.empty();
-    }
-    tried = head.get();
-    ConfigReloader.Result result = reloader.reload();
-    lastError = result.applied() ? null : result.problems().toString();
-    return Optional.of(result);
+    String now = runtime.config().fromBundle().map(RunningBundle::selectionKey).orElse(null);
+    runtime.configDrift(head.get().equals(now) ? null : lastError != null ? lastError
+        : "runs " + now + ", not " + head.get() + " (" + source.describe() + ")", head.get());
+    return result;
   }
 
   private void checkQuietly() {
@@ -170,6 +228,7 @@ public final class BundleChannelWatcher implements AutoCloseable {
       return;
     }
     beat();
+    abortIfCanariesFail();
     result.ifPresent(r -> {
       try {
         listener.accept(r);
@@ -186,20 +245,114 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     GatewayRuntime runtime = reloader.runtime();
     RunningBundle running = runtime.config().fromBundle().orElse(null);
-    if (running == null || running.settings().channel() == null) {
+    if (running == null) {
       return;
     }
     String error;
     synchronized (this) {
       error = lastError;
     }
+    Instant now = runtime.clock().instant();
     try {
-      fleet.heartbeat(new Heartbeat(runtime.sentinel().instance() + "@" + host + "/" + run, host,
-          GatewayRuntime.version(),
+      fleet.heartbeat(new Heartbeat(member, host, GatewayRuntime.version(),
           running.settings().channel(), running.digest(), running.sequence(),
-          runtime.sentinel().revision(), error, started, runtime.clock().instant()));
+          runtime.sentinel().revision(), error, started, now, counter.counters()));
     } catch (RuntimeException e) {
       log.warn("cannot send the heartbeat to {}: {}", source.describe(), e.toString());
+      return;
+    }
+    purgeHeartbeats(now);
+  }
+
+  /**
+   * Deletes heartbeat rows older than {@link #HEARTBEAT_RETENTION}, at most once an hour per
+   * gateway, on this watcher's thread (never a call's). Every gateway does it: the delete is
+   * idempotent, and the fleet needs no gateway in particular.
+   */
+  private void purgeHeartbeats(Instant now) {
+    synchronized (this) {
+      if (purged != null && now.isBefore(purged.plus(PURGE_EVERY))) {
+        return;
+      }
+      purged = now;
+    }
+    try {
+      int deleted = fleet.purgeHeartbeats(now.minus(HEARTBEAT_RETENTION));
+      if (deleted > 0) {
+        log.info("deleted {} heartbeats older than {}", deleted, HEARTBEAT_RETENTION);
+      }
+    } catch (RuntimeException e) {
+      log.warn("cannot purge old heartbeats from {}: {}", source.describe(), e.toString());
+    }
+  }
+
+  /**
+   * The automatic abort of the channel's rollout when its canaries fail: every gateway of the
+   * channel checks after its heartbeat, so it happens even when no operator looks and whichever
+   * gateways are down; the store lets one abort win. The gateway that aborts audits it.
+   */
+  private void abortIfCanariesFail() {
+    if (fleet == null) {
+      return;
+    }
+    GatewayRuntime runtime = reloader.runtime();
+    RunningBundle running = runtime.config().fromBundle().orElse(null);
+    if (running == null || running.settings().channel() == null) {
+      return;
+    }
+    try {
+      fleet.abortIfCanariesFail(running.settings().channel(), runtime.clock().instant())
+          .ifPresent(aborted -> {
+        String reason = "aborted " + aborted.describe() + ": " + aborted.reason();
+        log.warn("{}", reason);
+        runtime.sentinel().recordEvent(Rollout.AUTOMATIC, "sentinel/rollout.abort",
+            aborted.digest(), Outcome.ALLOWED, reason);
+      });
+    } catch (RuntimeException e) {
+      log.warn("cannot check the rollout of {}: {}", source.describe(), e.toString());
+    }
+  }
+
+  /** Checks the source soon, on the watcher's thread: after a reload of a bundle file. */
+  void checkSoon() {
+    try {
+      executor.execute(this::checkQuietly);
+    } catch (RejectedExecutionException e) {
+      // Closing: nothing left to report.
+    }
+  }
+
+  /** The member this gateway is in the fleet: its heartbeats' instance. */
+  public String member() {
+    return member;
+  }
+
+  /** Counts the governed calls that end, for the heartbeat. */
+  private static final class CallCounter implements SentinelListener {
+    private final LongAdder calls = new LongAdder();
+    private final LongAdder denied = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+
+    @Override
+    public void completed(AuditEvent event) {
+      Outcome outcome = event.outcome();
+      if (outcome == null || outcome == Outcome.PENDING) {
+        return;
+      }
+      calls.increment();
+      if (outcome == Outcome.DENIED) {
+        denied.increment();
+      } else if (outcome == Outcome.FAILED || outcome == Outcome.TIMED_OUT
+          || outcome == Outcome.UNAVAILABLE) {
+        errors.increment();
+      }
+    }
+
+    Heartbeat.Counters counters() {
+      // Read errors and denials before calls: a call counted in between only lowers a rate.
+      long e = errors.sum();
+      long d = denied.sum();
+      return new Heartbeat.Counters(Math.max(calls.sum(), d + e), d, e);
     }
   }
 
@@ -224,6 +377,7 @@ public final class BundleChannelWatcher implements AutoCloseable {
     if (current != null) {
       current.close();
     }
+    reloader.runtime().removeListener(counter);
     executor.shutdownNow();
     try {
       // A reload in progress finishes before the runtime it swaps into is closed.

@@ -4,6 +4,7 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.bundle.BundleSources;
 import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.notify.Notification;
 import dev.sentinel.core.operator.Reloading;
 import dev.sentinel.core.policy.PolicyOptions;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * Reloads a running gateway from its config file: loads and checks the file whole ({@link
@@ -113,6 +115,23 @@ public final class ConfigReloader implements Reloading {
   }
 
   /**
+   * As {@link #reload()}, reading a bundle channel as the fleet member {@code member}: a started
+   * rollout that names it as a canary selects the rollout's bundle ({@link
+   * BundleSources#asMember}). The channel watcher reloads this way.
+   */
+  public synchronized Result reloadAsMember(String member) {
+    Objects.requireNonNull(member, "member");
+    String previous = runtime.sentinel().revision();
+    GatewayConfig next;
+    try {
+      next = GatewayConfig.load(file, environment, policyOptions, sources.asMember(member));
+    } catch (ConfigException e) {
+      return refused(previous, e.problems());
+    }
+    return apply(next);
+  }
+
+  /**
    * As {@link #reload()}, accepting a signed bundle that is not newer than the running one: an
    * operator's forced rollback, recorded in the audit trail under {@code actor}. Signatures and
    * the threshold are checked as always; a config that names no bundle reloads as usual.
@@ -187,10 +206,20 @@ public final class ConfigReloader implements Reloading {
     log.warn("config {} not reloaded; revision {} keeps serving:{}", file, previous, text);
     if (runtime.config().fromBundle().isPresent()) {
       // A refused bundle may be an attack on the fleet's config: the trail keeps it.
-      runtime.sentinel().recordEvent("sentinel", "sentinel/bundle.refuse",
-          runtime.config().fromBundle().get().settings().location(), Outcome.DENIED,
-          "bundle refused; " + runtime.config().fromBundle().get().describe() + " keeps serving:"
-              + text.toString().replace(System.lineSeparator(), " ").replaceAll("\\s+", " "));
+      String reason = "bundle refused; " + runtime.config().fromBundle().get().describe()
+          + " keeps serving:"
+          + text.toString().replace(System.lineSeparator(), " ").replaceAll("\\s+", " ");
+      String location = runtime.config().fromBundle().get().settings().location();
+      runtime.sentinel().recordEvent("sentinel", "sentinel/bundle.refuse", location,
+          Outcome.DENIED, reason);
+      // Operators hear of a failed apply at once, not at the next look at the fleet.
+      runtime.notifier().send(new Notification("bundle.refused", runtime.clock().instant(),
+          "gateway " + runtime.sentinel().instance() + ": " + reason,
+          JsonNodeFactory.instance.objectNode()
+              .put("instance", runtime.sentinel().instance())
+              .put("source", location)
+              .put("running", runtime.config().fromBundle().get().digest())
+              .put("reason", reason)));
     }
     return new Result(false, previous, previous, problems);
   }

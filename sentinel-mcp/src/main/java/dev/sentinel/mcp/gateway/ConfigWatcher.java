@@ -155,8 +155,9 @@ public final class ConfigWatcher implements AutoCloseable {
       throw new UncheckedIOException("cannot watch " + reloader.file() + ": " + e.getMessage(), e);
     }
     try {
-      // A gateway on a database channel follows it too: publishes are its changes.
-      watcher.channel = BundleChannelWatcher.startIfChannel(reloader, listener).orElse(null);
+      // A gateway on a database channel follows it too: publishes are its changes. One on a
+      // bundle file reports it (drift, heartbeats); the file itself is watched here.
+      watcher.channel = BundleChannelWatcher.startIfBundle(reloader, listener).orElse(null);
     } catch (RuntimeException e) {
       watcher.close();
       throw e;
@@ -374,6 +375,11 @@ public final class ConfigWatcher implements AutoCloseable {
       return;
     }
     ConfigReloader.Result result = outcome.get();
+    BundleChannelWatcher reporting = channel;
+    if (reporting != null) {
+      // A bundle file applied or refused: the drift gauge and the heartbeat say so at once.
+      reporting.checkSoon();
+    }
     if (result.applied()) {
       try {
         register(); // the policy may now be another file

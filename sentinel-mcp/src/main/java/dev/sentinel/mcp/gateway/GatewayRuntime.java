@@ -34,6 +34,7 @@ import dev.sentinel.core.approval.ApprovalConfirmer;
 import dev.sentinel.core.approval.RoutingConfirmer;
 import dev.sentinel.core.policy.ConfirmSettings;
 import dev.sentinel.core.config.NotifySettings;
+import dev.sentinel.core.notify.Notification;
 import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.core.operator.KillSwitchControl;
 import dev.sentinel.core.limit.Limits;
@@ -65,6 +66,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -72,6 +74,8 @@ import dev.sentinel.core.breakglass.BreakGlassWindows;
 import dev.sentinel.core.breakglass.InMemoryBreakGlassStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A gateway assembled from its configuration: the governance pipeline ({@link Sentinel}) and the
@@ -139,6 +143,8 @@ public final class GatewayRuntime implements AutoCloseable {
   private final KillSwitchStore killSwitchStore; // null without a shared kill switch
   private final Object killSwitchLock = new Object();
   private final Notifier notifier;
+  private final Object driftLock = new Object();
+  private volatile String drift; // guarded by driftLock for writes
   private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
   private KillSwitch.State lastStored; // guarded by killSwitchLock; null before the first read
   private ScheduledExecutorService maintenance; // null when there is nothing to do
@@ -281,7 +287,8 @@ public final class GatewayRuntime implements AutoCloseable {
       throw e;
     }
     config.fromBundle().ifPresent(bundle -> runtime.recordBundle(bundle,
-        bundle.rollback() ? "operator (started allowing a rollback)" : "sentinel",
+        bundle.rollback() && bundle.rollbackAuthority() == null
+            ? "operator (started allowing a rollback)" : "sentinel",
         bundle.previous().map(p -> p.digest() + " (sequence " + p.sequence() + ")").orElse(null)));
     return runtime;
   }
@@ -689,7 +696,8 @@ public final class GatewayRuntime implements AutoCloseable {
       apply(operatorKillSwitch);
     }
     if (incoming != null
-        && (running == null || !incoming.digest().equals(running.digest()) || incoming.rollback())) {
+        && (running == null || !incoming.digest().equals(running.digest()) || incoming.rollback()
+            || !Objects.equals(incoming.canary(), running.canary()))) {
       try {
         incoming.commit(clock.instant());
       } catch (RuntimeException e) {
@@ -709,7 +717,9 @@ public final class GatewayRuntime implements AutoCloseable {
     String what = bundle.describe()
         + (replaced == null || replaced.startsWith(bundle.digest()) ? "" : " replaces " + replaced);
     if (bundle.rollback()) {
-      String reason = "rollback forced by " + actor + ": " + what;
+      String reason = bundle.rollbackAuthority() != null
+          ? "rollback authorised by " + bundle.rollbackAuthority() + ": " + what
+          : "rollback forced by " + actor + ": " + what;
       LOG.warn("{}", reason);
       sentinel.recordEvent(actor, "sentinel/bundle.rollback", bundle.digest(), Outcome.ALLOWED,
           reason);
@@ -865,6 +875,45 @@ public final class GatewayRuntime implements AutoCloseable {
    */
   public Notifier notifier() {
     return notifier;
+  }
+
+  /** The stores the gateway was started with (its database, when it has one). */
+  Stores stores() {
+    return stores;
+  }
+
+  /**
+   * Why this gateway runs something other than what it should, or empty when it runs it: a
+   * gateway on a bundle runs another bundle than its desired one (its channel's head, or a
+   * rollout's bundle for a canary; the bundle in its file), for example because it refused it.
+   * What the {@code sentinel_config_drift} gauge shows. Set by the gateway's bundle watcher.
+   */
+  public Optional<String> configDrift() {
+    return Optional.ofNullable(drift);
+  }
+
+  /**
+   * Records whether the gateway drifts ({@code reason}) or runs what it should ({@code null});
+   * entering drift is announced on the notifier ({@code config.drift}), once until it clears.
+   */
+  void configDrift(String reason, String desired) {
+    String before;
+    synchronized (driftLock) {
+      before = drift;
+      drift = reason;
+    }
+    if (reason != null && before == null) {
+      ObjectNode data = JsonNodeFactory.instance.objectNode()
+          .put("instance", sentinel.instance())
+          .put("desired", desired)
+          .put("running", config.fromBundle().map(RunningBundle::digest).orElse(null))
+          .put("reason", reason);
+      notifier.send(new Notification("config.drift", clock.instant(), "gateway "
+          + sentinel.instance() + " drifts from its desired config: " + reason, data));
+      LOG.warn("config drift: {}", reason);
+    } else if (reason == null && before != null) {
+      LOG.info("config drift resolved: runs its desired bundle again");
+    }
   }
 
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,

@@ -87,6 +87,7 @@ public final class AdminHandler extends Handler.Abstract {
         "approvals", new ApprovalsRoute(b.operations, b.clock),
         "tools", new ToolsRoute(b.operations),
         "fleet", new FleetRoute(b.operations),
+        "rollouts", new RolloutsRoute(b.operations),
         "breakglass", breakGlass);
   }
 

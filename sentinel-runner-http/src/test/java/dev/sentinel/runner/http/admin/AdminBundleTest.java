@@ -183,4 +183,47 @@ class AdminBundleTest {
     assertThat(gateways.get(1).path("desired").path("digest").asString()).isEqualTo(head.digest());
     assertThat(admin("GET", "/admin/api/fleet?stale_after=soon", null).statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void rollouts_startStatusPromote_overTheOperatorService_andRefuseWhatTheCliRefuses()
+      throws Exception {
+    dev.sentinel.core.bundle.BundleStore fleet = stores.bundleStore().orElseThrow();
+    java.time.Instant now = java.time.Instant.now();
+    Bundle head = publish(3, "write");
+    fleet.publish("prod", head.toBytes(), "alice", now);
+    Bundle next = publish(4, "delete");
+    for (String gw : java.util.List.of("gw-1@host/1", "gw-2@host/2")) {
+      fleet.heartbeat(new dev.sentinel.core.bundle.Heartbeat(gw, "host", "1.0", "prod",
+          head.digest(), 3, "sha256:r", null, now, now));
+    }
+    String start = "{\"bundle\": \"" + next.digest() + "\", \"canary\": 1, \"by\": \"bob\"}";
+
+    HttpResponse<String> unpublished = admin("POST", "/admin/api/rollouts/prod/start", start);
+    HttpResponse<String> noRollout = admin("GET", "/admin/api/rollouts/prod", null);
+    fleet.publishStaged("prod", next.toBytes(), "alice", now);
+    HttpResponse<String> started = admin("POST", "/admin/api/rollouts/prod/start", start);
+    HttpResponse<String> second = admin("POST", "/admin/api/rollouts/prod/start", start);
+    HttpResponse<String> status = admin("GET", "/admin/api/rollouts/prod", null);
+    HttpResponse<String> promoted = admin("POST", "/admin/api/rollouts/prod/promote", "{}");
+    HttpResponse<String> abort = admin("POST", "/admin/api/rollouts/prod/abort", "{}");
+
+    assertThat(unpublished.statusCode()).isEqualTo(400);
+    assertThat(unpublished.body()).contains("is not published on channel 'prod'");
+    assertThat(noRollout.statusCode()).isEqualTo(404);
+    assertThat(started.statusCode()).isEqualTo(200);
+    JsonNode rollout = JSON.readTree(started.body());
+    assertThat(rollout.path("state").asString()).isEqualTo("started");
+    assertThat(rollout.path("canaries").get(0).asString()).isEqualTo("gw-1@host/1");
+    assertThat(rollout.path("started_by").asString()).isEqualTo("bob");
+    assertThat(second.statusCode()).isEqualTo(409);
+    assertThat(status.statusCode()).isEqualTo(200);
+    JsonNode body = JSON.readTree(status.body());
+    assertThat(body.path("canaries").path("gateways").asInt()).isEqualTo(1);
+    assertThat(body.path("rest").path("gateways").asInt()).isEqualTo(1);
+    assertThat(body.path("gateways").get(0).path("canary").asBoolean()).isTrue();
+    assertThat(promoted.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(promoted.body()).path("state").asString()).isEqualTo("promoted");
+    assertThat(fleet.head("prod").orElseThrow().digest()).isEqualTo(next.digest());
+    assertThat(abort.statusCode()).isEqualTo(404);
+  }
 }
