@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -309,6 +309,32 @@ test("the operator page lists a call a confirm rule holds, and approving it ther
     } finally {
       await client.close();
     }
+  });
+
+test("the operator page shows the fleet: a gateway that stopped heartbeating is stale, its error and bundle shown",
+  { skip: haveBrowser ? false : "chromium or chromedriver is missing (see the message above)" }, async () => {
+    // A gateway of another host following channel prod, last seen long ago, as its heartbeat
+    // row says: written into the shared database the way that gateway would have.
+    const instance = "gw-far-away" + XSS_TOOL;
+    execFileSync("sqlite3", [join(work, "sentinel.db"), "INSERT INTO sentinel_heartbeat (instance, host,"
+      + " version, channel, digest, sequence, revision, last_error, started_at, seen_at) VALUES ('"
+      + instance.replace(/'/g, "''") + "', 'far', '0.1.0', 'prod', 'sha256:3b1f00c2d9e4aa', 3, 'r1',"
+      + " 'signed by 0 of the 1 trusted keys', 0, 0)"]);
+    await wd("POST", `/session/${session}/url`, { url: base + "/admin/" });
+    if (!(await script("return !document.getElementById('console').hidden;"))) {
+      await type("#token", TOKEN);
+      await click("#sign-in");
+    }
+    await waitFor("the fleet section", async () =>
+      await script("return !document.getElementById('fleet-section').hidden;"));
+    const row = await text("#fleet");
+    assert.ok(row.includes("gw-far-away"), row);
+    assert.ok(row.includes("stale"), row);
+    assert.ok(row.includes("sha256:3b1f00c2d9e4"), row);
+    assert.ok(row.includes("none published"), row);
+    assert.ok(row.includes("signed by 0 of the 1 trusted keys"), row);
+    assert.equal(await script("return window.__xss === undefined;"), true);
+    assert.equal((await adminApi("GET", "fleet")).gateways[0].state, "stale", "the page shows what the API says");
   });
 
 async function connectsWith(key) {

@@ -322,6 +322,39 @@ async function refreshApprovals() {
   }
 }
 
+function bundleText(digest, sequence) {
+  return digest ? String(digest).slice(0, 19) + " (" + sequence + ")" : "";
+}
+
+async function refreshFleet() {
+  try {
+    const { status, body } = await api("fleet", { accept: [404] });
+    // Without a fleet database, or with no gateway following a channel, there is nothing to show.
+    $("fleet-section").hidden = status === 404 || body.gateways.length === 0;
+    if ($("fleet-section").hidden) {
+      return;
+    }
+    const tbody = $("fleet");
+    tbody.replaceChildren();
+    for (const g of body.gateways) {
+      const row = document.createElement("tr");
+      row.dataset.instance = g.instance;
+      cell(row, g.channel);
+      cell(row, g.instance);
+      cell(row, g.host);
+      cell(row, g.version);
+      cell(row, g.state, g.state === "in-sync" ? "" : "drift");
+      cell(row, bundleText(g.digest, g.sequence));
+      cell(row, g.desired ? bundleText(g.desired.digest, g.desired.sequence) : "none published");
+      cell(row, g.last_error);
+      cell(row, g.seen);
+      tbody.appendChild(row);
+    }
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
 async function refreshBreakGlass() {
   try {
     const { status, body } = await api("breakglass", { accept: [404] });
@@ -499,6 +532,7 @@ async function start() {
   await refreshStatus();
   await refreshTools();
   await refreshApprovals();
+  await refreshFleet();
   await refreshBreakGlass();
   await refreshKeys();
   await refreshAudit();
@@ -556,6 +590,7 @@ document.addEventListener("DOMContentLoaded", () => {
       refreshStatus();
       refreshTools();
       refreshApprovals();
+      refreshFleet();
       refreshBreakGlass();
     }
   }, 5000);
