@@ -1219,6 +1219,10 @@ final class Router {
           data.put("retryAfterMs", 1000);
           return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(), failure.getMessage(), data);
         }
+        if (failure instanceof Backend.Starting) {
+          ObjectNode data = NODES.objectNode().put("retryAfterMs", Backend.Starting.RETRY_AFTER_MS);
+          return JsonRpc.error(id, ErrorCode.BACKEND_STARTING.code(), ((BackendFailure) failure).clientMessage(), data);
+        }
         if (failure instanceof BackendFailure) {
           return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, ((BackendFailure) failure).clientMessage());
         }
