@@ -104,6 +104,23 @@ class StdioBackgroundStartTest {
     }
   }
 
+  /**
+   * A 2026-07-28 client learns the capabilities from {@code server/discover}; told there are no
+   * tools, the TypeScript SDK 2.x never lists them.
+   */
+  @Test
+  void discover_whileABackendIsStarting_showsTheListsItMayBring() throws Exception {
+    try (StdioClient client = new StdioClient(config(gated("slow", null)), Clock.system())) {
+      tools.jackson.databind.node.ObjectNode params = StdioClient.JSON.createObjectNode();
+      tools.jackson.databind.node.ObjectNode meta = params.putObject("_meta");
+      meta.put("io.modelcontextprotocol/protocolVersion", "2026-07-28");
+      meta.putObject("io.modelcontextprotocol/clientCapabilities");
+      JsonNode discovered = client.request("server/discover", params);
+      assertThat(discovered.path("result").path("capabilities").has("tools")).as("%s", discovered).isTrue();
+      open("slow");
+    }
+  }
+
   @Test
   void call_forABackendThatNeverStarts_isRefusedRetryablyAndTheGatewayStopsCleanly() throws Exception {
     String backends = StdioClient.backend("broken", "-Dtiny.fail=true") + StdioClient.backend("fast");
