@@ -17,7 +17,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { ElicitRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { Client as Client2, StreamableHTTPClientTransport as Http2, ProtocolError } from "@modelcontextprotocol/client";
 import { StdioClientTransport as Stdio2 } from "@modelcontextprotocol/client/stdio";
-import { fixture, sentinel, workDir, writeGatewayConfig, startGateway, stopProcess } from "./lib/harness.mjs";
+import { awaitTools, fixture, sentinel, workDir, writeGatewayConfig, startGateway, stopProcess } from "./lib/harness.mjs";
 
 const HELD = "test_simple_text";
 
@@ -66,6 +66,8 @@ async function connect(gateway, human) {
     return { action: human.answer, content: {} };
   });
   await client.connect(gateways[gateway]());
+  // `sentinel stdio` starts its backend in the background: wait until it is listed.
+  if (gateway === "sentinel stdio") await awaitTools(client, [HELD]);
   return client;
 }
 
@@ -133,6 +135,7 @@ for (const gateway of Object.keys(modern)) {
       return send(message, options);
     };
     await client.connect(transport);
+    if (gateway === "sentinel stdio") await awaitTools(client, [HELD]);
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
       const accepted = await client.callTool({ name: HELD, arguments: {} });

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { appendFileSync } from "node:fs";
 import { Client, StreamableHTTPClientTransport, ProtocolError } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { fixture, sentinel, workDir, writeGatewayConfig, startGateway, stopProcess } from "./lib/harness.mjs";
+import { awaitTools, fixture, sentinel, workDir, writeGatewayConfig, startGateway, stopProcess } from "./lib/harness.mjs";
 
 const MODERN = "2026-07-28";
 const DENIED = "test_audio_content";
@@ -46,6 +46,8 @@ async function connect(gateway, mode = { pin: MODERN }, wire = null) {
   clients.add(client);
   const transport = gateways[gateway]();
   await client.connect(transport);
+  // `sentinel stdio` starts its backend in the background: wait until it is listed.
+  if (gateway === "sentinel stdio") await awaitTools(client, ["test_simple_text"]);
   if (wire) {
     // Every message the gateway sends, in the order the transport read it, before the SDK's
     // Protocol dispatches it.

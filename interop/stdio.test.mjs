@@ -13,6 +13,7 @@ import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { awaitTools } from "./lib/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..");
@@ -91,6 +92,8 @@ before(async () => {
   assert.ok(existsSync(sentinel), "bin/sentinel exists");
   writeConfig();
   gateway = await connect(sentinel, ["stdio", "--config", join(work, "sentinel.yaml")], handlers);
+  // The backends start in the background, each announced by tools/list_changed.
+  await awaitTools(gateway.client, ["ev__", "fs__", "mem__"]);
   direct = await connect(process.execPath, [everything, "stdio"], handlers);
 });
 

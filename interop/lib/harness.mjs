@@ -27,6 +27,22 @@ export const conformanceCli = join(modules, "@modelcontextprotocol", "conformanc
  */
 export const conformance2026Cli = join(modules, "conformance-2026", "dist", "index.js");
 
+/**
+ * Lists the client's tools until each of `names` (a tool's exact name, or a prefix such as
+ * `ev__`) is among them, and answers the names listed: `sentinel stdio` answers `initialize`
+ * at once and starts its backends in the background, announcing each with
+ * `notifications/tools/list_changed`.
+ */
+export async function awaitTools(client, names, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = (await client.listTools()).tools.map((tool) => tool.name);
+    if (names.every((name) => listed.some((got) => got === name || got.startsWith(name)))) return listed;
+    if (Date.now() > deadline) throw new Error(`never listed ${names.join(", ")}; listed: ${listed.join(", ")}`);
+    await new Promise((resolveLater) => setTimeout(resolveLater, 50));
+  }
+}
+
 export function workDir(name) {
   return mkdtempSync(join(tmpdir(), `sentinel-${name}-`));
 }

@@ -96,6 +96,33 @@ final class LineClient implements Closeable {
     return response;
   }
 
+  /**
+   * Lists the tools until every name given is listed: {@code sentinel stdio} answers {@code
+   * initialize} at once and starts its backends in the background. Returns the last list.
+   */
+  String awaitTools(String... names) throws IOException {
+    long deadline = System.nanoTime() + STALL_NANOS;
+    while (true) {
+      String tools = request("tools/list", "{}");
+      boolean all = true;
+      for (String name : names) {
+        all &= tools.contains("\"name\":\"" + name + "\"");
+      }
+      if (all) {
+        return tools;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IOException(label + ": tools/list never listed " + String.join(", ", names) + ": " + tools);
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(2); // the backend is still starting
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(label + ": interrupted while waiting for the tools", e);
+      }
+    }
+  }
+
   /** Sends a notification without params. */
   void notify(String method) throws IOException {
     send("{\"jsonrpc\":\"2.0\",\"method\":\"" + method + "\"}");

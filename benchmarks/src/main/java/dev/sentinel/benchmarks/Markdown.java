@@ -63,14 +63,16 @@ final class Markdown {
       JsonNode startup = result.path("startup");
       out.append(String.format(Locale.ROOT, "%n### Launch to the initialize answer (ms; %d"
           + " launches each, interleaved)%n%n", startup.path("launches").asInt()));
-      out.append("| launch | median | min | max | minus backend alone | exit after stdin EOF"
-          + " (median) |\n|---|---|---|---|---|---|\n");
+      out.append("| launch | median | min | max | minus backend alone | tool listed (median)"
+          + " | exit after stdin EOF (median) |\n|---|---|---|---|---|---|---|\n");
       for (JsonNode row : startup.path("kinds")) {
-        out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n",
+        out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |%n",
             row.path("label").asString(), num(row, "medianMs"), num(row, "minMs"),
-            num(row, "maxMs"), num(row, "minusBackendAloneMs"), num(row, "medianExitAfterEofMs")));
+            num(row, "maxMs"), num(row, "minusBackendAloneMs"), num(row, "toolsListedMedianMs"),
+            num(row, "medianExitAfterEofMs")));
       }
-      out.append("\nTarget: the gateway's own start-up (minus backend alone) ≤ 600 ms.\n");
+      out.append("\nTarget: launch to the gateway's initialize answer ≤ 300 ms (median; it no longer"
+          + " waits for its backends).\n");
     }
     if (result.has("memory")) {
       out.append("\n### Gateway resident memory with three idle Java backends (MB)\n\n");

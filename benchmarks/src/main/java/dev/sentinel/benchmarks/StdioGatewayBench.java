@@ -40,8 +40,10 @@ import tools.jackson.databind.node.ObjectNode;
  *       so drift on a shared machine hits every arm alike. Reported: p50/p90/p99/p99.9 per arm
  *       and the gateway's difference from the direct arm.</li>
  *   <li><b>Start-up.</b> Launch to the {@code initialize} answer, median of N launches, for each
- *       backend alone and for the gateway fronting it: the difference is the gateway's own
- *       start-up. Launches of the different kinds are interleaved.</li>
+ *       backend alone and for the gateway fronting it (with the release's CDS archive when the
+ *       launcher has one, and without it, {@code SENTINEL_CDS=off}), and launch to the backend's
+ *       tool listed (the gateway answers {@code initialize} before its backends are up). Launches
+ *       of the different kinds are interleaved.</li>
  *   <li><b>Memory.</b> VmRSS of the gateway (from {@code /proc/<pid>/status}) fronting three
  *       idle Java backends, after start and after a latency run, for several JVM flag sets.</li>
  * </ol>
@@ -128,6 +130,7 @@ public final class StdioGatewayBench {
     targets.put("addedP50Us", 100);
     targets.put("addedP99Us", 500);
     targets.put("startupMs", 600);
+    targets.put("initializeMedianMs", 300);
     targets.put("rssThreeIdleBackendsMb", 128);
 
     List<Backend> backends = backends(root.putArray("notes"));
@@ -163,9 +166,18 @@ public final class StdioGatewayBench {
    * A gateway set-up: JVM flags ({@code JAVA_OPTS} after the launcher's defaults) and whether the
    * config has its audit sink and rate limit (the policy rule is always there).
    */
-  private record Mode(String label, String javaOpts, boolean audit, boolean limit) {
+  private record Mode(String label, String javaOpts, boolean audit, boolean limit, boolean cds) {
     Mode(String label, String javaOpts) {
-      this(label, javaOpts, true, true);
+      this(label, javaOpts, true, true, true);
+    }
+
+    Mode(String label, String javaOpts, boolean audit, boolean limit) {
+      this(label, javaOpts, audit, limit, true);
+    }
+
+    /** The same set-up without the release's CDS archive ({@code SENTINEL_CDS=off}). */
+    Mode withoutCds(String label) {
+      return new Mode(label, javaOpts, audit, limit, false);
     }
   }
 
@@ -297,10 +309,14 @@ public final class StdioGatewayBench {
   }
 
   private LineClient gateway(String label, Path config, String javaOpts) throws IOException {
+    return gateway(label, config, javaOpts, true);
+  }
+
+  private LineClient gateway(String label, Path config, String javaOpts, boolean cds) throws IOException {
     return LineClient.start(label,
         List.of(options.sentinel.toAbsolutePath().toString(), "stdio", "--config",
             config.toString()),
-        Map.of("JAVA_OPTS", javaOpts), work);
+        cds ? Map.of("JAVA_OPTS", javaOpts) : Map.of("JAVA_OPTS", javaOpts, "SENTINEL_CDS", "off"), work);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -357,10 +373,7 @@ public final class StdioGatewayBench {
       }
       for (Arm arm : arms) {
         arm.client.initialize(PROTOCOL);
-        String tools = arm.client.request("tools/list", "{}");
-        if (!tools.contains("\"name\":\"" + arm.tool + "\"")) {
-          throw new IOException(arm.label + ": tools/list lacks " + arm.tool + ": " + tools);
-        }
+        arm.client.awaitTools(arm.tool); // a gateway's backend comes up after initialize
       }
       int rounds = 0;
       for (int done = 0; done < options.warmup; done += options.block, rounds++) {
@@ -512,15 +525,19 @@ public final class StdioGatewayBench {
       kinds.add(new Launch(backend.kind + " backend alone", backend.kind, false, null));
       kinds.add(new Launch("gateway (launcher defaults) + " + backend.kind, backend.kind, true,
           c1));
+      kinds.add(new Launch("gateway (launcher defaults, SENTINEL_CDS=off) + " + backend.kind,
+          backend.kind, true, c1.withoutCds("launcher defaults without the CDS archive")));
     }
     if (byKind.containsKey("perl")) {
       kinds.add(new Launch("gateway (JAVA_OPTS=-XX:TieredStopAtLevel=4) + perl", "perl", true,
           c2));
     }
     Map<Launch, long[]> times = new LinkedHashMap<>();
+    Map<Launch, long[]> listed = new LinkedHashMap<>();
     Map<Launch, long[]> exits = new LinkedHashMap<>();
     for (Launch kind : kinds) {
       times.put(kind, new long[options.launches]);
+      listed.put(kind, new long[options.launches]);
       exits.put(kind, new long[options.launches]);
     }
     Path audit = work.resolve("audit-startup.jsonl");
@@ -534,11 +551,15 @@ public final class StdioGatewayBench {
         Launch kind = kinds.get((k + i) % kinds.size());
         Backend backend = byKind.get(kind.backend);
         LineClient client = kind.gateway
-            ? gateway("startup-gw-" + kind.backend, configs.get(kind.backend), kind.mode.javaOpts)
+            ? gateway("startup-gw-" + kind.backend, configs.get(kind.backend), kind.mode.javaOpts,
+                kind.mode.cds)
             : LineClient.start("startup-" + kind.backend, backend.command, Map.of(), work);
         try {
           client.initialize(PROTOCOL);
           times.get(kind)[i] = System.nanoTime() - client.launchedNanos;
+          // The backend comes up in the background behind a gateway: until its tool is listed.
+          client.awaitTools(kind.gateway ? "echo__echo" : "echo");
+          listed.get(kind)[i] = System.nanoTime() - client.launchedNanos;
         } finally {
           exits.get(kind)[i] = client.closeAndTime();
         }
@@ -561,6 +582,12 @@ public final class StdioGatewayBench {
         row.put("javaOpts", kind.mode.javaOpts);
       }
       row.put("medianMs", median);
+      if (kind.mode != null) {
+        row.put("cds", kind.mode.cds);
+      }
+      long[] listedSorted = listed.get(kind).clone();
+      Arrays.sort(listedSorted);
+      row.put("toolsListedMedianMs", millis(percentile(listedSorted, 0.5)));
       row.put("minMs", millis(sorted[0]));
       row.put("maxMs", millis(sorted[sorted.length - 1]));
       ArrayNode all = row.putArray("allMs");
@@ -610,12 +637,7 @@ public final class StdioGatewayBench {
       LineClient gateway = gateway("memory-gw", config, mode.javaOpts);
       try {
         gateway.initialize(PROTOCOL);
-        String tools = gateway.request("tools/list", "{}");
-        for (String name : three.keySet()) {
-          if (!tools.contains("\"name\":\"" + name + "__echo\"")) {
-            throw new IOException("memory gateway lacks " + name + "__echo: " + tools);
-          }
-        }
+        gateway.awaitTools(three.keySet().stream().map(name -> name + "__echo").toArray(String[]::new));
         // Let start-up work (compilation, the first GC) settle before reading the idle size.
         TimeUnit.MILLISECONDS.sleep(options.settleMillis);
         Map<String, Long> idle = Machine.status(gateway.pid());

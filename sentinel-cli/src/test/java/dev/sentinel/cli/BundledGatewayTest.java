@@ -91,7 +91,7 @@ class BundledGatewayTest {
     // A policy file beside the running config: a bundled config never reads it.
     Files.writeString(run.resolve("policy.yaml"), "rules: [ { id: all, allow: { tools: [\"*\"] } } ]\n");
 
-    GatewayRig.Client client = GatewayRig.connect(boot);
+    GatewayRig.Client client = GatewayRig.connect(boot, "echo");
     ProcessHandle gateway = GatewayRig.gateway(boot);
     List<ProcessHandle> all = Stream.concat(gateway.descendants(), Stream.of(gateway))
         .collect(Collectors.toList());
@@ -172,7 +172,7 @@ class BundledGatewayTest {
         + " channel: prod, trust: [alice.pub], poll_interval: 100ms }\n"
         + "database: { url: " + GatewayRig.quote(db) + " }\n");
 
-    GatewayRig.Client client = GatewayRig.connect(boot);
+    GatewayRig.Client client = GatewayRig.connect(boot, "echo");
     ProcessHandle gateway = GatewayRig.gateway(boot);
     List<ProcessHandle> all = Stream.concat(gateway.descendants(), Stream.of(gateway))
         .collect(Collectors.toList());

@@ -88,6 +88,8 @@ class CallerConfirmationSdkTest {
         })
         .build();
     client.initialize();
+    // The backend starts in the background: the calls wait until it lists its tool.
+    Conditions.await("the backend is up", () -> !client.listTools().tools().isEmpty());
     process = GatewayRig.gateway(config);
   }
 

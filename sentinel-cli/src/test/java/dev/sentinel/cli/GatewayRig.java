@@ -136,9 +136,10 @@ final class GatewayRig {
   /**
    * Starts the gateway as the SDK's stdio client does (a child process of this JVM) and
    * initializes the session. The client declares sampling and answers every request with
-   * model {@code test-model} saying {@code sampled: <first message text>}.
+   * model {@code test-model} saying {@code sampled: <first message text>}. The backends start
+   * in the background: this waits until each one named lists a tool ({@code <name>__...}).
    */
-  static Client connect(Path config) {
+  static Client connect(Path config, String... backends) {
     List<McpSchema.CreateMessageRequest> sampled = new CopyOnWriteArrayList<>();
     List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
     StdioClientTransport transport = new StdioClientTransport(
@@ -161,7 +162,11 @@ final class GatewayRig {
         .build();
     try {
       sdk.initialize();
-    } catch (RuntimeException e) {
+      for (String backend : backends) {
+        Conditions.await("backend " + backend + " lists its tools", () -> sdk.listTools().tools().stream()
+            .anyMatch(tool -> tool.name().startsWith(backend + "__")));
+      }
+    } catch (RuntimeException | Error e) {
       sdk.close();
       throw e;
     }

@@ -170,7 +170,7 @@ class InitCommandTest {
     assertThat(Cli.run("init", "--from", file.toString(), "--probe", "--output",
         config.toString()).exit()).isZero();
 
-    GatewayRig.Client client = GatewayRig.connect(config);
+    GatewayRig.Client client = GatewayRig.connect(config, "notes");
     ProcessHandle process = GatewayRig.gateway(config);
     List<ProcessHandle> all = java.util.stream.Stream.concat(process.descendants(),
         java.util.stream.Stream.of(process)).toList();

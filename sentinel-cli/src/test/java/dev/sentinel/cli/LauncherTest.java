@@ -52,6 +52,8 @@ class LauncherTest {
     environment.remove("JAVA_OPTS");
     environment.remove("SENTINEL_JAVA_OPTS");
     environment.remove("SENTINEL_JVM_DEFAULTS");
+    environment.remove("SENTINEL_CDS");
+    environment.remove("SENTINEL_CDS_DUMP");
     environment.put("JAVA_HOME", javaHome.toString());
     environment.putAll(env);
     Process process = builder.start();
@@ -90,6 +92,38 @@ class LauncherTest {
   void stdio_getsC2_theSerialCollector_andA64MegabyteHeap() throws Exception {
     assertThat(jvmOptions(launch(Map.of(), "stdio", "-c", "x.yaml")))
         .containsExactly("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m");
+  }
+
+  @Test
+  void stdio_withTheReleasesCdsArchive_mapsItAndNamesTheJarByItsDescriptor() throws Exception {
+    Files.writeString(home.resolve("lib/sentinel.jsa"), "an archive");
+    List<String> args = launch(Map.of(), "stdio", "-c", "x.yaml");
+
+    String archive = home.resolve("lib/sentinel.jsa").toRealPath().toString();
+    assertThat(jvmOptions(args)).containsExactly("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m",
+        "-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    // The same path in every installation: a JDK 17 archive names its jar by path.
+    assertThat(args.subList(args.indexOf("-jar"), args.size()))
+        .containsExactly("-jar", "/dev/fd/9", "stdio", "-c", "x.yaml");
+  }
+
+  @Test
+  void cdsArchive_isLeftOutWhenSwitchedOff_andForOtherCommands() throws Exception {
+    Files.writeString(home.resolve("lib/sentinel.jsa"), "an archive");
+    assertThat(jvmOptions(launch(Map.of("SENTINEL_CDS", "off"), "stdio")))
+        .containsExactly("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m");
+    assertThat(launch(Map.of("SENTINEL_JVM_DEFAULTS", "none"), "stdio"))
+        .doesNotContain("/dev/fd/9").noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile"));
+    assertThat(launch(Map.of(), "http")).doesNotContain("/dev/fd/9")
+        .noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile"));
+  }
+
+  @Test
+  void cdsDump_makesTheArchiveWithTheSettingsItIsUsedWith() throws Exception {
+    List<String> args = launch(Map.of("SENTINEL_CDS_DUMP", "/tmp/x.jsa"), "stdio");
+    assertThat(jvmOptions(args)).containsExactly("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m",
+        "-XX:ArchiveClassesAtExit=/tmp/x.jsa", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    assertThat(args).contains("/dev/fd/9");
   }
 
   @Test

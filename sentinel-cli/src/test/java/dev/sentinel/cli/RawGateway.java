@@ -93,6 +93,28 @@ final class RawGateway implements AutoCloseable {
     }
   }
 
+  /**
+   * Lists the tools (request ids from 1000 up) until each backend named lists one: the
+   * backends start in the background, after {@code initialize} was answered.
+   */
+  void awaitBackends(String... backends) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + GatewayRig.TIMEOUT.toNanos();
+    for (int id = 1000; ; id++) {
+      send("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/list\"}");
+      String listed = response(id).path("result").path("tools").toString();
+      boolean all = true;
+      for (String backend : backends) {
+        all &= listed.contains("\"" + backend + "__");
+      }
+      if (all) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("backends " + List.of(backends) + " never listed their tools; stderr:\n" + stderr());
+      }
+    }
+  }
+
   /** Every stdout line so far, once the stdout reader has seen the end (the process exited). */
   List<String> allLines() throws InterruptedException {
     reader.join(GatewayRig.TIMEOUT.toMillis());

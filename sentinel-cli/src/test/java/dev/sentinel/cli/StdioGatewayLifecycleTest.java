@@ -47,6 +47,7 @@ class StdioGatewayLifecycleTest {
         JsonNode init = gateway.response(1);
         assertThat(init.path("result").path("serverInfo").path("name").asString("")).isEqualTo("sdk-tests");
         gateway.send(INITIALIZED);
+        gateway.awaitBackends("kid", "echo", "web");
         started.addAll(GatewayRig.backends(gateway.process().toHandle()));
 
         gateway.send("this is not json {");
@@ -103,6 +104,7 @@ class StdioGatewayLifecycleTest {
         gateway.send(INITIALIZE);
         gateway.response(1);
         gateway.send(INITIALIZED);
+        gateway.awaitBackends("kid");
         gateway.send(call(2, "kid__echo", "{\"text\":\"hi\"}"));
         gateway.response(2);
         started.addAll(GatewayRig.backends(gateway.process().toHandle()));
@@ -138,8 +140,7 @@ class StdioGatewayLifecycleTest {
       gateway.send(INITIALIZE);
       gateway.response(1);
       gateway.send(INITIALIZED);
-      gateway.send("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
-      assertThat(gateway.response(2).path("result").path("tools").size()).isPositive();
+      gateway.awaitBackends("stubborn");
       Conditions.await("the backend runs", () -> process.descendants().anyMatch(ProcessHandle::isAlive));
       process.descendants().forEach(started::add);
 
@@ -184,7 +185,7 @@ class StdioGatewayLifecycleTest {
       started.add(process);
       Conditions.await("the backend runs", () -> process.descendants().anyMatch(ProcessHandle::isAlive));
       process.descendants().forEach(started::add);
-      assertThat(gateway.stderr()).as("still starting").doesNotContain("serving MCP on stdio");
+      assertThat(gateway.stderr()).as("still starting").doesNotContain("backend silent is up");
 
       gateway.process().destroy();
       gateway.awaitExit();
@@ -227,7 +228,7 @@ class StdioGatewayLifecycleTest {
     List<ProcessHandle> started = new ArrayList<>();
     try (SdkHttpBackend web = new SdkHttpBackend()) {
       Path config = GatewayRig.writeConfig(dir, web.url(), "");
-      GatewayRig.Client client = GatewayRig.connect(config);
+      GatewayRig.Client client = GatewayRig.connect(config, "kid", "echo", "web");
       McpSyncClient gateway = client.sdk();
       try {
         ProcessHandle process = GatewayRig.gateway(config);

@@ -49,7 +49,7 @@ class StdioGatewaySdkTest {
   void start(@TempDir Path dir) throws Exception {
     web = new SdkHttpBackend();
     config = GatewayRig.writeConfig(dir, web.url(), "");
-    client = GatewayRig.connect(config);
+    client = GatewayRig.connect(config, "kid", "echo", "web");
     gateway = client.sdk();
     process = GatewayRig.gateway(config);
   }

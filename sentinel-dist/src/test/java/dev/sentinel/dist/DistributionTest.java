@@ -80,6 +80,7 @@ class DistributionTest {
   void layout_hasTheLauncher_theJars_theConfigs_andTheDeployKit() {
     assertThat(home.resolve("bin/sentinel")).isExecutable();
     assertThat(home.resolve("lib/sentinel.jar")).isRegularFile();
+    assertThat(home.resolve("lib/sentinel.jsa")).isRegularFile();
     assertThat(home.resolve("examples/target/sentinel-examples.jar")).isRegularFile();
     for (String file : new String[] {"examples/stdio/sentinel.yaml", "examples/stdio/policy.yaml",
         "examples/stdio/policy.test.yaml", "examples/grafana/sentinel-dashboard.json",
@@ -154,6 +155,81 @@ class DistributionTest {
       http.destroyForcibly();
       http.waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * The build's class-data-sharing archive is in the release and {@code bin/sentinel stdio} maps
+   * its classes from it, in a folder the build never saw.
+   */
+  @Test
+  void stdio_mapsTheReleasesCdsArchive() throws Exception {
+    assertThat(home.resolve("lib/sentinel.jsa")).isRegularFile();
+    Stdio stdio = stdio(home, "cds-used");
+    assertThat(stdio.stdout()).hasSize(1);
+    assertThat(stdio.stdout().get(0)).startsWith("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":");
+    assertThat(stdio.fromArchive()).as("classes mapped from lib/sentinel.jsa").isPositive();
+  }
+
+  /**
+   * An archive the JVM cannot use (the jar changed since it was made; a file that is no archive
+   * at all) is ignored without a word: stdout carries the one answer and nothing else.
+   */
+  @Test
+  void stdio_withAnArchiveTheJvmCannotUse_startsWithoutItSilently() throws Exception {
+    for (String broken : List.of("jar-changed", "not-an-archive")) {
+      Path copy = Files.createDirectories(root.resolve(broken));
+      for (String file : List.of("bin/sentinel", "lib/sentinel.jar", "lib/sentinel.jsa",
+          "examples/stdio/sentinel.yaml", "examples/stdio/policy.yaml",
+          "examples/target/sentinel-examples.jar")) {
+        Files.createDirectories(copy.resolve(file).getParent());
+        Files.copy(home.resolve(file), copy.resolve(file), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+      }
+      if (broken.equals("jar-changed")) {
+        Files.setLastModifiedTime(copy.resolve("lib/sentinel.jar"),
+            java.nio.file.attribute.FileTime.from(Instant.parse("2020-01-01T00:00:00Z")));
+      } else {
+        Files.write(copy.resolve("lib/sentinel.jsa"), new byte[4096]);
+      }
+      Stdio stdio = stdio(copy, broken);
+      assertThat(stdio.exit()).as(broken + ": " + stdio.stderr()).isZero();
+      assertThat(stdio.stdout()).as(broken).hasSize(1);
+      assertThat(stdio.stdout().get(0)).as(broken).startsWith("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":");
+      assertThat(stdio.fromArchive()).as(broken).isZero();
+      assertThat(stdio.stderr()).as(broken).doesNotContainIgnoringCase("cds").doesNotContain("shared archive");
+    }
+  }
+
+  record Stdio(int exit, List<String> stdout, String stderr, long fromArchive) {}
+
+  /**
+   * Runs {@code bin/sentinel stdio} on the demo's config in {@code dir}: initialize, then end of
+   * input; with the JVM's class-loading log in a file to count the classes mapped from the
+   * release's archive.
+   */
+  private static Stdio stdio(Path dir, String name) throws Exception {
+    Path classes = root.resolve(name + "-classes.log");
+    Path stderr = root.resolve(name + "-stderr.log");
+    Path stdout = root.resolve(name + "-stdout.log");
+    ProcessBuilder builder = new ProcessBuilder("bin/sentinel", "stdio", "--config",
+        "examples/stdio/sentinel.yaml").directory(dir.toFile())
+        .redirectError(stderr.toFile()).redirectOutput(stdout.toFile());
+    environment(builder, Map.of("SENTINEL_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes));
+    Process process = builder.start();
+    try {
+      process.getOutputStream().write(("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+          + "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+          + "\"clientInfo\":{\"name\":\"dist-test\",\"version\":\"1\"}}}\n").getBytes(StandardCharsets.UTF_8));
+      process.getOutputStream().close();
+      assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("sentinel stdio ends").isTrue();
+    } finally {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
+    long mapped;
+    try (java.util.stream.Stream<String> lines = Files.lines(classes)) {
+      mapped = lines.filter(line -> line.contains("source: shared objects file (top)")).count();
+    }
+    return new Stdio(process.exitValue(), Files.readAllLines(stdout), Files.readString(stderr), mapped);
   }
 
   private static int status(URI url) throws IOException, InterruptedException {

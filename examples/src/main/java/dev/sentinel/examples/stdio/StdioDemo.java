@@ -35,6 +35,8 @@ public final class StdioDemo {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String PROTOCOL = "2025-11-25";
   private static final String DENIED_TOOL = "notes__delete_all_notes";
+  /** How long the demo waits for its backend to be announced (it lists what is up after that). */
+  private static final java.time.Duration BACKEND_START = java.time.Duration.ofSeconds(30);
 
   private StdioDemo() {}
 
@@ -112,6 +114,12 @@ public final class StdioDemo {
     JsonNode server = result.path("serverInfo");
     out.println("  <- server " + server.path("name").asString() + " " + server.path("version").asString()
         + ", protocol " + result.path("protocolVersion").asString());
+    // Answered at once: the gateway starts its backends in the background and announces each
+    // one that comes up, as a client that lists its tools on list_changed expects.
+    out.println("# the backend starts in the background; the gateway announces it:");
+    if (gateway.awaitNotification("notifications/tools/list_changed", BACKEND_START)) {
+      out.println("  <- notifications/tools/list_changed");
+    }
 
     List<String> names = new ArrayList<>();
     result(gateway, out, "tools/list", JSON.createObjectNode())

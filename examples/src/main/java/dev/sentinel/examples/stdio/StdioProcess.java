@@ -39,6 +39,7 @@ final class StdioProcess implements AutoCloseable {
   private final Writer stdin;
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final List<ProcessHandle> children = new ArrayList<>();
+  private final List<String> notified = new ArrayList<>(); // methods of notifications not awaited yet
   private int nextId = 1;
   private boolean closed;
 
@@ -90,7 +91,44 @@ final class StdioProcess implements AutoCloseable {
       if (answer.path("id").isNumber() && answer.path("id").asInt() == id) {
         return answer;
       }
+      if (answer.has("method") && !answer.has("id")) {
+        notified.add(answer.path("method").asString());
+      }
     }
+  }
+
+  /**
+   * Waits up to {@code timeout} for a notification of this method (one that arrived while
+   * waiting for an answer counts); answers whether it came.
+   */
+  boolean awaitNotification(String method, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!notified.remove(method)) {
+      String line;
+      try {
+        line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      if (line == null) {
+        return false;
+      }
+      if (line == END) {
+        lines.add(END);
+        return false;
+      }
+      JsonNode message;
+      try {
+        message = JSON.readTree(line);
+      } catch (RuntimeException e) {
+        throw failure(name + " wrote a line that is not JSON: " + line);
+      }
+      if (message.has("method") && !message.has("id")) {
+        notified.add(message.path("method").asString());
+      }
+    }
+    return true;
   }
 
   /** Sends a notification. */

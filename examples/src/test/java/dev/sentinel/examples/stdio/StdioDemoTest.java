@@ -31,6 +31,8 @@ class StdioDemoTest {
     assertThat(output.lines()).containsSubsequence(
         "$ bin/sentinel stdio --config examples/stdio/sentinel.yaml",
         "-> initialize",
+        "# the backend starts in the background; the gateway announces it:",
+        "  <- notifications/tools/list_changed",
         "-> tools/list",
         "  <- notes__list_notes, notes__read_note, notes__write_note",
         "     hidden by the policy: notes__delete_all_notes",

@@ -54,6 +54,22 @@ final class Backend {
     }
   }
 
+  /**
+   * The backend has not come up yet, in a gateway started in the background: a call is answered
+   * at once (a retryable {@code -32019}) instead of waiting for the start, which a client holds
+   * its own timeout against.
+   */
+  static final class Starting extends BackendFailure {
+    private static final long serialVersionUID = 1L;
+    /** How long a client is asked to wait before it tries again. */
+    static final long RETRY_AFTER_MS = 1000;
+
+    Starting(String name, boolean failed, String detail) {
+      super(failed ? "backend " + name + " failed to start and is being retried; try again later"
+          : "backend " + name + " is starting; try again shortly", detail);
+    }
+  }
+
   Backend(String name, int index, Supplier<Transport> connector, BackendOptions options, McpGateway gateway) {
     this.name = name;
     this.index = index;
@@ -94,6 +110,8 @@ final class Backend {
    *
    * @throws Busy when a bound of the pool refuses a new connection
    * @throws BackendFailure when the connection is not up
+   * @throws Starting at once, without waiting, when the gateway started in the background and
+   *     the backend has never come up
    */
   Upstream upstreamFor(ClientSession session) throws InterruptedException {
     Upstream chosen;
@@ -102,6 +120,11 @@ final class Backend {
     synchronized (this) {
       if (closed) {
         throw new BackendFailure("backend " + name + " is closed");
+      }
+      if (!everStarted && gateway.startsInBackground()) {
+        // Never claims the spare still starting: its coming up is then news to every session,
+        // which is told its lists changed.
+        throw new Starting(name, lastAttemptFailed, lastError);
       }
       if (!isolated()) {
         chosen = shared;

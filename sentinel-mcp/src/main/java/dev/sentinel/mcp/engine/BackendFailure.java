@@ -6,9 +6,10 @@ import dev.sentinel.api.SentinelException;
  * A backend could not answer: it is down, its connection broke, or it failed to start. Becomes
  * a {@code -32603} error for the client with {@link #clientMessage()} only; the detail (a
  * process's exit and stderr, a transport's exception text) goes to the audit trail and the log,
- * never to a client. No stack trace: the message says everything.
+ * never to a client. No stack trace: the message says everything. {@link Backend.Starting} is the
+ * retryable kind: a backend that has not come up yet.
  */
-final class BackendFailure extends SentinelException {
+class BackendFailure extends SentinelException {
   private static final long serialVersionUID = 1L;
 
   private final String clientMessage;

@@ -149,6 +149,7 @@ public final class McpGateway implements AutoCloseable {
   private final AtomicLong sequences = new AtomicLong();
   private final AtomicLong ticks = new AtomicLong();
   private final AtomicBoolean started = new AtomicBoolean();
+  private volatile boolean background; // set before the backends start, by startInBackground
   private final AtomicBoolean closed = new AtomicBoolean();
   private final OpenTransports transports = new OpenTransports();
 
@@ -220,16 +221,9 @@ public final class McpGateway implements AutoCloseable {
    * @throws IllegalStateException if the gateway is closed
    */
   public void start() {
-    if (closed.get()) {
-      throw new IllegalStateException("the gateway is closed");
-    }
-    if (!started.compareAndSet(false, true)) {
+    List<CompletableFuture<Void>> attempts = launch();
+    if (attempts.isEmpty()) {
       return;
-    }
-    ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-    List<CompletableFuture<Void>> attempts = new ArrayList<>();
-    for (Backend backend : backends) {
-      attempts.add(backend.start());
     }
     CompletableFuture<Void> all = CompletableFuture.allOf(attempts.toArray(new CompletableFuture<?>[0]));
     long deadline = clock.nanoTime() + startTimeout.toNanos();
@@ -243,6 +237,44 @@ public final class McpGateway implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /**
+   * Connects and initializes every backend in the background and returns at once: a client's
+   * {@code initialize} is answered before they are up (declaring tools, prompts and resources
+   * with {@code listChanged} while any has not come up), each backend that comes up is announced
+   * to the sessions by its {@code list_changed} notifications, and a request for a backend that
+   * has never come up is answered at once with the retryable {@code -32019} ({@link
+   * dev.sentinel.mcp.jsonrpc.ErrorCode#BACKEND_STARTING}), never held. For {@code sentinel
+   * stdio}, whose client times its {@code initialize}. Calling it (or {@link #start()}) again
+   * does nothing.
+   *
+   * @throws IllegalStateException if the gateway is closed
+   */
+  public void startInBackground() {
+    background = true;
+    launch();
+  }
+
+  /** Starts the ticker and every backend's first connection; none when already started. */
+  private List<CompletableFuture<Void>> launch() {
+    if (closed.get()) {
+      throw new IllegalStateException("the gateway is closed");
+    }
+    if (!started.compareAndSet(false, true)) {
+      return List.of();
+    }
+    ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    List<CompletableFuture<Void>> attempts = new ArrayList<>();
+    for (Backend backend : backends) {
+      attempts.add(backend.start());
+    }
+    return attempts;
+  }
+
+  /** Whether the gateway was started by {@link #startInBackground()}. */
+  boolean startsInBackground() {
+    return background;
   }
 
   /**
@@ -671,6 +703,10 @@ public final class McpGateway implements AutoCloseable {
       // Capabilities of a backend that is down now but was up before stay declared: it is
       // being restarted, and clients only look at capabilities once.
       if (!backend.everStarted()) {
+        // Started in the background and not up yet: it may bring any list, announced later.
+        tools |= background;
+        prompts |= background;
+        resources |= background;
         continue;
       }
       tools |= backend.has("tools");
@@ -722,20 +758,23 @@ public final class McpGateway implements AutoCloseable {
     // A connection a session just made for itself is news to no one; a restarted one, or the
     // first connection of a backend that came up late, changes what its clients can list.
     if (restarted || upstream.owner() == null) {
-      listsChanged(upstream);
+      // Started in the background (sentinel stdio: one client, answered before its backends
+      // were up): a backend's first coming up is news to every session, whose lists all lacked
+      // it. Only that the lists changed: what they show stays the policy's.
+      listsChanged(upstream, background && !restarted);
     }
   }
 
   void onBackendDown(Upstream upstream) {
     upstream.tools.invalidate();
-    listsChanged(upstream);
+    listsChanged(upstream, false);
   }
 
-  private void listsChanged(Upstream upstream) {
+  private void listsChanged(Upstream upstream, boolean everyone) {
     Backend backend = upstream.backend;
     for (Router.Listing listing : Router.Listing.values()) {
       if (listing != Router.Listing.TEMPLATES && backend.has(listing.capability)) {
-        notifyEntitled(upstream, JsonRpc.notification(listing.changed, null), listing);
+        notifyEntitled(upstream, JsonRpc.notification(listing.changed, null), listing, everyone);
       }
     }
   }
@@ -743,9 +782,9 @@ public final class McpGateway implements AutoCloseable {
   /**
    * Sends a notification about a connection's lists: to the sessions it belongs to, or, from a
    * connection that belongs to no one, to the sessions whose principal may use something of that
-   * kind on the backend.
+   * kind on the backend (with {@code everyone}: to every session with a principal).
    */
-  private void notifyEntitled(Upstream upstream, JsonNode message, Router.Listing listing) {
+  private void notifyEntitled(Upstream upstream, JsonNode message, Router.Listing listing, boolean everyone) {
     Upstream.Owner owner = upstream.owner();
     for (ClientSession session : sessions) {
       boolean subscribed = !session.initialized() && session.stateless() && session.listens(listing);
@@ -753,8 +792,8 @@ public final class McpGateway implements AutoCloseable {
         continue;
       }
       boolean entitled = owner != null ? belongsTo(session, owner)
-          : session.owner() != null && sentinel.visible(session.owner(),
-              new Request(listing.useMethod, upstream.backend.name, null, null));
+          : session.owner() != null && (everyone || sentinel.visible(session.owner(),
+              new Request(listing.useMethod, upstream.backend.name, null, null)));
       if (entitled && subscribed) {
         session.notifySubscriptions(listing, message);
       } else if (entitled) {
@@ -831,14 +870,14 @@ public final class McpGateway implements AutoCloseable {
         // Before anything else: no call may be checked against the old definitions from now on.
         upstream.tools.invalidate();
         if (upstream.isUp()) {
-          notifyEntitled(upstream, notification.raw(), Router.Listing.TOOLS);
+          notifyEntitled(upstream, notification.raw(), Router.Listing.TOOLS, false);
         }
         break;
       case "notifications/prompts/list_changed":
       case "notifications/resources/list_changed":
         // Before its initialize answer a connection is not listed yet; going up announces it.
         if (upstream.isUp()) {
-          notifyEntitled(upstream, notification.raw(), Router.Listing.changedBy(method));
+          notifyEntitled(upstream, notification.raw(), Router.Listing.changedBy(method), false);
         }
         break;
       case "notifications/resources/updated":

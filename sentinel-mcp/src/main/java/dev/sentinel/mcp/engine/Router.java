@@ -178,7 +178,9 @@ final class Router {
    * that list has something in it, so a principal learns nothing of what it may not use; the
    * instructions of the backends whose tools or prompts it sees; {@code completions} and
    * {@code logging} when such a backend offers them. Without {@code listChanged} and
-   * {@code subscribe}: Sentinel does not serve {@code subscriptions/listen} yet.
+   * {@code subscribe}: Sentinel does not serve {@code subscriptions/listen} yet. A gateway started
+   * in the background shows {@code tools}, {@code prompts} and {@code resources} while a backend
+   * has not come up.
    */
   private ObjectNode discovered(ClientSession session, InFlight work) throws Exception {
     ObjectNode result = NODES.objectNode();
@@ -203,6 +205,18 @@ final class Router {
         } else if (backends.size() == 1) {
           seen.add(backends.get(0));
         }
+      }
+    }
+    // Started in the background (sentinel stdio) with a backend not up yet: it may bring any list,
+    // and a client told there is none would never ask for it (the TypeScript SDK 2.x does not).
+    for (Backend backend : backends) {
+      if (gateway.startsInBackground() && !backend.everStarted()) {
+        for (String capability : List.of("tools", "prompts", "resources")) {
+          if (!capabilities.has(capability)) {
+            capabilities.putObject(capability);
+          }
+        }
+        break;
       }
     }
     List<String> instructions = new java.util.ArrayList<>();
@@ -1340,6 +1354,10 @@ final class Router {
           data.putArray("rules").add("max_connections");
           data.put("retryAfterMs", 1000);
           return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(), failure.getMessage(), data);
+        }
+        if (failure instanceof Backend.Starting) {
+          ObjectNode data = NODES.objectNode().put("retryAfterMs", Backend.Starting.RETRY_AFTER_MS);
+          return JsonRpc.error(id, ErrorCode.BACKEND_STARTING.code(), ((BackendFailure) failure).clientMessage(), data);
         }
         if (failure instanceof BackendFailure) {
           return JsonRpc.error(id, ErrorCode.INTERNAL_ERROR, ((BackendFailure) failure).clientMessage());

@@ -201,6 +201,24 @@ public final class GatewayRuntime implements AutoCloseable {
    */
   public static GatewayRuntime start(
       GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
+    return start(config, clock, stores, clients, false);
+  }
+
+  /**
+   * Like {@link #start(GatewayConfig, Clock, Stores)}, but returns without waiting for the
+   * backends: they come up in the background, each announced to the clients by its {@code
+   * list_changed} notifications, and a call for one that has not come up yet is answered at once
+   * with the retryable {@code -32019} (see {@link McpGateway#startInBackground()}). For {@code
+   * sentinel stdio}, whose client times its {@code initialize}.
+   *
+   * @throws dev.sentinel.api.SentinelException when the configuration cannot be served here
+   */
+  public static GatewayRuntime startInBackground(GatewayConfig config, Clock clock, Stores stores) {
+    return start(config, clock, stores, null, true);
+  }
+
+  private static GatewayRuntime start(
+      GatewayConfig config, Clock clock, Stores stores, Authenticator clients, boolean background) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
@@ -281,7 +299,11 @@ public final class GatewayRuntime implements AutoCloseable {
         notifier);
     try {
       runtime.startMaintenance();
-      gateway.start();
+      if (background) {
+        gateway.startInBackground();
+      } else {
+        gateway.start();
+      }
     } catch (RuntimeException e) {
       runtime.close();
       throw e;

@@ -32,6 +32,9 @@ import java.util.Objects;
  *       request was cancelled at the backend</td></tr>
  *   <tr><td>-32018</td><td>{@link #TOOL_CHANGED}</td><td>refused: the tool's definition is not
  *       the approved one (changed since it was pinned), and awaits an operator's approval</td></tr>
+ *   <tr><td>-32019</td><td>{@link #BACKEND_STARTING}</td><td>the backend has not come up yet
+ *       (it is starting, or failed to start and is being retried): retry after {@code
+ *       data.retryAfterMs}</td></tr>
  *   <tr><td>-32020</td><td>{@link #HEADER_MISMATCH}</td><td>MCP 2026-07-28 over HTTP: a required
  *       header is missing, malformed, or does not match the body</td></tr>
  *   <tr><td>-32021</td><td>{@link #MISSING_REQUIRED_CLIENT_CAPABILITY}</td><td>MCP 2026-07-28:
@@ -76,6 +79,12 @@ public enum ErrorCode {
    * changed, awaiting approval); recorded as {@code DENIED} by rule {@code pinning}.
    */
   TOOL_CHANGED(-32018),
+  /**
+   * -32019: the backend has not come up yet, in a gateway that answers {@code initialize} before
+   * its backends are up ({@code sentinel stdio}): it is starting, or failed to start and is being
+   * retried. Retryable: {@code data: {retryAfterMs}}; nothing was forwarded.
+   */
+  BACKEND_STARTING(-32019),
   /** -32020: (MCP 2026-07-28, HTTP) a header is missing, malformed, or disagrees with the body. */
   HEADER_MISMATCH(-32020),
   /** -32021: (MCP 2026-07-28) the request needs a client capability that was not declared. */

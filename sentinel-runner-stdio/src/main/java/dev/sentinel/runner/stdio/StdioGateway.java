@@ -70,7 +70,8 @@ public final class StdioGateway {
     try {
       GatewayRuntime runtime;
       try {
-        runtime = GatewayRuntime.start(config, options.clock(),
+        // Backends come up in the background: the client's initialize is answered at once.
+        runtime = GatewayRuntime.startInBackground(config, options.clock(),
             options.sharedState(stores(config, options.clock())));
       } catch (RuntimeException | Error e) {
         stopper.started(null, null, null);
@@ -104,7 +105,7 @@ public final class StdioGateway {
         }
         throw e;
       }
-      log.info("serving MCP on stdio with backends {}", runtime.backends().keySet());
+      log.info("serving MCP on stdio; backends {} start in the background", runtime.backends().keySet());
       session.closed().join();
       log.info("the client closed its input; stopping");
       return 0;

@@ -2,6 +2,7 @@ package dev.sentinel.runner.stdio;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.mcp.gateway.RunOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +13,8 @@ import java.nio.channels.Channels;
 import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,6 +34,7 @@ final class StdioClient implements AutoCloseable {
   private final BufferedReader fromGateway;
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   private final AtomicLong ids = new AtomicLong();
+  private final List<String> notifications = new ArrayList<>();
   private boolean closed;
 
   StdioClient(GatewayConfig config, Clock clock) throws IOException {
@@ -64,13 +68,8 @@ final class StdioClient implements AutoCloseable {
 
   /** The config of a gateway fronting {@link TinyMcpServer}, with the given extra sections. */
   static String config(String extra) {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return "backends:\n"
-        + "  - name: tiny\n"
-        + "    stdio:\n"
-        + "      command: " + JSON.writeValueAsString(java) + "\n"
-        + "      args: [\"-cp\", " + JSON.writeValueAsString(System.getProperty("java.class.path"))
-        + ", \"" + TinyMcpServer.class.getName() + "\"]\n"
+        + backend("tiny")
         + "policy:\n"
         + "  rules:\n"
         + "    - id: everything\n"
@@ -78,7 +77,46 @@ final class StdioClient implements AutoCloseable {
         + extra;
   }
 
-  /** Sends a request and waits for its response, skipping notifications. */
+  /**
+   * One entry of a config's {@code backends:} naming {@link TinyMcpServer} as {@code name},
+   * run with the given system properties (such as {@code -Dtiny.gate=FILE}).
+   */
+  static String backend(String name, String... properties) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    StringBuilder args = new StringBuilder();
+    for (String property : properties) {
+      args.append(JSON.writeValueAsString(property)).append(", ");
+    }
+    return "  - name: " + name + "\n"
+        + "    stdio:\n"
+        + "      command: " + JSON.writeValueAsString(java) + "\n"
+        + "      args: [" + args + "\"-cp\", " + JSON.writeValueAsString(System.getProperty("java.class.path"))
+        + ", \"" + TinyMcpServer.class.getName() + "\"]\n";
+  }
+
+  /**
+   * Waits for a notification of this method (one seen while waiting for a response counts),
+   * and consumes it.
+   */
+  void awaitNotification(String method) throws IOException {
+    while (!notifications.remove(method)) {
+      String line = fromGateway.readLine();
+      if (line == null) {
+        throw new IOException("the gateway closed its output before sending " + method);
+      }
+      JsonNode message = JSON.readTree(line);
+      if (message.has("method") && !message.has("id")) {
+        notifications.add(message.get("method").asString());
+      }
+    }
+  }
+
+  /** The notifications seen so far and not awaited, by method. */
+  List<String> notifications() {
+    return List.copyOf(notifications);
+  }
+
+  /** Sends a request and waits for its response, remembering the notifications on the way. */
   JsonNode request(String method, ObjectNode params) throws IOException {
     long id = ids.incrementAndGet();
     ObjectNode message = JSON.createObjectNode().put("jsonrpc", "2.0").put("id", id)
@@ -93,13 +131,34 @@ final class StdioClient implements AutoCloseable {
       if (reply.path("id").asLong(-1) == id && !reply.has("method")) {
         return reply;
       }
+      if (reply.has("method") && !reply.has("id")) {
+        notifications.add(reply.get("method").asString());
+      }
     }
     throw new IOException("the gateway closed its output before answering " + method
         + (exit.isDone() ? " (exit: " + exitDescription() + ")" : ""));
   }
 
-  /** Initializes the session (request and notification); answers the initialize response. */
+  /**
+   * Initializes the session (request and notification) and waits until the backends are up
+   * (they start in the background): until {@code tools/list} lists something, or is refused;
+   * answers the initialize response.
+   */
   JsonNode initialize() throws IOException {
+    JsonNode reply = initializeAtOnce();
+    Conditions.await("the backends are up", () -> {
+      try {
+        JsonNode list = request("tools/list", null);
+        return list.has("error") || !list.path("result").path("tools").isEmpty();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    return reply;
+  }
+
+  /** Initializes the session without waiting for the backends; answers the initialize response. */
+  JsonNode initializeAtOnce() throws IOException {
     ObjectNode params = JSON.createObjectNode().put("protocolVersion", "2025-06-18");
     params.putObject("capabilities");
     params.putObject("clientInfo").put("name", "test").put("version", "1");

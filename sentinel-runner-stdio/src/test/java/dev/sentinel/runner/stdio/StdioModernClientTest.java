@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.testing.Conditions;
 import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.modern.McpException;
 import io.modelcontextprotocol.modern.McpSchema;
@@ -77,6 +78,8 @@ class StdioModernClientTest {
           .build();
 
       McpSchema.DiscoverResult discovered = client.discover();
+      // The backend starts in the background: listed once it is up.
+      Conditions.await("the backend is up", () -> !client.tools().list().tools().isEmpty());
       McpSchema.ListToolsResult tools = client.tools().list();
       McpSchema.CallToolResult echo = client.tool("tiny__echo").arguments(Map.of("text", "over stdio")).call();
 
