@@ -150,6 +150,8 @@ public final class McpGateway implements AutoCloseable {
   private final AtomicLong ticks = new AtomicLong();
   private final AtomicBoolean started = new AtomicBoolean();
   private volatile boolean background; // set before the backends start, by startInBackground
+  /** The first start attempts of every backend, when started in the background (else done). */
+  private volatile CompletableFuture<Void> firstStarts = CompletableFuture.completedFuture(null);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final OpenTransports transports = new OpenTransports();
 
@@ -253,7 +255,34 @@ public final class McpGateway implements AutoCloseable {
    */
   public void startInBackground() {
     background = true;
-    launch();
+    List<CompletableFuture<Void>> attempts = launch();
+    if (!attempts.isEmpty()) {
+      firstStarts = CompletableFuture.allOf(attempts.toArray(new CompletableFuture<?>[0]));
+    }
+  }
+
+  /** How long a list waits for backends still making their first start, when started in the background. */
+  static final Duration FIRST_LIST_WAIT = Duration.ofSeconds(5);
+
+  /**
+   * Waits, at most {@link #FIRST_LIST_WAIT} in all, for the backends' first start attempts, when
+   * the gateway started in the background and they have not all ended: a client that lists once
+   * right after {@code initialize} (a one-shot client such as the MCP Inspector's CLI) sees the
+   * backends that come up quickly, while {@code initialize} itself was answered at once. A
+   * backend that takes longer is left out, and announced by {@code list_changed} when it is up.
+   */
+  void awaitFirstStarts() {
+    CompletableFuture<Void> pending = firstStarts;
+    if (!background || pending.isDone()) {
+      return;
+    }
+    try {
+      pending.get(FIRST_LIST_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+      // Listed as they are: the slow or failed ones are left out.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Starts the ticker and every backend's first connection; none when already started. */

@@ -168,6 +168,7 @@ final class Router {
 
   /** {@code server/discover}: governed as a listing is, answered with what this principal may use. */
   private ObjectNode discover(ClientSession session, JsonRpcMessage request, InFlight work) {
+    gateway.awaitFirstStarts();
     Request governed = new Request(request.method(), null, null, null);
     return govern(session, work, request, governed, () -> JsonRpc.result(request.id(), discovered(session, work)));
   }
@@ -922,6 +923,7 @@ final class Router {
 
   private ObjectNode list(ClientSession session, JsonRpcMessage request, InFlight work,
       ObjectNode params, Listing listing) {
+    gateway.awaitFirstStarts();
     Naming.Cursor start = new Naming.Cursor(0, null);
     JsonNode cursor = params.path("cursor");
     if (!cursor.isMissingNode() && !cursor.isNull()) {

@@ -105,6 +105,21 @@ class StdioBackgroundStartTest {
   }
 
   /**
+   * A client that lists once right after {@code initialize} (the MCP Inspector's CLI does) sees a
+   * backend that comes up within the first list's wait; one slower than that is left out.
+   */
+  @Test
+  void aListRightAfterInitialize_waitsBrieflyForBackendsStillStarting() throws Exception {
+    String backends = StdioClient.backend("fast") + gated("slow", "shared");
+    try (StdioClient client = new StdioClient(config(backends), Clock.system())) {
+      client.initializeAtOnce();
+      // No waiting here: the list itself waits for the fast backend, up to its bound.
+      assertThat(tools(client)).containsExactly("fast__echo");
+      open("slow");
+    }
+  }
+
+  /**
    * A 2026-07-28 client learns the capabilities from {@code server/discover}; told there are no
    * tools, the TypeScript SDK 2.x never lists them.
    */
