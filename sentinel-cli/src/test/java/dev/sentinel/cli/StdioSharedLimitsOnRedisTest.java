@@ -109,6 +109,8 @@ class StdioSharedLimitsOnRedisTest {
         .build();
     clients.add(client);
     client.initialize();
+    // sentinel stdio answers initialize before its backend is up (calls until then get -32019).
+    Conditions.await("the backend is up", () -> !client.listTools().tools().isEmpty());
     return client;
   }
 
