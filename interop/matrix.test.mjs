@@ -1,13 +1,17 @@
 // Interop: the any-to-any matrix through `sentinel http`. Clients at MCP 2025-06-18 and
 // 2025-11-25 (the TypeScript SDK 1.x; 2025-06-18 by asking for it in initialize) and 2026-07-28
 // (the TypeScript SDK 2.x) against two backends on stdio: server-everything (2025-11-25) and a
-// server on the TypeScript SDK 2.x (fixtures/backend-2026.mjs, which speaks 2026-07-28 too; Sentinel
-// reaches it with initialize today, so its session-based side answers). In every cell: a tool is
-// listed, a call answers, progress arrives, an elicitation is answered, and a denial carries -32012.
+// server on the TypeScript SDK 2.x (fixtures/backend-2026.mjs), which Sentinel finds speaks
+// 2026-07-28 (its server/discover probe) and reaches with stateless requests. In every cell: a
+// tool is listed, a call answers, progress arrives, an elicitation is answered, and a denial
+// carries -32012.
 //
-// A 2026-07-28 client takes no requests from a server: the older backend's elicitation/create
-// reaches it as an input_required result (multi round-trip requests), which the 2.x client answers
-// by sending the call again; Sentinel gives the answer to the backend's pending call.
+// Elicitation takes four routes. The older backend's elicitation/create reaches a 2026-07-28
+// client as an input_required result under a key of Sentinel's (the backend's call waits, parked,
+// for the retry), and an older client as the request it is. The 2026-07-28 backend's
+// input_required reaches a 2026-07-28 client under the backend's own key with a state Sentinel
+// signs around the backend's, and an older client as an elicitation/create of its session, after
+// which Sentinel retries the backend with the answer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Client as Client1 } from "@modelcontextprotocol/sdk/client/index.js";
@@ -24,6 +28,7 @@ const backend2026 = join(here, "fixtures", "backend-2026.mjs");
 const backends = {
   "server-everything (2025-11-25)": {
     args: [everything, "stdio"],
+    revision: "2025-11-25",
     call: ["echo", { message: "matrix" }, /matrix/],
     progress: ["trigger-long-running-operation", { duration: 1, steps: 2 }],
     elicit: ["trigger-elicitation-request", {}, /Ada/],
@@ -31,6 +36,7 @@ const backends = {
   },
   "SDK 2.x server (fixtures/backend-2026.mjs)": {
     args: [backend2026],
+    revision: "2026-07-28",
     call: ["echo", { message: "matrix" }, /Echo: matrix/],
     progress: ["count", {}],
     elicit: ["ask_name", {}, /accept: Ada/],
@@ -144,6 +150,13 @@ async function cell(connect, backend) {
     await client.close();
   }
 }
+
+test("Sentinel speaks to each backend the newest revision it speaks: 2026-07-28 when server/discover answers", () => {
+  for (const [name, backend] of Object.entries(backends)) {
+    const log = gateways.get(name).handle.output;
+    assert.match(log, new RegExp(`backend backend is up \\(MCP ${backend.revision}\\)`), `${name}:\n${log.slice(-2000)}`);
+  }
+});
 
 test("any client revision to any backend: a listed tool, a call, progress, an elicitation answered, a denial with -32012", async (t) => {
   const rows = [];

@@ -476,6 +476,11 @@ public final class ClientSession {
     }
   }
 
+  /** The capabilities the client declared in {@code initialize} (an empty object before it). */
+  JsonNode capabilities() {
+    return capabilities;
+  }
+
   /** Whether the client declared a capability in {@code initialize}. */
   boolean supports(String capability) {
     return capabilities.has(capability);

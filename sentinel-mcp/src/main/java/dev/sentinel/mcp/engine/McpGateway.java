@@ -871,7 +871,8 @@ public final class McpGateway implements AutoCloseable {
   void toBackends(ClientSession session, JsonNode message) {
     for (Backend backend : backends) {
       Upstream upstream = backend.isolated() ? backend.existingFor(session) : null;
-      if (upstream != null && upstream.isUp()) {
+      // An MCP 2026-07-28 backend takes no client notifications: each request carries what it needs.
+      if (upstream != null && upstream.isUp() && !upstream.modern()) {
         upstream.send(message);
       }
     }
@@ -1214,6 +1215,12 @@ public final class McpGateway implements AutoCloseable {
 
   /** Whether a retry's state would continue a call parked here under {@code binding}, without redeeming it. */
   boolean continuable(String state, String binding) {
+    if (state.startsWith(RequestStates.RELAY_PREFIX)) {
+      // The retry of a call whose MCP 2026-07-28 backend asked questions: decided and confirmed
+      // when first forwarded; its state is accepted once.
+      return requestStates.open(state, Router.RELAY_BINDING_PREFIX + binding, false).check()
+          == RequestStates.Check.REDEEMED;
+    }
     String nonce = requestStates.nonceOf(state);
     return nonce != null && parked.containsKey(nonce)
         && requestStates.check(state, RoundTrip.BINDING_PREFIX + binding, false) == RequestStates.Check.REDEEMED;

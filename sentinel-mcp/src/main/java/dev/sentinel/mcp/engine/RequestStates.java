@@ -34,9 +34,18 @@ import org.slf4j.LoggerFactory;
 final class RequestStates {
   private static final Logger log = LoggerFactory.getLogger(RequestStates.class);
   static final String PREFIX = "sentinel1.";
+  /**
+   * The prefix of a relayed state: one that carries an MCP 2026-07-28 backend's own {@code
+   * requestState} and which questions were asked, for the client's retry ({@link #wrap}).
+   */
+  static final String RELAY_PREFIX = "sentinel1r.";
+  /** The longest backend {@code requestState} a relayed state carries. */
+  static final int MAX_RELAYED_BYTES = 32 * 1024;
   static final int MAX_REDEEMED = 100_000;
   /** The longest token accepted, far above any real one: no MAC is computed over a flood. */
   private static final int MAX_LENGTH = 1_024;
+  /** The longest relayed state accepted: its payload carries the backend's state. */
+  private static final int MAX_RELAY_LENGTH = 64 * 1024;
   private static final Base64.Encoder ENCODE = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder DECODE = Base64.getUrlDecoder();
 
@@ -53,6 +62,9 @@ final class RequestStates {
     /** Not accepted: the shared store of redemptions could not be written (fail closed). */
     UNVERIFIABLE
   }
+
+  /** A relayed state opened for a call: whether it holds, and what it carries when it does. */
+  record Opened(Check check, String data) {}
 
   private final SecretKeySpec key;
   private final Clock clock;
@@ -100,6 +112,42 @@ final class RequestStates {
     return PREFIX + ENCODE.encodeToString(bytes) + "." + ENCODE.encodeToString(mac(bytes));
   }
 
+  /**
+   * A relayed state for the call with {@code binding}, good for {@code life}, carrying {@code
+   * data} (signed, not encrypted: the client sees it, as it saw the backend's own state).
+   */
+  String wrap(String binding, Duration life, String data) {
+    String payload = binding + "\n" + clock.instant().plus(life).toEpochMilli() + "\n" + nonce() + "\n"
+        + ENCODE.encodeToString(data.getBytes(StandardCharsets.UTF_8));
+    byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
+    return RELAY_PREFIX + ENCODE.encodeToString(bytes) + "." + ENCODE.encodeToString(mac(bytes));
+  }
+
+  /** Whether a client's {@code requestState} has the form of a relayed state (says nothing of whether it holds). */
+  static boolean relayed(tools.jackson.databind.JsonNode state) {
+    return state != null && state.isString() && state.stringValue().startsWith(RELAY_PREFIX);
+  }
+
+  /**
+   * Opens a relayed state sent back for the call with {@code binding}: with {@code redeem}, it is
+   * redeemed if it holds (each is accepted once, as the gateway's own states are).
+   */
+  Opened open(String token, String binding, boolean redeem) {
+    String[] parts = payload(token, RELAY_PREFIX, 4, MAX_RELAY_LENGTH);
+    if (parts == null || !parts[0].equals(binding)) {
+      return new Opened(Check.FOREIGN, null);
+    }
+    Check check = judge(parts, redeem);
+    if (check != Check.REDEEMED) {
+      return new Opened(check, null);
+    }
+    try {
+      return new Opened(check, new String(DECODE.decode(parts[3]), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      return new Opened(Check.FOREIGN, null);
+    }
+  }
+
   /** A fresh random nonce (16 bytes, base64url). */
   String nonce() {
     byte[] nonce = new byte[16];
@@ -130,6 +178,11 @@ final class RequestStates {
     if (parts == null || !parts[0].equals(binding)) {
       return Check.FOREIGN;
     }
+    return judge(parts, redeem);
+  }
+
+  /** Whether a token signed here (its binding already matched) is in time and unused; redeems it if asked. */
+  private Check judge(String[] parts, boolean redeem) {
     long expires;
     try {
       expires = Long.parseLong(parts[1]);
@@ -172,10 +225,15 @@ final class RequestStates {
 
   /** A token's binding, expiry and nonce, if this key signed it; else {@code null}. */
   private String[] payload(String token) {
-    if (token == null || token.length() > MAX_LENGTH || !token.startsWith(PREFIX)) {
+    return payload(token, PREFIX, 3, MAX_LENGTH);
+  }
+
+  /** The {@code count} parts of a token under {@code prefix}, if this key signed it; else {@code null}. */
+  private String[] payload(String token, String prefix, int count, int maxLength) {
+    if (token == null || token.length() > maxLength || !token.startsWith(prefix)) {
       return null;
     }
-    String rest = token.substring(PREFIX.length());
+    String rest = token.substring(prefix.length());
     int dot = rest.indexOf('.');
     if (dot < 0 || rest.indexOf('.', dot + 1) >= 0) {
       return null;
@@ -198,7 +256,7 @@ final class RequestStates {
       return null;
     }
     String[] parts = new String(payload, StandardCharsets.UTF_8).split("\n", -1);
-    return parts.length == 3 ? parts : null;
+    return parts.length == count ? parts : null;
   }
 
   private byte[] mac(byte[] payload) {

@@ -67,6 +67,7 @@ final class Router {
   private final List<Backend> backends;
   private final Naming naming;
   private final ResourceRoutes routes;
+  private final InputRequests inputs;
   private final Map<String, ProgressRoute> progress = new ConcurrentHashMap<>();
   /** Subscribers per backend and URI on shared connections: the backend hears the first and the last. */
   private final Map<String, Integer> sharedSubscribers = new ConcurrentHashMap<>();
@@ -127,6 +128,7 @@ final class Router {
     this.backends = backends;
     this.naming = naming;
     this.routes = new ResourceRoutes(backends);
+    this.inputs = new InputRequests(gateway, sentinel);
   }
 
   /** Handles one request; returns the response, or {@code null} when none is due (cancelled). */
@@ -905,6 +907,9 @@ final class Router {
 
   private void applyLevel(Upstream upstream, JsonNode params) {
     upstream.appliedLogLevel = params;
+    if (upstream.modern()) {
+      return; // MCP 2026-07-28 has no logging/setLevel: each request carries its level
+    }
     try {
       upstream.request("logging/setLevel", params, gateway.requestTimeout());
     } catch (BackendFailure e) {
@@ -1063,6 +1068,11 @@ final class Router {
 
   // ---- forwarding and governance ----------------------------------------------------------
 
+  /** The binding prefix of the relayed states of MCP 2026-07-28 backends' questions. */
+  static final String RELAY_BINDING_PREFIX = InputRequests.BINDING_PREFIX;
+  /** How many times one request of an older client is sent again with answers to an MCP 2026-07-28 backend. */
+  static final int MAX_INPUT_ROUNDS = 8;
+
   /**
    * Sends a request to a backend on the connection that serves the session, for a client's
    * in-flight request, and waits for the answer, remapping the progress token. Throws {@link
@@ -1085,12 +1095,22 @@ final class Router {
     // A stateless client's call, prompt or read may be asked questions by an older backend: they
     // reach the client as input_required, and its retry continues the same backend call.
     boolean multiRound = work.stateless != null && sending == null && McpGateway.NEEDS_INPUT.contains(method);
-    if (multiRound && params.has("requestState") && !work.stateRedeemed) {
+    boolean relayed = multiRound && !work.stateRedeemed && RequestStates.relayed(params.get("requestState"));
+    if (multiRound && params.has("requestState") && !work.stateRedeemed && !relayed) {
       return resume(session, work, params);
     }
     Upstream upstream = backend.upstreamFor(session);
     if (sending != null) {
       sending.accept(upstream);
+    }
+    if (upstream.modern()) {
+      return forwardModern(session, work, upstream, method, params, relayed);
+    }
+    if (relayed) {
+      // A state for a 2026-07-28 connection that has since restarted as an older one.
+      throw new RefusedException(Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), "the requestState sent"
+          + " with this request continues a call of an MCP 2026-07-28 backend that is no longer one; send the"
+          + " request without it"));
     }
     ObjectNode sent = params;
     if (work.stateless != null) {
@@ -1143,6 +1163,125 @@ final class Router {
       if (trip != null) {
         trip.sent(outgoing);
         return await(trip, work);
+      }
+      return answer(outgoing, work);
+    } finally {
+      if (token != null) {
+        progress.remove(token);
+      }
+    }
+  }
+
+  /**
+   * Forwards a request to an MCP 2026-07-28 backend: stateless, its {@code _meta} declaring the
+   * client's capabilities and log level. The backend's questions ({@code input_required}) reach
+   * a 2026-07-28 client as its own {@code input_required}, under a relayed state ({@code
+   * relayed}: the request is such a client's retry); a client of an older revision is asked them
+   * as requests of its session, and the backend is retried with the answers.
+   */
+  private ObjectNode forwardModern(ClientSession session, InFlight work, Upstream upstream, String method,
+      ObjectNode params, boolean relayed) throws Exception {
+    ObjectNode base = withoutHopMeta(params);
+    ObjectNode sent = base;
+    if (relayed) {
+      sent = continued(base, inputs.open(params.get("requestState"), params.get("inputResponses"),
+          session.owner() == null || work.governed == null ? null : binding(session.owner(), work.governed)));
+    }
+    JsonNode capabilities = relayable(work.stateless != null ? work.stateless.capabilities() : session.capabilities(),
+        work.stateless != null || session.revision().supportsElicitation());
+    String level = work.stateless != null ? work.stateless.logLevel()
+        : session.logLevel() == null ? null : session.logLevel().path("level").asString(null);
+    for (int round = 1; ; round++) {
+      ObjectNode response = exchange(session, work, upstream, method, upstream.stamped(sent, capabilities, level));
+      JsonNode result = response.get("result");
+      if (!InputRequests.asks(result)) {
+        if (work.stateless == null && result instanceof ObjectNode && result.has("resultType")) {
+          // What older revisions do not know: a complete result is just a result to them.
+          ObjectNode copy = response.deepCopy();
+          ((ObjectNode) copy.get("result")).remove("resultType");
+          return copy;
+        }
+        return response;
+      }
+      if (!McpGateway.NEEDS_INPUT.contains(method)) {
+        throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.INTERNAL_ERROR, "backend "
+            + upstream.backend.name + " answered input_required to " + method + ", which MCP 2026-07-28 allows only"
+            + " for tools/call, prompts/get and resources/read").get("error"));
+      }
+      List<InputRequests.Question> questions = InputRequests.questions(upstream.backend.name, result);
+      if (work.stateless != null) {
+        if (session.owner() == null || work.governed == null) {
+          throw new RefusedException(Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), "backend "
+              + upstream.backend.name + " asked a question for a call of no known principal: it is not passed on"));
+        }
+        return inputs.relay(session, work, upstream, (ObjectNode) result, questions,
+            binding(session.owner(), work.governed));
+      }
+      if (round > MAX_INPUT_ROUNDS) {
+        throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.INTERNAL_ERROR, "backend "
+            + upstream.backend.name + " still asked for input after " + MAX_INPUT_ROUNDS + " rounds").get("error"));
+      }
+      sent = continued(base, new InputRequests.Continuation(result.get("requestState"),
+          inputs.ask(session, work, upstream, questions)));
+    }
+  }
+
+  /** The request again, with the backend's state and the client's answers. */
+  private static ObjectNode continued(ObjectNode base, InputRequests.Continuation continuation) {
+    ObjectNode copy = base.deepCopy();
+    if (continuation.backendState() != null) {
+      copy.set("requestState", continuation.backendState());
+    }
+    if (!continuation.answers().isEmpty()) {
+      copy.set("inputResponses", continuation.answers());
+    }
+    return copy;
+  }
+
+  /**
+   * What a 2026-07-28 backend may ask the client of a request: the client's elicitation (when its
+   * revision has it), sampling and roots, and its extensions but Tasks (which the gateway does
+   * not relay: a task's later requests would find no route).
+   */
+  private static ObjectNode relayable(JsonNode declared, boolean elicitation) {
+    ObjectNode capabilities = NODES.objectNode();
+    for (String name : List.of("elicitation", "sampling", "roots")) {
+      if (declared.has(name) && (elicitation || !"elicitation".equals(name))) {
+        capabilities.set(name, declared.get(name).deepCopy());
+      }
+    }
+    if (declared.path("extensions").isObject()) {
+      ObjectNode extensions = (ObjectNode) declared.get("extensions").deepCopy();
+      extensions.remove(TASKS_EXTENSION);
+      if (!extensions.isEmpty()) {
+        capabilities.set("extensions", extensions);
+      }
+    }
+    return capabilities;
+  }
+
+  /** The Tasks extension's identifier: not relayed yet. */
+  static final String TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
+
+  /** Sends one request to a backend and waits for its answer, routing its progress to the client. */
+  private ObjectNode exchange(ClientSession session, InFlight work, Upstream upstream, String method, ObjectNode params)
+      throws Exception {
+    if (work.cancelled()) {
+      throw new CancellationException("cancelled by the client");
+    }
+    ObjectNode sent = params;
+    String token = null;
+    JsonNode clientToken = params.path("_meta").path("progressToken");
+    if (JsonRpc.validToken(clientToken)) {
+      token = "sentinel-progress-" + gateway.nextId();
+      progress.put(token, new ProgressRoute(session, clientToken, upstream));
+      ((ObjectNode) sent.get("_meta")).put("progressToken", token);
+    }
+    try {
+      work.sending(upstream);
+      Upstream.Outgoing outgoing = upstream.request(method, sent, gateway.requestTimeout());
+      if (!work.forwarded(upstream, outgoing.id())) {
+        upstream.cancel(outgoing.id(), "cancelled by the client");
       }
       return answer(outgoing, work);
     } finally {

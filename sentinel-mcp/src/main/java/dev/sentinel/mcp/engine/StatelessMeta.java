@@ -185,6 +185,11 @@ public final class StatelessMeta {
     return revision;
   }
 
+  /** The capabilities the client declared for this request. */
+  JsonNode capabilities() {
+    return capabilities;
+  }
+
   /** Whether the client declared a capability for this request. */
   boolean supports(String capability) {
     return capabilities.has(capability);

@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Transport;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -42,6 +44,10 @@ import tools.jackson.databind.node.ObjectNode;
 final class Upstream {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  /** How long the {@code server/discover} probe waits before {@code initialize} is sent anyway. */
+  static final Duration PROBE_PATIENCE = Duration.ofSeconds(2);
+  /** How long the stream of a modern backend's list changes is waited on: as long as the connection lives. */
+  private static final Duration LISTEN_LIFE = Duration.ofDays(3650);
 
   final Backend backend;
   /** Unique among the gateway's upstreams; keys the relays of its server's requests. */
@@ -58,6 +64,10 @@ final class Upstream {
   private Owner owner; // null: shared or unclaimed
   private Connection connection;
   private McpRevision revision;
+  /** Whether the connection speaks MCP 2026-07-28: stateless requests, each carrying its {@code _meta}. */
+  private volatile boolean modern;
+  /** The attempts that sent {@code initialize} (a legacy server, or one slow to answer the probe). */
+  private final Set<Connection> initializing = ConcurrentHashMap.newKeySet();
   private int restarts;
   private int consecutiveFailures;
   private String lastError;
@@ -173,9 +183,86 @@ final class Upstream {
       }
       connection = attempt;
     }
-    Outgoing init;
+    Outgoing probe;
     try {
       transport.start(attempt);
+      // MCP 2026-07-28 asks a dual-era client to probe with server/discover: a modern server
+      // answers it; a legacy one answers an error (or nothing), and is then initialized.
+      probe = send(attempt, "server/discover", stamped(NODES.objectNode(), NODES.objectNode(), null),
+          gateway.startTimeout(), false);
+    } catch (RuntimeException e) {
+      failed(attempt, "cannot start: " + e.getMessage());
+      return;
+    }
+    AtomicBoolean settled = new AtomicBoolean();
+    probe.response().whenComplete((response, failure) -> discovered(attempt, settled, response, failure));
+    // A legacy server may not answer a request before initialize at all: after a while it is
+    // initialized anyway, and whichever answer comes first decides the revision.
+    CompletableFuture.runAsync(() -> {
+      if (!probe.response().isDone()) {
+        initialize(attempt, settled);
+      }
+    }, CompletableFuture.delayedExecutor(PROBE_PATIENCE.toMillis(), TimeUnit.MILLISECONDS, gateway.executor()));
+  }
+
+  /** The probe's answer: a modern server is up at once; anything else falls back to {@code initialize}. */
+  private void discovered(Connection attempt, AtomicBoolean settled, JsonRpcMessage response, Throwable failure) {
+    if (failure != null) {
+      Throwable cause = unwrap(failure);
+      if (cause instanceof TimeoutException) {
+        if (!settled.get()) {
+          failed(attempt, "no answer to server/discover or initialize within " + gateway.startTimeout().toMillis()
+              + " ms");
+        }
+      } else if (settled.compareAndSet(false, true)) {
+        failed(attempt, "server/discover failed: " + cause.getMessage());
+      }
+      return;
+    }
+    if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+      JsonNode supported = response.error().path("data").path("supported");
+      if (response.error().path("code").asInt() == ErrorCode.UNSUPPORTED_PROTOCOL_VERSION.code()
+          && supported.isArray() && !speaksAny(supported)) {
+        // A modern server that speaks none of Sentinel's versions: initialize would not help.
+        if (settled.compareAndSet(false, true)) {
+          failed(attempt, "the server speaks MCP " + supported + ", none of " + McpRevision.supportedVersions());
+        }
+        return;
+      }
+      initialize(attempt, settled);
+      return;
+    }
+    JsonNode result = response.result();
+    boolean modern = false;
+    for (JsonNode version : result.path("supportedVersions")) {
+      modern |= McpRevision.ofStateless(version.asString("")).isPresent();
+    }
+    if (!modern) {
+      initialize(attempt, settled);
+      return;
+    }
+    if (settled.compareAndSet(false, true)) {
+      up(attempt, McpRevision.V2026_07_28, result);
+    }
+  }
+
+  private static boolean speaksAny(JsonNode versions) {
+    for (JsonNode version : versions) {
+      String text = version.asString("");
+      if (McpRevision.of(text).isPresent() || McpRevision.ofStateless(text).isPresent()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Starts a legacy session with {@code initialize}, once per attempt. */
+  private void initialize(Connection attempt, AtomicBoolean settled) {
+    if (!initializing.add(attempt)) {
+      return;
+    }
+    Outgoing init;
+    try {
       ObjectNode params = NODES.objectNode().put("protocolVersion", McpRevision.latest().version());
       ObjectNode caps = params.putObject("capabilities");
       caps.putObject("roots").put("listChanged", true);
@@ -184,10 +271,16 @@ final class Upstream {
       params.putObject("clientInfo").put("name", gateway.serverName()).put("version", gateway.serverVersion());
       init = send(attempt, "initialize", params, gateway.startTimeout(), false);
     } catch (RuntimeException e) {
-      failed(attempt, "cannot start: " + e.getMessage());
+      if (settled.compareAndSet(false, true)) {
+        failed(attempt, "cannot start: " + e.getMessage());
+      }
       return;
     }
-    init.response().whenComplete((response, failure) -> initialized(attempt, response, failure));
+    init.response().whenComplete((response, failure) -> {
+      if (settled.compareAndSet(false, true)) {
+        initialized(attempt, response, failure);
+      }
+    });
   }
 
   private void initialized(Connection attempt, JsonRpcMessage response, Throwable failure) {
@@ -209,12 +302,19 @@ final class Upstream {
       failed(attempt, "unsupported protocol version '" + version + "'");
       return;
     }
+    up(attempt, negotiated, result);
+  }
+
+  /** The connection is up under {@code negotiated}; {@code result} declared the server's capabilities. */
+  private void up(Connection attempt, McpRevision negotiated, JsonNode result) {
+    initializing.remove(attempt);
     boolean restarted;
     synchronized (this) {
       if (attempt != connection || closed) {
         return;
       }
       revision = negotiated;
+      modern = !negotiated.requiresInitialize();
       restarted = everStarted;
       everStarted = true;
       upSinceNanos = gateway.clock().nanoTime();
@@ -226,10 +326,34 @@ final class Upstream {
     backend.learned(negotiated,
         result.path("capabilities").isObject() ? (ObjectNode) result.get("capabilities") : NODES.objectNode(),
         result.path("instructions").isString() ? result.get("instructions").stringValue() : null);
-    sendQuietly(attempt, JsonRpc.notification("notifications/initialized", null));
+    if (negotiated.requiresInitialize()) {
+      sendQuietly(attempt, JsonRpc.notification("notifications/initialized", null));
+    } else {
+      listen(attempt, result.path("capabilities"));
+    }
     log.info("backend {} is up (MCP {})", label(), negotiated);
     startedFuture().complete(null);
     gateway.onBackendUp(this, restarted);
+  }
+
+  /**
+   * Opens an MCP 2026-07-28 backend's stream of list changes ({@code subscriptions/listen}), for
+   * the lists it says change: their notifications then come as an older backend's do. The
+   * request stays open while the connection lives.
+   */
+  private void listen(Connection attempt, JsonNode capabilities) {
+    ObjectNode wanted = NODES.objectNode();
+    for (String list : List.of("tools", "prompts", "resources")) {
+      if (capabilities.path(list).path("listChanged").asBoolean(false)) {
+        wanted.put(list + "ListChanged", true);
+      }
+    }
+    if (wanted.isEmpty()) {
+      return;
+    }
+    ObjectNode params = NODES.objectNode();
+    params.set("notifications", wanted);
+    send(attempt, "subscriptions/listen", stamped(params, NODES.objectNode(), null), LISTEN_LIFE, false);
   }
 
   private void failed(Connection attempt, String error) {
@@ -245,6 +369,9 @@ final class Upstream {
         orphans.addAll(attempt.pending.values());
         attempt.pending.clear();
         connection = null;
+      }
+      if (attempt != null) {
+        initializing.remove(attempt);
       }
       lastError = error;
       state = BackendStatus.State.DOWN;
@@ -396,7 +523,36 @@ final class Upstream {
       String error = lastError();
       throw new BackendFailure("backend " + backend.name + " is unavailable", error);
     }
-    return send(current, method, params, timeout, true);
+    JsonNode sent = params;
+    if (modern && !StatelessMeta.declared(params)) {
+      // The gateway's own requests (lists, refreshes) declare no client capabilities.
+      sent = stamped(params instanceof ObjectNode ? (ObjectNode) params : NODES.objectNode(), NODES.objectNode(), null);
+    }
+    return send(current, method, sent, timeout, true);
+  }
+
+  /** Whether the connection speaks MCP 2026-07-28: each request carries its version and capabilities. */
+  boolean modern() {
+    return modern;
+  }
+
+  /**
+   * A copy of {@code params} with the {@code _meta} an MCP 2026-07-28 request carries: the
+   * protocol version, the gateway as the client, the capabilities of the client the request is
+   * for ({@code capabilities}: what its questions may ask of) and the log level it wants.
+   */
+  ObjectNode stamped(ObjectNode params, JsonNode capabilities, String logLevel) {
+    ObjectNode copy = params.deepCopy();
+    ObjectNode meta = copy.get("_meta") instanceof ObjectNode ? (ObjectNode) copy.get("_meta") : copy.putObject("_meta");
+    meta.put(StatelessMeta.PROTOCOL_VERSION, McpRevision.V2026_07_28.version());
+    meta.putObject(StatelessMeta.CLIENT_INFO).put("name", gateway.serverName()).put("version", gateway.serverVersion());
+    meta.set(StatelessMeta.CLIENT_CAPABILITIES, capabilities.deepCopy());
+    if (logLevel != null) {
+      meta.put(StatelessMeta.LOG_LEVEL, logLevel);
+    } else {
+      meta.remove(StatelessMeta.LOG_LEVEL);
+    }
+    return copy;
   }
 
   private Outgoing send(Connection current, String method, JsonNode params, Duration timeout, boolean cancelOnTimeout) {

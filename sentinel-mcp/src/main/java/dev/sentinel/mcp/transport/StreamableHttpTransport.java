@@ -233,7 +233,52 @@ public final class StreamableHttpTransport implements Transport {
     String session = sessionId;
     Request request = request(HttpMethod.POST, ACCEPT)
         .body(new BytesRequestContent("application/json", body));
+    String stateless = message.path("params").path("_meta").path(STATELESS_VERSION).asString("");
+    if (!stateless.isEmpty()) {
+      // An MCP 2026-07-28 request: no session; the headers mirror the body, as servers check.
+      session = null;
+      String name = mirroredName(method, message.path("params"));
+      request.headers(headers -> {
+        headers.remove("Mcp-Session-Id");
+        headers.put("MCP-Protocol-Version", stateless);
+        headers.put("Mcp-Method", method);
+        if (name != null) {
+          headers.put("Mcp-Name", name);
+        }
+      });
+    }
     dispatch(request, new Stream(Kind.POST, request, id, method, session, null, 0), true);
+  }
+
+  /** The {@code _meta} key of an MCP 2026-07-28 request's protocol version. */
+  private static final String STATELESS_VERSION = "io.modelcontextprotocol/protocolVersion";
+
+  /**
+   * The {@code Mcp-Name} header of an MCP 2026-07-28 request: the tool or prompt name, or the
+   * resource URI, as is when it is visible ASCII, else in the {@code =?base64?...?=} form;
+   * {@code null} for other methods.
+   */
+  static String mirroredName(String method, JsonNode params) {
+    JsonNode value;
+    switch (method) {
+      case "tools/call":
+      case "prompts/get":
+        value = params.path("name");
+        break;
+      case "resources/read":
+        value = params.path("uri");
+        break;
+      default:
+        return null;
+    }
+    if (!value.isString()) {
+      return null;
+    }
+    String text = value.stringValue();
+    boolean plain = !text.isEmpty() && text.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)
+        && !text.startsWith("=?");
+    return plain ? text
+        : "=?base64?" + java.util.Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)) + "?=";
   }
 
   private Request request(HttpMethod method, String accept) {

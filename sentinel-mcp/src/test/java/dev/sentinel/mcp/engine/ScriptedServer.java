@@ -35,6 +35,12 @@ final class ScriptedServer {
   volatile String instructions;
   volatile int pageSize = 100;
   volatile boolean notifyBeforeInitializeReply;
+  /**
+   * Whether the server speaks MCP 2026-07-28 only: it answers {@code server/discover} and
+   * refuses {@code initialize}, as a modern server does. Else it speaks the revision of {@link
+   * #protocolVersion} and answers {@code server/discover} as an unknown method.
+   */
+  volatile boolean modern;
   /** Runs when the gateway says {@code notifications/initialized}: to die right after a good start. */
   volatile Runnable afterInitialize;
   final List<ObjectNode> tools = new CopyOnWriteArrayList<>();
@@ -231,7 +237,24 @@ final class ScriptedServer {
   ObjectNode standard(InProcessTransport transport, JsonRpcMessage message) {
     JsonNode params = message.params();
     switch (message.method()) {
+      case "server/discover": {
+        if (!modern) {
+          return JsonRpc.methodNotFound(message.id(), message.method());
+        }
+        ObjectNode result = NODES.objectNode().put("resultType", "complete");
+        result.putArray("supportedVersions").add(McpRevision.V2026_07_28.version());
+        result.set("capabilities", capabilities);
+        result.putObject("_meta").putObject(StatelessMeta.SERVER_INFO).put("name", name).put("version", "1.0");
+        if (instructions != null) {
+          result.put("instructions", instructions);
+        }
+        return JsonRpc.result(message.id(), result);
+      }
       case "initialize": {
+        if (modern) {
+          return JsonRpc.error(message.id(), dev.sentinel.mcp.jsonrpc.ErrorCode.METHOD_NOT_FOUND, "initialize is not part of MCP 2026-07-28 (this server speaks"
+              + " 2026-07-28 only)");
+        }
         if (notifyBeforeInitializeReply) {
           try {
             transport.send(JsonRpc.notification("notifications/tools/list_changed", null));

@@ -49,8 +49,28 @@ class SharedRequestStatesTest {
 
   /** A gateway with its own backend (the same program), sharing {@code ledger} if not null. */
   private GatewayFixture gateway(RequestStateLedger ledger) {
+    return gateway(ledger, false);
+  }
+
+  /**
+   * As above; a {@code modern} backend speaks MCP 2026-07-28 and asks for a name in its result
+   * (key {@code user_name}, its own state {@code alpha-state}) before it answers any call.
+   */
+  private GatewayFixture gateway(RequestStateLedger ledger, boolean modern) {
     ScriptedServer alpha = new ScriptedServer("alpha").withTools("refund", "greet");
+    alpha.modern = modern;
     alpha.handlers.put("tools/call", request -> {
+      if (modern) {
+        JsonNode name = request.params().path("inputResponses").path("user_name").path("content").path("name");
+        if (name.isMissingNode() || !"alpha-state".equals(request.params().path("requestState").asString(""))) {
+          ObjectNode result = NODES.objectNode().put("resultType", "input_required").put("requestState", "alpha-state");
+          ObjectNode asked = result.putObject("inputRequests").putObject("user_name");
+          asked.put("method", "elicitation/create");
+          asked.putObject("params").put("message", "Your name?");
+          return JsonRpc.result(request.id(), result);
+        }
+        return JsonRpc.result(request.id(), text("hello " + name.asString()));
+      }
       if (!"greet".equals(request.params().path("name").asString())) {
         return JsonRpc.result(request.id(), text("refunded"));
       }
@@ -115,6 +135,31 @@ class SharedRequestStatesTest {
     assertThat(thenHere.result().path("content").get(0).path("text").asString()).as("%s", thenHere.raw())
         .isEqualTo("hello");
     assertThat(backends.get(0).received("tools/call")).hasSize(1);
+  }
+
+  @Test
+  void aConfirmedCall_whoseModernBackendAsks_continuesThroughEitherGateway_unconfirmedAgain_andOnce() {
+    RequestStateLedger ledger = RequestStateLedger.inMemory(new ManualClock());
+    GatewayFixture a = gateway(ledger, true);
+    GatewayFixture b = gateway(ledger, true);
+    ObjectNode call = call("alpha__refund");
+
+    String confirmation = a.client().call("tools/call", call).result().path("requestState").asString();
+    JsonNode asked = b.client().call("tools/call", confirmed(call, confirmation)).result();
+    assertThat(asked.path("inputRequests").has("user_name")).as("%s", asked).isTrue();
+    ObjectNode answer = call.deepCopy();
+    answer.putObject("inputResponses").putObject("user_name").put("action", "accept")
+        .putObject("content").put("name", "Ada");
+    answer.put("requestState", asked.path("requestState").asString());
+
+    JsonRpcMessage done = a.client().call("tools/call", answer);
+    JsonRpcMessage replayed = b.client().call("tools/call", answer);
+
+    assertThat(done.result().path("content").get(0).path("text").asString()).as("%s", done.raw())
+        .isEqualTo("hello Ada");
+    assertThat(replayed.error().path("message").asString()).as("%s", replayed.raw()).contains("used before");
+    assertThat(backends.get(0).received("tools/call")).as("the retry reached a's backend with the state").hasSize(1);
+    assertThat(backends.get(1).received("tools/call")).as("the replay forwarded nothing").hasSize(1);
   }
 
   @Test

@@ -1,0 +1,293 @@
+package dev.sentinel.mcp.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sentinel.api.AuditEvent;
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Outcome;
+import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Backends that speak MCP 2026-07-28: found by the {@code server/discover} probe (an older
+ * backend is initialized after it), reached with stateless requests that declare the client's
+ * capabilities, and their questions ({@code input_required} results) governed on the way to
+ * the client: passed to a 2026-07-28 client under the backend's keys with a state the gateway
+ * signs around the backend's, and asked of an older client as requests of its session.
+ */
+class ModernBackendTest {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final ScriptedServer alpha = new ScriptedServer("alpha").withTools("greet", "echo");
+  private final ScriptedServer beta = new ScriptedServer("beta").withTools("think");
+  private GatewayFixture fixture;
+
+  @AfterEach
+  void close() {
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  private GatewayFixture start(Consumer<McpGateway.Builder> options) {
+    alpha.modern = true;
+    beta.modern = true;
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha, beta), GatewayFixture.twoPrincipals(), options);
+    return fixture;
+  }
+
+  /**
+   * alpha's {@code greet} asks for a name under its own key {@code user_name}, with its own
+   * state; given an answer and that state, it greets; it reports what it received.
+   */
+  private void greetAsks() {
+    alpha.handlers.put("tools/call", request -> {
+      JsonNode params = request.params();
+      JsonNode answer = params.path("inputResponses").path("user_name");
+      if (answer.isMissingNode()) {
+        ObjectNode result = NODES.objectNode().put("resultType", "input_required");
+        ObjectNode asked = result.putObject("inputRequests").putObject("user_name");
+        asked.put("method", "elicitation/create");
+        asked.set("params", question("Your name?"));
+        result.put("requestState", "alpha-state-1");
+        return JsonRpc.result(request.id(), result);
+      }
+      ObjectNode result = text(answer.path("action").asString() + ": " + answer.path("content").path("name").asString()
+          + " (state " + params.path("requestState").asString("none") + ")");
+      result.put("resultType", "complete");
+      return JsonRpc.result(request.id(), result);
+    });
+  }
+
+  @Test
+  void aBackendThatAnswersDiscover_isNeverInitialized_andEachRequestDeclaresItsClientsCapabilities() {
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    ObjectNode capabilities = NODES.objectNode();
+    capabilities.putObject("elicitation");
+    client.initialize(McpRevision.V2025_11_25.version(), capabilities);
+
+    JsonRpcMessage answer = client.call("tools/call", NODES.objectNode().put("name", "alpha__echo"));
+
+    assertThat(alpha.received("initialize")).isEmpty();
+    assertThat(alpha.received("server/discover")).isNotEmpty();
+    JsonNode meta = alpha.received("tools/call").get(0).params().path("_meta");
+    assertThat(meta.path(StatelessMeta.PROTOCOL_VERSION).asString()).isEqualTo("2026-07-28");
+    assertThat(meta.path(StatelessMeta.CLIENT_INFO).path("name").asString()).isEqualTo("sentinel-test");
+    assertThat(meta.path(StatelessMeta.CLIENT_CAPABILITIES).has("elicitation")).isTrue();
+    assertThat(meta.path(StatelessMeta.CLIENT_CAPABILITIES).has("sampling"))
+        .as("the client did not declare sampling, so the backend may not ask for it").isFalse();
+    assertThat(answer.result().path("content").get(0).path("text").asString()).isEqualTo("alpha:echo");
+    assertThat(fixture.gateway.backends().get("alpha").protocolVersion()).isEqualTo("2026-07-28");
+  }
+
+  @Test
+  void anOlderBackend_answersTheProbeWithAnError_andIsInitialized_itsRequestsCarryNoStatelessMeta() {
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha), GatewayFixture.twoPrincipals(), b -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+
+    client.call("tools/call", NODES.objectNode().put("name", "alpha__echo"));
+
+    assertThat(alpha.received.get(0).method()).isEqualTo("server/discover");
+    assertThat(alpha.received("initialize")).hasSize(1);
+    assertThat(StatelessMeta.declared(alpha.received("tools/call").get(0).params())).isFalse();
+  }
+
+  @Test
+  void aModernBackendsQuestion_reachesAStatelessClientUnderTheBackendsKey_andTheRetryBringsTheBackendItsState() {
+    greetAsks();
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    ObjectNode call = call("alpha__greet", "elicitation");
+
+    JsonNode first = client.call("tools/call", call).result();
+
+    assertThat(first.path("resultType").asString()).as("%s", first).isEqualTo("input_required");
+    assertThat(first.path("inputRequests").path("user_name").path("method").asString()).isEqualTo("elicitation/create");
+    String state = first.path("requestState").asString();
+    assertThat(state).startsWith(RequestStates.RELAY_PREFIX).doesNotContain("alpha-state-1");
+
+    ObjectNode retry = retry(call, first, "user_name", accept("Ada"));
+    ((ObjectNode) retry.get("inputResponses")).set("never_asked", accept("Eve"));
+    JsonNode done = client.call("tools/call", retry).result();
+
+    assertThat(done.path("resultType").asString()).as("%s", done).isEqualTo("complete");
+    assertThat(done.path("content").get(0).path("text").asString()).isEqualTo("accept: Ada (state alpha-state-1)");
+    JsonNode forwarded = alpha.received("tools/call").get(1).params();
+    assertThat(forwarded.path("requestState").asString()).isEqualTo("alpha-state-1");
+    assertThat(forwarded.path("inputResponses").has("never_asked"))
+        .as("an answer to a question the gateway never passed on does not reach the backend").isFalse();
+    List<AuditEvent> trail = fixture.trail();
+    assertThat(trail).filteredOn(e -> "elicitation/create".equals(e.method())).singleElement()
+        .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.ALLOWED));
+  }
+
+  @Test
+  void aRelayedState_thatIsAltered_replayed_anothersOrForOtherArguments_isRefused_andNothingReachesTheBackend() {
+    greetAsks();
+    start(builder -> {});
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    ScriptedClient bob = fixture.client(Credentials.bearer("bob"));
+    ObjectNode call = call("alpha__greet", "elicitation");
+    JsonNode first = alice.call("tools/call", call).result();
+    String state = first.path("requestState").asString();
+
+    ObjectNode altered = retry(call, first, "user_name", accept("Ada"));
+    altered.put("requestState", state.substring(0, state.length() - 2) + (state.endsWith("A") ? "BB" : "AA"));
+    ObjectNode otherArguments = retry(call, first, "user_name", accept("Ada"));
+    ((ObjectNode) otherArguments.get("arguments")).put("who", "root");
+
+    assertRefused(alice.call("tools/call", altered));
+    assertRefused(bob.call("tools/call", retry(call, first, "user_name", accept("Ada"))));
+    assertRefused(alice.call("tools/call", otherArguments));
+    assertThat(alpha.received("tools/call")).as("only the first call reached the backend").hasSize(1);
+
+    assertThat(alice.call("tools/call", retry(call, first, "user_name", accept("Ada"))).result()
+        .path("resultType").asString()).isEqualTo("complete");
+    assertRefused(alice.call("tools/call", retry(call, first, "user_name", accept("Ada"))));
+    assertThat(alpha.received("tools/call")).as("the replay did not reach the backend").hasSize(2);
+  }
+
+  @Test
+  void answersSentWithoutAState_neverReachTheBackend_whichAsksAgain() {
+    greetAsks();
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    ObjectNode call = call("alpha__greet", "elicitation");
+    call.putObject("inputResponses").set("user_name", accept("Mallory"));
+
+    JsonNode answer = client.call("tools/call", call).result();
+
+    assertThat(answer.path("resultType").asString()).isEqualTo("input_required");
+    assertThat(alpha.received("tools/call").get(0).params().has("inputResponses")).isFalse();
+  }
+
+  @Test
+  void aQuestionThePolicyRefuses_neverReachesTheClient_andRefusesTheCall() {
+    beta.handlers.put("tools/call", request -> {
+      ObjectNode result = NODES.objectNode().put("resultType", "input_required");
+      ObjectNode asked = result.putObject("inputRequests").putObject("summary");
+      asked.put("method", "sampling/createMessage");
+      asked.putObject("params").put("maxTokens", 5);
+      return JsonRpc.result(request.id(), result);
+    });
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+
+    JsonRpcMessage answer = client.call("tools/call", call("beta__think", "sampling"));
+
+    assertThat(answer.kind()).as("%s", answer.raw()).isEqualTo(JsonRpcMessage.Kind.ERROR);
+    assertThat(answer.error().path("message").asString()).contains("beta may not sample");
+    assertThat(answer.raw().toString()).doesNotContain("maxTokens");
+    assertThat(fixture.trail()).filteredOn(e -> "sampling/createMessage".equals(e.method())).singleElement()
+        .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.DENIED));
+  }
+
+  @Test
+  void aQuestionForACapabilityTheClientDidNotDeclare_isAnsweredWithMissingCapability() {
+    greetAsks();
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+
+    JsonRpcMessage answer = client.call("tools/call", call("alpha__greet", "sampling"));
+
+    assertThat(answer.error().path("code").asInt()).as("%s", answer.raw())
+        .isEqualTo(ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code());
+    assertThat(alpha.received("tools/call").get(0).params().path("_meta").path(StatelessMeta.CLIENT_CAPABILITIES)
+        .has("elicitation")).isFalse();
+  }
+
+  @Test
+  void anOlderClient_isAskedTheModernBackendsQuestion_andTheBackendIsRetriedWithItsAnswer() {
+    greetAsks();
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    ObjectNode capabilities = NODES.objectNode();
+    capabilities.putObject("elicitation");
+    client.initialize(McpRevision.V2025_06_18.version(), capabilities);
+    client.onRequest = request -> JsonRpc.result(request.id(), accept("Grace"));
+
+    JsonRpcMessage answer = client.call("tools/call", NODES.objectNode().put("name", "alpha__greet"));
+
+    assertThat(answer.result().path("content").get(0).path("text").asString()).as("%s", answer.raw())
+        .isEqualTo("accept: Grace (state alpha-state-1)");
+    assertThat(answer.result().has("resultType")).as("a 2025-06-18 client gets no resultType").isFalse();
+    assertThat(client.requests).singleElement().satisfies(r -> {
+      assertThat(r.method()).isEqualTo("elicitation/create");
+      assertThat(r.params().path("message").asString()).isEqualTo("Your name?");
+    });
+    assertThat(alpha.received("tools/call")).hasSize(2);
+  }
+
+  @Test
+  void aMalformedInputRequiredResult_isAnError_andNothingOfItIsPassedOn() {
+    alpha.handlers.put("tools/call", request -> {
+      ObjectNode result = NODES.objectNode().put("resultType", "input_required");
+      result.putObject("inputRequests").putObject("sneaky").put("method", "tools/call")
+          .putObject("params").put("name", "delete_everything");
+      return JsonRpc.result(request.id(), result);
+    });
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+
+    JsonRpcMessage call = client.call("tools/call", call("alpha__echo", "elicitation"));
+
+    assertThat(call.kind()).isEqualTo(JsonRpcMessage.Kind.ERROR);
+    assertThat(call.error().path("message").asString()).contains("malformed input_required");
+    assertThat(call.raw().toString()).doesNotContain("delete_everything");
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static void assertRefused(JsonRpcMessage answer) {
+    assertThat(answer.kind()).as("%s", answer.raw()).isEqualTo(JsonRpcMessage.Kind.ERROR);
+    assertThat(answer.error().path("data").path("rules").get(0).asString()).isEqualTo(StatelessMeta.RULE);
+  }
+
+  /** A stateless call that declares these client capabilities. */
+  private static ObjectNode call(String tool, String... capabilities) {
+    ObjectNode params = StatelessClientTest.params();
+    ObjectNode declared = (ObjectNode) params.get("_meta").get(StatelessMeta.CLIENT_CAPABILITIES);
+    for (String capability : capabilities) {
+      declared.putObject(capability);
+    }
+    params.put("name", tool);
+    params.putObject("arguments").put("who", "me");
+    return params;
+  }
+
+  private static ObjectNode retry(ObjectNode call, JsonNode asked, String key, JsonNode answer) {
+    ObjectNode retry = call.deepCopy();
+    retry.putObject("inputResponses").set(key, answer);
+    retry.put("requestState", asked.path("requestState").asString());
+    return retry;
+  }
+
+  private static ObjectNode accept(String name) {
+    ObjectNode answer = NODES.objectNode().put("action", "accept");
+    answer.putObject("content").put("name", name);
+    return answer;
+  }
+
+  private static ObjectNode question(String message) {
+    ObjectNode params = NODES.objectNode().put("message", message);
+    params.putObject("requestedSchema").put("type", "object").putObject("properties")
+        .putObject("name").put("type", "string");
+    return params;
+  }
+
+  private static ObjectNode text(String text) {
+    ObjectNode result = NODES.objectNode();
+    result.putArray("content").addObject().put("type", "text").put("text", text);
+    return result;
+  }
+}
