@@ -13,6 +13,11 @@ export const sentinel = join(repo, "bin", "sentinel");
 export const modules = join(here, "node_modules");
 export const everything = join(modules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
 export const fixture = join(here, "fixtures", "conformance-server.mjs");
+/**
+ * The dual-era conformance fixture on the TypeScript SDK 2.x (2025-era `initialize` and MCP
+ * 2026-07-28, with the multi round-trip tools): stdio by default, Streamable HTTP with `--http PORT`.
+ */
+export const fixture2026 = join(here, "fixtures", "conformance-server-2026.mjs");
 export const loopback = join(here, "preload", "loopback.cjs");
 /**
  * The conformance suite needs Node 22: this Node if it is one, else the binary of the optional
@@ -162,6 +167,14 @@ export async function startEverythingHttp() {
   return { url: `http://127.0.0.1:${port}/mcp`, handle };
 }
 
+/** Starts the dual-era fixture's Streamable HTTP mode on 127.0.0.1 (a free port); resolves to { url, handle }. */
+export async function startFixture2026Http() {
+  const handle = startProcess(process.execPath, [fixture2026, "--http", "0"], {
+    ready: /fixture listening on (http:\/\/\S+)/ });
+  const match = await handle.started;
+  return { url: match[1], handle };
+}
+
 /**
  * Runs `conformance server --url url --suite active` (Node 22), or with `requirements` the
  * 0.2.0 alpha's `--requirements <revision>`, and returns
@@ -193,6 +206,15 @@ export async function runConformance(url, { requirements } = {}) {
     scenarios.set(name, { passed: failures.length === 0, failures, warnings });
   }
   return { scenarios, output, dir: out };
+}
+
+/**
+ * The scenarios a `--requirements` run lists as not scored, as a Map of name to kind
+ * ("extension", "pending").
+ */
+export function unscoredScenarios(run) {
+  const section = run.output.split(/Not scored for [^\n]*\n/)[1] ?? "";
+  return new Map([...section.matchAll(/^\s+[✓✗] (\S+) \((\w+)\)/gm)].map((m) => [m[1], m[2]]));
 }
 
 /** Every server scenario, as `conformance list --server` prints them (active and pending). */
