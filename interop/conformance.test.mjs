@@ -3,15 +3,16 @@
 // scenario passes; fronting server-everything, every scenario that passes against
 // server-everything directly passes through Sentinel too, and dns-rebinding-protection passes.
 // With the suite's 0.2.0 alpha, `--requirements 2026-07-28` through `sentinel http` fronting the
-// fixture (a 2025-11-25 stdio server: Sentinel speaks 2026-07-28 to the suite): every scored
-// scenario passes but those that need multi round-trip requests (MRTR, not built yet), which
-// are listed below with the reason they fail; the pending scenarios pass too.
+// dual-era fixture (fixtures/conformance-server-2026.mjs, on the TypeScript SDK 2.x server, which
+// Sentinel reaches at 2026-07-28): every scored scenario passes, the multi round-trip ones
+// included (the fixture's own input_required results, relayed), and the pending ones too.
 // The suite cannot send credentials, so these gateways map requests without credentials to a
 // principal (`server.anonymous`); wrong credentials are still refused (http-sdk.test.mjs).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  fixture, everything, workDir, writeGatewayConfig, startGateway, startEverythingHttp,
+  fixture, fixture2026, everything, workDir, writeGatewayConfig, startGateway, startEverythingHttp,
+  startFixture2026Http,
   stopProcess, runConformance, listedScenarios, resultTable,
 } from "./lib/harness.mjs";
 
@@ -56,59 +57,48 @@ test("every active conformance scenario passes through sentinel http fronting th
   assert.deepEqual(failuresOf(run, names), []);
 });
 
-// Scored for 2026-07-28, failing until multi round-trip requests reach a 2026-07-28 client
-// through Sentinel (MRTR, issue 12 item 2): each calls a test_input_required_result_* tool or
-// prompt and checks the server's own input request keys ("user_name", "capital_question", ...)
-// and requestState. So they need a 2026-07-28 backend whose input_required results Sentinel
-// passes through (items 2 and 3: the fixture on the TypeScript SDK 2.x server); a 2025-11-25
-// backend's elicitation/create could only become an input_required result with keys Sentinel
-// mints. The fixture does not serve these names yet. Remove a name once it passes.
-const awaitingMrtr = [
-  "input-required-result-basic-elicitation",
-  "input-required-result-basic-sampling",
-  "input-required-result-basic-list-roots",
-  "input-required-result-request-state",
-  "input-required-result-multiple-input-requests",
-  "input-required-result-multi-round",
-  "input-required-result-non-tool-request",
-  "input-required-result-result-type",
-  "input-required-result-tampered-state",
-  "input-required-result-capability-check",
-];
-
 /** The scenarios a `--requirements` run lists as not scored, by kind ("extension", "pending"). */
 function notScored(run) {
   const section = run.output.split(/Not scored for [^\n]*\n/)[1] ?? "";
   return new Map([...section.matchAll(/^\s+[✓✗] (\S+) \((\w+)\)/gm)].map((m) => [m[1], m[2]]));
 }
 
-test("MCP 2026-07-28 requirements through sentinel http fronting the fixture: all scored scenarios pass but those awaiting MRTR", async (t) => {
-  const run = await withProcess(gatewayFronting("fixture", [fixture]),
-    async ({ url }) => runConformance(url, { requirements: "2026-07-28" }));
-  const count = /Running requirements 2026-07-28 \((\d+) scenarios\)/.exec(run.output);
-  assert.ok(count, "the suite says how many scenarios it runs:\n" + run.output.slice(0, 2000));
-  assert.equal(run.scenarios.size, Number(count[1]), "a result for every scenario");
-  const unscored = notScored(run);
-  const scored = [...run.scenarios.keys()].filter((n) => !unscored.has(n)).sort();
-  const passing = scored.filter((n) => run.scenarios.get(n).passed);
-  t.diagnostic(`2026-07-28 scored scenarios: ${passing.length}/${scored.length} pass`);
-  t.diagnostic("\n" + resultTable([{ title: "fixture through sentinel http (2026-07-28)", run }],
-    [...scored, ...[...unscored.keys()].sort()]));
-  assert.ok(scored.length >= 37, `scored ${scored.length} scenarios`);
-  assert.deepEqual(failuresOf(run, scored.filter((n) => !awaitingMrtr.includes(n))), [],
-    "every scored scenario passes but those awaiting MRTR");
-  for (const name of awaitingMrtr) {
-    const result = run.scenarios.get(name);
-    assert.ok(result, `${name} is still scored`);
-    assert.ok(!result.passed, `${name} passes now: take it off the awaitingMrtr list`);
-    t.diagnostic(`awaiting MRTR: ${name}: ${result.failures.join("; ").slice(0, 200)}`);
-  }
-  // Pending scenarios are not scored yet; they pass all the same (the headers Sentinel checks).
-  const pending = [...unscored].filter(([, kind]) => kind === "pending").map(([n]) => n);
-  assert.ok(pending.length > 0, "some pending scenarios ran");
-  assert.deepEqual(failuresOf(run, pending), []);
-  // The Tasks extension (`tasks-*`) is not scored and not served: Sentinel does not relay tasks yet.
-});
+for (const transport of ["stdio", "Streamable HTTP"]) {
+  test(`MCP 2026-07-28 requirements through sentinel http fronting the dual-era fixture on ${transport}: every scored scenario passes`, async (t) => {
+    const backend = transport === "stdio" ? null : await startFixture2026Http();
+    if (backend) started.add(backend.handle);
+    const start = backend
+      ? () => startGateway(writeGatewayConfig(workDir("conformance"), { name: "fixture", url: backend.url, anonymous: "conformance" }))
+      : gatewayFronting("fixture", [fixture2026]);
+    const run = await withProcess(start,
+      async ({ url, handle }) => {
+        const result = await runConformance(url, { requirements: "2026-07-28" });
+        assert.match(handle.output, /backend fixture is up \(MCP 2026-07-28\)/, "Sentinel reached the fixture at 2026-07-28");
+        return result;
+      });
+    const count = /Running requirements 2026-07-28 \((\d+) scenarios\)/.exec(run.output);
+    assert.ok(count, "the suite says how many scenarios it runs:\n" + run.output.slice(0, 2000));
+    assert.equal(run.scenarios.size, Number(count[1]), "a result for every scenario");
+    const unscored = notScored(run);
+    const scored = [...run.scenarios.keys()].filter((n) => !unscored.has(n)).sort();
+    const passing = scored.filter((n) => run.scenarios.get(n).passed);
+    t.diagnostic(`2026-07-28 scored scenarios: ${passing.length}/${scored.length} pass`);
+    t.diagnostic("\n" + resultTable([{ title: "dual-era fixture through sentinel http (2026-07-28)", run }],
+      [...scored, ...[...unscored.keys()].sort()]));
+    assert.ok(scored.length >= 37, `scored ${scored.length} scenarios`);
+    assert.ok(scored.some((n) => n.startsWith("input-required-result-")), "the multi round-trip scenarios are scored");
+    assert.deepEqual(failuresOf(run, scored), [], "every scored scenario passes");
+    // Pending scenarios are not scored yet; they pass all the same (the headers Sentinel checks).
+    const pending = [...unscored].filter(([, kind]) => kind === "pending").map(([n]) => n);
+    assert.ok(pending.length > 0, "some pending scenarios ran");
+    assert.deepEqual(failuresOf(run, pending), []);
+    // The Tasks extension (`tasks-*`) is not scored and not served: Sentinel does not relay tasks yet.
+    if (backend) {
+      await stopProcess(backend.handle);
+      started.delete(backend.handle);
+    }
+  });
+}
 
 test("server-everything: what passes directly passes through sentinel http, and DNS rebinding is refused", async (t) => {
   const direct = await withProcess(startEverythingHttp, async ({ url }) => runConformance(url));

@@ -109,9 +109,10 @@ export async function stopProcess(handle) {
  * with a policy that lets role `tester` do anything, and a SQLite key store beside it. With
  * `anonymous`, requests without credentials run as that principal id with role `tester` (the
  * conformance suite cannot send credentials); without it they get 401. `denyTools` are denied
- * to everyone by a rule `not-these`.
+ * to everyone by a rule `not-these`. With `url`, the backend is that Streamable HTTP server
+ * instead of the stdio `command`.
  */
-export function writeGatewayConfig(dir, { name, command, args, anonymous, denyTools = [] }) {
+export function writeGatewayConfig(dir, { name, command, args, url, anonymous, denyTools = [] }) {
   // With denyTools, a rule before the allow-all denies those tools (a denial is -32012).
   const deny = denyTools.length === 0 ? "" : `
   - id: not-these
@@ -132,7 +133,8 @@ gateway:
 backends:
   - name: ${name}
     isolation: per_session
-    stdio: { command: ${JSON.stringify(command)}, args: ${JSON.stringify(args)}, inherit_env: [PATH, HOME] }
+    ${url ? `http: { url: ${JSON.stringify(url)} }`
+      : `stdio: { command: ${JSON.stringify(command)}, args: ${JSON.stringify(args)}, inherit_env: [PATH, HOME] }`}
 policy: { file: policy.yaml }
 audit:
   sinks: [ { jsonl: audit.jsonl } ]

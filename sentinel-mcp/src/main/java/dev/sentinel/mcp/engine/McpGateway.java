@@ -125,6 +125,7 @@ public final class McpGateway implements AutoCloseable {
   private final Duration requestTimeout;
   private final RequestStates requestStates;
   private final Duration startTimeout;
+  private final Duration probePatience;
   private final Duration restartMin;
   private final Duration restartMax;
   private final int maxPendingRequests;
@@ -175,6 +176,7 @@ public final class McpGateway implements AutoCloseable {
     this.naming = new Naming(backends, builder.separator, builder.prefixSingleBackend);
     this.requestTimeout = builder.requestTimeout;
     this.startTimeout = builder.startTimeout;
+    this.probePatience = builder.probePatience;
     this.restartMin = builder.restartMin;
     this.restartMax = builder.restartMax;
     this.maxPendingRequests = builder.maxPendingRequests;
@@ -660,6 +662,11 @@ public final class McpGateway implements AutoCloseable {
 
   Duration startTimeout() {
     return startTimeout;
+  }
+
+  /** How long a backend's {@code server/discover} probe is waited on before {@code initialize} is sent anyway. */
+  Duration probePatience() {
+    return probePatience;
   }
 
   Duration restartMin() {
@@ -1323,6 +1330,7 @@ public final class McpGateway implements AutoCloseable {
     private boolean prefixSingleBackend = true;
     private Duration requestTimeout = Duration.ofSeconds(60);
     private Duration startTimeout = Duration.ofSeconds(30);
+    private Duration probePatience = Upstream.PROBE_PATIENCE;
     private int maxPendingRequests = 256;
     private int maxInFlightPerPrincipal = 32;
     private Duration restartMin = Duration.ofMillis(500);
@@ -1442,6 +1450,12 @@ public final class McpGateway implements AutoCloseable {
     /** How long {@link #start()} waits for backends to initialize; 30 s by default. */
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = positive(timeout, "startTimeout");
+      return this;
+    }
+
+    /** How long the {@code server/discover} probe is waited on before {@code initialize} is sent too (tests). */
+    Builder probePatience(Duration patience) {
+      this.probePatience = positive(patience, "probePatience");
       return this;
     }
 

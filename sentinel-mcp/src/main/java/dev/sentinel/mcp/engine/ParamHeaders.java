@@ -1,12 +1,12 @@
 package dev.sentinel.mcp.engine;
 
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
+import dev.sentinel.mcp.transport.ParamHeaderMirror;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,31 +35,14 @@ final class ParamHeaders {
   static final String PREFIX = "mcp-param-";
   private static final String BASE64_PREFIX = "=?base64?";
   private static final String BASE64_SUFFIX = "?=";
-  private static final int MAX_DEPTH = 32;
 
   private ParamHeaders() {}
 
   /** The annotated properties of a tool's input schema: header name (lower case) to property path. */
   static Map<String, List<String>> annotations(JsonNode inputSchema) {
     Map<String, List<String>> found = new LinkedHashMap<>();
-    collect(inputSchema, new ArrayList<>(), found);
+    ParamHeaderMirror.annotations(inputSchema).forEach((header, path) -> found.put(header.toLowerCase(Locale.ROOT), path));
     return found;
-  }
-
-  private static void collect(JsonNode schema, List<String> path, Map<String, List<String>> found) {
-    JsonNode properties = schema == null ? null : schema.get("properties");
-    if (properties == null || !properties.isObject() || path.size() >= MAX_DEPTH) {
-      return;
-    }
-    for (Map.Entry<String, JsonNode> property : properties.properties()) {
-      List<String> at = new ArrayList<>(path);
-      at.add(property.getKey());
-      JsonNode header = property.getValue().get("x-mcp-header");
-      if (header != null && header.isString() && !header.stringValue().isEmpty()) {
-        found.putIfAbsent(header.stringValue().toLowerCase(Locale.ROOT), List.copyOf(at));
-      }
-      collect(property.getValue(), at, found);
-    }
   }
 
   /**

@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -45,7 +44,7 @@ final class Upstream {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   /** How long the {@code server/discover} probe waits before {@code initialize} is sent anyway. */
-  static final Duration PROBE_PATIENCE = Duration.ofSeconds(2);
+  static final Duration PROBE_PATIENCE = Duration.ofSeconds(5);
   /** How long the stream of a modern backend's list changes is waited on: as long as the connection lives. */
   private static final Duration LISTEN_LIFE = Duration.ofDays(3650);
 
@@ -66,8 +65,6 @@ final class Upstream {
   private McpRevision revision;
   /** Whether the connection speaks MCP 2026-07-28: stateless requests, each carrying its {@code _meta}. */
   private volatile boolean modern;
-  /** The attempts that sent {@code initialize} (a legacy server, or one slow to answer the probe). */
-  private final Set<Connection> initializing = ConcurrentHashMap.newKeySet();
   private int restarts;
   private int consecutiveFailures;
   private String lastError;
@@ -194,55 +191,83 @@ final class Upstream {
       failed(attempt, "cannot start: " + e.getMessage());
       return;
     }
-    AtomicBoolean settled = new AtomicBoolean();
-    probe.response().whenComplete((response, failure) -> discovered(attempt, settled, response, failure));
+    Probe state = new Probe();
+    probe.response().whenComplete((response, failure) -> discovered(attempt, state, response, failure));
     // A legacy server may not answer a request before initialize at all: after a while it is
-    // initialized anyway, and whichever answer comes first decides the revision.
+    // initialized anyway (see Probe for which answer then decides).
     CompletableFuture.runAsync(() -> {
       if (!probe.response().isDone()) {
-        initialize(attempt, settled);
+        initialize(attempt, state);
       }
-    }, CompletableFuture.delayedExecutor(PROBE_PATIENCE.toMillis(), TimeUnit.MILLISECONDS, gateway.executor()));
+    }, CompletableFuture.delayedExecutor(gateway.probePatience().toMillis(), TimeUnit.MILLISECONDS,
+        gateway.executor()));
+  }
+
+  /**
+   * What the start of one connection has learned. Once {@code initialize} is sent, its answer
+   * decides: a server that took it serves this connection under the legacy revision it
+   * negotiated (the specification scopes that to the stdio process), even if it also answered
+   * the probe; only when it refuses does the probe's modern answer stand. Guarded by its lock.
+   */
+  private static final class Probe {
+    boolean settled;
+    boolean initializeSent;
+    /** The probe's result when it named 2026-07-28; {@code null} otherwise. */
+    JsonNode modern;
+    /** Whether the probe has answered (or failed). */
+    boolean probed;
   }
 
   /** The probe's answer: a modern server is up at once; anything else falls back to {@code initialize}. */
-  private void discovered(Connection attempt, AtomicBoolean settled, JsonRpcMessage response, Throwable failure) {
-    if (failure != null) {
-      Throwable cause = unwrap(failure);
-      if (cause instanceof TimeoutException) {
-        if (!settled.get()) {
-          failed(attempt, "no answer to server/discover or initialize within " + gateway.startTimeout().toMillis()
-              + " ms");
+  private void discovered(Connection attempt, Probe state, JsonRpcMessage response, Throwable failure) {
+    if (failure != null && !(unwrap(failure) instanceof TimeoutException)) {
+      synchronized (state) {
+        if (state.settled) {
+          return;
         }
-      } else if (settled.compareAndSet(false, true)) {
-        failed(attempt, "server/discover failed: " + cause.getMessage());
+        state.settled = true;
       }
+      failed(attempt, "server/discover failed: " + unwrap(failure).getMessage());
       return;
     }
-    if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+    JsonNode result = failure == null && response.kind() != JsonRpcMessage.Kind.ERROR ? response.result() : null;
+    boolean modern = false;
+    if (result != null) {
+      for (JsonNode version : result.path("supportedVersions")) {
+        modern |= McpRevision.ofStateless(version.asString("")).isPresent();
+      }
+    }
+    if (failure == null && response.kind() == JsonRpcMessage.Kind.ERROR) {
       JsonNode supported = response.error().path("data").path("supported");
       if (response.error().path("code").asInt() == ErrorCode.UNSUPPORTED_PROTOCOL_VERSION.code()
           && supported.isArray() && !speaksAny(supported)) {
         // A modern server that speaks none of Sentinel's versions: initialize would not help.
-        if (settled.compareAndSet(false, true)) {
-          failed(attempt, "the server speaks MCP " + supported + ", none of " + McpRevision.supportedVersions());
+        synchronized (state) {
+          if (state.settled) {
+            return;
+          }
+          state.settled = true;
         }
+        failed(attempt, "the server speaks MCP " + supported + ", none of " + McpRevision.supportedVersions());
         return;
       }
-      initialize(attempt, settled);
-      return;
     }
-    JsonNode result = response.result();
-    boolean modern = false;
-    for (JsonNode version : result.path("supportedVersions")) {
-      modern |= McpRevision.ofStateless(version.asString("")).isPresent();
+    boolean initializeSent;
+    synchronized (state) {
+      state.probed = true;
+      state.modern = modern ? result : null;
+      initializeSent = state.initializeSent;
+      if (modern && !initializeSent) {
+        state.settled = true;
+      }
     }
-    if (!modern) {
-      initialize(attempt, settled);
-      return;
-    }
-    if (settled.compareAndSet(false, true)) {
+    if (modern && !initializeSent) {
       up(attempt, McpRevision.V2026_07_28, result);
+    } else if (!modern) {
+      if (failure != null && initializeSent) {
+        return; // no answer to the probe: initialize, sent meanwhile, decides
+      }
+      initialize(attempt, state);
     }
   }
 
@@ -257,9 +282,12 @@ final class Upstream {
   }
 
   /** Starts a legacy session with {@code initialize}, once per attempt. */
-  private void initialize(Connection attempt, AtomicBoolean settled) {
-    if (!initializing.add(attempt)) {
-      return;
+  private void initialize(Connection attempt, Probe state) {
+    synchronized (state) {
+      if (state.settled || state.initializeSent) {
+        return;
+      }
+      state.initializeSent = true;
     }
     Outgoing init;
     try {
@@ -271,13 +299,25 @@ final class Upstream {
       params.putObject("clientInfo").put("name", gateway.serverName()).put("version", gateway.serverVersion());
       init = send(attempt, "initialize", params, gateway.startTimeout(), false);
     } catch (RuntimeException e) {
-      if (settled.compareAndSet(false, true)) {
-        failed(attempt, "cannot start: " + e.getMessage());
+      synchronized (state) {
+        state.settled = true;
       }
+      failed(attempt, "cannot start: " + e.getMessage());
       return;
     }
     init.response().whenComplete((response, failure) -> {
-      if (settled.compareAndSet(false, true)) {
+      JsonNode modern;
+      synchronized (state) {
+        if (state.settled) {
+          return;
+        }
+        state.settled = true;
+        modern = state.modern;
+      }
+      boolean refused = failure != null || response.kind() == JsonRpcMessage.Kind.ERROR;
+      if (refused && modern != null) {
+        up(attempt, McpRevision.V2026_07_28, modern);
+      } else {
         initialized(attempt, response, failure);
       }
     });
@@ -307,7 +347,6 @@ final class Upstream {
 
   /** The connection is up under {@code negotiated}; {@code result} declared the server's capabilities. */
   private void up(Connection attempt, McpRevision negotiated, JsonNode result) {
-    initializing.remove(attempt);
     boolean restarted;
     synchronized (this) {
       if (attempt != connection || closed) {
@@ -369,9 +408,6 @@ final class Upstream {
         orphans.addAll(attempt.pending.values());
         attempt.pending.clear();
         connection = null;
-      }
-      if (attempt != null) {
-        initializing.remove(attempt);
       }
       lastError = error;
       state = BackendStatus.State.DOWN;

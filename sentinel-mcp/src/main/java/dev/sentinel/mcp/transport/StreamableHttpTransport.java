@@ -105,6 +105,8 @@ public final class StreamableHttpTransport implements Transport {
   private volatile String sessionId;
   private volatile String protocolVersion;
   private volatile JsonNode initializeId;
+  /** What the {@code Mcp-Param-*} headers of MCP 2026-07-28 tool calls mirror, learned from tools/list. */
+  private final ParamHeaderMirror mirror = new ParamHeaderMirror();
 
   private StreamableHttpTransport(HttpSpec spec, Client shared, boolean owns) {
     this.spec = spec;
@@ -238,6 +240,8 @@ public final class StreamableHttpTransport implements Transport {
       // An MCP 2026-07-28 request: no session; the headers mirror the body, as servers check.
       session = null;
       String name = mirroredName(method, message.path("params"));
+      Map<String, String> params = "tools/call".equals(method) ? mirror.headers(message.path("params")) : Map.of();
+      mirror.sending(id, method);
       request.headers(headers -> {
         headers.remove("Mcp-Session-Id");
         headers.put("MCP-Protocol-Version", stateless);
@@ -245,6 +249,7 @@ public final class StreamableHttpTransport implements Transport {
         if (name != null) {
           headers.put("Mcp-Name", name);
         }
+        params.forEach(headers::put);
       });
     }
     dispatch(request, new Stream(Kind.POST, request, id, method, session, null, 0), true);
@@ -686,7 +691,7 @@ public final class StreamableHttpTransport implements Transport {
       // a server may explain the failure with a JSON-RPC error for the request: pass it on
       try {
         JsonNode message = framing.parseMessage(bytes, 0, bytes.length);
-        if (message.isObject() && message.has("error") && id.equals(message.get("id"))) {
+        if (message.isObject() && message.has("error") && sameId(id, message.get("id"))) {
           LOG.warn("backend {}: HTTP {} for {} request {}", spec.name(), status, method, id);
           delivery.offer(message);
           return;
@@ -753,6 +758,9 @@ public final class StreamableHttpTransport implements Transport {
 
   /** Reads the negotiated protocol version as the initialize result passes. */
   private void observe(JsonNode message) {
+    if (message.isObject()) {
+      mirror.received(message);
+    }
     JsonNode init = initializeId;
     if (init == null || protocolVersion != null || !message.isObject()) {
       return;
@@ -882,7 +890,21 @@ public final class StreamableHttpTransport implements Transport {
       }
       return false;
     }
-    return !message.has("method") && id.equals(message.get("id"));
+    return !message.has("method") && sameId(id, message.get("id"));
+  }
+
+  /**
+   * Whether a server's id is the request's: numbers by value, since the request's id (a long)
+   * and the one parsed back (an int when small) are different node types.
+   */
+  static boolean sameId(JsonNode sent, JsonNode answered) {
+    if (answered == null) {
+      return false;
+    }
+    if (sent.isIntegralNumber() && answered.isIntegralNumber()) {
+      return sent.bigIntegerValue().equals(answered.bigIntegerValue());
+    }
+    return sent.equals(answered);
   }
 
   private static String contentType(HttpFields headers) {

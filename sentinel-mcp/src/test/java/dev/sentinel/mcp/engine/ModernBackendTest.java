@@ -8,6 +8,7 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -99,6 +100,49 @@ class ModernBackendTest {
 
     assertThat(alpha.received.get(0).method()).isEqualTo("server/discover");
     assertThat(alpha.received("initialize")).hasSize(1);
+    assertThat(StatelessMeta.declared(alpha.received("tools/call").get(0).params())).isFalse();
+  }
+
+  @Test
+  void aServerThatIgnoresTheProbe_isInitializedAfterThePatience() {
+    alpha.handlers.put("server/discover", request -> null); // never answered, as some legacy servers do
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha), GatewayFixture.twoPrincipals(),
+        builder -> builder.probePatience(Duration.ofMillis(50)));
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+
+    JsonRpcMessage answer = client.call("tools/call", NODES.objectNode().put("name", "alpha__echo"));
+
+    assertThat(answer.result().path("content").get(0).path("text").asString()).isEqualTo("alpha:echo");
+    assertThat(fixture.gateway.backends().get("alpha").protocolVersion()).isEqualTo("2025-11-25");
+  }
+
+  @Test
+  void aDualEraServerThatAnswersTheProbeAfterInitializeWasSent_staysLegacy_sinceInitializeChoseItsEra() {
+    java.util.concurrent.CompletableFuture<Void> initializeSeen = new java.util.concurrent.CompletableFuture<>();
+    alpha.handlers.put("initialize", request -> {
+      initializeSeen.complete(null);
+      return alpha.standard(alpha.handlingConnection(), request);
+    });
+    alpha.handlers.put("server/discover", request -> {
+      // Slow to start: it answers the probe only once initialize has arrived too.
+      java.util.concurrent.CompletableFuture.runAsync(() -> {
+        initializeSeen.join();
+        ObjectNode result = NODES.objectNode();
+        result.putArray("supportedVersions").add("2026-07-28").add("2025-11-25");
+        result.putObject("capabilities").putObject("tools");
+        alpha.send(alpha.open.get(0), JsonRpc.result(request.id(), result));
+      });
+      return null;
+    });
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha), GatewayFixture.twoPrincipals(),
+        builder -> builder.probePatience(Duration.ofMillis(50)));
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+
+    client.call("tools/call", NODES.objectNode().put("name", "alpha__echo"));
+
+    assertThat(fixture.gateway.backends().get("alpha").protocolVersion()).isEqualTo("2025-11-25");
     assertThat(StatelessMeta.declared(alpha.received("tools/call").get(0).params())).isFalse();
   }
 

@@ -119,6 +119,14 @@ class StreamableHttpEdgeCasesTest {
         respond(exchange, 200, "application/json",
             "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"text\":\"" + "x".repeat(4096) + "\"}}");
         return;
+      case "tools/list":
+        respond(exchange, 200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":{\"tools\":[{"
+            + "\"name\":\"weather\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"
+            + "\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"},"
+            + "\"city\":{\"type\":\"string\",\"x-mcp-header\":\"City\"},"
+            + "\"days\":{\"type\":\"integer\",\"x-mcp-header\":\"Days\"},"
+            + "\"note\":{\"type\":\"string\"}}}}]}}");
+        return;
       case "fails":
         respond(exchange, 400, "application/json",
             "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,\"message\":\"bad params\"}}");
@@ -254,6 +262,54 @@ class StreamableHttpEdgeCasesTest {
     transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"fails\"}"));
 
     assertThat(recorder.response(3).at("/error/message").asString()).isEqualTo("bad params");
+  }
+
+  @Test
+  void httpErrorWithJsonRpcError_isPassedOn_forAnIdTheGatewayMadeAsALong() throws Exception {
+    initialize();
+    tools.jackson.databind.node.ObjectNode request = tools.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    request.put("jsonrpc", "2.0").put("id", 3L).put("method", "fails");
+
+    transport.send(request);
+
+    assertThat(recorder.response(3).at("/error/message").asString())
+        .as("the server's id (an int when parsed) is the request's (a long)").isEqualTo("bad params");
+  }
+
+  @Test
+  void aStatelessRequest_mirrorsItsMethodAndName_inHeaders_andCarriesNoSession() throws Exception {
+    initialize();
+    transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+        + "\"name\":\"caf\u00e9 tool\",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}"));
+    recorder.response(2);
+
+    Seen call = seen.stream().filter(s -> s.body().contains("tools/call")).findFirst().orElseThrow();
+    assertThat(call.header("Mcp-Session-Id")).as("2026-07-28 has no sessions").isNull();
+    assertThat(call.header("MCP-Protocol-Version")).isEqualTo("2026-07-28");
+    assertThat(call.header("Mcp-Method")).isEqualTo("tools/call");
+    assertThat(call.header("Mcp-Name")).as("not plain visible ASCII: the base64 form")
+        .isEqualTo("=?base64?" + java.util.Base64.getEncoder().encodeToString(
+            "caf\u00e9 tool".getBytes(StandardCharsets.UTF_8)) + "?=");
+  }
+
+  @Test
+  void aStatelessToolCall_mirrorsTheArgumentsItsListedSchemaMarks_inMcpParamHeaders() throws Exception {
+    String meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}";
+    transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/list\",\"params\":{" + meta + "}}"));
+    recorder.response(8);
+
+    transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{"
+        + "\"name\":\"weather\",\"arguments\":{\"region\":\"us-west\",\"city\":\"Z\u00fcrich\",\"days\":3,"
+        + "\"note\":\"n\"}," + meta + "}}"));
+    recorder.response(9);
+
+    Seen call = seen.stream().filter(s -> s.body().contains("\"id\":9")).findFirst().orElseThrow();
+    assertThat(call.header("Mcp-Param-Region")).isEqualTo("us-west");
+    assertThat(call.header("Mcp-Param-City")).isEqualTo("=?base64?"
+        + java.util.Base64.getEncoder().encodeToString("Z\u00fcrich".getBytes(StandardCharsets.UTF_8)) + "?=");
+    assertThat(call.header("Mcp-Param-Days")).isEqualTo("3");
+    assertThat(call.headers().keySet()).as("an argument no annotation marks is not mirrored")
+        .noneMatch(h -> h.equalsIgnoreCase("Mcp-Param-Note"));
   }
 
   @Test
