@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -47,27 +48,27 @@ public record AuditEvent(
     String id,
     Instant time,
     String instance,
-    String principal,
+    @Nullable String principal,
     List<String> roles,
-    String session,
-    String client,
-    String requestId,
+    @Nullable String session,
+    @Nullable String client,
+    @Nullable String requestId,
     String method,
-    String backend,
-    String name,
+    @Nullable String backend,
+    @Nullable String name,
     JsonNode arguments,
     String argumentsDigest,
-    Effect effect,
+    @Nullable Effect effect,
     List<String> rules,
     String reason,
     long rateRemaining,
     Duration retryAfter,
     Outcome outcome,
-    String errorClass,
-    String errorMessage,
+    @Nullable String errorClass,
+    @Nullable String errorMessage,
     Duration latency,
     long responseSize,
-    String responseDigest,
+    @Nullable String responseDigest,
     String revision) {
 
   /** Validates and copies. */
@@ -94,31 +95,31 @@ public record AuditEvent(
    * documented on the record.
    */
   public static final class Builder {
-    private String id;
-    private Instant time;
-    private String instance;
-    private String principal;
+    private @Nullable String id;
+    private @Nullable Instant time;
+    private @Nullable String instance;
+    private @Nullable String principal;
     private List<String> roles = List.of();
-    private String session;
-    private String client;
-    private String requestId;
-    private String method;
-    private String backend;
-    private String name;
-    private JsonNode arguments;
-    private String argumentsDigest;
-    private Effect effect;
+    private @Nullable String session;
+    private @Nullable String client;
+    private @Nullable String requestId;
+    private @Nullable String method;
+    private @Nullable String backend;
+    private @Nullable String name;
+    private @Nullable JsonNode arguments;
+    private @Nullable String argumentsDigest;
+    private @Nullable Effect effect;
     private List<String> rules = List.of();
     private String reason = "";
     private long rateRemaining = -1;
     private Duration retryAfter = Duration.ZERO;
-    private Outcome outcome;
-    private String errorClass;
-    private String errorMessage;
+    private @Nullable Outcome outcome;
+    private @Nullable String errorClass;
+    private @Nullable String errorMessage;
     private Duration latency = Duration.ZERO;
     private long responseSize = -1;
-    private String responseDigest;
-    private String revision;
+    private @Nullable String responseDigest;
+    private @Nullable String revision;
 
     private Builder() {}
 
@@ -148,14 +149,14 @@ public record AuditEvent(
     }
 
     /** Sets {@link AuditEvent#session()} and {@link AuditEvent#client()}. */
-    public Builder session(String session, String client) {
+    public Builder session(@Nullable String session, @Nullable String client) {
       this.session = session;
       this.client = client;
       return this;
     }
 
     /** Sets {@link AuditEvent#requestId()}. */
-    public Builder requestId(String requestId) {
+    public Builder requestId(@Nullable String requestId) {
       this.requestId = requestId;
       return this;
     }
@@ -210,7 +211,7 @@ public record AuditEvent(
     }
 
     /** Sets {@link AuditEvent#errorClass()} and {@link AuditEvent#errorMessage()}. */
-    public Builder error(String errorClass, String errorMessage) {
+    public Builder error(@Nullable String errorClass, @Nullable String errorMessage) {
       this.errorClass = errorClass;
       this.errorMessage = errorMessage;
       return this;
@@ -223,7 +224,7 @@ public record AuditEvent(
     }
 
     /** Sets {@link AuditEvent#responseSize()} and {@link AuditEvent#responseDigest()}. */
-    public Builder response(long size, String digest) {
+    public Builder response(long size, @Nullable String digest) {
       this.responseSize = size;
       this.responseDigest = digest;
       return this;
@@ -236,6 +237,8 @@ public record AuditEvent(
     }
 
     /** Builds the event; id, time, method, arguments and outcome are required. */
+    // The record's constructor rejects a missing id, time, method, arguments or outcome.
+    @SuppressWarnings("NullAway")
     public AuditEvent build() {
       return new AuditEvent(id, time, instance, principal, roles, session, client, requestId,
           method, backend, name, arguments, argumentsDigest, effect, rules, reason, rateRemaining,

@@ -1,6 +1,7 @@
 package dev.sentinel.api;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The answer of an {@link Authenticator}: a principal, or a refusal with a reason for the audit
@@ -9,7 +10,7 @@ import java.util.Objects;
  * @param principal the authenticated principal, or {@code null} when refused
  * @param reason why authentication failed (for the audit trail), or {@code null} on success
  */
-public record AuthenticationResult(Principal principal, String reason) {
+public record AuthenticationResult(@Nullable Principal principal, @Nullable String reason) {
 
   /** Validates that exactly one of the two is present. */
   public AuthenticationResult {

@@ -1,6 +1,7 @@
 package dev.sentinel.api;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A human's answer to a request that needed confirmation.
@@ -9,7 +10,7 @@ import java.util.Objects;
  * @param by who answered (an operator id), or {@code null} when nobody did
  * @param reason why, for the audit trail and the caller; may be empty
  */
-public record Confirmation(boolean approved, String by, String reason) {
+public record Confirmation(boolean approved, @Nullable String by, String reason) {
 
   /** Validates. */
   public Confirmation {
@@ -17,12 +18,12 @@ public record Confirmation(boolean approved, String by, String reason) {
   }
 
   /** Approved by someone. */
-  public static Confirmation approve(String by) {
+  public static Confirmation approve(@Nullable String by) {
     return new Confirmation(true, by, "");
   }
 
   /** Rejected, with a reason. */
-  public static Confirmation reject(String by, String reason) {
+  public static Confirmation reject(@Nullable String by, String reason) {
     return new Confirmation(false, by, reason);
   }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who is calling: an id, the roles granted directly, and attributes such as JWT claims.
@@ -39,7 +40,7 @@ public record Principal(String id, Set<String> roles, Map<String, List<String>> 
   }
 
   /** The first value of an attribute, or {@code null}. */
-  public String attribute(String name) {
+  public @Nullable String attribute(String name) {
     List<String> values = attributes.get(name);
     return values == null || values.isEmpty() ? null : values.get(0);
   }

@@ -1,6 +1,7 @@
 package dev.sentinel.api;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -15,7 +16,8 @@ import tools.jackson.databind.node.JsonNodeFactory;
  *     {@code null} when the method has none
  * @param arguments the arguments (an object; empty when there are none)
  */
-public record Request(String method, String backend, String name, JsonNode arguments) {
+public record Request(
+    String method, @Nullable String backend, @Nullable String name, JsonNode arguments) {
 
   /** The MCP method of a tool call. */
   public static final String TOOLS_CALL = "tools/call";
@@ -47,13 +49,15 @@ public record Request(String method, String backend, String name, JsonNode argum
   }
 
   /** A {@code tools/call} of a backend's tool. */
-  public static Request toolCall(String backend, String tool, JsonNode arguments) {
-    return new Request(TOOLS_CALL, backend, Objects.requireNonNull(tool, "tool"), arguments);
+  public static Request toolCall(
+      @Nullable String backend, String tool, @Nullable JsonNode arguments) {
+    return new Request(TOOLS_CALL, backend, Objects.requireNonNull(tool, "tool"),
+        arguments == null ? NO_ARGUMENTS : arguments);
   }
 
   /** A method with no target, such as {@code ping}. */
   public static Request of(String method) {
-    return new Request(method, null, null, null);
+    return new Request(method, null, null, NO_ARGUMENTS);
   }
 
   /** What kind of thing the request's name refers to. */

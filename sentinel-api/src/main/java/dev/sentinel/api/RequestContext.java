@@ -2,6 +2,7 @@ package dev.sentinel.api;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a {@link Policy} may look at: who asks, what for, in which session, and when.
@@ -13,7 +14,11 @@ import java.util.Objects;
  * @param time when the request arrived, for time windows
  */
 public record RequestContext(
-    Principal principal, Request request, String sessionId, String client, Instant time) {
+    Principal principal,
+    Request request,
+    @Nullable String sessionId,
+    @Nullable String client,
+    Instant time) {
 
   /** Validates. */
   public RequestContext {

@@ -1,5 +1,7 @@
 package dev.sentinel.api;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The root of Sentinel's unchecked exceptions. Subclasses are named for what failed.
  */
@@ -12,7 +14,7 @@ public class SentinelException extends RuntimeException {
   }
 
   /** Creates an exception with a message and a cause. */
-  public SentinelException(String message, Throwable cause) {
+  public SentinelException(String message, @Nullable Throwable cause) {
     super(message, cause);
   }
 
@@ -20,7 +22,8 @@ public class SentinelException extends RuntimeException {
    * Creates an exception that may skip its stack trace; used for rejections on hot paths where
    * the trace carries no information.
    */
-  protected SentinelException(String message, Throwable cause, boolean writableStackTrace) {
+  protected SentinelException(
+      String message, @Nullable Throwable cause, boolean writableStackTrace) {
     super(message, cause, true, writableStackTrace);
   }
 }

@@ -3,6 +3,7 @@ package dev.sentinel.api;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An API key as stored: its public id and the hash of its secret, never the secret.
@@ -24,9 +25,9 @@ public record StoredKey(
     Set<String> roles,
     String name,
     Instant created,
-    Instant expires,
-    Instant revoked,
-    Instant lastUsed) {
+    @Nullable Instant expires,
+    @Nullable Instant revoked,
+    @Nullable Instant lastUsed) {
 
   /** Validates and copies. */
   public StoredKey {

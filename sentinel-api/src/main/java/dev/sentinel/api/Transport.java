@@ -1,6 +1,7 @@
 package dev.sentinel.api;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -36,6 +37,6 @@ public interface Transport extends AutoCloseable {
     /**
      * The channel ended, normally ({@code cause == null}) or because of an error. Called once.
      */
-    void closed(Throwable cause);
+    void closed(@Nullable Throwable cause);
   }
 }

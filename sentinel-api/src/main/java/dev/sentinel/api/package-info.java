@@ -11,5 +11,11 @@
  *
  * <p>JSON values (tool arguments, protocol messages) are Jackson 3 tree nodes; that is the only
  * third-party type in this package.
+ *
+ * <p>Nullness: every type here is non-null unless marked {@link org.jspecify.annotations.Nullable}
+ * ({@link org.jspecify.annotations.NullMarked}), checked at compile time by NullAway.
  */
+@NullMarked
 package dev.sentinel.api;
+
+import org.jspecify.annotations.NullMarked;

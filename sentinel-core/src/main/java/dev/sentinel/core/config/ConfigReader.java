@@ -1,8 +1,13 @@
 package dev.sentinel.core.config;
 
 import dev.sentinel.core.config.ConfigException.Problem;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -191,6 +196,206 @@ public final class ConfigReader {
       return OptionalLong.empty();
     }
     return OptionalLong.of(value);
+  }
+
+  // ---- values shared by the section readers (package-private) ----------------------------
+
+  /**
+   * Whether an optional section is present: absent or {@code null} is not; a mapping is, after
+   * its keys are checked; anything else is recorded as a problem.
+   */
+  boolean section(String p, String subject, List<String> keys) {
+    JsonNode node = node(p);
+    if (node.isMissingNode() || node.isNull()) {
+      return false;
+    }
+    return checkKeys(p, subject, keys);
+  }
+
+  /**
+   * A duration such as {@code 30s} at {@code p}, or {@code fallback} when absent or after
+   * recording a problem (a bare number, zero, or not a duration).
+   */
+  Duration duration(String p, String subject, Duration fallback) {
+    if (!present(p, subject, false)) {
+      return fallback;
+    }
+    JsonNode node = node(p);
+    String key = p.substring(p.lastIndexOf('/') + 1);
+    if (node.isNumber()) {
+      error(p, subject, key + ": a bare number is ambiguous; add a unit, such as "
+          + node.asString() + "s or " + node.asString() + "ms");
+      return fallback;
+    }
+    if (!node.isString()) {
+      error(p, subject, key + ": expected a duration such as 500ms, 30s, 5m or 1h, got "
+          + ConfigReader.describe(node));
+      return fallback;
+    }
+    try {
+      Duration d = Units.parseDuration(node.stringValue());
+      if (d.isZero()) {
+        error(p, subject, key + ": must be longer than zero");
+        return fallback;
+      }
+      return d;
+    } catch (IllegalArgumentException e) {
+      error(p, subject, key + ": " + e.getMessage() + ", got "
+          + ConfigReader.describe(node));
+      return fallback;
+    }
+  }
+
+  /**
+   * A size such as {@code 4MiB} or a number of bytes at {@code p}, at most {@code max}, or
+   * {@code fallback} when absent or after recording a problem.
+   */
+  long size(String p, String subject, long fallback, long max) {
+    if (!present(p, subject, false)) {
+      return fallback;
+    }
+    JsonNode node = node(p);
+    String key = p.substring(p.lastIndexOf('/') + 1);
+    long bytes;
+    if (node.isIntegralNumber() && node.canConvertToLong()) {
+      bytes = node.longValue();
+    } else if (node.isString()) {
+      try {
+        bytes = Units.parseSize(node.stringValue());
+      } catch (IllegalArgumentException e) {
+        error(p, subject, key + ": " + e.getMessage() + ", got "
+            + ConfigReader.describe(node));
+        return fallback;
+      }
+    } else {
+      error(p, subject, key + ": expected a size such as 4MiB, 512KiB or a number of bytes, "
+          + "got " + ConfigReader.describe(node));
+      return fallback;
+    }
+    if (bytes <= 0 || bytes > max) {
+      error(p, subject, key + ": must be between 1 byte and " + Units.formatSize(max)
+          + ", got " + ConfigReader.describe(node));
+      return fallback;
+    }
+    return bytes;
+  }
+
+  /** A positive whole number at most {@code max}, or {@code fallback} when absent or wrong. */
+  int integer(String p, String subject, String what, int fallback, int max) {
+    if (!present(p, subject, false)) {
+      return fallback;
+    }
+    OptionalLong value = positiveLong(p, subject, what);
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    if (value.getAsLong() > max) {
+      error(p, subject, what + " must be at most " + max + ", got " + value.getAsLong());
+      return fallback;
+    }
+    return (int) value.getAsLong();
+  }
+
+  /** {@code true} or {@code false} at {@code p}, or {@code fallback} when absent or wrong. */
+  boolean bool(String p, String subject, boolean fallback) {
+    if (!present(p, subject, false)) {
+      return fallback;
+    }
+    JsonNode node = node(p);
+    if (!node.isBoolean()) {
+      error(p, subject, "expected true or false, got " + ConfigReader.describe(node));
+      return fallback;
+    }
+    return node.booleanValue();
+  }
+
+  /** One of an enum's constants written in lower case, or {@code fallback} when absent or wrong. */
+  <E extends Enum<E>> E choice(String p, Class<E> type, E fallback) {
+    if (!present(p, null, false)) {
+      return fallback;
+    }
+    List<String> names = new ArrayList<>();
+    for (E constant : type.getEnumConstants()) {
+      names.add(constant.name().toLowerCase(Locale.ROOT));
+    }
+    JsonNode node = node(p);
+    if (node.isString()) {
+      int index = names.indexOf(node.stringValue());
+      if (index >= 0) {
+        return type.getEnumConstants()[index];
+      }
+      error(p, null, ConfigReader.unknown("value", node.stringValue(), names));
+      return fallback;
+    }
+    error(p, null, "expected one of " + String.join(", ", names) + ", got "
+        + ConfigReader.describe(node));
+    return fallback;
+  }
+
+  /**
+   * The text of a value that may hold a secret; the problem for a wrong type does not quote the
+   * value.
+   */
+  String secretText(String p, String subject, String what) {
+    JsonNode node = node(p);
+    if (node.isString() || node.isNumber() || node.isBoolean()) {
+      return node.asString();
+    }
+    error(p, subject, "expected " + what + ", got "
+        + (node.isObject() ? "a mapping" : node.isArray() ? "a list" : "nothing (null)"));
+    return null;
+  }
+
+  /** A mapping of names to text, as written (not expanded). */
+  Map<String, String> rawMap(String p, String subject, String what) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (!present(p, subject, false)) {
+      return out;
+    }
+    JsonNode node = node(p);
+    if (!node.isObject()) {
+      error(p, subject, "expected a mapping of " + what + ", such as { NAME: value }, got "
+          + ConfigReader.describe(node));
+      return out;
+    }
+    for (String key : node.propertyNames()) {
+      String text = secretText(YamlDocument.child(p, key), subject, "a text value");
+      if (text != null) {
+        out.put(key, text);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * An absolute http or https URL with a host, or {@code null} after recording a problem that
+   * quotes the value as written ({@code raw}), never as expanded.
+   */
+  URI httpUrl(String text, String raw, String p, String subject) {
+    String problem = null;
+    URI uri = null;
+    try {
+      uri = new URI(text.strip());
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
+        problem = "is not an http or https URL";
+      } else if (uri.getHost() == null) {
+        problem = "has no host";
+      }
+    } catch (URISyntaxException e) {
+      problem = "is not a valid URL";
+    }
+    if (problem != null) {
+      error(p, subject, "the url '" + raw + "' " + problem
+          + " (expected such as https://mcp.example.com/mcp)");
+      return null;
+    }
+    return uri;
+  }
+
+  /** How a possibly secret value is named in messages: its reference, or nothing. */
+  static String describeSecret(String raw) {
+    return raw.contains("${") ? "'" + raw + "'" : "(as written in the file)";
   }
 
   /** Describes a node for messages: {@code a mapping}, {@code the text 'x'}, {@code 5}. */

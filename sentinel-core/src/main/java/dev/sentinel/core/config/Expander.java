@@ -7,13 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * Expands {@code ${env:NAME}}, {@code ${env:NAME:-default}} and {@code ${file:PATH}} inside the
  * strings where secrets may appear; <code>$${</code> is a literal <code>${</code>. Problems are recorded
- * in the reader, naming the reference as written, never the value it would give.
+ * in the reader, naming the reference as written, never the value it would give. Also resolves
+ * the file names a config gives against the config's directory, as {@code ${file:PATH}} is.
  *
  * <p>Not thread-safe: one per load.
  */
@@ -60,7 +62,7 @@ final class Expander {
       }
       String reference = raw.substring(i, end + 1);
       String body = raw.substring(i + 2, end);
-      String value = resolve(reference, body, pointer, subject);
+      String value = lookUp(reference, body, pointer, subject);
       if (value == null) {
         ok = false;
       } else {
@@ -83,7 +85,54 @@ final class Expander {
     }
   }
 
-  private String resolve(String reference, String body, String pointer, String subject) {
+  /** A path resolved against the config's directory, or {@code null} if it is not valid. */
+  Path resolve(String text) {
+    try {
+      return baseDir.resolve(text.strip()).normalize();
+    } catch (InvalidPathException e) {
+      return null;
+    }
+  }
+
+  /** A required file name, resolved against the config's directory; null after an error. */
+  Path file(String p, String subject, String what) {
+    if (!in.present(p, subject, true)) {
+      return null;
+    }
+    String text = in.string(p, subject, what);
+    if (text == null) {
+      return null;
+    }
+    Path file = resolve(text);
+    if (file == null || text.isBlank()) {
+      in.error(p, subject, "'" + text + "' is not a valid path");
+      return null;
+    }
+    return file;
+  }
+
+  /** An optional expanded value, or {@code null} when absent or after recording a problem. */
+  String optionalSecret(String p, String what) {
+    if (!in.present(p, null, false)) {
+      return null;
+    }
+    String raw = in.secretText(p, null, what);
+    return raw == null ? null : expand(raw, p, null);
+  }
+
+  /** A mapping of names to text with every reference expanded. */
+  Map<String, String> expandedMap(String p, String subject, String what) {
+    Map<String, String> out = new LinkedHashMap<>();
+    in.rawMap(p, subject, what).forEach((key, raw) -> {
+      String value = expand(raw, YamlDocument.child(p, key), subject);
+      if (value != null) {
+        out.put(key, value);
+      }
+    });
+    return out;
+  }
+
+  private String lookUp(String reference, String body, String pointer, String subject) {
     if (body.startsWith("env:")) {
       String spec = body.substring(4);
       int dash = spec.indexOf(":-");

@@ -26,7 +26,10 @@
  * loader that remembers the line and column of every node
  * ({@link dev.sentinel.core.config.YamlDocument}), a checker that validates keys and values while
  * collecting every problem ({@link dev.sentinel.core.config.ConfigReader}), and the exception that
- * reports them ({@link dev.sentinel.core.config.ConfigException}).
+ * reports them ({@link dev.sentinel.core.config.ConfigException}). The loader itself only reads
+ * the file and assembles the result: each top-level section has its own package-private reader
+ * ({@code GatewaySectionReader}, {@code BackendsSectionReader}, {@code AuditSectionReader}, ...)
+ * over that one checker, so every problem of every section is still reported together.
  *
  * <p>Every public record here is immutable and thread-safe; none shows a secret in
  * {@code toString()}.

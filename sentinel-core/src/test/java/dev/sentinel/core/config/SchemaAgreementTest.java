@@ -119,7 +119,7 @@ class SchemaAgreementTest {
         .isEqualTo(HttpBackend.DEFAULT_CONNECT_TIMEOUT);
     List<String> inherited = new ArrayList<>();
     schema.at("/$defs/stdio/properties/inherit_env/default").forEach(n -> inherited.add(n.asString()));
-    assertThat(inherited).isEqualTo(ConfigLoader.DEFAULT_INHERITED_ENV);
+    assertThat(inherited).isEqualTo(BackendsSectionReader.DEFAULT_INHERITED_ENV);
     assertThat(schema.at("/$defs/audit/properties/queue_capacity/default").asInt())
         .isEqualTo(Audit.DEFAULT_QUEUE_CAPACITY);
     assertThat(schema.at("/$defs/slf4jSink/properties/logger/default").asString())
