@@ -223,6 +223,8 @@ class LlmRouteTest {
       request.header("Authorization", "Bearer " + key);
     }
     HttpResponse<String> response = raw.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    // The JDK client offers the h2c upgrade; sentinel http serves HTTP/1.1 only.
+    assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
     answers.add(response.body());
     return response;
   }
