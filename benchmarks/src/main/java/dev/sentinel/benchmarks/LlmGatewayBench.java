@@ -29,8 +29,14 @@ import org.eclipse.jetty.http.HttpMethod;
  * generator (Jetty's HttpClient, one per arm) runs in this JVM: the machine's two cores are
  * shared by the generator, the gateway and the upstream, so compare the arms of one run.
  *
+ * <p>Then, in the same rounds, streamed chat completions ({@code "stream":true}) directly and
+ * through the gateway at each of {@code --stream-clients} (a comma-separated list of client
+ * counts): each reports streams/s and the time to first byte, from sending the request to the
+ * first byte of the answer's body (the first event), p50 and p99.
+ *
  * <pre>{@code
  * benchmarks/llm-bench [--seconds 15] [--warmup 5] [--rounds 2] [--clients 16]
+ *     [--stream-clients 1,16]
  * }</pre>
  */
 public final class LlmGatewayBench {
@@ -38,6 +44,9 @@ public final class LlmGatewayBench {
   private static final byte[] BODY = ("{\"model\":\"bench-model\",\"max_tokens\":64,"
       + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark\"}]}")
       .getBytes(StandardCharsets.UTF_8);
+  private static final byte[] STREAM_BODY = ("{\"model\":\"bench-model\",\"max_tokens\":64,"
+      + "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the"
+      + " benchmark\"}]}").getBytes(StandardCharsets.UTF_8);
   private static final List<Process> LIVE = new ArrayList<>();
 
   private LlmGatewayBench() {}
@@ -48,6 +57,7 @@ public final class LlmGatewayBench {
     int warmup = 5;
     int rounds = 2;
     int clients = 16;
+    int[] streamClients = {1, 16};
     Path sentinel = Path.of("bin/sentinel");
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
@@ -56,6 +66,10 @@ public final class LlmGatewayBench {
         case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
         case "--clients": clients = Integer.parseInt(args[i + 1]); break;
         case "--sentinel": sentinel = Path.of(args[i + 1]); break;
+        case "--stream-clients":
+          streamClients = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt)
+              .toArray();
+          break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -98,7 +112,7 @@ public final class LlmGatewayBench {
       for (int a = 0; a < 2; a++) {
         int arm = round % 2 == 0 ? a : 1 - a; // alternate which arm goes first
         Result result = load(arm == 0 ? direct : gateway, arm == 0 ? null : key, clients,
-            warmup, seconds);
+            warmup, seconds, false);
         p50[arm][round] = result.p50;
         rate[arm][round] = result.rate;
         System.out.printf("| %s | %d | %.0f | %.0f | %.0f |%n",
@@ -110,13 +124,45 @@ public final class LlmGatewayBench {
       System.out.printf("# round %d: added p50 %.0f µs, throughput ratio %.2f%n", round + 1,
           p50[1][round] - p50[0][round], rate[1][round] / rate[0][round]);
     }
+    if (streamClients.length > 0) {
+      System.out.printf("%n# streamed (\"stream\":true): time to first byte of the body%n");
+      System.out.println("| arm | clients | round | streams/s | TTFB p50 µs | TTFB p99 µs |");
+      System.out.println("|---|---|---|---|---|---|");
+      Result[][][] streamed = new Result[streamClients.length][2][rounds];
+      for (int round = 0; round < rounds; round++) {
+        for (int s = 0; s < streamClients.length; s++) {
+          for (int a = 0; a < 2; a++) {
+            int arm = round % 2 == 0 ? a : 1 - a;
+            Result result = load(arm == 0 ? direct : gateway, arm == 0 ? null : key,
+                streamClients[s], warmup, seconds, true);
+            streamed[s][arm][round] = result;
+            System.out.printf("| %s | %d | %d | %.0f | %.0f | %.0f |%n",
+                arm == 0 ? "upstream directly" : "sentinel http (LLM route)", streamClients[s],
+                round + 1, result.rate, result.p50, result.p99);
+          }
+        }
+      }
+      for (int s = 0; s < streamClients.length; s++) {
+        for (int round = 0; round < rounds; round++) {
+          Result d = streamed[s][0][round];
+          Result g = streamed[s][1][round];
+          System.out.printf("# %d clients, round %d: added TTFB p50 %.0f µs (%.2fx), p99 %.0f µs"
+              + " (%.2fx); streams/s ratio %.2f%n", streamClients[s], round + 1, g.p50 - d.p50,
+              g.p50 / d.p50, g.p99 - d.p99, g.p99 / d.p99, g.rate / d.rate);
+        }
+      }
+    }
     stopAll();
   }
 
   private record Result(double rate, double p50, double p99) {}
 
-  private static Result load(URI uri, String key, int clients, int warmup, int seconds)
-      throws Exception {
+  /**
+   * One arm: {@code clients} closed loops for {@code warmup} then {@code seconds} seconds. The
+   * latency is the whole request's, or for a stream the time to the first byte of its body.
+   */
+  private static Result load(URI uri, String key, int clients, int warmup, int seconds,
+      boolean stream) throws Exception {
     HttpClient client = new HttpClient();
     client.setMaxConnectionsPerDestination(clients);
     client.start();
@@ -137,14 +183,23 @@ public final class LlmGatewayBench {
               if (start >= end) {
                 break;
               }
+              long[] first = new long[1];
               var request = client.newRequest(uri).method(HttpMethod.POST)
-                  .body(new BytesRequestContent("application/json", BODY));
+                  .body(new BytesRequestContent("application/json", stream ? STREAM_BODY : BODY));
               if (key != null) {
                 request.headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + key));
               }
+              if (stream) {
+                request.onResponseContent((r, content) -> {
+                  if (first[0] == 0 && content.hasRemaining()) {
+                    first[0] = System.nanoTime();
+                  }
+                });
+              }
               ContentResponse response = request.send();
-              long took = System.nanoTime() - start;
-              if (response.getStatus() != 200) {
+              long took = (stream ? first[0] : System.nanoTime()) - start;
+              if (response.getStatus() != 200
+                  || stream && !response.getContentAsString().endsWith("data: [DONE]\n\n")) {
                 throw new IllegalStateException("status " + response.getStatus() + ": "
                     + response.getContentAsString());
               }

@@ -12,8 +12,9 @@ import tools.jackson.databind.node.JsonNodeFactory;
  *
  * @param method the MCP method, such as {@code tools/call} or {@code resources/read}
  * @param backend the backend that owns the target, or {@code null} for gateway-level methods
- * @param name the tool or prompt name, the resource URI, or the model of an {@code llm/} method;
- *     {@code null} when the method has none
+ * @param name the tool or prompt name, the resource URI, the model of {@code llm/chat} and
+ *     {@code llm/embeddings}, or the path of {@code llm/passthrough}; {@code null} when the method
+ *     has none
  * @param arguments the arguments (an object; empty when there are none)
  */
 public record Request(
@@ -76,7 +77,12 @@ public record Request(
     /** Anything else. */
     OTHER,
     /** A model ({@code llm/chat}, {@code llm/embeddings}: the LLM route). */
-    MODEL;
+    MODEL,
+    /**
+     * A path an upstream passes through ({@code llm/passthrough}: the LLM route), such as
+     * {@code /v1/responses}; never a model, so that no rule about models opens a path.
+     */
+    PATH;
 
     /** The kind of target a method addresses. */
     public static Kind of(String method) {
@@ -88,6 +94,9 @@ public record Request(
       }
       if (method.startsWith("resources/")) {
         return RESOURCE;
+      }
+      if (method.equals(LLM_PASSTHROUGH)) {
+        return PATH;
       }
       if (method.startsWith("llm/")) {
         return MODEL;

@@ -11,12 +11,14 @@ import java.util.regex.Pattern;
  * <p>A pattern is a path such as {@code /v1/responses}, matching itself only, or a path ending in
  * {@code /*}, such as {@code /v1/audio/*}, matching every path below it (one segment or more),
  * not the path itself. Segments are letters, digits and {@code . _ ~ : -}, never {@code .} or
- * {@code ..}. A pattern may not match a route the gateway serves itself ({@link #SERVED}): those
+ * {@code ..}, never ending in {@code .}. A pattern may not match a route the gateway serves itself ({@link #SERVED}): those
  * are governed as model calls.
  *
  * <p>A request path is forwarded only when it is canonical by the same rule, so that the path the
  * policy decides is byte for byte the path the upstream receives: no percent-encoding, no empty
- * ({@code //}), {@code .} or {@code ..} segments, no {@code ;} parameters, no trailing slash.
+ * ({@code //}), {@code .} or {@code ..} segments, no {@code ;} parameters, no trailing slash, no
+ * segment ending in {@code .} (some servers drop trailing dots, so that {@code /v1/files/f1.}
+ * would reach {@code /v1/files/f1} while the policy decided on another name).
  *
  * <p>Stateless and thread-safe.
  */
@@ -31,7 +33,8 @@ public final class PassthroughPaths {
 
   /**
    * Why a request path cannot be forwarded, or {@code null} when it is canonical: segments of
-   * letters, digits and {@code . _ ~ : -}, none of them {@code .} or {@code ..}.
+   * letters, digits and {@code . _ ~ : -}, none of them {@code .} or {@code ..} or ending in
+   * {@code .}.
    */
   public static String problem(String path) {
     if (path == null || path.length() > MAX_LENGTH || !PATH.matcher(path).matches()) {
@@ -42,6 +45,9 @@ public final class PassthroughPaths {
     for (String segment : path.substring(1).split("/", -1)) {
       if (segment.equals(".") || segment.equals("..")) {
         return "a passed-through path has no '.' or '..' segments";
+      }
+      if (segment.endsWith(".")) {
+        return "a passed-through path has no segment ending in '.'";
       }
     }
     return null;

@@ -49,7 +49,7 @@ final class PolicyCompiler {
   static final List<String> EFFECT_KEYS = List.of("allow", "deny", "confirm");
   static final List<String> MATCH_KEYS =
       List.of("roles", "principals", "attributes", "methods", "backends", "tools", "prompts",
-          "resources", "models", "when", "when_cel", "during");
+          "resources", "models", "paths", "when", "when_cel", "during");
   /**
    * The condition languages Sentinel's own modules provide, by key: where to find each, for the
    * error when a policy uses one that was not registered.
@@ -462,11 +462,13 @@ final class PolicyCompiler {
     List<Glob> prompts = globs(pointer + "/prompts", subject, "prompt name globs");
     List<Glob> resources = globs(pointer + "/resources", subject, "resource URI globs");
     List<Glob> models = globs(pointer + "/models", subject, "model name globs");
+    List<Glob> paths = globs(pointer + "/paths", subject, "passed-through path globs");
     List<Glob> methods = globs(pointer + "/methods", subject, "MCP methods");
     if (methods != null) {
-      checkMethods(pointer + "/methods", subject, methods, tools, prompts, resources, models);
+      checkMethods(pointer + "/methods", subject, methods, tools, prompts, resources, models,
+          paths);
     } else {
-      methods = derivedMethods(tools, prompts, resources, models);
+      methods = derivedMethods(tools, prompts, resources, models, paths);
     }
     List<Condition> when = when(pointer + "/when", subject, effect);
     List<ExpressionCondition> expressions = new ArrayList<>();
@@ -483,13 +485,14 @@ final class PolicyCompiler {
       return null;
     }
     return new Rule(id, order, effect, reason, roles, closures, principals, attributes, methods,
-        backends, tools, prompts, resources, models, when, expressions, during);
+        backends, tools, prompts, resources, models, paths, when, expressions, during);
   }
 
   private void checkMethods(
       String pointer, String subject, List<Glob> methods, List<Glob> tools, List<Glob> prompts,
-      List<Glob> resources, List<Glob> models) {
-    if (tools == null && prompts == null && resources == null && models == null) {
+      List<Glob> resources, List<Glob> models, List<Glob> paths) {
+    if (tools == null && prompts == null && resources == null && models == null
+        && paths == null) {
       return;
     }
     for (Glob method : methods) {
@@ -500,18 +503,25 @@ final class PolicyCompiler {
       boolean named = kind == Request.Kind.TOOL ? tools != null
           : kind == Request.Kind.PROMPT ? prompts != null
           : kind == Request.Kind.RESOURCE ? resources != null
-          : kind == Request.Kind.MODEL && models != null;
-      if (!named) {
+          : kind == Request.Kind.MODEL ? models != null
+          : kind == Request.Kind.PATH && paths != null;
+      if (!named && kind == Request.Kind.PATH) {
+        // The form before passed-through paths had their own key: say where the paths go now.
+        in.error(pointer, subject, "method '" + method + "' can never match: its requests are "
+            + "named by a path, which a rule names under 'paths:' (such as paths: "
+            + "[/v1/responses, \"/v1/audio/*\"]), never under 'models:'");
+      } else if (!named) {
         in.error(pointer, subject, "method '" + method + "' can never match: the rule names "
-            + "tools, prompts, resources or models, but none of the kind this method addresses; "
-            + "add the matching target key or remove the method");
+            + "tools, prompts, resources, models or paths, but none of the kind this method "
+            + "addresses; add the matching target key or remove the method");
       }
     }
   }
 
-  private static List<Glob> derivedMethods(
-      List<Glob> tools, List<Glob> prompts, List<Glob> resources, List<Glob> models) {
-    if (tools == null && prompts == null && resources == null && models == null) {
+  private static List<Glob> derivedMethods(List<Glob> tools, List<Glob> prompts,
+      List<Glob> resources, List<Glob> models, List<Glob> paths) {
+    if (tools == null && prompts == null && resources == null && models == null
+        && paths == null) {
       return null;
     }
     List<Glob> out = new ArrayList<>();
@@ -529,6 +539,9 @@ final class PolicyCompiler {
     if (models != null) {
       out.add(Glob.name(Request.LLM_CHAT));
       out.add(Glob.name(Request.LLM_EMBEDDINGS));
+    }
+    if (paths != null) {
+      out.add(Glob.name(Request.LLM_PASSTHROUGH));
     }
     return out;
   }
@@ -555,10 +568,21 @@ final class PolicyCompiler {
     if (!has(pointer)) {
       return null;
     }
-    // Resource URIs are paths; every other name glob lets wildcards cross '/'.
-    boolean paths = pointer.endsWith("/resources");
+    // Resource URIs and passed-through paths are paths ('*' stays within a segment, '**'
+    // crosses); every other name glob lets wildcards cross '/'.
+    boolean passed = pointer.endsWith("/paths");
+    boolean paths = passed || pointer.endsWith("/resources");
+    List<String> names = nonEmptyNames(pointer, subject, what);
     List<Glob> out = new ArrayList<>();
-    for (String name : nonEmptyNames(pointer, subject, what)) {
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      if (passed && !name.startsWith("/")) {
+        // A path is always absolute: "*" or "v1/*" would match no request, silently.
+        in.error(elementPointer(pointer, i), subject, "'" + name + "' matches no path: a path "
+            + "glob starts with '/', such as /v1/responses, \"/v1/audio/*\" (one segment) or "
+            + "\"/v1/files/**\" (any depth)");
+        continue;
+      }
       out.add(paths ? Glob.compile(name) : Glob.name(name));
     }
     return out;

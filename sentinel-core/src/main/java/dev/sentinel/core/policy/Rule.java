@@ -41,8 +41,10 @@ final class Rule {
   final Glob[] tools;
   final Glob[] prompts;
   final Glob[] resources;
-  /** Model globs of {@code llm/} methods, or {@code null}. */
+  /** Model globs of {@code llm/chat} and {@code llm/embeddings}, or {@code null}. */
   final Glob[] models;
+  /** The path globs of {@code llm/passthrough}, or {@code null}. */
+  final Glob[] paths;
   final Condition[] when;
   /** Conditions in a {@link ConditionLanguage}, such as {@code when_cel}. */
   final ExpressionCondition[] expressions;
@@ -66,7 +68,7 @@ final class Rule {
       List<ExpressionCondition> expressions,
       TimeWindow during) {
     this(id, order, effect, reason, roles, closures, principals, attributes, methods, backends,
-        tools, prompts, resources, null, when, expressions, during);
+        tools, prompts, resources, null, null, when, expressions, during);
   }
 
   Rule(
@@ -84,6 +86,7 @@ final class Rule {
       List<Glob> prompts,
       List<Glob> resources,
       List<Glob> models,
+      List<Glob> paths,
       List<Condition> when,
       List<ExpressionCondition> expressions,
       TimeWindow during) {
@@ -103,6 +106,7 @@ final class Rule {
     this.prompts = array(prompts);
     this.resources = array(resources);
     this.models = array(models);
+    this.paths = array(paths);
     this.when = when.toArray(new Condition[0]);
     this.expressions = expressions.toArray(new ExpressionCondition[0]);
     this.during = during;
@@ -135,9 +139,13 @@ final class Rule {
     return globs == null ? null : globs.toArray(new Glob[0]);
   }
 
-  /** Whether the rule names tools, prompts, resources or models (and so is indexed by name). */
+  /**
+   * Whether the rule names tools, prompts, resources, models or paths (and so is indexed by
+   * name).
+   */
   boolean targeted() {
-    return tools != null || prompts != null || resources != null || models != null;
+    return tools != null || prompts != null || resources != null || models != null
+        || paths != null;
   }
 
   /** Whether the rule has argument conditions, expressions or a time window. */
@@ -156,6 +164,8 @@ final class Rule {
         return resources;
       case MODEL:
         return models;
+      case PATH:
+        return paths;
       default:
         return null;
     }
@@ -397,6 +407,8 @@ final class Rule {
         return "resource";
       case MODEL:
         return "model";
+      case PATH:
+        return "path";
       default:
         return "target";
     }

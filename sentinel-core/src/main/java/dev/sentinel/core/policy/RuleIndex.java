@@ -47,7 +47,8 @@ final class RuleIndex {
     for (Rule rule : rules) {
       if (rule.targeted()) {
         for (Request.Kind kind : new Request.Kind[] {
-            Request.Kind.TOOL, Request.Kind.PROMPT, Request.Kind.RESOURCE, Request.Kind.MODEL}) {
+            Request.Kind.TOOL, Request.Kind.PROMPT, Request.Kind.RESOURCE, Request.Kind.MODEL,
+            Request.Kind.PATH}) {
           Glob[] globs = rule.targets(kind);
           if (globs == null) {
             continue;

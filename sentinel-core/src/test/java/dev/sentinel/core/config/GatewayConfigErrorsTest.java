@@ -280,7 +280,7 @@ class GatewayConfigErrorsTest {
     ConfigException e = fail(BACKENDS + "policy: policies/bad.yaml\n");
     assertThat(e.getMessage()).isEqualTo("policies/bad.yaml:3:14: rule 'a': unknown key 'tool' "
         + "(expected one of roles, principals, attributes, methods, backends, tools, prompts, "
-        + "resources, models, when, when_cel, during); did you mean 'tools'?");
+        + "resources, models, paths, when, when_cel, during); did you mean 'tools'?");
     assertThat(e.source()).isEqualTo("policies/bad.yaml");
     assertThat(e.line()).isEqualTo(3);
   }

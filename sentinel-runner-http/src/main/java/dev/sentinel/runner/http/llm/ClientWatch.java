@@ -11,8 +11,9 @@ import org.eclipse.jetty.server.Request;
  * without reading or writing (a whole, non-streamed answer). A stream finds out by writing; a
  * whole answer has nothing to write until the upstream is done, which may be minutes.
  *
- * <p>HTTP/2 and later report a reset stream, and every version a stopped connector, through the
- * request's failure listener. An HTTP/1.x server reads nothing from the connection while it
+ * <p>HTTP/2 and later would report a reset stream, and every version a stopped connector, through
+ * the request's failure listener ({@code sentinel http} serves HTTP/1.1 only today, in the clear
+ * and over TLS, where the connection read below goes through the TLS layer). An HTTP/1.x server reads nothing from the connection while it
  * handles a request, so a closed connection would go unnoticed: {@link #gone()} then reads it
  * once, without waiting. A read of -1 (or a reset) is the client's close. A byte is a client
  * that sent its next request before this answer (pipelining): it is dropped, the watch stops

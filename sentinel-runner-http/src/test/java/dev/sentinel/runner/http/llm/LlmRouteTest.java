@@ -65,6 +65,7 @@ class LlmRouteTest {
   private static ApiKeys keys;
   private static IssuedKey alice;
   private static IssuedKey ian;
+  private static IssuedKey olga;
   private static GatewayRuntime runtime;
   private static HttpGateway gateway;
   private static OpenAIClient aliceOpenAi;
@@ -85,6 +86,7 @@ class LlmRouteTest {
     keys = ApiKeys.create(InMemoryKeyStore.create(), Clock.system());
     alice = keys.issue("alice", Set.of("developer"), "alice's key", null);
     ian = keys.issue("ian", Set.of("intern"), "ian's key", null);
+    olga = keys.issue("olga", Set.of("ops"), "olga's key", null);
     GatewayConfig config = GatewayConfig.parse(config(fixture.v1()), "llm-test.yaml", dir,
         Map.of("UPSTREAM_KEY", UPSTREAM_KEY));
     runtime = GatewayRuntime.start(config, clock, Stores.none(), keys.authenticator());
@@ -121,14 +123,16 @@ class LlmRouteTest {
         + "      args: [\"-cp\", " + quote(System.getProperty("java.class.path")) + ", "
         + quote("dev.sentinel.runner.http.FixtureServer") + "]\n"
         + "policy:\n"
-        + "  roles: { developer: {}, intern: {} }\n"
+        + "  roles: { developer: {}, intern: {}, ops: {} }\n"
         + "  rules:\n"
         + "    - id: devs-any-model\n      allow: { roles: [developer], models: [\"*\"] }\n"
         + "    - id: interns-small\n"
         + "      allow: { roles: [intern], models: [gpt-4o-mini, claude-fixture, embed-small] }\n"
         + "    - id: devs-pass-through\n"
-        + "      allow: { roles: [developer], methods: [llm/passthrough],"
-        + " models: [/v1/responses, \"/v1/audio/*\"] }\n"
+        + "      allow: { roles: [developer], paths: [/v1/responses, \"/v1/audio/*\"] }\n"
+        // Every model, by every llm/ method: still no passed-through path.
+        + "    - id: ops-every-model\n"
+        + "      allow: { roles: [ops], methods: [\"llm/*\"], models: [\"*\"] }\n"
         + "    - id: bounded-answers\n"
         + "      deny: { models: [\"*\"], when: { /max_tokens: { gt: 4096 } } }\n"
         + "      reason: at most 4096 tokens per answer\n"
@@ -192,6 +196,20 @@ class LlmRouteTest {
     return trail.get(trail.size() - 1);
   }
 
+  /** The first record that matches, once there is one. */
+  private static JsonNode awaitRecord(String what, java.util.function.Predicate<JsonNode> match) {
+    JsonNode[] found = new JsonNode[1];
+    Conditions.await(what, () -> {
+      try {
+        found[0] = trail().stream().filter(match).findFirst().orElse(null);
+        return found[0] != null;
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    return found[0];
+  }
+
   private static ModelFixture.Seen lastSeen() {
     List<ModelFixture.Seen> seen = fixture.requests();
     return seen.get(seen.size() - 1);
@@ -205,6 +223,8 @@ class LlmRouteTest {
       request.header("Authorization", "Bearer " + key);
     }
     HttpResponse<String> response = raw.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    // The JDK client offers the h2c upgrade; sentinel http serves HTTP/1.1 only.
+    assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
     answers.add(response.body());
     return response;
   }
@@ -499,18 +519,107 @@ class LlmRouteTest {
   }
 
   @Test
+  void passthrough_everyModelByEveryLlmMethod_stillOpensNoPath() throws Exception {
+    int forwarded = fixture.requests().size();
+    for (String path : List.of("/v1/responses", "/v1/audio/speech", "/v1/files")) {
+      HttpResponse<String> response = post(path, olga.secret(), "{}");
+      assertThat(response.statusCode()).as(path).isEqualTo(403);
+      assertThat(JSON.readTree(response.body()).at("/error/message").asString()).as(path)
+          .isNotEmpty();
+      JsonNode record = awaitRecord(path + " refused", r -> r.path("principal").asString()
+          .equals("olga") && r.path("name").asString().equals(path));
+      assertThat(record.get("method").asString()).isEqualTo("llm/passthrough");
+      assertThat(record.get("outcome").asString()).isEqualTo("DENIED");
+    }
+    assertThat(fixture.requests()).as("nothing was forwarded").hasSize(forwarded);
+    // The rule does give her every model.
+    assertThat(post("/v1/chat/completions", olga.secret(),
+        "{\"model\":\"gpt-4o\",\"messages\":[]}").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void passthrough_pathNotAllowed_isRefusedInTheApisShape_andRecorded() throws Exception {
+    int forwarded = fixture.requests().size();
+    // /v1/files is passed through by the upstream, but alice's rule names other paths
+    HttpResponse<String> files = post("/v1/files", alice.secret(), "{}");
+    assertThat(files.statusCode()).isEqualTo(403);
+    assertThat(JSON.readTree(files.body()).at("/error/message").asString()).isNotEmpty();
+    JsonNode record = awaitRecord("the refusal", r -> r.path("principal").asString()
+        .equals("alice") && r.path("name").asString().equals("/v1/files"));
+    assertThat(record.get("method").asString()).isEqualTo("llm/passthrough");
+    assertThat(record.get("outcome").asString()).isEqualTo("DENIED");
+    // The upstream passes every path below /v1/audio through, but in the policy '*' is one
+    // segment: /v1/audio/a/b is not under alice's /v1/audio/*.
+    assertThat(post("/v1/audio/a/b", alice.secret(), "{}").statusCode()).isEqualTo(403);
+    awaitRecord("the deeper path refused", r -> r.path("name").asString().equals("/v1/audio/a/b")
+        && r.path("outcome").asString().equals("DENIED"));
+    assertThat(fixture.requests()).hasSize(forwarded);
+  }
+
+  @Test
   void passthrough_pathTricks_neverReachTheUpstream() throws Exception {
     int forwarded = fixture.requests().size();
     String[] targets = {
         "/v1/audio/%2e%2e/%2e%2e/admin", "/v1/audio/..%2f..%2fadmin", "/v1/audio//speech",
         "/v1/audio/speech;jsessionid=1", "/v1/audio/./speech", "/v1/audio/%73peech",
         "/v1/audio/speech%3Fx=1", "/v1/audio/speech/", "/v1/responses/%2e%2e",
-        "/v1/audio/sp%00eech", "/v1/audio/speech%2F..%2F..%2Fadmin", "/v1/audio/a\\b"};
+        "/v1/audio/sp%00eech", "/v1/audio/speech%2F..%2F..%2Fadmin", "/v1/audio/a\\b",
+        // dot segments a server would resolve: the decoded path is one alice may use
+        "/v1/../admin", "/v1/audio/../responses", "/v1/audio/x/../../responses",
+        "/v1//responses", "//v1/responses", "/v1/audio/%2Fspeech", "/v1/audio%2Fspeech",
+        "/v1/audio/%2fspeech", "/v1/responses%2F",
+        // trailing dots, which some servers drop, and case, which some servers ignore
+        "/v1/audio/speech.", "/v1/audio/speech..", "/v1/audio/speech%2e", "/v1/responses.",
+        "/V1/responses", "/v1/Responses", "/v1/AUDIO/speech", "/v1/RESPONSES"};
     for (String target : targets) {
       String status = rawStatus("POST " + target + " HTTP/1.1", "{}");
       assertThat(status).as(target).matches("HTTP/1.1 4\\d\\d.*");
     }
     assertThat(fixture.requests()).as("nothing was forwarded").hasSize(forwarded);
+    // Refused by the route itself (not by the server's URI checks): recorded, in the API's shape.
+    String answer = rawAnswer("POST /v1/audio/speech. HTTP/1.1", "{}");
+    assertThat(answer).startsWith("HTTP/1.1 400").contains("\"error\"")
+        .contains("ending in '.'");
+    awaitRecord("the trailing dot refused", r -> r.path("rules").toString()
+        .contains("invalid-path") && r.at("/arguments/route").asString()
+        .equals("/v1/audio/speech."));
+  }
+
+  @Test
+  void passthrough_queryStrings_neverChangeThePathTheUpstreamGets() throws Exception {
+    String[] targets = {"/v1/audio/speech?p=/../../admin", "/v1/audio/speech?x=%2F..%2Fadmin",
+        "/v1/responses?next=/v1/files&a=%2e%2e", "/v1/responses?;x=1", "/v1/responses?"};
+    for (String target : targets) {
+      String path = target.substring(0, target.indexOf('?'));
+      String query = target.substring(path.length() + 1);
+      java.util.function.Predicate<JsonNode> ofThis = r -> r.path("method").asString()
+          .equals("llm/passthrough") && r.at("/arguments/query").asString("").equals(query);
+      long before = trail().stream().filter(ofThis).count();
+      int seen = fixture.requests().size();
+      String status = rawStatus("POST " + target + " HTTP/1.1", "{}");
+      if (status.matches("HTTP/1.1 4\\d\\d.*")) {
+        assertThat(fixture.requests()).as(target).hasSize(seen);
+        continue;
+      }
+      assertThat(status).as(target).startsWith("HTTP/1.1 200");
+      String got = lastSeen().target();
+      // The upstream gets the decided path, byte for byte; the query as the client sent it.
+      assertThat(got.indexOf('?') < 0 ? got : got.substring(0, got.indexOf('?'))).as(target)
+          .isEqualTo(path);
+      assertThat(got).as(target).isIn(target, path);
+      List<JsonNode> records = new ArrayList<>();
+      Conditions.await(target + " recorded", () -> {
+        try {
+          records.clear();
+          trail().stream().filter(ofThis).forEach(records::add);
+          return records.size() > before;
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      assertThat(records.get(records.size() - 1).get("name").asString()).as(target)
+          .isEqualTo(path);
+    }
   }
 
   @Test
@@ -570,6 +679,13 @@ class LlmRouteTest {
 
   /** Sends one request with exactly this request line; the status line of the answer. */
   private static String rawStatus(String requestLine, String body) throws IOException {
+    String answer = rawAnswer(requestLine, body);
+    int end = answer.indexOf("\r\n");
+    return end < 0 ? answer : answer.substring(0, end);
+  }
+
+  /** Sends one request with exactly this request line; the whole answer. */
+  private static String rawAnswer(String requestLine, String body) throws IOException {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
       socket.setSoTimeout(30_000);
       socket.getOutputStream().write((requestLine + "\r\nHost: 127.0.0.1:" + gateway.port()
@@ -578,8 +694,7 @@ class LlmRouteTest {
           .getBytes(StandardCharsets.ISO_8859_1));
       String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       answers.add(answer);
-      int end = answer.indexOf("\r\n");
-      return end < 0 ? answer : answer.substring(0, end);
+      return answer;
     }
   }
 
