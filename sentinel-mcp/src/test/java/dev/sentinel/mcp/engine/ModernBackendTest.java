@@ -91,6 +91,32 @@ class ModernBackendTest {
   }
 
   @Test
+  void traceContextInMeta_reachesAModernBackend_andAnMcpAppsUiResource_isReadUnderPolicy() {
+    alpha.resources.add(NODES.objectNode().put("uri", "ui://weather/card").put("name", "card")
+        .put("mimeType", "text/html;profile=mcp-app"));
+    alpha.resources.add(NODES.objectNode().put("uri", "ui://admin/panel").put("name", "panel"));
+    alpha.capability("resources");
+    String policy = GatewayFixture.POLICY + "  - id: no-admin-ui\n    deny: { resources: [\"ui://admin/*\"] }\n"
+        + "    reason: admin panels stay put\n";
+    alpha.modern = true;
+    fixture = new GatewayFixture(policy, List.of(alpha), GatewayFixture.twoPrincipals(), builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    ObjectNode call = call("alpha__echo");
+    ((ObjectNode) call.get("_meta")).put("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+
+    client.call("tools/call", call);
+    ObjectNode card = StatelessClientTest.params().put("uri", "ui://weather/card");
+    JsonRpcMessage read = client.call("resources/read", card);
+    JsonRpcMessage denied = client.call("resources/read", StatelessClientTest.params().put("uri", "ui://admin/panel"));
+
+    assertThat(alpha.received("tools/call").get(0).params().path("_meta").path("traceparent").asString())
+        .isEqualTo("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    assertThat(read.result().path("received").path("uri").asString()).as("%s", read.raw()).isEqualTo("ui://weather/card");
+    assertThat(denied.error().path("message").asString()).as("%s", denied.raw()).contains("admin panels stay put");
+    assertThat(alpha.received("resources/read")).hasSize(1);
+  }
+
+  @Test
   void anOlderBackend_answersTheProbeWithAnError_andIsInitialized_itsRequestsCarryNoStatelessMeta() {
     fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha), GatewayFixture.twoPrincipals(), b -> {});
     ScriptedClient client = fixture.client(Credentials.bearer("alice"));
