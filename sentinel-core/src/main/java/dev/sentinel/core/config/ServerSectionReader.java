@@ -146,6 +146,13 @@ final class ServerSectionReader {
     if (in.present(p + "/audience", null, true)) {
       audiences = in.names(p + "/audience", null,
           "the audience tokens must name, such as https://mcp.example.com/mcp, or a list");
+      for (int i = 0; audiences != null && i < audiences.size(); i++) {
+        if (audiences.get(i).isBlank()) {
+          in.error(in.node(p + "/audience").isArray() ? YamlDocument.child(p + "/audience", i) : p + "/audience",
+              null, "an audience must not be blank");
+          audiences = null;
+        }
+      }
       if (audiences != null && audiences.isEmpty()) {
         in.error(p + "/audience", null, "the audience must name at least one value");
       }

@@ -81,6 +81,14 @@ class JwtConfigTest {
   }
 
   @Test
+  void aBlankAudience_isALocatedProblem_notAnException() {
+    String message = problems("server:\n  jwt:\n    issuer: https://idp.example.com/\n"
+        + "    audience: [mcp, \"  \"]\n    jwks_url: https://idp.example.com/jwks\n");
+
+    assertThat(message).contains("at /server/jwt/audience/1: an audience must not be blank");
+  }
+
+  @Test
   void missingKeys_areNamed() {
     String message = problems("server:\n  jwt: { issuer: https://idp.example.com/ }\n  oauth: { resource: nope }\n");
 
