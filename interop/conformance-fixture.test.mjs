@@ -4,28 +4,13 @@
 // initialize and sessions) and every scenario the 0.2.0 alpha scores for MCP 2026-07-28
 // (`--requirements 2026-07-28`), the ten multi round-trip (MRTR) scenarios included. So when a
 // scenario fails through `sentinel http` fronting this fixture, the gateway is the cause.
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startFixture2026Http, stopProcess, runConformance, resultTable, unscoredScenarios } from "./lib/harness.mjs";
+import {
+  startFixture2026Http, runConformance, resultTable, unscoredScenarios, withProcess, scenarioFailures as failuresOf,
+} from "./lib/harness.mjs";
 
-const started = new Set();
-after(async () => { for (const handle of started) await stopProcess(handle); });
-
-async function againstFixture(body) {
-  const server = await startFixture2026Http();
-  started.add(server.handle);
-  try {
-    return await body(server);
-  } finally {
-    await stopProcess(server.handle);
-    started.delete(server.handle);
-  }
-}
-
-function failuresOf(run, names) {
-  return names.filter((n) => !run.scenarios.get(n)?.passed)
-    .map((n) => `${n}: ${run.scenarios.get(n)?.failures.join("; ") ?? "not run"}`);
-}
+const againstFixture = (body) => withProcess(startFixture2026Http, body);
 
 function announcedCount(run, pattern) {
   const count = pattern.exec(run.output);

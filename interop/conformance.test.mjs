@@ -8,27 +8,12 @@
 // included (the fixture's own input_required results, relayed), and the pending ones too.
 // The suite cannot send credentials, so these gateways map requests without credentials to a
 // principal (`server.anonymous`); wrong credentials are still refused (http-sdk.test.mjs).
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   fixture, fixture2026, everything, workDir, writeGatewayConfig, startGateway, startEverythingHttp,
-  startFixture2026Http,
-  stopProcess, runConformance, listedScenarios, resultTable,
+  startFixture2026Http, runConformance, listedScenarios, resultTable, withProcess, unscoredScenarios, scenarioFailures as failuresOf,
 } from "./lib/harness.mjs";
-
-const started = new Set();
-after(async () => { for (const handle of started) await stopProcess(handle); });
-
-async function withProcess(start, body) {
-  const server = await start();
-  started.add(server.handle);
-  try {
-    return await body(server);
-  } finally {
-    await stopProcess(server.handle);
-    started.delete(server.handle);
-  }
-}
 
 function gatewayFronting(name, args) {
   const config = writeGatewayConfig(workDir("conformance"), {
@@ -42,11 +27,6 @@ function activeCount(run) {
   return Number(count[1]);
 }
 
-function failuresOf(run, names) {
-  return names.filter((n) => !run.scenarios.get(n)?.passed)
-    .map((n) => `${n}: ${run.scenarios.get(n)?.failures.join("; ") ?? "not run"}`);
-}
-
 test("every active conformance scenario passes through sentinel http fronting the fixture server", async (t) => {
   const run = await withProcess(gatewayFronting("fixture", [fixture]), async ({ url }) => runConformance(url));
   const names = [...run.scenarios.keys()].sort();
@@ -57,29 +37,22 @@ test("every active conformance scenario passes through sentinel http fronting th
   assert.deepEqual(failuresOf(run, names), []);
 });
 
-/** The scenarios a `--requirements` run lists as not scored, by kind ("extension", "pending"). */
-function notScored(run) {
-  const section = run.output.split(/Not scored for [^\n]*\n/)[1] ?? "";
-  return new Map([...section.matchAll(/^\s+[✓✗] (\S+) \((\w+)\)/gm)].map((m) => [m[1], m[2]]));
-}
-
 for (const transport of ["stdio", "Streamable HTTP"]) {
   test(`MCP 2026-07-28 requirements through sentinel http fronting the dual-era fixture on ${transport}: every scored scenario passes`, async (t) => {
-    const backend = transport === "stdio" ? null : await startFixture2026Http();
-    if (backend) started.add(backend.handle);
-    const start = backend
+    // On stdio Sentinel starts the fixture; over HTTP the fixture runs first and Sentinel reaches it by URL.
+    const gatewayFor = (backend) => backend
       ? () => startGateway(writeGatewayConfig(workDir("conformance"), { name: "fixture", url: backend.url, anonymous: "conformance" }))
       : gatewayFronting("fixture", [fixture2026]);
-    const run = await withProcess(start,
-      async ({ url, handle }) => {
-        const result = await runConformance(url, { requirements: "2026-07-28" });
-        assert.match(handle.output, /backend fixture is up \(MCP 2026-07-28\)/, "Sentinel reached the fixture at 2026-07-28");
-        return result;
-      });
+    const runThrough = (backend) => withProcess(gatewayFor(backend), async ({ url, handle }) => {
+      const result = await runConformance(url, { requirements: "2026-07-28" });
+      assert.match(handle.output, /backend fixture is up \(MCP 2026-07-28\)/, "Sentinel reached the fixture at 2026-07-28");
+      return result;
+    });
+    const run = transport === "stdio" ? await runThrough(null) : await withProcess(startFixture2026Http, runThrough);
     const count = /Running requirements 2026-07-28 \((\d+) scenarios\)/.exec(run.output);
     assert.ok(count, "the suite says how many scenarios it runs:\n" + run.output.slice(0, 2000));
     assert.equal(run.scenarios.size, Number(count[1]), "a result for every scenario");
-    const unscored = notScored(run);
+    const unscored = unscoredScenarios(run);
     const scored = [...run.scenarios.keys()].filter((n) => !unscored.has(n)).sort();
     const passing = scored.filter((n) => run.scenarios.get(n).passed);
     t.diagnostic(`2026-07-28 scored scenarios: ${passing.length}/${scored.length} pass`);
@@ -93,10 +66,6 @@ for (const transport of ["stdio", "Streamable HTTP"]) {
     assert.ok(pending.length > 0, "some pending scenarios ran");
     assert.deepEqual(failuresOf(run, pending), []);
     // The Tasks extension (`tasks-*`) is not scored and not served: Sentinel does not relay tasks yet.
-    if (backend) {
-      await stopProcess(backend.handle);
-      started.delete(backend.handle);
-    }
   });
 }
 

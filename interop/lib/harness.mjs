@@ -214,6 +214,25 @@ export async function runConformance(url, { requirements } = {}) {
  * The scenarios a `--requirements` run lists as not scored, as a Map of name to kind
  * ("extension", "pending").
  */
+/**
+ * Starts a process with `start` (resolving to { handle, ... }), runs `body` with what it resolved
+ * to, and stops the process whatever happens.
+ */
+export async function withProcess(start, body) {
+  const server = await start();
+  try {
+    return await body(server);
+  } finally {
+    await stopProcess(server.handle);
+  }
+}
+
+/** The named scenarios of a run that did not pass, each with its failures. */
+export function scenarioFailures(run, names) {
+  return names.filter((n) => !run.scenarios.get(n)?.passed)
+    .map((n) => `${n}: ${run.scenarios.get(n)?.failures.join("; ") ?? "not run"}`);
+}
+
 export function unscoredScenarios(run) {
   const section = run.output.split(/Not scored for [^\n]*\n/)[1] ?? "";
   return new Map([...section.matchAll(/^\s+[✓✗] (\S+) \((\w+)\)/gm)].map((m) => [m[1], m[2]]));

@@ -93,6 +93,24 @@ public final class ClientSession {
     Relay(long deadline) {
       this.deadline = deadline;
     }
+
+    /**
+     * Waits for the client's answer: its success response; an error answer throws {@link
+     * PeerError}, and a relay that failed (timed out, session closed) throws its cause.
+     */
+    JsonRpcMessage response() throws Exception {
+      JsonRpcMessage response;
+      try {
+        response = answer.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        Throwable cause = Upstream.unwrap(e);
+        throw cause instanceof Exception ? (Exception) cause : e;
+      }
+      if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+        throw new PeerError(response.error());
+      }
+      return response;
+    }
   }
 
   ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label) {

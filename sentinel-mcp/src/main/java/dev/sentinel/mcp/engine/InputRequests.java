@@ -9,12 +9,10 @@ import dev.sentinel.core.RefusedException;
 import dev.sentinel.core.Sentinel;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
-import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -221,20 +219,8 @@ final class InputRequests {
             .get("error"));
       }
       long relayId = gateway.nextId();
-      JsonNode answer = govern(session, work, upstream, question, ignored -> {
-        ClientSession.Relay relay = session.relay(relayId, question.method(), question.params());
-        JsonRpcMessage response;
-        try {
-          response = relay.answer.get();
-        } catch (ExecutionException e) {
-          Throwable cause = Upstream.unwrap(e);
-          throw cause instanceof Exception ? (Exception) cause : e;
-        }
-        if (response.kind() == JsonRpcMessage.Kind.ERROR) {
-          throw new PeerError(response.error());
-        }
-        return response.result();
-      });
+      JsonNode answer = govern(session, work, upstream, question,
+          ignored -> session.relay(relayId, question.method(), question.params()).response().result());
       answers.set(question.key(), answer);
     }
     return answers;

@@ -1296,17 +1296,7 @@ public final class McpGateway implements AutoCloseable {
           new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
               session.ownerId()),
           ignored -> {
-            ClientSession.Relay relay = session.relay(relayId, request.method(), request.params());
-            JsonRpcMessage response;
-            try {
-              response = relay.answer.get();
-            } catch (ExecutionException e) {
-              Throwable cause = Upstream.unwrap(e);
-              throw cause instanceof Exception ? (Exception) cause : e;
-            }
-            if (response.kind() == JsonRpcMessage.Kind.ERROR) {
-              throw new PeerError(response.error());
-            }
+            JsonRpcMessage response = session.relay(relayId, request.method(), request.params()).response();
             answer.set(response.object());
             return response.result();
           });

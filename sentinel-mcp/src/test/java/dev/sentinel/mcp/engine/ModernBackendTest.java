@@ -1,5 +1,10 @@
 package dev.sentinel.mcp.engine;
 
+import static dev.sentinel.mcp.engine.RoundTripMessages.accept;
+import static dev.sentinel.mcp.engine.RoundTripMessages.call;
+import static dev.sentinel.mcp.engine.RoundTripMessages.question;
+import static dev.sentinel.mcp.engine.RoundTripMessages.retry;
+import static dev.sentinel.mcp.engine.RoundTripMessages.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.AuditEvent;
@@ -321,43 +326,5 @@ class ModernBackendTest {
   private static void assertRefused(JsonRpcMessage answer) {
     assertThat(answer.kind()).as("%s", answer.raw()).isEqualTo(JsonRpcMessage.Kind.ERROR);
     assertThat(answer.error().path("data").path("rules").get(0).asString()).isEqualTo(StatelessMeta.RULE);
-  }
-
-  /** A stateless call that declares these client capabilities. */
-  private static ObjectNode call(String tool, String... capabilities) {
-    ObjectNode params = StatelessClientTest.params();
-    ObjectNode declared = (ObjectNode) params.get("_meta").get(StatelessMeta.CLIENT_CAPABILITIES);
-    for (String capability : capabilities) {
-      declared.putObject(capability);
-    }
-    params.put("name", tool);
-    params.putObject("arguments").put("who", "me");
-    return params;
-  }
-
-  private static ObjectNode retry(ObjectNode call, JsonNode asked, String key, JsonNode answer) {
-    ObjectNode retry = call.deepCopy();
-    retry.putObject("inputResponses").set(key, answer);
-    retry.put("requestState", asked.path("requestState").asString());
-    return retry;
-  }
-
-  private static ObjectNode accept(String name) {
-    ObjectNode answer = NODES.objectNode().put("action", "accept");
-    answer.putObject("content").put("name", name);
-    return answer;
-  }
-
-  private static ObjectNode question(String message) {
-    ObjectNode params = NODES.objectNode().put("message", message);
-    params.putObject("requestedSchema").put("type", "object").putObject("properties")
-        .putObject("name").put("type", "string");
-    return params;
-  }
-
-  private static ObjectNode text(String text) {
-    ObjectNode result = NODES.objectNode();
-    result.putArray("content").addObject().put("type", "text").put("text", text);
-    return result;
   }
 }
