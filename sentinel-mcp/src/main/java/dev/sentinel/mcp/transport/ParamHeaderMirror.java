@@ -22,6 +22,8 @@ import tools.jackson.databind.JsonNode;
  */
 public final class ParamHeaderMirror {
   private static final int MAX_DEPTH = 32;
+  /** What a header name may be made of (RFC 9110 token characters). */
+  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   /** The most tools remembered: far above any real server, a bound against a flood. */
   private static final int MAX_TOOLS = 10_000;
 
@@ -96,7 +98,8 @@ public final class ParamHeaderMirror {
         value = value == null || !value.isObject() ? null : value.get(step);
       }
       String text = value == null ? null : text(value);
-      if (text != null) {
+      // A name that is not a header token (a backend's schema could say anything) is not sent.
+      if (text != null && HEADER_NAME.matcher(annotation.getKey()).matches()) {
         headers.put("Mcp-Param-" + annotation.getKey(), text);
       }
     }

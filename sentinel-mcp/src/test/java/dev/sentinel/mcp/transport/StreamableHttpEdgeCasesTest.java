@@ -125,6 +125,7 @@ class StreamableHttpEdgeCasesTest {
             + "\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"},"
             + "\"city\":{\"type\":\"string\",\"x-mcp-header\":\"City\"},"
             + "\"days\":{\"type\":\"integer\",\"x-mcp-header\":\"Days\"},"
+            + "\"evil\":{\"type\":\"string\",\"x-mcp-header\":\"X\\r\\nInjected: 1\"},"
             + "\"note\":{\"type\":\"string\"}}}}]}}");
         return;
       case "fails":
@@ -299,7 +300,7 @@ class StreamableHttpEdgeCasesTest {
     recorder.response(8);
 
     transport.send(Json.parse("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{"
-        + "\"name\":\"weather\",\"arguments\":{\"region\":\"us-west\",\"city\":\"Z\u00fcrich\",\"days\":3,"
+        + "\"name\":\"weather\",\"arguments\":{\"region\":\"us-west\",\"city\":\"Z\u00fcrich\",\"days\":3,\"evil\":\"e\","
         + "\"note\":\"n\"}," + meta + "}}"));
     recorder.response(9);
 
@@ -310,6 +311,8 @@ class StreamableHttpEdgeCasesTest {
     assertThat(call.header("Mcp-Param-Days")).isEqualTo("3");
     assertThat(call.headers().keySet()).as("an argument no annotation marks is not mirrored")
         .noneMatch(h -> h.equalsIgnoreCase("Mcp-Param-Note"));
+    assertThat(call.headers().keySet()).as("a schema's header name that is no header token is not sent")
+        .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).contains("injected") || h.contains("\r"));
   }
 
   @Test
