@@ -1181,6 +1181,11 @@ final class Router {
    */
   private ObjectNode forwardModern(ClientSession session, InFlight work, Upstream upstream, String method,
       ObjectNode params, boolean relayed) throws Exception {
+    if ("resources/subscribe".equals(method) || "resources/unsubscribe".equals(method)) {
+      // 2026-07-28 has no such methods: the resource joins the connection's subscriptions/listen.
+      upstream.subscription(params.path("uri").asString(""), "resources/subscribe".equals(method));
+      return JsonRpc.result(NODES.nullNode(), NODES.objectNode());
+    }
     ObjectNode base = withoutHopMeta(params);
     ObjectNode sent = base;
     if (relayed) {
@@ -1564,8 +1569,12 @@ final class Router {
           Upstream upstream = backend.existingFor(session);
           if (left == null && upstream != null && upstream.isUp()) {
             try {
-              upstream.request("resources/unsubscribe", NODES.objectNode().put("uri", key.substring(split + 1)),
-                  gateway.requestTimeout());
+              if (upstream.modern()) {
+                upstream.subscription(key.substring(split + 1), false);
+              } else {
+                upstream.request("resources/unsubscribe", NODES.objectNode().put("uri", key.substring(split + 1)),
+                    gateway.requestTimeout());
+              }
             } catch (BackendFailure e) {
               log.debug("unsubscribe at {} failed: {}", backend.name, e.getMessage());
             }

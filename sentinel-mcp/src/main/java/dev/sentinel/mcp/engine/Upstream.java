@@ -47,6 +47,8 @@ final class Upstream {
   static final Duration PROBE_PATIENCE = Duration.ofSeconds(5);
   /** How long the stream of a modern backend's list changes is waited on: as long as the connection lives. */
   private static final Duration LISTEN_LIFE = Duration.ofDays(3650);
+  /** The most resources one modern connection's stream of changes follows. */
+  static final int MAX_SUBSCRIBED = 1_000;
 
   final Backend backend;
   /** Unique among the gateway's upstreams; keys the relays of its server's requests. */
@@ -65,6 +67,12 @@ final class Upstream {
   private McpRevision revision;
   /** Whether the connection speaks MCP 2026-07-28: stateless requests, each carrying its {@code _meta}. */
   private volatile boolean modern;
+  /** A modern connection's list changes to listen for ({@code toolsListChanged}, ...); {@code null} before. */
+  private ObjectNode listChanges;
+  /** The resources clients subscribed to through this modern connection, in its stream of changes. */
+  private final Set<String> subscribedUris = new java.util.LinkedHashSet<>();
+  /** The gateway id of the modern connection's open {@code subscriptions/listen}, or -1. */
+  private long listenId = -1;
   private int restarts;
   private int consecutiveFailures;
   private String lastError;
@@ -132,7 +140,7 @@ final class Upstream {
             gateway.onBackendRequest(Upstream.this, classified);
             break;
           case NOTIFICATION:
-            gateway.onBackendNotification(Upstream.this, classified);
+            gateway.onBackendNotification(Upstream.this, modern ? withoutSubscriptionId(classified) : classified);
             break;
           default:
             log.warn("backend {} sent an invalid message: {}", label(), classified.problem());
@@ -376,23 +384,76 @@ final class Upstream {
   }
 
   /**
-   * Opens an MCP 2026-07-28 backend's stream of list changes ({@code subscriptions/listen}), for
-   * the lists it says change: their notifications then come as an older backend's do. The
-   * request stays open while the connection lives.
+   * Opens an MCP 2026-07-28 backend's stream of changes ({@code subscriptions/listen}): the lists
+   * it says change, and the resources clients subscribed to through this connection. Their
+   * notifications then come as an older backend's do. A stream is replaced (the old one
+   * cancelled) when the resources change; it stays open while the connection lives.
    */
   private void listen(Connection attempt, JsonNode capabilities) {
-    ObjectNode wanted = NODES.objectNode();
+    ObjectNode lists = NODES.objectNode();
     for (String list : List.of("tools", "prompts", "resources")) {
       if (capabilities.path(list).path("listChanged").asBoolean(false)) {
-        wanted.put(list + "ListChanged", true);
+        lists.put(list + "ListChanged", true);
       }
+    }
+    synchronized (this) {
+      listChanges = lists;
+      subscribedUris.clear(); // a new connection: its server knows no subscription yet
+    }
+    relisten(attempt);
+  }
+
+  /** Opens the stream with what is wanted now, and cancels the one it replaces. */
+  private void relisten(Connection attempt) {
+    ObjectNode wanted;
+    long previous;
+    synchronized (this) {
+      wanted = listChanges == null ? NODES.objectNode() : listChanges.deepCopy();
+      if (!subscribedUris.isEmpty()) {
+        subscribedUris.forEach(wanted.putArray("resourceSubscriptions")::add);
+      }
+      previous = listenId;
+      listenId = -1;
+    }
+    if (previous >= 0) {
+      cancel(previous, "replaced by a stream with other subscriptions");
     }
     if (wanted.isEmpty()) {
       return;
     }
     ObjectNode params = NODES.objectNode();
     params.set("notifications", wanted);
-    send(attempt, "subscriptions/listen", stamped(params, NODES.objectNode(), null), LISTEN_LIFE, false);
+    Outgoing listen = send(attempt, "subscriptions/listen", stamped(params, NODES.objectNode(), null), LISTEN_LIFE,
+        false);
+    synchronized (this) {
+      listenId = listen.id();
+    }
+  }
+
+  /**
+   * A client's {@code resources/subscribe} (or unsubscribe) on an MCP 2026-07-28 connection,
+   * which has no such method: the resource joins (or leaves) the connection's stream of changes.
+   * At most {@value #MAX_SUBSCRIBED} resources per connection.
+   *
+   * @throws BackendFailure when the connection is down, or holds the most subscriptions it may
+   */
+  void subscription(String uri, boolean subscribe) {
+    Connection current;
+    synchronized (this) {
+      current = state == BackendStatus.State.UP ? connection : null;
+      if (current == null) {
+        throw new BackendFailure("backend " + backend.name + " is unavailable", lastError);
+      }
+      if (subscribe && !subscribedUris.contains(uri) && subscribedUris.size() >= MAX_SUBSCRIBED) {
+        throw new BackendFailure("backend " + backend.name + " holds the most resource subscriptions a connection"
+            + " may (" + MAX_SUBSCRIBED + ")");
+      }
+      boolean changed = subscribe ? subscribedUris.add(uri) : subscribedUris.remove(uri);
+      if (!changed) {
+        return;
+      }
+    }
+    relisten(current);
   }
 
   private void failed(Connection attempt, String error) {
@@ -565,6 +626,24 @@ final class Upstream {
       sent = stamped(params instanceof ObjectNode ? (ObjectNode) params : NODES.objectNode(), NODES.objectNode(), null);
     }
     return send(current, method, sent, timeout, true);
+  }
+
+  /**
+   * A modern backend's notification without the id of the gateway's own stream it came on, which
+   * names nothing a client sent.
+   */
+  private static JsonRpcMessage withoutSubscriptionId(JsonRpcMessage notification) {
+    JsonNode meta = notification.params().path("_meta");
+    if (!meta.has(StatelessMeta.SUBSCRIPTION_ID)) {
+      return notification;
+    }
+    ObjectNode copy = notification.object().deepCopy();
+    ObjectNode copiedMeta = (ObjectNode) copy.get("params").get("_meta");
+    copiedMeta.remove(StatelessMeta.SUBSCRIPTION_ID);
+    if (copiedMeta.isEmpty()) {
+      ((ObjectNode) copy.get("params")).remove("_meta");
+    }
+    return JsonRpc.classify(copy);
   }
 
   /** Whether the connection speaks MCP 2026-07-28: each request carries its version and capabilities. */

@@ -122,6 +122,41 @@ class ModernBackendTest {
   }
 
   @Test
+  void anOlderClientsResourceSubscription_joinsTheModernBackendsStreamOfChanges_andItsUpdatesReachTheClient() {
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///notes.txt").put("name", "notes"));
+    alpha.capability("resources");
+    alpha.handlers.put("subscriptions/listen", request -> null); // open until cancelled
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+
+    JsonRpcMessage subscribed = client.call("resources/subscribe", NODES.objectNode().put("uri", "file:///notes.txt"));
+
+    assertThat(subscribed.kind()).as("%s", subscribed.raw()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    assertThat(alpha.received("resources/subscribe")).as("2026-07-28 has no such method").isEmpty();
+    List<JsonRpcMessage> listens = alpha.received("subscriptions/listen");
+    JsonRpcMessage latest = listens.get(listens.size() - 1);
+    assertThat(latest.params().path("notifications").path("resourceSubscriptions").get(0).asString())
+        .isEqualTo("file:///notes.txt");
+    assertThat(latest.params().path("notifications").path("toolsListChanged").asBoolean()).isTrue();
+    assertThat(alpha.received("notifications/cancelled")).as("the stream it replaced is cancelled")
+        .anySatisfy(c -> assertThat(c.params().path("requestId").asLong())
+            .isEqualTo(listens.get(listens.size() - 2).id().asLong()));
+
+    ObjectNode updated = NODES.objectNode().put("uri", "file:///notes.txt");
+    updated.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, latest.id());
+    alpha.send(JsonRpc.notification("notifications/resources/updated", updated));
+    dev.sentinel.core.testing.Conditions.await("the update reaches the client",
+        () -> !client.notifications("notifications/resources/updated").isEmpty());
+
+    assertThat(client.notifications("notifications/resources/updated").get(0).params().has("_meta"))
+        .as("the gateway's own stream id is not the client's business").isFalse();
+    client.call("resources/unsubscribe", NODES.objectNode().put("uri", "file:///notes.txt"));
+    List<JsonRpcMessage> after = alpha.received("subscriptions/listen");
+    assertThat(after.get(after.size() - 1).params().path("notifications").has("resourceSubscriptions")).isFalse();
+  }
+
+  @Test
   void anOlderBackend_answersTheProbeWithAnError_andIsInitialized_itsRequestsCarryNoStatelessMeta() {
     fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha), GatewayFixture.twoPrincipals(), b -> {});
     ScriptedClient client = fixture.client(Credentials.bearer("alice"));
