@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Outcome;
+import dev.sentinel.core.testing.Conditions;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
@@ -134,11 +135,13 @@ class ModernBackendTest {
 
     assertThat(subscribed.kind()).as("%s", subscribed.raw()).isEqualTo(JsonRpcMessage.Kind.RESULT);
     assertThat(alpha.received("resources/subscribe")).as("2026-07-28 has no such method").isEmpty();
+    // The backend's copy of the stream arrives on its own thread.
+    Conditions.await("a stream with the resource", () -> latestListen().path("notifications")
+        .path("resourceSubscriptions").path(0).asString("").equals("file:///notes.txt"));
     List<JsonRpcMessage> listens = alpha.received("subscriptions/listen");
     JsonRpcMessage latest = listens.get(listens.size() - 1);
-    assertThat(latest.params().path("notifications").path("resourceSubscriptions").get(0).asString())
-        .isEqualTo("file:///notes.txt");
     assertThat(latest.params().path("notifications").path("toolsListChanged").asBoolean()).isTrue();
+    Conditions.await("the replaced stream cancelled", () -> !alpha.received("notifications/cancelled").isEmpty());
     assertThat(alpha.received("notifications/cancelled")).as("the stream it replaced is cancelled")
         .anySatisfy(c -> assertThat(c.params().path("requestId").asLong())
             .isEqualTo(listens.get(listens.size() - 2).id().asLong()));
@@ -146,14 +149,20 @@ class ModernBackendTest {
     ObjectNode updated = NODES.objectNode().put("uri", "file:///notes.txt");
     updated.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, latest.id());
     alpha.send(JsonRpc.notification("notifications/resources/updated", updated));
-    dev.sentinel.core.testing.Conditions.await("the update reaches the client",
+    Conditions.await("the update reaches the client",
         () -> !client.notifications("notifications/resources/updated").isEmpty());
 
     assertThat(client.notifications("notifications/resources/updated").get(0).params().has("_meta"))
         .as("the gateway's own stream id is not the client's business").isFalse();
     client.call("resources/unsubscribe", NODES.objectNode().put("uri", "file:///notes.txt"));
-    List<JsonRpcMessage> after = alpha.received("subscriptions/listen");
-    assertThat(after.get(after.size() - 1).params().path("notifications").has("resourceSubscriptions")).isFalse();
+    Conditions.await("a stream without the resource",
+        () -> !latestListen().path("notifications").has("resourceSubscriptions"));
+  }
+
+  /** The params of the newest {@code subscriptions/listen} alpha received. */
+  private JsonNode latestListen() {
+    List<JsonRpcMessage> listens = alpha.received("subscriptions/listen");
+    return listens.isEmpty() ? NODES.objectNode() : listens.get(listens.size() - 1).params();
   }
 
   @Test
