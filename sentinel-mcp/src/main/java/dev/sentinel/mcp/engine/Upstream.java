@@ -222,8 +222,6 @@ final class Upstream {
     boolean initializeSent;
     /** The probe's result when it named 2026-07-28; {@code null} otherwise. */
     JsonNode modern;
-    /** Whether the probe has answered (or failed). */
-    boolean probed;
   }
 
   /** The probe's answer: a modern server is up at once; anything else falls back to {@code initialize}. */
@@ -262,7 +260,6 @@ final class Upstream {
     }
     boolean initializeSent;
     synchronized (state) {
-      state.probed = true;
       state.modern = modern ? result : null;
       initializeSent = state.initializeSent;
       if (modern && !initializeSent) {
