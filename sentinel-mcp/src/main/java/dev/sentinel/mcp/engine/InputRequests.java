@@ -110,8 +110,8 @@ final class InputRequests {
       }
     }
     if (problem != null) {
-      throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.INTERNAL_ERROR,
-          "backend " + backend + " answered a malformed input_required result: " + problem).get("error"));
+      throw PeerError.of(ErrorCode.INTERNAL_ERROR,
+          "backend " + backend + " answered a malformed input_required result: " + problem);
     }
     return questions;
   }
@@ -214,9 +214,8 @@ final class InputRequests {
       String capability = question.capability();
       if (!session.supports(capability)
           || ("elicitation".equals(capability) && !session.revision().supportsElicitation())) {
-        throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.METHOD_NOT_FOUND, "backend "
-            + upstream.backend.name + " asked the client " + question.method() + ", which the client does not support")
-            .get("error"));
+        throw PeerError.of(ErrorCode.METHOD_NOT_FOUND, "backend "
+            + upstream.backend.name + " asked the client " + question.method() + ", which the client does not support");
       }
       long relayId = gateway.nextId();
       JsonNode answer = govern(session, work, upstream, question,
@@ -242,7 +241,7 @@ final class InputRequests {
     if (failure instanceof Exception) {
       throw (Exception) failure;
     }
-    throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.INTERNAL_ERROR, "the client's answer to "
-        + question.method() + " did not arrive (" + result.outcome() + ")").get("error"));
+    throw PeerError.of(ErrorCode.INTERNAL_ERROR, "the client's answer to "
+        + question.method() + " did not arrive (" + result.outcome() + ")");
   }
 }

@@ -1209,9 +1209,9 @@ final class Router {
         return response;
       }
       if (!McpGateway.NEEDS_INPUT.contains(method)) {
-        throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.INTERNAL_ERROR, "backend "
+        throw PeerError.of(ErrorCode.INTERNAL_ERROR, "backend "
             + upstream.backend.name + " answered input_required to " + method + ", which MCP 2026-07-28 allows only"
-            + " for tools/call, prompts/get and resources/read").get("error"));
+            + " for tools/call, prompts/get and resources/read");
       }
       List<InputRequests.Question> questions = InputRequests.questions(upstream.backend.name, result);
       if (work.stateless != null) {
@@ -1223,8 +1223,8 @@ final class Router {
             binding(session.owner(), work.governed));
       }
       if (round > MAX_INPUT_ROUNDS) {
-        throw new PeerError(JsonRpc.error(NODES.nullNode(), ErrorCode.INTERNAL_ERROR, "backend "
-            + upstream.backend.name + " still asked for input after " + MAX_INPUT_ROUNDS + " rounds").get("error"));
+        throw PeerError.of(ErrorCode.INTERNAL_ERROR, "backend "
+            + upstream.backend.name + " still asked for input after " + MAX_INPUT_ROUNDS + " rounds");
       }
       sent = continued(base, new InputRequests.Continuation(result.get("requestState"),
           inputs.ask(session, work, upstream, questions)));

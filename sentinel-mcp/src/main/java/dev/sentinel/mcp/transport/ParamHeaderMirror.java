@@ -116,7 +116,11 @@ public final class ParamHeaderMirror {
     String text = value.stringValue();
     boolean plain = !text.isEmpty() && text.equals(text.strip()) && !text.startsWith("=?")
         && text.chars().allMatch(c -> c >= 0x20 && c <= 0x7e);
-    return plain ? text
-        : "=?base64?" + Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)) + "?=";
+    return plain ? text : base64Form(text);
+  }
+
+  /** A header value in the {@code =?base64?...?=} form: padded standard Base64 of its UTF-8. */
+  static String base64Form(String text) {
+    return "=?base64?" + Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)) + "?=";
   }
 }

@@ -282,8 +282,7 @@ public final class StreamableHttpTransport implements Transport {
     String text = value.stringValue();
     boolean plain = !text.isEmpty() && text.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)
         && !text.startsWith("=?");
-    return plain ? text
-        : "=?base64?" + java.util.Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)) + "?=";
+    return plain ? text : ParamHeaderMirror.base64Form(text);
   }
 
   private Request request(HttpMethod method, String accept) {
