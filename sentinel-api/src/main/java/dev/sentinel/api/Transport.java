@@ -28,11 +28,51 @@ public interface Transport extends AutoCloseable {
   @Override
   void close();
 
+  /**
+   * One message a client sent, delivered with who sent it and where what belongs to it goes: a
+   * transport whose every message arrives on its own request (Streamable HTTP) authenticates
+   * the request once and hands the engine its principal, so the engine does not authenticate
+   * it again, and the engine answers the request, and sends what precedes its answer (progress,
+   * a question to the client about it), through the exchange rather than by id through {@link
+   * #send}.
+   */
+  interface Exchange {
+
+    /** The message. */
+    JsonNode message();
+
+    /** What the client presented with it; recorded with its calls. */
+    Credentials credentials();
+
+    /**
+     * The principal the transport authenticated the credentials as, just now, with the same
+     * authenticator the engine would use; the engine takes it as the caller.
+     */
+    Principal principal();
+
+    /**
+     * Sends a message that belongs to this exchange: the response to its request, and before
+     * it, notifications and requests to the client about it. A message sent after the exchange
+     * ended goes where {@link Transport#send} sends.
+     *
+     * @throws IOException when the channel is closed
+     */
+    void reply(JsonNode message) throws IOException;
+  }
+
   /** Gets what a transport receives. Called on the transport's delivery thread. */
   interface Receiver {
 
     /** One incoming message. */
     void message(JsonNode message);
+
+    /**
+     * One incoming message with its sender and reply channel. A receiver that does not know
+     * exchanges takes the message alone, answering through {@link Transport#send}.
+     */
+    default void exchange(Exchange exchange) {
+      message(exchange.message());
+    }
 
     /**
      * The channel ended, normally ({@code cause == null}) or because of an error. Called once.

@@ -24,7 +24,8 @@ import java.util.Objects;
  *     policy, the invoker) records its own
  * @param asserted the principal the embedding application authenticated itself ({@link #as}), or
  *     {@code null}: when set, the pipeline takes it as the caller instead of authenticating the
- *     credentials. Only code in the process can set it; the gateways never do, so nothing a
+ *     credentials. Only code in the process can set it: the HTTP gateway sets it to the
+ *     principal it authenticated the request's credentials as, once, at the edge; nothing a
  *     client sends can choose it
  * @param traceParent the W3C {@code traceparent} the caller sent (in the request's {@code
  *     params._meta}, or as an HTTP header), which a {@link CallTracer} makes the parent of the

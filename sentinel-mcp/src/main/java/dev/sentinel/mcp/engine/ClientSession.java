@@ -54,6 +54,8 @@ public final class ClientSession {
   private final McpGateway gateway;
   private final Transport transport;
   private volatile Credentials credentials;
+  /** The principal the transport authenticated the latest message's credentials as, or {@code null}. */
+  private volatile Principal asserted;
   private final String label;
   private final String id = UUID.randomUUID().toString();
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
@@ -88,10 +90,13 @@ public final class ClientSession {
    */
   static final class Relay {
     final long deadline;
+    /** The request of this client the relayed request is about, or {@code null}. */
+    final InFlight about;
     final CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
 
-    Relay(long deadline) {
+    Relay(long deadline, InFlight about) {
       this.deadline = deadline;
+      this.about = about;
     }
 
     /**
@@ -125,22 +130,33 @@ public final class ClientSession {
     this.label = label;
     this.perExchange = perExchange;
     this.paramHeaders = paramHeaders;
-    bindOwner(credentials);
   }
 
-  /** Binds the session to the principal the credentials authenticate as, if it has none yet. */
-  private void bindOwner(Credentials presented) {
+  /**
+   * Binds the session to the principal the transport authenticated ({@code asserted}), else to
+   * the one the credentials authenticate as, if it has none yet.
+   */
+  private void bindOwner(Credentials presented, Principal asserted) {
     if (owner != null) {
       return;
     }
-    AuthenticationResult who = gateway.sentinel().authenticate(presented);
-    if (who.authenticated()) {
+    Principal who = asserted;
+    if (who == null) {
+      AuthenticationResult result = gateway.sentinel().authenticate(presented);
+      who = result.authenticated() ? result.principal() : null;
+    }
+    if (who != null) {
       synchronized (this) {
         if (owner == null) {
-          owner = who.principal();
+          owner = who;
         }
       }
     }
+  }
+
+  /** Binds the session as it is served: to the principal its transport authenticated, else by its credentials. */
+  void bindOwner(Principal authenticated) {
+    bindOwner(credentials, authenticated);
   }
 
   void start() {
@@ -148,7 +164,19 @@ public final class ClientSession {
       @Override
       public void message(JsonNode message) {
         try {
-          receive(message);
+          receive(JsonRpc.classify(message), null);
+        } catch (RuntimeException e) {
+          log.warn("handling a client message failed", e);
+        }
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        try {
+          credentials = Objects.requireNonNull(exchange.credentials(), "credentials");
+          asserted = Objects.requireNonNull(exchange.principal(), "principal");
+          receive(exchange instanceof McpExchange ? ((McpExchange) exchange).classified()
+              : JsonRpc.classify(exchange.message()), exchange);
         } catch (RuntimeException e) {
           log.warn("handling a client message failed", e);
         }
@@ -180,6 +208,7 @@ public final class ClientSession {
    */
   public void present(Credentials credentials) {
     this.credentials = Objects.requireNonNull(credentials, "credentials");
+    this.asserted = null;
   }
 
   /**
@@ -203,11 +232,14 @@ public final class ClientSession {
 
   // ---- receiving --------------------------------------------------------------------------
 
-  private void receive(JsonNode message) {
-    JsonRpcMessage classified = JsonRpc.classify(message);
+  /**
+   * One message from the client, with the exchange it came in ({@code null} when the transport
+   * delivered it alone): what answers a request goes back through it.
+   */
+  private void receive(JsonRpcMessage classified, Transport.Exchange exchange) {
     switch (classified.kind()) {
       case REQUEST:
-        request(classified);
+        request(classified, exchange);
         break;
       case NOTIFICATION:
         notification(classified);
@@ -217,22 +249,23 @@ public final class ClientSession {
         answer(classified);
         break;
       default:
+        JsonNode message = classified.raw();
         if (!message.has("result") && !message.has("error")) {
-          send(JsonRpc.invalidRequest(classified));
+          reply(exchange, JsonRpc.invalidRequest(classified));
         } else {
           log.debug("dropped an invalid response from the client: {}", classified.problem());
         }
     }
   }
 
-  private void request(JsonRpcMessage request) {
+  private void request(JsonRpcMessage request, Transport.Exchange exchange) {
     String method = request.method();
     if (revision == null && (perExchange || StatelessMeta.declared(request.params()))) {
-      stateless(request);
+      stateless(request, exchange);
       return;
     }
     if ("ping".equals(method)) {
-      send(JsonRpc.result(request.id(), NODES.objectNode()));
+      reply(exchange, JsonRpc.result(request.id(), NODES.objectNode()));
       return;
     }
     if ("initialize".equals(method)) {
@@ -241,22 +274,22 @@ public final class ClientSession {
         // method exists (for older clients), the request does not fit the connection.
         refuseStateless(request, new StatelessMeta.Problem(ErrorCode.INVALID_REQUEST, "invalid request: this"
             + " connection speaks MCP 2026-07-28 (its requests carry " + StatelessMeta.PROTOCOL_VERSION
-            + " in _meta), which has no initialize", null));
+            + " in _meta), which has no initialize", null), exchange);
         return;
       }
-      initialize(request);
+      initialize(request, exchange);
       return;
     }
     if (revision == null) {
-      send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
+      reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
           "the session is not initialized: send initialize first"));
       return;
     }
     if (!request.params().isMissingNode() && !request.params().isObject()) {
-      send(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params must be an object"));
+      reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params must be an object"));
       return;
     }
-    admit(request, null);
+    admit(request, null, exchange);
   }
 
   /**
@@ -264,13 +297,13 @@ public final class ClientSession {
    * malformed, names a version Sentinel does not speak, or calls a method not served statelessly
    * is refused with the specification's code and recorded; nothing is forwarded.
    */
-  private void stateless(JsonRpcMessage request) {
+  private void stateless(JsonRpcMessage request, Transport.Exchange exchange) {
     StatelessMeta.Problem problem = StatelessMeta.check(request);
     if (problem == null) {
       problem = StatelessMeta.refusal(request.method());
     }
     if (problem != null) {
-      refuseStateless(request, problem);
+      refuseStateless(request, problem, exchange);
       return;
     }
     statelessSeen = true;
@@ -278,32 +311,35 @@ public final class ClientSession {
     if (meta.clientInfo() != null) {
       clientInfo = meta.clientInfo();
     }
-    admit(request, meta);
+    admit(request, meta, exchange);
   }
 
   /** Refuses a stateless request before anything is forwarded, and records the refusal. */
-  private void refuseStateless(JsonRpcMessage request, StatelessMeta.Problem problem) {
-    bindOwner(credentials);
+  private void refuseStateless(JsonRpcMessage request, StatelessMeta.Problem problem, Transport.Exchange exchange) {
+    Principal who = exchange == null ? null : exchange.principal();
+    bindOwner(credentials, who);
     gateway.sentinel().refuse(new Call(credentials, Request.of(request.method()), id, clientLabel(),
-        request.idText(), ownerId()),
+        request.idText(), ownerId(), java.util.List.of(), who),
         Refusal.of(Outcome.DENIED, java.util.List.of(StatelessMeta.RULE), problem.message()));
-    send(JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data()));
+    reply(exchange, JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data()));
   }
 
   /** Takes a request in flight within the session's and the principal's bounds, and hands it to a worker. */
-  private void admit(JsonRpcMessage request, StatelessMeta stateless) {
+  private void admit(JsonRpcMessage request, StatelessMeta stateless, Transport.Exchange exchange) {
     String key = JsonRpc.idKey(request.id());
-    bindOwner(credentials);
+    Principal who = exchange == null ? null : exchange.principal();
+    bindOwner(credentials, who);
     if (pending.incrementAndGet() > gateway.maxPendingRequests()) {
       pending.decrementAndGet();
-      send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
+      reply(exchange, JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, stateless, request.method());
+    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, who, exchange, stateless,
+        request.method());
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
-      send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
+      reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
           "request id " + request.idText() + " is already in flight"));
       return;
     }
@@ -319,7 +355,8 @@ public final class ClientSession {
       gateway.executor().execute(() -> process(request, work));
     } catch (RejectedExecutionException e) {
       finish(work);
-      send(JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING, "too many pending requests: the gateway is busy"));
+      reply(exchange, JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
+          "too many pending requests: the gateway is busy"));
     }
   }
 
@@ -344,7 +381,7 @@ public final class ClientSession {
       finish(work);
     }
     if (response != null && !work.cancelled()) {
-      send(response);
+      reply(work.exchange, response);
     }
   }
 
@@ -371,17 +408,16 @@ public final class ClientSession {
         java.time.Duration.ofSeconds(1));
     JsonNode name = request.params().path("name");
     Request governed = new Request(request.method(), null, name.isString() ? name.stringValue() : null, null);
-    gateway.sentinel().refuse(new Call(work.credentials, governed, id, clientLabel(), request.idText(), ownerId()),
-        refusal);
+    gateway.sentinel().refuse(call(work, governed, request.idText()), refusal);
     ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
     data.putArray("rules").add("max_in_flight_per_principal");
     data.put("retryAfterMs", refusal.retryAfter().toMillis());
-    send(JsonRpc.error(request.id(), ErrorCode.forRefusal(Outcome.LIMITED).code(), reason, data));
+    reply(work.exchange, JsonRpc.error(request.id(), ErrorCode.forRefusal(Outcome.LIMITED).code(), reason, data));
   }
 
-  private void initialize(JsonRpcMessage request) {
+  private void initialize(JsonRpcMessage request, Transport.Exchange exchange) {
     if (revision != null) {
-      send(JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST, "the session is already initialized"));
+      reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST, "the session is already initialized"));
       return;
     }
     JsonNode params = request.params();
@@ -394,7 +430,7 @@ public final class ClientSession {
       clientInfo = version.isEmpty() ? name : name + "/" + version;
     }
     revision = negotiated;
-    send(JsonRpc.result(request.id(), gateway.initializeResult(negotiated)));
+    reply(exchange, JsonRpc.result(request.id(), gateway.initializeResult(negotiated)));
   }
 
   private void notification(JsonRpcMessage notification) {
@@ -442,23 +478,23 @@ public final class ClientSession {
    * Relays a backend's request to the client under a gateway id, answered within the gateway's
    * request timeout; the answer completes the relay.
    */
-  Relay relay(long relayId, String method, JsonNode params) {
-    return request(relayId, method, params, gateway.clock().nanoTime() + gateway.requestTimeout().toNanos());
+  Relay relay(long relayId, String method, JsonNode params, InFlight about) {
+    return request(relayId, method, params, gateway.clock().nanoTime() + gateway.requestTimeout().toNanos(), about);
   }
 
   /**
    * Sends a request to the client under a gateway id; its answer, or the deadline (on the
    * gateway clock's {@code nanoTime}, checked by {@link #tick}), completes the relay.
    */
-  Relay request(long relayId, String method, JsonNode params, long deadline) {
-    Relay relay = new Relay(deadline);
+  Relay request(long relayId, String method, JsonNode params, long deadline, InFlight about) {
+    Relay relay = new Relay(deadline, about);
     relays.put(relayId, relay);
     if (closing.get()) {
       relays.remove(relayId);
       relay.answer.completeExceptionally(new BackendFailure("the client session closed"));
       return relay;
     }
-    send(JsonRpc.request(NODES.numberNode(relayId), method, params));
+    send(JsonRpc.request(NODES.numberNode(relayId), method, params), about);
     return relay;
   }
 
@@ -467,7 +503,7 @@ public final class ClientSession {
     Relay relay = relays.remove(relayId);
     if (relay != null) {
       send(JsonRpc.notification("notifications/cancelled",
-          NODES.objectNode().put("requestId", relayId).put("reason", reason)));
+          NODES.objectNode().put("requestId", relayId).put("reason", reason)), relay.about);
       relay.answer.completeExceptionally(new CancellationException(reason));
     }
   }
@@ -478,7 +514,8 @@ public final class ClientSession {
       Relay relay = entry.getValue();
       if (now - relay.deadline >= 0 && relays.remove(entry.getKey(), relay)) {
         send(JsonRpc.notification("notifications/cancelled",
-            NODES.objectNode().put("requestId", entry.getKey()).put("reason", "timed out in the gateway")));
+            NODES.objectNode().put("requestId", entry.getKey()).put("reason", "timed out in the gateway")),
+            relay.about);
         relay.answer.completeExceptionally(new TimeoutException("the client did not answer in time"));
       }
     }
@@ -492,6 +529,43 @@ public final class ClientSession {
       log.debug("cannot send to client session {}: {}", id, e.toString());
       ended();
     }
+  }
+
+  /**
+   * Sends a message about one of the client's requests: through the exchange it came in, when
+   * its transport delivered it with one, else as {@link #send}.
+   */
+  void send(JsonNode message, InFlight about) {
+    reply(about == null ? null : about.exchange, message);
+  }
+
+  /** Sends a message through an exchange, or through the transport when there is none. */
+  private void reply(Transport.Exchange exchange, JsonNode message) {
+    if (exchange == null) {
+      send(message);
+      return;
+    }
+    try {
+      exchange.reply(message);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot answer on client session {}: {}", id, e.toString());
+      ended();
+    }
+  }
+
+  /**
+   * The call of one of the client's requests, or of a question about it, as the pipeline takes
+   * it: its caller is the principal the transport authenticated with the request, else whom its
+   * credentials authenticate as.
+   */
+  Call call(InFlight work, Request governed, String requestId) {
+    return new Call(work.credentials, governed, id, clientLabel(), requestId, ownerId(), java.util.List.of(),
+        work.principal);
+  }
+
+  /** The principal the transport authenticated the client's latest message as, or {@code null}. */
+  Principal asserted() {
+    return asserted;
   }
 
   /** The capabilities the client declared in {@code initialize} (an empty object before it). */
@@ -692,10 +766,19 @@ public final class ClientSession {
 
   /** The sequence number of this client's most recent in-flight request on a connection, or -1. */
   long latestRequestTo(Upstream upstream) {
-    long latest = -1;
+    InFlight latest = latestOn(upstream);
+    return latest == null ? -1 : latest.sequence;
+  }
+
+  /**
+   * This client's most recent request in flight on a connection, or {@code null}: the one a
+   * request the connection's server sends is taken to be about.
+   */
+  InFlight latestOn(Upstream upstream) {
+    InFlight latest = null;
     for (InFlight work : inFlight.values()) {
-      if (work.upstream() == upstream && work.sequence > latest) {
-        latest = work.sequence;
+      if (work.upstream() == upstream && (latest == null || work.sequence > latest.sequence)) {
+        latest = work;
       }
     }
     return latest;

@@ -1,7 +1,9 @@
 package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
+import dev.sentinel.api.Transport;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -15,6 +17,17 @@ final class InFlight {
   final long sequence;
   /** What the client presented with this request; the pipeline authenticates the request with them. */
   final Credentials credentials;
+  /**
+   * The principal the request's transport authenticated its credentials as ({@link
+   * Transport.Exchange#principal}), which the pipeline takes instead of authenticating them
+   * again; {@code null} when the transport delivered the message alone.
+   */
+  final Principal principal;
+  /**
+   * Where the request's answer, and what precedes it, goes ({@link Transport.Exchange#reply});
+   * {@code null} when the transport delivered the message alone: then through its {@code send}.
+   */
+  final Transport.Exchange exchange;
   /** For a stateless (MCP 2026-07-28) request, what its {@code _meta} declared; else {@code null}. */
   final StatelessMeta stateless;
   /** The client's method ({@code tools/call}, ...), or {@code null} when not known. */
@@ -48,16 +61,14 @@ final class InFlight {
   private long backendId = -1;
   private boolean cancelled;
 
-  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials) {
-    this(clientId, key, sequence, credentials, null, null);
-  }
-
-  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, StatelessMeta stateless,
-      String method) {
+  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, Principal principal,
+      Transport.Exchange exchange, StatelessMeta stateless, String method) {
     this.clientId = clientId;
     this.key = key;
     this.sequence = sequence;
     this.credentials = credentials;
+    this.principal = principal;
+    this.exchange = exchange;
     this.stateless = stateless;
     this.method = method;
   }

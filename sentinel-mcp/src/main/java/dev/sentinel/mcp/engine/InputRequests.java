@@ -219,7 +219,7 @@ final class InputRequests {
       }
       long relayId = gateway.nextId();
       JsonNode answer = govern(session, work, upstream, question,
-          ignored -> session.relay(relayId, question.method(), question.params()).response().result());
+          ignored -> session.relay(relayId, question.method(), question.params(), work).response().result());
       answers.set(question.key(), answer);
     }
     return answers;
@@ -229,8 +229,7 @@ final class InputRequests {
   private JsonNode govern(ClientSession session, InFlight work, Upstream upstream, Question question,
       dev.sentinel.core.Invoker<JsonNode> invoker) throws Exception {
     Request governed = new Request(question.method(), upstream.backend.name, null, question.params());
-    CallResult<JsonNode> result = sentinel.call(new Call(work.credentials, governed, session.id(), session.clientLabel(),
-        question.key(), session.ownerId()), invoker);
+    CallResult<JsonNode> result = sentinel.call(session.call(work, governed, question.key()), invoker);
     if (result.outcome() == Outcome.ALLOWED) {
       return result.value();
     }

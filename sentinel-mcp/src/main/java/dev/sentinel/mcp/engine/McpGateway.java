@@ -320,12 +320,27 @@ public final class McpGateway implements AutoCloseable {
    * @throws IllegalStateException if the gateway is closed
    */
   public ClientSession serve(Transport client, Credentials credentials, String clientLabel) {
+    return serve(client, credentials, null, clientLabel);
+  }
+
+  /**
+   * Serves one MCP client like {@link #serve(Transport, Credentials, String)}, over a transport
+   * that authenticated the credentials already, with the gateway's authenticator: the session
+   * belongs to that principal, and messages the transport delivers as {@link
+   * Transport.Exchange exchanges} are taken as their exchange's principal's without being
+   * authenticated again.
+   *
+   * @param authenticated the principal the credentials authenticated as, or {@code null} to
+   *     authenticate them here
+   */
+  public ClientSession serve(Transport client, Credentials credentials, Principal authenticated, String clientLabel) {
     Objects.requireNonNull(client, "client");
     Objects.requireNonNull(credentials, "credentials");
     if (closed.get()) {
       throw new IllegalStateException("the gateway is closed");
     }
     ClientSession session = new ClientSession(this, client, credentials, clientLabel);
+    session.bindOwner(authenticated);
     sessions.add(session);
     session.start();
     return session;
@@ -344,20 +359,22 @@ public final class McpGateway implements AutoCloseable {
    * @throws IllegalStateException if the gateway is closed
    */
   public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
-    return serveExchange(client, credentials, clientLabel, null);
+    return serveExchange(client, credentials, null, clientLabel, null);
   }
 
   /**
    * Serves one stateless exchange over HTTP, like {@link #serveExchange(Transport, Credentials,
-   * String)}, with the request's {@code Mcp-Param-*} headers: a {@code tools/call} whose tool's
-   * schema mirrors arguments in such headers ({@code x-mcp-header}) is refused with {@code -32020}
-   * unless they agree with the body.
+   * String)}, with the principal the transport authenticated and the request's {@code
+   * Mcp-Param-*} headers: a {@code tools/call} whose tool's schema mirrors arguments in such
+   * headers ({@code x-mcp-header}) is refused with {@code -32020} unless they agree with the body.
    *
+   * @param authenticated the principal the credentials authenticated as, with the gateway's
+   *     authenticator, or {@code null} to authenticate them here
    * @param paramHeaders every {@code Mcp-Param-*} header's values, by lower-case name; {@code
    *     null} when the transport has no headers (then nothing is checked)
    */
-  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel,
-      Map<String, List<String>> paramHeaders) {
+  public ClientSession serveExchange(Transport client, Credentials credentials, Principal authenticated,
+      String clientLabel, Map<String, List<String>> paramHeaders) {
     Objects.requireNonNull(client, "client");
     Objects.requireNonNull(credentials, "credentials");
     if (closed.get()) {
@@ -371,6 +388,7 @@ public final class McpGateway implements AutoCloseable {
       }
     }
     ClientSession session = new ClientSession(this, client, credentials, clientLabel, true, copied);
+    session.bindOwner(authenticated);
     sessions.add(session);
     session.start();
     return session;
@@ -799,6 +817,10 @@ public final class McpGateway implements AutoCloseable {
       // it. Only that the lists changed: what they show stays the policy's.
       listsChanged(upstream, background && !restarted);
     }
+    if (restarted && !upstream.modern()) {
+      // A 2026-07-28 connection listens again with its subscriptions itself (Upstream#listen).
+      router.resubscribe(upstream);
+    }
   }
 
   void onBackendDown(Upstream upstream) {
@@ -1110,8 +1132,7 @@ public final class McpGateway implements AutoCloseable {
     InFlight attempt = trip.work();
     Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
     CallResult<JsonNode> result = sentinel.call(
-        new Call(attempt.credentials, governed, session.id(), session.clientLabel(), request.idText(),
-            session.ownerId()),
+        session.call(attempt, governed, request.idText()),
         ignored -> {
           RoundTrip.Question question = trip.ask(request.method(), request.params());
           if (question == null && !trip.ended()) {
@@ -1290,13 +1311,17 @@ public final class McpGateway implements AutoCloseable {
     relaysByBackendId.put(key, new RelayRef(session, relayId));
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
     CallResult<JsonNode> result;
+    // The request is taken to be about the client's latest request on the connection: it goes
+    // where that request's answer goes, and is decided as that request's principal's.
+    InFlight about = session.latestOn(upstream);
     try {
       Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
-      result = sentinel.call(
-          new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
-              session.ownerId()),
+      Call call = about != null ? session.call(about, governed, request.idText())
+          : new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
+              session.ownerId(), List.of(), session.asserted());
+      result = sentinel.call(call,
           ignored -> {
-            JsonRpcMessage response = session.relay(relayId, request.method(), request.params()).response();
+            JsonRpcMessage response = session.relay(relayId, request.method(), request.params(), about).response();
             answer.set(response.object());
             return response.result();
           });

@@ -78,7 +78,7 @@ final class Router {
   private final Set<String> checkedRules = ConcurrentHashMap.newKeySet();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
-  private record ProgressRoute(ClientSession session, JsonNode clientToken, Upstream upstream) {}
+  private record ProgressRoute(ClientSession session, JsonNode clientToken, Upstream upstream, InFlight work) {}
 
   /** The work a governed request does once allowed: returns the response message to relay. */
   @FunctionalInterface
@@ -310,7 +310,7 @@ final class Router {
     ObjectNode ack = NODES.objectNode();
     ack.putObject("_meta").set(StatelessMeta.SUBSCRIPTION_ID, request.id());
     ack.set("notifications", agreed);
-    session.send(JsonRpc.notification("notifications/subscriptions/acknowledged", ack));
+    session.send(JsonRpc.notification("notifications/subscriptions/acknowledged", ack), work);
     return null;
   }
 
@@ -1134,7 +1134,7 @@ final class Router {
     JsonNode clientToken = sent.path("_meta").path("progressToken");
     if (JsonRpc.validToken(clientToken)) {
       token = "sentinel-progress-" + gateway.nextId();
-      progress.put(token, new ProgressRoute(session, clientToken, upstream));
+      progress.put(token, new ProgressRoute(session, clientToken, upstream, work));
       sent = sent == params ? params.deepCopy() : sent;
       ((ObjectNode) sent.get("_meta")).put("progressToken", token);
     }
@@ -1279,7 +1279,7 @@ final class Router {
     JsonNode clientToken = params.path("_meta").path("progressToken");
     if (JsonRpc.validToken(clientToken)) {
       token = "sentinel-progress-" + gateway.nextId();
-      progress.put(token, new ProgressRoute(session, clientToken, upstream));
+      progress.put(token, new ProgressRoute(session, clientToken, upstream, work));
       ((ObjectNode) sent.get("_meta")).put("progressToken", token);
     }
     try {
@@ -1380,7 +1380,7 @@ final class Router {
     JsonNode clientToken = params.path("_meta").path("progressToken");
     boolean routed = trip.progressToken != null && JsonRpc.validToken(clientToken);
     if (routed) {
-      progress.put(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream));
+      progress.put(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream, work));
     }
     try {
       JsonNode responses = params.get("inputResponses");
@@ -1388,7 +1388,7 @@ final class Router {
       return await(trip, work);
     } finally {
       if (routed) {
-        progress.remove(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream));
+        progress.remove(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream, work));
       }
     }
   }
@@ -1434,7 +1434,7 @@ final class Router {
   private Call call(ClientSession session, InFlight work, JsonRpcMessage request, Request governed) {
     work.governed = governed;
     return new Call(work.credentials, governed, session.id(), session.clientLabel(), request.idText(),
-        session.ownerId(), List.of(), null, traceParent(request),
+        session.ownerId(), List.of(), work.principal, traceParent(request),
         new SessionCaller(gateway, session, work, request.params()));
   }
 
@@ -1530,7 +1530,7 @@ final class Router {
     ObjectNode params = (ObjectNode) notification.params().deepCopy();
     params.set("progressToken", route.clientToken());
     message.set("params", params);
-    route.session().send(message);
+    route.session().send(message, route.work());
   }
 
   /**
@@ -1553,6 +1553,42 @@ final class Router {
         session.notifyResourceUpdate(uri, message);
       } else if (entitled) {
         session.send(message);
+      }
+    }
+  }
+
+  /**
+   * A connection came up again after a restart: its new server knows none of the resources the
+   * connection's clients had subscribed to through it, so each is subscribed again and their
+   * updates keep coming. Not decided again: each subscription was when it was made, and an
+   * update from a shared connection is still checked against the policy as it arrives. A
+   * subscription the server now refuses is logged; its subscribers get no more updates.
+   */
+  void resubscribe(Upstream upstream) {
+    Upstream.Owner owner = upstream.owner();
+    String prefix = upstream.backend.name + '\u0000';
+    java.util.Set<String> uris = new java.util.LinkedHashSet<>();
+    for (ClientSession session : gateway.sessions()) {
+      if (owner != null && !McpGateway.belongsTo(session, owner)) {
+        continue;
+      }
+      for (String key : session.subscriptions()) {
+        if (key.startsWith(prefix)) {
+          uris.add(key.substring(prefix.length()));
+        }
+      }
+    }
+    for (String uri : uris) {
+      try {
+        upstream.request("resources/subscribe", NODES.objectNode().put("uri", uri), gateway.requestTimeout())
+            .response().whenComplete((answer, failure) -> {
+              if (failure != null || answer.kind() != JsonRpcMessage.Kind.RESULT) {
+                log.warn("backend {} did not take the subscription to {} again after its restart: {}",
+                    upstream.backend.name, uri, failure != null ? failure.toString() : answer.error());
+              }
+            });
+      } catch (BackendFailure e) {
+        log.warn("cannot subscribe to {} again at backend {}: {}", uri, upstream.backend.name, e.getMessage());
       }
     }
   }

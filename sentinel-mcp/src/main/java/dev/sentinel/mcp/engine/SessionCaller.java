@@ -80,7 +80,7 @@ final class SessionCaller implements Caller {
     }
     long id = gateway.nextId();
     long deadline = gateway.clock().nanoTime() + timeout.toNanos();
-    ClientSession.Relay relay = session.request(id, "elicitation/create", params, deadline);
+    ClientSession.Relay relay = session.request(id, "elicitation/create", params, deadline, work);
     JsonRpcMessage answer;
     try {
       answer = await(relay, id, deadline);
@@ -181,7 +181,7 @@ final class SessionCaller implements Caller {
     params.set("progressToken", progressToken);
     params.put("progress", progress.incrementAndGet());
     params.put("message", message + " (" + waited.toSeconds() + " s so far)");
-    session.send(JsonRpc.notification("notifications/progress", params));
+    session.send(JsonRpc.notification("notifications/progress", params), work);
   }
 
   @Override

@@ -394,8 +394,9 @@ final class Upstream {
       }
     }
     synchronized (this) {
+      // The resources subscribed through this connection stay wanted across a restart: the new
+      // server hears them in its first stream.
       listChanges = lists;
-      subscribedUris.clear(); // a new connection: its server knows no subscription yet
     }
     relisten(attempt);
   }
@@ -430,15 +431,17 @@ final class Upstream {
   /**
    * A client's {@code resources/subscribe} (or unsubscribe) on an MCP 2026-07-28 connection,
    * which has no such method: the resource joins (or leaves) the connection's stream of changes.
-   * At most {@value #MAX_SUBSCRIBED} resources per connection.
+   * At most {@value #MAX_SUBSCRIBED} resources per connection. An unsubscribe while the
+   * connection is down takes effect when it is up again.
    *
-   * @throws BackendFailure when the connection is down, or holds the most subscriptions it may
+   * @throws BackendFailure when the connection is down (for a subscribe), or holds the most
+   *     subscriptions it may
    */
   void subscription(String uri, boolean subscribe) {
     Connection current;
     synchronized (this) {
       current = state == BackendStatus.State.UP ? connection : null;
-      if (current == null) {
+      if (current == null && subscribe) {
         throw new BackendFailure("backend " + backend.name + " is unavailable", lastError);
       }
       if (subscribe && !subscribedUris.contains(uri) && subscribedUris.size() >= MAX_SUBSCRIBED) {
@@ -446,7 +449,7 @@ final class Upstream {
             + " may (" + MAX_SUBSCRIBED + ")");
       }
       boolean changed = subscribe ? subscribedUris.add(uri) : subscribedUris.remove(uri);
-      if (!changed) {
+      if (!changed || current == null) {
         return;
       }
     }

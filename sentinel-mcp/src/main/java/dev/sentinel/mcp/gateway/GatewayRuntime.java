@@ -7,6 +7,7 @@ import dev.sentinel.api.Confirmer;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.KeyStore;
 import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.RateLimiter;
 import dev.sentinel.api.Transport;
 import dev.sentinel.core.Call;
@@ -393,6 +394,15 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /**
+   * Serves one MCP client over a transport that authenticated its credentials already, with the
+   * runtime's authenticator; see {@link McpGateway#serve(Transport, Credentials, Principal,
+   * String)}.
+   */
+  public ClientSession serve(Transport client, Credentials credentials, Principal authenticated, String clientLabel) {
+    return gateway.serve(client, credentials, authenticated, clientLabel);
+  }
+
+  /**
    * Serves one stateless (MCP 2026-07-28) exchange with the credentials its request presented;
    * see {@link McpGateway#serveExchange}.
    */
@@ -401,12 +411,12 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /**
-   * Serves one stateless exchange over HTTP with its {@code Mcp-Param-*} headers; see {@link
-   * McpGateway#serveExchange(Transport, Credentials, String, Map)}.
+   * Serves one stateless exchange over HTTP, authenticated already, with its {@code Mcp-Param-*}
+   * headers; see {@link McpGateway#serveExchange(Transport, Credentials, Principal, String, Map)}.
    */
-  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel,
-      Map<String, java.util.List<String>> paramHeaders) {
-    return gateway.serveExchange(client, credentials, clientLabel, paramHeaders);
+  public ClientSession serveExchange(Transport client, Credentials credentials, Principal authenticated,
+      String clientLabel, Map<String, java.util.List<String>> paramHeaders) {
+    return gateway.serveExchange(client, credentials, authenticated, clientLabel, paramHeaders);
   }
 
   /**

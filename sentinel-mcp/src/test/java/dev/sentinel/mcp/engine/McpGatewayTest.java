@@ -447,6 +447,34 @@ class McpGatewayTest {
     assertThat(other.notifications("notifications/message")).isEmpty();
   }
 
+  @Test
+  void resourcesSubscribe_isMadeAgainWhenTheBackendRestarts_andUpdatesKeepComing() {
+    ScriptedServer alpha = new ScriptedServer("alpha");
+    alpha.capabilities.putObject("resources").put("subscribe", true);
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///a.txt").put("name", "a"));
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///b.txt").put("name", "b"));
+    start(builder -> builder.restartBackoff(Duration.ofSeconds(1), Duration.ofSeconds(1))
+        .backend("alpha", alpha::connect, BackendOptions.of(Isolation.SHARED)));
+    ScriptedClient subscriber = fixture.client();
+    subscriber.initialize();
+    client(subscriber).call("resources/list", null);
+    subscriber.call("resources/subscribe", NODES.objectNode().put("uri", "file:///a.txt"));
+    subscriber.call("resources/subscribe", NODES.objectNode().put("uri", "file:///b.txt"));
+    subscriber.call("resources/unsubscribe", NODES.objectNode().put("uri", "file:///b.txt"));
+
+    alpha.crash();
+    Conditions.await("alpha is down", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.DOWN);
+    fixture.clock.advance(Duration.ofSeconds(1));
+    Conditions.await("alpha is up again", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.UP);
+    Conditions.await("the subscription is made again", () -> alpha.received("resources/subscribe").size() == 3);
+
+    assertThat(alpha.received("resources/subscribe")).extracting(m -> m.params().path("uri").asString())
+        .as("a.txt again; b.txt, unsubscribed, not").containsExactly("file:///a.txt", "file:///b.txt", "file:///a.txt");
+    alpha.send(JsonRpc.notification("notifications/resources/updated", NODES.objectNode().put("uri", "file:///a.txt")));
+    Conditions.await("the update after the restart reaches the subscriber",
+        () -> !subscriber.notifications("notifications/resources/updated").isEmpty());
+  }
+
   private static ScriptedClient client(ScriptedClient client) {
     return client;
   }

@@ -159,6 +159,29 @@ class ModernBackendTest {
         () -> !latestListen().path("notifications").has("resourceSubscriptions"));
   }
 
+  @Test
+  void aModernBackendThatRestarts_hearsTheResourceSubscriptionsInItsNewStream() {
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///notes.txt").put("name", "notes"));
+    alpha.capability("resources");
+    alpha.handlers.put("subscriptions/listen", request -> null); // open until cancelled
+    start(builder -> builder.restartBackoff(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+    client.call("resources/subscribe", NODES.objectNode().put("uri", "file:///notes.txt"));
+    Conditions.await("a stream with the resource", () -> latestListen().path("notifications")
+        .path("resourceSubscriptions").path(0).asString("").equals("file:///notes.txt"));
+    int before = alpha.received("subscriptions/listen").size();
+
+    alpha.crash();
+    Conditions.await("alpha is down", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.DOWN);
+    fixture.clock.advance(Duration.ofSeconds(1));
+    Conditions.await("a new stream on the new connection", () -> alpha.received("subscriptions/listen").size() > before);
+
+    assertThat(latestListen().path("notifications").path("resourceSubscriptions"))
+        .extracting(JsonNode::asString).containsExactly("file:///notes.txt");
+    assertThat(alpha.connections).hasValue(2);
+  }
+
   /** The params of the newest {@code subscriptions/listen} alpha received. */
   private JsonNode latestListen() {
     List<JsonRpcMessage> listens = alpha.received("subscriptions/listen");

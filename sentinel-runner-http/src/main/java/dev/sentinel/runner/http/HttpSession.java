@@ -2,12 +2,14 @@ package dev.sentinel.runner.http;
 
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Transport;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.engine.McpExchange;
 import dev.sentinel.mcp.engine.McpRevision;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,13 +32,15 @@ import tools.jackson.databind.JsonNode;
  * One MCP session over Streamable HTTP, and the {@link Transport} the engine serves it on.
  *
  * <p>Client messages arrive in POST bodies and are delivered to the engine one at a time, in
- * the order their bodies were read, on the session's serial delivery. The engine's messages are
- * routed as they are sent: a response to the POST exchange waiting for its id (as JSON, or as
- * the last event of that exchange's SSE stream); a progress notification to the exchange whose
- * request carried that progress token; a server request (sampling, elicitation, roots) to the
- * most recent exchange still waiting, and a cancellation of such a request after it; everything
- * else (list changes, logging, resource updates, requests while nothing waits) to the
- * standalone stream that GET opens, buffered (bounded) while none is open.
+ * the order their bodies were read, on the session's serial delivery, each as an {@link
+ * Exchange}: the message as the handler classified it, the principal the handler authenticated
+ * the request as, and the POST's answer. The engine answers a request through its exchange (as
+ * JSON, or as the last event of that exchange's SSE stream), and sends what belongs to the
+ * request the same way before the answer: its progress, a question to the client about it
+ * (sampling, elicitation, roots) and that question's cancellation. What belongs to no request
+ * (list changes, logging, resource updates, a backend's question about nothing in flight) the
+ * engine sends through {@link #send}: to the standalone stream that GET opens, buffered
+ * (bounded) while none is open.
  *
  * <p>An exchange answers with {@code application/json} unless a message for it comes before its
  * response: then it switches to {@code text/event-stream} (if the client accepts it), sends that
@@ -60,10 +64,16 @@ final class HttpSession implements Transport {
   private static final Logger log = LoggerFactory.getLogger(HttpSession.class);
   private static final int MAX_RESUMABLE_STREAMS = 16;
 
-  /** A POST request waiting for its response. Guarded by the session's lock. */
-  private static final class Exchange {
-    final String requestKey;
-    final String progressKey;
+  /**
+   * One client message and its POST: a request's answer, and what the engine sends about the
+   * request before it, go to this exchange's HTTP response ({@code response} is {@code null} for
+   * a notification or an answer, which the handler answered 202: what the engine sends about
+   * those goes to the standalone stream). Its routing state is guarded by the session's lock.
+   */
+  private final class Exchange implements McpExchange {
+    final JsonRpcMessage message;
+    final Credentials credentials;
+    final Principal principal;
     final boolean acceptsJson;
     final boolean acceptsSse;
     final boolean initialize;
@@ -75,15 +85,36 @@ final class HttpSession implements Transport {
     /** Whether no stream slot was free when one was wanted: the answer stays JSON. */
     boolean jsonOnly;
 
-    Exchange(String requestKey, String progressKey, boolean acceptsJson, boolean acceptsSse,
-        boolean initialize, Response response, Callback callback) {
-      this.requestKey = requestKey;
-      this.progressKey = progressKey;
+    Exchange(JsonRpcMessage message, Credentials credentials, Principal principal, boolean acceptsJson,
+        boolean acceptsSse, boolean initialize, Response response, Callback callback) {
+      this.message = message;
+      this.credentials = credentials;
+      this.principal = principal;
       this.acceptsJson = acceptsJson;
       this.acceptsSse = acceptsSse;
       this.initialize = initialize;
       this.response = response;
       this.callback = callback;
+    }
+
+    @Override
+    public JsonRpcMessage classified() {
+      return message;
+    }
+
+    @Override
+    public Credentials credentials() {
+      return credentials;
+    }
+
+    @Override
+    public Principal principal() {
+      return principal;
+    }
+
+    @Override
+    public void reply(JsonNode message) throws IOException {
+      answer(this, message);
     }
   }
 
@@ -101,9 +132,8 @@ final class HttpSession implements Transport {
   final String principalId;
   private final Hub hub;
   private final SerialExecutor delivery;
-  private final Map<String, Exchange> waiting = new LinkedHashMap<>();
-  private final Map<String, Exchange> byProgressToken = new LinkedHashMap<>();
-  private final Map<String, Exchange> byServerRequest = new LinkedHashMap<>();
+  /** The POST exchanges waiting for their answer, oldest first. */
+  private final Set<Exchange> waiting = new LinkedHashSet<>();
   private final LinkedHashMap<Integer, EventStream> resumable = new LinkedHashMap<>();
   private final Set<SseWriter> writers = new LinkedHashSet<>();
   private final EventStream standalone;
@@ -138,36 +168,30 @@ final class HttpSession implements Transport {
     }
   }
 
+  /** A message that belongs to no exchange: to the standalone stream. */
   @Override
   public void send(JsonNode message) throws IOException {
+    answer(null, message);
+  }
+
+  /**
+   * A message from the engine for an exchange ({@code null}: for none): a response answers the
+   * exchange; anything else is an event of the exchange's stream while it waits and can take
+   * events, else of the standalone stream.
+   */
+  private void answer(Exchange exchange, JsonNode message) throws IOException {
     String text = hub.json().text(message);
     synchronized (this) {
       if (closed) {
         throw new IOException("the HTTP session is closed");
       }
-      JsonNode method = message.get("method");
-      if (method == null) {
-        respond(message, text);
+      if (!message.has("method")) {
+        respond(exchange, message, text);
         return;
       }
-      Exchange target = null;
-      JsonNode id = message.get("id");
-      String name = method.asString("");
-      if (id != null && JsonRpc.validId(id)) {
-        target = latestStreamable();
-        if (target != null) {
-          byServerRequest.put(JsonRpc.idKey(id), target);
-        }
-      } else if ("notifications/progress".equals(name)) {
-        JsonNode token = message.path("params").path("progressToken");
-        target = JsonRpc.validToken(token) ? byProgressToken.get(JsonRpc.idKey(token)) : null;
-      } else if ("notifications/cancelled".equals(name)) {
-        JsonNode requestId = message.path("params").path("requestId");
-        target = JsonRpc.validId(requestId) ? byServerRequest.remove(JsonRpc.idKey(requestId)) : null;
-      }
       makeRoom(text);
-      if (target != null && target.acceptsSse && !target.jsonOnly
-          && waiting.get(target.requestKey) == target && event(target, text)) {
+      if (exchange != null && exchange.acceptsSse && !exchange.jsonOnly && waiting.contains(exchange)
+          && event(exchange, text)) {
         return;
       }
       standalone.append(text);
@@ -184,10 +208,8 @@ final class HttpSession implements Transport {
         return;
       }
       closed = true;
-      unanswered = new ArrayList<>(waiting.values());
+      unanswered = new ArrayList<>(waiting);
       waiting.clear();
-      byProgressToken.clear();
-      byServerRequest.clear();
       told = receiver;
     }
     hub.removed(this);
@@ -255,50 +277,38 @@ final class HttpSession implements Transport {
    * Answers without writing anything when the session is closed, or when the client accepts
    * only SSE and the principal has no stream slot free.
    */
-  Admission request(JsonRpcMessage request, Credentials credentials, Response response, Callback callback,
-      boolean acceptsJson, boolean acceptsSse, boolean initialize) {
-    String key = JsonRpc.idKey(request.id());
-    JsonNode token = request.params().path("_meta").path("progressToken");
-    String progressKey = JsonRpc.validToken(token) ? JsonRpc.idKey(token) : null;
+  Admission request(JsonRpcMessage request, Credentials credentials, Principal principal, Response response,
+      Callback callback, boolean acceptsJson, boolean acceptsSse, boolean initialize) {
+    Exchange exchange;
     synchronized (this) {
       if (closed) {
         return Admission.CLOSED;
-      }
-      if (waiting.containsKey(key)) {
-        Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
-            "invalid request: request id " + request.idText() + " is already in flight");
-        return Admission.ACCEPTED;
       }
       // An answer that can only be SSE needs its stream slot before the request goes anywhere.
       boolean slot = !acceptsJson;
       if (slot && !hub.streamOpened(principalId, false)) {
         return Admission.AT_STREAM_CAP;
       }
-      Exchange exchange = new Exchange(key, progressKey, acceptsJson, acceptsSse, initialize, response, callback);
+      exchange = new Exchange(request, credentials, principal, acceptsJson, acceptsSse, initialize, response,
+          callback);
       exchange.holdsSlot = slot;
-      waiting.put(key, exchange);
-      if (progressKey != null) {
-        byProgressToken.putIfAbsent(progressKey, exchange);
-      }
+      waiting.add(exchange);
       hub.exchangeStarted();
       lastUsed = hub.clock().nanoTime();
     }
-    deliver(request.raw(), credentials);
+    deliver(exchange);
     return Admission.ACCEPTED;
   }
 
   /** Delivers a client notification or response (answered 202 by the caller). */
-  boolean accept(JsonRpcMessage message, Credentials credentials) {
+  boolean accept(JsonRpcMessage message, Credentials credentials, Principal principal) {
     synchronized (this) {
       if (closed) {
         return false;
       }
-      if (message.isResponse() && message.id() != null) {
-        byServerRequest.remove(JsonRpc.idKey(message.id()));
-      }
       lastUsed = hub.clock().nanoTime();
     }
-    deliver(message.raw(), credentials);
+    deliver(new Exchange(message, credentials, principal, false, false, false, null, null));
     return true;
   }
 
@@ -337,36 +347,30 @@ final class HttpSession implements Transport {
   // ---- internals --------------------------------------------------------------------------
 
   /**
-   * Delivers a message in order on the delivery thread, with the credentials of the HTTP request
-   * that carried it: the engine authenticates the message's calls with them, so a client that
-   * refreshes an expiring token keeps its session.
+   * Delivers an exchange in order on the delivery thread. It carries the credentials of the HTTP
+   * request and the principal the handler authenticated them as: the engine takes its calls as
+   * that principal's, so a client that refreshes an expiring token keeps its session, and the
+   * request is authenticated once.
    */
-  private void deliver(JsonNode message, Credentials credentials) {
+  private void deliver(Exchange exchange) {
     delivery.execute(() -> {
       Receiver target;
-      ClientSession engine;
       synchronized (this) {
         target = closed ? null : receiver;
-        engine = client;
       }
       if (target != null) {
-        if (engine != null) {
-          engine.present(credentials);
-        }
-        target.message(message);
+        target.exchange(exchange);
       }
     });
   }
 
-  /** A response from the engine: to the exchange waiting for its id. Holds the lock. */
-  private void respond(JsonNode message, String text) {
-    JsonNode id = message.get("id");
-    Exchange exchange = id == null ? null : waiting.remove(JsonRpc.idKey(id));
-    if (exchange == null) {
-      log.debug("session {}: no exchange waits for the response to id {}", shortId(), JsonRpc.idText(id));
+  /** A response from the engine: to the exchange it answers. Holds the lock. */
+  private void respond(Exchange exchange, JsonNode message, String text) {
+    if (exchange == null || !waiting.remove(exchange)) {
+      log.debug("session {}: no exchange waits for the response to id {}", shortId(),
+          JsonRpc.idText(message.get("id")));
       return;
     }
-    forget(exchange);
     hub.exchangeDone();
     if (exchange.stream != null || !exchange.acceptsJson) {
       makeRoom(text);
@@ -400,7 +404,7 @@ final class HttpSession implements Transport {
     if (exchange.stream == null && !openStream(exchange)) {
       exchange.jsonOnly = true;
       log.debug("session {}: {} open streams already; request {} is answered in JSON", shortId(),
-          Cap.MAX_STREAMS_PER_PRINCIPAL.key(), exchange.requestKey);
+          Cap.MAX_STREAMS_PER_PRINCIPAL.key(), exchange.message.idText());
       return false;
     }
     exchange.stream.append(text);
@@ -512,7 +516,7 @@ final class HttpSession implements Transport {
   /** The streams that can still hold events: the resumable ones (oldest first), those of waiting requests, the standalone one. */
   private List<EventStream> liveStreams() {
     List<EventStream> streams = new ArrayList<>(resumable.values());
-    for (Exchange exchange : waiting.values()) {
+    for (Exchange exchange : waiting) {
       if (exchange.stream != null && !streams.contains(exchange.stream)) {
         streams.add(exchange.stream);
       }
@@ -539,24 +543,6 @@ final class HttpSession implements Transport {
         stream.release();
       }
     }
-  }
-
-  private void forget(Exchange exchange) {
-    if (exchange.progressKey != null) {
-      byProgressToken.remove(exchange.progressKey, exchange);
-    }
-    byServerRequest.values().removeIf(target -> target == exchange);
-  }
-
-  /** The most recent exchange that still waits and can take events. */
-  private Exchange latestStreamable() {
-    Exchange latest = null;
-    for (Exchange exchange : waiting.values()) {
-      if (exchange.acceptsSse && !exchange.initialize) {
-        latest = exchange;
-      }
-    }
-    return latest;
   }
 
   private boolean anyResumableListening() {

@@ -411,7 +411,7 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
-      if (session.accept(message, credentials)) {
+      if (session.accept(message, credentials, principal)) {
         Replies.empty(response, callback, 202);
       } else {
         sessionNotFound(response, callback);
@@ -419,7 +419,7 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     HttpSession.Admission admission =
-        session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), false);
+        session.request(message, credentials, principal, response, callback, accepts.json(), accepts.sse(), false);
     if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
     } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
@@ -482,7 +482,7 @@ final class McpHandler extends Handler.Abstract {
         accepts.sse(), listen);
     ClientSession served;
     try {
-      served = runtime.serveExchange(exchange, credentials, "http:" + remote(request),
+      served = runtime.serveExchange(exchange, credentials, principal, "http:" + remote(request),
           paramHeaders(request.getHeaders()));
     } catch (RuntimeException e) {
       if (listen) {
@@ -493,7 +493,7 @@ final class McpHandler extends Handler.Abstract {
           "the gateway cannot take requests now: " + text);
       return;
     }
-    exchange.deliver(served, message.raw());
+    exchange.deliver(served, message, credentials, principal);
   }
 
   /**
@@ -561,7 +561,7 @@ final class McpHandler extends Handler.Abstract {
     HttpSession session = opened.session();
     ClientSession client;
     try {
-      client = runtime.serve(session, credentials, "http:" + remote(request));
+      client = runtime.serve(session, credentials, principal, "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
       String text = Replies.logged(log, "serving a new session", e);
@@ -573,7 +573,7 @@ final class McpHandler extends Handler.Abstract {
     session.identify(response);
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
     HttpSession.Admission admission =
-        session.request(message, credentials, response, callback, accepts.json(), accepts.sse(), true);
+        session.request(message, credentials, principal, response, callback, accepts.json(), accepts.sse(), true);
     if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
     } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {

@@ -1,9 +1,13 @@
 package dev.sentinel.runner.http;
 
+import dev.sentinel.api.Credentials;
+import dev.sentinel.api.Principal;
 import dev.sentinel.api.Transport;
 import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.engine.McpExchange;
 import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import org.eclipse.jetty.server.Response;
@@ -71,8 +75,11 @@ final class StatelessExchange implements Transport {
     this.receiver = Objects.requireNonNull(receiver, "receiver");
   }
 
-  /** Hands the request to the engine session that {@code serveExchange} returned. */
-  void deliver(ClientSession served, JsonNode request) {
+  /**
+   * Hands the request, as the handler classified it and with the principal it authenticated, to
+   * the engine session that {@code serveExchange} returned.
+   */
+  void deliver(ClientSession served, JsonRpcMessage request, Credentials credentials, Principal principal) {
     Receiver target;
     synchronized (this) {
       session = served;
@@ -83,7 +90,16 @@ final class StatelessExchange implements Transport {
     } else {
       hub.exchangeStarted();
     }
-    target.message(request);
+    target.exchange(new Delivered(request, credentials, principal, this));
+  }
+
+  /** The request as the engine takes it: whatever answers it is this POST's. */
+  private record Delivered(JsonRpcMessage classified, Credentials credentials, Principal principal,
+      StatelessExchange to) implements McpExchange {
+    @Override
+    public void reply(JsonNode message) {
+      to.send(message);
+    }
   }
 
   /** Ends a {@code subscriptions/listen} gracefully (the gateway is stopping): its session answers it, then ends. */
