@@ -58,6 +58,14 @@ public interface Transport extends AutoCloseable {
      * @throws IOException when the channel is closed
      */
     void reply(JsonNode message) throws IOException;
+
+    /**
+     * The engine will send no answer: the client cancelled the request (MCP says a cancelled
+     * request gets none). A transport ends what waits for the answer, so that a client that
+     * cancels many requests leaves nothing behind. Called at most once, after the request's
+     * work has stopped; the default does nothing.
+     */
+    default void cancelled() {}
   }
 
   /** Gets what a transport receives. Called on the transport's delivery thread. */

@@ -380,7 +380,11 @@ public final class ClientSession {
     } finally {
       finish(work);
     }
-    if (response != null && !work.cancelled()) {
+    if (work.cancelled()) {
+      if (work.exchange != null) {
+        work.exchange.cancelled();
+      }
+    } else if (response != null) {
       reply(work.exchange, response);
     }
   }

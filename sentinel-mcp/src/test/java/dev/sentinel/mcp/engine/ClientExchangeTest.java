@@ -159,10 +159,32 @@ class ClientExchangeTest {
     assertThat(fixture.trail()).extracting(AuditEvent::principal).containsOnly("alice");
   }
 
+  @Test
+  void aCancelledRequestsExchangeIsToldItGetsNoAnswer() throws Exception {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("hang");
+    alpha.handlers.put("tools/call", request -> null); // never answers
+    start(alpha);
+    ExchangeTransport client = new ExchangeTransport();
+    fixture.gateway.serve(client, Credentials.bearer("alice"), ALICE, "http:test");
+    client.initialize();
+
+    Sent call = client.request(9, "tools/call", toolCall("alpha__hang", null));
+    dev.sentinel.core.testing.Conditions.await("the backend has the call", () -> !alpha.received("tools/call").isEmpty());
+    client.deliver(JsonRpc.notification("notifications/cancelled",
+        NODES.objectNode().put("requestId", 9).put("reason", "changed my mind")));
+
+    call.cancelled.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(call.answer).as("a cancelled request gets no answer").isNotDone();
+    dev.sentinel.core.testing.Conditions.await("the backend hears the cancellation",
+        () -> !alpha.received("notifications/cancelled").isEmpty());
+  }
+
   /** One request sent as an exchange: what the engine replied through it, and its answer. */
   static final class Sent {
     final List<JsonNode> replies = new CopyOnWriteArrayList<>();
     final CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
+    /** Completes when the engine says it will not answer (the client cancelled). */
+    final CompletableFuture<Void> cancelled = new CompletableFuture<>();
   }
 
   /** The engine side of a transport that delivers every client message as an exchange. */
@@ -225,6 +247,11 @@ class ClientExchangeTest {
           if (!reply.has("method")) {
             sent.answer.complete(JsonRpc.classify(reply));
           }
+        }
+
+        @Override
+        public void cancelled() {
+          sent.cancelled.complete(null);
         }
       });
       return sent;

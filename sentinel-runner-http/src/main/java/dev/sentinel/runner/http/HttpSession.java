@@ -116,6 +116,11 @@ final class HttpSession implements Transport {
     public void reply(JsonNode message) throws IOException {
       answer(this, message);
     }
+
+    @Override
+    public void cancelled() {
+      abandon(this);
+    }
   }
 
   /** What came of a request to open an exchange or a stream. */
@@ -393,6 +398,27 @@ final class HttpSession implements Transport {
     if (exchange.initialize && message.has("error")) {
       // A failed initialize leaves no session behind.
       hub.pool().execute(this::terminate);
+    }
+  }
+
+  /**
+   * Ends an exchange whose request the client cancelled, which gets no answer: its SSE stream
+   * ends after what it carried; a POST still waiting for JSON is answered {@code 204}. The
+   * session then holds nothing for it (and can expire idle).
+   */
+  private synchronized void abandon(Exchange exchange) {
+    if (!waiting.remove(exchange)) {
+      return;
+    }
+    hub.exchangeDone();
+    releaseSlot(exchange);
+    if (exchange.stream != null) {
+      exchange.stream.finish();
+      if (!resumable.containsKey(exchange.stream.number)) {
+        exchange.stream.release();
+      }
+    } else if (exchange.response != null) {
+      Replies.empty(exchange.response, exchange.callback, 204);
     }
   }
 

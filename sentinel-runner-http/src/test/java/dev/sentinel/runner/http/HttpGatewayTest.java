@@ -154,6 +154,45 @@ class HttpGatewayTest {
   }
 
   @Test
+  void aCallTheClientCancels_endsItsStreamWithoutAnAnswer_andLeavesNothingWaiting() throws Exception {
+    Client client = new Client(gateway.endpoint(), fixture.alice.secret());
+    client.initialize("{\"sampling\":{}}");
+    HttpResponse<InputStream> call = client.postStreaming(Client.call(8, "fx__sample", ""));
+    try (InputStream in = call.body()) {
+      // The backend's question travels on the call's stream: the call is in flight.
+      assertThat(Client.JSON.readTree(Client.nextEvent(in)[1]).get("method").asString())
+          .isEqualTo("sampling/createMessage");
+
+      HttpResponse<String> cancelled = client.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+          + "\"params\":{\"requestId\":8,\"reason\":\"changed my mind\"}}");
+      assertThat(cancelled.statusCode()).isEqualTo(202);
+
+      assertThat(Client.nextEvent(in)).as("the stream ends, with no answer to the cancelled call").isNull();
+    }
+    client.assertStillServed();
+  }
+
+  @Test
+  void aJsonOnlyCallTheClientCancels_isAnswered204() throws Exception {
+    Client client = new Client(gateway.endpoint(), fixture.alice.secret());
+    client.initialize("{\"sampling\":{}}");
+    HttpResponse<InputStream> stream = client.listen();
+    try (InputStream in = stream.body()) {
+      java.util.concurrent.CompletableFuture<HttpResponse<String>> call = java.util.concurrent.CompletableFuture
+          .supplyAsync(() -> client.post(Client.call(9, "fx__sample", ""), "Accept", "application/json"));
+      // A JSON-only call's question goes to the session's stream: the call is in flight.
+      assertThat(Client.JSON.readTree(Client.nextEvent(in)[1]).get("method").asString())
+          .isEqualTo("sampling/createMessage");
+
+      client.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":9}}");
+
+      HttpResponse<String> answered = call.get(20, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(answered.statusCode()).isEqualTo(204);
+      assertThat(answered.body()).isEmpty();
+    }
+  }
+
+  @Test
   void get_streamsMessagesTiedToNoRequest_andBuffersThemWhileClosed() throws Exception {
     Client client = new Client(gateway.endpoint(), fixture.alice.secret());
     client.initialize();
