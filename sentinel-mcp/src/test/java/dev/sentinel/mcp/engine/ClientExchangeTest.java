@@ -187,6 +187,20 @@ class ClientExchangeTest {
     final CompletableFuture<Void> cancelled = new CompletableFuture<>();
   }
 
+  /** One client message as the transport hands it over, with where its replies go. */
+  private record Delivered(JsonRpcMessage classified, Credentials credentials, Principal principal,
+      java.util.function.Consumer<JsonNode> replies, Runnable onCancelled) implements McpExchange {
+    @Override
+    public void reply(JsonNode message) {
+      replies.accept(message);
+    }
+
+    @Override
+    public void cancelled() {
+      onCancelled.run();
+    }
+  }
+
   /** The engine side of a transport that delivers every client message as an exchange. */
   static final class ExchangeTransport implements Transport {
     /** What the engine sent through {@link #send}: what belongs to no exchange. */
@@ -222,38 +236,13 @@ class ClientExchangeTest {
 
     Sent request(int id, String method, ObjectNode params) {
       Sent sent = new Sent();
-      JsonRpcMessage message = JsonRpc.classify(JsonRpc.request(NODES.numberNode(id), method, params));
-      Principal principal = as;
-      Credentials presented = credentials;
-      receiver.exchange(new McpExchange() {
-        @Override
-        public JsonRpcMessage classified() {
-          return message;
-        }
-
-        @Override
-        public Credentials credentials() {
-          return presented;
-        }
-
-        @Override
-        public Principal principal() {
-          return principal;
-        }
-
-        @Override
-        public void reply(JsonNode reply) {
-          sent.replies.add(reply);
-          if (!reply.has("method")) {
-            sent.answer.complete(JsonRpc.classify(reply));
-          }
-        }
-
-        @Override
-        public void cancelled() {
-          sent.cancelled.complete(null);
-        }
-      });
+      receiver.exchange(new Delivered(JsonRpc.classify(JsonRpc.request(NODES.numberNode(id), method, params)),
+          credentials, as, reply -> {
+            sent.replies.add(reply);
+            if (!reply.has("method")) {
+              sent.answer.complete(JsonRpc.classify(reply));
+            }
+          }, () -> sent.cancelled.complete(null)));
       return sent;
     }
 
@@ -269,29 +258,7 @@ class ClientExchangeTest {
 
     /** A notification or an answer, in an exchange whose replies nobody expects. */
     void deliver(JsonNode message) {
-      Principal principal = as;
-      Credentials presented = credentials;
-      receiver.exchange(new Transport.Exchange() {
-        @Override
-        public JsonNode message() {
-          return message;
-        }
-
-        @Override
-        public Credentials credentials() {
-          return presented;
-        }
-
-        @Override
-        public Principal principal() {
-          return principal;
-        }
-
-        @Override
-        public void reply(JsonNode reply) {
-          unrelated.add(reply);
-        }
-      });
+      receiver.exchange(new Delivered(JsonRpc.classify(message), credentials, as, unrelated::add, () -> {}));
     }
 
     /** Waits for the exchange's reply at an index. */
