@@ -3,6 +3,7 @@ package dev.sentinel.cli;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.SentinelException;
 import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.llm.LlmSettings;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.ToolReport;
 import dev.sentinel.core.policy.PolicyEngine;
@@ -12,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -24,13 +26,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code sentinel policy lint FILE [--config CONFIG --backends]}: what in a valid policy has no
- * effect (docs/policy.md). Exits 1 when there is a warning. Not thread-safe.
+ * effect (docs/policy.md); with a config whose {@code llm:} section names upstreams, also model
+ * and path globs that match nothing it serves. Exits 1 when there is a warning. Not thread-safe.
  */
 @Command(
     name = "lint",
     mixinStandardHelpOptions = true,
     description = {"Find rules that never take effect, roles and limits that apply to nothing, and"
-            + " allow rules that deny rules overlap; with --backends, tool globs that match no tool"
+            + " allow rules that deny rules overlap; with --config, model and path globs that match"
+            + " nothing its llm: upstreams serve; with --backends, tool globs that match no tool"
             + " the config's backends list (they are started, asked and stopped).",
         "Exit code 1 when there is a warning; notes alone exit 0."})
 final class PolicyLintCommand implements Callable<Integer> {
@@ -42,7 +46,8 @@ final class PolicyLintCommand implements Callable<Integer> {
       description = "the policy file (default: the one the --config names)")
   private Path file;
 
-  @Option(names = "--config", paramLabel = "CONFIG", description = "a gateway config, for --backends")
+  @Option(names = "--config", paramLabel = "CONFIG",
+      description = "a gateway config: its llm: models and paths, its policy file, and for --backends its backends")
   private Path config;
 
   @Option(names = "--backends", description = "start the config's backends and check globs against their tools")
@@ -58,8 +63,10 @@ final class PolicyLintCommand implements Callable<Integer> {
     }
     Path policyFile = file;
     List<String> tools = null;
+    LlmSettings llm = null;
     if (config != null) {
       GatewayConfig loaded = GatewayConfig.load(config, parent.environment(), parent.policyOptions());
+      llm = loaded.llm().enabled() ? loaded.llm() : null;
       if (policyFile == null) {
         policyFile = Path.of(loaded.policy().source());
         if (policyFile.toAbsolutePath().normalize().equals(config.toAbsolutePath().normalize())
@@ -87,12 +94,20 @@ final class PolicyLintCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new SentinelException("cannot read the policy file " + policyFile + ": " + e.getMessage());
     }
-    List<PolicyLint.Finding> findings = PolicyLint.lint(text, policyFile.toString(), tools);
+    List<PolicyLint.Finding> findings = PolicyLint.lint(text, policyFile.toString(), tools, llm);
     PrintWriter out = spec.commandLine().getOut();
     findings.forEach(out::println);
     long warnings = findings.stream().filter(f -> f.severity() == PolicyLint.Severity.WARNING).count();
+    List<String> checked = new ArrayList<>();
+    if (tools != null) {
+      checked.add(tools.size() + " tools listed by the backends");
+    }
+    if (llm != null) {
+      checked.add(llm.upstreams().stream().mapToInt(u -> u.models().size()).sum()
+          + " models and " + llm.aliases().size() + " aliases served by the llm: upstreams");
+    }
     out.println(policyFile + ": " + warnings + " warnings, " + (findings.size() - warnings) + " notes"
-        + (tools == null ? "" : " (" + tools.size() + " tools listed by the backends)"));
+        + (checked.isEmpty() ? "" : " (" + String.join("; ", checked) + ")"));
     out.flush();
     return warnings > 0 ? Main.FAILED : 0;
   }

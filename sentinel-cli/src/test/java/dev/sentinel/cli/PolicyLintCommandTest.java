@@ -45,4 +45,32 @@ class PolicyLintCommandTest {
     assertThat(run.exit()).isNotZero();
     assertThat(run.err()).contains("--backends needs --config");
   }
+
+  @Test
+  void lint_withAConfigServingModels_namesAModelGlobThatMatchesNoServedModel() throws Exception {
+    Files.writeString(dir.resolve("policy.yaml"), String.join("\n",
+        "roles: { dev: {} }",
+        "rules:",
+        "  - id: chat",
+        "    allow: { roles: [dev], models: [\"gpt-4o*\", gtp-4o] }",
+        ""));
+    Path config = Files.writeString(dir.resolve("sentinel.yaml"), String.join("\n",
+        "backends:",
+        "  - { name: fs, stdio: { command: server } }",
+        "policy: policy.yaml",
+        "llm:",
+        "  upstreams:",
+        "    - { name: openai, api: openai, base_url: \"http://127.0.0.1:9/v1\", models: [gpt-4o, gpt-4o-mini] }",
+        "  aliases: { default: gpt-4o-mini }",
+        ""));
+
+    Run run = Cli.run("policy", "lint", "--config", config.toString());
+
+    assertThat(run.exit()).as(run.err()).isEqualTo(Main.FAILED);
+    assertThat(run.out()).contains("policy.yaml:4: warning: rule 'chat': the glob 'gtp-4o' matches no model"
+            + " the config's llm: upstreams serve, nor an alias (2 models, 1 aliases) (did you mean 'gpt-4o'?"
+            + " known: gpt-4o, gpt-4o-mini, default)")
+        .doesNotContain("'gpt-4o*' matches no model")
+        .endsWith(": 1 warnings, 0 notes (2 models and 1 aliases served by the llm: upstreams)\n");
+  }
 }

@@ -29,11 +29,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -50,24 +49,13 @@ class BundleRolloutOnDatabaseTest {
   private static final KeyPair ALICE = Ed25519Keys.generate();
   private static final KeyPair MALLORY = Ed25519Keys.generate();
   private static final Duration STALE = Duration.ofMinutes(1);
-  private static EmbeddedPostgresServer postgres;
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
 
   @TempDir Path dir;
   private final ManualClock clock = new ManualClock();
   private final List<AutoCloseable> resources = new ArrayList<>();
   private Path source;
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   @BeforeEach
   void sourceFiles() throws Exception {

@@ -7,34 +7,88 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real PostgreSQL for tests (these, and the runners' through this module's test jar), from
  * zonky's embedded binaries, listening on 127.0.0.1 only. Each test gets a database of its own
- * from {@link #newDatabase}. Close it to stop the server.
+ * from {@link #newDatabase}.
+ *
+ * <p>A test class that needs one server for all its tests registers it as an extension, which
+ * starts it before the first test and stops it after the last:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
+ * }</pre>
+ *
+ * <p>{@link #start} starts one at once instead; close it to stop it. Not thread-safe to start and
+ * stop; its other methods may be called from any thread while it runs.
  */
-public final class EmbeddedPostgresServer implements AutoCloseable {
+public final class EmbeddedPostgresServer implements AutoCloseable, BeforeAllCallback,
+    AfterAllCallback {
   private static final AtomicInteger DATABASES = new AtomicInteger();
 
-  private final EmbeddedPostgres postgres;
+  private volatile EmbeddedPostgres postgres;
+  /** The test class whose extension started it, so that nested classes share it. */
+  private String owner;
 
-  private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
-    this.postgres = postgres;
+  private EmbeddedPostgresServer() {}
+
+  /** Starts a server now; the caller closes it. */
+  public static EmbeddedPostgresServer start() {
+    EmbeddedPostgresServer server = new EmbeddedPostgresServer();
+    server.startServer();
+    return server;
   }
 
-  public static EmbeddedPostgresServer start() {
+  /**
+   * A server that runs while the test class that registers it (on a static field, with
+   * {@code @RegisterExtension}) runs: started before its first test, stopped after its last.
+   */
+  public static EmbeddedPostgresServer perTestClass() {
+    return new EmbeddedPostgresServer();
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    if (postgres == null) {
+      owner = context.getUniqueId();
+      startServer();
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (context.getUniqueId().equals(owner)) {
+      owner = null;
+      close();
+    }
+  }
+
+  private void startServer() {
     try {
-      return new EmbeddedPostgresServer(
-          EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start());
+      postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
     }
   }
 
+  private EmbeddedPostgres running() {
+    EmbeddedPostgres running = postgres;
+    if (running == null) {
+      throw new IllegalStateException("the embedded PostgreSQL is not running: register it with"
+          + " @RegisterExtension on a static field, or use EmbeddedPostgresServer.start()");
+    }
+    return running;
+  }
+
   /** Creates an empty database and answers its JDBC URL (user postgres, no password). */
   public String newDatabase() {
     String name = "sentinel_test_" + DATABASES.incrementAndGet();
-    try (Connection c = postgres.getPostgresDatabase().getConnection();
+    try (Connection c = running().getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
@@ -45,7 +99,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   /** The JDBC URL of a database on this server, whether or not it exists. */
   public String url(String database) {
-    return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + database + "?user=postgres";
+    return "jdbc:postgresql://127.0.0.1:" + running().getPort() + "/" + database + "?user=postgres";
   }
 
   /**
@@ -71,7 +125,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   private void admin(String sql) {
-    try (Connection c = postgres.getPostgresDatabase().getConnection();
+    try (Connection c = running().getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {
@@ -79,10 +133,16 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
   }
 
+  /** Stops the server; does nothing when it is not running. */
   @Override
   public void close() {
+    EmbeddedPostgres running = postgres;
+    if (running == null) {
+      return;
+    }
+    postgres = null;
     try {
-      postgres.close();
+      running.close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stop embedded PostgreSQL", e);
     }

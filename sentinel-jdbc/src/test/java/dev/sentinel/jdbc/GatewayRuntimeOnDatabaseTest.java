@@ -20,9 +20,8 @@ import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -33,22 +32,11 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * exist, so no process is started.
  */
 class GatewayRuntimeOnDatabaseTest {
-  private static EmbeddedPostgresServer postgres;
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
 
   @TempDir Path dir;
   private final ManualClock clock = new ManualClock();
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   private GatewayConfig config(String url, String yaml) {
     return GatewayConfig.parse("gateway: { start_timeout: 1s }\n"

@@ -32,10 +32,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -51,7 +50,8 @@ class PostgresAuditPartitionTest {
   static final Instant MAR = Instant.parse("2026-03-01T00:00:00Z");
   static final Instant APR = Instant.parse("2026-04-01T00:00:00Z");
 
-  private static EmbeddedPostgresServer postgres;
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
 
   private final ManualClock clock = new ManualClock(JAN);
   private final List<Database> opened = new ArrayList<>();
@@ -60,18 +60,6 @@ class PostgresAuditPartitionTest {
   private JdbcAuditSink sink;
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   @AfterEach
   void close() {

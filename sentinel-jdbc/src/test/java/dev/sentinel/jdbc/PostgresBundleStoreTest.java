@@ -7,28 +7,16 @@ import dev.sentinel.core.bundle.Bundle;
 import dev.sentinel.core.bundle.BundleStore;
 import dev.sentinel.core.testing.Conditions;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The bundle store on a real PostgreSQL, one new database per test: the contract, NOTIFY to
  * another process's watch, and a connection killed mid-publish.
  */
 class PostgresBundleStoreTest extends JdbcBundleStoreContract {
-  private static EmbeddedPostgresServer postgres;
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
 
   @Override
   protected Database openDatabase() {

@@ -16,26 +16,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Opening and migrating a real PostgreSQL, and failing clearly when there is none. */
 class PostgresDatabaseTest {
-  private static EmbeddedPostgresServer postgres;
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
+
   private final ManualClock clock = new ManualClock();
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   private Database open(String url) {
     return Database.builder(url).clock(clock).open();

@@ -24,25 +24,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The PostgreSQL connection pool: bounded, reused, released on close. */
 class PostgresPoolTest {
-  private static EmbeddedPostgresServer postgres;
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
 
   @Test
   void burstOfCalls_reusesAtMostPoolSizeConnections_andCloseReleasesThem() throws Exception {

@@ -19,28 +19,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The rate limiter contract, and one limit shared by two limiters, on a real PostgreSQL. */
 class PostgresRateLimiterTest extends RateLimiterContract {
-  private static EmbeddedPostgresServer postgres;
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
+
   private final List<Database> databases = new ArrayList<>();
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   @AfterEach
   void closeDatabases() {

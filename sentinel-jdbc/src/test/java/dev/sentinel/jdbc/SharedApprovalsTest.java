@@ -25,10 +25,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -40,22 +39,11 @@ class SharedApprovalsTest {
   private static final String POLICY = "rules:\n"
       + "  - id: refunds\n    confirm: { tools: [\"billing__refund\"] }\n"
       + "    reason: refunds need a second person\n    by: operator\n";
-  private static EmbeddedPostgresServer postgres;
+  @RegisterExtension
+  static final EmbeddedPostgresServer postgres = EmbeddedPostgresServer.perTestClass();
 
   private final ManualClock clock = new ManualClock();
   private final List<AutoCloseable> open = new ArrayList<>();
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = EmbeddedPostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   @AfterEach
   void closeAll() throws Exception {

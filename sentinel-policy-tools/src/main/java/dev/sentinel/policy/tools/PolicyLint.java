@@ -1,21 +1,33 @@
 package dev.sentinel.policy.tools;
 
+import dev.sentinel.api.Request;
+import dev.sentinel.core.config.Suggestions;
 import dev.sentinel.core.config.YamlDocument;
 import dev.sentinel.core.internal.Glob;
+import dev.sentinel.core.llm.LlmSettings;
+import dev.sentinel.core.llm.ModelAlias;
+import dev.sentinel.core.llm.PassthroughPaths;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Finds the mistakes a valid policy can still hold: rules that can never take effect, roles and
- * limits that apply to nothing, and tool globs that match no tool a backend lists. Each finding
- * names the file, line and rule, says why, and suggests a fix.
+ * limits that apply to nothing, tool globs that match no tool a backend lists, and model and path
+ * globs that match nothing the config's {@code llm:} section serves. Each finding names the file,
+ * line and rule, says why, and suggests a fix.
+ *
+ * <p>Rules name their targets under {@code tools}, {@code prompts}, {@code resources}, {@code
+ * models} (the LLM route's {@code llm/chat} and {@code llm/embeddings}) and {@code paths} (its
+ * {@code llm/passthrough}); a rule naming several matches requests of each kind it names, and a
+ * rule naming none matches every request.
  *
  * <p>The analysis is conservative: a rule is reported as shadowed only when an unconditional deny
  * rule (no {@code when}, {@code when_cel} or {@code during}) provably matches everything it
@@ -25,7 +37,19 @@ import tools.jackson.databind.JsonNode;
  */
 public final class PolicyLint {
   private static final List<String> EFFECTS = List.of("allow", "deny", "confirm");
-  private static final List<String> TARGETS = List.of("tools", "prompts", "resources");
+  private static final List<String> TARGETS =
+      List.of("tools", "prompts", "resources", "models", "paths");
+  /** Target keys whose globs are path globs ({@code *} stays within a segment). */
+  private static final Set<String> PATH_TARGETS = Set.of("resources", "paths");
+  /** The methods a rule naming a target key matches when it names no {@code methods}. */
+  private static final Map<String, List<String>> DERIVED_METHODS = Map.of(
+      "tools", List.of(Request.TOOLS_CALL),
+      "prompts", List.of(Request.PROMPTS_GET),
+      "resources", List.of(Request.RESOURCES_READ, "resources/subscribe", "resources/unsubscribe"),
+      "models", List.of(Request.LLM_CHAT, Request.LLM_EMBEDDINGS),
+      "paths", List.of(Request.LLM_PASSTHROUGH));
+  /** How many known names a finding lists at the most. */
+  private static final int SHOWN_NAMES = 10;
   private static final Set<String> CONDITIONS = Set.of("when", "when_cel", "during");
 
   private PolicyLint() {}
@@ -63,8 +87,23 @@ public final class PolicyLint {
       return CONDITIONS.stream().anyMatch(match::has);
     }
 
-    String target() {
-      return TARGETS.stream().filter(match::has).findFirst().orElse(null);
+    /** The target keys it names; none: it matches requests of every kind. */
+    List<String> targets() {
+      return TARGETS.stream().filter(match::has).toList();
+    }
+
+    /** The methods it matches: its own, else those its targets imply; {@code null} for any. */
+    List<String> methods() {
+      if (match.has("methods")) {
+        return names(match.get("methods"));
+      }
+      List<String> targets = targets();
+      if (targets.isEmpty()) {
+        return null;
+      }
+      List<String> methods = new ArrayList<>();
+      targets.forEach(target -> methods.addAll(DERIVED_METHODS.get(target)));
+      return methods;
     }
   }
 
@@ -76,6 +115,22 @@ public final class PolicyLint {
    *     checked against them
    */
   public static List<Finding> lint(String yaml, String source, Collection<String> listedTools) {
+    return lint(yaml, source, listedTools, null);
+  }
+
+  /**
+   * Lints a policy file's text, also checking model and path globs against what a config's
+   * {@code llm:} section serves. The policy must be valid: compile it first to report its errors.
+   *
+   * @param listedTools the tool names the backends list (as the gateway names them, {@code
+   *     backend__tool}), or {@code null} when the backends were not asked: then globs are not
+   *     checked against them
+   * @param llm the config's {@code llm:} section, or {@code null} when there is no config; when
+   *     it has no upstreams (the route is not served), model and path globs are not checked
+   */
+  public static List<Finding> lint(String yaml, String source, Collection<String> listedTools,
+      LlmSettings llm) {
+    LlmSettings served = llm != null && llm.enabled() ? llm : null;
     YamlDocument document = YamlDocument.parse(yaml, source);
     JsonNode root = document.root();
     List<Finding> findings = new ArrayList<>();
@@ -104,13 +159,23 @@ public final class PolicyLint {
               "intended for exceptions; otherwise narrow one of them"));
         }
       }
-      if (listedTools != null && "tools".equals(rule.target())) {
-        globsMatchingNothing(document, rule.pointer() + "/" + rule.effect() + "/tools",
-            "rule '" + rule.id() + "'", rule.match().get("tools"), listedTools, findings);
+      String subject = "rule '" + rule.id() + "'";
+      String at = rule.pointer() + "/" + rule.effect();
+      if (listedTools != null && rule.match().has("tools")) {
+        globsMatchingNothing(document, at + "/tools", subject, rule.match().get("tools"),
+            listedTools, findings);
+      }
+      if (served != null && rule.match().has("models")) {
+        modelsMatchingNothing(document, at + "/models", subject, rule.match().get("models"), served,
+            findings);
+      }
+      if (served != null && rule.match().has("paths")) {
+        pathsMatchingNothing(document, at + "/paths", subject, rule.match().get("paths"), served,
+            findings);
       }
     }
     unusedRoles(document, root, rules, inherits, findings);
-    limits(document, root, rules, inherits, listedTools, findings);
+    limits(document, root, rules, listedTools, served, findings);
     findings.sort((a, b) -> a.line() != b.line() ? Integer.compare(a.line(), b.line())
         : a.severity().compareTo(b.severity()));
     return findings;
@@ -159,10 +224,38 @@ public final class PolicyLint {
 
   /** Whether the deny matches every request the rule matches. */
   private static boolean covers(Rule deny, Rule rule, Map<String, Set<String>> inherits) {
-    if (!Objects.equals(deny.target(), rule.target()) && deny.target() != null) {
-      return false;
+    if (!deny.targets().isEmpty()) {
+      if (rule.targets().isEmpty()) {
+        return false; // the rule matches requests of every kind, the deny only some
+      }
+      for (String key : rule.targets()) {
+        if (!deny.match().has(key)) {
+          return false; // the rule matches requests of a kind the deny does not name
+        }
+        boolean names = !PATH_TARGETS.contains(key);
+        for (String glob : names(rule.match().get(key))) {
+          if (names(deny.match().get(key)).stream().noneMatch(g -> coversGlob(g, glob, names))) {
+            return false;
+          }
+        }
+      }
+    }
+    List<String> denyMethods = deny.methods();
+    if (denyMethods != null) {
+      List<String> ruleMethods = rule.methods();
+      if (ruleMethods == null) {
+        return false;
+      }
+      for (String method : ruleMethods) {
+        if (denyMethods.stream().noneMatch(g -> coversGlob(g, method, true))) {
+          return false;
+        }
+      }
     }
     for (String key : names(deny.match())) {
+      if (TARGETS.contains(key) || key.equals("methods")) {
+        continue; // decided above
+      }
       JsonNode general = deny.match().get(key);
       JsonNode specific = rule.match().get(key);
       if (specific == null) {
@@ -178,17 +271,11 @@ public final class PolicyLint {
             }
           }
           break;
-        case "principals": case "backends": case "tools": case "prompts": case "resources":
+        case "principals": case "backends":
           for (String glob : names(specific)) {
-            boolean paths = key.equals("resources");
-            if (names(general).stream().noneMatch(g -> coversGlob(g, glob, !paths))) {
+            if (names(general).stream().noneMatch(g -> coversGlob(g, glob, true))) {
               return false;
             }
-          }
-          break;
-        case "methods":
-          if (!new HashSet<>(names(general)).containsAll(names(specific))) {
-            return false;
           }
           break;
         default:
@@ -202,15 +289,16 @@ public final class PolicyLint {
 
   /** Whether some request could match both (over target names only; conservative). */
   private static boolean overlaps(Rule deny, Rule rule) {
-    String target = rule.target();
-    if (target == null || !target.equals(deny.target())) {
-      return false;
-    }
-    for (String a : names(deny.match().get(target))) {
-      for (String b : names(rule.match().get(target))) {
-        boolean names = !target.equals("resources");
-        if (coversGlob(a, b, names) || coversGlob(b, a, names)) {
-          return true;
+    for (String target : rule.targets()) {
+      if (!deny.match().has(target)) {
+        continue;
+      }
+      boolean names = !PATH_TARGETS.contains(target);
+      for (String a : names(deny.match().get(target))) {
+        for (String b : names(rule.match().get(target))) {
+          if (coversGlob(a, b, names) || coversGlob(b, a, names)) {
+            return true;
+          }
         }
       }
     }
@@ -220,8 +308,9 @@ public final class PolicyLint {
   /**
    * Whether every name the specific glob matches is matched by the general one, decided for the
    * shapes policies use: equal globs, {@code *} and {@code **}, and a literal prefix followed by
-   * one of them. Anything else: not known to cover. In name globs (tools, prompts, principals,
-   * backends) every wildcard crosses {@code /}; in path globs (resources) {@code *} does not.
+   * one of them. Anything else: not known to cover. In name globs (tools, prompts, models,
+   * principals, backends) every wildcard crosses {@code /}; in path globs (resources, paths)
+   * {@code *} does not.
    */
   static boolean coversGlob(String general, String specific, boolean names) {
     if (general.equals(specific) || general.equals("**")) {
@@ -267,6 +356,96 @@ public final class PolicyLint {
     }
   }
 
+  /**
+   * Model globs against the models the upstreams serve. The policy decides on the model an alias
+   * maps to, never on the alias, so a glob that matches only aliases matches no request either.
+   */
+  private static void modelsMatchingNothing(YamlDocument document, String pointer, String subject,
+      JsonNode globs, LlmSettings llm, List<Finding> findings) {
+    Set<String> served = new LinkedHashSet<>();
+    llm.upstreams().forEach(upstream -> served.addAll(upstream.models()));
+    for (String glob : names(globs)) {
+      Glob compiled = Glob.name(glob);
+      if (served.stream().anyMatch(compiled::matches)) {
+        continue;
+      }
+      List<ModelAlias> aliases = llm.aliases().values().stream()
+          .filter(alias -> compiled.matches(alias.name()))
+          .sorted((a, b) -> a.name().compareTo(b.name())).toList();
+      if (!aliases.isEmpty()) {
+        Set<String> models = new LinkedHashSet<>();
+        aliases.forEach(alias -> {
+          models.addAll(alias.byRole().values());
+          if (alias.fallback() != null) {
+            models.add(alias.fallback());
+          }
+        });
+        findings.add(finding(document, Severity.WARNING, pointer, subject, "the glob '" + glob
+                + "' matches the alias " + quoted(aliases.stream().map(ModelAlias::name).toList())
+                + " but no model the upstreams serve, and the policy decides on the model an alias"
+                + " maps to, so it matches no request",
+            "name the model it maps to: " + shown(models)));
+        continue;
+      }
+      Set<String> known = new LinkedHashSet<>(served);
+      known.addAll(new TreeSet<>(llm.aliases().keySet()));
+      String nearest = Suggestions.nearest(glob, known).map(n -> "did you mean '" + n + "'? ")
+          .orElse("");
+      findings.add(finding(document, Severity.WARNING, pointer, subject, "the glob '" + glob
+              + "' matches no model the config's llm: upstreams serve, nor an alias ("
+              + served.size() + " models, " + llm.aliases().size() + " aliases)",
+          nearest + "known: " + shown(known)));
+    }
+  }
+
+  /** Path globs against the paths the upstreams pass through. */
+  private static void pathsMatchingNothing(YamlDocument document, String pointer, String subject,
+      JsonNode globs, LlmSettings llm, List<Finding> findings) {
+    List<String> patterns = new ArrayList<>();
+    llm.upstreams().forEach(upstream -> patterns.addAll(upstream.passthrough()));
+    for (String glob : names(globs)) {
+      if (patterns.stream().noneMatch(pattern -> mayMatch(glob, pattern))) {
+        findings.add(finding(document, Severity.WARNING, pointer, subject, "the glob '" + glob
+                + "' matches no path the config's llm: upstreams pass through"
+                + (patterns.isEmpty() ? " (they pass none)" : " (" + String.join(", ", patterns)
+                    + ")"),
+            "add it to an upstream's passthrough, or fix the glob; other paths are refused"
+                + " before the policy is asked"));
+      }
+    }
+  }
+
+  /**
+   * Whether a path glob may match a path a passthrough pattern passes: exactly decided for a
+   * pattern naming one path; for a pattern {@code /a/*}, unless the glob's literal prefix and the
+   * pattern's part before {@code *} differ before either ends, it may.
+   */
+  static boolean mayMatch(String glob, String pattern) {
+    Glob compiled = Glob.compile(glob);
+    if (!pattern.endsWith("/*")) {
+      return compiled.matches(pattern);
+    }
+    if (compiled.isLiteral()) {
+      return PassthroughPaths.matches(pattern, compiled.literalPrefix());
+    }
+    String under = pattern.substring(0, pattern.length() - 1);
+    String prefix = compiled.literalPrefix();
+    return prefix.startsWith(under) || under.startsWith(prefix);
+  }
+
+  private static String quoted(List<String> names) {
+    return "'" + String.join("', '", names) + "'";
+  }
+
+  private static String shown(Collection<String> names) {
+    if (names.isEmpty()) {
+      return "none";
+    }
+    List<String> first = names.stream().limit(SHOWN_NAMES).toList();
+    return String.join(", ", first)
+        + (names.size() > first.size() ? " and " + (names.size() - first.size()) + " more" : "");
+  }
+
   private static void unusedRoles(YamlDocument document, JsonNode root, List<Rule> rules,
       Map<String, Set<String>> inherits, List<Finding> findings) {
     Set<String> named = new HashSet<>();
@@ -289,7 +468,7 @@ public final class PolicyLint {
   }
 
   private static void limits(YamlDocument document, JsonNode root, List<Rule> rules,
-      Map<String, Set<String>> inherits, Collection<String> listedTools, List<Finding> findings) {
+      Collection<String> listedTools, LlmSettings llm, List<Finding> findings) {
     JsonNode limits = root == null ? null : root.get("limits");
     if (limits == null || !limits.isArray()) {
       return;
@@ -303,36 +482,80 @@ public final class PolicyLint {
       if (tools.isEmpty()) {
         continue;
       }
+      // A limit's 'tools' are globs on the target name of the requests its methods name
+      // (tools/call when it names none): model names for llm/chat, paths for llm/passthrough.
+      Set<String> keys = new HashSet<>();
+      for (String method : limit.has("methods") ? names(limit.get("methods"))
+          : List.of(Request.TOOLS_CALL)) {
+        keys.add(targetKey(Request.Kind.of(method)));
+      }
+      boolean decidable = !keys.contains(null)
+          && tools.stream().noneMatch(PolicyLint::wildOrUnknown);
       boolean allowed = false;
       for (Rule rule : rules) {
-        if (rule.effect().equals("deny") || !"tools".equals(rule.target())) {
+        if (rule.effect().equals("deny")) {
           continue;
         }
-        for (String glob : names(rule.match().get("tools"))) {
-          if (tools.stream().anyMatch(t -> coversGlob(t, glob, true) || coversGlob(glob, t, true))) {
-            allowed = true;
+        if (rule.targets().isEmpty()) {
+          allowed = true; // a rule naming no target admits requests of every kind
+        }
+        for (String key : rule.targets()) {
+          if (!keys.contains(key)) {
+            continue;
+          }
+          for (String glob : names(rule.match().get(key))) {
+            // Name-glob coverage over-approximates path-glob overlap: it never hides one.
+            if (wildOrUnknown(glob)
+                || tools.stream().anyMatch(t -> coversGlob(t, glob, true)
+                    || coversGlob(glob, t, true))) {
+              allowed = true;
+            }
           }
         }
       }
-      boolean unknown = rules.stream().anyMatch(rule -> !rule.effect().equals("deny")
-          && "tools".equals(rule.target())
-          && names(rule.match().get("tools")).stream().anyMatch(PolicyLint::wildOrUnknown));
-      if (!allowed && !unknown) {
+      if (decidable && !allowed) {
         findings.add(finding(document, Severity.WARNING, pointer, subject,
-            "never applies: no allow or confirm rule admits the tools it limits ("
+            "never applies: no allow or confirm rule admits the " + String.join(" or ",
+                new TreeSet<>(keys)) + " it limits ("
                 + String.join(", ", tools) + "), and refused calls take no tokens",
             "check its tools against the rules'"));
       }
-      if (listedTools != null) {
+      if (listedTools != null && keys.equals(Set.of("tools"))) {
         globsMatchingNothing(document, pointer + "/tools", subject, limit.get("tools"), listedTools, findings);
+      }
+      if (llm != null && keys.equals(Set.of("models"))) {
+        modelsMatchingNothing(document, pointer + "/tools", subject, limit.get("tools"), llm,
+            findings);
       }
     }
   }
 
-  /** A glob whose overlap with a limit's globs the simple cases above cannot decide. */
+  /** The rule key naming a kind of target, or {@code null} for a kind no rule key names. */
+  private static String targetKey(Request.Kind kind) {
+    switch (kind) {
+      case TOOL:
+        return "tools";
+      case PROMPT:
+        return "prompts";
+      case RESOURCE:
+        return "resources";
+      case MODEL:
+        return "models";
+      case PATH:
+        return "paths";
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * A glob whose overlap with another {@link #coversGlob} cannot decide: anything but a literal,
+   * or a literal followed by one {@code *} or {@code **}.
+   */
   private static boolean wildOrUnknown(String glob) {
-    int star = glob.indexOf('*');
-    return (star >= 0 && star < glob.length() - 2) || glob.indexOf('?') >= 0;
+    String head = glob.endsWith("**") ? glob.substring(0, glob.length() - 2)
+        : glob.endsWith("*") ? glob.substring(0, glob.length() - 1) : glob;
+    return wild(head);
   }
 
   private static List<String> names(JsonNode node) {
