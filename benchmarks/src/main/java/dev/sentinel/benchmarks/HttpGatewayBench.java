@@ -298,7 +298,8 @@ public final class HttpGatewayBench {
         }
         long[] before = arm.process == null ? null : Machine.cpuTicks(arm.process.pid());
         long switches = arm.process == null ? 0 : Machine.contextSwitches(arm.process.pid());
-        Map<String, Long> threadCpu = arm.process == null ? null : Machine.threadCpu(arm.process.pid());
+        Map<Long, Map.Entry<String, Long>> threadCpu =
+            arm.process == null ? null : Machine.taskCpu(arm.process.pid());
         long[] backendBefore = arm.backend == null ? null : Machine.cpuTicks(arm.backend.pid());
         long backendSwitches = arm.backend == null ? 0 : Machine.contextSwitches(arm.backend.pid());
         String recording = profileStart(arm, "http", round);
@@ -309,7 +310,8 @@ public final class HttpGatewayBench {
           arm.cpuTicks += after[0] - before[0] + after[1] - before[1];
           arm.systemTicks += after[1] - before[1];
           arm.switches += Machine.contextSwitches(arm.process.pid()) - switches;
-          arm.addThreadCpu(threadCpu, Machine.threadCpu(arm.process.pid()));
+          arm.addThreadCpu(threadCpu, Machine.taskCpu(arm.process.pid()),
+              (after[0] - before[0] + after[1] - before[1]) * 10_000_000L);
           arm.threads = Math.max(arm.threads,
               Machine.status(arm.process.pid()).getOrDefault("Threads", -1L));
           arm.allCalls += outcome.totalCalls();
@@ -374,7 +376,8 @@ public final class HttpGatewayBench {
           Process process = arms.get(i).process;
           long[] ticks = process == null ? null : Machine.cpuTicks(process.pid());
           long switches = process == null ? 0 : Machine.contextSwitches(process.pid());
-          Map<String, Long> threadCpu = process == null ? null : Machine.threadCpu(process.pid());
+          Map<Long, Map.Entry<String, Long>> threadCpu =
+              process == null ? null : Machine.taskCpu(process.pid());
           String recording = profileStart(arms.get(i), "paced" + fmt(rate).replace(",", ""), round);
           HttpLoad.Outcome outcome = HttpLoad.run(arm.settings(options.sessions,
               options.pacedWarmup, options.pacedMeasure).withRate(rate));
@@ -386,7 +389,8 @@ public final class HttpGatewayBench {
             arm.cpuTicks += after[0] - ticks[0] + after[1] - ticks[1];
             arm.systemTicks += after[1] - ticks[1];
             arm.switches += Machine.contextSwitches(process.pid()) - switches;
-            arm.addThreadCpu(threadCpu, Machine.threadCpu(process.pid()));
+            arm.addThreadCpu(threadCpu, Machine.taskCpu(process.pid()),
+                (after[0] - ticks[0] + after[1] - ticks[1]) * 10_000_000L);
             arm.threads = Math.max(arm.threads,
                 Machine.status(process.pid()).getOrDefault("Threads", -1L));
             arm.allCalls += outcome.totalCalls();
@@ -441,7 +445,7 @@ public final class HttpGatewayBench {
     long threads = -1;
     long backendTicks;
     long backendSwitches;
-    /** CPU nanoseconds of the process's threads by group ({@link Machine#threadCpu}). */
+    /** CPU nanoseconds of the process's threads by group ({@link Machine#threadCpuDelta}). */
     final Map<String, Long> threadCpu = new LinkedHashMap<>();
     long allCalls;
     long sessionFailures;
@@ -478,9 +482,10 @@ public final class HttpGatewayBench {
       return seconds == 0 ? 0 : stats.count() / seconds;
     }
 
-    void addThreadCpu(Map<String, Long> before, Map<String, Long> after) {
-      after.forEach((group, ns) -> threadCpu.merge(group, ns - before.getOrDefault(group, 0L),
-          Long::sum));
+    void addThreadCpu(Map<Long, Map.Entry<String, Long>> before,
+        Map<Long, Map.Entry<String, Long>> after, long processNs) {
+      Machine.threadCpuDelta(before, after, processNs).forEach((group, ns) ->
+          threadCpu.merge(group, ns, Long::sum));
     }
 
     /** This arm's results; {@code baseline} (when not null) is what its added latency is against. */
@@ -624,7 +629,9 @@ public final class HttpGatewayBench {
       return null;
     }
     String name = arm.label.replaceAll("[^A-Za-z0-9]+", "-") + "-" + phase + "-r" + (round + 1);
-    return jcmd(arm.process, "JFR.start", "name=" + name, "settings=profile") ? name : null;
+    List<String> command = new ArrayList<>(List.of("JFR.start", "name=" + name));
+    command.addAll(List.of(options.profileOptions.trim().split("\\s+")));
+    return jcmd(arm.process, command.toArray(String[]::new)) ? name : null;
   }
 
   /** Stops and writes the recording {@link #profileStart} started, if any. */
@@ -863,6 +870,8 @@ public final class HttpGatewayBench {
         "  --session-version V  the revision session-based clients ask for (default 2025-11-25)",
         "  --profile DIR        record JFR of each gateway into DIR, the whole run and each"
             + " measured run of a gateway arm (one file per arm, phase and round)",
+        "  --profile-options O  JFR.start options of the per-run recordings (default"
+            + " settings=profile; 'settings=profile method-profiling=max' samples every 1 ms)",
         "  --backend-yaml LINE  a YAML line added to the benchmarked backend (isolation: shared)",
         "  --config-yaml TEXT   YAML added to the gateway config (audit: { sinks: [ { jsonl: a.jsonl } ] })",
         "  --out FILE           write the JSON result there");
@@ -884,6 +893,7 @@ public final class HttpGatewayBench {
     /** YAML added at the end of the gateway config (ablation: an {@code audit:} section). */
     String configYaml = "";
     String sessionVersion = "2025-11-25";
+    String profileOptions = "settings=profile";
     Path profile;
     Path out;
     boolean help;
@@ -922,6 +932,7 @@ public final class HttpGatewayBench {
           case "--gateway-opts": o.gatewayOpts = v; break;
           case "--profile": o.profile = Path.of(v); break;
           case "--session-version": o.sessionVersion = v; break;
+          case "--profile-options": o.profileOptions = v; break;
           case "--out": o.out = Path.of(v); break;
           default: throw new IllegalArgumentException("unknown option " + e.getKey());
         }
