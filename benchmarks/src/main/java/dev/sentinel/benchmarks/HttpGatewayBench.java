@@ -28,8 +28,10 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li><b>HTTP backend.</b> {@link EchoHttpServer} (a separate JVM) reached directly, and the
  *       same backend behind {@code bin/sentinel http} (a separate JVM) with API-key
  *       authentication, a policy rule allowing the tool, a rate limit that never refuses and the
- *       default SQLite audit trail on. Reported: calls/s and p50/p90/p99/max of each, and what
- *       the gateway adds.</li>
+ *       default SQLite audit trail on, called by session-based clients ({@code --session-version},
+ *       2025-11-25 by default) and by stateless MCP 2026-07-28 clients (a third arm: no
+ *       {@code initialize}, no session, {@code _meta} and mirrored headers on every request).
+ *       Reported: calls/s and p50/p90/p99/max of each, and what the gateway adds.</li>
  *   <li><b>Stdio backend.</b> One stdio server ({@link EchoStdioServer}, C1, 64 MB heap) fronted
  *       by {@code sentinel http} with the same governance, by {@code supergateway@4.0.0
  *       --outputTransport streamableHttp --stateful} and by {@code mcp-proxy@6.7.19} (both
@@ -44,6 +46,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class HttpGatewayBench {
   private static final String TEXT = "hello-bench";
+  private static final String STATELESS_VERSION = "2026-07-28";
   private static final Pattern KEY = Pattern.compile("snk_[A-Za-z0-9_-]+");
 
   private final Options options;
@@ -111,6 +114,8 @@ public final class HttpGatewayBench {
     settings.put("pacedWarmupSeconds", options.pacedWarmup);
     settings.put("pacedMeasureSeconds", options.pacedMeasure);
     settings.put("sentinel", options.sentinel.toString());
+    settings.put("sessionProtocolVersion", options.sessionVersion);
+    settings.put("statelessProtocolVersion", STATELESS_VERSION);
     ObjectNode targets = root.putObject("targets");
     targets.put("addedP50Us", 300);
     targets.put("addedP99Us", 2000);
@@ -143,19 +148,25 @@ public final class HttpGatewayBench {
         + options.backendYaml, options.configYaml);
     String key = issueKey(config);
     Gateway gateway = gateway("gateway-http", config);
+    // The gateway is served to both client eras at once; each era is its own arm. The backend
+    // speaks the session-based revision either way.
     List<Arm> arms = List.of(
-        new Arm("direct", URI.create(backendUrl), null, "echo"),
-        new Arm("sentinel http", gateway.endpoint, key, "echo__echo"));
+        new Arm("direct", URI.create(backendUrl), null, "echo", options.sessionVersion),
+        new Arm("sentinel http", gateway.endpoint, key, "echo__echo", options.sessionVersion),
+        new Arm("sentinel http, " + STATELESS_VERSION + " client", gateway.endpoint, key,
+            "echo__echo", STATELESS_VERSION));
     arms.get(0).process = backend;
-    arms.get(1).process = gateway.process;
-    arms.get(1).backend = backend;
+    for (Arm arm : arms.subList(1, arms.size())) {
+      arm.process = gateway.process;
+      arm.backend = backend;
+    }
     int errors = 0;
     if (options.phases.contains("http")) {
       errors += measure(arms, out.putArray("runs"), options.warmup);
     }
     ArrayNode results = out.putArray("arms");
     for (Arm arm : arms) {
-      results.add(arm.json());
+      results.add(arm.json(arm == arms.get(0) ? null : arms.get(0)));
     }
     if (options.phases.contains("paced")) {
       errors += paced(arms, out.putArray("paced"));
@@ -168,6 +179,10 @@ public final class HttpGatewayBench {
         added.put("p" + (int) p, (through.stats.percentile(p) - direct.stats.percentile(p)) / 1e3);
       }
       out.put("throughputRatio", through.callsPerSecond() / direct.callsPerSecond());
+    }
+    Arm stateless = arms.get(2);
+    if (direct.stats.count() > 0 && stateless.stats.count() > 0) {
+      out.put("throughputRatioStateless", stateless.callsPerSecond() / direct.callsPerSecond());
     }
     out.set("gatewayProcess", gateway.usage());
     Children.stop(gateway.process);
@@ -195,7 +210,8 @@ public final class HttpGatewayBench {
     String key = issueKey(config);
     Gateway gateway = gateway("gateway-stdio", config);
     processes.add(gateway.process);
-    arms.add(new Arm("sentinel http (governance on)", gateway.endpoint, key, "echo__echo"));
+    arms.add(new Arm("sentinel http (governance on)", gateway.endpoint, key, "echo__echo",
+        options.sessionVersion));
     Path preload = node.resolve("loopback.cjs");
     Path supergateway = node.resolve("node_modules/supergateway/dist/index.js");
     Path mcpProxy = node.resolve("node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs");
@@ -217,7 +233,7 @@ public final class HttpGatewayBench {
       Children.awaitPort(sg, port);
       processes.add(sg);
       arms.add(new Arm("supergateway 4.0.0 (--stateful)", URI.create("http://127.0.0.1:" + port
-          + "/mcp"), null, "echo"));
+          + "/mcp"), null, "echo", options.sessionVersion));
       int proxyPort = Children.freePort();
       List<String> proxy = new ArrayList<>(List.of(nodeBin, "--require", preload.toString(),
           mcpProxy.toString(), "--host", "127.0.0.1", "--port", Integer.toString(proxyPort),
@@ -227,7 +243,7 @@ public final class HttpGatewayBench {
       Children.awaitPort(mp, proxyPort);
       processes.add(mp);
       arms.add(new Arm("mcp-proxy 6.7.19", URI.create("http://127.0.0.1:" + proxyPort + "/mcp"),
-          null, "echo"));
+          null, "echo", options.sessionVersion));
     }
     for (int i = 0; i < arms.size(); i++) {
       arms.get(i).process = processes.get(i);
@@ -235,7 +251,7 @@ public final class HttpGatewayBench {
     int errors = measure(arms, out.putArray("runs"), Math.max(options.warmup, options.stdioWarmup));
     ArrayNode results = out.putArray("arms");
     for (Arm arm : arms) {
-      results.add(arm.json());
+      results.add(arm.json(null));
     }
     out.set("gatewayProcess", gateway.usage());
     for (Process process : processes) {
@@ -257,9 +273,8 @@ public final class HttpGatewayBench {
       // One unmeasured run per arm first: a gateway's JIT needs more than a round's warm-up
       // to compile Jetty, the JDK's HTTP client, Jackson and the SQLite driver on two busy CPUs.
       for (Arm arm : arms) {
-        HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
-            options.sessions, Duration.ZERO, HttpLoad.seconds(options.prewarm), TEXT)
-            .withApiKey(arm.apiKey).withTool(arm.tool));
+        HttpLoad.Outcome outcome = HttpLoad.run(arm.settings(options.sessions, 0,
+            options.prewarm));
         log(String.format(Locale.ROOT, "pre-warm-up, %s (not measured): %s", arm.label,
             outcome));
         errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
@@ -272,9 +287,7 @@ public final class HttpGatewayBench {
       }
       for (Arm arm : order) {
         String load = Machine.loadAverage();
-        HttpLoad.Settings settings = HttpLoad.Settings.echo(arm.endpoint, options.sessions,
-            HttpLoad.seconds(warmup), HttpLoad.seconds(options.measure), TEXT)
-            .withApiKey(arm.apiKey).withTool(arm.tool);
+        HttpLoad.Settings settings = arm.settings(options.sessions, warmup, options.measure);
         if (arm.process != null) {
           // How many servers the bridge runs, counted in the middle of the measured window.
           Process process = arm.process;
@@ -285,16 +298,20 @@ public final class HttpGatewayBench {
         }
         long[] before = arm.process == null ? null : Machine.cpuTicks(arm.process.pid());
         long switches = arm.process == null ? 0 : Machine.contextSwitches(arm.process.pid());
-        Map<String, Long> threadCpu = arm.process == null ? null : Machine.threadCpu(arm.process.pid());
+        Map<Long, Map.Entry<String, Long>> threadCpu =
+            arm.process == null ? null : Machine.taskCpu(arm.process.pid());
         long[] backendBefore = arm.backend == null ? null : Machine.cpuTicks(arm.backend.pid());
         long backendSwitches = arm.backend == null ? 0 : Machine.contextSwitches(arm.backend.pid());
+        String recording = profileStart(arm, "http", round);
         HttpLoad.Outcome outcome = HttpLoad.run(settings);
+        profileStop(arm, recording);
         if (before != null) {
           long[] after = Machine.cpuTicks(arm.process.pid());
           arm.cpuTicks += after[0] - before[0] + after[1] - before[1];
           arm.systemTicks += after[1] - before[1];
           arm.switches += Machine.contextSwitches(arm.process.pid()) - switches;
-          arm.addThreadCpu(threadCpu, Machine.threadCpu(arm.process.pid()));
+          arm.addThreadCpu(threadCpu, Machine.taskCpu(arm.process.pid()),
+              (after[0] - before[0] + after[1] - before[1]) * 10_000_000L);
           arm.threads = Math.max(arm.threads,
               Machine.status(arm.process.pid()).getOrDefault("Threads", -1L));
           arm.allCalls += outcome.totalCalls();
@@ -329,9 +346,8 @@ public final class HttpGatewayBench {
     int errors = 0;
     if (!options.phases.contains("http") && options.prewarm > 0) {
       for (Arm arm : arms) {
-        HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
-            options.sessions, Duration.ZERO, HttpLoad.seconds(options.prewarm), TEXT)
-            .withApiKey(arm.apiKey).withTool(arm.tool));
+        HttpLoad.Outcome outcome = HttpLoad.run(arm.settings(options.sessions, 0,
+            options.prewarm));
         log(String.format(Locale.ROOT, "pre-warm-up, %s (not measured): %s", arm.label,
             outcome));
         errors += (int) Math.min(Integer.MAX_VALUE, outcome.errors());
@@ -340,7 +356,7 @@ public final class HttpGatewayBench {
     for (double rate : options.rates) {
       List<Arm> rated = new ArrayList<>();
       for (Arm arm : arms) {
-        rated.add(new Arm(arm.label, arm.endpoint, arm.apiKey, arm.tool));
+        rated.add(new Arm(arm.label, arm.endpoint, arm.apiKey, arm.tool, arm.protocolVersion));
       }
       long[] late = new long[rated.size()];
       ObjectNode node = out.addObject();
@@ -360,11 +376,12 @@ public final class HttpGatewayBench {
           Process process = arms.get(i).process;
           long[] ticks = process == null ? null : Machine.cpuTicks(process.pid());
           long switches = process == null ? 0 : Machine.contextSwitches(process.pid());
-          Map<String, Long> threadCpu = process == null ? null : Machine.threadCpu(process.pid());
-          HttpLoad.Outcome outcome = HttpLoad.run(HttpLoad.Settings.echo(arm.endpoint,
-                  options.sessions, HttpLoad.seconds(options.pacedWarmup),
-                  HttpLoad.seconds(options.pacedMeasure), TEXT)
-              .withApiKey(arm.apiKey).withTool(arm.tool).withRate(rate));
+          Map<Long, Map.Entry<String, Long>> threadCpu =
+              process == null ? null : Machine.taskCpu(process.pid());
+          String recording = profileStart(arms.get(i), "paced" + fmt(rate).replace(",", ""), round);
+          HttpLoad.Outcome outcome = HttpLoad.run(arm.settings(options.sessions,
+              options.pacedWarmup, options.pacedMeasure).withRate(rate));
+          profileStop(arms.get(i), recording);
           if (process != null) {
             // At a fixed rate the gateway's work per call does not depend on how fast it could
             // go: the CPU per call here is comparable between gateways, the closed loop's less so.
@@ -372,7 +389,8 @@ public final class HttpGatewayBench {
             arm.cpuTicks += after[0] - ticks[0] + after[1] - ticks[1];
             arm.systemTicks += after[1] - ticks[1];
             arm.switches += Machine.contextSwitches(process.pid()) - switches;
-            arm.addThreadCpu(threadCpu, Machine.threadCpu(process.pid()));
+            arm.addThreadCpu(threadCpu, Machine.taskCpu(process.pid()),
+                (after[0] - ticks[0] + after[1] - ticks[1]) * 10_000_000L);
             arm.threads = Math.max(arm.threads,
                 Machine.status(process.pid()).getOrDefault("Threads", -1L));
             arm.allCalls += outcome.totalCalls();
@@ -391,7 +409,7 @@ public final class HttpGatewayBench {
       }
       ArrayNode results = node.putArray("arms");
       for (int i = 0; i < rated.size(); i++) {
-        results.add(rated.get(i).json().put("late", late[i]));
+        results.add(rated.get(i).json(i == 0 ? null : rated.get(0)).put("late", late[i]));
       }
       Arm direct = rated.get(0);
       Arm through = rated.get(1);
@@ -412,6 +430,8 @@ public final class HttpGatewayBench {
     final URI endpoint;
     final String apiKey;
     final String tool;
+    /** The revision its client asks for; a stateless one (2026-07-28) sends no initialize. */
+    final String protocolVersion;
     final LatencyStats stats = new LatencyStats();
     double seconds;
     long errors;
@@ -425,17 +445,25 @@ public final class HttpGatewayBench {
     long threads = -1;
     long backendTicks;
     long backendSwitches;
-    /** CPU nanoseconds of the process's threads by group ({@link Machine#threadCpu}). */
+    /** CPU nanoseconds of the process's threads by group ({@link Machine#threadCpuDelta}). */
     final Map<String, Long> threadCpu = new LinkedHashMap<>();
     long allCalls;
     long sessionFailures;
     final List<String> errorSamples = new ArrayList<>();
 
-    Arm(String label, URI endpoint, String apiKey, String tool) {
+    Arm(String label, URI endpoint, String apiKey, String tool, String protocolVersion) {
       this.label = label;
       this.endpoint = endpoint;
       this.apiKey = apiKey;
       this.tool = tool;
+      this.protocolVersion = protocolVersion;
+    }
+
+    /** The load for one run of this arm (closed loop; {@code withRate} paces it). */
+    HttpLoad.Settings settings(int sessions, double warmup, double measure) {
+      return HttpLoad.Settings.echo(endpoint, sessions, HttpLoad.seconds(warmup),
+          HttpLoad.seconds(measure), TEXT).withApiKey(apiKey).withTool(tool)
+          .withProtocolVersion(protocolVersion);
     }
 
     void add(HttpLoad.Outcome outcome) {
@@ -454,16 +482,20 @@ public final class HttpGatewayBench {
       return seconds == 0 ? 0 : stats.count() / seconds;
     }
 
-    void addThreadCpu(Map<String, Long> before, Map<String, Long> after) {
-      after.forEach((group, ns) -> threadCpu.merge(group, ns - before.getOrDefault(group, 0L),
-          Long::sum));
+    void addThreadCpu(Map<Long, Map.Entry<String, Long>> before,
+        Map<Long, Map.Entry<String, Long>> after, long processNs) {
+      Machine.threadCpuDelta(before, after, processNs).forEach((group, ns) ->
+          threadCpu.merge(group, ns, Long::sum));
     }
 
-    ObjectNode json() {
+    /** This arm's results; {@code baseline} (when not null) is what its added latency is against. */
+    ObjectNode json(Arm baseline) {
       ObjectNode node = JsonNodeFactory.instance.objectNode();
       node.put("label", label);
       node.put("endpoint", endpoint.toString());
       node.put("apiKey", apiKey != null);
+      node.put("protocolVersion", protocolVersion);
+      node.put("stateless", HttpLoad.STATELESS_REVISIONS.contains(protocolVersion));
       node.put("calls", stats.count());
       node.put("seconds", seconds);
       node.put("callsPerSecond", callsPerSecond());
@@ -475,6 +507,12 @@ public final class HttpGatewayBench {
         us.put("p99", summary.p99Us());
         us.put("max", summary.maxUs());
         us.put("mean", summary.meanUs());
+        if (baseline != null && baseline.stats.count() > 0) {
+          ObjectNode added = node.putObject("addedUs");
+          for (double p : new double[] {50, 90, 99}) {
+            added.put("p" + (int) p, (stats.percentile(p) - baseline.stats.percentile(p)) / 1e3);
+          }
+        }
       }
       node.put("errors", errors);
       node.put("sessionFailures", sessionFailures);
@@ -581,6 +619,50 @@ public final class HttpGatewayBench {
     return new Gateway(process, endpoint, Machine.cpuTicks(process.pid()));
   }
 
+  /**
+   * With {@code --profile}, starts a JFR recording of the gateway an arm measures (named for the
+   * arm, phase and round) so that each client era has recordings of its own although both share
+   * one gateway; returns its name, or null when nothing is recorded.
+   */
+  private String profileStart(Arm arm, String phase, int round) {
+    if (options.profile == null || arm.backend == null || arm.process == null) {
+      return null;
+    }
+    String name = arm.label.replaceAll("[^A-Za-z0-9]+", "-") + "-" + phase + "-r" + (round + 1);
+    List<String> command = new ArrayList<>(List.of("JFR.start", "name=" + name));
+    command.addAll(List.of(options.profileOptions.trim().split("\\s+")));
+    return jcmd(arm.process, command.toArray(String[]::new)) ? name : null;
+  }
+
+  /** Stops and writes the recording {@link #profileStart} started, if any. */
+  private void profileStop(Arm arm, String name) {
+    if (name != null) {
+      jcmd(arm.process, "JFR.stop", "name=" + name,
+          "filename=" + options.profile.toAbsolutePath().resolve(name + ".jfr"));
+    }
+  }
+
+  private boolean jcmd(Process process, String... command) {
+    List<String> line = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+        "jcmd").toString(), Long.toString(process.pid())));
+    line.addAll(List.of(command));
+    try {
+      Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).start();
+      String output = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      boolean ok = jcmd.waitFor(30, TimeUnit.SECONDS) && jcmd.exitValue() == 0;
+      if (!ok) {
+        log("jcmd " + String.join(" ", command) + " failed: " + output.trim());
+      }
+      return ok;
+    } catch (IOException e) {
+      log("jcmd " + String.join(" ", command) + " failed: " + e.getMessage());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Processes
 
@@ -641,13 +723,20 @@ public final class HttpGatewayBench {
       out.append("\n### Echo tool on a Streamable HTTP backend, directly and through the gateway"
           + " (µs)\n\n");
       table(out, http.path("arms"));
-      if (http.has("addedUs")) {
-        out.append(String.format(Locale.ROOT, "%nAdded by the gateway: p50 **%s µs**, p90 %s µs,"
-                + " p99 **%s µs**; throughput through the gateway %.0f %% of direct.%n",
-            fmt(http.path("addedUs").path("p50").asDouble()),
-            fmt(http.path("addedUs").path("p90").asDouble()),
-            fmt(http.path("addedUs").path("p99").asDouble()),
-            100 * http.path("throughputRatio").asDouble()));
+      out.append(String.format(Locale.ROOT, "%nSession-based arms ask for %s; the %s arm sends"
+              + " stateless requests (no initialize, no session; every answer checked for"
+              + " `\"resultType\":\"complete\"`).%n",
+          options.sessionVersion, STATELESS_VERSION));
+      double directRate = http.path("arms").path(0).path("callsPerSecond").asDouble();
+      for (tools.jackson.databind.JsonNode arm : http.path("arms")) {
+        if (arm.has("addedUs")) {
+          out.append(String.format(Locale.ROOT, "%nAdded by the gateway (%s): p50 **%s µs**, p90"
+                  + " %s µs, p99 **%s µs**; throughput %.0f %% of direct.%n",
+              arm.path("label").asString(), fmt(arm.path("addedUs").path("p50").asDouble()),
+              fmt(arm.path("addedUs").path("p90").asDouble()),
+              fmt(arm.path("addedUs").path("p99").asDouble()),
+              directRate == 0 ? 0 : 100 * arm.path("callsPerSecond").asDouble() / directRate));
+        }
       }
       if (http.path("paced").size() > 0) {
         out.append(String.format(Locale.ROOT, "%n### Paced (open loop), %d sessions: added"
@@ -661,7 +750,7 @@ public final class HttpGatewayBench {
             + " ctx switches/call |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (tools.jackson.databind.JsonNode rate : http.path("paced")) {
           for (tools.jackson.databind.JsonNode arm : rate.path("arms")) {
-            boolean first = arm == rate.path("arms").get(0);
+            boolean first = !arm.has("addedUs");
             tools.jackson.databind.JsonNode us = arm.path("us");
             out.append(String.format(Locale.ROOT,
                 "| %s | %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s |%n",
@@ -670,8 +759,8 @@ public final class HttpGatewayBench {
                 fmt(us.path("p90").asDouble()), fmt(us.path("p99").asDouble()),
                 fmt(us.path("max").asDouble()), arm.path("late").asLong(),
                 arm.path("errors").asLong(),
-                first ? "" : fmt(rate.path("addedUs").path("p50").asDouble()),
-                first ? "" : fmt(rate.path("addedUs").path("p99").asDouble()),
+                first ? "" : fmt(arm.path("addedUs").path("p50").asDouble()),
+                first ? "" : fmt(arm.path("addedUs").path("p99").asDouble()),
                 threadCpu(arm),
                 arm.has("contextSwitchesPerCall") ? String.format(Locale.ROOT, "%.2f",
                     arm.path("contextSwitchesPerCall").asDouble()) : ""));
@@ -778,7 +867,11 @@ public final class HttpGatewayBench {
         "  --paced-measure S    measured seconds per paced run (default 10)",
         "  --gateway-opts OPTS  JAVA_OPTS for the gateway (default: -XX:TieredStopAtLevel=4"
             + " -Xmx256m, what bin/sentinel recommends for a busy gateway)",
-        "  --profile DIR        record JFR of each gateway into DIR",
+        "  --session-version V  the revision session-based clients ask for (default 2025-11-25)",
+        "  --profile DIR        record JFR of each gateway into DIR, the whole run and each"
+            + " measured run of a gateway arm (one file per arm, phase and round)",
+        "  --profile-options O  JFR.start options of the per-run recordings (default"
+            + " settings=profile; 'settings=profile method-profiling=max' samples every 1 ms)",
         "  --backend-yaml LINE  a YAML line added to the benchmarked backend (isolation: shared)",
         "  --config-yaml TEXT   YAML added to the gateway config (audit: { sinks: [ { jsonl: a.jsonl } ] })",
         "  --out FILE           write the JSON result there");
@@ -799,6 +892,8 @@ public final class HttpGatewayBench {
     String backendYaml = "";
     /** YAML added at the end of the gateway config (ablation: an {@code audit:} section). */
     String configYaml = "";
+    String sessionVersion = "2025-11-25";
+    String profileOptions = "settings=profile";
     Path profile;
     Path out;
     boolean help;
@@ -836,6 +931,8 @@ public final class HttpGatewayBench {
           case "--paced-measure": o.pacedMeasure = Double.parseDouble(v); break;
           case "--gateway-opts": o.gatewayOpts = v; break;
           case "--profile": o.profile = Path.of(v); break;
+          case "--session-version": o.sessionVersion = v; break;
+          case "--profile-options": o.profileOptions = v; break;
           case "--out": o.out = Path.of(v); break;
           default: throw new IllegalArgumentException("unknown option " + e.getKey());
         }
@@ -847,6 +944,10 @@ public final class HttpGatewayBench {
         if (!(rate > 0) || Double.isInfinite(rate)) {
           throw new IllegalArgumentException("--rates: each rate must be > 0 calls/s: " + rate);
         }
+      }
+      if (HttpLoad.STATELESS_REVISIONS.contains(o.sessionVersion)) {
+        throw new IllegalArgumentException("--session-version: " + o.sessionVersion
+            + " has no sessions (its arm runs anyway)");
       }
       if (o.pacedMeasure <= 0 || o.pacedWarmup < 0) {
         throw new IllegalArgumentException("--paced-measure must be > 0, --paced-warmup >= 0");

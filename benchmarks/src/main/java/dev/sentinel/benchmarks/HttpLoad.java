@@ -34,6 +34,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * text/event-stream}) and optionally {@code X-API-Key}. Answers may be JSON or an event stream
  * (the answer is the {@code data} event carrying the request's id).
  *
+ * <p>A session of a stateless revision ({@link Settings#stateless}: MCP 2026-07-28) sends no
+ * {@code initialize} and has no session id: each {@code tools/call} stands alone, with
+ * {@code params._meta} naming the protocol version, the client's capabilities and its info, and
+ * the headers that mirror the body ({@code MCP-Protocol-Version}, {@code Mcp-Method},
+ * {@code Mcp-Name}). Its answers must also say {@code "resultType":"complete"}, which only a
+ * server that served the request statelessly writes; an answer without it is a failure.
+ *
  * <p>Closed loop: calls that start after the warm-up and end before the end of the measured window
  * are measured. Paced: calls scheduled inside the window are measured (their answers may arrive
  * after it), and their count over the window is the achieved rate. Either way their count gives
@@ -55,6 +62,9 @@ final class HttpLoad {
   private static final String ACCEPT = "application/json, text/event-stream";
   private static final int MAX_BODY = 4 << 20;
   private static final int ERROR_SAMPLES = 5;
+  /** The revisions whose clients are stateless: no {@code initialize}, no session. */
+  static final java.util.Set<String> STATELESS_REVISIONS = java.util.Set.of("2026-07-28");
+  private static final String COMPLETE = "\"resultType\":\"complete\"";
 
   private HttpLoad() {}
 
@@ -69,7 +79,8 @@ final class HttpLoad {
    * @param tool the tool to call
    * @param arguments the call's arguments, raw JSON
    * @param expect text every answer must contain
-   * @param protocolVersion the revision asked for in {@code initialize}
+   * @param protocolVersion the revision asked for in {@code initialize}, or, for a stateless
+   *     revision ({@link #STATELESS_REVISIONS}), the one every request names
    * @param timeout how long one request may take before it counts as failed
    * @param rate the total target rate in calls per second spread over the sessions (open loop,
    *     see {@link Pacer}), or 0 for the closed loop
@@ -96,6 +107,11 @@ final class HttpLoad {
       }
     }
 
+    /** Whether the client is stateless (MCP 2026-07-28): no initialize, no session. */
+    boolean stateless() {
+      return STATELESS_REVISIONS.contains(protocolVersion);
+    }
+
     /** Whether calls are paced (open loop) rather than sent as answers arrive. */
     boolean paced() {
       return rate > 0;
@@ -118,6 +134,12 @@ final class HttpLoad {
     Settings withApiKey(String key) {
       return new Settings(endpoint, sessions, warmup, measure, key, tool, arguments, expect,
           protocolVersion, timeout, rate);
+    }
+
+    /** The same with another protocol revision (2026-07-28: stateless requests). */
+    Settings withProtocolVersion(String version) {
+      return new Settings(endpoint, sessions, warmup, measure, apiKey, tool, arguments, expect,
+          version, timeout, rate);
     }
 
     /** The same with another tool name (a gateway may prefix it). */
@@ -282,6 +304,12 @@ final class HttpLoad {
         return;
       }
       sessionId = null;
+      if (run.settings.stateless()) {
+        // Nothing to set up: every request carries the version, capabilities and client info.
+        protocolVersion = run.settings.protocolVersion();
+        call();
+        return;
+      }
       protocolVersion = null;
       long id = nextId++;
       String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"initialize\",\"params\":"
@@ -382,18 +410,30 @@ final class HttpLoad {
      */
     void send(long due, long origin) {
       long id = nextId++;
+      boolean stateless = run.settings.stateless();
       String body = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":"
           + "{\"name\":\"" + run.settings.tool() + "\",\"arguments\":" + run.settings.arguments()
+          + (stateless ? ",\"_meta\":" + statelessMeta(run.settings.protocolVersion()) : "")
           + "}}";
       Request request = post(body);
+      if (stateless) {
+        String name = run.settings.tool();
+        request.headers(h -> {
+          h.put("Mcp-Method", "tools/call");
+          h.put("Mcp-Name", headerValue(name));
+        });
+      }
       boolean paced = run.pacer != null;
       long started = paced ? origin : System.nanoTime();
       request.send(new BufferingResponseListener(MAX_BODY) {
         @Override
         public void onComplete(Result result) {
           long ended = System.nanoTime();
-          String failure = check(result, getContentAsString(StandardCharsets.UTF_8),
-              getMediaType(), id, run.settings.expect());
+          String answer = getContentAsString(StandardCharsets.UTF_8);
+          String failure = check(result, answer, getMediaType(), id, run.settings.expect());
+          if (failure == null && stateless && !answer.contains(COMPLETE)) {
+            failure = "not served statelessly (no " + COMPLETE + "): " + abbreviate(answer);
+          }
           long windowed = paced ? due : started;
           if (failure == null) {
             synchronized (Session.this) {
@@ -408,7 +448,7 @@ final class HttpLoad {
             proceed(ended);
           } else {
             run.error(windowed, "session " + number + ": tools/call: " + failure);
-            if (!result.isFailed() && result.getResponse().getStatus() == 404) {
+            if (!stateless && !result.isFailed() && result.getResponse().getStatus() == 404) {
               initialize(); // the server ended the session
             } else {
               proceed(ended);
@@ -469,6 +509,30 @@ final class HttpLoad {
         }
       });
     }
+  }
+
+  /**
+   * The {@code params._meta} of a stateless request at {@code version}: the protocol version, no
+   * client capabilities, and this client's info.
+   */
+  static String statelessMeta(String version) {
+    return "{\"io.modelcontextprotocol/protocolVersion\":\"" + version + "\","
+        + "\"io.modelcontextprotocol/clientCapabilities\":{},"
+        + "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"sentinel-http-load\",\"version\":\"1\"}}";
+  }
+
+  /**
+   * A header value for {@code text}: as is when it is printable ASCII without leading or trailing
+   * spaces, else the {@code =?base64?...?=} form (padded standard Base64 of UTF-8).
+   */
+  static String headerValue(String text) {
+    boolean plain = !text.isEmpty() && text.charAt(0) != ' ' && text.charAt(text.length() - 1) != ' ';
+    for (int i = 0; plain && i < text.length(); i++) {
+      char c = text.charAt(i);
+      plain = c >= 0x20 && c < 0x7f;
+    }
+    return plain ? text : "=?base64?" + java.util.Base64.getEncoder().encodeToString(
+        text.getBytes(StandardCharsets.UTF_8)) + "?=";
   }
 
   /**
@@ -554,13 +618,15 @@ final class HttpLoad {
 
   /**
    * Runs a load from the command line: {@code URL [--sessions N] [--warmup S] [--measure S]
-   * [--api-key KEY] [--tool NAME] [--text TEXT] [--rate CALLS_PER_S]}; prints the outcome. Exit status 1 when there
+   * [--api-key KEY] [--tool NAME] [--text TEXT] [--rate CALLS_PER_S] [--protocol-version V]};
+   * prints the outcome. Exit status 1 when there
    * were errors.
    */
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
       System.err.println("usage: HttpLoad URL [--sessions 16] [--warmup 5] [--measure 10]"
-          + " [--api-key KEY] [--tool echo] [--text hello] [--rate CALLS_PER_S]");
+          + " [--api-key KEY] [--tool echo] [--text hello] [--rate CALLS_PER_S]"
+          + " [--protocol-version 2025-06-18|2026-07-28]");
       System.exit(2);
     }
     URI endpoint = URI.create(args[0]);
@@ -571,6 +637,7 @@ final class HttpLoad {
     String tool = "echo";
     String text = "hello-bench";
     double rate = 0;
+    String version = "2025-06-18";
     for (int i = 1; i < args.length; i += 2) {
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException(args[i] + " needs a value");
@@ -584,11 +651,12 @@ final class HttpLoad {
         case "--tool": tool = value; break;
         case "--text": text = value; break;
         case "--rate": rate = Double.parseDouble(value); break;
+        case "--protocol-version": version = value; break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     Settings settings = Settings.echo(endpoint, sessions, seconds(warmup), seconds(measure), text)
-        .withApiKey(key).withTool(tool).withRate(rate);
+        .withApiKey(key).withTool(tool).withRate(rate).withProtocolVersion(version);
     Outcome outcome = run(settings);
     System.out.println(outcome);
     System.exit(outcome.errors() == 0 ? 0 : 1);

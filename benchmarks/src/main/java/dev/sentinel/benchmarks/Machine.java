@@ -120,6 +120,51 @@ final class Machine {
     return groups;
   }
 
+  /**
+   * CPU time so far of each live thread of the process in nanoseconds, by thread id, with its
+   * group ({@link #threadGroup}): for {@link #threadCpuDelta}, which unlike the difference of two
+   * {@link #threadCpu} sums is not lowered by a thread that ended in between.
+   */
+  static Map<Long, Map.Entry<String, Long>> taskCpu(long pid) {
+    Map<Long, Map.Entry<String, Long>> tasks = new LinkedHashMap<>();
+    try (java.util.stream.Stream<Path> dirs = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) dirs::iterator) {
+        String schedstat = read(task.resolve("schedstat").toString()).trim();
+        if (schedstat.isEmpty()) {
+          continue;
+        }
+        tasks.put(Long.parseLong(task.getFileName().toString()), Map.entry(
+            threadGroup(read(task.resolve("comm").toString()).trim()),
+            Long.parseLong(schedstat.split("\\s+")[0])));
+      }
+    } catch (IOException | RuntimeException e) {
+      return tasks;
+    }
+    return tasks;
+  }
+
+  /**
+   * CPU nanoseconds per thread group between two {@link #taskCpu} snapshots, counting the threads
+   * alive at the second (a thread that started in between counts in full). What threads that
+   * ended in between used in the window is not in {@code /proc} any more: it is {@code ended},
+   * the process's CPU over the window ({@code processNs}, from its 10 ms ticks, which keep the
+   * time of ended threads) less the groups' sum, never negative.
+   */
+  static Map<String, Long> threadCpuDelta(Map<Long, Map.Entry<String, Long>> before,
+      Map<Long, Map.Entry<String, Long>> after, long processNs) {
+    Map<String, Long> groups = new LinkedHashMap<>();
+    THREAD_GROUPS.forEach(g -> groups.put(g, 0L));
+    long sum = 0;
+    for (Map.Entry<Long, Map.Entry<String, Long>> task : after.entrySet()) {
+      Map.Entry<String, Long> earlier = before.get(task.getKey());
+      long ns = task.getValue().getValue() - (earlier == null ? 0 : earlier.getValue());
+      groups.merge(task.getValue().getKey(), ns, Long::sum);
+      sum += ns;
+    }
+    groups.put("ended", Math.max(0, processNs - sum));
+    return groups;
+  }
+
   /** The group of a thread by its (kernel, 15-character) name; see {@link #threadCpu}. */
   static String threadGroup(String name) {
     if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")
