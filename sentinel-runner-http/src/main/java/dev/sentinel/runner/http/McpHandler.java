@@ -526,11 +526,14 @@ final class McpHandler extends Handler.Abstract {
 
   /** The {@code Mcp-Param-*} headers, by lower-case name, each with all its values. */
   private static Map<String, List<String>> paramHeaders(HttpFields headers) {
-    Map<String, List<String>> found = new java.util.LinkedHashMap<>();
+    Map<String, List<String>> found = Map.of();
     for (org.eclipse.jetty.http.HttpField field : headers) {
-      String name = field.getName().toLowerCase(Locale.ROOT);
-      if (name.startsWith("mcp-param-")) {
-        found.computeIfAbsent(name, key -> new java.util.ArrayList<>()).add(field.getValue());
+      String name = field.getName();
+      if (name.regionMatches(true, 0, "mcp-param-", 0, 10)) {
+        if (found.isEmpty()) {
+          found = new java.util.LinkedHashMap<>();
+        }
+        found.computeIfAbsent(name.toLowerCase(Locale.ROOT), key -> new java.util.ArrayList<>()).add(field.getValue());
       }
     }
     return found;
