@@ -53,7 +53,7 @@ public final class Main implements Callable<Integer> {
   private Main() {}
 
   /** The levels {@code --log-level} takes, as slf4j-simple names them. */
-  private static final List<String> LEVELS = List.of("error", "warn", "info", "debug", "trace", "off");
+  static final List<String> LEVELS = List.of("error", "warn", "info", "debug", "trace", "off");
   /** Libraries whose INFO lines are noise to an operator: WARN and above unless asked. */
   private static final List<String> QUIET_LIBRARIES = List.of("org.eclipse.jetty", "com.zaxxer.hikari");
 
@@ -67,11 +67,16 @@ public final class Main implements Callable<Integer> {
           + " off; Jetty and the connection pool log warnings only, unless LEVEL is debug or"
           + " trace")
   void logLevel(String level) {
-    String wanted = level.toLowerCase(java.util.Locale.ROOT);
-    if (!LEVELS.contains(wanted)) {
+    if (!LEVELS.contains(level.toLowerCase(java.util.Locale.ROOT))) {
       throw new CommandLine.ParameterException(spec.commandLine(), "unknown log level '" + level
           + "': give one of " + String.join(", ", LEVELS));
     }
+    applyLogLevel(level);
+  }
+
+  /** Sets the log level {@code level}, one of {@link #LEVELS} in any case, as {@code --log-level} says. */
+  static void applyLogLevel(String level) {
+    String wanted = level.toLowerCase(java.util.Locale.ROOT);
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", wanted);
     for (String library : QUIET_LIBRARIES) {
       System.setProperty("org.slf4j.simpleLogger.log." + library,
@@ -94,9 +99,15 @@ public final class Main implements Callable<Integer> {
     return USAGE;
   }
 
-  /** Runs the command line and exits with its code. */
+  /**
+   * Runs the command line and exits with its code. {@code sentinel stdio}, which an MCP client
+   * starts at each launch, is run without building picocli's model of every command (see
+   * {@link StdioLaunch}) when its command line is a plain one.
+   */
   public static void main(String[] args) {
-    System.exit(commandLine(System.getenv()).execute(args));
+    Map<String, String> environment = System.getenv();
+    Integer stdio = StdioLaunch.run(args, environment, POLICY_OPTIONS);
+    System.exit(stdio != null ? stdio : commandLine(environment).execute(args));
   }
 
   /**
@@ -133,17 +144,22 @@ public final class Main implements Callable<Integer> {
       line.addSubcommand(Objects.requireNonNull(subcommand, "subcommand"));
     }
     line.setParameterExceptionHandler(Main::usageError);
-    line.setExecutionExceptionHandler((e, command, parsed) -> {
-      PrintWriter err = command.getErr();
-      // One line a person can act on; the trace is for whoever debugs Sentinel itself.
-      err.println(Failures.describe(e));
-      if (debug(parsed)) {
-        e.printStackTrace(err);
-      }
-      err.flush();
-      return FAILED;
-    });
+    line.setExecutionExceptionHandler(
+        (e, command, parsed) -> reportFailure(e, command.getErr(), debug(parsed)));
     return line;
+  }
+
+  /**
+   * Reports what a command threw: one line a person can act on, and the stack trace with
+   * {@code --debug} (for whoever debugs Sentinel itself); answers {@link #FAILED}.
+   */
+  static int reportFailure(Throwable e, PrintWriter err, boolean debug) {
+    err.println(Failures.describe(e));
+    if (debug) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return FAILED;
   }
 
   /** Whether {@code --debug} was given, to the command or to one of its subcommands. */

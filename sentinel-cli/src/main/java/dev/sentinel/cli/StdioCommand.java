@@ -14,6 +14,7 @@ import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -62,24 +63,49 @@ public final class StdioCommand implements Callable<Integer> {
     this.policyOptions = Objects.requireNonNull(policyOptions, "policyOptions");
   }
 
+  /**
+   * The command with its options already read (by {@link StdioLaunch}, without picocli).
+   *
+   * @param environment the variables that {@code ${env:...}} in config files read
+   * @param policyOptions how policies are compiled
+   * @param config the gateway config file
+   * @param watch whether to reload the config when it changes on disk
+   * @param allowRollback whether a signed bundle older than the last one applied may start
+   */
+  StdioCommand(Map<String, String> environment, PolicyOptions policyOptions, Path config,
+      boolean watch, boolean allowRollback) {
+    this(environment, policyOptions);
+    this.config = Objects.requireNonNull(config, "config");
+    this.noWatch = !watch;
+    this.allowRollback = allowRollback;
+  }
+
   /** Loads the config and serves until the client closes stdin. */
   @Override
   public Integer call() {
+    return call(spec.commandLine().getErr());
+  }
+
+  /**
+   * Loads the config and serves until the client closes stdin; a config error is printed to
+   * {@code err} (file, line and what to do) before anything is served.
+   */
+  int call(PrintWriter err) {
     Clock clock = Clock.system();
     // Open for as long as the gateway runs: a bundle channel's database is read at each reload.
     try (JdbcBundleSources sources = JdbcBundleSources.create(clock)) {
-      return serve(clock, sources);
+      return serve(clock, sources, err);
     }
   }
 
-  private int serve(Clock clock, JdbcBundleSources sources) {
+  private int serve(Clock clock, JdbcBundleSources sources, PrintWriter err) {
     GatewayConfig loaded;
     try {
       loaded = allowRollback
           ? GatewayConfig.loadAllowingRollback(config, environment, policyOptions, sources)
           : GatewayConfig.load(config, environment, policyOptions, sources);
     } catch (ConfigException e) {
-      return Summary.fail(spec.commandLine(), e);
+      return Summary.fail(err, e);
     }
     // The protocol owns the real stdout; anything a library prints by mistake goes to stderr.
     InputStream in = new FileInputStream(FileDescriptor.in);

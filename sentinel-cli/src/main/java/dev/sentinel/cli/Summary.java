@@ -25,7 +25,11 @@ final class Summary {
 
   /** Prints a configuration error to stderr and returns the exit code of a failure. */
   static int fail(CommandLine line, ConfigException e) {
-    PrintWriter err = line.getErr();
+    return fail(line.getErr(), e);
+  }
+
+  /** Prints a configuration error to {@code err} and returns the exit code of a failure. */
+  static int fail(PrintWriter err, ConfigException e) {
     err.println(e.getMessage());
     err.flush();
     return Main.FAILED;

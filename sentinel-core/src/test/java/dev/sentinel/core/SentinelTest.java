@@ -281,6 +281,21 @@ class SentinelTest {
   }
 
   @Test
+  void instance_byDefault_isTheJvmsNameWithADash_pidThenHost() {
+    // Made without the management beans (a stdio gateway's start), and still the same name.
+    sentinel = Sentinel.builder()
+        .clock(clock)
+        .authenticator(Authenticator.fixed(Principal.of("ann", "developer")))
+        .policy(PolicyEngine.parse(POLICY, "policy.yaml"))
+        .audit(AuditDispatcher.builder().sink(sink).build())
+        .build();
+
+    assertThat(sentinel.instance()).isEqualTo(
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getName().replace('@', '-'));
+    assertThat(sentinel.instance()).startsWith(ProcessHandle.current().pid() + "-");
+  }
+
+  @Test
   void build_withAPolicyFileDeclaringLimits_appliesThemWithoutBeingToldTwice() {
     // The trap this closes: a policy file's limits: section was ignored unless a second
     // object (Limits) was wired by hand.
