@@ -11,7 +11,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param policy where the policy file is: {@code classpath:policy.yaml}, a {@code file:} URL, or
  *     a file path; its rules and its {@code limits:} apply. Required, unless the application
  *     defines its own {@link dev.sentinel.core.Sentinel} bean
- * @param instance this instance's name in audit events; {@code host-pid} when unset
+ * @param instance this instance's name in audit events; {@code pid-host} when unset
  * @param audit where the audit trail goes
  * @param tools how Spring AI tools are governed
  */
