@@ -45,10 +45,12 @@ public interface Transport extends AutoCloseable {
     Credentials credentials();
 
     /**
-     * The principal the transport authenticated the credentials as, just now, with the same
-     * authenticator the engine would use; the engine takes it as the caller.
+     * The principal the transport authenticated the credentials as, just now, with the very
+     * authenticator the engine uses; the engine takes it as the caller. {@code null} when the
+     * transport authenticated with another one (or not at all): the engine then authenticates
+     * the credentials itself.
      */
-    Principal principal();
+    @Nullable Principal principal();
 
     /**
      * Sends a message that belongs to this exchange: the response to its request, and before

@@ -331,6 +331,15 @@ public final class Sentinel implements AutoCloseable {
   }
 
   /**
+   * The authenticator this pipeline authenticates callers with. A transport that authenticated a
+   * request with this very authenticator may hand the engine the principal it found ({@link
+   * dev.sentinel.api.Transport.Exchange#principal}) instead of the pipeline authenticating again.
+   */
+  public Authenticator authenticator() {
+    return authenticator;
+  }
+
+  /**
    * Authenticates credentials, failing closed: an authenticator that throws refuses them.
    */
   public AuthenticationResult authenticate(Credentials credentials) {

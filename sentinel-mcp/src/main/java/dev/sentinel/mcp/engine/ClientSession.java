@@ -54,8 +54,6 @@ public final class ClientSession {
   private final McpGateway gateway;
   private final Transport transport;
   private volatile Credentials credentials;
-  /** The principal the transport authenticated the latest message's credentials as, or {@code null}. */
-  private volatile Principal asserted;
   private final String label;
   /**
    * The session's id in the audit trail and in the ownership of its backend connections: unique,
@@ -184,13 +182,18 @@ public final class ClientSession {
 
       @Override
       public void exchange(Transport.Exchange exchange) {
+        JsonRpcMessage classified = null;
         try {
           credentials = Objects.requireNonNull(exchange.credentials(), "credentials");
-          asserted = Objects.requireNonNull(exchange.principal(), "principal");
-          receive(exchange instanceof McpExchange ? ((McpExchange) exchange).classified()
-              : JsonRpc.classify(exchange.message()), exchange);
+          classified = exchange instanceof McpExchange ? ((McpExchange) exchange).classified()
+              : JsonRpc.classify(exchange.message());
+          receive(classified, exchange);
         } catch (RuntimeException e) {
           log.warn("handling a client message failed", e);
+          if (classified != null && classified.kind() == JsonRpcMessage.Kind.REQUEST) {
+            // The exchange waits for an answer: it gets one (a second, should one have gone out, is dropped).
+            reply(exchange, JsonRpc.error(classified.id(), ErrorCode.INTERNAL_ERROR, "internal error"));
+          }
         }
       }
 
@@ -220,7 +223,6 @@ public final class ClientSession {
    */
   public void present(Credentials credentials) {
     this.credentials = Objects.requireNonNull(credentials, "credentials");
-    this.asserted = null;
   }
 
   /**
@@ -577,11 +579,6 @@ public final class ClientSession {
   Call call(InFlight work, Request governed, String requestId) {
     return new Call(work.credentials, governed, id, clientLabel(), requestId, ownerId(), java.util.List.of(),
         work.principal);
-  }
-
-  /** The principal the transport authenticated the client's latest message as, or {@code null}. */
-  Principal asserted() {
-    return asserted;
   }
 
   /** The capabilities the client declared in {@code initialize} (an empty object before it). */

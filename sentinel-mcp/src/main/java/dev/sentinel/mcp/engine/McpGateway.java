@@ -1312,13 +1312,15 @@ public final class McpGateway implements AutoCloseable {
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
     CallResult<JsonNode> result;
     // The request is taken to be about the client's latest request on the connection: it goes
-    // where that request's answer goes, and is decided as that request's principal's.
+    // where that request's answer goes, and is decided as that request's principal's. About
+    // none, it is decided by the client's latest credentials, authenticated now: a principal
+    // taken from an earlier exchange could have been revoked or expired since.
     InFlight about = session.latestOn(upstream);
     try {
       Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
       Call call = about != null ? session.call(about, governed, request.idText())
           : new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
-              session.ownerId(), List.of(), session.asserted());
+              session.ownerId());
       result = sentinel.call(call,
           ignored -> {
             JsonRpcMessage response = session.relay(relayId, request.method(), request.params(), about).response();

@@ -1603,7 +1603,9 @@ final class Router {
         if (backend.name.equals(backendName) && !backend.isolated()) {
           Integer left = sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
           Upstream upstream = backend.existingFor(session);
-          if (left == null && upstream != null && upstream.isUp()) {
+          // A 2026-07-28 connection forgets the resource even while down: its next stream, when it
+          // is back, must not listen for a session that has ended.
+          if (left == null && upstream != null && (upstream.modern() || upstream.isUp())) {
             try {
               if (upstream.modern()) {
                 upstream.subscription(key.substring(split + 1), false);

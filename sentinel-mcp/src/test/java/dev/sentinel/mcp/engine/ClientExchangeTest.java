@@ -179,6 +179,49 @@ class ClientExchangeTest {
         () -> !alpha.received("notifications/cancelled").isEmpty());
   }
 
+  @Test
+  void anExchangeWithoutAPrincipal_isAuthenticatedByTheEngine() {
+    start(new ScriptedServer("alpha").withTools("echo"));
+    ExchangeTransport client = new ExchangeTransport();
+    client.as = null; // a transport whose authenticator is not the engine's
+    fixture.gateway.serve(client, Credentials.bearer("alice"), null, "http:test");
+    client.initialize();
+
+    assertThat(await(client.request(3, "tools/call", toolCall("alpha__echo", null)).answer).kind())
+        .isEqualTo(JsonRpcMessage.Kind.RESULT);
+    client.credentials = Credentials.bearer("mallory");
+    JsonRpcMessage refused = await(client.request(4, "tools/call", toolCall("alpha__echo", null)).answer);
+
+    assertThat(refused.error().path("code").asInt()).isEqualTo(ErrorCode.UNAUTHENTICATED.code());
+    assertThat(authentications.get()).as("the engine authenticated what the transport did not").isGreaterThan(0);
+  }
+
+  @Test
+  void aBackendsQuestionAboutNoRequest_isDecidedByCredentialsAuthenticatedNow_notAnEarlierPrincipal() {
+    java.util.concurrent.atomic.AtomicBoolean revoked = new java.util.concurrent.atomic.AtomicBoolean();
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(alpha), credentials ->
+        "alice".equals(credentials.secret()) && !revoked.get()
+            ? dev.sentinel.api.AuthenticationResult.success(ALICE)
+            : dev.sentinel.api.AuthenticationResult.failure("revoked or unknown"), builder -> {});
+    ExchangeTransport client = new ExchangeTransport();
+    fixture.gateway.serve(client, Credentials.bearer("alice"), ALICE, "http:test");
+    ObjectNode capabilities = NODES.objectNode();
+    capabilities.putObject("roots");
+    client.initialize(capabilities);
+    assertThat(await(client.request(1, "tools/call", toolCall("alpha__echo", null)).answer).kind())
+        .isEqualTo(JsonRpcMessage.Kind.RESULT);
+
+    revoked.set(true); // the key is revoked while the session idles
+    JsonRpcMessage answer = await(alpha.request(NODES.numberNode(9), "roots/list", null));
+
+    assertThat(answer.kind()).isEqualTo(JsonRpcMessage.Kind.ERROR);
+    assertThat(client.unrelated).as("the question never reaches the client")
+        .noneMatch(message -> "roots/list".equals(message.path("method").asString("")));
+    assertThat(fixture.trail()).filteredOn(event -> "roots/list".equals(event.method())).singleElement()
+        .satisfies(event -> assertThat(event.outcome()).isEqualTo(Outcome.UNAUTHENTICATED));
+  }
+
   /** One request sent as an exchange: what the engine replied through it, and its answer. */
   static final class Sent {
     final List<JsonNode> replies = new CopyOnWriteArrayList<>();

@@ -182,6 +182,33 @@ class ModernBackendTest {
     assertThat(alpha.connections).hasValue(2);
   }
 
+  @Test
+  void aSubscriptionOfASessionThatEndedWhileTheBackendWasDown_isNotListenedForAgain() {
+    alpha.modern = true;
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///notes.txt").put("name", "notes"));
+    alpha.capability("resources");
+    alpha.handlers.put("subscriptions/listen", request -> null); // open until cancelled
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(), GatewayFixture.twoPrincipals(),
+        builder -> builder.restartBackoff(Duration.ofSeconds(1), Duration.ofSeconds(1))
+            .backend("alpha", alpha::connect, dev.sentinel.core.config.BackendOptions.of(
+                dev.sentinel.core.config.Isolation.SHARED)));
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+    client.call("resources/subscribe", NODES.objectNode().put("uri", "file:///notes.txt"));
+    Conditions.await("a stream with the resource", () -> latestListen().path("notifications")
+        .path("resourceSubscriptions").path(0).asString("").equals("file:///notes.txt"));
+
+    alpha.crash();
+    Conditions.await("alpha is down", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.DOWN);
+    client.session.close();
+    int before = alpha.received("subscriptions/listen").size();
+    fixture.clock.advance(Duration.ofSeconds(1));
+    Conditions.await("a new stream", () -> alpha.received("subscriptions/listen").size() > before);
+
+    assertThat(latestListen().path("notifications").has("resourceSubscriptions"))
+        .as("nobody subscribes to notes.txt any more").isFalse();
+  }
+
   /** The params of the newest {@code subscriptions/listen} alpha received. */
   private JsonNode latestListen() {
     List<JsonRpcMessage> listens = alpha.received("subscriptions/listen");

@@ -67,6 +67,8 @@ final class McpHandler extends Handler.Abstract {
   private final Guard guard;
   private final BooleanSupplier draining;
   private final MetricsRoute metrics;
+  /** Whether the handler authenticates with the runtime's own authenticator (as the launcher wires it). */
+  private final boolean sameAuthenticator;
 
   McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining,
       MetricsRoute metrics) {
@@ -76,6 +78,16 @@ final class McpHandler extends Handler.Abstract {
     this.guard = guard;
     this.draining = draining;
     this.metrics = metrics;
+    this.sameAuthenticator = settings.authenticator() == runtime.sentinel().authenticator();
+  }
+
+  /**
+   * The principal the engine may take as the caller without authenticating the request again:
+   * the one found here when the handler's authenticator is the runtime's, else {@code null} (an
+   * embedder that gave the HTTP gateway another authenticator keeps the runtime's deciding).
+   */
+  private Principal forEngine(Principal principal) {
+    return sameAuthenticator ? principal : null;
   }
 
   @Override
@@ -411,7 +423,7 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
-      if (session.accept(message, credentials, principal)) {
+      if (session.accept(message, credentials, forEngine(principal))) {
         Replies.empty(response, callback, 202);
       } else {
         sessionNotFound(response, callback);
@@ -419,7 +431,7 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     HttpSession.Admission admission =
-        session.request(message, credentials, principal, response, callback, accepts.json(), accepts.sse(), false);
+        session.request(message, credentials, forEngine(principal), response, callback, accepts.json(), accepts.sse(), false);
     if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
     } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
@@ -482,7 +494,7 @@ final class McpHandler extends Handler.Abstract {
         accepts.sse(), listen);
     ClientSession served;
     try {
-      served = runtime.serveExchange(exchange, credentials, principal, "http:" + remote(request),
+      served = runtime.serveExchange(exchange, credentials, forEngine(principal), "http:" + remote(request),
           paramHeaders(request.getHeaders()));
     } catch (RuntimeException e) {
       if (listen) {
@@ -493,7 +505,7 @@ final class McpHandler extends Handler.Abstract {
           "the gateway cannot take requests now: " + text);
       return;
     }
-    exchange.deliver(served, message, credentials, principal);
+    exchange.deliver(served, message, credentials, forEngine(principal));
   }
 
   /**
@@ -546,7 +558,7 @@ final class McpHandler extends Handler.Abstract {
     String method = message.method() != null ? message.method() : "sentinel/response";
     try {
       runtime.sentinel().refuse(new Call(credentials, dev.sentinel.api.Request.of(method), null,
-          "http:" + remote(request), message.idText(), principal.id()),
+          "http:" + remote(request), message.idText(), principal.id(), List.of(), forEngine(principal)),
           Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), problem.message()));
     } catch (RuntimeException e) {
       log.warn("could not record a refused request: {}", e.toString());
@@ -564,7 +576,7 @@ final class McpHandler extends Handler.Abstract {
     HttpSession session = opened.session();
     ClientSession client;
     try {
-      client = runtime.serve(session, credentials, principal, "http:" + remote(request));
+      client = runtime.serve(session, credentials, forEngine(principal), "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
       String text = Replies.logged(log, "serving a new session", e);
@@ -576,7 +588,7 @@ final class McpHandler extends Handler.Abstract {
     session.identify(response);
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
     HttpSession.Admission admission =
-        session.request(message, credentials, principal, response, callback, accepts.json(), accepts.sse(), true);
+        session.request(message, credentials, forEngine(principal), response, callback, accepts.json(), accepts.sse(), true);
     if (admission == HttpSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
     } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {

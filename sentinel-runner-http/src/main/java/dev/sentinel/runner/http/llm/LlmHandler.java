@@ -255,7 +255,7 @@ public final class LlmHandler extends Handler.Abstract {
     Request governed = new Request(route.method(), upstream.name(), model, forwarded.json());
     CallResult<Integer> result = sentinel.call(
         new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
-            principal.id(), List.of(), principal),
+            principal.id(), List.of(), authenticator == sentinel.authenticator() ? principal : null),
         call, call);
     metrics.request(route.name().toLowerCase(Locale.ROOT), model, served(settings),
         result.outcome().name().toLowerCase(Locale.ROOT));
@@ -329,7 +329,7 @@ public final class LlmHandler extends Handler.Abstract {
             request.getLength()));
     CallResult<Integer> result = sentinel.call(
         new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
-            principal.id(), List.of(), principal),
+            principal.id(), List.of(), authenticator == sentinel.authenticator() ? principal : null),
         call, call);
     metrics.request("passthrough", null, Set.of(),
         result.outcome().name().toLowerCase(Locale.ROOT));
