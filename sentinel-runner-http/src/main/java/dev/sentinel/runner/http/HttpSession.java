@@ -385,11 +385,7 @@ final class HttpSession implements Transport {
       Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
     } else if (exchange.stream != null || openStream(exchange)) {
       exchange.stream.append(text);
-      exchange.stream.finish();
-      if (!resumable.containsKey(exchange.stream.number)) {
-        // Pushed out of the resumable streams while it waited: nothing can resume it now.
-        exchange.stream.release();
-      }
+      finishStream(exchange);
     } else {
       // Not reached: an answer that can only be SSE holds its slot from the start. Should it
       // happen, an answer the client may not parse beats one that never comes.
@@ -398,6 +394,15 @@ final class HttpSession implements Transport {
     if (exchange.initialize && message.has("error")) {
       // A failed initialize leaves no session behind.
       hub.pool().execute(this::terminate);
+    }
+  }
+
+  /** Ends an exchange's SSE stream after what it holds. Holds the lock. */
+  private void finishStream(Exchange exchange) {
+    exchange.stream.finish();
+    if (!resumable.containsKey(exchange.stream.number)) {
+      // Pushed out of the resumable streams while it waited: nothing can resume it now.
+      exchange.stream.release();
     }
   }
 
@@ -413,10 +418,7 @@ final class HttpSession implements Transport {
     hub.exchangeDone();
     releaseSlot(exchange);
     if (exchange.stream != null) {
-      exchange.stream.finish();
-      if (!resumable.containsKey(exchange.stream.number)) {
-        exchange.stream.release();
-      }
+      finishStream(exchange);
     } else if (exchange.response != null) {
       Replies.empty(exchange.response, exchange.callback, 204);
     }
