@@ -13,6 +13,10 @@ import dev.sentinel.operator.Operations;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.mcp.streamable.Bounds;
+import dev.sentinel.mcp.streamable.StatelessExchange;
+import dev.sentinel.mcp.streamable.StreamableHub;
+import dev.sentinel.mcp.streamable.StreamableSession;
 import dev.sentinel.runner.http.admin.AdminHandler;
 import dev.sentinel.runner.http.llm.LlmHandler;
 import dev.sentinel.metrics.GatewayMetrics;
@@ -135,7 +139,7 @@ public final class HttpGateway implements AutoCloseable {
   private volatile boolean draining;
   private Server server;
   private ServerConnector connector;
-  private Hub hub;
+  private StreamableHub hub;
   private ExecutorService pool;
   private ScheduledExecutorService timers;
 
@@ -259,11 +263,8 @@ public final class HttpGateway implements AutoCloseable {
       return thread;
     });
     Json json = new Json(runtime.frameLimits().maxDepth(), maxBodyBytes);
-    // A connection may hold unwritten twice what its stream keeps, so that a whole replay fits.
-    SseWriter.Limits connection = new SseWriter.Limits(2 * streamEvents, 2 * streamBytes);
-    hub = new Hub(json, clock, pool, new Bounds(maxSessions, maxSessionsPerPrincipal,
-        maxStreamsPerPrincipal, streamEvents, streamBytes, connection, sessionEvents, sessionBytes),
-        metrics);
+    hub = new StreamableHub(clock, pool, new Bounds(maxSessions, maxSessionsPerPrincipal,
+        maxStreamsPerPrincipal, streamEvents, streamBytes, sessionEvents, sessionBytes), counters(metrics));
 
     QueuedThreadPool jettyThreads = new QueuedThreadPool();
     jettyThreads.setName("sentinel-http");
@@ -318,11 +319,11 @@ public final class HttpGateway implements AutoCloseable {
       tracing = OtlpTracing.bind(runtime);
     }
     ServerConnector bound = connector;
-    Hub sessions = hub;
+    StreamableHub sessions = hub;
     metrics.http(sessions::sessionCount, () -> bound.getConnectedEndPoints().size());
     metrics.streams(sessions::streamCount, sessions::bufferedBytes);
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
-    Handler mcp = new McpHandler(settings, runtime, hub, guard, () -> draining, route);
+    Handler mcp = new McpHandler(settings, runtime, hub, json, guard, () -> draining, route);
     List<Handler> handlers = new ArrayList<>();
     if (operatorRoles != null) {
       handlers.add(admin(guard));
@@ -378,13 +379,13 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /** The sessions' shared state, for tests. */
-  Hub hub() {
+  StreamableHub hub() {
     return hub;
   }
 
   /** How many sessions are open. */
   public int sessionCount() {
-    Hub current = hub;
+    StreamableHub current = hub;
     return current == null ? 0 : current.sessionCount();
   }
 
@@ -415,7 +416,7 @@ public final class HttpGateway implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (HttpSession session : hub.sessions()) {
+    for (StreamableSession session : hub.sessions()) {
       session.terminate();
     }
     for (StatelessExchange listen : hub.listens()) {
@@ -489,6 +490,26 @@ public final class HttpGateway implements AutoCloseable {
       return null;
     }
     return runtime.sentinel().authenticate(credentials).principal();
+  }
+
+  /** The sessions' refusals and drops, counted in the gateway's metrics. */
+  private static StreamableHub.Counters counters(GatewayMetrics metrics) {
+    return new StreamableHub.Counters() {
+      @Override
+      public void refused(String cap) {
+        metrics.refused(cap);
+      }
+
+      @Override
+      public void eventDropped() {
+        metrics.eventDropped();
+      }
+
+      @Override
+      public void streamDropped(String reason) {
+        metrics.streamDropped(reason);
+      }
+    };
   }
 
   private void keepAlive() {

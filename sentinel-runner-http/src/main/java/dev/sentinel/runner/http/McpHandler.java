@@ -12,6 +12,10 @@ import dev.sentinel.mcp.engine.BackendStatus;
 import dev.sentinel.mcp.engine.ClientSession;
 import dev.sentinel.mcp.engine.McpRevision;
 import dev.sentinel.mcp.engine.StatelessMeta;
+import dev.sentinel.mcp.streamable.Cap;
+import dev.sentinel.mcp.streamable.StatelessExchange;
+import dev.sentinel.mcp.streamable.StreamableHub;
+import dev.sentinel.mcp.streamable.StreamableSession;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Refusal;
 import dev.sentinel.core.Call;
@@ -63,18 +67,20 @@ final class McpHandler extends Handler.Abstract {
 
   private final Settings settings;
   private final GatewayRuntime runtime;
-  private final Hub hub;
+  private final StreamableHub hub;
+  private final Json json;
   private final Guard guard;
   private final BooleanSupplier draining;
   private final MetricsRoute metrics;
   /** Whether the handler authenticates with the runtime's own authenticator (as the launcher wires it). */
   private final boolean sameAuthenticator;
 
-  McpHandler(Settings settings, GatewayRuntime runtime, Hub hub, Guard guard, BooleanSupplier draining,
-      MetricsRoute metrics) {
+  McpHandler(Settings settings, GatewayRuntime runtime, StreamableHub hub, Json json, Guard guard,
+      BooleanSupplier draining, MetricsRoute metrics) {
     this.settings = settings;
     this.runtime = runtime;
     this.hub = hub;
+    this.json = json;
     this.guard = guard;
     this.draining = draining;
     this.metrics = metrics;
@@ -101,15 +107,15 @@ final class McpHandler extends Handler.Abstract {
       } else if (path.equals("/readyz")) {
         ready(request, response, callback);
       } else if (path.equals("/metrics")) {
-        metrics.serve(hub.json(), guard, request, response, callback);
+        metrics.serve(json, guard, request, response, callback);
       } else if (settings.metadata() != null && settings.metadata().serves(path)) {
         metadata(request, response, callback);
       } else {
-        Replies.error(hub.json(), response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
+        Replies.error(json, response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
       }
     } catch (RuntimeException e) {
       if (!response.isCommitted()) {
-        Replies.internalError(hub.json(), response, callback, log,
+        Replies.internalError(json, response, callback, log,
             "handling " + request.getMethod() + " " + path, e);
       } else {
         log.warn("handling {} {} failed after the answer began", request.getMethod(), path, e);
@@ -127,7 +133,7 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     ObjectNode body = NODES.objectNode().put("status", status);
-    Replies.json(hub.json(), response, callback, up ? 200 : 503, body);
+    Replies.json(json, response, callback, up ? 200 : 503, body);
   }
 
   private void ready(Request request, Response response, Callback callback) {
@@ -145,7 +151,7 @@ final class McpHandler extends Handler.Abstract {
     boolean ready = anyUp && !draining.getAsBoolean();
     body.put("status", draining.getAsBoolean() ? "draining" : ready ? "ready" : "no backend is up");
     body.set("backends", backends);
-    Replies.json(hub.json(), response, callback, ready ? 200 : 503, body);
+    Replies.json(json, response, callback, ready ? 200 : 503, body);
   }
 
   /** The protected resource metadata: public, but Host-checked like the MCP endpoint. */
@@ -157,7 +163,7 @@ final class McpHandler extends Handler.Abstract {
     if (hostRefused(request, response, callback)) {
       return;
     }
-    Replies.json(hub.json(), response, callback, 200, settings.metadata().document(request));
+    Replies.json(json, response, callback, 200, settings.metadata().document(request));
   }
 
   /** Whether the request's Host is refused, after answering 403. */
@@ -168,7 +174,7 @@ final class McpHandler extends Handler.Abstract {
     }
     if (!guard.hostAllowed(host)) {
       log.info("refused a request from {}: Host not allowed", remote(request));
-      Replies.error(hub.json(), response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Host not allowed");
+      Replies.error(json, response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Host not allowed");
       return true;
     }
     return false;
@@ -188,14 +194,14 @@ final class McpHandler extends Handler.Abstract {
     String origin = headers.get(HttpHeader.ORIGIN);
     if (origin != null && !guard.originAllowed(origin)) {
       log.info("refused a request from {}: Origin not allowed", remote(request));
-      Replies.error(hub.json(), response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Origin not allowed");
+      Replies.error(json, response, callback, 403, ErrorCode.INVALID_REQUEST, "forbidden: Origin not allowed");
       return;
     }
     Credentials credentials;
     try {
       credentials = credentials(headers);
     } catch (IllegalArgumentException ambiguous) {
-      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST, SEVERAL_CREDENTIALS);
+      Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST, SEVERAL_CREDENTIALS);
       return;
     }
     AuthenticationResult result = credentials == null
@@ -263,19 +269,19 @@ final class McpHandler extends Handler.Abstract {
    */
   private void unauthorized(Request request, Response response, Callback callback) {
     if (request.getLength() == 0 || !"POST".equals(request.getMethod())) {
-      Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+      Replies.error(json, response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
       return;
     }
     BodyReader.read(request, settings.maxBodyBytes(), new BodyReader.Result() {
       @Override
       public void body(byte[] bytes) {
-        Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+        Replies.error(json, response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
       }
 
       @Override
       public void tooLarge() {
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        Replies.error(hub.json(), response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
+        Replies.error(json, response, callback, 401, ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED);
       }
 
       @Override
@@ -321,13 +327,13 @@ final class McpHandler extends Handler.Abstract {
   private void post(Request request, Response response, Callback callback, Credentials credentials, Principal principal) {
     HttpFields headers = request.getHeaders();
     if (!"application/json".equals(mediaType(headers.get(HttpHeader.CONTENT_TYPE)))) {
-      Replies.error(hub.json(), response, callback, 415, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 415, ErrorCode.INVALID_REQUEST,
           "unsupported media type: the body must be application/json");
       return;
     }
     Accepts accepts = Accepts.parse(headers.getValuesList(HttpHeader.ACCEPT));
     if (!accepts.json() && !accepts.sse()) {
-      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 406, ErrorCode.INVALID_REQUEST,
           "not acceptable: accept application/json and text/event-stream");
       return;
     }
@@ -343,7 +349,7 @@ final class McpHandler extends Handler.Abstract {
           message(request, response, callback, credentials, principal, accepts, bytes);
         } catch (RuntimeException e) {
           if (!response.isCommitted()) {
-            Replies.internalError(hub.json(), response, callback, log, "handling a POST", e);
+            Replies.internalError(json, response, callback, log, "handling a POST", e);
           } else {
             log.warn("handling a POST failed after the answer began", e);
             callback.failed(e);
@@ -361,7 +367,7 @@ final class McpHandler extends Handler.Abstract {
         if (cause instanceof TimeoutException && !response.isCommitted()) {
           // The body stopped arriving for the idle timeout: 408, and the connection closes.
           response.getHeaders().put(HttpHeader.CONNECTION, "close");
-          Replies.error(hub.json(), response, callback, 408, ErrorCode.INVALID_REQUEST,
+          Replies.error(json, response, callback, 408, ErrorCode.INVALID_REQUEST,
               "request timeout: the body stopped arriving");
         } else {
           callback.failed(cause);
@@ -373,27 +379,27 @@ final class McpHandler extends Handler.Abstract {
   private void tooLarge(Response response, Callback callback) {
     // The rest of the body is not read: the connection closes after the answer.
     response.getHeaders().put(HttpHeader.CONNECTION, "close");
-    Replies.error(hub.json(), response, callback, 413, ErrorCode.INVALID_REQUEST,
+    Replies.error(json, response, callback, 413, ErrorCode.INVALID_REQUEST,
         "the body exceeds " + settings.maxBodyBytes() + " bytes");
   }
 
   private void message(Request request, Response response, Callback callback, Credentials credentials,
       Principal principal, Accepts accepts, byte[] body) {
-    Json.Parsed parsed = hub.json().parse(body);
+    Json.Parsed parsed = json.parse(body);
     if (parsed.error() != null) {
-      Replies.error(hub.json(), response, callback, 400, parsed.error());
+      Replies.error(json, response, callback, 400, parsed.error());
       return;
     }
     JsonNode node = parsed.message();
     if (node.isArray()) {
-      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST,
           "invalid request: batches are not supported (MCP 2025-06-18 removed JSON-RPC batching)");
       return;
     }
     traceHeader(node, request.getHeaders().get(TRACEPARENT));
     JsonRpcMessage message = JsonRpc.classify(node);
     if (message.kind() == JsonRpcMessage.Kind.INVALID) {
-      Replies.error(hub.json(), response, callback, 400, JsonRpc.invalidRequest(message));
+      Replies.error(json, response, callback, 400, JsonRpc.invalidRequest(message));
       return;
     }
     if (draining.getAsBoolean() && message.kind() == JsonRpcMessage.Kind.REQUEST) {
@@ -411,14 +417,14 @@ final class McpHandler extends Handler.Abstract {
     }
     if (message.kind() == JsonRpcMessage.Kind.REQUEST && "initialize".equals(message.method())) {
       if (sessionId != null) {
-        Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+        Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST,
             "invalid request: initialize starts a new session and must not carry " + HttpHeaders.SESSION_ID);
         return;
       }
       initialize(request, response, callback, credentials, principal, accepts, message);
       return;
     }
-    HttpSession session = session(sessionId, principal, request, response, callback);
+    StreamableSession session = session(sessionId, principal, request, response, callback);
     if (session == null) {
       return;
     }
@@ -430,11 +436,11 @@ final class McpHandler extends Handler.Abstract {
       }
       return;
     }
-    HttpSession.Admission admission =
-        session.request(message, credentials, forEngine(principal), response, callback, accepts.json(), accepts.sse(), false);
-    if (admission == HttpSession.Admission.CLOSED) {
+    StreamableSession.Admission admission = session.request(message, credentials, forEngine(principal),
+        new JettyChannel(response, callback), accepts.json(), accepts.sse(), false);
+    if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
-    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+    } else if (admission == StreamableSession.Admission.AT_STREAM_CAP) {
       refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
@@ -475,13 +481,13 @@ final class McpHandler extends Handler.Abstract {
     }
     if (problem != null) {
       refuseStateless(request, credentials, principal, message, problem);
-      Replies.json(response, callback, problem.httpStatus(), hub.json().bytes(
+      Replies.json(response, callback, problem.httpStatus(), json.bytes(
           JsonRpc.error(message.id(), problem.code().code(), problem.message(), problem.data())));
       return;
     }
     boolean listen = "subscriptions/listen".equals(message.method());
     if (listen && !accepts.sse()) {
-      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 406, ErrorCode.INVALID_REQUEST,
           "not acceptable: subscriptions/listen answers with text/event-stream");
       return;
     }
@@ -490,8 +496,8 @@ final class McpHandler extends Handler.Abstract {
       refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
       return;
     }
-    StatelessExchange exchange = new StatelessExchange(hub, principal.id(), response, callback, accepts.json(),
-        accepts.sse(), listen);
+    StatelessExchange exchange = new StatelessExchange(hub, principal.id(), new JettyChannel(response, callback),
+        accepts.json(), accepts.sse(), listen);
     ClientSession served;
     try {
       served = runtime.serveExchange(exchange, credentials, forEngine(principal), "http:" + remote(request),
@@ -501,7 +507,7 @@ final class McpHandler extends Handler.Abstract {
         hub.streamClosed(principal.id());
       }
       String text = Replies.logged(log, "serving a stateless request", e);
-      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
+      Replies.error(json, response, callback, 503, ErrorCode.INTERNAL_ERROR,
           "the gateway cannot take requests now: " + text);
       return;
     }
@@ -567,31 +573,31 @@ final class McpHandler extends Handler.Abstract {
 
   private void initialize(Request request, Response response, Callback callback, Credentials credentials,
       Principal principal, Accepts accepts, JsonRpcMessage message) {
-    Hub.Opened opened = hub.open(principal.id());
+    StreamableHub.Opened opened = hub.open(principal.id());
     if (opened.session() == null) {
       log.info("refused a session to {}: {}", principal.id(), opened.refusal().key());
       refused(response, callback, opened.refusal());
       return;
     }
-    HttpSession session = opened.session();
+    StreamableSession session = opened.session();
     ClientSession client;
     try {
       client = runtime.serve(session, credentials, forEngine(principal), "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
       String text = Replies.logged(log, "serving a new session", e);
-      Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR,
+      Replies.error(json, response, callback, 503, ErrorCode.INTERNAL_ERROR,
           "the gateway cannot take sessions now: " + text);
       return;
     }
     session.served(client);
-    session.identify(response);
+    response.getHeaders().put(HttpHeaders.SESSION_ID, session.id());
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
-    HttpSession.Admission admission =
-        session.request(message, credentials, forEngine(principal), response, callback, accepts.json(), accepts.sse(), true);
-    if (admission == HttpSession.Admission.CLOSED) {
+    StreamableSession.Admission admission = session.request(message, credentials, forEngine(principal),
+        new JettyChannel(response, callback), accepts.json(), accepts.sse(), true);
+    if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
-    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+    } else if (admission == StreamableSession.Admission.AT_STREAM_CAP) {
       // No session is left behind a refused initialize.
       session.terminate();
       response.getHeaders().remove(HttpHeaders.SESSION_ID);
@@ -602,26 +608,26 @@ final class McpHandler extends Handler.Abstract {
   private void get(Request request, Response response, Callback callback, Principal principal) {
     Accepts accepts = Accepts.parse(request.getHeaders().getValuesList(HttpHeader.ACCEPT));
     if (!accepts.sse()) {
-      Replies.error(hub.json(), response, callback, 406, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 406, ErrorCode.INVALID_REQUEST,
           "not acceptable: a GET opens a text/event-stream");
       return;
     }
-    HttpSession session = session(request.getHeaders().get(HttpHeaders.SESSION_ID), principal, request, response, callback);
+    StreamableSession session = session(request.getHeaders().get(HttpHeaders.SESSION_ID), principal, request, response, callback);
     if (session == null) {
       return;
     }
-    HttpSession.Admission admission =
-        session.listen(response, callback, request.getHeaders().get(HttpHeaders.LAST_EVENT_ID));
-    if (admission == HttpSession.Admission.CLOSED) {
+    StreamableSession.Admission admission = session.listen(new JettyChannel(response, callback),
+        request.getHeaders().get(HttpHeaders.LAST_EVENT_ID));
+    if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
-    } else if (admission == HttpSession.Admission.AT_STREAM_CAP) {
+    } else if (admission == StreamableSession.Admission.AT_STREAM_CAP) {
       log.info("refused a stream to {}: {}", principal.id(), Cap.MAX_STREAMS_PER_PRINCIPAL.key());
       refused(response, callback, Cap.MAX_STREAMS_PER_PRINCIPAL);
     }
   }
 
   private void delete(Request request, Response response, Callback callback, Principal principal) {
-    HttpSession session = session(request.getHeaders().get(HttpHeaders.SESSION_ID), principal, request, response, callback);
+    StreamableSession session = session(request.getHeaders().get(HttpHeaders.SESSION_ID), principal, request, response, callback);
     if (session == null) {
       return;
     }
@@ -635,14 +641,14 @@ final class McpHandler extends Handler.Abstract {
    * unknown, expired or closed one, or one that belongs to another principal (indistinguishably),
    * 400 for an unsupported {@code MCP-Protocol-Version}.
    */
-  private HttpSession session(String sessionId, Principal principal, Request request, Response response, Callback callback) {
+  private StreamableSession session(String sessionId, Principal principal, Request request, Response response, Callback callback) {
     if (sessionId == null) {
-      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST,
           "invalid request: missing " + HttpHeaders.SESSION_ID + " header; send initialize first");
       return null;
     }
-    HttpSession session = hub.find(sessionId);
-    if (session == null || !session.principalId.equals(principal.id())) {
+    StreamableSession session = hub.find(sessionId);
+    if (session == null || !session.principalId().equals(principal.id())) {
       sessionNotFound(response, callback);
       return null;
     }
@@ -653,7 +659,7 @@ final class McpHandler extends Handler.Abstract {
     }
     String version = request.getHeaders().get(HttpHeaders.PROTOCOL_VERSION);
     if (version != null && McpRevision.of(version.trim()).isEmpty()) {
-      Replies.error(hub.json(), response, callback, 400, ErrorCode.INVALID_REQUEST,
+      Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST,
           "invalid request: unsupported " + HttpHeaders.PROTOCOL_VERSION + "; supported: " + supported());
       return null;
     }
@@ -676,23 +682,23 @@ final class McpHandler extends Handler.Abstract {
     data.put("limit", limit);
     int code = cap == Cap.MAX_SESSIONS ? ErrorCode.TOO_MANY_PENDING.code() : ErrorCode.LIMITED.code();
     response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(Cap.RETRY_AFTER_SECONDS));
-    Replies.json(response, callback, 503, hub.json().bytes(JsonRpc.error(null, code, cap.message(limit), data)));
+    Replies.json(response, callback, 503, json.bytes(JsonRpc.error(null, code, cap.message(limit), data)));
   }
 
   private void shuttingDown(Response response, Callback callback) {
     response.getHeaders().put(HttpHeader.CONNECTION, "close");
     response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-    Replies.error(hub.json(), response, callback, 503, ErrorCode.INTERNAL_ERROR, "the gateway is shutting down");
+    Replies.error(json, response, callback, 503, ErrorCode.INTERNAL_ERROR, "the gateway is shutting down");
   }
 
   private void sessionNotFound(Response response, Callback callback) {
-    Replies.json(response, callback, 404, hub.json().bytes(JsonRpc.error(null, SESSION_NOT_FOUND,
+    Replies.json(response, callback, 404, json.bytes(JsonRpc.error(null, SESSION_NOT_FOUND,
         "session not found: initialize a new session", null)));
   }
 
   private void methodNotAllowed(Response response, Callback callback, String allow) {
     response.getHeaders().put(HttpHeader.ALLOW, allow);
-    Replies.error(hub.json(), response, callback, 405, ErrorCode.INVALID_REQUEST, "method not allowed");
+    Replies.error(json, response, callback, 405, ErrorCode.INVALID_REQUEST, "method not allowed");
   }
 
   private static String supported() {

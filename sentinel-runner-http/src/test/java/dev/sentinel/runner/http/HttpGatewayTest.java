@@ -230,10 +230,11 @@ class HttpGatewayTest {
     HttpResponse<InputStream> resumed = client.listen("Last-Event-ID", firstId);
     try (InputStream in = resumed.body()) {
       String[] next = Client.nextEvent(in);
-      long[] first = EventStream.parseEventId(firstId);
-      long[] second = EventStream.parseEventId(next[0]);
+      // Event ids are <stream>-<sequence>: the next event of the same stream.
+      String[] first = firstId.split("-");
+      String[] second = next[0].split("-");
       assertThat(second[0]).isEqualTo(first[0]);
-      assertThat(second[1]).isEqualTo(first[1] + 1);
+      assertThat(Long.parseLong(second[1])).isEqualTo(Long.parseLong(first[1]) + 1);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.sentinel.runner.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.mcp.streamable.OutputBudget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -121,7 +122,7 @@ class SlowReaderTest {
       Conditions.await("the flood's call completes", () ->
           scrape(gateway).sum("sentinel_requests_total", "method", "tools/call", "outcome", "allowed") >= 1);
 
-      OutputBudget budget = gateway.hub().find(alice.session).budget;
+      OutputBudget budget = gateway.hub().find(alice.session).budget();
       assertThat(budget.peakBytes()).isLessThanOrEqualTo(128 * 1024 + SLACK);
       assertThat(budget.bytes()).isLessThanOrEqualTo(128 * 1024);
       assertThat(closedByServer(socket)).as("the server closed the unread connection").isTrue();
@@ -148,7 +149,7 @@ class SlowReaderTest {
 
       Conditions.await("the unread GET stream is dropped",
           () -> scrape(gateway).sum("sentinel_http_streams_dropped_total", "reason", "slow_reader") >= 1);
-      OutputBudget budget = gateway.hub().find(alice.session).budget;
+      OutputBudget budget = gateway.hub().find(alice.session).budget();
       assertThat(budget.peakBytes()).isLessThanOrEqualTo(128 * 1024 + SLACK);
       assertThat(closedByServer(socket)).as("the server closed the unread GET stream").isTrue();
     }
@@ -171,7 +172,7 @@ class SlowReaderTest {
       Conditions.await("the flood's call completes", () ->
           scrape(gateway).sum("sentinel_requests_total", "method", "tools/call", "outcome", "allowed") >= 1);
 
-      OutputBudget budget = gateway.hub().find(alice.session).budget;
+      OutputBudget budget = gateway.hub().find(alice.session).budget();
       assertThat(budget.peakBytes()).isLessThanOrEqualTo(48 * 1024 + SLACK);
       assertThat(budget.bytes()).isLessThanOrEqualTo(48 * 1024);
       assertThat(closedByServer(socket)).isTrue();

@@ -42,13 +42,4 @@ class WireTest {
     assertThat(McpHandler.credentials(HttpFields.build().add("Authorization", "Bearer a b"))).isNull();
     assertThat(McpHandler.credentials(HttpFields.build().add("X-API-Key", " "))).isNull();
   }
-
-  @Test
-  void eventIds_parse() {
-    assertThat(EventStream.parseEventId("3-17")).containsExactly(3, 17);
-    assertThat(EventStream.parseEventId("0-0")).containsExactly(0, 0);
-    for (String bad : new String[] {null, "", "3", "-1", "3-", "a-1", "1-b", "1--2", "99999999999-1"}) {
-      assertThat(EventStream.parseEventId(bad)).as(String.valueOf(bad)).isNull();
-    }
-  }
 }

@@ -1,22 +1,22 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 /**
- * What the HTTP gateway's sessions and principals may hold.
+ * What the sessions of a Streamable HTTP endpoint and its principals may hold. A connection may
+ * hold unwritten twice what its stream keeps, so that a whole replay fits.
  *
  * @param maxSessions sessions open at once
  * @param sessionsPerPrincipal sessions one principal may hold
  * @param streamsPerPrincipal SSE streams one principal may hold open
  * @param streamEvents events one stream keeps for delivery or replay
  * @param streamBytes bytes one stream keeps for delivery or replay
- * @param connection what one SSE connection may hold unwritten before it is dropped
  * @param sessionEvents events one session may hold, its streams and connections together
  * @param sessionBytes bytes one session may hold, its streams and connections together
  */
-record Bounds(int maxSessions, int sessionsPerPrincipal, int streamsPerPrincipal, int streamEvents,
-    long streamBytes, SseWriter.Limits connection, int sessionEvents, long sessionBytes) {
+public record Bounds(int maxSessions, int sessionsPerPrincipal, int streamsPerPrincipal, int streamEvents,
+    long streamBytes, int sessionEvents, long sessionBytes) {
 
   /** Validates. */
-  Bounds {
+  public Bounds {
     if (maxSessions < 1 || sessionsPerPrincipal < 1 || sessionsPerPrincipal > maxSessions
         || streamsPerPrincipal < 1 || streamEvents < 1 || streamBytes < 1 || sessionEvents < 1
         || sessionBytes < 1) {
@@ -24,6 +24,10 @@ record Bounds(int maxSessions, int sessionsPerPrincipal, int streamsPerPrincipal
           + ", " + streamsPerPrincipal + ", " + streamEvents + ", " + streamBytes + ", "
           + sessionEvents + ", " + sessionBytes);
     }
-    java.util.Objects.requireNonNull(connection, "connection");
+  }
+
+  /** What one SSE connection may hold unwritten before it is dropped. */
+  SseWriter.Limits connection() {
+    return new SseWriter.Limits(2 * streamEvents, 2 * streamBytes);
   }
 }

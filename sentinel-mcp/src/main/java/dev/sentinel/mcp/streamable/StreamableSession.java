@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Outcome;
@@ -22,14 +22,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One MCP session over Streamable HTTP, and the {@link Transport} the engine serves it on.
+ * One MCP session over Streamable HTTP, and the {@link Transport} the engine serves it on. It
+ * knows no HTTP server: each request comes with its {@link ResponseChannel}.
  *
  * <p>Client messages arrive in POST bodies and are delivered to the engine one at a time, in
  * the order their bodies were read, on the session's serial delivery, each as an {@link
@@ -46,7 +45,7 @@ import tools.jackson.databind.JsonNode;
  * response: then it switches to {@code text/event-stream} (if the client accepts it), sends that
  * message and the later ones as events, and ends after the response.
  *
- * <p>Every SSE stream takes one of the principal's stream slots ({@link Hub#streamOpened}) for
+ * <p>Every SSE stream takes one of the principal's stream slots ({@link StreamableHub#streamOpened}) for
  * as long as its connection is open. A client that accepts only SSE has its slot taken when its
  * request arrives (and is refused without one); one that also accepts JSON is answered in JSON
  * when no slot is free, its request's messages going to the standalone stream instead.
@@ -60,13 +59,13 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Thread-safe: routing state is guarded by the session's lock; writes are asynchronous.
  */
-final class HttpSession implements Transport {
-  private static final Logger log = LoggerFactory.getLogger(HttpSession.class);
+public final class StreamableSession implements Transport {
+  private static final Logger log = LoggerFactory.getLogger(StreamableSession.class);
   private static final int MAX_RESUMABLE_STREAMS = 16;
 
   /**
    * One client message and its POST: a request's answer, and what the engine sends about the
-   * request before it, go to this exchange's HTTP response ({@code response} is {@code null} for
+   * request before it, go to this exchange's HTTP response ({@code channel} is {@code null} for
    * a notification or an answer, which the handler answered 202: what the engine sends about
    * those goes to the standalone stream). Its routing state is guarded by the session's lock.
    */
@@ -77,8 +76,7 @@ final class HttpSession implements Transport {
     final boolean acceptsJson;
     final boolean acceptsSse;
     final boolean initialize;
-    final Response response;
-    final Callback callback;
+    final ResponseChannel channel;
     EventStream stream;
     /** Whether a stream slot was taken for this exchange and not yet handed to a writer. */
     boolean holdsSlot;
@@ -86,15 +84,14 @@ final class HttpSession implements Transport {
     boolean jsonOnly;
 
     Exchange(JsonRpcMessage message, Credentials credentials, Principal principal, boolean acceptsJson,
-        boolean acceptsSse, boolean initialize, Response response, Callback callback) {
+        boolean acceptsSse, boolean initialize, ResponseChannel channel) {
       this.message = message;
       this.credentials = credentials;
       this.principal = principal;
       this.acceptsJson = acceptsJson;
       this.acceptsSse = acceptsSse;
       this.initialize = initialize;
-      this.response = response;
-      this.callback = callback;
+      this.channel = channel;
     }
 
     @Override
@@ -124,7 +121,7 @@ final class HttpSession implements Transport {
   }
 
   /** What came of a request to open an exchange or a stream. */
-  enum Admission {
+  public enum Admission {
     /** Taken. */
     ACCEPTED,
     /** The session is closed. */
@@ -133,9 +130,9 @@ final class HttpSession implements Transport {
     AT_STREAM_CAP
   }
 
-  final String id;
-  final String principalId;
-  private final Hub hub;
+  private final String id;
+  private final String principalId;
+  private final StreamableHub hub;
   private final SerialExecutor delivery;
   /** The POST exchanges waiting for their answer, oldest first. */
   private final Set<Exchange> waiting = new LinkedHashSet<>();
@@ -143,14 +140,14 @@ final class HttpSession implements Transport {
   private final Set<SseWriter> writers = new LinkedHashSet<>();
   private final EventStream standalone;
   /** What the session holds for its client, against its bound. */
-  final OutputBudget budget;
+  private final OutputBudget budget;
   private int nextStream = 1;
   private Receiver receiver;
   private ClientSession client;
   private boolean closed;
   private long lastUsed;
 
-  HttpSession(Hub hub, String id, String principalId) {
+  StreamableSession(StreamableHub hub, String id, String principalId) {
     this.hub = hub;
     this.id = id;
     this.principalId = principalId;
@@ -185,7 +182,7 @@ final class HttpSession implements Transport {
    * events, else of the standalone stream.
    */
   private void answer(Exchange exchange, JsonNode message) throws IOException {
-    String text = hub.json().text(message);
+    String text = StreamableHub.text(message);
     synchronized (this) {
       if (closed) {
         throw new IOException("the HTTP session is closed");
@@ -218,7 +215,7 @@ final class HttpSession implements Transport {
       told = receiver;
     }
     hub.removed(this);
-    String ended = hub.json().text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the session ended"));
+    String ended = StreamableHub.text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the session ended"));
     synchronized (this) {
       for (Exchange exchange : unanswered) {
         hub.exchangeDone();
@@ -227,9 +224,9 @@ final class HttpSession implements Transport {
           exchange.stream.finish();
           exchange.stream.release();
         } else if (exchange.acceptsJson) {
-          Replies.json(exchange.response, exchange.callback, 200, ended.getBytes(StandardCharsets.UTF_8));
+          exchange.channel.json(200, ended.getBytes(StandardCharsets.UTF_8));
         } else {
-          Replies.empty(exchange.response, exchange.callback, 404);
+          exchange.channel.empty(404);
         }
       }
       standalone.close();
@@ -243,15 +240,30 @@ final class HttpSession implements Transport {
     }
   }
 
-  // ---- for the handler --------------------------------------------------------------------
+  // ---- for the HTTP server's adapter ---------------------------------------------------------
+
+  /** The session id: a bearer secret, sent back by the client on every request. */
+  public String id() {
+    return id;
+  }
+
+  /** The principal the session belongs to: requests of anyone else are not its. */
+  public String principalId() {
+    return principalId;
+  }
+
+  /** What the session holds for its client, against its bound. */
+  public OutputBudget budget() {
+    return budget;
+  }
 
   /** The engine's session, once served. */
-  synchronized void served(ClientSession session) {
+  public synchronized void served(ClientSession session) {
     this.client = session;
   }
 
   /** Ends the session at the client's request (DELETE), or because it expired. */
-  void terminate() {
+  public void terminate() {
     ClientSession session;
     synchronized (this) {
       session = client;
@@ -263,17 +275,17 @@ final class HttpSession implements Transport {
   }
 
   /** Records use, for idle expiry. */
-  synchronized void touch() {
+  public synchronized void touch() {
     lastUsed = hub.clock().nanoTime();
   }
 
   /** Whether the session has been idle (no request waiting, no stream open) since before the limit. */
-  synchronized boolean idleLongerThan(long nanos, long now) {
+  public synchronized boolean idleLongerThan(long nanos, long now) {
     return !closed && waiting.isEmpty() && !standalone.listening() && !anyResumableListening()
         && now - lastUsed >= nanos;
   }
 
-  synchronized boolean isClosed() {
+  public synchronized boolean isClosed() {
     return closed;
   }
 
@@ -282,8 +294,8 @@ final class HttpSession implements Transport {
    * Answers without writing anything when the session is closed, or when the client accepts
    * only SSE and the principal has no stream slot free.
    */
-  Admission request(JsonRpcMessage request, Credentials credentials, Principal principal, Response response,
-      Callback callback, boolean acceptsJson, boolean acceptsSse, boolean initialize) {
+  public Admission request(JsonRpcMessage request, Credentials credentials, Principal principal,
+      ResponseChannel channel, boolean acceptsJson, boolean acceptsSse, boolean initialize) {
     Exchange exchange;
     synchronized (this) {
       if (closed) {
@@ -294,8 +306,7 @@ final class HttpSession implements Transport {
       if (slot && !hub.streamOpened(principalId, false)) {
         return Admission.AT_STREAM_CAP;
       }
-      exchange = new Exchange(request, credentials, principal, acceptsJson, acceptsSse, initialize, response,
-          callback);
+      exchange = new Exchange(request, credentials, principal, acceptsJson, acceptsSse, initialize, channel);
       exchange.holdsSlot = slot;
       waiting.add(exchange);
       hub.exchangeStarted();
@@ -306,14 +317,14 @@ final class HttpSession implements Transport {
   }
 
   /** Delivers a client notification or response (answered 202 by the caller). */
-  boolean accept(JsonRpcMessage message, Credentials credentials, Principal principal) {
+  public boolean accept(JsonRpcMessage message, Credentials credentials, Principal principal) {
     synchronized (this) {
       if (closed) {
         return false;
       }
       lastUsed = hub.clock().nanoTime();
     }
-    deliver(new Exchange(message, credentials, principal, false, false, false, null, null));
+    deliver(new Exchange(message, credentials, principal, false, false, false, null));
     return true;
   }
 
@@ -323,7 +334,7 @@ final class HttpSession implements Transport {
    * session is closed, or when the principal has no stream slot free (a GET that replaces this
    * session's open one needs none).
    */
-  Admission listen(Response response, Callback callback, String lastEventId) {
+  public Admission listen(ResponseChannel channel, String lastEventId) {
     synchronized (this) {
       if (closed) {
         return Admission.CLOSED;
@@ -342,9 +353,9 @@ final class HttpSession implements Transport {
       if (!hub.streamOpened(principalId, stream.listening())) {
         return Admission.AT_STREAM_CAP;
       }
-      Replies.sseHeaders(response);
+      channel.openEventStream();
       EventStream chosen = stream;
-      chosen.attach(writer(response, callback, chosen), after, primes());
+      chosen.attach(writer(channel, chosen), after, primes());
       return Admission.ACCEPTED;
     }
   }
@@ -382,14 +393,14 @@ final class HttpSession implements Transport {
     }
     if (exchange.stream == null && exchange.acceptsJson) {
       releaseSlot(exchange);
-      Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
+      exchange.channel.json(200, text.getBytes(StandardCharsets.UTF_8));
     } else if (exchange.stream != null || openStream(exchange)) {
       exchange.stream.append(text);
       finishStream(exchange);
     } else {
       // Not reached: an answer that can only be SSE holds its slot from the start. Should it
       // happen, an answer the client may not parse beats one that never comes.
-      Replies.json(exchange.response, exchange.callback, 200, text.getBytes(StandardCharsets.UTF_8));
+      exchange.channel.json(200, text.getBytes(StandardCharsets.UTF_8));
     }
     if (exchange.initialize && message.has("error")) {
       // A failed initialize leaves no session behind.
@@ -419,8 +430,8 @@ final class HttpSession implements Transport {
     releaseSlot(exchange);
     if (exchange.stream != null) {
       finishStream(exchange);
-    } else if (exchange.response != null) {
-      Replies.empty(exchange.response, exchange.callback, 204);
+    } else if (exchange.channel != null) {
+      exchange.channel.empty(204);
     }
   }
 
@@ -466,8 +477,8 @@ final class HttpSession implements Transport {
       }
     }
     exchange.stream = stream;
-    Replies.sseHeaders(exchange.response);
-    stream.attach(writer(exchange.response, exchange.callback, stream), -1, primes());
+    exchange.channel.openEventStream();
+    stream.attach(writer(exchange.channel, stream), -1, primes());
     return true;
   }
 
@@ -477,8 +488,8 @@ final class HttpSession implements Transport {
   }
 
   /** A writer for a stream's new connection (a stream slot is already taken for it). Holds the lock. */
-  private SseWriter writer(Response response, Callback callback, EventStream stream) {
-    SseWriter writer = new SseWriter(response, callback, (gone, failure) -> writerGone(stream, gone, failure),
+  private SseWriter writer(ResponseChannel channel, EventStream stream) {
+    SseWriter writer = new SseWriter(channel, (gone, failure) -> writerGone(stream, gone, failure),
         budget, hub.bounds().connection(), (dropped, reason) -> {
           log.warn("session {}...: dropped the connection of SSE stream {} ({}): its client does not"
               + " read what it is sent", shortId(), stream.number, reason);
@@ -591,17 +602,12 @@ final class HttpSession implements Transport {
   }
 
   /** The first characters of the id, for logs; the whole id is a bearer secret. */
-  String shortId() {
+  public String shortId() {
     return id.substring(0, 6);
-  }
-
-  /** Sets the session id header on a response. */
-  void identify(Response response) {
-    response.getHeaders().put(HttpHeaders.SESSION_ID, id);
   }
 
   @Override
   public String toString() {
-    return "HttpSession[" + shortId() + "..., principal=" + principalId + "]";
+    return "StreamableSession[" + shortId() + "..., principal=" + principalId + "]";
   }
 }

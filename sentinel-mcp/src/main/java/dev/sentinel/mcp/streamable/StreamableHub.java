@@ -1,7 +1,7 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 import dev.sentinel.api.Clock;
-import dev.sentinel.metrics.GatewayMetrics;
+import dev.sentinel.core.internal.WireJson;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,16 +14,19 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.databind.JsonNode;
 
 /**
- * The state the HTTP gateway's sessions share: the session registry, what each principal holds
- * (sessions and open streams, against their caps), the open SSE writers (for keep-alive), the
- * count of requests waiting for a response (for the drain), and settings.
+ * The state the sessions of one Streamable HTTP endpoint share: the session registry, what each
+ * principal holds (sessions and open streams, against their caps), the open SSE writers (for
+ * keep-alive), the count of requests waiting for a response (for the drain), and settings. It
+ * knows no HTTP server: a server adapter hands it requests with their {@link ResponseChannel}.
  *
  * <p>Sessions are found by the SHA-256 of their id, and the id is then compared in constant
  * time, so lookup timing tells nothing about the ids that exist. Thread-safe.
  */
-final class Hub {
+public final class StreamableHub {
   private static final int SESSION_ID_BYTES = 32;
   private static final MessageDigest SHA_256 = sha256();
 
@@ -39,15 +42,28 @@ final class Hub {
    * @param session the session, or {@code null} when refused
    * @param refusal the cap that refused it, or {@code null}
    */
-  record Opened(HttpSession session, Cap refusal) {}
+  public record Opened(StreamableSession session, Cap refusal) {}
 
-  private final Json json;
+  /** Where the sessions' refusals and drops are counted (the server's metrics). */
+  public interface Counters {
+    /** A cap refused a session or a stream; {@code cap} is its {@link Cap#key()}. */
+    void refused(String cap);
+
+    /** An event was forgotten before it was delivered. */
+    void eventDropped();
+
+    /** An SSE connection was dropped because its client did not read; {@code reason} says which bound. */
+    void streamDropped(String reason);
+  }
+
+  private static final WireJson JSON = new WireJson(StreamReadConstraints.defaults());
+
   private final Clock clock;
   private final ExecutorService pool;
   private final Bounds bounds;
-  private final GatewayMetrics metrics;
+  private final Counters metrics;
   private final SecureRandom random = new SecureRandom();
-  private final ConcurrentHashMap<String, HttpSession> sessions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, StreamableSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Holding> holdings = new HashMap<>();
   private int sessionsHeld;
   private int streamsHeld;
@@ -56,19 +72,24 @@ final class Hub {
   private final Object drainLock = new Object();
   private int waiting;
 
-  Hub(Json json, Clock clock, ExecutorService pool, Bounds bounds, GatewayMetrics metrics) {
-    this.json = json;
+  /**
+   * @param pool where sessions deliver their messages to the engine (each session in order) and
+   *     do work that must not hold their locks
+   * @param counters where refusals and drops are counted
+   */
+  public StreamableHub(Clock clock, ExecutorService pool, Bounds bounds, Counters counters) {
     this.clock = clock;
     this.pool = pool;
     this.bounds = bounds;
-    this.metrics = metrics;
+    this.metrics = counters;
   }
 
-  Json json() {
-    return json;
+  /** The compact JSON text of a message, numbers as they were received. */
+  static String text(JsonNode message) {
+    return new String(JSON.write(message), StandardCharsets.UTF_8);
   }
 
-  Clock clock() {
+  public Clock clock() {
     return clock;
   }
 
@@ -76,12 +97,12 @@ final class Hub {
     return pool;
   }
 
-  Bounds bounds() {
+  public Bounds bounds() {
     return bounds;
   }
 
   /** The value of a cap, for refusals. */
-  int limit(Cap cap) {
+  public int limit(Cap cap) {
     switch (cap) {
       case MAX_SESSIONS:
         return bounds.maxSessions();
@@ -96,7 +117,7 @@ final class Hub {
    * A new session for the principal, or the cap it would exceed: {@code max_sessions} on the
    * gateway, or {@code max_sessions_per_principal} (counted in the refusals metric).
    */
-  Opened open(String principalId) {
+  public Opened open(String principalId) {
     synchronized (holdings) {
       Cap refusal = null;
       Holding holding = holdings.get(principalId);
@@ -115,7 +136,7 @@ final class Hub {
     byte[] bytes = new byte[SESSION_ID_BYTES];
     random.nextBytes(bytes);
     String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    HttpSession session = new HttpSession(this, id, principalId);
+    StreamableSession session = new StreamableSession(this, id, principalId);
     sessions.put(digest(id), session);
     return new Opened(session, null);
   }
@@ -128,7 +149,7 @@ final class Hub {
    * @param replacing whether the stream replaces one of the principal's that is ending (a second
    *     GET on a session): allowed over the cap, which the ending one leaves soon
    */
-  boolean streamOpened(String principalId, boolean replacing) {
+  public boolean streamOpened(String principalId, boolean replacing) {
     synchronized (holdings) {
       Holding holding = holdings.computeIfAbsent(principalId, p -> new Holding());
       if (!replacing && holding.streams >= bounds.streamsPerPrincipal()) {
@@ -143,7 +164,7 @@ final class Hub {
   }
 
   /** Gives back a stream slot taken with {@link #streamOpened}. */
-  void streamClosed(String principalId) {
+  public void streamClosed(String principalId) {
     synchronized (holdings) {
       Holding holding = holdings.get(principalId);
       if (holding != null && holding.streams > 0) {
@@ -155,10 +176,10 @@ final class Hub {
   }
 
   /** Output the open sessions hold, in bytes (their budgets' sum). */
-  long bufferedBytes() {
+  public long bufferedBytes() {
     long total = 0;
-    for (HttpSession session : sessions.values()) {
-      total += session.budget.bytes();
+    for (StreamableSession session : sessions.values()) {
+      total += session.budget().bytes();
     }
     return total;
   }
@@ -174,14 +195,14 @@ final class Hub {
   }
 
   /** Open SSE streams, of every principal. */
-  int streamCount() {
+  public int streamCount() {
     synchronized (holdings) {
       return streamsHeld;
     }
   }
 
   /** The sessions and open streams a principal holds, for tests: {@code [sessions, streams]}. */
-  int[] holding(String principalId) {
+  public int[] holding(String principalId) {
     synchronized (holdings) {
       Holding holding = holdings.get(principalId);
       return holding == null ? new int[2] : new int[] {holding.sessions, holding.streams};
@@ -195,45 +216,45 @@ final class Hub {
   }
 
   /** The open session with this id, or {@code null}. */
-  HttpSession find(String id) {
+  public StreamableSession find(String id) {
     if (id == null || id.isEmpty() || id.length() > 128) {
       return null;
     }
-    HttpSession session = sessions.get(digest(id));
+    StreamableSession session = sessions.get(digest(id));
     if (session == null || !MessageDigest.isEqual(
-        session.id.getBytes(StandardCharsets.US_ASCII), id.getBytes(StandardCharsets.US_ASCII))) {
+        session.id().getBytes(StandardCharsets.US_ASCII), id.getBytes(StandardCharsets.US_ASCII))) {
       return null;
     }
     return session;
   }
 
   /** A session closed: forget it. */
-  void removed(HttpSession session) {
-    if (sessions.remove(digest(session.id), session)) {
+  void removed(StreamableSession session) {
+    if (sessions.remove(digest(session.id()), session)) {
       synchronized (holdings) {
         sessionsHeld--;
-        Holding holding = holdings.get(session.principalId);
+        Holding holding = holdings.get(session.principalId());
         if (holding != null) {
           holding.sessions--;
-          forgetIfEmpty(session.principalId, holding);
+          forgetIfEmpty(session.principalId(), holding);
         }
       }
     }
   }
 
   /** The open sessions. */
-  List<HttpSession> sessions() {
+  public List<StreamableSession> sessions() {
     return List.copyOf(sessions.values());
   }
 
-  int sessionCount() {
+  public int sessionCount() {
     return sessions.size();
   }
 
   /** Ends sessions idle for longer than the limit. */
-  void expireIdle(long idleNanos) {
+  public void expireIdle(long idleNanos) {
     long now = clock.nanoTime();
-    for (HttpSession session : sessions.values()) {
+    for (StreamableSession session : sessions.values()) {
       if (session.idleLongerThan(idleNanos, now)) {
         session.terminate();
       }
@@ -250,7 +271,7 @@ final class Hub {
   }
 
   /** The open stateless {@code subscriptions/listen} streams. */
-  List<StatelessExchange> listens() {
+  public List<StatelessExchange> listens() {
     return List.copyOf(listens);
   }
 
@@ -263,7 +284,7 @@ final class Hub {
   }
 
   /** Writes a keep-alive comment on every open SSE stream. */
-  void keepAlive() {
+  public void keepAlive() {
     for (SseWriter writer : writers) {
       writer.keepAlive();
     }
@@ -285,7 +306,7 @@ final class Hub {
   }
 
   /** Waits until no request waits for its response, or the timeout passes; answers whether none waits. */
-  boolean awaitQuiet(long timeoutNanos) throws InterruptedException {
+  public boolean awaitQuiet(long timeoutNanos) throws InterruptedException {
     long deadline = System.nanoTime() + timeoutNanos;
     synchronized (drainLock) {
       while (waiting > 0) {

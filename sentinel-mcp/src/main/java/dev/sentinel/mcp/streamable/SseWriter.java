@@ -1,24 +1,21 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.function.BiConsumer;
-import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one SSE response: queued chunks go out one write at a time (Jetty allows no concurrent
- * writes), then the last, empty write ends the response and completes the exchange's callback.
- * A failed write (the client went away) completes the callback with the failure and tells the
- * owner, which keeps what was not delivered for a resumption.
+ * Writes one SSE response: queued chunks go out one write at a time (HTTP servers allow no
+ * concurrent writes), then the last, empty write ends the response and completes the server's
+ * exchange. A failed write (the client went away) fails the exchange and tells the owner, which
+ * keeps what was not delivered for a resumption.
  *
- * <p>What the writer holds unwritten (queued, and the chunk Jetty is writing until the socket
+ * <p>What the writer holds unwritten (queued, and the chunk the server is writing until the socket
  * takes it) is bounded in writes and bytes, and counted in the session's {@link OutputBudget}.
  * A client that does not read makes it grow: past the bound the writer is dropped, which
  * closes the connection (the events stay in their stream, bounded, for a resumption). A writer
@@ -52,8 +49,7 @@ final class SseWriter extends IteratingCallback {
     void dropped(SseWriter writer, String reason);
   }
 
-  private final Response response;
-  private final Callback exchange;
+  private final ResponseChannel channel;
   private final BiConsumer<SseWriter, Throwable> gone;
   private final OutputBudget budget;
   private final Limits limits;
@@ -68,18 +64,17 @@ final class SseWriter extends IteratingCallback {
   private boolean broken;
 
   /**
-   * @param response the response, with status and headers set, not yet committed
-   * @param exchange completed when the response ends or fails
+   * @param channel the response, its event stream opened ({@link ResponseChannel#openEventStream}),
+   *     nothing written yet; completed when the writer ends or fails
    * @param gone told once when the writer stops: with {@code null} when the response ended,
    *     else with the failure
    * @param budget the session's budget, where unwritten chunks count
    * @param limits how much may stay unwritten before the connection is dropped
    * @param dropped told when the writer drops its connection (before {@code gone})
    */
-  SseWriter(Response response, Callback exchange, BiConsumer<SseWriter, Throwable> gone,
-      OutputBudget budget, Limits limits, Dropped dropped) {
-    this.response = response;
-    this.exchange = exchange;
+  SseWriter(ResponseChannel channel, BiConsumer<SseWriter, Throwable> gone, OutputBudget budget, Limits limits,
+      Dropped dropped) {
+    this.channel = channel;
     this.gone = gone;
     this.budget = budget;
     this.limits = limits;
@@ -150,7 +145,7 @@ final class SseWriter extends IteratingCallback {
     }
   }
 
-  /** Bytes queued and not yet handed to Jetty: what dropping this writer gives back at once. */
+  /** Bytes queued and not yet handed to the server: what dropping this writer gives back at once. */
   long queuedBytes() {
     synchronized (lock) {
       return pendingBytes - inFlight;
@@ -158,7 +153,7 @@ final class SseWriter extends IteratingCallback {
   }
 
   /**
-   * Drops the connection: what is queued is let go at once, the chunk Jetty is writing when the
+   * Drops the connection: what is queued is let go at once, the chunk the server is writing when the
    * connection's closing fails it. Its owner is told (with the reason) and then, as for any
    * failure, {@code gone}. Idempotent.
    */
@@ -171,10 +166,9 @@ final class SseWriter extends IteratingCallback {
       releaseQueued();
     }
     dropped.dropped(this, reason);
-    EndPoint endPoint = response.getRequest().getConnectionMetaData().getConnection().getEndPoint();
     // Closing fails the write in progress, which completes this writer (onCompleteFailure);
     // with none in progress, the next process() fails the iteration.
-    endPoint.close(new IOException("SSE connection dropped: " + reason));
+    channel.abort(new IOException("SSE connection dropped: " + reason));
     iterate();
   }
 
@@ -200,7 +194,7 @@ final class SseWriter extends IteratingCallback {
       }
       inFlight = next == EMPTY ? 0 : next.remaining();
     }
-    response.write(last, next, this);
+    channel.write(last, next, this);
     return Action.SCHEDULED;
   }
 
@@ -222,7 +216,7 @@ final class SseWriter extends IteratingCallback {
       releaseAll();
     }
     gone.accept(this, null);
-    exchange.succeeded();
+    channel.succeeded();
   }
 
   @Override
@@ -232,7 +226,7 @@ final class SseWriter extends IteratingCallback {
       releaseAll();
     }
     gone.accept(this, cause);
-    exchange.failed(cause);
+    channel.failed(cause);
   }
 
   /** Lets go of the queued chunks, not the one in flight. Holds the lock. */

@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -6,14 +6,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The output one session holds, counted against the session's bound: the events its streams
  * keep (for delivery or replay) and the writes queued to its connections but not yet on the
- * socket, including the one Jetty is writing. {@link HttpSession} makes room before each new
+ * socket, including the one the server is writing. {@link StreamableSession} makes room before each new
  * event (forgetting replay-only events, then undelivered events nobody listens for, then
  * dropping the connection that holds most); what may pass the bound is the newest event and the
- * write Jetty holds for a connection being dropped.
+ * write the server holds for a connection being dropped.
  *
- * <p>Thread-safe: streams change it under the session's lock, writers on Jetty's threads.
+ * <p>Thread-safe: streams change it under the session's lock, writers on the server's threads.
  */
-final class OutputBudget {
+public final class OutputBudget {
   private final int maxEvents;
   private final long maxBytes;
   private final AtomicInteger events = new AtomicInteger();
@@ -44,21 +44,21 @@ final class OutputBudget {
   }
 
   /** Events held now. */
-  int events() {
+  public int events() {
     return events.get();
   }
 
   /** Bytes held now. */
-  long bytes() {
+  public long bytes() {
     return bytes.get();
   }
 
   /** The most bytes held at once since the session began. */
-  long peakBytes() {
+  public long peakBytes() {
     return peakBytes.get();
   }
 
-  long maxBytes() {
+  public long maxBytes() {
     return maxBytes;
   }
 }

@@ -1,10 +1,10 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 /**
- * The HTTP gateway's caps on what callers hold, each named as its config key: refusals and
+ * A Streamable HTTP endpoint's caps on what callers hold, each named as its config key: refusals and
  * metrics name the cap, so that a caller and an operator both know which bound was met.
  */
-enum Cap {
+public enum Cap {
   /** Sessions open on the gateway, whoever holds them. */
   MAX_SESSIONS("max_sessions", "too many sessions on the gateway"),
   /** Sessions one principal holds. */
@@ -13,7 +13,7 @@ enum Cap {
   MAX_STREAMS_PER_PRINCIPAL("max_streams_per_principal", "too many open streams for this principal");
 
   /** How long a refused caller is asked to wait, in seconds ({@code Retry-After}). */
-  static final int RETRY_AFTER_SECONDS = 5;
+  public static final int RETRY_AFTER_SECONDS = 5;
 
   private final String key;
   private final String what;
@@ -24,12 +24,12 @@ enum Cap {
   }
 
   /** The config key, which is also the metric label and the refusal's rule. */
-  String key() {
+  public String key() {
     return key;
   }
 
   /** The refusal's message, naming the cap and its value, and what the caller can do. */
-  String message(int limit) {
+  public String message(int limit) {
     String remedy;
     switch (this) {
       case MAX_SESSIONS_PER_PRINCIPAL:

@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 import java.util.ArrayDeque;
 import org.slf4j.Logger;

@@ -1,4 +1,4 @@
-package dev.sentinel.runner.http;
+package dev.sentinel.mcp.streamable;
 
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
@@ -10,8 +10,6 @@ import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -31,13 +29,12 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Thread-safe.
  */
-final class StatelessExchange implements Transport {
+public final class StatelessExchange implements Transport {
   private static final Logger log = LoggerFactory.getLogger(StatelessExchange.class);
 
-  private final Hub hub;
+  private final StreamableHub hub;
   private final String principalId;
-  private final Response response;
-  private final Callback callback;
+  private final ResponseChannel channel;
   private final boolean acceptsJson;
   private final boolean acceptsSse;
   /** A {@code subscriptions/listen}: long-lived, so it does not hold up a drain; its stream slot is taken already. */
@@ -49,21 +46,20 @@ final class StatelessExchange implements Transport {
   private boolean answered;
   private boolean noSlot;
 
-  StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
+  public StatelessExchange(StreamableHub hub, String principalId, ResponseChannel channel, boolean acceptsJson,
       boolean acceptsSse) {
-    this(hub, principalId, response, callback, acceptsJson, acceptsSse, false);
+    this(hub, principalId, channel, acceptsJson, acceptsSse, false);
   }
 
   /**
    * An exchange; with {@code listen}, a {@code subscriptions/listen} whose stream slot the caller
-   * took ({@link Hub#streamOpened}): the exchange gives it back.
+   * took ({@link StreamableHub#streamOpened}): the exchange gives it back.
    */
-  StatelessExchange(Hub hub, String principalId, Response response, Callback callback, boolean acceptsJson,
+  public StatelessExchange(StreamableHub hub, String principalId, ResponseChannel channel, boolean acceptsJson,
       boolean acceptsSse, boolean listen) {
     this.hub = hub;
     this.principalId = principalId;
-    this.response = response;
-    this.callback = callback;
+    this.channel = channel;
     this.acceptsJson = acceptsJson;
     this.acceptsSse = acceptsSse;
     this.listen = listen;
@@ -79,7 +75,7 @@ final class StatelessExchange implements Transport {
    * Hands the request, as the handler classified it and with the principal it authenticated, to
    * the engine session that {@code serveExchange} returned.
    */
-  void deliver(ClientSession served, JsonRpcMessage request, Credentials credentials, Principal principal) {
+  public void deliver(ClientSession served, JsonRpcMessage request, Credentials credentials, Principal principal) {
     Receiver target;
     synchronized (this) {
       session = served;
@@ -103,7 +99,7 @@ final class StatelessExchange implements Transport {
   }
 
   /** Ends a {@code subscriptions/listen} gracefully (the gateway is stopping): its session answers it, then ends. */
-  void end() {
+  public void end() {
     ClientSession served;
     synchronized (this) {
       served = session;
@@ -128,7 +124,7 @@ final class StatelessExchange implements Transport {
 
   @Override
   public void send(JsonNode message) {
-    String text = hub.json().text(message);
+    String text = StreamableHub.text(message);
     boolean last = !message.has("method");
     ClientSession ended = null;
     synchronized (this) {
@@ -147,7 +143,7 @@ final class StatelessExchange implements Transport {
         writer.write("data: " + text + "\n\n");
         writer.end();
       } else {
-        Replies.json(response, callback, status(message), text.getBytes(StandardCharsets.UTF_8));
+        channel.json(status(message), text.getBytes(StandardCharsets.UTF_8));
       }
       ended = session;
       done();
@@ -184,9 +180,9 @@ final class StatelessExchange implements Transport {
           Cap.MAX_STREAMS_PER_PRINCIPAL.key(), principalId);
       return false;
     }
-    Replies.sseHeaders(response);
+    channel.openEventStream();
     OutputBudget budget = new OutputBudget(hub.bounds().sessionEvents(), hub.bounds().sessionBytes());
-    writer = new SseWriter(response, callback, this::gone, budget, hub.bounds().connection(), (dropped, reason) -> {
+    writer = new SseWriter(channel, this::gone, budget, hub.bounds().connection(), (dropped, reason) -> {
       log.warn("dropped the SSE answer of a stateless request of {} ({}): its client does not read it",
           principalId, reason);
       hub.streamDropped(reason);
@@ -222,12 +218,12 @@ final class StatelessExchange implements Transport {
         return;
       }
       answered = true;
-      String text = hub.json().text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the request ended unanswered"));
+      String text = StreamableHub.text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the request ended unanswered"));
       if (writer != null) {
         writer.write("data: " + text + "\n\n");
         writer.end();
       } else {
-        Replies.json(response, callback, 200, text.getBytes(StandardCharsets.UTF_8));
+        channel.json(200, text.getBytes(StandardCharsets.UTF_8));
       }
       done();
     }
