@@ -1535,8 +1535,8 @@ final class Router {
 
   /**
    * A resource update from a backend connection: to the sessions that subscribed to the URI on
-   * that backend and that the connection serves; from a shared one, to those whose principal
-   * may still read it.
+   * that backend, that the connection serves, and whose principal may still read it under the
+   * policy in force now (a reload since the subscription may have taken the resource away).
    */
   void resourceUpdated(Upstream upstream, String uri, JsonNode message) {
     String key = subscriptionKey(upstream.backend, uri);
@@ -1546,9 +1546,8 @@ final class Router {
       if (!(session.initialized() || stateless) || !session.subscriptions().contains(key)) {
         continue;
       }
-      boolean entitled = owner != null ? McpGateway.belongsTo(session, owner)
-          : !upstream.backend.isolated() && session.owner() != null
-              && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
+      boolean entitled = (owner != null ? McpGateway.belongsTo(session, owner) : !upstream.backend.isolated())
+          && mayRead(session, upstream, uri);
       if (entitled && stateless) {
         session.notifyResourceUpdate(uri, message);
       } else if (entitled) {
@@ -1557,12 +1556,19 @@ final class Router {
     }
   }
 
+  /** Whether the session's principal may read the resource under the policy in force now. */
+  private boolean mayRead(ClientSession session, Upstream upstream, String uri) {
+    return session.owner() != null
+        && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
+  }
+
   /**
    * A connection came up again after a restart: its new server knows none of the resources the
    * connection's clients had subscribed to through it, so each is subscribed again and their
-   * updates keep coming. Not decided again: each subscription was when it was made, and an
-   * update from a shared connection is still checked against the policy as it arrives. A
-   * subscription the server now refuses is logged; its subscribers get no more updates.
+   * updates keep coming: each resource that at least one of its subscribers may still read under
+   * the policy in force now (one a reload took away is not asked for again; its updates would
+   * reach no one). A subscription the server now refuses is logged; its subscribers get no more
+   * updates.
    */
   void resubscribe(Upstream upstream) {
     Upstream.Owner owner = upstream.owner();
@@ -1574,7 +1580,10 @@ final class Router {
       }
       for (String key : session.subscriptions()) {
         if (key.startsWith(prefix)) {
-          uris.add(key.substring(prefix.length()));
+          String uri = key.substring(prefix.length());
+          if (!uris.contains(uri) && mayRead(session, upstream, uri)) {
+            uris.add(uri);
+          }
         }
       }
     }

@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs tasks one at a time, in the order given, on a shared pool: a session's delivery thread
- * without a thread per session. Thread-safe.
+ * Runs tasks one at a time, in the order given, on a shared pool or on the thread that gives one
+ * to an idle executor ({@link #runOrQueue}): a session's delivery thread without a thread per
+ * session. Thread-safe.
  */
 final class SerialExecutor implements Executor {
   private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
@@ -39,6 +40,23 @@ final class SerialExecutor implements Executor {
       }
       log.debug("delivery refused: the gateway is stopping");
     }
+  }
+
+  /**
+   * Runs the task on the calling thread when nothing runs or waits (then what is queued meanwhile
+   * too), else queues it as {@link #execute} does: the same order, without a hand-off to the
+   * pool when the session is idle. For a caller that holds no lock and may run the task's work.
+   */
+  void runOrQueue(Runnable task) {
+    synchronized (tasks) {
+      if (running) {
+        tasks.add(task);
+        return;
+      }
+      running = true;
+      tasks.add(task);
+    }
+    drain();
   }
 
   private void drain() {

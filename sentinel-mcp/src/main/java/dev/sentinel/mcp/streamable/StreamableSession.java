@@ -363,13 +363,14 @@ public final class StreamableSession implements Transport {
   // ---- internals --------------------------------------------------------------------------
 
   /**
-   * Delivers an exchange in order on the delivery thread. It carries the credentials of the HTTP
-   * request and the principal the handler authenticated them as: the engine takes its calls as
-   * that principal's, so a client that refreshes an expiring token keeps its session, and the
-   * request is authenticated once.
+   * Delivers an exchange in order: on the calling thread (the server's, which read the request)
+   * when the session delivers nothing else at the moment, else after what is being delivered. It
+   * carries the credentials of the HTTP request and the principal the handler authenticated them
+   * as: the engine takes its calls as that principal's, so a client that refreshes an expiring
+   * token keeps its session, and the request is authenticated once.
    */
   private void deliver(Exchange exchange) {
-    delivery.execute(() -> {
+    delivery.runOrQueue(() -> {
       Receiver target;
       synchronized (this) {
         target = closed ? null : receiver;

@@ -8,6 +8,7 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.config.BackendOptions;
 import dev.sentinel.core.config.Isolation;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
+import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import dev.sentinel.core.testing.Conditions;
 import java.math.BigDecimal;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
@@ -473,6 +475,41 @@ class McpGatewayTest {
     alpha.send(JsonRpc.notification("notifications/resources/updated", NODES.objectNode().put("uri", "file:///a.txt")));
     Conditions.await("the update after the restart reaches the subscriber",
         () -> !subscriber.notifications("notifications/resources/updated").isEmpty());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Isolation.class)
+  void aResourceAReloadTookAway_getsNoMoreUpdates_andIsNotSubscribedAgainAfterARestart(Isolation isolation) {
+    ScriptedServer alpha = new ScriptedServer("alpha");
+    alpha.capabilities.putObject("resources").put("subscribe", true);
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///a.txt").put("name", "a"));
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///b.txt").put("name", "b"));
+    start(builder -> builder.restartBackoff(Duration.ofSeconds(1), Duration.ofSeconds(1))
+        .backend("alpha", alpha::connect, BackendOptions.of(isolation)));
+    ScriptedClient subscriber = fixture.client();
+    subscriber.initialize();
+    subscriber.call("resources/list", null);
+    subscriber.call("resources/subscribe", NODES.objectNode().put("uri", "file:///a.txt"));
+    subscriber.call("resources/subscribe", NODES.objectNode().put("uri", "file:///b.txt"));
+
+    fixture.sentinel.reconfigure(PolicyEngine.parse(GatewayFixture.POLICY
+        + "  - id: not-a\n    deny: { resources: [\"file:///a.txt\"] }\n", "policy.yaml"));
+    alpha.send(JsonRpc.notification("notifications/resources/updated", NODES.objectNode().put("uri", "file:///a.txt")));
+    alpha.send(JsonRpc.notification("notifications/resources/updated", NODES.objectNode().put("uri", "file:///b.txt")));
+    Conditions.await(isolation + ": b's update arrives",
+        () -> !subscriber.notifications("notifications/resources/updated").isEmpty());
+    assertThat(subscriber.notifications("notifications/resources/updated"))
+        .extracting(m -> m.params().path("uri").asString()).as(isolation + ": a's update, sent first, does not")
+        .containsExactly("file:///b.txt");
+
+    alpha.crash();
+    Conditions.await("alpha is down", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.DOWN);
+    fixture.clock.advance(Duration.ofSeconds(1));
+    Conditions.await("alpha is up again", () -> fixture.gateway.backends().get("alpha").state() == BackendStatus.State.UP);
+    Conditions.await(isolation + ": b is subscribed again", () -> alpha.received("resources/subscribe").size() == 3);
+    assertThat(alpha.received("resources/subscribe")).extracting(m -> m.params().path("uri").asString())
+        .as(isolation + ": a, which the policy took away, is not asked for again")
+        .containsExactly("file:///a.txt", "file:///b.txt", "file:///b.txt");
   }
 
   private static ScriptedClient client(ScriptedClient client) {
