@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One call that a {@code confirm} rule holds for operators' approval, and what became of it.
@@ -28,10 +29,10 @@ import java.util.Objects;
  * @param note the denier's reason, or {@code null}
  * @param used when the approved call ran, or {@code null}
  */
-public record Approval(String id, String principal, String backend, String method, String name,
+public record Approval(String id, String principal, @Nullable String backend, String method, @Nullable String name,
     String arguments, String digest, String rule, String reason, String revision,
     Instant created, Instant expires, int quorum, List<String> approvers, Status status,
-    String decidedBy, String note, Instant used) {
+    @Nullable String decidedBy, @Nullable String note, @Nullable Instant used) {
 
   /** Where an approval stands. */
   public enum Status {

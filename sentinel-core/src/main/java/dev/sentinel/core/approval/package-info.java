@@ -8,4 +8,7 @@
  * dev.sentinel.operator.ApprovalOperations}): {@code sentinel approvals}, the admin API and
  * the operator page.
  */
+@NullMarked
 package dev.sentinel.core.approval;
+
+import org.jspecify.annotations.NullMarked;

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,12 +27,12 @@ public final class BreakGlassWindows {
   private static final Logger LOG = LoggerFactory.getLogger(BreakGlassWindows.class);
   private static final BreakGlassWindows NONE = new BreakGlassWindows(null, null, null);
 
-  private final BreakGlassStore store; // null for none()
-  private final Clock clock;
-  private final Notifier notifier;
+  private final @Nullable BreakGlassStore store; // null for none()
+  private final @Nullable Clock clock;
+  private final @Nullable Notifier notifier;
   private volatile Map<String, BreakGlassWindow> open = Map.of();
 
-  private BreakGlassWindows(BreakGlassStore store, Clock clock, Notifier notifier) {
+  private BreakGlassWindows(@Nullable BreakGlassStore store, @Nullable Clock clock, @Nullable Notifier notifier) {
     this.store = store;
     this.clock = clock;
     this.notifier = notifier;
@@ -57,7 +58,7 @@ public final class BreakGlassWindows {
   /**
    * The window open for {@code principal} at {@code now}, or {@code null}: the hot path.
    */
-  public BreakGlassWindow window(String principal, Instant now) {
+  public @Nullable BreakGlassWindow window(String principal, Instant now) {
     Map<String, BreakGlassWindow> snapshot = open;
     if (snapshot.isEmpty()) {
       return null;
@@ -67,7 +68,7 @@ public final class BreakGlassWindows {
   }
 
   /** The store, or {@code null} for {@link #none()}. */
-  public BreakGlassStore store() {
+  public @Nullable BreakGlassStore store() {
     return store;
   }
 
@@ -77,8 +78,11 @@ public final class BreakGlassWindows {
    * @throws RuntimeException if the store cannot be read; the snapshot is kept then
    */
   public void refresh() {
-    if (store == null) {
-      return;
+    BreakGlassStore store = this.store;
+    Clock clock = this.clock;
+    Notifier notifier = this.notifier;
+    if (store == null || clock == null || notifier == null) {
+      return; // none(): nothing is ever open
     }
     Instant now = clock.instant();
     Map<String, BreakGlassWindow> next = new HashMap<>();

@@ -2,6 +2,7 @@ package dev.sentinel.core.breakglass;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A principal's TOTP secret, with what keeps each code good once and wrong codes bounded. The
@@ -17,7 +18,7 @@ import java.util.Objects;
  * @param lockedUntil until when every code is refused after too many wrong ones, or {@code null}
  */
 public record TotpEnrolment(String principal, byte[] secret, Instant enrolled, long lastStep,
-    int failures, Instant lockedUntil) {
+    int failures, @Nullable Instant lockedUntil) {
 
   /** Validates and copies. */
   public TotpEnrolment {

@@ -6,4 +6,7 @@
  * dev.sentinel.core.breakglass.BreakGlassWindows}); a principal opens its own window with a
  * {@link dev.sentinel.core.breakglass.Totp} code, an operator through the operator service.
  */
+@NullMarked
 package dev.sentinel.core.breakglass;
+
+import org.jspecify.annotations.NullMarked;

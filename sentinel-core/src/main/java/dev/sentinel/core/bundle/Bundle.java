@@ -34,6 +34,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -147,7 +148,8 @@ public final class Bundle {
    */
   public static Bundle build(Path configFile, long sequence) {
     Objects.requireNonNull(configFile, "configFile");
-    Path base = configFile.toAbsolutePath().normalize().getParent();
+    // A file's absolute path always has a parent directory.
+    Path base = Objects.requireNonNull(configFile.toAbsolutePath().normalize().getParent(), "directory");
     String configName = checkName(String.valueOf(configFile.getFileName()));
     byte[] configBytes = readFile(configFile, "config file");
     Map<String, byte[]> files = new TreeMap<>();
@@ -486,7 +488,7 @@ public final class Bundle {
   }
 
   /** The bytes of one file, or {@code null} if the bundle has no such entry. */
-  public byte[] file(String name) {
+  public byte @Nullable [] file(String name) {
     byte[] bytes = files.get(name);
     return bytes == null ? null : bytes.clone();
   }
@@ -532,7 +534,7 @@ public final class Bundle {
   }
 
   /** The policy file a config names, or {@code null} for an inline policy or none. */
-  private static String policyReference(Path configFile, byte[] bytes) {
+  private static @Nullable String policyReference(Path configFile, byte[] bytes) {
     YamlDocument document;
     try {
       document = YamlDocument.parse(decode(bytes, configFile), configFile.toString());

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A gateway's {@code bundle:} section: it runs the config of a signed bundle, read from a file or
@@ -34,7 +35,8 @@ import java.util.Objects;
  * @param pollInterval how often a gateway on a database source reads the channel's head (on
  *     PostgreSQL a publish also arrives at once by {@code LISTEN/NOTIFY}; this is the fallback)
  */
-public record BundleSettings(Source source, Path file, String channel, DatabaseSettings database,
+public record BundleSettings(Source source, @Nullable Path file, @Nullable String channel,
+    @Nullable DatabaseSettings database,
     List<Path> trust, int minSigners, Path state, Duration pollInterval) {
 
   /** The state file's name in the config's directory when {@code state} is not given. */
@@ -84,7 +86,7 @@ public record BundleSettings(Source source, Path file, String channel, DatabaseS
 
   /** Where the bundle comes from, for messages and the audit trail: the file, or the channel. */
   public String location() {
-    return source == Source.FILE ? file.toString()
-        : "channel " + channel + " in " + database.safeUrl();
+    return source == Source.FILE ? String.valueOf(file)
+        : "channel " + channel + " in " + Objects.requireNonNull(database, "database").safeUrl();
   }
 }

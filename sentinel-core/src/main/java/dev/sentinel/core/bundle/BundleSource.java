@@ -3,6 +3,7 @@ package dev.sentinel.core.bundle;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a gateway reads the signed bundle it runs: a file ({@link #file}) or a channel of a
@@ -101,12 +102,12 @@ public interface BundleSource {
    * @param member the gateway's instance as its heartbeats name it, or {@code null} when it is
    *     not known yet (a gateway starting: only its state file's mark makes it a canary)
    */
-  static BundleSource channel(BundleStore store, String channel, String where, String member) {
+  static BundleSource channel(BundleStore store, String channel, String where, @Nullable String member) {
     Objects.requireNonNull(store, "store");
     PublishedBundle.checkChannel(channel);
     Objects.requireNonNull(where, "where");
     return new BundleSource() {
-      private boolean canary(Rollout rollout, BundleState.Canary mark) {
+      private boolean canary(Rollout rollout, BundleState.@Nullable Canary mark) {
         return rollout.started() && ((member != null && rollout.canaries().contains(member))
             || (mark != null && mark.rollout() == rollout.id()));
       }

@@ -30,10 +30,11 @@ public interface BundleSources {
   default BundleSource open(BundleSettings settings) {
     Objects.requireNonNull(settings, "settings");
     if (settings.source() == BundleSettings.Source.FILE) {
-      return BundleSource.file(settings.file());
+      return BundleSource.file(Objects.requireNonNull(settings.file(), "file"));
     }
-    return BundleSource.channel(store(settings.database()), settings.channel(),
-        settings.database().safeUrl());
+    DatabaseSettings database = Objects.requireNonNull(settings.database(), "database");
+    return BundleSource.channel(store(database), Objects.requireNonNull(settings.channel(), "channel"),
+        database.safeUrl());
   }
 
   /**
@@ -58,8 +59,9 @@ public interface BundleSources {
         if (settings.source() == BundleSettings.Source.FILE) {
           return all.open(settings);
         }
-        return BundleSource.channel(store(settings.database()), settings.channel(),
-            settings.database().safeUrl(), member);
+        DatabaseSettings database = Objects.requireNonNull(settings.database(), "database");
+        return BundleSource.channel(store(database), Objects.requireNonNull(settings.channel(), "channel"),
+            database.safeUrl(), member);
       }
     };
   }

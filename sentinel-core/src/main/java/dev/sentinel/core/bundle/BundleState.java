@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -33,7 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
  *     gateway ran before, the one bundle an abort of that rollout lets it go back to; {@code
  *     null} otherwise
  */
-public record BundleState(long sequence, String digest, Instant applied, Canary canary) {
+public record BundleState(long sequence, String digest, Instant applied, @Nullable Canary canary) {
   /** The format of the state file. */
   public static final String FORMAT = "sentinel-bundle-state/1";
 
@@ -186,7 +187,7 @@ public record BundleState(long sequence, String digest, Instant applied, Canary 
     return new Canary(rollout.longValue(), digest, sequence.longValue());
   }
 
-  private static String text(JsonNode root, String name) {
+  private static @Nullable String text(JsonNode root, String name) {
     JsonNode node = root.get(name);
     return node != null && node.isString() ? node.stringValue() : null;
   }

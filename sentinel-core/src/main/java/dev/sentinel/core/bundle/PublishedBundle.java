@@ -3,6 +3,7 @@ package dev.sentinel.core.bundle;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bundle as a {@link BundleStore} keeps it: its bytes exactly as they were published on a
@@ -44,7 +45,7 @@ public record PublishedBundle(String channel, String digest, long sequence, byte
    * @return the name
    * @throws BundleException naming the rule
    */
-  public static String checkChannel(String channel) {
+  public static String checkChannel(@Nullable String channel) {
     if (channel == null || !CHANNEL.matcher(channel).matches()) {
       throw new BundleException("invalid channel name '" + channel + "': a channel is 1 to 64"
           + " lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A staged change of a channel: a bundle that only the canary gateways apply while the others
@@ -38,7 +39,7 @@ import java.util.Optional;
 public record Rollout(long id, String channel, String digest, long sequence,
     List<String> canaries, State state, String previousDigest, Double abortOnErrorRate,
     Map<String, Heartbeat.Counters> baseline, Instant startedAt, String startedBy,
-    Instant endedAt, String endedBy, String reason) {
+    @Nullable Instant endedAt, @Nullable String endedBy, @Nullable String reason) {
 
   /** Where a rollout stands. */
   public enum State {

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a gateway's config came from when it runs a signed bundle: the bundle's settings, and
@@ -28,7 +29,7 @@ import java.util.Optional;
  */
 public record RunningBundle(BundleSettings settings, List<String> trusted, String digest,
     long sequence, List<String> signers, boolean rollback, Optional<BundleState> previous,
-    BundleState.Canary canary, String rollbackAuthority) {
+    BundleState.@Nullable Canary canary, @Nullable String rollbackAuthority) {
 
   /** Validates and copies. */
   public RunningBundle {

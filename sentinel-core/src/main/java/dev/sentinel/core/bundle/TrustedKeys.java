@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The public keys whose signatures a gateway accepts on a bundle, and how many distinct ones a
@@ -58,14 +59,14 @@ public final class TrustedKeys {
         keys.add(Ed25519Keys.readPublic(file, "bundle signer's public key",
             "sentinel bundle keygen --out " + stem(file)));
       } catch (Ed25519Keys.KeyFileException e) {
-        throw new BundleException(e.getMessage(), e);
+        throw new BundleException(String.valueOf(e.getMessage()), e);
       }
     }
     return of(keys, minSigners);
   }
 
   /** The key of that id, or {@code null} if it is not trusted. */
-  PublicKey key(String id) {
+  @Nullable PublicKey key(String id) {
     return keys.get(id);
   }
 

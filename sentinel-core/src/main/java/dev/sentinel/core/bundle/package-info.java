@@ -7,4 +7,7 @@
  * fleet and gateways send their {@link dev.sentinel.core.bundle.Heartbeat}s. {@code sentinel
  * bundle build|keygen|sign|verify|inspect|publish} drive it; docs/bundles.md says how.
  */
+@NullMarked
 package dev.sentinel.core.bundle;
+
+import org.jspecify.annotations.NullMarked;

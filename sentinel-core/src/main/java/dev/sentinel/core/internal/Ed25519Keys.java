@@ -17,6 +17,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Ed25519 keys in PEM files as OpenSSL writes them (the private key PKCS#8, {@code -----BEGIN
@@ -33,7 +34,7 @@ public final class Ed25519Keys {
   public static final class KeyFileException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    KeyFileException(String message, Throwable cause) {
+    KeyFileException(String message, @Nullable Throwable cause) {
       super(message, cause);
     }
   }

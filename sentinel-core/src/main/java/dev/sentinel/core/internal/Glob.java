@@ -2,6 +2,7 @@ package dev.sentinel.core.internal;
 
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A compiled glob, in one of two flavours. {@linkplain #compile Path globs}: {@code *} matches
@@ -16,10 +17,10 @@ import java.util.regex.Pattern;
  */
 public final class Glob {
   private final String text;
-  private final String literal;
-  private final String prefix;
+  private final @Nullable String literal;
+  private final @Nullable String prefix;
   private final boolean prefixCrossesSlash;
-  private final Pattern pattern;
+  private final @Nullable Pattern pattern;
   private final boolean names;
 
   private Glob(String text, boolean names) {
@@ -83,7 +84,7 @@ public final class Glob {
   }
 
   /** Whether the value matches the whole glob. */
-  public boolean matches(String value) {
+  public boolean matches(@Nullable String value) {
     if (value == null) {
       return false;
     }
@@ -94,7 +95,7 @@ public final class Glob {
       return value.startsWith(prefix)
           && (prefixCrossesSlash || value.indexOf('/', prefix.length()) < 0);
     }
-    return pattern.matcher(value).matches();
+    return pattern != null && pattern.matcher(value).matches();
   }
 
   /** The glob as written. */
@@ -113,7 +114,7 @@ public final class Glob {
     return text.hashCode() * 31 + (names ? 1 : 0);
   }
 
-  private static String literalOrNull(String text) {
+  private static @Nullable String literalOrNull(String text) {
     StringBuilder out = new StringBuilder(text.length());
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
@@ -129,7 +130,7 @@ public final class Glob {
   }
 
   /** The literal head of {@code head*} or {@code head**}, or null if the glob is another shape. */
-  private static String trailingStarPrefix(String text) {
+  private static @Nullable String trailingStarPrefix(String text) {
     int stars = text.endsWith("**") ? 2 : text.endsWith("*") ? 1 : 0;
     if (stars == 0) {
       return null;

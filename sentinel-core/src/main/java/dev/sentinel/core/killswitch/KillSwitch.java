@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Disables, at once and without a restart, everything, a backend, tools (by glob on the tool
@@ -41,8 +42,9 @@ public final class KillSwitch {
    *
    * @return the block that applies, or {@code null} when the request may proceed
    */
-  public Block check(Principal principal, Request request) {
-    Snapshot snapshot = current.get();
+  public @Nullable Block check(Principal principal, Request request) {
+    // Never null: set once in the constructor, and only ever replaced by another snapshot.
+    Snapshot snapshot = Objects.requireNonNull(current.get());
     if (snapshot == Snapshot.EMPTY) {
       return null;
     }
@@ -101,7 +103,7 @@ public final class KillSwitch {
 
   /** What is disabled now. */
   public State state() {
-    return current.get().state;
+    return Objects.requireNonNull(current.get()).state;
   }
 
   /** Replaces everything that is disabled, as on a config reload or a sync from a database. */
@@ -154,7 +156,7 @@ public final class KillSwitch {
    * @param principals disabled principal ids, with reasons
    */
   public record State(
-      String all, Map<String, String> backends, Map<String, String> tools, Map<String, String> principals) {
+      @Nullable String all, Map<String, String> backends, Map<String, String> tools, Map<String, String> principals) {
 
     /** Nothing disabled. */
     public static final State EMPTY = new State(null, Map.of(), Map.of(), Map.of());
@@ -238,7 +240,7 @@ public final class KillSwitch {
     static final Snapshot EMPTY = new Snapshot(State.EMPTY);
 
     final State state;
-    final Block all;
+    final @Nullable Block all;
     final Map<String, Block> backends;
     final Glob[] toolGlobs;
     final Block[] toolBlocks;
@@ -263,7 +265,7 @@ public final class KillSwitch {
       return state.isEmpty() ? EMPTY : new Snapshot(state);
     }
 
-    Block check(Principal principal, Request request) {
+    @Nullable Block check(Principal principal, Request request) {
       if (all != null) {
         return all;
       }

@@ -8,6 +8,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One configured limit: a rate, what the buckets are keyed by, and which requests it applies to.
@@ -40,7 +41,7 @@ public record LimitRule(
     Set<String> roles,
     Set<String> methods,
     long cost,
-    LimitSync sync) {
+    @Nullable LimitSync sync) {
 
   /** What a limit's buckets can be keyed by. */
   public enum Key {
@@ -88,7 +89,7 @@ public record LimitRule(
   }
 
   /** The same limit kept in step with a shared store as {@code mode} says ({@code null}: the default). */
-  public LimitRule withSync(LimitSync mode) {
+  public LimitRule withSync(@Nullable LimitSync mode) {
     return new LimitRule(id, rate, per, tools, backends, principals, roles, methods, cost, mode);
   }
 

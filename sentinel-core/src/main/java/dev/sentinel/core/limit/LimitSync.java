@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a gateway keeps a shared limit in step with the store that holds it (PostgreSQL, Redis):
@@ -39,7 +40,7 @@ import java.util.regex.Pattern;
  * @param tokens {@code batched}: the tokens a gateway may take before it writes them; otherwise 0
  * @param interval {@code delayed}: the longest time between writes; otherwise {@code null}
  */
-public record LimitSync(Mode mode, long tokens, Duration interval) {
+public record LimitSync(Mode mode, long tokens, @Nullable Duration interval) {
 
   /** How long a {@code batched} copy of a bucket is used before the store is read again. */
   public static final long BATCHED_MAX_STALENESS_MILLIS = 1000;
@@ -150,7 +151,9 @@ public record LimitSync(Mode mode, long tokens, Duration interval) {
       case BATCHED:
         return others * tokens;
       default:
-        double refill = (double) rate.permits() * interval.toNanos() / rate.period().toNanos();
+        // delayed: the constructor requires an interval.
+        double refill = (double) rate.permits() * Objects.requireNonNull(interval).toNanos()
+            / rate.period().toNanos();
         return others * (rate.burst() + (long) Math.ceil(refill));
     }
   }

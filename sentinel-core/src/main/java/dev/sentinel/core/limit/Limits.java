@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A set of {@link LimitRule}s applied together to each request: every rule whose
@@ -39,9 +40,9 @@ public final class Limits {
 
   private final List<LimitRule> rules;
   private final Bound[] bound;
-  private final RateLimiter limiter;
+  private final @Nullable RateLimiter limiter;
 
-  private Limits(List<LimitRule> rules, Bound[] bound, RateLimiter limiter) {
+  private Limits(List<LimitRule> rules, Bound[] bound, @Nullable RateLimiter limiter) {
     this.rules = rules;
     this.bound = bound;
     this.limiter = limiter;
@@ -160,7 +161,7 @@ public final class Limits {
   }
 
   /** The parts a bucket key is made of, as a cache key. */
-  private record KeyParts(String principal, String backend, String tool) {}
+  private record KeyParts(@Nullable String principal, @Nullable String backend, @Nullable String tool) {}
 
   /**
    * A rule with its key prefix precomputed, and a bounded cache of the keys it built: returning
@@ -265,7 +266,7 @@ public final class Limits {
    * @param out where the value goes
    * @param value the part, or {@code null}
    */
-  public static void escape(StringBuilder out, String value) {
+  public static void escape(StringBuilder out, @Nullable String value) {
     if (value == null) {
       out.append("\\-");
       return;

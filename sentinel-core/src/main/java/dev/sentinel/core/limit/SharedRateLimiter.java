@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link RateLimiter} whose buckets live in a store that several gateways share, through any
@@ -62,7 +63,7 @@ public final class SharedRateLimiter implements SharedStoreLimiter, AutoCloseabl
   private final Clock clock;
   private final TimeMeter time;
   private final int maxBuckets;
-  private final RateLimiter fallback; // null unless on_unavailable: local
+  private final @Nullable RateLimiter fallback; // null unless on_unavailable: local
   private final Synced defaults;
   private final ConcurrentHashMap<LimitSync, Synced> others = new ConcurrentHashMap<>();
   private final Object failureLock = new Object();
@@ -278,7 +279,7 @@ public final class SharedRateLimiter implements SharedStoreLimiter, AutoCloseabl
     }
   }
 
-  private RateLimitResult unavailable(String key, Rate rate, long cost, RuntimeException cause) {
+  private RateLimitResult unavailable(String key, Rate rate, long cost, @Nullable RuntimeException cause) {
     if (fallback != null) {
       return fallback.tryAcquire(key, rate, cost);
     }

@@ -4,4 +4,7 @@
  * by a {@link dev.sentinel.api.RateLimiter} such as the Bucket4j-backed
  * {@link dev.sentinel.core.limit.LocalRateLimiter}.
  */
+@NullMarked
 package dev.sentinel.core.limit;
+
+import org.jspecify.annotations.NullMarked;

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The config's {@code llm:} section (and {@code audit.llm_bodies}): the upstream model APIs, the
@@ -105,7 +106,7 @@ public record LlmSettings(List<LlmUpstream> upstreams, Map<String, ModelAlias> a
    * The one upstream that passes a canonical path through, or {@code null} (patterns of different
    * upstreams never overlap).
    */
-  public LlmUpstream passthrough(String path) {
+  public @Nullable LlmUpstream passthrough(String path) {
     for (LlmUpstream upstream : upstreams) {
       if (upstream.passesThrough(path)) {
         return upstream;
@@ -115,7 +116,7 @@ public record LlmSettings(List<LlmUpstream> upstreams, Map<String, ModelAlias> a
   }
 
   /** The one upstream of an API serving a model, or {@code null}. */
-  public LlmUpstream upstream(LlmApi api, String model) {
+  public @Nullable LlmUpstream upstream(LlmApi api, String model) {
     for (LlmUpstream upstream : upstreams) {
       if (upstream.api() == api && upstream.models().contains(model)) {
         return upstream;

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -61,15 +62,15 @@ public final class ModelRequest {
   /** Why a body is refused: the message for the client, and the field at fault, if any. */
   public static final class Invalid extends Exception {
     private static final long serialVersionUID = 1L;
-    private final String param;
+    private final @Nullable String param;
 
-    Invalid(String message, String param) {
+    Invalid(String message, @Nullable String param) {
       super(message, null, false, false);
       this.param = param;
     }
 
     /** The field at fault, such as {@code model}, or {@code null}. */
-    public String param() {
+    public @Nullable String param() {
       return param;
     }
   }

@@ -2,6 +2,7 @@ package dev.sentinel.core.llm;
 
 import java.util.List;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The rules of {@code /v1} paths an upstream passes through ({@code passthrough:} in an
@@ -36,7 +37,7 @@ public final class PassthroughPaths {
    * letters, digits and {@code . _ ~ : -}, none of them {@code .} or {@code ..} or ending in
    * {@code .}.
    */
-  public static String problem(String path) {
+  public static @Nullable String problem(String path) {
     if (path == null || path.length() > MAX_LENGTH || !PATH.matcher(path).matches()) {
       return "a passed-through path is '/'-separated segments of letters, digits and . _ ~ : -"
           + " (no percent-encoding, no empty segments, no ';' parameters, no trailing '/'),"
@@ -54,7 +55,7 @@ public final class PassthroughPaths {
   }
 
   /** Why a pattern is not valid, or {@code null}. */
-  public static String patternProblem(String pattern) {
+  public static @Nullable String patternProblem(String pattern) {
     if (pattern == null || !pattern.startsWith("/v1/")) {
       return "a passthrough pattern is a path under /v1/, such as /v1/responses or /v1/audio/*";
     }

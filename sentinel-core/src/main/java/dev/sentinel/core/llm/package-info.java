@@ -5,4 +5,7 @@
  * (method {@code llm/chat} or {@code llm/embeddings}, name the model). No web stack: the HTTP
  * endpoints are an adapter in the HTTP runner. docs/llm.md has the design.
  */
+@NullMarked
 package dev.sentinel.core.llm;
+
+import org.jspecify.annotations.NullMarked;

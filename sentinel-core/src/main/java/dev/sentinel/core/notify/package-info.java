@@ -5,4 +5,7 @@
  * with retries, never blocking a call; an embedder implements {@link
  * dev.sentinel.core.notify.Notifier} to send them where it likes.
  */
+@NullMarked
 package dev.sentinel.core.notify;
+
+import org.jspecify.annotations.NullMarked;

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which audit records a query or an export wants: every set filter must match; {@code null}
@@ -21,8 +22,8 @@ import java.util.Objects;
  * @param limit at most this many records; {@link Long#MAX_VALUE} for all
  * @param newestFirst newest records first, else oldest first
  */
-public record AuditFilter(Instant from, Instant to, String principal, String tool,
-    Outcome outcome, String rule, long limit, boolean newestFirst) {
+public record AuditFilter(@Nullable Instant from, @Nullable Instant to, @Nullable String principal,
+    @Nullable String tool, @Nullable Outcome outcome, @Nullable String rule, long limit, boolean newestFirst) {
 
   /** Validates. */
   public AuditFilter {
@@ -67,12 +68,12 @@ public record AuditFilter(Instant from, Instant to, String principal, String too
   /** Assembles a filter from text; blank texts set nothing. Not thread-safe. */
   public static final class Builder {
     private final Instant now;
-    private Instant from;
-    private Instant to;
-    private String principal;
-    private String tool;
-    private Outcome outcome;
-    private String rule;
+    private @Nullable Instant from;
+    private @Nullable Instant to;
+    private @Nullable String principal;
+    private @Nullable String tool;
+    private @Nullable Outcome outcome;
+    private @Nullable String rule;
     private long limit = Long.MAX_VALUE;
     private boolean newestFirst;
 

@@ -8,4 +8,7 @@
  * into an exit code or an HTTP status ({@link dev.sentinel.core.operator.OperatorException}).
  * The services themselves live outside the core: an embedder of the pipeline does not carry them.
  */
+@NullMarked
 package dev.sentinel.core.operator;
+
+import org.jspecify.annotations.NullMarked;

@@ -2,6 +2,7 @@ package dev.sentinel.core.pinning;
 
 import dev.sentinel.core.notify.Notification;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -54,7 +55,7 @@ public final class PinEvents {
     return data;
   }
 
-  private static String shortDigest(String digest) {
+  private static String shortDigest(@Nullable String digest) {
     return digest == null ? "none" : digest.substring(0, Math.min(digest.length(), 19));
   }
 }

@@ -2,6 +2,7 @@ package dev.sentinel.core.pinning;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What is pinned for one backend tool: the approved definition, and the definition the backend
@@ -23,10 +24,10 @@ import java.util.Objects;
 public record ToolPin(
     String backend,
     String tool,
-    String digest,
-    String definition,
-    String pendingDigest,
-    String pendingDefinition,
+    @Nullable String digest,
+    @Nullable String definition,
+    @Nullable String pendingDigest,
+    @Nullable String pendingDefinition,
     boolean rejected,
     Instant updatedAt,
     String updatedBy) {

@@ -6,4 +6,7 @@
  * the database shares); {@link dev.sentinel.core.pinning.Pins} holds the one rule for what a new
  * sighting does to a pin.
  */
+@NullMarked
 package dev.sentinel.core.pinning;
+
+import org.jspecify.annotations.NullMarked;
