@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.streamable;
 
 import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +31,7 @@ final class EventStream {
   private boolean warned;
   private long sequence;
   private long written;
-  private SseWriter writer;
+  private @Nullable SseWriter writer;
   private boolean finished;
   private boolean delivered;
 
@@ -47,7 +48,7 @@ final class EventStream {
   }
 
   /** Parses a {@code Last-Event-ID} into stream number and sequence; {@code null} if malformed. */
-  static long[] parseEventId(String id) {
+  static long @Nullable [] parseEventId(@Nullable String id) {
     if (id == null) {
       return null;
     }
@@ -134,7 +135,7 @@ final class EventStream {
   }
 
   /** The attached connection, or {@code null}. */
-  synchronized SseWriter writer() {
+  synchronized @Nullable SseWriter writer() {
     return writer;
   }
 

@@ -10,6 +10,7 @@ import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -40,9 +41,9 @@ public final class StatelessExchange implements Transport {
   /** A {@code subscriptions/listen}: long-lived, so it does not hold up a drain; its stream slot is taken already. */
   private final boolean listen;
   private boolean holdsSlot;
-  private Receiver receiver;
-  private ClientSession session;
-  private SseWriter writer;
+  private @Nullable Receiver receiver;
+  private @Nullable ClientSession session;
+  private @Nullable SseWriter writer;
   private boolean answered;
   private boolean noSlot;
 
@@ -86,7 +87,8 @@ public final class StatelessExchange implements Transport {
     } else {
       hub.exchangeStarted();
     }
-    target.exchange(new Delivered(request, credentials, principal, this));
+    Objects.requireNonNull(target, "the engine serves this exchange (serveExchange) before it is delivered")
+        .exchange(new Delivered(request, credentials, principal, this));
   }
 
   /** The request as the engine takes it: whatever answers it is this POST's. */
@@ -124,7 +126,7 @@ public final class StatelessExchange implements Transport {
 
   @Override
   public void send(JsonNode message) {
-    String text = StreamableHub.text(message);
+    byte[] json = StreamableHub.bytes(message);
     boolean last = !message.has("method");
     ClientSession ended = null;
     synchronized (this) {
@@ -133,17 +135,19 @@ public final class StatelessExchange implements Transport {
       }
       if (!last) {
         // A notification for this request (server requests never reach a stateless session).
-        if (stream()) {
-          writer.write("data: " + text + "\n\n");
+        SseWriter events = stream();
+        if (events != null) {
+          events.write("data: " + new String(json, StandardCharsets.UTF_8) + "\n\n");
         }
         return;
       }
       answered = true;
-      if (writer != null || (!acceptsJson && stream())) {
-        writer.write("data: " + text + "\n\n");
-        writer.end();
+      SseWriter events = writer != null || !acceptsJson ? stream() : null;
+      if (events != null) {
+        events.write("data: " + new String(json, StandardCharsets.UTF_8) + "\n\n");
+        events.end();
       } else {
-        channel.json(status(message), text.getBytes(StandardCharsets.UTF_8));
+        channel.json(status(message), json);
       }
       ended = session;
       done();
@@ -164,13 +168,16 @@ public final class StatelessExchange implements Transport {
         ? 400 : 200;
   }
 
-  /** Switches the answer to SSE if it is not yet; false when the client or the principal's slots forbid it. Holds the lock. */
-  private boolean stream() {
+  /**
+   * Switches the answer to SSE if it is not yet: its writer, or {@code null} when the client or
+   * the principal's slots forbid it. Holds the lock.
+   */
+  private @Nullable SseWriter stream() {
     if (writer != null) {
-      return true;
+      return writer;
     }
     if (!acceptsSse || noSlot) {
-      return false;
+      return null;
     }
     if (holdsSlot) {
       holdsSlot = false; // the writer gives it back when its connection ends
@@ -178,18 +185,19 @@ public final class StatelessExchange implements Transport {
       noSlot = true;
       log.debug("{} open streams already for {}: a stateless request is answered in JSON",
           Cap.MAX_STREAMS_PER_PRINCIPAL.key(), principalId);
-      return false;
+      return null;
     }
     channel.openEventStream();
     OutputBudget budget = new OutputBudget(hub.bounds().sessionEvents(), hub.bounds().sessionBytes());
-    writer = new SseWriter(channel, this::gone, budget, hub.bounds().connection(), (dropped, reason) -> {
+    SseWriter opened = new SseWriter(channel, this::gone, budget, hub.bounds().connection(), (dropped, reason) -> {
       log.warn("dropped the SSE answer of a stateless request of {} ({}): its client does not read it",
           principalId, reason);
       hub.streamDropped(reason);
     });
-    hub.writerOpened(writer);
-    writer.open();
-    return true;
+    writer = opened;
+    hub.writerOpened(opened);
+    opened.open();
+    return opened;
   }
 
   /** The stream ended: a client that went away before the answer cancels its request. */
@@ -219,9 +227,10 @@ public final class StatelessExchange implements Transport {
       }
       answered = true;
       String text = StreamableHub.text(JsonRpc.error(null, ErrorCode.INTERNAL_ERROR, "the request ended unanswered"));
-      if (writer != null) {
-        writer.write("data: " + text + "\n\n");
-        writer.end();
+      SseWriter events = writer;
+      if (events != null) {
+        events.write("data: " + text + "\n\n");
+        events.end();
       } else {
         channel.json(200, text.getBytes(StandardCharsets.UTF_8));
       }

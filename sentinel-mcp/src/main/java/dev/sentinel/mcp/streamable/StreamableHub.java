@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.databind.JsonNode;
 
@@ -42,7 +43,7 @@ public final class StreamableHub {
    * @param session the session, or {@code null} when refused
    * @param refusal the cap that refused it, or {@code null}
    */
-  public record Opened(StreamableSession session, Cap refusal) {}
+  public record Opened(@Nullable StreamableSession session, @Nullable Cap refusal) {}
 
   /** Where the sessions' refusals and drops are counted (the server's metrics). */
   public interface Counters {
@@ -84,7 +85,12 @@ public final class StreamableHub {
     this.metrics = counters;
   }
 
-  /** The compact JSON text of a message, numbers as they were received. */
+  /** The compact JSON of a message, numbers as they were received. */
+  static byte[] bytes(JsonNode message) {
+    return JSON.write(message);
+  }
+
+  /** The compact JSON of a message as text. */
   static String text(JsonNode message) {
     return new String(JSON.write(message), StandardCharsets.UTF_8);
   }
@@ -216,7 +222,7 @@ public final class StreamableHub {
   }
 
   /** The open session with this id, or {@code null}. */
-  public StreamableSession find(String id) {
+  public @Nullable StreamableSession find(@Nullable String id) {
     if (id == null || id.isEmpty() || id.length() > 128) {
       return null;
     }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -76,15 +77,15 @@ public final class StreamableSession implements Transport {
     final boolean acceptsJson;
     final boolean acceptsSse;
     final boolean initialize;
-    final ResponseChannel channel;
-    EventStream stream;
+    final @Nullable ResponseChannel channel;
+    @Nullable EventStream stream;
     /** Whether a stream slot was taken for this exchange and not yet handed to a writer. */
     boolean holdsSlot;
     /** Whether no stream slot was free when one was wanted: the answer stays JSON. */
     boolean jsonOnly;
 
     Exchange(JsonRpcMessage message, Credentials credentials, Principal principal, boolean acceptsJson,
-        boolean acceptsSse, boolean initialize, ResponseChannel channel) {
+        boolean acceptsSse, boolean initialize, @Nullable ResponseChannel channel) {
       this.message = message;
       this.credentials = credentials;
       this.principal = principal;
@@ -92,6 +93,11 @@ public final class StreamableSession implements Transport {
       this.acceptsSse = acceptsSse;
       this.initialize = initialize;
       this.channel = channel;
+    }
+
+    /** The response of a request (a notification's or an answer's exchange, answered 202, has none). */
+    ResponseChannel response() {
+      return Objects.requireNonNull(channel, "a request's exchange has a response");
     }
 
     @Override
@@ -142,8 +148,8 @@ public final class StreamableSession implements Transport {
   /** What the session holds for its client, against its bound. */
   private final OutputBudget budget;
   private int nextStream = 1;
-  private Receiver receiver;
-  private ClientSession client;
+  private @Nullable Receiver receiver;
+  private @Nullable ClientSession client;
   private boolean closed;
   private long lastUsed;
 
@@ -181,17 +187,19 @@ public final class StreamableSession implements Transport {
    * exchange; anything else is an event of the exchange's stream while it waits and can take
    * events, else of the standalone stream.
    */
-  private void answer(Exchange exchange, JsonNode message) throws IOException {
-    String text = StreamableHub.text(message);
+  private void answer(@Nullable Exchange exchange, JsonNode message) throws IOException {
+    // A response answered in JSON is written as these bytes; only an event needs the text.
+    byte[] json = StreamableHub.bytes(message);
     synchronized (this) {
       if (closed) {
         throw new IOException("the HTTP session is closed");
       }
       if (!message.has("method")) {
-        respond(exchange, message, text);
+        respond(exchange, message, json);
         return;
       }
-      makeRoom(text);
+      String text = new String(json, StandardCharsets.UTF_8);
+      makeRoom(text.length());
       if (exchange != null && exchange.acceptsSse && !exchange.jsonOnly && waiting.contains(exchange)
           && event(exchange, text)) {
         return;
@@ -220,13 +228,14 @@ public final class StreamableSession implements Transport {
       for (Exchange exchange : unanswered) {
         hub.exchangeDone();
         releaseSlot(exchange);
-        if (exchange.stream != null) {
-          exchange.stream.finish();
-          exchange.stream.release();
+        EventStream stream = exchange.stream;
+        if (stream != null) {
+          stream.finish();
+          stream.release();
         } else if (exchange.acceptsJson) {
-          exchange.channel.json(200, ended.getBytes(StandardCharsets.UTF_8));
+          exchange.response().json(200, ended.getBytes(StandardCharsets.UTF_8));
         } else {
-          exchange.channel.empty(404);
+          exchange.response().empty(404);
         }
       }
       standalone.close();
@@ -382,26 +391,27 @@ public final class StreamableSession implements Transport {
   }
 
   /** A response from the engine: to the exchange it answers. Holds the lock. */
-  private void respond(Exchange exchange, JsonNode message, String text) {
+  private void respond(@Nullable Exchange exchange, JsonNode message, byte[] json) {
     if (exchange == null || !waiting.remove(exchange)) {
       log.debug("session {}: no exchange waits for the response to id {}", shortId(),
           JsonRpc.idText(message.get("id")));
       return;
     }
     hub.exchangeDone();
-    if (exchange.stream != null || !exchange.acceptsJson) {
-      makeRoom(text);
+    EventStream stream = exchange.stream;
+    if (stream != null || !exchange.acceptsJson) {
+      makeRoom(json.length);
     }
-    if (exchange.stream == null && exchange.acceptsJson) {
+    if (stream == null && exchange.acceptsJson) {
       releaseSlot(exchange);
-      exchange.channel.json(200, text.getBytes(StandardCharsets.UTF_8));
-    } else if (exchange.stream != null || openStream(exchange)) {
-      exchange.stream.append(text);
-      finishStream(exchange);
+      exchange.response().json(200, json);
+    } else if (stream != null || (stream = openStream(exchange)) != null) {
+      stream.append(new String(json, StandardCharsets.UTF_8));
+      finishStream(stream);
     } else {
       // Not reached: an answer that can only be SSE holds its slot from the start. Should it
       // happen, an answer the client may not parse beats one that never comes.
-      exchange.channel.json(200, text.getBytes(StandardCharsets.UTF_8));
+      exchange.response().json(200, json);
     }
     if (exchange.initialize && message.has("error")) {
       // A failed initialize leaves no session behind.
@@ -410,11 +420,11 @@ public final class StreamableSession implements Transport {
   }
 
   /** Ends an exchange's SSE stream after what it holds. Holds the lock. */
-  private void finishStream(Exchange exchange) {
-    exchange.stream.finish();
-    if (!resumable.containsKey(exchange.stream.number)) {
+  private void finishStream(EventStream stream) {
+    stream.finish();
+    if (!resumable.containsKey(stream.number)) {
       // Pushed out of the resumable streams while it waited: nothing can resume it now.
-      exchange.stream.release();
+      stream.release();
     }
   }
 
@@ -429,8 +439,9 @@ public final class StreamableSession implements Transport {
     }
     hub.exchangeDone();
     releaseSlot(exchange);
-    if (exchange.stream != null) {
-      finishStream(exchange);
+    EventStream stream = exchange.stream;
+    if (stream != null) {
+      finishStream(stream);
     } else if (exchange.channel != null) {
       exchange.channel.empty(204);
     }
@@ -441,23 +452,24 @@ public final class StreamableSession implements Transport {
    * be; answers {@code false} (the exchange stays JSON) when no stream slot is free.
    */
   private boolean event(Exchange exchange, String text) {
-    if (exchange.stream == null && !openStream(exchange)) {
+    EventStream stream = exchange.stream != null ? exchange.stream : openStream(exchange);
+    if (stream == null) {
       exchange.jsonOnly = true;
       log.debug("session {}: {} open streams already; request {} is answered in JSON", shortId(),
           Cap.MAX_STREAMS_PER_PRINCIPAL.key(), exchange.message.idText());
       return false;
     }
-    exchange.stream.append(text);
+    stream.append(text);
     return true;
   }
 
   /**
-   * Switches an exchange's answer to SSE, with the slot taken for it or a new one; answers
-   * {@code false} when no slot is free (never for an exchange that holds one).
+   * Switches an exchange's answer to SSE, with the slot taken for it or a new one: its stream, or
+   * {@code null} when no slot is free (never for an exchange that holds one).
    */
-  private boolean openStream(Exchange exchange) {
+  private @Nullable EventStream openStream(Exchange exchange) {
     if (!exchange.holdsSlot && !hub.streamOpened(principalId, false)) {
-      return false;
+      return null;
     }
     // The slot now belongs to the writer, which gives it back when its connection ends.
     exchange.holdsSlot = false;
@@ -478,9 +490,10 @@ public final class StreamableSession implements Transport {
       }
     }
     exchange.stream = stream;
-    exchange.channel.openEventStream();
-    stream.attach(writer(exchange.channel, stream), -1, primes());
-    return true;
+    ResponseChannel response = exchange.response();
+    response.openEventStream();
+    stream.attach(writer(response, stream), -1, primes());
+    return stream;
   }
 
   private EventStream stream(int number) {
@@ -522,8 +535,8 @@ public final class StreamableSession implements Transport {
    * drops the connection that holds the most unwritten output. What is left over the bound then
    * is this event alone (a message larger than the bound is still delivered). Holds the lock.
    */
-  private void makeRoom(String json) {
-    long size = json.length() + 32L;
+  private void makeRoom(int length) {
+    long size = length + 32L;
     if (budget.fits(size)) {
       return;
     }
@@ -557,8 +570,9 @@ public final class StreamableSession implements Transport {
   private List<EventStream> liveStreams() {
     List<EventStream> streams = new ArrayList<>(resumable.values());
     for (Exchange exchange : waiting) {
-      if (exchange.stream != null && !streams.contains(exchange.stream)) {
-        streams.add(exchange.stream);
+      EventStream stream = exchange.stream;
+      if (stream != null && !streams.contains(stream)) {
+        streams.add(stream);
       }
     }
     streams.add(standalone);

@@ -10,4 +10,7 @@
  * {@link dev.sentinel.mcp.streamable.ResponseChannel}. {@code sentinel http}'s Jetty handler is
  * such an adapter; the tests of this package use an in-memory one.
  */
+@NullMarked
 package dev.sentinel.mcp.streamable;
+
+import org.jspecify.annotations.NullMarked;
