@@ -958,6 +958,11 @@ public final class McpGateway implements AutoCloseable {
           toStatelessLoggers(upstream, params.path("level").asString(""), notification.raw());
         }
         break;
+      case "notifications/tasks":
+        // The Tasks extension's status notifications name tasks by the backend's ids, which no
+        // client may see: not relayed (clients poll tasks/get, which the extension allows).
+        log.debug("dropped {} from backend {}", method, upstream.label());
+        break;
       default:
         // Notifications Sentinel does not know: to the sessions the connection belongs to only.
         if (upstream.owner() == null) {

@@ -185,7 +185,8 @@ final class Router {
    * ({@code tools}, {@code prompts}, {@code resources}) only when the principal's first page of
    * that list has something in it, so a principal learns nothing of what it may not use; the
    * instructions of the backends whose tools or prompts it sees; {@code completions} and
-   * {@code logging} when such a backend offers them. Without {@code listChanged} and
+   * {@code logging} when such a backend offers them, and the Tasks extension when such a backend
+   * declares it and Sentinel relays its tasks ({@link Backend#relaysTasks}). Without {@code listChanged} and
    * {@code subscribe}: Sentinel does not serve {@code subscriptions/listen} yet. A gateway started
    * in the background shows {@code tools}, {@code prompts} and {@code resources} while a backend
    * has not come up.

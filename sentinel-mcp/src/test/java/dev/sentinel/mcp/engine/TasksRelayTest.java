@@ -304,6 +304,22 @@ class TasksRelayTest {
   }
 
   @Test
+  void aBackendsTaskStatusNotification_naming_itsOwnId_neverReachesAClient() {
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    client.initialize();
+    client.call("tools/call", NODES.objectNode().put("name", "alpha__greet"));
+
+    alpha.send(JsonRpc.notification("notifications/tasks",
+        NODES.objectNode().put("taskId", "alpha-task-1").put("status", "completed")));
+    alpha.send(JsonRpc.notification("notifications/custom", NODES.objectNode().put("after", true)));
+    dev.sentinel.core.testing.Conditions.await("the notification sent after it arrives",
+        () -> !client.notifications("notifications/custom").isEmpty());
+
+    assertThat(client.notifications("notifications/tasks")).isEmpty();
+  }
+
+  @Test
   void aBackendWithoutTheExtension_isNeverShownToHaveIt_andTheV1MethodsAreNotFound() {
     beta.modern = true;
     fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(beta), GatewayFixture.twoPrincipals(), builder -> {});
