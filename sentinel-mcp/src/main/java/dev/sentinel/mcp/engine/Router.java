@@ -1206,7 +1206,7 @@ final class Router {
     } catch (PeerError e) {
       if (reserved) {
         gateway.tasks().release(owner);
-      } else if (taskable && e.error().path("code").asInt(0) == ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code()) {
+      } else if (taskable && missesTasks(e.error())) {
         // Sent without the extension because the principal is at its bound: say so.
         throw new RefusedException(Refusal.of(Outcome.LIMITED, List.of(TASKS_BOUND_RULE), "too many live tasks: at most "
             + gateway.tasks().perPrincipal() + " per principal; wait for one to end or cancel one (tasks/cancel)"));
@@ -1228,7 +1228,7 @@ final class Router {
     JsonNode backendId = result.get("taskId");
     if (!reserved || backendId == null || !backendId.isString() || backendId.stringValue().isEmpty()) {
       if (backendId != null && backendId.isString()) {
-        cancelStray(upstream, backendId.stringValue(), declared);
+        cancelStray(upstream, backendId.stringValue());
       }
       if (reserved) {
         gateway.tasks().release(owner);
@@ -1251,6 +1251,13 @@ final class Router {
   /** What an operation on a task that does not exist, expired or is another's is answered. */
   static final String UNKNOWN_TASK = "unknown task: no task of yours has this taskId (it may have expired)";
 
+  /** Whether a backend's error is {@code -32021} for the Tasks extension (or for no capability it names). */
+  private static boolean missesTasks(JsonNode error) {
+    JsonNode required = error.path("data").path("requiredCapabilities");
+    return error.path("code").asInt(0) == ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code()
+        && (required.isMissingNode() || required.path("extensions").has(Tasks.EXTENSION));
+  }
+
   /** Whether declared client capabilities name the Tasks extension. */
   static boolean declaresTasks(JsonNode declared) {
     return declared != null && declared.path("extensions").has(Tasks.EXTENSION);
@@ -1266,7 +1273,7 @@ final class Router {
   }
 
   /** Cancels, without waiting, a task a backend created where none was allowed: nobody would ever see it end. */
-  private void cancelStray(Upstream upstream, String backendId, JsonNode declared) {
+  private void cancelStray(Upstream upstream, String backendId) {
     try {
       ObjectNode capabilities = NODES.objectNode();
       capabilities.putObject("extensions").putObject(Tasks.EXTENSION);

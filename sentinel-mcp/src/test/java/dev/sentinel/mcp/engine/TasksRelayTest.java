@@ -255,6 +255,24 @@ class TasksRelayTest {
   }
 
   @Test
+  void atTheBound_aBackendsMissingCapabilityForSomethingElse_reachesTheClientUnchanged() {
+    start(builder -> builder.maxTasksPerPrincipal(1));
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    alpha.handlers.put("tools/call", request -> {
+      ObjectNode data = NODES.objectNode();
+      data.putObject("requiredCapabilities").putObject("sampling");
+      return JsonRpc.error(request.id(), ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code(), "needs sampling", data);
+    });
+
+    JsonRpcMessage answer = alice.call("tools/call", taskCall("alpha__slow"));
+
+    assertThat(answer.error().path("code").asInt()).as("%s", answer.raw())
+        .isEqualTo(ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code());
+    assertThat(answer.error().path("message").asString()).isEqualTo("needs sampling");
+  }
+
+  @Test
   void anExpiredTask_isAnUnknownTask() {
     start(builder -> {});
     ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
