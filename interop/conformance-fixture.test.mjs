@@ -2,12 +2,14 @@
 // server) against the official conformance suite directly, no Sentinel in between: served over
 // Streamable HTTP, it passes every scenario of the 0.1.16 active suite (2025-era clients:
 // initialize and sessions) and every scenario the 0.2.0 alpha scores for MCP 2026-07-28
-// (`--requirements 2026-07-28`), the ten multi round-trip (MRTR) scenarios included. So when a
-// scenario fails through `sentinel http` fronting this fixture, the gateway is the cause.
+// (`--requirements 2026-07-28`), the ten multi round-trip (MRTR) scenarios included, and the
+// Tasks extension's ten `tasks-*` scenarios (not scored: an extension). So when a scenario fails
+// through `sentinel http` fronting this fixture, the gateway is the cause.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   startFixture2026Http, runConformance, resultTable, unscoredScenarios, withProcess, scenarioFailures as failuresOf,
+  assertTasksPass,
 } from "./lib/harness.mjs";
 
 const againstFixture = (body) => withProcess(startFixture2026Http, body);
@@ -63,7 +65,8 @@ test("the 2026 fixture passes every scored MCP 2026-07-28 scenario directly, MRT
   const pending = [...unscored].filter(([, kind]) => kind === "pending").map(([n]) => n);
   assert.ok(pending.length > 0, "some pending scenarios ran");
   assert.deepEqual(failuresOf(run, pending), []);
-  // The Tasks extension (`tasks-*`, not scored) is not served by this fixture.
+  // The Tasks extension (`tasks-*`, not scored: an extension) is served, and every scenario passes.
+  assertTasksPass(run, unscored);
 });
 
 /** One stateless 2026-07-28 request to `url`, as a client of that revision sends it; the JSON-RPC answer. */

@@ -5,7 +5,8 @@
 // With the suite's 0.2.0 alpha, `--requirements 2026-07-28` through `sentinel http` fronting the
 // dual-era fixture (fixtures/conformance-server-2026.mjs, on the TypeScript SDK 2.x server, which
 // Sentinel reaches at 2026-07-28): every scored scenario passes, the multi round-trip ones
-// included (the fixture's own input_required results, relayed), and the pending ones too.
+// included (the fixture's own input_required results, relayed), and the pending ones too, and
+// the Tasks extension's tasks-* scenarios (not scored) pass as well.
 // The suite cannot send credentials, so these gateways map requests without credentials to a
 // principal (`server.anonymous`); wrong credentials are still refused (http-sdk.test.mjs).
 import { test } from "node:test";
@@ -13,6 +14,7 @@ import assert from "node:assert/strict";
 import {
   fixture, fixture2026, everything, workDir, writeGatewayConfig, startGateway, startEverythingHttp,
   startFixture2026Http, runConformance, listedScenarios, resultTable, withProcess, unscoredScenarios, scenarioFailures as failuresOf,
+  assertTasksPass,
 } from "./lib/harness.mjs";
 
 function gatewayFronting(name, args) {
@@ -65,7 +67,9 @@ for (const transport of ["stdio", "Streamable HTTP"]) {
     const pending = [...unscored].filter(([, kind]) => kind === "pending").map(([n]) => n);
     assert.ok(pending.length > 0, "some pending scenarios ran");
     assert.deepEqual(failuresOf(run, pending), []);
-    // The Tasks extension (`tasks-*`) is not scored and not served: Sentinel does not relay tasks yet.
+    // The Tasks extension (`tasks-*`, not scored: an extension): relayed under the gateway's own
+    // task ids, every scenario passes (tasks-status-notifications is skipped by the suite itself).
+    assertTasksPass(run, unscored);
   });
 }
 

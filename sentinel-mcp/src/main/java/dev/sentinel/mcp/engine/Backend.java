@@ -393,6 +393,15 @@ final class Backend {
     return capabilities != null && capabilities.has(capability);
   }
 
+  /**
+   * Whether the gateway relays the Tasks extension's tasks of this backend: it speaks MCP
+   * 2026-07-28 and declared {@code capabilities.extensions["io.modelcontextprotocol/tasks"]}.
+   */
+  synchronized boolean relaysTasks() {
+    return revision == McpRevision.V2026_07_28 && capabilities != null
+        && capabilities.path("extensions").has(Tasks.EXTENSION);
+  }
+
   /** A sub-capability flag, such as {@code resources.subscribe}. */
   synchronized boolean has(String capability, String flag) {
     return capabilities != null && capabilities.path(capability).path(flag).asBoolean(false);

@@ -225,6 +225,17 @@ final class InputRequests {
     return answers;
   }
 
+  /**
+   * Decides a question a task of the Tasks extension asks (its {@code tasks/get} shows it in
+   * {@code inputRequests}) before the client is shown it, as a relayed question is decided.
+   *
+   * @throws RefusedException when the policy refuses it
+   */
+  void governTaskQuestion(ClientSession session, InFlight work, Upstream upstream, Question question)
+      throws Exception {
+    govern(session, work, upstream, question, ignored -> question.params());
+  }
+
   /** One question as the pipeline decides it: the backend's request to the client, with its answer as result. */
   private JsonNode govern(ClientSession session, InFlight work, Upstream upstream, Question question,
       dev.sentinel.core.Invoker<JsonNode> invoker) throws Exception {

@@ -101,7 +101,8 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p><b>Bounds.</b> Per session, {@code maxPendingRequests} requests in flight; per principal,
  * across its sessions, {@code maxInFlightPerPrincipal}; per isolated backend, its options'
- * connection bounds. Refusals name the bound.
+ * connection bounds; per principal, {@code maxTasksPerPrincipal} live tasks of the Tasks
+ * extension. Refusals name the bound.
  *
  * <p>A backend connection that closes is marked down, its in-flight requests fail with
  * {@code -32603}, the clients it serves are told its lists changed, and it is reconnected with
@@ -129,6 +130,7 @@ public final class McpGateway implements AutoCloseable {
   private final Duration restartMin;
   private final Duration restartMax;
   private final int maxPendingRequests;
+  private final Tasks tasks;
   private final int maxInFlightPerPrincipal;
   private final String serverName;
   private final String serverVersion;
@@ -181,6 +183,7 @@ public final class McpGateway implements AutoCloseable {
     this.restartMax = builder.restartMax;
     this.maxPendingRequests = builder.maxPendingRequests;
     this.maxInFlightPerPrincipal = builder.maxInFlightPerPrincipal;
+    this.tasks = new Tasks(builder.maxTasksPerPrincipal, builder.clock::nanoTime);
     this.serverName = builder.serverName;
     this.serverVersion = builder.serverVersion;
     this.clock = builder.clock;
@@ -695,6 +698,11 @@ public final class McpGateway implements AutoCloseable {
     return restartMax;
   }
 
+  /** The tasks of the Tasks extension that backends created for this gateway's clients. */
+  Tasks tasks() {
+    return tasks;
+  }
+
   int maxPendingRequests() {
     return maxPendingRequests;
   }
@@ -949,6 +957,11 @@ public final class McpGateway implements AutoCloseable {
           toOwners(upstream, notification.raw());
           toStatelessLoggers(upstream, params.path("level").asString(""), notification.raw());
         }
+        break;
+      case "notifications/tasks":
+        // The Tasks extension's status notifications name tasks by the backend's ids, which no
+        // client may see: not relayed (clients poll tasks/get, which the extension allows).
+        log.debug("dropped {} from backend {}", method, upstream.label());
         break;
       default:
         // Notifications Sentinel does not know: to the sessions the connection belongs to only.
@@ -1349,6 +1362,7 @@ public final class McpGateway implements AutoCloseable {
     private Duration startTimeout = Duration.ofSeconds(30);
     private Duration probePatience = Upstream.PROBE_PATIENCE;
     private int maxPendingRequests = 256;
+    private int maxTasksPerPrincipal = Tasks.DEFAULT_PER_PRINCIPAL;
     private int maxInFlightPerPrincipal = 32;
     private Duration restartMin = Duration.ofMillis(500);
     private Duration restartMax = Duration.ofSeconds(30);
@@ -1473,6 +1487,20 @@ public final class McpGateway implements AutoCloseable {
     /** How long the {@code server/discover} probe is waited on before {@code initialize} is sent too (tests). */
     Builder probePatience(Duration patience) {
       this.probePatience = positive(patience, "probePatience");
+      return this;
+    }
+
+    /**
+     * Live tasks of the Tasks extension ({@code io.modelcontextprotocol/tasks}) one principal may
+     * hold: created through the gateway and not yet seen to end nor expired. A call that could
+     * create one more is sent without the extension (a tool that needs a task is then refused
+     * with {@code -32014}, naming the bound). 32 by default.
+     */
+    public Builder maxTasksPerPrincipal(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxTasksPerPrincipal must be at least 1, was " + max);
+      }
+      this.maxTasksPerPrincipal = max;
       return this;
     }
 

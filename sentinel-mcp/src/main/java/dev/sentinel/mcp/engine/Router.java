@@ -161,6 +161,11 @@ final class Router {
             : discover(session, request, work);
       case "subscriptions/listen":
         return listen(session, request, work, params);
+      case "tasks/get":
+      case "tasks/update":
+      case "tasks/cancel":
+        // tasks/result and tasks/list are v1 methods the extension removed: -32601 below.
+        return task(session, request, work, params);
       default:
         return JsonRpc.methodNotFound(request.id(), request.method());
     }
@@ -180,7 +185,8 @@ final class Router {
    * ({@code tools}, {@code prompts}, {@code resources}) only when the principal's first page of
    * that list has something in it, so a principal learns nothing of what it may not use; the
    * instructions of the backends whose tools or prompts it sees; {@code completions} and
-   * {@code logging} when such a backend offers them. Without {@code listChanged} and
+   * {@code logging} when such a backend offers them, and the Tasks extension when such a backend
+   * declares it and Sentinel relays its tasks ({@link Backend#relaysTasks}). Without {@code listChanged} and
    * {@code subscribe}: Sentinel does not serve {@code subscriptions/listen} yet. A gateway started
    * in the background shows {@code tools}, {@code prompts} and {@code resources} while a backend
    * has not come up.
@@ -225,9 +231,12 @@ final class Router {
     List<String> instructions = new java.util.ArrayList<>();
     boolean completions = false;
     boolean logging = false;
+    boolean tasks = false;
     for (Backend backend : seen) {
       completions |= backend.has("completions") && (capabilities.has("prompts") || capabilities.has("resources"));
       logging |= backend.has("logging");
+      // Only a 2026-07-28 backend's tasks are relayed, and only to a principal who sees its tools.
+      tasks |= backend.relaysTasks() && capabilities.has("tools");
       String text = backend.instructions();
       if (text != null && !text.isBlank()) {
         instructions.add(backends.size() == 1 ? text : backend.name + ": " + text);
@@ -238,6 +247,9 @@ final class Router {
     }
     if (logging) {
       capabilities.putObject("logging");
+    }
+    if (tasks) {
+      capabilities.putObject("extensions").putObject(Tasks.EXTENSION);
     }
     if (!instructions.isEmpty()) {
       result.put("instructions", String.join("\n\n", instructions));
@@ -1181,6 +1193,214 @@ final class Router {
    */
   private ObjectNode forwardModern(ClientSession session, InFlight work, Upstream upstream, String method,
       ObjectNode params, boolean relayed) throws Exception {
+    JsonNode declared = work.stateless != null ? work.stateless.capabilities() : session.capabilities();
+    String owner = session.owner() == null ? null : session.ownerId();
+    // A stateless client's call may create a task when both ends declare the extension and the
+    // principal has room for one more; the slot is held while the call is out.
+    boolean taskable = Request.TOOLS_CALL.equals(method) && work.stateless != null && owner != null
+        && work.governed != null && declaresTasks(declared) && upstream.backend.relaysTasks();
+    boolean reserved = taskable && gateway.tasks().reserve(owner);
+    ObjectNode response;
+    try {
+      response = forwardModern(session, work, upstream, method, params, relayed, declared, reserved);
+    } catch (PeerError e) {
+      if (reserved) {
+        gateway.tasks().release(owner);
+      } else if (taskable && missesTasks(e.error())) {
+        // Sent without the extension because the principal is at its bound: say so.
+        throw new RefusedException(Refusal.of(Outcome.LIMITED, List.of(TASKS_BOUND_RULE), "too many live tasks: at most "
+            + gateway.tasks().perPrincipal() + " per principal; wait for one to end or cancel one (tasks/cancel)"));
+      }
+      throw e;
+    } catch (Exception | Error e) {
+      if (reserved) {
+        gateway.tasks().release(owner);
+      }
+      throw e;
+    }
+    JsonNode result = response.get("result");
+    if (!(result instanceof ObjectNode) || !"task".equals(result.path("resultType").asString(""))) {
+      if (reserved) {
+        gateway.tasks().release(owner);
+      }
+      return response;
+    }
+    JsonNode backendId = result.get("taskId");
+    if (!reserved || backendId == null || !backendId.isString() || backendId.stringValue().isEmpty()) {
+      if (backendId != null && backendId.isString()) {
+        cancelStray(upstream, backendId.stringValue());
+      }
+      if (reserved) {
+        gateway.tasks().release(owner);
+      }
+      throw PeerError.of(ErrorCode.INTERNAL_ERROR, "backend " + upstream.backend.name
+          + (reserved ? " answered a task without a taskId" : " created a task this call did not allow"));
+    }
+    JsonNode ttl = result.path("ttlMs");
+    Tasks.Task task = gateway.tasks().bind(owner, upstream.backend, backendId.stringValue(), work.governed.name(),
+        ttl.isIntegralNumber() ? ttl.asLong() : null);
+    ObjectNode copy = response.deepCopy();
+    ((ObjectNode) copy.get("result")).put("taskId", task.id());
+    return copy;
+  }
+
+  /** The rule a refusal names when a principal holds as many live tasks as it may. */
+  static final String TASKS_BOUND_RULE = "max_tasks";
+  /** The rule an operation on a task that is not the caller's is refused by, in the audit trail. */
+  static final String TASKS_RULE = "tasks";
+  /** What an operation on a task that does not exist, expired or is another's is answered. */
+  static final String UNKNOWN_TASK = "unknown task: no task of yours has this taskId (it may have expired)";
+
+  /** Whether a backend's error is {@code -32021} for the Tasks extension (or for no capability it names). */
+  private static boolean missesTasks(JsonNode error) {
+    JsonNode required = error.path("data").path("requiredCapabilities");
+    return error.path("code").asInt(0) == ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code()
+        && (required.isMissingNode() || required.path("extensions").has(Tasks.EXTENSION));
+  }
+
+  /** Whether declared client capabilities name the Tasks extension. */
+  static boolean declaresTasks(JsonNode declared) {
+    return declared != null && declared.path("extensions").has(Tasks.EXTENSION);
+  }
+
+  /** The capabilities relayed to a backend, with the client's declaration of the Tasks extension. */
+  private static JsonNode withTasks(JsonNode relayed, JsonNode declared) {
+    ObjectNode copy = (ObjectNode) relayed.deepCopy();
+    ObjectNode extensions = copy.get("extensions") instanceof ObjectNode ? (ObjectNode) copy.get("extensions")
+        : copy.putObject("extensions");
+    extensions.set(Tasks.EXTENSION, declared.path("extensions").path(Tasks.EXTENSION).deepCopy());
+    return copy;
+  }
+
+  /** Cancels, without waiting, a task a backend created where none was allowed: nobody would ever see it end. */
+  private void cancelStray(Upstream upstream, String backendId) {
+    try {
+      ObjectNode capabilities = NODES.objectNode();
+      capabilities.putObject("extensions").putObject(Tasks.EXTENSION);
+      upstream.request("tasks/cancel", upstream.stamped(NODES.objectNode().put("taskId", backendId), capabilities, null),
+          gateway.requestTimeout());
+    } catch (BackendFailure e) {
+      log.debug("cancelling a stray task at {} failed: {}", upstream.backend.name, e.getMessage());
+    }
+  }
+
+  /**
+   * {@code tasks/get}, {@code tasks/update} and {@code tasks/cancel} of a stateless client that
+   * declared the Tasks extension: the task must be one the gateway bound to this principal (an
+   * unknown, expired or another principal's id is answered alike, {@code -32602}, and the probe
+   * recorded); the operation is then decided by the policy as a call of its own method on the
+   * task's backend and tool, and sent to that backend under the backend's id. An older client
+   * never had these methods ({@code -32601}).
+   */
+  private ObjectNode task(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+    if (work.stateless == null) {
+      return JsonRpc.methodNotFound(request.id(), request.method());
+    }
+    if (!declaresTasks(work.stateless.capabilities())) {
+      ObjectNode data = NODES.objectNode();
+      data.putObject("requiredCapabilities").putObject("extensions").putObject(Tasks.EXTENSION);
+      return JsonRpc.error(request.id(), ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY.code(),
+          "Missing required client capability: extensions." + Tasks.EXTENSION + " (declare it in _meta."
+              + StatelessMeta.CLIENT_CAPABILITIES + ")", data);
+    }
+    JsonNode id = params.path("taskId");
+    if (!id.isString()) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.taskId must be a string");
+    }
+    JsonNode answers = params.get("inputResponses");
+    if ("tasks/update".equals(request.method()) && !(answers instanceof ObjectNode)) {
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.inputResponses must be an object");
+    }
+    Tasks.Task task = session.owner() == null ? null : gateway.tasks().find(id.stringValue(), session.ownerId());
+    if (task == null) {
+      sentinel.refuse(call(session, work, request, new Request(request.method(), null, null, null)),
+          Refusal.of(Outcome.DENIED, List.of(TASKS_RULE), UNKNOWN_TASK));
+      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, UNKNOWN_TASK);
+    }
+    Request governed = new Request(request.method(), task.backend().name, task.tool(), null);
+    return govern(session, work, request, governed, () -> forwardTask(session, work, task, request.method(), answers));
+  }
+
+  /** Sends a task operation to the task's backend under its own id, and its answer back under the gateway's. */
+  private ObjectNode forwardTask(ClientSession session, InFlight work, Tasks.Task task, String method, JsonNode answers)
+      throws Exception {
+    Upstream upstream = task.backend().upstreamFor(session);
+    if (!upstream.modern() || !task.backend().relaysTasks()) {
+      // Restarted as an older server, or without the extension: the task is gone with the old one.
+      gateway.tasks().forget(task.id());
+      throw PeerError.of(ErrorCode.INVALID_PARAMS, UNKNOWN_TASK);
+    }
+    ObjectNode sent = NODES.objectNode().put("taskId", task.backendId());
+    if ("tasks/update".equals(method)) {
+      // Answers only to the questions the client was shown (and the policy allowed), as objects.
+      ObjectNode passed = sent.putObject("inputResponses");
+      for (java.util.Map.Entry<String, JsonNode> answer : answers.properties()) {
+        if (gateway.tasks().wasAsked(task.id(), answer.getKey())) {
+          if (!answer.getValue().isObject()) {
+            throw PeerError.of(ErrorCode.INVALID_PARAMS, "inputResponses." + answer.getKey() + " must be an object");
+          }
+          passed.set(answer.getKey(), answer.getValue());
+        }
+      }
+    }
+    JsonNode declared = work.stateless.capabilities();
+    ObjectNode response;
+    try {
+      response = exchange(session, work, upstream, method,
+          upstream.stamped(sent, withTasks(relayable(declared, true), declared), work.stateless.logLevel()));
+    } catch (PeerError e) {
+      if (e.error().path("code").asInt(0) == ErrorCode.INVALID_PARAMS.code()) {
+        // The backend no longer knows it (expired there): nor does the gateway, and its id stays hidden.
+        gateway.tasks().forget(task.id());
+        throw PeerError.of(ErrorCode.INVALID_PARAMS, UNKNOWN_TASK);
+      }
+      throw new PeerError(hidden(e.error(), task, method));
+    }
+    JsonNode result = response.get("result");
+    if (!(result instanceof ObjectNode)) {
+      throw PeerError.of(ErrorCode.INTERNAL_ERROR, "backend " + task.backend().name + " answered " + method
+          + " without a result object");
+    }
+    ObjectNode answer = ((ObjectNode) result).deepCopy();
+    if (answer.has("taskId")) {
+      answer.put("taskId", task.id());
+    }
+    if ("tasks/get".equals(method)) {
+      gateway.tasks().status(task.id(), answer.path("status").asString(""));
+      if (answer.path("inputRequests").isObject() && !answer.path("inputRequests").isEmpty()) {
+        // Each question is decided once, when the client is first shown it; a refused one refuses the poll.
+        List<InputRequests.Question> questions = InputRequests.questions(task.backend().name, answer);
+        List<InputRequests.Question> fresh = new java.util.ArrayList<>();
+        for (InputRequests.Question question : questions) {
+          if (!gateway.tasks().wasAsked(task.id(), question.key())) {
+            fresh.add(question);
+          }
+        }
+        for (InputRequests.Question question : fresh) {
+          inputs.governTaskQuestion(session, work, upstream, question);
+        }
+        gateway.tasks().firstAsked(task.id(), fresh.stream().map(InputRequests.Question::key).toList());
+      }
+    }
+    ObjectNode copy = response.deepCopy();
+    copy.set("result", answer);
+    return copy;
+  }
+
+  /** The backend's error, or one with its code alone when it names the task by the backend's own id. */
+  private static JsonNode hidden(JsonNode error, Tasks.Task task, String method) {
+    if (!error.toString().contains(task.backendId())) {
+      return error;
+    }
+    ObjectNode plain = NODES.objectNode();
+    plain.set("code", error.path("code").isIntegralNumber() ? error.get("code")
+        : NODES.numberNode(ErrorCode.INTERNAL_ERROR.code()));
+    plain.put("message", "backend " + task.backend().name + " refused " + method + " for task " + task.id());
+    return plain;
+  }
+
+  private ObjectNode forwardModern(ClientSession session, InFlight work, Upstream upstream, String method,
+      ObjectNode params, boolean relayed, JsonNode declared, boolean tasks) throws Exception {
     if ("resources/subscribe".equals(method) || "resources/unsubscribe".equals(method)) {
       // 2026-07-28 has no such methods: the resource joins the connection's subscriptions/listen.
       upstream.subscription(params.path("uri").asString(""), "resources/subscribe".equals(method));
@@ -1192,8 +1412,10 @@ final class Router {
       sent = continued(base, inputs.open(params.get("requestState"), params.get("inputResponses"),
           session.owner() == null || work.governed == null ? null : binding(session.owner(), work.governed)));
     }
-    JsonNode capabilities = relayable(work.stateless != null ? work.stateless.capabilities() : session.capabilities(),
-        work.stateless != null || session.revision().supportsElicitation());
+    JsonNode capabilities = relayable(declared, work.stateless != null || session.revision().supportsElicitation());
+    if (tasks) {
+      capabilities = withTasks(capabilities, declared);
+    }
     String level = work.stateless != null ? work.stateless.logLevel()
         : session.logLevel() == null ? null : session.logLevel().path("level").asString(null);
     for (int round = 1; ; round++) {
@@ -1245,8 +1467,8 @@ final class Router {
 
   /**
    * What a 2026-07-28 backend may ask the client of a request: the client's elicitation (when its
-   * revision has it), sampling and roots, and its extensions but Tasks (which the gateway does
-   * not relay: a task's later requests would find no route).
+   * revision has it), sampling and roots, and its extensions but Tasks, which is added back
+   * ({@link #withTasks}) only where the gateway relays a task's later requests.
    */
   private static ObjectNode relayable(JsonNode declared, boolean elicitation) {
     ObjectNode capabilities = NODES.objectNode();
@@ -1265,8 +1487,8 @@ final class Router {
     return capabilities;
   }
 
-  /** The Tasks extension's identifier: not relayed yet. */
-  static final String TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
+  /** The Tasks extension's identifier. */
+  static final String TASKS_EXTENSION = Tasks.EXTENSION;
 
   /** Sends one request to a backend and waits for its answer, routing its progress to the client. */
   private ObjectNode exchange(ClientSession session, InFlight work, Upstream upstream, String method, ObjectNode params)

@@ -48,7 +48,7 @@ public final class StatelessMeta {
   /** What a stateless client may call through Sentinel. */
   static final Set<String> SERVED = Set.of("server/discover", "tools/list", "tools/call", "prompts/list",
       "prompts/get", "resources/list", "resources/templates/list", "resources/read", "completion/complete",
-      "subscriptions/listen");
+      "subscriptions/listen", "tasks/get", "tasks/update", "tasks/cancel");
 
   /** The {@code _meta} key that ties a notification to the {@code subscriptions/listen} request it answers. */
   public static final String SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";

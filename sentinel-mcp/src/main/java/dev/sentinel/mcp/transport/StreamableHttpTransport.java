@@ -259,8 +259,8 @@ public final class StreamableHttpTransport implements Transport {
   private static final String STATELESS_VERSION = "io.modelcontextprotocol/protocolVersion";
 
   /**
-   * The {@code Mcp-Name} header of an MCP 2026-07-28 request: the tool or prompt name, or the
-   * resource URI, as is when it is visible ASCII, else in the {@code =?base64?...?=} form;
+   * The {@code Mcp-Name} header of an MCP 2026-07-28 request: the tool or prompt name, the
+   * resource URI, or the task id of the Tasks extension's {@code tasks/*}, as is when it is visible ASCII, else in the {@code =?base64?...?=} form;
    * {@code null} for other methods.
    */
   static String mirroredName(String method, JsonNode params) {
@@ -272,6 +272,11 @@ public final class StreamableHttpTransport implements Transport {
         break;
       case "resources/read":
         value = params.path("uri");
+        break;
+      case "tasks/get":
+      case "tasks/update":
+      case "tasks/cancel":
+        value = params.path("taskId");
         break;
       default:
         return null;

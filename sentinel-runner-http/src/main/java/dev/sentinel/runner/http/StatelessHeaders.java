@@ -14,8 +14,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The request headers MCP 2026-07-28 mirrors from the body ({@code MCP-Protocol-Version},
- * {@code Mcp-Method}, and {@code Mcp-Name} for {@code tools/call}, {@code resources/read} and
- * {@code prompts/get}), checked against the body: each must be there once and say what the body
+ * {@code Mcp-Method}, and {@code Mcp-Name} for {@code tools/call}, {@code resources/read},
+ * {@code prompts/get} and the Tasks extension's {@code tasks/get}, {@code tasks/update} and
+ * {@code tasks/cancel}), checked against the body: each must be there once and say what the body
  * says, after decoding the {@code =?base64?...?=} form. A refusal is {@code -32020} (HTTP 400).
  *
  * <p>The headers are only ever compared, never used: routing and the policy read the body, so
@@ -78,6 +79,11 @@ final class StatelessHeaders {
         return "name";
       case "resources/read":
         return "uri";
+      case "tasks/get":
+      case "tasks/update":
+      case "tasks/cancel":
+        // The Tasks extension's Streamable HTTP binding: Mcp-Name mirrors params.taskId.
+        return "taskId";
       default:
         return null;
     }

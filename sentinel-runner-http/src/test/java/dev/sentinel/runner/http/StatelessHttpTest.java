@@ -405,6 +405,34 @@ class StatelessHttpTest {
   }
 
   @Test
+  void taskOperations_mirrorTheirTaskIdInMcpName_andATaskNotTheCallers_isAnUnknownTask() {
+    ObjectNode get = body(21, "tasks/get", Client.JSON.createObjectNode().put("taskId", "sentinel-task-forged"), VERSION);
+    ((ObjectNode) get.path("params").path("_meta").path("io.modelcontextprotocol/clientCapabilities"))
+        .putObject("extensions").putObject("io.modelcontextprotocol/tasks");
+
+    HttpResponse<String> mismatched = post(get, "MCP-Protocol-Version", VERSION, "Mcp-Method", "tasks/get",
+        "Mcp-Name", "sentinel-task-other");
+    HttpResponse<String> missing = post(get, "MCP-Protocol-Version", VERSION, "Mcp-Method", "tasks/get");
+    HttpResponse<String> matching = post(get, "MCP-Protocol-Version", VERSION, "Mcp-Method", "tasks/get",
+        "Mcp-Name", "sentinel-task-forged");
+
+    for (HttpResponse<String> refused : List.of(mismatched, missing)) {
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      assertThat(json(refused).path("error").path("code").asInt()).isEqualTo(-32020);
+    }
+    assertThat(json(matching).path("error").path("code").asInt()).as(matching.body()).isEqualTo(-32602);
+    assertThat(json(matching).path("error").path("message").asString()).startsWith("unknown task");
+    assertThat(refusedWith("Mcp-Name header does not match params.taskId")).isNotEmpty();
+    // The extension's second revision removed these: not found, as any method Sentinel does not serve.
+    for (String method : List.of("tasks/result", "tasks/list")) {
+      HttpResponse<String> response = post(body(22, method, null, VERSION),
+          "MCP-Protocol-Version", VERSION, "Mcp-Method", method);
+      assertThat(response.statusCode()).as(method).isEqualTo(404);
+      assertThat(json(response).path("error").path("code").asInt()).as(method).isEqualTo(-32601);
+    }
+  }
+
+  @Test
   void legacyRequestWithoutSession_getsWhatItGotBefore() {
     HttpResponse<String> response = new Client(endpoint(), fixture.alice.secret())
         .post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
