@@ -1039,13 +1039,13 @@ public final class AuditDispatcher implements AutoCloseable {
     /**
      * Sets the period at which a busy writer looks at its queue; default zero (each event wakes
      * its writer). When an event comes within half of this period of the writer's last batch,
-     * the writer stops waiting to be woken: it parks for a period, writes what came
-     * meanwhile, and so on until a period brings nothing. Recording an event then wakes no thread, which is most of
-     * what an audit event costs a busy gateway on a small machine (BENCHMARKS.md); an event
-     * recorded asynchronously reaches its sinks up to this much later while the writer polls. An
-     * event that comes after a longer gap wakes the writer at once, as without it. Durable
-     * events, full batches, {@link AuditDispatcher#flush} and {@link AuditDispatcher#close} end a
-     * period early.
+     * the writer stops waiting to be woken: it parks for a period, writes what came meanwhile,
+     * and so on until a period brings nothing. Recording an event then wakes no thread, which is
+     * most of what an audit event costs a busy gateway on a small machine (BENCHMARKS.md); an
+     * event recorded asynchronously reaches its sinks up to this much later while the writer
+     * polls. An event that comes after a longer gap wakes the writer at once, as without it.
+     * Durable events, full batches, {@link AuditDispatcher#flush} and {@link
+     * AuditDispatcher#close} end a period early.
      */
     public Builder pollWhileBusy(Duration period) {
       Objects.requireNonNull(period, "period");

@@ -12,10 +12,10 @@ import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -28,10 +28,9 @@ import java.util.Objects;
  * FileChannel#force}) and {@link #durable()} is true. The lines are written straight into
  * buffers the sink reuses, with the bytes {@code String.getBytes(UTF_8)} gives (a lone surrogate
  * becomes {@code ?}); buffers a large batch grew past {@value #KEPT_BUFFER} characters are let go
- * after it. If appending fails part way, the file is cut
- * back to where the batch began (best effort), so a retried batch is not half duplicated. On
- * open, a file whose last line was left unfinished by a crash gets a line break first, so the
- * next event starts a line of its own.
+ * after it. If appending fails part way, the file is cut back to where the batch began (best
+ * effort), so a retried batch is not half duplicated. On open, a file whose last line was left
+ * unfinished by a crash gets a line break first, so the next event starts a line of its own.
  *
  * <p>Thread-safe (methods are synchronized), though the dispatcher calls it from one thread.
  */
