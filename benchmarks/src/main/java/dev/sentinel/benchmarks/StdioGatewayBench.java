@@ -123,6 +123,9 @@ public final class StdioGatewayBench {
     settings.put("ablation", options.ablation);
     settings.put("profile", options.profile == null ? null : options.profile.toString());
     settings.put("sentinel", options.sentinel.toString());
+    if (options.baseline != null) {
+      settings.put("baseline", options.baseline.toString());
+    }
     settings.put("protocolVersion", PROTOCOL);
     settings.put("clientJvm", String.join(" ",
         ManagementFactory.getRuntimeMXBean().getInputArguments()));
@@ -166,18 +169,24 @@ public final class StdioGatewayBench {
    * A gateway set-up: JVM flags ({@code JAVA_OPTS} after the launcher's defaults) and whether the
    * config has its audit sink and rate limit (the policy rule is always there).
    */
-  private record Mode(String label, String javaOpts, boolean audit, boolean limit, boolean cds) {
+  private record Mode(String label, String javaOpts, boolean audit, boolean limit, boolean cds,
+      Path launcher) {
     Mode(String label, String javaOpts) {
-      this(label, javaOpts, true, true, true);
+      this(label, javaOpts, true, true, true, null);
     }
 
     Mode(String label, String javaOpts, boolean audit, boolean limit) {
-      this(label, javaOpts, audit, limit, true);
+      this(label, javaOpts, audit, limit, true, null);
     }
 
     /** The same set-up without the release's CDS archive ({@code SENTINEL_CDS=off}). */
     Mode withoutCds(String label) {
-      return new Mode(label, javaOpts, audit, limit, false);
+      return new Mode(label, javaOpts, audit, limit, false, launcher);
+    }
+
+    /** The same set-up run by another launcher ({@code --baseline}), labelled "baseline ...". */
+    Mode baseline(Path other) {
+      return new Mode("baseline " + label, javaOpts, audit, limit, cds, other);
     }
   }
 
@@ -313,8 +322,14 @@ public final class StdioGatewayBench {
   }
 
   private LineClient gateway(String label, Path config, String javaOpts, boolean cds) throws IOException {
+    return gateway(label, config, javaOpts, cds, null);
+  }
+
+  private LineClient gateway(String label, Path config, String javaOpts, boolean cds, Path launcher)
+      throws IOException {
+    Path sentinel = launcher == null ? options.sentinel : launcher;
     return LineClient.start(label,
-        List.of(options.sentinel.toAbsolutePath().toString(), "stdio", "--config",
+        List.of(sentinel.toAbsolutePath().toString(), "stdio", "--config",
             config.toString()),
         cds ? Map.of("JAVA_OPTS", javaOpts) : Map.of("JAVA_OPTS", javaOpts, "SENTINEL_CDS", "off"), work);
   }
@@ -355,6 +370,15 @@ public final class StdioGatewayBench {
       if (options.ablation) {
         modes.addAll(ABLATION_MODES);
       }
+      if (options.baseline != null) {
+        // Each set-up twice, this build's and the baseline's, measured block by block in turn.
+        List<Mode> both = new ArrayList<>();
+        for (Mode mode : modes) {
+          both.add(mode);
+          both.add(mode.baseline(options.baseline));
+        }
+        modes = both;
+      }
       for (Mode mode : modes) {
         int index = audits.size();
         Path audit = work.resolve("audit-" + backend.kind + "-" + index + ".jsonl");
@@ -368,7 +392,7 @@ public final class StdioGatewayBench {
               + options.profile.toAbsolutePath().resolve(backend.kind + "-gw" + index + ".jfr");
         }
         arms.add(new Arm(mode.label, javaOpts,
-            gateway(backend.kind + "-gw" + index, config, javaOpts), "echo__echo",
+            gateway(backend.kind + "-gw" + index, config, javaOpts, true, mode.launcher), "echo__echo",
             options.calls));
       }
       for (Arm arm : arms) {
@@ -724,6 +748,8 @@ public final class StdioGatewayBench {
         "  --backends LIST      of java,perl,node for the latency phase (default all found)",
         "  --ablation           also run C2 gateways auditing to a disabled logger, with and"
             + " without the limit",
+        "  --baseline PATH      also run each latency set-up with this launcher (another build),"
+            + " block by block in turn with this one's",
         "  --profile DIR        record JFR (settings=profile) of each latency-phase gateway in DIR",
         "  --profile-settings S JFR settings: profile (default), default, or a .jfc file",
         "  --node-server PATH   server-everything's dist/index.js (default"
@@ -744,6 +770,7 @@ public final class StdioGatewayBench {
     boolean help;
     boolean ablation;
     Path profile;
+    Path baseline;
     String profileSettings = "profile";
 
     static Options parse(String[] args) {
@@ -775,6 +802,7 @@ public final class StdioGatewayBench {
           case "--backends": o.backends = List.of(value.split(",")); break;
           case "--node-server": o.nodeServer = Path.of(value); break;
           case "--profile": o.profile = Path.of(value); break;
+          case "--baseline": o.baseline = Path.of(value); break;
           case "--profile-settings": o.profileSettings = value; break;
           default: throw new IllegalArgumentException("unknown option " + arg);
         }

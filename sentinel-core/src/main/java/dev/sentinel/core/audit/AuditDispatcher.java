@@ -31,7 +31,9 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * <p>Each sink has its own bounded queue and its own daemon writer thread, so a slow sink never
  * stalls another. A writer waits for the first event, takes whatever else is queued up to the
  * batch size (after waiting up to {@link Builder#linger} for more, when one is set), and hands
- * the batch to {@link AuditSink#write}. When the sink
+ * the batch to {@link AuditSink#write}. While events come faster than {@link
+ * Builder#pollWhileBusy}, when one is set, a writer looks at its queue once per period instead of
+ * being woken by each event. When the sink
  * throws (anything, {@link Error}s included), the writer marks it unhealthy, warns (at most once
  * every 30 seconds per sink, never with event contents) and retries the same batch with
  * exponential backoff. With {@link OnSinkFailure#BLOCK} it retries until the sink recovers and
@@ -88,6 +90,7 @@ public final class AuditDispatcher implements AutoCloseable {
   private final Duration drainTimeout;
   private final long durableTimeoutNanos;
   private final long lingerNanos;
+  private final long pollNanos;
   private final Clock clock;
   private final Consumer<AuditEvent> fallback;
 
@@ -116,6 +119,7 @@ public final class AuditDispatcher implements AutoCloseable {
     this.drainTimeout = b.drainTimeout;
     this.durableTimeoutNanos = nanos(b.durableTimeout);
     this.lingerNanos = nanos(b.linger);
+    this.pollNanos = nanos(b.pollWhileBusy);
     this.clock = b.clock;
     this.fallback = b.fallback;
     this.writers = new SinkWriter[b.sinks.size()];
@@ -203,8 +207,8 @@ public final class AuditDispatcher implements AutoCloseable {
         accepted.incrementAndGet();
         for (SinkWriter w : writers) {
           w.enqueue(entry);
-          // A durable caller waits, or a batch is full: end the writer's linger.
-          if (lingerNanos > 0
+          // A durable caller waits, or a batch is full: end the writer's linger or poll period.
+          if ((lingerNanos > 0 || pollNanos > 0)
               && (entry.ticket != null || w.lingering + w.queue.size() >= w.batchSize)) {
             LockSupport.unpark(w.thread);
           }
@@ -261,9 +265,9 @@ public final class AuditDispatcher implements AutoCloseable {
     long deadline = System.nanoTime() + nanos(timeout);
     waiters.incrementAndGet();
     flushers.incrementAndGet();
-    if (lingerNanos > 0) {
+    if (lingerNanos > 0 || pollNanos > 0) {
       for (SinkWriter w : writers) {
-        LockSupport.unpark(w.thread); // out of a linger: write what is queued now
+        LockSupport.unpark(w.thread); // out of a linger or poll period: write what is queued now
       }
     }
     try {
@@ -499,6 +503,10 @@ public final class AuditDispatcher implements AutoCloseable {
 
     private boolean sinkClosed; // guarded by sinkLock
     private long lastWarnNanos; // writer thread only
+    /** Whether the writer looks at its queue once per poll period (busy) rather than waits on it. */
+    private boolean polling; // writer thread only
+    /** When the writer last finished a batch (System.nanoTime). */
+    private long lastBatchNanos; // writer thread only
     private boolean warnedOnce; // writer thread only
     private long suppressedWarnings; // writer thread only
 
@@ -507,6 +515,7 @@ public final class AuditDispatcher implements AutoCloseable {
       this.name = name;
       this.batchSize = batchSize;
       this.queue = new ArrayBlockingQueue<>(capacity);
+      this.lastBatchNanos = System.nanoTime() - pollNanos - 1; // no batch yet: not busy
       this.thread = new Thread(this, name);
       thread.setDaemon(true);
     }
@@ -534,8 +543,8 @@ public final class AuditDispatcher implements AutoCloseable {
           if (stopping && queue.isEmpty()) {
             break;
           }
-          Queued first = queue.take();
-          if (first == STOP) {
+          Queued first = next();
+          if (first == null || first == STOP) {
             continue;
           }
           batch.add(first);
@@ -558,6 +567,7 @@ public final class AuditDispatcher implements AutoCloseable {
           } finally {
             completed.addAndGet(entries.size());
             signalProgress();
+            lastBatchNanos = System.nanoTime();
           }
         } catch (InterruptedException e) {
           // nobody interrupts writers; carry on until stopped
@@ -567,6 +577,30 @@ public final class AuditDispatcher implements AutoCloseable {
           batch.clear();
         }
       }
+    }
+
+    /**
+     * The first entry of the next batch, or {@code null} to look again. Waits on the queue (each
+     * event wakes the writer), except while events come several times per poll period: then the
+     * writer parks for one period and takes what came meanwhile, so that recording an event wakes
+     * no thread (on a small machine each wake-up costs more CPU than writing the event). It starts
+     * polling when an event comes within half a period of the last batch, and stops after a
+     * period without events, back to waiting on the queue: events further apart than that each
+     * wake it once, as without polling, rather than once and again for an empty period. {@link
+     * #submit} (a durable event, a full batch), {@link #flush} and {@link #close} unpark it early.
+     */
+    private Queued next() throws InterruptedException {
+      if (polling) {
+        LockSupport.parkNanos(this, pollNanos);
+        Queued next = queue.poll();
+        if (next != null || stopping) {
+          return next;
+        }
+        polling = false;
+      }
+      Queued next = queue.take();
+      polling = pollNanos > 0 && System.nanoTime() - lastBatchNanos < pollNanos / 2;
+      return next;
     }
 
     /**
@@ -880,6 +914,7 @@ public final class AuditDispatcher implements AutoCloseable {
     private Duration drainTimeout = Duration.ofSeconds(10);
     private Duration durableTimeout = Duration.ofSeconds(5);
     private Duration linger = Duration.ZERO;
+    private Duration pollWhileBusy = Duration.ZERO;
     private Clock clock = Clock.system();
     private Consumer<AuditEvent> fallback = AuditDispatcher::logToFallback;
 
@@ -998,6 +1033,26 @@ public final class AuditDispatcher implements AutoCloseable {
         throw new IllegalArgumentException("linger must not be negative, got " + linger);
       }
       this.linger = linger;
+      return this;
+    }
+
+    /**
+     * Sets the period at which a busy writer looks at its queue; default zero (each event wakes
+     * its writer). When an event comes within half of this period of the writer's last batch,
+     * the writer stops waiting to be woken: it parks for a period, writes what came meanwhile,
+     * and so on until a period brings nothing. Recording an event then wakes no thread, which is
+     * most of what an audit event costs a busy gateway on a small machine (BENCHMARKS.md); an
+     * event recorded asynchronously reaches its sinks up to this much later while the writer
+     * polls. An event that comes after a longer gap wakes the writer at once, as without it.
+     * Durable events, full batches, {@link AuditDispatcher#flush} and {@link
+     * AuditDispatcher#close} end a period early.
+     */
+    public Builder pollWhileBusy(Duration period) {
+      Objects.requireNonNull(period, "period");
+      if (period.isNegative()) {
+        throw new IllegalArgumentException("pollWhileBusy must not be negative, got " + period);
+      }
+      this.pollWhileBusy = period;
       return this;
     }
 

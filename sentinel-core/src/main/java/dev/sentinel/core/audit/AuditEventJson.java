@@ -3,6 +3,8 @@ package dev.sentinel.core.audit;
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Effect;
 import dev.sentinel.api.Outcome;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
@@ -12,6 +14,10 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.StreamWriteFeature;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -41,7 +47,16 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Thread-safe; holds no state.
  */
 public final class AuditEventJson {
-  private static final JsonMapper MAPPER = JsonMapper.builder().build();
+  /**
+   * Jackson's defaults, with buffers kept per thread (the shared pool's concurrent deque showed in
+   * the stdio gateway's profile, and sink writers are long-lived platform threads), and a closed
+   * generator leaving the caller's writer open.
+   */
+  private static final JsonMapper MAPPER = JsonMapper.builder(
+      JsonFactory.builder()
+          .recyclerPool(JsonRecyclerPools.threadLocalPool())
+          .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+          .build()).build();
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final BigDecimal NANOS_PER_MILLI = BigDecimal.valueOf(1_000_000);
 
@@ -91,9 +106,65 @@ public final class AuditEventJson {
         .finish();
   }
 
-  /** The event as one line of compact JSON, without a line terminator. */
+  /**
+   * The event as one line of compact JSON, without a line terminator: {@link #toJson}'s members
+   * in its order, as Jackson writes that tree.
+   */
   public static String toLine(AuditEvent event) {
-    return MAPPER.writeValueAsString(toJson(event, false));
+    StringWriter out = new StringWriter(512);
+    writeLine(event, out);
+    return out.toString();
+  }
+
+  /**
+   * Writes {@link #toLine}'s text to {@code out}, streaming: no tree, no intermediate string. The
+   * members are written with the same generator as {@link #toLine} always used, so the text is
+   * the same character for character; only the arguments go through Jackson's tree serializer.
+   * The writer is not closed.
+   *
+   * @throws tools.jackson.core.JacksonException when {@code out} fails
+   */
+  static void writeLine(AuditEvent event, Writer out) {
+    Objects.requireNonNull(event, "event");
+    try (JsonGenerator g = MAPPER.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringProperty("id", event.id());
+      g.writeStringProperty("time", event.time().toString());
+      g.writeStringProperty("instance", event.instance());
+      g.writeStringProperty("principal", event.principal());
+      strings(g, "roles", event.roles());
+      g.writeStringProperty("session", event.session());
+      g.writeStringProperty("client", event.client());
+      g.writeStringProperty("request_id", event.requestId());
+      g.writeStringProperty("method", event.method());
+      g.writeStringProperty("backend", event.backend());
+      g.writeStringProperty("name", event.name());
+      g.writeName("arguments");
+      g.writeTree(event.arguments());
+      g.writeStringProperty("arguments_digest", event.argumentsDigest());
+      g.writeStringProperty("effect", event.effect() == null ? null : event.effect().name());
+      strings(g, "rules", event.rules());
+      g.writeStringProperty("reason", event.reason());
+      g.writeNumberProperty("rate_remaining", event.rateRemaining());
+      g.writeNumberProperty("retry_after_ms", millis(event.retryAfter()));
+      g.writeStringProperty("outcome", event.outcome().name());
+      g.writeStringProperty("error_class", event.errorClass());
+      g.writeStringProperty("error_message", event.errorMessage());
+      g.writeNumberProperty("latency_ms", millis(event.latency()));
+      g.writeNumberProperty("response_size", event.responseSize());
+      g.writeStringProperty("response_digest", event.responseDigest());
+      g.writeStringProperty("revision", event.revision());
+      g.writeEndObject();
+    }
+  }
+
+  private static void strings(JsonGenerator g, String name, List<String> values) {
+    g.writeName(name);
+    g.writeStartArray();
+    for (String v : values) {
+      g.writeString(v);
+    }
+    g.writeEndArray();
   }
 
   /**

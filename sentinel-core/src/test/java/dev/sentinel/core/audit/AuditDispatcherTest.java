@@ -134,6 +134,73 @@ class AuditDispatcherTest {
     assertThat(dispatcher.stats().dropped()).isZero();
   }
 
+  /**
+   * A dispatcher whose writer polls (the period is an hour) once it is busy: the second event came
+   * within a period of the first batch. Its writer is then parked for the period. Neither event
+   * waits for a period (no flush is needed): the first comes to an idle writer, the second to one
+   * still waiting on its queue.
+   */
+  private AuditDispatcher busy(ListSink sink, int batchSize) {
+    AuditDispatcher dispatcher = builder().sink(sink).batchSize(batchSize)
+        .pollWhileBusy(Duration.ofHours(1)).durableTimeout(LONG).build();
+    dispatcher.record(TestEvents.event("first"));
+    Conditions.await("the first event is written", () -> sink.events().size() == 1);
+    dispatcher.record(TestEvents.event("second"));
+    Conditions.await("the second event is written", () -> sink.events().size() == 2);
+    return dispatcher;
+  }
+
+  /** A busy writer takes what came during its period in one write; a full batch ends the period. */
+  @Test
+  void pollWhileBusy_gathersWhatIsRecordedMeanwhileIntoOneWrite() {
+    ListSink sink = new ListSink();
+    try (AuditDispatcher dispatcher = busy(sink, 10)) {
+      List<AuditEvent> sent = events("e", 10);
+      sent.forEach(dispatcher::record);
+
+      Conditions.await("the full batch is written", () -> sink.events().size() == 12);
+      assertThat(sink.batches()).containsExactly(1, 1, 10);
+      assertThat(sink.events().subList(2, 12)).containsExactlyElementsOf(sent);
+    }
+  }
+
+  /** A durable caller does not wait for the period: its record ends it. */
+  @Test
+  void pollWhileBusy_endsForADurableRecord() {
+    ListSink sink = new ListSink();
+    try (AuditDispatcher dispatcher = busy(sink, 512)) {
+      dispatcher.record(TestEvents.event("async"));
+
+      assertThat(dispatcher.recordDurably(TestEvents.event("durable"))).isTrue();
+      assertThat(sink.events()).extracting(AuditEvent::id)
+          .containsExactly("first", "second", "async", "durable");
+    }
+  }
+
+  @Test
+  void pollWhileBusy_endsOnFlushAndOnClose() {
+    ListSink sink = new ListSink();
+    AuditDispatcher dispatcher = busy(sink, 512);
+    dispatcher.record(TestEvents.event("a"));
+    assertThat(dispatcher.flush(LONG)).isTrue();
+    assertThat(sink.events()).extracting(AuditEvent::id).containsExactly("first", "second", "a");
+
+    dispatcher.record(TestEvents.event("b"));
+    dispatcher.close();
+
+    assertThat(sink.events()).extracting(AuditEvent::id).containsExactly("first", "second", "a", "b");
+    assertThat(fallback).isEmpty();
+    assertThat(dispatcher.stats().dropped()).isZero();
+    assertThat(sink.closes).hasValue(1);
+  }
+
+  @Test
+  void pollWhileBusy_refusesANegativePeriod() {
+    assertThatThrownBy(() -> AuditDispatcher.builder().pollWhileBusy(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("pollWhileBusy must not be negative");
+  }
+
   @Test
   void flush_falseWhileSinkHeldTrueAfterRelease() throws Exception {
     GatedSink sink = new GatedSink();

@@ -128,6 +128,14 @@ public final class GatewayRuntime implements AutoCloseable {
    * record would otherwise be a commit of its own. Durable records do not wait.
    */
   private static final Duration DATABASE_LINGER = Duration.ofMillis(50);
+  /**
+   * How often a busy audit writer looks at its queue instead of being woken by each event: a
+   * thread wake-up costs the stdio gateway about 20 µs of CPU on a small VM (BENCHMARKS.md), and a
+   * client calling back to back would get one per call. Only while calls come at least every
+   * 0.5 ms (a client at machine speed, not a person's agent); records then reach the sinks at most
+   * 1 ms later, in batches small enough not to hold up the calls for long.
+   */
+  private static final Duration AUDIT_POLL = Duration.ofMillis(1);
   private static final Duration MAX_PURGE_INTERVAL = Duration.ofHours(1);
   private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
   private static final Duration MAINTENANCE_STOP = Duration.ofSeconds(5);
@@ -1035,6 +1043,7 @@ public final class GatewayRuntime implements AutoCloseable {
         // lets a database keep up under load (SQLite: 41k rows/s at 512, 51k at 4096).
         .batchSize(audit.usesDatabase() ? DATABASE_BATCH : AuditDispatcher.DEFAULT_BATCH_SIZE)
         .linger(audit.usesDatabase() ? DATABASE_LINGER : Duration.ZERO)
+        .pollWhileBusy(AUDIT_POLL)
         .capacity(audit.queueCapacity())
         .whenFull(audit.whenFull())
         .onSinkFailure(audit.onSinkFailure());
