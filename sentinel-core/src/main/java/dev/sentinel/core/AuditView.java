@@ -1,6 +1,7 @@
 package dev.sentinel.core;
 
 import dev.sentinel.api.Request;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -16,7 +17,7 @@ import tools.jackson.databind.JsonNode;
 public interface AuditView {
 
   /** What the record shows as the request's arguments (an object), or {@code null} for nothing. */
-  JsonNode arguments(Request request);
+  @Nullable JsonNode arguments(Request request);
 
   /** The size in bytes of the response, or {@code -1} when there was none. */
   default long responseSize() {
@@ -24,7 +25,7 @@ public interface AuditView {
   }
 
   /** The response's keyed digest ({@link Sentinel#digestKey()}), or {@code null}. */
-  default String responseDigest() {
+  default @Nullable String responseDigest() {
     return null;
   }
 }

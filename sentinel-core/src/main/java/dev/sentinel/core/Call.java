@@ -6,6 +6,7 @@ import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One call to govern: the caller's credentials, the request, and where it came from.
@@ -36,9 +37,9 @@ import java.util.Objects;
  *     Caller#unreachable()} outside a session
  */
 public record Call(
-    Credentials credentials, Request request, String sessionId, String client, String requestId,
-    String principalId, List<String> diagnostics, Principal asserted, String traceParent,
-    Caller caller) {
+    Credentials credentials, Request request, @Nullable String sessionId, @Nullable String client,
+    @Nullable String requestId, @Nullable String principalId, List<String> diagnostics,
+    @Nullable Principal asserted, @Nullable String traceParent, Caller caller) {
 
   /** Validates and copies; drops a malformed {@code traceParent}. */
   public Call {
@@ -52,32 +53,36 @@ public record Call(
   }
 
   /** A call whose caller cannot be reached. */
-  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
-      String principalId, List<String> diagnostics, Principal asserted, String traceParent) {
+  public Call(Credentials credentials, Request request, @Nullable String sessionId,
+      @Nullable String client, @Nullable String requestId, @Nullable String principalId,
+      List<String> diagnostics, @Nullable Principal asserted, @Nullable String traceParent) {
     this(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted,
         traceParent, Caller.unreachable());
   }
 
   /** A call without a trace context. */
-  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
-      String principalId, List<String> diagnostics, Principal asserted) {
+  public Call(Credentials credentials, Request request, @Nullable String sessionId,
+      @Nullable String client, @Nullable String requestId, @Nullable String principalId,
+      List<String> diagnostics, @Nullable Principal asserted) {
     this(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted, null);
   }
 
   /** A call authenticated by its credentials, with diagnostics. */
-  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
-      String principalId, List<String> diagnostics) {
+  public Call(Credentials credentials, Request request, @Nullable String sessionId,
+      @Nullable String client, @Nullable String requestId, @Nullable String principalId,
+      List<String> diagnostics) {
     this(credentials, request, sessionId, client, requestId, principalId, diagnostics, null);
   }
 
   /** A call bound to a principal, without diagnostics. */
-  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId,
-      String principalId) {
+  public Call(Credentials credentials, Request request, @Nullable String sessionId,
+      @Nullable String client, @Nullable String requestId, @Nullable String principalId) {
     this(credentials, request, sessionId, client, requestId, principalId, List.of());
   }
 
   /** A call not bound to a principal. */
-  public Call(Credentials credentials, Request request, String sessionId, String client, String requestId) {
+  public Call(Credentials credentials, Request request, @Nullable String sessionId,
+      @Nullable String client, @Nullable String requestId) {
     this(credentials, request, sessionId, client, requestId, null);
   }
 
@@ -94,7 +99,7 @@ public record Call(
    * A copy with the trace context the caller sent ({@code null} for none); a malformed value is
    * ignored.
    */
-  public Call withTraceParent(String traceParent) {
+  public Call withTraceParent(@Nullable String traceParent) {
     return new Call(credentials, request, sessionId, client, requestId, principalId, diagnostics, asserted,
         traceParent, caller);
   }

@@ -4,6 +4,7 @@ import dev.sentinel.api.Decision;
 import dev.sentinel.api.Outcome;
 import dev.sentinel.api.Refusal;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a governed call ended, as a value: a result, a refusal, or the invoker's failure.
@@ -19,7 +20,8 @@ import java.util.Objects;
  * @param eventId the id of the call's audit event
  */
 public record CallResult<T>(
-    Outcome outcome, T value, Refusal refusal, Throwable failure, Decision decision, String eventId) {
+    Outcome outcome, @Nullable T value, @Nullable Refusal refusal, @Nullable Throwable failure,
+    @Nullable Decision decision, String eventId) {
 
   /** Validates that the parts agree with the outcome. */
   public CallResult {
@@ -39,7 +41,7 @@ public record CallResult<T>(
    * The value, or an exception: {@link RefusedException} for a refusal, or the invoker's failure
    * wrapped in {@link InvocationFailedException}.
    */
-  public T valueOrThrow() {
+  public @Nullable T valueOrThrow() {
     if (ok()) {
       return value;
     }

@@ -2,6 +2,7 @@ package dev.sentinel.core;
 
 import dev.sentinel.api.AuditEvent;
 import dev.sentinel.api.Refusal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Observes each governed call while it runs, stage by stage, for tracing (sentinel-otel turns
@@ -60,7 +61,7 @@ public interface CallTracer {
      *
      * @param refusal how the stage refused the call, or {@code null} when it let it on
      */
-    default void end(Stage stage, Refusal refusal) {}
+    default void end(Stage stage, @Nullable Refusal refusal) {}
 
     /**
      * The call ended: its one final audit event (what the trail records, arguments redacted;

@@ -2,6 +2,7 @@ package dev.sentinel.core;
 
 import dev.sentinel.api.Decision;
 import dev.sentinel.api.Refusal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The answer to {@link Sentinel#check}: what the pipeline would decide, without invoking,
@@ -11,7 +12,7 @@ import dev.sentinel.api.Refusal;
  * @param refusal the refusal the call would get from authentication, the kill switch or the
  *     policy, or {@code null} when it would proceed (subject to limits and confirmation)
  */
-public record Check(Decision decision, Refusal refusal) {
+public record Check(@Nullable Decision decision, @Nullable Refusal refusal) {
 
   /** Whether the call would proceed past authentication, the kill switch and the policy. */
   public boolean permitted() {

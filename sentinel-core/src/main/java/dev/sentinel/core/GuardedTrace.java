@@ -5,6 +5,7 @@ import dev.sentinel.api.Refusal;
 import dev.sentinel.core.CallTracer.CallTrace;
 import dev.sentinel.core.CallTracer.Stage;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,7 @@ final class GuardedTrace implements CallTrace {
   }
 
   @Override
-  public void end(Stage stage, Refusal refusal) {
+  public void end(Stage stage, @Nullable Refusal refusal) {
     try {
       trace.end(stage, refusal);
     } catch (RuntimeException e) {

@@ -44,6 +44,7 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -170,7 +171,7 @@ public final class Sentinel implements AutoCloseable {
    *
    * @param view what the trail shows, or {@code null} for the arguments themselves
    */
-  public <T> CallResult<T> call(Call call, Invoker<T> invoker, AuditView view) {
+  public <T> CallResult<T> call(Call call, Invoker<T> invoker, @Nullable AuditView view) {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(invoker, "invoker");
     long started = clock.nanoTime();
@@ -285,7 +286,7 @@ public final class Sentinel implements AutoCloseable {
    *
    * @param view what the trail shows, or {@code null} for the arguments themselves
    */
-  public CallResult<Void> refuse(Call call, Refusal refusal, AuditView view) {
+  public CallResult<Void> refuse(Call call, Refusal refusal, @Nullable AuditView view) {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(refusal, "refusal");
     long started = clock.nanoTime();
@@ -473,7 +474,7 @@ public final class Sentinel implements AutoCloseable {
     audit.close();
   }
 
-  private Principal authenticate(Call call, AuditEvent.Builder event) {
+  private @Nullable Principal authenticate(Call call, AuditEvent.@Nullable Builder event) {
     if (call.asserted() != null) {
       return call.asserted();
     }
@@ -487,7 +488,7 @@ public final class Sentinel implements AutoCloseable {
     return null;
   }
 
-  private Refusal killSwitchRefusal(Principal principal, Request request) {
+  private @Nullable Refusal killSwitchRefusal(Principal principal, Request request) {
     KillSwitch.Block block = killSwitch.check(principal, request);
     if (block == null) {
       return null;
@@ -516,7 +517,8 @@ public final class Sentinel implements AutoCloseable {
    * {@code break_glass:} rules decide if one matches, else its other rules; either way the
    * decision is tagged {@value #BREAK_GLASS} (its last rule) and its reason names the window.
    */
-  private static Decision decide(Policy policy, RequestContext context, BreakGlassWindow window) {
+  private static Decision decide(
+      Policy policy, RequestContext context, @Nullable BreakGlassWindow window) {
     if (window == null) {
       return decide(policy, context);
     }
@@ -544,7 +546,7 @@ public final class Sentinel implements AutoCloseable {
     }
   }
 
-  private Refusal acquireLimits(
+  private @Nullable Refusal acquireLimits(
       Limits limits, Principal principal, Request request, AuditEvent.Builder event) {
     LimitDecision limit;
     try {
@@ -560,7 +562,7 @@ public final class Sentinel implements AutoCloseable {
     return new Refusal(Outcome.LIMITED, limit.limits(), "too many requests", limit.retryAfter());
   }
 
-  private Refusal confirm(RequestContext context, Decision decision, Caller caller,
+  private @Nullable Refusal confirm(RequestContext context, Decision decision, Caller caller,
       AuditEvent.Builder event) {
     Confirmation answer;
     try {
@@ -584,7 +586,7 @@ public final class Sentinel implements AutoCloseable {
 
   private <T> CallResult<T> invoke(
       AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker,
-      Redacted arguments, AuditView view, CallTrace trace) {
+      @Nullable Redacted arguments, @Nullable AuditView view, CallTrace trace) {
     T value = null;
     Throwable failure = null;
     Outcome outcome;
@@ -633,7 +635,8 @@ public final class Sentinel implements AutoCloseable {
 
   /** A call refused by {@code stage}, which the trace has begun and sees end with the refusal. */
   private <T> CallResult<T> refused(AuditEvent.Builder event, long started, Request request,
-      AuditView view, Refusal given, Decision decision, CallTrace trace, Stage stage) {
+      @Nullable AuditView view, Refusal given, @Nullable Decision decision, CallTrace trace,
+      Stage stage) {
     Refusal refusal = given;
     if (decision != null && tagged(decision) && !given.rules().contains(BREAK_GLASS)) {
       // Refused after the policy (a limit, the audit trail, confirmation): still in the window.
@@ -663,7 +666,7 @@ public final class Sentinel implements AutoCloseable {
    * id. The arguments are redacted here unless the intent record already did it.
    */
   private String finish(AuditEvent.Builder event, long started, Request request, Outcome outcome,
-      Redacted redacted, AuditView view, CallTrace trace) {
+      @Nullable Redacted redacted, @Nullable AuditView view, CallTrace trace) {
     trace.begin(Stage.AUDIT);
     Redacted arguments = redacted != null ? redacted : shownArguments(request, view);
     AuditEvent built = event
@@ -691,7 +694,7 @@ public final class Sentinel implements AutoCloseable {
    * the whole arguments' digest either way. A view that throws shows nothing (observers fail
    * safe).
    */
-  private Redacted shownArguments(Request request, AuditView view) {
+  private Redacted shownArguments(Request request, @Nullable AuditView view) {
     if (view == null) {
       return redactor.redact(request.arguments());
     }
@@ -716,7 +719,7 @@ public final class Sentinel implements AutoCloseable {
     return redactor.digestKey();
   }
 
-  private String bounded(String text) {
+  private @Nullable String bounded(@Nullable String text) {
     if (text == null) {
       return null;
     }
@@ -766,19 +769,19 @@ public final class Sentinel implements AutoCloseable {
    * instance is.
    */
   public static final class Builder {
-    private Authenticator authenticator;
+    private @Nullable Authenticator authenticator;
     private Policy policy = Policy.denyAll();
-    private Limits limits;
-    private RateLimiter limiter;
+    private @Nullable Limits limits;
+    private @Nullable RateLimiter limiter;
     private KillSwitch killSwitch = KillSwitch.create();
     private BreakGlassWindows breakGlass = BreakGlassWindows.none();
     private Confirmer confirmer = Confirmer.rejectAll();
-    private AuditDispatcher audit;
+    private @Nullable AuditDispatcher audit;
     private AuditMode auditMode = AuditMode.ASYNC;
     private Redactor redactor = Redactor.defaults();
     private Clock clock = Clock.system();
     private String instance = defaultInstance();
-    private String revision;
+    private @Nullable String revision;
     private boolean digestResponses = true;
     private final List<SentinelListener> listeners = new ArrayList<>();
     private CallTracer tracer = CallTracer.none();

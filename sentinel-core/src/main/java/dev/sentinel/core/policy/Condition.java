@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonPointer;
 import tools.jackson.databind.JsonNode;
 
@@ -52,7 +54,7 @@ final class Condition {
   private final long countMin;
   private final long countMax;
   /** {@code on_type_mismatch}: {@code null} when the rule's effect decides. */
-  private final Boolean onMismatch;
+  private final @Nullable Boolean onMismatch;
 
   /**
    * A condition.
@@ -65,8 +67,8 @@ final class Condition {
    * @param countMax for {@link Quantifier#COUNT}, the most
    * @param onMismatch what a type mismatch counts as, or {@code null} for the effect's default
    */
-  Condition(String pointerText, List<Operator> operators, Effect effect, Quantifier quantifier,
-      long countMin, long countMax, Boolean onMismatch) {
+  Condition(String pointerText, List<Operator> operators, Effect effect,
+      @Nullable Quantifier quantifier, long countMin, long countMax, @Nullable Boolean onMismatch) {
     this.pointerText = pointerText;
     this.parts = split(pointerText);
     this.operators = operators.toArray(new Operator[0]);
@@ -117,7 +119,7 @@ final class Condition {
   }
 
   /** The outcome before unknowns are resolved; {@code trace} collects text when not null. */
-  private Outcome evaluate(JsonNode arguments, Trace trace) {
+  private Outcome evaluate(JsonNode arguments, @Nullable Trace trace) {
     if (parts.length == 1) {
       JsonNode value = arguments.at(parts[0]);
       Outcome outcome = element(value);
@@ -170,7 +172,7 @@ final class Condition {
   }
 
   /** Visits the values under {@code node} for parts from {@code part} on; false to stop. */
-  private boolean walk(JsonNode node, int part, Walk walk, String path) {
+  private boolean walk(JsonNode node, int part, Walk walk, @Nullable String path) {
     JsonNode at = node.at(parts[part]);
     String here = path == null ? null : path + parts[part];
     if (part == parts.length - 1) {
@@ -249,19 +251,19 @@ final class Condition {
 
   /** Tallies the values of one wildcard evaluation. */
   private final class Walk extends Tally {
-    final Trace trace;
+    final @Nullable Trace trace;
     int visited;
     boolean capped;
 
-    Walk(Trace trace) {
+    Walk(@Nullable Trace trace) {
       this.trace = trace;
     }
 
     /** Records one value's outcome; false when the outcome is already known. */
-    boolean value(String path, JsonNode value, Outcome outcome, Shape shape) {
+    boolean value(@Nullable String path, JsonNode value, Outcome outcome, Shape shape) {
       add(outcome);
       if (trace != null) {
-        trace.leaf(path, value, outcome, shape);
+        trace.leaf(Objects.requireNonNull(path, "a traced walk has paths"), value, outcome, shape);
       }
       // Explaining stops where deciding does, so that it describes the same work.
       return quantifier == Quantifier.ANY ? outcome != Outcome.HOLDS

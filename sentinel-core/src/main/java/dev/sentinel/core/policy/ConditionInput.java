@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -20,7 +21,7 @@ import tools.jackson.databind.JsonNode;
 public final class ConditionInput {
   private final RequestContext context;
   private final Map<String, Set<String>> closures;
-  private Set<String> roles;
+  private @Nullable Set<String> roles;
 
   ConditionInput(RequestContext context, Map<String, Set<String>> closures) {
     this.context = context;

@@ -2,6 +2,7 @@ package dev.sentinel.core.policy;
 
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A language for rule conditions written as expressions, such as CEL under the key
@@ -64,9 +65,9 @@ public interface ConditionLanguage {
 
     private final boolean decided;
     private final boolean value;
-    private final String reason;
+    private final @Nullable String reason;
 
-    private Result(boolean decided, boolean value, String reason) {
+    private Result(boolean decided, boolean value, @Nullable String reason) {
       this.decided = decided;
       this.value = value;
       this.reason = reason;
@@ -98,7 +99,7 @@ public interface ConditionLanguage {
     }
 
     /** Why it is undecided, or {@code null} when decided. */
-    public String reason() {
+    public @Nullable String reason() {
       return reason;
     }
 

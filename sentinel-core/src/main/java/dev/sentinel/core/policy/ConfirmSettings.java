@@ -4,6 +4,7 @@ import dev.sentinel.api.Policy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a {@code confirm} rule's calls are approved: by whom, by how many operators other than the
@@ -27,7 +28,8 @@ import java.util.Objects;
  *     ({@link By#EITHER} where one person runs the gateway for themselves, {@code sentinel stdio};
  *     {@link By#OPERATOR} where it serves a team, {@code sentinel http})
  */
-public record ConfirmSettings(int approvals, Duration waitFor, Duration expires, By by) {
+public record ConfirmSettings(
+    int approvals, Duration waitFor, Duration expires, @Nullable By by) {
   /** The most approvals a rule can ask for. */
   public static final int MAX_APPROVALS = 10;
   /** The longest a call may wait: a waiting call holds its client's request open. */
@@ -113,7 +115,7 @@ public record ConfirmSettings(int approvals, Duration waitFor, Duration expires,
   }
 
   /** Operators if either rule says so; else the gateway's default if either rule leaves it. */
-  private static By stricter(By a, By b) {
+  private static @Nullable By stricter(@Nullable By a, @Nullable By b) {
     if (a == By.OPERATOR || b == By.OPERATOR) {
       return By.OPERATOR;
     }

@@ -4,6 +4,7 @@ import dev.sentinel.core.config.YamlDocument.Location;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds where a position inside an expression (line and column, as a condition language reports
@@ -27,7 +28,8 @@ final class ExpressionLocations {
    * @param start where the scalar holding the expression starts (its quote or block indicator)
    * @param expression the scalar's value as parsed
    */
-  static Location locate(String text, Location start, String expression, int line, int column) {
+  static @Nullable Location locate(
+      String text, Location start, String expression, int line, int column) {
     if (line <= 0 || column <= 0 || start.line() <= 0 || start.column() <= 0) {
       return null;
     }
@@ -55,7 +57,7 @@ final class ExpressionLocations {
   }
 
   /** A plain scalar on one line: the raw text is the value. */
-  private static Location plain(int[] raw, int at, int lineNo, int[] value, int column) {
+  private static @Nullable Location plain(int[] raw, int at, int lineNo, int[] value, int column) {
     if (at + value.length > raw.length || column > value.length + 1) {
       return null;
     }
@@ -68,7 +70,7 @@ final class ExpressionLocations {
   }
 
   /** A quoted scalar on one line, following the escapes of double or single quotes. */
-  private static Location quoted(
+  private static @Nullable Location quoted(
       int[] raw, int at, int lineNo, int[] value, int column, boolean doubleQuoted) {
     int target = column - 1;
     int r = at + 1;
@@ -104,7 +106,7 @@ final class ExpressionLocations {
   }
 
   /** A literal or folded block scalar: the expression's lines are the block's content lines. */
-  private static Location block(
+  private static @Nullable Location block(
       List<int[]> lines, Location start, int[] header, int at, int[] value, int line, int column) {
     boolean folded = header[at] == '>';
     for (int i = at + 1; i < header.length && header[i] != '#'; i++) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.io.NumberOutput;
 import tools.jackson.databind.JsonNode;
 
@@ -40,7 +41,7 @@ abstract class Operator {
    * checking a rule against a tool's input schema; {@code null} when it accepts every type (or
    * does not say).
    */
-  java.util.Set<String> schemaTypes() {
+  java.util.@Nullable Set<String> schemaTypes() {
     return null;
   }
 
@@ -341,7 +342,7 @@ abstract class Operator {
     }
 
     @Override
-    java.util.Set<String> schemaTypes() {
+    java.util.@Nullable Set<String> schemaTypes() {
       if (types == 0) {
         return null;
       }

@@ -22,11 +22,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonPointer;
 import tools.jackson.databind.JsonNode;
 
@@ -73,7 +75,7 @@ final class PolicyCompiler {
   /** The result of a compilation. */
   record Compiled(List<Rule> rules, List<LimitRule> limits, Map<String, Set<String>> closures,
       Map<String, ConfirmSettings> confirmations, List<Rule> breakGlassRules,
-      BreakGlassSettings breakGlass) {}
+      @Nullable BreakGlassSettings breakGlass) {}
 
   private final ConfigReader in;
   private final String base;
@@ -165,7 +167,8 @@ final class PolicyCompiler {
         String at = in.node(inheritsPointer).isArray()
             ? YamlDocument.child(inheritsPointer, i) : inheritsPointer;
         if (checkRole(at, subject, parent)) {
-          inherits.get(role).add(parent);
+          Objects.requireNonNull(inherits.get(role), "every declared role is in inherits")
+              .add(parent);
         }
       }
     }
@@ -258,7 +261,7 @@ final class PolicyCompiler {
     return rules;
   }
 
-  private Rule rule(String pointer, int order, Map<String, String> ids) {
+  private @Nullable Rule rule(String pointer, int order, Map<String, String> ids) {
     JsonNode node = in.node(pointer);
     if (!node.isObject()) {
       in.error(pointer, "rule at " + pointer, "expected a rule (a mapping with id and one of "
@@ -324,7 +327,7 @@ final class PolicyCompiler {
    * The {@code break_glass:} section: its settings, and its rules into {@code out} (ids unique
    * across the whole policy); {@code null} without the section.
    */
-  private BreakGlassSettings breakGlass(Map<String, String> ids, List<Rule> out) {
+  private @Nullable BreakGlassSettings breakGlass(Map<String, String> ids, List<Rule> out) {
     String pointer = base + "/break_glass";
     JsonNode node = in.node(pointer);
     if (node.isMissingNode()) {
@@ -364,7 +367,7 @@ final class PolicyCompiler {
    * A confirm rule's approval settings (the defaults for keys not given); {@code null} for other
    * rules, which may not give them.
    */
-  private ConfirmSettings confirmSettings(String pointer, String subject, Effect effect) {
+  private @Nullable ConfirmSettings confirmSettings(String pointer, String subject, Effect effect) {
     if (effect != Effect.CONFIRM) {
       for (String key : CONFIRM_KEYS) {
         if (in.node(pointer).has(key)) {
@@ -435,8 +438,8 @@ final class PolicyCompiler {
     }
   }
 
-  private Rule match(
-      String pointer, String subject, String id, int order, Effect effect, String reason) {
+  private @Nullable Rule match(String pointer, String subject, @Nullable String id, int order,
+      Effect effect, @Nullable String reason) {
     JsonNode node = in.node(pointer);
     if (!node.isObject()) {
       in.error(pointer, subject, "expected a mapping of conditions (" + String.join(", ", matchKeys)
@@ -488,9 +491,9 @@ final class PolicyCompiler {
         backends, tools, prompts, resources, models, paths, when, expressions, during);
   }
 
-  private void checkMethods(
-      String pointer, String subject, List<Glob> methods, List<Glob> tools, List<Glob> prompts,
-      List<Glob> resources, List<Glob> models, List<Glob> paths) {
+  private void checkMethods(String pointer, String subject, List<Glob> methods,
+      @Nullable List<Glob> tools, @Nullable List<Glob> prompts, @Nullable List<Glob> resources,
+      @Nullable List<Glob> models, @Nullable List<Glob> paths) {
     if (tools == null && prompts == null && resources == null && models == null
         && paths == null) {
       return;
@@ -518,8 +521,9 @@ final class PolicyCompiler {
     }
   }
 
-  private static List<Glob> derivedMethods(List<Glob> tools, List<Glob> prompts,
-      List<Glob> resources, List<Glob> models, List<Glob> paths) {
+  private static @Nullable List<Glob> derivedMethods(@Nullable List<Glob> tools,
+      @Nullable List<Glob> prompts, @Nullable List<Glob> resources, @Nullable List<Glob> models,
+      @Nullable List<Glob> paths) {
     if (tools == null && prompts == null && resources == null && models == null
         && paths == null) {
       return null;
@@ -564,7 +568,7 @@ final class PolicyCompiler {
     return in.names(pointer, subject, what);
   }
 
-  private List<Glob> globs(String pointer, String subject, String what) {
+  private @Nullable List<Glob> globs(String pointer, String subject, String what) {
     if (!has(pointer)) {
       return null;
     }
@@ -588,7 +592,7 @@ final class PolicyCompiler {
     return out;
   }
 
-  private Map<String, Set<String>> attributes(String pointer, String subject) {
+  private @Nullable Map<String, Set<String>> attributes(String pointer, String subject) {
     JsonNode node = in.node(pointer);
     if (node.isMissingNode()) {
       return null;
@@ -646,7 +650,7 @@ final class PolicyCompiler {
     return out;
   }
 
-  private Condition condition(String at, String subject, String key, Effect effect) {
+  private @Nullable Condition condition(String at, String subject, String key, Effect effect) {
     JsonNode operators = in.node(at);
     if (!operators.isObject() || operators.isEmpty()) {
       in.error(at, subject, "expected a mapping of operators (" + String.join(", ",
@@ -723,7 +727,7 @@ final class PolicyCompiler {
   }
 
   /** {@code count: { gte: 1, lte: 10 }} as inclusive bounds, or {@code null} after an error. */
-  private long[] countBounds(String pointer, String subject, JsonNode v) {
+  private long @Nullable [] countBounds(String pointer, String subject, JsonNode v) {
     if (!v.isObject() || v.isEmpty()) {
       in.error(pointer, subject, "'count' expects bounds such as { gte: 1 } or "
           + "{ gte: 1, lte: 10 } (equals, gt, gte, lt, lte), got " + ConfigReader.describe(v));
@@ -772,7 +776,7 @@ final class PolicyCompiler {
     return new long[] {min, max};
   }
 
-  private Operator operator(String pointer, String subject, String name, JsonNode v) {
+  private @Nullable Operator operator(String pointer, String subject, String name, JsonNode v) {
     switch (name) {
       case "glob":
         return text(pointer, subject, name, v) ? new Operator.GlobOperator(v.stringValue()) : null;
@@ -871,7 +875,7 @@ final class PolicyCompiler {
 
   // ---- when_cel and other condition languages ----------------------------------------------
 
-  private ExpressionCondition expression(
+  private @Nullable ExpressionCondition expression(
       String pointer, String subject, String key, Effect effect) {
     ConditionLanguage language = options.language(key).orElse(null);
     if (language == null) {
@@ -921,7 +925,7 @@ final class PolicyCompiler {
 
   // ---- during ------------------------------------------------------------------------------
 
-  private TimeWindow during(String pointer, String subject) {
+  private @Nullable TimeWindow during(String pointer, String subject) {
     int keyProblems = in.problems().size();
     if (!in.checkKeys(pointer, subject, WINDOW_KEYS) || in.problems().size() > keyProblems) {
       return null;
@@ -1034,7 +1038,7 @@ final class PolicyCompiler {
     return limits;
   }
 
-  private LimitRule limit(String pointer, Map<String, String> ids) {
+  private @Nullable LimitRule limit(String pointer, Map<String, String> ids) {
     JsonNode node = in.node(pointer);
     if (!node.isObject()) {
       in.error(pointer, "limit at " + pointer, "expected a limit (a mapping with id and rate), "

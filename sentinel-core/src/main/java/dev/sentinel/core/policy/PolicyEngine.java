@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sentinel's YAML policy, compiled: decides requests, filters lists, explains itself.
@@ -60,7 +61,7 @@ public final class PolicyEngine implements Policy {
   private final Map<String, ConfirmSettings> confirmations;
   private final List<Rule> breakGlassRules;
   private final RuleIndex breakGlassIndex;
-  private final BreakGlassSettings breakGlass; // null without a break_glass: section
+  private final @Nullable BreakGlassSettings breakGlass; // null without a break_glass: section
 
   private PolicyEngine(String source, String text, PolicyCompiler.Compiled compiled) {
     this.source = source;
@@ -187,7 +188,7 @@ public final class PolicyEngine implements Policy {
    * other rules), or {@code null} when none matches, so that the policy's other rules decide.
    * Never throws: an error while deciding yields {@link Decision#failure} (fail closed).
    */
-  public Decision decideBreakGlass(RequestContext context) {
+  public @Nullable Decision decideBreakGlass(RequestContext context) {
     if (breakGlassRules.isEmpty()) {
       return null;
     }
@@ -295,8 +296,7 @@ public final class PolicyEngine implements Policy {
   public List<String> schemaConflicts(String backend, String tool, tools.jackson.databind.JsonNode inputSchema) {
     Objects.requireNonNull(tool, "tool");
     Objects.requireNonNull(inputSchema, "inputSchema");
-    dev.sentinel.api.Request request = new dev.sentinel.api.Request(
-        dev.sentinel.api.Request.TOOLS_CALL, backend, tool, null);
+    dev.sentinel.api.Request request = dev.sentinel.api.Request.toolCall(backend, tool, null);
     List<String> out = new ArrayList<>();
     for (Rule rule : rules) {
       if (rule.when.length > 0 && rule.concerns(request)) {
@@ -458,9 +458,9 @@ public final class PolicyEngine implements Policy {
   private static final class Tally implements RuleIndex.Sink {
     private final RequestContext context;
     private final RuleIndex index;
-    private Rule deny;
-    private Rule confirm;
-    private Rule allow;
+    private @Nullable Rule deny;
+    private @Nullable Rule confirm;
+    private @Nullable Rule allow;
     private boolean manyDenies;
     private boolean manyConfirms;
     private boolean manyAllows;

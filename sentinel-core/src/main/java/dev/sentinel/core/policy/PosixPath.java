@@ -1,5 +1,7 @@
 package dev.sentinel.core.policy;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * POSIX path normalization for argument conditions, so that {@code /workspace/../etc/passwd}
  * cannot pass a {@code /workspace/**} glob. Purely lexical: symbolic links are not resolved (the
@@ -16,7 +18,7 @@ final class PosixPath {
    * @return the normalized path, or {@code null} if the path is not absolute or climbs above
    *     {@code /} (such paths match nothing)
    */
-  static String normalize(String path) {
+  static @Nullable String normalize(@Nullable String path) {
     if (path == null || path.isEmpty() || path.charAt(0) != '/') {
       return null;
     }

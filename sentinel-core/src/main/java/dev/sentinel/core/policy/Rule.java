@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -28,45 +30,45 @@ final class Rule {
   final Decision decision;
 
   /** Roles as written, or {@code null}. */
-  final Set<String> roles;
+  final @Nullable Set<String> roles;
   /** Every role that holds one of {@link #roles} through inheritance, or {@code null}. */
-  final Set<String> grantingRoles;
+  final @Nullable Set<String> grantingRoles;
   /** Each declared role's closure: itself and every role it inherits, transitively. */
   private final Map<String, Set<String>> closures;
-  final Glob[] principals;
-  final Map<String, Set<String>> attributes;
+  final Glob @Nullable [] principals;
+  final @Nullable Map<String, Set<String>> attributes;
   /** Methods, explicit or derived from the target keys; {@code null} for any method. */
-  final Glob[] methods;
-  final Glob[] backends;
-  final Glob[] tools;
-  final Glob[] prompts;
-  final Glob[] resources;
+  final Glob @Nullable [] methods;
+  final Glob @Nullable [] backends;
+  final Glob @Nullable [] tools;
+  final Glob @Nullable [] prompts;
+  final Glob @Nullable [] resources;
   /** Model globs of {@code llm/chat} and {@code llm/embeddings}, or {@code null}. */
-  final Glob[] models;
+  final Glob @Nullable [] models;
   /** The path globs of {@code llm/passthrough}, or {@code null}. */
-  final Glob[] paths;
+  final Glob @Nullable [] paths;
   final Condition[] when;
   /** Conditions in a {@link ConditionLanguage}, such as {@code when_cel}. */
   final ExpressionCondition[] expressions;
-  final TimeWindow during;
+  final @Nullable TimeWindow during;
 
   Rule(
       String id,
       int order,
       Effect effect,
-      String reason,
-      Set<String> roles,
+      @Nullable String reason,
+      @Nullable Set<String> roles,
       Map<String, Set<String>> closures,
-      List<Glob> principals,
-      Map<String, Set<String>> attributes,
-      List<Glob> methods,
-      List<Glob> backends,
-      List<Glob> tools,
-      List<Glob> prompts,
-      List<Glob> resources,
+      @Nullable List<Glob> principals,
+      @Nullable Map<String, Set<String>> attributes,
+      @Nullable List<Glob> methods,
+      @Nullable List<Glob> backends,
+      @Nullable List<Glob> tools,
+      @Nullable List<Glob> prompts,
+      @Nullable List<Glob> resources,
       List<Condition> when,
       List<ExpressionCondition> expressions,
-      TimeWindow during) {
+      @Nullable TimeWindow during) {
     this(id, order, effect, reason, roles, closures, principals, attributes, methods, backends,
         tools, prompts, resources, null, null, when, expressions, during);
   }
@@ -75,21 +77,21 @@ final class Rule {
       String id,
       int order,
       Effect effect,
-      String reason,
-      Set<String> roles,
+      @Nullable String reason,
+      @Nullable Set<String> roles,
       Map<String, Set<String>> closures,
-      List<Glob> principals,
-      Map<String, Set<String>> attributes,
-      List<Glob> methods,
-      List<Glob> backends,
-      List<Glob> tools,
-      List<Glob> prompts,
-      List<Glob> resources,
-      List<Glob> models,
-      List<Glob> paths,
+      @Nullable List<Glob> principals,
+      @Nullable Map<String, Set<String>> attributes,
+      @Nullable List<Glob> methods,
+      @Nullable List<Glob> backends,
+      @Nullable List<Glob> tools,
+      @Nullable List<Glob> prompts,
+      @Nullable List<Glob> resources,
+      @Nullable List<Glob> models,
+      @Nullable List<Glob> paths,
       List<Condition> when,
       List<ExpressionCondition> expressions,
-      TimeWindow during) {
+      @Nullable TimeWindow during) {
     this.id = id;
     this.order = order;
     this.effect = effect;
@@ -135,7 +137,7 @@ final class Rule {
     return Set.copyOf(out);
   }
 
-  private static Glob[] array(List<Glob> globs) {
+  private static Glob @Nullable [] array(@Nullable List<Glob> globs) {
     return globs == null ? null : globs.toArray(new Glob[0]);
   }
 
@@ -154,7 +156,7 @@ final class Rule {
   }
 
   /** The name globs for a kind of target, or {@code null} when the rule names none. */
-  Glob[] targets(Request.Kind kind) {
+  Glob @Nullable [] targets(Request.Kind kind) {
     switch (kind) {
       case TOOL:
         return tools;
@@ -215,7 +217,7 @@ final class Rule {
     if (!targeted()) {
       return true;
     }
-    Glob[] globs = targets(request.kind());
+    Glob @Nullable [] globs = targets(request.kind());
     return globs != null && matchesAny(globs, request.name());
   }
 
@@ -229,17 +231,17 @@ final class Rule {
   }
 
   boolean matchesPrincipal(Principal principal) {
-    if (grantingRoles != null && heldRole(principal) == null) {
+    if (grantingRoles != null && heldRole(grantingRoles, principal) == null) {
       return false;
     }
     if (principals != null && !matchesAny(principals, principal.id())) {
       return false;
     }
-    return attributes == null || missingAttribute(principal) == null;
+    return attributes == null || missingAttribute(attributes, principal) == null;
   }
 
   /** A role the principal holds that grants one of the rule's roles, or {@code null}. */
-  private String heldRole(Principal principal) {
+  private static @Nullable String heldRole(Set<String> grantingRoles, Principal principal) {
     for (String role : principal.roles()) {
       if (grantingRoles.contains(role)) {
         return role;
@@ -249,7 +251,8 @@ final class Rule {
   }
 
   /** The first attribute the principal lacks a listed value of, or {@code null}. */
-  private String missingAttribute(Principal principal) {
+  private static @Nullable String missingAttribute(
+      Map<String, Set<String>> attributes, Principal principal) {
     for (Map.Entry<String, Set<String>> entry : attributes.entrySet()) {
       List<String> values = principal.attributes().get(entry.getKey());
       boolean found = false;
@@ -269,7 +272,7 @@ final class Rule {
   }
 
   /** Whether a constraint holds: absent ({@code null}) holds; otherwise any glob must match. */
-  private static boolean matchesAny(Glob[] globs, String value) {
+  private static boolean matchesAny(Glob @Nullable [] globs, @Nullable String value) {
     if (globs == null) {
       return true;
     }
@@ -281,7 +284,7 @@ final class Rule {
     return false;
   }
 
-  private static Glob firstMatch(Glob[] globs, String value) {
+  private static @Nullable Glob firstMatch(Glob[] globs, @Nullable String value) {
     for (Glob glob : globs) {
       if (glob.matches(value)) {
         return glob;
@@ -298,7 +301,7 @@ final class Rule {
     Request request = context.request();
     List<String> held = new ArrayList<>();
     if (targeted()) {
-      Glob[] globs = targets(request.kind());
+      Glob @Nullable [] globs = targets(request.kind());
       String kind = kindName(request.kind());
       if (globs == null) {
         return miss("names no " + kind + "s, and the request is " + request.method()
@@ -328,7 +331,8 @@ final class Rule {
     }
     Principal principal = context.principal();
     if (grantingRoles != null) {
-      String role = heldRole(principal);
+      String role = heldRole(grantingRoles, principal);
+      Set<String> roles = Objects.requireNonNull(this.roles, "roles are set with grantingRoles");
       if (role == null) {
         return miss((roles.size() == 1 ? "role " + roles.iterator().next() + " not held"
             : "none of roles " + new TreeSet<>(roles) + " held") + " by " + principal.id()
@@ -336,7 +340,7 @@ final class Rule {
                 : " (holds " + String.join(", ", new TreeSet<>(principal.roles())) + ")"));
       }
       held.add(roles.contains(role) ? "role " + role + " held"
-          : "role " + grantedBy(role) + " held via " + role);
+          : "role " + grantedBy(roles, role) + " held via " + role);
     }
     if (principals != null) {
       Glob glob = firstMatch(principals, principal.id());
@@ -346,7 +350,7 @@ final class Rule {
       held.add("principal '" + principal.id() + "' matches '" + glob + "'");
     }
     if (attributes != null) {
-      String missing = missingAttribute(principal);
+      String missing = missingAttribute(attributes, principal);
       if (missing != null) {
         return miss("attribute " + missing + " of " + principal.id() + " is "
             + principal.attributes().getOrDefault(missing, List.of()) + ", not any of "
@@ -383,7 +387,7 @@ final class Rule {
         held.isEmpty() ? "matches every request" : String.join("; ", held));
   }
 
-  private String grantedBy(String held) {
+  private String grantedBy(Set<String> roles, String held) {
     Set<String> closure = closures.getOrDefault(held, Set.of(held));
     for (String role : new TreeSet<>(roles)) {
       if (closure.contains(role)) {
@@ -414,7 +418,7 @@ final class Rule {
     }
   }
 
-  private static String quote(String value) {
+  private static String quote(@Nullable String value) {
     return value == null ? "(none)" : "'" + value + "'";
   }
 

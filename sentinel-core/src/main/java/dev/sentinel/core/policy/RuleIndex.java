@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Narrows the rules that can concern a request, so that evaluation cost follows the rules about
@@ -109,7 +110,7 @@ final class RuleIndex {
         && offer(untargetedAnyMethod, sink);
   }
 
-  private static boolean offer(Rule[] rules, Sink sink) {
+  private static boolean offer(Rule @Nullable [] rules, Sink sink) {
     if (rules == null) {
       return true;
     }
@@ -156,7 +157,7 @@ final class RuleIndex {
       this.rules = rules;
     }
 
-    Node child(char c) {
+    @Nullable Node child(char c) {
       int lo = 0;
       int hi = keys.length - 1;
       while (lo <= hi) {

@@ -3,8 +3,10 @@ package dev.sentinel.core.policy;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonPointer;
 import tools.jackson.databind.JsonNode;
 
@@ -21,7 +23,7 @@ final class SchemaTypes {
   private SchemaTypes() {}
 
   /** What the schema says about one pointer. */
-  record Found(Set<String> types, boolean absent, String why) {
+  record Found(@Nullable Set<String> types, boolean absent, @Nullable String why) {
     static final Found UNKNOWN = new Found(null, false, null);
 
     boolean known() {
@@ -53,18 +55,19 @@ final class SchemaTypes {
         }
         continue;
       }
+      Set<String> types = Objects.requireNonNull(found.types(), "a known, present value has types");
       for (Operator operator : condition.operators()) {
         Set<String> accepted = operator.schemaTypes();
         if (accepted == null) {
           continue;
         }
         boolean applies = false;
-        for (String type : found.types()) {
+        for (String type : types) {
           applies |= accepted.contains(type);
         }
         if (!applies) {
           out.add("rule '" + rule.id + "': " + pointer + " " + operator + " cannot apply to calls of '" + tool
-              + "': its input schema declares " + pointer + " as " + String.join(" or ", new TreeSet<>(found.types()))
+              + "': its input schema declares " + pointer + " as " + String.join(" or ", new TreeSet<>(types))
               + ", and " + operator + " needs " + operator.accepts());
         }
       }
@@ -173,7 +176,8 @@ final class SchemaTypes {
      * A wildcard: the items of an array whose items share one schema, or the properties of an
      * object that allows no others.
      */
-    private Found every(JsonNode node, Set<String> declared, List<String> segments, int i, int steps) {
+    private Found every(
+        JsonNode node, @Nullable Set<String> declared, List<String> segments, int i, int steps) {
       if (declared == null || declared.size() != 1) {
         return Found.UNKNOWN;
       }
@@ -204,7 +208,7 @@ final class SchemaTypes {
         if (found.absent()) {
           why = found.why();
         } else {
-          types.addAll(found.types());
+          types.addAll(Objects.requireNonNull(found.types(), "a known, present value has types"));
         }
       }
       if (types.isEmpty()) {
@@ -214,7 +218,7 @@ final class SchemaTypes {
     }
 
     /** The types a schema object declares, {@code integer} implied by {@code number}; or {@code null}. */
-    private static Set<String> declared(JsonNode node) {
+    private static @Nullable Set<String> declared(JsonNode node) {
       JsonNode type = node.get("type");
       Set<String> out = new LinkedHashSet<>();
       if (type == null) {
@@ -238,7 +242,7 @@ final class SchemaTypes {
       return out.isEmpty() ? null : out;
     }
 
-    private JsonNode local(String ref) {
+    private @Nullable JsonNode local(String ref) {
       if (!ref.startsWith("#")) {
         return null;
       }
@@ -268,7 +272,7 @@ final class SchemaTypes {
   }
 
   /** For tests: the types at a pointer, sorted, or {@code null}. */
-  static Set<String> typesAt(JsonNode schema, String pointer) {
+  static @Nullable Set<String> typesAt(JsonNode schema, String pointer) {
     Found found = at(schema, segments(pointer));
     return found.types() == null ? null : new TreeSet<>(found.types());
   }

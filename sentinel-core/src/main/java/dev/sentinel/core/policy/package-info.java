@@ -78,4 +78,7 @@
  * {@code principals} and {@code methods} are exact names; their {@code roles} are expanded at
  * load to every role that inherits them, so a limit on {@code developer} also applies to admins.
  */
+@NullMarked
 package dev.sentinel.core.policy;
+
+import org.jspecify.annotations.NullMarked;
