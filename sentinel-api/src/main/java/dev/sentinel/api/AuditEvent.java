@@ -29,7 +29,8 @@ import tools.jackson.databind.JsonNode;
  * @param name the tool or prompt name or resource URI, or {@code null}
  * @param arguments the redacted, size-bounded arguments
  * @param argumentsDigest the keyed digest of the original arguments' canonical JSON, {@code
- *     hmac-sha256:<key id>:<hex>}
+ *     hmac-sha256:<key id>:<hex>}; {@code null} for the gateway's own events ({@code sentinel/*}
+ *     methods, such as a dropped stream or a bundle applied), which carry no arguments
  * @param effect the policy's effect, or {@code null} when the request never reached the policy
  * @param rules the ids of the deciding rules or limits
  * @param reason the refusal or decision reason, or empty
@@ -57,7 +58,7 @@ public record AuditEvent(
     @Nullable String backend,
     @Nullable String name,
     JsonNode arguments,
-    String argumentsDigest,
+    @Nullable String argumentsDigest,
     @Nullable Effect effect,
     List<String> rules,
     String reason,
@@ -170,7 +171,7 @@ public record AuditEvent(
     }
 
     /** Sets {@link AuditEvent#arguments()} and {@link AuditEvent#argumentsDigest()}. */
-    public Builder arguments(JsonNode redacted, String digest) {
+    public Builder arguments(JsonNode redacted, @Nullable String digest) {
       this.arguments = redacted;
       this.argumentsDigest = digest;
       return this;

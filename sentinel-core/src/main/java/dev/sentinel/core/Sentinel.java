@@ -83,6 +83,10 @@ import tools.jackson.databind.JsonNode;
  * the instance owns.
  */
 public final class Sentinel implements AutoCloseable {
+  /** Makes the empty arguments of the gateway's own events. */
+  private static final tools.jackson.databind.node.JsonNodeFactory NO_ARGUMENTS =
+      tools.jackson.databind.node.JsonNodeFactory.instance;
+
   private static final Logger log = LoggerFactory.getLogger(Sentinel.class);
   private static final String UNAUTHENTICATED_REASON = "missing or invalid credentials";
   private static final Refusal UNAUTHENTICATED =
@@ -456,8 +460,8 @@ public final class Sentinel implements AutoCloseable {
         .instance(instance)
         .revision(rules.revision())
         .principal(Principal.of(actor))
-        .request(new Request(method, null, subject, null))
-        .arguments(tools.jackson.databind.node.JsonNodeFactory.instance.objectNode(), null)
+        .request(new Request(method, null, subject, NO_ARGUMENTS.objectNode()))
+        .arguments(NO_ARGUMENTS.objectNode(), null)
         .reason(reason)
         .outcome(Objects.requireNonNull(outcome, "outcome"))
         .build());

@@ -9,4 +9,7 @@
  * are not API. The MCP engine, the transports and the gateway runtime are in the module
  * sentinel-mcp, so that an embedder of the pipeline gets no web stack.
  */
+@NullMarked
 package dev.sentinel.core;
+
+import org.jspecify.annotations.NullMarked;
