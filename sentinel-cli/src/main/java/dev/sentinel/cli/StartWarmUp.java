@@ -25,7 +25,7 @@ import tools.jackson.core.StreamReadConstraints;
  * left for the main thread to start), and a failure is ignored, because the main thread does the
  * same work itself and reports its own failures. Spring Boot's {@code BackgroundPreinitializer}
  * does the same for its start. Not started on a machine with one processor, where it could only
- * take time from the main thread. Thread-safe.
+ * take time from the main thread, nor when {@link #SWITCH} says not to. Thread-safe.
  */
 final class StartWarmUp {
   /** slf4j-simple's {@code dateTimeFormat} in {@code simplelogger.properties}. */
@@ -33,9 +33,19 @@ final class StartWarmUp {
 
   private StartWarmUp() {}
 
-  /** Starts the warm-up on a daemon thread, unless the machine has one processor. */
+  /**
+   * The system property that switches the warm-up off ({@code -Dsentinel.startWarmUp=false} in
+   * {@code SENTINEL_JAVA_OPTS}): each part is then done in line, when first needed.
+   */
+  static final String SWITCH = "sentinel.startWarmUp";
+
+  /**
+   * Starts the warm-up on a daemon thread, unless the machine has one processor or {@link
+   * #SWITCH} is {@code false}.
+   */
   static void start() {
-    if (Runtime.getRuntime().availableProcessors() < 2) {
+    if (Runtime.getRuntime().availableProcessors() < 2
+        || "false".equals(System.getProperty(SWITCH))) {
       return;
     }
     Thread thread = new Thread(StartWarmUp::run, "sentinel-start-warm-up");
