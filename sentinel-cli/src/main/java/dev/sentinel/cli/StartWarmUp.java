@@ -14,9 +14,9 @@ import tools.jackson.core.StreamReadConstraints;
  * {@code ObjectMapper} (its java.time support and date format, with the time-zone and locale
  * data they read), the JDK's security providers (SHA-256 for the config's revision, the random
  * key of the audit digests) and the log lines' date format. Each is class initialization and
- * data loading that the JVM does once per process, interpreted: about a third of the time to
- * the {@code initialize} answer when done in line (BENCHMARKS.md, "Start-up with the CDS
- * archive"). Started first, it runs on the second core while the main thread reads the config,
+ * data loading that the JVM does once per process, interpreted (the first ObjectMapper alone
+ * took about 70 ms of a 417 ms start to the {@code initialize} answer when built in line).
+ * Started first, it runs on the second core while the main thread reads the config,
  * which needs none of it; the main thread then finds the work done, or waits for the class being
  * initialized as it would have waited for its own initialization.
  *
