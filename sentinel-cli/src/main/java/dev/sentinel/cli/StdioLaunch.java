@@ -41,6 +41,7 @@ final class StdioLaunch {
     if (parsed.logLevel() != null) {
       Main.applyLogLevel(parsed.logLevel());
     }
+    StartWarmUp.start();
     PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, stderrCharset()), true);
     try {
       return new StdioCommand(environment, policyOptions, parsed.config(), parsed.watch(),

@@ -63,8 +63,10 @@ class LauncherTest {
     return out.lines().toList();
   }
 
+  /** The JVM options: what comes before the jar ({@code -jar JAR} or {@code -cp JAR MAIN}). */
   private List<String> jvmOptions(List<String> args) {
-    return args.subList(0, args.indexOf("-jar"));
+    int jar = args.indexOf("-jar");
+    return args.subList(0, jar >= 0 ? jar : args.indexOf("-cp"));
   }
 
   @Test
@@ -102,9 +104,10 @@ class LauncherTest {
     String archive = home.resolve("lib/sentinel.jsa").toRealPath().toString();
     assertThat(jvmOptions(args)).containsExactly("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m",
         "-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
-    // The same path in every installation: a JDK 17 archive names its jar by path.
-    assertThat(args.subList(args.indexOf("-jar"), args.size()))
-        .containsExactly("-jar", "/dev/fd/9", "stdio", "-c", "x.yaml");
+    // The same path in every installation: a JDK 17 archive names its jar by path. The main
+    // class is named, so that the JVM does not open the jar a second time for its manifest.
+    assertThat(args.subList(args.indexOf("-cp"), args.size()))
+        .containsExactly("-cp", "/dev/fd/9", "dev.sentinel.cli.Main", "stdio", "-c", "x.yaml");
   }
 
   @Test
@@ -156,6 +159,20 @@ class LauncherTest {
         .doesNotContain("-XX:+UseParallelGC").endsWith("-XX:+UseG1GC");
     assertThat(jvmOptions(launch(Map.of("JAVA_OPTS", "-XX:+UseZGC"), "stdio")))
         .containsExactly("-Xshare:auto", "-Xmx64m", "-XX:+UseZGC");
+  }
+
+  @Test
+  void startedFromItsOwnFolderByARelativeName_findsItsJar() throws Exception {
+    ProcessBuilder builder = new ProcessBuilder("sh", "sentinel", "stdio")
+        .directory(home.resolve("bin").toFile())
+        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    builder.environment().remove("SENTINEL_JVM_DEFAULTS");
+    builder.environment().put("JAVA_HOME", javaHome.toString());
+    Process process = builder.start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+    assertThat(out.lines()).contains(home.resolve("lib/sentinel.jar").toRealPath().toString());
   }
 
   @Test

@@ -18,7 +18,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
-import tools.jackson.dataformat.yaml.YAMLMapper;
+import tools.jackson.dataformat.yaml.YAMLFactory;
 import tools.jackson.dataformat.yaml.YAMLParser;
 
 /**
@@ -53,7 +53,9 @@ public final class YamlDocument {
   }
 
   private static final int MAX_DEPTH = 200;
-  private static final YAMLMapper MAPPER = new YAMLMapper();
+  // The streaming factory alone: the tree is built here, so no ObjectMapper (whose first
+  // construction, with java.time and locale data, costs more than reading a config) is needed.
+  private static final YAMLFactory YAML = YAMLFactory.builder().build();
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final String text;
@@ -83,7 +85,7 @@ public final class YamlDocument {
     Objects.requireNonNull(source, "source");
     Reader reader = new Reader(source);
     JsonNode root;
-    try (JsonParser parser = MAPPER.createParser(new PairKeepingReader(text))) {
+    try (JsonParser parser = YAML.createParser(new PairKeepingReader(text))) {
       JsonToken token = parser.nextToken();
       if (token == null) {
         root = NODES.objectNode();

@@ -121,7 +121,8 @@ public final class ConfigWatcher implements AutoCloseable {
 
   /**
    * Starts watching the reloader's config file and the policy file the running config names,
-   * timing the settle period on the system clock.
+   * timing the settle period on the system clock. A file that no longer holds the text the
+   * running config was read from (saved between that load and this call) is a change seen now.
    *
    * @param settle how long the files must go unchanged, and read the same twice that far
    *     apart, before they are reloaded; positive ({@link #DEFAULT_SETTLE} for the CLI's)
@@ -151,6 +152,10 @@ public final class ConfigWatcher implements AutoCloseable {
     try {
       watcher = new ConfigWatcher(reloader, settle, clock, listener);
       watcher.register();
+      if (watcher.savedSinceLoad()) {
+        // Saved between the running config's load and this watch: a change like any other.
+        watcher.changed();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot watch " + reloader.file() + ": " + e.getMessage(), e);
     }
@@ -252,6 +257,27 @@ public final class ConfigWatcher implements AutoCloseable {
     // and this call is still seen; a file watched from now on starts from its present state.
     stamps = polled(files, stamps, ConfigWatcher::stamp);
     digests = polled(files, digests, Snapshot::state);
+  }
+
+  /**
+   * Whether the config file, or the policy file it names, no longer holds the text the running
+   * config was read from (by their revisions; not asked of a config that runs a signed bundle,
+   * whose revision is not its file's).
+   */
+  private synchronized boolean savedSinceLoad() {
+    GatewayConfig running = reloader.runtime().config();
+    if (running.fromBundle().isPresent()) {
+      return false;
+    }
+    Path config = reloader.file().toAbsolutePath().normalize();
+    if (!Snapshot.holds(digests.get(config), running.revision())) {
+      return true;
+    }
+    if (running.policy().source().equals(running.source())) {
+      return false;
+    }
+    Path policy = Path.of(running.policy().source()).toAbsolutePath().normalize();
+    return !Snapshot.holds(digests.get(policy), running.policy().revision());
   }
 
   private static Map<Path, String> polled(Set<Path> paths, Map<Path, String> known,
@@ -407,6 +433,11 @@ public final class ConfigWatcher implements AutoCloseable {
         states.put(path, state(path));
       }
       return new Snapshot(states);
+    }
+
+    /** Whether a file's {@link #state} says it holds the text of the given revision. */
+    static boolean holds(String state, String revision) {
+      return state != null && state.endsWith(" " + revision);
     }
 
     static String state(Path path) {

@@ -362,6 +362,39 @@ class GatewayRuntimeReloadTest {
     }
   }
 
+  /**
+   * {@code sentinel stdio} starts its watcher once it serves: a config saved between the running
+   * config's load and the watcher's start is applied as any later edit would be.
+   */
+  @Test
+  void watcher_appliesAConfigSavedBeforeItStarted() throws IOException {
+    Path file = write("sentinel.yaml", allowing("read"));
+    try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(file, Map.of()), clock, stores)) {
+      write("sentinel.yaml", allowing("write"));
+      ConfigReloader reloader = ConfigReloader.of(runtime, file, Map.of());
+      try (ConfigWatcher watcher = ConfigWatcher.start(reloader, Duration.ofMillis(50), r -> { })) {
+        Conditions.await("the earlier edit is reloaded",
+            () -> call(runtime, "write").outcome() == Outcome.ALLOWED);
+        assertThat(call(runtime, "read").outcome()).isEqualTo(Outcome.DENIED);
+      }
+    }
+  }
+
+  /** The same for the policy file the config names. */
+  @Test
+  void watcher_appliesAPolicySavedBeforeItStarted() throws IOException {
+    write("policy.yaml", "rules: [ { id: p1, allow: { tools: [read] } } ]\n");
+    Path file = write("sentinel.yaml", HEAD + "policy: { file: policy.yaml }\n");
+    try (GatewayRuntime runtime = GatewayRuntime.start(GatewayConfig.load(file, Map.of()), clock, stores)) {
+      write("policy.yaml", "rules: [ { id: p2, allow: { tools: [write] } } ]\n");
+      ConfigReloader reloader = ConfigReloader.of(runtime, file, Map.of());
+      try (ConfigWatcher watcher = ConfigWatcher.start(reloader, Duration.ofMillis(50), r -> { })) {
+        Conditions.await("the earlier policy edit is reloaded",
+            () -> call(runtime, "write").outcome() == Outcome.ALLOWED);
+      }
+    }
+  }
+
   @Test
   void watcher_picksUpAnEditAndRefusesABadOne() throws IOException {
     Path file = write("sentinel.yaml", allowing("read"));

@@ -74,14 +74,7 @@ public final class StdioGateway {
         runtime = GatewayRuntime.startInBackground(config, options.clock(),
             options.sharedState(stores(config, options.clock())));
       } catch (RuntimeException | Error e) {
-        stopper.started(null, null, null);
-        throw e;
-      }
-      ConfigWatcher watcher;
-      try {
-        watcher = watch(runtime, options);
-      } catch (RuntimeException | Error e) {
-        stopper.started(runtime, null, null);
+        stopper.started(null, null);
         throw e;
       }
       OtlpTracing tracing;
@@ -89,10 +82,10 @@ public final class StdioGateway {
         // Loaded only when configured: start-up matters to a stdio gateway.
         tracing = config.telemetry().enabled() ? OtlpTracing.bind(runtime) : null;
       } catch (RuntimeException | Error e) {
-        stopper.started(runtime, watcher, null);
+        stopper.started(runtime, null);
         throw e;
       }
-      if (!stopper.started(runtime, watcher, tracing)) {
+      if (!stopper.started(runtime, tracing)) {
         log.info("the gateway was asked to stop while it started; stopping");
         return 0;
       }
@@ -106,6 +99,21 @@ public final class StdioGateway {
         throw e;
       }
       log.info("serving MCP on stdio; backends {} start in the background", runtime.backends().keySet());
+      // Watched from now on, while the client's initialize is being answered on the session's
+      // threads: setting up the watch is not on the way to the answer. A change saved before
+      // this point is still applied: the watcher compares the files with the config it runs.
+      ConfigWatcher watcher;
+      try {
+        watcher = watch(runtime, options);
+      } catch (RuntimeException e) {
+        if (stopper.stopping()) {
+          return 0; // the hook closed the gateway under us
+        }
+        throw e;
+      }
+      if (watcher != null && !stopper.watching(watcher)) {
+        return 0; // the hook stopped the gateway meanwhile (and the watcher is closed)
+      }
       session.closed().join();
       log.info("the client closed its input; stopping");
       return 0;
@@ -131,19 +139,31 @@ public final class StdioGateway {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile GatewayRuntime runtime;
-    private volatile ConfigWatcher watcher;
+    private ConfigWatcher watcher; // guarded by this
     private volatile OtlpTracing tracing;
 
     /**
      * The start ended, with what it started (nulls for what failed to start); answers whether
      * the gateway may serve (false when a stop was asked for meanwhile).
      */
-    boolean started(GatewayRuntime runtime, ConfigWatcher watcher, OtlpTracing tracing) {
+    boolean started(GatewayRuntime runtime, OtlpTracing tracing) {
       this.runtime = runtime;
-      this.watcher = watcher;
       this.tracing = tracing;
       started.countDown();
       return !stopping.get();
+    }
+
+    /**
+     * The config watcher, started once the gateway serves; answers false, having closed it,
+     * when a stop was asked for meanwhile (the stop may have passed the watcher by).
+     */
+    synchronized boolean watching(ConfigWatcher watcher) {
+      if (stopping.get()) {
+        watcher.close();
+        return false;
+      }
+      this.watcher = watcher;
+      return true;
     }
 
     boolean stopping() {
@@ -157,9 +177,13 @@ public final class StdioGateway {
       }
       try {
         awaitStarted();
+        ConfigWatcher watching;
+        synchronized (this) {
+          watching = watcher;
+        }
         try {
-          if (watcher != null) {
-            watcher.close();
+          if (watching != null) {
+            watching.close();
           }
         } finally {
           try {
