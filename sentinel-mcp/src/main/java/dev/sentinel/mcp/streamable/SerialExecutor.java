@@ -60,20 +60,49 @@ final class SerialExecutor implements Executor {
   }
 
   private void drain() {
-    while (true) {
-      Runnable task;
-      synchronized (tasks) {
-        task = tasks.poll();
-        if (task == null) {
-          running = false;
-          return;
+    boolean idle = false;
+    try {
+      while (true) {
+        Runnable task;
+        synchronized (tasks) {
+          task = tasks.poll();
+          if (task == null) {
+            running = false;
+            idle = true;
+            return;
+          }
+        }
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.warn("a delivery task failed", e);
         }
       }
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        log.warn("a delivery task failed", e);
+    } finally {
+      if (!idle) {
+        // An Error left the loop (on a caller's thread or the pool's): what waits behind the
+        // failed task still runs, and the executor is not left running forever with nobody draining.
+        resume();
       }
+    }
+  }
+
+  /** Hands what is queued to the pool after a drain ended abnormally; idle when nothing is. */
+  private void resume() {
+    synchronized (tasks) {
+      if (tasks.isEmpty()) {
+        running = false;
+        return;
+      }
+    }
+    try {
+      pool.execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      synchronized (tasks) {
+        tasks.clear();
+        running = false;
+      }
+      log.debug("delivery refused: the gateway is stopping");
     }
   }
 }
