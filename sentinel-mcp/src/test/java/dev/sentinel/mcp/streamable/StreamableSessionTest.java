@@ -583,6 +583,40 @@ class StreamableSessionTest {
   }
 
   @Test
+  void aClientNotificationOrAnswer_isNotDeliveredOnTheReadingThread_whichTheEngineMayBlockOnABackendsWrite()
+      throws Exception {
+    // The engine forwards a client's notification (cancelled, roots/list_changed) or its answer to
+    // a backend's question by writing to the backend at once, which blocks while a stdio backend
+    // does not read: on the server's thread, that would hold the thread and the POST's 202.
+    StreamableSession session = hub.open(ALICE).session();
+    List<Thread> deliveredOn = new CopyOnWriteArrayList<>();
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        deliveredOn.add(Thread.currentThread());
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+      }
+    });
+
+    assertThat(session.accept(JsonRpc.classify(JsonRpc.notification("notifications/cancelled",
+        NODES.objectNode().put("requestId", 1))), CREDENTIALS, ALICE_PRINCIPAL)).isTrue();
+    assertThat(session.accept(JsonRpc.classify(JsonRpc.result(NODES.numberNode(5), NODES.objectNode())),
+        CREDENTIALS, ALICE_PRINCIPAL)).isTrue();
+    Conditions.await("both are delivered", () -> deliveredOn.size() == 2);
+
+    assertThat(deliveredOn).as("delivered on the session's pool, not the reading thread")
+        .doesNotContain(Thread.currentThread());
+  }
+
+  @Test
   void eventIdsNameTheStreamAndThePosition() {
     assertThat(EventStream.parseEventId("3-17")).containsExactly(3, 17);
     assertThat(EventStream.parseEventId("0-0")).containsExactly(0, 0);
