@@ -617,6 +617,54 @@ class StreamableSessionTest {
   }
 
   @Test
+  void whatQueuesBehindAnInlineDelivery_runsOnThePool_soOneReadingThreadNeverServesAFloodOfOthers()
+      throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    java.util.Map<Integer, Thread> deliveredOn = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.CountDownLatch firstRunning = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        int id = exchange.message().path("id").asInt(-1);
+        deliveredOn.put(id, Thread.currentThread());
+        if (id == 1) {
+          firstRunning.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+      }
+    });
+    // The server's reading thread: not one of the session pool's, which may serve what queues.
+    Thread first = new Thread(() -> ask(session, 1, new MemoryChannel(), true, true), "reader");
+    first.start();
+    assertThat(firstRunning.await(10, TimeUnit.SECONDS)).isTrue();
+
+    ask(session, 2, new MemoryChannel(), true, true);
+    ask(session, 3, new MemoryChannel(), true, true);
+    release.countDown();
+    first.join(10_000);
+    assertThat(first.isAlive()).as("the reading thread returned").isFalse();
+    Conditions.await("all three are delivered", () -> deliveredOn.size() == 3);
+
+    assertThat(deliveredOn.get(1)).as("the idle session's request, on the thread that read it").isSameAs(first);
+    assertThat(deliveredOn.get(2)).as("what queued meanwhile, not on that thread").isNotSameAs(first);
+    assertThat(deliveredOn.get(3)).isNotSameAs(first);
+  }
+
+  @Test
   void eventIdsNameTheStreamAndThePosition() {
     assertThat(EventStream.parseEventId("3-17")).containsExactly(3, 17);
     assertThat(EventStream.parseEventId("0-0")).containsExactly(0, 0);
