@@ -43,9 +43,10 @@ final class SerialExecutor implements Executor {
   }
 
   /**
-   * Runs the task on the calling thread when nothing runs or waits (then what is queued meanwhile
-   * too), else queues it as {@link #execute} does: the same order, without a hand-off to the
-   * pool when the session is idle. For a caller that holds no lock and may run the task's work.
+   * Runs the task on the calling thread when nothing runs or waits, else queues it as {@link
+   * #execute} does: the same order, without a hand-off to the pool when the session is idle. What
+   * is queued meanwhile runs on the pool afterwards, never on the calling thread, which a flood of
+   * other tasks would otherwise hold. For a caller that holds no lock and may run the task's work.
    */
   void runOrQueue(Runnable task) {
     synchronized (tasks) {
@@ -54,9 +55,14 @@ final class SerialExecutor implements Executor {
         return;
       }
       running = true;
-      tasks.add(task);
     }
-    drain();
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      log.warn("a delivery task failed", e);
+    } finally {
+      resume();
+    }
   }
 
   private void drain() {
@@ -87,7 +93,7 @@ final class SerialExecutor implements Executor {
     }
   }
 
-  /** Hands what is queued to the pool after a drain ended abnormally; idle when nothing is. */
+  /** Hands what is queued to the pool (after an inline run, or a drain an Error ended); idle when nothing is. */
   private void resume() {
     synchronized (tasks) {
       if (tasks.isEmpty()) {

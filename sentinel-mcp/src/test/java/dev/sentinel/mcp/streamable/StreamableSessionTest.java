@@ -466,6 +466,7 @@ class StreamableSessionTest {
     });
 
     ask(session, 1, first, true, true);
+    Conditions.await("the second is delivered", () -> order.size() == 2);
 
     assertThat(order).containsExactly(1, 2);
     assertThat(first.awaitDone().messages()).extracting(m -> m.path("id").asInt(-1)).containsExactly(-1, 1);
