@@ -1237,8 +1237,9 @@ final class Router {
           + (reserved ? " answered a task without a taskId" : " created a task this call did not allow"));
     }
     JsonNode ttl = result.path("ttlMs");
+    // A ttlMs beyond a long (or not a whole number) is no bound the gateway can use: the maximum life.
     Tasks.Task task = gateway.tasks().bind(owner, upstream.backend, backendId.stringValue(), work.governed.name(),
-        ttl.isIntegralNumber() ? ttl.asLong() : null);
+        ttl.isIntegralNumber() && ttl.canConvertToLong() ? ttl.asLong() : null);
     ObjectNode copy = response.deepCopy();
     ((ObjectNode) copy.get("result")).put("taskId", task.id());
     return copy;
@@ -1364,6 +1365,10 @@ final class Router {
     ObjectNode answer = ((ObjectNode) result).deepCopy();
     if (answer.has("taskId")) {
       answer.put("taskId", task.id());
+    }
+    if ("tasks/cancel".equals(method)) {
+      // Cancelled (or already ended): the task no longer counts against its principal's bound.
+      gateway.tasks().status(task.id(), "cancelled");
     }
     if ("tasks/get".equals(method)) {
       gateway.tasks().status(task.id(), answer.path("status").asString(""));

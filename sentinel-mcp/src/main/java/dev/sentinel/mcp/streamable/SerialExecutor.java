@@ -43,9 +43,10 @@ final class SerialExecutor implements Executor {
   }
 
   /**
-   * Runs the task on the calling thread when nothing runs or waits (then what is queued meanwhile
-   * too), else queues it as {@link #execute} does: the same order, without a hand-off to the
-   * pool when the session is idle. For a caller that holds no lock and may run the task's work.
+   * Runs the task on the calling thread when nothing runs or waits, else queues it as {@link
+   * #execute} does: the same order, without a hand-off to the pool when the session is idle. What
+   * is queued meanwhile runs on the pool afterwards, never on the calling thread, which a flood of
+   * other tasks would otherwise hold. For a caller that holds no lock and may run the task's work.
    */
   void runOrQueue(Runnable task) {
     synchronized (tasks) {
@@ -54,26 +55,60 @@ final class SerialExecutor implements Executor {
         return;
       }
       running = true;
-      tasks.add(task);
     }
-    drain();
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      log.warn("a delivery task failed", e);
+    } finally {
+      resume();
+    }
   }
 
   private void drain() {
-    while (true) {
-      Runnable task;
-      synchronized (tasks) {
-        task = tasks.poll();
-        if (task == null) {
-          running = false;
-          return;
+    boolean idle = false;
+    try {
+      while (true) {
+        Runnable task;
+        synchronized (tasks) {
+          task = tasks.poll();
+          if (task == null) {
+            running = false;
+            idle = true;
+            return;
+          }
+        }
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.warn("a delivery task failed", e);
         }
       }
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        log.warn("a delivery task failed", e);
+    } finally {
+      if (!idle) {
+        // An Error left the loop (on a caller's thread or the pool's): what waits behind the
+        // failed task still runs, and the executor is not left running forever with nobody draining.
+        resume();
       }
+    }
+  }
+
+  /** Hands what is queued to the pool (after an inline run, or a drain an Error ended); idle when nothing is. */
+  private void resume() {
+    synchronized (tasks) {
+      if (tasks.isEmpty()) {
+        running = false;
+        return;
+      }
+    }
+    try {
+      pool.execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      synchronized (tasks) {
+        tasks.clear();
+        running = false;
+      }
+      log.debug("delivery refused: the gateway is stopping");
     }
   }
 }

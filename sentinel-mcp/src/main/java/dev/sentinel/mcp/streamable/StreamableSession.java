@@ -325,7 +325,10 @@ public final class StreamableSession implements Transport {
     return Admission.ACCEPTED;
   }
 
-  /** Delivers a client notification or response (answered 202 by the caller). */
+  /**
+   * Delivers a client notification or response (answered 202 by the caller), in order with the
+   * session's requests, on the session's pool: never on the calling thread (see the comment within).
+   */
   public boolean accept(JsonRpcMessage message, Credentials credentials, Principal principal) {
     synchronized (this) {
       if (closed) {
@@ -333,7 +336,10 @@ public final class StreamableSession implements Transport {
       }
       lastUsed = hub.clock().nanoTime();
     }
-    deliver(new Exchange(message, credentials, principal, false, false, false, null));
+    // On the session's pool, never the reading thread: the engine forwards a notification or an
+    // answer to a backend at once (a cancellation, roots/list_changed, a sampling answer), a write
+    // that blocks while a stdio backend does not read; it would hold the server's thread and the 202.
+    delivery.execute(delivery(new Exchange(message, credentials, principal, false, false, false, null)));
     return true;
   }
 
@@ -379,7 +385,12 @@ public final class StreamableSession implements Transport {
    * token keeps its session, and the request is authenticated once.
    */
   private void deliver(Exchange exchange) {
-    delivery.runOrQueue(() -> {
+    delivery.runOrQueue(delivery(exchange));
+  }
+
+  /** The delivery of an exchange to the engine, unless the session has closed meanwhile. */
+  private Runnable delivery(Exchange exchange) {
+    return () -> {
       Receiver target;
       synchronized (this) {
         target = closed ? null : receiver;
@@ -387,7 +398,7 @@ public final class StreamableSession implements Transport {
       if (target != null) {
         target.exchange(exchange);
       }
-    });
+    };
   }
 
   /** A response from the engine: to the exchange it answers. Holds the lock. */

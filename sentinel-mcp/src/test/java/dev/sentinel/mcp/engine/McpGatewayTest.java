@@ -512,6 +512,50 @@ class McpGatewayTest {
         .containsExactly("file:///a.txt", "file:///b.txt", "file:///b.txt");
   }
 
+  @Test
+  void perPrincipal_aResourceOnePrincipalLost_reachesOnlyTheOther_andBobsRestartDoesNotAskForIt() {
+    ScriptedServer alpha = new ScriptedServer("alpha");
+    alpha.capabilities.putObject("resources").put("subscribe", true);
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///a.txt").put("name", "a"));
+    alpha.resources.add(NODES.objectNode().put("uri", "file:///b.txt").put("name", "b"));
+    fixture = new GatewayFixture(GatewayFixture.POLICY, List.of(), GatewayFixture.twoPrincipals(),
+        builder -> builder.restartBackoff(Duration.ofSeconds(1), Duration.ofSeconds(1))
+            .backend("alpha", alpha::connect, BackendOptions.of(Isolation.PER_PRINCIPAL)));
+    ScriptedClient alice = fixture.client(dev.sentinel.api.Credentials.bearer("alice"));
+    alice.initialize();
+    alice.call("resources/subscribe", NODES.objectNode().put("uri", "file:///a.txt"));
+    ScriptedClient bob = fixture.client(dev.sentinel.api.Credentials.bearer("bob"));
+    bob.initialize();
+    bob.call("resources/subscribe", NODES.objectNode().put("uri", "file:///a.txt"));
+    bob.call("resources/subscribe", NODES.objectNode().put("uri", "file:///b.txt"));
+    assertThat(alpha.open).as("one connection per principal").hasSize(2);
+    assertThat(alpha.received("resources/subscribe")).hasSize(3);
+
+    fixture.sentinel.reconfigure(PolicyEngine.parse(GatewayFixture.POLICY
+        + "  - id: bob-not-a\n    deny: { principals: [bob], resources: [\"file:///a.txt\"] }\n", "policy.yaml"));
+    for (var connection : alpha.open) {
+      alpha.send(connection, JsonRpc.notification("notifications/resources/updated",
+          NODES.objectNode().put("uri", "file:///a.txt")));
+      alpha.send(connection, JsonRpc.notification("notifications/resources/updated",
+          NODES.objectNode().put("uri", "file:///b.txt")));
+    }
+    Conditions.await("alice hears of a", () -> !alice.notifications("notifications/resources/updated").isEmpty());
+    Conditions.await("bob hears of b", () -> !bob.notifications("notifications/resources/updated").isEmpty());
+    assertThat(alice.notifications("notifications/resources/updated")).extracting(m -> m.params().path("uri").asString())
+        .containsExactly("file:///a.txt");
+    assertThat(bob.notifications("notifications/resources/updated")).extracting(m -> m.params().path("uri").asString())
+        .as("a's update, sent before b's on bob's connection, does not reach bob").containsExactly("file:///b.txt");
+
+    alpha.crash(); // bob's connection, the newest
+    Conditions.await("bob's connection restarts after its backoff", () -> {
+      fixture.clock.advance(Duration.ofSeconds(1));
+      return alpha.connections.get() == 3 && alpha.open.size() == 2;
+    });
+    Conditions.await("b is subscribed again", () -> alpha.received("resources/subscribe").size() == 4);
+    assertThat(alpha.received("resources/subscribe")).extracting(m -> m.params().path("uri").asString())
+        .as("only b, on bob's new connection").endsWith("file:///b.txt").hasSize(4);
+  }
+
   private static ScriptedClient client(ScriptedClient client) {
     return client;
   }

@@ -385,4 +385,98 @@ class TasksRelayTest {
     assertThat(fixture.trail()).filteredOn(e -> "elicitation/create".equals(e.method())).singleElement()
         .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.ALLOWED));
   }
+
+  // ---- hostile -----------------------------------------------------------------------------
+
+  @Test
+  void aBackendsTtlBeyondALong_isCappedAtTheMaximum_andLeaksNoSlot() {
+    start(builder -> builder.maxTasksPerPrincipal(1));
+    alpha.handlers.put("tools/call", request -> {
+      ObjectNode created = created("alpha-task-" + made.incrementAndGet());
+      created.set("ttlMs", NODES.numberNode(new java.math.BigInteger("99999999999999999999999")));
+      return JsonRpc.result(request.id(), created);
+    });
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+
+    String first = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    fixture.clock.advance(Tasks.MAX_LIFE.plusSeconds(1));
+    assertUnknownTask(alice.call("tasks/get", onTask(first)));
+
+    assertThat(taskIdOf(alice.call("tools/call", taskCall("alpha__slow")))).as("the slot came back")
+        .startsWith(Tasks.ID_PREFIX);
+  }
+
+  @Test
+  void aBackendsNegativeOrFractionalTtl_givesTheMaximumLife_notAnError() {
+    start(builder -> {});
+    alpha.handlers.put("tools/call", request -> {
+      ObjectNode created = created("alpha-task-" + made.incrementAndGet());
+      if (made.get() == 1) {
+        created.put("ttlMs", -5);
+      } else {
+        created.put("ttlMs", 1.5e30);
+      }
+      return JsonRpc.result(request.id(), created);
+    });
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+
+    String negative = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    String fractional = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    fixture.clock.advance(Duration.ofMinutes(59));
+
+    assertThat(alice.call("tasks/get", onTask(negative)).result().path("status").asString()).isEqualTo("working");
+    assertThat(alice.call("tasks/get", onTask(fractional)).result().path("status").asString()).isEqualTo("working");
+  }
+
+  @Test
+  void aCancelledTask_givesItsSlotBack_asTheRefusalAtTheBoundSays() {
+    start(builder -> builder.maxTasksPerPrincipal(1));
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    String first = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    assertThat(alice.call("tools/call", taskCall("alpha__slow")).error().path("message").asString())
+        .contains("cancel one (tasks/cancel)");
+
+    JsonRpcMessage cancelled = alice.call("tasks/cancel", onTask(first));
+
+    assertThat(cancelled.kind()).as("%s", cancelled.raw()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+    assertThat(held.get("alpha-task-1")).isEqualTo("cancelled");
+    assertThat(taskIdOf(alice.call("tools/call", taskCall("alpha__slow")))).startsWith(Tasks.ID_PREFIX);
+  }
+
+  @Test
+  void aBackendAnsweringTasksGetForAnotherTask_neitherRevealsNorEndsIt() {
+    start(builder -> builder.maxTasksPerPrincipal(1));
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    ScriptedClient bob = fixture.client(Credentials.bearer("bob"));
+    String alices = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    taskIdOf(bob.call("tools/call", taskCall("alpha__slow")));
+    // A confused backend answers alice's poll about bob's task (alpha-task-2), saying it ended.
+    alpha.handlers.put("tasks/get", request -> JsonRpc.result(request.id(), NODES.objectNode()
+        .put("resultType", "complete").put("taskId", "alpha-task-2").put("status", "completed")));
+
+    JsonRpcMessage answer = alice.call("tasks/get", onTask(alices));
+
+    assertThat(answer.result().path("taskId").asString()).isEqualTo(alices);
+    assertThat(answer.raw().toString()).doesNotContain("alpha-task-2");
+    JsonRpcMessage bobsNext = bob.call("tools/call", taskCall("alpha__slow"));
+    assertThat(bobsNext.error().path("data").path("rules").get(0).asString()).as("bob's task still counts: %s",
+        bobsNext.raw()).isEqualTo(Router.TASKS_BOUND_RULE);
+  }
+
+  @Test
+  void aTaskIdInAnotherCaseOrEncoding_isAnUnknownTask() {
+    start(builder -> {});
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    String taskId = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+
+    assertUnknownTask(alice.call("tasks/get", onTask(taskId.toUpperCase(java.util.Locale.ROOT))));
+    assertUnknownTask(alice.call("tasks/get", onTask(" " + taskId)));
+    assertUnknownTask(alice.call("tasks/get", onTask(taskId.replace('-', '+'))));
+    assertUnknownTask(alice.call("tasks/get", onTask(java.net.URLEncoder.encode(taskId + "/",
+        java.nio.charset.StandardCharsets.UTF_8))));
+    JsonRpcMessage notAString = alice.call("tasks/get", declareTasks(StatelessClientTest.params()).put("taskId", 1));
+
+    assertThat(notAString.error().path("code").asInt()).isEqualTo(ErrorCode.INVALID_PARAMS.code());
+    assertThat(taskOperations()).isZero();
+  }
 }

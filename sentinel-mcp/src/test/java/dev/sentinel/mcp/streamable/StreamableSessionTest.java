@@ -359,6 +359,312 @@ class StreamableSessionTest {
     assertThat(session.budget().events()).isLessThanOrEqualTo(6 + 1);
   }
 
+  // ---- hostile: delivery on the reading thread (SerialExecutor.runOrQueue) ---------------------
+
+  /** An engine that throws what it is told to on the first exchange, then takes the others. */
+  private static final class Throwing implements Transport.Receiver {
+    final Engine then = new Engine();
+    final Throwable first;
+    final AtomicInteger seen = new AtomicInteger();
+
+    Throwing(Throwable first) {
+      this.first = first;
+    }
+
+    @Override
+    public void message(JsonNode message) {
+      throw new AssertionError("a session delivers exchanges, never bare messages");
+    }
+
+    @Override
+    public void exchange(Transport.Exchange exchange) {
+      if (seen.getAndIncrement() == 0) {
+        if (first instanceof RuntimeException) {
+          throw (RuntimeException) first;
+        }
+        throw (Error) first;
+      }
+      then.exchange(exchange);
+    }
+
+    @Override
+    public void closed(Throwable cause) {
+      then.closed(cause);
+    }
+  }
+
+  @Test
+  void anEngineThatThrowsAnError_onTheReadingThread_doesNotWedgeTheSessionsDelivery() throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    Throwing engine = new Throwing(new StackOverflowError("deep"));
+    session.start(engine);
+    try {
+      ask(session, 1, new MemoryChannel(), true, true);
+    } catch (StackOverflowError expected) {
+      // Delivered on this thread: what the engine throws reaches the caller (the server's handler).
+    }
+
+    MemoryChannel second = new MemoryChannel();
+    ask(session, 2, second, true, true);
+    Transport.Exchange two = engine.then.next();
+    two.reply(result(two.message().get("id")));
+
+    assertThat(second.awaitDone().json().path("id").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void anEngineThatThrows_onTheReadingThread_leavesTheNextRequestDeliveredInOrder() throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    Throwing engine = new Throwing(new IllegalStateException("boom"));
+    session.start(engine);
+
+    ask(session, 1, new MemoryChannel(), true, true);
+    MemoryChannel second = new MemoryChannel();
+    ask(session, 2, second, true, true);
+    Transport.Exchange two = engine.then.next();
+    two.reply(result(two.message().get("id")));
+
+    assertThat(second.awaitDone().json().path("id").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void anEngineThatAnswersAndAsksAgainOnTheReadingThread_neitherDeadlocksNorReorders() throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    List<Integer> order = new CopyOnWriteArrayList<>();
+    MemoryChannel first = new MemoryChannel();
+    MemoryChannel second = new MemoryChannel();
+    AtomicInteger depth = new AtomicInteger();
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        int id = exchange.message().path("id").asInt();
+        assertThat(depth.incrementAndGet()).as("one delivery at a time").isEqualTo(1);
+        order.add(id);
+        try {
+          exchange.reply(progress(id));
+          exchange.reply(result(exchange.message().get("id")));
+          if (id == 1) {
+            // The engine, still inside the delivery, causes another request of the same session.
+            assertThat(ask(session, 2, second, true, true)).isEqualTo(StreamableSession.Admission.ACCEPTED);
+            assertThat(order).as("queued behind the running delivery, not run inside it").containsExactly(1);
+          }
+        } catch (java.io.IOException e) {
+          throw new AssertionError(e);
+        } finally {
+          depth.decrementAndGet();
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+      }
+    });
+
+    ask(session, 1, first, true, true);
+    Conditions.await("the second is delivered", () -> order.size() == 2);
+
+    assertThat(order).containsExactly(1, 2);
+    assertThat(first.awaitDone().messages()).extracting(m -> m.path("id").asInt(-1)).containsExactly(-1, 1);
+    assertThat(second.awaitDone().messages()).extracting(m -> m.path("id").asInt(-1)).containsExactly(-1, 2);
+    Conditions.await("both stream slots are back", () -> hub.holding(ALICE)[1] == 0);
+    assertThat(hub.awaitQuiet(0)).isTrue();
+  }
+
+  @Test
+  void theSessionEndingInsideAnInlineDelivery_answersWhatWaits_andTellsTheEngineOnceAfterwards() throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    AtomicInteger closedCalls = new AtomicInteger();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    MemoryChannel channel = new MemoryChannel();
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        seen.add("exchange");
+        session.terminate();
+        try {
+          exchange.reply(result(exchange.message().get("id")));
+          seen.add("replied");
+        } catch (java.io.IOException closed) {
+          seen.add("closed");
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+        seen.add("told");
+        closedCalls.incrementAndGet();
+      }
+    });
+
+    ask(session, 1, channel, true, true);
+
+    assertThat(channel.awaitDone().json().path("error").path("message").asString()).isEqualTo("the session ended");
+    Conditions.await("the engine is told", () -> closedCalls.get() == 1);
+    assertThat(seen).containsExactly("exchange", "closed", "told");
+    assertThat(hub.awaitQuiet(0)).isTrue();
+    assertThat(hub.sessionCount()).isZero();
+  }
+
+  @Test
+  void aFloodOfRequestsFromManyThreads_isDeliveredOneAtATime_eachThreadsInOrder_andAllAnswered() throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    int threads = 4;
+    int each = 250;
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger overlaps = new AtomicInteger();
+    List<Integer> order = new CopyOnWriteArrayList<>();
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        if (inside.incrementAndGet() != 1) {
+          overlaps.incrementAndGet();
+        }
+        order.add(exchange.message().path("id").asInt());
+        try {
+          exchange.reply(result(exchange.message().get("id")));
+        } catch (java.io.IOException e) {
+          throw new AssertionError(e);
+        } finally {
+          inside.decrementAndGet();
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+      }
+    });
+    List<MemoryChannel> channels = new CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<java.util.concurrent.Future<?>> posters = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      posters.add(pool.submit(() -> {
+        go.await();
+        for (int n = 0; n < each; n++) {
+          MemoryChannel channel = new MemoryChannel();
+          channels.add(channel);
+          assertThat(ask(session, thread * 10_000 + n, channel, true, true))
+              .isEqualTo(StreamableSession.Admission.ACCEPTED);
+        }
+        return null;
+      }));
+    }
+    go.countDown();
+    for (java.util.concurrent.Future<?> poster : posters) {
+      poster.get(30, TimeUnit.SECONDS);
+    }
+
+    Conditions.await("every request was delivered", () -> order.size() == threads * each);
+    assertThat(overlaps).as("never two deliveries of a session at once").hasValue(0);
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      assertThat(order.stream().filter(id -> id / 10_000 == thread).toList()).as("thread %d's order", t)
+          .isSorted().hasSize(each);
+    }
+    for (MemoryChannel channel : channels) {
+      assertThat(channel.awaitDone().status()).isEqualTo(200);
+    }
+    assertThat(hub.awaitQuiet(0)).isTrue();
+    assertThat(session.budget().events()).isZero();
+  }
+
+  @Test
+  void aClientNotificationOrAnswer_isNotDeliveredOnTheReadingThread_whichTheEngineMayBlockOnABackendsWrite()
+      throws Exception {
+    // The engine forwards a client's notification (cancelled, roots/list_changed) or its answer to
+    // a backend's question by writing to the backend at once, which blocks while a stdio backend
+    // does not read: on the server's thread, that would hold the thread and the POST's 202.
+    StreamableSession session = hub.open(ALICE).session();
+    List<Thread> deliveredOn = new CopyOnWriteArrayList<>();
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        deliveredOn.add(Thread.currentThread());
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+      }
+    });
+
+    assertThat(session.accept(JsonRpc.classify(JsonRpc.notification("notifications/cancelled",
+        NODES.objectNode().put("requestId", 1))), CREDENTIALS, ALICE_PRINCIPAL)).isTrue();
+    assertThat(session.accept(JsonRpc.classify(JsonRpc.result(NODES.numberNode(5), NODES.objectNode())),
+        CREDENTIALS, ALICE_PRINCIPAL)).isTrue();
+    Conditions.await("both are delivered", () -> deliveredOn.size() == 2);
+
+    assertThat(deliveredOn).as("delivered on the session's pool, not the reading thread")
+        .doesNotContain(Thread.currentThread());
+  }
+
+  @Test
+  void whatQueuesBehindAnInlineDelivery_runsOnThePool_soOneReadingThreadNeverServesAFloodOfOthers()
+      throws Exception {
+    StreamableSession session = hub.open(ALICE).session();
+    java.util.Map<Integer, Thread> deliveredOn = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.CountDownLatch firstRunning = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    session.start(new Transport.Receiver() {
+      @Override
+      public void message(JsonNode message) {
+        throw new AssertionError("exchanges only");
+      }
+
+      @Override
+      public void exchange(Transport.Exchange exchange) {
+        int id = exchange.message().path("id").asInt(-1);
+        deliveredOn.put(id, Thread.currentThread());
+        if (id == 1) {
+          firstRunning.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+      }
+    });
+    // The server's reading thread: not one of the session pool's, which may serve what queues.
+    Thread first = new Thread(() -> ask(session, 1, new MemoryChannel(), true, true), "reader");
+    first.start();
+    assertThat(firstRunning.await(10, TimeUnit.SECONDS)).isTrue();
+
+    ask(session, 2, new MemoryChannel(), true, true);
+    ask(session, 3, new MemoryChannel(), true, true);
+    release.countDown();
+    first.join(10_000);
+    assertThat(first.isAlive()).as("the reading thread returned").isFalse();
+    Conditions.await("all three are delivered", () -> deliveredOn.size() == 3);
+
+    assertThat(deliveredOn.get(1)).as("the idle session's request, on the thread that read it").isSameAs(first);
+    assertThat(deliveredOn.get(2)).as("what queued meanwhile, not on that thread").isNotSameAs(first);
+    assertThat(deliveredOn.get(3)).isNotSameAs(first);
+  }
+
   @Test
   void eventIdsNameTheStreamAndThePosition() {
     assertThat(EventStream.parseEventId("3-17")).containsExactly(3, 17);
