@@ -1319,6 +1319,19 @@ final class Router {
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, UNKNOWN_TASK);
     }
     Request governed = new Request(request.method(), task.backend().name, task.tool(), null);
+    if ("tasks/update".equals(request.method())) {
+      // Input reaches a task only while its tool may still be called: a kill switch or a reload
+      // since the task began stops its input (tasks/cancel still stops the task itself).
+      Request tool = new Request(Request.TOOLS_CALL, task.backend().name, task.tool(), null);
+      if (!sentinel.visible(session.owner(), tool)) {
+        boolean killed = sentinel.killSwitch().check(session.owner(), tool) != null;
+        String why = "the task's tool " + task.tool() + " is " + (killed ? "disabled" : "no longer allowed")
+            + ": its task takes no more input (tasks/cancel still stops it)";
+        sentinel.refuse(call(session, work, request, governed),
+            Refusal.of(killed ? Outcome.DISABLED : Outcome.DENIED, List.of(TASKS_RULE), why));
+        return JsonRpc.error(request.id(), killed ? ErrorCode.DISABLED : ErrorCode.DENIED, why);
+      }
+    }
     return govern(session, work, request, governed, () -> forwardTask(session, work, task, request.method(), answers));
   }
 

@@ -479,4 +479,43 @@ class TasksRelayTest {
     assertThat(notAString.error().path("code").asInt()).isEqualTo(ErrorCode.INVALID_PARAMS.code());
     assertThat(taskOperations()).isZero();
   }
+
+  // ---- a tool denied or killed after its task began: no more input, cancellation still possible ----
+
+  @Test
+  void aToolTheKillSwitchDisabled_takesNoMoreInputThroughItsTasks_butCanBeCancelled() {
+    start(builder -> {});
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    String taskId = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    ObjectNode update = onTask(taskId);
+    update.putObject("inputResponses");
+
+    fixture.sentinel.killSwitch().disableTool("alpha__slow", "incident");
+    JsonRpcMessage updated = alice.call("tasks/update", update);
+    JsonRpcMessage cancelled = alice.call("tasks/cancel", onTask(taskId));
+
+    assertThat(updated.kind()).as("%s", updated.raw()).isEqualTo(JsonRpcMessage.Kind.ERROR);
+    assertThat(updated.error().path("code").asInt()).isEqualTo(ErrorCode.DISABLED.code());
+    assertThat(alpha.received("tasks/update")).as("nothing reaches the killed tool").isEmpty();
+    assertThat(cancelled.kind()).as("stopping it stays possible: %s", cancelled.raw()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+  }
+
+  @Test
+  void aReloadThatDeniesTheTool_stopsInputToItsTasks_butNotTheirCancellation() {
+    start(builder -> {});
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    String taskId = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    ObjectNode update = onTask(taskId);
+    update.putObject("inputResponses");
+
+    fixture.sentinel.reconfigure(dev.sentinel.core.policy.PolicyEngine.parse(GatewayFixture.POLICY
+        + "  - id: no-slow\n    deny: { tools: [\"alpha__slow\"] }\n", "policy.yaml"));
+    JsonRpcMessage updated = alice.call("tasks/update", update);
+    JsonRpcMessage cancelled = alice.call("tasks/cancel", onTask(taskId));
+
+    assertThat(updated.kind()).as("%s", updated.raw()).isEqualTo(JsonRpcMessage.Kind.ERROR);
+    assertThat(updated.error().path("code").asInt()).isEqualTo(ErrorCode.DENIED.code());
+    assertThat(alpha.received("tasks/update")).as("nothing reaches the denied tool").isEmpty();
+    assertThat(cancelled.kind()).as("%s", cancelled.raw()).isEqualTo(JsonRpcMessage.Kind.RESULT);
+  }
 }
