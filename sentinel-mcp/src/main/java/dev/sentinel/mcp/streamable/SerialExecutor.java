@@ -31,15 +31,7 @@ final class SerialExecutor implements Executor {
       }
       running = true;
     }
-    try {
-      pool.execute(this::drain);
-    } catch (RejectedExecutionException e) {
-      synchronized (tasks) {
-        tasks.clear();
-        running = false;
-      }
-      log.debug("delivery refused: the gateway is stopping");
-    }
+    resume();
   }
 
   /**
