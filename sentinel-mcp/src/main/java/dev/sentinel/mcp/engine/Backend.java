@@ -398,8 +398,7 @@ final class Backend {
    * 2026-07-28 and declared {@code capabilities.extensions["io.modelcontextprotocol/tasks"]}.
    */
   synchronized boolean relaysTasks() {
-    return revision == McpRevision.V2026_07_28 && capabilities != null
-        && capabilities.path("extensions").has(Tasks.EXTENSION);
+    return revision == McpRevision.V2026_07_28 && Tasks.declaredIn(capabilities);
   }
 
   /** A sub-capability flag, such as {@code resources.subscribe}. */

@@ -1261,7 +1261,7 @@ final class Router {
 
   /** Whether declared client capabilities name the Tasks extension. */
   static boolean declaresTasks(JsonNode declared) {
-    return declared != null && declared.path("extensions").has(Tasks.EXTENSION);
+    return Tasks.declaredIn(declared);
   }
 
   /** The capabilities relayed to a backend, with the client's declaration of the Tasks extension. */
@@ -1497,16 +1497,13 @@ final class Router {
     }
     if (declared.path("extensions").isObject()) {
       ObjectNode extensions = (ObjectNode) declared.get("extensions").deepCopy();
-      extensions.remove(TASKS_EXTENSION);
+      extensions.remove(Tasks.EXTENSION);
       if (!extensions.isEmpty()) {
         capabilities.set("extensions", extensions);
       }
     }
     return capabilities;
   }
-
-  /** The Tasks extension's identifier. */
-  static final String TASKS_EXTENSION = Tasks.EXTENSION;
 
   /** Sends one request to a backend and waits for its answer, routing its progress to the client. */
   private ObjectNode exchange(ClientSession session, InFlight work, Upstream upstream, String method, ObjectNode params)

@@ -79,6 +79,11 @@ final class Tasks {
     this.nanoTime = nanoTime;
   }
 
+  /** Whether declared capabilities (a client's or a backend's) name the extension. */
+  static boolean declaredIn(tools.jackson.databind.JsonNode capabilities) {
+    return capabilities != null && capabilities.path("extensions").has(EXTENSION);
+  }
+
   /** The live tasks a principal may hold. */
   int perPrincipal() {
     return perPrincipal;
