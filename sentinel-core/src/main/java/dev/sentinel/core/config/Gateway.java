@@ -16,6 +16,10 @@ import java.util.Objects;
  * @param maxDepth the deepest nesting of JSON arrays and objects accepted in a message
  * @param maxInFlightPerPrincipal the most requests one principal may have in flight across all
  *     its sessions
+ * @param maxTasksPerPrincipal the most live tasks (MCP's Tasks extension) one principal may hold
+ *     through the gateway
+ * @param maxTasks the most tasks the gateway holds, of every principal together; at least {@code
+ *     maxTasksPerPrincipal}
  */
 public record Gateway(
     String name,
@@ -25,7 +29,9 @@ public record Gateway(
     int maxPendingRequests,
     long maxMessageBytes,
     int maxDepth,
-    int maxInFlightPerPrincipal) {
+    int maxInFlightPerPrincipal,
+    int maxTasksPerPrincipal,
+    int maxTasks) {
 
   /** The default name. */
   public static final String DEFAULT_NAME = "sentinel";
@@ -45,11 +51,18 @@ public record Gateway(
   public static final int MAX_DEPTH_LIMIT = 1000;
   /** The default bound on one principal's requests in flight: 32, an eighth of the workers. */
   public static final int DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL = 32;
+  /** The default bound on one principal's live tasks: 32. */
+  public static final int DEFAULT_MAX_TASKS_PER_PRINCIPAL = 32;
+  /** The default bound on the gateway's tasks: 10,000. */
+  public static final int DEFAULT_MAX_TASKS = 10_000;
+  /** The largest {@code max_tasks} accepted: 1,000,000. */
+  public static final int MAX_TASKS_LIMIT = 1_000_000;
 
   /** Every setting at its default. */
   public static final Gateway DEFAULTS = new Gateway(DEFAULT_NAME, Namespacing.DEFAULTS,
       DEFAULT_REQUEST_TIMEOUT, DEFAULT_START_TIMEOUT, DEFAULT_MAX_PENDING_REQUESTS,
-      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL);
+      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL,
+      DEFAULT_MAX_TASKS_PER_PRINCIPAL, DEFAULT_MAX_TASKS);
 
   /** Validates. */
   public Gateway {
@@ -72,6 +85,20 @@ public record Gateway(
     if (maxInFlightPerPrincipal <= 0) {
       throw new IllegalArgumentException("max_in_flight_per_principal must be positive");
     }
+    if (maxTasks < 1 || maxTasks > MAX_TASKS_LIMIT) {
+      throw new IllegalArgumentException("max_tasks must be between 1 and " + MAX_TASKS_LIMIT);
+    }
+    if (maxTasksPerPrincipal < 1 || maxTasksPerPrincipal > maxTasks) {
+      throw new IllegalArgumentException("max_tasks_per_principal must be 1 to max_tasks (" + maxTasks
+          + "), was " + maxTasksPerPrincipal);
+    }
+  }
+
+  /** The settings of a config without the tasks' bounds, which take their defaults. */
+  public Gateway(String name, Namespacing namespacing, Duration requestTimeout, Duration startTimeout,
+      int maxPendingRequests, long maxMessageBytes, int maxDepth, int maxInFlightPerPrincipal) {
+    this(name, namespacing, requestTimeout, startTimeout, maxPendingRequests, maxMessageBytes, maxDepth,
+        maxInFlightPerPrincipal, DEFAULT_MAX_TASKS_PER_PRINCIPAL, DEFAULT_MAX_TASKS);
   }
 
   static Duration requirePositive(Duration duration, String what) {

@@ -11,7 +11,8 @@ import java.util.List;
 final class GatewaySectionReader {
   static final List<String> GATEWAY_KEYS =
       List.of("name", "namespacing", "request_timeout", "start_timeout", "max_pending_requests",
-          "max_message_bytes", "max_depth", "max_in_flight_per_principal");
+          "max_message_bytes", "max_depth", "max_in_flight_per_principal", "max_tasks_per_principal",
+          "max_tasks");
   static final List<String> NAMESPACING_KEYS = List.of("separator", "prefix_single_backend");
 
   private final ConfigReader in;
@@ -48,7 +49,12 @@ final class GatewaySectionReader {
         Gateway.MAX_DEPTH_LIMIT);
     int inFlight = in.integer(p + "/max_in_flight_per_principal", null, "max_in_flight_per_principal",
         Gateway.DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL, 1_000_000);
-    return new Gateway(name, namespacing, requestTimeout, startTimeout, pending, bytes, depth, inFlight);
+    int tasks = in.integer(p + "/max_tasks", null, "max_tasks", Gateway.DEFAULT_MAX_TASKS,
+        Gateway.MAX_TASKS_LIMIT);
+    int tasksEach = in.integer(p + "/max_tasks_per_principal", null, "max_tasks_per_principal",
+        Math.min(Gateway.DEFAULT_MAX_TASKS_PER_PRINCIPAL, tasks), tasks);
+    return new Gateway(name, namespacing, requestTimeout, startTimeout, pending, bytes, depth, inFlight,
+        tasksEach, tasks);
   }
 
   private Gateway.Namespacing namespacing(String p) {

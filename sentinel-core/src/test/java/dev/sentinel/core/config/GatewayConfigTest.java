@@ -263,6 +263,25 @@ class GatewayConfigTest {
   }
 
   @Test
+  void tasksBounds_defaultAndAsSet_andAPrincipalsBoundMustFitTheGateways() throws Exception {
+    String backends = "backends:\n  - name: fs\n    stdio: { command: server }\npolicy:\n  rules: []\n";
+    GatewayConfig defaults = GatewayConfig.parse(backends, "sentinel.yaml", dir, ENV);
+    GatewayConfig set = GatewayConfig.parse("gateway: { max_tasks: 50, max_tasks_per_principal: 5 }\n" + backends,
+        "sentinel.yaml", dir, ENV);
+
+    assertThat(defaults.gateway().maxTasksPerPrincipal()).isEqualTo(Gateway.DEFAULT_MAX_TASKS_PER_PRINCIPAL);
+    assertThat(defaults.gateway().maxTasks()).isEqualTo(Gateway.DEFAULT_MAX_TASKS);
+    assertThat(set.gateway().maxTasksPerPrincipal()).isEqualTo(5);
+    assertThat(set.gateway().maxTasks()).isEqualTo(50);
+    assertThatThrownBy(() -> GatewayConfig.parse("gateway: { max_tasks: 4, max_tasks_per_principal: 5 }\n"
+        + backends, "sentinel.yaml", dir, ENV)).hasMessageContaining("max_tasks_per_principal must be at most 4");
+    assertThatThrownBy(() -> GatewayConfig.parse("gateway: { max_tasks: 0 }\n" + backends, "sentinel.yaml", dir,
+        ENV)).hasMessageContaining("max_tasks");
+    assertThat(GatewayConfig.parse("gateway: { max_tasks: 8 }\n" + backends, "sentinel.yaml", dir, ENV)
+        .gateway().maxTasksPerPrincipal()).as("a small gateway's default per principal fits it").isEqualTo(8);
+  }
+
+  @Test
   void connectionSettings_defaultByKindAndRunner_andAsSet() throws Exception {
     String yaml = "gateway: { max_in_flight_per_principal: 8 }\n"
         + "backends:\n  - name: fs\n    stdio: { command: server }\n"

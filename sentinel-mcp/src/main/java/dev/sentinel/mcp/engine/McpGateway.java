@@ -102,7 +102,7 @@ import tools.jackson.databind.node.ObjectNode;
  * <p><b>Bounds.</b> Per session, {@code maxPendingRequests} requests in flight; per principal,
  * across its sessions, {@code maxInFlightPerPrincipal}; per isolated backend, its options'
  * connection bounds; per principal, {@code maxTasksPerPrincipal} live tasks of the Tasks
- * extension. Refusals name the bound.
+ * extension, and {@code maxTasks} tasks on the gateway. Refusals name the bound.
  *
  * <p>A backend connection that closes is marked down, its in-flight requests fail with
  * {@code -32603}, the clients it serves are told its lists changed, and it is reconnected with
@@ -183,7 +183,7 @@ public final class McpGateway implements AutoCloseable {
     this.restartMax = builder.restartMax;
     this.maxPendingRequests = builder.maxPendingRequests;
     this.maxInFlightPerPrincipal = builder.maxInFlightPerPrincipal;
-    this.tasks = new Tasks(builder.maxTasksPerPrincipal, builder.clock::nanoTime);
+    this.tasks = new Tasks(builder.maxTasksPerPrincipal, builder.maxTasks, builder.clock::nanoTime);
     this.serverName = builder.serverName;
     this.serverVersion = builder.serverVersion;
     this.clock = builder.clock;
@@ -1363,6 +1363,7 @@ public final class McpGateway implements AutoCloseable {
     private Duration probePatience = Upstream.PROBE_PATIENCE;
     private int maxPendingRequests = 256;
     private int maxTasksPerPrincipal = Tasks.DEFAULT_PER_PRINCIPAL;
+    private int maxTasks = Tasks.DEFAULT_MAX;
     private int maxInFlightPerPrincipal = 32;
     private Duration restartMin = Duration.ofMillis(500);
     private Duration restartMax = Duration.ofSeconds(30);
@@ -1501,6 +1502,19 @@ public final class McpGateway implements AutoCloseable {
         throw new IllegalArgumentException("maxTasksPerPrincipal must be at least 1, was " + max);
       }
       this.maxTasksPerPrincipal = max;
+      return this;
+    }
+
+    /**
+     * Tasks of the Tasks extension the gateway holds at most, of every principal together: live,
+     * ended and reserved (the oldest ended ones make room first). At least {@link
+     * #maxTasksPerPrincipal}; 10,000 by default.
+     */
+    public Builder maxTasks(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxTasks must be at least 1, was " + max);
+      }
+      this.maxTasks = max;
       return this;
     }
 

@@ -1199,17 +1199,21 @@ final class Router {
     // principal has room for one more; the slot is held while the call is out.
     boolean taskable = Request.TOOLS_CALL.equals(method) && work.stateless != null && owner != null
         && work.governed != null && declaresTasks(declared) && upstream.backend.relaysTasks();
-    boolean reserved = taskable && gateway.tasks().reserve(owner);
+    Tasks.Full full = taskable ? gateway.tasks().reserve(owner) : null;
+    boolean reserved = taskable && full == null;
     ObjectNode response;
     try {
       response = forwardModern(session, work, upstream, method, params, relayed, declared, reserved);
     } catch (PeerError e) {
       if (reserved) {
         gateway.tasks().release(owner);
-      } else if (taskable && missesTasks(e.error())) {
-        // Sent without the extension because the principal is at its bound: say so.
-        throw new RefusedException(Refusal.of(Outcome.LIMITED, List.of(TASKS_BOUND_RULE), "too many live tasks: at most "
-            + gateway.tasks().perPrincipal() + " per principal; wait for one to end or cancel one (tasks/cancel)"));
+      } else if (full != null && missesTasks(e.error())) {
+        // Sent without the extension because a bound is reached: say which.
+        throw new RefusedException(Refusal.of(Outcome.LIMITED, List.of(TASKS_BOUND_RULE), full == Tasks.Full.PRINCIPAL
+            ? "too many live tasks: at most " + gateway.tasks().perPrincipal() + " per principal; wait for one to"
+                + " end or cancel one (tasks/cancel)"
+            : "the gateway holds as many tasks as it may (" + gateway.tasks().max() + "); try again when some"
+                + " have ended"));
       }
       throw e;
     } catch (Exception | Error e) {
@@ -1245,7 +1249,7 @@ final class Router {
     return copy;
   }
 
-  /** The rule a refusal names when a principal holds as many live tasks as it may. */
+  /** The rule a refusal names when a principal, or the gateway, holds as many tasks as it may. */
   static final String TASKS_BOUND_RULE = "max_tasks";
   /** The rule an operation on a task that is not the caller's is refused by, in the audit trail. */
   static final String TASKS_RULE = "tasks";

@@ -20,12 +20,17 @@ import java.util.function.LongSupplier;
  * id, which no client ever sees. A task is found only by its id and its principal together, so
  * another principal's id, a forged one and an expired one are all the same unknown task.
  *
- * <p>Bounded: a principal holds at most {@link #perPrincipal} live tasks (created, reserved or
- * not yet seen to end), and as many ended ones again, the oldest ended ones dropped first. A task
- * is forgotten when its time to live ends: the backend's {@code ttlMs}, capped at {@link
- * #MAX_LIFE} (a task without one lives that long).
+ * <p>Bounded twice. A principal holds at most {@link #perPrincipal} live tasks (created, reserved
+ * or not yet seen to end), and as many ended ones again, the oldest ended ones dropped first. The
+ * gateway holds at most {@link #max} tasks of every principal together, live, ended and reserved:
+ * when full, the oldest ended task of any principal makes room, and with none ended a call that
+ * could create one more is refused its task, so principals without number (stateless clients
+ * need no session) cannot grow the table without bound. A task is forgotten when its time to
+ * live ends: the backend's {@code ttlMs}, capped at {@link #MAX_LIFE} (a task without one lives
+ * that long).
  *
- * <p>Thread-safe: every method holds the instance's lock, and does little under it.
+ * <p>Thread-safe: every method holds the instance's lock, and does little under it: counts are
+ * kept per principal, and expired tasks are swept at most once a second.
  */
 final class Tasks {
   /** The Tasks extension's identifier, under {@code capabilities.extensions}. */
@@ -34,10 +39,13 @@ final class Tasks {
   static final Duration MAX_LIFE = Duration.ofHours(1);
   /** The live tasks a principal may hold by default. */
   static final int DEFAULT_PER_PRINCIPAL = 32;
+  /** The tasks the gateway holds by default, of every principal together. */
+  static final int DEFAULT_MAX = 10_000;
   /** The prefix of the ids the gateway mints. */
   static final String ID_PREFIX = "sentinel-task-";
   /** The statuses after which a task does not change. */
   static final Set<String> TERMINAL = Set.of("completed", "failed", "cancelled");
+  private static final long SWEEP_EVERY = Duration.ofSeconds(1).toNanos();
 
   /**
    * One task as the gateway holds it.
@@ -49,6 +57,14 @@ final class Tasks {
    * @param tool the tool whose call created it, as the client named it
    */
   record Task(String id, String owner, Backend backend, String backendId, String tool) {}
+
+  /** Why {@link #reserve} said no. */
+  enum Full {
+    /** The principal holds {@link #perPrincipal} live tasks and reservations. */
+    PRINCIPAL,
+    /** The gateway holds {@link #max} tasks, none of them ended. */
+    GATEWAY
+  }
 
   private static final class Entry {
     final Task task;
@@ -63,20 +79,36 @@ final class Tasks {
     }
   }
 
+  /** A principal's counts: reservations, live tasks and ended tasks. */
+  private static final class Held {
+    int reserved;
+    int live;
+    int ended;
+  }
+
   private final int perPrincipal;
+  private final int max;
   private final LongSupplier nanoTime;
   private final SecureRandom random = new SecureRandom();
   /** Every task by the id the client knows, in the order they were created. */
   private final Map<String, Entry> byId = new LinkedHashMap<>();
-  /** The slots reserved for calls in flight that may create a task, by principal. */
-  private final Map<String, Integer> reserved = new HashMap<>();
+  /** What each principal holds; a principal that holds nothing has no entry. */
+  private final Map<String, Held> held = new HashMap<>();
+  private int reservations;
+  private long sweptAt;
 
-  Tasks(int perPrincipal, LongSupplier nanoTime) {
+  Tasks(int perPrincipal, int max, LongSupplier nanoTime) {
     if (perPrincipal < 1) {
       throw new IllegalArgumentException("maxTasksPerPrincipal must be at least 1, got " + perPrincipal);
     }
+    if (max < perPrincipal) {
+      throw new IllegalArgumentException("maxTasks must be at least maxTasksPerPrincipal (" + perPrincipal
+          + "), got " + max);
+    }
     this.perPrincipal = perPrincipal;
+    this.max = max;
     this.nanoTime = nanoTime;
+    this.sweptAt = nanoTime.getAsLong();
   }
 
   /** Whether declared capabilities (a client's or a backend's) name the extension. */
@@ -89,37 +121,57 @@ final class Tasks {
     return perPrincipal;
   }
 
+  /** The tasks the gateway holds at most, of every principal together. */
+  int max() {
+    return max;
+  }
+
   /**
-   * Reserves a slot for a call of {@code owner} that may create a task; false when the principal
-   * holds {@link #perPrincipal} live tasks and reservations already. A reservation ends with
-   * {@link #bind} or {@link #release}.
+   * Reserves a slot for a call of {@code owner} that may create a task; {@code null} when it
+   * did, else the bound that is full. A reservation ends with {@link #bind} or {@link #release}.
    */
-  synchronized boolean reserve(String owner) {
-    sweep();
-    int live = reserved.getOrDefault(owner, 0);
-    for (Entry entry : byId.values()) {
-      if (!entry.ended && entry.task.owner().equals(owner)) {
-        live++;
+  synchronized Full reserve(String owner) {
+    sweep(false);
+    Held counts = held.get(owner);
+    if (counts != null && counts.reserved + counts.live >= perPrincipal) {
+      return Full.PRINCIPAL;
+    }
+    if (byId.size() + reservations >= max) {
+      sweep(true);
+      if (byId.size() + reservations >= max && !dropOldestEnded(null)) {
+        return Full.GATEWAY;
       }
     }
-    if (live >= perPrincipal) {
-      return false;
-    }
-    reserved.merge(owner, 1, Integer::sum);
-    return true;
+    held.computeIfAbsent(owner, k -> new Held()).reserved++;
+    reservations++;
+    return null;
   }
 
   /** Gives back a slot {@link #reserve} took: the call created no task. */
   synchronized void release(String owner) {
-    reserved.computeIfPresent(owner, (k, count) -> count <= 1 ? null : count - 1);
+    Held counts = held.get(owner);
+    if (counts != null && counts.reserved > 0) {
+      counts.reserved--;
+      reservations--;
+      forgetIfEmpty(owner, counts);
+    }
   }
 
   /**
-   * Turns a reservation into a task the backend created, under a new id; {@code ttlMs} is the
-   * backend's time to live for it (null or not positive: {@link #MAX_LIFE}).
+   * Turns a reservation of {@code owner} into a task the backend created, under a new id; {@code
+   * ttlMs} is the backend's time to live for it (null or not positive: {@link #MAX_LIFE}).
+   *
+   * @throws IllegalStateException if {@code owner} holds no reservation
    */
   synchronized Task bind(String owner, Backend backend, String backendId, String tool, Long ttlMs) {
-    release(owner);
+    Held counts = held.get(owner);
+    if (counts == null || counts.reserved == 0) {
+      throw new IllegalStateException("a task is bound only to a reservation of its principal");
+    }
+    // The reservation's slot becomes the task's.
+    counts.reserved--;
+    reservations--;
+    counts.live++;
     long life = ttlMs == null || ttlMs <= 0 ? MAX_LIFE.toMillis() : Math.min(ttlMs, MAX_LIFE.toMillis());
     String id;
     do {
@@ -129,7 +181,6 @@ final class Tasks {
     } while (byId.containsKey(id));
     Task task = new Task(id, owner, backend, backendId, tool);
     byId.put(id, new Entry(task, nanoTime.getAsLong() + Duration.ofMillis(life).toNanos()));
-    dropEndedBeyondBound(owner);
     return task;
   }
 
@@ -140,7 +191,7 @@ final class Tasks {
       return null;
     }
     if (entry.expiresAt - nanoTime.getAsLong() <= 0) {
-      byId.remove(id);
+      remove(id);
       return null;
     }
     return entry.task;
@@ -151,13 +202,18 @@ final class Tasks {
     Entry entry = byId.get(id);
     if (entry != null && TERMINAL.contains(status) && !entry.ended) {
       entry.ended = true;
-      dropEndedBeyondBound(entry.task.owner());
+      Held counts = held.get(entry.task.owner());
+      counts.live--;
+      counts.ended++;
+      if (counts.ended > perPrincipal) {
+        dropOldestEnded(entry.task.owner());
+      }
     }
   }
 
   /** The backend no longer knows the task: the gateway forgets it too. */
   synchronized void forget(String id) {
-    byId.remove(id);
+    remove(id);
   }
 
   /**
@@ -189,25 +245,60 @@ final class Tasks {
     return byId.size();
   }
 
-  private void sweep() {
-    long now = nanoTime.getAsLong();
-    byId.values().removeIf(entry -> entry.expiresAt - now <= 0);
+  /** The principals that hold a task or a reservation now (for tests: none is kept for nothing). */
+  synchronized int principals() {
+    return held.size();
   }
 
-  /** Keeps a principal's ended tasks within {@link #perPrincipal}, dropping the oldest first. */
-  private void dropEndedBeyondBound(String owner) {
-    int ended = 0;
-    for (Entry entry : byId.values()) {
-      if (entry.ended && entry.task.owner().equals(owner)) {
-        ended++;
+  /** Forgets expired tasks: at most once a second unless {@code now}. */
+  private void sweep(boolean now) {
+    long at = nanoTime.getAsLong();
+    if (!now && at - sweptAt < SWEEP_EVERY) {
+      return;
+    }
+    sweptAt = at;
+    for (Iterator<Entry> it = byId.values().iterator(); it.hasNext(); ) {
+      Entry entry = it.next();
+      if (entry.expiresAt - at <= 0) {
+        it.remove();
+        uncount(entry);
       }
     }
-    for (Iterator<Entry> it = byId.values().iterator(); it.hasNext() && ended > perPrincipal; ) {
+  }
+
+  /** Drops the oldest ended task of {@code owner} (any principal's when null); false when there is none. */
+  private boolean dropOldestEnded(String owner) {
+    for (Iterator<Entry> it = byId.values().iterator(); it.hasNext(); ) {
       Entry entry = it.next();
-      if (entry.ended && entry.task.owner().equals(owner)) {
+      if (entry.ended && (owner == null || entry.task.owner().equals(owner))) {
         it.remove();
-        ended--;
+        uncount(entry);
+        return true;
       }
+    }
+    return false;
+  }
+
+  private void remove(String id) {
+    Entry entry = byId.remove(id);
+    if (entry != null) {
+      uncount(entry);
+    }
+  }
+
+  private void uncount(Entry entry) {
+    Held counts = held.get(entry.task.owner());
+    if (entry.ended) {
+      counts.ended--;
+    } else {
+      counts.live--;
+    }
+    forgetIfEmpty(entry.task.owner(), counts);
+  }
+
+  private void forgetIfEmpty(String owner, Held counts) {
+    if (counts.reserved == 0 && counts.live == 0 && counts.ended == 0) {
+      held.remove(owner);
     }
   }
 }

@@ -272,6 +272,8 @@ public final class GatewayRuntime implements AutoCloseable {
         .startTimeout(settings.startTimeout())
         .maxPendingRequests(settings.maxPendingRequests())
         .maxInFlightPerPrincipal(settings.maxInFlightPerPrincipal())
+        .maxTasksPerPrincipal(settings.maxTasksPerPrincipal())
+        .maxTasks(settings.maxTasks())
         .serverInfo(settings.name(), version());
     // Pins shared by every gateway on the database; else in this process's memory.
     stores.pinStore().ifPresent(builder::pinStore);

@@ -255,6 +255,29 @@ class TasksRelayTest {
   }
 
   @Test
+  void aFullGateway_refusesAnyPrincipalANewTask_namingItsBound_andAnEndedTaskMakesRoom() {
+    start(builder -> builder.maxTasksPerPrincipal(2).maxTasks(2));
+    ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
+    ScriptedClient bob = fixture.client(Credentials.bearer("bob"));
+    String alices = taskIdOf(alice.call("tools/call", taskCall("alpha__slow")));
+    taskIdOf(bob.call("tools/call", taskCall("alpha__slow")));
+
+    JsonRpcMessage refused = alice.call("tools/call", taskCall("alpha__slow"));
+
+    assertThat(refused.error().path("code").asInt()).as("%s", refused.raw()).isEqualTo(ErrorCode.LIMITED.code());
+    assertThat(refused.error().path("message").asString())
+        .contains("the gateway holds as many tasks as it may (2)");
+    assertThat(refused.error().path("data").path("rules").get(0).asString()).isEqualTo(Router.TASKS_BOUND_RULE);
+
+    held.put("alpha-task-1", "completed");
+    alice.call("tasks/get", onTask(alices));
+    String bobsNext = taskIdOf(bob.call("tools/call", taskCall("alpha__slow")));
+    assertThat(bobsNext).as("alice's ended task made room for another principal's").startsWith(Tasks.ID_PREFIX);
+    assertThat(fixture.gateway.tasks().size()).isEqualTo(2);
+    assertUnknownTask(alice.call("tasks/get", onTask(alices)));
+  }
+
+  @Test
   void atTheBound_aBackendsMissingCapabilityForSomethingElse_reachesTheClientUnchanged() {
     start(builder -> builder.maxTasksPerPrincipal(1));
     ScriptedClient alice = fixture.client(Credentials.bearer("alice"));
