@@ -425,8 +425,14 @@ public final class StreamableSession implements Transport {
       exchange.response().json(200, json);
     }
     if (exchange.initialize && message.has("error")) {
-      // A failed initialize leaves no session behind.
-      hub.pool().execute(this::terminate);
+      // A failed initialize leaves no session behind: ended off this thread, which holds the
+      // session's lock and may hold the engine's.
+      try {
+        hub.pool().execute(this::terminate);
+      } catch (RejectedExecutionException e) {
+        // The gateway is stopping, and its stop ends every session; the answer is sent.
+        log.debug("session {}...: not ended after its failed initialize: the gateway is stopping", shortId());
+      }
     }
   }
 

@@ -302,6 +302,19 @@ class StreamableSessionTest {
   }
 
   @Test
+  void aFailedInitializeWhileTheGatewayStops_isStillAnswered_andTheEngineSeesNoError() throws Exception {
+    StreamableSession session = open();
+    MemoryChannel channel = new MemoryChannel();
+    session.request(request(0, "initialize"), CREDENTIALS, ALICE_PRINCIPAL, channel, true, true, true);
+    Transport.Exchange exchange = engine.next();
+    pool.shutdown();
+
+    exchange.reply(JsonRpc.error(exchange.message().get("id"), ErrorCode.INVALID_PARAMS, "no"));
+
+    assertThat(channel.awaitDone().json().path("error").path("code").asInt()).isEqualTo(ErrorCode.INVALID_PARAMS.code());
+  }
+
+  @Test
   void eventsNobodyReads_areForgottenOldestFirst_withinTheStreamsBound() throws Exception {
     hub = hub(2, 4, 256);
     StreamableSession session = open();
