@@ -42,6 +42,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -176,8 +179,99 @@ public final class Sentinel implements AutoCloseable {
    * @param view what the trail shows, or {@code null} for the arguments themselves
    */
   public <T> CallResult<T> call(Call call, Invoker<T> invoker, @Nullable AuditView view) {
-    Objects.requireNonNull(call, "call");
     Objects.requireNonNull(invoker, "invoker");
+    Object admitted = admit(call, view);
+    if (!(admitted instanceof Admitted go)) {
+      @SuppressWarnings("unchecked")
+      CallResult<T> refused = (CallResult<T>) admitted;
+      return refused;
+    }
+    go.trace.begin(Stage.BACKEND);
+    T value;
+    try {
+      value = invoker.invoke(go.request);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return completed(go, null, e);
+    } catch (Exception | Error e) {
+      return completed(go, null, e);
+    }
+    return completed(go, value, null);
+  }
+
+  /**
+   * Governs one call like {@link #call(Call, Invoker)}, with an invoker that answers later: the
+   * pipeline decides on the caller's thread, up to and including the invoker's start, and the
+   * call's record is written when the invoker's stage completes, on the thread that completes
+   * it. The returned stage completes with the result (a refusal or an invoker failure is in the
+   * result, as with {@link #call}), or exceptionally with an {@link Error} the invoker ended
+   * with, after recording it.
+   */
+  public <T> CompletionStage<CallResult<T>> callAsync(Call call, AsyncInvoker<T> invoker) {
+    return callAsync(call, invoker, null);
+  }
+
+  /**
+   * Governs one call like {@link #callAsync(Call, AsyncInvoker)}, recording what {@code view}
+   * shows as {@link #call(Call, Invoker, AuditView)} does.
+   *
+   * @param view what the trail shows, or {@code null} for the arguments themselves
+   */
+  public <T> CompletionStage<CallResult<T>> callAsync(Call call, AsyncInvoker<T> invoker,
+      @Nullable AuditView view) {
+    Objects.requireNonNull(invoker, "invoker");
+    Object admitted = admit(call, view);
+    if (!(admitted instanceof Admitted go)) {
+      @SuppressWarnings("unchecked")
+      CallResult<T> refused = (CallResult<T>) admitted;
+      return CompletableFuture.completedFuture(refused);
+    }
+    go.trace.begin(Stage.BACKEND);
+    CompletionStage<T> answer;
+    try {
+      answer = invoker.invoke(go.request);
+    } catch (Exception | Error e) {
+      return completedAsync(go, null, e);
+    }
+    if (answer == null) {
+      return completedAsync(go, null, new IllegalStateException("the invoker returned no stage"));
+    }
+    CompletableFuture<CallResult<T>> result = new CompletableFuture<>();
+    answer.whenComplete((value, failure) -> {
+      try {
+        result.complete(completed(go, failure == null ? value : null, unwrap(failure)));
+      } catch (Error e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  private <T> CompletionStage<CallResult<T>> completedAsync(Admitted go, @Nullable T value, Throwable failure) {
+    try {
+      return CompletableFuture.completedFuture(completed(go, value, failure));
+    } catch (Error e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** What a stage failed with: the cause a {@link CompletionException} wraps. */
+  private static @Nullable Throwable unwrap(@Nullable Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+  }
+
+  /**
+   * A call every stage before the invoker allowed: what its record needs when the invoker ends.
+   */
+  private record Admitted(AuditEvent.Builder event, long started, Request request, Decision decision,
+      @Nullable Redacted arguments, @Nullable AuditView shown, CallTrace trace) {}
+
+  /**
+   * Runs the pipeline up to the invoker: the call's {@link CallResult} when a stage refused it
+   * (recorded), else its {@link Admitted} state.
+   */
+  private Object admit(Call call, @Nullable AuditView view) {
+    Objects.requireNonNull(call, "call");
     long started = clock.nanoTime();
     SelfTestSlowdown.apply();
     // One read: the whole call is decided by one configuration, even if a reload swaps it now.
@@ -271,7 +365,7 @@ public final class Sentinel implements AutoCloseable {
         arguments = null; // what the view shows may grow as the call runs
       }
     }
-    return invoke(event, started, request, decision, invoker, arguments, shown, trace);
+    return new Admitted(event, started, request, decision, arguments, shown, trace);
   }
 
   /**
@@ -588,42 +682,36 @@ public final class Sentinel implements AutoCloseable {
     return Refusal.of(Outcome.UNCONFIRMED, decision.rules(), reason);
   }
 
-  private <T> CallResult<T> invoke(
-      AuditEvent.Builder event, long started, Request request, Decision decision, Invoker<T> invoker,
-      @Nullable Redacted arguments, @Nullable AuditView view, CallTrace trace) {
-    T value = null;
-    Throwable failure = null;
+  /**
+   * Records how the invoker of an admitted call ended: with {@code value}, or with {@code
+   * failure} ({@code null}: it answered). An {@link Error} is recorded as a failure and thrown.
+   */
+  private <T> CallResult<T> completed(Admitted go, @Nullable T value, @Nullable Throwable failure) {
+    AuditEvent.Builder event = go.event;
+    CallTrace trace = go.trace;
     Outcome outcome;
-    trace.begin(Stage.BACKEND);
-    try {
-      value = invoker.invoke(request);
+    if (failure == null) {
       outcome = Outcome.ALLOWED;
-    } catch (RefusedException e) {
+    } else if (failure instanceof RefusedException refused) {
       // the invoker refused before forwarding (a budget the pipeline could not know)
-      return refused(event, started, request, view, e.refusal(), decision, trace, Stage.BACKEND);
-    } catch (TimeoutException e) {
-      failure = e;
+      return refused(event, go.started, go.request, go.shown, refused.refusal(), go.decision, trace, Stage.BACKEND);
+    } else if (failure instanceof TimeoutException) {
       outcome = Outcome.TIMED_OUT;
-    } catch (CancellationException e) {
-      failure = e;
+    } else if (failure instanceof CancellationException || failure instanceof InterruptedException) {
       outcome = Outcome.CANCELLED;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      failure = e;
-      outcome = Outcome.CANCELLED;
-    } catch (Exception e) {
-      failure = e;
-      outcome = Outcome.FAILED;
-    } catch (Error e) {
+    } else if (failure instanceof Error error) {
       trace.end(Stage.BACKEND, null);
-      event.error(e.getClass().getName(), bounded(e.getMessage()));
-      finish(event, started, request, Outcome.FAILED, arguments, view, trace);
-      throw e;
+      event.error(error.getClass().getName(), bounded(error.getMessage()));
+      finish(event, go.started, go.request, Outcome.FAILED, go.arguments, go.shown, trace);
+      throw error;
+    } else {
+      outcome = Outcome.FAILED;
     }
     trace.end(Stage.BACKEND, null);
     if (failure != null) {
       event.error(failure.getClass().getName(), bounded(failure.getMessage()));
     }
+    AuditView view = go.shown;
     if (view != null) {
       if (view.responseSize() >= 0 && view.responseDigest() != null) {
         event.response(view.responseSize(), view.responseDigest());
@@ -633,8 +721,8 @@ public final class Sentinel implements AutoCloseable {
       CanonicalJson.Digest digest = redactor.digestKey().digest((JsonNode) value);
       event.response(digest.size(), digest.digest());
     }
-    String id = finish(event, started, request, outcome, arguments, view, trace);
-    return new CallResult<>(outcome, value, null, failure, decision, id);
+    String id = finish(event, go.started, go.request, outcome, go.arguments, view, trace);
+    return new CallResult<>(outcome, value, null, failure, go.decision, id);
   }
 
   /** A call refused by {@code stage}, which the trace has begun and sees end with the refusal. */
