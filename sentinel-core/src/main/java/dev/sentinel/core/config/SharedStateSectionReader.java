@@ -54,7 +54,7 @@ final class SharedStateSectionReader {
       }
       Duration timeout = in.duration(r + "/timeout", null, RedisSettings.DEFAULT_TIMEOUT);
       boolean killSwitch = in.bool(r + "/kill_switch", null, true);
-      if (url != null) {
+      if (raw != null && url != null) {
         String lower = url.strip().toLowerCase(Locale.ROOT);
         if (!lower.startsWith("redis://") && !lower.startsWith("rediss://")) {
           in.error(r + "/url", null, "unsupported Redis url " + ConfigReader.describeSecret(raw)
