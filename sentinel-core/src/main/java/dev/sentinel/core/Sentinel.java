@@ -815,7 +815,7 @@ public final class Sentinel implements AutoCloseable {
     if (text == null) {
       return null;
     }
-    String redacted = redactor.redactText(text);
+    String redacted = Objects.requireNonNull(redactor.redactText(text), "text redacts to text");
     return redacted.length() <= MAX_ERROR_MESSAGE ? redacted : redacted.substring(0, MAX_ERROR_MESSAGE) + "…";
   }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -76,9 +77,9 @@ public final class AuditDispatcher implements AutoCloseable {
   private static final long CLOSE_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   /** Wakes a writer blocked on an empty queue at close; never written. */
-  private static final Queued STOP = new Queued(new AuditEvent("stop", Instant.EPOCH, null, null, List.of(), null, null, null, "stop", null,
+  private static final Queued STOP = new Queued(new AuditEvent("stop", Instant.EPOCH, "", null, List.of(), null, null, null, "stop", null,
           null, JsonNodeFactory.instance.nullNode(), null, null, List.of(), "", -1, Duration.ZERO,
-          Outcome.ALLOWED, null, null, Duration.ZERO, -1, null, null), null);
+          Outcome.ALLOWED, null, null, Duration.ZERO, -1, null, ""), null);
 
   private final SinkWriter[] writers;
   private final int capacity;
@@ -684,7 +685,8 @@ public final class AuditDispatcher implements AutoCloseable {
       }
     }
 
-    private Throwable attempt(List<AuditEvent> events) {
+    /** Writes the batch once: null when the sink took it, else what it threw. */
+    private @Nullable Throwable attempt(List<AuditEvent> events) {
       sinkLock.lock();
       try {
         if (sinkClosed) {
@@ -816,9 +818,9 @@ public final class AuditDispatcher implements AutoCloseable {
   /** An event in a sink's queue, with the ticket of a durable caller waiting for it, if any. */
   private static final class Queued {
     final AuditEvent event;
-    final Ticket ticket;
+    final @Nullable Ticket ticket;
 
-    Queued(AuditEvent event, Ticket ticket) {
+    Queued(AuditEvent event, @Nullable Ticket ticket) {
       this.event = event;
       this.ticket = ticket;
     }

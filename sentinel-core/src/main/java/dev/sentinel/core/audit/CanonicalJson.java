@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.io.NumberOutput;
 import tools.jackson.databind.JsonNode;
 
@@ -76,7 +77,7 @@ public final class CanonicalJson {
     }
 
     /** A string member; null is written as {@code null}. */
-    ObjectWriter string(String name, String value) {
+    ObjectWriter string(String name, @Nullable String value) {
       name(name);
       if (value == null) {
         writer.ascii("null");
@@ -198,10 +199,10 @@ public final class CanonicalJson {
   }
 
   /**
-   * The canonical text of a number, by value (see the class comment). Package-private so that
-   * tests can pin the form.
+   * The canonical text of a number, by value (see the class comment), or null for NaN and the
+   * infinities, which have none. Package-private so that tests can pin the form.
    */
-  static String number(JsonNode node) {
+  static @Nullable String number(JsonNode node) {
     if (node.isIntegralNumber() && node.canConvertToLong()) {
       return Long.toString(node.longValue());
     }
@@ -270,12 +271,13 @@ public final class CanonicalJson {
     private static final int CHUNK = 4096;
     private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes();
 
-    private final ByteSink sink;
+    /** Null when building an array ({@link #toByteArray}). */
+    private final @Nullable ByteSink sink;
     private byte[] buf;
     private int pos;
     private long flushed;
 
-    CanonicalWriter(ByteSink sink) {
+    CanonicalWriter(@Nullable ByteSink sink) {
       this.sink = sink;
       this.buf = new byte[256]; // most arguments are small; grows, and when digesting, flushes
     }

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -180,7 +181,7 @@ public final class Redactor {
    *
    * @return the safe text, or {@code null} for {@code null}
    */
-  public String redactText(String text) {
+  public @Nullable String redactText(@Nullable String text) {
     return text == null ? null : bounded(text);
   }
 
@@ -638,7 +639,8 @@ public final class Redactor {
     /** The longest scheme {@link #URL_PASSWORD} looks back for before {@code ://}. */
     private static final int MAX_SCHEME = 32;
 
-    private final Pattern pattern;
+    /** Null for {@link #ASSIGNMENT}, which is not a regular expression. */
+    private final @Nullable Pattern pattern;
     /** {@code $1} and a fixed text: group 1 (nothing when it did not take part), then the text. */
     private final boolean keepsGroup;
     /** How many characters of the match after group 1 (or from its start) are kept before. */
@@ -651,7 +653,7 @@ public final class Redactor {
      * The characters that must not come right before a trigger (the pattern's leading
      * lookbehind, checked here first so that a refused candidate costs no matcher), or null.
      */
-    private final boolean[] notAfter;
+    private final boolean @Nullable [] notAfter;
     /** How many token characters every match has right after its trigger, at least. */
     private final int minTail;
 
@@ -664,7 +666,7 @@ public final class Redactor {
      *     refused without running the pattern
      * @param triggers the literals every match starts with
      */
-    Shape(String regex, int flags, String replacement, String notAfter, int minTail,
+    Shape(String regex, int flags, String replacement, @Nullable String notAfter, int minTail,
         String... triggers) {
       this.minTail = minTail;
       this.pattern = Pattern.compile(regex, flags);
@@ -677,10 +679,11 @@ public final class Redactor {
       if (notAfter == null) {
         this.notAfter = null;
       } else {
-        this.notAfter = new boolean[128];
+        boolean[] refused = new boolean[128];
         for (char c : notAfter.toCharArray()) {
-          this.notAfter[c] = true;
+          refused[c] = true;
         }
+        this.notAfter = refused;
       }
     }
 
@@ -736,7 +739,11 @@ public final class Redactor {
           continue;
         }
         if (m == null) {
-          m = pattern.matcher(s).useTransparentBounds(true).useAnchoringBounds(false);
+          Pattern p = pattern;
+          if (p == null) {
+            throw new IllegalStateException(name() + " is not a regular expression: it overrides spans");
+          }
+          m = p.matcher(s).useTransparentBounds(true).useAnchoringBounds(false);
         }
         m.region(start, n);
         if (!m.lookingAt()) {

@@ -10,4 +10,7 @@
  *
  * <p>Every public type here says in its Javadoc whether it is thread-safe.
  */
+@NullMarked
 package dev.sentinel.core.audit;
+
+import org.jspecify.annotations.NullMarked;

@@ -2,6 +2,7 @@ package dev.sentinel.core.config;
 
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code server.admin:} section: the credentials of the HTTP gateway's operators (admin API,
@@ -19,7 +20,7 @@ import java.util.Objects;
  * @param roles the roles whose principals are operators, each under their own name; empty when
  *     only the token opens the admin API
  */
-public record Admin(String token, List<String> roles) {
+public record Admin(@Nullable String token, List<String> roles) {
 
   /** The shortest token accepted: 32 characters, about 190 bits when random. */
   public static final int MIN_TOKEN_LENGTH = 32;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code audit:} section: where events go and what happens when they cannot be written.
@@ -30,8 +31,8 @@ import java.util.Objects;
  */
 public record Audit(
     List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
-    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention,
-    Checkpoint checkpoint, DigestKey digestKey) {
+    AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode,
+    @Nullable Duration retention, @Nullable Checkpoint checkpoint, @Nullable DigestKey digestKey) {
 
   /** The default queue capacity: 65536 events. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -79,7 +80,8 @@ public record Audit(
   /** Settings without signed checkpoints, with the per-process digest key. */
   public Audit(
       List<Sink> sinks, AuditDispatcher.OnSinkFailure onSinkFailure,
-      AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode, Duration retention) {
+      AuditDispatcher.WhenFull whenFull, int queueCapacity, AuditMode mode,
+      @Nullable Duration retention) {
     this(sinks, onSinkFailure, whenFull, queueCapacity, mode, retention, null, null);
   }
 

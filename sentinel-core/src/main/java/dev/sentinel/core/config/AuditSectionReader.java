@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -75,7 +76,7 @@ final class AuditSectionReader {
           + " or use mode: async");
       mode = AuditMode.ASYNC;
     }
-    Duration retention = in.duration(p + "/retention", null, null);
+    Duration retention = in.optionalDuration(p + "/retention", null);
     if (retention != null && !sinks.contains(Audit.DatabaseSink.INSTANCE)) {
       in.error(p + "/retention", null, "retention purges the database sink's trail, but sinks "
           + "has no { database: {} } (only " + kinds(sinks) + "); add the database sink, or "
@@ -93,7 +94,7 @@ final class AuditSectionReader {
         digestKey(p));
   }
 
-  private Audit.Checkpoint checkpoint(String p) {
+  private Audit.@Nullable Checkpoint checkpoint(String p) {
     String subject = "audit checkpoint";
     if (!in.section(p, subject, CHECKPOINT_KEYS)) {
       return null;
@@ -113,14 +114,17 @@ final class AuditSectionReader {
 
 
   /** The audit digest key, or {@code null} when absent or after recording a problem. */
-  private DigestKey digestKey(String p) {
+  private @Nullable DigestKey digestKey(String p) {
     String kp = p + "/digest_key";
     if (!in.present(kp, null, false)) {
       return null;
     }
     String raw = in.secretText(kp, null,
         "a key reference such as \"${env:SENTINEL_AUDIT_DIGEST_KEY}\"");
-    String key = raw == null ? null : expander.expand(raw, kp, null);
+    if (raw == null) {
+      return null;
+    }
+    String key = expander.expand(raw, kp, null);
     if (key == null) {
       return null;
     }
@@ -142,7 +146,7 @@ final class AuditSectionReader {
     return String.join(", ", out);
   }
 
-  private Audit.Sink sink(String p) {
+  private Audit.@Nullable Sink sink(String p) {
     JsonNode node = in.node(p);
     if (!node.isObject() || node.size() != 1) {
       in.error(p, null, "expected a sink with one key, one of " + String.join(", ", SINK_KINDS)

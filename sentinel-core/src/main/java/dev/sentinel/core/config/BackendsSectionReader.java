@@ -10,8 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -96,7 +98,8 @@ final class BackendsSectionReader {
     for (Backend a : backends) {
       for (Backend b : backends) {
         if (a != b && (b.name() + separator).startsWith(a.name() + separator)) {
-          in.error(paths.get(b.name()), "backend '" + b.name() + "'", "the names '" + a.name() + "' and '"
+          String at = Objects.requireNonNull(paths.get(b.name()), "each backend read has a path");
+          in.error(at, "backend '" + b.name() + "'", "the names '" + a.name() + "' and '"
               + b.name() + "' make qualified names ambiguous with the separator '" + separator + "' ('"
               + b.name() + separator + "x' could be a tool of either); rename one of them");
         }
@@ -104,7 +107,7 @@ final class BackendsSectionReader {
     }
   }
 
-  private Backend backend(String p, Gateway gateway, Map<String, Integer> seen) {
+  private @Nullable Backend backend(String p, Gateway gateway, Map<String, Integer> seen) {
     String separator = gateway.namespacing().separator();
     JsonNode node = in.node(p);
     String name = null;
@@ -164,7 +167,7 @@ final class BackendsSectionReader {
     return backend;
   }
 
-  private Connections connections(String p, String subject) {
+  private Connections connections(String p, @Nullable String subject) {
     Isolation isolation = null;
     if (in.present(p + "/isolation", subject, false)) {
       String text = in.string(p + "/isolation", subject, "one of shared, per_principal, per_session");
@@ -185,7 +188,7 @@ final class BackendsSectionReader {
       perPrincipal = 0;
     }
     Duration idle = in.present(p + "/idle_timeout", subject, false)
-        ? in.duration(p + "/idle_timeout", subject, null) : null;
+        ? in.optionalDuration(p + "/idle_timeout", subject) : null;
     List<String> prefixes = new ArrayList<>();
     if (in.present(p + "/resource_prefixes", subject, false)) {
       JsonNode node = in.node(p + "/resource_prefixes");
@@ -237,7 +240,7 @@ final class BackendsSectionReader {
     return new Connections(isolation, max, perPrincipal, idle, prefixes, validation, pinning, blockHidden);
   }
 
-  private StdioBackend stdio(String p, String name, String subject) {
+  private @Nullable StdioBackend stdio(String p, @Nullable String name, @Nullable String subject) {
     if (!in.checkKeys(p, subject, STDIO_KEYS)) {
       return null;
     }
@@ -309,21 +312,24 @@ final class BackendsSectionReader {
         ok = false;
       } else {
         expander.forbid(text, p + "/cwd", subject, "cwd");
-        cwd = expander.resolve(text);
-        if (cwd == null) {
+        Path resolved = expander.resolve(text);
+        if (resolved == null) {
           in.error(p + "/cwd", subject, "'" + text + "' is not a valid path");
           ok = false;
-        } else if (!Files.isDirectory(cwd)) {
-          in.error(p + "/cwd", subject, "the working directory " + cwd + " does not exist "
+        } else if (!Files.isDirectory(resolved)) {
+          in.error(p + "/cwd", subject, "the working directory " + resolved + " does not exist "
               + "or is not a directory");
           ok = false;
+        } else {
+          cwd = resolved;
         }
       }
     }
     return ok && name != null ? new StdioBackend(name, command, env, cwd) : null;
   }
 
-  private HttpBackend http(String p, String name, String subject, Duration defaultTimeout) {
+  private @Nullable HttpBackend http(
+      String p, @Nullable String name, @Nullable String subject, Duration defaultTimeout) {
     if (!in.checkKeys(p, subject, HTTP_KEYS)) {
       return null;
     }
@@ -331,7 +337,7 @@ final class BackendsSectionReader {
     if (in.present(p + "/url", subject, true)) {
       String raw = in.secretText(p + "/url", subject, "a URL such as https://mcp.example.com/mcp");
       String text = raw == null ? null : expander.expand(raw, p + "/url", subject);
-      if (text != null) {
+      if (raw != null && text != null) {
         url = in.httpUrl(text, raw, p + "/url", subject);
       }
     }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -121,26 +122,29 @@ final class BundleConfigLoader {
       throw new ConfigException(all);
     }
     in.throwIfErrors();
+    if (settings == null) {
+      throw new IllegalStateException("the bundle section was refused without a problem recorded");
+    }
     String at = settings.source() == BundleSettings.Source.FILE ? "/bundle/file" : "/bundle/channel";
     TrustedKeys trust;
     try {
       trust = TrustedKeys.read(settings.trust(), settings.minSigners());
     } catch (BundleException e) {
-      throw refused("/bundle/trust", e.getMessage(), e);
+      throw refused("/bundle/trust", messageOf(e), e);
     } catch (IllegalArgumentException e) {
-      throw refused("/bundle/min_signers", e.getMessage(), e);
+      throw refused("/bundle/min_signers", messageOf(e), e);
     }
     Optional<BundleState> state;
     try {
       state = BundleState.read(settings.state());
     } catch (BundleException e) {
-      throw refused("/bundle/state", e.getMessage(), e);
+      throw refused("/bundle/state", messageOf(e), e);
     }
     Selected selected;
     try {
       selected = sources.open(settings).select(state);
     } catch (BundleException e) {
-      throw refused(at, e.getMessage(), e);
+      throw refused(at, messageOf(e), e);
     }
     Bundle bundle = selected.bundle();
     BundleState.Canary mark = state.map(BundleState::canary).orElse(null);
@@ -194,7 +198,7 @@ final class BundleConfigLoader {
     }
   }
 
-  private BundleSettings settings(DatabaseSettings database) {
+  private @Nullable BundleSettings settings(@Nullable DatabaseSettings database) {
     String p = "/bundle";
     String subject = "bundle";
     JsonNode node = in.node(p);
@@ -240,7 +244,7 @@ final class BundleConfigLoader {
           try {
             PublishedBundle.checkChannel(channel);
           } catch (BundleException e) {
-            in.error(p + "/channel", subject, e.getMessage());
+            in.error(p + "/channel", subject, messageOf(e));
             channel = null;
           }
         }
@@ -298,7 +302,7 @@ final class BundleConfigLoader {
         pollInterval);
   }
 
-  private Path path(String pointer, String subject, String written) {
+  private @Nullable Path path(String pointer, @Nullable String subject, @Nullable String written) {
     if (written == null) {
       return null;
     }
@@ -313,6 +317,12 @@ final class BundleConfigLoader {
       in.error(pointer, subject, "'" + written + "' is not a valid path");
       return null;
     }
+  }
+
+  /** An exception's message; ours always carry one, the class name stands in otherwise. */
+  private static String messageOf(Exception e) {
+    String message = e.getMessage();
+    return message != null ? message : e.getClass().getName();
   }
 
   private ConfigException refused(String pointer, String message, Exception cause) {

@@ -4,6 +4,7 @@ import dev.sentinel.api.SentinelException;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A configuration file (or a policy) could not be loaded. Carries every problem found, each with
@@ -30,7 +31,7 @@ public class ConfigException extends SentinelException {
    * @param message what is wrong, what was expected and what to do
    */
   public record Problem(
-      String source, int line, int column, String path, String subject, String message) {
+      String source, int line, int column, String path, @Nullable String subject, String message) {
 
     /** Validates. */
     public Problem {
@@ -73,7 +74,7 @@ public class ConfigException extends SentinelException {
   }
 
   /** An exception for several problems (at least one), caused by another exception. */
-  public ConfigException(List<Problem> problems, Throwable cause) {
+  public ConfigException(List<Problem> problems, @Nullable Throwable cause) {
     super(render(problems), cause);
     this.problems = List.copyOf(problems);
   }
@@ -104,7 +105,7 @@ public class ConfigException extends SentinelException {
   }
 
   /** What the first problem belongs to, such as {@code rule 'devs-write'}, or {@code null}. */
-  public String subject() {
+  public @Nullable String subject() {
     return problems.get(0).subject();
   }
 

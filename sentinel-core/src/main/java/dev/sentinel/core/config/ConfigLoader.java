@@ -22,6 +22,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a gateway config file into a {@link GatewayConfig}: reads the file (or the config inside
@@ -85,8 +86,8 @@ final class ConfigLoader {
   private final Expander expander;
   private final PolicyOptions policyOptions;
   /** The signed bundle the config comes from (its policy is read from it), or null. */
-  private final Bundle bundle;
-  private final RunningBundle running;
+  private final @Nullable Bundle bundle;
+  private final @Nullable RunningBundle running;
 
   private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir,
       PolicyOptions policyOptions) {
@@ -94,7 +95,7 @@ final class ConfigLoader {
   }
 
   private ConfigLoader(YamlDocument document, Map<String, String> environment, Path baseDir,
-      PolicyOptions policyOptions, Bundle bundle, RunningBundle running) {
+      PolicyOptions policyOptions, @Nullable Bundle bundle, @Nullable RunningBundle running) {
     this.bundle = bundle;
     this.running = running;
     this.document = document;
@@ -219,6 +220,9 @@ final class ConfigLoader {
       }
       all.addAll(foreign);
       throw new ConfigException(all);
+    }
+    if (policy == null) {
+      throw new IllegalStateException("the policy was refused without a problem recorded");
     }
     return new GatewayConfig(document.source(), revision(document.text()), gateway, identity,
         backends, policy, killSwitch, audit, database, sharedState, server, llm, notify, telemetry,

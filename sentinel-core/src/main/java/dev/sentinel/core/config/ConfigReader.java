@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -43,7 +44,7 @@ public final class ConfigReader {
   }
 
   /** Records a problem located at the node at {@code pointer}. */
-  public void error(String pointer, String subject, String message) {
+  public void error(String pointer, @Nullable String subject, String message) {
     problems.add(document.problem(pointer, subject, message));
   }
 
@@ -51,7 +52,8 @@ public final class ConfigReader {
    * Records a problem at a given place inside the node at {@code pointer}, such as the position
    * of an error within an expression written there.
    */
-  public void error(String pointer, YamlDocument.Location at, String subject, String message) {
+  public void error(
+      String pointer, YamlDocument.Location at, @Nullable String subject, String message) {
     problems.add(new Problem(document.source(), at.line(), at.column(), pointer, subject, message));
   }
 
@@ -88,7 +90,7 @@ public final class ConfigReader {
    *
    * @return whether the node is a mapping (even if it had unknown keys)
    */
-  public boolean checkKeys(String pointer, String subject, List<String> allowed) {
+  public boolean checkKeys(String pointer, @Nullable String subject, List<String> allowed) {
     JsonNode node = node(pointer);
     if (!node.isObject()) {
       error(pointer, subject, "expected a mapping of " + String.join(", ", allowed)
@@ -122,7 +124,7 @@ public final class ConfigReader {
    * Whether the node at {@code pointer} is present (not missing and not {@code null}); records
    * "missing required key" when it is absent and {@code required} is set.
    */
-  public boolean present(String pointer, String subject, boolean required) {
+  public boolean present(String pointer, @Nullable String subject, boolean required) {
     JsonNode node = node(pointer);
     boolean present = !node.isMissingNode() && !node.isNull();
     if (!present && required) {
@@ -138,7 +140,7 @@ public final class ConfigReader {
    *
    * @param what what the value is, for messages, such as {@code "a rule id"}
    */
-  public String string(String pointer, String subject, String what) {
+  public @Nullable String string(String pointer, @Nullable String subject, String what) {
     JsonNode node = node(pointer);
     if (node.isString() || node.isNumber() || node.isBoolean()) {
       return node.asString();
@@ -151,7 +153,7 @@ public final class ConfigReader {
    * A list of names: a list of scalars, or a single scalar read as a list of one. Records a
    * problem (and returns what could be read) for a mapping, {@code null} or nested lists.
    */
-  public List<String> names(String pointer, String subject, String what) {
+  public List<String> names(String pointer, @Nullable String subject, String what) {
     JsonNode node = node(pointer);
     List<String> out = new ArrayList<>();
     if (node.isString() || node.isNumber() || node.isBoolean()) {
@@ -179,7 +181,7 @@ public final class ConfigReader {
    * A positive whole number at {@code pointer} (a number, or a string of digits), or empty after
    * recording a problem.
    */
-  public OptionalLong positiveLong(String pointer, String subject, String what) {
+  public OptionalLong positiveLong(String pointer, @Nullable String subject, String what) {
     JsonNode node = node(pointer);
     long value;
     if (node.isIntegralNumber() && node.canConvertToLong()) {
@@ -204,7 +206,7 @@ public final class ConfigReader {
    * Whether an optional section is present: absent or {@code null} is not; a mapping is, after
    * its keys are checked; anything else is recorded as a problem.
    */
-  boolean section(String p, String subject, List<String> keys) {
+  boolean section(String p, @Nullable String subject, List<String> keys) {
     JsonNode node = node(p);
     if (node.isMissingNode() || node.isNull()) {
       return false;
@@ -216,33 +218,42 @@ public final class ConfigReader {
    * A duration such as {@code 30s} at {@code p}, or {@code fallback} when absent or after
    * recording a problem (a bare number, zero, or not a duration).
    */
-  Duration duration(String p, String subject, Duration fallback) {
+  Duration duration(String p, @Nullable String subject, Duration fallback) {
+    Duration d = optionalDuration(p, subject);
+    return d == null ? fallback : d;
+  }
+
+  /**
+   * A duration such as {@code 30s} at {@code p}, or {@code null} when absent or after recording
+   * a problem (a bare number, zero, or not a duration).
+   */
+  @Nullable Duration optionalDuration(String p, @Nullable String subject) {
     if (!present(p, subject, false)) {
-      return fallback;
+      return null;
     }
     JsonNode node = node(p);
     String key = p.substring(p.lastIndexOf('/') + 1);
     if (node.isNumber()) {
       error(p, subject, key + ": a bare number is ambiguous; add a unit, such as "
           + node.asString() + "s or " + node.asString() + "ms");
-      return fallback;
+      return null;
     }
     if (!node.isString()) {
       error(p, subject, key + ": expected a duration such as 500ms, 30s, 5m or 1h, got "
           + ConfigReader.describe(node));
-      return fallback;
+      return null;
     }
     try {
       Duration d = Units.parseDuration(node.stringValue());
       if (d.isZero()) {
         error(p, subject, key + ": must be longer than zero");
-        return fallback;
+        return null;
       }
       return d;
     } catch (IllegalArgumentException e) {
       error(p, subject, key + ": " + e.getMessage() + ", got "
           + ConfigReader.describe(node));
-      return fallback;
+      return null;
     }
   }
 
@@ -250,7 +261,7 @@ public final class ConfigReader {
    * A size such as {@code 4MiB} or a number of bytes at {@code p}, at most {@code max}, or
    * {@code fallback} when absent or after recording a problem.
    */
-  long size(String p, String subject, long fallback, long max) {
+  long size(String p, @Nullable String subject, long fallback, long max) {
     if (!present(p, subject, false)) {
       return fallback;
     }
@@ -281,7 +292,7 @@ public final class ConfigReader {
   }
 
   /** A positive whole number at most {@code max}, or {@code fallback} when absent or wrong. */
-  int integer(String p, String subject, String what, int fallback, int max) {
+  int integer(String p, @Nullable String subject, String what, int fallback, int max) {
     if (!present(p, subject, false)) {
       return fallback;
     }
@@ -297,7 +308,7 @@ public final class ConfigReader {
   }
 
   /** {@code true} or {@code false} at {@code p}, or {@code fallback} when absent or wrong. */
-  boolean bool(String p, String subject, boolean fallback) {
+  boolean bool(String p, @Nullable String subject, boolean fallback) {
     if (!present(p, subject, false)) {
       return fallback;
     }
@@ -336,7 +347,7 @@ public final class ConfigReader {
    * The text of a value that may hold a secret; the problem for a wrong type does not quote the
    * value.
    */
-  String secretText(String p, String subject, String what) {
+  @Nullable String secretText(String p, @Nullable String subject, String what) {
     JsonNode node = node(p);
     if (node.isString() || node.isNumber() || node.isBoolean()) {
       return node.asString();
@@ -347,7 +358,7 @@ public final class ConfigReader {
   }
 
   /** A mapping of names to text, as written (not expanded). */
-  Map<String, String> rawMap(String p, String subject, String what) {
+  Map<String, String> rawMap(String p, @Nullable String subject, String what) {
     Map<String, String> out = new LinkedHashMap<>();
     if (!present(p, subject, false)) {
       return out;
@@ -371,7 +382,7 @@ public final class ConfigReader {
    * An absolute http or https URL with a host, or {@code null} after recording a problem that
    * quotes the value as written ({@code raw}), never as expanded.
    */
-  URI httpUrl(String text, String raw, String p, String subject) {
+  @Nullable URI httpUrl(String text, String raw, String p, @Nullable String subject) {
     String problem = null;
     URI uri = null;
     try {
@@ -399,7 +410,7 @@ public final class ConfigReader {
   }
 
   /** Describes a node for messages: {@code a mapping}, {@code the text 'x'}, {@code 5}. */
-  public static String describe(JsonNode node) {
+  public static String describe(@Nullable JsonNode node) {
     if (node == null || node.isMissingNode()) {
       return "nothing";
     }

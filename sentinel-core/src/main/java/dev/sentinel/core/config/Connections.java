@@ -3,6 +3,7 @@ package dev.sentinel.core.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A backend's engine settings from the config ({@code isolation}, {@code max_connections},
@@ -23,13 +24,13 @@ import java.util.Objects;
  * @param blockHiddenInstructions whether definitions carrying hidden instructions are held
  */
 public record Connections(
-    Isolation isolation,
+    @Nullable Isolation isolation,
     int maxConnections,
     int maxConnectionsPerPrincipal,
-    Duration idleTimeout,
+    @Nullable Duration idleTimeout,
     List<String> resourcePrefixes,
-    Validation validation,
-    Pinning.Mode pinningMode,
+    @Nullable Validation validation,
+    Pinning.@Nullable Mode pinningMode,
     boolean blockHiddenInstructions) {
 
   /** Nothing set. */

@@ -3,6 +3,7 @@ package dev.sentinel.core.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the config's {@code database:} section (a SQLite or PostgreSQL JDBC URL and its
@@ -37,7 +38,7 @@ final class DatabaseSectionReader {
       String raw = in.secretText(p + "/url", null,
           "a JDBC URL such as jdbc:sqlite:sentinel.db or jdbc:postgresql://host:5432/sentinel");
       String text = raw == null ? null : expander.expand(raw, p + "/url", null);
-      if (text != null) {
+      if (raw != null && text != null) {
         url = jdbcUrl(text.strip(), raw, p + "/url");
       }
     }
@@ -55,7 +56,7 @@ final class DatabaseSectionReader {
   }
 
   /** A checked JDBC URL with a relative SQLite path resolved, or {@code null} (recorded). */
-  private String jdbcUrl(String text, String raw, String p) {
+  private @Nullable String jdbcUrl(String text, String raw, String p) {
     String shown = DatabaseSettings.redact(raw);
     if (text.startsWith("jdbc:postgresql:")) {
       if (!text.startsWith("jdbc:postgresql://")) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code database:} section: the SQLite file or PostgreSQL database that holds the API keys
@@ -34,7 +35,11 @@ import java.util.regex.Pattern;
  *     arrive at once by {@code LISTEN/NOTIFY}, and this is the fallback
  */
 public record DatabaseSettings(
-    String url, String user, String password, boolean configured, Duration syncInterval) {
+    String url,
+    @Nullable String user,
+    @Nullable String password,
+    boolean configured,
+    Duration syncInterval) {
 
   /** The file name of the embedded default database, beside the config file. */
   public static final String DEFAULT_FILE = "sentinel.db";
@@ -59,7 +64,8 @@ public record DatabaseSettings(
   }
 
   /** Settings with the default {@link #DEFAULT_SYNC_INTERVAL sync interval}. */
-  public DatabaseSettings(String url, String user, String password, boolean configured) {
+  public DatabaseSettings(
+      String url, @Nullable String user, @Nullable String password, boolean configured) {
     this(url, user, password, configured, DEFAULT_SYNC_INTERVAL);
   }
 

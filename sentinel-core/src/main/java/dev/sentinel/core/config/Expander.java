@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Expands {@code ${env:NAME}}, {@code ${env:NAME:-default}} and {@code ${file:PATH}} inside the
@@ -40,7 +41,7 @@ final class Expander {
    * @param pointer where it was written, for messages
    * @param subject what it belongs to, for messages
    */
-  String expand(String raw, String pointer, String subject) {
+  @Nullable String expand(String raw, String pointer, @Nullable String subject) {
     StringBuilder out = new StringBuilder(raw.length());
     boolean ok = true;
     int i = 0;
@@ -77,7 +78,7 @@ final class Expander {
    * Records a problem if the text contains a reference where none is expanded, so that a
    * secret meant for the child is not passed as the literal text {@code ${env:X}}.
    */
-  void forbid(String raw, String pointer, String subject, String where) {
+  void forbid(@Nullable String raw, String pointer, @Nullable String subject, String where) {
     if (raw != null && REFERENCE.matcher(raw).find()) {
       in.error(pointer, subject, "${env:...} and ${file:...} are not expanded in " + where
           + "; they are expanded only in env values, headers, url and api_key (pass secrets to"
@@ -86,7 +87,7 @@ final class Expander {
   }
 
   /** A path resolved against the config's directory, or {@code null} if it is not valid. */
-  Path resolve(String text) {
+  @Nullable Path resolve(String text) {
     try {
       return baseDir.resolve(text.strip()).normalize();
     } catch (InvalidPathException e) {
@@ -95,7 +96,7 @@ final class Expander {
   }
 
   /** A required file name, resolved against the config's directory; null after an error. */
-  Path file(String p, String subject, String what) {
+  @Nullable Path file(String p, @Nullable String subject, String what) {
     if (!in.present(p, subject, true)) {
       return null;
     }
@@ -112,7 +113,7 @@ final class Expander {
   }
 
   /** An optional expanded value, or {@code null} when absent or after recording a problem. */
-  String optionalSecret(String p, String what) {
+  @Nullable String optionalSecret(String p, String what) {
     if (!in.present(p, null, false)) {
       return null;
     }
@@ -121,7 +122,7 @@ final class Expander {
   }
 
   /** A mapping of names to text with every reference expanded. */
-  Map<String, String> expandedMap(String p, String subject, String what) {
+  Map<String, String> expandedMap(String p, @Nullable String subject, String what) {
     Map<String, String> out = new LinkedHashMap<>();
     in.rawMap(p, subject, what).forEach((key, raw) -> {
       String value = expand(raw, YamlDocument.child(p, key), subject);
@@ -132,7 +133,8 @@ final class Expander {
     return out;
   }
 
-  private String lookUp(String reference, String body, String pointer, String subject) {
+  private @Nullable String lookUp(
+      String reference, String body, String pointer, @Nullable String subject) {
     if (body.startsWith("env:")) {
       String spec = body.substring(4);
       int dash = spec.indexOf(":-");

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A gateway's configuration file, loaded and checked: one format for the stdio and HTTP
@@ -80,7 +81,7 @@ public record GatewayConfig(
     LlmSettings llm,
     NotifySettings notifications,
     Telemetry telemetry,
-    RunningBundle bundle) {
+    @Nullable RunningBundle bundle) {
 
   /** Validates and copies. */
   public GatewayConfig {

@@ -4,6 +4,7 @@ import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code identity:} section: who the user of a stdio gateway is. Either a fixed principal
@@ -18,7 +19,7 @@ import java.util.Optional;
  * @param principal the fixed principal, or {@code null} when an API key is used
  * @param apiKey the API key, or {@code null} when a fixed principal is used
  */
-public record Identity(Principal principal, String apiKey) {
+public record Identity(@Nullable Principal principal, @Nullable String apiKey) {
 
   /** The identity used when the config has none: the anonymous principal. */
   public static final Identity ANONYMOUS = new Identity(Principal.ANONYMOUS, null);
@@ -58,8 +59,9 @@ public record Identity(Principal principal, String apiKey) {
 
   @Override
   public String toString() {
-    return apiKey != null
+    Principal fixed = principal; // exactly one of principal and apiKey is set
+    return fixed == null
         ? "Identity[api_key=<redacted>]"
-        : "Identity[principal=" + principal.id() + ", roles=" + principal.roles() + "]";
+        : "Identity[principal=" + fixed.id() + ", roles=" + fixed.roles() + "]";
   }
 }

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -62,7 +63,7 @@ final class IdentitySectionReader {
   }
 
   /** A {@code principal} mapping, or {@code null} after recording its problems. */
-  Principal principal(String pp) {
+  @Nullable Principal principal(String pp) {
     if (!in.checkKeys(pp, null, PRINCIPAL_KEYS)) {
       return null;
     }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -79,7 +80,7 @@ final class KillSwitchSectionReader {
     return out;
   }
 
-  private String reason(String p, String subject) {
+  private @Nullable String reason(String p, @Nullable String subject) {
     JsonNode node = in.node(p);
     if (!node.isString() || node.stringValue().isBlank()) {
       in.error(p, subject, "expected the reason as text, such as \"maintenance\", got "

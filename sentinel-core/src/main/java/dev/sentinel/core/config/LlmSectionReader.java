@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -149,7 +150,7 @@ final class LlmSectionReader {
     return out;
   }
 
-  private LlmUpstream upstream(String p) {
+  private @Nullable LlmUpstream upstream(String p) {
     JsonNode node = in.node(p);
     String name = null;
     if (node.isObject() && in.present(p + "/name", null, true)) {
@@ -236,7 +237,7 @@ final class LlmSectionReader {
     return new LlmUpstream(name, api, url, key, models, connect, firstByte, idle, passthrough);
   }
 
-  private URI url(String text, String p, String subject) {
+  private @Nullable URI url(String text, String p, @Nullable String subject) {
     try {
       URI uri = new URI(text.strip());
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
@@ -389,7 +390,7 @@ final class LlmSectionReader {
     return out;
   }
 
-  private List<Glob> globs(String p, String subject) {
+  private @Nullable List<Glob> globs(String p, @Nullable String subject) {
     if (!in.present(p, subject, false)) {
       return null;
     }

@@ -2,6 +2,7 @@ package dev.sentinel.core.config;
 
 import java.net.URI;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The config's {@code notify:} section: where operators' events go.
@@ -15,7 +16,7 @@ import java.util.Objects;
  * @param webhook the URL each event is posted to, or {@code null} for none
  * @param secret the resolved signing secret, or {@code null} without a webhook
  */
-public record NotifySettings(URI webhook, String secret) {
+public record NotifySettings(@Nullable URI webhook, @Nullable String secret) {
   /** No notifications. */
   public static final NotifySettings NONE = new NotifySettings(null, null);
 

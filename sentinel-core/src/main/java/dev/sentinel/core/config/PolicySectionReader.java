@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -30,12 +31,12 @@ final class PolicySectionReader {
   private final Path baseDir;
   private final PolicyOptions policyOptions;
   /** The signed bundle the config comes from (its policy is read from it), or null. */
-  private final Bundle bundle;
+  private final @Nullable Bundle bundle;
   /** Problems of other files (the policy file), reported after the config's own. */
   private final List<Problem> foreign = new ArrayList<>();
 
   PolicySectionReader(ConfigReader in, Expander expander, Path baseDir, PolicyOptions policyOptions,
-      Bundle bundle) {
+      @Nullable Bundle bundle) {
     this.in = in;
     this.expander = expander;
     this.document = in.document();
@@ -45,7 +46,7 @@ final class PolicySectionReader {
   }
 
   /** The compiled policy, or {@code null} after recording problems (see {@link #foreign()}). */
-  PolicyEngine read() {
+  @Nullable PolicyEngine read() {
     String p = "/policy";
     if (!in.present(p, null, false)) {
       in.error(p, null, "missing required key 'policy': give policy: { file: policy.yaml } or "
@@ -88,7 +89,7 @@ final class PolicySectionReader {
     }
     String display = displayName(written);
     if (bundle != null) {
-      return bundledPolicy(at, file, display);
+      return bundledPolicy(bundle, at, file, display);
     }
     String text;
     try {
@@ -117,7 +118,8 @@ final class PolicySectionReader {
   }
 
   /** The policy of a bundled config: the bundle's file of that name, never one on the disk. */
-  private PolicyEngine bundledPolicy(String at, Path file, String display) {
+  private @Nullable PolicyEngine bundledPolicy(
+      Bundle bundle, String at, Path file, String display) {
     String name = file.startsWith(baseDir)
         ? baseDir.relativize(file).toString().replace('\\', '/') : null;
     if (name == null || !bundle.entries().stream().anyMatch(e -> e.name().equals(name))) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code shared_state.redis:} section: a Redis or Valkey server that holds the shared rate
@@ -21,8 +22,13 @@ import java.util.regex.Pattern;
  * @param killSwitch whether kill-switch changes are announced on Redis (pub/sub) as well as in
  *     the database
  */
-public record RedisSettings(String url, String username, String password, Path caFile,
-    Duration timeout, boolean killSwitch) {
+public record RedisSettings(
+    String url,
+    @Nullable String username,
+    @Nullable String password,
+    @Nullable Path caFile,
+    Duration timeout,
+    boolean killSwitch) {
 
   /** The default {@link #timeout()}: 1 second. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);

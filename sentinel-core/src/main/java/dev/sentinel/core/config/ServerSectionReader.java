@@ -162,7 +162,7 @@ final class ServerSectionReader {
       String raw = in.string(p + "/jwks_url", null,
           "the URL of the signing keys, such as https://idp.example.com/.well-known/jwks.json");
       String text = raw == null ? null : expander.expand(raw, p + "/jwks_url", null);
-      if (text != null) {
+      if (raw != null && text != null) {
         jwks = in.httpUrl(text, raw, p + "/jwks_url", null);
       }
     }
@@ -238,7 +238,7 @@ final class ServerSectionReader {
     if (in.present(p + "/resource", null, false)) {
       String raw = in.string(p + "/resource", null, "the resource URL, such as https://mcp.example.com/mcp");
       String text = raw == null ? null : expander.expand(raw, p + "/resource", null);
-      if (text != null) {
+      if (raw != null && text != null) {
         resource = Optional.ofNullable(in.httpUrl(text, raw, p + "/resource", null));
       }
     }
@@ -284,7 +284,7 @@ final class ServerSectionReader {
     String what = "a token reference such as \"${env:SENTINEL_ADMIN_TOKEN}\"";
     String raw = in.secretText(p + "/token", null, what);
     String token = raw == null ? null : expander.expand(raw, p + "/token", null);
-    if (token == null) {
+    if (raw == null || token == null) {
       return Optional.empty();
     }
     if (token.isBlank() || token.length() < Admin.MIN_TOKEN_LENGTH) {

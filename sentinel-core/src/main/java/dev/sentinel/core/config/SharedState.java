@@ -3,6 +3,7 @@ package dev.sentinel.core.config;
 import dev.sentinel.core.limit.SharedLimits;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code shared_state:} section: how the state that gateways share (rate limits, the
@@ -23,7 +24,7 @@ import java.util.Optional;
  *     when absent)
  * @param redis the Redis holding shared limits, or {@code null} for the database
  */
-public record SharedState(SharedLimits limits, RedisSettings redis) {
+public record SharedState(SharedLimits limits, @Nullable RedisSettings redis) {
 
   /** No section: exact limits in the database. */
   public static final SharedState DEFAULTS = new SharedState(SharedLimits.DEFAULTS, null);

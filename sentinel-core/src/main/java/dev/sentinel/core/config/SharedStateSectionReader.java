@@ -50,11 +50,18 @@ final class SharedStateSectionReader {
       Path caFile = null;
       if (in.present(r + "/ca_file", null, false)) {
         String file = in.string(r + "/ca_file", null, "a PEM file of CA certificates");
-        caFile = file == null ? null : expander.resolve(file);
+        if (file != null) {
+          // Refused, not dropped: without its CA file, rediss:// would trust the JVM's CAs.
+          caFile = expander.resolve(file);
+          if (caFile == null || file.isBlank()) {
+            in.error(r + "/ca_file", null, "'" + file + "' is not a valid path");
+            caFile = null;
+          }
+        }
       }
       Duration timeout = in.duration(r + "/timeout", null, RedisSettings.DEFAULT_TIMEOUT);
       boolean killSwitch = in.bool(r + "/kill_switch", null, true);
-      if (url != null) {
+      if (raw != null && url != null) {
         String lower = url.strip().toLowerCase(Locale.ROOT);
         if (!lower.startsWith("redis://") && !lower.startsWith("rediss://")) {
           in.error(r + "/url", null, "unsupported Redis url " + ConfigReader.describeSecret(raw)

@@ -12,6 +12,7 @@ import dev.sentinel.core.operator.AuditTrail;
 import dev.sentinel.core.pinning.PinStore;
 import java.time.Instant;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a database brings to a gateway: the key store that {@code identity.api_key} is verified
@@ -42,7 +43,7 @@ public interface Stores extends AutoCloseable {
    * @throws dev.sentinel.api.SentinelException naming the file, if the checkpoint key cannot be
    *     read or the checkpoint file's folder cannot be created
    */
-  default Optional<AuditSink> auditSink(Audit.Checkpoint checkpoint) {
+  default Optional<AuditSink> auditSink(Audit.@Nullable Checkpoint checkpoint) {
     if (checkpoint != null) {
       throw new UnsupportedOperationException(
           "audit.checkpoint needs stores that sign checkpoints, such as sentinel-jdbc's; "

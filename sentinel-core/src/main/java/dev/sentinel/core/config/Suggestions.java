@@ -33,7 +33,7 @@ public final class Suggestions {
         bestDistance = d;
       }
     }
-    return bestDistance <= limit && bestDistance < lower.length()
+    return best != null && bestDistance <= limit && bestDistance < lower.length()
         ? Optional.of(best)
         : Optional.empty();
   }

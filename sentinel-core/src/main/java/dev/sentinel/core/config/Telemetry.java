@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The config's {@code telemetry:} section: OpenTelemetry traces of the governed calls, exported
@@ -14,7 +15,7 @@ import java.util.Objects;
  *     joins its client's trace follows the client's sampling decision)
  * @param otlp where the spans go, or {@code null} for no tracing
  */
-public record Telemetry(String serviceName, double sampleRatio, Otlp otlp) {
+public record Telemetry(String serviceName, double sampleRatio, @Nullable Otlp otlp) {
   /** The default {@code service.name}. */
   public static final String DEFAULT_SERVICE_NAME = "sentinel";
   /** No tracing: the section's absence. */

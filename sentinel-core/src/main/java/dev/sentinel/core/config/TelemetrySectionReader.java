@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -63,7 +64,7 @@ final class TelemetrySectionReader {
     return in.hasErrors() ? Telemetry.NONE : new Telemetry(service, ratio, otlp);
   }
 
-  private Telemetry.Otlp otlp(String p, String subject) {
+  private Telemetry.@Nullable Otlp otlp(String p, @Nullable String subject) {
     if (!in.checkKeys(p, subject, OTLP_KEYS)) {
       return null;
     }

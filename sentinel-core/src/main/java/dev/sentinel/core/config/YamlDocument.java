@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import tools.jackson.core.JacksonException;
@@ -163,13 +164,13 @@ public final class YamlDocument {
   }
 
   /** A problem located at the node at {@code pointer}. */
-  public Problem problem(String pointer, String subject, String message) {
+  public Problem problem(String pointer, @Nullable String subject, String message) {
     Location at = location(pointer);
     return new Problem(source, at.line(), at.column(), pointer, subject, message);
   }
 
   /** An exception for one problem located at the node at {@code pointer}. */
-  public ConfigException error(String pointer, String subject, String message) {
+  public ConfigException error(String pointer, @Nullable String subject, String message) {
     return new ConfigException(problem(pointer, subject, message));
   }
 

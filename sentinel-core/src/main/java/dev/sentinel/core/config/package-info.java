@@ -34,4 +34,7 @@
  * <p>Every public record here is immutable and thread-safe; none shows a secret in
  * {@code toString()}.
  */
+@NullMarked
 package dev.sentinel.core.config;
+
+import org.jspecify.annotations.NullMarked;

@@ -97,7 +97,7 @@ public record LlmSettings(List<LlmUpstream> upstreams, Map<String, ModelAlias> a
    * caller's roles, or the name itself when it is no alias; {@code null} when the alias has no
    * model for this caller.
    */
-  public String resolve(String requested, java.util.Collection<String> roles) {
+  public @Nullable String resolve(String requested, java.util.Collection<String> roles) {
     ModelAlias alias = aliases.get(requested);
     return alias == null ? requested : alias.resolve(roles);
   }

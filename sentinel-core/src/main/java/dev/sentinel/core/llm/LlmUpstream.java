@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream model API. Requests go to {@code baseUrl} followed by the route's path after
@@ -23,7 +24,8 @@ import java.util.Objects;
  * @param passthrough the other {@code /v1} paths it serves, forwarded as they are (governed as
  *     {@code llm/passthrough} named by the path); patterns as {@link PassthroughPaths} says
  */
-public record LlmUpstream(String name, LlmApi api, URI baseUrl, String apiKey, List<String> models,
+public record LlmUpstream(String name, LlmApi api, URI baseUrl, @Nullable String apiKey,
+    List<String> models,
     Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
     List<String> passthrough) {
 

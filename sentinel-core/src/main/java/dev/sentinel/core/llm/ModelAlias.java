@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A model name clients may ask for, mapped to an upstream model: by the caller's roles (the
@@ -16,7 +17,7 @@ import java.util.Objects;
  * @param fallback the model for every other caller, or {@code null}: then a caller with none of
  *     the roles is refused as asking for an unknown model
  */
-public record ModelAlias(String name, Map<String, String> byRole, String fallback) {
+public record ModelAlias(String name, Map<String, String> byRole, @Nullable String fallback) {
 
   /** Validates and copies. */
   public ModelAlias {
@@ -33,7 +34,7 @@ public record ModelAlias(String name, Map<String, String> byRole, String fallbac
   }
 
   /** The model for a caller holding these roles, or {@code null} when none applies. */
-  public String resolve(Collection<String> roles) {
+  public @Nullable String resolve(Collection<String> roles) {
     for (Map.Entry<String, String> entry : byRole.entrySet()) {
       if (roles.contains(entry.getKey())) {
         return entry.getValue();

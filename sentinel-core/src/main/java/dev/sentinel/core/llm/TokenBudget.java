@@ -5,6 +5,7 @@ import dev.sentinel.core.internal.Glob;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A budget of model tokens (input and output together, as the upstream's {@code usage} counts
@@ -20,8 +21,8 @@ import java.util.Set;
  * @param principals applies to principal ids matching any of these globs, or {@code null} for any
  * @param models applies to models matching any of these globs, or {@code null} for any
  */
-public record TokenBudget(String id, Rate rate, Set<Per> per, List<String> roles,
-    List<Glob> principals, List<Glob> models) {
+public record TokenBudget(String id, Rate rate, Set<Per> per, @Nullable List<String> roles,
+    @Nullable List<Glob> principals, @Nullable List<Glob> models) {
 
   /** What a budget's buckets are keyed by. */
   public enum Per {

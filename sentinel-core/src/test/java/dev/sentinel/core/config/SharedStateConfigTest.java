@@ -101,6 +101,15 @@ class SharedStateConfigTest {
   }
 
   @Test
+  void parse_redisCaFileThatIsNoPath_isRefusedNotDropped() {
+    // Such a ca_file was dropped silently, and rediss:// then trusted the JVM's CAs instead.
+    assertThat(problems("shared_state: { redis: { url: \"rediss://h:1\", ca_file: \"ca\\0.pem\" } }\n"))
+        .contains("/shared_state/redis/ca_file").contains("is not a valid path");
+    assertThat(problems("shared_state: { redis: { url: \"rediss://h:1\", ca_file: \" \" } }\n"))
+        .contains("/shared_state/redis/ca_file").contains("is not a valid path");
+  }
+
+  @Test
   void limitSync_maxOverAdmission() {
     var rate = dev.sentinel.api.Rate.parse("100/min");
     assertThat(LimitSync.exact().maxOverAdmission(rate, 8)).isZero();
