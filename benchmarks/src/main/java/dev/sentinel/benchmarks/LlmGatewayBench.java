@@ -34,9 +34,15 @@ import org.eclipse.jetty.http.HttpMethod;
  * counts): each reports streams/s and the time to first byte, from sending the request to the
  * first byte of the answer's body (the first event), p50 and p99.
  *
+ * <p>For the non-streamed gateway arms it also reports the gateway JVM's CPU per request over
+ * the measured seconds ({@code /proc/<pid>/stat} ticks, less the JIT compilers' threads, with
+ * the split by thread group of {@link Machine#threadCpuDelta}) and its context switches per
+ * request. {@code --sentinel PATH} measures another build's {@code bin/sentinel} (a baseline in a
+ * second worktree) with this harness; {@code --stream-clients none} skips the streamed arms.
+ *
  * <pre>{@code
  * benchmarks/llm-bench [--seconds 15] [--warmup 5] [--rounds 2] [--clients 16]
- *     [--stream-clients 1,16]
+ *     [--stream-clients 1,16|none] [--sentinel bin/sentinel]
  * }</pre>
  */
 public final class LlmGatewayBench {
@@ -48,6 +54,8 @@ public final class LlmGatewayBench {
       + "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the"
       + " benchmark\"}]}").getBytes(StandardCharsets.UTF_8);
   private static final List<Process> LIVE = new ArrayList<>();
+  /** The gateway's process, measured during the gateway arms' measured seconds. */
+  private static Process gatewayProcess;
 
   private LlmGatewayBench() {}
 
@@ -67,8 +75,8 @@ public final class LlmGatewayBench {
         case "--clients": clients = Integer.parseInt(args[i + 1]); break;
         case "--sentinel": sentinel = Path.of(args[i + 1]); break;
         case "--stream-clients":
-          streamClients = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt)
-              .toArray();
+          streamClients = args[i + 1].equals("none") ? new int[0]
+              : Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
           break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
@@ -95,7 +103,7 @@ public final class LlmGatewayBench {
         + "  budgets:\n    - { id: huge, tokens: 1000000000/s, per: [principal] }\n");
     String key = issueKey(sentinel, config);
     int gatewayPort = freePort();
-    start(work, "gateway", List.of(sentinel.toAbsolutePath().toString(), "http", "--config",
+    gatewayProcess = start(work, "gateway", List.of(sentinel.toAbsolutePath().toString(), "http", "--config",
         config.toString(), "--port", Integer.toString(gatewayPort)),
         Map.of("BENCH_UPSTREAM_KEY", "sk-bench-upstream-key-0000000000"));
     URI direct = URI.create("http://127.0.0.1:" + upstreamPort + "/v1/chat/completions");
@@ -104,8 +112,9 @@ public final class LlmGatewayBench {
     awaitOk(gateway, key);
     System.out.printf("# %d clients, closed loop, %d s warm-up + %d s per arm, %d rounds%n",
         clients, warmup, seconds, rounds);
-    System.out.println("| arm | round | requests/s | p50 µs | p99 µs |");
-    System.out.println("|---|---|---|---|---|");
+    System.out.println("| arm | round | requests/s | p50 µs | p99 µs | gateway CPU µs/request"
+        + " (without JIT: serving, audit, vm, ended) | gateway ctx switches/request |");
+    System.out.println("|---|---|---|---|---|---|---|");
     double[][] p50 = new double[2][rounds];
     double[][] rate = new double[2][rounds];
     for (int round = 0; round < rounds; round++) {
@@ -115,9 +124,9 @@ public final class LlmGatewayBench {
             warmup, seconds, false);
         p50[arm][round] = result.p50;
         rate[arm][round] = result.rate;
-        System.out.printf("| %s | %d | %.0f | %.0f | %.0f |%n",
+        System.out.printf("| %s | %d | %.0f | %.0f | %.0f | %s | %s |%n",
             arm == 0 ? "upstream directly" : "sentinel http (LLM route)", round + 1,
-            result.rate, result.p50, result.p99);
+            result.rate, result.p50, result.p99, result.cpu, result.switches);
       }
     }
     for (int round = 0; round < rounds; round++) {
@@ -155,7 +164,11 @@ public final class LlmGatewayBench {
     stopAll();
   }
 
-  private record Result(double rate, double p50, double p99) {}
+  /**
+   * One arm's numbers; {@code cpu} and {@code switches} are the gateway's per request over the
+   * measured seconds ("" for the direct arms).
+   */
+  private record Result(double rate, double p50, double p99, String cpu, String switches) {}
 
   /**
    * One arm: {@code clients} closed loops for {@code warmup} then {@code seconds} seconds. The
@@ -219,9 +232,24 @@ public final class LlmGatewayBench {
         });
         threads[c].start();
       }
+      Process gateway = key != null ? gatewayProcess : null;
+      long[] ticks = null;
+      long switches = 0;
+      Map<Long, Map.Entry<String, Long>> tasks = null;
+      if (gateway != null) {
+        long wait = warmEnd - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait); // the measured seconds start
+        }
+        ticks = Machine.cpuTicks(gateway.pid());
+        switches = Machine.contextSwitches(gateway.pid());
+        tasks = Machine.taskCpu(gateway.pid());
+      }
       for (Thread thread : threads) {
         thread.join();
       }
+      String cpu = "";
+      String ctx = "";
       int total = 0;
       for (int count : counts) {
         total += count;
@@ -232,9 +260,21 @@ public final class LlmGatewayBench {
         System.arraycopy(latencies[c], 0, all, at, counts[c]);
         at += counts[c];
       }
+      if (gateway != null && total > 0) {
+        long[] after = Machine.cpuTicks(gateway.pid());
+        long processNs = (after[0] + after[1] - ticks[0] - ticks[1]) * 10_000_000L;
+        Map<String, Long> groups = Machine.threadCpuDelta(tasks, Machine.taskCpu(gateway.pid()),
+            processNs);
+        long withoutJit = processNs - groups.get("jit");
+        cpu = String.format("%.0f (%.0f, %.0f, %.0f, %.0f)", withoutJit / 1000.0 / total,
+            groups.get("serving") / 1000.0 / total, groups.get("audit") / 1000.0 / total,
+            groups.get("vm") / 1000.0 / total, groups.get("ended") / 1000.0 / total);
+        ctx = String.format("%.1f",
+            (Machine.contextSwitches(gateway.pid()) - switches) / (double) total);
+      }
       Arrays.sort(all);
       return new Result(total / (double) seconds, all[(int) (total * 0.50)] / 1000.0,
-          all[Math.min(total - 1, (int) (total * 0.99))] / 1000.0);
+          all[Math.min(total - 1, (int) (total * 0.99))] / 1000.0, cpu, ctx);
     } finally {
       client.stop();
     }
@@ -282,14 +322,16 @@ public final class LlmGatewayBench {
     return matcher.group();
   }
 
-  private static void start(Path work, String label, List<String> command, Map<String, String> env)
-      throws IOException {
+  private static Process start(Path work, String label, List<String> command,
+      Map<String, String> env) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
         .redirectErrorStream(true).redirectOutput(work.resolve(label + ".log").toFile());
     builder.environment().putAll(env);
+    Process process = builder.start();
     synchronized (LIVE) {
-      LIVE.add(builder.start());
+      LIVE.add(process);
     }
+    return process;
   }
 
   private static void stopAll() {

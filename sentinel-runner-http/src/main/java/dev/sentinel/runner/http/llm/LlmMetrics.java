@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The LLM route's meters: requests by route, model and outcome; tokens by model and kind
@@ -16,6 +18,11 @@ final class LlmMetrics {
   static final String OTHER = "other";
   private final MeterRegistry registry;
   private final Timer ttft;
+  /**
+   * The counters registered so far, by name and labels: finding one in the registry builds its
+   * id and runs the registry's filters on every increment. As bounded as the labels.
+   */
+  private final ConcurrentHashMap<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
   LlmMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -32,9 +39,11 @@ final class LlmMetrics {
       return;
     }
     try {
-      Counter.builder("sentinel_llm_requests").description("Model requests by outcome")
-          .tag("route", route).tag("model", label(model, known)).tag("outcome", outcome)
-          .register(registry).increment();
+      String label = label(model, known);
+      counters.computeIfAbsent(List.of("requests", route, label, outcome), key ->
+          Counter.builder("sentinel_llm_requests").description("Model requests by outcome")
+              .tag("route", route).tag("model", label).tag("outcome", outcome)
+              .register(registry)).increment();
     } catch (RuntimeException ignored) {
       // observers fail safe
     }
@@ -45,19 +54,22 @@ final class LlmMetrics {
       return;
     }
     try {
+      String label = label(model, known);
       if (input > 0) {
-        Counter.builder("sentinel_llm_tokens").description("Tokens counted from upstream usage")
-            .tag("model", label(model, known)).tag("kind", "input").register(registry)
-            .increment(input);
+        tokens(label, "input").increment(input);
       }
       if (output > 0) {
-        Counter.builder("sentinel_llm_tokens").description("Tokens counted from upstream usage")
-            .tag("model", label(model, known)).tag("kind", "output").register(registry)
-            .increment(output);
+        tokens(label, "output").increment(output);
       }
     } catch (RuntimeException ignored) {
       // observers fail safe
     }
+  }
+
+  private Counter tokens(String label, String kind) {
+    return counters.computeIfAbsent(List.of("tokens", label, kind), key ->
+        Counter.builder("sentinel_llm_tokens").description("Tokens counted from upstream usage")
+            .tag("model", label).tag("kind", kind).register(registry));
   }
 
   void timeToFirstToken(long nanos) {

@@ -73,6 +73,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   }
 
   private final HttpClient client;
+  private final java.net.URI url;
   private final LlmRoute route;
   private final LlmUpstream upstream;
   private final LlmSettings settings;
@@ -95,11 +96,12 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   private String responseDigest;
   private long responseSize = -1;
 
-  UpstreamCall(HttpClient client, LlmRoute route, LlmUpstream upstream, LlmSettings settings,
-      ModelRequest request, String modelRequested, boolean usageInjected, HttpFields clientHeaders,
-      Response response, ClientWatch watch, Principal principal, TokenBudgets budgets,
-      DigestKey digestKey) {
+  UpstreamCall(HttpClient client, java.net.URI url, LlmRoute route, LlmUpstream upstream,
+      LlmSettings settings, ModelRequest request, String modelRequested, boolean usageInjected,
+      HttpFields clientHeaders, Response response, ClientWatch watch, Principal principal,
+      TokenBudgets budgets, DigestKey digestKey) {
     this.client = client;
+    this.url = url;
     this.route = route;
     this.upstream = upstream;
     this.settings = settings;
@@ -191,7 +193,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   private int forward() throws Exception {
     CompletableFuture<org.eclipse.jetty.client.Response> head = new CompletableFuture<>();
     CompletableFuture<Content.Source> body = new CompletableFuture<>();
-    org.eclipse.jetty.client.Request up = client.newRequest(upstream.url(route.upstreamPath()))
+    org.eclipse.jetty.client.Request up = client.newRequest(url)
         .method(route.get() ? HttpMethod.GET : HttpMethod.POST)
         .headers(this::upstreamHeaders)
         .idleTimeout(upstream.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
