@@ -11,8 +11,9 @@ import tools.jackson.databind.JsonNode;
  * arguments' digest in the record is always the whole arguments'.
  *
  * <p>Asked once, when the record is built (and before forwarding, for the intent record of
- * {@link dev.sentinel.core.audit.AuditMode#DURABLE}), on the thread that runs the call. What it
- * shows is redacted like arguments. A view that throws shows nothing: it never fails the call.
+ * {@link dev.sentinel.core.audit.AuditMode#DURABLE}), on the thread that runs the call, or for
+ * {@link Sentinel#callAsync} the thread that completes the invoker's stage: whatever it reads
+ * must be set before that stage completes. What it shows is redacted like arguments. A view that throws shows nothing: it never fails the call.
  */
 public interface AuditView {
 
