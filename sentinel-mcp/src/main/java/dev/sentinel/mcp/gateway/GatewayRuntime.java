@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.gateway;
 
 import dev.sentinel.api.AuditSink;
+import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Confirmer;
@@ -868,7 +869,7 @@ public final class GatewayRuntime implements AutoCloseable {
     List<SharedHttpClient> httpClients = new ArrayList<>();
     Map<String, dev.sentinel.core.config.Validation> validation = new java.util.HashMap<>();
     try (Sentinel sentinel = Sentinel.builder().clock(clock)
-        .authenticator(Authenticator.fixed(config.identity().principal()))
+        .authenticator(checkingAuthenticator(config.identity().principal()))
         .policy(config.policy())
         .build()) {
       McpGateway.Builder builder = McpGateway.builder()
@@ -908,11 +909,23 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
-  /** The governance pipeline the config describes, on the given stores. */
+  /**
+   * The authenticator of a tool check, which makes no call: the config's fixed principal, or,
+   * for an identity by API key (no principal, and no key store to verify it), one that accepts
+   * no one.
+   */
+  private static Authenticator checkingAuthenticator(@Nullable Principal fixed) {
+    return fixed != null ? Authenticator.fixed(fixed)
+        : credentials -> AuthenticationResult.failure("a tool check serves no calls");
+  }
+
   /** The config's webhook, or none. */
   private static Notifier notifier(GatewayConfig config) {
     NotifySettings notify = config.notifications();
-    return notify.enabled() ? WebhookNotifier.start(notify.webhook(), notify.secret())
+    java.net.URI webhook = notify.webhook();
+    String secret = notify.secret();
+    // enabled() is webhook != null, and NotifySettings gives a webhook its secret
+    return webhook != null && secret != null ? WebhookNotifier.start(webhook, secret)
         : Notifier.none();
   }
 
@@ -963,6 +976,7 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
+  /** The governance pipeline the config describes, on the given stores. */
   static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores,
       @Nullable Authenticator clients,
       RateLimiter limiter, Listeners listener, Notifier notifier) {
@@ -975,7 +989,9 @@ public final class GatewayRuntime implements AutoCloseable {
               + " but the gateway was started without a database"));
       authenticator = ApiKeys.create(keys, clock).authenticator();
     } else {
-      authenticator = Authenticator.fixed(config.identity().principal());
+      // Identity holds exactly one of an API key and a principal
+      authenticator = Authenticator.fixed(
+          Objects.requireNonNull(config.identity().principal(), "identity.principal"));
     }
     KillSwitch killSwitch = KillSwitch.create();
     killSwitch.replace(config.killSwitch());
