@@ -60,13 +60,14 @@ public final class OtlpTracing implements AutoCloseable {
   public static OtlpTracing bind(GatewayRuntime runtime) {
     Objects.requireNonNull(runtime, "runtime");
     Telemetry telemetry = runtime.config().telemetry();
-    if (!telemetry.enabled()) {
+    Telemetry.Otlp otlp = telemetry.otlp();
+    if (otlp == null) { // not enabled()
       return NONE;
     }
-    OtlpTracing tracing = start(telemetry, exporter(telemetry.otlp()), runtime);
+    OtlpTracing tracing = start(telemetry, exporter(otlp), runtime);
     runtime.tracer(tracing.tracer());
     log.info("tracing calls to {} (OTLP/HTTP, service.name {}, sample ratio {})",
-        telemetry.otlp().tracesUrl(), telemetry.serviceName(), telemetry.sampleRatio());
+        otlp.tracesUrl(), telemetry.serviceName(), telemetry.sampleRatio());
     return tracing;
   }
 
@@ -76,7 +77,8 @@ public final class OtlpTracing implements AutoCloseable {
    */
   public static OtlpTracing start(Telemetry telemetry) {
     Objects.requireNonNull(telemetry, "telemetry");
-    return telemetry.enabled() ? start(telemetry, exporter(telemetry.otlp()), null) : NONE;
+    Telemetry.Otlp otlp = telemetry.otlp();
+    return otlp != null ? start(telemetry, exporter(otlp), null) : NONE; // enabled()
   }
 
   /** The OTLP/HTTP exporter the section describes; it sends with the JDK's HttpClient. */

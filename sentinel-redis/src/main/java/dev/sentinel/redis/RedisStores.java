@@ -196,7 +196,7 @@ public final class RedisStores implements Stores {
   }
 
   @Override
-  public Optional<AuditSink> auditSink(Audit.Checkpoint checkpoint) {
+  public Optional<AuditSink> auditSink(Audit.@Nullable Checkpoint checkpoint) {
     return database.auditSink(checkpoint);
   }
 
