@@ -157,7 +157,8 @@ public final class GatewayRuntime implements AutoCloseable {
   private final Object driftLock = new Object();
   private volatile @Nullable String drift; // guarded by driftLock for writes
   private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
-  private KillSwitch.@Nullable State lastStored; // guarded by killSwitchLock; null before the first read
+  // guarded by killSwitchLock; null before the first read
+  private KillSwitch.@Nullable State lastStored;
   private @Nullable ScheduledExecutorService maintenance; // null when there is nothing to do
   private KillSwitchStore.@Nullable Watch killSwitchWatch; // null without a store
 

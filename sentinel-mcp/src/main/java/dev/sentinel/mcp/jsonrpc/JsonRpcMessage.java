@@ -17,8 +17,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param method the method of requests and notifications, else {@code null}
  * @param problem for {@link Kind#INVALID}, what is wrong; else {@code null}
  */
-public record JsonRpcMessage(
-    Kind kind, JsonNode raw, @Nullable JsonNode id, @Nullable String method, @Nullable String problem) {
+public record JsonRpcMessage(Kind kind, JsonNode raw, @Nullable JsonNode id,
+    @Nullable String method, @Nullable String problem) {
 
   /** What a JSON-RPC message is. */
   public enum Kind {
