@@ -14,6 +14,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ final class JwksCache {
   private final long minRefreshNanos;
   private final Clock clock;
   private final AtomicLong fetches = new AtomicLong();
-  private volatile Snapshot current;
+  private volatile @Nullable Snapshot current; // null until a fetch succeeds
   private long lastAttempt;
   private boolean attempted;
 
@@ -69,19 +70,19 @@ final class JwksCache {
    *
    * @throws Unavailable when no fresh enough key set can be had
    */
-  JWK key(String kid, Class<? extends JWK> type) throws Unavailable {
+  @Nullable JWK key(@Nullable String kid, Class<? extends JWK> type) throws Unavailable {
     long now = clock.nanoTime();
     Snapshot snapshot = current;
-    if (!fresh(snapshot, now)) {
+    if (snapshot == null || !fresh(snapshot, now)) {
       snapshot = refresh(now);
-      if (!fresh(snapshot, now)) {
+      if (snapshot == null || !fresh(snapshot, now)) {
         throw new Unavailable();
       }
     }
     JWK key = find(snapshot.keys(), kid, type);
     if (key == null) {
       Snapshot refreshed = refresh(now);
-      if (refreshed != snapshot && fresh(refreshed, now)) {
+      if (refreshed != null && refreshed != snapshot && fresh(refreshed, now)) {
         key = find(refreshed.keys(), kid, type);
       }
     }
@@ -94,10 +95,10 @@ final class JwksCache {
   }
 
   private boolean fresh(Snapshot snapshot, long now) {
-    return snapshot != null && now - snapshot.fetchedAt() < ttlNanos;
+    return now - snapshot.fetchedAt() < ttlNanos;
   }
 
-  private static JWK find(JWKSet keys, String kid, Class<? extends JWK> type) {
+  private static @Nullable JWK find(JWKSet keys, @Nullable String kid, Class<? extends JWK> type) {
     JWK only = null;
     int candidates = 0;
     for (JWK key : keys.getKeys()) {
@@ -116,8 +117,11 @@ final class JwksCache {
     return candidates == 1 ? only : null;
   }
 
-  /** Fetches the set unless a fetch was attempted within the minimum interval; the current snapshot after. */
-  private synchronized Snapshot refresh(long now) {
+  /**
+   * Fetches the set unless a fetch was attempted within the minimum interval; the current
+   * snapshot after (null when no fetch has succeeded yet).
+   */
+  private synchronized @Nullable Snapshot refresh(long now) {
     if (attempted && now - lastAttempt < minRefreshNanos) {
       return current;
     }

@@ -35,6 +35,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates {@link Credentials.Type#BEARER} JSON Web Tokens signed by an identity provider,
@@ -206,7 +207,8 @@ public final class JwtAuthenticator implements Authenticator {
     return keys.fetches();
   }
 
-  private String verifySignature(SignedJWT jwt, JWSHeader header) {
+  /** Why the signature is refused, or null when it verifies. */
+  private @Nullable String verifySignature(SignedJWT jwt, JWSHeader header) {
     JWSAlgorithm algorithm = header.getAlgorithm();
     boolean ec = JWSAlgorithm.Family.EC.contains(algorithm);
     JWK key;
@@ -246,7 +248,8 @@ public final class JwtAuthenticator implements Authenticator {
     return verifier;
   }
 
-  private String checkClaims(JWTClaimsSet claims, Instant now) {
+  /** Why the claims are refused, or null when they are acceptable. */
+  private @Nullable String checkClaims(JWTClaimsSet claims, Instant now) {
     if (!settings.issuer().equals(claims.getIssuer())) {
       return "jwt: wrong issuer";
     }
@@ -272,7 +275,8 @@ public final class JwtAuthenticator implements Authenticator {
     return null;
   }
 
-  private Principal principal(JWTClaimsSet claims) throws ParseException {
+  /** The principal the claims name, or null when the principal claim is missing or blank. */
+  private @Nullable Principal principal(JWTClaimsSet claims) throws ParseException {
     Object id = claims.getClaim(settings.principalClaim());
     if (!(id instanceof String) || ((String) id).isBlank()) {
       return null;

@@ -6,4 +6,7 @@
  * and every other credential to the API keys. {@code sentinel http} uses it for {@code
  * server.jwt}; an embedder passes it to {@code Sentinel.builder().authenticator(...)}.
  */
+@NullMarked
 package dev.sentinel.jwt;
+
+import org.jspecify.annotations.NullMarked;

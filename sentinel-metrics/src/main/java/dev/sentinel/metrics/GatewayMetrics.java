@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gateway's Prometheus metrics, on a Micrometer {@link PrometheusMeterRegistry}.
@@ -102,9 +103,9 @@ public final class GatewayMetrics implements SentinelListener {
   private final Counter eventsDropped;
   private final Set<String> boundBackends = ConcurrentHashMap.newKeySet();
   private final Info config;
-  private volatile GatewayRuntime runtime;
-  private volatile String revision;
-  private volatile JvmGcMetrics gc;
+  private volatile @Nullable GatewayRuntime runtime; // null until bound
+  private volatile @Nullable String revision;
+  private volatile @Nullable JvmGcMetrics gc;
 
   private GatewayMetrics(Predicate<String> knownTool) {
     this.knownTool = knownTool;
@@ -462,7 +463,7 @@ public final class GatewayMetrics implements SentinelListener {
           .register(registry);
     }
 
-    OutcomeCounters requests(String name) {
+    OutcomeCounters requests(@Nullable String name) {
       if (!tools || name == null) {
         return byTool.computeIfAbsent(NO_TOOL, t -> new OutcomeCounters(method, t));
       }

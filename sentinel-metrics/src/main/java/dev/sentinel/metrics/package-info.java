@@ -6,4 +6,7 @@
  * serves {@link dev.sentinel.metrics.GatewayMetrics#scrape} where it likes. Metric names and labels
  * are documented in docs/http.md.
  */
+@NullMarked
 package dev.sentinel.metrics;
+
+import org.jspecify.annotations.NullMarked;

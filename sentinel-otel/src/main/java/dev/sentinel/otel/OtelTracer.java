@@ -19,6 +19,7 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link CallTracer} that makes each governed call an OpenTelemetry span, with a child span
@@ -67,7 +68,7 @@ public final class OtelTracer implements CallTracer {
     }
 
     @Override
-    public String get(String carrier, String key) {
+    public @Nullable String get(String carrier, String key) {
       return "traceparent".equals(key) ? carrier : null;
     }
   };
@@ -138,7 +139,7 @@ public final class OtelTracer implements CallTracer {
   private final class Trace implements CallTrace {
     private final Span span;
     private final Context context;
-    private Span stage;
+    private @Nullable Span stage; // null between stages
 
     Trace(Span span, Context context) {
       this.span = span;
@@ -154,7 +155,7 @@ public final class OtelTracer implements CallTracer {
     }
 
     @Override
-    public void end(Stage ended, Refusal refusal) {
+    public void end(Stage ended, @Nullable Refusal refusal) {
       Span current = stage;
       if (current == null) {
         return;

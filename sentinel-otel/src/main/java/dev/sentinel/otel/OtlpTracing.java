@@ -15,6 +15,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,12 +40,13 @@ public final class OtlpTracing implements AutoCloseable {
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
   private static final OtlpTracing NONE = new OtlpTracing(null, null, null, 0);
 
-  private final SdkTracerProvider provider; // null when off
-  private final OtelTracer tracer; // null when off
-  private final GatewayRuntime runtime; // null when not bound
+  private final @Nullable SdkTracerProvider provider; // null when off
+  private final @Nullable OtelTracer tracer; // null when off
+  private final @Nullable GatewayRuntime runtime; // null when not bound
   private final long closeMillis;
 
-  private OtlpTracing(SdkTracerProvider provider, OtelTracer tracer, GatewayRuntime runtime, long closeMillis) {
+  private OtlpTracing(@Nullable SdkTracerProvider provider, @Nullable OtelTracer tracer,
+      @Nullable GatewayRuntime runtime, long closeMillis) {
     this.provider = provider;
     this.tracer = tracer;
     this.runtime = runtime;
@@ -58,13 +60,14 @@ public final class OtlpTracing implements AutoCloseable {
   public static OtlpTracing bind(GatewayRuntime runtime) {
     Objects.requireNonNull(runtime, "runtime");
     Telemetry telemetry = runtime.config().telemetry();
-    if (!telemetry.enabled()) {
+    Telemetry.Otlp otlp = telemetry.otlp();
+    if (otlp == null) { // not enabled()
       return NONE;
     }
-    OtlpTracing tracing = start(telemetry, exporter(telemetry.otlp()), runtime);
-    runtime.tracer(tracing.tracer);
+    OtlpTracing tracing = start(telemetry, exporter(otlp), runtime);
+    runtime.tracer(tracing.tracer());
     log.info("tracing calls to {} (OTLP/HTTP, service.name {}, sample ratio {})",
-        telemetry.otlp().tracesUrl(), telemetry.serviceName(), telemetry.sampleRatio());
+        otlp.tracesUrl(), telemetry.serviceName(), telemetry.sampleRatio());
     return tracing;
   }
 
@@ -74,7 +77,8 @@ public final class OtlpTracing implements AutoCloseable {
    */
   public static OtlpTracing start(Telemetry telemetry) {
     Objects.requireNonNull(telemetry, "telemetry");
-    return telemetry.enabled() ? start(telemetry, exporter(telemetry.otlp()), null) : NONE;
+    Telemetry.Otlp otlp = telemetry.otlp();
+    return otlp != null ? start(telemetry, exporter(otlp), null) : NONE; // enabled()
   }
 
   /** The OTLP/HTTP exporter the section describes; it sends with the JDK's HttpClient. */
@@ -95,7 +99,8 @@ public final class OtlpTracing implements AutoCloseable {
     return start(telemetry, exporter, null);
   }
 
-  private static OtlpTracing start(Telemetry telemetry, SpanExporter exporter, GatewayRuntime runtime) {
+  private static OtlpTracing start(
+      Telemetry telemetry, SpanExporter exporter, @Nullable GatewayRuntime runtime) {
     Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(exporter, "exporter");
     SdkTracerProvider provider = SdkTracerProvider.builder()

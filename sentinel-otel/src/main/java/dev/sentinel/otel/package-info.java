@@ -4,4 +4,7 @@
  * dev.sentinel.otel.OtlpTracing}, which exports them by OTLP over HTTP as a config's {@code
  * telemetry:} section says. The only Sentinel module that depends on OpenTelemetry.
  */
+@NullMarked
 package dev.sentinel.otel;
+
+import org.jspecify.annotations.NullMarked;

@@ -32,6 +32,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A gateway's {@link Stores} with the shared state on Redis (or Valkey): the shared rate limits
@@ -74,8 +75,8 @@ public final class RedisStores implements Stores {
   private final ClientResources resources;
   private final StatefulRedisConnection<String, byte[]> connection;
   private final ProxyManager<String> buckets;
-  private final KillSwitchStore killSwitch; // null when the database has none
-  private SharedRateLimiter limiter; // guarded by this; created on first use
+  private final @Nullable KillSwitchStore killSwitch; // null when the database has none
+  private @Nullable SharedRateLimiter limiter; // guarded by this; created on first use
 
   private RedisStores(RedisSettings settings, Stores database, Clock clock, RedisClient client,
       ClientResources resources, StatefulRedisConnection<String, byte[]> connection) {
@@ -195,7 +196,7 @@ public final class RedisStores implements Stores {
   }
 
   @Override
-  public Optional<AuditSink> auditSink(Audit.Checkpoint checkpoint) {
+  public Optional<AuditSink> auditSink(Audit.@Nullable Checkpoint checkpoint) {
     return database.auditSink(checkpoint);
   }
 

@@ -5,6 +5,7 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.bundle.BundleSettings;
 import dev.sentinel.core.bundle.BundleSource;
+import dev.sentinel.core.bundle.BundleState;
 import dev.sentinel.core.bundle.BundleStore;
 import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.RunningBundle;
@@ -22,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,24 +61,24 @@ public final class BundleChannelWatcher implements AutoCloseable {
   private final BundleSource source;
   private final Consumer<ConfigReloader.Result> listener;
   private final ScheduledExecutorService executor;
-  private final BundleStore fleet; // null: no heartbeats
+  private final @Nullable BundleStore fleet; // null: no heartbeats
   private final String host;
   private final String member; // null: no fleet, reload as anyone
   private final Instant started;
   private final CallCounter counter = new CallCounter();
   private final boolean reportOnly; // a bundle file: the ConfigWatcher applies, this reports
-  private volatile BundleStore.Watch watch;
+  private volatile BundleStore.@Nullable Watch watch;
   // Guarded by this.
-  private String tried;
-  private String lastError;
-  private Instant purged;
+  private @Nullable String tried;
+  private @Nullable String lastError;
+  private @Nullable Instant purged;
 
   /** How long a heartbeat row is kept after its gateway's last one: old runs' rows go. */
   public static final Duration HEARTBEAT_RETENTION = Duration.ofDays(7);
   private static final Duration PURGE_EVERY = Duration.ofHours(1);
 
-  private BundleChannelWatcher(ConfigReloader reloader, BundleSource given,
-      Consumer<ConfigReloader.Result> listener, BundleStore fleet, boolean reportOnly) {
+  private BundleChannelWatcher(ConfigReloader reloader, @Nullable BundleSource given,
+      Consumer<ConfigReloader.Result> listener, @Nullable BundleStore fleet, boolean reportOnly) {
     this.reloader = reloader;
     this.reportOnly = reportOnly;
     this.listener = listener;
@@ -90,13 +92,17 @@ public final class BundleChannelWatcher implements AutoCloseable {
     if (given != null) {
       this.source = given;
     } else if (reportOnly) {
-      this.source = BundleSource.file(
-          reloader.runtime().config().fromBundle().orElseThrow().settings().file());
+      // startIfBundle: a bundle that is not from a database is from a file (BundleSettings says)
+      this.source = BundleSource.file(Objects.requireNonNull(
+          reloader.runtime().config().fromBundle().orElseThrow().settings().file(), "file"));
     } else {
       // This gateway's own view of the channel: a rollout naming it selects the rollout's bundle.
+      // startIfChannel: a database source, whose settings have a channel and a database, and
+      // the store of that database as the fleet.
       BundleSettings settings = reloader.runtime().config().fromBundle().orElseThrow().settings();
-      this.source = BundleSource.channel(fleet, settings.channel(),
-          settings.database().safeUrl(), member);
+      this.source = BundleSource.channel(Objects.requireNonNull(fleet, "fleet"),
+          Objects.requireNonNull(settings.channel(), "channel"),
+          Objects.requireNonNull(settings.database(), "database").safeUrl(), member);
     }
     this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "sentinel-bundle-channel");
@@ -123,7 +129,9 @@ public final class BundleChannelWatcher implements AutoCloseable {
       return Optional.empty();
     }
     BundleSettings settings = running.get().settings();
-    BundleStore store = reloader.bundleSources().store(settings.database());
+    // a database source has a database (BundleSettings checks)
+    BundleStore store = reloader.bundleSources().store(
+        Objects.requireNonNull(settings.database(), "database"));
     return Optional.of(start(reloader, null, settings.pollInterval(), listener, store, false));
   }
 
@@ -155,8 +163,8 @@ public final class BundleChannelWatcher implements AutoCloseable {
     return start(reloader, source, interval, listener, null, false);
   }
 
-  private static BundleChannelWatcher start(ConfigReloader reloader, BundleSource given,
-      Duration interval, Consumer<ConfigReloader.Result> listener, BundleStore fleet,
+  private static BundleChannelWatcher start(ConfigReloader reloader, @Nullable BundleSource given,
+      Duration interval, Consumer<ConfigReloader.Result> listener, @Nullable BundleStore fleet,
       boolean reportOnly) {
     Objects.requireNonNull(reloader, "reloader");
     Objects.requireNonNull(listener, "listener");
@@ -189,7 +197,7 @@ public final class BundleChannelWatcher implements AutoCloseable {
   synchronized Optional<ConfigReloader.Result> check() {
     GatewayRuntime runtime = reloader.runtime();
     RunningBundle runs = runtime.config().fromBundle().orElse(null);
-    Optional<String> head = source.peekSelection(runs == null ? null : runs.canary());
+    Optional<String> head = peekSelection(source, runs == null ? null : runs.canary());
     if (head.isEmpty()) {
       return Optional.empty();
     }
@@ -254,14 +262,13 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     Instant now = runtime.clock().instant();
     try {
-      fleet.heartbeat(new Heartbeat(member, host, GatewayRuntime.version(),
-          running.settings().channel(), running.digest(), running.sequence(),
+      fleet.heartbeat(heartbeat(member, host, running.settings().channel(), running,
           runtime.sentinel().revision(), error, started, now, counter.counters()));
     } catch (RuntimeException e) {
       log.warn("cannot send the heartbeat to {}: {}", source.describe(), e.toString());
       return;
     }
-    purgeHeartbeats(now);
+    purgeHeartbeats(fleet, now);
   }
 
   /**
@@ -269,7 +276,7 @@ public final class BundleChannelWatcher implements AutoCloseable {
    * gateway, on this watcher's thread (never a call's). Every gateway does it: the delete is
    * idempotent, and the fleet needs no gateway in particular.
    */
-  private void purgeHeartbeats(Instant now) {
+  private void purgeHeartbeats(BundleStore fleet, Instant now) {
     synchronized (this) {
       if (purged != null && now.isBefore(purged.plus(PURGE_EVERY))) {
         return;
@@ -354,6 +361,23 @@ public final class BundleChannelWatcher implements AutoCloseable {
       long d = denied.sum();
       return new Heartbeat.Counters(Math.max(calls.sum(), d + e), d, e);
     }
+  }
+
+  // sentinel-core's bundle package documents these nulls (a heartbeat's channel for a bundle
+  // file, its lastError when the last head applied; peekSelection's canary when not a canary)
+  // but does not annotate them yet: the two calls stay here, unchecked, until it does.
+  @SuppressWarnings("NullAway")
+  private static Optional<String> peekSelection(
+      BundleSource source, BundleState.@Nullable Canary canary) {
+    return source.peekSelection(canary);
+  }
+
+  @SuppressWarnings("NullAway")
+  private static Heartbeat heartbeat(String member, String host, @Nullable String channel,
+      RunningBundle running, String revision, @Nullable String lastError, Instant started,
+      Instant now, Heartbeat.Counters counters) {
+    return new Heartbeat(member, host, GatewayRuntime.version(), channel, running.digest(),
+        running.sequence(), revision, lastError, started, now, counters);
   }
 
   private static String hostName() {

@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,13 +95,13 @@ public final class ConfigWatcher implements AutoCloseable {
   // Guarded by this: the settling of the change seen last.
   private boolean dirty;
   private long lastChange;
-  private Snapshot firstRead;
+  private @Nullable Snapshot firstRead;
   private long changesSeen;
   // Guarded by this: events received per file name of the watched directories, for tests (at
   // most 64 names).
   private final Map<String, Long> eventsByName = new java.util.HashMap<>();
   /** The follower of the database channel the running bundle comes from, if it does. */
-  private volatile BundleChannelWatcher channel;
+  private volatile @Nullable BundleChannelWatcher channel;
 
   private ConfigWatcher(ConfigReloader reloader, Duration settle, Clock clock,
       Consumer<ConfigReloader.Result> listener) throws IOException {
@@ -435,8 +436,11 @@ public final class ConfigWatcher implements AutoCloseable {
       return new Snapshot(states);
     }
 
-    /** Whether a file's {@link #state} says it holds the text of the given revision. */
-    static boolean holds(String state, String revision) {
+    /**
+     * Whether a file's {@link #state} (null when it is not watched) says it holds the text of
+     * the given revision.
+     */
+    static boolean holds(@Nullable String state, String revision) {
       return state != null && state.endsWith(" " + revision);
     }
 

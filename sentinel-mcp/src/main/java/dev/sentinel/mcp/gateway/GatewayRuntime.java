@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.gateway;
 
 import dev.sentinel.api.AuditSink;
+import dev.sentinel.api.AuthenticationResult;
 import dev.sentinel.api.Authenticator;
 import dev.sentinel.api.Clock;
 import dev.sentinel.api.Confirmer;
@@ -73,6 +74,7 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import dev.sentinel.core.breakglass.BreakGlassWindows;
 import dev.sentinel.core.breakglass.InMemoryBreakGlassStore;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -149,15 +151,16 @@ public final class GatewayRuntime implements AutoCloseable {
   private final Stores stores;
   private final Listeners listeners;
   private final List<SharedHttpClient> httpClients;
-  private final KillSwitchStore killSwitchStore; // null without a shared kill switch
+  private final @Nullable KillSwitchStore killSwitchStore; // null without a shared kill switch
   private final Object killSwitchLock = new Object();
   private final Notifier notifier;
   private final Object driftLock = new Object();
-  private volatile String drift; // guarded by driftLock for writes
+  private volatile @Nullable String drift; // guarded by driftLock for writes
   private KillSwitch.State operatorKillSwitch = KillSwitch.State.EMPTY; // guarded by lock
-  private KillSwitch.State lastStored; // guarded by killSwitchLock; null before the first read
-  private ScheduledExecutorService maintenance; // null when there is nothing to do
-  private KillSwitchStore.Watch killSwitchWatch; // null without a store
+  // guarded by killSwitchLock; null before the first read
+  private KillSwitch.@Nullable State lastStored;
+  private @Nullable ScheduledExecutorService maintenance; // null when there is nothing to do
+  private KillSwitchStore.@Nullable Watch killSwitchWatch; // null without a store
 
   private GatewayRuntime(GatewayConfig config, Clock clock, RateLimiter limiter,
       Sentinel sentinel, McpGateway gateway, FrameLimits limits, Stores stores,
@@ -209,7 +212,7 @@ public final class GatewayRuntime implements AutoCloseable {
    *     the config's identity
    */
   public static GatewayRuntime start(
-      GatewayConfig config, Clock clock, Stores stores, Authenticator clients) {
+      GatewayConfig config, Clock clock, Stores stores, @Nullable Authenticator clients) {
     return start(config, clock, stores, clients, false);
   }
 
@@ -227,7 +230,8 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   private static GatewayRuntime start(
-      GatewayConfig config, Clock clock, Stores stores, Authenticator clients, boolean background) {
+      GatewayConfig config, Clock clock, Stores stores, @Nullable Authenticator clients,
+      boolean background) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(stores, "stores");
@@ -755,7 +759,7 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   /** Logs a signed bundle now served, and records it in the audit trail. */
-  private void recordBundle(RunningBundle bundle, String actor, String replaced) {
+  private void recordBundle(RunningBundle bundle, String actor, @Nullable String replaced) {
     String what = bundle.describe()
         + (replaced == null || replaced.startsWith(bundle.digest()) ? "" : " replaces " + replaced);
     if (bundle.rollback()) {
@@ -866,7 +870,7 @@ public final class GatewayRuntime implements AutoCloseable {
     List<SharedHttpClient> httpClients = new ArrayList<>();
     Map<String, dev.sentinel.core.config.Validation> validation = new java.util.HashMap<>();
     try (Sentinel sentinel = Sentinel.builder().clock(clock)
-        .authenticator(Authenticator.fixed(config.identity().principal()))
+        .authenticator(checkingAuthenticator(config.identity().principal()))
         .policy(config.policy())
         .build()) {
       McpGateway.Builder builder = McpGateway.builder()
@@ -890,7 +894,10 @@ public final class GatewayRuntime implements AutoCloseable {
       }
       List<ToolReport.Tool> tools = new ArrayList<>();
       for (McpGateway.ListedTool listed : listings.tools()) {
-        tools.add(new ToolReport.Tool(listed.backend(), listed.name(), validation.get(listed.backend()),
+        // every backend listed is one of the config's, each put in validation above
+        dev.sentinel.core.config.Validation backendValidation =
+            Objects.requireNonNull(validation.get(listed.backend()), "validation");
+        tools.add(new ToolReport.Tool(listed.backend(), listed.name(), backendValidation,
             dev.sentinel.mcp.engine.ToolSchema.compile(listed.inputSchema()),
             config.policy().schemaConflicts(listed.backend(), listed.name(), listed.inputSchema()),
             listed.annotations()));
@@ -903,11 +910,23 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
-  /** The governance pipeline the config describes, on the given stores. */
+  /**
+   * The authenticator of a tool check, which makes no call: the config's fixed principal, or,
+   * for an identity by API key (no principal, and no key store to verify it), one that accepts
+   * no one.
+   */
+  private static Authenticator checkingAuthenticator(@Nullable Principal fixed) {
+    return fixed != null ? Authenticator.fixed(fixed)
+        : credentials -> AuthenticationResult.failure("a tool check serves no calls");
+  }
+
   /** The config's webhook, or none. */
   private static Notifier notifier(GatewayConfig config) {
     NotifySettings notify = config.notifications();
-    return notify.enabled() ? WebhookNotifier.start(notify.webhook(), notify.secret())
+    java.net.URI webhook = notify.webhook();
+    String secret = notify.secret();
+    // enabled() is webhook != null, and NotifySettings gives a webhook its secret
+    return webhook != null && secret != null ? WebhookNotifier.start(webhook, secret)
         : Notifier.none();
   }
 
@@ -938,7 +957,7 @@ public final class GatewayRuntime implements AutoCloseable {
    * Records whether the gateway drifts ({@code reason}) or runs what it should ({@code null});
    * entering drift is announced on the notifier ({@code config.drift}), once until it clears.
    */
-  void configDrift(String reason, String desired) {
+  void configDrift(@Nullable String reason, String desired) {
     String before;
     synchronized (driftLock) {
       before = drift;
@@ -958,7 +977,9 @@ public final class GatewayRuntime implements AutoCloseable {
     }
   }
 
-  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores, Authenticator clients,
+  /** The governance pipeline the config describes, on the given stores. */
+  static Sentinel sentinel(GatewayConfig config, Clock clock, Stores stores,
+      @Nullable Authenticator clients,
       RateLimiter limiter, Listeners listener, Notifier notifier) {
     Authenticator authenticator;
     if (clients != null) {
@@ -969,7 +990,9 @@ public final class GatewayRuntime implements AutoCloseable {
               + " but the gateway was started without a database"));
       authenticator = ApiKeys.create(keys, clock).authenticator();
     } else {
-      authenticator = Authenticator.fixed(config.identity().principal());
+      // Identity holds exactly one of an API key and a principal
+      authenticator = Authenticator.fixed(
+          Objects.requireNonNull(config.identity().principal(), "identity.principal"));
     }
     KillSwitch killSwitch = KillSwitch.create();
     killSwitch.replace(config.killSwitch());
@@ -977,17 +1000,19 @@ public final class GatewayRuntime implements AutoCloseable {
         : Redactor.builder().digestKey(config.audit().digestKey()).build();
     // The confirmer reads the policy and revision in force at each call: reloads swap both.
     AtomicReference<Sentinel> built = new AtomicReference<>();
+    // Set just below, before the pipeline serves its first call.
+    Supplier<Sentinel> pipeline = () -> Objects.requireNonNull(built.get(), "pipeline not built");
     Confirmer operators = stores.approvalStore()
         .<Confirmer>map(store -> ApprovalConfirmer.create(store, clock,
-            () -> built.get().policy(), () -> built.get().revision(), redactor)
+            () -> pipeline.get().policy(), () -> pipeline.get().revision(), redactor)
             .notifying(notifier))
         .orElse(Confirmer.rejectAll());
     // Who confirms when a rule does not say: where one person runs the gateway for themselves,
     // that person (asked through their client), else the operators; where a team shares it, the
     // operators (four eyes).
     ConfirmSettings.By confirmedBy = clients != null ? ConfirmSettings.By.OPERATOR : ConfirmSettings.By.EITHER;
-    Confirmer confirmer = RoutingConfirmer.create(operators, () -> built.get().policy(),
-        () -> built.get().revision(), confirmedBy, redactor);
+    Confirmer confirmer = RoutingConfirmer.create(operators, () -> pipeline.get().policy(),
+        () -> pipeline.get().revision(), confirmedBy, redactor);
     // Windows shared by every gateway on the database; else in this process's memory.
     BreakGlassWindows breakGlass = BreakGlassWindows.of(
         stores.breakGlassStore().orElseGet(InMemoryBreakGlassStore::new), clock, notifier);
@@ -1079,7 +1104,7 @@ public final class GatewayRuntime implements AutoCloseable {
   /** A backend's HTTP client, started on first use and stopped with the runtime. */
   private static final class SharedHttpClient implements AutoCloseable {
     private final HttpSpec spec;
-    private StreamableHttpTransport.Client client;
+    private StreamableHttpTransport.@Nullable Client client;
     private boolean closed;
 
     SharedHttpClient(HttpSpec spec) {

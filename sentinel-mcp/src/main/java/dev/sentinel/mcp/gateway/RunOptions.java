@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a runner needs besides the config, the same for {@code StdioGateway.run} and {@code
@@ -19,7 +20,7 @@ import java.util.function.UnaryOperator;
  */
 public final class RunOptions {
   private final Clock clock;
-  private final Path configFile;
+  private final @Nullable Path configFile;
   private final boolean watch;
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
@@ -84,7 +85,7 @@ public final class RunOptions {
   /** Assembles {@link RunOptions}. Not thread-safe. */
   public static final class Builder {
     private Clock clock = Clock.system();
-    private Path configFile;
+    private @Nullable Path configFile;
     private boolean watch = true;
     private Map<String, String> environment = Map.of();
     private PolicyOptions policyOptions = PolicyOptions.defaults();

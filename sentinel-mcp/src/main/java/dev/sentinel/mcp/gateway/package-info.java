@@ -15,4 +15,7 @@
  * <p>Every type here is thread-safe: the reloader serializes reloads, and a tool report is
  * immutable.
  */
+@NullMarked
 package dev.sentinel.mcp.gateway;
+
+import org.jspecify.annotations.NullMarked;

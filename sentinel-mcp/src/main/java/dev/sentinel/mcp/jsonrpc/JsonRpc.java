@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.jsonrpc;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -88,7 +89,7 @@ public final class JsonRpc {
    * Whether a node is a valid request id: a string, or an integer that fits in 64 bits (the
    * gateway's own ids are {@code long}s, and an id it accepts it answers with the same token).
    */
-  public static boolean validId(JsonNode id) {
+  public static boolean validId(@Nullable JsonNode id) {
     return id != null && (id.isString() || id.isIntegralNumber() && id.canConvertToLong());
   }
 
@@ -96,12 +97,12 @@ public final class JsonRpc {
    * Whether a node is a valid progress token: a string or any number (MCP's {@code
    * ProgressToken}). Tokens are only ever given back as the same node, so any number will do.
    */
-  public static boolean validToken(JsonNode token) {
+  public static boolean validToken(@Nullable JsonNode token) {
     return token != null && (token.isString() || token.isNumber());
   }
 
-  /** A request. */
-  public static ObjectNode request(JsonNode id, String method, JsonNode params) {
+  /** A request; {@code params} may be {@code null}. */
+  public static ObjectNode request(JsonNode id, String method, @Nullable JsonNode params) {
     ObjectNode message = NODES.objectNode().put("jsonrpc", VERSION);
     message.set("id", Objects.requireNonNull(id, "id"));
     message.put("method", Objects.requireNonNull(method, "method"));
@@ -112,7 +113,7 @@ public final class JsonRpc {
   }
 
   /** A notification; {@code params} may be {@code null}. */
-  public static ObjectNode notification(String method, JsonNode params) {
+  public static ObjectNode notification(String method, @Nullable JsonNode params) {
     ObjectNode message = NODES.objectNode().put("jsonrpc", VERSION);
     message.put("method", Objects.requireNonNull(method, "method"));
     if (params != null && !params.isMissingNode()) {
@@ -130,7 +131,8 @@ public final class JsonRpc {
   }
 
   /** An error response; a {@code null} id becomes JSON {@code null}; {@code data} is optional. */
-  public static ObjectNode error(JsonNode id, int code, String message, JsonNode data) {
+  public static ObjectNode error(
+      @Nullable JsonNode id, int code, String message, @Nullable JsonNode data) {
     ObjectNode error = NODES.objectNode().put("code", code).put("message", Objects.requireNonNull(message, "message"));
     if (data != null) {
       error.set("data", data);
@@ -138,21 +140,24 @@ public final class JsonRpc {
     return errorResponse(id, error);
   }
 
-  /** An error response with one of Sentinel's codes. */
-  public static ObjectNode error(JsonNode id, ErrorCode code, String message) {
+  /** An error response with one of Sentinel's codes; a {@code null} id becomes JSON null. */
+  public static ObjectNode error(@Nullable JsonNode id, ErrorCode code, String message) {
     return error(id, code.code(), message, null);
   }
 
-  /** An error response carrying an existing error object unchanged. */
-  public static ObjectNode errorResponse(JsonNode id, JsonNode error) {
+  /**
+   * An error response carrying an existing error object unchanged; a {@code null} id becomes JSON
+   * {@code null}.
+   */
+  public static ObjectNode errorResponse(@Nullable JsonNode id, JsonNode error) {
     ObjectNode message = NODES.objectNode().put("jsonrpc", VERSION);
     message.set("id", id == null ? NODES.nullNode() : id);
     message.set("error", Objects.requireNonNull(error, "error"));
     return message;
   }
 
-  /** The {@code -32700} response to bytes that are not JSON. */
-  public static ObjectNode parseError(String detail) {
+  /** The {@code -32700} response to bytes that are not JSON; {@code detail} may be {@code null}. */
+  public static ObjectNode parseError(@Nullable String detail) {
     return error(null, ErrorCode.PARSE_ERROR, "parse error" + (detail == null ? "" : ": " + detail));
   }
 
@@ -174,7 +179,7 @@ public final class JsonRpc {
   }
 
   /** An id as text: the string itself, or the number's text; {@code null} for none. */
-  public static String idText(JsonNode id) {
+  public static @Nullable String idText(@Nullable JsonNode id) {
     if (id == null || id.isNull() || id.isMissingNode()) {
       return null;
     }
@@ -196,7 +201,7 @@ public final class JsonRpc {
    * (given back as the same node), by their exact text, which stays as short as it was received
    * ({@code 1e999999} is never expanded into its digits). Never throws for a number.
    */
-  public static String idKey(JsonNode id) {
+  public static String idKey(@Nullable JsonNode id) {
     if (id == null || id.isNull() || id.isMissingNode()) {
       return "null";
     }
@@ -213,7 +218,7 @@ public final class JsonRpc {
     return "j:" + id;
   }
 
-  private static JsonRpcMessage invalid(JsonNode raw, JsonNode id, String problem) {
+  private static JsonRpcMessage invalid(JsonNode raw, @Nullable JsonNode id, String problem) {
     return new JsonRpcMessage(JsonRpcMessage.Kind.INVALID, raw, id, null, problem);
   }
 }

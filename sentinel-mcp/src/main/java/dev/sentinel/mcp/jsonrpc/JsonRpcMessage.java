@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.jsonrpc;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -16,7 +17,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param method the method of requests and notifications, else {@code null}
  * @param problem for {@link Kind#INVALID}, what is wrong; else {@code null}
  */
-public record JsonRpcMessage(Kind kind, JsonNode raw, JsonNode id, String method, String problem) {
+public record JsonRpcMessage(Kind kind, JsonNode raw, @Nullable JsonNode id,
+    @Nullable String method, @Nullable String problem) {
 
   /** What a JSON-RPC message is. */
   public enum Kind {
@@ -47,7 +49,7 @@ public record JsonRpcMessage(Kind kind, JsonNode raw, JsonNode id, String method
   }
 
   /** The raw message as an object; {@code null} for invalid messages that are not objects. */
-  public ObjectNode object() {
+  public @Nullable ObjectNode object() {
     return raw instanceof ObjectNode ? (ObjectNode) raw : null;
   }
 
@@ -67,7 +69,7 @@ public record JsonRpcMessage(Kind kind, JsonNode raw, JsonNode id, String method
   }
 
   /** The id as text for logs and audit events, or {@code null}. */
-  public String idText() {
+  public @Nullable String idText() {
     return JsonRpc.idText(id);
   }
 }

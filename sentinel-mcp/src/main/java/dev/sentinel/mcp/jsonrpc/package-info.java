@@ -9,4 +9,7 @@
  * <p>Batches (JSON arrays of messages) are invalid: MCP 2025-03-26 allowed them and 2025-06-18
  * removed them again, so Sentinel answers a batch with {@code -32600}.
  */
+@NullMarked
 package dev.sentinel.mcp.jsonrpc;
+
+import org.jspecify.annotations.NullMarked;

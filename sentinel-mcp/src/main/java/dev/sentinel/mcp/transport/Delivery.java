@@ -3,6 +3,7 @@ package dev.sentinel.mcp.transport;
 import dev.sentinel.api.Transport.Receiver;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -28,10 +29,10 @@ final class Delivery {
   private final String name;
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<JsonNode> early = new ArrayDeque<>();
-  private Receiver receiver;
+  private @Nullable Receiver receiver;
   private boolean ended;
   private boolean endPending;
-  private Throwable cause;
+  private @Nullable Throwable cause;
 
   /** A delivery for the named transport. */
   Delivery(String name) {
@@ -44,11 +45,11 @@ final class Delivery {
     try {
       this.receiver = receiver;
       for (JsonNode message = early.poll(); message != null; message = early.poll()) {
-        deliver(message);
+        deliver(receiver, message);
       }
       if (endPending) {
         endPending = false;
-        deliverClosed();
+        deliverClosed(receiver);
       }
     } finally {
       lock.unlock();
@@ -66,10 +67,11 @@ final class Delivery {
       if (ended) {
         return false;
       }
-      if (receiver == null) {
+      Receiver target = receiver;
+      if (target == null) {
         early.add(message);
       } else {
-        deliver(message);
+        deliver(target, message);
       }
       return true;
     } finally {
@@ -84,7 +86,7 @@ final class Delivery {
    *
    * @return whether this call ended it
    */
-  boolean end(Throwable cause, boolean discardPending) {
+  boolean end(@Nullable Throwable cause, boolean discardPending) {
     lock.lock();
     try {
       if (ended) {
@@ -95,10 +97,11 @@ final class Delivery {
       if (discardPending) {
         early.clear();
       }
-      if (receiver == null) {
+      Receiver target = receiver;
+      if (target == null) {
         endPending = true;
       } else {
-        deliverClosed();
+        deliverClosed(target);
       }
       return true;
     } finally {
@@ -115,18 +118,18 @@ final class Delivery {
     }
   }
 
-  private void deliver(JsonNode message) {
+  private void deliver(Receiver target, JsonNode message) {
     try {
-      receiver.message(message);
+      target.message(message);
     } catch (RuntimeException e) {
       // a receiver that throws must not stop the channel
       LOG.warn("transport {}: receiver failed on a message", name, e);
     }
   }
 
-  private void deliverClosed() {
+  private void deliverClosed(Receiver target) {
     try {
-      receiver.closed(cause);
+      target.closed(cause);
     } catch (RuntimeException e) {
       LOG.warn("transport {}: receiver failed on close", name, e);
     }

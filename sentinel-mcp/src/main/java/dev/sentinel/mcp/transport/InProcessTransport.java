@@ -7,6 +7,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,7 +25,8 @@ public final class InProcessTransport implements Transport {
   private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicReference<State> state;
-  private InProcessTransport peer;
+  // set by pair() right after both ends exist, before either is handed out
+  private @Nullable InProcessTransport peer;
 
   private enum State { OPEN, CLOSED }
 
@@ -78,15 +80,23 @@ public final class InProcessTransport implements Transport {
     if (state.get() != State.OPEN) {
       throw new IOException("transport " + name + " is closed");
     }
-    peer.inbox.add(message);
+    peer().inbox.add(message);
   }
 
   @Override
   public void close() {
     if (state.compareAndSet(State.OPEN, State.CLOSED)) {
       inbox.add(CLOSE);
-      peer.inbox.add(CLOSE);
+      peer().inbox.add(CLOSE);
     }
+  }
+
+  private InProcessTransport peer() {
+    InProcessTransport end = peer;
+    if (end == null) {
+      throw new IllegalStateException("transport " + name + " has no peer: ends come from pair()");
+    }
+    return end;
   }
 
   /** Whether the pair is still open. */

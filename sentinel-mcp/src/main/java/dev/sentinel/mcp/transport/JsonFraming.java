@@ -2,6 +2,7 @@ package dev.sentinel.mcp.transport;
 
 import dev.sentinel.core.internal.WireJson;
 import java.io.ByteArrayOutputStream;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.exc.StreamConstraintsException;
@@ -103,8 +104,8 @@ final class JsonFraming {
     return json.write(message);
   }
 
-  /** A JSON-RPC error response, {@code id} may be a null node. */
-  static ObjectNode error(JsonNode id, int code, String message) {
+  /** A JSON-RPC error response, {@code id} may be a null node or null. */
+  static ObjectNode error(@Nullable JsonNode id, int code, String message) {
     ObjectNode response = JsonNodeFactory.instance.objectNode();
     response.put("jsonrpc", "2.0");
     response.set("id", id == null ? JsonNodeFactory.instance.nullNode() : id);
@@ -114,7 +115,7 @@ final class JsonFraming {
     return response;
   }
 
-  private static String reason(String message) {
+  private static String reason(@Nullable String message) {
     if (message == null) {
       return "malformed JSON";
     }

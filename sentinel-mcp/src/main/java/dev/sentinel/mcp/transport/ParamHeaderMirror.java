@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -59,7 +60,7 @@ public final class ParamHeaderMirror {
   }
 
   /** Notes a request going out: the answer to a {@code tools/list} is read for its schemas. */
-  void sending(JsonNode id, String method) {
+  void sending(@Nullable JsonNode id, String method) {
     if (id != null && "tools/list".equals(method) && listings.size() < 1_000) {
       listings.put(id.toString(), Boolean.TRUE);
     }
@@ -106,7 +107,7 @@ public final class ParamHeaderMirror {
     return headers;
   }
 
-  private static String text(JsonNode value) {
+  private static @Nullable String text(JsonNode value) {
     if (value.isBoolean() || value.isNumber()) {
       return value.toString();
     }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How to start a backend MCP server as a child process.
@@ -25,7 +26,7 @@ public record ProcessSpec(
     String name,
     List<String> command,
     Map<String, String> environment,
-    Path workingDirectory,
+    @Nullable Path workingDirectory,
     FrameLimits limits,
     int stderrTailBytes,
     Duration stopGrace) {
@@ -83,7 +84,7 @@ public record ProcessSpec(
   }
 
   /** A copy with another working directory (null for the gateway's own). */
-  public ProcessSpec withWorkingDirectory(Path directory) {
+  public ProcessSpec withWorkingDirectory(@Nullable Path directory) {
     return new ProcessSpec(name, command, environment, directory, limits, stderrTailBytes, stopGrace);
   }
 

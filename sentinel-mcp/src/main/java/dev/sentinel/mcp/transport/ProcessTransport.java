@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -164,7 +165,7 @@ public final class ProcessTransport implements Transport {
   }
 
   /** Stdout ended: wait for the process, then end the transport with its exit. */
-  private void exited(Throwable failure) {
+  private void exited(@Nullable Throwable failure) {
     int code;
     try {
       code = process.waitFor();

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Parses a {@code text/event-stream} body (the WHATWG server-sent events format) as it arrives,
@@ -21,13 +22,13 @@ final class SseParser {
   private int lineLength;
   private boolean lineTooLong;
 
-  private String type;
+  private @Nullable String type;
   private byte[] data = new byte[0];
   private int length;
   private boolean hasData;
   private boolean oversized;
 
-  private String lastEventId;
+  private @Nullable String lastEventId;
   private long retryMillis = -1;
 
   SseParser(int maxData) {
@@ -68,7 +69,7 @@ final class SseParser {
   }
 
   /** Handles one complete line; returns an event when the line dispatches one. */
-  private SseReader.Event endLine() {
+  private SseReader.@Nullable Event endLine() {
     if (lineTooLong) {
       lineTooLong = false;
       lineLength = 0;
@@ -93,7 +94,7 @@ final class SseParser {
     return field(line, n);
   }
 
-  private SseReader.Event field(byte[] bytes, int n) {
+  private SseReader.@Nullable Event field(byte[] bytes, int n) {
     if (n == 0) {
       SseReader.Event event = null;
       if (hasData) {
@@ -167,7 +168,7 @@ final class SseParser {
   }
 
   /** The id of the last event seen, or null. */
-  String lastEventId() {
+  @Nullable String lastEventId() {
     return lastEventId;
   }
 

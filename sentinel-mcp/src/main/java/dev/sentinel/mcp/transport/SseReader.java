@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a {@code text/event-stream} body from a blocking stream: {@link SseParser} fed from an
@@ -27,7 +28,7 @@ final class SseReader {
   }
 
   /** The next event with data, or null at the end of the stream. */
-  Event next() throws IOException {
+  @Nullable Event next() throws IOException {
     while (ready.isEmpty()) {
       int n = in.read(buffer);
       if (n < 0) {
@@ -39,7 +40,7 @@ final class SseReader {
   }
 
   /** The id of the last event seen, or null. */
-  String lastEventId() {
+  @Nullable String lastEventId() {
     return parser.lastEventId();
   }
 

@@ -32,6 +32,7 @@ import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -86,6 +87,7 @@ public final class StreamableHttpTransport implements Transport {
   private static final long STOP_MILLIS = 2_000;
   private static final long IDLE_CONNECTION_MILLIS = 60_000;
   private static final String ACCEPT = "application/json, text/event-stream";
+  private static final byte[] NO_BYTES = new byte[0];
   static final int INTERNAL_ERROR = -32603;
   static final int TIMEOUT_ERROR = -32001;
 
@@ -102,9 +104,9 @@ public final class StreamableHttpTransport implements Transport {
   private final AtomicBoolean listening = new AtomicBoolean();
   private final AtomicBoolean listenOpen = new AtomicBoolean();
   private final Set<Request> inFlight = ConcurrentHashMap.newKeySet();
-  private volatile String sessionId;
-  private volatile String protocolVersion;
-  private volatile JsonNode initializeId;
+  private volatile @Nullable String sessionId;
+  private volatile @Nullable String protocolVersion;
+  private volatile @Nullable JsonNode initializeId;
   /** What the {@code Mcp-Param-*} headers of MCP 2026-07-28 tool calls mirror, learned from tools/list. */
   private final ParamHeaderMirror mirror = new ParamHeaderMirror();
 
@@ -263,7 +265,7 @@ public final class StreamableHttpTransport implements Transport {
    * resource URI, or the task id of the Tasks extension's {@code tasks/*}, as is when it is visible ASCII, else in the {@code =?base64?...?=} form;
    * {@code null} for other methods.
    */
-  static String mirroredName(String method, JsonNode params) {
+  static @Nullable String mirroredName(String method, JsonNode params) {
     JsonNode value;
     switch (method) {
       case "tools/call":
@@ -290,7 +292,7 @@ public final class StreamableHttpTransport implements Transport {
     return plain ? text : ParamHeaderMirror.base64Form(text);
   }
 
-  private Request request(HttpMethod method, String accept) {
+  private Request request(HttpMethod method, @Nullable String accept) {
     // no idle timeout during an exchange (a quiet event stream or a slow answer is bounded by
     // the request timeout, not cut off after Jetty's default 30 s); pooled idle connections
     // keep the client's idle timeout
@@ -347,25 +349,27 @@ public final class StreamableHttpTransport implements Transport {
   private final class Stream implements Response.Listener {
     private final Kind kind;
     private final Request request;
-    private final JsonNode id;
+    private final @Nullable JsonNode id;
     private final String method;
-    private final String session;
-    private final String lastEventIdSent;
+    private final @Nullable String session;
+    private final @Nullable String lastEventIdSent;
     private final int attempt;
     volatile boolean headersSeen;
-    volatile Scheduler.Task timeout;
+    volatile Scheduler.@Nullable Task timeout;
     private Mode mode = Mode.NONE;
     private int status;
     private String type = "";
-    private byte[] buffer;
+    // grown for a JSON or error body, which onHeaders starts at 256 bytes
+    private byte[] buffer = NO_BYTES;
     private int length;
     private boolean overflow;
-    private SseParser events;
+    // set by onHeaders in Mode.SSE, the only mode that reads events
+    private @Nullable SseParser events;
     private boolean answered;
     private boolean deliveryEnded;
 
-    Stream(Kind kind, Request request, JsonNode id, String method, String session,
-        String lastEventIdSent, int attempt) {
+    Stream(Kind kind, Request request, @Nullable JsonNode id, String method,
+        @Nullable String session, @Nullable String lastEventIdSent, int attempt) {
       this.kind = kind;
       this.request = request;
       this.id = id;
@@ -438,7 +442,7 @@ public final class StreamableHttpTransport implements Transport {
           append(content, ERROR_BODY_BYTES);
           break;
         case SSE:
-          if (!deliveryEnded && !events.feed(content, this::event)) {
+          if (!deliveryEnded && !events().feed(content, this::event)) {
             deliveryEnded = true;
             request.abort(new IOException("delivery ended"));
           }
@@ -550,7 +554,7 @@ public final class StreamableHttpTransport implements Transport {
     }
 
     /** The request failed before any status and headers came. */
-    private void notAnswered(Throwable failure) {
+    private void notAnswered(@Nullable Throwable failure) {
       String why = failure == null ? "no answer" : String.valueOf(failure.getMessage());
       switch (kind) {
         case POST:
@@ -603,7 +607,8 @@ public final class StreamableHttpTransport implements Transport {
      * request came is resumed (if the server gave event ids) or the request fails; the GET
      * stream is reopened, resuming after its last event.
      */
-    private void streamEnded(Throwable broken) {
+    private void streamEnded(@Nullable Throwable broken) {
+      SseParser events = events();
       if (kind == Kind.LISTEN) {
         listenOpen.set(false);
         if (broken != null) {
@@ -629,6 +634,14 @@ public final class StreamableHttpTransport implements Transport {
       }
     }
 
+    private SseParser events() {
+      SseParser parser = events;
+      if (parser == null) {
+        throw new IllegalStateException("no event stream in mode " + mode);
+      }
+      return parser;
+    }
+
     private void cancelTimeout() {
       Scheduler.Task task = timeout;
       if (task != null) {
@@ -638,7 +651,7 @@ public final class StreamableHttpTransport implements Transport {
   }
 
   /** Resumes a dropped POST stream with a GET carrying Last-Event-ID. */
-  private void resume(String lastEventId, JsonNode pendingId, int attempt) {
+  private void resume(@Nullable String lastEventId, @Nullable JsonNode pendingId, int attempt) {
     if (closing.get()) {
       return;
     }
@@ -647,7 +660,8 @@ public final class StreamableHttpTransport implements Transport {
         false);
   }
 
-  private void retryResume(String lastEventId, JsonNode pendingId, int attempt, String why) {
+  private void retryResume(
+      @Nullable String lastEventId, @Nullable JsonNode pendingId, int attempt, String why) {
     if (closing.get()) {
       return;
     }
@@ -660,7 +674,7 @@ public final class StreamableHttpTransport implements Transport {
   }
 
   /** Opens (or reopens) the GET stream for messages the server starts. */
-  private void listen(String lastEventId, int attempt) {
+  private void listen(@Nullable String lastEventId, int attempt) {
     if (closing.get() || delivery.ended()) {
       return;
     }
@@ -669,7 +683,8 @@ public final class StreamableHttpTransport implements Transport {
         false);
   }
 
-  private void relisten(String lastEventId, int attempt, String why, long retryMillis) {
+  private void relisten(
+      @Nullable String lastEventId, int attempt, String why, long retryMillis) {
     if (closing.get() || delivery.ended()) {
       return;
     }
@@ -682,7 +697,7 @@ public final class StreamableHttpTransport implements Transport {
     schedule(() -> listen(lastEventId, next), delay(retryMillis, next));
   }
 
-  private Request getRequest(String lastEventId) {
+  private Request getRequest(@Nullable String lastEventId) {
     Request request = request(HttpMethod.GET, "text/event-stream");
     if (lastEventId != null && !lastEventId.isEmpty()) {
       request.headers(headers -> headers.put("Last-Event-ID", lastEventId));
@@ -690,7 +705,8 @@ public final class StreamableHttpTransport implements Transport {
     return request;
   }
 
-  private void httpError(JsonNode id, String method, int status, String type, byte[] bytes) {
+  private void httpError(
+      @Nullable JsonNode id, String method, int status, String type, byte[] bytes) {
     if (id != null && type.startsWith("application/json") && bytes.length > 0) {
       // a server may explain the failure with a JSON-RPC error for the request: pass it on
       try {
@@ -715,7 +731,7 @@ public final class StreamableHttpTransport implements Transport {
     }
   }
 
-  private void failed(JsonNode id, String method, Throwable failure) {
+  private void failed(@Nullable JsonNode id, String method, Throwable failure) {
     Throwable cause = failure instanceof ExecutionException && failure.getCause() != null
         ? failure.getCause() : failure;
     if (closing.get()) {
@@ -737,7 +753,7 @@ public final class StreamableHttpTransport implements Transport {
     }
   }
 
-  private void deliverError(JsonNode id, int code, String text, int httpStatus) {
+  private void deliverError(@Nullable JsonNode id, int code, String text, int httpStatus) {
     ObjectNode error = JsonFraming.error(id, code, text);
     ObjectNode data = ((ObjectNode) error.get("error")).putObject("data");
     data.put("backend", spec.name());
@@ -877,7 +893,7 @@ public final class StreamableHttpTransport implements Transport {
     return Math.min(backoff, BACKOFF_MAX_MILLIS);
   }
 
-  private static JsonNode requestId(JsonNode message) {
+  private static @Nullable JsonNode requestId(JsonNode message) {
     if (!message.isObject() || !message.has("method")) {
       return null;
     }
@@ -901,7 +917,7 @@ public final class StreamableHttpTransport implements Transport {
    * Whether a server's id is the request's: numbers by value, since the request's id (a long)
    * and the one parsed back (an int when small) are different node types.
    */
-  static boolean sameId(JsonNode sent, JsonNode answered) {
+  static boolean sameId(JsonNode sent, @Nullable JsonNode answered) {
     if (answered == null) {
       return false;
     }
@@ -917,12 +933,12 @@ public final class StreamableHttpTransport implements Transport {
   }
 
   /** The session id the server assigned, or null; for tests. */
-  String sessionId() {
+  @Nullable String sessionId() {
     return sessionId;
   }
 
   /** The negotiated protocol version, or null; for tests. */
-  String protocolVersion() {
+  @Nullable String protocolVersion() {
     return protocolVersion;
   }
 

@@ -10,4 +10,7 @@
  * enough of {@code initialize} to carry the session and protocol-version headers). Every
  * incoming message is bounded by {@link dev.sentinel.mcp.transport.FrameLimits}.
  */
+@NullMarked
 package dev.sentinel.mcp.transport;
+
+import org.jspecify.annotations.NullMarked;

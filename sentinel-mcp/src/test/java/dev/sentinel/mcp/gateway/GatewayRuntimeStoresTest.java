@@ -109,6 +109,20 @@ class GatewayRuntimeStoresTest {
         .hasMessageNotContaining("AAAA");
   }
 
+  /**
+   * A tool check lists the backends' tools and makes no call: a config whose identity is an API
+   * key (no fixed principal) is checked like any other. It threw a NullPointerException
+   * ("principal"), so {@code sentinel config check --start} failed on such configs.
+   */
+  @Test
+  void checkTools_withAnApiKeyIdentity_reportsTheBackends() {
+    GatewayConfig config = config("identity: { api_key: \"${env:K}\" }\n",
+        Map.of("K", "snk_abcdefghijkl_" + "A".repeat(43)));
+    ToolReport report = GatewayRuntime.checkTools(config, clock);
+    assertThat(report.tools()).isEmpty();
+    assertThat(report.problems()).containsKey("fs");
+  }
+
   @Test
   void start_withStores_verifiesTheApiKeyAndRecordsToTheDatabaseSink() {
     MemoryStores stores = new MemoryStores();

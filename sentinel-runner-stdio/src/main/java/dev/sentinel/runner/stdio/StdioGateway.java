@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,15 +139,15 @@ public final class StdioGateway {
     private final CountDownLatch started = new CountDownLatch(1);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
-    private volatile GatewayRuntime runtime;
-    private ConfigWatcher watcher; // guarded by this
-    private volatile OtlpTracing tracing;
+    private volatile @Nullable GatewayRuntime runtime;
+    private @Nullable ConfigWatcher watcher; // guarded by this
+    private volatile @Nullable OtlpTracing tracing;
 
     /**
      * The start ended, with what it started (nulls for what failed to start); answers whether
      * the gateway may serve (false when a stop was asked for meanwhile).
      */
-    boolean started(GatewayRuntime runtime, OtlpTracing tracing) {
+    boolean started(@Nullable GatewayRuntime runtime, @Nullable OtlpTracing tracing) {
       this.runtime = runtime;
       this.tracing = tracing;
       started.countDown();
@@ -218,8 +219,8 @@ public final class StdioGateway {
     }
   }
 
-  /** Watches the config file when the options name one and ask for it, else nothing. */
-  private static ConfigWatcher watch(GatewayRuntime runtime, RunOptions options) {
+  /** Watches the config file when the options name one and ask for it; null otherwise. */
+  private static @Nullable ConfigWatcher watch(GatewayRuntime runtime, RunOptions options) {
     if (!options.watch()) {
       return null;
     }
