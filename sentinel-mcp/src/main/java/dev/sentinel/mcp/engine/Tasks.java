@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
@@ -203,7 +204,7 @@ final class Tasks {
     Entry entry = byId.get(id);
     if (entry != null && TERMINAL.contains(status) && !entry.ended) {
       entry.ended = true;
-      Held counts = held.get(entry.task.owner());
+      Held counts = Objects.requireNonNull(held.get(entry.task.owner()), "a task's principal has its counts");
       counts.live--;
       counts.ended++;
       if (counts.ended > perPrincipal) {
@@ -288,7 +289,7 @@ final class Tasks {
   }
 
   private void uncount(Entry entry) {
-    Held counts = held.get(entry.task.owner());
+    Held counts = Objects.requireNonNull(held.get(entry.task.owner()), "a task's principal has its counts");
     if (entry.ended) {
       counts.ended--;
     } else {
