@@ -9,9 +9,11 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -33,15 +35,15 @@ final class Backend {
   private final Supplier<Transport> connector;
   private final McpGateway gateway;
 
-  private Upstream shared; // SHARED only
-  private Upstream spare; // isolated: started ahead, not claimed yet
+  private @Nullable Upstream shared; // SHARED only; null until start()
+  private @Nullable Upstream spare; // isolated: started ahead, not claimed yet
   private final Map<Upstream.Owner, Upstream> owned = new LinkedHashMap<>();
-  private ObjectNode capabilities;
-  private String instructions;
-  private McpRevision revision;
+  private @Nullable ObjectNode capabilities;
+  private @Nullable String instructions;
+  private @Nullable McpRevision revision;
   private boolean everStarted;
   private boolean lastAttemptFailed;
-  private String lastError;
+  private @Nullable String lastError;
   private int retiredRestarts;
   private boolean closed;
 
@@ -64,7 +66,7 @@ final class Backend {
     /** How long a client is asked to wait before it tries again. */
     static final long RETRY_AFTER_MS = 1000;
 
-    Starting(String name, boolean failed, String detail) {
+    Starting(String name, boolean failed, @Nullable String detail) {
       super(failed ? "backend " + name + " failed to start and is being retried; try again later"
           : "backend " + name + " is starting; try again shortly", detail);
     }
@@ -114,7 +116,7 @@ final class Backend {
    *     the backend has never come up
    */
   Upstream upstreamFor(ClientSession session) throws InterruptedException {
-    Upstream chosen;
+    @Nullable Upstream chosen;
     boolean connect = false;
     List<Upstream> evicted = new ArrayList<>();
     synchronized (this) {
@@ -128,6 +130,10 @@ final class Backend {
       }
       if (!isolated()) {
         chosen = shared;
+        if (chosen == null) {
+          // A gateway that serves a client before start() has no shared connection yet.
+          throw new BackendFailure("backend " + name + " is unavailable", "the gateway is not started");
+        }
       } else {
         Upstream.Owner owner = ownerFor(session);
         chosen = owned.get(owner);
@@ -166,7 +172,7 @@ final class Backend {
   }
 
   /** The connection that serves this session, if it has one already; never makes one. */
-  synchronized Upstream existingFor(ClientSession session) {
+  synchronized @Nullable Upstream existingFor(ClientSession session) {
     if (!isolated()) {
       return shared;
     }
@@ -239,8 +245,8 @@ final class Backend {
    * The owned connection used least recently, with nothing in flight and unused since {@code
    * before}; of one principal's, or anyone's when {@code principalId} is null. Holds the lock.
    */
-  private Upstream leastRecentlyUsed(String principalId, long before) {
-    Upstream oldest = null;
+  private @Nullable Upstream leastRecentlyUsed(@Nullable String principalId, long before) {
+    @Nullable Upstream oldest = null;
     for (Map.Entry<Upstream.Owner, Upstream> entry : owned.entrySet()) {
       Upstream upstream = entry.getValue();
       if ((principalId == null || principalId.equals(entry.getKey().principalId()))
@@ -320,7 +326,9 @@ final class Backend {
       Upstream.Owner owner = entry.getKey();
       Upstream upstream = entry.getValue();
       boolean orphaned = owner.sessionId() == null
-          ? !gateway.hasSessionOf(owner.principalId()) : !gateway.hasSession(owner.sessionId());
+          ? !gateway.hasSessionOf(Objects.requireNonNull(owner.principalId(), "an owner that is no session is a"
+              + " principal"))
+          : !gateway.hasSession(owner.sessionId());
       if (upstream.isClosed() || (orphaned && upstream.idleSince(since))) {
         it.remove();
         reaped.add(upstream);
@@ -330,7 +338,7 @@ final class Backend {
   }
 
   /** A connection that is up, for the gateway's own use (listing tools at a check), or {@code null}. */
-  Upstream anyUp() {
+  @Nullable Upstream anyUp() {
     for (Upstream upstream : upstreams()) {
       if (upstream.isUp()) {
         return upstream;
@@ -367,7 +375,7 @@ final class Backend {
   // ---- what the server declared -----------------------------------------------------------
 
   /** A connection initialized: what the server declared stands for the backend. */
-  synchronized void learned(McpRevision negotiated, ObjectNode declared, String text) {
+  synchronized void learned(McpRevision negotiated, ObjectNode declared, @Nullable String text) {
     revision = negotiated;
     capabilities = declared;
     instructions = text;
@@ -375,7 +383,7 @@ final class Backend {
     lastAttemptFailed = false;
   }
 
-  synchronized void attemptFailed(String error) {
+  synchronized void attemptFailed(@Nullable String error) {
     lastError = error;
     lastAttemptFailed = true;
   }
@@ -410,7 +418,7 @@ final class Backend {
     return everStarted;
   }
 
-  synchronized String instructions() {
+  synchronized @Nullable String instructions() {
     return instructions;
   }
 
@@ -418,7 +426,13 @@ final class Backend {
     List<Upstream> all = upstreams();
     if (!isolated()) {
       Upstream only = shared;
-      return new BackendStatus(name, only.state(), only.revision() == null ? null : only.revision().version(),
+      if (only == null) {
+        // Not started yet: what an isolated backend that has not come up says too.
+        return new BackendStatus(name, closed ? BackendStatus.State.DOWN : BackendStatus.State.STARTING, null, 0,
+            lastError, Isolation.SHARED, 0);
+      }
+      McpRevision negotiated = only.revision();
+      return new BackendStatus(name, only.state(), negotiated == null ? null : negotiated.version(),
           only.restarts(), only.lastError(), Isolation.SHARED, only.isUp() ? 1 : 0);
     }
     int up = 0;

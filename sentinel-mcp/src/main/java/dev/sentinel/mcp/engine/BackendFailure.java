@@ -1,6 +1,7 @@
 package dev.sentinel.mcp.engine;
 
 import dev.sentinel.api.SentinelException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A backend could not answer: it is down, its connection broke, or it failed to start. Becomes
@@ -22,7 +23,7 @@ class BackendFailure extends SentinelException {
    * @param clientMessage what a client is told, such as {@code backend fs failed}
    * @param detail what happened, for operators; {@code null} if there is nothing to add
    */
-  BackendFailure(String clientMessage, String detail) {
+  BackendFailure(String clientMessage, @Nullable String detail) {
     super(detail == null || detail.isEmpty() ? clientMessage : clientMessage + ": " + detail, null, false);
     this.clientMessage = clientMessage;
   }

@@ -2,6 +2,7 @@ package dev.sentinel.mcp.engine;
 
 import dev.sentinel.core.config.Isolation;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A backend's state as the gateway sees it.
@@ -15,11 +16,12 @@ import java.util.Objects;
  * @param connections how many of its connections are up now
  */
 public record BackendStatus(
-    String name, State state, String protocolVersion, int restarts, String lastError,
+    String name, State state, @Nullable String protocolVersion, int restarts, @Nullable String lastError,
     Isolation isolation, int connections) {
 
   /** A shared backend's status, with one connection when up. */
-  public BackendStatus(String name, State state, String protocolVersion, int restarts, String lastError) {
+  public BackendStatus(String name, State state, @Nullable String protocolVersion, int restarts,
+      @Nullable String lastError) {
     this(name, state, protocolVersion, restarts, lastError, Isolation.SHARED, state == State.UP ? 1 : 0);
   }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -54,7 +55,7 @@ public final class ClientSession {
   private final McpGateway gateway;
   private final Transport transport;
   private volatile Credentials credentials;
-  private final String label;
+  private final @Nullable String label;
   /**
    * The session's id in the audit trail and in the ownership of its backend connections: unique,
    * not secret (no client presents it), so a random version-4 UUID from a fast generator rather
@@ -65,17 +66,17 @@ public final class ClientSession {
   private final AtomicInteger pending = new AtomicInteger();
   private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
   private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
-  private volatile Principal owner;
-  private volatile JsonNode logLevel;
+  private volatile @Nullable Principal owner;
+  private volatile @Nullable JsonNode logLevel;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final AtomicBoolean closing = new AtomicBoolean();
-  private volatile McpRevision revision;
+  private volatile @Nullable McpRevision revision;
   private volatile JsonNode capabilities = NODES.objectNode();
-  private volatile String clientInfo;
+  private volatile @Nullable String clientInfo;
   /** Whether the session serves one HTTP exchange only: its backend connections are its principal's. */
   private final boolean perExchange;
   /** An exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} off HTTP. */
-  private final Map<String, java.util.List<String>> paramHeaders;
+  private final @Nullable Map<String, java.util.List<String>> paramHeaders;
   /** The stateless client's open {@code subscriptions/listen} requests, by request id key. */
   private final Map<String, Subscription> listening = new ConcurrentHashMap<>();
   /** The most {@code subscriptions/listen} streams one session holds open. */
@@ -94,10 +95,10 @@ public final class ClientSession {
   static final class Relay {
     final long deadline;
     /** The request of this client the relayed request is about, or {@code null}. */
-    final InFlight about;
+    final @Nullable InFlight about;
     final CompletableFuture<JsonRpcMessage> answer = new CompletableFuture<>();
 
-    Relay(long deadline, InFlight about) {
+    Relay(long deadline, @Nullable InFlight about) {
       this.deadline = deadline;
       this.about = about;
     }
@@ -121,12 +122,12 @@ public final class ClientSession {
     }
   }
 
-  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label) {
+  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, @Nullable String label) {
     this(gateway, transport, credentials, label, false, null);
   }
 
-  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, String label, boolean perExchange,
-      Map<String, java.util.List<String>> paramHeaders) {
+  ClientSession(McpGateway gateway, Transport transport, Credentials credentials, @Nullable String label,
+      boolean perExchange, @Nullable Map<String, java.util.List<String>> paramHeaders) {
     this.gateway = gateway;
     this.transport = transport;
     this.credentials = credentials;
@@ -139,7 +140,7 @@ public final class ClientSession {
    * Binds the session to the principal the transport authenticated ({@code asserted}), else to
    * the one the credentials authenticate as, if it has none yet.
    */
-  private void bindOwner(Credentials presented, Principal asserted) {
+  private void bindOwner(Credentials presented, @Nullable Principal asserted) {
     if (owner != null) {
       return;
     }
@@ -158,7 +159,7 @@ public final class ClientSession {
   }
 
   /** Binds the session as it is served: to the principal its transport authenticated, else by its credentials. */
-  void bindOwner(Principal authenticated) {
+  void bindOwner(@Nullable Principal authenticated) {
     bindOwner(credentials, authenticated);
   }
 
@@ -198,7 +199,7 @@ public final class ClientSession {
       }
 
       @Override
-      public void closed(Throwable cause) {
+      public void closed(@Nullable Throwable cause) {
         ended();
       }
     });
@@ -210,7 +211,7 @@ public final class ClientSession {
   }
 
   /** The negotiated MCP revision, or {@code null} before {@code initialize}. */
-  public String protocolVersion() {
+  public @Nullable String protocolVersion() {
     McpRevision current = revision;
     return current == null ? null : current.version();
   }
@@ -250,7 +251,7 @@ public final class ClientSession {
    * One message from the client, with the exchange it came in ({@code null} when the transport
    * delivered it alone): what answers a request goes back through it.
    */
-  private void receive(JsonRpcMessage classified, Transport.Exchange exchange) {
+  private void receive(JsonRpcMessage classified, Transport.@Nullable Exchange exchange) {
     switch (classified.kind()) {
       case REQUEST:
         request(classified, exchange);
@@ -272,7 +273,7 @@ public final class ClientSession {
     }
   }
 
-  private void request(JsonRpcMessage request, Transport.Exchange exchange) {
+  private void request(JsonRpcMessage request, Transport.@Nullable Exchange exchange) {
     String method = request.method();
     if (revision == null && (perExchange || StatelessMeta.declared(request.params()))) {
       stateless(request, exchange);
@@ -311,7 +312,7 @@ public final class ClientSession {
    * malformed, names a version Sentinel does not speak, or calls a method not served statelessly
    * is refused with the specification's code and recorded; nothing is forwarded.
    */
-  private void stateless(JsonRpcMessage request, Transport.Exchange exchange) {
+  private void stateless(JsonRpcMessage request, Transport.@Nullable Exchange exchange) {
     StatelessMeta.Problem problem = StatelessMeta.check(request);
     if (problem == null) {
       problem = StatelessMeta.refusal(request.method());
@@ -329,7 +330,8 @@ public final class ClientSession {
   }
 
   /** Refuses a stateless request before anything is forwarded, and records the refusal. */
-  private void refuseStateless(JsonRpcMessage request, StatelessMeta.Problem problem, Transport.Exchange exchange) {
+  private void refuseStateless(JsonRpcMessage request, StatelessMeta.Problem problem,
+      Transport.@Nullable Exchange exchange) {
     Principal who = exchange == null ? null : exchange.principal();
     bindOwner(credentials, who);
     gateway.sentinel().refuse(new Call(credentials, Request.of(request.method()), id, clientLabel(),
@@ -339,7 +341,7 @@ public final class ClientSession {
   }
 
   /** Takes a request in flight within the session's and the principal's bounds, and hands it to a worker. */
-  private void admit(JsonRpcMessage request, StatelessMeta stateless, Transport.Exchange exchange) {
+  private void admit(JsonRpcMessage request, @Nullable StatelessMeta stateless, Transport.@Nullable Exchange exchange) {
     String key = JsonRpc.idKey(request.id());
     Principal who = exchange == null ? null : exchange.principal();
     bindOwner(credentials, who);
@@ -425,7 +427,8 @@ public final class ClientSession {
     Refusal refusal = new Refusal(Outcome.LIMITED, java.util.List.of("max_in_flight_per_principal"), reason,
         java.time.Duration.ofSeconds(1));
     JsonNode name = request.params().path("name");
-    Request governed = new Request(request.method(), null, name.isString() ? name.stringValue() : null, null);
+    Request governed = new Request(request.method(), null, name.isString() ? name.stringValue() : null,
+        Router.NO_ARGUMENTS);
     gateway.sentinel().refuse(call(work, governed, request.idText()), refusal);
     ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
     data.putArray("rules").add("max_in_flight_per_principal");
@@ -433,7 +436,7 @@ public final class ClientSession {
     reply(work.exchange, JsonRpc.error(request.id(), ErrorCode.forRefusal(Outcome.LIMITED).code(), reason, data));
   }
 
-  private void initialize(JsonRpcMessage request, Transport.Exchange exchange) {
+  private void initialize(JsonRpcMessage request, Transport.@Nullable Exchange exchange) {
     if (revision != null) {
       reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST, "the session is already initialized"));
       return;
@@ -496,7 +499,7 @@ public final class ClientSession {
    * Relays a backend's request to the client under a gateway id, answered within the gateway's
    * request timeout; the answer completes the relay.
    */
-  Relay relay(long relayId, String method, JsonNode params, InFlight about) {
+  Relay relay(long relayId, String method, JsonNode params, @Nullable InFlight about) {
     return request(relayId, method, params, gateway.clock().nanoTime() + gateway.requestTimeout().toNanos(), about);
   }
 
@@ -504,7 +507,7 @@ public final class ClientSession {
    * Sends a request to the client under a gateway id; its answer, or the deadline (on the
    * gateway clock's {@code nanoTime}, checked by {@link #tick}), completes the relay.
    */
-  Relay request(long relayId, String method, JsonNode params, long deadline, InFlight about) {
+  Relay request(long relayId, String method, JsonNode params, long deadline, @Nullable InFlight about) {
     Relay relay = new Relay(deadline, about);
     relays.put(relayId, relay);
     if (closing.get()) {
@@ -553,12 +556,12 @@ public final class ClientSession {
    * Sends a message about one of the client's requests: through the exchange it came in, when
    * its transport delivered it with one, else as {@link #send}.
    */
-  void send(JsonNode message, InFlight about) {
+  void send(JsonNode message, @Nullable InFlight about) {
     reply(about == null ? null : about.exchange, message);
   }
 
   /** Sends a message through an exchange, or through the transport when there is none. */
-  private void reply(Transport.Exchange exchange, JsonNode message) {
+  private void reply(Transport.@Nullable Exchange exchange, JsonNode message) {
     if (exchange == null) {
       send(message);
       return;
@@ -576,7 +579,7 @@ public final class ClientSession {
    * it: its caller is the principal the transport authenticated with the request, else whom its
    * credentials authenticate as.
    */
-  Call call(InFlight work, Request governed, String requestId) {
+  Call call(InFlight work, Request governed, @Nullable String requestId) {
     return new Call(work.credentials, governed, id, clientLabel(), requestId, ownerId(), java.util.List.of(),
         work.principal);
   }
@@ -605,7 +608,7 @@ public final class ClientSession {
     return elicitation.has("form") || !elicitation.has("url");
   }
 
-  McpRevision revision() {
+  @Nullable McpRevision revision() {
     return revision;
   }
 
@@ -680,8 +683,8 @@ public final class ClientSession {
    * The one stateless request of this session in flight on a connection, or {@code null} when
    * there is none or several: a backend's request is attributed to a client request only surely.
    */
-  InFlight statelessRequestOn(Upstream upstream) {
-    InFlight found = null;
+  @Nullable InFlight statelessRequestOn(Upstream upstream) {
+    @Nullable InFlight found = null;
     for (InFlight work : inFlight.values()) {
       if (work.stateless != null && work.upstream() == upstream) {
         if (found != null) {
@@ -714,7 +717,7 @@ public final class ClientSession {
   }
 
   /** The exchange's {@code Mcp-Param-*} headers by lower-case name, or {@code null} when it has no HTTP headers. */
-  Map<String, java.util.List<String>> paramHeaders() {
+  @Nullable Map<String, java.util.List<String>> paramHeaders() {
     return paramHeaders;
   }
 
@@ -745,22 +748,22 @@ public final class ClientSession {
   }
 
   /** The principal the session belongs to, or {@code null} while its credentials authenticate as none. */
-  Principal owner() {
+  @Nullable Principal owner() {
     return owner;
   }
 
   /** The id of the principal the session belongs to, or {@code null}. */
-  String ownerId() {
+  @Nullable String ownerId() {
     Principal who = owner;
     return who == null ? null : who.id();
   }
 
   /** The params of the client's last {@code logging/setLevel}, for connections made later; or {@code null}. */
-  JsonNode logLevel() {
+  @Nullable JsonNode logLevel() {
     return logLevel;
   }
 
-  void logLevel(JsonNode params) {
+  void logLevel(@Nullable JsonNode params) {
     this.logLevel = params;
   }
 
@@ -769,7 +772,7 @@ public final class ClientSession {
   }
 
   /** The client as recorded in the audit trail: the label given to serve, else its clientInfo. */
-  String clientLabel() {
+  @Nullable String clientLabel() {
     return label != null ? label : clientInfo;
   }
 
@@ -787,8 +790,8 @@ public final class ClientSession {
    * This client's most recent request in flight on a connection, or {@code null}: the one a
    * request the connection's server sends is taken to be about.
    */
-  InFlight latestOn(Upstream upstream) {
-    InFlight latest = null;
+  @Nullable InFlight latestOn(Upstream upstream) {
+    @Nullable InFlight latest = null;
     for (InFlight work : inFlight.values()) {
       if (work.upstream() == upstream && (latest == null || work.sequence > latest.sequence)) {
         latest = work;

@@ -4,6 +4,7 @@ import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
 import dev.sentinel.api.Request;
 import dev.sentinel.api.Transport;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -22,31 +23,31 @@ final class InFlight {
    * Transport.Exchange#principal}), which the pipeline takes instead of authenticating them
    * again; {@code null} when the transport delivered the message alone.
    */
-  final Principal principal;
+  final @Nullable Principal principal;
   /**
    * Where the request's answer, and what precedes it, goes ({@link Transport.Exchange#reply});
    * {@code null} when the transport delivered the message alone: then through its {@code send}.
    */
-  final Transport.Exchange exchange;
+  final Transport.@Nullable Exchange exchange;
   /** For a stateless (MCP 2026-07-28) request, what its {@code _meta} declared; else {@code null}. */
-  final StatelessMeta stateless;
+  final @Nullable StatelessMeta stateless;
   /** The client's method ({@code tools/call}, ...), or {@code null} when not known. */
-  final String method;
+  final @Nullable String method;
   /**
    * A client capability the request turned out to need and its stateless client did not declare
    * (a backend asked for sampling, say): the client's answer is then {@code -32021}. Else {@code null}.
    */
-  volatile String missingCapability;
+  volatile @Nullable String missingCapability;
   /**
    * The {@code input_required} result a stateless request gets instead of its answer: the
    * gateway asked its client a question (a confirmation) that the client answers by sending the
    * request again. Else {@code null}.
    */
-  volatile ObjectNode inputRequired;
+  volatile @Nullable ObjectNode inputRequired;
   /** Whose in-flight quota the request counts against (released when it ends), or {@code null}. */
-  volatile String quotaKey;
+  volatile @Nullable String quotaKey;
   /** The request as the pipeline decides it (set when its call is made), or {@code null}. */
-  volatile Request governed;
+  volatile @Nullable Request governed;
   /**
    * Whether the request's {@code requestState} answered the gateway's own question (a
    * confirmation) and was redeemed for it: it then continues no backend call.
@@ -56,13 +57,13 @@ final class InFlight {
    * The backend call this stateless request waits on, whose questions reach the client as
    * {@code input_required} results ({@link RoundTrip}); {@code null} for any other request.
    */
-  volatile RoundTrip roundTrip;
-  private Upstream upstream;
+  volatile @Nullable RoundTrip roundTrip;
+  private @Nullable Upstream upstream;
   private long backendId = -1;
   private boolean cancelled;
 
-  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, Principal principal,
-      Transport.Exchange exchange, StatelessMeta stateless, String method) {
+  InFlight(JsonNode clientId, String key, long sequence, Credentials credentials, @Nullable Principal principal,
+      Transport.@Nullable Exchange exchange, @Nullable StatelessMeta stateless, @Nullable String method) {
     this.clientId = clientId;
     this.key = key;
     this.sequence = sequence;
@@ -125,7 +126,7 @@ final class InFlight {
   }
 
   /** The connection this request went to last, or {@code null}. */
-  synchronized Upstream upstream() {
+  synchronized @Nullable Upstream upstream() {
     return upstream;
   }
 }

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -51,7 +53,7 @@ final class InputRequests {
   /** One question: the backend's key for it, its method and params. */
   record Question(String key, String method, ObjectNode params) {
     String capability() {
-      return CAPABILITIES.get(method);
+      return Objects.requireNonNull(CAPABILITIES.get(method), "questions() admits only the methods of CAPABILITIES");
     }
   }
 
@@ -124,8 +126,9 @@ final class InputRequests {
    */
   ObjectNode relay(ClientSession session, InFlight work, Upstream upstream, ObjectNode result, List<Question> questions,
       String binding) throws Exception {
+    StatelessMeta stateless = Objects.requireNonNull(work.stateless, "relay answers stateless requests only");
     for (Question question : questions) {
-      if (!work.stateless.supports(question.capability())) {
+      if (!stateless.supports(question.capability())) {
         work.missingCapability = question.capability();
         return JsonRpc.error(work.clientId, ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY,
             "missing required client capability: " + question.capability());
@@ -156,7 +159,7 @@ final class InputRequests {
    *
    * @throws RefusedException saying why the state does not hold; nothing reaches the backend
    */
-  Continuation open(JsonNode state, JsonNode answers, String binding) throws RefusedException {
+  Continuation open(JsonNode state, @Nullable JsonNode answers, @Nullable String binding) throws RefusedException {
     RequestStates.Opened opened = binding == null ? new RequestStates.Opened(RequestStates.Check.FOREIGN, null)
         : gateway.requestStates().open(state.stringValue(), BINDING_PREFIX + binding, true);
     String why;
@@ -180,7 +183,8 @@ final class InputRequests {
             + " send the request without it";
     }
     if (why == null) {
-      JsonNode carried = JsonMapper.shared().readTree(opened.data());
+      JsonNode carried = JsonMapper.shared().readTree(
+          Objects.requireNonNull(opened.data(), "a redeemed relayed state carries its data"));
       ObjectNode passed = NODES.objectNode();
       for (Map.Entry<String, JsonNode> asked : carried.path("q").properties()) {
         JsonNode answer = answers == null ? null : answers.get(asked.getKey());
@@ -213,7 +217,9 @@ final class InputRequests {
     for (Question question : questions) {
       String capability = question.capability();
       if (!session.supports(capability)
-          || ("elicitation".equals(capability) && !session.revision().supportsElicitation())) {
+          || ("elicitation".equals(capability)
+              && !Objects.requireNonNull(session.revision(), "ask() serves initialized sessions")
+                  .supportsElicitation())) {
         throw PeerError.of(ErrorCode.METHOD_NOT_FOUND, "backend "
             + upstream.backend.name + " asked the client " + question.method() + ", which the client does not support");
       }
@@ -237,7 +243,7 @@ final class InputRequests {
   }
 
   /** One question as the pipeline decides it: the backend's request to the client, with its answer as result. */
-  private JsonNode govern(ClientSession session, InFlight work, Upstream upstream, Question question,
+  private @Nullable JsonNode govern(ClientSession session, InFlight work, Upstream upstream, Question question,
       dev.sentinel.core.Invoker<JsonNode> invoker) throws Exception {
     Request governed = new Request(question.method(), upstream.backend.name, null, question.params());
     CallResult<JsonNode> result = sentinel.call(session.call(work, governed, question.key()), invoker);
@@ -245,7 +251,7 @@ final class InputRequests {
       return result.value();
     }
     if (result.outcome().refusal()) {
-      throw new RefusedException(result.refusal());
+      throw new RefusedException(Objects.requireNonNull(result.refusal(), "a refused outcome carries its refusal"));
     }
     Throwable failure = result.failure();
     if (failure instanceof Exception) {

@@ -44,6 +44,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -172,7 +173,7 @@ public final class McpGateway implements AutoCloseable {
       Supplier<Transport> connector = entry.getValue();
       // Every connection is registered until closed, so that close() can wait for its child.
       list.add(new Backend(name, index++, () -> transports.open(name, connector),
-          builder.options.get(name), this));
+          Objects.requireNonNull(builder.options.get(name), "Builder.backend sets a backend's options"), this));
     }
     this.backends = List.copyOf(list);
     this.naming = new Naming(backends, builder.separator, builder.prefixSingleBackend);
@@ -322,7 +323,7 @@ public final class McpGateway implements AutoCloseable {
    *     name and version it announces in {@code initialize}
    * @throws IllegalStateException if the gateway is closed
    */
-  public ClientSession serve(Transport client, Credentials credentials, String clientLabel) {
+  public ClientSession serve(Transport client, Credentials credentials, @Nullable String clientLabel) {
     return serve(client, credentials, null, clientLabel);
   }
 
@@ -336,7 +337,8 @@ public final class McpGateway implements AutoCloseable {
    * @param authenticated the principal the credentials authenticated as, or {@code null} to
    *     authenticate them here
    */
-  public ClientSession serve(Transport client, Credentials credentials, Principal authenticated, String clientLabel) {
+  public ClientSession serve(Transport client, Credentials credentials, @Nullable Principal authenticated,
+      @Nullable String clientLabel) {
     Objects.requireNonNull(client, "client");
     Objects.requireNonNull(credentials, "credentials");
     if (closed.get()) {
@@ -361,7 +363,7 @@ public final class McpGateway implements AutoCloseable {
    *     request's {@code clientInfo}
    * @throws IllegalStateException if the gateway is closed
    */
-  public ClientSession serveExchange(Transport client, Credentials credentials, String clientLabel) {
+  public ClientSession serveExchange(Transport client, Credentials credentials, @Nullable String clientLabel) {
     return serveExchange(client, credentials, null, clientLabel, null);
   }
 
@@ -376,8 +378,8 @@ public final class McpGateway implements AutoCloseable {
    * @param paramHeaders every {@code Mcp-Param-*} header's values, by lower-case name; {@code
    *     null} when the transport has no headers (then nothing is checked)
    */
-  public ClientSession serveExchange(Transport client, Credentials credentials, Principal authenticated,
-      String clientLabel, Map<String, List<String>> paramHeaders) {
+  public ClientSession serveExchange(Transport client, Credentials credentials, @Nullable Principal authenticated,
+      @Nullable String clientLabel, @Nullable Map<String, List<String>> paramHeaders) {
     Objects.requireNonNull(client, "client");
     Objects.requireNonNull(credentials, "credentials");
     if (closed.get()) {
@@ -859,7 +861,7 @@ public final class McpGateway implements AutoCloseable {
       }
       boolean entitled = owner != null ? belongsTo(session, owner)
           : session.owner() != null && (everyone || sentinel.visible(session.owner(),
-              new Request(listing.useMethod, upstream.backend.name, null, null)));
+              new Request(listing.useMethod, upstream.backend.name, null, Router.NO_ARGUMENTS)));
       if (entitled && subscribed) {
         session.notifySubscriptions(listing, message);
       } else if (entitled) {
@@ -871,7 +873,8 @@ public final class McpGateway implements AutoCloseable {
   /** Whether a session is (one of) those a connection belongs to. */
   static boolean belongsTo(ClientSession session, Upstream.Owner owner) {
     return owner.sessionId() != null ? owner.sessionId().equals(session.id())
-        : owner.principalId().equals(session.ownerId());
+        : Objects.requireNonNull(owner.principalId(), "an owner that is no session is a principal")
+            .equals(session.ownerId());
   }
 
   /** Sends a message to the sessions an owned connection belongs to. */
@@ -894,6 +897,9 @@ public final class McpGateway implements AutoCloseable {
    */
   private void toStatelessLoggers(Upstream upstream, String level, JsonNode message) {
     Upstream.Owner owner = upstream.owner();
+    if (owner == null) {
+      return; // shared: its log messages go to the gateway's log
+    }
     for (ClientSession session : sessions) {
       if (session.stateless() && belongsTo(session, owner) && session.wantsLog(upstream, level)) {
         session.send(message);
@@ -1056,7 +1062,7 @@ public final class McpGateway implements AutoCloseable {
       // and failing that request would break a call the backend can serve.
       InFlight cause = target.statelessRequestOn(upstream);
       if (cause != null && !"roots".equals(capability) && NEEDS_INPUT.contains(cause.method)
-          && !cause.stateless.supports(capability)) {
+          && cause.stateless != null && !cause.stateless.supports(capability)) {
         cause.missingCapability = capability;
       }
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND, "method not found: " + method
@@ -1064,7 +1070,9 @@ public final class McpGateway implements AutoCloseable {
       return;
     }
     if (!target.supports(capability)
-        || ("elicitation".equals(capability) && !target.revision().supportsElicitation())) {
+        || ("elicitation".equals(capability)
+            && !Objects.requireNonNull(target.revision(), "a session that is not stateless is initialized")
+                .supportsElicitation())) {
       upstream.send(JsonRpc.error(request.id(), ErrorCode.METHOD_NOT_FOUND,
           "method not found: the client does not support " + method));
       return;
@@ -1086,9 +1094,9 @@ public final class McpGateway implements AutoCloseable {
    * question. Else {@code null}: never a guess. The connection is one principal's, so a question
    * can at worst be shown with another call of the same principal.
    */
-  private RoundTrip roundTripAsking(Upstream upstream, Upstream.Owner owner) {
-    RoundTrip waitedOn = null;
-    RoundTrip parkedOne = null;
+  private @Nullable RoundTrip roundTripAsking(Upstream upstream, Upstream.Owner owner) {
+    @Nullable RoundTrip waitedOn = null;
+    @Nullable RoundTrip parkedOne = null;
     int waiting = 0;
     int parkedCount = 0;
     for (RoundTrip trip : upstream.roundTrips) {
@@ -1120,7 +1128,7 @@ public final class McpGateway implements AutoCloseable {
    */
   private void askRoundTrip(Upstream upstream, RoundTrip trip, String capability, JsonRpcMessage request) {
     InFlight attempt = trip.work();
-    if (!attempt.stateless.supports(capability)) {
+    if (!Objects.requireNonNull(attempt.stateless, "a round trip is a stateless request's").supports(capability)) {
       if (!"roots".equals(capability)) {
         attempt.missingCapability = capability;
       }
@@ -1179,7 +1187,7 @@ public final class McpGateway implements AutoCloseable {
    * questions are refused to the backend. Returns {@code null} when the call is not parked
    * (over the bound, ended, or past its deadline): the attempt then waits on.
    */
-  ObjectNode park(RoundTrip trip, InFlight work, List<RoundTrip.Question> questions) {
+  @Nullable ObjectNode park(RoundTrip trip, InFlight work, List<RoundTrip.Question> questions) {
     long left = trip.deadlineNanos - clock.nanoTime();
     if (left <= 0) {
       return null;
@@ -1214,7 +1222,7 @@ public final class McpGateway implements AutoCloseable {
    * the state must be this gateway's, for this call ({@code binding}: principal, request and
    * policy revision), in time, unused, and its call still parked here.
    */
-  RoundTrip redeemRoundTrip(String state, String binding, StringBuilder why) {
+  @Nullable RoundTrip redeemRoundTrip(String state, String binding, StringBuilder why) {
     String nonce = requestStates.nonceOf(state);
     String bound = RoundTrip.BINDING_PREFIX + binding;
     // A state of a call that does not run here is refused before it is redeemed: the gateway
@@ -1268,7 +1276,7 @@ public final class McpGateway implements AutoCloseable {
   }
 
   /** Ends a round trip: its backend call is cancelled if it still runs, its slot and questions released. */
-  void endRoundTrip(RoundTrip trip, String reason) {
+  void endRoundTrip(RoundTrip trip, @Nullable String reason) {
     String nonce = trip.nonce();
     if (nonce != null) {
       parked.remove(nonce, trip);
@@ -1294,8 +1302,8 @@ public final class McpGateway implements AutoCloseable {
    * connection, the principal's one session with a request in flight on it (none when there are
    * none, or several: never a guess).
    */
-  private ClientSession requester(Upstream upstream, Upstream.Owner owner) {
-    ClientSession found = null;
+  private @Nullable ClientSession requester(Upstream upstream, Upstream.Owner owner) {
+    @Nullable ClientSession found = null;
     for (ClientSession session : sessions) {
       // Stateless sessions count too: a request of theirs is never relayed to another session.
       if (!(session.initialized() || session.stateless()) || !belongsTo(session, owner)) {
@@ -1353,7 +1361,7 @@ public final class McpGateway implements AutoCloseable {
    * Assembles a {@link McpGateway}. Setters validate at once. Not thread-safe; the gateway is.
    */
   public static final class Builder {
-    private Sentinel sentinel;
+    private @Nullable Sentinel sentinel;
     private final Map<String, Supplier<Transport>> connectors = new LinkedHashMap<>();
     private final Map<String, BackendOptions> options = new LinkedHashMap<>();
     private String separator = "__";
@@ -1370,11 +1378,11 @@ public final class McpGateway implements AutoCloseable {
     private String serverName = "sentinel";
     private String serverVersion = defaultVersion();
     private Clock clock = Clock.system();
-    private ExecutorService executor;
-    private PinStore pinStore;
+    private @Nullable ExecutorService executor;
+    private @Nullable PinStore pinStore;
     private Notifier notifier = Notifier.none();
-    private byte[] requestStateKey;
-    private dev.sentinel.core.state.RequestStateLedger requestStateLedger;
+    private byte @Nullable [] requestStateKey;
+    private dev.sentinel.core.state.@Nullable RequestStateLedger requestStateLedger;
 
     private Builder() {}
 

@@ -3,6 +3,7 @@ package dev.sentinel.mcp.engine;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How backend names become client-visible names ({@code <backend><separator><name>}) and back,
@@ -25,7 +26,7 @@ final class Naming {
    * {@code _x} and {@code b_}'s {@code x}: whenever one name plus the separator starts the other
    * name plus the separator, some exposed name has two readings.
    */
-  static String ambiguity(List<String> names, String separator) {
+  static @Nullable String ambiguity(List<String> names, String separator) {
     for (String a : names) {
       for (String b : names) {
         if (!a.equals(b) && (b + separator).startsWith(a + separator)) {
@@ -46,14 +47,14 @@ final class Naming {
   record Target(Backend backend, String name) {}
 
   /** Resolves a client-visible name, or {@code null} if no backend's prefix matches. */
-  Target resolve(String exposed) {
+  @Nullable Target resolve(@Nullable String exposed) {
     if (exposed == null) {
       return null;
     }
     if (!prefixed) {
       return new Target(backends.get(0), exposed);
     }
-    Target best = null;
+    @Nullable Target best = null;
     for (Backend backend : backends) {
       String prefix = backend.name + separator;
       if (exposed.startsWith(prefix) && exposed.length() > prefix.length()
@@ -65,7 +66,7 @@ final class Naming {
   }
 
   /** A position in an aggregated list: which backend, and that backend's own cursor. */
-  record Cursor(int backend, String backendCursor) {}
+  record Cursor(int backend, @Nullable String backendCursor) {}
 
   /** Encodes a position as an opaque cursor. */
   static String encode(Cursor cursor) {
@@ -74,7 +75,7 @@ final class Naming {
   }
 
   /** Decodes a cursor made by {@link #encode}, or returns {@code null} if it is not one. */
-  static Cursor decode(String cursor, int backendCount) {
+  static @Nullable Cursor decode(String cursor, int backendCount) {
     try {
       String plain = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
       int colon = plain.indexOf(':');

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -29,11 +30,12 @@ final class OpenTransports {
   private boolean closed;
 
   /**
-   * Opens a transport with the connector and registers it until it is closed.
+   * Opens a transport with the connector and registers it until it is closed; {@code null} when
+   * the connector gives none.
    *
    * @throws IllegalStateException when the gateway is closed (no new child may start then)
    */
-  Transport open(String backend, Supplier<Transport> connector) {
+  @Nullable Transport open(String backend, Supplier<Transport> connector) {
     synchronized (this) {
       if (closed) {
         throw new IllegalStateException("the gateway is closed: backend " + backend + " is not started");

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -50,16 +51,16 @@ final class ParamHeaders {
    *
    * @param headers the request's {@code Mcp-Param-*} headers, by lower-case name, with every value
    */
-  static StatelessMeta.Problem check(JsonNode inputSchema, JsonNode arguments, Map<String, List<String>> headers) {
+  static StatelessMeta.@Nullable Problem check(JsonNode inputSchema, @Nullable JsonNode arguments,
+      Map<String, List<String>> headers) {
     for (Map.Entry<String, List<String>> annotation : annotations(inputSchema).entrySet()) {
       String name = "Mcp-Param-" + annotation.getKey();
-      JsonNode value = arguments;
+      @Nullable JsonNode value = arguments;
       for (String step : annotation.getValue()) {
         value = value == null || !value.isObject() ? null : value.get(step);
       }
       List<String> sent = headers.getOrDefault(PREFIX + annotation.getKey(), List.of());
-      boolean present = value != null && !value.isNull();
-      if (!present) {
+      if (value == null || value.isNull()) {
         if (!sent.isEmpty()) {
           return mismatch(name + " header is sent but the argument it mirrors is not");
         }
@@ -100,7 +101,7 @@ final class ParamHeaders {
   }
 
   /** A header value, decoded from the Base64 form when it has it; {@code null} if invalid. */
-  private static String decoded(String value) {
+  private static @Nullable String decoded(String value) {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if ((c < 0x20 || c > 0x7e) && c != '\t') {

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,11 +65,11 @@ final class RequestStates {
   }
 
   /** A relayed state opened for a call: whether it holds, and what it carries when it does. */
-  record Opened(Check check, String data) {}
+  record Opened(Check check, @Nullable String data) {}
 
   private final SecretKeySpec key;
   private final Clock clock;
-  private final RequestStateLedger ledger;
+  private final @Nullable RequestStateLedger ledger;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, Long> redeemed = new ConcurrentHashMap<>();
 
@@ -80,7 +81,7 @@ final class RequestStates {
    * @param ledger where redemptions are recorded for every gateway that shares it (a state is
    *     then accepted once on any of them), or {@code null} for this gateway's memory
    */
-  RequestStates(byte[] key, Clock clock, RequestStateLedger ledger) {
+  RequestStates(byte[] key, Clock clock, @Nullable RequestStateLedger ledger) {
     if (key.length < 32) {
       throw new IllegalArgumentException("the request state key must have at least 32 bytes");
     }
@@ -124,7 +125,7 @@ final class RequestStates {
   }
 
   /** Whether a client's {@code requestState} has the form of a relayed state (says nothing of whether it holds). */
-  static boolean relayed(tools.jackson.databind.JsonNode state) {
+  static boolean relayed(tools.jackson.databind.@Nullable JsonNode state) {
     return state != null && state.isString() && state.stringValue().startsWith(RELAY_PREFIX);
   }
 
@@ -132,7 +133,7 @@ final class RequestStates {
    * Opens a relayed state sent back for the call with {@code binding}: with {@code redeem}, it is
    * redeemed if it holds (each is accepted once, as the gateway's own states are).
    */
-  Opened open(String token, String binding, boolean redeem) {
+  Opened open(@Nullable String token, String binding, boolean redeem) {
     String[] parts = payload(token, RELAY_PREFIX, 4, MAX_RELAY_LENGTH);
     if (parts == null || !parts[0].equals(binding)) {
       return new Opened(Check.FOREIGN, null);
@@ -159,13 +160,13 @@ final class RequestStates {
    * The nonce of a token signed with this key, or {@code null} for anything else; says nothing
    * of whether it holds for a call (see {@link #check}).
    */
-  String nonceOf(String token) {
+  @Nullable String nonceOf(@Nullable String token) {
     String[] parts = payload(token);
     return parts == null ? null : parts[2];
   }
 
   /** Checks a token sent back for the call with {@code binding}, and redeems it if it holds. */
-  Check redeem(String token, String binding) {
+  Check redeem(@Nullable String token, String binding) {
     return check(token, binding, true);
   }
 
@@ -173,7 +174,7 @@ final class RequestStates {
    * Checks a token sent back for the call with {@code binding}; with {@code redeem}, redeems it
    * if it holds ({@link Check#REDEEMED}), else only says whether it would be.
    */
-  Check check(String token, String binding, boolean redeem) {
+  Check check(@Nullable String token, String binding, boolean redeem) {
     String[] parts = payload(token);
     if (parts == null || !parts[0].equals(binding)) {
       return Check.FOREIGN;
@@ -196,8 +197,9 @@ final class RequestStates {
     if (!redeem) {
       return redeemed.containsKey(parts[2]) ? Check.USED : Check.REDEEMED;
     }
-    if (ledger != null) {
-      return redeemShared(parts[2], expires);
+    RequestStateLedger shared = ledger;
+    if (shared != null) {
+      return redeemShared(shared, parts[2], expires);
     }
     if (redeemed.size() >= MAX_REDEEMED) {
       redeemed.values().removeIf(expiry -> expiry < now);
@@ -209,7 +211,7 @@ final class RequestStates {
   }
 
   /** A redemption recorded in the shared ledger, and remembered here too (for {@link #check} without redeeming). */
-  private Check redeemShared(String nonce, long expires) {
+  private Check redeemShared(RequestStateLedger ledger, String nonce, long expires) {
     boolean first;
     try {
       first = ledger.redeem(nonce, java.time.Instant.ofEpochMilli(expires));
@@ -224,12 +226,12 @@ final class RequestStates {
   }
 
   /** A token's binding, expiry and nonce, if this key signed it; else {@code null}. */
-  private String[] payload(String token) {
+  private String @Nullable [] payload(@Nullable String token) {
     return payload(token, PREFIX, 3, MAX_LENGTH);
   }
 
   /** The {@code count} parts of a token under {@code prefix}, if this key signed it; else {@code null}. */
-  private String[] payload(String token, String prefix, int count, int maxLength) {
+  private String @Nullable [] payload(@Nullable String token, String prefix, int count, int maxLength) {
     if (token == null || token.length() > maxLength || !token.startsWith(prefix)) {
       return null;
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which backend serves a resource URI, decided before anything is forwarded.
@@ -36,7 +37,7 @@ final class ResourceRoutes {
   private final Map<Backend, Map<String, Pattern>> templates = new ConcurrentHashMap<>();
 
   /** Where a URI goes: one backend, or why none. */
-  record Route(Backend backend, String problem, boolean unknown) {
+  record Route(@Nullable Backend backend, @Nullable String problem, boolean unknown) {
     static Route to(Backend backend) {
       return new Route(backend, null, false);
     }
@@ -115,7 +116,7 @@ final class ResourceRoutes {
     return owner != null ? Route.to(owner) : route(template);
   }
 
-  private Route byPrefix(String uri) {
+  private @Nullable Route byPrefix(String uri) {
     int best = -1;
     Set<Backend> winners = new LinkedHashSet<>();
     for (Backend backend : backends) {
@@ -180,7 +181,7 @@ final class ResourceRoutes {
    * starts with a character its body excludes), so a match fails in time linear in the URI for a
    * bounded number of expressions.
    */
-  static Pattern compile(String template) {
+  static @Nullable Pattern compile(String template) {
     StringBuilder regex = new StringBuilder();
     int at = 0;
     int expressions = 0;

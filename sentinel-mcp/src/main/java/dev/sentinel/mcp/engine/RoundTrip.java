@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -58,26 +59,26 @@ final class RoundTrip {
   /** The state's binding: {@link #BINDING_PREFIX} and the call's binding. */
   final String binding;
   /** The gateway's progress token on the backend call, or {@code null}. */
-  final String progressToken;
+  final @Nullable String progressToken;
   /** When the backend call times out, on the gateway's clock: a parked call ends then. */
   final long deadlineNanos;
 
   private final List<Question> questions = new ArrayList<>();
   private CompletableFuture<Void> news = new CompletableFuture<>();
   private int asked;
-  private volatile Upstream.Outgoing outgoing;
+  private volatile Upstream.@Nullable Outgoing outgoing;
   /** The attempt waiting on the call, or the latest one while it is parked. */
   private ClientSession session;
   private InFlight work;
   private boolean attached = true;
   private boolean ended;
   /** The nonce of the state that continues the call while it is parked, else {@code null}. */
-  private String nonce;
+  private @Nullable String nonce;
   /** The in-flight slot the call holds while parked, else {@code null}. */
-  private String quotaKey;
+  private @Nullable String quotaKey;
 
-  RoundTrip(Upstream upstream, String binding, String progressToken, long deadlineNanos, ClientSession session,
-      InFlight work) {
+  RoundTrip(Upstream upstream, String binding, @Nullable String progressToken, long deadlineNanos,
+      ClientSession session, InFlight work) {
     this.upstream = upstream;
     this.binding = BINDING_PREFIX + binding;
     this.progressToken = progressToken;
@@ -91,7 +92,7 @@ final class RoundTrip {
     this.outgoing = call;
   }
 
-  Upstream.Outgoing outgoing() {
+  Upstream.@Nullable Outgoing outgoing() {
     return outgoing;
   }
 
@@ -109,7 +110,7 @@ final class RoundTrip {
    * Takes a question of the backend, for the next {@code input_required} result. Returns
    * {@code null} when the call has ended, or has {@value #MAX_OPEN_QUESTIONS} questions waiting.
    */
-  synchronized Question ask(String method, JsonNode params) {
+  synchronized @Nullable Question ask(String method, JsonNode params) {
     if (ended || open() >= MAX_OPEN_QUESTIONS) {
       return null;
     }
@@ -166,7 +167,7 @@ final class RoundTrip {
    * Parks the call between attempts, under the nonce of the state just issued, holding {@code
    * quotaKey}'s slot. Returns false if the call ended meanwhile.
    */
-  synchronized boolean park(String stateNonce, String slot) {
+  synchronized boolean park(String stateNonce, @Nullable String slot) {
     if (ended) {
       return false;
     }
@@ -182,7 +183,7 @@ final class RoundTrip {
    * release ({@code ""} for none), or {@code null} when the call cannot be continued: it ended,
    * or another retry continues it.
    */
-  synchronized String attach(ClientSession retrySession, InFlight retry, String stateNonce) {
+  synchronized @Nullable String attach(ClientSession retrySession, InFlight retry, String stateNonce) {
     if (ended || attached || !stateNonce.equals(nonce)) {
       return null;
     }
@@ -219,7 +220,7 @@ final class RoundTrip {
   }
 
   /** The nonce of the state that continues the parked call, or {@code null}. */
-  synchronized String nonce() {
+  synchronized @Nullable String nonce() {
     return nonce;
   }
 
@@ -227,7 +228,7 @@ final class RoundTrip {
    * Ends the call: unanswered questions fail (their backend gets no answer: its call is over).
    * Returns the slot the call held while parked, to release, or {@code null}.
    */
-  synchronized String end() {
+  synchronized @Nullable String end() {
     if (ended) {
       return null;
     }

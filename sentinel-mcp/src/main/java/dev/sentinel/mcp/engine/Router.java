@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -26,11 +27,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.MissingNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -77,6 +80,12 @@ final class Router {
   /** What was already reported: tool definitions checked against a policy revision, findings logged. */
   private final Set<String> checkedRules = ConcurrentHashMap.newKeySet();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+  /**
+   * The arguments of a governed request that has none ({@code Request} takes a missing node for
+   * its own empty object).
+   */
+  static final JsonNode NO_ARGUMENTS = MissingNode.getInstance();
 
   private record ProgressRoute(ClientSession session, JsonNode clientToken, Upstream upstream, InFlight work) {}
 
@@ -132,7 +141,7 @@ final class Router {
   }
 
   /** Handles one request; returns the response, or {@code null} when none is due (cancelled). */
-  ObjectNode handle(ClientSession session, JsonRpcMessage request, InFlight work) {
+  @Nullable ObjectNode handle(ClientSession session, JsonRpcMessage request, InFlight work) {
     ObjectNode params = request.params().isObject() ? (ObjectNode) request.params() : NODES.objectNode();
     switch (request.method()) {
       case "tools/list":
@@ -174,9 +183,9 @@ final class Router {
   // ---- stateless clients (MCP 2026-07-28) --------------------------------------------------
 
   /** {@code server/discover}: governed as a listing is, answered with what this principal may use. */
-  private ObjectNode discover(ClientSession session, JsonRpcMessage request, InFlight work) {
+  private @Nullable ObjectNode discover(ClientSession session, JsonRpcMessage request, InFlight work) {
     gateway.awaitFirstStarts();
-    Request governed = new Request(request.method(), null, null, null);
+    Request governed = new Request(request.method(), null, null, NO_ARGUMENTS);
     return govern(session, work, request, governed, () -> JsonRpc.result(request.id(), discovered(session, work)));
   }
 
@@ -268,7 +277,8 @@ final class Router {
    * without an answer until the client cancels it or the session ends ({@link
    * ClientSession#notifySubscriptions}, {@link ClientSession#notifyResourceUpdate}).
    */
-  private ObjectNode listen(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+  private @Nullable ObjectNode listen(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params) {
     if (work.stateless == null) {
       return JsonRpc.methodNotFound(request.id(), request.method());
     }
@@ -294,7 +304,7 @@ final class Router {
       return JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
           "too many subscriptions on this session (at most " + ClientSession.MAX_SUBSCRIPTIONS + ")");
     }
-    Request governed = new Request(request.method(), null, null, null);
+    Request governed = new Request(request.method(), null, null, NO_ARGUMENTS);
     CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed), ignored -> agreed);
     if (result.outcome() != Outcome.ALLOWED) {
       return reply(result, request.id(), null, "the gateway");
@@ -376,7 +386,7 @@ final class Router {
 
   // ---- targeted requests ------------------------------------------------------------------
 
-  private ObjectNode named(ClientSession session, JsonRpcMessage request, InFlight work,
+  private @Nullable ObjectNode named(ClientSession session, JsonRpcMessage request, InFlight work,
       ObjectNode params, String kind, JsonNode arguments) {
     JsonNode name = params.path("name");
     if (!name.isString()) {
@@ -396,7 +406,7 @@ final class Router {
     SchemaCheck check = null;
     if (Request.TOOLS_CALL.equals(request.method()) && work.stateless != null && session.paramHeaders() != null
         && session.owner() != null && sentinel.visible(session.owner(),
-            new Request(request.method(), target.backend().name, name.stringValue(), null))) {
+            new Request(request.method(), target.backend().name, name.stringValue(), NO_ARGUMENTS))) {
       // The Mcp-Param-* headers are checked against the body before anything is decided; the
       // body alone is then decided and forwarded. A tool the connection does not list has no
       // annotations the client could have known; one the principal may not use is refused by
@@ -435,7 +445,7 @@ final class Router {
         call = call.withDiagnostic("pinning: " + held);
       }
     }
-    if (!validate || schema.verdict.valid()) {
+    if (!validate || Objects.requireNonNull(schema.verdict, "a validated call's check has its verdict").valid()) {
       return govern(call, request, governed,
           () -> forward(session, work, target.backend(), request.method(), forwarded));
     }
@@ -458,11 +468,11 @@ final class Router {
    * who may not use the tool learns nothing of its schema or pin: the pipeline refuses them as it
    * would anyway, and the arguments are never forwarded, whatever it decides.
    */
-  private ObjectNode refuse(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+  private @Nullable ObjectNode refuse(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
       Call call, Naming.Target target, String exposed, String rule, String finding) {
     Principal principal = session.owner();
     if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,
-        exposed, null))) {
+        exposed, NO_ARGUMENTS))) {
       return govern(call, request, governed, () -> {
         throw new SchemaRefused(finding);
       });
@@ -486,7 +496,8 @@ final class Router {
    * message a refused caller gets, starting with {@link #HIDDEN} when the definition is held for
    * the hidden instructions it carries.
    */
-  private String pinFinding(Naming.Target target, String exposed, Pinning pinning, ToolListing.Tool tool) {
+  private @Nullable String pinFinding(Naming.Target target, String exposed, Pinning pinning,
+      ToolListing.@Nullable Tool tool) {
     if (tool == null) {
       return "tool definition changed, awaiting approval: '" + exposed + "' is not listed by backend "
           + target.backend().name + ", so its definition cannot be checked against its pin";
@@ -551,11 +562,11 @@ final class Router {
 
   /** The outcome of checking a call's arguments: a verdict, or why the tools could not be listed. */
   private static final class SchemaCheck {
-    final ToolSchema.Verdict verdict;
-    final ToolListing.Tool tool;
-    final Exception failure;
+    final ToolSchema.@Nullable Verdict verdict;
+    final ToolListing.@Nullable Tool tool;
+    final @Nullable Exception failure;
 
-    SchemaCheck(ToolSchema.Verdict verdict, ToolListing.Tool tool, Exception failure) {
+    SchemaCheck(ToolSchema.@Nullable Verdict verdict, ToolListing.@Nullable Tool tool, @Nullable Exception failure) {
       this.verdict = verdict;
       this.tool = tool;
       this.failure = failure;
@@ -603,7 +614,8 @@ final class Router {
    * asked for, or the server said {@code list_changed} meanwhile, as server-everything does
    * while it starts) is asked for again, at most {@value #LEARN_ATTEMPTS} times in all.
    */
-  private ToolListing.Snapshot learnTools(ClientSession session, InFlight work, Backend backend) throws Exception {
+  private ToolListing.@Nullable Snapshot learnTools(ClientSession session, InFlight work, Backend backend)
+      throws Exception {
     if (backend.everStarted() && !backend.has("tools")) {
       return null; // a server without tools lists none; one that never started fails as a call would
     }
@@ -618,7 +630,7 @@ final class Router {
   }
 
   /** One listing of every page; the connection it went out on, or {@code null} if none. */
-  private Upstream learnToolsOnce(ClientSession session, InFlight work, Backend backend) throws Exception {
+  private @Nullable Upstream learnToolsOnce(ClientSession session, InFlight work, Backend backend) throws Exception {
     Upstream[] used = new Upstream[1];
     long[] asOf = new long[1];
     String cursor = null;
@@ -651,7 +663,7 @@ final class Router {
   }
 
   /** Records a page of tools a connection listed and checks what is new against the policy. */
-  private void listedTools(Backend backend, Upstream upstream, long asOf, JsonNode result) {
+  private void listedTools(Backend backend, @Nullable Upstream upstream, long asOf, JsonNode result) {
     if (upstream == null) {
       return;
     }
@@ -712,7 +724,8 @@ final class Router {
   private void unusableOnce(Naming.Target target, SchemaCheck check) {
     if (check.tool != null && remember(warned, "unusable\u0000" + check.tool.digest)) {
       log.warn("backend {} tool {}: {}; its calls are refused while the backend has validate: enforce",
-          target.backend().name, target.name(), check.verdict.reason());
+          target.backend().name, target.name(),
+          Objects.requireNonNull(check.verdict, "an unusable schema's check has its verdict").reason());
     }
   }
 
@@ -727,7 +740,8 @@ final class Router {
     return seen.add(key);
   }
 
-  private ObjectNode resource(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+  private @Nullable ObjectNode resource(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params) {
     JsonNode uri = params.path("uri");
     if (!uri.isString()) {
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.uri must be a string");
@@ -735,7 +749,7 @@ final class Router {
     String text = uri.stringValue();
     ResourceRoutes.Route route = route(session, work, text, false);
     if (route.backend() == null) {
-      return unroutable(session, work, request, new Request(request.method(), null, text, params), route.problem());
+      return unroutable(session, work, request, new Request(request.method(), null, text, params), problem(route));
     }
     Backend backend = route.backend();
     Request governed = new Request(request.method(), backend.name, text, params);
@@ -791,6 +805,11 @@ final class Router {
       return JsonRpc.result(request.id(), NODES.objectNode());
     }
     return forward(session, work, backend, request.method(), params);
+  }
+
+  /** Why a route has no backend: a route without one says why. */
+  private static String problem(ResourceRoutes.Route route) {
+    return Objects.requireNonNull(route.problem(), "a route without a backend says why");
   }
 
   private static String subscriptionKey(Backend backend, String uri) {
@@ -861,7 +880,8 @@ final class Router {
     }
   }
 
-  private ObjectNode complete(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+  private @Nullable ObjectNode complete(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params) {
     JsonNode ref = params.path("ref");
     String type = ref.path("type").asString("");
     Backend backend;
@@ -881,7 +901,7 @@ final class Router {
       name = ref.get("uri").stringValue();
       ResourceRoutes.Route route = route(session, work, name, true);
       if (route.backend() == null) {
-        return unroutable(session, work, request, new Request(request.method(), null, name, params), route.problem());
+        return unroutable(session, work, request, new Request(request.method(), null, name, params), problem(route));
       }
       backend = route.backend();
       useMethod = Request.RESOURCES_READ;
@@ -892,7 +912,7 @@ final class Router {
     Request governed = new Request(request.method(), backend.name, name, params);
     // Completing a prompt's or resource's arguments is a use of it: refused to whoever may not use it.
     Principal principal = session.owner();
-    if (principal == null || !sentinel.visible(principal, new Request(useMethod, backend.name, name, null))) {
+    if (principal == null || !sentinel.visible(principal, new Request(useMethod, backend.name, name, NO_ARGUMENTS))) {
       Refusal refusal = Refusal.of(Outcome.DENIED, List.of(),
           "no rule allows using '" + name + "', so it gets no completions");
       return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
@@ -901,7 +921,8 @@ final class Router {
         () -> forward(session, work, backend, request.method(), forwarded));
   }
 
-  private ObjectNode setLevel(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+  private @Nullable ObjectNode setLevel(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params) {
     Request governed = new Request(request.method(), null, null, params);
     return govern(session, work, request, governed, () -> {
       session.logLevel(params);
@@ -930,15 +951,15 @@ final class Router {
   }
 
   /** Refuses a request that maps to no backend or to several, and records the refusal. */
-  private ObjectNode unroutable(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
-      String problem) {
+  private @Nullable ObjectNode unroutable(ClientSession session, InFlight work, JsonRpcMessage request,
+      Request governed, String problem) {
     Refusal refusal = Refusal.of(Outcome.DENIED, List.of(ROUTING), problem);
     return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
   }
 
   // ---- lists ------------------------------------------------------------------------------
 
-  private ObjectNode list(ClientSession session, JsonRpcMessage request, InFlight work,
+  private @Nullable ObjectNode list(ClientSession session, JsonRpcMessage request, InFlight work,
       ObjectNode params, Listing listing) {
     gateway.awaitFirstStarts();
     Naming.Cursor start = new Naming.Cursor(0, null);
@@ -1068,7 +1089,7 @@ final class Router {
         gateway.listed(target);
       }
     }
-    if (!sentinel.visible(principal, new Request(listing.useMethod, backend.name, target, null))) {
+    if (!sentinel.visible(principal, new Request(listing.useMethod, backend.name, target, NO_ARGUMENTS))) {
       return;
     }
     ObjectNode copy = item.deepCopy();
@@ -1100,7 +1121,7 @@ final class Router {
    * sending} (when not null) the connection the request goes out on just before it is sent.
    */
   private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params,
-      java.util.function.Consumer<Upstream> sending) throws Exception {
+      java.util.function.@Nullable Consumer<Upstream> sending) throws Exception {
     if (work.cancelled()) {
       throw new CancellationException("cancelled by the client");
     }
@@ -1199,14 +1220,14 @@ final class Router {
     // principal has room for one more; the slot is held while the call is out.
     boolean taskable = Request.TOOLS_CALL.equals(method) && work.stateless != null && owner != null
         && work.governed != null && declaresTasks(declared) && upstream.backend.relaysTasks();
-    Tasks.Full full = taskable ? gateway.tasks().reserve(owner) : null;
+    Tasks.Full full = taskable && owner != null ? gateway.tasks().reserve(owner) : null;
     boolean reserved = taskable && full == null;
     ObjectNode response;
     try {
       response = forwardModern(session, work, upstream, method, params, relayed, declared, reserved);
     } catch (PeerError e) {
       if (reserved) {
-        gateway.tasks().release(owner);
+        releaseTask(owner);
       } else if (full != null && missesTasks(e.error())) {
         // Sent without the extension because a bound is reached: say which.
         throw new RefusedException(Refusal.of(Outcome.LIMITED, List.of(TASKS_BOUND_RULE), full == Tasks.Full.PRINCIPAL
@@ -1218,14 +1239,14 @@ final class Router {
       throw e;
     } catch (Exception | Error e) {
       if (reserved) {
-        gateway.tasks().release(owner);
+        releaseTask(owner);
       }
       throw e;
     }
     JsonNode result = response.get("result");
     if (!(result instanceof ObjectNode) || !"task".equals(result.path("resultType").asString(""))) {
       if (reserved) {
-        gateway.tasks().release(owner);
+        releaseTask(owner);
       }
       return response;
     }
@@ -1235,18 +1256,29 @@ final class Router {
         cancelStray(upstream, backendId.stringValue());
       }
       if (reserved) {
-        gateway.tasks().release(owner);
+        releaseTask(owner);
       }
       throw PeerError.of(ErrorCode.INTERNAL_ERROR, "backend " + upstream.backend.name
           + (reserved ? " answered a task without a taskId" : " created a task this call did not allow"));
     }
     JsonNode ttl = result.path("ttlMs");
     // A ttlMs beyond a long (or not a whole number) is no bound the gateway can use: the maximum life.
-    Tasks.Task task = gateway.tasks().bind(owner, upstream.backend, backendId.stringValue(), work.governed.name(),
+    // Reserved: a taskable call, so a principal's governed tools/call, which names its tool.
+    Request governed = Objects.requireNonNull(work.governed, "a taskable call is governed");
+    Tasks.Task task = gateway.tasks().bind(Objects.requireNonNull(owner, "a taskable call has a principal"),
+        upstream.backend, backendId.stringValue(),
+        Objects.requireNonNull(governed.name(), "a tools/call names its tool"),
         ttl.isIntegralNumber() && ttl.canConvertToLong() ? ttl.asLong() : null);
     ObjectNode copy = response.deepCopy();
     ((ObjectNode) copy.get("result")).put("taskId", task.id());
     return copy;
+  }
+
+  /** Gives back the task slot a call reserved for its principal ({@code owner}, known when it reserved). */
+  private void releaseTask(@Nullable String owner) {
+    if (owner != null) {
+      gateway.tasks().release(owner);
+    }
   }
 
   /** The rule a refusal names when a principal, or the gateway, holds as many tasks as it may. */
@@ -1297,7 +1329,7 @@ final class Router {
    * task's backend and tool, and sent to that backend under the backend's id. An older client
    * never had these methods ({@code -32601}).
    */
-  private ObjectNode task(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
+  private @Nullable ObjectNode task(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
     if (work.stateless == null) {
       return JsonRpc.methodNotFound(request.id(), request.method());
     }
@@ -1316,19 +1348,20 @@ final class Router {
     if ("tasks/update".equals(request.method()) && !(answers instanceof ObjectNode)) {
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.inputResponses must be an object");
     }
-    Tasks.Task task = session.owner() == null ? null : gateway.tasks().find(id.stringValue(), session.ownerId());
-    if (task == null) {
-      sentinel.refuse(call(session, work, request, new Request(request.method(), null, null, null)),
+    Principal owner = session.owner();
+    Tasks.Task task = owner == null ? null : gateway.tasks().find(id.stringValue(), owner.id());
+    if (owner == null || task == null) {
+      sentinel.refuse(call(session, work, request, new Request(request.method(), null, null, NO_ARGUMENTS)),
           Refusal.of(Outcome.DENIED, List.of(TASKS_RULE), UNKNOWN_TASK));
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, UNKNOWN_TASK);
     }
-    Request governed = new Request(request.method(), task.backend().name, task.tool(), null);
+    Request governed = new Request(request.method(), task.backend().name, task.tool(), NO_ARGUMENTS);
     if ("tasks/update".equals(request.method())) {
       // Input reaches a task only while its tool may still be called: a kill switch or a reload
       // since the task began stops its input (tasks/cancel still stops the task itself).
-      Request tool = new Request(Request.TOOLS_CALL, task.backend().name, task.tool(), null);
-      if (!sentinel.visible(session.owner(), tool)) {
-        boolean killed = sentinel.killSwitch().check(session.owner(), tool) != null;
+      Request tool = new Request(Request.TOOLS_CALL, task.backend().name, task.tool(), NO_ARGUMENTS);
+      if (!sentinel.visible(owner, tool)) {
+        boolean killed = sentinel.killSwitch().check(owner, tool) != null;
         String why = "the task's tool " + task.tool() + " is " + (killed ? "disabled" : "no longer allowed")
             + ": its task takes no more input (tasks/cancel still stops it)";
         sentinel.refuse(call(session, work, request, governed),
@@ -1340,7 +1373,8 @@ final class Router {
   }
 
   /** Sends a task operation to the task's backend under its own id, and its answer back under the gateway's. */
-  private ObjectNode forwardTask(ClientSession session, InFlight work, Tasks.Task task, String method, JsonNode answers)
+  private ObjectNode forwardTask(ClientSession session, InFlight work, Tasks.Task task, String method,
+      @Nullable JsonNode answers)
       throws Exception {
     Upstream upstream = task.backend().upstreamFor(session);
     if (!upstream.modern() || !task.backend().relaysTasks()) {
@@ -1352,7 +1386,8 @@ final class Router {
     if ("tasks/update".equals(method)) {
       // Answers only to the questions the client was shown (and the policy allowed), as objects.
       ObjectNode passed = sent.putObject("inputResponses");
-      for (java.util.Map.Entry<String, JsonNode> answer : answers.properties()) {
+      JsonNode given = Objects.requireNonNull(answers, "a tasks/update carries inputResponses (checked by task())");
+      for (java.util.Map.Entry<String, JsonNode> answer : given.properties()) {
         if (gateway.tasks().wasAsked(task.id(), answer.getKey())) {
           if (!answer.getValue().isObject()) {
             throw PeerError.of(ErrorCode.INVALID_PARAMS, "inputResponses." + answer.getKey() + " must be an object");
@@ -1361,11 +1396,12 @@ final class Router {
         }
       }
     }
-    JsonNode declared = work.stateless.capabilities();
+    StatelessMeta stateless = Objects.requireNonNull(work.stateless, "tasks are a stateless client's");
+    JsonNode declared = stateless.capabilities();
     ObjectNode response;
     try {
       response = exchange(session, work, upstream, method,
-          upstream.stamped(sent, withTasks(relayable(declared, true), declared), work.stateless.logLevel()));
+          upstream.stamped(sent, withTasks(relayable(declared, true), declared), stateless.logLevel()));
     } catch (PeerError e) {
       if (e.error().path("code").asInt(0) == ErrorCode.INVALID_PARAMS.code()) {
         // The backend no longer knows it (expired there): nor does the gateway, and its id stays hidden.
@@ -1434,7 +1470,9 @@ final class Router {
       sent = continued(base, inputs.open(params.get("requestState"), params.get("inputResponses"),
           session.owner() == null || work.governed == null ? null : binding(session.owner(), work.governed)));
     }
-    JsonNode capabilities = relayable(declared, work.stateless != null || session.revision().supportsElicitation());
+    JsonNode capabilities = relayable(declared, work.stateless != null
+        || Objects.requireNonNull(session.revision(), "a session that is not stateless is initialized")
+            .supportsElicitation());
     if (tasks) {
       capabilities = withTasks(capabilities, declared);
     }
@@ -1559,7 +1597,7 @@ final class Router {
    * park the call and answer this attempt with {@code input_required}.
    */
   private ObjectNode await(RoundTrip trip, InFlight work) throws Exception {
-    Upstream.Outgoing call = trip.outgoing();
+    Upstream.Outgoing call = Objects.requireNonNull(trip.outgoing(), "a round trip is awaited once sent");
     while (true) {
       CompletableFuture<Void> news = trip.news();
       List<RoundTrip.Question> unsent = work.missingCapability == null ? trip.unsent() : List.of();
@@ -1604,8 +1642,9 @@ final class Router {
       why.append("requestState must be the string this gateway sent in an input_required result; nothing was"
           + " forwarded");
     }
-    String slot = trip == null ? null : trip.attach(session, work, nonce);
-    if (slot == null) {
+    // A trip was redeemed only under a state that names its nonce.
+    String slot = trip == null || nonce == null ? null : trip.attach(session, work, nonce);
+    if (trip == null || slot == null) {
       throw new RefusedException(Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE),
           why.length() > 0 ? why.toString() : "the call this requestState continues is continued by another request"));
     }
@@ -1613,7 +1652,7 @@ final class Router {
       gateway.releaseInFlight(slot);
     }
     work.roundTrip = trip;
-    Upstream.Outgoing call = trip.outgoing();
+    Upstream.Outgoing call = Objects.requireNonNull(trip.outgoing(), "a parked call was sent");
     work.sending(trip.upstream);
     if (!work.forwarded(trip.upstream, call.id())) {
       trip.upstream.cancel(call.id(), "cancelled by the client");
@@ -1684,17 +1723,17 @@ final class Router {
    * MCP clients propagate it (the HTTP gateway puts a {@code traceparent} header there when the
    * body has none); {@code null} when absent. {@link Call} ignores a malformed one.
    */
-  static String traceParent(JsonRpcMessage request) {
+  static @Nullable String traceParent(JsonRpcMessage request) {
     JsonNode value = request.params().path("_meta").path("traceparent");
     return value.isString() ? value.stringValue() : null;
   }
 
-  private ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
+  private @Nullable ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
       Forward forward) {
     return govern(call(session, work, request, governed), request, governed, forward);
   }
 
-  private ObjectNode govern(Call call, JsonRpcMessage request, Request governed, Forward forward) {
+  private @Nullable ObjectNode govern(Call call, JsonRpcMessage request, Request governed, Forward forward) {
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
     CallResult<JsonNode> result = sentinel.call(call,
         ignored -> {
@@ -1708,18 +1747,21 @@ final class Router {
   /**
    * The response to send for a governed exchange: the peer's answer under the requester's id
    * (top-level fields kept), the peer's error unchanged, a refusal, a failure, or {@code null}
-   * for a cancelled request (which gets no response).
+   * for a cancelled request (which gets no response). {@code answer} is the peer's response
+   * (set when the call was allowed); {@code peer} names the peer in a timeout's message ({@code
+   * null} where the call cannot time out: a refusal).
    */
-  static ObjectNode reply(CallResult<?> result, JsonNode id, ObjectNode answer, String peer) {
+  static @Nullable ObjectNode reply(CallResult<?> result, JsonNode id, @Nullable ObjectNode answer,
+      @Nullable String peer) {
     Outcome outcome = result.outcome();
     if (outcome == Outcome.ALLOWED) {
       ObjectNode copy = NODES.objectNode();
-      copy.setAll(answer);
+      copy.setAll(Objects.requireNonNull(answer, "an allowed call's invoker returned the answer"));
       copy.set("id", id);
       return copy;
     }
     if (outcome.refusal()) {
-      Refusal refusal = result.refusal();
+      Refusal refusal = Objects.requireNonNull(result.refusal(), "a refused outcome carries its refusal");
       ObjectNode data = NODES.objectNode().put("outcome", outcome.name());
       ArrayNode rules = data.putArray("rules");
       refusal.rules().forEach(rules::add);
@@ -1800,7 +1842,8 @@ final class Router {
   /** Whether the session's principal may read the resource under the policy in force now. */
   private boolean mayRead(ClientSession session, Upstream upstream, String uri) {
     return session.owner() != null
-        && sentinel.visible(session.owner(), new Request(Request.RESOURCES_READ, upstream.backend.name, uri, null));
+        && sentinel.visible(session.owner(),
+            new Request(Request.RESOURCES_READ, upstream.backend.name, uri, NO_ARGUMENTS));
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -42,7 +43,7 @@ final class SessionCaller implements Caller {
   private final ClientSession session;
   private final InFlight work;
   private final JsonNode request;
-  private final JsonNode progressToken;
+  private final @Nullable JsonNode progressToken;
   private final AtomicLong progress = new AtomicLong();
 
   /**

@@ -5,6 +5,7 @@ import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -61,10 +62,11 @@ public final class StatelessMeta {
 
   private final McpRevision revision;
   private final JsonNode capabilities;
-  private final String clientInfo;
-  private final String logLevel;
+  private final @Nullable String clientInfo;
+  private final @Nullable String logLevel;
 
-  private StatelessMeta(McpRevision revision, JsonNode capabilities, String clientInfo, String logLevel) {
+  private StatelessMeta(McpRevision revision, JsonNode capabilities, @Nullable String clientInfo,
+      @Nullable String logLevel) {
     this.revision = revision;
     this.capabilities = capabilities;
     this.clientInfo = clientInfo;
@@ -78,7 +80,7 @@ public final class StatelessMeta {
    * @param message what is wrong, naming the field and the rule
    * @param data the error's {@code data}, or {@code null}
    */
-  public record Problem(ErrorCode code, String message, JsonNode data) {
+  public record Problem(ErrorCode code, String message, @Nullable JsonNode data) {
     /** Validates. */
     public Problem {
       Objects.requireNonNull(code, "code");
@@ -92,7 +94,7 @@ public final class StatelessMeta {
   }
 
   /** Whether a request's {@code params._meta} names a protocol version: a 2026-07-28 style request. */
-  public static boolean declared(JsonNode params) {
+  public static boolean declared(@Nullable JsonNode params) {
     JsonNode meta = params == null ? null : params.path("_meta");
     return meta != null && meta.isObject() && meta.has(PROTOCOL_VERSION);
   }
@@ -101,7 +103,7 @@ public final class StatelessMeta {
    * Checks a stateless request's {@code _meta}: {@code null} when it is well formed and names a
    * version Sentinel speaks statelessly, else why not.
    */
-  public static Problem check(JsonRpcMessage request) {
+  public static @Nullable Problem check(JsonRpcMessage request) {
     JsonNode params = request.params();
     if (!params.isObject()) {
       return invalid("params must be an object carrying _meta");
@@ -148,7 +150,7 @@ public final class StatelessMeta {
    * found ({@code -32601}, HTTP 404, as the specification says of every method a server does not
    * implement).
    */
-  public static Problem refusal(String method) {
+  public static @Nullable Problem refusal(String method) {
     if (SERVED.contains(method)) {
       return null;
     }
@@ -206,12 +208,12 @@ public final class StatelessMeta {
   }
 
   /** The client's {@code name/version}, or {@code null}. */
-  String clientInfo() {
+  @Nullable String clientInfo() {
     return clientInfo;
   }
 
   /** The lowest log level the client wants for this request, or {@code null} for none at all. */
-  String logLevel() {
+  @Nullable String logLevel() {
     return logLevel;
   }
 

@@ -10,8 +10,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tasks of the Tasks extension ({@code io.modelcontextprotocol/tasks}) that backends created
@@ -112,7 +114,7 @@ final class Tasks {
   }
 
   /** Whether declared capabilities (a client's or a backend's) name the extension. */
-  static boolean declaredIn(tools.jackson.databind.JsonNode capabilities) {
+  static boolean declaredIn(tools.jackson.databind.@Nullable JsonNode capabilities) {
     return capabilities != null && capabilities.path("extensions").has(EXTENSION);
   }
 
@@ -130,7 +132,7 @@ final class Tasks {
    * Reserves a slot for a call of {@code owner} that may create a task; {@code null} when it
    * did, else the bound that is full. A reservation ends with {@link #bind} or {@link #release}.
    */
-  synchronized Full reserve(String owner) {
+  synchronized @Nullable Full reserve(String owner) {
     sweep(false);
     Held counts = held.get(owner);
     if (counts != null && counts.reserved + counts.live >= perPrincipal) {
@@ -163,7 +165,7 @@ final class Tasks {
    *
    * @throws IllegalStateException if {@code owner} holds no reservation
    */
-  synchronized Task bind(String owner, Backend backend, String backendId, String tool, Long ttlMs) {
+  synchronized Task bind(String owner, Backend backend, String backendId, String tool, @Nullable Long ttlMs) {
     Held counts = held.get(owner);
     if (counts == null || counts.reserved == 0) {
       throw new IllegalStateException("a task is bound only to a reservation of its principal");
@@ -185,7 +187,7 @@ final class Tasks {
   }
 
   /** The task {@code id} of {@code owner}; {@code null} when there is none, it is another's or it expired. */
-  synchronized Task find(String id, String owner) {
+  synchronized @Nullable Task find(String id, @Nullable String owner) {
     Entry entry = byId.get(id);
     if (entry == null || owner == null || !entry.task.owner().equals(owner)) {
       return null;
@@ -202,7 +204,7 @@ final class Tasks {
     Entry entry = byId.get(id);
     if (entry != null && TERMINAL.contains(status) && !entry.ended) {
       entry.ended = true;
-      Held counts = held.get(entry.task.owner());
+      Held counts = Objects.requireNonNull(held.get(entry.task.owner()), "a task's principal has its counts");
       counts.live--;
       counts.ended++;
       if (counts.ended > perPrincipal) {
@@ -267,7 +269,7 @@ final class Tasks {
   }
 
   /** Drops the oldest ended task of {@code owner} (any principal's when null); false when there is none. */
-  private boolean dropOldestEnded(String owner) {
+  private boolean dropOldestEnded(@Nullable String owner) {
     for (Iterator<Entry> it = byId.values().iterator(); it.hasNext(); ) {
       Entry entry = it.next();
       if (entry.ended && (owner == null || entry.task.owner().equals(owner))) {
@@ -287,7 +289,7 @@ final class Tasks {
   }
 
   private void uncount(Entry entry) {
-    Held counts = held.get(entry.task.owner());
+    Held counts = Objects.requireNonNull(held.get(entry.task.owner()), "a task's principal has its counts");
     if (entry.ended) {
       counts.ended--;
     } else {

@@ -3,6 +3,7 @@ package dev.sentinel.mcp.engine;
 import dev.sentinel.core.pinning.ToolDefinitions;
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -35,9 +36,9 @@ final class ToolListing {
     final JsonNode definition;
     final JsonNode inputSchema;
     final String digest;
-    volatile ToolSchema compiled;
-    private volatile String canonical;
-    private volatile String pinDigest;
+    volatile @Nullable ToolSchema compiled;
+    private volatile @Nullable String canonical;
+    private volatile @Nullable String pinDigest;
 
     Tool(String name, JsonNode definition) {
       this.name = name;
@@ -57,7 +58,7 @@ final class ToolListing {
     }
 
     /** The pin if it is known already, else {@code null}. */
-    String knownPinDigest() {
+    @Nullable String knownPinDigest() {
       return pinDigest;
     }
 
@@ -101,7 +102,7 @@ final class ToolListing {
   }
 
   /** The definitions listed in the current generation, or {@code null} when there are none. */
-  synchronized Snapshot current() {
+  synchronized @Nullable Snapshot current() {
     return snapshot.generation() == generation ? snapshot : null;
   }
 

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -55,7 +56,7 @@ final class ToolPins {
    * What is known of one tool's pin: the approved digest, and a held one with when it was read.
    * The approved definition listed while another is held goes to the store once, to settle it.
    */
-  private record Entry(String approved, String pending, boolean pendingHidden, long readAt) {}
+  private record Entry(@Nullable String approved, @Nullable String pending, boolean pendingHidden, long readAt) {}
 
   private final PinStore store;
   private final Clock clock;
@@ -174,7 +175,7 @@ final class ToolPins {
    * What the store holds for a backend, read in one query the first time one of its tools is
    * checked (after a start, most are known and approved); {@code null} if it cannot be read.
    */
-  private synchronized Map<String, Entry> preload(String backend) {
+  private synchronized @Nullable Map<String, Entry> preload(String backend) {
     Map<String, Entry> tools = known.get(backend);
     if (tools != null) {
       return tools;

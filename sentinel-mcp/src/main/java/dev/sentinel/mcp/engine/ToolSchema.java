@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonPointer;
 import tools.jackson.databind.JsonNode;
 
@@ -76,10 +77,10 @@ public final class ToolSchema {
           .schemaLoader(loader -> loader.allow(iri -> false).fetchRemoteResources(false)));
 
   private final String digest;
-  private final Schema schema;
-  private final String problem;
+  private final @Nullable Schema schema;
+  private final @Nullable String problem;
 
-  private ToolSchema(String digest, Schema schema, String problem) {
+  private ToolSchema(String digest, @Nullable Schema schema, @Nullable String problem) {
     this.digest = digest;
     this.schema = schema;
     this.problem = problem;
@@ -125,7 +126,7 @@ public final class ToolSchema {
   }
 
   /** Why the schema cannot be used, or {@code null} if it can. */
-  public String problem() {
+  public @Nullable String problem() {
     return problem;
   }
 
@@ -137,7 +138,7 @@ public final class ToolSchema {
    *     and keyword, such as {@code /amount: string found, number expected (type)}; or, for an
    *     unusable schema or a validation that could not decide, that reason
    */
-  public Verdict validate(JsonNode arguments) {
+  public Verdict validate(@Nullable JsonNode arguments) {
     if (problem != null) {
       return new Verdict(Verdict.Kind.UNUSABLE, problem);
     }
@@ -145,7 +146,7 @@ public final class ToolSchema {
         ? tools.jackson.databind.node.JsonNodeFactory.instance.objectNode() : arguments;
     List<Error> errors;
     try {
-      errors = schema.validate(value);
+      errors = Objects.requireNonNull(schema, "a schema without a problem is compiled").validate(value);
     } catch (BoundedText.Exhausted e) {
       return new Verdict(Verdict.Kind.UNDECIDED, "a pattern of the input schema backtracks too much on these arguments");
     } catch (RuntimeException | StackOverflowError e) {
@@ -176,7 +177,7 @@ public final class ToolSchema {
    * @param kind valid, invalid, or why it could not tell
    * @param reason {@code null} when valid; otherwise the findings or the problem
    */
-  public record Verdict(Kind kind, String reason) {
+  public record Verdict(Kind kind, @Nullable String reason) {
     /** Valid arguments. */
     public static final Verdict VALID = new Verdict(Kind.VALID, null);
 
@@ -209,7 +210,7 @@ public final class ToolSchema {
   // ---- bounds ------------------------------------------------------------------------------
 
   /** Why the schema is over a bound, or {@code null}. */
-  private static String bound(JsonNode schema) {
+  private static @Nullable String bound(JsonNode schema) {
     int[] nodes = new int[1];
     if (!withinSize(schema, 1, nodes)) {
       return nodes[0] > MAX_NODES
@@ -309,7 +310,7 @@ public final class ToolSchema {
     }
 
     /** The node a reference within the document names, or {@code null}. */
-    private JsonNode local(String ref) {
+    private @Nullable JsonNode local(String ref) {
       if (!ref.startsWith("#")) {
         return null;
       }

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -57,25 +58,25 @@ final class Upstream {
   final Set<RoundTrip> roundTrips = ConcurrentHashMap.newKeySet();
   private final McpGateway gateway;
   /** The client's {@code logging/setLevel} params last sent on this connection (an isolated one's). */
-  volatile JsonNode appliedLogLevel;
+  volatile @Nullable JsonNode appliedLogLevel;
   /** The tools this connection listed: what calls forwarded on it are validated against. */
   final ToolListing tools = new ToolListing();
 
   private BackendStatus.State state = BackendStatus.State.STARTING;
-  private Owner owner; // null: shared or unclaimed
-  private Connection connection;
-  private McpRevision revision;
+  private @Nullable Owner owner; // null: shared or unclaimed
+  private @Nullable Connection connection;
+  private @Nullable McpRevision revision;
   /** Whether the connection speaks MCP 2026-07-28: stateless requests, each carrying its {@code _meta}. */
   private volatile boolean modern;
   /** A modern connection's list changes to listen for ({@code toolsListChanged}, ...); {@code null} before. */
-  private ObjectNode listChanges;
+  private @Nullable ObjectNode listChanges;
   /** The resources clients subscribed to through this modern connection, in its stream of changes. */
   private final Set<String> subscribedUris = new java.util.LinkedHashSet<>();
   /** The gateway id of the modern connection's open {@code subscriptions/listen}, or -1. */
   private long listenId = -1;
   private int restarts;
   private int consecutiveFailures;
-  private String lastError;
+  private @Nullable String lastError;
   private long nextAttemptNanos;
   private long upSinceNanos;
   private long lastUsedNanos;
@@ -87,9 +88,9 @@ final class Upstream {
    * Who an upstream belongs to: a session ({@code sessionId} set) or a principal (only {@code
    * principalId} set). {@code principalId} is {@code null} for a session without a known owner.
    */
-  record Owner(String sessionId, String principalId) {}
+  record Owner(@Nullable String sessionId, @Nullable String principalId) {}
 
-  Upstream(Backend backend, long serial, Owner owner, McpGateway gateway) {
+  Upstream(Backend backend, long serial, @Nullable Owner owner, McpGateway gateway) {
     this.backend = backend;
     this.serial = serial;
     this.owner = owner;
@@ -154,7 +155,7 @@ final class Upstream {
     }
 
     @Override
-    public void closed(Throwable cause) {
+    public void closed(@Nullable Throwable cause) {
       lost(this, cause == null ? "the connection closed" : String.valueOf(cause.getMessage()));
     }
   }
@@ -221,11 +222,11 @@ final class Upstream {
     boolean settled;
     boolean initializeSent;
     /** The probe's result when it named 2026-07-28; {@code null} otherwise. */
-    JsonNode modern;
+    @Nullable JsonNode modern;
   }
 
   /** The probe's answer: a modern server is up at once; anything else falls back to {@code initialize}. */
-  private void discovered(Connection attempt, Probe state, JsonRpcMessage response, Throwable failure) {
+  private void discovered(Connection attempt, Probe state, JsonRpcMessage response, @Nullable Throwable failure) {
     if (failure != null && !(unwrap(failure) instanceof TimeoutException)) {
       synchronized (state) {
         if (state.settled) {
@@ -266,7 +267,7 @@ final class Upstream {
         state.settled = true;
       }
     }
-    if (modern && !initializeSent) {
+    if (result != null && modern && !initializeSent) { // modern: the probe's result named 2026-07-28
       up(attempt, McpRevision.V2026_07_28, result);
     } else if (!modern) {
       if (failure != null && initializeSent) {
@@ -328,7 +329,7 @@ final class Upstream {
     });
   }
 
-  private void initialized(Connection attempt, JsonRpcMessage response, Throwable failure) {
+  private void initialized(Connection attempt, JsonRpcMessage response, @Nullable Throwable failure) {
     if (failure != null) {
       Throwable cause = unwrap(failure);
       failed(attempt, cause instanceof TimeoutException
@@ -456,7 +457,7 @@ final class Upstream {
     relisten(current);
   }
 
-  private void failed(Connection attempt, String error) {
+  private void failed(@Nullable Connection attempt, String error) {
     boolean wasUp;
     List<Pending> orphans = new ArrayList<>();
     synchronized (this) {
@@ -656,7 +657,7 @@ final class Upstream {
    * protocol version, the gateway as the client, the capabilities of the client the request is
    * for ({@code capabilities}: what its questions may ask of) and the log level it wants.
    */
-  ObjectNode stamped(ObjectNode params, JsonNode capabilities, String logLevel) {
+  ObjectNode stamped(ObjectNode params, JsonNode capabilities, @Nullable String logLevel) {
     ObjectNode copy = params.deepCopy();
     ObjectNode meta = copy.get("_meta") instanceof ObjectNode ? (ObjectNode) copy.get("_meta") : copy.putObject("_meta");
     meta.put(StatelessMeta.PROTOCOL_VERSION, McpRevision.V2026_07_28.version());
@@ -746,7 +747,7 @@ final class Upstream {
     return true;
   }
 
-  synchronized Owner owner() {
+  synchronized @Nullable Owner owner() {
     return owner;
   }
 
@@ -766,7 +767,7 @@ final class Upstream {
     return everStarted;
   }
 
-  synchronized String lastError() {
+  synchronized @Nullable String lastError() {
     return lastError;
   }
 
@@ -774,7 +775,7 @@ final class Upstream {
     return restarts;
   }
 
-  synchronized McpRevision revision() {
+  synchronized @Nullable McpRevision revision() {
     return revision;
   }
 

@@ -21,4 +21,7 @@
  * {@code inputSchema} ({@link dev.sentinel.mcp.engine.ToolSchema}) before {@code Sentinel.call}
  * decides it; {@link dev.sentinel.core.config.Validation} says what an invalid call gets.
  */
+@NullMarked
 package dev.sentinel.mcp.engine;
+
+import org.jspecify.annotations.NullMarked;

@@ -4,13 +4,20 @@ import static dev.sentinel.mcp.engine.ScriptedClient.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.AuditEvent;
+import dev.sentinel.api.Authenticator;
+import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Outcome;
+import dev.sentinel.api.Principal;
+import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.audit.AuditDispatcher;
 import dev.sentinel.core.config.BackendOptions;
 import dev.sentinel.core.config.Isolation;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import dev.sentinel.core.policy.PolicyEngine;
 import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.core.testing.ManualClock;
+import dev.sentinel.core.testing.RecordingSink;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -875,6 +882,55 @@ class McpGatewayTest {
     Conditions.await("the call reached the backend", () -> alpha.received("tools/call").size() == 1);
     JsonRpcMessage duplicate = await(client.request(NODES.numberNode(5), "tools/list", null));
     assertThat(duplicate.error().path("code").asInt()).isEqualTo(-32600);
+  }
+
+  // ---- before start -----------------------------------------------------------------------
+
+  /** The fixture's pipeline, for a gateway the test builds itself (and closes). */
+  private static Sentinel pipeline() {
+    return Sentinel.builder()
+        .clock(new ManualClock())
+        .instance("test")
+        .authenticator(Authenticator.fixed(Principal.of("ann", "user")))
+        .policy(PolicyEngine.parse(GatewayFixture.POLICY, "policy.yaml"))
+        .audit(AuditDispatcher.builder().sink(new RecordingSink()).build())
+        .build();
+  }
+
+  /** A gateway over one shared backend, built and not started. */
+  private static McpGateway unstarted(Sentinel sentinel, ScriptedServer server) {
+    return McpGateway.builder().sentinel(sentinel)
+        .backend(server.name, server::connect, BackendOptions.of(Isolation.SHARED))
+        .build();
+  }
+
+  @Test
+  void backends_sharedBackendBeforeStartIsStartingThenDownOnceClosed() {
+    try (Sentinel sentinel = pipeline(); McpGateway gateway = unstarted(sentinel, new ScriptedServer("alpha"))) {
+      BackendStatus alpha = gateway.backends().get("alpha");
+      assertThat(alpha.state()).isEqualTo(BackendStatus.State.STARTING);
+      assertThat(alpha.protocolVersion()).isNull();
+      assertThat(alpha.connections()).isZero();
+
+      gateway.close();
+
+      assertThat(gateway.backends().get("alpha").state()).isEqualTo(BackendStatus.State.DOWN);
+    }
+  }
+
+  @Test
+  void call_toSharedBackendOfGatewayNotStartedIsAnsweredUnavailable() {
+    ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo");
+    try (Sentinel sentinel = pipeline(); McpGateway gateway = unstarted(sentinel, alpha)) {
+      ScriptedClient client = new ScriptedClient(gateway, Credentials.launch());
+      client.initialize();
+
+      JsonRpcMessage call = client.call("tools/call", toolCall("alpha__echo", null));
+
+      assertThat(call.error().path("code").asInt()).isEqualTo(-32603);
+      assertThat(call.error().path("message").asString()).isEqualTo("backend alpha is unavailable");
+      assertThat(alpha.received("tools/call")).isEmpty();
+    }
   }
 
   // ---- backend failures -------------------------------------------------------------------
