@@ -305,6 +305,9 @@ public final class PolicyTests {
     }
     if (node.has("method")) {
       method = in.string(pointer + "/method", subject, "an MCP method such as tools/call");
+      if (method != null && method.isBlank()) {
+        in.error(pointer + "/method", subject, "the method must not be blank");
+      }
     } else if (method == null) {
       in.error(pointer, subject, "missing the target: give tool, prompt or resource (or method)");
     }
