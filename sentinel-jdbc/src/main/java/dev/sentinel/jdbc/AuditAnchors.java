@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a chain must still hold, from outside the database: an expected head ({@link
@@ -85,7 +86,7 @@ public final class AuditAnchors {
   }
 
   /** The checkpoint with the highest seq, or {@code null} without checkpoints. */
-  Anchor newestCheckpoint() {
+  @Nullable Anchor newestCheckpoint() {
     Anchor newest = null;
     for (Anchor a : anchors) {
       if (a.kind() == Kind.CHECKPOINT) {
@@ -112,5 +113,5 @@ public final class AuditAnchors {
    *
    * @param label how messages name it, such as "the checkpoint at seq 1200 hash ... (taken ...)"
    */
-  record Anchor(long seq, String hash, Instant time, String label, Kind kind) {}
+  record Anchor(long seq, String hash, @Nullable Instant time, String label, Kind kind) {}
 }

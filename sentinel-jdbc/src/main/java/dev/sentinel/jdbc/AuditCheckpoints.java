@@ -157,7 +157,8 @@ public final class AuditCheckpoints {
       return Ed25519Keys.readPrivate(file, "audit checkpoint private key",
           "openssl genpkey -algorithm ed25519 -out " + file.getFileName());
     } catch (Ed25519Keys.KeyFileException e) {
-      throw new AuditCheckpointException(e.getMessage(), e);
+      throw new AuditCheckpointException(
+          Objects.requireNonNullElse(e.getMessage(), e.toString()), e);
     }
   }
 
@@ -171,7 +172,8 @@ public final class AuditCheckpoints {
       return Ed25519Keys.readPublic(file, "audit checkpoint public key",
           "openssl pkey -in checkpoint.key -pubout -out " + file.getFileName());
     } catch (Ed25519Keys.KeyFileException e) {
-      throw new AuditCheckpointException(e.getMessage(), e);
+      throw new AuditCheckpointException(
+          Objects.requireNonNullElse(e.getMessage(), e.toString()), e);
     }
   }
 }

@@ -9,6 +9,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The output formats of {@code sentinel audit query|export}.
@@ -213,7 +214,7 @@ public enum AuditFormat {
       super.finish();
     }
 
-    private static String cut(String value, int width) {
+    private static String cut(@Nullable String value, int width) {
       if (value == null) {
         return "-";
       }

@@ -6,6 +6,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The head of an audit chain: the sequence number and hash of its last record, and that record's
@@ -25,7 +26,7 @@ import java.util.regex.Pattern;
  * @param time the last record's time (the event's arrival, as stored, to the microsecond), or
  *     {@code null} when unknown or when no record is kept
  */
-public record AuditHead(long seq, String hash, Instant time) {
+public record AuditHead(long seq, String hash, @Nullable Instant time) {
   private static final Pattern HASH = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final Pattern TEXT =
       Pattern.compile("(\\d{1,19}):(sha256:[0-9a-f]{64})(?:@(\\S+))?");

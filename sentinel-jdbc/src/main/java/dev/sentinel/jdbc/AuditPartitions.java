@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,9 +69,19 @@ public final class AuditPartitions {
    * One partition of the audit table: rows with {@code from <= time < to}; {@link Long#MIN_VALUE}
    * for an open lower end (MINVALUE); both {@code null} for the default partition.
    */
-  record Partition(String name, Long from, Long to) {
+  record Partition(String name, @Nullable Long from, @Nullable Long to) {
     boolean isDefault() {
       return from == null;
+    }
+
+    /** The lower bound of a partition that is not the default. */
+    long lower() {
+      return Objects.requireNonNull(from, "the default partition has no bounds");
+    }
+
+    /** The upper bound of a partition that is not the default. */
+    long upper() {
+      return Objects.requireNonNull(to, "the default partition has no bounds");
     }
   }
 
@@ -136,7 +147,7 @@ public final class AuditPartitions {
 
   private static long micros(YearMonth month) {
     Instant start = month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-    return Micros.of(start);
+    return Micros.at(start);
   }
 
   /** The name of the partition of the month starting at {@code from}. */
@@ -170,7 +181,7 @@ public final class AuditPartitions {
     if (database.dialect() != Dialect.POSTGRESQL) {
       return 0;
     }
-    long now = Micros.of(clock.instant());
+    long now = Micros.at(clock.instant());
     List<long[]> missing = database.withHandle("read the audit table's partitions",
         h -> partitioned(h, database.dialect()) ? missing(h, now) : List.of());
     if (missing.isEmpty()) {
@@ -193,7 +204,7 @@ public final class AuditPartitions {
 
   /** Runs {@link #maintain} in a migration's transaction, which holds the migration lock. */
   static void maintainLocked(Handle h, Clock clock) {
-    for (long[] month : missing(h, Micros.of(clock.instant()))) {
+    for (long[] month : missing(h, Micros.at(clock.instant()))) {
       create(h, month[0], month[1]);
     }
   }
@@ -224,7 +235,7 @@ public final class AuditPartitions {
     for (long from : months.stream().distinct().sorted().toList()) {
       long to = nextMonthStart(from);
       boolean covered = partitions.stream().filter(p -> !p.isDefault())
-          .anyMatch(p -> p.from() < to && from < p.to());
+          .anyMatch(p -> p.lower() < to && from < p.upper());
       if (!covered) {
         out.add(new long[] {from, to});
       }

@@ -15,6 +15,7 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.jdbi.v3.core.statement.Query;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
@@ -47,12 +48,12 @@ public final class AuditQuery {
 
   private static final String ACTION = "query the audit trail";
 
-  private final Instant from;
-  private final Instant to;
-  private final String principal;
-  private final String tool;
-  private final Outcome outcome;
-  private final String rule;
+  private final @Nullable Instant from;
+  private final @Nullable Instant to;
+  private final @Nullable String principal;
+  private final @Nullable String tool;
+  private final @Nullable Outcome outcome;
+  private final @Nullable String rule;
   private final long limit;
   private final Order order;
   private final boolean includeIntents;
@@ -250,12 +251,12 @@ public final class AuditQuery {
 
   /** Sets the filters of an {@link AuditQuery}; each setter validates at once. Not thread-safe. */
   public static final class Builder {
-    private Instant from;
-    private Instant to;
-    private String principal;
-    private String tool;
-    private Outcome outcome;
-    private String rule;
+    private @Nullable Instant from;
+    private @Nullable Instant to;
+    private @Nullable String principal;
+    private @Nullable String tool;
+    private @Nullable Outcome outcome;
+    private @Nullable String rule;
     private long limit;
     private Order order = Order.OLDEST_FIRST;
     private boolean includeIntents;
@@ -263,37 +264,40 @@ public final class AuditQuery {
     private Builder() {}
 
     /** Only records that arrived at or after this instant; {@code null} for no lower bound. */
-    public Builder from(Instant from) {
+    public Builder from(@Nullable Instant from) {
       this.from = from;
       return this;
     }
 
     /** Only records that arrived before this instant; {@code null} for no upper bound. */
-    public Builder to(Instant to) {
+    public Builder to(@Nullable Instant to) {
       this.to = to;
       return this;
     }
 
     /** Only this principal's records; {@code null} for all. */
-    public Builder principal(String principal) {
+    public Builder principal(@Nullable String principal) {
       this.principal = principal;
       return this;
     }
 
     /** Only records for this tool, prompt or resource name; {@code null} for all. */
-    public Builder tool(String tool) {
+    public Builder tool(@Nullable String tool) {
       this.tool = tool;
       return this;
     }
 
-    /** Only records with this outcome ({@link Outcome#PENDING}: calls that never completed). */
-    public Builder outcome(Outcome outcome) {
+    /**
+     * Only records with this outcome ({@link Outcome#PENDING}: calls that never completed);
+     * {@code null} for all.
+     */
+    public Builder outcome(@Nullable Outcome outcome) {
       this.outcome = outcome;
       return this;
     }
 
     /** Only records this rule (or limit) decided; {@code null} for all. */
-    public Builder rule(String rule) {
+    public Builder rule(@Nullable String rule) {
       this.rule = rule;
       return this;
     }

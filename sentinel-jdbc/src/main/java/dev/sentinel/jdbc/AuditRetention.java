@@ -84,7 +84,7 @@ public final class AuditRetention {
             .orElseThrow(() -> new IllegalStateException("the audit chain row is missing"));
     long base = chain[0];
     long head = chain[1];
-    long beforeMicros = Micros.of(before);
+    long beforeMicros = Micros.at(before);
     Long firstKept =
         h.createQuery("SELECT min(seq) FROM sentinel_audit WHERE time >= :before")
             .bind("before", beforeMicros)
@@ -133,7 +133,7 @@ public final class AuditRetention {
   private static long dropPartitions(Handle h, long before, long cut) {
     long dropped = 0;
     for (AuditPartitions.Partition p : AuditPartitions.list(h)) {
-      if (p.isDefault() || p.to() > before) {
+      if (p.isDefault() || p.upper() > before) {
         continue;
       }
       long[] stats = h.createQuery("SELECT count(*), coalesce(max(seq), 0) FROM " + p.name())

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Proves a {@link JdbcAuditSink} trail intact, or names the first record that is not; and reads
@@ -171,7 +172,7 @@ public final class AuditVerifier {
     return now != null && now.baseSeq() >= seq;
   }
 
-  private static ChainState chain(Handle h) {
+  private static @Nullable ChainState chain(Handle h) {
     return h.createQuery(
             "SELECT base_seq, base_hash, head_seq, head_hash FROM sentinel_audit_chain"
                 + " WHERE name = :name")
@@ -186,7 +187,8 @@ public final class AuditVerifier {
    * One read transaction's view: the chain row, up to {@value #CHUNK} records after a seq, and
    * the first record beyond the head, if any.
    */
-  private record Chunk(ChainState chain, List<StoredRow> rows, Long beyondHead) {
+  private record Chunk(
+      @Nullable ChainState chain, List<StoredRow> rows, @Nullable Long beyondHead) {
     static Chunk read(Handle h, long after) {
       ChainState chain = AuditVerifier.chain(h);
       if (chain == null) {
@@ -211,12 +213,12 @@ public final class AuditVerifier {
   private static final class Walk {
     private final ChainState chain;
     private final List<AuditAnchors.Anchor> anchors;
-    private final AuditAnchors.Anchor newestCheckpoint;
+    private final AuditAnchors.@Nullable Anchor newestCheckpoint;
     private final long checkedBefore;
     private long checked;
     private long expected;
     private String running;
-    private StoredRow previous;
+    private @Nullable StoredRow previous;
     private int nextAnchor;
     private long anchorsChecked;
     private long anchorsBeforeBase;
@@ -230,8 +232,8 @@ public final class AuditVerifier {
       this.running = chain.baseHash();
     }
 
-    /** Checks the anchors at or before the base; a report if one fails. */
-    VerifyReport start() {
+    /** Checks the anchors at or before the base; a report if one fails, else null. */
+    @Nullable VerifyReport start() {
       while (nextAnchor < anchors.size() && anchors.get(nextAnchor).seq() <= chain.baseSeq()) {
         AuditAnchors.Anchor a = anchors.get(nextAnchor++);
         if (a.seq() == chain.baseSeq()) {
@@ -258,8 +260,8 @@ public final class AuditVerifier {
       return null;
     }
 
-    /** Checks the next record; a report if it is not intact. */
-    VerifyReport step(StoredRow row, long head) {
+    /** Checks the next record; a report if it is not intact, else null. */
+    @Nullable VerifyReport step(StoredRow row, long head) {
       checked++;
       long seq = row.seq();
       if (seq <= chain.baseSeq()) {
@@ -315,7 +317,7 @@ public final class AuditVerifier {
     }
 
     /** The checks after the last record: the head, records beyond it, anchors after it. */
-    VerifyReport finish(long head, String headHash, Long beyondHead) {
+    VerifyReport finish(long head, @Nullable String headHash, @Nullable Long beyondHead) {
       if (expected - 1 < head) {
         return missing(expected, head);
       }
@@ -350,7 +352,7 @@ public final class AuditVerifier {
   }
 
   /** The first filter column that disagrees with the event, or {@code null}. */
-  private static String mismatchedColumn(StoredRow row) {
+  private static @Nullable String mismatchedColumn(StoredRow row) {
     AuditEvent e;
     try {
       e = AuditRows.parse(row.seq(), row.event());
@@ -394,9 +396,9 @@ public final class AuditVerifier {
   private record ChainState(long baseSeq, String baseHash, long headSeq, String headHash) {}
 
   /** A row of {@code sentinel_audit} as stored, unparsed. */
-  private record StoredRow(long seq, String id, Long time, String principal, String session,
-      String method, String backend, String tool, String outcome, String rule, String instance,
-      String event, String prevHash, String hash) {
+  private record StoredRow(long seq, String id, @Nullable Long time, String principal,
+      String session, String method, String backend, String tool, String outcome, String rule,
+      String instance, String event, String prevHash, String hash) {
 
     static StoredRow of(ResultSet rs) throws SQLException {
       long time = rs.getLong(3);

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,7 @@ final class Checkpointer {
   private final Clock clock;
   private long lastSeq = -1; // none taken yet
   private long lastNanos;
-  private AuditHead latest; // the newest head committed, or null before the first batch
+  private @Nullable AuditHead latest; // the newest head committed, or null before the first batch
   private boolean failing;
 
   Checkpointer(PrivateKey key, Path file, Duration every, long records, Clock clock) {
@@ -47,26 +48,28 @@ final class Checkpointer {
 
   /** After a batch committed with the chain's head now at {@code seq}, {@code hash}. */
   void committed(long seq, String hash) {
-    latest = new AuditHead(seq, hash, null);
+    AuditHead head = new AuditHead(seq, hash, null);
+    latest = head;
     boolean due = lastSeq < 0
         || (records > 0 && seq - lastSeq >= records)
         || clock.nanoTime() - lastNanos >= everyNanos;
     if (due) {
-      take();
+      take(head);
     }
   }
 
   /** At close: a last checkpoint, if the head moved since the last one. */
   void closing() {
-    if (latest != null && latest.seq() != lastSeq) {
-      take();
+    AuditHead head = latest;
+    if (head != null && head.seq() != lastSeq) {
+      take(head);
     }
   }
 
-  private void take() {
+  private void take(AuditHead head) {
     try {
-      AuditCheckpoints.append(file, AuditCheckpoint.sign(latest, clock.instant(), key));
-      lastSeq = latest.seq();
+      AuditCheckpoints.append(file, AuditCheckpoint.sign(head, clock.instant(), key));
+      lastSeq = head.seq();
       lastNanos = clock.nanoTime();
       if (failing) {
         failing = false;

@@ -22,6 +22,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -86,7 +87,7 @@ public final class Database implements AutoCloseable {
 
   private final Dialect dialect;
   private final String url;
-  private final Path file;
+  private final @Nullable Path file; // null for PostgreSQL
   private final Duration busyTimeout;
   private final Jdbi jdbi;
   private final DataSource dataSource;
@@ -95,7 +96,8 @@ public final class Database implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Database(
-      Builder builder, Dialect dialect, Path file, DataSource dataSource, DataSource unpooled) {
+      Builder builder, Dialect dialect, @Nullable Path file, DataSource dataSource,
+      DataSource unpooled) {
     this.dialect = dialect;
     this.url = JdbcUrls.redact(builder.jdbcUrl);
     this.file = file;
@@ -106,7 +108,11 @@ public final class Database implements AutoCloseable {
     this.schemaVersion = Migrations.migrate(this, builder.clock);
   }
 
-  /** A database that was never opened, for messages about why it could not be. */
+  /**
+   * A database that was never opened, for messages about why it could not be. Suppressed: only
+   * {@link #failure} reads it, and never its connection fields, which stay null.
+   */
+  @SuppressWarnings("NullAway")
   private Database(Builder builder) {
     this.dialect = Dialect.of(builder.jdbcUrl);
     this.url = JdbcUrls.redact(builder.jdbcUrl);
@@ -128,7 +134,8 @@ public final class Database implements AutoCloseable {
    * @throws DatabaseException if the database cannot be reached, is not a database this build can
    *     use, or cannot be migrated
    */
-  public static Database open(String jdbcUrl, String user, String password) {
+  public static Database open(
+      String jdbcUrl, @Nullable String user, @Nullable String password) {
     return builder(jdbcUrl).credentials(user, password).open();
   }
 
@@ -260,7 +267,7 @@ public final class Database implements AutoCloseable {
 
   /** How messages name this database: the SQLite file, or the URL without passwords. */
   String describe() {
-    return dialect == Dialect.SQLITE
+    return dialect == Dialect.SQLITE && file != null // a SQLite database has a file
         ? "SQLite database " + file.toAbsolutePath()
         : "PostgreSQL database " + url;
   }
@@ -482,8 +489,8 @@ public final class Database implements AutoCloseable {
    */
   public static final class Builder {
     private final String jdbcUrl;
-    private String user;
-    private String password;
+    private @Nullable String user;
+    private @Nullable String password;
     private Duration busyTimeout = DEFAULT_BUSY_TIMEOUT;
     private Clock clock = Clock.system();
     private int maxPageCount;
@@ -494,7 +501,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** The user and password, each {@code null} to use the URL's (or none). */
-    public Builder credentials(String user, String password) {
+    public Builder credentials(@Nullable String user, @Nullable String password) {
       this.user = user;
       this.password = password;
       return this;

@@ -1,5 +1,7 @@
 package dev.sentinel.jdbc;
 
+import org.jspecify.annotations.Nullable;
+
 /** The database products Sentinel stores its state in. */
 public enum Dialect {
   /** SQLite, through {@code jdbc:sqlite:<path>}: one file, one machine. */
@@ -19,7 +21,7 @@ public enum Dialect {
   }
 
   /** The dialect a JDBC URL names, or {@code null} if it names neither. */
-  static Dialect of(String jdbcUrl) {
+  static @Nullable Dialect of(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:sqlite:")) {
       return SQLITE;
     }

@@ -15,6 +15,7 @@ import java.util.Objects;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Audit events in the {@code sentinel_audit} table of a SQLite or PostgreSQL {@link Database}, as
@@ -76,8 +77,8 @@ public final class JdbcAuditSink implements AuditSink {
   private final Clock clock;
   private final boolean synchronousFull;
   private final String lockHead;
-  private final Checkpointer checkpointer; // null without checkpoints; guarded by this
-  private Handle handle; // guarded by this
+  private final @Nullable Checkpointer checkpointer; // null without checkpoints; guarded by this
+  private @Nullable Handle handle; // guarded by this
   private boolean closed; // guarded by this
 
   private JdbcAuditSink(Builder builder) {
@@ -89,8 +90,10 @@ public final class JdbcAuditSink implements AuditSink {
             + (database.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "");
     this.checkpointer = builder.checkpointKey == null
         ? null
-        : new Checkpointer(builder.checkpointKey, builder.checkpointFile, builder.checkpointEvery,
-            builder.checkpointRecords, builder.clock);
+        // Builder.checkpoints sets the key, the file and the period together.
+        : new Checkpointer(builder.checkpointKey, Objects.requireNonNull(builder.checkpointFile),
+            Objects.requireNonNull(builder.checkpointEvery), builder.checkpointRecords,
+            builder.clock);
   }
 
   /** A sink on the database, with the system clock and SQLite's {@code synchronous=NORMAL}. */
@@ -170,7 +173,7 @@ public final class JdbcAuditSink implements AuditSink {
         AuditEvent e = row.event();
         insert.setLong(1, seq);
         insert.setString(2, e.id());
-        insert.setLong(3, Micros.of(e.time()));
+        insert.setLong(3, Micros.at(e.time()));
         insert.setString(4, e.principal());
         insert.setString(5, e.session());
         insert.setString(6, e.method());
@@ -261,9 +264,9 @@ public final class JdbcAuditSink implements AuditSink {
     private final Database database;
     private Clock clock = Clock.system();
     private boolean synchronousFull;
-    private PrivateKey checkpointKey; // null without checkpoints
-    private Path checkpointFile;
-    private Duration checkpointEvery;
+    private @Nullable PrivateKey checkpointKey; // null without checkpoints
+    private @Nullable Path checkpointFile;
+    private @Nullable Duration checkpointEvery;
     private long checkpointRecords;
 
     private Builder(Database database) {

@@ -58,6 +58,9 @@ public final class JdbcBundleStore implements BundleStore {
       + " previous_digest, abort_on_error_rate, baseline, started_at, started_by, ended_at,"
       + " ended_by, reason";
   private static final JsonMapper JSON = JsonMapper.builder().build();
+  // Suppressed: sentinel-core's Rollout documents a null abort rate (none) but does not say
+  // @Nullable.
+  @SuppressWarnings("NullAway")
   private static final RowMapper<Rollout> ROLLOUT = (rs, ctx) -> {
     double rate = rs.getDouble("abort_on_error_rate");
     Double threshold = rs.wasNull() ? null : rate;

@@ -18,6 +18,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToLongFunction;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -233,13 +234,13 @@ public final class JdbcKeyStore implements KeyStore {
         rs.getString("principal"),
         roles(id, rs.getString("roles")),
         rs.getString("name"),
-        instant(rs, "created"),
+        Micros.toInstant(rs.getLong("created")), // NOT NULL
         instant(rs, "expires"),
         instant(rs, "revoked"),
         instant(rs, "last_used"));
   }
 
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
+  private static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {
     long micros = rs.getLong(column);
     return rs.wasNull() ? null : Micros.toInstant(micros);
   }

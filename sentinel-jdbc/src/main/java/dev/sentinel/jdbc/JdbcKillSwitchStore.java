@@ -114,7 +114,7 @@ public final class JdbcKillSwitchStore implements KillSwitchStore {
   }
 
   private void write(Handle h, KillSwitch.State state) {
-    long now = Micros.of(clock.instant());
+    long now = Micros.at(clock.instant());
     h.execute("DELETE FROM sentinel_kill_switch");
     PreparedBatch batch = h.prepareBatch(
         "INSERT INTO sentinel_kill_switch (scope, target, active, reason, updated_at)"

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The states of multi round-trip requests shared by every gateway on the database (schema 9):
@@ -27,7 +28,7 @@ public final class JdbcRequestStateLedger implements RequestStateLedger {
   private final Database database;
   private final Clock clock;
   private final AtomicLong redemptions = new AtomicLong();
-  private volatile byte[] key;
+  private volatile byte @Nullable [] key;
 
   private JdbcRequestStateLedger(Database database, Clock clock) {
     this.database = database;
@@ -69,7 +70,7 @@ public final class JdbcRequestStateLedger implements RequestStateLedger {
   @Override
   public boolean redeem(String nonce, Instant expires) {
     Objects.requireNonNull(nonce, "nonce");
-    long now = Micros.of(clock.instant());
+    long now = Micros.at(clock.instant());
     boolean first = database.withHandle("redeem a request state", h -> {
       if (redemptions.incrementAndGet() % PURGE_EVERY == 0) {
         h.createUpdate("DELETE FROM sentinel_request_state WHERE expires_at < :now").bind("now", now).execute();

@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -60,7 +61,7 @@ public final class JdbcStores implements Stores {
   private final JdbcPinStore pins;
   private final JdbcRequestStateLedger requestStates;
   private final JdbcBreakGlassStore breakGlass;
-  private PostgresRateLimiter rateLimiter; // guarded by this; created on first use
+  private @Nullable PostgresRateLimiter rateLimiter; // guarded by this; created on first use
 
   private JdbcStores(Database database, Clock clock) {
     this.database = database;

@@ -2,6 +2,7 @@ package dev.sentinel.jdbc;
 
 import java.nio.file.Path;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /** JDBC URL helpers: redaction for messages, and the file behind a SQLite URL. */
 final class JdbcUrls {
@@ -26,7 +27,7 @@ final class JdbcUrls {
    * {@code jdbc:sqlite:/path}, {@code jdbc:sqlite:relative/path} and {@code
    * jdbc:sqlite:file:/path?params}.
    */
-  static Path sqliteFile(String jdbcUrl) {
+  static @Nullable Path sqliteFile(String jdbcUrl) {
     String rest = jdbcUrl.substring("jdbc:sqlite:".length());
     if (rest.startsWith("file:")) {
       rest = rest.substring("file:".length());

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +21,8 @@ public final class KillSwitchSync implements AutoCloseable {
 
   private final JdbcKillSwitchStore store;
   private final KillSwitch killSwitch;
-  private KillSwitch.State last; // guarded by this
-  private ScheduledFuture<?> task; // guarded by this
+  private KillSwitch.@Nullable State last; // guarded by this
+  private @Nullable ScheduledFuture<?> task; // guarded by this
 
   /** A sync of the switch from the store; nothing is read until the first poll. */
   public KillSwitchSync(JdbcKillSwitchStore store, KillSwitch killSwitch) {

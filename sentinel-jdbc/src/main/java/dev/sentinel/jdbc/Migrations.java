@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Brings a database's schema up to date: the versions applied are rows of {@code sentinel_schema};
@@ -48,7 +49,7 @@ final class Migrations {
    * One schema version and the SQL that creates it from the one before, and on PostgreSQL a step
    * after the SQL for what depends on the data (or {@code null}), in the same transaction.
    */
-  record Migration(int version, String name, PostgresStep postgresStep) {
+  record Migration(int version, String name, @Nullable PostgresStep postgresStep) {
     Migration(int version, String name) {
       this(version, name, null);
     }

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -24,7 +25,7 @@ final class PgListener implements Runnable {
   private final String channel;
   private final Runnable onNotify;
   private volatile boolean closed;
-  private volatile Thread thread;
+  private volatile @Nullable Thread thread;
 
   private PgListener(Database database, String channel, Runnable onNotify) {
     this.database = database;

@@ -9,6 +9,7 @@ import java.sql.Statement;
 import java.util.Locale;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.sqlite.SQLiteDataSource;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
@@ -112,7 +113,7 @@ final class SqliteConnections implements DataSource {
         + " by itself";
   }
 
-  private static String modeOrNull(Statement s) {
+  private static @Nullable String modeOrNull(Statement s) {
     try {
       return text(s, "PRAGMA journal_mode");
     } catch (SQLException e) {

@@ -11,4 +11,7 @@
  * {@link dev.sentinel.jdbc.AuditAnchors} check it against. Failures are {@link
  * dev.sentinel.jdbc.DatabaseException}s whose messages name the database without its password.
  */
+@NullMarked
 package dev.sentinel.jdbc;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,8 +1,10 @@
 package dev.sentinel.mcpsdk;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * The arguments the pipeline decides on, as Jackson's tree, made from the map the SDK parsed and
@@ -14,8 +16,14 @@ final class Arguments {
 
   private Arguments() {}
 
-  /** The tree of a request's arguments; {@code null} (no arguments) stays {@code null}. */
-  static JsonNode tree(Map<String, Object> arguments) {
-    return arguments == null ? null : MAPPER.valueToTree(arguments);
+  /**
+   * No arguments: the missing node, which a {@link dev.sentinel.api.Request} takes as none (an
+   * empty object), as it takes {@code null}.
+   */
+  static final JsonNode NONE = MissingNode.getInstance();
+
+  /** The tree of a request's arguments; {@code null} (no arguments) is {@link #NONE}. */
+  static JsonNode tree(@Nullable Map<String, Object> arguments) {
+    return arguments == null ? NONE : MAPPER.valueToTree(arguments);
   }
 }

@@ -3,6 +3,7 @@ package dev.sentinel.mcpsdk;
 import dev.sentinel.api.Credentials;
 import dev.sentinel.api.Principal;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who is calling, as the application determined it from a request's transport context: either a
@@ -12,7 +13,7 @@ import java.util.Objects;
  * @param principal the principal the application vouches for, or {@code null}
  * @param credentials what the caller presented, or {@code null}; exactly one of the two is set
  */
-public record Caller(Principal principal, Credentials credentials) {
+public record Caller(@Nullable Principal principal, @Nullable Credentials credentials) {
 
   /** Validates that exactly one of the two is set. */
   public Caller {

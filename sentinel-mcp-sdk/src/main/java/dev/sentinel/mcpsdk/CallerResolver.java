@@ -1,6 +1,7 @@
 package dev.sentinel.mcpsdk;
 
 import io.modelcontextprotocol.common.McpTransportContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Says who is calling from what the transport saw: the {@link McpTransportContext} that the
@@ -21,5 +22,5 @@ public interface CallerResolver {
    * @param context the request's transport context; {@link McpTransportContext#EMPTY} when the
    *     transport records nothing (stdio)
    */
-  Caller resolve(McpTransportContext context);
+  @Nullable Caller resolve(McpTransportContext context);
 }

@@ -7,6 +7,7 @@ import dev.sentinel.core.Sentinel;
 import dev.sentinel.core.Invoker;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** What the synchronous and asynchronous client wrappers share: the requests, lists and calls. */
 final class ClientGovernor {
@@ -29,15 +30,18 @@ final class ClientGovernor {
   }
 
   Request read(McpSchema.ReadResourceRequest request) {
-    return new Request(Request.RESOURCES_READ, server, request.uri(), null);
+    return new Request(Request.RESOURCES_READ, server, request.uri(), Arguments.NONE);
   }
 
   Request prompt(McpSchema.GetPromptRequest request) {
     return new Request(Request.PROMPTS_GET, server, request.name(), Arguments.tree(request.arguments()));
   }
 
-  /** Runs the pipeline and, if it allows, the request: its answer, or an exception. */
-  <T> T call(Request request, Invoker<T> send) {
+  /**
+   * Runs the pipeline and, if it allows, the request: its answer ({@code null} if the request
+   * gave none), or an exception.
+   */
+  <T> @Nullable T call(Request request, Invoker<T> send) {
     return McpErrors.valueOrThrow(sentinel.call(Call.as(principal, request), send));
   }
 
@@ -49,13 +53,13 @@ final class ClientGovernor {
 
   McpSchema.ListResourcesResult visible(McpSchema.ListResourcesResult page) {
     return new McpSchema.ListResourcesResult(page.resources().stream()
-        .filter(resource -> visible(new Request(Request.RESOURCES_READ, server, resource.uri(), null)))
+        .filter(resource -> visible(new Request(Request.RESOURCES_READ, server, resource.uri(), Arguments.NONE)))
         .toList(), page.nextCursor(), page.meta());
   }
 
   McpSchema.ListPromptsResult visible(McpSchema.ListPromptsResult page) {
     return new McpSchema.ListPromptsResult(page.prompts().stream()
-        .filter(prompt -> visible(new Request(Request.PROMPTS_GET, server, prompt.name(), null)))
+        .filter(prompt -> visible(new Request(Request.PROMPTS_GET, server, prompt.name(), Arguments.NONE)))
         .toList(), page.nextCursor(), page.meta());
   }
 

@@ -80,6 +80,12 @@ public final class GovernedMcpAsyncClient {
     return governed(governor.prompt(request), () -> client.getPrompt(request));
   }
 
+  /**
+   * The request in the pipeline, off the caller's thread. A client's Mono that completes empty
+   * blocks to null: the pipeline passes it through as the value (NullAway reads the invoker's
+   * result as non-null), and {@code fromCallable} completes empty again.
+   */
+  @SuppressWarnings("NullAway")
   private <T> Mono<T> governed(Request request, Supplier<Mono<T>> send) {
     return Mono.fromCallable(() -> governor.call(request, governed -> send.get().block()))
         .subscribeOn(Schedulers.boundedElastic());

@@ -1,6 +1,8 @@
 package dev.sentinel.mcpsdk;
 
 import dev.sentinel.api.Principal;
+import dev.sentinel.api.Request;
+import dev.sentinel.core.Invoker;
 import dev.sentinel.core.Sentinel;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -74,7 +76,7 @@ public final class GovernedMcpSyncClient {
 
   /** Calls a tool if the pipeline allows. */
   public McpSchema.CallToolResult callTool(McpSchema.CallToolRequest request) {
-    return governor.call(governor.tool(request), governed -> client.callTool(request));
+    return answer(governor.tool(request), governed -> client.callTool(request));
   }
 
   /** The first page of resources, less those the principal may not read. */
@@ -89,7 +91,7 @@ public final class GovernedMcpSyncClient {
 
   /** Reads a resource if the pipeline allows. */
   public McpSchema.ReadResourceResult readResource(McpSchema.ReadResourceRequest request) {
-    return governor.call(governor.read(request), governed -> client.readResource(request));
+    return answer(governor.read(request), governed -> client.readResource(request));
   }
 
   /** The first page of prompts, less those the principal may not get. */
@@ -104,6 +106,16 @@ public final class GovernedMcpSyncClient {
 
   /** Gets a prompt if the pipeline allows. */
   public McpSchema.GetPromptResult getPrompt(McpSchema.GetPromptRequest request) {
-    return governor.call(governor.prompt(request), governed -> client.getPrompt(request));
+    return answer(governor.prompt(request), governed -> client.getPrompt(request));
+  }
+
+  /**
+   * The SDK client's answer to a request the pipeline allowed. NullAway takes the unannotated
+   * client's answers as non-null but loses that through {@link dev.sentinel.core.CallResult}'s
+   * value, which is null only for the outcomes that throw here.
+   */
+  @SuppressWarnings("NullAway")
+  private <T> T answer(Request request, Invoker<T> send) {
+    return governor.call(request, send);
   }
 }

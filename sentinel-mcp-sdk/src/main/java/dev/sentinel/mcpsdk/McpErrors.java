@@ -6,6 +6,7 @@ import dev.sentinel.core.InvocationFailedException;
 import io.modelcontextprotocol.spec.McpError;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** Refusals as the SDK's errors, in the shape Sentinel's gateways send them. */
 final class McpErrors {
@@ -25,9 +26,10 @@ final class McpErrors {
 
   /**
    * The invoker's value; or the refusal as an MCP error; or what the invoker threw, unchanged (a
-   * checked exception, from waiting on an asynchronous handler, wrapped).
+   * checked exception, from waiting on an asynchronous handler, wrapped). The value is {@code null}
+   * if the invoker returned none.
    */
-  static <T> T valueOrThrow(CallResult<T> result) {
+  static <T> @Nullable T valueOrThrow(CallResult<T> result) {
     if (result.ok()) {
       return result.value();
     }

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -281,10 +282,11 @@ public final class McpGovernance {
   // ---- the pipeline -----------------------------------------------------------------------
 
   private Request read(String uri) {
-    return new Request(Request.RESOURCES_READ, server, Objects.requireNonNull(uri, "uri"), null);
+    return new Request(Request.RESOURCES_READ, server, Objects.requireNonNull(uri, "uri"),
+        Arguments.NONE);
   }
 
-  private Request prompt(String name, Map<String, Object> arguments) {
+  private Request prompt(String name, @Nullable Map<String, Object> arguments) {
     return new Request(Request.PROMPTS_GET, server, name, Arguments.tree(arguments));
   }
 
@@ -294,19 +296,21 @@ public final class McpGovernance {
   }
 
   /** The caller's principal for a list: asserted, or authenticated by the pipeline; else null. */
-  private Principal principal(Caller caller) {
+  private @Nullable Principal principal(@Nullable Caller caller) {
     if (caller == null) {
       return null;
     }
     if (caller.principal() != null) {
       return caller.principal();
     }
-    var result = sentinel.authenticate(caller.credentials());
+    // a caller is exactly one of the two (its constructor checks)
+    var result = sentinel.authenticate(
+        Objects.requireNonNull(caller.credentials(), "a caller without a principal has credentials"));
     return result.authenticated() ? result.principal() : null;
   }
 
-  /** The application's answer, failing closed: a resolver that throws names no caller. */
-  private Caller resolve(McpTransportContext context) {
+  /** The application's answer, failing closed: a resolver that throws names no caller (null). */
+  private @Nullable Caller resolve(McpTransportContext context) {
     try {
       return callers.resolve(context == null ? McpTransportContext.EMPTY : context);
     } catch (RuntimeException e) {
@@ -347,12 +351,12 @@ public final class McpGovernance {
     return new Session(exchange.sessionId(), client(exchange.getClientInfo()));
   }
 
-  private static String client(McpSchema.Implementation info) {
+  private static @Nullable String client(McpSchema.@Nullable Implementation info) {
     return info == null ? null : info.name() + "/" + info.version();
   }
 
   /** The MCP session and the client's announced name, for the audit trail. */
-  private record Session(String id, String client) {
+  private record Session(@Nullable String id, @Nullable String client) {
     /** A stateless server's requests have no session. */
     static final Session NONE = new Session(null, null);
   }

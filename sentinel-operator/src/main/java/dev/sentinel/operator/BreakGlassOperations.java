@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +90,8 @@ public final class BreakGlassOperations {
    *     section; {@code INVALID} without a principal, an operator or a reason, or for a TTL
    *     over the policy's {@code max_ttl}; {@code CONFLICT} when the principal has an open window
    */
-  public BreakGlassWindow open(String principal, String reason, String ttl, String by) {
+  public BreakGlassWindow open(String principal, String reason, @Nullable String ttl,
+      String by) {
     BreakGlassSettings bounds = bounds();
     return create(name("principal", principal), name("operator", by), reason(reason),
         duration(ttl, bounds));
@@ -107,7 +109,7 @@ public final class BreakGlassOperations {
    *     out, and when the principal has an open window
    */
   public BreakGlassWindow openWithCode(String principal, String code, String reason,
-      String ttl) {
+      @Nullable String ttl) {
     BreakGlassSettings bounds = bounds();
     String who = name("principal", principal);
     String why = reason(reason);
@@ -141,6 +143,7 @@ public final class BreakGlassOperations {
     }
     if (verdict.lockedUntil != null || verdict.lockedOutNow != null) {
       Instant until = verdict.lockedUntil != null ? verdict.lockedUntil : verdict.lockedOutNow;
+      Objects.requireNonNull(until, "one of the two is set");
       throw OperatorException.conflict("too many wrong codes: codes for " + who
           + " are refused until " + Times.format(until));
     }
@@ -199,8 +202,7 @@ public final class BreakGlassOperations {
             + w.id() + ", until " + Times.format(w.expires()) + "); close it first");
       }
     }
-    BreakGlassWindow window = new BreakGlassWindow(newId(), principal, by, reason, now,
-        now.plus(ttl), null, null);
+    BreakGlassWindow window = opened(newId(), principal, by, reason, now, now.plus(ttl));
     store.create(window);
     LOG.warn("break-glass window {} opened for {} by {} until {}: {}", window.id(), principal,
         by, window.expires(), reason);
@@ -216,7 +218,7 @@ public final class BreakGlassOperations {
             + " rules that apply inside a window and its max_ttl) and reload"));
   }
 
-  private static Duration duration(String ttl, BreakGlassSettings bounds) {
+  private static Duration duration(@Nullable String ttl, BreakGlassSettings bounds) {
     if (ttl == null || ttl.isBlank()) {
       return bounds.maxTtl();
     }
@@ -253,6 +255,16 @@ public final class BreakGlassOperations {
     return text;
   }
 
+  /**
+   * A window not closed yet. Suppressed: sentinel-core's {@link BreakGlassWindow} documents
+   * {@code closedBy} and {@code closed} as null until then but does not say {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private static BreakGlassWindow opened(String id, String principal, String by, String reason,
+      Instant opened, Instant expires) {
+    return new BreakGlassWindow(id, principal, by, reason, opened, expires, null, null);
+  }
+
   private String newId() {
     char[] id = new char[12];
     for (int i = 0; i < id.length; i++) {
@@ -264,8 +276,8 @@ public final class BreakGlassOperations {
   /** What one verification found; written inside the store's atomic update. */
   private static final class Verdict {
     boolean accepted;
-    Instant lockedUntil;
-    Instant lockedOutNow;
+    @Nullable Instant lockedUntil;
+    @Nullable Instant lockedOutNow;
   }
 
   /** Durations as operators write them. */

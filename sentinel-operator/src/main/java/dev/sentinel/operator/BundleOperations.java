@@ -68,7 +68,8 @@ public final class BundleOperations {
     try {
       return operation.get();
     } catch (BundleException e) {
-      throw new OperatorException(OperatorException.Kind.INVALID, e.getMessage());
+      throw new OperatorException(OperatorException.Kind.INVALID,
+          Objects.requireNonNullElse(e.getMessage(), e.toString()));
     } catch (OperatorException e) {
       throw e;
     } catch (UnsupportedOperationException e) {

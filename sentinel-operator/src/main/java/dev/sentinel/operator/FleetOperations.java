@@ -95,13 +95,14 @@ public final class FleetOperations {
     Instant staleBefore = clock.instant().minus(staleAfter);
     List<Member> members = new ArrayList<>();
     for (Heartbeat beat : beats) {
+      // Every channel of these heartbeats was read above, and a started rollout's bundle.
       Optional<PublishedBundle> desired = beat.channel() == null ? Optional.empty()
-          : heads.get(beat.channel());
+          : Objects.requireNonNull(heads.get(beat.channel()), "head read");
       Optional<Rollout> rollout = beat.channel() == null ? Optional.empty()
-          : rollouts.get(beat.channel());
+          : Objects.requireNonNull(rollouts.get(beat.channel()), "rollout read");
       if (rollout.isPresent() && rollout.get().canaries().contains(beat.instance())) {
         // A canary's desired bundle is its rollout's.
-        desired = canaryBundles.get(beat.channel());
+        desired = Objects.requireNonNull(canaryBundles.get(beat.channel()), "canary bundle read");
       }
       State state;
       if (beat.seenAt().isBefore(staleBefore)) {

@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The API keys' lifecycle as operators run it: create, list, revoke, rotate. A key's secret is in
@@ -49,8 +50,8 @@ public final class KeyOperations {
    * @param expiresField the option or field {@code expires} came in, for messages
    * @throws OperatorException ({@code INVALID}) naming the field
    */
-  public IssuedKey create(String principal, Collection<String> roles, String name,
-      String expires, String expiresField) {
+  public IssuedKey create(String principal, Collection<String> roles, @Nullable String name,
+      @Nullable String expires, String expiresField) {
     if (principal == null || principal.isBlank()) {
       throw OperatorException.invalid("the principal must not be blank");
     }
@@ -63,9 +64,9 @@ public final class KeyOperations {
     }
     Instant expiry = expiry(expires, expiresField);
     try {
-      return keys.issue(principal.strip(), granted, name, expiry);
+      return issue(principal.strip(), granted, name, expiry);
     } catch (IllegalArgumentException e) {
-      throw OperatorException.invalid(e.getMessage());
+      throw OperatorException.invalid(Objects.requireNonNullElse(e.getMessage(), e.toString()));
     }
   }
 
@@ -118,7 +119,7 @@ public final class KeyOperations {
    * @throws OperatorException {@code NOT_FOUND} without such a key; {@code CONFLICT} if it was
    *     revoked (rotation must not revive it) or, without {@code expires}, it has expired
    */
-  public IssuedKey rotate(String id, String expires, String expiresField) {
+  public IssuedKey rotate(String id, @Nullable String expires, String expiresField) {
     StoredKey old = find(id);
     if (old.revoked() != null) {
       throw OperatorException.conflict("API key " + id + " was revoked at "
@@ -133,16 +134,35 @@ public final class KeyOperations {
       expiry = old.expires();
     }
     try {
-      return keys.rotate(id, expiry);
+      return rotate(id, expiry);
     } catch (IllegalArgumentException | IllegalStateException e) {
       // Another operator revoked or removed it between find and rotate.
-      throw OperatorException.conflict(e.getMessage());
+      throw OperatorException.conflict(Objects.requireNonNullElse(e.getMessage(), e.toString()));
     }
   }
 
   /** A key's status at {@code now}: {@code active}, {@code expired} or {@code revoked}. */
   public static String status(StoredKey key, Instant now) {
     return key.revoked() != null ? "revoked" : key.activeAt(now) ? "active" : "expired";
+  }
+
+  /**
+   * Suppressed: sentinel-core's {@link ApiKeys#issue} takes a null name and a null expiry (never)
+   * but does not say {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private IssuedKey issue(String principal, Set<String> roles, @Nullable String name,
+      @Nullable Instant expiry) {
+    return keys.issue(principal, roles, name, expiry);
+  }
+
+  /**
+   * Suppressed: sentinel-core's {@link ApiKeys#rotate} takes a null expiry (never) but does not
+   * say {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private IssuedKey rotate(String id, @Nullable Instant expiry) {
+    return keys.rotate(id, expiry);
   }
 
   private StoredKey find(String id) {
@@ -153,7 +173,7 @@ public final class KeyOperations {
         "no API key with id '" + id + "'"));
   }
 
-  private Instant expiry(String text, String field) {
+  private @Nullable Instant expiry(@Nullable String text, String field) {
     if (text == null || text.isBlank()) {
       return null;
     }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The kill switch as operators flip it: switch off everything, a backend, the tools matching a
@@ -148,7 +149,7 @@ public final class KillSwitchOperations {
 
   /** The state with the target switched off for {@code reason}, or back on when it is null. */
   private static KillSwitch.State with(KillSwitch.State s, Scope scope, String target,
-      String reason) {
+      @Nullable String reason) {
     switch (scope) {
       case ALL:
         return new KillSwitch.State(reason, s.backends(), s.tools(), s.principals());
@@ -164,7 +165,8 @@ public final class KillSwitchOperations {
     }
   }
 
-  private static Map<String, String> put(Map<String, String> map, String key, String reason) {
+  private static Map<String, String> put(
+      Map<String, String> map, String key, @Nullable String reason) {
     Map<String, String> copy = new TreeMap<>(map);
     if (reason == null) {
       copy.remove(key);

@@ -16,6 +16,7 @@ import dev.sentinel.core.policy.BreakGlassSettings;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The operator service: every operation operators run on a gateway, in one place, for the CLI,
@@ -36,16 +37,16 @@ import java.util.function.Supplier;
  * <p>Thread-safe.
  */
 public final class Operations {
-  private final KeyOperations keys;
-  private final KillSwitchOperations killSwitch;
-  private final AuditOperations audit;
-  private final PinOperations pins;
-  private final Reloading reloading;
-  private final ApprovalOperations approvals;
-  private final BreakGlassOperations breakGlass;
-  private final BundleOperations bundles;
-  private final FleetOperations fleet;
-  private final RolloutOperations rollouts;
+  private final @Nullable KeyOperations keys;
+  private final @Nullable KillSwitchOperations killSwitch;
+  private final @Nullable AuditOperations audit;
+  private final @Nullable PinOperations pins;
+  private final @Nullable Reloading reloading;
+  private final @Nullable ApprovalOperations approvals;
+  private final @Nullable BreakGlassOperations breakGlass;
+  private final @Nullable BundleOperations bundles;
+  private final @Nullable FleetOperations fleet;
+  private final @Nullable RolloutOperations rollouts;
   private final Clock clock;
 
   private Operations(Builder b) {
@@ -263,14 +264,14 @@ public final class Operations {
 
   /** Assembles {@link Operations}. Not thread-safe. */
   public static final class Builder {
-    private KeyStore keyStore;
-    private KillSwitchControl killSwitch;
-    private AuditTrail trail;
-    private PinStore pinStore;
-    private Reloading reloading;
-    private ApprovalStore approvals;
-    private BreakGlassStore breakGlassStore;
-    private BundleStore bundleStore;
+    private @Nullable KeyStore keyStore;
+    private @Nullable KillSwitchControl killSwitch;
+    private @Nullable AuditTrail trail;
+    private @Nullable PinStore pinStore;
+    private @Nullable Reloading reloading;
+    private @Nullable ApprovalStore approvals;
+    private @Nullable BreakGlassStore breakGlassStore;
+    private @Nullable BundleStore bundleStore;
     private Supplier<Optional<BreakGlassSettings>> breakGlassSettings = Optional::empty;
     private Runnable breakGlassChanged = () -> { };
     private Notifier notifier = Notifier.none();

@@ -11,6 +11,7 @@ import dev.sentinel.core.pinning.ToolPin;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -87,11 +88,27 @@ public final class PinOperations {
     JsonNode approved = pin.definition() == null ? null
         : ToolDefinitions.parse(pin.definition());
     if (!pin.held()) {
-      return new Review(pin, List.of(), ToolDefinitions.hiddenInstructions(approved));
+      return new Review(pin, List.of(), hiddenInstructions(approved));
     }
-    JsonNode pending = ToolDefinitions.parse(pin.pendingDefinition());
-    return new Review(pin, ToolDefinitions.diff(approved, pending),
-        ToolDefinitions.hiddenInstructions(pending));
+    // held: a definition is pending
+    JsonNode pending = ToolDefinitions.parse(
+        Objects.requireNonNull(pin.pendingDefinition(), "pending definition"));
+    return new Review(pin, diff(approved, pending), ToolDefinitions.hiddenInstructions(pending));
+  }
+
+  /**
+   * Suppressed: sentinel-core's {@link ToolDefinitions#diff} and {@link
+   * ToolDefinitions#hiddenInstructions} take null (no approved definition yet) but do not say
+   * {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private static List<ToolDefinitions.Change> diff(@Nullable JsonNode approved, JsonNode pending) {
+    return ToolDefinitions.diff(approved, pending);
+  }
+
+  /** {@link ToolDefinitions#hiddenInstructions}, none for no definition. */
+  private static List<ToolDefinitions.Finding> hiddenInstructions(@Nullable JsonNode definition) {
+    return definition == null ? List.of() : ToolDefinitions.hiddenInstructions(definition);
   }
 
   /**
@@ -105,7 +122,7 @@ public final class PinOperations {
    *     nothing is held or the held definition is not the one named; {@code UNAVAILABLE} if the
    *     store cannot be written
    */
-  public ToolPin approve(String backend, String tool, String digest, String by) {
+  public ToolPin approve(String backend, String tool, @Nullable String digest, String by) {
     String who = who(by);
     checkPrefix(digest);
     find(backend, tool);
@@ -119,7 +136,9 @@ public final class PinOperations {
         throw OperatorException.conflict("nothing is held for tool '" + tool + "' of backend '"
             + backend + "': its listed definition is the approved one");
       }
-      if (digest != null && !pin.pendingDigest().startsWith(digest.strip())) {
+      // held: a digest is pending
+      String pending = Objects.requireNonNull(pin.pendingDigest(), "pending digest");
+      if (digest != null && !pending.startsWith(digest.strip())) {
         throw OperatorException.conflict("the held definition of tool '" + tool + "' is "
             + pin.pendingDigest() + ", not " + digest.strip() + ": it changed since it was"
             + " reviewed; review it again (sentinel tools diff)");
@@ -214,7 +233,7 @@ public final class PinOperations {
         + "'; sentinel tools pins lists them (tools are named as their backend lists them)");
   }
 
-  private static void checkPrefix(String digest) {
+  private static void checkPrefix(@Nullable String digest) {
     if (digest != null && (digest.strip().length() < MIN_DIGEST_PREFIX
         || !digest.strip().matches("[0-9a-f]+"))) {
       throw OperatorException.invalid("digest '" + digest + "' must be at least "

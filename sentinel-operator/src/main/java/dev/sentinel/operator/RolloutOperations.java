@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rollouts of a channel's bundle to canary gateways: start one (a bundle published on the
@@ -60,7 +61,7 @@ public final class RolloutOperations {
    * @param staleAfter how long without a heartbeat makes a gateway not live
    */
   public record Start(String channel, String digest, String canary, List<String> instances,
-      Double abortOnErrorRate, Duration staleAfter) {
+      @Nullable Double abortOnErrorRate, Duration staleAfter) {
     /** Validates and copies. */
     public Start {
       Objects.requireNonNull(digest, "digest");
@@ -116,9 +117,8 @@ public final class RolloutOperations {
       for (Heartbeat beat : live) {
         baseline.put(beat.instance(), beat.counters());
       }
-      Rollout rollout = new Rollout(0, channel, bundle.digest(), bundle.sequence(), canaries,
-          Rollout.State.STARTED, head.map(PublishedBundle::digest).orElse(null), rate, baseline,
-          now, actor, null, null, null);
+      Rollout rollout = started(channel, bundle, canaries,
+          head.map(PublishedBundle::digest).orElse(null), rate, baseline, now, actor);
       return store.startRollout(rollout).orElseThrow(() -> OperatorException.conflict(
           "another rollout was started on channel '" + channel + "' meanwhile: see sentinel"
               + " rollout status"));
@@ -145,11 +145,11 @@ public final class RolloutOperations {
    * @param reason why, for the record, or {@code null}
    * @throws OperatorException as {@link #promote}
    */
-  public Rollout abort(String channel, String actor, String reason) {
+  public Rollout abort(String channel, String actor, @Nullable String reason) {
     return end(channel, Rollout.State.ABORTED, actor, reason);
   }
 
-  private Rollout end(String channel, Rollout.State to, String actor, String reason) {
+  private Rollout end(String channel, Rollout.State to, String actor, @Nullable String reason) {
     Objects.requireNonNull(actor, "actor");
     checkChannel(channel);
     String verb = to == Rollout.State.PROMOTED ? "promote" : "abort";
@@ -157,7 +157,7 @@ public final class RolloutOperations {
       Rollout current = store.rollout(channel).filter(Rollout::started).orElseThrow(() ->
           OperatorException.notFound("no rollout is started on channel '" + channel + "': nothing"
               + " to " + verb + " (sentinel rollout status shows the last one)"));
-      return store.endRollout(channel, current.id(), to, actor, clock.instant(), reason)
+      return endRollout(channel, current.id(), to, actor, clock.instant(), reason)
           .orElseThrow(() -> {
             Rollout now = store.rollout(channel).orElse(current);
             return OperatorException.conflict(current.describe() + " was "
@@ -237,7 +237,8 @@ public final class RolloutOperations {
     });
   }
 
-  static Status status(Rollout rollout, String head, List<Heartbeat> beats, Instant staleBefore) {
+  static Status status(
+      Rollout rollout, @Nullable String head, List<Heartbeat> beats, Instant staleBefore) {
     Heartbeat.Counters canary = rollout.countersSince(beats, true);
     Heartbeat.Counters rest = rollout.countersSince(beats, false);
     int canaries = 0;
@@ -272,8 +273,30 @@ public final class RolloutOperations {
     return live;
   }
 
+  /**
+   * A rollout to start. Suppressed: sentinel-core's {@link Rollout} documents a null previous
+   * digest (no head) and a null abort rate (none) but does not say {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private static Rollout started(String channel, PublishedBundle bundle, List<String> canaries,
+      @Nullable String previous, @Nullable Double rate, Map<String, Heartbeat.Counters> baseline,
+      Instant now, String actor) {
+    return new Rollout(0, channel, bundle.digest(), bundle.sequence(), canaries,
+        Rollout.State.STARTED, previous, rate, baseline, now, actor, null, null, null);
+  }
+
+  /**
+   * Suppressed: sentinel-core's {@link BundleStore#endRollout} takes a null reason (none) but
+   * does not say {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private Optional<Rollout> endRollout(String channel, long id, Rollout.State to, String actor,
+      Instant at, @Nullable String reason) {
+    return store.endRollout(channel, id, to, actor, at, reason);
+  }
+
   private static List<String> choose(String channel, String canary, List<Heartbeat> live,
-      String head) {
+      @Nullable String head) {
     if (canary == null) {
       throw OperatorException.invalid("name the canaries: --canary N (a count), --canary N%"
           + " (a percentage of the live gateways), or --canary-instance ID");
@@ -335,7 +358,7 @@ public final class RolloutOperations {
     try {
       return PublishedBundle.checkChannel(channel);
     } catch (BundleException e) {
-      throw OperatorException.invalid(e.getMessage());
+      throw OperatorException.invalid(Objects.requireNonNullElse(e.getMessage(), e.toString()));
     }
   }
 
@@ -345,7 +368,8 @@ public final class RolloutOperations {
     } catch (OperatorException e) {
       throw e;
     } catch (BundleException e) {
-      throw new OperatorException(OperatorException.Kind.INVALID, e.getMessage());
+      throw new OperatorException(OperatorException.Kind.INVALID,
+          Objects.requireNonNullElse(e.getMessage(), e.toString()));
     } catch (UnsupportedOperationException e) {
       throw new OperatorException(OperatorException.Kind.UNSUPPORTED, "rollouts need a bundle"
           + " store that keeps them (the fleet's database)");

@@ -14,4 +14,7 @@
  * they parse their own syntax, call these operations, and turn an {@link
  * dev.sentinel.core.operator.OperatorException} into an exit code or an HTTP status by its kind.
  */
+@NullMarked
 package dev.sentinel.operator;
+
+import org.jspecify.annotations.NullMarked;

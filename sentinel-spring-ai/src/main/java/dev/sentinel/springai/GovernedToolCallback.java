@@ -10,6 +10,7 @@ import dev.sentinel.core.InvocationFailedException;
 import dev.sentinel.core.Sentinel;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.ai.chat.model.ToolContext;
@@ -115,7 +116,7 @@ public final class GovernedToolCallback implements ToolCallback {
    * @throws ToolRefusedException if the pipeline refused the call (the tool did not run)
    */
   @Override
-  public String call(String toolInput, ToolContext toolContext) {
+  public String call(String toolInput, @Nullable ToolContext toolContext) {
     ToolDefinition tool = delegate.getToolDefinition();
     Principal principal = resolve(toolContext);
     if (principal == null) {
@@ -132,7 +133,7 @@ public final class GovernedToolCallback implements ToolCallback {
     CallResult<String> result = sentinel.call(Call.as(principal, request),
         governed -> toolContext == null ? delegate.call(toolInput) : delegate.call(toolInput, toolContext));
     if (result.ok()) {
-      return result.value();
+      return answer(result);
     }
     if (result.refusal() != null) {
       throw new ToolRefusedException(tool, result.refusal());
@@ -145,14 +146,25 @@ public final class GovernedToolCallback implements ToolCallback {
 
   /** Records a refusal decided here (no caller, unreadable input) and returns its exception. */
   private ToolRefusedException refused(
-      ToolDefinition tool, Principal principal, Request request, Refusal refusal) {
+      ToolDefinition tool, @Nullable Principal principal, Request request, Refusal refusal) {
     Call call = principal != null ? Call.as(principal, request)
         : Call.of(dev.sentinel.api.Credentials.none(), request);
     sentinel.refuse(call, refusal);
     return new ToolRefusedException(tool, refusal);
   }
 
-  private Principal resolve(ToolContext context) {
+  /**
+   * The value of an allowed call: the delegate's answer, which {@link ToolCallback#call} says is
+   * not null. NullAway loses that through {@link CallResult}'s value, which is null only for the
+   * outcomes that throw.
+   */
+  @SuppressWarnings("NullAway")
+  private static String answer(CallResult<String> allowed) {
+    return allowed.value();
+  }
+
+  /** The resolver's principal; null if it names none or throws. */
+  private @Nullable Principal resolve(@Nullable ToolContext context) {
     try {
       return principals.resolve(context);
     } catch (RuntimeException e) {
@@ -162,8 +174,8 @@ public final class GovernedToolCallback implements ToolCallback {
     }
   }
 
-  /** The tool input as a JSON object; an empty input is no arguments. */
-  private static JsonNode arguments(String toolInput) {
+  /** The tool input as a JSON object; an empty input is no arguments (null). */
+  private static @Nullable JsonNode arguments(String toolInput) {
     if (toolInput == null || toolInput.isBlank()) {
       return null;
     }

@@ -1,6 +1,7 @@
 package dev.sentinel.springai;
 
 import dev.sentinel.api.Principal;
+import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.model.ToolContext;
 
 /**
@@ -22,7 +23,7 @@ public interface PrincipalResolver {
    * @param context the tool context of the chat call, or {@code null} when the tool was called
    *     without one
    */
-  Principal resolve(ToolContext context);
+  @Nullable Principal resolve(@Nullable ToolContext context);
 
   /**
    * The principal the application put into the tool context under {@value #PRINCIPAL_KEY}, as a

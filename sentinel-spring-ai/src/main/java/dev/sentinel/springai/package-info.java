@@ -3,4 +3,7 @@
  * calls, {@link dev.sentinel.springai.SentinelAutoConfiguration} builds the pipeline from
  * {@code sentinel.*} properties and governs every tool bean.
  */
+@NullMarked
 package dev.sentinel.springai;
+
+import org.jspecify.annotations.NullMarked;

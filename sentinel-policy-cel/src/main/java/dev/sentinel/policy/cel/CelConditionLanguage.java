@@ -24,6 +24,7 @@ import dev.sentinel.core.policy.ConditionLanguage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * CEL (Common Expression Language) conditions for Sentinel policies, under the key
@@ -181,7 +182,7 @@ public final class CelConditionLanguage implements ConditionLanguage {
     return "CEL (" + KEY + ")";
   }
 
-  private static List<Issue> issues(List<CelIssue> errors, String fallback) {
+  private static List<Issue> issues(List<CelIssue> errors, @Nullable String fallback) {
     List<Issue> out = new ArrayList<>();
     for (CelIssue error : errors) {
       CelSourceLocation at = error.getSourceLocation();

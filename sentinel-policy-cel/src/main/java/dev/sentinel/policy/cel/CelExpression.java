@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One compiled {@code when_cel} expression. Each evaluation resolves the variables it reads,
@@ -47,7 +48,9 @@ final class CelExpression implements ConditionLanguage.Expression {
         + ", not a bool");
   }
 
-  private static Object variable(String name, ConditionInput input, JsonValues.Budget budget) {
+  /** The value of a variable, or null for a name that is none of them. */
+  private static @Nullable Object variable(String name, ConditionInput input,
+      JsonValues.Budget budget) {
     switch (name) {
       case "args":
         return JsonValues.root(input.arguments(), budget);

@@ -11,8 +11,10 @@ import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Objects;
 import java.util.RandomAccess;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -82,9 +84,10 @@ final class JsonValues {
 
   /**
    * Converts one node that was read; {@code parent} and {@code key} (a String or an Integer)
-   * say where it is, for messages.
+   * say where it is, for messages; both are null for the root.
    */
-  static Object convert(JsonNode node, Budget budget, Container parent, Object key) {
+  static Object convert(JsonNode node, Budget budget, @Nullable Container parent,
+      @Nullable Object key) {
     switch (node.getNodeType()) {
       case STRING: {
         String text = node.stringValue();
@@ -117,7 +120,7 @@ final class JsonValues {
    * node's value is its shortest decimal form ({@code 0.1} is 0.1), as in typed conditions, and
    * so is a float node's.
    */
-  static Object number(JsonNode node, Container parent, Object key) {
+  static Object number(JsonNode node, @Nullable Container parent, @Nullable Object key) {
     if (node.isInt() || node.isLong() || node.isShort()) {
       return node.longValue();
     }
@@ -149,7 +152,7 @@ final class JsonValues {
    * A decimal as a long, an unsigned long (whole numbers), or the double whose shortest decimal
    * form it is; {@code null} if none of them equals it.
    */
-  static Object exact(BigDecimal value) {
+  static @Nullable Object exact(BigDecimal value) {
     BigDecimal stripped = value.stripTrailingZeros();
     // The digit count guards toBigIntegerExact against 1E+999999999.
     if (stripped.scale() <= 0 && stripped.precision() - stripped.scale() <= MAX_WHOLE_DIGITS) {
@@ -203,11 +206,13 @@ final class JsonValues {
   }
 
   /** The JSON Pointer of a value, for messages. */
-  static String path(Container parent, Object key) {
+  static String path(@Nullable Container parent, @Nullable Object key) {
     if (parent == null) {
       return key == null ? "the arguments" : "/" + escape(key.toString());
     }
     String above = parent.pointer();
+    // Only the root has no key, and only the root has no parent.
+    Objects.requireNonNull(key, "a value inside the arguments has a key");
     return (above.equals("the arguments") ? "" : above) + "/" + escape(key.toString());
   }
 
@@ -225,10 +230,11 @@ final class JsonValues {
   static final class ObjectView extends AbstractMap<String, Object> implements Container {
     private final JsonNode node;
     private final Budget budget;
-    private final Container parent;
-    private final Object key;
+    private final @Nullable Container parent;
+    private final @Nullable Object key;
 
-    ObjectView(JsonNode node, Budget budget, Container parent, Object key) {
+    ObjectView(JsonNode node, Budget budget, @Nullable Container parent,
+        @Nullable Object key) {
       this.node = node;
       this.budget = budget;
       this.parent = parent;
@@ -241,7 +247,7 @@ final class JsonValues {
     }
 
     @Override
-    public Object get(Object name) {
+    public @Nullable Object get(Object name) {
       if (!(name instanceof String)) {
         return null;
       }
@@ -294,10 +300,11 @@ final class JsonValues {
   static final class ArrayView extends AbstractList<Object> implements RandomAccess, Container {
     private final JsonNode node;
     private final Budget budget;
-    private final Container parent;
-    private final Object key;
+    private final @Nullable Container parent;
+    private final @Nullable Object key;
 
-    ArrayView(JsonNode node, Budget budget, Container parent, Object key) {
+    ArrayView(JsonNode node, Budget budget, @Nullable Container parent,
+        @Nullable Object key) {
       this.node = node;
       this.budget = budget;
       this.parent = parent;

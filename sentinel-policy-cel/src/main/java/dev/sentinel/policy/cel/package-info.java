@@ -7,4 +7,7 @@
  * <p>This module is separate so that {@code sentinel-core} stays light: CEL for Java brings
  * Guava, protobuf-java, ANTLR and RE2J.
  */
+@NullMarked
 package dev.sentinel.policy.cel;
+
+import org.jspecify.annotations.NullMarked;

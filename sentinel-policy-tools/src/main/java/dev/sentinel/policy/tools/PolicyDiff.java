@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -64,7 +65,7 @@ public record PolicyDiff(Section rules, Section roles, Section limits) {
     return rules.isEmpty() && roles.isEmpty() && limits.isEmpty();
   }
 
-  private static Map<String, JsonNode> items(JsonNode root, String section) {
+  private static Map<String, JsonNode> items(@Nullable JsonNode root, String section) {
     Map<String, JsonNode> byId = new LinkedHashMap<>();
     JsonNode list = root == null ? null : root.get(section);
     if (list != null && list.isArray()) {
@@ -78,7 +79,7 @@ public record PolicyDiff(Section rules, Section roles, Section limits) {
     return byId;
   }
 
-  private static Section byName(JsonNode before, JsonNode after) {
+  private static Section byName(@Nullable JsonNode before, @Nullable JsonNode after) {
     Map<String, JsonNode> old = new LinkedHashMap<>();
     Map<String, JsonNode> neu = new LinkedHashMap<>();
     if (before != null && before.isObject()) {

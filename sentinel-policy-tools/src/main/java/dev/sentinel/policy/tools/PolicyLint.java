@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -93,7 +94,7 @@ public final class PolicyLint {
     }
 
     /** The methods it matches: its own, else those its targets imply; {@code null} for any. */
-    List<String> methods() {
+    @Nullable List<String> methods() {
       if (match.has("methods")) {
         return names(match.get("methods"));
       }
@@ -114,7 +115,8 @@ public final class PolicyLint {
    *     backend__tool}), or {@code null} when the backends were not asked: then globs are not
    *     checked against them
    */
-  public static List<Finding> lint(String yaml, String source, Collection<String> listedTools) {
+  public static List<Finding> lint(
+      String yaml, String source, @Nullable Collection<String> listedTools) {
     return lint(yaml, source, listedTools, null);
   }
 
@@ -128,8 +130,8 @@ public final class PolicyLint {
    * @param llm the config's {@code llm:} section, or {@code null} when there is no config; when
    *     it has no upstreams (the route is not served), model and path globs are not checked
    */
-  public static List<Finding> lint(String yaml, String source, Collection<String> listedTools,
-      LlmSettings llm) {
+  public static List<Finding> lint(String yaml, String source,
+      @Nullable Collection<String> listedTools, @Nullable LlmSettings llm) {
     LlmSettings served = llm != null && llm.enabled() ? llm : null;
     YamlDocument document = YamlDocument.parse(yaml, source);
     JsonNode root = document.root();
@@ -468,7 +470,8 @@ public final class PolicyLint {
   }
 
   private static void limits(YamlDocument document, JsonNode root, List<Rule> rules,
-      Collection<String> listedTools, LlmSettings llm, List<Finding> findings) {
+      @Nullable Collection<String> listedTools, @Nullable LlmSettings llm,
+      List<Finding> findings) {
     JsonNode limits = root == null ? null : root.get("limits");
     if (limits == null || !limits.isArray()) {
       return;
@@ -531,7 +534,7 @@ public final class PolicyLint {
   }
 
   /** The rule key naming a kind of target, or {@code null} for a kind no rule key names. */
-  private static String targetKey(Request.Kind kind) {
+  private static @Nullable String targetKey(Request.Kind kind) {
     switch (kind) {
       case TOOL:
         return "tools";
@@ -558,7 +561,7 @@ public final class PolicyLint {
     return wild(head);
   }
 
-  private static List<String> names(JsonNode node) {
+  private static List<String> names(@Nullable JsonNode node) {
     List<String> names = new ArrayList<>();
     if (node == null) {
       return names;

@@ -26,7 +26,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * Runs policy test cases written beside a policy, like {@code opa test}. The test file:
@@ -157,10 +159,11 @@ public final class PolicyTests {
           + "resource or method that is not blank");
     }
     in.throwIfErrors();
-    return context;
+    // a request read as null recorded a problem, and throwIfErrors threw for it
+    return Objects.requireNonNull(context, "a request without problems");
   }
 
-  private static Instant time(ConfigReader in, String pointer, String subject) {
+  private static @Nullable Instant time(ConfigReader in, String pointer, String subject) {
     if (!in.present(pointer + "/time", subject, false)) {
       return DEFAULT_TIME;
     }
@@ -198,7 +201,8 @@ public final class PolicyTests {
     return out;
   }
 
-  private static Case readCase(ConfigReader in, String pointer, Map<String, String> names) {
+  private static @Nullable Case readCase(
+      ConfigReader in, String pointer, Map<String, String> names) {
     int before = in.problems().size();
     String fallback = "test at " + pointer;
     if (!in.node(pointer).isObject()) {
@@ -241,11 +245,15 @@ public final class PolicyTests {
     if (in.problems().size() > before) {
       return null;
     }
-    return new Case(name, RequestContext.of(principal, request, time),
-        expect.toLowerCase(Locale.ROOT), rules, visible);
+    // each part read as null recorded a problem above
+    return new Case(Objects.requireNonNull(name, "name"),
+        RequestContext.of(Objects.requireNonNull(principal, "principal"),
+            Objects.requireNonNull(request, "request"), Objects.requireNonNull(time, "time")),
+        Objects.requireNonNull(expect, "expect").toLowerCase(Locale.ROOT), rules, visible);
   }
 
-  private static Principal principal(ConfigReader in, String pointer, String subject) {
+  private static @Nullable Principal principal(
+      ConfigReader in, String pointer, String subject) {
     JsonNode node = in.node(pointer);
     if (node.isString()) {
       if (node.stringValue().isBlank()) {
@@ -281,9 +289,12 @@ public final class PolicyTests {
     return new Principal(id, roles, attributes);
   }
 
-  /** Reads a request's keys at {@code pointer}; checks them against {@code keys} unless null. */
-  private static Request request(
-      ConfigReader in, String pointer, String subject, List<String> keys) {
+  /**
+   * Reads a request's keys at {@code pointer}; checks them against {@code keys} unless null.
+   * Null after recording a problem.
+   */
+  private static @Nullable Request request(
+      ConfigReader in, String pointer, String subject, @Nullable List<String> keys) {
     if (keys != null && !in.checkKeys(pointer, subject, keys)) {
       return null;
     }
@@ -305,6 +316,9 @@ public final class PolicyTests {
     }
     if (node.has("method")) {
       method = in.string(pointer + "/method", subject, "an MCP method such as tools/call");
+      if (method != null && method.isBlank()) {
+        in.error(pointer + "/method", subject, "the method must not be blank");
+      }
     } else if (method == null) {
       in.error(pointer, subject, "missing the target: give tool, prompt or resource (or method)");
     }
@@ -318,7 +332,9 @@ public final class PolicyTests {
     if (method == null || method.isBlank()) {
       return null;
     }
-    return new Request(method, backend, name, arguments.isObject() ? arguments : null);
+    // the missing node is no arguments, as null is
+    return new Request(method, backend, name,
+        arguments.isObject() ? arguments : MissingNode.getInstance());
   }
 
   /**
@@ -326,14 +342,18 @@ public final class PolicyTests {
    * (the default separator {@code __}), so that rules naming backends decide test cases as they
    * decide the gateway's requests; null for a name without one.
    */
-  private static String prefix(String name) {
-    int at = name == null ? -1 : name.indexOf(NAMESPACE_SEPARATOR);
+  private static @Nullable String prefix(@Nullable String name) {
+    if (name == null) {
+      return null;
+    }
+    int at = name.indexOf(NAMESPACE_SEPARATOR);
     return at > 0 ? name.substring(0, at) : null;
   }
 
   /** One parsed test case. */
   private record Case(
-      String name, RequestContext context, String expect, List<String> rules, Boolean visible) {
+      String name, RequestContext context, String expect, List<String> rules,
+      @Nullable Boolean visible) {
 
     PolicyTestReport.CaseResult run(PolicyEngine policy, boolean explainAll) {
       Decision decision = policy.decide(context);

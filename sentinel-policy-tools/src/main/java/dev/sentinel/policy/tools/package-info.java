@@ -8,4 +8,7 @@
  * commands use them; an application that embeds the pipeline does not need this module, which is
  * why it is not in {@code sentinel-core}.
  */
+@NullMarked
 package dev.sentinel.policy.tools;
+
+import org.jspecify.annotations.NullMarked;

@@ -133,4 +133,15 @@ class PolicyTestsTest {
     e = catchThrowableOfType(ConfigException.class, () -> PolicyTests.request("[1]", "r"));
     assertThat(e.getMessage()).contains("expected a mapping such as");
   }
+
+  @Test
+  void run_blankMethodIsALocatedProblem() throws Exception {
+    // A blank method made no request and recorded no problem: the case then failed with a
+    // NullPointerException from RequestContext instead of a located error.
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> PolicyTests.run(sample(), "tests:\n  - name: blank\n    principal: alice\n"
+            + "    request: { method: ' ' }\n    expect: deny\n", "t.yaml"));
+    assertThat(e).isNotNull();
+    assertThat(e.getMessage()).contains("t.yaml:4:16: test 'blank': the method must not be blank");
+  }
 }
