@@ -151,7 +151,7 @@ public final class JdbcStores implements Stores {
    *     or the checkpoint file's folder cannot be created
    */
   @Override
-  public Optional<AuditSink> auditSink(Audit.Checkpoint checkpoint) {
+  public Optional<AuditSink> auditSink(Audit.@Nullable Checkpoint checkpoint) {
     if (checkpoint == null) {
       return auditSink();
     }
