@@ -280,7 +280,7 @@ public final class ClientSession {
       return;
     }
     if ("ping".equals(method)) {
-      reply(exchange, JsonRpc.result(request.id(), NODES.objectNode()));
+      reply(exchange, JsonRpc.result(request.requiredId(), NODES.objectNode()));
       return;
     }
     if ("initialize".equals(method)) {
@@ -315,7 +315,7 @@ public final class ClientSession {
   private void stateless(JsonRpcMessage request, Transport.@Nullable Exchange exchange) {
     StatelessMeta.Problem problem = StatelessMeta.check(request);
     if (problem == null) {
-      problem = StatelessMeta.refusal(request.method());
+      problem = StatelessMeta.refusal(request.requiredMethod());
     }
     if (problem != null) {
       refuseStateless(request, problem, exchange);
@@ -334,7 +334,7 @@ public final class ClientSession {
       Transport.@Nullable Exchange exchange) {
     Principal who = exchange == null ? null : exchange.principal();
     bindOwner(credentials, who);
-    gateway.sentinel().refuse(new Call(credentials, Request.of(request.method()), id, clientLabel(),
+    gateway.sentinel().refuse(new Call(credentials, Request.of(request.requiredMethod()), id, clientLabel(),
         request.idText(), ownerId(), java.util.List.of(), who),
         Refusal.of(Outcome.DENIED, java.util.List.of(StatelessMeta.RULE), problem.message()));
     reply(exchange, JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data()));
@@ -351,8 +351,8 @@ public final class ClientSession {
           "too many pending requests (at most " + gateway.maxPendingRequests() + ")"));
       return;
     }
-    InFlight work = new InFlight(request.id(), key, gateway.nextSequence(), credentials, who, exchange, stateless,
-        request.method());
+    InFlight work = new InFlight(request.requiredId(), key, gateway.nextSequence(), credentials, who, exchange,
+        stateless, request.method());
     if (inFlight.putIfAbsent(key, work) != null) {
       pending.decrementAndGet();
       reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
@@ -386,8 +386,8 @@ public final class ClientSession {
         } else {
           // A question for the client (a confirmation) answers the request instead of its refusal.
           ObjectNode question = work.inputRequired;
-          response = Router.finishStateless(question != null ? JsonRpc.result(request.id(), question)
-              : response, request.method(), gateway);
+          response = Router.finishStateless(question != null ? JsonRpc.result(request.requiredId(), question)
+              : response, request.requiredMethod(), gateway);
         }
       }
     } catch (RuntimeException e) {
@@ -427,7 +427,7 @@ public final class ClientSession {
     Refusal refusal = new Refusal(Outcome.LIMITED, java.util.List.of("max_in_flight_per_principal"), reason,
         java.time.Duration.ofSeconds(1));
     JsonNode name = request.params().path("name");
-    Request governed = new Request(request.method(), null, name.isString() ? name.stringValue() : null,
+    Request governed = new Request(request.requiredMethod(), null, name.isString() ? name.stringValue() : null,
         Router.NO_ARGUMENTS);
     gateway.sentinel().refuse(call(work, governed, request.idText()), refusal);
     ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
@@ -451,11 +451,11 @@ public final class ClientSession {
       clientInfo = version.isEmpty() ? name : name + "/" + version;
     }
     revision = negotiated;
-    reply(exchange, JsonRpc.result(request.id(), gateway.initializeResult(negotiated)));
+    reply(exchange, JsonRpc.result(request.requiredId(), gateway.initializeResult(negotiated)));
   }
 
   private void notification(JsonRpcMessage notification) {
-    switch (notification.method()) {
+    switch (notification.requiredMethod()) {
       case "notifications/initialized":
         break;
       case "notifications/cancelled":

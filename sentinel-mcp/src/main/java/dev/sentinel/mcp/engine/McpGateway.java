@@ -926,7 +926,7 @@ public final class McpGateway implements AutoCloseable {
   /** A notification from a backend connection; called on its transport's delivery thread. */
   void onBackendNotification(Upstream upstream, JsonRpcMessage notification) {
     JsonNode params = notification.params();
-    String method = notification.method();
+    String method = notification.requiredMethod();
     switch (method) {
       case "notifications/progress":
         router.progress(upstream, notification);
@@ -988,7 +988,8 @@ public final class McpGateway implements AutoCloseable {
       return;
     }
     String logger = params.path("logger").asString("");
-    String data = logRedactor.redactText(params.path("data").toString());
+    String data = Objects.requireNonNull(logRedactor.redactText(params.path("data").toString()),
+        "a redacted text is a text");
     if (data.length() > MAX_LOGGED_CHARS) {
       data = data.substring(0, MAX_LOGGED_CHARS) + "…";
     }
@@ -1014,11 +1015,11 @@ public final class McpGateway implements AutoCloseable {
 
   /** A request from a backend connection to the client side; called on its transport's delivery thread. */
   void onBackendRequest(Upstream upstream, JsonRpcMessage request) {
-    String method = request.method();
+    String method = request.requiredMethod();
     String capability;
     switch (method) {
       case "ping":
-        upstream.send(JsonRpc.result(request.id(), NODES.objectNode()));
+        upstream.send(JsonRpc.result(request.requiredId(), NODES.objectNode()));
         return;
       case "sampling/createMessage":
         capability = "sampling";
@@ -1030,7 +1031,7 @@ public final class McpGateway implements AutoCloseable {
         capability = "roots";
         break;
       default:
-        upstream.send(JsonRpc.methodNotFound(request.id(), method));
+        upstream.send(JsonRpc.methodNotFound(request.requiredId(), method));
         return;
     }
     Upstream.Owner owner = upstream.owner();
@@ -1151,11 +1152,11 @@ public final class McpGateway implements AutoCloseable {
   private void relayRoundTrip(Upstream upstream, RoundTrip trip, JsonRpcMessage request) {
     ClientSession session = trip.session();
     InFlight attempt = trip.work();
-    Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
+    Request governed = new Request(request.requiredMethod(), upstream.backend.name, null, request.params());
     CallResult<JsonNode> result = sentinel.call(
         session.call(attempt, governed, request.idText()),
         ignored -> {
-          RoundTrip.Question question = trip.ask(request.method(), request.params());
+          RoundTrip.Question question = trip.ask(request.requiredMethod(), request.params());
           if (question == null && !trip.ended()) {
             throw new RefusedException(new Refusal(Outcome.LIMITED, List.of("questions_per_call"),
                 "too many questions of one call wait for answers (at most " + RoundTrip.MAX_OPEN_QUESTIONS + ")",
@@ -1172,8 +1173,8 @@ public final class McpGateway implements AutoCloseable {
             throw cause instanceof Exception ? (Exception) cause : e;
           }
         });
-    ObjectNode answered = result.value() == null ? null : JsonRpc.result(request.id(), result.value());
-    ObjectNode reply = Router.reply(result, request.id(), answered, "the client");
+    ObjectNode answered = result.value() == null ? null : JsonRpc.result(request.requiredId(), result.value());
+    ObjectNode reply = Router.reply(result, request.requiredId(), answered, "the client");
     if (reply != null) {
       upstream.send(reply);
     }
@@ -1328,7 +1329,7 @@ public final class McpGateway implements AutoCloseable {
 
   private void relay(Upstream upstream, ClientSession session, JsonRpcMessage request) {
     long relayId = nextId();
-    String key = relayKey(upstream, request.id());
+    String key = relayKey(upstream, request.requiredId());
     relaysByBackendId.put(key, new RelayRef(session, relayId));
     AtomicReference<ObjectNode> answer = new AtomicReference<>();
     CallResult<JsonNode> result;
@@ -1338,20 +1339,21 @@ public final class McpGateway implements AutoCloseable {
     // taken from an earlier exchange could have been revoked or expired since.
     InFlight about = session.latestOn(upstream);
     try {
-      Request governed = new Request(request.method(), upstream.backend.name, null, request.params());
+      Request governed = new Request(request.requiredMethod(), upstream.backend.name, null, request.params());
       Call call = about != null ? session.call(about, governed, request.idText())
           : new Call(session.credentials(), governed, session.id(), session.clientLabel(), request.idText(),
               session.ownerId());
       result = sentinel.call(call,
           ignored -> {
-            JsonRpcMessage response = session.relay(relayId, request.method(), request.params(), about).response();
+            JsonRpcMessage response =
+                session.relay(relayId, request.requiredMethod(), request.params(), about).response();
             answer.set(response.object());
             return response.result();
           });
     } finally {
       relaysByBackendId.remove(key);
     }
-    ObjectNode reply = Router.reply(result, request.id(), answer.get(), "the client");
+    ObjectNode reply = Router.reply(result, request.requiredId(), answer.get(), "the client");
     if (reply != null) {
       upstream.send(reply);
     }

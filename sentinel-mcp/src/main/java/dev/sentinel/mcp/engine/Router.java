@@ -143,7 +143,7 @@ final class Router {
   /** Handles one request; returns the response, or {@code null} when none is due (cancelled). */
   @Nullable ObjectNode handle(ClientSession session, JsonRpcMessage request, InFlight work) {
     ObjectNode params = request.params().isObject() ? (ObjectNode) request.params() : NODES.objectNode();
-    switch (request.method()) {
+    switch (request.requiredMethod()) {
       case "tools/list":
         return list(session, request, work, params, Listing.TOOLS);
       case "prompts/list":
@@ -166,7 +166,7 @@ final class Router {
         return setLevel(session, request, work, params);
       case "server/discover":
         // Sessions that began with initialize got all of this from it, and never had the method.
-        return work.stateless == null ? JsonRpc.methodNotFound(request.id(), request.method())
+        return work.stateless == null ? JsonRpc.methodNotFound(request.requiredId(), request.requiredMethod())
             : discover(session, request, work);
       case "subscriptions/listen":
         return listen(session, request, work, params);
@@ -176,7 +176,7 @@ final class Router {
         // tasks/result and tasks/list are v1 methods the extension removed: -32601 below.
         return task(session, request, work, params);
       default:
-        return JsonRpc.methodNotFound(request.id(), request.method());
+        return JsonRpc.methodNotFound(request.requiredId(), request.requiredMethod());
     }
   }
 
@@ -185,8 +185,9 @@ final class Router {
   /** {@code server/discover}: governed as a listing is, answered with what this principal may use. */
   private @Nullable ObjectNode discover(ClientSession session, JsonRpcMessage request, InFlight work) {
     gateway.awaitFirstStarts();
-    Request governed = new Request(request.method(), null, null, NO_ARGUMENTS);
-    return govern(session, work, request, governed, () -> JsonRpc.result(request.id(), discovered(session, work)));
+    Request governed = new Request(request.requiredMethod(), null, null, NO_ARGUMENTS);
+    return govern(session, work, request, governed,
+        () -> JsonRpc.result(request.requiredId(), discovered(session, work)));
   }
 
   /**
@@ -280,7 +281,7 @@ final class Router {
   private @Nullable ObjectNode listen(ClientSession session, JsonRpcMessage request, InFlight work,
       ObjectNode params) {
     if (work.stateless == null) {
-      return JsonRpc.methodNotFound(request.id(), request.method());
+      return JsonRpc.methodNotFound(request.requiredId(), request.requiredMethod());
     }
     JsonNode filter = params.path("notifications");
     if (!filter.isMissingNode() && !filter.isObject()) {
@@ -304,10 +305,10 @@ final class Router {
       return JsonRpc.error(request.id(), ErrorCode.TOO_MANY_PENDING,
           "too many subscriptions on this session (at most " + ClientSession.MAX_SUBSCRIPTIONS + ")");
     }
-    Request governed = new Request(request.method(), null, null, NO_ARGUMENTS);
+    Request governed = new Request(request.requiredMethod(), null, null, NO_ARGUMENTS);
     CallResult<JsonNode> result = sentinel.call(call(session, work, request, governed), ignored -> agreed);
     if (result.outcome() != Outcome.ALLOWED) {
-      return reply(result, request.id(), null, "the gateway");
+      return reply(result, request.requiredId(), null, "the gateway");
     }
     java.util.Set<String> uris = new java.util.LinkedHashSet<>();
     for (JsonNode uri : asked) {
@@ -316,7 +317,7 @@ final class Router {
       }
       ObjectNode subscribe = NODES.objectNode().put("uri", uri.stringValue());
       ObjectNode answer = resource(session,
-          JsonRpc.classify(JsonRpc.request(request.id(), "resources/subscribe", subscribe)), work, subscribe);
+          JsonRpc.classify(JsonRpc.request(request.requiredId(), "resources/subscribe", subscribe)), work, subscribe);
       if (answer != null && answer.has("result")) {
         uris.add(uri.stringValue());
       }
@@ -325,7 +326,7 @@ final class Router {
       ArrayNode subscribed = agreed.putArray("resourceSubscriptions");
       uris.forEach(subscribed::add);
     }
-    if (!session.listen(request.id(), listings, uris)) {
+    if (!session.listen(request.requiredId(), listings, uris)) {
       return JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST,
           "request id " + request.idText() + " already names an open subscription, or too many are open");
     }
@@ -398,7 +399,7 @@ final class Router {
     }
     ObjectNode forwarded = params.deepCopy();
     forwarded.put("name", target.name());
-    Request governed = new Request(request.method(), target.backend().name, name.stringValue(), arguments);
+    Request governed = new Request(request.requiredMethod(), target.backend().name, name.stringValue(), arguments);
     Validation validation = target.backend().options.validation();
     Pinning pinning = target.backend().options.pinning();
     boolean pinned = pinning.mode() != Pinning.Mode.OFF;
@@ -406,7 +407,7 @@ final class Router {
     SchemaCheck check = null;
     if (Request.TOOLS_CALL.equals(request.method()) && work.stateless != null && session.paramHeaders() != null
         && session.owner() != null && sentinel.visible(session.owner(),
-            new Request(request.method(), target.backend().name, name.stringValue(), NO_ARGUMENTS))) {
+            new Request(request.requiredMethod(), target.backend().name, name.stringValue(), NO_ARGUMENTS))) {
       // The Mcp-Param-* headers are checked against the body before anything is decided; the
       // body alone is then decided and forwarded. A tool the connection does not list has no
       // annotations the client could have known; one the principal may not use is refused by
@@ -422,7 +423,7 @@ final class Router {
     }
     if (!Request.TOOLS_CALL.equals(request.method()) || (!validate && !pinned)) {
       return govern(session, work, request, governed,
-          () -> forward(session, work, target.backend(), request.method(), forwarded));
+          () -> forward(session, work, target.backend(), request.requiredMethod(), forwarded));
     }
     if (check == null) {
       check = checkArguments(session, work, target, arguments, validate);
@@ -447,7 +448,7 @@ final class Router {
     }
     if (!validate || Objects.requireNonNull(schema.verdict, "a validated call's check has its verdict").valid()) {
       return govern(call, request, governed,
-          () -> forward(session, work, target.backend(), request.method(), forwarded));
+          () -> forward(session, work, target.backend(), request.requiredMethod(), forwarded));
     }
     String finding = (schema.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
         ? "arguments of '" + name.stringValue() + "' do not match its input schema: "
@@ -455,7 +456,7 @@ final class Router {
     if (validation == Validation.WARN) {
       warnOnce(target, schema, finding);
       return govern(call.withDiagnostic("schema: " + finding), request, governed,
-          () -> forward(session, work, target.backend(), request.method(), forwarded));
+          () -> forward(session, work, target.backend(), request.requiredMethod(), forwarded));
     }
     if (schema.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
       unusableOnce(target, schema);
@@ -471,7 +472,7 @@ final class Router {
   private @Nullable ObjectNode refuse(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,
       Call call, Naming.Target target, String exposed, String rule, String finding) {
     Principal principal = session.owner();
-    if (principal == null || !sentinel.visible(principal, new Request(request.method(), target.backend().name,
+    if (principal == null || !sentinel.visible(principal, new Request(request.requiredMethod(), target.backend().name,
         exposed, NO_ARGUMENTS))) {
       return govern(call, request, governed, () -> {
         throw new SchemaRefused(finding);
@@ -479,7 +480,7 @@ final class Router {
     }
     Refusal refusal = Refusal.of(Outcome.DENIED, List.of(rule), finding);
     CallResult<?> result = sentinel.refuse(call, refusal);
-    ObjectNode reply = reply(result, request.id(), null, null);
+    ObjectNode reply = reply(result, request.requiredId(), null, null);
     if (PINNING.equals(rule) && result.outcome() == Outcome.DENIED && reply != null) {
       // Its own stable code, so that a client can tell "wait for an operator" from a policy denial.
       ((ObjectNode) reply.get("error")).put("code", ErrorCode.TOOL_CHANGED.code());
@@ -749,11 +750,12 @@ final class Router {
     String text = uri.stringValue();
     ResourceRoutes.Route route = route(session, work, text, false);
     if (route.backend() == null) {
-      return unroutable(session, work, request, new Request(request.method(), null, text, params), problem(route));
+      return unroutable(session, work, request, new Request(request.requiredMethod(), null, text, params),
+          problem(route));
     }
     Backend backend = route.backend();
-    Request governed = new Request(request.method(), backend.name, text, params);
-    String method = request.method();
+    Request governed = new Request(request.requiredMethod(), backend.name, text, params);
+    String method = request.requiredMethod();
     String key = subscriptionKey(backend, text);
     if ("resources/read".equals(method)) {
       return govern(session, work, request, governed, () -> forward(session, work, backend, method, params));
@@ -781,13 +783,13 @@ final class Router {
   private ObjectNode subscribeShared(ClientSession session, InFlight work, Backend backend, String key,
       ObjectNode params, JsonRpcMessage request) throws Exception {
     if (!session.subscriptions().add(key)) {
-      return JsonRpc.result(request.id(), NODES.objectNode());
+      return JsonRpc.result(request.requiredId(), NODES.objectNode());
     }
     if (sharedSubscribers.merge(key, 1, Integer::sum) > 1) {
-      return JsonRpc.result(request.id(), NODES.objectNode());
+      return JsonRpc.result(request.requiredId(), NODES.objectNode());
     }
     try {
-      return forward(session, work, backend, request.method(), params);
+      return forward(session, work, backend, request.requiredMethod(), params);
     } catch (Exception e) {
       session.subscriptions().remove(key);
       sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
@@ -798,13 +800,13 @@ final class Router {
   private ObjectNode unsubscribeShared(ClientSession session, InFlight work, Backend backend, String key,
       ObjectNode params, JsonRpcMessage request) throws Exception {
     if (!session.subscriptions().remove(key)) {
-      return JsonRpc.result(request.id(), NODES.objectNode());
+      return JsonRpc.result(request.requiredId(), NODES.objectNode());
     }
     Integer left = sharedSubscribers.compute(key, (k, count) -> count == null || count <= 1 ? null : count - 1);
     if (left != null) {
-      return JsonRpc.result(request.id(), NODES.objectNode());
+      return JsonRpc.result(request.requiredId(), NODES.objectNode());
     }
-    return forward(session, work, backend, request.method(), params);
+    return forward(session, work, backend, request.requiredMethod(), params);
   }
 
   /** Why a route has no backend: a route without one says why. */
@@ -901,7 +903,8 @@ final class Router {
       name = ref.get("uri").stringValue();
       ResourceRoutes.Route route = route(session, work, name, true);
       if (route.backend() == null) {
-        return unroutable(session, work, request, new Request(request.method(), null, name, params), problem(route));
+        return unroutable(session, work, request, new Request(request.requiredMethod(), null, name, params),
+            problem(route));
       }
       backend = route.backend();
       useMethod = Request.RESOURCES_READ;
@@ -909,21 +912,21 @@ final class Router {
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS,
           "params.ref must be a ref/prompt with a name or a ref/resource with a uri");
     }
-    Request governed = new Request(request.method(), backend.name, name, params);
+    Request governed = new Request(request.requiredMethod(), backend.name, name, params);
     // Completing a prompt's or resource's arguments is a use of it: refused to whoever may not use it.
     Principal principal = session.owner();
     if (principal == null || !sentinel.visible(principal, new Request(useMethod, backend.name, name, NO_ARGUMENTS))) {
       Refusal refusal = Refusal.of(Outcome.DENIED, List.of(),
           "no rule allows using '" + name + "', so it gets no completions");
-      return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+      return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.requiredId(), null, null);
     }
     return govern(session, work, request, governed,
-        () -> forward(session, work, backend, request.method(), forwarded));
+        () -> forward(session, work, backend, request.requiredMethod(), forwarded));
   }
 
   private @Nullable ObjectNode setLevel(ClientSession session, JsonRpcMessage request, InFlight work,
       ObjectNode params) {
-    Request governed = new Request(request.method(), null, null, params);
+    Request governed = new Request(request.requiredMethod(), null, null, params);
     return govern(session, work, request, governed, () -> {
       session.logLevel(params);
       // Only the connections that serve this session alone: a shared one's logs go to the
@@ -934,7 +937,7 @@ final class Router {
           applyLevel(upstream, params);
         }
       }
-      return JsonRpc.result(request.id(), NODES.objectNode());
+      return JsonRpc.result(request.requiredId(), NODES.objectNode());
     });
   }
 
@@ -954,7 +957,7 @@ final class Router {
   private @Nullable ObjectNode unroutable(ClientSession session, InFlight work, JsonRpcMessage request,
       Request governed, String problem) {
     Refusal refusal = Refusal.of(Outcome.DENIED, List.of(ROUTING), problem);
-    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.id(), null, null);
+    return reply(sentinel.refuse(call(session, work, request, governed), refusal), request.requiredId(), null, null);
   }
 
   // ---- lists ------------------------------------------------------------------------------
@@ -973,7 +976,7 @@ final class Router {
     Naming.Cursor from = start;
     Request governed = new Request(listing.method, null, null, params);
     return govern(session, work, request, governed,
-        () -> JsonRpc.result(request.id(), page(session, work, listing, from)));
+        () -> JsonRpc.result(request.requiredId(), page(session, work, listing, from)));
   }
 
   /** The smallest of two ttls; a backend result without a valid {@code ttlMs} counts as 0. */
@@ -1331,7 +1334,7 @@ final class Router {
    */
   private @Nullable ObjectNode task(ClientSession session, JsonRpcMessage request, InFlight work, ObjectNode params) {
     if (work.stateless == null) {
-      return JsonRpc.methodNotFound(request.id(), request.method());
+      return JsonRpc.methodNotFound(request.requiredId(), request.requiredMethod());
     }
     if (!declaresTasks(work.stateless.capabilities())) {
       ObjectNode data = NODES.objectNode();
@@ -1351,11 +1354,11 @@ final class Router {
     Principal owner = session.owner();
     Tasks.Task task = owner == null ? null : gateway.tasks().find(id.stringValue(), owner.id());
     if (owner == null || task == null) {
-      sentinel.refuse(call(session, work, request, new Request(request.method(), null, null, NO_ARGUMENTS)),
+      sentinel.refuse(call(session, work, request, new Request(request.requiredMethod(), null, null, NO_ARGUMENTS)),
           Refusal.of(Outcome.DENIED, List.of(TASKS_RULE), UNKNOWN_TASK));
       return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, UNKNOWN_TASK);
     }
-    Request governed = new Request(request.method(), task.backend().name, task.tool(), NO_ARGUMENTS);
+    Request governed = new Request(request.requiredMethod(), task.backend().name, task.tool(), NO_ARGUMENTS);
     if ("tasks/update".equals(request.method())) {
       // Input reaches a task only while its tool may still be called: a kill switch or a reload
       // since the task began stops its input (tasks/cancel still stops the task itself).
@@ -1369,7 +1372,8 @@ final class Router {
         return JsonRpc.error(request.id(), killed ? ErrorCode.DISABLED : ErrorCode.DENIED, why);
       }
     }
-    return govern(session, work, request, governed, () -> forwardTask(session, work, task, request.method(), answers));
+    return govern(session, work, request, governed,
+        () -> forwardTask(session, work, task, request.requiredMethod(), answers));
   }
 
   /** Sends a task operation to the task's backend under its own id, and its answer back under the gateway's. */
@@ -1589,7 +1593,8 @@ final class Router {
     if (response.kind() == JsonRpcMessage.Kind.ERROR) {
       throw new PeerError(response.error());
     }
-    return response.object();
+    // Upstream completes a request's future only with a RESULT or ERROR response: an object.
+    return response.requiredObject();
   }
 
   /**
@@ -1741,7 +1746,8 @@ final class Router {
           answer.set(response);
           return response.path("result");
         });
-    return reply(result, request.id(), answer.get(), governed.backend() == null ? "the backend" : "backend " + governed.backend());
+    return reply(result, request.requiredId(), answer.get(),
+        governed.backend() == null ? "the backend" : "backend " + governed.backend());
   }
 
   /**
@@ -1782,7 +1788,8 @@ final class Router {
           ObjectNode data = NODES.objectNode().put("outcome", Outcome.LIMITED.name());
           data.putArray("rules").add("max_connections");
           data.put("retryAfterMs", 1000);
-          return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(), failure.getMessage(), data);
+          return JsonRpc.error(id, ErrorCode.forRefusal(Outcome.LIMITED).code(),
+              Objects.requireNonNull(failure.getMessage(), "a Busy is made with its message"), data);
         }
         if (failure instanceof Backend.Starting) {
           ObjectNode data = NODES.objectNode().put("retryAfterMs", Backend.Starting.RETRY_AFTER_MS);

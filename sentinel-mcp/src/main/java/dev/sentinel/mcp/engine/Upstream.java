@@ -638,7 +638,7 @@ final class Upstream {
     if (!meta.has(StatelessMeta.SUBSCRIPTION_ID)) {
       return notification;
     }
-    ObjectNode copy = notification.object().deepCopy();
+    ObjectNode copy = notification.requiredObject().deepCopy();
     ObjectNode copiedMeta = (ObjectNode) copy.get("params").get("_meta");
     copiedMeta.remove(StatelessMeta.SUBSCRIPTION_ID);
     if (copiedMeta.isEmpty()) {

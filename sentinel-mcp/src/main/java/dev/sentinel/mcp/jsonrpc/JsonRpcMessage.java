@@ -53,6 +53,46 @@ public record JsonRpcMessage(Kind kind, JsonNode raw, @Nullable JsonNode id,
     return raw instanceof ObjectNode ? (ObjectNode) raw : null;
   }
 
+  /**
+   * The raw message as an object, for a message known to be one: every kind but {@link
+   * Kind#INVALID} is.
+   *
+   * @throws IllegalStateException if the message is not an object (an invalid message)
+   */
+  public ObjectNode requiredObject() {
+    if (!(raw instanceof ObjectNode object)) {
+      throw new IllegalStateException("a JSON-RPC " + kind + " message is not an object");
+    }
+    return object;
+  }
+
+  /**
+   * The id, for a message known to carry one: {@link JsonRpc#classify} gives one to every
+   * {@link Kind#REQUEST} and {@link Kind#RESULT}; an {@link Kind#ERROR} has none when it answered
+   * with id {@code null}, and a {@link Kind#NOTIFICATION} never has one.
+   *
+   * @throws IllegalStateException naming the kind if the message has no id
+   */
+  public JsonNode requiredId() {
+    if (id == null) {
+      throw new IllegalStateException("a JSON-RPC " + kind + " message has no id");
+    }
+    return id;
+  }
+
+  /**
+   * The method, for a message known to carry one: {@link JsonRpc#classify} gives one to every
+   * {@link Kind#REQUEST} and {@link Kind#NOTIFICATION}, and to no other kind.
+   *
+   * @throws IllegalStateException naming the kind if the message has no method
+   */
+  public String requiredMethod() {
+    if (method == null) {
+      throw new IllegalStateException("a JSON-RPC " + kind + " message has no method");
+    }
+    return method;
+  }
+
   /** The params (an object or array), or a missing node when absent. */
   public JsonNode params() {
     return raw.path("params");
