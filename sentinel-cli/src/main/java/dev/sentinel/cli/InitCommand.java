@@ -122,6 +122,10 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
     }
     Path config = output.toAbsolutePath().normalize();
     Path dir = config.getParent();
+    if (dir == null) {
+      throw new UserError("cannot write the config as " + config + ": it is a folder",
+          "give --output a file, such as sentinel.yaml", null);
+    }
     if (!Files.isDirectory(dir)) {
       throw new UserError("no such folder: " + dir, "create it first, or give --output a file"
           + " in a folder that exists", null);
