@@ -37,6 +37,7 @@ public final class ApprovalsCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -65,7 +66,7 @@ public final class ApprovalsCommand implements Runnable {
       @Option(names = "--limit", paramLabel = "N", defaultValue = "50",
           description = "at most N (default ${DEFAULT-VALUE})") int limit,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("list");
+    CommandLine line = Subcommands.of(spec, "list");
     return with(line, database, (approvals, stores) -> {
       List<Approval> found = Operator.call(line, () -> approvals.list(all, limit));
       PrintWriter out = line.getOut();
@@ -83,7 +84,7 @@ public final class ApprovalsCommand implements Runnable {
   @Command(name = "show", mixinStandardHelpOptions = true,
       description = "Show one approval: the call, its redacted arguments, the rule and votes.")
   int show(@Parameters(paramLabel = "ID") String id, @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("show");
+    CommandLine line = Subcommands.of(spec, "show");
     return with(line, database, (approvals, stores) -> {
       Approval a = approvals.show(id);
       PrintWriter out = line.getOut();
@@ -120,7 +121,7 @@ public final class ApprovalsCommand implements Runnable {
       @Option(names = "--as", required = true, paramLabel = "PRINCIPAL",
           description = "who approves: recorded, and never the caller") String approver,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("approve");
+    CommandLine line = Subcommands.of(spec, "approve");
     return with(line, database, (approvals, stores) -> {
       Approval a = Operator.call(line, () -> approvals.approve(id, approver));
       line.getOut().println(a.status() == Approval.Status.APPROVED
@@ -142,7 +143,7 @@ public final class ApprovalsCommand implements Runnable {
       @Option(names = "--reason", paramLabel = "TEXT", description = "why, for the caller")
           String reason,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("deny");
+    CommandLine line = Subcommands.of(spec, "deny");
     return with(line, database, (approvals, stores) -> {
       Approval a = Operator.call(line, () -> approvals.deny(id, approver, reason));
       line.getOut().println("Denied " + a.id() + " (" + a.principal() + "'s " + a.name() + ").");

@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,6 +56,7 @@ public final class AuditCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -85,33 +87,38 @@ public final class AuditCommand implements Runnable {
     @Option(names = "--from", paramLabel = "WHEN",
         description = "records at or after: a time (2026-03-01, 2026-03-01T12:00:00Z) or a "
             + "duration ago (24h, 7d)")
-    String from;
+    @Nullable String from;
 
     @Option(names = "--to", paramLabel = "WHEN", description = "records before: as --from")
-    String to;
+    @Nullable String to;
 
     @Option(names = "--principal", paramLabel = "ID", description = "only this principal")
-    String principal;
+    @Nullable String principal;
 
     @Option(names = "--tool", paramLabel = "NAME",
         description = "only this tool, prompt or resource (as clients see it, such as fs__read)")
-    String tool;
+    @Nullable String tool;
 
     @Option(names = "--outcome", paramLabel = "OUTCOME",
         description = "only this outcome: allowed, denied, limited, failed, unauthenticated, "
             + "pending, ...")
-    String outcome;
+    @Nullable String outcome;
 
     @Option(names = "--rule", paramLabel = "ID",
         description = "only records this policy rule or limit decided")
-    String rule;
+    @Nullable String rule;
 
     @Option(names = "--limit", paramLabel = "N", description = "at most N records")
-    Long limit;
+    @Nullable Long limit;
 
     @Option(names = "--newest-first", description = "newest records first (default oldest)")
     boolean newestFirst;
 
+    /**
+     * Suppressed: sentinel-core's {@link AuditFilter.Builder} takes a null text as blank (it
+     * sets nothing) but does not say {@code @Nullable}; an option not given is null here.
+     */
+    @SuppressWarnings("NullAway")
     AuditFilter filter(CommandLine line, AuditOperations audit) {
       return Operator.call(line, () -> {
         AuditFilter.Builder b = audit.filter()
@@ -148,7 +155,7 @@ public final class AuditCommand implements Runnable {
           description = {"a public key (PEM) whose checkpoints are trusted; repeatable,",
               "needed with --checkpoints"}) List<Path> trusted,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("verify");
+    CommandLine line = Subcommands.of(spec, "verify");
     AuditAnchors anchors = anchors(line, expectHead, checkpointFiles, trusted);
     PrintWriter out = line.getOut();
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
@@ -228,7 +235,7 @@ public final class AuditCommand implements Runnable {
           + "'sentinel audit verify --expect-head <it>' fails if the chain was truncated or "
           + "rewritten before it."})
   int head(@Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("head");
+    CommandLine line = Subcommands.of(spec, "head");
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
       PrintWriter out = line.getOut();
       out.println(AuditVerifier.head(stores.database()));
@@ -249,7 +256,7 @@ public final class AuditCommand implements Runnable {
       @Option(names = "--append", paramLabel = "FILE",
           description = "append the checkpoint to this file too") Path append,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("checkpoint");
+    CommandLine line = Subcommands.of(spec, "checkpoint");
     PrivateKey privateKey = AuditCheckpoints.readPrivateKey(key);
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
       AuditCheckpoint checkpoint = AuditCheckpoints.take(stores.database(), privateKey, clock);
@@ -271,7 +278,7 @@ public final class AuditCommand implements Runnable {
       @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
           description = "table, jsonl or csv (default ${DEFAULT-VALUE})") String format,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("query");
+    CommandLine line = Subcommands.of(spec, "query");
     AuditFormat chosen = format(line, format);
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
       AuditOperations audit = audit(stores);
@@ -298,7 +305,7 @@ public final class AuditCommand implements Runnable {
           description = "show a progress line on stderr (default: when stderr is a terminal)")
           Boolean progress,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("export");
+    CommandLine line = Subcommands.of(spec, "export");
     AuditFormat chosen = format(line, format);
     boolean showProgress = progress != null ? progress : System.console() != null;
     PrintWriter err = line.getErr();
@@ -332,7 +339,7 @@ public final class AuditCommand implements Runnable {
   }
 
   private static long export(AuditOperations audit, AuditFilter filter, AuditFormat format,
-      Writer out, PrintWriter progress) {
+      Writer out, @Nullable PrintWriter progress) {
     AuditWriter writer = format.writer(out);
     long[] count = {0};
     audit.search(filter, (seq, event) -> {
@@ -362,7 +369,7 @@ public final class AuditCommand implements Runnable {
           description = "delete records older than this (30d, 12h)") String olderThan,
       @Option(names = "--yes", description = "really delete") boolean yes,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("purge");
+    CommandLine line = Subcommands.of(spec, "purge");
     Instant cut = Operator.call(line, () -> AuditOperations.cut(before, "--before", olderThan,
         "--older-than", clock.instant()));
     if (!yes) {

@@ -5,7 +5,6 @@ import dev.sentinel.core.breakglass.BreakGlassWindow;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.NotifySettings;
 import dev.sentinel.core.notify.Notifier;
-import dev.sentinel.mcp.gateway.WebhookNotifier;
 import dev.sentinel.operator.BreakGlassOperations;
 import dev.sentinel.core.operator.OperatorException;
 import dev.sentinel.operator.Operations;
@@ -43,6 +42,7 @@ public final class BreakGlassCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -78,7 +78,7 @@ public final class BreakGlassCommand implements Runnable {
       @Option(names = "--as", paramLabel = "OPERATOR", defaultValue = "operator",
           description = "who opens it: recorded (default ${DEFAULT-VALUE})") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("open");
+    CommandLine line = Subcommands.of(spec, "open");
     if (database.config == null) {
       throw new CommandLine.ParameterException(line, "opening a window needs the gateway's"
           + " config (--config FILE): its policy's break_glass: section says whether windows may"
@@ -101,7 +101,7 @@ public final class BreakGlassCommand implements Runnable {
       @Option(names = "--as", paramLabel = "OPERATOR", defaultValue = "operator",
           description = "who closes it: recorded (default ${DEFAULT-VALUE})") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("close");
+    CommandLine line = Subcommands.of(spec, "close");
     return with(line, database, (ops, stores) -> {
       BreakGlassWindow w = Operator.call(line, () -> ops.close(id, by));
       line.getOut().println("Closed break-glass window " + w.id() + " for " + w.principal()
@@ -118,7 +118,7 @@ public final class BreakGlassCommand implements Runnable {
       @Option(names = "--limit", paramLabel = "N", defaultValue = "50",
           description = "at most N (default ${DEFAULT-VALUE})") int limit,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("list");
+    CommandLine line = Subcommands.of(spec, "list");
     return with(line, database, (ops, stores) -> {
       List<BreakGlassWindow> found = Operator.call(line, () -> ops.list(all, limit));
       PrintWriter out = line.getOut();
@@ -142,7 +142,7 @@ public final class BreakGlassCommand implements Runnable {
       @Option(names = "--principal", required = true, paramLabel = "ID",
           description = "whose secret") String principal,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("enroll");
+    CommandLine line = Subcommands.of(spec, "enroll");
     return with(line, database, (ops, stores) -> {
       String uri = Operator.call(line, () -> ops.enroll(principal));
       PrintWriter out = line.getOut();
@@ -166,8 +166,7 @@ public final class BreakGlassCommand implements Runnable {
     Optional<BreakGlassSettings> settings =
         config == null ? Optional.empty() : config.policy().breakGlass();
     try (JdbcStores stores = database.open(line, environment, clock, true);
-        Notifier notifier = notify.enabled()
-            ? WebhookNotifier.start(notify.webhook(), notify.secret()) : Notifier.none()) {
+        Notifier notifier = DatabaseOptions.notifier(notify)) {
       BreakGlassOperations ops = Operations.builder().stores(stores).notifier(notifier)
           .breakGlassSettings(() -> settings).clock(clock).build().breakGlass();
       try {

@@ -45,6 +45,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Build, sign, verify and inspect signed config bundles.")
 public final class BundleCommand implements Runnable {
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
   private final Map<String, String> environment;
 
@@ -83,7 +84,7 @@ public final class BundleCommand implements Runnable {
       @Option(names = "--staged", description = "store it on the channel without making it the"
           + " head: for sentinel rollout start --bundle DIGEST") boolean staged,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("publish");
+    CommandLine line = Subcommands.of(spec, "publish");
     byte[] bytes = readBundle(file);
     Clock clock = Clock.system();
     PublishedBundle published;
@@ -193,7 +194,7 @@ public final class BundleCommand implements Runnable {
       privateKey = Ed25519Keys.readPrivate(key, "signing key", "sentinel bundle keygen --out NAME");
       publicKey = Ed25519Keys.readPublic(publicFile, "signer's public key", "sentinel bundle keygen --out NAME");
     } catch (Ed25519Keys.KeyFileException e) {
-      throw new BundleException(e.getMessage(), e);
+      throw new BundleException(Failures.message(e), e);
     }
     Bundle signed = Bundle.read(file).sign(privateKey, publicKey);
     signed.write(file);
@@ -221,7 +222,7 @@ public final class BundleCommand implements Runnable {
     try {
       keys = TrustedKeys.read(trust, minSigners);
     } catch (IllegalArgumentException e) {
-      throw new BundleException(e.getMessage(), e);
+      throw new BundleException(Failures.message(e), e);
     }
     Bundle.Verified verified = Bundle.read(file).verify(keys, running, false);
     out(spec, "verify").println(file + ": OK: " + verified.digest() + " (sequence "
@@ -251,7 +252,7 @@ public final class BundleCommand implements Runnable {
   }
 
   private static PrintWriter out(CommandSpec spec, String subcommand) {
-    return spec.commandLine().getSubcommands().get(subcommand).getOut();
+    return Subcommands.of(spec, subcommand).getOut();
   }
 
   private static Path sibling(Path name, String extension) {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,7 @@ import tools.jackson.databind.node.ObjectNode;
     mixinStandardHelpOptions = true,
     description = "Write Sentinel into an MCP client's config.")
 public final class ClientCommand implements Runnable {
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   private final Map<String, String> environment;
@@ -151,7 +153,7 @@ public final class ClientCommand implements Runnable {
           + " servers the config has as backends (Sentinel starts them now)") boolean replace,
       @Option(names = "--dry-run", description = "print the change as a unified diff; write"
           + " nothing") boolean dryRun) {
-    CommandLine line = spec.commandLine().getSubcommands().get("add");
+    CommandLine line = Subcommands.of(spec, "add");
     Client client = Client.of(clientId, line);
     Path target = (file != null ? file : client.defaultFile()).toAbsolutePath().normalize();
     try {
@@ -325,7 +327,7 @@ public final class ClientCommand implements Runnable {
       throw new UserError("cannot read " + configFile + ": " + e.getMessage(),
           "check that you may read it", e);
     } catch (ConfigException e) {
-      throw new UserError(e.getMessage().replaceFirst("^sentinel: ", ""),
+      throw new UserError(Failures.message(e).replaceFirst("^sentinel: ", ""),
           "fix the config; 'sentinel config check' lists every problem", e);
     }
     Set<String> names = new LinkedHashSet<>();
@@ -357,7 +359,8 @@ public final class ClientCommand implements Runnable {
    * name of a server the config fronts, or, as {@code sentinel init} names a second variable of
    * the same name, {@code <BACKEND>_<NAME>} of that backend's server.
    */
-  private static String valueIn(ObjectNode servers, String variable, Set<String> backends) {
+  private static @Nullable String valueIn(
+      ObjectNode servers, String variable, Set<String> backends) {
     String prefixed = null;
     String plain = null;
     for (var server : servers.properties()) {
@@ -422,7 +425,7 @@ public final class ClientCommand implements Runnable {
         "give it with --sentinel /path/to/bin/sentinel", null);
   }
 
-  private static void copyPermissions(Path from, Path to) throws IOException {
+  private static void copyPermissions(@Nullable Path from, Path to) throws IOException {
     PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
     if (view == null) {
       return;

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.TokenStreamLocation;
@@ -92,8 +93,9 @@ final class ClientConfigs {
    * @param cwd the folder it runs in, if the client says
    * @param notes what was not imported and why, one line each
    */
-  record Server(String source, String name, Transport transport, String command, List<String> args,
-      Map<String, String> env, String url, Map<String, String> headers, Path cwd,
+  record Server(String source, String name, Transport transport, @Nullable String command,
+      List<String> args, Map<String, String> env, @Nullable String url,
+      Map<String, String> headers, @Nullable Path cwd,
       List<String> notes) {
     Server {
       Objects.requireNonNull(source, "source");
@@ -209,9 +211,11 @@ final class ClientConfigs {
     if (fileName.equals(".mcp.json")) {
       cwd = folder;
     } else if (fileName.equals("mcp.json") && folder != null
-        && String.valueOf(folder.getFileName()).equals(".cursor")
-        && !folder.getParent().equals(home())) {
-      cwd = folder.getParent();
+        && String.valueOf(folder.getFileName()).equals(".cursor")) {
+      Path parent = folder.getParent(); // not null: folder is absolute and not the root
+      if (parent != null && !parent.equals(home())) {
+        cwd = parent;
+      }
     }
     Map<String, Server> out = new LinkedHashMap<>();
     for (var entry : servers.properties()) {
@@ -244,7 +248,7 @@ final class ClientConfigs {
         s.url(), s.headers(), s.cwd(), notes);
   }
 
-  private static Server server(String source, String name, JsonNode entry, Path cwd) {
+  private static Server server(String source, String name, JsonNode entry, @Nullable Path cwd) {
     String subject = source + ": server '" + printable(name) + "'";
     if (!entry.isObject()) {
       throw new UserError(subject + " is not an object", "write it as { \"command\": ...,"
@@ -262,13 +266,13 @@ final class ClientConfigs {
           + " args) or a url", null);
     }
     Transport transport;
-    String kind = type == null ? null : type.toLowerCase(Locale.ROOT);
-    if (kind == null) {
+    if (type == null) {
       // Cursor tells SSE from Streamable HTTP itself: an /sse path is the old transport.
       transport = command != null ? Transport.STDIO
-          : url.replaceAll("[?#].*", "").endsWith("/sse") ? Transport.SSE : Transport.HTTP;
+          : Objects.requireNonNull(url, "command or url, checked above").replaceAll("[?#].*", "")
+              .endsWith("/sse") ? Transport.SSE : Transport.HTTP;
     } else {
-      switch (kind) {
+      switch (type.toLowerCase(Locale.ROOT)) {
         case "stdio" -> transport = Transport.STDIO;
         case "http", "streamable-http", "streamablehttp" -> transport = Transport.HTTP;
         case "sse" -> transport = Transport.SSE;
@@ -323,7 +327,7 @@ final class ClientConfigs {
     return new Server(source, name, transport, command, args, env, url, headers, dir, notes);
   }
 
-  private static String text(JsonNode entry, String key, String subject) {
+  private static @Nullable String text(JsonNode entry, String key, String subject) {
     JsonNode node = entry.path(key);
     if (node.isMissingNode() || node.isNull()) {
       return null;
@@ -421,7 +425,7 @@ final class ClientConfigs {
    * A client's whole-value reference to an environment variable ({@code ${NAME}}, {@code
    * ${NAME:-default}} of Claude Code, {@code ${env:NAME}} of Cursor), or null.
    */
-  static Matcher reference(String value) {
+  static @Nullable Matcher reference(String value) {
     Matcher m = REFERENCE.matcher(value);
     return m.matches() ? m : null;
   }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Whether each stdio backend's program can be started: found as the operating system finds it
@@ -70,7 +71,8 @@ final class CommandCheck {
    * @param cwd the backend's working directory, where a relative path with {@code /} starts
    * @param path the gateway's {@code PATH}, or null
    */
-  static Optional<String> problem(String written, String program, Path cwd, String path) {
+  static Optional<String> problem(String written, String program, Path cwd,
+      @Nullable String path) {
     boolean spaced = SPACE.matcher(written).find();
     Optional<Path> found = resolve(program, cwd, path == null ? DEFAULT_PATH : path);
     if (found.isPresent() && Files.isExecutable(found.get())) {
@@ -122,7 +124,7 @@ final class CommandCheck {
     }
   }
 
-  private static YamlDocument document(Path file) {
+  private static @Nullable YamlDocument document(Path file) {
     try {
       return YamlDocument.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
     } catch (IOException | RuntimeException e) {

@@ -24,9 +24,11 @@ public final class CompletionCommand implements Callable<Integer> {
   /** The shells whose completion scripts are printed. */
   enum Shell { bash, zsh }
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Parameters(paramLabel = "SHELL", description = "bash or zsh")
+  @SuppressWarnings("NullAway.Init") // required: set by picocli
   private Shell shell;
 
   /** A completion command. */

@@ -36,6 +36,7 @@ public final class ConfigCommand implements Runnable {
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -97,7 +98,7 @@ public final class ConfigCommand implements Runnable {
   int check(
       @Parameters(paramLabel = "FILE", description = "the config file") Path file,
       @Option(names = "--start", description = "start the backends and check their tools") boolean start) {
-    CommandLine line = spec.commandLine().getSubcommands().get("check");
+    CommandLine line = Subcommands.of(spec, "check");
     GatewayConfig config;
     // A gateway on a database channel is checked against the channel's head, as it would start.
     try (JdbcBundleSources sources = JdbcBundleSources.create(Clock.system())) {
@@ -140,7 +141,8 @@ public final class ConfigCommand implements Runnable {
     }
     Map<String, List<String>> tools = new LinkedHashMap<>();
     config.backends().forEach(backend -> tools.put(backend.name(), new ArrayList<>()));
-    report.tools().forEach(tool -> tools.get(tool.backend()).add(tool.name()));
+    report.tools().forEach(tool -> Objects.requireNonNull(tools.get(tool.backend()),
+        "a listed tool's backend is in the config").add(tool.name()));
     List<String> out = new ArrayList<>(config.policy().unmatchedToolGlobs(tools));
     for (LimitRule limit : config.policy().limits()) {
       List<String> candidates = new ArrayList<>();

@@ -8,8 +8,11 @@ import dev.sentinel.core.notify.Notifier;
 import dev.sentinel.jdbc.JdbcBundleSources;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.mcp.gateway.WebhookNotifier;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -26,15 +29,15 @@ final class DatabaseOptions {
   @Option(names = {"-c", "--config"}, paramLabel = "FILE",
       description = "use the database of this gateway config (its database: section, or "
           + "sentinel.db beside it)")
-  Path config;
+  @Nullable Path config;
 
   @Option(names = "--db", paramLabel = "URL",
       description = {"use this database: jdbc:sqlite:<file> or",
           "jdbc:postgresql://host:port/database (password from $" + PASSWORD_VARIABLE + ")"})
-  String url;
+  @Nullable String url;
 
   @Option(names = "--db-user", paramLabel = "USER", description = "the user for --db")
-  String user;
+  @Nullable String user;
 
   /**
    * Opens the database.
@@ -62,7 +65,15 @@ final class DatabaseOptions {
             .notifications();
       }
     }
-    return notify.enabled() ? WebhookNotifier.start(notify.webhook(), notify.secret())
+    return notifier(notify);
+  }
+
+  /** The webhook of {@code notify}, started, or no notifier when it has none. */
+  static Notifier notifier(NotifySettings notify) {
+    URI webhook = notify.webhook();
+    String secret = notify.secret();
+    // NotifySettings has both or neither.
+    return webhook != null && secret != null ? WebhookNotifier.start(webhook, secret)
         : Notifier.none();
   }
 
@@ -79,17 +90,17 @@ final class DatabaseOptions {
       }
       return GatewayConfig.loadDatabase(config, environment);
     }
-    String text = url.strip();
+    String text = Objects.requireNonNull(url, "checked above").strip();
     if (!text.startsWith("jdbc:sqlite:") && !text.startsWith("jdbc:postgresql:")) {
       throw new CommandLine.ParameterException(line, "--db: expected jdbc:sqlite:<file> or "
           + "jdbc:postgresql://host:port/database, got '" + redact(text) + "'");
     }
-    return DatabaseSettings.of(text, user, environment.get(PASSWORD_VARIABLE));
+    return new DatabaseSettings(text, user, environment.get(PASSWORD_VARIABLE), true);
   }
 
   private static String redact(String url) {
     try {
-      return DatabaseSettings.of(url, null, null).safeUrl();
+      return new DatabaseSettings(url, null, null, true).safeUrl();
     } catch (IllegalArgumentException e) {
       return "(not a JDBC URL)";
     }

@@ -14,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns what a command throws into the one line a person can act on: the cause and a hint.
@@ -33,7 +34,7 @@ final class Failures {
       return ((UserError) failure).line();
     }
     if (failure instanceof SentinelException) {
-      return failure.getMessage();
+      return message(failure);
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
       UserError known = recognise(t);
@@ -48,8 +49,14 @@ final class Failures {
         + ". Hint: run again with --debug for the stack trace, and please report it";
   }
 
+  /** A failure's message, or its class name when it has none. */
+  static String message(Throwable failure) {
+    String message = failure.getMessage();
+    return message != null ? message : failure.getClass().getName();
+  }
+
   /** A known system error as a cause and a hint, or null. */
-  private static UserError recognise(Throwable t) {
+  private static @Nullable UserError recognise(Throwable t) {
     if (t instanceof UserError) {
       return (UserError) t;
     }

@@ -32,6 +32,7 @@ public final class FleetCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -62,7 +63,7 @@ public final class FleetCommand implements Runnable {
           description = "how long without a heartbeat makes a gateway stale (default: 1m)")
           String staleAfter,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("status");
+    CommandLine line = Subcommands.of(spec, "status");
     Duration stale = Operator.call(line, () -> Times.duration("--stale-after", staleAfter));
     List<FleetOperations.Member> members;
     try (JdbcStores stores = database.open(line, environment, clock, true)) {

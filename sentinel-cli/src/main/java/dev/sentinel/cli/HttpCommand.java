@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -37,21 +38,23 @@ public final class HttpCommand implements Callable<Integer> {
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
       description = "the gateway config file")
+  @SuppressWarnings("NullAway.Init") // required: set by picocli
   private Path config;
 
   @Option(names = "--host", paramLabel = "ADDRESS",
       description = "the address to bind, overriding server.host (default: 127.0.0.1, loopback"
           + " only)")
-  private String host;
+  private @Nullable String host;
 
   @Option(names = "--port", paramLabel = "PORT",
       description = "the port to bind, overriding server.port (default: 8080; 0 picks a free"
           + " one)")
-  private Integer port;
+  private @Nullable Integer port;
 
   @Option(names = "--no-watch",
       description = "do not reload the config when it (or its policy file) changes on disk;"

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -63,21 +64,25 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Option(names = "--from", required = true, paramLabel = "FILE",
       description = "a client's MCP config file; repeat to merge several (a server name in two"
           + " files is an error)")
+  @SuppressWarnings("NullAway.Init") // required: set by picocli
   private List<Path> from;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "sentinel.yaml",
       description = "the config to write (default: ${DEFAULT-VALUE}); policy.yaml and"
           + " policy.test.yaml are written beside it")
+  @SuppressWarnings("NullAway.Init") // defaulted: set by picocli
   private Path output;
 
   @Option(names = "--unknown", paramLabel = "confirm|deny", defaultValue = "confirm",
       description = "what tools not annotated read-only get: confirm (a human says yes to each"
           + " call; the default) or deny")
+  @SuppressWarnings("NullAway.Init") // defaulted: set by picocli
   private String unknown;
 
   @Option(names = "--probe", description = "start the servers, list their tools with their"
@@ -86,7 +91,7 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
 
   @Option(names = "--project", paramLabel = "DIR", description = "with ~/.claude.json: the"
       + " project whose local-scope servers are read too (default: the current folder)")
-  private Path project;
+  private @Nullable Path project;
 
   @Option(names = "--force", description = "overwrite existing files")
   private boolean force;
@@ -122,6 +127,10 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
     }
     Path config = output.toAbsolutePath().normalize();
     Path dir = config.getParent();
+    if (dir == null) {
+      throw new UserError("cannot write the config as " + config + ": it is a folder",
+          "give --output a file, such as sentinel.yaml", null);
+    }
     if (!Files.isDirectory(dir)) {
       throw new UserError("no such folder: " + dir, "create it first, or give --output a file"
           + " in a folder that exists", null);
@@ -359,7 +368,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       if (server.transport() == Transport.HTTP) {
         y.append("    http:\n");
         y.append("      url: ").append(quote(expandable(name, "url", cursor(server,
-            server.url()), true))).append('\n');
+            Objects.requireNonNull(server.url(), "an http server has a url")), true)))
+            .append('\n');
         if (!server.headers().isEmpty()) {
           y.append("      headers:\n");
           server.headers().forEach((key, value) -> y.append("        ").append(quote(key))
@@ -368,7 +378,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
         return;
       }
       y.append("    stdio:\n");
-      String command = cursor(server, server.command());
+      String command = cursor(server,
+          Objects.requireNonNull(server.command(), "a stdio server has a command"));
       List<String> args = new ArrayList<>();
       server.args().forEach(arg -> args.add(cursor(server, arg)));
       if (command.strip().contains(" ") && args.isEmpty() && !command.contains("\"")
@@ -656,7 +667,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       return y.toString();
     }
 
-    String policy(Unknown mode, Map<String, List<ToolReport.Tool>> tools, ToolReport report) {
+    String policy(Unknown mode, Map<String, List<ToolReport.Tool>> tools,
+        @Nullable ToolReport report) {
       StringBuilder y = new StringBuilder();
       y.append("# Written by 'sentinel init': a starting point to review, not a finished policy.\n")
           .append("# Deny by default: a call no rule allows is refused. Listing tools is allowed,\n")
@@ -757,7 +769,8 @@ public final class InitCommand implements java.util.concurrent.Callable<Integer>
       return y.toString();
     }
 
-    private static String test(String name, String who, String tool, String expect, String rule) {
+    private static String test(String name, String who, String tool, String expect,
+        @Nullable String rule) {
       return "  - name: " + quote(name) + "\n"
           + "    principal: " + who + "\n"
           + "    request: { tool: " + quote(tool) + " }\n"

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,6 +39,7 @@ public final class KeysCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -79,7 +81,7 @@ public final class KeysCommand implements Runnable {
           description = "when it stops working: a duration from now (30d, 12h) or a time "
               + "(2026-12-31, 2026-12-31T18:00:00Z); default never") String expires,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("create");
+    CommandLine line = Subcommands.of(spec, "create");
     try (JdbcStores stores = database.open(line, environment, clock, false)) {
       KeyOperations keys = operations(stores).keys();
       IssuedKey key = Operator.call(line,
@@ -93,7 +95,7 @@ public final class KeysCommand implements Runnable {
   @Command(name = "list", mixinStandardHelpOptions = true,
       description = "List the keys, oldest first (never their secrets or hashes).")
   int list(@Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("list");
+    CommandLine line = Subcommands.of(spec, "list");
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
       List<StoredKey> keys = stores.keys().list();
       PrintWriter out = line.getOut();
@@ -114,7 +116,7 @@ public final class KeysCommand implements Runnable {
   int revoke(
       @Parameters(paramLabel = "ID", description = "the key id (as keys list shows it)") String id,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("revoke");
+    CommandLine line = Subcommands.of(spec, "revoke");
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
       KeyOperations.Revoked revoked;
       try {
@@ -130,11 +132,11 @@ public final class KeysCommand implements Runnable {
       PrintWriter out = line.getOut();
       switch (revoked.revocation()) {
         case ALREADY_REVOKED:
-          out.println("API key " + id + " was already revoked at " + Times.format(key.revoked())
+          out.println("API key " + id + " was already revoked at " + time(key.revoked())
               + ".");
           break;
         case EXPIRED:
-          out.println("API key " + id + " expired at " + Times.format(key.expires())
+          out.println("API key " + id + " expired at " + time(key.expires())
               + "; it no longer works, nothing to revoke.");
           break;
         default:
@@ -156,7 +158,7 @@ public final class KeysCommand implements Runnable {
           description = "when the new key stops working (30d, 2026-12-31, ...); default the old"
               + " key's expiry") String expires,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("rotate");
+    CommandLine line = Subcommands.of(spec, "rotate");
     try (JdbcStores stores = database.open(line, environment, clock, true)) {
       IssuedKey fresh;
       try {
@@ -165,7 +167,7 @@ public final class KeysCommand implements Runnable {
       } catch (OperatorException e) {
         String where = e.kind() == OperatorException.Kind.NOT_FOUND
             ? "No API key with id '" + id + "' in " + stores.description()
-                + "; see sentinel keys list." : e.getMessage();
+                + "; see sentinel keys list." : Failures.message(e);
         return fail(line, where);
       }
       printIssued(line, "Rotated " + id + ": revoked it and created", fresh, stores);
@@ -215,8 +217,13 @@ public final class KeysCommand implements Runnable {
       rows.add(new String[] {key.id(), key.principal(), roles(key),
           key.name().isEmpty() ? "-" : key.name(), Times.format(key.created()),
           key.expires() == null ? "never" : Times.format(key.expires()),
-          Times.format(key.revoked()), Times.format(key.lastUsed()), status});
+          time(key.revoked()), time(key.lastUsed()), status});
     }
     return Columns.render(rows);
+  }
+
+  /** As {@link Times#format}, which takes null for none but does not say {@code @Nullable}. */
+  private static String time(@Nullable Instant instant) {
+    return instant == null ? "-" : Times.format(instant);
   }
 }

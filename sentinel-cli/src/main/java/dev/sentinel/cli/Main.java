@@ -44,6 +44,7 @@ public final class Main implements Callable<Integer> {
   public static final PolicyOptions POLICY_OPTIONS =
       PolicyOptions.builder().language(CelConditionLanguage.create()).build();
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Option(names = "--debug", scope = ScopeType.INHERIT,

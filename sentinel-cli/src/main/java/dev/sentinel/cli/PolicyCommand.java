@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
 public final class PolicyCommand implements Runnable {
   private final Map<String, String> environment;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   private final PolicyOptions policyOptions;
@@ -85,7 +86,7 @@ public final class PolicyCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Validate a policy file; print its rule and limit counts.")
   int check(@Parameters(paramLabel = "FILE", description = "the policy file") Path file) {
-    CommandLine line = spec.commandLine().getSubcommands().get("check");
+    CommandLine line = Subcommands.of(spec, "check");
     try {
       PolicyEngine policy = PolicyEngine.load(file, policyOptions);
       PrintWriter out = line.getOut();
@@ -116,7 +117,7 @@ public final class PolicyCommand implements Runnable {
           description = "after every case, not only a failed one, say for each rule why it did"
               + " or did not match (as 'policy explain' does for one request)")
           boolean explain) {
-    CommandLine line = spec.commandLine().getSubcommands().get("test");
+    CommandLine line = Subcommands.of(spec, "test");
     Path policyPath = policyFile != null ? policyFile : defaultPolicy(line, file);
     try {
       PolicyEngine policy = PolicyEngine.load(policyPath, policyOptions);
@@ -154,7 +155,7 @@ public final class PolicyCommand implements Runnable {
           String request,
       @Option(names = "--request-file", paramLabel = "FILE",
           description = "a file holding the request, instead of --request") Path requestFile) {
-    CommandLine line = spec.commandLine().getSubcommands().get("explain");
+    CommandLine line = Subcommands.of(spec, "explain");
     if ((request == null) == (requestFile == null)) {
       throw new CommandLine.ParameterException(line,
           "give the request with exactly one of --request JSON or --request-file FILE");

@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,14 +65,18 @@ final class PolicyDiffCommand implements Callable<Integer> {
 
   private int namedBadLines;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @ParentCommand private PolicyCommand parent;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "OLD", description = "the policy in force")
+  @SuppressWarnings("NullAway.Init") // required: set by picocli
   private Path oldFile;
 
   @Parameters(index = "1", paramLabel = "NEW", description = "the proposed policy")
+  @SuppressWarnings("NullAway.Init") // required: set by picocli
   private Path newFile;
 
   @Option(names = "--replay", paramLabel = "FILE",
@@ -81,8 +86,9 @@ final class PolicyDiffCommand implements Callable<Integer> {
   @Option(names = "--replay-audit", paramLabel = "WHEN",
       description = "re-decide the records of a database's audit trail since WHEN (a time such as"
           + " 2026-03-01, or a duration ago such as 7d or 24h); the database from --config or --db")
-  private String replayAudit;
+  private @Nullable String replayAudit;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Mixin private DatabaseOptions database;
 
   @Option(names = "--tests", paramLabel = "FILE", description = "a policy test file; repeatable")
@@ -111,7 +117,7 @@ final class PolicyDiffCommand implements Callable<Integer> {
       PolicyReplay replayer = new PolicyReplay(before, after, Math.max(0, examples));
       long bad = replayFiles(replayer);
       if (replayAudit != null) {
-        replayAudit(replayer);
+        replayAudit(replayer, replayAudit);
       }
       failed |= report(out, replayer, bad);
     }
@@ -132,12 +138,12 @@ final class PolicyDiffCommand implements Callable<Integer> {
    * Re-decides the audit trail's records since {@code --replay-audit}, oldest first, streamed
    * from the database (read only: the trail is not changed).
    */
-  private void replayAudit(PolicyReplay replayer) {
+  private void replayAudit(PolicyReplay replayer, String since) {
     Clock clock = Clock.system();
     AuditQuery query;
     try {
       query = AuditQuery.builder()
-          .from(Operator.call(spec.commandLine(), () -> Times.time("--replay-audit", replayAudit,
+          .from(Operator.call(spec.commandLine(), () -> Times.time("--replay-audit", since,
               clock.instant(), Times.Direction.AGO)))
           .order(AuditQuery.Order.OLDEST_FIRST)
           .build();

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,17 +39,19 @@ import picocli.CommandLine.Spec;
             + " the config's backends list (they are started, asked and stopped).",
         "Exit code 1 when there is a warning; notes alone exit 0."})
 final class PolicyLintCommand implements Callable<Integer> {
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @ParentCommand private PolicyCommand parent;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Parameters(paramLabel = "FILE", arity = "0..1",
       description = "the policy file (default: the one the --config names)")
-  private Path file;
+  private @Nullable Path file;
 
   @Option(names = "--config", paramLabel = "CONFIG",
       description = "a gateway config: its llm: models and paths, its policy file, and for --backends its backends")
-  private Path config;
+  private @Nullable Path config;
 
   @Option(names = "--backends", description = "start the config's backends and check globs against their tools")
   private boolean backends;

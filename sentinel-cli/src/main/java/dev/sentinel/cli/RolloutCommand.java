@@ -34,6 +34,7 @@ public final class RolloutCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -77,7 +78,7 @@ public final class RolloutCommand implements Runnable {
           description = "a gateway silent this long is not live (default: 1m)") String staleAfter,
       @Option(names = "--by", paramLabel = "NAME", description = "who (default: $USER)") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("start");
+    CommandLine line = Subcommands.of(spec, "start");
     Duration stale = Operator.call(line, () -> Times.duration("--stale-after", staleAfter));
     RolloutOperations.Start start = new RolloutOperations.Start(channel, digest, canary,
         instances == null ? List.of() : instances, rate, stale);
@@ -101,7 +102,7 @@ public final class RolloutCommand implements Runnable {
           description = "a gateway silent this long shows as stale (default: 1m)")
           String staleAfter,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("status");
+    CommandLine line = Subcommands.of(spec, "status");
     Duration stale = Operator.call(line, () -> Times.duration("--stale-after", staleAfter));
     RolloutOperations.Status status = withRollouts(line, database, r -> r.status(channel, stale));
     Rollout rollout = status.rollout();
@@ -129,7 +130,7 @@ public final class RolloutCommand implements Runnable {
       @Option(names = "--channel", required = true, paramLabel = "NAME") String channel,
       @Option(names = "--by", paramLabel = "NAME", description = "who (default: $USER)") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("promote");
+    CommandLine line = Subcommands.of(spec, "promote");
     Rollout rollout = withRollouts(line, database, r -> r.promote(channel, who(by)));
     line.getOut().println("promoted " + rollout.describe() + ": it is the channel's head");
     line.getOut().flush();
@@ -145,7 +146,7 @@ public final class RolloutCommand implements Runnable {
           String reason,
       @Option(names = "--by", paramLabel = "NAME", description = "who (default: $USER)") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("abort");
+    CommandLine line = Subcommands.of(spec, "abort");
     Rollout rollout = withRollouts(line, database, r -> r.abort(channel, who(by), reason));
     line.getOut().println("aborted " + rollout.describe() + ": the canaries go back to "
         + (rollout.previousDigest() == null ? "the channel's head" : rollout.previousDigest()));

@@ -37,10 +37,12 @@ public final class StdioCommand implements Callable<Integer> {
   private final Map<String, String> environment;
   private final PolicyOptions policyOptions;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
       description = "the gateway config file")
+  @SuppressWarnings("NullAway.Init") // required: set by picocli
   private Path config;
 
   @Option(names = "--no-watch",

@@ -7,6 +7,7 @@ import java.nio.charset.Charset;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code sentinel stdio} started without picocli: the command line an MCP client runs at each
@@ -27,19 +28,21 @@ final class StdioLaunch {
   private StdioLaunch() {}
 
   /** The options of one recognised command line. */
-  record Parsed(Path config, boolean watch, boolean allowRollback, boolean debug, String logLevel) {}
+  record Parsed(Path config, boolean watch, boolean allowRollback, boolean debug,
+      @Nullable String logLevel) {}
 
   /**
    * Runs {@code sentinel stdio} when {@code args} is a command line this class reads, answering
    * its exit code; else null, and nothing has happened.
    */
-  static Integer run(String[] args, Map<String, String> environment, PolicyOptions policyOptions) {
+  static @Nullable Integer run(String[] args, Map<String, String> environment, PolicyOptions policyOptions) {
     Parsed parsed = parse(args);
     if (parsed == null) {
       return null;
     }
-    if (parsed.logLevel() != null) {
-      Main.applyLogLevel(parsed.logLevel());
+    String logLevel = parsed.logLevel();
+    if (logLevel != null) {
+      Main.applyLogLevel(logLevel);
     }
     StartWarmUp.start();
     PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, stderrCharset()), true);
@@ -52,7 +55,7 @@ final class StdioLaunch {
   }
 
   /** The options of a command line this class reads, or null for any other. */
-  static Parsed parse(String[] args) {
+  static @Nullable Parsed parse(String[] args) {
     boolean command = false;
     String config = null;
     boolean noWatch = false;
@@ -145,7 +148,7 @@ final class StdioLaunch {
   }
 
   /** The value after an option: the next argument unless there is none or it is an option. */
-  private static String next(String[] args, int i) {
+  private static @Nullable String next(String[] args, int i) {
     return i < args.length && !args[i].startsWith("-") ? args[i] : null;
   }
 

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import picocli.CommandLine;
 
 /** Renders what the commands print. Stateless. */
@@ -114,9 +115,11 @@ final class Summary {
     if (identity.apiKey() != null) {
       return "API key (from the config; authenticated against the key store)";
     }
-    String roles = identity.principal().roles().isEmpty()
-        ? "no roles" : "roles " + String.join(", ", new java.util.TreeSet<>(identity.principal().roles()));
-    return "principal " + identity.principal().id() + " (" + roles + ")";
+    dev.sentinel.api.Principal principal = Objects.requireNonNull(identity.principal(),
+        "an identity without an API key names a principal");
+    String roles = principal.roles().isEmpty()
+        ? "no roles" : "roles " + String.join(", ", new java.util.TreeSet<>(principal.roles()));
+    return "principal " + principal.id() + " (" + roles + ")";
   }
 
   private static String killSwitch(KillSwitch.State state) {

@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,6 +41,7 @@ public final class ToolsCommand implements Runnable {
   private final Map<String, String> environment;
   private final Clock clock;
 
+  @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
 
   /**
@@ -65,7 +68,7 @@ public final class ToolsCommand implements Runnable {
   int pins(
       @Option(names = "--held", description = "only the tools held for an operator") boolean held,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("pins");
+    CommandLine line = Subcommands.of(spec, "pins");
     return withPins(line, database, (pins, stores) -> {
       List<ToolPin> list = Operator.call(line, held ? pins::held : pins::list);
       PrintWriter out = line.getOut();
@@ -94,7 +97,7 @@ public final class ToolsCommand implements Runnable {
       @Parameters(index = "0", paramLabel = "BACKEND") String backend,
       @Parameters(index = "1", paramLabel = "TOOL") String tool,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("diff");
+    CommandLine line = Subcommands.of(spec, "diff");
     return withPins(line, database, (pins, stores) -> {
       PinOperations.Review review = Operator.call(line, () -> pins.review(backend, tool));
       print(line.getOut(), review);
@@ -116,7 +119,7 @@ public final class ToolsCommand implements Runnable {
       @Option(names = "--by", paramLabel = "NAME",
           description = "who approves, for the record; default: $USER") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("approve");
+    CommandLine line = Subcommands.of(spec, "approve");
     return withPins(line, database, (pins, stores) -> {
       ToolPin pin = Operator.call(line, () -> pins.approve(backend, tool, digest, who(by)));
       line.getOut().println("Approved tool " + visible(tool) + " of backend " + backend + " ("
@@ -134,7 +137,7 @@ public final class ToolsCommand implements Runnable {
       @Option(names = "--by", paramLabel = "NAME",
           description = "who rejects, for the record; default: $USER") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("reject");
+    CommandLine line = Subcommands.of(spec, "reject");
     return withPins(line, database, (pins, stores) -> {
       Operator.call(line, () -> pins.reject(backend, tool, who(by)));
       line.getOut().println("Rejected the held definition of tool " + visible(tool)
@@ -156,7 +159,7 @@ public final class ToolsCommand implements Runnable {
       @Option(names = "--by", paramLabel = "NAME",
           description = "who pins, for the record; default: $USER") String by,
       @Mixin DatabaseOptions database) {
-    CommandLine line = spec.commandLine().getSubcommands().get("pin");
+    CommandLine line = Subcommands.of(spec, "pin");
     JsonNode definitions;
     try {
       definitions = JsonMapper.shared().readTree(Files.readString(file));
@@ -232,7 +235,8 @@ public final class ToolsCommand implements Runnable {
     }
     if (pin.held()) {
       out.println("Approve with: sentinel tools approve " + pin.backend() + " "
-          + visible(pin.tool()) + " --digest " + pin.pendingDigest().substring(0, 12));
+          + visible(pin.tool()) + " --digest " + Objects.requireNonNull(pin.pendingDigest(),
+          "a held pin has a pending digest").substring(0, 12));
     }
   }
 
@@ -244,7 +248,7 @@ public final class ToolsCommand implements Runnable {
         : "held";
   }
 
-  private static String shortDigest(String digest) {
+  private static String shortDigest(@Nullable String digest) {
     return digest == null ? "-" : digest.substring(0, Math.min(12, digest.length()));
   }
 

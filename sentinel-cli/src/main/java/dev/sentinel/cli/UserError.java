@@ -1,6 +1,7 @@
 package dev.sentinel.cli;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A failure the person running the command can act on: what went wrong and what to do about it,
@@ -17,7 +18,7 @@ final class UserError extends RuntimeException {
    * @param hint what to do about it
    * @param error the underlying exception, for {@code --debug}; may be null
    */
-  UserError(String cause, String hint, Throwable error) {
+  UserError(String cause, String hint, @Nullable Throwable error) {
     super(Objects.requireNonNull(cause, "cause"), error);
     this.hint = Objects.requireNonNull(hint, "hint");
   }

@@ -7,4 +7,7 @@
  * <p>Exit codes: 0 success, 1 a failed check or test or an error, 2 a usage error. Command output
  * goes to stdout, errors and logs to stderr.
  */
+@NullMarked
 package dev.sentinel.cli;
+
+import org.jspecify.annotations.NullMarked;

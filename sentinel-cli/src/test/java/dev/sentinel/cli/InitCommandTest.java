@@ -196,6 +196,18 @@ class InitCommandTest {
   }
 
   @Test
+  void init_outputTheRootFolder_isAUserError_notAnUnexpectedOne(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve(".mcp.json");
+    Files.writeString(file, "{\"mcpServers\": {\"fs\": {\"command\": \"sh\"}}}");
+
+    Run run = Cli.run("init", "--from", file.toString(), "--output", "/");
+
+    assertThat(run.exit()).as(run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("give --output a file").doesNotContain("unexpected error");
+  }
+
+  @Test
   void init_claudeJson_readsUserScopeAndTheProject_theProjectWinsForOneName(@TempDir Path dir)
       throws Exception {
     Path project = Files.createDirectories(dir.resolve("work"));

@@ -3,6 +3,7 @@ package dev.sentinel.runner.http;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Origin and Host validation against DNS rebinding.
@@ -32,7 +33,8 @@ final class Guard {
    * loopback origins on any port, and loopback host names (plus a specific bind address) with
    * the bound port.
    */
-  static Guard of(Set<String> origins, Set<String> hosts, String bindHost, int port) {
+  static Guard of(@Nullable Set<String> origins, @Nullable Set<String> hosts, String bindHost,
+      int port) {
     return new Guard(origins != null ? origins : defaultOrigins(), hosts != null ? hosts : defaultHosts(bindHost, port));
   }
 
@@ -56,7 +58,7 @@ final class Guard {
   }
 
   /** Whether a {@code Host} header value is allowed; a missing one is not. */
-  boolean hostAllowed(String host) {
+  boolean hostAllowed(@Nullable String host) {
     if (anyHost) {
       return true;
     }
@@ -90,7 +92,7 @@ final class Guard {
   }
 
   /** The host part of {@code host[:port]}, or {@code null} if malformed. */
-  private static String hostName(String hostAndPort) {
+  private static @Nullable String hostName(String hostAndPort) {
     if (hostAndPort.startsWith("[")) {
       int end = hostAndPort.indexOf(']');
       if (end < 0) {

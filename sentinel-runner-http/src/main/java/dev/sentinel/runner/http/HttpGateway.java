@@ -52,6 +52,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,10 +102,10 @@ public final class HttpGateway implements AutoCloseable {
   private final Authenticator authenticator;
   private final String host;
   private final int requestedPort;
-  private final ServerSocketChannel bound;
+  private final @Nullable ServerSocketChannel bound;
   private final String path;
-  private final Set<String> allowedOrigins;
-  private final Set<String> allowedHosts;
+  private final @Nullable Set<String> allowedOrigins;
+  private final @Nullable Set<String> allowedHosts;
   private final long maxBodyBytes;
   private final int maxSessions;
   private final int maxSessionsPerPrincipal;
@@ -122,32 +123,34 @@ public final class HttpGateway implements AutoCloseable {
   private final Clock clock;
   private final OperatorAccess operators;
   /** The roles of named operators, or {@code null} when the admin endpoints are not served. */
-  private final Set<String> operatorRoles;
+  private final @Nullable Set<String> operatorRoles;
   private final boolean publicMetrics;
   private final GatewayMetrics metrics;
   /** The OTLP traces of the calls, when the config has {@code telemetry.otlp}; else {@code null}. */
-  private volatile OtlpTracing tracing;
-  private final OAuth protectedResource;
-  private final KeyStore keys;
-  private final AuditTrail auditTrail;
-  private final ApprovalStore approvals;
-  private final dev.sentinel.core.bundle.BundleStore bundles;
-  private final ConfigReloader reloader;
-  private final ServerTls tls;
+  private volatile @Nullable OtlpTracing tracing;
+  private final @Nullable OAuth protectedResource;
+  private final @Nullable KeyStore keys;
+  private final @Nullable AuditTrail auditTrail;
+  private final @Nullable ApprovalStore approvals;
+  private final dev.sentinel.core.bundle.@Nullable BundleStore bundles;
+  private final @Nullable ConfigReloader reloader;
+  private final @Nullable ServerTls tls;
   private final Duration tlsCheckInterval;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile boolean draining;
-  private Server server;
-  private ServerConnector connector;
-  private StreamableHub hub;
-  private ExecutorService pool;
-  private ScheduledExecutorService timers;
+  // Set by start().
+  private @Nullable Server server;
+  private @Nullable ServerConnector connector;
+  private @Nullable StreamableHub hub;
+  private @Nullable ExecutorService pool;
+  private @Nullable ScheduledExecutorService timers;
 
   private enum State { NEW, STARTED, CLOSED }
 
   private HttpGateway(Builder builder) {
-    this.runtime = builder.runtime;
-    this.authenticator = builder.authenticator;
+    // Both checked by build().
+    this.runtime = Objects.requireNonNull(builder.runtime, "runtime");
+    this.authenticator = Objects.requireNonNull(builder.authenticator, "authenticator");
     this.host = builder.host;
     this.requestedPort = builder.port;
     this.bound = builder.bound;
@@ -200,7 +203,7 @@ public final class HttpGateway implements AutoCloseable {
    * @throws RuntimeException if anything fails to start; what had started is stopped
    */
   public static Running start(GatewayConfig config, RunOptions options,
-      ServerSocketChannel channel) {
+      @Nullable ServerSocketChannel channel) {
     return Launcher.start(Objects.requireNonNull(config, "config"),
         Objects.requireNonNull(options, "options"), channel);
   }
@@ -212,7 +215,8 @@ public final class HttpGateway implements AutoCloseable {
    * @return the exit code, 0
    * @throws InterruptedException if interrupted while serving
    */
-  public static int run(GatewayConfig config, RunOptions options, ServerSocketChannel channel)
+  public static int run(GatewayConfig config, RunOptions options,
+      @Nullable ServerSocketChannel channel)
       throws InterruptedException {
     Running running = start(config, options, channel);
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "sentinel-http-shutdown"));
@@ -325,8 +329,9 @@ public final class HttpGateway implements AutoCloseable {
     MetricsRoute route = new MetricsRoute(metrics, operators, publicMetrics);
     Handler mcp = new McpHandler(settings, runtime, hub, json, guard, () -> draining, route);
     List<Handler> handlers = new ArrayList<>();
-    if (operatorRoles != null) {
-      handlers.add(admin(guard));
+    Set<String> roles = operatorRoles;
+    if (roles != null) {
+      handlers.add(admin(guard, roles));
     }
     // The LLM route answers /v1 paths only, when the config has an llm: section (at start).
     if (runtime.config().llm().enabled()) {
@@ -348,14 +353,17 @@ public final class HttpGateway implements AutoCloseable {
       throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
     }
     long keepAliveMillis = keepAlive.toMillis();
-    timers.scheduleAtFixedRate(this::keepAlive, keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS);
+    timers.scheduleAtFixedRate(() -> keepAlive(sessions), keepAliveMillis, keepAliveMillis,
+        TimeUnit.MILLISECONDS);
     long sweep = Math.max(100, Math.min(1_000, sessionIdleTimeout.toMillis() / 2));
-    timers.scheduleWithFixedDelay(this::expire, sweep, sweep, TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(() -> expire(sessions), sweep, sweep, TimeUnit.MILLISECONDS);
     long headSweep = heads.sweepInterval().toMillis();
-    timers.scheduleWithFixedDelay(() -> sweepHeads(heads), headSweep, headSweep, TimeUnit.MILLISECONDS);
-    if (tls != null) {
+    timers.scheduleWithFixedDelay(() -> sweepHeads(heads, bound), headSweep, headSweep,
+        TimeUnit.MILLISECONDS);
+    ServerTls served = tls;
+    if (served != null) {
       long every = tlsCheckInterval.toMillis();
-      timers.scheduleWithFixedDelay(this::checkTls, every, every, TimeUnit.MILLISECONDS);
+      timers.scheduleWithFixedDelay(() -> checkTls(served), every, every, TimeUnit.MILLISECONDS);
     }
     log.info("sentinel http serving MCP on {}", endpoint());
   }
@@ -378,8 +386,8 @@ public final class HttpGateway implements AutoCloseable {
     return URI.create((tls == null ? "http" : "https") + "://" + shown + ":" + port() + path);
   }
 
-  /** The sessions' shared state, for tests. */
-  StreamableHub hub() {
+  /** The sessions' shared state, for tests; {@code null} before {@link #start()}. */
+  @Nullable StreamableHub hub() {
     return hub;
   }
 
@@ -409,18 +417,22 @@ public final class HttpGateway implements AutoCloseable {
       return;
     }
     draining = true;
-    try {
-      if (!hub.awaitQuiet(drainTimeout.toNanos())) {
-        log.warn("requests still in flight after the drain timeout of {}; ending them", drainTimeout);
+    StreamableHub sessions = hub;
+    if (sessions != null) { // null only if start() failed before making it
+      try {
+        if (!sessions.awaitQuiet(drainTimeout.toNanos())) {
+          log.warn("requests still in flight after the drain timeout of {}; ending them",
+              drainTimeout);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    for (StreamableSession session : hub.sessions()) {
-      session.terminate();
-    }
-    for (StatelessExchange listen : hub.listens()) {
-      listen.end();
+      for (StreamableSession session : sessions.sessions()) {
+        session.terminate();
+      }
+      for (StatelessExchange listen : sessions.listens()) {
+        listen.end();
+      }
     }
     stopServer();
     shutdownExecutors();
@@ -439,15 +451,19 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /** The operators' endpoints under /admin, which answer only paths of their own. */
-  private AdminHandler admin(Guard guard) {
+  private AdminHandler admin(Guard guard, Set<String> operatorRoles) {
     Operations.Builder operations = Operations.builder()
         .killSwitch(runtime.killSwitchControl())
         .notifier(runtime.notifier())
         .pinStore(runtime.pinStore())
-        .breakGlassStore(runtime.breakGlassWindows().store())
         .breakGlassSettings(runtime::breakGlassSettings)
         .onBreakGlassChange(runtime.breakGlassWindows()::refresh)
         .clock(clock);
+    // A runtime's windows always have a store (the database's, else one in memory).
+    dev.sentinel.core.breakglass.BreakGlassStore windows = runtime.breakGlassWindows().store();
+    if (windows != null) {
+      operations.breakGlassStore(windows);
+    }
     if (keys != null) {
       operations.keyStore(keys);
     }
@@ -479,7 +495,8 @@ public final class HttpGateway implements AutoCloseable {
    * Who a request's own credentials authenticate (as an MCP request's are), or {@code null}:
    * for the break-glass self-service endpoint.
    */
-  private dev.sentinel.api.Principal principal(org.eclipse.jetty.http.HttpFields headers) {
+  private dev.sentinel.api.@Nullable Principal principal(
+      org.eclipse.jetty.http.HttpFields headers) {
     dev.sentinel.api.Credentials credentials;
     try {
       credentials = McpHandler.credentials(headers);
@@ -512,7 +529,7 @@ public final class HttpGateway implements AutoCloseable {
     };
   }
 
-  private void keepAlive() {
+  private static void keepAlive(StreamableHub hub) {
     try {
       hub.keepAlive();
     } catch (RuntimeException e) {
@@ -520,7 +537,7 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
-  private void sweepHeads(HeaderDeadline heads) {
+  private static void sweepHeads(HeaderDeadline heads, ServerConnector connector) {
     try {
       heads.sweep(connector.getConnectedEndPoints());
     } catch (RuntimeException e) {
@@ -528,7 +545,7 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
-  private void checkTls() {
+  private static void checkTls(ServerTls tls) {
     try {
       tls.check();
     } catch (RuntimeException e) {
@@ -537,7 +554,7 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
-  private void expire() {
+  private void expire(StreamableHub hub) {
     try {
       hub.expireIdle(sessionIdleTimeout.toNanos());
     } catch (RuntimeException e) {
@@ -595,14 +612,14 @@ public final class HttpGateway implements AutoCloseable {
    * Assembles an {@link HttpGateway}. Each setter validates its value at once. Not thread-safe.
    */
   public static final class Builder {
-    private GatewayRuntime runtime;
-    private Authenticator authenticator;
+    private @Nullable GatewayRuntime runtime;
+    private @Nullable Authenticator authenticator;
     private String host = "127.0.0.1";
     private int port = 0;
-    private ServerSocketChannel bound;
+    private @Nullable ServerSocketChannel bound;
     private String path = "/mcp";
-    private Set<String> allowedOrigins;
-    private Set<String> allowedHosts;
+    private @Nullable Set<String> allowedOrigins;
+    private @Nullable Set<String> allowedHosts;
     private long maxBodyBytes = -1;
     private int maxSessions = dev.sentinel.core.config.Server.DEFAULT_MAX_SESSIONS;
     private int maxSessionsPerPrincipal;
@@ -610,7 +627,7 @@ public final class HttpGateway implements AutoCloseable {
     private int maxConnections = dev.sentinel.core.config.Server.DEFAULT_MAX_CONNECTIONS;
     private Duration keepAlive = dev.sentinel.core.config.Server.DEFAULT_KEEP_ALIVE;
     private Duration headerTimeout = dev.sentinel.core.config.Server.DEFAULT_HEADER_TIMEOUT;
-    private Duration idleTimeout;
+    private @Nullable Duration idleTimeout;
     private Duration sessionIdleTimeout =
         dev.sentinel.core.config.Server.DEFAULT_SESSION_IDLE_TIMEOUT;
     private Duration drainTimeout = dev.sentinel.core.config.Server.DEFAULT_DRAIN_TIMEOUT;
@@ -621,13 +638,13 @@ public final class HttpGateway implements AutoCloseable {
     private Clock clock = Clock.system();
     private Optional<Admin> admin = Optional.empty();
     private boolean publicMetrics;
-    private OAuth protectedResource;
-    private KeyStore keys;
-    private AuditTrail auditTrail;
-    private ApprovalStore approvals;
-    private dev.sentinel.core.bundle.BundleStore bundles;
-    private ConfigReloader reloader;
-    private ServerTls tls;
+    private @Nullable OAuth protectedResource;
+    private @Nullable KeyStore keys;
+    private @Nullable AuditTrail auditTrail;
+    private @Nullable ApprovalStore approvals;
+    private dev.sentinel.core.bundle.@Nullable BundleStore bundles;
+    private @Nullable ConfigReloader reloader;
+    private @Nullable ServerTls tls;
     private Duration tlsCheckInterval = DEFAULT_TLS_CHECK_INTERVAL;
 
     private Builder() {}
@@ -745,7 +762,7 @@ public final class HttpGateway implements AutoCloseable {
      * @param issuer the authorization server to publish when {@code metadata} names none (the
      *     JWT issuer), or {@code null}
      */
-    public Builder protectedResource(OAuth metadata, String issuer) {
+    public Builder protectedResource(OAuth metadata, @Nullable String issuer) {
       Objects.requireNonNull(metadata, "metadata");
       OAuth resolved = metadata;
       if (metadata.authorizationServers().isEmpty() && issuer != null) {

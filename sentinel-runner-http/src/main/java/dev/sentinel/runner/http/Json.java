@@ -5,6 +5,7 @@ import dev.sentinel.mcp.jsonrpc.ErrorCode;
 import dev.sentinel.mcp.jsonrpc.JsonRpc;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.exc.StreamConstraintsException;
@@ -34,7 +35,7 @@ final class Json {
   }
 
   /** A parsed body, or the JSON-RPC error (without id) to answer it with. */
-  record Parsed(JsonNode message, ObjectNode error) {}
+  record Parsed(@Nullable JsonNode message, @Nullable ObjectNode error) {}
 
   /** Parses a body into a JSON value; never throws for bad input. */
   Parsed parse(byte[] body) {

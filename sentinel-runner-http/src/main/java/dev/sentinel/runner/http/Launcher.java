@@ -16,6 +16,7 @@ import java.net.URI;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link HttpGateway#start(GatewayConfig, RunOptions, ServerSocketChannel)} does: opens the
@@ -26,16 +27,17 @@ import java.util.concurrent.CountDownLatch;
 final class Launcher implements HttpGateway.Running {
   private final GatewayRuntime runtime;
   private final HttpGateway http;
-  private final ConfigWatcher watcher;
+  private final @Nullable ConfigWatcher watcher;
   private final CountDownLatch closed = new CountDownLatch(1);
 
-  private Launcher(GatewayRuntime runtime, HttpGateway http, ConfigWatcher watcher) {
+  private Launcher(GatewayRuntime runtime, HttpGateway http, @Nullable ConfigWatcher watcher) {
     this.runtime = runtime;
     this.http = http;
     this.watcher = watcher;
   }
 
-  static Launcher start(GatewayConfig config, RunOptions options, ServerSocketChannel channel) {
+  static Launcher start(GatewayConfig config, RunOptions options,
+      @Nullable ServerSocketChannel channel) {
     Clock clock = options.clock();
     Server server = config.server();
     // The server's settings first: a TLS certificate that cannot be used is reported before a
@@ -78,7 +80,8 @@ final class Launcher implements HttpGateway.Running {
       }
       http = builder.build();
       http.start();
-      ConfigWatcher watcher = options.watch()
+      // RunOptions.watch() holds only with a config file, which has a reloader.
+      ConfigWatcher watcher = options.watch() && reloader != null
           ? ConfigWatcher.start(reloader, ConfigWatcher.DEFAULT_SETTLE, result -> { })
           : null;
       return new Launcher(runtime, http, watcher);

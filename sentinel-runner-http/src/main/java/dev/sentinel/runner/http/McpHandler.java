@@ -22,6 +22,7 @@ import dev.sentinel.core.Call;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpFields;
@@ -30,6 +31,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -59,7 +61,7 @@ final class McpHandler extends Handler.Abstract {
    * metadata is served (API keys only).
    */
   record Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator,
-      ResourceMetadata metadata) {
+      @Nullable ResourceMetadata metadata) {
     Settings(String path, long maxBodyBytes, long idleNanos, Authenticator authenticator) {
       this(path, maxBodyBytes, idleNanos, authenticator, null);
     }
@@ -92,7 +94,7 @@ final class McpHandler extends Handler.Abstract {
    * the one found here when the handler's authenticator is the runtime's, else {@code null} (an
    * embedder that gave the HTTP gateway another authenticator keeps the runtime's deciding).
    */
-  private Principal forEngine(Principal principal) {
+  private @Nullable Principal forEngine(Principal principal) {
     return sameAuthenticator ? principal : null;
   }
 
@@ -109,7 +111,7 @@ final class McpHandler extends Handler.Abstract {
       } else if (path.equals("/metrics")) {
         metrics.serve(json, guard, request, response, callback);
       } else if (settings.metadata() != null && settings.metadata().serves(path)) {
-        metadata(request, response, callback);
+        metadata(request, response, callback, settings.metadata());
       } else {
         Replies.error(json, response, callback, 404, ErrorCode.INVALID_REQUEST, "not found");
       }
@@ -155,7 +157,8 @@ final class McpHandler extends Handler.Abstract {
   }
 
   /** The protected resource metadata: public, but Host-checked like the MCP endpoint. */
-  private void metadata(Request request, Response response, Callback callback) {
+  private void metadata(Request request, Response response, Callback callback,
+      ResourceMetadata metadata) {
     if (!isGetOrHead(request)) {
       methodNotAllowed(response, callback, "GET, HEAD");
       return;
@@ -163,7 +166,7 @@ final class McpHandler extends Handler.Abstract {
     if (hostRefused(request, response, callback)) {
       return;
     }
-    Replies.json(json, response, callback, 200, settings.metadata().document(request));
+    Replies.json(json, response, callback, 200, metadata.document(request));
   }
 
   /** Whether the request's Host is refused, after answering 403. */
@@ -207,7 +210,8 @@ final class McpHandler extends Handler.Abstract {
     AuthenticationResult result = credentials == null
         ? AuthenticationResult.failure("malformed Authorization header") : authenticate(credentials);
     Principal principal = result.principal();
-    if (principal == null) {
+    // No credentials (a malformed header) is a failure, whose principal is null already.
+    if (principal == null || credentials == null) {
       // The reason is fixed text from the authenticator: never the token or its claims.
       log.info("refused a request from {}: {} ({})", remote(request), UNAUTHENTICATED, result.reason());
       response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE,
@@ -240,7 +244,7 @@ final class McpHandler extends Handler.Abstract {
    *
    * @throws IllegalArgumentException when more than one credential is presented
    */
-  static Credentials credentials(HttpFields headers) {
+  static @Nullable Credentials credentials(HttpFields headers) {
     List<String> authorization = headers.getValuesList(HttpHeader.AUTHORIZATION);
     List<String> apiKey = headers.getValuesList(HttpHeaders.API_KEY);
     if (authorization.size() + apiKey.size() > 1) {
@@ -386,11 +390,12 @@ final class McpHandler extends Handler.Abstract {
   private void message(Request request, Response response, Callback callback, Credentials credentials,
       Principal principal, Accepts accepts, byte[] body) {
     Json.Parsed parsed = json.parse(body);
-    if (parsed.error() != null) {
-      Replies.error(json, response, callback, 400, parsed.error());
+    ObjectNode error = parsed.error();
+    if (error != null) {
+      Replies.error(json, response, callback, 400, error);
       return;
     }
-    JsonNode node = parsed.message();
+    JsonNode node = Objects.requireNonNull(parsed.message(), "a body parsed without an error");
     if (node.isArray()) {
       Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST,
           "invalid request: batches are not supported (MCP 2025-06-18 removed JSON-RPC batching)");
@@ -429,14 +434,14 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
-      if (session.accept(message, credentials, forEngine(principal))) {
+      if (accept(session, message, credentials, forEngine(principal))) {
         Replies.empty(response, callback, 202);
       } else {
         sessionNotFound(response, callback);
       }
       return;
     }
-    StreamableSession.Admission admission = session.request(message, credentials, forEngine(principal),
+    StreamableSession.Admission admission = request(session, message, credentials, forEngine(principal),
         new JettyChannel(response, callback), accepts.json(), accepts.sse(), false);
     if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
@@ -500,7 +505,7 @@ final class McpHandler extends Handler.Abstract {
         accepts.json(), accepts.sse(), listen);
     ClientSession served;
     try {
-      served = runtime.serveExchange(exchange, credentials, forEngine(principal), "http:" + remote(request),
+      served = serveExchange(exchange, credentials, forEngine(principal), "http:" + remote(request),
           paramHeaders(request.getHeaders()));
     } catch (RuntimeException e) {
       if (listen) {
@@ -511,7 +516,46 @@ final class McpHandler extends Handler.Abstract {
           "the gateway cannot take requests now: " + text);
       return;
     }
-    exchange.deliver(served, message, credentials, forEngine(principal));
+    deliver(exchange, served, message, credentials, forEngine(principal));
+  }
+
+  /*
+   * Suppressed, the five below: sentinel-mcp's GatewayRuntime.serve and serveExchange,
+   * StreamableSession and StatelessExchange take a null principal (the engine then authenticates
+   * the request itself, see forEngine) but do not say @Nullable yet.
+   */
+
+  @SuppressWarnings("NullAway")
+  private ClientSession serve(StreamableSession session, Credentials credentials,
+      @Nullable Principal principal, String clientLabel) {
+    return runtime.serve(session, credentials, principal, clientLabel);
+  }
+
+  @SuppressWarnings("NullAway")
+  private ClientSession serveExchange(StatelessExchange exchange, Credentials credentials,
+      @Nullable Principal principal, String clientLabel,
+      Map<String, List<String>> paramHeaders) {
+    return runtime.serveExchange(exchange, credentials, principal, clientLabel, paramHeaders);
+  }
+
+  @SuppressWarnings("NullAway")
+  private static boolean accept(StreamableSession session, JsonRpcMessage message,
+      Credentials credentials, @Nullable Principal principal) {
+    return session.accept(message, credentials, principal);
+  }
+
+  @SuppressWarnings("NullAway")
+  private static StreamableSession.Admission request(StreamableSession session,
+      JsonRpcMessage message, Credentials credentials, @Nullable Principal principal,
+      JettyChannel channel, boolean acceptsJson, boolean acceptsSse, boolean initialize) {
+    return session.request(message, credentials, principal, channel, acceptsJson, acceptsSse,
+        initialize);
+  }
+
+  @SuppressWarnings("NullAway")
+  private static void deliver(StatelessExchange exchange, ClientSession served,
+      JsonRpcMessage message, Credentials credentials, @Nullable Principal principal) {
+    exchange.deliver(served, message, credentials, principal);
   }
 
   /**
@@ -574,15 +618,16 @@ final class McpHandler extends Handler.Abstract {
   private void initialize(Request request, Response response, Callback callback, Credentials credentials,
       Principal principal, Accepts accepts, JsonRpcMessage message) {
     StreamableHub.Opened opened = hub.open(principal.id());
-    if (opened.session() == null) {
-      log.info("refused a session to {}: {}", principal.id(), opened.refusal().key());
-      refused(response, callback, opened.refusal());
+    StreamableSession session = opened.session();
+    if (session == null) {
+      Cap cap = Objects.requireNonNull(opened.refusal(), "a refused session names its cap");
+      log.info("refused a session to {}: {}", principal.id(), cap.key());
+      refused(response, callback, cap);
       return;
     }
-    StreamableSession session = opened.session();
     ClientSession client;
     try {
-      client = runtime.serve(session, credentials, forEngine(principal), "http:" + remote(request));
+      client = serve(session, credentials, forEngine(principal), "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
       String text = Replies.logged(log, "serving a new session", e);
@@ -593,7 +638,7 @@ final class McpHandler extends Handler.Abstract {
     session.served(client);
     response.getHeaders().put(HttpHeaders.SESSION_ID, session.id());
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
-    StreamableSession.Admission admission = session.request(message, credentials, forEngine(principal),
+    StreamableSession.Admission admission = request(session, message, credentials, forEngine(principal),
         new JettyChannel(response, callback), accepts.json(), accepts.sse(), true);
     if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
@@ -641,7 +686,7 @@ final class McpHandler extends Handler.Abstract {
    * unknown, expired or closed one, or one that belongs to another principal (indistinguishably),
    * 400 for an unsupported {@code MCP-Protocol-Version}.
    */
-  private StreamableSession session(String sessionId, Principal principal, Request request, Response response, Callback callback) {
+  private @Nullable StreamableSession session(@Nullable String sessionId, Principal principal, Request request, Response response, Callback callback) {
     if (sessionId == null) {
       Replies.error(json, response, callback, 400, ErrorCode.INVALID_REQUEST,
           "invalid request: missing " + HttpHeaders.SESSION_ID + " header; send initialize first");
@@ -710,7 +755,7 @@ final class McpHandler extends Handler.Abstract {
   }
 
   /** The media type of a Content-Type value, lower case, without parameters; {@code null} if absent. */
-  static String mediaType(String contentType) {
+  static @Nullable String mediaType(@Nullable String contentType) {
     if (contentType == null) {
       return null;
     }

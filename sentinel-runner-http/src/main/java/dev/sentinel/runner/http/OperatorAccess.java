@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who holds the operators' shared token (admin API, operator page, metrics): whoever presents
@@ -19,9 +20,9 @@ final class OperatorAccess {
   private static final String BEARER = "bearer ";
   private static final OperatorAccess NOBODY = new OperatorAccess(null);
 
-  private final byte[] digest;
+  private final byte @Nullable [] digest;
 
-  private OperatorAccess(byte[] digest) {
+  private OperatorAccess(byte @Nullable [] digest) {
     this.digest = digest;
   }
 
@@ -40,7 +41,7 @@ final class OperatorAccess {
    *
    * @param authorization the header's value, or {@code null} when absent
    */
-  boolean permits(String authorization) {
+  boolean permits(@Nullable String authorization) {
     if (digest == null || authorization == null || authorization.length() <= BEARER.length()
         || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return false;

@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -54,7 +55,7 @@ final class Replies {
    * @param what what failed, for the log line (such as "handling a POST")
    * @param cause the failure, or {@code null} when there is none to show
    */
-  static String logged(Logger log, String what, Throwable cause) {
+  static String logged(Logger log, String what, @Nullable Throwable cause) {
     String id = HexFormat.of().formatHex(
         ByteBuffer.allocate(8).putLong(ThreadLocalRandom.current().nextLong()).array()).substring(0, 12);
     log.warn("{} failed (error id {})", what, id, cause);

@@ -15,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Objects;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,10 +38,10 @@ final class ServerTls {
   private final Path keyFile;
   private final SslContextFactory.Server factory;
   /** The digest of the files last read, whether or not they could be used. */
-  private byte[] seen;
+  private byte @Nullable [] seen;
 
   private ServerTls(Path certificateFile, Path keyFile, SslContextFactory.Server factory,
-      byte[] seen) {
+      byte @Nullable [] seen) {
     this.certificateFile = certificateFile;
     this.keyFile = keyFile;
     this.factory = factory;

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.List;
 import org.eclipse.jetty.http.HttpFields;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -40,7 +41,7 @@ final class StatelessHeaders {
    * the body names no version (a {@code -32602} then), the header is absent (refused by
    * {@link #check} once {@code _meta} is known good), or the two agree.
    */
-  static StatelessMeta.Problem versionDisagrees(HttpFields headers, JsonRpcMessage request) {
+  static StatelessMeta.@Nullable Problem versionDisagrees(HttpFields headers, JsonRpcMessage request) {
     JsonNode version = request.params().path("_meta").path(StatelessMeta.PROTOCOL_VERSION);
     List<String> values = headers.getValuesList(HttpHeaders.PROTOCOL_VERSION);
     if (!version.isString() || version.stringValue().isEmpty() || values.isEmpty()) {
@@ -54,7 +55,7 @@ final class StatelessHeaders {
   }
 
   /** Why the headers do not match the body, or {@code null} when they do. */
-  static StatelessMeta.Problem check(HttpFields headers, JsonRpcMessage request) {
+  static StatelessMeta.@Nullable Problem check(HttpFields headers, JsonRpcMessage request) {
     String version = request.params().path("_meta").path(StatelessMeta.PROTOCOL_VERSION).asString("");
     StatelessMeta.Problem problem = same(headers, HttpHeaders.PROTOCOL_VERSION, version,
         "params._meta." + StatelessMeta.PROTOCOL_VERSION, false);
@@ -62,7 +63,8 @@ final class StatelessHeaders {
       problem = same(headers, METHOD, request.method(), "method", false);
     }
     if (problem == null) {
-      String field = nameField(request.method());
+      String method = request.method(); // a request has one; compared above
+      String field = method == null ? null : nameField(method);
       if (field != null) {
         JsonNode value = request.params().path(field);
         problem = same(headers, NAME, value.isString() ? value.stringValue() : null, "params." + field, true);
@@ -72,7 +74,7 @@ final class StatelessHeaders {
   }
 
   /** The body field {@code Mcp-Name} mirrors for a method, or {@code null} when it has none. */
-  static String nameField(String method) {
+  static @Nullable String nameField(String method) {
     switch (method) {
       case "tools/call":
       case "prompts/get":
@@ -89,7 +91,8 @@ final class StatelessHeaders {
     }
   }
 
-  private static StatelessMeta.Problem same(HttpFields headers, String header, String body, String field,
+  private static StatelessMeta.@Nullable Problem same(HttpFields headers, String header,
+      @Nullable String body, String field,
       boolean encoded) {
     List<String> values = headers.getValuesList(header);
     if (values.isEmpty()) {
@@ -113,7 +116,7 @@ final class StatelessHeaders {
   }
 
   /** Decodes padded standard Base64 of UTF-8; {@code null} when it is not that. */
-  private static String decode(String base64) {
+  private static @Nullable String decode(String base64) {
     if (base64.length() % 4 != 0) {
       // The JDK decoder accepts missing padding; the specification's table refuses it.
       return null;

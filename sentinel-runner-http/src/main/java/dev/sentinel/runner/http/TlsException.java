@@ -1,6 +1,7 @@
 package dev.sentinel.runner.http;
 
 import dev.sentinel.api.SentinelException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The TLS certificate or key of {@code server.tls} cannot be used: a file is missing or
@@ -11,7 +12,7 @@ public final class TlsException extends SentinelException {
   private static final long serialVersionUID = 1L;
 
   /** An exception with a message for the operator and its cause, or {@code null}. */
-  public TlsException(String message, Throwable cause) {
+  public TlsException(String message, @Nullable Throwable cause) {
     super(message, cause);
   }
 }

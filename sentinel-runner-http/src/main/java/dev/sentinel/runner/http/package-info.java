@@ -7,4 +7,7 @@
  * sentinel-metrics' {@code dev.sentinel.metrics}, its JWT verification sentinel-jwt's {@code
  * dev.sentinel.jwt}); everything else is an implementation detail.
  */
+@NullMarked
 package dev.sentinel.runner.http;
+
+import org.jspecify.annotations.NullMarked;

@@ -10,6 +10,7 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -45,7 +46,7 @@ final class AdminExchange {
 
   private final Request request;
   private final String[] parts;
-  private final String operator;
+  private final @Nullable String operator;
 
   AdminExchange(Request request, String[] parts) {
     this(request, parts, null);
@@ -55,7 +56,7 @@ final class AdminExchange {
    * @param operator the operator the request's own credentials named, or {@code null} for the
    *     shared admin token (and for requests no operator makes)
    */
-  AdminExchange(Request request, String[] parts, String operator) {
+  AdminExchange(Request request, String[] parts, @Nullable String operator) {
     this.request = request;
     this.parts = parts;
     this.operator = operator;
@@ -66,7 +67,7 @@ final class AdminExchange {
    * "by"} naming anyone else is refused (403); with the shared token, the body's {@code "by"},
    * which is then required (or {@code fallback} when that is not {@code null} and none is given).
    */
-  String by(ObjectNode body, String fallback) {
+  String by(ObjectNode body, @Nullable String fallback) {
     String given = text(body, "by");
     if (operator != null) {
       if (given != null && !given.strip().equals(operator)) {
@@ -85,7 +86,7 @@ final class AdminExchange {
   }
 
   /** The operator the request's credentials named, or {@code null} for the shared token. */
-  String operator() {
+  @Nullable String operator() {
     return operator;
   }
 
@@ -232,7 +233,7 @@ final class AdminExchange {
   }
 
   /** A string field, or {@code null} when absent or null; 400 when it is not a string. */
-  static String text(ObjectNode body, String field) {
+  static @Nullable String text(ObjectNode body, String field) {
     JsonNode node = body.path(field);
     if (node.isMissingNode() || node.isNull()) {
       return null;
@@ -253,7 +254,7 @@ final class AdminExchange {
   }
 
   /** A parameter's value, or {@code null} when absent or blank. */
-  static String param(Fields params, String name) {
+  static @Nullable String param(Fields params, String name) {
     String value = params.getValue(name);
     return value == null || value.isBlank() ? null : value;
   }
@@ -262,13 +263,13 @@ final class AdminExchange {
   static final class BadRequest extends RuntimeException {
     private static final long serialVersionUID = 1L;
     final int status;
-    final String allow;
+    final @Nullable String allow;
 
     BadRequest(int status, String message) {
       this(status, message, null);
     }
 
-    BadRequest(int status, String message, String allow) {
+    BadRequest(int status, String message, @Nullable String allow) {
       super(message, null, false, false);
       this.status = status;
       this.allow = allow;

@@ -22,6 +22,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -66,11 +67,16 @@ public final class AdminHandler extends Handler.Abstract {
   private final Set<String> operatorRoles;
   private final Map<String, AdminExchange.Route> routes;
   private final BreakGlassRoute breakGlass;
-  private final Function<HttpFields, Principal> principals;
+  private final Function<HttpFields, @Nullable Principal> principals;
   private final GatewayRuntime runtime;
   private final StaticFiles files = new StaticFiles();
 
   private AdminHandler(Builder b) {
+    if (b.runtime == null || b.operations == null || b.hostAllowed == null
+        || b.originAllowed == null || b.operator == null) {
+      throw new IllegalStateException("an admin handler needs a runtime, operations, a guard"
+          + " and an operator check");
+    }
     this.hostAllowed = b.hostAllowed;
     this.originAllowed = b.originAllowed;
     this.operator = b.operator;
@@ -234,20 +240,21 @@ public final class AdminHandler extends Handler.Abstract {
     response.write(true, ByteBuffer.wrap(AdminExchange.MAPPER.writeValueAsBytes(body)), callback);
   }
 
-  private static void error(Response response, Callback callback, int status, String message) {
+  private static void error(
+      Response response, Callback callback, int status, @Nullable String message) {
     json(response, callback, status, AdminExchange.NODES.objectNode().put("error", message));
   }
 
   /** Assembles an {@link AdminHandler}. Each setter validates at once. Not thread-safe. */
   public static final class Builder {
-    private GatewayRuntime runtime;
-    private Operations operations;
-    private Predicate<String> hostAllowed;
-    private Predicate<String> originAllowed;
-    private Predicate<String> operator;
+    private @Nullable GatewayRuntime runtime;
+    private @Nullable Operations operations;
+    private @Nullable Predicate<String> hostAllowed;
+    private @Nullable Predicate<String> originAllowed;
+    private @Nullable Predicate<String> operator;
     private Set<String> operatorRoles = Set.of();
     private IntSupplier sessions = () -> 0;
-    private Function<HttpFields, Principal> principals = headers -> null;
+    private Function<HttpFields, @Nullable Principal> principals = headers -> null;
     private Clock clock = Clock.system();
 
     private Builder() {}
@@ -303,7 +310,7 @@ public final class AdminHandler extends Handler.Abstract {
      * /admin/api/breakglass/self}, where a principal opens its own window with a TOTP code. By
      * default nobody (that endpoint answers 401).
      */
-    public Builder principals(Function<HttpFields, Principal> principals) {
+    public Builder principals(Function<HttpFields, @Nullable Principal> principals) {
       this.principals = Objects.requireNonNull(principals, "principals");
       return this;
     }
@@ -327,10 +334,6 @@ public final class AdminHandler extends Handler.Abstract {
      *     check is missing
      */
     public AdminHandler build() {
-      if (runtime == null || operations == null || hostAllowed == null || operator == null) {
-        throw new IllegalStateException("an admin handler needs a runtime, operations, a guard"
-            + " and an operator check");
-      }
       return new AdminHandler(this);
     }
   }

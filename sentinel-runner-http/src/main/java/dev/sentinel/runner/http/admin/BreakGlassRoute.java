@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.eclipse.jetty.util.Fields;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ArrayNode;
@@ -68,6 +69,29 @@ final class BreakGlassRoute implements AdminExchange.Route {
             + w.reason());
   }
 
+  /*
+   * Suppressed, the two below: sentinel-operator's BreakGlassOperations refuses a null reason
+   * (INVALID, "without a reason") but does not say @Nullable.
+   */
+
+  @SuppressWarnings("NullAway")
+  private static BreakGlassWindow open(BreakGlassOperations ops, String principal,
+      @Nullable String reason, @Nullable String ttl, String by) {
+    return ops.open(principal, reason, ttl, by);
+  }
+
+  @SuppressWarnings("NullAway")
+  private static BreakGlassWindow openWithCode(BreakGlassOperations ops, String principal,
+      String code, @Nullable String reason, @Nullable String ttl) {
+    return ops.openWithCode(principal, code, reason, ttl);
+  }
+
+  /** The refusal's reason: the exception's message, which an operator exception always has. */
+  private static String reason(OperatorException e) {
+    String message = e.getMessage();
+    return message == null ? "break-glass code refused" : message;
+  }
+
   @Override
   public Answer handle(AdminExchange x) {
     BreakGlassOperations ops = operations.breakGlass();
@@ -75,7 +99,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
       if (x.is("POST")) {
         ObjectNode body = x.body(OPEN_FIELDS);
         String by = x.by(body, null);
-        BreakGlassWindow w = ops.open(AdminExchange.requiredText(body, "principal"),
+        BreakGlassWindow w = open(ops, AdminExchange.requiredText(body, "principal"),
             AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"), by);
         opened(w, by);
         return Answer.ok(json(w, clock.instant()));
@@ -108,7 +132,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
     ObjectNode body = x.body(SELF_FIELDS);
     String code = AdminExchange.requiredText(body, "code");
     try {
-      BreakGlassWindow w = operations.breakGlass().openWithCode(principal.id(), code,
+      BreakGlassWindow w = openWithCode(operations.breakGlass(), principal.id(), code,
           AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"));
       opened(w, w.openedBy());
       return Answer.ok(json(w, clock.instant()));
@@ -117,7 +141,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
         // A wrong, replayed or locked-out code: on the record, as refused calls are.
         sentinel.refuse(Call.as(principal, new dev.sentinel.api.Request(SELF_METHOD, null, null,
                 AdminExchange.NODES.objectNode())),
-            Refusal.of(Outcome.DENIED, List.of(Sentinel.BREAK_GLASS), e.getMessage()));
+            Refusal.of(Outcome.DENIED, List.of(Sentinel.BREAK_GLASS), reason(e)));
         log.info("refused a break-glass code of {}", principal.id());
       }
       throw e;

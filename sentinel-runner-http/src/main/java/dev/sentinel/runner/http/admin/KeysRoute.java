@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -131,7 +132,7 @@ final class KeysRoute implements AdminExchange.Route {
     return node;
   }
 
-  private static String text(Instant instant) {
+  private static @Nullable String text(@Nullable Instant instant) {
     return instant == null ? null : instant.toString();
   }
 }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.eclipse.jetty.util.Fields;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -62,7 +63,7 @@ final class RolloutsRoute implements AdminExchange.Route {
         ObjectNode body = x.body(START_FIELDS);
         String by = x.by(body, "operator");
         String stale = AdminExchange.text(body, "stale_after");
-        RolloutOperations.Start start = new RolloutOperations.Start(channel,
+        RolloutOperations.Start start = start(channel,
             AdminExchange.requiredText(body, "bundle"), count(body), canaries(body),
             rate(body), stale == null ? FleetOperations.DEFAULT_STALE_AFTER
                 : Times.duration("stale_after", stale));
@@ -90,7 +91,19 @@ final class RolloutsRoute implements AdminExchange.Route {
     }
   }
 
-  private static String count(ObjectNode body) {
+  /**
+   * Suppressed: sentinel-operator's {@link RolloutOperations.Start} takes a null canary count
+   * when the canaries are named (and refuses it otherwise) but does not say {@code @Nullable}.
+   */
+  @SuppressWarnings("NullAway")
+  private static RolloutOperations.Start start(String channel, String digest,
+      @Nullable String canary, List<String> instances, @Nullable Double abortOnErrorRate,
+      Duration staleAfter) {
+    return new RolloutOperations.Start(channel, digest, canary, instances, abortOnErrorRate,
+        staleAfter);
+  }
+
+  private static @Nullable String count(ObjectNode body) {
     JsonNode node = body.path("canary");
     if (node.isMissingNode() || node.isNull()) {
       return null;
@@ -122,7 +135,7 @@ final class RolloutsRoute implements AdminExchange.Route {
     return instances;
   }
 
-  private static Double rate(ObjectNode body) {
+  private static @Nullable Double rate(ObjectNode body) {
     JsonNode node = body.path("abort_on_error_rate");
     if (node.isMissingNode() || node.isNull()) {
       return null;

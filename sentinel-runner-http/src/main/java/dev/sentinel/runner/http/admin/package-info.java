@@ -4,4 +4,7 @@
  * served only when {@code server.admin.token} is configured and, for the API, only to requests
  * that present it as {@code Authorization: Bearer}. See docs/http.md, "Admin API".
  */
+@NullMarked
 package dev.sentinel.runner.http.admin;
+
+import org.jspecify.annotations.NullMarked;
