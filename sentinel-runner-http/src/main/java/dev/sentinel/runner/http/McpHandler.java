@@ -481,7 +481,7 @@ final class McpHandler extends Handler.Abstract {
         problem = StatelessHeaders.check(request.getHeaders(), message);
       }
       if (problem == null) {
-        problem = StatelessMeta.refusal(message.method());
+        problem = StatelessMeta.refusal(message.requiredMethod());
       }
     }
     if (problem != null) {
