@@ -2,6 +2,7 @@ package dev.sentinel.examples.embedding;
 
 import dev.sentinel.api.Confirmer;
 import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
 import dev.sentinel.api.Request;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
@@ -16,7 +17,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -44,16 +47,18 @@ public final class ConfirmingExample {
     ToolRegistry registry = new ToolRegistry()
         .register("payments.refund", args -> JSON.createObjectNode().put("refunded", true));
     AtomicReference<Sentinel> built = new AtomicReference<>();
+    // The confirmer reads the policy of the Sentinel it belongs to, during calls: once built.
+    Supplier<Sentinel> self = () -> Objects.requireNonNull(built.get(), "not built yet");
     try (InputStream policy = ConfirmingExample.class.getResourceAsStream("/embedding/policy.yaml")) {
       String text = new String(policy.readAllBytes(), StandardCharsets.UTF_8);
       built.set(Sentinel.builder()
           .policy(PolicyEngine.parse(text, "policy.yaml"))
           // confirm rules go to the person asking (by: caller); nobody else can approve here
-          .confirmer(RoutingConfirmer.create(Confirmer.rejectAll(), () -> built.get().policy(),
-              () -> built.get().revision(), ConfirmSettings.By.CALLER, Redactor.defaults()))
+          .confirmer(RoutingConfirmer.create(Confirmer.rejectAll(), () -> self.get().policy(),
+              () -> self.get().revision(), ConfirmSettings.By.CALLER, Redactor.defaults()))
           .build());
     }
-    try (Sentinel sentinel = built.get()) {
+    try (Sentinel sentinel = self.get()) {
       ConsoleCaller person = new ConsoleCaller(
           new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8)), out);
       Request refund = Request.toolCall("app", "payments.refund",
@@ -61,8 +66,9 @@ public final class ConfirmingExample {
       CallResult<JsonNode> result = sentinel.call(
           Call.as(Principal.of("bob", "admin"), refund).withCaller(person),
           allowed -> registry.run(allowed.name(), allowed.arguments()));
-      out.println("payments.refund 250 -> "
-          + (result.ok() ? "ok " + result.value() : result.refusal().message()));
+      Refusal refusal = result.refusal(); // null unless refused: a tool that threw is a failure
+      out.println("payments.refund 250 -> " + (result.ok() ? "ok " + result.value()
+          : refusal != null ? refusal.message() : "failed: " + result.failure()));
       return result;
     }
   }

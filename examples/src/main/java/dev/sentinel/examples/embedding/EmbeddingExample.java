@@ -1,6 +1,7 @@
 package dev.sentinel.examples.embedding;
 
 import dev.sentinel.api.Principal;
+import dev.sentinel.api.Refusal;
 import dev.sentinel.core.CallResult;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,6 +64,9 @@ public final class EmbeddingExample {
   }
 
   private static void show(PrintStream out, String what, CallResult<JsonNode> result) {
-    out.println(what + " -> " + (result.ok() ? "ok " + result.value() : result.refusal().message()));
+    Refusal refusal = result.refusal(); // null unless refused: a tool that threw is a failure
+    String shown = result.ok() ? "ok " + result.value()
+        : refusal != null ? refusal.message() : "failed: " + result.failure();
+    out.println(what + " -> " + shown);
   }
 }

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -19,9 +20,9 @@ public final class ToolRegistry {
     return this;
   }
 
-  /** Runs a tool. */
-  public JsonNode run(String name, JsonNode arguments) {
-    Function<JsonNode, JsonNode> handler = tools.get(name);
+  /** Runs a tool; a name it does not know (or none) is an {@link IllegalArgumentException}. */
+  public JsonNode run(@Nullable String name, JsonNode arguments) {
+    Function<JsonNode, JsonNode> handler = name == null ? null : tools.get(name);
     if (handler == null) {
       throw new IllegalArgumentException("no tool named " + name);
     }

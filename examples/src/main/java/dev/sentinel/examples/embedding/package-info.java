@@ -5,4 +5,7 @@
  * dev.sentinel.examples.embedding.ConfirmingExample}, where the application's own user confirms
  * a call a {@code confirm} rule holds ({@link dev.sentinel.examples.embedding.ConsoleCaller}).
  */
+@NullMarked
 package dev.sentinel.examples.embedding;
+
+import org.jspecify.annotations.NullMarked;

@@ -72,7 +72,8 @@ public final class GovernedOpenAi {
                   .put("completion_tokens", u.completionTokens()))));
           return completion;
         }, view);
-    return result.valueOrThrow();
+    // Allowed, the value is the completion the client returned (never null).
+    return Objects.requireNonNull(result.valueOrThrow(), "completion");
   }
 
   /** The request's JSON body, as the client will send it, read strictly. */

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -75,13 +76,13 @@ public final class NotesServer {
   }
 
   /** {@code read_note}: the note's text, or an error result if there is no such note. */
-  CallToolResult readNote(String id) {
+  CallToolResult readNote(@Nullable String id) {
     String text = id == null ? null : notes.get(id);
     return text == null ? error("no note with id '" + id + "'") : ok(text);
   }
 
   /** {@code write_note}: stores the note, replacing any with the same id. */
-  CallToolResult writeNote(String id, String text) {
+  CallToolResult writeNote(@Nullable String id, @Nullable String text) {
     if (id == null || id.isBlank() || text == null) {
       return error("write_note needs a non-blank 'id' and a 'text'");
     }
@@ -105,7 +106,8 @@ public final class NotesServer {
         .build();
   }
 
-  private static String text(Map<String, Object> arguments, String key) {
+  /** A string argument, or null when it is missing or not a string. */
+  private static @Nullable String text(@Nullable Map<String, Object> arguments, String key) {
     Object value = arguments == null ? null : arguments.get(key);
     return value instanceof String ? (String) value : null;
   }

@@ -4,4 +4,7 @@
  * gateway, and {@link dev.sentinel.examples.stdio.StdioDemo}, a scripted client session that shows
  * an allowed call, denials with their reasons, a rate limit and the audit record.
  */
+@NullMarked
 package dev.sentinel.examples.stdio;
+
+import org.jspecify.annotations.NullMarked;

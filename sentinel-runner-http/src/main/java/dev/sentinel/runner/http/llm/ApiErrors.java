@@ -2,6 +2,7 @@ package dev.sentinel.runner.http.llm;
 
 import dev.sentinel.core.llm.LlmApi;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -16,8 +17,8 @@ final class ApiErrors {
 
   private ApiErrors() {}
 
-  /** The body of an error with this HTTP status. */
-  static ObjectNode body(LlmApi api, int status, String message, String param) {
+  /** The body of an error with this HTTP status; {@code param} (OpenAI only) may be null. */
+  static ObjectNode body(LlmApi api, int status, String message, @Nullable String param) {
     if (api == LlmApi.ANTHROPIC) {
       ObjectNode out = NODES.objectNode().put("type", "error");
       out.putObject("error").put("type", anthropicType(status)).put("message", message);

@@ -3,6 +3,7 @@ package dev.sentinel.runner.http.llm;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Content;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a Jetty content source chunk by chunk, waiting at most a given time for each: the model
@@ -18,7 +19,7 @@ final class ChunkReader {
   }
 
   /** The next chunk, or {@code null} when none came within the time. */
-  Content.Chunk next(long nanos) throws InterruptedException {
+  Content.@Nullable Chunk next(long nanos) throws InterruptedException {
     long deadline = System.nanoTime() + nanos;
     while (true) {
       if (!demanding) {

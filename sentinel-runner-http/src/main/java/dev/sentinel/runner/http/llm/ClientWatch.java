@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Whether the client of a request is still there, while its handler waits for the upstream
@@ -24,7 +25,8 @@ import org.eclipse.jetty.server.Request;
  * <p>Used by the one thread that handles the request, but for the failure listener.
  */
 final class ClientWatch {
-  private final EndPoint endPoint;
+  /** The connection to probe, or null where it must not be read (HTTP/2 and later). */
+  private final @Nullable EndPoint endPoint;
   private final ByteBuffer probe = ByteBuffer.allocate(1);
   private volatile boolean failed;
   private boolean closeAfter;

@@ -43,12 +43,14 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Invocable;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.MissingNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -78,17 +80,19 @@ public final class LlmHandler extends Handler.Abstract {
       "present one credential, in Authorization or in X-API-Key, not several";
   /** The method under which requests the route refuses before the pipeline are recorded. */
   static final String REFUSED_METHOD = "llm/request";
+  /** Arguments of a request that has none: {@link Request} makes them its empty object. */
+  private static final JsonNode NO_ARGUMENTS = MissingNode.getInstance();
 
   private final GatewayRuntime runtime;
   private final Authenticator authenticator;
-  private final Function<HttpFields, Credentials> credentials;
+  private final Function<HttpFields, @Nullable Credentials> credentials;
   private final Predicate<String> hostAllowed;
   private final Predicate<String> originAllowed;
-  private final BooleanSupplier draining;
+  private final @Nullable BooleanSupplier draining;
   private final LlmMetrics metrics;
   private final HttpClient client;
   /** The targets of the settings last served; replaced when a reload brings new settings. */
-  private volatile Targets targets;
+  private volatile @Nullable Targets targets;
 
   private LlmHandler(Builder builder) {
     this.runtime = Objects.requireNonNull(builder.runtime, "runtime");
@@ -233,14 +237,15 @@ public final class LlmHandler extends Handler.Abstract {
     try {
       parsed = ModelRequest.parse(body);
     } catch (ModelRequest.Invalid invalid) {
-      record(presented, exchange, settings, null, "invalid-request", invalid.getMessage(), 400,
+      record(presented, exchange, settings, null, "invalid-request",
+          Objects.requireNonNull(invalid.getMessage(), "an invalid request says why"), 400,
           invalid.param());
       return;
     }
     String asked = parsed.model();
     String model = settings.resolve(asked, principal.roles());
     LlmUpstream upstream = model == null ? null : settings.upstream(route.api(), model);
-    if (upstream == null) {
+    if (model == null || upstream == null) {
       String reason = model == null
           ? "the model alias '" + bounded(asked) + "' maps to no model for this caller"
           : "the model '" + bounded(model) + "' is not served on " + route.path();
@@ -259,7 +264,9 @@ public final class LlmHandler extends Handler.Abstract {
     UpstreamCall call = new UpstreamCall(client, targets.url(upstream, route), route, upstream,
         settings, forwarded, asked, inject, headers, exchange.response, ClientWatch.of(request),
         principal, budgets, sentinel.digestKey());
-    Request governed = new Request(route.method(), upstream.name(), model, forwarded.json());
+    String method =
+        Objects.requireNonNull(route.method(), "every route but MODELS governs a method");
+    Request governed = new Request(method, upstream.name(), model, forwarded.json());
     CallResult<Integer> result = sentinel.call(
         new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
             principal.id(), List.of(), authenticator == sentinel.authenticator() ? principal : null),
@@ -368,7 +375,8 @@ public final class LlmHandler extends Handler.Abstract {
         : UpstreamCall.CLIENT_CHECK;
   }
 
-  private Principal authenticate(Credentials presented) {
+  /** The authenticated principal, or null when the credentials are refused. */
+  private @Nullable Principal authenticate(Credentials presented) {
     try {
       AuthenticationResult result = authenticator.authenticate(presented);
       return result != null && result.authenticated() ? result.principal() : null;
@@ -415,7 +423,7 @@ public final class LlmHandler extends Handler.Abstract {
   }
 
   private void record(Credentials presented, Exchange exchange, LlmSettings settings,
-      ModelRequest parsed, String rule, String reason, int status) {
+      @Nullable ModelRequest parsed, String rule, String reason, int status) {
     record(presented, exchange, settings, parsed, rule, reason, status, null);
   }
 
@@ -424,11 +432,12 @@ public final class LlmHandler extends Handler.Abstract {
    * trail is complete, and answers it.
    */
   private void record(Credentials presented, Exchange exchange, LlmSettings settings,
-      ModelRequest parsed, String rule, String reason, int status, String param) {
+      @Nullable ModelRequest parsed, String rule, String reason, int status,
+      @Nullable String param) {
     String path = org.eclipse.jetty.server.Request.getPathInContext(exchange.request);
-    Request request = new Request(exchange.route != null && exchange.route.method() != null
-        ? exchange.route.method() : REFUSED_METHOD, null,
-        parsed == null ? null : bounded(parsed.model()), null);
+    String method = exchange.route == null ? null : exchange.route.method();
+    Request request = new Request(method != null ? method : REFUSED_METHOD, null,
+        parsed == null ? null : bounded(parsed.model()), NO_ARGUMENTS);
     AuditView view = ignored -> {
       ObjectNode shown = JsonNodeFactory.instance.objectNode().put("route", bounded(path));
       if (parsed != null) {
@@ -482,9 +491,10 @@ public final class LlmHandler extends Handler.Abstract {
         continue;
       }
       for (String model : upstream.models()) {
-        if (sentinel.visible(principal, new Request(Request.LLM_CHAT, upstream.name(), model, null))
+        if (sentinel.visible(principal,
+                new Request(Request.LLM_CHAT, upstream.name(), model, NO_ARGUMENTS))
             || sentinel.visible(principal,
-                new Request(Request.LLM_EMBEDDINGS, upstream.name(), model, null))) {
+                new Request(Request.LLM_EMBEDDINGS, upstream.name(), model, NO_ARGUMENTS))) {
           entry(data, anthropic, model, upstream.name());
         }
       }
@@ -493,7 +503,7 @@ public final class LlmHandler extends Handler.Abstract {
       String model = alias.resolve(principal.roles());
       LlmUpstream upstream = model == null ? null : settings.upstream(api, model);
       if (upstream != null && sentinel.visible(principal,
-          new Request(Request.LLM_CHAT, upstream.name(), model, null))) {
+          new Request(Request.LLM_CHAT, upstream.name(), model, NO_ARGUMENTS))) {
         entry(data, anthropic, alias.name(), upstream.name());
       }
     }
@@ -536,10 +546,11 @@ public final class LlmHandler extends Handler.Abstract {
     final Response response;
     final Callback callback;
     final LlmApi api;
-    final LlmRoute route;
+    /** The route, or null for a path that is not one (passed through or not served). */
+    final @Nullable LlmRoute route;
 
     Exchange(org.eclipse.jetty.server.Request request, Response response, Callback callback,
-        LlmApi api, LlmRoute route) {
+        LlmApi api, @Nullable LlmRoute route) {
       this.request = request;
       this.response = response;
       this.callback = callback;
@@ -547,7 +558,7 @@ public final class LlmHandler extends Handler.Abstract {
       this.route = route;
     }
 
-    void error(int status, String message, String param) {
+    void error(int status, String message, @Nullable String param) {
       json(status, ApiErrors.body(api, status, message, param));
     }
 
@@ -568,13 +579,13 @@ public final class LlmHandler extends Handler.Abstract {
 
   /** Assembles an {@link LlmHandler}. Not thread-safe. */
   public static final class Builder {
-    private GatewayRuntime runtime;
-    private Authenticator authenticator;
-    private Function<HttpFields, Credentials> credentials;
-    private Predicate<String> hostAllowed;
-    private Predicate<String> originAllowed;
-    private BooleanSupplier draining;
-    private MeterRegistry registry;
+    private @Nullable GatewayRuntime runtime;
+    private @Nullable Authenticator authenticator;
+    private @Nullable Function<HttpFields, @Nullable Credentials> credentials;
+    private @Nullable Predicate<String> hostAllowed;
+    private @Nullable Predicate<String> originAllowed;
+    private @Nullable BooleanSupplier draining;
+    private @Nullable MeterRegistry registry;
 
     private Builder() {}
 
@@ -594,7 +605,7 @@ public final class LlmHandler extends Handler.Abstract {
      * How credentials are read from headers (the MCP endpoint's rule): {@code null} for a
      * malformed one, {@link IllegalArgumentException} for several; required.
      */
-    public Builder credentials(Function<HttpFields, Credentials> credentials) {
+    public Builder credentials(Function<HttpFields, @Nullable Credentials> credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
       return this;
     }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The LLM route's meters: requests by route, model and outcome; tokens by model and kind
@@ -16,15 +17,16 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class LlmMetrics {
   static final String OTHER = "other";
-  private final MeterRegistry registry;
-  private final Timer ttft;
+  private final @Nullable MeterRegistry registry;
+  private final @Nullable Timer ttft;
   /**
    * The counters registered so far, by name and labels: finding one in the registry builds its
    * id and runs the registry's filters on every increment. As bounded as the labels.
    */
   private final ConcurrentHashMap<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
-  LlmMetrics(MeterRegistry registry) {
+  /** Metrics into this registry; none (every method a no-op) when it is null. */
+  LlmMetrics(@Nullable MeterRegistry registry) {
     this.registry = registry;
     this.ttft = registry == null ? null : Timer.builder("sentinel_llm_time_to_first_token")
         .description("Time from forwarding a model request to the upstream's first byte")
@@ -34,7 +36,7 @@ final class LlmMetrics {
         .register(registry);
   }
 
-  void request(String route, String model, Set<String> known, String outcome) {
+  void request(String route, @Nullable String model, Set<String> known, String outcome) {
     if (registry == null) {
       return;
     }
@@ -49,24 +51,25 @@ final class LlmMetrics {
     }
   }
 
-  void tokens(String model, Set<String> known, long input, long output) {
+  void tokens(@Nullable String model, Set<String> known, long input, long output) {
+    MeterRegistry registry = this.registry;
     if (registry == null) {
       return;
     }
     try {
       String label = label(model, known);
       if (input > 0) {
-        tokens(label, "input").increment(input);
+        tokens(registry, label, "input").increment(input);
       }
       if (output > 0) {
-        tokens(label, "output").increment(output);
+        tokens(registry, label, "output").increment(output);
       }
     } catch (RuntimeException ignored) {
       // observers fail safe
     }
   }
 
-  private Counter tokens(String label, String kind) {
+  private Counter tokens(MeterRegistry registry, String label, String kind) {
     return counters.computeIfAbsent(List.of("tokens", label, kind), key ->
         Counter.builder("sentinel_llm_tokens").description("Tokens counted from upstream usage")
             .tag("model", label).tag("kind", kind).register(registry));
@@ -78,7 +81,7 @@ final class LlmMetrics {
     }
   }
 
-  private static String label(String model, Set<String> known) {
+  private static String label(@Nullable String model, Set<String> known) {
     return model != null && known.contains(model) ? model : OTHER;
   }
 }

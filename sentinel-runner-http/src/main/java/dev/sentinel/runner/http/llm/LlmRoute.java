@@ -2,6 +2,7 @@ package dev.sentinel.runner.http.llm;
 
 import dev.sentinel.api.Request;
 import dev.sentinel.core.llm.LlmApi;
+import org.jspecify.annotations.Nullable;
 
 /** The routes the LLM endpoint serves, with the API, method and governed method of each. */
 enum LlmRoute {
@@ -13,10 +14,10 @@ enum LlmRoute {
 
   private final String path;
   private final LlmApi api;
-  private final String method;
+  private final @Nullable String method;
   private final boolean chargesTokens;
 
-  LlmRoute(String path, LlmApi api, String method, boolean chargesTokens) {
+  LlmRoute(String path, LlmApi api, @Nullable String method, boolean chargesTokens) {
     this.path = path;
     this.api = api;
     this.method = method;
@@ -24,7 +25,7 @@ enum LlmRoute {
   }
 
   /** The route of a path, or {@code null}. */
-  static LlmRoute of(String path) {
+  static @Nullable LlmRoute of(String path) {
     for (LlmRoute route : values()) {
       if (route.path.equals(path)) {
         return route;
@@ -47,7 +48,7 @@ enum LlmRoute {
   }
 
   /** The governed method ({@code llm/chat}, {@code llm/embeddings}), or null for listing. */
-  String method() {
+  @Nullable String method() {
     return method;
   }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,7 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -77,7 +79,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
   private final LlmUpstream upstream;
   private final String method;
   private final String path;
-  private final String query;
+  private final @Nullable String query;
   private final URI target;
   private final org.eclipse.jetty.server.Request request;
   private final Response response;
@@ -85,17 +87,20 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
   private final long maxBodyBytes;
   private final long check;
   private final DigestKey.ByteDigest digest;
-  private final Body body;
+  /** The request body forwarded, or null for a request without one. */
+  private final @Nullable Body body;
   private int upstreamStatus = -1;
   /** Whether a whole answer (the upstream's, or an error) reached the client. */
   private boolean answered;
   private boolean digestUsed;
-  private String responseDigest;
+  /** The answer's digest, once it is known; null when none was taken. */
+  private @Nullable String responseDigest;
   private long responseSize = -1;
 
   PassthroughCall(HttpClient client, LlmUpstream upstream, String method, String path,
-      String query, URI target, org.eclipse.jetty.server.Request request, Response response,
-      ClientWatch watch, long maxBodyBytes, java.time.Duration check, DigestKey digestKey) {
+      @Nullable String query, URI target, org.eclipse.jetty.server.Request request,
+      Response response, ClientWatch watch, long maxBodyBytes, java.time.Duration check,
+      DigestKey digestKey) {
     this.client = client;
     this.upstream = upstream;
     this.method = method;
@@ -113,8 +118,8 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
   }
 
   /** The governed request's arguments, before the call: what the policy decides on. */
-  static ObjectNode arguments(String method, String path, String query, String contentType,
-      long length) {
+  static ObjectNode arguments(String method, String path, @Nullable String query,
+      @Nullable String contentType, long length) {
     ObjectNode out = JSON.createObjectNode();
     out.put("http_method", method);
     out.put("path", path);
@@ -161,7 +166,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
   }
 
   @Override
-  public String responseDigest() {
+  public @Nullable String responseDigest() {
     return responseDigest;
   }
 
@@ -203,11 +208,11 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     });
     org.eclipse.jetty.client.Response head2 = awaitHead(up, head, started);
     upstreamStatus = head2.getStatus();
-    Content.Source source;
+    Content.@Nullable Source source; // null when the answer has no content
     try {
       source = answer.get();
     } catch (ExecutionException e) {
-      throw failed(up, e.getCause());
+      throw failed(up, Objects.requireNonNull(e.getCause(), "get() wraps a cause"));
     }
     if (upstreamStatus < 200 || upstreamStatus >= 300) {
       return upstreamError(up, head2, source);
@@ -274,7 +279,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
       } catch (TimeoutException quiet) {
         abandonIfGone(up);
       } catch (ExecutionException e) {
-        throw failed(up, e.getCause());
+        throw failed(up, Objects.requireNonNull(e.getCause(), "get() wraps a cause"));
       }
     }
   }
@@ -330,7 +335,7 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
 
   /** Answers the client with the upstream's error, unless it concerns the gateway's key. */
   private int upstreamError(org.eclipse.jetty.client.Request up,
-      org.eclipse.jetty.client.Response head, Content.Source source) throws Exception {
+      org.eclipse.jetty.client.Response head, Content.@Nullable Source source) throws Exception {
     byte[] bytes = readAll(up, source, UpstreamCall.MAX_EVENT_BYTES);
     int status = upstreamStatus;
     String message = "the upstream answered " + status;
@@ -343,13 +348,14 @@ final class PassthroughCall implements Invoker<Integer>, AuditView {
     if (retryAfter != null && status == 429) {
       response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
     }
-    answer(status, generic
+    // A body too large to read (null) is never passed on.
+    answer(status, generic || bytes == null
         ? JSON.writeValueAsBytes(ApiErrors.body(upstream.api(), status, message, null)) : bytes);
     throw new UpstreamCall.UpstreamException(message);
   }
 
-  private byte[] readAll(org.eclipse.jetty.client.Request up, Content.Source source, int max)
-      throws Exception {
+  private byte @Nullable [] readAll(org.eclipse.jetty.client.Request up,
+      Content.@Nullable Source source, int max) throws Exception {
     if (source == null) {
       return new byte[0];
     }

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the route derives from one config's {@code llm:} section, once instead of per request:
@@ -17,15 +18,16 @@ import java.util.Set;
 final class Targets {
   private final LlmSettings settings;
   private final Set<String> served;
-  private final Map<LlmUpstream, URI[]> urls;
+  /** Each upstream's URL by route ordinal; null where it did not derive (then per request). */
+  private final Map<LlmUpstream, @Nullable URI[]> urls;
 
   private Targets(LlmSettings settings) {
     this.settings = settings;
     Set<String> models = new HashSet<>();
-    Map<LlmUpstream, URI[]> byUpstream = new IdentityHashMap<>();
+    Map<LlmUpstream, @Nullable URI[]> byUpstream = new IdentityHashMap<>();
     for (LlmUpstream upstream : settings.upstreams()) {
       models.addAll(upstream.models());
-      URI[] routes = new URI[LlmRoute.values().length];
+      @Nullable URI[] routes = new URI[LlmRoute.values().length];
       for (LlmRoute route : LlmRoute.values()) {
         try {
           routes[route.ordinal()] = upstream.url(route.upstreamPath());
@@ -40,7 +42,7 @@ final class Targets {
   }
 
   /** The targets of a config's settings; {@code last} when it was derived from the same ones. */
-  static Targets of(LlmSettings settings, Targets last) {
+  static Targets of(LlmSettings settings, @Nullable Targets last) {
     return last != null && last.settings == settings ? last : new Targets(settings);
   }
 
@@ -51,7 +53,7 @@ final class Targets {
 
   /** The URL of a route at an upstream of these settings. */
   URI url(LlmUpstream upstream, LlmRoute route) {
-    URI[] routes = urls.get(upstream);
+    @Nullable URI[] routes = urls.get(upstream);
     URI url = routes == null ? null : routes[route.ordinal()];
     return url != null ? url : upstream.url(route.upstreamPath());
   }

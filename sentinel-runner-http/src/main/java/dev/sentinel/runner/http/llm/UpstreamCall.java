@@ -30,6 +30,7 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -93,7 +94,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   private boolean streamCommitted;
   /** Whether any byte of the answer went through {@link #digest}. */
   private boolean digestUsed;
-  private String responseDigest;
+  /** The answer's digest, once it is known; null when none was taken. */
+  private @Nullable String responseDigest;
   private long responseSize = -1;
 
   UpstreamCall(HttpClient client, java.net.URI url, LlmRoute route, LlmUpstream upstream,
@@ -158,7 +160,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   }
 
   @Override
-  public String responseDigest() {
+  public @Nullable String responseDigest() {
     return responseDigest;
   }
 
@@ -213,7 +215,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     });
     org.eclipse.jetty.client.Response answer = awaitHead(up, head);
     upstreamStatus = answer.getStatus();
-    Content.Source source;
+    Content.@Nullable Source source; // null when the answer has no content
     try {
       source = body.get();
     } catch (ExecutionException e) {
@@ -280,7 +282,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   /** Answers the client with the upstream's error, in the route's API shape. */
   private int upstreamError(org.eclipse.jetty.client.Request up,
-      org.eclipse.jetty.client.Response answer, Content.Source source) throws Exception {
+      org.eclipse.jetty.client.Response answer, Content.@Nullable Source source)
+      throws Exception {
     byte[] bytes = readAll(up, source, MAX_EVENT_BYTES);
     String message = "the upstream answered " + upstreamStatus;
     if (streamCommitted) {
@@ -300,7 +303,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     if (retryAfter != null && status == 429) {
       response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
     }
-    byte[] out = generic
+    // A body too large to read (null) is never passed on.
+    byte[] out = generic || bytes == null
         ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : bytes;
     answer(status, "application/json", out);
     throw new UpstreamException(message);
@@ -308,7 +312,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   /** A whole answer: read (bounded), its usage noted, written at once. */
   private int whole(org.eclipse.jetty.client.Request up, org.eclipse.jetty.client.Response answer,
-      Content.Source source) throws Exception {
+      Content.@Nullable Source source) throws Exception {
     byte[] bytes = readAll(up, source, MAX_ANSWER_BYTES);
     if (bytes == null) {
       throw fail(up, 502, "the upstream's answer is larger than "
@@ -326,7 +330,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   /** A stream: event by event, with keep-alives while the upstream is silent. */
   private int stream(org.eclipse.jetty.client.Request up, org.eclipse.jetty.client.Response answer,
-      Content.Source source) throws Exception {
+      Content.@Nullable Source source) throws Exception {
     commitStream();
     if (source == null) {
       finish(up);
@@ -473,8 +477,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
    * All the bytes of a source, or {@code null} when there are more than {@code max} (the
    * request is then aborted, so that its connection is not left half read).
    */
-  private byte[] readAll(org.eclipse.jetty.client.Request up, Content.Source source, int max)
-      throws Exception {
+  private byte @Nullable [] readAll(org.eclipse.jetty.client.Request up,
+      Content.@Nullable Source source, int max) throws Exception {
     if (source == null) {
       return new byte[0];
     }
@@ -541,7 +545,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
    * 403), and never quoting the gateway's key; else the client gets a generic error of the API's
    * shape.
    */
-  static boolean passesOn(int status, byte[] body, String apiKey) {
+  static boolean passesOn(int status, byte @Nullable [] body, @Nullable String apiKey) {
     return body != null && status != 401 && status != 403
         && (apiKey == null || !new String(body, StandardCharsets.UTF_8).contains(apiKey))
         && isJsonObject(body);
@@ -558,20 +562,21 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   /** Adds the gateway's own credential for the upstream, as its API takes it (none without a key). */
   static void addCredential(HttpFields.Mutable headers, LlmUpstream upstream) {
-    if (upstream.apiKey() == null) {
+    String key = upstream.apiKey();
+    if (key == null) {
       return;
     }
     if (upstream.api() == LlmApi.ANTHROPIC) {
-      headers.put("x-api-key", upstream.apiKey());
+      headers.put("x-api-key", key);
     } else {
-      headers.put(HttpHeader.AUTHORIZATION, "Bearer " + upstream.apiKey());
+      headers.put(HttpHeader.AUTHORIZATION, "Bearer " + key);
     }
   }
 
   // ---- answering the client -------------------------------------------------------------------
 
   private Exception fail(org.eclipse.jetty.client.Request up, int status, String message,
-      Throwable cause) throws Exception {
+      @Nullable Throwable cause) throws Exception {
     up.abort(cause != null ? cause : new UpstreamException(message));
     if (cause instanceof TimeoutException) {
       answerError(504, "the upstream did not answer in time");

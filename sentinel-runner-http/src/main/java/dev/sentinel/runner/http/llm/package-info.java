@@ -4,4 +4,7 @@
  * (method {@code llm/chat} or {@code llm/embeddings}, name the model) and forwarded to the
  * upstream the config names, streams passed through event by event. docs/llm.md has the design.
  */
+@NullMarked
 package dev.sentinel.runner.http.llm;
+
+import org.jspecify.annotations.NullMarked;
