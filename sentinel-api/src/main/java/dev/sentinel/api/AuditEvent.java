@@ -18,7 +18,8 @@ import tools.jackson.databind.JsonNode;
  *
  * @param id a unique id (a time-ordered UUID)
  * @param time when the request arrived
- * @param instance the gateway instance that handled it
+ * @param instance the gateway instance that handled it, or {@code null} when the builder was not
+ *     given one
  * @param principal the caller's id, or {@code null} when authentication failed
  * @param roles the caller's directly granted roles
  * @param session the MCP session id, or {@code null}
@@ -43,12 +44,13 @@ import tools.jackson.databind.JsonNode;
  * @param latency time from arrival to outcome
  * @param responseSize bytes of the response, or {@code -1} when there was none
  * @param responseDigest the response's keyed digest, as {@code argumentsDigest}, or {@code null}
- * @param revision the revision of the policy and config in force
+ * @param revision the revision of the policy and config in force, or {@code null} when the
+ *     builder was not given one
  */
 public record AuditEvent(
     String id,
     Instant time,
-    String instance,
+    @Nullable String instance,
     @Nullable String principal,
     List<String> roles,
     @Nullable String session,
@@ -70,7 +72,7 @@ public record AuditEvent(
     Duration latency,
     long responseSize,
     @Nullable String responseDigest,
-    String revision) {
+    @Nullable String revision) {
 
   /** Validates and copies. */
   public AuditEvent {

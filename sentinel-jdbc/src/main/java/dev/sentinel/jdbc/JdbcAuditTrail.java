@@ -49,12 +49,7 @@ public final class JdbcAuditTrail implements AuditTrail {
     return query(filter).forEach(database, r -> visitor.record(r.seq(), r.event()));
   }
 
-  /**
-   * Suppressed: sentinel-core's {@link Verification} documents a null problem for an intact
-   * chain but does not say {@code @Nullable}.
-   */
   @Override
-  @SuppressWarnings("NullAway")
   public Verification verify() {
     VerifyReport report = AuditVerifier.verify(database);
     return report.ok()

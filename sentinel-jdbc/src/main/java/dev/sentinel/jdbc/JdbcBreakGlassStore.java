@@ -167,11 +167,6 @@ public final class JdbcBreakGlassStore implements BreakGlassStore {
         .findOne();
   }
 
-  /**
-   * Suppressed: sentinel-core's {@link BreakGlassWindow} documents a null {@code closed} for an
-   * open window but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
   private static BreakGlassWindow windowRow(ResultSet rs) throws SQLException {
     long closed = rs.getLong("closed_at");
     Instant closedAt = rs.wasNull() ? null : Micros.toInstant(closed);

@@ -20,6 +20,7 @@ import org.jdbi.v3.core.mapper.RowMapper;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Signed bundles published for a fleet, in the database's {@code sentinel_bundle} table (schema
@@ -58,9 +59,6 @@ public final class JdbcBundleStore implements BundleStore {
       + " previous_digest, abort_on_error_rate, baseline, started_at, started_by, ended_at,"
       + " ended_by, reason";
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  // Suppressed: sentinel-core's Rollout documents a null abort rate (none) but does not say
-  // @Nullable.
-  @SuppressWarnings("NullAway")
   private static final RowMapper<Rollout> ROLLOUT = (rs, ctx) -> {
     double rate = rs.getDouble("abort_on_error_rate");
     Double threshold = rs.wasNull() ? null : rate;
@@ -221,7 +219,7 @@ public final class JdbcBundleStore implements BundleStore {
    */
   @Override
   public Optional<Rollout> endRollout(String channel, long id, Rollout.State to, String by,
-      Instant at, String reason) {
+      Instant at, @Nullable String reason) {
     PublishedBundle.checkChannel(channel);
     Objects.requireNonNull(to, "to");
     Objects.requireNonNull(by, "by");

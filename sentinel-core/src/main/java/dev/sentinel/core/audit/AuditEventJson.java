@@ -190,12 +190,10 @@ public final class AuditEventJson {
   }
 
   /**
-   * The event of a checked object, each member as it was written. {@link AuditEvent} declares
-   * {@code instance}, {@code reason} and {@code revision} non-null, but its builder leaves an
-   * unset instance or revision null (and its constructor turns a null reason into empty), so an
-   * event written without them is read back without them: {@code fromJson(toJson(e)).equals(e)}.
+   * The event of a checked object, each member as it was written: an event written without an
+   * instance or revision is read back without them, {@code fromJson(toJson(e)).equals(e)}. A
+   * missing reason is empty, as {@link AuditEvent}'s constructor makes it.
    */
-  @SuppressWarnings("NullAway") // instance, reason, revision: null when absent, as written
   private static AuditEvent event(JsonNode json, JsonNode arguments) {
     return new AuditEvent(
         requiredText(json, "id"),
@@ -213,7 +211,7 @@ public final class AuditEventJson {
         text(json, "arguments_digest"),
         enumValue(json, "effect", Effect.class),
         strings(json, "rules"),
-        text(json, "reason"),
+        Objects.requireNonNullElse(text(json, "reason"), ""),
         longValue(json, "rate_remaining", -1),
         duration(json, "retry_after_ms"),
         requireNonNullMember(enumValue(json, "outcome", Outcome.class), "outcome"),

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Issues, rotates, revokes and verifies Sentinel API keys: the one front door to a
@@ -88,7 +89,8 @@ public final class ApiKeys {
    * @param expires when the key stops working, or {@code null} for never; must be in the future
    * @throws IllegalArgumentException if an argument is invalid
    */
-  public IssuedKey issue(String principal, Set<String> roles, String name, Instant expires) {
+  public IssuedKey issue(String principal, Set<String> roles, @Nullable String name,
+      @Nullable Instant expires) {
     Objects.requireNonNull(principal, "principal");
     if (principal.isBlank()) {
       throw new IllegalArgumentException("API key principal must not be blank");
@@ -105,7 +107,9 @@ public final class ApiKeys {
         continue;
       }
       String secret = randomSecret();
-      StoredKey key = new StoredKey(id, hashHex(secret), principal, granted, name, now, expires, null, null);
+      // StoredKey keeps a missing name as empty.
+      StoredKey key = new StoredKey(id, hashHex(secret), principal, granted,
+          name == null ? "" : name, now, expires, null, null);
       try {
         store.insert(key);
         return new IssuedKey(PREFIX + id + '_' + secret, key);
@@ -128,7 +132,7 @@ public final class ApiKeys {
    * @throws IllegalArgumentException if there is no key with that id
    * @throws IllegalStateException if the key is revoked (rotation must not revive it)
    */
-  public IssuedKey rotate(String id, Instant expires) {
+  public IssuedKey rotate(String id, @Nullable Instant expires) {
     StoredKey old =
         store.find(id).orElseThrow(() -> new IllegalArgumentException("no API key with id '" + id + "'"));
     if (old.revoked() != null) {

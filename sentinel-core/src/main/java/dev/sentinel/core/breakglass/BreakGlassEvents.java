@@ -2,6 +2,7 @@ package dev.sentinel.core.breakglass;
 
 import dev.sentinel.core.notify.Notification;
 import java.time.Instant;
+import java.util.Objects;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -26,7 +27,8 @@ public final class BreakGlassEvents {
   public static Notification closed(BreakGlassWindow w) {
     String how = BreakGlassWindow.EXPIRY.equals(w.closedBy()) ? "expired"
         : "was closed by " + w.closedBy();
-    return new Notification("break_glass.closed", w.closed(),
+    Instant closed = Objects.requireNonNull(w.closed(), "closed() of a closed window");
+    return new Notification("break_glass.closed", closed,
         "Break-glass window " + w.id() + " for " + w.principal() + " " + how, fields(w));
   }
 
@@ -47,8 +49,9 @@ public final class BreakGlassEvents {
         .put("reason", w.reason())
         .put("opened", w.opened().toString())
         .put("expires", w.expires().toString());
-    if (w.isClosed()) {
-      data.put("closed_by", w.closedBy()).put("closed", w.closed().toString());
+    Instant closed = w.closed();
+    if (closed != null) { // isClosed()
+      data.put("closed_by", w.closedBy()).put("closed", closed.toString());
     }
     return data;
   }

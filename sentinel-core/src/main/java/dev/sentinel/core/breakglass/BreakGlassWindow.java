@@ -2,6 +2,7 @@ package dev.sentinel.core.breakglass;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One break-glass window: while it is open, the principal's calls are decided first by the
@@ -18,7 +19,7 @@ import java.util.Objects;
  * @param closed when it was closed, or {@code null}
  */
 public record BreakGlassWindow(String id, String principal, String openedBy, String reason,
-    Instant opened, Instant expires, String closedBy, Instant closed) {
+    Instant opened, Instant expires, @Nullable String closedBy, @Nullable Instant closed) {
 
   /** Who closes a window that expired. */
   public static final String EXPIRY = "expiry";

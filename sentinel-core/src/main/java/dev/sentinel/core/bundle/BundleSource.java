@@ -56,7 +56,7 @@ public interface BundleSource {
    * @param canary the running bundle's canary mark, or {@code null}
    * @throws RuntimeException if the source cannot be read
    */
-  default Optional<String> peekSelection(BundleState.Canary canary) {
+  default Optional<String> peekSelection(BundleState.@Nullable Canary canary) {
     return peek();
   }
 
@@ -145,7 +145,7 @@ public interface BundleSource {
       }
 
       @Override
-      public Optional<String> peekSelection(BundleState.Canary mark) {
+      public Optional<String> peekSelection(BundleState.@Nullable Canary mark) {
         Optional<Rollout> rollout = store.rollout(channel);
         if (rollout.isPresent() && canary(rollout.get(), mark)) {
           return Optional.of(rollout.get().digest() + "#rollout-" + rollout.get().id());

@@ -3,6 +3,7 @@ package dev.sentinel.core.bundle;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where signed bundles are published for a fleet of gateways, and where the gateways report what
@@ -130,7 +131,7 @@ public interface BundleStore {
    * @throws RuntimeException if the store cannot be written; nothing changed then
    */
   default Optional<Rollout> endRollout(String channel, long id, Rollout.State to, String by,
-      Instant at, String reason) {
+      Instant at, @Nullable String reason) {
     throw new UnsupportedOperationException("this bundle store has no rollouts");
   }
 

@@ -2,6 +2,7 @@ package dev.sentinel.core.bundle;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one gateway that runs a signed bundle reports (from a channel, or a bundle file when its
@@ -24,8 +25,9 @@ import java.util.Objects;
  * @param seenAt when it sent this heartbeat
  * @param counters the governed calls it has ended since it started following the channel
  */
-public record Heartbeat(String instance, String host, String version, String channel,
-    String digest, long sequence, String revision, String lastError, Instant startedAt,
+public record Heartbeat(String instance, String host, String version,
+    @Nullable String channel, String digest, long sequence, String revision,
+    @Nullable String lastError, Instant startedAt,
     Instant seenAt, Counters counters) {
 
   /** The longest {@link #lastError} kept, in characters. */
@@ -50,8 +52,9 @@ public record Heartbeat(String instance, String host, String version, String cha
   }
 
   /** A heartbeat without counters (all zero). */
-  public Heartbeat(String instance, String host, String version, String channel, String digest,
-      long sequence, String revision, String lastError, Instant startedAt, Instant seenAt) {
+  public Heartbeat(String instance, String host, String version, @Nullable String channel,
+      String digest, long sequence, String revision, @Nullable String lastError,
+      Instant startedAt, Instant seenAt) {
     this(instance, host, version, channel, digest, sequence, revision, lastError, startedAt,
         seenAt, Counters.ZERO);
   }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 
 /** {@link BundleStore#inMemory()}: the heads in a map, under this object's lock. */
 final class InMemoryBundleStore implements BundleStore {
@@ -85,7 +86,7 @@ final class InMemoryBundleStore implements BundleStore {
 
   @Override
   public Optional<Rollout> endRollout(String channel, long id, Rollout.State to, String by,
-      Instant at, String reason) {
+      Instant at, @Nullable String reason) {
     Objects.requireNonNull(to, "to");
     Objects.requireNonNull(by, "by");
     Rollout ended;

@@ -37,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  * @param reason why it was aborted (an automatic abort names the rate), or {@code null}
  */
 public record Rollout(long id, String channel, String digest, long sequence,
-    List<String> canaries, State state, String previousDigest, Double abortOnErrorRate,
+    List<String> canaries, State state, @Nullable String previousDigest,
+    @Nullable Double abortOnErrorRate,
     Map<String, Heartbeat.Counters> baseline, Instant startedAt, String startedBy,
     @Nullable Instant endedAt, @Nullable String endedBy, @Nullable String reason) {
 

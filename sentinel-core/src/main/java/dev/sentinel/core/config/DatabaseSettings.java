@@ -76,7 +76,7 @@ public record DatabaseSettings(
   }
 
   /** Settings for a JDBC URL given as it is, such as the CLI's {@code --db}. */
-  public static DatabaseSettings of(String url, String user, String password) {
+  public static DatabaseSettings of(String url, @Nullable String user, @Nullable String password) {
     return new DatabaseSettings(url, user, password, true);
   }
 

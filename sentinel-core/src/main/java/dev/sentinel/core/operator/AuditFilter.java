@@ -82,38 +82,40 @@ public record AuditFilter(@Nullable Instant from, @Nullable Instant to, @Nullabl
     }
 
     /** Records at or after a time or a duration ago ({@code 24h}); {@code field} names it. */
-    public Builder from(String field, String text) {
-      this.from = blank(text) ? null : Times.time(field, text, now, Times.Direction.AGO);
+    public Builder from(String field, @Nullable String text) {
+      this.from = text == null || text.isBlank() ? null
+          : Times.time(field, text, now, Times.Direction.AGO);
       return this;
     }
 
     /** Records before a time or a duration ago; {@code field} names it. */
-    public Builder to(String field, String text) {
-      this.to = blank(text) ? null : Times.time(field, text, now, Times.Direction.AGO);
+    public Builder to(String field, @Nullable String text) {
+      this.to = text == null || text.isBlank() ? null
+          : Times.time(field, text, now, Times.Direction.AGO);
       return this;
     }
 
     /** Only this principal's records. */
-    public Builder principal(String principal) {
-      this.principal = blank(principal) ? null : principal;
+    public Builder principal(@Nullable String principal) {
+      this.principal = principal == null || principal.isBlank() ? null : principal;
       return this;
     }
 
     /** Only this tool's, prompt's or resource's records. */
-    public Builder tool(String tool) {
-      this.tool = blank(tool) ? null : tool;
+    public Builder tool(@Nullable String tool) {
+      this.tool = tool == null || tool.isBlank() ? null : tool;
       return this;
     }
 
     /** Only this outcome, by name ({@link AuditFilter#outcome}). */
-    public Builder outcome(String field, String text) {
-      this.outcome = blank(text) ? null : AuditFilter.outcome(field, text);
+    public Builder outcome(String field, @Nullable String text) {
+      this.outcome = text == null || text.isBlank() ? null : AuditFilter.outcome(field, text);
       return this;
     }
 
     /** Only records this rule or limit decided. */
-    public Builder rule(String rule) {
-      this.rule = blank(rule) ? null : rule;
+    public Builder rule(@Nullable String rule) {
+      this.rule = rule == null || rule.isBlank() ? null : rule;
       return this;
     }
 
@@ -127,8 +129,8 @@ public record AuditFilter(@Nullable Instant from, @Nullable Instant to, @Nullabl
     }
 
     /** At most this many records: a whole number of at least 1; blank sets nothing. */
-    public Builder limit(String field, String text) {
-      if (blank(text)) {
+    public Builder limit(String field, @Nullable String text) {
+      if (text == null || text.isBlank()) {
         return this;
       }
       long n;
@@ -153,10 +155,6 @@ public record AuditFilter(@Nullable Instant from, @Nullable Instant to, @Nullabl
      */
     public AuditFilter build() {
       return new AuditFilter(from, to, principal, tool, outcome, rule, limit, newestFirst);
-    }
-
-    private static boolean blank(String text) {
-      return text == null || text.isBlank();
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.sentinel.core.operator;
 import dev.sentinel.api.AuditEvent;
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An audit trail that operators can read, check and trim: the {@code database} audit sink's
@@ -62,7 +63,7 @@ public interface AuditTrail {
    * @param firstBadSeq the first record that is not intact, or 0 when intact
    * @param problem what is wrong there, or {@code null} when intact
    */
-  record Verification(boolean intact, long checked, long firstBadSeq, String problem) {
+  record Verification(boolean intact, long checked, long firstBadSeq, @Nullable String problem) {
     /** Validates. */
     public Verification {
       if (intact != (problem == null)) {

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one parser for the times and durations operators type, in the CLI, the admin API and the
@@ -110,7 +111,7 @@ public final class Times {
   }
 
   /** An instant for people: UTC, to the second; {@code -} for none. */
-  public static String format(Instant instant) {
+  public static String format(@Nullable Instant instant) {
     return instant == null ? "-" : instant.truncatedTo(ChronoUnit.SECONDS).toString();
   }
 }

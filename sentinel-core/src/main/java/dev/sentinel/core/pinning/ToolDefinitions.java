@@ -18,6 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A tool definition as pinning sees it: the fields that tell a model what a tool does and takes
@@ -294,7 +295,7 @@ public final class ToolDefinitions {
    * @param before the value before, or {@code null} if it was absent
    * @param after the value now, or {@code null} if it is gone
    */
-  public record Change(String pointer, JsonNode before, JsonNode after) {
+  public record Change(String pointer, @Nullable JsonNode before, @Nullable JsonNode after) {
     /** Validates. */
     public Change {
       Objects.requireNonNull(pointer, "pointer");
@@ -308,13 +309,14 @@ public final class ToolDefinitions {
    * @param before the approved definition, or {@code null} for none
    * @param after the listed definition
    */
-  public static List<Change> diff(JsonNode before, JsonNode after) {
+  public static List<Change> diff(@Nullable JsonNode before, JsonNode after) {
     List<Change> changes = new ArrayList<>();
     diff("", before, after, changes, 0);
     return changes;
   }
 
-  private static void diff(String pointer, JsonNode before, JsonNode after, List<Change> out,
+  private static void diff(String pointer, @Nullable JsonNode before, @Nullable JsonNode after,
+      List<Change> out,
       int depth) {
     if (before != null && before.equals(after)) {
       return;
