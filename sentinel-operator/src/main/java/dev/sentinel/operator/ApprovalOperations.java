@@ -10,6 +10,7 @@ import dev.sentinel.core.notify.Notifier;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The approval queue as operators work it: list, show, approve, deny. The rules are here, once:
@@ -84,12 +85,13 @@ public final class ApprovalOperations {
   }
 
   /**
-   * Denies, as {@code approver}, for {@code reason}; the call is refused with it.
+   * Denies, as {@code approver}, for {@code reason} ({@code null} for none); the call is refused
+   * with it.
    *
    * @throws OperatorException {@code INVALID} without an approver; {@code NOT_FOUND}; {@code
    *     CONFLICT} when it is not pending
    */
-  public Approval deny(String id, String approver, String reason) {
+  public Approval deny(String id, String approver, @Nullable String reason) {
     String by = who(approver);
     String why = reason == null ? "" : reason.strip();
     return decide(id, by, a -> a.deniedBy(by, why));

@@ -7,6 +7,7 @@ import dev.sentinel.core.operator.AuditTrail;
 import dev.sentinel.api.Clock;
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit trail as operators use it: query and export ({@link #search}), verification, the
@@ -45,20 +46,20 @@ public final class AuditOperations {
   /**
    * Where a purge cuts, on this service's clock: see {@link #cut}.
    */
-  public Instant purgeCut(String before, String beforeField, String olderThan,
+  public Instant purgeCut(@Nullable String before, String beforeField, @Nullable String olderThan,
       String olderThanField) {
     return cut(before, beforeField, olderThan, olderThanField, clock.instant());
   }
 
   /**
    * Where a purge cuts: before a time ({@code before}) or before the age {@code olderThan} ago
-   * from {@code now}; exactly one is given.
+   * from {@code now}; exactly one is given (not blank), the other is {@code null} or blank.
    *
    * @param beforeField the option or field {@code before} came in, for messages
    * @param olderThanField likewise for {@code olderThan}
    * @throws OperatorException ({@code INVALID}) if neither or both are given, or one is malformed
    */
-  public static Instant cut(String before, String beforeField, String olderThan,
+  public static Instant cut(@Nullable String before, String beforeField, @Nullable String olderThan,
       String olderThanField, Instant now) {
     boolean hasBefore = before != null && !before.isBlank();
     boolean hasAge = olderThan != null && !olderThan.isBlank();
@@ -66,8 +67,9 @@ public final class AuditOperations {
       throw OperatorException.invalid("give either " + beforeField + " (a time) or "
           + olderThanField + " (an age such as 30d)");
     }
-    return hasAge ? now.minus(Times.duration(olderThanField, olderThan))
-        : Times.instant(beforeField, before);
+    // Exactly one is given: the one used is not null.
+    return hasAge ? now.minus(Times.duration(olderThanField, Objects.requireNonNull(olderThan)))
+        : Times.instant(beforeField, Objects.requireNonNull(before));
   }
 
   /**

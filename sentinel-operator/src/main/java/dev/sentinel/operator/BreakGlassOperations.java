@@ -90,7 +90,7 @@ public final class BreakGlassOperations {
    *     section; {@code INVALID} without a principal, an operator or a reason, or for a TTL
    *     over the policy's {@code max_ttl}; {@code CONFLICT} when the principal has an open window
    */
-  public BreakGlassWindow open(String principal, String reason, @Nullable String ttl,
+  public BreakGlassWindow open(String principal, @Nullable String reason, @Nullable String ttl,
       String by) {
     BreakGlassSettings bounds = bounds();
     return create(name("principal", principal), name("operator", by), reason(reason),
@@ -108,7 +108,7 @@ public final class BreakGlassOperations {
    *     when the code is not accepted (one message whatever the cause), when codes are locked
    *     out, and when the principal has an open window
    */
-  public BreakGlassWindow openWithCode(String principal, String code, String reason,
+  public BreakGlassWindow openWithCode(String principal, String code, @Nullable String reason,
       @Nullable String ttl) {
     BreakGlassSettings bounds = bounds();
     String who = name("principal", principal);
@@ -202,7 +202,8 @@ public final class BreakGlassOperations {
             + w.id() + ", until " + Times.format(w.expires()) + "); close it first");
       }
     }
-    BreakGlassWindow window = opened(newId(), principal, by, reason, now, now.plus(ttl));
+    BreakGlassWindow window = new BreakGlassWindow(newId(), principal, by, reason, now,
+        now.plus(ttl), null, null);
     store.create(window);
     LOG.warn("break-glass window {} opened for {} by {} until {}: {}", window.id(), principal,
         by, window.expires(), reason);
@@ -242,7 +243,7 @@ public final class BreakGlassOperations {
     return name;
   }
 
-  private static String reason(String reason) {
+  private static String reason(@Nullable String reason) {
     if (reason == null || reason.isBlank()) {
       throw OperatorException.invalid("a break-glass window needs a reason: say why, for the"
           + " audit trail and the people notified");
@@ -253,16 +254,6 @@ public final class BreakGlassOperations {
           + " characters on one line");
     }
     return text;
-  }
-
-  /**
-   * A window not closed yet. Suppressed: sentinel-core's {@link BreakGlassWindow} documents
-   * {@code closedBy} and {@code closed} as null until then but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private static BreakGlassWindow opened(String id, String principal, String by, String reason,
-      Instant opened, Instant expires) {
-    return new BreakGlassWindow(id, principal, by, reason, opened, expires, null, null);
   }
 
   private String newId() {

@@ -64,7 +64,7 @@ public final class KeyOperations {
     }
     Instant expiry = expiry(expires, expiresField);
     try {
-      return issue(principal.strip(), granted, name, expiry);
+      return keys.issue(principal.strip(), granted, name, expiry);
     } catch (IllegalArgumentException e) {
       throw OperatorException.invalid(Objects.requireNonNullElse(e.getMessage(), e.toString()));
     }
@@ -134,7 +134,7 @@ public final class KeyOperations {
       expiry = old.expires();
     }
     try {
-      return rotate(id, expiry);
+      return keys.rotate(id, expiry);
     } catch (IllegalArgumentException | IllegalStateException e) {
       // Another operator revoked or removed it between find and rotate.
       throw OperatorException.conflict(Objects.requireNonNullElse(e.getMessage(), e.toString()));
@@ -144,25 +144,6 @@ public final class KeyOperations {
   /** A key's status at {@code now}: {@code active}, {@code expired} or {@code revoked}. */
   public static String status(StoredKey key, Instant now) {
     return key.revoked() != null ? "revoked" : key.activeAt(now) ? "active" : "expired";
-  }
-
-  /**
-   * Suppressed: sentinel-core's {@link ApiKeys#issue} takes a null name and a null expiry (never)
-   * but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private IssuedKey issue(String principal, Set<String> roles, @Nullable String name,
-      @Nullable Instant expiry) {
-    return keys.issue(principal, roles, name, expiry);
-  }
-
-  /**
-   * Suppressed: sentinel-core's {@link ApiKeys#rotate} takes a null expiry (never) but does not
-   * say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private IssuedKey rotate(String id, @Nullable Instant expiry) {
-    return keys.rotate(id, expiry);
   }
 
   private StoredKey find(String id) {

@@ -75,13 +75,15 @@ public final class KillSwitchOperations {
   /**
    * Switches something off.
    *
-   * @param target the backend, tool glob or principal id; ignored for {@link Scope#ALL}
-   * @param reason why, shown to refused callers and recorded; required
+   * @param target the backend, tool glob or principal id; ignored for {@link Scope#ALL} (may be
+   *     {@code null} then)
+   * @param reason why, shown to refused callers and recorded; required ({@code null} is refused)
    * @return what is switched off in effect now
    * @throws OperatorException {@code INVALID} without a reason or a target, or for a backend
    *     this gateway does not have; {@code UNAVAILABLE} if the store cannot be written
    */
-  public KillSwitch.State disable(Scope scope, String target, String reason) {
+  public KillSwitch.State disable(Scope scope, @Nullable String target,
+      @Nullable String reason) {
     Objects.requireNonNull(scope, "scope");
     if (reason == null || reason.isBlank()) {
       throw OperatorException.invalid("a reason is required to switch something off: say why,"
@@ -100,11 +102,12 @@ public final class KillSwitchOperations {
    * Switches something back on; switching on what is not off changes nothing. The config's own
    * {@code kill_switch:} entries stay off: edit the config for those.
    *
+   * @param target as for {@link #disable}: ignored for {@link Scope#ALL} (may be {@code null} then)
    * @return what is switched off in effect now
    * @throws OperatorException {@code INVALID} without a target; {@code UNAVAILABLE} if the store
    *     cannot be written
    */
-  public KillSwitch.State enable(Scope scope, String target) {
+  public KillSwitch.State enable(Scope scope, @Nullable String target) {
     Objects.requireNonNull(scope, "scope");
     String name = target(scope, target);
     return change(s -> with(s, scope, name, null));
@@ -135,7 +138,7 @@ public final class KillSwitchOperations {
     return control.effectiveState();
   }
 
-  private static String target(Scope scope, String target) {
+  private static String target(Scope scope, @Nullable String target) {
     if (scope == Scope.ALL) {
       return "*";
     }

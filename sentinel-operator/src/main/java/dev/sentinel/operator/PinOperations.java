@@ -93,17 +93,8 @@ public final class PinOperations {
     // held: a definition is pending
     JsonNode pending = ToolDefinitions.parse(
         Objects.requireNonNull(pin.pendingDefinition(), "pending definition"));
-    return new Review(pin, diff(approved, pending), ToolDefinitions.hiddenInstructions(pending));
-  }
-
-  /**
-   * Suppressed: sentinel-core's {@link ToolDefinitions#diff} and {@link
-   * ToolDefinitions#hiddenInstructions} take null (no approved definition yet) but do not say
-   * {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private static List<ToolDefinitions.Change> diff(@Nullable JsonNode approved, JsonNode pending) {
-    return ToolDefinitions.diff(approved, pending);
+    return new Review(pin, ToolDefinitions.diff(approved, pending),
+        ToolDefinitions.hiddenInstructions(pending));
   }
 
   /** {@link ToolDefinitions#hiddenInstructions}, none for no definition. */

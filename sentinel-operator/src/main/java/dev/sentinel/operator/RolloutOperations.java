@@ -55,12 +55,14 @@ public final class RolloutOperations {
    * @param channel the channel
    * @param digest the bundle the canaries apply: published on the channel (staged, usually)
    * @param canary how many canaries: a count ({@code 1}) or a percentage of the live gateways
-   *     ({@code 25%}, rounded up); ignored when {@code instances} names them
+   *     ({@code 25%}, rounded up); ignored when {@code instances} names them, and may be {@code
+   *     null} then (refused otherwise)
    * @param instances the canaries by instance, or empty to choose {@code canary} of them
    * @param abortOnErrorRate the canaries' error rate that aborts the rollout, or {@code null}
    * @param staleAfter how long without a heartbeat makes a gateway not live
    */
-  public record Start(String channel, String digest, String canary, List<String> instances,
+  public record Start(String channel, String digest, @Nullable String canary,
+      List<String> instances,
       @Nullable Double abortOnErrorRate, Duration staleAfter) {
     /** Validates and copies. */
     public Start {
@@ -117,8 +119,9 @@ public final class RolloutOperations {
       for (Heartbeat beat : live) {
         baseline.put(beat.instance(), beat.counters());
       }
-      Rollout rollout = started(channel, bundle, canaries,
-          head.map(PublishedBundle::digest).orElse(null), rate, baseline, now, actor);
+      Rollout rollout = new Rollout(0, channel, bundle.digest(), bundle.sequence(), canaries,
+          Rollout.State.STARTED, head.map(PublishedBundle::digest).orElse(null), rate, baseline,
+          now, actor, null, null, null);
       return store.startRollout(rollout).orElseThrow(() -> OperatorException.conflict(
           "another rollout was started on channel '" + channel + "' meanwhile: see sentinel"
               + " rollout status"));
@@ -157,7 +160,7 @@ public final class RolloutOperations {
       Rollout current = store.rollout(channel).filter(Rollout::started).orElseThrow(() ->
           OperatorException.notFound("no rollout is started on channel '" + channel + "': nothing"
               + " to " + verb + " (sentinel rollout status shows the last one)"));
-      return endRollout(channel, current.id(), to, actor, clock.instant(), reason)
+      return store.endRollout(channel, current.id(), to, actor, clock.instant(), reason)
           .orElseThrow(() -> {
             Rollout now = store.rollout(channel).orElse(current);
             return OperatorException.conflict(current.describe() + " was "
@@ -273,29 +276,7 @@ public final class RolloutOperations {
     return live;
   }
 
-  /**
-   * A rollout to start. Suppressed: sentinel-core's {@link Rollout} documents a null previous
-   * digest (no head) and a null abort rate (none) but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private static Rollout started(String channel, PublishedBundle bundle, List<String> canaries,
-      @Nullable String previous, @Nullable Double rate, Map<String, Heartbeat.Counters> baseline,
-      Instant now, String actor) {
-    return new Rollout(0, channel, bundle.digest(), bundle.sequence(), canaries,
-        Rollout.State.STARTED, previous, rate, baseline, now, actor, null, null, null);
-  }
-
-  /**
-   * Suppressed: sentinel-core's {@link BundleStore#endRollout} takes a null reason (none) but
-   * does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private Optional<Rollout> endRollout(String channel, long id, Rollout.State to, String actor,
-      Instant at, @Nullable String reason) {
-    return store.endRollout(channel, id, to, actor, at, reason);
-  }
-
-  private static List<String> choose(String channel, String canary, List<Heartbeat> live,
+  private static List<String> choose(String channel, @Nullable String canary, List<Heartbeat> live,
       @Nullable String head) {
     if (canary == null) {
       throw OperatorException.invalid("name the canaries: --canary N (a count), --canary N%"
