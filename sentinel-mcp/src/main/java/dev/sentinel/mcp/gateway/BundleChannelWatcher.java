@@ -5,7 +5,6 @@ import dev.sentinel.api.Outcome;
 import dev.sentinel.core.SentinelListener;
 import dev.sentinel.core.bundle.BundleSettings;
 import dev.sentinel.core.bundle.BundleSource;
-import dev.sentinel.core.bundle.BundleState;
 import dev.sentinel.core.bundle.BundleStore;
 import dev.sentinel.core.bundle.Heartbeat;
 import dev.sentinel.core.bundle.RunningBundle;
@@ -197,7 +196,7 @@ public final class BundleChannelWatcher implements AutoCloseable {
   synchronized Optional<ConfigReloader.Result> check() {
     GatewayRuntime runtime = reloader.runtime();
     RunningBundle runs = runtime.config().fromBundle().orElse(null);
-    Optional<String> head = peekSelection(source, runs == null ? null : runs.canary());
+    Optional<String> head = source.peekSelection(runs == null ? null : runs.canary());
     if (head.isEmpty()) {
       return Optional.empty();
     }
@@ -262,7 +261,8 @@ public final class BundleChannelWatcher implements AutoCloseable {
     }
     Instant now = runtime.clock().instant();
     try {
-      fleet.heartbeat(heartbeat(member, host, running.settings().channel(), running,
+      fleet.heartbeat(new Heartbeat(member, host, GatewayRuntime.version(),
+          running.settings().channel(), running.digest(), running.sequence(),
           runtime.sentinel().revision(), error, started, now, counter.counters()));
     } catch (RuntimeException e) {
       log.warn("cannot send the heartbeat to {}: {}", source.describe(), e.toString());
@@ -361,23 +361,6 @@ public final class BundleChannelWatcher implements AutoCloseable {
       long d = denied.sum();
       return new Heartbeat.Counters(Math.max(calls.sum(), d + e), d, e);
     }
-  }
-
-  // sentinel-core's bundle package documents these nulls (a heartbeat's channel for a bundle
-  // file, its lastError when the last head applied; peekSelection's canary when not a canary)
-  // but does not annotate them yet: the two calls stay here, unchecked, until it does.
-  @SuppressWarnings("NullAway")
-  private static Optional<String> peekSelection(
-      BundleSource source, BundleState.@Nullable Canary canary) {
-    return source.peekSelection(canary);
-  }
-
-  @SuppressWarnings("NullAway")
-  private static Heartbeat heartbeat(String member, String host, @Nullable String channel,
-      RunningBundle running, String revision, @Nullable String lastError, Instant started,
-      Instant now, Heartbeat.Counters counters) {
-    return new Heartbeat(member, host, GatewayRuntime.version(), channel, running.digest(),
-        running.sequence(), revision, lastError, started, now, counters);
   }
 
   private static String hostName() {

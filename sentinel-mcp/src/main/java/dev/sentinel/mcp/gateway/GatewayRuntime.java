@@ -410,9 +410,10 @@ public final class GatewayRuntime implements AutoCloseable {
   /**
    * Serves one MCP client over a transport that authenticated its credentials already, with the
    * runtime's authenticator; see {@link McpGateway#serve(Transport, Credentials, Principal,
-   * String)}.
+   * String)}. A {@code null} principal: the engine authenticates the credentials itself.
    */
-  public ClientSession serve(Transport client, Credentials credentials, Principal authenticated, String clientLabel) {
+  public ClientSession serve(Transport client, Credentials credentials,
+      @Nullable Principal authenticated, String clientLabel) {
     return gateway.serve(client, credentials, authenticated, clientLabel);
   }
 
@@ -427,8 +428,10 @@ public final class GatewayRuntime implements AutoCloseable {
   /**
    * Serves one stateless exchange over HTTP, authenticated already, with its {@code Mcp-Param-*}
    * headers; see {@link McpGateway#serveExchange(Transport, Credentials, Principal, String, Map)}.
+   * A {@code null} principal: the engine authenticates the credentials itself.
    */
-  public ClientSession serveExchange(Transport client, Credentials credentials, Principal authenticated,
+  public ClientSession serveExchange(Transport client, Credentials credentials,
+      @Nullable Principal authenticated,
       String clientLabel, Map<String, java.util.List<String>> paramHeaders) {
     return gateway.serveExchange(client, credentials, authenticated, clientLabel, paramHeaders);
   }

@@ -74,9 +74,11 @@ public final class StatelessExchange implements Transport {
 
   /**
    * Hands the request, as the handler classified it and with the principal it authenticated, to
-   * the engine session that {@code serveExchange} returned.
+   * the engine session that {@code serveExchange} returned. A {@code null} principal: the engine
+   * authenticates the credentials itself.
    */
-  public void deliver(ClientSession served, JsonRpcMessage request, Credentials credentials, Principal principal) {
+  public void deliver(ClientSession served, JsonRpcMessage request, Credentials credentials,
+      @Nullable Principal principal) {
     Receiver target;
     synchronized (this) {
       session = served;
@@ -92,7 +94,8 @@ public final class StatelessExchange implements Transport {
   }
 
   /** The request as the engine takes it: whatever answers it is this POST's. */
-  private record Delivered(JsonRpcMessage classified, Credentials credentials, Principal principal,
+  private record Delivered(JsonRpcMessage classified, Credentials credentials,
+      @Nullable Principal principal,
       StatelessExchange to) implements McpExchange {
     @Override
     public void reply(JsonNode message) {

@@ -73,7 +73,7 @@ public final class StreamableSession implements Transport {
   private final class Exchange implements McpExchange {
     final JsonRpcMessage message;
     final Credentials credentials;
-    final Principal principal;
+    final @Nullable Principal principal;
     final boolean acceptsJson;
     final boolean acceptsSse;
     final boolean initialize;
@@ -84,7 +84,8 @@ public final class StreamableSession implements Transport {
     /** Whether no stream slot was free when one was wanted: the answer stays JSON. */
     boolean jsonOnly;
 
-    Exchange(JsonRpcMessage message, Credentials credentials, Principal principal, boolean acceptsJson,
+    Exchange(JsonRpcMessage message, Credentials credentials, @Nullable Principal principal,
+        boolean acceptsJson,
         boolean acceptsSse, boolean initialize, @Nullable ResponseChannel channel) {
       this.message = message;
       this.credentials = credentials;
@@ -111,7 +112,7 @@ public final class StreamableSession implements Transport {
     }
 
     @Override
-    public Principal principal() {
+    public @Nullable Principal principal() {
       return principal;
     }
 
@@ -301,9 +302,11 @@ public final class StreamableSession implements Transport {
   /**
    * Takes a client request: registers the exchange that waits for its response, then delivers it.
    * Answers without writing anything when the session is closed, or when the client accepts
-   * only SSE and the principal has no stream slot free.
+   * only SSE and the principal has no stream slot free. A {@code null} principal: the engine
+   * authenticates the credentials itself.
    */
-  public Admission request(JsonRpcMessage request, Credentials credentials, Principal principal,
+  public Admission request(JsonRpcMessage request, Credentials credentials,
+      @Nullable Principal principal,
       ResponseChannel channel, boolean acceptsJson, boolean acceptsSse, boolean initialize) {
     Exchange exchange;
     synchronized (this) {
@@ -328,8 +331,10 @@ public final class StreamableSession implements Transport {
   /**
    * Delivers a client notification or response (answered 202 by the caller), in order with the
    * session's requests, on the session's pool: never on the calling thread (see the comment within).
+   * A {@code null} principal: the engine authenticates the credentials itself.
    */
-  public boolean accept(JsonRpcMessage message, Credentials credentials, Principal principal) {
+  public boolean accept(JsonRpcMessage message, Credentials credentials,
+      @Nullable Principal principal) {
     synchronized (this) {
       if (closed) {
         return false;
