@@ -114,11 +114,6 @@ public final class AuditCommand implements Runnable {
     @Option(names = "--newest-first", description = "newest records first (default oldest)")
     boolean newestFirst;
 
-    /**
-     * Suppressed: sentinel-core's {@link AuditFilter.Builder} takes a null text as blank (it
-     * sets nothing) but does not say {@code @Nullable}; an option not given is null here.
-     */
-    @SuppressWarnings("NullAway")
     AuditFilter filter(CommandLine line, AuditOperations audit) {
       return Operator.call(line, () -> {
         AuditFilter.Builder b = audit.filter()

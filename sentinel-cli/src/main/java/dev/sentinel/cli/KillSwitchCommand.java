@@ -116,28 +116,12 @@ public final class KillSwitchCommand implements Runnable {
     CommandLine line = Subcommands.of(spec, "disable");
     return withKillSwitch(line, database, (killSwitch, stores) -> {
       KillSwitch.State now = Operator.call(line,
-          () -> disable(killSwitch, target, reason));
+          () -> killSwitch.disable(target.scope(), target.name(), reason));
       line.getOut().println("Switched off " + describe(target) + " in " + stores.description()
           + ".");
       print(line.getOut(), stores, killSwitch.operatorState(), now);
       return 0;
     });
-  }
-
-  /*
-   * Suppressed, the two below: sentinel-operator's KillSwitchOperations ignores the target for
-   * the whole gateway, where Target.name() is null (--all), but does not say @Nullable.
-   */
-
-  @SuppressWarnings("NullAway")
-  private static KillSwitch.State disable(KillSwitchOperations killSwitch, Target target,
-      String reason) {
-    return killSwitch.disable(target.scope(), target.name(), reason);
-  }
-
-  @SuppressWarnings("NullAway")
-  private static KillSwitch.State enable(KillSwitchOperations killSwitch, Target target) {
-    return killSwitch.enable(target.scope(), target.name());
   }
 
   /** Switches something back on. */
@@ -150,7 +134,7 @@ public final class KillSwitchCommand implements Runnable {
     CommandLine line = Subcommands.of(spec, "enable");
     return withKillSwitch(line, database, (killSwitch, stores) -> {
       KillSwitch.State now = Operator.call(line,
-          () -> enable(killSwitch, target));
+          () -> killSwitch.enable(target.scope(), target.name()));
       line.getOut().println("Switched on " + describe(target) + " in " + stores.description()
           + ".");
       print(line.getOut(), stores, killSwitch.operatorState(), now);

@@ -434,15 +434,16 @@ final class McpHandler extends Handler.Abstract {
       return;
     }
     if (message.kind() != JsonRpcMessage.Kind.REQUEST) {
-      if (accept(session, message, credentials, forEngine(principal))) {
+      if (session.accept(message, credentials, forEngine(principal))) {
         Replies.empty(response, callback, 202);
       } else {
         sessionNotFound(response, callback);
       }
       return;
     }
-    StreamableSession.Admission admission = request(session, message, credentials, forEngine(principal),
-        new JettyChannel(response, callback), accepts.json(), accepts.sse(), false);
+    StreamableSession.Admission admission = session.request(message, credentials,
+        forEngine(principal), new JettyChannel(response, callback), accepts.json(),
+        accepts.sse(), false);
     if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
     } else if (admission == StreamableSession.Admission.AT_STREAM_CAP) {
@@ -505,8 +506,8 @@ final class McpHandler extends Handler.Abstract {
         accepts.json(), accepts.sse(), listen);
     ClientSession served;
     try {
-      served = serveExchange(exchange, credentials, forEngine(principal), "http:" + remote(request),
-          paramHeaders(request.getHeaders()));
+      served = runtime.serveExchange(exchange, credentials, forEngine(principal),
+          "http:" + remote(request), paramHeaders(request.getHeaders()));
     } catch (RuntimeException e) {
       if (listen) {
         hub.streamClosed(principal.id());
@@ -516,46 +517,7 @@ final class McpHandler extends Handler.Abstract {
           "the gateway cannot take requests now: " + text);
       return;
     }
-    deliver(exchange, served, message, credentials, forEngine(principal));
-  }
-
-  /*
-   * Suppressed, the five below: sentinel-mcp's GatewayRuntime.serve and serveExchange,
-   * StreamableSession and StatelessExchange take a null principal (the engine then authenticates
-   * the request itself, see forEngine) but do not say @Nullable yet.
-   */
-
-  @SuppressWarnings("NullAway")
-  private ClientSession serve(StreamableSession session, Credentials credentials,
-      @Nullable Principal principal, String clientLabel) {
-    return runtime.serve(session, credentials, principal, clientLabel);
-  }
-
-  @SuppressWarnings("NullAway")
-  private ClientSession serveExchange(StatelessExchange exchange, Credentials credentials,
-      @Nullable Principal principal, String clientLabel,
-      Map<String, List<String>> paramHeaders) {
-    return runtime.serveExchange(exchange, credentials, principal, clientLabel, paramHeaders);
-  }
-
-  @SuppressWarnings("NullAway")
-  private static boolean accept(StreamableSession session, JsonRpcMessage message,
-      Credentials credentials, @Nullable Principal principal) {
-    return session.accept(message, credentials, principal);
-  }
-
-  @SuppressWarnings("NullAway")
-  private static StreamableSession.Admission request(StreamableSession session,
-      JsonRpcMessage message, Credentials credentials, @Nullable Principal principal,
-      JettyChannel channel, boolean acceptsJson, boolean acceptsSse, boolean initialize) {
-    return session.request(message, credentials, principal, channel, acceptsJson, acceptsSse,
-        initialize);
-  }
-
-  @SuppressWarnings("NullAway")
-  private static void deliver(StatelessExchange exchange, ClientSession served,
-      JsonRpcMessage message, Credentials credentials, @Nullable Principal principal) {
-    exchange.deliver(served, message, credentials, principal);
+    exchange.deliver(served, message, credentials, forEngine(principal));
   }
 
   /**
@@ -627,7 +589,7 @@ final class McpHandler extends Handler.Abstract {
     }
     ClientSession client;
     try {
-      client = serve(session, credentials, forEngine(principal), "http:" + remote(request));
+      client = runtime.serve(session, credentials, forEngine(principal), "http:" + remote(request));
     } catch (RuntimeException e) {
       session.close();
       String text = Replies.logged(log, "serving a new session", e);
@@ -638,8 +600,9 @@ final class McpHandler extends Handler.Abstract {
     session.served(client);
     response.getHeaders().put(HttpHeaders.SESSION_ID, session.id());
     log.debug("session {}... opened for {}", session.shortId(), principal.id());
-    StreamableSession.Admission admission = request(session, message, credentials, forEngine(principal),
-        new JettyChannel(response, callback), accepts.json(), accepts.sse(), true);
+    StreamableSession.Admission admission = session.request(message, credentials,
+        forEngine(principal), new JettyChannel(response, callback), accepts.json(),
+        accepts.sse(), true);
     if (admission == StreamableSession.Admission.CLOSED) {
       sessionNotFound(response, callback);
     } else if (admission == StreamableSession.Admission.AT_STREAM_CAP) {

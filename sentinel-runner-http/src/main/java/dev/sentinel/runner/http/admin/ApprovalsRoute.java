@@ -9,7 +9,6 @@ import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;
 import java.time.Instant;
 import java.util.Set;
 import org.eclipse.jetty.util.Fields;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -59,21 +58,11 @@ final class ApprovalsRoute implements AdminExchange.Route {
       x.allow("POST");
       ObjectNode body = x.body(DENY_FIELDS);
       String by = x.by(body, null);
-      Approval a = deny(approvals, x.parts()[1], by, AdminExchange.text(body, "reason"));
+      Approval a = approvals.deny(x.parts()[1], by, AdminExchange.text(body, "reason"));
       log.info("operator {} denied {}", by, a.id());
       return Answer.ok(json(a, clock.instant()));
     }
     throw AdminExchange.notFound();
-  }
-
-  /**
-   * Suppressed: sentinel-operator's {@link ApprovalOperations#deny} takes a null reason (none)
-   * but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private static Approval deny(ApprovalOperations approvals, String id, String by,
-      @Nullable String reason) {
-    return approvals.deny(id, by, reason);
   }
 
   private ObjectNode list(ApprovalOperations approvals, Fields params) {

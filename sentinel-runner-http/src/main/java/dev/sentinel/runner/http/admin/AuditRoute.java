@@ -53,11 +53,6 @@ final class AuditRoute implements AdminExchange.Route {
     throw AdminExchange.notFound();
   }
 
-  /**
-   * Suppressed: sentinel-core's {@link AuditFilter.Builder} takes a null text as blank (it sets
-   * nothing) but does not say {@code @Nullable}; an absent parameter is null here.
-   */
-  @SuppressWarnings("NullAway")
   private static ObjectNode search(AuditOperations audit, Fields params) {
     AuditFilter filter = audit.filter()
         .from("'since'", AdminExchange.param(params, "since"))
@@ -94,11 +89,6 @@ final class AuditRoute implements AdminExchange.Route {
     return body;
   }
 
-  /**
-   * Suppressed: sentinel-operator's {@link AuditOperations#purgeCut} takes null texts (not
-   * given; exactly one must be) but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
   private static ObjectNode purge(AuditOperations audit, ObjectNode request) {
     Instant cut = audit.purgeCut(AdminExchange.text(request, "before"), "'before'",
         AdminExchange.text(request, "older_than"), "'older_than'");

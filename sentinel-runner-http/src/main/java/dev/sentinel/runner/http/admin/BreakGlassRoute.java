@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.eclipse.jetty.util.Fields;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ArrayNode;
@@ -69,23 +68,6 @@ final class BreakGlassRoute implements AdminExchange.Route {
             + w.reason());
   }
 
-  /*
-   * Suppressed, the two below: sentinel-operator's BreakGlassOperations refuses a null reason
-   * (INVALID, "without a reason") but does not say @Nullable.
-   */
-
-  @SuppressWarnings("NullAway")
-  private static BreakGlassWindow open(BreakGlassOperations ops, String principal,
-      @Nullable String reason, @Nullable String ttl, String by) {
-    return ops.open(principal, reason, ttl, by);
-  }
-
-  @SuppressWarnings("NullAway")
-  private static BreakGlassWindow openWithCode(BreakGlassOperations ops, String principal,
-      String code, @Nullable String reason, @Nullable String ttl) {
-    return ops.openWithCode(principal, code, reason, ttl);
-  }
-
   /** The refusal's reason: the exception's message, which an operator exception always has. */
   private static String reason(OperatorException e) {
     String message = e.getMessage();
@@ -99,7 +81,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
       if (x.is("POST")) {
         ObjectNode body = x.body(OPEN_FIELDS);
         String by = x.by(body, null);
-        BreakGlassWindow w = open(ops, AdminExchange.requiredText(body, "principal"),
+        BreakGlassWindow w = ops.open(AdminExchange.requiredText(body, "principal"),
             AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"), by);
         opened(w, by);
         return Answer.ok(json(w, clock.instant()));
@@ -132,7 +114,7 @@ final class BreakGlassRoute implements AdminExchange.Route {
     ObjectNode body = x.body(SELF_FIELDS);
     String code = AdminExchange.requiredText(body, "code");
     try {
-      BreakGlassWindow w = openWithCode(operations.breakGlass(), principal.id(), code,
+      BreakGlassWindow w = operations.breakGlass().openWithCode(principal.id(), code,
           AdminExchange.text(body, "reason"), AdminExchange.text(body, "ttl"));
       opened(w, w.openedBy());
       return Answer.ok(json(w, clock.instant()));

@@ -8,7 +8,6 @@ import dev.sentinel.runner.http.admin.AdminExchange.BadRequest;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -51,23 +50,14 @@ final class KillSwitchRoute implements AdminExchange.Route {
       KillSwitchOperations.Scope scope =
           KillSwitchOperations.Scope.parse(AdminExchange.requiredText(body, "scope"));
       String target = AdminExchange.text(body, "target");
-      KillSwitch.State now = change(killSwitch, disable, scope, target,
-          AdminExchange.text(body, "reason"));
+      String reason = AdminExchange.text(body, "reason");
+      KillSwitch.State now = disable ? killSwitch.disable(scope, target, reason)
+          : killSwitch.enable(scope, target);
       log.info("operator {}d the kill switch for {}{}", x.parts()[1], scope.label(),
           target == null ? "" : " '" + target + "'");
       return Answer.ok(json(now));
     }
     throw AdminExchange.notFound();
-  }
-
-  /**
-   * Suppressed: sentinel-operator's {@link KillSwitchOperations} refuses a null target or reason
-   * (INVALID; a target is ignored for the whole gateway) but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private static KillSwitch.State change(KillSwitchOperations killSwitch, boolean disable,
-      KillSwitchOperations.Scope scope, @Nullable String target, @Nullable String reason) {
-    return disable ? killSwitch.disable(scope, target, reason) : killSwitch.enable(scope, target);
   }
 
   private static KillSwitch.State parse(ObjectNode body) {

@@ -63,7 +63,7 @@ final class RolloutsRoute implements AdminExchange.Route {
         ObjectNode body = x.body(START_FIELDS);
         String by = x.by(body, "operator");
         String stale = AdminExchange.text(body, "stale_after");
-        RolloutOperations.Start start = start(channel,
+        RolloutOperations.Start start = new RolloutOperations.Start(channel,
             AdminExchange.requiredText(body, "bundle"), count(body), canaries(body),
             rate(body), stale == null ? FleetOperations.DEFAULT_STALE_AFTER
                 : Times.duration("stale_after", stale));
@@ -89,18 +89,6 @@ final class RolloutsRoute implements AdminExchange.Route {
       default:
         throw AdminExchange.notFound();
     }
-  }
-
-  /**
-   * Suppressed: sentinel-operator's {@link RolloutOperations.Start} takes a null canary count
-   * when the canaries are named (and refuses it otherwise) but does not say {@code @Nullable}.
-   */
-  @SuppressWarnings("NullAway")
-  private static RolloutOperations.Start start(String channel, String digest,
-      @Nullable String canary, List<String> instances, @Nullable Double abortOnErrorRate,
-      Duration staleAfter) {
-    return new RolloutOperations.Start(channel, digest, canary, instances, abortOnErrorRate,
-        staleAfter);
   }
 
   private static @Nullable String count(ObjectNode body) {
