@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -132,11 +131,11 @@ public final class KeysCommand implements Runnable {
       PrintWriter out = line.getOut();
       switch (revoked.revocation()) {
         case ALREADY_REVOKED:
-          out.println("API key " + id + " was already revoked at " + time(key.revoked())
+          out.println("API key " + id + " was already revoked at " + Times.format(key.revoked())
               + ".");
           break;
         case EXPIRED:
-          out.println("API key " + id + " expired at " + time(key.expires())
+          out.println("API key " + id + " expired at " + Times.format(key.expires())
               + "; it no longer works, nothing to revoke.");
           break;
         default:
@@ -217,13 +216,8 @@ public final class KeysCommand implements Runnable {
       rows.add(new String[] {key.id(), key.principal(), roles(key),
           key.name().isEmpty() ? "-" : key.name(), Times.format(key.created()),
           key.expires() == null ? "never" : Times.format(key.expires()),
-          time(key.revoked()), time(key.lastUsed()), status});
+          Times.format(key.revoked()), Times.format(key.lastUsed()), status});
     }
     return Columns.render(rows);
-  }
-
-  /** As {@link Times#format}, which takes null for none but does not say {@code @Nullable}. */
-  private static String time(@Nullable Instant instant) {
-    return instant == null ? "-" : Times.format(instant);
   }
 }
