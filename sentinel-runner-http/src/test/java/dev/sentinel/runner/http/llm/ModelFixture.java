@@ -251,10 +251,11 @@ public final class ModelFixture implements AutoCloseable {
           }
           break;
         case "silent":
-          write(response, events.get(0));
           CountDownLatch latch = resume;
+          // Counted before the first event is written: a client that has it sees the wait.
           silentWaiting.incrementAndGet();
           try {
+            write(response, events.get(0));
             latch.await();
           } finally {
             silentWaiting.decrementAndGet();
@@ -327,9 +328,10 @@ public final class ModelFixture implements AutoCloseable {
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "audio/mpeg");
       CountDownLatch latch = resume;
       try {
-        write(response, "ID3-first-piece;");
+        // Counted before the first piece is written, as for the silent stream.
         silentWaiting.incrementAndGet();
         try {
+          write(response, "ID3-first-piece;");
           latch.await();
         } finally {
           silentWaiting.decrementAndGet();
