@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -36,7 +37,10 @@ import tools.jackson.databind.node.ObjectNode;
  * it. Obtained from {@link McpGateway#serve}.
  *
  * <p>Requests are handled on the gateway's executor, never on the transport's delivery thread,
- * so a slow backend never delays a {@code ping} or a cancellation. At most the gateway's
+ * so a slow backend never delays a {@code ping} or a cancellation. A call forwarded to one
+ * backend as it is ({@code tools/call}, {@code prompts/get}) holds no worker while the backend
+ * works: it is decided and sent on a worker, then answered, and recorded, on the thread that
+ * reads the backend's answer (or that ends it: a timeout, a cancellation, the backend's exit). At most the gateway's
  * {@code maxPendingRequests} requests are in flight; more are refused at once with
  * {@code -32000}. Across all of a principal's sessions, at most the gateway's
  * {@code maxInFlightPerPrincipal}; more are refused with {@code -32014} and recorded.
@@ -377,10 +381,28 @@ public final class ClientSession {
   }
 
   private void process(JsonRpcMessage request, InFlight work) {
-    ObjectNode response;
+    CompletionStage<@Nullable ObjectNode> answer;
     try {
-      response = gateway.router().handle(this, request, work);
-      if (response != null && work.stateless != null) {
+      answer = gateway.router().handle(this, request, work);
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    } catch (Error e) {
+      finish(work);
+      throw e;
+    }
+    // Most requests are answered by now; a forwarded call, by the thread that reads its backend.
+    answer.whenComplete((response, failure) -> answered(request, work, response, failure));
+  }
+
+  /** Ends a request: its response is sent (a stateless one's finished first), unless it was cancelled. */
+  private void answered(JsonRpcMessage request, InFlight work, @Nullable ObjectNode handled,
+      @Nullable Throwable failure) {
+    ObjectNode response = handled;
+    try {
+      if (failure != null) {
+        log.warn("handling {} failed", request.method(), failure);
+        response = JsonRpc.error(request.id(), ErrorCode.INTERNAL_ERROR, "internal error");
+      } else if (response != null && work.stateless != null) {
         if (work.missingCapability != null) {
           response = missingCapability(request, work.missingCapability);
         } else {

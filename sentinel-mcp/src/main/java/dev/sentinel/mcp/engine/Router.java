@@ -23,6 +23,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -140,9 +142,26 @@ final class Router {
     this.inputs = new InputRequests(gateway, sentinel);
   }
 
-  /** Handles one request; returns the response, or {@code null} when none is due (cancelled). */
-  @Nullable ObjectNode handle(ClientSession session, JsonRpcMessage request, InFlight work) {
+  /**
+   * Handles one request; its response to come, or {@code null} when none is due (cancelled). A
+   * call forwarded to one backend as it is ({@code tools/call}, {@code prompts/get}) completes on
+   * the thread that reads the backend's answer; every other request before this returns.
+   */
+  CompletionStage<@Nullable ObjectNode> handle(ClientSession session, JsonRpcMessage request, InFlight work) {
     ObjectNode params = request.params().isObject() ? (ObjectNode) request.params() : NODES.objectNode();
+    switch (request.requiredMethod()) {
+      case "tools/call":
+        return named(session, request, work, params, "tool", params.path("arguments"));
+      case "prompts/get":
+        return named(session, request, work, params, "prompt", params.path("arguments"));
+      default:
+        return now(answer(session, request, work, params));
+    }
+  }
+
+  /** Answers a request on the calling thread; {@code null} when no response is due (cancelled). */
+  private @Nullable ObjectNode answer(ClientSession session, JsonRpcMessage request, InFlight work,
+      ObjectNode params) {
     switch (request.requiredMethod()) {
       case "tools/list":
         return list(session, request, work, params, Listing.TOOLS);
@@ -152,10 +171,6 @@ final class Router {
         return list(session, request, work, params, Listing.RESOURCES);
       case "resources/templates/list":
         return list(session, request, work, params, Listing.TEMPLATES);
-      case "tools/call":
-        return named(session, request, work, params, "tool", params.path("arguments"));
-      case "prompts/get":
-        return named(session, request, work, params, "prompt", params.path("arguments"));
       case "resources/read":
       case "resources/subscribe":
       case "resources/unsubscribe":
@@ -387,15 +402,15 @@ final class Router {
 
   // ---- targeted requests ------------------------------------------------------------------
 
-  private @Nullable ObjectNode named(ClientSession session, JsonRpcMessage request, InFlight work,
+  private CompletionStage<@Nullable ObjectNode> named(ClientSession session, JsonRpcMessage request, InFlight work,
       ObjectNode params, String kind, JsonNode arguments) {
     JsonNode name = params.path("name");
     if (!name.isString()) {
-      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.name must be a string");
+      return now(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.name must be a string"));
     }
     Naming.Target target = naming.resolve(name.stringValue());
     if (target == null) {
-      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "unknown " + kind + ": " + name.stringValue());
+      return now(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "unknown " + kind + ": " + name.stringValue()));
     }
     ObjectNode forwarded = params.deepCopy();
     forwarded.put("name", target.name());
@@ -418,12 +433,11 @@ final class Router {
       if (problem != null) {
         sentinel.refuse(call(session, work, request, governed),
             Refusal.of(Outcome.DENIED, List.of(StatelessMeta.RULE), problem.message()));
-        return JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data());
+        return now(JsonRpc.error(request.id(), problem.code().code(), problem.message(), problem.data()));
       }
     }
     if (!Request.TOOLS_CALL.equals(request.method()) || (!validate && !pinned)) {
-      return govern(session, work, request, governed,
-          () -> forward(session, work, target.backend(), request.requiredMethod(), forwarded));
+      return relay(call(session, work, request, governed), request, session, work, target.backend(), forwarded);
     }
     if (check == null) {
       check = checkArguments(session, work, target, arguments, validate);
@@ -432,36 +446,34 @@ final class Router {
     if (schema.failure != null) {
       // The tools could not be listed (busy, down, cancelled): decided first, and if allowed the
       // call meets the same failure, reported as any forwarding failure is.
-      return govern(session, work, request, governed, () -> {
+      return now(govern(session, work, request, governed, () -> {
         throw schema.failure;
-      });
+      }));
     }
     Call call = call(session, work, request, governed);
     if (pinned && (schema.tool != null || !validate)) {
       String held = pinFinding(target, name.stringValue(), pinning, schema.tool);
       if (held != null && (pinning.mode() == Pinning.Mode.ENFORCE || held.startsWith(HIDDEN))) {
-        return refuse(session, work, request, governed, call, target, name.stringValue(), PINNING, held);
+        return now(refuse(session, work, request, governed, call, target, name.stringValue(), PINNING, held));
       }
       if (held != null) {
         call = call.withDiagnostic("pinning: " + held);
       }
     }
     if (!validate || Objects.requireNonNull(schema.verdict, "a validated call's check has its verdict").valid()) {
-      return govern(call, request, governed,
-          () -> forward(session, work, target.backend(), request.requiredMethod(), forwarded));
+      return relay(call, request, session, work, target.backend(), forwarded);
     }
     String finding = (schema.verdict.kind() == ToolSchema.Verdict.Kind.INVALID
         ? "arguments of '" + name.stringValue() + "' do not match its input schema: "
         : "arguments of '" + name.stringValue() + "' cannot be checked: ") + schema.verdict.reason();
     if (validation == Validation.WARN) {
       warnOnce(target, schema, finding);
-      return govern(call.withDiagnostic("schema: " + finding), request, governed,
-          () -> forward(session, work, target.backend(), request.requiredMethod(), forwarded));
+      return relay(call.withDiagnostic("schema: " + finding), request, session, work, target.backend(), forwarded);
     }
     if (schema.verdict.kind() == ToolSchema.Verdict.Kind.UNUSABLE) {
       unusableOnce(target, schema);
     }
-    return refuse(session, work, request, governed, call, target, name.stringValue(), SCHEMA, finding);
+    return now(refuse(session, work, request, governed, call, target, name.stringValue(), SCHEMA, finding));
   }
 
   /**
@@ -1125,6 +1137,29 @@ final class Router {
    */
   private ObjectNode forward(ClientSession session, InFlight work, Backend backend, String method, ObjectNode params,
       java.util.function.@Nullable Consumer<Upstream> sending) throws Exception {
+    return answered(forwardAsync(session, work, backend, method, params, sending));
+  }
+
+  /** Waits for a forwarded request's answer: its response, or the failure it ended with, unwrapped. */
+  private static ObjectNode answered(CompletableFuture<ObjectNode> answer) throws Exception {
+    try {
+      return answer.get();
+    } catch (ExecutionException e) {
+      Throwable cause = Upstream.unwrap(e);
+      throw cause instanceof Exception ? (Exception) cause : e;
+    }
+  }
+
+  /**
+   * Sends a request to a backend like {@link #forward(ClientSession, InFlight, Backend, String,
+   * ObjectNode, java.util.function.Consumer)} and returns its answer to come, without waiting for
+   * it: the stage completes on the thread that reads the backend's answer (or fails with {@link
+   * PeerError} for an error answer). The calls that take more than one exchange with the backend
+   * (a 2026-07-28 backend's, a stateless client's multi round-trip ones) are served on the calling
+   * thread and return a completed stage.
+   */
+  private CompletableFuture<ObjectNode> forwardAsync(ClientSession session, InFlight work, Backend backend,
+      String method, ObjectNode params, java.util.function.@Nullable Consumer<Upstream> sending) throws Exception {
     if (work.cancelled()) {
       throw new CancellationException("cancelled by the client");
     }
@@ -1133,14 +1168,14 @@ final class Router {
     boolean multiRound = work.stateless != null && sending == null && McpGateway.NEEDS_INPUT.contains(method);
     boolean relayed = multiRound && !work.stateRedeemed && RequestStates.relayed(params.get("requestState"));
     if (multiRound && params.has("requestState") && !work.stateRedeemed && !relayed) {
-      return resume(session, work, params);
+      return CompletableFuture.completedFuture(resume(session, work, params));
     }
     Upstream upstream = backend.upstreamFor(session);
     if (sending != null) {
       sending.accept(upstream);
     }
     if (upstream.modern()) {
-      return forwardModern(session, work, upstream, method, params, relayed);
+      return CompletableFuture.completedFuture(forwardModern(session, work, upstream, method, params, relayed));
     }
     if (relayed) {
       // A state for a 2026-07-28 connection that has since restarted as an older one.
@@ -1182,6 +1217,7 @@ final class Router {
       work.roundTrip = trip;
       upstream.roundTrips.add(trip);
     }
+    CompletableFuture<ObjectNode> answer = null;
     try {
       work.sending(upstream);
       Upstream.Outgoing outgoing;
@@ -1198,11 +1234,17 @@ final class Router {
       }
       if (trip != null) {
         trip.sent(outgoing);
-        return await(trip, work);
+        return CompletableFuture.completedFuture(await(trip, work));
       }
-      return answer(outgoing, work);
-    } finally {
+      answer = answerOf(outgoing, work);
       if (token != null) {
+        // Progress for the request reaches its client until the answer does.
+        String route = token;
+        answer.whenComplete((response, failure) -> progress.remove(route));
+      }
+      return answer;
+    } finally {
+      if (token != null && answer == null) {
         progress.remove(token);
       }
     }
@@ -1571,7 +1613,7 @@ final class Router {
       if (!work.forwarded(upstream, outgoing.id())) {
         upstream.cancel(outgoing.id(), "cancelled by the client");
       }
-      return answer(outgoing, work);
+      return answered(answerOf(outgoing, work));
     } finally {
       if (token != null) {
         progress.remove(token);
@@ -1579,22 +1621,22 @@ final class Router {
     }
   }
 
-  /** The backend's answer to a request, as the response object; an error answer throws {@link PeerError}. */
-  private static ObjectNode answer(Upstream.Outgoing outgoing, InFlight work) throws Exception {
-    JsonRpcMessage response;
-    try {
-      response = outgoing.response().get();
-    } catch (ExecutionException e) {
-      Throwable cause = Upstream.unwrap(e);
-      throw cause instanceof Exception ? (Exception) cause : e;
-    } finally {
+  /**
+   * The backend's answer to come to a request, as the response object; an error answer fails it
+   * with {@link PeerError}. It tells {@code work} the backend request ended.
+   */
+  private static CompletableFuture<ObjectNode> answerOf(Upstream.Outgoing outgoing, InFlight work) {
+    return outgoing.response().handle((response, failure) -> {
       work.answered();
-    }
-    if (response.kind() == JsonRpcMessage.Kind.ERROR) {
-      throw new PeerError(response.error());
-    }
-    // Upstream completes a request's future only with a RESULT or ERROR response: an object.
-    return response.requiredObject();
+      if (failure != null) {
+        throw failure instanceof CompletionException ? (CompletionException) failure : new CompletionException(failure);
+      }
+      if (response.kind() == JsonRpcMessage.Kind.ERROR) {
+        throw new CompletionException(new PeerError(response.error()));
+      }
+      // Upstream completes a request's future only with a RESULT or ERROR response: an object.
+      return response.requiredObject();
+    });
   }
 
   /**
@@ -1621,7 +1663,7 @@ final class Router {
       }
       if (call.response().isDone()) {
         gateway.endRoundTrip(trip, null);
-        return answer(call, work);
+        return answered(answerOf(call, work));
       }
       if (trip.ended()) {
         throw new CancellationException("the call was ended while it waited: the gateway is closing");
@@ -1731,6 +1773,28 @@ final class Router {
   static @Nullable String traceParent(JsonRpcMessage request) {
     JsonNode value = request.params().path("_meta").path("traceparent");
     return value.isString() ? value.stringValue() : null;
+  }
+
+  /**
+   * Governs a request forwarded to one backend as it is, with no thread waiting for the backend:
+   * decided on the calling thread, then answered, and recorded, on the thread that reads the
+   * backend's answer ({@link #forwardAsync}).
+   */
+  private CompletionStage<@Nullable ObjectNode> relay(Call call, JsonRpcMessage request, ClientSession session,
+      InFlight work, Backend backend, ObjectNode forwarded) {
+    AtomicReference<ObjectNode> answer = new AtomicReference<>();
+    return sentinel.<JsonNode>callAsync(call,
+            ignored -> forwardAsync(session, work, backend, request.requiredMethod(), forwarded, null)
+                .thenApply(response -> {
+                  answer.set(response);
+                  return response.path("result");
+                }))
+        .thenApply(result -> reply(result, request.requiredId(), answer.get(), "backend " + backend.name));
+  }
+
+  /** A response there is already. */
+  private static CompletionStage<@Nullable ObjectNode> now(@Nullable ObjectNode response) {
+    return CompletableFuture.completedFuture(response);
   }
 
   private @Nullable ObjectNode govern(ClientSession session, InFlight work, JsonRpcMessage request, Request governed,

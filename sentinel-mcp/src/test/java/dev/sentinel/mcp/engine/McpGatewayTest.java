@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -851,6 +853,47 @@ class McpGatewayTest {
     assertThat(alpha.received("notifications/cancelled").get(0).params().path("requestId"))
         .isEqualTo(alpha.received("tools/call").get(0).id());
     assertThat(fixture.trail()).singleElement().satisfies(event -> assertThat(event.outcome()).isEqualTo(Outcome.TIMED_OUT));
+  }
+
+  /**
+   * A forwarded call holds no worker while its backend works: with one worker for the whole
+   * gateway, calls still waiting for their backend do not stop the next from being decided,
+   * forwarded and answered, and each is answered, and recorded once, when its backend answers.
+   */
+  @Test
+  void forwardedCalls_holdNoWorker_whileTheirBackendWorks() throws Exception {
+    ExecutorService oneWorker = Executors.newSingleThreadExecutor();
+    try {
+      ScriptedServer alpha = new ScriptedServer("alpha").withTools("slow", "echo");
+      alpha.handlers.put("tools/call", request -> request.params().path("name").asString().equals("slow") ? null
+          : JsonRpc.result(request.id(), NODES.objectNode().put("echoed", true)));
+      start(builder -> builder.executor(oneWorker), alpha);
+      ScriptedClient client = fixture.client();
+      client.initialize();
+
+      List<CompletableFuture<JsonRpcMessage>> slow = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        slow.add(client.request("tools/call", toolCall("alpha__slow", null)));
+      }
+      Conditions.await("the backend has the slow calls", () -> alpha.received("tools/call").size() == 3);
+      JsonRpcMessage quick = client.call("tools/call", toolCall("alpha__echo", null));
+      assertThat(quick.result().path("echoed").asBoolean()).isTrue();
+      assertThat(slow).noneMatch(CompletableFuture::isDone);
+
+      // The backend answers the slow calls last, in another order: each reaches its own caller.
+      List<JsonRpcMessage> held = alpha.received("tools/call").stream()
+          .filter(request -> request.params().path("name").asString().equals("slow")).collect(Collectors.toList());
+      for (int i = held.size() - 1; i >= 0; i--) {
+        alpha.send(JsonRpc.result(held.get(i).id(), NODES.objectNode().put("slow", i)));
+      }
+      for (int i = 0; i < slow.size(); i++) {
+        assertThat(await(slow.get(i)).result().path("slow").asInt()).isEqualTo(i);
+      }
+      Conditions.await("every call is recorded", () -> fixture.trail().size() == 4);
+      assertThat(fixture.trail()).extracting(AuditEvent::outcome).containsOnly(Outcome.ALLOWED);
+    } finally {
+      oneWorker.shutdownNow();
+    }
   }
 
   @Test
