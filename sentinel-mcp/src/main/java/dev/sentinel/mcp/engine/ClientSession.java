@@ -38,7 +38,7 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Requests are handled on the gateway's executor, never on the transport's delivery thread,
  * so a slow backend never delays a {@code ping} or a cancellation. A call forwarded to one
- * backend as it is ({@code tools/call}, {@code prompts/get}) holds no worker while the backend
+ * backend as it is ({@code tools/call}, {@code prompts/get}, {@code resources/read}) holds no worker while the backend
  * works: it is decided and sent on a worker, then answered, and recorded, on the thread that
  * reads the backend's answer (or that ends it: a timeout, a cancellation, the backend's exit). At most the gateway's
  * {@code maxPendingRequests} requests are in flight; more are refused at once with

@@ -144,8 +144,9 @@ final class Router {
 
   /**
    * Handles one request; its response to come, or {@code null} when none is due (cancelled). A
-   * call forwarded to one backend as it is ({@code tools/call}, {@code prompts/get}) completes on
-   * the thread that reads the backend's answer; every other request before this returns.
+   * call forwarded to one backend as it is ({@code tools/call}, {@code prompts/get}, {@code
+   * resources/read}) completes on the thread that reads the backend's answer; every other
+   * request before this returns.
    */
   CompletionStage<@Nullable ObjectNode> handle(ClientSession session, JsonRpcMessage request, InFlight work) {
     ObjectNode params = request.params().isObject() ? (ObjectNode) request.params() : NODES.objectNode();
@@ -154,6 +155,10 @@ final class Router {
         return named(session, request, work, params, "tool", params.path("arguments"));
       case "prompts/get":
         return named(session, request, work, params, "prompt", params.path("arguments"));
+      case "resources/read":
+      case "resources/subscribe":
+      case "resources/unsubscribe":
+        return resource(session, request, work, params);
       default:
         return now(answer(session, request, work, params));
     }
@@ -171,10 +176,6 @@ final class Router {
         return list(session, request, work, params, Listing.RESOURCES);
       case "resources/templates/list":
         return list(session, request, work, params, Listing.TEMPLATES);
-      case "resources/read":
-      case "resources/subscribe":
-      case "resources/unsubscribe":
-        return resource(session, request, work, params);
       case "completion/complete":
         return complete(session, request, work, params);
       case "logging/setLevel":
@@ -331,8 +332,10 @@ final class Router {
         continue;
       }
       ObjectNode subscribe = NODES.objectNode().put("uri", uri.stringValue());
+      // A subscription is answered on this thread (only reads complete later): the stage is done.
       ObjectNode answer = resource(session,
-          JsonRpc.classify(JsonRpc.request(request.requiredId(), "resources/subscribe", subscribe)), work, subscribe);
+          JsonRpc.classify(JsonRpc.request(request.requiredId(), "resources/subscribe", subscribe)), work, subscribe)
+          .toCompletableFuture().join();
       if (answer != null && answer.has("result")) {
         uris.add(uri.stringValue());
       }
@@ -753,27 +756,27 @@ final class Router {
     return seen.add(key);
   }
 
-  private @Nullable ObjectNode resource(ClientSession session, JsonRpcMessage request, InFlight work,
-      ObjectNode params) {
+  private CompletionStage<@Nullable ObjectNode> resource(ClientSession session, JsonRpcMessage request,
+      InFlight work, ObjectNode params) {
     JsonNode uri = params.path("uri");
     if (!uri.isString()) {
-      return JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.uri must be a string");
+      return now(JsonRpc.error(request.id(), ErrorCode.INVALID_PARAMS, "params.uri must be a string"));
     }
     String text = uri.stringValue();
     ResourceRoutes.Route route = route(session, work, text, false);
     if (route.backend() == null) {
-      return unroutable(session, work, request, new Request(request.requiredMethod(), null, text, params),
-          problem(route));
+      return now(unroutable(session, work, request, new Request(request.requiredMethod(), null, text, params),
+          problem(route)));
     }
     Backend backend = route.backend();
     Request governed = new Request(request.requiredMethod(), backend.name, text, params);
     String method = request.requiredMethod();
     String key = subscriptionKey(backend, text);
     if ("resources/read".equals(method)) {
-      return govern(session, work, request, governed, () -> forward(session, work, backend, method, params));
+      return relay(call(session, work, request, governed), request, session, work, backend, params);
     }
     boolean subscribe = "resources/subscribe".equals(method);
-    return govern(session, work, request, governed, () -> {
+    return now(govern(session, work, request, governed, () -> {
       if (backend.isolated()) {
         ObjectNode response = forward(session, work, backend, method, params);
         if (subscribe) {
@@ -785,7 +788,7 @@ final class Router {
       }
       return subscribe ? subscribeShared(session, work, backend, key, params, request)
           : unsubscribeShared(session, work, backend, key, params, request);
-    });
+    }));
   }
 
   /**
