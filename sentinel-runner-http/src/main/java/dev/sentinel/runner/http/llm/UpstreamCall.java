@@ -262,6 +262,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     private int size;
     private int max = MAX_ANSWER_BYTES;
     private boolean tooLarge;
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
 
     Whole(TokenBudgets.@Nullable Reservation reservation) {
       this.reservation = reservation;
@@ -463,8 +465,11 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
           gone -> end(new CancellationException("the client went away"))));
     }
 
-    /** Settles the budgets and completes the call's stage. */
+    /** Settles the budgets and completes the call's stage, once. */
     private void end(@Nullable Exception failure) {
+      if (ended.getAndSet(true)) {
+        return;
+      }
       try {
         settle(reservation, failure == null);
       } finally {
