@@ -62,13 +62,16 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Checks run cheapest and least revealing first: Host, Origin, credentials (the MCP
  * endpoint's: {@code Authorization: Bearer}, {@code X-API-Key}, which is also Anthropic's
  * {@code x-api-key}), the route and method, the body's size and JSON, the model (aliases resolved
- * for the caller); then the request is one {@link Sentinel#call} (kill switch, policy, limits,
- * audit) whose invoker reserves token budgets and forwards ({@link UpstreamCall}). Every request
+ * for the caller); then the request is one governed call (kill switch, policy, limits, audit)
+ * whose invoker reserves token budgets and forwards ({@link UpstreamCall}): {@link
+ * Sentinel#callAsync} for a whole answer, which no thread waits for (the handler returns once the
+ * request is sent upstream, and the answer is written from the upstream client's completion),
+ * {@link Sentinel#call} for a stream and a passed-through path. Every request
  * past authentication leaves one audit record, refused or not. Refusals are in the API's own
  * error shape, with {@code Retry-After} on 429.
  *
- * <p>Handles each request on the calling thread, blocking (a Jetty {@code BLOCKING} handler).
- * Thread-safe.
+ * <p>Decides each request on the calling thread, which may block (a Jetty {@code BLOCKING}
+ * handler) reading the body and serving streams. Thread-safe.
  */
 public final class LlmHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(LlmHandler.class);
@@ -267,10 +270,38 @@ public final class LlmHandler extends Handler.Abstract {
     String method =
         Objects.requireNonNull(route.method(), "every route but MODELS governs a method");
     Request governed = new Request(method, upstream.name(), model, forwarded.json());
-    CallResult<Integer> result = sentinel.call(
-        new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT), null,
-            principal.id(), List.of(), authenticator == sentinel.authenticator() ? principal : null),
-        call, call);
+    Call governedCall = new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT),
+        null, principal.id(), List.of(),
+        authenticator == sentinel.authenticator() ? principal : null);
+    if (!forwarded.stream()) {
+      // No thread waits for a whole answer: the call ends, is recorded and answered from the
+      // upstream client's completion; the handler returns now.
+      sentinel.callAsync(governedCall, call::start, call).whenComplete((result, error) -> {
+        try {
+          if (error instanceof Error e) {
+            throw e; // recorded as failed by the pipeline; the answer is ours to end
+          }
+          if (error != null) {
+            throw new IllegalStateException(error);
+          }
+          ended(exchange, route, model, targets, call, result);
+        } catch (RuntimeException | Error e) {
+          log.warn("answering a model request failed", e);
+          if (!exchange.response.isCommitted()) {
+            exchange.error(500, "internal error", null);
+          } else {
+            exchange.callback.failed(e);
+          }
+        }
+      });
+      return;
+    }
+    ended(exchange, route, model, targets, call, sentinel.call(governedCall, call, call));
+  }
+
+  /** Counts a governed call that ended and answers what its invoker did not. */
+  private void ended(Exchange exchange, LlmRoute route, String model, Targets targets,
+      UpstreamCall call, CallResult<Integer> result) {
     metrics.request(route.name().toLowerCase(Locale.ROOT), model, targets.served(),
         result.outcome().name().toLowerCase(Locale.ROOT));
     metrics.tokens(model, targets.served(), call.usage().input(), call.usage().output());

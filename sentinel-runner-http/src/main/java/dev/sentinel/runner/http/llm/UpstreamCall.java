@@ -30,6 +30,8 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.thread.Invocable;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -38,20 +40,26 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One model request forwarded to its upstream, once the pipeline allowed it: the invoker of
- * its {@code Sentinel.call}, and the {@link AuditView} of its record.
+ * its governed call, and the {@link AuditView} of its record. A whole (non-streamed) answer is
+ * forwarded by {@link #start}, the {@link dev.sentinel.core.AsyncInvoker} of a {@code
+ * Sentinel.callAsync}: no thread waits for it. A stream is forwarded by {@link #invoke}, the
+ * {@link Invoker} of a {@code Sentinel.call}, on the handler's thread.
  *
  * <p>It reserves tokens from the budgets first (refusing with {@code RefusedException} before
  * anything is sent), sends the body as the policy saw it with the gateway's key for the upstream
- * (never the client's credential), and answers the client: a whole answer at once, or a stream
- * event by event, each written and flushed before the next is read, with a comment after {@code
- * keep_alive} of upstream silence. A client that goes away aborts the upstream request: a stream
- * finds out when a write fails, a whole answer by {@linkplain ClientWatch watching} the client
- * every {@link #CLIENT_CHECK} (or {@code keep_alive}, when shorter) while it waits. Upstream
- * errors, timeouts and invalid streams become the API's error answer or error event; the invoker
- * then throws ({@link UpstreamException}, {@link TimeoutException}, {@link
- * CancellationException}) so that the record says how the call ended.
+ * (never the client's credential), and answers the client: a whole answer at once (collected
+ * within {@link #MAX_ANSWER_BYTES}), or a stream event by event, each written and flushed before
+ * the next is read, with a comment after {@code keep_alive} of upstream silence. A client that
+ * goes away aborts the upstream request: a stream finds out when a write fails, a whole answer by
+ * {@linkplain ClientWatch watching} the client every {@link #CLIENT_CHECK} (or {@code
+ * keep_alive}, when shorter) on the upstream client's scheduler while it waits. Upstream errors,
+ * timeouts and invalid streams become the API's error answer or error event; the call then ends
+ * with {@link UpstreamException}, {@link TimeoutException} or {@link CancellationException} so
+ * that the record says how it ended.
  *
- * <p>One per request, used by the thread that handles it.
+ * <p>One per request: a stream is used by the thread that handles it; a whole answer by that
+ * thread until it is sent, then by the upstream client's listeners and scheduler, which {@link
+ * Whole} orders.
  */
 final class UpstreamCall implements Invoker<Integer>, AuditView {
   /** The largest single event of a stream, and the largest error answer kept. */
@@ -166,28 +174,310 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
   // ---- the invoker ---------------------------------------------------------------------------
 
+  /**
+   * Forwards a streamed request, answering on the calling thread (a whole answer is forwarded by
+   * {@link #start}).
+   */
   @Override
   public Integer invoke(Request governed) throws Exception {
-    TokenBudgets.Reservation reservation = null;
-    if (budgets.any() && route.chargesTokens()) {
-      long tokens = request.maxTokens().orElse(settings.defaultReservation());
-      reservation = budgets.reserve(principal, request.model(), tokens);
+    if (!request.stream()) {
+      throw new IllegalStateException("a whole answer is forwarded by start()");
     }
+    TokenBudgets.Reservation reservation = reserve();
     boolean ok = false;
     try {
       int status = forward();
       ok = true;
       return status;
     } finally {
-      if (reservation != null) {
-        // Nothing was produced by an upstream that refused; unknown usage keeps the reservation.
-        reservation.settle(usage.known() ? usage.total()
-            : upstreamStatus >= 300 || (upstreamStatus < 0 && !ok) ? 0 : -1);
+      settle(reservation, ok);
+    }
+  }
+
+  /** Reserves the request's tokens from the budgets that charge it; null when none does. */
+  private TokenBudgets.@Nullable Reservation reserve() throws Exception {
+    if (budgets.any() && route.chargesTokens()) {
+      long tokens = request.maxTokens().orElse(settings.defaultReservation());
+      return budgets.reserve(principal, request.model(), tokens);
+    }
+    return null;
+  }
+
+  /** Settles the reservation with what the upstream used, and closes the answer's digest. */
+  private void settle(TokenBudgets.@Nullable Reservation reservation, boolean ok) {
+    if (reservation != null) {
+      // Nothing was produced by an upstream that refused; unknown usage keeps the reservation.
+      reservation.settle(usage.known() ? usage.total()
+          : upstreamStatus >= 300 || (upstreamStatus < 0 && !ok) ? 0 : -1);
+    }
+    if (digestUsed) {
+      CanonicalJson.Digest finished = digest.finish();
+      responseSize = finished.size();
+      responseDigest = finished.digest();
+    }
+  }
+
+  /**
+   * Forwards a request whose answer is whole (not streamed) without a thread waiting for it: the
+   * {@link dev.sentinel.core.AsyncInvoker} of its {@code Sentinel.callAsync}. Reserves tokens on
+   * the calling thread (a refusal is thrown, before anything is sent), sends, and returns; the
+   * answer is collected by the upstream client's listeners within {@link #MAX_ANSWER_BYTES},
+   * {@code first_byte_timeout} and the client watch run on the client's scheduler, and the
+   * client's answer is written when the upstream's is complete. The stage completes once that
+   * write is done: with the upstream's status, or as {@link #invoke} would have thrown.
+   */
+  CompletableFuture<Integer> start(Request governed) throws Exception {
+    if (request.stream()) {
+      throw new IllegalStateException("a stream is forwarded by invoke()");
+    }
+    Whole whole = new Whole(reserve());
+    whole.send();
+    return whole.result;
+  }
+
+  /**
+   * One whole answer on its way: the upstream client's listeners collect it, a tick on the
+   * client's scheduler enforces {@code first_byte_timeout} and watches the client, and the
+   * completion answers the client and completes {@link #result}. Jetty calls the listeners one
+   * at a time (the content listener before the completion); the tick and the completion meet
+   * under {@link #lock}, so that the client's connection is never probed once the answer is
+   * being written.
+   */
+  private final class Whole implements Runnable, org.eclipse.jetty.client.Response.Listener {
+    final CompletableFuture<Integer> result = new CompletableFuture<>();
+    private final TokenBudgets.@Nullable Reservation reservation;
+    private final org.eclipse.jetty.client.Request up;
+    private final Scheduler scheduler = client.getScheduler();
+    private final long check = Math.min(settings.keepAlive().toNanos(), CLIENT_CHECK.toNanos());
+    private final Object lock = new Object();
+    /** Whether the answer is being written (or nothing is to be): the tick stops. */
+    private boolean done;
+    private Scheduler.@Nullable Task tick;
+    /** The failure the tick aborted the upstream request with, if it did. */
+    private volatile @Nullable Exception aborted;
+    private volatile boolean headed;
+    private long deadline;
+    // Written by the listeners, read by the completion: Jetty orders them.
+    private byte[] bytes = new byte[0];
+    private int size;
+    private int max = MAX_ANSWER_BYTES;
+    private boolean tooLarge;
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    Whole(TokenBudgets.@Nullable Reservation reservation) {
+      this.reservation = reservation;
+      this.up = client.newRequest(url)
+          .method(route.get() ? HttpMethod.GET : HttpMethod.POST)
+          .headers(UpstreamCall.this::upstreamHeaders)
+          .idleTimeout(upstream.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      if (!route.get()) {
+        up.body(new BytesRequestContent("application/json", request.body()));
       }
-      if (digestUsed) {
-        CanonicalJson.Digest finished = digest.finish();
-        responseSize = finished.size();
-        responseDigest = finished.digest();
+    }
+
+    void send() {
+      started = System.nanoTime();
+      deadline = started + upstream.firstByteTimeout().toNanos();
+      synchronized (lock) {
+        schedule(started);
+      }
+      up.send(this);
+    }
+
+    /** Schedules the next tick; under the lock. */
+    private void schedule(long now) {
+      long next = headed ? check : Math.min(check, deadline - now);
+      tick = scheduler.schedule(this, Math.max(0, next), TimeUnit.NANOSECONDS);
+    }
+
+    /** The tick: the first byte's deadline, and whether the client is still there. */
+    @Override
+    public void run() {
+      Exception abort = null;
+      synchronized (lock) {
+        if (done) {
+          return;
+        }
+        long now = System.nanoTime();
+        if (!headed && now - deadline >= 0) {
+          abort = new TimeoutException("the upstream did not answer within "
+              + upstream.firstByteTimeout().toMillis() + " ms (first_byte_timeout)");
+        } else if (watch.gone()) {
+          // Nobody would read the answer, and the upstream would go on producing (and charging
+          // for) it.
+          abort = new CancellationException("the client went away");
+        } else {
+          schedule(now);
+          return;
+        }
+        aborted = abort;
+      }
+      up.abort(abort);
+    }
+
+    /** Stops the tick; after this the client's connection is the answer's alone. */
+    private void stop() {
+      synchronized (lock) {
+        done = true;
+        if (tick != null) {
+          tick.cancel();
+        }
+      }
+    }
+
+    @Override
+    public void onHeaders(org.eclipse.jetty.client.Response answer) {
+      upstreamStatus = answer.getStatus();
+      headed = true;
+      max = upstreamStatus >= 200 && upstreamStatus < 300 ? MAX_ANSWER_BYTES : MAX_EVENT_BYTES;
+      long length = answer.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+      if (length > 0 && length <= max) {
+        bytes = new byte[(int) length];
+      }
+    }
+
+    @Override
+    public void onContent(org.eclipse.jetty.client.Response answer, ByteBuffer content) {
+      int n = content.remaining();
+      if (n == 0 || tooLarge) {
+        return;
+      }
+      if (ttftNanos < 0) {
+        ttftNanos = System.nanoTime() - started;
+      }
+      if (n > max - size) {
+        tooLarge = true;
+        // Cut, so that the connection is not left half read.
+        up.abort(new UpstreamException("answer too large"));
+        return;
+      }
+      if (size + n > bytes.length) {
+        bytes = java.util.Arrays.copyOf(bytes,
+            (int) Math.min(max, Math.max(size + n, 2L * bytes.length + 1024)));
+      }
+      content.get(bytes, size, n);
+      size += n;
+    }
+
+    @Override
+    public void onComplete(org.eclipse.jetty.client.Result outcome) {
+      stop();
+      try {
+        complete(outcome);
+      } catch (RuntimeException | Error e) {
+        end(e instanceof Exception x ? x : new UpstreamException("failed: " + e));
+      }
+    }
+
+    private void complete(org.eclipse.jetty.client.Result outcome) {
+      Throwable failure = outcome.getFailure();
+      boolean ok = upstreamStatus >= 200 && upstreamStatus < 300;
+      if (failure == null || (tooLarge && !ok)) {
+        byte[] body = tooLarge ? null : size == bytes.length ? bytes
+            : java.util.Arrays.copyOf(bytes, size);
+        if (ok) {
+          answered(body == null ? new byte[0] : body, outcome.getResponse());
+        } else {
+          upstreamError(body, outcome.getResponse());
+        }
+        return;
+      }
+      if (tooLarge) {
+        error(502, "the upstream's answer is larger than " + (MAX_ANSWER_BYTES >> 20) + " MiB",
+            new UpstreamException("the upstream's answer is larger than "
+                + (MAX_ANSWER_BYTES >> 20) + " MiB"));
+        return;
+      }
+      Exception tick = aborted;
+      if (tick instanceof CancellationException gone) {
+        end(gone); // nobody to answer
+        return;
+      }
+      if (tick instanceof TimeoutException firstByte) {
+        error(504, "the upstream did not answer in time", firstByte);
+        return;
+      }
+      if (failure instanceof TimeoutException) {
+        if (headed) {
+          error(504, "the upstream stopped answering", new TimeoutException("the upstream was"
+              + " silent longer than " + upstream.idleTimeout().toMillis()
+              + " ms (idle_timeout)"));
+        } else {
+          error(504, "the upstream did not answer in time",
+              new TimeoutException(failure.getMessage()));
+        }
+        return;
+      }
+      String message = headed ? "the upstream's answer failed" : "the upstream could not be reached";
+      error(502, message, new UpstreamException(message));
+    }
+
+    /** A whole answer: its usage noted, passed on as it came. */
+    private void answered(byte[] body, org.eclipse.jetty.client.Response answer) {
+      try {
+        usage.read(JSON.readTree(body));
+      } catch (JacksonException notJson) {
+        // Passed on as it came; there is no usage to count.
+      }
+      String type = answer.getHeaders().get(HttpHeader.CONTENT_TYPE);
+      reply(upstreamStatus, type == null ? "application/json" : type, body, null);
+    }
+
+    /** The upstream's error, in the route's API shape (see the streamed path's). */
+    private void upstreamError(byte @Nullable [] body, org.eclipse.jetty.client.Response answer) {
+      String message = "the upstream answered " + upstreamStatus;
+      int status = upstreamStatus;
+      boolean generic = !passesOn(status, body, upstream.apiKey());
+      if (status == 401 || status == 403) {
+        status = 502;
+        message = "the upstream refused the gateway's credentials";
+      }
+      String retryAfter = answer.getHeaders().get(HttpHeader.RETRY_AFTER);
+      if (retryAfter != null && status == 429) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
+      }
+      byte[] out = generic || body == null
+          ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : body;
+      reply(status, "application/json", out, new UpstreamException(message));
+    }
+
+    private void error(int status, String message, Exception then) {
+      reply(status, "application/json",
+          JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)), then);
+    }
+
+    /**
+     * Writes the client's answer, then ends the call: as {@code then} says, or cancelled when
+     * the client is gone.
+     */
+    private void reply(int status, String type, byte[] body, @Nullable Exception then) {
+      if (watch.closeAfter()) {
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      }
+      response.setStatus(status);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+      digestUsed = true;
+      digest.update(body, 0, body.length);
+      response.write(true, ByteBuffer.wrap(body), org.eclipse.jetty.util.Callback.from(
+          Invocable.InvocationType.NON_BLOCKING, () -> end(then),
+          gone -> end(new CancellationException("the client went away"))));
+    }
+
+    /** Settles the budgets and completes the call's stage, once. */
+    private void end(@Nullable Exception failure) {
+      if (ended.getAndSet(true)) {
+        return;
+      }
+      try {
+        settle(reservation, failure == null);
+      } finally {
+        if (failure == null) {
+          result.complete(upstreamStatus);
+        } else {
+          result.completeExceptionally(failure);
+        }
       }
     }
   }
@@ -224,9 +514,6 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
     if (upstreamStatus < 200 || upstreamStatus >= 300) {
       return upstreamError(up, answer, source);
     }
-    if (!request.stream()) {
-      return whole(up, answer, source);
-    }
     return stream(up, answer, source);
   }
 
@@ -246,15 +533,14 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
   }
 
   /**
-   * The upstream's status and headers, waiting up to {@code first_byte_timeout}; a client that
-   * asked for a stream gets its stream opened and a comment every {@code keep_alive} meanwhile.
+   * The upstream's status and headers, waiting up to {@code first_byte_timeout}; the client's
+   * stream is opened and gets a comment every {@code keep_alive} meanwhile.
    */
   private org.eclipse.jetty.client.Response awaitHead(
       org.eclipse.jetty.client.Request up, CompletableFuture<org.eclipse.jetty.client.Response> head)
       throws Exception {
     long deadline = started + upstream.firstByteTimeout().toNanos();
     long keepAlive = settings.keepAlive().toNanos();
-    long check = Math.min(keepAlive, CLIENT_CHECK.toNanos());
     while (true) {
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0) {
@@ -265,15 +551,10 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
         throw timeout;
       }
       try {
-        return head.get(Math.min(remaining, request.stream() ? keepAlive : check),
-            TimeUnit.NANOSECONDS);
+        return head.get(Math.min(remaining, keepAlive), TimeUnit.NANOSECONDS);
       } catch (TimeoutException quiet) {
-        if (request.stream()) {
-          commitStream();
-          write(up, KEEP_ALIVE, 0, KEEP_ALIVE.length, false);
-        } else {
-          abandonIfGone(up);
-        }
+        commitStream();
+        write(up, KEEP_ALIVE, 0, KEEP_ALIVE.length, false);
       } catch (ExecutionException e) {
         throw fail(up, 502, "the upstream could not be reached", e.getCause());
       }
@@ -308,24 +589,6 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
         ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : bytes;
     answer(status, "application/json", out);
     throw new UpstreamException(message);
-  }
-
-  /** A whole answer: read (bounded), its usage noted, written at once. */
-  private int whole(org.eclipse.jetty.client.Request up, org.eclipse.jetty.client.Response answer,
-      Content.@Nullable Source source) throws Exception {
-    byte[] bytes = readAll(up, source, MAX_ANSWER_BYTES);
-    if (bytes == null) {
-      throw fail(up, 502, "the upstream's answer is larger than "
-          + (MAX_ANSWER_BYTES >> 20) + " MiB", null);
-    }
-    try {
-      usage.read(JSON.readTree(bytes));
-    } catch (JacksonException notJson) {
-      // Passed on as it came; there is no usage to count.
-    }
-    String type = answer.getHeaders().get(HttpHeader.CONTENT_TYPE);
-    answer(upstreamStatus, type == null ? "application/json" : type, bytes);
-    return upstreamStatus;
   }
 
   /** A stream: event by event, with keep-alives while the upstream is silent. */

@@ -43,7 +43,13 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code hang}: never answers (until {@link #close()});
  *   <li>{@code linger}: a whole (non-streamed) answer that never comes: the fixture waits, watching
  *       its connection, and counts a cancel when the caller closes it ({@link #lingering()});
- *   <li>{@code invalid-sse}: a stream whose second event is not JSON and whose end is not SSE.
+ *   <li>{@code invalid-sse}: a stream whose second event is not JSON and whose end is not SSE;
+ *   <li>{@code echo}: a whole chat answer whose content is the first message's content;
+ *   <li>{@code huge}: a whole answer that never ends, a mebibyte at a time until a write fails,
+ *       which it counts as a cancel;
+ *   <li>{@code error-big}: a 500 whose JSON error body is over a mebibyte;
+ *   <li>{@code stall}: a whole answer that sends its status and a first piece of its body, then
+ *       nothing: it waits like {@code linger}, counting a cancel when the caller closes.
  * </ul>
  *
  * <p>Every request is recorded ({@link #requests()}), headers and body. Thread-safe.
@@ -200,6 +206,30 @@ public final class ModelFixture implements AutoCloseable {
       case "linger":
         linger(request, response, callback);
         return;
+      case "stall":
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        try {
+          write(response, "{\"id\":\"chatcmpl-stall\",");
+        } catch (IOException gone) {
+          cancels.incrementAndGet();
+          callback.failed(gone);
+          return;
+        }
+        linger(request, response, callback);
+        return;
+      case "huge":
+        huge(response, callback);
+        return;
+      case "error-big":
+        ObjectNode big = JSON.createObjectNode();
+        big.putObject("error").put("message", "x".repeat(2 << 20)).put("type", "api_error");
+        json(response, callback, 500, big);
+        return;
+      case "echo":
+        json(response, callback, 200, chatCompletion(model,
+            in.path("messages").path(0).path("content").asString("")));
+        return;
       default:
         break;
     }
@@ -269,6 +299,29 @@ public final class ModelFixture implements AutoCloseable {
             write(response, event);
           }
       }
+    } catch (IOException gone) {
+      cancels.incrementAndGet();
+      callback.failed(gone);
+      return;
+    }
+    callback.succeeded();
+  }
+
+  /** Writes a JSON string a mebibyte at a time, until a write fails (or the fixture closes). */
+  private void huge(Response response, Callback callback) {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    byte[] piece = new byte[1 << 20];
+    java.util.Arrays.fill(piece, (byte) 'a');
+    try {
+      write(response, "{\"pad\":\"");
+      while (closing.getCount() > 0) {
+        try (Blocker.Callback done = Blocker.callback()) {
+          response.write(false, ByteBuffer.wrap(piece), done);
+          done.block();
+        }
+      }
+      write(response, "\"}");
     } catch (IOException gone) {
       cancels.incrementAndGet();
       callback.failed(gone);
@@ -394,10 +447,14 @@ public final class ModelFixture implements AutoCloseable {
   }
 
   private static ObjectNode chatCompletion(String model) {
+    return chatCompletion(model, ANSWER);
+  }
+
+  private static ObjectNode chatCompletion(String model, String content) {
     ObjectNode out = JSON.createObjectNode().put("id", "chatcmpl-fixture")
         .put("object", "chat.completion").put("created", 1_700_000_000).put("model", model);
     ObjectNode choice = out.putArray("choices").addObject().put("index", 0);
-    choice.putObject("message").put("role", "assistant").put("content", ANSWER)
+    choice.putObject("message").put("role", "assistant").put("content", content)
         .putNull("refusal");
     choice.putNull("logprobs");
     choice.put("finish_reason", "stop");
