@@ -1241,9 +1241,9 @@ final class Router {
       }
       answer = answerOf(outgoing, work);
       if (token != null) {
-        // Progress for the request reaches its client until the answer does.
+        // Progress for the request reaches its client until the answer: the route goes first.
         String route = token;
-        answer.whenComplete((response, failure) -> progress.remove(route));
+        answer = answer.whenComplete((response, failure) -> progress.remove(route));
       }
       return answer;
     } finally {
