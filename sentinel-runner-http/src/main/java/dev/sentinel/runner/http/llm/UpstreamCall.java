@@ -424,22 +424,10 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       reply(upstreamStatus, type == null ? "application/json" : type, body, null);
     }
 
-    /** The upstream's error, in the route's API shape (see the streamed path's). */
+    /** The upstream's error, in the route's API shape ({@link #errorAnswer}). */
     private void upstreamError(byte @Nullable [] body, org.eclipse.jetty.client.Response answer) {
-      String message = "the upstream answered " + upstreamStatus;
-      int status = upstreamStatus;
-      boolean generic = !passesOn(status, body, upstream.apiKey());
-      if (status == 401 || status == 403) {
-        status = 502;
-        message = "the upstream refused the gateway's credentials";
-      }
-      String retryAfter = answer.getHeaders().get(HttpHeader.RETRY_AFTER);
-      if (retryAfter != null && status == 429) {
-        response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
-      }
-      byte[] out = generic || body == null
-          ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : body;
-      reply(status, "application/json", out, new UpstreamException(message));
+      ErrorAnswer error = errorAnswer(body, answer);
+      reply(error.status(), "application/json", error.body(), new UpstreamException(error.message()));
     }
 
     private void error(int status, String message, Exception then) {
@@ -572,11 +560,25 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       finish(up);
       throw new UpstreamException(message);
     }
+    ErrorAnswer error = errorAnswer(bytes, answer);
+    answer(error.status(), "application/json", error.body());
+    throw new UpstreamException(error.message());
+  }
+
+  /** What the client gets for an upstream's error answer. */
+  private record ErrorAnswer(int status, String message, byte[] body) {}
+
+  /**
+   * The upstream's error answer as the client gets it, in the route's API shape: its body when
+   * it may pass on ({@link #passesOn}), else a generic one; a refusal of the gateway's key is a
+   * 502 (not the client's business, and its text may quote the key). Sets {@code Retry-After}
+   * on a 429 that has one.
+   */
+  private ErrorAnswer errorAnswer(byte @Nullable [] body, org.eclipse.jetty.client.Response answer) {
+    String message = "the upstream answered " + upstreamStatus;
     int status = upstreamStatus;
-    boolean generic = !passesOn(status, bytes, upstream.apiKey());
+    boolean generic = !passesOn(status, body, upstream.apiKey());
     if (status == 401 || status == 403) {
-      // The upstream refused the gateway's key: not the client's business, and its text may
-      // quote the key.
       status = 502;
       message = "the upstream refused the gateway's credentials";
     }
@@ -585,10 +587,9 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
       response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
     }
     // A body too large to read (null) is never passed on.
-    byte[] out = generic || bytes == null
-        ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : bytes;
-    answer(status, "application/json", out);
-    throw new UpstreamException(message);
+    byte[] out = generic || body == null
+        ? JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)) : body;
+    return new ErrorAnswer(status, message, out);
   }
 
   /** A stream: event by event, with keep-alives while the upstream is silent. */
