@@ -180,12 +180,11 @@ public final class Sentinel implements AutoCloseable {
    */
   public <T> CallResult<T> call(Call call, Invoker<T> invoker, @Nullable AuditView view) {
     Objects.requireNonNull(invoker, "invoker");
-    Object admitted = admit(call, view);
-    if (!(admitted instanceof Admitted go)) {
-      @SuppressWarnings("unchecked")
-      CallResult<T> refused = (CallResult<T>) admitted;
-      return refused;
+    Admission admission = admit(call, view);
+    if (admission instanceof Refused refused) {
+      return refused.result();
     }
+    Admitted go = (Admitted) admission;
     go.trace.begin(Stage.BACKEND);
     T value;
     try {
@@ -220,12 +219,11 @@ public final class Sentinel implements AutoCloseable {
   public <T> CompletionStage<CallResult<T>> callAsync(Call call, AsyncInvoker<T> invoker,
       @Nullable AuditView view) {
     Objects.requireNonNull(invoker, "invoker");
-    Object admitted = admit(call, view);
-    if (!(admitted instanceof Admitted go)) {
-      @SuppressWarnings("unchecked")
-      CallResult<T> refused = (CallResult<T>) admitted;
-      return CompletableFuture.completedFuture(refused);
+    Admission admission = admit(call, view);
+    if (admission instanceof Refused refused) {
+      return CompletableFuture.completedFuture(refused.result());
     }
+    Admitted go = (Admitted) admission;
     go.trace.begin(Stage.BACKEND);
     CompletionStage<T> answer;
     try {
@@ -260,17 +258,27 @@ public final class Sentinel implements AutoCloseable {
     return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
   }
 
+  /** Where the pipeline left a call before its invoker: admitted, or refused and recorded. */
+  private sealed interface Admission permits Admitted, Refused {}
+
   /**
    * A call every stage before the invoker allowed: what its record needs when the invoker ends.
    */
   private record Admitted(AuditEvent.Builder event, long started, Request request, Decision decision,
-      @Nullable Redacted arguments, @Nullable AuditView shown, CallTrace trace) {}
+      @Nullable Redacted arguments, @Nullable AuditView shown, CallTrace trace) implements Admission {}
+
+  /** A call a stage refused, recorded: its result has no value, so it fits any invoker's type. */
+  private record Refused(Refusal refusal, @Nullable Decision decision, String eventId) implements Admission {
+    <T> CallResult<T> result() {
+      return new CallResult<>(refusal.outcome(), null, refusal, null, decision, eventId);
+    }
+  }
 
   /**
-   * Runs the pipeline up to the invoker: the call's {@link CallResult} when a stage refused it
-   * (recorded), else its {@link Admitted} state.
+   * Runs the pipeline up to the invoker: {@link Refused} when a stage refused the call (and it is
+   * recorded), else its {@link Admitted} state.
    */
-  private Object admit(Call call, @Nullable AuditView view) {
+  private Admission admit(Call call, @Nullable AuditView view) {
     Objects.requireNonNull(call, "call");
     long started = clock.nanoTime();
     SelfTestSlowdown.apply();
@@ -401,10 +409,10 @@ public final class Sentinel implements AutoCloseable {
     trace.begin(Stage.DECISION);
     Principal principal = authenticate(call, event);
     if (principal == null) {
-      return refused(event, started, request, view, UNAUTHENTICATED, null, trace, Stage.DECISION);
+      return refused(event, started, request, view, UNAUTHENTICATED, null, trace, Stage.DECISION).result();
     }
     event.principal(principal);
-    return refused(event, started, request, view, refusal, null, trace, Stage.DECISION);
+    return refused(event, started, request, view, refusal, null, trace, Stage.DECISION).result();
   }
 
   /**
@@ -694,7 +702,8 @@ public final class Sentinel implements AutoCloseable {
       outcome = Outcome.ALLOWED;
     } else if (failure instanceof RefusedException refused) {
       // the invoker refused before forwarding (a budget the pipeline could not know)
-      return refused(event, go.started, go.request, go.shown, refused.refusal(), go.decision, trace, Stage.BACKEND);
+      return refused(event, go.started, go.request, go.shown, refused.refusal(), go.decision, trace, Stage.BACKEND)
+          .result();
     } else if (failure instanceof TimeoutException) {
       outcome = Outcome.TIMED_OUT;
     } else if (failure instanceof CancellationException || failure instanceof InterruptedException) {
@@ -726,7 +735,7 @@ public final class Sentinel implements AutoCloseable {
   }
 
   /** A call refused by {@code stage}, which the trace has begun and sees end with the refusal. */
-  private <T> CallResult<T> refused(AuditEvent.Builder event, long started, Request request,
+  private Refused refused(AuditEvent.Builder event, long started, Request request,
       @Nullable AuditView view, Refusal given, @Nullable Decision decision, CallTrace trace,
       Stage stage) {
     Refusal refusal = given;
@@ -739,7 +748,7 @@ public final class Sentinel implements AutoCloseable {
     trace.end(stage, refusal);
     event.refusal(refusal);
     String id = finish(event, started, request, refusal.outcome(), null, view, trace);
-    return new CallResult<>(refusal.outcome(), null, refusal, null, decision, id);
+    return new Refused(refusal, decision, id);
   }
 
   /**
