@@ -896,6 +896,37 @@ class McpGatewayTest {
     }
   }
 
+  /** A resource read waiting for its backend holds no worker either, and is answered when it answers. */
+  @Test
+  void resourceRead_holdsNoWorker_whileItsBackendWorks() throws Exception {
+    ExecutorService oneWorker = Executors.newSingleThreadExecutor();
+    try {
+      ScriptedServer alpha = new ScriptedServer("alpha").withTools("echo").capability("resources");
+      alpha.resources.add(NODES.objectNode().put("uri", "mem://slow").put("name", "slow"));
+      alpha.handlers.put("resources/read", request -> null);
+      start(builder -> builder.executor(oneWorker), alpha);
+      ScriptedClient client = fixture.client();
+      client.initialize();
+
+      CompletableFuture<JsonRpcMessage> read = client.request("resources/read",
+          NODES.objectNode().put("uri", "mem://slow"));
+      Conditions.await("the backend has the read", () -> alpha.received("resources/read").size() == 1);
+      assertThat(client.call("tools/call", toolCall("alpha__echo", null)).kind())
+          .isEqualTo(JsonRpcMessage.Kind.RESULT);
+      assertThat(read).isNotDone();
+
+      ObjectNode contents = NODES.objectNode();
+      contents.putArray("contents").addObject().put("uri", "mem://slow").put("text", "at last");
+      alpha.send(JsonRpc.result(alpha.received("resources/read").get(0).id(), contents));
+      assertThat(await(read).result().at("/contents/0/text").asString()).isEqualTo("at last");
+      Conditions.await("both calls are recorded", () -> fixture.trail().size() == 2);
+      assertThat(fixture.trail()).extracting(AuditEvent::method).containsExactlyInAnyOrder("tools/call",
+          "resources/read");
+    } finally {
+      oneWorker.shutdownNow();
+    }
+  }
+
   @Test
   void tooManyPending_isRefusedAtOnce() {
     ScriptedServer alpha = new ScriptedServer("alpha").withTools("slow");
