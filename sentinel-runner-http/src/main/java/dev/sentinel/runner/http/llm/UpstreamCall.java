@@ -440,15 +440,7 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
      * the client is gone.
      */
     private void reply(int status, String type, byte[] body, @Nullable Exception then) {
-      if (watch.closeAfter()) {
-        response.getHeaders().put(HttpHeader.CONNECTION, "close");
-      }
-      response.setStatus(status);
-      response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-      digestUsed = true;
-      digest.update(body, 0, body.length);
-      response.write(true, ByteBuffer.wrap(body), org.eclipse.jetty.util.Callback.from(
+      response.write(true, whole(status, type, body), org.eclipse.jetty.util.Callback.from(
           Invocable.InvocationType.NON_BLOCKING, () -> end(then),
           gone -> end(new CancellationException("the client went away"))));
     }
@@ -864,17 +856,25 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
         JSON.writeValueAsBytes(ApiErrors.body(route.api(), status, message, null)));
   }
 
-  private void answer(int status, String type, byte[] bytes) throws IOException {
+  /**
+   * Sets the status and headers of a whole answer to the client, digests its body for the
+   * record, and returns the body to write.
+   */
+  private ByteBuffer whole(int status, String type, byte[] body) {
     if (watch.closeAfter()) {
       response.getHeaders().put(HttpHeader.CONNECTION, "close");
     }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
     digestUsed = true;
-    digest.update(bytes, 0, bytes.length);
+    digest.update(body, 0, body.length);
+    return ByteBuffer.wrap(body);
+  }
+
+  private void answer(int status, String type, byte[] bytes) throws IOException {
     try (Blocker.Callback done = Blocker.callback()) {
-      response.write(true, ByteBuffer.wrap(bytes), done);
+      response.write(true, whole(status, type, bytes), done);
       done.block();
     } catch (IOException gone) {
       throw new CancellationException("the client went away");
