@@ -5,7 +5,9 @@ import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.jdbc.JdbcBundleSources;
+import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.mcp.transport.StdioOpening;
 import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.stdio.StdioGateway;
 import java.io.FileDescriptor;
@@ -101,6 +103,14 @@ public final class StdioCommand implements Callable<Integer> {
   }
 
   private int serve(Clock clock, JdbcBundleSources sources, PrintWriter err) {
+    // The protocol owns the real stdout; anything a library prints by mistake goes to stderr.
+    InputStream in = new FileInputStream(FileDescriptor.in);
+    OutputStream out = new FileOutputStream(FileDescriptor.out);
+    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
+    // The client's initialize is answered while the config is read and the gateway built; its
+    // next messages wait for them. A config that fails ends the process: the client sees its
+    // server exit after initialize, with the reason on stderr, and nothing was served.
+    StdioOpening opening = StdioOpening.start(in, out, McpGateway::answerAhead);
     GatewayConfig loaded;
     try {
       loaded = allowRollback
@@ -109,10 +119,6 @@ public final class StdioCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       return Summary.fail(err, e);
     }
-    // The protocol owns the real stdout; anything a library prints by mistake goes to stderr.
-    InputStream in = new FileInputStream(FileDescriptor.in);
-    OutputStream out = new FileOutputStream(FileDescriptor.out);
-    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
     RunOptions options = RunOptions.builder()
         .clock(clock)
         .configFile(config, environment, policyOptions)
@@ -121,6 +127,6 @@ public final class StdioCommand implements Callable<Integer> {
         // Shared state on Redis when shared_state.redis says so; keys and audit stay in the database.
         .sharedState(stores -> RedisStores.wrap(loaded.sharedState(), stores, clock))
         .build();
-    return StdioGateway.run(loaded, in, out, options);
+    return StdioGateway.run(loaded, opening, out, options);
   }
 }

@@ -463,7 +463,24 @@ public final class ClientSession {
       reply(exchange, JsonRpc.error(request.id(), ErrorCode.INVALID_REQUEST, "the session is already initialized"));
       return;
     }
-    JsonNode params = request.params();
+    McpRevision negotiated = open(request.params());
+    reply(exchange, JsonRpc.result(request.requiredId(), gateway.initializeResult(negotiated)));
+  }
+
+  /**
+   * Takes the client's {@code initialize} request that was answered before this session existed
+   * ({@link McpGateway#answerAhead}): the session is initialized as if it had answered it. Called
+   * before {@link #start}.
+   */
+  void answeredAhead(JsonRpcMessage initialize) {
+    if (!McpGateway.openingInitialize(initialize)) {
+      throw new IllegalArgumentException("not a session-opening initialize request");
+    }
+    open(initialize.params());
+  }
+
+  /** Opens the session with an {@code initialize} request's params; answers the negotiated revision. */
+  private McpRevision open(JsonNode params) {
     McpRevision negotiated = McpRevision.negotiate(params.path("protocolVersion").asString(""));
     capabilities = params.path("capabilities").isObject() ? params.get("capabilities") : NODES.objectNode();
     JsonNode info = params.path("clientInfo");
@@ -473,7 +490,7 @@ public final class ClientSession {
       clientInfo = version.isEmpty() ? name : name + "/" + version;
     }
     revision = negotiated;
-    reply(exchange, JsonRpc.result(request.requiredId(), gateway.initializeResult(negotiated)));
+    return negotiated;
   }
 
   private void notification(JsonRpcMessage notification) {

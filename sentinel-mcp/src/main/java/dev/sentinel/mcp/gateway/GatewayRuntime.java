@@ -77,6 +77,7 @@ import dev.sentinel.core.breakglass.InMemoryBreakGlassStore;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -397,6 +398,17 @@ public final class GatewayRuntime implements AutoCloseable {
   /** Serves one MCP client over the transport, with the config's identity (stdio). */
   public ClientSession serve(Transport client, String clientLabel) {
     return serve(client, config.identity().credentials(), clientLabel);
+  }
+
+  /**
+   * Serves one MCP client over the transport, with the config's identity (stdio), whose {@code
+   * initialize} request was answered before this runtime was built; see {@link
+   * McpGateway#serve(Transport, Credentials, Principal, String, JsonNode)}.
+   *
+   * @param answeredAhead the request {@link McpGateway#answerAhead} answered, or {@code null}
+   */
+  public ClientSession serve(Transport client, String clientLabel, @Nullable JsonNode answeredAhead) {
+    return gateway.serve(client, config.identity().credentials(), null, clientLabel, answeredAhead);
   }
 
   /**

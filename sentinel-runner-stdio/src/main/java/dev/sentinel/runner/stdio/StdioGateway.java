@@ -5,11 +5,13 @@ import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.ConfigWatcher;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.otel.OtlpTracing;
+import dev.sentinel.mcp.transport.StdioOpening;
 import dev.sentinel.mcp.transport.StdioTransport;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +20,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +64,29 @@ public final class StdioGateway {
    */
   public static int run(GatewayConfig config, InputStream in, OutputStream out,
       RunOptions options) {
+    Objects.requireNonNull(in, "in");
+    return run(config, () -> new StdioOpening.Opened(in, null), out, options);
+  }
+
+  /**
+   * As {@link #run(GatewayConfig, InputStream, OutputStream, RunOptions)}, for a client whose
+   * first message an opening read while the config was being read, and answered if it was an
+   * {@code initialize} ({@link McpGateway#answerAhead}): the session starts initialized with it.
+   * Once the gateway is ready, this waits for the opening to have read the client's first line.
+   *
+   * @param opening started on the client's input and {@code out} with {@link
+   *     McpGateway#answerAhead}
+   */
+  public static int run(GatewayConfig config, StdioOpening opening, OutputStream out,
+      RunOptions options) {
+    Objects.requireNonNull(opening, "opening");
+    return run(config, opening::await, out, options);
+  }
+
+  private static int run(GatewayConfig config, Supplier<StdioOpening.Opened> input, OutputStream out,
+      RunOptions options) {
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(out, "out");
     Objects.requireNonNull(options, "options");
     Stopper stopper = new Stopper();
     Thread hook = new Thread(stopper::stop, "sentinel-stdio-shutdown");
@@ -92,7 +117,10 @@ public final class StdioGateway {
       }
       ClientSession session;
       try {
-        session = runtime.serve(StdioTransport.of(in, out, runtime.frameLimits()), "stdio");
+        // Everything after an initialize answered ahead has waited, unread, for this moment.
+        StdioOpening.Opened opened = input.get();
+        session = runtime.serve(StdioTransport.of(opened.input(), out, runtime.frameLimits()), "stdio",
+            opened.answered());
       } catch (IllegalStateException e) {
         if (stopper.stopping()) {
           return 0; // the JVM is shutting down and the hook closed the gateway under us

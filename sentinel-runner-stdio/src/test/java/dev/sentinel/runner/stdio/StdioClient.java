@@ -3,9 +3,12 @@ package dev.sentinel.runner.stdio;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.testing.Conditions;
+import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.mcp.transport.StdioOpening;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -32,9 +36,12 @@ final class StdioClient implements AutoCloseable {
 
   private final OutputStream toGateway;
   private final BufferedReader fromGateway;
+  private final InputStream gatewayIn;
+  private final OutputStream gatewayOut;
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   private final AtomicLong ids = new AtomicLong();
   private final List<String> notifications = new ArrayList<>();
+  private @Nullable StdioOpening opening;
   private boolean closed;
 
   StdioClient(GatewayConfig config, Clock clock) throws IOException {
@@ -42,16 +49,43 @@ final class StdioClient implements AutoCloseable {
   }
 
   StdioClient(GatewayConfig config, RunOptions options) throws IOException {
+    this();
+    serve(config, options);
+  }
+
+  /**
+   * A client whose gateway is not built yet: {@link #openAhead()} may read its first message,
+   * as {@code sentinel stdio} does while it reads its config, and {@link #serve} starts it.
+   */
+  StdioClient() throws IOException {
     Pipe input = Pipe.open();
     Pipe output = Pipe.open();
     toGateway = Channels.newOutputStream(input.sink());
     fromGateway = new BufferedReader(
         new InputStreamReader(Channels.newInputStream(output.source()), StandardCharsets.UTF_8));
-    OutputStream gatewayOut = Channels.newOutputStream(output.sink());
+    gatewayIn = Channels.newInputStream(input.source());
+    gatewayOut = Channels.newOutputStream(output.sink());
+  }
+
+  /** Starts reading the gateway's input ahead of the gateway, answering with {@link McpGateway#answerAhead}. */
+  StdioOpening openAhead() {
+    opening = StdioOpening.start(gatewayIn, gatewayOut, McpGateway::answerAhead);
+    return opening;
+  }
+
+  /** Whether the gateway wrote a line (or part of one) that this client has not read. */
+  boolean unread() throws IOException {
+    return fromGateway.ready();
+  }
+
+  /** Runs the gateway on a thread of its own: {@link StdioGateway#run}, with the opening if one was started. */
+  void serve(GatewayConfig config, RunOptions options) {
+    StdioOpening ahead = opening;
     Thread thread = new Thread(() -> {
       try {
-        exit.complete(StdioGateway.run(config, Channels.newInputStream(input.source()),
-            gatewayOut, options));
+        exit.complete(ahead == null
+            ? StdioGateway.run(config, gatewayIn, gatewayOut, options)
+            : StdioGateway.run(config, ahead, gatewayOut, options));
       } catch (Throwable t) {
         exit.completeExceptionally(t);
       } finally {
@@ -146,6 +180,12 @@ final class StdioClient implements AutoCloseable {
    */
   JsonNode initialize() throws IOException {
     JsonNode reply = initializeAtOnce();
+    awaitBackends();
+    return reply;
+  }
+
+  /** Waits until the backends are up: until {@code tools/list} lists something, or is refused. */
+  void awaitBackends() {
     Conditions.await("the backends are up", () -> {
       try {
         JsonNode list = request("tools/list", null);
@@ -154,7 +194,6 @@ final class StdioClient implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     });
-    return reply;
   }
 
   /** Initializes the session without waiting for the backends; answers the initialize response. */
