@@ -5,7 +5,6 @@ import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.jdbc.JdbcBundleSources;
-import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.mcp.transport.StdioOpening;
 import dev.sentinel.redis.RedisStores;
@@ -107,10 +106,10 @@ public final class StdioCommand implements Callable<Integer> {
     InputStream in = new FileInputStream(FileDescriptor.in);
     OutputStream out = new FileOutputStream(FileDescriptor.out);
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
-    // The client's initialize is answered while the config is read and the gateway built; its
-    // next messages wait for them. A config that fails ends the process: the client sees its
-    // server exit after initialize, with the reason on stderr, and nothing was served.
-    StdioOpening opening = StdioOpening.start(in, out, McpGateway::answerAhead);
+    // The client's initialize is read while the config is, and answered as soon as the config
+    // is read, before the gateway is built; its next messages wait for the gateway. A config
+    // that fails ends the process unanswered, with the reason on stderr.
+    StdioOpening opening = StdioOpening.start(in, out);
     GatewayConfig loaded;
     try {
       loaded = allowRollback

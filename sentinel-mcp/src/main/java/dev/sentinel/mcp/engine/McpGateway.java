@@ -794,26 +794,28 @@ public final class McpGateway implements AutoCloseable {
   }
 
   /**
-   * The answer to a client's first message when it can be given before any gateway is built: a
+   * The answer to a client's first message when it can be given before the gateway is built: a
    * {@code initialize} request (not a 2026-07-28 one, which has no session to open) is answered
-   * as a gateway whose backends start in the background answers it while none is up yet: the
+   * as a gateway whose backends start in the background answers it while none is up: the
    * negotiated revision, tools, prompts and resources that may change, the server's name and
-   * version. {@code sentinel stdio} gives it while it reads its config, so that a client's wait
-   * for the answer is the JVM's start, not the gateway's; the session it then serves takes the
-   * request as its {@code initialize} ({@link #serve(Transport, Credentials, Principal, String,
-   * JsonNode)}). Any other message gets {@code null}: it is left for the session, whose answer
-   * (an error, for most) depends on the config. Thread-safe.
+   * version. {@code sentinel stdio} gives it once its config is read, before it starts the rest,
+   * so that a client's wait for the answer is not the gateway's start; the session it then serves
+   * takes the request as its {@code initialize} ({@link #serve(Transport, Credentials, Principal,
+   * String, JsonNode)}). Any other message gets {@code null}: it is left for the session, whose
+   * answer (an error, for most) depends on the gateway. Thread-safe.
    *
    * @param message one JSON-RPC message, as the transport parsed it
+   * @param serverName the name the gateway announces ({@link Builder#serverInfo})
+   * @param serverVersion the version it announces
    */
-  public static @Nullable JsonNode answerAhead(JsonNode message) {
+  public static @Nullable JsonNode answerAhead(JsonNode message, String serverName, String serverVersion) {
     JsonRpcMessage request = JsonRpc.classify(message);
     if (!openingInitialize(request)) {
       return null;
     }
     McpRevision revision = McpRevision.negotiate(request.params().path("protocolVersion").asString(""));
-    return JsonRpc.result(request.requiredId(), initializeResult(revision, Declared.LISTS, "sentinel",
-        Builder.defaultVersion(), List.of()));
+    return JsonRpc.result(request.requiredId(), initializeResult(revision, Declared.LISTS, serverName,
+        serverVersion, List.of()));
   }
 
   /** Whether the message is an {@code initialize} request that opens a session. */

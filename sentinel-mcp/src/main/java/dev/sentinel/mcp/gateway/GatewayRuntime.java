@@ -70,6 +70,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import dev.sentinel.core.breakglass.BreakGlassWindows;
@@ -267,8 +268,7 @@ public final class GatewayRuntime implements AutoCloseable {
           Redactor.defaults().digestKey().id());
     }
     Gateway settings = config.gateway();
-    FrameLimits limits = new FrameLimits(
-        (int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
+    FrameLimits limits = frameLimits(config);
     McpGateway.Builder builder = McpGateway.builder()
         .sentinel(sentinel)
         .clock(clock)
@@ -880,8 +880,7 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(clock, "clock");
     Gateway settings = config.gateway();
-    FrameLimits limits = new FrameLimits(
-        (int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
+    FrameLimits limits = frameLimits(config);
     List<SharedHttpClient> httpClients = new ArrayList<>();
     Map<String, dev.sentinel.core.config.Validation> validation = new java.util.HashMap<>();
     try (Sentinel sentinel = Sentinel.builder().clock(clock)
@@ -1143,6 +1142,22 @@ public final class GatewayRuntime implements AutoCloseable {
         client.close();
       }
     }
+  }
+
+  /** The bounds on one client message that the config sets ({@code gateway.max_message_bytes}, {@code max_depth}). */
+  public static FrameLimits frameLimits(GatewayConfig config) {
+    Gateway settings = config.gateway();
+    return new FrameLimits((int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
+  }
+
+  /**
+   * What answers a stdio client's first message before a runtime of this config is built: its
+   * {@code initialize}, with the config's server name ({@link McpGateway#answerAhead}).
+   */
+  public static Function<JsonNode, @Nullable JsonNode> answerAhead(GatewayConfig config) {
+    String name = config.gateway().name();
+    String version = version();
+    return message -> McpGateway.answerAhead(message, name, version);
   }
 
   static String version() {

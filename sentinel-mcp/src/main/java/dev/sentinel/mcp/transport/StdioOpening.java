@@ -15,22 +15,24 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The first message of a stdio client, read while the gateway that will serve it is still being
- * built, and answered at once when the answer does not depend on that gateway. {@code sentinel
- * stdio} starts one before it reads its config: a client's {@code initialize} is then answered
- * as soon as the JVM can parse it, and everything after it waits, unread, until the gateway (its
- * policy, limits and audit sink) is ready and its {@link StdioTransport} reads on from {@link
+ * built, and answered as soon as the answer is known. {@code sentinel stdio} starts one before it
+ * reads its config, so that reading and parsing the client's {@code initialize} overlap with
+ * reading the config; once the config is read, {@link #answer} gives what the answer needs (the
+ * config's frame limits, the server's name), and the {@code initialize} is answered before the
+ * gateway's stores, policy engine, audit sink and backends are started. Everything after it waits,
+ * unread, until the gateway is ready and its {@link StdioTransport} reads on from {@link
  * Opened#input()}.
  *
  * <p>Only a first line of at most {@link #MAX_FIRST_LINE} bytes is considered. It is parsed as
- * {@link StdioTransport} parses every line, under {@link FrameLimits#defaults()} (the config's
- * own limits are not known yet), and offered to the answerer, which answers it or declines. A
- * line that is not JSON, is too long, too deep, or that the answerer declines is not answered
- * here: its bytes are passed on unchanged, ahead of the rest of the input, so the transport
- * handles it exactly as it would have without this class. A failure to read is passed on too,
- * as the input's first failure. Nothing but the one answer is ever written to the output.
+ * {@link StdioTransport} parses every line, under the limits {@link #answer} gives, and offered to
+ * the answerer, which answers it or declines. A line that is not JSON, is too long or too deep for
+ * those limits, or that the answerer declines is not answered here: its bytes are passed on
+ * unchanged, ahead of the rest of the input, so the transport handles it exactly as it would have
+ * without this class. A failure to read is passed on too, as the input's first failure. Nothing
+ * but the one answer is ever written to the output.
  *
- * <p>Thread-safe: one thread of its own reads and answers; {@link #await} may be called from
- * any thread.
+ * <p>Thread-safe: one thread of its own reads and answers; {@link #answer} and {@link #await} may
+ * be called from any thread.
  */
 public final class StdioOpening {
   private static final Logger LOG = LoggerFactory.getLogger(StdioOpening.class);
@@ -40,8 +42,11 @@ public final class StdioOpening {
 
   private final InputStream in;
   private final OutputStream out;
-  private final Function<JsonNode, @Nullable JsonNode> answerer;
+  private final CompletableFuture<Answering> answering = new CompletableFuture<>();
   private final CompletableFuture<Opened> opened = new CompletableFuture<>();
+
+  /** What {@link #answer} gave. */
+  private record Answering(FrameLimits limits, Function<JsonNode, @Nullable JsonNode> answerer) {}
 
   /**
    * What the opening read: the input to go on reading from, and the message it answered.
@@ -57,25 +62,21 @@ public final class StdioOpening {
     }
   }
 
-  private StdioOpening(InputStream in, OutputStream out, Function<JsonNode, @Nullable JsonNode> answerer) {
+  private StdioOpening(InputStream in, OutputStream out) {
     this.in = in;
     this.out = out;
-    this.answerer = answerer;
   }
 
   /**
-   * Starts reading the first line of {@code in} on a daemon thread of its own.
+   * Starts reading the first line of {@code in} on a daemon thread of its own; it is answered, if
+   * at all, once {@link #answer} says how.
    *
    * @param in the client's input (stdin)
    * @param out the client's output (stdout): the answer, if any, is written to it as one line and
    *     flushed before {@link #await} returns
-   * @param answerer answers the first message (a JSON-RPC object or array), or returns {@code
-   *     null} to leave it to the gateway; called at most once, on the opening's thread
    */
-  public static StdioOpening start(InputStream in, OutputStream out,
-      Function<JsonNode, @Nullable JsonNode> answerer) {
-    StdioOpening opening = new StdioOpening(Objects.requireNonNull(in, "in"),
-        Objects.requireNonNull(out, "out"), Objects.requireNonNull(answerer, "answerer"));
+  public static StdioOpening start(InputStream in, OutputStream out) {
+    StdioOpening opening = new StdioOpening(Objects.requireNonNull(in, "in"), Objects.requireNonNull(out, "out"));
     Thread thread = new Thread(opening::run, "sentinel-stdio-opening");
     thread.setDaemon(true);
     thread.start();
@@ -83,8 +84,22 @@ public final class StdioOpening {
   }
 
   /**
-   * Waits until the first line was read (and answered, if it was): until the client sent a whole
-   * line, {@link #MAX_FIRST_LINE} bytes without one, ended its input, or reading failed.
+   * Says how to answer the first line: it is parsed under {@code limits} (as the gateway's
+   * transport will parse every other line) and given to {@code answerer}, which answers it or
+   * returns {@code null} to leave it to the gateway. Only the first call counts.
+   *
+   * @param limits the config's frame limits
+   * @param answerer called at most once, on the opening's thread
+   */
+  public void answer(FrameLimits limits, Function<JsonNode, @Nullable JsonNode> answerer) {
+    answering.complete(new Answering(Objects.requireNonNull(limits, "limits"),
+        Objects.requireNonNull(answerer, "answerer")));
+  }
+
+  /**
+   * Waits until the first line was read and, once {@link #answer} was called, answered if it
+   * was: until the client sent a whole line, {@link #MAX_FIRST_LINE} bytes without one, ended its
+   * input, or reading failed. Call {@link #answer} first, or from another thread.
    */
   public Opened await() {
     return opened.join();
@@ -121,15 +136,20 @@ public final class StdioOpening {
   /** Answers the first line (ending at {@code newline}) when the answerer does; the message or null. */
   private @Nullable JsonNode answer(byte[] buffer, int newline) {
     int end = newline > 0 && buffer[newline - 1] == '\r' ? newline - 1 : newline;
-    JsonFraming framing = new JsonFraming(FrameLimits.defaults());
-    JsonNode message;
+    // Parsed while the config is read: the parser's first use costs most of its time.
+    JsonFraming defaults = new JsonFraming(FrameLimits.defaults());
+    JsonNode early = parse(defaults, buffer, end);
+    Answering how = answering.join();
+    boolean asDefaults = how.limits().equals(FrameLimits.defaults());
+    JsonFraming framing = asDefaults ? defaults : new JsonFraming(how.limits());
+    JsonNode message = asDefaults ? early : parse(framing, buffer, end);
+    if (message == null) {
+      return null;
+    }
     JsonNode answer;
     try {
-      message = framing.parseMessage(buffer, 0, end);
-      answer = answerer.apply(message);
+      answer = how.answerer().apply(message);
     } catch (RuntimeException e) {
-      // A FrameException or the answerer's failure: passed on, the transport reports the line
-      // as it reports every bad line.
       LOG.debug("stdio: the first message is left to the gateway: {}", e.toString());
       return null;
     }
@@ -144,6 +164,17 @@ public final class StdioOpening {
       LOG.debug("stdio: could not write the first answer: {}", e.toString());
     }
     return message;
+  }
+
+  /** The message in the line, or null when it is not one under the framing's limits. */
+  private static @Nullable JsonNode parse(JsonFraming framing, byte[] buffer, int end) {
+    try {
+      return framing.parseMessage(buffer, 0, end);
+    } catch (FrameException e) {
+      // Passed on: the transport reports the line as it reports every bad line.
+      LOG.debug("stdio: the first message is left to the gateway: {}", e.getMessage());
+      return null;
+    }
   }
 
   private static int indexOfNewline(byte[] bytes, int from, int to) {

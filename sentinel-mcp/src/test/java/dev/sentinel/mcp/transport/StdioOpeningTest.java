@@ -34,8 +34,8 @@ class StdioOpeningTest {
   @Test
   void anAnsweredLine_isWrittenOnce_andTheInputGoesOnAfterIt() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StdioOpening.Opened opened = StdioOpening.start(input(FIRST + "\r\n" + REST), out,
-        StdioOpeningTest::answer).await();
+    StdioOpening.Opened opened = open(input(FIRST + "\r\n" + REST), out, FrameLimits.defaults(),
+        StdioOpeningTest::answer);
     assertThat(opened.answered()).isNotNull();
     assertThat(opened.answered().path("method").asString()).isEqualTo("initialize");
     assertThat(out.toString(UTF_8)).isEqualTo("{\"answered\":1}\n");
@@ -46,10 +46,10 @@ class StdioOpeningTest {
   void aDeclinedLine_isPassedOnWhole_andNothingIsWritten() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     AtomicInteger asked = new AtomicInteger();
-    StdioOpening.Opened opened = StdioOpening.start(input(FIRST + "\n" + REST), out, message -> {
+    StdioOpening.Opened opened = open(input(FIRST + "\n" + REST), out, FrameLimits.defaults(), message -> {
       asked.incrementAndGet();
       return null;
-    }).await();
+    });
     assertThat(asked).hasValue(1);
     assertThat(opened.answered()).isNull();
     assertThat(out.size()).isZero();
@@ -59,9 +59,9 @@ class StdioOpeningTest {
   @Test
   void anAnswererThatFails_isTakenAsDeclining() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StdioOpening.Opened opened = StdioOpening.start(input(FIRST + "\n" + REST), out, message -> {
+    StdioOpening.Opened opened = open(input(FIRST + "\n" + REST), out, FrameLimits.defaults(), message -> {
       throw new IllegalStateException("boom");
-    }).await();
+    });
     assertThat(opened.answered()).isNull();
     assertThat(out.size()).isZero();
     assertThat(new String(opened.input().readAllBytes(), UTF_8)).isEqualTo(FIRST + "\n" + REST);
@@ -73,10 +73,10 @@ class StdioOpeningTest {
         + "]".repeat(100) + "}"}) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       AtomicInteger asked = new AtomicInteger();
-      StdioOpening.Opened opened = StdioOpening.start(input(first + "\n" + REST), out, message -> {
+      StdioOpening.Opened opened = open(input(first + "\n" + REST), out, FrameLimits.defaults(), message -> {
         asked.incrementAndGet();
         return answer(message);
-      }).await();
+      });
       assertThat(asked).as(first).hasValue(0);
       assertThat(out.size()).isZero();
       assertThat(new String(opened.input().readAllBytes(), UTF_8)).isEqualTo(first + "\n" + REST);
@@ -89,10 +89,10 @@ class StdioOpeningTest {
         + "x".repeat(StdioOpening.MAX_FIRST_LINE) + "\"}";
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     AtomicInteger asked = new AtomicInteger();
-    StdioOpening.Opened opened = StdioOpening.start(input(longLine + "\n" + REST), out, message -> {
+    StdioOpening.Opened opened = open(input(longLine + "\n" + REST), out, FrameLimits.defaults(), message -> {
       asked.incrementAndGet();
       return answer(message);
-    }).await();
+    });
     assertThat(asked).hasValue(0);
     assertThat(opened.answered()).isNull();
     assertThat(new String(opened.input().readAllBytes(), UTF_8)).isEqualTo(longLine + "\n" + REST);
@@ -101,7 +101,7 @@ class StdioOpeningTest {
   @Test
   void aLastLineWithoutNewline_isLeftForTheTransport() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StdioOpening.Opened opened = StdioOpening.start(input(FIRST), out, StdioOpeningTest::answer).await();
+    StdioOpening.Opened opened = open(input(FIRST), out, FrameLimits.defaults(), StdioOpeningTest::answer);
     assertThat(opened.answered()).isNull();
     assertThat(out.size()).isZero();
     assertThat(new String(opened.input().readAllBytes(), UTF_8)).isEqualTo(FIRST);
@@ -117,12 +117,39 @@ class StdioOpeningTest {
       }
     });
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StdioOpening.Opened opened = StdioOpening.start(broken, out, StdioOpeningTest::answer).await();
+    StdioOpening.Opened opened = open(broken, out, FrameLimits.defaults(), StdioOpeningTest::answer);
     assertThat(opened.answered()).isNull();
     byte[] first = new byte[10];
     assertThat(opened.input().readNBytes(first, 0, 10)).isEqualTo(10);
     assertThat(new String(first, UTF_8)).isEqualTo("{\"jsonrpc\"");
     assertThatThrownBy(() -> opened.input().read()).isSameAs(failure);
+  }
+
+  @Test
+  void aLineOverTheConfigsLimits_isPassedOn_thoughTheDefaultsWouldTakeIt() throws Exception {
+    String deep = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"a\":{\"b\":{}}}}";
+    for (FrameLimits limits : new FrameLimits[] {new FrameLimits(deep.length() - 1, 64), new FrameLimits(1 << 20, 3)}) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      AtomicInteger asked = new AtomicInteger();
+      StdioOpening.Opened opened = open(input(deep + "\n" + REST), out, limits, message -> {
+        asked.incrementAndGet();
+        return answer(message);
+      });
+      assertThat(asked).as("%s", limits).hasValue(0);
+      assertThat(out.size()).isZero();
+      assertThat(new String(opened.input().readAllBytes(), UTF_8)).isEqualTo(deep + "\n" + REST);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(open(input(deep + "\n"), out, new FrameLimits(deep.length(), 4), StdioOpeningTest::answer)
+        .answered()).as("at the limits exactly").isNotNull();
+  }
+
+  /** Starts an opening, says how it answers, and waits for it. */
+  private static StdioOpening.Opened open(InputStream in, ByteArrayOutputStream out, FrameLimits limits,
+      java.util.function.Function<JsonNode, JsonNode> answerer) {
+    StdioOpening opening = StdioOpening.start(in, out);
+    opening.answer(limits, answerer);
+    return opening.await();
   }
 
   private static InputStream input(String text) {

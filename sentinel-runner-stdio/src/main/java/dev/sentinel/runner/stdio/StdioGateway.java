@@ -5,7 +5,6 @@ import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.mcp.engine.ClientSession;
-import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.ConfigWatcher;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
@@ -70,16 +69,18 @@ public final class StdioGateway {
 
   /**
    * As {@link #run(GatewayConfig, InputStream, OutputStream, RunOptions)}, for a client whose
-   * first message an opening read while the config was being read, and answered if it was an
-   * {@code initialize} ({@link McpGateway#answerAhead}): the session starts initialized with it.
-   * Once the gateway is ready, this waits for the opening to have read the client's first line.
+   * first line an opening has been reading meanwhile: before anything else, the opening is told
+   * to answer it if it is an {@code initialize} ({@link GatewayRuntime#answerAhead}), and the
+   * session then starts initialized with it. Everything after that line waits, unread, until the
+   * gateway is ready; then this waits for the opening to have read the client's first line.
    *
-   * @param opening started on the client's input and {@code out} with {@link
-   *     McpGateway#answerAhead}
+   * @param opening started on the client's input and on {@code out}
    */
   public static int run(GatewayConfig config, StdioOpening opening, OutputStream out,
       RunOptions options) {
+    Objects.requireNonNull(config, "config");
     Objects.requireNonNull(opening, "opening");
+    opening.answer(GatewayRuntime.frameLimits(config), GatewayRuntime.answerAhead(config));
     return run(config, opening::await, out, options);
   }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.mcp.engine.McpGateway;
+import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.mcp.transport.StdioOpening;
 import java.nio.file.Files;
@@ -20,11 +20,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
 /**
- * {@code sentinel stdio} answers a client's {@code initialize} while it still reads its config
- * ({@link StdioOpening} with {@link McpGateway#answerAhead}), and lets nothing else through until
- * the gateway is built: every later message waits, unread, and is then decided by the policy as
- * always. A first message that is anything but a clean {@code initialize} is not answered ahead
- * and reaches the gateway byte for byte, as it would have without the opening.
+ * {@code sentinel stdio} reads a client's {@code initialize} while it reads its config and
+ * answers it as soon as the config is read ({@link StdioOpening} told by {@link
+ * GatewayRuntime#answerAhead}), before the gateway is built; it lets nothing else through until
+ * the gateway is ready: every later message waits, unread, and is then decided by the policy as
+ * always. A first message that is anything but a clean {@code initialize} within the config's
+ * frame limits is not answered ahead and reaches the gateway byte for byte, as it would have
+ * without the opening. Here the tests tell the opening how to answer themselves, before they
+ * build any gateway, as {@link StdioGateway#run} does first.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StdioAnswerAheadTest {
@@ -37,12 +40,24 @@ class StdioAnswerAheadTest {
   @TempDir Path dir;
 
   private GatewayConfig config() {
+    return config("");
+  }
+
+  private GatewayConfig config(String gatewaySettings) {
     return GatewayConfig.parse("backends:\n" + StdioClient.backend("tiny")
+        + "gateway: { name: early-gw" + gatewaySettings + " }\n"
         + "policy:\n"
         + "  rules:\n"
         + "    - id: echo-only\n"
         + "      allow: { tools: [\"tiny__echo\"] }\n"
         + "audit: { sinks: [ { jsonl: audit.jsonl } ] }\n", "sentinel.yaml", dir, Map.of());
+  }
+
+  /** Starts an opening on the client's pipes and tells it how to answer, as {@code StdioGateway.run} does. */
+  private static StdioOpening openAhead(StdioClient client, GatewayConfig config) {
+    StdioOpening opening = client.openAhead();
+    opening.answer(GatewayRuntime.frameLimits(config), GatewayRuntime.answerAhead(config));
+    return opening;
   }
 
   private RunOptions options() {
@@ -52,9 +67,9 @@ class StdioAnswerAheadTest {
   @Test
   void initialize_isAnsweredBeforeTheGatewayExists_andTheSessionStartsInitialized() throws Exception {
     try (StdioClient client = new StdioClient()) {
-      StdioOpening opening = client.openAhead();
+      StdioOpening opening = openAhead(client, config());
       client.sendLine(INITIALIZE);
-      // No config has been read and no gateway built: the answer comes from the opening alone.
+      // No gateway is built: the answer comes from the opening and the config alone.
       JsonNode answer = StdioClient.JSON.readTree(client.readLine());
       assertThat(answer.path("id").asString()).isEqualTo("init-1");
       JsonNode result = answer.path("result");
@@ -62,7 +77,7 @@ class StdioAnswerAheadTest {
       assertThat(result.path("capabilities").path("tools").path("listChanged").asBoolean()).isTrue();
       assertThat(result.path("capabilities").path("prompts").path("listChanged").asBoolean()).isTrue();
       assertThat(result.path("capabilities").path("resources").path("listChanged").asBoolean()).isTrue();
-      assertThat(result.path("serverInfo").path("name").asString()).isEqualTo("sentinel");
+      assertThat(result.path("serverInfo").path("name").asString()).isEqualTo("early-gw");
       assertThat(opening.await().answered()).isNotNull();
 
       client.serve(config(), options());
@@ -81,7 +96,7 @@ class StdioAnswerAheadTest {
   @Test
   void messagesAfterTheInitialize_waitUnreadUntilTheGateway_andThePolicyDecidesThem() throws Exception {
     try (StdioClient client = new StdioClient()) {
-      StdioOpening opening = client.openAhead();
+      StdioOpening opening = openAhead(client, config());
       // One write: the initialize, the notification and two calls, before any gateway exists.
       client.sendLine(INITIALIZE + "\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
           + "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"tiny__add\","
@@ -100,6 +115,7 @@ class StdioAnswerAheadTest {
       }
       assertThat(answers.get(2).path("error").path("code").asInt()).as("%s", answers).isEqualTo(-32012);
       assertThat(answers.get(3).path("result").isObject()).as("%s", answers).isTrue();
+      assertThat(client.stop()).isZero(); // the audit trail is flushed when the gateway stops
       assertThat(Files.readString(dir.resolve("audit.jsonl"))).contains("\"tiny__add\"", "\"DENIED\"");
     }
   }
@@ -119,7 +135,7 @@ class StdioAnswerAheadTest {
   void aFirstMessageThatIsNotACleanInitialize_isLeftToTheGateway(String first) throws Exception {
     String expected = withoutAhead(first);
     try (StdioClient client = new StdioClient()) {
-      StdioOpening opening = client.openAhead();
+      StdioOpening opening = openAhead(client, config());
       client.sendLine(first);
       assertThat(opening.await().answered()).isNull();
       assertThat(client.unread()).isFalse();
@@ -145,7 +161,7 @@ class StdioAnswerAheadTest {
   void aFirstLineOverTheOpeningsBound_isLeftToTheGateway_whichAnswersItAsBefore() throws Exception {
     String padded = INITIALIZE.replace("\"early\"", "\"" + "e".repeat(StdioOpening.MAX_FIRST_LINE) + "\"");
     try (StdioClient client = new StdioClient()) {
-      StdioOpening opening = client.openAhead();
+      StdioOpening opening = openAhead(client, config());
       client.sendLine(padded);
       assertThat(opening.await().answered()).isNull();
       assertThat(client.unread()).isFalse();
@@ -153,6 +169,26 @@ class StdioAnswerAheadTest {
       JsonNode answer = StdioClient.JSON.readTree(client.readLine());
       assertThat(answer.path("id").asString()).isEqualTo("init-1");
       assertThat(answer.path("result").path("protocolVersion").asString()).isEqualTo("2025-06-18");
+    }
+  }
+
+  /** The config's frame limits hold for the early line as for every other. */
+  @Test
+  void anInitializeOverTheConfigsLimits_isLeftToTheGateway_whichRefusesItAsBefore() throws Exception {
+    GatewayConfig tight = config(", max_message_bytes: 120");
+    String expected;
+    try (StdioClient client = new StdioClient(tight, options())) {
+      client.sendLine(INITIALIZE);
+      expected = client.readLine();
+    }
+    assertThat(StdioClient.JSON.readTree(expected).path("error").path("code").asInt()).isEqualTo(-32600);
+    try (StdioClient client = new StdioClient()) {
+      StdioOpening opening = openAhead(client, tight);
+      client.sendLine(INITIALIZE);
+      assertThat(opening.await().answered()).isNull();
+      assertThat(client.unread()).isFalse();
+      client.serve(tight, options());
+      assertThat(client.readLine()).isEqualTo(expected);
     }
   }
 
@@ -176,7 +212,7 @@ class StdioAnswerAheadTest {
         + "policy: { rules: [ { id: all, allow: {} } ] }\n"
         + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n", "sentinel.yaml", dir, Map.of());
     JsonNode request = StdioClient.JSON.readTree(INITIALIZE);
-    JsonNode ahead = McpGateway.answerAhead(request);
+    JsonNode ahead = GatewayRuntime.answerAhead(gated).apply(request);
     try (StdioClient client = new StdioClient(gated, options())) {
       client.sendLine(INITIALIZE);
       JsonNode late = StdioClient.JSON.readTree(client.readLine());

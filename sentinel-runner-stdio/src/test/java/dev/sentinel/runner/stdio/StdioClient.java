@@ -3,7 +3,6 @@ package dev.sentinel.runner.stdio;
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.testing.Conditions;
-import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.mcp.transport.StdioOpening;
 import java.io.BufferedReader;
@@ -67,9 +66,12 @@ final class StdioClient implements AutoCloseable {
     gatewayOut = Channels.newOutputStream(output.sink());
   }
 
-  /** Starts reading the gateway's input ahead of the gateway, answering with {@link McpGateway#answerAhead}. */
+  /**
+   * Starts reading the gateway's input ahead of the gateway, as {@code sentinel stdio} does
+   * while it reads its config; {@link #serve} tells it how to answer.
+   */
   StdioOpening openAhead() {
-    opening = StdioOpening.start(gatewayIn, gatewayOut, McpGateway::answerAhead);
+    opening = StdioOpening.start(gatewayIn, gatewayOut);
     return opening;
   }
 
