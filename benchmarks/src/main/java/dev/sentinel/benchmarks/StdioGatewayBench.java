@@ -148,7 +148,13 @@ public final class StdioGatewayBench {
     }
     if (options.phases.contains("startup")) {
       log("start-up");
-      root.set("startup", startup(backends));
+      List<Backend> chosen = new ArrayList<>();
+      for (Backend backend : backends) {
+        if (options.backends.contains(backend.kind)) {
+          chosen.add(backend);
+        }
+      }
+      root.set("startup", startup(chosen));
     }
     if (options.phases.contains("memory")) {
       log("memory");
@@ -745,7 +751,7 @@ public final class StdioGatewayBench {
         "  --memory-calls N     calls between the idle and the after-calls RSS (default 20000)",
         "  --settle-ms N        idle time before the idle RSS is read (default 2000)",
         "  --phases LIST        of latency,startup,memory (default all)",
-        "  --backends LIST      of java,perl,node for the latency phase (default all found)",
+        "  --backends LIST      of java,perl,node for the latency and start-up phases (default all found)",
         "  --ablation           also run C2 gateways auditing to a disabled logger, with and"
             + " without the limit",
         "  --baseline PATH      also run each latency set-up with this launcher (another build),"
