@@ -280,6 +280,26 @@ class LlmBodyTest {
     }
   }
 
+  @Test
+  void pathsBesideTheRoute_areStillServed_byTheHandlersAfterIt() throws Exception {
+    // They run on the server's pool now that the server itself does not block.
+    HttpResponse<String> live = raw.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + gateway.port() + "/livez")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(live.statusCode()).isEqualTo(200);
+    HttpResponse<String> mcp = raw.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + gateway.port() + "/mcp"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,"
+            + "\"method\":\"ping\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(mcp.statusCode()).as("no credentials").isEqualTo(401);
+    HttpResponse<String> none = raw.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + gateway.port() + "/no-such-path")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(none.statusCode()).isEqualTo(404);
+  }
+
   // ---- bodies never whole -------------------------------------------------------------------
 
   @Test
