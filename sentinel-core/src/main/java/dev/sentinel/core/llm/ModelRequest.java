@@ -46,18 +46,20 @@ public final class ModelRequest {
   private final String model;
   private final boolean stream;
   private final OptionalLong maxTokens;
-  /** Byte offsets in {@link #body}: the model's string token, [start, end). */
-  private final int modelStart;
-  private final int modelEnd;
-  /** The offset of the body's opening brace. */
-  private final int open;
-  /** The offset of {@code stream_options}' opening brace, or -1 when it is absent. */
-  private final int streamOptionsOpen;
-  /** Whether {@code stream_options} is an empty object. */
-  private final boolean streamOptionsEmpty;
-  /** The offset and length of {@code stream_options.include_usage}'s value token, or -1. */
-  private final int includeUsageStart;
-  private final int includeUsageLength;
+  /**
+   * Where the values the gateway may change are in {@link #body}, found when a first change
+   * needs them (most requests are forwarded unchanged): a value of final fields, so that a
+   * thread that reads it sees it whole.
+   */
+  private @Nullable Offsets offsets;
+
+  /**
+   * Byte offsets in a body: its opening brace; the model's string token, [start, end); {@code
+   * stream_options}' opening brace (-1 when absent) and whether it is empty; the offset and
+   * length of {@code stream_options.include_usage}'s value token (-1 when absent).
+   */
+  private record Offsets(int open, int modelStart, int modelEnd, int streamOptionsOpen,
+      boolean streamOptionsEmpty, int includeUsageStart, int includeUsageLength) {}
 
   /** Why a body is refused: the message for the client, and the field at fault, if any. */
   public static final class Invalid extends Exception {
@@ -76,19 +78,12 @@ public final class ModelRequest {
   }
 
   private ModelRequest(byte[] body, JsonNode json, String model, boolean stream,
-      OptionalLong maxTokens, int[] offsets) {
+      OptionalLong maxTokens) {
     this.body = body;
     this.json = json;
     this.model = model;
     this.stream = stream;
     this.maxTokens = maxTokens;
-    this.open = offsets[0];
-    this.modelStart = offsets[1];
-    this.modelEnd = offsets[2];
-    this.streamOptionsOpen = offsets[3];
-    this.streamOptionsEmpty = offsets[4] == 1;
-    this.includeUsageStart = offsets[5];
-    this.includeUsageLength = offsets[6];
   }
 
   /**
@@ -146,7 +141,7 @@ public final class ModelRequest {
           "stream_options.include_usage");
     }
     return new ModelRequest(body, json, model.stringValue(),
-        stream != null && stream.booleanValue(), maxTokens, offsets(body));
+        stream != null && stream.booleanValue(), maxTokens);
   }
 
   /**
@@ -154,7 +149,16 @@ public final class ModelRequest {
    * {@code stream_options}' brace and whether it is empty, {@code include_usage}'s token. The
    * body is already known to be valid.
    */
-  private static int[] offsets(byte[] body) {
+  private Offsets offsets() {
+    Offsets known = offsets;
+    if (known == null) {
+      known = offsets(body);
+      offsets = known; // the same value whichever thread finds it first
+    }
+    return known;
+  }
+
+  private static Offsets offsets(byte[] body) {
     int[] out = {-1, -1, -1, -1, 0, -1, -1};
     try (JsonParser parser = JSON.createParser(body)) {
       JsonToken token = parser.nextToken();
@@ -185,7 +189,7 @@ public final class ModelRequest {
         }
       }
     }
-    return out;
+    return new Offsets(out[0], out[1], out[2], out[3], out[4] == 1, out[5], out[6]);
   }
 
   /** The body to forward. A copy. */
@@ -232,7 +236,8 @@ public final class ModelRequest {
       return this;
     }
     String token = JsonNodeFactory.instance.stringNode(model).toString();
-    return splice(modelStart, modelEnd, token);
+    Offsets at = offsets();
+    return splice(at.modelStart(), at.modelEnd(), token);
   }
 
   /**
@@ -243,15 +248,18 @@ public final class ModelRequest {
     if (includesUsage()) {
       return this;
     }
-    if (includeUsageStart >= 0) {
-      return splice(includeUsageStart, includeUsageStart + includeUsageLength, "true");
+    Offsets offsets = offsets();
+    if (offsets.includeUsageStart() >= 0) {
+      return splice(offsets.includeUsageStart(),
+          offsets.includeUsageStart() + offsets.includeUsageLength(), "true");
     }
-    if (streamOptionsOpen >= 0) {
-      int at = streamOptionsOpen + 1;
-      return splice(at, at, streamOptionsEmpty ? "\"include_usage\":true" : "\"include_usage\":true,");
+    if (offsets.streamOptionsOpen() >= 0) {
+      int at = offsets.streamOptionsOpen() + 1;
+      return splice(at, at, offsets.streamOptionsEmpty() ? "\"include_usage\":true"
+          : "\"include_usage\":true,");
     }
     boolean empty = json.isEmpty(); // cannot be: model is there; kept for clarity
-    int at = open + 1;
+    int at = offsets.open() + 1;
     return splice(at, at, empty ? "\"stream_options\":{\"include_usage\":true}"
         : "\"stream_options\":{\"include_usage\":true},");
   }

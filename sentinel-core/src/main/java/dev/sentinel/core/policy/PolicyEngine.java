@@ -170,6 +170,14 @@ public final class PolicyEngine implements Policy {
   }
 
   /**
+   * Whether any rule of this policy is a {@code confirm} rule: whether deciding a call may wait
+   * for an operator's approval.
+   */
+  public boolean confirms() {
+    return !confirmations.isEmpty();
+  }
+
+  /**
    * The policy's {@code break_glass:} section's bounds; empty without the section, in which case
    * no break-glass window may be opened.
    */

@@ -51,6 +51,17 @@ class ModelRequestTest {
   }
 
   @Test
+  void spliceAfterSplice_findsTheNewBodysOffsets() throws Exception {
+    // The second change is made to the body the first one produced, whose offsets differ.
+    ModelRequest once = parse("{ \"stream_options\" : { \"x\" : 1 }, \"model\" : \"m\" }")
+        .withModel("a-much-longer-model-name");
+    assertThat(text(once.withIncludeUsage().withModel("b"))).isEqualTo(
+        "{ \"stream_options\" : {\"include_usage\":true, \"x\" : 1 }, \"model\" : \"b\" }");
+    assertThat(once.withIncludeUsage().json().at("/stream_options/include_usage").asBoolean())
+        .isTrue();
+  }
+
+  @Test
   void duplicateKeys_areRefused_atAnyDepth() {
     assertThatThrownBy(() -> parse("{\"model\":\"cheap\",\"model\":\"gpt-4o\"}"))
         .isInstanceOf(ModelRequest.Invalid.class).hasMessageContaining("duplicate key");

@@ -333,15 +333,20 @@ public final class HttpGateway implements AutoCloseable {
     if (roles != null) {
       handlers.add(admin(guard, roles));
     }
-    // The LLM route answers /v1 paths only, when the config has an llm: section (at start).
-    if (runtime.config().llm().enabled()) {
-      handlers.add(LlmHandler.builder().runtime(runtime).authenticator(authenticator)
-          .credentials(McpHandler::credentials).guard(guard::hostAllowed, guard::originAllowed)
-          .draining(() -> draining).metrics(metrics.registry()).build());
-    }
     handlers.add(mcp);
-    server.setHandler(heads.marking(new CountingResponses(metrics, handlers.size() == 1 ? mcp
-        : new Handler.Sequence(handlers.toArray(new Handler[0])))));
+    Handler handled = handlers.size() == 1 ? mcp
+        : new Handler.Sequence(handlers.toArray(new Handler[0]));
+    // The LLM route answers /v1 paths only (admin's are under /admin), when the config has an
+    // llm: section (at start). It never blocks its calling thread, so that Jetty may call it on
+    // the selector: the handlers after it then go to the pool explicitly, as Jetty would have
+    // sent every request had any handler of the server been blocking.
+    if (runtime.config().llm().enabled()) {
+      handled = new Handler.Sequence(LlmHandler.builder().runtime(runtime)
+          .authenticator(authenticator).credentials(McpHandler::credentials)
+          .guard(guard::hostAllowed, guard::originAllowed).draining(() -> draining)
+          .metrics(metrics.registry()).build(), new OnPool(handled));
+    }
+    server.setHandler(heads.marking(new CountingResponses(metrics, handled)));
     try {
       server.start();
     } catch (Exception e) {
@@ -582,6 +587,43 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /** Counts every response by status, once it has been sent (or failed). */
+  /**
+   * Runs a blocking handler on the server's pool, so that the server may be non-blocking for the
+   * handlers beside it: a request the wrapped handler does not take is answered 404, as the
+   * server answers a request no handler takes. A non-blocking handler is called as it is.
+   */
+  static final class OnPool extends Handler.Wrapper {
+    OnPool(Handler handler) {
+      super(handler);
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      Handler handler = getHandler();
+      if (handler == null) {
+        return false;
+      }
+      if (handler.getInvocationType() == InvocationType.NON_BLOCKING) {
+        return handler.handle(request, response, callback);
+      }
+      request.getComponents().getExecutor().execute(() -> {
+        try {
+          if (!handler.handle(request, response, callback)) {
+            Response.writeError(request, response, callback, 404);
+          }
+        } catch (Throwable failure) {
+          callback.failed(failure);
+        }
+      });
+      return true;
+    }
+  }
+
   private static final class CountingResponses extends Handler.Wrapper {
     private final GatewayMetrics metrics;
 

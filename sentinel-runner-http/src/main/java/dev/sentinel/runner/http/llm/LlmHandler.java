@@ -11,6 +11,9 @@ import dev.sentinel.core.AuditView;
 import dev.sentinel.core.Call;
 import dev.sentinel.core.CallResult;
 import dev.sentinel.core.Sentinel;
+import dev.sentinel.core.audit.AuditMode;
+import dev.sentinel.core.config.GatewayConfig;
+import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.core.llm.LlmApi;
 import dev.sentinel.core.llm.LlmSettings;
@@ -20,8 +23,6 @@ import dev.sentinel.core.llm.ModelRequest;
 import dev.sentinel.core.llm.PassthroughPaths;
 import dev.sentinel.core.llm.TokenBudgets;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -31,6 +32,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -38,7 +40,6 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -70,8 +71,13 @@ import tools.jackson.databind.node.ObjectNode;
  * past authentication leaves one audit record, refused or not. Refusals are in the API's own
  * error shape, with {@code Retry-After} on 429.
  *
- * <p>Decides each request on the calling thread, which may block (a Jetty {@code BLOCKING}
- * handler) reading the body and serving streams. Thread-safe.
+ * <p>A Jetty {@code NON_BLOCKING} handler: no thread waits for a request's body ({@link
+ * BodyRead}) or for a whole answer, so Jetty may call it on its selector thread, and a whole
+ * answer is then decided and sent upstream without a hand-off to a pool thread. What may wait runs
+ * on the server's pool instead, dispatched explicitly: a stream (written event by event), a
+ * passed-through path (its body streamed upstream), and every request of a config whose decisions
+ * may wait ({@link #decisionsMayWait}: durable audit, limits or keys in a database over the
+ * network or Redis, JWTs whose signing keys may be fetched, confirm rules). Thread-safe.
  */
 public final class LlmHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(LlmHandler.class);
@@ -96,8 +102,14 @@ public final class LlmHandler extends Handler.Abstract {
   private final HttpClient client;
   /** The targets of the settings last served; replaced when a reload brings new settings. */
   private volatile @Nullable Targets targets;
+  /** Whether the config last served decides on what may wait; replaced when a reload brings another. */
+  private volatile @Nullable MayWait mayWait;
+
+  /** Whether deciding a request of this config may wait: see {@link #decisionsMayWait}. */
+  private record MayWait(GatewayConfig config, boolean value) {}
 
   private LlmHandler(Builder builder) {
+    super(InvocationType.NON_BLOCKING);
     this.runtime = Objects.requireNonNull(builder.runtime, "runtime");
     this.authenticator = Objects.requireNonNull(builder.authenticator, "authenticator");
     this.credentials = Objects.requireNonNull(builder.credentials, "credentials");
@@ -150,23 +162,45 @@ public final class LlmHandler extends Handler.Abstract {
     LlmRoute route = LlmRoute.of(path);
     LlmApi api = route != null ? route.api() : path.startsWith("/v1/messages") ? LlmApi.ANTHROPIC
         : LlmApi.OPENAI;
-    Exchange exchange = new Exchange(request, response, callback, api, route);
-    try {
-      serve(exchange, settings, path);
-    } catch (CancellationException gone) {
-      callback.failed(gone);
-    } catch (RuntimeException | IOException e) {
-      log.warn("handling {} {} failed", request.getMethod(), path, e);
-      if (!response.isCommitted()) {
-        exchange.error(500, "internal error", null);
-      } else {
-        callback.failed(e);
-      }
+    Exchange exchange = new Exchange(request, response, callback, api, route,
+        request.getComponents().getExecutor());
+    if (decisionsMayWait()) {
+      exchange.blocking(() -> serve(exchange, settings, path));
+    } else {
+      exchange.guarded(() -> serve(exchange, settings, path));
     }
     return true;
   }
 
-  private void serve(Exchange exchange, LlmSettings settings, String path) throws IOException {
+  /**
+   * Whether deciding a request may wait on this config, so that it must not be decided on a
+   * thread that may not block: the audit is durable (the record is committed before forwarding),
+   * limits or keys are in a database over the network or in Redis, bearer tokens are JWTs whose
+   * signing keys may be fetched, or a {@code confirm} rule may wait for an operator. Keys in the
+   * embedded SQLite file are read from the key store's cache, and from the file (a local read)
+   * at most every few seconds per key.
+   */
+  private boolean decisionsMayWait() {
+    GatewayConfig config = runtime.config();
+    MayWait last = mayWait;
+    if (last != null && last.config() == config) {
+      return last.value();
+    }
+    boolean value = decisionsMayWait(config, runtime.rateLimiter() instanceof LocalRateLimiter);
+    mayWait = new MayWait(config, value);
+    return value;
+  }
+
+  /** {@link #decisionsMayWait()} for a config, given whether its limits are kept in memory. */
+  static boolean decisionsMayWait(GatewayConfig config, boolean localLimits) {
+    return config.audit().mode() == AuditMode.DURABLE
+        || !localLimits
+        || !config.database().sqlite()
+        || config.server().jwt().isPresent()
+        || config.policy().confirms();
+  }
+
+  private void serve(Exchange exchange, LlmSettings settings, String path) {
     org.eclipse.jetty.server.Request request = exchange.request;
     HttpFields headers = request.getHeaders();
     String host = headers.get(HttpHeader.HOST);
@@ -209,8 +243,9 @@ public final class LlmHandler extends Handler.Abstract {
             + " is not served", 404);
         return;
       }
-      passthrough(presented, principal, new Exchange(exchange.request, exchange.response,
-          exchange.callback, upstream.api(), null), settings, upstream, path);
+      Exchange passed = exchange.as(upstream.api());
+      // Its body is streamed upstream and its answer back, each by a thread that waits.
+      passed.blocking(() -> passthrough(presented, principal, passed, settings, upstream, path));
       return;
     }
     if (route.get() != "GET".equals(request.getMethod())) {
@@ -227,15 +262,42 @@ public final class LlmHandler extends Handler.Abstract {
       tooLarge(presented, exchange, settings);
       return;
     }
-    byte[] body;
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxBodyBytes() + 1));
-    }
-    exchange.bodyRead = true;
-    if (body.length > settings.maxBodyBytes()) {
-      tooLarge(presented, exchange, settings);
-      return;
-    }
+    BodyRead.collect(request, settings.maxBodyBytes(), exchange.invocationType(),
+        new BodyRead.Done() {
+          @Override
+          public void body(byte[] bytes) {
+            exchange.bodyRead = true;
+            exchange.guarded(() -> decide(exchange, settings, route, presented, principal, bytes));
+          }
+
+          @Override
+          public void tooLarge() {
+            exchange.guarded(() -> LlmHandler.this.tooLarge(presented, exchange, settings));
+          }
+
+          @Override
+          public void timedOut() {
+            exchange.response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            exchange.guarded(() -> record(presented, exchange, settings, null, "body-timeout",
+                "the request body stopped arriving before it was whole", 408));
+          }
+
+          @Override
+          public void cut(Throwable cause) {
+            // No one to answer: recorded for the trail, and the exchange ends failed.
+            exchange.guarded(() -> {
+              recordOnly(presented, exchange, settings, "body-incomplete",
+                  "the request body was cut before it was whole");
+              exchange.callback.failed(cause);
+            });
+          }
+        });
+  }
+
+  /** Decides and forwards a request whose body was read. */
+  private void decide(Exchange exchange, LlmSettings settings, LlmRoute route,
+      Credentials presented, Principal principal, byte[] body) {
+    HttpFields headers = exchange.request.getHeaders();
     ModelRequest parsed;
     try {
       parsed = ModelRequest.parse(body);
@@ -265,38 +327,40 @@ public final class LlmHandler extends Handler.Abstract {
     TokenBudgets budgets = TokenBudgets.of(settings.budgets(), runtime.rateLimiter());
     Targets targets = targets(settings);
     UpstreamCall call = new UpstreamCall(client, targets.url(upstream, route), route, upstream,
-        settings, forwarded, asked, inject, headers, exchange.response, ClientWatch.of(request),
-        principal, budgets, sentinel.digestKey());
+        settings, forwarded, asked, inject, headers, exchange.response,
+        ClientWatch.of(exchange.request), principal, budgets, sentinel.digestKey());
     String method =
         Objects.requireNonNull(route.method(), "every route but MODELS governs a method");
     Request governed = new Request(method, upstream.name(), model, forwarded.json());
     Call governedCall = new Call(presented, governed, null, headers.get(HttpHeader.USER_AGENT),
         null, principal.id(), List.of(),
         authenticator == sentinel.authenticator() ? principal : null);
-    if (!forwarded.stream()) {
-      // No thread waits for a whole answer: the call ends, is recorded and answered from the
-      // upstream client's completion; the handler returns now.
-      sentinel.callAsync(governedCall, call::start, call).whenComplete((result, error) -> {
-        try {
-          if (error instanceof Error e) {
-            throw e; // recorded as failed by the pipeline; the answer is ours to end
-          }
-          if (error != null) {
-            throw new IllegalStateException(error);
-          }
-          ended(exchange, route, model, targets, call, result);
-        } catch (RuntimeException | Error e) {
-          log.warn("answering a model request failed", e);
-          if (!exchange.response.isCommitted()) {
-            exchange.error(500, "internal error", null);
-          } else {
-            exchange.callback.failed(e);
-          }
-        }
-      });
+    if (forwarded.stream()) {
+      // A stream is written event by event by the thread that reads it from the upstream.
+      exchange.blocking(() -> ended(exchange, route, model, targets, call,
+          sentinel.call(governedCall, call, call)));
       return;
     }
-    ended(exchange, route, model, targets, call, sentinel.call(governedCall, call, call));
+    // No thread waits for a whole answer: the call ends, is recorded and answered from the
+    // upstream client's completion; the handler returns now.
+    sentinel.callAsync(governedCall, call::start, call).whenComplete((result, error) -> {
+      try {
+        if (error instanceof Error e) {
+          throw e; // recorded as failed by the pipeline; the answer is ours to end
+        }
+        if (error != null) {
+          throw new IllegalStateException(error);
+        }
+        ended(exchange, route, model, targets, call, result);
+      } catch (RuntimeException | Error e) {
+        log.warn("answering a model request failed", e);
+        if (!exchange.response.isCommitted()) {
+          exchange.error(500, "internal error", null);
+        } else {
+          exchange.callback.failed(e);
+        }
+      }
+    });
   }
 
   /** Counts a governed call that ended and answers what its invoker did not. */
@@ -430,26 +494,15 @@ public final class LlmHandler extends Handler.Abstract {
     // A client still sending a body a little over the limit reads the 413 once the rest is read
     // and dropped: closing with its bytes unread resets the connection and loses the answer. A
     // body more than DRAIN_BYTES over is not read. Either way the connection closes after it.
+    exchange.response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    Runnable answer = () -> exchange.guarded(() -> record(presented, exchange, settings, null,
+        "body-too-large", "the body is larger than " + settings.maxBodyBytes()
+            + " bytes (llm.max_body_bytes)", 413));
     long declared = exchange.request.getLength();
     if (declared < 0 || declared - settings.maxBodyBytes() <= DRAIN_BYTES) {
-      drain(exchange.request);
-    }
-    exchange.response.getHeaders().put(HttpHeader.CONNECTION, "close");
-    record(presented, exchange, settings, null, "body-too-large", "the body is larger than "
-        + settings.maxBodyBytes() + " bytes (llm.max_body_bytes)", 413);
-  }
-
-  /** Reads and drops up to {@link #DRAIN_BYTES} of what is left of a refused body. */
-  private static void drain(org.eclipse.jetty.server.Request request) {
-    byte[] buffer = new byte[8192];
-    long left = DRAIN_BYTES;
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      int n;
-      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
-        left -= n;
-      }
-    } catch (IOException e) {
-      log.debug("draining a refused model request body failed", e);
+      BodyRead.drain(exchange.request, DRAIN_BYTES, exchange.invocationType(), answer);
+    } else {
+      answer.run();
     }
   }
 
@@ -465,6 +518,18 @@ public final class LlmHandler extends Handler.Abstract {
   private void record(Credentials presented, Exchange exchange, LlmSettings settings,
       @Nullable ModelRequest parsed, String rule, String reason, int status,
       @Nullable String param) {
+    recordOnly(presented, exchange, settings, parsed, rule, reason);
+    exchange.error(status, reason, param);
+  }
+
+  private void recordOnly(Credentials presented, Exchange exchange, LlmSettings settings,
+      String rule, String reason) {
+    recordOnly(presented, exchange, settings, null, rule, reason);
+  }
+
+  /** Records a request refused before the pipeline, without answering it. */
+  private void recordOnly(Credentials presented, Exchange exchange, LlmSettings settings,
+      @Nullable ModelRequest parsed, String rule, String reason) {
     String path = org.eclipse.jetty.server.Request.getPathInContext(exchange.request);
     String method = exchange.route == null ? null : exchange.route.method();
     Request request = new Request(method != null ? method : REFUSED_METHOD, null,
@@ -485,7 +550,6 @@ public final class LlmHandler extends Handler.Abstract {
         Refusal.of(Outcome.DENIED, List.of(rule), reason), view);
     metrics.request(exchange.route == null ? "other" : exchange.route.name().toLowerCase(Locale.ROOT),
         null, Set.of(), "invalid");
-    exchange.error(status, reason, param);
   }
 
   private static void refused(Exchange exchange, Refusal refusal) {
@@ -569,24 +633,83 @@ public final class LlmHandler extends Handler.Abstract {
     return text.length() <= 200 ? text : text.substring(0, 200) + "…";
   }
 
-  /** One request's server side: where its answer goes. */
+  /** One request's server side: where its answer goes, and on which threads it may wait. */
   private static final class Exchange {
     /** Whether the request body was read (else an answer closes the connection). */
     boolean bodyRead;
+    /**
+     * Whether the code serving the request runs on a thread that may block (a pool thread this
+     * handler dispatched it to), not one that must not (Jetty's selector may call the handler).
+     * Written before a dispatch, read by the thread dispatched.
+     */
+    volatile boolean mayBlock;
     final org.eclipse.jetty.server.Request request;
     final Response response;
     final Callback callback;
     final LlmApi api;
     /** The route, or null for a path that is not one (passed through or not served). */
     final @Nullable LlmRoute route;
+    /** The server's pool, for what waits. */
+    final Executor pool;
 
     Exchange(org.eclipse.jetty.server.Request request, Response response, Callback callback,
-        LlmApi api, @Nullable LlmRoute route) {
+        LlmApi api, @Nullable LlmRoute route, Executor pool) {
       this.request = request;
       this.response = response;
       this.callback = callback;
       this.api = api;
       this.route = route;
+      this.pool = pool;
+    }
+
+    /** The same request, answered in another API's error shape. */
+    Exchange as(LlmApi other) {
+      Exchange exchange = new Exchange(request, response, callback, other, route, pool);
+      exchange.mayBlock = mayBlock;
+      exchange.bodyRead = bodyRead;
+      return exchange;
+    }
+
+    /**
+     * How the callbacks of a body read on this request's behalf declare themselves: {@code
+     * BLOCKING} (Jetty runs them on a pool thread) once the request is served on a thread that
+     * may block, so that what follows them may too.
+     */
+    InvocationType invocationType() {
+      return mayBlock ? InvocationType.BLOCKING : InvocationType.NON_BLOCKING;
+    }
+
+    /** Runs a step that may block: here if this thread may, else on the server's pool. */
+    void blocking(Runnable step) {
+      if (mayBlock) {
+        guarded(step);
+        return;
+      }
+      mayBlock = true;
+      try {
+        pool.execute(() -> guarded(step));
+      } catch (RuntimeException rejected) {
+        // The pool is full or stopping: the request is not served, and says so.
+        log.warn("no thread to serve a model request: {}", rejected.toString());
+        guarded(() -> error(503, "the gateway is too busy to serve this request", null));
+      }
+    }
+
+    /** Runs a step, answering 500 (or failing the exchange, once committed) when it throws. */
+    void guarded(Runnable step) {
+      try {
+        step.run();
+      } catch (CancellationException gone) {
+        callback.failed(gone);
+      } catch (RuntimeException e) {
+        log.warn("handling {} {} failed", request.getMethod(),
+            org.eclipse.jetty.server.Request.getPathInContext(request), e);
+        if (!response.isCommitted()) {
+          error(500, "internal error", null);
+        } else {
+          callback.failed(e);
+        }
+      }
     }
 
     void error(int status, String message, @Nullable String param) {

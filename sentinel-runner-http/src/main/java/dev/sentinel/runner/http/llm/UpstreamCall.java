@@ -415,11 +415,8 @@ final class UpstreamCall implements Invoker<Integer>, AuditView {
 
     /** A whole answer: its usage noted, passed on as it came. */
     private void answered(byte[] body, org.eclipse.jetty.client.Response answer) {
-      try {
-        usage.read(JSON.readTree(body));
-      } catch (JacksonException notJson) {
-        // Passed on as it came; there is no usage to count.
-      }
+      // Passed on as it came; an answer that is not JSON has no usage to count.
+      UsageScan.read(body, usage);
       String type = answer.getHeaders().get(HttpHeader.CONTENT_TYPE);
       reply(upstreamStatus, type == null ? "application/json" : type, body, null);
     }
