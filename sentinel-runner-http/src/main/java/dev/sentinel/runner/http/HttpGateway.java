@@ -586,7 +586,6 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
-  /** Counts every response by status, once it has been sent (or failed). */
   /**
    * Runs a blocking handler on the server's pool, so that the server may be non-blocking for the
    * handlers beside it: a request the wrapped handler does not take is answered 404, as the
@@ -624,6 +623,7 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
+  /** Counts every response by status, once it has been sent (or failed). */
   private static final class CountingResponses extends Handler.Wrapper {
     private final GatewayMetrics metrics;
 
