@@ -27,7 +27,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -1157,9 +1159,11 @@ final class Router {
    * Sends a request to a backend like {@link #forward(ClientSession, InFlight, Backend, String,
    * ObjectNode, java.util.function.Consumer)} and returns its answer to come, without waiting for
    * it: the stage completes on the thread that reads the backend's answer (or fails with {@link
-   * PeerError} for an error answer). The calls that take more than one exchange with the backend
-   * (a 2026-07-28 backend's, a stateless client's multi round-trip ones) are served on the calling
-   * thread and return a completed stage.
+   * PeerError} for an error answer). A stateless client's call to an older backend, and its
+   * retry with answers, complete the same way, or with {@code input_required} when the backend
+   * asks a question first ({@link #awaitAsync}). A 2026-07-28 backend's calls, which may take
+   * more than one exchange with it, are served on the calling thread and return a completed
+   * stage.
    */
   private CompletableFuture<ObjectNode> forwardAsync(ClientSession session, InFlight work, Backend backend,
       String method, ObjectNode params, java.util.function.@Nullable Consumer<Upstream> sending) throws Exception {
@@ -1171,7 +1175,7 @@ final class Router {
     boolean multiRound = work.stateless != null && sending == null && McpGateway.NEEDS_INPUT.contains(method);
     boolean relayed = multiRound && !work.stateRedeemed && RequestStates.relayed(params.get("requestState"));
     if (multiRound && params.has("requestState") && !work.stateRedeemed && !relayed) {
-      return CompletableFuture.completedFuture(resume(session, work, params));
+      return resume(session, work, params);
     }
     Upstream upstream = backend.upstreamFor(session);
     if (sending != null) {
@@ -1237,9 +1241,10 @@ final class Router {
       }
       if (trip != null) {
         trip.sent(outgoing);
-        return CompletableFuture.completedFuture(await(trip, work));
+        answer = awaitAsync(trip, work);
+      } else {
+        answer = answerOf(outgoing, work);
       }
-      answer = answerOf(outgoing, work);
       if (token != null) {
         // Progress for the request reaches its client until the answer: the route goes first.
         String route = token;
@@ -1643,35 +1648,80 @@ final class Router {
   }
 
   /**
-   * Waits on a stateless client's backend call: its answer, or its backend's questions, which
-   * park the call and answer this attempt with {@code input_required}.
+   * A stateless client's backend call, awaited without holding a thread: its answer, or its
+   * backend's questions, which park the call and answer this attempt with {@code
+   * input_required}. The answer completes the stage on the thread that reads it; a question is
+   * looked at on a worker (it is taken under the round trip's lock, on a worker that then waits
+   * for the client's answer).
    */
-  private ObjectNode await(RoundTrip trip, InFlight work) throws Exception {
+  private CompletableFuture<ObjectNode> awaitAsync(RoundTrip trip, InFlight work) {
+    CompletableFuture<ObjectNode> done = new CompletableFuture<>();
+    look(trip, work, done);
+    return done;
+  }
+
+  /** One look of {@link #awaitAsync} at its call, and the next when there is nothing to answer yet. */
+  private void look(RoundTrip trip, InFlight work, CompletableFuture<ObjectNode> done) {
     Upstream.Outgoing call = Objects.requireNonNull(trip.outgoing(), "a round trip is awaited once sent");
-    while (true) {
-      CompletableFuture<Void> news = trip.news();
-      List<RoundTrip.Question> unsent = work.missingCapability == null ? trip.unsent() : List.of();
-      if (!unsent.isEmpty()) {
-        ObjectNode parked = gateway.park(trip, work, unsent);
-        if (parked != null) {
-          return parked;
+    CompletableFuture<Void> news = trip.news();
+    CompletableFuture<ObjectNode> settled;
+    try {
+      settled = settled(trip, work, call);
+    } catch (Exception | Error e) {
+      done.completeExceptionally(e);
+      return;
+    }
+    if (settled != null) {
+      settled.whenComplete((response, failure) -> {
+        if (failure != null) {
+          done.completeExceptionally(failure);
+        } else {
+          done.complete(response);
         }
+      });
+      return;
+    }
+    // Whichever comes first takes the next look; the other finds it taken.
+    AtomicBoolean taken = new AtomicBoolean();
+    call.response().whenComplete((response, failure) -> {
+      if (taken.compareAndSet(false, true)) {
+        look(trip, work, done);
       }
-      if (!call.response().isDone() && !trip.ended()) {
+    });
+    news.whenComplete((ignored, failure) -> {
+      if (taken.compareAndSet(false, true)) {
         try {
-          CompletableFuture.anyOf(call.response(), news).get();
-        } catch (ExecutionException failed) {
-          // The call failed: answered below.
+          gateway.executor().execute(() -> look(trip, work, done));
+        } catch (RejectedExecutionException stopping) {
+          look(trip, work, done);
         }
       }
-      if (call.response().isDone()) {
-        gateway.endRoundTrip(trip, null);
-        return answered(answerOf(call, work));
-      }
-      if (trip.ended()) {
-        throw new CancellationException("the call was ended while it waited: the gateway is closing");
+    });
+  }
+
+  /**
+   * What a look at a stateless client's backend call finds: {@code input_required} for the
+   * questions no result has carried yet (the call is then parked), else the backend's answer
+   * once it came, else {@code null} (nothing yet).
+   *
+   * @throws CancellationException when the call ended unanswered (the gateway is closing)
+   */
+  private @Nullable CompletableFuture<ObjectNode> settled(RoundTrip trip, InFlight work, Upstream.Outgoing call) {
+    List<RoundTrip.Question> unsent = work.missingCapability == null ? trip.unsent() : List.of();
+    if (!unsent.isEmpty()) {
+      ObjectNode parked = gateway.park(trip, work, unsent);
+      if (parked != null) {
+        return CompletableFuture.completedFuture(parked);
       }
     }
+    if (call.response().isDone()) {
+      gateway.endRoundTrip(trip, null);
+      return answerOf(call, work);
+    }
+    if (trip.ended()) {
+      throw new CancellationException("the call was ended while it waited: the gateway is closing");
+    }
+    return null;
   }
 
   /**
@@ -1679,7 +1729,7 @@ final class Router {
    * it continues with its {@code inputResponses}; nothing new is forwarded. A state that is not
    * this gateway's for this very call, expired, used or whose call is gone is refused.
    */
-  private ObjectNode resume(ClientSession session, InFlight work, ObjectNode params) throws Exception {
+  private CompletableFuture<ObjectNode> resume(ClientSession session, InFlight work, ObjectNode params) {
     JsonNode state = params.get("requestState");
     Principal owner = session.owner();
     StringBuilder why = new StringBuilder();
@@ -1712,15 +1762,24 @@ final class Router {
     if (routed) {
       progress.put(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream, work));
     }
+    JsonNode responses = params.get("inputResponses");
+    CompletableFuture<ObjectNode> answer;
     try {
-      JsonNode responses = params.get("inputResponses");
       trip.answer(responses instanceof ObjectNode ? responses : NODES.objectNode());
-      return await(trip, work);
-    } finally {
+      answer = awaitAsync(trip, work);
+    } catch (RuntimeException | Error e) {
       if (routed) {
         progress.remove(trip.progressToken, new ProgressRoute(session, clientToken, trip.upstream, work));
       }
+      throw e;
     }
+    if (!routed) {
+      return answer;
+    }
+    // Progress for the call reaches this attempt's client until its answer.
+    ProgressRoute route = new ProgressRoute(session, clientToken, trip.upstream, work);
+    String token = Objects.requireNonNull(trip.progressToken, "a routed call has its progress token");
+    return answer.whenComplete((response, failure) -> progress.remove(token, route));
   }
 
   /** What binds a stateless client's answers to one call (see {@link ApprovalConfirmer#binding}). */

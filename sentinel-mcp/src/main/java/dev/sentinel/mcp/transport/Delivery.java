@@ -30,7 +30,8 @@ final class Delivery {
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<JsonNode> early = new ArrayDeque<>();
   private @Nullable Receiver receiver;
-  private boolean ended;
+  /** Written under the lock; read without it by {@link #ended}, which senders ask on every message. */
+  private volatile boolean ended;
   private boolean endPending;
   private @Nullable Throwable cause;
 
@@ -109,13 +110,13 @@ final class Delivery {
     }
   }
 
+  /**
+   * Whether the transport has ended. Lock-free: a sender asks before each message, and waiting
+   * for the lock meant waiting for whatever a delivery in progress does (a shared connection's
+   * answers are delivered, and their callers answered, under it).
+   */
   boolean ended() {
-    lock.lock();
-    try {
-      return ended;
-    } finally {
-      lock.unlock();
-    }
+    return ended;
   }
 
   private void deliver(Receiver target, JsonNode message) {

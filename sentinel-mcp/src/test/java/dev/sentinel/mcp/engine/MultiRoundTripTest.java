@@ -18,6 +18,8 @@ import dev.sentinel.mcp.jsonrpc.JsonRpcMessage;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -297,5 +299,85 @@ class MultiRoundTripTest {
     assertThat(refused.error().path("data").path("rules").get(0).asString()).as("%s", refused.raw())
         .isEqualTo(StatelessMeta.RULE);
     assertThat(alpha.received("tools/call")).isEmpty();
+  }
+
+  /**
+   * A stateless call to an older backend holds no worker while the backend works: two workers
+   * serve another call meanwhile, and a call whose backend asks a question (on another
+   * connection: questions are attributed only surely; the question holds a worker until the
+   * client's retry answers it), and the slow call's answer, coming later, is its own.
+   */
+  @Test
+  void aStatelessCall_holdsNoWorker_whileItsBackendWorks_andItsAnswerOrQuestionsStillCome() {
+    alpha.handlers.put("tools/call", request -> "echo".equals(request.params().path("name").asString())
+        ? null // answered below, by the test
+        : JsonRpc.result(request.id(), text("plain")));
+    beta.handlers.put("tools/call", request -> {
+      beta.request("elicitation/create", question("Your name?")).thenAccept(answer -> beta.send(
+          JsonRpc.result(request.id(), text("hello " + answer.raw().path("result").path("content").path("name")
+              .asString()))));
+      return null;
+    });
+    ExecutorService twoWorkers = Executors.newFixedThreadPool(2);
+    try {
+      start(builder -> builder.executor(twoWorkers));
+      ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+
+      CompletableFuture<JsonRpcMessage> slow = client.request("tools/call", call("alpha__echo", "elicitation"));
+      Conditions.await("the backend has the slow call", () -> alpha.received("tools/call").size() == 1);
+      JsonNode other = client.call("tools/call", call("alpha__plan")).raw().path("result");
+      assertThat(other.path("content").get(0).path("text").asString()).as("%s", other).isEqualTo("plain");
+      ObjectNode asking = call("beta__think", "elicitation");
+      JsonNode asked = client.call("tools/call", asking).raw().path("result");
+      assertThat(asked.path("resultType").asString()).as("%s", asked).isEqualTo("input_required");
+      assertThat(slow).isNotDone();
+
+      alpha.send(JsonRpc.result(alpha.received("tools/call").get(0).id(), text("at last")));
+      JsonNode late = await(slow).raw().path("result");
+      assertThat(late.path("resultType").asString()).as("%s", late).isEqualTo("complete");
+      assertThat(late.path("content").get(0).path("text").asString()).isEqualTo("at last");
+      JsonNode done = client.call("tools/call", retry(asking, asked, "elicitation_1", accept("Ada")))
+          .raw().path("result");
+      assertThat(done.path("content").get(0).path("text").asString()).as("%s", done).isEqualTo("hello Ada");
+      Conditions.await("every call is recorded", () -> fixture.trail().stream()
+          .filter(e -> "tools/call".equals(e.method())).count() == 4);
+      assertThat(fixture.trail()).filteredOn(e -> "tools/call".equals(e.method())).extracting(AuditEvent::outcome)
+          .containsOnly(Outcome.ALLOWED);
+      assertThat(fixture.gateway.parkedRoundTrips()).isZero();
+    } finally {
+      twoWorkers.shutdownNow();
+    }
+  }
+
+  /**
+   * The backend's progress reaches each attempt of a stateless call under that attempt's own
+   * token, while the attempt waits: before the question, and after the retry's answer.
+   */
+  @Test
+  void progress_reachesEachAttempt_underItsOwnToken() {
+    alpha.handlers.put("tools/call", request -> {
+      JsonNode token = request.params().path("_meta").path("progressToken");
+      alpha.send(JsonRpc.notification("notifications/progress", NODES.objectNode().set("progressToken", token)));
+      alpha.request("elicitation/create", question("Your name?")).thenAccept(answer -> {
+        alpha.send(JsonRpc.notification("notifications/progress",
+            NODES.objectNode().put("progress", 2).set("progressToken", token)));
+        alpha.send(JsonRpc.result(request.id(), text("hello")));
+      });
+      return null;
+    });
+    start(builder -> {});
+    ScriptedClient client = fixture.client(Credentials.bearer("alice"));
+    ObjectNode call = call("alpha__greet", "elicitation");
+    ((ObjectNode) call.get("_meta")).put("progressToken", "first");
+
+    JsonNode asked = client.call("tools/call", call).raw().path("result");
+    ObjectNode retry = retry(call, asked, "elicitation_1", accept("Ada"));
+    ((ObjectNode) retry.get("_meta")).put("progressToken", "second");
+    JsonNode done = client.call("tools/call", retry).raw().path("result");
+
+    assertThat(asked.path("resultType").asString()).as("%s", asked).isEqualTo("input_required");
+    assertThat(done.path("resultType").asString()).as("%s", done).isEqualTo("complete");
+    assertThat(client.notifications("notifications/progress")).extracting(
+        n -> n.params().path("progressToken").asString()).containsExactly("first", "second");
   }
 }
