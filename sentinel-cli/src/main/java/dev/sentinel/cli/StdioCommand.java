@@ -5,14 +5,15 @@ import dev.sentinel.core.config.ConfigException;
 import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.jdbc.JdbcBundleSources;
+import dev.sentinel.mcp.engine.InitializeAnswer;
 import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.mcp.transport.FrameLimits;
 import dev.sentinel.mcp.transport.StdioOpening;
 import dev.sentinel.redis.RedisStores;
 import dev.sentinel.runner.stdio.StdioGateway;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -94,22 +95,22 @@ public final class StdioCommand implements Callable<Integer> {
    * {@code err} (file, line and what to do) before anything is served.
    */
   int call(PrintWriter err) {
-    Clock clock = Clock.system();
-    // Open for as long as the gateway runs: a bundle channel's database is read at each reload.
-    try (JdbcBundleSources sources = JdbcBundleSources.create(clock)) {
-      return serve(clock, sources, err);
-    }
-  }
-
-  private int serve(Clock clock, JdbcBundleSources sources, PrintWriter err) {
     // The protocol owns the real stdout; anything a library prints by mistake goes to stderr.
-    InputStream in = new FileInputStream(FileDescriptor.in);
     OutputStream out = new FileOutputStream(FileDescriptor.out);
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
     // The client's initialize is read while the config is, and answered as soon as the config
     // is read, before the gateway is built; its next messages wait for the gateway. A config
     // that fails ends the process unanswered, with the reason on stderr.
-    StdioOpening opening = StdioOpening.start(in, out);
+    StdioOpening opening = StdioOpening.start(new FileInputStream(FileDescriptor.in), out);
+    Clock clock = Clock.system();
+    // Open for as long as the gateway runs: a bundle channel's database is read at each reload.
+    try (JdbcBundleSources sources = JdbcBundleSources.create(clock)) {
+      return serve(clock, sources, err, opening, out);
+    }
+  }
+
+  private int serve(Clock clock, JdbcBundleSources sources, PrintWriter err, StdioOpening opening,
+      OutputStream out) {
     GatewayConfig loaded;
     try {
       loaded = allowRollback
@@ -118,6 +119,8 @@ public final class StdioCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       return Summary.fail(err, e);
     }
+    // Before anything else starts (the log included): the client's wait is for this answer.
+    opening.answer(FrameLimits.of(loaded.gateway()), InitializeAnswer.ahead(loaded));
     RunOptions options = RunOptions.builder()
         .clock(clock)
         .configFile(config, environment, policyOptions)

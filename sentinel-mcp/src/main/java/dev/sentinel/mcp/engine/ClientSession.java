@@ -469,11 +469,11 @@ public final class ClientSession {
 
   /**
    * Takes the client's {@code initialize} request that was answered before this session existed
-   * ({@link McpGateway#answerAhead}): the session is initialized as if it had answered it. Called
+   * ({@link InitializeAnswer#ahead}): the session is initialized as if it had answered it. Called
    * before {@link #start}.
    */
   void answeredAhead(JsonRpcMessage initialize) {
-    if (!McpGateway.openingInitialize(initialize)) {
+    if (!InitializeAnswer.opening(initialize)) {
       throw new IllegalArgumentException("not a session-opening initialize request");
     }
     open(initialize.params());

@@ -345,13 +345,13 @@ public final class McpGateway implements AutoCloseable {
   /**
    * Serves one MCP client like {@link #serve(Transport, Credentials, Principal, String)}, whose
    * {@code initialize} request was answered before this gateway existed, by {@link
-   * #answerAhead}: the session starts initialized with that request, and the client's next
+   * InitializeAnswer#ahead}: the session starts initialized with that request, and the client's next
    * message is its first.
    *
-   * @param answeredAhead the client's {@code initialize} request that {@link #answerAhead}
-   *     answered, or {@code null} when none was
+   * @param answeredAhead the client's {@code initialize} request that {@link
+   *     InitializeAnswer#ahead} answered, or {@code null} when none was
    * @throws IllegalArgumentException if {@code answeredAhead} is not a request {@link
-   *     #answerAhead} answers
+   *     InitializeAnswer#ahead} answers
    */
   public ClientSession serve(Transport client, Credentials credentials, @Nullable Principal authenticated,
       @Nullable String clientLabel, @Nullable JsonNode answeredAhead) {
@@ -773,98 +773,24 @@ public final class McpGateway implements AutoCloseable {
 
   /** The result of a client's {@code initialize}, for the negotiated revision. */
   ObjectNode initializeResult(McpRevision revision) {
-    Declared declared = Declared.NONE;
+    InitializeAnswer.Declared declared = InitializeAnswer.Declared.NONE;
     List<String> instructions = new ArrayList<>();
     for (Backend backend : backends) {
       // Capabilities of a backend that is down now but was up before stay declared: it is
       // being restarted, and clients only look at capabilities once.
       if (!backend.everStarted()) {
         // Started in the background and not up yet: it may bring any list, announced later.
-        declared = background ? declared.or(Declared.LISTS) : declared;
+        declared = background ? declared.or(InitializeAnswer.Declared.LISTS) : declared;
         continue;
       }
-      declared = declared.or(new Declared(backend.has("tools"), backend.has("prompts"), backend.has("resources"),
+      declared = declared.or(new InitializeAnswer.Declared(backend.has("tools"), backend.has("prompts"), backend.has("resources"),
           backend.has("resources", "subscribe"), backend.has("logging"), backend.has("completions")));
       String text = backend.instructions();
       if (text != null && !text.isBlank()) {
         instructions.add(backends.size() == 1 ? text : backend.name + ": " + text);
       }
     }
-    return initializeResult(revision, declared, serverName, serverVersion, instructions);
-  }
-
-  /**
-   * The answer to a client's first message when it can be given before the gateway is built: a
-   * {@code initialize} request (not a 2026-07-28 one, which has no session to open) is answered
-   * as a gateway whose backends start in the background answers it while none is up: the
-   * negotiated revision, tools, prompts and resources that may change, the server's name and
-   * version. {@code sentinel stdio} gives it once its config is read, before it starts the rest,
-   * so that a client's wait for the answer is not the gateway's start; the session it then serves
-   * takes the request as its {@code initialize} ({@link #serve(Transport, Credentials, Principal,
-   * String, JsonNode)}). Any other message gets {@code null}: it is left for the session, whose
-   * answer (an error, for most) depends on the gateway. Thread-safe.
-   *
-   * @param message one JSON-RPC message, as the transport parsed it
-   * @param serverName the name the gateway announces ({@link Builder#serverInfo})
-   * @param serverVersion the version it announces
-   */
-  public static @Nullable JsonNode answerAhead(JsonNode message, String serverName, String serverVersion) {
-    JsonRpcMessage request = JsonRpc.classify(message);
-    if (!openingInitialize(request)) {
-      return null;
-    }
-    McpRevision revision = McpRevision.negotiate(request.params().path("protocolVersion").asString(""));
-    return JsonRpc.result(request.requiredId(), initializeResult(revision, Declared.LISTS, serverName,
-        serverVersion, List.of()));
-  }
-
-  /** Whether the message is an {@code initialize} request that opens a session. */
-  static boolean openingInitialize(JsonRpcMessage request) {
-    return request.kind() == JsonRpcMessage.Kind.REQUEST && "initialize".equals(request.method())
-        && !StatelessMeta.declared(request.params());
-  }
-
-  /** The capabilities an {@code initialize} result declares. */
-  private record Declared(boolean tools, boolean prompts, boolean resources, boolean subscribe,
-      boolean logging, boolean completions) {
-    static final Declared NONE = new Declared(false, false, false, false, false, false);
-    /** The lists a backend not up yet may bring. */
-    static final Declared LISTS = new Declared(true, true, true, false, false, false);
-
-    Declared or(Declared other) {
-      return new Declared(tools || other.tools, prompts || other.prompts, resources || other.resources,
-          subscribe || other.subscribe, logging || other.logging, completions || other.completions);
-    }
-  }
-
-  private static ObjectNode initializeResult(McpRevision revision, Declared declared, String serverName,
-      String serverVersion, List<String> instructions) {
-    ObjectNode result = NODES.objectNode().put("protocolVersion", revision.version());
-    ObjectNode capabilities = result.putObject("capabilities");
-    if (declared.tools()) {
-      capabilities.putObject("tools").put("listChanged", true);
-    }
-    if (declared.prompts()) {
-      capabilities.putObject("prompts").put("listChanged", true);
-    }
-    if (declared.resources()) {
-      ObjectNode node = capabilities.putObject("resources");
-      if (declared.subscribe()) {
-        node.put("subscribe", true);
-      }
-      node.put("listChanged", true);
-    }
-    if (declared.logging()) {
-      capabilities.putObject("logging");
-    }
-    if (declared.completions() && revision.hasCompletionsCapability()) {
-      capabilities.putObject("completions");
-    }
-    result.putObject("serverInfo").put("name", serverName).put("version", serverVersion);
-    if (!instructions.isEmpty()) {
-      result.put("instructions", String.join("\n\n", instructions));
-    }
-    return result;
+    return InitializeAnswer.result(revision, declared, serverName, serverVersion, instructions);
   }
 
   void sessionEnded(ClientSession session) {

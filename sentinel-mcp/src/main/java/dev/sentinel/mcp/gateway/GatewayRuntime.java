@@ -70,7 +70,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import dev.sentinel.core.breakglass.BreakGlassWindows;
@@ -268,7 +267,7 @@ public final class GatewayRuntime implements AutoCloseable {
           Redactor.defaults().digestKey().id());
     }
     Gateway settings = config.gateway();
-    FrameLimits limits = frameLimits(config);
+    FrameLimits limits = FrameLimits.of(settings);
     McpGateway.Builder builder = McpGateway.builder()
         .sentinel(sentinel)
         .clock(clock)
@@ -405,7 +404,8 @@ public final class GatewayRuntime implements AutoCloseable {
    * initialize} request was answered before this runtime was built; see {@link
    * McpGateway#serve(Transport, Credentials, Principal, String, JsonNode)}.
    *
-   * @param answeredAhead the request {@link McpGateway#answerAhead} answered, or {@code null}
+   * @param answeredAhead the request {@link dev.sentinel.mcp.engine.InitializeAnswer#ahead}
+   *     answered, or {@code null}
    */
   public ClientSession serve(Transport client, String clientLabel, @Nullable JsonNode answeredAhead) {
     return gateway.serve(client, config.identity().credentials(), null, clientLabel, answeredAhead);
@@ -880,7 +880,7 @@ public final class GatewayRuntime implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(clock, "clock");
     Gateway settings = config.gateway();
-    FrameLimits limits = frameLimits(config);
+    FrameLimits limits = FrameLimits.of(settings);
     List<SharedHttpClient> httpClients = new ArrayList<>();
     Map<String, dev.sentinel.core.config.Validation> validation = new java.util.HashMap<>();
     try (Sentinel sentinel = Sentinel.builder().clock(clock)
@@ -1142,22 +1142,6 @@ public final class GatewayRuntime implements AutoCloseable {
         client.close();
       }
     }
-  }
-
-  /** The bounds on one client message that the config sets ({@code gateway.max_message_bytes}, {@code max_depth}). */
-  public static FrameLimits frameLimits(GatewayConfig config) {
-    Gateway settings = config.gateway();
-    return new FrameLimits((int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
-  }
-
-  /**
-   * What answers a stdio client's first message before a runtime of this config is built: its
-   * {@code initialize}, with the config's server name ({@link McpGateway#answerAhead}).
-   */
-  public static Function<JsonNode, @Nullable JsonNode> answerAhead(GatewayConfig config) {
-    String name = config.gateway().name();
-    String version = version();
-    return message -> McpGateway.answerAhead(message, name, version);
   }
 
   static String version() {

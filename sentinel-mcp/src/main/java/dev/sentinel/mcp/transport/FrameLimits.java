@@ -28,6 +28,11 @@ public record FrameLimits(int maxMessageBytes, int maxDepth) {
     }
   }
 
+  /** The bounds a gateway's settings give ({@code max_message_bytes}, {@code max_depth}). */
+  public static FrameLimits of(dev.sentinel.core.config.Gateway settings) {
+    return new FrameLimits((int) Math.min(Integer.MAX_VALUE, settings.maxMessageBytes()), settings.maxDepth());
+  }
+
   /** 4 MiB and depth 64. */
   public static FrameLimits defaults() {
     return DEFAULTS;

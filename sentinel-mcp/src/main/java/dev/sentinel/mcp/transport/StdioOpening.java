@@ -35,8 +35,6 @@ import tools.jackson.databind.JsonNode;
  * be called from any thread.
  */
 public final class StdioOpening {
-  private static final Logger LOG = LoggerFactory.getLogger(StdioOpening.class);
-
   /** The longest first line answered here: 64 KiB (an {@code initialize} is a few hundred bytes). */
   public static final int MAX_FIRST_LINE = 64 * 1024;
 
@@ -150,7 +148,7 @@ public final class StdioOpening {
     try {
       answer = how.answerer().apply(message);
     } catch (RuntimeException e) {
-      LOG.debug("stdio: the first message is left to the gateway: {}", e.toString());
+      log().debug("stdio: the first message is left to the gateway: {}", e.toString());
       return null;
     }
     if (answer == null) {
@@ -161,7 +159,7 @@ public final class StdioOpening {
       out.flush();
     } catch (IOException e) {
       // The client's output is gone: the session finds it so at its first answer and ends.
-      LOG.debug("stdio: could not write the first answer: {}", e.toString());
+      log().debug("stdio: could not write the first answer: {}", e.toString());
     }
     return message;
   }
@@ -172,9 +170,17 @@ public final class StdioOpening {
       return framing.parseMessage(buffer, 0, end);
     } catch (FrameException e) {
       // Passed on: the transport reports the line as it reports every bad line.
-      LOG.debug("stdio: the first message is left to the gateway: {}", e.getMessage());
+      log().debug("stdio: the first message is left to the gateway: {}", e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * The logger, looked up only when something is logged: {@code sentinel stdio} starts an
+   * opening before its logger, whose start (time zone and locale data) must not come first.
+   */
+  private static Logger log() {
+    return LoggerFactory.getLogger(StdioOpening.class);
   }
 
   private static int indexOfNewline(byte[] bytes, int from, int to) {

@@ -20,7 +20,7 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * {@link StdioOpening} answers a first line only when its answerer does, and otherwise passes
  * every byte it read on, in order, ahead of the rest of the input (and a read failure as the
  * input's failure). The answerers here are plain functions: what the gateway answers is {@code
- * McpGateway.answerAhead}'s, tested with a real gateway in sentinel-runner-stdio.
+ * InitializeAnswer#ahead}'s, tested with a real gateway in sentinel-runner-stdio.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class StdioOpeningTest {

@@ -5,11 +5,13 @@ import dev.sentinel.core.config.GatewayConfig;
 import dev.sentinel.core.config.Stores;
 import dev.sentinel.jdbc.JdbcStores;
 import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.engine.InitializeAnswer;
 import dev.sentinel.mcp.gateway.ConfigReloader;
 import dev.sentinel.mcp.gateway.ConfigWatcher;
 import dev.sentinel.mcp.gateway.GatewayRuntime;
 import dev.sentinel.mcp.gateway.RunOptions;
 import dev.sentinel.otel.OtlpTracing;
+import dev.sentinel.mcp.transport.FrameLimits;
 import dev.sentinel.mcp.transport.StdioOpening;
 import dev.sentinel.mcp.transport.StdioTransport;
 import java.io.InputStream;
@@ -70,7 +72,7 @@ public final class StdioGateway {
   /**
    * As {@link #run(GatewayConfig, InputStream, OutputStream, RunOptions)}, for a client whose
    * first line an opening has been reading meanwhile: before anything else, the opening is told
-   * to answer it if it is an {@code initialize} ({@link GatewayRuntime#answerAhead}), and the
+   * to answer it if it is an {@code initialize} ({@link InitializeAnswer#ahead}), and the
    * session then starts initialized with it. Everything after that line waits, unread, until the
    * gateway is ready; then this waits for the opening to have read the client's first line.
    *
@@ -80,7 +82,7 @@ public final class StdioGateway {
       RunOptions options) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(opening, "opening");
-    opening.answer(GatewayRuntime.frameLimits(config), GatewayRuntime.answerAhead(config));
+    opening.answer(FrameLimits.of(config.gateway()), InitializeAnswer.ahead(config));
     return run(config, opening::await, out, options);
   }
 

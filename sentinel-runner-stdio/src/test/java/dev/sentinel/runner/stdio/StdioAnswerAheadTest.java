@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sentinel.api.Clock;
 import dev.sentinel.core.config.GatewayConfig;
-import dev.sentinel.mcp.gateway.GatewayRuntime;
+import dev.sentinel.mcp.engine.InitializeAnswer;
 import dev.sentinel.mcp.gateway.RunOptions;
+import dev.sentinel.mcp.transport.FrameLimits;
 import dev.sentinel.mcp.transport.StdioOpening;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * {@code sentinel stdio} reads a client's {@code initialize} while it reads its config and
  * answers it as soon as the config is read ({@link StdioOpening} told by {@link
- * GatewayRuntime#answerAhead}), before the gateway is built; it lets nothing else through until
+ * InitializeAnswer#ahead}), before the gateway is built; it lets nothing else through until
  * the gateway is ready: every later message waits, unread, and is then decided by the policy as
  * always. A first message that is anything but a clean {@code initialize} within the config's
  * frame limits is not answered ahead and reaches the gateway byte for byte, as it would have
@@ -56,7 +57,7 @@ class StdioAnswerAheadTest {
   /** Starts an opening on the client's pipes and tells it how to answer, as {@code StdioGateway.run} does. */
   private static StdioOpening openAhead(StdioClient client, GatewayConfig config) {
     StdioOpening opening = client.openAhead();
-    opening.answer(GatewayRuntime.frameLimits(config), GatewayRuntime.answerAhead(config));
+    opening.answer(FrameLimits.of(config.gateway()), InitializeAnswer.ahead(config));
     return opening;
   }
 
@@ -212,7 +213,7 @@ class StdioAnswerAheadTest {
         + "policy: { rules: [ { id: all, allow: {} } ] }\n"
         + "audit: { sinks: [ { slf4j: dev.sentinel.audit } ] }\n", "sentinel.yaml", dir, Map.of());
     JsonNode request = StdioClient.JSON.readTree(INITIALIZE);
-    JsonNode ahead = GatewayRuntime.answerAhead(gated).apply(request);
+    JsonNode ahead = InitializeAnswer.ahead(gated).apply(request);
     try (StdioClient client = new StdioClient(gated, options())) {
       client.sendLine(INITIALIZE);
       JsonNode late = StdioClient.JSON.readTree(client.readLine());
