@@ -1,5 +1,6 @@
 package dev.sentinel.cli;
 
+import dev.sentinel.core.policy.ConditionLanguage;
 import dev.sentinel.core.policy.PolicyOptions;
 import dev.sentinel.policy.cel.CelConditionLanguage;
 import java.io.PrintWriter;
@@ -41,8 +42,10 @@ public final class Main implements Callable<Integer> {
    * How every command that loads a policy compiles it: with CEL conditions ({@code when_cel},
    * from sentinel-policy-cel). The CEL environment is built only when a policy uses them.
    */
-  public static final PolicyOptions POLICY_OPTIONS =
-      PolicyOptions.builder().language(CelConditionLanguage.create()).build();
+  public static final PolicyOptions POLICY_OPTIONS = PolicyOptions.builder()
+      // CEL is loaded when a policy first uses it: sentinel stdio's start does not wait for it.
+      .language(ConditionLanguage.deferred(CelConditionLanguage.KEY, CelConditionLanguage::create))
+      .build();
 
   @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;

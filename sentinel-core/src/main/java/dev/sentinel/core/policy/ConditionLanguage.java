@@ -2,6 +2,7 @@ package dev.sentinel.core.policy;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,6 +33,19 @@ public interface ConditionLanguage {
    * digits or {@code _}.
    */
   String key();
+
+  /**
+   * A language under {@code key} that {@code factory} makes when the first expression is compiled,
+   * once: registering it costs a process nothing until a policy uses the key (CEL's classes, for
+   * one, take a start-up's worth of milliseconds to load). The language made must have the same
+   * key; a factory that fails fails that compile, and the next compile tries again.
+   *
+   * @param key the language's key, as {@link #key()} of what the factory makes
+   * @param factory makes the language; called at most once successfully, from any thread
+   */
+  static ConditionLanguage deferred(String key, Supplier<? extends ConditionLanguage> factory) {
+    return new DeferredLanguage(key, factory);
+  }
 
   /**
    * Compiles one expression, as written in the policy.

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -239,5 +240,31 @@ class ConditionLanguageTest {
           throw new InvalidExpressionException(List.of(new Issue(0, 0, "unknown word")));
       }
     }
+  }
+
+  @Test
+  void aDeferredLanguage_isMadeOnItsFirstCompile_once_andCompilesAsItself() {
+    AtomicInteger made = new AtomicInteger();
+    ConditionLanguage deferred = ConditionLanguage.deferred(new Words().key(), () -> {
+      made.incrementAndGet();
+      return new Words();
+    });
+    PolicyOptions options = PolicyOptions.builder().language(deferred).build();
+    assertThat(made).as("registering makes nothing").hasValue(0);
+    PolicyEngine loaded = PolicyEngine.parse("roles: { finance: {} }\nrules:\n"
+        + "  - id: secret\n    deny: { tools: [pay], when_test: \"arg secret\" }\n"
+        + "  - id: rest\n    allow: { tools: [pay] }\n", "policy.yaml", options);
+    PolicyEngine.parse("roles: { finance: {} }\nrules:\n"
+        + "  - id: other\n    allow: { tools: [pay], when_test: \"role finance\" }\n", "policy.yaml", options);
+    assertThat(made).as("made once, for the first expression").hasValue(1);
+    assertThat(decide(loaded, "{\"secret\": 1}").effect()).isEqualTo(Effect.DENY);
+    assertThat(decide(loaded, "{\"amount\": 50}").effect()).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void aDeferredLanguage_whoseFactoryMakesAnotherKey_failsItsCompile() {
+    ConditionLanguage deferred = ConditionLanguage.deferred("when_other", Words::new);
+    assertThatThrownBy(() -> deferred.compile("true"))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("when_other");
   }
 }
