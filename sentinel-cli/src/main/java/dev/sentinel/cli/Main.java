@@ -1,8 +1,6 @@
 package dev.sentinel.cli;
 
-import dev.sentinel.core.policy.ConditionLanguage;
 import dev.sentinel.core.policy.PolicyOptions;
-import dev.sentinel.policy.cel.CelConditionLanguage;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +40,7 @@ public final class Main implements Callable<Integer> {
    * How every command that loads a policy compiles it: with CEL conditions ({@code when_cel},
    * from sentinel-policy-cel). The CEL environment is built only when a policy uses them.
    */
-  public static final PolicyOptions POLICY_OPTIONS = PolicyOptions.builder()
-      // CEL is loaded when a policy first uses it: sentinel stdio's start does not wait for it.
-      .language(ConditionLanguage.deferred(CelConditionLanguage.KEY, CelConditionLanguage::create))
-      .build();
+  public static final PolicyOptions POLICY_OPTIONS = Start.POLICY_OPTIONS;
 
   @SuppressWarnings("NullAway.Init") // set by picocli
   @Spec private CommandSpec spec;
@@ -57,9 +52,7 @@ public final class Main implements Callable<Integer> {
   private Main() {}
 
   /** The levels {@code --log-level} takes, as slf4j-simple names them. */
-  static final List<String> LEVELS = List.of("error", "warn", "info", "debug", "trace", "off");
-  /** Libraries whose INFO lines are noise to an operator: WARN and above unless asked. */
-  private static final List<String> QUIET_LIBRARIES = List.of("org.eclipse.jetty", "com.zaxxer.hikari");
+  static final List<String> LEVELS = Start.LEVELS;
 
   /**
    * Sets the log level before anything logs (options are set while the command line is parsed,
@@ -75,17 +68,7 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "unknown log level '" + level
           + "': give one of " + String.join(", ", LEVELS));
     }
-    applyLogLevel(level);
-  }
-
-  /** Sets the log level {@code level}, one of {@link #LEVELS} in any case, as {@code --log-level} says. */
-  static void applyLogLevel(String level) {
-    String wanted = level.toLowerCase(java.util.Locale.ROOT);
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", wanted);
-    for (String library : QUIET_LIBRARIES) {
-      System.setProperty("org.slf4j.simpleLogger.log." + library,
-          wanted.equals("info") ? "warn" : wanted);
-    }
+    Start.applyLogLevel(level);
   }
 
   /**
@@ -149,21 +132,8 @@ public final class Main implements Callable<Integer> {
     }
     line.setParameterExceptionHandler(Main::usageError);
     line.setExecutionExceptionHandler(
-        (e, command, parsed) -> reportFailure(e, command.getErr(), debug(parsed)));
+        (e, command, parsed) -> Start.reportFailure(e, command.getErr(), debug(parsed)));
     return line;
-  }
-
-  /**
-   * Reports what a command threw: one line a person can act on, and the stack trace with
-   * {@code --debug} (for whoever debugs Sentinel itself); answers {@link #FAILED}.
-   */
-  static int reportFailure(Throwable e, PrintWriter err, boolean debug) {
-    err.println(Failures.describe(e));
-    if (debug) {
-      e.printStackTrace(err);
-    }
-    err.flush();
-    return FAILED;
   }
 
   /** Whether {@code --debug} was given, to the command or to one of its subcommands. */

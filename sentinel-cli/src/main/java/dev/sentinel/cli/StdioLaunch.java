@@ -42,7 +42,7 @@ final class StdioLaunch {
     }
     String logLevel = parsed.logLevel();
     if (logLevel != null) {
-      Main.applyLogLevel(logLevel);
+      Start.applyLogLevel(logLevel);
     }
     StartWarmUp.start();
     PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, stderrCharset()), true);
@@ -50,7 +50,7 @@ final class StdioLaunch {
       return new StdioCommand(environment, policyOptions, parsed.config(), parsed.watch(),
           parsed.allowRollback()).call(err);
     } catch (RuntimeException e) {
-      return Main.reportFailure(e, err, parsed.debug());
+      return Start.reportFailure(e, err, parsed.debug());
     }
   }
 
@@ -101,7 +101,7 @@ final class StdioLaunch {
           if (value == null) {
             value = next(args, ++i);
           }
-          if (value == null || !Main.LEVELS.contains(value.toLowerCase(java.util.Locale.ROOT))) {
+          if (value == null || !Start.LEVELS.contains(value.toLowerCase(java.util.Locale.ROOT))) {
             return null;
           }
           logLevel = value;

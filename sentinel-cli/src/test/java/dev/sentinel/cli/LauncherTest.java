@@ -107,7 +107,7 @@ class LauncherTest {
     // The same path in every installation: a JDK 17 archive names its jar by path. The main
     // class is named, so that the JVM does not open the jar a second time for its manifest.
     assertThat(args.subList(args.indexOf("-cp"), args.size()))
-        .containsExactly("-cp", "/dev/fd/9", "dev.sentinel.cli.Main", "stdio", "-c", "x.yaml");
+        .containsExactly("-cp", "/dev/fd/9", "dev.sentinel.cli.Start", "stdio", "-c", "x.yaml");
   }
 
   @Test
