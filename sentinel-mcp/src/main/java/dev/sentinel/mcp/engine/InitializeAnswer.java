@@ -60,7 +60,7 @@ public final class InitializeAnswer {
   }
 
   /** The version the gateways of this library announce: the jar's, or {@code dev}. */
-  static String version() {
+  public static String version() {
     String version = InitializeAnswer.class.getPackage().getImplementationVersion();
     return version == null ? "dev" : version;
   }

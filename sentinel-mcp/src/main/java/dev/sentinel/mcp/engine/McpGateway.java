@@ -1361,7 +1361,7 @@ public final class McpGateway implements AutoCloseable {
     private Duration restartMin = Duration.ofMillis(500);
     private Duration restartMax = Duration.ofSeconds(30);
     private String serverName = "sentinel";
-    private String serverVersion = defaultVersion();
+    private String serverVersion = InitializeAnswer.version();
     private Clock clock = Clock.system();
     private @Nullable ExecutorService executor;
     private @Nullable PinStore pinStore;
@@ -1594,11 +1594,6 @@ public final class McpGateway implements AutoCloseable {
         throw new IllegalArgumentException(name + " must be positive, was " + duration);
       }
       return duration;
-    }
-
-    private static String defaultVersion() {
-      String version = McpGateway.class.getPackage().getImplementationVersion();
-      return version == null ? "dev" : version;
     }
   }
 

@@ -43,6 +43,7 @@ import dev.sentinel.core.limit.Limits;
 import dev.sentinel.core.limit.LocalRateLimiter;
 import dev.sentinel.mcp.engine.BackendStatus;
 import dev.sentinel.mcp.engine.ClientSession;
+import dev.sentinel.mcp.engine.InitializeAnswer;
 import dev.sentinel.mcp.engine.McpGateway;
 import dev.sentinel.mcp.transport.FrameLimits;
 import dev.sentinel.mcp.transport.HttpSpec;
@@ -1145,8 +1146,7 @@ public final class GatewayRuntime implements AutoCloseable {
   }
 
   static String version() {
-    String version = GatewayRuntime.class.getPackage().getImplementationVersion();
-    return version == null ? "dev" : version;
+    return InitializeAnswer.version();
   }
 
   /** The runtime's listeners, behind the one listener its pipeline has. */
